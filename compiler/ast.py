@@ -1,0 +1,787 @@
+"""The abstract syntax tree of rolegraph: immutable pydantic models.
+
+The AST is the API that the compiler, the printer and the optimizers share:
+
+- nodes are frozen; `node.with_changes(field=...)` returns a new, validated node;
+- *trivia* (source spans, comments, blank lines) never take part in equality or
+  hashing, so `parse(print(ast)) == ast` compares programs, not layouts;
+- `walk()`, `find_all(NodeDecl)`, `transform(fn)` work on every node, once, here.
+
+Names are validated: a node can only hold a name that the printer can write and the
+parser can read back, so a tree built in Python is always printable.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
+
+from .source import Span
+
+# --- the lexical vocabulary ------------------------------------------------------------
+
+#: Reserved words. They cannot name declarations, nodes or parameters; record fields
+#: and enum members may use them (`type Job { type: str }`).
+KEYWORDS: frozenset[str] = frozenset(
+    """
+    import from as model type enum role tool tools agent system prompt
+    when else max for in return ensure enforce not and or true false none start
+    next wnext eventually always until release once historically since yesterday
+    """.split()
+)
+
+#: The letter forms of the temporal operators. Inside a formula they are operators,
+#: so they cannot name nodes (a formula could not refer to such a node).
+LTL_LETTERS: frozenset[str] = frozenset({"X", "WX", "F", "G", "U", "R", "O", "H", "S", "Y"})
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def is_identifier(text: str) -> bool:
+    return bool(_IDENTIFIER.match(text))
+
+
+def _check_name(value: str) -> str:
+    if not is_identifier(value):
+        raise ValueError(f"{value!r} is not an identifier")
+    if value in KEYWORDS:
+        raise ValueError(f"{value!r} is a keyword")
+    return value
+
+
+def _check_field_name(value: str) -> str:
+    if not is_identifier(value):
+        raise ValueError(f"{value!r} is not an identifier")
+    return value
+
+
+def _check_qualified(value: str) -> str:
+    for part in value.split("."):
+        _check_name(part)
+    return value
+
+
+def _check_node_name(value: str) -> str:
+    _check_name(value)
+    if value in LTL_LETTERS:
+        raise ValueError(f"{value!r} is a temporal operator and cannot name a node")
+    return value
+
+
+def _check_bound(value: int) -> int:
+    if value < 1:
+        raise ValueError("a bound must be at least 1")
+    return value
+
+
+def _check_finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("a float literal must be finite")
+    return value
+
+
+#: A declaration, node, parameter or argument name: an identifier that is not a keyword.
+Name = Annotated[str, AfterValidator(_check_name)]
+#: A record field or enum member: any identifier, keywords included.
+FieldName = Annotated[str, AfterValidator(_check_field_name)]
+#: A possibly qualified reference to a declaration: `Writer`, `patterns.Debate`.
+QualifiedName = Annotated[str, AfterValidator(_check_qualified)]
+NodeName = Annotated[str, AfterValidator(_check_node_name)]
+Bound = Annotated[StrictInt, AfterValidator(_check_bound)]
+
+#: Fields that describe layout, not meaning: excluded from ==, hash and fingerprints.
+TRIVIA: frozenset[str] = frozenset(
+    {"span", "comments", "trailing_comment", "blank_line_before", "end_comments", "filename"}
+)
+
+N = TypeVar("N", bound="Node")
+
+
+class Node(BaseModel):
+    """Base of every AST node."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    span: Span | None = Field(default=None, repr=False)
+
+    _semantic_fields: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._semantic_fields = tuple(name for name in cls.model_fields if name not in TRIVIA)
+
+    # -- equality ignores trivia --------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(self) is not type(other):
+            return False
+        return all(
+            getattr(self, name) == getattr(other, name) for name in self._semantic_fields
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, *(getattr(self, n) for n in self._semantic_fields)))
+
+    def __str__(self) -> str:
+        from .printer import to_source
+
+        return to_source(self)
+
+    # -- traversal ----------------------------------------------------------------------
+
+    def children(self) -> Iterator[Node]:
+        """The direct child nodes, in field order."""
+        for name in self._semantic_fields:
+            value = getattr(self, name)
+            if isinstance(value, Node):
+                yield value
+            elif isinstance(value, tuple):
+                for item in value:
+                    if isinstance(item, Node):
+                        yield item
+
+    def walk(self) -> Iterator[Node]:
+        """This node and all its descendants, depth first, in source order."""
+        stack: list[Node] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(list(node.children())))
+
+    def find_all(self, *types: type[N]) -> Iterator[N]:
+        """Every descendant (self included) that is an instance of one of `types`.
+
+        >>> [n.name for n in module.find_all(NodeDecl)]
+        """
+        for node in self.walk():
+            if isinstance(node, types):
+                yield node  # type: ignore[misc]
+
+    def find(self, *types: type[N]) -> N | None:
+        return next(self.find_all(*types), None)
+
+    # -- rebuilding ---------------------------------------------------------------------
+
+    def with_changes(self: N, **changes: Any) -> N:
+        """A copy with some fields replaced, validated like a new node.
+
+        >>> role.with_changes(prompt=Prompt(text="Answer briefly: {{ question }}"))
+        """
+        values = {name: getattr(self, name) for name in type(self).model_fields}
+        values.update(changes)
+        return type(self)(**values)
+
+    def transform(self, fn: Callable[[Node], Node | None]) -> Node:
+        """Rebuild the tree bottom-up, replacing each node by `fn(node)`.
+
+        `fn` receives a node whose children were already transformed; it returns the
+        replacement, or None to keep the node. Nodes inside tuples may be removed by
+        returning `REMOVE`.
+        """
+        changes: dict[str, Any] = {}
+        for name in self._semantic_fields:
+            value = getattr(self, name)
+            if isinstance(value, Node):
+                new = value.transform(fn)
+                if new is not value:
+                    changes[name] = new
+            elif isinstance(value, tuple) and any(isinstance(v, Node) for v in value):
+                items = [v.transform(fn) if isinstance(v, Node) else v for v in value]
+                items = [v for v in items if v is not REMOVE]
+                if len(items) != len(value) or any(a is not b for a, b in zip(items, value)):
+                    changes[name] = tuple(items)
+        node = self.with_changes(**changes) if changes else self
+        replacement = fn(node)
+        return node if replacement is None else replacement
+
+    def strip_trivia(self: N) -> N:
+        """The same tree without spans, comments and blank lines."""
+
+        def strip(node: Node) -> Node:
+            trivia = {name: type(node).model_fields[name].default for name in type(node).model_fields if name in TRIVIA}
+            return node.model_copy(update=trivia)
+
+        return self.transform(strip)  # type: ignore[return-value]
+
+
+class _Remove(Node):
+    """The sentinel that `transform` callbacks return to delete a node from a tuple."""
+
+    kind: Literal["_Remove"] = "_Remove"
+
+
+REMOVE = _Remove()
+
+
+class Statement(Node):
+    """A node that stands on its own line(s) and so can carry comments."""
+
+    comments: tuple[str, ...] = Field(default=(), repr=False)
+    trailing_comment: str | None = Field(default=None, repr=False)
+    blank_line_before: bool = Field(default=False, repr=False)
+
+
+# --- expressions ------------------------------------------------------------------------
+
+
+class StringLit(Node):
+    kind: Literal["StringLit"] = "StringLit"
+    value: str
+
+
+class IntLit(Node):
+    kind: Literal["IntLit"] = "IntLit"
+    value: StrictInt
+
+
+class FloatLit(Node):
+    kind: Literal["FloatLit"] = "FloatLit"
+    value: Annotated[float, AfterValidator(_check_finite)]
+
+
+class BoolLit(Node):
+    kind: Literal["BoolLit"] = "BoolLit"
+    value: StrictBool
+
+
+class NullLit(Node):
+    kind: Literal["NullLit"] = "NullLit"
+
+
+class Ref(Node):
+    """A reference: an agent parameter, a node's output, a field path, an enum member.
+
+    `critic.feedback` is `Ref(parts=("critic", "feedback"))`.
+    """
+
+    kind: Literal["Ref"] = "Ref"
+    parts: tuple[FieldName, ...] = Field(min_length=1)
+
+    @property
+    def head(self) -> str:
+        return self.parts[0]
+
+    @classmethod
+    def of(cls, dotted: str) -> Ref:
+        return cls(parts=tuple(dotted.split(".")))
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        _check_name(self.parts[0])
+        return self
+
+
+class ListLit(Node):
+    kind: Literal["ListLit"] = "ListLit"
+    items: tuple[Expr, ...] = ()
+
+
+class DictEntry(Node):
+    kind: Literal["DictEntry"] = "DictEntry"
+    key: str
+    value: Expr
+
+
+class DictLit(Node):
+    kind: Literal["DictLit"] = "DictLit"
+    entries: tuple[DictEntry, ...] = ()
+
+
+CompareOp = Literal["==", "!=", "<", "<=", ">", ">=", "in", "not in"]
+
+
+class Compare(Node):
+    kind: Literal["Compare"] = "Compare"
+    op: CompareOp
+    left: Expr
+    right: Expr
+
+
+class BoolOp(Node):
+    kind: Literal["BoolOp"] = "BoolOp"
+    op: Literal["and", "or"]
+    left: Expr
+    right: Expr
+
+
+class Not(Node):
+    kind: Literal["Not"] = "Not"
+    operand: Expr
+
+
+class Call(Node):
+    """A call of a built-in function inside an expression: `len(plan.steps)`."""
+
+    kind: Literal["Call"] = "Call"
+    func: Name
+    args: tuple[Expr, ...] = ()
+
+
+Expr = Annotated[
+    StringLit | IntLit | FloatLit | BoolLit | NullLit | Ref | ListLit | DictLit | Compare
+    | BoolOp | Not | Call,
+    Field(discriminator="kind"),
+]
+
+LITERAL_TYPES = (StringLit, IntLit, FloatLit, BoolLit, NullLit)
+
+
+def is_constant(expr: Node) -> bool:
+    """Literals, and lists and dicts of constants: what a default or a model parameter holds."""
+    if isinstance(expr, LITERAL_TYPES):
+        return True
+    if isinstance(expr, ListLit):
+        return all(is_constant(item) for item in expr.items)
+    if isinstance(expr, DictLit):
+        return all(is_constant(entry.value) for entry in expr.entries)
+    return False
+
+
+def _check_constant(expr: Node) -> Node:
+    if not is_constant(expr):
+        raise ValueError("expected a constant: a literal, or a list or dict of constants")
+    return expr
+
+
+#: An expression that must be constant (defaults, model parameters, annotation arguments).
+Const = Annotated[Expr, AfterValidator(_check_constant)]
+
+
+# --- type expressions ---------------------------------------------------------------------
+
+
+class NamedType(Node):
+    """A built-in (`str`, `int`, `float`, `bool`), record or enum type, maybe qualified."""
+
+    kind: Literal["NamedType"] = "NamedType"
+    name: QualifiedName
+
+
+class ListType(Node):
+    kind: Literal["ListType"] = "ListType"
+    item: TypeExpr
+
+
+class DictType(Node):
+    kind: Literal["DictType"] = "DictType"
+    key: TypeExpr
+    value: TypeExpr
+
+
+class OptionalType(Node):
+    kind: Literal["OptionalType"] = "OptionalType"
+    inner: NamedType | ListType | DictType = Field(discriminator="kind")
+
+
+TypeExpr = Annotated[NamedType | ListType | DictType | OptionalType, Field(discriminator="kind")]
+
+
+# --- temporal formulas ------------------------------------------------------------------------
+
+
+class LtlConst(Node):
+    kind: Literal["LtlConst"] = "LtlConst"
+    value: StrictBool
+
+
+class LtlStart(Node):
+    """`start`: holds at the first step of the trace."""
+
+    kind: Literal["LtlStart"] = "LtlStart"
+
+
+class LtlReturn(Node):
+    """`return`: holds at the step where the run returns."""
+
+    kind: Literal["LtlReturn"] = "LtlReturn"
+
+
+class LtlFired(Node):
+    """A node name: the node fired at this step."""
+
+    kind: Literal["LtlFired"] = "LtlFired"
+    node: NodeName
+
+
+class LtlHolds(Node):
+    """A condition on outputs at this step: `critic.ok`, `critic.score > 0.5`, `len(x) > 2`."""
+
+    kind: Literal["LtlHolds"] = "LtlHolds"
+    expr: Expr
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        _check_ltl_condition(self.expr)
+        return self
+
+
+UnaryLtlOp = Literal[
+    "not", "next", "wnext", "eventually", "always", "once", "historically", "yesterday"
+]
+BinaryLtlOp = Literal["and", "or", "implies", "until", "release", "since"]
+
+
+class LtlUnary(Node):
+    kind: Literal["LtlUnary"] = "LtlUnary"
+    op: UnaryLtlOp
+    operand: Formula
+
+
+class LtlBinary(Node):
+    kind: Literal["LtlBinary"] = "LtlBinary"
+    op: BinaryLtlOp
+    left: Formula
+    right: Formula
+
+
+Formula = Annotated[
+    LtlConst | LtlStart | LtlReturn | LtlFired | LtlHolds | LtlUnary | LtlBinary,
+    Field(discriminator="kind"),
+]
+
+
+def _check_ltl_operand(expr: Node, *, left: bool) -> None:
+    allowed: tuple[type[Node], ...] = (Ref, Call, StringLit, IntLit, FloatLit)
+    if not left:
+        allowed += (BoolLit, NullLit, ListLit)
+    if not isinstance(expr, allowed):
+        raise ValueError(f"{type(expr).__name__} cannot be an operand of a temporal condition")
+    if isinstance(expr, Ref) and expr.head in LTL_LETTERS:
+        raise ValueError(f"{expr.head!r} is a temporal operator inside a formula")
+
+
+def _check_ltl_condition(expr: Node) -> None:
+    if isinstance(expr, Compare):
+        _check_ltl_operand(expr.left, left=True)
+        _check_ltl_operand(expr.right, left=False)
+    elif isinstance(expr, Ref):
+        if len(expr.parts) < 2:
+            raise ValueError("a bare name in a formula is `LtlFired`, not `LtlHolds`")
+        _check_ltl_operand(expr, left=True)
+    elif isinstance(expr, Call):
+        pass
+    else:
+        raise ValueError(f"{type(expr).__name__} is not a condition of a temporal formula")
+
+
+# --- declarations --------------------------------------------------------------------------
+
+
+class Import(Statement):
+    """`import std.patterns [as p]`, `import "./roles.agent" [as r]`, `from std.types import A, B`."""
+
+    kind: Literal["Import"] = "Import"
+    module: str
+    is_path: bool = False
+    alias: Name | None = None
+    names: tuple[Name, ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if not self.is_path:
+            _check_qualified(self.module)
+        if self.names and self.alias:
+            raise ValueError("`from ... import` takes no alias")
+        return self
+
+
+class ModelParam(Statement):
+    kind: Literal["ModelParam"] = "ModelParam"
+    name: FieldName
+    value: Const
+
+
+class ModelDecl(Statement):
+    """`model fast = "openai/gpt-4o-mini" { temperature: 0.2 }`."""
+
+    kind: Literal["ModelDecl"] = "ModelDecl"
+    name: Name
+    provider: str
+    params: tuple[ModelParam, ...] = ()
+    end_comments: tuple[str, ...] = Field(default=(), repr=False)
+
+
+class Annotation(Node):
+    """`@desc("...")` on a field or an enum member."""
+
+    kind: Literal["Annotation"] = "Annotation"
+    name: Name
+    args: tuple[Const, ...] = ()
+
+
+class FieldDecl(Statement):
+    kind: Literal["FieldDecl"] = "FieldDecl"
+    name: FieldName
+    type: TypeExpr
+    default: Const | None = None
+    annotations: tuple[Annotation, ...] = ()
+
+
+class TypeDecl(Statement):
+    kind: Literal["TypeDecl"] = "TypeDecl"
+    name: Name
+    fields: tuple[FieldDecl, ...] = ()
+    end_comments: tuple[str, ...] = Field(default=(), repr=False)
+
+
+class EnumMember(Statement):
+    kind: Literal["EnumMember"] = "EnumMember"
+    name: FieldName
+    annotations: tuple[Annotation, ...] = ()
+
+
+class EnumDecl(Statement):
+    kind: Literal["EnumDecl"] = "EnumDecl"
+    name: Name
+    members: tuple[EnumMember, ...] = Field(min_length=1)
+    end_comments: tuple[str, ...] = Field(default=(), repr=False)
+
+
+class Param(Node):
+    """A parameter of a role, tool or agent: `feedback: str = ""`."""
+
+    kind: Literal["Param"] = "Param"
+    name: Name
+    type: TypeExpr
+    default: Const | None = None
+
+
+class ModelUse(Statement):
+    """`model fast` inside a role, optionally overriding parameters: `model fast { temperature: 0.9 }`."""
+
+    kind: Literal["ModelUse"] = "ModelUse"
+    name: QualifiedName
+    params: tuple[ModelParam, ...] = ()
+
+
+class System(Statement):
+    kind: Literal["System"] = "System"
+    text: str
+
+
+class Prompt(Statement):
+    kind: Literal["Prompt"] = "Prompt"
+    text: str
+
+
+class ToolUse(Statement):
+    """`tools [calculator, search] max 6`: the tools a role may call, and the step bound."""
+
+    kind: Literal["ToolUse"] = "ToolUse"
+    tools: tuple[QualifiedName, ...] = ()
+    max_steps: Bound | None = None
+
+
+class RoleDecl(Statement):
+    kind: Literal["RoleDecl"] = "RoleDecl"
+    name: Name
+    params: tuple[Param, ...] = ()
+    returns: TypeExpr
+    model: ModelUse | None = None
+    system: System | None = None
+    prompt: Prompt | None = None
+    tools: ToolUse | None = None
+    end_comments: tuple[str, ...] = Field(default=(), repr=False)
+
+
+class ToolDecl(Statement):
+    """`tool calculator(expression: str) -> float = "rolegraph.stdlib.tools:calculator"`."""
+
+    kind: Literal["ToolDecl"] = "ToolDecl"
+    name: Name
+    params: tuple[Param, ...] = ()
+    returns: TypeExpr
+    target: str
+
+
+class RoleSig(Node):
+    """The kind of a role-valued compile-time parameter: `role` or `role(q: str) -> Answer`."""
+
+    kind: Literal["RoleSig"] = "RoleSig"
+    params: tuple[Param, ...] | None = None
+    returns: TypeExpr | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if (self.params is None) != (self.returns is None):
+            raise ValueError("a role signature has both parameters and a result, or neither")
+        return self
+
+
+class CtParam(Node):
+    """A compile-time parameter of a pattern: `Solver: role`, `n: int = 5`."""
+
+    kind: Literal["CtParam"] = "CtParam"
+    name: Name
+    type: RoleSig | NamedType | ListType | DictType | OptionalType = Field(discriminator="kind")
+    default: Expr | None = None
+
+
+class Arg(Node):
+    """A call argument, positional (`name` is None) or named (`draft: writer`)."""
+
+    kind: Literal["Arg"] = "Arg"
+    name: Name | None = None
+    value: Expr
+
+
+class MapClause(Node):
+    """`for step in plan.steps max 8`: fire once per item, in parallel."""
+
+    kind: Literal["MapClause"] = "MapClause"
+    var: Name
+    source: Expr
+    max: Bound
+
+
+class NodeDecl(Statement):
+    """`critic = Critic(task, draft: writer)`, optionally `x 3` or `for s in xs max 8`."""
+
+    kind: Literal["NodeDecl"] = "NodeDecl"
+    name: NodeName
+    role: QualifiedName
+    ct_args: tuple[Arg, ...] = ()
+    args: tuple[Arg, ...] = ()
+    replicate: Bound | None = None
+    map: MapClause | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.replicate is not None and self.map is not None:
+            raise ValueError("a node is replicated or mapped, not both")
+        return self
+
+
+class NodeTarget(Node):
+    """The target of an edge that fires a node, with port bindings: `writer(feedback: ...)`."""
+
+    kind: Literal["NodeTarget"] = "NodeTarget"
+    node: NodeName
+    ports: tuple[Arg, ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if any(port.name is None for port in self.ports):
+            raise ValueError("port bindings are named: `writer(feedback: critic.feedback)`")
+        return self
+
+
+class ReturnTarget(Node):
+    """`-> return(expr)`: the edge ends the run with a value."""
+
+    kind: Literal["ReturnTarget"] = "ReturnTarget"
+    value: Expr
+
+
+class When(Node):
+    kind: Literal["When"] = "When"
+    guard: Expr
+
+
+class Else(Node):
+    kind: Literal["Else"] = "Else"
+
+
+class OnError(Node):
+    kind: Literal["OnError"] = "OnError"
+
+
+class EdgeDecl(Statement):
+    """`src -> dst [when guard | else | on error] [max N]`."""
+
+    kind: Literal["EdgeDecl"] = "EdgeDecl"
+    source: NodeName
+    target: NodeTarget | ReturnTarget = Field(discriminator="kind")
+    condition: When | Else | OnError | None = Field(default=None, discriminator="kind")
+    max: Bound | None = None
+
+
+class ReturnStmt(Statement):
+    kind: Literal["ReturnStmt"] = "ReturnStmt"
+    value: Expr
+
+
+class Constraint(Statement):
+    """`ensure φ` (checked; a violation fails the run) or `enforce φ` (a shield)."""
+
+    kind: Literal["Constraint"] = "Constraint"
+    mode: Literal["ensure", "enforce"]
+    formula: Formula
+
+
+AgentStmt = Annotated[NodeDecl | EdgeDecl | ReturnStmt | Constraint, Field(discriminator="kind")]
+
+
+class AgentDecl(Statement):
+    kind: Literal["AgentDecl"] = "AgentDecl"
+    name: Name
+    ct_params: tuple[CtParam, ...] = ()
+    params: tuple[Param, ...] = ()
+    returns: TypeExpr
+    body: tuple[AgentStmt, ...] = ()
+    end_comments: tuple[str, ...] = Field(default=(), repr=False)
+
+    @property
+    def nodes(self) -> tuple[NodeDecl, ...]:
+        return tuple(s for s in self.body if isinstance(s, NodeDecl))
+
+    @property
+    def edges(self) -> tuple[EdgeDecl, ...]:
+        return tuple(s for s in self.body if isinstance(s, EdgeDecl))
+
+    @property
+    def returns_(self) -> tuple[ReturnStmt, ...]:
+        return tuple(s for s in self.body if isinstance(s, ReturnStmt))
+
+    @property
+    def constraints(self) -> tuple[Constraint, ...]:
+        return tuple(s for s in self.body if isinstance(s, Constraint))
+
+    def node(self, name: str) -> NodeDecl | None:
+        return next((n for n in self.nodes if n.name == name), None)
+
+
+Decl = Annotated[
+    Import | ModelDecl | TypeDecl | EnumDecl | RoleDecl | ToolDecl | AgentDecl,
+    Field(discriminator="kind"),
+]
+
+
+class Module(Node):
+    """A whole `.agent` file."""
+
+    kind: Literal["Module"] = "Module"
+    decls: tuple[Decl, ...] = ()
+    end_comments: tuple[str, ...] = Field(default=(), repr=False)
+    filename: str | None = Field(default=None, repr=False)
+
+    def decl(self, name: str) -> Decl | None:
+        return next((d for d in self.decls if getattr(d, "name", None) == name), None)
+
+    @property
+    def agents(self) -> tuple[AgentDecl, ...]:
+        return tuple(d for d in self.decls if isinstance(d, AgentDecl))
+
+    @property
+    def roles(self) -> tuple[RoleDecl, ...]:
+        return tuple(d for d in self.decls if isinstance(d, RoleDecl))
+
+
+for _model in list(globals().values()):
+    if isinstance(_model, type) and issubclass(_model, Node) and _model is not Node:
+        _model.model_rebuild()

@@ -1,0 +1,381 @@
+"""The canonical printer: AST → `.agent` source.
+
+`to_source(node)` prints any node; a module prints as a whole file. The output is the
+canonical form: one layout per program (two-space indents, one statement per line,
+minimal parentheses), so `parse(to_source(ast)) == ast` and printing is idempotent.
+With `trivia=True` (what `rolegraph fmt` uses) comments and blank lines are kept.
+
+One `p_<Kind>` method per node kind: printing is a walk, not a chain of isinstance.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from . import ast
+from . import literals as lit
+
+INDENT = "  "
+MAX_WIDTH = 100
+INLINE_BLOCK_WIDTH = 80
+
+# Expression precedence: higher binds tighter.
+_OR, _AND, _NOT, _COMPARE, _ATOM = 1, 2, 3, 4, 5
+# Formula precedence.
+_IMPLIES, _LOR, _LAND, _TEMPORAL, _UNARY, _LATOM = 1, 2, 3, 4, 5, 6
+_LTL_BINARY_PREC = {"implies": _IMPLIES, "or": _LOR, "and": _LAND, "until": _TEMPORAL,
+                    "release": _TEMPORAL, "since": _TEMPORAL}
+_LTL_BINARY_WORD = {"implies": "->", "or": "or", "and": "and", "until": "until",
+                    "release": "release", "since": "since"}
+
+
+def to_source(node: ast.Node, *, trivia: bool = False) -> str:
+    """The canonical source of `node` (a whole module, a declaration, an expression...)."""
+    printer = Printer(trivia=trivia)
+    if isinstance(node, ast.Module):
+        return printer.module(node)
+    if isinstance(node, ast.Statement):
+        return "\n".join(printer.statement(node, 0))
+    return printer.inline(node)
+
+
+def fingerprint(node: ast.Node) -> str:
+    """A stable hash of the canonical form: equal programs have equal fingerprints.
+
+    Comments, blank lines and spans do not count.
+    """
+    return hashlib.sha256(to_source(node).encode("utf-8")).hexdigest()
+
+
+class Printer:
+    def __init__(self, *, trivia: bool = False):
+        self.trivia = trivia
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def module(self, module: ast.Module) -> str:
+        out: list[str] = []
+        previous: tuple[ast.Node, list[str]] | None = None
+        for decl in module.decls:
+            lines = self.statement(decl, 0, blank=False)
+            if previous is not None and self._blank_between(previous, decl, lines):
+                out.append("")
+            out.extend(lines)
+            previous = (decl, lines)
+        if self.trivia and module.end_comments:
+            if out:
+                out.append("")
+            out.extend(self._comment_lines(module.end_comments, 0))
+        return "\n".join(out) + "\n" if out else ""
+
+    def _blank_between(self, previous: tuple[ast.Node, list[str]], decl: ast.Node,
+                       lines: list[str]) -> bool:
+        before, before_lines = previous
+        if self.trivia and getattr(decl, "blank_line_before", False):
+            return True
+        if type(before) is not type(decl):
+            return True
+        return len(before_lines) > 1 or len(lines) > 1
+
+    def statement(self, node: ast.Statement, depth: int, *, blank: bool = True) -> list[str]:
+        """The lines of a statement with its comments, indented `depth` levels."""
+        pad = INDENT * depth
+        lines: list[str] = []
+        if self.trivia:
+            if blank and node.blank_line_before:
+                lines.append("")
+            lines.extend(self._comment_lines(node.comments, depth))
+        body = getattr(self, f"p_{node.kind}")(node, depth)
+        body_lines = body.split("\n")
+        lines.append(pad + body_lines[0])
+        lines.extend(body_lines[1:])
+        if self.trivia and node.trailing_comment is not None:
+            lines[-1] += "  //" + node.trailing_comment.replace("\n", " ")
+        return lines
+
+    def _comment_lines(self, comments: tuple[str, ...], depth: int) -> list[str]:
+        pad = INDENT * depth
+        return [f"{pad}//{part}".rstrip() for comment in comments for part in comment.split("\n")]
+
+    def block(self, header: str, items: list[ast.Statement], depth: int,
+              end_comments: tuple[str, ...] = ()) -> str:
+        """`header {`, the items one per line, `}`."""
+        inner: list[str] = []
+        for index, item in enumerate(items):
+            inner.extend(self.statement(item, depth + 1, blank=index > 0))
+        if self.trivia and end_comments:
+            inner.extend(self._comment_lines(end_comments, depth + 1))
+        if not inner:
+            return f"{header} {{}}"
+        return "\n".join([f"{header} {{", *inner, INDENT * depth + "}"])
+
+    def _has_comments(self, items: tuple[ast.Statement, ...], end: tuple[str, ...]) -> bool:
+        if not self.trivia:
+            return False
+        return bool(end) or any(i.comments or i.trailing_comment for i in items)
+
+    # -- declarations --------------------------------------------------------------------
+
+    def p_Import(self, node: ast.Import, depth: int) -> str:
+        module = lit.encode(node.module) if node.is_path else node.module
+        if node.names:
+            return f"from {module} import {', '.join(node.names)}"
+        return f"import {module}" + (f" as {node.alias}" if node.alias else "")
+
+    def p_ModelDecl(self, node: ast.ModelDecl, depth: int) -> str:
+        header = f"model {node.name} = {lit.encode(node.provider)}"
+        return self._with_params(header, node.params, depth, node.end_comments)
+
+    def _with_params(self, header: str, params: tuple[ast.ModelParam, ...], depth: int,
+                     end_comments: tuple[str, ...] = ()) -> str:
+        if not params:
+            return header
+        if not self._has_comments(params, end_comments):
+            inline = f"{header} {{ {', '.join(self.p_ModelParam(p, 0) for p in params)} }}"
+            if len(INDENT * depth + inline) <= MAX_WIDTH:
+                return inline
+        return self.block(header, list(params), depth, end_comments)
+
+    def p_ModelParam(self, node: ast.ModelParam, depth: int) -> str:
+        return f"{node.name}: {self.expr(node.value)}"
+
+    def p_TypeDecl(self, node: ast.TypeDecl, depth: int) -> str:
+        header = f"type {node.name}"
+        simple = all(f.default is None and not f.annotations for f in node.fields)
+        if node.fields and simple and not self._has_comments(node.fields, node.end_comments):
+            inline = f"{header} {{ {', '.join(self.p_FieldDecl(f, 0) for f in node.fields)} }}"
+            if len(INDENT * depth + inline) <= INLINE_BLOCK_WIDTH:
+                return inline
+        return self.block(header, list(node.fields), depth, node.end_comments)
+
+    def p_FieldDecl(self, node: ast.FieldDecl, depth: int) -> str:
+        text = f"{node.name}: {self.type(node.type)}"
+        if node.default is not None:
+            text += f" = {self.expr(node.default)}"
+        return text + "".join(" " + self.p_Annotation(a) for a in node.annotations)
+
+    def p_Annotation(self, node: ast.Annotation) -> str:
+        if not node.args:
+            return f"@{node.name}"
+        return f"@{node.name}({', '.join(self.expr(a) for a in node.args)})"
+
+    def p_EnumDecl(self, node: ast.EnumDecl, depth: int) -> str:
+        header = f"enum {node.name}"
+        simple = all(not m.annotations for m in node.members)
+        if simple and not self._has_comments(node.members, node.end_comments):
+            inline = f"{header} {{ {', '.join(m.name for m in node.members)} }}"
+            if len(INDENT * depth + inline) <= INLINE_BLOCK_WIDTH:
+                return inline
+        return self.block(header, list(node.members), depth, node.end_comments)
+
+    def p_EnumMember(self, node: ast.EnumMember, depth: int) -> str:
+        return node.name + "".join(" " + self.p_Annotation(a) for a in node.annotations)
+
+    def params(self, params: tuple[ast.Param, ...], prefix: str, suffix: str, depth: int) -> str:
+        items = [self.param(p) for p in params]
+        one_line = f"{prefix}({', '.join(items)}){suffix}"
+        if len(INDENT * depth + one_line.split("\n")[0]) <= MAX_WIDTH or not items:
+            return one_line
+        pad = INDENT * (depth + 1)
+        inner = "\n".join(f"{pad}{item}," for item in items)
+        return f"{prefix}(\n{inner}\n{INDENT * depth}){suffix}"
+
+    def param(self, node: ast.Param) -> str:
+        text = f"{node.name}: {self.type(node.type)}"
+        return text + (f" = {self.expr(node.default)}" if node.default is not None else "")
+
+    def p_RoleDecl(self, node: ast.RoleDecl, depth: int) -> str:
+        header = self.params(node.params, f"role {node.name}", f" -> {self.type(node.returns)}",
+                             depth)
+        items = [i for i in (node.model, node.system, node.prompt, node.tools) if i is not None]
+        return self.block(header, items, depth, node.end_comments)
+
+    def p_ModelUse(self, node: ast.ModelUse, depth: int) -> str:
+        return self._with_params(f"model {node.name}", node.params, depth)
+
+    def p_System(self, node: ast.System, depth: int) -> str:
+        return f"system {self._text(node.text, depth)}"
+
+    def p_Prompt(self, node: ast.Prompt, depth: int) -> str:
+        return f"prompt {self._text(node.text, depth)}"
+
+    def _text(self, text: str, depth: int) -> str:
+        if "\n" in text:
+            return lit.encode_block(text, INDENT * (depth + 1), INDENT * depth)
+        return lit.encode(text)
+
+    def p_ToolUse(self, node: ast.ToolUse, depth: int) -> str:
+        text = f"tools [{', '.join(node.tools)}]"
+        return text + (f" max {node.max_steps}" if node.max_steps is not None else "")
+
+    def p_ToolDecl(self, node: ast.ToolDecl, depth: int) -> str:
+        suffix = f" -> {self.type(node.returns)} = {lit.encode(node.target)}"
+        return self.params(node.params, f"tool {node.name}", suffix, depth)
+
+    def p_AgentDecl(self, node: ast.AgentDecl, depth: int) -> str:
+        prefix = f"agent {node.name}"
+        if node.ct_params:
+            prefix += f"[{', '.join(self.ct_param(p) for p in node.ct_params)}]"
+        header = self.params(node.params, prefix, f" -> {self.type(node.returns)}", depth)
+        return self.block(header, list(node.body), depth, node.end_comments)
+
+    def ct_param(self, node: ast.CtParam) -> str:
+        kind = self.role_sig(node.type) if isinstance(node.type, ast.RoleSig) else self.type(
+            node.type)
+        text = f"{node.name}: {kind}"
+        return text + (f" = {self.expr(node.default)}" if node.default is not None else "")
+
+    def role_sig(self, node: ast.RoleSig) -> str:
+        if node.params is None or node.returns is None:
+            return "role"
+        params = ", ".join(self.param(p) for p in node.params)
+        return f"role({params}) -> {self.type(node.returns)}"
+
+    # -- agent statements ----------------------------------------------------------------------
+
+    def p_NodeDecl(self, node: ast.NodeDecl, depth: int) -> str:
+        text = f"{node.name} = {node.role}"
+        if node.ct_args:
+            text += f"[{self.args(node.ct_args)}]"
+        text += f"({self.args(node.args)})"
+        if node.replicate is not None:
+            text += f" x {node.replicate}"
+        if node.map is not None:
+            text += f" for {node.map.var} in {self.expr(node.map.source)} max {node.map.max}"
+        return text
+
+    def args(self, args: tuple[ast.Arg, ...]) -> str:
+        return ", ".join(self.arg(a) for a in args)
+
+    def arg(self, node: ast.Arg) -> str:
+        value = self.expr(node.value)
+        return f"{node.name}: {value}" if node.name is not None else value
+
+    def p_EdgeDecl(self, node: ast.EdgeDecl, depth: int) -> str:
+        target = node.target
+        if isinstance(target, ast.ReturnTarget):
+            text = f"{node.source} -> return({self.expr(target.value)})"
+        else:
+            text = f"{node.source} -> {target.node}"
+            if target.ports:
+                text += f"({self.args(target.ports)})"
+        condition = node.condition
+        if isinstance(condition, ast.When):
+            text += f" when {self.expr(condition.guard)}"
+        elif isinstance(condition, ast.Else):
+            text += " else"
+        elif isinstance(condition, ast.OnError):
+            text += " on error"
+        if node.max is not None:
+            text += f" max {node.max}"
+        return text
+
+    def p_ReturnStmt(self, node: ast.ReturnStmt, depth: int) -> str:
+        return f"return {self.expr(node.value)}"
+
+    def p_Constraint(self, node: ast.Constraint, depth: int) -> str:
+        return f"{node.mode} {self.formula(node.formula)}"
+
+    # -- type expressions ------------------------------------------------------------------
+
+    def type(self, node: ast.Node) -> str:
+        if isinstance(node, ast.NamedType):
+            return node.name
+        if isinstance(node, ast.ListType):
+            return f"list[{self.type(node.item)}]"
+        if isinstance(node, ast.DictType):
+            return f"dict[{self.type(node.key)}, {self.type(node.value)}]"
+        if isinstance(node, ast.OptionalType):
+            return f"{self.type(node.inner)}?"
+        raise TypeError(f"not a type expression: {type(node).__name__}")
+
+    # -- expressions ------------------------------------------------------------------------
+
+    def expr(self, node: ast.Node, min_prec: int = 0) -> str:
+        text, prec = self._expr(node)
+        return f"({text})" if prec < min_prec else text
+
+    def _expr(self, node: ast.Node) -> tuple[str, int]:
+        if isinstance(node, ast.BoolOp):
+            prec = _OR if node.op == "or" else _AND
+            return f"{self.expr(node.left, prec)} {node.op} {self.expr(node.right, prec + 1)}", prec
+        if isinstance(node, ast.Not):
+            return f"not {self.expr(node.operand, _NOT)}", _NOT
+        if isinstance(node, ast.Compare):
+            return (f"{self.expr(node.left, _ATOM)} {node.op} {self.expr(node.right, _ATOM)}",
+                    _COMPARE)
+        return self.atom(node), _ATOM
+
+    def atom(self, node: ast.Node) -> str:
+        if isinstance(node, ast.StringLit):
+            return lit.encode(node.value)
+        if isinstance(node, ast.BoolLit):
+            return "true" if node.value else "false"
+        if isinstance(node, ast.IntLit):
+            return str(node.value)
+        if isinstance(node, ast.FloatLit):
+            return repr(node.value)
+        if isinstance(node, ast.NullLit):
+            return "none"
+        if isinstance(node, ast.Ref):
+            return ".".join(node.parts)
+        if isinstance(node, ast.ListLit):
+            return f"[{', '.join(self.expr(i) for i in node.items)}]"
+        if isinstance(node, ast.DictLit):
+            entries = ", ".join(f"{self._key(e.key)}: {self.expr(e.value)}" for e in node.entries)
+            return f"{{{entries}}}"
+        if isinstance(node, ast.Call):
+            return f"{node.func}({', '.join(self.expr(a) for a in node.args)})"
+        raise TypeError(f"not an expression: {type(node).__name__}")
+
+    @staticmethod
+    def _key(key: str) -> str:
+        return key if ast.is_identifier(key) else lit.encode(key)
+
+    # -- formulas ----------------------------------------------------------------------------
+
+    def formula(self, node: ast.Node, min_prec: int = 0) -> str:
+        text, prec = self._formula(node)
+        return f"({text})" if prec < min_prec else text
+
+    def _formula(self, node: ast.Node) -> tuple[str, int]:
+        if isinstance(node, ast.LtlBinary):
+            prec = _LTL_BINARY_PREC[node.op]
+            right_assoc = node.op in ("implies", "until", "release", "since")
+            left = self.formula(node.left, prec + 1 if right_assoc else prec)
+            right = self.formula(node.right, prec if right_assoc else prec + 1)
+            return f"{left} {_LTL_BINARY_WORD[node.op]} {right}", prec
+        if isinstance(node, ast.LtlUnary):
+            operand, prec = self._formula(node.operand)
+            if prec < _UNARY:
+                return f"{node.op}({operand})", _UNARY
+            return f"{node.op} {operand}", _UNARY
+        if isinstance(node, ast.LtlConst):
+            return ("true" if node.value else "false"), _LATOM
+        if isinstance(node, ast.LtlStart):
+            return "start", _LATOM
+        if isinstance(node, ast.LtlReturn):
+            return "return", _LATOM
+        if isinstance(node, ast.LtlFired):
+            return node.node, _LATOM
+        if isinstance(node, ast.LtlHolds):
+            return self.expr(node.expr), _LATOM
+        raise TypeError(f"not a formula: {type(node).__name__}")
+
+    # -- anything ------------------------------------------------------------------------------
+
+    def inline(self, node: ast.Node) -> str:
+        """Print a node that is not a statement (an expression, a type, a formula...)."""
+        kinds = {
+            ast.Param: self.param, ast.Arg: self.arg, ast.Annotation: self.p_Annotation,
+            ast.CtParam: self.ct_param, ast.RoleSig: self.role_sig,
+        }
+        for cls, method in kinds.items():
+            if isinstance(node, cls):
+                return method(node)  # type: ignore[operator]
+        if isinstance(node, ast.NamedType | ast.ListType | ast.DictType | ast.OptionalType):
+            return self.type(node)
+        if isinstance(node, ast.LtlConst | ast.LtlStart | ast.LtlReturn | ast.LtlFired
+                      | ast.LtlHolds | ast.LtlUnary | ast.LtlBinary):
+            return self.formula(node)
+        return self.expr(node)

@@ -1,0 +1,118 @@
+"""Comments and blank lines: attached to statements as trivia, so `fmt` keeps them.
+
+Each `// comment` goes to the innermost statement that can hold it: as a *trailing*
+comment of the statement that ends on its line, else as a *leading* comment of the
+next statement in the same block, else as an *end comment* of the block itself.
+A blank line between two statements of a block is kept as `blank_line_before`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from lark import Token
+
+from rolegraph.compiler import ast
+from rolegraph.compiler.source import Source
+
+
+@dataclass
+class _Comment:
+    offset: int
+    line: int
+    text: str
+
+
+@dataclass
+class _Trivia:
+    leading: list[_Comment] = field(default_factory=list)
+    trailing: str | None = None
+    end: list[str] = field(default_factory=list)
+
+
+def attach_comments(module: ast.Module, tokens: Sequence[Token], source: Source) -> ast.Module:
+    comments = [
+        _Comment(t.start_pos or 0, t.line or 1, str(t)[2:].rstrip()) for t in tokens
+    ]
+    trivia: dict[int, _Trivia] = {}
+    for comment in comments:
+        _place(module, comment, trivia)
+    return _rebuild(module, trivia)  # type: ignore[return-value]
+
+
+def _statements(node: ast.Node) -> list[ast.Statement]:
+    items = [c for c in node.children() if isinstance(c, ast.Statement) and c.span is not None]
+    return sorted(items, key=lambda s: s.span.start)  # type: ignore[union-attr]
+
+
+def _place(node: ast.Node, comment: _Comment, trivia: dict[int, _Trivia]) -> None:
+    statements = _statements(node)
+    for statement in statements:
+        span = statement.span
+        assert span is not None
+        if span.start <= comment.offset < span.end:
+            if _statements(statement):
+                _place(statement, comment, trivia)
+            else:
+                trivia.setdefault(id(statement), _Trivia()).leading.append(comment)
+            return
+    ending_here = [s for s in statements
+                   if s.span and s.span.end_line == comment.line and s.span.end <= comment.offset]
+    if ending_here:
+        owner = trivia.setdefault(id(ending_here[-1]), _Trivia())
+        if owner.trailing is None:
+            owner.trailing = comment.text
+            return
+    following = [s for s in statements if s.span and s.span.start > comment.offset]
+    if following:
+        trivia.setdefault(id(following[0]), _Trivia()).leading.append(comment)
+    elif "end_comments" in type(node).model_fields:
+        trivia.setdefault(id(node), _Trivia()).end.append(comment.text)
+    else:
+        # A block with no place for end comments (a parameter list): keep the comment
+        # above its owner rather than lose it.
+        trivia.setdefault(id(node), _Trivia()).leading.append(comment)
+
+
+def _rebuild(node: ast.Node, trivia: dict[int, _Trivia]) -> ast.Node:
+    updates: dict[str, object] = {}
+    statements = _statements(node)
+    previous_end_line: int | None = None
+    blank_before: dict[int, bool] = {}
+    for statement in statements:
+        assert statement.span is not None
+        own = trivia.get(id(statement))
+        first_line = statement.span.line
+        if own and own.leading:
+            first_line = min(first_line, own.leading[0].line)
+        if previous_end_line is not None:
+            blank_before[id(statement)] = first_line - previous_end_line > 1
+        previous_end_line = statement.span.end_line
+
+    for name in node._semantic_fields:
+        value = getattr(node, name)
+        if isinstance(value, ast.Statement):
+            updates[name] = _rebuild_statement(value, trivia, blank_before)
+        elif isinstance(value, tuple) and any(isinstance(v, ast.Statement) for v in value):
+            updates[name] = tuple(
+                _rebuild_statement(v, trivia, blank_before) if isinstance(v, ast.Statement) else v
+                for v in value
+            )
+    own = trivia.get(id(node))
+    if own and own.end:
+        updates["end_comments"] = tuple(own.end)
+    return node.model_copy(update=updates) if updates else node
+
+
+def _rebuild_statement(statement: ast.Statement, trivia: dict[int, _Trivia],
+                       blank_before: dict[int, bool]) -> ast.Statement:
+    rebuilt = _rebuild(statement, trivia)
+    own = trivia.get(id(statement))
+    updates: dict[str, object] = {"blank_line_before": blank_before.get(id(statement), False)}
+    if own:
+        if own.leading:
+            updates["comments"] = tuple(c.text for c in own.leading)
+        if own.trailing is not None:
+            updates["trailing_comment"] = own.trailing
+    return rebuilt.model_copy(update=updates)  # type: ignore[return-value]

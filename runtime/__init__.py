@@ -1,0 +1,1 @@
+"""The rolegraph runtime: executes the IR built by the compiler."""
