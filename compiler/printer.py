@@ -11,6 +11,7 @@ One `p_<Kind>` method per node kind: printing is a walk, not a chain of isinstan
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from . import ast
 from . import literals as lit
@@ -27,6 +28,29 @@ _LTL_BINARY_PREC = {"implies": _IMPLIES, "or": _LOR, "and": _LAND, "until": _TEM
                     "release": _TEMPORAL, "since": _TEMPORAL}
 _LTL_BINARY_WORD = {"implies": "->", "or": "or", "and": "and", "until": "until",
                     "release": "release", "since": "since"}
+
+
+@dataclass
+class _Piece:
+    """A printed statement: lines before it, its body, and its trailing comment."""
+
+    before: list[str]
+    body: list[str]
+    trailing: str | None
+    split: tuple[str, str] | None = None
+    comment_column: int | None = None
+
+    def lines(self) -> list[str]:
+        out = [*self.before, *self.body]
+        if self.trailing is not None:
+            last = out[-1]
+            width = max(self.comment_column or 0, len(last) + 2)
+            out[-1] = last.ljust(width) + self.trailing
+        return out
+
+
+def _as_comment(text: str) -> str:
+    return text if text.lstrip().startswith("//") else "// " + text.strip()
 
 
 def to_source(node: ast.Node, *, trivia: bool = False) -> str:
@@ -79,35 +103,90 @@ class Printer:
 
     def statement(self, node: ast.Statement, depth: int, *, blank: bool = True) -> list[str]:
         """The lines of a statement with its comments, indented `depth` levels."""
+        return self._piece(node, depth, blank=blank).lines()
+
+    def _piece(self, node: ast.Statement, depth: int, *, blank: bool,
+               annotation_column: int | None = None) -> _Piece:
         pad = INDENT * depth
-        lines: list[str] = []
+        before: list[str] = []
         if self.trivia:
             if blank and node.blank_line_before:
-                lines.append("")
-            lines.extend(self._comment_lines(node.comments, depth))
-        body = getattr(self, f"p_{node.kind}")(node, depth)
-        body_lines = body.split("\n")
-        lines.append(pad + body_lines[0])
-        lines.extend(body_lines[1:])
+                before.append("")
+            before.extend(self._comment_lines(node.comments, depth))
+        split = self._annotated(node)
+        if split is not None and annotation_column is not None:
+            head, annotations = split
+            body = [pad + head.ljust(annotation_column) + annotations]
+        else:
+            text = getattr(self, f"p_{node.kind}")(node, depth)
+            first, *rest = text.split("\n")
+            body = [pad + first, *rest]
+        trailing = None
         if self.trivia and node.trailing_comment is not None:
-            lines[-1] += "  //" + node.trailing_comment.replace("\n", " ")
-        return lines
+            trailing = _as_comment(node.trailing_comment.replace("\n", " "))
+        return _Piece(before, body, trailing, split)
 
     def _comment_lines(self, comments: tuple[str, ...], depth: int) -> list[str]:
         pad = INDENT * depth
-        return [f"{pad}//{part}".rstrip() for comment in comments for part in comment.split("\n")]
+        lines: list[str] = []
+        for comment in comments:
+            for part in comment.split("\n"):
+                lines.append(pad + _as_comment(part) if part.strip() else "")
+        return lines
+
+    def _annotated(self, node: ast.Statement) -> tuple[str, str] | None:
+        """A field or enum member with annotations, split for alignment: (head, `@...`)."""
+        if isinstance(node, ast.FieldDecl) and node.annotations:
+            head = f"{node.name}: {self.type(node.type)}"
+            if node.default is not None:
+                head += f" = {self.expr(node.default)}"
+            return head, " ".join(self.p_Annotation(a) for a in node.annotations)
+        if isinstance(node, ast.EnumMember) and node.annotations:
+            return node.name, " ".join(self.p_Annotation(a) for a in node.annotations)
+        return None
 
     def block(self, header: str, items: list[ast.Statement], depth: int,
               end_comments: tuple[str, ...] = ()) -> str:
-        """`header {`, the items one per line, `}`."""
-        inner: list[str] = []
-        for index, item in enumerate(items):
-            inner.extend(self.statement(item, depth + 1, blank=index > 0))
+        """`header {`, the items one per line, `}`.
+
+        Within a run of consecutive one-line items, annotations (`@desc`) and trailing
+        comments are aligned in columns, as gofmt aligns them.
+        """
+        pieces = [self._piece(item, depth + 1, blank=i > 0) for i, item in enumerate(items)]
+        for run in self._runs(pieces):
+            annotated = [i for i in run if pieces[i].split is not None]
+            if annotated:
+                column = max(len(pieces[i].split[0]) for i in annotated) + 2  # type: ignore[index]
+                for i in annotated:
+                    pieces[i] = self._piece(items[i], depth + 1, blank=i > 0,
+                                            annotation_column=column)
+            commented = [i for i in run if pieces[i].trailing is not None]
+            if len(commented) > 1:
+                column = max(len(pieces[i].body[-1]) for i in commented) + 2
+                for i in commented:
+                    pieces[i].comment_column = column
+        inner = [line for piece in pieces for line in piece.lines()]
         if self.trivia and end_comments:
             inner.extend(self._comment_lines(end_comments, depth + 1))
         if not inner:
             return f"{header} {{}}"
         return "\n".join([f"{header} {{", *inner, INDENT * depth + "}"])
+
+    @staticmethod
+    def _runs(pieces: list[_Piece]) -> list[list[int]]:
+        """Indexes of consecutive one-line pieces, split at comments and blank lines."""
+        runs: list[list[int]] = []
+        current: list[int] = []
+        for index, piece in enumerate(pieces):
+            if piece.before or len(piece.body) > 1:
+                if current:
+                    runs.append(current)
+                current = []
+            if len(piece.body) == 1:
+                current.append(index)
+        if current:
+            runs.append(current)
+        return runs
 
     def _has_comments(self, items: tuple[ast.Statement, ...], end: tuple[str, ...]) -> bool:
         if not self.trivia:

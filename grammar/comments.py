@@ -4,6 +4,8 @@ Each `// comment` goes to the innermost statement that can hold it: as a *traili
 comment of the statement that ends on its line, else as a *leading* comment of the
 next statement in the same block, else as an *end comment* of the block itself.
 A blank line between two statements of a block is kept as `blank_line_before`.
+Comments are kept verbatim, `//` included; in a group of leading comments, "" stands
+for a blank line (after a file's header comment, say).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ class _Trivia:
 
 def attach_comments(module: ast.Module, tokens: Sequence[Token], source: Source) -> ast.Module:
     comments = [
-        _Comment(t.start_pos or 0, t.line or 1, str(t)[2:].rstrip()) for t in tokens
+        _Comment(t.start_pos or 0, t.line or 1, str(t).rstrip()) for t in tokens
     ]
     trivia: dict[int, _Trivia] = {}
     for comment in comments:
@@ -105,6 +107,19 @@ def _rebuild(node: ast.Node, trivia: dict[int, _Trivia]) -> ast.Node:
     return node.model_copy(update=updates) if updates else node
 
 
+def _comment_group(comments: list[_Comment], statement: ast.Statement) -> tuple[str, ...]:
+    """The comment lines above a statement; "" stands for a blank line kept among them."""
+    lines: list[str] = []
+    for index, comment in enumerate(comments):
+        if index and comment.line - comments[index - 1].line > 1:
+            lines.append("")
+        lines.append(comment.text)
+    assert statement.span is not None
+    if statement.span.line - comments[-1].line > 1 and comments[-1].line < statement.span.line:
+        lines.append("")
+    return tuple(lines)
+
+
 def _rebuild_statement(statement: ast.Statement, trivia: dict[int, _Trivia],
                        blank_before: dict[int, bool]) -> ast.Statement:
     rebuilt = _rebuild(statement, trivia)
@@ -112,7 +127,7 @@ def _rebuild_statement(statement: ast.Statement, trivia: dict[int, _Trivia],
     updates: dict[str, object] = {"blank_line_before": blank_before.get(id(statement), False)}
     if own:
         if own.leading:
-            updates["comments"] = tuple(c.text for c in own.leading)
+            updates["comments"] = _comment_group(own.leading, statement)
         if own.trailing is not None:
             updates["trailing_comment"] = own.trailing
     return rebuilt.model_copy(update=updates)  # type: ignore[return-value]
