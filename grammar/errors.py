@@ -71,6 +71,8 @@ def _unexpected_character(error: UnexpectedCharacters, source: Source) -> Diagno
     if ch == '"':
         end = text.find("\n", pos)
         end = len(text) if end == -1 else end
+        if text.startswith('"""', pos - 2):  # the lexer read `""` as an empty string
+            pos -= 2
         if text.startswith('"""', pos):
             return _diag(source, codes.UNTERMINATED_STRING, "unterminated triple-quoted string",
                          source.span(pos, pos + 3), "this string is never closed",
@@ -159,7 +161,7 @@ def _unexpected_token(error: UnexpectedToken, source: Source) -> Diagnostic:
                      "a new declaration starts here", labels=labels,
                      hints=("add the missing `}` at the end of the block above",))
 
-    if text in ast.KEYWORDS and ("NAME" in expected or "KEYWORD_AS_FIELD" in expected):
+    if text in ast.KEYWORDS and _used_as_name(source, token, expected):
         return _keyword_as_name(source, text, span)
     if (token.type == "EQUAL" and previous is not None and str(previous) in ast.KEYWORDS
             and previous.start_pos is not None):
@@ -177,6 +179,17 @@ def _unexpected_token(error: UnexpectedToken, source: Source) -> Diagnostic:
         words = _describe_expected(expected)
     message = f"expected {words}{context}, found {found}" if words else f"unexpected {found}"
     return _diag(source, codes.UNEXPECTED_TOKEN, message, span, "unexpected here", hints=hints)
+
+
+def _used_as_name(source: Source, token: Token, expected: set[str]) -> bool:
+    """Whether a misplaced keyword reads as a name: one was expected, and what follows
+    the keyword is what follows a name (`role model(`, `(max: int`, `a -> when`...)."""
+    if "NAME" not in expected and "KEYWORD_AS_FIELD" not in expected:
+        return False
+    if expected <= {"NAME", "KEYWORD_AS_FIELD"}:
+        return True
+    rest = source.text[token.end_pos or 0 :].lstrip(" \t")
+    return rest.startswith(("=", "(", ":", "->", ",", ")", "{", "[", ".")) and not rest.startswith("==")
 
 
 def _keyword_as_name(source: Source, word: str, span: Span) -> Diagnostic:

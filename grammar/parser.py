@@ -9,6 +9,7 @@ here as diagnostics, so a tree that comes out of `parse_module` is always valid.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedInput, VisitError
+from lark.lexer import ContextualLexer
+from lark.parsers.lalr_analysis import Shift
 from pydantic import ValidationError
 
 from rolegraph.compiler import ast, codes
@@ -33,7 +36,7 @@ GRAMMAR_PATH = Path(__file__).with_name("rolegraph.lark")
 @cache
 def grammar_parser() -> Lark:
     """The Lark parser, built once per process (and cached on disk by Lark)."""
-    return Lark(
+    parser = Lark(
         GRAMMAR_PATH.read_text(encoding="utf-8"),
         parser="lalr",
         lexer="contextual",
@@ -42,6 +45,61 @@ def grammar_parser() -> Lark:
         lexer_callbacks={"COMMENT": _collect_comment},
         cache=_cache_path(),
     )
+    lexer = parser.parser.lexer
+    assert isinstance(lexer, ContextualLexer)
+    lexer.__class__ = _KeywordAwareLexer
+    return parser
+
+
+class _KeywordAwareLexer(ContextualLexer):
+    """Reads a keyword as a name where only a name fits.
+
+    Record fields and enum members may be keywords (`type Job { type: str }`). Lark's
+    contextual lexer chooses terminals by the LALR state, whose lookaheads merge every
+    context the state serves, so after `x: str` it would read `agent` as the keyword.
+    Here a keyword token that the real parser stack cannot shift, where a field name
+    (or, for a temporal letter like `F`, a plain name) can, is retyped.
+    """
+
+    def lex(self, lexer_state: Any, parser_state: Any) -> Iterator[Token]:
+        for token in super().lex(lexer_state, parser_state):
+            if token.type in _RETYPABLE:
+                token = _retype(token, parser_state)
+            yield token
+
+
+_RETYPABLE = frozenset(
+    {word.upper() for word in ast.KEYWORDS} | {"LTL_UNARY", "LTL_BINARY", "CONSTRAINT_MODE"}
+)
+
+
+def _retype(token: Token, parser_state: Any) -> Token:
+    states = parser_state.parse_conf.parse_table.states
+    stack = parser_state.state_stack
+    if _can_shift(states, stack, token.type):
+        return token
+    text = str(token)
+    alternative = "KEYWORD_AS_FIELD" if text in ast.KEYWORDS else "NAME"
+    if _can_shift(states, stack, alternative):
+        return Token.new_borrow_pos(alternative, text, token)
+    return token
+
+
+def _can_shift(states: dict, state_stack: list, terminal: str) -> bool:
+    """Whether `terminal` is shifted next from this exact stack (reductions simulated)."""
+    stack = list(state_stack)
+    while True:
+        action = states[stack[-1]].get(terminal)
+        if action is None:
+            return False
+        kind, argument = action
+        if kind is Shift:
+            return True
+        size = len(argument.expansion)
+        if size:
+            del stack[-size:]
+        _, goto = states[stack[-1]][argument.origin.name]
+        stack.append(goto)
 
 
 def _cache_path() -> str | bool:

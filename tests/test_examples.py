@@ -1,0 +1,56 @@
+"""Every example and stdlib module parses, prints, re-parses, and is formatted."""
+
+import re
+
+from rolegraph import format_source, parse
+from rolegraph.compiler import ast
+from rolegraph.compiler.printer import to_source
+
+from .conftest import EXAMPLES
+
+WELL_KNOWN_DESIGNS = {
+    "chain_of_thought", "self_consistency", "self_refine", "debate", "step_back",
+    "quality_diversity", "role_router", "react", "plan_execute",
+}
+
+
+def test_the_nine_designs_are_all_there():
+    assert WELL_KNOWN_DESIGNS <= {p.stem for p in EXAMPLES}
+
+
+def test_example_round_trips_through_the_printer(agent_file):
+    module = parse(agent_file.read_text(), str(agent_file))
+    assert parse(to_source(module)) == module
+
+
+def test_example_is_already_formatted(agent_file):
+    text = agent_file.read_text()
+    assert format_source(text) == text
+
+
+def test_fmt_is_idempotent(agent_file):
+    once = format_source(agent_file.read_text())
+    assert format_source(once) == once
+
+
+def test_fmt_keeps_every_comment(agent_file):
+    text = agent_file.read_text()
+    comments = [m.group().strip() for m in _STRING_OR_COMMENT.finditer(text)
+                if m.group().startswith("//")]
+    assert comments
+    formatted = format_source(text)
+    for comment in comments:
+        assert comment in formatted
+
+
+def test_example_starts_with_a_header_comment(agent_file):
+    assert agent_file.read_text().startswith("//")
+
+
+def test_each_example_declares_an_agent(agent_file):
+    if agent_file.parent.name == "examples":
+        assert parse(agent_file.read_text()).find(ast.AgentDecl) is not None
+
+
+# Scanning left to right, a quote inside a comment is part of the comment.
+_STRING_OR_COMMENT = re.compile(r'"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"|//[^\n]*')
