@@ -34,13 +34,15 @@ from .source import Span
 
 #: Reserved words. They cannot name declarations, nodes or parameters; record fields
 #: and enum members may use them (`type Job { type: str }`).
-KEYWORDS: frozenset[str] = frozenset(
-    """
-    import from as model type enum role tool tools agent system prompt
-    when else max for in return ensure enforce not and or true false none start
-    next wnext eventually always until release once historically since yesterday
-    """.split()
-)
+# fmt: off
+KEYWORDS: frozenset[str] = frozenset({
+    "import", "from", "as", "model", "type", "enum", "role", "tool", "tools", "agent",
+    "system", "prompt", "when", "else", "max", "for", "in", "return", "ensure", "enforce",
+    "not", "and", "or", "true", "false", "none", "start",
+    "next", "wnext", "eventually", "always", "until", "release", "once", "historically",
+    "since", "yesterday",
+})
+# fmt: on
 
 #: The letter forms of the temporal operators. Inside a formula they are operators,
 #: so they cannot name nodes (a formula could not refer to such a node).
@@ -130,9 +132,7 @@ class Node(BaseModel):
             return True
         if type(self) is not type(other):
             return False
-        return all(
-            getattr(self, name) == getattr(other, name) for name in self._semantic_fields
-        )
+        return all(getattr(self, name) == getattr(other, name) for name in self._semantic_fields)
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, *(getattr(self, n) for n in self._semantic_fields)))
@@ -203,7 +203,10 @@ class Node(BaseModel):
             elif isinstance(value, tuple) and any(isinstance(v, Node) for v in value):
                 items = [v.transform(fn) if isinstance(v, Node) else v for v in value]
                 items = [v for v in items if v is not REMOVE]
-                if len(items) != len(value) or any(a is not b for a, b in zip(items, value)):
+                unchanged = len(items) == len(value) and all(
+                    a is b for a, b in zip(items, value, strict=True)
+                )
+                if not unchanged:
                     changes[name] = tuple(items)
         node = self.with_changes(**changes) if changes else self
         replacement = fn(node)
@@ -213,7 +216,11 @@ class Node(BaseModel):
         """The same tree without spans, comments and blank lines."""
 
         def strip(node: Node) -> Node:
-            trivia = {name: type(node).model_fields[name].default for name in type(node).model_fields if name in TRIVIA}
+            trivia = {
+                name: type(node).model_fields[name].default
+                for name in type(node).model_fields
+                if name in TRIVIA
+            }
             return node.model_copy(update=trivia)
 
         return self.transform(strip)  # type: ignore[return-value]
@@ -333,8 +340,18 @@ class Call(Node):
 
 
 Expr = Annotated[
-    StringLit | IntLit | FloatLit | BoolLit | NullLit | Ref | ListLit | DictLit | Compare
-    | BoolOp | Not | Call,
+    StringLit
+    | IntLit
+    | FloatLit
+    | BoolLit
+    | NullLit
+    | Ref
+    | ListLit
+    | DictLit
+    | Compare
+    | BoolOp
+    | Not
+    | Call,
     Field(discriminator="kind"),
 ]
 
@@ -483,7 +500,8 @@ def _check_ltl_condition(expr: Node) -> None:
 
 
 class Import(Statement):
-    """`import std.patterns [as p]`, `import "./roles.agent" [as r]`, `from std.types import A, B`."""
+    """An import: `import std.patterns [as p]`, `import "./roles.agent" [as r]`,
+    or `from std.types import Answer, Critique`."""
 
     kind: Literal["Import"] = "Import"
     module: str
@@ -562,7 +580,8 @@ class Param(Node):
 
 
 class ModelUse(Statement):
-    """`model fast` inside a role, optionally overriding parameters: `model fast { temperature: 0.9 }`."""
+    """`model fast` inside a role, optionally overriding some parameters:
+    `model fast { temperature: 0.9 }`."""
 
     kind: Literal["ModelUse"] = "ModelUse"
     name: QualifiedName

@@ -135,7 +135,9 @@ def _snippet(source, span, text, mark, gutter, paint, severity) -> list[str]:
     return [f"{number} {line_text}", paint(" " * gutter + " |", _BLUE) + " " + underline]
 
 
-def render_all(diagnostics: Iterable[Diagnostic], source: Source | None, *, color: bool = False) -> str:
+def render_all(
+    diagnostics: Iterable[Diagnostic], source: Source | None, *, color: bool = False
+) -> str:
     return "\n\n".join(render(d, source, color=color) for d in diagnostics)
 
 

@@ -113,18 +113,30 @@ def _unescape(text: str, base: int, offsets: list[int] | None) -> str:
             close = text.find("}", i + 3)
             digits = text[i + 3 : close] if close != -1 else ""
             if close == -1 or not digits or len(digits) > 6 or not _is_hex(digits):
-                raise EscapeError(where(i), 2, "invalid unicode escape",
-                                  "write a code point in hex between braces: `\\u{1F600}`")
+                raise EscapeError(
+                    where(i),
+                    2,
+                    "invalid unicode escape",
+                    "write a code point in hex between braces: `\\u{1F600}`",
+                )
             code = int(digits, 16)
             if code > 0x10FFFF:
-                raise EscapeError(where(i), close - i + 1, "unicode escape out of range",
-                                  "code points go up to `\\u{10FFFF}`")
+                raise EscapeError(
+                    where(i),
+                    close - i + 1,
+                    "unicode escape out of range",
+                    "code points go up to `\\u{10FFFF}`",
+                )
             out.append(chr(code))
             i = close + 1
         else:
             shown = "\\" + (nxt if nxt and nxt != "\n" else "")
-            raise EscapeError(where(i), max(1, len(shown)), f"invalid escape `{shown}`",
-                              "write `\\\\` for a literal backslash")
+            raise EscapeError(
+                where(i),
+                max(1, len(shown)),
+                f"invalid escape `{shown}`",
+                "write `\\\\` for a literal backslash",
+            )
     return "".join(out)
 
 

@@ -24,10 +24,22 @@ INLINE_BLOCK_WIDTH = 80
 _OR, _AND, _NOT, _COMPARE, _ATOM = 1, 2, 3, 4, 5
 # Formula precedence.
 _IMPLIES, _LOR, _LAND, _TEMPORAL, _UNARY, _LATOM = 1, 2, 3, 4, 5, 6
-_LTL_BINARY_PREC = {"implies": _IMPLIES, "or": _LOR, "and": _LAND, "until": _TEMPORAL,
-                    "release": _TEMPORAL, "since": _TEMPORAL}
-_LTL_BINARY_WORD = {"implies": "->", "or": "or", "and": "and", "until": "until",
-                    "release": "release", "since": "since"}
+_LTL_BINARY_PREC = {
+    "implies": _IMPLIES,
+    "or": _LOR,
+    "and": _LAND,
+    "until": _TEMPORAL,
+    "release": _TEMPORAL,
+    "since": _TEMPORAL,
+}
+_LTL_BINARY_WORD = {
+    "implies": "->",
+    "or": "or",
+    "and": "and",
+    "until": "until",
+    "release": "release",
+    "since": "since",
+}
 
 
 @dataclass
@@ -92,8 +104,9 @@ class Printer:
             out.extend(self._comment_lines(module.end_comments, 0))
         return "\n".join(out) + "\n" if out else ""
 
-    def _blank_between(self, previous: tuple[ast.Node, list[str]], decl: ast.Node,
-                       lines: list[str]) -> bool:
+    def _blank_between(
+        self, previous: tuple[ast.Node, list[str]], decl: ast.Node, lines: list[str]
+    ) -> bool:
         before, before_lines = previous
         if self.trivia and getattr(decl, "blank_line_before", False):
             return True
@@ -105,8 +118,9 @@ class Printer:
         """The lines of a statement with its comments, indented `depth` levels."""
         return self._piece(node, depth, blank=blank).lines()
 
-    def _piece(self, node: ast.Statement, depth: int, *, blank: bool,
-               annotation_column: int | None = None) -> _Piece:
+    def _piece(
+        self, node: ast.Statement, depth: int, *, blank: bool, annotation_column: int | None = None
+    ) -> _Piece:
         pad = INDENT * depth
         before: list[str] = []
         if self.trivia:
@@ -145,8 +159,13 @@ class Printer:
             return node.name, " ".join(self.p_Annotation(a) for a in node.annotations)
         return None
 
-    def block(self, header: str, items: list[ast.Statement], depth: int,
-              end_comments: tuple[str, ...] = ()) -> str:
+    def block(
+        self,
+        header: str,
+        items: list[ast.Statement],
+        depth: int,
+        end_comments: tuple[str, ...] = (),
+    ) -> str:
         """`header {`, the items one per line, `}`.
 
         Within a run of consecutive one-line items, annotations (`@desc`) and trailing
@@ -158,8 +177,9 @@ class Printer:
             if annotated:
                 column = max(len(pieces[i].split[0]) for i in annotated) + 2  # type: ignore[index]
                 for i in annotated:
-                    pieces[i] = self._piece(items[i], depth + 1, blank=i > 0,
-                                            annotation_column=column)
+                    pieces[i] = self._piece(
+                        items[i], depth + 1, blank=i > 0, annotation_column=column
+                    )
             commented = [i for i in run if pieces[i].trailing is not None]
             if len(commented) > 1:
                 column = max(len(pieces[i].body[-1]) for i in commented) + 2
@@ -205,8 +225,13 @@ class Printer:
         header = f"model {node.name} = {lit.encode(node.provider)}"
         return self._with_params(header, node.params, depth, node.end_comments)
 
-    def _with_params(self, header: str, params: tuple[ast.ModelParam, ...], depth: int,
-                     end_comments: tuple[str, ...] = ()) -> str:
+    def _with_params(
+        self,
+        header: str,
+        params: tuple[ast.ModelParam, ...],
+        depth: int,
+        end_comments: tuple[str, ...] = (),
+    ) -> str:
         if not params:
             return header
         if not self._has_comments(params, end_comments):
@@ -264,8 +289,9 @@ class Printer:
         return text + (f" = {self.expr(node.default)}" if node.default is not None else "")
 
     def p_RoleDecl(self, node: ast.RoleDecl, depth: int) -> str:
-        header = self.params(node.params, f"role {node.name}", f" -> {self.type(node.returns)}",
-                             depth)
+        header = self.params(
+            node.params, f"role {node.name}", f" -> {self.type(node.returns)}", depth
+        )
         items = [i for i in (node.model, node.system, node.prompt, node.tools) if i is not None]
         return self.block(header, items, depth, node.end_comments)
 
@@ -299,8 +325,9 @@ class Printer:
         return self.block(header, list(node.body), depth, node.end_comments)
 
     def ct_param(self, node: ast.CtParam) -> str:
-        kind = self.role_sig(node.type) if isinstance(node.type, ast.RoleSig) else self.type(
-            node.type)
+        kind = (
+            self.role_sig(node.type) if isinstance(node.type, ast.RoleSig) else self.type(node.type)
+        )
         text = f"{node.name}: {kind}"
         return text + (f" = {self.expr(node.default)}" if node.default is not None else "")
 
@@ -381,8 +408,10 @@ class Printer:
         if isinstance(node, ast.Not):
             return f"not {self.expr(node.operand, _NOT)}", _NOT
         if isinstance(node, ast.Compare):
-            return (f"{self.expr(node.left, _ATOM)} {node.op} {self.expr(node.right, _ATOM)}",
-                    _COMPARE)
+            return (
+                f"{self.expr(node.left, _ATOM)} {node.op} {self.expr(node.right, _ATOM)}",
+                _COMPARE,
+            )
         return self.atom(node), _ATOM
 
     def atom(self, node: ast.Node) -> str:
@@ -446,15 +475,26 @@ class Printer:
     def inline(self, node: ast.Node) -> str:
         """Print a node that is not a statement (an expression, a type, a formula...)."""
         kinds = {
-            ast.Param: self.param, ast.Arg: self.arg, ast.Annotation: self.p_Annotation,
-            ast.CtParam: self.ct_param, ast.RoleSig: self.role_sig,
+            ast.Param: self.param,
+            ast.Arg: self.arg,
+            ast.Annotation: self.p_Annotation,
+            ast.CtParam: self.ct_param,
+            ast.RoleSig: self.role_sig,
         }
         for cls, method in kinds.items():
             if isinstance(node, cls):
                 return method(node)  # type: ignore[operator]
         if isinstance(node, ast.NamedType | ast.ListType | ast.DictType | ast.OptionalType):
             return self.type(node)
-        if isinstance(node, ast.LtlConst | ast.LtlStart | ast.LtlReturn | ast.LtlFired
-                      | ast.LtlHolds | ast.LtlUnary | ast.LtlBinary):
+        if isinstance(
+            node,
+            ast.LtlConst
+            | ast.LtlStart
+            | ast.LtlReturn
+            | ast.LtlFired
+            | ast.LtlHolds
+            | ast.LtlUnary
+            | ast.LtlBinary,
+        ):
             return self.formula(node)
         return self.expr(node)

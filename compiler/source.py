@@ -67,8 +67,12 @@ class Source:
         line, column = self.position(start)
         end_line, end_column = self.position(end)
         return Span(
-            line=line, column=column, end_line=end_line, end_column=end_column,
-            start=max(0, min(start, len(self.text))), end=max(0, min(end, len(self.text))),
+            line=line,
+            column=column,
+            end_line=end_line,
+            end_column=end_column,
+            start=max(0, min(start, len(self.text))),
+            end=max(0, min(end, len(self.text))),
         )
 
     def end_span(self) -> Span:

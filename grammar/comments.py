@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lark import Token
-
 from rolegraph.compiler import ast
 from rolegraph.compiler.source import Source
 
@@ -34,9 +33,7 @@ class _Trivia:
 
 
 def attach_comments(module: ast.Module, tokens: Sequence[Token], source: Source) -> ast.Module:
-    comments = [
-        _Comment(t.start_pos or 0, t.line or 1, str(t).rstrip()) for t in tokens
-    ]
+    comments = [_Comment(t.start_pos or 0, t.line or 1, str(t).rstrip()) for t in tokens]
     trivia: dict[int, _Trivia] = {}
     for comment in comments:
         _place(module, comment, trivia)
@@ -59,8 +56,11 @@ def _place(node: ast.Node, comment: _Comment, trivia: dict[int, _Trivia]) -> Non
             else:
                 trivia.setdefault(id(statement), _Trivia()).leading.append(comment)
             return
-    ending_here = [s for s in statements
-                   if s.span and s.span.end_line == comment.line and s.span.end <= comment.offset]
+    ending_here = [
+        s
+        for s in statements
+        if s.span and s.span.end_line == comment.line and s.span.end <= comment.offset
+    ]
     if ending_here:
         owner = trivia.setdefault(id(ending_here[-1]), _Trivia())
         if owner.trailing is None:
@@ -120,8 +120,9 @@ def _comment_group(comments: list[_Comment], statement: ast.Statement) -> tuple[
     return tuple(lines)
 
 
-def _rebuild_statement(statement: ast.Statement, trivia: dict[int, _Trivia],
-                       blank_before: dict[int, bool]) -> ast.Statement:
+def _rebuild_statement(
+    statement: ast.Statement, trivia: dict[int, _Trivia], blank_before: dict[int, bool]
+) -> ast.Statement:
     rebuilt = _rebuild(statement, trivia)
     own = trivia.get(id(statement))
     updates: dict[str, object] = {"blank_line_before": blank_before.get(id(statement), False)}

@@ -9,8 +9,7 @@ keyword used as a name, `=` for `:` in a named argument, and friends.
 from __future__ import annotations
 
 from lark import Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from rolegraph.compiler import ast, codes
 from rolegraph.compiler.diagnostics import Diagnostic, Label
 from rolegraph.compiler.source import Source, Span
@@ -36,16 +35,43 @@ _TERMINAL_WORDS = {
 }
 
 # Tokens that can start an expression; when all are expected we say "an expression".
-_EXPRESSION_START = {"NAME", "STRING", "LONG_STRING", "INT", "FLOAT", "LPAR", "LSQB", "LBRACE",
-                     "TRUE", "FALSE", "NONE", "MINUS", "NOT"}
+_EXPRESSION_START = {
+    "NAME",
+    "STRING",
+    "LONG_STRING",
+    "INT",
+    "FLOAT",
+    "LPAR",
+    "LSQB",
+    "LBRACE",
+    "TRUE",
+    "FALSE",
+    "NONE",
+    "MINUS",
+    "NOT",
+}
 _FORMULA_START = {"NAME", "LTL_UNARY", "LPAR", "NOT", "BANG", "TRUE", "FALSE", "START", "RETURN"}
 _DECLARATION_START = {"IMPORT", "FROM", "MODEL", "TYPE", "ENUM", "ROLE", "TOOL", "AGENT"}
 _ROLE_ITEMS = {"MODEL", "SYSTEM", "PROMPT", "TOOLS"}
 _STATEMENT_START = {"NAME", "RETURN", "CONSTRAINT_MODE"}
 # Tokens that would only continue what came before (an operator after an operand):
 # listed last, and dropped when something else was expected too.
-_CONTINUATIONS = {"DOT", "CMP_OP", "AND", "OR", "IN", "NOT", "LPAR", "LSQB", "QMARK", "AT",
-                  "LTL_BINARY", "__ANON_0", "__ANON_1", "KEYWORD_AS_FIELD"}
+_CONTINUATIONS = {
+    "DOT",
+    "CMP_OP",
+    "AND",
+    "OR",
+    "IN",
+    "NOT",
+    "LPAR",
+    "LSQB",
+    "QMARK",
+    "AT",
+    "LTL_BINARY",
+    "__ANON_0",
+    "__ANON_1",
+    "KEYWORD_AS_FIELD",
+}
 
 
 def syntax_diagnostic(error: UnexpectedInput, source: Source) -> tuple[Diagnostic, int]:
@@ -57,11 +83,26 @@ def syntax_diagnostic(error: UnexpectedInput, source: Source) -> tuple[Diagnosti
     return _unexpected_eof(error, source), len(source.text)
 
 
-def _diag(source: Source, code: str, message: str, span: Span, label: str = "",
-          hints: tuple[str, ...] = (), labels: tuple[Label, ...] = (),
-          notes: tuple[str, ...] = ()) -> Diagnostic:
-    return Diagnostic(code=code, message=message, file=source.name, span=span, label=label,
-                      hints=hints, labels=labels, notes=notes)
+def _diag(
+    source: Source,
+    code: str,
+    message: str,
+    span: Span,
+    label: str = "",
+    hints: tuple[str, ...] = (),
+    labels: tuple[Label, ...] = (),
+    notes: tuple[str, ...] = (),
+) -> Diagnostic:
+    return Diagnostic(
+        code=code,
+        message=message,
+        file=source.name,
+        span=span,
+        label=label,
+        hints=hints,
+        labels=labels,
+        notes=notes,
+    )
 
 
 def _unexpected_character(error: UnexpectedCharacters, source: Source) -> Diagnostic:
@@ -74,17 +115,34 @@ def _unexpected_character(error: UnexpectedCharacters, source: Source) -> Diagno
         if text.startswith('"""', pos - 2):  # the lexer read `""` as an empty string
             pos -= 2
         if text.startswith('"""', pos):
-            return _diag(source, codes.UNTERMINATED_STRING, "unterminated triple-quoted string",
-                         source.span(pos, pos + 3), "this string is never closed",
-                         hints=('close it with `"""`',))
-        return _diag(source, codes.UNTERMINATED_STRING, "unterminated string",
-                     source.span(pos, end), "this string is never closed",
-                     hints=('close the string with `"` on the same line; for several lines '
-                            'use `"""...."""`',))
+            return _diag(
+                source,
+                codes.UNTERMINATED_STRING,
+                "unterminated triple-quoted string",
+                source.span(pos, pos + 3),
+                "this string is never closed",
+                hints=('close it with `"""`',),
+            )
+        return _diag(
+            source,
+            codes.UNTERMINATED_STRING,
+            "unterminated string",
+            source.span(pos, end),
+            "this string is never closed",
+            hints=(
+                'close the string with `"` on the same line; for several lines use `"""...."""`',
+            ),
+        )
     if text.startswith("=>", pos) or (ch == ">" and text[pos - 1 : pos] == "="):
         start = pos if ch == "=" else pos - 1
-        return _diag(source, codes.FAT_ARROW, "`=>` is not an edge",
-                     source.span(start, start + 2), "write `->`", hints=("edges use `->`",))
+        return _diag(
+            source,
+            codes.FAT_ARROW,
+            "`=>` is not an edge",
+            source.span(start, start + 2),
+            "write `->`",
+            hints=("edges use `->`",),
+        )
     hints: tuple[str, ...] = ()
     if ch == "'":
         hints = ('strings use double quotes: `"text"`',)
@@ -95,8 +153,14 @@ def _unexpected_character(error: UnexpectedCharacters, source: Source) -> Diagno
     elif ch == "=" or ch == "!":
         hints = ("comparisons are `==` and `!=`",)
     shown = ch if ch.isprintable() and ch.strip() else repr(ch)
-    return _diag(source, codes.UNEXPECTED_CHARACTER, f"unexpected character `{shown}`",
-                 source.span(pos, pos + 1), "not valid here", hints=hints)
+    return _diag(
+        source,
+        codes.UNEXPECTED_CHARACTER,
+        f"unexpected character `{shown}`",
+        source.span(pos, pos + 1),
+        "not valid here",
+        hints=hints,
+    )
 
 
 def _unexpected_eof(error: UnexpectedInput, source: Source) -> Diagnostic:
@@ -108,11 +172,22 @@ def _unexpected_eof(error: UnexpectedInput, source: Source) -> Diagnostic:
     if open_brackets:
         innermost = open_brackets[-1]
         closer = {"(": ")", "[": "]", "{": "}"}[innermost.char]
-        labels = (Label(span=source.span(innermost.offset, innermost.offset + 1),
-                        message="opened here and never closed"),)
+        labels = (
+            Label(
+                span=source.span(innermost.offset, innermost.offset + 1),
+                message="opened here and never closed",
+            ),
+        )
         hints = (f"add the missing `{closer}`",)
-        return _diag(source, codes.UNEXPECTED_EOF, f"unexpected end of file: `{closer}` missing",
-                     span, "the file ends here", hints=hints, labels=labels)
+        return _diag(
+            source,
+            codes.UNEXPECTED_EOF,
+            f"unexpected end of file: `{closer}` missing",
+            span,
+            "the file ends here",
+            hints=hints,
+            labels=labels,
+        )
     words = _describe_expected(set(expected))
     message = "unexpected end of file" + (f": expected {words}" if words else "")
     return _diag(source, codes.UNEXPECTED_EOF, message, span, "the file ends here")
@@ -133,8 +208,16 @@ def _exact_expected(error: UnexpectedToken) -> set[str]:
 def _keyword_aware(token: Token) -> Token:
     """A keyword the root lexer read as a field name, given back its keyword kind."""
     if token.type == "KEYWORD_AS_FIELD":
-        return Token(str(token).upper(), str(token), token.start_pos, token.line, token.column,
-                     token.end_line, token.end_column, token.end_pos)
+        return Token(
+            str(token).upper(),
+            str(token),
+            token.start_pos,
+            token.line,
+            token.column,
+            token.end_line,
+            token.end_column,
+            token.end_pos,
+        )
     return token
 
 
@@ -148,26 +231,49 @@ def _unexpected_token(error: UnexpectedToken, source: Source) -> Diagnostic:
     previous = _previous_token(error)
 
     if token.type == "CMP_OP" and text == ">" and source.text[start - 1 : start] == "=":
-        return _diag(source, codes.FAT_ARROW, "`=>` is not an edge",
-                     source.span(start - 1, start + 1), "write `->`", hints=("edges use `->`",))
+        return _diag(
+            source,
+            codes.FAT_ARROW,
+            "`=>` is not an edge",
+            source.span(start - 1, start + 1),
+            "write `->`",
+            hints=("edges use `->`",),
+        )
 
     if _begins_line_with_declaration(token, source) and "RBRACE" in expected:
         opened = [b for b in scan_brackets(source.text, start) if b.char == "{"]
         labels = ()
         if opened:
-            labels = (Label(span=source.span(opened[-1].offset, opened[-1].offset + 1),
-                            message="this block is not closed"),)
-        return _diag(source, codes.UNCLOSED_BLOCK, f"expected `}}` before `{text}`", span,
-                     "a new declaration starts here", labels=labels,
-                     hints=("add the missing `}` at the end of the block above",))
+            labels = (
+                Label(
+                    span=source.span(opened[-1].offset, opened[-1].offset + 1),
+                    message="this block is not closed",
+                ),
+            )
+        return _diag(
+            source,
+            codes.UNCLOSED_BLOCK,
+            f"expected `}}` before `{text}`",
+            span,
+            "a new declaration starts here",
+            labels=labels,
+            hints=("add the missing `}` at the end of the block above",),
+        )
 
     if text in ast.KEYWORDS and _used_as_name(source, token, expected):
         return _keyword_as_name(source, text, span)
-    if (token.type == "EQUAL" and previous is not None and str(previous) in ast.KEYWORDS
-            and previous.start_pos is not None):
+    if (
+        token.type == "EQUAL"
+        and previous is not None
+        and str(previous) in ast.KEYWORDS
+        and previous.start_pos is not None
+    ):
         # `return = W(q)`: the keyword was meant as a node name.
-        return _keyword_as_name(source, str(previous),
-                                source.span(previous.start_pos, previous.start_pos + len(previous)))
+        return _keyword_as_name(
+            source,
+            str(previous),
+            source.span(previous.start_pos, previous.start_pos + len(previous)),
+        )
 
     hints = _hints(token, expected, previous, source)
     context = _context(expected, previous)
@@ -189,12 +295,20 @@ def _used_as_name(source: Source, token: Token, expected: set[str]) -> bool:
     if expected <= {"NAME", "KEYWORD_AS_FIELD"}:
         return True
     rest = source.text[token.end_pos or 0 :].lstrip(" \t")
-    return rest.startswith(("=", "(", ":", "->", ",", ")", "{", "[", ".")) and not rest.startswith("==")
+    return rest.startswith(("=", "(", ":", "->", ",", ")", "{", "[", ".")) and not rest.startswith(
+        "=="
+    )
 
 
 def _keyword_as_name(source: Source, word: str, span: Span) -> Diagnostic:
-    return _diag(source, codes.KEYWORD_AS_NAME, f"`{word}` is a keyword and cannot be used as a name",
-                 span, "keyword", hints=(f"rename it, for example `{word}_`",))
+    return _diag(
+        source,
+        codes.KEYWORD_AS_NAME,
+        f"`{word}` is a keyword and cannot be used as a name",
+        span,
+        "keyword",
+        hints=(f"rename it, for example `{word}_`",),
+    )
 
 
 def _previous_token(error: UnexpectedToken) -> Token | None:
@@ -241,20 +355,20 @@ def _describe_terminal(name: str) -> str:
 def _describe_expected(expected: set[str]) -> str:
     expected = set(expected)
     phrases: list[str] = []
-    if _DECLARATION_START <= expected:
+    if expected >= _DECLARATION_START:
         phrases.append("a declaration (`role`, `agent`, `type`, `enum`, `model`, `tool`, `import`)")
         expected -= _DECLARATION_START
-    if _ROLE_ITEMS <= expected:
+    if expected >= _ROLE_ITEMS:
         phrases.append("a role item (`model`, `system`, `prompt`, `tools`)")
         expected -= _ROLE_ITEMS
-    if _STATEMENT_START <= expected:
+    if expected >= _STATEMENT_START:
         phrases.append("a statement (a node, an edge, `return`, `ensure`)")
         expected -= _STATEMENT_START
-    if _FORMULA_START <= expected:
+    if expected >= _FORMULA_START:
         phrases.append("a formula")
         expected -= _FORMULA_START
         expected -= _EXPRESSION_START
-    if _EXPRESSION_START <= expected:
+    if expected >= _EXPRESSION_START:
         phrases.append("an expression")
         expected -= _EXPRESSION_START
     primary = sorted(expected - _CONTINUATIONS, key=_order)
@@ -285,8 +399,10 @@ _PREFERRED_ORDER = ["COMMA", "RPAR", "RSQB", "RBRACE", "COLON", "EQUAL", "ARROW"
 
 
 def _order(name: str) -> tuple[int, str]:
-    return (_PREFERRED_ORDER.index(name) if name in _PREFERRED_ORDER else len(_PREFERRED_ORDER),
-            name)
+    return (
+        _PREFERRED_ORDER.index(name) if name in _PREFERRED_ORDER else len(_PREFERRED_ORDER),
+        name,
+    )
 
 
 def _context(expected: set[str], previous: Token | None) -> str:
@@ -301,8 +417,9 @@ def _context(expected: set[str], previous: Token | None) -> str:
     return ""
 
 
-def _hints(token: Token, expected: set[str], previous: Token | None,
-           source: Source) -> tuple[str, ...]:
+def _hints(
+    token: Token, expected: set[str], previous: Token | None, source: Source
+) -> tuple[str, ...]:
     text = str(token)
     hints: list[str] = []
     if token.type == "EQUAL" and "COLON" in expected:
@@ -313,14 +430,29 @@ def _hints(token: Token, expected: set[str], previous: Token | None,
         hints.append(f"add a `,` before `{text}`")
     if token.type == "WHEN" and previous is not None and previous.type == "INT":
         hints.append("write the condition before the bound: `a -> b when guard max 3`")
-    if previous is not None and previous.type == "NAME" and len(previous) > 1 and (
-        previous[0] == "x" and previous[1:].isdigit()
+    if (
+        previous is not None
+        and previous.type == "NAME"
+        and len(previous) > 1
+        and (previous[0] == "x" and previous[1:].isdigit())
     ):
         hints.append(f"replication is written with a space: `x {previous[1:]}`")
     if token.type == "LBRACE" and "ARROW" in expected:
-        hints.append("a role or agent declares its result type: `role Writer(task: str) -> Answer {`")
-    if token.type == "NAME" and text in ("if", "while", "def", "fn", "func", "function", "let",
-                                         "var", "const", "class"):
+        hints.append(
+            "a role or agent declares its result type: `role Writer(task: str) -> Answer {`"
+        )
+    if token.type == "NAME" and text in (
+        "if",
+        "while",
+        "def",
+        "fn",
+        "func",
+        "function",
+        "let",
+        "var",
+        "const",
+        "class",
+    ):
         hints.append(f"`{text}` is not part of the language; see docs/language.md")
     if token.type in ("AND", "OR", "NOT") and "NAME" in expected:
         hints.append(f"`{text}` is a keyword")

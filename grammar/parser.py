@@ -20,7 +20,6 @@ from lark.exceptions import UnexpectedInput, VisitError
 from lark.lexer import ContextualLexer
 from lark.parsers.lalr_analysis import Shift
 from pydantic import ValidationError
-
 from rolegraph.compiler import ast, codes
 from rolegraph.compiler import literals as lit
 from rolegraph.compiler.diagnostics import Diagnostic, Label
@@ -253,12 +252,26 @@ class _ToAst(Transformer):
     def _tspan(self, token: Token) -> Span:
         return self.source.span(token.start_pos or 0, token.end_pos or 0)
 
-    def _error(self, code: str, message: str, span: Span | None, label: str = "",
-               hints: tuple[str, ...] = (), labels: tuple[Label, ...] = ()) -> _Broken:
-        self.diagnostics.append(Diagnostic(
-            code=code, message=message, file=self.source.name, span=span, label=label,
-            hints=hints, labels=labels,
-        ))
+    def _error(
+        self,
+        code: str,
+        message: str,
+        span: Span | None,
+        label: str = "",
+        hints: tuple[str, ...] = (),
+        labels: tuple[Label, ...] = (),
+    ) -> _Broken:
+        self.diagnostics.append(
+            Diagnostic(
+                code=code,
+                message=message,
+                file=self.source.name,
+                span=span,
+                label=label,
+                hints=hints,
+                labels=labels,
+            )
+        )
         return BROKEN
 
     def _make(self, cls: type[ast.Node], meta: Any, **fields: Any) -> Any:
@@ -277,7 +290,8 @@ class _ToAst(Transformer):
             return self._error(
                 codes.KEYWORD_AS_NAME,
                 f"`{text}` is a temporal operator and cannot name a node",
-                self._tspan(token), "reserved inside formulas",
+                self._tspan(token),
+                "reserved inside formulas",
                 hints=(f"rename the node, for example `{text.lower()}_`",),
             )
         return text
@@ -285,8 +299,12 @@ class _ToAst(Transformer):
     def _bound(self, token: Token, what: str) -> int | _Broken:
         value = int(token)
         if value < 1:
-            return self._error(codes.BAD_BOUND, f"{what} must be at least 1, found {value}",
-                               self._tspan(token), "this bound")
+            return self._error(
+                codes.BAD_BOUND,
+                f"{what} must be at least 1, found {value}",
+                self._tspan(token),
+                "this bound",
+            )
         return value
 
     def _check_args(self, args: list[Any], what: str) -> tuple[ast.Arg, ...] | _Broken:
@@ -297,20 +315,26 @@ class _ToAst(Transformer):
         for arg in args:
             if arg.name is None and seen_named is not None:
                 return self._error(
-                    codes.BAD_ARGUMENT_ORDER, "positional argument after a named one",
-                    arg.span, "positional argument",
+                    codes.BAD_ARGUMENT_ORDER,
+                    "positional argument after a named one",
+                    arg.span,
+                    "positional argument",
                     labels=(Label(span=seen_named.span, message="named argument"),)
-                    if seen_named.span else (),
+                    if seen_named.span
+                    else (),
                     hints=("put positional arguments first",),
                 )
             if arg.name is not None:
                 seen_named = arg
                 if arg.name in names:
                     return self._error(
-                        codes.DUPLICATE_ARGUMENT, f"`{arg.name}` is given twice in {what}",
-                        arg.span, "given again here",
+                        codes.DUPLICATE_ARGUMENT,
+                        f"`{arg.name}` is given twice in {what}",
+                        arg.span,
+                        "given again here",
                         labels=(Label(span=names[arg.name].span, message="first given here"),)
-                        if names[arg.name].span else (),
+                        if names[arg.name].span
+                        else (),
                     )
                 names[arg.name] = arg
         return tuple(args)
@@ -337,16 +361,26 @@ class _ToAst(Transformer):
         ref, *alias = children
         if _is_broken(ref):
             return BROKEN
-        return self._make(ast.Import, meta, module=ref.name, is_path=ref.is_path,
-                          alias=str(alias[0]) if alias else None)
+        return self._make(
+            ast.Import,
+            meta,
+            module=ref.name,
+            is_path=ref.is_path,
+            alias=str(alias[0]) if alias else None,
+        )
 
     @v_args(meta=True)
     def from_import(self, meta: Any, children: list[Any]) -> Any:
         ref, *names = children
         if _is_broken(ref):
             return BROKEN
-        return self._make(ast.Import, meta, module=ref.name, is_path=ref.is_path,
-                          names=tuple(str(n) for n in names))
+        return self._make(
+            ast.Import,
+            meta,
+            module=ref.name,
+            is_path=ref.is_path,
+            names=tuple(str(n) for n in names),
+        )
 
     # -- models --------------------------------------------------------------------------------
 
@@ -354,8 +388,9 @@ class _ToAst(Transformer):
     def model_decl(self, meta: Any, children: list[Any]) -> Any:
         name, provider, *block = children
         params = block[0] if block else ()
-        return self._make(ast.ModelDecl, meta, name=str(name),
-                          provider=self._string(provider), params=params)
+        return self._make(
+            ast.ModelDecl, meta, name=str(name), provider=self._string(provider), params=params
+        )
 
     def param_block(self, params: list[Any]) -> Any:
         if any(_is_broken(p) for p in params):
@@ -364,10 +399,13 @@ class _ToAst(Transformer):
         for param in params:
             if param.name in seen:
                 return self._error(
-                    codes.DUPLICATE_ARGUMENT, f"model parameter `{param.name}` is given twice",
-                    param.span, "given again here",
+                    codes.DUPLICATE_ARGUMENT,
+                    f"model parameter `{param.name}` is given twice",
+                    param.span,
+                    "given again here",
                     labels=(Label(span=seen[param.name].span, message="first given here"),)
-                    if seen[param.name].span else (),
+                    if seen[param.name].span
+                    else (),
                 )
             seen[param.name] = param
         return tuple(params)
@@ -394,8 +432,9 @@ class _ToAst(Transformer):
             default, rest = rest[0], rest[1:]
         if any(_is_broken(r) for r in rest):
             return BROKEN
-        return self._make(ast.FieldDecl, meta, name=name, type=type_, default=default,
-                          annotations=tuple(rest))
+        return self._make(
+            ast.FieldDecl, meta, name=name, type=type_, default=default, annotations=tuple(rest)
+        )
 
     @v_args(meta=True)
     def annotation(self, meta: Any, children: list[Any]) -> Any:
@@ -410,8 +449,12 @@ class _ToAst(Transformer):
         if any(_is_broken(m) for m in members):
             return BROKEN
         if not members:
-            return self._error(codes.INVALID_CONSTRUCT, f"enum `{name}` has no members",
-                               self._span(meta), hints=("list its members: `enum Route { math, code }`",))
+            return self._error(
+                codes.INVALID_CONSTRUCT,
+                f"enum `{name}` has no members",
+                self._span(meta),
+                hints=("list its members: `enum Route { math, code }`",),
+            )
         return self._make(ast.EnumDecl, meta, name=str(name), members=tuple(members))
 
     @v_args(meta=True)
@@ -440,12 +483,21 @@ class _ToAst(Transformer):
                 codes.UNKNOWN_GENERIC,
                 f"`{name}` takes {expected} type argument{'s' if expected > 1 else ''}, "
                 f"found {len(args)}",
-                self._span(meta), hints=("write `list[T]` or `dict[str, T]`",),
+                self._span(meta),
+                hints=("write `list[T]` or `dict[str, T]`",),
             )
-        hint = "for an optional value write `T?`" if name.lower() in ("optional", "maybe") else (
-            "write `list[T]` or `dict[str, T]`")
-        return self._error(codes.UNKNOWN_GENERIC, f"unknown generic type `{name}`",
-                           self._span(meta), "not a generic type", hints=(hint,))
+        hint = (
+            "for an optional value write `T?`"
+            if name.lower() in ("optional", "maybe")
+            else ("write `list[T]` or `dict[str, T]`")
+        )
+        return self._error(
+            codes.UNKNOWN_GENERIC,
+            f"unknown generic type `{name}`",
+            self._span(meta),
+            "not a generic type",
+            hints=(hint,),
+        )
 
     @v_args(meta=True)
     def optional_type(self, meta: Any, children: list[Any]) -> Any:
@@ -461,10 +513,13 @@ class _ToAst(Transformer):
         for param in params:
             if param.name in seen:
                 return self._error(
-                    codes.DUPLICATE_ARGUMENT, f"parameter `{param.name}` is declared twice",
-                    param.span, "declared again here",
+                    codes.DUPLICATE_ARGUMENT,
+                    f"parameter `{param.name}` is declared twice",
+                    param.span,
+                    "declared again here",
                     labels=(Label(span=seen[param.name].span, message="first declared here"),)
-                    if seen[param.name].span else (),
+                    if seen[param.name].span
+                    else (),
                 )
             seen[param.name] = param
         return tuple(params)
@@ -472,15 +527,20 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def param(self, meta: Any, children: list[Any]) -> Any:
         name, type_, *default = children
-        return self._make(ast.Param, meta, name=str(name), type=type_,
-                          default=default[0] if default else None)
+        return self._make(
+            ast.Param, meta, name=str(name), type=type_, default=default[0] if default else None
+        )
 
     @v_args(meta=True)
     def role_decl(self, meta: Any, children: list[Any]) -> Any:
         name, params, returns, *items = children
         fields: dict[str, Any] = {}
-        slot = {ast.ModelUse: "model", ast.System: "system", ast.Prompt: "prompt",
-                ast.ToolUse: "tools"}
+        slot = {
+            ast.ModelUse: "model",
+            ast.System: "system",
+            ast.Prompt: "prompt",
+            ast.ToolUse: "tools",
+        }
         broken = False
         for item in items:
             if _is_broken(item):
@@ -489,18 +549,22 @@ class _ToAst(Transformer):
             key = slot[type(item)]
             if key in fields:
                 self._error(
-                    codes.DUPLICATE_ROLE_ITEM, f"role `{name}` has a second `{key}`",
-                    item.span, f"second `{key}`",
+                    codes.DUPLICATE_ROLE_ITEM,
+                    f"role `{name}` has a second `{key}`",
+                    item.span,
+                    f"second `{key}`",
                     labels=(Label(span=fields[key].span, message=f"first `{key}` here"),)
-                    if fields[key].span else (),
+                    if fields[key].span
+                    else (),
                     hints=(f"a role has one `{key}`; remove one of them",),
                 )
                 broken = True
             fields[key] = item
         if broken:
             return BROKEN
-        return self._make(ast.RoleDecl, meta, name=str(name), params=params, returns=returns,
-                          **fields)
+        return self._make(
+            ast.RoleDecl, meta, name=str(name), params=params, returns=returns, **fields
+        )
 
     @v_args(meta=True)
     def role_model(self, meta: Any, children: list[Any]) -> Any:
@@ -526,8 +590,14 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def tool_decl(self, meta: Any, children: list[Any]) -> Any:
         name, params, returns, target = children
-        return self._make(ast.ToolDecl, meta, name=str(name), params=params, returns=returns,
-                          target=self._string(target))
+        return self._make(
+            ast.ToolDecl,
+            meta,
+            name=str(name),
+            params=params,
+            returns=returns,
+            target=self._string(target),
+        )
 
     # -- agents -------------------------------------------------------------------------------
 
@@ -540,8 +610,15 @@ class _ToAst(Transformer):
         if isinstance(rest[0], _CtParams):
             ct_params, rest = rest[0].params, rest[1:]
         params, returns, *body = rest
-        return self._make(ast.AgentDecl, meta, name=str(name), ct_params=ct_params,
-                          params=params, returns=returns, body=tuple(body))
+        return self._make(
+            ast.AgentDecl,
+            meta,
+            name=str(name),
+            ct_params=ct_params,
+            params=params,
+            returns=returns,
+            body=tuple(body),
+        )
 
     def ct_params(self, params: list[Any]) -> Any:
         if any(_is_broken(p) for p in params):
@@ -551,8 +628,9 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def ct_param(self, meta: Any, children: list[Any]) -> Any:
         name, kind, *default = children
-        return self._make(ast.CtParam, meta, name=str(name), type=kind,
-                          default=default[0] if default else None)
+        return self._make(
+            ast.CtParam, meta, name=str(name), type=kind, default=default[0] if default else None
+        )
 
     @v_args(meta=True)
     def role_sig(self, meta: Any, children: list[Any]) -> Any:
@@ -574,13 +652,28 @@ class _ToAst(Transformer):
         map_clause: Any = None
         if extra and isinstance(extra[0], Token):  # REPLICATE: "x 3"
             count = int(extra[0][1:].strip())
-            replicate = count if count >= 1 else self._error(
-                codes.BAD_BOUND, f"a replication count must be at least 1, found {count}",
-                self._tspan(extra[0]), "this count")
+            replicate = (
+                count
+                if count >= 1
+                else self._error(
+                    codes.BAD_BOUND,
+                    f"a replication count must be at least 1, found {count}",
+                    self._tspan(extra[0]),
+                    "this count",
+                )
+            )
         elif extra:
             map_clause = extra[0]
-        return self._make(ast.NodeDecl, meta, name=self._name(name_token, "node"), role=role,
-                          ct_args=ct_args, args=args.args, replicate=replicate, map=map_clause)
+        return self._make(
+            ast.NodeDecl,
+            meta,
+            name=self._name(name_token, "node"),
+            role=role,
+            ct_args=ct_args,
+            args=args.args,
+            replicate=replicate,
+            map=map_clause,
+        )
 
     def ct_args(self, args: list[Any]) -> Any:
         checked = self._check_args(args, "the compile-time arguments")
@@ -603,8 +696,9 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def map_clause(self, meta: Any, children: list[Any]) -> Any:
         var, source, bound = children
-        return self._make(ast.MapClause, meta, var=str(var), source=source,
-                          max=self._bound(bound, "a map bound"))
+        return self._make(
+            ast.MapClause, meta, var=str(var), source=source, max=self._bound(bound, "a map bound")
+        )
 
     @v_args(meta=True)
     def edge_decl(self, meta: Any, children: list[Any]) -> Any:
@@ -616,8 +710,14 @@ class _ToAst(Transformer):
                 bound = self._bound(item, "an edge bound")
             else:
                 condition = item
-        return self._make(ast.EdgeDecl, meta, source=self._name(source_token, "node"),
-                          target=target, condition=condition, max=bound)
+        return self._make(
+            ast.EdgeDecl,
+            meta,
+            source=self._name(source_token, "node"),
+            target=target,
+            condition=condition,
+            max=bound,
+        )
 
     @v_args(meta=True)
     def node_target(self, meta: Any, children: list[Any]) -> Any:
@@ -630,9 +730,11 @@ class _ToAst(Transformer):
             for port in ports:
                 if port.name is None:
                     return self._error(
-                        codes.INVALID_CONSTRUCT, "port bindings on an edge are named",
-                        port.span, "positional", hints=(
-                            "write `writer(feedback: critic.feedback)`: name the port",),
+                        codes.INVALID_CONSTRUCT,
+                        "port bindings on an edge are named",
+                        port.span,
+                        "positional",
+                        hints=("write `writer(feedback: critic.feedback)`: name the port",),
                     )
         return self._make(ast.NodeTarget, meta, node=self._name(node, "node"), ports=ports)
 
@@ -710,8 +812,12 @@ class _ToAst(Transformer):
         seen: set[str] = set()
         for entry in entries:
             if entry.key in seen:
-                return self._error(codes.DUPLICATE_ARGUMENT, f"key `{entry.key}` is given twice",
-                                   entry.span, "given again here")
+                return self._error(
+                    codes.DUPLICATE_ARGUMENT,
+                    f"key `{entry.key}` is given twice",
+                    entry.span,
+                    "given again here",
+                )
             seen.add(entry.key)
         return self._make(ast.DictLit, meta, entries=tuple(entries))
 
@@ -754,8 +860,12 @@ class _ToAst(Transformer):
     def _float(self, meta: Any, token: Token, sign: float) -> Any:
         value = float(token)
         if value == float("inf"):
-            return self._error(codes.INVALID_CONSTRUCT, "float literal out of range",
-                               self._tspan(token), "too large for a float")
+            return self._error(
+                codes.INVALID_CONSTRUCT,
+                "float literal out of range",
+                self._tspan(token),
+                "too large for a float",
+            )
         return self._make(ast.FloatLit, meta, value=sign * value)
 
     @v_args(meta=True)
@@ -778,9 +888,13 @@ class _ToAst(Transformer):
             value = lit.decode(str(token))
         except lit.EscapeError as error:
             start = (token.start_pos or 0) + error.offset
-            return self._error(codes.INVALID_ESCAPE, error.message,
-                               self.source.span(start, start + error.length), "here",
-                               hints=(error.hint,) if error.hint else ())
+            return self._error(
+                codes.INVALID_ESCAPE,
+                error.message,
+                self.source.span(start, start + error.length),
+                "here",
+                hints=(error.hint,) if error.hint else (),
+            )
         if wrap is not None:
             return wrap(value, path)
         return value
@@ -863,14 +977,28 @@ class _CtParams:
 
 
 _LTL_UNARY = {
-    "next": "next", "X": "next", "wnext": "wnext", "WX": "wnext",
-    "eventually": "eventually", "F": "eventually", "always": "always", "G": "always",
-    "once": "once", "O": "once", "historically": "historically", "H": "historically",
-    "yesterday": "yesterday", "Y": "yesterday",
+    "next": "next",
+    "X": "next",
+    "wnext": "wnext",
+    "WX": "wnext",
+    "eventually": "eventually",
+    "F": "eventually",
+    "always": "always",
+    "G": "always",
+    "once": "once",
+    "O": "once",
+    "historically": "historically",
+    "H": "historically",
+    "yesterday": "yesterday",
+    "Y": "yesterday",
 }
 _LTL_BINARY = {
-    "until": "until", "U": "until", "release": "release", "R": "release",
-    "since": "since", "S": "since",
+    "until": "until",
+    "U": "until",
+    "release": "release",
+    "R": "release",
+    "since": "since",
+    "S": "since",
 }
 
 

@@ -64,9 +64,8 @@ def scan_brackets(text: str, end: int) -> list[OpenBracket]:
     for offset, ch in _code_positions(text, end):
         if ch in "([{":
             stack.append(OpenBracket(ch, offset))
-        elif ch in ")]}":
-            if stack and stack[-1].char == _PAIRS[ch]:
-                stack.pop()
+        elif ch in ")]}" and stack and stack[-1].char == _PAIRS[ch]:
+            stack.pop()
     return stack
 
 

@@ -1,7 +1,7 @@
 """rolegraph: a typed, declarative language for LLM agent systems, and its compiler.
 
     >>> import rolegraph
-    >>> module = rolegraph.parse(open("examples/self_refine.agent").read(), filename="self_refine.agent")
+    >>> module = rolegraph.parse_file("examples/self_refine.agent")
     >>> print(rolegraph.to_source(module))          # canonical source
     >>> rolegraph.fingerprint(module)               # stable hash of the program
 

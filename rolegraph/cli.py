@@ -37,8 +37,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main_options(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
 ) -> None:
     """rolegraph: parse, check, format, compile and run `.agent` files."""
 
@@ -109,7 +113,9 @@ def _summary(errors: int, warnings: int) -> str:
 def parse(
     file: Annotated[Path | None, typer.Argument(help="The .agent file ('-' for stdin).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the AST as JSON.")] = False,
-    schema: Annotated[bool, typer.Option("--schema", help="Print the JSON schema of the AST.")] = False,
+    schema: Annotated[
+        bool, typer.Option("--schema", help="Print the JSON schema of the AST.")
+    ] = False,
 ) -> None:
     """Parse a file and print its AST (canonical source by default, or JSON)."""
     from rolegraph.compiler import ast
@@ -164,7 +170,9 @@ def check(
 @app.command()
 def fmt(
     files: Annotated[list[Path], typer.Argument(help="Files or folders ('-' for stdin → stdout).")],
-    check_only: Annotated[bool, typer.Option("--check", help="Change nothing; exit 1 if a file would change.")] = False,
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 if a file would change.")
+    ] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Print a diff instead of writing.")] = False,
 ) -> None:
     """Rewrite files in canonical layout, keeping every comment."""
@@ -188,9 +196,17 @@ def fmt(
             continue
         changed.append(path)
         if diff:
-            typer.echo("".join(difflib.unified_diff(
-                text.splitlines(keepends=True), formatted.splitlines(keepends=True),
-                fromfile=f"{path} (original)", tofile=f"{path} (formatted)")), nl=False)
+            typer.echo(
+                "".join(
+                    difflib.unified_diff(
+                        text.splitlines(keepends=True),
+                        formatted.splitlines(keepends=True),
+                        fromfile=f"{path} (original)",
+                        tofile=f"{path} (formatted)",
+                    )
+                ),
+                nl=False,
+            )
         elif check_only:
             typer.echo(f"would reformat {path}", err=True)
         else:
@@ -203,7 +219,9 @@ def fmt(
 
 
 @app.command(name="explain")
-def explain_code(code: Annotated[str, typer.Argument(help="A diagnostic code, e.g. E0101.")]) -> None:
+def explain_code(
+    code: Annotated[str, typer.Argument(help="A diagnostic code, e.g. E0101.")],
+) -> None:
     """Explain a diagnostic code at length."""
     text = explain(code)
     if text is None:

@@ -8,7 +8,6 @@ parser requires it, formulas use only the conditions a formula can hold.
 from __future__ import annotations
 
 from hypothesis import strategies as st
-
 from rolegraph.compiler import ast
 
 _KEYWORDS = sorted(ast.KEYWORDS)
@@ -21,14 +20,30 @@ type_names = st.from_regex(r"[A-Z][A-Za-z0-9]{0,7}", fullmatch=True).filter(
     lambda s: s not in ast.LTL_LETTERS
 )
 field_names = st.one_of(names, st.sampled_from(_KEYWORDS))
-qualified = st.one_of(
-    type_names, st.builds(lambda a, b: f"{a}.{b}", names, type_names)
-)
+qualified = st.one_of(type_names, st.builds(lambda a, b: f"{a}.{b}", names, type_names))
 
 # Strings with the characters that break naive printers: quotes, backslashes,
 # newlines, triple quotes, jinja markers, control and non-ASCII characters.
-_NASTY = st.sampled_from(['"', '"""', "\\", "\n", "\t", "\r", "{{ x }}", "{% if a %}", "//",
-                          "\u2028", "\x00", "é", "😀", "  ", "\\n", "'''"])
+_NASTY = st.sampled_from(
+    [
+        '"',
+        '"""',
+        "\\",
+        "\n",
+        "\t",
+        "\r",
+        "{{ x }}",
+        "{% if a %}",
+        "//",
+        "\u2028",
+        "\x00",
+        "é",
+        "😀",
+        "  ",
+        "\\n",
+        "'''",
+    ]
+)
 strings = st.one_of(
     st.text(max_size=20),
     st.lists(st.one_of(_NASTY, st.text(max_size=5)), max_size=6).map("".join),
@@ -36,7 +51,7 @@ strings = st.one_of(
 
 literals = st.one_of(
     st.builds(ast.StringLit, value=strings),
-    st.builds(ast.IntLit, value=st.integers(-10**12, 10**12)),
+    st.builds(ast.IntLit, value=st.integers(-(10**12), 10**12)),
     st.builds(ast.FloatLit, value=st.floats(allow_nan=False, allow_infinity=False)),
     st.builds(ast.BoolLit, value=st.booleans()),
     st.just(ast.NullLit()),
@@ -79,13 +94,15 @@ expressions = st.recursive(
 )
 
 types = st.recursive(
-    st.builds(ast.NamedType, name=st.one_of(st.sampled_from(["str", "int", "float", "bool"]),
-                                            qualified)),
+    st.builds(
+        ast.NamedType, name=st.one_of(st.sampled_from(["str", "int", "float", "bool"]), qualified)
+    ),
     lambda inner: st.one_of(
         st.builds(ast.ListType, item=inner),
         st.builds(ast.DictType, key=st.just(ast.NamedType(name="str")), value=inner),
         inner.filter(lambda t: not isinstance(t, ast.OptionalType)).map(
-            lambda t: ast.OptionalType(inner=t)),
+            lambda t: ast.OptionalType(inner=t)
+        ),
     ),
     max_leaves=3,
 )
@@ -99,28 +116,52 @@ _ltl_left = st.one_of(
     st.builds(ast.IntLit, value=st.integers(-100, 100)),
     st.builds(ast.FloatLit, value=st.floats(-1e3, 1e3, allow_nan=False)),
 )
-_ltl_right = st.one_of(_ltl_left, literals,
-                       st.lists(literals, max_size=2).map(lambda xs: ast.ListLit(items=tuple(xs))))
+_ltl_right = st.one_of(
+    _ltl_left, literals, st.lists(literals, max_size=2).map(lambda xs: ast.ListLit(items=tuple(xs)))
+)
 
 ltl_atoms = st.one_of(
     st.builds(ast.LtlConst, value=st.booleans()),
     st.just(ast.LtlStart()),
     st.just(ast.LtlReturn()),
     st.builds(ast.LtlFired, node=node_names),
-    st.builds(ast.LtlHolds, expr=st.builds(
-        lambda head, field: ast.Ref(parts=(head, field)), node_names, field_names)),
-    st.builds(ast.LtlHolds, expr=st.builds(ast.Compare, op=st.sampled_from(_COMPARE_OPS),
-                                           left=_ltl_left, right=_ltl_right)),
+    st.builds(
+        ast.LtlHolds,
+        expr=st.builds(lambda head, field: ast.Ref(parts=(head, field)), node_names, field_names),
+    ),
+    st.builds(
+        ast.LtlHolds,
+        expr=st.builds(
+            ast.Compare, op=st.sampled_from(_COMPARE_OPS), left=_ltl_left, right=_ltl_right
+        ),
+    ),
 )
 
 formulas = st.recursive(
     ltl_atoms,
     lambda inner: st.one_of(
-        st.builds(ast.LtlUnary, op=st.sampled_from(
-            ["not", "next", "wnext", "eventually", "always", "once", "historically",
-             "yesterday"]), operand=inner),
-        st.builds(ast.LtlBinary, op=st.sampled_from(
-            ["and", "or", "implies", "until", "release", "since"]), left=inner, right=inner),
+        st.builds(
+            ast.LtlUnary,
+            op=st.sampled_from(
+                [
+                    "not",
+                    "next",
+                    "wnext",
+                    "eventually",
+                    "always",
+                    "once",
+                    "historically",
+                    "yesterday",
+                ]
+            ),
+            operand=inner,
+        ),
+        st.builds(
+            ast.LtlBinary,
+            op=st.sampled_from(["and", "or", "implies", "until", "release", "since"]),
+            left=inner,
+            right=inner,
+        ),
     ),
     max_leaves=8,
 )
@@ -131,44 +172,66 @@ formulas = st.recursive(
 def _unique_params(max_size: int = 3) -> st.SearchStrategy:
     return st.lists(
         st.builds(ast.Param, name=names, type=types, default=st.none() | constants),
-        max_size=max_size, unique_by=lambda p: p.name,
+        max_size=max_size,
+        unique_by=lambda p: p.name,
     ).map(tuple)
 
 
 def _args(max_size: int = 3) -> st.SearchStrategy:
     positional = st.lists(st.builds(ast.Arg, value=expressions), max_size=2)
-    named = st.lists(st.builds(ast.Arg, name=names, value=expressions), max_size=max_size,
-                     unique_by=lambda a: a.name)
+    named = st.lists(
+        st.builds(ast.Arg, name=names, value=expressions),
+        max_size=max_size,
+        unique_by=lambda a: a.name,
+    )
     return st.tuples(positional, named).map(lambda pn: tuple(pn[0] + pn[1]))
 
 
 bounds = st.integers(1, 20)
 
-node_decls = st.builds(
-    ast.NodeDecl,
-    name=node_names,
-    role=qualified,
-    ct_args=_args(2),
-    args=_args(),
-    replicate=st.none(),
-    map=st.none(),
-) | st.builds(
-    ast.NodeDecl, name=node_names, role=qualified, args=_args(), replicate=bounds,
-) | st.builds(
-    ast.NodeDecl, name=node_names, role=qualified, args=_args(),
-    map=st.builds(ast.MapClause, var=names, source=expressions, max=bounds),
+node_decls = (
+    st.builds(
+        ast.NodeDecl,
+        name=node_names,
+        role=qualified,
+        ct_args=_args(2),
+        args=_args(),
+        replicate=st.none(),
+        map=st.none(),
+    )
+    | st.builds(
+        ast.NodeDecl,
+        name=node_names,
+        role=qualified,
+        args=_args(),
+        replicate=bounds,
+    )
+    | st.builds(
+        ast.NodeDecl,
+        name=node_names,
+        role=qualified,
+        args=_args(),
+        map=st.builds(ast.MapClause, var=names, source=expressions, max=bounds),
+    )
 )
 
-_ports = st.lists(st.builds(ast.Arg, name=names, value=expressions), max_size=2,
-                  unique_by=lambda a: a.name).map(tuple)
+_ports = st.lists(
+    st.builds(ast.Arg, name=names, value=expressions), max_size=2, unique_by=lambda a: a.name
+).map(tuple)
 
 edge_decls = st.builds(
     ast.EdgeDecl,
     source=node_names,
-    target=st.one_of(st.builds(ast.NodeTarget, node=node_names, ports=_ports),
-                     st.builds(ast.ReturnTarget, value=expressions)),
-    condition=st.one_of(st.none(), st.builds(ast.When, guard=expressions),
-                        st.just(ast.Else()), st.just(ast.OnError())),
+    target=st.one_of(
+        st.builds(ast.NodeTarget, node=node_names, ports=_ports),
+        st.builds(ast.ReturnTarget, value=expressions),
+    ),
+    condition=st.one_of(
+        st.none(),
+        st.builds(ast.When, guard=expressions),
+        st.just(ast.Else()),
+        st.just(ast.OnError()),
+    ),
     max=st.none() | bounds,
 )
 
@@ -179,8 +242,11 @@ statements = st.one_of(
     st.builds(ast.Constraint, mode=st.sampled_from(["ensure", "enforce"]), formula=formulas),
 )
 
-_model_params = st.lists(st.builds(ast.ModelParam, name=field_names, value=constants),
-                         max_size=3, unique_by=lambda p: p.name).map(tuple)
+_model_params = st.lists(
+    st.builds(ast.ModelParam, name=field_names, value=constants),
+    max_size=3,
+    unique_by=lambda p: p.name,
+).map(tuple)
 _annotations = st.lists(
     st.builds(ast.Annotation, name=names, args=st.lists(constants, max_size=2).map(tuple)),
     max_size=2,
@@ -192,34 +258,70 @@ role_sigs = st.one_of(
 )
 
 declarations = st.one_of(
-    st.builds(ast.Import, module=st.builds(lambda a, b: f"{a}.{b}", names, names),
-              alias=st.none() | names),
-    st.builds(ast.Import, module=strings, is_path=st.just(True), alias=st.none() | names),
-    st.builds(ast.Import, module=names,
-              names=st.lists(type_names, min_size=1, max_size=3).map(tuple)),
-    st.builds(ast.ModelDecl, name=names, provider=strings, params=_model_params),
-    st.builds(ast.TypeDecl, name=type_names, fields=st.lists(
-        st.builds(ast.FieldDecl, name=field_names, type=types,
-                  default=st.none() | constants, annotations=_annotations),
-        max_size=4, unique_by=lambda f: f.name).map(tuple)),
-    st.builds(ast.EnumDecl, name=type_names, members=st.lists(
-        st.builds(ast.EnumMember, name=field_names, annotations=_annotations),
-        min_size=1, max_size=4, unique_by=lambda m: m.name).map(tuple)),
     st.builds(
-        ast.RoleDecl, name=type_names, params=_unique_params(), returns=types,
+        ast.Import, module=st.builds(lambda a, b: f"{a}.{b}", names, names), alias=st.none() | names
+    ),
+    st.builds(ast.Import, module=strings, is_path=st.just(True), alias=st.none() | names),
+    st.builds(
+        ast.Import, module=names, names=st.lists(type_names, min_size=1, max_size=3).map(tuple)
+    ),
+    st.builds(ast.ModelDecl, name=names, provider=strings, params=_model_params),
+    st.builds(
+        ast.TypeDecl,
+        name=type_names,
+        fields=st.lists(
+            st.builds(
+                ast.FieldDecl,
+                name=field_names,
+                type=types,
+                default=st.none() | constants,
+                annotations=_annotations,
+            ),
+            max_size=4,
+            unique_by=lambda f: f.name,
+        ).map(tuple),
+    ),
+    st.builds(
+        ast.EnumDecl,
+        name=type_names,
+        members=st.lists(
+            st.builds(ast.EnumMember, name=field_names, annotations=_annotations),
+            min_size=1,
+            max_size=4,
+            unique_by=lambda m: m.name,
+        ).map(tuple),
+    ),
+    st.builds(
+        ast.RoleDecl,
+        name=type_names,
+        params=_unique_params(),
+        returns=types,
         model=st.none() | st.builds(ast.ModelUse, name=qualified, params=_model_params),
         system=st.none() | st.builds(ast.System, text=strings),
         prompt=st.none() | st.builds(ast.Prompt, text=strings),
-        tools=st.none() | st.builds(ast.ToolUse, tools=st.lists(qualified, max_size=3).map(tuple),
-                                    max_steps=st.none() | bounds),
+        tools=st.none()
+        | st.builds(
+            ast.ToolUse,
+            tools=st.lists(qualified, max_size=3).map(tuple),
+            max_steps=st.none() | bounds,
+        ),
     ),
     st.builds(ast.ToolDecl, name=names, params=_unique_params(), returns=types, target=strings),
     st.builds(
-        ast.AgentDecl, name=type_names,
+        ast.AgentDecl,
+        name=type_names,
         ct_params=st.lists(
-            st.builds(ast.CtParam, name=type_names | names, type=role_sigs | types, default=st.none() | expressions),
-            max_size=2, unique_by=lambda p: p.name).map(tuple),
-        params=_unique_params(), returns=types,
+            st.builds(
+                ast.CtParam,
+                name=type_names | names,
+                type=role_sigs | types,
+                default=st.none() | expressions,
+            ),
+            max_size=2,
+            unique_by=lambda p: p.name,
+        ).map(tuple),
+        params=_unique_params(),
+        returns=types,
         body=st.lists(statements, max_size=6).map(tuple),
     ),
 )

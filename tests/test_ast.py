@@ -2,9 +2,9 @@
 
 import pytest
 from pydantic import ValidationError
+from rolegraph.compiler import ast
 
 from rolegraph import parse, to_source
-from rolegraph.compiler import ast
 
 SOURCE = """
 model fast = "m"  // a model
@@ -22,8 +22,10 @@ agent A(q: str) -> str {
 
 
 def test_equality_ignores_spans_comments_and_layout():
-    squeezed = 'model fast = "m"\nrole W(q: str) -> str { model fast prompt "{{ q }}" }\n' \
-               'agent A(q: str) -> str { w = W(q) v = W(q: w) w -> v when (w == "x") max 2 return v }'
+    squeezed = (
+        'model fast = "m"\nrole W(q: str) -> str { model fast prompt "{{ q }}" }\n'
+        'agent A(q: str) -> str { w = W(q) v = W(q: w) w -> v when (w == "x") max 2 return v }'
+    )
     a, b = parse(SOURCE), parse(squeezed)
     assert a == b
     assert hash(a) == hash(b)
@@ -69,7 +71,7 @@ def test_transform_rebuilds_bottom_up():
 
     renamed = module.transform(rename)
     assert "draft = W(q)" in to_source(renamed)
-    assert "draft -> v when draft == \"x\" max 2" in to_source(renamed)
+    assert 'draft -> v when draft == "x" max 2' in to_source(renamed)
     assert module.find(ast.NodeDecl).name == "w"  # the original is untouched
 
 
@@ -85,8 +87,7 @@ def test_invalid_trees_cannot_be_built():
     with pytest.raises(ValidationError):
         ast.EdgeDecl(source="w", target=ast.NodeTarget(node="v"), max=0)
     with pytest.raises(ValidationError):
-        ast.NodeDecl(name="n", role="R", replicate=2,
-                     map=ast.MapClause(var="s", source=ref, max=3))
+        ast.NodeDecl(name="n", role="R", replicate=2, map=ast.MapClause(var="s", source=ref, max=3))
     with pytest.raises(ValidationError):
         ast.NodeDecl(name="F", role="R")  # a temporal operator
     with pytest.raises(ValidationError):
@@ -100,8 +101,10 @@ def test_invalid_trees_cannot_be_built():
 
 
 def test_field_names_and_enum_members_may_be_keywords():
-    module = parse("type Job { type: str, max: int }\nenum Kind { model, return }\n"
-                   "agent A(j: Job) -> str { return j.type }\n")
+    module = parse(
+        "type Job { type: str, max: int }\nenum Kind { model, return }\n"
+        "agent A(j: Job) -> str { return j.type }\n"
+    )
     assert [f.name for f in module.decl("Job").fields] == ["type", "max"]
     assert module.find(ast.ReturnStmt).value == ast.Ref(parts=("j", "type"))
 
@@ -119,9 +122,13 @@ def test_json_schema_is_exportable():
 
 
 def test_word_and_letter_forms_of_temporal_operators_are_the_same_tree():
-    words = parse("agent A() -> str { ensure always(eventually a) and (b until c) "
-                  "and (next d or wnext e) and (once f since start) and historically "
-                  "yesterday g and (h release i) }")
-    letters = parse("agent A() -> str { ensure G(F a) && (b U c) && (X d || WX e) "
-                    "&& (O f S start) && H Y g && (h R i) }")
+    words = parse(
+        "agent A() -> str { ensure always(eventually a) and (b until c) "
+        "and (next d or wnext e) and (once f since start) and historically "
+        "yesterday g and (h release i) }"
+    )
+    letters = parse(
+        "agent A() -> str { ensure G(F a) && (b U c) && (X d || WX e) "
+        "&& (O f S start) && H Y g && (h R i) }"
+    )
     assert words == letters

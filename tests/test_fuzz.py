@@ -4,21 +4,78 @@ import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from rolegraph.grammar import parse_module
 
 from .conftest import EXAMPLES
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-_TOKEN = re.compile(r'\s+|//[^\n]*|"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"|\w+|->|==|!=|<=|>=|&&|\|\||.',
-                    re.UNICODE)
+_TOKEN = re.compile(
+    r'\s+|//[^\n]*|"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"|\w+|->|==|!=|<=|>=|&&|\|\||.', re.UNICODE
+)
 VOCABULARY = [
-    "role", "agent", "type", "enum", "model", "tool", "import", "from", "as", "prompt", "system",
-    "tools", "when", "else", "on error", "max", "for", "in", "return", "ensure", "enforce", "not",
-    "and", "or", "always", "eventually", "until", "since", "X", "F", "G", "U", "x 3", "true",
-    "none", "(", ")", "[", "]", "{", "}", ",", ":", ".", "=", "->", "==", "@desc", "?", '"s"',
-    '"""\nblock\n"""', "0", "-1", "2.5", "writer", "Writer", "//c\n", "\n", "\\", '"', "=>", "#",
+    "role",
+    "agent",
+    "type",
+    "enum",
+    "model",
+    "tool",
+    "import",
+    "from",
+    "as",
+    "prompt",
+    "system",
+    "tools",
+    "when",
+    "else",
+    "on error",
+    "max",
+    "for",
+    "in",
+    "return",
+    "ensure",
+    "enforce",
+    "not",
+    "and",
+    "or",
+    "always",
+    "eventually",
+    "until",
+    "since",
+    "X",
+    "F",
+    "G",
+    "U",
+    "x 3",
+    "true",
+    "none",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    ".",
+    "=",
+    "->",
+    "==",
+    "@desc",
+    "?",
+    '"s"',
+    '"""\nblock\n"""',
+    "0",
+    "-1",
+    "2.5",
+    "writer",
+    "Writer",
+    "//c\n",
+    "\n",
+    "\\",
+    '"',
+    "=>",
+    "#",
 ]
 SOURCES = [p.read_text() for p in EXAMPLES]
 
@@ -68,8 +125,11 @@ def _mutate(tokens: list[str], edits: list[tuple[int, int, int]]) -> str:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.sampled_from(range(len(SOURCES))),
-    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 10_000), st.integers(0, 10_000)),
-             min_size=1, max_size=4),
+    st.lists(
+        st.tuples(st.integers(0, 2), st.integers(0, 10_000), st.integers(0, 10_000)),
+        min_size=1,
+        max_size=4,
+    ),
 )
 def test_mutated_examples_never_raise(index, edits):
     tokens = _TOKEN.findall(SOURCES[index])

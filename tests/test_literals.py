@@ -3,7 +3,6 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from rolegraph.compiler import literals as lit
 
 from .strategies import strings
@@ -24,7 +23,9 @@ def test_block_form_round_trips(value, indent):
 
 
 def test_block_form_is_dedented():
-    assert lit.decode('"""\n    Task: {{ t }}\n      indented\n  """') == "Task: {{ t }}\n  indented"
+    assert (
+        lit.decode('"""\n    Task: {{ t }}\n      indented\n  """') == "Task: {{ t }}\n  indented"
+    )
 
 
 def test_block_keeps_a_trailing_newline_and_blank_lines():
@@ -35,7 +36,7 @@ def test_escapes():
     assert lit.decode(r'"a\n\t\"\\\u{1F600}\0"') == 'a\n\t"\\😀\0'
 
 
-@pytest.mark.parametrize("bad", [r'"\q"', r'"\u{}"', r'"\u{110000}"', r'"\u{zz}"', '"\\'+'u"'])
+@pytest.mark.parametrize("bad", [r'"\q"', r'"\u{}"', r'"\u{110000}"', r'"\u{zz}"', '"\\' + 'u"'])
 def test_invalid_escapes_are_errors(bad):
     with pytest.raises(lit.EscapeError):
         lit.decode(bad)
@@ -47,5 +48,7 @@ def test_prompts_with_newlines_print_as_blocks():
 
 
 def test_values_the_block_form_cannot_hold_fall_back_to_one_line():
-    assert lit.encode_block("  leading spaces everywhere\n  here", "  ") == \
-        '"  leading spaces everywhere\\n  here"'
+    assert (
+        lit.encode_block("  leading spaces everywhere\n  here", "  ")
+        == '"  leading spaces everywhere\\n  here"'
+    )

@@ -1,14 +1,16 @@
 """The printer and the parser are inverses: parse(print(ast)) == ast, for any AST."""
 
 from hypothesis import HealthCheck, given, settings
-
 from rolegraph.compiler.printer import fingerprint, to_source
 from rolegraph.grammar import parse_module
 
 from .strategies import modules
 
-ROUND_TRIP = settings(max_examples=300, deadline=None,
-                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+ROUND_TRIP = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _reparse(text: str):

@@ -2,7 +2,6 @@
 in human words."""
 
 import pytest
-
 from rolegraph.grammar import parse_module
 
 AGENT = "agent A(q: str) -> str {{\n{}\n}}\n"
@@ -10,59 +9,149 @@ ROLE = "role W(q: str) -> str {{\n{}\n}}\n"
 
 # (name, source, code, line, column, words the message or a hint must contain)
 CASES = [
-    ("missing comma between arguments", AGENT.format("  c = C(q draft: w)"),
-     "E0101", 2, 11, "expected `,` or `)` after an argument"),
+    (
+        "missing comma between arguments",
+        AGENT.format("  c = C(q draft: w)"),
+        "E0101",
+        2,
+        11,
+        "expected `,` or `)` after an argument",
+    ),
     ("fat arrow", AGENT.format("  a = W(q)\n  a => b"), "E0106", 3, 5, "`=>`"),
-    ("missing closing brace", ROLE.format('  prompt "x"').rstrip("}\n") + "\n\nrole B() -> str {}\n",
-     "E0107", 4, 1, "expected `}`"),
-    ("keyword as role name", "role model(q: str) -> str {}\n", "E0105", 1, 6, "`model` is a keyword"),
-    ("keyword as node name", AGENT.format("  return = W(q)"), "E0105", 2, 3, "`return` is a keyword"),
+    (
+        "missing closing brace",
+        ROLE.format('  prompt "x"').rstrip("}\n") + "\n\nrole B() -> str {}\n",
+        "E0107",
+        4,
+        1,
+        "expected `}`",
+    ),
+    (
+        "keyword as role name",
+        "role model(q: str) -> str {}\n",
+        "E0105",
+        1,
+        6,
+        "`model` is a keyword",
+    ),
+    (
+        "keyword as node name",
+        AGENT.format("  return = W(q)"),
+        "E0105",
+        2,
+        3,
+        "`return` is a keyword",
+    ),
     ("keyword as parameter", "agent A(max: int) -> str {}\n", "E0105", 1, 9, "`max` is a keyword"),
-    ("end of file inside a block", "agent A(q: str) -> str {\n  a = W(q)\n", "E0102", 2, 11,
-     "`}` missing"),
-    ("end of file inside arguments", "agent A(q: str) -> str {\n  a = W(q,\n", "E0102", 2, 11,
-     "`)` missing"),
+    (
+        "end of file inside a block",
+        "agent A(q: str) -> str {\n  a = W(q)\n",
+        "E0102",
+        2,
+        11,
+        "`}` missing",
+    ),
+    (
+        "end of file inside arguments",
+        "agent A(q: str) -> str {\n  a = W(q,\n",
+        "E0102",
+        2,
+        11,
+        "`)` missing",
+    ),
     ("unterminated string", ROLE.format('  prompt "abc'), "E0103", 2, 10, "unterminated string"),
-    ("unterminated triple string", ROLE.format('  prompt """abc'), "E0103", 2, 10,
-     "triple-quoted"),
+    ("unterminated triple string", ROLE.format('  prompt """abc'), "E0103", 2, 10, "triple-quoted"),
     ("invalid escape", ROLE.format('  prompt "a\\qb"'), "E0104", 2, 12, "`\\q`"),
     ("bad unicode escape", ROLE.format('  prompt "\\u{zz}"'), "E0104", 2, 11, "unicode"),
-    ("edge bound of zero", AGENT.format("  a = W(q)\n  a -> a max 0"), "E0110", 3, 14,
-     "at least 1"),
+    (
+        "edge bound of zero",
+        AGENT.format("  a = W(q)\n  a -> a max 0"),
+        "E0110",
+        3,
+        14,
+        "at least 1",
+    ),
     ("replication of zero", AGENT.format("  a = W(q) x 0"), "E0110", 2, 12, "at least 1"),
-    ("map bound of zero", AGENT.format("  a = W(s) for s in q max 0"), "E0110", 2, 27,
-     "at least 1"),
-    ("equals in a named argument", AGENT.format("  a = W(q, d = x)"), "E0101", 2, 14,
-     "use `:`"),
-    ("colon in a node declaration", AGENT.format("  a: W(q)"), "E0101", 2, 4,
-     "declared with `=`"),
+    (
+        "map bound of zero",
+        AGENT.format("  a = W(s) for s in q max 0"),
+        "E0110",
+        2,
+        27,
+        "at least 1",
+    ),
+    ("equals in a named argument", AGENT.format("  a = W(q, d = x)"), "E0101", 2, 14, "use `:`"),
+    ("colon in a node declaration", AGENT.format("  a: W(q)"), "E0101", 2, 4, "declared with `=`"),
     ("unknown generic", "type T { a: set[int] }\n", "E0109", 1, 13, "unknown generic type `set`"),
     ("list with two arguments", "type T { a: list[int, str] }\n", "E0109", 1, 13, "takes 1"),
     ("node outside an agent", "writer = Writer(task)\n", "E0101", 1, 1, "a declaration"),
-    ("duplicate prompt", ROLE.format('  prompt "a"\n  prompt "b"'), "E0108", 3, 3,
-     "second `prompt`"),
-    ("positional after named", AGENT.format("  a = W(d: q, q)"), "E0111", 2, 15,
-     "positional argument after a named one"),
+    (
+        "duplicate prompt",
+        ROLE.format('  prompt "a"\n  prompt "b"'),
+        "E0108",
+        3,
+        3,
+        "second `prompt`",
+    ),
+    (
+        "positional after named",
+        AGENT.format("  a = W(d: q, q)"),
+        "E0111",
+        2,
+        15,
+        "positional argument after a named one",
+    ),
     ("argument given twice", AGENT.format("  a = W(d: q, d: q)"), "E0112", 2, 15, "given twice"),
-    ("parameter declared twice", "role W(a: str, a: int) -> str {}\n", "E0112", 1, 16,
-     "declared twice"),
+    (
+        "parameter declared twice",
+        "role W(a: str, a: int) -> str {}\n",
+        "E0112",
+        1,
+        16,
+        "declared twice",
+    ),
     ("hash comment", "# note\nrole W() -> str {}\n", "E0100", 1, 1, "comments start with `//`"),
     ("single-quoted string", ROLE.format("  prompt 'x'"), "E0100", 2, 10, "double quotes"),
-    ("condition after bound", AGENT.format("  a = W(q)\n  a -> a max 2 when a.ok"), "E0101",
-     3, 16, "before the bound"),
-    ("replication without space", AGENT.format("  a = W(q) x3\n  return a"), "E0101", 3, 3,
-     "`x 3`"),
-    ("temporal letter as node name", AGENT.format("  F = W(q)"), "E0105", 2, 3,
-     "temporal operator"),
+    (
+        "condition after bound",
+        AGENT.format("  a = W(q)\n  a -> a max 2 when a.ok"),
+        "E0101",
+        3,
+        16,
+        "before the bound",
+    ),
+    (
+        "replication without space",
+        AGENT.format("  a = W(q) x3\n  return a"),
+        "E0101",
+        3,
+        3,
+        "`x 3`",
+    ),
+    (
+        "temporal letter as node name",
+        AGENT.format("  F = W(q)"),
+        "E0105",
+        2,
+        3,
+        "temporal operator",
+    ),
     ("empty enum", "enum E {}\n", "E0113", 1, 1, "no members"),
-    ("positional port on an edge", AGENT.format("  a = W(q)\n  a -> a(q) max 2"), "E0113", 3, 10,
-     "named"),
+    (
+        "positional port on an edge",
+        AGENT.format("  a = W(q)\n  a -> a(q) max 2"),
+        "E0113",
+        3,
+        10,
+        "named",
+    ),
     ("missing result type", "role W(q: str) {}\n", "E0101", 1, 16, "result type"),
 ]
 
 
-@pytest.mark.parametrize(("name", "source", "code", "line", "column", "words"), CASES,
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("name", "source", "code", "line", "column", "words"), CASES, ids=[c[0] for c in CASES]
+)
 def test_malformed_snippet(name, source, code, line, column, words):
     result = parse_module(source, "snippet.agent")
     assert not result.ok
@@ -85,7 +174,9 @@ def test_one_error_per_broken_declaration_is_reported():
     )
     result = parse_module(source, "many.agent")
     assert [(d.line, d.code) for d in result.diagnostics] == [
-        (2, "E0101"), (5, "E0101"), (11, "E0101"),
+        (2, "E0101"),
+        (5, "E0101"),
+        (11, "E0101"),
     ]
 
 

@@ -1,0 +1,123 @@
+"""The command line: exit codes 0 (clean), 1 (diagnostics), 2 (usage)."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rolegraph.cli import app
+
+from .conftest import ROOT
+
+runner = CliRunner()
+SELF_REFINE = str(ROOT / "examples" / "self_refine.agent")
+BROKEN = "agent A(q: str) -> str {\n  a = W(q,,)\n}\n"
+
+
+def run(*args: str, input: str | None = None):
+    return runner.invoke(app, list(args), input=input)
+
+
+def test_check_is_clean_on_the_examples():
+    result = run("check", str(ROOT / "examples"))
+    assert result.exit_code == 0, result.output
+
+
+def test_check_reports_diagnostics_with_exit_1(tmp_path):
+    bad = tmp_path / "bad.agent"
+    bad.write_text(BROKEN)
+    result = run("check", str(bad))
+    assert result.exit_code == 1
+    assert f"{bad}:2:11" in result.output
+    assert "error[E0101]" in result.output
+
+
+def test_check_json_is_machine_readable(tmp_path):
+    bad = tmp_path / "bad.agent"
+    bad.write_text(BROKEN)
+    result = runner.invoke(app, ["check", "--json", str(bad)])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data[0]["code"] == "E0101" and data[0]["line"] == 2 and data[0]["column"] == 11
+
+
+def test_missing_file_is_a_usage_error():
+    result = run("check", "does/not/exist.agent")
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+def test_unknown_option_is_a_usage_error():
+    assert run("fmt", "--bogus").exit_code == 2
+
+
+def test_fmt_check_and_rewrite(tmp_path):
+    path = tmp_path / "x.agent"
+    path.write_text("// keep me\nagent   A(q:str)->str{return q}\n")
+    assert run("fmt", "--check", str(path)).exit_code == 1
+    assert run("fmt", str(path)).exit_code == 0
+    assert path.read_text() == "// keep me\nagent A(q: str) -> str {\n  return q\n}\n"
+    assert run("fmt", "--check", str(path)).exit_code == 0
+
+
+def test_fmt_diff_changes_nothing(tmp_path):
+    path = tmp_path / "x.agent"
+    path.write_text("agent A(q:str)->str{return q}\n")
+    result = run("fmt", "--diff", str(path))
+    assert result.exit_code == 1
+    assert "+agent A(q: str) -> str {" in result.output
+    assert path.read_text() == "agent A(q:str)->str{return q}\n"
+
+
+def test_fmt_refuses_broken_files(tmp_path):
+    path = tmp_path / "x.agent"
+    path.write_text(BROKEN)
+    assert run("fmt", str(path)).exit_code == 1
+    assert path.read_text() == BROKEN
+
+
+def test_fmt_reads_stdin():
+    result = run("fmt", "-", input="agent A(q:str)->str{return q}")
+    assert result.exit_code == 0
+    assert result.stdout == "agent A(q: str) -> str {\n  return q\n}\n"
+
+
+def test_parse_prints_canonical_source_or_json():
+    assert run("parse", SELF_REFINE).stdout.startswith("model fast =")
+    data = json.loads(run("parse", "--json", SELF_REFINE).stdout)
+    assert data["kind"] == "Module"
+    assert any(d["kind"] == "AgentDecl" for d in data["decls"])
+
+
+def test_parse_schema():
+    schema = json.loads(run("parse", "--schema").stdout)
+    assert "NodeDecl" in schema["$defs"]
+
+
+def test_explain_known_and_unknown_codes():
+    assert "unclosed block" in run("explain", "E0107").stdout
+    assert run("explain", "E9999").exit_code == 2
+
+
+def _console_script() -> str | None:
+    beside_python = Path(sys.executable).parent / "rolegraph"
+    return str(beside_python) if beside_python.exists() else shutil.which("rolegraph")
+
+
+@pytest.mark.skipif(_console_script() is None, reason="console script not installed")
+def test_the_console_script_runs():
+    done = subprocess.run([_console_script(), "check", SELF_REFINE], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_importing_rolegraph_does_not_import_the_cli_or_lark():
+    code = (
+        "import sys, rolegraph; "
+        "print(any(m.startswith(('typer', 'rich', 'lark', 'litellm')) for m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr

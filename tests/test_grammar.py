@@ -1,0 +1,46 @@
+"""The grammar file and the AST agree on the vocabulary; the packaged files are found."""
+
+import re
+
+from rolegraph.compiler import ast
+from rolegraph.grammar.parser import GRAMMAR_PATH, grammar_parser
+
+
+def _keyword_alternation(terminal: str) -> set[str]:
+    text = GRAMMAR_PATH.read_text()
+    line = next(
+        ln
+        for ln in text.splitlines()
+        if ln.startswith(terminal + ":") or ln.startswith(terminal + ".")
+    )
+    group = re.search(r"\(\?:([a-z|]+)\)", line)
+    assert group, line
+    return set(group.group(1).split("|"))
+
+
+def test_name_excludes_exactly_the_keywords():
+    assert _keyword_alternation("NAME") == ast.KEYWORDS
+
+
+def test_keywords_as_field_names_are_exactly_the_keywords():
+    assert _keyword_alternation("KEYWORD_AS_FIELD") == ast.KEYWORDS
+
+
+def test_every_keyword_of_the_grammar_is_reserved():
+    words = {
+        t.pattern.value
+        for t in grammar_parser().terminals
+        if t.pattern.type == "str" and t.pattern.value.isalpha()
+    }
+    assert words <= ast.KEYWORDS
+
+
+def test_the_grammar_is_lalr():
+    assert grammar_parser().options.parser == "lalr"
+
+
+def test_stdlib_files_are_found():
+    from rolegraph import stdlib
+
+    assert "types" in stdlib.module_names()
+    assert stdlib.module_path("types").read_text().startswith("//")
