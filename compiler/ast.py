@@ -114,7 +114,7 @@ N = TypeVar("N", bound="Node")
 class Node(BaseModel):
     """Base of every AST node."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     span: Span | None = Field(default=None, repr=False)
 
@@ -799,8 +799,3 @@ class Module(Node):
     @property
     def roles(self) -> tuple[RoleDecl, ...]:
         return tuple(d for d in self.decls if isinstance(d, RoleDecl))
-
-
-for _model in list(globals().values()):
-    if isinstance(_model, type) and issubclass(_model, Node) and _model is not Node:
-        _model.model_rebuild()

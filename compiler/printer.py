@@ -11,6 +11,7 @@ One `p_<Kind>` method per node kind: printing is a walk, not a chain of isinstan
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import ast
@@ -132,7 +133,7 @@ class Printer:
             head, annotations = split
             body = [pad + head.ljust(annotation_column) + annotations]
         else:
-            text = getattr(self, f"p_{node.kind}")(node, depth)
+            text = getattr(self, f"p_{type(node).__name__}")(node, depth)
             first, *rest = text.split("\n")
             body = [pad + first, *rest]
         trailing = None
@@ -162,7 +163,7 @@ class Printer:
     def block(
         self,
         header: str,
-        items: list[ast.Statement],
+        items: Sequence[ast.Statement],
         depth: int,
         end_comments: tuple[str, ...] = (),
     ) -> str:

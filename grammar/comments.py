@@ -95,12 +95,16 @@ def _rebuild(node: ast.Node, trivia: dict[int, _Trivia]) -> ast.Node:
     for name in node._semantic_fields:
         value = getattr(node, name)
         if isinstance(value, ast.Statement):
-            updates[name] = _rebuild_statement(value, trivia, blank_before)
+            rebuilt = _rebuild_statement(value, trivia, blank_before)
+            if rebuilt is not value:
+                updates[name] = rebuilt
         elif isinstance(value, tuple) and any(isinstance(v, ast.Statement) for v in value):
-            updates[name] = tuple(
+            items = tuple(
                 _rebuild_statement(v, trivia, blank_before) if isinstance(v, ast.Statement) else v
                 for v in value
             )
+            if any(a is not b for a, b in zip(items, value, strict=True)):
+                updates[name] = items
     own = trivia.get(id(node))
     if own and own.end:
         updates["end_comments"] = tuple(own.end)
@@ -125,10 +129,14 @@ def _rebuild_statement(
 ) -> ast.Statement:
     rebuilt = _rebuild(statement, trivia)
     own = trivia.get(id(statement))
-    updates: dict[str, object] = {"blank_line_before": blank_before.get(id(statement), False)}
+    updates: dict[str, object] = {}
+    if blank_before.get(id(statement), False):
+        updates["blank_line_before"] = True
     if own:
         if own.leading:
             updates["comments"] = _comment_group(own.leading, statement)
         if own.trailing is not None:
             updates["trailing_comment"] = own.trailing
+    if not updates:
+        return rebuilt
     return rebuilt.model_copy(update=updates)  # type: ignore[return-value]

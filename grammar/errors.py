@@ -77,7 +77,7 @@ _CONTINUATIONS = {
 def syntax_diagnostic(error: UnexpectedInput, source: Source) -> tuple[Diagnostic, int]:
     """The diagnostic for a Lark error, and the offset at which it occurred."""
     if isinstance(error, UnexpectedCharacters):
-        return _unexpected_character(error, source), error.pos_in_stream
+        return _unexpected_character(error, source), error.pos_in_stream or 0
     if isinstance(error, UnexpectedToken) and error.token.type != "$END":
         return _unexpected_token(error, source), error.token.start_pos or 0
     return _unexpected_eof(error, source), len(source.text)
@@ -106,7 +106,7 @@ def _diag(
 
 
 def _unexpected_character(error: UnexpectedCharacters, source: Source) -> Diagnostic:
-    pos = error.pos_in_stream
+    pos = error.pos_in_stream or 0
     text = source.text
     ch = text[pos] if pos < len(text) else ""
     if ch == '"':
@@ -242,7 +242,7 @@ def _unexpected_token(error: UnexpectedToken, source: Source) -> Diagnostic:
 
     if _begins_line_with_declaration(token, source) and "RBRACE" in expected:
         opened = [b for b in scan_brackets(source.text, start) if b.char == "{"]
-        labels = ()
+        labels: tuple[Label, ...] = ()
         if opened:
             labels = (
                 Label(

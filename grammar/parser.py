@@ -8,6 +8,7 @@ here as diagnostics, so a tree that comes out of `parse_module` is always valid.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -152,6 +153,18 @@ def parse_module(text: str, filename: str = "<string>") -> ParseResult:
     Syntax errors are recovered from at the next top-level declaration, so one run
     reports (at least) the first error of every broken declaration.
     """
+    # Parsing allocates many short-lived objects and no cycles; the cyclic garbage
+    # collector would otherwise take half the time (bench/RESULTS.md).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse(text, filename)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _parse(text: str, filename: str) -> ParseResult:
     source = Source(filename, text)
     parser = grammar_parser()
     diagnostics: list[Diagnostic] = []
@@ -247,7 +260,15 @@ class _ToAst(Transformer):
     def _span(self, meta: Any) -> Span | None:
         if getattr(meta, "empty", True):
             return None
-        return self.source.span(meta.start_pos, meta.end_pos)
+        # Lark already knows lines and columns; the values are trusted, so skip validation.
+        return Span.model_construct(
+            line=meta.line,
+            column=meta.column,
+            end_line=meta.end_line,
+            end_column=meta.end_column,
+            start=meta.start_pos,
+            end=meta.end_pos,
+        )
 
     def _tspan(self, token: Token) -> Span:
         return self.source.span(token.start_pos or 0, token.end_pos or 0)
@@ -677,12 +698,12 @@ class _ToAst(Transformer):
 
     def ct_args(self, args: list[Any]) -> Any:
         checked = self._check_args(args, "the compile-time arguments")
-        return checked if _is_broken(checked) else _CtArgs(checked)
+        return _CtArgs(checked) if isinstance(checked, tuple) else BROKEN
 
     @v_args(meta=True)
     def args(self, meta: Any, args: list[Any]) -> Any:
         checked = self._check_args(args, "the arguments")
-        return checked if _is_broken(checked) else _Args(checked, self._span(meta))
+        return _Args(checked, self._span(meta)) if isinstance(checked, tuple) else BROKEN
 
     @v_args(meta=True)
     def arg(self, meta: Any, children: list[Any]) -> Any:

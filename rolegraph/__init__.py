@@ -6,17 +6,27 @@
     >>> rolegraph.fingerprint(module)               # stable hash of the program
 
 Parsing raises `DiagnosticError` (with every diagnostic in `.diagnostics`) on bad input.
+
+The names below are imported on first use, so `import rolegraph` stays cheap for
+programs (and the CLI) that need only part of it.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
-
-from rolegraph.compiler import ast
-from rolegraph.compiler.diagnostics import Diagnostic, DiagnosticError, Severity
-from rolegraph.compiler.printer import fingerprint, to_source
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "ast": ("rolegraph.compiler.ast", None),
+    "Diagnostic": ("rolegraph.compiler.diagnostics", "Diagnostic"),
+    "DiagnosticError": ("rolegraph.compiler.diagnostics", "DiagnosticError"),
+    "Severity": ("rolegraph.compiler.diagnostics", "Severity"),
+    "fingerprint": ("rolegraph.compiler.printer", "fingerprint"),
+    "to_source": ("rolegraph.compiler.printer", "to_source"),
+}
 
 __all__ = [
     "Diagnostic",
@@ -31,9 +41,25 @@ __all__ = [
     "to_source",
 ]
 
+if TYPE_CHECKING:
+    from rolegraph.compiler import ast
+    from rolegraph.compiler.diagnostics import Diagnostic, DiagnosticError, Severity
+    from rolegraph.compiler.printer import fingerprint, to_source
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'rolegraph' has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    module = import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
 
 def parse(text: str, filename: str = "<string>") -> ast.Module:
     """Parse `.agent` source into a `Module`; raise `DiagnosticError` listing every error."""
+    from rolegraph.compiler.diagnostics import DiagnosticError
     from rolegraph.grammar import parse_module
 
     result = parse_module(text, filename)
@@ -49,4 +75,6 @@ def parse_file(path: str | Path) -> ast.Module:
 
 def format_source(text: str, filename: str = "<string>") -> str:
     """`rolegraph fmt` as a function: canonical layout, comments and blank lines kept."""
+    from rolegraph.compiler.printer import to_source
+
     return to_source(parse(text, filename), trivia=True)
