@@ -18,10 +18,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import large_program
-from rolegraph.compiler.printer import fingerprint, to_source
-from rolegraph.grammar import parse_module
 
 import rolegraph
+from rolegraph.compiler.printer import fingerprint, to_source
+from rolegraph.grammar import parse_module
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 START, END = "<!-- frontend:start -->", "<!-- frontend:end -->"

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lark import Token
+
 from rolegraph.compiler import ast
 from rolegraph.compiler.source import Source
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
 from rolegraph.compiler import ast, codes
 from rolegraph.compiler.diagnostics import Diagnostic, Label
 from rolegraph.compiler.source import Source, Span

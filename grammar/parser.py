@@ -21,6 +21,7 @@ from lark.exceptions import UnexpectedInput, VisitError
 from lark.lexer import ContextualLexer
 from lark.parsers.lalr_analysis import Shift
 from pydantic import ValidationError
+
 from rolegraph.compiler import ast, codes
 from rolegraph.compiler import literals as lit
 from rolegraph.compiler.diagnostics import Diagnostic, Label

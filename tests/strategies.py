@@ -8,6 +8,7 @@ parser requires it, formulas use only the conditions a formula can hold.
 from __future__ import annotations
 
 from hypothesis import strategies as st
+
 from rolegraph.compiler import ast
 
 _KEYWORDS = sorted(ast.KEYWORDS)

@@ -2,9 +2,9 @@
 
 import pytest
 from pydantic import ValidationError
-from rolegraph.compiler import ast
 
 from rolegraph import parse, to_source
+from rolegraph.compiler import ast
 
 SOURCE = """
 model fast = "m"  // a model

@@ -2,10 +2,9 @@
 
 import re
 
+from rolegraph import format_source, parse
 from rolegraph.compiler import ast
 from rolegraph.compiler.printer import to_source
-
-from rolegraph import format_source, parse
 
 from .conftest import EXAMPLES
 

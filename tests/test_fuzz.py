@@ -4,6 +4,7 @@ import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from rolegraph.grammar import parse_module
 
 from .conftest import EXAMPLES

@@ -3,6 +3,7 @@
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from rolegraph.compiler import literals as lit
 
 from .strategies import strings

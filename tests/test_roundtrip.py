@@ -1,6 +1,7 @@
 """The printer and the parser are inverses: parse(print(ast)) == ast, for any AST."""
 
 from hypothesis import HealthCheck, given, settings
+
 from rolegraph.compiler.printer import fingerprint, to_source
 from rolegraph.grammar import parse_module
 

@@ -2,6 +2,7 @@
 in human words."""
 
 import pytest
+
 from rolegraph.grammar import parse_module
 
 AGENT = "agent A(q: str) -> str {{\n{}\n}}\n"

@@ -1,0 +1,363 @@
+"""LTLf with past operators: semantics over finite traces, and progression.
+
+A *trace* is a non-empty sequence of steps; a step is the set of propositions true at
+it: the names of the nodes that fired, `return` when the run returned, and the
+conditions on outputs (`critic.ok`) that held. `start` holds at the first step only.
+
+- `evaluate(formula, trace)` is the reference semantics (docs/ltl.md), by recursion.
+- `Monitor` follows a trace step by step by *formula progression*: future operators are
+  rewritten into an obligation on the rest of the trace; past operators are evaluated
+  incrementally. The two agree on every trace (tests/test_ltl.py checks 2,000 pairs).
+
+Formulas are translated once into small tuples (`Formula` AST → `F`), which hash and
+simplify cheaply during progression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cache
+from typing import TypeAlias
+
+from . import ast
+
+# The internal form: ("true",) ("false",) ("ap", name) ("start",) ("not", f) ("and", f, g)
+# ("or", f, g) ("X", f) ("WX", f) ("F", f) ("G", f) ("U", f, g) ("R", f, g) ("Y", f)
+# ("O", f) ("H", f) ("S", f, g); progression adds ("strong", f) and ("weak", f): an
+# obligation on the next step, false (strong) or true (weak) if there is none.
+F: TypeAlias = tuple
+Step = frozenset[str]
+
+TRUE: F = ("true",)
+FALSE: F = ("false",)
+RETURN = "return"
+
+_UNARY = {
+    "next": "X",
+    "wnext": "WX",
+    "eventually": "F",
+    "always": "G",
+    "once": "O",
+    "historically": "H",
+    "yesterday": "Y",
+}
+_BINARY = {"until": "U", "release": "R", "since": "S"}
+_PAST = {"Y", "O", "H", "S"}
+_FUTURE = {"X", "WX", "F", "G", "U", "R"}
+
+
+def proposition(atom: ast.Node) -> str:
+    """The proposition an atom stands for: a node name, `return`, or a condition's text."""
+    from .printer import to_source
+
+    if isinstance(atom, ast.LtlFired):
+        return atom.node
+    if isinstance(atom, ast.LtlReturn):
+        return RETURN
+    if isinstance(atom, ast.LtlHolds):
+        return "cond:" + to_source(atom.expr)
+    raise TypeError(f"not an atom: {type(atom).__name__}")
+
+
+def translate(formula: ast.Node) -> F:
+    """The internal form of a formula AST."""
+    if isinstance(formula, ast.LtlConst):
+        return TRUE if formula.value else FALSE
+    if isinstance(formula, ast.LtlStart):
+        return ("start",)
+    if isinstance(formula, ast.LtlFired | ast.LtlReturn | ast.LtlHolds):
+        return ("ap", proposition(formula))
+    if isinstance(formula, ast.LtlUnary):
+        operand = translate(formula.operand)
+        return ("not", operand) if formula.op == "not" else (_UNARY[formula.op], operand)
+    if isinstance(formula, ast.LtlBinary):
+        left, right = translate(formula.left), translate(formula.right)
+        if formula.op == "implies":
+            return ("or", ("not", left), right)
+        if formula.op in ("and", "or"):
+            return (formula.op, left, right)
+        return (_BINARY[formula.op], left, right)
+    raise TypeError(f"not a formula: {type(formula).__name__}")
+
+
+def operators(f: F) -> set[str]:
+    found = {f[0]}
+    for child in f[1:]:
+        if isinstance(child, tuple):
+            found |= operators(child)
+    return found
+
+
+def future_under_past(formula: ast.Node) -> ast.Node | None:
+    """The first past operator whose operand uses a future operator, or None.
+
+    Such formulas have a meaning (`evaluate` handles them) but no incremental monitor:
+    the checker rejects them (E0503).
+    """
+    for node in formula.walk():
+        if isinstance(node, ast.LtlUnary) and _UNARY.get(node.op) in _PAST:
+            operands = [node.operand]
+        elif isinstance(node, ast.LtlBinary) and node.op == "since":
+            operands = [node.left, node.right]
+        else:
+            continue
+        if any(operators(translate(operand)) & _FUTURE for operand in operands):
+            return node
+    return None
+
+
+# --- reference semantics ----------------------------------------------------------------
+
+
+def evaluate(formula: ast.Node | F, trace: Sequence[Iterable[str]]) -> bool:
+    """Whether a non-empty finite trace satisfies the formula at its first step."""
+    steps = tuple(frozenset(step) for step in trace)
+    if not steps:
+        raise ValueError("a trace is never empty")
+    f = translate(formula) if isinstance(formula, ast.Node) else formula
+    return _holds(f, steps, 0, {})
+
+
+def _holds(f: F, trace: tuple[Step, ...], i: int, memo: dict) -> bool:
+    key = (f, i)
+    if key in memo:
+        return memo[key]
+    op = f[0]
+    last = len(trace) - 1
+    if op == "true":
+        value = True
+    elif op == "false":
+        value = False
+    elif op == "ap":
+        value = f[1] in trace[i]
+    elif op == "start":
+        value = i == 0
+    elif op == "not":
+        value = not _holds(f[1], trace, i, memo)
+    elif op == "and":
+        value = _holds(f[1], trace, i, memo) and _holds(f[2], trace, i, memo)
+    elif op == "or":
+        value = _holds(f[1], trace, i, memo) or _holds(f[2], trace, i, memo)
+    elif op == "X":
+        value = i < last and _holds(f[1], trace, i + 1, memo)
+    elif op == "WX":
+        value = i == last or _holds(f[1], trace, i + 1, memo)
+    elif op == "F":
+        value = any(_holds(f[1], trace, j, memo) for j in range(i, last + 1))
+    elif op == "G":
+        value = all(_holds(f[1], trace, j, memo) for j in range(i, last + 1))
+    elif op == "U":
+        value = any(
+            _holds(f[2], trace, j, memo) and all(_holds(f[1], trace, k, memo) for k in range(i, j))
+            for j in range(i, last + 1)
+        )
+    elif op == "R":
+        value = all(
+            _holds(f[2], trace, j, memo) or any(_holds(f[1], trace, k, memo) for k in range(i, j))
+            for j in range(i, last + 1)
+        )
+    elif op == "Y":
+        value = i > 0 and _holds(f[1], trace, i - 1, memo)
+    elif op == "O":
+        value = any(_holds(f[1], trace, j, memo) for j in range(0, i + 1))
+    elif op == "H":
+        value = all(_holds(f[1], trace, j, memo) for j in range(0, i + 1))
+    elif op == "S":
+        value = any(
+            _holds(f[2], trace, j, memo)
+            and all(_holds(f[1], trace, k, memo) for k in range(j + 1, i + 1))
+            for j in range(0, i + 1)
+        )
+    else:  # pragma: no cover
+        raise ValueError(f"unknown operator {op!r}")
+    memo[key] = value
+    return value
+
+
+# --- progression ----------------------------------------------------------------------------
+
+
+def _not(f: F) -> F:
+    if f == TRUE:
+        return FALSE
+    if f == FALSE:
+        return TRUE
+    if f[0] == "not":
+        return f[1]
+    return ("not", f)
+
+
+def _and(f: F, g: F) -> F:
+    if f == FALSE or g == FALSE:
+        return FALSE
+    if f == TRUE:
+        return g
+    if g == TRUE or f == g:
+        return f
+    return ("and", f, g)
+
+
+def _or(f: F, g: F) -> F:
+    if f == TRUE or g == TRUE:
+        return TRUE
+    if f == FALSE:
+        return g
+    if g == FALSE or f == g:
+        return f
+    return ("or", f, g)
+
+
+@cache
+def _past_subformulas(f: F) -> tuple[F, ...]:
+    """Past subformulas in post-order (operands before the operators that use them)."""
+    found: list[F] = []
+    for child in f[1:]:
+        if isinstance(child, tuple):
+            for sub in _past_subformulas(child):
+                if sub not in found:
+                    found.append(sub)
+    if f[0] in _PAST and f not in found:
+        found.append(f)
+    return tuple(found)
+
+
+class Monitor:
+    """Follows a trace step by step; says whether the formula is satisfied so far,
+    violated for good, or satisfied for good.
+
+        monitor = Monitor(formula)
+        for step in steps:
+            monitor.step(step)
+            if monitor.verdict() is False: ...   # no continuation can satisfy it
+        monitor.accepts()                        # the trace ends here: satisfied?
+    """
+
+    def __init__(self, formula: ast.Node | F):
+        self.formula: F = translate(formula) if isinstance(formula, ast.Node) else formula
+        self.obligation: F = self.formula
+        self._pasts = _past_subformulas(self.formula)
+        self._index = 0
+        self._previous: tuple[Step, dict[F, bool]] | None = None
+
+    def step(self, propositions: Iterable[str]) -> None:
+        step = frozenset(propositions)
+        values: dict[F, bool] = {}
+        for sub in self._pasts:  # operands first, so each sees its operands' values
+            values[sub] = self._past_value(sub, step, values)
+        self.obligation = self._progress(self.obligation, step, values)
+        self._previous = (step, values)
+        self._index += 1
+
+    def _past_value(self, f: F, step: Step, values: dict[F, bool]) -> bool:
+        previous = self._previous
+        op = f[0]
+        if op == "Y":
+            if previous is None:
+                return False
+            return _now(f[1], previous[0], self._index - 1, previous[1])
+        now_left = _now(f[1], step, self._index, values)
+        before = previous is not None and previous[1][f]
+        if op == "O":
+            return now_left or before
+        if op == "H":
+            return now_left and (previous is None or before)
+        # since: the right side held at some step, and the left at every step after it
+        return _now(f[2], step, self._index, values) or (now_left and before)
+
+    def _progress(self, f: F, step: Step, current: dict[F, bool]) -> F:
+        op = f[0]
+        if op in ("true", "false"):
+            return f
+        if op == "ap":
+            return TRUE if f[1] in step else FALSE
+        if op == "start":
+            return TRUE if self._index == 0 else FALSE
+        if op in _PAST:
+            return TRUE if current[f] else FALSE
+        if op == "not":
+            return _not(self._progress(f[1], step, current))
+        if op == "and":
+            return _and(self._progress(f[1], step, current), self._progress(f[2], step, current))
+        if op == "or":
+            return _or(self._progress(f[1], step, current), self._progress(f[2], step, current))
+        if op in ("X", "strong"):
+            return ("strong", f[1]) if op == "X" else self._progress(f[1], step, current)
+        if op in ("WX", "weak"):
+            return ("weak", f[1]) if op == "WX" else self._progress(f[1], step, current)
+        if op == "F":
+            return _or(self._progress(f[1], step, current), ("strong", f))
+        if op == "G":
+            return _and(self._progress(f[1], step, current), ("weak", f))
+        if op == "U":
+            now_right = self._progress(f[2], step, current)
+            now_left = self._progress(f[1], step, current)
+            return _or(now_right, _and(now_left, ("strong", f)))
+        if op == "R":
+            now_right = self._progress(f[2], step, current)
+            now_left = self._progress(f[1], step, current)
+            return _and(now_right, _or(now_left, ("weak", f)))
+        raise ValueError(f"unknown operator {op!r}")  # pragma: no cover
+
+    def accepts(self) -> bool:
+        """Whether the trace seen so far, ending here, satisfies the formula."""
+        if self._index == 0:
+            raise ValueError("a trace is never empty")
+        return _at_end(self.obligation)
+
+    def verdict(self) -> bool | None:
+        """True or False once every continuation agrees; None while it depends on them."""
+        if self.obligation == TRUE:
+            return True
+        if self.obligation == FALSE:
+            return False
+        return None
+
+
+def _now(f: F, step: Step, index: int, values: dict[F, bool]) -> bool:
+    """The value at one step of a formula with no future operator, given the values of
+    its past subformulas at that step."""
+    op = f[0]
+    if op == "true":
+        return True
+    if op == "false":
+        return False
+    if op == "ap":
+        return f[1] in step
+    if op == "start":
+        return index == 0
+    if op == "not":
+        return not _now(f[1], step, index, values)
+    if op == "and":
+        return _now(f[1], step, index, values) and _now(f[2], step, index, values)
+    if op == "or":
+        return _now(f[1], step, index, values) or _now(f[2], step, index, values)
+    if op in _PAST:
+        return values[f]
+    raise ValueError(f"future operator {op!r} under a past operator")
+
+
+def _at_end(f: F) -> bool:
+    op = f[0]
+    if op == "true":
+        return True
+    if op == "false":
+        return False
+    if op == "strong":
+        return False
+    if op == "weak":
+        return True
+    if op == "not":
+        return not _at_end(f[1])
+    if op == "and":
+        return _at_end(f[1]) and _at_end(f[2])
+    if op == "or":
+        return _at_end(f[1]) or _at_end(f[2])
+    raise ValueError(f"unprogressed operator {op!r}")  # pragma: no cover
+
+
+def monitor_accepts(formula: ast.Node | F, trace: Sequence[Iterable[str]]) -> bool:
+    """`evaluate` by progression: feed every step to a `Monitor`, then ask it."""
+    monitor = Monitor(formula)
+    for step in trace:
+        monitor.step(step)
+    return monitor.accepts()
