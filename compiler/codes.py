@@ -170,3 +170,366 @@ instead of `-> writer(feedback: critic.feedback)`), a float literal too large
 for a float, or similar. The message says which.
 """,
 )
+
+
+# --- E02xx: names and imports ------------------------------------------------------------
+
+UNDEFINED_NAME = _code(
+    "E0201",
+    "undefined name",
+    """
+A name is used that no declaration, import, parameter or node defines. The hint
+suggests the closest visible name when there is one.
+""",
+)
+
+DUPLICATE_NAME = _code(
+    "E0202",
+    "name declared twice",
+    """
+Two declarations of a module, two nodes of an agent, or an import and a
+declaration share a name. Names must be unique in their scope.
+""",
+)
+
+MODULE_NOT_FOUND = _code(
+    "E0203",
+    "module not found",
+    """
+An import names a module that does not exist. The standard library is imported as
+`std.NAME` (`from std.types import Answer`); other files by a path relative to the
+importing file (`import "./roles.agent"`).
+""",
+)
+
+IMPORT_CYCLE = _code(
+    "E0204",
+    "import cycle",
+    """
+Modules import each other in a cycle. Move what they share into a third module
+that both import.
+""",
+)
+
+WRONG_KIND = _code(
+    "E0205",
+    "wrong kind of name",
+    """
+A name refers to the wrong kind of declaration: a type where a role is called, a
+role where a type is expected, a tool listed as a model, and so on.
+""",
+)
+
+
+# --- E03xx: types --------------------------------------------------------------------------
+
+TYPE_MISMATCH = _code(
+    "E0301",
+    "type mismatch",
+    """
+A value of one type is given where another is expected: an argument, a port
+binding, a default, or a field. `int` is accepted where `float` is expected, and
+`none` or `T` where `T?` is expected; nothing else converts implicitly.
+""",
+)
+
+UNKNOWN_PARAMETER = _code(
+    "E0302",
+    "unknown parameter",
+    """
+A named argument or port binding names a parameter that the role, agent or tool
+does not declare.
+""",
+)
+
+MISSING_ARGUMENT = _code(
+    "E0303",
+    "missing argument",
+    """
+A parameter without a default is not given a value. Give it in the node's
+arguments, or bind it on every edge into the node when the node fires only
+through those edges.
+""",
+)
+
+TOO_MANY_ARGUMENTS = _code(
+    "E0304",
+    "too many positional arguments",
+    """
+A call gives more positional arguments than the callee has parameters.
+""",
+)
+
+UNKNOWN_FIELD = _code(
+    "E0305",
+    "unknown field",
+    """
+A field is read that the value's type does not have: a record without that field,
+or a list, a string or a number, which have no fields.
+""",
+)
+
+MAP_NEEDS_LIST = _code(
+    "E0306",
+    "map over a value that is not a list",
+    """
+`name = Role(x) for x in SOURCE max N` fires once per item of SOURCE, which must be
+a list.
+""",
+)
+
+NOT_BOOL = _code(
+    "E0307",
+    "condition is not a bool",
+    """
+Guards (`when ...`), the operands of `and`, `or` and `not`, and conditions inside
+formulas must be bools. Compare explicitly: `when critic.feedback != ""`.
+""",
+)
+
+RETURN_TYPE = _code(
+    "E0308",
+    "return type mismatch",
+    """
+A `return` (or a `-> return(...)` edge) gives a value whose type is not the agent's
+declared result type.
+""",
+)
+
+UNDECLARED_TEMPLATE_VARIABLE = _code(
+    "E0309",
+    "undeclared variable in a prompt",
+    """
+A prompt or system template uses a variable that is not a parameter of the role.
+Templates see exactly the role's parameters (and names they define themselves,
+such as `{% for x in items %}`).
+""",
+)
+
+TEMPLATE_SYNTAX = _code(
+    "E0310",
+    "prompt template syntax error",
+    """
+A prompt or system text is not a valid jinja2 template.
+""",
+)
+
+TOOL_SIGNATURE = _code(
+    "E0311",
+    "tool signature mismatch",
+    """
+A `tool` declaration disagrees with the Python callable it names: different
+parameter names, a different number of parameters, or type hints that do not
+match the declared types.
+""",
+)
+
+TOOL_IMPORT = _code(
+    "E0312",
+    "tool cannot be imported",
+    """
+A `tool` names a Python callable as "package.module:function", and importing it
+failed, or the name is not callable.
+""",
+)
+
+BAD_MODEL_PARAMETER = _code(
+    "E0313",
+    "invalid model parameter",
+    """
+A model parameter has the wrong type or is out of range (temperature between 0
+and 2, top_p between 0 and 1, max_tokens at least 1, ...).
+""",
+)
+
+BAD_OPERANDS = _code(
+    "E0314",
+    "operator applied to the wrong types",
+    """
+Comparisons need comparable operands: `==` between a string and a number is never
+true; `<` needs numbers (or two strings); `in` needs a list, a dict or a string
+on its right.
+""",
+)
+
+UNKNOWN_FUNCTION = _code(
+    "E0315",
+    "unknown function",
+    """
+Expressions may call these built-in functions: `len(x)` of a list, dict or string.
+""",
+)
+
+BAD_ANNOTATION = _code(
+    "E0316",
+    "invalid annotation or default",
+    """
+A field or enum member carries an annotation rolegraph does not know, or with the
+wrong arguments (`@desc` takes one string), or a default of the wrong type.
+""",
+)
+
+BAD_PATTERN_ARGUMENT = _code(
+    "E0317",
+    "invalid compile-time argument",
+    """
+A pattern is instantiated with compile-time arguments that do not fit its
+compile-time parameters: a role where a constant is expected, a role whose
+signature differs from the one declared, a missing argument, or arguments given
+to an agent that takes none.
+""",
+)
+
+MISSING_PROMPT = _code(
+    "E0318",
+    "role without a prompt",
+    """
+Every role needs a `prompt`: the template the model is called with.
+""",
+)
+
+ROLE_WITHOUT_MODEL = _code(
+    "W0319",
+    "role without a model",
+    """
+A role names no model, so it runs only when a model is given for the whole run
+(`rolegraph run ... --model mock`). Add `model NAME`.
+""",
+)
+
+UNKNOWN_MODEL_PARAMETER = _code(
+    "W0320",
+    "unknown model parameter",
+    """
+A model parameter is not one rolegraph knows. It is passed to the provider as
+is; check its spelling.
+""",
+)
+
+UNKNOWN_ANNOTATION = _code(
+    "W0321",
+    "unknown annotation",
+    """
+An annotation other than `@desc` is ignored.
+""",
+)
+
+
+# --- E04xx: the graph --------------------------------------------------------------------
+
+UNBOUNDED_CYCLE = _code(
+    "E0401",
+    "unbounded cycle",
+    """
+The graph without its loop edges (the edges with `max`) must be acyclic, so that
+every run terminates. This cycle has no `max` edge. Bound one of its explicit
+edges (`critic -> writer when not critic.ok max 3`); a cycle of data edges alone
+(a node that needs its own output) cannot be bounded and must be rewritten.
+""",
+)
+
+USELESS_BOUND = _code(
+    "W0402",
+    "bound on an edge that closes no cycle",
+    """
+`max` bounds how often a loop edge is taken; this edge closes no cycle, so each
+firing of its source takes it at most once anyway.
+""",
+)
+
+RACE = _code(
+    "E0403",
+    "race",
+    """
+A node reads the output of a node that is not ordered before it. When a node fires
+through an explicit edge, its arguments not bound by the edge read the latest
+output of their nodes, and guards and port bindings read outputs too: each node
+read must be the edge's source or one of its ancestors, or the value read would
+depend on timing. Bind the value on the edge, or add a data edge.
+""",
+)
+
+UNREACHABLE_NODE = _code(
+    "W0404",
+    "unreachable node",
+    """
+No run can fire this node: it waits for a node that never fires, or only edges
+from unreachable nodes enter it.
+""",
+)
+
+UNUSED_OUTPUT = _code(
+    "W0405",
+    "output never used",
+    """
+No node, edge, return or constraint reads this node's output, and no edge leaves
+it: its model calls are wasted.
+""",
+)
+
+POSSIBLE_STALL = _code(
+    "W0406",
+    "possible stall",
+    """
+Some run can end with nothing able to fire and no return taken: it fails with
+`Stalled`. The note shows such a run, and what each waiting node waits for.
+""",
+)
+
+NO_RETURN = _code(
+    "E0407",
+    "no reachable return",
+    """
+The agent has no `return`, or none that any run can reach.
+""",
+)
+
+
+# --- E05xx: temporal constraints ------------------------------------------------------------
+
+CONSTRAINT_COUNTEREXAMPLE = _code(
+    "W0501",
+    "constraint can be violated",
+    """
+The static checker found a run of the graph (guards taken as free choices, loop
+bounds respected) whose trace violates an `ensure` constraint. The note shows the
+counterexample trace. Under `--strict` this is an error.
+""",
+)
+
+UNKNOWN_NODE_IN_FORMULA = _code(
+    "E0502",
+    "unknown node in a formula",
+    """
+A formula names a node that the agent does not declare.
+""",
+)
+
+FUTURE_UNDER_PAST = _code(
+    "E0503",
+    "future operator under a past operator",
+    """
+A past operator (`once`, `historically`, `yesterday`, `since`) has an operand that
+uses a future operator (`next`, `eventually`, `always`, ...). Such a formula cannot
+be monitored step by step; rewrite it (docs/ltl.md).
+""",
+)
+
+CONSTRAINT_UNDECIDED = _code(
+    "W0504",
+    "constraint not proven within the exploration limit",
+    """
+The graph has more runs than the static checker explores. The constraint is still
+monitored at run time.
+""",
+)
+
+SHIELD_WILL_BLOCK = _code(
+    "W0505",
+    "enforce shield can block a firing",
+    """
+Some run of the graph would violate an `enforce` constraint; at run time the shield
+does not start the offending firing (its edge counts as false). The note shows the
+run.
+""",
+)

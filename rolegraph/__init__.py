@@ -78,3 +78,19 @@ def format_source(text: str, filename: str = "<string>") -> str:
     from rolegraph.compiler.printer import to_source
 
     return to_source(parse(text, filename), trivia=True)
+
+
+def check_source(text: str, filename: str = "<string>"):
+    """Parse and check `.agent` source: every diagnostic of every stage.
+
+    Returns a `CheckedModule` (or raises `DiagnosticError` on syntax errors).
+    """
+    from rolegraph.compiler.check import check_module
+    from rolegraph.grammar import parse_module
+
+    def parse_import(source: str, name: str):
+        result = parse_module(source, name)
+        return result.module, result.diagnostics
+
+    module = parse(text, filename)
+    return check_module(module, filename, parse_import, text)

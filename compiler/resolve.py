@@ -1,0 +1,277 @@
+"""Name resolution: load the imported modules, build symbol tables, resolve names.
+
+`load_program(module, filename, parse)` follows imports (`std.types` from the stdlib,
+`"./roles.agent"` relative to the importing file), detects import cycles, and reports
+duplicate and undefined names with did-you-mean hints. Parsing is injected (`parse`),
+so the compiler never reaches back into the front end.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import ast, codes
+from .diagnostics import Diagnostic, Label, Severity
+from .source import Span
+
+ParseFn = Callable[[str, str], tuple[ast.Module | None, Sequence[Diagnostic]]]
+
+DECL_KINDS = {
+    ast.ModelDecl: "model",
+    ast.TypeDecl: "type",
+    ast.EnumDecl: "enum",
+    ast.RoleDecl: "role",
+    ast.ToolDecl: "tool",
+    ast.AgentDecl: "agent",
+}
+
+
+@dataclass(eq=False)
+class Symbol:
+    """A declaration, known by the module that declares it."""
+
+    name: str
+    kind: str  # model, type, enum, role, tool, agent
+    decl: ast.Node
+    module: ModuleInfo
+
+    @property
+    def qualified(self) -> str:
+        return self.name if self.module.key == "__main__" else f"{self.module.key}.{self.name}"
+
+
+@dataclass(eq=False)
+class ModuleInfo:
+    key: str  # "__main__", "std.types", or an absolute path
+    filename: str
+    module: ast.Module
+    names: dict[str, Symbol] = field(default_factory=dict)
+    imported: dict[str, Symbol] = field(default_factory=dict)
+    namespaces: dict[str, ModuleInfo] = field(default_factory=dict)
+
+    def visible(self) -> dict[str, Symbol]:
+        return {**self.imported, **self.names}
+
+
+@dataclass
+class Program:
+    main: ModuleInfo
+    modules: dict[str, ModuleInfo]
+    diagnostics: list[Diagnostic]
+    sources: dict[str, str]
+
+    def lookup(self, module: ModuleInfo, name: str) -> Symbol | None:
+        """Resolve `Writer` or `patterns.Debate` as seen from `module`."""
+        head, _, rest = name.partition(".")
+        if rest:
+            namespace = module.namespaces.get(head)
+            if namespace is None or "." in rest:
+                return None
+            return namespace.names.get(rest)
+        return module.visible().get(name)
+
+    def candidates(self, module: ModuleInfo, kinds: Iterable[str]) -> list[str]:
+        """Every name visible from `module` of the given kinds (for did-you-mean)."""
+        kinds = set(kinds)
+        found = [n for n, s in module.visible().items() if s.kind in kinds]
+        for alias, namespace in module.namespaces.items():
+            found += [f"{alias}.{n}" for n, s in namespace.names.items() if s.kind in kinds]
+        return found
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> tuple[str, ...]:
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return (f"did you mean `{close[0]}`?",) if close else ()
+
+
+def stdlib_path(name: str) -> Path:
+    from rolegraph.stdlib import module_path
+
+    return module_path(name)
+
+
+def stdlib_names() -> list[str]:
+    from rolegraph.stdlib import module_names
+
+    return module_names()
+
+
+def load_program(module: ast.Module, filename: str, parse: ParseFn, text: str = "") -> Program:
+    loader = _Loader(parse)
+    main = ModuleInfo("__main__", filename, module)
+    loader.sources[filename] = text
+    loader.link(main, stack=[main.key])
+    return Program(main, loader.modules, loader.diagnostics, loader.sources)
+
+
+class _Loader:
+    def __init__(self, parse: ParseFn):
+        self.parse = parse
+        self.modules: dict[str, ModuleInfo] = {}
+        self.diagnostics: list[Diagnostic] = []
+        self.sources: dict[str, str] = {}
+
+    def error(
+        self,
+        module: ModuleInfo,
+        code: str,
+        message: str,
+        span: Span | None,
+        label: str = "",
+        hints: tuple[str, ...] = (),
+        labels: tuple[Label, ...] = (),
+        severity: Severity = Severity.ERROR,
+    ) -> None:
+        self.diagnostics.append(
+            Diagnostic(
+                code=code,
+                message=message,
+                file=module.filename,
+                span=span,
+                label=label,
+                hints=hints,
+                labels=labels,
+                severity=severity,
+            )
+        )
+
+    def link(self, info: ModuleInfo, stack: list[str]) -> None:
+        self.modules[info.key] = info
+        self._declare(info)
+        for decl in info.module.decls:
+            if isinstance(decl, ast.Import):
+                self._import(info, decl, stack)
+
+    def _declare(self, info: ModuleInfo) -> None:
+        for decl in info.module.decls:
+            kind = DECL_KINDS.get(type(decl))
+            if kind is None:
+                continue
+            name = decl.name  # type: ignore[attr-defined]
+            if name in info.names:
+                first = info.names[name].decl
+                self.error(
+                    info,
+                    codes.DUPLICATE_NAME,
+                    f"`{name}` is declared twice",
+                    decl.span,
+                    "declared again here",
+                    labels=(Label(span=first.span, message="first declared here"),)
+                    if first.span
+                    else (),
+                    hints=("rename one of them",),
+                )
+                continue
+            info.names[name] = Symbol(name, kind, decl, info)
+
+    def _import(self, info: ModuleInfo, decl: ast.Import, stack: list[str]) -> None:
+        target = self._locate(info, decl)
+        if target is None:
+            return
+        key, path = target
+        if key in stack:
+            cycle = " → ".join(
+                Path(k).name if "/" in k else k for k in [*stack[stack.index(key) :], key]
+            )
+            self.error(
+                info,
+                codes.IMPORT_CYCLE,
+                f"import cycle: {cycle}",
+                decl.span,
+                "this import closes the cycle",
+                hints=("move the shared declarations into a module both can import",),
+            )
+            return
+        imported = self.modules.get(key)
+        if imported is None:
+            imported = self._load(info, decl, key, path)
+            if imported is None:
+                return
+            self.link(imported, [*stack, key])
+        if decl.names:
+            for name in decl.names:
+                symbol = imported.names.get(name)
+                if symbol is None:
+                    self.error(
+                        info,
+                        codes.UNDEFINED_NAME,
+                        f"`{name}` is not declared in `{decl.module}`",
+                        decl.span,
+                        "imported here",
+                        hints=did_you_mean(name, imported.names),
+                    )
+                elif name in info.names:
+                    self.error(
+                        info,
+                        codes.DUPLICATE_NAME,
+                        f"`{name}` is both imported and declared here",
+                        decl.span,
+                        hints=("import it under another module alias instead",),
+                    )
+                else:
+                    info.imported[name] = symbol
+        else:
+            alias = decl.alias or (
+                Path(decl.module).stem if decl.is_path else decl.module.rsplit(".", 1)[-1]
+            )
+            info.namespaces[alias] = imported
+
+    def _locate(self, info: ModuleInfo, decl: ast.Import) -> tuple[str, Path] | None:
+        if decl.is_path:
+            base = Path(info.filename).parent if not info.filename.startswith("<") else Path.cwd()
+            path = (base / decl.module).resolve()
+            if not path.is_file():
+                self.error(
+                    info,
+                    codes.MODULE_NOT_FOUND,
+                    f"no module at `{decl.module}`",
+                    decl.span,
+                    f"looked for {path}",
+                )
+                return None
+            return str(path), path
+        parts = decl.module.split(".")
+        if parts[0] != "std" or len(parts) != 2:
+            self.error(
+                info,
+                codes.MODULE_NOT_FOUND,
+                f"unknown module `{decl.module}`",
+                decl.span,
+                "not a module",
+                hints=(
+                    "import the standard library as `std.NAME`, and files by path: "
+                    '`import "./roles.agent"`',
+                ),
+            )
+            return None
+        if parts[1] not in stdlib_names():
+            self.error(
+                info,
+                codes.MODULE_NOT_FOUND,
+                f"no standard module `{decl.module}`",
+                decl.span,
+                "not in the standard library",
+                hints=did_you_mean(parts[1], stdlib_names())
+                or (f"the standard modules are: {', '.join(stdlib_names())}",),
+            )
+            return None
+        return decl.module, stdlib_path(parts[1])
+
+    def _load(self, info: ModuleInfo, decl: ast.Import, key: str, path: Path) -> ModuleInfo | None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            self.error(
+                info, codes.MODULE_NOT_FOUND, f"cannot read `{decl.module}`: {error}", decl.span
+            )
+            return None
+        filename = str(path)
+        self.sources[filename] = text
+        module, diagnostics = self.parse(text, filename)
+        self.diagnostics.extend(diagnostics)
+        if module is None:
+            return None
+        return ModuleInfo(key, filename, module)

@@ -1,0 +1,172 @@
+"""Prompt templates: jinja2 analysis located in the `.agent` file.
+
+A role's `prompt` and `system` are jinja2 templates rendered in the sandbox with the
+role's parameters. `analyse_template` reports syntax errors, variables the role does
+not declare, and fields its record parameters do not have — each at the line and
+column of the `.agent` file where the template text stands.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from jinja2 import TemplateSyntaxError, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+from . import codes
+from .resolve import did_you_mean
+from .source import Source, Span
+from .types import ANY, AnyType, ListT, OptionalT, RecordT, Type
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    code: str
+    message: str
+    span: Span | None
+    label: str = ""
+    hints: tuple[str, ...] = ()
+
+
+@cache
+def environment() -> SandboxedEnvironment:
+    """The environment prompts are rendered in (the runtime uses the same settings)."""
+    return SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
+
+
+def analyse_template(
+    text: str, params: dict[str, Type], literal: Span | None, source: Source | None
+) -> list[TemplateProblem]:
+    env = environment()
+    locate = _Locator(literal, source)
+    try:
+        tree = env.parse(text)
+    except TemplateSyntaxError as error:
+        return [
+            TemplateProblem(
+                codes.TEMPLATE_SYNTAX,
+                f"prompt template: {error.message}",
+                locate.line(error.lineno or 1),
+                "in this template",
+            )
+        ]
+    problems: list[TemplateProblem] = []
+    defined = _defined_names(tree)
+    reported: set[str] = set()
+    for name in tree.find_all(nodes.Name):
+        if name.ctx != "load" or name.name in params or name.name in defined:
+            continue
+        if name.name in env.globals or name.name in reported or name.name == "loop":
+            continue
+        reported.add(name.name)
+        problems.append(
+            TemplateProblem(
+                codes.UNDECLARED_TEMPLATE_VARIABLE,
+                f"`{name.name}` is not a parameter of this role",
+                locate.word(name.lineno, name.name),
+                "undeclared",
+                hints=did_you_mean(name.name, params)
+                or (f"the role's parameters are: {', '.join(params) or '(none)'}",),
+            )
+        )
+    for getattr_node in tree.find_all(nodes.Getattr):
+        chain = _attribute_chain(getattr_node)
+        if chain is None or chain[0] not in params:
+            continue
+        problem = _check_fields(chain, params[chain[0]], locate, getattr_node.lineno)
+        if problem is not None and problem.message not in {p.message for p in problems}:
+            problems.append(problem)
+    return problems
+
+
+def _defined_names(tree: nodes.Template) -> set[str]:
+    names: set[str] = set()
+    for node in tree.find_all((nodes.Assign, nodes.For, nodes.Macro, nodes.With)):
+        for target in node.find_all(nodes.Name):
+            if target.ctx in ("store", "param"):
+                names.add(target.name)
+    return names
+
+
+def _attribute_chain(node: nodes.Getattr) -> list[str] | None:
+    """`draft.text.x` → ["draft", "text", "x"], for chains rooted at a plain name."""
+    parts: list[str] = []
+    current: nodes.Node = node
+    while isinstance(current, nodes.Getattr):
+        parts.append(current.attr)
+        current = current.node
+    if not isinstance(current, nodes.Name):
+        return None
+    return [current.name, *reversed(parts)]
+
+
+def _check_fields(
+    chain: list[str], root: Type, locate: _Locator, lineno: int
+) -> TemplateProblem | None:
+    current = root
+    for index, attr in enumerate(chain[1:], start=1):
+        if isinstance(current, OptionalT):
+            current = current.inner
+        if isinstance(current, AnyType):
+            return None
+        if isinstance(current, RecordT):
+            if attr not in current.fields:
+                path = ".".join(chain[:index])
+                return TemplateProblem(
+                    codes.UNKNOWN_FIELD,
+                    f"`{path}` ({current}) has no field `{attr}`",
+                    locate.word(lineno, attr),
+                    "unknown field",
+                    hints=did_you_mean(attr, current.fields)
+                    or (f"its fields are: {', '.join(current.fields)}",),
+                )
+            current = current.fields[attr]
+            continue
+        if isinstance(current, ListT):
+            return None  # list methods and jinja filters: not ours to judge
+        return None
+    return None
+
+
+class _Locator:
+    """Maps template line numbers (and words on them) to spans in the `.agent` file."""
+
+    def __init__(self, literal: Span | None, source: Source | None):
+        self.literal = literal
+        self.source = source
+        self.block = bool(literal and source and source.text.startswith('"""', literal.start))
+
+    def line(self, template_line: int) -> Span | None:
+        if self.literal is None or self.source is None:
+            return self.literal
+        line = self._source_line(template_line)
+        text = self.source.line_text(line)
+        start = self.source.offset(line, len(text) - len(text.lstrip()) + 1)
+        return self.source.span(start, self.source.offset(line, len(text) + 1))
+
+    def word(self, template_line: int, word: str) -> Span | None:
+        if self.literal is None or self.source is None:
+            return self.literal
+        line = self._source_line(template_line)
+        text = self.source.line_text(line)
+        first = self.literal.column - 1 if line == self.literal.line else 0
+        match = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])").search(
+            text, first
+        )
+        if match is None:
+            return self.literal
+        start = self.source.offset(line, match.start() + 1)
+        return self.source.span(start, start + len(word))
+
+    def _source_line(self, template_line: int) -> int:
+        assert self.literal is not None
+        if not self.block:
+            return self.literal.line
+        # The newline after the opening quotes is dropped: template line 1 is the next.
+        return min(self.literal.line + template_line, self.literal.end_line)
+
+
+def template_params(params: dict[str, Type]) -> dict[str, Type]:
+    return {name: ANY if t is None else t for name, t in params.items()}

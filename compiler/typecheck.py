@@ -1,0 +1,1212 @@
+"""The type checker: every declaration, argument, port, edge, guard and return.
+
+`check_program(program)` walks the resolved program and returns, for each agent, an
+`AgentInfo` with the callee and output type of every node (what the IR builder needs),
+plus the diagnostics it found. It reports as much as it can in one pass: an
+expression whose type is unknown after an error gets type `ANY` and is not reported
+again.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from . import ast, codes, ltl
+from .diagnostics import Diagnostic, Label, Severity
+from .resolve import ModuleInfo, Program, Symbol, did_you_mean
+from .source import Source, Span
+from .templates import analyse_template
+from .types import (
+    ANY,
+    BOOL,
+    FLOAT,
+    INT,
+    NONE,
+    PRIMITIVES,
+    STR,
+    AnyType,
+    DictT,
+    EnumT,
+    ListT,
+    OptionalT,
+    RecordT,
+    Type,
+    assignable,
+    comparable,
+    is_numeric,
+    strip_optional,
+)
+
+BUILTIN_FUNCTIONS = {"len"}
+KNOWN_ANNOTATIONS = {"desc"}
+
+
+@dataclass
+class Signature:
+    """What a callee takes and gives. `params` None: anything (an untyped role parameter)."""
+
+    params: list[tuple[str, Type, bool]] | None  # (name, type, has a default)
+    returns: Type
+
+    def param(self, name: str) -> tuple[str, Type, bool] | None:
+        return next((p for p in self.params or () if p[0] == name), None)
+
+
+@dataclass
+class Callee:
+    kind: str  # role, agent, tool, param (a role-valued compile-time parameter), unknown
+    name: str
+    signature: Signature
+    symbol: Symbol | None = None
+
+
+@dataclass
+class NodeInfo:
+    decl: ast.NodeDecl
+    callee: Callee
+    output: Type  # what readers of the node see: list[T] for `x N` and maps
+    bound: dict[str, ast.Node] = field(default_factory=dict)  # parameter → argument
+
+
+@dataclass
+class AgentInfo:
+    symbol: Symbol
+    decl: ast.AgentDecl
+    params: dict[str, Type]
+    returns: Type
+    nodes: dict[str, NodeInfo] = field(default_factory=dict)
+    ct_params: dict[str, ast.CtParam] = field(default_factory=dict)
+
+
+@dataclass
+class CheckResult:
+    program: Program
+    agents: dict[str, AgentInfo]  # by qualified name
+    diagnostics: list[Diagnostic]
+
+    def types(self) -> dict[str, Type]:
+        return {}
+
+
+def check_program(program: Program) -> CheckResult:
+    checker = _Checker(program)
+    checker.run()
+    return CheckResult(program, checker.agents, checker.diagnostics)
+
+
+MODEL_PARAMETERS: dict[str, tuple[tuple[type, ...], float | None, float | None]] = {
+    "temperature": ((int, float), 0.0, 2.0),
+    "top_p": ((int, float), 0.0, 1.0),
+    "max_tokens": ((int,), 1, None),
+    "timeout": ((int, float), 0.001, None),
+    "seed": ((int,), None, None),
+    "presence_penalty": ((int, float), -2.0, 2.0),
+    "frequency_penalty": ((int, float), -2.0, 2.0),
+    "retries": ((int,), 0, None),
+    "concurrency": ((int,), 1, None),
+    "n": ((int,), 1, None),
+    "api_base": ((str,), None, None),
+    "api_version": ((str,), None, None),
+    "stop": ((str, list), None, None),
+    "cost_per_input_token": ((int, float), 0.0, None),
+    "cost_per_output_token": ((int, float), 0.0, None),
+}
+
+
+class _Checker:
+    def __init__(self, program: Program):
+        self.program = program
+        self.diagnostics: list[Diagnostic] = program.diagnostics
+        self.agents: dict[str, AgentInfo] = {}
+        self._types: dict[int, Type] = {}
+        self._sources: dict[str, Source] = {}
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def report(
+        self,
+        module: ModuleInfo,
+        code: str,
+        message: str,
+        span: Span | None,
+        label: str = "",
+        hints: Iterable[str] = (),
+        labels: Iterable[Label] = (),
+        notes: Iterable[str] = (),
+        severity: Severity | None = None,
+    ) -> None:
+        if severity is None:
+            severity = Severity.WARNING if code.startswith("W") else Severity.ERROR
+        self.diagnostics.append(
+            Diagnostic(
+                code=code,
+                message=message,
+                file=module.filename,
+                span=span,
+                label=label,
+                hints=tuple(hints),
+                labels=tuple(labels),
+                notes=tuple(notes),
+                severity=severity,
+            )
+        )
+
+    def source(self, module: ModuleInfo) -> Source | None:
+        if module.filename not in self._sources:
+            text = self.program.sources.get(module.filename)
+            if text is None:
+                return None
+            self._sources[module.filename] = Source(module.filename, text)
+        return self._sources[module.filename]
+
+    def run(self) -> None:
+        for module in self.program.modules.values():
+            for symbol in module.names.values():
+                if symbol.kind == "type":
+                    self.record_type(symbol)
+        for module in self.program.modules.values():
+            for symbol in list(module.names.values()):
+                check = getattr(self, f"check_{symbol.kind}", None)
+                if check is not None:
+                    check(symbol)
+
+    # -- types ----------------------------------------------------------------------------
+
+    def lookup(
+        self, module: ModuleInfo, name: str, kinds: tuple[str, ...], span: Span | None, what: str
+    ) -> Symbol | None:
+        symbol = self.program.lookup(module, name)
+        if symbol is None:
+            self.report(
+                module,
+                codes.UNDEFINED_NAME,
+                f"unknown {what} `{name}`",
+                span,
+                f"not a declared {what}",
+                hints=did_you_mean(name, self.program.candidates(module, kinds)),
+            )
+            return None
+        if symbol.kind not in kinds:
+            self.report(
+                module,
+                codes.WRONG_KIND,
+                f"`{name}` is a {symbol.kind}, not a {what}",
+                span,
+                f"expected a {what}",
+            )
+            return None
+        return symbol
+
+    def resolve_type(self, module: ModuleInfo, expr: ast.Node) -> Type:
+        if isinstance(expr, ast.NamedType):
+            if expr.name in PRIMITIVES:
+                return PRIMITIVES[expr.name]
+            symbol = self.program.lookup(module, expr.name)
+            if symbol is None or symbol.kind not in ("type", "enum"):
+                if symbol is None:
+                    candidates = [*PRIMITIVES, *self.program.candidates(module, ("type", "enum"))]
+                    self.report(
+                        module,
+                        codes.UNDEFINED_NAME,
+                        f"unknown type `{expr.name}`",
+                        expr.span,
+                        "not a type",
+                        hints=did_you_mean(expr.name, candidates),
+                    )
+                else:
+                    self.report(
+                        module,
+                        codes.WRONG_KIND,
+                        f"`{expr.name}` is a {symbol.kind}, not a type",
+                        expr.span,
+                        "expected a type",
+                    )
+                return ANY
+            return self.symbol_type(symbol)
+        if isinstance(expr, ast.ListType):
+            return ListT(self.resolve_type(module, expr.item))
+        if isinstance(expr, ast.DictType):
+            key = self.resolve_type(module, expr.key)
+            if key not in (STR, ANY):
+                self.report(
+                    module,
+                    codes.TYPE_MISMATCH,
+                    "dict keys must be `str`",
+                    expr.key.span,
+                    f"found `{key}`",
+                )
+            return DictT(self.resolve_type(module, expr.value))
+        if isinstance(expr, ast.OptionalType):
+            return OptionalT(self.resolve_type(module, expr.inner))
+        return ANY
+
+    def symbol_type(self, symbol: Symbol) -> Type:
+        key = id(symbol)
+        if key not in self._types:
+            if symbol.kind == "enum":
+                decl = symbol.decl
+                assert isinstance(decl, ast.EnumDecl)
+                self._types[key] = EnumT(symbol.qualified, tuple(m.name for m in decl.members))
+            else:
+                self._types[key] = RecordT(symbol.qualified)
+                self.record_type(symbol)
+        return self._types[key]
+
+    def record_type(self, symbol: Symbol) -> None:
+        record = self._types.get(id(symbol))
+        if record is None:
+            record = RecordT(symbol.qualified)
+            self._types[id(symbol)] = record
+        elif record.fields or getattr(record, "_filled", False):
+            return
+        assert isinstance(record, RecordT)
+        object.__setattr__(record, "_filled", True)
+        decl = symbol.decl
+        assert isinstance(decl, ast.TypeDecl)
+        defaults = set()
+        for f in decl.fields:
+            if f.name in record.fields:
+                self.report(
+                    symbol.module,
+                    codes.DUPLICATE_NAME,
+                    f"field `{f.name}` is declared twice in `{decl.name}`",
+                    f.span,
+                )
+                continue
+            field_type = self.resolve_type(symbol.module, f.type)
+            record.fields[f.name] = field_type
+            for annotation in f.annotations:
+                self.check_annotation(symbol.module, annotation)
+                if (
+                    annotation.name == "desc"
+                    and len(annotation.args) == 1
+                    and isinstance(annotation.args[0], ast.StringLit)
+                ):
+                    record.descriptions[f.name] = annotation.args[0].value
+            if f.default is not None:
+                defaults.add(f.name)
+                self.expect(
+                    symbol.module,
+                    self.literal_type(symbol.module, f.default),
+                    field_type,
+                    f.default.span,
+                    f"the default of `{f.name}`",
+                    code=codes.BAD_ANNOTATION,
+                )
+        object.__setattr__(record, "defaults", frozenset(defaults))
+
+    def check_annotation(self, module: ModuleInfo, annotation: ast.Annotation) -> None:
+        if annotation.name not in KNOWN_ANNOTATIONS:
+            self.report(
+                module,
+                codes.UNKNOWN_ANNOTATION,
+                f"unknown annotation `@{annotation.name}`",
+                annotation.span,
+                "ignored",
+                hints=did_you_mean(annotation.name, KNOWN_ANNOTATIONS),
+            )
+        elif annotation.name == "desc" and not (
+            len(annotation.args) == 1 and isinstance(annotation.args[0], ast.StringLit)
+        ):
+            self.report(
+                module,
+                codes.BAD_ANNOTATION,
+                "`@desc` takes one string",
+                annotation.span,
+                hints=('write `@desc("what the field holds")`',),
+            )
+
+    def check_enum(self, symbol: Symbol) -> None:
+        decl = symbol.decl
+        assert isinstance(decl, ast.EnumDecl)
+        seen: set[str] = set()
+        for member in decl.members:
+            if member.name in seen:
+                self.report(
+                    symbol.module,
+                    codes.DUPLICATE_NAME,
+                    f"member `{member.name}` is declared twice in `{decl.name}`",
+                    member.span,
+                )
+            seen.add(member.name)
+            for annotation in member.annotations:
+                self.check_annotation(symbol.module, annotation)
+
+    def expect(
+        self,
+        module: ModuleInfo,
+        actual: Type,
+        expected: Type,
+        span: Span | None,
+        what: str,
+        code: str = codes.TYPE_MISMATCH,
+    ) -> bool:
+        if assignable(actual, expected):
+            return True
+        hints: list[str] = []
+        if expected == STR and actual in (INT, FLOAT, BOOL):
+            hints.append("convert explicitly, or change the parameter's type")
+        if isinstance(expected, ListT) and assignable(actual, expected.item):
+            hints.append("wrap it in a list: `[value]`, or replicate the node (`x N`)")
+        if isinstance(actual, ListT) and assignable(actual.item, expected):
+            hints.append("the value is a list; pass one item, or change the type to a list")
+        self.report(
+            module,
+            code,
+            f"{what} expects `{expected}`, found `{actual}`",
+            span,
+            f"this is `{actual}`",
+            hints=hints,
+        )
+        return False
+
+    # -- models, tools, roles --------------------------------------------------------------
+
+    def check_model(self, symbol: Symbol) -> None:
+        decl = symbol.decl
+        assert isinstance(decl, ast.ModelDecl)
+        self.check_model_params(symbol.module, decl.params)
+
+    def check_model_params(self, module: ModuleInfo, params: Iterable[ast.ModelParam]) -> None:
+        for param in params:
+            value = _constant_value(param.value)
+            spec = MODEL_PARAMETERS.get(param.name)
+            if spec is None:
+                self.report(
+                    module,
+                    codes.UNKNOWN_MODEL_PARAMETER,
+                    f"unknown model parameter `{param.name}`",
+                    param.span,
+                    "passed to the provider as is",
+                    hints=did_you_mean(param.name, MODEL_PARAMETERS),
+                )
+                continue
+            kinds, low, high = spec
+            if isinstance(value, bool) or not isinstance(value, kinds):
+                names = " or ".join(
+                    {int: "an integer", float: "a number", str: "a string", list: "a list"}[k]
+                    for k in kinds
+                )
+                self.report(
+                    module,
+                    codes.BAD_MODEL_PARAMETER,
+                    f"`{param.name}` must be {names}",
+                    param.value.span,
+                    f"found {type(value).__name__}",
+                )
+                continue
+            if isinstance(value, int | float) and (
+                (low is not None and value < low) or (high is not None and value > high)
+            ):
+                bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+                self.report(
+                    module,
+                    codes.BAD_MODEL_PARAMETER,
+                    f"`{param.name}` must be {bounds}, found {value}",
+                    param.value.span,
+                    "out of range",
+                )
+
+    def params_of(
+        self, module: ModuleInfo, params: Iterable[ast.Param]
+    ) -> list[tuple[str, Type, bool]]:
+        result = []
+        for param in params:
+            t = self.resolve_type(module, param.type)
+            if param.default is not None:
+                self.expect(
+                    module,
+                    self.literal_type(module, param.default),
+                    t,
+                    param.default.span,
+                    f"the default of `{param.name}`",
+                )
+            result.append((param.name, t, param.default is not None))
+        return result
+
+    def signature(self, symbol: Symbol) -> Signature:
+        decl = symbol.decl
+        params = self.params_of(symbol.module, decl.params)  # type: ignore[attr-defined]
+        return Signature(params, self.resolve_type(symbol.module, decl.returns))  # type: ignore[attr-defined]
+
+    def check_tool(self, symbol: Symbol) -> None:
+        decl = symbol.decl
+        assert isinstance(decl, ast.ToolDecl)
+        signature = self.signature(symbol)
+        module_name, _, attribute = decl.target.partition(":")
+        if not module_name or not attribute:
+            self.report(
+                symbol.module,
+                codes.TOOL_IMPORT,
+                f'tool `{decl.name}` must name its callable as "module:function"',
+                decl.span,
+                hints=('for example "rolegraph.stdlib.tools:calculator"',),
+            )
+            return
+        try:
+            target = importlib.import_module(module_name)
+            for part in attribute.split("."):
+                target = getattr(target, part)
+        except Exception as error:  # import errors of user code come in every kind
+            self.report(
+                symbol.module,
+                codes.TOOL_IMPORT,
+                f"cannot import `{decl.target}` for tool `{decl.name}`",
+                decl.span,
+                f"{type(error).__name__}: {error}",
+            )
+            return
+        if not callable(target):
+            self.report(
+                symbol.module, codes.TOOL_IMPORT, f"`{decl.target}` is not callable", decl.span
+            )
+            return
+        problem = _compare_python_signature(target, signature)
+        if problem:
+            self.report(
+                symbol.module,
+                codes.TOOL_SIGNATURE,
+                f"tool `{decl.name}` does not match `{decl.target}`: {problem}",
+                decl.span,
+                "declared here",
+            )
+
+    def check_role(self, symbol: Symbol) -> None:
+        decl = symbol.decl
+        assert isinstance(decl, ast.RoleDecl)
+        module = symbol.module
+        signature = self.signature(symbol)
+        if decl.model is not None:
+            model = self.lookup(module, decl.model.name, ("model",), decl.model.span, "model")
+            if model is not None:
+                self.check_model_params(module, decl.model.params)
+        else:
+            self.report(
+                module,
+                codes.ROLE_WITHOUT_MODEL,
+                f"role `{decl.name}` names no model",
+                decl.span,
+                hints=("add `model NAME` to the role",),
+            )
+        if decl.prompt is None:
+            self.report(
+                module,
+                codes.MISSING_PROMPT,
+                f"role `{decl.name}` has no prompt",
+                decl.span,
+                hints=('add `prompt "..."` with the template to send',),
+            )
+        params = {name: t for name, t, _ in signature.params or ()}
+        for item in (decl.system, decl.prompt):
+            if item is None:
+                continue
+            self.check_template(module, item, params)
+        if decl.tools is not None:
+            for name in decl.tools.tools:
+                self.lookup(module, name, ("tool",), decl.tools.span, "tool")
+
+    def check_template(
+        self, module: ModuleInfo, item: ast.System | ast.Prompt, params: dict[str, Type]
+    ) -> None:
+        source = self.source(module)
+        literal = None
+        if item.span is not None and source is not None:
+            quote = source.text.find('"', item.span.start, item.span.end)
+            if quote != -1:
+                literal = source.span(quote, item.span.end)
+        for problem in analyse_template(item.text, params, literal or item.span, source):
+            self.report(
+                module,
+                problem.code,
+                problem.message,
+                problem.span,
+                problem.label,
+                hints=problem.hints,
+            )
+
+    # -- agents -------------------------------------------------------------------------------
+
+    def check_agent(self, symbol: Symbol) -> None:
+        decl = symbol.decl
+        assert isinstance(decl, ast.AgentDecl)
+        module = symbol.module
+        info = AgentInfo(
+            symbol,
+            decl,
+            {n: t for n, t, _ in self.params_of(module, decl.params)},
+            self.resolve_type(module, decl.returns),
+        )
+        self.agents[symbol.qualified] = info
+        for ct in decl.ct_params:
+            info.ct_params[ct.name] = ct
+            if isinstance(ct.type, ast.RoleSig):
+                if ct.type.params is not None:
+                    self.params_of(module, ct.type.params)
+                    self.resolve_type(module, ct.type.returns)  # type: ignore[arg-type]
+            else:
+                self.resolve_type(module, ct.type)
+        scope = _Scope(self, module, info)
+        # Declare every node first: edges and arguments may refer to later nodes.
+        for node in decl.nodes:
+            if node.name in info.nodes or node.name in info.params:
+                first = info.nodes.get(node.name)
+                self.report(
+                    module,
+                    codes.DUPLICATE_NAME,
+                    f"`{node.name}` is declared twice in agent `{decl.name}`",
+                    node.span,
+                    "declared again here",
+                    labels=(Label(span=first.decl.span, message="first declared here"),)
+                    if first and first.decl.span
+                    else (),
+                )
+                continue
+            callee = self.callee(module, info, node)
+            output = callee.signature.returns
+            if node.replicate is not None or node.map is not None:
+                output = ListT(output)
+            info.nodes[node.name] = NodeInfo(node, callee, output)
+        port_bound = self.edge_bindings(module, info, scope)
+        for node in decl.nodes:
+            if info.nodes.get(node.name, None) is None or info.nodes[node.name].decl is not node:
+                continue
+            self.check_node(module, info, scope, info.nodes[node.name], port_bound)
+        for statement in decl.body:
+            if isinstance(statement, ast.ReturnStmt):
+                self.expect(
+                    module,
+                    scope.type_of(statement.value),
+                    info.returns,
+                    statement.value.span,
+                    f"agent `{decl.name}`",
+                    code=codes.RETURN_TYPE,
+                )
+            elif isinstance(statement, ast.Constraint):
+                self.check_constraint(module, info, scope, statement)
+
+    def callee(self, module: ModuleInfo, info: AgentInfo, node: ast.NodeDecl) -> Callee:
+        ct = info.ct_params.get(node.role)
+        if ct is not None:
+            if not isinstance(ct.type, ast.RoleSig):
+                self.report(
+                    module, codes.WRONG_KIND, f"`{node.role}` is a constant, not a role", node.span
+                )
+                return Callee("unknown", node.role, Signature(None, ANY))
+            if ct.type.params is None:
+                return Callee("param", node.role, Signature(None, ANY))
+            params = self.params_of(module, ct.type.params)
+            return Callee(
+                "param", node.role, Signature(params, self.resolve_type(module, ct.type.returns))
+            )  # type: ignore[arg-type]
+        symbol = self.lookup(module, node.role, ("role", "agent", "tool"), node.span, "role")
+        if symbol is None:
+            return Callee("unknown", node.role, Signature(None, ANY))
+        callee = Callee(symbol.kind, symbol.qualified, self.signature(symbol), symbol)
+        self.check_ct_args(module, node, symbol)
+        return callee
+
+    def check_ct_args(self, module: ModuleInfo, node: ast.NodeDecl, symbol: Symbol) -> None:
+        decl = symbol.decl
+        ct_params = decl.ct_params if isinstance(decl, ast.AgentDecl) else ()
+        if not ct_params:
+            if node.ct_args:
+                self.report(
+                    module,
+                    codes.BAD_PATTERN_ARGUMENT,
+                    f"`{node.role}` takes no compile-time arguments",
+                    node.span,
+                )
+            return
+        bound: dict[str, ast.Arg] = {}
+        for index, arg in enumerate(node.ct_args):
+            name = arg.name
+            if name is None:
+                if index >= len(ct_params):
+                    self.report(
+                        module,
+                        codes.BAD_PATTERN_ARGUMENT,
+                        f"too many compile-time arguments for `{node.role}`",
+                        arg.span,
+                    )
+                    continue
+                name = ct_params[index].name
+            bound[name] = arg
+        for param in ct_params:
+            arg = bound.get(param.name)
+            if arg is None:
+                if param.default is None:
+                    self.report(
+                        module,
+                        codes.BAD_PATTERN_ARGUMENT,
+                        f"`{node.role}` needs the compile-time argument `{param.name}`",
+                        node.span,
+                        hints=(f"write `{node.role}[{param.name}: ...](...)`",),
+                    )
+                continue
+            if isinstance(param.type, ast.RoleSig):
+                if not (isinstance(arg.value, ast.Ref) and len(arg.value.parts) <= 2):
+                    self.report(
+                        module,
+                        codes.BAD_PATTERN_ARGUMENT,
+                        f"`{param.name}` takes a role",
+                        arg.span,
+                        "not a role name",
+                    )
+                    continue
+                self.lookup(module, ".".join(arg.value.parts), ("role", "agent"), arg.span, "role")
+            else:
+                expected = self.resolve_type(symbol.module, param.type)
+                if not ast.is_constant(arg.value):
+                    self.report(
+                        module,
+                        codes.BAD_PATTERN_ARGUMENT,
+                        f"`{param.name}` takes a constant",
+                        arg.span,
+                        "not a constant",
+                    )
+                    continue
+                self.expect(
+                    module,
+                    self.literal_type(module, arg.value),
+                    expected,
+                    arg.span,
+                    f"compile-time parameter `{param.name}`",
+                    code=codes.BAD_PATTERN_ARGUMENT,
+                )
+        for name in bound:
+            if all(p.name != name for p in ct_params):
+                self.report(
+                    module,
+                    codes.BAD_PATTERN_ARGUMENT,
+                    f"`{node.role}` has no compile-time parameter `{name}`",
+                    bound[name].span,
+                    hints=did_you_mean(name, [p.name for p in ct_params]),
+                )
+
+    def edge_bindings(
+        self, module: ModuleInfo, info: AgentInfo, scope: _Scope
+    ) -> dict[str, list[set[str]]]:
+        """Check every explicit edge; return, per target node, the ports each edge binds."""
+        bindings: dict[str, list[set[str]]] = {}
+        for edge in info.decl.edges:
+            source = info.nodes.get(edge.source)
+            if source is None:
+                self.report(
+                    module,
+                    codes.UNDEFINED_NAME,
+                    f"unknown node `{edge.source}`",
+                    edge.span,
+                    "not a node of this agent",
+                    hints=did_you_mean(edge.source, info.nodes),
+                )
+            if isinstance(edge.condition, ast.When):
+                guard = scope.type_of(edge.condition.guard)
+                if not assignable(guard, BOOL):
+                    self.report(
+                        module,
+                        codes.NOT_BOOL,
+                        f"a guard must be a bool, found `{guard}`",
+                        edge.condition.guard.span,
+                        "not a bool",
+                        hints=_bool_hint(guard),
+                    )
+            if isinstance(edge.target, ast.ReturnTarget):
+                self.expect(
+                    module,
+                    scope.type_of(edge.target.value),
+                    info.returns,
+                    edge.target.value.span,
+                    f"agent `{info.decl.name}`",
+                    code=codes.RETURN_TYPE,
+                )
+                continue
+            target = info.nodes.get(edge.target.node)
+            if target is None:
+                self.report(
+                    module,
+                    codes.UNDEFINED_NAME,
+                    f"unknown node `{edge.target.node}`",
+                    edge.target.span,
+                    "not a node of this agent",
+                    hints=did_you_mean(edge.target.node, info.nodes),
+                )
+                continue
+            ports = set()
+            for port in edge.target.ports:
+                assert port.name is not None
+                ports.add(port.name)
+                actual = scope.type_of(port.value)
+                params = target.callee.signature.params
+                if params is None:
+                    continue
+                param = target.callee.signature.param(port.name)
+                if param is None:
+                    self.report(
+                        module,
+                        codes.UNKNOWN_PARAMETER,
+                        f"`{target.callee.name}` has no parameter `{port.name}`",
+                        port.span,
+                        "unknown port",
+                        hints=did_you_mean(port.name, [p[0] for p in params]),
+                    )
+                    continue
+                self.expect(module, actual, param[1], port.value.span, f"port `{port.name}`")
+            bindings.setdefault(edge.target.node, []).append(ports)
+        return bindings
+
+    def check_node(
+        self,
+        module: ModuleInfo,
+        info: AgentInfo,
+        scope: _Scope,
+        node: NodeInfo,
+        port_bound: dict[str, list[set[str]]],
+    ) -> None:
+        decl = node.decl
+        signature = node.callee.signature
+        inner = scope
+        if decl.map is not None:
+            source = scope.type_of(decl.map.source)
+            item: Type = ANY
+            if isinstance(strip_optional(source), ListT):
+                item = strip_optional(source).item  # type: ignore[attr-defined]
+            elif not isinstance(source, AnyType):
+                self.report(
+                    module,
+                    codes.MAP_NEEDS_LIST,
+                    f"a map needs a list, found `{source}`",
+                    decl.map.source.span,
+                    "not a list",
+                )
+            inner = scope.with_local(decl.map.var, item)
+        params = signature.params
+        for index, arg in enumerate(decl.args):
+            actual = inner.type_of(arg.value)
+            if params is None:
+                continue
+            if arg.name is None:
+                if index >= len(params):
+                    self.report(
+                        module,
+                        codes.TOO_MANY_ARGUMENTS,
+                        f"`{node.callee.name}` takes {len(params)} argument"
+                        f"{'s' if len(params) != 1 else ''}, found {len(decl.args)}",
+                        arg.span,
+                        "one too many",
+                    )
+                    continue
+                name, expected, _ = params[index]
+            else:
+                found = signature.param(arg.name)
+                if found is None:
+                    self.report(
+                        module,
+                        codes.UNKNOWN_PARAMETER,
+                        f"`{node.callee.name}` has no parameter `{arg.name}`",
+                        arg.span,
+                        "unknown parameter",
+                        hints=did_you_mean(arg.name, [p[0] for p in params]),
+                    )
+                    continue
+                name, expected, _ = found
+            node.bound[name] = arg.value
+            self.expect(module, actual, expected, arg.value.span, f"parameter `{name}`")
+        if params is None:
+            return
+        missing = [p[0] for p in params if not p[2] and p[0] not in node.bound]
+        if not missing:
+            return
+        edges_in = port_bound.get(decl.name, [])
+        fires_only_by_edges = bool(edges_in) and not scope.node_refs(decl)
+        if fires_only_by_edges and all(set(missing) <= ports for ports in edges_in):
+            return
+        self.report(
+            module,
+            codes.MISSING_ARGUMENT,
+            f"`{node.callee.name}` needs `{missing[0]}`"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
+            decl.span,
+            "missing argument",
+            hints=(f"pass it: `{decl.role}(..., {missing[0]}: ...)`",),
+        )
+
+    def check_constraint(
+        self, module: ModuleInfo, info: AgentInfo, scope: _Scope, constraint: ast.Constraint
+    ) -> None:
+        nested = ltl.future_under_past(constraint.formula)
+        if nested is not None:
+            self.report(
+                module,
+                codes.FUTURE_UNDER_PAST,
+                "a past operator applies to a formula with a future operator",
+                nested.span,
+                "this operator",
+                hints=("see docs/ltl.md",),
+            )
+        for atom in constraint.formula.walk():
+            if isinstance(atom, ast.LtlFired) and atom.node not in info.nodes:
+                self.report(
+                    module,
+                    codes.UNKNOWN_NODE_IN_FORMULA,
+                    f"unknown node `{atom.node}` in a formula",
+                    atom.span,
+                    "not a node of this agent",
+                    hints=did_you_mean(atom.node, info.nodes),
+                )
+            elif isinstance(atom, ast.LtlHolds):
+                t = scope.type_of(atom.expr)
+                if not assignable(t, BOOL):
+                    self.report(
+                        module,
+                        codes.NOT_BOOL,
+                        f"a condition in a formula must be a bool, found `{t}`",
+                        atom.span,
+                        "not a bool",
+                        hints=_bool_hint(t),
+                    )
+
+    # -- constants --------------------------------------------------------------------------
+
+    def literal_type(self, module: ModuleInfo, expr: ast.Node) -> Type:
+        return _Scope(self, module, None).type_of(expr)
+
+
+class _Scope:
+    """Types of the names an expression inside an agent can see."""
+
+    def __init__(
+        self,
+        checker: _Checker,
+        module: ModuleInfo,
+        agent: AgentInfo | None,
+        locals_: dict[str, Type] | None = None,
+    ):
+        self.checker = checker
+        self.module = module
+        self.agent = agent
+        self.locals = locals_ or {}
+
+    def with_local(self, name: str, t: Type) -> _Scope:
+        return _Scope(self.checker, self.module, self.agent, {**self.locals, name: t})
+
+    def node_refs(self, node: ast.NodeDecl) -> set[str]:
+        if self.agent is None:
+            return set()
+        refs = {r.head for r in node.find_all(ast.Ref) if r.head in self.agent.nodes}
+        if node.map is not None:
+            refs.discard(node.map.var)
+        return refs
+
+    def report(
+        self, code: str, message: str, span: Span | None, label: str = "", hints: Iterable[str] = ()
+    ) -> Type:
+        self.checker.report(self.module, code, message, span, label, hints=hints)
+        return ANY
+
+    def type_of(self, expr: ast.Node) -> Type:
+        if isinstance(expr, ast.StringLit):
+            return STR
+        if isinstance(expr, ast.BoolLit):
+            return BOOL
+        if isinstance(expr, ast.IntLit):
+            return INT
+        if isinstance(expr, ast.FloatLit):
+            return FLOAT
+        if isinstance(expr, ast.NullLit):
+            return NONE
+        if isinstance(expr, ast.ListLit):
+            items = [self.type_of(i) for i in expr.items]
+            return ListT(_join(items))
+        if isinstance(expr, ast.DictLit):
+            return DictT(_join([self.type_of(e.value) for e in expr.entries]))
+        if isinstance(expr, ast.Ref):
+            return self.ref(expr)
+        if isinstance(expr, ast.Not):
+            self.boolean(expr.operand)
+            return BOOL
+        if isinstance(expr, ast.BoolOp):
+            self.boolean(expr.left)
+            self.boolean(expr.right)
+            return BOOL
+        if isinstance(expr, ast.Compare):
+            return self.compare(expr)
+        if isinstance(expr, ast.Call):
+            return self.call(expr)
+        return ANY
+
+    def boolean(self, expr: ast.Node) -> None:
+        t = self.type_of(expr)
+        if not assignable(t, BOOL):
+            self.report(
+                codes.NOT_BOOL,
+                f"expected a bool, found `{t}`",
+                expr.span,
+                "not a bool",
+                hints=_bool_hint(t),
+            )
+
+    def compare(self, expr: ast.Compare) -> Type:
+        left, right = self.type_of(expr.left), self.type_of(expr.right)
+        if expr.op in ("==", "!="):
+            if not comparable(left, right):
+                self.report(
+                    codes.BAD_OPERANDS,
+                    f"`{left}` and `{right}` are never equal",
+                    expr.span,
+                    "always " + ("false" if expr.op == "==" else "true"),
+                )
+        elif expr.op in ("<", "<=", ">", ">="):
+            both_str = strip_optional(left) == STR and strip_optional(right) == STR
+            if not both_str and not (is_numeric(left) and is_numeric(right)):
+                self.report(
+                    codes.BAD_OPERANDS,
+                    f"cannot order `{left}` and `{right}`",
+                    expr.span,
+                    "needs numbers",
+                )
+        else:
+            container = strip_optional(right)
+            if isinstance(container, ListT | DictT):
+                item = container.item if isinstance(container, ListT) else STR
+                if not comparable(left, item):
+                    self.report(
+                        codes.BAD_OPERANDS, f"a `{left}` is never in a `{right}`", expr.span
+                    )
+            elif container == STR:
+                if not assignable(left, STR):
+                    self.report(
+                        codes.BAD_OPERANDS,
+                        f"`{expr.op}` a string needs a string, found `{left}`",
+                        expr.span,
+                    )
+            elif not isinstance(container, AnyType):
+                self.report(
+                    codes.BAD_OPERANDS,
+                    f"`{expr.op}` needs a list, a dict or a string, found `{right}`",
+                    expr.right.span,
+                )
+        return BOOL
+
+    def call(self, expr: ast.Call) -> Type:
+        args = [self.type_of(a) for a in expr.args]
+        if expr.func not in BUILTIN_FUNCTIONS:
+            return self.report(
+                codes.UNKNOWN_FUNCTION,
+                f"unknown function `{expr.func}`",
+                expr.span,
+                hints=did_you_mean(expr.func, BUILTIN_FUNCTIONS)
+                or ("the built-in functions are: len",),
+            )
+        if len(args) != 1:
+            return self.report(codes.TYPE_MISMATCH, "`len` takes one argument", expr.span)
+        if (
+            not isinstance(strip_optional(args[0]), ListT | DictT | AnyType)
+            and strip_optional(args[0]) != STR
+        ):
+            self.report(
+                codes.TYPE_MISMATCH,
+                f"`len` needs a list, dict or string, found `{args[0]}`",
+                expr.args[0].span,
+            )
+        return INT
+
+    def ref(self, expr: ast.Ref) -> Type:
+        head, rest = expr.parts[0], list(expr.parts[1:])
+        agent = self.agent
+        if head in self.locals:
+            current = self.locals[head]
+        elif agent is not None and head in agent.nodes:
+            if rest == ["error"]:
+                return STR
+            current = agent.nodes[head].output
+        elif agent is not None and head in agent.params:
+            current = agent.params[head]
+        elif agent is not None and head in agent.ct_params:
+            ct = agent.ct_params[head]
+            if isinstance(ct.type, ast.RoleSig):
+                return self.report(codes.WRONG_KIND, f"`{head}` is a role, not a value", expr.span)
+            current = self.checker.resolve_type(self.module, ct.type)
+        else:
+            enum = self.enum_member(expr)
+            if enum is not None:
+                return enum
+            known = list(self.locals)
+            if agent is not None:
+                known += [*agent.nodes, *agent.params]
+            return self.report(
+                codes.UNDEFINED_NAME,
+                f"unknown name `{head}`",
+                expr.span,
+                "not a node, a parameter or an enum",
+                hints=did_you_mean(head, known),
+            )
+        for index, name in enumerate(rest):
+            current = self.field(current, name, expr, index + 1)
+        return current
+
+    def enum_member(self, expr: ast.Ref) -> Type | None:
+        for split in (2, 3):
+            if len(expr.parts) < split:
+                continue
+            symbol = self.checker.program.lookup(self.module, ".".join(expr.parts[: split - 1]))
+            if symbol is None or symbol.kind != "enum":
+                continue
+            enum = self.checker.symbol_type(symbol)
+            assert isinstance(enum, EnumT)
+            member = expr.parts[split - 1]
+            if member not in enum.members:
+                return self.report(
+                    codes.UNKNOWN_FIELD,
+                    f"enum `{enum}` has no member `{member}`",
+                    expr.span,
+                    hints=did_you_mean(member, enum.members),
+                )
+            if len(expr.parts) > split:
+                return self.report(codes.UNKNOWN_FIELD, "an enum member has no fields", expr.span)
+            return enum
+        return None
+
+    def field(self, current: Type, name: str, expr: ast.Ref, depth: int) -> Type:
+        optional = isinstance(current, OptionalT)
+        base = strip_optional(current)
+        if isinstance(base, AnyType):
+            return ANY
+        if isinstance(base, RecordT):
+            if name not in base.fields:
+                path = ".".join(expr.parts[:depth])
+                return self.report(
+                    codes.UNKNOWN_FIELD,
+                    f"`{path}` ({base}) has no field `{name}`",
+                    expr.span,
+                    "unknown field",
+                    hints=did_you_mean(name, base.fields)
+                    or (f"its fields are: {', '.join(base.fields)}",),
+                )
+            t = base.fields[name]
+            return OptionalT(t) if optional and not isinstance(t, OptionalT) else t
+        if isinstance(base, DictT):
+            return OptionalT(base.value)
+        path = ".".join(expr.parts[:depth])
+        hint = (
+            ("it is a list: map over it with `for x in ... max N`",)
+            if isinstance(base, ListT)
+            else ()
+        )
+        return self.report(
+            codes.UNKNOWN_FIELD,
+            f"`{path}` is a `{base}`, which has no fields",
+            expr.span,
+            hints=hint,
+        )
+
+
+def _join(types: list[Type]) -> Type:
+    known = [t for t in types if not isinstance(t, AnyType)]
+    if not known:
+        return ANY
+    first = known[0]
+    if all(assignable(t, first) for t in known):
+        return first
+    if all(t in (INT, FLOAT) for t in known):
+        return FLOAT
+    return ANY
+
+
+def _bool_hint(t: Type) -> tuple[str, ...]:
+    if strip_optional(t) == STR:
+        return ('compare explicitly, for example `x != ""`',)
+    if isinstance(strip_optional(t), ListT):
+        return ("compare explicitly, for example `len(x) > 0`",)
+    return ()
+
+
+def _constant_value(expr: ast.Node) -> object:
+    if isinstance(expr, ast.StringLit | ast.IntLit | ast.FloatLit | ast.BoolLit):
+        return expr.value
+    if isinstance(expr, ast.ListLit):
+        return [_constant_value(i) for i in expr.items]
+    if isinstance(expr, ast.DictLit):
+        return {e.key: _constant_value(e.value) for e in expr.entries}
+    return None
+
+
+_PY_TYPES: dict[Type, tuple[object, ...]] = {
+    STR: (str,),
+    INT: (int,),
+    FLOAT: (float, int),
+    BOOL: (bool,),
+}
+
+
+def _compare_python_signature(function: object, signature: Signature) -> str | None:
+    """Why a Python callable does not fit a tool declaration, or None if it does."""
+    try:
+        python = inspect.signature(function)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None  # builtins without signatures: trust the declaration
+    try:
+        hints = typing.get_type_hints(function)
+    except Exception:
+        hints = {}
+    declared = signature.params or []
+    positional = [
+        p
+        for p in python.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+    takes_var = any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in python.parameters.values())
+    names = [p.name for p in positional]
+    wanted = [name for name, _, _ in declared]
+    if names[: len(wanted)] != wanted and not takes_var:
+        return f"the declaration has parameters ({', '.join(wanted)}), the callable has ({', '.join(names)})"
+    extra = [p.name for p in positional[len(wanted) :] if p.default is p.empty]
+    if extra:
+        return f"the callable also requires `{extra[0]}`"
+    for name, t, _ in declared:
+        if name in hints and not _python_fits(hints[name], t):
+            return f"parameter `{name}` is declared `{t}` but annotated `{_hint_name(hints[name])}`"
+    if "return" in hints and not _python_fits(hints["return"], signature.returns):
+        return (
+            f"the result is declared `{signature.returns}` but annotated "
+            f"`{_hint_name(hints['return'])}`"
+        )
+    return None
+
+
+def _python_fits(hint: object, t: Type) -> bool:
+    if hint is typing.Any or isinstance(t, AnyType):
+        return True
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        if type(None) in args and isinstance(t, OptionalT):
+            others = [a for a in args if a is not type(None)]
+            return any(_python_fits(a, t.inner) for a in others)
+        return any(_python_fits(a, t) for a in args)
+    if isinstance(t, OptionalT):
+        return _python_fits(hint, t.inner)
+    if t in _PY_TYPES:
+        return hint in _PY_TYPES[t]
+    if isinstance(t, ListT):
+        return (origin or hint) in (
+            list,
+            typing.Sequence,
+            __import__("collections.abc").abc.Sequence,
+        ) and (not args or _python_fits(args[0], t.item))
+    if isinstance(t, DictT):
+        return (origin or hint) in (dict, typing.Mapping) and (
+            not args or _python_fits(args[-1], t.value)
+        )
+    if isinstance(t, EnumT):
+        return hint is str or isinstance(hint, type)
+    if isinstance(t, RecordT):
+        return (origin or hint) in (dict,) or isinstance(hint, type)
+    return True
+
+
+def _hint_name(hint: object) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
