@@ -1162,7 +1162,10 @@ def _compare_python_signature(function: object, signature: Signature) -> str | N
     names = [p.name for p in positional]
     wanted = [name for name, _, _ in declared]
     if names[: len(wanted)] != wanted and not takes_var:
-        return f"the declaration has parameters ({', '.join(wanted)}), the callable has ({', '.join(names)})"
+        return (
+            f"the declaration has parameters ({', '.join(wanted)}), "
+            f"the callable has ({', '.join(names)})"
+        )
     extra = [p.name for p in positional[len(wanted) :] if p.default is p.empty]
     if extra:
         return f"the callable also requires `{extra[0]}`"
