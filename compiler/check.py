@@ -1,8 +1,9 @@
-"""The compiler driver: a parsed module → resolved, type-checked, analysed.
+"""The compiler driver: a parsed module → resolved, type-checked, built, analysed.
 
 `check_module(module, filename, parse, text)` runs every stage the front end does not:
 name resolution (following imports through the injected `parse`), type checking, the
-IR build and the static analyses. Diagnostics are collected from all of them.
+IR build and the static analyses (graph analyses, stalls, temporal constraints).
+Diagnostics are collected from all of them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import ast
+from .analyses import analyse
 from .diagnostics import Diagnostic
+from .ir import AgentIR, build_ir
+from .paths import ConstraintResult, explore_agent
 from .resolve import ParseFn, Program, load_program
 from .typecheck import AgentInfo, check_program
 
@@ -19,7 +23,9 @@ from .typecheck import AgentInfo, check_program
 class CheckedModule:
     program: Program
     agents: dict[str, AgentInfo]
+    irs: dict[str, AgentIR] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    constraints: list[ConstraintResult] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -27,8 +33,22 @@ class CheckedModule:
 
 
 def check_module(
-    module: ast.Module, filename: str, parse: ParseFn, text: str = ""
+    module: ast.Module, filename: str, parse: ParseFn, text: str = "", *, explore: bool = True
 ) -> CheckedModule:
     program = load_program(module, filename, parse, text)
     result = check_program(program)
-    return CheckedModule(program, result.agents, result.diagnostics)
+    checked = CheckedModule(program, result.agents, diagnostics=result.diagnostics)
+    if checked.errors:
+        return checked  # the graph of an ill-typed program is not worth analysing
+    for name, agent in result.agents.items():
+        if agent.symbol.module is not program.main:
+            continue
+        ir = build_ir(result, agent)
+        checked.irs[name] = ir
+        graph_diagnostics = analyse(ir)
+        checked.diagnostics.extend(graph_diagnostics)
+        if explore and not any(d.is_error for d in graph_diagnostics):
+            diagnostics, results = explore_agent(ir)
+            checked.diagnostics.extend(diagnostics)
+            checked.constraints.extend(results)
+    return checked

@@ -1,0 +1,341 @@
+"""The IR: a checked agent as a `networkx.MultiDiGraph` with typed attributes.
+
+Each graph node is a node of the agent (attribute `ir`: an `IRNode`), plus one node
+`RETURN` that return edges and return statements point to. Each graph edge carries an
+`IREdge`: a *data* edge (the target reads the source's output), a *control* edge (an
+explicit `->`, with its condition and bound), or a *return* edge. The runtime executes
+this and nothing else.
+
+Patterns are expanded here: a node that calls an agent gets that agent's IR as its
+`subgraph`, built with the compile-time role arguments of the call bound.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import networkx as nx
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import ast
+from .printer import to_source
+from .source import Span
+from .typecheck import AgentInfo, CheckResult, NodeInfo
+
+RETURN = "<return>"
+DEFAULT_TOOL_STEPS = 8
+
+
+class IRNode(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    name: str
+    kind: Literal["role", "agent", "tool", "param", "unknown"]
+    callee: str
+    output_type: str
+    args: dict[str, Any] = Field(default_factory=dict)  # parameter → ast expression
+    deps: tuple[str, ...] = ()  # nodes whose outputs the arguments consume (the AND-join)
+    entry: bool = False
+    replicate: int | None = None
+    map_var: str | None = None
+    map_source: Any = None
+    map_max: int | None = None
+    model: str | None = None
+    max_tokens: int | None = None
+    tool_steps: int = 0  # the bound of the tool-calling loop; 0 for roles without tools
+    subgraph: Any = Field(default=None, repr=False)  # AgentIR of a called agent
+    span: Span | None = Field(default=None, repr=False)
+
+    @property
+    def width(self) -> int:
+        """Parallel sub-firings of one firing: `x N`, or the map bound."""
+        return self.replicate or self.map_max or 1
+
+    @property
+    def calls_per_firing(self) -> int:
+        if self.kind == "tool":
+            return 0
+        if self.kind == "agent" and self.subgraph is not None:
+            return self.width * self.subgraph.worst_case_calls()
+        return self.width * (1 + self.tool_steps)
+
+
+class IREdge(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    kind: Literal["data", "control", "return"]
+    source: str
+    target: str
+    index: int = 0  # declaration order of control edges
+    condition: Literal["always", "when", "else", "error"] = "always"
+    guard: Any = None  # ast expression
+    max: int | None = None
+    ports: dict[str, Any] = Field(default_factory=dict)
+    value: Any = None  # the returned expression, for return edges
+    span: Span | None = Field(default=None, repr=False)
+
+    @property
+    def loop(self) -> bool:
+        return self.kind == "control" and self.max is not None
+
+    def label(self) -> str:
+        parts = []
+        if self.condition == "when":
+            parts.append(f"when {to_source(self.guard)}")
+        elif self.condition in ("else", "error"):
+            parts.append("else" if self.condition == "else" else "on error")
+        if self.max is not None:
+            parts.append(f"max {self.max}")
+        return " ".join(parts)
+
+
+class IRReturn(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    value: Any
+    deps: tuple[str, ...]
+    span: Span | None = Field(default=None, repr=False)
+
+
+class IRConstraint(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    mode: Literal["ensure", "enforce"]
+    formula: Any  # ast formula
+    text: str
+    span: Span | None = Field(default=None, repr=False)
+
+
+class AgentIR(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    name: str
+    params: dict[str, str]
+    returns: str
+    graph: Any = Field(repr=False)  # nx.MultiDiGraph
+    nodes: dict[str, IRNode]
+    edges: list[IREdge]
+    returns_: list[IRReturn]
+    constraints: list[IRConstraint]
+    filename: str = ""
+
+    @property
+    def control_edges(self) -> list[IREdge]:
+        return [e for e in self.edges if e.kind in ("control", "return")]
+
+    def out_edges(self, node: str) -> list[IREdge]:
+        return [e for e in self.edges if e.source == node and e.kind != "data"]
+
+    def dependents(self, node: str) -> list[str]:
+        return [n.name for n in self.nodes.values() if node in n.deps]
+
+    def worst_case_calls(self) -> int:
+        from .analyses import worst_case_firings
+
+        firings = worst_case_firings(self)
+        return sum(firings[name] * node.calls_per_firing for name, node in self.nodes.items())
+
+
+def build_ir(
+    result: CheckResult,
+    agent: AgentInfo,
+    bindings: dict[str, str] | None = None,
+    stack: tuple[str, ...] = (),
+) -> AgentIR:
+    """The IR of a checked agent. `bindings` maps compile-time role parameters to roles."""
+    bindings = bindings or {}
+    nodes: dict[str, IRNode] = {}
+    edges: list[IREdge] = []
+    graph = nx.MultiDiGraph()
+    decl = agent.decl
+    node_names = set(agent.nodes)
+
+    incoming_control = {
+        e.target.node for e in decl.edges if isinstance(e.target, ast.NodeTarget) and e.max is None
+    }
+    for name, info in agent.nodes.items():
+        ir_node = _node(result, agent, info, node_names, bindings, stack)
+        ir_node = ir_node.model_copy(
+            update={
+                "entry": not ir_node.deps and name not in incoming_control,
+            }
+        )
+        nodes[name] = ir_node
+        graph.add_node(name, ir=ir_node)
+        for dep in ir_node.deps:
+            edge = IREdge(kind="data", source=dep, target=name, span=info.decl.span)
+            edges.append(edge)
+    graph.add_node(RETURN)
+    for index, edge_decl in enumerate(decl.edges):
+        condition, guard = _condition(edge_decl.condition)
+        if isinstance(edge_decl.target, ast.ReturnTarget):
+            edge = IREdge(
+                kind="return",
+                source=edge_decl.source,
+                target=RETURN,
+                index=index,
+                condition=condition,
+                guard=guard,
+                max=edge_decl.max,
+                value=edge_decl.target.value,
+                span=edge_decl.span,
+            )
+        else:
+            edge = IREdge(
+                kind="control",
+                source=edge_decl.source,
+                target=edge_decl.target.node,
+                index=index,
+                condition=condition,
+                guard=guard,
+                max=edge_decl.max,
+                ports={p.name: p.value for p in edge_decl.target.ports if p.name},
+                span=edge_decl.span,
+            )
+        edges.append(edge)
+    returns = []
+    for statement in decl.returns_:
+        deps = _refs(statement.value, node_names)
+        returns.append(IRReturn(value=statement.value, deps=deps, span=statement.span))
+    for edge in edges:
+        if edge.source in graph and edge.target in graph:
+            graph.add_edge(edge.source, edge.target, ir=edge)
+    for ret in returns:
+        for dep in ret.deps:
+            graph.add_edge(
+                dep, RETURN, ir=IREdge(kind="data", source=dep, target=RETURN, span=ret.span)
+            )
+    constraints = [
+        IRConstraint(mode=c.mode, formula=c.formula, text=to_source(c.formula), span=c.span)
+        for c in decl.constraints
+    ]
+    return AgentIR(
+        name=agent.symbol.qualified,
+        params={k: str(v) for k, v in agent.params.items()},
+        returns=str(agent.returns),
+        graph=graph,
+        nodes=nodes,
+        edges=edges,
+        returns_=returns,
+        constraints=constraints,
+        filename=agent.symbol.module.filename,
+    )
+
+
+def _refs(expr: Any, node_names: set[str], exclude: str | None = None) -> tuple[str, ...]:
+    found: list[str] = []
+    if expr is None:
+        return ()
+    for ref in expr.find_all(ast.Ref):
+        if ref.head in node_names and ref.head != exclude and ref.head not in found:
+            found.append(ref.head)
+    return tuple(found)
+
+
+def _condition(condition: ast.Node | None) -> tuple[Any, Any]:
+    if isinstance(condition, ast.When):
+        return "when", condition.guard
+    if isinstance(condition, ast.Else):
+        return "else", None
+    if isinstance(condition, ast.OnError):
+        return "error", None
+    return "always", None
+
+
+def _node(
+    result: CheckResult,
+    agent: AgentInfo,
+    info: NodeInfo,
+    node_names: set[str],
+    bindings: dict[str, str],
+    stack: tuple[str, ...],
+) -> IRNode:
+    decl = info.decl
+    deps: list[str] = []
+    for arg in decl.args:
+        for dep in _refs(arg.value, node_names, exclude=decl.map.var if decl.map else None):
+            if dep not in deps:
+                deps.append(dep)
+    if decl.map is not None:
+        for dep in _refs(decl.map.source, node_names):
+            if dep not in deps:
+                deps.append(dep)
+    kind, callee = info.callee.kind, info.callee.name
+    symbol = info.callee.symbol
+    if kind == "param" and callee in bindings:
+        callee = bindings[callee]
+        symbol = _symbol(result, callee)
+        kind = symbol.kind if symbol is not None else "param"
+    model = max_tokens = None
+    tool_steps = 0
+    subgraph = None
+    if symbol is not None and isinstance(symbol.decl, ast.RoleDecl):
+        role = symbol.decl
+        if role.model is not None:
+            model_symbol = result.program.lookup(symbol.module, role.model.name)
+            if model_symbol is not None and isinstance(model_symbol.decl, ast.ModelDecl):
+                model = model_symbol.decl.provider
+                params = {p.name: p.value for p in model_symbol.decl.params}
+                params.update({p.name: p.value for p in role.model.params})
+                if isinstance(params.get("max_tokens"), ast.IntLit):
+                    max_tokens = params["max_tokens"].value
+        if role.tools is not None:
+            tool_steps = role.tools.max_steps or DEFAULT_TOOL_STEPS
+    if symbol is not None and symbol.kind == "agent" and symbol.qualified not in stack:
+        sub = result.agents.get(symbol.qualified)
+        if sub is not None:
+            sub_bindings = _ct_bindings(result, agent, decl, sub, bindings)
+            subgraph = build_ir(result, sub, sub_bindings, (*stack, agent.symbol.qualified))
+    return IRNode(
+        name=decl.name,
+        kind=kind,
+        callee=callee,
+        output_type=str(info.output),
+        args=dict(info.bound),
+        deps=tuple(deps),
+        replicate=decl.replicate,
+        map_var=decl.map.var if decl.map else None,
+        map_source=decl.map.source if decl.map else None,
+        map_max=decl.map.max if decl.map else None,
+        model=model,
+        max_tokens=max_tokens,
+        tool_steps=tool_steps,
+        subgraph=subgraph,
+        span=decl.span,
+    )
+
+
+def _symbol(result: CheckResult, qualified: str):
+    head, _, rest = qualified.rpartition(".")
+    module = result.program.modules.get(head or "__main__")
+    if module is None:
+        return None
+    return module.names.get(rest)
+
+
+def _ct_bindings(
+    result: CheckResult,
+    caller: AgentInfo,
+    decl: ast.NodeDecl,
+    callee: AgentInfo,
+    outer: dict[str, str],
+) -> dict[str, str]:
+    bindings: dict[str, str] = {}
+    params = list(callee.ct_params.values())
+    for index, arg in enumerate(decl.ct_args):
+        name = arg.name or (params[index].name if index < len(params) else None)
+        if name is None or not isinstance(arg.value, ast.Ref):
+            continue
+        target = ".".join(arg.value.parts)
+        if target in outer:
+            bindings[name] = outer[target]
+            continue
+        symbol = result.program.lookup(caller.symbol.module, target)
+        if symbol is not None:
+            bindings[name] = symbol.qualified
+    for param in params:
+        if param.name not in bindings and isinstance(param.default, ast.Ref):
+            symbol = result.program.lookup(callee.symbol.module, ".".join(param.default.parts))
+            if symbol is not None:
+                bindings[param.name] = symbol.qualified
+    return bindings
