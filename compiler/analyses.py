@@ -149,7 +149,8 @@ def check_races(ir: AgentIR) -> list[Diagnostic]:
                     _diag(
                         ir,
                         codes.RACE,
-                        f"race: {reader} reads `{node}`, which is not ordered before `{edge.source}`",
+                        f"race: {reader} reads `{node}`, "
+                        f"which is not ordered before `{edge.source}`",
                         edge.span,
                         "this edge",
                         hints=(

@@ -349,7 +349,8 @@ def explore_agent(ir: AgentIR) -> tuple[list[Diagnostic], list[ConstraintResult]
                 severity=Severity.WARNING,
                 file=ir.filename,
                 span=ir.returns_[0].span if ir.returns_ else None,
-                message=f"agent `{ir.name}` can stall: a run ends with nothing to fire and no return",
+                message=f"agent `{ir.name}` can stall: a run ends with nothing to fire "
+                "and no return",
                 notes=(
                     "a run that stalls:",
                     *stall.story,

@@ -137,34 +137,151 @@ def parse(
         typer.echo(to_source(result.module), nl=False)
 
 
+def _check_file(path: Path, *, explore: bool = True):
+    """Parse and check one file: (CheckedModule or None, diagnostics, sources by file)."""
+    from rolegraph.compiler.check import check_module
+    from rolegraph.grammar import parse_module
+
+    text = _read(path)
+    result = parse_module(text, str(path))
+    if result.module is None:
+        return None, list(result.diagnostics), {str(path): text}
+
+    def parse_import(source: str, name: str):
+        imported = parse_module(source, name)
+        return imported.module, imported.diagnostics
+
+    checked = check_module(result.module, str(path), parse_import, text, explore=explore)
+    return checked, checked.diagnostics, checked.program.sources
+
+
 @app.command()
 def check(
     files: Annotated[list[Path], typer.Argument(help="Files or folders of .agent files.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print diagnostics as JSON.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+    cost: Annotated[
+        bool, typer.Option("--cost", help="Print worst-case firings, calls and tokens.")
+    ] = False,
 ) -> None:
-    """Check files and report every diagnostic (syntax, for now)."""
-    from rolegraph.grammar import parse_module
-
+    """Check files: syntax, names, types, the graph, and temporal constraints."""
     all_diagnostics: list[dict] = []
     errors = warnings = 0
     for path in _agent_files(files):
-        result = parse_module(_read(path), str(path))
-        for diagnostic in result.diagnostics:
+        checked, diagnostics, sources = _check_file(path)
+        for diagnostic in diagnostics:
             if diagnostic.is_error:
                 errors += 1
             else:
                 warnings += 1
         if as_json:
-            all_diagnostics.extend(_diagnostic_json(d) for d in result.diagnostics)
-        else:
-            _print_diagnostics(result.diagnostics, result.source)
+            all_diagnostics.extend(_diagnostic_json(d) for d in diagnostics)
+            continue
+        for diagnostic in diagnostics:
+            source = Source(diagnostic.file, sources.get(diagnostic.file, ""))
+            typer.echo(render(diagnostic, source, color=sys.stderr.isatty()) + "\n", err=True)
+        if checked is not None:
+            for result in checked.constraints:
+                if result.status == "proven":
+                    typer.echo(
+                        f"{path}: {result.agent}: `{result.mode} {result.text}` proven "
+                        f"on all {result.runs} runs",
+                        err=True,
+                    )
+            if cost:
+                _print_cost(checked)
     failed = errors > 0 or (strict and warnings > 0)
     if as_json:
         typer.echo(json.dumps(all_diagnostics, indent=2))
     elif errors or warnings:
         typer.echo(_summary(errors, warnings), err=True)
     raise typer.Exit(EXIT_DIAGNOSTICS if failed else EXIT_OK)
+
+
+def _print_cost(checked) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from rolegraph.compiler.analyses import cost_table
+
+    console = Console()
+    for name, ir in checked.irs.items():
+        table = Table(title=f"{name}: worst case per run", title_justify="left")
+        for column in ("node", "callee", "model", "firings", "model calls", "output tokens"):
+            table.add_column(
+                column,
+                justify="right"
+                if column in ("firings", "model calls", "output tokens")
+                else "left",
+            )
+        rows = cost_table(ir)
+        for row in rows:
+            tokens = "unbounded" if row.output_tokens is None else f"{row.output_tokens:,}"
+            table.add_row(
+                row.node, row.callee, row.model or "-", str(row.firings), str(row.calls), tokens
+            )
+        total_calls = sum(r.calls for r in rows)
+        token_values = [r.output_tokens for r in rows]
+        total_tokens = (
+            "unbounded"
+            if any(t is None for t in token_values)
+            else f"{sum(t for t in token_values if t is not None):,}"
+        )
+        table.add_section()
+        table.add_row("total", "", "", "", str(total_calls), total_tokens)
+        console.print(table)
+
+
+@app.command()
+def graph(
+    file: Annotated[Path, typer.Argument(help="The .agent file.")],
+    agent: Annotated[str | None, typer.Argument(help="The agent (default: the last one).")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="mermaid or dot.")] = "mermaid",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here; .png/.svg need graphviz.")
+    ] = None,
+) -> None:
+    """Draw an agent's graph as Mermaid or Graphviz DOT (PNG/SVG with graphviz)."""
+    from rolegraph.compiler.diagrams import to_dot, to_mermaid
+
+    if format not in ("mermaid", "dot"):
+        raise _usage_error(f"unknown format {format!r}: use mermaid or dot")
+    checked, diagnostics, sources = _check_file(file, explore=False)
+    if checked is None or checked.errors:
+        for diagnostic in diagnostics:
+            if diagnostic.is_error:
+                source = Source(diagnostic.file, sources.get(diagnostic.file, ""))
+                typer.echo(render(diagnostic, source) + "\n", err=True)
+        raise typer.Exit(EXIT_DIAGNOSTICS)
+    irs = checked.irs
+    if not irs:
+        raise _usage_error(f"{file} declares no agent")
+    if agent is None:
+        ir = list(irs.values())[-1]
+    elif agent in irs:
+        ir = irs[agent]
+    else:
+        raise _usage_error(f"no agent {agent!r} in {file}; agents: {', '.join(irs)}")
+    text = to_mermaid(ir) if format == "mermaid" else to_dot(ir)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    if output.suffix in (".png", ".svg", ".pdf"):
+        import shutil
+        import subprocess
+
+        dot = shutil.which("dot")
+        if dot is None:
+            raise _usage_error("graphviz `dot` is not installed; write .dot or .mmd instead")
+        subprocess.run(
+            [dot, f"-T{output.suffix[1:]}", "-o", str(output)],
+            input=to_dot(ir),
+            text=True,
+            check=True,
+        )
+    else:
+        output.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {output}", err=True)
 
 
 @app.command()
