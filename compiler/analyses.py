@@ -3,7 +3,8 @@
 - `check_cycles`: every cycle passes through a loop edge (E0401); a bound on an edge
   that closes no cycle is useless (W0402).
 - `check_races`: what an edge reads is ordered before it (E0403).
-- `check_reachability`: nodes no run can fire (W0404); no reachable return (E0407).
+- `check_returns`: an agent without a return (E0407). Which nodes and returns the runs
+  reach is decided by exploring them (paths.py: W0404, E0407).
 - `check_unused`: outputs nobody reads (W0405).
 - `worst_case_firings` / `cost_table`: the most firings of each node in any run, and
   the model calls and output tokens they cost (`rolegraph check --cost`).
@@ -52,7 +53,7 @@ def analyse(ir: AgentIR) -> list[Diagnostic]:
     if any(d.code == codes.UNBOUNDED_CYCLE for d in diagnostics):
         return diagnostics  # the other analyses assume a bounded graph
     diagnostics += check_races(ir)
-    diagnostics += check_reachability(ir)
+    diagnostics += check_returns(ir)
     diagnostics += check_unused(ir)
     return diagnostics
 
@@ -162,69 +163,20 @@ def check_races(ir: AgentIR) -> list[Diagnostic]:
     return found
 
 
-def reachable_nodes(ir: AgentIR) -> set[str]:
-    """Nodes some run may fire (guards as free choices, failures ignored)."""
-    reached = {name for name, node in ir.nodes.items() if node.entry}
-    changed = True
-    while changed:
-        changed = False
-        for name, node in ir.nodes.items():
-            if name in reached:
-                continue
-            by_join = bool(node.deps) and all(d in reached for d in node.deps)
-            by_edge = any(
-                e.kind == "control" and e.target == name and e.source in reached for e in ir.edges
-            )
-            if by_join or by_edge:
-                reached.add(name)
-                changed = True
-    return reached
-
-
-def check_reachability(ir: AgentIR) -> list[Diagnostic]:
-    reached = reachable_nodes(ir)
-    found = []
-    for name, node in ir.nodes.items():
-        if name not in reached:
-            waits = [d for d in node.deps if d not in reached]
-            note = (
-                f"it waits for `{waits[0]}`, which never fires"
-                if waits
-                else "only edges from unreachable nodes enter it"
-            )
-            found.append(
-                _diag(
-                    ir,
-                    codes.UNREACHABLE_NODE,
-                    f"node `{name}` can never fire",
-                    node.span,
-                    "unreachable",
-                    notes=(note,),
-                )
-            )
-    returns_reachable = any(all(d in reached for d in r.deps) for r in ir.returns_) or any(
-        e.kind == "return" and e.source in reached for e in ir.edges
-    )
-    if not ir.returns_ and not any(e.kind == "return" for e in ir.edges):
-        found.append(
-            _diag(
-                ir,
-                codes.NO_RETURN,
-                f"agent `{ir.name}` has no `return`",
-                None,
-                hints=("add `return NODE`, or an edge `NODE -> return(VALUE)`",),
-            )
+def check_returns(ir: AgentIR) -> list[Diagnostic]:
+    """An agent needs a return. (Which nodes and returns runs reach: see paths.py.)"""
+    if ir.returns_ or any(e.kind == "return" for e in ir.edges):
+        return []
+    return [
+        _diag(
+            ir,
+            codes.NO_RETURN,
+            f"agent `{ir.name}` has no `return`",
+            ir.span,
+            "no return in this agent",
+            hints=("add `return NODE`, or an edge `NODE -> return(VALUE)`",),
         )
-    elif not returns_reachable:
-        found.append(
-            _diag(
-                ir,
-                codes.NO_RETURN,
-                f"no run of agent `{ir.name}` reaches a return",
-                ir.returns_[0].span if ir.returns_ else None,
-            )
-        )
-    return found
+    ]
 
 
 def check_unused(ir: AgentIR) -> list[Diagnostic]:

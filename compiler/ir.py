@@ -118,6 +118,7 @@ class AgentIR(BaseModel):
     returns_: list[IRReturn]
     constraints: list[IRConstraint]
     filename: str = ""
+    span: Span | None = Field(default=None, repr=False)
 
     @property
     def control_edges(self) -> list[IREdge]:
@@ -219,6 +220,7 @@ def build_ir(
         returns_=returns,
         constraints=constraints,
         filename=agent.symbol.module.filename,
+        span=decl.span,
     )
 
 

@@ -278,6 +278,36 @@ def runs(ir: AgentIR) -> tuple[list[Run], bool]:
     return found, not explorer.exhausted
 
 
+def _never_fired(ir: AgentIR, fired: set[str], returned: bool) -> list[Diagnostic]:
+    found = []
+    for name, node in ir.nodes.items():
+        if name not in fired:
+            found.append(
+                Diagnostic(
+                    code=codes.UNREACHABLE_NODE,
+                    severity=Severity.WARNING,
+                    file=ir.filename,
+                    span=node.span,
+                    message=f"node `{name}` fires in no run",
+                    label="never fires",
+                    notes=("every run returns, or stalls, before it can fire",),
+                    hints=("make the return wait for it, or remove it",),
+                )
+            )
+    if not returned:
+        found.append(
+            Diagnostic(
+                code=codes.NO_RETURN,
+                severity=Severity.ERROR,
+                file=ir.filename,
+                span=ir.span,
+                message=f"no run of agent `{ir.name}` reaches a return",
+                label="in this agent",
+            )
+        )
+    return found
+
+
 @dataclass
 class ConstraintResult:
     agent: str
@@ -294,8 +324,12 @@ def explore_agent(ir: AgentIR) -> tuple[list[Diagnostic], list[ConstraintResult]
     counterexamples: dict[int, Run] = {}
     stall: Run | None = None
     count = 0
+    fired: set[str] = set()
+    returned = False
     for run in explorer.runs_from(explorer.initial()):
         count += 1
+        fired.update(*run.trace)
+        returned = returned or run.returned
         if not run.returned:
             stall = stall or run
             continue
@@ -342,6 +376,8 @@ def explore_agent(ir: AgentIR) -> tuple[list[Diagnostic], list[ConstraintResult]
         results.append(
             ConstraintResult(ir.name, constraint.mode, constraint.text, status, count, run)
         )
+    if complete:
+        diagnostics += _never_fired(ir, fired, returned)
     if stall is not None:
         diagnostics.append(
             Diagnostic(

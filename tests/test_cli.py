@@ -121,3 +121,36 @@ def test_importing_rolegraph_does_not_import_the_cli_or_lark():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_check_cost_prints_the_worst_case_table():
+    result = run("check", "--cost", SELF_REFINE)
+    assert result.exit_code == 0
+    assert "SelfRefine: worst case per run" in result.stdout
+    assert "3,200" in result.stdout  # 8 calls of at most 400 output tokens
+
+
+def test_check_reports_proven_constraints():
+    result = run("check", SELF_REFINE)
+    assert "`ensure always(return -> once critic)` proven on all 4 runs" in result.output
+
+
+def test_strict_turns_warnings_into_errors(tmp_path):
+    path = tmp_path / "w.agent"
+    path.write_text('role Free(task: str) -> str {\n  prompt "{{ task }}"\n}\n')
+    assert run("check", str(path)).exit_code == 0
+    assert run("check", "--strict", str(path)).exit_code == 1
+
+
+def test_graph_mermaid_and_dot():
+    mermaid = run("graph", SELF_REFINE).stdout
+    assert mermaid.startswith("flowchart TD")
+    assert 'n_critic -. "when not critic.ok max 3 (feedback)" .-> n_writer' in mermaid
+    dot = run("graph", "--format", "dot", SELF_REFINE).stdout
+    assert dot.startswith('digraph "SelfRefine"')
+    assert '"writer" -> "critic";' in dot
+
+
+def test_graph_usage_errors():
+    assert run("graph", "--format", "svgz", SELF_REFINE).exit_code == 2
+    assert run("graph", SELF_REFINE, "Nope").exit_code == 2

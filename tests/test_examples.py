@@ -62,3 +62,12 @@ def test_each_example_declares_an_agent(agent_file):
 
 # Scanning left to right, a quote inside a comment is part of the comment.
 _STRING_OR_COMMENT = re.compile(r'"""[\s\S]*?"""|"(?:[^"\\\n]|\\.)*"|//[^\n]*')
+
+
+def test_example_checks_clean_and_its_constraints_are_proven(agent_file):
+    from rolegraph import check_source
+
+    result = check_source(agent_file.read_text(), str(agent_file))
+    assert [str(d) for d in result.diagnostics] == []
+    for constraint in result.constraints:
+        assert constraint.status == "proven", constraint

@@ -1,0 +1,196 @@
+"""One failing fixture per diagnostic code of the checker, with its line and column
+(lines counted from the end of the shared prelude)."""
+
+import pytest
+
+from rolegraph.compiler import paths
+
+from .checking import PRELUDE, PRELUDE_LINES, check
+
+A = "agent A(task: str) -> Draft {{\n{}\n}}\n"
+
+FIXTURES = [
+    ("E0201", A.format("  w = Writr(task)\n  return w")),
+    ("E0202", A.format("  w = Writer(task)\n  w = Writer(task)\n  return w")),
+    ("E0205", A.format("  w = Draft(task)\n  return w")),
+    ("E0301", A.format("  w = Writer(task, feedback: 3)\n  return w")),
+    ("E0302", A.format('  w = Writer(task, tone: "x")\n  return w')),
+    ("E0303", A.format("  c = Critic(task)\n  return c")),
+    ("E0304", A.format('  w = Writer(task, "a", "b")\n  return w')),
+    ("E0305", A.format("  w = Writer(task)\n  return w.txt")),
+    ("E0306", A.format("  w = Writer(t) for t in task max 3\n  return w")),
+    (
+        "E0307",
+        A.format(
+            "  w = Writer(task)\n  c = Critic(task, draft: w)\n"
+            "  c -> w when c.feedback max 2\n  return w"
+        ),
+    ),
+    ("E0308", A.format("  w = Writer(task)\n  c = Critic(task, draft: w)\n  return c")),
+    ("E0309", 'role Bad(task: str) -> str {\n  model m\n  prompt "{{ taks }}"\n}\n'),
+    ("E0310", 'role Bad(task: str) -> str {\n  model m\n  prompt "{% if task %}"\n}\n'),
+    ("E0311", 'tool calc(expr: str) -> float = "rolegraph.stdlib.tools:calculator"\n'),
+    ("E0312", 'tool calc(expression: str) -> float = "no_such_module_xyz:calc"\n'),
+    ("E0313", 'model hot = "mock" { temperature: 5 }\n'),
+    (
+        "E0314",
+        A.format(
+            "  w = Writer(task)\n  c = Critic(task, draft: w)\n"
+            '  c -> w when c.score == "high" max 2\n  return w'
+        ),
+    ),
+    (
+        "E0315",
+        A.format(
+            "  w = Writer(task)\n  c = Critic(task, draft: w)\n"
+            "  c -> w when size(c.feedback) > 3 max 2\n  return w"
+        ),
+    ),
+    ("E0316", 'type T {\n  n: int = "three"\n}\n'),
+    ("E0317", A.format("  w = Writer[Critic](task)\n  return w")),
+    ("E0318", "role Silent(task: str) -> str {\n  model m\n}\n"),
+    ("W0319", 'role Free(task: str) -> str {\n  prompt "{{ task }}"\n}\n'),
+    ("W0320", 'model x = "mock" { temprature: 0.2 }\n'),
+    ("W0321", "type T {\n  n: int @range(1)\n}\n"),
+    (
+        "E0401",
+        A.format(
+            "  w = Writer(task)\n  c = Critic(task, draft: w)\n  c -> w when not c.ok\n  return w"
+        ),
+    ),
+    (
+        "W0402",
+        A.format("  w = Writer(task)\n  c = Critic(task, draft: w)\n  w -> c max 2\n  return w"),
+    ),
+    (
+        "E0403",
+        A.format(
+            "  w = Writer(task)\n  r = Router(task)\n  c = Critic(task, draft: w)\n"
+            "  r -> return(w) when r.route == Route.fast\n  return w"
+        ),
+    ),
+    ("W0404", A.format("  w = Writer(task)\n  c = Critic(task, draft: w)\n  return w")),
+    ("W0405", A.format("  w = Writer(task)\n  spare = Writer(task)\n  return w")),
+    (
+        "W0406",
+        A.format(
+            "  w = Writer(task)\n  c = Critic(task, draft: w)\n"
+            '  fix = Writer(task, feedback: "again")\n  c -> fix when not c.ok\n'
+            "  done = Merger(task, drafts: [fix])\n  return done"
+        ),
+    ),
+    ("E0407", A.format("  w = Writer(task)")),
+    (
+        "W0501",
+        A.format(
+            "  w = Writer(task)\n  c = Critic(task, draft: w)\n  return w\n"
+            "  ensure always(return -> once c)"
+        ),
+    ),
+    ("E0502", A.format("  w = Writer(task)\n  return w\n  ensure eventually critc")),
+    ("E0503", A.format("  w = Writer(task)\n  return w\n  ensure once(eventually w)")),
+    (
+        "W0505",
+        A.format(
+            "  w = Writer(task)\n  c = Critic(task, draft: w)\n  return w\n"
+            "  enforce always(return -> once c)"
+        ),
+    ),
+]
+
+# (code, line, column) of the first diagnostic with that code, lines after the prelude.
+EXPECTED = {
+    "E0201": (2, 3),
+    "E0202": (3, 3),
+    "E0205": (2, 3),
+    "E0301": (2, 30),
+    "E0302": (2, 20),
+    "E0303": (2, 3),
+    "E0304": (2, 25),
+    "E0305": (3, 10),
+    "E0306": (2, 26),
+    "E0307": (4, 15),
+    "E0308": (4, 10),
+    "E0309": (3, 14),
+    "E0310": (3, 3),
+    "E0311": (1, 1),
+    "E0312": (1, 1),
+    "E0313": (1, 35),
+    "E0314": (4, 15),
+    "E0315": (4, 15),
+    "E0316": (2, 12),
+    "E0317": (2, 3),
+    "E0318": (1, 1),
+    "W0319": (1, 1),
+    "W0320": (1, 20),
+    "W0321": (2, 10),
+    "E0401": (4, 3),
+    "W0402": (4, 3),
+    "E0403": (5, 3),
+    "W0404": (3, 3),
+    "W0405": (3, 3),
+    "W0406": (7, 3),
+    "E0407": (1, 1),
+    "W0501": (5, 3),
+    "E0502": (4, 21),
+    "E0503": (4, 10),
+    "W0505": (5, 3),
+}
+
+
+@pytest.mark.parametrize(("code", "body"), FIXTURES, ids=[f[0] for f in FIXTURES])
+def test_fixture_reports_its_code_at_its_place(code, body):
+    result = check(PRELUDE + body)
+    found = [d for d in result.diagnostics if d.code == code]
+    assert found, [str(d) for d in result.diagnostics]
+    first = found[0]
+    assert (first.line - PRELUDE_LINES, first.column) == EXPECTED[code], str(first)
+
+
+def test_every_checker_code_has_a_fixture():
+    from rolegraph.compiler.codes import CODES
+
+    checker_codes = {c for c in CODES if c[1:3] in ("02", "03", "04", "05")}
+    covered = {code for code, _ in FIXTURES} | {"E0203", "E0204", "W0504"}
+    assert checker_codes <= covered, sorted(checker_codes - covered)
+
+
+def test_missing_module(tmp_path):
+    path = tmp_path / "main.agent"
+    path.write_text('import std.tpyes\nimport "./nowhere.agent"\n')
+    codes = [(d.code, d.line) for d in check(path.read_text(), str(path)).diagnostics]
+    assert codes == [("E0203", 1), ("E0203", 2)]
+    hint = check(path.read_text(), str(path)).diagnostics[0].hints
+    assert hint == ("did you mean `types`?",)
+
+
+def test_import_cycle(tmp_path):
+    (tmp_path / "a.agent").write_text('import "./b.agent"\n')
+    (tmp_path / "b.agent").write_text('import "./a.agent"\n')
+    main = tmp_path / "main.agent"
+    main.write_text('import "./a.agent"\n')
+    diagnostics = check(main.read_text(), str(main)).diagnostics
+    assert [d.code for d in diagnostics] == ["E0204"]
+    assert "a.agent → b.agent → a.agent" in diagnostics[0].message
+    assert diagnostics[0].file.endswith("b.agent") and diagnostics[0].line == 1
+
+
+def test_relative_imports_resolve_qualified_names(tmp_path):
+    (tmp_path / "roles.agent").write_text(PRELUDE)
+    main = tmp_path / "main.agent"
+    main.write_text(
+        'import "./roles.agent" as r\n'
+        "agent A(task: str) -> r.Draft {\n  w = r.Writer(task)\n  return w\n}\n"
+    )
+    assert check(main.read_text(), str(main)).diagnostics == []
+
+
+def test_exploration_limit_reports_not_proven(monkeypatch):
+    monkeypatch.setattr(paths, "MAX_RUNS", 2)
+    body = A.format(
+        "  w = Writer(task)\n  c = Critic(task, draft: w)\n"
+        "  c -> w(feedback: c.feedback) when not c.ok max 3\n"
+        "  c -> return(w) else\n  ensure always(return -> once c)"
+    )
+    codes = [d.code for d in check(PRELUDE + body).diagnostics]
+    assert codes == ["W0504"]
