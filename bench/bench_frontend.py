@@ -24,7 +24,6 @@ from rolegraph.compiler.printer import fingerprint, to_source
 from rolegraph.grammar import parse_module
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
-START, END = "<!-- frontend:start -->", "<!-- frontend:end -->"
 
 
 def median_seconds(fn, repeat: int) -> float:
@@ -89,12 +88,16 @@ def main() -> None:
         record(report, f"python bench/bench_frontend.py --repeat {args.repeat}")
 
 
-def record(report: str, command: str) -> None:
-    section = f"{START}\n## Front end: parse and print\n\nCommand: `{command}`\n\n{report}\n{END}"
+def record(
+    report: str, command: str, key: str = "frontend", title: str = "Front end: parse and print"
+) -> None:
+    """Write (or replace) the section `key` of bench/RESULTS.md."""
+    start, end = f"<!-- {key}:start -->", f"<!-- {key}:end -->"
+    section = f"{start}\n## {title}\n\nCommand: `{command}`\n\n{report}\n{end}"
     current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if START in current:
-        head, rest = current.split(START, 1)
-        tail = rest.split(END, 1)[1]
+    if start in current:
+        head, rest = current.split(start, 1)
+        tail = rest.split(end, 1)[1]
         current = head + section + tail
     else:
         current = current.rstrip("\n") + "\n\n" + section + "\n"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 
 def large_program(roles: int = 200, nodes: int = 200) -> str:
-    """`roles` roles, and one agent of `nodes` nodes: a chain with a refine loop every ten
-    nodes, a few replicated and mapped nodes, guards, and constraints."""
+    """`roles` roles, and one agent of `nodes` nodes: a chain of stages of ten nodes, each
+    with a replicated node, a map, a merge, and a check that sends the draft back for at
+    most two revisions before the next stage starts (`check -> next(...) else`)."""
     out = [
         "// A generated program for benchmarks.",
         'model fast = "openai/gpt-4o-mini" { temperature: 0.2, max_tokens: 400 }',
@@ -33,6 +34,11 @@ def large_program(roles: int = 200, nodes: int = 200) -> str:
             "",
         ]
     out += [
+        "role Merge(task: str, drafts: list[Answer]) -> Answer {",
+        "  model fast",
+        '  prompt "Merge: {% for d in drafts %}{{ d.text }} {% endfor %}"',
+        "}",
+        "",
         "role Check(task: str, draft: Answer) -> Review {",
         "  model fast",
         '  prompt "Is this right? {{ draft.text }}"',
@@ -48,17 +54,25 @@ def large_program(roles: int = 200, nodes: int = 200) -> str:
             out.append(f"  n{i} = {role}(task, previous: n{i - 1}) x 3  // replicated")
         elif i % 10 == 6:
             out.append(f"  n{i} = {role}(task, previous: p) for p in n{i - 1} max 3")
+        elif i % 10 == 7:
+            out.append(f"  n{i} = Merge(task, drafts: n{i - 1})")
         elif i % 10 == 9:
             out.append(f"  n{i} = Check(task, draft: n{i - 1})")
             out.append(
                 f"  n{i} -> n{i - 1}(feedback: n{i}.feedback) when not n{i}.ok and "
                 f"n{i}.score < 0.9 max 2"
             )
+        elif i % 10 == 0:  # after a check: go on with the accepted draft only
+            out.append(f"  n{i} = {role}(task)")
+            out.append(f"  n{i - 1} -> n{i}(previous: n{i - 2}) else")
         else:
             out.append(f"  n{i} = {role}(task, previous: n{i - 1})")
     last = nodes - 1
+    if last % 10 == 9:  # the last stage ends with a check: return what it accepted
+        out.append(f"  n{last} -> return(n{last - 1}) else")
+    else:
+        out.append(f"  return n{last}")
     out += [
-        f"  return n{last}",
         f"  ensure always(return -> once n{last})",
         "  ensure always(n9 -> eventually n10) and not (n1 until n2)",
         "}",

@@ -239,6 +239,25 @@ class Monitor:
         self._index = 0
         self._previous: tuple[Step, dict[F, bool]] | None = None
 
+    def copy(self) -> Monitor:
+        twin = Monitor.__new__(Monitor)
+        twin.formula, twin.obligation, twin._pasts = self.formula, self.obligation, self._pasts
+        twin._index, twin._previous = self._index, self._previous  # never mutated in place
+        return twin
+
+    def state(self) -> tuple:
+        """Everything the future verdict depends on, hashable: two monitors with equal
+        states accept exactly the same continuations."""
+        previous = self._previous
+        values = tuple(previous[1][f] for f in self._pasts) if previous else None
+        needs_step = previous is not None and any(f[0] == "Y" for f in self._pasts)
+        return (
+            self.obligation,
+            self._index == 0,
+            values,
+            previous[0] if needs_step and previous else None,
+        )
+
     def step(self, propositions: Iterable[str]) -> None:
         step = frozenset(propositions)
         values: dict[F, bool] = {}

@@ -1,44 +1,43 @@
 """Every run of an agent, abstractly: stalls and temporal constraints, checked statically.
 
-`runs(ir)` follows the execution semantics of DESIGN §3 in logical time, with every
-guard outcome and every output condition a formula mentions taken as a free choice
-(loop bounds respected), and yields each possible run: its trace, the choices that led
-to it, and how it ended (returned, or stalled). `explore_agent` uses them to
+The explorer follows the execution semantics of DESIGN §3 in logical time, with every
+guard outcome, every failure that an `on error` edge handles, and every output
+condition a formula mentions taken as a free choice (loop bounds respected). It walks
+the *product* of that abstract machine with a progression monitor per constraint, and
+remembers the states it has seen, so runs that reach the same situation are explored
+once. Two canonicalisations make states meet: times are relative to the current step,
+and the counter of a loop edge whose source can never fire again is forgotten.
 
-- prove each `ensure` / `enforce` constraint (it holds on the trace of every returning
-  run) or show a counterexample trace in source terms (W0501 / W0505);
-- find a run that stalls, and say what each waiting node waits for (W0406).
+`explore_agent` reports, per agent:
+- each `ensure` / `enforce` constraint proven (it holds on every returning run), or a
+  counterexample trace in source terms (W0501 / W0505);
+- a run that stalls, with what each waiting node waits for (W0406);
+- nodes that fire in no run (W0404), and the absence of any returning run (E0407).
 
-Exploration is bounded (`MAX_RUNS`, `MAX_FIRINGS`); past the bound a constraint is
-reported as not proven (W0504), never as proven.
+Exploration is bounded (`MAX_STATES`); past the bound a constraint is reported as not
+proven (W0504), never as proven.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import product
 
 from . import ast, codes
 from .diagnostics import Diagnostic, Severity
 from .ir import RETURN, AgentIR, IREdge
-from .ltl import evaluate, proposition
+from .ltl import Monitor, proposition
 from .printer import to_source
 
-MAX_RUNS = 5_000
-MAX_FIRINGS = 200_000
-
-
-@dataclass(frozen=True)
-class Firing:
-    node: str  # a node name, or RETURN
-    time: int
+MAX_STATES = 20_000
 
 
 @dataclass
 class Run:
+    """A path of the exploration: its trace, and the same in words, step by step."""
+
     trace: list[frozenset[str]]
-    story: list[str]  # one line per step, in source terms
+    story: list[str]
     returned: bool
     waiting: list[str] = field(default_factory=list)
 
@@ -49,8 +48,7 @@ class _State:
     pending: dict[int, list[str]] = field(default_factory=dict)
     queues: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     taken: dict[int, int] = field(default_factory=dict)
-    trace: list[frozenset[str]] = field(default_factory=list)
-    story: list[str] = field(default_factory=list)
+    monitors: list[Monitor] = field(default_factory=list)
 
     def copy(self) -> _State:
         return _State(
@@ -58,21 +56,31 @@ class _State:
             {t: list(ns) for t, ns in self.pending.items()},
             {n: {d: list(q) for d, q in qs.items()} for n, qs in self.queues.items()},
             dict(self.taken),
-            list(self.trace),
-            list(self.story),
+            [m.copy() for m in self.monitors],
         )
 
     def schedule(self, node: str, time: int) -> None:
         self.pending.setdefault(time, []).append(node)
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    failed: bool
+    edges: list[IREdge]
+    props: frozenset[str]
+    notes: list[str]
+
+
 class _Explorer:
-    def __init__(self, ir: AgentIR, conditions: dict[str, tuple[str, ...]]):
+    def __init__(self, ir: AgentIR):
         self.ir = ir
-        self.conditions = conditions  # proposition → the nodes it reads
-        self.firings = 0
-        self.runs = 0
+        self.conditions = conditions_of(ir)
+        self.visited: set[tuple] = set()
         self.exhausted = False
+        self.fired: set[str] = set()
+        self.returned = False
+        self.stall: Run | None = None
+        self.counterexamples: dict[int, Run] = {}
         self.out: dict[str, list[IREdge]] = {name: [] for name in ir.nodes}
         for edge in ir.edges:
             if edge.kind != "data" and edge.source in self.out:
@@ -86,9 +94,17 @@ class _Explorer:
         for index, deps in enumerate(self.return_deps):
             for dep in deps:
                 self.return_of_dep[dep].append(index)
+        self.edge_source = {e.index: e.source for e in ir.edges if e.kind != "data"}
+        # successors in the full graph (data, control and loop edges): who can fire after
+        self.successors: dict[str, set[str]] = {name: set() for name in ir.nodes}
+        for edge in ir.edges:
+            if edge.source in self.successors and edge.target in ir.nodes:
+                self.successors[edge.source].add(edge.target)
 
-    def initial(self) -> _State:
-        state = _State()
+    # -- the search --------------------------------------------------------------------------
+
+    def explore(self) -> None:
+        state = _State(monitors=[Monitor(c.formula) for c in self.ir.constraints])
         for name in sorted(self.ir.nodes):
             state.queues[name] = {d: [] for d in self.ir.nodes[name].deps}
         for index, deps in enumerate(self.return_deps):
@@ -98,75 +114,99 @@ class _Explorer:
         for name, node in self.ir.nodes.items():
             if node.entry:
                 state.schedule(name, 1)
-        return state
+        self.visit(state, [], [])
 
-    def runs_from(self, state: _State) -> Iterator[Run]:
-        if self.runs >= MAX_RUNS or self.firings >= MAX_FIRINGS:
+    def visit(self, state: _State, trace: list[frozenset[str]], story: list[str]) -> None:
+        if self.exhausted:
+            return
+        key = self.key(state)
+        if key in self.visited:
+            return
+        if len(self.visited) >= MAX_STATES:
             self.exhausted = True
             return
+        self.visited.add(key)
         if not state.pending:
-            self.runs += 1
-            yield Run(state.trace, state.story, False, self.waiting(state))
+            if self.stall is None:
+                self.stall = Run(trace, story, False, self.waiting(state, trace))
             return
         time = min(state.pending)
-        scheduled = state.pending.pop(time)
+        scheduled = sorted(state.pending.pop(time))
         state.time = time
         if RETURN in scheduled:
-            state.trace.append(frozenset({"return"}))
-            state.story.append(f"step {len(state.trace)}: return")
-            self.runs += 1
-            yield Run(state.trace, state.story, True)
-            return
-        yield from self.fire_all(state, sorted(scheduled), 0, set(), [])
-
-    def fire_all(
-        self, state: _State, scheduled: list[str], index: int, props: set[str], notes: list[str]
-    ) -> Iterator[Run]:
-        """Fire the firings of one logical time one by one, branching on each's choices."""
-        if index == len(scheduled):
-            state.trace.append(frozenset(props))
-            fired = ", ".join(dict.fromkeys(scheduled))
-            state.story.append(
-                f"step {len(state.trace)}: {fired}" + (f"  ({'; '.join(notes)})" if notes else "")
+            self.finish(
+                state, [*trace, frozenset({"return"})], [*story, f"step {len(trace) + 1}: return"]
             )
-            yield from self.runs_from(state)
+            return
+        self.fire(state, scheduled, 0, set(), [], trace, story)
+
+    def finish(self, state: _State, trace: list[frozenset[str]], story: list[str]) -> None:
+        self.returned = True
+        for index, monitor in enumerate(state.monitors):
+            monitor.step(trace[-1])
+            if index not in self.counterexamples and not monitor.accepts():
+                self.counterexamples[index] = Run(trace, story, True)
+
+    def fire(
+        self,
+        state: _State,
+        scheduled: list[str],
+        index: int,
+        props: set[str],
+        notes: list[str],
+        trace: list[frozenset[str]],
+        story: list[str],
+    ) -> None:
+        """Fire one logical time's firings one by one, branching on each one's choices."""
+        if index == len(scheduled):
+            step = frozenset(props)
+            for monitor in state.monitors:
+                monitor.step(step)
+            fired = ", ".join(dict.fromkeys(scheduled))
+            line = f"step {len(trace) + 1}: {fired}" + (f"  ({'; '.join(notes)})" if notes else "")
+            self.visit(state, [*trace, step], [*story, line])
             return
         node = scheduled[index]
-        self.firings += 1
-        for outcome in self.outcomes(state, node):
-            branch = state.copy()
-            new_props = set(props) | {node} | outcome.props
+        self.fired.add(node)
+        outcomes = list(self.outcomes(state, node))
+        for number, outcome in enumerate(outcomes):
+            branch = state if number == len(outcomes) - 1 else state.copy()
             self.apply(branch, node, outcome)
-            yield from self.fire_all(branch, scheduled, index + 1, new_props, notes + outcome.notes)
+            self.fire(
+                branch,
+                scheduled,
+                index + 1,
+                props | {node} | outcome.props,
+                notes + outcome.notes,
+                trace,
+                story,
+            )
             if self.exhausted:
                 return
 
-    def outcomes(self, state: _State, node: str) -> Iterator[_Outcome]:
+    # -- one firing ----------------------------------------------------------------------------
+
+    def outcomes(self, state: _State, node: str):
         edges = self.out[node]
         live = [e for e in edges if e.max is None or state.taken.get(e.index, 0) < e.max]
         when = [e for e in live if e.condition == "when"]
-        error_edges = [e for e in edges if e.condition == "error"]
         for taken_when in product((False, True), repeat=len(when)):
             chosen = [e for e, t in zip(when, taken_when, strict=True) if t]
-            base = [e for e in live if e.condition == "always"]
+            rest = [e for e in live if e.condition == "always"]
             if not chosen:
-                base += [e for e in live if e.condition == "else"]
+                rest += [e for e in live if e.condition == "else"]
             guards = {_guard_key(e): t for e, t in zip(when, taken_when, strict=True)}
-            for props, notes in self.condition_choices(node, guards):
-                edge_notes = [
-                    f"{node} -> {_target(e)} {e.label()}: {'taken' if e in chosen else 'not taken'}"
-                    for e in when
-                ]
-                yield _Outcome(False, chosen + base, props, notes + edge_notes)
-        if error_edges:
-            live_errors = [
-                e for e in error_edges if e.max is None or state.taken.get(e.index, 0) < e.max
+            edge_notes = [
+                f"{node} -> {_target(e)} {e.label()}: {'taken' if t else 'not taken'}"
+                for e, t in zip(when, taken_when, strict=True)
             ]
-            yield _Outcome(True, live_errors, frozenset(), [f"{node} fails"])
+            for props, notes in self.condition_choices(node, guards):
+                yield _Outcome(False, chosen + rest, props, notes + edge_notes)
+        errors = [e for e in live if e.condition == "error"]
+        if errors:
+            yield _Outcome(True, errors, frozenset(), [f"{node} fails"])
 
-    def condition_choices(
-        self, node: str, guards: dict[tuple[str, bool] | None, bool]
-    ) -> Iterator[tuple[frozenset[str], list[str]]]:
+    def condition_choices(self, node: str, guards: dict):
         free: list[str] = []
         fixed: set[str] = set()
         for prop, nodes in self.conditions.items():
@@ -209,9 +249,37 @@ class _Explorer:
             target = RETURN if consumer.startswith(RETURN) else consumer
             state.schedule(target, max(time + 1, 1 + max(heads)))
 
-    def waiting(self, state: _State) -> list[str]:
+    # -- canonical states -------------------------------------------------------------------
+
+    def key(self, state: _State) -> tuple:
+        now = state.time
+        live = self.live(state)
+        return (
+            tuple(sorted((t - now, n) for t, ns in state.pending.items() for n in ns)),
+            tuple(
+                (consumer, tuple((d, tuple(t - now for t in q)) for d, q in queues.items()))
+                for consumer, queues in state.queues.items()
+                if any(queues.values())
+            ),
+            tuple(sorted((i, c) for i, c in state.taken.items() if self.edge_source[i] in live)),
+            tuple(m.state() for m in state.monitors),
+        )
+
+    def live(self, state: _State) -> set[str]:
+        """Nodes that may still fire: pending ones, waiting joins, and what follows them."""
+        seeds = [n for ns in state.pending.values() for n in ns if n != RETURN]
+        seeds += [c for c, qs in state.queues.items() if c in self.ir.nodes and any(qs.values())]
+        live: set[str] = set()
+        while seeds:
+            node = seeds.pop()
+            if node not in live:
+                live.add(node)
+                seeds.extend(self.successors[node])
+        return live
+
+    def waiting(self, state: _State, trace: list[frozenset[str]]) -> list[str]:
         """Why nothing can fire: from the returns, what each waits for, down the chain."""
-        fired = set().union(*state.trace) if state.trace else set()
+        fired = set().union(*trace) if trace else set()
         lines: list[str] = []
         todo = [(f"{RETURN}{i}", "the return") for i in range(len(self.return_deps))]
         seen: set[str] = set()
@@ -228,19 +296,9 @@ class _Explorer:
             elif consumer in self.ir.nodes and consumer not in fired:
                 edges = [e for e in self.ir.edges if e.kind == "control" and e.target == consumer]
                 if edges:
-                    taken = " or ".join(
-                        f"`{e.source} -> {consumer} {e.label()}`".replace(" `", "`") for e in edges
-                    )
-                    lines.append(f"`{consumer}` fires only through {taken}, not taken in this run")
+                    routes = " or ".join(f"`{e.source} -> {consumer} {e.label()}`" for e in edges)
+                    lines.append(f"`{consumer}` fires only through {routes}, not taken in this run")
         return lines
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    failed: bool
-    edges: list[IREdge]
-    props: frozenset[str]
-    notes: list[str]
 
 
 def _target(edge: IREdge) -> str:
@@ -271,90 +329,39 @@ def conditions_of(ir: AgentIR) -> dict[str, tuple[str, ...]]:
     return found
 
 
-def runs(ir: AgentIR) -> tuple[list[Run], bool]:
-    """Every run of the agent (up to the exploration bound), and whether all were seen."""
-    explorer = _Explorer(ir, conditions_of(ir))
-    found = list(explorer.runs_from(explorer.initial()))
-    return found, not explorer.exhausted
-
-
-def _never_fired(ir: AgentIR, fired: set[str], returned: bool) -> list[Diagnostic]:
-    found = []
-    for name, node in ir.nodes.items():
-        if name not in fired:
-            found.append(
-                Diagnostic(
-                    code=codes.UNREACHABLE_NODE,
-                    severity=Severity.WARNING,
-                    file=ir.filename,
-                    span=node.span,
-                    message=f"node `{name}` fires in no run",
-                    label="never fires",
-                    notes=("every run returns, or stalls, before it can fire",),
-                    hints=("make the return wait for it, or remove it",),
-                )
-            )
-    if not returned:
-        found.append(
-            Diagnostic(
-                code=codes.NO_RETURN,
-                severity=Severity.ERROR,
-                file=ir.filename,
-                span=ir.span,
-                message=f"no run of agent `{ir.name}` reaches a return",
-                label="in this agent",
-            )
-        )
-    return found
-
-
 @dataclass
 class ConstraintResult:
     agent: str
     mode: str
     text: str
     status: str  # proven, violated, unknown
-    runs: int
+    states: int
     counterexample: Run | None = None
 
 
 def explore_agent(ir: AgentIR) -> tuple[list[Diagnostic], list[ConstraintResult]]:
-    """Stall and constraint diagnostics for one agent, and each constraint's verdict."""
-    explorer = _Explorer(ir, conditions_of(ir))
-    counterexamples: dict[int, Run] = {}
-    stall: Run | None = None
-    count = 0
-    fired: set[str] = set()
-    returned = False
-    for run in explorer.runs_from(explorer.initial()):
-        count += 1
-        fired.update(*run.trace)
-        returned = returned or run.returned
-        if not run.returned:
-            stall = stall or run
-            continue
-        for index, constraint in enumerate(ir.constraints):
-            if index not in counterexamples and not evaluate(constraint.formula, run.trace):
-                counterexamples[index] = run
+    """Stall, reachability and constraint diagnostics for one agent, and each verdict."""
+    explorer = _Explorer(ir)
+    explorer.explore()
     complete = not explorer.exhausted
+    states = len(explorer.visited)
     diagnostics: list[Diagnostic] = []
     results: list[ConstraintResult] = []
     for index, constraint in enumerate(ir.constraints):
-        run = counterexamples.get(index)
+        run = explorer.counterexamples.get(index)
         if run is not None:
             status = "violated"
             code = (
                 codes.CONSTRAINT_COUNTEREXAMPLE
                 if constraint.mode == "ensure"
-                else (codes.SHIELD_WILL_BLOCK)
+                else codes.SHIELD_WILL_BLOCK
             )
             diagnostics.append(
-                Diagnostic(
-                    code=code,
-                    severity=Severity.WARNING,
-                    file=ir.filename,
-                    span=constraint.span,
-                    message=f"`{constraint.mode} {constraint.text}` can be violated",
+                _warning(
+                    ir,
+                    code,
+                    f"`{constraint.mode} {constraint.text}` can be violated",
+                    constraint.span,
                     label="counterexample below",
                     notes=("a run that violates it:", *run.story),
                 )
@@ -364,29 +371,49 @@ def explore_agent(ir: AgentIR) -> tuple[list[Diagnostic], list[ConstraintResult]
         else:
             status = "unknown"
             diagnostics.append(
-                Diagnostic(
-                    code=codes.CONSTRAINT_UNDECIDED,
-                    severity=Severity.WARNING,
-                    file=ir.filename,
-                    span=constraint.span,
-                    message=f"`{constraint.mode} {constraint.text}` not proven: the agent has more "
-                    f"runs than the checker explores ({count} explored)",
+                _warning(
+                    ir,
+                    codes.CONSTRAINT_UNDECIDED,
+                    f"`{constraint.mode} {constraint.text}` not proven: the agent has more states "
+                    f"than the checker explores ({states} explored)",
+                    constraint.span,
                 )
             )
         results.append(
-            ConstraintResult(ir.name, constraint.mode, constraint.text, status, count, run)
+            ConstraintResult(ir.name, constraint.mode, constraint.text, status, states, run)
         )
     if complete:
-        diagnostics += _never_fired(ir, fired, returned)
+        for name, node in ir.nodes.items():
+            if name not in explorer.fired:
+                diagnostics.append(
+                    _warning(
+                        ir,
+                        codes.UNREACHABLE_NODE,
+                        f"node `{name}` fires in no run",
+                        node.span,
+                        label="never fires",
+                        notes=("every run returns, or stalls, before it can fire",),
+                        hints=("make the return wait for it, or remove it",),
+                    )
+                )
+        if not explorer.returned:
+            diagnostics.append(
+                Diagnostic(
+                    code=codes.NO_RETURN,
+                    file=ir.filename,
+                    span=ir.span,
+                    label="in this agent",
+                    message=f"no run of agent `{ir.name}` reaches a return",
+                )
+            )
+    stall = explorer.stall
     if stall is not None:
         diagnostics.append(
-            Diagnostic(
-                code=codes.POSSIBLE_STALL,
-                severity=Severity.WARNING,
-                file=ir.filename,
-                span=ir.returns_[0].span if ir.returns_ else None,
-                message=f"agent `{ir.name}` can stall: a run ends with nothing to fire "
-                "and no return",
+            _warning(
+                ir,
+                codes.POSSIBLE_STALL,
+                f"agent `{ir.name}` can stall: a run ends with nothing to fire and no return",
+                ir.returns_[0].span if ir.returns_ else ir.span,
                 notes=(
                     "a run that stalls:",
                     *stall.story,
@@ -398,3 +425,18 @@ def explore_agent(ir: AgentIR) -> tuple[list[Diagnostic], list[ConstraintResult]
             )
         )
     return diagnostics, results
+
+
+def _warning(
+    ir: AgentIR, code: str, message: str, span, label: str = "", notes=(), hints=()
+) -> Diagnostic:
+    return Diagnostic(
+        code=code,
+        severity=Severity.WARNING,
+        file=ir.filename,
+        span=span,
+        message=message,
+        label=label,
+        notes=tuple(notes),
+        hints=tuple(hints),
+    )

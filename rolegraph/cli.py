@@ -185,7 +185,7 @@ def check(
                 if result.status == "proven":
                     typer.echo(
                         f"{path}: {result.agent}: `{result.mode} {result.text}` proven "
-                        f"on all {result.runs} runs",
+                        f"on every run ({result.states} states explored)",
                         err=True,
                     )
             if cost:

@@ -186,7 +186,7 @@ def test_relative_imports_resolve_qualified_names(tmp_path):
 
 
 def test_exploration_limit_reports_not_proven(monkeypatch):
-    monkeypatch.setattr(paths, "MAX_RUNS", 2)
+    monkeypatch.setattr(paths, "MAX_STATES", 2)
     body = A.format(
         "  w = Writer(task)\n  c = Critic(task, draft: w)\n"
         "  c -> w(feedback: c.feedback) when not c.ok max 3\n"

@@ -105,7 +105,7 @@ def verdict(template: str, formula: str):
 def test_constraint_is_proven(template, formula):
     constraint = verdict(template, formula)
     assert constraint.status == "proven"
-    assert constraint.runs >= 1
+    assert constraint.states >= 1
 
 
 @pytest.mark.parametrize(
