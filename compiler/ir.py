@@ -7,11 +7,13 @@ explicit `->`, with its condition and bound), or a *return* edge. The runtime ex
 this and nothing else.
 
 Patterns are expanded here: a node that calls an agent gets that agent's IR as its
-`subgraph`, built with the compile-time role arguments of the call bound.
+`subgraph`, built for the call's `Instance`: compile-time role parameters bound to the
+roles passed, and compile-time constants replaced by their values.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import networkx as nx
@@ -19,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import ast
 from .printer import to_source
+from .resolve import Symbol
 from .source import Span
 from .typecheck import AgentInfo, CheckResult, NodeInfo
 
@@ -137,38 +140,56 @@ class AgentIR(BaseModel):
         return sum(firings[name] * node.calls_per_firing for name, node in self.nodes.items())
 
 
+@dataclass(frozen=True)
+class Instance:
+    """How a pattern is instantiated: compile-time role parameters bound to roles (by
+    qualified name) and compile-time constants bound to values."""
+
+    roles: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, ast.Node] = field(default_factory=dict)
+
+    def substitute(self, expr: Any) -> Any:
+        """`expr` with every reference to a compile-time constant replaced by its value."""
+        if expr is None or not self.constants:
+            return expr
+
+        def replace(node: ast.Node) -> ast.Node | None:
+            if isinstance(node, ast.Ref) and len(node.parts) == 1:
+                return self.constants.get(node.head)
+            return None
+
+        return expr.transform(replace)
+
+
 def build_ir(
     result: CheckResult,
     agent: AgentInfo,
-    bindings: dict[str, str] | None = None,
+    instance: Instance | None = None,
     stack: tuple[str, ...] = (),
 ) -> AgentIR:
-    """The IR of a checked agent. `bindings` maps compile-time role parameters to roles."""
-    bindings = bindings or {}
+    """The IR of a checked agent, for one instantiation of its compile-time parameters."""
+    instance = instance or Instance()
     nodes: dict[str, IRNode] = {}
     edges: list[IREdge] = []
     graph = nx.MultiDiGraph()
     decl = agent.decl
     node_names = set(agent.nodes)
-
     incoming_control = {
         e.target.node for e in decl.edges if isinstance(e.target, ast.NodeTarget) and e.max is None
     }
     for name, info in agent.nodes.items():
-        ir_node = _node(result, agent, info, node_names, bindings, stack)
+        ir_node = _node(result, agent, info, node_names, instance, stack)
         ir_node = ir_node.model_copy(
-            update={
-                "entry": not ir_node.deps and name not in incoming_control,
-            }
+            update={"entry": not ir_node.deps and name not in incoming_control}
         )
         nodes[name] = ir_node
         graph.add_node(name, ir=ir_node)
         for dep in ir_node.deps:
-            edge = IREdge(kind="data", source=dep, target=name, span=info.decl.span)
-            edges.append(edge)
+            edges.append(IREdge(kind="data", source=dep, target=name, span=info.decl.span))
     graph.add_node(RETURN)
     for index, edge_decl in enumerate(decl.edges):
         condition, guard = _condition(edge_decl.condition)
+        guard = instance.substitute(guard)
         if isinstance(edge_decl.target, ast.ReturnTarget):
             edge = IREdge(
                 kind="return",
@@ -178,10 +199,11 @@ def build_ir(
                 condition=condition,
                 guard=guard,
                 max=edge_decl.max,
-                value=edge_decl.target.value,
+                value=instance.substitute(edge_decl.target.value),
                 span=edge_decl.span,
             )
         else:
+            ports = {p.name: instance.substitute(p.value) for p in edge_decl.target.ports if p.name}
             edge = IREdge(
                 kind="control",
                 source=edge_decl.source,
@@ -190,14 +212,18 @@ def build_ir(
                 condition=condition,
                 guard=guard,
                 max=edge_decl.max,
-                ports={p.name: p.value for p in edge_decl.target.ports if p.name},
+                ports=ports,
                 span=edge_decl.span,
             )
         edges.append(edge)
-    returns = []
-    for statement in decl.returns_:
-        deps = _refs(statement.value, node_names)
-        returns.append(IRReturn(value=statement.value, deps=deps, span=statement.span))
+    returns = [
+        IRReturn(
+            value=instance.substitute(statement.value),
+            deps=_refs(statement.value, node_names),
+            span=statement.span,
+        )
+        for statement in decl.returns_
+    ]
     for edge in edges:
         if edge.source in graph and edge.target in graph:
             graph.add_edge(edge.source, edge.target, ir=edge)
@@ -244,31 +270,38 @@ def _condition(condition: ast.Node | None) -> tuple[Any, Any]:
     return "always", None
 
 
+_KINDS: dict[str, Literal["role", "agent", "tool", "param", "unknown"]] = {
+    "role": "role",
+    "agent": "agent",
+    "tool": "tool",
+    "param": "param",
+}
+
+
 def _node(
     result: CheckResult,
     agent: AgentInfo,
     info: NodeInfo,
     node_names: set[str],
-    bindings: dict[str, str],
+    instance: Instance,
     stack: tuple[str, ...],
 ) -> IRNode:
     decl = info.decl
+    exclude = decl.map.var if decl.map else None
     deps: list[str] = []
-    for arg in decl.args:
-        for dep in _refs(arg.value, node_names, exclude=decl.map.var if decl.map else None):
+    sources = [arg.value for arg in decl.args] + ([decl.map.source] if decl.map else [])
+    for expr in sources:
+        for dep in _refs(expr, node_names, exclude=exclude):
             if dep not in deps:
                 deps.append(dep)
-    if decl.map is not None:
-        for dep in _refs(decl.map.source, node_names):
-            if dep not in deps:
-                deps.append(dep)
-    kind, callee = info.callee.kind, info.callee.name
-    symbol = info.callee.symbol
-    if kind == "param" and callee in bindings:
-        callee = bindings[callee]
+    callee, symbol = info.callee.name, info.callee.symbol
+    kind = _KINDS.get(info.callee.kind, "unknown")
+    if kind == "param" and callee in instance.roles:
+        callee = instance.roles[callee]
         symbol = _symbol(result, callee)
-        kind = symbol.kind if symbol is not None else "param"
-    model = max_tokens = None
+        kind = _KINDS.get(symbol.kind, "unknown") if symbol is not None else "param"
+    model: str | None = None
+    max_tokens: int | None = None
     tool_steps = 0
     subgraph = None
     if symbol is not None and isinstance(symbol.decl, ast.RoleDecl):
@@ -279,25 +312,30 @@ def _node(
                 model = model_symbol.decl.provider
                 params = {p.name: p.value for p in model_symbol.decl.params}
                 params.update({p.name: p.value for p in role.model.params})
-                if isinstance(params.get("max_tokens"), ast.IntLit):
-                    max_tokens = params["max_tokens"].value
+                tokens = params.get("max_tokens")
+                if isinstance(tokens, ast.IntLit):
+                    max_tokens = tokens.value
         if role.tools is not None:
             tool_steps = role.tools.max_steps or DEFAULT_TOOL_STEPS
     if symbol is not None and symbol.kind == "agent" and symbol.qualified not in stack:
         sub = result.agents.get(symbol.qualified)
         if sub is not None:
-            sub_bindings = _ct_bindings(result, agent, decl, sub, bindings)
-            subgraph = build_ir(result, sub, sub_bindings, (*stack, agent.symbol.qualified))
+            subgraph = build_ir(
+                result,
+                sub,
+                _instance(result, agent, decl, sub, instance),
+                (*stack, agent.symbol.qualified),
+            )
     return IRNode(
         name=decl.name,
         kind=kind,
         callee=callee,
         output_type=str(info.output),
-        args=dict(info.bound),
+        args={name: instance.substitute(expr) for name, expr in info.bound.items()},
         deps=tuple(deps),
         replicate=decl.replicate,
         map_var=decl.map.var if decl.map else None,
-        map_source=decl.map.source if decl.map else None,
+        map_source=instance.substitute(decl.map.source) if decl.map else None,
         map_max=decl.map.max if decl.map else None,
         model=model,
         max_tokens=max_tokens,
@@ -307,37 +345,42 @@ def _node(
     )
 
 
-def _symbol(result: CheckResult, qualified: str):
+def _symbol(result: CheckResult, qualified: str) -> Symbol | None:
     head, _, rest = qualified.rpartition(".")
     module = result.program.modules.get(head or "__main__")
-    if module is None:
-        return None
-    return module.names.get(rest)
+    return module.names.get(rest) if module is not None else None
 
 
-def _ct_bindings(
-    result: CheckResult,
-    caller: AgentInfo,
-    decl: ast.NodeDecl,
-    callee: AgentInfo,
-    outer: dict[str, str],
-) -> dict[str, str]:
-    bindings: dict[str, str] = {}
+def _instance(
+    result: CheckResult, caller: AgentInfo, decl: ast.NodeDecl, callee: AgentInfo, outer: Instance
+) -> Instance:
+    """The instantiation of `callee` by the node `decl` of `caller`."""
+    roles: dict[str, str] = {}
+    constants: dict[str, ast.Node] = {}
     params = list(callee.ct_params.values())
     for index, arg in enumerate(decl.ct_args):
         name = arg.name or (params[index].name if index < len(params) else None)
-        if name is None or not isinstance(arg.value, ast.Ref):
+        if name is None or name not in callee.ct_params:
             continue
-        target = ".".join(arg.value.parts)
-        if target in outer:
-            bindings[name] = outer[target]
-            continue
-        symbol = result.program.lookup(caller.symbol.module, target)
-        if symbol is not None:
-            bindings[name] = symbol.qualified
+        if isinstance(callee.ct_params[name].type, ast.RoleSig):
+            if not isinstance(arg.value, ast.Ref):
+                continue
+            target = ".".join(arg.value.parts)
+            if target in outer.roles:
+                roles[name] = outer.roles[target]
+                continue
+            symbol = result.program.lookup(caller.symbol.module, target)
+            if symbol is not None:
+                roles[name] = symbol.qualified
+        else:
+            constants[name] = outer.substitute(arg.value)
     for param in params:
-        if param.name not in bindings and isinstance(param.default, ast.Ref):
+        if param.name in roles or param.name in constants or param.default is None:
+            continue
+        if isinstance(param.type, ast.RoleSig) and isinstance(param.default, ast.Ref):
             symbol = result.program.lookup(callee.symbol.module, ".".join(param.default.parts))
             if symbol is not None:
-                bindings[param.name] = symbol.qualified
-    return bindings
+                roles[param.name] = symbol.qualified
+        elif not isinstance(param.type, ast.RoleSig):
+            constants[param.name] = param.default
+    return Instance(roles, constants)

@@ -147,10 +147,10 @@ class _Loader:
 
     def _declare(self, info: ModuleInfo) -> None:
         for decl in info.module.decls:
-            kind = DECL_KINDS.get(type(decl))
-            if kind is None:
+            if isinstance(decl, ast.Import):
                 continue
-            name = decl.name  # type: ignore[attr-defined]
+            kind = DECL_KINDS[type(decl)]
+            name = decl.name
             if name in info.names:
                 first = info.names[name].decl
                 self.error(

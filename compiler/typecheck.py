@@ -10,14 +10,14 @@ again.
 from __future__ import annotations
 
 import importlib
-import inspect
-import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from . import ast, codes, ltl
 from .diagnostics import Diagnostic, Label, Severity
+from .pysignature import compare_python_signature
 from .resolve import ModuleInfo, Program, Symbol, did_you_mean
+from .scope import Scope, bool_hint
 from .source import Source, Span
 from .templates import analyse_template
 from .types import (
@@ -25,7 +25,6 @@ from .types import (
     BOOL,
     FLOAT,
     INT,
-    NONE,
     PRIMITIVES,
     STR,
     AnyType,
@@ -36,12 +35,9 @@ from .types import (
     RecordT,
     Type,
     assignable,
-    comparable,
-    is_numeric,
     strip_optional,
 )
 
-BUILTIN_FUNCTIONS = {"len"}
 KNOWN_ANNOTATIONS = {"desc"}
 
 
@@ -123,6 +119,7 @@ class _Checker:
         self.diagnostics: list[Diagnostic] = program.diagnostics
         self.agents: dict[str, AgentInfo] = {}
         self._types: dict[int, Type] = {}
+        self._filled: set[int] = set()
         self._sources: dict[str, Source] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -252,19 +249,16 @@ class _Checker:
                 assert isinstance(decl, ast.EnumDecl)
                 self._types[key] = EnumT(symbol.qualified, tuple(m.name for m in decl.members))
             else:
-                self._types[key] = RecordT(symbol.qualified)
                 self.record_type(symbol)
         return self._types[key]
 
     def record_type(self, symbol: Symbol) -> None:
-        record = self._types.get(id(symbol))
-        if record is None:
-            record = RecordT(symbol.qualified)
-            self._types[id(symbol)] = record
-        elif record.fields or getattr(record, "_filled", False):
+        """Fill in the fields of a record type, once (records may refer to each other)."""
+        if id(symbol) in self._filled:
             return
+        self._filled.add(id(symbol))
+        record = self._types.setdefault(id(symbol), RecordT(symbol.qualified))
         assert isinstance(record, RecordT)
-        object.__setattr__(record, "_filled", True)
         decl = symbol.decl
         assert isinstance(decl, ast.TypeDecl)
         defaults = set()
@@ -465,7 +459,7 @@ class _Checker:
                 symbol.module, codes.TOOL_IMPORT, f"`{decl.target}` is not callable", decl.span
             )
             return
-        problem = _compare_python_signature(target, signature)
+        problem = compare_python_signature(target, signature)
         if problem:
             self.report(
                 symbol.module,
@@ -549,7 +543,7 @@ class _Checker:
                     self.resolve_type(module, ct.type.returns)  # type: ignore[arg-type]
             else:
                 self.resolve_type(module, ct.type)
-        scope = _Scope(self, module, info)
+        scope = Scope(self, module, info)
         # Declare every node first: edges and arguments may refer to later nodes.
         for node in decl.nodes:
             if node.name in info.nodes or node.name in info.params:
@@ -599,9 +593,9 @@ class _Checker:
             if ct.type.params is None:
                 return Callee("param", node.role, Signature(None, ANY))
             params = self.params_of(module, ct.type.params)
-            return Callee(
-                "param", node.role, Signature(params, self.resolve_type(module, ct.type.returns))
-            )  # type: ignore[arg-type]
+            assert ct.type.returns is not None  # a signature has both, or neither
+            returns = self.resolve_type(module, ct.type.returns)
+            return Callee("param", node.role, Signature(params, returns))
         symbol = self.lookup(module, node.role, ("role", "agent", "tool"), node.span, "role")
         if symbol is None:
             return Callee("unknown", node.role, Signature(None, ANY))
@@ -636,8 +630,8 @@ class _Checker:
                 name = ct_params[index].name
             bound[name] = arg
         for param in ct_params:
-            arg = bound.get(param.name)
-            if arg is None:
+            given = bound.get(param.name)
+            if given is None:
                 if param.default is None:
                     self.report(
                         module,
@@ -648,32 +642,44 @@ class _Checker:
                     )
                 continue
             if isinstance(param.type, ast.RoleSig):
-                if not (isinstance(arg.value, ast.Ref) and len(arg.value.parts) <= 2):
+                if not (isinstance(given.value, ast.Ref) and len(given.value.parts) <= 2):
                     self.report(
                         module,
                         codes.BAD_PATTERN_ARGUMENT,
                         f"`{param.name}` takes a role",
-                        arg.span,
+                        given.span,
                         "not a role name",
                     )
                     continue
-                self.lookup(module, ".".join(arg.value.parts), ("role", "agent"), arg.span, "role")
+                passed = self.lookup(
+                    module, ".".join(given.value.parts), ("role", "agent"), given.span, "role"
+                )
+                if passed is not None and param.type.params is not None:
+                    problem = self.signature_mismatch(symbol.module, param.type, passed)
+                    if problem:
+                        self.report(
+                            module,
+                            codes.BAD_PATTERN_ARGUMENT,
+                            f"`{passed.name}` does not fit `{param.name}`: {problem}",
+                            given.span,
+                            "wrong signature",
+                        )
             else:
                 expected = self.resolve_type(symbol.module, param.type)
-                if not ast.is_constant(arg.value):
+                if not ast.is_constant(given.value):
                     self.report(
                         module,
                         codes.BAD_PATTERN_ARGUMENT,
                         f"`{param.name}` takes a constant",
-                        arg.span,
+                        given.span,
                         "not a constant",
                     )
                     continue
                 self.expect(
                     module,
-                    self.literal_type(module, arg.value),
+                    self.literal_type(module, given.value),
                     expected,
-                    arg.span,
+                    given.span,
                     f"compile-time parameter `{param.name}`",
                     code=codes.BAD_PATTERN_ARGUMENT,
                 )
@@ -687,8 +693,29 @@ class _Checker:
                     hints=did_you_mean(name, [p.name for p in ct_params]),
                 )
 
+    def signature_mismatch(
+        self, module: ModuleInfo, expected: ast.RoleSig, passed: Symbol
+    ) -> str | None:
+        """Why a role does not fit a role signature of a pattern, or None."""
+        assert expected.params is not None and expected.returns is not None
+        actual = self.signature(passed)
+        for name, wanted, _ in self.params_of(module, expected.params):
+            found = actual.param(name)
+            if found is None:
+                return f"it has no parameter `{name}`"
+            if not assignable(wanted, found[1]):
+                return f"its parameter `{name}` is `{found[1]}`, not `{wanted}`"
+        declared = {p.name for p in expected.params}
+        extra = [p[0] for p in actual.params or () if p[0] not in declared and not p[2]]
+        if extra:
+            return f"it also needs `{extra[0]}`"
+        returns = self.resolve_type(module, expected.returns)
+        if not assignable(actual.returns, returns):
+            return f"it returns `{actual.returns}`, not `{returns}`"
+        return None
+
     def edge_bindings(
-        self, module: ModuleInfo, info: AgentInfo, scope: _Scope
+        self, module: ModuleInfo, info: AgentInfo, scope: Scope
     ) -> dict[str, list[set[str]]]:
         """Check every explicit edge; return, per target node, the ports each edge binds."""
         bindings: dict[str, list[set[str]]] = {}
@@ -712,7 +739,7 @@ class _Checker:
                         f"a guard must be a bool, found `{guard}`",
                         edge.condition.guard.span,
                         "not a bool",
-                        hints=_bool_hint(guard),
+                        hints=bool_hint(guard),
                     )
             if isinstance(edge.target, ast.ReturnTarget):
                 self.expect(
@@ -762,7 +789,7 @@ class _Checker:
         self,
         module: ModuleInfo,
         info: AgentInfo,
-        scope: _Scope,
+        scope: Scope,
         node: NodeInfo,
         port_bound: dict[str, list[set[str]]],
     ) -> None:
@@ -835,7 +862,7 @@ class _Checker:
         )
 
     def check_constraint(
-        self, module: ModuleInfo, info: AgentInfo, scope: _Scope, constraint: ast.Constraint
+        self, module: ModuleInfo, info: AgentInfo, scope: Scope, constraint: ast.Constraint
     ) -> None:
         nested = ltl.future_under_past(constraint.formula)
         if nested is not None:
@@ -866,262 +893,13 @@ class _Checker:
                         f"a condition in a formula must be a bool, found `{t}`",
                         atom.span,
                         "not a bool",
-                        hints=_bool_hint(t),
+                        hints=bool_hint(t),
                     )
 
     # -- constants --------------------------------------------------------------------------
 
     def literal_type(self, module: ModuleInfo, expr: ast.Node) -> Type:
-        return _Scope(self, module, None).type_of(expr)
-
-
-class _Scope:
-    """Types of the names an expression inside an agent can see."""
-
-    def __init__(
-        self,
-        checker: _Checker,
-        module: ModuleInfo,
-        agent: AgentInfo | None,
-        locals_: dict[str, Type] | None = None,
-    ):
-        self.checker = checker
-        self.module = module
-        self.agent = agent
-        self.locals = locals_ or {}
-
-    def with_local(self, name: str, t: Type) -> _Scope:
-        return _Scope(self.checker, self.module, self.agent, {**self.locals, name: t})
-
-    def node_refs(self, node: ast.NodeDecl) -> set[str]:
-        if self.agent is None:
-            return set()
-        refs = {r.head for r in node.find_all(ast.Ref) if r.head in self.agent.nodes}
-        if node.map is not None:
-            refs.discard(node.map.var)
-        return refs
-
-    def report(
-        self, code: str, message: str, span: Span | None, label: str = "", hints: Iterable[str] = ()
-    ) -> Type:
-        self.checker.report(self.module, code, message, span, label, hints=hints)
-        return ANY
-
-    def type_of(self, expr: ast.Node) -> Type:
-        if isinstance(expr, ast.StringLit):
-            return STR
-        if isinstance(expr, ast.BoolLit):
-            return BOOL
-        if isinstance(expr, ast.IntLit):
-            return INT
-        if isinstance(expr, ast.FloatLit):
-            return FLOAT
-        if isinstance(expr, ast.NullLit):
-            return NONE
-        if isinstance(expr, ast.ListLit):
-            items = [self.type_of(i) for i in expr.items]
-            return ListT(_join(items))
-        if isinstance(expr, ast.DictLit):
-            return DictT(_join([self.type_of(e.value) for e in expr.entries]))
-        if isinstance(expr, ast.Ref):
-            return self.ref(expr)
-        if isinstance(expr, ast.Not):
-            self.boolean(expr.operand)
-            return BOOL
-        if isinstance(expr, ast.BoolOp):
-            self.boolean(expr.left)
-            self.boolean(expr.right)
-            return BOOL
-        if isinstance(expr, ast.Compare):
-            return self.compare(expr)
-        if isinstance(expr, ast.Call):
-            return self.call(expr)
-        return ANY
-
-    def boolean(self, expr: ast.Node) -> None:
-        t = self.type_of(expr)
-        if not assignable(t, BOOL):
-            self.report(
-                codes.NOT_BOOL,
-                f"expected a bool, found `{t}`",
-                expr.span,
-                "not a bool",
-                hints=_bool_hint(t),
-            )
-
-    def compare(self, expr: ast.Compare) -> Type:
-        left, right = self.type_of(expr.left), self.type_of(expr.right)
-        if expr.op in ("==", "!="):
-            if not comparable(left, right):
-                self.report(
-                    codes.BAD_OPERANDS,
-                    f"`{left}` and `{right}` are never equal",
-                    expr.span,
-                    "always " + ("false" if expr.op == "==" else "true"),
-                )
-        elif expr.op in ("<", "<=", ">", ">="):
-            both_str = strip_optional(left) == STR and strip_optional(right) == STR
-            if not both_str and not (is_numeric(left) and is_numeric(right)):
-                self.report(
-                    codes.BAD_OPERANDS,
-                    f"cannot order `{left}` and `{right}`",
-                    expr.span,
-                    "needs numbers",
-                )
-        else:
-            container = strip_optional(right)
-            if isinstance(container, ListT | DictT):
-                item = container.item if isinstance(container, ListT) else STR
-                if not comparable(left, item):
-                    self.report(
-                        codes.BAD_OPERANDS, f"a `{left}` is never in a `{right}`", expr.span
-                    )
-            elif container == STR:
-                if not assignable(left, STR):
-                    self.report(
-                        codes.BAD_OPERANDS,
-                        f"`{expr.op}` a string needs a string, found `{left}`",
-                        expr.span,
-                    )
-            elif not isinstance(container, AnyType):
-                self.report(
-                    codes.BAD_OPERANDS,
-                    f"`{expr.op}` needs a list, a dict or a string, found `{right}`",
-                    expr.right.span,
-                )
-        return BOOL
-
-    def call(self, expr: ast.Call) -> Type:
-        args = [self.type_of(a) for a in expr.args]
-        if expr.func not in BUILTIN_FUNCTIONS:
-            return self.report(
-                codes.UNKNOWN_FUNCTION,
-                f"unknown function `{expr.func}`",
-                expr.span,
-                hints=did_you_mean(expr.func, BUILTIN_FUNCTIONS)
-                or ("the built-in functions are: len",),
-            )
-        if len(args) != 1:
-            return self.report(codes.TYPE_MISMATCH, "`len` takes one argument", expr.span)
-        if (
-            not isinstance(strip_optional(args[0]), ListT | DictT | AnyType)
-            and strip_optional(args[0]) != STR
-        ):
-            self.report(
-                codes.TYPE_MISMATCH,
-                f"`len` needs a list, dict or string, found `{args[0]}`",
-                expr.args[0].span,
-            )
-        return INT
-
-    def ref(self, expr: ast.Ref) -> Type:
-        head, rest = expr.parts[0], list(expr.parts[1:])
-        agent = self.agent
-        if head in self.locals:
-            current = self.locals[head]
-        elif agent is not None and head in agent.nodes:
-            if rest == ["error"]:
-                return STR
-            current = agent.nodes[head].output
-        elif agent is not None and head in agent.params:
-            current = agent.params[head]
-        elif agent is not None and head in agent.ct_params:
-            ct = agent.ct_params[head]
-            if isinstance(ct.type, ast.RoleSig):
-                return self.report(codes.WRONG_KIND, f"`{head}` is a role, not a value", expr.span)
-            current = self.checker.resolve_type(self.module, ct.type)
-        else:
-            enum = self.enum_member(expr)
-            if enum is not None:
-                return enum
-            known = list(self.locals)
-            if agent is not None:
-                known += [*agent.nodes, *agent.params]
-            return self.report(
-                codes.UNDEFINED_NAME,
-                f"unknown name `{head}`",
-                expr.span,
-                "not a node, a parameter or an enum",
-                hints=did_you_mean(head, known),
-            )
-        for index, name in enumerate(rest):
-            current = self.field(current, name, expr, index + 1)
-        return current
-
-    def enum_member(self, expr: ast.Ref) -> Type | None:
-        for split in (2, 3):
-            if len(expr.parts) < split:
-                continue
-            symbol = self.checker.program.lookup(self.module, ".".join(expr.parts[: split - 1]))
-            if symbol is None or symbol.kind != "enum":
-                continue
-            enum = self.checker.symbol_type(symbol)
-            assert isinstance(enum, EnumT)
-            member = expr.parts[split - 1]
-            if member not in enum.members:
-                return self.report(
-                    codes.UNKNOWN_FIELD,
-                    f"enum `{enum}` has no member `{member}`",
-                    expr.span,
-                    hints=did_you_mean(member, enum.members),
-                )
-            if len(expr.parts) > split:
-                return self.report(codes.UNKNOWN_FIELD, "an enum member has no fields", expr.span)
-            return enum
-        return None
-
-    def field(self, current: Type, name: str, expr: ast.Ref, depth: int) -> Type:
-        optional = isinstance(current, OptionalT)
-        base = strip_optional(current)
-        if isinstance(base, AnyType):
-            return ANY
-        if isinstance(base, RecordT):
-            if name not in base.fields:
-                path = ".".join(expr.parts[:depth])
-                return self.report(
-                    codes.UNKNOWN_FIELD,
-                    f"`{path}` ({base}) has no field `{name}`",
-                    expr.span,
-                    "unknown field",
-                    hints=did_you_mean(name, base.fields)
-                    or (f"its fields are: {', '.join(base.fields)}",),
-                )
-            t = base.fields[name]
-            return OptionalT(t) if optional and not isinstance(t, OptionalT) else t
-        if isinstance(base, DictT):
-            return OptionalT(base.value)
-        path = ".".join(expr.parts[:depth])
-        hint = (
-            ("it is a list: map over it with `for x in ... max N`",)
-            if isinstance(base, ListT)
-            else ()
-        )
-        return self.report(
-            codes.UNKNOWN_FIELD,
-            f"`{path}` is a `{base}`, which has no fields",
-            expr.span,
-            hints=hint,
-        )
-
-
-def _join(types: list[Type]) -> Type:
-    known = [t for t in types if not isinstance(t, AnyType)]
-    if not known:
-        return ANY
-    first = known[0]
-    if all(assignable(t, first) for t in known):
-        return first
-    if all(t in (INT, FLOAT) for t in known):
-        return FLOAT
-    return ANY
-
-
-def _bool_hint(t: Type) -> tuple[str, ...]:
-    if strip_optional(t) == STR:
-        return ('compare explicitly, for example `x != ""`',)
-    if isinstance(strip_optional(t), ListT):
-        return ("compare explicitly, for example `len(x) > 0`",)
-    return ()
+        return Scope(self, module, None).type_of(expr)
 
 
 def _constant_value(expr: ast.Node) -> object:
@@ -1132,84 +910,3 @@ def _constant_value(expr: ast.Node) -> object:
     if isinstance(expr, ast.DictLit):
         return {e.key: _constant_value(e.value) for e in expr.entries}
     return None
-
-
-_PY_TYPES: dict[Type, tuple[object, ...]] = {
-    STR: (str,),
-    INT: (int,),
-    FLOAT: (float, int),
-    BOOL: (bool,),
-}
-
-
-def _compare_python_signature(function: object, signature: Signature) -> str | None:
-    """Why a Python callable does not fit a tool declaration, or None if it does."""
-    try:
-        python = inspect.signature(function)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None  # builtins without signatures: trust the declaration
-    try:
-        hints = typing.get_type_hints(function)
-    except Exception:
-        hints = {}
-    declared = signature.params or []
-    positional = [
-        p
-        for p in python.parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-    ]
-    takes_var = any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in python.parameters.values())
-    names = [p.name for p in positional]
-    wanted = [name for name, _, _ in declared]
-    if names[: len(wanted)] != wanted and not takes_var:
-        return (
-            f"the declaration has parameters ({', '.join(wanted)}), "
-            f"the callable has ({', '.join(names)})"
-        )
-    extra = [p.name for p in positional[len(wanted) :] if p.default is p.empty]
-    if extra:
-        return f"the callable also requires `{extra[0]}`"
-    for name, t, _ in declared:
-        if name in hints and not _python_fits(hints[name], t):
-            return f"parameter `{name}` is declared `{t}` but annotated `{_hint_name(hints[name])}`"
-    if "return" in hints and not _python_fits(hints["return"], signature.returns):
-        return (
-            f"the result is declared `{signature.returns}` but annotated "
-            f"`{_hint_name(hints['return'])}`"
-        )
-    return None
-
-
-def _python_fits(hint: object, t: Type) -> bool:
-    if hint is typing.Any or isinstance(t, AnyType):
-        return True
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-        if type(None) in args and isinstance(t, OptionalT):
-            others = [a for a in args if a is not type(None)]
-            return any(_python_fits(a, t.inner) for a in others)
-        return any(_python_fits(a, t) for a in args)
-    if isinstance(t, OptionalT):
-        return _python_fits(hint, t.inner)
-    if t in _PY_TYPES:
-        return hint in _PY_TYPES[t]
-    if isinstance(t, ListT):
-        return (origin or hint) in (
-            list,
-            typing.Sequence,
-            __import__("collections.abc").abc.Sequence,
-        ) and (not args or _python_fits(args[0], t.item))
-    if isinstance(t, DictT):
-        return (origin or hint) in (dict, typing.Mapping) and (
-            not args or _python_fits(args[-1], t.value)
-        )
-    if isinstance(t, EnumT):
-        return hint is str or isinstance(hint, type)
-    if isinstance(t, RecordT):
-        return (origin or hint) in (dict,) or isinstance(hint, type)
-    return True
-
-
-def _hint_name(hint: object) -> str:
-    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
