@@ -61,6 +61,41 @@ FALLBACK = """agent A(task: str) -> Draft {{
 }}
 """
 
+PANEL = """agent A(task: str) -> Draft {{
+  drafts = Writer(task) x 3
+  merged = Merger(task, drafts: drafts)
+  return merged
+  ensure {}
+}}
+"""
+PARALLEL = """agent A(task: str) -> Draft {{
+  left = Writer(task, feedback: "left")
+  right = Writer(task, feedback: "right")
+  review = Critic(task, draft: left)
+  merged = Merger(task, drafts: [left, right])
+  return merged
+  ensure {}
+}}
+"""
+GATED = """agent A(task: str) -> Draft {{
+  r = Router(task)
+  w = Writer(task, feedback: r.why)
+  c = Critic(task, draft: w)
+  c -> return(w) when c.ok
+  c -> w max 1
+  ensure {}
+}}
+"""
+RETRY = """agent A(task: str) -> Draft {{
+  w = Writer(task)
+  c = Critic(task, draft: w)
+  c -> w(feedback: c.feedback) when c.score < 0.5 max 2
+  c -> return(w) when c.score >= 0.5
+  return w
+  ensure {}
+}}
+"""
+
 PROVEN = [
     (REFINE, "always(return -> once c)"),
     (REFINE, "always(c -> once w)"),
@@ -76,6 +111,12 @@ PROVEN = [
     (OPTIONAL_FIX, "always(fix -> once c)"),
     (FALLBACK, "always(backup -> once w)"),
     (FALLBACK, "eventually w"),  # w fires at step 1, whether it fails or not
+    (PANEL, "always(merged -> yesterday drafts)"),
+    (PARALLEL, "always(merged -> once left and once right)"),
+    (GATED, "always(w -> once r)"),
+    (RETRY, "always(return -> once w)"),
+    (GATED, "always(return -> yesterday c.ok)"),  # the return edge is gated on c.ok
+    (HASTY, "always(return -> once w)"),
 ]
 
 COUNTEREXAMPLES = [
@@ -90,6 +131,10 @@ COUNTEREXAMPLES = [
     (FALLBACK, "always(not backup)"),  # the writer may fail
     (CHAIN, "always(not return)"),
     (CHAIN, "next return"),
+    (PANEL, "eventually(drafts and merged)"),  # they fire at different steps
+    (PARALLEL, "always(not (review and merged))"),  # they fire at the same step
+    (GATED, "eventually r.route == Route.fast"),  # the router may choose either route
+    (RETRY, "always(return -> once c)"),  # `return w` does not wait for the critic
 ]
 
 
@@ -123,8 +168,9 @@ def test_counterexample_is_found(template, formula):
     assert run.story[0].startswith("step 1: ")
 
 
-def test_at_least_ten_of_each():
-    assert len(PROVEN) >= 10 and len(COUNTEREXAMPLES) >= 10
+def test_at_least_ten_agents_of_each():
+    assert len({t for t, _ in PROVEN}) >= 10
+    assert len({t for t, _ in COUNTEREXAMPLES}) >= 10
 
 
 def test_counterexample_is_shown_in_the_diagnostic():
