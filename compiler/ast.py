@@ -369,6 +369,17 @@ def is_constant(expr: Node) -> bool:
     return False
 
 
+def constant_value(expr: Node | None) -> Any:
+    """The Python value of a constant expression (literals, lists and dicts of them)."""
+    if isinstance(expr, StringLit | IntLit | FloatLit | BoolLit):
+        return expr.value
+    if isinstance(expr, ListLit):
+        return [constant_value(i) for i in expr.items]
+    if isinstance(expr, DictLit):
+        return {e.key: constant_value(e.value) for e in expr.entries}
+    return None
+
+
 def _check_constant(expr: Node) -> Node:
     if not is_constant(expr):
         raise ValueError("expected a constant: a literal, or a list or dict of constants")

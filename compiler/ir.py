@@ -29,6 +29,17 @@ RETURN = "<return>"
 DEFAULT_TOOL_STEPS = 8
 
 
+class ToolSpec(BaseModel):
+    """A Python tool: what a role may call in its tool loop, or what a tool node runs."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    name: str
+    target: str  # "package.module:function"
+    params: tuple[tuple[str, Any], ...]  # (name, semantic type)
+    returns: Any
+
+
 class IRNode(BaseModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
@@ -48,6 +59,15 @@ class IRNode(BaseModel):
     tool_steps: int = 0  # the bound of the tool-calling loop; 0 for roles without tools
     subgraph: Any = Field(default=None, repr=False)  # AgentIR of a called agent
     span: Span | None = Field(default=None, repr=False)
+    # What the runtime needs to make the call:
+    result: Any = Field(default=None, repr=False)  # semantic type of one call's result
+    params: tuple[tuple[str, Any, Any], ...] = ()  # (name, semantic type, default value)
+    prompt: str | None = Field(default=None, repr=False)
+    system: str | None = Field(default=None, repr=False)
+    model_name: str | None = None  # the `model` declaration's name
+    model_params: dict[str, Any] = Field(default_factory=dict)
+    tools: tuple[ToolSpec, ...] = ()
+    target: str | None = None  # a tool node's Python callable
 
     @property
     def width(self) -> int:
@@ -122,6 +142,9 @@ class AgentIR(BaseModel):
     constraints: list[IRConstraint]
     filename: str = ""
     span: Span | None = Field(default=None, repr=False)
+    param_types: dict[str, Any] = Field(default_factory=dict, repr=False)
+    param_defaults: dict[str, Any] = Field(default_factory=dict, repr=False)
+    return_type: Any = Field(default=None, repr=False)
 
     @property
     def control_edges(self) -> list[IREdge]:
@@ -247,6 +270,11 @@ def build_ir(
         constraints=constraints,
         filename=agent.symbol.module.filename,
         span=decl.span,
+        param_types=dict(agent.params),
+        param_defaults={
+            p.name: ast.constant_value(p.default) for p in decl.params if p.default is not None
+        },
+        return_type=agent.returns,
     )
 
 
@@ -255,6 +283,8 @@ def _refs(expr: Any, node_names: set[str], exclude: str | None = None) -> tuple[
     if expr is None:
         return ()
     for ref in expr.find_all(ast.Ref):
+        if ref.parts[1:] == ("error",):
+            continue  # `x.error` reads x's failure (in `on error` handlers): no data edge
         if ref.head in node_names and ref.head != exclude and ref.head not in found:
             found.append(ref.head)
     return tuple(found)
@@ -317,6 +347,7 @@ def _node(
                     max_tokens = tokens.value
         if role.tools is not None:
             tool_steps = role.tools.max_steps or DEFAULT_TOOL_STEPS
+    runtime = _runtime_fields(result, symbol, info)
     if symbol is not None and symbol.kind == "agent" and symbol.qualified not in stack:
         sub = result.agents.get(symbol.qualified)
         if sub is not None:
@@ -342,7 +373,53 @@ def _node(
         tool_steps=tool_steps,
         subgraph=subgraph,
         span=decl.span,
+        **runtime,
     )
+
+
+def _runtime_fields(result: CheckResult, symbol: Symbol | None, info: NodeInfo) -> dict[str, Any]:
+    """Prompts, types, model and tools of the callee: what a firing needs at run time."""
+    signature = info.callee.signature
+    fields: dict[str, Any] = {"result": signature.returns}
+    if symbol is not None and symbol.qualified in result.signatures:
+        signature = result.signatures[symbol.qualified]
+        fields["result"] = signature.returns
+    decl = symbol.decl if symbol is not None else None
+    defaults = {}
+    if isinstance(decl, ast.RoleDecl | ast.ToolDecl | ast.AgentDecl):
+        defaults = {
+            p.name: ast.constant_value(p.default) for p in decl.params if p.default is not None
+        }
+    fields["params"] = tuple((name, t, defaults.get(name)) for name, t, _ in signature.params or ())
+    if isinstance(decl, ast.ToolDecl):
+        fields["target"] = decl.target
+    if isinstance(decl, ast.RoleDecl):
+        assert symbol is not None
+        fields["prompt"] = decl.prompt.text if decl.prompt else None
+        fields["system"] = decl.system.text if decl.system else None
+        if decl.model is not None:
+            fields["model_name"] = decl.model.name
+            model_symbol = result.program.lookup(symbol.module, decl.model.name)
+            params = {}
+            if model_symbol is not None and isinstance(model_symbol.decl, ast.ModelDecl):
+                params = {p.name: ast.constant_value(p.value) for p in model_symbol.decl.params}
+            params.update({p.name: ast.constant_value(p.value) for p in decl.model.params})
+            fields["model_params"] = params
+        tools = []
+        for name in decl.tools.tools if decl.tools else ():
+            tool = result.program.lookup(symbol.module, name)
+            if tool is not None and isinstance(tool.decl, ast.ToolDecl):
+                tool_signature = result.signatures[tool.qualified]
+                tools.append(
+                    ToolSpec(
+                        name=tool.name,
+                        target=tool.decl.target,
+                        params=tuple((n, t) for n, t, _ in tool_signature.params or ()),
+                        returns=tool_signature.returns,
+                    )
+                )
+        fields["tools"] = tuple(tools)
+    return fields
 
 
 def _symbol(result: CheckResult, qualified: str) -> Symbol | None:

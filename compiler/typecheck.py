@@ -83,15 +83,13 @@ class CheckResult:
     program: Program
     agents: dict[str, AgentInfo]  # by qualified name
     diagnostics: list[Diagnostic]
-
-    def types(self) -> dict[str, Type]:
-        return {}
+    signatures: dict[str, Signature]  # roles, tools and agents, by qualified name
 
 
 def check_program(program: Program) -> CheckResult:
     checker = _Checker(program)
     checker.run()
-    return CheckResult(program, checker.agents, checker.diagnostics)
+    return CheckResult(program, checker.agents, checker.diagnostics, checker.signatures)
 
 
 MODEL_PARAMETERS: dict[str, tuple[tuple[type, ...], float | None, float | None]] = {
@@ -118,6 +116,7 @@ class _Checker:
         self.program = program
         self.diagnostics: list[Diagnostic] = program.diagnostics
         self.agents: dict[str, AgentInfo] = {}
+        self.signatures: dict[str, Signature] = {}
         self._types: dict[int, Type] = {}
         self._filled: set[int] = set()
         self._sources: dict[str, Source] = {}
@@ -283,6 +282,7 @@ class _Checker:
                     record.descriptions[f.name] = annotation.args[0].value
             if f.default is not None:
                 defaults.add(f.name)
+                record.default_values[f.name] = ast.constant_value(f.default)
                 self.expect(
                     symbol.module,
                     self.literal_type(symbol.module, f.default),
@@ -423,9 +423,13 @@ class _Checker:
         return result
 
     def signature(self, symbol: Symbol) -> Signature:
-        decl = symbol.decl
-        params = self.params_of(symbol.module, decl.params)  # type: ignore[attr-defined]
-        return Signature(params, self.resolve_type(symbol.module, decl.returns))  # type: ignore[attr-defined]
+        """The signature of a role, tool or agent, computed (and its defaults checked) once."""
+        if symbol.qualified not in self.signatures:
+            decl = symbol.decl
+            params = self.params_of(symbol.module, decl.params)  # type: ignore[attr-defined]
+            returns = self.resolve_type(symbol.module, decl.returns)  # type: ignore[attr-defined]
+            self.signatures[symbol.qualified] = Signature(params, returns)
+        return self.signatures[symbol.qualified]
 
     def check_tool(self, symbol: Symbol) -> None:
         decl = symbol.decl

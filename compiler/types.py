@@ -68,6 +68,7 @@ class RecordT(Type):
     fields: dict[str, Type] = field(default_factory=dict, compare=False)
     descriptions: dict[str, str] = field(default_factory=dict, compare=False)
     defaults: frozenset[str] = frozenset()
+    default_values: dict[str, object] = field(default_factory=dict, compare=False)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, RecordT) and other.name == self.name

@@ -94,3 +94,58 @@ def check_source(text: str, filename: str = "<string>"):
 
     module = parse(text, filename)
     return check_module(module, filename, parse_import, text)
+
+
+def load_agent(source: str | Path, agent: str | None = None, *, text: str | None = None):
+    """Check a `.agent` file (or `text`) and return the IR of one agent (default: the last).
+
+    Raises `DiagnosticError` when the file has errors.
+    """
+    from rolegraph.compiler.diagnostics import DiagnosticError
+    from rolegraph.compiler.source import Source
+
+    filename = str(source)
+    if text is None:
+        text = Path(source).read_text(encoding="utf-8")
+    checked = check_source(text, filename)
+    if checked.errors:
+        raise DiagnosticError(checked.errors, Source(filename, text))
+    if not checked.irs:
+        raise ValueError(f"{filename} declares no agent")
+    if agent is None:
+        return list(checked.irs.values())[-1]
+    if agent not in checked.irs:
+        raise ValueError(f"no agent {agent!r} in {filename}; agents: {', '.join(checked.irs)}")
+    return checked.irs[agent]
+
+
+async def arun(
+    source: str | Path,
+    inputs: dict | None = None,
+    *,
+    agent: str | None = None,
+    model=None,
+    text: str | None = None,
+):
+    """Run an agent of a `.agent` file: `await rolegraph.arun("x.agent", {"task": "..."})`.
+
+    Returns a `RunResult` (`.result`, `.trace`). `model="mock"` runs offline.
+    """
+    from rolegraph.runtime import run_agent
+
+    ir = load_agent(source, agent, text=text)
+    return await run_agent(ir, inputs or {}, model=model)
+
+
+def run(
+    source: str | Path,
+    inputs: dict | None = None,
+    *,
+    agent: str | None = None,
+    model=None,
+    text: str | None = None,
+):
+    """`arun`, for code that is not async."""
+    import asyncio
+
+    return asyncio.run(arun(source, inputs, agent=agent, model=model, text=text))

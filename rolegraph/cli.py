@@ -284,6 +284,85 @@ def graph(
     typer.echo(f"wrote {output}", err=True)
 
 
+@app.command(name="run")
+def run_command(
+    file: Annotated[Path, typer.Argument(help="The .agent file.")],
+    agent: Annotated[str | None, typer.Argument(help="The agent (default: the last one).")] = None,
+    input: Annotated[
+        str, typer.Option("--input", "-i", help='The inputs as JSON: \'{"task": "..."}\'.')
+    ] = "{}",
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Use this model for every role (mock).")
+    ] = None,
+    trace: Annotated[
+        Path | None, typer.Option("--trace", help="Write the trace as JSONL here.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary table.")] = False,
+) -> None:
+    """Run an agent and print its typed result as JSON (`--model mock`: offline)."""
+    import asyncio
+
+    from rolegraph.runtime import RunError, run_agent
+
+    try:
+        inputs = json.loads(input)
+    except json.JSONDecodeError as error:
+        raise _usage_error(f"--input is not JSON: {error}") from None
+    if not isinstance(inputs, dict):
+        raise _usage_error('--input must be a JSON object, like \'{"task": "..."}\'')
+    checked, diagnostics, sources = _check_file(file, explore=False)
+    errors = [d for d in diagnostics if d.is_error]
+    if checked is None or errors:
+        for diagnostic in errors:
+            source = Source(diagnostic.file, sources.get(diagnostic.file, ""))
+            typer.echo(render(diagnostic, source, color=sys.stderr.isatty()) + "\n", err=True)
+        raise typer.Exit(EXIT_DIAGNOSTICS)
+    if not checked.irs:
+        raise _usage_error(f"{file} declares no agent")
+    if agent is None:
+        ir = list(checked.irs.values())[-1]
+    elif agent in checked.irs:
+        ir = checked.irs[agent]
+    else:
+        raise _usage_error(f"no agent {agent!r} in {file}; agents: {', '.join(checked.irs)}")
+    try:
+        outcome = asyncio.run(run_agent(ir, inputs, model=model))
+    except RunError as error:
+        if trace is not None and error.trace is not None:
+            error.trace.write_jsonl(str(trace))
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_DIAGNOSTICS) from None
+    if trace is not None:
+        outcome.trace.write_jsonl(str(trace))
+    typer.echo(json.dumps(outcome.result, indent=2, ensure_ascii=False))
+    if not quiet:
+        _print_summary(outcome.trace)
+
+
+def _print_summary(trace) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    summary = trace.summary()
+    records = trace.all_records()
+    wall = (
+        max((r.ended for r in records), default=0)
+        - min((r.started for r in records if r.started), default=0)
+    ) * 1000
+    table = Table(title=f"{trace.agent}: run summary", title_justify="left")
+    for column in ("firings", "calls", "input tokens", "output tokens", "cost", "wall time"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        str(summary["firings"]),
+        str(summary["calls"]),
+        f"{summary['input_tokens']:,}",
+        f"{summary['output_tokens']:,}",
+        f"${summary['cost']:.4f}",
+        f"{wall:.0f} ms",
+    )
+    Console(stderr=True).print(table)
+
+
 @app.command()
 def fmt(
     files: Annotated[list[Path], typer.Argument(help="Files or folders ('-' for stdin → stdout).")],

@@ -1,0 +1,610 @@
+"""The executor: runs an agent's IR, eagerly and in parallel, with DESIGN §3's semantics.
+
+A firing starts as soon as its inputs exist (there is no superstep barrier). Every
+firing has a deterministic *key* — its logical time, its node and its cause — and the
+decisions that depend on order use keys, not wall-clock arrival:
+
+- an AND-join consumes queued outputs in key order (the i-th draft meets the i-th
+  review), and waits only while an in-flight firing that can reach the producer it
+  waits on has an earlier logical time (an unrelated slow branch never holds it back);
+- reads of an ancestor's latest output wait the same way;
+- the earliest return (by logical time, then declaration order) wins as soon as no
+  in-flight firing that could still reach an earlier return remains; every other
+  firing is cancelled and recorded as such.
+
+So for deterministic models the trace is the same whatever the timing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import json
+import time as clock
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+from pydantic import ValidationError
+
+from rolegraph.compiler import ast
+from rolegraph.compiler.ir import RETURN, AgentIR, IREdge, IRNode
+from rolegraph.compiler.ltl import evaluate as evaluate_formula
+from rolegraph.compiler.ltl import proposition
+from rolegraph.compiler.templates import environment
+
+from .errors import (
+    ConstraintViolation,
+    FiringFailed,
+    ModelOutputError,
+    RunError,
+    Stalled,
+)
+from .expressions import EvaluationError, evaluate
+from .models import Model, ModelReply, ModelRequest
+from .trace import FiringRecord, Trace
+from .values import coerce, plain, schema
+
+MAX_REPAIRS = 2
+
+
+@dataclass
+class Context:
+    """What every run (nested ones included) shares: models, tools, and observers."""
+
+    model_for: Callable[[IRNode], Model]
+    on_record: Callable[[FiringRecord], None] | None = None
+    tools: dict[str, Callable[..., Any]] = field(default_factory=dict)
+
+    def tool(self, target: str) -> Callable[..., Any]:
+        if target not in self.tools:
+            module_name, _, attribute = target.partition(":")
+            value: Any = importlib.import_module(module_name)
+            for part in attribute.split("."):
+                value = getattr(value, part)
+            self.tools[target] = value
+        return self.tools[target]
+
+
+@dataclass(frozen=True)
+class _Output:
+    value: Any
+    time: int
+    key: tuple
+
+
+@dataclass
+class _Inflight:
+    node: str
+    time: int
+    key: tuple
+    task: asyncio.Task | None = None
+
+
+class AgentRun:
+    """One run of one agent. `await AgentRun(ir, inputs, context).execute()`."""
+
+    def __init__(self, ir: AgentIR, inputs: Mapping[str, Any], context: Context, depth: int = 0):
+        self.ir = ir
+        self.context = context
+        self.depth = depth
+        self.params = self._inputs(inputs)
+        self.trace = Trace(agent=ir.name, inputs=dict(self.params))
+        self.outputs: dict[str, list[_Output]] = {name: [] for name in ir.nodes}
+        self.failures: dict[str, list[_Output]] = {name: [] for name in ir.nodes}
+        self.queues: dict[str, dict[str, list[_Output]]] = {}
+        for name, node in ir.nodes.items():
+            self.queues[name] = {dep: [] for dep in node.deps}
+        for index, ret in enumerate(ir.returns_):
+            self.queues[f"{RETURN}{index}"] = {dep: [] for dep in ret.deps}
+        self.inflight: dict[tuple, _Inflight] = {}
+        self.taken: dict[int, int] = {}
+        self.candidates: list[tuple[int, int, tuple, Any]] = []  # (time, order, key, value)
+        self.out_edges: dict[str, list[IREdge]] = {name: [] for name in ir.nodes}
+        for edge in ir.edges:
+            if edge.kind != "data" and edge.source in self.out_edges:
+                self.out_edges[edge.source].append(edge)
+        graph = nx.DiGraph()
+        graph.add_nodes_from([*ir.nodes, RETURN])
+        graph.add_edges_from((e.source, e.target) for e in ir.edges if e.source in ir.nodes)
+        for ret in ir.returns_:
+            graph.add_edges_from((dep, RETURN) for dep in ret.deps)
+        self.reaches = {n: nx.descendants(graph, n) | {n} for n in ir.nodes}
+        self.finished = asyncio.Event()
+        self.failure: BaseException | None = None
+        self.result: Any = None
+        self.returned_at: int | None = None
+
+    def _inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        values = dict(self.ir.param_defaults)
+        values.update(inputs)
+        unknown = set(values) - set(self.ir.param_types)
+        if unknown:
+            raise RunError(
+                f"agent `{self.ir.name}` has no parameter "
+                f"`{sorted(unknown)[0]}`; it takes: {', '.join(self.ir.param_types)}"
+            )
+        missing = [p for p in self.ir.param_types if p not in values]
+        if missing:
+            raise RunError(f"agent `{self.ir.name}` needs the input `{missing[0]}`")
+        try:
+            return {name: coerce(self.ir.param_types[name], values[name]) for name in values}
+        except ValidationError as error:
+            raise RunError(f"invalid input for agent `{self.ir.name}`: {error}") from None
+
+    # -- the run ---------------------------------------------------------------------------
+
+    async def execute(self) -> Any:
+        for name, node in sorted(self.ir.nodes.items()):
+            if node.entry:
+                self.start(name, 1, (1, name, ("entry",)), {}, {})
+        for index, ret in enumerate(self.ir.returns_):
+            if not ret.deps:
+                self.offer_return(1, index, (1, RETURN, (index,)), ret.value, {})
+        self.settle()
+        await self.finished.wait()
+        self.trace.returned_at = self.returned_at
+        if self.failure is not None:
+            self._cancel_all()
+            raise self.failure
+        self.trace.result = self.result
+        self.check_constraints()
+        return self.result
+
+    def start(
+        self,
+        node: str,
+        time: int,
+        key: tuple,
+        bindings: dict[str, Any],
+        consumed: dict[str, _Output],
+    ) -> None:
+        if self.finished.is_set() or (self.candidates and time >= min(self.candidates)[0]):
+            self._record(FiringRecord(node=node, time=time, key=repr(key), status="skipped"))
+            return
+        flight = _Inflight(node, time, key)
+        self.inflight[key] = flight
+        flight.task = asyncio.get_running_loop().create_task(self.fire(flight, bindings, consumed))
+
+    async def fire(
+        self, flight: _Inflight, bindings: dict[str, Any], consumed: dict[str, _Output]
+    ) -> None:
+        node = self.ir.nodes[flight.node]
+        record = FiringRecord(
+            node=flight.node,
+            time=flight.time,
+            key=repr(flight.key),
+            status="running",
+            started=clock.perf_counter(),
+        )
+        try:
+            env = await self.environment(node, flight.time, consumed)
+            args = self.arguments(node, env, bindings)
+            record.inputs = args
+            output = await self.call(node, args, env, record)
+        except asyncio.CancelledError:
+            record.status = "cancelled"
+            self._finish_record(record)
+            raise
+        except Exception as error:  # a failed firing: handled by `on error` edges, or fatal
+            record.status, record.error = "failed", f"{type(error).__name__}: {error}"
+            self._finish_record(record)
+            self.inflight.pop(flight.key, None)
+            self.failed(flight, node, error)
+            self.settle()
+            return
+        record.status, record.output = "ok", output
+        self._finish_record(record)
+        self.inflight.pop(flight.key, None)
+        self.completed(flight, output)
+        self.settle()
+
+    def _finish_record(self, record: FiringRecord) -> None:
+        record.ended = clock.perf_counter()
+        self._record(record)
+
+    def _record(self, record: FiringRecord) -> None:
+        self.trace.firings.append(record)
+        if self.context.on_record is not None:
+            self.context.on_record(record)
+
+    # -- inputs ------------------------------------------------------------------------------
+
+    async def environment(
+        self, node: IRNode, time: int, consumed: dict[str, _Output]
+    ) -> dict[str, Any]:
+        """Parameters, consumed outputs, and the latest outputs of nodes read before `time`."""
+        env: dict[str, Any] = dict(self.params)
+        for dep, output in consumed.items():
+            env[dep] = output.value
+        reads = set()
+        for expr in [*node.args.values(), node.map_source]:
+            reads |= {r.head for r in expr.find_all(ast.Ref)} if expr is not None else set()
+        for name in sorted(reads & set(self.ir.nodes) - set(consumed)):
+            await self.wait_for_earlier(name, time)
+            latest = sorted(
+                (o for o in self.outputs[name] + self.failures[name] if o.time < time),
+                key=lambda o: o.key,
+            )
+            env[name] = latest[-1].value if latest else None
+        return env
+
+    async def wait_for_earlier(self, producer: str, time: int) -> None:
+        """Until no in-flight firing before `time` can still produce an output of `producer`."""
+        while any(
+            f.time < time and producer in self.reaches[f.node] for f in self.inflight.values()
+        ):
+            tasks = [
+                f.task
+                for f in self.inflight.values()
+                if f.time < time and producer in self.reaches[f.node] and f.task
+            ]
+            await asyncio.wait(tasks)
+
+    def arguments(
+        self, node: IRNode, env: Mapping[str, Any], bindings: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        for name, _, default in node.params:
+            if name in bindings:
+                args[name] = bindings[name]
+            elif name in node.args and not (node.map_var and _uses(node.args[name], node.map_var)):
+                args[name] = evaluate(node.args[name], env)
+            elif name not in node.args:
+                args[name] = default
+        return args
+
+    # -- calls --------------------------------------------------------------------------------
+
+    async def call(
+        self, node: IRNode, args: dict[str, Any], env: Mapping[str, Any], record: FiringRecord
+    ) -> Any:
+        """One firing: one call, `x N` calls, or one call per map item, in parallel."""
+        if node.map_var is not None:
+            items = evaluate(node.map_source, env) or []
+            if node.map_max is not None and len(items) > node.map_max:
+                record.notes.append(f"map over {len(items)} items cut to its bound {node.map_max}")
+                items = items[: node.map_max]
+            calls = []
+            for index, item in enumerate(items):
+                item_env = {**env, node.map_var: item}
+                item_args = dict(args)
+                for name, expr in node.args.items():
+                    if _uses(expr, node.map_var):
+                        item_args[name] = evaluate(expr, item_env)
+                calls.append(self.call_once(node, item_args, index, record))
+            return list(await asyncio.gather(*calls))
+        if node.replicate:
+            return list(
+                await asyncio.gather(
+                    *(self.call_once(node, args, i, record) for i in range(node.replicate))
+                )
+            )
+        return await self.call_once(node, args, 0, record)
+
+    async def call_once(
+        self, node: IRNode, args: dict[str, Any], replica: int, record: FiringRecord
+    ) -> Any:
+        if node.kind == "tool":
+            return await self.call_tool(node.target or "", node.params, node.result, args)
+        if node.kind == "agent":
+            child = AgentRun(node.subgraph, args, self.context, self.depth + 1)
+            try:
+                return await child.execute()
+            finally:
+                record.children.append(child.trace)
+        return await self.call_role(node, args, replica, record)
+
+    async def call_tool(
+        self, target: str, params: tuple, result_type: Any, args: dict[str, Any]
+    ) -> Any:
+        function = self.context.tool(target)
+        typed = {name: coerce(t, args.get(name)) for name, t, *_ in params}
+        value = function(**typed)
+        if inspect.isawaitable(value):
+            value = await value
+        return coerce(result_type, plain(value))
+
+    async def call_role(
+        self, node: IRNode, args: dict[str, Any], replica: int, record: FiringRecord
+    ) -> Any:
+        model = self.context.model_for(node)
+        env = environment()
+        system = env.from_string(node.system).render(**args) if node.system else ""
+        prompt = env.from_string(node.prompt or "").render(**args)
+        result_schema = schema(node.result)
+        instructions = (
+            "Reply with one JSON value that matches this JSON schema, and nothing "
+            f"else:\n{json.dumps(result_schema)}"
+        )
+        messages: list[dict[str, Any]] = []
+        if system:
+            messages.append({"role": "system", "content": system})
+        messages.append({"role": "user", "content": f"{prompt}\n\n{instructions}"})
+        tools = tuple(_tool_schema(t) for t in node.tools)
+        problem = ""
+        for attempt in range(MAX_REPAIRS + 1):
+            request = ModelRequest(
+                role=node.callee,
+                node=node.name,
+                model=node.model or "mock",
+                messages=tuple(messages),
+                schema=result_schema,
+                params=dict(node.model_params),
+                tools=tools,
+                replica=replica,
+                attempt=attempt,
+            )
+            reply = await self.tool_loop(node, model, request, record)
+            try:
+                return coerce(node.result, json.loads(reply.content))
+            except (json.JSONDecodeError, ValidationError) as error:
+                problem = _first_line(error)
+                messages += [
+                    {"role": "assistant", "content": reply.content},
+                    {
+                        "role": "user",
+                        "content": f"That reply is invalid: {problem}. "
+                        "Reply again with JSON that matches the schema.",
+                    },
+                ]
+        raise ModelOutputError(
+            f"`{node.callee}` gave no valid `{node.result}` after "
+            f"{MAX_REPAIRS + 1} tries: {problem}"
+        )
+
+    async def tool_loop(
+        self, node: IRNode, model: Model, request: ModelRequest, record: FiringRecord
+    ) -> ModelReply:
+        reply = await self._complete(model, request, record)
+        steps = 0
+        messages = list(request.messages)
+        while reply.tool_calls:
+            if steps >= node.tool_steps:
+                messages.append({"role": "user", "content": "No more tool calls: answer now."})
+                final = ModelRequest(
+                    **{**request.__dict__, "messages": tuple(messages), "tools": ()}
+                )
+                return await self._complete(model, final, record)
+            for call in reply.tool_calls:
+                spec = next((t for t in node.tools if t.name == call.name), None)
+                if spec is None:
+                    outcome: Any = {"error": f"unknown tool {call.name!r}"}
+                else:
+                    try:
+                        outcome = await self.call_tool(
+                            spec.target,
+                            tuple((n, t) for n, t in spec.params),
+                            spec.returns,
+                            call.arguments,
+                        )
+                    except Exception as error:  # the model sees the error and may recover
+                        outcome = {"error": f"{type(error).__name__}: {error}"}
+                record.tool_calls.append(
+                    {"tool": call.name, "arguments": call.arguments, "result": outcome}
+                )
+                messages.append(
+                    {
+                        "role": "assistant",
+                        "content": "",
+                        "tool_calls": [
+                            {"id": call.id, "name": call.name, "arguments": call.arguments}
+                        ],
+                    }
+                )
+                messages.append(
+                    {"role": "tool", "tool_call_id": call.id, "content": json.dumps(outcome)}
+                )
+            steps += 1
+            request = ModelRequest(**{**request.__dict__, "messages": tuple(messages)})
+            reply = await self._complete(model, request, record)
+        return reply
+
+    async def _complete(
+        self, model: Model, request: ModelRequest, record: FiringRecord
+    ) -> ModelReply:
+        reply = await model.complete(request)
+        record.calls += 1
+        record.input_tokens += reply.input_tokens
+        record.output_tokens += reply.output_tokens
+        record.cost += reply.cost
+        return reply
+
+    # -- after a firing -------------------------------------------------------------------------
+
+    def completed(self, flight: _Inflight, value: Any) -> None:
+        output = _Output(value, flight.time, flight.key)
+        outputs = self.outputs[flight.node]
+        outputs.append(output)
+        outputs.sort(key=lambda o: o.key)
+        for queues in self.queues.values():
+            if flight.node in queues:
+                queues[flight.node].append(output)
+                queues[flight.node].sort(key=lambda o: o.key)
+        env = {**self.params, **{n: o[-1].value for n, o in self.outputs.items() if o}}
+        env[flight.node] = value
+        self.route(flight, env, failed=False)
+
+    def failed(self, flight: _Inflight, node: IRNode, error: BaseException) -> None:
+        handlers = [
+            e
+            for e in self.out_edges[flight.node]
+            if e.condition == "error" and (e.max is None or self.taken.get(e.index, 0) < e.max)
+        ]
+        if not handlers:
+            self.fail(FiringFailed(flight.node, error, self.trace))
+            return
+        failure = {"error": f"{type(error).__name__}: {error}"}
+        self.failures[flight.node].append(_Output(failure, flight.time, flight.key))
+        env = {**self.params, **{n: o[-1].value for n, o in self.outputs.items() if o}}
+        env[flight.node] = failure
+        self.route(flight, env, failed=True)
+
+    def route(self, flight: _Inflight, env: dict[str, Any], *, failed: bool) -> None:
+        """Take the explicit edges out of a finished firing."""
+        edges = [
+            e
+            for e in self.out_edges[flight.node]
+            if e.max is None or self.taken.get(e.index, 0) < e.max
+        ]
+        try:
+            if failed:
+                chosen = [e for e in edges if e.condition == "error"]
+            else:
+                when = [e for e in edges if e.condition == "when" and evaluate(e.guard, env)]
+                chosen = when + [e for e in edges if e.condition == "always"]
+                if not when:
+                    chosen += [e for e in edges if e.condition == "else"]
+        except EvaluationError as error:
+            self.fail(FiringFailed(flight.node, error, self.trace))
+            return
+        for edge in sorted(chosen, key=lambda e: e.index):
+            self.taken[edge.index] = self.taken.get(edge.index, 0) + 1
+            key = (flight.time + 1, edge.target, ("edge", edge.index, flight.key))
+            if edge.kind == "return":
+                self.offer_return(
+                    flight.time + 1, len(self.ir.returns_) + edge.index, key, edge.value, env
+                )
+            else:
+                ports = {name: evaluate(expr, env) for name, expr in edge.ports.items()}
+                self.start(edge.target, flight.time + 1, key, ports, {})
+
+    def offer_return(
+        self, time: int, order: int, key: tuple, expr: Any, env: Mapping[str, Any]
+    ) -> None:
+        value = coerce(self.ir.return_type, evaluate(expr, env))
+        self.candidates.append((time, order, key, value))
+        self.candidates.sort(key=lambda c: (c[0], c[1]))
+        for flight in list(self.inflight.values()):
+            if flight.time >= time and flight.task is not None:
+                flight.task.cancel()  # a later firing can only lead to a later return
+                self.inflight.pop(flight.key, None)
+
+    def settle(self) -> None:
+        """Consume what can be consumed; finish, or report a stall, when nothing is left."""
+        if self.finished.is_set():
+            return
+        progress = True
+        while progress:
+            progress = False
+            for consumer in list(self.queues):
+                if self.join(consumer):
+                    progress = True
+        if self.candidates:
+            time, _, _, value = self.candidates[0]
+            blocking = [
+                f
+                for f in self.inflight.values()
+                if f.time < time and RETURN in self.reaches[f.node]
+            ]
+            if not blocking:
+                self.result, self.returned_at = value, time
+                self._cancel_all()
+                self.finished.set()
+            return
+        if not self.inflight:
+            self.fail(Stalled(self.waiting(), self.trace))
+
+    def join(self, consumer: str) -> bool:
+        queues = self.queues[consumer]
+        if not queues or not all(queues.values()):
+            return False
+        heads = {dep: queue[0] for dep, queue in queues.items()}
+        for dep, head in heads.items():
+            if any(
+                f.time < head.time and dep in self.reaches[f.node] for f in self.inflight.values()
+            ):
+                return False  # an earlier output of `dep` may still arrive
+        for queue in queues.values():
+            queue.pop(0)
+        time = 1 + max(h.time for h in heads.values())
+        key = (time, consumer, ("join", *(h.key for h in heads.values())))
+        consumed = dict(heads)
+        if consumer.startswith(RETURN):
+            index = int(consumer[len(RETURN) :])
+            env = {**self.params, **{d: o.value for d, o in consumed.items()}}
+            self.offer_return(time, index, key, self.ir.returns_[index].value, env)
+        else:
+            self.start(consumer, time, key, {}, consumed)
+        return True
+
+    def fail(self, error: BaseException) -> None:
+        if not self.finished.is_set():
+            self.failure = error
+            self.finished.set()
+
+    def _cancel_all(self) -> None:
+        for flight in list(self.inflight.values()):
+            if flight.task is not None:
+                flight.task.cancel()
+        self.inflight.clear()
+
+    def waiting(self) -> list[str]:
+        lines = []
+        for consumer, queues in self.queues.items():
+            have = [d for d, q in queues.items() if q]
+            missing = [d for d, q in queues.items() if not q]
+            if have and missing:
+                name = "the return" if consumer.startswith(RETURN) else f"`{consumer}`"
+                lines.append(
+                    f"{name} has {', '.join(f'`{d}`' for d in have)} and waits for "
+                    f"{', '.join(f'`{d}`' for d in missing)}"
+                )
+        return lines
+
+    # -- constraints ------------------------------------------------------------------------------
+
+    def steps(self) -> list[set[str]]:
+        """The trace as LTL steps: firings grouped by logical time, then the return."""
+        by_time: dict[int, set[str]] = {}
+        conditions = [
+            (atom, proposition(atom))
+            for c in self.ir.constraints
+            for atom in c.formula.walk()
+            if isinstance(atom, ast.LtlHolds)
+        ]
+        for record in self.trace.firings:
+            if record.status != "ok":
+                continue
+            step = by_time.setdefault(record.time, set())
+            step.add(record.node)
+            env = {**self.params, record.node: record.output}
+            for atom, prop in conditions:
+                heads = {r.head for r in atom.expr.find_all(ast.Ref)}
+                if record.node in heads:
+                    try:
+                        if evaluate(atom.expr, env):
+                            step.add(prop)
+                    except EvaluationError:
+                        pass
+        steps = [by_time[t] for t in sorted(by_time)]
+        if self.returned_at is not None:
+            steps.append({"return"})
+        return steps
+
+    def check_constraints(self) -> None:
+        steps = self.steps()
+        for constraint in self.ir.constraints:
+            if constraint.mode == "ensure" and not evaluate_formula(constraint.formula, steps):
+                raise ConstraintViolation(constraint.text, [sorted(s) for s in steps], self.trace)
+
+
+def _uses(expr: Any, name: str) -> bool:
+    return any(r.head == name for r in expr.find_all(ast.Ref))
+
+
+def _tool_schema(tool: Any) -> dict[str, Any]:
+    return {
+        "name": tool.name,
+        "parameters": {
+            "type": "object",
+            "properties": {n: schema(t) for n, t in tool.params},
+            "required": [n for n, _ in tool.params],
+        },
+    }
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

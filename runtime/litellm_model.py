@@ -1,0 +1,90 @@
+"""Real providers through litellm (`acompletion`), imported on first use only.
+
+Transient failures (rate limits, 5xx, timeouts, dropped connections) are retried with
+exponential backoff; every call has a timeout; a semaphore per model bounds concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from typing import Any
+
+from .errors import ModelCallError
+from .models import ModelReply, ModelRequest, ToolCall
+
+TRANSIENT = (
+    "RateLimitError",
+    "APIConnectionError",
+    "Timeout",
+    "InternalServerError",
+    "ServiceUnavailableError",
+    "APIError",
+)
+
+
+class LiteLLMModel:
+    def __init__(
+        self, retries: int = 3, timeout: float = 60.0, concurrency: int = 8, backoff: float = 0.5
+    ):
+        self.retries = retries
+        self.timeout = timeout
+        self.backoff = backoff
+        self.concurrency = concurrency
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        import litellm  # lazily: neither `import rolegraph` nor the compiler pays for it
+
+        params = dict(request.params)
+        retries = int(params.pop("retries", self.retries))
+        timeout = float(params.pop("timeout", self.timeout))
+        limit = int(params.pop("concurrency", self.concurrency))
+        params.pop("cost_per_input_token", None)
+        params.pop("cost_per_output_token", None)
+        semaphore = self._semaphores.setdefault(request.model, asyncio.Semaphore(limit))
+        arguments: dict[str, Any] = {
+            "model": request.model,
+            "messages": list(request.messages),
+            "timeout": timeout,
+            "response_format": {"type": "json_object"},
+            **params,
+        }
+        if request.tools:
+            arguments["tools"] = [{"type": "function", "function": t} for t in request.tools]
+        for attempt in range(retries + 1):
+            try:
+                async with semaphore:
+                    response = await asyncio.wait_for(litellm.acompletion(**arguments), timeout + 1)
+                return _reply(litellm, response)
+            except Exception as error:
+                transient = isinstance(error, asyncio.TimeoutError) or any(
+                    name in type(error).__name__ for name in TRANSIENT
+                )
+                if not transient or attempt == retries:
+                    raise ModelCallError(
+                        f"{request.model}: {type(error).__name__}: {error}"
+                    ) from error
+                await asyncio.sleep(self.backoff * 2**attempt * (1 + random.random() / 2))
+        raise ModelCallError(f"{request.model}: no reply")  # pragma: no cover
+
+
+def _reply(litellm: Any, response: Any) -> ModelReply:
+    message = response.choices[0].message
+    calls = tuple(
+        ToolCall(call.function.name, json.loads(call.function.arguments or "{}"), call.id)
+        for call in (getattr(message, "tool_calls", None) or ())
+    )
+    usage = getattr(response, "usage", None)
+    try:
+        cost = float(litellm.completion_cost(completion_response=response))
+    except Exception:  # unknown models have no price table
+        cost = 0.0
+    return ModelReply(
+        content=message.content or "",
+        tool_calls=calls,
+        input_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+        output_tokens=getattr(usage, "completion_tokens", 0) or 0,
+        cost=cost,
+    )

@@ -1,0 +1,118 @@
+"""`mock`: the embedded deterministic model. No key, no network.
+
+Without a script, a reply is a schema-valid value derived from a hash of the request
+(role, messages, replica, attempt): the same request always gets the same reply, and
+different requests (another draft, another replica) usually differ. With a script,
+replies are taken per role, in call order:
+
+    MockModel(script={"Critic": [{"ok": False, "feedback": "shorter"}, {"ok": True, ...}]})
+
+A scripted entry `{"tool": "calculator", "arguments": {...}}` is a tool call. A scripted
+entry that is an exception instance is raised (to test `on error` edges and retries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any
+
+from .models import ModelReply, ModelRequest, ToolCall
+
+WORDS = [
+    "alpha",
+    "bravo",
+    "cedar",
+    "delta",
+    "ember",
+    "fjord",
+    "garnet",
+    "harbor",
+    "iris",
+    "juniper",
+    "kestrel",
+    "lumen",
+    "meadow",
+    "nimbus",
+    "onyx",
+    "pebble",
+]
+
+
+class MockModel:
+    def __init__(
+        self,
+        script: dict[str, list[Any]] | None = None,
+        latency: Callable[[ModelRequest], float] | None = None,
+    ):
+        self.script = {role: list(replies) for role, replies in (script or {}).items()}
+        self.latency = latency
+        self.calls: list[ModelRequest] = []
+        self._position: dict[str, int] = {}
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        self.calls.append(request)
+        if self.latency is not None:
+            await asyncio.sleep(self.latency(request))
+        scripted = self.script.get(request.role)
+        if scripted:
+            index = self._position.get(request.role, 0)
+            self._position[request.role] = index + 1
+            reply = scripted[min(index, len(scripted) - 1)]
+            if isinstance(reply, BaseException):
+                raise reply
+            if isinstance(reply, dict) and set(reply) == {"tool", "arguments"}:
+                return ModelReply(
+                    "",
+                    (ToolCall(reply["tool"], reply["arguments"], f"call{index}"),),
+                    *self._usage(request, ""),
+                )
+            content = reply if isinstance(reply, str) else json.dumps(reply)
+            return ModelReply(content, (), *self._usage(request, content))
+        content = json.dumps(generate(request.schema, _seed(request)))
+        return ModelReply(content, (), *self._usage(request, content))
+
+    @staticmethod
+    def _usage(request: ModelRequest, content: str) -> tuple[int, int]:
+        prompt = sum(len(str(m.get("content", ""))) for m in request.messages)
+        return max(1, prompt // 4), max(1, len(content) // 4)
+
+
+def _seed(request: ModelRequest) -> int:
+    identity = json.dumps(
+        [request.role, request.messages, request.replica, request.attempt],
+        sort_keys=True,
+        default=str,
+    )
+    return int.from_bytes(hashlib.sha256(identity.encode()).digest()[:8], "big")
+
+
+def generate(schema: dict[str, Any], seed: int, path: str = "") -> Any:
+    """A value valid for `schema`, chosen by `seed` (and the path inside the value)."""
+    local = int.from_bytes(hashlib.sha256(f"{seed}:{path}".encode()).digest()[:8], "big")
+    if "anyOf" in schema:
+        options = [s for s in schema["anyOf"] if s.get("type") != "null"] or schema["anyOf"]
+        return generate(options[0], seed, path)
+    if "enum" in schema:
+        return schema["enum"][local % len(schema["enum"])]
+    kind = schema.get("type")
+    if kind == "object":
+        properties = schema.get("properties")
+        if properties is None:
+            extra = schema.get("additionalProperties") or {"type": "string"}
+            return {WORDS[local % len(WORDS)]: generate(extra, seed, path + ".value")}
+        return {name: generate(sub, seed, f"{path}.{name}") for name, sub in properties.items()}
+    if kind == "array":
+        count = 1 + local % 3
+        return [generate(schema.get("items", {}), seed, f"{path}[{i}]") for i in range(count)]
+    if kind == "string":
+        return f"{WORDS[local % len(WORDS)]} {WORDS[(local >> 8) % len(WORDS)]} {local % 1000}"
+    if kind == "integer":
+        return local % 10
+    if kind == "number":
+        return round((local % 1000) / 1000, 3)
+    if kind == "boolean":
+        return bool(local & 1)
+    return None

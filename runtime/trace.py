@@ -1,0 +1,109 @@
+"""Traces: every firing of a run, with its inputs, output, calls, tokens and timing.
+
+`Trace.steps()` groups the completed firings by logical time (DESIGN §3, rule 5);
+`Trace.events()` gives JSONL-ready events; `Trace.summary()` the totals of a run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class FiringRecord:
+    node: str
+    time: int
+    key: str
+    status: str  # ok, failed, cancelled, skipped (not started: a return came first)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    output: Any = None
+    error: str | None = None
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+    started: float = 0.0
+    ended: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    children: list[Trace] = field(default_factory=list)
+
+    @property
+    def latency_ms(self) -> float:
+        return max(0.0, (self.ended - self.started) * 1000) if self.ended else 0.0
+
+
+@dataclass
+class Trace:
+    agent: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+    firings: list[FiringRecord] = field(default_factory=list)
+    result: Any = None
+    returned_at: int | None = None
+
+    def steps(self) -> list[tuple[int, list[str]]]:
+        """Completed firings grouped by logical time: [(time, sorted node names)]."""
+        by_time: dict[int, list[str]] = {}
+        for record in self.firings:
+            if record.status == "ok":
+                by_time.setdefault(record.time, []).append(record.node)
+        return [(t, sorted(by_time[t])) for t in sorted(by_time)]
+
+    def shape(self) -> list[tuple[int, str, str, str]]:
+        """What must be identical between two runs with deterministic models: every
+        firing's time, node, status and output, in a canonical order."""
+        return sorted(
+            (r.time, r.node, r.status, json.dumps(r.output, sort_keys=True, default=str))
+            for r in self.firings
+            if r.status in ("ok", "failed")
+        )
+
+    def all_records(self) -> list[FiringRecord]:
+        found = []
+        for record in self.firings:
+            found.append(record)
+            for child in record.children:
+                found += child.all_records()
+        return found
+
+    def summary(self) -> dict[str, Any]:
+        records = self.all_records()
+        return {
+            "firings": sum(1 for r in records if r.status == "ok"),
+            "failed": sum(1 for r in records if r.status == "failed"),
+            "cancelled": sum(1 for r in records if r.status in ("cancelled", "skipped")),
+            "calls": sum(r.calls for r in records),
+            "input_tokens": sum(r.input_tokens for r in records),
+            "output_tokens": sum(r.output_tokens for r in records),
+            "cost": round(sum(r.cost for r in records), 6),
+        }
+
+    def events(self, depth: int = 0) -> list[dict[str, Any]]:
+        out = []
+        for record in self.firings:
+            event = {k: v for k, v in asdict(record).items() if k != "children"}
+            event.update(agent=self.agent, depth=depth, latency_ms=round(record.latency_ms, 3))
+            out.append(event)
+            for child in record.children:
+                out += child.events(depth + 1)
+        return out
+
+    def write_jsonl(self, path: str) -> None:
+        with open(path, "w", encoding="utf-8") as handle:
+            for event in self.events():
+                handle.write(json.dumps(event, default=str) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "event": "end",
+                        "agent": self.agent,
+                        "result": self.result,
+                        "returned_at": self.returned_at,
+                        **self.summary(),
+                    },
+                    default=str,
+                )
+                + "\n"
+            )

@@ -1,0 +1,100 @@
+"""Runtime values: JSON-like data (dicts, lists, strings, numbers, bools, None), validated
+against the checker's semantic types.
+
+Each type gets a pydantic validator built once (records become pydantic models, enums
+`str` enums); a model's reply is validated with it and dumped back to plain data, so
+values are easy to render in prompts, compare in guards, and write to traces.
+"""
+
+from __future__ import annotations
+
+import enum
+import keyword
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
+
+from rolegraph.compiler.types import (
+    AnyType,
+    DictT,
+    EnumT,
+    ListT,
+    NoneType_,
+    OptionalT,
+    Prim,
+    RecordT,
+    Type,
+    json_schema,
+)
+
+_PRIMS = {"str": str, "int": int, "float": float, "bool": bool}
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, protected_namespaces=())
+
+
+@cache
+def python_type(t: Type) -> Any:
+    """The Python type pydantic validates values of `t` with."""
+    if isinstance(t, Prim):
+        return _PRIMS[t.name]
+    if isinstance(t, ListT):
+        return list[python_type(t.item)]  # type: ignore[misc]
+    if isinstance(t, DictT):
+        return dict[str, python_type(t.value)]  # type: ignore[misc]
+    if isinstance(t, OptionalT):
+        return python_type(t.inner) | None
+    if isinstance(t, EnumT):
+        return enum.Enum(t.name.rsplit(".", 1)[-1], {m: m for m in t.members}, type=str)
+    if isinstance(t, RecordT):
+        fields: dict[str, Any] = {}
+        for name, field_type in t.fields.items():
+            python_name = _safe(name)
+            default = t.default_values.get(name, ...) if name in t.defaults else ...
+            fields[python_name] = (
+                python_type(field_type),
+                Field(default, alias=name, description=t.descriptions.get(name)),
+            )
+        return create_model(str(t), __base__=_Record, **fields)
+    if isinstance(t, NoneType_):
+        return type(None)
+    return Any
+
+
+def _safe(name: str) -> str:
+    if keyword.iskeyword(name) or name.startswith(("_", "model_")) or hasattr(BaseModel, name):
+        return f"{name}_field"
+    return name
+
+
+@cache
+def _adapter(t: Type) -> TypeAdapter:
+    return TypeAdapter(python_type(t))
+
+
+def coerce(t: Type, value: Any) -> Any:
+    """Validate `value` against `t` and return it as plain data. Raises pydantic's
+    ValidationError."""
+    if isinstance(t, AnyType):
+        return value
+    validated = _adapter(t).validate_python(value)
+    return plain(validated)
+
+
+def plain(value: Any) -> Any:
+    """Plain data: models dumped by alias, enums as their values, tuples as lists."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+def schema(t: Type) -> dict:
+    return json_schema(t)

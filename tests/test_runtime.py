@@ -1,0 +1,235 @@
+"""The executor: DESIGN §3's semantics, on the mock model."""
+
+import asyncio
+import random
+
+import pytest
+
+import rolegraph
+from rolegraph.runtime import (
+    ConstraintViolation,
+    FiringFailed,
+    MockModel,
+    Stalled,
+    run_agent,
+)
+
+from .checking import PRELUDE
+from .conftest import EXAMPLES
+
+
+def ir_of(body: str, agent: str = "A"):
+    return rolegraph.load_agent("test.agent", agent, text=PRELUDE + body)
+
+
+def run(ir, inputs, model):
+    return asyncio.run(run_agent(ir, inputs, model=model))
+
+
+REFINE = """agent A(task: str) -> Draft {
+  w = Writer(task)
+  c = Critic(task, draft: w)
+  c -> w(feedback: c.feedback) when not c.ok max 3
+  c -> return(w) else
+  ensure always(return -> once c)
+}
+"""
+NO = {"ok": False, "feedback": "again", "score": 0.1}
+YES = {"ok": True, "feedback": "", "score": 0.9}
+
+
+def draft(i):
+    return {"text": f"draft {i}", "score": i / 10}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_every_example_runs_on_mock(path):
+    ir = rolegraph.load_agent(path)
+    inputs = {name: "What is 17 * 23?" for name in ir.param_types}
+    outcome = asyncio.run(rolegraph.arun(path, inputs, model="mock"))
+    assert outcome.result is not None
+    assert outcome.trace.summary()["firings"] >= 1
+
+
+def test_the_loop_revises_until_the_critic_accepts():
+    model = MockModel(script={"Writer": [draft(1), draft(2), draft(3)], "Critic": [NO, NO, YES]})
+    outcome = run(ir_of(REFINE), {"task": "t"}, model)
+    assert outcome.result == {"text": "draft 3", "score": 0.3}
+    assert outcome.trace.steps() == [
+        (1, ["w"]),
+        (2, ["c"]),
+        (3, ["w"]),
+        (4, ["c"]),
+        (5, ["w"]),
+        (6, ["c"]),
+    ]
+    revisions = [r.inputs["feedback"] for r in outcome.trace.firings if r.node == "w"]
+    assert revisions == ["", "again", "again"]
+
+
+def test_else_is_taken_after_the_bound_is_exhausted():
+    model = MockModel(script={"Writer": [draft(i) for i in range(1, 6)], "Critic": [NO] * 5})
+    outcome = run(ir_of(REFINE), {"task": "t"}, model)
+    assert [r.node for r in outcome.trace.firings if r.status == "ok"].count("w") == 4
+    assert outcome.result == draft(4)  # 1 draft + 3 revisions, then `else` returns
+    assert outcome.trace.returned_at == 9
+
+
+def test_and_join_pairs_the_ith_draft_with_the_ith_review():
+    body = """agent A(task: str) -> Draft {
+  w = Writer(task)
+  c = Critic(task, draft: w)
+  echo = Merger(task, drafts: [w])
+  c -> w(feedback: c.feedback) when not c.ok max 2
+  c -> return(w) else
+}
+"""
+    model = MockModel(
+        script={
+            "Writer": [draft(1), draft(2), draft(3)],
+            "Critic": [NO, NO, YES],
+            "Merger": [draft(7), draft(8), draft(9)],
+        }
+    )
+    outcome = run(ir_of(body), {"task": "t"}, model)
+    ok = [r for r in outcome.trace.firings if r.status == "ok"]
+    assert [r.inputs["draft"] for r in ok if r.node == "c"] == [draft(1), draft(2), draft(3)]
+    echoes = [r.inputs["drafts"] for r in ok if r.node == "echo"]
+    assert echoes[:2] == [[draft(1)], [draft(2)]]  # the third may be cancelled by the return
+
+
+def test_deterministic_trace_whatever_the_latencies():
+    ir = rolegraph.load_agent(EXAMPLES[0].parent / "role_router.agent")
+    shapes = set()
+    for seed in range(30):
+        rng = random.Random(seed)
+        model = MockModel(latency=lambda request, rng=rng: rng.random() * 0.003)
+        outcome = run(ir, {"question": "Why is the sky blue?"}, model)
+        shapes.add((repr(outcome.trace.shape()), repr(outcome.result)))
+    assert len(shapes) == 1
+
+
+def test_deterministic_refine_loop_whatever_the_latencies():
+    ir = ir_of(REFINE)
+    shapes = set()
+    for seed in range(30):
+        rng = random.Random(seed)
+        model = MockModel(latency=lambda request, rng=rng: rng.random() * 0.003)
+        outcome = run(ir, {"task": "a poem"}, model)
+        shapes.add(repr(outcome.trace.shape()))
+    assert len(shapes) == 1
+
+
+def test_a_return_cancels_what_is_still_in_flight():
+    body = """agent A(task: str) -> Draft {
+  quick = Writer(task, feedback: "quick")
+  slow = Writer(task, feedback: "slow")
+  review = Critic(task, draft: slow)
+  return quick
+}
+"""
+
+    def latency(request):
+        return 0.2 if "slow" in str(request.messages) else 0.0
+
+    outcome = run(ir_of(body), {"task": "t"}, MockModel(latency=latency))
+    statuses = {r.node: r.status for r in outcome.trace.firings}
+    assert statuses["quick"] == "ok"
+    assert statuses["slow"] == "cancelled"
+    assert "review" not in statuses or statuses["review"] in ("cancelled", "skipped")
+
+
+def test_a_stall_names_what_waits():
+    body = """agent A(task: str) -> Draft {
+  w = Writer(task)
+  c = Critic(task, draft: w)
+  fix = Writer(task, feedback: "again")
+  c -> fix when not c.ok
+  done = Merger(task, drafts: [fix, w])
+  return done
+}
+"""
+    model = MockModel(script={"Critic": [YES]})
+    with pytest.raises(Stalled) as caught:
+        run(ir_of(body), {"task": "t"}, model)
+    assert caught.value.waiting == ["`done` has `w` and waits for `fix`"]
+    assert caught.value.trace.steps() == [(1, ["w"]), (2, ["c"])]
+
+
+def test_on_error_edges_take_the_failure():
+    body = """agent A(task: str) -> Draft {
+  w = Writer(task)
+  backup = Writer(task, feedback: w.error)
+  w -> backup on error
+  w -> return(w)
+  backup -> return(backup)
+}
+"""
+    model = MockModel(script={"Writer": [RuntimeError("provider down"), draft(2)]})
+    outcome = run(ir_of(body), {"task": "t"}, model)
+    assert outcome.result == draft(2)
+    (backup,) = [r for r in outcome.trace.firings if r.node == "backup"]
+    assert "provider down" in backup.inputs["feedback"]
+
+
+def test_a_failure_without_a_handler_fails_the_run():
+    model = MockModel(script={"Writer": [RuntimeError("provider down")]})
+    with pytest.raises(FiringFailed, match="provider down"):
+        run(ir_of(REFINE), {"task": "t"}, model)
+
+
+def test_invalid_replies_are_repaired_then_reported():
+    model = MockModel(
+        script={"Writer": ["not json", {"text": "fixed", "score": 0.5}], "Critic": [YES]}
+    )
+    outcome = run(ir_of(REFINE), {"task": "t"}, model)
+    assert outcome.result == {"text": "fixed", "score": 0.5}
+    (writer,) = [r for r in outcome.trace.firings if r.node == "w"]
+    assert writer.calls == 2
+    with pytest.raises(FiringFailed, match="no valid `Draft` after 3 tries"):
+        run(ir_of(REFINE), {"task": "t"}, MockModel(script={"Writer": ["{}", "{}", "{}"]}))
+
+
+def test_ensure_is_monitored_at_run_time():
+    body = """agent A(task: str) -> Draft {
+  w = Writer(task)
+  c = Critic(task, draft: w)
+  return w
+  ensure always(return -> once c)
+}
+"""
+    with pytest.raises(ConstraintViolation) as caught:
+        run(ir_of(body), {"task": "t"}, MockModel())
+    assert caught.value.steps == [["w"], ["return"]]
+
+
+def test_roles_call_tools_in_a_bounded_loop():
+    path = EXAMPLES[0].parent / "react.agent"
+    model = MockModel(
+        script={
+            "Solver": [
+                {"tool": "calculator", "arguments": {"expression": "17 * 23"}},
+                {"text": "391", "confidence": 1.0},
+            ]
+        }
+    )
+    outcome = asyncio.run(rolegraph.arun(path, {"question": "17 * 23?"}, model=model))
+    (solver,) = outcome.trace.firings
+    assert solver.tool_calls == [
+        {"tool": "calculator", "arguments": {"expression": "17 * 23"}, "result": 391.0}
+    ]
+    assert solver.calls == 2 and outcome.result["text"] == "391"
+
+
+def test_a_tool_loop_stops_at_its_bound():
+    path = EXAMPLES[0].parent / "react.agent"
+    call = {"tool": "calculator", "arguments": {"expression": "1 + 1"}}
+    model = MockModel(script={"Solver": [call] * 6 + [call, {"text": "2", "confidence": 1}]})
+    outcome = asyncio.run(rolegraph.arun(path, {"question": "?"}, model=model))
+    (solver,) = outcome.trace.firings
+    assert len(solver.tool_calls) == 6 and solver.calls == 8  # 6 steps, then answer-now
+
+
+def test_inputs_are_validated():
+    with pytest.raises(rolegraph.runtime.RunError, match="needs the input `task`"):
+        run(ir_of(REFINE), {}, MockModel())
