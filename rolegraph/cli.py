@@ -298,6 +298,10 @@ def run_command(
         Path | None, typer.Option("--trace", help="Write the trace as JSONL here.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary table.")] = False,
+    budget: Annotated[
+        str | None,
+        typer.Option("--budget", help="Limits for the run: calls=N,tokens=N,cost=X."),
+    ] = None,
 ) -> None:
     """Run an agent and print its typed result as JSON (`--model mock`: offline)."""
     import asyncio
@@ -310,6 +314,12 @@ def run_command(
         raise _usage_error(f"--input is not JSON: {error}") from None
     if not isinstance(inputs, dict):
         raise _usage_error('--input must be a JSON object, like \'{"task": "..."}\'')
+    from rolegraph.runtime import Budget
+
+    try:
+        limits = Budget.parse(budget) if budget else None
+    except ValueError as error:
+        raise _usage_error(str(error)) from None
     checked, diagnostics, sources = _check_file(file, explore=False)
     errors = [d for d in diagnostics if d.is_error]
     if checked is None or errors:
@@ -326,7 +336,7 @@ def run_command(
     else:
         raise _usage_error(f"no agent {agent!r} in {file}; agents: {', '.join(checked.irs)}")
     try:
-        outcome = asyncio.run(run_agent(ir, inputs, model=model))
+        outcome = asyncio.run(run_agent(ir, inputs, model=model, budget=limits))
     except RunError as error:
         if trace is not None and error.trace is not None:
             error.trace.write_jsonl(str(trace))

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .budget import Budget, BudgetExceeded
 from .errors import (
     ConstraintViolation,
     FiringFailed,
@@ -26,6 +27,8 @@ from .trace import FiringRecord, Trace
 
 __all__ = [
     "AgentRun",
+    "Budget",
+    "BudgetExceeded",
     "ConstraintViolation",
     "Context",
     "FiringFailed",
@@ -79,8 +82,11 @@ async def run_agent(
     *,
     model: str | Model | None = None,
     on_record: Callable[[FiringRecord], None] | None = None,
+    budget: Budget | None = None,
 ) -> RunResult:
-    """Run one agent's IR on `inputs`. Raises a `RunError` (with `.trace`) on failure."""
-    run = AgentRun(ir, inputs, Context(model_router(model), on_record))
+    """Run one agent's IR on `inputs`. Raises a `RunError` (with `.trace`) on failure.
+
+    A `budget` bounds the run's calls, tokens and cost; it is never exceeded."""
+    run = AgentRun(ir, inputs, Context(model_router(model), on_record, budget=budget))
     result = await run.execute()
     return RunResult(result, run.trace)

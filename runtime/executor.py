@@ -35,6 +35,7 @@ from rolegraph.compiler.ltl import evaluate as evaluate_formula
 from rolegraph.compiler.ltl import proposition
 from rolegraph.compiler.templates import environment
 
+from .budget import Budget, BudgetExceeded
 from .errors import (
     ConstraintViolation,
     FiringFailed,
@@ -57,6 +58,7 @@ class Context:
     model_for: Callable[[IRNode], Model]
     on_record: Callable[[FiringRecord], None] | None = None
     tools: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    budget: Budget | None = None
 
     def tool(self, target: str) -> Callable[..., Any]:
         if target not in self.tools:
@@ -188,6 +190,13 @@ class AgentRun:
             record.status = "cancelled"
             self._finish_record(record)
             raise
+        except BudgetExceeded as error:
+            record.status, record.error = "failed", str(error)
+            self._finish_record(record)
+            self.inflight.pop(flight.key, None)
+            error.trace = self.trace
+            self.fail(error)
+            return
         except Exception as error:  # a failed firing: handled by `on error` edges, or fatal
             record.status, record.error = "failed", f"{type(error).__name__}: {error}"
             self._finish_record(record)
@@ -405,11 +414,44 @@ class AgentRun:
     async def _complete(
         self, model: Model, request: ModelRequest, record: FiringRecord
     ) -> ModelReply:
-        reply = await model.complete(request)
+        budget = self.context.budget
+        if budget is None:
+            reply = await model.complete(request)
+        else:
+            reply = await self._complete_within(budget, model, request)
         record.calls += 1
         record.input_tokens += reply.input_tokens
         record.output_tokens += reply.output_tokens
         record.cost += reply.cost
+        return reply
+
+    async def _complete_within(
+        self, budget: Budget, model: Model, request: ModelRequest
+    ) -> ModelReply:
+        """One call under a budget: reserve its worst case, cap its output, settle."""
+        prompt_tokens = max(1, sum(len(str(m.get("content", ""))) for m in request.messages) // 4)
+        declared = request.params.get("max_tokens")
+        reservation, limit = budget.reserve(
+            prompt_tokens,
+            declared if isinstance(declared, int) else None,
+            float(request.params.get("cost_per_input_token", 0.0)),
+            float(request.params.get("cost_per_output_token", 0.0)),
+        )
+        if limit is not None:
+            params = {**request.params, "max_tokens": limit}
+            request = ModelRequest(**{**request.__dict__, "params": params})
+        try:
+            reply = await model.complete(request)
+        except BaseException:
+            budget.release(reservation)
+            raise
+        # charge at least the estimate, and never more output than was allowed
+        budget.settle(
+            reservation,
+            max(reply.input_tokens, prompt_tokens),
+            min(reply.output_tokens, limit or reply.output_tokens),
+            reply.cost,
+        )
         return reply
 
     # -- after a firing -------------------------------------------------------------------------

@@ -233,3 +233,51 @@ def test_a_tool_loop_stops_at_its_bound():
 def test_inputs_are_validated():
     with pytest.raises(rolegraph.runtime.RunError, match="needs the input `task`"):
         run(ir_of(REFINE), {}, MockModel())
+
+
+def test_budgets_are_never_exceeded_even_by_parallel_calls():
+    from rolegraph.runtime import Budget, BudgetExceeded
+
+    body = """agent A(task: str) -> Draft {
+  drafts = Writer(task) x 5
+  merged = Merger(task, drafts: drafts)
+  return merged
+}
+"""
+    budget = Budget(calls=3)
+    with pytest.raises(BudgetExceeded, match="budget of 3 calls") as caught:
+        asyncio.run(run_agent(ir_of(body), {"task": "t"}, model=MockModel(), budget=budget))
+    assert budget.spent_calls <= 3
+    assert caught.value.trace is not None  # the partial trace is kept
+
+
+@pytest.mark.parametrize("tokens", [150, 250, 400, 800])
+def test_token_budgets_are_never_exceeded(tokens):
+    from rolegraph.runtime import Budget, BudgetExceeded
+
+    budget = Budget(tokens=tokens)
+    model = MockModel(script={"Critic": [NO, NO, NO, YES]})
+    try:
+        asyncio.run(run_agent(ir_of(REFINE), {"task": "t"}, model=model, budget=budget))
+    except BudgetExceeded:
+        pass
+    assert budget.spent_tokens <= tokens
+    assert all(c.params["max_tokens"] <= 100 for c in model.calls)  # the model's own cap
+
+
+def test_a_budget_too_small_for_one_prompt_stops_before_any_call():
+    from rolegraph.runtime import Budget, BudgetExceeded
+
+    model = MockModel()
+    with pytest.raises(BudgetExceeded, match="budget of 10 tokens"):
+        asyncio.run(run_agent(ir_of(REFINE), {"task": "t"}, model=model, budget=Budget(tokens=10)))
+    assert model.calls == []
+
+
+def test_budget_parsing():
+    from rolegraph.runtime import Budget
+
+    budget = Budget.parse("calls=20, tokens=5000,cost=0.5")
+    assert (budget.calls, budget.tokens, budget.cost) == (20, 5000, 0.5)
+    with pytest.raises(ValueError):
+        Budget.parse("dollars=3")
