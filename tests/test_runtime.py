@@ -1,6 +1,7 @@
 """The executor: DESIGN §3's semantics, on the mock model."""
 
 import asyncio
+import contextlib
 import random
 
 import pytest
@@ -257,10 +258,8 @@ def test_token_budgets_are_never_exceeded(tokens):
 
     budget = Budget(tokens=tokens)
     model = MockModel(script={"Critic": [NO, NO, NO, YES]})
-    try:
+    with contextlib.suppress(BudgetExceeded):
         asyncio.run(run_agent(ir_of(REFINE), {"task": "t"}, model=model, budget=budget))
-    except BudgetExceeded:
-        pass
     assert budget.spent_tokens <= tokens
     assert all(c.params["max_tokens"] <= 100 for c in model.calls)  # the model's own cap
 
