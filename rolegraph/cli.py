@@ -302,6 +302,14 @@ def run_command(
         str | None,
         typer.Option("--budget", help="Limits for the run: calls=N,tokens=N,cost=X."),
     ] = None,
+    store: Annotated[
+        Path,
+        typer.Option("--store", help="SQLite file for the response cache and checkpoints."),
+    ] = Path(".rolegraph/store.sqlite"),
+    no_store: Annotated[bool, typer.Option("--no-store", help="No cache, no checkpoints.")] = False,
+    resume: Annotated[
+        str | None, typer.Option("--resume", help="Continue the run with this id.")
+    ] = None,
 ) -> None:
     """Run an agent and print its typed result as JSON (`--model mock`: offline)."""
     import asyncio
@@ -327,6 +335,17 @@ def run_command(
             source = Source(diagnostic.file, sources.get(diagnostic.file, ""))
             typer.echo(render(diagnostic, source, color=sys.stderr.isatty()) + "\n", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS)
+    from rolegraph.compiler.printer import fingerprint
+    from rolegraph.runtime import Store
+
+    database = None if no_store else Store(store)
+    if resume is not None:
+        if database is None:
+            raise _usage_error("--resume needs the store the run was made with")
+        info = database.run_info(resume)
+        if info is None:
+            raise _usage_error(f"no run {resume!r} in {store}")
+        agent = info.agent
     if not checked.irs:
         raise _usage_error(f"{file} declares no agent")
     if agent is None:
@@ -335,18 +354,28 @@ def run_command(
         ir = checked.irs[agent]
     else:
         raise _usage_error(f"no agent {agent!r} in {file}; agents: {', '.join(checked.irs)}")
+    source = (str(file), fingerprint(checked.program.main.module))
     try:
-        outcome = asyncio.run(run_agent(ir, inputs, model=model, budget=limits))
+        outcome = asyncio.run(
+            run_agent(
+                ir, inputs, model=model, budget=limits, store=database, resume=resume, source=source
+            )
+        )
     except RunError as error:
         if trace is not None and error.trace is not None:
             error.trace.write_jsonl(str(trace))
         typer.echo(f"error: {error}", err=True)
+        run_id = getattr(error, "run_id", None)
+        if run_id:
+            typer.echo(f"run {run_id}: resume with --resume {run_id}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
     if trace is not None:
         outcome.trace.write_jsonl(str(trace))
     typer.echo(json.dumps(outcome.result, indent=2, ensure_ascii=False))
     if not quiet:
         _print_summary(outcome.trace)
+        if outcome.run_id:
+            typer.echo(f"run {outcome.run_id} (store: {store})", err=True)
 
 
 def _print_summary(trace) -> None:

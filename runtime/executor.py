@@ -59,6 +59,10 @@ class Context:
     on_record: Callable[[FiringRecord], None] | None = None
     tools: dict[str, Callable[..., Any]] = field(default_factory=dict)
     budget: Budget | None = None
+    # Resuming: outputs of the top-level run's completed firings, by firing key, and where
+    # to write new checkpoints (firings of the top-level run only: their keys are unique).
+    replay: dict[str, Any] = field(default_factory=dict)
+    checkpoint: Callable[[FiringRecord], None] | None = None
 
     def tool(self, target: str) -> Callable[..., Any]:
         if target not in self.tools:
@@ -185,7 +189,11 @@ class AgentRun:
             env = await self.environment(node, flight.time, consumed)
             args = self.arguments(node, env, bindings)
             record.inputs = args
-            output = await self.call(node, args, env, record)
+            if self.depth == 0 and record.key in self.context.replay:
+                output = self.context.replay[record.key]
+                record.notes.append("replayed from a checkpoint")
+            else:
+                output = await self.call(node, args, env, record)
         except asyncio.CancelledError:
             record.status = "cancelled"
             self._finish_record(record)
@@ -218,6 +226,8 @@ class AgentRun:
         self.trace.firings.append(record)
         if self.context.on_record is not None:
             self.context.on_record(record)
+        if self.depth == 0 and self.context.checkpoint is not None and record.status == "ok":
+            self.context.checkpoint(record)
 
     # -- inputs ------------------------------------------------------------------------------
 

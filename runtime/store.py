@@ -1,0 +1,184 @@
+"""One SQLite file for the response cache, the checkpoints and the runs.
+
+- `responses`: replies keyed by a hash of the full request (model, messages, schema,
+  parameters, tools, replica, attempt). A reply is committed as soon as it arrives, so
+  a killed run never pays for a completed call twice.
+- `firings`: a checkpoint per completed firing of a run, keyed by the firing's
+  deterministic key. Resuming a run replays them instead of firing again.
+- `runs`: what a run was (file, fingerprint, agent, inputs, model) and how it ended.
+- `calls`: one row per real model call (cache hits excluded), for accounting and tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from .models import Model, ModelReply, ModelRequest, ToolCall
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, reply TEXT NOT NULL, created REAL);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, file TEXT, fingerprint TEXT, agent TEXT, inputs TEXT, model TEXT,
+    status TEXT, result TEXT, created REAL, updated REAL);
+CREATE TABLE IF NOT EXISTS firings (
+    run TEXT, key TEXT, node TEXT, time INTEGER, status TEXT, output TEXT, error TEXT,
+    PRIMARY KEY (run, key));
+CREATE TABLE IF NOT EXISTS calls (run TEXT, node TEXT, request TEXT, created REAL);
+"""
+
+
+@dataclass
+class RunInfo:
+    id: str
+    file: str
+    fingerprint: str
+    agent: str
+    inputs: dict[str, Any]
+    model: str | None
+    status: str
+    result: Any
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _execute(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    # -- responses ---------------------------------------------------------------------------
+
+    @staticmethod
+    def request_key(request: ModelRequest) -> str:
+        identity = json.dumps(
+            [
+                request.model,
+                request.role,
+                request.messages,
+                request.schema,
+                request.params,
+                request.tools,
+                request.replica,
+                request.attempt,
+            ],
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(identity.encode()).hexdigest()
+
+    def cached_reply(self, request: ModelRequest) -> ModelReply | None:
+        rows = self._execute(
+            "SELECT reply FROM responses WHERE key = ?", (self.request_key(request),)
+        )
+        if not rows:
+            return None
+        data = json.loads(rows[0][0])
+        calls = tuple(ToolCall(**c) for c in data.pop("tool_calls", ()))
+        return ModelReply(tool_calls=calls, **data)
+
+    def save_reply(self, run: str, request: ModelRequest, reply: ModelReply) -> None:
+        data = asdict(reply)
+        self._execute(
+            "INSERT OR REPLACE INTO responses VALUES (?, ?, ?)",
+            (self.request_key(request), json.dumps(data), time.time()),
+        )
+        self._execute(
+            "INSERT INTO calls VALUES (?, ?, ?, ?)",
+            (run, request.node, self.request_key(request), time.time()),
+        )
+
+    def calls(self, run: str | None = None) -> int:
+        if run is None:
+            return self._execute("SELECT COUNT(*) FROM calls")[0][0]
+        return self._execute("SELECT COUNT(*) FROM calls WHERE run = ?", (run,))[0][0]
+
+    # -- runs and checkpoints ------------------------------------------------------------
+
+    def new_run(
+        self, file: str, fingerprint: str, agent: str, inputs: dict[str, Any], model: str | None
+    ) -> str:
+        run = uuid.uuid4().hex[:12]
+        now = time.time()
+        self._execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?)",
+            (run, file, fingerprint, agent, json.dumps(inputs), model, now, now),
+        )
+        return run
+
+    def run_info(self, run: str) -> RunInfo | None:
+        rows = self._execute(
+            "SELECT id, file, fingerprint, agent, inputs, model, status, result "
+            "FROM runs WHERE id = ?",
+            (run,),
+        )
+        if not rows:
+            return None
+        id_, file, fingerprint, agent, inputs, model, status, result = rows[0]
+        return RunInfo(
+            id_,
+            file,
+            fingerprint,
+            agent,
+            json.loads(inputs),
+            model,
+            status,
+            json.loads(result) if result else None,
+        )
+
+    def finish_run(self, run: str, status: str, result: Any = None) -> None:
+        self._execute(
+            "UPDATE runs SET status = ?, result = ?, updated = ? WHERE id = ?",
+            (status, json.dumps(result, default=str), time.time(), run),
+        )
+
+    def checkpoint(
+        self, run: str, key: str, node: str, time_: int, status: str, output: Any, error: str | None
+    ) -> None:
+        self._execute(
+            "INSERT OR REPLACE INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (run, key, node, time_, status, json.dumps(output, default=str), error),
+        )
+
+    def checkpoints(self, run: str) -> dict[str, Any]:
+        """Completed firings of a run: key → output."""
+        rows = self._execute(
+            "SELECT key, output FROM firings WHERE run = ? AND status = 'ok'", (run,)
+        )
+        return {key: json.loads(output) for key, output in rows}
+
+
+class CachedModel:
+    """A model behind the response cache: a request seen before is answered from the store."""
+
+    def __init__(self, inner: Model, store: Store, run: str):
+        self.inner = inner
+        self.store = store
+        self.run = run
+        self.hits = 0
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        cached = self.store.cached_reply(request)
+        if cached is not None:
+            self.hits += 1
+            return cached
+        reply = await self.inner.complete(request)
+        self.store.save_reply(self.run, request, reply)
+        return reply
