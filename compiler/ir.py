@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import networkx as nx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from . import ast
 from .printer import to_source
@@ -143,6 +143,8 @@ class AgentIR(BaseModel):
     filename: str = ""
     span: Span | None = Field(default=None, repr=False)
     param_types: dict[str, Any] = Field(default_factory=dict, repr=False)
+    # what the runtime derives once from this IR (reachability, edge tables): a cache
+    _plan: Any = PrivateAttr(default=None)
     param_defaults: dict[str, Any] = Field(default_factory=dict, repr=False)
     return_type: Any = Field(default=None, repr=False)
 

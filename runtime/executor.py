@@ -18,6 +18,7 @@ So for deterministic models the trace is the same whatever the timing.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import importlib
 import inspect
 import json
@@ -108,16 +109,9 @@ class AgentRun:
         self.inflight: dict[tuple, _Inflight] = {}
         self.taken: dict[int, int] = {}
         self.candidates: list[tuple[int, int, tuple, Any]] = []  # (time, order, key, value)
-        self.out_edges: dict[str, list[IREdge]] = {name: [] for name in ir.nodes}
-        for edge in ir.edges:
-            if edge.kind != "data" and edge.source in self.out_edges:
-                self.out_edges[edge.source].append(edge)
-        graph = nx.DiGraph()
-        graph.add_nodes_from([*ir.nodes, RETURN])
-        graph.add_edges_from((e.source, e.target) for e in ir.edges if e.source in ir.nodes)
-        for ret in ir.returns_:
-            graph.add_edges_from((dep, RETURN) for dep in ret.deps)
-        self.reaches = {n: nx.descendants(graph, n) | {n} for n in ir.nodes}
+        plan = _plan(ir)
+        self.out_edges, self.reaches, self.consumers_of, self.reads = plan
+        self.dirty: set[str] = set(self.queues)
         self.finished = asyncio.Event()
         self.failure: BaseException | None = None
         self.result: Any = None
@@ -145,10 +139,10 @@ class AgentRun:
     async def execute(self) -> Any:
         for name, node in sorted(self.ir.nodes.items()):
             if node.entry:
-                self.start(name, 1, (1, name, ("entry",)), {}, {})
+                self.start(name, 1, _key(1, name, "entry"), {}, {})
         for index, ret in enumerate(self.ir.returns_):
             if not ret.deps:
-                self.offer_return(1, index, (1, RETURN, (index,)), ret.value, {})
+                self.offer_return(1, index, _key(1, RETURN, index), ret.value, {})
         self.settle()
         await self.finished.wait()
         self.trace.returned_at = self.returned_at
@@ -238,10 +232,7 @@ class AgentRun:
         env: dict[str, Any] = dict(self.params)
         for dep, output in consumed.items():
             env[dep] = output.value
-        reads = set()
-        for expr in [*node.args.values(), node.map_source]:
-            reads |= {r.head for r in expr.find_all(ast.Ref)} if expr is not None else set()
-        for name in sorted(reads & set(self.ir.nodes) - set(consumed)):
+        for name in sorted(self.reads[node.name] - set(consumed)):
             await self.wait_for_earlier(name, time)
             latest = sorted(
                 (o for o in self.outputs[name] + self.failures[name] if o.time < time),
@@ -471,13 +462,15 @@ class AgentRun:
         outputs = self.outputs[flight.node]
         outputs.append(output)
         outputs.sort(key=lambda o: o.key)
-        for queues in self.queues.values():
-            if flight.node in queues:
-                queues[flight.node].append(output)
-                queues[flight.node].sort(key=lambda o: o.key)
-        env = {**self.params, **{n: o[-1].value for n, o in self.outputs.items() if o}}
-        env[flight.node] = value
-        self.route(flight, env, failed=False)
+        for consumer in self.consumers_of[flight.node]:
+            queue = self.queues[consumer][flight.node]
+            queue.append(output)
+            queue.sort(key=lambda o: o.key)
+            self.dirty.add(consumer)
+        if self.out_edges[flight.node]:
+            env = {**self.params, **{n: o[-1].value for n, o in self.outputs.items() if o}}
+            env[flight.node] = value
+            self.route(flight, env, failed=False)
 
     def failed(self, flight: _Inflight, node: IRNode, error: BaseException) -> None:
         handlers = [
@@ -514,7 +507,7 @@ class AgentRun:
             return
         for edge in sorted(chosen, key=lambda e: e.index):
             self.taken[edge.index] = self.taken.get(edge.index, 0) + 1
-            key = (flight.time + 1, edge.target, ("edge", edge.index, flight.key))
+            key = _key(flight.time + 1, edge.target, "edge", edge.index, flight.key)
             if edge.kind == "return":
                 self.offer_return(
                     flight.time + 1, len(self.ir.returns_) + edge.index, key, edge.value, env
@@ -538,11 +531,15 @@ class AgentRun:
         """Consume what can be consumed; finish, or report a stall, when nothing is left."""
         if self.finished.is_set():
             return
+        # Only consumers that received outputs, or were blocked by in-flight firings,
+        # can join now; a consumer that cannot join stays dirty until it can.
         progress = True
         while progress:
             progress = False
-            for consumer in list(self.queues):
-                if self.join(consumer):
+            for consumer in sorted(self.dirty):
+                if not all(self.queues[consumer].values()):
+                    self.dirty.discard(consumer)
+                elif self.join(consumer):
                     progress = True
         if self.candidates:
             time, _, _, value = self.candidates[0]
@@ -572,7 +569,7 @@ class AgentRun:
         for queue in queues.values():
             queue.pop(0)
         time = 1 + max(h.time for h in heads.values())
-        key = (time, consumer, ("join", *(h.key for h in heads.values())))
+        key = _key(time, consumer, "join", *(h.key for h in heads.values()))
         consumed = dict(heads)
         if consumer.startswith(RETURN):
             index = int(consumer[len(RETURN) :])
@@ -641,6 +638,49 @@ class AgentRun:
         for constraint in self.ir.constraints:
             if constraint.mode == "ensure" and not evaluate_formula(constraint.formula, steps):
                 raise ConstraintViolation(constraint.text, [sorted(s) for s in steps], self.trace)
+
+
+def _plan(ir: AgentIR) -> tuple:
+    """What a run derives from the IR alone, computed once per IR: out-edges per node,
+    what each node can reach, the consumers of each node's outputs, and what each node's
+    arguments read."""
+    if ir._plan is not None:
+        return ir._plan
+    out_edges: dict[str, list[IREdge]] = {name: [] for name in ir.nodes}
+    for edge in ir.edges:
+        if edge.kind != "data" and edge.source in out_edges:
+            out_edges[edge.source].append(edge)
+    graph = nx.DiGraph()
+    graph.add_nodes_from([*ir.nodes, RETURN])
+    graph.add_edges_from((e.source, e.target) for e in ir.edges if e.source in ir.nodes)
+    for ret in ir.returns_:
+        graph.add_edges_from((dep, RETURN) for dep in ret.deps)
+    reaches = {n: nx.descendants(graph, n) | {n} for n in ir.nodes}
+    consumers: dict[str, list[str]] = {name: [] for name in ir.nodes}
+    for name, node in ir.nodes.items():
+        for dep in node.deps:
+            consumers[dep].append(name)
+    for index, ret in enumerate(ir.returns_):
+        for dep in ret.deps:
+            consumers[dep].append(f"{RETURN}{index}")
+    reads: dict[str, frozenset[str]] = {}
+    for name, node in ir.nodes.items():
+        found: set[str] = set()
+        for expr in [*node.args.values(), node.map_source]:
+            if expr is not None:
+                found |= {r.head for r in expr.find_all(ast.Ref)}
+        reads[name] = frozenset(found & set(ir.nodes))
+    ir._plan = (out_edges, reaches, consumers, reads)
+    return ir._plan
+
+
+def _key(time: int, node: str, *cause: Any) -> tuple:
+    """A firing's key: its logical time, its node, and a fixed-size digest of its cause.
+
+    Deterministic across processes (resuming matches keys), and small whatever the
+    length of the run."""
+    digest = hashlib.blake2b(repr(cause).encode(), digest_size=8).hexdigest()
+    return (time, node, digest)
 
 
 def _uses(expr: Any, name: str) -> bool:

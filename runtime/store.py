@@ -4,7 +4,10 @@
   parameters, tools, replica, attempt). A reply is committed as soon as it arrives, so
   a killed run never pays for a completed call twice.
 - `firings`: a checkpoint per completed firing of a run, keyed by the firing's
-  deterministic key. Resuming a run replays them instead of firing again.
+  deterministic key. Resuming a run replays them instead of firing again. Checkpoints
+  are written in small batches (every `BATCH` firings or `FLUSH_SECONDS`): a firing whose
+  checkpoint was lost to a kill runs again on resume, and its model calls are answered
+  by the cache, which is committed at once.
 - `runs`: what a run was (file, fingerprint, agent, inputs, model) and how it ended.
 - `calls`: one row per real model call (cache hits excluded), for accounting and tests.
 """
@@ -22,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from .models import Model, ModelReply, ModelRequest, ToolCall
+
+BATCH = 64
+FLUSH_SECONDS = 0.05
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, reply TEXT NOT NULL, created REAL);
@@ -56,9 +62,24 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
+        self._pending: list[tuple] = []
+        self._flushed = time.monotonic()
 
     def close(self) -> None:
+        self.flush()
         self._db.close()
+
+    def flush(self) -> None:
+        """Write the checkpoints not yet written, in one transaction."""
+        with self._lock:
+            if self._pending:
+                self._db.execute("BEGIN")
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)", self._pending
+                )
+                self._db.execute("COMMIT")
+                self._pending.clear()
+            self._flushed = time.monotonic()
 
     def _execute(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:
@@ -144,6 +165,7 @@ class Store:
         )
 
     def finish_run(self, run: str, status: str, result: Any = None) -> None:
+        self.flush()
         self._execute(
             "UPDATE runs SET status = ?, result = ?, updated = ? WHERE id = ?",
             (status, json.dumps(result, default=str), time.time(), run),
@@ -152,13 +174,15 @@ class Store:
     def checkpoint(
         self, run: str, key: str, node: str, time_: int, status: str, output: Any, error: str | None
     ) -> None:
-        self._execute(
-            "INSERT OR REPLACE INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (run, key, node, time_, status, json.dumps(output, default=str), error),
+        self._pending.append(
+            (run, key, node, time_, status, json.dumps(output, default=str), error)
         )
+        if len(self._pending) >= BATCH or time.monotonic() - self._flushed > FLUSH_SECONDS:
+            self.flush()
 
     def checkpoints(self, run: str) -> dict[str, Any]:
         """Completed firings of a run: key → output."""
+        self.flush()
         rows = self._execute(
             "SELECT key, output FROM firings WHERE run = ? AND status = 'ok'", (run,)
         )

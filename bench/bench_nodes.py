@@ -1,0 +1,23 @@
+"""Trivial node bodies shared by the rolegraph and LangGraph sides of bench_runtime."""
+
+from __future__ import annotations
+
+import asyncio
+
+
+def step(value: int) -> int:
+    return value + 1
+
+
+def total(values: list) -> int:
+    return sum(values)
+
+
+async def sleep10(value: int) -> int:
+    await asyncio.sleep(0.010)
+    return value + 1
+
+
+async def sleep30(value: int) -> int:
+    await asyncio.sleep(0.030)
+    return value + 1
