@@ -251,7 +251,7 @@ async def main_async(repeat: int) -> list[str]:
         lines.append(
             f"| {name} | {ours * 1000:.2f} ms | {theirs * 1000:.2f} ms | "
             f"{ours / firings * 1e6:.0f} µs | {theirs / firings * 1e6:.0f} µs | "
-            f"{theirs / ours:.1f}× |"
+            f"{theirs / ours:.1f}x |"
         )
     lines += [
         "",
@@ -265,8 +265,8 @@ async def main_async(repeat: int) -> list[str]:
         "| other | figure | target |",
         "|---|---|---|",
         f"| 100-node chain with the SQLite store (cache + checkpoints) / without | "
-        f"{with_store / without_store:.2f}× ({with_store * 1000:.1f} ms / "
-        f"{without_store * 1000:.1f} ms) | ≤ 1.5× |",
+        f"{with_store / without_store:.2f}x ({with_store * 1000:.1f} ms / "
+        f"{without_store * 1000:.1f} ms) | ≤ 1.5x |",
         f"| `import rolegraph` (new process, median of 7) | {import_ms:.1f} ms, peak "
         f"{peak_kib:.0f} KiB traced | < 150 ms |",
     ]
