@@ -41,6 +41,7 @@ class LiteLLMModel:
         retries = int(params.pop("retries", self.retries))
         timeout = float(params.pop("timeout", self.timeout))
         limit = int(params.pop("concurrency", self.concurrency))
+        backoff = float(params.pop("backoff", self.backoff))
         params.pop("cost_per_input_token", None)
         params.pop("cost_per_output_token", None)
         semaphore = self._semaphores.setdefault(request.model, asyncio.Semaphore(limit))
@@ -49,6 +50,7 @@ class LiteLLMModel:
             "messages": list(request.messages),
             "timeout": timeout,
             "response_format": {"type": "json_object"},
+            "max_retries": 0,  # the retries are ours: counted, bounded, with backoff
             **params,
         }
         if request.tools:
@@ -66,7 +68,7 @@ class LiteLLMModel:
                     raise ModelCallError(
                         f"{request.model}: {type(error).__name__}: {error}"
                     ) from error
-                await asyncio.sleep(self.backoff * 2**attempt * (1 + random.random() / 2))
+                await asyncio.sleep(backoff * 2**attempt * (1 + random.random() / 2))
         raise ModelCallError(f"{request.model}: no reply")  # pragma: no cover
 
 
