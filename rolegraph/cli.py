@@ -10,7 +10,7 @@ import difflib
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -310,6 +310,10 @@ def run_command(
     resume: Annotated[
         str | None, typer.Option("--resume", help="Continue the run with this id.")
     ] = None,
+    api_base: Annotated[
+        str | None,
+        typer.Option("--api-base", help="With --model: an OpenAI-compatible server's URL."),
+    ] = None,
 ) -> None:
     """Run an agent and print its typed result as JSON (`--model mock`: offline)."""
     import asyncio
@@ -355,10 +359,23 @@ def run_command(
     else:
         raise _usage_error(f"no agent {agent!r} in {file}; agents: {', '.join(checked.irs)}")
     source = (str(file), fingerprint(checked.program.main.module))
+    chosen: Any = model
+    if api_base is not None:
+        if model is None or model.startswith("mock"):
+            raise _usage_error("--api-base needs --model PROVIDER/NAME (a litellm model name)")
+        from rolegraph.runtime.litellm_model import LiteLLMModel
+
+        chosen = LiteLLMModel(model=model, api_base=api_base, api_key="none")
     try:
         outcome = asyncio.run(
             run_agent(
-                ir, inputs, model=model, budget=limits, store=database, resume=resume, source=source
+                ir,
+                inputs,
+                model=chosen,
+                budget=limits,
+                store=database,
+                resume=resume,
+                source=source,
             )
         )
     except RunError as error:

@@ -26,8 +26,18 @@ TRANSIENT = (
 
 class LiteLLMModel:
     def __init__(
-        self, retries: int = 3, timeout: float = 60.0, concurrency: int = 8, backoff: float = 0.5
+        self,
+        retries: int = 3,
+        timeout: float = 60.0,
+        concurrency: int = 8,
+        backoff: float = 0.5,
+        model: str | None = None,
+        **overrides: Any,
     ):
+        """`model` and `overrides` (e.g. `api_base`) replace the request's, for every call:
+        how `rolegraph run --model openai/x --api-base URL` points all roles at one server."""
+        self.model = model
+        self.overrides = overrides
         self.retries = retries
         self.timeout = timeout
         self.backoff = backoff
@@ -37,16 +47,17 @@ class LiteLLMModel:
     async def complete(self, request: ModelRequest) -> ModelReply:
         import litellm  # lazily: neither `import rolegraph` nor the compiler pays for it
 
-        params = dict(request.params)
+        params = {**request.params, **self.overrides}
+        model = self.model or request.model
         retries = int(params.pop("retries", self.retries))
         timeout = float(params.pop("timeout", self.timeout))
         limit = int(params.pop("concurrency", self.concurrency))
         backoff = float(params.pop("backoff", self.backoff))
         params.pop("cost_per_input_token", None)
         params.pop("cost_per_output_token", None)
-        semaphore = self._semaphores.setdefault(request.model, asyncio.Semaphore(limit))
+        semaphore = self._semaphores.setdefault(model, asyncio.Semaphore(limit))
         arguments: dict[str, Any] = {
-            "model": request.model,
+            "model": model,
             "messages": list(request.messages),
             "timeout": timeout,
             "response_format": {"type": "json_object"},
