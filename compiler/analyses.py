@@ -17,24 +17,22 @@ from dataclasses import dataclass
 import networkx as nx
 
 from . import ast, codes
-from .diagnostics import Diagnostic, Severity
+from .diagnostics import Diagnostic, diagnostic
 from .ir import AgentIR, IREdge
 
 
 def _diag(
     ir: AgentIR, code: str, message: str, span, label: str = "", hints=(), notes=(), labels=()
 ) -> Diagnostic:
-    severity = Severity.WARNING if code.startswith("W") else Severity.ERROR
-    return Diagnostic(
-        code=code,
-        message=message,
+    return diagnostic(
+        code,
+        message,
         file=ir.filename,
         span=span,
         label=label,
-        hints=tuple(hints),
-        notes=tuple(notes),
-        labels=tuple(labels),
-        severity=severity,
+        hints=hints,
+        notes=notes,
+        labels=labels,
     )
 
 

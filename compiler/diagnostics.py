@@ -65,6 +65,31 @@ class Diagnostic(BaseModel):
         return f"{self.location()}: {self.severity.value}[{self.code}]: {self.message}"
 
 
+def diagnostic(
+    code: str,
+    message: str,
+    *,
+    file: str,
+    span: Span | None = None,
+    label: str = "",
+    hints: Iterable[str] = (),
+    labels: Iterable[Label] = (),
+    notes: Iterable[str] = (),
+) -> Diagnostic:
+    """A diagnostic whose severity follows its code: `W...` warns, anything else errs."""
+    return Diagnostic(
+        code=code,
+        message=message,
+        severity=Severity.WARNING if code.startswith("W") else Severity.ERROR,
+        file=file,
+        span=span,
+        label=label,
+        hints=tuple(hints),
+        labels=tuple(labels),
+        notes=tuple(notes),
+    )
+
+
 class DiagnosticError(Exception):
     """Raised by entry points (`rolegraph.parse`, ...) when input has errors.
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from itertools import product
 
 from . import ast, codes
-from .diagnostics import Diagnostic, Severity
+from .diagnostics import Diagnostic, diagnostic
 from .ir import RETURN, AgentIR, IREdge
 from .ltl import Monitor, proposition
 from .printer import to_source
@@ -357,7 +357,7 @@ def explore_agent(ir: AgentIR) -> tuple[list[Diagnostic], list[ConstraintResult]
                 else codes.SHIELD_WILL_BLOCK
             )
             diagnostics.append(
-                _warning(
+                _diagnostic(
                     ir,
                     code,
                     f"`{constraint.mode} {constraint.text}` can be violated",
@@ -371,7 +371,7 @@ def explore_agent(ir: AgentIR) -> tuple[list[Diagnostic], list[ConstraintResult]
         else:
             status = "unknown"
             diagnostics.append(
-                _warning(
+                _diagnostic(
                     ir,
                     codes.CONSTRAINT_UNDECIDED,
                     f"`{constraint.mode} {constraint.text}` not proven: the agent has more states "
@@ -386,7 +386,7 @@ def explore_agent(ir: AgentIR) -> tuple[list[Diagnostic], list[ConstraintResult]
         for name, node in ir.nodes.items():
             if name not in explorer.fired:
                 diagnostics.append(
-                    _warning(
+                    _diagnostic(
                         ir,
                         codes.UNREACHABLE_NODE,
                         f"node `{name}` fires in no run",
@@ -398,18 +398,18 @@ def explore_agent(ir: AgentIR) -> tuple[list[Diagnostic], list[ConstraintResult]
                 )
         if not explorer.returned:
             diagnostics.append(
-                Diagnostic(
-                    code=codes.NO_RETURN,
-                    file=ir.filename,
-                    span=ir.span,
+                _diagnostic(
+                    ir,
+                    codes.NO_RETURN,
+                    f"no run of agent `{ir.name}` reaches a return",
+                    ir.span,
                     label="in this agent",
-                    message=f"no run of agent `{ir.name}` reaches a return",
                 )
             )
     stall = explorer.stall
     if stall is not None:
         diagnostics.append(
-            _warning(
+            _diagnostic(
                 ir,
                 codes.POSSIBLE_STALL,
                 f"agent `{ir.name}` can stall: a run ends with nothing to fire and no return",
@@ -427,16 +427,9 @@ def explore_agent(ir: AgentIR) -> tuple[list[Diagnostic], list[ConstraintResult]
     return diagnostics, results
 
 
-def _warning(
+def _diagnostic(
     ir: AgentIR, code: str, message: str, span, label: str = "", notes=(), hints=()
 ) -> Diagnostic:
-    return Diagnostic(
-        code=code,
-        severity=Severity.WARNING,
-        file=ir.filename,
-        span=span,
-        message=message,
-        label=label,
-        notes=tuple(notes),
-        hints=tuple(hints),
+    return diagnostic(
+        code, message, file=ir.filename, span=span, label=label, notes=notes, hints=hints
     )

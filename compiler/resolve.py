@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ast, codes
-from .diagnostics import Diagnostic, Label, Severity
+from .diagnostics import Diagnostic, Label, diagnostic
 from .source import Span
 
 ParseFn = Callable[[str, str], tuple[ast.Module | None, Sequence[Diagnostic]]]
@@ -123,18 +123,16 @@ class _Loader:
         label: str = "",
         hints: tuple[str, ...] = (),
         labels: tuple[Label, ...] = (),
-        severity: Severity = Severity.ERROR,
     ) -> None:
         self.diagnostics.append(
-            Diagnostic(
-                code=code,
-                message=message,
+            diagnostic(
+                code,
+                message,
                 file=module.filename,
                 span=span,
                 label=label,
                 hints=hints,
                 labels=labels,
-                severity=severity,
             )
         )
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from . import ast, codes, ltl
-from .diagnostics import Diagnostic, Label, Severity
+from .diagnostics import Diagnostic, Label, diagnostic
 from .pysignature import compare_python_signature
 from .resolve import ModuleInfo, Program, Symbol, did_you_mean
 from .scope import Scope, bool_hint
@@ -135,22 +135,31 @@ class _Checker:
         hints: Iterable[str] = (),
         labels: Iterable[Label] = (),
         notes: Iterable[str] = (),
-        severity: Severity | None = None,
     ) -> None:
-        if severity is None:
-            severity = Severity.WARNING if code.startswith("W") else Severity.ERROR
         self.diagnostics.append(
-            Diagnostic(
-                code=code,
-                message=message,
+            diagnostic(
+                code,
+                message,
                 file=module.filename,
                 span=span,
                 label=label,
-                hints=tuple(hints),
-                labels=tuple(labels),
-                notes=tuple(notes),
-                severity=severity,
+                hints=hints,
+                labels=labels,
+                notes=notes,
             )
+        )
+
+    def unknown_parameter(
+        self, module: ModuleInfo, callee: Callee, name: str, span: Span | None, label: str
+    ) -> None:
+        params = [p[0] for p in callee.signature.params or ()]
+        self.report(
+            module,
+            codes.UNKNOWN_PARAMETER,
+            f"`{callee.name}` has no parameter `{name}`",
+            span,
+            label,
+            hints=did_you_mean(name, params),
         )
 
     def source(self, module: ModuleInfo) -> Source | None:
@@ -778,13 +787,8 @@ class _Checker:
                     continue
                 param = target.callee.signature.param(port.name)
                 if param is None:
-                    self.report(
-                        module,
-                        codes.UNKNOWN_PARAMETER,
-                        f"`{target.callee.name}` has no parameter `{port.name}`",
-                        port.span,
-                        "unknown port",
-                        hints=did_you_mean(port.name, [p[0] for p in params]),
+                    self.unknown_parameter(
+                        module, target.callee, port.name, port.span, "unknown port"
                     )
                     continue
                 self.expect(module, actual, param[1], port.value.span, f"port `{port.name}`")
@@ -836,13 +840,8 @@ class _Checker:
             else:
                 found = signature.param(arg.name)
                 if found is None:
-                    self.report(
-                        module,
-                        codes.UNKNOWN_PARAMETER,
-                        f"`{node.callee.name}` has no parameter `{arg.name}`",
-                        arg.span,
-                        "unknown parameter",
-                        hints=did_you_mean(arg.name, [p[0] for p in params]),
+                    self.unknown_parameter(
+                        module, node.callee, arg.name, arg.span, "unknown parameter"
                     )
                     continue
                 name, expected, _ = found

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import keyword
-from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
@@ -35,9 +34,28 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, protected_namespaces=())
 
 
-@cache
+# Validators are cached by the identity of the type object: record types are equal by
+# name, which is right inside one program but not across programs (two `Review`s).
+_TYPES: dict[int, tuple[Type, Any]] = {}
+_ADAPTERS: dict[int, tuple[Type, Any]] = {}
+
+
+def _cached(cache: dict[int, tuple[Type, Any]], t: Type, build: Any) -> Any:
+    entry = cache.get(id(t))
+    if entry is None or entry[0] is not t:  # the entry holds t, so its id is not reused
+        entry = (t, build())
+        cache[id(t)] = entry
+    return entry[1]
+
+
 def python_type(t: Type) -> Any:
     """The Python type pydantic validates values of `t` with."""
+    if isinstance(t, RecordT | EnumT):
+        return _cached(_TYPES, t, lambda: _python_type(t))
+    return _python_type(t)
+
+
+def _python_type(t: Type) -> Any:
     if isinstance(t, Prim):
         return _PRIMS[t.name]
     if isinstance(t, ListT):
@@ -69,9 +87,8 @@ def _safe(name: str) -> str:
     return name
 
 
-@cache
 def _adapter(t: Type) -> TypeAdapter:
-    return TypeAdapter(python_type(t))
+    return _cached(_ADAPTERS, t, lambda: TypeAdapter(python_type(t)))
 
 
 def coerce(t: Type, value: Any) -> Any:

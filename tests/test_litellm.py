@@ -108,9 +108,21 @@ def test_the_cli_points_every_role_at_a_local_server(tmp_path):
     path = tmp_path / "refine.agent"
     path.write_text(agent("http://unused.invalid/v1"))
     with FakeOpenAI(replies=[GOOD, YES]) as api:
-        result = CliRunner().invoke(app, [
-            "run", str(path), "--input", '{"task": "tides"}', "--model", "openai/local",
-            "--api-base", api.url, "--no-store", "-q"])
+        result = CliRunner().invoke(
+            app,
+            [
+                "run",
+                str(path),
+                "--input",
+                '{"task": "tides"}',
+                "--model",
+                "openai/local",
+                "--api-base",
+                api.url,
+                "--no-store",
+                "-q",
+            ],
+        )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"text": "a draft", "score": 0.5}
     assert [r["model"] for r in api.requests] == ["local", "local"]

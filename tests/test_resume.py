@@ -20,10 +20,13 @@ pytestmark = pytest.mark.skipif(not ROLEGRAPH.exists(), reason="console script n
 
 
 def calls(store: Path, run: str | None = None) -> int:
-    with sqlite3.connect(store) as db:
-        if run is None:
-            return db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
-        return db.execute("SELECT COUNT(*) FROM calls WHERE run = ?", (run,)).fetchone()[0]
+    try:
+        with sqlite3.connect(store) as db:
+            if run is None:
+                return db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
+            return db.execute("SELECT COUNT(*) FROM calls WHERE run = ?", (run,)).fetchone()[0]
+    except sqlite3.OperationalError:  # the other process has not created the tables yet
+        return 0
 
 
 def test_a_killed_run_resumes_without_repeating_a_call(tmp_path):

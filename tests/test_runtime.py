@@ -280,3 +280,15 @@ def test_budget_parsing():
     assert (budget.calls, budget.tokens, budget.cost) == (20, 5000, 0.5)
     with pytest.raises(ValueError):
         Budget.parse("dollars=3")
+
+
+def test_records_of_the_same_name_in_two_programs_do_not_mix():
+    first = rolegraph.load_agent("a.agent", text=PRELUDE + REFINE)
+    other = PRELUDE.replace(
+        "type Review { ok: bool, feedback: str, score: float }",
+        "type Review { ok: bool, feedback: str }",
+    )
+    second = rolegraph.load_agent("b.agent", text=other + REFINE)
+    for ir in (first, second, first):
+        outcome = run(ir, {"task": "t"}, MockModel())
+        assert outcome.result is not None
