@@ -102,6 +102,7 @@ MODEL_PARAMETERS: dict[str, tuple[tuple[type, ...], float | None, float | None]]
     "frequency_penalty": ((int, float), -2.0, 2.0),
     "retries": ((int,), 0, None),
     "backoff": ((int, float), 0.0, None),
+    "structured_output": ((str,), None, None),
     "concurrency": ((int,), 1, None),
     "n": ((int,), 1, None),
     "api_base": ((str,), None, None),

@@ -314,6 +314,10 @@ def run_command(
         str | None,
         typer.Option("--api-base", help="With --model: an OpenAI-compatible server's URL."),
     ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="With --model: a model parameter NAME=VALUE (repeatable)."),
+    ] = None,
 ) -> None:
     """Run an agent and print its typed result as JSON (`--model mock`: offline)."""
     import asyncio
@@ -360,12 +364,24 @@ def run_command(
         raise _usage_error(f"no agent {agent!r} in {file}; agents: {', '.join(checked.irs)}")
     source = (str(file), fingerprint(checked.program.main.module))
     chosen: Any = model
-    if api_base is not None:
+    if api_base is not None or param:
         if model is None or model.startswith("mock"):
-            raise _usage_error("--api-base needs --model PROVIDER/NAME (a litellm model name)")
+            raise _usage_error("--api-base and --param need --model PROVIDER/NAME")
         from rolegraph.runtime.litellm_model import LiteLLMModel
 
-        chosen = LiteLLMModel(model=model, api_base=api_base, api_key="none")
+        overrides: dict[str, Any] = {}
+        for item in param or []:
+            name, sep, value = item.partition("=")
+            if not sep or not name:
+                raise _usage_error(f"--param takes NAME=VALUE, not {item!r}")
+            try:
+                overrides[name] = json.loads(value)
+            except json.JSONDecodeError:
+                overrides[name] = value
+        if api_base is not None:
+            overrides.setdefault("api_key", "none")
+            overrides["api_base"] = api_base
+        chosen = LiteLLMModel(model=model, **overrides)
     try:
         outcome = asyncio.run(
             run_agent(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 from typing import Any
 
@@ -45,6 +46,9 @@ class LiteLLMModel:
         self._semaphores: dict[str, asyncio.Semaphore] = {}
 
     async def complete(self, request: ModelRequest) -> ModelReply:
+        # litellm fetches its price table from the internet at import unless told to use
+        # the copy it ships: offline (and in tests) that costs seconds of retries.
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         import litellm  # lazily: neither `import rolegraph` nor the compiler pays for it
 
         params = {**request.params, **self.overrides}
@@ -53,6 +57,7 @@ class LiteLLMModel:
         timeout = float(params.pop("timeout", self.timeout))
         limit = int(params.pop("concurrency", self.concurrency))
         backoff = float(params.pop("backoff", self.backoff))
+        structured = str(params.pop("structured_output", "json_object"))
         params.pop("cost_per_input_token", None)
         params.pop("cost_per_output_token", None)
         semaphore = self._semaphores.setdefault(model, asyncio.Semaphore(limit))
@@ -60,7 +65,7 @@ class LiteLLMModel:
             "model": model,
             "messages": list(request.messages),
             "timeout": timeout,
-            "response_format": {"type": "json_object"},
+            "response_format": _response_format(structured, request.schema),
             "max_retries": 0,  # the retries are ours: counted, bounded, with backoff
             **params,
         }
@@ -81,6 +86,20 @@ class LiteLLMModel:
                     ) from error
                 await asyncio.sleep(backoff * 2**attempt * (1 + random.random() / 2))
         raise ModelCallError(f"{request.model}: no reply")  # pragma: no cover
+
+
+def _response_format(kind: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """How to ask for structured output. `json_object` works everywhere; `json_schema` is
+    OpenAI's structured outputs; `schema_in_json_object` is llama.cpp's server, which then
+    constrains decoding to the schema (what makes a 135M model reply valid JSON)."""
+    if kind == "json_schema":
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": "result", "schema": schema, "strict": False},
+        }
+    if kind == "schema_in_json_object":
+        return {"type": "json_object", "schema": schema}
+    return {"type": "json_object"}
 
 
 def _reply(litellm: Any, response: Any) -> ModelReply:
