@@ -292,3 +292,35 @@ def test_records_of_the_same_name_in_two_programs_do_not_mix():
     for ir in (first, second, first):
         outcome = run(ir, {"task": "t"}, MockModel())
         assert outcome.result is not None
+
+
+def test_an_exception_in_a_tool_is_shown_to_the_model():
+    path = EXAMPLES[0].parent / "react.agent"
+    model = MockModel(
+        script={
+            "Solver": [
+                {"tool": "calculator", "arguments": {"expression": "1 / 0"}},
+                {"text": "undefined", "confidence": 0.9},
+            ]
+        }
+    )
+    outcome = asyncio.run(rolegraph.arun(path, {"question": "1/0?"}, model=model))
+    (solver,) = outcome.trace.firings
+    assert solver.tool_calls[0]["result"] == {"error": "CalculatorError: division by zero"}
+    assert "division by zero" in model.calls[1].messages[-1]["content"]
+    assert outcome.result["text"] == "undefined"
+
+
+def test_an_exception_in_a_tool_node_fails_its_firing():
+    body = """tool calc(expression: str) -> float = "rolegraph.stdlib.tools:calculator"
+agent T(task: str) -> Draft {
+  n = calc("2 +")
+  w = Writer(task, feedback: n.error)
+  n -> w on error
+  w -> return(w)
+}
+"""
+    ir = rolegraph.load_agent("t.agent", "T", text=PRELUDE + body)
+    outcome = run(ir, {"task": "t"}, MockModel())
+    (writer,) = [r for r in outcome.trace.firings if r.node == "w"]
+    assert "CalculatorError" in writer.inputs["feedback"]
