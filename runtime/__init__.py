@@ -94,6 +94,7 @@ async def run_agent(
     store: Store | None = None,
     resume: str | None = None,
     source: tuple[str, str] | None = None,
+    tracer: Any = None,
 ) -> RunResult:
     """Run one agent's IR on `inputs`. Raises a `RunError` (with `.trace`) on failure.
 
@@ -101,6 +102,7 @@ async def run_agent(
     `store`, replies are cached and each firing is checkpointed; `resume=RUN_ID` continues
     a run of that store (its inputs and model come from the store) without repeating a
     completed firing or model call. `source` is (file, fingerprint), recorded with the run.
+    With a `tracer` (OpenTelemetry), the run is exported as spans when it ends.
     """
     route = model_router(model)
     context = Context(route, on_record, budget=budget)
@@ -138,10 +140,18 @@ async def run_agent(
     try:
         result = await run.execute()
     except RunError as error:
+        if tracer is not None:
+            from .telemetry import export_trace
+
+            export_trace(run.trace, tracer)
         if store is not None and run_id is not None:
             store.finish_run(run_id, f"failed: {type(error).__name__}")
         error.run_id = run_id  # type: ignore[attr-defined]
         raise
     if store is not None and run_id is not None:
         store.finish_run(run_id, "returned", result)
+    if tracer is not None:
+        from .telemetry import export_trace
+
+        export_trace(run.trace, tracer)
     return RunResult(result, run.trace, run_id)

@@ -324,3 +324,27 @@ agent T(task: str) -> Draft {
     outcome = run(ir, {"task": "t"}, MockModel())
     (writer,) = [r for r in outcome.trace.firings if r.node == "w"]
     assert "CalculatorError" in writer.inputs["feedback"]
+
+
+def test_runs_export_opentelemetry_spans():
+    pytest.importorskip("opentelemetry.sdk")
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    model = MockModel(script={"Writer": [draft(1), draft(2)], "Critic": [NO, YES]})
+    asyncio.run(
+        run_agent(ir_of(REFINE), {"task": "t"}, model=model, tracer=provider.get_tracer("test"))
+    )
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    run_span = spans["rolegraph.run A"]
+    firings = [s for s in exporter.get_finished_spans() if s.name.startswith("rolegraph.firing")]
+    assert [s.attributes["rolegraph.node"] for s in firings] == ["w", "c", "w", "c"]
+    assert all(s.parent.span_id == run_span.context.span_id for s in firings)
+    assert run_span.attributes["rolegraph.calls"] == 4
+    assert all(
+        run_span.start_time <= s.start_time <= s.end_time <= run_span.end_time for s in firings
+    )
