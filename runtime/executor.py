@@ -32,8 +32,8 @@ from pydantic import ValidationError
 
 from rolegraph.compiler import ast
 from rolegraph.compiler.ir import RETURN, AgentIR, IREdge, IRNode
+from rolegraph.compiler.ltl import Monitor, proposition
 from rolegraph.compiler.ltl import evaluate as evaluate_formula
-from rolegraph.compiler.ltl import proposition
 from rolegraph.compiler.templates import environment
 
 from .budget import Budget, BudgetExceeded
@@ -112,6 +112,11 @@ class AgentRun:
         plan = _plan(ir)
         self.out_edges, self.reaches, self.consumers_of, self.reads = plan
         self.dirty: set[str] = set(self.queues)
+        # `enforce` shields: their monitors, and the routes waiting for their logical time
+        self.shields = [(c.text, Monitor(c.formula)) for c in ir.constraints if c.mode == "enforce"]
+        self.deferred: list[tuple[tuple, _Inflight, dict[str, Any], bool]] = []
+        self.shield_time = 0
+        self.admitted: dict[int, set[str]] = {}
         self.finished = asyncio.Event()
         self.failure: BaseException | None = None
         self.result: Any = None
@@ -166,6 +171,7 @@ class AgentRun:
             return
         flight = _Inflight(node, time, key)
         self.inflight[key] = flight
+        self.admitted.setdefault(time, set()).add(node)
         flight.task = asyncio.get_running_loop().create_task(self.fire(flight, bindings, consumed))
 
     async def fire(
@@ -470,7 +476,7 @@ class AgentRun:
         if self.out_edges[flight.node]:
             env = {**self.params, **{n: o[-1].value for n, o in self.outputs.items() if o}}
             env[flight.node] = value
-            self.route(flight, env, failed=False)
+            self.dispatch(flight, env, failed=False)
 
     def failed(self, flight: _Inflight, node: IRNode, error: BaseException) -> None:
         handlers = [
@@ -485,7 +491,7 @@ class AgentRun:
         self.failures[flight.node].append(_Output(failure, flight.time, flight.key))
         env = {**self.params, **{n: o[-1].value for n, o in self.outputs.items() if o}}
         env[flight.node] = failure
-        self.route(flight, env, failed=True)
+        self.dispatch(flight, env, failed=True)
 
     def route(self, flight: _Inflight, env: dict[str, Any], *, failed: bool) -> None:
         """Take the explicit edges out of a finished firing."""
@@ -496,12 +502,20 @@ class AgentRun:
         ]
         try:
             if failed:
-                chosen = [e for e in edges if e.condition == "error"]
+                chosen = [e for e in edges if e.condition == "error" and self.allowed(e, flight)]
             else:
-                when = [e for e in edges if e.condition == "when" and evaluate(e.guard, env)]
-                chosen = when + [e for e in edges if e.condition == "always"]
+                when = [
+                    e
+                    for e in edges
+                    if e.condition == "when" and evaluate(e.guard, env) and self.allowed(e, flight)
+                ]  # a blocked edge counts as false
+                chosen = when + [
+                    e for e in edges if e.condition == "always" and self.allowed(e, flight)
+                ]
                 if not when:
-                    chosen += [e for e in edges if e.condition == "else"]
+                    chosen += [
+                        e for e in edges if e.condition == "else" and self.allowed(e, flight)
+                    ]
         except EvaluationError as error:
             self.fail(FiringFailed(flight.node, error, self.trace))
             return
@@ -515,6 +529,59 @@ class AgentRun:
             else:
                 ports = {name: evaluate(expr, env) for name, expr in edge.ports.items()}
                 self.start(edge.target, flight.time + 1, key, ports, {})
+
+    def dispatch(self, flight: _Inflight, env: dict[str, Any], *, failed: bool) -> None:
+        """Route now, or, under an `enforce` shield, once the firing's logical time is over."""
+        if self.shields:
+            self.deferred.append((flight.key, flight, env, failed))
+        else:
+            self.route(flight, env, failed=failed)
+
+    def route_deferred(self) -> None:
+        """Shielded agents route in logical-time order: the routes out of time t are taken,
+        in key order, once no firing at t or before is still running, so that the shield
+        decides on the whole trace so far, whatever the timing."""
+        while self.deferred and not self.finished.is_set():
+            time = min(flight.time for _, flight, _, _ in self.deferred)
+            if any(f.time <= time for f in self.inflight.values()):
+                return
+            self.step_shields(time)
+            batch = sorted((d for d in self.deferred if d[1].time == time), key=lambda d: d[0])
+            self.deferred = [d for d in self.deferred if d[1].time != time]
+            for _, flight, env, failed in batch:
+                self.route(flight, env, failed=failed)
+
+    def step_shields(self, upto: int) -> None:
+        by_time = self._steps_by_time()
+        for time in range(self.shield_time + 1, upto + 1):
+            if time in by_time:
+                for _, monitor in self.shields:
+                    monitor.step(by_time[time])
+        self.shield_time = max(self.shield_time, upto)
+
+    def allowed(self, edge: IREdge, flight: _Inflight) -> bool:
+        """Whether taking `edge` keeps every `enforce` formula satisfiable. Its target would
+        fire at the next logical time, beside what was admitted there already; what its
+        output will be is unknown, so conditions on it count as false."""
+        if not self.shields:
+            return True
+        target = "return" if edge.kind == "return" else edge.target
+        step = self.admitted.get(flight.time + 1, set()) | {target}
+        for text, monitor in self.shields:
+            trial = monitor.copy()
+            trial.step(step)
+            if (not trial.accepts()) if target == "return" else trial.verdict() is False:
+                self._record(
+                    FiringRecord(
+                        node=target,
+                        time=flight.time + 1,
+                        key="",
+                        status="skipped",
+                        notes=[f"blocked by `enforce {text}`"],
+                    )
+                )
+                return False
+        return True
 
     def offer_return(
         self, time: int, order: int, key: tuple, expr: Any, env: Mapping[str, Any]
@@ -531,6 +598,8 @@ class AgentRun:
         """Consume what can be consumed; finish, or report a stall, when nothing is left."""
         if self.finished.is_set():
             return
+        if self.shields:
+            self.route_deferred()
         # Only consumers that received outputs, or were blocked by in-flight firings,
         # can join now; a consumer that cannot join stays dirty until it can.
         progress = True
@@ -605,8 +674,8 @@ class AgentRun:
 
     # -- constraints ------------------------------------------------------------------------------
 
-    def steps(self) -> list[set[str]]:
-        """The trace as LTL steps: firings grouped by logical time, then the return."""
+    def _steps_by_time(self) -> dict[int, set[str]]:
+        """Completed firings grouped by logical time, with the conditions that held."""
         by_time: dict[int, set[str]] = {}
         conditions = [
             (atom, proposition(atom))
@@ -628,6 +697,11 @@ class AgentRun:
                             step.add(prop)
                     except EvaluationError:
                         pass
+        return by_time
+
+    def steps(self) -> list[set[str]]:
+        """The trace as LTL steps: firings grouped by logical time, then the return."""
+        by_time = self._steps_by_time()
         steps = [by_time[t] for t in sorted(by_time)]
         if self.returned_at is not None:
             steps.append({"return"})

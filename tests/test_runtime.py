@@ -348,3 +348,33 @@ def test_runs_export_opentelemetry_spans():
     assert all(
         run_span.start_time <= s.start_time <= s.end_time <= run_span.end_time for s in firings
     )
+
+
+SHIELDED = """agent A(task: str) -> Draft {
+  w = Writer(task)
+  c = Critic(task, draft: w)
+  c -> w(feedback: c.feedback) when not c.ok max 3
+  c -> return(w) else
+  enforce always(w -> historically not c)
+}
+"""
+
+
+def test_enforce_blocks_the_firing_that_would_violate_it():
+    # "never write after a review": the revision edge is blocked, counts as false, and
+    # `else` returns the first draft
+    model = MockModel(script={"Writer": [draft(1), draft(2)], "Critic": [NO, YES]})
+    outcome = run(ir_of(SHIELDED), {"task": "t"}, model)
+    assert outcome.result == draft(1)
+    assert outcome.trace.steps() == [(1, ["w"]), (2, ["c"])]
+    (blocked,) = [r for r in outcome.trace.firings if r.status == "skipped"]
+    assert blocked.node == "w" and "enforce always(w -> historically not c)" in blocked.notes[0]
+
+
+def test_shielded_runs_are_deterministic_whatever_the_latencies():
+    shapes = set()
+    for seed in range(10):
+        rng = random.Random(seed)
+        model = MockModel(latency=lambda request, rng=rng: rng.random() * 0.003)
+        shapes.add(repr(run(ir_of(SHIELDED), {"task": "a poem"}, model).trace.shape()))
+    assert len(shapes) == 1
