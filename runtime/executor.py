@@ -23,6 +23,7 @@ import importlib
 import inspect
 import json
 import time as clock
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +65,13 @@ class Context:
     # to write new checkpoints (firings of the top-level run only: their keys are unique).
     replay: dict[str, Any] = field(default_factory=dict)
     checkpoint: Callable[[FiringRecord], None] | None = None
+    _synchronous: dict[str, bool] = field(default_factory=dict, repr=False)
+
+    def synchronous(self, target: str) -> bool:
+        """Whether a tool is a plain function (run inline) rather than a coroutine."""
+        if target not in self._synchronous:
+            self._synchronous[target] = not inspect.iscoroutinefunction(self.tool(target))
+        return self._synchronous[target]
 
     def tool(self, target: str) -> Callable[..., Any]:
         if target not in self.tools:
@@ -117,6 +125,7 @@ class AgentRun:
         self.deferred: list[tuple[tuple, _Inflight, dict[str, Any], bool]] = []
         self.shield_time = 0
         self.admitted: dict[int, set[str]] = {}
+        self.ready: deque[tuple[_Inflight, dict[str, Any], dict[str, _Output]]] = deque()
         self.finished = asyncio.Event()
         self.failure: BaseException | None = None
         self.result: Any = None
@@ -172,7 +181,71 @@ class AgentRun:
         flight = _Inflight(node, time, key)
         self.inflight[key] = flight
         self.admitted.setdefault(time, set()).add(node)
+        if self.runs_inline(node, consumed):
+            # a synchronous tool with nothing to wait for: run it from the work queue
+            # (still "in flight" until then, for the joins and returns that look)
+            self.ready.append((flight, bindings, consumed))
+            return
         flight.task = asyncio.get_running_loop().create_task(self.fire(flight, bindings, consumed))
+
+    def runs_inline(self, name: str, consumed: dict[str, _Output]) -> bool:
+        node = self.ir.nodes[name]
+        if node.kind != "tool" or node.replicate or node.map_var or node.target is None:
+            return False
+        if self.reads[name] - set(consumed):
+            return False  # it reads outputs it may have to wait for
+        return self.context.synchronous(node.target)
+
+    def drain(self) -> bool:
+        """Run the queued synchronous firings; whatever they enable is queued in turn."""
+        ran = False
+        while self.ready and not self.finished.is_set():
+            flight, bindings, consumed = self.ready.popleft()
+            if self.inflight.get(flight.key) is not flight:  # a return cancelled it
+                self._record(
+                    FiringRecord(
+                        node=flight.node, time=flight.time, key=repr(flight.key), status="cancelled"
+                    )
+                )
+                continue
+            self.fire_now(flight, bindings, consumed)
+            ran = True
+        return ran
+
+    def fire_now(
+        self, flight: _Inflight, bindings: dict[str, Any], consumed: dict[str, _Output]
+    ) -> None:
+        """`fire`, for a synchronous tool node: no task, no await."""
+        node = self.ir.nodes[flight.node]
+        record = FiringRecord(
+            node=flight.node,
+            time=flight.time,
+            key=repr(flight.key),
+            status="running",
+            started=clock.perf_counter(),
+        )
+        try:
+            env = dict(self.params)
+            env.update({dep: output.value for dep, output in consumed.items()})
+            args = self.arguments(node, env, bindings)
+            record.inputs = args
+            if self.depth == 0 and record.key in self.context.replay:
+                output = self.context.replay[record.key]
+                record.notes.append("replayed from a checkpoint")
+            else:
+                function = self.context.tool(node.target or "")
+                typed = {name: coerce(t, args.get(name)) for name, t, *_ in node.params}
+                output = coerce(node.result, plain(function(**typed)))
+        except Exception as error:  # a failed firing: handled by `on error` edges, or fatal
+            record.status, record.error = "failed", f"{type(error).__name__}: {error}"
+            self._finish_record(record)
+            self.inflight.pop(flight.key, None)
+            self.failed(flight, node, error)
+            return
+        record.status, record.output = "ok", output
+        self._finish_record(record)
+        self.inflight.pop(flight.key, None)
+        self.completed(flight, output)
 
     async def fire(
         self, flight: _Inflight, bindings: dict[str, Any], consumed: dict[str, _Output]
@@ -257,7 +330,10 @@ class AgentRun:
                 for f in self.inflight.values()
                 if f.time < time and producer in self.reaches[f.node] and f.task
             ]
-            await asyncio.wait(tasks)
+            if tasks:
+                await asyncio.wait(tasks)
+            else:
+                await asyncio.sleep(0)  # queued synchronous firings: let them drain
 
     def arguments(
         self, node: IRNode, env: Mapping[str, Any], bindings: Mapping[str, Any]
@@ -604,7 +680,9 @@ class AgentRun:
         # can join now; a consumer that cannot join stays dirty until it can.
         progress = True
         while progress:
-            progress = False
+            progress = self.drain()
+            if self.shields:
+                self.route_deferred()
             for consumer in sorted(self.dirty):
                 if not all(self.queues[consumer].values()):
                     self.dirty.discard(consumer)

@@ -96,6 +96,12 @@ def coerce(t: Type, value: Any) -> Any:
     ValidationError."""
     if isinstance(t, AnyType):
         return value
+    if isinstance(t, Prim):  # the common case, without pydantic: the value already fits
+        kind = type(value)
+        if kind is _PRIMS[t.name]:
+            return value
+        if t.name == "float" and kind is int:
+            return float(value)
     validated = _adapter(t).validate_python(value)
     return plain(validated)
 
