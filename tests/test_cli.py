@@ -154,3 +154,13 @@ def test_graph_mermaid_and_dot():
 def test_graph_usage_errors():
     assert run("graph", "--format", "svgz", SELF_REFINE).exit_code == 2
     assert run("graph", SELF_REFINE, "Nope").exit_code == 2
+
+
+def test_the_runtime_does_not_import_the_front_end():
+    code = (
+        "import sys, rolegraph.runtime, rolegraph.runtime.executor; "
+        "print(sorted(m for m in sys.modules if m.startswith('rolegraph.grammar') "
+        "or m.startswith('lark')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "[]", done.stderr
