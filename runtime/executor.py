@@ -217,55 +217,32 @@ class AgentRun:
     ) -> None:
         """`fire`, for a synchronous tool node: no task, no await."""
         node = self.ir.nodes[flight.node]
-        record = FiringRecord(
-            node=flight.node,
-            time=flight.time,
-            key=repr(flight.key),
-            status="running",
-            started=clock.perf_counter(),
-        )
+        record = self._begin(flight)
         try:
             env = dict(self.params)
             env.update({dep: output.value for dep, output in consumed.items()})
             args = self.arguments(node, env, bindings)
             record.inputs = args
-            if self.depth == 0 and record.key in self.context.replay:
-                output = self.context.replay[record.key]
-                record.notes.append("replayed from a checkpoint")
-            else:
-                function = self.context.tool(node.target or "")
-                typed = {name: coerce(t, args.get(name)) for name, t, *_ in node.params}
-                output = coerce(node.result, plain(function(**typed)))
+            replayed, output = self._replayed(record)
+            if not replayed:
+                value = self._tool_value(node.target or "", node.params, args)
+                output = coerce(node.result, plain(value))
         except Exception as error:  # a failed firing: handled by `on error` edges, or fatal
-            record.status, record.error = "failed", f"{type(error).__name__}: {error}"
-            self._finish_record(record)
-            self.inflight.pop(flight.key, None)
-            self.failed(flight, node, error)
+            self._failed_firing(flight, node, record, error)
             return
-        record.status, record.output = "ok", output
-        self._finish_record(record)
-        self.inflight.pop(flight.key, None)
-        self.completed(flight, output)
+        self._succeeded(flight, record, output)
 
     async def fire(
         self, flight: _Inflight, bindings: dict[str, Any], consumed: dict[str, _Output]
     ) -> None:
         node = self.ir.nodes[flight.node]
-        record = FiringRecord(
-            node=flight.node,
-            time=flight.time,
-            key=repr(flight.key),
-            status="running",
-            started=clock.perf_counter(),
-        )
+        record = self._begin(flight)
         try:
             env = await self.environment(node, flight.time, consumed)
             args = self.arguments(node, env, bindings)
             record.inputs = args
-            if self.depth == 0 and record.key in self.context.replay:
-                output = self.context.replay[record.key]
-                record.notes.append("replayed from a checkpoint")
-            else:
+            replayed, output = self._replayed(record)
+            if not replayed:
                 output = await self.call(node, args, env, record)
         except asyncio.CancelledError:
             record.status = "cancelled"
@@ -279,17 +256,41 @@ class AgentRun:
             self.fail(error)
             return
         except Exception as error:  # a failed firing: handled by `on error` edges, or fatal
-            record.status, record.error = "failed", f"{type(error).__name__}: {error}"
-            self._finish_record(record)
-            self.inflight.pop(flight.key, None)
-            self.failed(flight, node, error)
+            self._failed_firing(flight, node, record, error)
             self.settle()
             return
+        self._succeeded(flight, record, output)
+        self.settle()
+
+    def _begin(self, flight: _Inflight) -> FiringRecord:
+        return FiringRecord(
+            node=flight.node,
+            time=flight.time,
+            key=repr(flight.key),
+            status="running",
+            started=clock.perf_counter(),
+        )
+
+    def _replayed(self, record: FiringRecord) -> tuple[bool, Any]:
+        """The checkpointed output of this firing, when resuming a run that had one."""
+        if self.depth == 0 and record.key in self.context.replay:
+            record.notes.append("replayed from a checkpoint")
+            return True, self.context.replay[record.key]
+        return False, None
+
+    def _failed_firing(
+        self, flight: _Inflight, node: IRNode, record: FiringRecord, error: BaseException
+    ) -> None:
+        record.status, record.error = "failed", f"{type(error).__name__}: {error}"
+        self._finish_record(record)
+        self.inflight.pop(flight.key, None)
+        self.failed(flight, node, error)
+
+    def _succeeded(self, flight: _Inflight, record: FiringRecord, output: Any) -> None:
         record.status, record.output = "ok", output
         self._finish_record(record)
         self.inflight.pop(flight.key, None)
         self.completed(flight, output)
-        self.settle()
 
     def _finish_record(self, record: FiringRecord) -> None:
         record.ended = clock.perf_counter()
@@ -389,12 +390,16 @@ class AgentRun:
                 record.children.append(child.trace)
         return await self.call_role(node, args, replica, record)
 
+    def _tool_value(self, target: str, params: tuple, args: dict[str, Any]) -> Any:
+        """Call a tool with its arguments validated; a coroutine's result is not awaited."""
+        function = self.context.tool(target)
+        typed = {name: coerce(t, args.get(name)) for name, t, *_ in params}
+        return function(**typed)
+
     async def call_tool(
         self, target: str, params: tuple, result_type: Any, args: dict[str, Any]
     ) -> Any:
-        function = self.context.tool(target)
-        typed = {name: coerce(t, args.get(name)) for name, t, *_ in params}
-        value = function(**typed)
+        value = self._tool_value(target, params, args)
         if inspect.isawaitable(value):
             value = await value
         return coerce(result_type, plain(value))
