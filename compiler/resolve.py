@@ -220,8 +220,19 @@ class _Loader:
     def _locate(self, info: ModuleInfo, decl: ast.Import) -> tuple[str, Path] | None:
         if decl.is_path:
             base = Path(info.filename).parent if not info.filename.startswith("<") else Path.cwd()
-            path = (base / decl.module).resolve()
-            if not path.is_file():
+            try:
+                path = (base / decl.module).resolve()
+                found = path.is_file()
+            except (OSError, ValueError) as error:  # a NUL byte, a name too long, ...
+                self.error(
+                    info,
+                    codes.MODULE_NOT_FOUND,
+                    f"invalid module path: {error}",
+                    decl.span,
+                    "not a path",
+                )
+                return None
+            if not found:
                 self.error(
                     info,
                     codes.MODULE_NOT_FOUND,
