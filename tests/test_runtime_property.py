@@ -1,0 +1,27 @@
+"""Random well-typed agents run on the mock model to a result or a run error — never a
+crash — and twice to the same trace."""
+
+import asyncio
+
+from hypothesis import HealthCheck, given, settings
+
+import rolegraph
+from rolegraph.runtime import MockModel, RunError, run_agent
+
+from .checking import PRELUDE
+from .test_check_property import well_typed_agents
+
+
+def shape(ir):
+    try:
+        outcome = asyncio.run(run_agent(ir, {"task": "t"}, model=MockModel()))
+    except RunError as error:
+        return type(error).__name__, repr(error.trace.shape() if error.trace else None)
+    return repr(outcome.result), repr(outcome.trace.shape())
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(well_typed_agents())
+def test_random_agents_run_deterministically_without_crashing(agent):
+    ir = rolegraph.load_agent("random.agent", "Random", text=PRELUDE + agent)
+    assert shape(ir) == shape(ir)
