@@ -533,3 +533,41 @@ does not start the offending firing (its edge counts as false). The note shows t
 run.
 """,
 )
+
+
+# --- E06xx: edits --------------------------------------------------------------------------
+
+UNKNOWN_EDIT = _code(
+    "E0601",
+    "unknown edit operator",
+    """
+An edit proposal (JSON) names an operator rolegraph does not have. The message lists
+the operators there are.
+""",
+)
+
+NO_SUCH_SITE = _code(
+    "E0602",
+    "the edit's site does not exist",
+    """
+An edit names a role, model, agent, node or edge that the program does not have, or
+one of the wrong kind (a model where a role is expected).
+""",
+)
+
+MALFORMED_EDIT = _code(
+    "E0603",
+    "malformed edit",
+    """
+An edit proposal is not valid JSON, or its fields are missing or of the wrong type.
+""",
+)
+
+EDIT_BREAKS_PROGRAM = _code(
+    "E0604",
+    "the edit would not check",
+    """
+Applied, the edit gives a program with errors; it is not applicable here. The notes
+give the checker's diagnostics for the edited program.
+""",
+)

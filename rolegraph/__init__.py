@@ -149,3 +149,20 @@ def run(
     import asyncio
 
     return asyncio.run(arun(source, inputs, agent=agent, model=model, text=text))
+
+
+def editor(filename: str = "<edited>"):
+    """An `Editor` whose edits are validated by the full checker (imports resolved
+    relative to `filename`). See `rolegraph.compiler.edits`."""
+    from rolegraph.compiler.check import check_module
+    from rolegraph.compiler.edits import Editor
+    from rolegraph.grammar import parse_module
+
+    def parse_import(source: str, name: str):
+        result = parse_module(source, name)
+        return result.module, result.diagnostics
+
+    def check(module: ast.Module) -> list:
+        return check_module(module, filename, parse_import, "", explore=False).diagnostics
+
+    return Editor(check)
