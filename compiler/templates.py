@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
@@ -36,13 +36,26 @@ def environment() -> SandboxedEnvironment:
     return SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
 
 
+@lru_cache(maxsize=4096)
+def parsed(text: str) -> nodes.Template:
+    """The jinja2 syntax tree of a template, parsed once per text (the analysis only reads
+    it). Raises TemplateSyntaxError, which is not cached."""
+    return environment().parse(text)
+
+
+@lru_cache(maxsize=1024)
+def compiled(text: str):  # type: ignore[no-untyped-def]
+    """A template ready to render, compiled once per text (the runtime renders with it)."""
+    return environment().from_string(text)
+
+
 def analyse_template(
     text: str, params: dict[str, Type], literal: Span | None, source: Source | None
 ) -> list[TemplateProblem]:
     env = environment()
     locate = _Locator(literal, source)
     try:
-        tree = env.parse(text)
+        tree = parsed(text)
     except TemplateSyntaxError as error:
         return [
             TemplateProblem(

@@ -35,7 +35,7 @@ from rolegraph.compiler import ast
 from rolegraph.compiler.ir import RETURN, AgentIR, IREdge, IRNode
 from rolegraph.compiler.ltl import Monitor, proposition
 from rolegraph.compiler.ltl import evaluate as evaluate_formula
-from rolegraph.compiler.templates import environment
+from rolegraph.compiler.templates import compiled
 
 from .budget import Budget, BudgetExceeded
 from .errors import (
@@ -408,9 +408,8 @@ class AgentRun:
         self, node: IRNode, args: dict[str, Any], replica: int, record: FiringRecord
     ) -> Any:
         model = self.context.model_for(node)
-        env = environment()
-        system = env.from_string(node.system).render(**args) if node.system else ""
-        prompt = env.from_string(node.prompt or "").render(**args)
+        system = compiled(node.system).render(**args) if node.system else ""
+        prompt = compiled(node.prompt or "").render(**args)
         result_schema = schema(node.result)
         instructions = (
             "Reply with one JSON value that matches this JSON schema, and nothing "
