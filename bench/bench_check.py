@@ -7,14 +7,12 @@ of the static temporal-constraint check of every example. Writes bench/RESULTS.m
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_frontend import record
+from bench_frontend import median_seconds, record
 from generate import large_program
 
 from rolegraph import check_source, parse
@@ -29,12 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def median_ms(fn, repeat: int) -> float:
-    samples = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - began)
-    return statistics.median(samples) * 1000
+    return median_seconds(fn, repeat) * 1000
 
 
 def parse_import(text: str, name: str):

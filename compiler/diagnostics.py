@@ -160,12 +160,6 @@ def _snippet(source, span, text, mark, gutter, paint, severity) -> list[str]:
     return [f"{number} {line_text}", paint(" " * gutter + " |", _BLUE) + " " + underline]
 
 
-def render_all(
-    diagnostics: Iterable[Diagnostic], source: Source | None, *, color: bool = False
-) -> str:
-    return "\n\n".join(render(d, source, color=color) for d in diagnostics)
-
-
 def explain(code: str) -> str | None:
     """The long explanation of a diagnostic code, or None for an unknown code."""
     entry = CODES.get(code.upper())

@@ -18,7 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from . import codes
 from .resolve import did_you_mean
 from .source import Source, Span
-from .types import ANY, AnyType, ListT, OptionalT, RecordT, Type
+from .types import AnyType, ListT, OptionalT, RecordT, Type
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,3 @@ class _Locator:
             return self.literal.line
         # The newline after the opening quotes is dropped: template line 1 is the next.
         return min(self.literal.line + template_line, self.literal.end_line)
-
-
-def template_params(params: dict[str, Type]) -> dict[str, Type]:
-    return {name: ANY if t is None else t for name, t in params.items()}

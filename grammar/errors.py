@@ -12,7 +12,7 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from rolegraph.compiler import ast, codes
-from rolegraph.compiler.diagnostics import Diagnostic, Label
+from rolegraph.compiler.diagnostics import Diagnostic, Label, diagnostic
 from rolegraph.compiler.source import Source, Span
 
 from .recovery import scan_brackets
@@ -94,9 +94,9 @@ def _diag(
     labels: tuple[Label, ...] = (),
     notes: tuple[str, ...] = (),
 ) -> Diagnostic:
-    return Diagnostic(
-        code=code,
-        message=message,
+    return diagnostic(
+        code,
+        message,
         file=source.name,
         span=span,
         label=label,

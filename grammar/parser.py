@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from rolegraph.compiler import ast, codes
 from rolegraph.compiler import literals as lit
-from rolegraph.compiler.diagnostics import Diagnostic, Label
+from rolegraph.compiler.diagnostics import Diagnostic, Label, diagnostic
 from rolegraph.compiler.source import Source, Span
 
 from .comments import attach_comments
@@ -240,14 +240,6 @@ class _ModuleRef:
     is_path: bool
 
 
-@dataclass(frozen=True)
-class _Word:
-    """A name token turned into text, keeping its span for diagnostics."""
-
-    text: str
-    span: Span
-
-
 class _ToAst(Transformer):
     """Parse tree → AST. Each method handles the rule (or alias) of the same name."""
 
@@ -284,9 +276,9 @@ class _ToAst(Transformer):
         labels: tuple[Label, ...] = (),
     ) -> _Broken:
         self.diagnostics.append(
-            Diagnostic(
-                code=code,
-                message=message,
+            diagnostic(
+                code,
+                message,
                 file=self.source.name,
                 span=span,
                 label=label,
