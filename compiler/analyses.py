@@ -13,8 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import networkx as nx
+from itertools import pairwise
 
 from . import ast, codes
 from .diagnostics import Diagnostic, diagnostic
@@ -36,42 +35,86 @@ def _diag(
     )
 
 
-def acyclic_graph(ir: AgentIR) -> nx.DiGraph:
-    """The graph without its loop edges: data edges and unbounded control edges."""
-    graph = nx.DiGraph()
-    graph.add_nodes_from(ir.nodes)
+def acyclic_graph(ir: AgentIR) -> dict[str, set[str]]:
+    """The graph without its loop edges (data edges and unbounded control edges), as the
+    successors of each node. (Plain sets: these graphs are small and checked often.)"""
+    successors: dict[str, set[str]] = {name: set() for name in ir.nodes}
     for edge in ir.edges:
         if edge.kind in ("data", "control") and not edge.loop and edge.target in ir.nodes:
-            graph.add_edge(edge.source, edge.target)
-    return graph
+            successors[edge.source].add(edge.target)
+    return successors
 
 
-def analyse(ir: AgentIR) -> list[Diagnostic]:
-    diagnostics = check_cycles(ir)
+def find_cycle(successors: dict[str, set[str]]) -> list[str] | None:
+    """A cycle as its nodes in order (the first not repeated), or None: iterative DFS."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for root in successors:
+        if root in state:
+            continue
+        path: list[str] = [root]
+        stack = [iter(sorted(successors[root]))]
+        state[root] = 1
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                state[path.pop()] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                return path[path.index(child) :]
+            elif child not in state:
+                state[child] = 1
+                path.append(child)
+                stack.append(iter(sorted(successors[child])))
+    return None
+
+
+def reachable(successors: dict[str, set[str]], start: str) -> set[str]:
+    """Every node reachable from `start` (itself included)."""
+    seen = {start}
+    stack = [start]
+    while stack:
+        for child in successors[stack.pop()]:
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return seen
+
+
+def predecessors(successors: dict[str, set[str]]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {name: set() for name in successors}
+    for name, children in successors.items():
+        for child in children:
+            found[child].add(name)
+    return found
+
+
+def analyse(ir: AgentIR, *, errors_only: bool = False) -> list[Diagnostic]:
+    """The graph analyses; `errors_only` skips those that can only warn (for the editor)."""
+    graph = acyclic_graph(ir)
+    diagnostics = check_cycles(ir, graph, errors_only=errors_only)
     if any(d.code == codes.UNBOUNDED_CYCLE for d in diagnostics):
         return diagnostics  # the other analyses assume a bounded graph
-    diagnostics += check_races(ir)
+    diagnostics += check_races(ir, graph)
     diagnostics += check_returns(ir)
-    diagnostics += check_unused(ir)
+    if not errors_only:
+        diagnostics += check_unused(ir)
     return diagnostics
 
 
-def check_cycles(ir: AgentIR) -> list[Diagnostic]:
-    graph = acyclic_graph(ir)
+def check_cycles(
+    ir: AgentIR, graph: dict[str, set[str]] | None = None, *, errors_only: bool = False
+) -> list[Diagnostic]:
+    graph = acyclic_graph(ir) if graph is None else graph
     found: list[Diagnostic] = []
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        cycle = None
+    cycle = find_cycle(graph)
     if cycle:
-        path = [u for u, _ in cycle] + [cycle[0][0]]
+        path = [*cycle, cycle[0]]
+        pairs = set(pairwise(path))
         closing = next(
             (
                 e
                 for e in ir.edges
-                if e.kind == "control"
-                and not e.loop
-                and (e.source, e.target) in {(u, v) for u, v in cycle}
+                if e.kind == "control" and not e.loop and (e.source, e.target) in pairs
             ),
             None,
         )
@@ -92,11 +135,13 @@ def check_cycles(ir: AgentIR) -> list[Diagnostic]:
             )
         )
         return found
+    if errors_only:
+        return found
     for edge in ir.edges:
         if (
             edge.loop
             and edge.target in ir.nodes
-            and not (edge.source == edge.target or nx.has_path(graph, edge.target, edge.source))
+            and not (edge.source == edge.target or edge.source in reachable(graph, edge.target))
         ):
             found.append(
                 _diag(
@@ -119,13 +164,13 @@ def _node_refs(ir: AgentIR, expr) -> set[str]:
     return {r.head for r in expr.find_all(ast.Ref) if r.head in ir.nodes}
 
 
-def check_races(ir: AgentIR) -> list[Diagnostic]:
-    graph = acyclic_graph(ir)
+def check_races(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[Diagnostic]:
+    before = predecessors(acyclic_graph(ir) if graph is None else graph)
     found: list[Diagnostic] = []
     for edge in ir.control_edges:
         if edge.source not in ir.nodes:
             continue
-        ordered = nx.ancestors(graph, edge.source) | {edge.source}
+        ordered = reachable(before, edge.source)
         reads: list[tuple[str, str]] = []  # (node read, what reads it)
         reads += [(n, "the guard") for n in _node_refs(ir, edge.guard)]
         reads += [(n, "the returned value") for n in _node_refs(ir, edge.value)]

@@ -16,7 +16,7 @@ from .diagnostics import Diagnostic
 from .ir import AgentIR, build_ir
 from .paths import ConstraintResult, explore_agent
 from .resolve import ParseFn, Program, load_program
-from .typecheck import AgentInfo, check_program
+from .typecheck import AgentInfo, CheckMemo, check_program
 
 
 @dataclass
@@ -33,10 +33,21 @@ class CheckedModule:
 
 
 def check_module(
-    module: ast.Module, filename: str, parse: ParseFn, text: str = "", *, explore: bool = True
+    module: ast.Module,
+    filename: str,
+    parse: ParseFn,
+    text: str = "",
+    *,
+    explore: bool = True,
+    errors_only: bool = False,
+    memo: CheckMemo | None = None,
 ) -> CheckedModule:
+    """Check a module. `explore=False` skips the exploration of runs (no stall, reachability
+    or constraint verdicts); `errors_only` skips what can only warn, and explores each
+    agent only until a returning run proves it can return — what an editor needs to know
+    whether a program is valid. `memo` reuses role checks across calls."""
     program = load_program(module, filename, parse, text)
-    result = check_program(program)
+    result = check_program(program, memo)
     checked = CheckedModule(program, result.agents, diagnostics=result.diagnostics)
     if checked.errors:
         return checked  # the graph of an ill-typed program is not worth analysing
@@ -45,10 +56,10 @@ def check_module(
             continue
         ir = build_ir(result, agent)
         checked.irs[name] = ir
-        graph_diagnostics = analyse(ir)
+        graph_diagnostics = analyse(ir, errors_only=errors_only)
         checked.diagnostics.extend(graph_diagnostics)
         if explore and not any(d.is_error for d in graph_diagnostics):
-            diagnostics, results = explore_agent(ir)
+            diagnostics, results = explore_agent(ir, errors_only=errors_only)
             checked.diagnostics.extend(diagnostics)
             checked.constraints.extend(results)
     return checked

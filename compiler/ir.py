@@ -203,10 +203,7 @@ def build_ir(
         e.target.node for e in decl.edges if isinstance(e.target, ast.NodeTarget) and e.max is None
     }
     for name, info in agent.nodes.items():
-        ir_node = _node(result, agent, info, node_names, instance, stack)
-        ir_node = ir_node.model_copy(
-            update={"entry": not ir_node.deps and name not in incoming_control}
-        )
+        ir_node = _node(result, agent, info, node_names, instance, stack, incoming_control)
         nodes[name] = ir_node
         graph.add_node(name, ir=ir_node)
         for dep in ir_node.deps:
@@ -255,7 +252,9 @@ def build_ir(
     for ret in returns:
         for dep in ret.deps:
             graph.add_edge(
-                dep, RETURN, ir=IREdge(kind="data", source=dep, target=RETURN, span=ret.span)
+                dep,
+                RETURN,
+                ir=IREdge(kind="data", source=dep, target=RETURN, span=ret.span),
             )
     constraints = [
         IRConstraint(mode=c.mode, formula=c.formula, text=to_source(c.formula), span=c.span)
@@ -317,6 +316,7 @@ def _node(
     node_names: set[str],
     instance: Instance,
     stack: tuple[str, ...],
+    incoming_control: set[str],
 ) -> IRNode:
     decl = info.decl
     exclude = decl.map.var if decl.map else None
@@ -359,8 +359,10 @@ def _node(
                 _instance(result, agent, decl, sub, instance),
                 (*stack, agent.symbol.qualified),
             )
+    # The IR is built from checked declarations: its values are trusted, not re-validated.
     return IRNode(
         name=decl.name,
+        entry=not deps and decl.name not in incoming_control,
         kind=kind,
         callee=callee,
         output_type=str(info.output),

@@ -72,8 +72,9 @@ class _Outcome:
 
 
 class _Explorer:
-    def __init__(self, ir: AgentIR):
+    def __init__(self, ir: AgentIR, *, until_return: bool = False):
         self.ir = ir
+        self.until_return = until_return  # stop at the first returning run
         self.conditions = conditions_of(ir)
         self.visited: set[tuple] = set()
         self.exhausted = False
@@ -104,7 +105,8 @@ class _Explorer:
     # -- the search --------------------------------------------------------------------------
 
     def explore(self) -> None:
-        state = _State(monitors=[Monitor(c.formula) for c in self.ir.constraints])
+        monitors = [] if self.until_return else [Monitor(c.formula) for c in self.ir.constraints]
+        state = _State(monitors=monitors)
         for name in sorted(self.ir.nodes):
             state.queues[name] = {d: [] for d in self.ir.nodes[name].deps}
         for index, deps in enumerate(self.return_deps):
@@ -117,7 +119,7 @@ class _Explorer:
         self.visit(state, [], [])
 
     def visit(self, state: _State, trace: list[frozenset[str]], story: list[str]) -> None:
-        if self.exhausted:
+        if self.exhausted or (self.until_return and self.returned):
             return
         key = self.key(state)
         if key in self.visited:
@@ -339,10 +341,19 @@ class ConstraintResult:
     counterexample: Run | None = None
 
 
-def explore_agent(ir: AgentIR) -> tuple[list[Diagnostic], list[ConstraintResult]]:
-    """Stall, reachability and constraint diagnostics for one agent, and each verdict."""
-    explorer = _Explorer(ir)
+def explore_agent(
+    ir: AgentIR, *, errors_only: bool = False
+) -> tuple[list[Diagnostic], list[ConstraintResult]]:
+    """Stall, reachability and constraint diagnostics for one agent, and each verdict.
+
+    `errors_only` (for the editor) stops at the first returning run: it reports only the
+    error of an agent that no run returns from (E0407), and no verdicts."""
+    explorer = _Explorer(ir, until_return=errors_only)
     explorer.explore()
+    if errors_only:
+        if explorer.returned or explorer.exhausted:
+            return [], []
+        return [_no_return(ir)], []
     complete = not explorer.exhausted
     states = len(explorer.visited)
     diagnostics: list[Diagnostic] = []
@@ -397,15 +408,7 @@ def explore_agent(ir: AgentIR) -> tuple[list[Diagnostic], list[ConstraintResult]
                     )
                 )
         if not explorer.returned:
-            diagnostics.append(
-                _diagnostic(
-                    ir,
-                    codes.NO_RETURN,
-                    f"no run of agent `{ir.name}` reaches a return",
-                    ir.span,
-                    label="in this agent",
-                )
-            )
+            diagnostics.append(_no_return(ir))
     stall = explorer.stall
     if stall is not None:
         diagnostics.append(
@@ -425,6 +428,16 @@ def explore_agent(ir: AgentIR) -> tuple[list[Diagnostic], list[ConstraintResult]
             )
         )
     return diagnostics, results
+
+
+def _no_return(ir: AgentIR) -> Diagnostic:
+    return _diagnostic(
+        ir,
+        codes.NO_RETURN,
+        f"no run of agent `{ir.name}` reaches a return",
+        ir.span,
+        label="in this agent",
+    )
 
 
 def _diagnostic(

@@ -49,46 +49,75 @@ def compiled(text: str):  # type: ignore[no-untyped-def]
     return environment().from_string(text)
 
 
-def analyse_template(
-    text: str, params: dict[str, Type], literal: Span | None, source: Source | None
-) -> list[TemplateProblem]:
-    env = environment()
-    locate = _Locator(literal, source)
+@dataclass(frozen=True)
+class _Facts:
+    """What the analysis needs from a template, read once per text: the names it loads
+    (with their line) and the attribute chains rooted at a name, or its syntax error."""
+
+    error: tuple[str, int] | None = None
+    names: tuple[tuple[str, int], ...] = ()
+    chains: tuple[tuple[tuple[str, ...], int], ...] = ()
+
+
+@lru_cache(maxsize=4096)
+def _facts(text: str) -> _Facts:
     try:
         tree = parsed(text)
     except TemplateSyntaxError as error:
+        return _Facts(error=(error.message or "invalid template", error.lineno or 1))
+    defined = _defined_names(tree)
+    globals_ = environment().globals
+    names = tuple(
+        (name.name, name.lineno)
+        for name in tree.find_all(nodes.Name)
+        if name.ctx == "load"
+        and name.name not in defined
+        and name.name not in globals_
+        and name.name != "loop"
+    )
+    chains = []
+    for getattr_node in tree.find_all(nodes.Getattr):
+        chain = _attribute_chain(getattr_node)
+        if chain is not None:
+            chains.append((tuple(chain), getattr_node.lineno))
+    return _Facts(names=names, chains=tuple(chains))
+
+
+def analyse_template(
+    text: str, params: dict[str, Type], literal: Span | None, source: Source | None
+) -> list[TemplateProblem]:
+    facts = _facts(text)
+    locate = _Locator(literal, source)
+    if facts.error is not None:
+        message, lineno = facts.error
         return [
             TemplateProblem(
                 codes.TEMPLATE_SYNTAX,
-                f"prompt template: {error.message}",
-                locate.line(error.lineno or 1),
+                f"prompt template: {message}",
+                locate.line(lineno),
                 "in this template",
             )
         ]
     problems: list[TemplateProblem] = []
-    defined = _defined_names(tree)
     reported: set[str] = set()
-    for name in tree.find_all(nodes.Name):
-        if name.ctx != "load" or name.name in params or name.name in defined:
+    for name, lineno in facts.names:
+        if name in params or name in reported:
             continue
-        if name.name in env.globals or name.name in reported or name.name == "loop":
-            continue
-        reported.add(name.name)
+        reported.add(name)
         problems.append(
             TemplateProblem(
                 codes.UNDECLARED_TEMPLATE_VARIABLE,
-                f"`{name.name}` is not a parameter of this role",
-                locate.word(name.lineno, name.name),
+                f"`{name}` is not a parameter of this role",
+                locate.word(lineno, name),
                 "undeclared",
-                hints=did_you_mean(name.name, params)
+                hints=did_you_mean(name, params)
                 or (f"the role's parameters are: {', '.join(params) or '(none)'}",),
             )
         )
-    for getattr_node in tree.find_all(nodes.Getattr):
-        chain = _attribute_chain(getattr_node)
-        if chain is None or chain[0] not in params:
+    for chain, lineno in facts.chains:
+        if chain[0] not in params:
             continue
-        problem = _check_fields(chain, params[chain[0]], locate, getattr_node.lineno)
+        problem = _check_fields(list(chain), params[chain[0]], locate, lineno)
         if problem is not None and problem.message not in {p.message for p in problems}:
             problems.append(problem)
     return problems

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import ast, codes, ltl
 from .diagnostics import Diagnostic, Label, diagnostic
@@ -86,8 +87,45 @@ class CheckResult:
     signatures: dict[str, Signature]  # roles, tools and agents, by qualified name
 
 
-def check_program(program: Program) -> CheckResult:
-    checker = _Checker(program)
+class CheckMemo:
+    """Checks of roles, reused by later checks of programs that share them.
+
+    An editor checks many programs that differ from one another in a declaration or two.
+    A role whose declaration and environment (the declarations its module sees) are the
+    same objects as in an earlier check is not checked again: its diagnostics and
+    signature are replayed. Keys hold identities; each entry keeps the objects alive, so
+    an identity is never reused while its entry lives.
+    """
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self.roles: dict[tuple[Any, ...], tuple[list[Any], list[Diagnostic], Signature]] = {}
+
+    def key(self, decl: ast.Node, module: ModuleInfo) -> tuple[tuple[Any, ...], list[Any]]:
+        """What a role's check reads: the role, every name its module sees with its kind,
+        and the declarations of the types, enums, models and tools (by identity)."""
+        objects: list[Any] = [decl]
+        key: list[Any] = [module.filename, id(decl)]
+        for name, symbol in module.visible().items():
+            key += (name, symbol.kind)
+            if symbol.kind not in ("role", "agent"):
+                key.append(id(symbol.decl))
+                objects.append(symbol.decl)
+        for alias, info in module.namespaces.items():
+            key += (alias, id(info.module))
+            objects.append(info.module)
+        return tuple(key), objects
+
+    def store(
+        self, key: tuple[Any, ...], value: tuple[list[Any], list[Diagnostic], Signature]
+    ) -> None:
+        if len(self.roles) >= self.size:
+            self.roles.clear()
+        self.roles[key] = value
+
+
+def check_program(program: Program, memo: CheckMemo | None = None) -> CheckResult:
+    checker = _Checker(program, memo)
     checker.run()
     return CheckResult(program, checker.agents, checker.diagnostics, checker.signatures)
 
@@ -115,8 +153,9 @@ MODEL_PARAMETERS: dict[str, tuple[tuple[type, ...], float | None, float | None]]
 
 
 class _Checker:
-    def __init__(self, program: Program):
+    def __init__(self, program: Program, memo: CheckMemo | None = None):
         self.program = program
+        self.memo = memo
         self.diagnostics: list[Diagnostic] = program.diagnostics
         self.agents: dict[str, AgentInfo] = {}
         self.signatures: dict[str, Signature] = {}
@@ -486,6 +525,24 @@ class _Checker:
             )
 
     def check_role(self, symbol: Symbol) -> None:
+        if self.memo is None:
+            self._check_role(symbol)
+            return
+        if symbol.qualified in self.signatures:  # its signature was checked with an agent
+            self._check_role(symbol)
+            return
+        key, objects = self.memo.key(symbol.decl, symbol.module)
+        hit = self.memo.roles.get(key)
+        if hit is not None:
+            self.diagnostics.extend(hit[1])
+            self.signatures[symbol.qualified] = hit[2]
+            return
+        start = len(self.diagnostics)
+        self._check_role(symbol)
+        diagnostics = self.diagnostics[start:]
+        self.memo.store(key, (objects, diagnostics, self.signatures[symbol.qualified]))
+
+    def _check_role(self, symbol: Symbol) -> None:
         decl = symbol.decl
         assert isinstance(decl, ast.RoleDecl)
         module = symbol.module

@@ -154,15 +154,22 @@ def run(
 def editor(filename: str = "<edited>"):
     """An `Editor` whose edits are validated by the full checker (imports resolved
     relative to `filename`). See `rolegraph.compiler.edits`."""
+    from functools import lru_cache
+
     from rolegraph.compiler.check import check_module
     from rolegraph.compiler.edits import Editor
+    from rolegraph.compiler.typecheck import CheckMemo
     from rolegraph.grammar import parse_module
 
+    @lru_cache(maxsize=64)
     def parse_import(source: str, name: str):
         result = parse_module(source, name)
-        return result.module, result.diagnostics
+        return result.module, tuple(result.diagnostics)
+
+    memo = CheckMemo()
 
     def check(module: ast.Module) -> list:
-        return check_module(module, filename, parse_import, "", explore=False).diagnostics
+        checked = check_module(module, filename, parse_import, "", errors_only=True, memo=memo)
+        return checked.diagnostics
 
     return Editor(check)
