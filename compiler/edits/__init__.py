@@ -1,0 +1,84 @@
+"""Typed edits of the AST: the API optimizers build on (DESIGN §7).
+
+    base.py       the `Edit` value, its errors, the AST helpers operators share
+    settings.py   models, model parameters, prompts, a node's role
+    structure.py  edges, inserted and bypassed nodes, replicate + vote, refine loops,
+                  patterns, constraints
+    crossover.py  a subgraph of one agent grafted in place of a node of another
+    diff.py       `diff(a, b)`: the edit script from one program to another
+    editor.py     the `Editor`, which applies and offers only edits whose result checks,
+                  and the JSON form of edits
+
+Every operator enumerates its `sites(module)` and `apply(module)` returns a new module;
+edits are JSON values (`to_json`, `edit_from_json`); the editor decides validity.
+"""
+
+from .base import Edit, EditError, InvalidEdit
+from .crossover import Crossover
+from .diff import (
+    AddDecl,
+    InsertStatement,
+    MoveDecl,
+    RemoveDecl,
+    RemoveStatement,
+    ReplaceDecl,
+    apply_script,
+    diff,
+)
+from .editor import (
+    EDITS,
+    OPERATORS,
+    Editor,
+    edit_from_json,
+    op_name,
+    script_from_json,
+    script_to_json,
+)
+from .settings import TEMPERATURES, ChangeModel, ChangeRole, RewritePrompt, SetModelParam
+from .structure import (
+    AddConstraint,
+    AddEdge,
+    ApplyPattern,
+    BypassNode,
+    InsertRole,
+    RefineLoop,
+    RemoveEdge,
+    ReplicateVote,
+    RewireEdge,
+)
+
+__all__ = [
+    "EDITS",
+    "OPERATORS",
+    "TEMPERATURES",
+    "AddConstraint",
+    "AddDecl",
+    "AddEdge",
+    "ApplyPattern",
+    "BypassNode",
+    "ChangeModel",
+    "ChangeRole",
+    "Crossover",
+    "Edit",
+    "EditError",
+    "Editor",
+    "InsertRole",
+    "InsertStatement",
+    "InvalidEdit",
+    "MoveDecl",
+    "RefineLoop",
+    "RemoveDecl",
+    "RemoveEdge",
+    "RemoveStatement",
+    "ReplaceDecl",
+    "ReplicateVote",
+    "RewireEdge",
+    "RewritePrompt",
+    "SetModelParam",
+    "apply_script",
+    "diff",
+    "edit_from_json",
+    "op_name",
+    "script_from_json",
+    "script_to_json",
+]

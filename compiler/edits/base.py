@@ -1,0 +1,313 @@
+"""What every edit operator shares: the `Edit` value, its errors, and AST helpers.
+
+An edit is a small frozen pydantic model with an `op` tag: a value that serializes to
+JSON, so an LLM can propose one and the checker decides. An operator enumerates the
+places where it applies (`sites`) and `apply` returns a new module; whether the result
+checks is the `Editor`'s business (editor.py), so `apply` stays a pure AST rewrite that
+raises `EditError` only when the edit does not fit the program at all (no such node...).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from .. import ast, codes
+from ..diagnostics import Diagnostic, diagnostic
+from ..printer import to_source
+
+S = TypeVar("S", bound=ast.Node)
+
+
+class EditError(Exception):
+    """An edit that cannot be applied; `diagnostics` say why."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = diagnostics
+        super().__init__("\n".join(str(d) for d in diagnostics))
+
+
+class InvalidEdit(EditError):
+    """An edit whose result would not check."""
+
+
+def error(
+    code: str, message: str, hints: tuple[str, ...] = (), notes: Iterable[str] = ()
+) -> EditError:
+    return EditError([diagnostic(code, message, file="<edit>", hints=hints, notes=notes)])
+
+
+def no_site(message: str, hints: tuple[str, ...] = ()) -> EditError:
+    return error(codes.NO_SUCH_SITE, message, hints)
+
+
+class Edit(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    op: str
+    # one line for docs and for the prompts of LLM optimizers
+    summary: ClassVar[str] = ""
+
+    @classmethod
+    def sites(cls, module: ast.Module) -> Iterator[Edit]:
+        """Every concrete edit of this operator on `module` (not yet checked)."""
+        raise NotImplementedError  # pragma: no cover - every operator defines it
+
+    def apply(self, module: ast.Module) -> ast.Module:
+        raise NotImplementedError  # pragma: no cover - every operator defines it
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+
+# -- finding things -------------------------------------------------------------------------
+
+
+def find_decl(module: ast.Module, name: str, kind: type[S], what: str) -> S:
+    found = module.decl(name)
+    if not isinstance(found, kind):
+        names = [getattr(d, "name", "") for d in module.decls if isinstance(d, kind)]
+        from ..resolve import did_you_mean
+
+        raise no_site(
+            f"no {what} `{name}` in this program",
+            did_you_mean(name, names) or (f"its {what}s: {', '.join(names) or '(none)'}",),
+        )
+    return found
+
+
+def find_agent(module: ast.Module, name: str) -> ast.AgentDecl:
+    return find_decl(module, name, ast.AgentDecl, "agent")
+
+
+def find_node(agent: ast.AgentDecl, name: str) -> ast.NodeDecl:
+    node = agent.node(name)
+    if node is None:
+        from ..resolve import did_you_mean
+
+        raise no_site(
+            f"agent `{agent.name}` has no node `{name}`",
+            did_you_mean(name, [n.name for n in agent.nodes]),
+        )
+    return node
+
+
+def role_of(module: ast.Module, node: ast.NodeDecl) -> ast.RoleDecl | None:
+    """The role a node calls, when this module declares it."""
+    decl = module.decl(node.role)
+    return decl if isinstance(decl, ast.RoleDecl) else None
+
+
+def output_type(module: ast.Module, node: ast.NodeDecl) -> str | None:
+    """The type of a node's output as source text (`Answer`, `list[Answer]`), when the
+    callee is declared in this module: a cheap syntactic answer for proposing sites."""
+    decl = module.decl(node.role)
+    if not isinstance(decl, ast.RoleDecl | ast.ToolDecl | ast.AgentDecl):
+        return None
+    text = to_source(decl.returns)
+    return f"list[{text}]" if node.replicate is not None or node.map is not None else text
+
+
+def record_fields(module: ast.Module, type_text: str | None) -> dict[str, str]:
+    """The fields of a record declared in this module, by name, as type text."""
+    decl = module.decl(type_text) if type_text else None
+    if not isinstance(decl, ast.TypeDecl):
+        return {}
+    return {f.name: to_source(f.type) for f in decl.fields}
+
+
+def bound_args(node: ast.NodeDecl, role: ast.RoleDecl | None) -> dict[str, ast.Expr]:
+    """A node's arguments by parameter name (positional ones named by the role)."""
+    found: dict[str, ast.Expr] = {}
+    names = [p.name for p in role.params] if role is not None else []
+    for index, arg in enumerate(node.args):
+        name = arg.name or (names[index] if index < len(names) else None)
+        if name is not None:
+            found[name] = arg.value
+    return found
+
+
+def refs_in(node: ast.Node | None) -> list[str]:
+    """The heads of the references in `node`, in order, without repeats."""
+    if node is None:
+        return []
+    found: list[str] = []
+    for ref in node.find_all(ast.Ref):
+        if ref.head not in found:
+            found.append(ref.head)
+    return found
+
+
+def node_deps(agent: ast.AgentDecl, node: ast.NodeDecl) -> list[str]:
+    """The nodes a node's arguments (and map source) reference: its data dependencies."""
+    names = {n.name for n in agent.nodes}
+    exclude = node.map.var if node.map else None
+    found: list[str] = []
+    for arg in node.args:
+        for head in refs_in(arg.value):
+            if head in names and head != exclude and head not in found:
+                found.append(head)
+    if node.map is not None:
+        found += [h for h in refs_in(node.map.source) if h in names and h not in found]
+    return found
+
+
+def mentions(statement: ast.Node, name: str) -> bool:
+    """Whether a statement refers to node `name` (reference, edge end, formula atom)."""
+    for item in statement.walk():
+        if isinstance(item, ast.Ref) and item.head == name:
+            return True
+        if isinstance(item, ast.LtlFired) and item.node == name:
+            return True
+        if isinstance(item, ast.EdgeDecl) and item.source == name:
+            return True
+        if isinstance(item, ast.NodeTarget) and item.node == name:
+            return True
+    return False
+
+
+def ancestors(agent: ast.AgentDecl, name: str) -> set[str]:
+    """The nodes `name` depends on through data (its arguments), transitively."""
+    by_name = {n.name: n for n in agent.nodes}
+    seen: set[str] = set()
+    stack = [name]
+    while stack:
+        current = by_name.get(stack.pop())
+        if current is None:
+            continue
+        for dep in node_deps(agent, current):
+            if dep not in seen:
+                seen.add(dep)
+                stack.append(dep)
+    return seen
+
+
+# -- rebuilding -----------------------------------------------------------------------------
+
+
+def replace_decl(module: ast.Module, old: ast.Node, new: ast.Node) -> ast.Module:
+    return module.with_changes(decls=tuple(new if d is old else d for d in module.decls))
+
+
+def with_body(module: ast.Module, agent: ast.AgentDecl, body: Iterable[ast.Node]) -> ast.Module:
+    return replace_decl(module, agent, agent.with_changes(body=tuple(body)))
+
+
+def rename_refs(
+    node: S, old: str, new: str, *, only: Callable[[ast.Node], bool] | None = None
+) -> S:
+    """`node` with every reference to node `old` (references, formula atoms, edge ends)
+    renamed to `new`."""
+
+    def rename(item: ast.Node) -> ast.Node | None:
+        if isinstance(item, ast.Ref) and item.head == old:
+            return item.with_changes(parts=(new, *item.parts[1:]))
+        if isinstance(item, ast.LtlFired) and item.node == old:
+            return item.with_changes(node=new)
+        if isinstance(item, ast.NodeTarget) and item.node == old:
+            return item.with_changes(node=new)
+        if isinstance(item, ast.EdgeDecl) and item.source == old:
+            return item.with_changes(source=new)
+        return None
+
+    return node.transform(rename)  # type: ignore[return-value]
+
+
+def insert_after(body: tuple[ast.Node, ...], anchor: ast.Node, *new: ast.Node) -> list[ast.Node]:
+    result: list[ast.Node] = []
+    for statement in body:
+        result.append(statement)
+        if statement is anchor:
+            result.extend(new)
+    return result
+
+
+def insert_edges(body: Iterable[ast.Node], *edges: ast.Node) -> list[ast.Node]:
+    """`body` with `edges` after its last node or edge (before returns and constraints)."""
+    body = list(body)
+    last = max(
+        (i for i, s in enumerate(body) if isinstance(s, ast.NodeDecl | ast.EdgeDecl)), default=-1
+    )
+    return [*body[: last + 1], *edges, *body[last + 1 :]]
+
+
+def fresh(taken: Iterable[str], base: str) -> str:
+    """`base`, or `base_2`, `base_3`... : the first that is not taken."""
+    taken = set(taken)
+    if base not in taken and base not in ast.KEYWORDS:
+        return base
+    index = 2
+    while f"{base}_{index}" in taken:
+        index += 1
+    return f"{base}_{index}"
+
+
+def snake(name: str) -> str:
+    """`SelfRefine` → `self_refine` (for the names of new nodes)."""
+    text = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name.rsplit(".", 1)[-1]).lower()
+    return text if text not in ast.KEYWORDS else f"{text}_"
+
+
+def declared_names(module: ast.Module) -> set[str]:
+    return {d.name for d in module.decls if hasattr(d, "name")}  # type: ignore[union-attr]
+
+
+def agent_names(module: ast.Module, agent: ast.AgentDecl) -> set[str]:
+    """The names a new node must not take: nodes, parameters and declarations."""
+    return {n.name for n in agent.nodes} | {p.name for p in agent.params} | declared_names(module)
+
+
+# -- source fragments (what LLM proposals carry) --------------------------------------------
+
+
+def parse_statement(text: str, what: str) -> ast.Node:
+    """One agent-body statement (node, edge, return, constraint) from source text."""
+    module = _parse_fragment(f"agent Fragment__() -> str {{\n{text}\n}}\n", what)
+    agent = module.decls[0] if module.decls else None
+    if not isinstance(agent, ast.AgentDecl) or len(agent.body) != 1:
+        raise error(codes.MALFORMED_EDIT, f"{what}: expected one statement, found {text!r}")
+    return agent.body[0]
+
+
+def parse_decl(text: str, what: str) -> ast.Node:
+    """One declaration from source text."""
+    module = _parse_fragment(text, what)
+    if len(module.decls) != 1:
+        raise error(codes.MALFORMED_EDIT, f"{what}: expected one declaration")
+    return module.decls[0]
+
+
+@lru_cache(maxsize=1024)
+def parse_module_text(text: str) -> ast.Module:
+    """A whole module from source text (a crossover's donor), parsed once per text."""
+    return _parse_fragment(text, "donor program")
+
+
+def _parse_fragment(text: str, what: str) -> ast.Module:
+    # The front end parses fragments for the edits that carry source text; imported
+    # here, not at the top, so that the compiler does not load the parser for nothing.
+    from rolegraph.grammar import parse_module
+
+    result = parse_module(text, "<edit>")
+    problems = [d for d in result.diagnostics if d.is_error]
+    if result.module is None or problems:
+        raise error(
+            codes.MALFORMED_EDIT,
+            f"{what} does not parse",
+            notes=[d.message for d in problems[:3]],
+        )
+    return result.module
+
+
+def literal(value: Any) -> ast.StringLit | ast.IntLit | ast.FloatLit | ast.BoolLit:
+    if isinstance(value, bool):
+        return ast.BoolLit(value=value)
+    if isinstance(value, int):
+        return ast.IntLit(value=value)
+    if isinstance(value, float):
+        return ast.FloatLit(value=value)
+    return ast.StringLit(value=str(value))

@@ -1,0 +1,107 @@
+"""Edits of what roles are, not of how they are wired: models, parameters, prompts, and
+which role a node calls."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
+
+from .. import ast
+from .base import Edit, find_agent, find_decl, find_node, literal, replace_decl, with_body
+
+TEMPERATURES = (0.0, 0.3, 0.7, 1.0)  # the values `set_model_param` proposes for temperature
+
+
+class ChangeModel(Edit):
+    """Give a role another of the program's models."""
+
+    op: Literal["change_model"] = "change_model"
+    role: str
+    model: str
+    summary = "give a role another declared model"
+
+    @classmethod
+    def sites(cls, module: ast.Module) -> Iterator[Edit]:
+        models = [d.name for d in module.decls if isinstance(d, ast.ModelDecl)]
+        for role in module.roles:
+            current = role.model.name if role.model else None
+            for model in models:
+                if model != current:
+                    yield cls(role=role.name, model=model)
+
+    def apply(self, module: ast.Module) -> ast.Module:
+        role = find_decl(module, self.role, ast.RoleDecl, "role")
+        find_decl(module, self.model, ast.ModelDecl, "model")
+        params = role.model.params if role.model else ()
+        new = role.with_changes(model=ast.ModelUse(name=self.model, params=params))
+        return replace_decl(module, role, new)
+
+
+class SetModelParam(Edit):
+    """Set a parameter of a model declaration (temperature, max_tokens, ...)."""
+
+    op: Literal["set_model_param"] = "set_model_param"
+    model: str
+    name: str
+    value: float | int | str | bool
+    summary = "set a parameter (temperature, max_tokens...) of a model declaration"
+
+    @classmethod
+    def sites(cls, module: ast.Module) -> Iterator[Edit]:
+        for model in module.decls:
+            if not isinstance(model, ast.ModelDecl):
+                continue
+            current = {p.name: ast.constant_value(p.value) for p in model.params}
+            for value in TEMPERATURES:
+                if current.get("temperature") != value:
+                    yield cls(model=model.name, name="temperature", value=value)
+
+    def apply(self, module: ast.Module) -> ast.Module:
+        model = find_decl(module, self.model, ast.ModelDecl, "model")
+        params = [p for p in model.params if p.name != self.name]
+        params.append(ast.ModelParam(name=self.name, value=literal(self.value)))
+        order = [p.name for p in model.params]
+        params.sort(key=lambda p: order.index(p.name) if p.name in order else len(order))
+        return replace_decl(module, model, model.with_changes(params=tuple(params)))
+
+
+class RewritePrompt(Edit):
+    """Replace a role's prompt (the new text comes from an LLM or a person: no sites)."""
+
+    op: Literal["rewrite_prompt"] = "rewrite_prompt"
+    role: str
+    text: str
+    summary = "replace a role's prompt template (jinja2, the role's parameters in scope)"
+
+    @classmethod
+    def sites(cls, module: ast.Module) -> Iterator[Edit]:
+        return iter(())
+
+    def apply(self, module: ast.Module) -> ast.Module:
+        role = find_decl(module, self.role, ast.RoleDecl, "role")
+        return replace_decl(module, role, role.with_changes(prompt=ast.Prompt(text=self.text)))
+
+
+class ChangeRole(Edit):
+    """Make a node of an agent call another role (one that fits its arguments)."""
+
+    op: Literal["change_role"] = "change_role"
+    agent: str
+    node: str
+    role: str
+    summary = "make a node call another role"
+
+    @classmethod
+    def sites(cls, module: ast.Module) -> Iterator[Edit]:
+        roles = [r.name for r in module.roles]
+        for agent in module.agents:
+            for node in agent.nodes:
+                for role in roles:
+                    if role != node.role:
+                        yield cls(agent=agent.name, node=node.name, role=role)
+
+    def apply(self, module: ast.Module) -> ast.Module:
+        agent = find_agent(module, self.agent)
+        node = find_node(agent, self.node)
+        body = (s.with_changes(role=self.role) if s is node else s for s in agent.body)
+        return with_body(module, agent, body)

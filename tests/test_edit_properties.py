@@ -1,0 +1,127 @@
+"""Properties of edits over many random edits: every edit the editor returns checks clean
+under the full checker, prints as source that parses back to it, and round-trips through
+JSON; `diff` scripts turn one program into another exactly.
+
+Between them, the two random-walk tests make at least 5,000 accepted edits per run.
+"""
+
+import random
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import rolegraph
+from rolegraph.compiler.check import check_module
+from rolegraph.compiler.edits import (
+    Editor,
+    apply_script,
+    diff,
+    edit_from_json,
+    script_from_json,
+    script_to_json,
+)
+from rolegraph.grammar import parse_module
+
+from . import strategies
+from .checking import PRELUDE
+from .conftest import EXAMPLES
+from .test_check_property import well_typed_agents
+from .test_edit_operators import FIXTURE
+
+EDITOR = rolegraph.editor("walk.agent")
+RESTART = 15  # a walk goes back to its source after this many steps (programs stay small)
+
+
+def _parse(text, name):
+    result = parse_module(text, name)
+    return result.module, result.diagnostics
+
+
+def full_errors(module):
+    """Every error the full checker (exploration included) finds in a module."""
+    return [str(d) for d in check_module(module, "walk.agent", _parse, "").errors]
+
+
+def walk(editor: Editor, start, steps: int, rng: random.Random, source_every: int = 10):
+    """A random walk of accepted edits from `start`, each checked by the full checker and
+    round-tripped through JSON; every `source_every`-th also printed and parsed back.
+    Returns the number of edits accepted and the programs visited."""
+    module, accepted, visited = start, 0, [start]
+    for step in range(1, steps + 1):
+        found = editor.sample(module, rng)
+        if found is None:
+            break
+        edit, edited = found
+        assert not full_errors(edited), (edit, full_errors(edited))
+        assert edit_from_json(edit.to_json()) == edit
+        if accepted % source_every == 0:
+            assert rolegraph.parse(rolegraph.to_source(edited)) == edited
+            assert rolegraph.fingerprint(edited) != rolegraph.fingerprint(module)
+        accepted += 1
+        module = edited if step % RESTART else start
+        visited.append(module)
+    return accepted, visited
+
+
+def test_random_edits_of_the_examples_all_check_clean():
+    rng = random.Random(20261123)
+    sources = [rolegraph.parse_file(p) for p in EXAMPLES] + [rolegraph.parse(FIXTURE)]
+    total = 0
+    for start in sources:
+        accepted, visited = walk(EDITOR, start, 300, rng)
+        assert accepted >= 250, (start, accepted)
+        total += accepted
+        # the diff between the start and where the walk went gives back that program
+        for end in visited[:: max(1, len(visited) // 6)]:
+            script = diff(start, end)
+            assert apply_script(start, script) == end
+            assert script_from_json(script_to_json(script)) == script
+    assert total >= 3_000
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(well_typed_agents(), st.integers(0, 2**32))
+def test_random_edits_of_random_agents_all_check_clean(agent, seed):
+    start = rolegraph.parse(PRELUDE + agent)
+    accepted, visited = walk(EDITOR, start, 20, random.Random(seed), source_every=4)
+    assert accepted == 20
+    script = diff(start, visited[-1])
+    assert apply_script(start, script) == visited[-1]
+    assert diff(visited[-1], visited[-1]) == []
+
+
+def test_diff_between_any_two_examples():
+    modules = [rolegraph.parse_file(p) for p in EXAMPLES]
+    for a in modules:
+        for b in modules:
+            script = diff(a, b)
+            assert apply_script(a, script) == b
+            assert (script == []) == (a == b)
+    # the script between two valid programs is accepted by the editor as a whole
+    assert EDITOR.apply_script(modules[0], diff(modules[0], modules[1])) == modules[1]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(strategies.modules, strategies.modules)
+def test_diff_between_random_modules(a, b):
+    # any two trees the printer can write, valid programs or not
+    a, b = (rolegraph.parse(rolegraph.to_source(m)) for m in (a, b))
+    assert apply_script(a, diff(a, b)) == b
+
+
+def test_rejected_candidates_do_not_check():
+    """The editor's fast check (errors only, memoized) agrees with the full checker."""
+    from rolegraph.compiler.edits import OPERATORS, EditError
+
+    for path in EXAMPLES[:4]:
+        module = rolegraph.parse_file(path)
+        for operator in OPERATORS:
+            for edit in list(operator.sites(module))[:15]:
+                edited = edit.apply(module)
+                try:
+                    EDITOR.apply(module, edit)
+                    accepted = True
+                except EditError:
+                    accepted = False
+                if edited != module:
+                    assert accepted == (not full_errors(edited)), edit
