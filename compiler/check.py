@@ -45,7 +45,8 @@ def check_module(
     """Check a module. `explore=False` skips the exploration of runs (no stall, reachability
     or constraint verdicts); `errors_only` skips what can only warn, and explores each
     agent only until a returning run proves it can return — what an editor needs to know
-    whether a program is valid. `memo` reuses role checks across calls."""
+    whether a program is valid (and returns no IRs). `memo` reuses role checks across
+    calls."""
     program = load_program(module, filename, parse, text)
     result = check_program(program, memo)
     checked = CheckedModule(program, result.agents, diagnostics=result.diagnostics)
@@ -54,8 +55,9 @@ def check_module(
     for name, agent in result.agents.items():
         if agent.symbol.module is not program.main:
             continue
-        ir = build_ir(result, agent)
-        checked.irs[name] = ir
+        ir = build_ir(result, agent, runtime=not errors_only)
+        if not errors_only:  # an IR without prompts and models is not one to run
+            checked.irs[name] = ir
         graph_diagnostics = analyse(ir, errors_only=errors_only)
         checked.diagnostics.extend(graph_diagnostics)
         if explore and not any(d.is_error for d in graph_diagnostics):

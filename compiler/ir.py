@@ -191,8 +191,13 @@ def build_ir(
     agent: AgentInfo,
     instance: Instance | None = None,
     stack: tuple[str, ...] = (),
+    *,
+    runtime: bool = True,
 ) -> AgentIR:
-    """The IR of a checked agent, for one instantiation of its compile-time parameters."""
+    """The IR of a checked agent, for one instantiation of its compile-time parameters.
+
+    `runtime=False` leaves out what only a run needs (prompts, model parameters, tools):
+    an IR for the analyses alone, as the editor's fast check builds it."""
     instance = instance or Instance()
     nodes: dict[str, IRNode] = {}
     edges: list[IREdge] = []
@@ -203,7 +208,7 @@ def build_ir(
         e.target.node for e in decl.edges if isinstance(e.target, ast.NodeTarget) and e.max is None
     }
     for name, info in agent.nodes.items():
-        ir_node = _node(result, agent, info, node_names, instance, stack, incoming_control)
+        ir_node = _node(result, agent, info, node_names, instance, stack, incoming_control, runtime)
         nodes[name] = ir_node
         graph.add_node(name, ir=ir_node)
         for dep in ir_node.deps:
@@ -317,6 +322,7 @@ def _node(
     instance: Instance,
     stack: tuple[str, ...],
     incoming_control: set[str],
+    runtime: bool = True,
 ) -> IRNode:
     decl = info.decl
     exclude = decl.map.var if decl.map else None
@@ -349,7 +355,7 @@ def _node(
                     max_tokens = tokens.value
         if role.tools is not None:
             tool_steps = role.tools.max_steps or DEFAULT_TOOL_STEPS
-    runtime = _runtime_fields(result, symbol, info)
+    fields = _runtime_fields(result, symbol, info) if runtime else {}
     if symbol is not None and symbol.kind == "agent" and symbol.qualified not in stack:
         sub = result.agents.get(symbol.qualified)
         if sub is not None:
@@ -358,6 +364,7 @@ def _node(
                 sub,
                 _instance(result, agent, decl, sub, instance),
                 (*stack, agent.symbol.qualified),
+                runtime=runtime,
             )
     # The IR is built from checked declarations: its values are trusted, not re-validated.
     return IRNode(
@@ -377,7 +384,7 @@ def _node(
         tool_steps=tool_steps,
         subgraph=subgraph,
         span=decl.span,
-        **runtime,
+        **fields,
     )
 
 

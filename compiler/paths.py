@@ -164,6 +164,9 @@ class _Explorer:
             step = frozenset(props)
             for monitor in state.monitors:
                 monitor.step(step)
+            if self.until_return:  # no run is reported: no story to tell
+                self.visit(state, [*trace, step], story)
+                return
             fired = ", ".join(dict.fromkeys(scheduled))
             line = f"step {len(trace) + 1}: {fired}" + (f"  ({'; '.join(notes)})" if notes else "")
             self.visit(state, [*trace, step], [*story, line])
@@ -198,10 +201,14 @@ class _Explorer:
             if not chosen:
                 rest += [e for e in live if e.condition == "else"]
             guards = {_guard_key(e): t for e, t in zip(when, taken_when, strict=True)}
-            edge_notes = [
-                f"{node} -> {_target(e)} {e.label()}: {'taken' if t else 'not taken'}"
-                for e, t in zip(when, taken_when, strict=True)
-            ]
+            edge_notes = (
+                []
+                if self.until_return
+                else [
+                    f"{node} -> {_target(e)} {e.label()}: {'taken' if t else 'not taken'}"
+                    for e, t in zip(when, taken_when, strict=True)
+                ]
+            )
             for props, notes in self.condition_choices(node, guards):
                 yield _Outcome(False, chosen + rest, props, notes + edge_notes)
         errors = [e for e in live if e.condition == "error"]
@@ -255,7 +262,15 @@ class _Explorer:
 
     def key(self, state: _State) -> tuple:
         now = state.time
-        live = self.live(state)
+        # Forgetting the counters of edges that cannot be taken again merges more states;
+        # a search for one returning run does without (the states stay finite).
+        if self.until_return:
+            taken = tuple(sorted(state.taken.items()))
+        else:
+            live = self.live(state)
+            taken = tuple(
+                sorted((i, c) for i, c in state.taken.items() if self.edge_source[i] in live)
+            )
         return (
             tuple(sorted((t - now, n) for t, ns in state.pending.items() for n in ns)),
             tuple(
@@ -263,7 +278,7 @@ class _Explorer:
                 for consumer, queues in state.queues.items()
                 if any(queues.values())
             ),
-            tuple(sorted((i, c) for i, c in state.taken.items() if self.edge_source[i] in live)),
+            taken,
             tuple(m.state() for m in state.monitors),
         )
 

@@ -101,11 +101,19 @@ class CheckMemo:
         self.size = size
         self.roles: dict[tuple[Any, ...], tuple[list[Any], list[Diagnostic], Signature]] = {}
 
-    def key(self, decl: ast.Node, module: ModuleInfo) -> tuple[tuple[Any, ...], list[Any]]:
-        """What a role's check reads: the role, every name its module sees with its kind,
-        and the declarations of the types, enums, models and tools (by identity)."""
-        objects: list[Any] = [decl]
-        key: list[Any] = [module.filename, id(decl)]
+    def key(
+        self, decl: ast.Node, environment: tuple[tuple[Any, ...], list[Any]]
+    ) -> tuple[tuple[Any, ...], list[Any]]:
+        """What a role's check reads: the role and its module's environment."""
+        key, objects = environment
+        return (id(decl), *key), [decl, *objects]
+
+    @staticmethod
+    def environment(module: ModuleInfo) -> tuple[tuple[Any, ...], list[Any]]:
+        """Every name a module sees with its kind, and the declarations of its types,
+        enums, models and tools (by identity): what a role's check may read besides it."""
+        objects: list[Any] = []
+        key: list[Any] = [module.filename]
         for name, symbol in module.visible().items():
             key += (name, symbol.kind)
             if symbol.kind not in ("role", "agent"):
@@ -156,6 +164,7 @@ class _Checker:
     def __init__(self, program: Program, memo: CheckMemo | None = None):
         self.program = program
         self.memo = memo
+        self._environments: dict[int, tuple[tuple[Any, ...], list[Any]]] = {}
         self.diagnostics: list[Diagnostic] = program.diagnostics
         self.agents: dict[str, AgentInfo] = {}
         self.signatures: dict[str, Signature] = {}
@@ -531,7 +540,12 @@ class _Checker:
         if symbol.qualified in self.signatures:  # its signature was checked with an agent
             self._check_role(symbol)
             return
-        key, objects = self.memo.key(symbol.decl, symbol.module)
+        environment = self._environments.get(id(symbol.module))
+        if environment is None:
+            environment = self._environments[id(symbol.module)] = self.memo.environment(
+                symbol.module
+            )
+        key, objects = self.memo.key(symbol.decl, environment)
         hit = self.memo.roles.get(key)
         if hit is not None:
             self.diagnostics.extend(hit[1])
