@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import rolegraph
 from rolegraph.cli import app
 
 from .conftest import ROOT
@@ -164,3 +165,30 @@ def test_the_runtime_does_not_import_the_front_end():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_edit_lists_applies_and_refuses(tmp_path):
+    listed = run("edit", SELF_REFINE, "--list")
+    assert listed.exit_code == 0, listed.output
+    edits = [json.loads(line) for line in listed.output.splitlines()]
+    assert {"op": "refine_loop"} not in edits and len(edits) > 5
+    proposal = json.dumps({"op": "change_model", "role": "Critic", "model": "fast"})
+    out = tmp_path / "edited.agent"
+    changed = run("edit", SELF_REFINE, json.dumps(edits[0]), "-o", str(out))
+    assert changed.exit_code == 0, changed.output
+    assert run("check", str(out)).exit_code == 0
+    assert run("edit", SELF_REFINE, proposal).exit_code == 1  # Critic's model is fast already
+    broken = run(
+        "edit",
+        SELF_REFINE,
+        '{"op": "change_role", "agent": "SelfRefine", "node": "critic", "role": "Writer"}',
+    )
+    assert (
+        broken.exit_code == 1 and "E0604" in broken.output and "has no field `ok`" in broken.output
+    )
+    # a diff script from one file to the edited one, applied back
+    script = run("edit", SELF_REFINE, "--diff", str(out))
+    assert script.exit_code == 0
+    rebuilt = run("edit", SELF_REFINE, script.output.strip())
+    assert rebuilt.exit_code == 0
+    assert rolegraph.parse(rebuilt.output) == rolegraph.parse(out.read_text())
