@@ -571,3 +571,29 @@ Applied, the edit gives a program with errors; it is not applicable here. The no
 give the checker's diagnostics for the edited program.
 """,
 )
+
+
+# --- E07xx: backends (Python) ---------------------------------------------------------------
+
+NOT_A_DECLARATION = _code(
+    "E0701",
+    "not a declaration of a program",
+    """
+A program declared in Python (what `rolegraph compile` writes) lists models, pydantic
+records, enums, and stubs decorated with `rolegraph.role`, `rolegraph.tool` or
+`rolegraph.agent`. This member is none of those, or its signature lacks a type, or a
+type it uses has no rolegraph equivalent (str, int, float, bool, list[T],
+dict[str, T], T | None, records and enums are the types).
+""",
+)
+
+CANNOT_COMPILE = _code(
+    "E0702",
+    "cannot compile this program to Python",
+    """
+`rolegraph compile` writes one self-contained module: the declarations a program
+imports with `from M import a, b` are copied into it. A namespace import
+(`import std.patterns`, then `patterns.Debate`) is not flattened yet; import the names
+you use with `from std.patterns import Debate`.
+""",
+)

@@ -26,6 +26,22 @@ _LAZY = {
     "Severity": ("rolegraph.compiler.diagnostics", "Severity"),
     "fingerprint": ("rolegraph.compiler.printer", "fingerprint"),
     "to_source": ("rolegraph.compiler.printer", "to_source"),
+    # the Python front end: what `rolegraph compile` writes (docs/python.md)
+    **{
+        name: ("rolegraph.compiler.pyfront", name)
+        for name in (
+            "model",
+            "role",
+            "tool",
+            "agent",
+            "node",
+            "edge",
+            "returns",
+            "ensure",
+            "enforce",
+            "named",
+        )
+    },
 }
 
 __all__ = [
@@ -33,12 +49,24 @@ __all__ = [
     "DiagnosticError",
     "Severity",
     "__version__",
+    "agent",
     "ast",
+    "compile_python",
+    "edge",
+    "enforce",
+    "ensure",
     "fingerprint",
     "format_source",
+    "model",
+    "named",
+    "node",
     "parse",
     "parse_file",
+    "program",
+    "returns",
+    "role",
     "to_source",
+    "tool",
 ]
 
 if TYPE_CHECKING:
@@ -173,3 +201,35 @@ def editor(filename: str = "<edited>"):
         return checked.diagnostics
 
     return Editor(check)
+
+
+def program(*members: Any, filename: str = "<python>"):
+    """A program declared in Python (models, records, enums, roles, tools, agents, in
+    declaration order): checked by the compiler on first use, run by the runtime.
+
+    `await SomeAgent(x=..., model="mock")` runs an agent of it; see docs/python.md."""
+    from rolegraph.compiler.pyfront import Program
+
+    async def runner(ir, inputs, **options):
+        from rolegraph.runtime import run_agent
+
+        return await run_agent(ir, inputs, **options)
+
+    return Program(members, runner, filename)
+
+
+def compile_python(source: str | Path, *, text: str | None = None) -> str:
+    """The Python module of a `.agent` file (what `rolegraph compile` writes).
+
+    Raises `DiagnosticError` when the file has errors."""
+    from rolegraph.compiler.diagnostics import DiagnosticError
+    from rolegraph.compiler.pycodegen import compile_to_python
+    from rolegraph.compiler.source import Source
+
+    filename = str(source)
+    if text is None:
+        text = Path(source).read_text(encoding="utf-8")
+    checked = check_source(text, filename)
+    if checked.errors:
+        raise DiagnosticError(checked.errors, Source(filename, text))
+    return compile_to_python(checked.program, Path(filename).name, __version__)

@@ -486,6 +486,35 @@ def fmt(
         raise typer.Exit(EXIT_DIAGNOSTICS)
 
 
+@app.command(name="compile")
+def compile_command(
+    file: Annotated[Path, typer.Argument(help="The .agent file.")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the module here (default: stdout).")
+    ] = None,
+    target: Annotated[str, typer.Option("--target", help="python (more to come).")] = "python",
+) -> None:
+    """Compile to a readable, typed Python module (pydantic types, async roles)."""
+    import rolegraph
+    from rolegraph.compiler.diagnostics import DiagnosticError
+
+    if target != "python":
+        raise _usage_error(f"unknown target {target!r}: the targets are: python")
+    text = _read(file)
+    try:
+        code = rolegraph.compile_python(file, text=text)
+    except DiagnosticError as error:
+        from rolegraph.compiler.source import Source
+
+        _print_diagnostics(error.diagnostics, error.source or Source(str(file), text))
+        raise typer.Exit(EXIT_DIAGNOSTICS) from None
+    if output is None:
+        typer.echo(code, nl=False)
+    else:
+        output.write_text(code, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)
+
+
 @app.command()
 def edit(
     file: Annotated[Path, typer.Argument(help="The .agent file.")],

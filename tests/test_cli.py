@@ -192,3 +192,14 @@ def test_edit_lists_applies_and_refuses(tmp_path):
     rebuilt = run("edit", SELF_REFINE, script.output.strip())
     assert rebuilt.exit_code == 0
     assert rolegraph.parse(rebuilt.output) == rolegraph.parse(out.read_text())
+
+
+def test_compile_writes_a_module_or_reports_diagnostics(tmp_path):
+    out = tmp_path / "refine.py"
+    result = run("compile", SELF_REFINE, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "async def SelfRefine(task: str) -> Answer: ..." in out.read_text()
+    broken = tmp_path / "broken.agent"
+    broken.write_text(BROKEN)
+    assert run("compile", str(broken)).exit_code == 1
+    assert run("compile", SELF_REFINE, "--target", "cobol").exit_code == 2

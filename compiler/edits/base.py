@@ -311,3 +311,19 @@ def literal(value: Any) -> ast.StringLit | ast.IntLit | ast.FloatLit | ast.BoolL
     if isinstance(value, float):
         return ast.FloatLit(value=value)
     return ast.StringLit(value=str(value))
+
+
+def names_used(node: ast.Node) -> list[str]:
+    """The declaration names a statement or declaration uses: types, models, tools, roles."""
+    found: list[str] = []
+    for item in node.walk():
+        if isinstance(item, ast.NamedType | ast.ModelUse):
+            found.append(item.name)
+        elif isinstance(item, ast.ToolUse):
+            found.extend(item.tools)
+        elif isinstance(item, ast.NodeDecl):
+            found.append(item.role)
+            found.extend(r.head for arg in item.ct_args for r in arg.value.find_all(ast.Ref))
+        elif isinstance(item, ast.Ref):
+            found.append(item.head)  # enum members (`Route.math`) name their enum
+    return [name.split(".")[0] if "." in name else name for name in found]

@@ -28,6 +28,7 @@ from .base import (
     find_node,
     fresh,
     mentions,
+    names_used,
     no_site,
     output_type,
     parse_module_text,
@@ -150,14 +151,14 @@ def _bring_declarations(module: ast.Module, donor: ast.Module, graft: list[ast.N
     if donor is module:
         return module
     needed: list[str] = []
-    queue = [name for statement in graft for name in _names_used(statement)]
+    queue = [name for statement in graft for name in names_used(statement)]
     while queue:
         name = queue.pop(0)
         decl = donor.decl(name)
         if decl is None or name in needed:
             continue
         needed.append(name)
-        queue.extend(_names_used(decl))
+        queue.extend(names_used(decl))
     added: list[ast.Node] = []
     for name in needed:
         decl = donor.decl(name)
@@ -178,19 +179,3 @@ def _bring_declarations(module: ast.Module, donor: ast.Module, graft: list[ast.N
     first_agent = next((i for i, d in enumerate(decls) if isinstance(d, ast.AgentDecl)), len(decls))
     decls[first_agent:first_agent] = added
     return module.with_changes(decls=(*imports, *decls))
-
-
-def _names_used(node: ast.Node) -> list[str]:
-    """The declaration names a statement or declaration uses: types, models, tools, roles."""
-    found: list[str] = []
-    for item in node.walk():
-        if isinstance(item, ast.NamedType | ast.ModelUse):
-            found.append(item.name)
-        elif isinstance(item, ast.ToolUse):
-            found.extend(item.tools)
-        elif isinstance(item, ast.NodeDecl):
-            found.append(item.role)
-            found.extend(r.head for arg in item.ct_args for r in arg.value.find_all(ast.Ref))
-        elif isinstance(item, ast.Ref):
-            found.append(item.head)  # enum members (`Route.math`) name their enum
-    return [name.split(".")[0] if "." in name else name for name in found]

@@ -1,0 +1,655 @@
+"""The Python front end: an agent program declared in Python, read into the same AST.
+
+`rolegraph compile` writes modules in this form (pycodegen.py), and people may write it
+by hand. Types are pydantic models and enums; roles, tools and agents are decorated
+stubs whose signatures say their parameters and result; an agent's body is a list of
+nodes, edges, returns and constraints whose expressions are written in the language's
+own syntax (`"not critic.ok"`), parsed by the front end:
+
+    fast = rg.model("fast", "openai/gpt-4o-mini", {"temperature": 0.2})
+
+    class Review(pydantic.BaseModel):
+        ok: bool
+        feedback: str
+
+    @rg.role(model=fast, prompt="Task: {{ task }}\\nDraft: {{ draft.text }}")
+    async def Critic(task: str, draft: Answer) -> Review: ...
+
+    @rg.agent(
+        rg.node("writer", Writer, "task"),
+        rg.node("critic", Critic, "task", draft="writer"),
+        rg.edge("critic").to("writer", feedback="critic.feedback").when("not critic.ok").max(3),
+        rg.edge("critic").returns("writer").otherwise(),
+        rg.ensure("always(return -> once critic)"),
+    )
+    async def SelfRefine(task: str) -> Answer: ...
+
+    PROGRAM = rg.program(fast, Answer, Review, Writer, Critic, SelfRefine)
+
+`to_module(members)` gives the `ast.Module` — the one the `.agent` source parses to — so
+the program is checked and built by the same compiler, and runs the same.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import types
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pydantic
+
+from . import ast, codes
+from .diagnostics import DiagnosticError, diagnostic
+
+PRIMITIVES: dict[Any, str] = {str: "str", int: "int", float: "float", bool: "bool"}
+
+
+class PythonFrontError(DiagnosticError):
+    """A Python declaration that does not describe a rolegraph program."""
+
+
+def _fail(message: str) -> PythonFrontError:
+    return PythonFrontError([diagnostic(codes.NOT_A_DECLARATION, message, file="<python>")])
+
+
+def named(name: str) -> Callable[[type], type]:
+    """Give a record or enum class its rolegraph name, when the Python one must differ
+    (the rolegraph name is a Python keyword, or a name the module already uses)."""
+
+    def mark(cls: type) -> type:
+        cls.__rolegraph_name__ = name  # type: ignore[attr-defined]
+        return cls
+
+    return mark
+
+
+def rolegraph_name(obj: Any) -> str:
+    found = getattr(obj, "__rolegraph_name__", None)
+    if isinstance(found, str):
+        return found
+    return str(getattr(obj, "name", None) or obj.__name__)
+
+
+# -- declarations ---------------------------------------------------------------------------
+
+
+@dataclass
+class Model:
+    name: str
+    provider: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def model(name: str, provider: str, params: dict[str, Any] | None = None) -> Model:
+    return Model(name, provider, dict(params or {}))
+
+
+class Callable_:
+    """A role, tool or agent: a decorated stub whose signature is the declaration's.
+    Awaiting a call runs it, once the stub belongs to a `program`."""
+
+    kind = ""
+
+    def __init__(self, stub: Callable[..., Any], name: str | None, names: dict[str, str]):
+        self.stub = stub
+        self.name = name or stub.__name__
+        self.names = dict(names)  # Python parameter name → rolegraph name, where they differ
+        self.program: Any = None
+        self.__doc__ = stub.__doc__
+        self.__name__ = stub.__name__
+        self.__wrapped__ = stub
+
+    def signature(self) -> tuple[list[tuple[str, Any, Any]], Any]:
+        """[(rolegraph name, annotation, default or inspect.Parameter.empty)], result."""
+        hints = typing.get_type_hints(self.stub)
+        params = []
+        for parameter in inspect.signature(self.stub).parameters.values():
+            if parameter.name not in hints:
+                raise _fail(f"`{self.name}`: parameter `{parameter.name}` has no type")
+            params.append(
+                (
+                    self.names.get(parameter.name, parameter.name),
+                    hints[parameter.name],
+                    parameter.default,
+                )
+            )
+        if "return" not in hints:
+            raise _fail(f"`{self.name}` has no return type")
+        return params, hints["return"]
+
+    async def __call__(self, model: Any = None, **inputs: Any) -> Any:
+        if self.program is None:
+            raise _fail(f"`{self.name}` belongs to no program: list it in `rolegraph.program(...)`")
+        inputs = {self.names.get(k, k): v for k, v in inputs.items()}
+        return await self.program.call(self, inputs, model=model)
+
+
+class Role(Callable_):
+    kind = "role"
+
+    def __init__(
+        self,
+        stub: Callable[..., Any],
+        *,
+        model: Model | str,
+        prompt: str | None,
+        system: str | None,
+        model_params: dict[str, Any],
+        tools: list[Any],
+        max_steps: int | None,
+        name: str | None,
+        names: dict[str, str],
+    ):
+        super().__init__(stub, name, names)
+        self.model = model
+        self.prompt = prompt
+        self.system = system
+        self.model_params = model_params
+        self.tools = tools
+        self.max_steps = max_steps
+
+
+def role(
+    *,
+    model: Model | str,
+    prompt: str | None = None,
+    system: str | None = None,
+    model_params: dict[str, Any] | None = None,
+    tools: Iterable[Any] | None = None,
+    max_steps: int | None = None,
+    name: str | None = None,
+    names: dict[str, str] | None = None,
+) -> Callable[[Callable[..., Any]], Role]:
+    """Declare a role: `@role(model=fast, prompt="...")` on `async def Writer(task: str) -> T`.
+    `tools` makes it a tool-using role (a `tools [...]` list; `max_steps` bounds the loop)."""
+
+    def wrap(stub: Callable[..., Any]) -> Role:
+        return Role(
+            stub,
+            model=model,
+            prompt=prompt,
+            system=system,
+            model_params=dict(model_params or {}),
+            tools=list(tools) if tools is not None else None,  # type: ignore[arg-type]
+            max_steps=max_steps,
+            name=name,
+            names=names or {},
+        )
+
+    return wrap
+
+
+class Tool(Callable_):
+    kind = "tool"
+
+    def __init__(
+        self, stub: Callable[..., Any], target: str, name: str | None, names: dict[str, str]
+    ):
+        super().__init__(stub, name, names)
+        self.target = target
+
+
+def tool(
+    target: str, *, name: str | None = None, names: dict[str, str] | None = None
+) -> Callable[[Callable[..., Any]], Tool]:
+    """Declare a tool: `@tool("package.module:function")` on a stub with its signature."""
+
+    def wrap(stub: Callable[..., Any]) -> Tool:
+        return Tool(stub, target, name, names or {})
+
+    return wrap
+
+
+class Agent(Callable_):
+    kind = "agent"
+
+    def __init__(
+        self,
+        stub: Callable[..., Any],
+        body: tuple[Statement, ...],
+        ct_params: list[str],
+        name: str | None,
+        names: dict[str, str],
+    ):
+        super().__init__(stub, name, names)
+        self.body = body
+        self.ct_params = ct_params
+
+
+def agent(
+    *body: Statement,
+    ct_params: Iterable[str] = (),
+    name: str | None = None,
+    names: dict[str, str] | None = None,
+) -> Callable[[Callable[..., Any]], Agent]:
+    """Declare an agent: its body (nodes, edges, returns, constraints) in order, on a stub
+    whose signature is the agent's. `ct_params` are compile-time parameters, as source
+    (`"Drafter: role(task: str) -> Draft"`, `"n: int = 3"`): the agent is a pattern."""
+
+    def wrap(stub: Callable[..., Any]) -> Agent:
+        return Agent(stub, body, list(ct_params), name, names or {})
+
+    return wrap
+
+
+# -- agent bodies ---------------------------------------------------------------------------
+
+
+class Statement:
+    def to_ast(self) -> Any:
+        raise NotImplementedError  # pragma: no cover - each statement defines it
+
+
+class Node(Statement):
+    """`name = Callee(args)`: arguments are expressions in the language's syntax."""
+
+    def __init__(self, name: str, callee: Any, *args: str, **named: str):
+        self.name = name
+        self.callee = callee
+        self.args = [(None, a) for a in args] + list(named.items())
+        self._times: int | None = None
+        self._each: tuple[str, str, int] | None = None
+        self._ct: list[tuple[str | None, str]] = []
+
+    def times(self, n: int) -> Node:
+        """`x n`: n parallel firings."""
+        self._times = n
+        return self
+
+    def each(self, var: str, source: str, max: int) -> Node:
+        """`for var in source max N`: one firing per item, in parallel."""
+        self._each = (var, source, max)
+        return self
+
+    def pattern(self, *args: str, **named: str) -> Node:
+        """Compile-time arguments of a pattern: role names and constants, as source."""
+        self._ct = [(None, a) for a in args] + list(named.items())
+        return self
+
+    def to_ast(self) -> ast.NodeDecl:
+        callee = self.callee if isinstance(self.callee, str) else rolegraph_name(self.callee)
+        return ast.NodeDecl(
+            name=self.name,
+            role=callee,
+            ct_args=tuple(_arg(n, v) for n, v in self._ct),
+            args=tuple(_arg(n, v) for n, v in self.args),
+            replicate=self._times,
+            map=ast.MapClause(
+                var=self._each[0], source=expression(self._each[1]), max=self._each[2]
+            )
+            if self._each
+            else None,
+        )
+
+
+def node(name: str, callee: Any, *args: str, **named: str) -> Node:
+    return Node(name, callee, *args, **named)
+
+
+def _arg(name: str | None, value: str) -> ast.Arg:
+    return ast.Arg(name=name, value=expression(value))
+
+
+class Edge(Statement):
+    """`source -> target(ports) [when guard | else | on error] [max n]`."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.target: ast.NodeTarget | ast.ReturnTarget | None = None
+        self.condition: ast.When | ast.Else | ast.OnError | None = None
+        self.bound: int | None = None
+
+    def to(self, target: str, **ports: str) -> Edge:
+        self.target = ast.NodeTarget(node=target, ports=tuple(_arg(n, v) for n, v in ports.items()))
+        return self
+
+    def returns(self, value: str) -> Edge:
+        self.target = ast.ReturnTarget(value=expression(value))
+        return self
+
+    def when(self, guard: str) -> Edge:
+        self.condition = ast.When(guard=expression(guard))
+        return self
+
+    def otherwise(self) -> Edge:
+        self.condition = ast.Else()
+        return self
+
+    def on_error(self) -> Edge:
+        self.condition = ast.OnError()
+        return self
+
+    def max(self, n: int) -> Edge:
+        self.bound = n
+        return self
+
+    def to_ast(self) -> ast.EdgeDecl:
+        if self.target is None:
+            raise _fail(
+                f"the edge from `{self.source}` has no target: add .to(...) or .returns(...)"
+            )
+        return ast.EdgeDecl(
+            source=self.source, target=self.target, condition=self.condition, max=self.bound
+        )
+
+
+def edge(source: str) -> Edge:
+    return Edge(source)
+
+
+@dataclass
+class Returns(Statement):
+    value: str
+
+    def to_ast(self) -> ast.ReturnStmt:
+        return ast.ReturnStmt(value=expression(self.value))
+
+
+def returns(value: str) -> Returns:
+    return Returns(value)
+
+
+@dataclass
+class Constraint(Statement):
+    mode: typing.Literal["ensure", "enforce"]
+    formula: str
+
+    def to_ast(self) -> ast.Constraint:
+        parsed = _statement(f"{self.mode} {self.formula}")
+        assert isinstance(parsed, ast.Constraint)
+        return parsed
+
+
+def ensure(formula: str) -> Constraint:
+    return Constraint("ensure", formula)
+
+
+def enforce(formula: str) -> Constraint:
+    return Constraint("enforce", formula)
+
+
+# -- source fragments -----------------------------------------------------------------------
+
+
+def expression(text: str) -> Any:
+    """An expression in the language's syntax (`"critic.feedback"`, `'"be brief"'`)."""
+    statement = _statement(f"return {text}")
+    if not isinstance(statement, ast.ReturnStmt):
+        raise _fail(f"not an expression: {text!r}")
+    return statement.value
+
+
+def _statement(text: str) -> Any:
+    module = _parse(f"agent Fragment__() -> str {{\n{text}\n}}\n", text)
+    agent_decl = module.decls[0]
+    assert isinstance(agent_decl, ast.AgentDecl)
+    if len(agent_decl.body) != 1:
+        raise _fail(f"expected one statement: {text!r}")
+    return agent_decl.body[0]
+
+
+def _ct_params(texts: list[str]) -> tuple[ast.CtParam, ...]:
+    if not texts:
+        return ()
+    module = _parse(f"agent Fragment__[{', '.join(texts)}]() -> str {{}}\n", ", ".join(texts))
+    agent_decl = module.decls[0]
+    assert isinstance(agent_decl, ast.AgentDecl)
+    return agent_decl.ct_params
+
+
+def _parse(text: str, what: str) -> ast.Module:
+    from rolegraph.grammar import parse_module  # the front end reads the fragments
+
+    result = parse_module(text, "<python>")
+    errors = [d for d in result.diagnostics if d.is_error]
+    if result.module is None or errors:
+        raise _fail(f"cannot parse {what!r}: {errors[0].message if errors else 'syntax error'}")
+    return result.module
+
+
+# -- reflection: Python declarations → AST ---------------------------------------------------
+
+
+def to_module(members: Iterable[Any]) -> ast.Module:
+    """The AST of a program declared in Python, its declarations in the order given."""
+    return ast.Module(decls=tuple(_decl(member) for member in members))
+
+
+def _decl(member: Any) -> Any:
+    if isinstance(member, Model):
+        return ast.ModelDecl(
+            name=member.name,
+            provider=member.provider,
+            params=tuple(ast.ModelParam(name=k, value=const(v)) for k, v in member.params.items()),
+        )
+    if isinstance(member, type) and issubclass(member, enum.Enum):
+        notes = getattr(member, "__rolegraph_annotations__", {})
+        return ast.EnumDecl(
+            name=rolegraph_name(member),
+            members=tuple(
+                ast.EnumMember(name=item.value, annotations=_annotations(notes.get(item.value, [])))
+                for item in member
+            ),
+        )
+    if isinstance(member, type) and issubclass(member, pydantic.BaseModel):
+        return ast.TypeDecl(name=rolegraph_name(member), fields=tuple(_fields(member)))
+    if isinstance(member, Role):
+        params, result = member.signature()
+        model_name = member.model if isinstance(member.model, str) else member.model.name
+        return ast.RoleDecl(
+            name=member.name,
+            params=_params(params),
+            returns=type_expr(result),
+            model=ast.ModelUse(
+                name=model_name,
+                params=tuple(
+                    ast.ModelParam(name=k, value=const(v)) for k, v in member.model_params.items()
+                ),
+            ),
+            system=ast.System(text=member.system) if member.system is not None else None,
+            prompt=ast.Prompt(text=member.prompt) if member.prompt is not None else None,
+            tools=ast.ToolUse(
+                tools=tuple(t if isinstance(t, str) else rolegraph_name(t) for t in member.tools),
+                max_steps=member.max_steps,
+            )
+            if member.tools is not None
+            else None,
+        )
+    if isinstance(member, Tool):
+        params, result = member.signature()
+        return ast.ToolDecl(
+            name=member.name,
+            params=_params(params),
+            returns=type_expr(result),
+            target=member.target,
+        )
+    if isinstance(member, Agent):
+        params, result = member.signature()
+        return ast.AgentDecl(
+            name=member.name,
+            ct_params=_ct_params(member.ct_params),
+            params=_params(params),
+            returns=type_expr(result),
+            body=tuple(statement.to_ast() for statement in member.body),
+        )
+    raise _fail(f"not a declaration of a program: {member!r}")
+
+
+def _params(params: list[tuple[str, Any, Any]]) -> tuple[ast.Param, ...]:
+    return tuple(
+        ast.Param(
+            name=name,
+            type=type_expr(annotation),
+            default=None if default is inspect.Parameter.empty else const(default),
+        )
+        for name, annotation, default in params
+    )
+
+
+def _fields(model_class: type[pydantic.BaseModel]) -> Iterable[ast.FieldDecl]:
+    for attribute, info in model_class.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if "rolegraph" in extra:
+            annotations = _annotations(extra["rolegraph"])  # type: ignore[arg-type]
+        elif info.description is not None:
+            annotations = (
+                ast.Annotation(name="desc", args=(ast.StringLit(value=info.description),)),
+            )
+        else:
+            annotations = ()
+        yield ast.FieldDecl(
+            name=info.alias or attribute,
+            type=type_expr(info.annotation),
+            default=None if info.is_required() else const(info.default),
+            annotations=annotations,
+        )
+
+
+def _annotations(items: Iterable[Any]) -> tuple[ast.Annotation, ...]:
+    return tuple(
+        ast.Annotation(name=item[0], args=tuple(const(a) for a in item[1:])) for item in items
+    )
+
+
+def type_expr(annotation: Any) -> Any:
+    """A Python type annotation as a type expression of the language."""
+    if annotation in PRIMITIVES:
+        return ast.NamedType(name=PRIMITIVES[annotation])
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) == 1 and len(args) == 2:
+            return ast.OptionalType(inner=type_expr(inner[0]))
+    if origin is list and len(args) == 1:
+        return ast.ListType(item=type_expr(args[0]))
+    if origin is dict and len(args) == 2:
+        return ast.DictType(key=type_expr(args[0]), value=type_expr(args[1]))
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel | enum.Enum):
+        return ast.NamedType(name=rolegraph_name(annotation))
+    raise _fail(f"no rolegraph type for the Python type {annotation!r}")
+
+
+def const(value: Any) -> Any:
+    """A Python constant (str, int, float, bool, None, lists and dicts of them) as a literal."""
+    if value is None:
+        return ast.NullLit()
+    if isinstance(value, bool):
+        return ast.BoolLit(value=value)
+    if isinstance(value, int):
+        return ast.IntLit(value=value)
+    if isinstance(value, float):
+        return ast.FloatLit(value=value)
+    if isinstance(value, str):
+        return ast.StringLit(value=value)
+    if isinstance(value, list | tuple):
+        return ast.ListLit(items=tuple(const(v) for v in value))
+    if isinstance(value, dict):
+        return ast.DictLit(
+            entries=tuple(ast.DictEntry(key=str(k), value=const(v)) for k, v in value.items())
+        )
+    raise _fail(f"not a constant: {value!r}")
+
+
+# -- programs -------------------------------------------------------------------------------
+
+Runner = Callable[..., Any]  # async (ir, inputs, model=..., **options) -> RunResult
+
+
+class Program:
+    """A program declared in Python: its AST, checked by the compiler on first use, and
+    run by `runner` (the public API passes the runtime's; the compiler never imports it).
+
+    `await Agent(x=...)` or `await Role(x=...)` runs one agent (or one role call) and
+    returns its typed result; `await program.run("Agent", inputs, ...)` returns the whole
+    `RunResult` with its trace."""
+
+    def __init__(self, members: Iterable[Any], runner: Runner, filename: str = "<python>"):
+        self.members = list(members)
+        self.filename = filename
+        self.runner = runner
+        self.module = to_module(self.members)
+        self._checked: Any = None
+        self._calls: dict[str, Any] = {}
+        for member in self.members:
+            if isinstance(member, Callable_):
+                member.program = self
+
+    def check(self) -> Any:
+        """The checked program (`CheckedModule`); raises `DiagnosticError` on errors."""
+        if self._checked is None:
+            self._checked = self._check(self.module)
+        return self._checked
+
+    def _check(self, module: ast.Module) -> Any:
+        from .check import check_module
+        from .printer import to_source
+        from .source import Source
+
+        text = to_source(module)
+        checked = check_module(module, self.filename, _no_imports, text)
+        if checked.errors:
+            raise DiagnosticError(checked.errors, Source(self.filename, text))
+        return checked
+
+    def ir(self, agent: str) -> Any:
+        irs = self.check().irs
+        if agent not in irs:
+            raise _fail(f"no agent `{agent}` in this program; agents: {', '.join(irs)}")
+        return irs[agent]
+
+    async def run(self, agent: str, inputs: dict[str, Any], **options: Any) -> Any:
+        return await self.runner(self.ir(agent), _plain(inputs), **options)
+
+    async def call(self, member: Callable_, inputs: dict[str, Any], model: Any = None) -> Any:
+        ir = self.ir(member.name) if isinstance(member, Agent) else self._call_ir(member)
+        result = await self.runner(ir, _plain(inputs), model=model)
+        _, annotation = member.signature()
+        return pydantic.TypeAdapter(annotation).validate_python(result.result)
+
+    def _call_ir(self, member: Callable_) -> Any:
+        """A role or tool called on its own: the IR of a one-node agent around it."""
+        if member.name not in self._calls:
+            params, result = member.signature()
+            name = f"Call{member.name}__"
+            node = "call" if all(p != "call" for p, _, _ in params) else "call_"
+            wrapper = ast.AgentDecl(
+                name=name,
+                params=_params(params),
+                returns=type_expr(result),
+                body=(
+                    ast.NodeDecl(
+                        name=node,
+                        role=member.name,
+                        args=tuple(ast.Arg(name=p, value=ast.Ref.of(p)) for p, _, _ in params),
+                    ),
+                    ast.ReturnStmt(value=ast.Ref.of(node)),
+                ),
+            )
+            module = self.module.with_changes(decls=(*self.module.decls, wrapper))
+            self._calls[member.name] = self._check(module).irs[name]
+        return self._calls[member.name]
+
+
+def _plain(value: Any) -> Any:
+    """Inputs as the runtime takes them: records as dicts (by their rolegraph field
+    names), enum members as their names."""
+    if isinstance(value, pydantic.BaseModel):
+        return _plain(value.model_dump(by_alias=True))
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _no_imports(text: str, name: str) -> tuple[None, list[Any]]:
+    return None, [
+        diagnostic(codes.CANNOT_COMPILE, "a Python program imports no modules", file=name)
+    ]
