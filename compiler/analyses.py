@@ -137,11 +137,17 @@ def check_cycles(
         return found
     if errors_only:
         return found
+    # A bound matters on any edge of a cycle, even one that another bound already closes
+    # (two bounds on one cycle limit different things): only an edge on no cycle warns.
+    full = {name: set(targets) for name, targets in graph.items()}
+    for edge in ir.edges:
+        if edge.kind == "control" and edge.target in ir.nodes:
+            full[edge.source].add(edge.target)
     for edge in ir.edges:
         if (
             edge.loop
             and edge.target in ir.nodes
-            and not (edge.source == edge.target or edge.source in reachable(graph, edge.target))
+            and not (edge.source == edge.target or edge.source in reachable(full, edge.target))
         ):
             found.append(
                 _diag(

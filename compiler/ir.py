@@ -198,7 +198,8 @@ def build_ir(
 
     `runtime=False` leaves out what only a run needs (prompts, model parameters, tools):
     an IR for the analyses alone, as the editor's fast check builds it."""
-    instance = instance or Instance()
+    if instance is None:  # a pattern run as it is: its parameters take their defaults
+        instance = _with_defaults(result, agent, {}, {}) if agent.ct_params else Instance()
     nodes: dict[str, IRNode] = {}
     edges: list[IREdge] = []
     graph = nx.MultiDiGraph()
@@ -369,7 +370,7 @@ def _node(
     # The IR is built from checked declarations: its values are trusted, not re-validated.
     return IRNode(
         name=decl.name,
-        entry=not deps and decl.name not in incoming_control,
+        entry=not deps and decl.name not in incoming_control and not _unbound(info),
         kind=kind,
         callee=callee,
         output_type=str(info.output),
@@ -386,6 +387,13 @@ def _node(
         span=decl.span,
         **fields,
     )
+
+
+def _unbound(info: NodeInfo) -> list[str]:
+    """Required parameters the node's declaration leaves to the edges that fire it: such
+    a node fires only through those edges, never at start."""
+    params = info.callee.signature.params or ()
+    return [name for name, _, optional in params if not optional and name not in info.bound]
 
 
 def _runtime_fields(result: CheckResult, symbol: Symbol | None, info: NodeInfo) -> dict[str, Any]:
@@ -462,7 +470,14 @@ def _instance(
                 roles[name] = symbol.qualified
         else:
             constants[name] = outer.substitute(arg.value)
-    for param in params:
+    return _with_defaults(result, callee, roles, constants)
+
+
+def _with_defaults(
+    result: CheckResult, callee: AgentInfo, roles: dict[str, str], constants: dict[str, ast.Node]
+) -> Instance:
+    """An instance completed with the defaults of the compile-time parameters not bound."""
+    for param in callee.ct_params.values():
         if param.name in roles or param.name in constants or param.default is None:
             continue
         if isinstance(param.type, ast.RoleSig) and isinstance(param.default, ast.Ref):

@@ -319,10 +319,16 @@ class Printer:
         return self.params(node.params, f"tool {node.name}", suffix, depth)
 
     def p_AgentDecl(self, node: ast.AgentDecl, depth: int) -> str:
-        prefix = f"agent {node.name}"
-        if node.ct_params:
-            prefix += f"[{', '.join(self.ct_param(p) for p in node.ct_params)}]"
-        header = self.params(node.params, prefix, f" -> {self.type(node.returns)}", depth)
+        ct = [self.ct_param(p) for p in node.ct_params]
+        suffix = f" -> {self.type(node.returns)}"
+        prefix = f"agent {node.name}" + (f"[{', '.join(ct)}]" if ct else "")
+        header = self.params(node.params, prefix, suffix, depth)
+        if ct and len(INDENT * depth + header.split("\n")[0]) > MAX_WIDTH:
+            # compile-time parameters one per line, like parameters that do not fit
+            pad = INDENT * (depth + 1)
+            lines = "\n".join(f"{pad}{c}," for c in ct)
+            prefix = f"agent {node.name}[\n{lines}\n{INDENT * depth}]"
+            header = self.params(node.params, prefix, suffix, depth)
         return self.block(header, list(node.body), depth, node.end_comments)
 
     def ct_param(self, node: ast.CtParam) -> str:

@@ -116,3 +116,67 @@ def _normalise(text: str) -> str:
 
 def _first_index(items: Sequence[dict], normalised: str) -> int:
     return next(i for i, item in enumerate(items) if _normalise(item.get("text", "")) == normalised)
+
+
+TIME_LIMIT = 5.0  # seconds of wall time for `run_python`
+MEMORY_LIMIT = 512 * 1024 * 1024  # bytes of address space (POSIX only)
+OUTPUT_LIMIT = 4000  # characters of output returned
+
+
+def run_python(code: str, *, timeout: float = TIME_LIMIT, memory: int = MEMORY_LIMIT) -> str:
+    """Run a Python program in a subprocess and return what it printed.
+
+    The program runs in a fresh interpreter in isolated mode (`-I`: no user site, no
+    PYTHON* variables) in an empty temporary directory, with a wall-time limit and, on
+    POSIX systems, limits on its address space and CPU time. It is a guard against
+    runaway programs, not a security sandbox: the program runs as the current user.
+    The reply is stdout, then stderr, then a note when the program failed or was
+    stopped, truncated to `OUTPUT_LIMIT` characters.
+
+    >>> run_python("print(6 * 7)")
+    '42\\n'
+    """
+    import subprocess
+    import sys
+    import tempfile
+
+    def limit() -> None:  # pragma: no cover - runs in the child process
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        cpu = max(1, int(timeout) + 1)
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+
+    with tempfile.TemporaryDirectory(prefix="rolegraph-python-") as directory:
+        try:
+            done = subprocess.run(
+                [sys.executable, "-I", "-c", code],
+                cwd=directory,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=limit if sys.platform != "win32" else None,
+            )
+        except subprocess.TimeoutExpired as expired:
+            output = _text(expired.stdout) + _text(expired.stderr)
+            return _truncate(output + f"\n[stopped: the time limit of {timeout:g} s was reached]")
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        if "MemoryError" in done.stderr or done.returncode in (-9, 137):
+            output += f"\n[stopped: the memory limit of {memory // 2**20} MiB was reached]"
+        else:
+            output += f"\n[exit status {done.returncode}]"
+    return _truncate(output)
+
+
+def _text(value: bytes | str | None) -> str:
+    if value is None:
+        return ""
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+def _truncate(text: str) -> str:
+    if len(text) <= OUTPUT_LIMIT:
+        return text
+    return text[: OUTPUT_LIMIT - 40] + f"\n[... {len(text) - OUTPUT_LIMIT + 40} characters cut]"
