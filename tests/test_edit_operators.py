@@ -1,6 +1,7 @@
 """Each structural edit operator does what it says, and what it builds checks and runs."""
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,7 @@ from rolegraph.compiler.edits import (
 )
 
 EDITOR = rolegraph.editor("fixture.agent")
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 
 FIXTURE = """
 model m = "mock"
@@ -225,10 +227,27 @@ def test_apply_pattern_wraps_a_node_s_role(module):
     edited = EDITOR.apply(module, ApplyPattern(agent="Main", node="solver", pattern="Best"))
     assert "solver = Best[Solver](question)" in agent_text(edited, "Main")
     assert run(edited, "Main") == 2 + 1 + 1  # two solves, the pick, the polish
-    imported = ApplyPattern(agent="Main", node="solver", pattern="Best", imports="std.types").apply(
-        module
+    standard = ApplyPattern(
+        agent="Main", node="solver", pattern="SelfConsistency", module="std.self_consistency"
+    ).apply(module)
+    assert rolegraph.to_source(standard).startswith(
+        "from std.self_consistency import SelfConsistency"
     )
-    assert rolegraph.to_source(imported).startswith("import std.types")
+
+
+def test_standard_patterns_are_offered_where_the_types_match():
+    module = rolegraph.parse_file(EXAMPLES_DIR / "react.agent")
+    offered = list(EDITOR.applicable(module, [ApplyPattern]))
+    edit = ApplyPattern(
+        agent="ReAct", node="solver", pattern="SelfConsistency", module="std.self_consistency"
+    )
+    assert offered == [edit]  # Solver fits `role(question: str) -> Answer`; the rest do not
+    edited = EDITOR.apply(module, edit)
+    text = rolegraph.to_source(edited)
+    assert text.startswith("from std.self_consistency import SelfConsistency\n")
+    assert "solver = SelfConsistency[Solver](question)" in text
+    step_back = rolegraph.parse_file(EXAMPLES_DIR / "step_back.agent")
+    assert not list(EDITOR.applicable(step_back, [ApplyPattern]))  # Reasoner needs principles
 
 
 def test_crossover_grafts_a_subgraph_from_another_program(module):

@@ -119,10 +119,14 @@ def test_quality_diversity_tells_each_explorer_what_was_tried():
 
 
 @pytest.mark.parametrize(
-    ("expert", "field"),
-    [("math", "mathematics"), ("code", "computer programming"), ("writing", "writing")],
+    ("expert", "field", "node"),
+    [
+        ("math", "mathematics", "mathematician"),
+        ("code", "computer programming", "programmer"),
+        ("writing", "writing", "writer"),
+    ],
 )
-def test_role_router_consults_only_the_chosen_expert(expert, field):
+def test_role_router_consults_only_the_chosen_expert(expert, field, node):
     result, mock, trace = run(
         "role_router",
         "RoleRouter",
@@ -131,6 +135,7 @@ def test_role_router_consults_only_the_chosen_expert(expert, field):
     )
     assert result == answer("expert answer") and len(mock.calls) == 2
     assert field in mock.calls[1].messages[0]["content"]  # the system prompt names the field
+    assert {r.node for r in trace.firings if r.status == "ok"} == {"router", node}
 
 
 def test_react_acts_with_tools_until_it_answers():
