@@ -786,8 +786,51 @@ class AgentDecl(Statement):
         return next((n for n in self.nodes if n.name == name), None)
 
 
+class TestRun(Statement):
+    """`run Agent(args)`: the run a test makes (on the mock model)."""
+
+    kind: Literal["TestRun"] = "TestRun"
+    agent: QualifiedName
+    args: tuple[Arg, ...] = ()
+
+
+class TestMock(Statement):
+    """`mock Role [reply, ...]`: the replies the mock model gives that role, in order."""
+
+    kind: Literal["TestMock"] = "TestMock"
+    role: QualifiedName
+    replies: Const
+
+
+class TestExpect(Statement):
+    """`expect formula`: an LTLf formula over the run's trace (`result`, `calls(Role)`
+    and `firings(node)` may appear in its conditions)."""
+
+    kind: Literal["TestExpect"] = "TestExpect"
+    formula: Formula
+
+
+TestStmt = Annotated[TestRun | TestMock | TestExpect, Field(discriminator="kind")]
+
+
+class TestDecl(Statement):
+    """`test name { run ...  mock ...  expect ... }`: a test next to the agents it tests."""
+
+    kind: Literal["TestDecl"] = "TestDecl"
+    name: Name
+    body: tuple[TestStmt, ...] = ()
+    end_comments: tuple[str, ...] = Field(default=(), repr=False)
+
+    @property
+    def run(self) -> TestRun | None:
+        return next((s for s in self.body if isinstance(s, TestRun)), None)
+
+
+#: Words that are keywords only inside a test block (elsewhere they are names).
+TEST_KEYWORDS: frozenset[str] = frozenset({"test", "run", "mock", "expect"})
+
 Decl = Annotated[
-    Import | ModelDecl | TypeDecl | EnumDecl | RoleDecl | ToolDecl | AgentDecl,
+    Import | ModelDecl | TypeDecl | EnumDecl | RoleDecl | ToolDecl | AgentDecl | TestDecl,
     Field(discriminator="kind"),
 ]
 
@@ -810,3 +853,7 @@ class Module(Node):
     @property
     def roles(self) -> tuple[RoleDecl, ...]:
         return tuple(d for d in self.decls if isinstance(d, RoleDecl))
+
+    @property
+    def tests(self) -> tuple[TestDecl, ...]:
+        return tuple(d for d in self.decls if isinstance(d, TestDecl))

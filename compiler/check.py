@@ -16,6 +16,7 @@ from .diagnostics import Diagnostic
 from .ir import AgentIR, build_ir
 from .paths import ConstraintResult, explore_agent
 from .resolve import ParseFn, Program, load_program
+from .testing import check_tests
 from .typecheck import AgentInfo, CheckMemo, check_program
 
 
@@ -52,6 +53,7 @@ def check_module(
     checked = CheckedModule(program, result.agents, diagnostics=result.diagnostics)
     if checked.errors:
         return checked  # the graph of an ill-typed program is not worth analysing
+    checked.diagnostics.extend(check_tests(result))
     for name, agent in result.agents.items():
         if agent.symbol.module is not program.main:
             continue

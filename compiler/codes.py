@@ -597,3 +597,36 @@ imports with `from M import a, b` are copied into it. A namespace import
 you use with `from std.patterns import Debate`.
 """,
 )
+
+
+# --- E08xx: tests in `.agent` files --------------------------------------------------------
+
+TEST_WITHOUT_RUN = _code(
+    "E0801",
+    "a test runs one agent",
+    """
+A `test` block has exactly one `run Agent(args)`: the run its `mock` replies feed and
+its `expect` formulas judge.
+""",
+)
+
+BAD_TEST_VALUE = _code(
+    "E0802",
+    "a value in a test does not fit its type",
+    """
+The arguments of `run` and the replies of `mock` are constants (literals, lists and
+records written `{field: value}`), and each must fit its type: an argument the agent's
+parameter, a reply the role's result type (or, for a role with tools, a tool call
+`{tool: "name", arguments: {...}}`).
+""",
+)
+
+UNKNOWN_IN_EXPECT = _code(
+    "E0803",
+    "an `expect` names something the run does not have",
+    """
+The conditions of an `expect` formula read the run's nodes, the agent's parameters,
+`result` (the value the run returned), `calls(Role)` (how many model calls that role
+made) and `firings(node)` (how many times the node fired).
+""",
+)

@@ -389,6 +389,18 @@ class Printer:
     def p_Constraint(self, node: ast.Constraint, depth: int) -> str:
         return f"{node.mode} {self.formula(node.formula)}"
 
+    def p_TestDecl(self, node: ast.TestDecl, depth: int) -> str:
+        return self.block(f"test {node.name}", list(node.body), depth, node.end_comments)
+
+    def p_TestRun(self, node: ast.TestRun, depth: int) -> str:
+        return f"run {node.agent}({', '.join(self.arg(a) for a in node.args)})"
+
+    def p_TestMock(self, node: ast.TestMock, depth: int) -> str:
+        return f"mock {node.role} {self.expr(node.replies)}"
+
+    def p_TestExpect(self, node: ast.TestExpect, depth: int) -> str:
+        return f"expect {self.formula(node.formula)}"
+
     # -- type expressions ------------------------------------------------------------------
 
     def type(self, node: ast.Node) -> str:

@@ -83,6 +83,8 @@ def flatten(program: Program) -> list[Any]:
     result: list[Any] = []
     seen: set[str] = set()
     for decl in main.module.decls:
+        if isinstance(decl, ast.TestDecl):
+            continue  # tests stay in the .agent file: `rolegraph test` runs them
         if isinstance(decl, ast.Import):
             if not decl.names:
                 raise DiagnosticError(

@@ -144,8 +144,16 @@ class _Loader:
                 self._import(info, decl, stack)
 
     def _declare(self, info: ModuleInfo) -> None:
+        tests: set[str] = set()
         for decl in info.module.decls:
             if isinstance(decl, ast.Import):
+                continue
+            if isinstance(decl, ast.TestDecl):  # tests are not names of the program
+                if decl.name in tests:
+                    self.error(
+                        info, codes.DUPLICATE_NAME, f"two tests are named `{decl.name}`", decl.span
+                    )
+                tests.add(decl.name)
                 continue
             kind = DECL_KINDS[type(decl)]
             name = decl.name

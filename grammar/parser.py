@@ -70,7 +70,8 @@ class _KeywordAwareLexer(ContextualLexer):
 
 
 _RETYPABLE = frozenset(
-    {word.upper() for word in ast.KEYWORDS} | {"LTL_UNARY", "LTL_BINARY", "CONSTRAINT_MODE"}
+    {word.upper() for word in ast.KEYWORDS | ast.TEST_KEYWORDS}
+    | {"LTL_UNARY", "LTL_BINARY", "CONSTRAINT_MODE"}
 )
 
 
@@ -771,6 +772,31 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def return_stmt(self, meta: Any, children: list[Any]) -> Any:
         return self._make(ast.ReturnStmt, meta, value=children[0])
+
+    # -- tests --------------------------------------------------------------------------------
+
+    @v_args(meta=True)
+    def test_decl(self, meta: Any, children: list[Any]) -> Any:
+        if any(_is_broken(c) for c in children):
+            return BROKEN
+        name, *body = children
+        return self._make(ast.TestDecl, meta, name=str(name), body=tuple(body))
+
+    @v_args(meta=True)
+    def test_run(self, meta: Any, children: list[Any]) -> Any:
+        agent, args = children
+        if _is_broken(args):
+            return BROKEN
+        return self._make(ast.TestRun, meta, agent=agent, args=args.args)
+
+    @v_args(meta=True)
+    def test_mock(self, meta: Any, children: list[Any]) -> Any:
+        role, replies = children
+        return self._make(ast.TestMock, meta, role=role, replies=replies)
+
+    @v_args(meta=True)
+    def test_expect(self, meta: Any, children: list[Any]) -> Any:
+        return self._make(ast.TestExpect, meta, formula=children[0])
 
     @v_args(meta=True)
     def constraint(self, meta: Any, children: list[Any]) -> Any:

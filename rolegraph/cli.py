@@ -486,6 +486,55 @@ def fmt(
         raise typer.Exit(EXIT_DIAGNOSTICS)
 
 
+@app.command(name="test")
+def test_command(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of .agent files.")],
+    select: Annotated[
+        str | None, typer.Option("-k", help="Only the tests whose name contains this.")
+    ] = None,
+) -> None:
+    """Run the `test` blocks of .agent files on the mock model (exit 1 if one fails)."""
+    import asyncio
+    import time
+
+    from rolegraph.runtime.testing import run_test
+
+    began = time.perf_counter()
+    passed = failed = 0
+    for path in _agent_files(paths):
+        checked, diagnostics, sources = _check_file(path)
+        tests = [t for t in checked.program.main.module.tests] if checked else []
+        tests = [t for t in tests if select is None or select in t.name]
+        errors = [d for d in diagnostics if d.is_error]
+        if errors:
+            if tests or checked is None:
+                for error in errors:
+                    source = Source(error.file, sources.get(error.file, ""))
+                    typer.echo(render(error, source, color=sys.stderr.isatty()) + "\n", err=True)
+                typer.echo(f"{path}: ERROR (the file does not check)")
+                failed += max(1, len(tests))
+            continue
+        for test in tests:
+            run = test.run
+            assert run is not None
+            outcome = asyncio.run(run_test(test, checked.irs[run.agent]))
+            status = "PASSED" if outcome.passed else "FAILED"
+            typer.echo(f"{path}::{test.name} {status} ({outcome.seconds * 1000:.0f} ms)")
+            for failure in outcome.failures:
+                for line in failure.splitlines():
+                    typer.echo(f"    {line}")
+            passed += outcome.passed
+            failed += not outcome.passed
+    seconds = time.perf_counter() - began
+    if passed + failed == 0:
+        typer.echo("no tests ran")
+        raise typer.Exit(5)
+    summary = ", ".join(p for p in (f"{failed} failed" * bool(failed), f"{passed} passed") if p)
+    typer.echo(f"== {summary} in {seconds:.2f}s ==")
+    if failed:
+        raise typer.Exit(EXIT_DIAGNOSTICS)
+
+
 @app.command(name="compile")
 def compile_command(
     file: Annotated[Path, typer.Argument(help="The .agent file.")],

@@ -325,6 +325,24 @@ declarations = st.one_of(
         returns=types,
         body=st.lists(statements, max_size=6).map(tuple),
     ),
+    st.builds(
+        ast.TestDecl,
+        name=names,
+        body=st.lists(
+            st.one_of(
+                st.builds(ast.TestRun, agent=qualified, args=_args()),
+                st.builds(
+                    ast.TestMock,
+                    role=qualified,
+                    replies=st.lists(constants, max_size=3).map(
+                        lambda items: ast.ListLit(items=tuple(items))
+                    ),
+                ),
+                st.builds(ast.TestExpect, formula=formulas),
+            ),
+            max_size=4,
+        ).map(tuple),
+    ),
 )
 
 modules = st.lists(declarations, max_size=6).map(lambda ds: ast.Module(decls=tuple(ds)))

@@ -1,0 +1,265 @@
+"""Tests in `.agent` files: `test` blocks, checked like the rest of the program.
+
+    test accepts_the_third_draft {
+      run Refine(task: "Explain recursion.")
+      mock Critic [{ok: false, feedback: "more"}, {ok: true, feedback: ""}]
+      expect calls(Critic) == 2
+      expect always(return -> once critic)
+    }
+
+A test runs one agent on the mock model; `mock` scripts a role's replies (in order; the
+last repeats), and each `expect` is an LTLf formula over the run's trace whose
+conditions may read the nodes' outputs, the agent's parameters, `result`,
+`calls(Role)` and `firings(node)`. This module checks the blocks; the runtime runs them
+(runtime/testing.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from . import ast, codes, ltl
+from .diagnostics import Diagnostic, diagnostic
+from .resolve import did_you_mean
+from .typecheck import CheckResult
+from .types import (
+    AnyType,
+    DictT,
+    EnumT,
+    ListT,
+    NoneType_,
+    OptionalT,
+    Prim,
+    RecordT,
+    Type,
+)
+
+TEST_FUNCTIONS = ("calls", "firings")
+
+
+def check_tests(result: CheckResult) -> list[Diagnostic]:
+    program = result.program
+    main = program.main
+    found: list[Diagnostic] = []
+
+    def report(code: str, message: str, span: Any, label: str = "", hints: Iterable[str] = ()):
+        found.append(
+            diagnostic(code, message, file=main.filename, span=span, label=label, hints=hints)
+        )
+
+    for test in main.module.tests:
+        runs = [s for s in test.body if isinstance(s, ast.TestRun)]
+        if len(runs) != 1:
+            report(
+                codes.TEST_WITHOUT_RUN,
+                f"test `{test.name}` has {len(runs)} `run` statements; it needs one",
+                test.span,
+                hints=("add `run Agent(param: value, ...)`",),
+            )
+            continue
+        (run,) = runs
+        symbol = program.lookup(main, run.agent)
+        if symbol is None or symbol.kind != "agent":
+            agents = [n for n, s in main.visible().items() if s.kind == "agent"]
+            report(
+                codes.UNDEFINED_NAME,
+                f"unknown agent `{run.agent}`",
+                run.span,
+                "not an agent",
+                hints=did_you_mean(run.agent, agents),
+            )
+            continue
+        info = result.agents.get(symbol.qualified)
+        if info is None:
+            continue
+        _check_run(run, info.params, report)
+        for mock in (s for s in test.body if isinstance(s, ast.TestMock)):
+            _check_mock(program, main, result, mock, report)
+        nodes = set(info.nodes)
+        for expect in (s for s in test.body if isinstance(s, ast.TestExpect)):
+            _check_expect(expect, nodes, set(info.params), program, main, report)
+    return found
+
+
+def _check_run(run: ast.TestRun, params: dict[str, Type], report: Any) -> None:
+    given: dict[str, ast.Node] = {}
+    names = list(params)
+    for index, arg in enumerate(run.args):
+        name = arg.name or (names[index] if index < len(names) else None)
+        if name is None or name not in params:
+            report(
+                codes.UNKNOWN_PARAMETER,
+                f"`{run.agent}` has no parameter `{arg.name or index + 1}`",
+                arg.span,
+                hints=did_you_mean(arg.name or "", names),
+            )
+            continue
+        given[name] = arg.value
+        problem = _constant_problem(arg.value, params[name])
+        if problem:
+            report(codes.BAD_TEST_VALUE, f"argument `{name}`: {problem}", arg.value.span)
+    missing = [n for n in names if n not in given]
+    if missing:
+        report(
+            codes.MISSING_ARGUMENT,
+            f"`{run.agent}` needs `{missing[0]}`",
+            run.span,
+            hints=(f"pass it: `run {run.agent}(..., {missing[0]}: ...)`",),
+        )
+
+
+def _check_mock(program: Any, main: Any, result: CheckResult, mock: ast.TestMock, report: Any):
+    symbol = program.lookup(main, mock.role)
+    if symbol is None or symbol.kind != "role":
+        roles = [n for n, s in main.visible().items() if s.kind == "role"]
+        report(
+            codes.UNDEFINED_NAME,
+            f"unknown role `{mock.role}`",
+            mock.span,
+            "not a role",
+            hints=did_you_mean(mock.role, roles),
+        )
+        return
+    signature = result.signatures.get(symbol.qualified)
+    if not isinstance(mock.replies, ast.ListLit):
+        report(codes.BAD_TEST_VALUE, "`mock` takes a list of replies", mock.replies.span)
+        return
+    decl = symbol.decl
+    tools = set(decl.tools.tools) if isinstance(decl, ast.RoleDecl) and decl.tools else set()
+    for index, reply in enumerate(mock.replies.items, start=1):
+        value = ast.constant_value(reply) if not isinstance(reply, ast.NullLit) else None
+        if isinstance(value, dict) and set(value) == {"tool", "arguments"}:
+            if value["tool"] not in tools:
+                report(
+                    codes.BAD_TEST_VALUE,
+                    f"reply {index}: `{mock.role}` has no tool `{value['tool']}`",
+                    reply.span,
+                )
+            continue
+        problem = signature and _value_problem(value, signature.returns)
+        if problem:
+            report(codes.BAD_TEST_VALUE, f"reply {index} of `{mock.role}`: {problem}", reply.span)
+
+
+def _check_expect(
+    expect: ast.TestExpect, nodes: set[str], params: set[str], program: Any, main: Any, report: Any
+) -> None:
+    nested = ltl.future_under_past(expect.formula)
+    if nested is not None:
+        report(
+            codes.FUTURE_UNDER_PAST,
+            "a past operator applies to a formula with a future operator",
+            nested.span,
+        )
+    known = nodes | params | {"result"}
+    for atom in expect.formula.walk():
+        if isinstance(atom, ast.LtlFired) and atom.node not in nodes:
+            report(
+                codes.UNKNOWN_IN_EXPECT,
+                f"unknown node `{atom.node}`",
+                atom.span,
+                "not a node of the agent run",
+                hints=did_you_mean(atom.node, nodes),
+            )
+        elif isinstance(atom, ast.LtlHolds):
+            for call in atom.expr.find_all(ast.Call):
+                if call.func == "calls":
+                    names = [r.head for a in call.args for r in a.find_all(ast.Ref)]
+                    for name in names:
+                        symbol = program.lookup(main, name)
+                        if symbol is None or symbol.kind not in ("role", "agent"):
+                            report(codes.UNKNOWN_IN_EXPECT, f"unknown role `{name}`", call.span)
+                elif call.func == "firings":
+                    for ref in (r for a in call.args for r in a.find_all(ast.Ref)):
+                        if ref.head not in nodes:
+                            report(codes.UNKNOWN_IN_EXPECT, f"unknown node `{ref.head}`", call.span)
+                elif call.func != "len":
+                    report(
+                        codes.UNKNOWN_IN_EXPECT,
+                        f"unknown function `{call.func}`",
+                        call.span,
+                        hints=("the functions: calls(Role), firings(node), len(list)",),
+                    )
+            inside_calls = {
+                id(r)
+                for c in atom.expr.find_all(ast.Call)
+                for a in c.args
+                for r in a.find_all(ast.Ref)
+            }
+            for ref in atom.expr.find_all(ast.Ref):
+                if id(ref) in inside_calls or ref.head in known:
+                    continue
+                symbol = program.lookup(main, ref.head)
+                if symbol is not None and symbol.kind == "enum":
+                    continue  # an enum member, `Route.math`
+                report(
+                    codes.UNKNOWN_IN_EXPECT,
+                    f"unknown name `{ref.head}` in an expectation",
+                    ref.span,
+                    hints=did_you_mean(ref.head, known),
+                )
+
+
+def _constant_problem(expr: ast.Node, expected: Type) -> str | None:
+    if not ast.is_constant(expr) and not isinstance(expr, ast.NullLit):
+        return "a test passes constants (literals, lists, records as `{field: value}`)"
+    value = None if isinstance(expr, ast.NullLit) else ast.constant_value(expr)
+    return _value_problem(value, expected)
+
+
+def _value_problem(value: Any, expected: Type, where: str = "") -> str | None:
+    """Why a constant does not fit a type, or None."""
+    at = f" at `{where}`" if where else ""
+    if isinstance(expected, AnyType):
+        return None
+    if isinstance(expected, OptionalT):
+        return None if value is None else _value_problem(value, expected.inner, where)
+    if value is None:
+        return (
+            None if isinstance(expected, NoneType_) else f"none{at} where `{expected}` is expected"
+        )
+    if isinstance(expected, Prim):
+        fits = {
+            "str": isinstance(value, str),
+            "bool": isinstance(value, bool),
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "float": isinstance(value, int | float) and not isinstance(value, bool),
+        }[expected.name]
+        return None if fits else f"{value!r}{at} is not a `{expected}`"
+    if isinstance(expected, EnumT):
+        if value in expected.members:
+            return None
+        return f"{value!r}{at} is not a member of `{expected}` ({', '.join(expected.members)})"
+    if isinstance(expected, ListT):
+        if not isinstance(value, list):
+            return f"{value!r}{at} is not a list"
+        for index, item in enumerate(value):
+            problem = _value_problem(item, expected.item, f"{where}[{index}]")
+            if problem:
+                return problem
+        return None
+    if isinstance(expected, DictT):
+        if not isinstance(value, dict):
+            return f"{value!r}{at} is not a dict"
+        for key, item in value.items():
+            problem = _value_problem(item, expected.value, f"{where}.{key}" if where else key)
+            if problem:
+                return problem
+        return None
+    if isinstance(expected, RecordT):
+        if not isinstance(value, dict):
+            return f"{value!r}{at} is not a `{expected}` record"
+        for key in value:
+            if key not in expected.fields:
+                return f"`{expected}` has no field `{key}`"
+        for name, field_type in expected.fields.items():
+            if name not in value:
+                if name not in expected.defaults:
+                    return f"`{expected}` needs the field `{name}`{at}"
+                continue
+            problem = _value_problem(value[name], field_type, f"{where}.{name}" if where else name)
+            if problem:
+                return problem
+        return None
+    return None
