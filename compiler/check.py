@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import ast
+from . import ast, codes
 from .analyses import analyse
-from .diagnostics import Diagnostic
+from .diagnostics import Diagnostic, diagnostic
 from .ir import AgentIR, build_ir
 from .paths import ConstraintResult, explore_agent
 from .resolve import ParseFn, Program, load_program
 from .testing import check_tests
-from .typecheck import AgentInfo, CheckMemo, check_program
+from .typecheck import AgentInfo, CheckMemo, CheckResult, check_program
 
 
 @dataclass
@@ -54,6 +54,9 @@ def check_module(
     if checked.errors:
         return checked  # the graph of an ill-typed program is not worth analysing
     checked.diagnostics.extend(check_tests(result))
+    checked.diagnostics.extend(_recursion(result))
+    if checked.errors:
+        return checked
     for name, agent in result.agents.items():
         if agent.symbol.module is not program.main:
             continue
@@ -67,3 +70,46 @@ def check_module(
             checked.diagnostics.extend(diagnostics)
             checked.constraints.extend(results)
     return checked
+
+
+def _recursion(result: CheckResult) -> list[Diagnostic]:
+    """Agents of the main module that call themselves, directly or through other agents."""
+    calls: dict[str, list[tuple[str, ast.NodeDecl]]] = {}
+    for name, info in result.agents.items():
+        calls[name] = [
+            (node.callee.symbol.qualified, node.decl)
+            for node in info.nodes.values()
+            if node.callee.kind == "agent" and node.callee.symbol is not None
+        ]
+    found = []
+    for name, info in result.agents.items():
+        if info.symbol.module is not result.program.main:
+            continue
+        path = _cycle_from(name, calls)
+        if path is not None:
+            node = next(decl for callee, decl in calls[name] if callee == path[1])
+            found.append(
+                diagnostic(
+                    codes.RECURSIVE_AGENT,
+                    f"agent `{name}` calls itself: {' -> '.join(path)}",
+                    file=info.symbol.module.filename,
+                    span=node.span,
+                    label="this node",
+                    hints=("repeat with a bounded loop edge (`max N`) instead",),
+                )
+            )
+    return found
+
+
+def _cycle_from(start: str, calls: dict[str, list[tuple[str, ast.NodeDecl]]]) -> list[str] | None:
+    stack = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        current, path = stack.pop()
+        for callee, _ in calls.get(current, []):
+            if callee == start:
+                return [*path, start]
+            if callee not in seen:
+                seen.add(callee)
+                stack.append((callee, [*path, callee]))
+    return None

@@ -485,6 +485,17 @@ The agent has no `return`, or none that any run can reach.
 )
 
 
+RECURSIVE_AGENT = _code(
+    "E0408",
+    "an agent calls itself",
+    """
+An agent used as a role inside another is expanded into a subgraph, with a known worst
+case of calls; an agent that calls itself, directly or through others, would have no
+bound. Write the repetition as a bounded loop edge (`a -> b when ... max N`) instead.
+""",
+)
+
+
 # --- E05xx: temporal constraints ------------------------------------------------------------
 
 CONSTRAINT_COUNTEREXAMPLE = _code(

@@ -378,3 +378,51 @@ def test_shielded_runs_are_deterministic_whatever_the_latencies():
         model = MockModel(latency=lambda request, rng=rng: rng.random() * 0.003)
         shapes.add(repr(run(ir_of(SHIELDED), {"task": "a poem"}, model).trace.shape()))
     assert len(shapes) == 1
+
+
+COMPOSED = """agent Inner(task: str) -> Draft {
+  a = Writer(task)
+  b = Writer(task: a.text)
+  return b
+}
+agent Outer(task: str) -> Draft {
+  first = Inner(task)
+  second = Inner(task: first.text)
+  return second
+}
+"""
+
+
+def test_an_agent_used_as_a_role_is_a_subgraph_with_a_nested_trace():
+    ir = ir_of(COMPOSED, "Outer")
+    assert ir.nodes["first"].kind == "agent"
+    assert set(ir.nodes["first"].subgraph.nodes) == {"a", "b"}
+    assert ir.worst_case_calls() == 4
+    mock = MockModel(script={"Writer": [draft(i) for i in range(1, 5)]})
+    outcome = run(ir, {"task": "t"}, mock)
+    assert outcome.result == draft(4)
+    assert [(r.node, r.time) for r in outcome.trace.firings] == [("first", 1), ("second", 2)]
+    inner = outcome.trace.firings[1].children[0]
+    assert [(r.node, r.time, r.output) for r in inner.firings] == [
+        ("a", 1, draft(3)),
+        ("b", 2, draft(4)),
+    ]
+    assert inner.firings[0].inputs["task"] == "draft 2"  # the outer node's argument
+    assert outcome.trace.summary()["calls"] == 4
+
+
+def test_an_agent_that_calls_itself_is_refused():
+    checked = rolegraph.check_source(
+        PRELUDE
+        + """agent Ping(task: str) -> Draft {
+  p = Pong(task)
+  return p
+}
+agent Pong(task: str) -> Draft {
+  p = Ping(task)
+  return p
+}
+"""
+    )
+    assert [d.code for d in checked.errors] == ["E0408", "E0408"]
+    assert "Ping -> Pong -> Ping" in checked.errors[0].message
