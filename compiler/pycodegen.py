@@ -42,8 +42,11 @@ LINE = 88  # the line length the layout aims at (ruff's default)
 PYDANTIC_RESERVED = frozenset(dir(__import__("pydantic").BaseModel))
 
 
-def compile_to_python(program: Program, source_name: str, version: str) -> str:
-    """The Python module of a checked program (`Program` from the resolver)."""
+def compile_to_python(
+    program: Program, source_name: str, version: str, *, langgraph: bool = False
+) -> str:
+    """The Python module of a checked program (`Program` from the resolver); with
+    `langgraph`, it also has a `langgraph()` function giving an agent as a LangGraph graph."""
     decls = flatten(program)
     names = _python_names(decls)
     context = {
@@ -55,6 +58,7 @@ def compile_to_python(program: Program, source_name: str, version: str) -> str:
         "agents": [names[d.name] for d in decls if isinstance(d, ast.AgentDecl)],
         "uses_enum": any(isinstance(d, ast.EnumDecl) for d in decls),
         "uses_pydantic": any(isinstance(d, ast.TypeDecl) for d in decls),
+        "langgraph": langgraph and any(isinstance(d, ast.AgentDecl) for d in decls),
     }
     return _template().render(**context)
 

@@ -57,6 +57,7 @@ __all__ = [
     "ensure",
     "fingerprint",
     "format_source",
+    "langgraph",
     "model",
     "named",
     "node",
@@ -218,7 +219,7 @@ def program(*members: Any, filename: str = "<python>"):
     return Program(members, runner, filename)
 
 
-def compile_python(source: str | Path, *, text: str | None = None) -> str:
+def compile_python(source: str | Path, *, text: str | None = None, langgraph: bool = False) -> str:
     """The Python module of a `.agent` file (what `rolegraph compile` writes).
 
     Raises `DiagnosticError` when the file has errors."""
@@ -232,4 +233,19 @@ def compile_python(source: str | Path, *, text: str | None = None) -> str:
     checked = check_source(text, filename)
     if checked.errors:
         raise DiagnosticError(checked.errors, Source(filename, text))
-    return compile_to_python(checked.program, Path(filename).name, __version__)
+    return compile_to_python(checked.program, Path(filename).name, __version__, langgraph=langgraph)
+
+
+def langgraph(source: Any, agent: str | None = None, *, model: Any = "mock"):
+    """An agent as a compiled LangGraph graph (needs the `langgraph` extra).
+
+    `source` is a `.agent` path or a program declared in Python (`rolegraph.program`).
+    Invoke it with `{"params": inputs}`; the final state's `result` is the agent's."""
+    from rolegraph.runtime.langgraph_export import to_langgraph
+
+    if hasattr(source, "ir") and hasattr(source, "check"):  # a Python program
+        irs = source.check().irs
+        ir = irs[agent] if agent is not None else list(irs.values())[-1]
+    else:
+        ir = load_agent(source, agent)
+    return to_langgraph(ir, model=model)

@@ -541,17 +541,19 @@ def compile_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the module here (default: stdout).")
     ] = None,
-    target: Annotated[str, typer.Option("--target", help="python (more to come).")] = "python",
+    target: Annotated[
+        str, typer.Option("--target", help="python, or langgraph (python + a StateGraph).")
+    ] = "python",
 ) -> None:
     """Compile to a readable, typed Python module (pydantic types, async roles)."""
     import rolegraph
     from rolegraph.compiler.diagnostics import DiagnosticError
 
-    if target != "python":
-        raise _usage_error(f"unknown target {target!r}: the targets are: python")
+    if target not in ("python", "langgraph"):
+        raise _usage_error(f"unknown target {target!r}: the targets are: python, langgraph")
     text = _read(file)
     try:
-        code = rolegraph.compile_python(file, text=text)
+        code = rolegraph.compile_python(file, text=text, langgraph=target == "langgraph")
     except DiagnosticError as error:
         from rolegraph.compiler.source import Source
 
