@@ -102,6 +102,9 @@ FieldName = Annotated[str, AfterValidator(_check_field_name)]
 QualifiedName = Annotated[str, AfterValidator(_check_qualified)]
 NodeName = Annotated[str, AfterValidator(_check_node_name)]
 Bound = Annotated[StrictInt, AfterValidator(_check_bound)]
+#: A bound (`x 3`, `max 3`), or the name of an `int` compile-time constant of the pattern
+#: it stands in (`x n`, `max rounds`), replaced by its value where the pattern is used.
+BoundExpr = Annotated[StrictInt, AfterValidator(_check_bound)] | Name
 
 #: Fields that describe layout, not meaning: excluded from ==, hash and fingerprints.
 TRIVIA: frozenset[str] = frozenset(
@@ -614,7 +617,7 @@ class ToolUse(Statement):
 
     kind: Literal["ToolUse"] = "ToolUse"
     tools: tuple[QualifiedName, ...] = ()
-    max_steps: Bound | None = None
+    max_steps: BoundExpr | None = None
 
 
 class RoleDecl(Statement):
@@ -676,7 +679,7 @@ class MapClause(Node):
     kind: Literal["MapClause"] = "MapClause"
     var: Name
     source: Expr
-    max: Bound
+    max: BoundExpr
 
 
 class NodeDecl(Statement):
@@ -687,7 +690,7 @@ class NodeDecl(Statement):
     role: QualifiedName
     ct_args: tuple[Arg, ...] = ()
     args: tuple[Arg, ...] = ()
-    replicate: Bound | None = None
+    replicate: BoundExpr | None = None
     map: MapClause | None = None
 
     @model_validator(mode="after")
@@ -738,7 +741,7 @@ class EdgeDecl(Statement):
     source: NodeName
     target: NodeTarget | ReturnTarget = Field(discriminator="kind")
     condition: When | Else | OnError | None = Field(default=None, discriminator="kind")
-    max: Bound | None = None
+    max: BoundExpr | None = None
 
 
 class ReturnStmt(Statement):

@@ -369,6 +369,18 @@ wrong arguments (`@desc` takes one string), or a default of the wrong type.
 """,
 )
 
+BAD_BOUND_NAME = _code(
+    "E0322",
+    "a bound names no compile-time constant",
+    """
+A bound (`x n`, `max rounds`, `for step in plan.steps max n`) is a number, or the name
+of an `int` compile-time constant of the agent, with a default of at least 1:
+`agent SelfConsistency[Solver: role(question: str) -> Answer, n: int = 5](...)`.
+Where the pattern is used (`SelfConsistency[MySolver, n: 3](q)`), the value given
+(at least 1) replaces the name; the default serves when none is given.
+""",
+)
+
 BAD_PATTERN_ARGUMENT = _code(
     "E0317",
     "invalid compile-time argument",

@@ -173,6 +173,14 @@ class Instance:
     roles: dict[str, str] = field(default_factory=dict)
     constants: dict[str, ast.Node] = field(default_factory=dict)
 
+    def bound(self, value: int | str | None) -> int | None:
+        """A bound: a number, or the value of the compile-time constant it names (the
+        checker made sure it is a positive int; 1 stands in after an error)."""
+        if value is None or isinstance(value, int):
+            return value
+        number = ast.constant_value(self.constants.get(value))
+        return number if isinstance(number, int) and not isinstance(number, bool) else 1
+
     def substitute(self, expr: Any) -> Any:
         """`expr` with every reference to a compile-time constant replaced by its value."""
         if expr is None or not self.constants:
@@ -226,7 +234,7 @@ def build_ir(
                 index=index,
                 condition=condition,
                 guard=guard,
-                max=edge_decl.max,
+                max=instance.bound(edge_decl.max),
                 value=instance.substitute(edge_decl.target.value),
                 span=edge_decl.span,
             )
@@ -239,7 +247,7 @@ def build_ir(
                 index=index,
                 condition=condition,
                 guard=guard,
-                max=edge_decl.max,
+                max=instance.bound(edge_decl.max),
                 ports=ports,
                 span=edge_decl.span,
             )
@@ -355,7 +363,7 @@ def _node(
                 if isinstance(tokens, ast.IntLit):
                     max_tokens = tokens.value
         if role.tools is not None:
-            tool_steps = role.tools.max_steps or DEFAULT_TOOL_STEPS
+            tool_steps = Instance().bound(role.tools.max_steps) or DEFAULT_TOOL_STEPS
     fields = _runtime_fields(result, symbol, info) if runtime else {}
     if symbol is not None and symbol.kind == "agent" and symbol.qualified not in stack:
         sub = result.agents.get(symbol.qualified)
@@ -376,10 +384,10 @@ def _node(
         output_type=str(info.output),
         args={name: instance.substitute(expr) for name, expr in info.bound.items()},
         deps=tuple(deps),
-        replicate=decl.replicate,
+        replicate=instance.bound(decl.replicate),
         map_var=decl.map.var if decl.map else None,
         map_source=instance.substitute(decl.map.source) if decl.map else None,
-        map_max=decl.map.max if decl.map else None,
+        map_max=instance.bound(decl.map.max) if decl.map else None,
         model=model,
         max_tokens=max_tokens,
         tool_steps=tool_steps,

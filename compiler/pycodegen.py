@@ -356,7 +356,7 @@ def _role(decl: ast.RoleDecl, python: str, names: dict[str, str]) -> list[str]:
         tools = ", ".join(names.get(t, py(t)) for t in decl.tools.tools)
         options.append(f"tools=[{tools}]")
         if decl.tools.max_steps is not None:
-            options.append(f"max_steps={decl.tools.max_steps}")
+            options.append(f"max_steps={py(decl.tools.max_steps)}")
     options += _renamed(decl.name, python)
     options += _param_names(decl.params)
     return [
@@ -422,10 +422,10 @@ def _statement(statement: Any, names: dict[str, str]) -> list[str]:
             ct_named = [(a.name, _expr(a.value)) for a in statement.ct_args if a.name is not None]
             chain.append(f".pattern({', '.join([*ct_positional, *_kwargs(ct_named)])})")
         if statement.replicate is not None:
-            chain.append(f".times({statement.replicate})")
+            chain.append(f".times({py(statement.replicate)})")
         if statement.map is not None:
             source = _expr(statement.map.source)
-            chain.append(f".each({py(statement.map.var)}, {source}, {statement.map.max})")
+            chain.append(f".each({py(statement.map.var)}, {source}, {py(statement.map.max)})")
         return chain
     if isinstance(statement, ast.EdgeDecl):
         chain = [f"rg.edge({py(statement.source)})"]
@@ -441,7 +441,7 @@ def _statement(statement: Any, names: dict[str, str]) -> list[str]:
         elif isinstance(statement.condition, ast.OnError):
             chain.append(".on_error()")
         if statement.max is not None:
-            chain.append(f".max({statement.max})")
+            chain.append(f".max({py(statement.max)})")
         return chain
     if isinstance(statement, ast.ReturnStmt):
         return [f"rg.returns({_expr(statement.value)})"]

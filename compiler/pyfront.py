@@ -140,7 +140,7 @@ class Role(Callable_):
         system: str | None,
         model_params: dict[str, Any],
         tools: list[Any],
-        max_steps: int | None,
+        max_steps: int | str | None,
         name: str | None,
         names: dict[str, str],
     ):
@@ -160,7 +160,7 @@ def role(
     system: str | None = None,
     model_params: dict[str, Any] | None = None,
     tools: Iterable[Any] | None = None,
-    max_steps: int | None = None,
+    max_steps: int | str | None = None,
     name: str | None = None,
     names: dict[str, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Role]:
@@ -251,16 +251,16 @@ class Node(Statement):
         self.name = name
         self.callee = callee
         self.args = [(None, a) for a in args] + list(named.items())
-        self._times: int | None = None
-        self._each: tuple[str, str, int] | None = None
+        self._times: int | str | None = None
+        self._each: tuple[str, str, int | str] | None = None
         self._ct: list[tuple[str | None, str]] = []
 
-    def times(self, n: int) -> Node:
-        """`x n`: n parallel firings."""
+    def times(self, n: int | str) -> Node:
+        """`x n`: n parallel firings (or the name of an int compile-time constant)."""
         self._times = n
         return self
 
-    def each(self, var: str, source: str, max: int) -> Node:
+    def each(self, var: str, source: str, max: int | str) -> Node:
         """`for var in source max N`: one firing per item, in parallel."""
         self._each = (var, source, max)
         return self
@@ -301,7 +301,7 @@ class Edge(Statement):
         self.source = source
         self.target: ast.NodeTarget | ast.ReturnTarget | None = None
         self.condition: ast.When | ast.Else | ast.OnError | None = None
-        self.bound: int | None = None
+        self.bound: int | str | None = None
 
     def to(self, target: str, **ports: str) -> Edge:
         self.target = ast.NodeTarget(node=target, ports=tuple(_arg(n, v) for n, v in ports.items()))
@@ -323,7 +323,7 @@ class Edge(Statement):
         self.condition = ast.OnError()
         return self
 
-    def max(self, n: int) -> Edge:
+    def max(self, n: int | str) -> Edge:
         self.bound = n
         return self
 

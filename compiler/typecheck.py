@@ -589,6 +589,13 @@ class _Checker:
         if decl.tools is not None:
             for name in decl.tools.tools:
                 self.lookup(module, name, ("tool",), decl.tools.span, "tool")
+            if isinstance(decl.tools.max_steps, str):
+                self.report(
+                    module,
+                    codes.BAD_BOUND_NAME,
+                    f"`{decl.tools.max_steps}` is not a number, and roles have no constants",
+                    decl.tools.span,
+                )
 
     def check_template(
         self, module: ModuleInfo, item: ast.System | ast.Prompt, params: dict[str, Type]
@@ -630,6 +637,7 @@ class _Checker:
                     self.resolve_type(module, ct.type.returns)  # type: ignore[arg-type]
             else:
                 self.resolve_type(module, ct.type)
+        self.check_bound_names(module, decl)
         scope = Scope(self, module, info)
         # Declare every node first: edges and arguments may refer to later nodes.
         for node in decl.nodes:
@@ -668,6 +676,33 @@ class _Checker:
                 )
             elif isinstance(statement, ast.Constraint):
                 self.check_constraint(module, info, scope, statement)
+
+    def check_bound_names(self, module: ModuleInfo, decl: ast.AgentDecl) -> None:
+        """Bounds that name compile-time constants: `int` ones with a default ≥ 1."""
+        constants = {p.name: p for p in decl.ct_params if not isinstance(p.type, ast.RoleSig)}
+        bounds: list[tuple[int | str | None, ast.Node]] = [(n.replicate, n) for n in decl.nodes]
+        bounds += [(n.map.max, n) for n in decl.nodes if n.map is not None]
+        bounds += [(e.max, e) for e in decl.edges]
+        for value, statement in bounds:
+            if not isinstance(value, str):
+                continue
+            param = constants.get(value)
+            default = ast.constant_value(param.default) if param is not None else None
+            if param is None:
+                problem = f"`{value}` is not a compile-time constant of agent `{decl.name}`"
+            elif not (isinstance(param.type, ast.NamedType) and param.type.name == "int"):
+                problem = f"`{value}` is a bound: it must be an `int` constant"
+            elif not (isinstance(default, int) and not isinstance(default, bool) and default >= 1):
+                problem = f"`{value}` is a bound: it needs a default of at least 1"
+            else:
+                continue
+            self.report(
+                module,
+                codes.BAD_BOUND_NAME,
+                problem,
+                statement.span,
+                hints=(f"declare it: `agent {decl.name}[{value}: int = 3](...)`",),
+            )
 
     def callee(self, module: ModuleInfo, info: AgentInfo, node: ast.NodeDecl) -> Callee:
         ct = info.ct_params.get(node.role)
@@ -770,6 +805,15 @@ class _Checker:
                     f"compile-time parameter `{param.name}`",
                     code=codes.BAD_PATTERN_ARGUMENT,
                 )
+                value = ast.constant_value(given.value)
+                named = isinstance(decl, ast.AgentDecl) and _names_a_bound(decl, param.name)
+                if isinstance(value, int) and value < 1 and named:
+                    self.report(
+                        module,
+                        codes.BAD_BOUND_NAME,
+                        f"`{param.name}` is a bound of `{node.role}`: at least 1, found {value}",
+                        given.span,
+                    )
         for name in bound:
             if all(p.name != name for p in ct_params):
                 self.report(
@@ -987,3 +1031,10 @@ def _constant_value(expr: ast.Node) -> object:
     if isinstance(expr, ast.DictLit):
         return {e.key: _constant_value(e.value) for e in expr.entries}
     return None
+
+
+def _names_a_bound(agent: ast.AgentDecl, name: str) -> bool:
+    """Whether a bound of the agent (`x n`, `max n`) names this compile-time constant."""
+    bounds = [n.replicate for n in agent.nodes] + [e.max for e in agent.edges]
+    bounds += [n.map.max for n in agent.nodes if n.map is not None]
+    return name in bounds

@@ -311,7 +311,9 @@ class _ToAst(Transformer):
             )
         return text
 
-    def _bound(self, token: Token, what: str) -> int | _Broken:
+    def _bound(self, token: Token, what: str) -> int | str | _Broken:
+        if token.type == "NAME":  # a compile-time constant of the pattern
+            return self._name(token, "bound")
         value = int(token)
         if value < 1:
             return self._error(
@@ -597,7 +599,7 @@ class _ToAst(Transformer):
     @v_args(meta=True)
     def role_tools(self, meta: Any, children: list[Any]) -> Any:
         bound: Any = None
-        if children and isinstance(children[-1], Token) and children[-1].type == "INT":
+        if children and isinstance(children[-1], Token) and children[-1].type in ("INT", "NAME"):
             bound = self._bound(children[-1], "a tool-step bound")
             children = children[:-1]
         return self._make(ast.ToolUse, meta, tools=tuple(children), max_steps=bound)
@@ -665,7 +667,19 @@ class _ToAst(Transformer):
         args, *extra = rest
         replicate: Any = None
         map_clause: Any = None
-        if extra and isinstance(extra[0], Token):  # REPLICATE: "x 3"
+        if extra and isinstance(extra[0], Token) and not extra[0][1:].strip().isdigit():
+            name = extra[0][1:].strip()  # "x n": a compile-time constant of the pattern
+            replicate = (
+                name
+                if name not in ast.KEYWORDS
+                else self._error(
+                    codes.KEYWORD_AS_NAME,
+                    f"`{name}` is a keyword and cannot name a replication count",
+                    self._tspan(extra[0]),
+                    "keyword",
+                )
+            )
+        elif extra and isinstance(extra[0], Token):  # REPLICATE: "x 3"
             count = int(extra[0][1:].strip())
             replicate = (
                 count

@@ -81,6 +81,7 @@ FIXTURES = [
     ),
     ("E0407", A.format("  w = Writer(task)")),
     ("E0408", A.format("  me = A(task)\n  return me")),
+    ("E0322", A.format("  w = Writer(task) x n\n  return w")),
     (
         "W0501",
         A.format(
@@ -133,6 +134,7 @@ EXPECTED = {
     "W0406": (7, 3),
     "E0407": (1, 1),
     "E0408": (2, 3),
+    "E0322": (2, 3),
     "W0501": (5, 3),
     "E0502": (4, 21),
     "E0503": (4, 10),

@@ -249,3 +249,33 @@ def test_run_python_returns_output_and_stops_runaway_programs():
         .split("/")[-1]
         .startswith("rolegraph-python-")
     )
+
+
+def test_counts_are_compile_time_constants_of_the_patterns():
+    text = """
+from std.types import Answer
+from std.self_consistency import SelfConsistency, Solve
+from std.self_refine import SelfRefine
+
+agent Three(question: str) -> Answer {
+  vote = SelfConsistency[Solve, n: 3](question)
+  return vote
+}
+
+agent Once(task: str) -> Answer {
+  refined = SelfRefine[rounds: 1](task)
+  return refined
+}
+"""
+    three = rolegraph.load_agent("counts.agent", "Three", text=text)
+    assert three.nodes["vote"].subgraph.nodes["samples"].replicate == 3
+    outcome = asyncio.run(run_agent(three, {"question": "q"}, model="mock"))
+    assert outcome.trace.summary()["calls"] == 3
+    once = rolegraph.load_agent("counts.agent", "Once", text=text)
+    mock = MockModel(script={"Review": [NO]})
+    asyncio.run(run_agent(once, {"task": "t"}, model=mock))
+    assert [r.role.split(".")[-1] for r in mock.calls] == ["Write", "Review", "Write", "Review"]
+    assert once.worst_case_calls() == 4
+    bad = text.replace("n: 3", "n: 0")
+    checked = rolegraph.check_source(bad, "counts.agent")
+    assert [d.code for d in checked.errors] == ["E0322"]
