@@ -1,6 +1,10 @@
+import os
 from pathlib import Path
 
 import pytest
+
+# litellm reads its model price list from the package, not the network (tests run offline)
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.agent"))

@@ -17,7 +17,7 @@ from rolegraph.compiler import ast
 from rolegraph.compiler.pycodegen import flatten
 
 from .checking import PRELUDE
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, STDLIB
 from .test_check_property import well_typed_agents
 
 
@@ -215,3 +215,22 @@ def test_a_namespace_import_is_refused_with_a_diagnostic():
     with pytest.raises(rolegraph.DiagnosticError) as caught:
         rolegraph.compile_python("ns.agent", text=text)
     assert caught.value.diagnostics[0].code == "E0702"
+
+
+STDLIB_PATTERNS = [
+    (path, decl.name) for path in STDLIB for decl in rolegraph.parse_file(path).agents
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "agent"), STDLIB_PATTERNS, ids=[f"{p.stem}.{a}" for p, a in STDLIB_PATTERNS]
+)
+def test_a_standard_pattern_compiles_to_the_same_run(path, agent, tmp_path):
+    generated = load(rolegraph.compile_python(path), tmp_path)
+    assert generated.PROGRAM.module == flat(path.read_text())
+    ir = rolegraph.load_agent(path, agent)
+    inputs = {name: "What is 17 * 23?" for name in ir.param_types}
+    expected = asyncio.run(rolegraph.arun(path, inputs, agent=agent, model="mock"))
+    got = asyncio.run(generated.PROGRAM.run(agent, inputs, model="mock"))
+    assert got.trace.shape() == expected.trace.shape()
+    assert got.result == expected.result
