@@ -164,7 +164,15 @@ class Node(BaseModel):
         while stack:
             node = stack.pop()
             yield node
-            stack.extend(reversed(list(node.children())))
+            children = []
+            for name in node._semantic_fields:
+                value = getattr(node, name)
+                if isinstance(value, Node):
+                    children.append(value)
+                elif type(value) is tuple:
+                    children.extend(item for item in value if isinstance(item, Node))
+            if children:
+                stack.extend(reversed(children))
 
     def find_all(self, *types: type[N]) -> Iterator[N]:
         """Every descendant (self included) that is an instance of one of `types`.

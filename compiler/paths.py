@@ -75,7 +75,9 @@ class _Explorer:
     def __init__(self, ir: AgentIR, *, until_return: bool = False):
         self.ir = ir
         self.until_return = until_return  # stop at the first returning run
-        self.conditions = conditions_of(ir)
+        # the conditions formulas mention only matter to the monitors, which a search for
+        # one returning run does without
+        self.conditions = {} if until_return else conditions_of(ir)
         self.visited: set[tuple] = set()
         self.exhausted = False
         self.fired: set[str] = set()

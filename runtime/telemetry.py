@@ -16,7 +16,7 @@ from .trace import FiringRecord, Trace
 
 def export_trace(trace: Trace, tracer: Any = None) -> None:
     """Record `trace` as spans with `tracer` (default: the global "rolegraph" tracer)."""
-    from opentelemetry import trace as otel
+    import opentelemetry.trace as otel
 
     tracer = tracer or otel.get_tracer("rolegraph")
     offset = time.time_ns() - time.perf_counter_ns()  # perf_counter seconds → epoch ns
