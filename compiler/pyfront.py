@@ -88,7 +88,7 @@ def model(name: str, provider: str, params: dict[str, Any] | None = None) -> Mod
     return Model(name, provider, dict(params or {}))
 
 
-class Callable_:
+class Stub:
     """A role, tool or agent: a decorated stub whose signature is the declaration's.
     Awaiting a call runs it, once the stub belongs to a `program`."""
 
@@ -128,7 +128,7 @@ class Callable_:
         return await self.program.call(self, inputs, model=model)
 
 
-class Role(Callable_):
+class Role(Stub):
     kind = "role"
 
     def __init__(
@@ -183,7 +183,7 @@ def role(
     return wrap
 
 
-class Tool(Callable_):
+class Tool(Stub):
     kind = "tool"
 
     def __init__(
@@ -204,7 +204,7 @@ def tool(
     return wrap
 
 
-class Agent(Callable_):
+class Agent(Stub):
     kind = "agent"
 
     def __init__(
@@ -576,7 +576,7 @@ class Program:
         self._checked: Any = None
         self._calls: dict[str, Any] = {}
         for member in self.members:
-            if isinstance(member, Callable_):
+            if isinstance(member, Stub):
                 member.program = self
 
     def check(self) -> Any:
@@ -605,13 +605,13 @@ class Program:
     async def run(self, agent: str, inputs: dict[str, Any], **options: Any) -> Any:
         return await self.runner(self.ir(agent), _plain(inputs), **options)
 
-    async def call(self, member: Callable_, inputs: dict[str, Any], model: Any = None) -> Any:
+    async def call(self, member: Stub, inputs: dict[str, Any], model: Any = None) -> Any:
         ir = self.ir(member.name) if isinstance(member, Agent) else self._call_ir(member)
         result = await self.runner(ir, _plain(inputs), model=model)
         _, annotation = member.signature()
         return pydantic.TypeAdapter(annotation).validate_python(result.result)
 
-    def _call_ir(self, member: Callable_) -> Any:
+    def _call_ir(self, member: Stub) -> Any:
         """A role or tool called on its own: the IR of a one-node agent around it."""
         if member.name not in self._calls:
             params, result = member.signature()
