@@ -54,6 +54,12 @@ def check_module(
     if checked.errors:
         return checked  # the graph of an ill-typed program is not worth analysing
     checked.diagnostics.extend(check_tests(result))
+    for test in program.main.module.tests:  # the IRs of imported agents that tests run
+        symbol = program.lookup(program.main, test.run.agent) if test.run else None
+        if symbol is not None and symbol.module is not program.main:
+            info = result.agents.get(symbol.qualified)
+            if info is not None and test.run is not None:
+                checked.irs.setdefault(test.run.agent, build_ir(result, info))
     checked.diagnostics.extend(_recursion(result))
     if checked.errors:
         return checked

@@ -74,11 +74,13 @@ def check_tests(result: CheckResult) -> list[Diagnostic]:
         if info is None:
             continue
         _check_run(run, info.params, report)
+        # roles are found where the test is, or where the agent it runs is declared
+        scopes = [main, symbol.module]
         for mock in (s for s in test.body if isinstance(s, ast.TestMock)):
-            _check_mock(program, main, result, mock, report)
+            _check_mock(program, scopes, result, mock, report)
         nodes = set(info.nodes)
         for expect in (s for s in test.body if isinstance(s, ast.TestExpect)):
-            _check_expect(expect, nodes, set(info.params), program, main, report)
+            _check_expect(expect, nodes, set(info.params), program, scopes, report)
     return found
 
 
@@ -109,10 +111,20 @@ def _check_run(run: ast.TestRun, params: dict[str, Type], report: Any) -> None:
         )
 
 
-def _check_mock(program: Any, main: Any, result: CheckResult, mock: ast.TestMock, report: Any):
-    symbol = program.lookup(main, mock.role)
+def _find(program: Any, scopes: list[Any], name: str) -> Any:
+    for scope in scopes:
+        symbol = program.lookup(scope, name)
+        if symbol is not None:
+            return symbol
+    return None
+
+
+def _check_mock(
+    program: Any, scopes: list[Any], result: CheckResult, mock: ast.TestMock, report: Any
+) -> None:
+    symbol = _find(program, scopes, mock.role)
     if symbol is None or symbol.kind != "role":
-        roles = [n for n, s in main.visible().items() if s.kind == "role"]
+        roles = [n for scope in scopes for n, s in scope.visible().items() if s.kind == "role"]
         report(
             codes.UNDEFINED_NAME,
             f"unknown role `{mock.role}`",
@@ -143,7 +155,12 @@ def _check_mock(program: Any, main: Any, result: CheckResult, mock: ast.TestMock
 
 
 def _check_expect(
-    expect: ast.TestExpect, nodes: set[str], params: set[str], program: Any, main: Any, report: Any
+    expect: ast.TestExpect,
+    nodes: set[str],
+    params: set[str],
+    program: Any,
+    scopes: list[Any],
+    report: Any,
 ) -> None:
     nested = ltl.future_under_past(expect.formula)
     if nested is not None:
@@ -167,7 +184,7 @@ def _check_expect(
                 if call.func == "calls":
                     names = [r.head for a in call.args for r in a.find_all(ast.Ref)]
                     for name in names:
-                        symbol = program.lookup(main, name)
+                        symbol = _find(program, scopes, name)
                         if symbol is None or symbol.kind not in ("role", "agent"):
                             report(codes.UNKNOWN_IN_EXPECT, f"unknown role `{name}`", call.span)
                 elif call.func == "firings":
@@ -190,7 +207,7 @@ def _check_expect(
             for ref in atom.expr.find_all(ast.Ref):
                 if id(ref) in inside_calls or ref.head in known:
                     continue
-                symbol = program.lookup(main, ref.head)
+                symbol = _find(program, scopes, ref.head)
                 if symbol is not None and symbol.kind == "enum":
                     continue  # an enum member, `Route.math`
                 report(

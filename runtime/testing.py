@@ -73,8 +73,9 @@ def judge(
 ) -> str | None:
     """None if the formula holds on the trace, else why not (in words)."""
     calls: dict[str, int] = {}
-    for request in model.calls:
-        calls[request.role] = calls.get(request.role, 0) + 1
+    for request in model.calls:  # by the role's name, qualified (`std.x.Write`) or not
+        for name in {request.role, request.role.rsplit(".", 1)[-1]}:
+            calls[name] = calls.get(name, 0) + 1
     firings: dict[str, int] = {}
     for record in trace.firings:
         if record.status == "ok":

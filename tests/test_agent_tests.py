@@ -186,3 +186,17 @@ def test_the_examples_tests_pass(path):
     for test in checked.program.main.module.tests:
         outcome = asyncio.run(run_test(test, checked.irs[test.run.agent]))
         assert outcome.passed, outcome.failures
+
+
+def test_a_test_may_run_an_imported_pattern_and_mock_its_roles():
+    text = """
+from std.self_refine import SelfRefine
+
+test refine_from_the_library {
+  run SelfRefine(task: "t")
+  mock Review [{ok: false, feedback: "x"}, {ok: true, feedback: ""}]
+  expect calls(Write) == 2 and calls(Review) == 2
+  expect always(return -> once critic)
+}
+"""
+    assert all(o.passed for o in outcomes(text).values())
