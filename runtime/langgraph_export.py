@@ -10,8 +10,8 @@ sub-agents), so on a deterministic model the result is the same. What LangGraph 
 word for is carried in the graph's state and decided inside the node functions, since
 LangGraph's routers cannot write state:
 
-- AND-joins: each node counts its outputs (`versions`); a node runs when every node its
-  arguments read has an output it has not consumed (`seen`).
+- AND-joins: a node that reads one node follows it; a node (or a return) that reads
+  several waits on a LangGraph barrier for all of them.
 - Explicit edges: guards are evaluated on the firing's output, `max` bounds are counted
   in `taken`, `else` is taken when no `when` edge was; bound ports wait in `ports`.
 - Returns: the first return taken sets `result` and `done`; later firings do nothing.
@@ -54,8 +54,6 @@ def _first(left: Any, right: Any) -> Any:
 class State(TypedDict, total=False):
     params: dict[str, Any]
     outputs: Annotated[dict[str, Any], _merge]  # the latest output of each node
-    versions: Annotated[dict[str, int], _add]  # how many outputs each node has given
-    seen: Annotated[dict[str, dict[str, int]], _merge]  # per node: the versions it consumed
     taken: Annotated[dict[int, int], _add]  # how often each explicit edge was taken
     ports: Annotated[dict[str, dict[str, Any]], _merge]  # values bound by edges, per target
     route: Annotated[dict[str, list[str]], _merge]  # where each node's last firing goes
@@ -75,12 +73,17 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock") -> Any:
 
     context = Context(model_for=model_router(model))
     graph = StateGraph(State)
-    dependents = {
-        name: [n for n, node in ir.nodes.items() if name in node.deps] for name in ir.nodes
+    # A node that reads one node follows it by routing; one that reads several waits for
+    # all of them on a LangGraph barrier (`add_edge([a, b], c)`), as an AND-join does.
+    followers = {
+        name: [n for n, node in ir.nodes.items() if node.deps == (name,)] for name in ir.nodes
     }
-    returns_of = {
-        name: [i for i, ret in enumerate(ir.returns_) if name in ret.deps] for name in ir.nodes
+    returns_after = {
+        name: [i for i, ret in enumerate(ir.returns_) if ret.deps == (name,)] for name in ir.nodes
     }
+
+    def finish(value_expr: Any, env: Mapping[str, Any]) -> dict[str, Any]:
+        return {"result": coerce(ir.return_type, evaluate(value_expr, env)), "done": True}
 
     def make(name: str) -> Any:
         node = ir.nodes[name]
@@ -92,23 +95,14 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock") -> Any:
         async def fire(state: State) -> dict[str, Any]:
             if state.get("done"):
                 return {"route": {name: []}}
-            params = state.get("params", {})
-            engine = AgentRun(ir, params, context)
+            engine = AgentRun(ir, state.get("params", {}), context)
             env = {**engine.params, **state.get("outputs", {})}
             bindings = state.get("ports", {}).get(name, {})
             record = FiringRecord(node=name, time=0, key=name, status="running")
             args = engine.arguments(node, env, bindings)
             output = await engine.call(node, args, env, record)
             env = {**env, name: output}
-            versions = dict(state.get("versions", {}))
-            versions[name] = versions.get(name, 0) + 1
-            seen = {name: {dep: versions.get(dep, 0) for dep in node.deps}}
-            update: dict[str, Any] = {
-                "outputs": {name: output},
-                "versions": {name: 1},
-                "seen": seen,
-                "ports": {name: {}},
-            }
+            update: dict[str, Any] = {"outputs": {name: output}, "ports": {name: {}}}
             # the explicit edges, as the executor takes them
             taken = state.get("taken", {})
             live = [e for e in out_edges if e.max is None or taken.get(e.index, 0) < e.max]
@@ -116,45 +110,47 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock") -> Any:
             chosen = when + [e for e in live if e.condition == "always"]
             if not when:
                 chosen += [e for e in live if e.condition == "else"]
-            targets: list[str] = []
             update["taken"] = {e.index: 1 for e in chosen}
+            targets: list[str] = []
             for edge in chosen:
                 if edge.kind == "return":
-                    update["result"] = coerce(ir.return_type, evaluate(edge.value, env))
-                    update["done"] = True
-                    return {**update, "route": {name: []}}
+                    return {**update, **finish(edge.value, env), "route": {name: []}}
                 ports = {p: evaluate(expr, env) for p, expr in edge.ports.items()}
                 update["ports"] = {**update["ports"], edge.target: ports}
                 targets.append(edge.target)
-            # returns that this output completes
-            all_seen = {**state.get("seen", {}), **seen}
-            for index in returns_of[name]:
-                ret = ir.returns_[index]
-                if all(versions.get(dep, 0) > 0 for dep in ret.deps):
-                    update["result"] = coerce(ir.return_type, evaluate(ret.value, env))
-                    update["done"] = True
-                    return {**update, "route": {name: []}}
-            # AND-joins this output completes
-            for dependent in dependents[name]:
-                consumed = all_seen.get(dependent, {})
-                ready = all(
-                    versions.get(dep, 0) > consumed.get(dep, 0) for dep in ir.nodes[dependent].deps
-                )
-                if ready and dependent not in targets:
-                    targets.append(dependent)
+            for index in returns_after[name]:  # a return that reads this node alone
+                return {**update, **finish(ir.returns_[index].value, env), "route": {name: []}}
+            targets += [f for f in followers[name] if f not in targets]
             return {**update, "route": {name: targets}}
 
         return fire
 
-    for name in ir.nodes:
+    def make_return(index: int) -> Any:
+        async def settle(state: State) -> dict[str, Any]:
+            if state.get("done"):
+                return {}
+            params = AgentRun(ir, state.get("params", {}), context).params
+            return finish(ir.returns_[index].value, {**params, **state.get("outputs", {})})
+
+        return settle
+
+    for name, node in ir.nodes.items():
         graph.add_node(name, make(name))
         graph.add_conditional_edges(
             name, lambda state, n=name: state.get("route", {}).get(n) or [END]
         )
+        if len(node.deps) > 1:
+            graph.add_edge(list(node.deps), name)
+    for index, ret in enumerate(ir.returns_):
+        if len(ret.deps) == 1:
+            continue
+        graph.add_node(f"__return_{index}", make_return(index))
+        graph.add_edge(list(ret.deps) if ret.deps else START, f"__return_{index}")
+        graph.add_edge(f"__return_{index}", END)
     entries = [name for name, node in ir.nodes.items() if node.entry]
     for name in entries:
         graph.add_edge(START, name)
-    if not entries:  # pragma: no cover - the checker refuses an agent that never starts
+    if not entries and all(ret.deps for ret in ir.returns_):  # pragma: no cover
         raise RunError(f"agent `{ir.name}` has no entry node")
     return graph.compile()
 
