@@ -9,7 +9,7 @@ import rolegraph
 from rolegraph.cli import app
 from rolegraph.runtime.testing import run_test
 
-from .conftest import EXAMPLES, ROOT
+from .conftest import EXAMPLES, ROOT, STDLIB
 
 REFINE = """model m = "mock"
 type Draft { text: str }
@@ -167,6 +167,7 @@ def test_rolegraph_test_exit_codes(tmp_path):
     result = runner.invoke(app, ["test", str(ROOT / "examples")])
     assert result.exit_code == 0, result.output
     assert "5 passed" in result.output
+    assert "6 passed" in runner.invoke(app, ["test", str(ROOT / "stdlib")]).output
     failing = tmp_path / "failing.agent"
     failing.write_text(
         REFINE + '\ntest t {\n  run Refine(task: "t")\n  expect calls(Writer) == 9\n}\n'
@@ -180,8 +181,8 @@ def test_rolegraph_test_exit_codes(tmp_path):
     assert "1 passed" in selected.output
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
-def test_the_examples_tests_pass(path):
+@pytest.mark.parametrize("path", EXAMPLES + STDLIB, ids=lambda p: p.name)
+def test_the_tests_of_the_examples_and_the_standard_library_pass(path):
     checked = rolegraph.check_source(path.read_text(), str(path))
     for test in checked.program.main.module.tests:
         outcome = asyncio.run(run_test(test, checked.irs[test.run.agent]))
