@@ -9,11 +9,12 @@ Diagnostics are collected from all of them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import ast, codes
 from .analyses import analyse
 from .diagnostics import Diagnostic, diagnostic
-from .ir import AgentIR, build_ir
+from .ir import AgentIR, build_ir, unbound_parameters
 from .paths import ConstraintResult, explore_agent
 from .resolve import ParseFn, Program, load_program
 from .testing import check_tests
@@ -66,6 +67,10 @@ def check_module(
     for name, agent in result.agents.items():
         if agent.symbol.module is not program.main:
             continue
+        shape = _graph_shape(agent) if errors_only and memo is not None and explore else None
+        if shape is not None and memo is not None and shape[0] in memo.graphs:
+            checked.diagnostics.extend(memo.graphs[shape[0]][1])
+            continue
         ir = build_ir(result, agent, runtime=not errors_only)
         if not errors_only:  # an IR without prompts and models is not one to run
             checked.irs[name] = ir
@@ -75,7 +80,42 @@ def check_module(
             diagnostics, results = explore_agent(ir, errors_only=errors_only)
             checked.diagnostics.extend(diagnostics)
             checked.constraints.extend(results)
+            graph_diagnostics = graph_diagnostics + diagnostics
+        if shape is not None and memo is not None:
+            memo.store_graph(shape, graph_diagnostics)
     return checked
+
+
+def _graph_shape(agent: AgentInfo) -> tuple[tuple[Any, ...], list[Any]] | None:
+    """What the errors of an agent's graph (cycles, races, a run that returns) depend on,
+    once it type-checks: its nodes' names, arguments, bounds and whether each starts the
+    run, and its other statements — those by identity, since an edit keeps what it does
+    not change. Not the roles the nodes call: a node that calls another role of the same
+    shape leaves the graph as it was (the type checker judged the call)."""
+    decl = agent.decl
+    objects: list[Any] = []
+    # (parameters and a node's arguments by value: rebuilding a node copies its tuples)
+    key: list[Any] = [agent.symbol.qualified, decl.params, decl.ct_params]
+    for statement in decl.body:
+        if isinstance(statement, ast.NodeDecl):
+            info = agent.nodes.get(statement.name)
+            if info is None:
+                return None
+            key.append(
+                (
+                    statement.name,
+                    statement.args,
+                    statement.map,
+                    statement.ct_args,
+                    statement.replicate,
+                    info.callee.kind,
+                    tuple(unbound_parameters(info)),
+                )
+            )
+        else:
+            objects.append(statement)
+            key.append(id(statement))
+    return tuple(key), objects
 
 
 def _recursion(result: CheckResult) -> list[Diagnostic]:

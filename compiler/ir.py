@@ -378,7 +378,7 @@ def _node(
     # The IR is built from checked declarations: its values are trusted, not re-validated.
     return IRNode(
         name=decl.name,
-        entry=not deps and decl.name not in incoming_control and not _unbound(info),
+        entry=not deps and decl.name not in incoming_control and not unbound_parameters(info),
         kind=kind,
         callee=callee,
         output_type=str(info.output),
@@ -397,7 +397,7 @@ def _node(
     )
 
 
-def _unbound(info: NodeInfo) -> list[str]:
+def unbound_parameters(info: NodeInfo) -> list[str]:
     """Required parameters the node's declaration leaves to the edges that fire it: such
     a node fires only through those edges, never at start."""
     params = info.callee.signature.params or ()

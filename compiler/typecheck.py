@@ -100,6 +100,8 @@ class CheckMemo:
     def __init__(self, size: int = 4096):
         self.size = size
         self.roles: dict[tuple[Any, ...], tuple[list[Any], list[Diagnostic], Signature]] = {}
+        # the graph errors of agents, by the shape of their graph (check.py)
+        self.graphs: dict[tuple[Any, ...], tuple[list[Any], list[Diagnostic]]] = {}
 
     def key(
         self, decl: ast.Node, environment: tuple[tuple[Any, ...], list[Any]]
@@ -123,6 +125,14 @@ class CheckMemo:
             key += (alias, id(info.module))
             objects.append(info.module)
         return tuple(key), objects
+
+    def store_graph(
+        self, shape: tuple[tuple[Any, ...], list[Any]], diagnostics: list[Diagnostic]
+    ) -> None:
+        if len(self.graphs) >= self.size:
+            self.graphs.clear()
+        key, objects = shape
+        self.graphs[key] = (objects, [d for d in diagnostics if d.is_error])
 
     def store(
         self, key: tuple[Any, ...], value: tuple[list[Any], list[Diagnostic], Signature]
