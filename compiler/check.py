@@ -93,20 +93,21 @@ def _graph_shape(agent: AgentInfo) -> tuple[tuple[Any, ...], list[Any]] | None:
     not change. Not the roles the nodes call: a node that calls another role of the same
     shape leaves the graph as it was (the type checker judged the call)."""
     decl = agent.decl
-    objects: list[Any] = []
-    # (parameters and a node's arguments by value: rebuilding a node copies its tuples)
-    key: list[Any] = [agent.symbol.qualified, decl.params, decl.ct_params]
+    # (rebuilding a node copies its tuples but keeps the nodes in them: identities of those)
+    objects: list[Any] = [*decl.params, *decl.ct_params]
+    key: list[Any] = [agent.symbol.qualified, *map(id, decl.params), None, *map(id, decl.ct_params)]
     for statement in decl.body:
         if isinstance(statement, ast.NodeDecl):
             info = agent.nodes.get(statement.name)
             if info is None:
                 return None
+            parts = [*statement.args, statement.map, *statement.ct_args]
+            objects += parts
             key.append(
                 (
                     statement.name,
-                    statement.args,
-                    statement.map,
-                    statement.ct_args,
+                    tuple(map(id, parts)),
+                    len(statement.args),
                     statement.replicate,
                     info.callee.kind,
                     tuple(unbound_parameters(info)),
