@@ -89,9 +89,10 @@ def check_module(
 def _graph_shape(agent: AgentInfo) -> tuple[tuple[Any, ...], list[Any]] | None:
     """What the errors of an agent's graph (cycles, races, a run that returns) depend on,
     once it type-checks: its nodes' names, arguments, bounds and whether each starts the
-    run, and its other statements — those by identity, since an edit keeps what it does
+    run, and its edges and returns — those by identity, since an edit keeps what it does
     not change. Not the roles the nodes call: a node that calls another role of the same
-    shape leaves the graph as it was (the type checker judged the call)."""
+    shape leaves the graph as it was (the type checker judged the call). Nor constraints:
+    an errors-only check explores without monitors."""
     decl = agent.decl
     # (rebuilding a node copies its tuples but keeps the nodes in them: identities of those)
     objects: list[Any] = [*decl.params, *decl.ct_params]
@@ -113,7 +114,7 @@ def _graph_shape(agent: AgentInfo) -> tuple[tuple[Any, ...], list[Any]] | None:
                     tuple(unbound_parameters(info)),
                 )
             )
-        else:
+        elif not isinstance(statement, ast.Constraint):  # (errors-only checks run no monitor)
             objects.append(statement)
             key.append(id(statement))
     return tuple(key), objects
