@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter, ValidationError
 
@@ -75,29 +75,8 @@ EDITS: tuple[type[Edit], ...] = (
     RemoveStatement,
 )
 
-AnyEdit = Annotated[
-    ChangeModel
-    | SetModelParam
-    | RewritePrompt
-    | ChangeRole
-    | RemoveEdge
-    | AddEdge
-    | RewireEdge
-    | InsertRole
-    | BypassNode
-    | ReplicateVote
-    | RefineLoop
-    | ApplyPattern
-    | AddConstraint
-    | Crossover
-    | AddDecl
-    | RemoveDecl
-    | ReplaceDecl
-    | MoveDecl
-    | InsertStatement
-    | RemoveStatement,
-    Field(discriminator="op"),
-]
+# Any edit, told apart by its `op` (the JSON form): the union of every kind above.
+AnyEdit = Annotated[Union[EDITS], Field(discriminator="op")]  # type: ignore[valid-type]  # noqa: UP007
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyEdit)
 _SCRIPT: TypeAdapter[Any] = TypeAdapter(list[AnyEdit])
 
