@@ -14,6 +14,7 @@ roles passed, and compile-time constants replaced by their values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import networkx as nx
@@ -125,8 +126,12 @@ class IRConstraint(BaseModel):
 
     mode: Literal["ensure", "enforce"]
     formula: Any  # ast formula
-    text: str
     span: Span | None = Field(default=None, repr=False)
+
+    @cached_property
+    def text(self) -> str:
+        """The formula as source, for messages and traces."""
+        return to_source(self.formula)
 
 
 class AgentIR(BaseModel):
@@ -135,7 +140,6 @@ class AgentIR(BaseModel):
     name: str
     params: dict[str, str]
     returns: str
-    graph: Any = Field(repr=False)  # nx.MultiDiGraph
     nodes: dict[str, IRNode]
     edges: list[IREdge]
     returns_: list[IRReturn]
@@ -147,6 +151,31 @@ class AgentIR(BaseModel):
     _plan: Any = PrivateAttr(default=None)
     param_defaults: dict[str, Any] = Field(default_factory=dict, repr=False)
     return_type: Any = Field(default=None, repr=False)
+
+    _graph: Any = PrivateAttr(default=None)
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The agent as a `networkx.MultiDiGraph`: its nodes (attribute `ir`), `RETURN`,
+        and every edge (attribute `ir`: data, control and return edges). Built on first
+        use: the analyses and the executor read the tables above."""
+        if self._graph is None:
+            graph = nx.MultiDiGraph()
+            for name, node in self.nodes.items():
+                graph.add_node(name, ir=node)
+            graph.add_node(RETURN)
+            for edge in self.edges:
+                if edge.source in graph and edge.target in graph:
+                    graph.add_edge(edge.source, edge.target, ir=edge)
+            for ret in self.returns_:
+                for dep in ret.deps:
+                    graph.add_edge(
+                        dep,
+                        RETURN,
+                        ir=IREdge(kind="data", source=dep, target=RETURN, span=ret.span),
+                    )
+            self._graph = graph
+        return self._graph
 
     @property
     def control_edges(self) -> list[IREdge]:
@@ -210,7 +239,6 @@ def build_ir(
         instance = _with_defaults(result, agent, {}, {}) if agent.ct_params else Instance()
     nodes: dict[str, IRNode] = {}
     edges: list[IREdge] = []
-    graph = nx.MultiDiGraph()
     decl = agent.decl
     node_names = set(agent.nodes)
     incoming_control = {
@@ -219,10 +247,8 @@ def build_ir(
     for name, info in agent.nodes.items():
         ir_node = _node(result, agent, info, node_names, instance, stack, incoming_control, runtime)
         nodes[name] = ir_node
-        graph.add_node(name, ir=ir_node)
         for dep in ir_node.deps:
             edges.append(IREdge(kind="data", source=dep, target=name, span=info.decl.span))
-    graph.add_node(RETURN)
     for index, edge_decl in enumerate(decl.edges):
         condition, guard = _condition(edge_decl.condition)
         guard = instance.substitute(guard)
@@ -260,25 +286,13 @@ def build_ir(
         )
         for statement in decl.returns_
     ]
-    for edge in edges:
-        if edge.source in graph and edge.target in graph:
-            graph.add_edge(edge.source, edge.target, ir=edge)
-    for ret in returns:
-        for dep in ret.deps:
-            graph.add_edge(
-                dep,
-                RETURN,
-                ir=IREdge(kind="data", source=dep, target=RETURN, span=ret.span),
-            )
     constraints = [
-        IRConstraint(mode=c.mode, formula=c.formula, text=to_source(c.formula), span=c.span)
-        for c in decl.constraints
+        IRConstraint(mode=c.mode, formula=c.formula, span=c.span) for c in decl.constraints
     ]
     return AgentIR(
         name=agent.symbol.qualified,
         params={k: str(v) for k, v in agent.params.items()},
         returns=str(agent.returns),
-        graph=graph,
         nodes=nodes,
         edges=edges,
         returns_=returns,

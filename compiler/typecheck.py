@@ -10,9 +10,11 @@ again.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
+import itertools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from . import ast, codes, ltl
 from .diagnostics import Diagnostic, Label, diagnostic
@@ -40,6 +42,7 @@ from .types import (
 )
 
 KNOWN_ANNOTATIONS = {"desc"}
+T = TypeVar("T")
 
 
 @dataclass
@@ -88,32 +91,39 @@ class CheckResult:
 
 
 class CheckMemo:
-    """Checks of roles, reused by later checks of programs that share them.
+    """Checks reused by later checks of programs that share their parts.
 
-    An editor checks many programs that differ from one another in a declaration or two.
-    A role whose declaration and environment (the declarations its module sees) are the
-    same objects as in an earlier check is not checked again: its diagnostics and
-    signature are replayed. Keys hold identities; each entry keeps the objects alive, so
-    an identity is never reused while its entry lives.
+    An editor checks many programs that differ from one another in a declaration or a
+    statement. What the checker reads to judge a part is its key; a part whose key was
+    seen before is not checked again:
+
+    - a role whose declaration and environment (the declarations its module sees) are
+      the same objects as in an earlier check: its diagnostics and signature replay;
+    - an agent statement (a node, an edge, a return, a constraint) that is the same
+      object, in the same environment, whose names mean the same (each node it reads
+      gives the same type, each parameter has the same type) and, for a node, whose
+      callee has the same signature and whose incoming ports are the same: when it
+      checked clean before, it checks clean again (statements with errors are checked
+      afresh, so their messages name what is there now).
+
+    Keys hold identities; each entry keeps its objects alive, so an identity is never
+    reused while its entry lives. Environments are numbered once, so keys stay short.
     """
 
     def __init__(self, size: int = 4096):
         self.size = size
-        self.roles: dict[tuple[Any, ...], tuple[list[Any], list[Diagnostic], Signature]] = {}
+        self._environments: dict[tuple[Any, ...], tuple[int, list[Any]]] = {}
+        self._numbers = itertools.count()
+        self.roles: dict[tuple[Any, ...], tuple[Any, list[Diagnostic], Signature]] = {}
+        self.statements: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self._heads: dict[int, tuple[ast.Node, tuple[str, ...]]] = {}
         # the graph errors of agents, by the shape of their graph (check.py)
         self.graphs: dict[tuple[Any, ...], tuple[list[Any], list[Diagnostic]]] = {}
 
-    def key(
-        self, decl: ast.Node, environment: tuple[tuple[Any, ...], list[Any]]
-    ) -> tuple[tuple[Any, ...], list[Any]]:
-        """What a role's check reads: the role and its module's environment."""
-        key, objects = environment
-        return (id(decl), *key), [decl, *objects]
-
-    @staticmethod
-    def environment(module: ModuleInfo) -> tuple[tuple[Any, ...], list[Any]]:
-        """Every name a module sees with its kind, and the declarations of its types,
-        enums, models and tools (by identity): what a role's check may read besides it."""
+    def environment(self, module: ModuleInfo) -> int:
+        """The number of a module's environment: every name it sees with its kind, and
+        the declarations of its types, enums, models and tools (by identity) — what a
+        check may read besides the part it checks."""
         objects: list[Any] = []
         key: list[Any] = [module.filename]
         for name, symbol in module.visible().items():
@@ -124,7 +134,41 @@ class CheckMemo:
         for alias, info in module.namespaces.items():
             key += (alias, id(info.module))
             objects.append(info.module)
-        return tuple(key), objects
+        found = self._environments.get(tuple(key))
+        if found is None:
+            if len(self._environments) >= self.size:
+                self.clear()
+            found = self._environments[tuple(key)] = (next(self._numbers), objects)
+        return found[0]
+
+    def heads(self, statement: ast.Node) -> tuple[str, ...]:
+        """The names a statement reads: the heads of its references, the nodes its
+        formulas name, an edge's source and target."""
+        found = self._heads.get(id(statement))
+        if found is None:
+            names = {ref.head for ref in statement.find_all(ast.Ref)}
+            names |= {atom.node for atom in statement.find_all(ast.LtlFired)}
+            if isinstance(statement, ast.EdgeDecl):
+                names.add(statement.source)
+                if isinstance(statement.target, ast.NodeTarget):
+                    names.add(statement.target.node)
+            found = (statement, tuple(sorted(names)))
+            if len(self._heads) >= self.size * 8:
+                self._heads.clear()
+            self._heads[id(statement)] = found
+        return found[1]
+
+    def store_role(
+        self, key: tuple[Any, ...], value: tuple[Any, list[Diagnostic], Signature]
+    ) -> None:
+        if len(self.roles) >= self.size:
+            self.roles.clear()
+        self.roles[key] = value
+
+    def store_statement(self, key: tuple[Any, ...], keep: Any, result: Any) -> None:
+        if len(self.statements) >= self.size * 8:
+            self.statements.clear()
+        self.statements[key] = (keep, result)
 
     def store_graph(
         self, shape: tuple[tuple[Any, ...], list[Any]], diagnostics: list[Diagnostic]
@@ -134,12 +178,13 @@ class CheckMemo:
         key, objects = shape
         self.graphs[key] = (objects, [d for d in diagnostics if d.is_error])
 
-    def store(
-        self, key: tuple[Any, ...], value: tuple[list[Any], list[Diagnostic], Signature]
-    ) -> None:
-        if len(self.roles) >= self.size:
-            self.roles.clear()
-        self.roles[key] = value
+    def clear(self) -> None:
+        """Forget everything (numbers are never reused, so no key can come back wrong)."""
+        self._environments.clear()
+        self.roles.clear()
+        self.statements.clear()
+        self._heads.clear()
+        self.graphs.clear()
 
 
 def check_program(program: Program, memo: CheckMemo | None = None) -> CheckResult:
@@ -174,7 +219,8 @@ class _Checker:
     def __init__(self, program: Program, memo: CheckMemo | None = None):
         self.program = program
         self.memo = memo
-        self._environments: dict[int, tuple[tuple[Any, ...], list[Any]]] = {}
+        self._environments: dict[int, int] = {}  # module → its number in the memo
+        self._contexts: dict[int, tuple[int, dict[str, Any]]] = {}  # agent → context
         self.diagnostics: list[Diagnostic] = program.diagnostics
         self.agents: dict[str, AgentInfo] = {}
         self.signatures: dict[str, Signature] = {}
@@ -543,6 +589,14 @@ class _Checker:
                 "declared here",
             )
 
+    def environment(self, module: ModuleInfo) -> int:
+        """The number of a module's environment in the memo (there is one)."""
+        assert self.memo is not None
+        number = self._environments.get(id(module))
+        if number is None:
+            number = self._environments[id(module)] = self.memo.environment(module)
+        return number
+
     def check_role(self, symbol: Symbol) -> None:
         if self.memo is None:
             self._check_role(symbol)
@@ -550,12 +604,7 @@ class _Checker:
         if symbol.qualified in self.signatures:  # its signature was checked with an agent
             self._check_role(symbol)
             return
-        environment = self._environments.get(id(symbol.module))
-        if environment is None:
-            environment = self._environments[id(symbol.module)] = self.memo.environment(
-                symbol.module
-            )
-        key, objects = self.memo.key(symbol.decl, environment)
+        key = (id(symbol.decl), self.environment(symbol.module))
         hit = self.memo.roles.get(key)
         if hit is not None:
             self.diagnostics.extend(hit[1])
@@ -564,7 +613,7 @@ class _Checker:
         start = len(self.diagnostics)
         self._check_role(symbol)
         diagnostics = self.diagnostics[start:]
-        self.memo.store(key, (objects, diagnostics, self.signatures[symbol.qualified]))
+        self.memo.store_role(key, (symbol.decl, diagnostics, self.signatures[symbol.qualified]))
 
     def _check_role(self, symbol: Symbol) -> None:
         decl = symbol.decl
@@ -676,16 +725,57 @@ class _Checker:
             self.check_node(module, info, scope, info.nodes[node.name], port_bound)
         for statement in decl.body:
             if isinstance(statement, ast.ReturnStmt):
-                self.expect(
-                    module,
-                    scope.type_of(statement.value),
-                    info.returns,
-                    statement.value.span,
-                    f"agent `{decl.name}`",
-                    code=codes.RETURN_TYPE,
-                )
+                check = partial(self.check_return, module, info, scope, statement)
+                self.remembered(info, statement, info.returns, check)
             elif isinstance(statement, ast.Constraint):
-                self.check_constraint(module, info, scope, statement)
+                check = partial(self.check_constraint, module, info, scope, statement)
+                self.remembered(info, statement, None, check)
+
+    def check_return(
+        self, module: ModuleInfo, info: AgentInfo, scope: Scope, statement: ast.ReturnStmt
+    ) -> None:
+        self.expect(
+            module,
+            scope.type_of(statement.value),
+            info.returns,
+            statement.value.span,
+            f"agent `{info.decl.name}`",
+            code=codes.RETURN_TYPE,
+        )
+
+    def remembered(
+        self, info: AgentInfo, statement: ast.Node, reads: Any, check: Callable[[], T]
+    ) -> T:
+        """`check()` of an agent statement, or its result from the memo when the same
+        statement, read in the same context (`reads`: what else the check reads), checked
+        clean before (see `CheckMemo`)."""
+        if self.memo is None:
+            return check()
+        environment, meanings = self.context(info)
+        heads = self.memo.heads(statement)
+        key = (id(statement), environment, reads, tuple(map(meanings.get, heads)))
+        hit = self.memo.statements.get(key)
+        if hit is not None:
+            return hit[1]  # type: ignore[no-any-return]
+        start = len(self.diagnostics)
+        result = check()
+        if len(self.diagnostics) == start:
+            self.memo.store_statement(key, (statement, info.decl.ct_params), result)
+        return result
+
+    def context(self, info: AgentInfo) -> tuple[int, dict[str, Any]]:
+        """An agent's environment, and what each name its statements may read means
+        there: a node and its type, a parameter and its type, a compile-time parameter
+        (names of nothing are left out). Taken once its nodes are declared."""
+        found = self._contexts.get(id(info))
+        if found is None:
+            meanings: dict[str, Any] = {
+                name: ("constant", id(ct)) for name, ct in info.ct_params.items()
+            }
+            meanings.update((name, ("param", t)) for name, t in info.params.items())
+            meanings.update((name, ("node", node.output)) for name, node in info.nodes.items())
+            found = self._contexts[id(info)] = (self.environment(info.symbol.module), meanings)
+        return found
 
     def check_bound_names(self, module: ModuleInfo, decl: ast.AgentDecl) -> None:
         """Bounds that name compile-time constants: `int` ones with a default ≥ 1."""
@@ -861,67 +951,102 @@ class _Checker:
         """Check every explicit edge; return, per target node, the ports each edge binds."""
         bindings: dict[str, list[set[str]]] = {}
         for edge in info.decl.edges:
-            source = info.nodes.get(edge.source)
-            if source is None:
-                self.report(
-                    module,
-                    codes.UNDEFINED_NAME,
-                    f"unknown node `{edge.source}`",
-                    edge.span,
-                    "not a node of this agent",
-                    hints=did_you_mean(edge.source, info.nodes),
-                )
-            if isinstance(edge.condition, ast.When):
-                guard = scope.type_of(edge.condition.guard)
-                if not assignable(guard, BOOL):
-                    self.report(
-                        module,
-                        codes.NOT_BOOL,
-                        f"a guard must be a bool, found `{guard}`",
-                        edge.condition.guard.span,
-                        "not a bool",
-                        hints=bool_hint(guard),
-                    )
-            if isinstance(edge.target, ast.ReturnTarget):
-                self.expect(
-                    module,
-                    scope.type_of(edge.target.value),
-                    info.returns,
-                    edge.target.value.span,
-                    f"agent `{info.decl.name}`",
-                    code=codes.RETURN_TYPE,
-                )
-                continue
-            target = info.nodes.get(edge.target.node)
-            if target is None:
-                self.report(
-                    module,
-                    codes.UNDEFINED_NAME,
-                    f"unknown node `{edge.target.node}`",
-                    edge.target.span,
-                    "not a node of this agent",
-                    hints=did_you_mean(edge.target.node, info.nodes),
-                )
-                continue
-            ports = set()
-            for port in edge.target.ports:
-                assert port.name is not None
-                ports.add(port.name)
-                actual = scope.type_of(port.value)
-                params = target.callee.signature.params
-                if params is None:
-                    continue
-                param = target.callee.signature.param(port.name)
-                if param is None:
-                    self.unknown_parameter(
-                        module, target.callee, port.name, port.span, "unknown port"
-                    )
-                    continue
-                self.expect(module, actual, param[1], port.value.span, f"port `{port.name}`")
-            bindings.setdefault(edge.target.node, []).append(ports)
+            target = (
+                info.nodes.get(edge.target.node)
+                if isinstance(edge.target, ast.NodeTarget)
+                else None
+            )
+            ports = self.remembered(
+                info,
+                edge,
+                (info.returns, _signature_key(target.callee) if target else None),
+                partial(self.check_edge, module, info, scope, edge),
+            )
+            if ports is not None:
+                bindings.setdefault(edge.target.node, []).append(set(ports))  # type: ignore[union-attr]
         return bindings
 
+    def check_edge(
+        self, module: ModuleInfo, info: AgentInfo, scope: Scope, edge: ast.EdgeDecl
+    ) -> frozenset[str] | None:
+        """Check an explicit edge; the ports it binds on its target node (None: a return
+        edge, or an unknown target)."""
+        source = info.nodes.get(edge.source)
+        if source is None:
+            self.report(
+                module,
+                codes.UNDEFINED_NAME,
+                f"unknown node `{edge.source}`",
+                edge.span,
+                "not a node of this agent",
+                hints=did_you_mean(edge.source, info.nodes),
+            )
+        if isinstance(edge.condition, ast.When):
+            guard = scope.type_of(edge.condition.guard)
+            if not assignable(guard, BOOL):
+                self.report(
+                    module,
+                    codes.NOT_BOOL,
+                    f"a guard must be a bool, found `{guard}`",
+                    edge.condition.guard.span,
+                    "not a bool",
+                    hints=bool_hint(guard),
+                )
+        if isinstance(edge.target, ast.ReturnTarget):
+            self.expect(
+                module,
+                scope.type_of(edge.target.value),
+                info.returns,
+                edge.target.value.span,
+                f"agent `{info.decl.name}`",
+                code=codes.RETURN_TYPE,
+            )
+            return None
+        target = info.nodes.get(edge.target.node)
+        if target is None:
+            self.report(
+                module,
+                codes.UNDEFINED_NAME,
+                f"unknown node `{edge.target.node}`",
+                edge.target.span,
+                "not a node of this agent",
+                hints=did_you_mean(edge.target.node, info.nodes),
+            )
+            return None
+        ports = set()
+        for port in edge.target.ports:
+            assert port.name is not None
+            ports.add(port.name)
+            actual = scope.type_of(port.value)
+            params = target.callee.signature.params
+            if params is None:
+                continue
+            param = target.callee.signature.param(port.name)
+            if param is None:
+                self.unknown_parameter(module, target.callee, port.name, port.span, "unknown port")
+                continue
+            self.expect(module, actual, param[1], port.value.span, f"port `{port.name}`")
+        return frozenset(ports)
+
     def check_node(
+        self,
+        module: ModuleInfo,
+        info: AgentInfo,
+        scope: Scope,
+        node: NodeInfo,
+        port_bound: dict[str, list[set[str]]],
+    ) -> None:
+        ports = tuple(frozenset(p) for p in port_bound.get(node.decl.name, ()))
+
+        def check() -> dict[str, ast.Node]:
+            self._check_node(module, info, scope, node, port_bound)
+            return dict(node.bound)
+
+        node.bound.update(
+            self.remembered(info, node.decl, (_signature_key(node.callee), ports), check)
+        )
+
+    def _check_node(
         self,
         module: ModuleInfo,
         info: AgentInfo,
@@ -1031,6 +1156,12 @@ class _Checker:
 
     def literal_type(self, module: ModuleInfo, expr: ast.Node) -> Type:
         return Scope(self, module, None).type_of(expr)
+
+
+def _signature_key(callee: Callee) -> tuple[Any, ...]:
+    """A callee as a node's check reads it: what it is and the parameters it takes."""
+    params = callee.signature.params
+    return (callee.kind, callee.name, None if params is None else tuple(params))
 
 
 def _constant_value(expr: ast.Node) -> object:

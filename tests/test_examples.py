@@ -71,3 +71,23 @@ def test_example_checks_clean_and_its_constraints_are_proven(agent_file):
     assert [str(d) for d in result.diagnostics] == []
     for constraint in result.constraints:
         assert constraint.status == "proven", constraint
+
+
+def test_ir_graph_of_self_refine():
+    """The IR as a networkx graph: every node, `RETURN`, and each edge with its kind."""
+    from pathlib import Path
+
+    import rolegraph
+    from rolegraph.compiler.ir import RETURN
+
+    ir = rolegraph.load_agent(Path(__file__).parent.parent / "examples" / "self_refine.agent")
+    graph = ir.graph
+    assert set(graph.nodes) == {"writer", "critic", RETURN}
+    assert graph.nodes["writer"]["ir"] is ir.nodes["writer"]
+    edges = sorted((s, t, d["ir"].kind, d["ir"].condition) for s, t, d in graph.edges(data=True))
+    assert edges == [
+        ("critic", RETURN, "return", "else"),
+        ("critic", "writer", "control", "when"),
+        ("writer", "critic", "data", "always"),
+    ]
+    assert ir.graph is graph  # built once
