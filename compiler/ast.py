@@ -113,6 +113,53 @@ TRIVIA: frozenset[str] = frozenset(
 
 N = TypeVar("N", bound="Node")
 
+# (class, field) → the node classes a tuple field holds, or None: see `_holds_nodes`
+_TUPLE_ITEMS: dict[tuple[type, str], frozenset[type] | None] = {}
+
+
+def _holds_nodes(cls: type[Node], name: str, value: Any) -> bool:
+    """Whether `value` is a tuple of nodes of the classes field `name` of `cls` holds, in
+    a class whose validation checks nothing else of it (no model validator)."""
+    if type(value) is not tuple:
+        return False
+    key = (cls, name)
+    if key not in _TUPLE_ITEMS:
+        _TUPLE_ITEMS[key] = _tuple_item_classes(cls, name)
+    classes = _TUPLE_ITEMS[key]
+    return classes is not None and all(type(item) in classes for item in value)
+
+
+def _tuple_item_classes(cls: type[Node], name: str) -> frozenset[type] | None:
+    """The node classes of a field annotated `tuple[A | B | ..., ...]` (a discriminated
+    union at most: no validator), when `cls` has no model validator; else None."""
+    import types
+    import typing
+
+    from pydantic.fields import FieldInfo
+
+    field = cls.model_fields.get(name)
+    if field is None or field.metadata or cls.__pydantic_decorators__.model_validators:
+        return None
+    annotation = field.annotation
+    if typing.get_origin(annotation) is not tuple:
+        return None
+    args = typing.get_args(annotation)
+    if len(args) != 2 or args[1] is not Ellipsis:
+        return None
+    item = args[0]
+    if typing.get_origin(item) is Annotated:
+        item, *metadata = typing.get_args(item)
+        if not all(isinstance(m, FieldInfo) and not m.metadata for m in metadata):
+            return None
+    members = (
+        typing.get_args(item)
+        if typing.get_origin(item) in (typing.Union, types.UnionType)
+        else (item,)
+    )
+    if not all(isinstance(m, type) and issubclass(m, Node) for m in members):
+        return None
+    return frozenset(members)
+
 
 class Node(BaseModel):
     """Base of every AST node."""
@@ -192,10 +239,17 @@ class Node(BaseModel):
         """A copy with some fields replaced, validated like a new node.
 
         >>> role.with_changes(prompt=Prompt(text="Answer briefly: {{ question }}"))
+
+        (A change that puts nodes of the kinds a tuple field holds in it needs no
+        validation: those nodes were validated when they were made, and are immutable.
+        Editors rebuild agents and modules that way, statement by statement.)
         """
-        values = {name: getattr(self, name) for name in type(self).model_fields}
+        cls = type(self)
+        if changes and all(_holds_nodes(cls, name, value) for name, value in changes.items()):
+            return self.model_copy(update=changes)
+        values = {name: getattr(self, name) for name in cls.model_fields}
         values.update(changes)
-        return type(self)(**values)
+        return cls(**values)
 
     def transform(self, fn: Callable[[Node], Node | None]) -> Node:
         """Rebuild the tree bottom-up, replacing each node by `fn(node)`.

@@ -389,7 +389,7 @@ def _node(
                 (*stack, agent.symbol.qualified),
                 runtime=runtime,
             )
-    # The IR is built from checked declarations: its values are trusted, not re-validated.
+    # The IR is built from checked declarations: its values are trusted, not validated again.
     return IRNode(
         name=decl.name,
         entry=not deps and decl.name not in incoming_control and not unbound_parameters(info),

@@ -49,6 +49,7 @@ class _State:
     queues: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     taken: dict[int, int] = field(default_factory=dict)
     monitors: list[Monitor] = field(default_factory=list)
+    waiting: set[str] = field(default_factory=set)  # consumers with an output in a queue
 
     def copy(self) -> _State:
         return _State(
@@ -57,6 +58,7 @@ class _State:
             {n: {d: list(q) for d, q in qs.items()} for n, qs in self.queues.items()},
             dict(self.taken),
             [m.copy() for m in self.monitors],
+            set(self.waiting),
         )
 
     def schedule(self, node: str, time: int) -> None:
@@ -71,6 +73,9 @@ class _Outcome:
     notes: list[str]
 
 
+_PLAIN = _Outcome(False, [], frozenset(), [])  # a firing that takes no edge and sets nothing
+
+
 class _Explorer:
     def __init__(self, ir: AgentIR, *, until_return: bool = False):
         self.ir = ir
@@ -78,6 +83,7 @@ class _Explorer:
         # the conditions formulas mention only matter to the monitors, which a search for
         # one returning run does without
         self.conditions = {} if until_return else conditions_of(ir)
+        self.conditioned = {node for nodes in self.conditions.values() for node in nodes}
         self.visited: set[tuple] = set()
         self.exhausted = False
         self.fired: set[str] = set()
@@ -131,13 +137,16 @@ class _Explorer:
             return
         self.visited.add(key)
         if not state.pending:
-            if self.stall is None:
+            if self.stall is None and not self.until_return:
                 self.stall = Run(trace, story, False, self.waiting(state, trace))
             return
         time = min(state.pending)
         scheduled = sorted(state.pending.pop(time))
         state.time = time
         if RETURN in scheduled:
+            if self.until_return:  # no monitor to step, no run to tell
+                self.returned = True
+                return
             self.finish(
                 state, [*trace, frozenset({"return"})], [*story, f"step {len(trace) + 1}: return"]
             )
@@ -163,12 +172,12 @@ class _Explorer:
     ) -> None:
         """Fire one logical time's firings one by one, branching on each one's choices."""
         if index == len(scheduled):
+            if self.until_return:  # no monitor, and no run is reported: no trace to keep
+                self.visit(state, trace, story)
+                return
             step = frozenset(props)
             for monitor in state.monitors:
                 monitor.step(step)
-            if self.until_return:  # no run is reported: no story to tell
-                self.visit(state, [*trace, step], story)
-                return
             fired = ", ".join(dict.fromkeys(scheduled))
             line = f"step {len(trace) + 1}: {fired}" + (f"  ({'; '.join(notes)})" if notes else "")
             self.visit(state, [*trace, step], [*story, line])
@@ -179,15 +188,18 @@ class _Explorer:
         for number, outcome in enumerate(outcomes):
             branch = state if number == len(outcomes) - 1 else state.copy()
             self.apply(branch, node, outcome)
-            self.fire(
-                branch,
-                scheduled,
-                index + 1,
-                props | {node} | outcome.props,
-                notes + outcome.notes,
-                trace,
-                story,
-            )
+            if self.until_return:  # what held and why matter to monitors and stories only
+                self.fire(branch, scheduled, index + 1, props, notes, trace, story)
+            else:
+                self.fire(
+                    branch,
+                    scheduled,
+                    index + 1,
+                    props | {node} | outcome.props,
+                    notes + outcome.notes,
+                    trace,
+                    story,
+                )
             if self.exhausted:
                 return
 
@@ -195,6 +207,9 @@ class _Explorer:
 
     def outcomes(self, state: _State, node: str):
         edges = self.out[node]
+        if not edges and node not in self.conditioned:  # no choice to make
+            yield _PLAIN
+            return
         live = [e for e in edges if e.max is None or state.taken.get(e.index, 0) < e.max]
         when = [e for e in live if e.condition == "when"]
         for taken_when in product((False, True), repeat=len(when)):
@@ -259,6 +274,10 @@ class _Explorer:
             heads = [q.pop(0) for q in queues.values()]
             target = RETURN if consumer.startswith(RETURN) else consumer
             state.schedule(target, max(time + 1, 1 + max(heads)))
+        if any(queues.values()):
+            state.waiting.add(consumer)
+        else:
+            state.waiting.discard(consumer)
 
     # -- canonical states -------------------------------------------------------------------
 
@@ -276,9 +295,13 @@ class _Explorer:
         return (
             tuple(sorted((t - now, n) for t, ns in state.pending.items() for n in ns)),
             tuple(
-                (consumer, tuple((d, tuple(t - now for t in q)) for d, q in queues.items()))
-                for consumer, queues in state.queues.items()
-                if any(queues.values())
+                (
+                    consumer,
+                    tuple(
+                        (d, tuple(t - now for t in q)) for d, q in state.queues[consumer].items()
+                    ),
+                )
+                for consumer in sorted(state.waiting)
             ),
             taken,
             tuple(m.state() for m in state.monitors),
@@ -287,7 +310,7 @@ class _Explorer:
     def live(self, state: _State) -> set[str]:
         """Nodes that may still fire: pending ones, waiting joins, and what follows them."""
         seeds = [n for ns in state.pending.values() for n in ns if n != RETURN]
-        seeds += [c for c, qs in state.queues.items() if c in self.ir.nodes and any(qs.values())]
+        seeds += [c for c in state.waiting if c in self.ir.nodes]
         live: set[str] = set()
         while seeds:
             node = seeds.pop()

@@ -37,10 +37,11 @@ class Symbol:
     kind: str  # model, type, enum, role, tool, agent
     decl: ast.Node
     module: ModuleInfo
+    qualified: str = field(init=False)  # `Writer` in the main module, else `module.Writer`
 
-    @property
-    def qualified(self) -> str:
-        return self.name if self.module.key == "__main__" else f"{self.module.key}.{self.name}"
+    def __post_init__(self) -> None:
+        main = self.module.key == "__main__"
+        self.qualified = self.name if main else f"{self.module.key}.{self.name}"
 
 
 @dataclass(eq=False)
@@ -71,7 +72,8 @@ class Program:
             if namespace is None or "." in rest:
                 return None
             return namespace.names.get(rest)
-        return module.visible().get(name)
+        found = module.names.get(name)  # (what a module declares hides what it imports)
+        return found if found is not None else module.imported.get(name)
 
     def candidates(self, module: ModuleInfo, kinds: Iterable[str]) -> list[str]:
         """Every name visible from `module` of the given kinds (for did-you-mean)."""

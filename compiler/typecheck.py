@@ -698,8 +698,9 @@ class _Checker:
                 self.resolve_type(module, ct.type)
         self.check_bound_names(module, decl)
         scope = Scope(self, module, info)
+        nodes = decl.nodes
         # Declare every node first: edges and arguments may refer to later nodes.
-        for node in decl.nodes:
+        for node in nodes:
             if node.name in info.nodes or node.name in info.params:
                 first = info.nodes.get(node.name)
                 self.report(
@@ -719,7 +720,7 @@ class _Checker:
                 output = ListT(output)
             info.nodes[node.name] = NodeInfo(node, callee, output)
         port_bound = self.edge_bindings(module, info, scope)
-        for node in decl.nodes:
+        for node in nodes:
             if info.nodes.get(node.name, None) is None or info.nodes[node.name].decl is not node:
                 continue
             self.check_node(module, info, scope, info.nodes[node.name], port_bound)
@@ -780,12 +781,16 @@ class _Checker:
     def check_bound_names(self, module: ModuleInfo, decl: ast.AgentDecl) -> None:
         """Bounds that name compile-time constants: `int` ones with a default ≥ 1."""
         constants = {p.name: p for p in decl.ct_params if not isinstance(p.type, ast.RoleSig)}
-        bounds: list[tuple[int | str | None, ast.Node]] = [(n.replicate, n) for n in decl.nodes]
-        bounds += [(n.map.max, n) for n in decl.nodes if n.map is not None]
-        bounds += [(e.max, e) for e in decl.edges]
-        for value, statement in bounds:
-            if not isinstance(value, str):
+        bounds: list[tuple[str, ast.Node]] = []
+        for statement in decl.body:
+            if isinstance(statement, ast.NodeDecl):
+                values = [statement.replicate, statement.map.max if statement.map else None]
+            elif isinstance(statement, ast.EdgeDecl):
+                values = [statement.max]
+            else:
                 continue
+            bounds += [(value, statement) for value in values if isinstance(value, str)]
+        for value, bounded in bounds:
             param = constants.get(value)
             default = ast.constant_value(param.default) if param is not None else None
             if param is None:
@@ -800,7 +805,7 @@ class _Checker:
                 module,
                 codes.BAD_BOUND_NAME,
                 problem,
-                statement.span,
+                bounded.span,
                 hints=(f"declare it: `agent {decl.name}[{value}: int = 3](...)`",),
             )
 

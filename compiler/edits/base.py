@@ -264,8 +264,11 @@ def agent_names(module: ast.Module, agent: ast.AgentDecl) -> set[str]:
 # -- source fragments (what LLM proposals carry) --------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def parse_statement(text: str, what: str) -> ast.Node:
-    """One agent-body statement (node, edge, return, constraint) from source text."""
+    """One agent-body statement (node, edge, return, constraint) from source text, parsed
+    once per text: the same edit applied to many programs puts the same (immutable)
+    statement in each, which later checks recognise."""
     module = _parse_fragment(f"agent Fragment__() -> str {{\n{text}\n}}\n", what)
     agent = module.decls[0] if module.decls else None
     if not isinstance(agent, ast.AgentDecl) or len(agent.body) != 1:
@@ -273,8 +276,9 @@ def parse_statement(text: str, what: str) -> ast.Node:
     return agent.body[0]
 
 
+@lru_cache(maxsize=1024)
 def parse_decl(text: str, what: str) -> ast.Node:
-    """One declaration from source text."""
+    """One declaration from source text, parsed once per text."""
     module = _parse_fragment(text, what)
     if len(module.decls) != 1:
         raise error(codes.MALFORMED_EDIT, f"{what}: expected one declaration")
