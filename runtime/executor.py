@@ -18,15 +18,17 @@ So for deterministic models the trace is the same whatever the timing.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import importlib
 import inspect
 import json
+import operator
 import time as clock
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 from pydantic import ValidationError
@@ -45,10 +47,10 @@ from .errors import (
     RunError,
     Stalled,
 )
-from .expressions import EvaluationError, evaluate
+from .expressions import EvaluationError, Evaluator, compiled_expression, evaluate
 from .models import Model, ModelReply, ModelRequest
 from .trace import FiringRecord, Trace
-from .values import coerce, plain, schema
+from .values import coerce, coercer, plain, result_coercer, schema
 
 MAX_REPAIRS = 2
 
@@ -74,27 +76,34 @@ class Context:
         return self._synchronous[target]
 
     def tool(self, target: str) -> Callable[..., Any]:
-        if target not in self.tools:
-            module_name, _, attribute = target.partition(":")
-            value: Any = importlib.import_module(module_name)
-            for part in attribute.split("."):
-                value = getattr(value, part)
-            self.tools[target] = value
-        return self.tools[target]
+        found = self.tools.get(target)
+        if found is None:
+            found = self.tools[target] = _import_tool(target)
+        return found
 
 
-@dataclass(frozen=True)
-class _Output:
+@functools.lru_cache(maxsize=1024)
+def _import_tool(target: str) -> Callable[..., Any]:
+    """The callable `module:attribute` names (imported once per process)."""
+    module_name, _, attribute = target.partition(":")
+    value: Any = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        value = getattr(value, part)
+    return value  # type: ignore[no-any-return]
+
+
+class _Output(NamedTuple):
     value: Any
     time: int
     key: tuple
 
 
-@dataclass
+@dataclass(slots=True)
 class _Inflight:
     node: str
     time: int
     key: tuple
+    label: str  # the key as the trace writes it
     task: asyncio.Task | None = None
 
 
@@ -115,11 +124,17 @@ class AgentRun:
         for index, ret in enumerate(ir.returns_):
             self.queues[f"{RETURN}{index}"] = {dep: [] for dep in ret.deps}
         self.inflight: dict[tuple, _Inflight] = {}
+        self.inflight_times: dict[int, int] = {}  # logical time → firings in flight at it
         self.taken: dict[int, int] = {}
         self.candidates: list[tuple[int, int, tuple, Any]] = []  # (time, order, key, value)
-        plan = _plan(ir)
-        self.out_edges, self.reaches, self.consumers_of, self.reads = plan
-        self.dirty: set[str] = set(self.queues)
+        self.plan = plan = _plan(ir)
+        self.out_edges, self.reaches, self.consumers_of, self.reads = (
+            plan.out_edges,
+            plan.reaches,
+            plan.consumers,
+            plan.reads,
+        )
+        self.dirty: set[str] = {c for c, queues in self.queues.items() if queues}  # joins
         # `enforce` shields: their monitors, and the routes waiting for their logical time
         self.shields = [(c.text, Monitor(c.formula)) for c in ir.constraints if c.mode == "enforce"]
         self.deferred: list[tuple[tuple, _Inflight, dict[str, Any], bool]] = []
@@ -151,9 +166,8 @@ class AgentRun:
     # -- the run ---------------------------------------------------------------------------
 
     async def execute(self) -> Any:
-        for name, node in sorted(self.ir.nodes.items()):
-            if node.entry:
-                self.start(name, 1, _key(1, name, "entry"), {}, {})
+        for name in self.plan.entries:
+            self.start(name, 1, _key(1, name, "entry"), {}, {})
         for index, ret in enumerate(self.ir.returns_):
             if not ret.deps:
                 self.offer_return(1, index, _key(1, RETURN, index), ret.value, {})
@@ -178,9 +192,10 @@ class AgentRun:
         if self.finished.is_set() or (self.candidates and time >= min(self.candidates)[0]):
             self._record(FiringRecord(node=node, time=time, key=repr(key), status="skipped"))
             return
-        flight = _Inflight(node, time, key)
-        self.inflight[key] = flight
-        self.admitted.setdefault(time, set()).add(node)
+        flight = _Inflight(node, time, key, repr(key))
+        self._launch(flight)
+        if self.shields:
+            self.admitted.setdefault(time, set()).add(node)
         if self.runs_inline(node, consumed):
             # a synchronous tool with nothing to wait for: run it from the work queue
             # (still "in flight" until then, for the joins and returns that look)
@@ -189,12 +204,12 @@ class AgentRun:
         flight.task = asyncio.get_running_loop().create_task(self.fire(flight, bindings, consumed))
 
     def runs_inline(self, name: str, consumed: dict[str, _Output]) -> bool:
-        node = self.ir.nodes[name]
-        if node.kind != "tool" or node.replicate or node.map_var or node.target is None:
+        target = self.plan.inline[name]
+        if target is None:
             return False
-        if self.reads[name] - set(consumed):
+        if not self.reads[name] <= consumed.keys():
             return False  # it reads outputs it may have to wait for
-        return self.context.synchronous(node.target)
+        return self.context.synchronous(target)
 
     def drain(self) -> bool:
         """Run the queued synchronous firings; whatever they enable is queued in turn."""
@@ -204,7 +219,7 @@ class AgentRun:
             if self.inflight.get(flight.key) is not flight:  # a return cancelled it
                 self._record(
                     FiringRecord(
-                        node=flight.node, time=flight.time, key=repr(flight.key), status="cancelled"
+                        node=flight.node, time=flight.time, key=flight.label, status="cancelled"
                     )
                 )
                 continue
@@ -217,16 +232,19 @@ class AgentRun:
     ) -> None:
         """`fire`, for a synchronous tool node: no task, no await."""
         node = self.ir.nodes[flight.node]
-        record = self._begin(flight)
+        record = FiringRecord(
+            flight.node, flight.time, flight.label, "running", started=clock.perf_counter()
+        )
         try:
             env = dict(self.params)
-            env.update({dep: output.value for dep, output in consumed.items()})
-            args = self.arguments(node, env, bindings)
-            record.inputs = args
+            for dep, output in consumed.items():
+                env[dep] = output.value
+            args = record.inputs = self.arguments(node, env, bindings)
             replayed, output = self._replayed(record)
             if not replayed:
-                value = self._tool_value(node.target or "", node.params, args)
-                output = coerce(node.result, plain(value))
+                params, result = self.plan.tool_types[node.name]
+                function = self.context.tool(node.target or "")
+                output = result(function(**{name: typed(args.get(name)) for name, typed in params}))
         except Exception as error:  # a failed firing: handled by `on error` edges, or fatal
             self._failed_firing(flight, node, record, error)
             return
@@ -251,7 +269,7 @@ class AgentRun:
         except BudgetExceeded as error:
             record.status, record.error = "failed", str(error)
             self._finish_record(record)
-            self.inflight.pop(flight.key, None)
+            self._land(flight.key)
             error.trace = self.trace
             self.fail(error)
             return
@@ -266,7 +284,7 @@ class AgentRun:
         return FiringRecord(
             node=flight.node,
             time=flight.time,
-            key=repr(flight.key),
+            key=flight.label,
             status="running",
             started=clock.perf_counter(),
         )
@@ -283,13 +301,13 @@ class AgentRun:
     ) -> None:
         record.status, record.error = "failed", f"{type(error).__name__}: {error}"
         self._finish_record(record)
-        self.inflight.pop(flight.key, None)
+        self._land(flight.key)
         self.failed(flight, node, error)
 
     def _succeeded(self, flight: _Inflight, record: FiringRecord, output: Any) -> None:
         record.status, record.output = "ok", output
         self._finish_record(record)
-        self.inflight.pop(flight.key, None)
+        self._land(flight.key)
         self.completed(flight, output)
 
     def _finish_record(self, record: FiringRecord) -> None:
@@ -339,14 +357,16 @@ class AgentRun:
     def arguments(
         self, node: IRNode, env: Mapping[str, Any], bindings: Mapping[str, Any]
     ) -> dict[str, Any]:
+        """What a firing passes: ports bound by the edge that fired it, else arguments
+        (those that read a map's item are left to each item), else defaults."""
         args: dict[str, Any] = {}
-        for name, _, default in node.params:
+        for name, argument, default, per_item in self.plan.arguments[node.name]:
             if name in bindings:
                 args[name] = bindings[name]
-            elif name in node.args and not (node.map_var and _uses(node.args[name], node.map_var)):
-                args[name] = evaluate(node.args[name], env)
-            elif name not in node.args:
+            elif argument is None:
                 args[name] = default
+            elif not per_item:
+                args[name] = argument(env)
         return args
 
     # -- calls --------------------------------------------------------------------------------
@@ -545,13 +565,9 @@ class AgentRun:
 
     def completed(self, flight: _Inflight, value: Any) -> None:
         output = _Output(value, flight.time, flight.key)
-        outputs = self.outputs[flight.node]
-        outputs.append(output)
-        outputs.sort(key=lambda o: o.key)
+        _insert(self.outputs[flight.node], output)
         for consumer in self.consumers_of[flight.node]:
-            queue = self.queues[consumer][flight.node]
-            queue.append(output)
-            queue.sort(key=lambda o: o.key)
+            _insert(self.queues[consumer][flight.node], output)
             self.dirty.add(consumer)
         if self.out_edges[flight.node]:
             env = {**self.params, **{n: o[-1].value for n, o in self.outputs.items() if o}}
@@ -672,7 +688,7 @@ class AgentRun:
         for flight in list(self.inflight.values()):
             if flight.time >= time and flight.task is not None:
                 flight.task.cancel()  # a later firing can only lead to a later return
-                self.inflight.pop(flight.key, None)
+                self._land(flight.key)
 
     def settle(self) -> None:
         """Consume what can be consumed; finish, or report a stall, when nothing is left."""
@@ -688,17 +704,18 @@ class AgentRun:
             if self.shields:
                 self.route_deferred()
             for consumer in sorted(self.dirty):
-                if not all(self.queues[consumer].values()):
+                queues = self.queues[consumer]
+                if not all(queues.values()):
                     self.dirty.discard(consumer)
                 elif self.join(consumer):
                     progress = True
+                    if not all(queues.values()):
+                        self.dirty.discard(consumer)
         if self.candidates:
             time, _, _, value = self.candidates[0]
-            blocking = [
-                f
-                for f in self.inflight.values()
-                if f.time < time and RETURN in self.reaches[f.node]
-            ]
+            blocking = self.earlier_than(time) and any(
+                f.time < time and RETURN in self.reaches[f.node] for f in self.inflight.values()
+            )
             if not blocking:
                 self.result, self.returned_at = value, time
                 self._cancel_all()
@@ -712,16 +729,22 @@ class AgentRun:
         if not queues or not all(queues.values()):
             return False
         heads = {dep: queue[0] for dep, queue in queues.items()}
+        earliest = min(self.inflight_times, default=None)  # of the firings in flight
         for dep, head in heads.items():
-            if any(
-                f.time < head.time and dep in self.reaches[f.node] for f in self.inflight.values()
+            if (
+                earliest is not None
+                and earliest < head.time
+                and any(
+                    f.time < head.time and dep in self.reaches[f.node]
+                    for f in self.inflight.values()
+                )
             ):
                 return False  # an earlier output of `dep` may still arrive
         for queue in queues.values():
             queue.pop(0)
         time = 1 + max(h.time for h in heads.values())
         key = _key(time, consumer, "join", *(h.key for h in heads.values()))
-        consumed = dict(heads)
+        consumed = heads
         if consumer.startswith(RETURN):
             index = int(consumer[len(RETURN) :])
             env = {**self.params, **{d: o.value for d, o in consumed.items()}}
@@ -740,6 +763,25 @@ class AgentRun:
             if flight.task is not None:
                 flight.task.cancel()
         self.inflight.clear()
+        self.inflight_times.clear()
+
+    def _launch(self, flight: _Inflight) -> None:
+        self.inflight[flight.key] = flight
+        self.inflight_times[flight.time] = self.inflight_times.get(flight.time, 0) + 1
+
+    def _land(self, key: tuple) -> None:
+        """A firing is no longer in flight (it ended, or was cancelled)."""
+        flight = self.inflight.pop(key, None)
+        if flight is not None:
+            left = self.inflight_times[flight.time] - 1
+            if left:
+                self.inflight_times[flight.time] = left
+            else:
+                del self.inflight_times[flight.time]
+
+    def earlier_than(self, time: int) -> bool:
+        """Whether a firing of a logical time before `time` is in flight."""
+        return any(t < time for t in self.inflight_times)
 
     def waiting(self) -> list[str]:
         lines = []
@@ -790,18 +832,38 @@ class AgentRun:
         return steps
 
     def check_constraints(self) -> None:
+        if not any(c.mode == "ensure" for c in self.ir.constraints):
+            return
         steps = self.steps()
         for constraint in self.ir.constraints:
             if constraint.mode == "ensure" and not evaluate_formula(constraint.formula, steps):
                 raise ConstraintViolation(constraint.text, [sorted(s) for s in steps], self.trace)
 
 
-def _plan(ir: AgentIR) -> tuple:
-    """What a run derives from the IR alone, computed once per IR: out-edges per node,
-    what each node can reach, the consumers of each node's outputs, and what each node's
-    arguments read."""
-    if ir._plan is not None:
-        return ir._plan
+@dataclass
+class _Plan:
+    """What a run derives from the IR alone, computed once per IR."""
+
+    out_edges: dict[str, list[IREdge]]  # the explicit edges out of each node
+    reaches: dict[str, set[str]]  # what each node can reach (itself included)
+    consumers: dict[str, list[str]]  # the joins each node's outputs go to
+    reads: dict[str, frozenset[str]]  # the nodes each node's arguments read
+    # per node, per parameter: (name, its argument compiled, or None: the default, and
+    # whether the argument reads a map's item, so is evaluated per item)
+    arguments: dict[str, list[tuple[str, Evaluator | None, Any, bool]]]
+    # per node: the callable target of a tool node that may run inline (no `x N`, no map)
+    inline: dict[str, str | None]
+    entries: list[str]  # the nodes that fire at start, in name order
+    # per tool node: how its arguments and its result are coerced to their types
+    tool_types: dict[str, tuple[list[tuple[str, Callable[[Any], Any]]], Callable[[Any], Any]]]
+
+
+def _plan(ir: AgentIR) -> _Plan:
+    # (read from the private attributes' dict: pydantic's attribute lookup for private
+    # attributes costs microseconds, and each run reads the plan)
+    cached = ir.__pydantic_private__.get("_plan")  # type: ignore[union-attr]
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     out_edges: dict[str, list[IREdge]] = {name: [] for name in ir.nodes}
     for edge in ir.edges:
         if edge.kind != "data" and edge.source in out_edges:
@@ -820,14 +882,52 @@ def _plan(ir: AgentIR) -> tuple:
         for dep in ret.deps:
             consumers[dep].append(f"{RETURN}{index}")
     reads: dict[str, frozenset[str]] = {}
+    arguments: dict[str, list[tuple[str, Evaluator | None, Any, bool]]] = {}
     for name, node in ir.nodes.items():
         found: set[str] = set()
         for expr in [*node.args.values(), node.map_source]:
             if expr is not None:
                 found |= {r.head for r in expr.find_all(ast.Ref)}
         reads[name] = frozenset(found & set(ir.nodes))
-    ir._plan = (out_edges, reaches, consumers, reads)
-    return ir._plan
+        arguments[name] = [
+            (
+                param,
+                compiled_expression(node.args[param]) if param in node.args else None,
+                default,
+                param in node.args
+                and node.map_var is not None
+                and _uses(node.args[param], node.map_var),
+            )
+            for param, _, default in node.params
+        ]
+    inline = {
+        name: node.target
+        if node.kind == "tool" and not node.replicate and not node.map_var
+        else None
+        for name, node in ir.nodes.items()
+    }
+    tool_types = {
+        name: (
+            [(param, coercer(t)) for param, t, *_ in node.params],
+            result_coercer(node.result),
+        )
+        for name, node in ir.nodes.items()
+        if node.kind == "tool"
+    }
+    entries = sorted(name for name, node in ir.nodes.items() if node.entry)
+    plan = _Plan(out_edges, reaches, consumers, reads, arguments, inline, entries, tool_types)
+    ir._plan = plan
+    return plan
+
+
+def _insert(outputs: list[_Output], output: _Output) -> None:
+    """Add an output to a list kept in key order (it usually comes last)."""
+    outputs.append(output)
+    if len(outputs) > 1 and outputs[-2].key > output.key:
+        outputs.sort(key=_BY_KEY)
+
+
+_BY_KEY = operator.attrgetter("key")
 
 
 def _key(time: int, node: str, *cause: Any) -> tuple:

@@ -7,7 +7,7 @@ follows fields; a head that names nothing there is an enum (`Route.math` is "mat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rolegraph.compiler import ast
@@ -28,44 +28,93 @@ class EvaluationError(Exception):
     """An expression could not be evaluated on these values (a none in a comparison...)."""
 
 
+Evaluator = Callable[[Mapping[str, Any]], Any]
+
+# compiled expressions, by the identity of the (immutable) expression, which each entry
+# keeps alive: runs evaluate the same few expressions of an IR again and again
+_COMPILED: dict[int, tuple[ast.Node, Evaluator]] = {}
+_MAX_COMPILED = 65_536
+
+
 def evaluate(expr: ast.Node, env: Mapping[str, Any]) -> Any:
+    return compiled_expression(expr)(env)
+
+
+def compiled_expression(expr: ast.Node) -> Evaluator:
+    """`expr` as a function of the environment, built once per expression."""
+    found = _COMPILED.get(id(expr))
+    if found is None:
+        if len(_COMPILED) >= _MAX_COMPILED:
+            _COMPILED.clear()
+        found = _COMPILED[id(expr)] = (expr, _compile(expr))
+    return found[1]
+
+
+def _compile(expr: ast.Node) -> Evaluator:
     if isinstance(expr, ast.StringLit | ast.IntLit | ast.FloatLit | ast.BoolLit):
-        return expr.value
+        constant = expr.value
+        return lambda env: constant
     if isinstance(expr, ast.NullLit):
-        return None
+        return lambda env: None
     if isinstance(expr, ast.Ref):
-        return _ref(expr, env)
+        return _compile_ref(expr)
     if isinstance(expr, ast.ListLit):
-        return [evaluate(item, env) for item in expr.items]
+        items = [_compile(item) for item in expr.items]
+        return lambda env: [item(env) for item in items]
     if isinstance(expr, ast.DictLit):
-        return {entry.key: evaluate(entry.value, env) for entry in expr.entries}
+        entries = [(entry.key, _compile(entry.value)) for entry in expr.entries]
+        return lambda env: {key: value(env) for key, value in entries}
     if isinstance(expr, ast.Not):
-        return not evaluate(expr.operand, env)
+        operand = _compile(expr.operand)
+        return lambda env: not operand(env)
     if isinstance(expr, ast.BoolOp):
-        left = evaluate(expr.left, env)
+        left, right = _compile(expr.left), _compile(expr.right)
         if expr.op == "and":
-            return left and evaluate(expr.right, env)
-        return left or evaluate(expr.right, env)
+            return lambda env: left(env) and right(env)
+        return lambda env: left(env) or right(env)
     if isinstance(expr, ast.Compare):
-        left, right = evaluate(expr.left, env), evaluate(expr.right, env)
-        try:
-            return _COMPARE[expr.op](left, right)
-        except TypeError as error:
-            raise EvaluationError(f"cannot compare {left!r} {expr.op} {right!r}") from error
+        return _compile_compare(expr)
     if isinstance(expr, ast.Call) and expr.func == "len":
-        return len(evaluate(expr.args[0], env))
-    raise EvaluationError(f"cannot evaluate {type(expr).__name__}")
+        argument = _compile(expr.args[0])
+        return lambda env: len(argument(env))
+    message = f"cannot evaluate {type(expr).__name__}"
+
+    def unknown(env: Mapping[str, Any]) -> Any:
+        raise EvaluationError(message)
+
+    return unknown
 
 
-def _ref(expr: ast.Ref, env: Mapping[str, Any]) -> Any:
-    if expr.head not in env:
-        return expr.parts[-1]  # an enum member: the checker made sure of it
-    value = env[expr.head]
-    for part in expr.parts[1:]:
-        if value is None:
-            return None  # through an optional: none
-        value = value.get(part) if isinstance(value, Mapping) else getattr(value, part, None)
-    return value
+def _compile_ref(expr: ast.Ref) -> Evaluator:
+    head, fields, member = expr.parts[0], expr.parts[1:], expr.parts[-1]
+    if not fields:
+        # a name of the environment, or else an enum member: the checker made sure of it
+        return lambda env: env.get(head, member)
+
+    def ref(env: Mapping[str, Any]) -> Any:
+        if head not in env:
+            return member
+        value = env[head]
+        for part in fields:
+            if value is None:
+                return None  # through an optional: none
+            value = value.get(part) if isinstance(value, Mapping) else getattr(value, part, None)
+        return value
+
+    return ref
+
+
+def _compile_compare(expr: ast.Compare) -> Evaluator:
+    left, right, compare, op = _compile(expr.left), _compile(expr.right), _COMPARE[expr.op], expr.op
+
+    def comparison(env: Mapping[str, Any]) -> Any:
+        a, b = left(env), right(env)
+        try:
+            return compare(a, b)
+        except TypeError as error:
+            raise EvaluationError(f"cannot compare {a!r} {op} {b!r}") from error
+
+    return comparison
 
 
 def references(expr: ast.Node | None) -> set[str]:

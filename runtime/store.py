@@ -3,11 +3,11 @@
 - `responses`: replies keyed by a hash of the full request (model, messages, schema,
   parameters, tools, replica, attempt). A reply is committed as soon as it arrives, so
   a killed run never pays for a completed call twice.
-- `firings`: a checkpoint per completed firing of a run, keyed by the firing's
-  deterministic key. Resuming a run replays them instead of firing again. Checkpoints
-  are written in small batches (every `BATCH` firings or `FLUSH_SECONDS`): a firing whose
-  checkpoint was lost to a kill runs again on resume, and its model calls are answered
-  by the cache, which is committed at once.
+- `checkpoints`: the completed firings of a run, each under its deterministic key,
+  written as one row per batch (every `BATCH` firings or `FLUSH_SECONDS`, and when the
+  run ends): one insert per batch, not per firing. Resuming a run replays them instead
+  of firing again. A firing whose checkpoint was lost to a kill runs again on resume,
+  and its model calls are answered by the cache, which is committed at once.
 - `runs`: what a run was (file, fingerprint, agent, inputs, model) and how it ended.
 - `calls`: one row per real model call (cache hits excluded), for accounting and tests.
 """
@@ -34,9 +34,8 @@ CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, reply TEXT NOT NULL,
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, file TEXT, fingerprint TEXT, agent TEXT, inputs TEXT, model TEXT,
     status TEXT, result TEXT, created REAL, updated REAL);
-CREATE TABLE IF NOT EXISTS firings (
-    run TEXT, key TEXT, node TEXT, time INTEGER, status TEXT, output TEXT, error TEXT,
-    PRIMARY KEY (run, key));
+CREATE TABLE IF NOT EXISTS checkpoints (run TEXT NOT NULL, firings TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS checkpoints_of_run ON checkpoints (run);
 CREATE TABLE IF NOT EXISTS calls (run TEXT, node TEXT, request TEXT, created REAL);
 """
 
@@ -62,7 +61,8 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
-        self._pending: list[tuple] = []
+        self._pending: dict[str, list[list[Any]]] = {}  # run → firings not yet written
+        self._count = 0
         self._flushed = time.monotonic()
 
     def close(self) -> None:
@@ -73,12 +73,15 @@ class Store:
         """Write the checkpoints not yet written, in one transaction."""
         with self._lock:
             if self._pending:
+                rows = [
+                    (run, json.dumps(firings, default=str))
+                    for run, firings in self._pending.items()
+                ]
                 self._db.execute("BEGIN")
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO firings VALUES (?, ?, ?, ?, ?, ?, ?)", self._pending
-                )
+                self._db.executemany("INSERT INTO checkpoints VALUES (?, ?)", rows)
                 self._db.execute("COMMIT")
                 self._pending.clear()
+                self._count = 0
             self._flushed = time.monotonic()
 
     def _execute(self, sql: str, args: tuple = ()) -> list[tuple]:
@@ -174,19 +177,21 @@ class Store:
     def checkpoint(
         self, run: str, key: str, node: str, time_: int, status: str, output: Any, error: str | None
     ) -> None:
-        self._pending.append(
-            (run, key, node, time_, status, json.dumps(output, default=str), error)
-        )
-        if len(self._pending) >= BATCH or time.monotonic() - self._flushed > FLUSH_SECONDS:
+        self._pending.setdefault(run, []).append([key, node, time_, status, output, error])
+        self._count += 1
+        if self._count >= BATCH or time.monotonic() - self._flushed > FLUSH_SECONDS:
             self.flush()
 
     def checkpoints(self, run: str) -> dict[str, Any]:
         """Completed firings of a run: key → output."""
         self.flush()
-        rows = self._execute(
-            "SELECT key, output FROM firings WHERE run = ? AND status = 'ok'", (run,)
-        )
-        return {key: json.loads(output) for key, output in rows}
+        rows = self._execute("SELECT firings FROM checkpoints WHERE run = ? ORDER BY rowid", (run,))
+        found: dict[str, Any] = {}
+        for (firings,) in rows:
+            for key, _node, _time, status, output, _error in json.loads(firings):
+                if status == "ok":
+                    found[key] = output
+        return found
 
 
 class CachedModel:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import keyword
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
@@ -104,6 +105,36 @@ def coerce(t: Type, value: Any) -> Any:
             return float(value)
     validated = _adapter(t).validate_python(value)
     return plain(validated)
+
+
+def coercer(t: Type) -> Callable[[Any], Any]:
+    """`coerce(t, value)` for one type, specialised once: what a run calls per value."""
+    if isinstance(t, AnyType):
+        return _same
+    if isinstance(t, Prim):
+        kind = _PRIMS[t.name]
+
+        def primitive(value: Any) -> Any:
+            return value if type(value) is kind else coerce(t, value)
+
+        return primitive
+    return lambda value: coerce(t, value)
+
+
+def result_coercer(t: Type) -> Callable[[Any], Any]:
+    """`coerce(t, plain(value))` for one type: a Python tool's result as plain data."""
+    if isinstance(t, Prim):
+        kind = _PRIMS[t.name]
+
+        def primitive(value: Any) -> Any:
+            return value if type(value) is kind else coerce(t, plain(value))
+
+        return primitive
+    return lambda value: coerce(t, plain(value))
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def plain(value: Any) -> Any:

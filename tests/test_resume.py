@@ -128,3 +128,28 @@ def test_the_cache_answers_a_repeated_request(tmp_path):
     second = asyncio.run(run_agent(ir, {"question": "q"}, model=model, store=store))
     assert first.result == second.result
     assert len(model.calls) == 7  # the second run was answered from the cache
+
+
+def test_checkpoints_are_written_in_batches_and_read_back_by_key(tmp_path):
+    from rolegraph.runtime import Store
+    from rolegraph.runtime import store as store_module
+
+    store = Store(tmp_path / "batches.sqlite")
+    run = store.new_run("a.agent", "fp", "A", {"x": 1}, "mock")
+    other = store.new_run("a.agent", "fp", "A", {"x": 2}, "mock")
+    for index in range(store_module.BATCH + 10):  # two batches at least
+        store.checkpoint(run, f"k{index}", "n", index, "ok", {"i": index}, None)
+    store.checkpoint(run, "k0", "n", 0, "ok", {"i": "again"}, None)  # a later one wins
+    store.checkpoint(run, "bad", "n", 1, "failed", None, "ValueError: no")
+    store.checkpoint(other, "k0", "n", 0, "ok", 7, None)
+    store.close()
+
+    reopened = Store(tmp_path / "batches.sqlite")
+    found = reopened.checkpoints(run)
+    assert len(found) == store_module.BATCH + 10
+    assert found["k0"] == {"i": "again"} and found["k5"] == {"i": 5}
+    assert "bad" not in found  # failed firings run again
+    assert reopened.checkpoints(other) == {"k0": 7}
+    with sqlite3.connect(tmp_path / "batches.sqlite") as db:
+        rows = db.execute("SELECT COUNT(*) FROM checkpoints").fetchone()[0]
+    assert rows < 10  # one row per batch, not per firing
