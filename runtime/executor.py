@@ -71,9 +71,11 @@ class Context:
 
     def synchronous(self, target: str) -> bool:
         """Whether a tool is a plain function (run inline) rather than a coroutine."""
-        if target not in self._synchronous:
-            self._synchronous[target] = not inspect.iscoroutinefunction(self.tool(target))
-        return self._synchronous[target]
+        found = self._synchronous.get(target)
+        if found is None:
+            found = not inspect.iscoroutinefunction(self.tool(target))
+            self._synchronous[target] = found
+        return found
 
     def tool(self, target: str) -> Callable[..., Any]:
         found = self.tools.get(target)
@@ -116,25 +118,25 @@ class AgentRun:
         self.depth = depth
         self.params = self._inputs(inputs)
         self.trace = Trace(agent=ir.name, inputs=dict(self.params))
+        self.plan = plan = _plan(ir)
         self.outputs: dict[str, list[_Output]] = {name: [] for name in ir.nodes}
         self.failures: dict[str, list[_Output]] = {name: [] for name in ir.nodes}
-        self.queues: dict[str, dict[str, list[_Output]]] = {}
-        for name, node in ir.nodes.items():
-            self.queues[name] = {dep: [] for dep in node.deps}
-        for index, ret in enumerate(ir.returns_):
-            self.queues[f"{RETURN}{index}"] = {dep: [] for dep in ret.deps}
+        # per consumer (a node, or `<return>i`), a queue of outputs per node it joins
+        self.queues: dict[str, dict[str, list[_Output]]] = {
+            consumer: {dep: [] for dep in deps} for consumer, deps in plan.joins
+        }
         self.inflight: dict[tuple, _Inflight] = {}
         self.inflight_times: dict[int, int] = {}  # logical time → firings in flight at it
         self.taken: dict[int, int] = {}
         self.candidates: list[tuple[int, int, tuple, Any]] = []  # (time, order, key, value)
-        self.plan = plan = _plan(ir)
+        self.replay = context.replay if depth == 0 else {}  # checkpointed outputs, by key
         self.out_edges, self.reaches, self.consumers_of, self.reads = (
             plan.out_edges,
             plan.reaches,
             plan.consumers,
             plan.reads,
         )
-        self.dirty: set[str] = {c for c, queues in self.queues.items() if queues}  # joins
+        self.dirty: set[str] = set()  # consumers that received an output since they joined
         # `enforce` shields: their monitors, and the routes waiting for their logical time
         self.shields = [(c.text, Monitor(c.formula)) for c in ir.constraints if c.mode == "enforce"]
         self.deferred: list[tuple[tuple, _Inflight, dict[str, Any], bool]] = []
@@ -237,10 +239,10 @@ class AgentRun:
         )
         try:
             env = dict(self.params)
-            for dep, output in consumed.items():
-                env[dep] = output.value
+            for dep, consumed_output in consumed.items():
+                env[dep] = consumed_output.value
             args = record.inputs = self.arguments(node, env, bindings)
-            replayed, output = self._replayed(record)
+            replayed, output = self._replayed(record) if self.replay else (False, None)
             if not replayed:
                 params, result = self.plan.tool_types[node.name]
                 function = self.context.tool(node.target or "")
@@ -291,9 +293,9 @@ class AgentRun:
 
     def _replayed(self, record: FiringRecord) -> tuple[bool, Any]:
         """The checkpointed output of this firing, when resuming a run that had one."""
-        if self.depth == 0 and record.key in self.context.replay:
+        if record.key in self.replay:
             record.notes.append("replayed from a checkpoint")
-            return True, self.context.replay[record.key]
+            return True, self.replay[record.key]
         return False, None
 
     def _failed_firing(
@@ -729,21 +731,19 @@ class AgentRun:
         if not queues or not all(queues.values()):
             return False
         heads = {dep: queue[0] for dep, queue in queues.items()}
-        earliest = min(self.inflight_times, default=None)  # of the firings in flight
-        for dep, head in heads.items():
-            if (
-                earliest is not None
-                and earliest < head.time
-                and any(
+        if self.inflight_times:
+            earliest = min(self.inflight_times)  # of the firings in flight
+            for dep, head in heads.items():
+                if earliest < head.time and any(
                     f.time < head.time and dep in self.reaches[f.node]
                     for f in self.inflight.values()
-                )
-            ):
-                return False  # an earlier output of `dep` may still arrive
+                ):
+                    return False  # an earlier output of `dep` may still arrive
         for queue in queues.values():
             queue.pop(0)
-        time = 1 + max(h.time for h in heads.values())
-        key = _key(time, consumer, "join", *(h.key for h in heads.values()))
+        times = [head.time for head in heads.values()]
+        time = 1 + (times[0] if len(times) == 1 else max(times))
+        key = _key(time, consumer, "join", *[head.key for head in heads.values()])
         consumed = heads
         if consumer.startswith(RETURN):
             index = int(consumer[len(RETURN) :])
@@ -854,6 +854,7 @@ class _Plan:
     # per node: the callable target of a tool node that may run inline (no `x N`, no map)
     inline: dict[str, str | None]
     entries: list[str]  # the nodes that fire at start, in name order
+    joins: list[tuple[str, tuple[str, ...]]]  # each consumer and the nodes it joins
     # per tool node: how its arguments and its result are coerced to their types
     tool_types: dict[str, tuple[list[tuple[str, Callable[[Any], Any]]], Callable[[Any], Any]]]
 
@@ -915,7 +916,11 @@ def _plan(ir: AgentIR) -> _Plan:
         if node.kind == "tool"
     }
     entries = sorted(name for name, node in ir.nodes.items() if node.entry)
-    plan = _Plan(out_edges, reaches, consumers, reads, arguments, inline, entries, tool_types)
+    joins = [(name, node.deps) for name, node in ir.nodes.items()]
+    joins += [(f"{RETURN}{index}", tuple(ret.deps)) for index, ret in enumerate(ir.returns_)]
+    plan = _Plan(
+        out_edges, reaches, consumers, reads, arguments, inline, entries, joins, tool_types
+    )
     ir._plan = plan
     return plan
 

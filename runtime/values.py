@@ -108,29 +108,49 @@ def coerce(t: Type, value: Any) -> Any:
 
 
 def coercer(t: Type) -> Callable[[Any], Any]:
-    """`coerce(t, value)` for one type, specialised once: what a run calls per value."""
+    """`coerce(t, value)` for one type, specialised once: what a run calls per value. Plain
+    data that already fits `t` is returned as it is, without pydantic."""
     if isinstance(t, AnyType):
         return _same
-    if isinstance(t, Prim):
-        kind = _PRIMS[t.name]
-
-        def primitive(value: Any) -> Any:
-            return value if type(value) is kind else coerce(t, value)
-
-        return primitive
-    return lambda value: coerce(t, value)
+    fits = _fits(t)
+    if fits is None:
+        return lambda value: coerce(t, value)
+    return lambda value: value if fits(value) else coerce(t, value)
 
 
 def result_coercer(t: Type) -> Callable[[Any], Any]:
     """`coerce(t, plain(value))` for one type: a Python tool's result as plain data."""
+    fits = _fits(t)
+    if fits is None:
+        return lambda value: coerce(t, plain(value))
+    return lambda value: value if fits(value) else coerce(t, plain(value))
+
+
+def _fits(t: Type) -> Callable[[Any], bool] | None:
+    """A test that plain data is already a value of `t` as `coerce` would give it (no
+    conversion to make), for primitives and lists, dicts and optionals of them; None
+    for records and enums, which pydantic validates."""
+    if isinstance(t, AnyType):
+        return lambda value: True
     if isinstance(t, Prim):
         kind = _PRIMS[t.name]
-
-        def primitive(value: Any) -> Any:
-            return value if type(value) is kind else coerce(t, plain(value))
-
-        return primitive
-    return lambda value: coerce(t, plain(value))
+        return lambda value: type(value) is kind
+    if isinstance(t, ListT | DictT | OptionalT):
+        inner = _fits(
+            t.item if isinstance(t, ListT) else t.value if isinstance(t, DictT) else t.inner
+        )
+        if inner is None:
+            return None
+        if isinstance(t, ListT):
+            return lambda value: type(value) is list and all(map(inner, value))
+        if isinstance(t, DictT):
+            return lambda value: (
+                type(value) is dict
+                and all(type(k) is str for k in value)
+                and all(map(inner, value.values()))
+            )
+        return lambda value: value is None or inner(value)
+    return None
 
 
 def _same(value: Any) -> Any:
