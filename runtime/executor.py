@@ -130,6 +130,7 @@ class AgentRun:
         self.taken: dict[int, int] = {}
         self.candidates: list[tuple[int, int, tuple, Any]] = []  # (time, order, key, value)
         self.replay = context.replay if depth == 0 else {}  # checkpointed outputs, by key
+        self.inline: dict[str, bool] = {}  # per node: whether its firings may run inline
         self.out_edges, self.reaches, self.consumers_of, self.reads = (
             plan.out_edges,
             plan.reaches,
@@ -206,12 +207,11 @@ class AgentRun:
         flight.task = asyncio.get_running_loop().create_task(self.fire(flight, bindings, consumed))
 
     def runs_inline(self, name: str, consumed: dict[str, _Output]) -> bool:
-        target = self.plan.inline[name]
-        if target is None:
-            return False
-        if not self.reads[name] <= consumed.keys():
-            return False  # it reads outputs it may have to wait for
-        return self.context.synchronous(target)
+        inline = self.inline.get(name)
+        if inline is None:  # a synchronous tool without `x N` or a map, or not
+            target = self.plan.inline[name]
+            inline = self.inline[name] = target is not None and self.context.synchronous(target)
+        return inline and self.reads[name] <= consumed.keys()  # (what it reads, it has)
 
     def drain(self) -> bool:
         """Run the queued synchronous firings; whatever they enable is queued in turn."""
@@ -307,8 +307,8 @@ class AgentRun:
         self.failed(flight, node, error)
 
     def _succeeded(self, flight: _Inflight, record: FiringRecord, output: Any) -> None:
-        record.status, record.output = "ok", output
-        self._finish_record(record)
+        record.status, record.output, record.ended = "ok", output, clock.perf_counter()
+        self._record(record)
         self._land(flight.key)
         self.completed(flight, output)
 
@@ -741,9 +741,8 @@ class AgentRun:
                     return False  # an earlier output of `dep` may still arrive
         for queue in queues.values():
             queue.pop(0)
-        times = [head.time for head in heads.values()]
-        time = 1 + (times[0] if len(times) == 1 else max(times))
-        key = _key(time, consumer, "join", *[head.key for head in heads.values()])
+        key = _join_key(consumer, list(heads.values()))
+        time = key[0]
         consumed = heads
         if consumer.startswith(RETURN):
             index = int(consumer[len(RETURN) :])
@@ -942,6 +941,17 @@ def _key(time: int, node: str, *cause: Any) -> tuple:
     length of the run."""
     digest = hashlib.blake2b(repr(cause).encode(), digest_size=8).hexdigest()
     return (time, node, digest)
+
+
+def _join_key(consumer: str, heads: list[_Output]) -> tuple:
+    """The key of a firing that joins `heads`, one after the latest of them. With one
+    head, the head's digest serves: it is unique for this consumer at this time already
+    (the head's node is the consumer's only dependency, its time the one before), and
+    chains and fan-outs, the common joins, need no hashing."""
+    if len(heads) == 1:
+        (head,) = heads
+        return (head.time + 1, consumer, head.key[2])
+    return _key(1 + max(head.time for head in heads), consumer, "join", *[h.key for h in heads])
 
 
 def _uses(expr: Any, name: str) -> bool:

@@ -26,7 +26,7 @@ from typing import Any
 
 from .models import Model, ModelReply, ModelRequest, ToolCall
 
-BATCH = 64
+BATCH = 256
 FLUSH_SECONDS = 0.05
 
 SCHEMA = """
@@ -62,6 +62,7 @@ class Store:
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
         self._pending: dict[str, list[list[Any]]] = {}  # run → firings not yet written
+        self._updates: list[tuple[str, tuple]] = []  # statements for the next flush
         self._count = 0
         self._flushed = time.monotonic()
 
@@ -72,15 +73,18 @@ class Store:
     def flush(self) -> None:
         """Write the checkpoints not yet written, in one transaction."""
         with self._lock:
-            if self._pending:
+            if self._pending or self._updates:
                 rows = [
                     (run, json.dumps(firings, default=str))
                     for run, firings in self._pending.items()
                 ]
                 self._db.execute("BEGIN")
                 self._db.executemany("INSERT INTO checkpoints VALUES (?, ?)", rows)
+                for sql, args in self._updates:
+                    self._db.execute(sql, args)
                 self._db.execute("COMMIT")
                 self._pending.clear()
+                self._updates.clear()
                 self._count = 0
             self._flushed = time.monotonic()
 
@@ -168,11 +172,14 @@ class Store:
         )
 
     def finish_run(self, run: str, status: str, result: Any = None) -> None:
-        self.flush()
-        self._execute(
-            "UPDATE runs SET status = ?, result = ?, updated = ? WHERE id = ?",
-            (status, json.dumps(result, default=str), time.time(), run),
+        """How a run ended, written with its last checkpoints (one transaction)."""
+        self._updates.append(
+            (
+                "UPDATE runs SET status = ?, result = ?, updated = ? WHERE id = ?",
+                (status, json.dumps(result, default=str), time.time(), run),
+            )
         )
+        self.flush()
 
     def checkpoint(
         self, run: str, key: str, node: str, time_: int, status: str, output: Any, error: str | None

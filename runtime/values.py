@@ -112,6 +112,9 @@ def coercer(t: Type) -> Callable[[Any], Any]:
     data that already fits `t` is returned as it is, without pydantic."""
     if isinstance(t, AnyType):
         return _same
+    if isinstance(t, Prim):  # (the common case, in one test)
+        kind = _PRIMS[t.name]
+        return lambda value: value if type(value) is kind else coerce(t, value)
     fits = _fits(t)
     if fits is None:
         return lambda value: coerce(t, value)
@@ -120,6 +123,9 @@ def coercer(t: Type) -> Callable[[Any], Any]:
 
 def result_coercer(t: Type) -> Callable[[Any], Any]:
     """`coerce(t, plain(value))` for one type: a Python tool's result as plain data."""
+    if isinstance(t, Prim):
+        kind = _PRIMS[t.name]
+        return lambda value: value if type(value) is kind else coerce(t, plain(value))
     fits = _fits(t)
     if fits is None:
         return lambda value: coerce(t, plain(value))

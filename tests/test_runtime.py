@@ -426,3 +426,26 @@ agent Pong(task: str) -> Draft {
     )
     assert [d.code for d in checked.errors] == ["E0408", "E0408"]
     assert "Ping -> Pong -> Ping" in checked.errors[0].message
+
+
+def test_two_firings_of_a_node_at_one_time_have_their_own_keys():
+    """`d` fires twice at time 2 (an edge from each of `a` and `b`), so its one reader `c`
+    joins twice at time 3: four firings, four keys."""
+    ir = ir_of(
+        """agent A(task: str) -> Draft {
+  a = Writer(task)
+  b = Writer(task)
+  d = Critic(task)
+  a -> d(draft: a)
+  b -> d(draft: b)
+  c = Writer(task, feedback: d.feedback)
+  c -> return(c) when c.score > 2.0
+  c -> return(a) else
+}
+"""
+    )
+    outcome = run(ir, {"task": "t"}, MockModel())
+    fired = [r for r in outcome.trace.firings if r.status == "ok"]
+    assert [r.node for r in fired].count("d") == 2
+    assert [(r.node, r.time) for r in fired].count(("c", 3)) == 2
+    assert len({r.key for r in fired}) == len(fired)

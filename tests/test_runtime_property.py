@@ -25,3 +25,20 @@ def shape(ir):
 def test_random_agents_run_deterministically_without_crashing(agent):
     ir = rolegraph.load_agent("random.agent", "Random", text=PRELUDE + agent)
     assert shape(ir) == shape(ir)
+
+
+def firing_keys(ir):
+    try:
+        trace = asyncio.run(run_agent(ir, {"task": "t"}, model=MockModel())).trace
+    except RunError as error:
+        trace = error.trace
+    return [r.key for r in trace.firings if r.status in ("ok", "failed")] if trace else []
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(well_typed_agents())
+def test_every_firing_of_a_run_has_its_own_key(agent):
+    """Keys identify firings (checkpoints and resume rely on it): never two alike."""
+    ir = rolegraph.load_agent("random.agent", "Random", text=PRELUDE + agent)
+    keys = firing_keys(ir)
+    assert len(keys) == len(set(keys))
