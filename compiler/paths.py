@@ -113,6 +113,9 @@ class _Explorer:
     # -- the search --------------------------------------------------------------------------
 
     def explore(self) -> None:
+        self.visit(self.start(), [], [])
+
+    def start(self) -> _State:
         monitors = [] if self.until_return else [Monitor(c.formula) for c in self.ir.constraints]
         state = _State(monitors=monitors)
         for name in sorted(self.ir.nodes):
@@ -124,7 +127,25 @@ class _Explorer:
         for name, node in self.ir.nodes.items():
             if node.entry:
                 state.schedule(name, 1)
-        self.visit(state, [], [])
+        return state
+
+    def first_run_returns(self) -> bool:
+        """Whether the run the search follows first returns: each firing takes its first
+        outcome (every guard false, so `else` edges; no failure). A quick proof that some
+        run returns, without remembering states; runs are finite (every cycle is bounded),
+        and a run longer than `MAX_STATES` steps counts as not proven."""
+        state = self.start()
+        for _ in range(MAX_STATES):
+            if not state.pending:
+                return False
+            time = min(state.pending)
+            scheduled = sorted(state.pending.pop(time))
+            state.time = time
+            if RETURN in scheduled:
+                return True
+            for node in scheduled:
+                self.apply(state, node, next(self.outcomes(state, node)))
+        return False
 
     def visit(self, state: _State, trace: list[frozenset[str]], story: list[str]) -> None:
         if self.exhausted or (self.until_return and self.returned):
@@ -389,6 +410,8 @@ def explore_agent(
     `errors_only` (for the editor) stops at the first returning run: it reports only the
     error of an agent that no run returns from (E0407), and no verdicts."""
     explorer = _Explorer(ir, until_return=errors_only)
+    if errors_only and explorer.first_run_returns():
+        return [], []
     explorer.explore()
     if errors_only:
         if explorer.returned or explorer.exhausted:
