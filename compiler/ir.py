@@ -233,8 +233,9 @@ def build_ir(
 ) -> AgentIR:
     """The IR of a checked agent, for one instantiation of its compile-time parameters.
 
-    `runtime=False` leaves out what only a run needs (prompts, model parameters, tools):
-    an IR for the analyses alone, as the editor's fast check builds it."""
+    `runtime=False` leaves out what only a run and the cost table need (prompts, models
+    and their parameters, token bounds, tools): an IR for the analyses alone, as the
+    editor's fast check builds it."""
     if instance is None:  # a pattern run as it is: its parameters take their defaults
         instance = _with_defaults(result, agent, {}, {}) if agent.ct_params else Instance()
     nodes: dict[str, IRNode] = {}
@@ -308,15 +309,29 @@ def build_ir(
 
 
 def _refs(expr: Any, node_names: set[str], exclude: str | None = None) -> tuple[str, ...]:
-    found: list[str] = []
+    """The nodes whose outputs `expr` reads, in order."""
     if expr is None:
         return ()
-    for ref in expr.find_all(ast.Ref):
-        if ref.parts[1:] == ("error",):
-            continue  # `x.error` reads x's failure (in `on error` handlers): no data edge
-        if ref.head in node_names and ref.head != exclude and ref.head not in found:
-            found.append(ref.head)
-    return tuple(found)
+    return tuple(h for h in _read_heads(expr) if h in node_names and h != exclude)
+
+
+# the names each (immutable) expression reads, by its identity; each entry keeps its
+# expression alive, so an identity is never reused while its entry lives
+_HEADS: dict[int, tuple[Any, tuple[str, ...]]] = {}
+
+
+def _read_heads(expr: ast.Node) -> tuple[str, ...]:
+    """The heads of the references in `expr`, in order, once each — but not `x.error`,
+    which reads x's failure (in `on error` handlers), not its output."""
+    found = _HEADS.get(id(expr))
+    if found is None:
+        heads = dict.fromkeys(
+            ref.head for ref in expr.find_all(ast.Ref) if ref.parts[1:] != ("error",)
+        )
+        if len(_HEADS) >= 65_536:
+            _HEADS.clear()
+        found = _HEADS[id(expr)] = (expr, tuple(heads))
+    return found[1]
 
 
 def _condition(condition: ast.Node | None) -> tuple[Any, Any]:
@@ -365,7 +380,8 @@ def _node(
     max_tokens: int | None = None
     tool_steps = 0
     subgraph = None
-    if symbol is not None and isinstance(symbol.decl, ast.RoleDecl):
+    if runtime and symbol is not None and isinstance(symbol.decl, ast.RoleDecl):
+        # (the model, its token bound and the tool loop's: for runs and the cost table)
         role = symbol.decl
         if role.model is not None:
             model_symbol = result.program.lookup(symbol.module, role.model.name)
