@@ -169,8 +169,8 @@ class AgentRun:
     # -- the run ---------------------------------------------------------------------------
 
     async def execute(self) -> Any:
-        for name in self.plan.entries:
-            self.start(name, 1, _key(1, name, "entry"), {}, {})
+        for name, key in self.plan.entries:
+            self.start(name, 1, key, {}, {})
         for index, ret in enumerate(self.ir.returns_):
             if not ret.deps:
                 self.offer_return(1, index, _key(1, RETURN, index), ret.value, {})
@@ -852,7 +852,7 @@ class _Plan:
     arguments: dict[str, list[tuple[str, Evaluator | None, Any, bool]]]
     # per node: the callable target of a tool node that may run inline (no `x N`, no map)
     inline: dict[str, str | None]
-    entries: list[str]  # the nodes that fire at start, in name order
+    entries: list[tuple[str, tuple]]  # the nodes that fire at start and their keys
     joins: list[tuple[str, tuple[str, ...]]]  # each consumer and the nodes it joins
     # per tool node: how its arguments and its result are coerced to their types
     tool_types: dict[str, tuple[list[tuple[str, Callable[[Any], Any]]], Callable[[Any], Any]]]
@@ -914,7 +914,7 @@ def _plan(ir: AgentIR) -> _Plan:
         for name, node in ir.nodes.items()
         if node.kind == "tool"
     }
-    entries = sorted(name for name, node in ir.nodes.items() if node.entry)
+    entries = [(name, _key(1, name, "entry")) for name in sorted(ir.nodes) if ir.nodes[name].entry]
     joins = [(name, node.deps) for name, node in ir.nodes.items()]
     joins += [(f"{RETURN}{index}", tuple(ret.deps)) for index, ret in enumerate(ir.returns_)]
     plan = _Plan(
