@@ -47,9 +47,16 @@ from .errors import (
     RunError,
     Stalled,
 )
-from .expressions import EvaluationError, Evaluator, compiled_expression, evaluate
+from .expressions import (
+    EvaluationError,
+    Evaluator,
+    compiled_expression,
+    evaluate,
+    holds,
+    references,
+)
 from .models import Model, ModelReply, ModelRequest
-from .trace import FiringRecord, Trace
+from .trace import FiringRecord, Trace, ltl_steps
 from .values import coerce, coercer, plain, result_coercer, schema
 
 MAX_REPAIRS = 2
@@ -799,28 +806,13 @@ class AgentRun:
 
     def _steps_by_time(self) -> dict[int, set[str]]:
         """Completed firings grouped by logical time, with the conditions that held."""
-        by_time: dict[int, set[str]] = {}
         conditions = [
-            (atom, proposition(atom))
+            (proposition(atom), holds(atom.expr), references(atom.expr))
             for c in self.ir.constraints
             for atom in c.formula.walk()
             if isinstance(atom, ast.LtlHolds)
         ]
-        for record in self.trace.firings:
-            if record.status != "ok":
-                continue
-            step = by_time.setdefault(record.time, set())
-            step.add(record.node)
-            env = {**self.params, record.node: record.output}
-            for atom, prop in conditions:
-                heads = {r.head for r in atom.expr.find_all(ast.Ref)}
-                if record.node in heads:
-                    try:
-                        if evaluate(atom.expr, env):
-                            step.add(prop)
-                    except EvaluationError:
-                        pass
-        return by_time
+        return ltl_steps(self.trace.firings, conditions, self.params)
 
     def steps(self) -> list[set[str]]:
         """The trace as LTL steps: firings grouped by logical time, then the return."""

@@ -117,6 +117,20 @@ def _compile_compare(expr: ast.Compare) -> Evaluator:
     return comparison
 
 
+def holds(expr: ast.Node) -> Callable[[Mapping[str, Any]], bool]:
+    """A test of whether `expr` is true in an environment; one that cannot be evaluated
+    there (a none in a comparison...) is not."""
+    evaluator = compiled_expression(expr)
+
+    def test(env: Mapping[str, Any]) -> bool:
+        try:
+            return bool(evaluator(env))
+        except EvaluationError:
+            return False
+
+    return test
+
+
 def references(expr: ast.Node | None) -> set[str]:
     if expr is None:
         return set()

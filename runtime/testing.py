@@ -17,9 +17,9 @@ from rolegraph.compiler import ast, ltl
 from rolegraph.compiler.printer import to_source
 
 from .errors import RunError
-from .expressions import EvaluationError, evaluate
+from .expressions import EvaluationError, evaluate, holds, references
 from .mock import MockModel
-from .trace import Trace
+from .trace import Condition, Trace, ltl_steps
 
 
 @dataclass
@@ -94,40 +94,30 @@ def judge(
         return expr.transform(replace)
 
     conditions = [a for a in formula.walk() if isinstance(a, ast.LtlHolds)]
-    by_time: dict[int, set[str]] = {}
-    for record in trace.firings:
-        if record.status == "ok":
-            by_time.setdefault(record.time, set()).add(record.node)
+    values: dict[str, Any] = {}
+    about_firings: list[Condition] = []
+    about_the_run: list[str] = []
+    for atom in conditions:
+        expr = resolve_calls(atom.expr)
+        nodes = references(expr) & set(ir.nodes)
+        if nodes:
+            about_firings.append((ltl.proposition(atom), holds(expr), nodes))
+            continue
+        try:  # about the whole run: the same at every step
+            if evaluate(expr, env_everywhere):
+                about_the_run.append(ltl.proposition(atom))
+        except EvaluationError as error:
+            return f"`expect {to_source(formula)}`: {error}"
+        if isinstance(atom.expr, ast.Compare):
+            values[to_source(atom.expr.left)] = _shown(atom.expr, resolve_calls, env_everywhere)
+    by_time = ltl_steps(trace.firings, about_firings, env_everywhere)
     steps = [by_time[t] for t in sorted(by_time)]
     if trace.returned_at is not None:
         steps.append({ltl.RETURN})
     if not steps:
         steps = [set()]
-    values: dict[str, Any] = {}
-    for atom in conditions:
-        prop = ltl.proposition(atom)
-        expr = resolve_calls(atom.expr)
-        heads = {r.head for r in expr.find_all(ast.Ref)} & set(ir.nodes)
-        if not heads:  # about the whole run: the same at every step
-            try:
-                holds = bool(evaluate(expr, env_everywhere))
-            except EvaluationError as error:
-                return f"`expect {to_source(formula)}`: {error}"
-            if isinstance(atom.expr, ast.Compare):
-                values[to_source(atom.expr.left)] = _shown(atom.expr, resolve_calls, env_everywhere)
-            if holds:
-                for step in steps:
-                    step.add(prop)
-            continue
-        ordered = sorted(by_time)
-        for record in trace.firings:
-            if record.status != "ok" or record.node not in heads:
-                continue
-            try:
-                if evaluate(expr, {**env_everywhere, record.node: record.output}):
-                    steps[ordered.index(record.time)].add(prop)
-            except EvaluationError:
-                pass
+    for step in steps:
+        step.update(about_the_run)
     if ltl.evaluate(formula, steps):
         return None
     shown = "; ".join(f"{k} is {v}" for k, v in values.items() if v is not None)

@@ -7,8 +7,31 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+#: A condition of a formula, as traces are read against it: its proposition, a test of
+#: an environment, and the nodes it reads (it is tested on their firings).
+Condition = tuple[str, Callable[[Mapping[str, Any]], bool], Collection[str]]
+
+
+def ltl_steps(
+    records: Iterable[FiringRecord], conditions: Sequence[Condition], env: Mapping[str, Any]
+) -> dict[int, set[str]]:
+    """Completed firings grouped by logical time (DESIGN §3 rule 5), each step with the
+    propositions that held there: a condition holds at a step when its test is true on a
+    firing there of a node it reads, with that firing's output beside `env`."""
+    by_time: dict[int, set[str]] = {}
+    for record in records:
+        if record.status != "ok":
+            continue
+        step = by_time.setdefault(record.time, set())
+        step.add(record.node)
+        for proposition, test, nodes in conditions:
+            if record.node in nodes and test({**env, record.node: record.output}):
+                step.add(proposition)
+    return by_time
 
 
 @dataclass(slots=True)
