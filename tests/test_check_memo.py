@@ -7,7 +7,7 @@ import pytest
 import rolegraph
 from rolegraph.compiler import ast
 from rolegraph.compiler.check import check_module
-from rolegraph.compiler.edits import OPERATORS
+from rolegraph.compiler.edits import OPERATORS, ChangeRole
 from rolegraph.compiler.typecheck import CheckMemo
 from rolegraph.grammar import parse_module
 
@@ -25,19 +25,29 @@ def said(module, memo=None):
     return [(d.is_error, str(d)) for d in checked.diagnostics]
 
 
+def candidates(module):
+    """Every site of every operator, and every change of role a person could propose
+    (sites offer only the roles that fit: the others are candidates with errors)."""
+    for operator in OPERATORS:
+        yield from operator.sites(module)
+    for agent in module.agents:
+        for node in agent.nodes:
+            for role in module.roles:
+                yield ChangeRole(agent=agent.name, node=node.name, role=role.name)
+
+
 def agrees_on_every_candidate(module) -> int:
-    """Check every candidate of every operator with and without a memo (twice with it:
-    the second time from the memo); the number of candidates with errors."""
+    """Check every candidate with and without a memo (twice with it: the second time
+    from the memo); the number of candidates with errors."""
     memo = CheckMemo()
     said(module, memo)
     with_errors = 0
-    for operator in OPERATORS:
-        for edit in operator.sites(module):
-            edited = edit.apply(module)
-            fresh = said(edited)
-            assert said(edited, memo) == fresh, edit
-            assert said(edited, memo) == fresh, edit
-            with_errors += any(is_error for is_error, _ in fresh)
+    for edit in candidates(module):
+        edited = edit.apply(module)
+        fresh = said(edited)
+        assert said(edited, memo) == fresh, edit
+        assert said(edited, memo) == fresh, edit
+        with_errors += any(is_error for is_error, _ in fresh)
     return with_errors
 
 

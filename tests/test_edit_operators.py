@@ -322,3 +322,30 @@ def test_a_clash_of_declarations_is_not_a_crossover(module):
     with pytest.raises(EditError) as caught:
         EDITOR.apply(module, clash)
     assert "both programs declare `Answer`, differently" in caught.value.diagnostics[0].message
+
+
+def test_change_role_offers_the_roles_that_fit_and_only_those():
+    """Sites of `change_role` keep to roles that surely fit (same result, same parameter
+    types for what is passed, nothing more required): on the fixture and the examples they
+    are exactly the changes of role that check; a change proposed by hand is still judged
+    by the checker alone."""
+    from rolegraph.compiler.edits import ChangeRole
+
+    modules = [rolegraph.parse(FIXTURE)]
+    modules += [rolegraph.parse_file(p) for p in sorted(EXAMPLES_DIR.glob("*.agent"))]
+    for module in modules:
+        every = [
+            ChangeRole(agent=agent.name, node=node.name, role=role.name)
+            for agent in module.agents
+            for node in agent.nodes
+            for role in module.roles
+            if role.name != node.role
+        ]
+        valid = [edit for edit in every if EDITOR.accepts(module, edit)]
+        assert list(ChangeRole.sites(module)) == valid
+    fixture = rolegraph.parse(FIXTURE)
+    sites = list(ChangeRole.sites(fixture))
+    assert ChangeRole(agent="Best", node="first", role="Solver") in sites  # a role parameter
+    assert ChangeRole(agent="Main", node="solver", role="Critic") not in sites  # a Review
+    with pytest.raises(InvalidEdit):
+        EDITOR.apply(fixture, ChangeRole(agent="Main", node="solver", role="Critic"))

@@ -93,15 +93,81 @@ class ChangeRole(Edit):
 
     @classmethod
     def sites(cls, module: ast.Module) -> Iterator[Edit]:
-        roles = [r.name for r in module.roles]
+        roles = {r.name: r for r in module.roles}
         for agent in module.agents:
             for node in agent.nodes:
-                for role in roles:
-                    if role != node.role:
-                        yield cls(agent=agent.name, node=node.name, role=role)
+                current = _callee_signature(module, agent, node)
+                ports = [
+                    port
+                    for edge in agent.edges
+                    if isinstance(edge.target, ast.NodeTarget) and edge.target.node == node.name
+                    for port in edge.target.ports
+                ]
+                for name, role in roles.items():
+                    if name == node.role:
+                        continue
+                    if current is None or fits(node, ports, current, (role.params, role.returns)):
+                        yield cls(agent=agent.name, node=node.name, role=name)
 
     def apply(self, module: ast.Module) -> ast.Module:
         agent = find_agent(module, self.agent)
         node = find_node(agent, self.node)
         body = (s.with_changes(role=self.role) if s is node else s for s in agent.body)
         return with_body(module, agent, body)
+
+
+Signature = tuple[tuple[ast.Param, ...], ast.Node]  # parameters and result, as declared
+
+
+def _callee_signature(
+    module: ast.Module, agent: ast.AgentDecl, node: ast.NodeDecl
+) -> Signature | None:
+    """What the node calls, as declared: a role, tool or agent of this module, or a role
+    parameter with a signature; None when the declarations do not tell (an imported
+    callee, a role parameter without one)."""
+    for ct in agent.ct_params:
+        if ct.name == node.role:
+            sig = ct.type
+            if isinstance(sig, ast.RoleSig) and sig.params is not None and sig.returns:
+                return sig.params, sig.returns
+            return None
+    decl = module.decl(node.role)
+    if isinstance(decl, ast.RoleDecl | ast.ToolDecl | ast.AgentDecl) and not (
+        isinstance(decl, ast.AgentDecl) and decl.ct_params
+    ):
+        return decl.params, decl.returns
+    return None
+
+
+def fits(node: ast.NodeDecl, ports: list[ast.Arg], current: Signature, other: Signature) -> bool:
+    """Whether a role of signature `other` can stand in for what a node calls, as far as
+    declarations tell: it returns the same type, takes what the node and the edges into
+    it pass as the current callee takes it (same types), and needs nothing they do not
+    pass. (What the checker would accept besides, say an `int` where a `float` is read,
+    an edit proposed by hand still may do; sites keep to what surely fits.)"""
+    (mine_params, mine_returns), (their_params, their_returns) = current, other
+    if their_returns != mine_returns:
+        return False
+    mine = {p.name: p.type for p in mine_params}
+    theirs = {p.name: p.type for p in their_params}
+
+    def taken_alike(name: str | None) -> bool:
+        return name in mine and name in theirs and mine[name] == theirs[name]
+
+    passed: list[str | None] = []
+    for index, arg in enumerate(node.args):
+        if arg.name is None:  # positional: the same type at the same place
+            if index >= min(len(mine_params), len(their_params)):
+                return False
+            if their_params[index].type != mine_params[index].type:
+                return False
+            passed.append(their_params[index].name)
+        elif taken_alike(arg.name):
+            passed.append(arg.name)
+        else:
+            return False
+    for port in ports:
+        if not taken_alike(port.name):
+            return False
+        passed.append(port.name)
+    return all(p.default is not None or p.name in passed for p in their_params)
