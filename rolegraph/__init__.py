@@ -13,6 +13,7 @@ programs (and the CLI) that need only part of it.
 
 from __future__ import annotations
 
+import gc
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -198,7 +199,14 @@ def editor(filename: str = "<edited>"):
     memo = CheckMemo()
 
     def check(module: ast.Module) -> list:
-        checked = check_module(module, filename, parse_import, "", errors_only=True, memo=memo)
+        collecting = gc.isenabled()
+        gc.disable()  # as the parser does: a check makes many short-lived objects, and
+        # collections in the middle of one would scan the memo's long-lived heap for them
+        try:
+            checked = check_module(module, filename, parse_import, "", errors_only=True, memo=memo)
+        finally:
+            if collecting:
+                gc.enable()
         return checked.diagnostics
 
     return Editor(check)
