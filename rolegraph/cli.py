@@ -634,6 +634,133 @@ def edit(
         typer.echo(f"wrote {output}", err=True)
 
 
+@app.command(name="search")
+def search_command(
+    file: Annotated[Path, typer.Argument(help="The .agent file to start from.")],
+    agent: Annotated[str | None, typer.Argument(help="The agent (default: the last one).")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", "-d", help='Examples as JSONL: {"inputs": {...}, "expected": ...}.'),
+    ] = None,
+    score: Annotated[
+        str,
+        typer.Option("--score", help="exact, contains, field:NAME, or module:function."),
+    ] = "exact",
+    evaluations: Annotated[
+        int, typer.Option("--evaluations", "-n", help="Candidates to evaluate, the start included.")
+    ] = 20,
+    seeds: Annotated[int, typer.Option("--seeds", help="Runs per example (seeds 0..N-1).")] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="The search's random seed.")] = 0,
+    cost: Annotated[str, typer.Option("--cost", help="tokens, dollars or calls.")] = "tokens",
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="The model of every role (mock: offline).")
+    ] = "mock",
+    store: Annotated[
+        Path,
+        typer.Option("--store", help="SQLite file of runs and candidates (a search resumes)."),
+    ] = Path(".rolegraph/search.sqlite"),
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the Pareto front here as .agent files."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per candidate.")] = False,
+) -> None:
+    """Search for better agents by typed edits (random search over the Pareto front of
+    score and cost): every candidate checks; runs are cached, so a search resumes."""
+    import asyncio
+
+    from rolegraph.search import (
+        Evaluator,
+        Objective,
+        ObjectiveError,
+        SearchStore,
+        load_examples,
+        random_search,
+        scorer,
+        write_front,
+    )
+
+    if data is None:
+        raise _usage_error("--data DATA.jsonl is needed: the examples to score candidates on")
+    if evaluations < 1 or seeds < 1:
+        raise _usage_error("--evaluations and --seeds are at least 1")
+    try:
+        objective = Objective(
+            load_examples(data),
+            scorer(score),
+            agent=agent,
+            seeds=tuple(range(seeds)),
+            cost=cost,  # type: ignore[arg-type]
+        )
+    except ObjectiveError as error:
+        raise _usage_error(str(error)) from None
+    checked, diagnostics, sources = _check_file(file, explore=False)
+    errors = [d for d in diagnostics if d.is_error]
+    if checked is None or errors:
+        for diagnostic in errors:
+            source = Source(diagnostic.file, sources.get(diagnostic.file, ""))
+            typer.echo(render(diagnostic, source, color=sys.stderr.isatty()) + "\n", err=True)
+        raise typer.Exit(EXIT_DIAGNOSTICS)
+    if agent is not None and agent not in checked.irs:
+        raise _usage_error(f"no agent {agent!r} in {file}; agents: {', '.join(checked.irs)}")
+    evaluator = Evaluator(objective, model=model, store=SearchStore(store), filename=str(file))
+
+    def progress(done: int, total: int, scored) -> None:
+        if not quiet:
+            made = "start" if scored.edit is None else scored.edit.op
+            evaluation = scored.evaluation
+            typer.echo(
+                f"[{done}/{total}] score {evaluation.score:.3f}  cost {evaluation.cost:g}  "
+                f"{made}  ({evaluation.fresh_calls} calls)",
+                err=True,
+            )
+
+    try:
+        result = asyncio.run(
+            random_search(
+                checked.program.main.module,
+                evaluator,
+                evaluations=evaluations,
+                seed=seed,
+                progress=progress,
+            )
+        )
+    except ObjectiveError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_DIAGNOSTICS) from None
+    _print_front(result, objective.cost)
+    best = result.best.evaluation
+    start = result.start.evaluation
+    typer.echo(
+        f"best score {best.score:.3f} (start {start.score:.3f}) after "
+        f"{len(result.evaluated)} candidates; {result.calls} model calls made "
+        f"(store: {store})",
+        err=True,
+    )
+    if output is not None:
+        for path in write_front(result, output, stem=file.stem):
+            typer.echo(f"wrote {path}", err=True)
+
+
+def _print_front(result, cost: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Pareto front (score against cost)", title_justify="left")
+    for column in ("score", cost, "failures", "made by", "fingerprint"):
+        table.add_column(column, justify="right" if column != "made by" else "left")
+    for scored in result.front:
+        evaluation = scored.evaluation
+        table.add_row(
+            f"{evaluation.score:.3f}",
+            f"{evaluation.cost:g}",
+            str(evaluation.failures),
+            "the start" if scored.edit is None else scored.edit.to_json(),
+            evaluation.fingerprint[:12],
+        )
+    Console(stderr=True, width=160).print(table)
+
+
 @app.command(name="explain")
 def explain_code(
     code: Annotated[str, typer.Argument(help="A diagnostic code, e.g. E0101.")],

@@ -84,11 +84,10 @@ class MockModel:
 
 
 def _seed(request: ModelRequest) -> int:
-    identity = json.dumps(
-        [request.role, request.messages, request.replica, request.attempt],
-        sort_keys=True,
-        default=str,
-    )
+    parts: list[Any] = [request.role, request.messages, request.replica, request.attempt]
+    if "seed" in request.params:  # a search's seed varies the replies, as it would a model's
+        parts.append(request.params["seed"])
+    identity = json.dumps(parts, sort_keys=True, default=str)
     return int.from_bytes(hashlib.sha256(identity.encode()).digest()[:8], "big")
 
 

@@ -1,1 +1,50 @@
-"""Optimizers over rolegraph ASTs."""
+"""Search over agent programs: objectives, evaluation, and optimizers over ASTs.
+
+    from rolegraph.search import Evaluator, Objective, load_examples, random_search, scorer
+
+    objective = Objective(load_examples("qa.jsonl"), score=scorer("contains"))
+    evaluator = Evaluator(objective, model="mock", store=SearchStore("search.sqlite"))
+    result = await random_search(module, evaluator, evaluations=50, seed=0)
+
+Every candidate comes from the typed edit operators (`rolegraph.compiler.edits`), so
+every candidate checks; none is generated code. See docs/search.md.
+"""
+
+from .evaluate import Evaluation, Evaluator, RunOutcome, Seeded
+from .objective import (
+    Example,
+    Objective,
+    ObjectiveError,
+    contains,
+    exact,
+    field_equals,
+    load_examples,
+    scorer,
+)
+from .pareto import dominates, pareto_front
+from .random_search import Scored, SearchResult, random_search, write_front
+from .store import Candidate, RunRecord, SearchStore
+
+__all__ = [
+    "Candidate",
+    "Evaluation",
+    "Evaluator",
+    "Example",
+    "Objective",
+    "ObjectiveError",
+    "RunOutcome",
+    "RunRecord",
+    "Scored",
+    "SearchResult",
+    "SearchStore",
+    "Seeded",
+    "contains",
+    "dominates",
+    "exact",
+    "field_equals",
+    "load_examples",
+    "pareto_front",
+    "random_search",
+    "scorer",
+    "write_front",
+]

@@ -1,0 +1,250 @@
+"""Evaluating a candidate: run one of its agents on every example of an objective (once
+per seed), in parallel, and score the results.
+
+    evaluator = Evaluator(objective, model="mock", store=SearchStore("search.sqlite"))
+    evaluation = await evaluator.evaluate(module)     # or evaluator.evaluate_sync(module)
+
+Runs are cached in the store by (fingerprint, agent, example, seed, model): a candidate
+seen before, or a killed search started again, costs no model call. A run that fails
+(a stall, a violated `ensure`, a budget, a model that keeps answering badly) scores 0 and
+its error is kept; it does not stop the evaluation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from rolegraph.compiler import ast
+from rolegraph.compiler.diagnostics import DiagnosticError
+from rolegraph.compiler.printer import fingerprint, to_source
+from rolegraph.compiler.source import Source
+from rolegraph.runtime import Model, ModelReply, ModelRequest, RunError, run_agent
+from rolegraph.runtime.budget import Budget
+from rolegraph.runtime.values import plain
+
+from .objective import Example, Objective, ObjectiveError
+from .store import RunRecord, SearchStore
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    example: int  # its index in the objective's examples
+    seed: int
+    result: Any  # plain data; None when the run failed
+    error: str | None
+    score: float
+    calls: int
+    tokens: int
+    dollars: float
+    cached: bool  # answered by the store, no run made
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    fingerprint: str
+    agent: str
+    score: float  # the mean over every example and seed
+    cost: float  # the objective's measure, summed over the runs
+    calls: int
+    tokens: int
+    dollars: float
+    runs: tuple[RunOutcome, ...]
+
+    @property
+    def failures(self) -> int:
+        return sum(1 for run in self.runs if run.error is not None)
+
+    @property
+    def fresh_calls(self) -> int:
+        """Model calls made for this evaluation (runs answered by the store made none)."""
+        return sum(run.calls for run in self.runs if not run.cached)
+
+
+class Seeded:
+    """A model whose every request carries `seed` among its parameters: providers that
+    take a seed sample with it, and the mock varies its replies with it."""
+
+    def __init__(self, inner: Model, seed: int):
+        self.inner, self.seed = inner, seed
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        params = {**request.params, "seed": self.seed}
+        return await self.inner.complete(dataclasses.replace(request, params=params))
+
+
+class Evaluator:
+    """Runs candidates on an objective. `model` serves every role ("mock", a provider
+    string, or a `Model`); `max_calls` bounds each run; `concurrency` bounds the runs
+    in flight at once."""
+
+    def __init__(
+        self,
+        objective: Objective,
+        *,
+        model: str | Model = "mock",
+        store: SearchStore | None = None,
+        filename: str = "<candidate>",
+        concurrency: int = 8,
+        max_calls: int | None = 50,
+    ):
+        self.objective = objective
+        self.model = model
+        self.model_label = model if isinstance(model, str) else type(model).__name__
+        self.store = store if store is not None else SearchStore()
+        self.filename = filename
+        self.concurrency = concurrency
+        self.max_calls = max_calls
+        self._irs: OrderedDict[str, Any] = OrderedDict()
+        self._shared: Model | None = None
+
+    def evaluate_sync(self, module: ast.Module) -> Evaluation:
+        return asyncio.run(self.evaluate(module))
+
+    async def evaluate(self, module: ast.Module) -> Evaluation:
+        """Every example of the objective, run once per seed, on `module` (those the store holds
+        are not run again), scored. Raises `DiagnosticError` when `module` has errors."""
+        digest = fingerprint(module)
+        ir = self._ir(module, digest)
+        limit = asyncio.Semaphore(self.concurrency)
+        cases = [
+            (index, example, seed)
+            for index, example in enumerate(self.objective.examples)
+            for seed in self.objective.seeds
+        ]
+        records = await asyncio.gather(
+            *(self._record(ir, digest, example, seed, limit) for _, example, seed in cases)
+        )
+        runs = tuple(  # scored in order, once every run is in
+            self._outcome(index, example, seed, record, cached)
+            for (index, example, seed), (record, cached) in zip(cases, records, strict=True)
+        )
+        calls = sum(r.calls for r in runs)
+        tokens = sum(r.tokens for r in runs)
+        dollars = sum(r.dollars for r in runs)
+        cost = {"tokens": tokens, "dollars": dollars, "calls": calls}[self.objective.cost]
+        return Evaluation(
+            fingerprint=digest,
+            agent=ir.name,
+            score=sum(r.score for r in runs) / len(runs),
+            cost=float(cost),
+            calls=calls,
+            tokens=tokens,
+            dollars=round(dollars, 6),
+            runs=runs,
+        )
+
+    # -- one run ------------------------------------------------------------------------------
+
+    async def _record(
+        self, ir: Any, digest: str, example: Example, seed: int, limit: asyncio.Semaphore
+    ) -> tuple[RunRecord, bool]:
+        """The run of `example` with `seed`: from the store, or made (and stored)."""
+        key = (digest, ir.name, example.key, seed, self.model_label)
+        record = self.store.run(key)
+        if record is not None:
+            return record, True
+        async with limit:
+            record = await self._run(ir, example, seed)
+        self.store.put_run(key, record)
+        return record, False
+
+    def _outcome(
+        self, index: int, example: Example, seed: int, record: RunRecord, cached: bool
+    ) -> RunOutcome:
+        score = 0.0 if record.error is not None else self._score(record.result, example, index)
+        return RunOutcome(
+            index,
+            seed,
+            record.result,
+            record.error,
+            score,
+            record.calls,
+            record.tokens,
+            record.dollars,
+            cached,
+        )
+
+    async def _run(self, ir: Any, example: Example, seed: int) -> RunRecord:
+        model = self._model()
+        if seed:
+            model = Seeded(model, seed)
+        budget = Budget(calls=self.max_calls) if self.max_calls is not None else None
+        try:
+            outcome = await run_agent(ir, example.inputs, model=model, budget=budget)
+        except RunError as error:
+            usage = _usage(getattr(error, "trace", None))
+            return RunRecord(None, f"{type(error).__name__}: {error}".splitlines()[0], *usage)
+        return RunRecord(plain(outcome.result), None, *_usage(outcome.trace))
+
+    def _model(self) -> Model:
+        """One model object for all runs (litellm's per-model concurrency limits hold
+        across runs); a provider string names the model of every role."""
+        if self._shared is None:
+            if isinstance(self.model, str):
+                from rolegraph.runtime import model_router
+
+                route = model_router(self.model)
+                self._shared = route(None)
+            else:
+                self._shared = self.model
+        return self._shared
+
+    def _score(self, result: Any, example: Example, index: int) -> float:
+        try:
+            value = float(self.objective.score(result, example))
+        except Exception as error:  # a scorer is user code: say which one failed, and where
+            name = getattr(self.objective.score, "__name__", "the scorer")
+            raise ObjectiveError(
+                f"scorer `{name}` failed on example {index + 1}: {type(error).__name__}: {error}"
+            ) from error
+        if not 0.0 <= value <= 1.0:
+            raise ObjectiveError(f"scores are between 0 and 1; example {index + 1} scored {value}")
+        return value
+
+    # -- the candidate's IR -------------------------------------------------------------------
+
+    def _ir(self, module: ast.Module, digest: str) -> Any:
+        found = self._irs.get(digest)
+        if found is not None:
+            self._irs.move_to_end(digest)
+            return found
+        from rolegraph.compiler.check import check_module
+        from rolegraph.grammar import parse_module
+
+        def parse_import(source: str, name: str) -> Any:
+            result = parse_module(source, name)
+            return result.module, result.diagnostics
+
+        checked = check_module(module, self.filename, parse_import, explore=False)
+        if checked.errors:
+            raise DiagnosticError(checked.errors, Source(self.filename, to_source(module)))
+        if not checked.irs:
+            raise ObjectiveError("the candidate declares no agent")
+        wanted = self.objective.agent
+        if wanted is None:
+            found = list(checked.irs.values())[-1]
+        elif wanted in checked.irs:
+            found = checked.irs[wanted]
+        else:
+            raise ObjectiveError(
+                f"the candidate has no agent `{wanted}`; it has: {', '.join(checked.irs)}"
+            )
+        self._irs[digest] = found
+        if len(self._irs) > 256:
+            self._irs.popitem(last=False)
+        return found
+
+
+def _usage(trace: Any) -> tuple[int, int, float]:
+    if trace is None:
+        return 0, 0, 0.0
+    summary = trace.summary()
+    return (
+        summary["calls"],
+        summary["input_tokens"] + summary["output_tokens"],
+        float(summary["cost"]),
+    )

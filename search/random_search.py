@@ -1,0 +1,157 @@
+"""Random search over edits: the baseline every other optimizer must beat.
+
+Each step takes a parent at random from the current Pareto front (score against cost),
+makes one random edit of it that the checker accepts (the editor never returns another),
+and evaluates the child. Every choice comes from one seeded random generator and every
+evaluation from the store, so a search started again with the same seed and store makes
+the same choices and repeats no run: a killed search resumes where it stopped.
+
+    result = await random_search(module, evaluator, evaluations=50, seed=0)
+    result.best.module, result.front
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import rolegraph
+from rolegraph.compiler import ast
+from rolegraph.compiler.edits import OPERATORS, Edit, Editor
+from rolegraph.compiler.printer import fingerprint, to_source
+
+from .evaluate import Evaluation, Evaluator
+from .pareto import pareto_front
+from .store import Candidate
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A candidate, how it scored, and where it came from."""
+
+    module: ast.Module
+    evaluation: Evaluation
+    parent: str | None  # the parent's fingerprint
+    edit: Edit | None  # the edit that made it from its parent
+
+    @property
+    def point(self) -> tuple[float, float]:
+        return self.evaluation.score, self.evaluation.cost
+
+    @property
+    def source(self) -> str:
+        return to_source(self.module)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    start: Scored
+    evaluated: tuple[Scored, ...]  # every candidate, in the order evaluated (start first)
+    front: tuple[Scored, ...]  # the Pareto front, cheapest first
+    calls: int  # model calls made by this search (runs the store held cost none)
+
+    @property
+    def best(self) -> Scored:
+        """The best score; among equal scores the cheapest, then the earliest."""
+        return max(self.evaluated, key=lambda s: (s.point[0], -s.point[1]))
+
+
+Progress = Callable[[int, int, Scored], None]  # (done, total, the candidate just scored)
+
+
+async def random_search(
+    module: ast.Module,
+    evaluator: Evaluator,
+    *,
+    evaluations: int,
+    seed: int = 0,
+    editor: Editor | None = None,
+    operators: Sequence[type[Edit]] = OPERATORS,
+    progress: Progress | None = None,
+) -> SearchResult:
+    """Evaluate `module`, then up to `evaluations - 1` distinct edited candidates. Stops
+    early when no parent on the front has an edit left that makes a new candidate."""
+    rng = random.Random(seed)
+    editor = editor or rolegraph.editor(evaluator.filename)
+    start = await _score(evaluator, module, None, None)
+    evaluated = [start]
+    seen = {start.evaluation.fingerprint}
+    calls = start.evaluation.fresh_calls
+    if progress is not None:
+        progress(1, evaluations, start)
+    while len(evaluated) < evaluations:
+        child = _new_child(editor, evaluated, seen, rng, operators)
+        if child is None:
+            break
+        edit, parent, edited = child
+        scored = await _score(evaluator, edited, parent, edit)
+        evaluated.append(scored)
+        seen.add(scored.evaluation.fingerprint)
+        calls += scored.evaluation.fresh_calls
+        if progress is not None:
+            progress(len(evaluated), evaluations, scored)
+    front = pareto_front(evaluated, key=lambda s: s.point)
+    return SearchResult(start, tuple(evaluated), tuple(front), calls)
+
+
+def _new_child(
+    editor: Editor,
+    evaluated: list[Scored],
+    seen: set[str],
+    rng: random.Random,
+    operators: Sequence[type[Edit]],
+    tries: int = 32,
+) -> tuple[Edit, Scored, ast.Module] | None:
+    """A random valid edit of a random parent on the front, making a program not seen yet."""
+    front = pareto_front(evaluated, key=lambda s: s.point)
+    for _ in range(tries):
+        parent = rng.choice(front)
+        found = editor.sample(parent.module, rng, operators)
+        if found is None:
+            continue
+        edit, edited = found
+        if fingerprint(edited) not in seen:
+            return edit, parent, edited
+    return None
+
+
+async def _score(
+    evaluator: Evaluator, module: ast.Module, parent: Scored | None, edit: Edit | None
+) -> Scored:
+    evaluation = await evaluator.evaluate(module)
+    evaluator.store.put_candidate(
+        Candidate(
+            evaluation.fingerprint,
+            to_source(module),
+            None if parent is None else parent.evaluation.fingerprint,
+            None if edit is None else edit.model_dump(mode="json"),
+        )
+    )
+    return Scored(
+        module,
+        evaluation,
+        None if parent is None else parent.evaluation.fingerprint,
+        edit,
+    )
+
+
+def write_front(result: SearchResult, directory: str | Path, stem: str = "candidate") -> list[Path]:
+    """The front's candidates as formatted `.agent` files (cheapest first), each headed
+    by its score, cost and the edit that made it."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for rank, scored in enumerate(result.front, 1):
+        evaluation = scored.evaluation
+        header = [
+            f"// score {evaluation.score:.3f}, cost {evaluation.cost:g}",
+            f"// fingerprint {evaluation.fingerprint[:16]}",
+        ]
+        if scored.edit is not None:
+            header.append(f"// made by {scored.edit.to_json()}")
+        path = directory / f"{stem}_{rank}.agent"
+        path.write_text("\n".join(header) + "\n\n" + scored.source, encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,259 @@
+"""Search: objectives and datasets, the evaluator and its cache of runs, the Pareto
+front, and random search over typed edits (every candidate checks; a search started
+again repeats no run)."""
+
+import asyncio
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import rolegraph
+from rolegraph.compiler.check import check_module
+from rolegraph.compiler.diagnostics import DiagnosticError
+from rolegraph.compiler.edits.editor import edit_from_data
+from rolegraph.grammar import parse_module
+from rolegraph.search import (
+    Evaluator,
+    Example,
+    Objective,
+    ObjectiveError,
+    SearchStore,
+    contains,
+    dominates,
+    exact,
+    load_examples,
+    pareto_front,
+    random_search,
+    scorer,
+    write_front,
+)
+
+from .conftest import ROOT
+
+SELF_REFINE = ROOT / "examples" / "self_refine.agent"
+TASKS = [Example({"task": f"task {i}"}, "fjord") for i in range(3)]
+
+
+def _parse(text, name):
+    result = parse_module(text, name)
+    return result.module, result.diagnostics
+
+
+def errors_of(module):
+    return check_module(module, str(SELF_REFINE), _parse, "").errors
+
+
+# -- objectives ------------------------------------------------------------------------------
+
+
+def test_examples_load_from_jsonl(tmp_path):
+    data = tmp_path / "qa.jsonl"
+    data.write_text('{"inputs": {"task": "a"}, "expected": "A"}\n\n{"inputs": {"task": "b"}}\n')
+    assert load_examples(data) == [Example({"task": "a"}, "A"), Example({"task": "b"})]
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('{"inputs": {}}\n{"inputs": ', "qa.jsonl:2: not JSON"),
+        ('{"task": "a"}', 'qa.jsonl:1: an example is an object with "inputs"'),
+        ('{"inputs": {}, "answer": 1}', "qa.jsonl:1: unknown field `answer`"),
+        ("\n\n", "the dataset has no examples"),
+    ],
+)
+def test_a_bad_dataset_is_named_with_its_line(tmp_path, text, said):
+    data = tmp_path / "qa.jsonl"
+    data.write_text(text)
+    with pytest.raises(ObjectiveError, match=said):
+        load_examples(data)
+
+
+def test_scorers():
+    example = Example({}, " Paris ")
+    assert exact("paris", example) == 1.0 and exact("Lyon", example) == 0.0
+    assert exact(3, Example({}, 3.0)) == 1.0
+    assert exact({"text": "PARIS"}, Example({}, {"text": "paris"})) == 1.0
+    assert contains({"text": "It is Paris.", "confidence": 1}, Example({}, "paris")) == 1.0
+    assert contains("Lyon", Example({}, "paris")) == 0.0
+    assert scorer("field:ok")({"ok": True}, Example({}, True)) == 1.0
+    assert scorer("field:ok")({"ok": False}, Example({}, True)) == 0.0
+    assert scorer("operator:eq") is __import__("operator").eq
+    for bad, said in [
+        ("nearly", "unknown scorer"),
+        ("no_such_module:f", "cannot be imported"),
+        ("math:pi", "is not a function"),
+    ]:
+        with pytest.raises(ObjectiveError, match=said):
+            scorer(bad)
+
+
+def test_an_objective_needs_examples_seeds_and_a_known_cost():
+    with pytest.raises(ObjectiveError):
+        Objective([], exact)
+    with pytest.raises(ObjectiveError):
+        Objective(TASKS, exact, seeds=())
+    with pytest.raises(ObjectiveError):
+        Objective(TASKS, exact, cost="euros")  # type: ignore[arg-type]
+
+
+# -- evaluation ------------------------------------------------------------------------------
+
+
+def test_every_example_and_seed_is_run_scored_and_then_cached():
+    module = rolegraph.parse_file(SELF_REFINE)
+    evaluator = Evaluator(Objective(TASKS, contains, seeds=(0, 1)), filename=str(SELF_REFINE))
+    first = evaluator.evaluate_sync(module)
+    assert [(r.example, r.seed) for r in first.runs] == [(e, s) for e in range(3) for s in (0, 1)]
+    assert not any(r.cached for r in first.runs) and first.fresh_calls == first.calls > 0
+    assert first.score == sum(r.score for r in first.runs) / 6
+    assert first.cost == first.tokens == sum(r.tokens for r in first.runs)
+    # a seed varies the replies, as it would a real model's sampling
+    assert any(first.runs[2 * e].result != first.runs[2 * e + 1].result for e in range(3))
+    again = evaluator.evaluate_sync(module)
+    assert all(r.cached for r in again.runs) and again.fresh_calls == 0
+    assert (again.score, again.cost, again.runs[0].result) == (
+        first.score,
+        first.cost,
+        first.runs[0].result,
+    )
+
+
+def test_a_new_scorer_reuses_the_stored_runs():
+    module = rolegraph.parse_file(SELF_REFINE)
+    store = SearchStore()
+    Evaluator(Objective(TASKS, contains), store=store).evaluate_sync(module)
+    rescored = Evaluator(Objective(TASKS, exact), store=store).evaluate_sync(module)
+    assert rescored.fresh_calls == 0 and rescored.score == 0.0
+
+
+def test_a_failed_run_scores_zero_and_keeps_its_error():
+    module = rolegraph.parse_file(SELF_REFINE)
+    evaluator = Evaluator(Objective(TASKS, contains, cost="calls"), max_calls=1)
+    evaluation = evaluator.evaluate_sync(module)  # a draft and its review need two calls
+    assert evaluation.failures == 3 and evaluation.score == 0.0
+    assert all("BudgetExceeded" in (r.error or "") for r in evaluation.runs)
+    assert evaluation.cost == evaluation.calls == 3  # the drafts were made and count
+
+
+def test_a_scorer_that_fails_is_named_with_the_example():
+    def picky(result, example):
+        raise KeyError("verdict")
+
+    module = rolegraph.parse_file(SELF_REFINE)
+    with pytest.raises(ObjectiveError, match=r"scorer `picky` failed on example 1: KeyError"):
+        Evaluator(Objective(TASKS, picky)).evaluate_sync(module)
+    with pytest.raises(ObjectiveError, match="between 0 and 1"):
+        Evaluator(Objective(TASKS, lambda r, e: 2)).evaluate_sync(module)
+
+
+def test_an_invalid_candidate_or_a_missing_agent_is_refused():
+    broken = rolegraph.parse("agent A(t: str) -> str {\n  return missing\n}\n")
+    with pytest.raises(DiagnosticError):
+        Evaluator(Objective(TASKS, exact)).evaluate_sync(broken)
+    module = rolegraph.parse_file(SELF_REFINE)
+    with pytest.raises(ObjectiveError, match="no agent `Nope`; it has: SelfRefine"):
+        Evaluator(Objective(TASKS, exact, agent="Nope")).evaluate_sync(module)
+
+
+# -- the Pareto front ------------------------------------------------------------------------
+
+points = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), max_size=30)
+
+
+@given(points)
+def test_the_front_is_what_nothing_dominates(items):
+    front = pareto_front(items, key=lambda p: p)
+    assert len(set(front)) == len(front)
+    for point in items:
+        dominated = any(dominates(other, point) for other in items)
+        assert (point in front) == (not dominated)
+    assert [cost for _, cost in front] == sorted(cost for _, cost in front)
+
+
+# -- random search ---------------------------------------------------------------------------
+
+
+def search(store, evaluations, seed=7):
+    evaluator = Evaluator(
+        Objective(TASKS, contains, seeds=(0, 1)), store=store, filename=str(SELF_REFINE)
+    )
+    module = rolegraph.parse_file(SELF_REFINE)
+    return asyncio.run(random_search(module, evaluator, evaluations=evaluations, seed=seed))
+
+
+def test_random_search_evaluates_distinct_valid_candidates_and_keeps_the_front():
+    store = SearchStore()
+    result = search(store, 10)
+    fingerprints = [s.evaluation.fingerprint for s in result.evaluated]
+    assert len(result.evaluated) == 10 and len(set(fingerprints)) == 10
+    for scored in result.evaluated:
+        assert not errors_of(scored.module), scored.edit
+    assert set(map(id, result.front)) <= set(map(id, result.evaluated))
+    for scored in result.evaluated:
+        assert not any(dominates(f.point, s.point) for f in result.front for s in result.front)
+        assert any(
+            f.point == scored.point or dominates(f.point, scored.point) for f in result.front
+        )
+    assert result.best.point[0] == max(s.point[0] for s in result.evaluated)
+    assert result.best.point[0] >= result.start.point[0]
+    # the archive replays: each candidate's edit, applied to its parent, makes it
+    by_fingerprint = {c.fingerprint: c for c in store.candidates()}
+    assert set(by_fingerprint) == set(fingerprints)
+    for candidate in by_fingerprint.values():
+        if candidate.parent is None:
+            continue
+        parent = rolegraph.parse(by_fingerprint[candidate.parent].source)
+        child = edit_from_data(candidate.edit).apply(parent)
+        assert rolegraph.fingerprint(child) == candidate.fingerprint
+
+
+def test_a_search_started_again_repeats_no_run(tmp_path):
+    path = tmp_path / "search.sqlite"
+    killed = search(SearchStore(path), 5)  # stopped early, as if killed
+    assert killed.calls > 0
+    resumed = search(SearchStore(path), 9)
+    prints = [s.evaluation.fingerprint for s in resumed.evaluated]
+    assert prints[:5] == [s.evaluation.fingerprint for s in killed.evaluated]
+    fresh = sum(s.evaluation.fresh_calls for s in resumed.evaluated[:5])
+    assert fresh == 0 and resumed.calls == sum(s.evaluation.calls for s in resumed.evaluated[5:])
+    assert search(SearchStore(path), 9).calls == 0
+
+
+def test_the_front_is_written_as_agent_files(tmp_path):
+    result = search(SearchStore(), 6)
+    paths = write_front(result, tmp_path / "front", stem="refine")
+    assert [p.name for p in paths] == [f"refine_{i}.agent" for i in range(1, len(result.front) + 1)]
+    for path, scored in zip(paths, result.front, strict=True):
+        text = path.read_text()
+        assert text.startswith(f"// score {scored.evaluation.score:.3f}")
+        assert rolegraph.fingerprint(rolegraph.parse(text)) == scored.evaluation.fingerprint
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+def test_the_search_command(tmp_path):
+    from typer.testing import CliRunner
+
+    from rolegraph.cli import app
+
+    data = tmp_path / "qa.jsonl"
+    data.write_text(
+        "".join(json.dumps({"inputs": e.inputs, "expected": "fjord"}) + "\n" for e in TASKS)
+    )
+    runner = CliRunner()
+    args = ["search", str(SELF_REFINE), "--data", str(data), "--score", "contains", "-n", "4"]
+    args += ["--store", str(tmp_path / "s.sqlite"), "-o", str(tmp_path / "out")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "[4/4] score" in result.output and "Pareto front" in result.output
+    assert list((tmp_path / "out").glob("self_refine_*.agent"))
+    again = runner.invoke(app, args)
+    assert "0 model calls made" in again.output
+    missing = runner.invoke(app, ["search", str(SELF_REFINE)])
+    assert missing.exit_code == 2 and "--data" in missing.output
+    data.write_text("{oops\n")
+    bad = runner.invoke(app, ["search", str(SELF_REFINE), "--data", str(data)])
+    assert bad.exit_code == 2 and "qa.jsonl:1: not JSON" in bad.output
