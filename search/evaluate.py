@@ -22,7 +22,7 @@ from rolegraph.compiler import ast
 from rolegraph.compiler.diagnostics import DiagnosticError
 from rolegraph.compiler.printer import fingerprint, to_source
 from rolegraph.compiler.source import Source
-from rolegraph.runtime import Model, ModelReply, ModelRequest, RunError, run_agent
+from rolegraph.runtime import Model, ModelReply, ModelRequest, RunError, model_router, run_agent
 from rolegraph.runtime.budget import Budget
 from rolegraph.runtime.values import plain
 
@@ -181,16 +181,15 @@ class Evaluator:
         return RunRecord(plain(outcome.result), None, *_usage(outcome.trace))
 
     def _model(self) -> Model:
-        """One model object for all runs (litellm's per-model concurrency limits hold
-        across runs); a provider string names the model of every role."""
+        """The model of a run. One object for every run of a real provider (its limits on
+        concurrent calls hold across runs); a new mock per run (it keeps what it was
+        asked, which a long search must not pile up)."""
+        if isinstance(self.model, str) and self.model.startswith("mock"):
+            return model_router(self.model)(None)
         if self._shared is None:
-            if isinstance(self.model, str):
-                from rolegraph.runtime import model_router
-
-                route = model_router(self.model)
-                self._shared = route(None)
-            else:
-                self._shared = self.model
+            self._shared = (
+                model_router(self.model)(None) if isinstance(self.model, str) else self.model
+            )
         return self._shared
 
     def _score(self, result: Any, example: Example, index: int) -> float:

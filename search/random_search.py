@@ -2,9 +2,12 @@
 
 Each step takes a parent at random from the current Pareto front (score against cost),
 makes one random edit of it that the checker accepts (the editor never returns another),
-and evaluates the child. Every choice comes from one seeded random generator and every
-evaluation from the store, so a search started again with the same seed and store makes
-the same choices and repeats no run: a killed search resumes where it stopped.
+and evaluates the child if it is a program not seen yet. When the front's neighbourhoods
+are spent, parents come from every candidate evaluated.
+
+Every choice comes from one seeded random generator and every evaluation from the store,
+so a search started again with the same seed and store makes the same choices and
+repeats no run: a killed search resumes where it stopped.
 
     result = await random_search(module, evaluator, evaluations=50, seed=0)
     result.best.module, result.front
@@ -72,7 +75,7 @@ async def random_search(
     progress: Progress | None = None,
 ) -> SearchResult:
     """Evaluate `module`, then up to `evaluations - 1` distinct edited candidates. Stops
-    early when no parent on the front has an edit left that makes a new candidate."""
+    early when no candidate has an edit left that makes a new program."""
     rng = random.Random(seed)
     editor = editor or rolegraph.editor(evaluator.filename)
     start = await _score(evaluator, module, None, None)
@@ -104,16 +107,19 @@ def _new_child(
     operators: Sequence[type[Edit]],
     tries: int = 32,
 ) -> tuple[Edit, Scored, ast.Module] | None:
-    """A random valid edit of a random parent on the front, making a program not seen yet."""
+    """A random valid edit of a random parent making a program not seen yet. Parents come
+    from the front; when its neighbourhoods seem spent (`tries` draws in a row made only
+    programs seen before), from every candidate evaluated."""
     front = pareto_front(evaluated, key=lambda s: s.point)
-    for _ in range(tries):
-        parent = rng.choice(front)
-        found = editor.sample(parent.module, rng, operators)
-        if found is None:
-            continue
-        edit, edited = found
-        if fingerprint(edited) not in seen:
-            return edit, parent, edited
+    for parents in (front, evaluated):
+        for _ in range(tries):
+            parent = rng.choice(parents)
+            found = editor.sample(parent.module, rng, operators)
+            if found is None:
+                continue
+            edit, edited = found
+            if fingerprint(edited) not in seen:
+                return edit, parent, edited
     return None
 
 

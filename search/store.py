@@ -56,6 +56,7 @@ class SearchStore:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # a kill loses nothing committed
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
 

@@ -257,3 +257,11 @@ def test_the_search_command(tmp_path):
     data.write_text("{oops\n")
     bad = runner.invoke(app, ["search", str(SELF_REFINE), "--data", str(data)])
     assert bad.exit_code == 2 and "qa.jsonl:1: not JSON" in bad.output
+
+
+def test_a_search_goes_on_past_a_front_whose_edits_are_spent():
+    """The best of self-refine's neighbourhood soon has no unseen edit left (its front is
+    one program); parents then come from every candidate, and the search goes on."""
+    result = search(SearchStore(), 30, seed=0)
+    assert len(result.evaluated) == 30
+    assert len({s.evaluation.fingerprint for s in result.evaluated}) == 30
