@@ -118,3 +118,13 @@ def test_edits_are_plain_json_values():
         '{"op":"set_model_param","model":"fast","name":"temperature","value":0.7}'
     )
     assert isinstance(edit_from_json(edit.to_json()), SetModelParam)
+
+
+def test_the_editor_remembers_the_sites_of_the_programs_it_samples():
+    editor = rolegraph.editor(str(EXAMPLES[0]))
+    module, other = module_of(EXAMPLES[0]), module_of(EXAMPLES[1])
+    sites = editor.sites(module)
+    assert sites == {operator: list(operator.sites(module)) for operator in OPERATORS}
+    assert editor.sites(module)[ChangeModel] is sites[ChangeModel]  # remembered
+    assert editor.sites(other)[ChangeModel] == list(ChangeModel.sites(other))
+    assert editor.sites(module, [ChangeModel]) == {ChangeModel: sites[ChangeModel]}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Annotated, Any, Union
 
@@ -134,6 +135,28 @@ class Editor:
 
     def __init__(self, check: Callable[[ast.Module], list[Diagnostic]]):
         self.check = check
+        # the sites of the programs sampled last (a search samples one parent many times)
+        self._sites: OrderedDict[int, tuple[ast.Module, dict[type[Edit], list[Edit]]]] = (
+            OrderedDict()
+        )
+
+    def sites(
+        self, module: ast.Module, operators: Sequence[type[Edit]] = OPERATORS
+    ) -> dict[type[Edit], list[Edit]]:
+        """Every site of each operator on `module` (not yet checked), remembered for the
+        last few programs asked about."""
+        found = self._sites.get(id(module))
+        if found is None or found[0] is not module:
+            found = (module, {})
+            self._sites[id(module)] = found
+            if len(self._sites) > 16:
+                self._sites.popitem(last=False)
+        self._sites.move_to_end(id(module))
+        known = found[1]
+        for operator in operators:
+            if operator not in known:
+                known[operator] = list(operator.sites(module))
+        return {operator: known[operator] for operator in operators}
 
     def validate(self, edited: ast.Module, what: str) -> ast.Module:
         errors = [d for d in self.check(edited) if d.is_error]
@@ -185,7 +208,7 @@ class Editor:
     ) -> tuple[Edit, ast.Module] | None:
         """A random valid edit and its result: a random operator, then a random site of
         it, until one checks (None if `tries` candidates in a row did not)."""
-        sites = {operator: list(operator.sites(module)) for operator in operators}
+        sites = self.sites(module, operators)
         choices = [operator for operator in operators if sites[operator]]
         for _ in range(tries):
             if not choices:
