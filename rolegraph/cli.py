@@ -663,10 +663,18 @@ def search_command(
         Path | None,
         typer.Option("--output", "-o", help="Write the Pareto front here as .agent files."),
     ] = None,
+    optimizer: Annotated[
+        str,
+        typer.Option("--optimizer", help="random, or llm (a model proposes edits as JSON)."),
+    ] = "random",
+    proposer: Annotated[
+        str, typer.Option("--proposer", help="With --optimizer llm: the proposing model.")
+    ] = "mock",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per candidate.")] = False,
 ) -> None:
-    """Search for better agents by typed edits (random search over the Pareto front of
-    score and cost): every candidate checks; runs are cached, so a search resumes."""
+    """Search for better agents by typed edits: random search over the Pareto front of
+    score and cost, or an LLM proposing edits that the checker accepts or refuses. Every
+    candidate checks; runs are cached, so a search resumes."""
     import asyncio
 
     from rolegraph.search import (
@@ -675,6 +683,7 @@ def search_command(
         ObjectiveError,
         SearchStore,
         load_examples,
+        meta_search,
         random_search,
         scorer,
         write_front,
@@ -682,6 +691,8 @@ def search_command(
 
     if data is None:
         raise _usage_error("--data DATA.jsonl is needed: the examples to score candidates on")
+    if optimizer not in ("random", "llm"):
+        raise _usage_error(f"--optimizer is random or llm, not {optimizer!r}")
     if evaluations < 1 or seeds < 1:
         raise _usage_error("--evaluations and --seeds are at least 1")
     try:
@@ -715,26 +726,32 @@ def search_command(
                 err=True,
             )
 
+    module = checked.program.main.module
     try:
-        result = asyncio.run(
-            random_search(
-                checked.program.main.module,
-                evaluator,
-                evaluations=evaluations,
-                seed=seed,
-                progress=progress,
+        if optimizer == "llm":
+            search = meta_search(
+                module, evaluator, proposer=proposer, evaluations=evaluations, progress=progress
             )
-        )
+        else:
+            search = random_search(
+                module, evaluator, evaluations=evaluations, seed=seed, progress=progress
+            )
+        result = asyncio.run(search)
     except ObjectiveError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
+    if result.refused and not quiet:
+        typer.echo(f"{len(result.refused)} proposals refused by the checker; the last:", err=True)
+        text, why = result.refused[-1]
+        typer.echo(f"  {text[:200]}\n  {why.splitlines()[0]}", err=True)
     _print_front(result, objective.cost)
     best = result.best.evaluation
     start = result.start.evaluation
     typer.echo(
         f"best score {best.score:.3f} (start {start.score:.3f}) after "
-        f"{len(result.evaluated)} candidates; {result.calls} model calls made "
-        f"(store: {store})",
+        f"{len(result.evaluated)} candidates; {result.calls} model calls made"
+        + (f", and {result.proposer_calls} by the proposer" if result.proposer_calls else "")
+        + f" (store: {store})",
         err=True,
     )
     if output is not None:

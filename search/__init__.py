@@ -11,6 +11,7 @@ every candidate checks; none is generated code. See docs/search.md.
 """
 
 from .evaluate import Evaluation, Evaluator, RunOutcome, Seeded
+from .meta import Attempt, catalogue, meta_search
 from .objective import (
     Example,
     Objective,
@@ -26,6 +27,7 @@ from .random_search import Scored, SearchResult, random_search, write_front
 from .store import Candidate, RunRecord, SearchStore
 
 __all__ = [
+    "Attempt",
     "Candidate",
     "Evaluation",
     "Evaluator",
@@ -38,11 +40,13 @@ __all__ = [
     "SearchResult",
     "SearchStore",
     "Seeded",
+    "catalogue",
     "contains",
     "dominates",
     "exact",
     "field_equals",
     "load_examples",
+    "meta_search",
     "pareto_front",
     "random_search",
     "scorer",

@@ -54,6 +54,8 @@ class SearchResult:
     evaluated: tuple[Scored, ...]  # every candidate, in the order evaluated (start first)
     front: tuple[Scored, ...]  # the Pareto front, cheapest first
     calls: int  # model calls made by this search (runs the store held cost none)
+    refused: tuple[tuple[str, str], ...] = ()  # proposals the checker refused, and why
+    proposer_calls: int = 0  # model calls of an LLM proposer (not counted in `calls`)
 
     @property
     def best(self) -> Scored:
@@ -78,7 +80,7 @@ async def random_search(
     early when no candidate has an edit left that makes a new program."""
     rng = random.Random(seed)
     editor = editor or rolegraph.editor(evaluator.filename)
-    start = await _score(evaluator, module, None, None)
+    start = await score_candidate(evaluator, module, None, None)
     evaluated = [start]
     seen = {start.evaluation.fingerprint}
     calls = start.evaluation.fresh_calls
@@ -89,7 +91,7 @@ async def random_search(
         if child is None:
             break
         edit, parent, edited = child
-        scored = await _score(evaluator, edited, parent, edit)
+        scored = await score_candidate(evaluator, edited, parent, edit)
         evaluated.append(scored)
         seen.add(scored.evaluation.fingerprint)
         calls += scored.evaluation.fresh_calls
@@ -123,7 +125,7 @@ def _new_child(
     return None
 
 
-async def _score(
+async def score_candidate(
     evaluator: Evaluator, module: ast.Module, parent: Scored | None, edit: Edit | None
 ) -> Scored:
     evaluation = await evaluator.evaluate(module)

@@ -265,3 +265,88 @@ def test_a_search_goes_on_past_a_front_whose_edits_are_spent():
     result = search(SearchStore(), 30, seed=0)
     assert len(result.evaluated) == 30
     assert len({s.evaluation.fingerprint for s in result.evaluated}) == 30
+
+
+# -- the LLM meta-optimizer ------------------------------------------------------------------
+
+VALID = '{"op": "replicate_vote", "agent": "SelfRefine", "node": "critic", "n": 3, "voter": ""}'
+ALSO_VALID = '{"op": "set_model_param", "model": "fast", "name": "temperature", "value": 0.7}'
+
+
+def proposing(*edits):
+    from rolegraph.runtime import MockModel
+
+    return MockModel(script={"Propose": [{"edit": e, "reason": "because"} for e in edits]})
+
+
+def meta(proposer, evaluations, **options):
+    from rolegraph.search import meta_search
+
+    evaluator = Evaluator(Objective(TASKS, contains), filename=str(SELF_REFINE))
+    module = rolegraph.parse_file(SELF_REFINE)
+    run = meta_search(module, evaluator, proposer=proposer, evaluations=evaluations, **options)
+    return asyncio.run(run)
+
+
+def test_the_checker_refuses_bad_proposals_and_the_proposer_is_told_why():
+    proposer = proposing(
+        "not json at all",
+        '{"op": "replicate_vote", "agent": "SelfRefine", "node": "nobody", "n": 3, "voter": ""}',
+        '{"op": "remove_edge", "agent": "SelfRefine", "index": 1}',  # no return left
+        VALID,
+        VALID,  # the same program again
+        ALSO_VALID,
+    )
+    result = meta(proposer, 3)
+    assert [s.edit.to_json() if s.edit else None for s in result.evaluated] == [
+        None,
+        json.dumps(json.loads(VALID), separators=(",", ":")),
+        json.dumps(json.loads(ALSO_VALID), separators=(",", ":")),
+    ]
+    for scored in result.evaluated:
+        assert not errors_of(scored.module)
+    reasons = [why for _, why in result.refused]
+    assert len(reasons) == 4
+    assert "[E06" in reasons[0] and "nobody" in reasons[1] and "would not check" in reasons[2]
+    assert reasons[3] == "a program already tried"
+    # what the proposer was shown: the catalogue, and every attempt with its outcome
+    last = proposer.calls[-1].messages[-1]["content"]
+    assert '"op": "crossover"' in last and "not json at all" in last
+    assert "-> refused: [E06" in last and "-> score" in last and "its parent: score" in last
+
+
+def test_the_proposer_is_asked_a_bounded_number_of_times():
+    proposer = proposing("{}")  # refused, every time
+    result = meta(proposer, 5, max_proposals=7)
+    assert len(result.evaluated) == 1 and len(result.refused) == 7 == len(proposer.calls)
+    assert result.proposer_calls == 7 and result.calls == result.start.evaluation.calls
+
+
+def test_a_failing_proposer_is_a_refusal_not_a_crash():
+    from rolegraph.runtime import MockModel
+
+    result = meta(MockModel(script={"Propose": [RuntimeError("rate limited")]}), 3, max_proposals=2)
+    assert len(result.evaluated) == 1 and "proposer_failed" in result.refused[0][0]
+
+
+def test_the_mock_proposer_writes_nothing_the_checker_accepts():
+    result = meta("mock", 3, max_proposals=4)
+    assert len(result.evaluated) == 1 and len(result.refused) == 4
+
+
+def test_the_search_command_with_an_llm_proposer(tmp_path):
+    from typer.testing import CliRunner
+
+    from rolegraph.cli import app
+
+    data = tmp_path / "qa.jsonl"
+    data.write_text(json.dumps({"inputs": {"task": "t"}, "expected": "x"}) + "\n")
+    args = ["search", str(SELF_REFINE), "--data", str(data), "-n", "2"]
+    args += ["--store", str(tmp_path / "s.sqlite"), "--optimizer", "llm"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "8 proposals refused by the checker" in result.output  # the mock writes no edit
+    assert "[E0603] an edit is a JSON object" in result.output
+    assert "and 8 by the proposer" in result.output
+    wrong = CliRunner().invoke(app, [*args[:-1], "annealing"])
+    assert wrong.exit_code == 2 and "random or llm" in wrong.output

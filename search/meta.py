@@ -1,0 +1,180 @@
+"""The LLM meta-optimizer: a model proposes typed edits as JSON, the checker decides.
+
+This is ADAS's idea without its risk. ADAS asks a model to write a new agent as Python
+code and then executes it; about one generation in ten produced no working agent. Here
+the model proposes one edit at a time (`{"op": "replicate_vote", ...}`), the editor
+applies it only if the edited program checks, and a refused proposal comes back to the
+model with the checker's reason. Every candidate evaluated is a valid program by
+construction.
+
+Each step shows the proposer (search/proposer.agent, itself a rolegraph agent) the best
+candidate so far, the catalogue of operators, the goal, and what was tried: the edits
+with their scores, and the refusals with their reasons. Its proposal is applied to that
+best candidate.
+
+    result = await meta_search(module, evaluator, proposer="openai/gpt-4o", evaluations=20)
+    result.refused   # the proposals the checker refused, with why
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import rolegraph
+from rolegraph.compiler import ast
+from rolegraph.compiler.edits import OPERATORS, Edit, EditError, Editor
+from rolegraph.compiler.printer import fingerprint, to_source
+from rolegraph.runtime import Model, RunError, run_agent
+from rolegraph.runtime.values import plain
+
+from .evaluate import Evaluator
+from .pareto import pareto_front
+from .random_search import Progress, Scored, SearchResult, score_candidate
+
+PROPOSER = Path(__file__).with_name("proposer.agent")
+GOAL = "raise the score on the examples; among equal scores, lower the cost"
+HISTORY = 30  # the attempts shown to the proposer (the latest)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One proposal and what came of it."""
+
+    edit: str  # as the proposer wrote it
+    outcome: str  # "score 0.40, cost 1200", or why it was refused
+    accepted: bool
+
+
+async def meta_search(
+    module: ast.Module,
+    evaluator: Evaluator,
+    *,
+    proposer: str | Model = "mock",
+    evaluations: int,
+    max_proposals: int | None = None,
+    goal: str = GOAL,
+    editor: Editor | None = None,
+    progress: Progress | None = None,
+) -> SearchResult:
+    """Evaluate `module`, then ask `proposer` for edits of the best candidate until
+    `evaluations` candidates are evaluated or `max_proposals` (default: four per
+    evaluation) were asked for. Refused proposals cost a proposer call, no evaluation."""
+    editor = editor or rolegraph.editor(evaluator.filename)
+    max_proposals = max_proposals if max_proposals is not None else 4 * evaluations
+    start = await score_candidate(evaluator, module, None, None)
+    evaluated = [start]
+    seen = {start.evaluation.fingerprint}
+    calls = start.evaluation.fresh_calls
+    attempts: list[Attempt] = []
+    refused: list[tuple[str, str]] = []
+    proposer_calls = 0
+    if progress is not None:
+        progress(1, evaluations, start)
+    for _ in range(max_proposals):
+        if len(evaluated) >= evaluations:
+            break
+        parent = _best(evaluated)
+        text, used = await _propose(proposer, parent.module, attempts, goal)
+        proposer_calls += used
+        found = _apply(editor, parent.module, text)
+        if isinstance(found, str):
+            attempts.append(Attempt(text, found, accepted=False))
+            refused.append((text, found))
+            continue
+        edit, edited = found
+        if fingerprint(edited) in seen:
+            attempts.append(Attempt(text, "refused: it makes a program already tried", False))
+            refused.append((text, "a program already tried"))
+            continue
+        scored = await score_candidate(evaluator, edited, parent, edit)
+        evaluated.append(scored)
+        seen.add(scored.evaluation.fingerprint)
+        calls += scored.evaluation.fresh_calls
+        attempts.append(
+            Attempt(
+                edit.to_json(),
+                f"score {scored.evaluation.score:.3f}, cost {scored.evaluation.cost:g} "
+                f"(its parent: score {parent.evaluation.score:.3f}, "
+                f"cost {parent.evaluation.cost:g})",
+                accepted=True,
+            )
+        )
+        if progress is not None:
+            progress(len(evaluated), evaluations, scored)
+    front = pareto_front(evaluated, key=lambda s: s.point)
+    return SearchResult(
+        start, tuple(evaluated), tuple(front), calls, tuple(refused), proposer_calls
+    )
+
+
+def _best(evaluated: list[Scored]) -> Scored:
+    return max(evaluated, key=lambda s: (s.point[0], -s.point[1]))
+
+
+def _apply(editor: Editor, module: ast.Module, text: str) -> tuple[Edit, ast.Module] | str:
+    """The proposal applied, or why it was refused (the checker's words)."""
+    try:
+        edit = editor.from_json(text)
+        return edit, editor.apply(module, edit)
+    except EditError as error:
+        lines = []
+        for problem in error.diagnostics:
+            lines.append(f"[{problem.code}] {problem.message}")
+            lines += [f"  {note}" for note in problem.notes[:3]]
+            lines += [f"  hint: {hint}" for hint in problem.hints[:2]]
+        return "refused: " + "\n".join(lines)
+
+
+async def _propose(
+    proposer: str | Model, module: ast.Module, attempts: list[Attempt], goal: str
+) -> tuple[str, int]:
+    """The proposer's edit (its text as written; when the proposer itself failed, a JSON
+    object saying so, which the next proposal sees refused) and the calls it made."""
+    inputs = {
+        "program": to_source(module),
+        "operators": catalogue(),
+        "tried": _tried(attempts),
+        "goal": goal,
+    }
+    try:
+        outcome = await run_agent(_proposer_ir(), inputs, model=proposer)
+    except RunError as error:
+        calls = error.trace.summary()["calls"] if error.trace is not None else 0
+        return json.dumps({"proposer_failed": str(error).splitlines()[0]}), calls
+    return str(plain(outcome.result)["edit"]), outcome.trace.summary()["calls"]
+
+
+def _tried(attempts: list[Attempt]) -> str:
+    if not attempts:
+        return "nothing yet"
+    shown = attempts[-HISTORY:]
+    return "\n".join(f"- {a.edit}\n  -> {a.outcome}" for a in shown)
+
+
+@cache
+def catalogue() -> str:
+    """The operators a proposer may use: each one's fields and what it does."""
+    lines = []
+    for operator in OPERATORS:
+        fields = {
+            name: _type_name(field.annotation)
+            for name, field in operator.model_fields.items()
+            if name != "op"
+        }
+        example = {"op": operator.model_fields["op"].default, **fields}
+        doc = " ".join((operator.__doc__ or "").split())
+        lines.append(f"- {json.dumps(example)}: {doc}")
+    return "\n".join(lines)
+
+
+def _type_name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+
+
+@cache
+def _proposer_ir() -> Any:
+    return rolegraph.load_agent(PROPOSER, "Meta")
