@@ -665,7 +665,11 @@ def search_command(
     ] = None,
     optimizer: Annotated[
         str,
-        typer.Option("--optimizer", help="random, or llm (a model proposes edits as JSON)."),
+        typer.Option(
+            "--optimizer",
+            help="random; evolve (a quality-diversity archive, crossover); or llm (a model "
+            "proposes edits as JSON).",
+        ),
     ] = "random",
     proposer: Annotated[
         str, typer.Option("--proposer", help="With --optimizer llm: the proposing model.")
@@ -682,6 +686,7 @@ def search_command(
         Objective,
         ObjectiveError,
         SearchStore,
+        evolve,
         load_examples,
         meta_search,
         random_search,
@@ -691,8 +696,8 @@ def search_command(
 
     if data is None:
         raise _usage_error("--data DATA.jsonl is needed: the examples to score candidates on")
-    if optimizer not in ("random", "llm"):
-        raise _usage_error(f"--optimizer is random or llm, not {optimizer!r}")
+    if optimizer not in ("random", "evolve", "llm"):
+        raise _usage_error(f"--optimizer is random, evolve or llm, not {optimizer!r}")
     if evaluations < 1 or seeds < 1:
         raise _usage_error("--evaluations and --seeds are at least 1")
     try:
@@ -732,6 +737,10 @@ def search_command(
             search = meta_search(
                 module, evaluator, proposer=proposer, evaluations=evaluations, progress=progress
             )
+        elif optimizer == "evolve":
+            search = evolve(
+                module, evaluator, evaluations=evaluations, seed=seed, progress=progress
+            )
         else:
             search = random_search(
                 module, evaluator, evaluations=evaluations, seed=seed, progress=progress
@@ -744,6 +753,8 @@ def search_command(
         typer.echo(f"{len(result.refused)} proposals refused by the checker; the last:", err=True)
         text, why = result.refused[-1]
         typer.echo(f"  {text[:200]}\n  {why.splitlines()[0]}", err=True)
+    if result.archive and not quiet:
+        typer.echo(f"archive: {len(result.archive)} cells (nodes, calls per run)", err=True)
     _print_front(result, objective.cost)
     best = result.best.evaluation
     start = result.start.evaluation

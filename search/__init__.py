@@ -11,6 +11,7 @@ every candidate checks; none is generated code. See docs/search.md.
 """
 
 from .evaluate import Evaluation, Evaluator, RunOutcome, Seeded
+from .evolve import better, evolve, nodes_and_calls
 from .meta import Attempt, catalogue, meta_search
 from .objective import (
     Example,
@@ -40,13 +41,16 @@ __all__ = [
     "SearchResult",
     "SearchStore",
     "Seeded",
+    "better",
     "catalogue",
     "contains",
     "dominates",
+    "evolve",
     "exact",
     "field_equals",
     "load_examples",
     "meta_search",
+    "nodes_and_calls",
     "pareto_front",
     "random_search",
     "scorer",

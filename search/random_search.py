@@ -56,6 +56,7 @@ class SearchResult:
     calls: int  # model calls made by this search (runs the store held cost none)
     refused: tuple[tuple[str, str], ...] = ()  # proposals the checker refused, and why
     proposer_calls: int = 0  # model calls of an LLM proposer (not counted in `calls`)
+    archive: tuple[tuple[tuple[int, ...], Scored], ...] = ()  # a quality-diversity archive
 
     @property
     def best(self) -> Scored:

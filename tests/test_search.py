@@ -349,4 +349,94 @@ def test_the_search_command_with_an_llm_proposer(tmp_path):
     assert "[E0603] an edit is a JSON object" in result.output
     assert "and 8 by the proposer" in result.output
     wrong = CliRunner().invoke(app, [*args[:-1], "annealing"])
-    assert wrong.exit_code == 2 and "random or llm" in wrong.output
+    assert wrong.exit_code == 2 and "random, evolve or llm" in wrong.output
+
+
+# -- evolution with a quality-diversity archive ----------------------------------------------
+
+
+def evolution(store, evaluations, seed=3, **options):
+    from rolegraph.search import evolve
+
+    evaluator = Evaluator(
+        Objective(TASKS, contains, seeds=(0, 1)), store=store, filename=str(SELF_REFINE)
+    )
+    module = rolegraph.parse_file(SELF_REFINE)
+    run = evolve(module, evaluator, evaluations=evaluations, seed=seed, **options)
+    return asyncio.run(run)
+
+
+def test_evolution_keeps_the_best_of_each_cell_and_every_child_checks():
+    from rolegraph.search import better, nodes_and_calls
+
+    result = evolution(SearchStore(), 16)
+    assert len({s.evaluation.fingerprint for s in result.evaluated}) == 16
+    for scored in result.evaluated:
+        assert not errors_of(scored.module), scored.edit
+    archive = dict(result.archive)
+    assert len(archive) > 1 and list(archive) == sorted(archive)
+    for scored in result.evaluated:
+        elite = archive[nodes_and_calls(scored)]
+        assert elite is scored or not better(scored, elite)
+    assert nodes_and_calls(result.start) == (2, 4)  # writer, critic; 4 calls a run here
+
+
+PIPELINE = """
+model m = "mock"
+type Answer { text: str, confidence: float }
+role Draft(task: str) -> Answer { model m  prompt "Answer: {{ task }}" }
+role Polish(task: str, draft: Answer) -> Answer { model m  prompt "Improve: {{ draft.text }}" }
+agent Pipeline(task: str) -> Answer {
+  first = Draft(task)
+  better = Polish(task, draft: first)
+  return better
+}
+"""
+
+
+def test_crossover_grafts_subgraphs_between_elites():
+    """A pipeline's variants graft each other's subgraphs (self-refine's rarely can: a
+    graft into its loop breaks the order of the return, and the checker says so)."""
+    from rolegraph.search import evolve
+
+    evaluator = Evaluator(Objective(TASKS, contains), filename="pipeline.agent")
+    run = evolve(rolegraph.parse(PIPELINE), evaluator, evaluations=10, seed=1, crossover_rate=1)
+    result = asyncio.run(run)
+    crossed = [s for s in result.evaluated if s.edit is not None and s.edit.op == "crossover"]
+    assert len(crossed) >= 5
+    for scored in crossed:
+        assert scored.edit.donor  # the other program's source travels in the edit
+        assert not errors_of(scored.module)
+        parent = next(s for s in result.evaluated if s.evaluation.fingerprint == scored.parent)
+        assert scored.edit.apply(parent.module) == scored.module
+
+
+def test_one_cell_keeps_only_the_best():
+    result = evolution(SearchStore(), 8, descriptor=lambda scored: (0,))
+    ((cell, elite),) = result.archive
+    assert cell == (0,)
+    assert elite.point == max((s.point for s in result.evaluated), key=lambda p: (p[0], -p[1]))
+
+
+def test_an_evolution_started_again_repeats_no_run(tmp_path):
+    path = tmp_path / "evolve.sqlite"
+    first = evolution(SearchStore(path), 8)
+    again = evolution(SearchStore(path), 8)
+    assert again.calls == 0 and first.calls > 0
+    assert [s.evaluation.fingerprint for s in again.evaluated] == [
+        s.evaluation.fingerprint for s in first.evaluated
+    ]
+
+
+def test_the_search_command_evolves(tmp_path):
+    from typer.testing import CliRunner
+
+    from rolegraph.cli import app
+
+    data = tmp_path / "qa.jsonl"
+    data.write_text(json.dumps({"inputs": {"task": "t"}, "expected": "fjord"}) + "\n")
+    args = ["search", str(SELF_REFINE), "--data", str(data), "--score", "contains", "-n", "6"]
+    args += ["--store", str(tmp_path / "s.sqlite"), "--optimizer", "evolve"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "[6/6] score" in result.output and "cells (nodes, calls per run)" in result.output
