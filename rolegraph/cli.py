@@ -653,7 +653,12 @@ def search_command(
     seed: Annotated[int, typer.Option("--seed", help="The search's random seed.")] = 0,
     cost: Annotated[str, typer.Option("--cost", help="tokens, dollars or calls.")] = "tokens",
     model: Annotated[
-        str, typer.Option("--model", "-m", help="The model of every role (mock: offline).")
+        str,
+        typer.Option(
+            "--model",
+            "-m",
+            help="The model of every role (mock: offline); declared: each role's own.",
+        ),
     ] = "mock",
     store: Annotated[
         Path,
@@ -719,7 +724,12 @@ def search_command(
         raise typer.Exit(EXIT_DIAGNOSTICS)
     if agent is not None and agent not in checked.irs:
         raise _usage_error(f"no agent {agent!r} in {file}; agents: {', '.join(checked.irs)}")
-    evaluator = Evaluator(objective, model=model, store=SearchStore(store), filename=str(file))
+    evaluator = Evaluator(
+        objective,
+        model=None if model == "declared" else model,
+        store=SearchStore(store),
+        filename=str(file),
+    )
 
     def progress(done: int, total: int, scored) -> None:
         if not quiet:

@@ -76,16 +76,33 @@ class Seeded:
         return await self.inner.complete(dataclasses.replace(request, params=params))
 
 
+class DeclaredModels:
+    """Each request to the model its role declares: the mock for `mock` (a new one per
+    run), any other provider through one shared object (`providers`)."""
+
+    def __init__(self, providers: dict[str, Model]):
+        self.providers = providers
+        self.mocks: dict[str, Model] = {}
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        table = self.mocks if request.model.startswith("mock") else self.providers
+        model = table.get(request.model)
+        if model is None:
+            model = table[request.model] = model_router(request.model)(None)
+        return await model.complete(request)
+
+
 class Evaluator:
     """Runs candidates on an objective. `model` serves every role ("mock", a provider
-    string, or a `Model`); `max_calls` bounds each run; `concurrency` bounds the runs
-    in flight at once."""
+    string, or a `Model`); None: each role's own model, as its candidate declares it
+    (an edit that changes a role's model then changes what runs). `max_calls` bounds
+    each run; `concurrency` bounds the runs in flight at once."""
 
     def __init__(
         self,
         objective: Objective,
         *,
-        model: str | Model = "mock",
+        model: str | Model | None = "mock",
         store: SearchStore | None = None,
         filename: str = "<candidate>",
         concurrency: int = 8,
@@ -93,13 +110,20 @@ class Evaluator:
     ):
         self.objective = objective
         self.model = model
-        self.model_label = model if isinstance(model, str) else type(model).__name__
+        self.model_label = (
+            "declared"
+            if model is None
+            else model
+            if isinstance(model, str)
+            else type(model).__name__
+        )
         self.store = store if store is not None else SearchStore()
         self.filename = filename
         self.concurrency = concurrency
         self.max_calls = max_calls
         self._irs: OrderedDict[str, Any] = OrderedDict()
         self._shared: Model | None = None
+        self._providers: dict[str, Model] = {}  # with model=None: the real ones, shared
 
     def evaluate_sync(self, module: ast.Module) -> Evaluation:
         return asyncio.run(self.evaluate(module))
@@ -184,6 +208,8 @@ class Evaluator:
         """The model of a run. One object for every run of a real provider (its limits on
         concurrent calls hold across runs); a new mock per run (it keeps what it was
         asked, which a long search must not pile up)."""
+        if self.model is None:
+            return DeclaredModels(self._providers)
         if isinstance(self.model, str) and self.model.startswith("mock"):
             return model_router(self.model)(None)
         if self._shared is None:

@@ -440,3 +440,21 @@ def test_the_search_command_evolves(tmp_path):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "[6/6] score" in result.output and "cells (nodes, calls per run)" in result.output
+
+
+def test_with_no_model_each_role_runs_on_its_own():
+    from rolegraph.runtime import MockModel
+    from rolegraph.search.evaluate import DeclaredModels
+
+    text = PIPELINE.replace('model m = "mock"', 'model m = "mock"\nmodel big = "acme/big"')
+    text = text.replace(
+        '-> Answer { model m  prompt "Improve', '-> Answer { model big  prompt "Improve'
+    )
+    big = MockModel(script={"Polish": [{"text": "from acme/big", "confidence": 1.0}]})
+    evaluator = Evaluator(Objective(TASKS, contains), model=None, filename="pipeline.agent")
+    evaluator._providers["acme/big"] = big  # (what litellm would serve)
+    evaluation = evaluator.evaluate_sync(rolegraph.parse(text))
+    assert [r.result["text"] for r in evaluation.runs] == ["from acme/big"] * 3
+    assert {c.role for c in big.calls} == {"Polish"}  # Draft ran on its own model, the mock
+    assert isinstance(evaluator._model(), DeclaredModels)
+    assert evaluator.store.run((evaluation.fingerprint, "Pipeline", TASKS[0].key, 0, "declared"))
