@@ -346,7 +346,7 @@ def run_command(
     from rolegraph.compiler.printer import fingerprint
     from rolegraph.runtime import Store
 
-    database = None if no_store else Store(store)
+    database = None if no_store else _open_store(Store, store)
     if resume is not None:
         if database is None:
             raise _usage_error("--resume needs the store the run was made with")
@@ -409,6 +409,17 @@ def run_command(
         _print_summary(outcome.trace)
         if outcome.run_id:
             typer.echo(f"run {outcome.run_id} (store: {store})", err=True)
+
+
+def _open_store(kind: Any, path: Path) -> Any:
+    """A SQLite store, or a usage error saying why it cannot be opened there."""
+    import sqlite3
+
+    try:
+        return kind(path)
+    except (OSError, sqlite3.Error) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise _usage_error(f"cannot open the store {path}: {reason}") from None
 
 
 def _print_summary(trace) -> None:
@@ -727,7 +738,7 @@ def search_command(
     evaluator = Evaluator(
         objective,
         model=None if model == "declared" else model,
-        store=SearchStore(store),
+        store=_open_store(SearchStore, store),
         filename=str(file),
     )
 

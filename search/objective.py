@@ -62,9 +62,11 @@ def load_examples(path: str | Path) -> list[Example]:
     """Examples from a JSONL file; a line that is not an example is an error naming it."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8").split("\n")  # (JSONL lines end at newlines)
     except OSError as error:
         raise ObjectiveError(f"{path}: cannot read the dataset: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ObjectiveError(f"{path}: the dataset is not UTF-8 text") from None
     examples = []
     for number, line in enumerate(lines, 1):
         if not line.strip():

@@ -458,3 +458,63 @@ def test_with_no_model_each_role_runs_on_its_own():
     assert {c.role for c in big.calls} == {"Polish"}  # Draft ran on its own model, the mock
     assert isinstance(evaluator._model(), DeclaredModels)
     assert evaluator.store.run((evaluation.fingerprint, "Pipeline", TASKS[0].key, 0, "declared"))
+
+
+@pytest.mark.parametrize("command", ["run", "search"])
+def test_a_store_that_cannot_be_opened_is_a_usage_error(tmp_path, command):
+    from typer.testing import CliRunner
+
+    from rolegraph.cli import app
+
+    data = tmp_path / "qa.jsonl"
+    data.write_text(json.dumps({"inputs": {"task": "t"}}) + "\n")
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_text("not a database, not at all" * 100)
+    options = (
+        ["--input", '{"task": "t"}', "--model", "mock"]
+        if command == "run"
+        else ["--data", str(data)]
+    )
+    for store, said in [(garbage, "file is not a database"), (data / "x.sqlite", "cannot open")]:
+        result = CliRunner().invoke(
+            app, [command, str(SELF_REFINE), *options, "--store", str(store)]
+        )
+        assert result.exit_code == 2, result.output
+        assert f"cannot open the store {store}" in result.output and said in result.output
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+lines = st.one_of(
+    st.text(max_size=30),
+    json_values.map(json.dumps),
+    st.fixed_dictionaries({"inputs": json_values}, optional={"expected": json_values}).map(
+        json.dumps
+    ),
+)
+
+
+@given(st.lists(lines, max_size=6))
+def test_any_dataset_loads_or_is_refused_with_a_reason(tmp_path_factory, texts):
+    data = tmp_path_factory.mktemp("data") / "any.jsonl"
+    data.write_text("\n".join(t.replace("\n", " ").replace("\r", " ") for t in texts))
+    try:
+        examples = load_examples(data)
+    except ObjectiveError as error:
+        assert str(error).startswith(str(data))
+    else:
+        assert examples and all(isinstance(e.inputs, dict) for e in examples)
+
+
+def test_a_dataset_that_is_not_text_is_refused(tmp_path):
+    data = tmp_path / "qa.jsonl"
+    data.write_bytes(b"\xff\xfe\x00{")
+    with pytest.raises(ObjectiveError, match=r"qa\.jsonl: the dataset is not UTF-8 text"):
+        load_examples(data)
+    with pytest.raises(ObjectiveError, match="cannot read the dataset"):
+        load_examples(tmp_path / "missing.jsonl")
