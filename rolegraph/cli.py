@@ -683,8 +683,8 @@ def search_command(
         str,
         typer.Option(
             "--optimizer",
-            help="random; evolve (a quality-diversity archive, crossover); or llm (a model "
-            "proposes edits as JSON).",
+            help="random; evolve (a quality-diversity archive, crossover); swarm (particles "
+            "moving along edit scripts); or llm (a model proposes edits as JSON).",
         ),
     ] = "random",
     proposer: Annotated[
@@ -707,13 +707,14 @@ def search_command(
         meta_search,
         random_search,
         scorer,
+        swarm,
         write_front,
     )
 
     if data is None:
         raise _usage_error("--data DATA.jsonl is needed: the examples to score candidates on")
-    if optimizer not in ("random", "evolve", "llm"):
-        raise _usage_error(f"--optimizer is random, evolve or llm, not {optimizer!r}")
+    if optimizer not in ("random", "evolve", "swarm", "llm"):
+        raise _usage_error(f"--optimizer is random, evolve, swarm or llm, not {optimizer!r}")
     if evaluations < 1 or seeds < 1:
         raise _usage_error("--evaluations and --seeds are at least 1")
     try:
@@ -744,7 +745,13 @@ def search_command(
 
     def progress(done: int, total: int, scored) -> None:
         if not quiet:
-            made = "start" if scored.edit is None else scored.edit.op
+            made = (
+                "start"
+                if scored.parent is None
+                else scored.edit.op
+                if scored.edit is not None
+                else f"a move of {len(scored.script)} edits"
+            )
             evaluation = scored.evaluation
             typer.echo(
                 f"[{done}/{total}] score {evaluation.score:.3f}  cost {evaluation.cost:g}  "
@@ -758,6 +765,8 @@ def search_command(
             search = meta_search(
                 module, evaluator, proposer=proposer, evaluations=evaluations, progress=progress
             )
+        elif optimizer == "swarm":
+            search = swarm(module, evaluator, evaluations=evaluations, seed=seed, progress=progress)
         elif optimizer == "evolve":
             search = evolve(
                 module, evaluator, evaluations=evaluations, seed=seed, progress=progress
@@ -804,7 +813,7 @@ def _print_front(result, cost: str) -> None:
             f"{evaluation.score:.3f}",
             f"{evaluation.cost:g}",
             str(evaluation.failures),
-            "the start" if scored.edit is None else scored.edit.to_json(),
+            scored.made_by,
             evaluation.fingerprint[:12],
         )
     Console(stderr=True, width=160).print(table)

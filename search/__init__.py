@@ -26,6 +26,7 @@ from .objective import (
 from .pareto import dominates, pareto_front
 from .random_search import Scored, SearchResult, random_search, write_front
 from .store import Candidate, RunRecord, SearchStore
+from .swarm import swarm
 
 __all__ = [
     "Attempt",
@@ -54,5 +55,6 @@ __all__ = [
     "pareto_front",
     "random_search",
     "scorer",
+    "swarm",
     "write_front",
 ]

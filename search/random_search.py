@@ -37,11 +37,21 @@ class Scored:
     module: ast.Module
     evaluation: Evaluation
     parent: str | None  # the parent's fingerprint
-    edit: Edit | None  # the edit that made it from its parent
+    edit: Edit | None  # the edit that made it from its parent, when it was one edit
+    script: tuple[Edit, ...] = ()  # the edits that made it from its parent
 
     @property
     def point(self) -> tuple[float, float]:
         return self.evaluation.score, self.evaluation.cost
+
+    @property
+    def made_by(self) -> str:
+        """How it was made, as JSON: its edit, or the script of a move of several."""
+        if self.parent is None:
+            return "the start"
+        if self.edit is not None:
+            return self.edit.to_json()
+        return "[" + ",".join(edit.to_json() for edit in self.script) + "]"
 
     @property
     def source(self) -> str:
@@ -127,22 +137,35 @@ def _new_child(
 
 
 async def score_candidate(
-    evaluator: Evaluator, module: ast.Module, parent: Scored | None, edit: Edit | None
+    evaluator: Evaluator,
+    module: ast.Module,
+    parent: Scored | None,
+    edit: Edit | Sequence[Edit] | None,
 ) -> Scored:
+    """Evaluate a candidate made from `parent` by `edit` (or by a script of edits), and
+    put it in the store's archive."""
+    script = () if edit is None else (edit,) if isinstance(edit, Edit) else tuple(edit)
+    single = script[0] if len(script) == 1 else None
+    data: object = (
+        single.model_dump(mode="json")
+        if single is not None
+        else [e.model_dump(mode="json") for e in script] or None
+    )
     evaluation = await evaluator.evaluate(module)
     evaluator.store.put_candidate(
         Candidate(
             evaluation.fingerprint,
             to_source(module),
             None if parent is None else parent.evaluation.fingerprint,
-            None if edit is None else edit.model_dump(mode="json"),
+            data,
         )
     )
     return Scored(
         module,
         evaluation,
         None if parent is None else parent.evaluation.fingerprint,
-        edit,
+        single,
+        script,
     )
 
 
@@ -158,8 +181,8 @@ def write_front(result: SearchResult, directory: str | Path, stem: str = "candid
             f"// score {evaluation.score:.3f}, cost {evaluation.cost:g}",
             f"// fingerprint {evaluation.fingerprint[:16]}",
         ]
-        if scored.edit is not None:
-            header.append(f"// made by {scored.edit.to_json()}")
+        if scored.parent is not None:
+            header.append(f"// made by {scored.made_by}")
         path = directory / f"{stem}_{rank}.agent"
         path.write_text("\n".join(header) + "\n\n" + scored.source, encoding="utf-8")
         written.append(path)

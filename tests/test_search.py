@@ -349,7 +349,7 @@ def test_the_search_command_with_an_llm_proposer(tmp_path):
     assert "[E0603] an edit is a JSON object" in result.output
     assert "and 8 by the proposer" in result.output
     wrong = CliRunner().invoke(app, [*args[:-1], "annealing"])
-    assert wrong.exit_code == 2 and "random, evolve or llm" in wrong.output
+    assert wrong.exit_code == 2 and "random, evolve, swarm or llm" in wrong.output
 
 
 # -- evolution with a quality-diversity archive ----------------------------------------------
@@ -428,7 +428,7 @@ def test_an_evolution_started_again_repeats_no_run(tmp_path):
     ]
 
 
-def test_the_search_command_evolves(tmp_path):
+def test_the_search_command_evolves_and_flies(tmp_path):
     from typer.testing import CliRunner
 
     from rolegraph.cli import app
@@ -440,6 +440,9 @@ def test_the_search_command_evolves(tmp_path):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "[6/6] score" in result.output and "cells (nodes, calls per run)" in result.output
+    flown = CliRunner().invoke(app, [*args[:-1], "swarm", "-n", "9"])
+    assert flown.exit_code == 0, flown.output
+    assert "[9/9] score" in flown.output
 
 
 def test_with_no_model_each_role_runs_on_its_own():
@@ -518,3 +521,48 @@ def test_a_dataset_that_is_not_text_is_refused(tmp_path):
         load_examples(data)
     with pytest.raises(ObjectiveError, match="cannot read the dataset"):
         load_examples(tmp_path / "missing.jsonl")
+
+
+# -- particle swarm over edit scripts --------------------------------------------------------
+
+LOW_LEVEL = {"insert_statement", "remove_statement", "replace_decl", "add_decl", "remove_decl"}
+
+
+def flight(store, evaluations, seed=0, source=SELF_REFINE):
+    from rolegraph.search import swarm
+
+    evaluator = Evaluator(
+        Objective(TASKS, contains, seeds=(0, 1)), store=store, filename=str(source)
+    )
+    run = swarm(rolegraph.parse_file(source), evaluator, evaluations=evaluations, seed=seed)
+    return asyncio.run(run)
+
+
+def test_particles_move_along_edit_scripts_to_valid_programs():
+    from rolegraph.compiler.edits import apply_script
+
+    store = SearchStore()
+    result = flight(store, 24)
+    assert len({s.evaluation.fingerprint for s in result.evaluated}) == 24
+    for scored in result.evaluated:
+        assert not errors_of(scored.module), scored.made_by
+    moves = [s for s in result.evaluated if any(e.op in LOW_LEVEL for e in s.script)]
+    assert moves  # steps of `diff` scripts towards a best program
+    assert any(len(s.script) > 1 for s in result.evaluated)
+    # the archive replays every move: its script, applied to its parent, makes it
+    by_fingerprint = {c.fingerprint: c for c in store.candidates()}
+    for candidate in by_fingerprint.values():
+        if candidate.parent is None:
+            continue
+        data = candidate.edit if isinstance(candidate.edit, list) else [candidate.edit]
+        parent = rolegraph.parse(by_fingerprint[candidate.parent].source)
+        moved = apply_script(parent, [edit_from_data(d) for d in data])
+        assert rolegraph.fingerprint(moved) == candidate.fingerprint
+
+
+def test_a_swarm_started_again_repeats_no_run(tmp_path):
+    path = tmp_path / "swarm.sqlite"
+    first = flight(SearchStore(path), 12, seed=5)
+    again = flight(SearchStore(path), 12, seed=5)
+    assert first.calls > 0 and again.calls == 0
+    assert [s.made_by for s in again.evaluated] == [s.made_by for s in first.evaluated]

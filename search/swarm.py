@@ -1,0 +1,162 @@
+"""Particle swarm over edit scripts (after SwarmAgentic).
+
+A particle is a program. Its velocity is an edit script: part of the way from where it
+is towards its own best program (`diff(here, personal best)`), part of the way towards
+the swarm's best (`diff(here, global best)`), and, with some chance, one random valid
+edit for exploration. A part of a script is a prefix of it; the editor checks the
+program the moved particle lands on, and a move that would not check is cut shorter
+until it does (a prefix of nothing is one random edit). So every position evaluated is a
+valid program, and the distance between programs is the length of the script between
+them.
+
+Like the other optimizers, every choice comes from one seeded generator and every
+evaluation from the store: started again with the same seed and store, a swarm repeats
+no run.
+
+    result = await swarm(module, evaluator, evaluations=60, particles=6, seed=0)
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import rolegraph
+from rolegraph.compiler import ast
+from rolegraph.compiler.edits import OPERATORS, Edit, EditError, Editor, diff
+from rolegraph.compiler.printer import fingerprint
+
+from .evaluate import Evaluator
+from .evolve import better
+from .pareto import pareto_front
+from .random_search import Progress, Scored, SearchResult, score_candidate
+
+
+@dataclass
+class _Particle:
+    here: Scored
+    best: Scored
+
+
+async def swarm(
+    module: ast.Module,
+    evaluator: Evaluator,
+    *,
+    evaluations: int,
+    particles: int = 6,
+    seed: int = 0,
+    own: float = 0.5,
+    social: float = 0.5,
+    explore: float = 0.3,
+    editor: Editor | None = None,
+    operators: Sequence[type[Edit]] = OPERATORS,
+    progress: Progress | None = None,
+) -> SearchResult:
+    """Evaluate `module` and `particles - 1` random valid edits of it, then move the
+    particles in turn until `evaluations` candidates are evaluated. `own` and `social`
+    are the largest shares of the way a move goes towards the particle's best and the
+    swarm's best; `explore` is the chance of one random edit on top."""
+    rng = random.Random(seed)
+    editor = editor or rolegraph.editor(evaluator.filename)
+    start = await score_candidate(evaluator, module, None, None)
+    evaluated, seen = [start], {start.evaluation.fingerprint}
+    calls = start.evaluation.fresh_calls
+    if progress is not None:
+        progress(1, evaluations, start)
+
+    async def visit(script: Sequence[Edit], parent: Scored, edited: ast.Module) -> Scored:
+        nonlocal calls
+        scored = await score_candidate(evaluator, edited, parent, script)
+        evaluated.append(scored)
+        seen.add(scored.evaluation.fingerprint)
+        calls += scored.evaluation.fresh_calls
+        if progress is not None:
+            progress(len(evaluated), evaluations, scored)
+        return scored
+
+    swarm_ = [_Particle(start, start)]
+    while len(swarm_) < particles and len(evaluated) < evaluations:
+        found = _random_edit(editor, start.module, seen, rng, operators)
+        if found is None:
+            break
+        scored = await visit([found[0]], start, found[1])
+        swarm_.append(_Particle(scored, scored))
+    stuck = 0
+    while len(evaluated) < evaluations and stuck < len(swarm_):
+        moved = False
+        for particle in swarm_:
+            if len(evaluated) >= evaluations:
+                break
+            leader = max((p.best for p in swarm_), key=lambda s: (s.point[0], -s.point[1]))
+            found = _move(editor, particle, leader, seen, rng, own, social, explore, operators)
+            if found is None:
+                continue
+            moved = True
+            particle.here = await visit(found[0], particle.here, found[1])
+            if better(particle.here, particle.best):
+                particle.best = particle.here
+        stuck = 0 if moved else stuck + 1
+    front = pareto_front(evaluated, key=lambda s: s.point)
+    return SearchResult(start, tuple(evaluated), tuple(front), calls)
+
+
+def _move(
+    editor: Editor,
+    particle: _Particle,
+    leader: Scored,
+    seen: set[str],
+    rng: random.Random,
+    own: float,
+    social: float,
+    explore: float,
+    operators: Sequence[type[Edit]],
+) -> tuple[list[Edit], ast.Module] | None:
+    """Where the particle goes next and the script that takes it there: a valid program
+    not seen yet, or None when it has nowhere new to go."""
+    here = particle.here.module
+    script: list[Edit] = []
+    for target, share in ((particle.best.module, own), (leader.module, social)):
+        try:
+            towards = diff(apply_quietly(here, script), target)
+        except EditError:
+            break
+        if towards:
+            script += towards[: max(1, round(rng.random() * share * len(towards)))]
+    while script:
+        try:
+            landed = editor.apply_script(here, script)
+        except EditError:
+            script = script[:-1]  # a shorter move: part of the way only
+            continue
+        if rng.random() < explore:
+            found = _random_edit(editor, landed, seen, rng, operators)
+            if found is not None:
+                return [*script, found[0]], found[1]
+        if fingerprint(landed) not in seen:
+            return script, landed
+        break
+    found = _random_edit(editor, here, seen, rng, operators)
+    return None if found is None else ([found[0]], found[1])
+
+
+def apply_quietly(module: ast.Module, script: Sequence[Edit]) -> ast.Module:
+    """`script` applied without checking (the steps of a move need not check)."""
+    for edit in script:
+        module = edit.apply(module)
+    return module
+
+
+def _random_edit(
+    editor: Editor,
+    module: ast.Module,
+    seen: set[str],
+    rng: random.Random,
+    operators: Sequence[type[Edit]],
+    tries: int = 16,
+) -> tuple[Edit, ast.Module] | None:
+    for _ in range(tries):
+        found = editor.sample(module, rng, operators)
+        if found is not None and fingerprint(found[1]) not in seen:
+            return found
+    return None
