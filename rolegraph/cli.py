@@ -27,6 +27,7 @@ app = typer.Typer(
 )
 
 EXIT_OK, EXIT_DIAGNOSTICS, EXIT_USAGE = 0, 1, 2
+OPTIMIZERS = ("random", "evolve", "swarm", "mcts", "llm")
 
 
 def _version(value: bool) -> None:
@@ -684,7 +685,8 @@ def search_command(
         typer.Option(
             "--optimizer",
             help="random; evolve (a quality-diversity archive, crossover); swarm (particles "
-            "moving along edit scripts); or llm (a model proposes edits as JSON).",
+            "moving along edit scripts); mcts (a tree of edits); or llm (a model proposes "
+            "edits as JSON).",
         ),
     ] = "random",
     proposer: Annotated[
@@ -704,6 +706,7 @@ def search_command(
         SearchStore,
         evolve,
         load_examples,
+        mcts,
         meta_search,
         random_search,
         scorer,
@@ -713,8 +716,8 @@ def search_command(
 
     if data is None:
         raise _usage_error("--data DATA.jsonl is needed: the examples to score candidates on")
-    if optimizer not in ("random", "evolve", "swarm", "llm"):
-        raise _usage_error(f"--optimizer is random, evolve, swarm or llm, not {optimizer!r}")
+    if optimizer not in OPTIMIZERS:
+        raise _usage_error(f"--optimizer is one of {', '.join(OPTIMIZERS)}, not {optimizer!r}")
     if evaluations < 1 or seeds < 1:
         raise _usage_error("--evaluations and --seeds are at least 1")
     try:
@@ -765,6 +768,8 @@ def search_command(
             search = meta_search(
                 module, evaluator, proposer=proposer, evaluations=evaluations, progress=progress
             )
+        elif optimizer == "mcts":
+            search = mcts(module, evaluator, evaluations=evaluations, seed=seed, progress=progress)
         elif optimizer == "swarm":
             search = swarm(module, evaluator, evaluations=evaluations, seed=seed, progress=progress)
         elif optimizer == "evolve":

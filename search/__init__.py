@@ -12,6 +12,7 @@ every candidate checks; none is generated code. See docs/search.md.
 
 from .evaluate import Evaluation, Evaluator, RunOutcome, Seeded
 from .evolve import better, evolve, nodes_and_calls
+from .mcts import mcts
 from .meta import Attempt, catalogue, meta_search
 from .objective import (
     Example,
@@ -50,6 +51,7 @@ __all__ = [
     "exact",
     "field_equals",
     "load_examples",
+    "mcts",
     "meta_search",
     "nodes_and_calls",
     "pareto_front",

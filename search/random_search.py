@@ -67,6 +67,8 @@ class SearchResult:
     refused: tuple[tuple[str, str], ...] = ()  # proposals the checker refused, and why
     proposer_calls: int = 0  # model calls of an LLM proposer (not counted in `calls`)
     archive: tuple[tuple[tuple[int, ...], Scored], ...] = ()  # a quality-diversity archive
+    # a search tree: (candidate, its parent's index, visits, mean score), as evaluated
+    tree: tuple[tuple[Scored, int | None, int, float], ...] = ()
 
     @property
     def best(self) -> Scored:

@@ -349,7 +349,7 @@ def test_the_search_command_with_an_llm_proposer(tmp_path):
     assert "[E0603] an edit is a JSON object" in result.output
     assert "and 8 by the proposer" in result.output
     wrong = CliRunner().invoke(app, [*args[:-1], "annealing"])
-    assert wrong.exit_code == 2 and "random, evolve, swarm or llm" in wrong.output
+    assert wrong.exit_code == 2 and "random, evolve, swarm, mcts, llm" in wrong.output
 
 
 # -- evolution with a quality-diversity archive ----------------------------------------------
@@ -440,9 +440,10 @@ def test_the_search_command_evolves_and_flies(tmp_path):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "[6/6] score" in result.output and "cells (nodes, calls per run)" in result.output
-    flown = CliRunner().invoke(app, [*args[:-1], "swarm", "-n", "9"])
-    assert flown.exit_code == 0, flown.output
-    assert "[9/9] score" in flown.output
+    for optimizer in ("swarm", "mcts"):
+        flown = CliRunner().invoke(app, [*args[:-1], optimizer, "-n", "9"])
+        assert flown.exit_code == 0, flown.output
+        assert "[9/9] score" in flown.output
 
 
 def test_with_no_model_each_role_runs_on_its_own():
@@ -564,5 +565,64 @@ def test_a_swarm_started_again_repeats_no_run(tmp_path):
     path = tmp_path / "swarm.sqlite"
     first = flight(SearchStore(path), 12, seed=5)
     again = flight(SearchStore(path), 12, seed=5)
+    assert first.calls > 0 and again.calls == 0
+    assert [s.made_by for s in again.evaluated] == [s.made_by for s in first.evaluated]
+
+
+# -- Monte Carlo tree search over edits ------------------------------------------------------
+
+
+def tree_search(store, evaluations, seed=0, **options):
+    from rolegraph.search import mcts
+
+    evaluator = Evaluator(
+        Objective(TASKS, contains, seeds=(0, 1)), store=store, filename=str(SELF_REFINE)
+    )
+    run = mcts(
+        rolegraph.parse_file(SELF_REFINE), evaluator, evaluations=evaluations, seed=seed, **options
+    )
+    return asyncio.run(run)
+
+
+def test_the_tree_grows_by_valid_edits_and_keeps_its_statistics():
+    result = tree_search(SearchStore(), 20)
+    assert len(result.tree) == len(result.evaluated) == 20
+    assert len({s.evaluation.fingerprint for s in result.evaluated}) == 20
+    (root, no_parent, root_visits, root_mean), *rest = result.tree
+    assert no_parent is None and root is result.start and root_visits == 20
+    for scored, parent, visits, mean in rest:
+        assert not errors_of(scored.module), scored.made_by
+        assert parent is not None and result.tree[parent][0].evaluation.fingerprint == scored.parent
+        assert scored.edit.apply(result.tree[parent][0].module) == scored.module
+        # a node's visits: itself and everything below it; its mean: over those
+        below = [i for i, row in enumerate(result.tree) if _descends(result.tree, i, scored)]
+        assert visits == len(below)
+        assert mean == pytest.approx(
+            sum(result.tree[i][0].evaluation.score for i in below) / visits
+        )
+    assert root_mean == pytest.approx(sum(s.evaluation.score for s in result.evaluated) / 20)
+    depth = max(_depth(result.tree, i) for i in range(20))
+    assert depth >= 2  # it goes deeper than one edit from the start
+
+
+def _descends(tree, index, ancestor):
+    while index is not None:
+        if tree[index][0] is ancestor:
+            return True
+        index = tree[index][1]
+    return False
+
+
+def _depth(tree, index):
+    depth = 0
+    while tree[index][1] is not None:
+        index, depth = tree[index][1], depth + 1
+    return depth
+
+
+def test_a_tree_search_started_again_repeats_no_run(tmp_path):
+    path = tmp_path / "mcts.sqlite"
+    first = tree_search(SearchStore(path), 10, seed=2)
+    again = tree_search(SearchStore(path), 10, seed=2)
     assert first.calls > 0 and again.calls == 0
     assert [s.made_by for s in again.evaluated] == [s.made_by for s in first.evaluated]
