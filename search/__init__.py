@@ -10,7 +10,8 @@ Every candidate comes from the typed edit operators (`rolegraph.compiler.edits`)
 every candidate checks; none is generated code. See docs/search.md.
 """
 
-from .evaluate import Evaluation, Evaluator, RunOutcome, Seeded
+from .attribution import Attribution, shapley
+from .evaluate import Blank, Evaluation, Evaluator, RunOutcome, Seeded, blank_value
 from .evolve import better, evolve, nodes_and_calls
 from .mcts import mcts
 from .meta import Attempt, catalogue, meta_search
@@ -31,6 +32,8 @@ from .swarm import swarm
 
 __all__ = [
     "Attempt",
+    "Attribution",
+    "Blank",
     "Candidate",
     "Evaluation",
     "Evaluator",
@@ -44,6 +47,7 @@ __all__ = [
     "SearchStore",
     "Seeded",
     "better",
+    "blank_value",
     "catalogue",
     "contains",
     "dominates",
@@ -57,6 +61,7 @@ __all__ = [
     "pareto_front",
     "random_search",
     "scorer",
+    "shapley",
     "swarm",
     "write_front",
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -92,11 +93,45 @@ class DeclaredModels:
         return await model.complete(request)
 
 
+class Blank:
+    """A model whose calls from the nodes `nodes` are answered with the blank value of
+    the reply's type (empty strings and lists, zeros, false, the first member of an
+    enum, none where allowed) and cost nothing; other calls go to `inner`. The program
+    and its graph stay as they are: the node fires, and what reads it reads a valid,
+    empty value."""
+
+    def __init__(self, inner: Model, nodes: frozenset[str]):
+        self.inner, self.nodes = inner, nodes
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        if request.node in self.nodes:
+            return ModelReply(json.dumps(blank_value(request.schema)))
+        return await self.inner.complete(request)
+
+
+def blank_value(schema: dict[str, Any]) -> Any:
+    """The emptiest value valid for a JSON schema."""
+    if "anyOf" in schema:
+        options = schema["anyOf"]
+        if any(option.get("type") == "null" for option in options):
+            return None
+        return blank_value(options[0])
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object":
+        properties = schema.get("properties") or {}
+        return {name: blank_value(sub) for name, sub in properties.items()}
+    return {"array": [], "string": "", "integer": 0, "number": 0.0, "boolean": False}.get(str(kind))
+
+
 class Evaluator:
     """Runs candidates on an objective. `model` serves every role ("mock", a provider
     string, or a `Model`); None: each role's own model, as its candidate declares it
     (an edit that changes a role's model then changes what runs). `max_calls` bounds
-    each run; `concurrency` bounds the runs in flight at once."""
+    each run; `concurrency` bounds the runs in flight at once. `blank` names nodes whose
+    model calls are answered with the blank value of their type instead (see `Blank`):
+    an ablation, for attribution."""
 
     def __init__(
         self,
@@ -107,9 +142,11 @@ class Evaluator:
         filename: str = "<candidate>",
         concurrency: int = 8,
         max_calls: int | None = 50,
+        blank: frozenset[str] = frozenset(),
     ):
         self.objective = objective
         self.model = model
+        self.blank = blank
         self.model_label = (
             "declared"
             if model is None
@@ -117,6 +154,8 @@ class Evaluator:
             if isinstance(model, str)
             else type(model).__name__
         )
+        if blank:  # runs with blanked nodes are other runs
+            self.model_label += " blank:" + ",".join(sorted(blank))
         self.store = store if store is not None else SearchStore()
         self.filename = filename
         self.concurrency = concurrency
@@ -192,10 +231,26 @@ class Evaluator:
             cached,
         )
 
+    def blanking(self, nodes: frozenset[str]) -> Evaluator:
+        """This evaluator (same objective, model and store) with `nodes` blanked."""
+        twin = Evaluator(
+            self.objective,
+            model=self.model,
+            store=self.store,
+            filename=self.filename,
+            concurrency=self.concurrency,
+            max_calls=self.max_calls,
+            blank=nodes,
+        )
+        twin._irs, twin._providers = self._irs, self._providers
+        return twin
+
     async def _run(self, ir: Any, example: Example, seed: int) -> RunRecord:
         model = self._model()
         if seed:
             model = Seeded(model, seed)
+        if self.blank:
+            model = Blank(model, self.blank)
         budget = Budget(calls=self.max_calls) if self.max_calls is not None else None
         try:
             outcome = await run_agent(ir, example.inputs, model=model, budget=budget)
@@ -231,6 +286,10 @@ class Evaluator:
         return value
 
     # -- the candidate's IR -------------------------------------------------------------------
+
+    def ir_of(self, module: ast.Module) -> Any:
+        """The IR of the agent the objective runs, for `module` (checked once)."""
+        return self._ir(module, fingerprint(module))
 
     def _ir(self, module: ast.Module, digest: str) -> Any:
         found = self._irs.get(digest)

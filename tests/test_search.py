@@ -626,3 +626,83 @@ def test_a_tree_search_started_again_repeats_no_run(tmp_path):
     again = tree_search(SearchStore(path), 10, seed=2)
     assert first.calls > 0 and again.calls == 0
     assert [s.made_by for s in again.evaluated] == [s.made_by for s in first.evaluated]
+
+
+# -- attribution -----------------------------------------------------------------------------
+
+PAIR = """
+model m = "mock"
+type Part { text: str }
+role Left(task: str) -> Part { model m  prompt "left: {{ task }}" }
+role Right(task: str) -> Part { model m  prompt "right: {{ task }}" }
+tool both(a: Part, b: Part) -> str = "tests.test_search:both"
+agent Pair(task: str) -> str {
+  left = Left(task)
+  right = Right(task)
+  joined = both(a: left, b: right)
+  return joined
+}
+"""
+
+
+def both(a, b):
+    """Which parts said something (a blanked part says nothing)."""
+    return ("L" if a["text"] else "") + ("R" if b["text"] else "")
+
+
+def pair_score(result, example):
+    """0.5 for the left part, 0.2 for the right, 0.3 more for both together."""
+    return 0.5 * ("L" in result) + 0.2 * ("R" in result) + 0.3 * (result == "LR")
+
+
+def attribute(**options):
+    from rolegraph.search import shapley
+
+    evaluator = Evaluator(Objective(TASKS, pair_score), filename="pair.agent")
+    return asyncio.run(shapley(rolegraph.parse(PAIR), evaluator, **options))
+
+
+def test_shapley_values_split_the_score_among_the_nodes():
+    attribution = attribute()
+    assert attribution.exact and attribution.players == ("left", "right")
+    assert attribution.values == pytest.approx({"left": 0.65, "right": 0.35})  # 0.3 shared
+    assert (attribution.full, attribution.empty, attribution.coalitions) == (1.0, 0.0, 4)
+
+
+def test_sampled_shapley_values_add_up_and_come_close():
+    attribution = attribute(exact_up_to=0, samples=200, seed=1)
+    assert not attribution.exact
+    assert sum(attribution.values.values()) == pytest.approx(attribution.full - attribution.empty)
+    assert attribution.values == pytest.approx({"left": 0.65, "right": 0.35}, abs=0.1)
+
+
+def test_blanked_nodes_answer_the_empty_value_of_their_type():
+    from rolegraph.search import blank_value
+
+    evaluator = Evaluator(Objective(TASKS, pair_score), filename="pair.agent")
+    runs = evaluator.blanking(frozenset({"right"})).evaluate_sync(rolegraph.parse(PAIR)).runs
+    assert {r.result for r in runs} == {"L"}
+    assert runs[0].calls == 2  # the blank answer is still a call of its node (it costs nothing)
+    schema = {
+        "type": "object",
+        "properties": {
+            "ok": {"type": "boolean"},
+            "n": {"type": "integer"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "kind": {"enum": ["a", "b"]},
+            "note": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        },
+    }
+    assert blank_value(schema) == {"ok": False, "n": 0, "tags": [], "kind": "a", "note": None}
+
+
+def test_attribution_of_self_refine_adds_up():
+    from rolegraph.search import shapley
+
+    evaluator = Evaluator(Objective(TASKS, contains, seeds=(0, 1)), filename=str(SELF_REFINE))
+    attribution = asyncio.run(shapley(rolegraph.parse_file(SELF_REFINE), evaluator))
+    assert attribution.players == ("writer", "critic")
+    total = sum(attribution.values.values())
+    assert total == pytest.approx(attribution.full - attribution.empty)
+    with pytest.raises(ObjectiveError, match="`nobody` is not a node of `SelfRefine`"):
+        asyncio.run(shapley(rolegraph.parse_file(SELF_REFINE), evaluator, players=["nobody"]))
