@@ -700,50 +700,21 @@ def search_command(
     import asyncio
 
     from rolegraph.search import (
-        Evaluator,
-        Objective,
         ObjectiveError,
-        SearchStore,
         evolve,
-        load_examples,
         mcts,
         meta_search,
         random_search,
-        scorer,
         swarm,
         write_front,
     )
 
-    if data is None:
-        raise _usage_error("--data DATA.jsonl is needed: the examples to score candidates on")
     if optimizer not in OPTIMIZERS:
         raise _usage_error(f"--optimizer is one of {', '.join(OPTIMIZERS)}, not {optimizer!r}")
-    if evaluations < 1 or seeds < 1:
-        raise _usage_error("--evaluations and --seeds are at least 1")
-    try:
-        objective = Objective(
-            load_examples(data),
-            scorer(score),
-            agent=agent,
-            seeds=tuple(range(seeds)),
-            cost=cost,  # type: ignore[arg-type]
-        )
-    except ObjectiveError as error:
-        raise _usage_error(str(error)) from None
-    checked, diagnostics, sources = _check_file(file, explore=False)
-    errors = [d for d in diagnostics if d.is_error]
-    if checked is None or errors:
-        for diagnostic in errors:
-            source = Source(diagnostic.file, sources.get(diagnostic.file, ""))
-            typer.echo(render(diagnostic, source, color=sys.stderr.isatty()) + "\n", err=True)
-        raise typer.Exit(EXIT_DIAGNOSTICS)
-    if agent is not None and agent not in checked.irs:
-        raise _usage_error(f"no agent {agent!r} in {file}; agents: {', '.join(checked.irs)}")
-    evaluator = Evaluator(
-        objective,
-        model=None if model == "declared" else model,
-        store=_open_store(SearchStore, store),
-        filename=str(file),
+    if evaluations < 1:
+        raise _usage_error("--evaluations is at least 1")
+    module, objective, evaluator = _evaluation_setup(
+        file, agent, data, score, seeds, cost, model, store
     )
 
     def progress(done: int, total: int, scored) -> None:
@@ -762,7 +733,6 @@ def search_command(
                 err=True,
             )
 
-    module = checked.program.main.module
     try:
         if optimizer == "llm":
             search = meta_search(
@@ -822,6 +792,115 @@ def _print_front(result, cost: str) -> None:
             evaluation.fingerprint[:12],
         )
     Console(stderr=True, width=160).print(table)
+
+
+def _evaluation_setup(
+    file: Path,
+    agent: str | None,
+    data: Path | None,
+    score: str,
+    seeds: int,
+    cost: str,
+    model: str,
+    store: Path,
+):
+    """What `search` and `attribute` share: the checked program, the objective, and an
+    evaluator on the store (usage errors and diagnostics end the command)."""
+    from rolegraph.search import (
+        Evaluator,
+        Objective,
+        ObjectiveError,
+        SearchStore,
+        load_examples,
+        scorer,
+    )
+
+    if data is None:
+        raise _usage_error("--data DATA.jsonl is needed: the examples to score candidates on")
+    if seeds < 1:
+        raise _usage_error("--seeds is at least 1")
+    try:
+        objective = Objective(
+            load_examples(data),
+            scorer(score),
+            agent=agent,
+            seeds=tuple(range(seeds)),
+            cost=cost,  # type: ignore[arg-type]
+        )
+    except ObjectiveError as error:
+        raise _usage_error(str(error)) from None
+    checked, diagnostics, sources = _check_file(file, explore=False)
+    errors = [d for d in diagnostics if d.is_error]
+    if checked is None or errors:
+        for diagnostic in errors:
+            source = Source(diagnostic.file, sources.get(diagnostic.file, ""))
+            typer.echo(render(diagnostic, source, color=sys.stderr.isatty()) + "\n", err=True)
+        raise typer.Exit(EXIT_DIAGNOSTICS)
+    if agent is not None and agent not in checked.irs:
+        raise _usage_error(f"no agent {agent!r} in {file}; agents: {', '.join(checked.irs)}")
+    evaluator = Evaluator(
+        objective,
+        model=None if model == "declared" else model,
+        store=_open_store(SearchStore, store),
+        filename=str(file),
+    )
+    return checked.program.main.module, objective, evaluator
+
+
+@app.command(name="attribute")
+def attribute_command(
+    file: Annotated[Path, typer.Argument(help="The .agent file.")],
+    agent: Annotated[str | None, typer.Argument(help="The agent (default: the last one).")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", "-d", help='Examples as JSONL: {"inputs": {...}, "expected": ...}.'),
+    ] = None,
+    score: Annotated[
+        str,
+        typer.Option("--score", help="exact, contains, field:NAME, or module:function."),
+    ] = "exact",
+    seeds: Annotated[int, typer.Option("--seeds", help="Runs per example (seeds 0..N-1).")] = 1,
+    model: Annotated[
+        str,
+        typer.Option("--model", "-m", help="The model of every role (mock); declared: their own."),
+    ] = "mock",
+    store: Annotated[
+        Path, typer.Option("--store", help="SQLite file of runs (shared with search).")
+    ] = Path(".rolegraph/search.sqlite"),
+    samples: Annotated[
+        int, typer.Option("--samples", help="Random orders, beyond 8 nodes (exact below).")
+    ] = 64,
+) -> None:
+    """What each node that calls a model is worth: its Shapley value for the score,
+    from runs with nodes blanked (their calls answered with the empty value of their
+    type)."""
+    import asyncio
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from rolegraph.search import ObjectiveError, shapley
+
+    module, _, evaluator = _evaluation_setup(
+        file, agent, data, score, seeds, "tokens", model, store
+    )
+    try:
+        found = asyncio.run(shapley(module, evaluator, samples=samples))
+    except ObjectiveError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(EXIT_DIAGNOSTICS) from None
+    how = "exact" if found.exact else f"estimated from {samples} random orders"
+    typer.echo(f"{found.agent}: Shapley values ({how})")
+    table = Table()
+    table.add_column("node")
+    table.add_column("value", justify="right")
+    for player in sorted(found.players, key=lambda p: -found.values[p]):
+        table.add_row(player, f"{found.values[player]:+.3f}")
+    Console(width=100).print(table)
+    typer.echo(
+        f"score {found.full:.3f} with every node, {found.empty:.3f} with all blanked; "
+        f"{found.coalitions} coalitions evaluated",
+    )
 
 
 @app.command(name="explain")

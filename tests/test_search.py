@@ -706,3 +706,28 @@ def test_attribution_of_self_refine_adds_up():
     assert total == pytest.approx(attribution.full - attribution.empty)
     with pytest.raises(ObjectiveError, match="`nobody` is not a node of `SelfRefine`"):
         asyncio.run(shapley(rolegraph.parse_file(SELF_REFINE), evaluator, players=["nobody"]))
+
+
+def test_the_attribute_command(tmp_path):
+    from typer.testing import CliRunner
+
+    from rolegraph.cli import app
+
+    program = tmp_path / "pair.agent"
+    program.write_text(PAIR)
+    data = tmp_path / "qa.jsonl"
+    data.write_text("".join(json.dumps({"inputs": e.inputs}) + "\n" for e in TASKS))
+    args = [
+        "attribute",
+        str(program),
+        "--data",
+        str(data),
+        "--score",
+        "tests.test_search:pair_score",
+    ]
+    result = CliRunner().invoke(app, [*args, "--store", str(tmp_path / "s.sqlite")])
+    assert result.exit_code == 0, result.output
+    assert "Pair: Shapley values (exact)" in result.output
+    assert result.output.index("left") < result.output.index("right")  # the larger first
+    assert "+0.650" in result.output and "+0.350" in result.output
+    assert "score 1.000 with every node, 0.000 with all blanked; 4 coalitions" in result.output
