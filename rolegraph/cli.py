@@ -692,6 +692,9 @@ def search_command(
     proposer: Annotated[
         str, typer.Option("--proposer", help="With --optimizer llm: the proposing model.")
     ] = "mock",
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write a plot of score against evaluations (SVG).")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per candidate.")] = False,
 ) -> None:
     """Search for better agents by typed edits: random search over the Pareto front of
@@ -773,6 +776,14 @@ def search_command(
     if output is not None:
         for path in write_front(result, output, stem=file.stem):
             typer.echo(f"wrote {path}", err=True)
+    if plot is not None:
+        from rolegraph.search import score_plot
+
+        try:
+            plot.write_text(score_plot(result, f"{file.name}: {optimizer} search"), "utf-8")
+        except OSError as error:
+            raise _usage_error(f"cannot write {plot}: {error.strerror}") from None
+        typer.echo(f"wrote {plot}", err=True)
 
 
 def _print_front(result, cost: str) -> None:

@@ -26,6 +26,7 @@ from .objective import (
     scorer,
 )
 from .pareto import dominates, pareto_front
+from .plot import score_plot
 from .random_search import Scored, SearchResult, random_search, write_front
 from .store import Candidate, RunRecord, SearchStore
 from .swarm import swarm
@@ -60,6 +61,7 @@ __all__ = [
     "nodes_and_calls",
     "pareto_front",
     "random_search",
+    "score_plot",
     "scorer",
     "shapley",
     "swarm",

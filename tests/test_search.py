@@ -250,6 +250,8 @@ def test_the_search_command(tmp_path):
     assert result.exit_code == 0, result.output
     assert "[4/4] score" in result.output and "Pareto front" in result.output
     assert list((tmp_path / "out").glob("self_refine_*.agent"))
+    plotted = runner.invoke(app, [*args, "--plot", str(tmp_path / "progress.svg")])
+    assert plotted.exit_code == 0 and (tmp_path / "progress.svg").exists()
     again = runner.invoke(app, args)
     assert "0 model calls made" in again.output
     missing = runner.invoke(app, ["search", str(SELF_REFINE)])
@@ -731,3 +733,20 @@ def test_the_attribute_command(tmp_path):
     assert result.output.index("left") < result.output.index("right")  # the larger first
     assert "+0.650" in result.output and "+0.350" in result.output
     assert "score 1.000 with every node, 0.000 with all blanked; 4 coalitions" in result.output
+
+
+def test_the_plot_shows_every_candidate_and_the_best_so_far():
+    import xml.etree.ElementTree as ElementTree
+
+    from rolegraph.search import score_plot
+
+    result = search(SearchStore(), 12)
+    svg = ElementTree.fromstring(score_plot(result, "a <title> & more"))
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    dots = svg.findall("svg:circle", ns)
+    assert len(dots) == 12
+    assert sum(d.get("fill") != "white" for d in dots) == len(result.front)
+    (line,) = svg.findall("svg:polyline", ns)
+    heights = [float(p.split(",")[1]) for p in line.get("points").split()]
+    assert heights == sorted(heights, reverse=True)  # the best so far only rises (y falls)
+    assert svg.findall("svg:text", ns)[0].text == "a <title> & more"
