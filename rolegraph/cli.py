@@ -646,36 +646,42 @@ def edit(
         typer.echo(f"wrote {output}", err=True)
 
 
+# Arguments and options that `search` and `attribute` share.
+AgentArgument = Annotated[str | None, typer.Argument(help="The agent (default: the last one).")]
+DataOption = Annotated[
+    Path | None,
+    typer.Option("--data", "-d", help='Examples as JSONL: {"inputs": {...}, "expected": ...}.'),
+]
+ScoreOption = Annotated[
+    str, typer.Option("--score", help="exact, contains, field:NAME, or module:function.")
+]
+SeedsOption = Annotated[int, typer.Option("--seeds", help="Runs per example (seeds 0..N-1).")]
+ModelOption = Annotated[
+    str,
+    typer.Option(
+        "--model", "-m", help="The model of every role (mock: offline); declared: each role's own."
+    ),
+]
+SearchStoreOption = Annotated[
+    Path, typer.Option("--store", help="SQLite file of runs and candidates (a search resumes).")
+]
+SEARCH_STORE = Path(".rolegraph/search.sqlite")
+
+
 @app.command(name="search")
 def search_command(
     file: Annotated[Path, typer.Argument(help="The .agent file to start from.")],
-    agent: Annotated[str | None, typer.Argument(help="The agent (default: the last one).")] = None,
-    data: Annotated[
-        Path | None,
-        typer.Option("--data", "-d", help='Examples as JSONL: {"inputs": {...}, "expected": ...}.'),
-    ] = None,
-    score: Annotated[
-        str,
-        typer.Option("--score", help="exact, contains, field:NAME, or module:function."),
-    ] = "exact",
+    agent: AgentArgument = None,
+    data: DataOption = None,
+    score: ScoreOption = "exact",
     evaluations: Annotated[
         int, typer.Option("--evaluations", "-n", help="Candidates to evaluate, the start included.")
     ] = 20,
-    seeds: Annotated[int, typer.Option("--seeds", help="Runs per example (seeds 0..N-1).")] = 1,
+    seeds: SeedsOption = 1,
     seed: Annotated[int, typer.Option("--seed", help="The search's random seed.")] = 0,
     cost: Annotated[str, typer.Option("--cost", help="tokens, dollars or calls.")] = "tokens",
-    model: Annotated[
-        str,
-        typer.Option(
-            "--model",
-            "-m",
-            help="The model of every role (mock: offline); declared: each role's own.",
-        ),
-    ] = "mock",
-    store: Annotated[
-        Path,
-        typer.Option("--store", help="SQLite file of runs and candidates (a search resumes)."),
-    ] = Path(".rolegraph/search.sqlite"),
+    model: ModelOption = "mock",
+    store: SearchStoreOption = SEARCH_STORE,
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Write the Pareto front here as .agent files."),
@@ -697,9 +703,10 @@ def search_command(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per candidate.")] = False,
 ) -> None:
-    """Search for better agents by typed edits: random search over the Pareto front of
-    score and cost, or an LLM proposing edits that the checker accepts or refuses. Every
-    candidate checks; runs are cached, so a search resumes."""
+    """Search for better agents by typed edits (random search, evolution, a particle
+    swarm, tree search, or an LLM proposing edits that the checker accepts or refuses):
+    every candidate checks, the Pareto front of score and cost is reported, and runs are
+    cached, so a search resumes."""
     import asyncio
 
     from rolegraph.search import (
@@ -861,23 +868,12 @@ def _evaluation_setup(
 @app.command(name="attribute")
 def attribute_command(
     file: Annotated[Path, typer.Argument(help="The .agent file.")],
-    agent: Annotated[str | None, typer.Argument(help="The agent (default: the last one).")] = None,
-    data: Annotated[
-        Path | None,
-        typer.Option("--data", "-d", help='Examples as JSONL: {"inputs": {...}, "expected": ...}.'),
-    ] = None,
-    score: Annotated[
-        str,
-        typer.Option("--score", help="exact, contains, field:NAME, or module:function."),
-    ] = "exact",
-    seeds: Annotated[int, typer.Option("--seeds", help="Runs per example (seeds 0..N-1).")] = 1,
-    model: Annotated[
-        str,
-        typer.Option("--model", "-m", help="The model of every role (mock); declared: their own."),
-    ] = "mock",
-    store: Annotated[
-        Path, typer.Option("--store", help="SQLite file of runs (shared with search).")
-    ] = Path(".rolegraph/search.sqlite"),
+    agent: AgentArgument = None,
+    data: DataOption = None,
+    score: ScoreOption = "exact",
+    seeds: SeedsOption = 1,
+    model: ModelOption = "mock",
+    store: SearchStoreOption = SEARCH_STORE,
     samples: Annotated[
         int, typer.Option("--samples", help="Random orders, beyond 8 nodes (exact below).")
     ] = 64,

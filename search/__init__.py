@@ -11,6 +11,7 @@ every candidate checks; none is generated code. See docs/search.md.
 """
 
 from .attribution import Attribution, shapley
+from .candidates import Scored, SearchResult, Trail, write_front
 from .evaluate import Blank, Evaluation, Evaluator, RunOutcome, Seeded, blank_value
 from .evolve import better, evolve, nodes_and_calls
 from .mcts import mcts
@@ -27,7 +28,7 @@ from .objective import (
 )
 from .pareto import dominates, pareto_front
 from .plot import score_plot
-from .random_search import Scored, SearchResult, random_search, write_front
+from .random_search import random_search
 from .store import Candidate, RunRecord, SearchStore
 from .swarm import swarm
 
@@ -47,6 +48,7 @@ __all__ = [
     "SearchResult",
     "SearchStore",
     "Seeded",
+    "Trail",
     "better",
     "blank_value",
     "catalogue",

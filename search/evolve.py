@@ -25,11 +25,9 @@ from collections.abc import Callable, Sequence
 import rolegraph
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import OPERATORS, Crossover, Edit, EditError, Editor
-from rolegraph.compiler.printer import fingerprint
 
+from .candidates import Progress, Scored, SearchResult, Trail
 from .evaluate import Evaluator
-from .pareto import pareto_front
-from .random_search import Progress, Scored, SearchResult, score_candidate
 
 Cell = tuple[int, ...]
 Descriptor = Callable[[Scored], Cell]
@@ -69,44 +67,28 @@ async def evolve(
     """Evaluate `module`, then up to `evaluations - 1` distinct children of elites."""
     rng = random.Random(seed)
     editor = editor or rolegraph.editor(evaluator.filename)
-    start = await score_candidate(evaluator, module, None, None)
-    evaluated = [start]
-    seen = {start.evaluation.fingerprint}
+    trail = Trail(evaluator, evaluations, progress)
+    start = await trail.visit(module)
     archive: dict[Cell, Scored] = {descriptor(start): start}
-    calls = start.evaluation.fresh_calls
-    if progress is not None:
-        progress(1, evaluations, start)
-    while len(evaluated) < evaluations:
+    while not trail.full:
         elites = [archive[cell] for cell in sorted(archive)]
-        child = _child(editor, elites, seen, rng, crossover_rate, operators)
+        child = _child(editor, trail, elites, rng, crossover_rate, operators)
         if child is None:
-            child = _child(editor, evaluated, seen, rng, crossover_rate, operators)
+            child = _child(editor, trail, trail.evaluated, rng, crossover_rate, operators)
         if child is None:
             break
         edit, parent, edited = child
-        scored = await score_candidate(evaluator, edited, parent, edit)
-        evaluated.append(scored)
-        seen.add(scored.evaluation.fingerprint)
-        calls += scored.evaluation.fresh_calls
+        scored = await trail.visit(edited, parent, edit)
         cell = descriptor(scored)
         if cell not in archive or better(scored, archive[cell]):
             archive[cell] = scored
-        if progress is not None:
-            progress(len(evaluated), evaluations, scored)
-    front = pareto_front(evaluated, key=lambda s: s.point)
-    return SearchResult(
-        start,
-        tuple(evaluated),
-        tuple(front),
-        calls,
-        archive=tuple(sorted(archive.items(), key=lambda item: item[0])),
-    )
+    return trail.result(archive=tuple(sorted(archive.items(), key=lambda item: item[0])))
 
 
 def _child(
     editor: Editor,
+    trail: Trail,
     parents: list[Scored],
-    seen: set[str],
     rng: random.Random,
     crossover_rate: float,
     operators: Sequence[type[Edit]],
@@ -121,9 +103,9 @@ def _child(
         if len(parents) > 1 and rng.random() < crossover_rate:
             other = rng.choice([p for p in parents if p is not parent])
             found = _crossover(editor, parent.module, other.module, rng)
-        if found is None:  # no crossover asked for, or none possible: a mutation
-            found = editor.sample(parent.module, rng, operators)
-        if found is not None and fingerprint(found[1]) not in seen:
+        if found is None or not trail.is_new(found[1]):  # no (new) crossover: a mutation
+            found = trail.unseen_edit(editor, parent.module, rng, operators, tries=1)
+        if found is not None:
             return found[0], parent, found[1]
     return None
 

@@ -26,11 +26,9 @@ from dataclasses import dataclass, field
 import rolegraph
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import OPERATORS, Edit, Editor
-from rolegraph.compiler.printer import fingerprint
 
+from .candidates import Progress, Scored, SearchResult, Trail
 from .evaluate import Evaluator
-from .pareto import pareto_front
-from .random_search import Progress, Scored, SearchResult, score_candidate
 
 
 @dataclass(eq=False)
@@ -63,42 +61,33 @@ async def mcts(
     evaluated (or no node has an edit left that makes a new program)."""
     rng = random.Random(seed)
     editor = editor or rolegraph.editor(evaluator.filename)
-    start = await score_candidate(evaluator, module, None, None)
-    root = TreeNode(start, None)
-    _backpropagate(root, start.evaluation.score)
-    nodes, seen = [root], {start.evaluation.fingerprint}
-    calls = start.evaluation.fresh_calls
-    if progress is not None:
-        progress(1, evaluations, start)
-    while len(nodes) < evaluations and not _dead(root):
+    trail = Trail(evaluator, evaluations, progress)
+    root = TreeNode(await trail.visit(module), None)
+    _backpropagate(root, root.scored.evaluation.score)
+    nodes = [root]
+    while not trail.full and not _dead(root):
         leaf = _select(root, exploration, widening)
-        found = _expand(editor, leaf.scored.module, seen, rng, operators)
+        found = trail.unseen_edit(editor, leaf.scored.module, rng, operators)
         if found is None:
             leaf.spent = True
             continue
         edit, edited = found
-        scored = await score_candidate(evaluator, edited, leaf.scored, edit)
-        child = TreeNode(scored, leaf)
+        child = TreeNode(await trail.visit(edited, leaf.scored, edit), leaf)
         leaf.children.append(child)
         nodes.append(child)
-        seen.add(scored.evaluation.fingerprint)
-        calls += scored.evaluation.fresh_calls
-        _backpropagate(child, scored.evaluation.score)
-        if progress is not None:
-            progress(len(nodes), evaluations, scored)
-    evaluated = [node.scored for node in nodes]
+        _backpropagate(child, child.scored.evaluation.score)
     index = {id(node): i for i, node in enumerate(nodes)}
-    tree = tuple(
-        (
-            node.scored,
-            None if node.parent is None else index[id(node.parent)],
-            node.visits,
-            node.mean,
+    return trail.result(
+        tree=tuple(
+            (
+                node.scored,
+                None if node.parent is None else index[id(node.parent)],
+                node.visits,
+                node.mean,
+            )
+            for node in nodes
         )
-        for node in nodes
     )
-    front = pareto_front(evaluated, key=lambda s: s.point)
-    return SearchResult(start, tuple(evaluated), tuple(front), calls, tree=tree)
 
 
 def _select(root: TreeNode, exploration: float, widening: float) -> TreeNode:
@@ -117,21 +106,6 @@ def _select(root: TreeNode, exploration: float, widening: float) -> TreeNode:
 def _dead(node: TreeNode) -> bool:
     """Nothing new below it: it and every node under it found no new program."""
     return node.spent and all(_dead(child) for child in node.children)
-
-
-def _expand(
-    editor: Editor,
-    module: ast.Module,
-    seen: set[str],
-    rng: random.Random,
-    operators: Sequence[type[Edit]],
-    tries: int = 16,
-) -> tuple[Edit, ast.Module] | None:
-    for _ in range(tries):
-        found = editor.sample(module, rng, operators)
-        if found is not None and fingerprint(found[1]) not in seen:
-            return found
-    return None
 
 
 def _backpropagate(node: TreeNode | None, score: float) -> None:

@@ -27,13 +27,12 @@ from typing import Any
 import rolegraph
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import OPERATORS, Edit, EditError, Editor
-from rolegraph.compiler.printer import fingerprint, to_source
+from rolegraph.compiler.printer import to_source
 from rolegraph.runtime import Model, RunError, run_agent
 from rolegraph.runtime.values import plain
 
+from .candidates import Progress, Scored, SearchResult, Trail
 from .evaluate import Evaluator
-from .pareto import pareto_front
-from .random_search import Progress, Scored, SearchResult, score_candidate
 
 PROPOSER = Path(__file__).with_name("proposer.agent")
 GOAL = "raise the score on the examples; among equal scores, lower the cost"
@@ -65,19 +64,15 @@ async def meta_search(
     evaluation) were asked for. Refused proposals cost a proposer call, no evaluation."""
     editor = editor or rolegraph.editor(evaluator.filename)
     max_proposals = max_proposals if max_proposals is not None else 4 * evaluations
-    start = await score_candidate(evaluator, module, None, None)
-    evaluated = [start]
-    seen = {start.evaluation.fingerprint}
-    calls = start.evaluation.fresh_calls
+    trail = Trail(evaluator, evaluations, progress)
+    await trail.visit(module)
     attempts: list[Attempt] = []
     refused: list[tuple[str, str]] = []
     proposer_calls = 0
-    if progress is not None:
-        progress(1, evaluations, start)
     for _ in range(max_proposals):
-        if len(evaluated) >= evaluations:
+        if trail.full:
             break
-        parent = _best(evaluated)
+        parent = _best(trail.evaluated)
         text, used = await _propose(proposer, parent.module, attempts, goal)
         proposer_calls += used
         found = _apply(editor, parent.module, text)
@@ -86,14 +81,11 @@ async def meta_search(
             refused.append((text, found))
             continue
         edit, edited = found
-        if fingerprint(edited) in seen:
+        if not trail.is_new(edited):
             attempts.append(Attempt(text, "refused: it makes a program already tried", False))
             refused.append((text, "a program already tried"))
             continue
-        scored = await score_candidate(evaluator, edited, parent, edit)
-        evaluated.append(scored)
-        seen.add(scored.evaluation.fingerprint)
-        calls += scored.evaluation.fresh_calls
+        scored = await trail.visit(edited, parent, edit)
         attempts.append(
             Attempt(
                 edit.to_json(),
@@ -103,12 +95,7 @@ async def meta_search(
                 accepted=True,
             )
         )
-        if progress is not None:
-            progress(len(evaluated), evaluations, scored)
-    front = pareto_front(evaluated, key=lambda s: s.point)
-    return SearchResult(
-        start, tuple(evaluated), tuple(front), calls, tuple(refused), proposer_calls
-    )
+    return trail.result(refused=tuple(refused), proposer_calls=proposer_calls)
 
 
 def _best(evaluated: list[Scored]) -> Scored:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .random_search import SearchResult
+from .candidates import SearchResult
 
 WIDTH, HEIGHT, MARGIN = 640, 360, 48
 

@@ -25,12 +25,10 @@ from dataclasses import dataclass
 import rolegraph
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import OPERATORS, Edit, EditError, Editor, diff
-from rolegraph.compiler.printer import fingerprint
 
+from .candidates import Progress, Scored, SearchResult, Trail
 from .evaluate import Evaluator
 from .evolve import better
-from .pareto import pareto_front
-from .random_search import Progress, Scored, SearchResult, score_candidate
 
 
 @dataclass
@@ -59,53 +57,41 @@ async def swarm(
     swarm's best; `explore` is the chance of one random edit on top."""
     rng = random.Random(seed)
     editor = editor or rolegraph.editor(evaluator.filename)
-    start = await score_candidate(evaluator, module, None, None)
-    evaluated, seen = [start], {start.evaluation.fingerprint}
-    calls = start.evaluation.fresh_calls
-    if progress is not None:
-        progress(1, evaluations, start)
-
-    async def visit(script: Sequence[Edit], parent: Scored, edited: ast.Module) -> Scored:
-        nonlocal calls
-        scored = await score_candidate(evaluator, edited, parent, script)
-        evaluated.append(scored)
-        seen.add(scored.evaluation.fingerprint)
-        calls += scored.evaluation.fresh_calls
-        if progress is not None:
-            progress(len(evaluated), evaluations, scored)
-        return scored
-
+    trail = Trail(evaluator, evaluations, progress)
+    start = await trail.visit(module)
     swarm_ = [_Particle(start, start)]
-    while len(swarm_) < particles and len(evaluated) < evaluations:
-        found = _random_edit(editor, start.module, seen, rng, operators)
+    while len(swarm_) < particles and not trail.full:
+        found = trail.unseen_edit(editor, start.module, rng, operators)
         if found is None:
             break
-        scored = await visit([found[0]], start, found[1])
+        scored = await trail.visit(found[1], start, found[0])
         swarm_.append(_Particle(scored, scored))
     stuck = 0
-    while len(evaluated) < evaluations and stuck < len(swarm_):
+    while not trail.full and stuck < len(swarm_):
         moved = False
         for particle in swarm_:
-            if len(evaluated) >= evaluations:
+            if trail.full:
                 break
             leader = max((p.best for p in swarm_), key=lambda s: (s.point[0], -s.point[1]))
-            found = _move(editor, particle, leader, seen, rng, own, social, explore, operators)
-            if found is None:
+            found_move = _move(
+                editor, trail, particle, leader, rng, own, social, explore, operators
+            )
+            if found_move is None:
                 continue
             moved = True
-            particle.here = await visit(found[0], particle.here, found[1])
+            script, landed = found_move
+            particle.here = await trail.visit(landed, particle.here, script)
             if better(particle.here, particle.best):
                 particle.best = particle.here
         stuck = 0 if moved else stuck + 1
-    front = pareto_front(evaluated, key=lambda s: s.point)
-    return SearchResult(start, tuple(evaluated), tuple(front), calls)
+    return trail.result()
 
 
 def _move(
     editor: Editor,
+    trail: Trail,
     particle: _Particle,
     leader: Scored,
-    seen: set[str],
     rng: random.Random,
     own: float,
     social: float,
@@ -130,13 +116,13 @@ def _move(
             script = script[:-1]  # a shorter move: part of the way only
             continue
         if rng.random() < explore:
-            found = _random_edit(editor, landed, seen, rng, operators)
+            found = trail.unseen_edit(editor, landed, rng, operators)
             if found is not None:
                 return [*script, found[0]], found[1]
-        if fingerprint(landed) not in seen:
+        if trail.is_new(landed):
             return script, landed
         break
-    found = _random_edit(editor, here, seen, rng, operators)
+    found = trail.unseen_edit(editor, here, rng, operators)
     return None if found is None else ([found[0]], found[1])
 
 
@@ -145,18 +131,3 @@ def apply_quietly(module: ast.Module, script: Sequence[Edit]) -> ast.Module:
     for edit in script:
         module = edit.apply(module)
     return module
-
-
-def _random_edit(
-    editor: Editor,
-    module: ast.Module,
-    seen: set[str],
-    rng: random.Random,
-    operators: Sequence[type[Edit]],
-    tries: int = 16,
-) -> tuple[Edit, ast.Module] | None:
-    for _ in range(tries):
-        found = editor.sample(module, rng, operators)
-        if found is not None and fingerprint(found[1]) not in seen:
-            return found
-    return None

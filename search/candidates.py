@@ -1,0 +1,174 @@
+"""Candidates: how each one scored and where it came from, the result of a search, and
+the bookkeeping every optimizer shares (`Trail`: evaluate, remember, report)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rolegraph.compiler import ast
+from rolegraph.compiler.edits import Edit, Editor
+from rolegraph.compiler.printer import fingerprint, to_source
+
+from .evaluate import Evaluation, Evaluator
+from .pareto import pareto_front
+from .store import Candidate
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A candidate, how it scored, and where it came from."""
+
+    module: ast.Module
+    evaluation: Evaluation
+    parent: str | None  # the parent's fingerprint
+    edit: Edit | None  # the edit that made it from its parent, when it was one edit
+    script: tuple[Edit, ...] = ()  # the edits that made it from its parent
+
+    @property
+    def point(self) -> tuple[float, float]:
+        return self.evaluation.score, self.evaluation.cost
+
+    @property
+    def made_by(self) -> str:
+        """How it was made, as JSON: its edit, or the script of a move of several."""
+        if self.parent is None:
+            return "the start"
+        if self.edit is not None:
+            return self.edit.to_json()
+        return "[" + ",".join(edit.to_json() for edit in self.script) + "]"
+
+    @property
+    def source(self) -> str:
+        return to_source(self.module)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    start: Scored
+    evaluated: tuple[Scored, ...]  # every candidate, in the order evaluated (start first)
+    front: tuple[Scored, ...]  # the Pareto front, cheapest first
+    calls: int  # model calls made by this search (runs the store held cost none)
+    refused: tuple[tuple[str, str], ...] = ()  # proposals the checker refused, and why
+    proposer_calls: int = 0  # model calls of an LLM proposer (not counted in `calls`)
+    archive: tuple[tuple[tuple[int, ...], Scored], ...] = ()  # a quality-diversity archive
+    # a search tree: (candidate, its parent's index, visits, mean score), as evaluated
+    tree: tuple[tuple[Scored, int | None, int, float], ...] = ()
+
+    @property
+    def best(self) -> Scored:
+        """The best score; among equal scores the cheapest, then the earliest."""
+        return max(self.evaluated, key=lambda s: (s.point[0], -s.point[1]))
+
+
+Progress = Callable[[int, int, Scored], None]  # (done, total, the candidate just scored)
+
+
+class Trail:
+    """The candidates a search has evaluated, in order, what they cost, and how to find
+    a program not evaluated yet."""
+
+    def __init__(self, evaluator: Evaluator, evaluations: int, progress: Progress | None):
+        self.evaluator, self.evaluations, self.progress = evaluator, evaluations, progress
+        self.evaluated: list[Scored] = []
+        self.seen: set[str] = set()
+        self.calls = 0  # model calls made (runs the store held cost none)
+
+    @property
+    def full(self) -> bool:
+        return len(self.evaluated) >= self.evaluations
+
+    def is_new(self, module: ast.Module) -> bool:
+        return fingerprint(module) not in self.seen
+
+    async def visit(
+        self,
+        module: ast.Module,
+        parent: Scored | None = None,
+        edit: Edit | Sequence[Edit] | None = None,
+    ) -> Scored:
+        """Evaluate a candidate (made from `parent` by `edit` or a script), and record it."""
+        scored = await score_candidate(self.evaluator, module, parent, edit)
+        self.evaluated.append(scored)
+        self.seen.add(scored.evaluation.fingerprint)
+        self.calls += scored.evaluation.fresh_calls
+        if self.progress is not None:
+            self.progress(len(self.evaluated), self.evaluations, scored)
+        return scored
+
+    def unseen_edit(
+        self,
+        editor: Editor,
+        module: ast.Module,
+        rng: random.Random,
+        operators: Sequence[type[Edit]],
+        tries: int = 16,
+    ) -> tuple[Edit, ast.Module] | None:
+        """A random valid edit of `module` making a program not evaluated yet (None when
+        `tries` draws in a row gave none)."""
+        for _ in range(tries):
+            found = editor.sample(module, rng, operators)
+            if found is not None and self.is_new(found[1]):
+                return found
+        return None
+
+    def result(self, **extra: Any) -> SearchResult:
+        evaluated = tuple(self.evaluated)
+        front = tuple(pareto_front(evaluated, key=lambda s: s.point))
+        return SearchResult(evaluated[0], evaluated, front, self.calls, **extra)
+
+
+async def score_candidate(
+    evaluator: Evaluator,
+    module: ast.Module,
+    parent: Scored | None,
+    edit: Edit | Sequence[Edit] | None,
+) -> Scored:
+    """Evaluate a candidate made from `parent` by `edit` (or by a script of edits), and
+    put it in the store's archive."""
+    script = () if edit is None else (edit,) if isinstance(edit, Edit) else tuple(edit)
+    single = script[0] if len(script) == 1 else None
+    data: object = (
+        single.model_dump(mode="json")
+        if single is not None
+        else [e.model_dump(mode="json") for e in script] or None
+    )
+    evaluation = await evaluator.evaluate(module)
+    evaluator.store.put_candidate(
+        Candidate(
+            evaluation.fingerprint,
+            to_source(module),
+            None if parent is None else parent.evaluation.fingerprint,
+            data,
+        )
+    )
+    return Scored(
+        module,
+        evaluation,
+        None if parent is None else parent.evaluation.fingerprint,
+        single,
+        script,
+    )
+
+
+def write_front(result: SearchResult, directory: str | Path, stem: str = "candidate") -> list[Path]:
+    """The front's candidates as formatted `.agent` files (cheapest first), each headed
+    by its score, cost and the edit that made it."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for rank, scored in enumerate(result.front, 1):
+        evaluation = scored.evaluation
+        header = [
+            f"// score {evaluation.score:.3f}, cost {evaluation.cost:g}",
+            f"// fingerprint {evaluation.fingerprint[:16]}",
+        ]
+        if scored.parent is not None:
+            header.append(f"// made by {scored.made_by}")
+        path = directory / f"{stem}_{rank}.agent"
+        path.write_text("\n".join(header) + "\n\n" + scored.source, encoding="utf-8")
+        written.append(path)
+    return written
