@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import rolegraph
 from rolegraph.compiler import ast
-from rolegraph.compiler.edits import OPERATORS, Edit, EditError, Editor, diff
+from rolegraph.compiler.edits import OPERATORS, Edit, EditError, Editor, apply_script, diff
 
 from .candidates import Progress, Scored, SearchResult, Trail
 from .evaluate import Evaluator
@@ -104,7 +104,7 @@ def _move(
     script: list[Edit] = []
     for target, share in ((particle.best.module, own), (leader.module, social)):
         try:
-            towards = diff(apply_quietly(here, script), target)
+            towards = diff(apply_script(here, script), target)  # (steps need not check)
         except EditError:
             break
         if towards:
@@ -124,10 +124,3 @@ def _move(
         break
     found = trail.unseen_edit(editor, here, rng, operators)
     return None if found is None else ([found[0]], found[1])
-
-
-def apply_quietly(module: ast.Module, script: Sequence[Edit]) -> ast.Module:
-    """`script` applied without checking (the steps of a move need not check)."""
-    for edit in script:
-        module = edit.apply(module)
-    return module
