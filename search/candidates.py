@@ -33,6 +33,11 @@ class Scored:
         return self.evaluation.score, self.evaluation.cost
 
     @property
+    def rank(self) -> tuple[float, float]:
+        """What "better" means: a higher score, then a lower cost (max() picks the best)."""
+        return self.evaluation.score, -self.evaluation.cost
+
+    @property
     def made_by(self) -> str:
         """How it was made, as JSON: its edit, or the script of a move of several."""
         if self.parent is None:
@@ -61,7 +66,7 @@ class SearchResult:
     @property
     def best(self) -> Scored:
         """The best score; among equal scores the cheapest, then the earliest."""
-        return max(self.evaluated, key=lambda s: (s.point[0], -s.point[1]))
+        return max(self.evaluated, key=lambda s: s.rank)
 
 
 Progress = Callable[[int, int, Scored], None]  # (done, total, the candidate just scored)

@@ -49,7 +49,7 @@ def _samples(node: ast.NodeDecl) -> int:
 
 def better(a: Scored, b: Scored) -> bool:
     """Whether `a` should replace `b` as an elite: a higher score, or as high for less."""
-    return (a.point[0], -a.point[1]) > (b.point[0], -b.point[1])
+    return a.rank > b.rank
 
 
 async def evolve(

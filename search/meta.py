@@ -72,7 +72,7 @@ async def meta_search(
     for _ in range(max_proposals):
         if trail.full:
             break
-        parent = _best(trail.evaluated)
+        parent = max(trail.evaluated, key=lambda s: s.rank)  # the best so far
         text, used = await _propose(proposer, parent.module, attempts, goal)
         proposer_calls += used
         found = _apply(editor, parent.module, text)
@@ -96,10 +96,6 @@ async def meta_search(
             )
         )
     return trail.result(refused=tuple(refused), proposer_calls=proposer_calls)
-
-
-def _best(evaluated: list[Scored]) -> Scored:
-    return max(evaluated, key=lambda s: (s.point[0], -s.point[1]))
 
 
 def _apply(editor: Editor, module: ast.Module, text: str) -> tuple[Edit, ast.Module] | str:

@@ -72,7 +72,7 @@ async def swarm(
         for particle in swarm_:
             if trail.full:
                 break
-            leader = max((p.best for p in swarm_), key=lambda s: (s.point[0], -s.point[1]))
+            leader = max((p.best for p in swarm_), key=lambda s: s.rank)
             found_move = _move(
                 editor, trail, particle, leader, rng, own, social, explore, operators
             )
