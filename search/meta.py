@@ -31,7 +31,7 @@ from rolegraph.compiler.printer import to_source
 from rolegraph.runtime import Model, RunError, run_agent
 from rolegraph.runtime.values import plain
 
-from .candidates import Progress, Scored, SearchResult, Trail
+from .candidates import Progress, SearchResult, Trail
 from .evaluate import Evaluator
 
 PROPOSER = Path(__file__).with_name("proposer.agent")
