@@ -750,3 +750,22 @@ def test_the_plot_shows_every_candidate_and_the_best_so_far():
     heights = [float(p.split(",")[1]) for p in line.get("points").split()]
     assert heights == sorted(heights, reverse=True)  # the best so far only rises (y falls)
     assert svg.findall("svg:text", ns)[0].text == "a <title> & more"
+
+
+def test_the_documented_search_runs_on_the_shipped_dataset(tmp_path):
+    from typer.testing import CliRunner
+
+    from rolegraph.cli import app
+
+    data = ROOT / "examples" / "data" / "capitals.jsonl"
+    assert [e.expected for e in load_examples(data)] == [
+        "Paris",
+        "Tokyo",
+        "Nairobi",
+        "Lima",
+        "Ottawa",
+    ]
+    args = ["search", str(SELF_REFINE), "--data", str(data), "--score", "contains", "-n", "3"]
+    result = CliRunner().invoke(app, [*args, "--store", str(tmp_path / "s.sqlite")])
+    assert result.exit_code == 0, result.output
+    assert "after 3 candidates" in result.output
