@@ -172,6 +172,7 @@ class Evaluator:
         are not run again), scored. Raises `DiagnosticError` when `module` has errors."""
         digest = fingerprint(module)
         ir = self._ir(module, digest)
+        self._check_inputs(ir)
         limit = asyncio.Semaphore(self.concurrency)
         cases = [
             (index, example, seed)
@@ -284,6 +285,24 @@ class Evaluator:
         if not 0.0 <= value <= 1.0:
             raise ObjectiveError(f"scores are between 0 and 1; example {index + 1} scored {value}")
         return value
+
+    def _check_inputs(self, ir: Any) -> None:
+        """Examples whose inputs the agent does not take would fail every run and score
+        0 in silence: say so instead."""
+        takes = list(ir.param_types)
+        for index, example in enumerate(self.objective.examples, 1):
+            unknown = [name for name in example.inputs if name not in ir.param_types]
+            missing = [
+                name
+                for name in takes
+                if name not in example.inputs and name not in ir.param_defaults
+            ]
+            if unknown or missing:
+                problem = f"gives `{unknown[0]}`" if unknown else f"does not give `{missing[0]}`"
+                raise ObjectiveError(
+                    f"example {index} {problem}; agent `{ir.name}` takes: "
+                    f"{', '.join(takes) or 'nothing'}"
+                )
 
     # -- the candidate's IR -------------------------------------------------------------------
 

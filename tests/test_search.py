@@ -769,3 +769,25 @@ def test_the_documented_search_runs_on_the_shipped_dataset(tmp_path):
     result = CliRunner().invoke(app, [*args, "--store", str(tmp_path / "s.sqlite")])
     assert result.exit_code == 0, result.output
     assert "after 3 candidates" in result.output
+
+
+def test_examples_must_give_what_the_agent_takes(tmp_path):
+    module = rolegraph.parse_file(SELF_REFINE)
+    wrong = Objective([Example({"task": "a"}), Example({"question": "b"})], exact)
+    with pytest.raises(
+        ObjectiveError, match="example 2 gives `question`; agent `SelfRefine` takes: task"
+    ):
+        Evaluator(wrong).evaluate_sync(module)
+    with pytest.raises(ObjectiveError, match="example 1 does not give `task`"):
+        Evaluator(Objective([Example({})], exact)).evaluate_sync(module)
+    from typer.testing import CliRunner
+
+    from rolegraph.cli import app
+
+    data = tmp_path / "qa.jsonl"
+    data.write_text(json.dumps({"inputs": {"question": "q"}}) + "\n")
+    result = CliRunner().invoke(
+        app,
+        ["search", str(SELF_REFINE), "--data", str(data), "--store", str(tmp_path / "s.sqlite")],
+    )
+    assert result.exit_code == 1 and "example 1 gives `question`" in result.output
