@@ -701,6 +701,9 @@ def search_command(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write a plot of score against evaluations (SVG).")
     ] = None,
+    backend: Annotated[
+        str, typer.Option("--backend", help="Where runs happen: local (asyncio), or ray.")
+    ] = "local",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per candidate.")] = False,
 ) -> None:
     """Search for better agents by typed edits (random search, evolution, a particle
@@ -723,9 +726,12 @@ def search_command(
         raise _usage_error(f"--optimizer is one of {', '.join(OPTIMIZERS)}, not {optimizer!r}")
     if evaluations < 1:
         raise _usage_error("--evaluations is at least 1")
+    if backend not in ("local", "ray"):
+        raise _usage_error(f"--backend is local or ray, not {backend!r}")
     module, objective, evaluator = _evaluation_setup(
         file, agent, data, score, seeds, cost, model, store
     )
+    evaluator.backend = backend
 
     def progress(done: int, total: int, scored) -> None:
         if not quiet:

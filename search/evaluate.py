@@ -131,7 +131,8 @@ class Evaluator:
     (an edit that changes a role's model then changes what runs). `max_calls` bounds
     each run; `concurrency` bounds the runs in flight at once. `blank` names nodes whose
     model calls are answered with the blank value of their type instead (see `Blank`):
-    an ablation, for attribution."""
+    an ablation, for attribution. `backend="ray"` makes each run a Ray task
+    (search/ray_backend.py); the store and the scores stay here."""
 
     def __init__(
         self,
@@ -143,10 +144,16 @@ class Evaluator:
         concurrency: int = 8,
         max_calls: int | None = 50,
         blank: frozenset[str] = frozenset(),
+        backend: str = "local",
     ):
+        if backend not in ("local", "ray"):
+            raise ObjectiveError(f"the backend is local or ray, not {backend!r}")
+        if backend == "ray" and not (model is None or isinstance(model, str)):
+            raise ObjectiveError("the ray backend sends the model by name: a string, or None")
         self.objective = objective
         self.model = model
         self.blank = blank
+        self.backend = backend
         self.model_label = (
             "declared"
             if model is None
@@ -179,8 +186,9 @@ class Evaluator:
             for index, example in enumerate(self.objective.examples)
             for seed in self.objective.seeds
         ]
+        source = to_source(module) if self.backend == "ray" else ""
         records = await asyncio.gather(
-            *(self._record(ir, digest, example, seed, limit) for _, example, seed in cases)
+            *(self._record(ir, digest, source, ex, seed, limit) for _, ex, seed in cases)
         )
         runs = tuple(  # scored in order, once every run is in
             self._outcome(index, example, seed, record, cached)
@@ -204,7 +212,13 @@ class Evaluator:
     # -- one run ------------------------------------------------------------------------------
 
     async def _record(
-        self, ir: Any, digest: str, example: Example, seed: int, limit: asyncio.Semaphore
+        self,
+        ir: Any,
+        digest: str,
+        source: str,
+        example: Example,
+        seed: int,
+        limit: asyncio.Semaphore,
     ) -> tuple[RunRecord, bool]:
         """The run of `example` with `seed`: from the store, or made (and stored)."""
         key = (digest, ir.name, example.key, seed, self.model_label)
@@ -212,7 +226,22 @@ class Evaluator:
         if record is not None:
             return record, True
         async with limit:
-            record = await self._run(ir, example, seed)
+            if self.backend == "ray":
+                from . import ray_backend
+
+                model = self.model if isinstance(self.model, str) else None
+                record = await ray_backend.submit(
+                    source,
+                    self.filename,
+                    ir.name,
+                    example.inputs,
+                    seed,
+                    model,
+                    self.blank,
+                    self.max_calls,
+                )
+            else:
+                record = await self._run(ir, example, seed)
         self.store.put_run(key, record)
         return record, False
 
@@ -242,6 +271,7 @@ class Evaluator:
             concurrency=self.concurrency,
             max_calls=self.max_calls,
             blank=nodes,
+            backend=self.backend,
         )
         twin._irs, twin._providers = self._irs, self._providers
         return twin

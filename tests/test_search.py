@@ -791,3 +791,12 @@ def test_examples_must_give_what_the_agent_takes(tmp_path):
         ["search", str(SELF_REFINE), "--data", str(data), "--store", str(tmp_path / "s.sqlite")],
     )
     assert result.exit_code == 1 and "example 1 gives `question`" in result.output
+
+
+def test_the_ray_backend_takes_a_model_by_name():
+    from rolegraph.runtime import MockModel
+
+    with pytest.raises(ObjectiveError, match="a string, or None"):
+        Evaluator(Objective(TASKS, exact), model=MockModel(), backend="ray")
+    with pytest.raises(ObjectiveError, match="local or ray, not 'dask'"):
+        Evaluator(Objective(TASKS, exact), backend="dask")
