@@ -247,13 +247,7 @@ def graph(
 
     if format not in ("mermaid", "dot"):
         raise _usage_error(f"unknown format {format!r}: use mermaid or dot")
-    checked, diagnostics, sources = _check_file(file, explore=False)
-    if checked is None or checked.errors:
-        for diagnostic in diagnostics:
-            if diagnostic.is_error:
-                source = Source(diagnostic.file, sources.get(diagnostic.file, ""))
-                typer.echo(render(diagnostic, source) + "\n", err=True)
-        raise typer.Exit(EXIT_DIAGNOSTICS)
+    checked = _checked_or_exit(file)
     irs = checked.irs
     if not irs:
         raise _usage_error(f"{file} declares no agent")
@@ -337,13 +331,7 @@ def run_command(
         limits = Budget.parse(budget) if budget else None
     except ValueError as error:
         raise _usage_error(str(error)) from None
-    checked, diagnostics, sources = _check_file(file, explore=False)
-    errors = [d for d in diagnostics if d.is_error]
-    if checked is None or errors:
-        for diagnostic in errors:
-            source = Source(diagnostic.file, sources.get(diagnostic.file, ""))
-            typer.echo(render(diagnostic, source, color=sys.stderr.isatty()) + "\n", err=True)
-        raise typer.Exit(EXIT_DIAGNOSTICS)
+    checked = _checked_or_exit(file)
     from rolegraph.compiler.printer import fingerprint
     from rolegraph.runtime import Store
 
@@ -421,6 +409,18 @@ def _open_store(kind: Any, path: Path) -> Any:
     except (OSError, sqlite3.Error) as error:
         reason = getattr(error, "strerror", None) or str(error)
         raise _usage_error(f"cannot open the store {path}: {reason}") from None
+
+
+def _checked_or_exit(path: Path):
+    """A file checked for running (no exploration): its errors end the command."""
+    checked, diagnostics, sources = _check_file(path, explore=False)
+    errors = [d for d in diagnostics if d.is_error]
+    if checked is None or errors:
+        for diagnostic in errors:
+            source = Source(diagnostic.file, sources.get(diagnostic.file, ""))
+            typer.echo(render(diagnostic, source, color=sys.stderr.isatty()) + "\n", err=True)
+        raise typer.Exit(EXIT_DIAGNOSTICS)
+    return checked
 
 
 def _print_summary(trace) -> None:
@@ -853,13 +853,7 @@ def _evaluation_setup(
         )
     except ObjectiveError as error:
         raise _usage_error(str(error)) from None
-    checked, diagnostics, sources = _check_file(file, explore=False)
-    errors = [d for d in diagnostics if d.is_error]
-    if checked is None or errors:
-        for diagnostic in errors:
-            source = Source(diagnostic.file, sources.get(diagnostic.file, ""))
-            typer.echo(render(diagnostic, source, color=sys.stderr.isatty()) + "\n", err=True)
-        raise typer.Exit(EXIT_DIAGNOSTICS)
+    checked = _checked_or_exit(file)
     if agent is not None and agent not in checked.irs:
         raise _usage_error(f"no agent {agent!r} in {file}; agents: {', '.join(checked.irs)}")
     evaluator = Evaluator(
