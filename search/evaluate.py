@@ -230,7 +230,7 @@ class Evaluator:
                 from . import ray_backend
 
                 model = self.model if isinstance(self.model, str) else None
-                record = await ray_backend.submit(
+                task = ray_backend.RunTask(
                     source,
                     self.filename,
                     ir.name,
@@ -240,6 +240,7 @@ class Evaluator:
                     self.blank,
                     self.max_calls,
                 )
+                record = await ray_backend.submit(task)
             else:
                 record = await self._run(ir, example, seed)
         self.store.put_run(key, record)

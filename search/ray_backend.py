@@ -16,25 +16,30 @@ cluster first (`ray.init(address=...)`) to spread the runs over it.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from .store import RunRecord
 
 
-def submit(
-    source: str,
-    filename: str,
-    agent: str,
-    inputs: dict[str, Any],
-    seed: int,
-    model: str | None,
-    blank: frozenset[str],
-    max_calls: int | None,
-) -> Any:
+@dataclass(frozen=True)
+class RunTask:
+    """One run, as plain data a worker can receive."""
+
+    source: str  # the candidate's canonical source
+    filename: str
+    agent: str
+    inputs: dict[str, Any]
+    seed: int
+    model: str | None  # a provider string, "mock", or None: each role's own
+    blank: frozenset[str]
+    max_calls: int | None
+
+
+def submit(task: RunTask) -> Any:
     """Start one run as a Ray task; the returned reference can be awaited."""
-    ray = _ray()
-    return _remote(ray).remote(source, filename, agent, inputs, seed, model, blank, max_calls)
+    return _remote(_ray()).remote(task)
 
 
 def _ray() -> Any:
@@ -54,30 +59,21 @@ def _remote(ray: Any) -> Any:
     return ray.remote(run_in_worker)
 
 
-def run_in_worker(
-    source: str,
-    filename: str,
-    agent: str,
-    inputs: dict[str, Any],
-    seed: int,
-    model: str | None,
-    blank: frozenset[str],
-    max_calls: int | None,
-) -> RunRecord:
+def run_in_worker(task: RunTask) -> RunRecord:
     """One run, in a worker process: the same code as a local run."""
     from .evaluate import Evaluator
     from .objective import Example, Objective, exact
 
-    example = Example(inputs)
+    example = Example(task.inputs)
     evaluator = Evaluator(
-        Objective([example], exact, agent=agent),
-        model=model,
-        filename=filename,
-        max_calls=max_calls,
-        blank=blank,
+        Objective([example], exact, agent=task.agent),
+        model=task.model,
+        filename=task.filename,
+        max_calls=task.max_calls,
+        blank=task.blank,
     )
-    ir = _ir(source, filename, agent, evaluator)
-    return asyncio.run(evaluator._run(ir, example, seed))
+    ir = _ir(task.source, task.filename, task.agent, evaluator)
+    return asyncio.run(evaluator._run(ir, example, task.seed))
 
 
 _IRS: dict[tuple[str, str, str], Any] = {}
