@@ -420,16 +420,6 @@ def test_one_cell_keeps_only_the_best():
     assert elite.point == max((s.point for s in result.evaluated), key=lambda p: (p[0], -p[1]))
 
 
-def test_an_evolution_started_again_repeats_no_run(tmp_path):
-    path = tmp_path / "evolve.sqlite"
-    first = evolution(SearchStore(path), 8)
-    again = evolution(SearchStore(path), 8)
-    assert again.calls == 0 and first.calls > 0
-    assert [s.evaluation.fingerprint for s in again.evaluated] == [
-        s.evaluation.fingerprint for s in first.evaluated
-    ]
-
-
 def test_the_search_command_evolves_and_flies(tmp_path):
     from typer.testing import CliRunner
 
@@ -563,14 +553,6 @@ def test_particles_move_along_edit_scripts_to_valid_programs():
         assert rolegraph.fingerprint(moved) == candidate.fingerprint
 
 
-def test_a_swarm_started_again_repeats_no_run(tmp_path):
-    path = tmp_path / "swarm.sqlite"
-    first = flight(SearchStore(path), 12, seed=5)
-    again = flight(SearchStore(path), 12, seed=5)
-    assert first.calls > 0 and again.calls == 0
-    assert [s.made_by for s in again.evaluated] == [s.made_by for s in first.evaluated]
-
-
 # -- Monte Carlo tree search over edits ------------------------------------------------------
 
 
@@ -620,14 +602,6 @@ def _depth(tree, index):
     while tree[index][1] is not None:
         index, depth = tree[index][1], depth + 1
     return depth
-
-
-def test_a_tree_search_started_again_repeats_no_run(tmp_path):
-    path = tmp_path / "mcts.sqlite"
-    first = tree_search(SearchStore(path), 10, seed=2)
-    again = tree_search(SearchStore(path), 10, seed=2)
-    assert first.calls > 0 and again.calls == 0
-    assert [s.made_by for s in again.evaluated] == [s.made_by for s in first.evaluated]
 
 
 # -- attribution -----------------------------------------------------------------------------
@@ -800,3 +774,19 @@ def test_the_ray_backend_takes_a_model_by_name():
         Evaluator(Objective(TASKS, exact), model=MockModel(), backend="ray")
     with pytest.raises(ObjectiveError, match="local or ray, not 'dask'"):
         Evaluator(Objective(TASKS, exact), backend="dask")
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "evaluations", "seed"),
+    [("evolution", 8, 3), ("flight", 12, 5), ("tree_search", 10, 2)],
+)
+def test_an_optimizer_started_again_repeats_no_run(tmp_path, optimizer, evaluations, seed):
+    run = globals()[optimizer]
+    path = tmp_path / f"{optimizer}.sqlite"
+    first = run(SearchStore(path), evaluations, seed=seed)
+    again = run(SearchStore(path), evaluations, seed=seed)
+    assert first.calls > 0 and again.calls == 0
+    assert [s.made_by for s in again.evaluated] == [s.made_by for s in first.evaluated]
+    assert [s.evaluation.fingerprint for s in again.evaluated] == [
+        s.evaluation.fingerprint for s in first.evaluated
+    ]
