@@ -6,11 +6,13 @@ Exit codes: 0 clean, 1 diagnostics (or files that `fmt --check` would change),
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -49,6 +51,19 @@ def main_options(
 
 
 # -- shared plumbing ------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _stdout_for_the_result() -> Iterator[TextIO]:
+    """stdout carries a command's result and nothing else: while the command works, what
+    libraries print there (litellm's banners, a stray `print` in a tool) goes to stderr.
+    Yields the real stdout, for the result."""
+    real = sys.stdout
+    sys.stdout = sys.stderr
+    try:
+        yield real
+    finally:
+        sys.stdout = real
 
 
 def _usage_error(message: str) -> typer.Exit:
@@ -279,6 +294,71 @@ def graph(
     typer.echo(f"wrote {output}", err=True)
 
 
+# How every command that calls models reaches them (run, search, attribute).
+ApiBaseOption = Annotated[
+    str | None,
+    typer.Option("--api-base", help="An OpenAI-compatible server's URL, for every model called."),
+]
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        help="A model parameter NAME=VALUE laid over every role's own (repeatable), "
+        "e.g. temperature=0, structured_output=schema_in_json_object, cost_per_input_token=0.",
+    ),
+]
+TimeoutOption = Annotated[
+    float | None, typer.Option("--timeout", help="Seconds each model call may take.")
+]
+ConcurrencyOption = Annotated[
+    int | None,
+    typer.Option("--concurrency", help="Calls in flight at once, per model and server."),
+]
+
+
+def _provider_params(
+    api_base: str | None, param: list[str] | None, timeout: float | None, concurrency: int | None
+) -> dict[str, Any]:
+    """The provider options as model parameters (usage errors end the command)."""
+    params: dict[str, Any] = {}
+    for item in param or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise _usage_error(f"--param takes NAME=VALUE, not {item!r}")
+        try:
+            params[name.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            params[name.strip()] = value
+    if api_base is not None:
+        params.setdefault("api_key", "none")  # a local server wants none, litellm wants one
+        params["api_base"] = api_base
+    if timeout is not None:
+        if timeout <= 0:
+            raise _usage_error("--timeout is a number of seconds above 0")
+        params["timeout"] = timeout
+    if concurrency is not None:
+        if concurrency < 1:
+            raise _usage_error("--concurrency is at least 1")
+        params["concurrency"] = concurrency
+    return params
+
+
+def _warm_up_litellm(model: str | None, checked: Any) -> None:
+    """Start importing litellm (seconds) in the background when the run will need it,
+    so that the import overlaps the rest of the set-up instead of the first call."""
+    from rolegraph.runtime.providers import is_mock
+
+    names = (
+        [model]
+        if model is not None
+        else [node.model or "mock" for ir in checked.irs.values() for node in ir.nodes.values()]
+    )
+    if any(not is_mock(name) for name in names):
+        from rolegraph.runtime.litellm_model import warm_up
+
+        warm_up()
+
+
 @app.command(name="run")
 def run_command(
     file: Annotated[Path, typer.Argument(help="The .agent file.")],
@@ -305,16 +385,43 @@ def run_command(
     resume: Annotated[
         str | None, typer.Option("--resume", help="Continue the run with this id.")
     ] = None,
-    api_base: Annotated[
-        str | None,
-        typer.Option("--api-base", help="With --model: an OpenAI-compatible server's URL."),
-    ] = None,
-    param: Annotated[
-        list[str] | None,
-        typer.Option("--param", help="With --model: a model parameter NAME=VALUE (repeatable)."),
-    ] = None,
+    api_base: ApiBaseOption = None,
+    param: ParamOption = None,
+    timeout: TimeoutOption = None,
+    concurrency: ConcurrencyOption = None,
 ) -> None:
     """Run an agent and print its typed result as JSON (`--model mock`: offline)."""
+    with _stdout_for_the_result() as out:
+        _run(
+            file,
+            agent,
+            input,
+            model,
+            trace,
+            quiet,
+            budget,
+            store,
+            no_store,
+            resume,
+            out,
+            _provider_params(api_base, param, timeout, concurrency),
+        )
+
+
+def _run(
+    file: Path,
+    agent: str | None,
+    input: str,
+    model: str | None,
+    trace: Path | None,
+    quiet: bool,
+    budget: str | None,
+    store: Path,
+    no_store: bool,
+    resume: str | None,
+    out: TextIO,
+    params: dict[str, Any],
+) -> None:
     import asyncio
 
     from rolegraph.runtime import RunError, run_agent
@@ -332,6 +439,7 @@ def run_command(
     except ValueError as error:
         raise _usage_error(str(error)) from None
     checked = _checked_or_exit(file)
+    _warm_up_litellm(model, checked)
     from rolegraph.compiler.printer import fingerprint
     from rolegraph.runtime import Store
 
@@ -352,31 +460,13 @@ def run_command(
     else:
         raise _usage_error(f"no agent {agent!r} in {file}; agents: {', '.join(checked.irs)}")
     source = (str(file), fingerprint(checked.program.main.module))
-    chosen: Any = model
-    if api_base is not None or param:
-        if model is None or model.startswith("mock"):
-            raise _usage_error("--api-base and --param need --model PROVIDER/NAME")
-        from rolegraph.runtime.litellm_model import LiteLLMModel
-
-        overrides: dict[str, Any] = {}
-        for item in param or []:
-            name, sep, value = item.partition("=")
-            if not sep or not name:
-                raise _usage_error(f"--param takes NAME=VALUE, not {item!r}")
-            try:
-                overrides[name] = json.loads(value)
-            except json.JSONDecodeError:
-                overrides[name] = value
-        if api_base is not None:
-            overrides.setdefault("api_key", "none")
-            overrides["api_base"] = api_base
-        chosen = LiteLLMModel(model=model, **overrides)
     try:
         outcome = asyncio.run(
             run_agent(
                 ir,
                 inputs,
-                model=chosen,
+                model=model,
+                params=params,
                 budget=limits,
                 store=database,
                 resume=resume,
@@ -393,7 +483,7 @@ def run_command(
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
     if trace is not None:
         outcome.trace.write_jsonl(str(trace))
-    typer.echo(json.dumps(outcome.result, indent=2, ensure_ascii=False))
+    typer.echo(json.dumps(outcome.result, indent=2, ensure_ascii=False), file=out)
     if not quiet:
         _print_summary(outcome.trace)
         if outcome.run_id:
@@ -434,11 +524,13 @@ def _print_summary(trace) -> None:
         - min((r.started for r in records if r.started), default=0)
     ) * 1000
     table = Table(title=f"{trace.agent}: run summary", title_justify="left")
-    for column in ("firings", "calls", "input tokens", "output tokens", "cost", "wall time"):
+    columns = ("firings", "calls", "cached", "input tokens", "output tokens", "cost", "wall time")
+    for column in columns:
         table.add_column(column, justify="right")
     table.add_row(
         str(summary["firings"]),
         str(summary["calls"]),
+        str(summary["cached_calls"]),
         f"{summary['input_tokens']:,}",
         f"{summary['output_tokens']:,}",
         f"${summary['cost']:.4f}",
@@ -705,6 +797,10 @@ def search_command(
         str, typer.Option("--backend", help="Where runs happen: local (asyncio), or ray.")
     ] = "local",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per candidate.")] = False,
+    api_base: ApiBaseOption = None,
+    param: ParamOption = None,
+    timeout: TimeoutOption = None,
+    concurrency: ConcurrencyOption = None,
 ) -> None:
     """Search for better agents by typed edits (random search, evolution, a particle
     swarm, tree search, or an LLM proposing edits that the checker accepts or refuses):
@@ -728,10 +824,10 @@ def search_command(
         raise _usage_error("--evaluations is at least 1")
     if backend not in ("local", "ray"):
         raise _usage_error(f"--backend is local or ray, not {backend!r}")
+    params = _provider_params(api_base, param, timeout, concurrency)
     module, objective, evaluator = _evaluation_setup(
-        file, agent, data, score, seeds, cost, model, store
+        file, agent, data, score, seeds, cost, model, store, params, backend
     )
-    evaluator.backend = backend
 
     def progress(done: int, total: int, scored) -> None:
         if not quiet:
@@ -752,7 +848,12 @@ def search_command(
     try:
         if optimizer == "llm":
             search = meta_search(
-                module, evaluator, proposer=proposer, evaluations=evaluations, progress=progress
+                module,
+                evaluator,
+                proposer=proposer,
+                proposer_params=params,
+                evaluations=evaluations,
+                progress=progress,
             )
         elif optimizer == "mcts":
             search = mcts(module, evaluator, evaluations=evaluations, seed=seed, progress=progress)
@@ -766,7 +867,8 @@ def search_command(
             search = random_search(
                 module, evaluator, evaluations=evaluations, seed=seed, progress=progress
             )
-        result = asyncio.run(search)
+        with _stdout_for_the_result():  # it has no result on stdout: all goes to stderr
+            result = asyncio.run(search)
     except ObjectiveError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
@@ -827,6 +929,8 @@ def _evaluation_setup(
     cost: str,
     model: str,
     store: Path,
+    params: dict[str, Any],
+    backend: str = "local",
 ):
     """What `search` and `attribute` share: the checked program, the objective, and an
     evaluator on the store (usage errors and diagnostics end the command)."""
@@ -856,11 +960,14 @@ def _evaluation_setup(
     checked = _checked_or_exit(file)
     if agent is not None and agent not in checked.irs:
         raise _usage_error(f"no agent {agent!r} in {file}; agents: {', '.join(checked.irs)}")
+    _warm_up_litellm(None if model == "declared" else model, checked)
     evaluator = Evaluator(
         objective,
         model=None if model == "declared" else model,
+        params=params,
         store=_open_store(SearchStore, store),
         filename=str(file),
+        backend=backend,
     )
     return checked.program.main.module, objective, evaluator
 
@@ -877,10 +984,31 @@ def attribute_command(
     samples: Annotated[
         int, typer.Option("--samples", help="Random orders, beyond 8 nodes (exact below).")
     ] = 64,
+    api_base: ApiBaseOption = None,
+    param: ParamOption = None,
+    timeout: TimeoutOption = None,
+    concurrency: ConcurrencyOption = None,
 ) -> None:
     """What each node that calls a model is worth: its Shapley value for the score,
     from runs with nodes blanked (their calls answered with the empty value of their
     type)."""
+    params = _provider_params(api_base, param, timeout, concurrency)
+    with _stdout_for_the_result() as out:
+        _attribute(file, agent, data, score, seeds, model, store, samples, params, out)
+
+
+def _attribute(
+    file: Path,
+    agent: str | None,
+    data: Path | None,
+    score: str,
+    seeds: int,
+    model: str,
+    store: Path,
+    samples: int,
+    params: dict[str, Any],
+    out: TextIO,
+) -> None:
     import asyncio
 
     from rich.console import Console
@@ -889,7 +1017,7 @@ def attribute_command(
     from rolegraph.search import ObjectiveError, shapley
 
     module, _, evaluator = _evaluation_setup(
-        file, agent, data, score, seeds, "tokens", model, store
+        file, agent, data, score, seeds, "tokens", model, store, params
     )
     try:
         found = asyncio.run(shapley(module, evaluator, samples=samples))
@@ -897,16 +1025,17 @@ def attribute_command(
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
     how = "exact" if found.exact else f"estimated from {samples} random orders"
-    typer.echo(f"{found.agent}: Shapley values ({how})")
+    typer.echo(f"{found.agent}: Shapley values ({how})", file=out)
     table = Table()
     table.add_column("node")
     table.add_column("value", justify="right")
     for player in sorted(found.players, key=lambda p: -found.values[p]):
         table.add_row(player, f"{found.values[player]:+.3f}")
-    Console(width=100).print(table)
+    Console(width=100, file=out).print(table)
     typer.echo(
         f"score {found.full:.3f} with every node, {found.empty:.3f} with all blanked; "
         f"{found.coalitions} coalitions evaluated",
+        file=out,
     )
 
 

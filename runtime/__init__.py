@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .budget import Budget, BudgetExceeded
+from .budget import Budget, BudgetError, BudgetExceeded, UnpricedModel
 from .errors import (
     ConstraintViolation,
     FiringFailed,
@@ -22,14 +22,18 @@ from .errors import (
 )
 from .executor import AgentRun, Context
 from .mock import MockModel
-from .models import Model, ModelReply, ModelRequest, ToolCall
-from .store import CachedModel, Store
+from .models import CallFailed, Model, ModelReply, ModelRequest, ToolCall
+from .providers import DEFAULT_MAX_TOKENS, Provider, is_mock
+from .store import RunCache, Store
 from .trace import FiringRecord, Trace
 
 __all__ = [
+    "DEFAULT_MAX_TOKENS",
     "AgentRun",
     "Budget",
+    "BudgetError",
     "BudgetExceeded",
+    "CallFailed",
     "ConstraintViolation",
     "Context",
     "FiringFailed",
@@ -40,12 +44,16 @@ __all__ = [
     "ModelOutputError",
     "ModelReply",
     "ModelRequest",
+    "ModelsByName",
+    "Provider",
     "RunError",
     "RunResult",
     "Stalled",
     "Store",
     "ToolCall",
     "Trace",
+    "UnpricedModel",
+    "model_router",
     "run_agent",
 ]
 
@@ -57,25 +65,37 @@ class RunResult:
     run_id: str | None = None
 
 
+class ModelsByName:
+    """A model for each provider string a request names: "mock" is the embedded model,
+    "mock:latency=0.05" adds a delay (seconds) to each call, and any other provider string
+    goes to litellm."""
+
+    def __init__(self) -> None:
+        self.models: dict[str, Model] = {}
+
+    def model(self, name: str) -> Model:
+        found = self.models.get(name)
+        if found is None:
+            found = self.models[name] = _model_for(name)
+        return found
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        return await self.model(request.model).complete(request)
+
+    def price(self, request: ModelRequest) -> Any:
+        lookup = getattr(self.model(request.model), "price", None)
+        return lookup(request) if lookup is not None else None
+
+
 def model_router(model: str | Model | None = None) -> Callable[[Any], Model]:
-    """Which model serves a node: `model` for every node when given, else the node's own
-    provider. "mock" is the embedded model; "mock:latency=0.05" adds a delay (seconds) to
-    each call; any other provider string goes to litellm."""
-    shared: dict[str, Model] = {}
-
-    def route(node: Any) -> Model:
-        choice = model if model is not None else (node.model or "mock")
-        if not isinstance(choice, str):
-            return choice
-        if choice not in shared:
-            shared[choice] = _model_for(choice)
-        return shared[choice]
-
-    return route
+    """Which model object serves a node's calls: `model` when it is a `Model` object,
+    else the model its requests name (see `ModelsByName`)."""
+    chosen: Model = model if model is not None and not isinstance(model, str) else ModelsByName()
+    return lambda node: chosen
 
 
 def _model_for(name: str) -> Model:
-    if name == "mock" or name.startswith("mock:"):
+    if is_mock(name):
         options = dict(part.split("=", 1) for part in name[5:].split(",") if "=" in part)
         delay = float(options.get("latency", 0))
         return MockModel(latency=(lambda request: delay) if delay else None)
@@ -84,11 +104,21 @@ def _model_for(name: str) -> Model:
     return LiteLLMModel()
 
 
+def provider_of(model: str | Model | None, params: Mapping[str, Any] | None) -> Provider:
+    """What `run_agent(model=..., params=...)` means for each role's calls."""
+    own = getattr(model, "provider", None)
+    if isinstance(own, Provider):  # LiteLLMModel(model=..., **params)
+        return Provider(own.model, {**own.params, **(params or {})})
+    return Provider(model if isinstance(model, str) else None, dict(params or {}))
+
+
 async def run_agent(
     ir: Any,
     inputs: Mapping[str, Any],
     *,
     model: str | Model | None = None,
+    params: Mapping[str, Any] | None = None,
+    provider: Provider | None = None,
     on_record: Callable[[FiringRecord], None] | None = None,
     budget: Budget | None = None,
     store: Store | None = None,
@@ -98,14 +128,21 @@ async def run_agent(
 ) -> RunResult:
     """Run one agent's IR on `inputs`. Raises a `RunError` (with `.trace`) on failure.
 
+    `model` is the model every role calls — a provider string ("mock",
+    "openai/gpt-4o-mini") or a `Model` — or None: each role calls the model it declares.
+    `params` are laid over every role's model parameters (`api_base`, `temperature`,
+    `timeout`, `concurrency`, ...). A `provider` says both at once (and then `model` may be
+    a `Model` object that serves the calls `provider` addresses).
+
     A `budget` bounds the run's calls, tokens and cost; it is never exceeded. With a
     `store`, replies are cached and each firing is checkpointed; `resume=RUN_ID` continues
-    a run of that store (its inputs and model come from the store) without repeating a
-    completed firing or model call. `source` is (file, fingerprint), recorded with the run.
-    With a `tracer` (OpenTelemetry), the run is exported as spans when it ends.
+    a run of that store (its inputs and model come from the store, and its budget goes on
+    from what it had spent) without repeating a completed firing or model call. `source`
+    is (file, fingerprint), recorded with the run. With a `tracer` (OpenTelemetry), the
+    run is exported as spans when it ends.
     """
-    route = model_router(model)
-    context = Context(route, on_record, budget=budget)
+    context = Context(model_router(model), on_record, budget=budget)
+    context.provider = provider if provider is not None else provider_of(model, params)
     run_id = None
     if store is not None:
         if resume is not None:
@@ -118,21 +155,32 @@ async def run_agent(
                     "the agent changed since, so it cannot be resumed"
                 )
             run_id, inputs = resume, info.inputs
-            route = model_router(info.model if model is None else model)
+            if model is None:
+                context.model_for = model_router(info.model)
+                context.provider = provider_of(info.model, params)
+            if budget is None:
+                budget = Budget.parse(info.budget) if info.budget else Budget()
+            budget.spent_calls += info.spent_calls
+            budget.spent_tokens += info.spent_tokens
+            budget.spent_cost += info.spent_cost
             context.replay = store.checkpoints(run_id)
         else:
             file, fingerprint = source or ("", "")
             label = model if isinstance(model, str) or model is None else type(model).__name__
-            run_id = store.new_run(file, fingerprint, ir.name, dict(inputs), label)
-        cached: dict[int, Model] = {}
-
-        def through_cache(node: Any) -> Model:
-            inner = route(node)
-            if id(inner) not in cached:
-                cached[id(inner)] = CachedModel(inner, store, run_id)
-            return cached[id(inner)]
-
-        context.model_for = through_cache
+            run_id = store.new_run(
+                file,
+                fingerprint,
+                ir.name,
+                dict(inputs),
+                label,
+                budget.text() if budget is not None and budget.limited else None,
+            )
+        budget = budget if budget is not None else Budget()
+        budget.on_spend = lambda spent: store.save_spent(
+            run_id, spent.spent_calls, spent.spent_tokens, spent.spent_cost
+        )
+        context.budget = budget
+        context.cache = RunCache(store, run_id)
         context.checkpoint = lambda record: store.checkpoint(
             run_id, record.key, record.node, record.time, record.status, record.output, record.error
         )

@@ -18,6 +18,7 @@ So for deterministic models the trace is the same whatever the timing.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import hashlib
 import importlib
@@ -39,7 +40,8 @@ from rolegraph.compiler.ltl import Monitor, proposition
 from rolegraph.compiler.ltl import evaluate as evaluate_formula
 from rolegraph.compiler.templates import compiled
 
-from .budget import Budget, BudgetExceeded
+from .budget import Budget, BudgetError
+from .calls import Calls, make_call
 from .errors import (
     ConstraintViolation,
     FiringFailed,
@@ -56,6 +58,8 @@ from .expressions import (
     references,
 )
 from .models import Model, ModelReply, ModelRequest
+from .providers import Provider
+from .repair import explain, quote, read_reply, repair_prompt
 from .trace import FiringRecord, Trace, ltl_steps
 from .values import coerce, coercer, plain, result_coercer, schema
 
@@ -70,6 +74,10 @@ class Context:
     on_record: Callable[[FiringRecord], None] | None = None
     tools: dict[str, Callable[..., Any]] = field(default_factory=dict)
     budget: Budget | None = None
+    # which model each role's calls go to, and the parameters laid over its own
+    provider: Provider = field(default_factory=Provider)
+    # the response cache of the run (a store), asked before any call
+    cache: Any = None
     # Resuming: outputs of the top-level run's completed firings, by firing key, and where
     # to write new checkpoints (firings of the top-level run only: their keys are unique).
     replay: dict[str, Any] = field(default_factory=dict)
@@ -152,6 +160,7 @@ class AgentRun:
         self.admitted: dict[int, set[str]] = {}
         self.ready: deque[tuple[_Inflight, dict[str, Any], dict[str, _Output]]] = deque()
         self.finished = asyncio.Event()
+        self.cancelled: list[asyncio.Task] = []  # to await: their calls are accounted then
         self.failure: BaseException | None = None
         self.result: Any = None
         self.returned_at: int | None = None
@@ -186,6 +195,9 @@ class AgentRun:
         self.trace.returned_at = self.returned_at
         if self.failure is not None:
             self._cancel_all()
+        if self.cancelled:  # let them record themselves (and charge what they spent)
+            await asyncio.gather(*self.cancelled, return_exceptions=True)
+        if self.failure is not None:
             raise self.failure
         self.trace.result = self.result
         self.check_constraints()
@@ -275,7 +287,7 @@ class AgentRun:
             record.status = "cancelled"
             self._finish_record(record)
             raise
-        except BudgetExceeded as error:
+        except BudgetError as error:
             record.status, record.error = "failed", str(error)
             self._finish_record(record)
             self._land(flight.key)
@@ -397,13 +409,9 @@ class AgentRun:
                     if _uses(expr, node.map_var):
                         item_args[name] = evaluate(expr, item_env)
                 calls.append(self.call_once(node, item_args, index, record))
-            return list(await asyncio.gather(*calls))
+            return await _all(calls)
         if node.replicate:
-            return list(
-                await asyncio.gather(
-                    *(self.call_once(node, args, i, record) for i in range(node.replicate))
-                )
-            )
+            return await _all(self.call_once(node, args, i, record) for i in range(node.replicate))
         return await self.call_once(node, args, 0, record)
 
     async def call_once(
@@ -449,41 +457,48 @@ class AgentRun:
             messages.append({"role": "system", "content": system})
         messages.append({"role": "user", "content": f"{prompt}\n\n{instructions}"})
         tools = tuple(_tool_schema(t) for t in node.tools)
+        model_name, params = self.context.provider.resolve(node.model, node.model_params)
         problem = ""
+        calls = _CallCounter(record.key, replica)
         for attempt in range(MAX_REPAIRS + 1):
             request = ModelRequest(
                 role=node.callee,
                 node=node.name,
-                model=node.model or "mock",
+                model=model_name,
                 messages=tuple(messages),
                 schema=result_schema,
-                params=dict(node.model_params),
+                params=params,
                 tools=tools,
                 replica=replica,
                 attempt=attempt,
             )
-            reply = await self.tool_loop(node, model, request, record)
+            reply = await self.tool_loop(node, model, request, record, calls)
             try:
-                return coerce(node.result, json.loads(reply.content))
-            except (json.JSONDecodeError, ValidationError) as error:
-                problem = _first_line(error)
+                value, step = read_reply(reply.content)
+                if step != "strict":
+                    record.notes.append(f"reply read leniently ({step})")
+                return coerce(node.result, value)
+            except (ValueError, ValidationError) as error:
+                problem = explain(error)
+                record.notes.append(f"invalid reply: {problem}")
                 messages += [
-                    {"role": "assistant", "content": reply.content},
-                    {
-                        "role": "user",
-                        "content": f"That reply is invalid: {problem}. "
-                        "Reply again with JSON that matches the schema.",
-                    },
+                    {"role": "assistant", "content": quote(reply.content)},
+                    {"role": "user", "content": repair_prompt(problem)},
                 ]
         raise ModelOutputError(
-            f"`{node.callee}` gave no valid `{node.result}` after "
-            f"{MAX_REPAIRS + 1} tries: {problem}"
+            f"`{node.callee}` gave no valid `{node.result}` after {MAX_REPAIRS + 1} tries: "
+            f"{problem}; its last reply: {quote(reply.content)!r}"
         )
 
     async def tool_loop(
-        self, node: IRNode, model: Model, request: ModelRequest, record: FiringRecord
+        self,
+        node: IRNode,
+        model: Model,
+        request: ModelRequest,
+        record: FiringRecord,
+        calls: _CallCounter,
     ) -> ModelReply:
-        reply = await self._complete(model, request, record)
+        reply = await self._complete(model, calls.stamp(request), record)
         steps = 0
         messages = list(request.messages)
         while reply.tool_calls:
@@ -492,7 +507,7 @@ class AgentRun:
                 final = ModelRequest(
                     **{**request.__dict__, "messages": tuple(messages), "tools": ()}
                 )
-                return await self._complete(model, final, record)
+                return await self._complete(model, calls.stamp(final), record)
             for call in reply.tool_calls:
                 spec = next((t for t in node.tools if t.name == call.name), None)
                 if spec is None:
@@ -524,51 +539,15 @@ class AgentRun:
                 )
             steps += 1
             request = ModelRequest(**{**request.__dict__, "messages": tuple(messages)})
-            reply = await self._complete(model, request, record)
+            reply = await self._complete(model, calls.stamp(request), record)
         return reply
 
     async def _complete(
         self, model: Model, request: ModelRequest, record: FiringRecord
     ) -> ModelReply:
-        budget = self.context.budget
-        if budget is None:
-            reply = await model.complete(request)
-        else:
-            reply = await self._complete_within(budget, model, request)
-        record.calls += 1
-        record.input_tokens += reply.input_tokens
-        record.output_tokens += reply.output_tokens
-        record.cost += reply.cost
-        return reply
-
-    async def _complete_within(
-        self, budget: Budget, model: Model, request: ModelRequest
-    ) -> ModelReply:
-        """One call under a budget: reserve its worst case, cap its output, settle."""
-        prompt_tokens = max(1, sum(len(str(m.get("content", ""))) for m in request.messages) // 4)
-        declared = request.params.get("max_tokens")
-        reservation, limit = budget.reserve(
-            prompt_tokens,
-            declared if isinstance(declared, int) else None,
-            float(request.params.get("cost_per_input_token", 0.0)),
-            float(request.params.get("cost_per_output_token", 0.0)),
+        return await make_call(
+            model, request, Calls(self.context.budget, self.context.cache), record
         )
-        if limit is not None:
-            params = {**request.params, "max_tokens": limit}
-            request = ModelRequest(**{**request.__dict__, "params": params})
-        try:
-            reply = await model.complete(request)
-        except BaseException:
-            budget.release(reservation)
-            raise
-        # charge at least the estimate, and never more output than was allowed
-        budget.settle(
-            reservation,
-            max(reply.input_tokens, prompt_tokens),
-            min(reply.output_tokens, limit or reply.output_tokens),
-            reply.cost,
-        )
-        return reply
 
     # -- after a firing -------------------------------------------------------------------------
 
@@ -697,6 +676,7 @@ class AgentRun:
         for flight in list(self.inflight.values()):
             if flight.time >= time and flight.task is not None:
                 flight.task.cancel()  # a later firing can only lead to a later return
+                self.cancelled.append(flight.task)
                 self._land(flight.key)
 
     def settle(self) -> None:
@@ -768,6 +748,7 @@ class AgentRun:
         for flight in list(self.inflight.values()):
             if flight.task is not None:
                 flight.task.cancel()
+                self.cancelled.append(flight.task)
         self.inflight.clear()
         self.inflight_times.clear()
 
@@ -950,6 +931,31 @@ def _uses(expr: Any, name: str) -> bool:
     return any(r.head == name for r in expr.find_all(ast.Ref))
 
 
+async def _all(calls: Any) -> list[Any]:
+    """Every call's result, in order; when one fails, the others are cancelled and awaited
+    (so what they spent is accounted) before the failure goes on."""
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+class _CallCounter:
+    """Numbers the calls of one firing's replica, in order: with the firing's key, a
+    call's place in the run (the response cache's key)."""
+
+    def __init__(self, firing: str, replica: int):
+        self.firing, self.replica, self.count = firing, replica, 0
+
+    def stamp(self, request: ModelRequest) -> ModelRequest:
+        self.count += 1
+        return dataclasses.replace(request, firing=self.firing, call=self.count)
+
+
 def _tool_schema(tool: Any) -> dict[str, Any]:
     return {
         "name": tool.name,
@@ -959,7 +965,3 @@ def _tool_schema(tool: Any) -> dict[str, Any]:
             "required": [n for n, _ in tool.params],
         },
     }
-
-
-def _first_line(error: BaseException) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

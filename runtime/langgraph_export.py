@@ -69,9 +69,9 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock") -> Any:
         raise RunError(
             "the LangGraph export needs langgraph: pip install 'rolegraph[langgraph]'"
         ) from error
-    from . import model_router
+    from . import model_router, provider_of
 
-    context = Context(model_for=model_router(model))
+    context = Context(model_for=model_router(model), provider=provider_of(model, None))
     graph = StateGraph(State)
     # A node that reads one node follows it by routing; one that reads several waits for
     # all of them on a LangGraph barrier (`add_edge([a, b], c)`), as an AND-join does.

@@ -1,91 +1,162 @@
 """Real providers through litellm (`acompletion`), imported on first use only.
 
-Transient failures (rate limits, 5xx, timeouts, dropped connections) are retried with
-exponential backoff; every call has a timeout; a semaphore per model bounds concurrency.
+One `complete` is one attempt at one request: retries, timeouts, concurrency limits,
+budgets and the cache are the runtime's (runtime/calls.py). What this adapter adds is
+what only litellm knows: how to reach the provider, which of its errors may pass
+(rate limits, overload, dropped connections) and which will not (a bad key, a bad
+request, a model that does not exist), and the provider's prices.
+
+litellm writes banners and tips to stdout unless told not to; `configure` tells it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
+import logging
 import os
-import random
+import threading
 from typing import Any
 
-from .errors import ModelCallError
-from .models import ModelReply, ModelRequest, ToolCall
+from .models import CallFailed, ModelReply, ModelRequest, ToolCall
+from .providers import Price, Provider, provider_params
 
-TRANSIENT = (
-    "RateLimitError",
-    "APIConnectionError",
-    "Timeout",
-    "InternalServerError",
-    "ServiceUnavailableError",
-    "APIError",
-)
+_configured = threading.Lock()
+_litellm: Any = None
+
+
+def load_litellm() -> Any:
+    """litellm, imported and quietened (once per process)."""
+    global _litellm
+    if _litellm is not None:
+        return _litellm
+    with _configured:
+        if _litellm is None:
+            # its price table comes with the package: fetching it at import costs seconds
+            # of retries offline
+            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+            import litellm
+
+            litellm.suppress_debug_info = True  # no "Provider List" / "Give Feedback" prints
+            litellm.set_verbose = False
+            litellm.telemetry = False
+            for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
+                logging.getLogger(name).setLevel(logging.ERROR)
+            _litellm = litellm
+    return _litellm
+
+
+def warm_up() -> threading.Thread:
+    """Import litellm in a background thread (while a file is being checked, say), so
+    that the first call does not wait for it."""
+    thread = threading.Thread(target=load_litellm, name="import-litellm", daemon=True)
+    thread.start()
+    return thread
 
 
 class LiteLLMModel:
-    def __init__(
-        self,
-        retries: int = 3,
-        timeout: float = 60.0,
-        concurrency: int = 8,
-        backoff: float = 0.5,
-        model: str | None = None,
-        **overrides: Any,
-    ):
-        """`model` and `overrides` (e.g. `api_base`) replace the request's, for every call:
-        how `rolegraph run --model openai/x --api-base URL` points all roles at one server."""
-        self.model = model
-        self.overrides = overrides
-        self.retries = retries
-        self.timeout = timeout
-        self.backoff = backoff
-        self.concurrency = concurrency
-        self._semaphores: dict[str, asyncio.Semaphore] = {}
+    """Any provider litellm reaches. `LiteLLMModel(model="openai/x", api_base=URL)` is
+    shorthand for running with `model="openai/x"` and `params={"api_base": URL}`: every
+    role calls that model, with those parameters (see `provider`)."""
+
+    def __init__(self, model: str | None = None, **params: Any):
+        self.provider = Provider(model, params)
 
     async def complete(self, request: ModelRequest) -> ModelReply:
-        # litellm fetches its price table from the internet at import unless told to use
-        # the copy it ships: offline (and in tests) that costs seconds of retries.
-        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        import litellm  # lazily: neither `import rolegraph` nor the compiler pays for it
-
-        params = {**request.params, **self.overrides}
-        model = self.model or request.model
-        retries = int(params.pop("retries", self.retries))
-        timeout = float(params.pop("timeout", self.timeout))
-        limit = int(params.pop("concurrency", self.concurrency))
-        backoff = float(params.pop("backoff", self.backoff))
+        litellm = load_litellm()
+        params = provider_params(request.params)
         structured = str(params.pop("structured_output", "json_object"))
-        params.pop("cost_per_input_token", None)
-        params.pop("cost_per_output_token", None)
-        semaphore = self._semaphores.setdefault(model, asyncio.Semaphore(limit))
         arguments: dict[str, Any] = {
-            "model": model,
+            "model": request.model,
             "messages": list(request.messages),
-            "timeout": timeout,
             "response_format": _response_format(structured, request.schema),
-            "max_retries": 0,  # the retries are ours: counted, bounded, with backoff
+            "max_retries": 0,  # the retries are the runtime's: counted, budgeted, backed off
             **params,
         }
         if request.tools:
             arguments["tools"] = [{"type": "function", "function": t} for t in request.tools]
-        for attempt in range(retries + 1):
-            try:
-                async with semaphore:
-                    response = await asyncio.wait_for(litellm.acompletion(**arguments), timeout + 1)
-                return _reply(litellm, response)
-            except Exception as error:
-                transient = isinstance(error, asyncio.TimeoutError) or any(
-                    name in type(error).__name__ for name in TRANSIENT
-                )
-                if not transient or attempt == retries:
-                    raise ModelCallError(
-                        f"{request.model}: {type(error).__name__}: {error}"
-                    ) from error
-                await asyncio.sleep(backoff * 2**attempt * (1 + random.random() / 2))
-        raise ModelCallError(f"{request.model}: no reply")  # pragma: no cover
+        try:
+            response = await litellm.acompletion(**arguments)
+        except Exception as error:
+            raise classify(litellm, error) from error
+        return _reply(response)
+
+    def price(self, request: ModelRequest) -> Price | None:
+        """litellm's price for the model, when its table has one."""
+        litellm = load_litellm()
+        try:
+            info = litellm.get_model_info(model=request.model)
+        except Exception:  # not in the table: a local server, a new model
+            return None
+        given_in = info.get("input_cost_per_token")
+        given_out = info.get("output_cost_per_token")
+        if given_in is None and given_out is None:
+            return None
+        return Price(float(given_in or 0.0), float(given_out or 0.0))
+
+
+def classify(litellm: Any, error: Exception) -> CallFailed:
+    """A provider's error, as the runtime needs it: may another attempt pass, after how
+    long, and may this one have been billed."""
+    status = getattr(error, "status_code", None)
+    detail = _detail(error)
+    if isinstance(error, litellm.AuthenticationError | litellm.PermissionDeniedError):
+        return CallFailed(
+            f"the provider refused the credentials ({status or 401}): set its API key "
+            f"(for example OPENAI_API_KEY), or `api_key` in the model block. {detail}",
+            retry=False,
+        )
+    if isinstance(error, litellm.NotFoundError):
+        return CallFailed(
+            f"the provider has no such model or endpoint (404): {detail}", retry=False
+        )
+    if isinstance(error, litellm.BadRequestError | litellm.UnprocessableEntityError):
+        return CallFailed(
+            f"the provider refused the request ({status or 400}): {detail}", retry=False
+        )
+    if isinstance(error, litellm.RateLimitError):
+        return CallFailed(
+            f"rate limited (429): {detail}", retry=True, retry_after=_retry_after(error)
+        )
+    if isinstance(error, litellm.Timeout):
+        return CallFailed(f"the provider timed out: {detail}", retry=True, billed=True)
+    if isinstance(error, litellm.APIConnectionError):
+        return CallFailed(f"the connection failed: {detail}", retry=True, billed=True)
+    if (isinstance(status, int) and status >= 500) or isinstance(
+        error, litellm.InternalServerError | litellm.ServiceUnavailableError
+    ):
+        return CallFailed(
+            f"the provider failed ({status or 500}): {detail}",
+            retry=True,
+            retry_after=_retry_after(error),
+        )
+    if isinstance(status, int) and 400 <= status < 500:
+        return CallFailed(f"the provider refused the request ({status}): {detail}", retry=False)
+    if isinstance(error, litellm.APIError):
+        return CallFailed(f"the provider failed: {detail}", retry=True, billed=True)
+    return CallFailed(f"{type(error).__name__}: {detail}", retry=False)
+
+
+def _detail(error: Exception) -> str:
+    text = str(error).strip().replace("\n", " ")
+    for prefix in ("litellm.", "OpenAIException - ", "OpenAIException -"):
+        text = text.replace(prefix, "")
+    return text[:300] + ("…" if len(text) > 300 else "")
+
+
+def _retry_after(error: Exception) -> float | None:
+    """The seconds a provider asked to wait (`Retry-After`, or `retry-after-ms`)."""
+    headers: Any = getattr(error, "litellm_response_headers", None) or getattr(
+        getattr(error, "response", None), "headers", None
+    )
+    if not headers:
+        return None
+    try:
+        if headers.get("retry-after-ms") is not None:
+            return float(headers["retry-after-ms"]) / 1000
+        if headers.get("retry-after") is not None:
+            return float(headers["retry-after"])
+    except (TypeError, ValueError):  # an HTTP date, or garbage: our own backoff decides
+        return None
+    return None
 
 
 def _response_format(kind: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -102,21 +173,31 @@ def _response_format(kind: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"type": "json_object"}
 
 
-def _reply(litellm: Any, response: Any) -> ModelReply:
-    message = response.choices[0].message
+def _reply(response: Any) -> ModelReply:
+    choices = getattr(response, "choices", None) or []
+    if not choices:
+        raise CallFailed("the provider's reply has no choices", retry=True, billed=True)
+    message = choices[0].message
     calls = tuple(
-        ToolCall(call.function.name, json.loads(call.function.arguments or "{}"), call.id)
+        ToolCall(call.function.name, _arguments(call.function.arguments), call.id or "")
         for call in (getattr(message, "tool_calls", None) or ())
     )
     usage = getattr(response, "usage", None)
-    try:
-        cost = float(litellm.completion_cost(completion_response=response))
-    except Exception:  # unknown models have no price table
-        cost = 0.0
     return ModelReply(
         content=message.content or "",
         tool_calls=calls,
         input_tokens=getattr(usage, "prompt_tokens", 0) or 0,
         output_tokens=getattr(usage, "completion_tokens", 0) or 0,
-        cost=cost,
     )
+
+
+def _arguments(text: str | None) -> dict[str, Any]:
+    """A tool call's arguments; what is not a JSON object is passed on as `{}`, and the
+    tool's own validation tells the model what was missing."""
+    from .repair import lenient_json
+
+    try:
+        value = lenient_json(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -29,6 +29,10 @@ class ModelRequest:
     tools: tuple[dict[str, Any], ...] = ()
     replica: int = 0  # which of `x N` / which map item: part of the request's identity
     attempt: int = 0  # repair attempts after invalid replies
+    # The firing that makes the call (its key) and the call's number in it: a re-firing
+    # is a new call, and a resumed run finds exactly its own calls in the cache.
+    firing: str = ""
+    call: int = 0
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,34 @@ class ModelReply:
     input_tokens: int = 0
     output_tokens: int = 0
     cost: float = 0.0
+    cached: bool = False  # answered by the response cache: no call was made
+
+
+class CallFailed(Exception):
+    """One attempt at a model call failed.
+
+    `retry`: another attempt may succeed (rate limits, overload, dropped connections).
+    `retry_after`: the seconds the provider asked to wait, when it said.
+    `billed`: the provider may have done the work (a dropped connection); False when it
+    refused the request before (a 4xx, a 429, a 5xx error reply)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry: bool,
+        retry_after: float | None = None,
+        billed: bool = False,
+    ):
+        super().__init__(message)
+        self.retry = retry
+        self.retry_after = retry_after
+        self.billed = billed
 
 
 class Model(Protocol):
+    """One attempt at one request. Retries, timeouts, budgets, concurrency limits and the
+    cache are the runtime's (runtime/calls.py), the same for every model; a model raises
+    `CallFailed` when an attempt fails in a way it can classify."""
+
     async def complete(self, request: ModelRequest) -> ModelReply: ...

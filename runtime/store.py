@@ -1,14 +1,19 @@
 """One SQLite file for the response cache, the checkpoints and the runs.
 
 - `responses`: replies keyed by a hash of the full request (model, messages, schema,
-  parameters, tools, replica, attempt). A reply is committed as soon as it arrives, so
-  a killed run never pays for a completed call twice.
+  parameters, tools, replica, attempt) and of its place in the run (the firing's key
+  and the call's number in it). So a node that fires again with the same inputs makes
+  a new call — it samples, as a model does — while a resumed run finds exactly its own
+  completed calls, and an identical fresh run finds the calls of the one before. A
+  reply is committed as soon as it arrives, so a killed run never pays for a completed
+  call twice.
 - `checkpoints`: the completed firings of a run, each under its deterministic key,
   written as one row per batch (every `BATCH` firings or `FLUSH_SECONDS`, and when the
   run ends): one insert per batch, not per firing. Resuming a run replays them instead
   of firing again. A firing whose checkpoint was lost to a kill runs again on resume,
   and its model calls are answered by the cache, which is committed at once.
-- `runs`: what a run was (file, fingerprint, agent, inputs, model) and how it ended.
+- `runs`: what a run was (file, fingerprint, agent, inputs, model), how it ended, and
+  what it spent (calls, tokens, dollars: a resumed run's budget goes on from there).
 - `calls`: one row per real model call (cache hits excluded), for accounting and tests.
 """
 
@@ -24,7 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .models import Model, ModelReply, ModelRequest, ToolCall
+from .models import ModelReply, ModelRequest, ToolCall
 
 BATCH = 256
 FLUSH_SECONDS = 0.05
@@ -33,7 +38,9 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, reply TEXT NOT NULL, created REAL);
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, file TEXT, fingerprint TEXT, agent TEXT, inputs TEXT, model TEXT,
-    status TEXT, result TEXT, created REAL, updated REAL);
+    status TEXT, result TEXT, created REAL, updated REAL,
+    spent_calls INTEGER DEFAULT 0, spent_tokens INTEGER DEFAULT 0, spent_cost REAL DEFAULT 0,
+    budget TEXT);
 CREATE TABLE IF NOT EXISTS checkpoints (run TEXT NOT NULL, firings TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS checkpoints_of_run ON checkpoints (run);
 CREATE TABLE IF NOT EXISTS calls (run TEXT, node TEXT, request TEXT, created REAL);
@@ -50,6 +57,10 @@ class RunInfo:
     model: str | None
     status: str
     result: Any
+    spent_calls: int = 0
+    spent_tokens: int = 0
+    spent_cost: float = 0.0
+    budget: str | None = None  # the run's limits, as `--budget` writes them
 
 
 class Store:
@@ -60,11 +71,24 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._migrate()
         self._lock = threading.Lock()
         self._pending: dict[str, list[list[Any]]] = {}  # run → firings not yet written
         self._updates: list[tuple[str, tuple]] = []  # statements for the next flush
         self._count = 0
         self._flushed = time.monotonic()
+
+    def _migrate(self) -> None:
+        """Stores written before runs kept what they spent get the columns."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
+        for name, kind in (
+            ("spent_calls", "INTEGER DEFAULT 0"),
+            ("spent_tokens", "INTEGER DEFAULT 0"),
+            ("spent_cost", "REAL DEFAULT 0"),
+            ("budget", "TEXT"),
+        ):
+            if name not in columns:
+                self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         self.flush()
@@ -106,6 +130,8 @@ class Store:
                 request.tools,
                 request.replica,
                 request.attempt,
+                request.firing,
+                request.call,
             ],
             sort_keys=True,
             default=str,
@@ -120,7 +146,8 @@ class Store:
             return None
         data = json.loads(rows[0][0])
         calls = tuple(ToolCall(**c) for c in data.pop("tool_calls", ()))
-        return ModelReply(tool_calls=calls, **data)
+        data.pop("cached", None)
+        return ModelReply(tool_calls=calls, cached=True, **data)
 
     def save_reply(self, run: str, request: ModelRequest, reply: ModelReply) -> None:
         data = asdict(reply)
@@ -141,25 +168,32 @@ class Store:
     # -- runs and checkpoints ------------------------------------------------------------
 
     def new_run(
-        self, file: str, fingerprint: str, agent: str, inputs: dict[str, Any], model: str | None
+        self,
+        file: str,
+        fingerprint: str,
+        agent: str,
+        inputs: dict[str, Any],
+        model: str | None,
+        budget: str | None = None,
     ) -> str:
         run = uuid.uuid4().hex[:12]
         now = time.time()
         self._execute(
-            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?)",
-            (run, file, fingerprint, agent, json.dumps(inputs), model, now, now),
+            "INSERT INTO runs (id, file, fingerprint, agent, inputs, model, status, result, "
+            "created, updated, budget) VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?, ?)",
+            (run, file, fingerprint, agent, json.dumps(inputs), model, now, now, budget),
         )
         return run
 
     def run_info(self, run: str) -> RunInfo | None:
         rows = self._execute(
-            "SELECT id, file, fingerprint, agent, inputs, model, status, result "
-            "FROM runs WHERE id = ?",
+            "SELECT id, file, fingerprint, agent, inputs, model, status, result, "
+            "spent_calls, spent_tokens, spent_cost, budget FROM runs WHERE id = ?",
             (run,),
         )
         if not rows:
             return None
-        id_, file, fingerprint, agent, inputs, model, status, result = rows[0]
+        id_, file, fingerprint, agent, inputs, model, status, result, *spent = rows[0]
         return RunInfo(
             id_,
             file,
@@ -169,6 +203,17 @@ class Store:
             model,
             status,
             json.loads(result) if result else None,
+            int(spent[0] or 0),
+            int(spent[1] or 0),
+            float(spent[2] or 0.0),
+            spent[3],
+        )
+
+    def save_spent(self, run: str, calls: int, tokens: int, cost: float) -> None:
+        """What a run has spent so far (written at once: a kill loses none of it)."""
+        self._execute(
+            "UPDATE runs SET spent_calls = ?, spent_tokens = ?, spent_cost = ? WHERE id = ?",
+            (calls, tokens, cost, run),
         )
 
     def finish_run(self, run: str, status: str, result: Any = None) -> None:
@@ -201,20 +246,15 @@ class Store:
         return found
 
 
-class CachedModel:
-    """A model behind the response cache: a request seen before is answered from the store."""
+class RunCache:
+    """The response cache as one run sees it: replies are saved with the run's id."""
 
-    def __init__(self, inner: Model, store: Store, run: str):
-        self.inner = inner
+    def __init__(self, store: Store, run: str):
         self.store = store
         self.run = run
-        self.hits = 0
 
-    async def complete(self, request: ModelRequest) -> ModelReply:
-        cached = self.store.cached_reply(request)
-        if cached is not None:
-            self.hits += 1
-            return cached
-        reply = await self.inner.complete(request)
+    def cached_reply(self, request: ModelRequest) -> ModelReply | None:
+        return self.store.cached_reply(request)
+
+    def save_reply(self, request: ModelRequest, reply: ModelReply) -> None:
         self.store.save_reply(self.run, request, reply)
-        return reply

@@ -43,7 +43,8 @@ class FiringRecord:
     inputs: dict[str, Any] = field(default_factory=dict)
     output: Any = None
     error: str | None = None
-    calls: int = 0
+    calls: int = 0  # model requests sent (every attempt, timed-out and cancelled ones too)
+    cached_calls: int = 0  # calls answered by the response cache: nothing sent
     input_tokens: int = 0
     output_tokens: int = 0
     cost: float = 0.0
@@ -98,6 +99,7 @@ class Trace:
             "failed": sum(1 for r in records if r.status == "failed"),
             "cancelled": sum(1 for r in records if r.status in ("cancelled", "skipped")),
             "calls": sum(r.calls for r in records),
+            "cached_calls": sum(r.cached_calls for r in records),
             "input_tokens": sum(r.input_tokens for r in records),
             "output_tokens": sum(r.output_tokens for r in records),
             "cost": round(sum(r.cost for r in records), 6),

@@ -12,7 +12,7 @@ every candidate checks; none is generated code. See docs/search.md.
 
 from .attribution import Attribution, shapley
 from .candidates import Scored, SearchResult, Trail, write_front
-from .evaluate import Blank, Evaluation, Evaluator, RunOutcome, Seeded, blank_value
+from .evaluate import Blank, Evaluation, Evaluator, RunOutcome, blank_value
 from .evolve import better, evolve, nodes_and_calls
 from .mcts import mcts
 from .meta import Attempt, catalogue, meta_search
@@ -47,7 +47,6 @@ __all__ = [
     "Scored",
     "SearchResult",
     "SearchStore",
-    "Seeded",
     "Trail",
     "better",
     "blank_value",

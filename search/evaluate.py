@@ -13,7 +13,6 @@ its error is kept; it does not stop the evaluation.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -23,7 +22,15 @@ from rolegraph.compiler import ast
 from rolegraph.compiler.diagnostics import DiagnosticError
 from rolegraph.compiler.printer import fingerprint, to_source
 from rolegraph.compiler.source import Source
-from rolegraph.runtime import Model, ModelReply, ModelRequest, RunError, model_router, run_agent
+from rolegraph.runtime import (
+    Model,
+    ModelReply,
+    ModelRequest,
+    ModelsByName,
+    Provider,
+    RunError,
+    run_agent,
+)
 from rolegraph.runtime.budget import Budget
 from rolegraph.runtime.values import plain
 
@@ -65,34 +72,6 @@ class Evaluation:
         return sum(run.calls for run in self.runs if not run.cached)
 
 
-class Seeded:
-    """A model whose every request carries `seed` among its parameters: providers that
-    take a seed sample with it, and the mock varies its replies with it."""
-
-    def __init__(self, inner: Model, seed: int):
-        self.inner, self.seed = inner, seed
-
-    async def complete(self, request: ModelRequest) -> ModelReply:
-        params = {**request.params, "seed": self.seed}
-        return await self.inner.complete(dataclasses.replace(request, params=params))
-
-
-class DeclaredModels:
-    """Each request to the model its role declares: the mock for `mock` (a new one per
-    run), any other provider through one shared object (`providers`)."""
-
-    def __init__(self, providers: dict[str, Model]):
-        self.providers = providers
-        self.mocks: dict[str, Model] = {}
-
-    async def complete(self, request: ModelRequest) -> ModelReply:
-        table = self.mocks if request.model.startswith("mock") else self.providers
-        model = table.get(request.model)
-        if model is None:
-            model = table[request.model] = model_router(request.model)(None)
-        return await model.complete(request)
-
-
 class Blank:
     """A model whose calls from the nodes `nodes` are answered with the blank value of
     the reply's type (empty strings and lists, zeros, false, the first member of an
@@ -105,8 +84,12 @@ class Blank:
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         if request.node in self.nodes:
-            return ModelReply(json.dumps(blank_value(request.schema)))
+            return ModelReply(json.dumps(blank_value(request.schema)), input_tokens=0)
         return await self.inner.complete(request)
+
+    def price(self, request: ModelRequest) -> Any:
+        lookup = getattr(self.inner, "price", None)
+        return lookup(request) if lookup is not None else None
 
 
 def blank_value(schema: dict[str, Any]) -> Any:
@@ -128,7 +111,8 @@ def blank_value(schema: dict[str, Any]) -> Any:
 class Evaluator:
     """Runs candidates on an objective. `model` serves every role ("mock", a provider
     string, or a `Model`); None: each role's own model, as its candidate declares it
-    (an edit that changes a role's model then changes what runs). `max_calls` bounds
+    (an edit that changes a role's model then changes what runs). `params` are laid over
+    every role's model parameters (`api_base`, `timeout`, `concurrency`, ...). `max_calls` bounds
     each run; `concurrency` bounds the runs in flight at once. `blank` names nodes whose
     model calls are answered with the blank value of their type instead (see `Blank`):
     an ablation, for attribution. `backend="ray"` makes each run a Ray task
@@ -139,6 +123,7 @@ class Evaluator:
         objective: Objective,
         *,
         model: str | Model | None = "mock",
+        params: dict[str, Any] | None = None,
         store: SearchStore | None = None,
         filename: str = "<candidate>",
         concurrency: int = 8,
@@ -152,6 +137,7 @@ class Evaluator:
             raise ObjectiveError("the ray backend sends the model by name: a string, or None")
         self.objective = objective
         self.model = model
+        self.params = dict(params or {})
         self.blank = blank
         self.backend = backend
         self.model_label = (
@@ -168,8 +154,6 @@ class Evaluator:
         self.concurrency = concurrency
         self.max_calls = max_calls
         self._irs: OrderedDict[str, Any] = OrderedDict()
-        self._shared: Model | None = None
-        self._providers: dict[str, Model] = {}  # with model=None: the real ones, shared
 
     def evaluate_sync(self, module: ast.Module) -> Evaluation:
         return asyncio.run(self.evaluate(module))
@@ -239,10 +223,11 @@ class Evaluator:
                     model,
                     self.blank,
                     self.max_calls,
+                    self.params,
                 )
                 record = await ray_backend.submit(task)
             else:
-                record = await self._run(ir, example, seed)
+                record = await self.run(ir, example, seed)
         self.store.put_run(key, record)
         return record, False
 
@@ -267,6 +252,7 @@ class Evaluator:
         twin = Evaluator(
             self.objective,
             model=self.model,
+            params=self.params,
             store=self.store,
             filename=self.filename,
             concurrency=self.concurrency,
@@ -274,36 +260,25 @@ class Evaluator:
             blank=nodes,
             backend=self.backend,
         )
-        twin._irs, twin._providers = self._irs, self._providers
+        twin._irs = self._irs
         return twin
 
-    async def _run(self, ir: Any, example: Example, seed: int) -> RunRecord:
-        model = self._model()
-        if seed:
-            model = Seeded(model, seed)
+    async def run(self, ir: Any, example: Example, seed: int) -> RunRecord:
+        """One run of a candidate's agent on an example, with a seed (not stored)."""
+        params = {**self.params, "seed": seed} if seed else self.params
+        name = self.model if isinstance(self.model, str) else None
+        model: Model | None = None if isinstance(self.model, str) else self.model
         if self.blank:
-            model = Blank(model, self.blank)
+            model = Blank(model if model is not None else ModelsByName(), self.blank)
         budget = Budget(calls=self.max_calls) if self.max_calls is not None else None
         try:
-            outcome = await run_agent(ir, example.inputs, model=model, budget=budget)
+            outcome = await run_agent(
+                ir, example.inputs, model=model, provider=Provider(name, params), budget=budget
+            )
         except RunError as error:
             usage = _usage(getattr(error, "trace", None))
             return RunRecord(None, f"{type(error).__name__}: {error}".splitlines()[0], *usage)
         return RunRecord(plain(outcome.result), None, *_usage(outcome.trace))
-
-    def _model(self) -> Model:
-        """The model of a run. One object for every run of a real provider (its limits on
-        concurrent calls hold across runs); a new mock per run (it keeps what it was
-        asked, which a long search must not pile up)."""
-        if self.model is None:
-            return DeclaredModels(self._providers)
-        if isinstance(self.model, str) and self.model.startswith("mock"):
-            return model_router(self.model)(None)
-        if self._shared is None:
-            self._shared = (
-                model_router(self.model)(None) if isinstance(self.model, str) else self.model
-            )
-        return self._shared
 
     def _score(self, result: Any, example: Example, index: int) -> float:
         try:

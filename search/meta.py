@@ -53,6 +53,7 @@ async def meta_search(
     evaluator: Evaluator,
     *,
     proposer: str | Model = "mock",
+    proposer_params: dict[str, Any] | None = None,
     evaluations: int,
     max_proposals: int | None = None,
     goal: str = GOAL,
@@ -61,7 +62,8 @@ async def meta_search(
 ) -> SearchResult:
     """Evaluate `module`, then ask `proposer` for edits of the best candidate until
     `evaluations` candidates are evaluated or `max_proposals` (default: four per
-    evaluation) were asked for. Refused proposals cost a proposer call, no evaluation."""
+    evaluation) were asked for. Refused proposals cost a proposer call, no evaluation.
+    `proposer_params` are laid over the proposer's model parameters (`api_base`, ...)."""
     editor = editor or rolegraph.editor(evaluator.filename)
     max_proposals = max_proposals if max_proposals is not None else 4 * evaluations
     trail = Trail(evaluator, evaluations, progress)
@@ -73,7 +75,7 @@ async def meta_search(
         if trail.full:
             break
         parent = max(trail.evaluated, key=lambda s: s.rank)  # the best so far
-        text, used = await _propose(proposer, parent.module, attempts, goal)
+        text, used = await _propose(proposer, proposer_params, parent.module, attempts, goal)
         proposer_calls += used
         found = _apply(editor, parent.module, text)
         if isinstance(found, str):
@@ -113,7 +115,11 @@ def _apply(editor: Editor, module: ast.Module, text: str) -> tuple[Edit, ast.Mod
 
 
 async def _propose(
-    proposer: str | Model, module: ast.Module, attempts: list[Attempt], goal: str
+    proposer: str | Model,
+    params: dict[str, Any] | None,
+    module: ast.Module,
+    attempts: list[Attempt],
+    goal: str,
 ) -> tuple[str, int]:
     """The proposer's edit (its text as written; when the proposer itself failed, a JSON
     object saying so, which the next proposal sees refused) and the calls it made."""
@@ -124,7 +130,7 @@ async def _propose(
         "goal": goal,
     }
     try:
-        outcome = await run_agent(_proposer_ir(), inputs, model=proposer)
+        outcome = await run_agent(_proposer_ir(), inputs, model=proposer, params=params)
     except RunError as error:
         calls = error.trace.summary()["calls"] if error.trace is not None else 0
         return json.dumps({"proposer_failed": str(error).splitlines()[0]}), calls

@@ -4,7 +4,7 @@ enough (`Evaluator(..., backend="ray")`, `rolegraph search --backend ray`).
 What travels to a worker is plain data: the candidate's canonical source and file name,
 the agent, the example's inputs, the seed, the model (a provider string, "mock", or
 None for each role's own) and the nodes to blank. The worker checks the source once
-per program and runs it exactly as the local backend does (`Evaluator._run`). The
+per program and runs it exactly as the local backend does (`Evaluator.run`). The
 results come back to the driver, which stores and scores them, so the store, the cache
 and resuming behave the same on both backends.
 
@@ -35,6 +35,7 @@ class RunTask:
     model: str | None  # a provider string, "mock", or None: each role's own
     blank: frozenset[str]
     max_calls: int | None
+    params: dict[str, Any]  # over every role's model parameters (api_base, timeout, ...)
 
 
 def submit(task: RunTask) -> Any:
@@ -68,12 +69,13 @@ def run_in_worker(task: RunTask) -> RunRecord:
     evaluator = Evaluator(
         Objective([example], exact, agent=task.agent),
         model=task.model,
+        params=task.params,
         filename=task.filename,
         max_calls=task.max_calls,
         blank=task.blank,
     )
     ir = _ir(task.source, task.filename, task.agent, evaluator)
-    return asyncio.run(evaluator._run(ir, example, task.seed))
+    return asyncio.run(evaluator.run(ir, example, task.seed))
 
 
 _IRS: dict[tuple[str, str, str], Any] = {}

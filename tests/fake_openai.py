@@ -1,30 +1,83 @@
-"""An OpenAI-compatible chat-completions server on loopback, with fault injection.
+"""An OpenAI-compatible chat-completions server on loopback that behaves like a provider:
+it counts tokens with its own tokenizer, honours `max_tokens` (cutting the reply and
+saying `finish_reason: length`), reports its own `usage`, and injects faults.
 
     with FakeOpenAI(replies=['{"text": "hi", "score": 0.5}'], faults=["429", "500"]) as api:
         ... model = "openai/fake", api_base = api.url ...
 
-Each request takes the next fault, if any ("429", "500", "slow:SECONDS", "drop"), then
-the next reply (a JSON string; "" for an empty reply). Every request body is kept in
-`requests`. Requests are bounded: the server stops with the `with` block.
+Each request takes the next fault, if any, then the next reply (a JSON string; "" for an
+empty reply; a callable gets the request body and returns the text). Faults:
+
+- "429", "429:retry-after=SECONDS", "500", "503", "400", "401", "404": that error reply;
+- "drop": the connection is closed with no reply;
+- "slow:SECONDS": the reply comes after that long;
+- "no-choices": a 200 reply with an empty `choices` list;
+- "no-usage": a reply without `usage`.
+
+Its tokenizer is not ours: a chat template (`<|im_start|>ROLE\\n ... <|im_end|>`, each
+marker one token) whose text is cut into words, numbers and single punctuation marks.
+Every request body is kept in `requests`, with its arrival time in `arrivals`. The
+server stops with the `with` block.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+Reply = str | Callable[[dict[str, Any]], str]
+
+_TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+
+
+def count_tokens(text: str) -> int:
+    return len(_TOKEN.findall(text))
+
+
+def prompt_tokens(body: dict[str, Any]) -> int:
+    """The request's prompt in this server's tokens: its chat template, its tools."""
+    total = 1  # the assistant turn's opening marker
+    for message in body.get("messages", []):
+        content = message.get("content") or ""
+        if not isinstance(content, str):
+            content = json.dumps(content)
+        total += 3 + count_tokens(str(message.get("role", ""))) + count_tokens(content)
+        for call in message.get("tool_calls") or []:
+            total += count_tokens(json.dumps(call))
+    if body.get("tools"):
+        total += count_tokens(json.dumps(body["tools"]))
+    return total
+
+
+def cut_to_tokens(text: str, limit: int) -> str:
+    """The longest prefix of `text` with at most `limit` tokens."""
+    for index, match in enumerate(_TOKEN.finditer(text)):
+        if index == limit:
+            return text[: match.start()]
+    return text
+
 
 class FakeOpenAI:
-    def __init__(self, replies: Iterable[str] = (), faults: Iterable[str] = ()):
+    def __init__(
+        self,
+        replies: Iterable[Reply] = (),
+        faults: Iterable[str | None] = (),
+        default: Reply = "{}",
+    ):
         self.replies = list(replies)
         self.faults = list(faults)
+        self.default = default
         self.requests: list[dict[str, Any]] = []
+        self.arrivals: list[float] = []
+        self.usage: list[tuple[int, int]] = []  # what it reported, per reply
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -40,69 +93,106 @@ class FakeOpenAI:
         self._server.shutdown()
         self._server.server_close()
 
-    def _next(self) -> tuple[str | None, str]:
+    @property
+    def reported_tokens(self) -> int:
+        return sum(i + o for i, o in self.usage)
+
+    def _next(self, body: dict[str, Any]) -> tuple[str | None, str]:
         with self._lock:
             fault = self.faults.pop(0) if self.faults else None
-            if fault is not None and fault.startswith("slow"):
-                reply = self.replies.pop(0) if self.replies else "{}"
-                return fault, reply
-            if fault is not None:
+            if fault is not None and not fault.startswith(("slow", "no-")):
                 return fault, ""
-            return None, self.replies.pop(0) if self.replies else "{}"
+            reply = self.replies.pop(0) if self.replies else self.default
+        return fault, reply(body) if callable(reply) else reply
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def log_message(self, *args: object) -> None:  # quiet
                 pass
+
+            def do_GET(self) -> None:
+                self._send(200, {"object": "list", "data": [{"id": "fake", "object": "model"}]})
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with fake._lock:
                     fake.requests.append(body)
-                fault, reply = fake._next()
+                    fake.arrivals.append(time.monotonic())
+                fault, reply = fake._next(body)
                 if fault == "drop":
+                    self.close_connection = True
                     self.connection.close()
                     return
-                if fault in ("429", "500"):
-                    self._send(
-                        int(fault),
-                        {
-                            "error": {
-                                "message": "rate limited" if fault == "429" else "server error",
-                                "type": "rate_limit_error" if fault == "429" else "server_error",
-                            }
-                        },
-                    )
+                if fault is not None and fault[:3].isdigit():
+                    self._error(fault)
                     return
                 if fault is not None and fault.startswith("slow"):
                     time.sleep(float(fault.split(":")[1]))
+                self._complete(body, reply, fault)
+
+            def _error(self, fault: str) -> None:
+                status = int(fault[:3])
+                headers = {}
+                if "retry-after=" in fault:
+                    headers["retry-after"] = fault.split("retry-after=")[1]
+                kinds = {
+                    400: "invalid_request_error",
+                    401: "authentication_error",
+                    404: "not_found_error",
+                    429: "rate_limit_error",
+                }
                 self._send(
-                    200,
-                    {
-                        "id": "chatcmpl-fake",
-                        "object": "chat.completion",
-                        "created": 0,
-                        "model": body.get("model", "fake"),
-                        "choices": [
-                            {
-                                "index": 0,
-                                "finish_reason": "stop",
-                                "message": {"role": "assistant", "content": reply},
-                            }
-                        ],
-                        "usage": {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19},
-                    },
+                    status,
+                    {"error": {"message": f"fault {status}", "type": kinds.get(status, "server")}},
+                    headers,
                 )
 
-            def _send(self, status: int, payload: dict[str, Any]) -> None:
+            def _complete(self, body: dict[str, Any], reply: str, fault: str | None) -> None:
+                finish = "stop"
+                limit = body.get("max_tokens")
+                if isinstance(limit, int) and count_tokens(reply) > limit:
+                    reply, finish = cut_to_tokens(reply, limit), "length"
+                usage = (prompt_tokens(body), count_tokens(reply))
+                with fake._lock:
+                    fake.usage.append(usage)
+                payload: dict[str, Any] = {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body.get("model", "fake"),
+                    "choices": []
+                    if fault == "no-choices"
+                    else [
+                        {
+                            "index": 0,
+                            "finish_reason": finish,
+                            "message": {"role": "assistant", "content": reply},
+                        }
+                    ],
+                }
+                if fault != "no-usage":
+                    payload["usage"] = {
+                        "prompt_tokens": usage[0],
+                        "completion_tokens": usage[1],
+                        "total_tokens": sum(usage),
+                    }
+                self._send(200, payload)
+
+            def _send(
+                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
                 data = json.dumps(payload).encode()
                 try:
                     self.send_response(status)
                     self.send_header("content-type", "application/json")
                     self.send_header("content-length", str(len(data)))
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):

@@ -439,20 +439,24 @@ def test_the_search_command_evolves_and_flies(tmp_path):
 
 
 def test_with_no_model_each_role_runs_on_its_own():
-    from rolegraph.runtime import MockModel
-    from rolegraph.search.evaluate import DeclaredModels
+    pytest.importorskip("litellm")
+    from .fake_openai import FakeOpenAI
 
-    text = PIPELINE.replace('model m = "mock"', 'model m = "mock"\nmodel big = "acme/big"')
-    text = text.replace(
-        '-> Answer { model m  prompt "Improve', '-> Answer { model big  prompt "Improve'
-    )
-    big = MockModel(script={"Polish": [{"text": "from acme/big", "confidence": 1.0}]})
-    evaluator = Evaluator(Objective(TASKS, contains), model=None, filename="pipeline.agent")
-    evaluator._providers["acme/big"] = big  # (what litellm would serve)
-    evaluation = evaluator.evaluate_sync(rolegraph.parse(text))
-    assert [r.result["text"] for r in evaluation.runs] == ["from acme/big"] * 3
-    assert {c.role for c in big.calls} == {"Polish"}  # Draft ran on its own model, the mock
-    assert isinstance(evaluator._model(), DeclaredModels)
+    polished = json.dumps({"text": "from openai/big", "confidence": 1.0})
+    with FakeOpenAI(default=polished) as api:
+        text = PIPELINE.replace(
+            'model m = "mock"',
+            f'model m = "mock"\nmodel big = "openai/big" {{ api_base: "{api.url}", api_key: "k" }}',
+        )
+        text = text.replace(
+            '-> Answer { model m  prompt "Improve', '-> Answer { model big  prompt "Improve'
+        )
+        evaluator = Evaluator(Objective(TASKS, contains), model=None, filename="pipeline.agent")
+        evaluation = evaluator.evaluate_sync(rolegraph.parse(text))
+    assert [r.result["text"] for r in evaluation.runs] == ["from openai/big"] * 3
+    # Polish ran on its declared server; Draft on its own model, the mock
+    assert len(api.requests) == 3 and {r["model"] for r in api.requests} == {"big"}
+    assert all("Improve" in r["messages"][-1]["content"] for r in api.requests)
     assert evaluator.store.run((evaluation.fingerprint, "Pipeline", TASKS[0].key, 0, "declared"))
 
 
