@@ -24,6 +24,7 @@ from .executor import AgentRun, Context
 from .mock import MockModel
 from .models import Model, ModelReply, ModelRequest, ToolCall
 from .store import CachedModel, Store
+from .tools import tool_threads as resolve_tool_threads
 from .trace import FiringRecord, Trace
 
 __all__ = [
@@ -95,6 +96,7 @@ async def run_agent(
     resume: str | None = None,
     source: tuple[str, str] | None = None,
     tracer: Any = None,
+    tool_threads: int | None = None,
 ) -> RunResult:
     """Run one agent's IR on `inputs`. Raises a `RunError` (with `.trace`) on failure.
 
@@ -103,9 +105,12 @@ async def run_agent(
     a run of that store (its inputs and model come from the store) without repeating a
     completed firing or model call. `source` is (file, fingerprint), recorded with the run.
     With a `tracer` (OpenTelemetry), the run is exported as spans when it ends.
+    Synchronous tools run in a pool of `tool_threads` worker threads (default: the
+    environment's `ROLEGRAPH_TOOL_THREADS`, else `DEFAULT_TOOL_THREADS`).
     """
     route = model_router(model)
-    context = Context(route, on_record, budget=budget)
+    threads = resolve_tool_threads(tool_threads)  # (a bad setting fails before any firing)
+    context = Context(route, on_record, budget=budget, tool_threads=threads)
     run_id = None
     if store is not None:
         if resume is not None:
