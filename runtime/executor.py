@@ -20,10 +20,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import importlib
 import inspect
 import json
 import operator
+import os
 import time as clock
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -36,6 +36,7 @@ from rolegraph.compiler import ast
 from rolegraph.compiler.ir import RETURN, AgentIR, IREdge, IRNode, ToolSpec
 from rolegraph.compiler.ltl import Monitor, proposition
 from rolegraph.compiler.ltl import evaluate as evaluate_formula
+from rolegraph.compiler.pyimport import beside, import_callable
 from rolegraph.compiler.templates import compiled
 
 from .budget import Budget, BudgetExceeded
@@ -79,18 +80,20 @@ class Context:
     _synchronous: dict[str, bool] = field(default_factory=dict, repr=False)
     _threads: int = field(default=0, repr=False)
 
-    def synchronous(self, target: str) -> bool:
+    def synchronous(self, target: str, folder: str = "") -> bool:
         """Whether a tool is a plain function (run in a worker thread) or a coroutine
         function (run on the loop)."""
         found = self._synchronous.get(target)
         if found is None:
-            found = self._synchronous[target] = is_synchronous(self.tool(target))
+            found = self._synchronous[target] = is_synchronous(self.tool(target, folder))
         return found
 
-    def tool(self, target: str) -> Callable[..., Any]:
+    def tool(self, target: str, folder: str = "") -> Callable[..., Any]:
+        """The callable a tool names: given in `tools`, or imported (compiler/pyimport.py:
+        beside the `.agent` file in `folder`, or in the working directory, too)."""
         found = self.tools.get(target)
         if found is None:
-            found = self.tools[target] = _import_tool(target)
+            found = self.tools[target] = _import_tool(target, folder, os.getcwd())
         return found
 
     def threads(self) -> int:
@@ -101,13 +104,9 @@ class Context:
 
 
 @functools.lru_cache(maxsize=1024)
-def _import_tool(target: str) -> Callable[..., Any]:
-    """The callable `module:attribute` names (imported once per process)."""
-    module_name, _, attribute = target.partition(":")
-    value: Any = importlib.import_module(module_name)
-    for part in attribute.split("."):
-        value = getattr(value, part)
-    return value  # type: ignore[no-any-return]
+def _import_tool(target: str, folder: str, working: str) -> Callable[..., Any]:
+    """The callable `module:attribute` names (imported once per process and place)."""
+    return import_callable(target, folder)  # type: ignore[no-any-return]
 
 
 class _Output(NamedTuple):
@@ -362,7 +361,7 @@ class AgentRun:
         if node.kind == "tool":
             params, result = self.plan.tool_types[node.name]
             typed = {name: coerced(args.get(name)) for name, coerced in params}
-            return result(await self.call_tool(node.target or "", typed))
+            return result(await self.call_tool(node.target or "", node.target_folder, typed))
         if node.kind == "agent":
             child = AgentRun(node.subgraph, args, self.context, self.depth + 1)
             try:
@@ -371,23 +370,25 @@ class AgentRun:
                 record.children.append(child.trace)
         return await self.call_role(node, args, replica, record)
 
-    async def call_tool(self, target: str, args: dict[str, Any]) -> Any:
+    async def call_tool(self, target: str, folder: str, args: dict[str, Any]) -> Any:
         """Call a tool on typed arguments: a plain function in a worker thread (so it never
-        holds the loop), a coroutine function on the loop."""
-        function = self.context.tool(target)
-        if self.context.synchronous(target):
-            value = await call_in_thread(function, args, self.context.threads())
-        else:
-            value = function(**args)
-        if inspect.isawaitable(value):  # (also a plain function that returns a coroutine)
-            value = await value
+        holds the loop), a coroutine function on the loop. It runs `beside` its `.agent`
+        file, so its module's late imports of its neighbours work too."""
+        function = self.context.tool(target, folder)
+        with beside(folder):
+            if self.context.synchronous(target, folder):
+                value = await call_in_thread(function, args, self.context.threads())
+            else:
+                value = function(**args)
+            if inspect.isawaitable(value):  # (also a plain function that returns a coroutine)
+                value = await value
         return value
 
     async def call_spec(self, spec: ToolSpec, args: dict[str, Any]) -> Any:
         """A tool called in a role's tool loop: arguments and result checked against its
         declaration."""
         typed = {name: coerce(t, args.get(name)) for name, t in spec.params}
-        return coerce(spec.returns, plain(await self.call_tool(spec.target, typed)))
+        return coerce(spec.returns, plain(await self.call_tool(spec.target, spec.folder, typed)))
 
     async def call_role(
         self, node: IRNode, args: dict[str, Any], replica: int, record: FiringRecord
