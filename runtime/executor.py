@@ -105,7 +105,8 @@ class Context:
 
 @functools.lru_cache(maxsize=1024)
 def _import_tool(target: str, folder: str, working: str) -> Callable[..., Any]:
-    """The callable `module:attribute` names (imported once per process and place)."""
+    """The callable `module:attribute` names, imported once per process and place (the
+    working directory is part of the key: the module may be found there)."""
     return import_callable(target, folder)  # type: ignore[no-any-return]
 
 
