@@ -13,6 +13,16 @@ def total(values: list) -> int:
     return sum(values)
 
 
+async def astep(value: int) -> int:
+    """`step` as a coroutine function: rolegraph runs it on the event loop, where a
+    plain function runs in a worker thread."""
+    return value + 1
+
+
+async def atotal(values: list) -> int:
+    return sum(values)
+
+
 async def sleep10(value: int) -> int:
     await asyncio.sleep(0.010)
     return value + 1

@@ -36,12 +36,14 @@ tool step(value: int) -> int = "bench_nodes:step"
 tool total(values: list[int]) -> int = "bench_nodes:total"
 tool sleep10(value: int) -> int = "bench_nodes:sleep10"
 tool sleep30(value: int) -> int = "bench_nodes:sleep30"
+tool astep(value: int) -> int = "bench_nodes:astep"
+tool atotal(values: list[int]) -> int = "bench_nodes:atotal"
 """
 
 
-def chain_agent(n: int) -> str:
-    body = ["  n0 = step(seed)"] + [f"  n{i} = step(n{i - 1})" for i in range(1, n)]
-    return "agent Chain(seed: int) -> int {\n" + "\n".join(body) + f"\n  return n{n - 1}\n}}\n"
+def chain_agent(n: int, body: str = "step") -> str:
+    lines = [f"  n0 = {body}(seed)"] + [f"  n{i} = {body}(n{i - 1})" for i in range(1, n)]
+    return "agent Chain(seed: int) -> int {\n" + "\n".join(lines) + f"\n  return n{n - 1}\n}}\n"
 
 
 LOOP = """agent Loop(seed: int) -> int {
@@ -52,10 +54,10 @@ LOOP = """agent Loop(seed: int) -> int {
 """
 
 
-def fanout_agent(width: int, body: str = "step") -> str:
+def fanout_agent(width: int, body: str = "step", join: str = "total") -> str:
     lines = ["  src = step(seed)"] + [f"  b{i} = {body}(src)" for i in range(width)]
     items = ", ".join(f"b{i}" for i in range(width))
-    lines += [f"  join = total([{items}])", "  return join"]
+    lines += [f"  join = {join}([{items}])", "  return join"]
     return "agent Fan(seed: int) -> int {\n" + "\n".join(lines) + "\n}\n"
 
 
@@ -231,12 +233,27 @@ async def main_async(repeat: int) -> list[str]:
     unequal_theirs = await median(
         lambda: langgraph_once(unequal_graph, {"value": 0, "parts": []}), repeat
     )
-    chain = ir_of(chain_agent(100))
+    kinds = []  # (workload, plain-function tools s, async tools s, firings)
+    for name, plain, coroutine, firings in [
+        ("100-node chain", chain_agent(100), chain_agent(100, "astep"), 100),
+        ("16-way fan-out + join", fanout_agent(16), fanout_agent(16, "astep", "atotal"), 18),
+    ]:
+        plain_ir, coroutine_ir = ir_of(plain), ir_of(coroutine)
+        kinds.append(
+            (
+                name,
+                await median(lambda ir=plain_ir: rolegraph_once(ir), repeat),
+                await median(lambda ir=coroutine_ir: rolegraph_once(ir), repeat),
+                firings,
+            )
+        )
+    # (the store's cost on `async def` tools: worker-thread handoffs would drown it)
+    chain = ir_of(chain_agent(100, "astep"))
     with tempfile.TemporaryDirectory() as folder:
         store = Store(Path(folder) / "bench.sqlite")
         with_store = await median(lambda: rolegraph_once(chain, store), repeat)
         store.close()
-    without_store = rows[1][1]
+    without_store = kinds[0][2]
     import_ms, peak_kib = import_figures()
 
     lines = [
@@ -255,6 +272,18 @@ async def main_async(repeat: int) -> list[str]:
         )
     lines += [
         "",
+        "rolegraph's tool nodes by kind: a plain function runs in a worker thread (it never "
+        "holds the event loop), an `async def` on the loop.",
+        "",
+        "| workload | plain functions per firing | `async def` per firing |",
+        "|---|---|---|",
+    ]
+    for name, plain, coroutine, firings in kinds:
+        lines.append(
+            f"| {name} | {plain / firings * 1e6:.0f} µs | {coroutine / firings * 1e6:.0f} µs |"
+        )
+    lines += [
+        "",
         "| latency case | rolegraph | LangGraph | target |",
         "|---|---|---|---|",
         f"| 16 branches each awaiting 10 ms | {sleepy_ours * 1000:.1f} ms | "
@@ -264,7 +293,8 @@ async def main_async(repeat: int) -> list[str]:
         "",
         "| other | figure | target |",
         "|---|---|---|",
-        f"| 100-node chain with the SQLite store (cache + checkpoints) / without | "
+        f"| 100-node chain (`async def` tools) with the SQLite store (cache + checkpoints) "
+        "/ without | "
         f"{with_store / without_store:.2f}x ({with_store * 1000:.1f} ms / "
         f"{without_store * 1000:.1f} ms) | ≤ 1.5x |",
         f"| `import rolegraph` (new process, median of 7) | {import_ms:.1f} ms, peak "

@@ -647,10 +647,11 @@ class EnumDecl(Statement):
 
 
 class Param(Node):
-    """A parameter of a role, tool or agent: `feedback: str = ""`."""
+    """A parameter of a role, tool or agent: `feedback: str = ""`. A tool's may be named
+    like a keyword (its names are Python's); a role's or an agent's may not."""
 
     kind: Literal["Param"] = "Param"
-    name: Name
+    name: FieldName
     type: TypeExpr
     default: Const | None = None
 
@@ -682,6 +683,11 @@ class ToolUse(Statement):
     max_steps: BoundExpr | None = None
 
 
+def _without_keywords(params: tuple[Param, ...] | None) -> None:
+    for param in params or ():
+        _check_name(param.name)
+
+
 class RoleDecl(Statement):
     kind: Literal["RoleDecl"] = "RoleDecl"
     name: Name
@@ -692,6 +698,11 @@ class RoleDecl(Statement):
     prompt: Prompt | None = None
     tools: ToolUse | None = None
     end_comments: tuple[str, ...] = Field(default=(), repr=False)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        _without_keywords(self.params)
+        return self
 
 
 class ToolDecl(Statement):
@@ -715,6 +726,7 @@ class RoleSig(Node):
     def _check(self) -> Self:
         if (self.params is None) != (self.returns is None):
             raise ValueError("a role signature has both parameters and a result, or neither")
+        _without_keywords(self.params)
         return self
 
 
@@ -728,10 +740,11 @@ class CtParam(Node):
 
 
 class Arg(Node):
-    """A call argument, positional (`name` is None) or named (`draft: writer`)."""
+    """A call argument, positional (`name` is None) or named (`draft: writer`; a keyword
+    may name it, for a tool's parameter)."""
 
     kind: Literal["Arg"] = "Arg"
-    name: Name | None = None
+    name: FieldName | None = None
     value: Expr
 
 
@@ -830,6 +843,11 @@ class AgentDecl(Statement):
     returns: TypeExpr
     body: tuple[AgentStmt, ...] = ()
     end_comments: tuple[str, ...] = Field(default=(), repr=False)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        _without_keywords(self.params)  # (expressions read them: a keyword is an operator)
+        return self
 
     @property
     def nodes(self) -> tuple[NodeDecl, ...]:

@@ -329,7 +329,10 @@ TOOL_IMPORT = _code(
     "tool cannot be imported",
     """
 A `tool` names a Python callable as "package.module:function", and importing it
-failed, or the name is not callable.
+failed, or the name is not callable. The module is looked for on `sys.path`, then in
+the folder of the `.agent` file that declares the tool, then in the working directory;
+the hint says where it looked (or where the module was found, when the function is
+missing from it).
 """,
 )
 

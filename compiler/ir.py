@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from . import ast
 from .printer import to_source
+from .pyimport import folder_of
 from .resolve import Symbol
 from .source import Span
 from .typecheck import AgentInfo, CheckResult, NodeInfo
@@ -39,6 +40,7 @@ class ToolSpec(BaseModel):
     target: str  # "package.module:function"
     params: tuple[tuple[str, Any], ...]  # (name, semantic type)
     returns: Any
+    folder: str = ""  # of the `.agent` file that declares it: its module may be there
 
 
 class IRNode(BaseModel):
@@ -69,6 +71,7 @@ class IRNode(BaseModel):
     model_params: dict[str, Any] = Field(default_factory=dict)
     tools: tuple[ToolSpec, ...] = ()
     target: str | None = None  # a tool node's Python callable
+    target_folder: str = ""  # of the `.agent` file that declares the tool
 
     @property
     def width(self) -> int:
@@ -449,7 +452,9 @@ def _runtime_fields(result: CheckResult, symbol: Symbol | None, info: NodeInfo) 
         }
     fields["params"] = tuple((name, t, defaults.get(name)) for name, t, _ in signature.params or ())
     if isinstance(decl, ast.ToolDecl):
+        assert symbol is not None
         fields["target"] = decl.target
+        fields["target_folder"] = folder_of(symbol.module.filename)
     if isinstance(decl, ast.RoleDecl):
         assert symbol is not None
         fields["prompt"] = decl.prompt.text if decl.prompt else None
@@ -473,6 +478,7 @@ def _runtime_fields(result: CheckResult, symbol: Symbol | None, info: NodeInfo) 
                         target=tool.decl.target,
                         params=tuple((n, t) for n, t, _ in tool_signature.params or ()),
                         returns=tool_signature.returns,
+                        folder=folder_of(tool.module.filename),
                     )
                 )
         fields["tools"] = tuple(tools)

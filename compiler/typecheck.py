@@ -9,7 +9,6 @@ again.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 
 from . import ast, codes, ltl
 from .diagnostics import Diagnostic, Label, diagnostic
+from .pyimport import folder_of, import_callable, where_looked
 from .pysignature import compare_python_signature
 from .resolve import ModuleInfo, Program, Symbol, did_you_mean
 from .scope import Scope, bool_hint
@@ -561,10 +561,9 @@ class _Checker:
                 hints=('for example "rolegraph.stdlib.tools:calculator"',),
             )
             return
+        folder = folder_of(symbol.module.filename)
         try:
-            target = importlib.import_module(module_name)
-            for part in attribute.split("."):
-                target = getattr(target, part)
+            target = import_callable(decl.target, folder)
         except Exception as error:  # import errors of user code come in every kind
             self.report(
                 symbol.module,
@@ -572,6 +571,7 @@ class _Checker:
                 f"cannot import `{decl.target}` for tool `{decl.name}`",
                 decl.span,
                 f"{type(error).__name__}: {error}",
+                hints=(where_looked(decl.target, folder),),
             )
             return
         if not callable(target):

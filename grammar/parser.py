@@ -937,6 +937,9 @@ class _ToAst(Transformer):
     def field_name(self, children: list[Token]) -> str:
         return str(children[0])
 
+    def arg_name(self, children: list[Token]) -> str:
+        return str(children[0])
+
     def _string(self, token: Token, wrap: Any = None, path: bool = False) -> Any:
         try:
             value = lit.decode(str(token))

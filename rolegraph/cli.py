@@ -934,6 +934,7 @@ def _evaluation_setup(
 ):
     """What `search` and `attribute` share: the checked program, the objective, and an
     evaluator on the store (usage errors and diagnostics end the command)."""
+    from rolegraph.compiler.pyimport import folder_of
     from rolegraph.search import (
         Evaluator,
         Objective,
@@ -950,7 +951,7 @@ def _evaluation_setup(
     try:
         objective = Objective(
             load_examples(data),
-            scorer(score),
+            scorer(score, folder_of(str(file))),  # (a scorer may sit beside the agent)
             agent=agent,
             seeds=tuple(range(seeds)),
             cost=cost,  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ from .mock import MockModel
 from .models import CallFailed, Model, ModelReply, ModelRequest, ToolCall
 from .providers import DEFAULT_MAX_TOKENS, Provider, is_mock
 from .store import RunCache, Store
+from .tools import tool_threads as resolve_tool_threads
 from .trace import FiringRecord, Trace
 
 __all__ = [
@@ -125,6 +126,7 @@ async def run_agent(
     resume: str | None = None,
     source: tuple[str, str] | None = None,
     tracer: Any = None,
+    tool_threads: int | None = None,
 ) -> RunResult:
     """Run one agent's IR on `inputs`. Raises a `RunError` (with `.trace`) on failure.
 
@@ -139,9 +141,12 @@ async def run_agent(
     a run of that store (its inputs and model come from the store, and its budget goes on
     from what it had spent) without repeating a completed firing or model call. `source`
     is (file, fingerprint), recorded with the run. With a `tracer` (OpenTelemetry), the
-    run is exported as spans when it ends.
+    run is exported as spans when it ends. Synchronous tools run in a pool of
+    `tool_threads` worker threads (default: the environment's `ROLEGRAPH_TOOL_THREADS`,
+    else `DEFAULT_TOOL_THREADS`).
     """
-    context = Context(model_router(model), on_record, budget=budget)
+    threads = resolve_tool_threads(tool_threads)  # (a bad setting fails before any firing)
+    context = Context(model_router(model), on_record, budget=budget, tool_threads=threads)
     context.provider = provider if provider is not None else provider_of(model, params)
     run_id = None
     if store is not None:

@@ -21,12 +21,11 @@ import asyncio
 import dataclasses
 import functools
 import hashlib
-import importlib
 import inspect
 import json
 import operator
+import os
 import time as clock
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -35,9 +34,10 @@ import networkx as nx
 from pydantic import ValidationError
 
 from rolegraph.compiler import ast
-from rolegraph.compiler.ir import RETURN, AgentIR, IREdge, IRNode
+from rolegraph.compiler.ir import RETURN, AgentIR, IREdge, IRNode, ToolSpec
 from rolegraph.compiler.ltl import Monitor, proposition
 from rolegraph.compiler.ltl import evaluate as evaluate_formula
+from rolegraph.compiler.pyimport import beside, import_callable
 from rolegraph.compiler.templates import compiled
 
 from .budget import Budget, BudgetError
@@ -60,6 +60,7 @@ from .expressions import (
 from .models import Model, ModelReply, ModelRequest
 from .providers import Provider
 from .repair import explain, quote, read_reply, repair_prompt
+from .tools import call_in_thread, is_synchronous, tool_threads
 from .trace import FiringRecord, Trace, ltl_steps
 from .values import coerce, coercer, plain, result_coercer, schema
 
@@ -82,31 +83,39 @@ class Context:
     # to write new checkpoints (firings of the top-level run only: their keys are unique).
     replay: dict[str, Any] = field(default_factory=dict)
     checkpoint: Callable[[FiringRecord], None] | None = None
+    # Worker threads for synchronous tools (runtime/tools.py); None: the default.
+    tool_threads: int | None = None
     _synchronous: dict[str, bool] = field(default_factory=dict, repr=False)
+    _threads: int = field(default=0, repr=False)
 
-    def synchronous(self, target: str) -> bool:
-        """Whether a tool is a plain function (run inline) rather than a coroutine."""
+    def synchronous(self, target: str, folder: str = "") -> bool:
+        """Whether a tool is a plain function (run in a worker thread) or a coroutine
+        function (run on the loop)."""
         found = self._synchronous.get(target)
         if found is None:
-            found = not inspect.iscoroutinefunction(self.tool(target))
-            self._synchronous[target] = found
+            found = self._synchronous[target] = is_synchronous(self.tool(target, folder))
         return found
 
-    def tool(self, target: str) -> Callable[..., Any]:
+    def tool(self, target: str, folder: str = "") -> Callable[..., Any]:
+        """The callable a tool names: given in `tools`, or imported (compiler/pyimport.py:
+        beside the `.agent` file in `folder`, or in the working directory, too)."""
         found = self.tools.get(target)
         if found is None:
-            found = self.tools[target] = _import_tool(target)
+            found = self.tools[target] = _import_tool(target, folder, os.getcwd())
         return found
+
+    def threads(self) -> int:
+        """The size of the worker pool for synchronous tools."""
+        if not self._threads:
+            self._threads = tool_threads(self.tool_threads)
+        return self._threads
 
 
 @functools.lru_cache(maxsize=1024)
-def _import_tool(target: str) -> Callable[..., Any]:
-    """The callable `module:attribute` names (imported once per process)."""
-    module_name, _, attribute = target.partition(":")
-    value: Any = importlib.import_module(module_name)
-    for part in attribute.split("."):
-        value = getattr(value, part)
-    return value  # type: ignore[no-any-return]
+def _import_tool(target: str, folder: str, working: str) -> Callable[..., Any]:
+    """The callable `module:attribute` names, imported once per process and place (the
+    working directory is part of the key: the module may be found there)."""
+    return import_callable(target, folder)  # type: ignore[no-any-return]
 
 
 class _Output(NamedTuple):
@@ -145,7 +154,6 @@ class AgentRun:
         self.taken: dict[int, int] = {}
         self.candidates: list[tuple[int, int, tuple, Any]] = []  # (time, order, key, value)
         self.replay = context.replay if depth == 0 else {}  # checkpointed outputs, by key
-        self.inline: dict[str, bool] = {}  # per node: whether its firings may run inline
         self.out_edges, self.reaches, self.consumers_of, self.reads = (
             plan.out_edges,
             plan.reaches,
@@ -158,7 +166,6 @@ class AgentRun:
         self.deferred: list[tuple[tuple, _Inflight, dict[str, Any], bool]] = []
         self.shield_time = 0
         self.admitted: dict[int, set[str]] = {}
-        self.ready: deque[tuple[_Inflight, dict[str, Any], dict[str, _Output]]] = deque()
         self.finished = asyncio.Event()
         self.cancelled: list[asyncio.Task] = []  # to await: their calls are accounted then
         self.failure: BaseException | None = None
@@ -218,58 +225,7 @@ class AgentRun:
         self._launch(flight)
         if self.shields:
             self.admitted.setdefault(time, set()).add(node)
-        if self.runs_inline(node, consumed):
-            # a synchronous tool with nothing to wait for: run it from the work queue
-            # (still "in flight" until then, for the joins and returns that look)
-            self.ready.append((flight, bindings, consumed))
-            return
         flight.task = asyncio.get_running_loop().create_task(self.fire(flight, bindings, consumed))
-
-    def runs_inline(self, name: str, consumed: dict[str, _Output]) -> bool:
-        inline = self.inline.get(name)
-        if inline is None:  # a synchronous tool without `x N` or a map, or not
-            target = self.plan.inline[name]
-            inline = self.inline[name] = target is not None and self.context.synchronous(target)
-        return inline and self.reads[name] <= consumed.keys()  # (what it reads, it has)
-
-    def drain(self) -> bool:
-        """Run the queued synchronous firings; whatever they enable is queued in turn."""
-        ran = False
-        while self.ready and not self.finished.is_set():
-            flight, bindings, consumed = self.ready.popleft()
-            if self.inflight.get(flight.key) is not flight:  # a return cancelled it
-                self._record(
-                    FiringRecord(
-                        node=flight.node, time=flight.time, key=flight.label, status="cancelled"
-                    )
-                )
-                continue
-            self.fire_now(flight, bindings, consumed)
-            ran = True
-        return ran
-
-    def fire_now(
-        self, flight: _Inflight, bindings: dict[str, Any], consumed: dict[str, _Output]
-    ) -> None:
-        """`fire`, for a synchronous tool node: no task, no await."""
-        node = self.ir.nodes[flight.node]
-        record = FiringRecord(
-            flight.node, flight.time, flight.label, "running", started=clock.perf_counter()
-        )
-        try:
-            env = dict(self.params)
-            for dep, consumed_output in consumed.items():
-                env[dep] = consumed_output.value
-            args = record.inputs = self.arguments(node, env, bindings)
-            replayed, output = self._replayed(record) if self.replay else (False, None)
-            if not replayed:
-                params, result = self.plan.tool_types[node.name]
-                function = self.context.tool(node.target or "")
-                output = result(function(**{name: typed(args.get(name)) for name, typed in params}))
-        except Exception as error:  # a failed firing: handled by `on error` edges, or fatal
-            self._failed_firing(flight, node, record, error)
-            return
-        self._succeeded(flight, record, output)
 
     async def fire(
         self, flight: _Inflight, bindings: dict[str, Any], consumed: dict[str, _Output]
@@ -362,18 +318,12 @@ class AgentRun:
 
     async def wait_for_earlier(self, producer: str, time: int) -> None:
         """Until no in-flight firing before `time` can still produce an output of `producer`."""
-        while any(
-            f.time < time and producer in self.reaches[f.node] for f in self.inflight.values()
-        ):
-            tasks = [
-                f.task
-                for f in self.inflight.values()
-                if f.time < time and producer in self.reaches[f.node] and f.task
-            ]
-            if tasks:
-                await asyncio.wait(tasks)
-            else:
-                await asyncio.sleep(0)  # queued synchronous firings: let them drain
+        while tasks := [
+            f.task
+            for f in self.inflight.values()
+            if f.time < time and producer in self.reaches[f.node] and f.task
+        ]:
+            await asyncio.wait(tasks)
 
     def arguments(
         self, node: IRNode, env: Mapping[str, Any], bindings: Mapping[str, Any]
@@ -418,7 +368,9 @@ class AgentRun:
         self, node: IRNode, args: dict[str, Any], replica: int, record: FiringRecord
     ) -> Any:
         if node.kind == "tool":
-            return await self.call_tool(node.target or "", node.params, node.result, args)
+            params, result = self.plan.tool_types[node.name]
+            typed = {name: coerced(args.get(name)) for name, coerced in params}
+            return result(await self.call_tool(node.target or "", node.target_folder, typed))
         if node.kind == "agent":
             child = AgentRun(node.subgraph, args, self.context, self.depth + 1)
             try:
@@ -427,19 +379,25 @@ class AgentRun:
                 record.children.append(child.trace)
         return await self.call_role(node, args, replica, record)
 
-    def _tool_value(self, target: str, params: tuple, args: dict[str, Any]) -> Any:
-        """Call a tool with its arguments validated; a coroutine's result is not awaited."""
-        function = self.context.tool(target)
-        typed = {name: coerce(t, args.get(name)) for name, t, *_ in params}
-        return function(**typed)
+    async def call_tool(self, target: str, folder: str, args: dict[str, Any]) -> Any:
+        """Call a tool on typed arguments: a plain function in a worker thread (so it never
+        holds the loop), a coroutine function on the loop. It runs `beside` its `.agent`
+        file, so its module's late imports of its neighbours work too."""
+        function = self.context.tool(target, folder)
+        with beside(folder):
+            if self.context.synchronous(target, folder):
+                value = await call_in_thread(function, args, self.context.threads())
+            else:
+                value = function(**args)
+            if inspect.isawaitable(value):  # (also a plain function that returns a coroutine)
+                value = await value
+        return value
 
-    async def call_tool(
-        self, target: str, params: tuple, result_type: Any, args: dict[str, Any]
-    ) -> Any:
-        value = self._tool_value(target, params, args)
-        if inspect.isawaitable(value):
-            value = await value
-        return coerce(result_type, plain(value))
+    async def call_spec(self, spec: ToolSpec, args: dict[str, Any]) -> Any:
+        """A tool called in a role's tool loop: arguments and result checked against its
+        declaration."""
+        typed = {name: coerce(t, args.get(name)) for name, t in spec.params}
+        return coerce(spec.returns, plain(await self.call_tool(spec.target, spec.folder, typed)))
 
     async def call_role(
         self, node: IRNode, args: dict[str, Any], replica: int, record: FiringRecord
@@ -514,12 +472,7 @@ class AgentRun:
                     outcome: Any = {"error": f"unknown tool {call.name!r}"}
                 else:
                     try:
-                        outcome = await self.call_tool(
-                            spec.target,
-                            tuple((n, t) for n, t in spec.params),
-                            spec.returns,
-                            call.arguments,
-                        )
+                        outcome = await self.call_spec(spec, call.arguments)
                     except Exception as error:  # the model sees the error and may recover
                         outcome = {"error": f"{type(error).__name__}: {error}"}
                 record.tool_calls.append(
@@ -689,7 +642,7 @@ class AgentRun:
         # can join now; a consumer that cannot join stays dirty until it can.
         progress = True
         while progress:
-            progress = self.drain()
+            progress = False
             if self.shields:
                 self.route_deferred()
             for consumer in sorted(self.dirty):
@@ -823,8 +776,6 @@ class _Plan:
     # per node, per parameter: (name, its argument compiled, or None: the default, and
     # whether the argument reads a map's item, so is evaluated per item)
     arguments: dict[str, list[tuple[str, Evaluator | None, Any, bool]]]
-    # per node: the callable target of a tool node that may run inline (no `x N`, no map)
-    inline: dict[str, str | None]
     entries: list[tuple[str, tuple]]  # the nodes that fire at start and their keys
     joins: list[tuple[str, tuple[str, ...]]]  # each consumer and the nodes it joins
     # per tool node: how its arguments and its result are coerced to their types
@@ -873,12 +824,6 @@ def _plan(ir: AgentIR) -> _Plan:
             )
             for param, _, default in node.params
         ]
-    inline = {
-        name: node.target
-        if node.kind == "tool" and not node.replicate and not node.map_var
-        else None
-        for name, node in ir.nodes.items()
-    }
     tool_types = {
         name: (
             [(param, coercer(t)) for param, t, *_ in node.params],
@@ -890,9 +835,7 @@ def _plan(ir: AgentIR) -> _Plan:
     entries = [(name, _key(1, name, "entry")) for name in sorted(ir.nodes) if ir.nodes[name].entry]
     joins = [(name, node.deps) for name, node in ir.nodes.items()]
     joins += [(f"{RETURN}{index}", tuple(ret.deps)) for index, ret in enumerate(ir.returns_)]
-    plan = _Plan(
-        out_edges, reaches, consumers, reads, arguments, inline, entries, joins, tool_types
-    )
+    plan = _Plan(out_edges, reaches, consumers, reads, arguments, entries, joins, tool_types)
     ir._plan = plan
     return plan
 

@@ -11,13 +11,14 @@ default: every model reports them, the mock included), dollars, or model calls.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
+
+from rolegraph.compiler.pyimport import import_callable, where_looked
 
 Score = Callable[[Any, "Example"], float]
 CostMeasure = Literal["tokens", "dollars", "calls"]
@@ -117,9 +118,10 @@ def field_equals(name: str) -> Score:
 SCORERS: dict[str, Score] = {"exact": exact, "contains": contains}
 
 
-def scorer(spec: str) -> Score:
+def scorer(spec: str, folder: str = "") -> Score:
     """A scorer by name: `exact`, `contains`, `field:NAME`, or `module:function` (a
-    function `(result, example) -> float` importable from Python)."""
+    function `(result, example) -> float` importable from Python, or from a `.py` file
+    in `folder` — the searched `.agent` file's — or in the working directory)."""
     if spec in SCORERS:
         return SCORERS[spec]
     if spec.startswith("field:") and spec[6:]:
@@ -130,11 +132,12 @@ def scorer(spec: str) -> Score:
             f"unknown scorer {spec!r}: use exact, contains, field:NAME or module:function"
         )
     try:
-        value: Any = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            value = getattr(value, part)
-    except (ImportError, AttributeError) as error:
-        raise ObjectiveError(f"scorer {spec!r} cannot be imported: {error}") from None
+        value: Any = import_callable(spec, folder)
+    except Exception as error:  # import errors of user code come in every kind
+        raise ObjectiveError(
+            f"scorer {spec!r} cannot be imported: {type(error).__name__}: {error} "
+            f"({where_looked(spec, folder)})"
+        ) from None
     if not callable(value):
         raise ObjectiveError(f"scorer {spec!r} is not a function")
     return value  # type: ignore[no-any-return]

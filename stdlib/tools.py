@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .sandbox import PROCESS_LIMIT, Outcome, run_confined
+
 _BINARY = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -121,62 +123,74 @@ def _first_index(items: Sequence[dict], normalised: str) -> int:
 TIME_LIMIT = 5.0  # seconds of wall time for `run_python`
 MEMORY_LIMIT = 512 * 1024 * 1024  # bytes of address space (POSIX only)
 OUTPUT_LIMIT = 4000  # characters of output returned
+CODE_LIMIT = 128 * 1024  # bytes of program text
 
 
-def run_python(code: str, *, timeout: float = TIME_LIMIT, memory: int = MEMORY_LIMIT) -> str:
-    """Run a Python program in a subprocess and return what it printed.
+async def run_python(code: str, *, timeout: float = TIME_LIMIT, memory: int = MEMORY_LIMIT) -> str:
+    """Run a Python program in a confined subprocess and return what it printed.
 
-    The program runs in a fresh interpreter in isolated mode (`-I`: no user site, no
-    PYTHON* variables) in an empty temporary directory, with a wall-time limit and, on
-    POSIX systems, limits on its address space and CPU time. It is a guard against
-    runaway programs, not a security sandbox: the program runs as the current user.
-    The reply is stdout, then stderr, then a note when the program failed or was
-    stopped, truncated to `OUTPUT_LIMIT` characters.
+    The program runs in a fresh interpreter in isolated mode (`-I`) in an empty temporary
+    folder, with no inherited environment, limits on time, memory, CPU, file size and
+    processes, and, where the kernel allows, no network and no files outside the Python
+    installation (see `rolegraph.stdlib.sandbox` and docs/stdlib.md for what holds
+    where). Every process it starts is ended before the call returns. The reply is
+    stdout, then stderr, then a note when the program failed, was stopped, or printed
+    more than was kept; at most `OUTPUT_LIMIT` characters. It never raises: a program
+    that cannot run gets a message saying why.
 
-    >>> run_python("print(6 * 7)")
+    >>> await run_python("print(6 * 7)")
     '42\\n'
     """
-    import subprocess
-    import sys
-    import tempfile
+    refusal = _refusal(code)
+    if refusal:
+        return refusal
+    try:
+        outcome = await run_confined(code, timeout, memory)
+    except Exception as error:  # (no traceback for the model: a message it can read)
+        return f"[the program could not be run: {type(error).__name__}: {error}]"
+    return _report(outcome, timeout, memory)
 
-    def limit() -> None:  # pragma: no cover - runs in the child process
-        import resource
 
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        cpu = max(1, int(timeout) + 1)
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
+def _refusal(code: str) -> str:
+    """Why a program is not run at all, or ""."""
+    if "\0" in code:
+        return "[not run: the program contains a NUL byte]"
+    size = len(code.encode("utf-8", "replace"))
+    if size > CODE_LIMIT:
+        return f"[not run: the program is {size:,} bytes; the limit is {CODE_LIMIT:,} bytes]"
+    return ""
 
-    with tempfile.TemporaryDirectory(prefix="rolegraph-python-") as directory:
-        try:
-            done = subprocess.run(
-                [sys.executable, "-I", "-c", code],
-                cwd=directory,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                stdin=subprocess.DEVNULL,
-                preexec_fn=limit if sys.platform != "win32" else None,
-            )
-        except subprocess.TimeoutExpired as expired:
-            output = _text(expired.stdout) + _text(expired.stderr)
-            return _truncate(output + f"\n[stopped: the time limit of {timeout:g} s was reached]")
-    output = done.stdout + done.stderr
-    if done.returncode != 0:
-        if "MemoryError" in done.stderr or done.returncode in (-9, 137):
-            output += f"\n[stopped: the memory limit of {memory // 2**20} MiB was reached]"
+
+def _report(outcome: Outcome, timeout: float, memory: int) -> str:
+    """The reply: the output, cut to fit, then what happened, so a note is never cut."""
+    notes = []
+    if outcome.dropped:
+        notes.append(f"[{outcome.dropped} more bytes of output were dropped]")
+    stderr = _text(outcome.stderr)
+    if outcome.end == "time":
+        notes.append(f"[stopped: the time limit of {timeout:g} s was reached]")
+    elif outcome.end == "processes":
+        notes.append(f"[stopped: it ran more than {PROCESS_LIMIT} processes at once]")
+    elif outcome.end == "not started":
+        notes.append(f"[the program could not be started: {outcome.error}]")
+    elif outcome.end in ("lost", "cancelled"):
+        notes.append("[stopped: the program's supervisor ended early]")
+    elif outcome.code:
+        if "MemoryError" in stderr or outcome.code in (-9, 137):
+            notes.append(f"[stopped: the memory limit of {memory // 2**20} MiB was reached]")
         else:
-            output += f"\n[exit status {done.returncode}]"
-    return _truncate(output)
+            notes.append(f"[exit status {outcome.code}]")
+    text = _text(outcome.stdout) + stderr
+    tail = "".join("\n" + note for note in notes)
+    return _truncate(text, OUTPUT_LIMIT - len(tail)) + tail
 
 
-def _text(value: bytes | str | None) -> str:
-    if value is None:
-        return ""
-    return value.decode(errors="replace") if isinstance(value, bytes) else value
+def _text(value: bytes) -> str:
+    return value.decode("utf-8", errors="replace")
 
 
-def _truncate(text: str) -> str:
-    if len(text) <= OUTPUT_LIMIT:
+def _truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
         return text
-    return text[: OUTPUT_LIMIT - 40] + f"\n[... {len(text) - OUTPUT_LIMIT + 40} characters cut]"
+    kept = max(0, limit - 40)
+    return text[:kept] + f"\n[... {len(text) - kept} characters cut]"

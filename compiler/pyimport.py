@@ -1,0 +1,107 @@
+"""Python callables named `"module:function"`, found beside the `.agent` file too.
+
+A `tool` declaration (and a `module:function` scorer) names a callable that the
+compiler imports to check it and the runtime imports to call it. The module is looked
+for as Python would look for it (`sys.modules`, then `sys.path`), then in the folder of
+the `.agent` file that declares it, then in the working directory, the way
+`python script.py` finds the script's neighbours — so a `tools.py` next to
+`agent.agent` needs no `PYTHONPATH`.
+
+Those folders are searched only while rolegraph imports or calls a tool: a finder at
+the end of `sys.meta_path` answers for them within that scope (a context variable), and
+stays silent for every other import. So `sys.path` is never changed, an installed module
+is never shadowed by a file of the same name beside an agent, and an import that
+failed before still fails elsewhere in the process. A tool module's own imports of its
+neighbours work, while it is imported and while its tools run.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import importlib
+import importlib.abc
+import importlib.machinery
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+_FOLDERS: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
+    "rolegraph_tool_folders", default=()
+)
+
+
+class _BesideTheAgent(importlib.abc.MetaPathFinder):
+    """Finds a top-level module in the folders of the current scope; only consulted
+    when every finder before it (`sys.path` included) has found nothing."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        folders = _FOLDERS.get()
+        if path is not None or not folders:  # (a submodule is found through its package)
+            return None
+        return importlib.machinery.PathFinder.find_spec(fullname, list(folders))
+
+
+_FINDER = _BesideTheAgent()
+
+
+def folder_of(filename: str) -> str:
+    """The absolute folder of a source file; "" for a source with no file (`<string>`)."""
+    if not filename or filename.startswith("<"):
+        return ""
+    return str(Path(filename).resolve().parent)
+
+
+def search_folders(folder: str) -> tuple[str, ...]:
+    """Where a tool declared in `folder` is looked for after `sys.path`: that folder,
+    then the working directory."""
+    found = [folder] if folder else []
+    working = os.getcwd()
+    if working not in found:
+        found.append(working)
+    return tuple(found)
+
+
+@contextmanager
+def beside(folder: str) -> Iterator[None]:
+    """Within this block (this thread or task, and what it starts), imports that
+    `sys.path` cannot satisfy are looked for in `search_folders(folder)`."""
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.append(_FINDER)
+    token = _FOLDERS.set(search_folders(folder))
+    try:
+        yield
+    finally:
+        _FOLDERS.reset(token)
+
+
+def import_callable(target: str, folder: str = "") -> Any:
+    """The object `"package.module:attribute.path"` names, imported as the module
+    docstring says. Raises what the import raises (ImportError, AttributeError, or any
+    error of the module's own code)."""
+    module_name, _, attribute = target.partition(":")
+    with beside(folder):
+        try:
+            value: Any = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            importlib.invalidate_caches()  # (a file written since a folder was last listed)
+            value = importlib.import_module(module_name)
+    for part in attribute.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def where_looked(target: str, folder: str = "") -> str:
+    """Where `import_callable` looked for a target's module, for a hint."""
+    module_name = target.partition(":")[0]
+    found = sys.modules.get(module_name)
+    if found is not None:
+        place = getattr(found, "__file__", None) or "a built-in module"
+        return f"module `{module_name}` was imported from {place}"
+    folders = " and ".join(search_folders(folder))
+    return f"looked for module `{module_name}` on sys.path, then in {folders}"

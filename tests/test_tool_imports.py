@@ -1,0 +1,155 @@
+"""Your own tools are found: a `tool` (or a `module:function` scorer) in a `.py` file
+beside the `.agent` file, or in the working directory, with no PYTHONPATH — from
+`rolegraph check`, `run` and `search` alike — and nothing else's imports change."""
+
+import asyncio
+import importlib
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+import rolegraph
+from rolegraph.compiler.pyimport import import_callable
+from rolegraph.runtime import run_agent
+
+ROLEGRAPH = Path(sys.executable).parent / "rolegraph"
+needs_cli = pytest.mark.skipif(not ROLEGRAPH.exists(), reason="console script not installed")
+
+
+@pytest.fixture
+def module() -> str:
+    """A module name no other test uses (sys.modules is shared by the whole session)."""
+    return f"my_tools_{uuid.uuid4().hex[:12]}"
+
+
+def agent_text(module: str) -> str:
+    return f"""tool twice(value: int) -> int = "{module}:twice"
+
+agent Doubler(value: int) -> int {{
+  d = twice(value)
+  return d
+}}
+"""
+
+
+def project(folder: Path, module: str) -> Path:
+    """An agent file and its tool module, side by side in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{module}.py").write_text("def twice(value: int) -> int:\n    return 2 * value\n")
+    agent = folder / "doubler.agent"
+    agent.write_text(agent_text(module))
+    return agent
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run([str(ROLEGRAPH), *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+@needs_cli
+def test_check_finds_a_tool_beside_the_agent_file(tmp_path, module):
+    agent = project(tmp_path / "project", module)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = cli("check", str(agent), cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+
+
+@needs_cli
+def test_run_finds_a_tool_beside_the_agent_file(tmp_path, module):
+    agent = project(tmp_path / "project", module)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = cli("run", str(agent), "--input", '{"value": 21}', "--no-store", "-q", cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == 42
+
+
+@needs_cli
+def test_run_finds_a_tool_in_the_working_directory(tmp_path, module):
+    work = tmp_path / "work"
+    project(work, module)
+    agent = tmp_path / "agents" / "doubler.agent"
+    agent.parent.mkdir()
+    (work / "doubler.agent").rename(agent)
+    done = cli("run", str(agent), "--input", '{"value": 4}', "--no-store", "-q", cwd=work)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == 8
+
+
+@needs_cli
+def test_search_finds_a_tool_and_a_scorer_beside_the_agent_file(tmp_path, module):
+    agent = project(tmp_path / "project", module)
+    (agent.parent / f"{module}_score.py").write_text(
+        "def right(result, example):\n    return float(result == example.expected)\n"
+    )
+    data = tmp_path / "data.jsonl"
+    data.write_text('{"inputs": {"value": 1}, "expected": 2}\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = cli(
+        "search",
+        str(agent),
+        "--data",
+        str(data),
+        "--score",
+        f"{module}_score:right",
+        "-n",
+        "1",
+        "--store",
+        str(tmp_path / "search.sqlite"),
+        cwd=elsewhere,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "best score 1.000" in done.stdout + done.stderr  # the tool ran and was scored
+
+
+def test_the_import_error_says_where_it_looked(tmp_path, module):
+    agent = tmp_path / "doubler.agent"
+    agent.write_text(agent_text(module))  # no module beside it
+    checked = rolegraph.check_source(agent.read_text(), str(agent))
+    (error,) = checked.errors
+    assert error.code == "E0312"
+    hint = " ".join(error.hints)
+    assert f"looked for module `{module}` on sys.path, then in {tmp_path}" in hint
+    assert os.getcwd() in hint
+
+
+def test_an_agent_loaded_from_a_file_runs_its_tool_from_beside_it(tmp_path, module):
+    agent = project(tmp_path, module)
+    ir = rolegraph.load_agent(agent)
+    assert asyncio.run(run_agent(ir, {"value": 5})).result == 10
+
+
+def test_the_agent_folder_is_not_left_on_the_import_path(tmp_path, module):
+    agent = project(tmp_path, module)
+    (tmp_path / f"{module}_other.py").write_text("VALUE = 1\n")
+    path_before = list(sys.path)
+    rolegraph.load_agent(agent)
+    assert sys.path == path_before
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module(f"{module}_other")
+
+
+def test_a_tool_module_imports_its_neighbours_at_import_and_at_call(tmp_path, module):
+    (tmp_path / f"{module}_base.py").write_text("FACTOR = 2\n")
+    (tmp_path / f"{module}_late.py").write_text("OFFSET = 1\n")
+    (tmp_path / f"{module}.py").write_text(
+        f"from {module}_base import FACTOR\n\n"
+        "def twice(value: int) -> int:\n"
+        f"    from {module}_late import OFFSET  # imported only when called\n"
+        "    return FACTOR * value + OFFSET - 1\n"
+    )
+    agent = tmp_path / "doubler.agent"
+    agent.write_text(agent_text(module))
+    assert asyncio.run(run_agent(rolegraph.load_agent(agent), {"value": 3})).result == 6
+
+
+def test_a_file_beside_the_agent_never_shadows_an_installed_module(tmp_path):
+    (tmp_path / "json.py").write_text("def dumps(value):\n    return 'shadowed'\n")
+    assert import_callable("json:dumps", str(tmp_path)) is json.dumps
