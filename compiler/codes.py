@@ -511,6 +511,21 @@ bound. Write the repetition as a bounded loop edge (`a -> b when ... max N`) ins
 )
 
 
+FAILED_OUTPUT_READ = _code(
+    "E0410",
+    "an `on error` edge reads the output of the node that failed",
+    """
+An `on error` edge is taken when its source's firing failed: the source has no new
+output then, only its error. So in `x -> return(x) on error` or
+`x -> fallback(plan: x) on error`, `x` names an output that does not exist. Read
+`x.error` (the failure's message, a `str`) or another node's output instead:
+
+    x -> return(backup) on error
+    x -> fallback(reason: x.error) on error
+""",
+)
+
+
 # --- E05xx: temporal constraints ------------------------------------------------------------
 
 CONSTRAINT_COUNTEREXAMPLE = _code(

@@ -253,7 +253,8 @@ class Monitor:
         needs_step = previous is not None and any(f[0] == "Y" for f in self._pasts)
         return (
             self.obligation,
-            self._index == 0,
+            # no step yet, one step (then `yesterday start` holds next), or more
+            min(self._index, 2),
             values,
             previous[0] if needs_step and previous else None,
         )

@@ -997,6 +997,8 @@ class _Checker:
                     "not a bool",
                     hints=bool_hint(guard),
                 )
+        if isinstance(edge.condition, ast.OnError):
+            self.check_failed_reads(module, edge)
         if isinstance(edge.target, ast.ReturnTarget):
             self.expect(
                 module,
@@ -1032,6 +1034,20 @@ class _Checker:
                 continue
             self.expect(module, actual, param[1], port.value.span, f"port `{port.name}`")
         return frozenset(ports)
+
+    def check_failed_reads(self, module: ModuleInfo, edge: ast.EdgeDecl) -> None:
+        """An `on error` edge out of `x` runs when `x` failed: `x` has no output to read,
+        only `x.error`."""
+        for ref in edge.target.find_all(ast.Ref):
+            if ref.head == edge.source and tuple(ref.parts[1:]) != ("error",):
+                self.report(
+                    module,
+                    codes.FAILED_OUTPUT_READ,
+                    f"`{edge.source}` failed when this edge is taken: it has no output",
+                    ref.span,
+                    "read in an `on error` edge",
+                    hints=[f"read `{edge.source}.error`, the failure's message"],
+                )
 
     def check_node(
         self,

@@ -28,6 +28,7 @@ import os
 import time as clock
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, NamedTuple
 
 import networkx as nx
@@ -251,11 +252,22 @@ class AgentRun:
             self.fail(error)
             return
         except Exception as error:  # a failed firing: handled by `on error` edges, or fatal
-            self._failed_firing(flight, node, record, error)
-            self.settle()
+            self.after(flight, partial(self._failed_firing, flight, node, record, error))
             return
-        self._succeeded(flight, record, output)
-        self.settle()
+        self.after(flight, partial(self._succeeded, flight, record, output))
+
+    def after(self, flight: _Inflight, conclude: Callable[[], None]) -> None:
+        """What follows a firing (routing, joins, returns). Whatever goes wrong there ends
+        the run with an error: a task's exception must never leave the run waiting."""
+        try:
+            conclude()
+            self.settle()
+        except Exception as error:
+            self.fail(
+                RunError(
+                    f"after `{flight.node}` fired: {type(error).__name__}: {error}", self.trace
+                )
+            )
 
     def _begin(self, flight: _Inflight) -> FiringRecord:
         return FiringRecord(
@@ -623,7 +635,16 @@ class AgentRun:
     def offer_return(
         self, time: int, order: int, key: tuple, expr: Any, env: Mapping[str, Any]
     ) -> None:
-        value = coerce(self.ir.return_type, evaluate(expr, env))
+        try:
+            value = coerce(self.ir.return_type, evaluate(expr, env))
+        except (ValidationError, EvaluationError) as error:
+            self.fail(
+                RunError(
+                    f"the return value does not fit `{self.ir.return_type}`: {explain(error)}",
+                    self.trace,
+                )
+            )
+            return
         self.candidates.append((time, order, key, value))
         self.candidates.sort(key=lambda c: (c[0], c[1]))
         for flight in list(self.inflight.values()):
