@@ -19,7 +19,7 @@ from rolegraph.compiler.printer import to_source
 from .errors import RunError
 from .expressions import EvaluationError, evaluate, holds, references
 from .mock import MockModel
-from .trace import Condition, Trace, ltl_steps
+from .trace import FIRED, Condition, Trace, ltl_steps
 
 
 @dataclass
@@ -78,7 +78,7 @@ def judge(
             calls[name] = calls.get(name, 0) + 1
     firings: dict[str, int] = {}
     for record in trace.firings:
-        if record.status == "ok":
+        if record.status in FIRED:  # a failed firing fired too
             firings[record.node] = firings.get(record.node, 0) + 1
     env_everywhere = {**inputs, "result": result}
 

@@ -16,18 +16,25 @@ from typing import Any
 Condition = tuple[str, Callable[[Mapping[str, Any]], bool], Collection[str]]
 
 
+#: A firing that happened: it succeeded or failed (cancelled and skipped ones did not).
+FIRED = ("ok", "failed")
+
+
 def ltl_steps(
     records: Iterable[FiringRecord], conditions: Sequence[Condition], env: Mapping[str, Any]
 ) -> dict[int, set[str]]:
-    """Completed firings grouped by logical time (DESIGN §3 rule 5), each step with the
-    propositions that held there: a condition holds at a step when its test is true on a
+    """Firings grouped by logical time (DESIGN §3 rule 5) — failed ones too: a node that
+    fired and failed fired, as the checker counts it — each step with the propositions
+    that held there: a condition holds at a step when its test is true on a
     firing there of a node it reads, with that firing's output beside `env`."""
     by_time: dict[int, set[str]] = {}
     for record in records:
-        if record.status != "ok":
+        if record.status not in FIRED:
             continue
         step = by_time.setdefault(record.time, set())
         step.add(record.node)
+        if record.status != "ok":  # a failed firing fired, and has no output to test
+            continue
         for proposition, test, nodes in conditions:
             if record.node in nodes and test({**env, record.node: record.output}):
                 step.add(proposition)
@@ -68,10 +75,10 @@ class Trace:
     returned_at: int | None = None
 
     def steps(self) -> list[tuple[int, list[str]]]:
-        """Completed firings grouped by logical time: [(time, sorted node names)]."""
+        """Firings (succeeded or failed) grouped by logical time: [(time, sorted names)]."""
         by_time: dict[int, list[str]] = {}
         for record in self.firings:
-            if record.status == "ok":
+            if record.status in FIRED:
                 by_time.setdefault(record.time, []).append(record.node)
         return [(t, sorted(by_time[t])) for t in sorted(by_time)]
 

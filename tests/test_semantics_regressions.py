@@ -91,3 +91,28 @@ def test_a_return_that_does_not_fit_ends_the_run_instead_of_hanging():
     ir = ir.model_copy(update={"edges": [broken if e is edge else e for e in ir.edges]})
     with pytest.raises(RunError, match="does not fit"):
         asyncio.run(asyncio.wait_for(run_agent(ir, {"task": "t"}, model="mock"), 30))
+
+
+FALLBACK = (
+    HEADER
+    + """agent X(task: str) -> A {
+  primary = R(task)
+  backup = R(task: primary.error)
+  primary -> backup on error
+  return primary
+  backup -> return(backup)
+  ensure always(backup -> once primary)
+}
+"""
+)
+
+
+def test_a_failed_firing_is_a_step_of_the_trace_for_the_checker_and_the_run():
+    """The checker counted a failed firing as a step, the run's trace dropped it: the
+    constraint was proven on every run and a run failed with ConstraintViolation."""
+    checked = rolegraph.check_source(FALLBACK, "f.agent")
+    assert [c.status for c in checked.constraints] == ["proven"]
+    model = MockModel(script={"R": [RuntimeError("down"), {"text": "from the backup"}]})
+    outcome = asyncio.run(run_agent(checked.irs["X"], {"task": "t"}, model=model))
+    assert outcome.result == {"text": "from the backup"}
+    assert [names for _, names in outcome.trace.steps()] == [["primary"], ["backup"]]
