@@ -46,9 +46,9 @@ def check_module(
 ) -> CheckedModule:
     """Check a module. `explore=False` skips the exploration of runs (no stall, reachability
     or constraint verdicts); `errors_only` skips what can only warn, and explores each
-    agent only until a returning run proves it can return — what an editor needs to know
-    whether a program is valid (and returns no IRs). `memo` reuses role checks across
-    calls."""
+    agent only until what is certain is decided (a run returns, and each `ensure` holds on
+    some returning run) — what an editor needs to know whether a program is valid (and
+    returns no IRs). `memo` reuses role checks across calls."""
     program = load_program(module, filename, parse, text)
     result = check_program(program, memo)
     checked = CheckedModule(program, result.agents, diagnostics=result.diagnostics)
@@ -91,8 +91,8 @@ def _graph_shape(agent: AgentInfo) -> tuple[tuple[Any, ...], list[Any]] | None:
     once it type-checks: its nodes' names, arguments, bounds and whether each starts the
     run, and its edges and returns — those by identity, since an edit keeps what it does
     not change. Not the roles the nodes call: a node that calls another role of the same
-    shape leaves the graph as it was (the type checker judged the call). Nor constraints:
-    an errors-only check explores without monitors."""
+    shape leaves the graph as it was (the type checker judged the call). Its constraints
+    are part of it: an `ensure` that every run violates is an error (E0506)."""
     decl = agent.decl
     # (rebuilding a node copies its tuples but keeps the nodes in them: identities of those)
     objects: list[Any] = [*decl.params, *decl.ct_params]
@@ -114,7 +114,7 @@ def _graph_shape(agent: AgentInfo) -> tuple[tuple[Any, ...], list[Any]] | None:
                     tuple(unbound_parameters(info)),
                 )
             )
-        elif not isinstance(statement, ast.Constraint):  # (errors-only checks run no monitor)
+        else:
             objects.append(statement)
             key.append(id(statement))
     return tuple(key), objects

@@ -466,10 +466,19 @@ depend on timing. Bind the value on the edge, or add a data edge.
 
 UNREACHABLE_NODE = _code(
     "W0404",
-    "unreachable node",
+    "a node that no run fires",
     """
-No run can fire this node: it waits for a node that never fires, or only edges
-from unreachable nodes enter it.
+No run can fire this node: it waits for a node that never fires, only edges from
+nodes that never fire enter it, or every run returns (or stalls) before it can fire.
+
+    w = Writer(task)
+    c = Critic(task, draft: w)
+    return w          // returns at step 2: `c` would fire at step 2 too, and is cancelled
+
+Make the return wait for it (`c -> return(w) else`), or remove the node. It is a
+warning, not an error, though it is certain: no run fails because of it, and every
+run still returns what the agent promises (a constraint that needs the node, like
+`always(return -> once c)`, is then violated by every run: that is the error E0506).
 """,
 )
 
@@ -562,6 +571,16 @@ CONSTRAINT_UNDECIDED = _code(
     """
 The graph has more runs than the static checker explores. The constraint is still
 monitored at run time.
+""",
+)
+
+ALWAYS_VIOLATED = _code(
+    "E0506",
+    "every run violates the constraint",
+    """
+The static checker explored every run of the agent, and each one that returns
+violates this `ensure`: every run would fail with `ConstraintViolation`. The note shows
+one such run. (Where only some runs violate it, the checker warns instead: W0501.)
 """,
 )
 

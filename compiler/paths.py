@@ -12,7 +12,9 @@ and the counter of a loop edge whose source can never fire again is forgotten.
 - each `ensure` / `enforce` constraint proven (it holds on every returning run), or a
   counterexample trace in source terms (W0501 / W0505);
 - a run that stalls, with what each waiting node waits for (W0406);
-- nodes that fire in no run (W0404), and the absence of any returning run (E0407).
+- nodes that fire in no run (W0404), and the absence of any returning run (E0407);
+- what is certain is an error, what is possible a warning: a constraint that every
+  returning run violates is E0506 (W0501 when some run satisfies it).
 
 Exploration is bounded (`MAX_STATES`); past the bound a constraint is reported as not
 proven (W0504), never as proven.
@@ -77,9 +79,13 @@ _PLAIN = _Outcome(False, [], frozenset(), [])  # a firing that takes no edge and
 
 
 class _Explorer:
-    def __init__(self, ir: AgentIR, *, until_return: bool = False):
+    def __init__(self, ir: AgentIR, *, until_return: bool = False, until_certain: bool = False):
         self.ir = ir
         self.until_return = until_return  # stop at the first returning run
+        # stop once a run returns and every `ensure` holds on some returning run: what is
+        # certain (no run returns, every run violates an `ensure`) is then decided
+        self.until_certain = until_certain
+        self.ensures = {i for i, c in enumerate(ir.constraints) if c.mode == "ensure"}
         # the conditions formulas mention only matter to the monitors, which a search for
         # one returning run does without
         self.conditions = {} if until_return else conditions_of(ir)
@@ -90,6 +96,7 @@ class _Explorer:
         self.returned = False
         self.stall: Run | None = None
         self.counterexamples: dict[int, Run] = {}
+        self.satisfied: set[int] = set()  # constraints some returning run satisfies
         self.out: dict[str, list[IREdge]] = {name: [] for name in ir.nodes}
         for edge in ir.edges:
             if edge.kind != "data" and edge.source in self.out:
@@ -148,7 +155,7 @@ class _Explorer:
         return False
 
     def visit(self, state: _State, trace: list[frozenset[str]], story: list[str]) -> None:
-        if self.exhausted or (self.until_return and self.returned):
+        if self.exhausted or (self.until_return and self.returned) or self.decided:
             return
         key = self.key(state)
         if key in self.visited:
@@ -174,11 +181,17 @@ class _Explorer:
             return
         self.fire(state, scheduled, 0, set(), [], trace, story)
 
+    @property
+    def decided(self) -> bool:
+        return self.until_certain and self.returned and self.ensures <= self.satisfied
+
     def finish(self, state: _State, trace: list[frozenset[str]], story: list[str]) -> None:
         self.returned = True
         for index, monitor in enumerate(state.monitors):
             monitor.step(trace[-1])
-            if index not in self.counterexamples and not monitor.accepts():
+            if monitor.accepts():
+                self.satisfied.add(index)
+            elif index not in self.counterexamples:
                 self.counterexamples[index] = Run(trace, story, True)
 
     def fire(
@@ -409,14 +422,10 @@ def explore_agent(
 
     `errors_only` (for the editor) stops at the first returning run: it reports only the
     error of an agent that no run returns from (E0407), and no verdicts."""
-    explorer = _Explorer(ir, until_return=errors_only)
-    if errors_only and explorer.first_run_returns():
-        return [], []
-    explorer.explore()
     if errors_only:
-        if explorer.returned or explorer.exhausted:
-            return [], []
-        return [_no_return(ir)], []
+        return _errors_only(ir), []
+    explorer = _Explorer(ir)
+    explorer.explore()
     complete = not explorer.exhausted
     states = len(explorer.visited)
     diagnostics: list[Diagnostic] = []
@@ -425,16 +434,20 @@ def explore_agent(
         run = explorer.counterexamples.get(index)
         if run is not None:
             status = "violated"
+            certain = complete and index not in explorer.satisfied and explorer.returned
             code = (
-                codes.CONSTRAINT_COUNTEREXAMPLE
-                if constraint.mode == "ensure"
-                else codes.SHIELD_WILL_BLOCK
+                codes.SHIELD_WILL_BLOCK
+                if constraint.mode != "ensure"
+                else codes.ALWAYS_VIOLATED
+                if certain
+                else codes.CONSTRAINT_COUNTEREXAMPLE
             )
+            how = "is violated by every run" if certain else "can be violated"
             diagnostics.append(
                 _diagnostic(
                     ir,
                     code,
-                    f"`{constraint.mode} {constraint.text}` can be violated",
+                    f"`{constraint.mode} {constraint.text}` {how}",
                     constraint.span,
                     label="counterexample below",
                     notes=("a run that violates it:", *run.story),
@@ -491,6 +504,40 @@ def explore_agent(
             )
         )
     return diagnostics, results
+
+
+def _errors_only(ir: AgentIR) -> list[Diagnostic]:
+    """What is certain, and so an error: no run returns (E0407), or every returning run
+    violates an `ensure` (E0506). Explores only until both are decided — for most agents,
+    the first run that returns."""
+    if not any(c.mode == "ensure" for c in ir.constraints):
+        quick = _Explorer(ir, until_return=True)
+        if quick.first_run_returns():
+            return []
+        quick.explore()
+        return [] if quick.returned or quick.exhausted else [_no_return(ir)]
+    explorer = _Explorer(ir, until_certain=True)
+    explorer.explore()
+    if explorer.exhausted:
+        return []
+    if not explorer.returned:
+        return [_no_return(ir)]
+    return [
+        _always_violated(ir, index, explorer.counterexamples[index])
+        for index in sorted(explorer.ensures - explorer.satisfied)
+    ]
+
+
+def _always_violated(ir: AgentIR, index: int, run: Run) -> Diagnostic:
+    constraint = ir.constraints[index]
+    return _diagnostic(
+        ir,
+        codes.ALWAYS_VIOLATED,
+        f"`{constraint.mode} {constraint.text}` is violated by every run",
+        constraint.span,
+        label="counterexample below",
+        notes=("a run that violates it:", *run.story),
+    )
 
 
 def _no_return(ir: AgentIR) -> Diagnostic:

@@ -85,9 +85,21 @@ FIXTURES = [
     (
         "W0501",
         A.format(
+            "  w = Writer(task)\n  c = Critic(task, draft: w)\n"
+            "  c -> return(w) when c.ok\n  c -> w(feedback: c.feedback) else max 1\n"
+            "  ensure eventually(c and not c.ok)"
+        ),
+    ),
+    (
+        "E0506",
+        A.format(
             "  w = Writer(task)\n  c = Critic(task, draft: w)\n  return w\n"
             "  ensure always(return -> once c)"
         ),
+    ),
+    (
+        "E0410",
+        A.format("  w = Writer(task)\n  w -> return(w) on error\n  return w"),
     ),
     ("E0502", A.format("  w = Writer(task)\n  return w\n  ensure eventually critc")),
     ("E0503", A.format("  w = Writer(task)\n  return w\n  ensure once(eventually w)")),
@@ -135,7 +147,9 @@ EXPECTED = {
     "E0407": (1, 1),
     "E0408": (2, 3),
     "E0322": (2, 3),
-    "W0501": (5, 3),
+    "W0501": (6, 3),
+    "E0506": (5, 3),
+    "E0410": (3, 15),
     "E0502": (4, 21),
     "E0503": (4, 10),
     "W0505": (5, 3),
