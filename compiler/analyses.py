@@ -98,7 +98,49 @@ def analyse(ir: AgentIR, *, errors_only: bool = False) -> list[Diagnostic]:
     diagnostics += check_returns(ir)
     if not errors_only:
         diagnostics += check_unused(ir)
+        diagnostics += check_else(ir)
     return diagnostics
+
+
+def check_else(ir: AgentIR) -> list[Diagnostic]:
+    """`else` means: none of the source's `when` edges was taken. Diagnosed: an `else`
+    beside an unguarded edge (both are taken at every firing), and an `else` with no
+    `when` beside it (it is an unguarded edge in disguise)."""
+    found: list[Diagnostic] = []
+    by_source: dict[str, list[IREdge]] = {}
+    for edge in ir.edges:
+        if edge.kind != "data":
+            by_source.setdefault(edge.source, []).append(edge)
+    for source, edges in by_source.items():
+        conditions = {e.condition for e in edges}
+        for edge in (e for e in edges if e.condition == "else"):
+            unguarded = next((e for e in edges if e.condition == "always"), None)
+            if unguarded is not None:
+                found.append(
+                    _diag(
+                        ir,
+                        codes.ELSE_BESIDE_UNGUARDED,
+                        f"`{source}` takes this `else` edge and its unguarded edge at every firing",
+                        edge.span,
+                        "taken every time",
+                        hints=(
+                            f"did you mean a `when` guard on `{source} -> "
+                            f"{'return' if unguarded.kind == 'return' else unguarded.target}`?",
+                        ),
+                    )
+                )
+            elif "when" not in conditions:
+                found.append(
+                    _diag(
+                        ir,
+                        codes.ELSE_WITHOUT_WHEN,
+                        f"`{source}` has no `when` edge: this `else` is taken at every firing",
+                        edge.span,
+                        "no `when` beside it",
+                        hints=("drop `else`, or add the `when` edge it is the alternative to",),
+                    )
+                )
+    return found
 
 
 def check_cycles(

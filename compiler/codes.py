@@ -535,6 +535,33 @@ output then, only its error. So in `x -> return(x) on error` or
 )
 
 
+ELSE_BESIDE_UNGUARDED = _code(
+    "W0411",
+    "an `else` edge beside an unguarded edge",
+    """
+`else` is taken when none of its source's `when` edges was taken; an unguarded edge
+(no `when`, no `else`, no `on error`) is taken after every successful firing. Beside
+each other, both are taken every time:
+
+    c -> w(feedback: c.feedback) max 3     // taken at every firing of c
+    c -> return(w) else                    // taken too: no `when` edge was taken
+
+so the run returns after the first review and the loop never runs. You probably meant
+a guard on the first edge: `c -> w(feedback: c.feedback) when not c.ok max 3`.
+""",
+)
+
+ELSE_WITHOUT_WHEN = _code(
+    "W0412",
+    "an `else` edge with no `when` edge beside it",
+    """
+`else` is taken when none of its source's `when` edges was taken. With no `when` edge
+out of the same node, it is taken after every successful firing: write it as an
+unguarded edge (drop `else`), or add the `when` edge it is the alternative to.
+""",
+)
+
+
 # --- E05xx: temporal constraints ------------------------------------------------------------
 
 CONSTRAINT_COUNTEREXAMPLE = _code(

@@ -98,6 +98,17 @@ FIXTURES = [
         ),
     ),
     (
+        "W0411",
+        A.format(
+            "  w = Writer(task)\n  c = Critic(task, draft: w)\n"
+            "  c -> w(feedback: c.feedback) max 3\n  c -> return(w) else"
+        ),
+    ),
+    (
+        "W0412",
+        A.format("  w = Writer(task)\n  c = Critic(task, draft: w)\n  c -> return(w) else"),
+    ),
+    (
         "E0410",
         A.format("  w = Writer(task)\n  w -> return(w) on error\n  return w"),
     ),
@@ -150,6 +161,8 @@ EXPECTED = {
     "W0501": (6, 3),
     "E0506": (5, 3),
     "E0410": (3, 15),
+    "W0411": (5, 3),
+    "W0412": (4, 3),
     "E0502": (4, 21),
     "E0503": (4, 10),
     "W0505": (5, 3),
