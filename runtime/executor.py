@@ -675,12 +675,13 @@ class AgentRun:
                     if not all(queues.values()):
                         self.dirty.discard(consumer)
         if self.candidates:
+            # A return at logical time T ends the run once every firing before T is done:
+            # those complete (and may still offer an earlier return), those at T or after
+            # are discarded — whatever the latencies, the same firings make the trace.
             time, _, _, value = self.candidates[0]
-            blocking = self.earlier_than(time) and any(
-                f.time < time and RETURN in self.reaches[f.node] for f in self.inflight.values()
-            )
-            if not blocking:
+            if not self.earlier_than(time):
                 self.result, self.returned_at = value, time
+                self._discard_from(time)
                 self._cancel_all()
                 self.finished.set()
             return
@@ -712,6 +713,14 @@ class AgentRun:
         else:
             self.start(consumer, time, key, {}, consumed)
         return True
+
+    def _discard_from(self, time: int) -> None:
+        """Firings at or after the winning return's time that ended before it was known
+        (its branch was slow) are not part of the run."""
+        for record in self.trace.firings:
+            if record.time >= time and record.status in ("ok", "failed"):
+                record.status = "discarded"
+                record.notes.append(f"after the return at logical time {time}")
 
     def fail(self, error: BaseException) -> None:
         if not self.finished.is_set():

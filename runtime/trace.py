@@ -46,7 +46,9 @@ class FiringRecord:
     node: str
     time: int
     key: str
-    status: str  # ok, failed, cancelled, skipped (not started: a return came first)
+    # ok, failed; cancelled (in flight when the run ended), skipped (not started: a return
+    # came first), discarded (ended at or after the winning return's time: not in the run)
+    status: str
     inputs: dict[str, Any] = field(default_factory=dict)
     output: Any = None
     error: str | None = None
@@ -104,7 +106,9 @@ class Trace:
         return {
             "firings": sum(1 for r in records if r.status == "ok"),
             "failed": sum(1 for r in records if r.status == "failed"),
-            "cancelled": sum(1 for r in records if r.status in ("cancelled", "skipped")),
+            "cancelled": sum(
+                1 for r in records if r.status in ("cancelled", "skipped", "discarded")
+            ),
             "calls": sum(r.calls for r in records),
             "cached_calls": sum(r.cached_calls for r in records),
             "input_tokens": sum(r.input_tokens for r in records),

@@ -121,11 +121,14 @@ def test_deterministic_refine_loop_whatever_the_latencies():
     assert len(shapes) == 1
 
 
-def test_a_return_cancels_what_is_still_in_flight():
+def test_a_return_completes_what_comes_before_it_and_discards_what_comes_after():
+    """A return at logical time T waits for the firings before T, however slow, and
+    cancels or discards those at T or after: the same firings make the trace whatever
+    the latencies."""
     body = """agent A(task: str) -> Draft {
   quick = Writer(task, feedback: "quick")
   slow = Writer(task, feedback: "slow")
-  review = Critic(task, draft: slow)
+  review = Critic(task, draft: quick)
   return quick
 }
 """
@@ -135,9 +138,10 @@ def test_a_return_cancels_what_is_still_in_flight():
 
     outcome = run(ir_of(body), {"task": "t"}, MockModel(latency=latency))
     statuses = {r.node: r.status for r in outcome.trace.firings}
-    assert statuses["quick"] == "ok"
-    assert statuses["slow"] == "cancelled"
-    assert "review" not in statuses or statuses["review"] in ("cancelled", "skipped")
+    assert outcome.trace.returned_at == 2
+    assert statuses["quick"] == statuses["slow"] == "ok"  # time 1: before the return
+    assert statuses["review"] in ("cancelled", "skipped", "discarded")  # time 2: not
+    assert [names for _, names in outcome.trace.steps()] == [["quick", "slow"]]
 
 
 def test_a_stall_names_what_waits():
@@ -195,12 +199,14 @@ def test_ensure_is_monitored_at_run_time():
     body = """agent A(task: str) -> Draft {
   w = Writer(task)
   c = Critic(task, draft: w)
-  return w
+  w -> return(w) when w.score > 0.5
+  c -> return(w)
   ensure always(return -> once c)
 }
 """
+    confident = MockModel(script={"Writer": [{"text": "sure", "score": 0.9}]})
     with pytest.raises(ConstraintViolation) as caught:
-        run(ir_of(body), {"task": "t"}, MockModel())
+        run(ir_of(body), {"task": "t"}, confident)
     assert caught.value.steps == [["w"], ["return"]]
 
 

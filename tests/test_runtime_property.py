@@ -4,6 +4,7 @@ crash — and twice to the same trace."""
 import asyncio
 
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import rolegraph
 from rolegraph.runtime import MockModel, RunError, run_agent
@@ -42,3 +43,43 @@ def test_every_firing_of_a_run_has_its_own_key(agent):
     ir = rolegraph.load_agent("random.agent", "Random", text=PRELUDE + agent)
     keys = firing_keys(ir)
     assert len(keys) == len(set(keys))
+
+
+def shape_under(ir, delays):
+    """The run's result and trace shape when each call takes the delay its key draws."""
+
+    def latency(request):
+        return delays[hash((request.node, request.replica, request.attempt)) % len(delays)]
+
+    return shape_with(ir, MockModel(latency=latency))
+
+
+def shape_with(ir, model):
+    try:
+        outcome = asyncio.run(run_agent(ir, {"task": "t"}, model=model))
+    except RunError as error:
+        return type(error).__name__, repr(error.trace.shape() if error.trace else None)
+    return repr(outcome.result), repr(outcome.trace.shape())
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    well_typed_agents(),
+    st.lists(
+        st.lists(st.sampled_from([0.0, 0.0005, 0.002, 0.004]), min_size=1, max_size=6),
+        min_size=2,
+        max_size=3,
+    ),
+)
+def test_the_trace_is_the_same_whatever_the_latencies(agent, profiles):
+    """DESIGN §3.5: for deterministic models the trace is a function of the program, its
+    inputs and the replies — never of the timing."""
+    ir = rolegraph.load_agent("random.agent", "Random", text=PRELUDE + agent)
+    expected = shape_with(ir, MockModel())
+    for delays in profiles:
+        assert shape_under(ir, delays) == expected, (agent, delays)
