@@ -595,6 +595,64 @@ give the checker's diagnostics for the edited program.
 """,
 )
 
+UNTRUSTED_TOOL = _code(
+    "E0605",
+    "an edit may not bring in a new tool target",
+    """
+A `tool` declaration names Python (`"module:function"`) that the checker imports and a
+run calls. Edits come from places the program's author does not control (an LLM's JSON,
+a script, a donor program), so an edit may declare a tool only with a target that a
+tool of the edited program already names, spelled the same way: re-using it under
+another name is fine; `"subprocess:getoutput"` or a new target for an existing tool's
+name is refused, whichever edit carries it (`crossover`, `add_decl`, `replace_decl`, a
+script). The check runs before the checker, so nothing is imported.
+
+To let edits bring in more, the caller names what it trusts:
+
+    rolegraph.editor("x.agent", trust=TrustPolicy(tools={"mypkg.tools:*"}))
+    rolegraph edit x.agent '...' --allow-tool 'mypkg.tools:search'
+
+`"module:*"` allows any public function of that module (one name, no dots).
+""",
+)
+
+UNTRUSTED_IMPORT = _code(
+    "E0606",
+    "an edit may not bring in a new import",
+    """
+An imported module brings its own declarations, and with them its tools: Python that
+a run may call (the standard library's `std.toolbox` has `run_python`). An edit may
+keep, move or re-use the imports the edited program has, but not add an import of
+another module, directly (`add_decl`) or with a donor program (`crossover`). Allow
+more with `TrustPolicy(imports={"std.*", "./roles.agent"})`, or `--allow-import` on
+the command line.
+""",
+)
+
+UNTRUSTED_CONNECTION = _code(
+    "E0607",
+    "an edit may not point a model at a new endpoint",
+    """
+A model's `api_base`, `api_key` and `api_version` decide where its calls go and which
+credential they carry, and a parameter rolegraph does not know is passed to the provider
+as is (`base_url`, headers...). An edit that set one of those to a new value could send
+every prompt, and the provider's key, elsewhere. An edit may set the parameters that
+only shape a request (temperature, max_tokens, top_p, seed, stop, timeout, retries, ...)
+freely, and the others only to a value some model of the program already has.
+""",
+)
+
+EDIT_NOT_OFFERED = _code(
+    "E0608",
+    "this kind of edit is not offered here",
+    """
+The edit names a kind rolegraph has, but not one the caller accepts here. The LLM
+meta-optimizer accepts exactly the operators of the catalogue it shows the proposer;
+the steps of `diff` scripts (`add_decl`, `replace_decl`, `insert_statement`, ...) carry
+arbitrary source text and are not among them.
+""",
+)
+
 
 # --- E07xx: backends (Python) ---------------------------------------------------------------
 

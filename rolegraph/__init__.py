@@ -27,6 +27,7 @@ _LAZY = {
     "Severity": ("rolegraph.compiler.diagnostics", "Severity"),
     "fingerprint": ("rolegraph.compiler.printer", "fingerprint"),
     "to_source": ("rolegraph.compiler.printer", "to_source"),
+    "TrustPolicy": ("rolegraph.compiler.edits.trust", "TrustPolicy"),
     # the Python front end: what `rolegraph compile` writes (docs/python.md)
     **{
         name: ("rolegraph.compiler.pyfront", name)
@@ -49,6 +50,7 @@ __all__ = [
     "Diagnostic",
     "DiagnosticError",
     "Severity",
+    "TrustPolicy",
     "__version__",
     "agent",
     "ast",
@@ -74,6 +76,7 @@ __all__ = [
 if TYPE_CHECKING:
     from rolegraph.compiler import ast
     from rolegraph.compiler.diagnostics import Diagnostic, DiagnosticError, Severity
+    from rolegraph.compiler.edits.trust import TrustPolicy
     from rolegraph.compiler.printer import fingerprint, to_source
 
 
@@ -181,9 +184,13 @@ def run(
     return asyncio.run(arun(source, inputs, agent=agent, model=model, text=text))
 
 
-def editor(filename: str = "<edited>"):
+def editor(filename: str = "<edited>", *, trust: TrustPolicy | None = None):
     """An `Editor` whose edits are validated by the full checker (imports resolved
-    relative to `filename`). See `rolegraph.compiler.edits`."""
+    relative to `filename`). See `rolegraph.compiler.edits`.
+
+    No edit may bring in a tool target, an import or a model endpoint that the edited
+    program does not have, unless `trust` allows it:
+    `rolegraph.editor("x.agent", trust=rolegraph.TrustPolicy(tools={"mypkg.tools:*"}))`."""
     from functools import lru_cache
 
     from rolegraph.compiler.check import check_module
@@ -209,7 +216,7 @@ def editor(filename: str = "<edited>"):
                 gc.enable()
         return checked.diagnostics
 
-    return Editor(check)
+    return Editor(check, trust) if trust is not None else Editor(check)
 
 
 def program(*members: Any, filename: str = "<python>"):

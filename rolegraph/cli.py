@@ -314,6 +314,31 @@ ConcurrencyOption = Annotated[
     int | None,
     typer.Option("--concurrency", help="Calls in flight at once, per model and server."),
 ]
+# What edits may bring in beyond what the program has (compiler/edits/trust.py).
+AllowToolOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-tool",
+        help='A tool target edits may declare: "module:function" or "module:*" (repeatable).',
+    ),
+]
+AllowImportOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-import",
+        help='A module edits may import: std.NAME, std.*, or a path "./x.agent" (repeatable).',
+    ),
+]
+
+
+def _trust_policy(tools: list[str] | None, imports: list[str] | None) -> Any:
+    """The trust policy the options name (a malformed pattern is a usage error)."""
+    from rolegraph.compiler.edits import TrustPolicy
+
+    try:
+        return TrustPolicy(tools=frozenset(tools or ()), imports=frozenset(imports or ()))
+    except ValueError as error:
+        raise _usage_error(str(error)) from None
 
 
 def _provider_params(
@@ -686,8 +711,11 @@ def edit(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the edited program here.")
     ] = None,
+    allow_tool: AllowToolOption = None,
+    allow_import: AllowImportOption = None,
 ) -> None:
-    """Apply a typed edit (or list the valid ones): the result always checks."""
+    """Apply a typed edit (or list the valid ones): the result always checks, and brings
+    in no tool target, import or model endpoint the program lacks unless allowed."""
     import rolegraph
     from rolegraph.compiler.edits import (
         EditError,
@@ -707,7 +735,7 @@ def edit(
         return result.module
 
     module = load(file)
-    editor = rolegraph.editor(str(file))
+    editor = rolegraph.editor(str(file), trust=_trust_policy(allow_tool, allow_import))
     if list_edits:
         for found in editor.applicable(module):
             typer.echo(found.to_json())
@@ -801,6 +829,8 @@ def search_command(
     param: ParamOption = None,
     timeout: TimeoutOption = None,
     concurrency: ConcurrencyOption = None,
+    allow_tool: AllowToolOption = None,
+    allow_import: AllowImportOption = None,
 ) -> None:
     """Search for better agents by typed edits (random search, evolution, a particle
     swarm, tree search, or an LLM proposing edits that the checker accepts or refuses):
@@ -808,6 +838,7 @@ def search_command(
     cached, so a search resumes."""
     import asyncio
 
+    import rolegraph
     from rolegraph.search import (
         ObjectiveError,
         evolve,
@@ -825,9 +856,11 @@ def search_command(
     if backend not in ("local", "ray"):
         raise _usage_error(f"--backend is local or ray, not {backend!r}")
     params = _provider_params(api_base, param, timeout, concurrency)
+    trust = _trust_policy(allow_tool, allow_import)
     module, objective, evaluator = _evaluation_setup(
         file, agent, data, score, seeds, cost, model, store, params, backend
     )
+    editor = rolegraph.editor(str(file), trust=trust)
 
     def progress(done: int, total: int, scored) -> None:
         if not quiet:
@@ -854,18 +887,19 @@ def search_command(
                 proposer_params=params,
                 evaluations=evaluations,
                 progress=progress,
-            )
-        elif optimizer == "mcts":
-            search = mcts(module, evaluator, evaluations=evaluations, seed=seed, progress=progress)
-        elif optimizer == "swarm":
-            search = swarm(module, evaluator, evaluations=evaluations, seed=seed, progress=progress)
-        elif optimizer == "evolve":
-            search = evolve(
-                module, evaluator, evaluations=evaluations, seed=seed, progress=progress
+                editor=editor,
             )
         else:
-            search = random_search(
-                module, evaluator, evaluations=evaluations, seed=seed, progress=progress
+            optimize = {"mcts": mcts, "swarm": swarm, "evolve": evolve}.get(
+                optimizer, random_search
+            )
+            search = optimize(
+                module,
+                evaluator,
+                evaluations=evaluations,
+                seed=seed,
+                progress=progress,
+                editor=editor,
             )
         with _stdout_for_the_result():  # it has no result on stdout: all goes to stderr
             result = asyncio.run(search)
