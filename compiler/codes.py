@@ -221,6 +221,24 @@ role where a type is expected, a tool listed as a model, and so on.
 )
 
 
+IMPORT_OUTSIDE_ROOT = _code(
+    "E0206",
+    "an import leaves the project",
+    """
+A file import names a `.agent` file inside the project: the directory of the file that
+is checked (with everything below it), or the root named with `--root DIR` (`root=` in
+Python). An absolute path, a path that climbs out with `..`, a symbolic link that points
+outside, or a file that is not a `.agent` file is refused before it is opened: a program
+may not read files elsewhere (its diagnostics would quote them).
+
+    import "/etc/hosts"               // error: an absolute path
+    import "../../shared/roles.agent" // error, unless --root names a directory above both
+    import "./lib/roles.agent"        // fine
+    import std.patterns               // the standard library is always there
+""",
+)
+
+
 # --- E03xx: types --------------------------------------------------------------------------
 
 TYPE_MISMATCH = _code(

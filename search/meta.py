@@ -70,7 +70,7 @@ async def meta_search(
     `evaluations` candidates are evaluated or `max_proposals` (default: four per
     evaluation) were asked for. Refused proposals cost a proposer call, no evaluation.
     `proposer_params` are laid over the proposer's model parameters (`api_base`, ...)."""
-    editor = editor or rolegraph.editor(evaluator.filename)
+    editor = editor or evaluator.editor()
     max_proposals = max_proposals if max_proposals is not None else 4 * evaluations
     trail = Trail(evaluator, evaluations, progress)
     await trail.visit(module)
