@@ -387,6 +387,25 @@ wrong arguments (`@desc` takes one string), or a default of the wrong type.
 """,
 )
 
+MULTIPLYING_LOOPS = _code(
+    "W0323",
+    "a prompt that grows multiplicatively",
+    """
+A prompt template loops over an input inside another loop over an input, and neither
+loop reads the other's variable, so the prompt grows with the product of their sizes:
+a list of 1,000 items iterated inside a loop over the same list makes a million
+iterations. (A loop over `doc.lines` inside `for doc in docs` walks the input once and
+is fine.) Nested loops over constant ranges whose iterations multiply past what a render
+allows are reported too.
+
+    {% for a in items %}{% for b in items %}{{ a }} vs {{ b }}{% endfor %}{% endfor %}
+
+At run time a render stops past its bounds (a million steps or characters, by default)
+with `PromptTooLarge`, naming the role; this warning says so before any run. Loop over
+one collection, or bound the inner loop with a constant slice: `{% for b in items[:5] %}`.
+""",
+)
+
 BAD_BOUND_NAME = _code(
     "E0322",
     "a bound names no compile-time constant",

@@ -38,7 +38,6 @@ from rolegraph.compiler import ast
 from rolegraph.compiler.ir import RETURN, AgentIR, IREdge, IRNode
 from rolegraph.compiler.ltl import Monitor, proposition
 from rolegraph.compiler.ltl import evaluate as evaluate_formula
-from rolegraph.compiler.templates import compiled
 
 from .budget import Budget, BudgetError
 from .calls import Calls, make_call
@@ -58,6 +57,7 @@ from .expressions import (
     references,
 )
 from .models import Model, ModelReply, ModelRequest
+from .prompts import render_prompt
 from .providers import Provider
 from .repair import explain, quote, read_reply, repair_prompt
 from .trace import FiringRecord, Trace, ltl_steps
@@ -445,8 +445,8 @@ class AgentRun:
         self, node: IRNode, args: dict[str, Any], replica: int, record: FiringRecord
     ) -> Any:
         model = self.context.model_for(node)
-        system = compiled(node.system).render(**args) if node.system else ""
-        prompt = compiled(node.prompt or "").render(**args)
+        system = render_prompt(node.system, args, node.callee, "system") if node.system else ""
+        prompt = render_prompt(node.prompt or "", args, node.callee)
         result_schema = schema(node.result)
         instructions = (
             "Reply with one JSON value that matches this JSON schema, and nothing "
