@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import rolegraph
 from rolegraph.compiler.edits import (
     AddDecl,
+    ApplyPattern,
     Crossover,
     EditError,
     InsertStatement,
@@ -209,6 +210,20 @@ def test_a_script_that_declares_a_tool_and_inserts_its_call_is_refused(self_refi
     with pytest.raises(EditError) as caught:
         editor.apply_script(self_refine, script)
     assert [d.code for d in caught.value.diagnostics] == ["E0605"]
+
+
+def test_a_standard_pattern_that_gives_a_role_python_is_refused(self_refine, editor):
+    """`std.react` wraps a role in an actor that may call `run_python`."""
+    edit = ApplyPattern(agent="SelfRefine", node="writer", pattern="ReAct", module="std.react")
+    assert refusal(editor, self_refine, edit) == ["E0606"]
+
+
+def test_a_pattern_from_a_path_is_a_malformed_edit_not_a_traceback(self_refine, editor):
+    proposal = {"op": "apply_pattern", "agent": "SelfRefine", "node": "writer"}
+    proposal |= {"pattern": "Evil", "module": "./evil.agent"}
+    with pytest.raises(EditError) as caught:
+        editor.from_json(json.dumps(proposal))
+    assert [d.code for d in caught.value.diagnostics] == ["E0603"]
 
 
 # -- where calls go --------------------------------------------------------------------------

@@ -209,3 +209,8 @@ def test_the_property_reaches_inside_and_outside(maze):
         outside = rolegraph.check_source(f'import "{way_out}"\n', str(maze / "main.agent"))
         assert codes(outside.diagnostics) == ["E0206"]
     assert os.path.islink(maze / "loop")
+
+
+def test_the_refusal_is_explained():
+    result = CliRunner().invoke(app, ["explain", "E0206"])
+    assert result.exit_code == 0 and "--root" in result.output

@@ -39,7 +39,6 @@ from .diff import (
     RemoveDecl,
     RemoveStatement,
     ReplaceDecl,
-    apply_script,
 )
 from .settings import ChangeModel, ChangeRole, RewritePrompt, SetModelParam
 from .structure import (
@@ -130,6 +129,25 @@ def edit_from_data(data: Any, kinds: Sequence[type[Edit]] = EDITS) -> Edit:
     return edit
 
 
+def _applied(edit: Edit, module: ast.Module) -> ast.Module:
+    """`edit.apply(module)`, where a value the edit builds and the AST refuses (a name
+    that is no identifier...) is the proposal's fault: a diagnostic, not a traceback."""
+    try:
+        return edit.apply(module)
+    except ValueError as problem:  # (pydantic's ValidationError is one)
+        first = str(problem).splitlines()
+        raise error(
+            codes.MALFORMED_EDIT,
+            f"`{edit.op}` cannot be applied: {first[-1].strip() if first else problem}",
+        ) from None
+
+
+def _applied_script(script: Sequence[Edit], module: ast.Module) -> ast.Module:
+    for edit in script:
+        module = _applied(edit, module)
+    return module
+
+
 def script_to_json(script: Sequence[Edit]) -> str:
     return _SCRIPT.dump_json(list(script)).decode()
 
@@ -193,14 +211,14 @@ class Editor:
         return edited
 
     def apply(self, module: ast.Module, edit: Edit) -> ast.Module:
-        edited = edit.apply(module)
+        edited = _applied(edit, module)
         if edited == module:
             raise error(codes.NO_SUCH_SITE, f"`{edit.op}` changes nothing here")
         return self.admit(module, edited, f"`{edit.op}`")
 
     def apply_script(self, module: ast.Module, script: Sequence[Edit]) -> ast.Module:
         """Apply every step, then check the result (steps in between need not check)."""
-        return self.admit(module, apply_script(module, script), "the script")
+        return self.admit(module, _applied_script(script, module), "the script")
 
     def admit(self, original: ast.Module, edited: ast.Module, what: str) -> ast.Module:
         """`edited`, made from `original` by `what`, if it brings in nothing the trust
