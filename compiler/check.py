@@ -9,6 +9,7 @@ Diagnostics are collected from all of them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from . import ast, codes
@@ -43,13 +44,15 @@ def check_module(
     explore: bool = True,
     errors_only: bool = False,
     memo: CheckMemo | None = None,
+    root: str | Path | None = None,
 ) -> CheckedModule:
     """Check a module. `explore=False` skips the exploration of runs (no stall, reachability
     or constraint verdicts); `errors_only` skips what can only warn, and explores each
     agent only until what is certain is decided (a run returns, and each `ensure` holds on
     some returning run) — what an editor needs to know whether a program is valid (and
-    returns no IRs). `memo` reuses role checks across calls."""
-    program = load_program(module, filename, parse, text)
+    returns no IRs). `memo` reuses role checks across calls. `root`: the directory file
+    imports must stay in (default: `filename`'s)."""
+    program = load_program(module, filename, parse, text, root)
     result = check_program(program, memo)
     checked = CheckedModule(program, result.agents, diagnostics=result.diagnostics)
     if checked.errors:

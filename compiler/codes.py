@@ -221,6 +221,24 @@ role where a type is expected, a tool listed as a model, and so on.
 )
 
 
+IMPORT_OUTSIDE_ROOT = _code(
+    "E0206",
+    "an import leaves the project",
+    """
+A file import names a `.agent` file inside the project: the directory of the file that
+is checked (with everything below it), or the root named with `--root DIR` (`root=` in
+Python). An absolute path, a path that climbs out with `..`, a symbolic link that points
+outside, or a file that is not a `.agent` file is refused before it is opened: a program
+may not read files elsewhere (its diagnostics would quote them).
+
+    import "/etc/hosts"               // error: an absolute path
+    import "../../shared/roles.agent" // error, unless --root names a directory above both
+    import "./lib/roles.agent"        // fine
+    import std.patterns               // the standard library is always there
+""",
+)
+
+
 # --- E03xx: types --------------------------------------------------------------------------
 
 TYPE_MISMATCH = _code(
@@ -369,6 +387,25 @@ BAD_ANNOTATION = _code(
     """
 A field or enum member carries an annotation rolegraph does not know, or with the
 wrong arguments (`@desc` takes one string), or a default of the wrong type.
+""",
+)
+
+MULTIPLYING_LOOPS = _code(
+    "W0323",
+    "a prompt that grows multiplicatively",
+    """
+A prompt template loops over an input inside another loop over an input, and neither
+loop reads the other's variable, so the prompt grows with the product of their sizes:
+a list of 1,000 items iterated inside a loop over the same list makes a million
+iterations. (A loop over `doc.lines` inside `for doc in docs` walks the input once and
+is fine.) Nested loops over constant ranges whose iterations multiply past what a render
+allows are reported too.
+
+    {% for a in items %}{% for b in items %}{{ a }} vs {{ b }}{% endfor %}{% endfor %}
+
+At run time a render stops past its bounds (a million steps or characters, by default)
+with `PromptTooLarge`, naming the role; this warning says so before any run. Loop over
+one collection, or bound the inner loop with a constant slice: `{% for b in items[:5] %}`.
 """,
 )
 
@@ -656,6 +693,64 @@ EDIT_BREAKS_PROGRAM = _code(
     """
 Applied, the edit gives a program with errors; it is not applicable here. The notes
 give the checker's diagnostics for the edited program.
+""",
+)
+
+UNTRUSTED_TOOL = _code(
+    "E0605",
+    "an edit may not bring in a new tool target",
+    """
+A `tool` declaration names Python (`"module:function"`) that the checker imports and a
+run calls. Edits come from places the program's author does not control (an LLM's JSON,
+a script, a donor program), so an edit may declare a tool only with a target that a
+tool of the edited program already names, spelled the same way: re-using it under
+another name is fine; `"subprocess:getoutput"` or a new target for an existing tool's
+name is refused, whichever edit carries it (`crossover`, `add_decl`, `replace_decl`, a
+script). The check runs before the checker, so nothing is imported.
+
+To let edits bring in more, the caller names what it trusts:
+
+    rolegraph.editor("x.agent", trust=TrustPolicy(tools={"mypkg.tools:*"}))
+    rolegraph edit x.agent '...' --allow-tool 'mypkg.tools:search'
+
+`"module:*"` allows any public function of that module (one name, no dots).
+""",
+)
+
+UNTRUSTED_IMPORT = _code(
+    "E0606",
+    "an edit may not bring in a new import",
+    """
+An imported module brings its own declarations, and with them its tools: Python that
+a run may call (the standard library's `std.toolbox` has `run_python`). An edit may
+keep, move or re-use the imports the edited program has, but not add an import of
+another module, directly (`add_decl`) or with a donor program (`crossover`). Allow
+more with `TrustPolicy(imports={"std.*", "./roles.agent"})`, or `--allow-import` on
+the command line.
+""",
+)
+
+UNTRUSTED_CONNECTION = _code(
+    "E0607",
+    "an edit may not point a model at a new endpoint",
+    """
+A model's `api_base`, `api_key` and `api_version` decide where its calls go and which
+credential they carry, and a parameter rolegraph does not know is passed to the provider
+as is (`base_url`, headers...). An edit that set one of those to a new value could send
+every prompt, and the provider's key, elsewhere. An edit may set the parameters that
+only shape a request (temperature, max_tokens, top_p, seed, stop, timeout, retries, ...)
+freely, and the others only to a value some model of the program already has.
+""",
+)
+
+EDIT_NOT_OFFERED = _code(
+    "E0608",
+    "this kind of edit is not offered here",
+    """
+The edit names a kind rolegraph has, but not one the caller accepts here. The LLM
+meta-optimizer accepts exactly the operators of the catalogue it shows the proposer;
+the steps of `diff` scripts (`add_decl`, `replace_decl`, `insert_statement`, ...) carry
+arbitrary source text and are not among them.
 """,
 )
 

@@ -4,11 +4,19 @@
 `"./roles.agent"` relative to the importing file), detects import cycles, and reports
 duplicate and undefined names with did-you-mean hints. Parsing is injected (`parse`),
 so the compiler never reaches back into the front end.
+
+A file import stays inside the project: the directory tree of the main file, or the
+`root` the caller names. An absolute path, a path that leaves the root (by `..`, or by a
+symbolic link that points outside), or a file that is not a `.agent` file is refused
+before it is opened, so a diagnostic never quotes a file the program had no business
+reading (`import "/proc/self/environ"` would otherwise print the environment in its
+caret line). The standard library's own imports stay inside the standard library.
 """
 
 from __future__ import annotations
 
 import difflib
+import errno
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +57,7 @@ class ModuleInfo:
     key: str  # "__main__", "std.types", or an absolute path
     filename: str
     module: ast.Module
+    root: Path | None = None  # where its file imports must stay (None: nowhere yet known)
     names: dict[str, Symbol] = field(default_factory=dict)
     imported: dict[str, Symbol] = field(default_factory=dict)
     namespaces: dict[str, ModuleInfo] = field(default_factory=dict)
@@ -101,12 +110,31 @@ def stdlib_names() -> list[str]:
     return module_names()
 
 
-def load_program(module: ast.Module, filename: str, parse: ParseFn, text: str = "") -> Program:
+def load_program(
+    module: ast.Module,
+    filename: str,
+    parse: ParseFn,
+    text: str = "",
+    root: str | Path | None = None,
+) -> Program:
+    """Resolve a module and everything it imports. File imports must stay inside `root`
+    (default: the directory of `filename`, or the working directory for a `<string>`)."""
     loader = _Loader(parse)
-    main = ModuleInfo("__main__", filename, module)
+    main = ModuleInfo("__main__", filename, module, project_root(filename, root))
     loader.sources[filename] = text
     loader.link(main, stack=[main.key])
     return Program(main, loader.modules, loader.diagnostics, loader.sources)
+
+
+def project_root(filename: str, root: str | Path | None = None) -> Path | None:
+    """The directory a program's file imports must stay in: `root`, or the directory of
+    its main file (None when that cannot be resolved: every file import is then refused)."""
+    if root is None:
+        root = Path(filename).parent if not filename.startswith("<") else Path.cwd()
+    try:
+        return Path(root).resolve()
+    except (OSError, RuntimeError, ValueError):  # a loop of links, a NUL byte...
+        return None
 
 
 class _Loader:
@@ -229,29 +257,7 @@ class _Loader:
 
     def _locate(self, info: ModuleInfo, decl: ast.Import) -> tuple[str, Path] | None:
         if decl.is_path:
-            base = Path(info.filename).parent if not info.filename.startswith("<") else Path.cwd()
-            try:
-                path = (base / decl.module).resolve()
-                found = path.is_file()
-            except (OSError, ValueError) as error:  # a NUL byte, a name too long, ...
-                self.error(
-                    info,
-                    codes.MODULE_NOT_FOUND,
-                    f"invalid module path: {error}",
-                    decl.span,
-                    "not a path",
-                )
-                return None
-            if not found:
-                self.error(
-                    info,
-                    codes.MODULE_NOT_FOUND,
-                    f"no module at `{decl.module}`",
-                    decl.span,
-                    f"looked for {path}",
-                )
-                return None
-            return str(path), path
+            return self._locate_file(info, decl)
         parts = decl.module.split(".")
         if parts[0] != "std" or len(parts) != 2:
             self.error(
@@ -279,6 +285,76 @@ class _Loader:
             return None
         return decl.module, stdlib_path(parts[1])
 
+    def _locate_file(self, info: ModuleInfo, decl: ast.Import) -> tuple[str, Path] | None:
+        """The file a path import names, if it is a `.agent` file inside the importing
+        module's root. Nothing is opened before that is known, and no message quotes the
+        file or says where a link outside the root leads."""
+        if _is_absolute(decl.module):
+            self._outside(info, decl, "an absolute path", "write the path relative to this file")
+            return None
+        base = Path(info.filename).parent if not info.filename.startswith("<") else Path.cwd()
+        try:
+            path = (base / decl.module).resolve()
+        except RuntimeError:  # Python 3.11 reports a loop of symbolic links so
+            self._unresolvable(info, decl, "a loop of symbolic links")
+            return None
+        except (OSError, ValueError) as error:  # a NUL byte, a name too long, a loop (3.13)
+            reason = "a loop of symbolic links" if _is_loop(error) else "not a path"
+            self._unresolvable(info, decl, reason)
+            return None
+        if info.root is None or not path.is_relative_to(info.root):
+            self._outside(
+                info,
+                decl,
+                "outside the project",
+                "import files inside the project, or name a wider root "
+                "(`--root DIR`, `root=` in Python)",
+            )
+            return None
+        if path.suffix != ".agent":
+            self.error(
+                info,
+                codes.IMPORT_OUTSIDE_ROOT,
+                f"`{decl.module}` is not a `.agent` file",
+                decl.span,
+                "only `.agent` files can be imported",
+            )
+            return None
+        try:
+            found = path.is_file()
+        except OSError:
+            found = False
+        if not found:
+            self.error(
+                info,
+                codes.MODULE_NOT_FOUND,
+                f"no module at `{decl.module}`",
+                decl.span,
+                f"looked for {path}",
+            )
+            return None
+        return str(path), path
+
+    def _outside(self, info: ModuleInfo, decl: ast.Import, what: str, hint: str) -> None:
+        where = f" `{info.root}`" if info.root is not None else ""
+        self.error(
+            info,
+            codes.IMPORT_OUTSIDE_ROOT,
+            f"`{decl.module}` is {what}: imports stay inside the project{where}",
+            decl.span,
+            "not imported",
+            hints=(hint,),
+        )
+
+    def _unresolvable(self, info: ModuleInfo, decl: ast.Import, reason: str) -> None:
+        self.error(
+            info,
+            codes.MODULE_NOT_FOUND,
+            f"cannot resolve `{decl.module}`: {reason}",
+            decl.span,
+            "not imported",
+        )
+
     def _load(self, info: ModuleInfo, decl: ast.Import, key: str, path: Path) -> ModuleInfo | None:
         try:
             text = path.read_text(encoding="utf-8")
@@ -293,4 +369,20 @@ class _Loader:
         self.diagnostics.extend(diagnostics)
         if module is None:
             return None
-        return ModuleInfo(key, filename, module)
+        # a standard module's own file imports stay in the standard library
+        root = info.root if decl.is_path else stdlib_path(key.split(".")[1]).parent.resolve()
+        return ModuleInfo(key, filename, module, root)
+
+
+def _is_absolute(path: str) -> bool:
+    """Absolute on any system: `/x`, `\\x`, `C:/x`, `C:x` (a drive is never relative to
+    this file, even where the current system would not call it absolute)."""
+    return (
+        path.startswith(("/", "\\"))
+        or Path(path).is_absolute()
+        or (len(path) >= 2 and path[1] == ":" and path[0].isalpha())
+    )
+
+
+def _is_loop(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno == errno.ELOOP

@@ -1,22 +1,23 @@
 """Prompt templates: jinja2 analysis located in the `.agent` file.
 
-A role's `prompt` and `system` are jinja2 templates rendered in the sandbox with the
-role's parameters. `analyse_template` reports syntax errors, variables the role does
-not declare, and fields its record parameters do not have — each at the line and
-column of the `.agent` file where the template text stands.
+A role's `prompt` and `system` are jinja2 templates rendered with the role's parameters
+in a bounded, immutable sandbox (sandbox.py). `analyse_template` reports syntax errors,
+variables the role does not declare, fields its record parameters do not have, and
+loops nested over inputs, whose output grows with the product of their sizes — each at
+the line and column of the `.agent` file where the template text stands.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from jinja2 import TemplateSyntaxError, nodes
-from jinja2.sandbox import SandboxedEnvironment
 
 from . import codes
 from .resolve import did_you_mean
+from .sandbox import DEFAULT_LIMITS, environment
 from .source import Source, Span
 from .types import AnyType, ListT, OptionalT, RecordT, Type
 
@@ -30,23 +31,11 @@ class TemplateProblem:
     hints: tuple[str, ...] = ()
 
 
-@cache
-def environment() -> SandboxedEnvironment:
-    """The environment prompts are rendered in (the runtime uses the same settings)."""
-    return SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
-
-
 @lru_cache(maxsize=4096)
 def parsed(text: str) -> nodes.Template:
     """The jinja2 syntax tree of a template, parsed once per text (the analysis only reads
     it). Raises TemplateSyntaxError, which is not cached."""
     return environment().parse(text)
-
-
-@lru_cache(maxsize=1024)
-def compiled(text: str):  # type: ignore[no-untyped-def]
-    """A template ready to render, compiled once per text (the runtime renders with it)."""
-    return environment().from_string(text)
 
 
 @dataclass(frozen=True)
@@ -57,6 +46,7 @@ class _Facts:
     error: tuple[str, int] | None = None
     names: tuple[tuple[str, int], ...] = ()
     chains: tuple[tuple[tuple[str, ...], int], ...] = ()
+    growth: tuple[tuple[str, int], ...] = ()  # why a loop multiplies the output, its line
 
 
 @lru_cache(maxsize=4096)
@@ -80,7 +70,7 @@ def _facts(text: str) -> _Facts:
         chain = _attribute_chain(getattr_node)
         if chain is not None:
             chains.append((tuple(chain), getattr_node.lineno))
-    return _Facts(names=names, chains=tuple(chains))
+    return _Facts(names=names, chains=tuple(chains), growth=tuple(_multiplying_loops(tree)))
 
 
 def analyse_template(
@@ -120,7 +110,119 @@ def analyse_template(
         problem = _check_fields(list(chain), params[chain[0]], locate, lineno)
         if problem is not None and problem.message not in {p.message for p in problems}:
             problems.append(problem)
+    for why, lineno in facts.growth:
+        problems.append(
+            TemplateProblem(
+                codes.MULTIPLYING_LOOPS,
+                f"the prompt can grow multiplicatively: {why}",
+                locate.line(lineno),
+                "nested loop",
+                hints=(
+                    "loop over one collection, or bound the inner loop with a constant "
+                    "slice (`{% for b in items[:5] %}`); a render stops past "
+                    f"{DEFAULT_LIMITS.steps:,} steps or {DEFAULT_LIMITS.chars:,} characters",
+                ),
+            )
+        )
     return problems
+
+
+# -- loops whose output multiplies -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Loop:
+    variables: frozenset[str]  # what the loop binds
+    size: int | None  # its number of iterations when the template fixes it, else None
+    over: str  # what it iterates, for messages
+
+
+def _multiplying_loops(tree: nodes.Template) -> list[tuple[str, int]]:
+    """Loops nested in a loop that neither depends on the other (a loop over `doc.lines`
+    inside `for doc in docs` walks the input once; one over `items` inside `for a in
+    items` walks it once per item), when both iterate over inputs; or nested constant
+    loops whose iterations multiply past what a render allows. A conservative check:
+    loops that macros and recursive loops make are not followed."""
+    found: list[tuple[str, int]] = []
+
+    def visit(node: nodes.Node, enclosing: tuple[_Loop, ...]) -> None:
+        if not isinstance(node, nodes.For):
+            for child in node.iter_child_nodes():
+                visit(child, enclosing)
+            return
+        loop = _Loop(_bound_names(node.target), _constant_size(node.iter), _text(node.iter))
+        reads = _read_names(node.iter)
+        independent = [e for e in enclosing if not (e.variables & reads)]
+        outer = next((e for e in independent if e.size is None), None)
+        product = loop.size or 1
+        for enclosing_loop in enclosing:
+            product *= enclosing_loop.size or 1
+        if loop.size is None and outer is not None:
+            found.append(
+                (f"`{loop.over}` is iterated once per item of `{outer.over}`", node.lineno)
+            )
+        elif product > DEFAULT_LIMITS.steps:
+            found.append((f"nested loops make {product:,} iterations", node.lineno))
+        for child in node.body:
+            visit(child, (*enclosing, loop))
+        for child in (node.iter, *node.else_, *([node.test] if node.test else [])):
+            visit(child, enclosing)
+
+    visit(tree, ())
+    return found
+
+
+def _bound_names(target: nodes.Node) -> frozenset[str]:
+    names = {target.name} if isinstance(target, nodes.Name) else set()
+    return frozenset(names | {n.name for n in target.find_all(nodes.Name)})
+
+
+def _read_names(expr: nodes.Node) -> frozenset[str]:
+    names = {expr.name} if isinstance(expr, nodes.Name) else set()
+    return frozenset(names | {n.name for n in expr.find_all(nodes.Name)})
+
+
+def _constant_size(expr: nodes.Node) -> int | None:
+    """How many items `expr` has when the template fixes it: `range(3)`, `[a, b]`, a
+    constant slice `xs[:5]` (at most 5); None when it depends on the inputs."""
+    if isinstance(expr, nodes.List | nodes.Tuple):
+        return len(expr.items)
+    if isinstance(expr, nodes.Call):
+        return _range_size(expr)
+    if isinstance(expr, nodes.Getitem) and isinstance(expr.arg, nodes.Slice):
+        start, stop = expr.arg.start, expr.arg.stop
+        first = start.value if isinstance(start, nodes.Const) else 0 if start is None else None
+        if isinstance(stop, nodes.Const) and type(stop.value) is int and type(first) is int:
+            return max(stop.value - first, 0) if stop.value >= 0 and first >= 0 else None
+    return None
+
+
+def _range_size(call: nodes.Call) -> int | None:
+    """The length of `range(...)` with constant arguments."""
+    if not (isinstance(call.node, nodes.Name) and call.node.name == "range") or call.kwargs:
+        return None
+    values = [a.value for a in call.args if isinstance(a, nodes.Const)]
+    if call.dyn_args or len(values) != len(call.args) or any(type(v) is not int for v in values):
+        return None
+    try:
+        return len(range(*values))
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(expr: nodes.Node) -> str:
+    """A short source-like name for what a loop iterates (`items`, `doc.lines`, `range(n)`)."""
+    if isinstance(expr, nodes.Name):
+        return expr.name
+    if isinstance(expr, nodes.Getattr):
+        return f"{_text(expr.node)}.{expr.attr}"
+    if isinstance(expr, nodes.Const):
+        return repr(expr.value)
+    if isinstance(expr, nodes.Call) and isinstance(expr.node, nodes.Name):
+        return f"{expr.node.name}({', '.join(_text(a) for a in expr.args)})"
+    if isinstance(expr, nodes.Filter):
+        return f"{_text(expr.node) if expr.node is not None else ''}|{expr.name}"
+    return "an expression"
 
 
 def _defined_names(tree: nodes.Template) -> set[str]:

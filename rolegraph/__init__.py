@@ -27,6 +27,7 @@ _LAZY = {
     "Severity": ("rolegraph.compiler.diagnostics", "Severity"),
     "fingerprint": ("rolegraph.compiler.printer", "fingerprint"),
     "to_source": ("rolegraph.compiler.printer", "to_source"),
+    "TrustPolicy": ("rolegraph.compiler.edits.trust", "TrustPolicy"),
     # the Python front end: what `rolegraph compile` writes (docs/python.md)
     **{
         name: ("rolegraph.compiler.pyfront", name)
@@ -49,6 +50,7 @@ __all__ = [
     "Diagnostic",
     "DiagnosticError",
     "Severity",
+    "TrustPolicy",
     "__version__",
     "agent",
     "ast",
@@ -74,6 +76,7 @@ __all__ = [
 if TYPE_CHECKING:
     from rolegraph.compiler import ast
     from rolegraph.compiler.diagnostics import Diagnostic, DiagnosticError, Severity
+    from rolegraph.compiler.edits.trust import TrustPolicy
     from rolegraph.compiler.printer import fingerprint, to_source
 
 
@@ -110,10 +113,11 @@ def format_source(text: str, filename: str = "<string>") -> str:
     return to_source(parse(text, filename), trivia=True)
 
 
-def check_source(text: str, filename: str = "<string>"):
+def check_source(text: str, filename: str = "<string>", *, root: str | Path | None = None):
     """Parse and check `.agent` source: every diagnostic of every stage.
 
-    Returns a `CheckedModule` (or raises `DiagnosticError` on syntax errors).
+    Returns a `CheckedModule` (or raises `DiagnosticError` on syntax errors). File imports
+    must stay inside `root` (default: the directory of `filename`; docs/language.md).
     """
     from rolegraph.compiler.check import check_module
     from rolegraph.grammar import parse_module
@@ -123,13 +127,19 @@ def check_source(text: str, filename: str = "<string>"):
         return result.module, result.diagnostics
 
     module = parse(text, filename)
-    return check_module(module, filename, parse_import, text)
+    return check_module(module, filename, parse_import, text, root=root)
 
 
-def load_agent(source: str | Path, agent: str | None = None, *, text: str | None = None):
+def load_agent(
+    source: str | Path,
+    agent: str | None = None,
+    *,
+    text: str | None = None,
+    root: str | Path | None = None,
+):
     """Check a `.agent` file (or `text`) and return the IR of one agent (default: the last).
 
-    Raises `DiagnosticError` when the file has errors.
+    Raises `DiagnosticError` when the file has errors. `root`: as for `check_source`.
     """
     from rolegraph.compiler.diagnostics import DiagnosticError
     from rolegraph.compiler.source import Source
@@ -137,7 +147,7 @@ def load_agent(source: str | Path, agent: str | None = None, *, text: str | None
     filename = str(source)
     if text is None:
         text = Path(source).read_text(encoding="utf-8")
-    checked = check_source(text, filename)
+    checked = check_source(text, filename, root=root)
     if checked.errors:
         raise DiagnosticError(checked.errors, Source(filename, text))
     if not checked.irs:
@@ -156,6 +166,7 @@ async def arun(
     agent: str | None = None,
     model=None,
     text: str | None = None,
+    root: str | Path | None = None,
 ):
     """Run an agent of a `.agent` file: `await rolegraph.arun("x.agent", {"task": "..."})`.
 
@@ -163,7 +174,7 @@ async def arun(
     """
     from rolegraph.runtime import run_agent
 
-    ir = load_agent(source, agent, text=text)
+    ir = load_agent(source, agent, text=text, root=root)
     return await run_agent(ir, inputs or {}, model=model)
 
 
@@ -174,16 +185,26 @@ def run(
     agent: str | None = None,
     model=None,
     text: str | None = None,
+    root: str | Path | None = None,
 ):
     """`arun`, for code that is not async."""
     import asyncio
 
-    return asyncio.run(arun(source, inputs, agent=agent, model=model, text=text))
+    return asyncio.run(arun(source, inputs, agent=agent, model=model, text=text, root=root))
 
 
-def editor(filename: str = "<edited>"):
+def editor(
+    filename: str = "<edited>",
+    *,
+    trust: TrustPolicy | None = None,
+    root: str | Path | None = None,
+):
     """An `Editor` whose edits are validated by the full checker (imports resolved
-    relative to `filename`). See `rolegraph.compiler.edits`."""
+    relative to `filename`, inside `root`). See `rolegraph.compiler.edits`.
+
+    No edit may bring in a tool target, an import or a model endpoint that the edited
+    program does not have, unless `trust` allows it:
+    `rolegraph.editor("x.agent", trust=rolegraph.TrustPolicy(tools={"mypkg.tools:*"}))`."""
     from functools import lru_cache
 
     from rolegraph.compiler.check import check_module
@@ -203,13 +224,15 @@ def editor(filename: str = "<edited>"):
         gc.disable()  # as the parser does: a check makes many short-lived objects, and
         # collections in the middle of one would scan the memo's long-lived heap for them
         try:
-            checked = check_module(module, filename, parse_import, "", errors_only=True, memo=memo)
+            checked = check_module(
+                module, filename, parse_import, "", errors_only=True, memo=memo, root=root
+            )
         finally:
             if collecting:
                 gc.enable()
         return checked.diagnostics
 
-    return Editor(check)
+    return Editor(check, trust) if trust is not None else Editor(check)
 
 
 def program(*members: Any, filename: str = "<python>"):
@@ -227,7 +250,13 @@ def program(*members: Any, filename: str = "<python>"):
     return Program(members, runner, filename)
 
 
-def compile_python(source: str | Path, *, text: str | None = None, langgraph: bool = False) -> str:
+def compile_python(
+    source: str | Path,
+    *,
+    text: str | None = None,
+    langgraph: bool = False,
+    root: str | Path | None = None,
+) -> str:
     """The Python module of a `.agent` file (what `rolegraph compile` writes).
 
     Raises `DiagnosticError` when the file has errors."""
@@ -238,7 +267,7 @@ def compile_python(source: str | Path, *, text: str | None = None, langgraph: bo
     filename = str(source)
     if text is None:
         text = Path(source).read_text(encoding="utf-8")
-    checked = check_source(text, filename)
+    checked = check_source(text, filename, root=root)
     if checked.errors:
         raise DiagnosticError(checked.errors, Source(filename, text))
     return compile_to_python(checked.program, Path(filename).name, __version__, langgraph=langgraph)

@@ -52,6 +52,15 @@ def main_options(
 
 # -- shared plumbing ------------------------------------------------------------------------
 
+# Where a program's file imports may reach (compiler/resolve.py; docs/language.md).
+RootOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--root",
+        help="The project directory file imports must stay in (default: the file's directory).",
+    ),
+]
+
 
 @contextlib.contextmanager
 def _stdout_for_the_result() -> Iterator[TextIO]:
@@ -153,7 +162,7 @@ def parse(
         typer.echo(to_source(result.module), nl=False)
 
 
-def _check_file(path: Path, *, explore: bool = True):
+def _check_file(path: Path, *, explore: bool = True, root: Path | None = None):
     """Parse and check one file: (CheckedModule or None, diagnostics, sources by file)."""
     from rolegraph.compiler.check import check_module
     from rolegraph.grammar import parse_module
@@ -167,7 +176,7 @@ def _check_file(path: Path, *, explore: bool = True):
         imported = parse_module(source, name)
         return imported.module, imported.diagnostics
 
-    checked = check_module(result.module, str(path), parse_import, text, explore=explore)
+    checked = check_module(result.module, str(path), parse_import, text, explore=explore, root=root)
     return checked, checked.diagnostics, checked.program.sources
 
 
@@ -179,12 +188,13 @@ def check(
     cost: Annotated[
         bool, typer.Option("--cost", help="Print worst-case firings, calls and tokens.")
     ] = False,
+    root: RootOption = None,
 ) -> None:
     """Check files: syntax, names, types, the graph, and temporal constraints."""
     all_diagnostics: list[dict] = []
     errors = warnings = 0
     for path in _agent_files(files):
-        checked, diagnostics, sources = _check_file(path)
+        checked, diagnostics, sources = _check_file(path, root=root)
         for diagnostic in diagnostics:
             if diagnostic.is_error:
                 errors += 1
@@ -256,13 +266,14 @@ def graph(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here; .png/.svg need graphviz.")
     ] = None,
+    root: RootOption = None,
 ) -> None:
     """Draw an agent's graph as Mermaid or Graphviz DOT (PNG/SVG with graphviz)."""
     from rolegraph.compiler.diagrams import to_dot, to_mermaid
 
     if format not in ("mermaid", "dot"):
         raise _usage_error(f"unknown format {format!r}: use mermaid or dot")
-    checked = _checked_or_exit(file)
+    checked = _checked_or_exit(file, root)
     irs = checked.irs
     if not irs:
         raise _usage_error(f"{file} declares no agent")
@@ -314,6 +325,31 @@ ConcurrencyOption = Annotated[
     int | None,
     typer.Option("--concurrency", help="Calls in flight at once, per model and server."),
 ]
+# What edits may bring in beyond what the program has (compiler/edits/trust.py).
+AllowToolOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-tool",
+        help='A tool target edits may declare: "module:function" or "module:*" (repeatable).',
+    ),
+]
+AllowImportOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-import",
+        help='A module edits may import: std.NAME, std.*, or a path "./x.agent" (repeatable).',
+    ),
+]
+
+
+def _trust_policy(tools: list[str] | None, imports: list[str] | None) -> Any:
+    """The trust policy the options name (a malformed pattern is a usage error)."""
+    from rolegraph.compiler.edits import TrustPolicy
+
+    try:
+        return TrustPolicy(tools=frozenset(tools or ()), imports=frozenset(imports or ()))
+    except ValueError as error:
+        raise _usage_error(str(error)) from None
 
 
 def _provider_params(
@@ -389,6 +425,7 @@ def run_command(
     param: ParamOption = None,
     timeout: TimeoutOption = None,
     concurrency: ConcurrencyOption = None,
+    root: RootOption = None,
 ) -> None:
     """Run an agent and print its typed result as JSON (`--model mock`: offline)."""
     with _stdout_for_the_result() as out:
@@ -405,6 +442,7 @@ def run_command(
             resume,
             out,
             _provider_params(api_base, param, timeout, concurrency),
+            root,
         )
 
 
@@ -421,6 +459,7 @@ def _run(
     resume: str | None,
     out: TextIO,
     params: dict[str, Any],
+    root: Path | None = None,
 ) -> None:
     import asyncio
 
@@ -438,7 +477,7 @@ def _run(
         limits = Budget.parse(budget) if budget else None
     except ValueError as error:
         raise _usage_error(str(error)) from None
-    checked = _checked_or_exit(file)
+    checked = _checked_or_exit(file, root)
     _warm_up_litellm(model, checked)
     from rolegraph.compiler.printer import fingerprint
     from rolegraph.runtime import Store
@@ -501,9 +540,9 @@ def _open_store(kind: Any, path: Path) -> Any:
         raise _usage_error(f"cannot open the store {path}: {reason}") from None
 
 
-def _checked_or_exit(path: Path):
+def _checked_or_exit(path: Path, root: Path | None = None):
     """A file checked for running (no exploration): its errors end the command."""
-    checked, diagnostics, sources = _check_file(path, explore=False)
+    checked, diagnostics, sources = _check_file(path, explore=False, root=root)
     errors = [d for d in diagnostics if d.is_error]
     if checked is None or errors:
         for diagnostic in errors:
@@ -596,6 +635,7 @@ def test_command(
     select: Annotated[
         str | None, typer.Option("-k", help="Only the tests whose name contains this.")
     ] = None,
+    root: RootOption = None,
 ) -> None:
     """Run the `test` blocks of .agent files on the mock model (exit 1 if one fails)."""
     import asyncio
@@ -606,7 +646,7 @@ def test_command(
     began = time.perf_counter()
     passed = failed = 0
     for path in _agent_files(paths):
-        checked, diagnostics, sources = _check_file(path)
+        checked, diagnostics, sources = _check_file(path, root=root)
         tests = [t for t in checked.program.main.module.tests] if checked else []
         tests = [t for t in tests if select is None or select in t.name]
         errors = [d for d in diagnostics if d.is_error]
@@ -648,6 +688,7 @@ def compile_command(
     target: Annotated[
         str, typer.Option("--target", help="python, or langgraph (python + a StateGraph).")
     ] = "python",
+    root: RootOption = None,
 ) -> None:
     """Compile to a readable, typed Python module (pydantic types, async roles)."""
     import rolegraph
@@ -657,7 +698,7 @@ def compile_command(
         raise _usage_error(f"unknown target {target!r}: the targets are: python, langgraph")
     text = _read(file)
     try:
-        code = rolegraph.compile_python(file, text=text, langgraph=target == "langgraph")
+        code = rolegraph.compile_python(file, text=text, langgraph=target == "langgraph", root=root)
     except DiagnosticError as error:
         from rolegraph.compiler.source import Source
 
@@ -686,8 +727,12 @@ def edit(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write the edited program here.")
     ] = None,
+    allow_tool: AllowToolOption = None,
+    allow_import: AllowImportOption = None,
+    root: RootOption = None,
 ) -> None:
-    """Apply a typed edit (or list the valid ones): the result always checks."""
+    """Apply a typed edit (or list the valid ones): the result always checks, and brings
+    in no tool target, import or model endpoint the program lacks unless allowed."""
     import rolegraph
     from rolegraph.compiler.edits import (
         EditError,
@@ -707,7 +752,7 @@ def edit(
         return result.module
 
     module = load(file)
-    editor = rolegraph.editor(str(file))
+    editor = rolegraph.editor(str(file), trust=_trust_policy(allow_tool, allow_import), root=root)
     if list_edits:
         for found in editor.applicable(module):
             typer.echo(found.to_json())
@@ -801,6 +846,9 @@ def search_command(
     param: ParamOption = None,
     timeout: TimeoutOption = None,
     concurrency: ConcurrencyOption = None,
+    allow_tool: AllowToolOption = None,
+    allow_import: AllowImportOption = None,
+    root: RootOption = None,
 ) -> None:
     """Search for better agents by typed edits (random search, evolution, a particle
     swarm, tree search, or an LLM proposing edits that the checker accepts or refuses):
@@ -825,9 +873,11 @@ def search_command(
     if backend not in ("local", "ray"):
         raise _usage_error(f"--backend is local or ray, not {backend!r}")
     params = _provider_params(api_base, param, timeout, concurrency)
+    trust = _trust_policy(allow_tool, allow_import)
     module, objective, evaluator = _evaluation_setup(
-        file, agent, data, score, seeds, cost, model, store, params, backend
+        file, agent, data, score, seeds, cost, model, store, params, backend, root
     )
+    editor = evaluator.editor(trust)
 
     def progress(done: int, total: int, scored) -> None:
         if not quiet:
@@ -854,18 +904,19 @@ def search_command(
                 proposer_params=params,
                 evaluations=evaluations,
                 progress=progress,
-            )
-        elif optimizer == "mcts":
-            search = mcts(module, evaluator, evaluations=evaluations, seed=seed, progress=progress)
-        elif optimizer == "swarm":
-            search = swarm(module, evaluator, evaluations=evaluations, seed=seed, progress=progress)
-        elif optimizer == "evolve":
-            search = evolve(
-                module, evaluator, evaluations=evaluations, seed=seed, progress=progress
+                editor=editor,
             )
         else:
-            search = random_search(
-                module, evaluator, evaluations=evaluations, seed=seed, progress=progress
+            optimize = {"mcts": mcts, "swarm": swarm, "evolve": evolve}.get(
+                optimizer, random_search
+            )
+            search = optimize(
+                module,
+                evaluator,
+                evaluations=evaluations,
+                seed=seed,
+                progress=progress,
+                editor=editor,
             )
         with _stdout_for_the_result():  # it has no result on stdout: all goes to stderr
             result = asyncio.run(search)
@@ -931,6 +982,7 @@ def _evaluation_setup(
     store: Path,
     params: dict[str, Any],
     backend: str = "local",
+    root: Path | None = None,
 ):
     """What `search` and `attribute` share: the checked program, the objective, and an
     evaluator on the store (usage errors and diagnostics end the command)."""
@@ -958,7 +1010,7 @@ def _evaluation_setup(
         )
     except ObjectiveError as error:
         raise _usage_error(str(error)) from None
-    checked = _checked_or_exit(file)
+    checked = _checked_or_exit(file, root)
     if agent is not None and agent not in checked.irs:
         raise _usage_error(f"no agent {agent!r} in {file}; agents: {', '.join(checked.irs)}")
     _warm_up_litellm(None if model == "declared" else model, checked)
@@ -969,6 +1021,7 @@ def _evaluation_setup(
         store=_open_store(SearchStore, store),
         filename=str(file),
         backend=backend,
+        root=str(root) if root is not None else None,
     )
     return checked.program.main.module, objective, evaluator
 
@@ -989,13 +1042,14 @@ def attribute_command(
     param: ParamOption = None,
     timeout: TimeoutOption = None,
     concurrency: ConcurrencyOption = None,
+    root: RootOption = None,
 ) -> None:
     """What each node that calls a model is worth: its Shapley value for the score,
     from runs with nodes blanked (their calls answered with the empty value of their
     type)."""
     params = _provider_params(api_base, param, timeout, concurrency)
     with _stdout_for_the_result() as out:
-        _attribute(file, agent, data, score, seeds, model, store, samples, params, out)
+        _attribute(file, agent, data, score, seeds, model, store, samples, params, out, root)
 
 
 def _attribute(
@@ -1009,6 +1063,7 @@ def _attribute(
     samples: int,
     params: dict[str, Any],
     out: TextIO,
+    root: Path | None = None,
 ) -> None:
     import asyncio
 
@@ -1018,7 +1073,7 @@ def _attribute(
     from rolegraph.search import ObjectiveError, shapley
 
     module, _, evaluator = _evaluation_setup(
-        file, agent, data, score, seeds, "tokens", model, store, params
+        file, agent, data, score, seeds, "tokens", model, store, params, root=root
     )
     try:
         found = asyncio.run(shapley(module, evaluator, samples=samples))

@@ -17,12 +17,15 @@ from .errors import (
     FiringFailed,
     ModelCallError,
     ModelOutputError,
+    PromptTooLarge,
+    RenderError,
     RunError,
     Stalled,
 )
 from .executor import AgentRun, Context
 from .mock import MockModel
 from .models import CallFailed, Model, ModelReply, ModelRequest, ToolCall
+from .prompts import RenderLimits, prompt_limits, render_prompt
 from .providers import DEFAULT_MAX_TOKENS, Provider, is_mock
 from .store import RunCache, Store
 from .tools import tool_threads as resolve_tool_threads
@@ -46,7 +49,10 @@ __all__ = [
     "ModelReply",
     "ModelRequest",
     "ModelsByName",
+    "PromptTooLarge",
     "Provider",
+    "RenderError",
+    "RenderLimits",
     "RunError",
     "RunResult",
     "Stalled",
@@ -55,6 +61,8 @@ __all__ = [
     "Trace",
     "UnpricedModel",
     "model_router",
+    "prompt_limits",
+    "render_prompt",
     "run_agent",
 ]
 

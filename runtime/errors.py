@@ -50,3 +50,19 @@ class ModelOutputError(RunError):
 
 class ModelCallError(RunError):
     """A model call failed: transient errors retried and still failing, or a hard error."""
+
+
+class RenderError(RunError):
+    """A role's prompt (or system) template failed to render: it raised, or it touched
+    what the sandbox forbids (changing an input, a private attribute)."""
+
+    def __init__(self, role: str, part: str, reason: str, trace: Any = None):
+        self.role = role
+        self.part = part
+        self.reason = reason
+        super().__init__(f"the {part} of role `{role}` cannot be rendered: {reason}", trace)
+
+
+class PromptTooLarge(RenderError):
+    """A role's template went past a render bound (characters, steps or time): a loop
+    nested over its inputs, or an input too large for any model."""

@@ -39,7 +39,6 @@ from rolegraph.compiler.ir import RETURN, AgentIR, IREdge, IRNode, ToolSpec
 from rolegraph.compiler.ltl import Monitor, proposition
 from rolegraph.compiler.ltl import evaluate as evaluate_formula
 from rolegraph.compiler.pyimport import beside, import_callable
-from rolegraph.compiler.templates import compiled
 
 from .budget import Budget, BudgetError
 from .calls import Calls, make_call
@@ -59,6 +58,7 @@ from .expressions import (
     references,
 )
 from .models import Model, ModelReply, ModelRequest
+from .prompts import render_prompt
 from .providers import Provider
 from .repair import explain, quote, read_reply, repair_prompt
 from .tools import call_in_thread, is_synchronous, tool_threads
@@ -415,8 +415,8 @@ class AgentRun:
         self, node: IRNode, args: dict[str, Any], replica: int, record: FiringRecord
     ) -> Any:
         model = self.context.model_for(node)
-        system = compiled(node.system).render(**args) if node.system else ""
-        prompt = compiled(node.prompt or "").render(**args)
+        system = render_prompt(node.system, args, node.callee, "system") if node.system else ""
+        prompt = render_prompt(node.prompt or "", args, node.callee)
         result_schema = schema(node.result)
         instructions = (
             "Reply with one JSON value that matches this JSON schema, and nothing "

@@ -116,7 +116,8 @@ class Evaluator:
     each run; `concurrency` bounds the runs in flight at once. `blank` names nodes whose
     model calls are answered with the blank value of their type instead (see `Blank`):
     an ablation, for attribution. `backend="ray"` makes each run a Ray task
-    (search/ray_backend.py); the store and the scores stay here."""
+    (search/ray_backend.py); the store and the scores stay here. Candidates' file
+    imports resolve relative to `filename`, inside `root` (default: its directory)."""
 
     def __init__(
         self,
@@ -130,6 +131,7 @@ class Evaluator:
         max_calls: int | None = 50,
         blank: frozenset[str] = frozenset(),
         backend: str = "local",
+        root: str | None = None,
     ):
         if backend not in ("local", "ray"):
             raise ObjectiveError(f"the backend is local or ray, not {backend!r}")
@@ -151,6 +153,7 @@ class Evaluator:
             self.model_label += " blank:" + ",".join(sorted(blank))
         self.store = store if store is not None else SearchStore()
         self.filename = filename
+        self.root = root
         self.concurrency = concurrency
         self.max_calls = max_calls
         self._irs: OrderedDict[str, Any] = OrderedDict()
@@ -224,6 +227,7 @@ class Evaluator:
                     self.blank,
                     self.max_calls,
                     self.params,
+                    self.root,
                 )
                 record = await ray_backend.submit(task)
             else:
@@ -312,6 +316,13 @@ class Evaluator:
 
     # -- the candidate's IR -------------------------------------------------------------------
 
+    def editor(self, trust: Any = None) -> Any:
+        """An editor whose edits are checked as this evaluator checks its candidates
+        (`trust`: a `TrustPolicy`, what edits may bring in; default nothing new)."""
+        import rolegraph
+
+        return rolegraph.editor(self.filename, root=self.root, trust=trust)
+
     def ir_of(self, module: ast.Module) -> Any:
         """The IR of the agent the objective runs, for `module` (checked once)."""
         return self._ir(module, fingerprint(module))
@@ -328,7 +339,7 @@ class Evaluator:
             result = parse_module(source, name)
             return result.module, result.diagnostics
 
-        checked = check_module(module, self.filename, parse_import, explore=False)
+        checked = check_module(module, self.filename, parse_import, explore=False, root=self.root)
         if checked.errors:
             raise DiagnosticError(checked.errors, Source(self.filename, to_source(module)))
         if not checked.irs:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 
-import rolegraph
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import OPERATORS, Crossover, Edit, EditError, Editor
 
@@ -66,7 +65,7 @@ async def evolve(
 ) -> SearchResult:
     """Evaluate `module`, then up to `evaluations - 1` distinct children of elites."""
     rng = random.Random(seed)
-    editor = editor or rolegraph.editor(evaluator.filename)
+    editor = editor or evaluator.editor()
     trail = Trail(evaluator, evaluations, progress)
     start = await trail.visit(module)
     archive: dict[Cell, Scored] = {descriptor(start): start}

@@ -23,7 +23,6 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import rolegraph
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import OPERATORS, Edit, Editor
 
@@ -60,7 +59,7 @@ async def mcts(
     """Evaluate `module`, then grow the tree until `evaluations` candidates are
     evaluated (or no node has an edit left that makes a new program)."""
     rng = random.Random(seed)
-    editor = editor or rolegraph.editor(evaluator.filename)
+    editor = editor or evaluator.editor()
     trail = Trail(evaluator, evaluations, progress)
     root = TreeNode(await trail.visit(module), None)
     _backpropagate(root, root.scored.evaluation.score)

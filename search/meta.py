@@ -10,7 +10,9 @@ construction.
 Each step shows the proposer (search/proposer.agent, itself a rolegraph agent) the best
 candidate so far, the catalogue of operators, the goal, and what was tried: the edits
 with their scores, and the refusals with their reasons. Its proposal is applied to that
-best candidate.
+best candidate. Only the operators of the catalogue are accepted, and the editor's trust
+boundary holds: no proposal brings in a tool target, an import or a model endpoint the
+program did not have (compiler/edits/trust.py).
 
     result = await meta_search(module, evaluator, proposer="openai/gpt-4o", evaluations=20)
     result.refused   # the proposals the checker refused, with why
@@ -37,6 +39,10 @@ from .evaluate import Evaluator
 PROPOSER = Path(__file__).with_name("proposer.agent")
 GOAL = "raise the score on the examples; among equal scores, lower the cost"
 HISTORY = 30  # the attempts shown to the proposer (the latest)
+# The operators shown to the proposer, and the only ones accepted from it: the steps of
+# diff scripts (`add_decl`, `insert_statement`...) carry free source text, and a model
+# has no business proposing what it was not offered.
+CATALOGUE = OPERATORS
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ async def meta_search(
     `evaluations` candidates are evaluated or `max_proposals` (default: four per
     evaluation) were asked for. Refused proposals cost a proposer call, no evaluation.
     `proposer_params` are laid over the proposer's model parameters (`api_base`, ...)."""
-    editor = editor or rolegraph.editor(evaluator.filename)
+    editor = editor or evaluator.editor()
     max_proposals = max_proposals if max_proposals is not None else 4 * evaluations
     trail = Trail(evaluator, evaluations, progress)
     await trail.visit(module)
@@ -103,7 +109,7 @@ async def meta_search(
 def _apply(editor: Editor, module: ast.Module, text: str) -> tuple[Edit, ast.Module] | str:
     """The proposal applied, or why it was refused (the checker's words)."""
     try:
-        edit = editor.from_json(text)
+        edit = editor.from_json(text, CATALOGUE)
         return edit, editor.apply(module, edit)
     except EditError as error:
         lines = []
@@ -148,7 +154,7 @@ def _tried(attempts: list[Attempt]) -> str:
 def catalogue() -> str:
     """The operators a proposer may use: each one's fields and what it does."""
     lines = []
-    for operator in OPERATORS:
+    for operator in CATALOGUE:
         fields = {
             name: _type_name(field.annotation)
             for name, field in operator.model_fields.items()

@@ -18,7 +18,6 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-import rolegraph
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import OPERATORS, Edit, Editor
 
@@ -40,7 +39,7 @@ async def random_search(
     """Evaluate `module`, then up to `evaluations - 1` distinct edited candidates. Stops
     early when no candidate has an edit left that makes a new program."""
     rng = random.Random(seed)
-    editor = editor or rolegraph.editor(evaluator.filename)
+    editor = editor or evaluator.editor()
     trail = Trail(evaluator, evaluations, progress)
     await trail.visit(module)
     while not trail.full:

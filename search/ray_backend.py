@@ -36,6 +36,7 @@ class RunTask:
     blank: frozenset[str]
     max_calls: int | None
     params: dict[str, Any]  # over every role's model parameters (api_base, timeout, ...)
+    root: str | None = None  # where the candidate's file imports must stay
 
 
 def submit(task: RunTask) -> Any:
@@ -71,6 +72,7 @@ def run_in_worker(task: RunTask) -> RunRecord:
         model=task.model,
         params=task.params,
         filename=task.filename,
+        root=task.root,
         max_calls=task.max_calls,
         blank=task.blank,
     )

@@ -22,7 +22,6 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import rolegraph
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import OPERATORS, Edit, EditError, Editor, apply_script, diff
 
@@ -56,7 +55,7 @@ async def swarm(
     are the largest shares of the way a move goes towards the particle's best and the
     swarm's best; `explore` is the chance of one random edit on top."""
     rng = random.Random(seed)
-    editor = editor or rolegraph.editor(evaluator.filename)
+    editor = editor or evaluator.editor()
     trail = Trail(evaluator, evaluations, progress)
     start = await trail.visit(module)
     swarm_ = [_Particle(start, start)]

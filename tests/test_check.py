@@ -53,6 +53,12 @@ FIXTURES = [
     ("W0320", 'model x = "mock" { temprature: 0.2 }\n'),
     ("W0321", "type T {\n  n: int @range(1)\n}\n"),
     (
+        "W0323",
+        'role Pairs(xs: list[str]) -> str {\n  model m\n  prompt """\n'
+        "    {% for a in xs %}\n    {% for b in xs %}{{ a }}/{{ b }}{% endfor %}\n"
+        '    {% endfor %}\n  """\n}\n',
+    ),
+    (
         "E0401",
         A.format(
             "  w = Writer(task)\n  c = Critic(task, draft: w)\n  c -> w when not c.ok\n  return w"
@@ -149,6 +155,7 @@ EXPECTED = {
     "W0319": (1, 1),
     "W0320": (1, 20),
     "W0321": (2, 10),
+    "W0323": (5, 5),
     "E0401": (4, 3),
     "W0402": (4, 3),
     "E0403": (5, 3),
@@ -182,7 +189,8 @@ def test_every_checker_code_has_a_fixture():
     from rolegraph.compiler.codes import CODES
 
     checker_codes = {c for c in CODES if c[1:3] in ("02", "03", "04", "05")}
-    covered = {code for code, _ in FIXTURES} | {"E0203", "E0204", "W0504"}
+    # (imports outside the project, E0206, have their own file: test_imports_confined.py)
+    covered = {code for code, _ in FIXTURES} | {"E0203", "E0204", "E0206", "W0504"}
     assert checker_codes <= covered, sorted(checker_codes - covered)
 
 

@@ -19,6 +19,7 @@ from rolegraph.compiler.edits import (
     RefineLoop,
     ReplicateVote,
     RewireEdge,
+    TrustPolicy,
     op_name,
 )
 
@@ -235,19 +236,27 @@ def test_apply_pattern_wraps_a_node_s_role(module):
     )
 
 
-def test_standard_patterns_are_offered_where_the_types_match():
+def test_standard_patterns_are_offered_where_the_types_match_and_their_import_is_trusted():
+    trusting = rolegraph.editor("fixture.agent", trust=TrustPolicy(imports={"std.*"}))
     module = rolegraph.parse_file(EXAMPLES_DIR / "react.agent")
-    offered = list(EDITOR.applicable(module, [ApplyPattern]))
+    offered = list(trusting.applicable(module, [ApplyPattern]))
     edit = ApplyPattern(
         agent="ReAct", node="solver", pattern="SelfConsistency", module="std.self_consistency"
     )
     assert offered == [edit]  # Solver fits `role(question: str) -> Answer`; the rest do not
-    edited = EDITOR.apply(module, edit)
+    edited = trusting.apply(module, edit)
     text = rolegraph.to_source(edited)
     assert text.startswith("from std.self_consistency import SelfConsistency\n")
     assert "solver = SelfConsistency[Solver](question)" in text
     step_back = rolegraph.parse_file(EXAMPLES_DIR / "step_back.agent")
-    assert not list(EDITOR.applicable(step_back, [ApplyPattern]))  # Reasoner needs principles
+    assert not list(trusting.applicable(step_back, [ApplyPattern]))  # Reasoner needs principles
+
+
+def test_a_standard_pattern_is_not_offered_when_its_import_is_not_trusted():
+    """A standard pattern's module brings tools (std.react gives its actor `run_python`):
+    the default editor lets no edit import it."""
+    module = rolegraph.parse_file(EXAMPLES_DIR / "react.agent")
+    assert not list(EDITOR.applicable(module, [ApplyPattern]))
 
 
 def test_crossover_grafts_a_subgraph_from_another_program(module):

@@ -7,13 +7,16 @@ Between them, the two random-walk tests make at least 5,000 accepted edits per r
 
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rolegraph
 from rolegraph.compiler.check import check_module
 from rolegraph.compiler.edits import (
+    EditError,
     Editor,
+    TrustPolicy,
     apply_script,
     diff,
     edit_from_json,
@@ -97,8 +100,14 @@ def test_diff_between_any_two_examples():
             script = diff(a, b)
             assert apply_script(a, script) == b
             assert (script == []) == (a == b)
-    # the script between two valid programs is accepted by the editor as a whole
-    assert EDITOR.apply_script(modules[0], diff(modules[0], modules[1])) == modules[1]
+    # the script between two valid programs is accepted by the editor as a whole, once
+    # the caller trusts what it brings in (here, a standard module the first lacks)
+    script = diff(modules[0], modules[1])
+    with pytest.raises(EditError) as refused:
+        EDITOR.apply_script(modules[0], script)
+    assert [d.code for d in refused.value.diagnostics] == ["E0606"]
+    trusting = rolegraph.editor("walk.agent", trust=TrustPolicy(imports={"std.*"}))
+    assert trusting.apply_script(modules[0], script) == modules[1]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

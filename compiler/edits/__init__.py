@@ -8,6 +8,8 @@
     diff.py       `diff(a, b)`: the edit script from one program to another
     editor.py     the `Editor`, which applies and offers only edits whose result checks,
                   and the JSON form of edits
+    trust.py      the trust boundary: no edit brings in a tool target, an import or a
+                  model endpoint the program did not have, unless a `TrustPolicy` says so
 
 Every operator enumerates its `sites(module)` and `apply(module)` returns a new module;
 edits are JSON values (`to_json`, `edit_from_json`); the editor decides validity.
@@ -46,6 +48,7 @@ from .structure import (
     ReplicateVote,
     RewireEdge,
 )
+from .trust import TrustPolicy, untrusted
 
 __all__ = [
     "EDITS",
@@ -75,10 +78,12 @@ __all__ = [
     "RewireEdge",
     "RewritePrompt",
     "SetModelParam",
+    "TrustPolicy",
     "apply_script",
     "diff",
     "edit_from_json",
     "op_name",
     "script_from_json",
     "script_to_json",
+    "untrusted",
 ]

@@ -10,6 +10,12 @@ when they name no operator, no site, or carry malformed fields.
     for edit in editor.applicable(module):      # every edit that keeps the program valid
         candidate = editor.apply(module, edit)
     edit = editor.from_json('{"op": "change_model", "role": "Writer", "model": "slow"}')
+
+The editor is also the trust boundary (trust.py): before the checker sees an edited
+program, the editor refuses one that brings in a tool target, an import or a model
+endpoint the program did not have, unless its `TrustPolicy` allows it. `apply` and
+`apply_script` both pass through `admit`, the one place where an edited program is
+let in, so no route (a JSON proposal, a script, an optimizer) goes around it.
 """
 
 from __future__ import annotations
@@ -33,7 +39,6 @@ from .diff import (
     RemoveDecl,
     RemoveStatement,
     ReplaceDecl,
-    apply_script,
 )
 from .settings import ChangeModel, ChangeRole, RewritePrompt, SetModelParam
 from .structure import (
@@ -47,6 +52,7 @@ from .structure import (
     ReplicateVote,
     RewireEdge,
 )
+from .trust import NOTHING_NEW, TrustPolicy, untrusted
 
 # The operators a search draws from (each enumerates its sites).
 OPERATORS: tuple[type[Edit], ...] = (
@@ -86,34 +92,60 @@ def op_name(operator: type[Edit]) -> str:
     return str(operator.model_fields["op"].default)
 
 
-def edit_from_json(text: str) -> Edit:
-    """Parse an edit proposal; a bad one raises `EditError` with a diagnostic."""
+def edit_from_json(text: str, kinds: Sequence[type[Edit]] = EDITS) -> Edit:
+    """Parse an edit proposal; a bad one raises `EditError` with a diagnostic. `kinds`:
+    the kinds of edit accepted (default: every kind)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as problem:
         raise error(codes.MALFORMED_EDIT, f"an edit is a JSON object: {problem}") from None
-    return edit_from_data(data)
+    return edit_from_data(data, kinds)
 
 
-def edit_from_data(data: Any) -> Edit:
-    names = [op_name(o) for o in EDITS]
-    if not isinstance(data, dict) or data.get("op") not in names:
-        op = data.get("op") if isinstance(data, dict) else None
+def edit_from_data(data: Any, kinds: Sequence[type[Edit]] = EDITS) -> Edit:
+    names = [op_name(o) for o in kinds]
+    op = data.get("op") if isinstance(data, dict) else None
+    if op not in names:
         from ..resolve import did_you_mean
 
+        known = op in [op_name(o) for o in EDITS]
         raise error(
-            codes.UNKNOWN_EDIT,
-            f"unknown edit operator {op!r}",
-            hints=did_you_mean(str(op), names) or (f"the operators: {', '.join(names)}",),
+            codes.EDIT_NOT_OFFERED if known else codes.UNKNOWN_EDIT,
+            f"edit `{op}` is not one of the edits accepted here"
+            if known
+            else f"unknown edit operator {op!r}",
+            hints=(() if known else did_you_mean(str(op), names))
+            or (f"the operators: {', '.join(names)}",),
         )
     try:
-        return _ADAPTER.validate_python(data)
+        edit = _ADAPTER.validate_python(data)
     except ValidationError as problem:
         first = problem.errors()[0]
         where = ".".join(str(p) for p in first["loc"][1:])
         raise error(
             codes.MALFORMED_EDIT, f"edit `{data['op']}`: {where or 'fields'}: {first['msg']}"
         ) from None
+    assert isinstance(edit, Edit)
+    return edit
+
+
+def _applied(edit: Edit, module: ast.Module) -> ast.Module:
+    """`edit.apply(module)`, where a value the edit builds and the AST refuses (a name
+    that is no identifier...) is the proposal's fault: a diagnostic, not a traceback."""
+    try:
+        return edit.apply(module)
+    except ValueError as problem:  # (pydantic's ValidationError is one)
+        first = str(problem).splitlines()
+        raise error(
+            codes.MALFORMED_EDIT,
+            f"`{edit.op}` cannot be applied: {first[-1].strip() if first else problem}",
+        ) from None
+
+
+def _applied_script(script: Sequence[Edit], module: ast.Module) -> ast.Module:
+    for edit in script:
+        module = _applied(edit, module)
+    return module
 
 
 def script_to_json(script: Sequence[Edit]) -> str:
@@ -133,8 +165,13 @@ def script_from_json(text: str) -> list[Edit]:
 class Editor:
     """Applies edits only where the edited program checks without errors."""
 
-    def __init__(self, check: Callable[[ast.Module], list[Diagnostic]]):
+    def __init__(
+        self,
+        check: Callable[[ast.Module], list[Diagnostic]],
+        trust: TrustPolicy = NOTHING_NEW,
+    ):
         self.check = check
+        self.trust = trust
         # the sites of the programs sampled last (a search samples one parent many times)
         self._sites: OrderedDict[int, tuple[ast.Module, dict[type[Edit], list[Edit]]]] = (
             OrderedDict()
@@ -174,14 +211,22 @@ class Editor:
         return edited
 
     def apply(self, module: ast.Module, edit: Edit) -> ast.Module:
-        edited = edit.apply(module)
+        edited = _applied(edit, module)
         if edited == module:
             raise error(codes.NO_SUCH_SITE, f"`{edit.op}` changes nothing here")
-        return self.validate(edited, f"`{edit.op}`")
+        return self.admit(module, edited, f"`{edit.op}`")
 
     def apply_script(self, module: ast.Module, script: Sequence[Edit]) -> ast.Module:
         """Apply every step, then check the result (steps in between need not check)."""
-        return self.validate(apply_script(module, script), "the script")
+        return self.admit(module, _applied_script(script, module), "the script")
+
+    def admit(self, original: ast.Module, edited: ast.Module, what: str) -> ast.Module:
+        """`edited`, made from `original` by `what`, if it brings in nothing the trust
+        policy forbids and it checks. Trust comes first: checking imports tools."""
+        refused = untrusted(original, edited, self.trust)
+        if refused:
+            raise EditError(refused)
+        return self.validate(edited, what)
 
     def applicable(
         self, module: ast.Module, operators: Iterable[type[Edit]] = OPERATORS
@@ -220,5 +265,6 @@ class Editor:
                 continue
         return None
 
-    def from_json(self, text: str) -> Edit:
-        return edit_from_json(text)
+    def from_json(self, text: str, kinds: Sequence[type[Edit]] = EDITS) -> Edit:
+        """An edit proposal parsed (`kinds`: the kinds accepted); applying it is `apply`."""
+        return edit_from_json(text, kinds)

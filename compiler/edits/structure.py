@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from .. import ast, codes
 from ..printer import to_source
@@ -593,8 +593,17 @@ class ApplyPattern(Edit):
     agent: str
     node: str
     pattern: str
+    # a module name (`std.self_consistency`), never a path: the import it adds is `from
+    # MODULE import PATTERN`, which names standard modules only
     module: str = ""
     summary = "make a node call a pattern (an agent with a role parameter) around its role"
+
+    @field_validator("module")
+    @classmethod
+    def _a_module_name(cls, module: str) -> str:
+        if module and not all(part.isidentifier() for part in module.split(".")):
+            raise ValueError(f"a module name such as `std.self_consistency`, not {module!r}")
+        return module
 
     @classmethod
     def sites(cls, module: ast.Module) -> Iterator[Edit]:
