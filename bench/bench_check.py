@@ -17,7 +17,7 @@ from generate import large_program
 
 from rolegraph import check_source, parse
 from rolegraph.compiler.analyses import analyse
-from rolegraph.compiler.ir import build_ir
+from rolegraph.compiler.lower import build_ir
 from rolegraph.compiler.paths import explore_agent
 from rolegraph.compiler.resolve import load_program
 from rolegraph.compiler.typecheck import check_program

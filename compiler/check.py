@@ -15,7 +15,8 @@ from typing import Any
 from . import ast, codes
 from .analyses import analyse
 from .diagnostics import Diagnostic, diagnostic
-from .ir import AgentIR, build_ir, unbound_parameters
+from .ir import AgentIR
+from .lower import build_ir, unbound_parameters
 from .paths import ConstraintResult, explore_agent
 from .resolve import ParseFn, Program, load_program
 from .testing import check_tests
