@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from . import ast, codes
+from .dataflow import read_calls
 from .diagnostics import Diagnostic, diagnostic
 from .ir import AgentIR, IREdge
 
@@ -95,6 +96,7 @@ def analyse(ir: AgentIR, *, errors_only: bool = False) -> list[Diagnostic]:
     if any(d.code == codes.UNBOUNDED_CYCLE for d in diagnostics):
         return diagnostics  # the other analyses assume a bounded graph
     diagnostics += check_races(ir, graph)
+    diagnostics += check_reads(ir, graph)
     diagnostics += check_returns(ir)
     if not errors_only:
         diagnostics += check_unused(ir)
@@ -251,6 +253,53 @@ def check_races(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[D
                         ),
                     )
                 )
+    return found
+
+
+def check_reads(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[Diagnostic]:
+    """`latest(x)` in a node's arguments reads an output that must exist before the
+    firing: x comes before the node (an ancestor in the graph without loop edges), as any
+    read must. `history(x)` may read any node: before its first output it is `[]`. Both
+    are for node arguments only (E0413)."""
+    before = predecessors(acyclic_graph(ir) if graph is None else graph)
+    found: list[Diagnostic] = []
+    for name, node in ir.nodes.items():
+        ancestors = reachable(before, name) - {name}
+        for expr in [*node.args.values(), node.map_source]:
+            if expr is None:
+                continue
+            for function, read in read_calls(expr):
+                if function == "latest" and read not in ancestors:
+                    found.append(
+                        _diag(
+                            ir,
+                            codes.RACE,
+                            f"race: `{name}` reads `latest({read})`, and `{read}` does not "
+                            f"come before `{name}`",
+                            node.span,
+                            "reads it",
+                            hints=(
+                                f"read `history({read})` (every output so far, `[]` before "
+                                f"the first), or make `{name}` depend on `{read}`",
+                            ),
+                        )
+                    )
+    places = [(e.guard, e.span) for e in ir.edges] + [(e.value, e.span) for e in ir.edges]
+    places += [(p, e.span) for e in ir.edges for p in e.ports.values()]
+    places += [(r.value, r.span) for r in ir.returns_]
+    places += [(c.formula, c.span) for c in ir.constraints]
+    for expr, span in places:
+        if expr is not None and any(True for _ in read_calls(expr)):
+            found.append(
+                _diag(
+                    ir,
+                    codes.READ_OUTSIDE_ARGUMENTS,
+                    "`latest` and `history` read outputs for a node's arguments only",
+                    span,
+                    "here",
+                    hints=("a plain reference reads the latest output here",),
+                )
+            )
     return found
 
 

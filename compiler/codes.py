@@ -599,6 +599,19 @@ unguarded edge (drop `else`), or add the `when` edge it is the alternative to.
 )
 
 
+READ_OUTSIDE_ARGUMENTS = _code(
+    "E0413",
+    "`latest` or `history` outside a node's arguments",
+    """
+`latest(x)` and `history(x)` read x's outputs *before a firing*: the latest one, or
+all of them in logical-time order. They belong in a node's arguments (and a map's
+source), which a firing evaluates. In a guard, a port, a returned value or a
+constraint, a plain `x` already reads x's latest output; for a list of every output,
+give it to a node as an argument.
+""",
+)
+
+
 # --- E05xx: temporal constraints ------------------------------------------------------------
 
 CONSTRAINT_COUNTEREXAMPLE = _code(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import ast
+from .dataflow import joined_heads
 from .ir import (
     DEFAULT_TOOL_STEPS,
     RETURN,
@@ -147,22 +148,18 @@ def _refs(expr: Any, node_names: set[str], exclude: str | None = None) -> tuple[
     return tuple(h for h in _read_heads(expr) if h in node_names and h != exclude)
 
 
-# the names each (immutable) expression reads, by its identity; each entry keeps its
+# the nodes each (immutable) expression joins, by its identity; each entry keeps its
 # expression alive, so an identity is never reused while its entry lives
 _HEADS: dict[int, tuple[Any, tuple[str, ...]]] = {}
 
 
 def _read_heads(expr: ast.Node) -> tuple[str, ...]:
-    """The heads of the references in `expr`, in order, once each — but not `x.error`,
-    which reads x's failure (in `on error` handlers), not its output."""
+    """The heads of the references in `expr` that make a join (compiler/dataflow.py)."""
     found = _HEADS.get(id(expr))
     if found is None:
-        heads = dict.fromkeys(
-            ref.head for ref in expr.find_all(ast.Ref) if ref.parts[1:] != ("error",)
-        )
         if len(_HEADS) >= 65_536:
             _HEADS.clear()
-        found = _HEADS[id(expr)] = (expr, tuple(heads))
+        found = _HEADS[id(expr)] = (expr, joined_heads(expr))
     return found[1]
 
 

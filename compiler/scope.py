@@ -37,7 +37,7 @@ from .types import (
 if TYPE_CHECKING:
     from .typecheck import AgentInfo, _Checker
 
-BUILTIN_FUNCTIONS = {"len"}
+BUILTIN_FUNCTIONS = {"len", "latest", "history"}
 
 
 class Scope:
@@ -157,6 +157,8 @@ class Scope:
         return BOOL
 
     def call(self, expr: ast.Call) -> Type:
+        if expr.func in ("latest", "history"):
+            return self.node_read(expr)
         args = [self.type_of(a) for a in expr.args]
         if expr.func not in BUILTIN_FUNCTIONS:
             return self.report(
@@ -164,7 +166,7 @@ class Scope:
                 f"unknown function `{expr.func}`",
                 expr.span,
                 hints=did_you_mean(expr.func, BUILTIN_FUNCTIONS)
-                or ("the built-in functions are: len",),
+                or (f"the built-in functions are: {', '.join(sorted(BUILTIN_FUNCTIONS))}",),
             )
         if len(args) != 1:
             return self.report(codes.TYPE_MISMATCH, "`len` takes one argument", expr.span)
@@ -178,6 +180,29 @@ class Scope:
                 expr.args[0].span,
             )
         return INT
+
+    def node_read(self, expr: ast.Call) -> Type:
+        """`latest(x)`: x's latest output before the firing (its type); `history(x)`:
+        every output of x before it, in logical-time order (a list)."""
+        nodes = self.agent.nodes if self.agent is not None else {}
+        argument = expr.args[0] if len(expr.args) == 1 else None
+        if not isinstance(argument, ast.Ref) or len(argument.parts) != 1:
+            return self.report(
+                codes.TYPE_MISMATCH,
+                f"`{expr.func}` takes the name of a node of this agent",
+                expr.span,
+                hints=(f"`{expr.func}(critic)`, then `.field` on what it gives"
+                       if expr.func == "latest" else f"`{expr.func}(critic)`",),
+            )  # fmt: skip
+        if argument.head not in nodes:
+            return self.report(
+                codes.UNDEFINED_NAME,
+                f"`{argument.head}` is not a node of this agent",
+                argument.span,
+                hints=did_you_mean(argument.head, list(nodes)),
+            )
+        output = nodes[argument.head].output
+        return output if expr.func == "latest" else ListT(output)
 
     def ref(self, expr: ast.Ref) -> Type:
         head, rest = expr.parts[0], list(expr.parts[1:])

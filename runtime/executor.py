@@ -35,6 +35,7 @@ import networkx as nx
 from pydantic import ValidationError
 
 from rolegraph.compiler import ast
+from rolegraph.compiler.dataflow import plain_heads, read_calls, read_key
 from rolegraph.compiler.ir import RETURN, AgentIR, IREdge, IRNode, ToolSpec
 from rolegraph.compiler.ltl import Monitor, proposition
 from rolegraph.compiler.ltl import evaluate as evaluate_formula
@@ -326,6 +327,16 @@ class AgentRun:
                 key=lambda o: o.key,
             )
             env[name] = latest[-1].value if latest else None
+        for function, name in self.plan.node_reads[node.name]:
+            # `latest(x)` / `history(x)`: x's outputs before this firing, in key order
+            # (logical time first): the same whatever the latencies
+            await self.wait_for_earlier(name, time)
+            before = sorted((o for o in self.outputs[name] if o.time < time), key=_BY_KEY)
+            env[read_key(function, name)] = (
+                [o.value for o in before]
+                if function == "history"
+                else (before[-1].value if before else None)
+            )
         return env
 
     async def wait_for_earlier(self, producer: str, time: int) -> None:
@@ -803,6 +814,8 @@ class _Plan:
     reaches: dict[str, set[str]]  # what each node can reach (itself included)
     consumers: dict[str, list[str]]  # the joins each node's outputs go to
     reads: dict[str, frozenset[str]]  # the nodes each node's arguments read
+    # per node: its `latest(x)` / `history(x)` reads, as (function, x)
+    node_reads: dict[str, tuple[tuple[str, str], ...]]
     # per node, per parameter: (name, its argument compiled, or None: the default, and
     # whether the argument reads a map's item, so is evaluated per item)
     arguments: dict[str, list[tuple[str, Evaluator | None, Any, bool]]]
@@ -836,12 +849,16 @@ def _plan(ir: AgentIR) -> _Plan:
         for dep in ret.deps:
             consumers[dep].append(f"{RETURN}{index}")
     reads: dict[str, frozenset[str]] = {}
+    node_reads: dict[str, tuple[tuple[str, str], ...]] = {}
     arguments: dict[str, list[tuple[str, Evaluator | None, Any, bool]]] = {}
     for name, node in ir.nodes.items():
         found: set[str] = set()
+        calls: dict[tuple[str, str], None] = {}
         for expr in [*node.args.values(), node.map_source]:
             if expr is not None:
-                found |= {r.head for r in expr.find_all(ast.Ref)}
+                calls.update(dict.fromkeys(read_calls(expr)))
+                found |= plain_heads(expr)
+        node_reads[name] = tuple(calls)
         reads[name] = frozenset(found & set(ir.nodes))
         arguments[name] = [
             (
@@ -865,7 +882,9 @@ def _plan(ir: AgentIR) -> _Plan:
     entries = [(name, _key(1, name, "entry")) for name in sorted(ir.nodes) if ir.nodes[name].entry]
     joins = [(name, node.deps) for name, node in ir.nodes.items()]
     joins += [(f"{RETURN}{index}", tuple(ret.deps)) for index, ret in enumerate(ir.returns_)]
-    plan = _Plan(out_edges, reaches, consumers, reads, arguments, entries, joins, tool_types)
+    plan = _Plan(
+        out_edges, reaches, consumers, reads, node_reads, arguments, entries, joins, tool_types
+    )
     ir._plan = plan
     return plan
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from rolegraph.compiler import ast
+from rolegraph.compiler.dataflow import READS, read_key
 
 _COMPARE = {
     "==": lambda a, b: a == b,
@@ -77,6 +78,11 @@ def _compile(expr: ast.Node) -> Evaluator:
     if isinstance(expr, ast.Call) and expr.func == "len":
         argument = _compile(expr.args[0])
         return lambda env: len(argument(env))
+    if isinstance(expr, ast.Call) and expr.func in READS:
+        # what the firing read before it started (the executor put it there)
+        key = read_key(expr.func, expr.args[0].parts[0])
+        empty: list[Any] | None = [] if expr.func == "history" else None
+        return lambda env: env.get(key, empty)
     message = f"cannot evaluate {type(expr).__name__}"
 
     def unknown(env: Mapping[str, Any]) -> Any:

@@ -27,6 +27,7 @@ import operator
 from collections.abc import Mapping
 from typing import Annotated, Any, TypedDict
 
+from rolegraph.compiler.dataflow import read_calls, read_key
 from rolegraph.compiler.ir import AgentIR
 
 from .errors import RunError
@@ -47,6 +48,13 @@ def _add(left: dict | None, right: dict | None) -> dict:
     return merged
 
 
+def _append(left: dict | None, right: dict | None) -> dict:
+    merged = {key: list(values) for key, values in (left or {}).items()}
+    for key, values in (right or {}).items():
+        merged.setdefault(key, []).extend(values)
+    return merged
+
+
 def _first(left: Any, right: Any) -> Any:
     return left if left is not None else right
 
@@ -54,6 +62,7 @@ def _first(left: Any, right: Any) -> Any:
 class State(TypedDict, total=False):
     params: dict[str, Any]
     outputs: Annotated[dict[str, Any], _merge]  # the latest output of each node
+    history: Annotated[dict[str, list[Any]], _append]  # every output of each node, in order
     taken: Annotated[dict[int, int], _add]  # how often each explicit edge was taken
     ports: Annotated[dict[str, dict[str, Any]], _merge]  # values bound by edges, per target
     route: Annotated[dict[str, list[str]], _merge]  # where each node's last firing goes
@@ -72,6 +81,15 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock") -> Any:
     from . import model_router, provider_of
 
     context = Context(model_for=model_router(model), provider=provider_of(model, None))
+    reads = {
+        name: [
+            call
+            for expr in [*node.args.values(), node.map_source]
+            if expr is not None
+            for call in read_calls(expr)
+        ]
+        for name, node in ir.nodes.items()
+    }
     graph = StateGraph(State)
     # A node that reads one node follows it by routing; one that reads several waits for
     # all of them on a LangGraph barrier (`add_edge([a, b], c)`), as an AND-join does.
@@ -97,12 +115,20 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock") -> Any:
                 return {"route": {name: []}}
             engine = AgentRun(ir, state.get("params", {}), context)
             env = {**engine.params, **state.get("outputs", {})}
+            for function, read in reads[name]:  # `latest(x)` / `history(x)`
+                values = state.get("history", {}).get(read, [])
+                last = values[-1] if values else None
+                env[read_key(function, read)] = values if function == "history" else last
             bindings = state.get("ports", {}).get(name, {})
             record = FiringRecord(node=name, time=0, key=name, status="running")
             args = engine.arguments(node, env, bindings)
             output = await engine.call(node, args, env, record)
             env = {**env, name: output}
-            update: dict[str, Any] = {"outputs": {name: output}, "ports": {name: {}}}
+            update: dict[str, Any] = {
+                "outputs": {name: output},
+                "history": {name: [output]},
+                "ports": {name: {}},
+            }
             # the explicit edges, as the executor takes them
             taken = state.get("taken", {})
             live = [e for e in out_edges if e.max is None or taken.get(e.index, 0) < e.max]

@@ -115,6 +115,13 @@ FIXTURES = [
         A.format("  w = Writer(task)\n  c = Critic(task, draft: w)\n  c -> return(w) else"),
     ),
     (
+        "E0413",
+        A.format(
+            "  w = Writer(task)\n  c = Critic(task, draft: w)\n"
+            "  c -> return(w) when len(history(c)) > 1\n  return w"
+        ),
+    ),
+    (
         "E0410",
         A.format("  w = Writer(task)\n  w -> return(w) on error\n  return w"),
     ),
@@ -168,6 +175,7 @@ EXPECTED = {
     "W0501": (6, 3),
     "E0506": (5, 3),
     "E0410": (3, 15),
+    "E0413": (4, 3),
     "W0411": (5, 3),
     "W0412": (4, 3),
     "E0502": (4, 21),

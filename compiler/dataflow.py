@@ -1,0 +1,58 @@
+"""What an expression reads, and how: the one place that says which references make an
+AND-join and which only read.
+
+- A plain reference to a node (`writer`, `writer.text`) in a node's arguments joins: the
+  node fires when every node it joins has a new output (DESIGN §3.2b).
+- `x.error` reads x's failure (in `on error` handlers), not its output: no join.
+- `latest(x)` reads x's latest output before the firing, without waiting for a new one;
+  `history(x)` reads every output of x before the firing, in logical-time order (a
+  `list`). Neither joins: a reviewer re-fired by a new test result reads the current
+  code; a memory keeps every lesson.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from . import ast
+
+READS = ("latest", "history")
+
+
+def joined_heads(expr: ast.Node) -> tuple[str, ...]:
+    """The heads of the references that make a join, in order, once each."""
+    heads: dict[str, None] = {}
+    for ref in _refs_outside_reads(expr):
+        if tuple(ref.parts[1:]) != ("error",):
+            heads[ref.head] = None
+    return tuple(heads)
+
+
+def plain_heads(expr: ast.Node) -> set[str]:
+    """The heads of the references outside `latest(...)` / `history(...)` (`x.error`
+    included): what the expression reads plainly."""
+    return {ref.head for ref in _refs_outside_reads(expr)}
+
+
+def read_calls(expr: ast.Node) -> Iterator[tuple[str, str]]:
+    """`(function, node)` for each `latest(node)` / `history(node)` in `expr`."""
+    for call in expr.find_all(ast.Call):
+        if call.func in READS and len(call.args) == 1 and isinstance(call.args[0], ast.Ref):
+            yield call.func, call.args[0].head
+
+
+def _refs_outside_reads(expr: ast.Node) -> Iterator[ast.Ref]:
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Call) and node.func in READS:
+            continue
+        if isinstance(node, ast.Ref):
+            yield node
+            continue
+        stack.extend(reversed(list(node.children())))
+
+
+def read_key(function: str, node: str) -> str:
+    """Where a run's environment keeps what `latest(node)` / `history(node)` reads."""
+    return f"{function} {node}"
