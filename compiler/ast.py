@@ -63,6 +63,12 @@ def _check_name(value: str) -> str:
     return value
 
 
+def _check_function_name(value: str) -> str:
+    # `max` is a keyword (bounds: `max 3`) and a built-in function: the grammar has a
+    # rule for `max(...)`; no other keyword can be called
+    return value if value == "max" else _check_name(value)
+
+
 def _check_field_name(value: str) -> str:
     if not is_identifier(value):
         raise ValueError(f"{value!r} is not an identifier")
@@ -98,6 +104,7 @@ def _check_finite(value: float) -> float:
 Name = Annotated[str, AfterValidator(_check_name)]
 #: A record field or enum member: any identifier, keywords included.
 FieldName = Annotated[str, AfterValidator(_check_field_name)]
+FunctionName = Annotated[str, AfterValidator(_check_function_name)]
 #: A possibly qualified reference to a declaration: `Writer`, `patterns.Debate`.
 QualifiedName = Annotated[str, AfterValidator(_check_qualified)]
 NodeName = Annotated[str, AfterValidator(_check_node_name)]
@@ -400,7 +407,7 @@ class Call(Node):
     """A call of a built-in function inside an expression: `len(plan.steps)`."""
 
     kind: Literal["Call"] = "Call"
-    func: Name
+    func: FunctionName
     args: tuple[Expr, ...] = ()
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from . import ast, codes
+from .builtins import SIGNATURES, result_type
 from .resolve import ModuleInfo, did_you_mean
 from .source import Span
 from .types import (
@@ -37,7 +38,7 @@ from .types import (
 if TYPE_CHECKING:
     from .typecheck import AgentInfo, _Checker
 
-BUILTIN_FUNCTIONS = {"len", "latest", "history"}
+BUILTIN_FUNCTIONS = {*SIGNATURES, "latest", "history"}
 
 
 class Scope:
@@ -125,8 +126,10 @@ class Scope:
                     "always " + ("false" if expr.op == "==" else "true"),
                 )
         elif expr.op in ("<", "<=", ">", ">="):
+            # (an optional side compares as false when it is none: orderings are total)
             both_str = strip_optional(left) == STR and strip_optional(right) == STR
-            if not both_str and not (is_numeric(left) and is_numeric(right)):
+            numbers = is_numeric(strip_optional(left)) and is_numeric(strip_optional(right))
+            if not both_str and not numbers:
                 self.report(
                     codes.BAD_OPERANDS,
                     f"cannot order `{left}` and `{right}`",
@@ -168,18 +171,16 @@ class Scope:
                 hints=did_you_mean(expr.func, BUILTIN_FUNCTIONS)
                 or (f"the built-in functions are: {', '.join(sorted(BUILTIN_FUNCTIONS))}",),
             )
-        if len(args) != 1:
-            return self.report(codes.TYPE_MISMATCH, "`len` takes one argument", expr.span)
-        if (
-            not isinstance(strip_optional(args[0]), ListT | DictT | AnyType)
-            and strip_optional(args[0]) != STR
-        ):
-            self.report(
+        literals = [a.value if isinstance(a, ast.StringLit) else None for a in expr.args]
+        found = result_type(expr.func, args, literals)
+        if isinstance(found, str):
+            return self.report(
                 codes.TYPE_MISMATCH,
-                f"`len` needs a list, dict or string, found `{args[0]}`",
-                expr.args[0].span,
+                f"`{expr.func}` {found}",
+                expr.span,
+                hints=(SIGNATURES[expr.func],),
             )
-        return INT
+        return found
 
     def node_read(self, expr: ast.Call) -> Type:
         """`latest(x)`: x's latest output before the firing (its type); `history(x)`:

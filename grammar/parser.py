@@ -854,6 +854,11 @@ class _ToAst(Transformer):
         return self._make(ast.Call, meta, func=str(func), args=tuple(args))
 
     @v_args(meta=True)
+    def max_call(self, meta: Any, children: list[Any]) -> Any:
+        # `max` is also the keyword of bounds (`max 3`): as a function it has its own rule
+        return self._make(ast.Call, meta, func="max", args=tuple(c for c in children if c))
+
+    @v_args(meta=True)
     def list_expr(self, meta: Any, items: list[Any]) -> Any:
         return self._make(ast.ListLit, meta, items=tuple(items))
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from rolegraph.compiler import ast
+from rolegraph.compiler.builtins import IMPLEMENTATIONS
 from rolegraph.compiler.dataflow import READS, read_key
 
 _COMPARE = {
@@ -75,9 +76,10 @@ def _compile(expr: ast.Node) -> Evaluator:
         return lambda env: left(env) or right(env)
     if isinstance(expr, ast.Compare):
         return _compile_compare(expr)
-    if isinstance(expr, ast.Call) and expr.func == "len":
-        argument = _compile(expr.args[0])
-        return lambda env: len(argument(env))
+    if isinstance(expr, ast.Call) and expr.func in IMPLEMENTATIONS:
+        function = IMPLEMENTATIONS[expr.func]
+        arguments = [_compile(argument) for argument in expr.args]
+        return lambda env: function(*(argument(env) for argument in arguments))
     if isinstance(expr, ast.Call) and expr.func in READS:
         # what the firing read before it started (the executor put it there)
         key = read_key(expr.func, expr.args[0].parts[0])
@@ -117,8 +119,12 @@ def _compile_compare(expr: ast.Compare) -> Evaluator:
         a, b = left(env), right(env)
         try:
             return compare(a, b)
-        except TypeError as error:
-            raise EvaluationError(f"cannot compare {a!r} {op} {b!r}") from error
+        except TypeError:
+            # an ordering with none (an empty list's `max`, an optional field) is false;
+            # anything else the checker's types rule out
+            if a is None or b is None:
+                return False
+            raise EvaluationError(f"cannot compare {a!r} {op} {b!r}") from None
 
     return comparison
 
