@@ -1010,8 +1010,15 @@ class _ToAst(Transformer):
     def ltl_condition(self, meta: Any, children: list[Any]) -> Any:
         (expr,) = children
         if isinstance(expr, ast.Ref) and len(expr.parts) == 1:
-            if expr.head in ast.LTL_LETTERS:  # pragma: no cover - the lexer takes letters
-                return BROKEN
+            if expr.head in ast.LTL_LETTERS:  # a letter operator where a formula starts
+                return self._error(
+                    codes.KEYWORD_AS_NAME,
+                    f"`{expr.head}` is a temporal operator, not a node: it needs a formula "
+                    "on its left",
+                    expr.span,
+                    "an operator here",
+                    hints=(f"write the formula before `{expr.head}`, or use the word form",),
+                )
             return self._make(ast.LtlFired, meta, node=expr.head)
         return self._make(ast.LtlHolds, meta, expr=expr)
 

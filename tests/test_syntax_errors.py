@@ -196,3 +196,14 @@ def test_diagnostics_render_with_the_line_and_a_caret():
     assert "  c = C(q draft: w)" in text
     assert "          ^^^^^" in text
     assert "help: add a `,` before `draft`" in text
+
+
+def test_a_letter_operator_where_a_formula_starts_is_a_diagnostic():
+    """Found by the fuzzer: `ensure U until ...` parsed to nothing, with no diagnostic."""
+    from rolegraph.grammar import parse_module
+
+    text = 'agent A() -> str {\n  return "x"\n  ensure U until always(return)\n}\n'
+    result = parse_module(text, "f.agent")
+    assert result.module is None
+    (diagnostic,) = result.diagnostics
+    assert diagnostic.code == "E0105" and (diagnostic.line, diagnostic.column) == (3, 10)
