@@ -270,6 +270,31 @@ def call(head: str, args: list[str], tail: str, indent: int = 0) -> list[str]:
     return [f"{pad}{head}", *(f"{pad}    {a}," for a in args), f"{pad}{tail}"]
 
 
+def _split_arguments(text: str) -> list[str]:
+    """A call's arguments, split at the commas outside brackets and strings."""
+    parts, depth, quote, start, escaped = [], 0, "", 0, False
+    for index, char in enumerate(text):
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+            continue
+        if char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:index].strip())
+            start = index + 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
 def _renamed(name: str, python: str) -> list[str]:
     return [f"name={py(name)}"] if name != python else []
 
@@ -389,7 +414,11 @@ def _agent(decl: ast.AgentDecl, python: str, names: dict[str, str]) -> list[str]
     for statement in decl.body:
         chain = _statement(statement, names)
         text = "".join(chain)
-        if len(text) > LINE - 5:
+        if len(text) > LINE - 5 and len(chain) == 1 and chain[0].endswith(")"):
+            head, _, rest = chain[0].partition("(")
+            lines = call(f"{head}(", _split_arguments(rest[:-1]), ")", indent=4)
+            text = "\n".join([lines[0].strip(), *lines[1:]])  # as ruff lays a long call out
+        elif len(text) > LINE - 5:
             text = "\n    ".join(chain)  # one call of the chain per line
         options.append(text)
     if decl.ct_params:

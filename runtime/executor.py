@@ -534,7 +534,7 @@ class AgentRun:
             _insert(self.queues[consumer][flight.node], output)
             self.dirty.add(consumer)
         if self.out_edges[flight.node]:
-            env = {**self.params, **{n: o[-1].value for n, o in self.outputs.items() if o}}
+            env = self.latest_env()
             env[flight.node] = value
             self.dispatch(flight, env, failed=False)
 
@@ -549,9 +549,21 @@ class AgentRun:
             return
         failure = {"error": f"{type(error).__name__}: {error}"}
         self.failures[flight.node].append(_Output(failure, flight.time, flight.key))
-        env = {**self.params, **{n: o[-1].value for n, o in self.outputs.items() if o}}
+        env = self.latest_env()
         env[flight.node] = failure
         self.dispatch(flight, env, failed=True)
+
+    def latest_env(self) -> dict[str, Any]:
+        """What guards and ports read: the parameters, and each node's latest firing —
+        its output, or its failure (`x.error` reads that) when it failed last."""
+        env = dict(self.params)
+        for name, outputs in self.outputs.items():
+            failures = self.failures[name]
+            if failures and (not outputs or failures[-1].key > outputs[-1].key):
+                env[name] = failures[-1].value
+            elif outputs:
+                env[name] = outputs[-1].value
+        return env
 
     def route(self, flight: _Inflight, env: dict[str, Any], *, failed: bool) -> None:
         """Take the explicit edges out of a finished firing."""

@@ -122,20 +122,30 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock") -> Any:
             bindings = state.get("ports", {}).get(name, {})
             record = FiringRecord(node=name, time=0, key=name, status="running")
             args = engine.arguments(node, env, bindings)
-            output = await engine.call(node, args, env, record)
-            env = {**env, name: output}
-            update: dict[str, Any] = {
-                "outputs": {name: output},
-                "history": {name: [output]},
-                "ports": {name: {}},
-            }
-            # the explicit edges, as the executor takes them
             taken = state.get("taken", {})
             live = [e for e in out_edges if e.max is None or taken.get(e.index, 0) < e.max]
-            when = [e for e in live if e.condition == "when" and evaluate(e.guard, env)]
-            chosen = when + [e for e in live if e.condition == "always"]
-            if not when:
-                chosen += [e for e in live if e.condition == "else"]
+            try:
+                output = await engine.call(node, args, env, record)
+            except Exception as error:  # a failed firing: its `on error` edges, or the end
+                handlers = [e for e in live if e.condition == "error"]
+                if not handlers:
+                    raise
+                failure = {"error": f"{type(error).__name__}: {error}"}
+                env = {**env, name: failure}
+                update: dict[str, Any] = {"outputs": {name: failure}, "ports": {name: {}}}
+                chosen = handlers
+            else:
+                env = {**env, name: output}
+                update = {
+                    "outputs": {name: output},
+                    "history": {name: [output]},
+                    "ports": {name: {}},
+                }
+                # the explicit edges, as the executor takes them
+                when = [e for e in live if e.condition == "when" and evaluate(e.guard, env)]
+                chosen = when + [e for e in live if e.condition == "always"]
+                if not when:
+                    chosen += [e for e in live if e.condition == "else"]
             update["taken"] = {e.index: 1 for e in chosen}
             targets: list[str] = []
             for edge in chosen:
@@ -144,6 +154,8 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock") -> Any:
                 ports = {p: evaluate(expr, env) for p, expr in edge.ports.items()}
                 update["ports"] = {**update["ports"], edge.target: ports}
                 targets.append(edge.target)
+            if "history" not in update:  # it failed: its output goes nowhere
+                return {**update, "route": {name: targets}}
             for index in returns_after[name]:  # a return that reads this node alone
                 return {**update, **finish(ir.returns_[index].value, env), "route": {name: []}}
             targets += [f for f in followers[name] if f not in targets]

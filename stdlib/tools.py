@@ -7,6 +7,7 @@ tool majority_vote(answers: list[Answer]) -> Answer = "rolegraph.stdlib.tools:ma
 from __future__ import annotations
 
 import ast
+import secrets
 import math
 import operator
 from collections import Counter
@@ -194,3 +195,13 @@ def _truncate(text: str, limit: int) -> str:
         return text
     kept = max(0, limit - 40)
     return text[:kept] + f"\n[... {len(text) - kept} characters cut]"
+
+
+async def run_tests(code: str, tests: str) -> dict:
+    """Run a program, then its tests (plain `assert` statements), in `run_python`'s
+    confined process: `{"passed": bool, "output": str}`. A test passes when every line
+    ran: a marker, unknown to the program, is printed after the last assert."""
+    marker = f"all tests passed {secrets.token_hex(8)}"
+    output = await run_python(f"{code}\n\n{tests}\n\nprint({marker!r})\n")
+    passed = marker in output
+    return {"passed": passed, "output": output.replace(marker, "").strip()}

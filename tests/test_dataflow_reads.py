@@ -136,3 +136,25 @@ def test_history_is_typed_a_list_of_the_outputs():
     text = TYPES + "agent A(task: str) -> Draft {\n  w = Write(task)\n"
     text += "  c = Check(draft: history(w))\n  return w\n}\n"
     assert errors(text) == ["E0301"]  # a `list[Draft]` where a `Draft` is wanted
+
+
+def test_the_fallback_reads_the_current_plan_after_a_replan():
+    """examples/failure_recovery.agent: the fallback reads `latest(plan)`; a plain
+    `plan` would join the planner and read the first plan after a replan."""
+    from .conftest import ROOT
+
+    script = {
+        "Planner": [
+            {"key": "lima", "why": "the city"},
+            {"key": "cusco", "why": "another city"},
+            {"key": "peru", "why": "the country"},
+        ],
+        "Recall": [{"text": "", "source": "", "found": False}],
+    }
+    path = ROOT / "examples" / "failure_recovery.agent"
+    outcome = asyncio.run(
+        rolegraph.arun(path, {"task": "Capital of Peru?"}, model=MockModel(script))
+    )
+    recalled = [r.inputs["plan"]["key"] for r in outcome.trace.firings if r.node == "recall"]
+    assert recalled == ["lima", "cusco"]
+    assert outcome.result["source"] == "facts:peru"

@@ -116,3 +116,26 @@ def test_a_failed_firing_is_a_step_of_the_trace_for_the_checker_and_the_run():
     outcome = asyncio.run(run_agent(checked.irs["X"], {"task": "t"}, model=model))
     assert outcome.result == {"text": "from the backup"}
     assert [names for _, names in outcome.trace.steps()] == [["primary"], ["backup"]]
+
+
+def test_a_port_reads_the_error_of_a_node_that_failed_last():
+    """Found by the LangGraph export's comparison: an edge out of another node read
+    `fetch.error` as the string "error" (the failed node was missing from what guards
+    and ports read, and the reference fell back to its last part)."""
+    text = (
+        HEADER
+        + """agent X(task: str) -> A {
+  first = R(task)
+  second = R(task: first.error)
+  third = R(task: "x")
+  first -> second on error
+  second -> third(task: first.error)
+  return third
+}
+"""
+    )
+    ir = rolegraph.load_agent("x.agent", text=text)
+    model = MockModel(script={"R": [RuntimeError("boom"), {"text": "a"}, {"text": "b"}]})
+    outcome = asyncio.run(run_agent(ir, {"task": "t"}, model=model))
+    third = next(r for r in outcome.trace.firings if r.node == "third" and r.status == "ok")
+    assert third.inputs["task"] == "RuntimeError: boom"
