@@ -7,9 +7,9 @@ tool majority_vote(answers: list[Answer]) -> Answer = "rolegraph.stdlib.tools:ma
 from __future__ import annotations
 
 import ast
-import secrets
 import math
 import operator
+import secrets
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
