@@ -403,6 +403,15 @@ class Not(Node):
     operand: Expr
 
 
+class Arith(Node):
+    """Arithmetic, or joining strings or lists: `a + b`, `score * 2`, `total / n`."""
+
+    kind: Literal["Arith"] = "Arith"
+    op: Literal["+", "-", "*", "/", "%"]
+    left: Expr
+    right: Expr
+
+
 class Call(Node):
     """A call of a built-in function inside an expression: `len(plan.steps)`."""
 
@@ -423,6 +432,7 @@ Expr = Annotated[
     | Compare
     | BoolOp
     | Not
+    | Arith
     | Call,
     Field(discriminator="kind"),
 ]

@@ -22,7 +22,7 @@ MAX_WIDTH = 100
 INLINE_BLOCK_WIDTH = 80
 
 # Expression precedence: higher binds tighter.
-_OR, _AND, _NOT, _COMPARE, _ATOM = 1, 2, 3, 4, 5
+_OR, _AND, _NOT, _COMPARE, _SUM, _PRODUCT, _ATOM = 1, 2, 3, 4, 5, 6, 7
 # Formula precedence.
 _IMPLIES, _LOR, _LAND, _TEMPORAL, _UNARY, _LATOM = 1, 2, 3, 4, 5, 6
 _LTL_BINARY_PREC = {
@@ -428,9 +428,12 @@ class Printer:
             return f"not {self.expr(node.operand, _NOT)}", _NOT
         if isinstance(node, ast.Compare):
             return (
-                f"{self.expr(node.left, _ATOM)} {node.op} {self.expr(node.right, _ATOM)}",
+                f"{self.expr(node.left, _SUM)} {node.op} {self.expr(node.right, _SUM)}",
                 _COMPARE,
             )
+        if isinstance(node, ast.Arith):  # left-associative: the right side binds tighter
+            prec = _SUM if node.op in "+-" else _PRODUCT
+            return f"{self.expr(node.left, prec)} {node.op} {self.expr(node.right, prec + 1)}", prec
         return self.atom(node), _ATOM
 
     def atom(self, node: ast.Node) -> str:

@@ -102,7 +102,37 @@ class Scope:
             return self.compare(expr)
         if isinstance(expr, ast.Call):
             return self.call(expr)
+        if isinstance(expr, ast.Arith):
+            return self.arith(expr)
         return ANY
+
+    def arith(self, expr: ast.Arith) -> Type:
+        """Numbers with numbers (`/` gives a float; dividing by zero gives 0, so no
+        expression fails); `+` also joins two strings or two lists."""
+        left, right = self.type_of(expr.left), self.type_of(expr.right)
+        if isinstance(left, AnyType) or isinstance(right, AnyType):
+            return ANY
+        if is_numeric(left) and is_numeric(right):
+            if expr.op == "/" or FLOAT in (left, right):
+                return FLOAT
+            return INT
+        if expr.op == "+" and left == STR and right == STR:
+            return STR
+        if expr.op == "+" and isinstance(left, ListT) and isinstance(right, ListT):
+            if assignable(right, left):
+                return left
+            if assignable(left, right):
+                return right
+        optional = isinstance(left, OptionalT) or isinstance(right, OptionalT)
+        return self.report(
+            codes.BAD_OPERANDS,
+            f"cannot compute `{left}` {expr.op} `{right}`",
+            expr.span,
+            "may be none" if optional else "",
+            hints=("an optional value may be none: test it first, or give a default",)
+            if optional
+            else ("`+` joins two strings or two lists; the others take numbers",),
+        )
 
     def boolean(self, expr: ast.Node) -> None:
         t = self.type_of(expr)

@@ -836,6 +836,30 @@ class _ToAst(Transformer):
         left, op, right = children
         return self._make(ast.Compare, meta, op=str(op), left=left, right=right)
 
+    def _arith(self, meta: Any, op: str, children: list[Any]) -> Any:
+        left, right = children
+        return self._make(ast.Arith, meta, op=op, left=left, right=right)
+
+    @v_args(meta=True)
+    def add(self, meta: Any, children: list[Any]) -> Any:
+        return self._arith(meta, "+", children)
+
+    @v_args(meta=True)
+    def subtract(self, meta: Any, children: list[Any]) -> Any:
+        return self._arith(meta, "-", children)
+
+    @v_args(meta=True)
+    def multiply(self, meta: Any, children: list[Any]) -> Any:
+        return self._arith(meta, "*", children)
+
+    @v_args(meta=True)
+    def divide(self, meta: Any, children: list[Any]) -> Any:
+        return self._arith(meta, "/", children)
+
+    @v_args(meta=True)
+    def remainder(self, meta: Any, children: list[Any]) -> Any:
+        return self._arith(meta, "%", children)
+
     @v_args(meta=True)
     def compare_in(self, meta: Any, children: list[Any]) -> Any:
         return self._make(ast.Compare, meta, op="in", left=children[0], right=children[-1])

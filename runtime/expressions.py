@@ -26,6 +26,23 @@ _COMPARE = {
 }
 
 
+def _divide(a: Any, b: Any) -> float:
+    return a / b if b else 0.0  # total: dividing by zero gives 0 (as in Pony)
+
+
+def _remainder(a: Any, b: Any) -> Any:
+    return a % b if b else 0
+
+
+_ARITH: dict[str, Callable[[Any, Any], Any]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": _divide,
+    "%": _remainder,
+}
+
+
 class EvaluationError(Exception):
     """An expression could not be evaluated on these values (a none in a comparison...)."""
 
@@ -76,6 +93,9 @@ def _compile(expr: ast.Node) -> Evaluator:
         return lambda env: left(env) or right(env)
     if isinstance(expr, ast.Compare):
         return _compile_compare(expr)
+    if isinstance(expr, ast.Arith):
+        left, right, apply = _compile(expr.left), _compile(expr.right), _ARITH[expr.op]
+        return lambda env: apply(left(env), right(env))
     if isinstance(expr, ast.Call) and expr.func in IMPLEMENTATIONS:
         function = IMPLEMENTATIONS[expr.func]
         arguments = [_compile(argument) for argument in expr.args]
