@@ -258,12 +258,15 @@ class Scope:
             known = list(self.locals)
             if agent is not None:
                 known += [*agent.nodes, *agent.params]
+            pythonism = {"True": "true", "False": "false", "None": "none"}.get(head)
             return self.report(
                 codes.UNDEFINED_NAME,
                 f"unknown name `{head}`",
                 expr.span,
                 "not a node, a parameter or an enum",
-                hints=did_you_mean(head, known),
+                hints=(f"write `{pythonism}`: rolegraph's literals are lower case",)
+                if pythonism
+                else did_you_mean(head, known),
             )
         for index, name in enumerate(rest):
             current = self.field(current, name, expr, index + 1)

@@ -153,3 +153,15 @@ def test_builtins_are_type_checked(expr, message):
 """
     found = checked_errors(body)
     assert any(message in f for f in found), found
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"), [("True", "true"), ("False", "false"), ("None", "none")]
+)
+def test_python_literals_get_a_hint(written, meant):
+    body = "agent A(task: str) -> Draft {\n  d = Write(task)\n"
+    body += f"  d -> return(d) when d.score == {written}\n  return d\n}}\n"
+    with pytest.raises(DiagnosticError) as caught:
+        rolegraph.load_agent("b.agent", text=PRELUDE + body)
+    (problem,) = [d for d in caught.value.diagnostics if d.code == "E0201"]
+    assert problem.hints == (f"write `{meant}`: rolegraph's literals are lower case",)
