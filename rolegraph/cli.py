@@ -424,7 +424,7 @@ def _run(
 ) -> None:
     import asyncio
 
-    from rolegraph.runtime import RunError, run_agent
+    from rolegraph.runtime import RunError, StoreError, run_agent
 
     try:
         inputs = json.loads(input)
@@ -447,7 +447,11 @@ def _run(
     if resume is not None:
         if database is None:
             raise _usage_error("--resume needs the store the run was made with")
-        info = database.run_info(resume)
+        try:
+            info = database.run_info(resume)
+        except RunError as error:  # (a StoreError: the store is damaged)
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(EXIT_DIAGNOSTICS) from None
         if info is None:
             raise _usage_error(f"no run {resume!r} in {store}")
         agent = info.agent
@@ -478,7 +482,7 @@ def _run(
             error.trace.write_jsonl(str(trace))
         typer.echo(f"error: {error}", err=True)
         run_id = getattr(error, "run_id", None)
-        if run_id:
+        if run_id and not isinstance(error, StoreError):  # (a StoreError says what to do)
             typer.echo(f"run {run_id}: resume with --resume {run_id}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
     if trace is not None:
@@ -492,13 +496,14 @@ def _run(
 
 def _open_store(kind: Any, path: Path) -> Any:
     """A SQLite store, or a usage error saying why it cannot be opened there."""
-    import sqlite3
+    from rolegraph.runtime import StoreError
 
     try:
         return kind(path)
-    except (OSError, sqlite3.Error) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise _usage_error(f"cannot open the store {path}: {reason}") from None
+    except OSError as error:
+        raise _usage_error(f"cannot open the store {path}: {error.strerror or error}") from None
+    except StoreError as error:  # (damaged before anything ran: the option must change)
+        raise _usage_error(f"cannot open the store {path}: {error.reason}") from None
 
 
 def _checked_or_exit(path: Path):
@@ -808,6 +813,7 @@ def search_command(
     cached, so a search resumes."""
     import asyncio
 
+    from rolegraph.runtime import StoreError
     from rolegraph.search import (
         ObjectiveError,
         evolve,
@@ -869,7 +875,7 @@ def search_command(
             )
         with _stdout_for_the_result():  # it has no result on stdout: all goes to stderr
             result = asyncio.run(search)
-    except ObjectiveError as error:
+    except (ObjectiveError, StoreError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
     if result.refused and not quiet:
@@ -1015,6 +1021,7 @@ def _attribute(
     from rich.console import Console
     from rich.table import Table
 
+    from rolegraph.runtime import StoreError
     from rolegraph.search import ObjectiveError, shapley
 
     module, _, evaluator = _evaluation_setup(
@@ -1022,7 +1029,7 @@ def _attribute(
     )
     try:
         found = asyncio.run(shapley(module, evaluator, samples=samples))
-    except ObjectiveError as error:
+    except (ObjectiveError, StoreError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
     how = "exact" if found.exact else f"estimated from {samples} random orders"

@@ -7,6 +7,7 @@ It imports the compiler's IR and semantics, never the front end (`rolegraph.gram
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from .errors import (
     ModelOutputError,
     RunError,
     Stalled,
+    StoreError,
 )
 from .executor import AgentRun, Context
 from .mock import MockModel
@@ -51,6 +53,7 @@ __all__ = [
     "RunResult",
     "Stalled",
     "Store",
+    "StoreError",
     "ToolCall",
     "Trace",
     "UnpricedModel",
@@ -198,11 +201,18 @@ async def run_agent(
 
             export_trace(run.trace, tracer)
         if store is not None and run_id is not None:
-            store.finish_run(run_id, f"failed: {type(error).__name__}")
+            # (the run's own error is the one to report; a store that also fails to
+            # record it says so the next time it is used)
+            with contextlib.suppress(StoreError):
+                store.finish_run(run_id, f"failed: {type(error).__name__}")
         error.run_id = run_id  # type: ignore[attr-defined]
         raise
     if store is not None and run_id is not None:
-        store.finish_run(run_id, "returned", result)
+        try:
+            store.finish_run(run_id, "returned", result)
+        except StoreError as error:
+            error.trace, error.run_id = run.trace, run_id  # (the trace holds the result)
+            raise
     if tracer is not None:
         from .telemetry import export_trace
 

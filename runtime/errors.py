@@ -50,3 +50,39 @@ class ModelOutputError(RunError):
 
 class ModelCallError(RunError):
     """A model call failed: transient errors retried and still failing, or a hard error."""
+
+
+class StoreError(RunError):
+    """The SQLite store failed: its file is damaged, or its disk is full. Says what it
+    was doing, what the store still holds, and what to do — in one line.
+
+    `kind` is "full" (what was committed before is kept: free space, then resume),
+    "damaged" (the file cannot be trusted: move it away), or "failed" (any other fault
+    of the database: locked by another process, an I/O error)."""
+
+    def __init__(self, path: str, kind: str, reason: str, doing: str, trace: Any = None):
+        self.path = path
+        self.kind = kind
+        self.reason = reason
+        self.doing = doing
+        self.run_id: str | None = None  # set by the run that met it: how to resume
+        super().__init__(self.describe(), trace)
+
+    def describe(self) -> str:
+        what = {"full": "is full", "damaged": "is damaged", "failed": "failed"}[self.kind]
+        head = f"the store {self.path} {what} ({self.reason}) while {self.doing}"
+        if self.kind == "damaged":
+            return (
+                f"{head}: what it holds cannot be read back; move it away and run again, "
+                "or give another --store (or --no-store)"
+            )
+        then = (
+            f", then resume with --resume {self.run_id}"
+            if self.run_id
+            else ", then run again (nothing is repeated that the store kept)"
+        )
+        advice = "free some space" if self.kind == "full" else "fix that"
+        return f"{head}: every reply and checkpoint saved before is kept; {advice}{then}"
+
+    def __str__(self) -> str:  # (the run's id is known only once the error reaches the run)
+        return self.describe()

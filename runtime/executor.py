@@ -48,6 +48,7 @@ from .errors import (
     ModelOutputError,
     RunError,
     Stalled,
+    StoreError,
 )
 from .expressions import (
     EvaluationError,
@@ -243,7 +244,7 @@ class AgentRun:
             record.status = "cancelled"
             self._finish_record(record)
             raise
-        except BudgetError as error:
+        except (BudgetError, StoreError) as error:  # the run's fault, not the node's
             record.status, record.error = "failed", str(error)
             self._finish_record(record)
             self._land(flight.key)
@@ -296,7 +297,11 @@ class AgentRun:
         if self.context.on_record is not None:
             self.context.on_record(record)
         if self.depth == 0 and self.context.checkpoint is not None and record.status == "ok":
-            self.context.checkpoint(record)
+            try:
+                self.context.checkpoint(record)
+            except StoreError as error:  # (a full disk: the run ends, saying what was kept)
+                error.trace = self.trace
+                self.fail(error)
 
     # -- inputs ------------------------------------------------------------------------------
 
