@@ -25,7 +25,7 @@ from .errors import (
 from .executor import AgentRun, Context
 from .mock import MockModel
 from .models import CallFailed, Model, ModelReply, ModelRequest, ToolCall
-from .providers import DEFAULT_MAX_TOKENS, Provider, is_mock
+from .providers import DEFAULT_MAX_TOKENS, Provider, is_mock, mock_latency
 from .store import RunCache, Store
 from .tools import tool_threads as resolve_tool_threads
 from .trace import FiringRecord, Trace
@@ -100,8 +100,10 @@ def model_router(model: str | Model | None = None) -> Callable[[Any], Model]:
 
 def _model_for(name: str) -> Model:
     if is_mock(name):
-        options = dict(part.split("=", 1) for part in name[5:].split(",") if "=" in part)
-        delay = float(options.get("latency", 0))
+        try:
+            delay = mock_latency(name)
+        except ValueError as error:  # (the CLI refuses such a --model before the run)
+            raise RunError(str(error)) from None
         return MockModel(latency=(lambda request: delay) if delay else None)
     from .litellm_model import LiteLLMModel
 

@@ -6,6 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 
+def describe_error(error: BaseException) -> str:
+    """`Kind: message`, never empty-handed: `MemoryError()` carries no message at all."""
+    words = str(error) or ("out of memory" if isinstance(error, MemoryError) else "(no message)")
+    return f"{type(error).__name__}: {words}"
+
+
 class RunError(Exception):
     """Base of the errors a run ends with."""
 
@@ -31,7 +37,7 @@ class FiringFailed(RunError):
     def __init__(self, node: str, error: BaseException, trace: Any = None):
         self.node = node
         self.error = error
-        super().__init__(f"node `{node}` failed: {error}", trace)
+        super().__init__(f"node `{node}` failed: {str(error) or describe_error(error)}", trace)
 
 
 class ConstraintViolation(RunError):

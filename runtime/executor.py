@@ -49,6 +49,7 @@ from .errors import (
     RunError,
     Stalled,
     StoreError,
+    describe_error,
 )
 from .expressions import (
     EvaluationError,
@@ -277,7 +278,7 @@ class AgentRun:
     def _failed_firing(
         self, flight: _Inflight, node: IRNode, record: FiringRecord, error: BaseException
     ) -> None:
-        record.status, record.error = "failed", f"{type(error).__name__}: {error}"
+        record.status, record.error = "failed", describe_error(error)
         self._finish_record(record)
         self._land(flight.key)
         self.failed(flight, node, error)
@@ -479,7 +480,7 @@ class AgentRun:
                     try:
                         outcome = await self.call_spec(spec, call.arguments)
                     except Exception as error:  # the model sees the error and may recover
-                        outcome = {"error": f"{type(error).__name__}: {error}"}
+                        outcome = {"error": describe_error(error)}
                 record.tool_calls.append(
                     {"tool": call.name, "arguments": call.arguments, "result": outcome}
                 )
@@ -529,7 +530,7 @@ class AgentRun:
         if not handlers:
             self.fail(FiringFailed(flight.node, error, self.trace))
             return
-        failure = {"error": f"{type(error).__name__}: {error}"}
+        failure = {"error": describe_error(error)}
         self.failures[flight.node].append(_Output(failure, flight.time, flight.key))
         env = {**self.params, **{n: o[-1].value for n, o in self.outputs.items() if o}}
         env[flight.node] = failure
