@@ -171,6 +171,18 @@ for a float, or similar. The message says which.
 """,
 )
 
+NOT_TEXT = _code(
+    "E0114",
+    "not UTF-8 text",
+    """
+A `.agent` file is UTF-8 text (it may start with a byte order mark). This one is
+not: a byte that UTF-8 cannot decode, or a NUL byte, which no text file holds — a
+binary file, or text saved in another encoding (UTF-16, which Windows calls
+"Unicode"; Latin-1). The error points at the first such byte; save the file as
+UTF-8.
+""",
+)
+
 
 # --- E02xx: names and imports ------------------------------------------------------------
 

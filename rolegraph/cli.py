@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from rolegraph import __version__
-from rolegraph.compiler.diagnostics import Diagnostic, explain, render
+from rolegraph.compiler.diagnostics import Diagnostic, explain, printable, render
 from rolegraph.compiler.source import Source
 
 app = typer.Typer(
@@ -71,19 +72,64 @@ def _usage_error(message: str) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
-def _read(path: Path) -> str:
+def _read_source(path: Path) -> tuple[str, Diagnostic | None]:
+    """A file's text ('-': stdin), with the E0114 diagnostic when it is not UTF-8 text;
+    a missing, unreadable or folder path is a usage error."""
+    from rolegraph.grammar.encoding import decode_source
+
     if str(path) == "-":
-        return sys.stdin.read()
+        return decode_source(sys.stdin.buffer.read(), "-")
     try:
-        return path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise _usage_error(f"no such file: {path}") from None
     except IsADirectoryError:
         raise _usage_error(f"{path} is a directory") from None
-    except UnicodeDecodeError as error:
-        raise _usage_error(f"{path} is not UTF-8 text ({error.reason})") from None
     except OSError as error:
         raise _usage_error(f"cannot read {path}: {error.strerror}") from None
+    return decode_source(data, str(path))
+
+
+def _read(path: Path) -> str:
+    """A file's text; one that is not UTF-8 text ends the command with its diagnostic."""
+    text, problem = _read_source(path)
+    if problem is not None:
+        _print_diagnostics((problem,), Source(problem.file, text))
+        raise typer.Exit(EXIT_DIAGNOSTICS)
+    return text
+
+
+def _check_output(path: Path | None, option: str, *, folder: bool = False) -> None:
+    """Refuse, as a usage error, an output path that cannot be written — before the work
+    starts, so a typo never throws away a finished run or search. A file goes into a
+    folder that exists (and is not itself a folder); a `folder` output may be made, but
+    not where a file is."""
+    if path is None or str(path) == "-":
+        return
+    if folder:
+        if path.exists() and not path.is_dir():
+            raise _usage_error(f"{option} {path} is a file: give a folder (made if missing)")
+        existing = next(p for p in (path, *path.parents) if p.exists())
+        if not existing.is_dir():
+            raise _usage_error(f"{option} {path}: {existing} is a file, not a folder")
+    else:
+        if path.is_dir():
+            raise _usage_error(f"{option} {path} is a folder: give a file name")
+        existing = path.parent
+        if not existing.is_dir():
+            what = "a file, not a folder" if existing.exists() else "missing"
+            raise _usage_error(f"{option} {path}: there is no folder {existing} ({what})")
+    if not os.access(existing, os.W_OK):
+        raise _usage_error(f"{option} {path}: {existing} is not writable")
+
+
+def _write_output(path: Path, text: str) -> None:
+    """Write a command's output file; a failure now (a full disk) is one line, exit 1."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        typer.echo(f"error: cannot write {path}: {error.strerror or error}", err=True)
+        raise typer.Exit(EXIT_DIAGNOSTICS) from None
 
 
 def _agent_files(paths: list[Path]) -> list[Path]:
@@ -158,7 +204,9 @@ def _check_file(path: Path, *, explore: bool = True):
     from rolegraph.compiler.check import check_module
     from rolegraph.grammar import parse_module
 
-    text = _read(path)
+    text, problem = _read_source(path)
+    if problem is not None:
+        return None, [problem], {str(path): text}
     result = parse_module(text, str(path))
     if result.module is None:
         return None, list(result.diagnostics), {str(path): text}
@@ -200,8 +248,10 @@ def check(
             for result in checked.constraints:
                 if result.status == "proven":
                     typer.echo(
-                        f"{path}: {result.agent}: `{result.mode} {result.text}` proven "
-                        f"on every run ({result.states} states explored)",
+                        printable(
+                            f"{path}: {result.agent}: `{result.mode} {result.text}` proven "
+                            f"on every run ({result.states} states explored)"
+                        ),
                         err=True,
                     )
             if cost:
@@ -262,6 +312,7 @@ def graph(
 
     if format not in ("mermaid", "dot"):
         raise _usage_error(f"unknown format {format!r}: use mermaid or dot")
+    _check_output(output, "-o")
     checked = _checked_or_exit(file)
     irs = checked.irs
     if not irs:
@@ -290,7 +341,7 @@ def graph(
             check=True,
         )
     else:
-        output.write_text(text, encoding="utf-8")
+        _write_output(output, text)
     typer.echo(f"wrote {output}", err=True)
 
 
@@ -314,6 +365,18 @@ ConcurrencyOption = Annotated[
     int | None,
     typer.Option("--concurrency", help="Calls in flight at once, per model and server."),
 ]
+
+
+def _check_model_option(model: str | None) -> None:
+    """`--model` names a model the run can call: a mock delay that would make every call
+    wait for its timeout (`mock:latency=inf`) is refused before any work."""
+    from rolegraph.runtime.providers import is_mock, mock_latency
+
+    if model is not None and is_mock(model):
+        try:
+            mock_latency(model)
+        except ValueError as error:
+            raise _usage_error(f"--model {error}") from None
 
 
 def _provider_params(
@@ -432,6 +495,8 @@ def _run(
         raise _usage_error(f"--input is not JSON: {error}") from None
     if not isinstance(inputs, dict):
         raise _usage_error('--input must be a JSON object, like \'{"task": "..."}\'')
+    _check_model_option(model)
+    _check_output(trace, "--trace")
     from rolegraph.runtime import Budget
 
     try:
@@ -478,20 +543,30 @@ def _run(
             )
         )
     except RunError as error:
-        if trace is not None and error.trace is not None:
-            error.trace.write_jsonl(str(trace))
         typer.echo(f"error: {error}", err=True)
         run_id = getattr(error, "run_id", None)
         if run_id and not isinstance(error, StoreError):  # (a StoreError says what to do)
             typer.echo(f"run {run_id}: resume with --resume {run_id}", err=True)
+        if trace is not None and error.trace is not None:
+            _write_trace(error.trace, trace)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
-    if trace is not None:
-        outcome.trace.write_jsonl(str(trace))
+    # The result first: a trace that cannot be written after all (a full disk) loses
+    # only the trace.
     typer.echo(json.dumps(outcome.result, indent=2, ensure_ascii=False), file=out)
     if not quiet:
         _print_summary(outcome.trace)
         if outcome.run_id:
             typer.echo(f"run {outcome.run_id} (store: {store})", err=True)
+    if trace is not None:
+        _write_trace(outcome.trace, trace)
+
+
+def _write_trace(trace: Any, path: Path) -> None:
+    try:
+        trace.write_jsonl(str(path))
+    except OSError as error:
+        typer.echo(f"error: cannot write the trace {path}: {error.strerror or error}", err=True)
+        raise typer.Exit(EXIT_DIAGNOSTICS) from None
 
 
 def _open_store(kind: Any, path: Path) -> Any:
@@ -559,7 +634,11 @@ def fmt(
     changed: list[Path] = []
     broken = False
     for path in _agent_files(files):
-        text = _read(path)
+        text, problem = _read_source(path)
+        if problem is not None:
+            _print_diagnostics((problem,), Source(problem.file, text))
+            broken = True
+            continue
         result = parse_module(text, str(path))
         if result.module is None:
             _print_diagnostics(result.diagnostics, result.source)
@@ -660,6 +739,7 @@ def compile_command(
 
     if target not in ("python", "langgraph"):
         raise _usage_error(f"unknown target {target!r}: the targets are: python, langgraph")
+    _check_output(output, "-o")
     text = _read(file)
     try:
         code = rolegraph.compile_python(file, text=text, langgraph=target == "langgraph")
@@ -671,7 +751,7 @@ def compile_command(
     if output is None:
         typer.echo(code, nl=False)
     else:
-        output.write_text(code, encoding="utf-8")
+        _write_output(output, code)
         typer.echo(f"wrote {output}", err=True)
 
 
@@ -711,6 +791,7 @@ def edit(
             raise typer.Exit(EXIT_DIAGNOSTICS)
         return result.module
 
+    _check_output(output, "-o")
     module = load(file)
     editor = rolegraph.editor(str(file))
     if list_edits:
@@ -739,7 +820,7 @@ def edit(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        _write_output(output, text)
         typer.echo(f"wrote {output}", err=True)
 
 
@@ -830,6 +911,8 @@ def search_command(
         raise _usage_error("--evaluations is at least 1")
     if backend not in ("local", "ray"):
         raise _usage_error(f"--backend is local or ray, not {backend!r}")
+    _check_output(output, "-o", folder=True)
+    _check_output(plot, "--plot")
     params = _provider_params(api_base, param, timeout, concurrency)
     module, objective, evaluator = _evaluation_setup(
         file, agent, data, score, seeds, cost, model, store, params, backend
@@ -895,15 +978,17 @@ def search_command(
         err=True,
     )
     if output is not None:
-        for path in write_front(result, output, stem=file.stem):
+        try:
+            written = write_front(result, output, stem=file.stem)
+        except OSError as error:  # (checked before the search: only a fault now, a full disk)
+            typer.echo(f"error: cannot write the front to {output}: {error}", err=True)
+            raise typer.Exit(EXIT_DIAGNOSTICS) from None
+        for path in written:
             typer.echo(f"wrote {path}", err=True)
     if plot is not None:
         from rolegraph.search import score_plot
 
-        try:
-            plot.write_text(score_plot(result, f"{file.name}: {optimizer} search"), "utf-8")
-        except OSError as error:
-            raise _usage_error(f"cannot write {plot}: {error.strerror}") from None
+        _write_output(plot, score_plot(result, f"{file.name}: {optimizer} search"))
         typer.echo(f"wrote {plot}", err=True)
 
 
@@ -952,6 +1037,7 @@ def _evaluation_setup(
 
     if data is None:
         raise _usage_error("--data DATA.jsonl is needed: the examples to score candidates on")
+    _check_model_option(None if model == "declared" else model)
     if seeds < 1:
         raise _usage_error("--seeds is at least 1")
     try:
@@ -1060,7 +1146,12 @@ def explain_code(
 
 def main() -> None:
     """The console-script entry point."""
-    app()
+    try:
+        app()
+    except MemoryError as error:  # (its message is empty: say what happened)
+        detail = f" ({error})" if str(error) else ""
+        typer.echo(f"error: out of memory{detail}: rolegraph could not finish", err=True)
+        sys.exit(EXIT_DIAGNOSTICS)
 
 
 if __name__ == "__main__":  # pragma: no cover
