@@ -458,7 +458,8 @@ run anything. Here the source cannot tell what the function is:
 
 - the module is built in or compiled (`"os:system"` comes from `posix`, a
   built-in module, through `from posix import *`; `math` is a C extension);
-- the name may come from `from x import *`, or from a module `__getattr__`;
+- the name may come from `from x import *`, a module `__getattr__`, or a
+  call that makes names when the module runs (`globals()`, `setattr`, `exec`, `:=`);
 - the name is a class, an attribute (`"m:obj.method"`), or a value computed when
   the module runs (`f = make_tool()`), or it is bound under `if`/`try`.
 

@@ -65,7 +65,10 @@ def read_tool(target: str, folder: str = "") -> ToolSource:
         return Unreadable(
             f"`{attribute}` is an attribute of `{owner}`, which only running the module makes"
         )
-    return _function_in(module_name, attribute, folder, ())
+    try:
+        return _function_in(module_name, attribute, folder, ())
+    except RecursionError:  # (an annotation or alias chain nested past Python's stack)
+        return Unreadable(f"`{target}` is nested too deeply to read")
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class _ModuleSource:
     package: str  # what a relative import is relative to
     bindings: dict[str, list[_Binding]]  # in source order
     star_imports: tuple[str, ...]  # the modules of `from x import *`
+    walrus_names: frozenset[str]  # bound by `name := value`, wherever it is
+    makes_names: str  # a call that can bind any name when the module runs (`globals()`)
 
 
 def _function_in(module_name: str, name: str, folder: str, trail: tuple[str, ...]) -> ToolSource:
@@ -149,7 +154,25 @@ def _parse_file(
     bindings: dict[str, list[_Binding]] = {}
     stars: list[str] = []
     _collect(tree.body, "", bindings, stars, package)
-    return _ModuleSource(module_name, path, package, bindings, tuple(stars))
+    walrus: set[str] = set()
+    makes_names = ""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+            walrus.add(node.target.id)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _NAME_MAKERS
+            and not makes_names
+        ):
+            makes_names = f"{node.func.id}() at line {node.lineno}"
+    return _ModuleSource(
+        module_name, path, package, bindings, tuple(stars), frozenset(walrus), makes_names
+    )
+
+
+# Calls through which a module can bind names that no statement shows.
+_NAME_MAKERS = frozenset({"globals", "vars", "exec", "setattr"})
 
 
 _BLOCKS = {
@@ -288,6 +311,13 @@ def _unbound(source: _ModuleSource, name: str, folder: str, *, alias: bool) -> T
         )
     if "__getattr__" in source.bindings:
         return Unreadable(f"{source.path} defines no `{name}`, but its `__getattr__` may make it")
+    if name in source.walrus_names:
+        return Unreadable(f"`{name}` is bound by `{name} := ...` in {source.path}")
+    if source.makes_names:
+        return Unreadable(
+            f"{source.path} defines no `{name}`, but it may make it when it runs "
+            f"({source.makes_names})"
+        )
     if source.package == source.name and find_module_spec(f"{source.name}.{name}", folder):
         return Missing(f"`{name}` is a module of package `{source.name}`, which is not callable")
     defined = [n for n, b in source.bindings.items() if not b[-1].under]
@@ -417,7 +447,7 @@ class _Annotations:
             return Hint(HintKind.UNION, text, (*args, Hint(HintKind.NONE, "None")))
         if origin == "typing.Union":
             return Hint(HintKind.UNION, text, args)
-        if origin == "typing.Annotated":
+        if origin == "typing.Annotated" and args:
             return Hint(args[0].kind, text, args[0].args)
         kind = _NAMED_HINTS.get(origin or "")
         if kind in (HintKind.SEQUENCE, HintKind.MAPPING):

@@ -291,8 +291,20 @@ def test_a_re_export_is_followed_into_the_module_that_defines_it(tmp_path):
         ),
         ("f = len\n", "f", "`len` is a built-in"),
         (TWICE, "f.__call__", "is an attribute of `f`"),
+        ("if (f := len):\n    pass\n", "f", "bound by `f := ...`"),
+        ("globals()['f'] = len\n", "f", "it may make it when it runs (globals() at line 1)"),
     ],
-    ids=["star import", "getattr", "class", "computed", "conditional", "builtin", "attribute"],
+    ids=[
+        "star import",
+        "getattr",
+        "class",
+        "computed",
+        "conditional",
+        "builtin",
+        "attribute",
+        "walrus",
+        "globals",
+    ],
 )
 def test_what_the_source_cannot_tell_is_a_warning(tmp_path, source, attribute, reason):
     (warning,) = check_tool(tmp_path, source, "twice(value: int) -> int", attribute=attribute)
@@ -333,3 +345,26 @@ def test_a_target_that_is_not_a_module_name_is_an_error(tmp_path):
     (error,) = rolegraph.check_source(agent.read_text(), str(agent)).diagnostics
     assert error.code == "E0312"
     assert "not a Python module name" in error.message
+
+
+def test_an_annotation_nested_past_the_stack_is_read_without_a_traceback(tmp_path):
+    union = " | ".join(["int"] * 1500)  # (Python parses it, and imports it; ast.unparse
+    source = f"def f(value: {union}) -> int:\n    return value\n"  # recurses past the stack)
+    assert codes(check_tool(tmp_path, source, "twice(value: int) -> int")) == ["W0323"]
+
+
+def test_a_module_too_deep_for_python_to_parse_is_an_error(tmp_path):
+    union = " | ".join(["int"] * 20000)  # (its import fails as well)
+    source = f"def f(value: {union}) -> int:\n    return value\n"
+    assert codes(check_tool(tmp_path, source, "twice(value: int) -> int")) == ["E0312"]
+
+
+def test_a_relative_import_beyond_the_top_level_is_an_error(tmp_path):
+    (error,) = check_tool(tmp_path, "from . import f\n", "twice(value: int) -> int")
+    assert error.code == "E0312"
+    assert "beyond its package" in error.message
+
+
+def test_a_re_export_cycle_is_a_warning_not_a_hang(tmp_path):
+    (warning,) = check_tool(tmp_path, "f = g\ng = f\n", "twice(value: int) -> int")
+    assert warning.code == "W0323"
