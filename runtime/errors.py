@@ -82,13 +82,17 @@ class StoreError(RunError):
                 f"{head}: what it holds cannot be read back; move it away and run again, "
                 "or give another --store (or --no-store)"
             )
-        then = (
-            f", then resume with --resume {self.run_id}"
+        again = (
+            f"resume with --resume {self.run_id}"
             if self.run_id
-            else ", then run again (nothing is repeated that the store kept)"
+            else "run again (what the store kept is not repeated)"
         )
-        advice = "free some space" if self.kind == "full" else "fix that"
-        return f"{head}: every reply and checkpoint saved before is kept; {advice}{then}"
+        advice = (
+            f"free some space, then {again}"
+            if self.kind == "full"
+            else f"when it can be written again (another process may hold it), {again}"
+        )
+        return f"{head}: every reply and checkpoint saved before is kept; {advice}"
 
     def __str__(self) -> str:  # (the run's id is known only once the error reaches the run)
         return self.describe()
