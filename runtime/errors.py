@@ -58,6 +58,9 @@ class ModelCallError(RunError):
     """A model call failed: transient errors retried and still failing, or a hard error."""
 
 
+RUN_STORE_KEEPS = "every reply and checkpoint saved before"  # (a full store keeps them)
+
+
 class StoreError(RunError):
     """The SQLite store failed: its file is damaged, or its disk is full. Says what it
     was doing, what the store still holds, and what to do — in one line.
@@ -66,11 +69,20 @@ class StoreError(RunError):
     "damaged" (the file cannot be trusted: move it away), or "failed" (any other fault
     of the database: locked by another process, an I/O error)."""
 
-    def __init__(self, path: str, kind: str, reason: str, doing: str, trace: Any = None):
+    def __init__(
+        self,
+        path: str,
+        kind: str,
+        reason: str,
+        doing: str,
+        kept: str = RUN_STORE_KEEPS,
+        trace: Any = None,
+    ):
         self.path = path
         self.kind = kind
         self.reason = reason
         self.doing = doing
+        self.kept = kept  # what a store that is full (or failed otherwise) still holds
         self.run_id: str | None = None  # set by the run that met it: how to resume
         super().__init__(self.describe(), trace)
 
@@ -92,7 +104,7 @@ class StoreError(RunError):
             if self.kind == "full"
             else f"when it can be written again (another process may hold it), {again}"
         )
-        return f"{head}: every reply and checkpoint saved before is kept; {advice}"
+        return f"{head}: {self.kept} is kept; {advice}"
 
     def __str__(self) -> str:  # (the run's id is known only once the error reaches the run)
         return self.describe()

@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import StoreError
+from .errors import RUN_STORE_KEEPS, StoreError
 from .models import ModelReply, ModelRequest, ToolCall
 
 BATCH = 256
@@ -72,8 +72,11 @@ class RunInfo:
     budget: str | None = None  # the run's limits, as `--budget` writes them
 
 
-def store_fault(path: str | Path, error: Exception, doing: str) -> StoreError:
-    """The `StoreError` for what SQLite (or reading a row back) raised."""
+def store_fault(
+    path: str | Path, error: Exception, doing: str, kept: str = RUN_STORE_KEEPS
+) -> StoreError:
+    """The `StoreError` for what SQLite (or reading a row back) raised; `kept` says what
+    a store that is still whole holds."""
     reason = str(error) or type(error).__name__
     if isinstance(error, sqlite3.Error):
         code = getattr(error, "sqlite_errorcode", None)
@@ -87,7 +90,7 @@ def store_fault(path: str | Path, error: Exception, doing: str) -> StoreError:
             kind = "failed"
     else:  # a row read back is not what was written
         kind = "damaged"
-    return StoreError(str(path), kind, reason, doing)
+    return StoreError(str(path), kind, reason, doing, kept)
 
 
 class Store:

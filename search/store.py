@@ -24,6 +24,8 @@ from typing import Any
 
 from rolegraph.runtime.store import store_fault
 
+KEPT = "every run and candidate saved before"  # (what a full store still holds)
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     fingerprint TEXT NOT NULL, agent TEXT NOT NULL, example TEXT NOT NULL,
@@ -74,12 +76,12 @@ class SearchStore:
         try:
             yield
         except sqlite3.Error as error:
-            raise store_fault(self.path, error, doing) from None
+            raise store_fault(self.path, error, doing, KEPT) from None
         except (ValueError, TypeError) as error:
             if not table:
                 raise
             broken = ValueError(f"a row of `{table}` does not read back: {error}")
-            raise store_fault(self.path, broken, doing) from None
+            raise store_fault(self.path, broken, doing, KEPT) from None
 
     def run(self, key: tuple[str, str, str, int, str]) -> RunRecord | None:
         doing = "reading a stored run"
