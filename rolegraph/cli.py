@@ -812,9 +812,9 @@ def edit(
         for problem in error.diagnostics:
             typer.echo(str(problem), err=True)
             for note in problem.notes:
-                typer.echo(f"  = note: {note}", err=True)
+                typer.echo(f"  = note: {printable(note)}", err=True)
             for hint in problem.hints:
-                typer.echo(f"  = hint: {hint}", err=True)
+                typer.echo(f"  = hint: {printable(hint)}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
     text = to_source(edited, trivia=True)
     if output is None:
