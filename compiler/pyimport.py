@@ -134,7 +134,10 @@ def _spec_without_running(module_name: str) -> importlib.machinery.ModuleSpec | 
         find_spec = getattr(finder, "find_spec", None)
         if find_spec is None:
             continue
-        spec = find_spec(module_name, search_path)
+        try:
+            spec = find_spec(module_name, search_path)
+        except (ImportError, ValueError, OSError):  # (this finder cannot look here)
+            continue
         if spec is not None:
             return spec  # type: ignore[no-any-return]
     return None

@@ -313,6 +313,7 @@ def graph(
     if format not in ("mermaid", "dot"):
         raise _usage_error(f"unknown format {format!r}: use mermaid or dot")
     _check_output(output, "-o")
+    dot = _graphviz_for(output)
     checked = _checked_or_exit(file)
     irs = checked.irs
     if not irs:
@@ -327,22 +328,35 @@ def graph(
     if output is None:
         typer.echo(text, nl=False)
         return
-    if output.suffix in (".png", ".svg", ".pdf"):
-        import shutil
+    if dot is not None:
         import subprocess
 
-        dot = shutil.which("dot")
-        if dot is None:
-            raise _usage_error("graphviz `dot` is not installed; write .dot or .mmd instead")
-        subprocess.run(
+        drawn = subprocess.run(
             [dot, f"-T{output.suffix[1:]}", "-o", str(output)],
             input=to_dot(ir),
             text=True,
-            check=True,
+            capture_output=True,
         )
+        if drawn.returncode != 0:
+            said = drawn.stderr.strip().splitlines() or [f"exit status {drawn.returncode}"]
+            typer.echo(f"error: graphviz `dot` failed on {output}: {printable(said[-1])}", err=True)
+            raise typer.Exit(EXIT_DIAGNOSTICS)
     else:
         _write_output(output, text)
     typer.echo(f"wrote {output}", err=True)
+
+
+def _graphviz_for(output: Path | None) -> str | None:
+    """graphviz's `dot`, when the output is an image (.png/.svg/.pdf); its absence is a
+    usage error found before the work."""
+    if output is None or output.suffix not in (".png", ".svg", ".pdf"):
+        return None
+    import shutil
+
+    dot = shutil.which("dot")
+    if dot is None:
+        raise _usage_error("graphviz `dot` is not installed; write .dot or .mmd instead")
+    return dot
 
 
 # How every command that calls models reaches them (run, search, attribute).
