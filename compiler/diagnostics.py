@@ -187,11 +187,28 @@ def _snippet(source, span, text, mark, gutter, paint, severity) -> list[str]:
         width = max(1, len(shown(raw[: span.end_column - 1])) - start)
     else:
         width = max(1, len(line_text) - start)
+    line_text, start, width = _window(line_text, start, width)
     text = printable(text)
     style = _STYLE[severity] if mark == "^" else _BLUE
     number = paint(str(span.line).rjust(gutter) + " |", _BLUE)
     underline = " " * start + paint(mark * width + (f" {text}" if text else ""), style)
     return [f"{number} {line_text}", paint(" " * gutter + " |", _BLUE) + " " + underline]
+
+
+# The widest source line echoed: past it (a minified or binary line), a window around
+# the caret is shown, cut with `…`.
+MAX_SHOWN = 160
+
+
+def _window(line: str, start: int, width: int) -> tuple[str, int, int]:
+    """The part of a long printed line around its marked columns [start, start+width)."""
+    if len(line) <= MAX_SHOWN:
+        return line, start, width
+    left = max(0, min(start - MAX_SHOWN // 4, len(line) - MAX_SHOWN))
+    right = left + MAX_SHOWN
+    shown = ("…" if left else "") + line[left:right] + ("…" if right < len(line) else "")
+    start = start - left + (1 if left else 0)
+    return shown, start, max(1, min(width, MAX_SHOWN - (start - (1 if left else 0))))
 
 
 def explain(code: str) -> str | None:

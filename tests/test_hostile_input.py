@@ -86,6 +86,15 @@ def test_the_caret_stays_under_its_token_after_escapes():
     assert caret.index("^") == line.index("temprature")
 
 
+def test_a_long_line_is_echoed_as_a_window_around_its_caret():
+    padding = "x" * 5000
+    line, caret = rendered_line_and_caret(
+        f'model m = "{padding}" {{ temprature: 0.2 }} // {padding}\n'
+    )
+    assert len(line) < 200
+    assert caret.index("^") == line.index("temprature")
+
+
 def test_a_diagnostic_s_own_words_are_escaped_too():
     diagnostic = Diagnostic(code="E0100", message="bad \x1b[2J here", file="a\u202e.agent")
     for shown in (str(diagnostic), render(diagnostic, None)):
