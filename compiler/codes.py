@@ -171,6 +171,18 @@ for a float, or similar. The message says which.
 """,
 )
 
+NOT_TEXT = _code(
+    "E0114",
+    "not UTF-8 text",
+    """
+A `.agent` file is UTF-8 text (it may start with a byte order mark). This one is
+not: a byte that UTF-8 cannot decode, or a NUL byte, which no text file holds — a
+binary file, or text saved in another encoding (UTF-16, which Windows calls
+"Unicode"; Latin-1). The error points at the first such byte; save the file as
+UTF-8.
+""",
+)
+
 
 # --- E02xx: names and imports ------------------------------------------------------------
 
@@ -336,21 +348,26 @@ TOOL_SIGNATURE = _code(
     "E0311",
     "tool signature mismatch",
     """
-A `tool` declaration disagrees with the Python callable it names: different
-parameter names, a different number of parameters, or type hints that do not
-match the declared types.
+A `tool` declaration disagrees with the Python function it names: different
+parameter names, a different number of parameters, a parameter the function
+requires that the declaration lacks, a positional-only parameter (tools are called
+with keyword arguments), or annotations that do not match the declared types.
+
+The function is read from its module's source, never imported: checking a file
+runs none of its tools' code (see W0324 for what the source cannot tell).
 """,
 )
 
 TOOL_IMPORT = _code(
     "E0312",
-    "tool cannot be imported",
+    "tool function not found",
     """
-A `tool` names a Python callable as "package.module:function", and importing it
-failed, or the name is not callable. The module is looked for on `sys.path`, then in
-the folder of the `.agent` file that declares the tool, then in the working directory;
-the hint says where it looked (or where the module was found, when the function is
-missing from it).
+A `tool` names a Python function as "package.module:function", and importing it
+would certainly fail: no such module, no such name in it, a syntax error in the
+module, or a name that is a module rather than a function. The module is looked for
+as an import would look for it — on `sys.path`, then in the folder of the `.agent`
+file that declares the tool, then in the working directory — but its file is only
+read, never run; the hint says where it looked.
 """,
 )
 
@@ -463,6 +480,32 @@ UNKNOWN_ANNOTATION = _code(
     "unknown annotation",
     """
 An annotation other than `@desc` is ignored.
+""",
+)
+
+
+TOOL_UNCHECKED = _code(
+    "W0324",
+    "tool not checked without running it",
+    """
+`rolegraph check` (and `graph`, `compile`, `edit`, a search's editor) compares each
+`tool` declaration with its Python function by reading the module's source, and
+never imports it: an import runs the module's code, and checking a file must not
+run anything. Here the source cannot tell what the function is:
+
+- the module is built in or compiled (`"os:system"` comes from `posix`, a
+  built-in module, through `from posix import *`; `math` is a C extension);
+- the name may come from `from x import *`, a module `__getattr__`, or a
+  call that makes names when the module runs (`globals()`, `setattr`, `exec`, `:=`);
+- the name is a class, an attribute (`"m:obj.method"`), or a value computed when
+  the module runs (`f = make_tool()`), or it is bound under `if`/`try`.
+
+It is a warning, not an error: the declaration may well be right, and `rolegraph
+run` imports the tool and checks every call against it (the declared parameters
+are passed by name, the result is checked against the declared type), so a wrong
+declaration still fails before a wrong value goes on. `--strict` makes it an error.
+To have it checked, point the declaration at a plain `def` in Python source — a
+two-line wrapper around the compiled function will do.
 """,
 )
 

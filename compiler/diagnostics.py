@@ -62,7 +62,7 @@ class Diagnostic(BaseModel):
         return f"{self.file}:{self.span.line}:{self.span.column}"
 
     def __str__(self) -> str:
-        return f"{self.location()}: {self.severity.value}[{self.code}]: {self.message}"
+        return printable(f"{self.location()}: {self.severity.value}[{self.code}]: {self.message}")
 
 
 def diagnostic(
@@ -107,6 +107,30 @@ class DiagnosticError(Exception):
         return "\n".join(str(d) for d in self.diagnostics)
 
 
+# Characters a terminal acts on instead of showing: C0 controls but tab and newline
+# (ESC starts colour, cursor and OSC sequences: a hyperlink, a window title, a clipboard
+# write; BEL ends an OSC), DEL and the C1 controls (0x9b is a one-byte CSI), and the
+# bidirectional formatting characters that reorder what is shown (Trojan Source,
+# CVE-2021-42574). A user's text echoed in a diagnostic shows them as escapes.
+_UNSHOWN = frozenset(
+    [
+        *range(0x00, 0x09),
+        *range(0x0B, 0x20),
+        *range(0x7F, 0xA0),
+        *(0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)),
+        *(0x2028, 0x2029),  # (line and paragraph separators: a line shown as two)
+    ]
+)
+
+
+def printable(text: str) -> str:
+    """`text` with the characters a terminal would act on written as escapes (`\\x1b`,
+    `\\u202e`), as Python's `repr` writes them; tabs and newlines are kept."""
+    if not any(ord(ch) in _UNSHOWN for ch in text):
+        return text
+    return "".join(repr(ch)[1:-1] if ord(ch) in _UNSHOWN else ch for ch in text)
+
+
 _STYLE = {
     Severity.ERROR: "\x1b[1;31m",
     Severity.WARNING: "\x1b[1;33m",
@@ -125,39 +149,66 @@ def render(diagnostic: Diagnostic, source: Source | None, *, color: bool = False
 
     d = diagnostic
     header = paint(f"{d.severity.value}[{d.code}]", _STYLE[d.severity]) + paint(
-        f": {d.message}", _BOLD
+        f": {printable(d.message)}", _BOLD
     )
     lines = [header]
     shown = [(d.span, d.label, "^")] if d.span else []
     shown += [(label.span, label.message, "-") for label in d.labels]
     gutter = max((len(str(span.end_line)) for span, _, _ in shown), default=1)
     bar = paint(" " * gutter + " |", _BLUE)
-    lines.append(paint(" " * gutter + "--> ", _BLUE) + d.location())
+    lines.append(paint(" " * gutter + "--> ", _BLUE) + printable(d.location()))
     if source is not None and shown:
         lines.append(bar)
         for span, text, mark in sorted(shown, key=lambda item: (item[0].line, item[0].column)):
             lines.extend(_snippet(source, span, text, mark, gutter, paint, d.severity))
         lines.append(bar)
     for hint in d.hints:
-        lines.append(paint(" " * gutter + " = ", _BLUE) + paint("help", _BOLD) + f": {hint}")
+        lines.append(
+            paint(" " * gutter + " = ", _BLUE) + paint("help", _BOLD) + f": {printable(hint)}"
+        )
     for note in d.notes:
-        lines.append(paint(" " * gutter + " = ", _BLUE) + paint("note", _BOLD) + f": {note}")
+        lines.append(
+            paint(" " * gutter + " = ", _BLUE) + paint("note", _BOLD) + f": {printable(note)}"
+        )
     return "\n".join(lines)
 
 
 def _snippet(source, span, text, mark, gutter, paint, severity) -> list[str]:
-    line_text = source.line_text(span.line).expandtabs(4)
     raw = source.line_text(span.line)
-    # Columns count characters; tabs were expanded above, so re-measure the prefix.
-    start = len(raw[: span.column - 1].expandtabs(4))
+
+    def shown(part: str) -> str:  # as printed: escapes for controls, tabs expanded
+        return printable(part).expandtabs(4)
+
+    line_text = shown(raw)
+    # Columns count characters of the file; the line is printed with escapes and tabs
+    # expanded, so the caret is placed by the printed length of what precedes it.
+    start = len(shown(raw[: span.column - 1]))
     if span.end_line == span.line:
-        width = max(1, len(raw[: span.end_column - 1].expandtabs(4)) - start)
+        width = max(1, len(shown(raw[: span.end_column - 1])) - start)
     else:
         width = max(1, len(line_text) - start)
+    line_text, start, width = _window(line_text, start, width)
+    text = printable(text)
     style = _STYLE[severity] if mark == "^" else _BLUE
     number = paint(str(span.line).rjust(gutter) + " |", _BLUE)
     underline = " " * start + paint(mark * width + (f" {text}" if text else ""), style)
     return [f"{number} {line_text}", paint(" " * gutter + " |", _BLUE) + " " + underline]
+
+
+# The widest source line echoed: past it (a minified or binary line), a window around
+# the caret is shown, cut with `…`.
+MAX_SHOWN = 160
+
+
+def _window(line: str, start: int, width: int) -> tuple[str, int, int]:
+    """The part of a long printed line around its marked columns [start, start+width)."""
+    if len(line) <= MAX_SHOWN:
+        return line, start, width
+    left = max(0, min(start - MAX_SHOWN // 4, len(line) - MAX_SHOWN))
+    right = left + MAX_SHOWN
+    shown = ("…" if left else "") + line[left:right] + ("…" if right < len(line) else "")
+    start = start - left + (1 if left else 0)
+    return shown, start, max(1, min(width, MAX_SHOWN - (start - (1 if left else 0))))
 
 
 def explain(code: str) -> str | None:

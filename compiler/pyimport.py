@@ -13,6 +13,9 @@ stays silent for every other import. So `sys.path` is never changed, an installe
 is never shadowed by a file of the same name beside an agent, and an import that
 failed before still fails elsewhere in the process. A tool module's own imports of its
 neighbours work, while it is imported and while its tools run.
+
+Only running a tool imports it. Checking one finds its module's file the same way,
+without running it (`find_module_spec`): compiler/pysource.py reads that file.
 """
 
 from __future__ import annotations
@@ -94,6 +97,58 @@ def import_callable(target: str, folder: str = "") -> Any:
     for part in attribute.split("."):
         value = getattr(value, part)
     return value
+
+
+def find_module_spec(module_name: str, folder: str = "") -> importlib.machinery.ModuleSpec | None:
+    """Where `import_callable` would find a module, found without running any of its code
+    or its packages' (`importlib.util.find_spec("a.b")` imports `a`, running its
+    `__init__`). Each package on the way is found the same way and its submodule search
+    path used as it stands before any `__init__` runs; one already imported is used as
+    it is. None when no finder knows the module."""
+    with beside(folder):
+        found = _spec_without_running(module_name)
+        if found is None:
+            importlib.invalidate_caches()  # (a file written since a folder was last listed)
+            found = _spec_without_running(module_name)
+    return found
+
+
+def _spec_without_running(module_name: str) -> importlib.machinery.ModuleSpec | None:
+    loaded = sys.modules.get(module_name)
+    if loaded is not None:
+        return _spec_of_loaded(module_name, loaded)
+    package_name, _, _ = module_name.rpartition(".")
+    search_path: list[str] | None = None
+    if package_name:
+        package = _spec_without_running(package_name)
+        loaded_package = sys.modules.get(package_name)
+        if loaded_package is not None and hasattr(loaded_package, "__path__"):
+            search_path = list(loaded_package.__path__)
+        elif package is not None and package.submodule_search_locations is not None:
+            search_path = list(package.submodule_search_locations)
+        else:
+            return None  # (no such package, or a module that is not a package)
+    # The finders the import system itself asks, in its order (an editable install's
+    # included): they only look for files, and run no code of the module they find.
+    for finder in sys.meta_path:
+        find_spec = getattr(finder, "find_spec", None)
+        if find_spec is None:
+            continue
+        try:
+            spec = find_spec(module_name, search_path)
+        except (ImportError, ValueError, OSError):  # (this finder cannot look here)
+            continue
+        if spec is not None:
+            return spec  # type: ignore[no-any-return]
+    return None
+
+
+def _spec_of_loaded(module_name: str, module: ModuleType) -> importlib.machinery.ModuleSpec:
+    spec = getattr(module, "__spec__", None)
+    if isinstance(spec, importlib.machinery.ModuleSpec):
+        return spec
+    file = getattr(module, "__file__", None)  # (`__main__` run as a script has no spec)
+    return importlib.machinery.ModuleSpec(module_name, None, origin=file)
 
 
 def where_looked(target: str, folder: str = "") -> str:

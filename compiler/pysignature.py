@@ -1,11 +1,14 @@
-"""Does a Python callable fit a `tool` declaration? Names, arity and type hints."""
+"""Does a Python function fit a `tool` declaration? Names, kinds and annotations.
+
+The function is described as data (`PythonSignature`, with each annotation a `Hint`),
+read from its source without running it (compiler/pysource.py): the checker never
+imports a tool's module, so checking a file runs none of its code.
+"""
 
 from __future__ import annotations
 
-import collections.abc
-import inspect
-import types
-import typing
+from dataclasses import dataclass
+from enum import Enum
 from typing import TYPE_CHECKING
 
 from .types import BOOL, FLOAT, INT, STR, AnyType, DictT, EnumT, ListT, OptionalT, RecordT, Type
@@ -14,82 +17,123 @@ if TYPE_CHECKING:
     from .typecheck import Signature
 
 
-_PY_TYPES: dict[Type, tuple[object, ...]] = {
-    STR: (str,),
-    INT: (int,),
-    FLOAT: (float, int),
-    BOOL: (bool,),
-}
+class HintKind(Enum):
+    """What an annotation is, as far as its source tells."""
+
+    ANY = "any"  # typing.Any, object
+    STR = "str"
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    NONE = "none"
+    SEQUENCE = "sequence"  # list, List, Sequence: its one argument is the item
+    MAPPING = "mapping"  # dict, Dict, Mapping: its last argument is the value
+    UNION = "union"  # Union, Optional, X | Y: its arguments are the members
+    CLASS = "class"  # some other class (a pydantic model, a dataclass, tuple, ...)
+    UNKNOWN = "unknown"  # nothing can be said without running the module: it fits
 
 
-def compare_python_signature(function: object, signature: Signature) -> str | None:
-    """Why a Python callable does not fit a tool declaration, or None if it does."""
-    try:
-        python = inspect.signature(function)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None  # builtins without signatures: trust the declaration
-    try:
-        hints = typing.get_type_hints(function)
-    except Exception:
-        hints = {}
+@dataclass(frozen=True)
+class Hint:
+    """A Python annotation: its kind, its arguments, and how it reads in the source."""
+
+    kind: HintKind
+    text: str
+    args: tuple[Hint, ...] = ()
+
+
+class ParamKind(Enum):
+    POSITIONAL_ONLY = "positional-only"
+    NAMED = "positional or keyword"
+    KEYWORD_ONLY = "keyword-only"
+    VAR_POSITIONAL = "*args"
+    VAR_KEYWORD = "**kwargs"
+
+
+@dataclass(frozen=True)
+class PythonParam:
+    name: str
+    kind: ParamKind
+    has_default: bool
+    hint: Hint | None  # None: not annotated
+
+
+@dataclass(frozen=True)
+class PythonSignature:
+    """A Python function's parameters and result annotation."""
+
+    params: tuple[PythonParam, ...]
+    returns: Hint | None
+
+
+def compare_python_signature(python: PythonSignature, signature: Signature) -> str | None:
+    """Why a Python function does not fit a tool declaration, or None if it does.
+
+    A tool is called with keyword arguments (`function(**arguments)`), so the
+    declaration's parameters must be the function's first named parameters, in order,
+    none positional-only, and any further parameter must have a default."""
+    named = [p for p in python.params if p.kind not in _VARIADIC]
+    takes_var = any(p.kind in _VARIADIC for p in python.params)
     declared = signature.params or []
-    positional = [
-        p
-        for p in python.parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-    ]
-    takes_var = any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in python.parameters.values())
-    names = [p.name for p in positional]
     wanted = [name for name, _, _ in declared]
+    names = [p.name for p in named]
     if names[: len(wanted)] != wanted and not takes_var:
         return (
             f"the declaration has parameters ({', '.join(wanted)}), "
             f"the callable has ({', '.join(names)})"
         )
-    extra = [p.name for p in positional[len(wanted) :] if p.default is p.empty]
+    extra = [p.name for p in named[len(wanted) :] if not p.has_default]
     if extra:
         return f"the callable also requires `{extra[0]}`"
+    by_name = {p.name: p for p in named}
     for name, t, _ in declared:
-        if name in hints and not _python_fits(hints[name], t):
-            return f"parameter `{name}` is declared `{t}` but annotated `{_hint_name(hints[name])}`"
-    if "return" in hints and not _python_fits(hints["return"], signature.returns):
-        return (
-            f"the result is declared `{signature.returns}` but annotated "
-            f"`{_hint_name(hints['return'])}`"
-        )
+        param = by_name.get(name)
+        if param is None:
+            continue  # (taken by **kwargs)
+        if param.kind is ParamKind.POSITIONAL_ONLY:
+            return (
+                f"parameter `{name}` is positional-only, but a tool is called with "
+                "keyword arguments"
+            )
+        if param.hint is not None and not hint_fits(param.hint, t):
+            return f"parameter `{name}` is declared `{t}` but annotated `{param.hint.text}`"
+    if python.returns is not None and not hint_fits(python.returns, signature.returns):
+        return f"the result is declared `{signature.returns}` but annotated `{python.returns.text}`"
     return None
 
 
-def _python_fits(hint: object, t: Type) -> bool:
-    if hint is typing.Any or isinstance(t, AnyType):
+_VARIADIC = (ParamKind.VAR_POSITIONAL, ParamKind.VAR_KEYWORD)
+
+_PRIMITIVE_FITS: dict[Type, tuple[HintKind, ...]] = {
+    STR: (HintKind.STR,),
+    INT: (HintKind.INT,),
+    FLOAT: (HintKind.FLOAT, HintKind.INT),
+    BOOL: (HintKind.BOOL,),
+}
+
+
+def hint_fits(hint: Hint, t: Type) -> bool:
+    """Whether a value of the declared type `t` fits a Python annotation (and a result
+    so annotated fits `t`). What cannot be told from the source fits."""
+    if hint.kind in (HintKind.ANY, HintKind.UNKNOWN) or isinstance(t, AnyType):
         return True
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        if type(None) in args and isinstance(t, OptionalT):
-            others = [a for a in args if a is not type(None)]
-            return any(_python_fits(a, t.inner) for a in others)
-        return any(_python_fits(a, t) for a in args)
+    if hint.kind is HintKind.UNION:
+        if isinstance(t, OptionalT) and any(a.kind is HintKind.NONE for a in hint.args):
+            others = [a for a in hint.args if a.kind is not HintKind.NONE]
+            return any(hint_fits(a, t.inner) for a in others)
+        return any(hint_fits(a, t) for a in hint.args)
     if isinstance(t, OptionalT):
-        return _python_fits(hint, t.inner)
-    if t in _PY_TYPES:
-        return hint in _PY_TYPES[t]
+        return hint_fits(hint, t.inner)
+    if t in _PRIMITIVE_FITS:
+        return hint.kind in _PRIMITIVE_FITS[t]
     if isinstance(t, ListT):
-        return (origin or hint) in (
-            list,
-            typing.Sequence,
-            __import__("collections.abc").abc.Sequence,
-        ) and (not args or _python_fits(args[0], t.item))
+        return hint.kind is HintKind.SEQUENCE and (not hint.args or hint_fits(hint.args[0], t.item))
     if isinstance(t, DictT):
-        return (origin or hint) in (dict, typing.Mapping, collections.abc.Mapping) and (
-            not args or _python_fits(args[-1], t.value)
+        return hint.kind is HintKind.MAPPING and (
+            not hint.args or hint_fits(hint.args[-1], t.value)
         )
     if isinstance(t, EnumT):
-        return hint is str or isinstance(hint, type)
+        return hint.kind in (HintKind.STR, HintKind.CLASS)
     if isinstance(t, RecordT):
-        return (origin or hint) in (dict,) or isinstance(hint, type)
+        return hint.kind in (HintKind.MAPPING, HintKind.CLASS)
     return True
-
-
-def _hint_name(hint: object) -> str:
-    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")

@@ -27,15 +27,25 @@ class Span(BaseModel):
         return f"{self.line}:{self.column}"
 
 
+BYTE_ORDER_MARK = "\ufeff"
+
+
 @dataclass(frozen=True)
 class Source:
-    """A named text with fast offset → (line, column) lookups."""
+    """A named text with fast offset → (line, column) lookups.
+
+    A byte order mark at the start (Windows editors write one) is not part of the text:
+    it is dropped here, so every Source made of the same file — the parser's, the
+    checker's, the renderer's — agrees on offsets, and column 1 is the first character
+    a reader sees."""
 
     name: str
     text: str
     _line_starts: list[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.text.startswith(BYTE_ORDER_MARK):
+            object.__setattr__(self, "text", self.text[len(BYTE_ORDER_MARK) :])
         starts = [0]
         starts.extend(i + 1 for i, ch in enumerate(self.text) if ch == "\n")
         object.__setattr__(self, "_line_starts", starts)

@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 
 from . import ast, codes, ltl
 from .diagnostics import Diagnostic, Label, diagnostic
-from .pyimport import folder_of, import_callable, where_looked
+from .pyimport import folder_of
 from .pysignature import compare_python_signature
+from .pysource import Missing, Unreadable, read_tool
 from .resolve import ModuleInfo, Program, Symbol, did_you_mean
 from .scope import Scope, bool_hint
 from .source import Source, Span
@@ -42,6 +43,10 @@ from .types import (
 )
 
 KNOWN_ANNOTATIONS = {"desc"}
+RUN_CHECKS_TOOLS = (
+    "`rolegraph run` imports it: each call passes the declared parameters by name, and "
+    "its result is checked against the declared type"
+)
 T = TypeVar("T")
 
 
@@ -561,33 +566,35 @@ class _Checker:
                 hints=('for example "rolegraph.stdlib.tools:calculator"',),
             )
             return
-        folder = folder_of(symbol.module.filename)
-        try:
-            target = import_callable(decl.target, folder)
-        except Exception as error:  # import errors of user code come in every kind
+        # Read from source, never imported: checking a file runs none of its tools' code.
+        found = read_tool(decl.target, folder_of(symbol.module.filename))
+        if isinstance(found, Missing):
             self.report(
                 symbol.module,
                 codes.TOOL_IMPORT,
-                f"cannot import `{decl.target}` for tool `{decl.name}`",
+                f"cannot find `{decl.target}` for tool `{decl.name}`: {found.reason}",
                 decl.span,
-                f"{type(error).__name__}: {error}",
-                hints=(where_looked(decl.target, folder),),
+                hints=found.hints,
             )
-            return
-        if not callable(target):
-            self.report(
-                symbol.module, codes.TOOL_IMPORT, f"`{decl.target}` is not callable", decl.span
-            )
-            return
-        problem = compare_python_signature(target, signature)
-        if problem:
+        elif isinstance(found, Unreadable):
             self.report(
                 symbol.module,
-                codes.TOOL_SIGNATURE,
-                f"tool `{decl.name}` does not match `{decl.target}`: {problem}",
+                codes.TOOL_UNCHECKED,
+                f"cannot check tool `{decl.name}` against `{decl.target}` without running it: "
+                f"{found.reason}",
                 decl.span,
-                "declared here",
+                hints=(RUN_CHECKS_TOOLS,),
             )
+        else:
+            problem = compare_python_signature(found, signature)
+            if problem:
+                self.report(
+                    symbol.module,
+                    codes.TOOL_SIGNATURE,
+                    f"tool `{decl.name}` does not match `{decl.target}`: {problem}",
+                    decl.span,
+                    "declared here",
+                )
 
     def environment(self, module: ModuleInfo) -> int:
         """The number of a module's environment in the memo (there is one)."""

@@ -168,6 +168,7 @@ def parse_module(text: str, filename: str = "<string>") -> ParseResult:
 
 def _parse(text: str, filename: str) -> ParseResult:
     source = Source(filename, text)
+    text = source.text  # (without a byte order mark)
     parser = grammar_parser()
     diagnostics: list[Diagnostic] = []
     start = 0

@@ -67,6 +67,7 @@ __all__ = [
     "parse",
     "parse_file",
     "program",
+    "read_agent_file",
     "returns",
     "role",
     "to_source",
@@ -103,7 +104,20 @@ def parse(text: str, filename: str = "<string>") -> ast.Module:
 
 def parse_file(path: str | Path) -> ast.Module:
     path = Path(path)
-    return parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return parse(read_agent_file(path), filename=str(path))
+
+
+def read_agent_file(path: str | Path) -> str:
+    """The text of a `.agent` file; `DiagnosticError` (E0114, with its place) when the
+    file is not UTF-8 text."""
+    from rolegraph.compiler.diagnostics import DiagnosticError
+    from rolegraph.compiler.source import Source
+    from rolegraph.grammar.encoding import decode_source
+
+    text, problem = decode_source(Path(path).read_bytes(), str(path))
+    if problem is not None:
+        raise DiagnosticError([problem], Source(str(path), text))
+    return text
 
 
 def format_source(text: str, filename: str = "<string>") -> str:
@@ -146,7 +160,7 @@ def load_agent(
 
     filename = str(source)
     if text is None:
-        text = Path(source).read_text(encoding="utf-8")
+        text = read_agent_file(source)
     checked = check_source(text, filename, root=root)
     if checked.errors:
         raise DiagnosticError(checked.errors, Source(filename, text))
@@ -266,7 +280,7 @@ def compile_python(
 
     filename = str(source)
     if text is None:
-        text = Path(source).read_text(encoding="utf-8")
+        text = read_agent_file(source)
     checked = check_source(text, filename, root=root)
     if checked.errors:
         raise DiagnosticError(checked.errors, Source(filename, text))

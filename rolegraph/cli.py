@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from rolegraph import __version__
-from rolegraph.compiler.diagnostics import Diagnostic, explain, render
+from rolegraph.compiler.diagnostics import Diagnostic, explain, printable, render
 from rolegraph.compiler.source import Source
 
 app = typer.Typer(
@@ -80,19 +81,64 @@ def _usage_error(message: str) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
-def _read(path: Path) -> str:
+def _read_source(path: Path) -> tuple[str, Diagnostic | None]:
+    """A file's text ('-': stdin), with the E0114 diagnostic when it is not UTF-8 text;
+    a missing, unreadable or folder path is a usage error."""
+    from rolegraph.grammar.encoding import decode_source
+
     if str(path) == "-":
-        return sys.stdin.read()
+        return decode_source(sys.stdin.buffer.read(), "-")
     try:
-        return path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise _usage_error(f"no such file: {path}") from None
     except IsADirectoryError:
         raise _usage_error(f"{path} is a directory") from None
-    except UnicodeDecodeError as error:
-        raise _usage_error(f"{path} is not UTF-8 text ({error.reason})") from None
     except OSError as error:
         raise _usage_error(f"cannot read {path}: {error.strerror}") from None
+    return decode_source(data, str(path))
+
+
+def _read(path: Path) -> str:
+    """A file's text; one that is not UTF-8 text ends the command with its diagnostic."""
+    text, problem = _read_source(path)
+    if problem is not None:
+        _print_diagnostics((problem,), Source(problem.file, text))
+        raise typer.Exit(EXIT_DIAGNOSTICS)
+    return text
+
+
+def _check_output(path: Path | None, option: str, *, folder: bool = False) -> None:
+    """Refuse, as a usage error, an output path that cannot be written — before the work
+    starts, so a typo never throws away a finished run or search. A file goes into a
+    folder that exists (and is not itself a folder); a `folder` output may be made, but
+    not where a file is."""
+    if path is None or str(path) == "-":
+        return
+    if folder:
+        if path.exists() and not path.is_dir():
+            raise _usage_error(f"{option} {path} is a file: give a folder (made if missing)")
+        existing = next(p for p in (path, *path.parents) if p.exists())
+        if not existing.is_dir():
+            raise _usage_error(f"{option} {path}: {existing} is a file, not a folder")
+    else:
+        if path.is_dir():
+            raise _usage_error(f"{option} {path} is a folder: give a file name")
+        existing = path.parent
+        if not existing.is_dir():
+            what = "a file, not a folder" if existing.exists() else "missing"
+            raise _usage_error(f"{option} {path}: there is no folder {existing} ({what})")
+    if not os.access(existing, os.W_OK):
+        raise _usage_error(f"{option} {path}: {existing} is not writable")
+
+
+def _write_output(path: Path, text: str) -> None:
+    """Write a command's output file; a failure now (a full disk) is one line, exit 1."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        typer.echo(f"error: cannot write {path}: {error.strerror or error}", err=True)
+        raise typer.Exit(EXIT_DIAGNOSTICS) from None
 
 
 def _agent_files(paths: list[Path]) -> list[Path]:
@@ -167,7 +213,9 @@ def _check_file(path: Path, *, explore: bool = True, root: Path | None = None):
     from rolegraph.compiler.check import check_module
     from rolegraph.grammar import parse_module
 
-    text = _read(path)
+    text, problem = _read_source(path)
+    if problem is not None:
+        return None, [problem], {str(path): text}
     result = parse_module(text, str(path))
     if result.module is None:
         return None, list(result.diagnostics), {str(path): text}
@@ -210,8 +258,10 @@ def check(
             for result in checked.constraints:
                 if result.status == "proven":
                     typer.echo(
-                        f"{path}: {result.agent}: `{result.mode} {result.text}` proven "
-                        f"on every run ({result.states} states explored)",
+                        printable(
+                            f"{path}: {result.agent}: `{result.mode} {result.text}` proven "
+                            f"on every run ({result.states} states explored)"
+                        ),
                         err=True,
                     )
             if cost:
@@ -273,6 +323,8 @@ def graph(
 
     if format not in ("mermaid", "dot"):
         raise _usage_error(f"unknown format {format!r}: use mermaid or dot")
+    _check_output(output, "-o")
+    dot = _graphviz_for(output)
     checked = _checked_or_exit(file, root)
     irs = checked.irs
     if not irs:
@@ -287,22 +339,35 @@ def graph(
     if output is None:
         typer.echo(text, nl=False)
         return
-    if output.suffix in (".png", ".svg", ".pdf"):
-        import shutil
+    if dot is not None:
         import subprocess
 
-        dot = shutil.which("dot")
-        if dot is None:
-            raise _usage_error("graphviz `dot` is not installed; write .dot or .mmd instead")
-        subprocess.run(
+        drawn = subprocess.run(
             [dot, f"-T{output.suffix[1:]}", "-o", str(output)],
             input=to_dot(ir),
             text=True,
-            check=True,
+            capture_output=True,
         )
+        if drawn.returncode != 0:
+            said = drawn.stderr.strip().splitlines() or [f"exit status {drawn.returncode}"]
+            typer.echo(f"error: graphviz `dot` failed on {output}: {printable(said[-1])}", err=True)
+            raise typer.Exit(EXIT_DIAGNOSTICS)
     else:
-        output.write_text(text, encoding="utf-8")
+        _write_output(output, text)
     typer.echo(f"wrote {output}", err=True)
+
+
+def _graphviz_for(output: Path | None) -> str | None:
+    """graphviz's `dot`, when the output is an image (.png/.svg/.pdf); its absence is a
+    usage error found before the work."""
+    if output is None or output.suffix not in (".png", ".svg", ".pdf"):
+        return None
+    import shutil
+
+    dot = shutil.which("dot")
+    if dot is None:
+        raise _usage_error("graphviz `dot` is not installed; write .dot or .mmd instead")
+    return dot
 
 
 # How every command that calls models reaches them (run, search, attribute).
@@ -350,6 +415,18 @@ def _trust_policy(tools: list[str] | None, imports: list[str] | None) -> Any:
         return TrustPolicy(tools=frozenset(tools or ()), imports=frozenset(imports or ()))
     except ValueError as error:
         raise _usage_error(str(error)) from None
+
+
+def _check_model_option(model: str | None) -> None:
+    """`--model` names a model the run can call: a mock delay that would make every call
+    wait for its timeout (`mock:latency=inf`) is refused before any work."""
+    from rolegraph.runtime.providers import is_mock, mock_latency
+
+    if model is not None and is_mock(model):
+        try:
+            mock_latency(model)
+        except ValueError as error:
+            raise _usage_error(f"--model {error}") from None
 
 
 def _provider_params(
@@ -463,7 +540,7 @@ def _run(
 ) -> None:
     import asyncio
 
-    from rolegraph.runtime import RunError, run_agent
+    from rolegraph.runtime import RunError, StoreError, run_agent
 
     try:
         inputs = json.loads(input)
@@ -471,6 +548,8 @@ def _run(
         raise _usage_error(f"--input is not JSON: {error}") from None
     if not isinstance(inputs, dict):
         raise _usage_error('--input must be a JSON object, like \'{"task": "..."}\'')
+    _check_model_option(model)
+    _check_output(trace, "--trace")
     from rolegraph.runtime import Budget
 
     try:
@@ -486,7 +565,11 @@ def _run(
     if resume is not None:
         if database is None:
             raise _usage_error("--resume needs the store the run was made with")
-        info = database.run_info(resume)
+        try:
+            info = database.run_info(resume)
+        except RunError as error:  # (a StoreError: the store is damaged)
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(EXIT_DIAGNOSTICS) from None
         if info is None:
             raise _usage_error(f"no run {resume!r} in {store}")
         agent = info.agent
@@ -513,31 +596,42 @@ def _run(
             )
         )
     except RunError as error:
-        if trace is not None and error.trace is not None:
-            error.trace.write_jsonl(str(trace))
         typer.echo(f"error: {error}", err=True)
         run_id = getattr(error, "run_id", None)
-        if run_id:
+        if run_id and not isinstance(error, StoreError):  # (a StoreError says what to do)
             typer.echo(f"run {run_id}: resume with --resume {run_id}", err=True)
+        if trace is not None and error.trace is not None:
+            _write_trace(error.trace, trace)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
-    if trace is not None:
-        outcome.trace.write_jsonl(str(trace))
+    # The result first: a trace that cannot be written after all (a full disk) loses
+    # only the trace.
     typer.echo(json.dumps(outcome.result, indent=2, ensure_ascii=False), file=out)
     if not quiet:
         _print_summary(outcome.trace)
         if outcome.run_id:
             typer.echo(f"run {outcome.run_id} (store: {store})", err=True)
+    if trace is not None:
+        _write_trace(outcome.trace, trace)
+
+
+def _write_trace(trace: Any, path: Path) -> None:
+    try:
+        trace.write_jsonl(str(path))
+    except OSError as error:
+        typer.echo(f"error: cannot write the trace {path}: {error.strerror or error}", err=True)
+        raise typer.Exit(EXIT_DIAGNOSTICS) from None
 
 
 def _open_store(kind: Any, path: Path) -> Any:
     """A SQLite store, or a usage error saying why it cannot be opened there."""
-    import sqlite3
+    from rolegraph.runtime import StoreError
 
     try:
         return kind(path)
-    except (OSError, sqlite3.Error) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise _usage_error(f"cannot open the store {path}: {reason}") from None
+    except OSError as error:
+        raise _usage_error(f"cannot open the store {path}: {error.strerror or error}") from None
+    except StoreError as error:  # (damaged before anything ran: the option must change)
+        raise _usage_error(f"cannot open the store {path}: {error.reason}") from None
 
 
 def _checked_or_exit(path: Path, root: Path | None = None):
@@ -593,7 +687,11 @@ def fmt(
     changed: list[Path] = []
     broken = False
     for path in _agent_files(files):
-        text = _read(path)
+        text, problem = _read_source(path)
+        if problem is not None:
+            _print_diagnostics((problem,), Source(problem.file, text))
+            broken = True
+            continue
         result = parse_module(text, str(path))
         if result.module is None:
             _print_diagnostics(result.diagnostics, result.source)
@@ -696,6 +794,7 @@ def compile_command(
 
     if target not in ("python", "langgraph"):
         raise _usage_error(f"unknown target {target!r}: the targets are: python, langgraph")
+    _check_output(output, "-o")
     text = _read(file)
     try:
         code = rolegraph.compile_python(file, text=text, langgraph=target == "langgraph", root=root)
@@ -707,7 +806,7 @@ def compile_command(
     if output is None:
         typer.echo(code, nl=False)
     else:
-        output.write_text(code, encoding="utf-8")
+        _write_output(output, code)
         typer.echo(f"wrote {output}", err=True)
 
 
@@ -751,6 +850,7 @@ def edit(
             raise typer.Exit(EXIT_DIAGNOSTICS)
         return result.module
 
+    _check_output(output, "-o")
     module = load(file)
     editor = rolegraph.editor(str(file), trust=_trust_policy(allow_tool, allow_import), root=root)
     if list_edits:
@@ -771,15 +871,15 @@ def edit(
         for problem in error.diagnostics:
             typer.echo(str(problem), err=True)
             for note in problem.notes:
-                typer.echo(f"  = note: {note}", err=True)
+                typer.echo(f"  = note: {printable(note)}", err=True)
             for hint in problem.hints:
-                typer.echo(f"  = hint: {hint}", err=True)
+                typer.echo(f"  = hint: {printable(hint)}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
     text = to_source(edited, trivia=True)
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        _write_output(output, text)
         typer.echo(f"wrote {output}", err=True)
 
 
@@ -856,6 +956,7 @@ def search_command(
     cached, so a search resumes."""
     import asyncio
 
+    from rolegraph.runtime import StoreError
     from rolegraph.search import (
         ObjectiveError,
         evolve,
@@ -872,6 +973,8 @@ def search_command(
         raise _usage_error("--evaluations is at least 1")
     if backend not in ("local", "ray"):
         raise _usage_error(f"--backend is local or ray, not {backend!r}")
+    _check_output(output, "-o", folder=True)
+    _check_output(plot, "--plot")
     params = _provider_params(api_base, param, timeout, concurrency)
     trust = _trust_policy(allow_tool, allow_import)
     module, objective, evaluator = _evaluation_setup(
@@ -920,7 +1023,7 @@ def search_command(
             )
         with _stdout_for_the_result():  # it has no result on stdout: all goes to stderr
             result = asyncio.run(search)
-    except ObjectiveError as error:
+    except (ObjectiveError, StoreError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
     if result.refused and not quiet:
@@ -940,15 +1043,17 @@ def search_command(
         err=True,
     )
     if output is not None:
-        for path in write_front(result, output, stem=file.stem):
+        try:
+            written = write_front(result, output, stem=file.stem)
+        except OSError as error:  # (checked before the search: only a fault now, a full disk)
+            typer.echo(f"error: cannot write the front to {output}: {error}", err=True)
+            raise typer.Exit(EXIT_DIAGNOSTICS) from None
+        for path in written:
             typer.echo(f"wrote {path}", err=True)
     if plot is not None:
         from rolegraph.search import score_plot
 
-        try:
-            plot.write_text(score_plot(result, f"{file.name}: {optimizer} search"), "utf-8")
-        except OSError as error:
-            raise _usage_error(f"cannot write {plot}: {error.strerror}") from None
+        _write_output(plot, score_plot(result, f"{file.name}: {optimizer} search"))
         typer.echo(f"wrote {plot}", err=True)
 
 
@@ -998,6 +1103,7 @@ def _evaluation_setup(
 
     if data is None:
         raise _usage_error("--data DATA.jsonl is needed: the examples to score candidates on")
+    _check_model_option(None if model == "declared" else model)
     if seeds < 1:
         raise _usage_error("--seeds is at least 1")
     try:
@@ -1070,6 +1176,7 @@ def _attribute(
     from rich.console import Console
     from rich.table import Table
 
+    from rolegraph.runtime import StoreError
     from rolegraph.search import ObjectiveError, shapley
 
     module, _, evaluator = _evaluation_setup(
@@ -1077,7 +1184,7 @@ def _attribute(
     )
     try:
         found = asyncio.run(shapley(module, evaluator, samples=samples))
-    except ObjectiveError as error:
+    except (ObjectiveError, StoreError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
     how = "exact" if found.exact else f"estimated from {samples} random orders"
@@ -1108,7 +1215,12 @@ def explain_code(
 
 def main() -> None:
     """The console-script entry point."""
-    app()
+    try:
+        app()
+    except MemoryError as error:  # (its message is empty: say what happened)
+        detail = f" ({error})" if str(error) else ""
+        typer.echo(f"error: out of memory{detail}: rolegraph could not finish", err=True)
+        sys.exit(EXIT_DIAGNOSTICS)
 
 
 if __name__ == "__main__":  # pragma: no cover

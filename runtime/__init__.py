@@ -7,6 +7,7 @@ It imports the compiler's IR and semantics, never the front end (`rolegraph.gram
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +22,13 @@ from .errors import (
     RenderError,
     RunError,
     Stalled,
+    StoreError,
 )
 from .executor import AgentRun, Context
 from .mock import MockModel
 from .models import CallFailed, Model, ModelReply, ModelRequest, ToolCall
 from .prompts import RenderLimits, prompt_limits, render_prompt
-from .providers import DEFAULT_MAX_TOKENS, Provider, is_mock
+from .providers import DEFAULT_MAX_TOKENS, Provider, is_mock, mock_latency
 from .store import RunCache, Store
 from .tools import tool_threads as resolve_tool_threads
 from .trace import FiringRecord, Trace
@@ -57,6 +59,7 @@ __all__ = [
     "RunResult",
     "Stalled",
     "Store",
+    "StoreError",
     "ToolCall",
     "Trace",
     "UnpricedModel",
@@ -105,8 +108,10 @@ def model_router(model: str | Model | None = None) -> Callable[[Any], Model]:
 
 def _model_for(name: str) -> Model:
     if is_mock(name):
-        options = dict(part.split("=", 1) for part in name[5:].split(",") if "=" in part)
-        delay = float(options.get("latency", 0))
+        try:
+            delay = mock_latency(name)
+        except ValueError as error:  # (the CLI refuses such a --model before the run)
+            raise RunError(str(error)) from None
         return MockModel(latency=(lambda request: delay) if delay else None)
     from .litellm_model import LiteLLMModel
 
@@ -206,11 +211,18 @@ async def run_agent(
 
             export_trace(run.trace, tracer)
         if store is not None and run_id is not None:
-            store.finish_run(run_id, f"failed: {type(error).__name__}")
+            # (the run's own error is the one to report; a store that also fails to
+            # record it says so the next time it is used)
+            with contextlib.suppress(StoreError):
+                store.finish_run(run_id, f"failed: {type(error).__name__}")
         error.run_id = run_id  # type: ignore[attr-defined]
         raise
     if store is not None and run_id is not None:
-        store.finish_run(run_id, "returned", result)
+        try:
+            store.finish_run(run_id, "returned", result)
+        except StoreError as error:
+            error.trace, error.run_id = run.trace, run_id  # (the trace holds the result)
+            raise
     if tracer is not None:
         from .telemetry import export_trace
 

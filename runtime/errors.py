@@ -6,6 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 
+def describe_error(error: BaseException) -> str:
+    """`Kind: message`, never empty-handed: `MemoryError()` carries no message at all."""
+    words = str(error) or ("out of memory" if isinstance(error, MemoryError) else "(no message)")
+    return f"{type(error).__name__}: {words}"
+
+
 class RunError(Exception):
     """Base of the errors a run ends with."""
 
@@ -31,7 +37,7 @@ class FiringFailed(RunError):
     def __init__(self, node: str, error: BaseException, trace: Any = None):
         self.node = node
         self.error = error
-        super().__init__(f"node `{node}` failed: {error}", trace)
+        super().__init__(f"node `{node}` failed: {str(error) or describe_error(error)}", trace)
 
 
 class ConstraintViolation(RunError):
@@ -66,3 +72,55 @@ class RenderError(RunError):
 class PromptTooLarge(RenderError):
     """A role's template went past a render bound (characters, steps or time): a loop
     nested over its inputs, or an input too large for any model."""
+
+
+RUN_STORE_KEEPS = "every reply and checkpoint saved before"  # (a full store keeps them)
+
+
+class StoreError(RunError):
+    """The SQLite store failed: its file is damaged, or its disk is full. Says what it
+    was doing, what the store still holds, and what to do — in one line.
+
+    `kind` is "full" (what was committed before is kept: free space, then resume),
+    "damaged" (the file cannot be trusted: move it away), or "failed" (any other fault
+    of the database: locked by another process, an I/O error)."""
+
+    def __init__(
+        self,
+        path: str,
+        kind: str,
+        reason: str,
+        doing: str,
+        kept: str = RUN_STORE_KEEPS,
+        trace: Any = None,
+    ):
+        self.path = path
+        self.kind = kind
+        self.reason = reason
+        self.doing = doing
+        self.kept = kept  # what a store that is full (or failed otherwise) still holds
+        self.run_id: str | None = None  # set by the run that met it: how to resume
+        super().__init__(self.describe(), trace)
+
+    def describe(self) -> str:
+        what = {"full": "is full", "damaged": "is damaged", "failed": "failed"}[self.kind]
+        head = f"the store {self.path} {what} ({self.reason}) while {self.doing}"
+        if self.kind == "damaged":
+            return (
+                f"{head}: what it holds cannot be read back; move it away and run again, "
+                "or give another --store (or --no-store)"
+            )
+        again = (
+            f"resume with --resume {self.run_id}"
+            if self.run_id
+            else "run again (what the store kept is not repeated)"
+        )
+        advice = (
+            f"free some space, then {again}"
+            if self.kind == "full"
+            else f"when it can be written again (another process may hold it), {again}"
+        )
+        return f"{head}: {self.kept} is kept; {advice}"
+
+    def __str__(self) -> str:  # (the run's id is known only once the error reaches the run)
+        return self.describe()

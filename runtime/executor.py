@@ -49,6 +49,8 @@ from .errors import (
     ModelOutputError,
     RunError,
     Stalled,
+    StoreError,
+    describe_error,
 )
 from .expressions import (
     EvaluationError,
@@ -245,7 +247,7 @@ class AgentRun:
             record.status = "cancelled"
             self._finish_record(record)
             raise
-        except BudgetError as error:
+        except (BudgetError, StoreError) as error:  # the run's fault, not the node's
             record.status, record.error = "failed", str(error)
             self._finish_record(record)
             self._land(flight.key)
@@ -289,7 +291,7 @@ class AgentRun:
     def _failed_firing(
         self, flight: _Inflight, node: IRNode, record: FiringRecord, error: BaseException
     ) -> None:
-        record.status, record.error = "failed", f"{type(error).__name__}: {error}"
+        record.status, record.error = "failed", describe_error(error)
         self._finish_record(record)
         self._land(flight.key)
         self.failed(flight, node, error)
@@ -309,7 +311,11 @@ class AgentRun:
         if self.context.on_record is not None:
             self.context.on_record(record)
         if self.depth == 0 and self.context.checkpoint is not None and record.status == "ok":
-            self.context.checkpoint(record)
+            try:
+                self.context.checkpoint(record)
+            except StoreError as error:  # (a full disk: the run ends, saying what was kept)
+                error.trace = self.trace
+                self.fail(error)
 
     # -- inputs ------------------------------------------------------------------------------
 
@@ -497,7 +503,7 @@ class AgentRun:
                     try:
                         outcome = await self.call_spec(spec, call.arguments)
                     except Exception as error:  # the model sees the error and may recover
-                        outcome = {"error": f"{type(error).__name__}: {error}"}
+                        outcome = {"error": describe_error(error)}
                 record.tool_calls.append(
                     {"tool": call.name, "arguments": call.arguments, "result": outcome}
                 )
@@ -547,7 +553,7 @@ class AgentRun:
         if not handlers:
             self.fail(FiringFailed(flight.node, error, self.trace))
             return
-        failure = {"error": f"{type(error).__name__}: {error}"}
+        failure = {"error": describe_error(error)}
         self.failures[flight.node].append(_Output(failure, flight.time, flight.key))
         env = self.latest_env()
         env[flight.node] = failure

@@ -13,6 +13,7 @@ model: they describe its provider, not the one now called. What a role asks of a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,28 @@ DEFAULT_MAX_TOKENS = 1024
 
 def is_mock(model: str) -> bool:
     return model == "mock" or model.startswith("mock:")
+
+
+def mock_latency(model: str) -> float:
+    """The delay in seconds that `"mock:latency=0.05"` asks of each call (0 for "mock").
+    Raises ValueError, in words, for anything but a finite number of seconds of at least
+    0: `inf` or `nan` would make every call wait until its timeout, a negative delay
+    means nothing, and an option the mock does not know is a typo."""
+    delay = 0.0
+    for option in filter(None, model[len("mock:") :].split(",") if ":" in model else ()):
+        name, sep, value = option.partition("=")
+        if name.strip() != "latency" or not sep:
+            raise ValueError(f"{model}: the mock takes one option, latency=SECONDS, not {option!r}")
+        try:
+            delay = float(value)
+        except ValueError:
+            delay = math.nan
+        if not math.isfinite(delay) or delay < 0:
+            raise ValueError(
+                f"{model}: the latency is a finite number of seconds, at least 0 "
+                f"(like mock:latency=0.05), not {value!r}"
+            )
+    return delay
 
 
 @dataclass(frozen=True)

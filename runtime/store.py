@@ -14,21 +14,30 @@
   and its model calls are answered by the cache, which is committed at once.
 - `runs`: what a run was (file, fingerprint, agent, inputs, model), how it ended, and
   what it spent (calls, tokens, dollars: a resumed run's budget goes on from there).
-- `calls`: one row per real model call (cache hits excluded), for accounting and tests.
+- `calls`: one row per real model call (cache hits excluded), for accounting and tests;
+  written in the same transaction as the call's reply, so a kill keeps both or neither.
+
+A fault of the store — a damaged file, a row that is not what was written, a full disk —
+is a `StoreError` (runtime/errors.py) saying what was kept and what to do: a run that
+meets one ends with it, never as a node's failure, and a write that failed is rolled
+back, so the store holds exactly what was committed before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .errors import RUN_STORE_KEEPS, StoreError
 from .models import ModelReply, ModelRequest, ToolCall
 
 BATCH = 256
@@ -63,20 +72,72 @@ class RunInfo:
     budget: str | None = None  # the run's limits, as `--budget` writes them
 
 
+def store_fault(
+    path: str | Path, error: Exception, doing: str, kept: str = RUN_STORE_KEEPS
+) -> StoreError:
+    """The `StoreError` for what SQLite (or reading a row back) raised; `kept` says what
+    a store that is still whole holds."""
+    reason = str(error) or type(error).__name__
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        if code == sqlite3.SQLITE_FULL or "full" in reason:
+            kind = "full"
+        elif code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or any(
+            word in reason for word in ("malformed", "not a database", "corrupt")
+        ):
+            kind = "damaged"
+        else:
+            kind = "failed"
+    else:  # a row read back is not what was written
+        kind = "damaged"
+    return StoreError(str(path), kind, reason, doing, kept)
+
+
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        self._migrate()
         self._lock = threading.Lock()
+        with self._faults("opening it"):
+            self._db = sqlite3.connect(
+                str(self.path), check_same_thread=False, isolation_level=None
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+            self._migrate()
         self._pending: dict[str, list[list[Any]]] = {}  # run → firings not yet written
         self._updates: list[tuple[str, tuple]] = []  # statements for the next flush
         self._count = 0
         self._flushed = time.monotonic()
+
+    @contextlib.contextmanager
+    def _faults(self, doing: str, table: str = "") -> Iterator[None]:
+        """SQLite's errors, and rows of `table` that do not read back, as `StoreError`s."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise store_fault(self.path, error, doing) from None
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            if not table:
+                raise
+            raise store_fault(
+                self.path, ValueError(f"a row of `{table}` does not read back: {error}"), doing
+            ) from None
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN ... COMMIT; on any failure, ROLLBACK: a failed write leaves no trace and
+        no transaction open."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):  # (SQLite may have rolled back already)
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+            raise
 
     def _migrate(self) -> None:
         """Stores written before runs kept what they spent get the columns."""
@@ -102,18 +163,17 @@ class Store:
                     (run, json.dumps(firings, default=str))
                     for run, firings in self._pending.items()
                 ]
-                self._db.execute("BEGIN")
-                self._db.executemany("INSERT INTO checkpoints VALUES (?, ?)", rows)
-                for sql, args in self._updates:
-                    self._db.execute(sql, args)
-                self._db.execute("COMMIT")
+                with self._faults("saving checkpoints"), self._transaction():
+                    self._db.executemany("INSERT INTO checkpoints VALUES (?, ?)", rows)
+                    for sql, args in self._updates:
+                        self._db.execute(sql, args)
                 self._pending.clear()
                 self._updates.clear()
                 self._count = 0
             self._flushed = time.monotonic()
 
-    def _execute(self, sql: str, args: tuple = ()) -> list[tuple]:
-        with self._lock:
+    def _execute(self, sql: str, args: tuple = (), doing: str = "reading it") -> list[tuple]:
+        with self._lock, self._faults(doing):
             return self._db.execute(sql, args).fetchall()
 
     # -- responses ---------------------------------------------------------------------------
@@ -139,26 +199,32 @@ class Store:
         return hashlib.sha256(identity.encode()).hexdigest()
 
     def cached_reply(self, request: ModelRequest) -> ModelReply | None:
+        doing = "reading a cached reply"
         rows = self._execute(
-            "SELECT reply FROM responses WHERE key = ?", (self.request_key(request),)
+            "SELECT reply FROM responses WHERE key = ?", (self.request_key(request),), doing
         )
         if not rows:
             return None
-        data = json.loads(rows[0][0])
-        calls = tuple(ToolCall(**c) for c in data.pop("tool_calls", ()))
-        data.pop("cached", None)
-        return ModelReply(tool_calls=calls, cached=True, **data)
+        with self._faults(doing, "responses"):
+            data = json.loads(rows[0][0])
+            if not isinstance(data, dict):
+                raise ValueError("a reply is a JSON object")
+            calls = tuple(ToolCall(**c) for c in data.pop("tool_calls", ()))
+            data.pop("cached", None)
+            return ModelReply(tool_calls=calls, cached=True, **data)
 
     def save_reply(self, run: str, request: ModelRequest, reply: ModelReply) -> None:
-        data = asdict(reply)
-        self._execute(
-            "INSERT OR REPLACE INTO responses VALUES (?, ?, ?)",
-            (self.request_key(request), json.dumps(data), time.time()),
-        )
-        self._execute(
-            "INSERT INTO calls VALUES (?, ?, ?, ?)",
-            (run, request.node, self.request_key(request), time.time()),
-        )
+        """A call's reply and its row in `calls`, in one transaction: a kill between the
+        two can lose neither alone (a reply cached with no call counted would be
+        answered from the cache on resume, and its call never counted)."""
+        key = self.request_key(request)
+        now = time.time()
+        with self._lock, self._faults("saving a model reply"), self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO responses VALUES (?, ?, ?)",
+                (key, json.dumps(asdict(reply)), now),
+            )
+            self._db.execute("INSERT INTO calls VALUES (?, ?, ?, ?)", (run, request.node, key, now))
 
     def calls(self, run: str | None = None) -> int:
         if run is None:
@@ -182,38 +248,46 @@ class Store:
             "INSERT INTO runs (id, file, fingerprint, agent, inputs, model, status, result, "
             "created, updated, budget) VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?, ?)",
             (run, file, fingerprint, agent, json.dumps(inputs), model, now, now, budget),
+            "recording a new run",
         )
         return run
 
     def run_info(self, run: str) -> RunInfo | None:
+        doing = f"reading run {run}"
         rows = self._execute(
             "SELECT id, file, fingerprint, agent, inputs, model, status, result, "
             "spent_calls, spent_tokens, spent_cost, budget FROM runs WHERE id = ?",
             (run,),
+            doing,
         )
         if not rows:
             return None
         id_, file, fingerprint, agent, inputs, model, status, result, *spent = rows[0]
-        return RunInfo(
-            id_,
-            file,
-            fingerprint,
-            agent,
-            json.loads(inputs),
-            model,
-            status,
-            json.loads(result) if result else None,
-            int(spent[0] or 0),
-            int(spent[1] or 0),
-            float(spent[2] or 0.0),
-            spent[3],
-        )
+        with self._faults(doing, "runs"):
+            info = RunInfo(
+                id_,
+                file,
+                fingerprint,
+                agent,
+                json.loads(inputs),
+                model,
+                status,
+                json.loads(result) if result else None,
+                int(spent[0] or 0),
+                int(spent[1] or 0),
+                float(spent[2] or 0.0),
+                spent[3],
+            )
+            if not isinstance(info.inputs, dict) or not isinstance(info.agent, str):
+                raise ValueError("its inputs are not an object, or its agent not a name")
+        return info
 
     def save_spent(self, run: str, calls: int, tokens: int, cost: float) -> None:
         """What a run has spent so far (written at once: a kill loses none of it)."""
         self._execute(
             "UPDATE runs SET spent_calls = ?, spent_tokens = ?, spent_cost = ? WHERE id = ?",
             (calls, tokens, cost, run),
+            "saving what the run spent",
         )
 
     def finish_run(self, run: str, status: str, result: Any = None) -> None:
@@ -237,12 +311,16 @@ class Store:
     def checkpoints(self, run: str) -> dict[str, Any]:
         """Completed firings of a run: key → output."""
         self.flush()
-        rows = self._execute("SELECT firings FROM checkpoints WHERE run = ? ORDER BY rowid", (run,))
+        doing = f"reading the checkpoints of run {run}"
+        rows = self._execute(
+            "SELECT firings FROM checkpoints WHERE run = ? ORDER BY rowid", (run,), doing
+        )
         found: dict[str, Any] = {}
-        for (firings,) in rows:
-            for key, _node, _time, status, output, _error in json.loads(firings):
-                if status == "ok":
-                    found[key] = output
+        with self._faults(doing, "checkpoints"):
+            for (firings,) in rows:
+                for key, _node, _time, status, output, _error in json.loads(firings):
+                    if status == "ok":
+                        found[key] = output
         return found
 
 

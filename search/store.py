@@ -5,17 +5,26 @@
   function reuses every run; a killed search that starts again repeats none.
 - `candidates`: each candidate's source (canonical `.agent` text), the candidate it was
   made from and the edit that made it, so the archive is readable and replayable.
+
+A damaged file, a row that does not read back, or a full disk is a `StoreError` saying
+what was kept and what to do (runtime/store.py classifies SQLite's errors for both).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from rolegraph.runtime.store import store_fault
+
+KEPT = "every run and candidate saved before"  # (what a full store still holds)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -53,15 +62,30 @@ class SearchStore:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        if self.path != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")  # a kill loses nothing committed
-        self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
+        with self._faults("opening it"):
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")  # a kill loses nothing committed
+            self._db.executescript(SCHEMA)
+
+    @contextlib.contextmanager
+    def _faults(self, doing: str, table: str = "") -> Iterator[None]:
+        """SQLite's errors, and rows of `table` that do not read back, as `StoreError`s."""
+        try:
+            yield
+        except sqlite3.Error as error:
+            raise store_fault(self.path, error, doing, KEPT) from None
+        except (ValueError, TypeError) as error:
+            if not table:
+                raise
+            broken = ValueError(f"a row of `{table}` does not read back: {error}")
+            raise store_fault(self.path, broken, doing, KEPT) from None
 
     def run(self, key: tuple[str, str, str, int, str]) -> RunRecord | None:
-        with self._lock:
+        doing = "reading a stored run"
+        with self._lock, self._faults(doing):
             row = self._db.execute(
                 "SELECT result, error, calls, tokens, dollars FROM runs WHERE fingerprint=? "
                 "AND agent=? AND example=? AND seed=? AND model=?",
@@ -69,10 +93,11 @@ class SearchStore:
             ).fetchone()
         if row is None:
             return None
-        return RunRecord(json.loads(row[0]), row[1], row[2], row[3], row[4])
+        with self._faults(doing, "runs"):
+            return RunRecord(json.loads(row[0]), row[1], int(row[2]), int(row[3]), float(row[4]))
 
     def put_run(self, key: tuple[str, str, str, int, str], record: RunRecord) -> None:
-        with self._lock:
+        with self._lock, self._faults("saving a run"):
             self._db.execute(
                 "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 (
@@ -87,7 +112,7 @@ class SearchStore:
             )
 
     def put_candidate(self, candidate: Candidate) -> None:
-        with self._lock:
+        with self._lock, self._faults("saving a candidate"):
             self._db.execute(
                 "INSERT OR IGNORE INTO candidates VALUES (?,?,?,?,?)",
                 (
@@ -100,14 +125,16 @@ class SearchStore:
             )
 
     def candidates(self) -> list[Candidate]:
-        with self._lock:
+        doing = "reading the candidates"
+        with self._lock, self._faults(doing):
             rows = self._db.execute(
                 "SELECT fingerprint, source, parent, edit FROM candidates ORDER BY rowid"
             ).fetchall()
-        return [Candidate(f, s, p, None if e is None else json.loads(e)) for f, s, p, e in rows]
+        with self._faults(doing, "candidates"):
+            return [Candidate(f, s, p, None if e is None else json.loads(e)) for f, s, p, e in rows]
 
     def count_runs(self) -> int:
-        with self._lock:
+        with self._lock, self._faults("counting runs"):
             return int(self._db.execute("SELECT count(*) FROM runs").fetchone()[0])
 
     def close(self) -> None:

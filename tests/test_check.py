@@ -32,6 +32,7 @@ FIXTURES = [
     ("E0311", 'tool calc(expr: str) -> float = "rolegraph.stdlib.tools:calculator"\n'),
     ("E0312", 'tool calc(expression: str) -> float = "no_such_module_xyz:calc"\n'),
     ("E0313", 'model hot = "mock" { temperature: 5 }\n'),
+    ("W0324", 'tool sh(command: str) -> int = "os:system"\n'),
     (
         "E0314",
         A.format(
@@ -163,6 +164,7 @@ EXPECTED = {
     "W0320": (1, 20),
     "W0321": (2, 10),
     "W0323": (5, 5),
+    "W0324": (1, 1),
     "E0401": (4, 3),
     "W0402": (4, 3),
     "E0403": (5, 3),
