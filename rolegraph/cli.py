@@ -842,7 +842,15 @@ def search_command(
     backend: Annotated[
         str, typer.Option("--backend", help="Where runs happen: local (asyncio), or ray.")
     ] = "local",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per candidate.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar, no line per candidate.")
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="A line per candidate on a terminal too (above the bar)."
+        ),
+    ] = False,
     api_base: ApiBaseOption = None,
     param: ParamOption = None,
     timeout: TimeoutOption = None,
@@ -879,23 +887,18 @@ def search_command(
         file, agent, data, score, seeds, cost, model, store, params, backend, root
     )
     editor = evaluator.editor(trust)
+    from rolegraph.search_view import SearchProgress
 
-    def progress(done: int, total: int, scored) -> None:
-        if not quiet:
-            made = (
-                "start"
-                if scored.parent is None
-                else scored.edit.op
-                if scored.edit is not None
-                else f"a move of {len(scored.script)} edits"
-            )
-            evaluation = scored.evaluation
-            typer.echo(
-                f"[{done}/{total}] score {evaluation.score:.3f}  cost {evaluation.cost:g}  "
-                f"{made}  ({evaluation.fresh_calls} calls)",
-                err=True,
-            )
-
+    terminal = sys.stderr.isatty()
+    shown = SearchProgress(
+        evaluations,
+        "candidates",
+        bar=terminal and not quiet,
+        lines=not quiet and (verbose or not terminal),
+        max_calls=evaluator.max_calls or 0,
+    )
+    evaluator.on_run = shown.run_ended
+    progress = shown.candidate
     try:
         if optimizer == "llm":
             search = meta_search(
@@ -919,7 +922,7 @@ def search_command(
                 progress=progress,
                 editor=editor,
             )
-        with _stdout_for_the_result():  # it has no result on stdout: all goes to stderr
+        with _stdout_for_the_result(), shown:  # no result on stdout: all goes to stderr
             result = asyncio.run(search)
     except ObjectiveError as error:
         typer.echo(f"error: {error}", err=True)
@@ -1076,8 +1079,17 @@ def _attribute(
     module, _, evaluator = _evaluation_setup(
         file, agent, data, score, seeds, "tokens", model, store, params, root=root
     )
+    from rolegraph.search_view import SearchProgress
+
+    shown = SearchProgress(
+        0, "coalitions", bar=sys.stderr.isatty(), lines=False, max_calls=evaluator.max_calls or 0
+    )
+    evaluator.on_run = shown.run_ended
     try:
-        found = asyncio.run(shapley(module, evaluator, samples=samples))
+        with shown:
+            found = asyncio.run(
+                shapley(module, evaluator, samples=samples, progress=shown.coalition)
+            )
     except ObjectiveError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
