@@ -65,7 +65,8 @@ class RunView:
         self.agent = ""
         self.began = clock.monotonic()
         self.rows: dict[tuple[tuple[str, ...], str], _Row] = {}
-        self.nodes: dict[str, str] = {}  # firing key → the node it fires (for nested paths)
+        # (path, key) of a firing → its node, to name the firings that enclose a nested one
+        self.nodes: dict[tuple[tuple[str, ...], str], str] = {}
         self.time = 0  # the latest logical time a top-level firing started at
         self.ended: dict[str, int] = {}  # firings by status
         self.calls = self.cached = self.input_tokens = self.output_tokens = 0
@@ -76,7 +77,7 @@ class RunView:
         if isinstance(event, RunStarted) and not event.path:
             self.agent = event.agent
         elif isinstance(event, FiringStarted):
-            self.nodes[event.key] = event.node
+            self.nodes[(event.path, event.key)] = event.node
             if not event.path:
                 self.time = max(self.time, event.time)
             name = self._name(event.path, event.node)
@@ -110,7 +111,8 @@ class RunView:
         row.latency_ms = record.latency_ms
 
     def _name(self, path: tuple[str, ...], node: str) -> str:
-        return " / ".join([*(self.nodes.get(key, "?") for key in path), node])
+        enclosing = [self.nodes.get((path[:i], key), "?") for i, key in enumerate(path)]
+        return " / ".join([*enclosing, node])
 
     def __rich__(self) -> RenderableType:
         elapsed = clock.monotonic() - self.began

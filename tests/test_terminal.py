@@ -100,3 +100,13 @@ def test_search_verbose_on_a_terminal_prints_a_line_per_candidate_too(tmp_path):
     )  # fmt: skip
     assert code == 0, shown
     assert shown.index("[1/2] score") < shown.index("Pareto front")
+
+
+def test_run_quiet_on_a_terminal_shows_only_the_result(tmp_path):
+    code, shown = on_a_terminal(
+        "run", SELF_REFINE, "--input", '{"task": "t"}', "--model", "mock:latency=0.05",
+        "--no-store", "-q", cwd=str(tmp_path),
+    )  # fmt: skip
+    assert code == 0, shown
+    assert "logical time" not in shown and "run summary" not in shown
+    assert shown.lstrip().startswith('{\r\n  "text": ')
