@@ -14,6 +14,7 @@ programs (and the CLI) that need only part of it.
 from __future__ import annotations
 
 import gc
+from collections.abc import AsyncIterator
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,6 +71,7 @@ __all__ = [
     "read_agent_file",
     "returns",
     "role",
+    "stream",
     "to_source",
     "tool",
 ]
@@ -205,6 +207,36 @@ def run(
     import asyncio
 
     return asyncio.run(arun(source, inputs, agent=agent, model=model, text=text, root=root))
+
+
+async def stream(
+    source: Any,
+    inputs: dict | None = None,
+    *,
+    agent: str | None = None,
+    model=None,
+    text: str | None = None,
+    root: str | Path | None = None,
+    **options: Any,
+) -> AsyncIterator[Any]:
+    """The events of a run, as they happen (docs/streaming.md):
+
+        async for event in rolegraph.stream("x.agent", {"task": "..."}, model="mock"):
+            print(event.kind, event.to_json())
+
+    `source` is a `.agent` file (with `agent`, `text`, `root` as for `arun`) or an
+    agent's IR (`load_agent`). `options` are `run_agent`'s (`params`, `budget`, `store`,
+    ...). Firings are told as they start and end, model replies as their text arrives;
+    the last event is the `result` (with the trace) or the run's `error`."""
+    from rolegraph.runtime import stream_agent
+
+    ir = (
+        load_agent(source, agent, text=text, root=root)
+        if isinstance(source, str | Path)
+        else source
+    )
+    async for event in stream_agent(ir, inputs or {}, model=model, **options):
+        yield event
 
 
 def editor(

@@ -485,7 +485,17 @@ def run_command(
     trace: Annotated[
         Path | None, typer.Option("--trace", help="Write the trace as JSONL here.")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary table.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No live progress, no summary table.")
+    ] = False,
+    events: Annotated[
+        str | None,
+        typer.Option(
+            "--events",
+            help="jsonl: print the run's events on stdout as they happen, one JSON object a "
+            "line, instead of the result (docs/streaming.md).",
+        ),
+    ] = None,
     budget: Annotated[
         str | None,
         typer.Option("--budget", help="Limits for the run: calls=N,tokens=N,cost=X."),
@@ -504,7 +514,11 @@ def run_command(
     concurrency: ConcurrencyOption = None,
     root: RootOption = None,
 ) -> None:
-    """Run an agent and print its typed result as JSON (`--model mock`: offline)."""
+    """Run an agent and print its typed result as JSON (`--model mock`: offline).
+
+    On a terminal, the run is shown live on stderr while it works."""
+    if events not in (None, "jsonl"):
+        raise _usage_error(f"--events takes jsonl, not {events!r}")
     with _stdout_for_the_result() as out:
         _run(
             file,
@@ -520,6 +534,7 @@ def run_command(
             out,
             _provider_params(api_base, param, timeout, concurrency),
             root,
+            events == "jsonl",
         )
 
 
@@ -537,10 +552,9 @@ def _run(
     out: TextIO,
     params: dict[str, Any],
     root: Path | None = None,
+    events: bool = False,
 ) -> None:
-    import asyncio
-
-    from rolegraph.runtime import RunError, StoreError, run_agent
+    from rolegraph.runtime import RunError, StoreError
 
     try:
         inputs = json.loads(input)
@@ -582,19 +596,12 @@ def _run(
     else:
         raise _usage_error(f"no agent {agent!r} in {file}; agents: {', '.join(checked.irs)}")
     source = (str(file), fingerprint(checked.program.main.module))
+    options = dict(
+        model=model, params=params, budget=limits, store=database, resume=resume, source=source
+    )
+    live = not quiet and not events and sys.stderr.isatty()
     try:
-        outcome = asyncio.run(
-            run_agent(
-                ir,
-                inputs,
-                model=model,
-                params=params,
-                budget=limits,
-                store=database,
-                resume=resume,
-                source=source,
-            )
-        )
+        outcome = _execute(ir, inputs, options, live=live, lines=out if events else None)
     except RunError as error:
         typer.echo(f"error: {error}", err=True)
         run_id = getattr(error, "run_id", None)
@@ -605,9 +612,12 @@ def _run(
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
     # The result first: a trace that cannot be written after all (a full disk) loses
     # only the trace.
-    typer.echo(json.dumps(outcome.result, indent=2, ensure_ascii=False), file=out)
+    if not events:  # (with --events, the result was the last line)
+        typer.echo(json.dumps(outcome.result, indent=2, ensure_ascii=False), file=out)
     if not quiet:
-        _print_summary(outcome.trace)
+        from rolegraph.run_view import print_summary
+
+        print_summary(outcome.trace)
         if outcome.run_id:
             typer.echo(f"run {outcome.run_id} (store: {store})", err=True)
     if trace is not None:
@@ -620,6 +630,23 @@ def _write_trace(trace: Any, path: Path) -> None:
     except OSError as error:
         typer.echo(f"error: cannot write the trace {path}: {error.strerror or error}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
+
+
+def _execute(
+    ir: Any, inputs: dict[str, Any], options: dict[str, Any], *, live: bool, lines: TextIO | None
+) -> Any:
+    """Run the agent: followed event by event when it is shown live or its events are
+    printed (model replies then stream), else plainly. Raises its `RunError`."""
+    import asyncio
+
+    from rolegraph.runtime import run_agent, stream_agent
+
+    if not live and lines is None:
+        return asyncio.run(run_agent(ir, inputs, **options))
+    from rolegraph.run_view import result_of, watch
+
+    last = asyncio.run(watch(stream_agent(ir, inputs, **options), live=live, lines=lines))
+    return result_of(last)
 
 
 def _open_store(kind: Any, path: Path) -> Any:
@@ -644,32 +671,6 @@ def _checked_or_exit(path: Path, root: Path | None = None):
             typer.echo(render(diagnostic, source, color=sys.stderr.isatty()) + "\n", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS)
     return checked
-
-
-def _print_summary(trace) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    summary = trace.summary()
-    records = trace.all_records()
-    wall = (
-        max((r.ended for r in records), default=0)
-        - min((r.started for r in records if r.started), default=0)
-    ) * 1000
-    table = Table(title=f"{trace.agent}: run summary", title_justify="left")
-    columns = ("firings", "calls", "cached", "input tokens", "output tokens", "cost", "wall time")
-    for column in columns:
-        table.add_column(column, justify="right")
-    table.add_row(
-        str(summary["firings"]),
-        str(summary["calls"]),
-        str(summary["cached_calls"]),
-        f"{summary['input_tokens']:,}",
-        f"{summary['output_tokens']:,}",
-        f"${summary['cost']:.4f}",
-        f"{wall:.0f} ms",
-    )
-    Console(stderr=True).print(table)
 
 
 @app.command()
@@ -941,7 +942,15 @@ def search_command(
     backend: Annotated[
         str, typer.Option("--backend", help="Where runs happen: local (asyncio), or ray.")
     ] = "local",
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No line per candidate.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar, no line per candidate.")
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="A line per candidate on a terminal too (above the bar)."
+        ),
+    ] = False,
     api_base: ApiBaseOption = None,
     param: ParamOption = None,
     timeout: TimeoutOption = None,
@@ -981,23 +990,18 @@ def search_command(
         file, agent, data, score, seeds, cost, model, store, params, backend, root
     )
     editor = evaluator.editor(trust)
+    from rolegraph.search_view import SearchProgress
 
-    def progress(done: int, total: int, scored) -> None:
-        if not quiet:
-            made = (
-                "start"
-                if scored.parent is None
-                else scored.edit.op
-                if scored.edit is not None
-                else f"a move of {len(scored.script)} edits"
-            )
-            evaluation = scored.evaluation
-            typer.echo(
-                f"[{done}/{total}] score {evaluation.score:.3f}  cost {evaluation.cost:g}  "
-                f"{made}  ({evaluation.fresh_calls} calls)",
-                err=True,
-            )
-
+    terminal = sys.stderr.isatty()
+    shown = SearchProgress(
+        evaluations,
+        "candidates",
+        bar=terminal and not quiet,
+        lines=not quiet and (verbose or not terminal),
+        max_calls=evaluator.max_calls or 0,
+    )
+    evaluator.on_run = shown.run_ended
+    progress = shown.candidate
     try:
         if optimizer == "llm":
             search = meta_search(
@@ -1021,7 +1025,7 @@ def search_command(
                 progress=progress,
                 editor=editor,
             )
-        with _stdout_for_the_result():  # it has no result on stdout: all goes to stderr
+        with _stdout_for_the_result(), shown:  # no result on stdout: all goes to stderr
             result = asyncio.run(search)
     except (ObjectiveError, StoreError) as error:
         typer.echo(f"error: {error}", err=True)
@@ -1182,8 +1186,17 @@ def _attribute(
     module, _, evaluator = _evaluation_setup(
         file, agent, data, score, seeds, "tokens", model, store, params, root=root
     )
+    from rolegraph.search_view import SearchProgress
+
+    shown = SearchProgress(
+        0, "coalitions", bar=sys.stderr.isatty(), lines=False, max_calls=evaluator.max_calls or 0
+    )
+    evaluator.on_run = shown.run_ended
     try:
-        found = asyncio.run(shapley(module, evaluator, samples=samples))
+        with shown:
+            found = asyncio.run(
+                shapley(module, evaluator, samples=samples, progress=shown.coalition)
+            )
     except (ObjectiveError, StoreError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None

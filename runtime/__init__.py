@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .budget import Budget, BudgetError, BudgetExceeded, UnpricedModel
+from .calls import answer
 from .errors import (
     ConstraintViolation,
     FiringFailed,
@@ -24,12 +25,14 @@ from .errors import (
     Stalled,
     StoreError,
 )
+from .events import Event, EventSink, RunEnded, RunFailed, trace_of
 from .executor import AgentRun, Context
 from .mock import MockModel
 from .models import CallFailed, Model, ModelReply, ModelRequest, ToolCall
 from .prompts import RenderLimits, prompt_limits, render_prompt
 from .providers import DEFAULT_MAX_TOKENS, Provider, is_mock, mock_latency
 from .store import RunCache, Store
+from .streaming import stream_agent
 from .tools import tool_threads as resolve_tool_threads
 from .trace import FiringRecord, Trace
 
@@ -42,6 +45,8 @@ __all__ = [
     "CallFailed",
     "ConstraintViolation",
     "Context",
+    "Event",
+    "EventSink",
     "FiringFailed",
     "FiringRecord",
     "MockModel",
@@ -67,6 +72,8 @@ __all__ = [
     "prompt_limits",
     "render_prompt",
     "run_agent",
+    "stream_agent",
+    "trace_of",
 ]
 
 
@@ -93,6 +100,9 @@ class ModelsByName:
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         return await self.model(request.model).complete(request)
+
+    async def stream(self, request: ModelRequest, on_text: Callable[[str], None]) -> ModelReply:
+        return await answer(self.model(request.model), request, on_text)
 
     def price(self, request: ModelRequest) -> Any:
         lookup = getattr(self.model(request.model), "price", None)
@@ -140,6 +150,7 @@ async def run_agent(
     source: tuple[str, str] | None = None,
     tracer: Any = None,
     tool_threads: int | None = None,
+    on_event: EventSink | None = None,
 ) -> RunResult:
     """Run one agent's IR on `inputs`. Raises a `RunError` (with `.trace`) on failure.
 
@@ -157,9 +168,14 @@ async def run_agent(
     run is exported as spans when it ends. Synchronous tools run in a pool of
     `tool_threads` worker threads (default: the environment's `ROLEGRAPH_TOOL_THREADS`,
     else `DEFAULT_TOOL_THREADS`).
+
+    `on_event` is told every event of the run as it happens (runtime/events.py): firings
+    as they start and end, the text of model replies as it arrives, and, once the run
+    has begun, a `result` or an `error` event last. `stream_agent` gives the same events
+    as an async iterator.
     """
     threads = resolve_tool_threads(tool_threads)  # (a bad setting fails before any firing)
-    context = Context(model_router(model), on_record, budget=budget, tool_threads=threads)
+    context = Context(model_router(model), on_record, on_event, budget=budget, tool_threads=threads)
     context.provider = provider if provider is not None else provider_of(model, params)
     run_id = None
     if store is not None:
@@ -216,6 +232,8 @@ async def run_agent(
             with contextlib.suppress(StoreError):
                 store.finish_run(run_id, f"failed: {type(error).__name__}")
         error.run_id = run_id  # type: ignore[attr-defined]
+        if on_event is not None:
+            on_event(RunFailed.of(ir.name, error, run_id))
         raise
     if store is not None and run_id is not None:
         try:
@@ -227,4 +245,7 @@ async def run_agent(
         from .telemetry import export_trace
 
         export_trace(run.trace, tracer)
-    return RunResult(result, run.trace, run_id)
+    trace = run.trace
+    if on_event is not None:
+        on_event(RunEnded(ir.name, result, trace.returned_at, trace.summary(), run_id, trace))
+    return RunResult(result, trace, run_id)

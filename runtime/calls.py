@@ -12,6 +12,12 @@ provider's `Retry-After`; others fail at once with one clear line.
 
 Every attempt sent is counted in `usage` (the firing's record), timed-out and
 cancelled ones included.
+
+With a `listener` (runtime/events.py), the reply's text is handed to it as it arrives:
+from a model that streams (`StreamingModel`), piece by piece; from one that does not, or
+from the cache, in one piece. Nothing else changes: the same attempts, reservations,
+timeouts and retries, and the same reply. A retried attempt streams again from the
+start (each piece says which attempt it belongs to).
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 import tenacity
@@ -30,6 +37,9 @@ from .errors import ModelCallError
 from .limits import gate
 from .models import CallFailed, Model, ModelReply, ModelRequest
 from .providers import DEFAULT_MAX_TOKENS, Price, declared_price, is_mock, provider_params
+
+# The note a firing's record gets for each call retried (the summary counts them).
+RETRIED = "retried"
 
 
 class Usage(Protocol):
@@ -46,6 +56,13 @@ class Usage(Protocol):
 class Cache(Protocol):
     def cached_reply(self, request: ModelRequest) -> ModelReply | None: ...
     def save_reply(self, request: ModelRequest, reply: ModelReply) -> None: ...
+
+
+class TextListener(Protocol):
+    """Who is told a reply's text as it arrives: each piece, with the request and the
+    number of the attempt (from 1) it belongs to."""
+
+    def text(self, request: ModelRequest, attempt: int, piece: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -75,6 +92,7 @@ class Calls:
 
     budget: Budget | None = None
     cache: Cache | None = None
+    listener: TextListener | None = None
 
 
 async def make_call(model: Model, request: ModelRequest, calls: Calls, usage: Usage) -> ModelReply:
@@ -84,6 +102,8 @@ async def make_call(model: Model, request: ModelRequest, calls: Calls, usage: Us
         cached = calls.cache.cached_reply(request)
         if cached is not None:
             usage.cached_calls += 1
+            if calls.listener is not None and cached.content:  # (one piece: nothing to wait for)
+                calls.listener.text(request, 1, cached.content)
             return dataclasses.replace(cached, cached=True)
     policy = CallPolicy.of(request.params)
     price = model_price(model, request)
@@ -101,15 +121,20 @@ async def make_call(model: Model, request: ModelRequest, calls: Calls, usage: Us
         reraise=True,
     )
     number = 0
+    listener = calls.listener
     try:
         if is_mock(request.model):  # in process: nothing to retry
             number = 1
-            reply = await _attempt(model, sent, policy, price, calls.budget, usage)
+            on_text = None if listener is None else partial(listener.text, request, number)
+            reply = await _attempt(model, sent, policy, price, calls.budget, usage, on_text)
         else:
             async for attempt in attempts:
                 with attempt:
                     number += 1
-                    reply = await _attempt(model, sent, policy, price, calls.budget, usage)
+                    if number > 1:
+                        usage.notes.append(f"{RETRIED} {request.model} (attempt {number})")
+                    on_text = None if listener is None else partial(listener.text, request, number)
+                    reply = await _attempt(model, sent, policy, price, calls.budget, usage, on_text)
     except TimeoutError:
         raise ModelCallError(
             f"{request.model} did not answer within {policy.timeout:g} s ({_tries(number)})"
@@ -128,6 +153,7 @@ async def _attempt(
     price: Price | None,
     budget: Budget | None,
     usage: Usage,
+    on_text: Callable[[str], None] | None = None,
 ) -> ModelReply:
     """One attempt: reserve, wait for a slot, call under the timeout, settle."""
     prompt = prompt_bound(request)
@@ -144,11 +170,11 @@ async def _attempt(
             async with endpoint.slot():
                 sent = True
                 async with asyncio.timeout(policy.timeout):
-                    reply = await model.complete(request)
+                    reply = await answer(model, request, on_text)
         else:
             sent = True
             async with asyncio.timeout(policy.timeout):
-                reply = await model.complete(request)
+                reply = await answer(model, request, on_text)
     except TimeoutError:
         endpoint.timed_out()
         _charge_unknown(usage, budget, reservation, prompt)
@@ -193,6 +219,22 @@ async def _attempt(
     if budget is not None and reservation is not None:
         budget.settle(reservation, input_tokens + output_tokens, cost)
     return reply
+
+
+async def answer(
+    model: Model, request: ModelRequest, on_text: Callable[[str], None] | None
+) -> ModelReply:
+    """The model's reply to one attempt. With `on_text`, its text is handed over as it
+    arrives when the model streams, else in one piece."""
+    if on_text is None:
+        return await model.complete(request)
+    stream = getattr(model, "stream", None)
+    if stream is None:
+        reply = await model.complete(request)
+        if reply.content:
+            on_text(reply.content)
+        return reply
+    return await stream(request, on_text)  # type: ignore[no-any-return]
 
 
 def _charge_unknown(usage: Usage, budget: Budget | None, reservation: Any, prompt: int) -> None:

@@ -52,6 +52,7 @@ from .errors import (
     StoreError,
     describe_error,
 )
+from .events import EventSink, RunEvents
 from .expressions import (
     EvaluationError,
     Evaluator,
@@ -77,6 +78,8 @@ class Context:
 
     model_for: Callable[[IRNode], Model]
     on_record: Callable[[FiringRecord], None] | None = None
+    # told every event of the run as it happens (runtime/events.py)
+    on_event: EventSink | None = None
     tools: dict[str, Callable[..., Any]] = field(default_factory=dict)
     budget: Budget | None = None
     # which model each role's calls go to, and the parameters laid over its own
@@ -140,10 +143,21 @@ class _Inflight:
 class AgentRun:
     """One run of one agent. `await AgentRun(ir, inputs, context).execute()`."""
 
-    def __init__(self, ir: AgentIR, inputs: Mapping[str, Any], context: Context, depth: int = 0):
+    def __init__(
+        self,
+        ir: AgentIR,
+        inputs: Mapping[str, Any],
+        context: Context,
+        depth: int = 0,
+        events: RunEvents | None = None,
+    ):
         self.ir = ir
         self.context = context
         self.depth = depth
+        # what this run tells the event sink (a nested run: its parent's, under its firing)
+        self.events = events
+        if events is None and context.on_event is not None:
+            self.events = RunEvents(context.on_event, ir.name, depth, ())
         self.params = self._inputs(inputs)
         self.trace = Trace(agent=ir.name, inputs=dict(self.params))
         self.plan = plan = _plan(ir)
@@ -196,6 +210,8 @@ class AgentRun:
     # -- the run ---------------------------------------------------------------------------
 
     async def execute(self) -> Any:
+        if self.events is not None:
+            self.events.run_started(self.trace.inputs)
         for name, key in self.plan.entries:
             self.start(name, 1, key, {}, {})
         for index, ret in enumerate(self.ir.returns_):
@@ -240,6 +256,8 @@ class AgentRun:
             env = await self.environment(node, flight.time, consumed)
             args = self.arguments(node, env, bindings)
             record.inputs = args
+            if self.events is not None:
+                self.events.firing_started(record)
             replayed, output = self._replayed(record)
             if not replayed:
                 output = await self.call(node, args, env, record)
@@ -310,6 +328,8 @@ class AgentRun:
         self.trace.firings.append(record)
         if self.context.on_record is not None:
             self.context.on_record(record)
+        if self.events is not None:
+            self.events.firing_ended(record)
         if self.depth == 0 and self.context.checkpoint is not None and record.status == "ok":
             try:
                 self.context.checkpoint(record)
@@ -401,7 +421,8 @@ class AgentRun:
             typed = {name: coerced(args.get(name)) for name, coerced in params}
             return result(await self.call_tool(node.target or "", node.target_folder, typed))
         if node.kind == "agent":
-            child = AgentRun(node.subgraph, args, self.context, self.depth + 1)
+            events = self.events.nested(node.subgraph.name, record.key) if self.events else None
+            child = AgentRun(node.subgraph, args, self.context, self.depth + 1, events)
             try:
                 return await child.execute()
             finally:
@@ -528,7 +549,7 @@ class AgentRun:
         self, model: Model, request: ModelRequest, record: FiringRecord
     ) -> ModelReply:
         return await make_call(
-            model, request, Calls(self.context.budget, self.context.cache), record
+            model, request, Calls(self.context.budget, self.context.cache, self.events), record
         )
 
     # -- after a firing -------------------------------------------------------------------------
@@ -750,6 +771,8 @@ class AgentRun:
             if record.time >= time and record.status in ("ok", "failed"):
                 record.status = "discarded"
                 record.notes.append(f"after the return at logical time {time}")
+                if self.events is not None:
+                    self.events.firing_discarded(record, record.notes[-1])
 
     def fail(self, error: BaseException) -> None:
         if not self.finished.is_set():

@@ -6,18 +6,27 @@ what only litellm knows: how to reach the provider, which of its errors may pass
 (rate limits, overload, dropped connections) and which will not (a bad key, a bad
 request, a model that does not exist), and the provider's prices.
 
+`stream` is the same attempt as a stream (`acompletion(..., stream=True)`, asking for
+the usage in a last chunk): the text is handed over as it arrives and the reply is
+assembled from the chunks (runtime/streamed_reply.py). A usage litellm made up because
+the provider sent none is not taken for the provider's word.
+
 litellm writes banners and tips to stdout unless told not to; `configure` tells it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from .models import CallFailed, ModelReply, ModelRequest, ToolCall
 from .providers import Price, Provider, provider_params
+from .repair import tool_arguments
+from .streamed_reply import StreamedReply
 
 _configured = threading.Lock()
 _litellm: Any = None
@@ -62,22 +71,43 @@ class LiteLLMModel:
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         litellm = load_litellm()
-        params = provider_params(request.params)
-        structured = str(params.pop("structured_output", "json_object"))
-        arguments: dict[str, Any] = {
-            "model": request.model,
-            "messages": list(request.messages),
-            "response_format": _response_format(structured, request.schema),
-            "max_retries": 0,  # the retries are the runtime's: counted, budgeted, backed off
-            **params,
+        try:
+            response = await litellm.acompletion(**_arguments(request))
+        except Exception as error:
+            raise classify(litellm, error) from error
+        return _reply(response)
+
+    async def stream(self, request: ModelRequest, on_text: Callable[[str], None]) -> ModelReply:
+        """One attempt, streamed: `on_text` gets each piece of text as it arrives."""
+        litellm = load_litellm()
+        arguments = {
+            **_arguments(request),
+            "stream": True,
+            "stream_options": {"include_usage": True},
         }
-        if request.tools:
-            arguments["tools"] = [{"type": "function", "function": t} for t in request.tools]
         try:
             response = await litellm.acompletion(**arguments)
         except Exception as error:
             raise classify(litellm, error) from error
-        return _reply(response)
+        assembled = StreamedReply()
+        chunks = response.__aiter__()
+        try:
+            while True:
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    break
+                except Exception as error:
+                    failed = classify(litellm, error)
+                    # once chunks came, the provider was at work: that attempt may be billed
+                    failed.billed = failed.billed or assembled.chunks > 0
+                    raise failed from error
+                piece = assembled.add(chunk)
+                if piece:
+                    on_text(piece)
+        finally:
+            await _close(response)  # a timeout or a cancelled call stops the generation
+        return assembled.reply(usage_reported=_usage_reported(response))
 
     def price(self, request: ModelRequest) -> Price | None:
         """litellm's price for the model, when its table has one."""
@@ -91,6 +121,40 @@ class LiteLLMModel:
         if given_in is None and given_out is None:
             return None
         return Price(float(given_in or 0.0), float(given_out or 0.0))
+
+
+def _arguments(request: ModelRequest) -> dict[str, Any]:
+    """What `acompletion` is given for a request."""
+    params = provider_params(request.params)
+    structured = str(params.pop("structured_output", "json_object"))
+    arguments: dict[str, Any] = {
+        "model": request.model,
+        "messages": list(request.messages),
+        "response_format": _response_format(structured, request.schema),
+        "max_retries": 0,  # the retries are the runtime's: counted, budgeted, backed off
+        **params,
+    }
+    if request.tools:
+        arguments["tools"] = [{"type": "function", "function": t} for t in request.tools]
+    return arguments
+
+
+def _usage_reported(response: Any) -> bool:
+    """Whether the provider itself sent a usage in the stream. litellm keeps the chunks it
+    received (`chunks`) and, when none had a usage, makes one up from its own tokenizer:
+    a guess, which a budget must not settle on."""
+    received = getattr(response, "chunks", None)
+    if not isinstance(received, list):  # a litellm that does not keep them: take its word
+        return True
+    return any(getattr(chunk, "usage", None) is not None for chunk in received)
+
+
+async def _close(response: Any) -> None:
+    close = getattr(response, "aclose", None)
+    if close is None:
+        return
+    with contextlib.suppress(Exception):  # a stream that failed: nothing more to learn
+        await close()
 
 
 def classify(litellm: Any, error: Exception) -> CallFailed:
@@ -179,7 +243,7 @@ def _reply(response: Any) -> ModelReply:
         raise CallFailed("the provider's reply has no choices", retry=True, billed=True)
     message = choices[0].message
     calls = tuple(
-        ToolCall(call.function.name, _arguments(call.function.arguments), call.id or "")
+        ToolCall(call.function.name, tool_arguments(call.function.arguments), call.id or "")
         for call in (getattr(message, "tool_calls", None) or ())
     )
     usage = getattr(response, "usage", None)
@@ -189,15 +253,3 @@ def _reply(response: Any) -> ModelReply:
         input_tokens=getattr(usage, "prompt_tokens", 0) or 0,
         output_tokens=getattr(usage, "completion_tokens", 0) or 0,
     )
-
-
-def _arguments(text: str | None) -> dict[str, Any]:
-    """A tool call's arguments; what is not a JSON object is passed on as `{}`, and the
-    tool's own validation tells the model what was missing."""
-    from .repair import lenient_json
-
-    try:
-        value = lenient_json(text or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}

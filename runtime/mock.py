@@ -9,6 +9,11 @@ replies are taken per role, in call order:
 
 A scripted entry `{"tool": "calculator", "arguments": {...}}` is a tool call. A scripted
 entry that is an exception instance is raised (to test `on error` edges and retries).
+
+It streams too (`stream`): the same reply, its text in pieces of `PIECE` characters.
+With a latency, half of it passes before the first piece (a model's time to its first
+token) and the rest is spread between the pieces, so a streamed call takes as long as
+one that is not.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .models import ModelReply, ModelRequest, ToolCall
+
+PIECE = 12  # characters per streamed piece: a few tokens, as providers send them
 
 WORDS = [
     "alpha",
@@ -56,6 +63,23 @@ class MockModel:
         self.calls.append(request)
         if self.latency is not None:
             await asyncio.sleep(self.latency(request))
+        return self._answer(request)
+
+    async def stream(self, request: ModelRequest, on_text: Callable[[str], None]) -> ModelReply:
+        """The reply `complete` gives, its text handed to `on_text` in pieces."""
+        self.calls.append(request)
+        delay = self.latency(request) if self.latency is not None else 0.0
+        if delay:
+            await asyncio.sleep(delay / 2)
+        reply = self._answer(request)
+        pieces = [reply.content[i : i + PIECE] for i in range(0, len(reply.content), PIECE)]
+        for piece in pieces:
+            on_text(piece)
+            if delay:
+                await asyncio.sleep(delay / 2 / len(pieces))
+        return reply
+
+    def _answer(self, request: ModelRequest) -> ModelReply:
         key = request.role
         if key not in self.script:  # `std.self_refine.Write` is scripted as `Write` too
             key = request.role.rsplit(".", 1)[-1]

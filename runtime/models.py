@@ -3,10 +3,16 @@
 A request is provider-neutral: the messages, the JSON schema of the result, the tools
 the role may call, and the model parameters. The runtime validates replies itself, so
 every model goes through the same structured-output checks.
+
+A model may also stream (`StreamingModel`): it hands each piece of its reply's text to
+a callback as it arrives, and returns the same reply `complete` would. The runtime asks
+for a stream only when someone listens (runtime/events.py); a model that cannot stream
+is called with `complete`, and its whole text is handed over as one piece.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -73,3 +79,12 @@ class Model(Protocol):
     `CallFailed` when an attempt fails in a way it can classify."""
 
     async def complete(self, request: ModelRequest) -> ModelReply: ...
+
+
+class StreamingModel(Model, Protocol):
+    """A model that can hand its reply's text over piece by piece as it arrives."""
+
+    async def stream(self, request: ModelRequest, on_text: Callable[[str], None]) -> ModelReply:
+        """One attempt, as `complete`; `on_text` gets each piece of the reply's text (their
+        concatenation is the reply's `content`)."""
+        ...

@@ -55,6 +55,16 @@ def lenient_json(text: str) -> Any:
     return read_reply(text)[0]
 
 
+def tool_arguments(text: str | None) -> dict[str, Any]:
+    """A tool call's arguments; what is not a JSON object is passed on as `{}`, and the
+    tool's own validation tells the model what was missing."""
+    try:
+        value = lenient_json(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def _embedded(text: str) -> list[str]:
     found = [match.group(1).strip() for match in _FENCED.finditer(text)]
     for opening, closing in (("{", "}"), ("[", "]")):

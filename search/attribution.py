@@ -14,7 +14,8 @@ blanked.
 
 With up to `exact_up_to` players (default 8) the values are exact: every coalition is
 evaluated. With more players they are estimated from `samples` random orders. Either
-way each coalition is evaluated once, and the store caches its runs.
+way each coalition is evaluated once, and the store caches its runs. `progress` is told
+each coalition evaluated: (how many so far, how many at most, its score).
 
     attribution = await shapley(module, evaluator)
     attribution.values   # {"writer": 0.41, "critic": 0.07}
@@ -25,7 +26,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rolegraph.compiler import ast
@@ -53,6 +54,7 @@ async def shapley(
     exact_up_to: int = 8,
     samples: int = 64,
     seed: int = 0,
+    progress: Callable[[int, int, float], None] | None = None,
 ) -> Attribution:
     """The Shapley value of each player (default: every node of the agent that calls a
     model) for the evaluator's objective."""
@@ -67,16 +69,21 @@ async def shapley(
         )
     everyone = frozenset(chosen)
     worth: dict[frozenset[str], float] = {}
+    n = len(chosen)
+    exact = n <= exact_up_to
+    # every coalition; or, sampled, at most the empty and the full one and n - 1 others
+    # per order
+    most = 2**n if exact else min(2**n, samples * max(n - 1, 0) + 2)
 
     async def value(coalition: frozenset[str]) -> float:
         if coalition not in worth:
             blanked = evaluator.blanking(everyone - coalition)
             worth[coalition] = (await blanked.evaluate(module)).score
+            if progress is not None:
+                progress(len(worth), most, worth[coalition])
         return worth[coalition]
 
-    n = len(chosen)
     values = dict.fromkeys(chosen, 0.0)
-    exact = n <= exact_up_to
     if exact:
         for player in chosen:
             others = [p for p in chosen if p != player]

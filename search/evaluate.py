@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,7 +118,9 @@ class Evaluator:
     model calls are answered with the blank value of their type instead (see `Blank`):
     an ablation, for attribution. `backend="ray"` makes each run a Ray task
     (search/ray_backend.py); the store and the scores stay here. Candidates' file
-    imports resolve relative to `filename`, inside `root` (default: its directory)."""
+    imports resolve relative to `filename`, inside `root` (default: its directory).
+    `on_run` is told each run as it ends (its record, and whether the store held it):
+    what a progress display counts inside one long evaluation."""
 
     def __init__(
         self,
@@ -132,6 +135,7 @@ class Evaluator:
         blank: frozenset[str] = frozenset(),
         backend: str = "local",
         root: str | None = None,
+        on_run: Callable[[RunRecord, bool], None] | None = None,
     ):
         if backend not in ("local", "ray"):
             raise ObjectiveError(f"the backend is local or ray, not {backend!r}")
@@ -156,6 +160,7 @@ class Evaluator:
         self.root = root
         self.concurrency = concurrency
         self.max_calls = max_calls
+        self.on_run = on_run
         self._irs: OrderedDict[str, Any] = OrderedDict()
 
     def evaluate_sync(self, module: ast.Module) -> Evaluation:
@@ -211,6 +216,8 @@ class Evaluator:
         key = (digest, ir.name, example.key, seed, self.model_label)
         record = self.store.run(key)
         if record is not None:
+            if self.on_run is not None:
+                self.on_run(record, True)
             return record, True
         async with limit:
             if self.backend == "ray":
@@ -233,6 +240,8 @@ class Evaluator:
             else:
                 record = await self.run(ir, example, seed)
         self.store.put_run(key, record)
+        if self.on_run is not None:
+            self.on_run(record, False)
         return record, False
 
     def _outcome(
@@ -263,6 +272,8 @@ class Evaluator:
             max_calls=self.max_calls,
             blank=nodes,
             backend=self.backend,
+            root=self.root,
+            on_run=self.on_run,
         )
         twin._irs = self._irs
         return twin

@@ -12,7 +12,14 @@ empty reply; a callable gets the request body and returns the text). Faults:
 - "drop": the connection is closed with no reply;
 - "slow:SECONDS": the reply comes after that long;
 - "no-choices": a 200 reply with an empty `choices` list;
-- "no-usage": a reply without `usage`.
+- "no-usage": a reply without `usage`;
+- "cut": a streamed reply whose connection closes after its first half.
+
+A request with `stream: true` is answered with server-sent events, as OpenAI streams:
+the reply in chunks of a few tokens, a chunk with the `finish_reason`, then, when
+`stream_options.include_usage` asks for it, a last chunk with no choices and the
+`usage`, then `data: [DONE]`. The body is sent with chunked transfer encoding, a chunk
+at a time, so a client sees the first tokens before the last are written.
 
 Its tokenizer is not ours: a chat template (`<|im_start|>ROLE\\n ... <|im_end|>`, each
 marker one token) whose text is cut into words, numbers and single punctuation marks.
@@ -62,6 +69,16 @@ def cut_to_tokens(text: str, limit: int) -> str:
     return text
 
 
+def stream_pieces(text: str, tokens: int = 3) -> list[str]:
+    """`text` cut into pieces of `tokens` tokens (with the spaces before them), as a
+    provider streams it; "" is one empty piece."""
+    starts = [match.start() for match in _TOKEN.finditer(text)][::tokens]
+    if not starts:
+        return [text]
+    starts[0] = 0
+    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
+
+
 class FakeOpenAI:
     def __init__(
         self,
@@ -100,7 +117,7 @@ class FakeOpenAI:
     def _next(self, body: dict[str, Any]) -> tuple[str | None, str]:
         with self._lock:
             fault = self.faults.pop(0) if self.faults else None
-            if fault is not None and not fault.startswith(("slow", "no-")):
+            if fault is not None and not fault.startswith(("slow", "no-", "cut")):
                 return fault, ""
             reply = self.replies.pop(0) if self.replies else self.default
         return fault, reply(body) if callable(reply) else reply
@@ -160,6 +177,9 @@ class FakeOpenAI:
                 usage = (prompt_tokens(body), count_tokens(reply))
                 with fake._lock:
                     fake.usage.append(usage)
+                if body.get("stream"):
+                    self._stream(body, reply, finish, usage, fault)
+                    return
                 payload: dict[str, Any] = {
                     "id": "chatcmpl-fake",
                     "object": "chat.completion",
@@ -182,6 +202,78 @@ class FakeOpenAI:
                         "total_tokens": sum(usage),
                     }
                 self._send(200, payload)
+
+            def _stream(
+                self,
+                body: dict[str, Any],
+                reply: str,
+                finish: str,
+                usage: tuple[int, int],
+                fault: str | None,
+            ) -> None:
+                """The reply as server-sent events, a few tokens per chunk."""
+
+                def chunk(choices: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+                    return {
+                        "id": "chatcmpl-fake",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": body.get("model", "fake"),
+                        "choices": choices,
+                        **extra,
+                    }
+
+                pieces = stream_pieces(reply)
+                events = [
+                    chunk(
+                        []
+                        if fault == "no-choices"
+                        else [
+                            {
+                                "index": 0,
+                                "delta": {"role": "assistant", "content": piece}
+                                if index == 0
+                                else {"content": piece},
+                                "finish_reason": None,
+                            }
+                        ]
+                    )
+                    for index, piece in enumerate(pieces)
+                ]
+                if fault != "no-choices":
+                    events.append(chunk([{"index": 0, "delta": {}, "finish_reason": finish}]))
+                wants_usage = (body.get("stream_options") or {}).get("include_usage")
+                if wants_usage and fault != "no-usage":
+                    events.append(
+                        chunk(
+                            [],
+                            usage={
+                                "prompt_tokens": usage[0],
+                                "completion_tokens": usage[1],
+                                "total_tokens": sum(usage),
+                            },
+                        )
+                    )
+                lines = [f"data: {json.dumps(event)}\n\n" for event in events]
+                lines.append("data: [DONE]\n\n")
+                if fault == "cut":  # half the reply, then the connection drops
+                    lines = lines[: max(1, len(pieces) // 2)]
+                try:
+                    self.send_response(200)
+                    self.send_header("content-type", "text/event-stream")
+                    self.send_header("transfer-encoding", "chunked")
+                    self.end_headers()
+                    for line in lines:
+                        data = line.encode()
+                        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                        self.wfile.flush()
+                    if fault == "cut":
+                        self.close_connection = True
+                        self.connection.shutdown(2)
+                        return
+                    self.wfile.write(b"0\r\n\r\n")
+                except (BrokenPipeError, ConnectionResetError, OSError):
+                    pass  # the client gave up (a timeout, a cancelled call)
 
             def _send(
                 self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
