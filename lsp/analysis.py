@@ -107,8 +107,15 @@ def analyse(
     began = time.perf_counter()
     parsed = parser.parse(text)
     if parsed.module is None:
-        return Analysis(filename, text, version, None, None, tuple(parsed.diagnostics),
-                        time.perf_counter() - began)
+        return Analysis(
+            filename,
+            text,
+            version,
+            None,
+            None,
+            tuple(parsed.diagnostics),
+            time.perf_counter() - began,
+        )
     collecting = gc.isenabled()
     gc.disable()  # as the parser does: a check makes many short-lived objects, no cycles
     try:
@@ -116,5 +123,12 @@ def analyse(
     finally:
         if collecting:
             gc.enable()
-    return Analysis(filename, text, version, parsed.module, checked, tuple(checked.diagnostics),
-                    time.perf_counter() - began)
+    return Analysis(
+        filename,
+        text,
+        version,
+        parsed.module,
+        checked,
+        tuple(checked.diagnostics),
+        time.perf_counter() - began,
+    )

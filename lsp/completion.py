@@ -29,12 +29,40 @@ _HEADER = re.compile(r"(import|from|model|type|enum|role|tool|agent|test)\s+([A-
 DECLARATION_KEYWORDS = ("import", "from", "model", "type", "enum", "role", "tool", "agent", "test")
 ROLE_KEYWORDS = ("model", "system", "prompt", "tools")
 AGENT_KEYWORDS = (
-    "when", "else", "max", "on error", "return", "ensure", "enforce", "for", "in", "not",
-    "and", "or", "true", "false", "none",
+    "when",
+    "else",
+    "max",
+    "on error",
+    "return",
+    "ensure",
+    "enforce",
+    "for",
+    "in",
+    "not",
+    "and",
+    "or",
+    "true",
+    "false",
+    "none",
 )
 LTL_KEYWORDS = (
-    "always", "eventually", "next", "wnext", "once", "historically", "yesterday", "until",
-    "release", "since", "start", "return", "not", "and", "or", "true", "false",
+    "always",
+    "eventually",
+    "next",
+    "wnext",
+    "once",
+    "historically",
+    "yesterday",
+    "until",
+    "release",
+    "since",
+    "start",
+    "return",
+    "not",
+    "and",
+    "or",
+    "true",
+    "false",
 )
 TEST_KEYWORDS = ("run", "mock", "expect")
 BUILTIN_TYPES = ("str", "int", "float", "bool", "list", "dict")
@@ -85,7 +113,11 @@ def complete(text: str, offset: int, analysis: Analysis | None) -> list[types.Co
     if previous is None:
         return _keywords(context)
     if previous.kind == "arrow":
-        return completer.after_arrow() if context.in_body else completer.declarations(("type", "enum"), BUILTIN_TYPES)
+        return (
+            completer.after_arrow()
+            if context.in_body
+            else completer.declarations(("type", "enum"), BUILTIN_TYPES)
+        )
     if previous.text == "=" and context.kind == "agent" and context.in_body:
         return completer.declarations(("role", "agent", "tool"), ()) + completer.role_parameters()
     if previous.text == ":":
@@ -103,7 +135,11 @@ def complete(text: str, offset: int, analysis: Analysis | None) -> list[types.Co
     if previous.text in ("ensure", "enforce", "expect") or _in_formula(words):
         return completer.values() + _items(LTL_KEYWORDS, "keyword")
     if context.kind == "agent" and context.in_body:
-        return completer.values() + completer.declarations(("enum",), ()) + _items(AGENT_KEYWORDS, "keyword")
+        return (
+            completer.values()
+            + completer.declarations(("enum",), ())
+            + _items(AGENT_KEYWORDS, "keyword")
+        )
     return _keywords(context)
 
 
@@ -160,7 +196,7 @@ def _in_formula(tokens: list[Token]) -> bool:
     for token in reversed(tokens[-40:]):
         if token.text in ("ensure", "enforce", "expect"):
             return True
-        if token.text in ("=", "{", "}") or token.kind == "arrow" and False:
+        if token.text in ("=", "{", "}"):
             return False
     return False
 
@@ -184,16 +220,16 @@ def _in_template(
     params = resolver.params(role)
     chain = re.search(r"([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\.\s*\w*$", before[opened:])
     if chain is None:
-        return [
-            _item(name, "param", _type_text(ref)) for name, (_, ref) in params.items()
-        ]
+        return [_item(name, "param", _type_text(ref)) for name, (_, ref) in params.items()]
     names = [n.strip() for n in chain.group(1).split(".")]
     if names[0] not in params:
         return []
     return _fields_of(resolver, params[names[0]][1], names[1:])
 
 
-def _fields_of(resolver: Resolver, ref: TypeRef | None, path: list[str]) -> list[types.CompletionItem]:
+def _fields_of(
+    resolver: Resolver, ref: TypeRef | None, path: list[str]
+) -> list[types.CompletionItem]:
     chain = resolver.field_chain(ref, path)
     if len(chain) != len(path):
         return []
@@ -214,7 +250,9 @@ class _Completer:
         self.resolver = Resolver(program)
         self.context = context
         symbol = self.main.names.get(context.name)
-        self.owner: Symbol | None = symbol if symbol is not None and symbol.kind == context.kind else None
+        self.owner: Symbol | None = (
+            symbol if symbol is not None and symbol.kind == context.kind else None
+        )
         if context.kind == "test":
             self.owner = self._tested_agent()
 
@@ -225,7 +263,9 @@ class _Completer:
                 return self.resolver.lookup(words[i + 1].text)
         return None
 
-    def declarations(self, kinds: tuple[str, ...], extra: tuple[str, ...]) -> list[types.CompletionItem]:
+    def declarations(
+        self, kinds: tuple[str, ...], extra: tuple[str, ...]
+    ) -> list[types.CompletionItem]:
         items = [_item(word, "keyword" if word in ("list", "dict") else "type") for word in extra]
         for name, symbol in self.main.visible().items():
             if symbol.kind in kinds:
@@ -256,17 +296,25 @@ class _Completer:
             found[name] = ("param", ref, _type_text(ref))
         for ct in owner.decl.ct_params:
             if not isinstance(ct.type, ast.RoleSig):
-                found[ct.name] = ("param", (ct.type, owner.module), _type_text((ct.type, owner.module)))
+                found[ct.name] = (
+                    "param",
+                    (ct.type, owner.module),
+                    _type_text((ct.type, owner.module)),
+                )
         for node in owner.decl.nodes:
-            ref = self.resolver.output(owner, node)
-            found[node.name] = ("node", ref, f"node: {node.role}")
+            output = self.resolver.output(owner, node)
+            found[node.name] = ("node", output, f"node: {node.role}")
         return found
 
     def values(self) -> list[types.CompletionItem]:
         return [_item(name, kind, detail) for name, (kind, _, detail) in self.scope().items()]
 
     def after_arrow(self) -> list[types.CompletionItem]:
-        nodes = [_item(name, kind, detail) for name, (kind, _, detail) in self.scope().items() if kind == "node"]
+        nodes = [
+            _item(name, kind, detail)
+            for name, (kind, _, detail) in self.scope().items()
+            if kind == "node"
+        ]
         return [*nodes, _item("return", "keyword", "end the run with a value: return(expr)")]
 
     def after_dot(self, chain: list[str]) -> list[types.CompletionItem]:

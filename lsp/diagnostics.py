@@ -46,7 +46,9 @@ def to_lsp(
         if where is not None:
             related.append(types.DiagnosticRelatedInformation(where, label.message or "here"))
     return types.Diagnostic(
-        range=lines.range(span.start, span.end) if span else types.Range(types.Position(0, 0), types.Position(0, 0)),
+        range=lines.range(span.start, span.end)
+        if span
+        else types.Range(types.Position(0, 0), types.Position(0, 0)),
         message=message_of(d),
         severity=_SEVERITY[d.severity],
         code=d.code,

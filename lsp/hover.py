@@ -62,7 +62,9 @@ def _describe(analysis: Analysis, occurrence: Occurrence) -> str | None:
         return f"module `{target.name}`\n\n`{target.file}`"
     if target.kind == "node":
         return _node(analysis, resolver, target)
-    owner = _symbol_of(program.modules.values(), Target("", target.owner.split(".")[0], "", target.file, 0, 0))
+    owner = _symbol_of(
+        program.modules.values(), Target("", target.owner.split(".")[0], "", target.file, 0, 0)
+    )
     if owner is None:
         return f"`{target.name}`"
     if target.kind in ("field", "member"):
@@ -80,7 +82,9 @@ def _describe(analysis: Analysis, occurrence: Occurrence) -> str | None:
             if ct.name == target.name:
                 return _code(to_source(ct)) + f"\n\ncompile-time parameter of `{owner.name}`"
     if target.kind == "map_var":
-        return f"`{target.name}`: one item of the list node `{target.owner.split('.')[-1]}` maps over"
+        return (
+            f"`{target.name}`: one item of the list node `{target.owner.split('.')[-1]}` maps over"
+        )
     return None
 
 

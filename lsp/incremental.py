@@ -19,8 +19,8 @@ always parses the whole text.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from functools import cache
 
 from rolegraph.compiler import ast
 from rolegraph.compiler.source import Source, Span
@@ -73,7 +73,9 @@ class IncrementalParser:
             decls.extend(parsed.decls)
         self._chunks = kept
         source = Source(self.filename, text)
-        module = ast.Module(decls=tuple(decls), filename=self.filename, span=_module_span(source, decls))
+        module = ast.Module(
+            decls=tuple(decls), filename=self.filename, span=_module_span(source, decls)
+        )
         return ParseResult(module, (), source)
 
     def _whole(self, text: str, chunks: list[tuple[int, int]] | None) -> ParseResult:
@@ -112,7 +114,7 @@ def _chunks(text: str) -> list[tuple[int, int]] | None:
     if any(line.strip() and not line.strip().startswith("//") for line in head.splitlines()):
         return None
     bounds = [0, *starts[1:], len(text)]
-    return list(zip(bounds, bounds[1:], strict=False))
+    return list(itertools.pairwise(bounds))
 
 
 def _node_classes() -> frozenset[type]:
@@ -162,6 +164,10 @@ def _shift(node: ast.Node, lines: int, chars: int) -> ast.Node:
     return node.model_copy(update=changes)
 
 
-@cache
-def _semantic_fields(cls: type[ast.Node]) -> tuple[str, ...]:
-    return tuple(name for name in cls.model_fields if name not in ast.TRIVIA)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _semantic_fields(cls: type) -> tuple[str, ...]:
+    if cls not in _FIELDS:
+        _FIELDS[cls] = tuple(name for name in cls.model_fields if name not in ast.TRIVIA)  # type: ignore[attr-defined]
+    return _FIELDS[cls]

@@ -156,8 +156,10 @@ class _Builder:
             for name in node.names:
                 symbol = self.main.imported.get(name)
                 if symbol is not None:
-                    self.add(next((t for t in reversed(words) if t.text == name), None),
-                             self.resolver.declaration(symbol))
+                    self.add(
+                        next((t for t in reversed(words) if t.text == name), None),
+                        self.resolver.declaration(symbol),
+                    )
                     module = symbol.module
             if module is not None:
                 self._module_words(node, words, module)
@@ -181,7 +183,11 @@ class _Builder:
         module_target = _file_target(node.module, info)
         if node.is_path:
             string = next(
-                (t for t in self.tokens.within(node.span.start, node.span.end) if t.kind == "string"),
+                (
+                    t
+                    for t in self.tokens.within(node.span.start, node.span.end)
+                    if t.kind == "string"
+                ),
                 None,
             )
             self.add(string, module_target)
@@ -241,7 +247,9 @@ class _Builder:
                 if target is not None:
                     scope.roles[ct.name] = target
                 for param in ct.type.params or ():
-                    self.define(self.named(param, param.name), "param", param.name, f"{node.name}.{ct.name}")
+                    self.define(
+                        self.named(param, param.name), "param", param.name, f"{node.name}.{ct.name}"
+                    )
                     self.visit(param.type, scope)
                 if ct.type.returns is not None:
                     self.visit(ct.type.returns, scope)
@@ -252,14 +260,20 @@ class _Builder:
         scope = self._params(node.params, node.name, scope)
         self.visit(node.returns, scope)
         for statement in node.nodes:
-            target = self.define(self.named(statement, statement.name), "node", statement.name, node.name)
+            target = self.define(
+                self.named(statement, statement.name), "node", statement.name, node.name
+            )
             if target is not None and scope.owner is not None:
-                scope = scope.with_value(statement.name, target, self.resolver.output(scope.owner, statement))
+                scope = scope.with_value(
+                    statement.name, target, self.resolver.output(scope.owner, statement)
+                )
         constraints = 0
         for statement in node.body:
             if isinstance(statement, ast.Constraint) and statement.span is not None:
                 self.index.constraints.append(
-                    ConstraintSite(node.name, constraints, statement.span.start, statement.span.end, statement)
+                    ConstraintSite(
+                        node.name, constraints, statement.span.start, statement.span.end, statement
+                    )
                 )
                 constraints += 1
             self.visit(statement, scope)
@@ -271,8 +285,12 @@ class _Builder:
         scope = _Scope(agent)
         if agent is not None and isinstance(agent.decl, ast.AgentDecl):
             for statement in agent.decl.nodes:
-                target = self.resolver.part("node", statement.name, agent.name, agent.module.filename, statement)
-                scope = scope.with_value(statement.name, target, self.resolver.output(agent, statement))
+                target = self.resolver.part(
+                    "node", statement.name, agent.name, agent.module.filename, statement
+                )
+                scope = scope.with_value(
+                    statement.name, target, self.resolver.output(agent, statement)
+                )
             for name, (target, ref) in self.resolver.params(agent).items():
                 scope = scope.with_value(name, target, ref)
         for statement in node.body:
@@ -296,7 +314,9 @@ class _Builder:
         else:
             self._qualified_words(callee_words, node.role)
         if isinstance(node.replicate, str):
-            self._value_word(words[-1] if words and words[-1].text == node.replicate else None, scope)
+            self._value_word(
+                words[-1] if words and words[-1].text == node.replicate else None, scope
+            )
         params = self.resolver.callee_params(agent, node) if agent is not None else {}
         self._args(node.ct_args, self._ct_targets(agent, node), scope)
         inner = scope
@@ -319,7 +339,9 @@ class _Builder:
             self._value_word(words[-1] if words and words[-1].text == clause.max else None, scope)
         if target is None:
             return scope
-        return scope.with_value(clause.var, target, self.resolver.item(self._type_of(clause.source, scope)))
+        return scope.with_value(
+            clause.var, target, self.resolver.item(self._type_of(clause.source, scope))
+        )
 
     def _args(self, args: Iterable[ast.Arg], params: dict[str, Target], scope: _Scope) -> None:
         for arg in args:
@@ -336,7 +358,11 @@ class _Builder:
         if isinstance(target, ast.NodeTarget):
             self._value_word(self.named(target, target.node), scope)
             agent = scope.owner
-            decl = agent.decl.node(target.node) if agent and isinstance(agent.decl, ast.AgentDecl) else None
+            decl = (
+                agent.decl.node(target.node)
+                if agent and isinstance(agent.decl, ast.AgentDecl)
+                else None
+            )
             params = self.resolver.callee_params(agent, decl) if agent and decl else {}
             self._args(target.ports, params, scope)
         else:
@@ -442,4 +468,3 @@ class _Builder:
 def _file_target(alias: str, info: ModuleInfo) -> Target:
     """An imported module: its definition is the top of its file."""
     return Target("module", info.key, "", info.filename, 0, 0)
-

@@ -39,7 +39,16 @@ def _symbol(decl: ast.Node, text: str, lines: LineIndex) -> types.DocumentSymbol
     children: list[types.DocumentSymbol] = []
     for part, kind, part_detail in _parts(decl):
         if part.span is not None:
-            children.append(_make(part.span, getattr(part, "name", "") or part_detail, kind, part_detail, text, lines))
+            children.append(
+                _make(
+                    part.span,
+                    getattr(part, "name", "") or part_detail,
+                    kind,
+                    part_detail,
+                    text,
+                    lines,
+                )
+            )
     return _make(decl.span, name, _KIND[type(decl)], detail, text, lines, children)
 
 
@@ -79,6 +88,8 @@ def _parts(decl: ast.Node) -> list[tuple[ast.Node, types.SymbolKind, str]]:
             if isinstance(statement, ast.NodeDecl):
                 parts.append((statement, K.Object, statement.role))
             elif isinstance(statement, ast.Constraint):
-                parts.append((statement, K.Boolean, f"{statement.mode} {to_source(statement.formula)}"))
+                parts.append(
+                    (statement, K.Boolean, f"{statement.mode} {to_source(statement.formula)}")
+                )
         return parts
     return []

@@ -48,7 +48,11 @@ class LineIndex:
         if position.line >= len(self._starts):
             return len(self.text)
         start = self._starts[max(0, position.line)]
-        end = self._starts[position.line + 1] - 1 if position.line + 1 < len(self._starts) else len(self.text)
+        end = (
+            self._starts[position.line + 1] - 1
+            if position.line + 1 < len(self._starts)
+            else len(self.text)
+        )
         line = self.text[start:end]
         if line.isascii() or self.encoding == "utf-32":
             return start + min(position.character, len(line))

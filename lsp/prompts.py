@@ -21,12 +21,16 @@ _BINDS = re.compile(
     r"\bwith\s+([A-Za-z_]\w*)\s*=|\bmacro\s+\w+\s*\(([^)]*)\)"
 )
 #: jinja2's statement words, operators, literals, and the names it provides
-JINJA_WORDS = frozenset(
-    "if elif else endif for in endfor set endset not and or is true false none True False "
-    "None loop range with endwith macro endmacro call endcall filter endfilter raw endraw "
-    "block endblock include import from as recursive without context ignore missing "
-    "namespace dict lipsum cycler joiner do break continue".split()
-)
+# fmt: off
+JINJA_WORDS = frozenset({
+    "if", "elif", "else", "endif", "for", "in", "endfor", "set", "endset", "not", "and",
+    "or", "is", "true", "false", "none", "True", "False", "None", "loop", "range", "with",
+    "endwith", "macro", "endmacro", "call", "endcall", "filter", "endfilter", "raw",
+    "endraw", "block", "endblock", "include", "import", "from", "as", "recursive",
+    "without", "context", "ignore", "missing", "namespace", "dict", "lipsum", "cycler",
+    "joiner", "do", "break", "continue",
+})
+# fmt: on
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,20 @@ from .fixes import Edit
 from .incremental import IncrementalParser
 from .index import Occurrence
 
-RENAMABLE = {"node", "role", "agent", "type", "enum", "model", "tool", "param", "field", "member", "ct_param", "map_var"}
+RENAMABLE = {
+    "node",
+    "role",
+    "agent",
+    "type",
+    "enum",
+    "model",
+    "tool",
+    "param",
+    "field",
+    "member",
+    "ct_param",
+    "map_var",
+}
 
 
 class RenameError(Exception):

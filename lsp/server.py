@@ -72,7 +72,9 @@ class RolegraphServer(LanguageServer):
         loop = asyncio.get_running_loop()
         analysis = await loop.run_in_executor(
             self.worker,
-            lambda: analyse(text, document.filename, document.parser, version=version, root=self.root),
+            lambda: analyse(
+                text, document.filename, document.parser, version=version, root=self.root
+            ),
         )
         if document.uri in self.documents and (
             document.latest is None or document.latest.text != text
@@ -90,24 +92,32 @@ class RolegraphServer(LanguageServer):
                 continue
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(
-                    uri=uri, diagnostics=items, version=document.version if uri == document.uri else None
+                    uri=uri,
+                    diagnostics=items,
+                    version=document.version if uri == document.uri else None,
                 )
             )
         files = {file for file in found if file != document.filename}
         for stale in document.published - files:
             uri = _uri(stale)
             if uri is not None:
-                self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+                self.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+                )
         document.published = files
 
-    def location(self, file: str, start: int, end: int, document: Document | None = None) -> types.Location | None:
+    def location(
+        self, file: str, start: int, end: int, document: Document | None = None
+    ) -> types.Location | None:
         """The LSP location of offsets of `file` (the document's current text when
         `document` is that file and its text is the one the offsets are of)."""
         if document is not None and file == document.filename:
             return types.Location(document.uri, document.lines(self.encoding).range(start, end))
         open_document = next((d for d in self.documents.values() if d.filename == file), None)
         if open_document is not None and open_document.current is not None:
-            return types.Location(open_document.uri, open_document.lines(self.encoding).range(start, end))
+            return types.Location(
+                open_document.uri, open_document.lines(self.encoding).range(start, end)
+            )
         uri = _uri(file)
         if uri is None:
             return None
@@ -136,7 +146,7 @@ def create_server() -> RolegraphServer:
     return server
 
 
-def _register(server: RolegraphServer) -> None:  # noqa: C901 - one place lists every feature
+def _register(server: RolegraphServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: RolegraphServer, params: types.InitializeParams) -> None:
         options: Any = params.initialization_options or {}
@@ -182,7 +192,9 @@ def _register(server: RolegraphServer) -> None:  # noqa: C901 - one place lists 
             task.cancel()
         if document is not None:
             for uri in [document.uri, *filter(None, map(_uri, document.published))]:
-                ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+                ls.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+                )
 
     def viewed(ls: RolegraphServer, uri: str, position: types.Position):
         """(document, analysis, offset in the analysis's text, offset map) or None."""
@@ -198,13 +210,17 @@ def _register(server: RolegraphServer) -> None:  # noqa: C901 - one place lists 
             return None
         return document, analysis, offset, offsets
 
-    def mapped(ls: RolegraphServer, document: Document, offsets, start: int, end: int) -> types.Range | None:
+    def mapped(
+        ls: RolegraphServer, document: Document, offsets, start: int, end: int
+    ) -> types.Range | None:
         new_start, new_end = offsets.to_new(start), offsets.to_new(end)
         if new_start is None or new_end is None:
             return None
         return document.lines(ls.encoding).range(new_start, new_end)
 
-    def target_location(ls: RolegraphServer, document: Document, analysis: Analysis, offsets, target) -> types.Location | None:
+    def target_location(
+        ls: RolegraphServer, document: Document, analysis: Analysis, offsets, target
+    ) -> types.Location | None:
         if target.file == document.filename:
             where = mapped(ls, document, offsets, target.start, target.end)
             return types.Location(document.uri, where) if where else None
@@ -237,7 +253,9 @@ def _register(server: RolegraphServer) -> None:  # noqa: C901 - one place lists 
         return target_location(ls, document, analysis, offsets, occurrence.target)
 
     @server.feature(types.TEXT_DOCUMENT_REFERENCES)
-    def references(ls: RolegraphServer, params: types.ReferenceParams) -> list[types.Location] | None:
+    def references(
+        ls: RolegraphServer, params: types.ReferenceParams
+    ) -> list[types.Location] | None:
         found = viewed(ls, params.text_document.uri, params.position)
         if found is None:
             return None
@@ -273,7 +291,9 @@ def _register(server: RolegraphServer) -> None:  # noqa: C901 - one place lists 
         return types.CompletionList(is_incomplete=False, items=items)
 
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
-    def formatting(ls: RolegraphServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
+    def formatting(
+        ls: RolegraphServer, params: types.DocumentFormattingParams
+    ) -> list[types.TextEdit] | None:
         from rolegraph import DiagnosticError, format_source
 
         document = ls.documents.get(params.text_document.uri)
@@ -312,7 +332,9 @@ def _register(server: RolegraphServer) -> None:  # noqa: C901 - one place lists 
         except RenameError as error:
             raise _refused(str(error)) from None
         lines = document.lines(ls.encoding)
-        return types.PrepareRenamePlaceholder(lines.range(occurrence.start, occurrence.end), occurrence.target.name)
+        return types.PrepareRenamePlaceholder(
+            lines.range(occurrence.start, occurrence.end), occurrence.target.name
+        )
 
     @server.feature(types.TEXT_DOCUMENT_RENAME, types.RenameOptions(prepare_provider=True))
     async def rename(ls: RolegraphServer, params: types.RenameParams) -> types.WorkspaceEdit | None:
@@ -323,16 +345,22 @@ def _register(server: RolegraphServer) -> None:  # noqa: C901 - one place lists 
         offset = document.lines(ls.encoding).offset(params.position)
         loop = asyncio.get_running_loop()
         try:
-            edits = await loop.run_in_executor(ls.worker, rename_edits, analysis, offset, params.new_name)
+            edits = await loop.run_in_executor(
+                ls.worker, rename_edits, analysis, offset, params.new_name
+            )
         except RenameError as error:
             raise _refused(str(error)) from None
-        return types.WorkspaceEdit(changes={document.uri: _text_edits(document, ls.encoding, edits)})
+        return types.WorkspaceEdit(
+            changes={document.uri: _text_edits(document, ls.encoding, edits)}
+        )
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
         types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
     )
-    async def code_action(ls: RolegraphServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    async def code_action(
+        ls: RolegraphServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction] | None:
         document = ls.documents.get(params.text_document.uri)
         if document is None:
             return None
@@ -341,7 +369,12 @@ def _register(server: RolegraphServer) -> None:  # noqa: C901 - one place lists 
         start, end = lines.offset(params.range.start), lines.offset(params.range.end)
         actions = []
         for d in analysis.diagnostics:
-            if d.span is None or d.file != document.filename or d.span.end < start or d.span.start > end:
+            if (
+                d.span is None
+                or d.file != document.filename
+                or d.span.end < start
+                or d.span.start > end
+            ):
                 continue
             lsp_diagnostic = diag.to_lsp(d, lines, ls.location)
             for fix in fixes_for(d, analysis.text):
@@ -352,7 +385,9 @@ def _register(server: RolegraphServer) -> None:  # noqa: C901 - one place lists 
                         diagnostics=[lsp_diagnostic],
                         is_preferred=fix.preferred or None,
                         edit=types.WorkspaceEdit(
-                            changes={document.uri: _text_edits(document, ls.encoding, list(fix.edits))}
+                            changes={
+                                document.uri: _text_edits(document, ls.encoding, list(fix.edits))
+                            }
                         ),
                     )
                 )

@@ -131,7 +131,11 @@ class Resolver:
         file = symbol.module.filename
         if isinstance(decl, ast.TypeDecl):
             return {
-                f.name: (self.part("field", f.name, symbol.name, file, f), (f.type, symbol.module), f)
+                f.name: (
+                    self.part("field", f.name, symbol.name, file, f),
+                    (f.type, symbol.module),
+                    f,
+                )
                 for f in decl.fields
             }
         if isinstance(decl, ast.EnumDecl):
@@ -141,7 +145,9 @@ class Resolver:
             }
         return {}
 
-    def field_chain(self, ref: TypeRef | None, names: list[str]) -> list[tuple[Target, TypeRef | None]]:
+    def field_chain(
+        self, ref: TypeRef | None, names: list[str]
+    ) -> list[tuple[Target, TypeRef | None]]:
         """The targets of `names` read one after the other from a value of type `ref`
         (`draft.text.x`: the fields `text`, then `x`), as far as they resolve."""
         found: list[tuple[Target, TypeRef | None]] = []
@@ -174,7 +180,11 @@ class Resolver:
         callee = self.callee(agent, node)
         if isinstance(callee, ast.CtParam):
             sig = callee.type
-            return (sig.returns, agent.module) if isinstance(sig, ast.RoleSig) and sig.returns else None
+            return (
+                (sig.returns, agent.module)
+                if isinstance(sig, ast.RoleSig) and sig.returns
+                else None
+            )
         return self.returns(callee) if callee is not None else None
 
     def callee_params(self, agent: Symbol, node: ast.NodeDecl) -> dict[str, Target]:

@@ -16,7 +16,7 @@ from typing import Literal
 Kind = Literal["comment", "string", "name", "number", "arrow", "punct"]
 
 _TOKEN = re.compile(
-    r'(?P<comment>//[^\n]*)'
+    r"(?P<comment>//[^\n]*)"
     r'|(?P<string>"""(?:[^"\\]|\\[\s\S]|"(?!""))*(?:"""|\Z)|"(?:[^"\\\n]|\\[^\n])*"?)'
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
     r"|(?P<number>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"

@@ -48,7 +48,9 @@ async def open_document(
     return await diagnostics_of(client, uri)
 
 
-async def change_document(client: LanguageClient, path: Path, text: str, version: int) -> list[types.Diagnostic]:
+async def change_document(
+    client: LanguageClient, path: Path, text: str, version: int
+) -> list[types.Diagnostic]:
     """Replace the whole text of an open document and return its new diagnostics."""
     uri = uri_of(path)
     client.diagnostics.pop(uri, None)
@@ -80,7 +82,9 @@ def offset_of(text: str, position: types.Position) -> int:
 
 
 def apply_edits(text: str, edits: list[types.TextEdit]) -> str:
-    spans = [(offset_of(text, e.range.start), offset_of(text, e.range.end), e.new_text) for e in edits]
+    spans = [
+        (offset_of(text, e.range.start), offset_of(text, e.range.end), e.new_text) for e in edits
+    ]
     for start, end, new in sorted(spans, reverse=True):
         text = text[:start] + new + text[end:]
     return text

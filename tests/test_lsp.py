@@ -158,9 +158,17 @@ async def test_an_edit_is_checked_as_the_user_types(client, tmp_path):
 
 async def test_a_constraint_that_can_be_violated_warns_with_its_counterexample(client, tmp_path):
     path = tmp_path / "violated.agent"
-    text = SELF_REFINE.read_text().replace(
-        "ensure always(return -> once critic)", "ensure always(return -> once critic and critic.ok)"
-    ).replace("critic -> return(writer) else", "critic -> return(writer) when critic.ok or not critic.ok")
+    text = (
+        SELF_REFINE.read_text()
+        .replace(
+            "ensure always(return -> once critic)",
+            "ensure always(return -> once critic and critic.ok)",
+        )
+        .replace(
+            "critic -> return(writer) else",
+            "critic -> return(writer) when critic.ok or not critic.ok",
+        )
+    )
     path.write_text(text)
     diagnostics = await open_document(client, path)
     assert _keys(diagnostics) == _check_keys(path, text)
@@ -172,7 +180,9 @@ async def test_a_constraint_that_can_be_violated_warns_with_its_counterexample(c
 async def _hover(client, path: Path, needle: str, shift: int = 0) -> str:
     text = path.read_text()
     result = await client.text_document_hover_async(
-        types.HoverParams(types.TextDocumentIdentifier(uri_of(path)), position_of(text, needle, shift))
+        types.HoverParams(
+            types.TextDocumentIdentifier(uri_of(path)), position_of(text, needle, shift)
+        )
     )
     assert result is not None
     assert isinstance(result.contents, types.MarkupContent)
@@ -220,7 +230,9 @@ async def test_hover_answers_from_the_last_parse_while_the_text_does_not_parse(c
     diagnostics = await change_document(client, path, broken, 2)
     assert diagnostics and diagnostics[0].severity == types.DiagnosticSeverity.Error
     result = await client.text_document_hover_async(
-        types.HoverParams(types.TextDocumentIdentifier(uri_of(path)), position_of(broken, "ensure always", 2))
+        types.HoverParams(
+            types.TextDocumentIdentifier(uri_of(path)), position_of(broken, "ensure always", 2)
+        )
     )
     assert result is not None and "proven" in result.contents.value  # type: ignore[union-attr]
 
@@ -230,7 +242,9 @@ async def test_hover_answers_from_the_last_parse_while_the_text_does_not_parse(c
 
 async def _definition(client, path: Path, text: str, needle: str, shift: int = 0) -> types.Location:
     result = await client.text_document_definition_async(
-        types.DefinitionParams(types.TextDocumentIdentifier(uri_of(path)), position_of(text, needle, shift))
+        types.DefinitionParams(
+            types.TextDocumentIdentifier(uri_of(path)), position_of(text, needle, shift)
+        )
     )
     assert isinstance(result, types.Location), result
     return result
@@ -269,7 +283,8 @@ async def test_definition_of_a_name_imported_from_the_stdlib_opens_that_module(c
 def _project(tmp_path: Path) -> tuple[Path, Path]:
     roles = tmp_path / "roles.agent"
     roles.write_text(
-        'type Note { text: str }\n\nrole Scribe(topic: str) -> Note {\n  prompt "Write about {{ topic }}"\n}\n'
+        "type Note { text: str }\n\n"
+        'role Scribe(topic: str) -> Note {\n  prompt "Write about {{ topic }}"\n}\n'
     )
     main = tmp_path / "main.agent"
     main.write_text(
@@ -386,7 +401,9 @@ async def test_completion_at_the_top_level_lists_the_declaration_keywords(client
 
 async def test_formatting_gives_the_canonical_layout(client, tmp_path):
     path = tmp_path / "messy.agent"
-    messy = "type   Review{ok:bool,feedback:str}\nrole Critic(task:str)->Review{prompt \"{{task}}\"}\n"
+    messy = (
+        'type   Review{ok:bool,feedback:str}\nrole Critic(task:str)->Review{prompt "{{task}}"}\n'
+    )
     await open_document(client, path, messy)
     edits = await client.text_document_formatting_async(
         types.DocumentFormattingParams(
@@ -429,7 +446,11 @@ async def test_renaming_a_node_renames_every_use_and_the_program_still_checks(cl
     edit = await _rename(client, path, text, "critic = Critic", "reviewer")
     assert edit is not None and edit.changes is not None
     renamed = apply_edits(text, edit.changes[uri_of(path)])
-    agent = renamed[renamed.index("agent SelfRefine") : renamed.index("\n}\n", renamed.index("agent SelfRefine"))]
+    agent = renamed[
+        renamed.index("agent SelfRefine") : renamed.index(
+            "\n}\n", renamed.index("agent SelfRefine")
+        )
+    ]
     assert "critic" not in agent and "critic = Critic" not in renamed
     assert "ensure always(return -> once reviewer)" in agent
     assert "expect always(return -> once reviewer)" in renamed
