@@ -9,6 +9,7 @@ mapping offsets between the two texts (`positions.OffsetMap`).
 from __future__ import annotations
 
 import gc
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from rolegraph.compiler.printer import to_source
 from rolegraph.grammar import parse_module
 
 from .incremental import IncrementalParser
-from .index import ConstraintSite, Index, build_index
+from .index import ConstraintSite, Index, build_index, constraint_sites
 from .positions import LineIndex
 from .tokens import Tokens
 
@@ -46,6 +47,8 @@ class Analysis:
     diagnostics: tuple[Diagnostic, ...]
     seconds: float = 0.0  # how long the parse and the check took
     _lines: dict[str, LineIndex] = field(default_factory=dict, repr=False)
+    _index: Index | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def parsed(self) -> bool:
@@ -55,12 +58,18 @@ class Analysis:
     def tokens(self) -> Tokens:
         return Tokens(self.text)
 
-    @cached_property
+    @property
     def index(self) -> Index:
-        """Definitions and references; empty without a parse and a resolved program."""
-        if self.module is None or self.checked is None:
-            return Index()
-        return build_index(self.module, self.checked.program, self.tokens)
+        """Definitions and references; empty without a parse and a resolved program.
+        Built on first use (by whichever thread asks first), not with the diagnostics:
+        a keystroke's diagnostics do not wait for it, the first hover after it does."""
+        with self._lock:
+            if self._index is None:
+                if self.module is None or self.checked is None:
+                    self._index = Index()
+                else:
+                    self._index = build_index(self.module, self.checked.program, self.tokens)
+            return self._index
 
     def verdicts(self) -> list[tuple[ConstraintSite, ConstraintResult]]:
         """Each constraint of the document with the checker's verdict (agents whose
@@ -71,7 +80,7 @@ class Analysis:
         for result in self.checked.constraints:
             results.setdefault(result.agent, []).append(result)
         paired = []
-        for site in self.index.constraints:
+        for site in constraint_sites(self.module) if self.module is not None else []:
             mine = results.get(site.agent, [])
             # (a pattern's expansion could add constraints: pair by text, to be sure)
             if site.index < len(mine) and mine[site.index].text == to_source(site.node.formula):

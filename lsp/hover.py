@@ -22,8 +22,8 @@ def hover_text(analysis: Analysis, offset: int) -> tuple[str, int, int] | None:
             return text, occurrence.start, occurrence.end
     site = analysis.index.constraint_at(offset)
     if site is not None:
-        verdicts = {id(s): v for s, v in analysis.verdicts()}
-        verdict = verdicts.get(id(site))
+        verdicts = {(s.agent, s.index): v for s, v in analysis.verdicts()}
+        verdict = verdicts.get((site.agent, site.index))
         code = f"```rolegraph\n{to_source(site.node)}\n```"
         if verdict is None:
             return f"{code}\n\nnot explored: the agent has errors", site.start, site.end

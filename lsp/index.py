@@ -73,6 +73,19 @@ class Index:
         return next((c for c in self.constraints if c.start <= offset <= c.end), None)
 
 
+def constraint_sites(module: ast.Module) -> list[ConstraintSite]:
+    """The constraints of every agent of a module, where they stand."""
+    return [site for agent in module.agents for site in _sites(agent)]
+
+
+def _sites(agent: ast.AgentDecl) -> list[ConstraintSite]:
+    constraints = [c for c in agent.constraints if c.span is not None]
+    return [
+        ConstraintSite(agent.name, i, c.span.start, c.span.end, c)  # type: ignore[union-attr]
+        for i, c in enumerate(constraints)
+    ]
+
+
 def build_index(module: ast.Module, program: Program, tokens: Tokens) -> Index:
     builder = _Builder(program, tokens)
     for decl in module.decls:
@@ -267,15 +280,8 @@ class _Builder:
                 scope = scope.with_value(
                     statement.name, target, self.resolver.output(scope.owner, statement)
                 )
-        constraints = 0
+        self.index.constraints.extend(_sites(node))
         for statement in node.body:
-            if isinstance(statement, ast.Constraint) and statement.span is not None:
-                self.index.constraints.append(
-                    ConstraintSite(
-                        node.name, constraints, statement.span.start, statement.span.end, statement
-                    )
-                )
-                constraints += 1
             self.visit(statement, scope)
 
     def visit_TestDecl(self, node: ast.TestDecl, scope: _Scope) -> None:

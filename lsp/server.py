@@ -61,7 +61,9 @@ class RolegraphServer(LanguageServer):
     async def _analyse_later(self, document: Document, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
-        await self.analysed(document)
+        analysis = await self.analysed(document)
+        if document.uri in self.documents and document.text == analysis.text:
+            self.publish(document, analysis)
 
     async def analysed(self, document: Document) -> Analysis:
         """The analysis of the document's current text, made now if there is none."""
@@ -80,8 +82,6 @@ class RolegraphServer(LanguageServer):
             document.latest is None or document.latest.text != text
         ):
             document.accept(analysis)
-            if document.text == text:
-                self.publish(document, analysis)
         return analysis
 
     def publish(self, document: Document, analysis: Analysis) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Kind = Literal["comment", "string", "name", "number", "arrow", "punct"]
 
@@ -25,8 +25,7 @@ _TOKEN = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     kind: Kind
     text: str
     start: int
@@ -42,10 +41,8 @@ class Tokens:
     _starts: list[int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        items = [
-            Token(match.lastgroup, match.group(), match.start(), match.end())  # type: ignore[arg-type]
-            for match in _TOKEN.finditer(self.text)
-        ]
+        make = Token._make  # (a tuple per token: a file has tens of thousands)
+        items = [make((m.lastgroup, m.group(), *m.span())) for m in _TOKEN.finditer(self.text)]
         object.__setattr__(self, "items", items)
         object.__setattr__(self, "_starts", [t.start for t in items])
 
