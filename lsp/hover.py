@@ -117,7 +117,7 @@ def _node(analysis: Analysis, resolver: Resolver, target: Target) -> str | None:
     callee = resolver.callee(agent, node)
     lines = [_code(to_source(node.strip_trivia()))]
     if isinstance(callee, Symbol):
-        lines.append(f"calls {callee.kind} `{signature(callee.decl).splitlines()[0]}`")
+        lines.append(f"calls `{signature(callee.decl).splitlines()[0]}`")
     elif isinstance(callee, ast.CtParam):
         lines.append(f"calls the role parameter `{to_source(callee)}`")
     info = analysis.checked.agents.get(agent.qualified)

@@ -192,7 +192,7 @@ async def _hover(client, path: Path, needle: str, shift: int = 0) -> str:
 async def test_hover_on_a_node_shows_its_role_type_and_worst_case_calls(client):
     await open_document(client, SELF_REFINE)
     text = await _hover(client, SELF_REFINE, "writer = Writer", 1)
-    assert 'calls role `role Writer(task: str, feedback: str = "") -> Answer`' in text
+    assert 'calls `role Writer(task: str, feedback: str = "") -> Answer`' in text
     assert "output: `Answer`" in text
     assert "fires at most 4 times, 4 model calls" in text
 
