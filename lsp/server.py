@@ -61,7 +61,14 @@ class RolegraphServer(LanguageServer):
     async def _analyse_later(self, document: Document, delay: float) -> None:
         if delay:
             await asyncio.sleep(delay)
-        analysis = await self.analysed(document)
+        try:
+            analysis = await self.analysed(document)
+        except Exception as error:  # a bug in the checker: say so, keep serving
+            log.exception("checking %s failed", document.filename)
+            self.window_log_message(
+                types.LogMessageParams(types.MessageType.Error, f"rolegraph: {error!r}")
+            )
+            return
         if document.uri in self.documents and document.text == analysis.text:
             self.publish(document, analysis)
 

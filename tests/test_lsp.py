@@ -158,20 +158,26 @@ async def test_an_edit_is_checked_as_the_user_types(client, tmp_path):
 
 async def test_a_constraint_that_can_be_violated_warns_with_its_counterexample(client, tmp_path):
     path = tmp_path / "violated.agent"
-    text = (
-        SELF_REFINE.read_text()
-        .replace(
-            "ensure always(return -> once critic)",
-            "ensure always(return -> once critic and critic.ok)",
-        )
-        .replace(
-            "critic -> return(writer) else",
-            "critic -> return(writer) when critic.ok or not critic.ok",
-        )
+    text = SELF_REFINE.read_text().replace(
+        "ensure always(return -> once critic)", "ensure always(return -> once critic.ok)"
     )
     path.write_text(text)
     diagnostics = await open_document(client, path)
     assert _keys(diagnostics) == _check_keys(path, text)
+    (warning,) = [d for d in diagnostics if d.code == "W0501"]
+    assert warning.severity == types.DiagnosticSeverity.Warning
+    assert "note: a run that violates it:" in warning.message
+
+
+async def test_hover_on_a_violated_constraint_shows_the_counterexample(client, tmp_path):
+    path = tmp_path / "violated_hover.agent"
+    text = SELF_REFINE.read_text().replace(
+        "ensure always(return -> once critic)", "ensure always(return -> once critic.ok)"
+    )
+    path.write_text(text)
+    await open_document(client, path)
+    shown = await _hover(client, path, "ensure always", 2)
+    assert "**violated** by a run" in shown and "step 1: writer" in shown
 
 
 # -- hover --------------------------------------------------------------------------------
@@ -476,6 +482,20 @@ async def test_renaming_a_parameter_renames_it_inside_the_prompt(client, tmp_pat
     assert edit is not None and edit.changes is not None
     renamed = apply_edits(text, edit.changes[uri_of(path)])
     assert "{{ attempt.text }}" in renamed and "attempt: writer" in renamed
+    assert not rolegraph.check_source(renamed, str(path)).errors
+
+
+async def test_renaming_a_role_renames_its_calls_mocks_and_the_program_still_checks(
+    client, tmp_path
+):
+    path = tmp_path / "role.agent"
+    text = SELF_REFINE.read_text()
+    await open_document(client, path, text)
+    edit = await _rename(client, path, text, "role Critic", "Reviewer", 5)
+    assert edit is not None and edit.changes is not None
+    renamed = apply_edits(text, edit.changes[uri_of(path)])
+    assert "Critic" not in renamed
+    assert "critic = Reviewer(task, draft: writer)" in renamed and "mock Reviewer [" in renamed
     assert not rolegraph.check_source(renamed, str(path)).errors
 
 
