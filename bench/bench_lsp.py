@@ -27,6 +27,8 @@ from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
 import rolegraph
+from rolegraph.grammar import parse_module
+from rolegraph.lsp.incremental import IncrementalParser
 
 
 class Client:
@@ -138,7 +140,7 @@ async def measure(repeat: int) -> list[tuple[str, list[float]]]:
 
     document = types.TextDocumentIdentifier(uri)
     await requests(
-        "hover on a node",
+        "hover on a node (the first one after a check builds the index)",
         lambda: client.lsp.text_document_hover_async(types.HoverParams(document, node)),
     )
     version += 1
@@ -166,11 +168,20 @@ async def measure(repeat: int) -> list[tuple[str, list[float]]]:
         await client.lsp.text_document_hover_async(types.HoverParams(document, node))
         samples.append(time.perf_counter() - began)
     rows.append(
-        ("first hover after a keystroke (a check in flight, then the index built)", samples)
+        ("hover right after a keystroke (the last analysis answers; a check runs)", samples)
     )
     await client.stop()
-    check = median_seconds(lambda: rolegraph.check_source(text, str(path)), max(3, repeat // 4))
-    rows.append(("for comparison: `check_source` of the whole text, in process", [check]))
+    times = max(3, repeat // 4)
+    check = median_seconds(lambda: rolegraph.check_source(text, str(path)), times)
+    rows.append(("for comparison, in process: `check_source` of the whole text", [check]))
+    whole = median_seconds(lambda: parse_module(text, str(path)), times)
+    rows.append(("for comparison, in process: the whole-text parse alone", [whole]))
+    parser = IncrementalParser(str(path))
+    parser.parse(text)
+    edits = [text[:in_agent] + " " * (k % 2) + text[in_agent:] for k in range(2)]
+    flips = iter(range(10_000))
+    incremental = median_seconds(lambda: parser.parse(edits[next(flips) % 2]), times)
+    rows.append(("in process: the incremental parse of a keystroke in the agent", [incremental]))
     return rows
 
 
@@ -190,6 +201,14 @@ def main() -> None:
     for label, samples in rows:
         median, slowest = statistics.median(samples) * 1000, max(samples) * 1000
         lines.append(f"| {label} | {median:.1f} ms | {slowest:.1f} ms |")
+    lines += [
+        "",
+        "A keystroke costs the parse of the one declaration it touched (the agent is 250 of the",
+        "2,265 lines; the other declarations are reused, moved) and a whole check, in the",
+        "server's worker thread. Hover and completion never wait for a check: they answer from",
+        "the last analysis that parsed. The first hover after a check builds that analysis's",
+        "index of names (the slowest hover).",
+    ]
     report = "\n".join(lines) + "\n"
     print(report)
     if not args.no_write:
