@@ -1226,6 +1226,19 @@ def explain_code(
     typer.echo(text, nl=False)
 
 
+@app.command(name="lsp")
+def language_server() -> None:
+    """Run the language server on stdin/stdout (for editors; needs the `lsp` extra)."""
+    try:
+        from rolegraph.lsp import serve
+        from rolegraph.lsp.server import RolegraphServer  # noqa: F401 - pygls is there
+    except ImportError as error:
+        raise _usage_error(
+            f"the language server needs pygls ({error}): pip install 'rolegraph[lsp]'"
+        ) from None
+    serve()
+
+
 def main() -> None:
     """The console-script entry point."""
     try:
