@@ -51,8 +51,13 @@ from .recording_model import RecordingModel
 
 pytestmark = pytest.mark.real_model
 
-# What every example and pattern takes: one `question` or one `task`.
-INPUTS = {"question": "What is 12 * 7?", "task": "Name three primary colours."}
+# What every example and pattern takes: a `question` or a `task` (and the code
+# generator's `tests`).
+INPUTS = {
+    "question": "What is 12 * 7?",
+    "task": "Name three primary colours.",
+    "tests": "assert isinstance(colours(), list)",  # examples/aflow_codegen.agent
+}
 
 
 def relative(path: Path) -> str:
