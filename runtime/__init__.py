@@ -70,6 +70,7 @@ __all__ = [
     "UnpricedModel",
     "model_router",
     "prompt_limits",
+    "provider_of",
     "render_prompt",
     "run_agent",
     "stream_agent",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -162,7 +163,10 @@ def classify(litellm: Any, error: Exception) -> CallFailed:
     long, and may this one have been billed."""
     status = getattr(error, "status_code", None)
     detail = _detail(error)
-    if isinstance(error, litellm.AuthenticationError | litellm.PermissionDeniedError):
+    # the provider's SDK refusing to start without a key: litellm calls it a 500, yet no
+    # request left, and no retry will find a key
+    no_key = _MISSING_KEY.search(detail) is not None
+    if no_key or isinstance(error, litellm.AuthenticationError | litellm.PermissionDeniedError):
         return CallFailed(
             f"the provider refused the credentials ({status or 401}): set its API key "
             f"(for example OPENAI_API_KEY), or `api_key` in the model block. {detail}",
@@ -197,6 +201,9 @@ def classify(litellm: Any, error: Exception) -> CallFailed:
     if isinstance(error, litellm.APIError):
         return CallFailed(f"the provider failed: {detail}", retry=True, billed=True)
     return CallFailed(f"{type(error).__name__}: {detail}", retry=False)
+
+
+_MISSING_KEY = re.compile(r"missing credentials|api_key client option must be set", re.IGNORECASE)
 
 
 def _detail(error: Exception) -> str:

@@ -28,8 +28,8 @@ from rolegraph.runtime import (
     ModelReply,
     ModelRequest,
     ModelsByName,
-    Provider,
     RunError,
+    provider_of,
     run_agent,
 )
 from rolegraph.runtime.budget import Budget
@@ -281,14 +281,15 @@ class Evaluator:
     async def run(self, ir: Any, example: Example, seed: int) -> RunRecord:
         """One run of a candidate's agent on an example, with a seed (not stored)."""
         params = {**self.params, "seed": seed} if seed else self.params
-        name = self.model if isinstance(self.model, str) else None
+        # (a model object may say where its calls go: LiteLLMModel(model=..., api_base=...))
+        provider = provider_of(self.model, params)
         model: Model | None = None if isinstance(self.model, str) else self.model
         if self.blank:
             model = Blank(model if model is not None else ModelsByName(), self.blank)
         budget = Budget(calls=self.max_calls) if self.max_calls is not None else None
         try:
             outcome = await run_agent(
-                ir, example.inputs, model=model, provider=Provider(name, params), budget=budget
+                ir, example.inputs, model=model, provider=provider, budget=budget
             )
         except RunError as error:
             usage = _usage(getattr(error, "trace", None))

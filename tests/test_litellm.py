@@ -307,3 +307,21 @@ def test_the_cli_summary_reports_cached_calls(tmp_path):
     assert "cached" in again.stderr
     row = next(line for line in again.stderr.splitlines() if "│" in line and "ms" in line)
     assert [cell.strip() for cell in row.split("│")[1:4]] == ["2", "0", "2"]
+
+
+def test_a_missing_key_fails_at_once_in_one_line(monkeypatch):
+    """With no key set, the provider's SDK refuses to start the request; litellm reports
+    a 500, which must not be retried (it was, four times, in 37 s)."""
+    for name in ("OPENAI_API_KEY", "OPENAI_ADMIN_KEY", "OPENAI_API_BASE", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    text = agent("http://127.0.0.1:9/v1", retries=5).replace(
+        'api_base: "http://127.0.0.1:9/v1", api_key: "no-key", ', ""
+    )
+    ir = rolegraph.load_agent("fake.agent", text=text)
+    began = time.monotonic()
+    with pytest.raises(FiringFailed) as caught:
+        asyncio.run(run_agent(ir, {"task": "t"}))
+    assert time.monotonic() - began < HANG
+    message = str(caught.value)
+    assert "API key" in message and "(1 attempt)" in message
+    assert len(message.splitlines()) == 1
