@@ -16,6 +16,7 @@ from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from . import codes
+from .depth import TemplateTooDeep, refuse_deep_template
 from .resolve import did_you_mean
 from .source import Source, Span
 from .types import AnyType, ListT, OptionalT, RecordT, Type
@@ -40,12 +41,14 @@ def environment() -> SandboxedEnvironment:
 def parsed(text: str) -> nodes.Template:
     """The jinja2 syntax tree of a template, parsed once per text (the analysis only reads
     it). Raises TemplateSyntaxError, which is not cached."""
+    refuse_deep_template(text, environment())
     return environment().parse(text)
 
 
 @lru_cache(maxsize=1024)
 def compiled(text: str):  # type: ignore[no-untyped-def]
     """A template ready to render, compiled once per text (the runtime renders with it)."""
+    refuse_deep_template(text, environment())
     return environment().from_string(text)
 
 
@@ -55,6 +58,7 @@ class _Facts:
     (with their line) and the attribute chains rooted at a name, or its syntax error."""
 
     error: tuple[str, int] | None = None
+    error_code: str = codes.TEMPLATE_SYNTAX
     names: tuple[tuple[str, int], ...] = ()
     chains: tuple[tuple[tuple[str, ...], int], ...] = ()
 
@@ -64,7 +68,11 @@ def _facts(text: str) -> _Facts:
     try:
         tree = parsed(text)
     except TemplateSyntaxError as error:
-        return _Facts(error=(error.message or "invalid template", error.lineno or 1))
+        too_deep = isinstance(error, TemplateTooDeep)
+        return _Facts(
+            error=(error.message or "invalid template", error.lineno or 1),
+            error_code=codes.NESTING_TOO_DEEP if too_deep else codes.TEMPLATE_SYNTAX,
+        )
     defined = _defined_names(tree)
     globals_ = environment().globals
     names = tuple(
@@ -92,7 +100,7 @@ def analyse_template(
         message, lineno = facts.error
         return [
             TemplateProblem(
-                codes.TEMPLATE_SYNTAX,
+                facts.error_code,
                 f"prompt template: {message}",
                 locate.line(lineno),
                 "in this template",
