@@ -23,6 +23,7 @@ from typing import Annotated, Any, Union
 from pydantic import Field, TypeAdapter, ValidationError
 
 from .. import ast, codes
+from ..depth import loads_json
 from ..diagnostics import Diagnostic, diagnostic
 from .base import Edit, EditError, InvalidEdit, error
 from .crossover import Crossover
@@ -89,7 +90,7 @@ def op_name(operator: type[Edit]) -> str:
 def edit_from_json(text: str) -> Edit:
     """Parse an edit proposal; a bad one raises `EditError` with a diagnostic."""
     try:
-        data = json.loads(text)
+        data = loads_json(text)
     except json.JSONDecodeError as problem:
         raise error(codes.MALFORMED_EDIT, f"an edit is a JSON object: {problem}") from None
     return edit_from_data(data)
@@ -122,7 +123,7 @@ def script_to_json(script: Sequence[Edit]) -> str:
 
 def script_from_json(text: str) -> list[Edit]:
     try:
-        data = json.loads(text)
+        data = loads_json(text)
     except json.JSONDecodeError as problem:
         raise error(codes.MALFORMED_EDIT, f"a script is a JSON list: {problem}") from None
     if not isinstance(data, list):
