@@ -81,7 +81,9 @@ def clients(url: str) -> dict[str, Call]:
     litellm.suppress_debug_info = True  # it cannot price a fake model, and would say so
     direct = AsyncOpenAI(base_url=url, api_key="none", max_retries=0)
     model = LiteLLMModel(model="openai/fake", api_base=url, api_key="none", max_tokens=64)
-    request = ModelRequest("Writer", "writer", "openai/fake", MESSAGES, SCHEMA)
+    # (a request carries where it goes: the run resolves the model's provider into it)
+    params = {"api_base": url, "api_key": "none", "max_tokens": 64}
+    request = ModelRequest("Writer", "writer", "openai/fake", MESSAGES, SCHEMA, params=params)
     ir = rolegraph.load_agent("bench.agent", text=AGENT)
     arguments: dict[str, Any] = {
         "model": "fake",

@@ -184,6 +184,26 @@ UTF-8.
 )
 
 
+NESTING_TOO_DEEP = _code(
+    "E0115",
+    "nested too deeply",
+    """
+A declaration, or a prompt template, nests deeper than rolegraph reads. In source
+text, a declaration's tree is at most 64 levels deep: the declaration, a statement,
+and each bracket, operator, type argument and dict entry inside it count one level
+(`list[list[str]]` is two type levels; `a or b or c` is two operator levels). A
+prompt template is at most 20 levels deep: each `{% if %}`, `{% for %}` or other block
+open around a tag, and, inside the tag, each bracket, operator, attribute access
+(`.`) and filter (`|`). JSON
+(run inputs, edits, datasets) is at most 100 levels of arrays and objects.
+
+The limits keep every stage of the compiler and the runtime within Python's stack
+whatever the input. Name the parts instead: a node for a sub-result, a record type
+for a nested type, a `{% set %}` variable for a sub-expression of a template.
+""",
+)
+
+
 # --- E02xx: names and imports ------------------------------------------------------------
 
 UNDEFINED_NAME = _code(

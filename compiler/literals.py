@@ -127,6 +127,13 @@ def _unescape(text: str, base: int, offsets: list[int] | None) -> str:
                     "unicode escape out of range",
                     "code points go up to `\\u{10FFFF}`",
                 )
+            if 0xD800 <= code <= 0xDFFF:
+                raise EscapeError(
+                    where(i),
+                    close - i + 1,
+                    f"`\\u{{{digits}}}` is a surrogate code point, not a character",
+                    "write the character itself, or its code point: `\\u{1F600}`",
+                )
             out.append(chr(code))
             i = close + 1
         else:

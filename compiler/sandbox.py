@@ -41,6 +41,8 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel
 
+from rolegraph.compiler.depth import refuse_deep_template
+
 
 @dataclass(frozen=True)
 class RenderLimits:
@@ -335,6 +337,7 @@ class BoundedTemplate:
     """A compiled template whose every render is bounded by `RenderLimits`."""
 
     def __init__(self, text: str):
+        refuse_deep_template(text, environment())  # (jinja2 compiles by recursion)
         self.template = environment().from_string(text)
 
     def render(self, limits: RenderLimits = DEFAULT_LIMITS, /, **args: Any) -> str:

@@ -16,6 +16,7 @@ from functools import lru_cache
 from jinja2 import TemplateSyntaxError, nodes
 
 from . import codes
+from .depth import TemplateTooDeep, refuse_deep_template
 from .resolve import did_you_mean
 from .sandbox import DEFAULT_LIMITS, environment
 from .source import Source, Span
@@ -35,6 +36,7 @@ class TemplateProblem:
 def parsed(text: str) -> nodes.Template:
     """The jinja2 syntax tree of a template, parsed once per text (the analysis only reads
     it). Raises TemplateSyntaxError, which is not cached."""
+    refuse_deep_template(text, environment())
     return environment().parse(text)
 
 
@@ -44,6 +46,7 @@ class _Facts:
     (with their line) and the attribute chains rooted at a name, or its syntax error."""
 
     error: tuple[str, int] | None = None
+    error_code: str = codes.TEMPLATE_SYNTAX
     names: tuple[tuple[str, int], ...] = ()
     chains: tuple[tuple[tuple[str, ...], int], ...] = ()
     growth: tuple[tuple[str, int], ...] = ()  # why a loop multiplies the output, its line
@@ -54,7 +57,11 @@ def _facts(text: str) -> _Facts:
     try:
         tree = parsed(text)
     except TemplateSyntaxError as error:
-        return _Facts(error=(error.message or "invalid template", error.lineno or 1))
+        too_deep = isinstance(error, TemplateTooDeep)
+        return _Facts(
+            error=(error.message or "invalid template", error.lineno or 1),
+            error_code=codes.NESTING_TOO_DEEP if too_deep else codes.TEMPLATE_SYNTAX,
+        )
     defined = _defined_names(tree)
     globals_ = environment().globals
     names = tuple(
@@ -82,7 +89,7 @@ def analyse_template(
         message, lineno = facts.error
         return [
             TemplateProblem(
-                codes.TEMPLATE_SYNTAX,
+                facts.error_code,
                 f"prompt template: {message}",
                 locate.line(lineno),
                 "in this template",

@@ -75,13 +75,17 @@ _CONTINUATIONS = {
 }
 
 
-def syntax_diagnostic(error: UnexpectedInput, source: Source) -> tuple[Diagnostic, int]:
-    """The diagnostic for a Lark error, and the offset at which it occurred."""
+def syntax_diagnostic(
+    error: UnexpectedInput, source: Source, begin: int = 0
+) -> tuple[Diagnostic, int]:
+    """The diagnostic for a Lark error met by a parse that started at offset `begin`,
+    and the offset at which it occurred. (Only the text from `begin` is read again, so
+    a file's errors cost time linear in its size.)"""
     if isinstance(error, UnexpectedCharacters):
         return _unexpected_character(error, source), error.pos_in_stream or 0
     if isinstance(error, UnexpectedToken) and error.token.type != "$END":
-        return _unexpected_token(error, source), error.token.start_pos or 0
-    return _unexpected_eof(error, source), len(source.text)
+        return _unexpected_token(error, source, begin), error.token.start_pos or 0
+    return _unexpected_eof(error, source, begin), len(source.text)
 
 
 def _diag(
@@ -164,8 +168,8 @@ def _unexpected_character(error: UnexpectedCharacters, source: Source) -> Diagno
     )
 
 
-def _unexpected_eof(error: UnexpectedInput, source: Source) -> Diagnostic:
-    open_brackets = scan_brackets(source.text, len(source.text))
+def _unexpected_eof(error: UnexpectedInput, source: Source, begin: int) -> Diagnostic:
+    open_brackets = scan_brackets(source.text, len(source.text), begin)
     span = source.end_span()
     labels: tuple[Label, ...] = ()
     hints: tuple[str, ...] = ()
@@ -222,7 +226,7 @@ def _keyword_aware(token: Token) -> Token:
     return token
 
 
-def _unexpected_token(error: UnexpectedToken, source: Source) -> Diagnostic:
+def _unexpected_token(error: UnexpectedToken, source: Source, begin: int) -> Diagnostic:
     token: Token = _keyword_aware(error.token)
     expected = _exact_expected(error)
     start = token.start_pos or 0
@@ -242,7 +246,7 @@ def _unexpected_token(error: UnexpectedToken, source: Source) -> Diagnostic:
         )
 
     if _begins_line_with_declaration(token, source) and "RBRACE" in expected:
-        opened = [b for b in scan_brackets(source.text, start) if b.char == "{"]
+        opened = [b for b in scan_brackets(source.text, start, begin) if b.char == "{"]
         labels: tuple[Label, ...] = ()
         if opened:
             labels = (

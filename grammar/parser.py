@@ -8,6 +8,7 @@ here as diagnostics, so a tree that comes out of `parse_module` is always valid.
 
 from __future__ import annotations
 
+import bisect
 import gc
 import threading
 from collections.abc import Iterator
@@ -16,10 +17,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedInput, VisitError
-from lark.lexer import ContextualLexer
+from lark.lexer import ContextualLexer, LexerState, LexerThread, LineCounter
 from lark.parsers.lalr_analysis import Shift
+from lark.utils import TextSlice
+from lark.visitors import Transformer_NonRecursive
 from pydantic import ValidationError
 
 from rolegraph.compiler import ast, codes
@@ -28,8 +31,9 @@ from rolegraph.compiler.diagnostics import Diagnostic, Label, diagnostic
 from rolegraph.compiler.source import Source, Span
 
 from .comments import attach_comments
+from .depth import nesting_diagnostics, without_deep_declarations
 from .errors import syntax_diagnostic
-from .recovery import next_declaration_start
+from .recovery import declaration_starts
 
 GRAMMAR_PATH = Path(__file__).with_name("rolegraph.lark")
 
@@ -88,20 +92,31 @@ def _retype(token: Token, parser_state: Any) -> Token:
 
 
 def _can_shift(states: dict, state_stack: list, terminal: str) -> bool:
-    """Whether `terminal` is shifted next from this exact stack (reductions simulated)."""
-    stack = list(state_stack)
+    """Whether `terminal` is shifted next from this exact stack (reductions simulated).
+
+    The real stack is not copied (it is as deep as the input nests): reductions pop a
+    view of it, and the states they push go on a small stack of their own.
+    """
+    depth = len(state_stack)  # entries of the real stack still in the simulated one
+    pushed: list[Any] = []
+
+    def top() -> Any:
+        return pushed[-1] if pushed else state_stack[depth - 1]
+
     while True:
-        action = states[stack[-1]].get(terminal)
+        action = states[top()].get(terminal)
         if action is None:
             return False
         kind, argument = action
         if kind is Shift:
             return True
         size = len(argument.expansion)
-        if size:
-            del stack[-size:]
-        _, goto = states[stack[-1]][argument.origin.name]
-        stack.append(goto)
+        popped_own = min(size, len(pushed))
+        if popped_own:
+            del pushed[-popped_own:]
+        depth -= size - popped_own
+        _, goto = states[top()][argument.origin.name]
+        pushed.append(goto)
 
 
 def _cache_path() -> str | bool:
@@ -172,17 +187,17 @@ def _parse(text: str, filename: str) -> ParseResult:
     parser = grammar_parser()
     diagnostics: list[Diagnostic] = []
     start = 0
+    resumption: _Resumption | None = None
     with _parse_lock:
         while True:
-            # Blank out what was already parsed, keeping newlines so lines stay true.
-            masked = text if start == 0 else _mask(text, start)
             _comment_sink.tokens = []
             try:
-                tree = parser.parse(masked)
+                tree = _parse_from(parser, source, start)
             except UnexpectedInput as error:
-                diagnostic, position = syntax_diagnostic(error, source)
+                diagnostic, position = syntax_diagnostic(error, source, begin=start)
                 diagnostics.append(diagnostic)
-                resume = next_declaration_start(text, position, after=start)
+                resumption = resumption or _Resumption(text)
+                resume = resumption.after(position, start)
                 if resume is None:
                     break
                 start = resume
@@ -190,13 +205,16 @@ def _parse(text: str, filename: str) -> ParseResult:
             finally:
                 comments = _comment_sink.tokens
                 _comment_sink.tokens = None
+            too_deep = nesting_diagnostics(tree, source)
+            diagnostics.extend(too_deep)
+            if too_deep:
+                tree = without_deep_declarations(tree)
             if diagnostics:
-                # A tail after an error: only its own errors matter.
-                builder = _ToAst(source)
-                _transform(builder, tree, diagnostics)
+                # A tail after an error, or a file with a declaration nested too deeply:
+                # the other declarations' own errors still matter.
+                _transform(_ToAst(source), tree, diagnostics)
                 break
-            builder = _ToAst(source)
-            module = _transform(builder, tree, diagnostics)
+            module = _transform(_ToAst(source), tree, diagnostics)
             if module is None or diagnostics:
                 break
             module = attach_comments(module, comments, source)
@@ -204,9 +222,39 @@ def _parse(text: str, filename: str) -> ParseResult:
     return ParseResult(None, tuple(diagnostics), source)
 
 
-def _mask(text: str, upto: int) -> str:
-    head = "".join(ch if ch == "\n" else " " for ch in text[:upto])
-    return head + text[upto:]
+def _parse_from(parser: Lark, source: Source, start: int) -> Any:
+    """The parse tree of the text from `start` (the beginning of a line) to the end.
+
+    Positions stay those of the whole text. Lexing starts right at `start`, so each
+    recovery after a syntax error costs the length of what it parses, not of the file:
+    recovering from every error of a file takes time linear in its size.
+    """
+    if start == 0:
+        return parser.parse(source.text)
+    line, column = source.position(start)
+    counter = LineCounter("\n")
+    counter.char_pos = start
+    counter.line = line
+    counter.column = column
+    counter.line_start_pos = start - column + 1
+    frontend = parser.parser
+    state = LexerState(TextSlice(source.text, start, len(source.text)), counter)
+    return frontend.parser.parse(LexerThread(frontend.lexer, state), "start")
+
+
+class _Resumption:
+    """Where the parser may resume after a syntax error: the declaration starts of the
+    text, found once per file (the scan is linear), then looked up by bisection."""
+
+    def __init__(self, text: str):
+        self.starts = declaration_starts(text)
+
+    def after(self, error_offset: int, after: int) -> int | None:
+        """The error token itself when it begins a declaration (the error then belongs to
+        the declaration before it: a missing `}`), else the next declaration start.
+        Always beyond `after`, so recovery makes progress."""
+        index = bisect.bisect_left(self.starts, max(error_offset, after + 1))
+        return self.starts[index] if index < len(self.starts) else None
 
 
 def _transform(builder: _ToAst, tree: Any, diagnostics: list[Diagnostic]) -> ast.Module | None:
@@ -242,8 +290,12 @@ class _ModuleRef:
     is_path: bool
 
 
-class _ToAst(Transformer):
-    """Parse tree → AST. Each method handles the rule (or alias) of the same name."""
+class _ToAst(Transformer_NonRecursive):
+    """Parse tree → AST. Each method handles the rule (or alias) of the same name.
+
+    The walk is iterative (Lark's non-recursive transformer): however deep the parse
+    tree, turning it into an AST never recurses.
+    """
 
     def __init__(self, source: Source):
         super().__init__()
@@ -356,6 +408,9 @@ class _ToAst(Transformer):
                     )
                 names[arg.name] = arg
         return tuple(args)
+
+    def too_deep(self, children: list[Any]) -> _Broken:
+        return BROKEN  # a declaration left out: grammar/depth.py reported it
 
     # -- module and imports ------------------------------------------------------------------
 

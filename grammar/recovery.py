@@ -1,9 +1,9 @@
 """Structure found without the parser, for error recovery and better messages.
 
 `scan_brackets` walks the text once, skipping strings and comments, and reports the
-brackets still open at a position. `next_declaration_start` finds where the parser
-can resume after a syntax error: the next line that starts, in column 1 and outside
-any string, with a top-level declaration.
+brackets still open at a position. `declaration_starts` finds where the parser can
+resume after a syntax error: the lines that start, in column 1 and outside any string,
+with a top-level declaration. Both are linear in the text they read.
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ class OpenBracket:
     offset: int
 
 
-def _code_positions(text: str, end: int):
-    """Yield (offset, char) for characters outside strings and comments, up to `end`."""
-    i = 0
+def _code_positions(text: str, end: int, begin: int = 0):
+    """Yield (offset, char) for characters outside strings and comments, from `begin`
+    (where no string or comment is open) up to `end`."""
+    i = begin
     n = min(end, len(text))
     while i < n:
         ch = text[i]
@@ -58,10 +59,10 @@ def _escaped(text: str, index: int) -> bool:
     return backslashes % 2 == 1
 
 
-def scan_brackets(text: str, end: int) -> list[OpenBracket]:
-    """The brackets open at offset `end`, outermost first."""
+def scan_brackets(text: str, end: int, begin: int = 0) -> list[OpenBracket]:
+    """The brackets opened from `begin` and still open at offset `end`, outermost first."""
     stack: list[OpenBracket] = []
-    for offset, ch in _code_positions(text, end):
+    for offset, ch in _code_positions(text, end, begin):
         if ch in "([{":
             stack.append(OpenBracket(ch, offset))
         elif ch in ")]}" and stack and stack[-1].char == _PAIRS[ch]:
@@ -77,16 +78,3 @@ def declaration_starts(text: str) -> list[int]:
         return []
     code = {offset for offset, _ in _code_positions(text, len(text))}
     return [c for c in candidates if c in code]
-
-
-def next_declaration_start(text: str, error_offset: int, after: int) -> int | None:
-    """Where to resume parsing after an error at `error_offset`.
-
-    The error token itself when it begins a declaration (the error then belongs to
-    the declaration before it: a missing `}`), else the next declaration start.
-    Always beyond `after`, so recovery makes progress.
-    """
-    for start in declaration_starts(text):
-        if start > after and start >= error_offset:
-            return start
-    return None

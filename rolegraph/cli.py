@@ -10,6 +10,7 @@ import contextlib
 import difflib
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from rolegraph import __version__
+from rolegraph.compiler.depth import loads_json
 from rolegraph.compiler.diagnostics import Diagnostic, explain, printable, render
 from rolegraph.compiler.source import Source
 
@@ -166,6 +168,18 @@ def _diagnostic_json(diagnostic: Diagnostic) -> dict:
     data["line"] = diagnostic.line
     data["column"] = diagnostic.column
     return data
+
+
+def _json_text(value: Any) -> str:
+    """`value` as indented JSON that can be written as UTF-8: non-ASCII text stays as it
+    is, but a lone surrogate (a JSON input may hold one: `"\\ud800"`) has no UTF-8
+    form, so it is written as its JSON escape, which reads back as the same value."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+# Surrogates appear in `json.dumps` output only inside strings, where an escape is valid.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _summary(errors: int, warnings: int) -> str:
@@ -439,7 +453,7 @@ def _provider_params(
         if not sep or not name.strip():
             raise _usage_error(f"--param takes NAME=VALUE, not {item!r}")
         try:
-            params[name.strip()] = json.loads(value)
+            params[name.strip()] = loads_json(value)
         except json.JSONDecodeError:
             params[name.strip()] = value
     if api_base is not None:
@@ -557,7 +571,7 @@ def _run(
     from rolegraph.runtime import RunError, StoreError
 
     try:
-        inputs = json.loads(input)
+        inputs = loads_json(input)
     except json.JSONDecodeError as error:
         raise _usage_error(f"--input is not JSON: {error}") from None
     if not isinstance(inputs, dict):
@@ -613,7 +627,7 @@ def _run(
     # The result first: a trace that cannot be written after all (a full disk) loses
     # only the trace.
     if not events:  # (with --events, the result was the last line)
-        typer.echo(json.dumps(outcome.result, indent=2, ensure_ascii=False), file=out)
+        typer.echo(_json_text(outcome.result), file=out)
     if not quiet:
         from rolegraph.run_view import print_summary
 

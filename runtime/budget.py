@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import RunError
 from .models import ModelRequest
@@ -45,12 +46,18 @@ def prompt_bound(request: ModelRequest) -> int:
     """At most how many tokens the request's prompt is, for any tokenizer."""
     size = REQUEST_TOKENS
     for message in request.messages:
-        size += MESSAGE_TOKENS + len(json.dumps(message, ensure_ascii=False).encode())
+        size += MESSAGE_TOKENS + _utf8_size(message)
     if request.tools:
-        size += len(json.dumps(request.tools, ensure_ascii=False).encode())
+        size += _utf8_size(request.tools)
     if request.params.get("structured_output") == "json_schema":  # the schema is prompt too
-        size += len(json.dumps(request.schema, ensure_ascii=False).encode())
+        size += _utf8_size(request.schema)
     return size
+
+
+def _utf8_size(value: Any) -> int:
+    # A lone surrogate (from a JSON input's "\ud800") has no UTF-8 form; counted as
+    # the three bytes it would take, it makes the bound no smaller.
+    return len(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass"))
 
 
 @dataclass

@@ -216,7 +216,7 @@ class AgentRun:
             self.start(name, 1, key, {}, {})
         for index, ret in enumerate(self.ir.returns_):
             if not ret.deps:
-                self.offer_return(1, index, _key(1, RETURN, index), ret.value, {})
+                self.offer_return(1, index, _key(1, RETURN, index), ret.value, self.params)
         self.settle()
         await self.finished.wait()
         self.trace.returned_at = self.returned_at

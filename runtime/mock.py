@@ -131,7 +131,9 @@ def generate(schema: dict[str, Any], seed: int, path: str = "") -> Any:
             return {WORDS[local % len(WORDS)]: generate(extra, seed, path + ".value")}
         return {name: generate(sub, seed, f"{path}.{name}") for name, sub in properties.items()}
     if kind == "array":
-        count = 1 + local % 3
+        # One to three items, but one only inside another list: a value of a deeply
+        # nested list type then grows with its depth, not exponentially.
+        count = 1 + local % 3 if "[" not in path else 1
         return [generate(schema.get("items", {}), seed, f"{path}[{i}]") for i in range(count)]
     if kind == "string":
         return f"{WORDS[local % len(WORDS)]} {WORDS[(local >> 8) % len(WORDS)]} {local % 1000}"

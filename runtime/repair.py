@@ -22,6 +22,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from rolegraph.compiler.depth import loads_json
+
 QUOTE_LIMIT = 2000
 ERRORS_SHOWN = 12
 
@@ -31,12 +33,12 @@ _FENCED = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
 def read_reply(text: str) -> tuple[Any, str]:
     """The JSON value in a reply and the step that read it; `ValueError` when none can."""
     try:
-        return json.loads(text, strict=False), "strict"
+        return loads_json(text, strict=False), "strict"
     except ValueError:
         pass
     for candidate in _embedded(text):
         try:
-            return json.loads(candidate, strict=False), "fenced"
+            return loads_json(candidate, strict=False), "fenced"
         except ValueError:
             continue
     if "{" in text or "[" in text:

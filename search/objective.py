@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+from rolegraph.compiler.depth import loads_json
 from rolegraph.compiler.pyimport import import_callable, where_looked
 
 Score = Callable[[Any, "Example"], float]
@@ -73,7 +74,7 @@ def load_examples(path: str | Path) -> list[Example]:
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            data = loads_json(line)
         except json.JSONDecodeError as error:
             raise ObjectiveError(f"{path}:{number}: not JSON: {error.msg}") from None
         if not isinstance(data, dict) or not isinstance(data.get("inputs"), dict):

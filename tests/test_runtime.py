@@ -455,3 +455,21 @@ def test_two_firings_of_a_node_at_one_time_have_their_own_keys():
     assert [r.node for r in fired].count("d") == 2
     assert [(r.node, r.time) for r in fired].count(("c", 3)) == 2
     assert len({r.key for r in fired}) == len(fired)
+
+
+def test_a_return_of_an_agent_parameter_returns_its_value():
+    ir = ir_of("agent A(task: str) -> str {\n  return task\n}\n")
+    assert run(ir, {"task": "hello"}, MockModel()).result == "hello"
+
+
+def test_the_mock_reply_for_a_deeply_nested_list_type_grows_with_its_depth():
+    from rolegraph.runtime.mock import generate
+
+    schema: dict = {"type": "string"}
+    for _ in range(60):
+        schema = {"type": "array", "items": schema}
+    value, depth = generate(schema, seed=7), 0
+    while isinstance(value, list):
+        assert len(value) <= 3 if depth == 0 else len(value) == 1
+        value, depth = value[0], depth + 1
+    assert depth == 60 and isinstance(value, str)

@@ -29,6 +29,7 @@ from typing import Annotated, Any, Union
 from pydantic import Field, TypeAdapter, ValidationError
 
 from .. import ast, codes
+from ..depth import loads_json
 from ..diagnostics import Diagnostic, diagnostic
 from .base import Edit, EditError, InvalidEdit, error
 from .crossover import Crossover
@@ -96,7 +97,7 @@ def edit_from_json(text: str, kinds: Sequence[type[Edit]] = EDITS) -> Edit:
     """Parse an edit proposal; a bad one raises `EditError` with a diagnostic. `kinds`:
     the kinds of edit accepted (default: every kind)."""
     try:
-        data = json.loads(text)
+        data = loads_json(text)
     except json.JSONDecodeError as problem:
         raise error(codes.MALFORMED_EDIT, f"an edit is a JSON object: {problem}") from None
     return edit_from_data(data, kinds)
@@ -154,7 +155,7 @@ def script_to_json(script: Sequence[Edit]) -> str:
 
 def script_from_json(text: str) -> list[Edit]:
     try:
-        data = json.loads(text)
+        data = loads_json(text)
     except json.JSONDecodeError as problem:
         raise error(codes.MALFORMED_EDIT, f"a script is a JSON list: {problem}") from None
     if not isinstance(data, list):

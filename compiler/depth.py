@@ -1,0 +1,156 @@
+"""How deeply input may nest, and the checks that hold it there without recursing.
+
+Trees are walked recursively in many places (the printer, the type checker, the
+expression evaluator, pydantic's equality), and Python's stack is about a thousand
+frames. So nesting is bounded where input enters, by checks that are themselves
+iterative, and every stage after them can recurse safely:
+
+- source text: a declaration's parse tree is at most `MAX_NESTING` levels deep
+  (grammar/depth.py reports E0114 where it goes past);
+- JSON (run inputs, edit proposals, dataset lines, model replies): at most
+  `MAX_JSON_NESTING` levels of arrays and objects (`loads_json`);
+- prompt templates: at most `MAX_TEMPLATE_NESTING` levels of jinja blocks, brackets
+  and operators (`template_too_deep`), since jinja's own parser recurses.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment, TemplateSyntaxError
+
+#: Levels in the parse tree of one declaration: the declaration, a statement, and each
+#: bracket, operator, type argument and dict entry inside it count one.
+MAX_NESTING = 64
+
+#: Levels of arrays and objects in a JSON value.
+MAX_JSON_NESTING = 100
+
+#: Levels of a template: the blocks open around a tag, and the brackets, operators,
+#: attribute accesses and filters inside it.
+MAX_TEMPLATE_NESTING = 20
+
+# A JSON string (whole, so that brackets inside it are skipped), or a bracket.
+_JSON_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)
+
+
+def json_too_deep(text: str, limit: int = MAX_JSON_NESTING) -> int | None:
+    """The offset of the bracket that opens level `limit + 1` of `text`, or None.
+
+    Reads the text once, left to right, with no recursion and no parse: strings are
+    skipped whole, so `"[[["` nests nothing.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return None
+    depth = 0
+    for match in _JSON_STRUCTURE.finditer(text):
+        char = text[match.start()]
+        if char in "[{":
+            depth += 1
+            if depth > limit:
+                return match.start()
+        elif char in "]}":
+            depth -= 1
+    return None
+
+
+def loads_json(text: str, *, limit: int = MAX_JSON_NESTING, **options: Any) -> Any:
+    """`json.loads`, refusing values nested more than `limit` levels deep.
+
+    A value too deep raises `json.JSONDecodeError` (a `ValueError`) at the bracket that
+    goes past the limit, so every caller that handles malformed JSON handles it too,
+    and says where. (`json.loads` itself would recurse, and fail with a RecursionError
+    that depends on how deep the caller's own stack is.)
+    """
+    offset = json_too_deep(text, limit)
+    if offset is not None:
+        raise json.JSONDecodeError(
+            f"nested more than {limit} levels deep (the limit)", text, offset
+        )
+    return json.loads(text, **options)
+
+
+def value_too_deep(value: Any, limit: int = MAX_JSON_NESTING) -> bool:
+    """Whether a Python value (lists, tuples and dicts) nests more than `limit` levels."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list | tuple):
+            if depth + 1 > limit:
+                return True
+            stack.extend((child, depth + 1) for child in item)
+    return False
+
+
+@dataclass(frozen=True)
+class TooDeep:
+    """Where a template goes past `MAX_TEMPLATE_NESTING`: the line within the template."""
+
+    line: int
+    limit: int = MAX_TEMPLATE_NESTING
+
+
+# Jinja block tags that open a level, closed by `end<name>` (`set` only without `=`).
+_OPENING_BLOCKS = frozenset(
+    {"if", "for", "macro", "call", "filter", "with", "autoescape", "block", "trans"}
+)
+# Operators that add no level: closing brackets, separators, keyword arguments.
+_FLAT_OPERATORS = frozenset({")", "]", "}", ",", ":", "="})
+# Words that are operators inside a tag.
+_OPERATOR_WORDS = frozenset({"and", "or", "not", "in", "is", "if", "else"})
+
+
+def template_too_deep(tokens: Any, limit: int = MAX_TEMPLATE_NESTING) -> TooDeep | None:
+    """Where jinja tokens (from `Environment.lex`) nest past `limit`, or None.
+
+    Jinja's parser recurses a dozen frames per bracket, its compiler once or more per
+    operator (`a and b and c` is a nested tree), and Python refuses code with more than
+    20 nested loops; so the count is conservative: the blocks open around a tag, plus
+    every bracket, operator, attribute access and filter inside it.
+    """
+    blocks = 0
+    levels = 0  # inside the current tag
+    name: str | None = None  # a block tag's name (`if`, `endfor`...)
+    assigns = False
+    for line, kind, value in tokens:
+        if kind in ("block_begin", "variable_begin"):
+            levels, name, assigns = 0, "" if kind == "block_begin" else None, False
+        elif kind == "block_end":
+            if name in _OPENING_BLOCKS or (name == "set" and not assigns):
+                blocks += 1
+            elif name and name.startswith("end"):
+                blocks = max(0, blocks - 1)
+        elif kind == "name" and name == "":
+            name = value
+        elif kind == "operator":
+            assigns = assigns or value == "="
+            levels += value not in _FLAT_OPERATORS
+        elif kind == "name" and value in _OPERATOR_WORDS:
+            levels += 1
+        if blocks + levels > limit:
+            return TooDeep(line, limit)
+    return None
+
+
+class TemplateTooDeep(TemplateSyntaxError):
+    """A template nested past `MAX_TEMPLATE_NESTING` (a syntax error jinja never sees)."""
+
+
+def refuse_deep_template(text: str, environment: Environment) -> None:
+    """Raise `TemplateTooDeep` when `text` nests past the limit; call before jinja parses
+    it. (A template jinja cannot even lex is left for jinja's own parse to report.)"""
+    try:
+        too_deep = template_too_deep(environment.lex(text))
+    except TemplateSyntaxError:
+        return
+    if too_deep is not None:
+        raise TemplateTooDeep(
+            f"the template nests more than {too_deep.limit} levels deep (blocks around a "
+            "tag, and brackets, operators, attribute accesses and filters inside it)",
+            too_deep.line,
+        )
