@@ -51,7 +51,11 @@ from tests.recording_model import RecordingModel  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "smollm2_malformed_replies.jsonl"
 CORPUS_LINES = 40
-INPUTS = {"question": "What is 12 * 7?", "task": "Name three primary colours."}
+INPUTS = {
+    "question": "What is 12 * 7?",
+    "task": "Name three primary colours.",
+    "tests": "assert isinstance(colours(), list)",  # examples/aflow_codegen.agent
+}
 # How a role asks for structured output: llama.cpp constrains decoding to the result's JSON
 # schema; to any JSON; or nothing is asked beyond the prompt's own instructions.
 MODES = {
