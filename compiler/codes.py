@@ -529,6 +529,18 @@ bound. Write the repetition as a bounded loop edge (`a -> b when ... max N`) ins
 """,
 )
 
+AGENTS_NESTED_TOO_DEEP = _code(
+    "E0409",
+    "agents nested too deeply",
+    """
+An agent used as a node is expanded into a subgraph, and one of its nodes may be an
+agent in turn. Such calls nest at most 32 levels deep (an agent whose nodes are roles
+is one level; an agent that calls it, two). The IR nests one subgraph per level, and a
+run one sub-run per level, so the bound keeps both within Python's stack. Flatten a
+chain of agents into one agent's nodes, or make its steps roles.
+""",
+)
+
 
 # --- E05xx: temporal constraints ------------------------------------------------------------
 

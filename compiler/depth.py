@@ -7,6 +7,8 @@ iterative, and every stage after them can recurse safely:
 
 - source text: a declaration's parse tree is at most `MAX_NESTING` levels deep
   (grammar/depth.py reports E0114 where it goes past);
+- agents used as nodes: calls nest at most `MAX_AGENT_NESTING` levels (compiler/check.py
+  reports E0409), since the IR and a run nest one level per call;
 - JSON (run inputs, edit proposals, dataset lines, model replies): at most
   `MAX_JSON_NESTING` levels of arrays and objects (`loads_json`);
 - prompt templates: at most `MAX_TEMPLATE_NESTING` levels of jinja blocks, brackets
@@ -25,6 +27,9 @@ from jinja2 import Environment, TemplateSyntaxError
 #: Levels in the parse tree of one declaration: the declaration, a statement, and each
 #: bracket, operator, type argument and dict entry inside it count one.
 MAX_NESTING = 64
+
+#: Levels of agents used as nodes of agents used as nodes... (an agent of roles is one).
+MAX_AGENT_NESTING = 32
 
 #: Levels of arrays and objects in a JSON value.
 MAX_JSON_NESTING = 100
