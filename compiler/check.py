@@ -15,7 +15,7 @@ import networkx as nx
 
 from . import ast, codes
 from .analyses import analyse
-from .depth import MAX_AGENT_NESTING
+from .depth import MAX_AGENT_NESTING, MAX_AST_NESTING, first_too_deep
 from .diagnostics import Diagnostic, diagnostic
 from .ir import AgentIR, build_ir, unbound_parameters
 from .paths import ConstraintResult, explore_agent
@@ -53,6 +53,9 @@ def check_module(
     whether a program is valid (and returns no IRs). `memo` reuses role checks across
     calls."""
     program = load_program(module, filename, parse, text)
+    too_deep = _too_deep(module, filename)
+    if too_deep:  # (a tree built in Python, not parsed: the checker would recurse past it)
+        return CheckedModule(program, {}, diagnostics=too_deep)
     result = check_program(program, memo)
     checked = CheckedModule(program, result.agents, diagnostics=result.diagnostics)
     if checked.errors:
@@ -123,6 +126,27 @@ def _graph_shape(agent: AgentInfo) -> tuple[tuple[Any, ...], list[Any]] | None:
             objects.append(statement)
             key.append(id(statement))
     return tuple(key), objects
+
+
+def _too_deep(module: ast.Module, filename: str) -> list[Diagnostic]:
+    """E0114 for each declaration nested deeper than the parser would have taken."""
+    found = []
+    for decl in module.decls:
+        node = first_too_deep(decl)
+        if node is not None:
+            found.append(
+                diagnostic(
+                    codes.NESTING_TOO_DEEP,
+                    f"this declaration nests more than {MAX_AST_NESTING} levels deep",
+                    file=filename,
+                    span=node.span or decl.span,
+                    label=f"level {MAX_AST_NESTING + 1}",
+                    hints=(
+                        "name the parts: a node for a sub-result, a record type for a nested type",
+                    ),
+                )
+            )
+    return found
 
 
 def _recursion(result: CheckResult) -> list[Diagnostic]:

@@ -181,8 +181,10 @@ and each bracket, operator, type argument and dict entry inside it count one lev
 (`list[list[str]]` is two type levels; `a or b or c` is two operator levels). A
 prompt template is at most 20 levels deep: each `{% if %}`, `{% for %}` or other block
 open around a tag, and, inside the tag, each bracket, operator, attribute access
-(`.`) and filter (`|`). JSON
-(run inputs, edits, datasets) is at most 100 levels of arrays and objects.
+(`.`) and filter (`|`). JSON (run inputs, edits, datasets) is at most 100 levels of
+arrays and objects. A program built in Python rather than parsed is held to the same
+bound, counted in AST nodes (68, a little more than the parser's tree has for the
+same text).
 
 The limits keep every stage of the compiler and the runtime within Python's stack
 whatever the input. Name the parts instead: a node for a sub-result, a record type

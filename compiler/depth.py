@@ -159,3 +159,21 @@ def refuse_deep_template(text: str, environment: Environment) -> None:
             "tag, and brackets, operators, attribute accesses and filters inside it)",
             too_deep.line,
         )
+
+
+#: The same bound on a tree built without the parser (in Python, by edits): its levels of
+#: AST nodes, with room for the node or two the parser's tree has no level for (a
+#: condition in a formula is `LtlHolds(Compare(...))`), so that no parsed program fails it.
+MAX_AST_NESTING = MAX_NESTING + 4
+
+
+def first_too_deep(node: Any, limit: int = MAX_AST_NESTING) -> Any | None:
+    """The first AST node (depth first) at level `limit + 1`, `node` being level 1; None
+    when the tree is shallow enough. Iterative, so any depth is measured safely."""
+    stack: list[tuple[Any, int]] = [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        if level > limit:
+            return current
+        stack.extend((child, level + 1) for child in reversed(list(current.children())))
+    return None

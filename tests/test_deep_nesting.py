@@ -129,3 +129,29 @@ def test_the_other_declarations_of_a_file_are_still_checked():
     duplicate_parameter = 'role B(q: str, q: str) -> str {\n  prompt "x"\n}\n'
     result = parse_module(deep_type + duplicate_parameter)
     assert [d.code for d in result.diagnostics] == ["E0114", "E0112"]
+
+
+def test_a_tree_built_in_python_past_the_limit_is_e0114():
+    from rolegraph.compiler import ast
+    from rolegraph.compiler.check import check_module
+
+    deep: ast.Node = ast.NamedType(name="str")
+    for _ in range(DEEP):
+        deep = ast.ListType(item=deep)
+    module = ast.Module(
+        decls=(ast.TypeDecl(name="T", fields=(ast.FieldDecl(name="x", type=deep),)),)
+    )
+    checked = check_module(module, "built.agent", lambda text, name: (None, []), "")
+    assert [d.code for d in checked.diagnostics] == ["E0114"]
+
+
+def test_a_python_program_with_a_type_past_the_limit_is_e0114():
+    import rolegraph
+
+    async def stub(task: str): ...
+
+    # (a type 90 lists deep: Python's own parser takes it, ours would not)
+    stub.__annotations__ = {"task": str, "return": eval("list[" * 90 + "str" + "]" * 90)}
+    with pytest.raises(rolegraph.DiagnosticError) as refused:
+        rolegraph.program(rolegraph.role(prompt="x")(stub)).check()
+    assert [d.code for d in refused.value.diagnostics] == ["E0114"]
