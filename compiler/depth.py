@@ -12,7 +12,9 @@ iterative, and every stage after them can recurse safely:
 - JSON (run inputs, edit proposals, dataset lines, model replies): at most
   `MAX_JSON_NESTING` levels of arrays and objects (`loads_json`);
 - prompt templates: at most `MAX_TEMPLATE_NESTING` levels of jinja blocks, brackets
-  and operators (`template_too_deep`), since jinja's own parser recurses.
+  and operators (`template_too_deep`), since jinja's own parser recurses;
+- an AST built without the parser (in Python): `first_too_deep`, the same bound in AST
+  nodes (compiler/check.py reports E0114).
 """
 
 from __future__ import annotations
@@ -76,20 +78,6 @@ def loads_json(text: str, *, limit: int = MAX_JSON_NESTING, **options: Any) -> A
             f"nested more than {limit} levels deep (the limit)", text, offset
         )
     return json.loads(text, **options)
-
-
-def value_too_deep(value: Any, limit: int = MAX_JSON_NESTING) -> bool:
-    """Whether a Python value (lists, tuples and dicts) nests more than `limit` levels."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            item = list(item.values())
-        if isinstance(item, list | tuple):
-            if depth + 1 > limit:
-                return True
-            stack.extend((child, depth + 1) for child in item)
-    return False
 
 
 @dataclass(frozen=True)

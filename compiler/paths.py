@@ -25,7 +25,9 @@ a chain of n nodes is explored in time linear in n.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import product
 
@@ -463,6 +465,20 @@ class ConstraintResult:
     counterexample: Run | None = None
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The search allocates a tuple or two per state and keeps them, and makes no cycles;
+    the cyclic collector would walk the whole AST and IR again at each of its passes,
+    which made exploring large agents superlinear (bench/RESULTS.md)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def explore_agent(
     ir: AgentIR, *, errors_only: bool = False
 ) -> tuple[list[Diagnostic], list[ConstraintResult]]:
@@ -473,7 +489,8 @@ def explore_agent(
     explorer = _Explorer(ir, until_return=errors_only)
     if errors_only and explorer.first_run_returns():
         return [], []
-    explorer.explore()
+    with _no_cycle_collection():
+        explorer.explore()
     if errors_only:
         if explorer.returned or explorer.exhausted:
             return [], []

@@ -155,3 +155,23 @@ def test_a_python_program_with_a_type_past_the_limit_is_e0114():
     with pytest.raises(rolegraph.DiagnosticError) as refused:
         rolegraph.program(rolegraph.role(prompt="x")(stub)).check()
     assert [d.code for d in refused.value.diagnostics] == ["E0114"]
+
+
+def _template_diagnostics(prompt: str) -> list[str]:
+    text = f'model m = "mock"\nrole R(a: str) -> str {{\n  model m\n  prompt "{prompt}"\n}}\n'
+    return [d.code for d in check_source(text, "t.agent").diagnostics]
+
+
+def test_a_long_template_of_sequential_blocks_is_not_nested():
+    flat = "{% if a %}x{% endif %}{% for i in a %}{{ i }}{% endfor %}{% set v = a %}" * 300
+    assert "E0114" not in _template_diagnostics(flat)
+
+
+def test_template_nesting_counts_blocks_and_the_operators_of_a_tag():
+    def nested(blocks: int, operators: int) -> str:
+        tag = "{{ " + " ~ ".join(["a"] * (operators + 1)) + " }}"
+        return "{% if a %}" * blocks + tag + "{% endif %}" * blocks
+
+    assert "E0114" not in _template_diagnostics(nested(10, MAX_TEMPLATE_NESTING - 10))
+    assert "E0114" in _template_diagnostics(nested(10, MAX_TEMPLATE_NESTING - 9))
+    assert "E0114" in _template_diagnostics(nested(MAX_TEMPLATE_NESTING + 1, 0))
