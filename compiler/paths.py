@@ -467,9 +467,9 @@ class ConstraintResult:
 
 @contextmanager
 def _no_cycle_collection() -> Iterator[None]:
-    """The search allocates a tuple or two per state and keeps them, and makes no cycles;
-    the cyclic collector would walk the whole AST and IR again at each of its passes,
-    which made exploring large agents superlinear (bench/RESULTS.md)."""
+    """The explorer allocates a tuple or two per state and keeps them, and makes no
+    cycles; the cyclic collector would walk the whole AST and IR again at each of its
+    passes, which made exploring large agents superlinear (bench/RESULTS.md)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -486,10 +486,10 @@ def explore_agent(
 
     `errors_only` (for the editor) stops at the first returning run: it reports only the
     error of an agent that no run returns from (E0407), and no verdicts."""
-    explorer = _Explorer(ir, until_return=errors_only)
-    if errors_only and explorer.first_run_returns():
-        return [], []
     with _no_cycle_collection():
+        explorer = _Explorer(ir, until_return=errors_only)
+        if errors_only and explorer.first_run_returns():
+            return [], []
         explorer.explore()
     if errors_only:
         if explorer.returned or explorer.exhausted:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-import networkx as nx
-
 # answers remembered at most (a run asks about the same few pairs again and again)
 _MAX_ANSWERS = 100_000
 
@@ -80,10 +78,44 @@ class Reachability:
 
 def topological_ranks(successors: Mapping[str, Iterable[str]]) -> dict[str, int]:
     """Each node's position in a topological order of the graph's strongly connected
-    components: a node that follows another never ranks below it."""
-    graph = nx.DiGraph()
-    graph.add_nodes_from(successors)
-    graph.add_edges_from((s, t) for s, targets in successors.items() for t in targets)
-    condensed = nx.condensation(graph)
-    order = {component: rank for rank, component in enumerate(nx.topological_sort(condensed))}
-    return {node: order[component] for node, component in condensed.graph["mapping"].items()}
+    components: a node that follows another never ranks below it.
+
+    Kosaraju's algorithm, without recursion: a depth-first pass orders the nodes by when
+    they finish; a pass over the reversed graph, latest finished first, then meets the
+    components in topological order, sources first.
+    """
+    finished: list[str] = []
+    seen: set[str] = set()
+    for root in successors:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(successors[root]))]
+        while stack:
+            node, following = stack[-1]
+            for successor in following:
+                if successor not in seen:
+                    seen.add(successor)
+                    stack.append((successor, iter(successors[successor])))
+                    break
+            else:
+                stack.pop()
+                finished.append(node)
+    predecessors: dict[str, list[str]] = {node: [] for node in successors}
+    for node, targets in successors.items():
+        for successor in targets:
+            predecessors[successor].append(node)
+    rank: dict[str, int] = {}
+    component = -1
+    for root in reversed(finished):
+        if root in rank:
+            continue
+        component += 1
+        rank[root] = component
+        todo = [root]
+        while todo:
+            for node in predecessors[todo.pop()]:
+                if node not in rank:
+                    rank[node] = component
+                    todo.append(node)
+    return rank
