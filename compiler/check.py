@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+
 from . import ast, codes
 from .analyses import analyse
+from .depth import MAX_AGENT_NESTING, MAX_AST_NESTING, first_too_deep
 from .diagnostics import Diagnostic, diagnostic
 from .ir import AgentIR
 from .lower import build_ir, unbound_parameters
@@ -54,6 +57,9 @@ def check_module(
     returns no IRs). `memo` reuses role checks across calls. `root`: the directory file
     imports must stay in (default: `filename`'s)."""
     program = load_program(module, filename, parse, text, root)
+    too_deep = _too_deep(module, filename)
+    if too_deep:  # (a tree built in Python, not parsed: the checker would recurse past it)
+        return CheckedModule(program, {}, diagnostics=too_deep)
     result = check_program(program, memo)
     checked = CheckedModule(program, result.agents, diagnostics=result.diagnostics)
     if checked.errors:
@@ -66,6 +72,8 @@ def check_module(
             if info is not None and test.run is not None:
                 checked.irs.setdefault(test.run.agent, build_ir(result, info))
     checked.diagnostics.extend(_recursion(result))
+    if not checked.errors:
+        checked.diagnostics.extend(_nested_too_deeply(result))
     if checked.errors:
         return checked
     for name, agent in result.agents.items():
@@ -124,6 +132,27 @@ def _graph_shape(agent: AgentInfo) -> tuple[tuple[Any, ...], list[Any]] | None:
     return tuple(key), objects
 
 
+def _too_deep(module: ast.Module, filename: str) -> list[Diagnostic]:
+    """E0115 for each declaration nested deeper than the parser would have taken."""
+    found = []
+    for decl in module.decls:
+        node = first_too_deep(decl)
+        if node is not None:
+            found.append(
+                diagnostic(
+                    codes.NESTING_TOO_DEEP,
+                    f"this declaration nests more than {MAX_AST_NESTING} levels deep",
+                    file=filename,
+                    span=node.span or decl.span,
+                    label=f"level {MAX_AST_NESTING + 1}",
+                    hints=(
+                        "name the parts: a node for a sub-result, a record type for a nested type",
+                    ),
+                )
+            )
+    return found
+
+
 def _recursion(result: CheckResult) -> list[Diagnostic]:
     """Agents of the main module that call themselves, directly or through other agents."""
     calls: dict[str, list[tuple[str, ast.NodeDecl]]] = {}
@@ -134,8 +163,9 @@ def _recursion(result: CheckResult) -> list[Diagnostic]:
             if node.callee.kind == "agent" and node.callee.symbol is not None
         ]
     found = []
+    cyclic = _on_cycles(calls)
     for name, info in result.agents.items():
-        if info.symbol.module is not result.program.main:
+        if info.symbol.module is not result.program.main or name not in cyclic:
             continue
         path = _cycle_from(name, calls)
         if path is not None:
@@ -153,15 +183,88 @@ def _recursion(result: CheckResult) -> list[Diagnostic]:
     return found
 
 
+def _nested_too_deeply(result: CheckResult) -> list[Diagnostic]:
+    """E0409 at each node that calls an agent nested `MAX_AGENT_NESTING` levels deep: the
+    call that makes its agent one level too many. (Calls form no cycle: `_recursion`
+    reported any.)"""
+    depth = _agent_depths(result)
+    found = []
+    for name, info in result.agents.items():
+        if info.symbol.module is not result.program.main or depth[name] <= MAX_AGENT_NESTING:
+            continue
+        for node in info.nodes.values():
+            callee = node.callee.symbol.qualified if node.callee.symbol is not None else None
+            if node.callee.kind == "agent" and depth.get(callee or "") == MAX_AGENT_NESTING:
+                found.append(
+                    diagnostic(
+                        codes.AGENTS_NESTED_TOO_DEEP,
+                        f"agent `{name}` nests agents {MAX_AGENT_NESTING + 1} levels deep, "
+                        f"past the limit of {MAX_AGENT_NESTING}",
+                        file=info.symbol.module.filename,
+                        span=node.decl.span,
+                        label=f"`{callee}` nests {MAX_AGENT_NESTING} levels already",
+                        hints=("flatten the chain of agents into one agent's nodes",),
+                    )
+                )
+    return found
+
+
+def _agent_depths(result: CheckResult) -> dict[str, int]:
+    """How many levels of agents each agent nests: 1 for an agent of roles and tools,
+    1 + the deepest agent it calls otherwise. Post-order, without recursion."""
+    calls = {
+        name: [
+            node.callee.symbol.qualified
+            for node in info.nodes.values()
+            if node.callee.kind == "agent" and node.callee.symbol is not None
+        ]
+        for name, info in result.agents.items()
+    }
+    depth: dict[str, int] = {}
+    for root in calls:
+        if root in depth:
+            continue
+        stack = [(root, iter(calls[root]))]
+        open_ = {root}  # on the stack: a cycle back to one counts it as 0 (E0408 says why)
+        while stack:
+            name, callees = stack[-1]
+            for callee in callees:
+                if callee in calls and callee not in depth and callee not in open_:
+                    open_.add(callee)
+                    stack.append((callee, iter(calls[callee])))
+                    break
+            else:
+                stack.pop()
+                open_.discard(name)
+                depth[name] = 1 + max((depth.get(c, 0) for c in calls[name]), default=0)
+    return depth
+
+
+def _on_cycles(calls: dict[str, list[tuple[str, ast.NodeDecl]]]) -> set[str]:
+    """The agents that some chain of calls leads back to (one pass over the calls)."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(calls)
+    graph.add_edges_from((name, callee) for name, found in calls.items() for callee, _ in found)
+    cyclic: set[str] = set()
+    for component in nx.strongly_connected_components(graph):
+        if len(component) > 1 or any(graph.has_edge(n, n) for n in component):
+            cyclic |= component
+    return cyclic
+
+
 def _cycle_from(start: str, calls: dict[str, list[tuple[str, ast.NodeDecl]]]) -> list[str] | None:
-    stack = [(start, [start])]
-    seen: set[str] = set()
+    # depth first; each agent remembers who reached it, so a path costs its length once
+    parent: dict[str, str] = {}
+    stack = [start]
     while stack:
-        current, path = stack.pop()
+        current = stack.pop()
         for callee, _ in calls.get(current, []):
             if callee == start:
-                return [*path, start]
-            if callee not in seen:
-                seen.add(callee)
-                stack.append((callee, [*path, callee]))
+                path = [current]
+                while path[-1] != start:
+                    path.append(parent[path[-1]])
+                return [*reversed(path), start]
+            if callee not in parent:
+                parent[callee] = current
+                stack.append(callee)
     return None

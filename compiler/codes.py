@@ -194,8 +194,10 @@ and each bracket, operator, type argument and dict entry inside it count one lev
 (`list[list[str]]` is two type levels; `a or b or c` is two operator levels). A
 prompt template is at most 20 levels deep: each `{% if %}`, `{% for %}` or other block
 open around a tag, and, inside the tag, each bracket, operator, attribute access
-(`.`) and filter (`|`). JSON
-(run inputs, edits, datasets) is at most 100 levels of arrays and objects.
+(`.`) and filter (`|`). JSON (run inputs, edits, datasets) is at most 100 levels of
+arrays and objects. A program built in Python rather than parsed is held to the same
+bound, counted in AST nodes (68, a little more than the parser's tree has for the
+same text).
 
 The limits keep every stage of the compiler and the runtime within Python's stack
 whatever the input. Name the parts instead: a node for a sub-result, a record type
@@ -616,6 +618,18 @@ RECURSIVE_AGENT = _code(
 An agent used as a role inside another is expanded into a subgraph, with a known worst
 case of calls; an agent that calls itself, directly or through others, would have no
 bound. Write the repetition as a bounded loop edge (`a -> b when ... max N`) instead.
+""",
+)
+
+AGENTS_NESTED_TOO_DEEP = _code(
+    "E0409",
+    "agents nested too deeply",
+    """
+An agent used as a node is expanded into a subgraph, and one of its nodes may be an
+agent in turn. Such calls nest at most 32 levels deep (an agent whose nodes are roles
+is one level; an agent that calls it, two). The IR nests one subgraph per level, and a
+run one sub-run per level, so the bound keeps both within Python's stack. Flatten a
+chain of agents into one agent's nodes, or make its steps roles.
 """,
 )
 

@@ -6,11 +6,15 @@ frames. So nesting is bounded where input enters, by checks that are themselves
 iterative, and every stage after them can recurse safely:
 
 - source text: a declaration's parse tree is at most `MAX_NESTING` levels deep
-  (grammar/depth.py reports E0114 where it goes past);
+  (grammar/depth.py reports E0115 where it goes past);
+- agents used as nodes: calls nest at most `MAX_AGENT_NESTING` levels (compiler/check.py
+  reports E0409), since the IR and a run nest one level per call;
 - JSON (run inputs, edit proposals, dataset lines, model replies): at most
   `MAX_JSON_NESTING` levels of arrays and objects (`loads_json`);
 - prompt templates: at most `MAX_TEMPLATE_NESTING` levels of jinja blocks, brackets
-  and operators (`template_too_deep`), since jinja's own parser recurses.
+  and operators (`template_too_deep`), since jinja's own parser recurses;
+- an AST built without the parser (in Python): `first_too_deep`, the same bound in AST
+  nodes (compiler/check.py reports E0115).
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from jinja2 import Environment, TemplateSyntaxError
 #: Levels in the parse tree of one declaration: the declaration, a statement, and each
 #: bracket, operator, type argument and dict entry inside it count one.
 MAX_NESTING = 64
+
+#: Levels of agents used as nodes of agents used as nodes... (an agent of roles is one).
+MAX_AGENT_NESTING = 32
 
 #: Levels of arrays and objects in a JSON value.
 MAX_JSON_NESTING = 100
@@ -71,20 +78,6 @@ def loads_json(text: str, *, limit: int = MAX_JSON_NESTING, **options: Any) -> A
             f"nested more than {limit} levels deep (the limit)", text, offset
         )
     return json.loads(text, **options)
-
-
-def value_too_deep(value: Any, limit: int = MAX_JSON_NESTING) -> bool:
-    """Whether a Python value (lists, tuples and dicts) nests more than `limit` levels."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            item = list(item.values())
-        if isinstance(item, list | tuple):
-            if depth + 1 > limit:
-                return True
-            stack.extend((child, depth + 1) for child in item)
-    return False
 
 
 @dataclass(frozen=True)
@@ -154,3 +147,21 @@ def refuse_deep_template(text: str, environment: Environment) -> None:
             "tag, and brackets, operators, attribute accesses and filters inside it)",
             too_deep.line,
         )
+
+
+#: The same bound on a tree built without the parser (in Python, by edits): its levels of
+#: AST nodes, with room for the node or two the parser's tree has no level for (a
+#: condition in a formula is `LtlHolds(Compare(...))`), so that no parsed program fails it.
+MAX_AST_NESTING = MAX_NESTING + 4
+
+
+def first_too_deep(node: Any, limit: int = MAX_AST_NESTING) -> Any | None:
+    """The first AST node (depth first) at level `limit + 1`, `node` being level 1; None
+    when the tree is shallow enough. Iterative, so any depth is measured safely."""
+    stack: list[tuple[Any, int]] = [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        if level > limit:
+            return current
+        stack.extend((child, level + 1) for child in reversed(list(current.children())))
+    return None

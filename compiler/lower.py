@@ -193,12 +193,12 @@ def _node(
 ) -> IRNode:
     decl = info.decl
     exclude = decl.map.var if decl.map else None
-    deps: list[str] = []
+    found: dict[str, None] = {}  # in order of first use, each once (a merge may read thousands)
     sources = [arg.value for arg in decl.args] + ([decl.map.source] if decl.map else [])
     for expr in sources:
         for dep in _refs(expr, node_names, exclude=exclude):
-            if dep not in deps:
-                deps.append(dep)
+            found.setdefault(dep)
+    deps = list(found)
     callee, symbol = info.callee.name, info.callee.symbol
     kind = _KINDS.get(info.callee.kind, "unknown")
     if kind == "param" and callee in instance.roles:

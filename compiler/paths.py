@@ -18,10 +18,18 @@ and the counter of a loop edge whose source can never fire again is forgotten.
 
 Exploration is bounded (`MAX_STATES`); past the bound a constraint is reported as not
 proven (W0504), never as proven.
+
+The search never recurses: each branching firing is a generator on an explicit stack,
+and the firings between two branchings run in a loop. Its cost per state is that of the
+state (what is pending, what waits, the live loop counters), not of the whole graph, so
+a chain of n nodes is explored in time linear in n.
 """
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import product
 
@@ -30,6 +38,7 @@ from .diagnostics import Diagnostic, diagnostic
 from .ir import RETURN, AgentIR, IREdge
 from .ltl import Monitor, proposition
 from .printer import to_source
+from .reach import Reachability
 
 MAX_STATES = 20_000
 
@@ -48,23 +57,50 @@ class Run:
 class _State:
     time: int = 0
     pending: dict[int, list[str]] = field(default_factory=dict)
+    # the queues of the consumers that hold an output (the others hold none): one queue
+    # per dependency, and how many of those are not empty
     queues: dict[str, dict[str, list[int]]] = field(default_factory=dict)
-    taken: dict[int, int] = field(default_factory=dict)
+    filled: dict[str, int] = field(default_factory=dict)
+    taken: dict[int, int] = field(default_factory=dict)  # bounded edges: times taken
     monitors: list[Monitor] = field(default_factory=list)
-    waiting: set[str] = field(default_factory=set)  # consumers with an output in a queue
 
     def copy(self) -> _State:
         return _State(
             self.time,
             {t: list(ns) for t, ns in self.pending.items()},
             {n: {d: list(q) for d, q in qs.items()} for n, qs in self.queues.items()},
+            dict(self.filled),
             dict(self.taken),
             [m.copy() for m in self.monitors],
-            set(self.waiting),
         )
 
     def schedule(self, node: str, time: int) -> None:
         self.pending.setdefault(time, []).append(node)
+
+
+class _Path:
+    """The steps of a run so far, as a linked list: a branch extends its parent's path in
+    constant time, and only a run that is reported is spelled out (`unwind`)."""
+
+    __slots__ = ("length", "line", "parent", "step")
+
+    def __init__(self, step: frozenset[str], line: str, parent: _Path | None):
+        self.step, self.line, self.parent = step, line, parent
+        self.length: int = 1 + (parent.length if parent is not None else 0)
+
+
+def _length(path: _Path | None) -> int:
+    return path.length if path is not None else 0
+
+
+def _unwind(path: _Path | None) -> tuple[list[frozenset[str]], list[str]]:
+    """The trace and the story of a path, first step first."""
+    steps: list[_Path] = []
+    while path is not None:
+        steps.append(path)
+        path = path.parent
+    steps.reverse()
+    return [p.step for p in steps], [p.line for p in steps]
 
 
 @dataclass(frozen=True)
@@ -111,24 +147,33 @@ class _Explorer:
             for dep in deps:
                 self.return_of_dep[dep].append(index)
         self.edge_source = {e.index: e.source for e in ir.edges if e.kind != "data"}
+        self.deps_of: dict[str, tuple[str, ...]] = {n: tuple(ir.nodes[n].deps) for n in ir.nodes}
+        for index, deps in enumerate(self.return_deps):
+            self.deps_of[f"{RETURN}{index}"] = deps
         # successors in the full graph (data, control and loop edges): who can fire after
         self.successors: dict[str, set[str]] = {name: set() for name in ir.nodes}
         for edge in ir.edges:
             if edge.source in self.successors and edge.target in ir.nodes:
                 self.successors[edge.source].add(edge.target)
+        self.reach = Reachability(self.successors)
 
     # -- the search --------------------------------------------------------------------------
 
     def explore(self) -> None:
-        self.visit(self.start(), [], [])
+        """Every run, depth first, without recursion: the generator on top of the stack
+        follows one run and hands over a generator for each branch it meets."""
+        stack: list[Iterator[Iterator]] = [self.runs(self.start(), None)]
+        while stack:
+            branch = next(stack[-1], None)
+            if branch is None:
+                stack.pop()
+            else:
+                stack.append(branch)
 
     def start(self) -> _State:
         monitors = [] if self.until_return else [Monitor(c.formula) for c in self.ir.constraints]
         state = _State(monitors=monitors)
-        for name in sorted(self.ir.nodes):
-            state.queues[name] = {d: [] for d in self.ir.nodes[name].deps}
-        for index, deps in enumerate(self.return_deps):
-            state.queues[f"{RETURN}{index}"] = {d: [] for d in deps}
+        for deps in self.return_deps:
             if not deps:
                 state.schedule(RETURN, 1)
         for name, node in self.ir.nodes.items():
@@ -154,88 +199,107 @@ class _Explorer:
                 self.apply(state, node, next(self.outcomes(state, node)))
         return False
 
-    def visit(self, state: _State, trace: list[frozenset[str]], story: list[str]) -> None:
-        if self.exhausted or (self.until_return and self.returned) or self.decided:
+    def runs(
+        self,
+        state: _State,
+        path: _Path | None,
+        scheduled: list[str] | None = None,
+        index: int = 0,
+        props: set[str] | None = None,
+        notes: list[str] | None = None,
+    ) -> Iterator[Iterator]:
+        """Follow the run from `state`, firing `scheduled[index:]` (this logical time's
+        firings not yet fired; None: the step is to begin) and the steps after them, until
+        it ends. At a firing with several outcomes, yield a generator for each in turn
+        (the last one continues on `state` itself): `explore` runs it to the end before
+        asking for the next."""
+        props = set() if props is None else props
+        notes = [] if notes is None else notes
+        while True:
+            if scheduled is None or index == len(scheduled):
+                if scheduled is not None and not self.until_return:
+                    path = self.end_step(state, scheduled, props, notes, path)
+                scheduled = self.begin_step(state, path)
+                if scheduled is None:
+                    return
+                index, props, notes = 0, set(), []
+                continue
+            node = scheduled[index]
+            self.fired.add(node)
+            outcomes = list(self.outcomes(state, node))
+            if len(outcomes) == 1:  # no choice: go on in this loop
+                self.apply(state, node, outcomes[0])
+                if not self.until_return:  # what held and why matter to monitors and stories
+                    props |= {node} | outcomes[0].props
+                    notes += outcomes[0].notes
+                index += 1
+                continue
+            for number, outcome in enumerate(outcomes):
+                branch = state if number == len(outcomes) - 1 else state.copy()
+                self.apply(branch, node, outcome)
+                if self.until_return:
+                    yield self.runs(branch, path, scheduled, index + 1, props, notes)
+                else:
+                    more = props | {node} | outcome.props
+                    yield self.runs(branch, path, scheduled, index + 1, more, notes + outcome.notes)
+                if self.exhausted or (self.until_return and self.returned) or self.decided:
+                    return
             return
+
+    def end_step(
+        self, state: _State, scheduled: list[str], props: set[str], notes: list[str], path
+    ) -> _Path:
+        """Step the monitors over the logical time just fired; the path one step longer."""
+        step = frozenset(props)
+        for monitor in state.monitors:
+            monitor.step(step)
+        fired = ", ".join(dict.fromkeys(scheduled))
+        line = f"step {_length(path) + 1}: {fired}" + (f"  ({'; '.join(notes)})" if notes else "")
+        return _Path(step, line, path)
+
+    def begin_step(self, state: _State, path: _Path | None) -> list[str] | None:
+        """The firings of the next logical time, taken out of `state`; None when the run
+        ends here (it returns, stalls, or meets a state already explored)."""
+        if self.exhausted or (self.until_return and self.returned) or self.decided:
+            return None
+        self.forget_dead_counters(state)
         key = self.key(state)
         if key in self.visited:
-            return
+            return None
         if len(self.visited) >= MAX_STATES:
             self.exhausted = True
-            return
+            return None
         self.visited.add(key)
         if not state.pending:
             if self.stall is None and not self.until_return:
+                trace, story = _unwind(path)
                 self.stall = Run(trace, story, False, self.waiting(state, trace))
-            return
+            return None
         time = min(state.pending)
         scheduled = sorted(state.pending.pop(time))
         state.time = time
         if RETURN in scheduled:
             if self.until_return:  # no monitor to step, no run to tell
                 self.returned = True
-                return
-            self.finish(
-                state, [*trace, frozenset({"return"})], [*story, f"step {len(trace) + 1}: return"]
-            )
-            return
-        self.fire(state, scheduled, 0, set(), [], trace, story)
+                return None
+            line = f"step {_length(path) + 1}: return"
+            self.finish(state, _Path(frozenset({"return"}), line, path))
+            return None
+        return scheduled
 
     @property
     def decided(self) -> bool:
         return self.until_certain and self.returned and self.ensures <= self.satisfied
 
-    def finish(self, state: _State, trace: list[frozenset[str]], story: list[str]) -> None:
+    def finish(self, state: _State, path: _Path) -> None:
         self.returned = True
         for index, monitor in enumerate(state.monitors):
-            monitor.step(trace[-1])
+            monitor.step(path.step)
             if monitor.accepts():
                 self.satisfied.add(index)
             elif index not in self.counterexamples:
+                trace, story = _unwind(path)
                 self.counterexamples[index] = Run(trace, story, True)
-
-    def fire(
-        self,
-        state: _State,
-        scheduled: list[str],
-        index: int,
-        props: set[str],
-        notes: list[str],
-        trace: list[frozenset[str]],
-        story: list[str],
-    ) -> None:
-        """Fire one logical time's firings one by one, branching on each one's choices."""
-        if index == len(scheduled):
-            if self.until_return:  # no monitor, and no run is reported: no trace to keep
-                self.visit(state, trace, story)
-                return
-            step = frozenset(props)
-            for monitor in state.monitors:
-                monitor.step(step)
-            fired = ", ".join(dict.fromkeys(scheduled))
-            line = f"step {len(trace) + 1}: {fired}" + (f"  ({'; '.join(notes)})" if notes else "")
-            self.visit(state, [*trace, step], [*story, line])
-            return
-        node = scheduled[index]
-        self.fired.add(node)
-        outcomes = list(self.outcomes(state, node))
-        for number, outcome in enumerate(outcomes):
-            branch = state if number == len(outcomes) - 1 else state.copy()
-            self.apply(branch, node, outcome)
-            if self.until_return:  # what held and why matter to monitors and stories only
-                self.fire(branch, scheduled, index + 1, props, notes, trace, story)
-            else:
-                self.fire(
-                    branch,
-                    scheduled,
-                    index + 1,
-                    props | {node} | outcome.props,
-                    notes + outcome.notes,
-                    trace,
-                    story,
-                )
-            if self.exhausted:
-                return
 
     # -- one firing ----------------------------------------------------------------------------
 
@@ -292,7 +356,8 @@ class _Explorer:
     def apply(self, state: _State, node: str, outcome: _Outcome) -> None:
         time = state.time
         for edge in outcome.edges:
-            state.taken[edge.index] = state.taken.get(edge.index, 0) + 1
+            if edge.max is not None:  # (an unbounded edge's count changes nothing)
+                state.taken[edge.index] = state.taken.get(edge.index, 0) + 1
             state.schedule(RETURN if edge.kind == "return" else edge.target, time + 1)
         if outcome.failed:
             return
@@ -302,30 +367,29 @@ class _Explorer:
             self.deliver(state, f"{RETURN}{index}", node, time)
 
     def deliver(self, state: _State, consumer: str, producer: str, time: int) -> None:
-        queues = state.queues[consumer]
-        queues[producer].append(time)
-        while all(queues.values()):
-            heads = [q.pop(0) for q in queues.values()]
+        queues = state.queues.get(consumer)
+        if queues is None:
+            queues = state.queues[consumer] = {d: [] for d in self.deps_of[consumer]}
+            state.filled[consumer] = 0
+        queue = queues[producer]
+        if not queue:
+            state.filled[consumer] += 1
+        queue.append(time)
+        while state.filled[consumer] == len(queues):  # an output of every dependency: join
+            heads = []
+            for pending in queues.values():
+                heads.append(pending.pop(0))
+                if not pending:
+                    state.filled[consumer] -= 1
             target = RETURN if consumer.startswith(RETURN) else consumer
             state.schedule(target, max(time + 1, 1 + max(heads)))
-        if any(queues.values()):
-            state.waiting.add(consumer)
-        else:
-            state.waiting.discard(consumer)
+        if not state.filled[consumer]:
+            del state.queues[consumer], state.filled[consumer]
 
     # -- canonical states -------------------------------------------------------------------
 
     def key(self, state: _State) -> tuple:
         now = state.time
-        # Forgetting the counters of edges that cannot be taken again merges more states;
-        # a search for one returning run does without (the states stay finite).
-        if self.until_return:
-            taken = tuple(sorted(state.taken.items()))
-        else:
-            live = self.live(state)
-            taken = tuple(
-                sorted((i, c) for i, c in state.taken.items() if self.edge_source[i] in live)
-            )
         return (
             tuple(sorted((t - now, n) for t, ns in state.pending.items() for n in ns)),
             tuple(
@@ -335,23 +399,22 @@ class _Explorer:
                         (d, tuple(t - now for t in q)) for d, q in state.queues[consumer].items()
                     ),
                 )
-                for consumer in sorted(state.waiting)
+                for consumer in sorted(state.queues)
             ),
-            taken,
+            tuple(sorted(state.taken.items())),
             tuple(m.state() for m in state.monitors),
         )
 
-    def live(self, state: _State) -> set[str]:
-        """Nodes that may still fire: pending ones, waiting joins, and what follows them."""
-        seeds = [n for ns in state.pending.values() for n in ns if n != RETURN]
-        seeds += [c for c in state.waiting if c in self.ir.nodes]
-        live: set[str] = set()
-        while seeds:
-            node = seeds.pop()
-            if node not in live:
-                live.add(node)
-                seeds.extend(self.successors[node])
-        return live
+    def forget_dead_counters(self, state: _State) -> None:
+        """Drop the counters of loop edges whose source can never fire again: no future
+        reads them, and states that differ only in them then meet."""
+        if not state.taken:
+            return
+        frontier = [n for ns in state.pending.values() for n in ns if n != RETURN]
+        frontier += [c for c in state.queues if c in self.ir.nodes]
+        for index in list(state.taken):
+            if not self.reach.any_reaches(frontier, self.edge_source[index]):
+                del state.taken[index]
 
     def waiting(self, state: _State, trace: list[frozenset[str]]) -> list[str]:
         """Why nothing can fire: from the returns, what each waits for, down the chain."""
@@ -364,7 +427,7 @@ class _Explorer:
             if consumer in seen:
                 continue
             seen.add(consumer)
-            queues = state.queues.get(consumer, {})
+            queues = state.queues.get(consumer) or {d: [] for d in self.deps_of.get(consumer, ())}
             missing = [d for d, q in queues.items() if not q]
             if missing:
                 lines.append(f"{label} waits for {', '.join(f'`{d}`' for d in missing)}")
@@ -415,6 +478,20 @@ class ConstraintResult:
     counterexample: Run | None = None
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The explorer allocates a tuple or two per state and keeps them, and makes no
+    cycles; the cyclic collector would walk the whole AST and IR again at each of its
+    passes, which made exploring large agents superlinear (bench/RESULTS.md)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def explore_agent(
     ir: AgentIR, *, errors_only: bool = False
 ) -> tuple[list[Diagnostic], list[ConstraintResult]]:
@@ -425,7 +502,8 @@ def explore_agent(
     if errors_only:
         return _errors_only(ir), []
     explorer = _Explorer(ir)
-    explorer.explore()
+    with _no_cycle_collection():
+        explorer.explore()
     complete = not explorer.exhausted
     states = len(explorer.visited)
     diagnostics: list[Diagnostic] = []
@@ -514,10 +592,12 @@ def _errors_only(ir: AgentIR) -> list[Diagnostic]:
         quick = _Explorer(ir, until_return=True)
         if quick.first_run_returns():
             return []
-        quick.explore()
+        with _no_cycle_collection():
+            quick.explore()
         return [] if quick.returned or quick.exhausted else [_no_return(ir)]
     explorer = _Explorer(ir, until_certain=True)
-    explorer.explore()
+    with _no_cycle_collection():
+        explorer.explore()
     if explorer.exhausted:
         return []
     if not explorer.returned:

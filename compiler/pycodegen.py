@@ -9,15 +9,20 @@ it makes the call), the agents wired through `rolegraph.node/edge/returns/ensure
 as the source, so it checks, builds and runs the same (tests/test_compile.py).
 
 Every string from the source is written with `repr` or, for multi-line prompts that
-can be, as a triple-quoted literal of exactly the same text; names that are Python
-keywords, or that the module uses itself, get a trailing underscore in Python and keep
-their rolegraph name in the declaration. Declarations imported with `from M import a`
-are copied in (the module is self-contained); namespace imports are refused (E0702).
+can be, as a triple-quoted literal of exactly the same text; the file name in the
+docstring is escaped the same way. Any name compiles: one that is a Python keyword, a
+builtin, or a name the module uses itself gets a trailing underscore in Python and keeps
+its rolegraph name in the declaration; a dunder, a record field that pydantic would take
+for its own (`_x`, `model_x`, `json`) and an enum member that `enum` would (`_value_`,
+`mro`, `name`) get a prefix instead, since no suffix makes them ordinary. Declarations
+imported with `from M import a` are copied in (the module is self-contained); namespace
+imports are refused (E0702).
 """
 
 from __future__ import annotations
 
 import builtins
+import enum
 import keyword
 from dataclasses import dataclass, field
 from functools import cache
@@ -30,16 +35,23 @@ from . import ast, codes
 from .diagnostics import DiagnosticError, diagnostic
 from .printer import to_source
 from .resolve import Program
+from .types import PRIMITIVES
 
 # Names the generated module itself uses, which a declaration must not shadow.
 RESERVED = frozenset(
-    {"enum", "pydantic", "rg", "annotations", "PROGRAM", "COMPILED_WITH"}
+    {"enum", "pydantic", "rg", "annotations", "PROGRAM", "COMPILED_WITH", "langgraph"}
     | {"str", "int", "float", "bool", "list", "dict", "None"}
     | set(keyword.kwlist)
     | set(keyword.softkwlist)
+    | set(dir(builtins))
 )
 LINE = 88  # the line length the layout aims at (ruff's default)
 PYDANTIC_RESERVED = frozenset(dir(__import__("pydantic").BaseModel))
+# what a class has from its metaclass (`mro`): pydantic would take it for a field's default
+TYPE_ATTRIBUTES = frozenset(dir(type))
+# Names an enum class body cannot give a member: `enum`'s own (`name`, `value`, `mro`,
+# `_value_`...); any name with a leading underscore is prefixed too (see `_member`).
+ENUM_RESERVED = frozenset(dir(enum.Enum)) | {"mro"}
 
 
 def compile_to_python(
@@ -50,7 +62,7 @@ def compile_to_python(
     decls = flatten(program)
     names = _python_names(decls)
     context = {
-        "source_name": source_name,
+        "source_name": docstring_text(source_name),
         "version": version,
         "decls": [_render_decl(decl, names) for decl in decls],
         "members": [names[decl.name] for decl in decls],  # type: ignore[attr-defined]
@@ -136,23 +148,49 @@ def _closure(module: ast.Module, name: str) -> list[Any]:
 
 
 def _python_names(decls: list[Any]) -> dict[str, str]:
+    """The module-level Python name of each declaration: its own name where it can be."""
     taken: set[str] = set()
     names = {}
     for decl in decls:
-        name = decl.name
-        python = name
-        while python in RESERVED or python in taken or python in dir(builtins):
-            python += "_"
+        # a dunder would take a meaning in the module (`__getattr__`, `__all__`...)
+        python = _unique(f"rg{decl.name}" if _is_dunder(decl.name) else decl.name, taken)
         taken.add(python)
-        names[name] = python
+        names[decl.name] = python
     return names
 
 
-def _identifier(name: str, avoid: frozenset[str] | set[str] = frozenset()) -> str:
-    python = name
-    while keyword.iskeyword(python) or python in avoid:
+def _unique(python: str, taken: set[str], reserved: frozenset[str] = RESERVED) -> str:
+    """`python`, with underscores appended while it is reserved or taken."""
+    while python in reserved or python in taken or keyword.iskeyword(python):
         python += "_"
     return python
+
+
+def _is_dunder(name: str) -> bool:
+    return len(name) > 4 and name.startswith("__") and name.endswith("__")
+
+
+def _identifier(name: str, avoid: frozenset[str] | set[str] = frozenset()) -> str:
+    """A parameter's Python name: its own, unless Python forbids it (`class`, `__debug__`)."""
+    python = name
+    while keyword.iskeyword(python) or python == "__debug__" or python in avoid:
+        python += "_"
+    return python
+
+
+def docstring_text(text: str) -> str:
+    """`text` as it can stand inside a triple-quoted docstring and read as itself: a
+    backslash or a quote escaped, anything unprintable (a NUL, a lone surrogate from
+    an undecodable file name) written as its escape."""
+    out = []
+    for char in text:
+        if char in '\\"':
+            out.append("\\" + char)
+        elif not char.isprintable():
+            out.append(repr(char)[1:-1])
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 # -- rendering helpers ----------------------------------------------------------------------
@@ -212,6 +250,8 @@ def py_text(text: str) -> str:
 
 def py_type(expr: Any, names: dict[str, str]) -> str:
     if isinstance(expr, ast.NamedType):
+        if expr.name in PRIMITIVES:  # (a declaration named `str` is not the type `str`)
+            return expr.name
         return names.get(expr.name, expr.name)
     if isinstance(expr, ast.ListType):
         return f"list[{py_type(expr.item, names)}]"
@@ -224,8 +264,8 @@ def py_type(expr: Any, names: dict[str, str]) -> str:
 
 def _kwargs(items: list[tuple[str, str]]) -> list[str]:
     """`name=value` where the name can be a Python keyword argument, else `**{...}`."""
-    plain = [f"{k}={v}" for k, v in items if k.isidentifier() and not keyword.iskeyword(k)]
-    odd = [f"{py(k)}: {v}" for k, v in items if not (k.isidentifier() and not keyword.iskeyword(k))]
+    plain = [f"{k}={v}" for k, v in items if _identifier(k) == k]
+    odd = [f"{py(k)}: {v}" for k, v in items if _identifier(k) != k]
     return plain + ([f"**{{{', '.join(odd)}}}"] if odd else [])
 
 
@@ -299,6 +339,15 @@ def _renamed(name: str, python: str) -> list[str]:
     return [f"name={py(name)}"] if name != python else []
 
 
+def _field_attribute(name: str, taken: set[str], avoid: frozenset[str]) -> str:
+    """The attribute of a record field: its name, unless pydantic would take it for its
+    own (`_x` is private, `model_x` its namespace, `json` a method: prefixed, since no
+    suffix makes those ordinary), or it would shadow a type the annotations name."""
+    if name.startswith(("_", "model_")) or name in PYDANTIC_RESERVED or name in TYPE_ATTRIBUTES:
+        name = f"field_{name}"
+    return _unique(name, taken, avoid)
+
+
 def _record(decl: ast.TypeDecl, python: str, names: dict[str, str]) -> list[str]:
     lines = []
     if decl.name != python:
@@ -307,15 +356,9 @@ def _record(decl: ast.TypeDecl, python: str, names: dict[str, str]) -> list[str]
     body: list[str] = []
     aliased = False
     taken: set[str] = set()
+    avoid = RESERVED | PYDANTIC_RESERVED | frozenset(names.values())
     for item in decl.fields:
-        attribute = item.name
-        while (
-            keyword.iskeyword(attribute)
-            or attribute in PYDANTIC_RESERVED
-            or attribute.startswith(("model_", "_"))
-            or attribute in taken
-        ):
-            attribute += "_"
+        attribute = _field_attribute(item.name, taken, avoid)
         taken.add(attribute)
         options = []
         if item.default is not None:
@@ -353,9 +396,7 @@ def _enum(decl: ast.EnumDecl, python: str) -> list[str]:
     taken: set[str] = set()
     notes = {}
     for member in decl.members:
-        attribute = member.name
-        while keyword.iskeyword(attribute) or attribute in taken or attribute in ("name", "value"):
-            attribute += "_"
+        attribute = _member(member.name, taken)
         taken.add(attribute)
         lines.append(f"    {attribute} = {py(member.name)}")
         if member.annotations:
@@ -367,14 +408,23 @@ def _enum(decl: ast.EnumDecl, python: str) -> list[str]:
     return lines
 
 
+def _member(name: str, taken: set[str]) -> str:
+    """The attribute of an enum member (its value is its name, whatever the attribute):
+    a name `enum` keeps for itself, or would not make a member, is prefixed."""
+    if name.startswith("_") or name in ENUM_RESERVED:
+        name = f"member_{name}"
+    return _unique(name, taken, frozenset())
+
+
 def _role(decl: ast.RoleDecl, python: str, names: dict[str, str]) -> list[str]:
-    assert decl.model is not None  # a checked role names its model
-    options = [f"model={names.get(decl.model.name, py(decl.model.name))}"]
+    options = []  # a role may name no model: the run's `--model` gives it one
+    if decl.model is not None:
+        options.append(f"model={names.get(decl.model.name, py(decl.model.name))}")
     if decl.system is not None:
         options.append(f"system={py_text(decl.system.text)}")
     if decl.prompt is not None:
         options.append(f"prompt={py_text(decl.prompt.text)}")
-    if decl.model.params:
+    if decl.model is not None and decl.model.params:
         params = {p.name: ast.constant_value(p.value) for p in decl.model.params}
         options.append(f"model_params={py(params)}")
     if decl.tools is not None:

@@ -68,9 +68,9 @@ def named(name: str) -> Callable[[type], type]:
 
 
 def rolegraph_name(obj: Any) -> str:
-    found = getattr(obj, "__rolegraph_name__", None)
-    if isinstance(found, str):
-        return found
+    if isinstance(obj, type):  # a record or an enum: its own mark, never a field or member
+        found = vars(obj).get("__rolegraph_name__")
+        return found if isinstance(found, str) else obj.__name__
     return str(getattr(obj, "name", None) or obj.__name__)
 
 
@@ -135,7 +135,7 @@ class Role(Stub):
         self,
         stub: Callable[..., Any],
         *,
-        model: Model | str,
+        model: Model | str | None,
         prompt: str | None,
         system: str | None,
         model_params: dict[str, Any],
@@ -155,7 +155,7 @@ class Role(Stub):
 
 def role(
     *,
-    model: Model | str,
+    model: Model | str | None = None,
     prompt: str | None = None,
     system: str | None = None,
     model_params: dict[str, Any] | None = None,
@@ -165,7 +165,8 @@ def role(
     names: dict[str, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Role]:
     """Declare a role: `@role(model=fast, prompt="...")` on `async def Writer(task: str) -> T`.
-    `tools` makes it a tool-using role (a `tools [...]` list; `max_steps` bounds the loop)."""
+    `tools` makes it a tool-using role (a `tools [...]` list; `max_steps` bounds the loop).
+    Without a `model`, the role takes the one a run gives every role (`--model`)."""
 
     def wrap(stub: Callable[..., Any]) -> Role:
         return Role(
@@ -245,9 +246,11 @@ class Statement:
 
 
 class Node(Statement):
-    """`name = Callee(args)`: arguments are expressions in the language's syntax."""
+    """`name = Callee(args)`: arguments are expressions in the language's syntax.
+    (The builders' own parameters are positional-only: a named argument may be called
+    `name`, `callee` or `target` like any other.)"""
 
-    def __init__(self, name: str, callee: Any, *args: str, **named: str):
+    def __init__(self, name: str, callee: Any, /, *args: str, **named: str):
         self.name = name
         self.callee = callee
         self.args = [(None, a) for a in args] + list(named.items())
@@ -265,7 +268,7 @@ class Node(Statement):
         self._each = (var, source, max)
         return self
 
-    def pattern(self, *args: str, **named: str) -> Node:
+    def pattern(self, /, *args: str, **named: str) -> Node:
         """Compile-time arguments of a pattern: role names and constants, as source."""
         self._ct = [(None, a) for a in args] + list(named.items())
         return self
@@ -286,7 +289,7 @@ class Node(Statement):
         )
 
 
-def node(name: str, callee: Any, *args: str, **named: str) -> Node:
+def node(name: str, callee: Any, /, *args: str, **named: str) -> Node:
     return Node(name, callee, *args, **named)
 
 
@@ -303,7 +306,7 @@ class Edge(Statement):
         self.condition: ast.When | ast.Else | ast.OnError | None = None
         self.bound: int | str | None = None
 
-    def to(self, target: str, **ports: str) -> Edge:
+    def to(self, target: str, /, **ports: str) -> Edge:
         self.target = ast.NodeTarget(node=target, ports=tuple(_arg(n, v) for n, v in ports.items()))
         return self
 
@@ -439,17 +442,11 @@ def _decl(member: Any) -> Any:
         return ast.TypeDecl(name=rolegraph_name(member), fields=tuple(_fields(member)))
     if isinstance(member, Role):
         params, result = member.signature()
-        model_name = member.model if isinstance(member.model, str) else member.model.name
         return ast.RoleDecl(
             name=member.name,
             params=_params(params),
             returns=type_expr(result),
-            model=ast.ModelUse(
-                name=model_name,
-                params=tuple(
-                    ast.ModelParam(name=k, value=const(v)) for k, v in member.model_params.items()
-                ),
-            ),
+            model=_model_use(member),
             system=ast.System(text=member.system) if member.system is not None else None,
             prompt=ast.Prompt(text=member.prompt) if member.prompt is not None else None,
             tools=ast.ToolUse(
@@ -477,6 +474,15 @@ def _decl(member: Any) -> Any:
             body=tuple(statement.to_ast() for statement in member.body),
         )
     raise _fail(f"not a declaration of a program: {member!r}")
+
+
+def _model_use(role: Role) -> ast.ModelUse | None:
+    if role.model is None:
+        return None
+    return ast.ModelUse(
+        name=role.model if isinstance(role.model, str) else role.model.name,
+        params=tuple(ast.ModelParam(name=k, value=const(v)) for k, v in role.model_params.items()),
+    )
 
 
 def _params(params: list[tuple[str, Any, Any]]) -> tuple[ast.Param, ...]:

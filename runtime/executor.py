@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, NamedTuple
 
-import networkx as nx
 from pydantic import ValidationError
 
 from rolegraph.compiler import ast
@@ -40,6 +39,7 @@ from rolegraph.compiler.ir import RETURN, AgentIR, IREdge, IRNode, ToolSpec
 from rolegraph.compiler.ltl import Monitor, proposition
 from rolegraph.compiler.ltl import evaluate as evaluate_formula
 from rolegraph.compiler.pyimport import beside, import_callable
+from rolegraph.compiler.reach import Reachability
 
 from .budget import Budget, BudgetError
 from .calls import Calls, make_call
@@ -167,18 +167,22 @@ class AgentRun:
         self.queues: dict[str, dict[str, list[_Output]]] = {
             consumer: {dep: [] for dep in deps} for consumer, deps in plan.joins
         }
+        # per consumer, how many of its queues are empty: it joins at 0 (a count, not a
+        # look at every queue, since a join of many nodes hears from each in turn)
+        self.empty: dict[str, int] = {c: len(queues) for c, queues in self.queues.items()}
         self.inflight: dict[tuple, _Inflight] = {}
         self.inflight_times: dict[int, int] = {}  # logical time → firings in flight at it
         self.taken: dict[int, int] = {}
         self.candidates: list[tuple[int, int, tuple, Any]] = []  # (time, order, key, value)
         self.replay = context.replay if depth == 0 else {}  # checkpointed outputs, by key
-        self.out_edges, self.reaches, self.consumers_of, self.reads = (
+        self.out_edges, self.reach, self.consumers_of, self.reads = (
             plan.out_edges,
-            plan.reaches,
+            plan.reach,
             plan.consumers,
             plan.reads,
         )
         self.dirty: set[str] = set()  # consumers that received an output since they joined
+        self.dirty_peak = 0  # the most `dirty` held since it was last copied
         # `enforce` shields: their monitors, and the routes waiting for their logical time
         self.shields = [(c.text, Monitor(c.formula)) for c in ir.constraints if c.mode == "enforce"]
         self.deferred: list[tuple[tuple, _Inflight, dict[str, Any], bool]] = []
@@ -370,7 +374,7 @@ class AgentRun:
         while tasks := [
             f.task
             for f in self.inflight.values()
-            if f.time < time and producer in self.reaches[f.node] and f.task
+            if f.time < time and self.reach.reaches(f.node, producer) and f.task
         ]:
             await asyncio.wait(tasks)
 
@@ -558,10 +562,13 @@ class AgentRun:
         output = _Output(value, flight.time, flight.key)
         _insert(self.outputs[flight.node], output)
         for consumer in self.consumers_of[flight.node]:
-            _insert(self.queues[consumer][flight.node], output)
+            queue = self.queues[consumer][flight.node]
+            if not queue:
+                self.empty[consumer] -= 1
+            _insert(queue, output)
             self.dirty.add(consumer)
         if self.out_edges[flight.node]:
-            env = self.latest_env()
+            env = self.latest_env(flight.node)
             env[flight.node] = value
             self.dispatch(flight, env, failed=False)
 
@@ -576,16 +583,18 @@ class AgentRun:
             return
         failure = {"error": describe_error(error)}
         self.failures[flight.node].append(_Output(failure, flight.time, flight.key))
-        env = self.latest_env()
+        env = self.latest_env(flight.node)
         env[flight.node] = failure
         self.dispatch(flight, env, failed=True)
 
-    def latest_env(self) -> dict[str, Any]:
-        """What guards and ports read: the parameters, and each node's latest firing —
-        its output, or its failure (`x.error` reads that) when it failed last."""
+    def latest_env(self, node: str) -> dict[str, Any]:
+        """What the edges out of `node` read (their guards, ports and returns): the
+        parameters, and the latest firing of each node they name — its output, or its
+        failure (`x.error` reads that) when it failed last. Only the nodes they name: a
+        firing's cost does not grow with the size of the agent."""
         env = dict(self.params)
-        for name, outputs in self.outputs.items():
-            failures = self.failures[name]
+        for name in self.plan.edge_reads[node]:
+            outputs, failures = self.outputs[name], self.failures[name]
             if failures and (not outputs or failures[-1].key > outputs[-1].key):
                 env[name] = failures[-1].value
             elif outputs:
@@ -716,13 +725,17 @@ class AgentRun:
             progress = False
             if self.shields:
                 self.route_deferred()
+            if len(self.dirty) < self.dirty_peak // 4:
+                # a set keeps the table of its largest size: after a fan-out of thousands
+                # it would cost that much to walk at every settle, so copy what is left
+                self.dirty, self.dirty_peak = set(self.dirty), len(self.dirty)
+            self.dirty_peak = max(self.dirty_peak, len(self.dirty))
             for consumer in sorted(self.dirty):
-                queues = self.queues[consumer]
-                if not all(queues.values()):
+                if self.empty[consumer]:
                     self.dirty.discard(consumer)
                 elif self.join(consumer):
                     progress = True
-                    if not all(queues.values()):
+                    if self.empty[consumer]:
                         self.dirty.discard(consumer)
         if self.candidates:
             # A return at logical time T ends the run once every firing before T is done:
@@ -740,19 +753,21 @@ class AgentRun:
 
     def join(self, consumer: str) -> bool:
         queues = self.queues[consumer]
-        if not queues or not all(queues.values()):
+        if not queues or self.empty[consumer]:
             return False
         heads = {dep: queue[0] for dep, queue in queues.items()}
         if self.inflight_times:
             earliest = min(self.inflight_times)  # of the firings in flight
             for dep, head in heads.items():
                 if earliest < head.time and any(
-                    f.time < head.time and dep in self.reaches[f.node]
+                    f.time < head.time and self.reach.reaches(f.node, dep)
                     for f in self.inflight.values()
                 ):
                     return False  # an earlier output of `dep` may still arrive
         for queue in queues.values():
             queue.pop(0)
+            if not queue:
+                self.empty[consumer] += 1
         key = _join_key(consumer, list(heads.values()))
         time = key[0]
         consumed = heads
@@ -852,7 +867,8 @@ class _Plan:
     """What a run derives from the IR alone, computed once per IR."""
 
     out_edges: dict[str, list[IREdge]]  # the explicit edges out of each node
-    reaches: dict[str, set[str]]  # what each node can reach (itself included)
+    reach: Reachability  # which node can lead to which (a node leads to itself)
+    edge_reads: dict[str, frozenset[str]]  # the nodes each node's explicit edges read
     consumers: dict[str, list[str]]  # the joins each node's outputs go to
     reads: dict[str, frozenset[str]]  # the nodes each node's arguments read
     # per node: its `latest(x)` / `history(x)` reads, as (function, x)
@@ -876,12 +892,25 @@ def _plan(ir: AgentIR) -> _Plan:
     for edge in ir.edges:
         if edge.kind != "data" and edge.source in out_edges:
             out_edges[edge.source].append(edge)
-    graph = nx.DiGraph()
-    graph.add_nodes_from([*ir.nodes, RETURN])
-    graph.add_edges_from((e.source, e.target) for e in ir.edges if e.source in ir.nodes)
+    successors: dict[str, set[str]] = {name: set() for name in [*ir.nodes, RETURN]}
+    for edge in ir.edges:
+        if edge.source in ir.nodes:
+            successors[edge.source].add(edge.target)
     for ret in ir.returns_:
-        graph.add_edges_from((dep, RETURN) for dep in ret.deps)
-    reaches = {n: nx.descendants(graph, n) | {n} for n in ir.nodes}
+        for dep in ret.deps:
+            successors[dep].add(RETURN)
+    reach = Reachability(successors)
+    reach.ancestors(RETURN)  # asked of every firing in flight when a return is offered
+    edge_reads = {
+        name: frozenset(
+            head
+            for edge in edges
+            for expr in (edge.guard, edge.value, *edge.ports.values())
+            for head in references(expr)
+            if head in ir.nodes
+        )
+        for name, edges in out_edges.items()
+    }
     consumers: dict[str, list[str]] = {name: [] for name in ir.nodes}
     for name, node in ir.nodes.items():
         for dep in node.deps:
@@ -892,6 +921,7 @@ def _plan(ir: AgentIR) -> _Plan:
     reads: dict[str, frozenset[str]] = {}
     node_reads: dict[str, tuple[tuple[str, str], ...]] = {}
     arguments: dict[str, list[tuple[str, Evaluator | None, Any, bool]]] = {}
+    node_names = set(ir.nodes)
     for name, node in ir.nodes.items():
         found: set[str] = set()
         calls: dict[tuple[str, str], None] = {}
@@ -900,7 +930,7 @@ def _plan(ir: AgentIR) -> _Plan:
                 calls.update(dict.fromkeys(read_calls(expr)))
                 found |= plain_heads(expr)
         node_reads[name] = tuple(calls)
-        reads[name] = frozenset(found & set(ir.nodes))
+        reads[name] = frozenset(found & node_names)
         arguments[name] = [
             (
                 param,
@@ -924,7 +954,16 @@ def _plan(ir: AgentIR) -> _Plan:
     joins = [(name, node.deps) for name, node in ir.nodes.items()]
     joins += [(f"{RETURN}{index}", tuple(ret.deps)) for index, ret in enumerate(ir.returns_)]
     plan = _Plan(
-        out_edges, reaches, consumers, reads, node_reads, arguments, entries, joins, tool_types
+        out_edges,
+        reach,
+        edge_reads,
+        consumers,
+        reads,
+        node_reads,
+        arguments,
+        entries,
+        joins,
+        tool_types,
     )
     ir._plan = plan
     return plan

@@ -88,6 +88,14 @@ FIXTURES = [
     ),
     ("E0407", A.format("  w = Writer(task)")),
     ("E0408", A.format("  me = A(task)\n  return me")),
+    (  # 33 agents, each calling the one before: A32 goes past the limit of 32
+        "E0409",
+        "agent A0(task: str) -> Draft {\n  w = Writer(task)\n  return w\n}\n"
+        + "".join(
+            f"agent A{i}(task: str) -> Draft {{\n  a = A{i - 1}(task)\n  return a\n}}\n"
+            for i in range(1, 33)
+        ),
+    ),
     ("E0322", A.format("  w = Writer(task) x n\n  return w")),
     (
         "W0501",
@@ -173,6 +181,7 @@ EXPECTED = {
     "W0406": (7, 3),
     "E0407": (1, 1),
     "E0408": (2, 3),
+    "E0409": (4 * 32 + 2, 3),
     "E0322": (2, 3),
     "W0501": (6, 3),
     "E0506": (5, 3),

@@ -129,3 +129,49 @@ def test_the_other_declarations_of_a_file_are_still_checked():
     duplicate_parameter = 'role B(q: str, q: str) -> str {\n  prompt "x"\n}\n'
     result = parse_module(deep_type + duplicate_parameter)
     assert [d.code for d in result.diagnostics] == ["E0115", "E0112"]
+
+
+def test_a_tree_built_in_python_past_the_limit_is_e0114():
+    from rolegraph.compiler import ast
+    from rolegraph.compiler.check import check_module
+
+    deep: ast.Node = ast.NamedType(name="str")
+    for _ in range(DEEP):
+        deep = ast.ListType(item=deep)
+    module = ast.Module(
+        decls=(ast.TypeDecl(name="T", fields=(ast.FieldDecl(name="x", type=deep),)),)
+    )
+    checked = check_module(module, "built.agent", lambda text, name: (None, []), "")
+    assert [d.code for d in checked.diagnostics] == ["E0115"]
+
+
+def test_a_python_program_with_a_type_past_the_limit_is_e0114():
+    import rolegraph
+
+    async def stub(task: str): ...
+
+    # (a type 90 lists deep: Python's own parser takes it, ours would not)
+    stub.__annotations__ = {"task": str, "return": eval("list[" * 90 + "str" + "]" * 90)}
+    with pytest.raises(rolegraph.DiagnosticError) as refused:
+        rolegraph.program(rolegraph.role(prompt="x")(stub)).check()
+    assert [d.code for d in refused.value.diagnostics] == ["E0115"]
+
+
+def _template_diagnostics(prompt: str) -> list[str]:
+    text = f'model m = "mock"\nrole R(a: str) -> str {{\n  model m\n  prompt "{prompt}"\n}}\n'
+    return [d.code for d in check_source(text, "t.agent").diagnostics]
+
+
+def test_a_long_template_of_sequential_blocks_is_not_nested():
+    flat = "{% if a %}x{% endif %}{% for i in a %}{{ i }}{% endfor %}{% set v = a %}" * 300
+    assert "E0115" not in _template_diagnostics(flat)
+
+
+def test_template_nesting_counts_blocks_and_the_operators_of_a_tag():
+    def nested(blocks: int, operators: int) -> str:
+        tag = "{{ " + " ~ ".join(["a"] * (operators + 1)) + " }}"
+        return "{% if a %}" * blocks + tag + "{% endif %}" * blocks
+
+    assert "E0115" not in _template_diagnostics(nested(10, MAX_TEMPLATE_NESTING - 10))
+    assert "E0115" in _template_diagnostics(nested(10, MAX_TEMPLATE_NESTING - 9))
+    assert "E0115" in _template_diagnostics(nested(MAX_TEMPLATE_NESTING + 1, 0))

@@ -1,0 +1,121 @@
+"""Which nodes of a graph can lead to which, without a table of every node's descendants.
+
+The explorer asks whether a loop edge's source can still fire; the executor whether a
+firing in flight can still lead to an output, or to the return. A table of descendants
+answers in constant time but costs the square of a chain's length to build and keep.
+Here each node gets the topological rank of its strongly connected component (nodes of
+one cycle share it), which settles most questions at once: a path never goes down in
+rank, and nodes of one rank reach each other. What remains is a search among the nodes
+ranked between the two, remembered per pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+# answers remembered at most (a run asks about the same few pairs again and again)
+_MAX_ANSWERS = 100_000
+
+
+class Reachability:
+    """`reaches(a, b)`: whether `b` is `a` or follows it in the graph `successors`."""
+
+    def __init__(self, successors: Mapping[str, Iterable[str]]):
+        self.successors = {node: tuple(targets) for node, targets in successors.items()}
+        self.rank = topological_ranks(self.successors)
+        self._answers: dict[tuple[str, str], bool] = {}
+        self._ancestors: dict[str, frozenset[str]] = {}
+
+    def reaches(self, source: str, target: str) -> bool:
+        if source == target or self.rank[source] == self.rank[target]:
+            return True  # one node, or one cycle
+        if self.rank[source] > self.rank[target]:
+            return False
+        if target in self._ancestors:
+            return source in self._ancestors[target]
+        key = (source, target)
+        found = self._answers.get(key)
+        if found is None:
+            if len(self._answers) >= _MAX_ANSWERS:
+                self._answers.clear()
+            found = self._answers[key] = self.any_reaches((source,), target)
+        return found
+
+    def any_reaches(self, sources: Iterable[str], target: str) -> bool:
+        """Whether `target` is one of `sources` or follows one of them. The search stays
+        among the nodes ranked at most `target`'s: no path to it leaves them."""
+        bound = self.rank[target]
+        todo = [node for node in sources if self.rank[node] <= bound]
+        seen: set[str] = set()
+        while todo:
+            node = todo.pop()
+            if node == target:
+                return True
+            if node not in seen:
+                seen.add(node)
+                todo.extend(n for n in self.successors[node] if self.rank[n] <= bound)
+        return False
+
+    def ancestors(self, target: str) -> frozenset[str]:
+        """`target` and every node that leads to it, found once (one pass backwards) and
+        then used for every `reaches(_, target)`."""
+        found = self._ancestors.get(target)
+        if found is None:
+            predecessors: dict[str, list[str]] = {node: [] for node in self.successors}
+            for node, targets in self.successors.items():
+                for successor in targets:
+                    predecessors[successor].append(node)
+            seen = {target}
+            todo = [target]
+            while todo:
+                for node in predecessors[todo.pop()]:
+                    if node not in seen:
+                        seen.add(node)
+                        todo.append(node)
+            found = self._ancestors[target] = frozenset(seen)
+        return found
+
+
+def topological_ranks(successors: Mapping[str, Iterable[str]]) -> dict[str, int]:
+    """Each node's position in a topological order of the graph's strongly connected
+    components: a node that follows another never ranks below it.
+
+    Kosaraju's algorithm, without recursion: a depth-first pass orders the nodes by when
+    they finish; a pass over the reversed graph, latest finished first, then meets the
+    components in topological order, sources first.
+    """
+    finished: list[str] = []
+    seen: set[str] = set()
+    for root in successors:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(successors[root]))]
+        while stack:
+            node, following = stack[-1]
+            for successor in following:
+                if successor not in seen:
+                    seen.add(successor)
+                    stack.append((successor, iter(successors[successor])))
+                    break
+            else:
+                stack.pop()
+                finished.append(node)
+    predecessors: dict[str, list[str]] = {node: [] for node in successors}
+    for node, targets in successors.items():
+        for successor in targets:
+            predecessors[successor].append(node)
+    rank: dict[str, int] = {}
+    component = -1
+    for root in reversed(finished):
+        if root in rank:
+            continue
+        component += 1
+        rank[root] = component
+        todo = [root]
+        while todo:
+            for node in predecessors[todo.pop()]:
+                if node not in rank:
+                    rank[node] = component
+                    todo.append(node)
+    return rank
