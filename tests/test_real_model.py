@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,25 +44,17 @@ from rolegraph.compiler.types import (
 )
 from rolegraph.runtime import FiringFailed, ModelOutputError, run_agent
 
-from .conftest import EXAMPLES, ROOT, STDLIB
-from .llama_server import smollm2
+from .llama_server import INPUTS, ROOT, agent_files, inputs_for, smollm2
 from .recording_model import RecordingModel
 
 pytestmark = pytest.mark.real_model
-
-# What every example and pattern takes: one `question` or one `task`.
-INPUTS = {"question": "What is 12 * 7?", "task": "Name three primary colours."}
 
 
 def relative(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
 
-AGENT_FILES = [
-    relative(path)
-    for path in EXAMPLES + STDLIB
-    if re.search(r"^agent\s", path.read_text(encoding="utf-8"), re.MULTILINE)
-]
+AGENT_FILES = [relative(path) for path in agent_files()]
 # The one run that fails with these inputs: the aggregator writes a raw newline inside a
 # JSON string (`{ "text": "{<newline>" ,"confidence":1.0}`), which JSON forbids
 # (llama-cpp-python 0.3.36's schema grammar lets any character but `"` and `\` into a
@@ -71,12 +62,6 @@ AGENT_FILES = [
 # (file, node, role, result type)
 FAILING = {"stdlib/mixture_of_agents.agent": ("final", "Aggregate", "Answer")}
 RETURNING = [name for name in AGENT_FILES if name not in FAILING]
-
-
-def inputs_for(ir: Any) -> dict[str, Any]:
-    unknown = [p for p in ir.param_types if p not in INPUTS and p not in ir.param_defaults]
-    assert not unknown, f"{ir.filename}: no input for {unknown}: add one to INPUTS"
-    return {name: INPUTS[name] for name in ir.param_types if name in INPUTS}
 
 
 def conforms(value: Any, t: Type) -> bool:
