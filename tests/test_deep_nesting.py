@@ -92,7 +92,7 @@ def test_every_command_answers_every_construct_nested_10000_deep(tmp_path):
 
 
 @pytest.mark.parametrize("construct", sorted(set(NESTED) - FLAT))
-def test_nesting_past_the_limit_is_e0114_with_a_location(construct):
+def test_nesting_past_the_limit_is_e0115_with_a_location(construct):
     diagnostics = _diagnostics(NESTED[construct](DEEP))
     too_deep = [d for d in diagnostics if d.code == "E0115"]
     assert too_deep, [str(d) for d in diagnostics]
@@ -131,7 +131,7 @@ def test_the_other_declarations_of_a_file_are_still_checked():
     assert [d.code for d in result.diagnostics] == ["E0115", "E0112"]
 
 
-def test_a_tree_built_in_python_past_the_limit_is_e0114():
+def test_a_tree_built_in_python_past_the_limit_is_e0115():
     from rolegraph.compiler import ast
     from rolegraph.compiler.check import check_module
 
@@ -145,7 +145,7 @@ def test_a_tree_built_in_python_past_the_limit_is_e0114():
     assert [d.code for d in checked.diagnostics] == ["E0115"]
 
 
-def test_a_python_program_with_a_type_past_the_limit_is_e0114():
+def test_a_python_program_with_a_type_past_the_limit_is_e0115():
     import rolegraph
 
     async def stub(task: str): ...
