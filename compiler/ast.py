@@ -522,10 +522,12 @@ class LtlReturn(Node):
 
 
 class LtlFired(Node):
-    """A node name: the node fired at this step."""
+    """A node name: the node fired at this step (and succeeded or failed); with
+    `failed`, written `failed(node)`: it fired at this step and failed."""
 
     kind: Literal["LtlFired"] = "LtlFired"
     node: NodeName
+    failed: StrictBool = False
 
 
 class LtlHolds(Node):

@@ -46,12 +46,17 @@ _PAST = {"Y", "O", "H", "S"}
 _FUTURE = {"X", "WX", "F", "G", "U", "R"}
 
 
+def failed_proposition(node: str) -> str:
+    """What holds at a step where `node` fired and failed (`failed(node)`)."""
+    return "failed:" + node
+
+
 def proposition(atom: ast.Node) -> str:
     """The proposition an atom stands for: a node name, `return`, or a condition's text."""
     from .printer import to_source
 
     if isinstance(atom, ast.LtlFired):
-        return atom.node
+        return failed_proposition(atom.node) if atom.failed else atom.node
     if isinstance(atom, ast.LtlReturn):
         return RETURN
     if isinstance(atom, ast.LtlHolds):

@@ -36,7 +36,7 @@ from itertools import product
 from . import ast, codes
 from .diagnostics import Diagnostic, diagnostic
 from .ir import RETURN, AgentIR, IREdge
-from .ltl import Monitor, proposition
+from .ltl import Monitor, failed_proposition, proposition
 from .printer import to_source
 from .reach import Reachability
 
@@ -328,7 +328,7 @@ class _Explorer:
                 yield _Outcome(False, chosen + rest, props, notes + edge_notes)
         errors = [e for e in live if e.condition == "error"]
         if errors:
-            yield _Outcome(True, errors, frozenset(), [f"{node} fails"])
+            yield _Outcome(True, errors, frozenset({failed_proposition(node)}), [f"{node} fails"])
 
     def condition_choices(self, node: str, guards: dict):
         free: list[str] = []

@@ -487,7 +487,7 @@ class Printer:
         if isinstance(node, ast.LtlReturn):
             return "return", _LATOM
         if isinstance(node, ast.LtlFired):
-            return node.node, _LATOM
+            return (f"failed({node.node})" if node.failed else node.node), _LATOM
         if isinstance(node, ast.LtlHolds):
             return self.expr(node.expr), _LATOM
         raise TypeError(f"not a formula: {type(node).__name__}")

@@ -1100,6 +1100,17 @@ class _ToAst(Transformer_NonRecursive):
                     hints=(f"write the formula before `{expr.head}`, or use the word form",),
                 )
             return self._make(ast.LtlFired, meta, node=expr.head)
+        if isinstance(expr, ast.Call) and expr.func == "failed":  # `failed(node)`
+            (arg, *rest) = expr.args or (None,)
+            if not rest and isinstance(arg, ast.Ref) and len(arg.parts) == 1:
+                return self._make(ast.LtlFired, meta, node=arg.head, failed=True)
+            return self._error(
+                codes.UNKNOWN_FUNCTION,
+                "`failed(...)` in a formula takes one node name",
+                expr.span,
+                "not a node name",
+                hints=("write `failed(n)`: it holds where node `n` fired and failed",),
+            )
         return self._make(ast.LtlHolds, meta, expr=expr)
 
     @v_args(meta=True)

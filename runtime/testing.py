@@ -9,6 +9,7 @@ A run that fails (a stall, a budget, a broken reply) fails the test with its rea
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +44,7 @@ async def run_test(test: ast.TestDecl, ir: Any) -> TestOutcome:
         (arg.name or names[index]): _constant(arg.value) for index, arg in enumerate(run.args)
     }
     script = {
-        mock.role.rsplit(".", 1)[-1]: [_constant(r) for r in mock.replies.items]  # type: ignore[attr-defined]
+        mock.role.rsplit(".", 1)[-1]: [_scripted(r) for r in mock.replies.items]  # type: ignore[attr-defined]
         for mock in test.body
         if isinstance(mock, ast.TestMock)
     }
@@ -134,6 +135,14 @@ def _shown(expr: ast.Node, resolve: Any, env: dict[str, Any]) -> Any:
         except EvaluationError:
             return None
     return None
+
+
+def _scripted(expr: ast.Node) -> Any:
+    """A `mock` entry as the mock model replies it: a value of the role's result type
+    (a string too: `mock Writer ["a draft"]` is a `str` role's value, sent as JSON, not
+    as a raw reply the runtime would have to repair)."""
+    value = _constant(expr)
+    return json.dumps(value) if isinstance(value, str) else value
 
 
 def _constant(expr: ast.Node) -> Any:

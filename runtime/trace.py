@@ -11,6 +11,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from rolegraph.compiler.ltl import failed_proposition
+
 #: A condition of a formula, as traces are read against it: its proposition, a test of
 #: an environment, and the nodes it reads (it is tested on their firings).
 Condition = tuple[str, Callable[[Mapping[str, Any]], bool], Collection[str]]
@@ -34,6 +36,7 @@ def ltl_steps(
         step = by_time.setdefault(record.time, set())
         step.add(record.node)
         if record.status != "ok":  # a failed firing fired, and has no output to test
+            step.add(failed_proposition(record.node))
             continue
         for proposition, test, nodes in conditions:
             if record.node in nodes and test({**env, record.node: record.output}):

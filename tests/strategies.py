@@ -125,7 +125,7 @@ ltl_atoms = st.one_of(
     st.builds(ast.LtlConst, value=st.booleans()),
     st.just(ast.LtlStart()),
     st.just(ast.LtlReturn()),
-    st.builds(ast.LtlFired, node=node_names),
+    st.builds(ast.LtlFired, node=node_names, failed=st.booleans()),
     st.builds(
         ast.LtlHolds,
         expr=st.builds(lambda head, field: ast.Ref(parts=(head, field)), node_names, field_names),
