@@ -571,6 +571,10 @@ def _check_ltl_operand(expr: Node, *, left: bool) -> None:
     allowed: tuple[type[Node], ...] = (Ref, Call, StringLit, IntLit, FloatLit)
     if not left:
         allowed += (BoolLit, NullLit, ListLit)
+    if isinstance(expr, Arith):  # its operands as the left side's (parentheses as needed)
+        _check_ltl_operand(expr.left, left=True)
+        _check_ltl_operand(expr.right, left=True)
+        return
     if not isinstance(expr, allowed):
         raise ValueError(f"{type(expr).__name__} cannot be an operand of a temporal condition")
     if isinstance(expr, Ref) and expr.head in LTL_LETTERS:
@@ -587,6 +591,8 @@ def _check_ltl_condition(expr: Node) -> None:
         _check_ltl_operand(expr, left=True)
     elif isinstance(expr, Call):
         pass
+    elif isinstance(expr, Arith):  # not a truth value: the checker says so, with its type
+        _check_ltl_operand(expr, left=True)
     else:
         raise ValueError(f"{type(expr).__name__} is not a condition of a temporal formula")
 

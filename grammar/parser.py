@@ -893,7 +893,7 @@ class _ToAst(Transformer_NonRecursive):
         return self._make(ast.Compare, meta, op=str(op), left=left, right=right)
 
     def _arith(self, meta: Any, op: str, children: list[Any]) -> Any:
-        left, right = children
+        left, right = (self._value(child) for child in children)
         return self._make(ast.Arith, meta, op=op, left=left, right=right)
 
     @v_args(meta=True)
@@ -1087,8 +1087,33 @@ class _ToAst(Transformer_NonRecursive):
         return self._make(ast.LtlReturn, meta)
 
     @v_args(meta=True)
+    def ltl_value(self, meta: Any, children: list[Any]) -> Any:
+        (formula,) = children
+        return BROKEN if _is_broken(formula) else _Group(formula, self._span(meta))
+
+    def _value(self, operand: Any) -> Any:
+        """An operand of arithmetic or a comparison: a parenthesised formula becomes the
+        value it denotes (`(a)`: node a's output; `(a.score + 1)`: that expression)."""
+        if not isinstance(operand, _Group):
+            return operand
+        formula = operand.formula
+        if isinstance(formula, ast.LtlFired) and not formula.failed:
+            return ast.Ref(parts=(formula.node,), span=formula.span)
+        if isinstance(formula, ast.LtlHolds):
+            return formula.expr
+        return self._error(
+            codes.INVALID_CONSTRUCT,
+            "a temporal formula is not a value",
+            operand.span,
+            "a formula in parentheses",
+            hints=("arithmetic and comparisons take values: outputs, fields, numbers, calls",),
+        )
+
+    @v_args(meta=True)
     def ltl_condition(self, meta: Any, children: list[Any]) -> Any:
         (expr,) = children
+        if isinstance(expr, _Group):  # `( formula )`
+            return expr.formula
         if isinstance(expr, ast.Ref) and len(expr.parts) == 1:
             if expr.head in ast.LTL_LETTERS:  # a letter operator where a formula starts
                 return self._error(
@@ -1127,8 +1152,17 @@ class _ToAst(Transformer_NonRecursive):
         return self._holds(meta, "not in", children[0], children[-1])
 
     def _holds(self, meta: Any, op: str, left: Any, right: Any) -> Any:
+        left, right = self._value(left), self._value(right)
         compare = self._make(ast.Compare, meta, op=op, left=left, right=right)
         return self._make(ast.LtlHolds, meta, expr=compare)
+
+
+@dataclass(frozen=True)
+class _Group:
+    """`( ... )` inside a formula: a formula, or, as an operand, the value it denotes."""
+
+    formula: Any
+    span: Span
 
 
 @dataclass(frozen=True)

@@ -110,12 +110,20 @@ types = st.recursive(
 
 # -- formulas -----------------------------------------------------------------------------
 
-_ltl_left = st.one_of(
+_ltl_operand = st.one_of(
     refs,
     st.builds(ast.Call, func=names, args=st.lists(refs, max_size=1).map(tuple)),
     st.builds(ast.StringLit, value=strings),
     st.builds(ast.IntLit, value=st.integers(-100, 100)),
     st.builds(ast.FloatLit, value=st.floats(-1e3, 1e3, allow_nan=False)),
+)
+# arithmetic over operands, nested either side (the printer adds the parentheses)
+_ltl_left = st.recursive(
+    _ltl_operand,
+    lambda inner: st.builds(
+        ast.Arith, op=st.sampled_from(["+", "-", "*", "/", "%"]), left=inner, right=inner
+    ),
+    max_leaves=3,
 )
 _ltl_right = st.one_of(
     _ltl_left, literals, st.lists(literals, max_size=2).map(lambda xs: ast.ListLit(items=tuple(xs)))

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import rolegraph
 from rolegraph.compiler import ast
 from rolegraph.compiler.diagnostics import DiagnosticError
-from rolegraph.runtime import MockModel, run_agent
+from rolegraph.runtime import MockModel, Stalled, run_agent
 from rolegraph.runtime.expressions import evaluate
 
 OPS = ["+", "-", "*", "/", "%"]
@@ -117,3 +117,97 @@ def test_arithmetic_is_type_checked(expr, message):
     with pytest.raises(DiagnosticError) as caught:
         rolegraph.load_agent("x.agent", text=PRELUDE + body)
     assert any(message in d.message for d in caught.value.diagnostics), caught.value
+
+
+# -- in temporal formulas: conditions, `enforce` shields and test expectations ------------
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(trees)
+def test_arithmetic_in_a_formula_evaluates_and_prints_as_the_tree_says(tree):
+    source = PRELUDE + "agent X(task: str) -> A {\n  a = R(task)\n  return a\n"
+    source += f"  ensure always(a -> {text(tree)} >= a.score)\n}}\n"
+    module = rolegraph.parse(source)
+    (condition,) = [h.expr for h in module.find_all(ast.LtlHolds)]
+    assert evaluate(condition.left, {}) == pytest.approx(value(tree))
+    assert rolegraph.parse(rolegraph.to_source(module)) == module
+
+
+def _test_block(expect: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from rolegraph.cli import app
+
+    body = (
+        "agent X(task: str) -> A {\n  a = R(task)\n  return a\n}\n"
+        'test t {\n  run X(task: "go")\n'
+        '  mock R [{text: "hi", score: 0.5, tags: ["x", "y"], note: none}]\n'
+        f"  expect {expect}\n}}\n"
+    )
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder, "x.agent")
+        path.write_text(PRELUDE + body)
+        result = CliRunner().invoke(app, ["test", str(path)])
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize(
+    ("expect", "passes"),
+    [
+        ("eventually (a.score * 4 + 1 == 3)", True),
+        ("eventually (a.score * 4 + 1 == 4)", False),
+        ("eventually ((a.score + 0.5) * 2 == 2)", True),
+        ('eventually (len(a.tags) - 1 == 1 and a.text + "!" == "hi!")', True),
+        ("always (a -> a.score / 0 == 0)", True),  # total: dividing by zero gives 0
+    ],
+)
+def test_test_blocks_expect_arithmetic(expect, passes):
+    code, output = _test_block(expect)
+    assert (code == 0) == passes, output
+
+
+def test_a_formula_in_parentheses_is_not_a_value():
+    from rolegraph.grammar import parse_module
+
+    text_ = PRELUDE + "agent X(task: str) -> A {\n  a = R(task)\n  return a\n"
+    text_ += "  ensure always((eventually a) + 1 > 2)\n}\n"
+    (diagnostic,) = parse_module(text_, "x.agent").diagnostics
+    assert diagnostic.message == "a temporal formula is not a value"
+    assert (diagnostic.span.line, diagnostic.span.column) == (10, 17)
+
+
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        ("a.score + 1", "a condition in a formula must be a bool, found `float`"),
+        ('a.score + "x" > 1', "cannot compute `float` + `str`"),
+    ],
+)
+def test_arithmetic_in_a_formula_is_type_checked(condition, message):
+    body = "agent X(task: str) -> A {\n  a = R(task)\n  return a\n"
+    body += f"  ensure always(a -> {condition})\n}}\n"
+    checked = rolegraph.check_source(PRELUDE + body, "x.agent")
+    assert any(message in d.message for d in checked.errors), [str(d) for d in checked.errors]
+
+
+def test_an_enforce_shield_decides_on_arithmetic():
+    body = """agent X(task: str) -> A {
+  a = R(task)
+  b = R(task: "again")
+  a -> b when a.score < 1.0
+  return b
+  enforce always(b -> once (a.score * 2 >= 1.0))
+}
+"""
+    ir = rolegraph.load_agent("x.agent", text=PRELUDE + body)
+    for score, allowed in ((0.5, True), (0.25, False)):
+        reply = {"text": "hi", "score": score, "tags": [], "note": None}
+        run = run_agent(ir, {"task": "t"}, model=MockModel({"R": [reply]}))
+        if allowed:
+            assert asyncio.run(run).result["score"] == score
+        else:
+            with pytest.raises(Stalled):  # the shield blocked the only way on
+                asyncio.run(run)
