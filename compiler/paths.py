@@ -31,9 +31,10 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import product
 
-from . import ast, codes
+from . import ast, codes, semantics
 from .diagnostics import Diagnostic, diagnostic
 from .ir import RETURN, AgentIR, IREdge
 from .ltl import Monitor, failed_proposition, proposition
@@ -308,13 +309,11 @@ class _Explorer:
         if not edges and node not in self.conditioned:  # no choice to make
             yield _PLAIN
             return
-        live = [e for e in edges if e.max is None or state.taken.get(e.index, 0) < e.max]
+        live = semantics.live(edges, state.taken)
         when = [e for e in live if e.condition == "when"]
         for taken_when in product((False, True), repeat=len(when)):
-            chosen = [e for e, t in zip(when, taken_when, strict=True) if t]
-            rest = [e for e in live if e.condition == "always"]
-            if not chosen:
-                rest += [e for e in live if e.condition == "else"]
+            true = {e.index for e, t in zip(when, taken_when, strict=True) if t}
+            chosen = semantics.route(live, failed=False, holds=partial(_in, true))
             guards = {_guard_key(e): t for e, t in zip(when, taken_when, strict=True)}
             edge_notes = (
                 []
@@ -325,8 +324,8 @@ class _Explorer:
                 ]
             )
             for props, notes in self.condition_choices(node, guards):
-                yield _Outcome(False, chosen + rest, props, notes + edge_notes)
-        errors = [e for e in live if e.condition == "error"]
+                yield _Outcome(False, chosen, props, notes + edge_notes)
+        errors = semantics.route(live, failed=True, holds=partial(_in, set()))
         if errors:
             yield _Outcome(True, errors, frozenset({failed_proposition(node)}), [f"{node} fails"])
 
@@ -358,7 +357,7 @@ class _Explorer:
         for edge in outcome.edges:
             if edge.max is not None:  # (an unbounded edge's count changes nothing)
                 state.taken[edge.index] = state.taken.get(edge.index, 0) + 1
-            state.schedule(RETURN if edge.kind == "return" else edge.target, time + 1)
+            state.schedule(RETURN if edge.kind == "return" else edge.target, semantics.after(time))
         if outcome.failed:
             return
         for dependent in self.dependents[node]:
@@ -382,7 +381,7 @@ class _Explorer:
                 if not pending:
                     state.filled[consumer] -= 1
             target = RETURN if consumer.startswith(RETURN) else consumer
-            state.schedule(target, max(time + 1, 1 + max(heads)))
+            state.schedule(target, semantics.join_time(heads))
         if not state.filled[consumer]:
             del state.queues[consumer], state.filled[consumer]
 
@@ -453,6 +452,10 @@ def _guard_key(edge: IREdge) -> tuple[str, bool] | None:
     if isinstance(guard, ast.Ref | ast.Compare | ast.Call):
         return "cond:" + to_source(guard), negated
     return None
+
+
+def _in(indexes: set[int], edge: IREdge) -> bool:
+    return edge.index in indexes
 
 
 def conditions_of(ir: AgentIR) -> dict[str, tuple[str, ...]]:

@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
-from rolegraph.compiler import ast
+from rolegraph.compiler import ast, semantics
 from rolegraph.compiler.dataflow import plain_heads, read_calls, read_key
 from rolegraph.compiler.ir import RETURN, AgentIR, IREdge, IRNode, ToolSpec
 from rolegraph.compiler.ltl import Monitor, proposition
@@ -602,41 +602,28 @@ class AgentRun:
         return env
 
     def route(self, flight: _Inflight, env: dict[str, Any], *, failed: bool) -> None:
-        """Take the explicit edges out of a finished firing."""
-        edges = [
-            e
-            for e in self.out_edges[flight.node]
-            if e.max is None or self.taken.get(e.index, 0) < e.max
-        ]
+        """Take the explicit edges out of a finished firing (compiler/semantics.py), those
+        an `enforce` shield allows: a `when` edge it blocks counts as false."""
         try:
-            if failed:
-                chosen = [e for e in edges if e.condition == "error" and self.allowed(e, flight)]
-            else:
-                when = [
-                    e
-                    for e in edges
-                    if e.condition == "when" and evaluate(e.guard, env) and self.allowed(e, flight)
-                ]  # a blocked edge counts as false
-                chosen = when + [
-                    e for e in edges if e.condition == "always" and self.allowed(e, flight)
-                ]
-                if not when:
-                    chosen += [
-                        e for e in edges if e.condition == "else" and self.allowed(e, flight)
-                    ]
+            chosen = semantics.route(
+                semantics.live(self.out_edges[flight.node], self.taken),
+                failed=failed,
+                holds=lambda e: bool(evaluate(e.guard, env)) and self.allowed(e, flight),
+            )
         except EvaluationError as error:
             self.fail(FiringFailed(flight.node, error, self.trace))
             return
-        for edge in sorted(chosen, key=lambda e: e.index):
+        if self.shields:
+            chosen = [e for e in chosen if e.condition == "when" or self.allowed(e, flight)]
+        time = semantics.after(flight.time)
+        for edge in chosen:
             self.taken[edge.index] = self.taken.get(edge.index, 0) + 1
-            key = _key(flight.time + 1, edge.target, "edge", edge.index, flight.key)
+            key = _key(time, edge.target, "edge", edge.index, flight.key)
             if edge.kind == "return":
-                self.offer_return(
-                    flight.time + 1, len(self.ir.returns_) + edge.index, key, edge.value, env
-                )
+                self.offer_return(time, len(self.ir.returns_) + edge.index, key, edge.value, env)
             else:
                 ports = {name: evaluate(expr, env) for name, expr in edge.ports.items()}
-                self.start(edge.target, flight.time + 1, key, ports, {})
+                self.start(edge.target, time, key, ports, {})
 
     def dispatch(self, flight: _Inflight, env: dict[str, Any], *, failed: bool) -> None:
         """Route now, or, under an `enforce` shield, once the firing's logical time is over."""
@@ -995,8 +982,9 @@ def _join_key(consumer: str, heads: list[_Output]) -> tuple:
     chains and fan-outs, the common joins, need no hashing."""
     if len(heads) == 1:
         (head,) = heads
-        return (head.time + 1, consumer, head.key[2])
-    return _key(1 + max(head.time for head in heads), consumer, "join", *[h.key for h in heads])
+        return (semantics.join_time((head.time,)), consumer, head.key[2])
+    time = semantics.join_time(head.time for head in heads)
+    return _key(time, consumer, "join", *[h.key for h in heads])
 
 
 def _uses(expr: Any, name: str) -> bool:
