@@ -55,9 +55,14 @@ def test_example_starts_with_a_header_comment(agent_file):
     assert agent_file.read_text().startswith("//")
 
 
-def test_each_example_declares_an_agent(agent_file):
-    if agent_file.parent.name == "examples":
-        assert parse(agent_file.read_text()).find(ast.AgentDecl) is not None
+# The stdlib modules that are libraries of declarations for others to import, not patterns.
+LIBRARIES = {"types.agent", "toolbox.agent"}
+
+
+def test_each_example_and_pattern_declares_an_agent_and_each_library_none(agent_file):
+    declares = parse(agent_file.read_text()).find(ast.AgentDecl) is not None
+    library = agent_file.parent.name == "stdlib" and agent_file.name in LIBRARIES
+    assert declares != library, agent_file
 
 
 # Scanning left to right, a quote inside a comment is part of the comment.

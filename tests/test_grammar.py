@@ -37,8 +37,19 @@ def test_every_keyword_of_the_grammar_is_reserved():
     assert not ast.KEYWORDS & ast.TEST_KEYWORDS
 
 
-def test_the_grammar_is_lalr():
-    assert grammar_parser().options.parser == "lalr"
+def test_the_grammar_is_lalr_with_no_conflict_resolved_silently():
+    """Built afresh (no cache) in Lark's strict mode: a reduce/reduce or a shift/reduce
+    conflict, or two terminals whose patterns can match the same text, is an error
+    here, where the parser itself would resolve a shift/reduce conflict by shifting."""
+    from lark import Lark
+
+    Lark(
+        GRAMMAR_PATH.read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        strict=True,
+        maybe_placeholders=False,
+    )
 
 
 def test_stdlib_files_are_found():
