@@ -3,6 +3,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Every property test is seeded: the same examples on every machine and every run, so a
+# failure in CI is a failure here. `HYPOTHESIS_PROFILE=explore` draws fresh ones.
+settings.register_profile("seeded", derandomize=True, deadline=None)
+settings.register_profile("explore", derandomize=False, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "seeded"))
 
 # litellm reads its model price list from the package, not the network (tests run offline)
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -36,3 +43,13 @@ def llama_server() -> Iterator[str]:
         pytest.skip(message)
     with server:
         yield server.url
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every property test is `slow` (it runs a hundred examples or more); so are the tests
+    marked by hand that run large inputs or many processes. `pytest -m "not slow"` is the
+    quick run, `pytest` the whole suite (what CI runs)."""
+    for item in items:
+        test = getattr(item, "obj", None)
+        if getattr(test, "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.slow)

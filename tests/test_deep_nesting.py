@@ -21,6 +21,8 @@ from rolegraph.grammar import parse_module
 
 from .hostile import CLI_DRIVER, EVERY_COMMAND, NESTED
 
+pytestmark = pytest.mark.slow  # every construct nested 10,000 deep, through every command
+
 DEEP = 10_000
 # constructs whose nesting leaves no trace in the tree: parentheses are only grouping
 FLAT = {"guard parentheses", "formula parentheses"}

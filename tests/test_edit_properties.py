@@ -66,6 +66,7 @@ def walk(editor: Editor, start, steps: int, rng: random.Random, source_every: in
     return accepted, visited
 
 
+@pytest.mark.slow  # a random walk of edits over every example
 def test_random_edits_of_the_examples_all_check_clean():
     rng = random.Random(20261123)
     # each example edited where it lies: its tools' modules are found beside it

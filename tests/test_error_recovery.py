@@ -11,12 +11,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from rolegraph.grammar import parse_module
 from rolegraph.grammar import parser as front_end
 
 BROKEN_AGENT = "agent A(q: str) -> str {\n  a = W(q,,)\n}\n"
 
 
+@pytest.mark.slow
 def test_twenty_thousand_errors_are_all_reported_within_a_generous_bound():
     # 100 KB of `role` lines: an error every five characters (minutes before the fix)
     code = (

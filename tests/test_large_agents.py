@@ -23,6 +23,8 @@ from rolegraph.runtime import run_agent
 
 from .hostile import agent_chain, chain_agent, fan_out_agent
 
+pytestmark = pytest.mark.slow  # agents of 5,000 nodes
+
 runner = CliRunner()
 LARGE = {"chain": (chain_agent, "Chain"), "fan-out": (fan_out_agent, "Fan")}
 

@@ -5,6 +5,7 @@ code."""
 from __future__ import annotations
 
 import networkx as nx
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -61,6 +62,7 @@ def test_reaches_agrees_with_descendants(successors, data):
             assert reach.reaches(a, b) == (b in descendants), (a, b)
 
 
+@pytest.mark.slow
 def test_ranks_of_a_chain_of_100000_nodes_need_no_recursion():
     successors = {f"n{i}": {f"n{i + 1}"} for i in range(100_000)}
     successors["n100000"] = set()

@@ -11,6 +11,8 @@ from rolegraph.search import Evaluator, Objective, SearchStore, contains, random
 
 from .test_search import SELF_REFINE, TASKS
 
+pytestmark = pytest.mark.slow  # a Ray cluster per session
+
 ray = pytest.importorskip("ray")
 
 
