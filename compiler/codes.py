@@ -955,3 +955,14 @@ you answer with `--question ID` (`rolegraph runs --pending` lists them); a quest
 that was answered already, or an id the run never asked, is refused.
 """,
 )
+
+DEADLINE_PASSED = _code(
+    "E0423",
+    "the question's deadline passed",
+    """
+A human step with a `deadline` takes answers until its deadline (counted from when the
+question was first asked). After it, an answer is refused; resume the run instead: the
+step's firing fails with a missed deadline, and its `on error` edge routes it (with no
+such edge, the run fails).
+""",
+)

@@ -31,6 +31,7 @@ from rolegraph.runtime.events import (
     FiringStarted,
     RunEnded,
     RunFailed,
+    RunPaused,
     RunStarted,
     Tokens,
 )
@@ -163,7 +164,7 @@ _STYLES = {"running": "yellow", "ok": "green", "failed": "red", "cancelled": "di
 
 async def watch(
     events: AsyncIterator[Event], *, live: bool, lines: TextIO | None = None
-) -> RunEnded | RunFailed:
+) -> RunEnded | RunFailed | RunPaused:
     """Follow a run's events to its last (returned): drawn live on stderr, and/or written
     to `lines` as JSON, one a line, as they come."""
     view = RunView() if live else None
@@ -190,7 +191,7 @@ async def watch(
             redraw.cancel()
         if screen is not None:
             screen.stop()
-    assert isinstance(last, RunEnded | RunFailed), "a run's events end with its result or error"
+    assert isinstance(last, RunEnded | RunFailed | RunPaused), "a run's events end with its outcome"
     return last
 
 
@@ -253,10 +254,11 @@ def notable_notes(trace: Trace) -> list[str]:
     return found
 
 
-def result_of(last: RunEnded | RunFailed) -> Any:
-    """The run's outcome as `run_agent` gives it: a `RunResult`, or its `RunError` raised."""
+def result_of(last: RunEnded | RunFailed | RunPaused) -> Any:
+    """The run's outcome as `run_agent` gives it: a `RunResult`, or its `RunError` raised
+    (`Paused`, when it waits for answers)."""
     from rolegraph.runtime import RunResult
 
-    if isinstance(last, RunFailed):
+    if isinstance(last, RunFailed | RunPaused):
         raise last.exception
     return RunResult(last.result, last.trace, last.run_id)
