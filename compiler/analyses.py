@@ -409,6 +409,7 @@ class CostRow:
     firings: int
     calls: int
     output_tokens: int | None
+    questions: int = 0  # asked of people (human steps): no model call, counted apart
 
 
 def cost_table(ir: AgentIR) -> list[CostRow]:
@@ -421,5 +422,6 @@ def cost_table(ir: AgentIR) -> list[CostRow]:
             if node.max_tokens is not None and calls
             else (0 if calls == 0 else None)
         )
-        rows.append(CostRow(name, node.callee, node.model, firings[name], calls, tokens))
+        questions = firings[name] * node.questions_per_firing
+        rows.append(CostRow(name, node.callee, node.model, firings[name], calls, tokens, questions))
     return rows

@@ -80,15 +80,18 @@ class AnswerError(RunError):
     """An answer refused: `code` is its diagnostic code (E0421 it does not fit, E0422 no
     such pending question, E0423 the deadline passed). The run is unchanged."""
 
-    def __init__(self, code: str, message: str, hints: tuple[str, ...] = ()):
-        self.code, self.hints = code, hints
+    def __init__(
+        self, code: str, message: str, hints: tuple[str, ...] = (), *, waiting: bool = True
+    ):
+        self.code, self.hints, self.waiting = code, hints, waiting
         super().__init__(message)
 
     def render(self) -> str:
         """The error as the CLI prints it, in the style of the compiler's diagnostics."""
         lines = [f"error[{self.code}]: {self}"]
         lines += [f"  = help: {hint}" for hint in self.hints]
-        lines.append("  = note: the run is unchanged: it still waits for its answers")
+        if self.waiting:
+            lines.append("  = note: the run is unchanged: it still waits for its answers")
         return "\n".join(lines)
 
 
@@ -161,6 +164,20 @@ def pending(store: Store, run: str | None = None) -> list[Question]:
     return [_question(store, row) for row in rows]
 
 
+def runs(store: Store, limit: int = 100) -> list[dict[str, Any]]:
+    """The latest runs of a store (id, file, agent, status, created, updated), newest
+    first, with the number of questions each waits for."""
+    rows = store._execute(
+        "SELECT r.id, r.file, r.agent, r.status, r.created, r.updated, "
+        "(SELECT COUNT(*) FROM questions q WHERE q.run = r.id AND q.answered IS NULL) "
+        "FROM runs r ORDER BY r.created DESC, r.rowid DESC LIMIT ?",
+        (limit,),
+        "listing the runs",
+    )
+    keys = ("id", "file", "agent", "status", "created", "updated", "waiting")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
 def answer(
     store: Store, run: str, question: str | None, value: Any, *, now: float | None = None
 ) -> Question:
@@ -171,9 +188,11 @@ def answer(
     or `run_agent(..., store=store, resume=run)`)."""
     info = store.run_info(run)
     if info is None:
-        raise AnswerError(codes.NO_SUCH_QUESTION, f"no run {run!r} in {store.path}")
+        raise AnswerError(codes.NO_SUCH_QUESTION, f"no run {run!r} in {store.path}", waiting=False)
     if info.status in ENDED:
-        raise AnswerError(codes.NO_SUCH_QUESTION, f"run {run} has {info.status}: it asks nothing")
+        raise AnswerError(
+            codes.NO_SUCH_QUESTION, f"run {run} has {info.status}: it asks nothing", waiting=False
+        )
     open_ = pending(store, run)
     if question is None:
         if len(open_) != 1:
