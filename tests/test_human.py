@@ -411,8 +411,9 @@ def test_a_deadline_passes_while_the_run_is_still_working(tmp_path):
         "slow = Writer(task)\n  s2 = Writer(slow.text)\n  s3 = Writer(s2.text)",
     )
     path = write(tmp_path, text)
+    store = tmp_path / "s.sqlite"
     shown = cli("run", path, "-i", '{"task": "t"}', "--model", "mock:latency=0.6",
-                "--store", tmp_path / "s.sqlite", "-q", "--events", "jsonl", cwd=tmp_path)  # fmt: skip
+                "--store", store, "-q", "--events", "jsonl", cwd=tmp_path)  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     events = [json.loads(line) for line in shown.stdout.splitlines()]
     assert events[-1]["kind"] == "result"
@@ -441,6 +442,7 @@ agent Outer(task: str) -> Draft {
     assert question.node == "ok" and question.step == "Approve"
     answer_question(store, run, question.id, YES)
     outcome = asyncio.run(run_agent(ir, {}, store=store, resume=run))
+    assert outcome.result == in_one_go(path, {"task": "t"}, {"Approve": [YES]})[0]
     assert store.calls(run) == 5  # a, b, c, final, after: each once
 
 
