@@ -27,7 +27,15 @@ from .errors import (
 )
 from .events import Event, EventSink, RunEnded, RunFailed, RunPaused, trace_of
 from .executor import AgentRun, Context
-from .human import DeadlineMissed, Desk, Paused, ScriptedDesk, StoreDesk, TerminalDesk
+from .human import (
+    DeadlineMissed,
+    Desk,
+    MockDesk,
+    Paused,
+    ScriptedDesk,
+    StoreDesk,
+    TerminalDesk,
+)
 from .mock import MockModel
 from .models import CallFailed, Model, ModelReply, ModelRequest, ToolCall
 from .prompts import RenderLimits, prompt_limits, render_prompt
@@ -56,6 +64,7 @@ __all__ = [
     "EventSink",
     "FiringFailed",
     "FiringRecord",
+    "MockDesk",
     "MockModel",
     "Model",
     "ModelCallError",
@@ -167,7 +176,7 @@ async def run_agent(
     tool_threads: int | None = None,
     on_event: EventSink | None = None,
     human: Desk | None = None,
-    answers: Mapping[str, list[Any]] | None = None,
+    answers: Mapping[str, list[Any]] | str | None = None,
 ) -> RunResult:
     """Run one agent's IR on `inputs`. Raises a `RunError` (with `.trace`) on failure.
 
@@ -196,7 +205,8 @@ async def run_agent(
     with no answer yet parks; when all that is left waits for answers, the run raises
     `Paused` (a `RunError`, with `.questions`), its state kept in the store: answer with
     `answer(store, run_id, question_id, value)` and resume it. `answers` scripts the
-    answers of steps by name, in order (as a test block's `mock Step [...]` does).
+    answers of steps by name, in order (as a test block's `mock Step [...]` does);
+    `answers="mock"` answers every question at once as the mock model would (`MockDesk`).
     """
     threads = resolve_tool_threads(tool_threads)  # (a bad setting fails before any firing)
     context = Context(model_router(model), on_record, on_event, budget=budget, tool_threads=threads)
@@ -244,7 +254,11 @@ async def run_agent(
         )
     if human is None and store is not None and run_id is not None:
         human = StoreDesk(store, run_id)
-    if answers:
+    if answers == "mock":
+        human = MockDesk()
+    elif isinstance(answers, str):
+        raise RunError(f"answers: a mapping of steps to their answers, or 'mock'; not {answers!r}")
+    elif answers:
         human = ScriptedDesk(dict(answers), human)
     context.human = human
     run = AgentRun(ir, inputs, context)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -162,6 +163,19 @@ class ScriptedDesk(Desk):
     def withdraw(self, questions: list[Question]) -> None:
         super().withdraw(questions)
         self.inner.withdraw(questions)
+
+
+class MockDesk(Desk):
+    """Answers every question at once with a value of the step's type chosen by a hash
+    of the question (its id and text), as the mock model replies: for dry runs of agents
+    with human steps (`answers="mock"`)."""
+
+    async def answer(self, question: Question, answer_type: Type) -> Any:
+        from .mock import generate
+
+        identity = f"{question.id}\n{question.text}".encode()
+        seed = int.from_bytes(hashlib.sha256(identity).digest()[:8], "big")
+        return generate(schema(answer_type), seed)
 
 
 class TerminalDesk(StoreDesk):
