@@ -167,15 +167,19 @@ class ScriptedDesk(Desk):
 
 class MockDesk(Desk):
     """Answers every question at once with a value of the step's type chosen by a hash
-    of the question (its id and text), as the mock model replies: for dry runs of agents
-    with human steps (`answers="mock"`)."""
+    of the question (its step and text), as the mock model replies: for dry runs of
+    agents with human steps (`answers="mock"`)."""
 
     async def answer(self, question: Question, answer_type: Type) -> Any:
-        from .mock import generate
+        return mock_answer(question.step, question.text, schema(answer_type))
 
-        identity = f"{question.id}\n{question.text}".encode()
-        seed = int.from_bytes(hashlib.sha256(identity).digest()[:8], "big")
-        return generate(schema(answer_type), seed)
+
+def mock_answer(step: str, text: str, answer_schema: dict[str, Any]) -> Any:
+    """The mock's answer to a question: the same wherever the same question is asked."""
+    from .mock import generate
+
+    seed = int.from_bytes(hashlib.sha256(f"{step}\n{text}".encode()).digest()[:8], "big")
+    return generate(answer_schema, seed)
 
 
 class TerminalDesk(StoreDesk):

@@ -578,3 +578,56 @@ test unanswered {
     assert shown.returncode == 1
     assert "::approved PASSED" in shown.stdout
     assert "::unanswered FAILED" in shown.stdout and "waits for an answer" in shown.stdout
+
+
+# -- the LangGraph export: human steps are `interrupt()`s ------------------------------------
+
+
+def test_the_langgraph_export_asks_with_interrupt_and_resumes_with_command():
+    pytest.importorskip("langgraph")
+    from langgraph.types import Command
+
+    from rolegraph.runtime.langgraph_export import run_langgraph, to_langgraph
+
+    ir = rolegraph.load_agent("c.agent", text=CHAIN)
+    graph = to_langgraph(ir, model="mock")
+    config = {"configurable": {"thread_id": "t1"}}
+    state = asyncio.run(graph.ainvoke({"params": {"task": "t"}}, config))
+    (waiting,) = state["__interrupt__"]
+    assert waiting.value["step"] == "Approve" and waiting.value["text"] == "Approve t?"
+    assert waiting.value["schema"]["title"] == "Approval"
+    state = asyncio.run(graph.ainvoke(Command(resume={waiting.id: YES}), config))
+    expected, _ = in_one_go_text(CHAIN, {"task": "t"}, {"Approve": [YES]})
+    assert state["done"] and state["result"] == expected
+    # parallel questions, each answered
+    answers = {"Legal": [YES], "Finance": [{"approved": False, "note": "later"}]}
+    ir = rolegraph.load_agent("p.agent", text=PARALLEL)
+    got = asyncio.run(run_langgraph(to_langgraph(ir, model="mock"), {"task": "t"}, answers))
+    assert got == in_one_go_text(PARALLEL, {"task": "t"}, answers)[0]
+
+
+def test_a_bad_answer_through_langgraph_fails_the_step():
+    pytest.importorskip("langgraph")
+    from rolegraph.runtime.langgraph_export import run_langgraph, to_langgraph
+
+    ir = rolegraph.load_agent("c.agent", text=CHAIN)
+    with pytest.raises(Exception, match="approved"):
+        asyncio.run(
+            run_langgraph(to_langgraph(ir, model="mock"), {"task": "t"}, {"Approve": [{"x": 1}]})
+        )
+
+
+def in_one_go_text(text: str, inputs: dict, answers: dict) -> tuple[object, object]:
+    ir = rolegraph.load_agent("x.agent", text=text)
+    outcome = asyncio.run(run_agent(ir, inputs, model="mock", answers=answers))
+    return outcome.result, outcome.trace
+
+
+def test_mock_answers_make_a_dry_run_that_always_gives_the_same_result(tmp_path):
+    ir = rolegraph.load_agent("p.agent", text=PARALLEL)
+    first = asyncio.run(run_agent(ir, {"task": "t"}, model="mock", answers="mock"))
+    again = asyncio.run(run_agent(ir, {"task": "t"}, model="mock", answers="mock"))
+    assert first.result == again.result
+    assert {r.node for r in first.trace.firings if r.status == "ok"} == {
+        "draft", "legal", "finance", "memo", "done"
+    }  # fmt: skip
