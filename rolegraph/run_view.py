@@ -29,6 +29,7 @@ from rolegraph.runtime.events import (
     FiringDiscarded,
     FiringEnded,
     FiringStarted,
+    QuestionAsked,
     RunEnded,
     RunFailed,
     RunPaused,
@@ -90,6 +91,11 @@ class RunView:
                 row.writing = event.replica
         elif isinstance(event, FiringEnded):
             self._ended(event)
+        elif isinstance(event, QuestionAsked):  # a human step waits (docs/human.md)
+            row = self.rows.get((event.path, event.key))
+            if row is not None:
+                row.status = "asking"
+                row.texts[0] = f"asks: {event.text}"[-TAIL:]
         elif isinstance(event, FiringDiscarded):
             row = self.rows.get((event.path, event.key))
             if row is not None:
@@ -148,8 +154,9 @@ class RunView:
 
     def _shown(self) -> list[_Row]:
         """The running firings, then those of the current logical time (latest first)."""
-        running = [r for r in self.rows.values() if r.status == "running"]
-        current = [r for r in self.rows.values() if r.status != "running" and r.time == self.time]
+        waiting = ("running", "asking")  # (a human step asking is still under way)
+        running = [r for r in self.rows.values() if r.status in waiting]
+        current = [r for r in self.rows.values() if r.status not in waiting and r.time == self.time]
         return (running + current[::-1])[:ROWS]
 
 
@@ -159,7 +166,14 @@ def _writing(row: _Row) -> str:
     return f"[{row.writing}] {text}" if len(row.texts) > 1 else text
 
 
-_STYLES = {"running": "yellow", "ok": "green", "failed": "red", "cancelled": "dim"}
+_STYLES = {
+    "running": "yellow",
+    "ok": "green",
+    "failed": "red",
+    "cancelled": "dim",
+    "asking": "magenta",
+    "paused": "magenta",
+}
 
 
 async def watch(

@@ -199,11 +199,11 @@ class AgentRun:
         self.returned_at: int | None = None
         # for human steps (runtime/human.py): the run that called this one as a node, the
         # keys of the firings that enclose it, the firings waiting for earlier ones (their
-        # tasks → the tasks they wait for), and the agent runs of firings (task → run)
+        # tasks → the tasks they wait for), and the agent runs of firings (key → runs)
         self.parent: AgentRun | None = None
         self.path: tuple[str, ...] = ()
         self.held: dict[Any, list[asyncio.Task]] = {}
-        self.children: dict[Any, AgentRun] = {}
+        self.children: dict[str, list[AgentRun]] = {}
 
     def _inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         values = dict(self.ir.param_defaults)
@@ -442,7 +442,7 @@ class AgentRun:
             events = self.events.nested(node.subgraph.name, record.key) if self.events else None
             child = AgentRun(node.subgraph, args, self.context, self.depth + 1, events)
             try:
-                with human.register_child(self, child, record.key):
+                with human.register_child(self, child, record.key, replica):
                     return await child.execute()
             finally:
                 record.children.append(child.trace)

@@ -96,6 +96,7 @@ class Desk:
         self.waiting: dict[str, Question] = {}  # the questions parked in this process
         self.asked_by: dict[str, tuple[tuple[str, ...], str]] = {}  # id → (path, firing key)
         self.parked = 0  # firings parked now, in every run (nested ones too)
+        self.confirming = False  # a pause is being confirmed (`check_paused`)
 
     async def answer(self, question: Question, answer_type: Type) -> Any:
         """The answer, or PENDING (after `wait`); raises `DeadlineMissed`."""
@@ -356,11 +357,28 @@ def check_paused(run: AgentRun) -> None:
     each firing in flight is parked, waits for earlier firings that all do, or runs an
     agent whose run is in that state."""
     desk = run.context.human
-    if desk is None or not desk.parked:
+    if desk is None or not desk.parked or desk.confirming:
         return
     root = root_of(run)
     if root.finished.is_set() or not _blocked(root):
         return
+    # Confirmed after the loop has run what is ready: a task just created (a replica of
+    # a called agent) has not yet registered its run, and would look blocked.
+    desk.confirming = True
+    asyncio.get_running_loop().call_soon(_confirm, root, desk, CONFIRMATIONS)
+
+
+CONFIRMATIONS = 3  # loop iterations the run must stay blocked before it pauses
+
+
+def _confirm(root: AgentRun, desk: Desk, left: int) -> None:
+    if root.finished.is_set() or not desk.parked or not _blocked(root):
+        desk.confirming = False
+        return
+    if left > 1:
+        asyncio.get_running_loop().call_soon(_confirm, root, desk, left - 1)
+        return
+    desk.confirming = False
     waiting = sorted(desk.waiting.values(), key=lambda q: (q.asked, q.id))
     root.fail(Paused(waiting, root.trace, desk.run_id or None))
 
@@ -378,8 +396,11 @@ def _flight_blocked(run: AgentRun, flight: _Inflight, tasks: dict[Any, _Inflight
     awaited = run.held.get(flight.task)
     if awaited is not None:  # waits for earlier firings: blocked if they all are
         return all(task in tasks and _flight_blocked(run, tasks[task], tasks) for task in awaited)
-    child = run.children.get(flight.task)
-    return child is not None and _blocked(child)
+    children = run.children.get(flight.label)  # (one per replica or item)
+    if not children:
+        return False
+    going = [child for child in children if not child.finished.is_set()]
+    return bool(going) and all(_blocked(child) for child in going)
 
 
 @contextlib.contextmanager
@@ -395,12 +416,14 @@ def holding(run: AgentRun, awaited: list[asyncio.Task]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def register_child(run: AgentRun, child: AgentRun, key: str) -> Iterator[None]:
-    """While the current firing runs the agent `child`."""
-    me = asyncio.current_task()
-    child.parent, child.path = run, (*run.path, key)
-    run.children[me] = child
+def register_child(run: AgentRun, child: AgentRun, key: str, replica: int) -> Iterator[None]:
+    """While the firing `key` runs the agent `child` (for its replica or map item)."""
+    child.parent, child.path = run, (*run.path, f"{key}/{replica}")
+    children = run.children.setdefault(key, [])
+    children.append(child)
     try:
         yield
     finally:
-        run.children.pop(me, None)
+        children.remove(child)
+        if not children:
+            run.children.pop(key, None)

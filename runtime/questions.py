@@ -44,8 +44,10 @@ from .repair import explain
 from .store import Store
 from .values import coerce, schema
 
-#: runs that can take no more answers
-ENDED = ("returned",)
+
+def ended(status: str) -> bool:
+    """Whether a run with this status can take no more answers (it returned or failed)."""
+    return status == "returned" or status.startswith("failed")
 
 
 @dataclass(frozen=True)
@@ -150,8 +152,11 @@ def questions(store: Store, run: str) -> list[Question]:
 def pending(store: Store, run: str | None = None) -> list[Question]:
     """The questions waiting for an answer: of one run, or of every run of the store that
     has not returned, oldest first."""
-    where = "q.answered IS NULL AND (r.status IS NULL OR r.status NOT IN (?))"
-    args: tuple[Any, ...] = ENDED
+    where = (
+        "q.answered IS NULL AND (r.status IS NULL OR "
+        "(r.status != 'returned' AND r.status NOT LIKE 'failed%'))"
+    )
+    args: tuple[Any, ...] = ()
     if run is not None:
         where += " AND q.run = ?"
         args += (run,)
@@ -189,7 +194,7 @@ def answer(
     info = store.run_info(run)
     if info is None:
         raise AnswerError(codes.NO_SUCH_QUESTION, f"no run {run!r} in {store.path}", waiting=False)
-    if info.status in ENDED:
+    if ended(info.status):
         raise AnswerError(
             codes.NO_SUCH_QUESTION, f"run {run} has {info.status}: it asks nothing", waiting=False
         )

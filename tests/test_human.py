@@ -631,3 +631,41 @@ def test_mock_answers_make_a_dry_run_that_always_gives_the_same_result(tmp_path)
     assert {r.node for r in first.trace.firings if r.status == "ok"} == {
         "draft", "legal", "finance", "memo", "done"
     }  # fmt: skip
+
+
+def test_replicas_ask_one_question_each_inside_and_outside_called_agents(tmp_path):
+    text = (
+        CHAIN
+        + """
+role Pick(drafts: list[Draft], votes: list[Approval]) -> Draft {
+  model m
+  prompt "{% for d in drafts %}{{ d.text }}{% endfor %}{% for v in votes %}{{ v.note }}{% endfor %}"
+}
+agent Many(task: str) -> Draft {
+  inner = Chain(task) x 2
+  votes = Approve(task) x 2
+  best = Pick(drafts: inner, votes: votes)
+  return best
+}
+"""
+    )
+    path = write(tmp_path, text)
+    ir = rolegraph.load_agent(path, "Many")
+    store = Store(tmp_path / "s.sqlite")
+    with pytest.raises(Paused) as paused:
+        asyncio.run(run_agent(ir, {"task": "t"}, model="mock", store=store))
+    run = paused.value.run_id
+    before = store.calls(run)  # the writers of the chains
+    waiting = pending_questions(store, run)
+    assert len(waiting) == 4 and len({q.id for q in waiting}) == 4  # 2 nested, 2 replicas
+    answers = [{"approved": i % 2 == 0, "note": f"n{i}"} for i in range(4)]
+    for question, given in zip(waiting, answers, strict=True):
+        answer_question(store, run, question.id, given)
+    outcome = asyncio.run(run_agent(ir, {}, store=store, resume=run))
+    votes = next(r for r in outcome.trace.firings if r.node == "votes").output
+    by_id = {q.id: a for q, a in zip(waiting, answers, strict=True)}
+    assert votes == [by_id[q.id] for q in waiting if q.node == "votes"]
+    # then only each chain's Final (its answer differs) and Pick were called, no writer
+    # again (before the pause the two chains sent the same requests: the second chain's
+    # were answered by the response cache)
+    assert store.calls(run) == before + 3
