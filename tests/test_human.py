@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import rolegraph
 from rolegraph import format_source, parse
@@ -31,6 +32,8 @@ from rolegraph.runtime import (
     run_agent,
 )
 from rolegraph.runtime.events import QuestionAsked, RunPaused
+
+from .test_check_property import well_typed_agents
 
 ROLEGRAPH = Path(sys.executable).parent / "rolegraph"
 
@@ -659,8 +662,8 @@ agent Many(task: str) -> Draft {
     waiting = pending_questions(store, run)
     assert len(waiting) == 4 and len({q.id for q in waiting}) == 4  # 2 nested, 2 replicas
     answers = [{"approved": i % 2 == 0, "note": f"n{i}"} for i in range(4)]
-    for question, given in zip(waiting, answers, strict=True):
-        answer_question(store, run, question.id, given)
+    for question, value in zip(waiting, answers, strict=True):
+        answer_question(store, run, question.id, value)
     outcome = asyncio.run(run_agent(ir, {}, store=store, resume=run))
     votes = next(r for r in outcome.trace.firings if r.node == "votes").output
     by_id = {q.id: a for q, a in zip(waiting, answers, strict=True)}
@@ -669,3 +672,67 @@ agent Many(task: str) -> Draft {
     # again (before the pause the two chains sent the same requests: the second chain's
     # were answered by the response cache)
     assert store.calls(run) == before + 3
+
+
+# -- random agents: paused and resumed until they end, against the run made in one go ----------
+
+REVIEWER = """
+human Reviewer(task: str, draft: Draft) -> Review {
+  prompt "Review for {{ task }}: {{ draft.text }}"
+}
+human Chooser(task: str) -> Pick {
+  prompt "Which route for {{ task }}?"
+}
+"""
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(well_typed_agents())
+def test_random_agents_with_human_reviewers_resume_to_the_run_made_in_one_go(agent):
+    """Each critic and router is a person: the run pauses at every question, the mock's answer is
+    given (`mock_answer`, the answer `answers="mock"` gives at once), and the run is
+    resumed, until it ends; it ends as the uninterrupted run does, with the same trace,
+    and no model call made twice."""
+    import tempfile
+
+    from rolegraph.runtime.human import mock_answer
+
+    from .checking import PRELUDE as CHECK_PRELUDE
+
+    people = agent.replace("= Critic(", "= Reviewer(").replace("= Router(", "= Chooser(")
+    text = CHECK_PRELUDE + REVIEWER + people
+    ir = rolegraph.load_agent("r.agent", text=text)
+    expected = _ending(run_agent(ir, {"task": "t"}, model="mock", answers="mock"))
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(Path(folder) / "s.sqlite")
+        got = _ending(run_agent(ir, {"task": "t"}, model="mock", store=store))
+        run = got[2]
+        for _ in range(50):  # (each resume answers at least one question)
+            if got[0] != "Paused":
+                break
+            for question in pending_questions(store, run):
+                given = mock_answer(question.step, question.text, question.schema)
+                answer_question(store, run, question.id, given)
+            got = _ending(run_agent(ir, {}, store=store, resume=run))
+        assert got[:2] == expected[:2]
+        with sqlite3.connect(store.path) as db:
+            made = [r for (r,) in db.execute("SELECT request FROM calls WHERE run = ?", (run,))]
+        assert len(made) == len(set(made))  # each call made once
+        store.close()
+
+
+def _ending(running) -> tuple:
+    """How a run ended: (kind, what it gave, its id)."""
+    try:
+        outcome = asyncio.run(running)
+    except Paused as paused:
+        return "Paused", None, paused.run_id
+    except rolegraph.runtime.RunError as error:
+        trace = error.trace.shape() if error.trace is not None else None
+        return type(error).__name__, trace, getattr(error, "run_id", None)
+    return "returned", (outcome.result, outcome.trace.shape()), outcome.run_id
