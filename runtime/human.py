@@ -100,7 +100,10 @@ class Desk:
 
     async def answer(self, question: Question, answer_type: Type) -> Any:
         """The answer, or PENDING (after `wait`); raises `DeadlineMissed`."""
-        return self.wait(question)
+        asked = self.waiting.get(question.id, question)  # (its deadline counts from then)
+        if asked.expired(self.clock()):
+            raise DeadlineMissed(asked)
+        return self.wait(asked)
 
     def wait(self, question: Question) -> Any:
         """A question with no answer yet: it waits (as asked, or as stored before)."""

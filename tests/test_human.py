@@ -406,7 +406,8 @@ def test_a_missed_deadline_is_routed_by_on_error(tmp_path):
     assert outcome.trace.returned_at == 3
 
 
-def test_a_deadline_passes_while_the_run_is_still_working(tmp_path):
+@pytest.mark.parametrize("where", ["store", "no store"])
+def test_a_deadline_passes_while_the_run_is_still_working(tmp_path, where):
     """The slow branch outlasts the 1 s deadline: the run never pauses, the step fails
     at its deadline and `on error` routes it (the mock's latency is a lower bound)."""
     text = (TIMED % "1s").replace(
@@ -414,9 +415,9 @@ def test_a_deadline_passes_while_the_run_is_still_working(tmp_path):
         "slow = Writer(task)\n  s2 = Writer(slow.text)\n  s3 = Writer(s2.text)",
     )
     path = write(tmp_path, text)
-    store = tmp_path / "s.sqlite"
+    store = ["--store", tmp_path / "s.sqlite"] if where == "store" else ["--no-store"]
     shown = cli("run", path, "-i", '{"task": "t"}', "--model", "mock:latency=0.6",
-                "--store", store, "-q", "--events", "jsonl", cwd=tmp_path)  # fmt: skip
+                *store, "-q", "--events", "jsonl", cwd=tmp_path)  # fmt: skip
     assert shown.returncode == 0, shown.stderr
     events = [json.loads(line) for line in shown.stdout.splitlines()]
     assert events[-1]["kind"] == "result"
