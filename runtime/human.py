@@ -343,6 +343,9 @@ async def answers(
         desk.parked -= 1
         flight.parked = False
         output = await run.call(node, args, env, record)
+        late = [q for q in mine if q.expired(desk.clock()) and q.id in desk.waiting]
+        if _waiting(output) and late:  # (a desk that keeps no deadlines: the step fails)
+            raise DeadlineMissed(late[0])
     return output
 
 
