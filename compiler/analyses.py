@@ -6,6 +6,7 @@
 - `check_returns`: an agent without a return (E0407). Which nodes and returns the runs
   reach is decided by exploring them (paths.py: W0404, E0407).
 - `check_unused`: outputs nobody reads (W0405).
+- `check_deadlines`: a human step's deadline with no `on error` edge (W0420).
 - `worst_case_firings` / `cost_table`: the most firings of each node in any run, and
   the model calls and output tokens they cost (`rolegraph check --cost`).
 """
@@ -101,7 +102,26 @@ def analyse(ir: AgentIR, *, errors_only: bool = False) -> list[Diagnostic]:
     if not errors_only:
         diagnostics += check_unused(ir)
         diagnostics += check_else(ir)
+        diagnostics += check_deadlines(ir)
     return diagnostics
+
+
+def check_deadlines(ir: AgentIR) -> list[Diagnostic]:
+    """A human step with a deadline and no `on error` edge: no answer in time fails the
+    run (W0420)."""
+    handled = {e.source for e in ir.edges if e.condition == "error"}
+    return [
+        _diag(
+            ir,
+            codes.DEADLINE_WITHOUT_ON_ERROR,
+            f"if nobody answers `{name}` within its deadline, the run fails",
+            node.span,
+            "has a deadline, and no `on error` edge",
+            hints=(f"route the missed deadline: `{name} -> ... on error`",),
+        )
+        for name, node in ir.nodes.items()
+        if node.kind == "human" and node.deadline is not None and name not in handled
+    ]
 
 
 def check_else(ir: AgentIR) -> list[Diagnostic]:
@@ -389,6 +409,7 @@ class CostRow:
     firings: int
     calls: int
     output_tokens: int | None
+    questions: int = 0  # asked of people (human steps): no model call, counted apart
 
 
 def cost_table(ir: AgentIR) -> list[CostRow]:
@@ -401,5 +422,6 @@ def cost_table(ir: AgentIR) -> list[CostRow]:
             if node.max_tokens is not None and calls
             else (0 if calls == 0 else None)
         )
-        rows.append(CostRow(name, node.callee, node.model, firings[name], calls, tokens))
+        questions = firings[name] * node.questions_per_firing
+        rows.append(CostRow(name, node.callee, node.model, firings[name], calls, tokens, questions))
     return rows

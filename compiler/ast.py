@@ -740,6 +740,58 @@ class ToolDecl(Statement):
     target: str
 
 
+_DURATION = re.compile(r"(?:[0-9]+(?:d|h|m|s))+\Z")
+_DURATION_PART = re.compile(r"([0-9]+)(d|h|m|s)")
+_UNIT_SECONDS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
+
+
+def duration_seconds(text: str) -> int | None:
+    """The seconds a duration means (`"90s"`, `"15m"`, `"24h"`, `"2d"`, `"1h30m"`), or
+    None when `text` is not one (or is zero)."""
+    if not _DURATION.match(text):
+        return None
+    seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(text))
+    return seconds or None
+
+
+def _check_duration(value: str) -> str:
+    if duration_seconds(value) is None:
+        raise ValueError(f'{value!r} is not a duration like "90s", "15m", "24h", "1h30m"')
+    return value
+
+
+class Deadline(Statement):
+    """`deadline "24h"`: how long a human step waits for its answer; after that, its
+    firing fails (an `on error` edge routes it)."""
+
+    kind: Literal["Deadline"] = "Deadline"
+    duration: Annotated[str, AfterValidator(_check_duration)]
+
+    @property
+    def seconds(self) -> int:
+        return duration_seconds(self.duration) or 0
+
+
+class HumanDecl(Statement):
+    """`human Approve(ticket: Ticket) -> Approval { prompt "..."  deadline "24h" }`: a
+    typed value that a person gives. Used as a node like a role; its firing asks the
+    question (the prompt, rendered with the arguments) and the run pauses until the
+    answer comes (runtime/human.py)."""
+
+    kind: Literal["HumanDecl"] = "HumanDecl"
+    name: Name
+    params: tuple[Param, ...] = ()
+    returns: TypeExpr
+    prompt: Prompt | None = None
+    deadline: Deadline | None = None
+    end_comments: tuple[str, ...] = Field(default=(), repr=False)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        _without_keywords(self.params)
+        return self
+
+
 class RoleSig(Node):
     """The kind of a role-valued compile-time parameter: `role` or `role(q: str) -> Answer`."""
 
@@ -936,9 +988,19 @@ class TestDecl(Statement):
 
 #: Words that are keywords only inside a test block (elsewhere they are names).
 TEST_KEYWORDS: frozenset[str] = frozenset({"test", "run", "mock", "expect"})
+#: Words that are keywords only where a human step is declared (elsewhere they are names).
+HUMAN_KEYWORDS: frozenset[str] = frozenset({"human", "deadline"})
 
 Decl = Annotated[
-    Import | ModelDecl | TypeDecl | EnumDecl | RoleDecl | ToolDecl | AgentDecl | TestDecl,
+    Import
+    | ModelDecl
+    | TypeDecl
+    | EnumDecl
+    | RoleDecl
+    | ToolDecl
+    | HumanDecl
+    | AgentDecl
+    | TestDecl,
     Field(discriminator="kind"),
 ]
 

@@ -902,3 +902,67 @@ The conditions of an `expect` formula read the run's nodes, the agent's paramete
 made) and `firings(node)` (how many times the node fired).
 """,
 )
+
+
+# --- human steps (docs/human.md): E0116 syntax, E042x graph and answers ----------------------
+
+BAD_DEADLINE = _code(
+    "E0116",
+    "a deadline is not a duration",
+    """
+The `deadline` of a human step is a string holding a duration: a number and a unit,
+`d` (days), `h` (hours), `m` (minutes) or `s` (seconds), or several of them from the
+largest unit down, with no spaces.
+
+    deadline "24h"       // a day
+    deadline "1h30m"     // an hour and a half
+    deadline "tomorrow"  // error: not a duration
+""",
+)
+
+DEADLINE_WITHOUT_ON_ERROR = _code(
+    "W0420",
+    "a human step's deadline can fail the run",
+    """
+A human step with a `deadline` fails its firing when no answer came in time. Like any
+failed firing, that fails the whole run unless an `on error` edge out of the node
+routes it:
+
+    approval = Approve(ticket)
+    approval -> escalate on error        // no answer within the deadline
+""",
+)
+
+BAD_ANSWER = _code(
+    "E0421",
+    "an answer does not fit the question's type",
+    """
+An answer given to a paused run (`rolegraph resume RUN --answer '{...}'`,
+`rolegraph.resume(...)`, or typed at the terminal) is JSON that must fit the result
+type of the human step that asked. An answer that does not fit is refused with the
+reason; the run stays paused, with its question and everything it did kept, and can
+be answered again.
+""",
+)
+
+NO_SUCH_QUESTION = _code(
+    "E0422",
+    "no such pending question",
+    """
+`rolegraph resume RUN --answer ...` answers a question the run asked and is waiting
+for. When the run waits for several (human steps in parallel branches), name the one
+you answer with `--question ID` (`rolegraph runs --pending` lists them); a question
+that was answered already, or an id the run never asked, is refused.
+""",
+)
+
+DEADLINE_PASSED = _code(
+    "E0423",
+    "the question's deadline passed",
+    """
+A human step with a `deadline` takes answers until its deadline (counted from when the
+question was first asked). After it, an answer is refused; resume the run instead: the
+step's firing fails with a missed deadline, and its `on error` edge routes it (with no
+such edge, the run fails).
+""",
+)

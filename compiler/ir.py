@@ -40,7 +40,7 @@ class IRNode(BaseModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     name: str
-    kind: Literal["role", "agent", "tool", "param", "unknown"]
+    kind: Literal["role", "agent", "tool", "human", "param", "unknown"]
     callee: str
     output_type: str
     args: dict[str, Any] = Field(default_factory=dict)  # parameter → ast expression
@@ -65,6 +65,7 @@ class IRNode(BaseModel):
     tools: tuple[ToolSpec, ...] = ()
     target: str | None = None  # a tool node's Python callable
     target_folder: str = ""  # of the `.agent` file that declares the tool
+    deadline: float | None = None  # a human step's: seconds to wait for the answer
 
     @property
     def width(self) -> int:
@@ -73,11 +74,20 @@ class IRNode(BaseModel):
 
     @property
     def calls_per_firing(self) -> int:
-        if self.kind == "tool":
+        if self.kind in ("tool", "human"):
             return 0
         if self.kind == "agent" and self.subgraph is not None:
             return self.width * self.subgraph.worst_case_calls()
         return self.width * (1 + self.tool_steps)
+
+    @property
+    def questions_per_firing(self) -> int:
+        """The questions one firing asks a person (a human step's; an agent's nodes')."""
+        if self.kind == "human":
+            return self.width
+        if self.kind == "agent" and self.subgraph is not None:
+            return self.width * self.subgraph.worst_case_questions()
+        return 0
 
 
 class IREdge(BaseModel):
@@ -182,6 +192,13 @@ class AgentIR(BaseModel):
 
     def dependents(self, node: str) -> list[str]:
         return [n.name for n in self.nodes.values() if node in n.deps]
+
+    def worst_case_questions(self) -> int:
+        """The most questions a run asks people (human steps), nested agents included."""
+        from .analyses import worst_case_firings
+
+        firings = worst_case_firings(self)
+        return sum(firings[name] * node.questions_per_firing for name, node in self.nodes.items())
 
     def worst_case_calls(self) -> int:
         from .analyses import worst_case_firings

@@ -173,10 +173,11 @@ def _condition(condition: ast.Node | None) -> tuple[Any, Any]:
     return "always", None
 
 
-_KINDS: dict[str, Literal["role", "agent", "tool", "param", "unknown"]] = {
+_KINDS: dict[str, Literal["role", "agent", "tool", "human", "param", "unknown"]] = {
     "role": "role",
     "agent": "agent",
     "tool": "tool",
+    "human": "human",
     "param": "param",
 }
 
@@ -224,6 +225,8 @@ def _node(
         if role.tools is not None:
             tool_steps = Instance().bound(role.tools.max_steps) or DEFAULT_TOOL_STEPS
     fields = _runtime_fields(result, symbol, info) if runtime else {}
+    if symbol is not None and isinstance(symbol.decl, ast.HumanDecl) and symbol.decl.deadline:
+        fields["deadline"] = float(symbol.decl.deadline.seconds)  # (the analyses read it)
     if symbol is not None and symbol.kind == "agent" and symbol.qualified not in stack:
         sub = result.agents.get(symbol.qualified)
         if sub is not None:
@@ -272,11 +275,13 @@ def _runtime_fields(result: CheckResult, symbol: Symbol | None, info: NodeInfo) 
         fields["result"] = signature.returns
     decl = symbol.decl if symbol is not None else None
     defaults = {}
-    if isinstance(decl, ast.RoleDecl | ast.ToolDecl | ast.AgentDecl):
+    if isinstance(decl, ast.RoleDecl | ast.ToolDecl | ast.HumanDecl | ast.AgentDecl):
         defaults = {
             p.name: ast.constant_value(p.default) for p in decl.params if p.default is not None
         }
     fields["params"] = tuple((name, t, defaults.get(name)) for name, t, _ in signature.params or ())
+    if isinstance(decl, ast.HumanDecl):
+        fields["prompt"] = decl.prompt.text if decl.prompt else None
     if isinstance(decl, ast.ToolDecl):
         assert symbol is not None
         fields["target"] = decl.target

@@ -318,6 +318,16 @@ class Printer:
         suffix = f" -> {self.type(node.returns)} = {lit.encode(node.target)}"
         return self.params(node.params, f"tool {node.name}", suffix, depth)
 
+    def p_HumanDecl(self, node: ast.HumanDecl, depth: int) -> str:
+        header = self.params(
+            node.params, f"human {node.name}", f" -> {self.type(node.returns)}", depth
+        )
+        items = [i for i in (node.prompt, node.deadline) if i is not None]
+        return self.block(header, items, depth, node.end_comments)
+
+    def p_Deadline(self, node: ast.Deadline, depth: int) -> str:
+        return f"deadline {lit.encode(node.duration)}"
+
     def p_AgentDecl(self, node: ast.AgentDecl, depth: int) -> str:
         ct = [self.ct_param(p) for p in node.ct_params]
         suffix = f" -> {self.type(node.returns)}"

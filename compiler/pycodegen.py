@@ -292,6 +292,8 @@ def _render_decl(decl: Any, names: dict[str, str]) -> Rendered:
         options = [py(decl.target), *_renamed(decl.name, python)]
         lines = [f"@rg.tool({', '.join(options)})", *_stub("def", decl, python, names)]
         return Rendered("tool", python, lines)
+    if isinstance(decl, ast.HumanDecl):
+        return Rendered("human", python, _human(decl, python, names))
     if isinstance(decl, ast.AgentDecl):
         return Rendered("agent", python, _agent(decl, python, names))
     raise AssertionError(f"unexpected declaration {decl!r}")  # pragma: no cover
@@ -436,6 +438,22 @@ def _role(decl: ast.RoleDecl, python: str, names: dict[str, str]) -> list[str]:
     options += _param_names(decl.params)
     return [
         "@rg.role(",
+        *[f"    {o}," for o in options],
+        ")",
+        *_stub("async def", decl, python, names),
+    ]
+
+
+def _human(decl: ast.HumanDecl, python: str, names: dict[str, str]) -> list[str]:
+    options = []
+    if decl.prompt is not None:
+        options.append(f"prompt={py_text(decl.prompt.text)}")
+    if decl.deadline is not None:
+        options.append(f"deadline={py(decl.deadline.duration)}")
+    options += _renamed(decl.name, python)
+    options += _param_names(decl.params)
+    return [
+        "@rg.human(",
         *[f"    {o}," for o in options],
         ")",
         *_stub("async def", decl, python, names),

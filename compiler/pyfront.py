@@ -205,6 +205,39 @@ def tool(
     return wrap
 
 
+class Human(Stub):
+    kind = "human"
+
+    def __init__(
+        self,
+        stub: Callable[..., Any],
+        prompt: str | None,
+        deadline: str | None,
+        name: str | None,
+        names: dict[str, str],
+    ):
+        super().__init__(stub, name, names)
+        self.prompt = prompt
+        self.deadline = deadline
+
+
+def human(
+    *,
+    prompt: str | None = None,
+    deadline: str | None = None,
+    name: str | None = None,
+    names: dict[str, str] | None = None,
+) -> Callable[[Callable[..., Any]], Human]:
+    """Declare a human step: `@human(prompt="Approve {{ amount }}?", deadline="24h")` on
+    `async def Approve(amount: float) -> Approval` — a typed value a person gives
+    (docs/human.md)."""
+
+    def wrap(stub: Callable[..., Any]) -> Human:
+        return Human(stub, prompt, deadline, name, names or {})
+
+    return wrap
+
+
 class Agent(Stub):
     kind = "agent"
 
@@ -463,6 +496,22 @@ def _decl(member: Any) -> Any:
             params=_params(params),
             returns=type_expr(result),
             target=member.target,
+        )
+    if isinstance(member, Human):
+        params, result = member.signature()
+        try:
+            deadline = ast.Deadline(duration=member.deadline) if member.deadline else None
+        except pydantic.ValidationError:
+            raise _fail(
+                f"`{member.name}`: deadline {member.deadline!r} is not a duration like "
+                '"90s", "15m", "24h"'
+            ) from None
+        return ast.HumanDecl(
+            name=member.name,
+            params=_params(params),
+            returns=type_expr(result),
+            prompt=ast.Prompt(text=member.prompt) if member.prompt is not None else None,
+            deadline=deadline,
         )
     if isinstance(member, Agent):
         params, result = member.signature()

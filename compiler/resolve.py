@@ -33,6 +33,7 @@ DECL_KINDS = {
     ast.EnumDecl: "enum",
     ast.RoleDecl: "role",
     ast.ToolDecl: "tool",
+    ast.HumanDecl: "human",
     ast.AgentDecl: "agent",
 }
 
@@ -42,7 +43,7 @@ class Symbol:
     """A declaration, known by the module that declares it."""
 
     name: str
-    kind: str  # model, type, enum, role, tool, agent
+    kind: str  # model, type, enum, role, tool, human, agent
     decl: ast.Node
     module: ModuleInfo
     qualified: str = field(init=False)  # `Writer` in the main module, else `module.Writer`

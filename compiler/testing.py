@@ -123,8 +123,10 @@ def _check_mock(
     program: Any, scopes: list[Any], result: CheckResult, mock: ast.TestMock, report: Any
 ) -> None:
     symbol = _find(program, scopes, mock.role)
-    if symbol is None or symbol.kind != "role":
-        roles = [n for scope in scopes for n, s in scope.visible().items() if s.kind == "role"]
+    if symbol is None or symbol.kind not in ("role", "human"):  # (a human step: its answers)
+        roles = [
+            n for scope in scopes for n, s in scope.visible().items() if s.kind in ("role", "human")
+        ]
         report(
             codes.UNDEFINED_NAME,
             f"unknown role `{mock.role}`",

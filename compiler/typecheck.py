@@ -663,6 +663,16 @@ class _Checker:
                     decl.tools.span,
                 )
 
+    def check_human(self, symbol: Symbol) -> None:
+        """A human step: its parameters and result type, and its question's template
+        (read, never rendered: checking runs no template)."""
+        decl = symbol.decl
+        assert isinstance(decl, ast.HumanDecl)
+        signature = self.signature(symbol)
+        if decl.prompt is not None:
+            params = {name: t for name, t, _ in signature.params or ()}
+            self.check_template(symbol.module, decl.prompt, params)
+
     def check_template(
         self, module: ModuleInfo, item: ast.System | ast.Prompt, params: dict[str, Type]
     ) -> None:
@@ -830,7 +840,9 @@ class _Checker:
             assert ct.type.returns is not None  # a signature has both, or neither
             returns = self.resolve_type(module, ct.type.returns)
             return Callee("param", node.role, Signature(params, returns))
-        symbol = self.lookup(module, node.role, ("role", "agent", "tool"), node.span, "role")
+        symbol = self.lookup(
+            module, node.role, ("role", "agent", "tool", "human"), node.span, "role"
+        )
         if symbol is None:
             return Callee("unknown", node.role, Signature(None, ANY))
         callee = Callee(symbol.kind, symbol.qualified, self.signature(symbol), symbol)

@@ -74,7 +74,7 @@ class _KeywordAwareLexer(ContextualLexer):
 
 
 _RETYPABLE = frozenset(
-    {word.upper() for word in ast.KEYWORDS | ast.TEST_KEYWORDS}
+    {word.upper() for word in ast.KEYWORDS | ast.TEST_KEYWORDS | ast.HUMAN_KEYWORDS}
     | {"LTL_UNARY", "LTL_BINARY", "CONSTRAINT_MODE"}
 )
 
@@ -671,6 +671,54 @@ class _ToAst(Transformer_NonRecursive):
             returns=returns,
             target=self._string(target),
         )
+
+    # -- human steps ----------------------------------------------------------------------
+
+    @v_args(meta=True)
+    def human_decl(self, meta: Any, children: list[Any]) -> Any:
+        name, params, returns, *items = children
+        if _is_broken(params) or _is_broken(returns):
+            return BROKEN
+        fields: dict[str, Any] = {}
+        broken = False
+        for item in items:
+            if _is_broken(item):
+                broken = True
+                continue
+            key = "prompt" if isinstance(item, ast.Prompt) else "deadline"
+            if key in fields:
+                self._error(
+                    codes.DUPLICATE_ROLE_ITEM,
+                    f"human step `{name}` has a second `{key}`",
+                    item.span,
+                    f"second `{key}`",
+                    labels=(Label(span=fields[key].span, message=f"first `{key}` here"),)
+                    if fields[key].span
+                    else (),
+                    hints=(f"a human step has one `{key}`; remove one of them",),
+                )
+                broken = True
+            fields[key] = item
+        if broken:
+            return BROKEN
+        return self._make(
+            ast.HumanDecl, meta, name=str(name), params=params, returns=returns, **fields
+        )
+
+    @v_args(meta=True)
+    def human_deadline(self, meta: Any, children: list[Any]) -> Any:
+        text = self._string(children[0])
+        if _is_broken(text):
+            return BROKEN
+        if ast.duration_seconds(text) is None:
+            return self._error(
+                codes.BAD_DEADLINE,
+                f"{lit.encode(text)} is not a duration",
+                self._tspan(children[0]),
+                "not a duration",
+                hints=('write a number and a unit, d h m or s: "90s", "15m", "24h", "1h30m"',),
+            )
+        return self._make(ast.Deadline, meta, duration=text)
 
     # -- agents -------------------------------------------------------------------------------
 

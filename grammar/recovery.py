@@ -15,6 +15,7 @@ _DECLARATION_START = re.compile(
     r"(?:import|from|type|enum|role|agent)(?![A-Za-z0-9_])"
     r"|model[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t]*="
     r"|tool[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t]*\("
+    r"|human[ \t]+[A-Za-z_][A-Za-z0-9_]*[ \t]*\("
 )
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 

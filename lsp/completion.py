@@ -26,7 +26,9 @@ from .tokens import Token, Tokens, string_body
 _DECL_LINE = re.compile(r"^(?:import|from|model|type|enum|role|tool|agent|test)\b.*$", re.MULTILINE)
 _HEADER = re.compile(r"(import|from|model|type|enum|role|tool|agent|test)\s+([A-Za-z_]\w*)?")
 
-DECLARATION_KEYWORDS = ("import", "from", "model", "type", "enum", "role", "tool", "agent", "test")
+DECLARATION_KEYWORDS = (
+    "import", "from", "model", "type", "enum", "role", "tool", "human", "agent", "test"
+)  # fmt: skip
 ROLE_KEYWORDS = ("model", "system", "prompt", "tools")
 AGENT_KEYWORDS = (
     "when",
@@ -70,6 +72,7 @@ BUILTIN_TYPES = ("str", "int", "float", "bool", "list", "dict")
 _KIND = {
     "role": types.CompletionItemKind.Function,
     "tool": types.CompletionItemKind.Function,
+    "human": types.CompletionItemKind.Function,
     "agent": types.CompletionItemKind.Class,
     "type": types.CompletionItemKind.Struct,
     "enum": types.CompletionItemKind.Enum,
@@ -119,7 +122,8 @@ def complete(text: str, offset: int, analysis: Analysis | None) -> list[types.Co
             else completer.declarations(("type", "enum"), BUILTIN_TYPES)
         )
     if previous.text == "=" and context.kind == "agent" and context.in_body:
-        return completer.declarations(("role", "agent", "tool"), ()) + completer.role_parameters()
+        callees = ("role", "agent", "tool", "human")
+        return completer.declarations(callees, ()) + completer.role_parameters()
     if previous.text == ":":
         if context.in_body and context.kind == "agent":
             return completer.values()
@@ -361,6 +365,6 @@ def _type_text(ref: TypeRef | None) -> str:
 
 
 def _detail(symbol: Symbol) -> str:
-    if symbol.kind in ("role", "agent", "tool"):
+    if symbol.kind in ("role", "agent", "tool", "human"):
         return signature(symbol.decl).splitlines()[0]
     return symbol.kind

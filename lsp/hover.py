@@ -54,7 +54,7 @@ def _describe(analysis: Analysis, occurrence: Occurrence) -> str | None:
     target = occurrence.target
     symbol = _symbol_of(program.modules.values(), target)
     where = "" if target.file == analysis.filename else f"\n\nfrom `{target.file}`"
-    if target.kind in ("role", "agent", "tool") and symbol is not None:
+    if target.kind in ("role", "agent", "tool", "human") and symbol is not None:
         return _code(signature(symbol.decl)) + _comments(symbol.decl) + where
     if target.kind in ("type", "enum", "model") and symbol is not None:
         return _code(to_source(symbol.decl.strip_trivia())) + _comments(symbol.decl) + where
@@ -90,7 +90,12 @@ def _describe(analysis: Analysis, occurrence: Occurrence) -> str | None:
 
 def signature(decl: ast.Node) -> str:
     """`role Writer(task: str, feedback: str = "") -> Answer`, and the like."""
-    kind = {ast.RoleDecl: "role", ast.AgentDecl: "agent", ast.ToolDecl: "tool"}[type(decl)]
+    kind = {
+        ast.RoleDecl: "role",
+        ast.AgentDecl: "agent",
+        ast.ToolDecl: "tool",
+        ast.HumanDecl: "human",
+    }[type(decl)]
     name = getattr(decl, "name", "")
     params = ", ".join(to_source(p) for p in getattr(decl, "params", ()))
     ct = getattr(decl, "ct_params", ())
@@ -103,6 +108,8 @@ def signature(decl: ast.Node) -> str:
             text += "\n  " + to_source(decl.tools.strip_trivia())
     if isinstance(decl, ast.ToolDecl):
         text += f' = "{decl.target}"'
+    if isinstance(decl, ast.HumanDecl) and decl.deadline is not None:
+        text += f'\n  deadline "{decl.deadline.duration}"'
     return text
 
 

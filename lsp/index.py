@@ -246,6 +246,13 @@ class _Builder:
             if text is not None:
                 self._template(text, scope)
 
+    def visit_HumanDecl(self, node: ast.HumanDecl, scope: _Scope) -> None:
+        self.define(self.named(node, node.name), "human", node.name, "")
+        scope = self._params(node.params, node.name, _Scope(self.symbol(node.name)))
+        self.visit(node.returns, scope)
+        if node.prompt is not None:
+            self._template(node.prompt, scope)
+
     def visit_ToolDecl(self, node: ast.ToolDecl, scope: _Scope) -> None:
         self.define(self.named(node, node.name), "tool", node.name, "")
         self._params(node.params, node.name, _Scope(self.symbol(node.name)))

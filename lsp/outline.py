@@ -19,6 +19,7 @@ _KIND = {
     ast.EnumDecl: K.Enum,
     ast.RoleDecl: K.Function,
     ast.ToolDecl: K.Function,
+    ast.HumanDecl: K.Function,
     ast.AgentDecl: K.Class,
     ast.TestDecl: K.Method,
 }
@@ -65,7 +66,7 @@ def _make(span, name, kind, detail, text, lines, children=None) -> types.Documen
 
 
 def _detail(decl: ast.Node) -> str:
-    if isinstance(decl, ast.RoleDecl | ast.AgentDecl | ast.ToolDecl):
+    if isinstance(decl, ast.RoleDecl | ast.AgentDecl | ast.ToolDecl | ast.HumanDecl):
         params = ", ".join(to_source(p) for p in decl.params)
         return f"({params}) -> {to_source(decl.returns)}"
     if isinstance(decl, ast.ModelDecl):
@@ -78,7 +79,7 @@ def _parts(decl: ast.Node) -> list[tuple[ast.Node, types.SymbolKind, str]]:
         return [(f, K.Field, to_source(f.type)) for f in decl.fields]
     if isinstance(decl, ast.EnumDecl):
         return [(m, K.EnumMember, "") for m in decl.members]
-    if isinstance(decl, ast.RoleDecl | ast.ToolDecl):
+    if isinstance(decl, ast.RoleDecl | ast.ToolDecl | ast.HumanDecl):
         return [(p, K.Variable, to_source(p.type)) for p in decl.params]
     if isinstance(decl, ast.AgentDecl):
         parts: list[tuple[ast.Node, types.SymbolKind, str]] = [

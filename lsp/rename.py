@@ -28,6 +28,7 @@ RENAMABLE = {
     "enum",
     "model",
     "tool",
+    "human",
     "param",
     "field",
     "member",

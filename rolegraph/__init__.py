@@ -29,6 +29,9 @@ _LAZY = {
     "fingerprint": ("rolegraph.compiler.printer", "fingerprint"),
     "to_source": ("rolegraph.compiler.printer", "to_source"),
     "TrustPolicy": ("rolegraph.compiler.edits.trust", "TrustPolicy"),
+    # human steps (docs/human.md)
+    "Paused": ("rolegraph.runtime.human", "Paused"),
+    "AnswerError": ("rolegraph.runtime.questions", "AnswerError"),
     # the Python front end: what `rolegraph compile` writes (docs/python.md)
     **{
         name: ("rolegraph.compiler.pyfront", name)
@@ -36,6 +39,7 @@ _LAZY = {
             "model",
             "role",
             "tool",
+            "human",
             "agent",
             "node",
             "edge",
@@ -48,12 +52,15 @@ _LAZY = {
 }
 
 __all__ = [
+    "AnswerError",
     "Diagnostic",
     "DiagnosticError",
+    "Paused",
     "Severity",
     "TrustPolicy",
     "__version__",
     "agent",
+    "answer",
     "ast",
     "compile_python",
     "edge",
@@ -61,14 +68,17 @@ __all__ = [
     "ensure",
     "fingerprint",
     "format_source",
+    "human",
     "langgraph",
     "model",
     "named",
     "node",
     "parse",
     "parse_file",
+    "pending",
     "program",
     "read_agent_file",
+    "resume",
     "returns",
     "role",
     "stream",
@@ -183,15 +193,32 @@ async def arun(
     model=None,
     text: str | None = None,
     root: str | Path | None = None,
+    store: str | Path | None = None,
+    **options: Any,
 ):
     """Run an agent of a `.agent` file: `await rolegraph.arun("x.agent", {"task": "..."})`.
 
-    Returns a `RunResult` (`.result`, `.trace`). `model="mock"` runs offline.
+    Returns a `RunResult` (`.result`, `.trace`). `model="mock"` runs offline. With a
+    `store` (a SQLite file) the run is checkpointed, and a run that waits for answers
+    from people raises `Paused` and can be continued with `resume` (docs/human.md).
+    `options` are `run_agent`'s (`budget`, `answers`, `on_event`, ...).
     """
-    from rolegraph.runtime import run_agent
+    from rolegraph.compiler.printer import fingerprint
+    from rolegraph.runtime import Store, run_agent
 
     ir = load_agent(source, agent, text=text, root=root)
-    return await run_agent(ir, inputs or {}, model=model)
+    if store is None:
+        return await run_agent(ir, inputs or {}, model=model, **options)
+    database = Store(store)
+    try:
+        stamp = None
+        if text is None:
+            stamp = (str(source), fingerprint(parse_file(source)))
+        return await run_agent(
+            ir, inputs or {}, model=model, store=database, source=stamp, **options
+        )
+    finally:
+        database.close()
 
 
 def run(
@@ -202,11 +229,119 @@ def run(
     model=None,
     text: str | None = None,
     root: str | Path | None = None,
+    store: str | Path | None = None,
+    **options: Any,
 ):
     """`arun`, for code that is not async."""
     import asyncio
 
-    return asyncio.run(arun(source, inputs, agent=agent, model=model, text=text, root=root))
+    return asyncio.run(
+        arun(
+            source,
+            inputs,
+            agent=agent,
+            model=model,
+            text=text,
+            root=root,
+            store=store,
+            **options,
+        )
+    )
+
+
+DEFAULT_STORE = ".rolegraph/store.sqlite"
+
+
+def pending(run_id: str | None = None, *, store: str | Path = DEFAULT_STORE) -> list:
+    """The questions human steps asked that wait for answers (`Question`s: `.run`,
+    `.id`, `.step`, `.text`, `.schema`, `.deadline`): of one run, or of every run of the
+    store (docs/human.md)."""
+    from rolegraph.runtime import Store, pending_questions
+
+    database = Store(store)
+    try:
+        return pending_questions(database, run_id)
+    finally:
+        database.close()
+
+
+def answer(
+    run_id: str,
+    value: Any,
+    *,
+    question: str | None = None,
+    store: str | Path = DEFAULT_STORE,
+):
+    """Answer a question of a paused run without continuing it (another process may):
+    `value` is validated against the step's type; an `AnswerError` (with `.code`) says
+    why one is refused, and leaves the run as it was. `question` may be left out when
+    the run waits for one answer. Returns the `Question`, answered."""
+    from rolegraph.runtime import Store, answer_question
+
+    database = Store(store)
+    try:
+        return answer_question(database, run_id, question, value)
+    finally:
+        database.close()
+
+
+_UNSET: Any = object()
+
+
+async def aresume(
+    run_id: str,
+    value: Any = _UNSET,
+    *,
+    question: str | None = None,
+    store: str | Path = DEFAULT_STORE,
+    model=None,
+    **options: Any,
+):
+    """`resume`, for async code."""
+    from rolegraph.compiler.printer import fingerprint
+    from rolegraph.runtime import Store, answer_question, run_agent
+
+    database = Store(store)
+    try:
+        info = database.run_info(run_id)
+        if info is None:
+            raise ValueError(f"no run {run_id!r} in {store}")
+        if value is not _UNSET:
+            answer_question(database, run_id, question, value)
+        ir = load_agent(info.file, info.agent)
+        source = (info.file, fingerprint(parse_file(info.file)))
+        return await run_agent(
+            ir, {}, model=model, store=database, resume=run_id, source=source, **options
+        )
+    finally:
+        database.close()
+
+
+def resume(
+    run_id: str,
+    value: Any = _UNSET,
+    *,
+    question: str | None = None,
+    store: str | Path = DEFAULT_STORE,
+    model=None,
+    **options: Any,
+):
+    """Continue a paused (or killed) run of `store`, after answering its question with
+    `value` when one is given (validated first: a bad answer raises `AnswerError` and
+    the run stays paused). Completed firings are replayed, so no model call is made
+    again. Returns a `RunResult`; raises `Paused` (with `.questions`) when the run
+    waits for more answers, or the run's `RunError`.
+
+        try:
+            outcome = rolegraph.run("refund.agent", {...}, store=".rolegraph/store.sqlite")
+        except rolegraph.runtime.Paused as paused:
+            rolegraph.resume(paused.run_id, {"approved": True, "note": "ok"})
+    """
+    import asyncio
+
+    return asyncio.run(
+        aresume(run_id, value, question=question, store=store, model=model, **options)
+    )
 
 
 async def stream(

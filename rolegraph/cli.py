@@ -305,11 +305,13 @@ def _print_cost(checked) -> None:
                 else "left",
             )
         rows = cost_table(ir)
+        asks = any(r.questions for r in rows)  # human steps: a column of their own
+        if asks:
+            table.add_column("human steps", justify="right")
         for row in rows:
             tokens = "unbounded" if row.output_tokens is None else f"{row.output_tokens:,}"
-            table.add_row(
-                row.node, row.callee, row.model or "-", str(row.firings), str(row.calls), tokens
-            )
+            cells = [row.node, row.callee, row.model or "-", str(row.firings), str(row.calls)]
+            table.add_row(*cells, tokens, *([str(row.questions)] if asks else []))
         total_calls = sum(r.calls for r in rows)
         token_values = [r.output_tokens for r in rows]
         total_tokens = (
@@ -318,7 +320,8 @@ def _print_cost(checked) -> None:
             else f"{sum(t for t in token_values if t is not None):,}"
         )
         table.add_section()
-        table.add_row("total", "", "", "", str(total_calls), total_tokens)
+        total_questions = [str(sum(r.questions for r in rows))] if asks else []
+        table.add_row("total", "", "", "", str(total_calls), total_tokens, *total_questions)
         console.print(table)
 
 
@@ -614,9 +617,20 @@ def _run(
         model=model, params=params, budget=limits, store=database, resume=resume, source=source
     )
     live = not quiet and not events and sys.stderr.isatty()
+    if resume is not None and database is not None and not events and sys.stdin.isatty():
+        from rolegraph.human_cli import terminal_desk
+
+        options["human"] = terminal_desk(database, resume)  # asks the questions here
+        live = False  # (the questions are asked on the terminal the view would draw on)
     try:
         outcome = _execute(ir, inputs, options, live=live, lines=out if events else None)
     except RunError as error:
+        from rolegraph.human_cli import report_paused
+
+        if report_paused(error, store if database is not None else None, quiet, file):
+            if trace is not None and error.trace is not None:
+                _write_trace(error.trace, trace)
+            raise typer.Exit(EXIT_OK) from None
         typer.echo(f"error: {error}", err=True)
         run_id = getattr(error, "run_id", None)
         if run_id and not isinstance(error, StoreError):  # (a StoreError says what to do)
@@ -1251,6 +1265,10 @@ def language_server() -> None:
             f"the language server needs pygls ({error}): pip install 'rolegraph[lsp]'"
         ) from None
     serve()
+
+
+# `resume` and `runs`: answering the questions of human steps (docs/human.md)
+from rolegraph import human_cli as _human_cli  # noqa: E402, F401
 
 
 def main() -> None:

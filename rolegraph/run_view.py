@@ -29,8 +29,10 @@ from rolegraph.runtime.events import (
     FiringDiscarded,
     FiringEnded,
     FiringStarted,
+    QuestionAsked,
     RunEnded,
     RunFailed,
+    RunPaused,
     RunStarted,
     Tokens,
 )
@@ -89,6 +91,11 @@ class RunView:
                 row.writing = event.replica
         elif isinstance(event, FiringEnded):
             self._ended(event)
+        elif isinstance(event, QuestionAsked):  # a human step waits (docs/human.md)
+            row = self.rows.get((event.path, event.key))
+            if row is not None:
+                row.status = "asking"
+                row.texts[0] = f"asks: {event.text}"[-TAIL:]
         elif isinstance(event, FiringDiscarded):
             row = self.rows.get((event.path, event.key))
             if row is not None:
@@ -147,8 +154,9 @@ class RunView:
 
     def _shown(self) -> list[_Row]:
         """The running firings, then those of the current logical time (latest first)."""
-        running = [r for r in self.rows.values() if r.status == "running"]
-        current = [r for r in self.rows.values() if r.status != "running" and r.time == self.time]
+        waiting = ("running", "asking")  # (a human step asking is still under way)
+        running = [r for r in self.rows.values() if r.status in waiting]
+        current = [r for r in self.rows.values() if r.status not in waiting and r.time == self.time]
         return (running + current[::-1])[:ROWS]
 
 
@@ -158,12 +166,19 @@ def _writing(row: _Row) -> str:
     return f"[{row.writing}] {text}" if len(row.texts) > 1 else text
 
 
-_STYLES = {"running": "yellow", "ok": "green", "failed": "red", "cancelled": "dim"}
+_STYLES = {
+    "running": "yellow",
+    "ok": "green",
+    "failed": "red",
+    "cancelled": "dim",
+    "asking": "magenta",
+    "paused": "magenta",
+}
 
 
 async def watch(
     events: AsyncIterator[Event], *, live: bool, lines: TextIO | None = None
-) -> RunEnded | RunFailed:
+) -> RunEnded | RunFailed | RunPaused:
     """Follow a run's events to its last (returned): drawn live on stderr, and/or written
     to `lines` as JSON, one a line, as they come."""
     view = RunView() if live else None
@@ -190,7 +205,7 @@ async def watch(
             redraw.cancel()
         if screen is not None:
             screen.stop()
-    assert isinstance(last, RunEnded | RunFailed), "a run's events end with its result or error"
+    assert isinstance(last, RunEnded | RunFailed | RunPaused), "a run's events end with its outcome"
     return last
 
 
@@ -253,10 +268,11 @@ def notable_notes(trace: Trace) -> list[str]:
     return found
 
 
-def result_of(last: RunEnded | RunFailed) -> Any:
-    """The run's outcome as `run_agent` gives it: a `RunResult`, or its `RunError` raised."""
+def result_of(last: RunEnded | RunFailed | RunPaused) -> Any:
+    """The run's outcome as `run_agent` gives it: a `RunResult`, or its `RunError` raised
+    (`Paused`, when it waits for answers)."""
     from rolegraph.runtime import RunResult
 
-    if isinstance(last, RunFailed):
+    if isinstance(last, RunFailed | RunPaused):
         raise last.exception
     return RunResult(last.result, last.trace, last.run_id)

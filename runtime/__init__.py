@@ -25,12 +25,24 @@ from .errors import (
     Stalled,
     StoreError,
 )
-from .events import Event, EventSink, RunEnded, RunFailed, trace_of
+from .events import Event, EventSink, RunEnded, RunFailed, RunPaused, trace_of
 from .executor import AgentRun, Context
+from .human import (
+    DeadlineMissed,
+    Desk,
+    MockDesk,
+    Paused,
+    ScriptedDesk,
+    StoreDesk,
+    TerminalDesk,
+)
 from .mock import MockModel
 from .models import CallFailed, Model, ModelReply, ModelRequest, ToolCall
 from .prompts import RenderLimits, prompt_limits, render_prompt
 from .providers import DEFAULT_MAX_TOKENS, Provider, is_mock, mock_latency
+from .questions import AnswerError, Question
+from .questions import answer as answer_question
+from .questions import pending as pending_questions
 from .store import RunCache, Store
 from .streaming import stream_agent
 from .tools import tool_threads as resolve_tool_threads
@@ -39,16 +51,20 @@ from .trace import FiringRecord, Trace
 __all__ = [
     "DEFAULT_MAX_TOKENS",
     "AgentRun",
+    "AnswerError",
     "Budget",
     "BudgetError",
     "BudgetExceeded",
     "CallFailed",
     "ConstraintViolation",
     "Context",
+    "DeadlineMissed",
+    "Desk",
     "Event",
     "EventSink",
     "FiringFailed",
     "FiringRecord",
+    "MockDesk",
     "MockModel",
     "Model",
     "ModelCallError",
@@ -56,19 +72,26 @@ __all__ = [
     "ModelReply",
     "ModelRequest",
     "ModelsByName",
+    "Paused",
     "PromptTooLarge",
     "Provider",
+    "Question",
     "RenderError",
     "RenderLimits",
     "RunError",
     "RunResult",
+    "ScriptedDesk",
     "Stalled",
     "Store",
+    "StoreDesk",
     "StoreError",
+    "TerminalDesk",
     "ToolCall",
     "Trace",
     "UnpricedModel",
+    "answer_question",
     "model_router",
+    "pending_questions",
     "prompt_limits",
     "provider_of",
     "render_prompt",
@@ -152,6 +175,8 @@ async def run_agent(
     tracer: Any = None,
     tool_threads: int | None = None,
     on_event: EventSink | None = None,
+    human: Desk | None = None,
+    answers: Mapping[str, list[Any]] | str | None = None,
 ) -> RunResult:
     """Run one agent's IR on `inputs`. Raises a `RunError` (with `.trace`) on failure.
 
@@ -172,8 +197,16 @@ async def run_agent(
 
     `on_event` is told every event of the run as it happens (runtime/events.py): firings
     as they start and end, the text of model replies as it arrives, and, once the run
-    has begun, a `result` or an `error` event last. `stream_agent` gives the same events
-    as an async iterator.
+    has begun, a `result`, an `error` or a `paused` event last. `stream_agent` gives the
+    same events as an async iterator.
+
+    Human steps (docs/human.md) ask `human`, a `Desk`: by default, with a `store`, the
+    answers given to the run's questions in the store (`StoreDesk`), else none. A step
+    with no answer yet parks; when all that is left waits for answers, the run raises
+    `Paused` (a `RunError`, with `.questions`), its state kept in the store: answer with
+    `answer(store, run_id, question_id, value)` and resume it. `answers` scripts the
+    answers of steps by name, in order (as a test block's `mock Step [...]` does);
+    `answers="mock"` answers every question at once as the mock model would (`MockDesk`).
     """
     threads = resolve_tool_threads(tool_threads)  # (a bad setting fails before any firing)
     context = Context(model_router(model), on_record, on_event, budget=budget, tool_threads=threads)
@@ -219,6 +252,15 @@ async def run_agent(
         context.checkpoint = lambda record: store.checkpoint(
             run_id, record.key, record.node, record.time, record.status, record.output, record.error
         )
+    if human is None and store is not None and run_id is not None:
+        human = StoreDesk(store, run_id)
+    if answers == "mock":
+        human = MockDesk()
+    elif isinstance(answers, str):
+        raise RunError(f"answers: a mapping of steps to their answers, or 'mock'; not {answers!r}")
+    elif answers:
+        human = ScriptedDesk(dict(answers), human)
+    context.human = human
     run = AgentRun(ir, inputs, context)
     try:
         result = await run.execute()
@@ -227,14 +269,19 @@ async def run_agent(
             from .telemetry import export_trace
 
             export_trace(run.trace, tracer)
+        paused = isinstance(error, Paused)
         if store is not None and run_id is not None:
             # (the run's own error is the one to report; a store that also fails to
             # record it says so the next time it is used)
             with contextlib.suppress(StoreError):
-                store.finish_run(run_id, f"failed: {type(error).__name__}")
+                store.finish_run(run_id, "paused" if paused else f"failed: {type(error).__name__}")
         error.run_id = run_id  # type: ignore[attr-defined]
         if on_event is not None:
-            on_event(RunFailed.of(ir.name, error, run_id))
+            on_event(
+                RunPaused.of(ir.name, error, run_id)
+                if paused
+                else RunFailed.of(ir.name, error, run_id)
+            )
         raise
     if store is not None and run_id is not None:
         try:

@@ -15,6 +15,11 @@
 - `tokens`: a piece of a model's reply, as it arrived;
 - `partial`: a structured reply as far as it has arrived: the fields parsed so far
   (best effort);
+- `question`: a human step asked a person (docs/human.md): the question's id, its
+  text, the JSON schema of the answer and its deadline; the run goes on with what does
+  not need the answer;
+- `paused`: the run waits for answers and stopped (its state is in the store), with
+  the questions; it is the last event, in place of `result` or `error`;
 - `result` / `error`: the run returned (the result, the totals, the trace) or failed
   (the error, the totals).
 
@@ -158,6 +163,54 @@ class Partial(_InRun):
 
 
 @dataclass(frozen=True, slots=True)
+class QuestionAsked(_InRun):
+    """A human step's firing asked a question, and waits for its answer (which may come
+    in another process, after the run paused)."""
+
+    node: str
+    key: str  # the firing's
+    question: str  # its id: answer with it
+    step: str  # the `human` declaration
+    text: str
+    schema: dict[str, Any]
+    deadline: float | None  # seconds since the epoch
+
+    kind: ClassVar[str] = "question"
+
+
+@dataclass(frozen=True, slots=True)
+class RunPaused:
+    """The run stopped to wait for answers: `questions` (plain data: id, node, step,
+    text, schema, asked, deadline) are pending, and the run continues when it is
+    resumed with their answers."""
+
+    agent: str
+    run_id: str | None
+    questions: list[dict[str, Any]]
+    summary: dict[str, Any]
+    exception: BaseException = field(repr=False, compare=False)
+
+    kind: ClassVar[str] = "paused"
+
+    @classmethod
+    def of(cls, agent: str, error: Any, run_id: str | None = None) -> RunPaused:
+        """The event of a `Paused` error (runtime/human.py)."""
+        trace = getattr(error, "trace", None)
+        summary = trace.summary() if isinstance(trace, Trace) else {}
+        questions = [q.to_json() for q in error.questions]
+        return cls(agent, run_id, questions, summary, error)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "agent": self.agent,
+            "run_id": self.run_id,
+            "questions": self.questions,
+            **self.summary,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RunEnded:
     """The run returned. `trace` (not in `to_json`) is the run's whole trace."""
 
@@ -218,8 +271,10 @@ Event = (
     | FiringDiscarded
     | Tokens
     | Partial
+    | QuestionAsked
     | RunEnded
     | RunFailed
+    | RunPaused
 )
 EventSink = Callable[[Event], None]
 

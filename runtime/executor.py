@@ -41,6 +41,7 @@ from rolegraph.compiler.ltl import evaluate as evaluate_formula
 from rolegraph.compiler.pyimport import beside, import_callable
 from rolegraph.compiler.reach import Reachability
 
+from . import human
 from .budget import Budget, BudgetError
 from .calls import Calls, make_call
 from .errors import (
@@ -92,6 +93,8 @@ class Context:
     checkpoint: Callable[[FiringRecord], None] | None = None
     # Worker threads for synchronous tools (runtime/tools.py); None: the default.
     tool_threads: int | None = None
+    # Where human steps get their answers (runtime/human.py); None: nowhere, they pause.
+    human: Any = None
     _synchronous: dict[str, bool] = field(default_factory=dict, repr=False)
     _threads: int = field(default=0, repr=False)
 
@@ -138,6 +141,7 @@ class _Inflight:
     key: tuple
     label: str  # the key as the trace writes it
     task: asyncio.Task | None = None
+    parked: bool = False  # a human step waiting for its answer (runtime/human.py)
 
 
 class AgentRun:
@@ -193,6 +197,13 @@ class AgentRun:
         self.failure: BaseException | None = None
         self.result: Any = None
         self.returned_at: int | None = None
+        # for human steps (runtime/human.py): the run that called this one as a node, the
+        # keys of the firings that enclose it, the firings waiting for earlier ones (their
+        # tasks → the tasks they wait for), and the agent runs of firings (key → runs)
+        self.parent: AgentRun | None = None
+        self.path: tuple[str, ...] = ()
+        self.held: dict[Any, list[asyncio.Task]] = {}
+        self.children: dict[str, list[AgentRun]] = {}
 
     def _inputs(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         values = dict(self.ir.param_defaults)
@@ -265,8 +276,10 @@ class AgentRun:
             replayed, output = self._replayed(record)
             if not replayed:
                 output = await self.call(node, args, env, record)
+                if node.kind == "human":
+                    output = await human.answers(self, flight, node, args, env, record, output)
         except asyncio.CancelledError:
-            record.status = "cancelled"
+            record.status = "paused" if flight.parked else "cancelled"
             self._finish_record(record)
             raise
         except (BudgetError, StoreError) as error:  # the run's fault, not the node's
@@ -376,7 +389,8 @@ class AgentRun:
             for f in self.inflight.values()
             if f.time < time and self.reach.reaches(f.node, producer) and f.task
         ]:
-            await asyncio.wait(tasks)
+            with human.holding(self, tasks):
+                await asyncio.wait(tasks)
 
     def arguments(
         self, node: IRNode, env: Mapping[str, Any], bindings: Mapping[str, Any]
@@ -428,9 +442,12 @@ class AgentRun:
             events = self.events.nested(node.subgraph.name, record.key) if self.events else None
             child = AgentRun(node.subgraph, args, self.context, self.depth + 1, events)
             try:
-                return await child.execute()
+                with human.register_child(self, child, record.key, replica):
+                    return await child.execute()
             finally:
                 record.children.append(child.trace)
+        if node.kind == "human":
+            return await human.ask(self, node, args, replica, record)
         return await self.call_role(node, args, replica, record)
 
     async def call_tool(self, target: str, folder: str, args: dict[str, Any]) -> Any:
@@ -734,9 +751,11 @@ class AgentRun:
                 self._discard_from(time)
                 self._cancel_all()
                 self.finished.set()
-            return
-        if not self.inflight:
+                return
+        elif not self.inflight:
             self.fail(Stalled(self.waiting(), self.trace))
+            return
+        human.check_paused(self)  # (all that is left waits for answers from people?)
 
     def join(self, consumer: str) -> bool:
         queues = self.queues[consumer]

@@ -15,6 +15,11 @@ LangGraph's routers cannot write state:
 - Explicit edges: guards are evaluated on the firing's output, `max` bounds are counted
   in `taken`, `else` is taken when no `when` edge was; bound ports wait in `ports`.
 - Returns: the first return taken sets `result` and `done`; later firings do nothing.
+- Human steps (docs/human.md) ask with LangGraph's `interrupt()`: the graph stops with
+  the question (id, step, text, schema, deadline) in `__interrupt__`, and
+  `Command(resume=answer)` continues it; the answer is validated against the step's
+  type. A graph with human steps is compiled with a checkpointer (in memory unless one
+  is given), and invoked with a `thread_id`.
 
 LangGraph runs in supersteps (a barrier between steps), so this graph is not eager the
 way rolegraph's executor is; that changes when things run, not what they compute.
@@ -33,6 +38,8 @@ from rolegraph.compiler.ir import AgentIR
 from .errors import RunError
 from .executor import AgentRun, Context
 from .expressions import evaluate
+from .human import Desk, mock_answer
+from .questions import Question
 from .trace import FiringRecord
 from .values import coerce
 
@@ -70,9 +77,28 @@ class State(TypedDict, total=False):
     done: Annotated[bool, operator.or_]
 
 
-def to_langgraph(ir: AgentIR, *, model: Any = "mock") -> Any:
-    """A compiled LangGraph graph that runs `ir`; `model` as in `rolegraph.run`."""
+class _InterruptDesk(Desk):
+    """Human steps ask through LangGraph: `interrupt()` stops the graph with the question,
+    and gives the answer `Command(resume=...)` brings when the graph goes on."""
+
+    async def answer(self, question: Question, answer_type: Any) -> Any:
+        from langgraph.types import interrupt
+
+        return interrupt(question.to_json())
+
+
+def _asks(ir: AgentIR) -> bool:
+    return any(
+        node.kind == "human" or (node.subgraph is not None and _asks(node.subgraph))
+        for node in ir.nodes.values()
+    )
+
+
+def to_langgraph(ir: AgentIR, *, model: Any = "mock", checkpointer: Any = None) -> Any:
+    """A compiled LangGraph graph that runs `ir`; `model` as in `rolegraph.run`. An agent
+    with human steps gets `checkpointer` (default: LangGraph's in-memory one)."""
     try:
+        from langgraph.errors import GraphBubbleUp
         from langgraph.graph import END, START, StateGraph
     except ImportError as error:  # pragma: no cover - depends on the installation
         raise RunError(
@@ -81,6 +107,7 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock") -> Any:
     from . import model_router, provider_of
 
     context = Context(model_for=model_router(model), provider=provider_of(model, None))
+    context.human = _InterruptDesk()
     reads = {
         name: [
             call
@@ -126,6 +153,8 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock") -> Any:
             live = [e for e in out_edges if e.max is None or taken.get(e.index, 0) < e.max]
             try:
                 output = await engine.call(node, args, env, record)
+            except GraphBubbleUp:  # an interrupt (a human step asks): LangGraph's to handle
+                raise
             except Exception as error:  # a failed firing: its `on error` edges, or the end
                 handlers = [e for e in live if e.condition == "error"]
                 if not handlers:
@@ -190,12 +219,42 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock") -> Any:
         graph.add_edge(START, name)
     if not entries and all(ret.deps for ret in ir.returns_):  # pragma: no cover
         raise RunError(f"agent `{ir.name}` has no entry node")
-    return graph.compile()
+    if checkpointer is None and _asks(ir):
+        from langgraph.checkpoint.memory import InMemorySaver
+
+        checkpointer = InMemorySaver()
+    return graph.compile(checkpointer=checkpointer)
 
 
-async def run_langgraph(graph: Any, inputs: Mapping[str, Any]) -> Any:
-    """Invoke an exported graph and return the agent's result (or raise `RunError`)."""
-    state = await graph.ainvoke({"params": dict(inputs)}, {"recursion_limit": 10_000})
+async def run_langgraph(
+    graph: Any, inputs: Mapping[str, Any], answers: Mapping[str, list[Any]] | str | None = None
+) -> Any:
+    """Invoke an exported graph and return the agent's result (or raise `RunError`).
+    Human steps are answered from `answers` (per step, in order; "mock": as `MockDesk`
+    answers), each through `Command(resume=...)`; a question without one raises
+    `RunError`."""
+    config: dict[str, Any] = {"recursion_limit": 10_000}
+    if graph.checkpointer is not None:
+        config["configurable"] = {"thread_id": "rolegraph"}
+    mock = answers == "mock"
+    script = {} if isinstance(answers, str) else {s: list(v) for s, v in (answers or {}).items()}
+    state = await graph.ainvoke({"params": dict(inputs)}, config)
+    while state.get("__interrupt__"):
+        from langgraph.types import Command
+
+        resume = {}
+        for waiting in state["__interrupt__"]:
+            question = waiting.value
+            if mock:
+                resume[waiting.id] = mock_answer(
+                    question["step"], question["text"], question["schema"]
+                )
+                continue
+            given = script.get(question["step"]) or script.get(question["step"].rsplit(".")[-1])
+            if not given:
+                raise RunError(f"no answer for question {question['id']}: {question['text']}")
+            resume[waiting.id] = given.pop(0)
+        state = await graph.ainvoke(Command(resume=resume), config)
     if not state.get("done"):
         raise RunError("the exported graph ended without a return")
     return state.get("result")

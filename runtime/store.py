@@ -14,6 +14,7 @@
   and its model calls are answered by the cache, which is committed at once.
 - `runs`: what a run was (file, fingerprint, agent, inputs, model), how it ended, and
   what it spent (calls, tokens, dollars: a resumed run's budget goes on from there).
+- `questions`: what human steps asked, and their answers (runtime/questions.py).
 - `calls`: one row per real model call (cache hits excluded), for accounting and tests;
   written in the same transaction as the call's reply, so a kill keeps both or neither.
 
@@ -53,6 +54,9 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS checkpoints (run TEXT NOT NULL, firings TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS checkpoints_of_run ON checkpoints (run);
 CREATE TABLE IF NOT EXISTS calls (run TEXT, node TEXT, request TEXT, created REAL);
+CREATE TABLE IF NOT EXISTS questions (
+    run TEXT NOT NULL, id TEXT NOT NULL, node TEXT, step TEXT, text TEXT, type TEXT,
+    asked REAL, deadline REAL, answer TEXT, answered REAL, PRIMARY KEY (run, id));
 """
 
 

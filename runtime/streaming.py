@@ -49,7 +49,7 @@ async def stream_agent(
 
     def emit(event: Event) -> None:
         nonlocal ended
-        ended = ended or event.kind in ("result", "error")
+        ended = ended or event.kind in ("result", "error", "paused")
         queue.put_nowait(event)
 
     async def run() -> None:

@@ -1,6 +1,8 @@
 """Run the `test` blocks of a checked `.agent` file on the mock model.
 
-Each test runs its agent with its `mock` replies scripted per role, then judges each
+Each test runs its agent with its `mock` replies scripted per role (and its answers per
+human step: a step whose answers run out pauses the run, which fails the test), then
+judges each
 `expect` formula on the run's trace (LTLf over the steps of logical time, the return as
 the last step). Conditions read the nodes' outputs where those nodes fire, and
 `result`, `calls(Role)`, `firings(node)` and the agent's parameters everywhere.
@@ -49,8 +51,8 @@ async def run_test(test: ast.TestDecl, ir: Any) -> TestOutcome:
         if isinstance(mock, ast.TestMock)
     }
     model = MockModel(script=script)
-    try:
-        outcome = await run_agent(ir, inputs, model=model)
+    try:  # (a human step's `mock` scripts its answers: runtime/human.py)
+        outcome = await run_agent(ir, inputs, model=model, answers=script)
     except RunError as error:
         return TestOutcome(
             test.name,

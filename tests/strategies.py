@@ -178,6 +178,14 @@ formulas = st.recursive(
 # -- declarations -------------------------------------------------------------------------
 
 
+#: a human step's deadline: `"90s"`, `"1h30m"`, `"2d0h"` (never zero)
+durations = (
+    st.lists(st.tuples(st.integers(0, 999), st.sampled_from("dhms")), min_size=1, max_size=3)
+    .map(lambda parts: "".join(f"{n}{unit}" for n, unit in parts))
+    .filter(lambda text: ast.duration_seconds(text) is not None)
+)
+
+
 def _unique_params(max_size: int = 3) -> st.SearchStrategy:
     return st.lists(
         st.builds(ast.Param, name=names, type=types, default=st.none() | constants),
@@ -316,6 +324,14 @@ declarations = st.one_of(
         ),
     ),
     st.builds(ast.ToolDecl, name=names, params=_unique_params(), returns=types, target=strings),
+    st.builds(
+        ast.HumanDecl,
+        name=type_names,
+        params=_unique_params(),
+        returns=types,
+        prompt=st.none() | st.builds(ast.Prompt, text=strings),
+        deadline=st.none() | st.builds(ast.Deadline, duration=durations),
+    ),
     st.builds(
         ast.AgentDecl,
         name=type_names,

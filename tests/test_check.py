@@ -136,6 +136,11 @@ FIXTURES = [
     ),
     ("E0502", A.format("  w = Writer(task)\n  return w\n  ensure eventually critc")),
     ("E0503", A.format("  w = Writer(task)\n  return w\n  ensure once(eventually w)")),
+    (  # a human step's deadline with no `on error` edge: a missed deadline fails the run
+        "W0420",
+        'human Ask(task: str) -> Review {\n  prompt "{{ task }}"\n  deadline "1h"\n}\n'
+        + A.format("  ok = Ask(task)\n  w = Writer(task, feedback: ok.feedback)\n  return w"),
+    ),
     (
         "W0505",
         A.format(
@@ -147,6 +152,7 @@ FIXTURES = [
 
 # (code, line, column) of the first diagnostic with that code, lines after the prelude.
 EXPECTED = {
+    "W0420": (6, 3),
     "E0201": (2, 3),
     "E0202": (3, 3),
     "E0205": (2, 3),
@@ -209,7 +215,10 @@ def test_every_checker_code_has_a_fixture():
 
     checker_codes = {c for c in CODES if c[1:3] in ("02", "03", "04", "05")}
     # (imports outside the project, E0206, have their own file: test_imports_confined.py)
+    # (E0421-E0423 are the refusals of answers to human steps, made at run time:
+    # tests/test_human.py)
     covered = {code for code, _ in FIXTURES} | {"E0203", "E0204", "E0206", "W0504"}
+    covered |= {"E0421", "E0422", "E0423"}
     assert checker_codes <= covered, sorted(checker_codes - covered)
 
 

@@ -27,14 +27,15 @@ def test_keywords_as_field_names_are_exactly_the_keywords():
 
 
 def test_every_keyword_of_the_grammar_is_reserved():
-    """Reserved, or a word of test blocks, which is a keyword only inside them."""
+    """Reserved, or a word of test blocks or human steps, a keyword only inside them."""
     words = {
         t.pattern.value
         for t in grammar_parser().terminals
         if t.pattern.type == "str" and t.pattern.value.isalpha()
     }
-    assert words <= ast.KEYWORDS | ast.TEST_KEYWORDS
+    assert words <= ast.KEYWORDS | ast.TEST_KEYWORDS | ast.HUMAN_KEYWORDS
     assert not ast.KEYWORDS & ast.TEST_KEYWORDS
+    assert not ast.KEYWORDS & ast.HUMAN_KEYWORDS
 
 
 def test_the_grammar_is_lalr_with_no_conflict_resolved_silently():

@@ -27,10 +27,13 @@ PATTERNS = [
 
 
 def same_result(ir, inputs, path=None, text=None):
-    expected = asyncio.run(rolegraph.arun(path, inputs, agent=ir.name, model="mock", text=text))
+    # (human steps, through `interrupt()`: answered as the mock would, on both sides)
+    expected = asyncio.run(
+        rolegraph.arun(path, inputs, agent=ir.name, model="mock", text=text, answers="mock")
+    )
     graph = to_langgraph(ir, model="mock")
     assert type(graph).__name__ == "CompiledStateGraph"
-    got = asyncio.run(run_langgraph(graph, inputs))
+    got = asyncio.run(run_langgraph(graph, inputs, answers="mock"))
     assert got == expected.result
 
 

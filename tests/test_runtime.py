@@ -47,7 +47,8 @@ def draft(i):
 def test_every_example_runs_on_mock(path):
     ir = rolegraph.load_agent(path)
     inputs = {name: "What is 17 * 23?" for name in ir.param_types}
-    outcome = asyncio.run(rolegraph.arun(path, inputs, model="mock"))
+    # (a human step's question is answered as the mock model would: docs/human.md)
+    outcome = asyncio.run(rolegraph.arun(path, inputs, model="mock", answers="mock"))
     assert outcome.result is not None
     assert outcome.trace.summary()["firings"] >= 1
 
