@@ -96,6 +96,8 @@ class ChangeRole(Edit):
         roles = {r.name: r for r in module.roles}
         for agent in module.agents:
             for node in agent.nodes:
+                if isinstance(module.decl(node.role), ast.HumanDecl):
+                    continue  # a person's step is not for a search to hand to a model
                 current = _callee_signature(module, agent, node)
                 ports = [
                     port
