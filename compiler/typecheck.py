@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from . import ast, codes, ltl
 from .diagnostics import Diagnostic, Label, diagnostic
+from .mcp_servers import read_server
 from .pyimport import folder_of
 from .pysignature import compare_python_signature
 from .pysource import Missing, Unreadable, read_tool
@@ -552,10 +553,31 @@ class _Checker:
             self.signatures[symbol.qualified] = Signature(params, returns)
         return self.signatures[symbol.qualified]
 
+    def check_mcp(self, symbol: Symbol) -> None:
+        assert isinstance(symbol.decl, ast.McpDecl)
+        found = read_server(symbol.decl, folder_of(symbol.module.filename))
+        for problem in found if isinstance(found, list) else ():
+            hints = (problem.hint,) if problem.hint else ()
+            self.report(symbol.module, problem.code, problem.message, problem.span, hints=hints)
+
     def check_tool(self, symbol: Symbol) -> None:
         decl = symbol.decl
         assert isinstance(decl, ast.ToolDecl)
         signature = self.signature(symbol)
+        if decl.server is not None:  # checked against its server by `check --connect` only
+            server = self.program.lookup(symbol.module, decl.server)
+            if server is None or server.kind != "mcp":
+                what = "not declared" if server is None else f"a {server.kind}"
+                self.report(
+                    symbol.module,
+                    codes.NOT_AN_MCP_SERVER,
+                    f"tool `{decl.name}` names `{decl.server}` as its MCP server, "
+                    f"but `{decl.server}` is {what}",
+                    decl.span,
+                    hints=did_you_mean(decl.server, self.program.candidates(symbol.module, ["mcp"]))
+                    or (f'declare it: mcp {decl.server} = "python3 server.py"',),
+                )
+            return
         module_name, _, attribute = decl.target.partition(":")
         if not module_name or not attribute:
             self.report(

@@ -92,6 +92,9 @@ class Context:
     checkpoint: Callable[[FiringRecord], None] | None = None
     # Worker threads for synchronous tools (runtime/tools.py); None: the default.
     tool_threads: int | None = None
+    # The MCP sessions of the run (runtime/mcp_tools.py): opened at a first call, closed
+    # by `run_agent` when the run ends.
+    mcp: Any = None
     _synchronous: dict[str, bool] = field(default_factory=dict, repr=False)
     _threads: int = field(default=0, repr=False)
 
@@ -423,7 +426,8 @@ class AgentRun:
         if node.kind == "tool":
             params, result = self.plan.tool_types[node.name]
             typed = {name: coerced(args.get(name)) for name, coerced in params}
-            return result(await self.call_tool(node.target or "", node.target_folder, typed))
+            target = node.target or ""
+            return result(await self.call_tool(target, node.target_folder, typed, node.server))
         if node.kind == "agent":
             events = self.events.nested(node.subgraph.name, record.key) if self.events else None
             child = AgentRun(node.subgraph, args, self.context, self.depth + 1, events)
@@ -433,10 +437,17 @@ class AgentRun:
                 record.children.append(child.trace)
         return await self.call_role(node, args, replica, record)
 
-    async def call_tool(self, target: str, folder: str, args: dict[str, Any]) -> Any:
+    async def call_tool(
+        self, target: str, folder: str, args: dict[str, Any], server: Any = None
+    ) -> Any:
         """Call a tool on typed arguments: a plain function in a worker thread (so it never
         holds the loop), a coroutine function on the loop. It runs `beside` its `.agent`
-        file, so its module's late imports of its neighbours work too."""
+        file, so its module's late imports of its neighbours work too. A tool of an MCP
+        `server` is called through the run's session with it (runtime/mcp_tools.py)."""
+        if server is not None:
+            from .mcp_tools import sessions_of
+
+            return await sessions_of(self.context).call(server, target, args)
         function = self.context.tool(target, folder)
         with beside(folder):
             if self.context.synchronous(target, folder):
@@ -451,7 +462,8 @@ class AgentRun:
         """A tool called in a role's tool loop: arguments and result checked against its
         declaration."""
         typed = {name: coerce(t, args.get(name)) for name, t in spec.params}
-        return coerce(spec.returns, plain(await self.call_tool(spec.target, spec.folder, typed)))
+        value = await self.call_tool(spec.target, spec.folder, typed, spec.server)
+        return coerce(spec.returns, plain(value))
 
     async def call_role(
         self, node: IRNode, args: dict[str, Any], replica: int, record: FiringRecord
