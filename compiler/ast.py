@@ -953,15 +953,7 @@ TEST_KEYWORDS: frozenset[str] = frozenset({"test", "run", "mock", "expect"})
 DECL_KEYWORDS: frozenset[str] = frozenset({"mcp"})
 
 Decl = Annotated[
-    Import
-    | ModelDecl
-    | McpDecl
-    | TypeDecl
-    | EnumDecl
-    | RoleDecl
-    | ToolDecl
-    | AgentDecl
-    | TestDecl,
+    Import | ModelDecl | McpDecl | TypeDecl | EnumDecl | RoleDecl | ToolDecl | AgentDecl | TestDecl,
     Field(discriminator="kind"),
 ]
 

@@ -26,9 +26,9 @@ DEFAULT_CONNECT_TIMEOUT = 30.0
 PARAMETERS: dict[str, tuple[str, Literal["stdio", "http"] | None]] = {
     "timeout": ("a number of seconds above 0", None),
     "connect_timeout": ("a number of seconds above 0", None),
-    "env": ("a record of strings, like {KEY: \"value\"}", "stdio"),
+    "env": ('a record of strings, like {KEY: "value"}', "stdio"),
     "cwd": ("a string: a folder, from the .agent file's", "stdio"),
-    "headers": ("a record of strings, like {Authorization: \"Bearer ...\"}", "http"),
+    "headers": ('a record of strings, like {Authorization: "Bearer ..."}', "http"),
 }
 
 
@@ -127,9 +127,7 @@ def _read_parameter(
     expected, belongs = known
     if belongs is not None and belongs != transport:
         what = "a command (stdio)" if belongs == "stdio" else "a URL (streamable HTTP)"
-        return Problem(
-            "E0621", f"`{param.name}` is a parameter of {what} server", param.span, ""
-        )
+        return Problem("E0621", f"`{param.name}` is a parameter of {what} server", param.span, "")
     value = ast.constant_value(param.value)
     wrong = Problem("E0621", f"`{param.name}` must be {expected}", param.value.span)
     if param.name in ("timeout", "connect_timeout"):

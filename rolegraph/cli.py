@@ -251,12 +251,24 @@ def check(
         bool, typer.Option("--cost", help="Print worst-case firings, calls and tokens.")
     ] = False,
     root: RootOption = None,
+    connect: Annotated[
+        bool,
+        typer.Option(
+            "--connect",
+            help="Start (or reach) each MCP server and compare its tools with their "
+            "declarations (docs/mcp.md). Without it, checking runs no code.",
+        ),
+    ] = False,
 ) -> None:
     """Check files: syntax, names, types, the graph, and temporal constraints."""
     all_diagnostics: list[dict] = []
     errors = warnings = 0
     for path in _agent_files(files):
         checked, diagnostics, sources = _check_file(path, root=root)
+        if connect and checked is not None:
+            from rolegraph.runtime.mcp_check import connected_diagnostics
+
+            diagnostics = [*diagnostics, *connected_diagnostics(checked)]
         for diagnostic in diagnostics:
             if diagnostic.is_error:
                 errors += 1

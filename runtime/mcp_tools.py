@@ -89,7 +89,8 @@ class _Connection:
         if server.transport == "stdio":
             from mcp.client.stdio import StdioServerParameters, stdio_client
 
-            self.stderr = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")
+            # (closed by `close`: it outlives this call, as the process does)
+            self.stderr = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115
             parameters = StdioServerParameters(
                 command=server.command[0],
                 args=list(server.command[1:]),
@@ -164,7 +165,7 @@ class _Connection:
         if not text:
             return ""
         tail = text[-STDERR_TAIL:]
-        return f"\n  the server's standard error ends with:\n    " + tail.replace("\n", "\n    ")
+        return "\n  the server's standard error ends with:\n    " + tail.replace("\n", "\n    ")
 
     async def close(self) -> None:
         self.stop.set()
@@ -219,9 +220,9 @@ class McpSessions:
         while True:
             page = await connection.request(
                 f"listing the tools of MCP server `{server.name}`",
-                lambda session, at=cursor: session.list_tools(cursor=at)
-                if at
-                else session.list_tools(),
+                lambda session, at=cursor: (
+                    session.list_tools(cursor=at) if at else session.list_tools()
+                ),
             )
             tools.extend(page.tools)
             cursor = getattr(page, "nextCursor", None)
@@ -270,7 +271,7 @@ def tool_value(result: Any) -> Any:
             f"the tool's result holds {', '.join(kinds)} content: rolegraph tools return "
             "text or structured content"
         )
-    values = [_json_or_text(t) for t in texts]
+    values = [_json_or_text(str(t)) for t in texts]
     if not values:
         return None
     return values[0] if len(values) == 1 else values
@@ -306,7 +307,9 @@ def _explain(error: BaseException | None) -> str:
     message = str(inner) or type(inner).__name__
     if isinstance(inner, FileNotFoundError):
         return f"command not found: {inner.filename or message}"
-    return message if type(inner).__name__ in ("McpError",) else f"{type(inner).__name__}: {message}"
+    return (
+        message if type(inner).__name__ in ("McpError",) else f"{type(inner).__name__}: {message}"
+    )
 
 
 def _two_streams(transport: Any) -> Any:
