@@ -1252,6 +1252,49 @@ def explain_code(
     typer.echo(text, nl=False)
 
 
+mcp_app = typer.Typer(help="MCP: serve the agents of a file as the tools of an MCP server.")
+app.add_typer(mcp_app, name="mcp")
+
+
+@mcp_app.command(name="serve")
+def mcp_serve(
+    file: Annotated[Path, typer.Argument(help="The .agent file whose agents to serve.")],
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Use this model for every role (mock).")
+    ] = None,
+    api_base: ApiBaseOption = None,
+    param: ParamOption = None,
+    timeout: TimeoutOption = None,
+    concurrency: ConcurrencyOption = None,
+    root: RootOption = None,
+) -> None:
+    """Serve each agent of a file as an MCP tool, on stdin and stdout (docs/mcp.md)."""
+    _check_model_option(model)
+    params = _provider_params(api_base, param, timeout, concurrency)
+    try:
+        import mcp  # noqa: F401 - the extra is there
+    except ImportError as error:
+        raise _usage_error(
+            f"`rolegraph mcp serve` needs the mcp SDK ({error}): pip install 'rolegraph[mcp]'"
+        ) from None
+    checked = _checked_or_exit(file, root)
+    if not checked.irs:
+        raise _usage_error(f"{file} declares no agent")
+    import asyncio
+
+    from rolegraph.mcp_serve import build_server, descriptions, serve_stdio
+
+    _warm_up_litellm(model, checked)
+    server = build_server(
+        checked.irs,
+        descriptions(checked.program.main.module),
+        name=f"rolegraph {file.name}",
+        model=model,
+        params=params,
+    )
+    asyncio.run(serve_stdio(server))
+
+
 @app.command(name="lsp")
 def language_server() -> None:
     """Run the language server on stdin/stdout (for editors; needs the `lsp` extra)."""
