@@ -34,6 +34,7 @@ _LAZY = {
         name: ("rolegraph.compiler.pyfront", name)
         for name in (
             "model",
+            "mcp",
             "role",
             "tool",
             "agent",
@@ -62,6 +63,7 @@ __all__ = [
     "fingerprint",
     "format_source",
     "langgraph",
+    "mcp",
     "model",
     "named",
     "node",
