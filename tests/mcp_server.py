@@ -3,17 +3,17 @@ serves on stdio; `python tests/mcp_server.py http PORT` serves streamable HTTP o
 
 Its tools: one that works (`add`), one with a record result (`describe`), one that
 raises (`fail`), one that sleeps past any short timeout (`sleep`), one that kills its
-own process mid-call (`crash`), one whose name is no identifier (`shout-out`), and one
+own process mid-call (`crash`), one whose name is no identifier (`shout-out`), one
 that counts its calls in this process (`count`: one session per run, so a run sees
-1, 2, 3...).
+1, 2, 3...), and one that gives its process id (`pid`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sys
-import time
 
 from mcp.server.fastmcp import FastMCP
 from pydantic import BaseModel
@@ -48,9 +48,9 @@ def fail(reason: str) -> str:
 
 
 @server.tool()
-def sleep(seconds: float) -> str:
-    """Sleeps, then answers."""
-    time.sleep(seconds)
+async def sleep(seconds: float) -> str:
+    """Sleeps, then answers (other calls go on meanwhile)."""
+    await asyncio.sleep(seconds)
     return "awake"
 
 
@@ -66,6 +66,12 @@ def crash(code: int = 0) -> str:
 def shout_out(name: str) -> str:
     """A tool whose name is no identifier."""
     return f"{name.upper()}!"
+
+
+@server.tool()
+def pid() -> int:
+    """This server's process id."""
+    return os.getpid()
 
 
 @server.tool()
