@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from rolegraph.compiler.literals import encode
+
 SERVER = Path(__file__).with_name("mcp_server.py")
 
 
@@ -34,8 +36,8 @@ type Description { word: str, length: int, vowels: list[str] }
 
 def source(agents: str, *, address: str | None = None, params: str = "{ timeout: 5 }") -> str:
     """A file declaring the test server as `calc`, its tools, and `agents`."""
-    shown = address if address is not None else stdio_address()
-    return f'mcp calc = "{shown}" {params}\n{TOOLS}\n{agents}'
+    shown = encode(address if address is not None else stdio_address())
+    return f"mcp calc = {shown} {params}\n{TOOLS}\n{agents}"
 
 
 def free_port() -> int:
