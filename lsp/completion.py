@@ -26,7 +26,18 @@ from .tokens import Token, Tokens, string_body
 _DECL_LINE = re.compile(r"^(?:import|from|model|type|enum|role|tool|agent|test)\b.*$", re.MULTILINE)
 _HEADER = re.compile(r"(import|from|model|type|enum|role|tool|agent|test)\s+([A-Za-z_]\w*)?")
 
-DECLARATION_KEYWORDS = ("import", "from", "model", "type", "enum", "role", "tool", "agent", "test")
+DECLARATION_KEYWORDS = (
+    "import",
+    "from",
+    "model",
+    "mcp",
+    "type",
+    "enum",
+    "role",
+    "tool",
+    "agent",
+    "test",
+)
 ROLE_KEYWORDS = ("model", "system", "prompt", "tools")
 AGENT_KEYWORDS = (
     "when",
