@@ -68,11 +68,16 @@ def read_server(decl: ast.McpDecl, folder: str) -> McpServer | list[Problem]:
     problems: list[Problem] = []
     address = decl.address.strip()
     fields: dict[str, Any] = {"name": decl.name}
-    scheme = urlsplit(address).scheme.lower() if "://" in address else ""
+    scheme = address.partition("://")[0].lower() if "://" in address else ""
     if scheme:
         transport: Literal["stdio", "http"] = "http"
-        parts = urlsplit(address)
-        if scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(address)
+            host = parts.hostname
+            _ = parts.port  # (a port past 65535 is no port)
+        except ValueError:  # (`http://[::1`: a bracket left open)
+            host = None
+        if scheme not in ("http", "https") or not host:
             problems.append(
                 Problem(
                     "E0620",
@@ -93,7 +98,13 @@ def read_server(decl: ast.McpDecl, folder: str) -> McpServer | list[Problem]:
                 Problem("E0620", f"`{decl.name}`: cannot split the command: {error}", decl.span)
             )
         else:
-            if not words:
+            if "\0" in address:
+                problems.append(
+                    Problem(
+                        "E0620", f"`{decl.name}`: a command cannot hold a NUL character", decl.span
+                    )
+                )
+            elif not words:
                 problems.append(
                     Problem(
                         "E0620",
