@@ -10,14 +10,14 @@ import pytest
 pytest.importorskip("pygls")
 pytest.importorskip("pytest_lsp")
 
-import pytest_lsp  # noqa: E402
-from lsprotocol import types  # noqa: E402
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-import rolegraph  # noqa: E402
+import rolegraph
 
-from .conftest import ROOT  # noqa: E402
-from .lsp_client import apply_edits, open_document, position_of, uri_of  # noqa: E402
+from .conftest import ROOT
+from .lsp_client import apply_edits, open_document, position_of, uri_of
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
