@@ -122,8 +122,14 @@ def build_server(
 
 
 async def serve_stdio(server: Any) -> None:
-    """Serve on stdin and stdout until the client closes them."""
+    """Serve on stdin and stdout until the client closes them. Stdout is the protocol's:
+    while serving, what anything else prints (a provider library's notice, a tool's
+    `print`) goes to stderr instead."""
+    import contextlib
+    import sys
+
     from mcp.server.stdio import stdio_server
 
-    async with stdio_server() as (read, write):
-        await server.run(read, write, server.create_initialization_options())
+    async with stdio_server() as (read, write):  # (it holds stdout's own buffer)
+        with contextlib.redirect_stdout(sys.stderr):
+            await server.run(read, write, server.create_initialization_options())

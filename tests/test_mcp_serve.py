@@ -55,8 +55,11 @@ agent Parse(text: str) -> int {
 """
 
 
-async def session_call(path: Path, calls: list[tuple[str, dict[str, Any]]]) -> tuple[Any, list]:
-    """List the tools of `rolegraph mcp serve path --model mock`, then make `calls`."""
+async def session_call(
+    path: Path, calls: list[tuple[str, dict[str, Any]]], garbled: list | None = None
+) -> tuple[Any, list]:
+    """List the tools of `rolegraph mcp serve path --model mock`, then make `calls`;
+    what the client could not read as MCP goes to `garbled`."""
     from mcp import ClientSession
     from mcp.client.stdio import StdioServerParameters, stdio_client
 
@@ -64,15 +67,25 @@ async def session_call(path: Path, calls: list[tuple[str, dict[str, Any]]]) -> t
         command=sys.executable,
         args=["-m", "rolegraph.cli", "mcp", "serve", str(path), "--model", "mock"],
     )
-    async with stdio_client(parameters) as (read, write), ClientSession(read, write) as session:
+
+    async def on_message(message: Any) -> None:
+        if isinstance(message, Exception) and garbled is not None:
+            garbled.append(message)
+
+    async with (
+        stdio_client(parameters) as (read, write),
+        ClientSession(read, write, message_handler=on_message) as session,
+    ):
         await session.initialize()
         listed = await session.list_tools()
         results = [await session.call_tool(name, arguments) for name, arguments in calls]
     return listed, results
 
 
-def serve(path: Path, calls: list[tuple[str, dict[str, Any]]]) -> tuple[Any, list]:
-    return asyncio.run(session_call(path, calls))
+def serve(
+    path: Path, calls: list[tuple[str, dict[str, Any]]], garbled: list | None = None
+) -> tuple[Any, list]:
+    return asyncio.run(session_call(path, calls, garbled))
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +173,18 @@ def test_an_example_is_served_and_called():
     ir = rolegraph.load_agent(EXAMPLES / "self_refine.agent", "SelfRefine")
     expected = plain(asyncio.run(run_agent(ir, {"task": "2+2?"}, model="mock")).result)
     assert result.structuredContent == expected
+
+
+def test_what_a_tool_prints_does_not_break_the_protocol(tmp_path):
+    (tmp_path / "noisy.py").write_text(
+        "def shout(text: str) -> str:\n    print('noise on stdout', flush=True)\n    return text.upper()\n"
+    )
+    path = tmp_path / "noisy.agent"
+    path.write_text(
+        'tool shout(text: str) -> str = "noisy:shout"\n'
+        "agent Loud(text: str) -> str {\n  s = shout(text)\n  return s\n}\n"
+    )
+    garbled: list = []
+    _, (result,) = serve(path, [("Loud", {"text": "hi"})], garbled)
+    assert not result.isError and result.structuredContent == {"result": "HI"}
+    assert garbled == []  # (the print went to stderr, not into the protocol)
