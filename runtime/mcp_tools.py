@@ -102,10 +102,15 @@ class _Connection:
 
     async def ensure_ready(self) -> Any:
         """The open session; raises `McpToolError` when it cannot be opened in time."""
+        if self.broken:
+            raise McpToolError(
+                f"MCP server `{self.server.name}` stopped earlier in this run: {self.broken}"
+            )
         try:
             await asyncio.wait_for(self.ready.wait(), self.server.connect_timeout)
         except TimeoutError:
             self.stop.set()
+            self.broken = f"it did not open a session within {self.server.connect_timeout:g} s"
             raise McpToolError(
                 f"MCP server `{self.server.name}` ({self.server.describe()}) did not open a "
                 f"session within {self.server.connect_timeout:g} s{self.stderr_tail()}"
@@ -169,8 +174,11 @@ class _Connection:
 
     async def close(self) -> None:
         self.stop.set()
+        # a session that never opened has nothing to close in order: stop its start
+        # (anyio kills a process whose start is cancelled)
+        timeout = CLOSE_TIMEOUT if self.session is not None else 0
         try:
-            await asyncio.wait_for(asyncio.shield(self.task), CLOSE_TIMEOUT)
+            await asyncio.wait_for(asyncio.shield(self.task), timeout)
         except asyncio.CancelledError:
             self.task.cancel()
             raise

@@ -263,3 +263,29 @@ def test_running_an_agent_without_mcp_tools_never_imports_the_sdk():
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+def test_a_server_that_never_answers_fails_within_its_connect_timeout(tmp_path):
+    import shlex
+
+    pid_file = tmp_path / "pid"
+    silent = shlex.join(
+        [
+            sys.executable,
+            "-c",
+            f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); "
+            "time.sleep(120)",
+        ]
+    )
+    agents = (
+        "agent S(a: int) -> int {\n  s = add(a, a)\n  t = add(a, 1)\n"
+        "  s -> return(0) on error\n  t -> return(1) on error\n  return t\n}\n"
+    )
+    ir = ir_of(agents, "S", address=silent, params="{ connect_timeout: 1 }")
+    records = []
+    asyncio.run(run_agent(ir, {"a": 1}, model=MockModel(), on_record=records.append))
+    errors = [r.error for r in records if r.status == "failed"]
+    # (the two calls wait for the same session: the first gives up at the connect
+    # timeout, and the second with it, or at once after it)
+    assert errors and "did not open a session within 1 s" in errors[0]
+    assert wait_gone(int(pid_file.read_text())), "the silent server outlived its run"
