@@ -177,7 +177,9 @@ def test_an_example_is_served_and_called():
 
 def test_what_a_tool_prints_does_not_break_the_protocol(tmp_path):
     (tmp_path / "noisy.py").write_text(
-        "def shout(text: str) -> str:\n    print('noise on stdout', flush=True)\n    return text.upper()\n"
+        "def shout(text: str) -> str:\n"
+        "    print('noise on stdout', flush=True)\n"
+        "    return text.upper()\n"
     )
     path = tmp_path / "noisy.agent"
     path.write_text(
