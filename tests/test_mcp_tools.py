@@ -289,3 +289,26 @@ def test_a_server_that_never_answers_fails_within_its_connect_timeout(tmp_path):
     # timeout, and the second with it, or at once after it)
     assert errors and "did not open a session within 1 s" in errors[0]
     assert wait_gone(int(pid_file.read_text())), "the silent server outlived its run"
+
+
+def test_listing_the_tools_of_the_server():
+    from rolegraph.compiler.mcp_servers import McpServer
+    from rolegraph.runtime.mcp_tools import McpSessions
+
+    from .mcp_agents import SERVER
+
+    server = McpServer(name="calc", transport="stdio", command=(sys.executable, str(SERVER)))
+
+    async def listed() -> list:
+        sessions = McpSessions()
+        try:
+            return await sessions.list_tools(server)
+        finally:
+            await sessions.aclose()
+
+    tools = {tool.name: tool for tool in asyncio.run(listed())}
+    assert sorted(tools) == sorted(
+        ["add", "describe", "fail", "sleep", "crash", "shout-out", "count", "pid"]
+    )
+    assert tools["add"].inputSchema["required"] == ["a", "b"]
+    assert tools["add"].description == "Add two integers."
