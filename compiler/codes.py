@@ -933,6 +933,26 @@ or call a tool of a server that the program does not call.
 """,
 )
 
+MCP_PLAIN_HTTP = _code(
+    "W0620",
+    "an MCP server reached over plain HTTP",
+    """
+A URL `http://` to a host other than this machine (`localhost`, `127.0.0.1`, `::1`)
+sends every tool call, its arguments and its result, and the declaration's `headers`
+(a bearer token...), unencrypted over the network. Use `https://`, or reach the server
+through a tunnel on loopback.
+""",
+)
+
+MCP_UNUSED_SERVER = _code(
+    "W0621",
+    "an MCP server no tool names",
+    """
+No `tool` declaration of this module names this server (`tool t(...) -> T =
+server.name`), so no run starts or calls it. Declare its tools, or remove it.
+""",
+)
+
 # --- E07xx: backends (Python) ---------------------------------------------------------------
 
 NOT_A_DECLARATION = _code(

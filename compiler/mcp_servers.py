@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from . import ast
 from .source import Span
 
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_CONNECT_TIMEOUT = 30.0
 
@@ -122,6 +123,29 @@ def read_server(decl: ast.McpDecl, folder: str) -> McpServer | list[Problem]:
         if problem is not None:
             problems.append(problem)
     return problems if problems else McpServer(**fields)
+
+
+def server_warnings(decl: ast.McpDecl) -> list[Problem]:
+    """What a usable declaration may still be wrong about: a URL that sends calls and
+    headers unencrypted off this machine (W0620)."""
+    address = decl.address.strip()
+    if not address.lower().startswith("http://"):
+        return []
+    try:
+        host = urlsplit(address).hostname
+    except ValueError:
+        return []  # (read_server reports it)
+    if host is None or host in LOOPBACK:
+        return []
+    return [
+        Problem(
+            "W0620",
+            f"`{decl.name}` is reached over plain HTTP: its calls and headers cross the "
+            "network unencrypted",
+            decl.span,
+            f"use {'https' + address[4:]!r}",
+        )
+    ]
 
 
 def _read_parameter(

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from . import ast, codes, ltl
 from .diagnostics import Diagnostic, Label, diagnostic
-from .mcp_servers import read_server
+from .mcp_servers import read_server, server_warnings
 from .pyimport import folder_of
 from .pysignature import compare_python_signature
 from .pysource import Missing, Unreadable, read_tool
@@ -554,11 +554,28 @@ class _Checker:
         return self.signatures[symbol.qualified]
 
     def check_mcp(self, symbol: Symbol) -> None:
-        assert isinstance(symbol.decl, ast.McpDecl)
-        found = read_server(symbol.decl, folder_of(symbol.module.filename))
-        for problem in found if isinstance(found, list) else ():
+        decl = symbol.decl
+        assert isinstance(decl, ast.McpDecl)
+        found = read_server(decl, folder_of(symbol.module.filename))
+        problems = found if isinstance(found, list) else server_warnings(decl)
+        for problem in problems:
             hints = (problem.hint,) if problem.hint else ()
             self.report(symbol.module, problem.code, problem.message, problem.span, hints=hints)
+        used = any(  # (by a tool of any module: one may import the server)
+            isinstance(d, ast.ToolDecl)
+            and d.server is not None
+            and self.program.lookup(module, d.server) is symbol
+            for module in self.program.modules.values()
+            for d in module.module.decls
+        )
+        if not used:
+            self.report(
+                symbol.module,
+                codes.MCP_UNUSED_SERVER,
+                f"no tool names MCP server `{decl.name}`",
+                decl.span,
+                hints=(f"declare its tools: tool name(...) -> T = {decl.name}.name",),
+            )
 
     def check_tool(self, symbol: Symbol) -> None:
         decl = symbol.decl

@@ -50,6 +50,7 @@ def output_schema(ir: Any) -> dict[str, Any]:
         "type": "object",
         "properties": {"result": json_schema(ir.return_type)},
         "required": ["result"],
+        "x-fastmcp-wrap-result": True,  # (FastMCP's mark: clients may unwrap it)
     }
 
 

@@ -206,8 +206,11 @@ class McpSessions:
             found = self._connections[server] = _Connection(server)
         return found
 
-    async def call(self, server: McpServer, tool: str, args: dict[str, Any]) -> Any:
-        """Call `tool` of `server` on JSON-ready arguments; its result as a plain value."""
+    async def call(
+        self, server: McpServer, tool: str, args: dict[str, Any], returns: Any = None
+    ) -> Any:
+        """Call `tool` of `server` on JSON-ready arguments; its result as a plain value
+        (`returns`: the declared result type, which says how to read it)."""
         from .values import plain
 
         what = f"tool `{tool}` of MCP server `{server.name}`"
@@ -218,7 +221,7 @@ class McpSessions:
         if result.isError:
             text = _text_of(result.content) or "(no message)"
             raise McpToolError(f"{what} reported an error: {text}")
-        return tool_value(result)
+        return tool_value(result, returns)
 
     async def list_tools(self, server: McpServer) -> list[Any]:
         """The tools the server lists (every page)."""
@@ -260,16 +263,19 @@ async def close_sessions(context: Any) -> None:
         await sessions.aclose()
 
 
-def tool_value(result: Any) -> Any:
-    """The value of a tool's result, before coercion to the declared type.
+def tool_value(result: Any, returns: Any = None) -> Any:
+    """The value of a tool's result, before coercion to the declared type `returns`.
 
-    Structured content is the value (a non-object result comes wrapped as `{"result":
-    v}`, as FastMCP and the MCP specification's examples do: it is unwrapped). Else the
-    text content is: one text that is JSON is read as JSON, one text that is not is the
-    string, several texts are a list of such values."""
+    Structured content is the value. A result that is not an object comes wrapped as
+    `{"result": v}` (FastMCP's way, and `rolegraph mcp serve`'s), and is unwrapped
+    unless the declared type is itself an object (a record or a dict). Else the text
+    content is the value: the text itself for a declared `str`; else one text that is
+    JSON is read as JSON, one that is not is the string, several texts are a list of
+    such values."""
     structured = getattr(result, "structuredContent", None)
     if structured is not None:
-        if isinstance(structured, dict) and list(structured) == ["result"]:
+        wrapped = isinstance(structured, dict) and list(structured) == ["result"]
+        if wrapped and not _is_object(returns):
             return structured["result"]
         return structured
     texts = [getattr(c, "text", None) for c in result.content]
@@ -279,10 +285,26 @@ def tool_value(result: Any) -> Any:
             f"the tool's result holds {', '.join(kinds)} content: rolegraph tools return "
             "text or structured content"
         )
+    if len(texts) == 1 and _is_text(returns):
+        return texts[0]  # (a declared `str` takes the text as it is, "42" included)
     values = [_json_or_text(str(t)) for t in texts]
     if not values:
         return None
     return values[0] if len(values) == 1 else values
+
+
+def _is_object(t: Any) -> bool:
+    from rolegraph.compiler.types import DictT, OptionalT, RecordT
+
+    if isinstance(t, OptionalT):
+        t = t.inner
+    return isinstance(t, RecordT | DictT)
+
+
+def _is_text(t: Any) -> bool:
+    from rolegraph.compiler.types import STR, OptionalT
+
+    return (t.inner if isinstance(t, OptionalT) else t) == STR
 
 
 def _json_or_text(text: str) -> Any:

@@ -147,6 +147,8 @@ FIXTURES = [
     ("E0620", 'mcp files = "ftp://example.org/files"\n'),
     ("E0621", 'mcp files = "python3 server.py" {\n  timeout: 5,\n  timout: 3\n}\n'),
     ("E0622", 'mcp files = "python3 server.py"\ntool read(path: str) -> str = flies.read\n'),
+    ("W0620", 'mcp web = "http://tools.example.org/mcp"\ntool get(u: str) -> str = web.get\n'),
+    ("W0621", 'mcp web = "https://tools.example.org/mcp"\n'),
 ]
 
 # (code, line, column) of the first diagnostic with that code, lines after the prelude.
@@ -199,6 +201,8 @@ EXPECTED = {
     "E0620": (1, 1),
     "E0621": (3, 3),
     "E0622": (2, 1),
+    "W0620": (1, 1),
+    "W0621": (1, 1),
 }
 
 

@@ -312,3 +312,36 @@ def test_listing_the_tools_of_the_server():
     )
     assert tools["add"].inputSchema["required"] == ["a", "b"]
     assert tools["add"].description == "Add two integers."
+
+
+def test_a_wrapped_result_is_unwrapped_unless_an_object_is_declared():
+    from mcp.types import CallToolResult, TextContent
+
+    from rolegraph.compiler.types import INT, DictT, OptionalT, RecordT
+    from rolegraph.runtime.mcp_tools import tool_value
+
+    result = CallToolResult(
+        content=[TextContent(type="text", text='{"result": 5}')], structuredContent={"result": 5}
+    )
+    boxed = RecordT("Boxed", {"result": INT})
+    assert tool_value(result, INT) == 5
+    assert tool_value(result, boxed) == {"result": 5}
+    assert tool_value(result, OptionalT(boxed)) == {"result": 5}
+    assert tool_value(result, DictT(INT)) == {"result": 5}
+
+
+def test_text_content_is_read_as_json_where_it_is_json():
+    from mcp.types import CallToolResult, TextContent
+
+    from rolegraph.runtime.mcp_tools import tool_value
+
+    def texts(*values: str) -> CallToolResult:
+        return CallToolResult(content=[TextContent(type="text", text=v) for v in values])
+
+    assert tool_value(texts("[1, 2]")) == [1, 2]
+    assert tool_value(texts("plain words")) == "plain words"
+    assert tool_value(texts("1", "two")) == [1, "two"]
+    assert tool_value(texts()) is None
+    from rolegraph.compiler.types import STR
+
+    assert tool_value(texts("42"), STR) == "42"  # (a declared `str` reads no JSON)
