@@ -89,8 +89,9 @@ class _Connection:
         if server.transport == "stdio":
             from mcp.client.stdio import StdioServerParameters, stdio_client
 
-            # (closed by `close`: it outlives this call, as the process does)
-            self.stderr = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115
+            # (closed by `close`: it outlives this call, as the process does; appending,
+            # so that reading it here never moves where the server writes)
+            self.stderr = tempfile.TemporaryFile("a+", encoding="utf-8", errors="replace")  # noqa: SIM115
             parameters = StdioServerParameters(
                 command=server.command[0],
                 args=list(server.command[1:]),
@@ -148,8 +149,7 @@ class _Connection:
                     f"{what} failed: {_explain(error)}{self.stderr_tail()}"
                 ) from error
         call.cancel()
-        with contextlib.suppress(BaseException):
-            await call
+        await asyncio.wait({call})  # (its cancellation done; what it raised stays in it)
         if self.task.done():
             self.broken = _explain(self.error)
             raise McpToolError(
