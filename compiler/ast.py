@@ -635,6 +635,17 @@ class ModelDecl(Statement):
     end_comments: tuple[str, ...] = Field(default=(), repr=False)
 
 
+class McpDecl(Statement):
+    """`mcp files = "python3 files_server.py" { timeout: 20 }`: an MCP server, started as a
+    command on stdio, or reached at an `http://` / `https://` URL (streamable HTTP)."""
+
+    kind: Literal["McpDecl"] = "McpDecl"
+    name: Name
+    address: str
+    params: tuple[ModelParam, ...] = ()
+    end_comments: tuple[str, ...] = Field(default=(), repr=False)
+
+
 class Annotation(Node):
     """`@desc("...")` on a field or an enum member."""
 
@@ -731,13 +742,22 @@ class RoleDecl(Statement):
 
 
 class ToolDecl(Statement):
-    """`tool calculator(expression: str) -> float = "rolegraph.stdlib.tools:calculator"`."""
+    """`tool calculator(expression: str) -> float = "rolegraph.stdlib.tools:calculator"`,
+    or a tool of an MCP server: `tool add(a: int, b: int) -> int = calc.add` (`server` is
+    `calc`, `target` the server's name for the tool, `calc["get-weather"]` for any name)."""
 
     kind: Literal["ToolDecl"] = "ToolDecl"
     name: Name
     params: tuple[Param, ...] = ()
     returns: TypeExpr
     target: str
+    server: Name | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.server is not None and not self.target:
+            raise ValueError("a tool of an MCP server is named (`calc.add`)")
+        return self
 
 
 _DURATION = re.compile(r"(?:[0-9]+(?:d|h|m|s))+\Z")
@@ -988,12 +1008,14 @@ class TestDecl(Statement):
 
 #: Words that are keywords only inside a test block (elsewhere they are names).
 TEST_KEYWORDS: frozenset[str] = frozenset({"test", "run", "mock", "expect"})
-#: Words that are keywords only where a human step is declared (elsewhere they are names).
-HUMAN_KEYWORDS: frozenset[str] = frozenset({"human", "deadline"})
+#: Words that are keywords only where a declaration begins (`mcp`, `human`) or inside a
+#: human step (`deadline`); elsewhere they are names.
+DECL_KEYWORDS: frozenset[str] = frozenset({"mcp", "human", "deadline"})
 
 Decl = Annotated[
     Import
     | ModelDecl
+    | McpDecl
     | TypeDecl
     | EnumDecl
     | RoleDecl

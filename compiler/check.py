@@ -33,6 +33,8 @@ class CheckedModule:
     irs: dict[str, AgentIR] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     constraints: list[ConstraintResult] = field(default_factory=list)
+    # roles, tools and agents by qualified name (`check --connect` reads the tools')
+    signatures: dict[str, Any] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -62,6 +64,7 @@ def check_module(
         return CheckedModule(program, {}, diagnostics=too_deep)
     result = check_program(program, memo)
     checked = CheckedModule(program, result.agents, diagnostics=result.diagnostics)
+    checked.signatures = result.signatures
     if checked.errors:
         return checked  # the graph of an ill-typed program is not worth analysing
     checked.diagnostics.extend(check_tests(result))

@@ -845,6 +845,114 @@ arbitrary source text and are not among them.
 )
 
 
+# --- E062x: MCP servers and their tools ---------------------------------------------------
+
+MCP_ADDRESS = _code(
+    "E0620",
+    "not an MCP server address",
+    """
+An `mcp` declaration names its server by a command that speaks MCP on stdin and
+stdout, or by the URL of a streamable-HTTP endpoint:
+
+    mcp files = "python3 files_server.py --root data"     // started by each run
+    mcp search = "http://127.0.0.1:8931/mcp"              // reached over HTTP
+
+The command is split into words as a POSIX shell would (quotes group words; nothing
+is expanded, no shell runs it) and started in the folder of the `.agent` file. A
+URL's scheme is `http` or `https`, with a host.
+""",
+)
+
+MCP_PARAMETER = _code(
+    "E0621",
+    "bad MCP server parameter",
+    """
+The parameters of an `mcp` declaration are:
+
+    timeout: 30            // seconds a tool call may take (then the firing fails)
+    connect_timeout: 30    // seconds to start the server and open the session
+    env: {KEY: "value"}    // extra environment of a stdio server's process
+    cwd: "servers"         // a stdio server's working folder, from the .agent file's
+    headers: {Authorization: "Bearer ..."}   // HTTP headers of a URL's requests
+
+`env` and `cwd` belong to a command, `headers` to a URL.
+""",
+)
+
+NOT_AN_MCP_SERVER = _code(
+    "E0622",
+    "the tool's server is not an `mcp` declaration",
+    """
+A tool of an MCP server names the server's declaration before the tool's name:
+
+    mcp calc = "python3 calc_server.py"
+    tool add(a: int, b: int) -> int = calc.add
+    tool weather(city: str) -> str = calc["get-weather"]   // any name the server uses
+
+The name before the dot must be an `mcp` declaration of this module (or one it
+imports with `from m import calc`).
+""",
+)
+
+MCP_TOOL_MISMATCH = _code(
+    "E0623",
+    "the tool does not match the MCP server's schema",
+    """
+`rolegraph check --connect` starts (or reaches) each MCP server a file declares, asks
+it for its tools (`tools/list`), and compares each `tool` declaration with the
+server's description of that tool: the tool exists, every parameter the declaration
+passes is one of the tool's, every parameter the tool requires is declared, each
+parameter's type fits the tool's input schema, and, where the tool describes its
+result (an output schema), that result fits the declared result type.
+
+Without `--connect`, checking runs no code and starts no server: a declaration is
+checked only against itself.
+""",
+)
+
+MCP_UNREACHABLE = _code(
+    "E0624",
+    "cannot reach the MCP server",
+    """
+`rolegraph check --connect` could not start the server's command, open a session
+with it within its `connect_timeout`, or list its tools. The message gives the cause
+and the end of what the server wrote on its standard error. The `mcp` extra must be
+installed: `pip install 'rolegraph[mcp]'`.
+""",
+)
+
+UNTRUSTED_MCP_SERVER = _code(
+    "E0625",
+    "an edit may not bring in a new MCP server",
+    """
+An `mcp` declaration runs a command, or sends tool calls to a URL, with its
+environment and headers. An edit may keep, move or re-use the MCP servers the
+edited program declares (same address and parameters), and the tools of those
+servers the program declares, but never declare a new server, point one elsewhere,
+or call a tool of a server that the program does not call.
+""",
+)
+
+MCP_PLAIN_HTTP = _code(
+    "W0620",
+    "an MCP server reached over plain HTTP",
+    """
+A URL `http://` to a host other than this machine (`localhost`, `127.0.0.1`, `::1`)
+sends every tool call, its arguments and its result, and the declaration's `headers`
+(a bearer token...), unencrypted over the network. Use `https://`, or reach the server
+through a tunnel on loopback.
+""",
+)
+
+MCP_UNUSED_SERVER = _code(
+    "W0621",
+    "an MCP server no tool names",
+    """
+No `tool` declaration of this module names this server (`tool t(...) -> T =
+server.name`), so no run starts or calls it. Declare its tools, or remove it.
+""",
+)
+
 # --- E07xx: backends (Python) ---------------------------------------------------------------
 
 NOT_A_DECLARATION = _code(

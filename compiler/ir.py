@@ -17,6 +17,7 @@ from typing import Any, Literal
 import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from .mcp_servers import McpServer
 from .printer import to_source
 from .source import Span
 
@@ -30,10 +31,11 @@ class ToolSpec(BaseModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     name: str
-    target: str  # "package.module:function"
+    target: str  # "package.module:function", or the MCP server's name for the tool
     params: tuple[tuple[str, Any], ...]  # (name, semantic type)
     returns: Any
     folder: str = ""  # of the `.agent` file that declares it: its module may be there
+    server: McpServer | None = None  # a tool of this MCP server, not a Python callable
 
 
 class IRNode(BaseModel):
@@ -63,9 +65,10 @@ class IRNode(BaseModel):
     model_name: str | None = None  # the `model` declaration's name
     model_params: dict[str, Any] = Field(default_factory=dict)
     tools: tuple[ToolSpec, ...] = ()
-    target: str | None = None  # a tool node's Python callable
+    target: str | None = None  # a tool node's Python callable (or its MCP server's name for it)
     target_folder: str = ""  # of the `.agent` file that declares the tool
     deadline: float | None = None  # a human step's: seconds to wait for the answer
+    server: McpServer | None = None  # a tool node's MCP server
 
     @property
     def width(self) -> int:

@@ -22,8 +22,9 @@ from .ir import (
     IRReturn,
     ToolSpec,
 )
+from .mcp_servers import McpServer, read_server
 from .pyimport import folder_of
-from .resolve import Symbol
+from .resolve import ModuleInfo, Symbol
 from .typecheck import AgentInfo, CheckResult, NodeInfo
 
 
@@ -286,6 +287,7 @@ def _runtime_fields(result: CheckResult, symbol: Symbol | None, info: NodeInfo) 
         assert symbol is not None
         fields["target"] = decl.target
         fields["target_folder"] = folder_of(symbol.module.filename)
+        fields["server"] = mcp_server(result, symbol.module, decl)
     if isinstance(decl, ast.RoleDecl):
         assert symbol is not None
         fields["prompt"] = decl.prompt.text if decl.prompt else None
@@ -310,10 +312,23 @@ def _runtime_fields(result: CheckResult, symbol: Symbol | None, info: NodeInfo) 
                         params=tuple((n, t) for n, t, _ in tool_signature.params or ()),
                         returns=tool_signature.returns,
                         folder=folder_of(tool.module.filename),
+                        server=mcp_server(result, tool.module, tool.decl),
                     )
                 )
         fields["tools"] = tuple(tools)
     return fields
+
+
+def mcp_server(result: CheckResult, module: ModuleInfo, decl: ast.ToolDecl) -> McpServer | None:
+    """The MCP server of a tool declaration; None for a Python tool (or a server the
+    checker reported)."""
+    if decl.server is None:
+        return None
+    symbol = result.program.lookup(module, decl.server)
+    if symbol is None or not isinstance(symbol.decl, ast.McpDecl):
+        return None
+    found = read_server(symbol.decl, folder_of(symbol.module.filename))
+    return found if isinstance(found, McpServer) else None
 
 
 def _symbol(result: CheckResult, qualified: str) -> Symbol | None:

@@ -315,7 +315,13 @@ class Printer:
         return text + (f" max {node.max_steps}" if node.max_steps is not None else "")
 
     def p_ToolDecl(self, node: ast.ToolDecl, depth: int) -> str:
-        suffix = f" -> {self.type(node.returns)} = {lit.encode(node.target)}"
+        if node.server is None:
+            target = lit.encode(node.target)
+        elif ast.is_identifier(node.target):
+            target = f"{node.server}.{node.target}"
+        else:
+            target = f"{node.server}[{lit.encode(node.target)}]"
+        suffix = f" -> {self.type(node.returns)} = {target}"
         return self.params(node.params, f"tool {node.name}", suffix, depth)
 
     def p_HumanDecl(self, node: ast.HumanDecl, depth: int) -> str:
@@ -327,6 +333,10 @@ class Printer:
 
     def p_Deadline(self, node: ast.Deadline, depth: int) -> str:
         return f"deadline {lit.encode(node.duration)}"
+
+    def p_McpDecl(self, node: ast.McpDecl, depth: int) -> str:
+        header = f"mcp {node.name} = {lit.encode(node.address)}"
+        return self._with_params(header, node.params, depth, node.end_comments)
 
     def p_AgentDecl(self, node: ast.AgentDecl, depth: int) -> str:
         ct = [self.ct_param(p) for p in node.ct_params]

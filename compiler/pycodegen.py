@@ -282,6 +282,10 @@ def _render_decl(decl: Any, names: dict[str, str]) -> Rendered:
         params = {p.name: ast.constant_value(p.value) for p in decl.params}
         args = [py(decl.name), py(decl.provider)] + ([py(params)] if params else [])
         return Rendered("model", python, call(f"{python} = rg.model(", args, ")"))
+    if isinstance(decl, ast.McpDecl):
+        params = {p.name: ast.constant_value(p.value) for p in decl.params}
+        args = [py(decl.name), py(decl.address)] + ([py(params)] if params else [])
+        return Rendered("model", python, call(f"{python} = rg.mcp(", args, ")"))
     if isinstance(decl, ast.TypeDecl):
         return Rendered("record", python, _record(decl, python, names))
     if isinstance(decl, ast.EnumDecl):
@@ -289,7 +293,8 @@ def _render_decl(decl: Any, names: dict[str, str]) -> Rendered:
     if isinstance(decl, ast.RoleDecl):
         return Rendered("role", python, _role(decl, python, names))
     if isinstance(decl, ast.ToolDecl):
-        options = [py(decl.target), *_renamed(decl.name, python)]
+        server = [f"server={names[decl.server]}"] if decl.server is not None else []
+        options = [py(decl.target), *server, *_renamed(decl.name, python)]
         lines = [f"@rg.tool({', '.join(options)})", *_stub("def", decl, python, names)]
         return Rendered("tool", python, lines)
     if isinstance(decl, ast.HumanDecl):

@@ -88,6 +88,20 @@ def model(name: str, provider: str, params: dict[str, Any] | None = None) -> Mod
     return Model(name, provider, dict(params or {}))
 
 
+@dataclass
+class Mcp:
+    """An MCP server: `mcp calc = "python3 calc.py" { timeout: 5 }` (docs/mcp.md)."""
+
+    name: str
+    address: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def mcp(name: str, address: str, params: dict[str, Any] | None = None) -> Mcp:
+    """Declare an MCP server by its command (stdio) or its URL (streamable HTTP)."""
+    return Mcp(name, address, dict(params or {}))
+
+
 class Stub:
     """A role, tool or agent: a decorated stub whose signature is the declaration's.
     Awaiting a call runs it, once the stub belongs to a `program`."""
@@ -188,19 +202,31 @@ class Tool(Stub):
     kind = "tool"
 
     def __init__(
-        self, stub: Callable[..., Any], target: str, name: str | None, names: dict[str, str]
+        self,
+        stub: Callable[..., Any],
+        target: str,
+        name: str | None,
+        names: dict[str, str],
+        server: str | None = None,
     ):
         super().__init__(stub, name, names)
         self.target = target
+        self.server = server
 
 
 def tool(
-    target: str, *, name: str | None = None, names: dict[str, str] | None = None
+    target: str,
+    *,
+    server: Mcp | str | None = None,
+    name: str | None = None,
+    names: dict[str, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Tool]:
-    """Declare a tool: `@tool("package.module:function")` on a stub with its signature."""
+    """Declare a tool: `@tool("package.module:function")` on a stub with its signature,
+    or a tool of an MCP server: `@tool("add", server=calc)`."""
+    server_name = server.name if isinstance(server, Mcp) else server
 
     def wrap(stub: Callable[..., Any]) -> Tool:
-        return Tool(stub, target, name, names or {})
+        return Tool(stub, target, name, names or {}, server_name)
 
     return wrap
 
@@ -462,6 +488,12 @@ def _decl(member: Any) -> Any:
             provider=member.provider,
             params=tuple(ast.ModelParam(name=k, value=const(v)) for k, v in member.params.items()),
         )
+    if isinstance(member, Mcp):
+        return ast.McpDecl(
+            name=member.name,
+            address=member.address,
+            params=tuple(ast.ModelParam(name=k, value=const(v)) for k, v in member.params.items()),
+        )
     if isinstance(member, type) and issubclass(member, enum.Enum):
         notes = getattr(member, "__rolegraph_annotations__", {})
         return ast.EnumDecl(
@@ -496,6 +528,7 @@ def _decl(member: Any) -> Any:
             params=_params(params),
             returns=type_expr(result),
             target=member.target,
+            server=member.server,
         )
     if isinstance(member, Human):
         params, result = member.signature()

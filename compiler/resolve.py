@@ -29,6 +29,7 @@ ParseFn = Callable[[str, str], tuple[ast.Module | None, Sequence[Diagnostic]]]
 
 DECL_KINDS = {
     ast.ModelDecl: "model",
+    ast.McpDecl: "mcp",
     ast.TypeDecl: "type",
     ast.EnumDecl: "enum",
     ast.RoleDecl: "role",
@@ -43,7 +44,7 @@ class Symbol:
     """A declaration, known by the module that declares it."""
 
     name: str
-    kind: str  # model, type, enum, role, tool, human, agent
+    kind: str  # model, mcp, type, enum, role, tool, human, agent
     decl: ast.Node
     module: ModuleInfo
     qualified: str = field(init=False)  # `Writer` in the main module, else `module.Writer`

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from . import ast, codes, ltl
 from .diagnostics import Diagnostic, Label, diagnostic
+from .mcp_servers import read_server, server_warnings
 from .pyimport import folder_of
 from .pysignature import compare_python_signature
 from .pysource import Missing, Unreadable, read_tool
@@ -552,10 +553,48 @@ class _Checker:
             self.signatures[symbol.qualified] = Signature(params, returns)
         return self.signatures[symbol.qualified]
 
+    def check_mcp(self, symbol: Symbol) -> None:
+        decl = symbol.decl
+        assert isinstance(decl, ast.McpDecl)
+        found = read_server(decl, folder_of(symbol.module.filename))
+        problems = found if isinstance(found, list) else server_warnings(decl)
+        for problem in problems:
+            hints = (problem.hint,) if problem.hint else ()
+            self.report(symbol.module, problem.code, problem.message, problem.span, hints=hints)
+        used = any(  # (by a tool of any module: one may import the server)
+            isinstance(d, ast.ToolDecl)
+            and d.server is not None
+            and self.program.lookup(module, d.server) is symbol
+            for module in self.program.modules.values()
+            for d in module.module.decls
+        )
+        if not used:
+            self.report(
+                symbol.module,
+                codes.MCP_UNUSED_SERVER,
+                f"no tool names MCP server `{decl.name}`",
+                decl.span,
+                hints=(f"declare its tools: tool name(...) -> T = {decl.name}.name",),
+            )
+
     def check_tool(self, symbol: Symbol) -> None:
         decl = symbol.decl
         assert isinstance(decl, ast.ToolDecl)
         signature = self.signature(symbol)
+        if decl.server is not None:  # checked against its server by `check --connect` only
+            server = self.program.lookup(symbol.module, decl.server)
+            if server is None or server.kind != "mcp":
+                what = "not declared" if server is None else f"a {server.kind}"
+                self.report(
+                    symbol.module,
+                    codes.NOT_AN_MCP_SERVER,
+                    f"tool `{decl.name}` names `{decl.server}` as its MCP server, "
+                    f"but `{decl.server}` is {what}",
+                    decl.span,
+                    hints=did_you_mean(decl.server, self.program.candidates(symbol.module, ["mcp"]))
+                    or (f'declare it: mcp {decl.server} = "python3 server.py"',),
+                )
+            return
         module_name, _, attribute = decl.target.partition(":")
         if not module_name or not attribute:
             self.report(

@@ -74,7 +74,7 @@ class _KeywordAwareLexer(ContextualLexer):
 
 
 _RETYPABLE = frozenset(
-    {word.upper() for word in ast.KEYWORDS | ast.TEST_KEYWORDS | ast.HUMAN_KEYWORDS}
+    {word.upper() for word in ast.KEYWORDS | ast.TEST_KEYWORDS | ast.DECL_KEYWORDS}
     | {"LTL_UNARY", "LTL_BINARY", "CONSTRAINT_MODE"}
 )
 
@@ -282,6 +282,12 @@ class _CtArgs:
 class _Args:
     args: tuple[ast.Arg, ...]
     span: Span
+
+
+@dataclass(frozen=True)
+class _McpTool:
+    server: str
+    name: str  # the server's name for the tool
 
 
 @dataclass(frozen=True)
@@ -663,13 +669,34 @@ class _ToAst(Transformer_NonRecursive):
     @v_args(meta=True)
     def tool_decl(self, meta: Any, children: list[Any]) -> Any:
         name, params, returns, target = children
+        if _is_broken(target):
+            return BROKEN
+        if isinstance(target, _McpTool):
+            server, remote = target.server, target.name
+        else:
+            server, remote = None, self._string(target)
         return self._make(
             ast.ToolDecl,
             meta,
             name=str(name),
             params=params,
             returns=returns,
-            target=self._string(target),
+            target=remote,
+            server=server,
+        )
+
+    def mcp_tool(self, children: list[Any]) -> Any:
+        server, name = children
+        quoted = isinstance(name, Token) and name.type == "STRING"
+        remote = self._string(name) if quoted else str(name)
+        return BROKEN if _is_broken(remote) else _McpTool(str(server), remote)
+
+    @v_args(meta=True)
+    def mcp_decl(self, meta: Any, children: list[Any]) -> Any:
+        name, address, *block = children
+        params = block[0] if block else ()
+        return self._make(
+            ast.McpDecl, meta, name=str(name), address=self._string(address), params=params
         )
 
     # -- human steps ----------------------------------------------------------------------

@@ -27,8 +27,18 @@ _DECL_LINE = re.compile(r"^(?:import|from|model|type|enum|role|tool|agent|test)\
 _HEADER = re.compile(r"(import|from|model|type|enum|role|tool|agent|test)\s+([A-Za-z_]\w*)?")
 
 DECLARATION_KEYWORDS = (
-    "import", "from", "model", "type", "enum", "role", "tool", "human", "agent", "test"
-)  # fmt: skip
+    "import",
+    "from",
+    "model",
+    "mcp",
+    "type",
+    "enum",
+    "role",
+    "tool",
+    "human",
+    "agent",
+    "test",
+)
 ROLE_KEYWORDS = ("model", "system", "prompt", "tools")
 AGENT_KEYWORDS = (
     "when",

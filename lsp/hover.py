@@ -56,7 +56,7 @@ def _describe(analysis: Analysis, occurrence: Occurrence) -> str | None:
     where = "" if target.file == analysis.filename else f"\n\nfrom `{target.file}`"
     if target.kind in ("role", "agent", "tool", "human") and symbol is not None:
         return _code(signature(symbol.decl)) + _comments(symbol.decl) + where
-    if target.kind in ("type", "enum", "model") and symbol is not None:
+    if target.kind in ("type", "enum", "model", "mcp") and symbol is not None:
         return _code(to_source(symbol.decl.strip_trivia())) + _comments(symbol.decl) + where
     if target.kind == "module":
         return f"module `{target.name}`\n\n`{target.file}`"
@@ -107,7 +107,12 @@ def signature(decl: ast.Node) -> str:
         if decl.tools is not None:
             text += "\n  " + to_source(decl.tools.strip_trivia())
     if isinstance(decl, ast.ToolDecl):
-        text += f' = "{decl.target}"'
+        if decl.server is None:
+            text += f' = "{decl.target}"'
+        elif ast.is_identifier(decl.target):
+            text += f" = {decl.server}.{decl.target}"
+        else:
+            text += f' = {decl.server}["{decl.target}"]'
     if isinstance(decl, ast.HumanDecl) and decl.deadline is not None:
         text += f'\n  deadline "{decl.deadline.duration}"'
     return text

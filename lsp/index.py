@@ -253,8 +253,13 @@ class _Builder:
         if node.prompt is not None:
             self._template(node.prompt, scope)
 
+    def visit_McpDecl(self, node: ast.McpDecl, scope: _Scope) -> None:
+        self.define(self.named(node, node.name), "mcp", node.name, "")
+
     def visit_ToolDecl(self, node: ast.ToolDecl, scope: _Scope) -> None:
         self.define(self.named(node, node.name), "tool", node.name, "")
+        if node.server is not None:  # (`= calc.add`: the server's name, after the tool's)
+            self._qualified(node, node.server, after=1)
         self._params(node.params, node.name, _Scope(self.symbol(node.name)))
         self.visit(node.returns, scope)
 

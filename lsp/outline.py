@@ -15,6 +15,7 @@ K = types.SymbolKind
 _KIND = {
     ast.Import: K.Module,
     ast.ModelDecl: K.Constant,
+    ast.McpDecl: K.Interface,
     ast.TypeDecl: K.Struct,
     ast.EnumDecl: K.Enum,
     ast.RoleDecl: K.Function,
@@ -71,6 +72,8 @@ def _detail(decl: ast.Node) -> str:
         return f"({params}) -> {to_source(decl.returns)}"
     if isinstance(decl, ast.ModelDecl):
         return decl.provider
+    if isinstance(decl, ast.McpDecl):
+        return decl.address
     return ""
 
 

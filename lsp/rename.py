@@ -27,6 +27,7 @@ RENAMABLE = {
     "type",
     "enum",
     "model",
+    "mcp",
     "tool",
     "human",
     "param",

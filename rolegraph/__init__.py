@@ -37,6 +37,7 @@ _LAZY = {
         name: ("rolegraph.compiler.pyfront", name)
         for name in (
             "model",
+            "mcp",
             "role",
             "tool",
             "human",
@@ -70,6 +71,7 @@ __all__ = [
     "format_source",
     "human",
     "langgraph",
+    "mcp",
     "model",
     "named",
     "node",

@@ -251,12 +251,24 @@ def check(
         bool, typer.Option("--cost", help="Print worst-case firings, calls and tokens.")
     ] = False,
     root: RootOption = None,
+    connect: Annotated[
+        bool,
+        typer.Option(
+            "--connect",
+            help="Start (or reach) each MCP server and compare its tools with their "
+            "declarations (docs/mcp.md). Without it, checking runs no code.",
+        ),
+    ] = False,
 ) -> None:
     """Check files: syntax, names, types, the graph, and temporal constraints."""
     all_diagnostics: list[dict] = []
     errors = warnings = 0
     for path in _agent_files(files):
         checked, diagnostics, sources = _check_file(path, root=root)
+        if connect and checked is not None:
+            from rolegraph.runtime.mcp_check import connected_diagnostics
+
+            diagnostics = [*diagnostics, *connected_diagnostics(checked)]
         for diagnostic in diagnostics:
             if diagnostic.is_error:
                 errors += 1
@@ -1252,6 +1264,49 @@ def explain_code(
     if text is None:
         raise _usage_error(f"unknown diagnostic code {code!r}")
     typer.echo(text, nl=False)
+
+
+mcp_app = typer.Typer(help="MCP: serve the agents of a file as the tools of an MCP server.")
+app.add_typer(mcp_app, name="mcp")
+
+
+@mcp_app.command(name="serve")
+def mcp_serve(
+    file: Annotated[Path, typer.Argument(help="The .agent file whose agents to serve.")],
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Use this model for every role (mock).")
+    ] = None,
+    api_base: ApiBaseOption = None,
+    param: ParamOption = None,
+    timeout: TimeoutOption = None,
+    concurrency: ConcurrencyOption = None,
+    root: RootOption = None,
+) -> None:
+    """Serve each agent of a file as an MCP tool, on stdin and stdout (docs/mcp.md)."""
+    _check_model_option(model)
+    params = _provider_params(api_base, param, timeout, concurrency)
+    try:
+        import mcp  # noqa: F401 - the extra is there
+    except ImportError as error:
+        raise _usage_error(
+            f"`rolegraph mcp serve` needs the mcp SDK ({error}): pip install 'rolegraph[mcp]'"
+        ) from None
+    checked = _checked_or_exit(file, root)
+    if not checked.irs:
+        raise _usage_error(f"{file} declares no agent")
+    import asyncio
+
+    from rolegraph.mcp_serve import build_server, descriptions, serve_stdio
+
+    _warm_up_litellm(model, checked)
+    server = build_server(
+        checked.irs,
+        descriptions(checked.program.main.module),
+        name=f"rolegraph {file.name}",
+        model=model,
+        params=params,
+    )
+    asyncio.run(serve_stdio(server))
 
 
 @app.command(name="lsp")

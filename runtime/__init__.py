@@ -283,6 +283,11 @@ async def run_agent(
                 else RunFailed.of(ir.name, error, run_id)
             )
         raise
+    finally:
+        if context.mcp is not None:  # (its sessions end with the run, however it ends)
+            from .mcp_tools import close_sessions
+
+            await close_sessions(context)
     if store is not None and run_id is not None:
         try:
             store.finish_run(run_id, "returned", result)

@@ -95,6 +95,9 @@ class Context:
     tool_threads: int | None = None
     # Where human steps get their answers (runtime/human.py); None: nowhere, they pause.
     human: Any = None
+    # The MCP sessions of the run (runtime/mcp_tools.py): opened at a first call, closed
+    # by `run_agent` when the run ends.
+    mcp: Any = None
     _synchronous: dict[str, bool] = field(default_factory=dict, repr=False)
     _threads: int = field(default=0, repr=False)
 
@@ -437,7 +440,8 @@ class AgentRun:
         if node.kind == "tool":
             params, result = self.plan.tool_types[node.name]
             typed = {name: coerced(args.get(name)) for name, coerced in params}
-            return result(await self.call_tool(node.target or "", node.target_folder, typed))
+            target, folder = node.target or "", node.target_folder
+            return result(await self.call_tool(target, folder, typed, node.server, node.result))
         if node.kind == "agent":
             events = self.events.nested(node.subgraph.name, record.key) if self.events else None
             child = AgentRun(node.subgraph, args, self.context, self.depth + 1, events)
@@ -450,10 +454,23 @@ class AgentRun:
             return await human.ask(self, node, args, replica, record)
         return await self.call_role(node, args, replica, record)
 
-    async def call_tool(self, target: str, folder: str, args: dict[str, Any]) -> Any:
+    async def call_tool(
+        self,
+        target: str,
+        folder: str,
+        args: dict[str, Any],
+        server: Any = None,
+        returns: Any = None,
+    ) -> Any:
         """Call a tool on typed arguments: a plain function in a worker thread (so it never
         holds the loop), a coroutine function on the loop. It runs `beside` its `.agent`
-        file, so its module's late imports of its neighbours work too."""
+        file, so its module's late imports of its neighbours work too. A tool of an MCP
+        `server` is called through the run's session with it (runtime/mcp_tools.py), its
+        result read for the declared type `returns`."""
+        if server is not None:
+            from .mcp_tools import sessions_of
+
+            return await sessions_of(self.context).call(server, target, args, returns)
         function = self.context.tool(target, folder)
         with beside(folder):
             if self.context.synchronous(target, folder):
@@ -468,7 +485,8 @@ class AgentRun:
         """A tool called in a role's tool loop: arguments and result checked against its
         declaration."""
         typed = {name: coerce(t, args.get(name)) for name, t in spec.params}
-        return coerce(spec.returns, plain(await self.call_tool(spec.target, spec.folder, typed)))
+        value = await self.call_tool(spec.target, spec.folder, typed, spec.server, spec.returns)
+        return coerce(spec.returns, plain(value))
 
     async def call_role(
         self, node: IRNode, args: dict[str, Any], replica: int, record: FiringRecord

@@ -324,6 +324,16 @@ declarations = st.one_of(
         ),
     ),
     st.builds(ast.ToolDecl, name=names, params=_unique_params(), returns=types, target=strings),
+    # a tool of an MCP server: `= calc.add` (any field name), or `= calc["get-weather"]`
+    st.builds(
+        ast.ToolDecl,
+        name=names,
+        params=_unique_params(),
+        returns=types,
+        target=field_names | strings.filter(bool),
+        server=names | st.just("mcp"),
+    ),
+    st.builds(ast.McpDecl, name=names | st.just("mcp"), address=strings, params=_model_params),
     st.builds(
         ast.HumanDecl,
         name=type_names,

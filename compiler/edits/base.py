@@ -330,4 +330,6 @@ def names_used(node: ast.Node) -> list[str]:
             found.extend(r.head for arg in item.ct_args for r in arg.value.find_all(ast.Ref))
         elif isinstance(item, ast.Ref):
             found.append(item.head)  # enum members (`Route.math`) name their enum
+        elif isinstance(item, ast.ToolDecl) and item.server is not None:
+            found.append(item.server)  # a tool of an MCP server needs its declaration
     return [name.split(".")[0] if "." in name else name for name in found]

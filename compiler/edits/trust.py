@@ -16,7 +16,10 @@ the policy does not allow:
 - an import of a module the original does not import (E0606);
 - a connection parameter of a model (`api_base`, `api_key`, `api_version`, or one
   rolegraph does not know, which is passed to the provider as is) with a value no model
-  of the original has (E0607).
+  of the original has (E0607);
+- an MCP server (a command the run starts, or a URL it sends calls to, with its
+  environment, folder and headers) that no `mcp` declaration of the original names, or
+  a tool of a server that the original does not call (E0625).
 
 What the original already has was trusted by its author, so an edit may keep it, move
 it, re-use it under another name or bring it from a donor. The `Editor` runs this check
@@ -109,6 +112,7 @@ def untrusted(
         *_new_tools(original, edited, policy),
         *_new_imports(original, edited, policy),
         *_new_connections(original, edited),
+        *_new_mcp_servers(original, edited),
     ]
 
 
@@ -116,8 +120,10 @@ def _new_tools(
     original: ast.Module, edited: ast.Module, policy: TrustPolicy
 ) -> Iterator[Diagnostic]:
     # exact strings: the original's own spelling is what its author trusted
-    trusted = {d.target for d in _decls(original, ast.ToolDecl)}
+    trusted = {d.target for d in _decls(original, ast.ToolDecl) if d.server is None}
     for tool in _decls(edited, ast.ToolDecl):
+        if tool.server is not None:
+            continue  # (a tool of an MCP server: `_new_mcp_servers`)
         if tool.target in trusted or policy.allows_tool(tool.target):
             continue
         yield diagnostic(
@@ -169,6 +175,61 @@ def _new_connections(original: ast.Module, edited: ast.Module) -> Iterator[Diagn
                 f"the parameters an edit may set freely: {', '.join(sorted(REQUEST_PARAMETERS))}",
             ),
         )
+
+
+# what an MCP server is, for trust: where it is and what it is given; its timeouts are
+# request knobs an edit may change
+_MCP_REQUEST_PARAMETERS = frozenset({"timeout", "connect_timeout"})
+
+
+def _new_mcp_servers(original: ast.Module, edited: ast.Module) -> Iterator[Diagnostic]:
+    trusted = {_server_key(d) for d in _decls(original, ast.McpDecl)}
+    servers = {d.name: _server_key(d) for d in _decls(original, ast.McpDecl)}
+    trusted_tools = {
+        (servers[t.server], t.target)
+        for t in _decls(original, ast.ToolDecl)
+        if t.server is not None and t.server in servers
+    }
+    edited_servers = {d.name: _server_key(d) for d in _decls(edited, ast.McpDecl)}
+    for decl in _decls(edited, ast.McpDecl):
+        if _server_key(decl) in trusted:
+            continue
+        yield diagnostic(
+            codes.UNTRUSTED_MCP_SERVER,
+            f"the edit declares MCP server `{decl.name}` as {decl.address!r}"
+            + (" with parameters" if decl.params else "")
+            + ", which no MCP server of the program is",
+            file="<edit>",
+            notes=("an MCP server is a command the run starts, or a URL it sends calls to",),
+            hints=(
+                "an edit may only re-use the MCP servers the program declares, with the "
+                "same address, environment, folder and headers",
+            ),
+        )
+    for tool in _decls(edited, ast.ToolDecl):
+        if tool.server is None:
+            continue
+        key = edited_servers.get(tool.server)
+        if key is None or key not in trusted or (key, tool.target) in trusted_tools:
+            continue  # (an unknown server: the checker says so; a new one: said above)
+        yield diagnostic(
+            codes.UNTRUSTED_MCP_SERVER,
+            f"the edit declares tool `{tool.name}` as `{tool.target}` of MCP server "
+            f"`{tool.server}`, which the program does not call",
+            file="<edit>",
+            notes=("a tool of an MCP server runs whatever that tool does",),
+            hints=("an edit may only re-use the tools of its MCP servers the program declares",),
+        )
+
+
+def _server_key(decl: ast.McpDecl) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return decl.address, tuple(
+        sorted(
+            (p.name, repr(ast.constant_value(p.value)))
+            for p in decl.params
+            if p.name not in _MCP_REQUEST_PARAMETERS
+        )
+    )
 
 
 def _connections(module: ast.Module) -> Iterator[tuple[str, str, str]]:
