@@ -1,0 +1,200 @@
+"""A request's inputs against an agent's parameters, with diagnostics as the checker
+gives them: a code, a message, a place (the parameter's declaration in the `.agent`
+file, or the line and column in the request body), hints, and the text rendered as the
+command line renders it.
+
+The rules are the runtime's (runtime/executor.py `_inputs`, runtime/values.py
+`coerce`): defaults filled in, no unknown names, none missing, each value validated
+against its type. They are applied here first so that a bad request is answered
+`4xx` with its diagnostics before anything is recorded; the run then validates again.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from rolegraph.compiler import codes
+from rolegraph.compiler.diagnostics import Diagnostic, diagnostic, render
+from rolegraph.compiler.resolve import did_you_mean
+from rolegraph.compiler.source import Source, Span
+
+from .catalog import ServedAgent
+
+BODY = "<request body>"
+
+
+class BadRequest(Exception):
+    """Diagnostics that answer a request with `status`."""
+
+    def __init__(self, status: int, diagnostics: list[Diagnostic], sources: dict[str, str]):
+        super().__init__("; ".join(d.message for d in diagnostics))
+        self.status = status
+        self.diagnostics = diagnostics
+        self.sources = sources
+
+    def body(self) -> dict[str, Any]:
+        return {"diagnostics": [diagnostic_json(d, self.sources) for d in self.diagnostics]}
+
+
+def diagnostic_json(found: Diagnostic, sources: dict[str, str]) -> dict[str, Any]:
+    """A diagnostic as `rolegraph check --json` writes it, and `rendered`: the text the
+    command line prints (source line and caret)."""
+    data = found.model_dump(mode="json")
+    data["line"] = found.line
+    data["column"] = found.column
+    data["rendered"] = render(found, Source(found.file, sources.get(found.file, "")))
+    return data
+
+
+def parse_body(raw: bytes) -> Any:
+    """The request body as JSON; `BadRequest` (400, E0900) saying where it is not."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadRequest(
+            400,
+            [
+                diagnostic(
+                    codes.BAD_REQUEST_JSON,
+                    f"the request body is not UTF-8 text (byte {error.start})",
+                    file=BODY,
+                )
+            ],
+            {},
+        ) from None
+    try:
+        return json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as error:
+        line_end = text.find("\n", error.pos)
+        end = min(error.pos + 1, line_end if line_end >= 0 else len(text))
+        span = Span(
+            line=error.lineno,
+            column=error.colno,
+            end_line=error.lineno,
+            end_column=error.colno + max(1, end - error.pos),
+            start=error.pos,
+            end=max(end, error.pos + 1),
+        )
+        found = diagnostic(
+            codes.BAD_REQUEST_JSON,
+            f"the request body is not JSON: {error.msg}",
+            file=BODY,
+            span=span,
+            label=error.msg.lower(),
+            hints=('send the inputs as one JSON object: {"task": "..."}',),
+        )
+        raise BadRequest(400, [found], {BODY: text}) from None
+
+
+def unknown_agent(name: str, served: list[str], broken: list[str]) -> BadRequest:
+    hints = list(did_you_mean(name, served))
+    notes = [f"served agents: {', '.join(served) if served else 'none'}"]
+    if broken:
+        notes.append(f"files with errors serve no agent: {', '.join(broken)} (GET /files)")
+    found = diagnostic(
+        codes.UNKNOWN_AGENT,
+        f"no agent `{name}` is served here",
+        file="<request>",
+        hints=hints,
+        notes=notes,
+    )
+    return BadRequest(404, [found], {})
+
+
+def validate_inputs(agent: ServedAgent, inputs: Any) -> dict[str, Any]:
+    """The inputs a run of `agent` takes, defaults filled in and values validated (plain
+    data, as the run will see them); `BadRequest` (422) with every problem found."""
+    from rolegraph.runtime.values import coerce
+
+    ir = agent.ir
+    file = str(agent.file.path)
+    sources = agent.file.sources
+    decl = next(
+        (a for a in agent.file.checked.program.main.module.agents if a.name == ir.name), None
+    )
+    params = {p.name: p for p in decl.params} if decl is not None else {}
+    if not isinstance(inputs, dict):
+        found = diagnostic(
+            codes.INPUTS_NOT_AN_OBJECT,
+            f"the inputs of `{ir.name}` are a JSON object, not {_json_kind(inputs)}",
+            file=file,
+            span=_head(decl),
+            label=f"`{ir.name}` takes: {', '.join(ir.param_types) or 'no parameters'}",
+        )
+        raise BadRequest(422, [found], sources)
+    problems: list[Diagnostic] = []
+    for name in inputs:
+        if name not in ir.param_types:
+            problems.append(
+                diagnostic(
+                    codes.UNKNOWN_INPUT,
+                    f"agent `{ir.name}` has no parameter `{name}`",
+                    file=file,
+                    span=_head(decl),
+                    label=f"it takes: {', '.join(ir.param_types) or 'no parameters'}",
+                    hints=did_you_mean(name, ir.param_types),
+                )
+            )
+    values = dict(ir.param_defaults)
+    values.update({k: v for k, v in inputs.items() if k in ir.param_types})
+    for name, kind in ir.param_types.items():
+        param = params.get(name)
+        if name not in values:
+            problems.append(
+                diagnostic(
+                    codes.MISSING_INPUT,
+                    f"agent `{ir.name}` needs the input `{name}`",
+                    file=file,
+                    span=param.span if param is not None else _head(decl),
+                    label=f"`{name}: {kind}` has no default",
+                )
+            )
+            continue
+        try:
+            values[name] = coerce(kind, values[name])
+        except ValidationError as error:
+            for item in error.errors():
+                where = ".".join(str(part) for part in (name, *item.get("loc", ())))
+                problems.append(
+                    diagnostic(
+                        codes.INPUT_TYPE,
+                        f"input `{where}` does not fit `{kind}`: {item.get('msg', 'invalid')}",
+                        file=file,
+                        span=(param.type.span or param.span) if param is not None else None,
+                        label=f"`{name}` is declared `{kind}` here",
+                        notes=(f"got {_shown(item.get('input'))}",),
+                    )
+                )
+    if problems:
+        raise BadRequest(422, problems, sources)
+    return values
+
+
+def _head(decl: Any) -> Span | None:
+    """The agent's declaration, its first line: `agent Name(params) -> T {`."""
+    if decl is None or decl.span is None:
+        return None
+    span = decl.span
+    return span.model_copy(
+        update={"end_line": span.line, "end_column": span.column + 5, "end": span.start + 5}
+    )
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "null"
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
