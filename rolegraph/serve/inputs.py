@@ -154,6 +154,7 @@ def validate_inputs(agent: ServedAgent, inputs: Any) -> dict[str, Any]:
             )
             continue
         try:
+            _strictly(kind, values[name])
             values[name] = coerce(kind, values[name])
         except ValidationError as error:
             for item in error.errors():
@@ -171,6 +172,26 @@ def validate_inputs(agent: ServedAgent, inputs: Any) -> dict[str, Any]:
     if problems:
         raise BadRequest(422, problems, sources)
     return values
+
+
+def _strictly(kind: Any, value: Any) -> None:
+    """Validate as the OpenAPI schema says, JSON's types strictly: `"yes"` is not a
+    `bool` nor `"3"` an `int` over HTTP (the runtime, given Python values, converts
+    them); ValidationError when the value does not fit."""
+    from pydantic import TypeAdapter
+
+    from rolegraph.compiler.types import AnyType
+    from rolegraph.runtime.values import python_type
+
+    if isinstance(kind, AnyType):
+        return
+    adapter = _STRICT.get(id(kind))
+    if adapter is None or adapter[0] is not kind:
+        adapter = _STRICT[id(kind)] = (kind, TypeAdapter(python_type(kind)))
+    adapter[1].validate_json(json.dumps(value), strict=True)
+
+
+_STRICT: dict[int, tuple[Any, Any]] = {}  # (the type is kept: its id is not reused)
 
 
 def _head(decl: Any) -> Span | None:
