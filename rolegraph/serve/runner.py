@@ -127,7 +127,7 @@ class Runner:
                 outcome = await run_agent(
                     live.agent.ir,
                     {},  # (the store's: the run resumes)
-                    model=self.options.model,
+                    model=None,  # (the one recorded when it was accepted, after a restart too)
                     params=self.options.params,
                     store=self.store,
                     resume=live.id,

@@ -1,0 +1,162 @@
+"""Kill -9 the server while it runs agents, start it again on the same store: every run
+it accepted finishes, with the result of the same run from the CLI, and no completed
+model call is paid for twice. A real uvicorn process, over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+from .serving import cli_run, sse_events, wait_for_end
+
+pytest.importorskip("uvicorn", reason="the `serve` extra is not installed")
+httpx = pytest.importorskip("httpx", reason="httpx is not installed")
+
+EXAMPLES = ROOT / "examples"
+ROLEGRAPH = Path(sys.executable).parent / "rolegraph"
+
+pytestmark = pytest.mark.skipif(not ROLEGRAPH.exists(), reason="console script not installed")
+
+
+@contextmanager
+def server(store: Path, model: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`rolegraph serve examples` on a free port; (its process, its URL)."""
+    process = subprocess.Popen(
+        [ROLEGRAPH, "serve", str(EXAMPLES), "--port", "0", "--store", str(store), "--model", model],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        line = process.stderr.readline()
+        found = re.search(r"on (http://\S+?)/ ", line)
+        assert found, line
+        url = found.group(1)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/agents", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None, "no server"
+            time.sleep(0.05)
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+
+
+def store_rows(store: Path, sql: str, args: tuple = ()) -> list[tuple]:
+    with sqlite3.connect(store, timeout=30) as db:
+        return db.execute(sql, args).fetchall()
+
+
+RUNS = [("SelfRefine", "task", f"Task {n}.") for n in range(5)] + [
+    ("PlanAndExecute", "task", f"Plan {n}.") for n in range(5)
+]
+FILES = {"SelfRefine": "self_refine.agent", "PlanAndExecute": "plan_execute.agent"}
+
+
+def test_every_accepted_run_finishes_after_the_server_is_killed(tmp_path):
+    store = tmp_path / "store.sqlite"
+    accepted: dict[str, tuple[str, dict]] = {}
+    with server(store, "mock:latency=0.15") as (process, url):
+        with httpx.Client(base_url=url, timeout=30) as client:
+            for agent, name, value in RUNS[:-1]:
+                answer = client.post(f"/agents/{agent}/runs", json={name: value})
+                assert answer.status_code == 202, answer.text
+                accepted[answer.json()["id"]] = (agent, {name: value})
+            deadline = time.monotonic() + 30
+            while store_rows(store, "SELECT COUNT(*) FROM calls")[0][0] < 6:
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            agent, name, value = RUNS[-1]
+            answer = client.post(f"/agents/{agent}/runs", json={name: value})
+            assert answer.status_code == 202
+            accepted[answer.json()["id"]] = (agent, {name: value})
+        os.kill(process.pid, signal.SIGKILL)  # (right after the last 202)
+        process.wait()
+    unfinished = {
+        run for (run,) in store_rows(store, "SELECT id FROM serve_runs WHERE state = 'accepted'")
+    }
+    assert unfinished, "the kill came after every run had ended: nothing was tested"
+    assert set(accepted) >= unfinished
+    assert len(store_rows(store, "SELECT id FROM serve_runs")) == len(accepted)
+
+    # (started with another --model: a run keeps the model it was accepted with, so its
+    # calls made before the kill are found in the cache, not paid for again)
+    with server(store, "mock") as (_process, url), httpx.Client(base_url=url, timeout=30) as client:
+        for run, (agent, inputs) in accepted.items():
+            data = wait_for_end(client.get, run)
+            expected_result, expected_trace = cli_run(EXAMPLES / FILES[agent], inputs, tmp_path)
+            assert data["state"] == "returned", data
+            assert data["result"] == expected_result, (run, agent)
+            assert data["attempts"] == (2 if run in unfinished else 1)
+            trace = client.get(f"/runs/{run}/trace").json()
+            shape = sorted(
+                (t["time"], t["node"], t["status"], json.dumps(t["output"], sort_keys=True))
+                for t in trace
+                if "event" not in t and t["depth"] == 0 and t["status"] in ("ok", "failed")
+            )
+            expected = sorted(
+                (t["time"], t["node"], t["status"], json.dumps(t["output"], sort_keys=True))
+                for t in expected_trace
+                if "event" not in t and t["depth"] == 0 and t["status"] in ("ok", "failed")
+            )
+            assert shape == expected, run
+            # every completed call was paid for once: the calls the store counts for the
+            # run (one row per reply received) are those of an uninterrupted run
+            paid = store_rows(store, "SELECT COUNT(*) FROM calls WHERE run = ?", (run,))[0][0]
+            assert paid == expected_trace[-1]["calls"], run
+            events = sse_events(client.get(f"/runs/{run}/events").text)
+            assert events[-1]["kind"] == "result" and events[-1]["result"] == expected_result
+
+
+def test_a_run_accepted_and_killed_at_once_is_resumable_from_the_cli(tmp_path):
+    """The server's runs are the store's: `rolegraph run --resume ID` finishes one too."""
+    store = tmp_path / "store.sqlite"
+    with server(store, "mock:latency=0.3") as (process, url):
+        answer = httpx.post(f"{url}/agents/SelfRefine/runs", json={"task": "t"}, timeout=30)
+        assert answer.status_code == 202
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    run = answer.json()["id"]
+    from typer.testing import CliRunner
+
+    from rolegraph.cli import app
+
+    resumed = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(EXAMPLES / "self_refine.agent"),
+            "--resume",
+            run,
+            "--store",
+            str(store),
+            "-q",
+        ],
+    )
+    assert resumed.exit_code == 0, resumed.output
+    expected, _ = cli_run(EXAMPLES / "self_refine.agent", {"task": "t"}, tmp_path)
+    assert json.loads(resumed.stdout) == expected
