@@ -5,9 +5,16 @@ the fields of a trace line that depend on timing."""
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+ROLEGRAPH = Path(sys.executable).parent / "rolegraph"
 
 #: the fields of a trace line that differ between two runs of a deterministic model
 TIMING = ("started", "ended", "latency_ms")
@@ -111,3 +118,43 @@ def wait_for_end(get: Any, run: str, timeout: float = 60) -> dict[str, Any]:
             return data
         assert time.monotonic() < deadline, data
         time.sleep(0.02)
+
+
+@contextmanager
+def server(folder: Path, store: Path, model: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`rolegraph serve FOLDER` on a free port, in a process of its own; (the process,
+    its URL)."""
+    import httpx
+
+    log = store.with_suffix(".log").open("w+")  # (a file: a pipe nobody reads fills up)
+    process = subprocess.Popen(
+        [ROLEGRAPH, "serve", str(folder), "--port", "0", "--store", str(store), "--model", model],
+        stderr=log,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (found := re.search(r"on (http://\S+?)/ ", Path(log.name).read_text())):
+            assert time.monotonic() < deadline and process.poll() is None, Path(
+                log.name
+            ).read_text()
+            time.sleep(0.05)
+        url = found.group(1)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/agents", timeout=5).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None, "no server"
+            time.sleep(0.05)
+        yield process, url
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()

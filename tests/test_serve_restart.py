@@ -6,64 +6,22 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from .conftest import ROOT
-from .serving import cli_run, sse_events, wait_for_end
+from .serving import ROLEGRAPH, cli_run, server, sse_events, wait_for_end
 
 pytest.importorskip("uvicorn", reason="the `serve` extra is not installed")
 httpx = pytest.importorskip("httpx", reason="httpx is not installed")
 
 EXAMPLES = ROOT / "examples"
-ROLEGRAPH = Path(sys.executable).parent / "rolegraph"
 
 pytestmark = pytest.mark.skipif(not ROLEGRAPH.exists(), reason="console script not installed")
-
-
-@contextmanager
-def server(store: Path, model: str) -> Iterator[tuple[subprocess.Popen, str]]:
-    """`rolegraph serve examples` on a free port; (its process, its URL)."""
-    process = subprocess.Popen(
-        [ROLEGRAPH, "serve", str(EXAMPLES), "--port", "0", "--store", str(store), "--model", model],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stderr is not None
-        line = process.stderr.readline()
-        found = re.search(r"on (http://\S+?)/ ", line)
-        assert found, line
-        url = found.group(1)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/agents", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "no server"
-            time.sleep(0.05)
-        yield process, url
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
 
 
 def store_rows(store: Path, sql: str, args: tuple = ()) -> list[tuple]:
@@ -80,7 +38,7 @@ FILES = {"SelfRefine": "self_refine.agent", "PlanAndExecute": "plan_execute.agen
 def test_every_accepted_run_finishes_after_the_server_is_killed(tmp_path):
     store = tmp_path / "store.sqlite"
     accepted: dict[str, tuple[str, dict]] = {}
-    with server(store, "mock:latency=0.15") as (process, url):
+    with server(EXAMPLES, store, "mock:latency=0.15") as (process, url):
         with httpx.Client(base_url=url, timeout=30) as client:
             for agent, name, value in RUNS[:-1]:
                 answer = client.post(f"/agents/{agent}/runs", json={name: value})
@@ -105,7 +63,10 @@ def test_every_accepted_run_finishes_after_the_server_is_killed(tmp_path):
 
     # (started with another --model: a run keeps the model it was accepted with, so its
     # calls made before the kill are found in the cache, not paid for again)
-    with server(store, "mock") as (_process, url), httpx.Client(base_url=url, timeout=30) as client:
+    with (
+        server(EXAMPLES, store, "mock") as (_process, url),
+        httpx.Client(base_url=url, timeout=30) as client,
+    ):
         for run, (agent, inputs) in accepted.items():
             data = wait_for_end(client.get, run)
             expected_result, expected_trace = cli_run(EXAMPLES / FILES[agent], inputs, tmp_path)
@@ -135,7 +96,7 @@ def test_every_accepted_run_finishes_after_the_server_is_killed(tmp_path):
 def test_a_run_accepted_and_killed_at_once_is_resumable_from_the_cli(tmp_path):
     """The server's runs are the store's: `rolegraph run --resume ID` finishes one too."""
     store = tmp_path / "store.sqlite"
-    with server(store, "mock:latency=0.3") as (process, url):
+    with server(EXAMPLES, store, "mock:latency=0.3") as (process, url):
         answer = httpx.post(f"{url}/agents/SelfRefine/runs", json={"task": "t"}, timeout=30)
         assert answer.status_code == 202
         os.kill(process.pid, signal.SIGKILL)

@@ -194,7 +194,8 @@ function runForm(agent) {
     field(name, s, schema.required.includes(name)));
   const problems = el("div", { id: "problems" });
   const button = el("button", { type: "submit", id: "start" }, "Start run");
-  const form = el("form", { id: "run-form", class: "card" },
+  // (novalidate: the server checks the inputs, and says why one does not fit)
+  const form = el("form", { id: "run-form", class: "card", novalidate: true },
     fields.length ? fields.map((f) => f.node) : el("p", { class: "muted" }, "No inputs."),
     el("div", { class: "muted" }, "The server's model answers (mock unless it was started with --model)."),
     button, problems);
