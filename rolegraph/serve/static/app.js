@@ -156,11 +156,11 @@ function skeleton(schema) {
   return null;
 }
 
-function field(name, schema, required) {
+function field(name, schema, required, declared) {
   const id = `input-${name}`;
   const optional = schema.anyOf && schema.anyOf.some((s) => s.type === "null");
   const inner = optional ? schema.anyOf.find((s) => s.type !== "null") : schema;
-  const typeText = optional ? `${inner.type || "value"}?` : (schema.enum ? "enum" : schema.type || "any");
+  const typeText = declared || (optional ? `${inner.type || "value"}?` : schema.type || "any");
   const label = el("label", { for: id }, name, " ", el("span", { class: "muted" },
     typeText + (required ? "" : " (has a default)")));
   let input, read;
@@ -191,7 +191,7 @@ function field(name, schema, required) {
 function runForm(agent) {
   const schema = agent.inputs_schema;
   const fields = Object.entries(schema.properties).map(([name, s]) =>
-    field(name, s, schema.required.includes(name)));
+    field(name, s, schema.required.includes(name), agent.params[name]));
   const problems = el("div", { id: "problems" });
   const button = el("button", { type: "submit", id: "start" }, "Start run");
   // (novalidate: the server checks the inputs, and says why one does not fit)

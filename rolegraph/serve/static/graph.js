@@ -83,8 +83,18 @@ function drawGraph(graph, states) {
   width["return"] = 96;
   const rowWidth = rows.map((r) => r.reduce((s, n) => s + width[n], 0) + NODE_GAP * (r.length - 1));
   const inner = Math.max(...rowWidth, 200);
-  const loops = graph.edges.filter((e) => e.loop || e.source === e.target);
-  const loopRoom = 40 + 26 * loops.length;
+  // every data dependency is an edge, and the explicit edges beside them
+  const edges = [];
+  for (const n of graph.nodes) for (const d of n.deps) edges.push({ kind: "data", source: d,
+    target: n.name, label: "", loop: false, condition: "always" });
+  for (const e of graph.edges) if (e.kind !== "data") edges.push(e);
+  const labelOf = (e) => [e.label, e.ports && e.ports.length ? `(${e.ports.join(", ")})` : ""]
+    .filter(Boolean).join(" ");
+  // loops, and edges that skip a layer, go around on the right (never through a node)
+  const around = (e) => e.loop || layer[e.target] - layer[e.source] !== 1;
+  const channel = edges.filter((e) => e.source in layer && e.target in layer && around(e));
+  const longest = Math.max(0, ...channel.map((e) => labelOf(e).length));
+  const loopRoom = 40 + 26 * channel.length + longest * 6.3;
   const pos = {};
   rows.forEach((row, i) => {
     let x = MARGIN + (inner - rowWidth[i]) / 2;
@@ -93,9 +103,10 @@ function drawGraph(graph, states) {
       x += width[n] + NODE_GAP;
     }
   });
-  const W = MARGIN * 2 + inner + loopRoom + 160;
+  const W = MARGIN * 2 + inner + loopRoom;
   const H = MARGIN * 2 + rows.length * (NODE_H + LAYER_GAP) - LAYER_GAP;
   const svg = svgEl("svg", { class: "graph", viewBox: `0 0 ${W} ${H}`, role: "img",
+    style: `max-width: ${W}px`,  // (a small graph is not blown up)
     "aria-label": `graph of ${graph.name}` });
   const defs = svgEl("defs");
   for (const [id, color] of [["data", "#6b7384"], ["control", "#2463c7"], ["return", "#1d7f4e"],
@@ -109,44 +120,44 @@ function drawGraph(graph, states) {
   const edgeLayer = svgEl("g"), nodeLayer = svgEl("g"), labelLayer = svgEl("g");
   svg.append(edgeLayer, nodeLayer, labelLayer);
 
-  // every data dependency is an edge, and the explicit edges beside them
-  const edges = [];
-  for (const n of graph.nodes) for (const d of n.deps) edges.push({ kind: "data", source: d,
-    target: n.name, label: "", loop: false, condition: "always" });
-  for (const e of graph.edges) if (e.kind !== "data") edges.push(e);
   let loopIndex = 0;
   const pairCount = {};
   for (const e of edges) {
     const a = pos[e.source], b = pos[e.target];
     if (!a || !b) continue;
-    const cls = e.loop || e.source === e.target ? "loop"
+    const cls = e.loop ? "loop"
       : e.condition === "error" ? "error" : e.kind;
     const g = svgEl("g", { class: `edge ${cls}`, "data-source": e.source, "data-target": e.target });
-    let d, lx, ly;
-    if (cls === "loop" || layer[e.target] <= layer[e.source]) {
+    let d, lx, ly, room = Infinity, anchor = "start";
+    if (around(e)) {
       const x = MARGIN + inner + 30 + 26 * loopIndex++;
       const y1 = a.y + a.h / 2, y2 = b.y + b.h / 2;
       d = `M${a.x + a.w},${y1} C${x},${y1} ${x},${y2} ${b.x + b.w},${y2}`;
-      lx = x - 4; ly = (y1 + y2) / 2;
+      lx = x + 6; ly = (y1 + y2) / 2;
     } else {
       const key = `${e.source}>${e.target}`;
       const k = (pairCount[key] = (pairCount[key] || 0) + 1) - 1;
-      const x1 = a.x + a.w / 2 + k * 14, y1 = a.y + a.h;
-      const x2 = b.x + b.w / 2 + k * 14, y2 = b.y;
+      const x1 = a.x + a.w / 2 + k * 18, y1 = a.y + a.h;
+      const x2 = b.x + b.w / 2 + k * 18, y2 = b.y;
       const my = (y1 + y2) / 2;
       d = `M${x1},${y1} C${x1},${my} ${x2},${my} ${x2},${y2}`;
-      lx = (x1 + x2) / 2 + 6; ly = my;
+      // the label just above its target, where fanned-out edges are apart; cut to the
+      // target's width (the whole of it in the tooltip)
+      room = Math.floor((b.w + NODE_GAP - 8) / 6.3);
+      lx = x2; ly = y2 - 14 - k * 17; anchor = "middle";
     }
     g.appendChild(svgEl("path", { d, "marker-end": `url(#arrow-${cls})` }));
     edgeLayer.appendChild(g);
-    const label = [e.label, e.ports && e.ports.length ? `(${e.ports.join(", ")})` : ""]
-      .filter(Boolean).join(" ");
+    const whole = labelOf(e);
+    const label = whole.length > room ? whole.slice(0, room - 1) + "…" : whole;
     if (label) {
-      const t = svgEl("text", { x: lx, y: ly + 4, class: `edge-label ${cls}` }, label);
+      const width = label.length * 6.3 + 4;
+      const left = anchor === "middle" ? lx - width / 2 : lx - 2;
       const lg = svgEl("g", { class: `edge ${cls}` });
-      lg.appendChild(svgEl("rect", { class: "label-bg", x: lx - 2, y: ly - 9,
-        width: label.length * 6.2 + 4, height: 16, rx: 3 }));
-      lg.appendChild(t);
+      lg.appendChild(svgEl("title", {}, `${e.source} → ${e.target}: ${whole}`));
+      lg.appendChild(svgEl("rect", { class: "label-bg", x: left, y: ly - 9, width, height: 16, rx: 3 }));
+      lg.appendChild(svgEl("text", { x: lx, y: ly + 4,
+        "text-anchor": anchor, class: `edge-label ${cls}`, "data-label": whole }, label));
       labelLayer.appendChild(lg);
     }
   }
