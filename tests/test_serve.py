@@ -352,6 +352,7 @@ def test_an_edited_file_is_served_as_it_is_now(tmp_path):
     path = folder / "a.agent"
     path.write_text(TYPED)
     with TestClient(create_app(folder, tmp_path / "s.sqlite")) as client:
+        client.app.state.runner.catalog.rescan_seconds = 0  # (else every 0.5 s at most)
         assert [a["name"] for a in client.get("/agents").json()] == ["Typed"]
         path.write_text(TYPED.replace("agent Typed(", "agent Renamed("))
         assert [a["name"] for a in client.get("/agents").json()] == ["Renamed"]

@@ -45,7 +45,7 @@ def create_app(
         journal = Journal(store_path)
         runner = Runner(Catalog(target, root), store, journal, options or RunOptions())
         app.state.runner = runner
-        runner.catalog.refresh()
+        runner.catalog.refresh(now=True)
         runner.resume_unfinished()
         try:
             yield

@@ -1,7 +1,8 @@
 """The agents a folder serves: every `.agent` file in it, checked, with its agents' IRs.
 
-A file is checked again when it changes (its size or modification time): editing an
-agent while the server runs serves the new version to new runs. A file with errors
+A file is checked again when it changes (its size or modification time; the folder is
+looked at again at most every `RESCAN_SECONDS`): editing an agent while the server runs
+serves the new version to new runs. A file with errors
 serves none of its agents; its diagnostics are kept, for `GET /files` and the web app.
 Agents are named by their declared name when only one file declares it, else
 `stem.Name` (the file's name without `.agent`, then the agent's).
@@ -10,12 +11,15 @@ Agents are named by their declared name when only one file declares it, else
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rolegraph.compiler.diagnostics import Diagnostic, render
 from rolegraph.compiler.source import Source
+
+RESCAN_SECONDS = 0.5  # (a scan stats every file: not once per request under load)
 
 
 @dataclass
@@ -95,15 +99,21 @@ class Catalog:
         self._files: dict[Path, CheckedFile] = {}
         self._agents: dict[str, ServedAgent] = {}
         self._lock = threading.Lock()  # (requests are served on one loop; tests use threads)
+        self._scanned = -RESCAN_SECONDS
+        self.rescan_seconds = RESCAN_SECONDS
 
     def paths(self) -> list[Path]:
         if self.target.is_file():
             return [self.target]
         return sorted(p for p in self.target.rglob("*.agent") if _visible(p, self.target))
 
-    def refresh(self) -> None:
-        """Check again the files that changed, appeared or went away."""
+    def refresh(self, *, now: bool = False) -> None:
+        """Check again the files that changed, appeared or went away (`now`: whenever
+        the last look was, else only when it was `rescan_seconds` ago)."""
+        if not now and time.monotonic() - self._scanned < self.rescan_seconds:
+            return
         with self._lock:
+            self._scanned = time.monotonic()
             seen: dict[Path, CheckedFile] = {}
             changed = False
             for path in self.paths():
