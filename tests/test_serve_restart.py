@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
@@ -121,3 +123,38 @@ def test_a_run_accepted_and_killed_at_once_is_resumable_from_the_cli(tmp_path):
     assert resumed.exit_code == 0, resumed.output
     expected, _ = cli_run(EXAMPLES / "self_refine.agent", {"task": "t"}, tmp_path)
     assert json.loads(resumed.stdout) == expected
+
+
+def test_ui_serves_one_file_and_names_the_page_of_its_last_agent(tmp_path):
+    log = (tmp_path / "ui.log").open("w+")
+    process = subprocess.Popen(
+        [
+            ROLEGRAPH,
+            "ui",
+            str(EXAMPLES / "self_refine.agent"),
+            "--no-open",
+            "--store",
+            str(tmp_path / "store.sqlite"),
+        ],
+        stderr=log,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (found := re.search(r"on (http://\S+?)/(#\S*) ", Path(log.name).read_text())):
+            assert time.monotonic() < deadline and process.poll() is None, Path(
+                log.name
+            ).read_text()
+            time.sleep(0.05)
+        url, page = found.groups()
+        assert page == "#/agent/SelfRefine"
+        for _ in range(600):
+            try:
+                agents = httpx.get(f"{url}/agents", timeout=5).json()
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        assert [a["name"] for a in agents] == ["SelfRefine"]  # the one file only
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()
