@@ -976,3 +976,23 @@ Runs are named by the id `POST /agents/NAME/runs` answered with. `GET /runs` lis
 runs of the server's store; a run the store does not hold is `404 Not Found`.
 """,
 )
+
+REQUEST_TOO_LARGE = _code(
+    "E0907",
+    "the request body is too large",
+    """
+`rolegraph serve` reads at most 8 MiB of inputs per request (`413 Payload Too Large`).
+Inputs that large belong in a file the agent's tools read, named by a parameter.
+""",
+)
+
+CANNOT_RECORD_RUN = _code(
+    "E0908",
+    "the server cannot record the run",
+    """
+A run is accepted only once it is recorded in the store (so that no accepted run is
+ever lost). When the store cannot be written (a full disk, a damaged file, a file
+another program holds locked) the request is answered `503 Service Unavailable` with
+the store's reason, and nothing is started: send it again once the store is writable.
+""",
+)

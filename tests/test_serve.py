@@ -263,6 +263,41 @@ def test_malformed_json_is_400_at_its_line_and_column(client):
     assert "--> <request body>:3:1" in found["rendered"]
 
 
+def test_json_nested_past_the_limit_is_400_at_the_bracket(client):
+    body = b'{"task": ' + b"[" * 150 + b"]" * 150 + b"}"
+    answer = client.post("/agents/SelfRefine/runs", content=body)
+    assert answer.status_code == 400
+    (found,) = answer.json()["diagnostics"]
+    assert found["code"] == "E0900" and "nested more than 100 levels" in found["message"]
+    assert (found["line"], found["column"]) == (1, 109)  # the 101st level: `{` and 100 `[`
+
+
+def test_a_body_past_the_limit_is_413(client):
+    body = b'{"task": "' + b"x" * (9 * 1024 * 1024) + b'"}'
+    answer = client.post("/agents/SelfRefine/runs", content=body)
+    assert answer.status_code == 413
+    assert answer.json()["diagnostics"][0]["code"] == "E0907"
+    assert client.get("/runs").json() == []
+
+
+def test_a_store_that_cannot_record_the_run_is_503_and_nothing_starts(client):
+    from rolegraph.runtime import StoreError
+
+    runner = client.app.state.runner
+
+    def full(*args, **kwargs):
+        raise StoreError(
+            str(runner.store.path), "full", "database or disk is full", "recording a new run"
+        )
+
+    runner.store.new_run = full
+    answer = client.post("/agents/SelfRefine/runs", json={"task": "t"})
+    assert answer.status_code == 503
+    (found,) = answer.json()["diagnostics"]
+    assert found["code"] == "E0908" and "disk is full" in found["message"]
+    assert client.get("/runs").json() == [] and runner.live == {}
+
+
 def test_inputs_that_are_not_an_object_are_422(client):
     answer = client.post("/agents/SelfRefine/runs", json=["t"])
     assert answer.status_code == 422

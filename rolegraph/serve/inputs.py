@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from rolegraph.compiler import codes
+from rolegraph.compiler.depth import loads_json
 from rolegraph.compiler.diagnostics import Diagnostic, diagnostic, render
 from rolegraph.compiler.resolve import did_you_mean
 from rolegraph.compiler.source import Source, Span
@@ -24,6 +25,7 @@ from rolegraph.compiler.source import Source, Span
 from .catalog import ServedAgent
 
 BODY = "<request body>"
+MAX_BODY = 8 * 1024 * 1024  # bytes of inputs a request may send
 
 
 class BadRequest(Exception):
@@ -66,7 +68,7 @@ def parse_body(raw: bytes) -> Any:
             {},
         ) from None
     try:
-        return json.loads(text) if text.strip() else {}
+        return loads_json(text) if text.strip() else {}
     except json.JSONDecodeError as error:
         line_end = text.find("\n", error.pos)
         end = min(error.pos + 1, line_end if line_end >= 0 else len(text))
@@ -87,6 +89,34 @@ def parse_body(raw: bytes) -> Any:
             hints=('send the inputs as one JSON object: {"task": "..."}',),
         )
         raise BadRequest(400, [found], {BODY: text}) from None
+
+
+async def read_body(chunks: Any, limit: int = MAX_BODY) -> bytes:
+    """The body from its chunks (an async iterator), refused (413, E0907) past `limit`
+    bytes without reading the rest."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            found = diagnostic(
+                codes.REQUEST_TOO_LARGE,
+                f"the request body is larger than {limit // (1024 * 1024)} MiB",
+                file=BODY,
+            )
+            raise BadRequest(413, [found], {})
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def cannot_record(reason: str) -> BadRequest:
+    found = diagnostic(
+        codes.CANNOT_RECORD_RUN,
+        f"the run cannot be recorded: {reason}",
+        file="<store>",
+        hints=("send the request again once the store can be written",),
+    )
+    return BadRequest(503, [found], {})
 
 
 def unknown_agent(name: str, served: list[str], broken: list[str]) -> BadRequest:

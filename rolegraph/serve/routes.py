@@ -19,6 +19,7 @@ Human questions (GET /runs/{id}/questions, POST /runs/{id}/questions/{qid}) belo
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 from urllib.parse import quote
 
@@ -29,10 +30,19 @@ from starlette.routing import Route
 
 from rolegraph.compiler import codes
 from rolegraph.compiler.diagnostics import diagnostic
+from rolegraph.runtime.errors import RunError
 
 from .catalog import ServedAgent
 from .graph import graph_json
-from .inputs import BadRequest, diagnostic_json, parse_body, unknown_agent, validate_inputs
+from .inputs import (
+    BadRequest,
+    cannot_record,
+    diagnostic_json,
+    parse_body,
+    read_body,
+    unknown_agent,
+    validate_inputs,
+)
 from .openapi import inputs_schema, openapi, result_schema
 from .runner import Runner
 
@@ -134,10 +144,13 @@ async def start_run(request: Request) -> Response:
     runner = _runner(request)
     try:
         agent = _agent(request)
-        inputs = validate_inputs(agent, parse_body(await request.body()))
+        inputs = validate_inputs(agent, parse_body(await read_body(request.stream())))
+        try:
+            run = runner.accept(agent, inputs)
+        except (RunError, sqlite3.Error) as error:  # (the store: full, damaged, locked)
+            raise cannot_record(getattr(error, "reason", None) or str(error)) from None
     except BadRequest as error:
         return _problem(error)
-    run = runner.accept(agent, inputs)
     return JSONResponse(
         {"id": run, "agent": agent.name, "state": "accepted", "links": _links(run, agent.name)},
         status_code=202,

@@ -87,7 +87,12 @@ class Runner:
         run = self.store.new_run(
             file, fingerprint, agent.ir.name, inputs, self.options.model, self.options.budget
         )
-        self.journal.accept(run, agent.name, agent.ir.name, file)
+        try:
+            self.journal.accept(run, agent.name, agent.ir.name, file)
+        except BaseException:
+            with contextlib.suppress(Exception):  # (not accepted: not left "running")
+                self.store.finish_run(run, "failed: not accepted")
+            raise
         self._start(run, agent)
         return run
 
