@@ -996,3 +996,15 @@ another program holds locked) the request is answered `503 Service Unavailable` 
 the store's reason, and nothing is started: send it again once the store is writable.
 """,
 )
+
+NOT_JSON_CONTENT = _code(
+    "E0909",
+    "a run's inputs must be sent as JSON",
+    """
+`POST /agents/NAME/runs` takes `Content-Type: application/json` (with curl:
+`-H 'content-type: application/json'`), and answers anything else `415 Unsupported Media
+Type`. A web page of another site can send a form to a server on your machine, but not
+JSON without asking first (CORS), which this server never allows: so no other site can
+start runs, and spend on your models, through your browser.
+""",
+)

@@ -25,6 +25,7 @@ from .conftest import ROOT
 from .serving import cli_run, fold_trace, sse_events, untimed, wait_for_end
 
 EXAMPLES = ROOT / "examples"
+JSON = {"content-type": "application/json"}
 
 TYPED = """\
 enum Tone { plain, formal }
@@ -251,7 +252,7 @@ def test_an_unknown_agent_is_404_with_a_suggestion(client):
 
 
 def test_malformed_json_is_400_at_its_line_and_column(client):
-    answer = client.post("/agents/SelfRefine/runs", content=b'{\n  "task": "t",\n}')
+    answer = client.post("/agents/SelfRefine/runs", content=b'{\n  "task": "t",\n}', headers=JSON)
     assert answer.status_code == 400
     (found,) = answer.json()["diagnostics"]
     assert (found["code"], found["file"], found["line"], found["column"]) == (
@@ -265,7 +266,7 @@ def test_malformed_json_is_400_at_its_line_and_column(client):
 
 def test_json_nested_past_the_limit_is_400_at_the_bracket(client):
     body = b'{"task": ' + b"[" * 150 + b"]" * 150 + b"}"
-    answer = client.post("/agents/SelfRefine/runs", content=body)
+    answer = client.post("/agents/SelfRefine/runs", content=body, headers=JSON)
     assert answer.status_code == 400
     (found,) = answer.json()["diagnostics"]
     assert found["code"] == "E0900" and "nested more than 100 levels" in found["message"]
@@ -274,7 +275,7 @@ def test_json_nested_past_the_limit_is_400_at_the_bracket(client):
 
 def test_a_body_past_the_limit_is_413(client):
     body = b'{"task": "' + b"x" * (9 * 1024 * 1024) + b'"}'
-    answer = client.post("/agents/SelfRefine/runs", content=body)
+    answer = client.post("/agents/SelfRefine/runs", content=body, headers=JSON)
     assert answer.status_code == 413
     assert answer.json()["diagnostics"][0]["code"] == "E0907"
     assert client.get("/runs").json() == []
@@ -296,6 +297,23 @@ def test_a_store_that_cannot_record_the_run_is_503_and_nothing_starts(client):
     (found,) = answer.json()["diagnostics"]
     assert found["code"] == "E0908" and "disk is full" in found["message"]
     assert client.get("/runs").json() == [] and runner.live == {}
+
+
+def test_inputs_not_sent_as_json_are_415(client):
+    for headers in (
+        {"content-type": "text/plain"},
+        {"content-type": "application/x-www-form-urlencoded"},
+        {},
+    ):
+        answer = client.post("/agents/SelfRefine/runs", content=b'{"task": "t"}', headers=headers)
+        assert answer.status_code == 415, headers
+        assert answer.json()["diagnostics"][0]["code"] == "E0909"
+    assert client.get("/runs").json() == []
+    ok = {"content-type": "application/json; charset=utf-8"}
+    assert (
+        client.post("/agents/SelfRefine/runs", content=b'{"task": "t"}', headers=ok).status_code
+        == 202
+    )
 
 
 def test_inputs_that_are_not_an_object_are_422(client):
@@ -401,6 +419,9 @@ def test_agents_of_the_same_name_in_two_files_are_named_by_their_file(tmp_path):
     with TestClient(create_app(folder, tmp_path / "s.sqlite")) as client:
         names = [a["name"] for a in client.get("/agents").json()]
         assert names == ["one.SelfRefine", "two.SelfRefine"]
+        from openapi_spec_validator import validate
+
+        validate(client.get("/openapi.json").json())
         run, _ = run_over_http(client, "two.SelfRefine", {"task": "t"})
         assert run["file"].endswith("two.agent")
 

@@ -214,7 +214,9 @@ def test_the_form_follows_the_parameter_types_and_shows_diagnostics(page, app_ur
 
 def test_a_past_run_opens_with_its_trace(page, app_url, tmp_path):
     started = page.request.post(
-        f"{app_url}/agents/SelfRefine/runs", data=json.dumps({"task": "Explain recursion."})
+        f"{app_url}/agents/SelfRefine/runs",
+        data=json.dumps({"task": "Explain recursion."}),
+        headers={"content-type": "application/json"},
     )
     assert started.status == 202
     run = json.loads(started.text())["id"]

@@ -158,3 +158,18 @@ def test_ui_serves_one_file_and_names_the_page_of_its_last_agent(tmp_path):
         process.terminate()
         process.wait(10)
         log.close()
+
+
+def test_a_server_on_loopback_refuses_other_host_names(tmp_path):
+    """A page of another site that rebinds its DNS name to 127.0.0.1 reaches the server
+    with its own name in `Host`: refused."""
+    with server(EXAMPLES, tmp_path / "store.sqlite", "mock") as (_process, url):
+        port = url.rsplit(":", 1)[1]
+        assert httpx.get(f"{url}/agents", headers={"host": f"localhost:{port}"}).status_code == 200
+        refused = httpx.post(
+            f"{url}/agents/SelfRefine/runs",
+            json={"task": "t"},
+            headers={"host": f"attacker.example:{port}"},
+        )
+        assert refused.status_code == 400
+        assert httpx.get(f"{url}/runs").json() == []

@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import FileResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -34,9 +36,12 @@ def create_app(
     store_path: Path,
     options: RunOptions | None = None,
     root: Path | None = None,
+    allowed_hosts: list[str] | None = None,
 ) -> Starlette:
     """The server of the `.agent` files of `target` (a folder, or one file), its runs
-    kept in the SQLite file `store_path`."""
+    kept in the SQLite file `store_path`. With `allowed_hosts`, a request naming another
+    `Host` is refused (400): a server on loopback is not reached through a DNS name an
+    attacker's page rebinds to 127.0.0.1."""
     from rolegraph.runtime import Store
 
     @contextlib.asynccontextmanager
@@ -59,4 +64,7 @@ def create_app(
         *API_ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    middleware = []
+    if allowed_hosts is not None:
+        middleware.append(Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts))
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

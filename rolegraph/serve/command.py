@@ -47,7 +47,8 @@ def serve(
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/{page}"
-    app = create_app(target, store, options, root)
+    loopback = ("127.0.0.1", "localhost", "::1", "[::1]")
+    app = create_app(target, store, options, root, list(loopback) if host in loopback else None)
     config = uvicorn.Config(
         app, log_level="info" if log else "warning", access_log=log, timeout_graceful_shutdown=3
     )

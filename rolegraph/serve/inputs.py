@@ -109,6 +109,21 @@ async def read_body(chunks: Any, limit: int = MAX_BODY) -> bytes:
     return b"".join(parts)
 
 
+def require_json(content_type: str | None) -> None:
+    """`BadRequest` (415, E0909) unless the body is declared JSON (`application/json`, or
+    any `+json` type): what a cross-site form cannot send."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind == "application/json" or (kind.startswith("application/") and kind.endswith("+json")):
+        return
+    found = diagnostic(
+        codes.NOT_JSON_CONTENT,
+        f"the inputs are sent as {kind or 'no declared type'}, not application/json",
+        file="<request>",
+        hints=("send the header `Content-Type: application/json`",),
+    )
+    raise BadRequest(415, [found], {})
+
+
 def cannot_record(reason: str) -> BadRequest:
     found = diagnostic(
         codes.CANNOT_RECORD_RUN,

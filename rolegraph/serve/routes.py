@@ -40,6 +40,7 @@ from .inputs import (
     diagnostic_json,
     parse_body,
     read_body,
+    require_json,
     unknown_agent,
     validate_inputs,
 )
@@ -144,6 +145,7 @@ async def start_run(request: Request) -> Response:
     runner = _runner(request)
     try:
         agent = _agent(request)
+        require_json(request.headers.get("content-type"))
         inputs = validate_inputs(agent, parse_body(await read_body(request.stream())))
         try:
             run = runner.accept(agent, inputs)

@@ -228,7 +228,7 @@ async function runPage(id) {
   try { agent = await getJSON(`/agents/${encodeURIComponent(run.agent)}`); } catch (e) { agent = null; }
   const view = new RunView(run, agent);
   main.replaceChildren(view.root);
-  if (["returned", "failed"].includes(run.state)) await view.loadTrace();
+  if (["returned", "failed", "interrupted"].includes(run.state)) await view.loadTrace();
   else view.follow();
   current = view;
 }
