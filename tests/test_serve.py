@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -544,3 +545,33 @@ def test_serve_refuses_bad_options_before_listening(tmp_path):
         assert result.exit_code == 2, (args, result.output)
         assert said in result.output, (args, result.output)
     assert json  # (imported for the helpers' sake)
+
+
+def test_a_run_the_store_fails_during_is_interrupted_and_resumes_at_the_next_start(tmp_path):
+    from rolegraph.runtime import StoreError
+
+    store_path = tmp_path / "s.sqlite"
+    with TestClient(create_app(EXAMPLES, store_path, RunOptions(model="mock"))) as client:
+        store = client.app.state.runner.store
+        saved = store.save_reply
+        calls = {"n": 0}
+
+        def full_at_the_second(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise StoreError(str(store.path), "full", "database or disk is full", "saving")
+            return saved(*args, **kwargs)
+
+        store.save_reply = full_at_the_second
+        run = client.post("/agents/SelfRefine/runs", json={"task": "t"}).json()["id"]
+        for _ in range(500):
+            data = client.get(f"/runs/{run}").json()
+            if data["state"] not in ("accepted", "running"):
+                break
+            time.sleep(0.02)
+        assert data["state"] == "interrupted" and "disk is full" in data["message"]
+    with TestClient(create_app(EXAMPLES, store_path, RunOptions(model="mock"))) as client:
+        data = wait_for_end(client.get, run)
+        assert data["state"] == "returned" and data["attempts"] == 2
+        expected, _ = cli_run(EXAMPLES / "self_refine.agent", {"task": "t"}, tmp_path)
+        assert data["result"] == expected

@@ -166,15 +166,19 @@ class Runner:
         lines = trace_lines(trace) if trace is not None else []
         summary = trace.summary() if trace is not None else {}
         try:
-            self.journal.ended(
-                live.id, live.attempt, live.state, error, message, summary, lines, live.kept
-            )
-        except Exception as fault:  # (the store's file failed: the run is resumed next start)
+            if isinstance(failure, StoreError):
+                # the store failed, not the run (a full disk): it resumes at the next start,
+                # from what was committed
+                live.state = "interrupted"
+                self.journal.interrupted(live.id, f"{message} (it resumes at the next start)")
+            else:
+                self.journal.ended(
+                    live.id, live.attempt, live.state, error, message, summary, lines, live.kept
+                )
+        except Exception as fault:  # (the file failed: the run is replayed at the next start)
             print(
                 f"rolegraph serve: run {live.id}: cannot record its end: {fault}", file=sys.stderr
             )
-            if isinstance(failure, StoreError):
-                pass
         live.close()
         self.live.pop(live.id, None)
 
