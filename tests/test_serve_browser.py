@@ -244,3 +244,40 @@ def test_a_past_run_opens_with_its_trace(page, app_url, tmp_path):
     page.goto(f"{app_url}/")
     page.wait_for_selector("#runs")
     shoot(page, tmp_path, "home")
+
+
+@pytest.fixture(scope="module")
+def examples_url(app_url, tmp_path_factory) -> Iterator[str]:
+    store = tmp_path_factory.mktemp("examples-store") / "store.sqlite"
+    with server(EXAMPLES, store, "mock") as (_process, url):
+        yield url
+
+
+def test_every_example_agent_is_drawn_whole_without_overlaps(page, examples_url):
+    """Each IR node and edge of every example has its shape, and no two nodes overlap."""
+    app_url = examples_url
+    agents = api(page, f"{app_url}/agents")
+    assert len(agents) == len(list(EXAMPLES.glob("*.agent")))
+    for agent in agents:
+        graph = api(page, f"{app_url}/agents/{agent['name']}")["graph"]
+        page.goto(f"{app_url}/#/agent/{agent['name']}")
+        page.wait_for_selector(f'svg.graph[aria-label="graph of {graph["name"]}"]')
+        drawn = set(
+            page.eval_on_selector_all("svg.graph g.node", "gs => gs.map(g => g.dataset.node)")
+        )
+        assert drawn == {n["name"] for n in graph["nodes"]} | {"return"}, agent["name"]
+        edges = page.eval_on_selector_all(
+            "svg.graph g.edge[data-source]",
+            "gs => gs.map(g => [g.dataset.source, g.dataset.target])",
+        )
+        wanted = [[d, n["name"]] for n in graph["nodes"] for d in n["deps"]]
+        wanted += [[e["source"], e["target"]] for e in graph["edges"] if e["kind"] != "data"]
+        assert sorted(edges) == sorted(wanted), agent["name"]
+        boxes = page.eval_on_selector_all(
+            "svg.graph g.node",
+            "gs => gs.map(g => { const b = g.getBBox(); return [b.x, b.y, b.width, b.height]; })",
+        )
+        for i, (x1, y1, w1, h1) in enumerate(boxes):
+            for x2, y2, w2, h2 in boxes[i + 1 :]:
+                apart = x1 + w1 <= x2 or x2 + w2 <= x1 or y1 + h1 <= y2 or y2 + h2 <= y1
+                assert apart, (agent["name"], boxes)
