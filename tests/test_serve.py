@@ -575,3 +575,18 @@ def test_a_run_the_store_fails_during_is_interrupted_and_resumes_at_the_next_sta
         assert data["state"] == "returned" and data["attempts"] == 2
         expected, _ = cli_run(EXAMPLES / "self_refine.agent", {"task": "t"}, tmp_path)
         assert data["result"] == expected
+
+
+def test_runs_past_max_runs_wait_accepted_and_all_finish(tmp_path):
+    options = RunOptions(model="mock:latency=0.05", max_runs=1)
+    with TestClient(create_app(EXAMPLES, tmp_path / "s.sqlite", options)) as client:
+        runs = [
+            client.post("/agents/SelfRefine/runs", json={"task": f"t{n}"}).json()["id"]
+            for n in range(3)
+        ]
+        states = [client.get(f"/runs/{run}").json()["state"] for run in runs]
+        assert states.count("running") <= 1 and "accepted" in states
+        ended = [wait_for_end(client.get, run) for run in runs]
+        assert [run["state"] for run in ended] == ["returned"] * 3
+        # (one at a time, in the order they were accepted)
+        assert ended[0]["finished"] <= ended[1]["finished"] <= ended[2]["finished"]
