@@ -1268,6 +1268,10 @@ def _serve_options(
 
 def _serve(target: Path, host: str, port: int, store: Path, options: Any, **how: Any) -> None:
     try:
+        import sse_starlette  # noqa: F401 - the `serve` extra is there
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+
         from rolegraph.serve.command import bind, serve
     except ImportError as error:
         raise _usage_error(

@@ -590,3 +590,23 @@ def test_runs_past_max_runs_wait_accepted_and_all_finish(tmp_path):
         assert [run["state"] for run in ended] == ["returned"] * 3
         # (one at a time, in the order they were accepted)
         assert ended[0]["finished"] <= ended[1]["finished"] <= ended[2]["finished"]
+
+
+def test_serve_without_its_extra_is_a_usage_error_saying_what_to_install(monkeypatch, tmp_path):
+    import builtins
+
+    from typer.testing import CliRunner
+
+    from rolegraph.cli import app
+
+    real = builtins.__import__
+
+    def without_the_extra(name, *args, **kwargs):
+        if name.split(".")[0] in ("uvicorn", "starlette", "sse_starlette"):
+            raise ImportError(f"No module named {name!r}")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_the_extra)
+    result = CliRunner().invoke(app, ["serve", str(EXAMPLES), "--store", str(tmp_path / "s")])
+    assert result.exit_code == 2
+    assert "pip install 'rolegraph[serve]'" in result.output
