@@ -1074,3 +1074,109 @@ step's firing fails with a missed deadline, and its `on error` edge routes it (w
 such edge, the run fails).
 """,
 )
+
+
+# --- E09xx: requests to `rolegraph serve` ---------------------------------------------------
+
+BAD_REQUEST_JSON = _code(
+    "E0900",
+    "the request body is not JSON",
+    """
+`POST /agents/NAME/runs` takes the agent's inputs as one JSON object, parameter name to
+value: `{"task": "Explain recursion."}`. The place is in the request body (line and
+column); the answer is `400 Bad Request`.
+""",
+)
+
+UNKNOWN_AGENT = _code(
+    "E0901",
+    "no agent of that name is served",
+    """
+The server serves the agents of the `.agent` files in its folder that check without
+errors, by their declared names (`stem.Name` when two files declare the same name).
+`GET /agents` lists them; a file with errors serves none of its agents, and
+`GET /files` gives its diagnostics. The answer is `404 Not Found`.
+""",
+)
+
+INPUTS_NOT_AN_OBJECT = _code(
+    "E0902",
+    "the inputs are not a JSON object",
+    """
+A run's inputs are a JSON object with one member per parameter of the agent, as
+`rolegraph run --input` takes them: `{"task": "..."}`, and `{}` for an agent without
+parameters (or whose parameters all have defaults).
+""",
+)
+
+UNKNOWN_INPUT = _code(
+    "E0903",
+    "an input the agent has no parameter for",
+    """
+Each member of the inputs names a parameter of the agent. The place is the agent's
+declaration, which lists its parameters.
+""",
+)
+
+MISSING_INPUT = _code(
+    "E0904",
+    "an input the agent needs is missing",
+    """
+A parameter without a default needs a value in the inputs. The place is the parameter's
+declaration; give it a default there (`feedback: str = ""`) to make it optional.
+""",
+)
+
+INPUT_TYPE = _code(
+    "E0905",
+    "an input does not fit its parameter's type",
+    """
+Each input is validated against its parameter's declared type, as the runtime does
+when it starts a run: `str`, `int`, `float` (an integer is taken), `bool`, lists,
+dicts with string keys, optionals (`null`), enums (one of the member names) and
+records (a JSON object with the record's fields). The message says where in the value
+it does not fit (`draft.confidence`) and what was expected; the place is the
+parameter's declared type.
+""",
+)
+
+UNKNOWN_RUN = _code(
+    "E0906",
+    "no run of that id",
+    """
+Runs are named by the id `POST /agents/NAME/runs` answered with. `GET /runs` lists the
+runs of the server's store; a run the store does not hold is `404 Not Found`.
+""",
+)
+
+REQUEST_TOO_LARGE = _code(
+    "E0907",
+    "the request body is too large",
+    """
+`rolegraph serve` reads at most 8 MiB of inputs per request (`413 Payload Too Large`).
+Inputs that large belong in a file the agent's tools read, named by a parameter.
+""",
+)
+
+CANNOT_RECORD_RUN = _code(
+    "E0908",
+    "the server cannot record the run",
+    """
+A run is accepted only once it is recorded in the store (so that no accepted run is
+ever lost). When the store cannot be written (a full disk, a damaged file, a file
+another program holds locked) the request is answered `503 Service Unavailable` with
+the store's reason, and nothing is started: send it again once the store is writable.
+""",
+)
+
+NOT_JSON_CONTENT = _code(
+    "E0909",
+    "a run's inputs must be sent as JSON",
+    """
+`POST /agents/NAME/runs` takes `Content-Type: application/json` (with curl:
+`-H 'content-type: application/json'`), and answers anything else `415 Unsupported Media
+Type`. A web page of another site can send a form to a server on your machine, but not
+JSON without asking first (CORS), which this server never allows: so no other site can
+start runs, and spend on your models, through your browser.
+""",
+)

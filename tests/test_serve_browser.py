@@ -1,0 +1,283 @@
+"""The web app of `rolegraph serve` in a real browser: headless Chromium (Debian's
+`chromium`, driven by Playwright; no browser is downloaded) against a real server
+process on the mock model. Open an agent's graph, start a run from the form and watch
+it live until it returns, see a bad input's diagnostics, open a past run's trace.
+
+Screenshots go to the test's temporary folder; with ROLEGRAPH_SCREENSHOTS=DIR they are
+also written to DIR (docs/serve/ holds the ones the docs show). Without Chromium or
+Playwright the tests are skipped, saying which is missing; under CI=true they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import ROOT
+from .serving import ROLEGRAPH, server
+
+EXAMPLES = ROOT / "examples"
+CHROMIUM = os.environ.get("ROLEGRAPH_CHROMIUM", "/usr/bin/chromium")
+
+TYPED = """\
+enum Tone { plain, formal }
+type Point { x: int, y: float }
+type Out { text: str }
+
+model m = "mock"
+
+role Echo(note: str) -> Out {
+  model m
+  prompt "{{ note }}"
+}
+
+agent Typed(count: int, ratio: float, flag: bool, tone: Tone, tags: list[str],
+            at: Point, label: str = "none") -> Out {
+  echo = Echo(label)
+  return echo
+}
+"""
+
+
+def _missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed (pip install -e '.[serve,browser]')"
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import uvicorn  # noqa: F401
+    except ImportError:
+        return "the `serve` extra is not installed"
+    if not ROLEGRAPH.exists():
+        return "the console script is not installed"
+    return None
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory) -> Iterator[str]:
+    missing = _missing()
+    if missing is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests cannot run: {missing}", pytrace=False)
+        pytest.skip(f"browser tests skipped: {missing}")
+    folder = tmp_path_factory.mktemp("agents")
+    for name in ("self_refine.agent", "plan_execute.agent"):
+        shutil.copy(EXAMPLES / name, folder)
+    (folder / "typed.agent").write_text(TYPED)
+    store = tmp_path_factory.mktemp("store") / "store.sqlite"
+    with server(folder, store, "mock:latency=0.25") as (_process, url):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(app_url) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, tmp_path) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 950})
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    # (a 4xx the page asked for and shows is an answer, not an error)
+    opened.on(
+        "console",
+        lambda message: (
+            errors.append(message.text)
+            if message.type == "error" and "responded with a status of 4" not in message.text
+            else None
+        ),
+    )
+    yield opened
+    context.close()
+    assert errors == [], errors  # no script error, no failed request, on any page
+
+
+def shoot(page: Any, tmp_path: Path, name: str) -> None:
+    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+    wanted = os.environ.get("ROLEGRAPH_SCREENSHOTS")
+    if wanted:
+        Path(wanted).mkdir(parents=True, exist_ok=True)
+        shutil.copy(tmp_path / f"{name}.png", Path(wanted) / f"{name}.png")
+
+
+def api(page: Any, url: str) -> Any:
+    return json.loads(page.request.get(url).text())
+
+
+def test_the_graph_of_an_agent_is_drawn_with_its_edges_bounds_and_verdicts(page, app_url, tmp_path):
+    page.goto(f"{app_url}/")
+    page.click("text=SelfRefine")
+    page.wait_for_selector("svg.graph")
+    assert page.url.endswith("#/agent/SelfRefine")
+    names = page.eval_on_selector_all("svg.graph g.node", "gs => gs.map(g => g.dataset.node)")
+    assert sorted(names) == ["critic", "return", "writer"]
+    tops = {
+        name: page.eval_on_selector(f'svg.graph g.node[data-node="{name}"]', "g => g.getBBox().y")
+        for name in names
+    }
+    assert tops["writer"] < tops["critic"] < tops["return"]  # layered by data flow
+    loop = page.locator('svg.graph g.edge.loop[data-source="critic"][data-target="writer"]')
+    assert loop.count() == 1
+    labels = page.eval_on_selector_all(
+        "svg.graph text.edge-label", "ts => ts.map(t => t.textContent)"
+    )
+    assert "when not critic.ok max 3 (feedback)" in labels and "else" in labels
+    bounds = page.locator('svg.graph g.node[data-node="writer"] text.bound').text_content()
+    assert bounds == "≤ 4 firings · ≤ 4 calls"
+    verdict = page.locator("#constraints .constraint").first
+    assert "ensure always(return -> once critic)" in verdict.text_content()
+    assert verdict.locator(".badge").text_content() == "proven"
+    shoot(page, tmp_path, "graph")
+
+
+def test_a_run_started_from_the_form_is_shown_live_until_it_returns(page, app_url, tmp_path):
+    page.goto(f"{app_url}/#/agent/PlanAndExecute")
+    page.fill("#input-task", "Plan a picnic.")
+    page.click("#start")
+    page.wait_for_url("**/#/run/*")
+    run = page.url.rsplit("/", 1)[1]
+    # live: a firing is shown running (its model writing) before the run ends
+    page.wait_for_selector("#firings tr.firing.status-running", timeout=20_000)
+    assert page.locator("#result").count() == 0
+    shoot(page, tmp_path, "run-live")
+    page.wait_for_selector("#result", timeout=30_000)
+    data = api(page, f"{app_url}/runs/{run}")
+    assert data["state"] == "returned"
+    assert json.loads(page.locator("#result").text_content()) == data["result"]
+    assert page.locator("#run-state .badge").text_content() == "returned"
+    # the firings as the trace has them, grouped by logical time in order
+    trace = api(page, f"{app_url}/runs/{run}/trace")
+    rows = page.eval_on_selector_all(
+        "#firings tr.firing", "rs => rs.map(r => [r.dataset.node, r.dataset.key])"
+    )
+    top = [t for t in trace if "event" not in t and t["depth"] == 0]
+    assert sorted(rows) == sorted([t["node"], t["key"]] for t in top)
+    steps = page.eval_on_selector_all("#firings tr.step", "rs => rs.map(r => r.textContent)")
+    assert steps == [f"logical time {t}" for t in sorted({t["time"] for t in top})]
+    assert page.locator("#totals").text_content().count("calls") == 2
+    shoot(page, tmp_path, "run")
+
+
+def test_the_form_follows_the_parameter_types_and_shows_diagnostics(page, app_url, tmp_path):
+    page.goto(f"{app_url}/#/agent/Typed")
+    page.wait_for_selector("#run-form")
+    assert page.get_attribute("#input-count", "type") == "number"
+    assert page.get_attribute("#input-flag", "type") == "checkbox"
+    options = page.eval_on_selector_all("#input-tone option", "os => os.map(o => o.value)")
+    assert options == ["plain", "formal"]
+    assert json.loads(page.input_value("#input-at")) == {"x": 0, "y": 0}
+    assert page.input_value("#input-label") == "none"
+    page.fill("#input-count", "2.5")  # not an int: the server says so, at the parameter
+    page.click("#start")
+    diagnostic = page.wait_for_selector("#problems pre.diagnostic")
+    text = diagnostic.text_content()
+    assert "error[E0905]: input `count` does not fit `int`" in text
+    assert "typed.agent:12:20" in text
+    shoot(page, tmp_path, "diagnostics")
+    page.fill("#input-count", "3")
+    page.fill("#input-ratio", "0.5")
+    page.fill("#input-tags", '["a", "b"]')
+    page.select_option("#input-tone", "formal")
+    page.check("#input-flag")
+    page.click("#start")
+    page.wait_for_url("**/#/run/*")
+    page.wait_for_selector("#result", timeout=30_000)
+    run = api(page, f"{app_url}/runs/{page.url.rsplit('/', 1)[1]}")
+    assert run["inputs"] == {
+        "count": 3,
+        "ratio": 0.5,
+        "flag": True,
+        "tone": "formal",
+        "tags": ["a", "b"],
+        "at": {"x": 0, "y": 0.0},
+        "label": "none",
+    }
+
+
+def test_a_past_run_opens_with_its_trace(page, app_url, tmp_path):
+    started = page.request.post(
+        f"{app_url}/agents/SelfRefine/runs",
+        data=json.dumps({"task": "Explain recursion."}),
+        headers={"content-type": "application/json"},
+    )
+    assert started.status == 202
+    run = json.loads(started.text())["id"]
+    page.goto(f"{app_url}/#/runs")
+    link = page.locator(f'#runs tr.run[data-run="{run}"] a[href="#/run/{run}"]')
+    link.wait_for()
+    # wait for it to end, then open it as a past run (its trace, not its events)
+    for _ in range(300):
+        if api(page, f"{app_url}/runs/{run}")["state"] == "returned":
+            break
+        page.wait_for_timeout(50)
+    page.reload()
+    page.locator(f'a[href="#/run/{run}"]').click()
+    page.wait_for_selector("#result")
+    trace = api(page, f"{app_url}/runs/{run}/trace")
+    shown = page.eval_on_selector_all(
+        "#firings tr.firing", "rs => rs.map(r => r.querySelector('td').textContent)"
+    )
+    assert shown == [t["node"] for t in sorted(
+        (t for t in trace if "event" not in t and t["depth"] == 0), key=lambda t: t["time"]
+    )]  # fmt: skip
+    states = page.eval_on_selector_all("svg.graph g.node.done", "gs => gs.map(g => g.dataset.node)")
+    assert sorted(states) == ["critic", "writer"]
+    shoot(page, tmp_path, "past-run")
+    page.goto(f"{app_url}/")
+    page.wait_for_selector("#runs")
+    shoot(page, tmp_path, "home")
+
+
+@pytest.fixture(scope="module")
+def examples_url(app_url, tmp_path_factory) -> Iterator[str]:
+    store = tmp_path_factory.mktemp("examples-store") / "store.sqlite"
+    with server(EXAMPLES, store, "mock") as (_process, url):
+        yield url
+
+
+def test_every_example_agent_is_drawn_whole_without_overlaps(page, examples_url):
+    """Each IR node and edge of every example has its shape, and no two nodes overlap."""
+    app_url = examples_url
+    agents = api(page, f"{app_url}/agents")
+    assert len(agents) == len(list(EXAMPLES.rglob("*.agent")))  # examples/mcp/ too
+    for agent in agents:
+        graph = api(page, f"{app_url}/agents/{agent['name']}")["graph"]
+        page.goto(f"{app_url}/#/agent/{agent['name']}")
+        page.wait_for_selector(f'svg.graph[aria-label="graph of {graph["name"]}"]')
+        drawn = set(
+            page.eval_on_selector_all("svg.graph g.node", "gs => gs.map(g => g.dataset.node)")
+        )
+        assert drawn == {n["name"] for n in graph["nodes"]} | {"return"}, agent["name"]
+        edges = page.eval_on_selector_all(
+            "svg.graph g.edge[data-source]",
+            "gs => gs.map(g => [g.dataset.source, g.dataset.target])",
+        )
+        wanted = [[d, n["name"]] for n in graph["nodes"] for d in n["deps"]]
+        wanted += [[e["source"], e["target"]] for e in graph["edges"] if e["kind"] != "data"]
+        assert sorted(edges) == sorted(wanted), agent["name"]
+        boxes = page.eval_on_selector_all(
+            "svg.graph g.node",
+            "gs => gs.map(g => { const b = g.getBBox(); return [b.x, b.y, b.width, b.height]; })",
+        )
+        for i, (x1, y1, w1, h1) in enumerate(boxes):
+            for x2, y2, w2, h2 in boxes[i + 1 :]:
+                apart = x1 + w1 <= x2 or x2 + w2 <= x1 or y1 + h1 <= y2 or y2 + h2 <= y1
+                assert apart, (agent["name"], boxes)
