@@ -8,11 +8,10 @@ Diagnostics are collected from all of them.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import networkx as nx
 
 from . import ast, codes
 from .analyses import analyse
@@ -21,6 +20,7 @@ from .diagnostics import Diagnostic, diagnostic
 from .ir import AgentIR
 from .lower import build_ir, unbound_parameters
 from .paths import ConstraintResult, explore_agent
+from .reach import topological_ranks
 from .resolve import ParseFn, Program, load_program
 from .testing import check_tests
 from .typecheck import AgentInfo, CheckMemo, CheckResult, check_program
@@ -242,14 +242,16 @@ def _agent_depths(result: CheckResult) -> dict[str, int]:
 
 def _on_cycles(calls: dict[str, list[tuple[str, ast.NodeDecl]]]) -> set[str]:
     """The agents that some chain of calls leads back to (one pass over the calls)."""
-    graph = nx.DiGraph()
-    graph.add_nodes_from(calls)
-    graph.add_edges_from((name, callee) for name, found in calls.items() for callee, _ in found)
-    cyclic: set[str] = set()
-    for component in nx.strongly_connected_components(graph):
-        if len(component) > 1 or any(graph.has_edge(n, n) for n in component):
-            cyclic |= component
-    return cyclic
+    successors: dict[str, set[str]] = {name: set() for name in calls}
+    for name, found in calls.items():
+        for callee, _ in found:
+            successors[name].add(callee)
+            successors.setdefault(callee, set())
+    rank = topological_ranks(successors)
+    sizes = Counter(rank.values())
+    return {
+        name for name, targets in successors.items() if sizes[rank[name]] > 1 or name in targets
+    }
 
 
 def _cycle_from(start: str, calls: dict[str, list[tuple[str, ast.NodeDecl]]]) -> list[str] | None:

@@ -41,6 +41,7 @@ GRAMMAR_PATH = Path(__file__).with_name("rolegraph.lark")
 @cache
 def grammar_parser() -> Lark:
     """The Lark parser, built once per process (and cached on disk by Lark)."""
+    ast.build_validators()  # the parser makes nodes of most classes: build them in order
     parser = Lark(
         GRAMMAR_PATH.read_text(encoding="utf-8"),
         parser="lalr",
