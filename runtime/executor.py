@@ -350,7 +350,8 @@ class AgentRun:
         env: dict[str, Any] = dict(self.params)
         for dep, output in consumed.items():
             env[dep] = output.value
-        for name in sorted(self.reads[node.name] - set(consumed)):
+        reads = self.reads[node.name]
+        for name in sorted(reads - consumed.keys()) if reads else ():
             await self.wait_for_earlier(name, time)
             latest = sorted(
                 (o for o in self.outputs[name] + self.failures[name] if o.time < time),
