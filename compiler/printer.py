@@ -84,6 +84,11 @@ def fingerprint(node: ast.Node) -> str:
     return hashlib.sha256(to_source(node).encode("utf-8")).hexdigest()
 
 
+# id(declaration) → (the declaration, its lines without trivia): see `Printer._declaration`
+_PRINTED: dict[int, tuple[ast.Node, list[str]]] = {}
+_PRINTED_MAX = 4096
+
+
 class Printer:
     def __init__(self, *, trivia: bool = False):
         self.trivia = trivia
@@ -94,7 +99,7 @@ class Printer:
         out: list[str] = []
         previous: tuple[ast.Node, list[str]] | None = None
         for decl in module.decls:
-            lines = self.statement(decl, 0, blank=False)
+            lines = self._declaration(decl)
             if previous is not None and self._blank_between(previous, decl, lines):
                 out.append("")
             out.extend(lines)
@@ -104,6 +109,22 @@ class Printer:
                 out.append("")
             out.extend(self._comment_lines(module.end_comments, 0))
         return "\n".join(out) + "\n" if out else ""
+
+    def _declaration(self, decl: ast.Statement) -> list[str]:
+        """The lines of a top-level declaration. Without trivia they depend on nothing
+        else, so they are remembered for the last declarations printed: an edited
+        program shares most of its declarations with the one it was made from, and a
+        search prints (fingerprints) every program it draws."""
+        if self.trivia:
+            return self.statement(decl, 0, blank=False)
+        known = _PRINTED.get(id(decl))
+        if known is not None and known[0] is decl:
+            return known[1]
+        lines = self.statement(decl, 0, blank=False)
+        if len(_PRINTED) >= _PRINTED_MAX:
+            _PRINTED.clear()
+        _PRINTED[id(decl)] = (decl, lines)
+        return lines
 
     def _blank_between(
         self, previous: tuple[ast.Node, list[str]], decl: ast.Node, lines: list[str]
