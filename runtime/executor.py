@@ -440,11 +440,10 @@ class AgentRun:
         file, so its module's late imports of its neighbours work too."""
         function = self.context.tool(target, folder)
         with beside(folder):
-            if self.context.synchronous(target, folder):
-                value = await call_in_thread(function, args, self.context.threads())
-            else:
-                value = function(**args)
-            if inspect.isawaitable(value):  # (also a plain function that returns a coroutine)
+            if not self.context.synchronous(target, folder):
+                return await function(**args)  # (a coroutine function returns an awaitable)
+            value = await call_in_thread(function, args, self.context.threads())
+            if inspect.isawaitable(value):  # (a plain function that returns a coroutine)
                 value = await value
         return value
 
