@@ -77,6 +77,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="sizes 20 and 100; no record")
     parser.add_argument("--sizes", type=int, nargs="*")
     parser.add_argument("--limit", type=float, default=300.0, help="seconds per check")
+    parser.add_argument(
+        "--label", help="record as `check-scaling-LABEL` (another tree, by PYTHONPATH)"
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     sizes = args.sizes or ([20, 100] if args.quick else [100, 1000, 3000, 10000])
@@ -115,11 +118,15 @@ def main() -> None:
     if not args.no_write and not args.quick:
         from bench_frontend import record
 
+        command = f"python bench/bench_check_scaling.py --limit {args.limit:g}"
+        title = "Checker: time and memory per node, 100 to 10,000 nodes"
+        if args.label:
+            command = f"PYTHONPATH=<{args.label}> {command} --label '{args.label}'"
         record(
             report,
-            "python bench/bench_check_scaling.py",
-            key="check-scaling",
-            title="Checker: time and memory per node, 100 to 10,000 nodes",
+            command,
+            key=f"check-scaling-{args.label.split()[0]}" if args.label else "check-scaling",
+            title=f"{title} ({args.label})" if args.label else title,
         )
 
 

@@ -8,6 +8,7 @@ Diagnostics are collected from all of them.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,28 @@ def check_module(
     some returning run) — what an editor needs to know whether a program is valid (and
     returns no IRs). `memo` reuses role checks across calls. `root`: the directory file
     imports must stay in (default: `filename`'s)."""
+    # As the parser does: a check makes many objects and no cycles to speak of, and the
+    # cyclic collector, run in the middle of one, walks the whole program each time (the
+    # larger the agent, the more often): checks of 10,000 nodes took twice as long a node.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _check_module(module, filename, parse, text, explore, errors_only, memo, root)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _check_module(
+    module: ast.Module,
+    filename: str,
+    parse: ParseFn,
+    text: str,
+    explore: bool,
+    errors_only: bool,
+    memo: CheckMemo | None,
+    root: str | Path | None,
+) -> CheckedModule:
     program = load_program(module, filename, parse, text, root)
     too_deep = _too_deep(module, filename)
     if too_deep:  # (a tree built in Python, not parsed: the checker would recurse past it)
