@@ -71,10 +71,11 @@ class PatternCache:
             return
         self.added = False
         folder = os.path.dirname(self.path)
+        entries = dict(self.entries)  # (a copy: another thread's parse may add to them)
         try:
             handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
             with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(self.entries, file)
+                json.dump(entries, file)
             os.replace(temporary, self.path)
         except OSError:
             pass
