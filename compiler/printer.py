@@ -11,8 +11,10 @@ One `p_<Kind>` method per node kind: printing is a walk, not a chain of isinstan
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from . import ast
 from . import literals as lit
@@ -84,9 +86,14 @@ def fingerprint(node: ast.Node) -> str:
     return hashlib.sha256(to_source(node).encode("utf-8")).hexdigest()
 
 
-# id(declaration) → (the declaration, its lines without trivia): see `Printer._declaration`
-_PRINTED: dict[int, tuple[ast.Node, list[str]]] = {}
+# id(declaration) → (the declaration, weakly, its lines without trivia): see
+# `Printer._declaration`
+_PRINTED: dict[int, tuple[weakref.ref, list[str]]] = {}
 _PRINTED_MAX = 4096
+
+
+def _forget(key: int, _: object) -> None:
+    _PRINTED.pop(key, None)
 
 
 class Printer:
@@ -117,13 +124,15 @@ class Printer:
         search prints (fingerprints) every program it draws."""
         if self.trivia:
             return self.statement(decl, 0, blank=False)
-        known = _PRINTED.get(id(decl))
-        if known is not None and known[0] is decl:
+        key = id(decl)
+        known = _PRINTED.get(key)
+        if known is not None and known[0]() is decl:
             return known[1]
         lines = self.statement(decl, 0, blank=False)
         if len(_PRINTED) >= _PRINTED_MAX:
             _PRINTED.clear()
-        _PRINTED[id(decl)] = (decl, lines)
+        # (a weak reference: a declaration no longer used takes its lines with it)
+        _PRINTED[key] = (weakref.ref(decl, partial(_forget, key)), lines)
         return lines
 
     def _blank_between(
