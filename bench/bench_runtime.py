@@ -1,10 +1,19 @@
-"""Runtime overhead, side by side with LangGraph, in one process.
+"""Runtime overhead, side by side with LangGraph, pydantic-graph and plain Python, in
+one process.
 
-Trivial nodes (tool nodes in rolegraph, plain functions in LangGraph): per-firing
-overhead on a 3-node chain, a 100-node chain, a 50-iteration loop and a 16-way
-fan-out/join; 16 branches each awaiting a 10 ms sleep; a chain of three 10 ms nodes in
-parallel with one 30 ms node (the no-barrier case); checkpointing overhead; import time
-and peak memory of `import rolegraph`.
+Trivial nodes: per-firing overhead on a 100-node chain, a 50-iteration loop and a
+16-way fan-out with a join; 16 branches each awaiting a 10 ms sleep; a chain of three
+10 ms nodes in parallel with one 30 ms node (the no-barrier case); the SQLite store's
+overhead. Every contender runs every workload in each round, in an order that rotates
+from round to round, so load on the machine falls on all alike; a sample is one run
+(repeated until it lasts ≥ 5 ms, then divided). CPU time (the process's, worker threads
+included) and wall time are reported as the median and range over the rounds.
+
+Pairings: *like for like* puts nodes of one kind side by side (`async def` nodes in
+every framework; the floor awaits the same coroutine); *best for each* gives each
+framework its fastest kind of node (rolegraph runs a plain function in a worker thread
+so it never holds the loop, and LangGraph runs a plain function in its own threads
+too; the floor calls it directly).
 
     pip install -e ".[bench]" && python bench/bench_runtime.py
 """
@@ -15,18 +24,20 @@ import argparse
 import asyncio
 import operator
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, TypedDict
+from typing import Annotated, Any, TypedDict
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_frontend import record  # noqa: E402
-from bench_nodes import sleep10, sleep30, step, total  # noqa: E402
+from bench_nodes import astep, atotal, sleep10, sleep30, step, total  # noqa: E402
 
 import rolegraph  # noqa: E402
 from rolegraph.runtime import Store, run_agent  # noqa: E402
@@ -46,12 +57,16 @@ def chain_agent(n: int, body: str = "step") -> str:
     return "agent Chain(seed: int) -> int {\n" + "\n".join(lines) + f"\n  return n{n - 1}\n}}\n"
 
 
-LOOP = """agent Loop(seed: int) -> int {
-  n = step(seed)
+def loop_agent(body: str = "step") -> str:
+    return f"""agent Loop(seed: int) -> int {{
+  n = {body}(seed)
   n -> n(value: n) when n < 50 max 60
   n -> return(n) else
-}
+}}
 """
+
+
+LOOP = loop_agent()
 
 
 def fanout_agent(width: int, body: str = "step", join: str = "total") -> str:
@@ -76,12 +91,6 @@ def ir_of(text: str):
     return rolegraph.load_agent("bench.agent", text=TOOLS + text)
 
 
-async def rolegraph_once(ir, store=None) -> float:
-    began = time.perf_counter()
-    await run_agent(ir, {"seed": 0}, store=store)
-    return time.perf_counter() - began
-
-
 # -- LangGraph equivalents -------------------------------------------------------------------
 
 
@@ -94,14 +103,20 @@ class FanState(TypedDict):
     parts: Annotated[list, operator.add]
 
 
-def langgraph_chain(n: int):
+async def _astep_node(s):
+    return {"value": await astep(s["value"])}
+
+
+def langgraph_chain(n: int, coroutines: bool = False):
     STATE = ChainState
 
     from langgraph.graph import END, START, StateGraph
 
     graph = StateGraph(STATE)
     for i in range(n):
-        graph.add_node(f"n{i}", lambda s: {"value": step(s["value"])})
+        graph.add_node(
+            f"n{i}", _astep_node if coroutines else lambda s: {"value": step(s["value"])}
+        )
     graph.add_edge(START, "n0")
     for i in range(1, n):
         graph.add_edge(f"n{i - 1}", f"n{i}")
@@ -109,37 +124,44 @@ def langgraph_chain(n: int):
     return graph.compile()
 
 
-def langgraph_loop():
+def langgraph_loop(coroutines: bool = False):
     STATE = ChainState
 
     from langgraph.graph import END, START, StateGraph
 
     graph = StateGraph(STATE)
-    graph.add_node("n", lambda s: {"value": step(s["value"])})
+    graph.add_node("n", _astep_node if coroutines else lambda s: {"value": step(s["value"])})
     graph.add_edge(START, "n")
     graph.add_conditional_edges("n", lambda s: "n" if s["value"] < 50 else END)
     return graph.compile()
 
 
-def langgraph_fanout(width: int, sleeping: bool):
+def langgraph_fanout(width: int, sleeping: bool, coroutines: bool = False):
     STATE = FanState
 
     from langgraph.graph import END, START, StateGraph
 
     graph = StateGraph(STATE)
-    graph.add_node("src", lambda s: {"value": step(s["value"])})
 
     def branch(s):
         return {"parts": [step(s["value"])]}
 
+    async def async_branch(s):
+        return {"parts": [await astep(s["value"])]}
+
     async def sleeping_branch(s):
         return {"parts": [await sleep10(s["value"])]}
 
+    async def async_join(s):
+        return {"value": await atotal(s["parts"])}
+
+    graph.add_node("src", _astep_node if coroutines else lambda s: {"value": step(s["value"])})
+    body = sleeping_branch if sleeping else async_branch if coroutines else branch
     names = [f"b{i}" for i in range(width)]
     for name in names:
-        graph.add_node(name, sleeping_branch if sleeping else branch)
+        graph.add_node(name, body)
         graph.add_edge("src", name)
-    graph.add_node("join", lambda s: {"value": total(s["parts"])})
+    graph.add_node("join", async_join if coroutines else lambda s: {"value": total(s["parts"])})
     graph.add_edge(START, "src")
     graph.add_edge(names, "join")
     graph.add_edge("join", END)
@@ -175,147 +197,371 @@ def langgraph_unequal():
     return graph.compile()
 
 
-async def langgraph_once(graph, state) -> float:
-    began = time.perf_counter()
-    await graph.ainvoke(state)
-    return time.perf_counter() - began
+# -- pydantic-graph equivalents (its builder API: steps, a decision, a broadcast and a join) --
 
 
-async def median(make, repeat: int) -> float:
-    await make()  # warm up
-    return statistics.median([await make() for _ in range(repeat)])
+async def _pg_step(ctx) -> int:
+    return await astep(ctx.inputs)
 
 
-def import_figures() -> tuple[float, float]:
-    code = (
-        "import time, tracemalloc; tracemalloc.start(); t = time.perf_counter(); "
-        "import rolegraph; d = time.perf_counter() - t; "
-        "print(d, tracemalloc.get_traced_memory()[1])"
-    )
-    samples = [
-        subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        ).stdout.split()
-        for _ in range(7)
-    ]
-    return (
-        statistics.median(float(s[0]) for s in samples) * 1000,
-        statistics.median(float(s[1]) for s in samples) / 1024,
-    )
+async def _pg_sleep10(ctx) -> int:
+    return await sleep10(ctx.inputs)
 
 
-async def main_async(repeat: int) -> list[str]:
-    rows: list[tuple[str, float, float, int]] = []  # (workload, rolegraph s, langgraph s, firings)
-    workloads = [
-        ("3-node chain", ir_of(chain_agent(3)), langgraph_chain(3), {"value": 0}, 3),
-        ("100-node chain", ir_of(chain_agent(100)), langgraph_chain(100), {"value": 0}, 100),
-        ("50-iteration loop", ir_of(LOOP), langgraph_loop(), {"value": 0}, 50),
-        (
+async def _pg_sleep30(ctx) -> int:
+    return await sleep30(ctx.inputs)
+
+
+def _builder():
+    from pydantic_graph import GraphBuilder
+
+    return GraphBuilder(input_type=int, output_type=int, auto_instrument=False)
+
+
+def pydantic_graph_chain(n: int):
+    g = _builder()
+    steps = [g.step(_pg_step, node_id=f"n{i}") for i in range(n)]
+    g.add_edge(g.start_node, steps[0])
+    for before, after in pairwise(steps):
+        g.add_edge(before, after)
+    g.add_edge(steps[-1], g.end_node)
+    return g.build()
+
+
+def pydantic_graph_loop():
+    g = _builder()
+    n = g.step(_pg_step, node_id="n")
+    g.add_edge(g.start_node, n)
+    again = g.match(int, matches=lambda v: v < 50).to(n)
+    g.add(g.edge_from(n).to(g.decision().branch(again).branch(g.match(int).to(g.end_node))))
+    return g.build()
+
+
+def pydantic_graph_fanout(width: int, sleeping: bool = False):
+    from pydantic_graph import reduce_sum
+
+    g = _builder()
+    src = g.step(_pg_step, node_id="src")
+    body = _pg_sleep10 if sleeping else _pg_step
+    branches = [g.step(body, node_id=f"b{i}") for i in range(width)]
+    join = g.join(reduce_sum, initial=0)
+    g.add_edge(g.start_node, src)
+    g.add(g.edge_from(src).to(*branches))
+    for branch in branches:
+        g.add_edge(branch, join)
+    g.add_edge(join, g.end_node)
+    return g.build()
+
+
+def pydantic_graph_unequal():
+    from pydantic_graph import reduce_sum
+
+    g = _builder()
+    a, b, c = (g.step(_pg_sleep10, node_id=name) for name in "abc")
+    d = g.step(_pg_sleep30, node_id="d")
+    join = g.join(reduce_sum, initial=0)
+    g.add(g.edge_from(g.start_node).to(a, d))
+    g.add_edge(a, b)
+    g.add_edge(b, c)
+    g.add_edge(c, join)
+    g.add_edge(d, join)
+    g.add_edge(join, g.end_node)
+    return g.build()
+
+
+# -- the plain-Python floor --------------------------------------------------------------
+
+
+def floor_chain(n: int, coroutines: bool):
+    async def run() -> int:
+        value = 0
+        for _ in range(n):
+            value = await astep(value) if coroutines else step(value)
+        return value
+
+    return run
+
+
+def floor_loop(coroutines: bool):
+    async def run() -> int:
+        value = await astep(0) if coroutines else step(0)
+        while value < 50:
+            value = await astep(value) if coroutines else step(value)
+        return value
+
+    return run
+
+
+def floor_fanout(width: int, body=None, coroutines: bool = False):
+    async def run() -> int:
+        value = step(0)
+        if body is not None or coroutines:
+            parts = await asyncio.gather(*((body or astep)(value) for _ in range(width)))
+        else:
+            parts = [step(value) for _ in range(width)]
+        return total(parts)
+
+    return run
+
+
+async def floor_unequal() -> int:
+    async def three() -> int:
+        return await sleep10(await sleep10(await sleep10(0)))
+
+    return total(await asyncio.gather(three(), sleep30(0)))
+
+
+# -- measurement -----------------------------------------------------------------------------
+
+#: Each contender: a coroutine function that makes one run.
+Contender = Callable[[], Awaitable[Any]]
+
+
+def _rolegraph(ir, store=None) -> Contender:
+    return lambda: run_agent(ir, {"seed": 0}, store=store)
+
+
+def _langgraph(graph, state: dict) -> Contender:
+    return lambda: graph.ainvoke(dict(state))
+
+
+def _pydantic_graph(graph) -> Contender:
+    return lambda: graph.run(inputs=0)
+
+
+async def _sample(run: Contender, minimum: float) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of one run: repeated until `minimum` seconds of wall
+    time have passed, then divided."""
+    count = 0
+    cpu, wall = time.process_time(), time.perf_counter()
+    while True:
+        await run()
+        count += 1
+        if time.perf_counter() - wall >= minimum:
+            break
+    return (time.process_time() - cpu) / count, (time.perf_counter() - wall) / count
+
+
+def _figure(values: list[float], scale: float, unit: str) -> str:
+    middle = statistics.median(values) * scale
+    digits = 2 if middle < 1 else 1 if middle < 100 else 0
+    low, mid, high = min(values) * scale, statistics.median(values) * scale, max(values) * scale
+    return f"{mid:.{digits}f} {unit} ({low:.{digits}f}-{high:.{digits}f})"
+
+
+@dataclass
+class Workload:
+    name: str
+    firings: int
+    contenders: dict[str, Contender]  # by "framework, kind of node"
+    minimum: float = 0.005
+    samples: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+
+
+def workloads() -> list[Workload]:
+    chain, loop, fan = chain_agent(100), loop_agent(), fanout_agent(16)
+    fan_state = {"value": 0, "parts": []}
+    per_firing = [
+        Workload(
+            "100-node chain",
+            100,
+            {
+                "rolegraph, async": _rolegraph(ir_of(chain_agent(100, "astep"))),
+                "rolegraph, plain": _rolegraph(ir_of(chain)),
+                "LangGraph, async": _langgraph(langgraph_chain(100, True), {"value": 0}),
+                "LangGraph, plain": _langgraph(langgraph_chain(100), {"value": 0}),
+                "pydantic-graph, async": _pydantic_graph(pydantic_graph_chain(100)),
+                "floor, async": floor_chain(100, True),
+                "floor, plain": floor_chain(100, False),
+            },
+        ),
+        Workload(
+            "50-iteration loop",
+            50,
+            {
+                "rolegraph, async": _rolegraph(ir_of(loop_agent("astep"))),
+                "rolegraph, plain": _rolegraph(ir_of(loop)),
+                "LangGraph, async": _langgraph(langgraph_loop(True), {"value": 0}),
+                "LangGraph, plain": _langgraph(langgraph_loop(), {"value": 0}),
+                "pydantic-graph, async": _pydantic_graph(pydantic_graph_loop()),
+                "floor, async": floor_loop(True),
+                "floor, plain": floor_loop(False),
+            },
+        ),
+        Workload(
             "16-way fan-out + join",
-            ir_of(fanout_agent(16)),
-            langgraph_fanout(16, False),
-            {"value": 0, "parts": []},
             18,
+            {
+                "rolegraph, async": _rolegraph(ir_of(fanout_agent(16, "astep", "atotal"))),
+                "rolegraph, plain": _rolegraph(ir_of(fan)),
+                "LangGraph, async": _langgraph(langgraph_fanout(16, False, True), fan_state),
+                "LangGraph, plain": _langgraph(langgraph_fanout(16, False), fan_state),
+                # (its join is a reducer, not a node: 17 steps)
+                "pydantic-graph, async": _pydantic_graph(pydantic_graph_fanout(16)),
+                "floor, async": floor_fanout(16, coroutines=True),
+                "floor, plain": floor_fanout(16),
+            },
         ),
     ]
-    for name, ir, graph, state, firings in workloads:
-        ours = await median(lambda ir=ir: rolegraph_once(ir), repeat)
-        theirs = await median(lambda graph=graph, state=state: langgraph_once(graph, state), repeat)
-        rows.append((name, ours, theirs, firings))
-    sleepy = ir_of(fanout_agent(16, "sleep10"))
-    sleepy_ours = await median(lambda: rolegraph_once(sleepy), repeat)
-    sleepy_theirs = await median(
-        lambda: langgraph_once(langgraph_fanout(16, True), {"value": 0, "parts": []}), repeat
-    )
-    unequal = ir_of(UNEQUAL)
-    unequal_ours = await median(lambda: rolegraph_once(unequal), repeat)
-    unequal_graph = langgraph_unequal()
-    unequal_theirs = await median(
-        lambda: langgraph_once(unequal_graph, {"value": 0, "parts": []}), repeat
-    )
-    kinds = []  # (workload, plain-function tools s, async tools s, firings)
-    for name, plain, coroutine, firings in [
-        ("100-node chain", chain_agent(100), chain_agent(100, "astep"), 100),
-        ("16-way fan-out + join", fanout_agent(16), fanout_agent(16, "astep", "atotal"), 18),
-    ]:
-        plain_ir, coroutine_ir = ir_of(plain), ir_of(coroutine)
-        kinds.append(
-            (
-                name,
-                await median(lambda ir=plain_ir: rolegraph_once(ir), repeat),
-                await median(lambda ir=coroutine_ir: rolegraph_once(ir), repeat),
-                firings,
-            )
-        )
-    # (the store's cost on `async def` tools: worker-thread handoffs would drown it)
-    chain = ir_of(chain_agent(100, "astep"))
-    with tempfile.TemporaryDirectory() as folder:
-        store = Store(Path(folder) / "bench.sqlite")
-        with_store = await median(lambda: rolegraph_once(chain, store), repeat)
-        store.close()
-    without_store = kinds[0][2]
-    import_ms, peak_kib = import_figures()
+    latency = [
+        Workload(
+            "16 branches each awaiting 10 ms",
+            1,
+            {
+                "rolegraph": _rolegraph(ir_of(fanout_agent(16, "sleep10"))),
+                "LangGraph": _langgraph(langgraph_fanout(16, True), fan_state),
+                "pydantic-graph": _pydantic_graph(pydantic_graph_fanout(16, sleeping=True)),
+                "floor": floor_fanout(16, body=sleep10),
+            },
+            minimum=0.0,
+        ),
+        Workload(
+            "three 10 ms nodes ∥ one 30 ms node",
+            1,
+            {
+                "rolegraph": _rolegraph(ir_of(UNEQUAL)),
+                "LangGraph": _langgraph(langgraph_unequal(), fan_state),
+                "pydantic-graph": _pydantic_graph(pydantic_graph_unequal()),
+                "floor": floor_unequal,
+            },
+            minimum=0.0,
+        ),
+    ]
+    return per_firing + latency
 
+
+async def measure(all_workloads: list[Workload], rounds: int, store_runs: Workload) -> None:
+    for workload in [*all_workloads, store_runs]:
+        for name, run in workload.contenders.items():
+            await run()  # warm up: imports, caches, compiled graphs
+            workload.samples[name] = []
+    for round_ in range(rounds):
+        for workload in [*all_workloads, store_runs]:
+            names = list(workload.contenders)
+            shift = round_ % len(names)
+            for name in names[shift:] + names[:shift]:
+                sample = await _sample(workload.contenders[name], workload.minimum)
+                workload.samples[name].append(sample)
+
+
+def report(all_workloads: list[Workload], store_runs: Workload, rounds: int) -> list[str]:
+    per_firing = [w for w in all_workloads if w.firings > 1]
+    latency = [w for w in all_workloads if w.firings == 1]
     lines = [
-        "Trivial nodes: rolegraph tool nodes vs LangGraph functions, in one process; "
-        f"median of {repeat} runs after a warm-up.",
+        f"Trivial nodes, one process, {rounds} interleaved rounds; per firing, median "
+        "(min-max over the rounds). CPU: the process's time (worker threads included).",
         "",
-        "| workload | rolegraph per run | LangGraph per run | rolegraph per firing | "
-        "LangGraph per firing | LangGraph / rolegraph |",
-        "|---|---|---|---|---|---|",
+        "Like for like: `async def` nodes everywhere (the floor awaits the same coroutine "
+        "in a loop, or gathers it).",
+        "",
+        "| workload | contender | CPU per firing | wall per firing | ÷ rolegraph (CPU) |",
+        "|---|---|---|---|---|",
     ]
-    for name, ours, theirs, firings in rows:
-        lines.append(
-            f"| {name} | {ours * 1000:.2f} ms | {theirs * 1000:.2f} ms | "
-            f"{ours / firings * 1e6:.0f} µs | {theirs / firings * 1e6:.0f} µs | "
-            f"{theirs / ours:.1f}x |"
-        )
+
+    def cpu(w: Workload, name: str) -> list[float]:
+        return [s[0] / w.firings for s in w.samples[name]]
+
+    def wall(w: Workload, name: str) -> list[float]:
+        return [s[1] / w.firings for s in w.samples[name]]
+
+    for w in per_firing:
+        ours = statistics.median(cpu(w, "rolegraph, async"))
+        for name in (
+            "rolegraph, async",
+            "LangGraph, async",
+            "pydantic-graph, async",
+            "floor, async",
+        ):
+            ratio = statistics.median(cpu(w, name)) / ours
+            lines.append(
+                f"| {w.name} | {name} | {_figure(cpu(w, name), 1e6, 'µs')} | "
+                f"{_figure(wall(w, name), 1e6, 'µs')} | {ratio:.2f}x |"
+            )
     lines += [
         "",
-        "rolegraph's tool nodes by kind: a plain function runs in a worker thread (it never "
-        "holds the event loop), an `async def` on the loop.",
+        "Best for each: each framework's fastest kind of node on that workload (by median "
+        "CPU); rolegraph's plain functions run in its worker threads, never on the loop.",
         "",
-        "| workload | plain functions per firing | `async def` per firing |",
-        "|---|---|---|",
-    ]
-    for name, plain, coroutine, firings in kinds:
-        lines.append(
-            f"| {name} | {plain / firings * 1e6:.0f} µs | {coroutine / firings * 1e6:.0f} µs |"
-        )
-    lines += [
-        "",
-        "| latency case | rolegraph | LangGraph | target |",
+        "| workload | contender (its best kind) | CPU per firing | wall per firing |",
         "|---|---|---|---|",
-        f"| 16 branches each awaiting 10 ms | {sleepy_ours * 1000:.1f} ms | "
-        f"{sleepy_theirs * 1000:.1f} ms | ≤ 12 ms |",
-        f"| three 10 ms nodes ∥ one 30 ms node | {unequal_ours * 1000:.1f} ms | "
-        f"{unequal_theirs * 1000:.1f} ms | ≤ 35 ms |",
+    ]
+    for w in per_firing:
+        for framework in ("rolegraph", "LangGraph", "pydantic-graph", "floor"):
+            kinds = [n for n in w.contenders if n.startswith(framework + ",")]
+            best = min(kinds, key=lambda n: statistics.median(cpu(w, n)))
+            lines.append(
+                f"| {w.name} | {best} | {_figure(cpu(w, best), 1e6, 'µs')} | "
+                f"{_figure(wall(w, best), 1e6, 'µs')} |"
+            )
+    lines += [
         "",
-        "| other | figure | target |",
+        "rolegraph by kind of tool node: a plain function runs in a worker thread (the "
+        "hand-off to the thread and back is most of its cost), an `async def` on the loop.",
+        "",
+        "| workload | rolegraph, async | rolegraph, plain |",
         "|---|---|---|",
-        f"| 100-node chain (`async def` tools) with the SQLite store (cache + checkpoints) "
-        "/ without | "
-        f"{with_store / without_store:.2f}x ({with_store * 1000:.1f} ms / "
-        f"{without_store * 1000:.1f} ms) | ≤ 1.5x |",
-        f"| `import rolegraph` (new process, median of 7) | {import_ms:.1f} ms, peak "
-        f"{peak_kib:.0f} KiB traced | < 150 ms |",
+    ]
+    for w in per_firing:
+        lines.append(
+            f"| {w.name} | {_figure(cpu(w, 'rolegraph, async'), 1e6, 'µs')} | "
+            f"{_figure(cpu(w, 'rolegraph, plain'), 1e6, 'µs')} |"
+        )
+    lines += ["", "| latency case (wall per run) | contender | wall | CPU |", "|---|---|---|---|"]
+    for w in latency:
+        for name in w.contenders:
+            walls, cpus = [s[1] for s in w.samples[name]], [s[0] for s in w.samples[name]]
+            lines.append(
+                f"| {w.name} | {name} | {_figure(walls, 1e3, 'ms')} | {_figure(cpus, 1e3, 'ms')} |"
+            )
+    with_store = [s[0] for s in store_runs.samples["with the store"]]
+    without = [s[0] for s in store_runs.samples["without"]]
+    ratios = [a / b for a, b in zip(with_store, without, strict=True)]
+    lines += [
+        "",
+        "| the SQLite store (cache + checkpoints), 100-node chain of `async def` tools | CPU |",
+        "|---|---|",
+        f"| with the store | {_figure(with_store, 1e3, 'ms')} |",
+        f"| without | {_figure(without, 1e3, 'ms')} |",
+        f"| with ÷ without, per round | {_figure(ratios, 1, 'x')} |",
     ]
     return lines
 
 
+async def main_async(rounds: int) -> list[str]:
+    all_workloads = workloads()
+    chain = ir_of(chain_agent(100, "astep"))
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(Path(folder) / "bench.sqlite")
+        store_runs = Workload(
+            "store",
+            100,
+            {"with the store": _rolegraph(chain, store), "without": _rolegraph(chain)},
+        )
+        await measure(all_workloads, rounds, store_runs)
+        store.close()
+    return report(all_workloads, store_runs, rounds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument(
+        "--label", help="record as another section (`runtime-LABEL`): another tree's figures"
+    )
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    report = "\n".join(asyncio.run(main_async(args.repeat)))
-    print(report)
+    text = "\n".join(asyncio.run(main_async(args.rounds)))
+    print(text)
     if not args.no_write:
+        title = "Runtime: overhead and latency, beside LangGraph, pydantic-graph and the floor"
+        command = f"python bench/bench_runtime.py --rounds {args.rounds}"
+        if args.label:
+            command = f"PYTHONPATH=<{args.label}> {command} --label '{args.label}'"
         record(
-            report,
-            f"python bench/bench_runtime.py --repeat {args.repeat}",
-            key="runtime",
-            title="Runtime: overhead and latency, side by side with LangGraph",
+            text,
+            command,
+            key=f"runtime-{args.label.split()[0]}" if args.label else "runtime",
+            title=f"{title} ({args.label})" if args.label else title,
         )
 
 

@@ -3,10 +3,35 @@
 from __future__ import annotations
 
 
-def large_program(roles: int = 200, nodes: int = 200) -> str:
+def large_program(roles: int = 200, nodes: int = 200, *, comments: bool = False) -> str:
     """`roles` roles, and one agent of `nodes` nodes: a chain of stages of ten nodes, each
     with a replicated node, a map, a merge, and a check that sends the draft back for at
-    most two revisions before the next stage starts (`check -> next(...) else`)."""
+    most two revisions before the next stage starts (`check -> next(...) else`).
+
+    `comments`: a comment line before every statement of every declaration and before
+    every declaration (what comment attachment costs)."""
+    text = _large_program(roles, nodes)
+    return _commented(text) if comments else text
+
+
+def _commented(text: str) -> str:
+    """A `// note` line before each line that starts a statement or a declaration (not
+    inside a multi-line prompt, not before a closing brace)."""
+    out: list[str] = []
+    in_prompt = False
+    for number, line in enumerate(text.splitlines()):
+        stripped = line.strip()
+        starts = stripped and not in_prompt and not stripped.startswith(("}", "//"))
+        if starts:
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(f"{indent}// note {number}")
+        out.append(line)
+        if stripped.count('"""') % 2 == 1:
+            in_prompt = not in_prompt
+    return "\n".join(out) + "\n"
+
+
+def _large_program(roles: int, nodes: int) -> str:
     out = [
         "// A generated program for benchmarks.",
         'model fast = "openai/gpt-4o-mini" { temperature: 0.2, max_tokens: 400 }',

@@ -20,6 +20,7 @@ from . import ast, codes
 from .dataflow import read_calls
 from .diagnostics import Diagnostic, diagnostic
 from .ir import AgentIR, IREdge
+from .reach import Reachability
 
 
 def _diag(
@@ -207,11 +208,12 @@ def check_cycles(
     for edge in ir.edges:
         if edge.kind == "control" and edge.target in ir.nodes:
             full[edge.source].add(edge.target)
+    reach = Reachability(full)  # (one search per question, not a walk of the graph)
     for edge in ir.edges:
         if (
             edge.loop
             and edge.target in ir.nodes
-            and not (edge.source == edge.target or edge.source in reachable(full, edge.target))
+            and not (edge.source == edge.target or reach.reaches(edge.target, edge.source))
         ):
             found.append(
                 _diag(
@@ -235,12 +237,13 @@ def _node_refs(ir: AgentIR, expr) -> set[str]:
 
 
 def check_races(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[Diagnostic]:
-    before = predecessors(acyclic_graph(ir) if graph is None else graph)
+    forward = acyclic_graph(ir) if graph is None else graph
+    reach = Reachability(forward)
     found: list[Diagnostic] = []
     for edge in ir.control_edges:
         if edge.source not in ir.nodes:
             continue
-        ordered = reachable(before, edge.source)
+        source = edge.source
         reads: list[tuple[str, str]] = []  # (node read, what reads it)
         reads += [(n, "the guard") for n in _node_refs(ir, edge.guard)]
         reads += [(n, "the returned value") for n in _node_refs(ir, edge.value)]
@@ -258,7 +261,8 @@ def check_races(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[D
                     (n, f"the map of `{edge.target}`") for n in _node_refs(ir, target.map_source)
                 ]
         for node, reader in reads:
-            if node not in ordered:
+            # ordered before the source: the source itself, or one of its ancestors
+            if node != source and not (node in forward and reach.reaches(node, source)):
                 found.append(
                     _diag(
                         ir,
@@ -281,15 +285,19 @@ def check_reads(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[D
     firing: x comes before the node (an ancestor in the graph without loop edges), as any
     read must. `history(x)` may read any node: before its first output it is `[]`. Both
     are for node arguments only (E0413)."""
-    before = predecessors(acyclic_graph(ir) if graph is None else graph)
+    forward = acyclic_graph(ir) if graph is None else graph
+    reach: Reachability | None = None  # (made for the first `latest` read: most have none)
     found: list[Diagnostic] = []
     for name, node in ir.nodes.items():
-        ancestors = reachable(before, name) - {name}
         for expr in [*node.args.values(), node.map_source]:
             if expr is None:
                 continue
             for function, read in read_calls(expr):
-                if function == "latest" and read not in ancestors:
+                if function != "latest":
+                    continue
+                if reach is None:
+                    reach = Reachability(forward)
+                if read == name or read not in forward or not reach.reaches(read, name):
                     found.append(
                         _diag(
                             ir,

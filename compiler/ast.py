@@ -168,6 +168,23 @@ def _tuple_item_classes(cls: type[Node], name: str) -> frozenset[type] | None:
     return frozenset(members)
 
 
+# every node class, in the order of definition (see `build_validators`)
+_NODE_CLASSES: list[type[Node]] = []
+
+
+def build_validators() -> None:
+    """Build the validator of every node class now, in the order of definition.
+
+    The classes defer building (`defer_build`): a program that never makes a node pays
+    nothing. Left to build on first use, each class builds its own copy of the schemas
+    of every class it holds that is not yet built (a discriminated union of dozens),
+    ~1,900 model schemas for one small file; built in order of definition, each class
+    reuses the built schemas of the classes before it (~60): a third of the time."""
+    for cls in _NODE_CLASSES:
+        if not cls.__pydantic_complete__:
+            cls.model_rebuild()
+
+
 class Node(BaseModel):
     """Base of every AST node."""
 
@@ -181,6 +198,7 @@ class Node(BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         cls._semantic_fields = tuple(name for name in cls.model_fields if name not in TRIVIA)
+        _NODE_CLASSES.append(cls)
 
     # -- equality ignores trivia --------------------------------------------------------
 

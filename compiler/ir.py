@@ -12,14 +12,16 @@ explicit `->`, with its condition and bound), or a *return* edge.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from .mcp_servers import McpServer
 from .printer import to_source
 from .source import Span
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 RETURN = "<return>"
 DEFAULT_TOOL_STEPS = 8
@@ -169,6 +171,8 @@ class AgentIR(BaseModel):
         and every edge (attribute `ir`: data, control and return edges). Built on first
         use: the analyses and the executor read the tables above."""
         if self._graph is None:
+            import networkx as nx  # (~100 ms to import: only for those who ask)
+
             graph = nx.MultiDiGraph()
             for name, node in self.nodes.items():
                 graph.add_node(name, ir=node)

@@ -11,8 +11,10 @@ One `p_<Kind>` method per node kind: printing is a walk, not a chain of isinstan
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from . import ast
 from . import literals as lit
@@ -84,6 +86,16 @@ def fingerprint(node: ast.Node) -> str:
     return hashlib.sha256(to_source(node).encode("utf-8")).hexdigest()
 
 
+# id(declaration) → (the declaration, weakly, its lines without trivia): see
+# `Printer._declaration`
+_PRINTED: dict[int, tuple[weakref.ref, list[str]]] = {}
+_PRINTED_MAX = 4096
+
+
+def _forget(key: int, _: object) -> None:
+    _PRINTED.pop(key, None)
+
+
 class Printer:
     def __init__(self, *, trivia: bool = False):
         self.trivia = trivia
@@ -94,7 +106,7 @@ class Printer:
         out: list[str] = []
         previous: tuple[ast.Node, list[str]] | None = None
         for decl in module.decls:
-            lines = self.statement(decl, 0, blank=False)
+            lines = self._declaration(decl)
             if previous is not None and self._blank_between(previous, decl, lines):
                 out.append("")
             out.extend(lines)
@@ -104,6 +116,24 @@ class Printer:
                 out.append("")
             out.extend(self._comment_lines(module.end_comments, 0))
         return "\n".join(out) + "\n" if out else ""
+
+    def _declaration(self, decl: ast.Statement) -> list[str]:
+        """The lines of a top-level declaration. Without trivia they depend on nothing
+        else, so they are remembered for the last declarations printed: an edited
+        program shares most of its declarations with the one it was made from, and a
+        search prints (fingerprints) every program it draws."""
+        if self.trivia:
+            return self.statement(decl, 0, blank=False)
+        key = id(decl)
+        known = _PRINTED.get(key)
+        if known is not None and known[0]() is decl:
+            return known[1]
+        lines = self.statement(decl, 0, blank=False)
+        if len(_PRINTED) >= _PRINTED_MAX:
+            _PRINTED.clear()
+        # (a weak reference: a declaration no longer used takes its lines with it)
+        _PRINTED[key] = (weakref.ref(decl, partial(_forget, key)), lines)
+        return lines
 
     def _blank_between(
         self, previous: tuple[ast.Node, list[str]], decl: ast.Node, lines: list[str]

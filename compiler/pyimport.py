@@ -26,14 +26,15 @@ import importlib.abc
 import importlib.machinery
 import os
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-_FOLDERS: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar(
-    "rolegraph_tool_folders", default=()
+# the folder of the `.agent` file whose tool is being imported or called ("" for none),
+# or None outside that scope
+_FOLDER: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "rolegraph_tool_folder", default=None
 )
 
 
@@ -44,10 +45,10 @@ class _BesideTheAgent(importlib.abc.MetaPathFinder):
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        folders = _FOLDERS.get()
-        if path is not None or not folders:  # (a submodule is found through its package)
+        folder = _FOLDER.get()
+        if path is not None or folder is None:  # (a submodule is found through its package)
             return None
-        return importlib.machinery.PathFinder.find_spec(fullname, list(folders))
+        return importlib.machinery.PathFinder.find_spec(fullname, list(search_folders(folder)))
 
 
 _FINDER = _BesideTheAgent()
@@ -70,17 +71,25 @@ def search_folders(folder: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-@contextmanager
-def beside(folder: str) -> Iterator[None]:
+class beside:  # (named as a function: `with beside(folder):`)
     """Within this block (this thread or task, and what it starts), imports that
-    `sys.path` cannot satisfy are looked for in `search_folders(folder)`."""
-    if _FINDER not in sys.meta_path:
-        sys.meta_path.append(_FINDER)
-    token = _FOLDERS.set(search_folders(folder))
-    try:
-        yield
-    finally:
-        _FOLDERS.reset(token)
+    `sys.path` cannot satisfy are looked for in `search_folders(folder)`.
+
+    (A class rather than a generator: the runtime enters it at every tool call. The
+    folders are listed when an import asks, not at every entry.)"""
+
+    __slots__ = ("folder", "token")
+
+    def __init__(self, folder: str):
+        self.folder = folder
+
+    def __enter__(self) -> None:
+        if _FINDER not in sys.meta_path:
+            sys.meta_path.append(_FINDER)
+        self.token = _FOLDER.set(self.folder)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _FOLDER.reset(self.token)
 
 
 def import_callable(target: str, folder: str = "") -> Any:

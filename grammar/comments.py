@@ -35,9 +35,9 @@ class _Trivia:
 
 def attach_comments(module: ast.Module, tokens: Sequence[Token], source: Source) -> ast.Module:
     comments = [_Comment(t.start_pos or 0, t.line or 1, str(t).rstrip()) for t in tokens]
+    comments.sort(key=lambda c: c.offset)
     trivia: dict[int, _Trivia] = {}
-    for comment in comments:
-        _place(module, comment, trivia)
+    _place(module, comments, trivia)
     return _rebuild(module, trivia)  # type: ignore[return-value]
 
 
@@ -46,36 +46,42 @@ def _statements(node: ast.Node) -> list[ast.Statement]:
     return sorted(items, key=lambda s: s.span.start)  # type: ignore[union-attr]
 
 
-def _place(node: ast.Node, comment: _Comment, trivia: dict[int, _Trivia]) -> None:
+def _place(node: ast.Node, comments: list[_Comment], trivia: dict[int, _Trivia]) -> None:
+    """Place `comments` (in source order, all within `node`) in one merge of them with
+    the node's statements (in source order, none overlapping another): each block's
+    statements are listed once, whatever the number of comments in it."""
     statements = _statements(node)
-    for statement in statements:
-        span = statement.span
-        assert span is not None
-        if span.start <= comment.offset < span.end:
-            if _statements(statement):
-                _place(statement, comment, trivia)
+    inside: dict[int, list[_Comment]] = {}  # comments of statements that hold statements
+    holders: dict[int, ast.Statement] = {}
+    index = 0
+    for comment in comments:
+        while index < len(statements) and statements[index].span.end <= comment.offset:  # type: ignore[union-attr]
+            index += 1
+        if index < len(statements) and statements[index].span.start <= comment.offset:  # type: ignore[union-attr]
+            statement = statements[index]  # the comment is inside it
+            if id(statement) in holders or _statements(statement):
+                holders[id(statement)] = statement
+                inside.setdefault(id(statement), []).append(comment)
             else:
                 trivia.setdefault(id(statement), _Trivia()).leading.append(comment)
-            return
-    ending_here = [
-        s
-        for s in statements
-        if s.span and s.span.end_line == comment.line and s.span.end <= comment.offset
-    ]
-    if ending_here:
-        owner = trivia.setdefault(id(ending_here[-1]), _Trivia())
-        if owner.trailing is None:
-            owner.trailing = comment.text
-            return
-    following = [s for s in statements if s.span and s.span.start > comment.offset]
-    if following:
-        trivia.setdefault(id(following[0]), _Trivia()).leading.append(comment)
-    elif "end_comments" in type(node).model_fields:
-        trivia.setdefault(id(node), _Trivia()).end.append(comment.text)
-    else:
-        # A block with no place for end comments (a parameter list): keep the comment
-        # above its owner rather than lose it.
-        trivia.setdefault(id(node), _Trivia()).leading.append(comment)
+            continue
+        # the last statement before the comment, if it ends on the comment's line
+        before = statements[index - 1] if index else None
+        if before is not None and before.span.end_line == comment.line:  # type: ignore[union-attr]
+            owner = trivia.setdefault(id(before), _Trivia())
+            if owner.trailing is None:
+                owner.trailing = comment.text
+                continue
+        if index < len(statements):  # the next statement
+            trivia.setdefault(id(statements[index]), _Trivia()).leading.append(comment)
+        elif "end_comments" in type(node).model_fields:
+            trivia.setdefault(id(node), _Trivia()).end.append(comment.text)
+        else:
+            # A block with no place for end comments (a parameter list): keep the comment
+            # above its owner rather than lose it.
+            trivia.setdefault(id(node), _Trivia()).leading.append(comment)
+    for key, held in inside.items():
+        _place(holders[key], held, trivia)
 
 
 def _rebuild(node: ast.Node, trivia: dict[int, _Trivia]) -> ast.Node:

@@ -33,6 +33,7 @@ from rolegraph.compiler.source import Source, Span
 from .comments import attach_comments
 from .depth import nesting_diagnostics, without_deep_declarations
 from .errors import syntax_diagnostic
+from .patterns import PatternCache, cache_file
 from .recovery import declaration_starts
 
 GRAMMAR_PATH = Path(__file__).with_name("rolegraph.lark")
@@ -41,6 +42,7 @@ GRAMMAR_PATH = Path(__file__).with_name("rolegraph.lark")
 @cache
 def grammar_parser() -> Lark:
     """The Lark parser, built once per process (and cached on disk by Lark)."""
+    ast.build_validators()  # the parser makes nodes of most classes: build them in order
     parser = Lark(
         GRAMMAR_PATH.read_text(encoding="utf-8"),
         parser="lalr",
@@ -53,7 +55,15 @@ def grammar_parser() -> Lark:
     lexer = parser.parser.lexer
     assert isinstance(lexer, ContextualLexer)
     lexer.__class__ = _KeywordAwareLexer
+    # the lexers' patterns compile on first use: from the codes a former process kept
+    for state_lexer in (lexer.root_lexer, *lexer.lexers.values()):
+        state_lexer.re = _patterns()  # type: ignore[attr-defined]
     return parser
+
+
+@cache
+def _patterns() -> PatternCache:
+    return PatternCache(cache_file(_cache_path()))
 
 
 class _KeywordAwareLexer(ContextualLexer):
@@ -119,6 +129,7 @@ def _can_shift(states: dict, state_stack: list, terminal: str) -> bool:
         pushed.append(goto)
 
 
+@cache
 def _cache_path() -> str | bool:
     # Building the LALR tables takes ~100 ms; Lark can cache them. Use a per-user
     # cache file keyed by the grammar's hash and Lark's version, or skip caching.
@@ -179,6 +190,7 @@ def parse_module(text: str, filename: str = "<string>") -> ParseResult:
     finally:
         if collecting:
             gc.enable()
+        _patterns().save()  # (when this parse compiled new ones)
 
 
 def _parse(text: str, filename: str) -> ParseResult:
@@ -313,8 +325,8 @@ class _ToAst(Transformer_NonRecursive):
     def _span(self, meta: Any) -> Span | None:
         if getattr(meta, "empty", True):
             return None
-        # Lark already knows lines and columns; the values are trusted, so skip validation.
-        return Span.model_construct(
+        # (validating six ints in pydantic-core is twice as fast as `model_construct`)
+        return Span(
             line=meta.line,
             column=meta.column,
             end_line=meta.end_line,

@@ -14,14 +14,48 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
 from rolegraph import __version__
-from rolegraph.compiler.depth import loads_json
-from rolegraph.compiler.diagnostics import Diagnostic, explain, printable, render
-from rolegraph.compiler.source import Source
+
+if TYPE_CHECKING:
+    from rolegraph.compiler.diagnostics import Diagnostic
+    from rolegraph.compiler.source import Source
+
+
+# The compiler's modules load pydantic and jinja2 (~80 ms): imported on first use, so that
+# `rolegraph --help` and the commands that never print a diagnostic do without them.
+def loads_json(text: str) -> Any:
+    from rolegraph.compiler.depth import loads_json
+
+    return loads_json(text)
+
+
+def explain(code: str) -> str | None:
+    from rolegraph.compiler.diagnostics import explain
+
+    return explain(code)
+
+
+def printable(text: str) -> str:
+    from rolegraph.compiler.diagnostics import printable
+
+    return printable(text)
+
+
+def render(diagnostic: Diagnostic, source: Source, *, color: bool = False) -> str:
+    from rolegraph.compiler.diagnostics import render
+
+    return render(diagnostic, source, color=color)
+
+
+def Source(file: str, text: str) -> Source:
+    from rolegraph.compiler.source import Source
+
+    return Source(file, text)
+
 
 app = typer.Typer(
     name="rolegraph",

@@ -366,7 +366,8 @@ class AgentRun:
         env: dict[str, Any] = dict(self.params)
         for dep, output in consumed.items():
             env[dep] = output.value
-        for name in sorted(self.reads[node.name] - set(consumed)):
+        reads = self.reads[node.name]
+        for name in sorted(reads - consumed.keys()) if reads else ():
             await self.wait_for_earlier(name, time)
             latest = sorted(
                 (o for o in self.outputs[name] + self.failures[name] if o.time < time),
@@ -473,11 +474,10 @@ class AgentRun:
             return await sessions_of(self.context).call(server, target, args, returns)
         function = self.context.tool(target, folder)
         with beside(folder):
-            if self.context.synchronous(target, folder):
-                value = await call_in_thread(function, args, self.context.threads())
-            else:
-                value = function(**args)
-            if inspect.isawaitable(value):  # (also a plain function that returns a coroutine)
+            if not self.context.synchronous(target, folder):
+                return await function(**args)  # (a coroutine function returns an awaitable)
+            value = await call_in_thread(function, args, self.context.threads())
+            if inspect.isawaitable(value):  # (a plain function that returns a coroutine)
                 value = await value
         return value
 

@@ -81,13 +81,29 @@ class Trail:
         self.evaluated: list[Scored] = []
         self.seen: set[str] = set()
         self.calls = 0  # model calls made (runs the store held cost none)
+        # the fingerprints of the programs last asked about (a draw is asked about twice)
+        self._fingerprints: dict[int, tuple[ast.Module, str]] = {}
 
     @property
     def full(self) -> bool:
         return len(self.evaluated) >= self.evaluations
 
     def is_new(self, module: ast.Module) -> bool:
-        return fingerprint(module) not in self.seen
+        return self._fingerprint(module) not in self.seen
+
+    def was_seen(self, module: ast.Module) -> bool:
+        """Whether `module` is a program evaluated before (so one that checks)."""
+        return self._fingerprint(module) in self.seen
+
+    def _fingerprint(self, module: ast.Module) -> str:
+        known = self._fingerprints.get(id(module))
+        if known is not None and known[0] is module:
+            return known[1]
+        if len(self._fingerprints) >= 64:
+            self._fingerprints.clear()
+        found = fingerprint(module)
+        self._fingerprints[id(module)] = (module, found)
+        return found
 
     async def visit(
         self,
@@ -115,7 +131,7 @@ class Trail:
         """A random valid edit of `module` making a program not evaluated yet (None when
         `tries` draws in a row gave none)."""
         for _ in range(tries):
-            found = editor.sample(module, rng, operators)
+            found = editor.sample(module, rng, operators, checked=self.was_seen)
             if found is not None and self.is_new(found[1]):
                 return found
         return None

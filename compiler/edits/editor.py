@@ -212,9 +212,19 @@ class Editor:
         return edited
 
     def apply(self, module: ast.Module, edit: Edit) -> ast.Module:
+        return self._apply(module, edit, None)
+
+    def _apply(
+        self, module: ast.Module, edit: Edit, checked: Callable[[ast.Module], bool] | None
+    ) -> ast.Module:
         edited = _applied(edit, module)
         if edited == module:
             raise error(codes.NO_SUCH_SITE, f"`{edit.op}` changes nothing here")
+        if checked is not None and checked(edited):  # the same program checked before
+            refused = untrusted(module, edited, self.trust)
+            if refused:
+                raise EditError(refused)
+            return edited
         return self.admit(module, edited, f"`{edit.op}`")
 
     def apply_script(self, module: ast.Module, script: Sequence[Edit]) -> ast.Module:
@@ -251,9 +261,16 @@ class Editor:
         rng: random.Random,
         operators: Sequence[type[Edit]] = OPERATORS,
         tries: int = 64,
+        *,
+        checked: Callable[[ast.Module], bool] | None = None,
     ) -> tuple[Edit, ast.Module] | None:
         """A random valid edit and its result: a random operator, then a random site of
-        it, until one checks (None if `tries` candidates in a row did not)."""
+        it, until one checks (None if `tries` candidates in a row did not).
+
+        `checked`: whether a program is one known to check (a search's candidates
+        evaluated before); such a result is not checked again (the trust policy still
+        applies), which spares a search most of its checking: most draws remake a
+        program it has seen."""
         sites = self.sites(module, operators)
         choices = [operator for operator in operators if sites[operator]]
         for _ in range(tries):
@@ -261,7 +278,7 @@ class Editor:
                 return None
             edit = rng.choice(sites[rng.choice(choices)])
             try:
-                return edit, self.apply(module, edit)
+                return edit, self._apply(module, edit, checked)
             except EditError:
                 continue
         return None

@@ -1,0 +1,125 @@
+"""Where a firing's time goes: the 100-node chain of `async def` tool nodes and of plain
+function tool nodes, under cProfile, its own time summed by part of the system.
+
+    python bench/profile_firing.py            # print, and record in bench/RESULTS.md
+
+cProfile slows every Python call alike, so the shares, not the microseconds, are what to
+read; bench/bench_runtime.py has the unprofiled figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import sys
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_frontend import record  # noqa: E402
+from bench_runtime import chain_agent, ir_of  # noqa: E402
+
+from rolegraph.runtime import run_agent  # noqa: E402
+
+RUNS = 50
+FIRINGS = 100
+
+# (what the file name contains, the part it is counted in), first match wins
+PARTS = [
+    ("bench_nodes", "the tool's own body"),
+    ("runtime/executor.py", "the executor: scheduling, joins, records (runtime/executor.py)"),
+    ("runtime/tools.py", "hand-off to a worker thread (runtime/tools.py, concurrent, threading)"),
+    ("concurrent/", "hand-off to a worker thread (runtime/tools.py, concurrent, threading)"),
+    ("threading.py", "hand-off to a worker thread (runtime/tools.py, concurrent, threading)"),
+    ("queue.py", "hand-off to a worker thread (runtime/tools.py, concurrent, threading)"),
+    ("asyncio/", "asyncio: tasks, futures, the event loop"),
+    ("selectors.py", "asyncio: tasks, futures, the event loop"),
+    ("runtime/values.py", "typed values: coercion of arguments and results"),
+    ("runtime/", "the rest of the runtime (events, trace, run set-up)"),
+    ("compiler/", "the compiler's shared parts (expressions, import scope, reachability)"),
+]
+
+
+def part_of(filename: str, function: str) -> str:
+    for needle, part in PARTS:
+        if needle in filename:
+            return part
+    if filename == "~":
+        if "select" in function or "poll" in function or "acquire" in function:
+            return "waiting: the event loop's poll, a thread's lock (C)"
+        return "built-in functions (C) called from the parts above"
+    return "other Python"
+
+
+def profile(text: str) -> tuple[Counter, float, Counter]:
+    ir = ir_of(text)
+
+    async def runs() -> None:
+        for _ in range(RUNS):
+            await run_agent(ir, {"seed": 0})
+
+    asyncio.run(runs())  # warm up
+    profiler = cProfile.Profile()
+    profiler.enable()
+    asyncio.run(runs())
+    profiler.disable()
+    parts: Counter = Counter()
+    functions: Counter = Counter()
+    for (filename, line, function), row in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
+        parts[part_of(filename, function)] += row[2]
+        where = "/".join(Path(filename).parts[-2:]) if filename != "~" else ""
+        functions[f"{where}:{line} {function}" if where else function] += row[2]
+    return parts, sum(parts.values()), functions
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    lines = [
+        f"{RUNS} runs of a {FIRINGS}-node chain under cProfile; each part's own time "
+        "(tottime) as a share of the whole, and per firing (profiled µs: inflated alike).",
+        "",
+        "| tool nodes | part | share | profiled µs per firing |",
+        "|---|---|---|---|",
+    ]
+    top: list[str] = []
+    for kind, body in (("`async def`", "astep"), ("plain functions", "step")):
+        parts, whole, functions = profile(chain_agent(FIRINGS, body))
+        if body == "astep":
+            top = [
+                f"| {name} | {seconds / whole:.1%} | {seconds / (RUNS * FIRINGS) * 1e6:.2f} |"
+                for name, seconds in functions.most_common(15)
+            ]
+        for part, seconds in parts.most_common():
+            if seconds / whole < 0.01:
+                continue
+            lines.append(
+                f"| {kind} | {part} | {seconds / whole:.0%} | "
+                f"{seconds / (RUNS * FIRINGS) * 1e6:.1f} |"
+            )
+    lines += [
+        "",
+        "The 15 functions with the most own time, `async def` tool nodes:",
+        "",
+        "| function | share | profiled µs per firing |",
+        "|---|---|---|",
+        *top,
+    ]
+    report = "\n".join(lines)
+    print(report)
+    if not args.no_write:
+        record(
+            report,
+            "python bench/profile_firing.py",
+            key="runtime-profile",
+            title="Runtime: where a firing's time goes (cProfile)",
+        )
+
+
+if __name__ == "__main__":
+    main()
