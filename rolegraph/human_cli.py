@@ -20,8 +20,8 @@ from rolegraph.cli import (
     _stdout_for_the_result,
     _usage_error,
     app,
+    loads_json,
 )
-from rolegraph.compiler.depth import loads_json
 
 StoreOption = Annotated[
     Path,
