@@ -57,3 +57,31 @@ def test_stdlib_files_are_found():
 
     assert "types" in stdlib.module_names()
     assert stdlib.module_path("types").read_text().startswith("//")
+
+
+def test_no_state_reads_a_keyword_out_of_a_longer_word():
+    """Keyword terminals are strings, matched without a word boundary, and outrank
+    KEYWORD_AS_FIELD: in a parser state that accepts `tool` and a field name but not
+    `tools`, the lexer would read the field `tools` as `tool` then `s`. No state may."""
+    parser = grammar_parser()
+    words = {
+        t.name: t.pattern.value
+        for t in parser.terminals
+        if t.pattern.type == "str" and t.pattern.value.isalpha()
+    }
+    by_word = {word: name for name, word in words.items()}
+    hazards = set()
+    for actions in parser.parser.parser.parser.parse_table.states.values():
+        accepted = set(actions)
+        if not accepted & {"NAME", "KEYWORD_AS_FIELD"}:
+            continue
+        for name, word in words.items():
+            for longer, longer_name in by_word.items():
+                if (
+                    name in accepted
+                    and longer != word
+                    and longer.startswith(word)
+                    and longer_name not in accepted
+                ):
+                    hazards.add((word, longer))
+    assert not hazards

@@ -190,3 +190,48 @@ def test_what_a_tool_prints_does_not_break_the_protocol(tmp_path):
     _, (result,) = serve(path, [("Loud", {"text": "hi"})], garbled)
     assert not result.isError and result.structuredContent == {"result": "HI"}
     assert garbled == []  # (the print went to stderr, not into the protocol)
+
+
+def test_rolegraph_calls_the_agents_another_rolegraph_serves(served, tmp_path):
+    """Both directions at once: a file declares the served agents as MCP tools; `check
+    --connect` finds the declarations agree with what `mcp serve` lists, and a run calls
+    them across the two processes, getting what running them here gives."""
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from rolegraph.cli import app
+    from rolegraph.compiler.literals import encode
+
+    path, _, _ = served
+    command = shlex.join(
+        [sys.executable, "-m", "rolegraph.cli", "mcp", "serve", str(path), "--model", "mock"]
+    )
+    client = tmp_path / "client.agent"
+    client.write_text(
+        f"mcp served = {encode(command)} {{ timeout: 60 }}\n"
+        "type Verdict { ok: bool, reason: str }\n"
+        "tool judged(claim: str, strict: bool = false) -> Verdict = served.Judged\n"
+        "tool count(text: str, extra: list[str]?) -> int = served.Count\n"
+        "agent Ask(claim: str) -> Verdict {\n  v = judged(claim, strict: true)\n  return v\n}\n"
+        "agent HowMany(text: str) -> int {\n  n = count(text, extra: none)\n  return n\n}\n"
+    )
+    result = CliRunner().invoke(app, ["check", "--connect", "--json", str(client)])
+    assert (result.exit_code, json.loads(result.stdout)) == (0, [])
+    for agent, served_agent, inputs, served_inputs in [
+        ("Ask", "Judged", {"claim": "water is wet"}, {"claim": "water is wet", "strict": True}),
+        ("HowMany", "Count", {"text": "a b c"}, {"text": "a b c", "extra": None}),
+    ]:
+        got = asyncio.run(rolegraph.arun(client, inputs, agent=agent, model="mock")).result
+        ir = rolegraph.load_agent(path, served_agent)
+        expected = asyncio.run(run_agent(ir, served_inputs, model="mock")).result
+        assert plain(got) == plain(expected)
+    # a declaration that disagrees with the served agent is found
+    client.write_text(
+        client.read_text()
+        .replace("tool judged(claim: str,", "tool judged(claim: int,")
+        .replace("agent Ask(claim: str)", "agent Ask(claim: int)")
+    )
+    result = CliRunner().invoke(app, ["check", "--connect", "--json", str(client)])
+    (found,) = json.loads(result.stdout)
+    assert found["code"] == "E0623" and "parameter `claim`" in found["message"]
