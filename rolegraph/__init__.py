@@ -21,6 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+PYFRONT = ("model", "role", "tool", "agent", "named")
+PYBODY = (
+    "node", "replicate", "each", "pattern", "edge", "to", "to_return", "returns", "ensure",
+    "enforce", "graph", "declared", "ref", "lit", "error", "not_", "and_", "or_", "in_",
+    "not_in", "fn", "START", "RETURN", "next_", "wnext", "eventually", "always", "once",
+    "historically", "yesterday", "implies", "until", "release", "since",
+)  # fmt: skip
+
 _LAZY = {
     "ast": ("rolegraph.compiler.ast", None),
     "Diagnostic": ("rolegraph.compiler.diagnostics", "Diagnostic"),
@@ -30,50 +38,66 @@ _LAZY = {
     "to_source": ("rolegraph.compiler.printer", "to_source"),
     "TrustPolicy": ("rolegraph.compiler.edits.trust", "TrustPolicy"),
     # the Python front end: what `rolegraph compile` writes (docs/python.md)
-    **{
-        name: ("rolegraph.compiler.pyfront", name)
-        for name in (
-            "model",
-            "role",
-            "tool",
-            "agent",
-            "node",
-            "edge",
-            "returns",
-            "ensure",
-            "enforce",
-            "named",
-        )
-    },
+    **{name: ("rolegraph.compiler.pyfront", name) for name in PYFRONT},
+    **{name: ("rolegraph.compiler.pybody", name) for name in PYBODY},
 }
 
 __all__ = [
+    "RETURN",
+    "START",
     "Diagnostic",
     "DiagnosticError",
     "Severity",
     "TrustPolicy",
     "__version__",
     "agent",
+    "always",
+    "and_",
     "ast",
     "compile_python",
+    "declared",
+    "each",
     "edge",
     "enforce",
     "ensure",
+    "error",
+    "eventually",
     "fingerprint",
+    "fn",
     "format_source",
+    "graph",
+    "historically",
+    "implies",
+    "in_",
     "langgraph",
+    "lit",
     "model",
     "named",
+    "next_",
     "node",
+    "not_",
+    "not_in",
+    "once",
+    "or_",
     "parse",
     "parse_file",
+    "pattern",
     "program",
     "read_agent_file",
+    "ref",
+    "release",
+    "replicate",
     "returns",
     "role",
+    "since",
     "stream",
+    "to",
+    "to_return",
     "to_source",
     "tool",
+    "until",
+    "wnext",
+    "yesterday",
 ]
 
 if TYPE_CHECKING:
@@ -81,6 +105,43 @@ if TYPE_CHECKING:
     from rolegraph.compiler.diagnostics import Diagnostic, DiagnosticError, Severity
     from rolegraph.compiler.edits.trust import TrustPolicy
     from rolegraph.compiler.printer import fingerprint, to_source
+    from rolegraph.compiler.pybody import (
+        RETURN,
+        START,
+        always,
+        and_,
+        declared,
+        each,
+        edge,
+        enforce,
+        ensure,
+        error,
+        eventually,
+        fn,
+        graph,
+        historically,
+        implies,
+        in_,
+        lit,
+        next_,
+        node,
+        not_,
+        not_in,
+        once,
+        or_,
+        pattern,
+        ref,
+        release,
+        replicate,
+        returns,
+        since,
+        to,
+        to_return,
+        until,
+        wnext,
+        yesterday,
+    )
+    from rolegraph.compiler.pyfront import agent, model, named, role, tool
 
 
 def __getattr__(name: str) -> Any:
