@@ -24,7 +24,7 @@ class Call:
     brackets: str = "()"  # "[]" for a list
 
     def flat(self) -> str:
-        opening, closing = self.brackets
+        opening, closing = self.brackets[0], self.brackets[1]
         return f"{self.head}{opening}{', '.join(flat(a) for a in self.args)}{closing}"
 
 
@@ -39,7 +39,7 @@ def layout(code: Call | str, indent: int = 0, trailing: str = "") -> list[str]:
     if len(one) <= LINE or not isinstance(code, Call) or not code.args:
         return [one]
     comma, _, comment = trailing.partition("  #")
-    opening, closing = code.brackets
+    opening, closing = code.brackets[0], code.brackets[1]
     close = f"{pad}{closing}{comma}{'  #' + comment if comment else ''}"
     inner = f"{pad}    {', '.join(flat(a) for a in code.args)}"
     if len(code.args) == 1:
