@@ -377,7 +377,11 @@ def compile_python(
     checked = check_source(text, filename, root=root)
     if checked.errors:
         raise DiagnosticError(checked.errors, Source(filename, text))
-    return compile_to_python(checked.program, Path(filename).name, __version__, langgraph=langgraph)
+    if langgraph:  # a LangGraph program, standalone (compiler/langgraph_codegen.py)
+        from rolegraph.compiler.langgraph_codegen import compile_to_langgraph
+
+        return compile_to_langgraph(checked.irs, Path(filename).name, __version__)
+    return compile_to_python(checked.program, Path(filename).name, __version__)
 
 
 def langgraph(source: Any, agent: str | None = None, *, model: Any = "mock"):
