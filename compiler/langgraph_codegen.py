@@ -25,8 +25,8 @@ Where LangGraph's supersteps cannot say a rule exactly, docs/python.md says so.
 
 from __future__ import annotations
 
-import json
 import keyword
+import re
 from typing import Any
 
 from . import ast
@@ -36,6 +36,16 @@ from .pycodegen import docstring_text, py
 from .types import AnyType, DictT, EnumT, ListT, OptionalT, Prim, RecordT
 
 
+# what the module defines or imports itself, which a node's function must not shadow
+MODULE_NAMES = frozenset(
+    re.findall(r"^(?:async def |def |class )?(\w+)", PRELUDE, flags=re.MULTILINE)
+    + [f"fn_{name}" for name in BUILTINS]
+    + "asyncio importlib inspect json operator sys Awaitable Callable Iterable Mapping".split()
+    + "Annotated Any Literal TypedDict ImmutableSandboxedEnvironment RunnableConfig".split()
+    + "END START StateGraph Send COMPILED_WITH annotations".split()
+)
+
+
 class NotExpressible(Exception):
     """A construct this export does not write (a sub-agent node, `latest`/`history`
     of a node's past outputs...)."""
@@ -43,10 +53,12 @@ class NotExpressible(Exception):
 
 def compile_to_langgraph(irs: dict[str, AgentIR], source_name: str, version: str) -> str:
     """The LangGraph module of a checked program's agents (`CheckedModule.irs`)."""
-    writer = _Module()
-    bodies = [writer.agent(ir) for ir in irs.values() if not _is_pattern(ir)]
+    agents = [ir for ir in irs.values() if not _is_pattern(ir)]
+    writer = _Module(several=len(agents) > 1)
+    bodies = [writer.agent(ir) for ir in agents]
     functions = [BUILTINS[name] for name in sorted(writer.builtins)]
-    header = f'''"""{docstring_text(source_name)}, compiled to a LangGraph program by rolegraph {version}.
+    title = f"{docstring_text(source_name)}, compiled to a LangGraph program by rolegraph"
+    header = f'''"""{title} {version}.
 
 Each agent is a LangGraph `StateGraph` in LangGraph's own terms: a typed state whose
 node outputs accumulate, one function per node, conditional edges for guards, `else`,
@@ -61,14 +73,13 @@ with a model (an async function from a request dict to the reply's JSON text):
 
 from __future__ import annotations
 
-import asyncio
-import importlib
+{{asyncio}}import importlib
 import inspect
 import json
 import operator
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, {{literal}}TypedDict
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from langchain_core.runnables import RunnableConfig
@@ -77,9 +88,12 @@ from langgraph.types import Send
 
 COMPILED_WITH = {py(version)}
 '''
-    types = "\n\n".join(writer.types.values())
-    parts = [header, PRELUDE, "\n".join(functions), types, *bodies]
-    return "\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n"
+    types = "\n\n\n".join(writer.types.values())
+    text = "".join([types, *bodies])
+    header = header.replace("{asyncio}", "import asyncio\n" if "asyncio." in text else "")
+    header = header.replace("{literal}", "Literal, " if "Literal[" in text else "")
+    parts = [header, PRELUDE, "\n\n".join(functions), types, *bodies]
+    return "\n\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n"
 
 
 def _last(irs: dict[str, AgentIR]) -> str:
@@ -96,9 +110,11 @@ def _identifier(name: str) -> str:
 
 
 class _Module:
-    def __init__(self) -> None:
+    def __init__(self, several: bool) -> None:
         self.types: dict[str, str] = {}  # TypedDicts and Literals, by name
         self.builtins: set[str] = set()
+        self.several = several  # (then each function's name starts with its agent's)
+        self.prefix = ""
 
     # -- types ---------------------------------------------------------------------------
 
@@ -122,9 +138,13 @@ class _Module:
                 self.types[name] = ""  # (a record may contain itself: its fields are
                 # written as strings, forward references TypedDict resolves later)
                 fields = {f: self.type(ft) for f, ft in t.fields.items()}
-                entries = ", ".join(f"{py(f)}: {py(ft)}" for f, ft in fields.items())
                 self.types.pop(name)
-                self.types[name] = f'{name} = TypedDict("{name}", {{{entries}}})'
+                if all(f.isidentifier() and not keyword.iskeyword(f) for f in fields):
+                    body = [f"    {f}: {ft}" for f, ft in fields.items()] or ["    pass"]
+                    self.types[name] = "\n".join([f"class {name}(TypedDict):", *body])
+                else:
+                    entries = ", ".join(f"{py(f)}: {py(ft)}" for f, ft in fields.items())
+                    self.types[name] = f'{name} = TypedDict("{name}", {{{entries}}})'
             return name
         if isinstance(t, AnyType):
             return "Any"
@@ -169,6 +189,7 @@ class _Module:
 
     def agent(self, ir: AgentIR) -> str:
         name = _identifier(ir.name)
+        self.prefix = f"{name}_" if self.several else ""
         for node in ir.nodes.values():
             if node.kind not in ("role", "tool"):
                 raise NotExpressible(f"node `{node.name}` calls an agent ({node.callee})")
@@ -201,14 +222,20 @@ class _Module:
         for index, ret in enumerate(ir.returns_):
             lines += ["", "", *self.return_node(ir, index, ret, name)]
         lines += ["", "", *self.build(ir, name)]
-        return "\n".join(lines)
+        return "\n".join(_drop_unused(lines))
+
+    def function(self, name: str) -> str:
+        python = _identifier(self.prefix + name)
+        while python in MODULE_NAMES:  # a node called `first`, `ref` or `json`
+            python += "_"
+        return python
 
     def output_type(self, node: IRNode) -> str:
         one = self.type(node.result) if node.result is not None else "Any"
         return f"list[{one}]" if node.replicate or node.map_var else one
 
     def node(self, ir: AgentIR, node: IRNode, agent: str) -> list[str]:
-        function = _function(node.name)
+        function = self.function(node.name)
         reads = sorted(
             {
                 r.head
@@ -311,7 +338,7 @@ class _Module:
             ],
             "tool_steps": node.tool_steps,
         }
-        constant = f"ROLE_{_function(node.name).upper()}"
+        constant = f"ROLE_{self.function(node.name).upper()}"
         self.types[constant] = f"{constant}: dict[str, Any] = {_literal(role)}"
         return f"call_role(config, {constant}, {py(node.name)}, {{args}}, {{replica}})"
 
@@ -325,7 +352,7 @@ class _Module:
         if not (edges or followers or returns):
             return []
         lines = [
-            f"def route_{_function(node.name)}(state: {agent}State) -> list[Any]:",
+            f"def {self.function('route_' + node.name)}(state: {agent}State) -> list[Any]:",
             f'    """Where `{node.name}` goes: its edges in order, then what reads it."""',
             '    if state.get("done"):',
             "        return [END]",
@@ -358,10 +385,8 @@ class _Module:
             lines += [f"        {line}" for e in otherwise for line in self.take(e, "True")]
         if returns:
             lines.append("    if not any(s.node.startswith('return_') for s in chosen):")
-            lines += [
-                f'        chosen.append(Send({py(f"return_{i}")}, {{**state, "route": {{"time": time}}}}))'
-                for i in returns
-            ]
+            route = '{**state, "route": {"time": time}}'
+            lines += [f"        chosen.append(Send({py(f'return_{i}')}, {route}))" for i in returns]
         lines.append("    if any(s.node.startswith('return_') for s in chosen):")
         lines.append("        return [s for s in chosen if s.node.startswith('return_')][:1]")
         targets = {s for s in followers}
@@ -388,7 +413,7 @@ class _Module:
 
     def return_node(self, ir: AgentIR, index: int, ret: Any, agent: str) -> list[str]:
         return [
-            f"async def return_{index}(state: {agent}State) -> dict[str, Any]:",
+            f"async def {self.function(f'return_{index}')}(state: {agent}State) -> dict[str, Any]:",
             '    """`return ...`: the run ends with its value."""',
             '    if state.get("done"):',
             "        return {}",
@@ -403,15 +428,15 @@ class _Module:
             f"    graph = StateGraph({agent}State)",
         ]
         for node in ir.nodes.values():
-            function = _function(node.name)
+            function = self.function(node.name)
             lines.append(f"    graph.add_node({py(node.name)}, {function})")
         for index in range(len(ir.returns_)):
-            lines.append(f'    graph.add_node("return_{index}", return_{index})')
+            function = self.function(f"return_{index}")
+            lines.append(f'    graph.add_node("return_{index}", {function})')
         return_edges = [e for e in ir.edges if e.kind == "return"]
         for edge in return_edges:
-            lines.append(
-                f'    graph.add_node("edge_return_{edge.index}", edge_return_{edge.index})'
-            )
+            function = self.function(f"edge_return_{edge.index}")
+            lines.append(f'    graph.add_node("edge_return_{edge.index}", {function})')
         for node in ir.nodes.values():
             if node.entry:
                 lines.append(f"    graph.add_edge(START, {py(node.name)})")
@@ -424,7 +449,7 @@ class _Module:
             ):
                 lines.append(
                     f"    graph.add_conditional_edges({py(node.name)}, "
-                    f"route_{_function(node.name)})"
+                    f"{self.function('route_' + node.name)})"
                 )
         for index, ret in enumerate(ir.returns_):
             if len(ret.deps) > 1:
@@ -442,7 +467,8 @@ class _Module:
                 line
                 for edge in return_edges
                 for line in [
-                    f"async def edge_return_{edge.index}(state: {agent}State) -> dict[str, Any]:",
+                    f"async def {self.function(f'edge_return_{edge.index}')}"
+                    f"(state: {agent}State) -> dict[str, Any]:",
                     f'    """`{edge.source} -> return(...)`: the run ends with its value."""',
                     '    if state.get("done"):',
                     "        return {}",
@@ -461,16 +487,37 @@ class _Module:
         return lines
 
 
+def _drop_unused(lines: list[str]) -> list[str]:
+    """The lines without a function's assignment of a local it never reads."""
+    kept: list[str] = []
+    function: list[str] = []
+
+    def flush() -> None:
+        body = "\n".join(function)
+        for line in function:
+            found = re.match(r"    (\w+) = ", line)
+            if found and len(re.findall(rf"(?<![\w\"']){found[1]}(?![\w\"'])", body)) == 1:
+                continue
+            kept.append(line)
+        function.clear()
+
+    for line in lines:
+        if line.startswith(("def ", "async def ")):
+            flush()
+        if line.startswith(("def ", "async def ")) or function:
+            function.append(line)
+        else:
+            kept.append(line)
+    flush()
+    return kept
+
+
 def _uses(expr: Any, name: str) -> bool:
     return any(r.head == name for r in expr.find_all(ast.Ref))
 
 
 def _key(node: str) -> str:
     return f"{node}_outputs"
-
-
-def _function(node: str) -> str:
-    return _identifier(node)
 
 
 def _type_name(name: str) -> str:
