@@ -35,14 +35,14 @@ from .langgraph_prelude import BUILTINS, PRELUDE
 from .pycodegen import docstring_text, py
 from .types import AnyType, DictT, EnumT, ListT, OptionalT, Prim, RecordT
 
-
 # what the module defines or imports itself, which a node's function must not shadow
 MODULE_NAMES = frozenset(
     re.findall(r"^(?:async def |def |class )?(\w+)", PRELUDE, flags=re.MULTILINE)
     + [f"fn_{name}" for name in BUILTINS]
-    + "asyncio importlib inspect json operator sys Awaitable Callable Iterable Mapping".split()
-    + "Annotated Any Literal TypedDict ImmutableSandboxedEnvironment RunnableConfig".split()
-    + "END START StateGraph Send COMPILED_WITH annotations".split()
+    + ["asyncio", "importlib", "inspect", "json", "operator", "sys", "Awaitable"]
+    + ["Callable", "Iterable", "Mapping", "Annotated", "Any", "Literal", "TypedDict"]
+    + ["ImmutableSandboxedEnvironment", "RunnableConfig", "END", "START", "StateGraph"]
+    + ["Send", "COMPILED_WITH", "annotations"]
 )
 
 
@@ -175,7 +175,7 @@ class _Module:
             left, right = self.expr(node.left, env), self.expr(node.right, env)
             return f"arith({py(node.op)}, {left}, {right})"
         if isinstance(node, ast.Call) and node.func in ("latest", "history"):
-            head = node.args[0].parts[0]  # type: ignore[attr-defined]
+            head = node.args[0].parts[0]  # type: ignore[union-attr]
             values = f"(state.get({py(_key(head))}) or [])"
             if node.func == "history":
                 return values
@@ -206,7 +206,9 @@ class _Module:
             "    taken: Annotated[dict[int, int], count]  # how often each edge was taken",
             "    times: Annotated[dict[str, list[int]], append]  # each output's logical time",
             "    trace: Annotated[list[tuple[int, str, str, Any]], operator.add]  # the firings",
-            f"    result: Annotated[{self.type(ir.return_type)} | None, first]",
+            "    # the returns that fired: (logical time, value); the earliest is the result",
+            f"    returns: Annotated[list[tuple[int, {self.type(ir.return_type)}]], operator.add]",
+            f"    result: {self.type(ir.return_type)}  # (set by `run_{name}`)",
             "    done: Annotated[bool, operator.or_]",
             "    route: dict[str, Any]  # (in a `Send`: the edge that fires a node, its ports)",
             "",
@@ -384,15 +386,15 @@ class _Module:
             lines.append("    if not chosen:")
             lines += [f"        {line}" for e in otherwise for line in self.take(e, "True")]
         if returns:
-            lines.append("    if not any(s.node.startswith('return_') for s in chosen):")
+            lines.append("    if not any(_ends(s) for s in chosen):")
             route = '{**state, "route": {"time": time}}'
-            lines += [f"        chosen.append(Send({py(f'return_{i}')}, {route}))" for i in returns]
-        lines.append("    if any(s.node.startswith('return_') for s in chosen):")
-        lines.append("        return [s for s in chosen if s.node.startswith('return_')][:1]")
+            lines += [f"        chosen.append(Send({py(f'return-{i}')}, {route}))" for i in returns]
+        lines.append("    if any(_ends(s) for s in chosen):  # a return taken: nothing else fires")
+        lines.append("        return [s for s in chosen if _ends(s)][:1]")
         targets = {s for s in followers}
         for follower in sorted(targets):
             lines.append(
-                f"    if not any(s.node == {py(follower)} for s in chosen):\n"
+                f"    if not any(getattr(s, 'node', s) == {py(follower)} for s in chosen):\n"
                 f"        chosen.append({py(follower)})"
             )
         lines.append("    return chosen or [END]")
@@ -403,7 +405,7 @@ class _Module:
         if edge.kind == "return":
             value = self.expr(edge.value)
             send = (
-                f"chosen.append(Send({py(f'edge_return_{edge.index}')}, "
+                f"chosen.append(Send({py(f'return-edge-{edge.index}')}, "
                 f'{{**state, "route": {{"edge": {edge.index}, "time": time, "value": {value}}}}}))'
             )
         else:
@@ -418,7 +420,8 @@ class _Module:
             '    if state.get("done"):',
             "        return {}",
             f'    env = {{**state["inputs"], **latest(state, {agent.upper()}_OUTPUTS)}}',
-            f'    return {{"result": {self.expr(ret.value)}, "done": True}}',
+            f"    time = time_of(state, {py(list(ret.deps))}, state.get('route') or {{}})",
+            f'    return {{"returns": [(time, {self.expr(ret.value)})], "done": True}}',
         ]
 
     def build(self, ir: AgentIR, agent: str) -> list[str]:
@@ -432,11 +435,11 @@ class _Module:
             lines.append(f"    graph.add_node({py(node.name)}, {function})")
         for index in range(len(ir.returns_)):
             function = self.function(f"return_{index}")
-            lines.append(f'    graph.add_node("return_{index}", {function})')
+            lines.append(f'    graph.add_node("return-{index}", {function})')
         return_edges = [e for e in ir.edges if e.kind == "return"]
         for edge in return_edges:
             function = self.function(f"edge_return_{edge.index}")
-            lines.append(f'    graph.add_node("edge_return_{edge.index}", {function})')
+            lines.append(f'    graph.add_node("return-edge-{edge.index}", {function})')
         for node in ir.nodes.values():
             if node.entry:
                 lines.append(f"    graph.add_edge(START, {py(node.name)})")
@@ -453,12 +456,12 @@ class _Module:
                 )
         for index, ret in enumerate(ir.returns_):
             if len(ret.deps) > 1:
-                lines.append(f'    graph.add_edge({py(list(ret.deps))}, "return_{index}")')
+                lines.append(f'    graph.add_edge({py(list(ret.deps))}, "return-{index}")')
             elif not ret.deps:
-                lines.append(f'    graph.add_edge(START, "return_{index}")')
-            lines.append(f'    graph.add_edge("return_{index}", END)')
+                lines.append(f'    graph.add_edge(START, "return-{index}")')
+            lines.append(f'    graph.add_edge("return-{index}", END)')
         for edge in return_edges:
-            lines.append(f'    graph.add_edge("edge_return_{edge.index}", END)')
+            lines.append(f'    graph.add_edge("return-edge-{edge.index}", END)')
         lines += [
             "    return graph",
             "",
@@ -472,17 +475,21 @@ class _Module:
                     f'    """`{edge.source} -> return(...)`: the run ends with its value."""',
                     '    if state.get("done"):',
                     "        return {}",
-                    '    return {"result": state["route"]["value"], "done": True}',
+                    '    route = state["route"]',
+                    '    return {"returns": [(1 + route["time"], route["value"])], "done": True}',
                     "",
                     "",
                 ]
             ],
             f"async def run_{agent}(inputs: dict[str, Any], model: Model) -> {agent}State:",
-            f'    """Run `{ir.name}` on `inputs` with `model`; the final state."""',
-            f"    return await build_{agent}().compile().ainvoke(  # type: ignore[return-value]",
+            f'    """Run `{ir.name}` on `inputs` with `model`: the final state, its `result`',
+            "    the earliest return's value, and the firings at its logical time or after",
+            '    marked `discarded` in `trace` (they ran beside the return, in its superstep)."""',
+            f"    state = await build_{agent}().compile().ainvoke(",
             '        {"inputs": inputs},',
             '        {"configurable": {"model": model}, "recursion_limit": 10_000},',
             "    )",
+            "    return settle(state)  # type: ignore[return-value]",
         ]
         return lines
 

@@ -229,6 +229,25 @@ def append(left: dict | None, right: dict | None) -> dict:
     return merged
 
 
+def settle(state: dict[str, Any]) -> dict[str, Any]:
+    """A run's final state with its result: the earliest return wins, and the firings
+    at its logical time or after are not part of the run (rolegraph discards them;
+    LangGraph ran them in the return's superstep)."""
+    if not state.get("returns"):
+        raise RuntimeError("the graph ended without a return")
+    time, result = min(state["returns"], key=lambda candidate: candidate[0])
+    trace = [
+        (t, node, "discarded" if t >= time else status, output)
+        for t, node, status, output in state.get("trace", [])
+    ]
+    return {**state, "result": result, "trace": trace}
+
+
+def _ends(target: Any) -> bool:
+    """Whether a router's choice is a return (`return-0`, `return-edge-3`)."""
+    return str(getattr(target, "node", target)).startswith("return-")
+
+
 def first(left: Any, right: Any) -> Any:
     return left if left is not None else right
 '''

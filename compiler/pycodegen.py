@@ -55,11 +55,8 @@ TYPE_ATTRIBUTES = frozenset(dir(type))
 ENUM_RESERVED = frozenset(dir(enum.Enum)) | {"mro"}
 
 
-def compile_to_python(
-    program: Program, source_name: str, version: str, *, langgraph: bool = False
-) -> str:
-    """The Python module of a checked program (`Program` from the resolver); with
-    `langgraph`, it also has a `langgraph()` function giving an agent as a LangGraph graph."""
+def compile_to_python(program: Program, source_name: str, version: str) -> str:
+    """The Python module of a checked program (`Program` from the resolver)."""
     decls = flatten(program)
     names = _python_names(decls)
     by_name = {d.name: d for d in decls}
@@ -79,7 +76,6 @@ def compile_to_python(
         "agents": [names[d.name] for d in decls_only if isinstance(d, ast.AgentDecl)],
         "uses_enum": any(isinstance(d, ast.EnumDecl) for d in decls),
         "uses_pydantic": any(isinstance(d, ast.TypeDecl) for d in decls),
-        "langgraph": langgraph and any(isinstance(d, ast.AgentDecl) for d in decls),
         "end_comments": comment_lines(program.main.module.end_comments),
     }
     return _template().render(**context)
