@@ -29,7 +29,8 @@ import keyword
 import re
 from typing import Any
 
-from . import ast
+from . import ast, codes
+from .diagnostics import DiagnosticError, diagnostic
 from .ir import AgentIR, IRNode
 from .langgraph_prelude import BUILTINS, PRELUDE
 from .pycodegen import docstring_text, py
@@ -55,7 +56,20 @@ def compile_to_langgraph(irs: dict[str, AgentIR], source_name: str, version: str
     """The LangGraph module of a checked program's agents (`CheckedModule.irs`)."""
     agents = [ir for ir in irs.values() if not _is_pattern(ir)]
     writer = _Module(several=len(agents) > 1)
-    bodies = [writer.agent(ir) for ir in agents]
+    bodies = []
+    for ir in agents:
+        try:
+            bodies.append(writer.agent(ir))
+        except NotExpressible as error:
+            message = f"the LangGraph export cannot write agent `{ir.name}`: {error}"
+            hint = "compile it to Python (`--target python`), which runs every agent"
+            raise DiagnosticError(
+                [
+                    diagnostic(
+                        codes.CANNOT_COMPILE, message, file=ir.filename, span=ir.span, hints=[hint]
+                    )
+                ]
+            ) from None
     functions = [BUILTINS[name] for name in sorted(writer.builtins)]
     title = f"{docstring_text(source_name)}, compiled to a LangGraph program by rolegraph"
     header = f'''"""{title} {version}.
@@ -389,7 +403,7 @@ class _Module:
             lines.append("    if not any(_ends(s) for s in chosen):")
             route = '{**state, "route": {"time": time}}'
             lines += [f"        chosen.append(Send({py(f'return-{i}')}, {route}))" for i in returns]
-        lines.append("    if any(_ends(s) for s in chosen):  # a return taken: nothing else fires")
+        lines.append("    if any(_ends(s) for s in chosen):  # a return wins: nothing else fires")
         lines.append("        return [s for s in chosen if _ends(s)][:1]")
         targets = {s for s in followers}
         for follower in sorted(targets):
