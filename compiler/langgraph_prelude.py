@@ -211,22 +211,19 @@ def time_of(state: Mapping[str, Any], nodes: Iterable[str], route: Mapping[str, 
     return 1 + max(before, default=0)
 
 
-def merge(left: dict | None, right: dict | None) -> dict:
+# The reducers of the state: how a node's update joins what is there.
+def merge(left: dict | None, right: dict | None) -> dict:  # the latest value per key
     return {**(left or {}), **(right or {})}
 
 
-def count(left: dict | None, right: dict | None) -> dict:
-    merged = dict(left or {})
-    for key, value in (right or {}).items():
-        merged[key] = merged.get(key, 0) + value
-    return merged
+def count(left: dict | None, right: dict | None) -> dict:  # counts, added per key
+    keys = {*(left or {}), *(right or {})}
+    return {k: (left or {}).get(k, 0) + (right or {}).get(k, 0) for k in keys}
 
 
-def append(left: dict | None, right: dict | None) -> dict:
-    merged = {key: list(values) for key, values in (left or {}).items()}
-    for key, values in (right or {}).items():
-        merged.setdefault(key, []).extend(values)
-    return merged
+def append(left: dict | None, right: dict | None) -> dict:  # lists, joined per key
+    keys = {*(left or {}), *(right or {})}
+    return {k: [*(left or {}).get(k, []), *(right or {}).get(k, [])] for k in keys}
 
 
 def settle(state: dict[str, Any]) -> dict[str, Any]:

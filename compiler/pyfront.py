@@ -45,6 +45,7 @@ import pydantic
 from . import ast, codes
 from .diagnostics import DiagnosticError, diagnostic
 from .pybody import Declared, run_body
+from .pysymbols import to_expr
 
 T = TypeVar("T")
 C = TypeVar("C", bound=type)
@@ -425,23 +426,13 @@ def type_expr(annotation: Any) -> Any:
 
 def const(value: Any) -> Any:
     """A Python constant (str, int, float, bool, None, lists and dicts of them) as a literal."""
-    if value is None:
-        return ast.NullLit()
-    if isinstance(value, bool):
-        return ast.BoolLit(value=value)
-    if isinstance(value, int):
-        return ast.IntLit(value=value)
-    if isinstance(value, float):
-        return ast.FloatLit(value=value)
-    if isinstance(value, str):
-        return ast.StringLit(value=value)
-    if isinstance(value, list | tuple):
-        return ast.ListLit(items=tuple(const(v) for v in value))
-    if isinstance(value, dict):
-        return ast.DictLit(
-            entries=tuple(ast.DictEntry(key=str(k), value=const(v)) for k, v in value.items())
-        )
-    raise _fail(f"not a constant: {value!r}")
+    try:
+        expr = to_expr(value)
+    except DiagnosticError:
+        expr = None
+    if expr is None or not ast.is_constant(expr):
+        raise _fail(f"not a constant: {value!r}")
+    return expr
 
 
 # -- programs -------------------------------------------------------------------------------
