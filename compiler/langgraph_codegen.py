@@ -191,9 +191,7 @@ class _Module:
         if isinstance(node, ast.Call) and node.func in ("latest", "history"):
             head = node.args[0].parts[0]  # type: ignore[union-attr]
             values = f"(state.get({py(_key(head))}) or [])"
-            if node.func == "history":
-                return values
-            return f"({values} or [None])[-1]"
+            return values if node.func == "history" else f"last({values[1:-1]})"
         if isinstance(node, ast.Call) and node.func in BUILTINS:
             self.builtins.add(node.func)
             return f"fn_{node.func}({', '.join(self.expr(a, env) for a in node.args)})"

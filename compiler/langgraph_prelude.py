@@ -202,6 +202,11 @@ def latest(state: Mapping[str, Any], outputs: dict[str, str]) -> dict[str, Any]:
     return env
 
 
+def last(values: list[Any]) -> Any:
+    """`latest(x)`: a node's latest output, or none before its first."""
+    return values[-1] if values else None
+
+
 def time_of(state: Mapping[str, Any], nodes: Iterable[str], route: Mapping[str, Any]) -> int:
     """Logical time: 1 + the latest time of the firings this one reads or is routed by."""
     times = state.get("times") or {}

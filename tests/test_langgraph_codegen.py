@@ -197,6 +197,22 @@ def test_the_program_is_lint_clean(tmp_path):
     assert lint.returncode == 0, lint.stdout
 
 
+def test_mypy_finds_the_programs_clean(tmp_path):
+    mypy = __import__("shutil").which("mypy") or str(
+        __import__("pathlib").Path(sys.executable).parent / "mypy"
+    )
+    for path, _ in AGENTS:
+        code = rolegraph.compile_python(path, langgraph=True)
+        (tmp_path / f"{path.parent.name}_{path.stem}.py").write_text(code)
+    done = subprocess.run(
+        [mypy, "--config-file", "", "--cache-dir", str(tmp_path / ".cache"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout
+
+
 def test_an_agent_calling_an_agent_is_refused_with_a_diagnostic():
     text = PRELUDE + (
         "agent Inner(task: str) -> Draft {\n  w = Writer(task)\n  return w\n}\n"
