@@ -149,10 +149,36 @@ def test_a_role_stub_is_declared_not_elided(tmp_path):
     assert "async def Critic(task: str, draft: Answer) -> Review:\n    return rg.declared()" in code
 
 
-def test_a_guard_is_a_python_expression_over_nodes(tmp_path):
+def test_a_guard_is_a_python_expression_over_nodes_and_enum_members():
     code = rolegraph.compile_python(EXAMPLES[0].parent / "role_router.agent")
-    assert '"' + "router" not in code.split("def ")[-1]  # no node named by a string
-    assert ".when(" not in code and "rg.ref(" not in code
+    assert "rg.edge(router, programmer, when=router.expert == Expertise.code)" in code
+    assert "rg.edge(router, writer, otherwise=True)" in code
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_a_name_is_a_string_only_where_no_python_object_stands_for_it(path):
+    """Nodes, parameters, roles and enum members are Python objects in every module; the
+    strings left name a pattern's compile-time parameters (`"Solver"`, `"n"`) and, in
+    reflexion, a node read above the line that declares it (`history(reflector)`)."""
+    import ast as python
+
+    tree = python.parse(rolegraph.compile_python(path))
+    module = rolegraph.parse_file(path)
+    compile_time = {p.name for agent in module.agents for p in agent.ct_params}
+    refs, callees, edges = [], [], []
+    for call in python.walk(tree):
+        if not (isinstance(call, python.Call) and isinstance(call.func, python.Attribute)):
+            continue
+        if call.func.attr == "ref":
+            refs.append(call.args[0].value)  # type: ignore[attr-defined]
+        elif call.func.attr in ("node", "replicate"):
+            callees.append(call.args[0 if call.func.attr == "node" else 1])
+        elif call.func.attr == "edge":
+            edges += call.args[:1]
+    assert refs == (["reflector"] if path.stem == "reflexion" else [])
+    for callee in callees:
+        assert isinstance(callee, python.Name | python.Call) or callee.value in compile_time  # type: ignore[attr-defined]
+    assert all(isinstance(source, python.Name) for source in edges)
 
 
 # -- random bodies: every statement the language has, with names that collide -----------
