@@ -21,6 +21,7 @@ from rolegraph.compiler.resolve import load_program
 from .checking import PRELUDE
 from .conftest import EXAMPLES, STDLIB
 from .strategies import statements
+from .test_check_property import well_typed_agents
 from .test_compile import load
 
 SOURCES = [*EXAMPLES, *STDLIB]
@@ -87,6 +88,36 @@ def test_mypy_sees_the_graph_a_misspelt_field_is_an_error(tmp_path, mypy):
     assert '"Review" has no attribute "feedbak"' in done.stdout
     assert "Agent[edited.Answer]" in done.stdout
     assert 'Revealed type is "edited.Review"' in done.stdout
+
+
+@pytest.fixture(scope="module")
+def random_modules(tmp_path_factory) -> Path:
+    """The modules of 40 random well-typed agents (loops, replicas, joins, guards)."""
+    folder = tmp_path_factory.mktemp("random")
+    agents: list[str] = []
+
+    @settings(max_examples=40, deadline=None, derandomize=True, database=None)
+    @given(well_typed_agents())
+    def draw(agent: str) -> None:
+        agents.append(agent)
+
+    draw()
+    for index, agent in enumerate(agents):
+        code = rolegraph.compile_python("random.agent", text=PRELUDE + agent)
+        (folder / f"random_{index}.py").write_text(code)
+    return folder
+
+
+def test_random_agents_compile_to_modules_mypy_and_ruff_format_accept(random_modules, mypy):
+    done = mypy(random_modules)
+    assert done.returncode == 0, done.stdout
+    layout = subprocess.run(
+        [_tool("ruff"), "format", "--isolated", "--check", str(random_modules)],
+        capture_output=True,
+        text=True,
+    )
+    assert layout.returncode == 0, layout.stdout
+    assert len(list(random_modules.glob("*.py"))) == 40
 
 
 def test_ruff_format_leaves_every_generated_module_unchanged(generated):
