@@ -21,6 +21,8 @@ For each agent the module has:
   `run_<Agent>(inputs, model)`, which compiles and invokes it.
 
 Where LangGraph's supersteps cannot say a rule exactly, docs/python.md says so.
+(One module past 500 lines: the writers of a node, its router and the graph read the
+same tables of one agent; the fixed functions of the program are langgraph_prelude.py.)
 """
 
 from __future__ import annotations
