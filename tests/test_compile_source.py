@@ -269,3 +269,21 @@ def test_random_agent_bodies_read_back_as_themselves(tmp_path, agent):
     program = load_program(module, "random.agent", lambda t, n: (None, []), "")
     code = compile_to_python(program, "random.agent", rolegraph.__version__)
     assert load(code, tmp_path).PROGRAM.module == module
+
+
+def test_a_python_condition_on_a_node_is_refused_with_the_function_to_use(tmp_path):
+    code = rolegraph.compile_python(EXAMPLES[0].parent / "self_refine.agent")
+    edited = code.replace(
+        "    return rg.graph(locals())",
+        "    if critic.ok:\n        rg.returns(writer)\n    return rg.graph(locals())",
+    )
+    with pytest.raises(rolegraph.DiagnosticError) as caught:
+        load(edited, tmp_path)
+    assert "rg.not_(x)" in caught.value.diagnostics[0].message
+
+
+def test_an_agent_body_must_hand_its_nodes_over(tmp_path):
+    code = rolegraph.compile_python(EXAMPLES[0].parent / "self_refine.agent")
+    with pytest.raises(rolegraph.DiagnosticError) as caught:
+        load(code.replace("    return rg.graph(locals())", "    return None"), tmp_path)
+    assert "return rg.graph(locals())" in caught.value.diagnostics[0].message
