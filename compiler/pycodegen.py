@@ -34,6 +34,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from . import ast, codes
 from .diagnostics import DiagnosticError, diagnostic
 from .printer import to_source
+from .pybodygen import BodyWriter
+from .pylayout import LINE, Call, comment, comment_lines, layout, with_trailing
 from .resolve import Program
 from .types import PRIMITIVES
 
@@ -45,7 +47,6 @@ RESERVED = frozenset(
     | set(keyword.softkwlist)
     | set(dir(builtins))
 )
-LINE = 88  # the line length the layout aims at (ruff's default)
 PYDANTIC_RESERVED = frozenset(dir(__import__("pydantic").BaseModel))
 # what a class has from its metaclass (`mro`): pydantic would take it for a field's default
 TYPE_ATTRIBUTES = frozenset(dir(type))
@@ -54,23 +55,28 @@ TYPE_ATTRIBUTES = frozenset(dir(type))
 ENUM_RESERVED = frozenset(dir(enum.Enum)) | {"mro"}
 
 
-def compile_to_python(
-    program: Program, source_name: str, version: str, *, langgraph: bool = False
-) -> str:
-    """The Python module of a checked program (`Program` from the resolver); with
-    `langgraph`, it also has a `langgraph()` function giving an agent as a LangGraph graph."""
+def compile_to_python(program: Program, source_name: str, version: str) -> str:
+    """The Python module of a checked program (`Program` from the resolver)."""
     decls = flatten(program)
     names = _python_names(decls)
+    by_name = {d.name: d for d in decls}
+    fields = {
+        d.name: field_attributes(d, names) if isinstance(d, ast.TypeDecl) else member_attributes(d)
+        for d in decls
+        if isinstance(d, ast.TypeDecl | ast.EnumDecl)
+    }
+    decls_only = decls
+    notes = import_comments(program)
     context = {
         "source_name": docstring_text(source_name),
         "version": version,
-        "decls": [_render_decl(decl, names) for decl in decls],
-        "members": [names[decl.name] for decl in decls],  # type: ignore[attr-defined]
-        "records": [names[d.name] for d in decls if isinstance(d, ast.TypeDecl)],
-        "agents": [names[d.name] for d in decls if isinstance(d, ast.AgentDecl)],
+        "decls": [_render_decl(d, names, by_name, fields, notes.get(d.name, ())) for d in decls],
+        "members": [names[decl.name] for decl in decls_only],
+        "records": [names[d.name] for d in decls_only if isinstance(d, ast.TypeDecl)],
+        "agents": [names[d.name] for d in decls_only if isinstance(d, ast.AgentDecl)],
         "uses_enum": any(isinstance(d, ast.EnumDecl) for d in decls),
         "uses_pydantic": any(isinstance(d, ast.TypeDecl) for d in decls),
-        "langgraph": langgraph and any(isinstance(d, ast.AgentDecl) for d in decls),
+        "end_comments": comment_lines(program.main.module.end_comments),
     }
     return _template().render(**context)
 
@@ -126,6 +132,29 @@ def flatten(program: Program) -> list[Any]:
             seen.add(decl.name)  # type: ignore[union-attr]
             result.append(decl)
     return result
+
+
+def import_comments(program: Program) -> dict[str, tuple[str, ...]]:
+    """The comments of each `from M import a`, by the name of the first declaration it
+    brings that no earlier import brought: they go above it in the module."""
+    seen: set[str] = set()
+    found: dict[str, tuple[str, ...]] = {}
+    main = program.main
+    for decl in main.module.decls:
+        if isinstance(decl, ast.Import) and decl.names:
+            brought = [
+                d.name
+                for name in decl.names
+                if (symbol := main.imported.get(name)) is not None
+                for d in _closure(symbol.module.module, name)
+                if d.name not in seen
+            ]
+            if brought and (decl.comments or decl.trailing_comment):
+                found[brought[0]] = (*decl.comments, *filter(None, [decl.trailing_comment]))
+            seen.update(brought)
+        elif hasattr(decl, "name"):
+            seen.add(decl.name)
+    return found
 
 
 def _closure(module: ast.Module, name: str) -> list[Any]:
@@ -209,10 +238,8 @@ def py(value: Any) -> str:
 
 
 def py_default(value: Any) -> str:
-    """A parameter default: lists as tuples (a mutable default is a Python trap; the
-    front end reads a tuple as a list)."""
-    if isinstance(value, list):
-        return f"({', '.join(py(v) for v in value)}{',' if len(value) == 1 else ''})"
+    """A parameter default (a list or dict as a literal: the stub is never called, so
+    `B006`'s shared mutable default cannot bite; the line says so with `noqa`)."""
     return py(value)
 
 
@@ -262,13 +289,6 @@ def py_type(expr: Any, names: dict[str, str]) -> str:
     raise AssertionError(f"unexpected type expression {expr!r}")  # pragma: no cover
 
 
-def _kwargs(items: list[tuple[str, str]]) -> list[str]:
-    """`name=value` where the name can be a Python keyword argument, else `**{...}`."""
-    plain = [f"{k}={v}" for k, v in items if _identifier(k) == k]
-    odd = [f"{py(k)}: {v}" for k, v in items if _identifier(k) != k]
-    return plain + ([f"**{{{', '.join(odd)}}}"] if odd else [])
-
-
 @dataclass
 class Rendered:
     kind: str
@@ -276,31 +296,41 @@ class Rendered:
     lines: list[str] = field(default_factory=list)
 
 
-def _render_decl(decl: Any, names: dict[str, str]) -> Rendered:
+def _render_decl(
+    decl: Any,
+    names: dict[str, str],
+    decls: dict[str, Any],
+    fields: dict[str, dict[str, str]],
+    extra: tuple[str, ...] = (),
+) -> Rendered:
     python = names[decl.name]
+    above = comment_lines((*extra, *decl.comments))
     if isinstance(decl, ast.ModelDecl):
         params = {p.name: ast.constant_value(p.value) for p in decl.params}
         args = [py(decl.name), py(decl.provider)] + ([py(params)] if params else [])
-        return Rendered("model", python, call(f"{python} = rg.model(", args, ")"))
+        lines = with_trailing(call(f"{python} = rg.model(", args, ")"), decl.trailing_comment)
+        return Rendered("model", python, above + lines)
     if isinstance(decl, ast.McpDecl):
         params = {p.name: ast.constant_value(p.value) for p in decl.params}
         args = [py(decl.name), py(decl.address)] + ([py(params)] if params else [])
-        return Rendered("model", python, call(f"{python} = rg.mcp(", args, ")"))
+        lines = with_trailing(call(f"{python} = rg.mcp(", args, ")"), decl.trailing_comment)
+        return Rendered("model", python, above + lines)
+    above += comment_lines(tuple(filter(None, [decl.trailing_comment])))
     if isinstance(decl, ast.TypeDecl):
-        return Rendered("record", python, _record(decl, python, names))
+        return Rendered("record", python, above + _record(decl, python, names, fields[decl.name]))
     if isinstance(decl, ast.EnumDecl):
-        return Rendered("enum", python, _enum(decl, python))
+        return Rendered("enum", python, above + _enum(decl, python, fields[decl.name]))
     if isinstance(decl, ast.RoleDecl):
-        return Rendered("role", python, _role(decl, python, names))
+        return Rendered("role", python, above + _role(decl, python, names))
     if isinstance(decl, ast.ToolDecl):
         server = [f"server={names[decl.server]}"] if decl.server is not None else []
         options = [py(decl.target), *server, *_renamed(decl.name, python)]
         lines = [f"@rg.tool({', '.join(options)})", *_stub("def", decl, python, names)]
-        return Rendered("tool", python, lines)
+        return Rendered("tool", python, above + lines)
     if isinstance(decl, ast.HumanDecl):
-        return Rendered("human", python, _human(decl, python, names))
+        return Rendered("human", python, above + _human(decl, python, names))
     if isinstance(decl, ast.AgentDecl):
-        return Rendered("agent", python, _agent(decl, python, names))
+        return Rendered("agent", python, above + _agent(decl, python, names, decls, fields))
     raise AssertionError(f"unexpected declaration {decl!r}")  # pragma: no cover
 
 
@@ -317,56 +347,51 @@ def call(head: str, args: list[str], tail: str, indent: int = 0) -> list[str]:
     return [f"{pad}{head}", *(f"{pad}    {a}," for a in args), f"{pad}{tail}"]
 
 
-def _split_arguments(text: str) -> list[str]:
-    """A call's arguments, split at the commas outside brackets and strings."""
-    parts, depth, quote, start, escaped = [], 0, "", 0, False
-    for index, char in enumerate(text):
-        if quote:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == quote:
-                quote = ""
-            continue
-        if char in "\"'":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(text[start:index].strip())
-            start = index + 1
-    parts.append(text[start:].strip())
-    return [p for p in parts if p]
-
-
 def _renamed(name: str, python: str) -> list[str]:
     return [f"name={py(name)}"] if name != python else []
 
 
-def _field_attribute(name: str, taken: set[str], avoid: frozenset[str]) -> str:
-    """The attribute of a record field: its name, unless pydantic would take it for its
+def field_attributes(decl: ast.TypeDecl, names: dict[str, str]) -> dict[str, str]:
+    """Each field's Python attribute: its name, unless pydantic would take it for its
     own (`_x` is private, `model_x` its namespace, `json` a method: prefixed, since no
     suffix makes those ordinary), or it would shadow a type the annotations name."""
-    if name.startswith(("_", "model_")) or name in PYDANTIC_RESERVED or name in TYPE_ATTRIBUTES:
-        name = f"field_{name}"
-    return _unique(name, taken, avoid)
+    taken: set[str] = set()
+    avoid = RESERVED | PYDANTIC_RESERVED | frozenset(names.values())
+    attributes = {}
+    for item in decl.fields:
+        name = item.name
+        if name.startswith(("_", "model_")) or name in PYDANTIC_RESERVED or name in TYPE_ATTRIBUTES:
+            name = f"field_{name}"
+        attributes[item.name] = _unique(name, taken, avoid)
+        taken.add(attributes[item.name])
+    return attributes
 
 
-def _record(decl: ast.TypeDecl, python: str, names: dict[str, str]) -> list[str]:
+def member_attributes(decl: ast.EnumDecl) -> dict[str, str]:
+    """Each enum member's attribute (its value is its name, whatever the attribute): a
+    name `enum` keeps for itself, or would not make a member, is prefixed."""
+    taken: set[str] = set()
+    attributes = {}
+    for member in decl.members:
+        name = member.name
+        if name.startswith("_") or name in ENUM_RESERVED:
+            name = f"member_{name}"
+        attributes[member.name] = _unique(name, taken, frozenset())
+        taken.add(attributes[member.name])
+    return attributes
+
+
+def _record(
+    decl: ast.TypeDecl, python: str, names: dict[str, str], attributes: dict[str, str]
+) -> list[str]:
     lines = []
     if decl.name != python:
         lines.append(f"@rg.named({py(decl.name)})")
     lines.append(f"class {python}(pydantic.BaseModel):")
     body: list[str] = []
     aliased = False
-    taken: set[str] = set()
-    avoid = RESERVED | PYDANTIC_RESERVED | frozenset(names.values())
     for item in decl.fields:
-        attribute = _field_attribute(item.name, taken, avoid)
-        taken.add(attribute)
+        attribute = attributes[item.name]
         options = []
         if item.default is not None:
             options.append(f"default={py(ast.constant_value(item.default))}")
@@ -383,67 +408,69 @@ def _record(decl: ast.TypeDecl, python: str, names: dict[str, str]) -> list[str]
         if item.default is not None and options == [
             f"default={py(ast.constant_value(item.default))}"
         ]:
-            body.append(f"{attribute}: {annotation} = {py(ast.constant_value(item.default))}")
+            text = [f"    {attribute}: {annotation} = {py(ast.constant_value(item.default))}"]
         elif options:
-            body += call(f"{attribute}: {annotation} = pydantic.Field(", options, ")", indent=4)
+            text = call(f"{attribute}: {annotation} = pydantic.Field(", options, ")", indent=4)
         else:
-            body.append(f"{attribute}: {annotation}")
+            text = [f"    {attribute}: {annotation}"]
+        body += comment_lines(item.comments, 4) + with_trailing(text, item.trailing_comment, 4)
     if aliased:
-        body.insert(0, "model_config = pydantic.ConfigDict(populate_by_name=True)")
-    return lines + [line if line.startswith("    ") else f"    {line}" for line in body or ["pass"]]
+        body.insert(0, "    model_config = pydantic.ConfigDict(populate_by_name=True)")
+    body += comment_lines(decl.end_comments, 4)
+    if not any(not line.lstrip().startswith("#") for line in body):
+        body.append("    pass")
+    return lines + body
 
 
 def _is_string_arg(annotation: ast.Annotation) -> bool:
     return len(annotation.args) == 1 and isinstance(annotation.args[0], ast.StringLit)
 
 
-def _enum(decl: ast.EnumDecl, python: str) -> list[str]:
+def _enum(decl: ast.EnumDecl, python: str, attributes: dict[str, str]) -> list[str]:
     lines = [f"@rg.named({py(decl.name)})"] if decl.name != python else []
     lines.append(f"class {python}(enum.Enum):")
-    taken: set[str] = set()
     notes = {}
     for member in decl.members:
-        attribute = _member(member.name, taken)
-        taken.add(attribute)
-        lines.append(f"    {attribute} = {py(member.name)}")
+        lines += comment_lines(member.comments, 4)
+        text = [f"    {attributes[member.name]} = {py(member.name)}"]
+        lines += with_trailing(text, member.trailing_comment, 4)
         if member.annotations:
             notes[member.name] = [
                 [n.name, *(ast.constant_value(a) for a in n.args)] for n in member.annotations
             ]
     if notes:
         lines.append(f"    __rolegraph_annotations__ = {py(notes)}")
-    return lines
-
-
-def _member(name: str, taken: set[str]) -> str:
-    """The attribute of an enum member (its value is its name, whatever the attribute):
-    a name `enum` keeps for itself, or would not make a member, is prefixed."""
-    if name.startswith("_") or name in ENUM_RESERVED:
-        name = f"member_{name}"
-    return _unique(name, taken, frozenset())
+    return lines + comment_lines(decl.end_comments, 4)
 
 
 def _role(decl: ast.RoleDecl, python: str, names: dict[str, str]) -> list[str]:
-    options = []  # a role may name no model: the run's `--model` gives it one
+    options: list[str] = []  # a role may name no model: the run's `--model` gives it one
+
+    def option(item: Any, text: str) -> None:
+        options.extend(comment_lines(item.comments))
+        options.append(
+            f"{text},{'  ' + comment(item.trailing_comment) if item.trailing_comment else ''}"
+        )
+
     if decl.model is not None:
-        options.append(f"model={names.get(decl.model.name, py(decl.model.name))}")
+        option(decl.model, f"model={names.get(decl.model.name, py(decl.model.name))}")
     if decl.system is not None:
-        options.append(f"system={py_text(decl.system.text)}")
+        option(decl.system, f"system={py_text(decl.system.text)}")
     if decl.prompt is not None:
-        options.append(f"prompt={py_text(decl.prompt.text)}")
+        option(decl.prompt, f"prompt={py_text(decl.prompt.text)}")
     if decl.model is not None and decl.model.params:
         params = {p.name: ast.constant_value(p.value) for p in decl.model.params}
-        options.append(f"model_params={py(params)}")
+        options.append(f"model_params={py(params)},")
     if decl.tools is not None:
         tools = ", ".join(names.get(t, py(t)) for t in decl.tools.tools)
-        options.append(f"tools=[{tools}]")
+        option(decl.tools, f"tools=[{tools}]")
         if decl.tools.max_steps is not None:
-            options.append(f"max_steps={py(decl.tools.max_steps)}")
-    options += _renamed(decl.name, python)
-    options += _param_names(decl.params)
+            options.append(f"max_steps={py(decl.tools.max_steps)},")
+    options += [f"{o}," for o in _renamed(decl.name, python) + _param_names(decl.params)]
+    options += comment_lines(decl.end_comments)
     return [
         "@rg.role(",
-        *[f"    {o}," for o in options],
+        *[f"    {o}" for o in options],
         ")",
         *_stub("async def", decl, python, names),
     ]
@@ -470,83 +497,56 @@ def _param_names(params: tuple[ast.Param, ...]) -> list[str]:
     return [f"names={py(renamed)}"] if renamed else []
 
 
-def _stub(kind: str, decl: Any, python: str, names: dict[str, str]) -> list[str]:
+def _stub(
+    kind: str,
+    decl: Any,
+    python: str,
+    names: dict[str, str],
+    python_params: list[str] | None = None,
+    body: list[str] | None = None,
+) -> list[str]:
+    """A function declaring `decl`'s signature; its body, or `return rg.declared()` (a
+    stub mypy accepts: the decorator makes the call)."""
     params = []
+    mutable = []  # the parameters with a list or dict default
     if any(a.default is not None and b.default is None for a, b in pairwise(decl.params)):
         params.append("*")  # a parameter without a default follows one with: keywords only
-    for param in decl.params:
-        text = f"{_identifier(param.name)}: {py_type(param.type, names)}"
+    for index, param in enumerate(decl.params):
+        name = python_params[index] if python_params else _identifier(param.name)
+        text = f"{name}: {py_type(param.type, names)}"
         if param.default is not None:
             text += f" = {py_default(ast.constant_value(param.default))}"
+            if isinstance(param.default, ast.ListLit | ast.DictLit):
+                mutable.append(text)
         params.append(text)
-    return call(f"{kind} {python}(", params, f") -> {py_type(decl.returns, names)}: ...")
+    head = call(f"{kind} {python}(", params, f") -> {py_type(decl.returns, names)}:")
+    for index, line in enumerate(head):  # the stub's defaults are declarations, never shared
+        if any(text in line for text in mutable):
+            head[index] = f"{line}  # noqa: B006"
+    return head + (body if body is not None else ["    return rg.declared()"])
 
 
-def _agent(decl: ast.AgentDecl, python: str, names: dict[str, str]) -> list[str]:
-    options = []
+def _agent(
+    decl: ast.AgentDecl,
+    python: str,
+    names: dict[str, str],
+    decls: dict[str, Any],
+    fields: dict[str, dict[str, str]],
+) -> list[str]:
+    writer = BodyWriter(decls, names, fields, py)
+    params = [writer.param(p) for p in decl.params]
+    body: list[str] = []
     for statement in decl.body:
-        chain = _statement(statement, names)
-        text = "".join(chain)
-        if len(text) > LINE - 5 and len(chain) == 1 and chain[0].endswith(")"):
-            head, _, rest = chain[0].partition("(")
-            lines = call(f"{head}(", _split_arguments(rest[:-1]), ")", indent=4)
-            text = "\n".join([lines[0].strip(), *lines[1:]])  # as ruff lays a long call out
-        elif len(text) > LINE - 5:
-            text = "\n    ".join(chain)  # one call of the chain per line
-        options.append(text)
+        if statement.blank_line_before and body:
+            body.append("")
+        body += writer.statement(statement)
+    body += comment_lines(decl.end_comments, 4)
+    body.append("    return rg.graph(locals())")
+    options: list[Call | str] = []
     if decl.ct_params:
-        options.append(f"ct_params={py([to_source(c) for c in decl.ct_params])}")
+        options.append(Call("ct_params=", [py(to_source(c)) for c in decl.ct_params], "[]"))
     options += _renamed(decl.name, python)
-    options += _param_names(decl.params)
-    return [
-        "@rg.agent(",
-        *[f"    {o}," for o in options],
-        ")",
-        *_stub("async def", decl, python, names),
-    ]
-
-
-def _expr(node: Any) -> str:
-    return py(to_source(node))
-
-
-def _statement(statement: Any, names: dict[str, str]) -> list[str]:
-    """A statement of an agent's body as the calls of its builder chain."""
-    if isinstance(statement, ast.NodeDecl):
-        callee = names.get(statement.role, py(statement.role))
-        positional = [_expr(a.value) for a in statement.args if a.name is None]
-        named = [(a.name, _expr(a.value)) for a in statement.args if a.name is not None]
-        chain = [
-            f"rg.node({', '.join([py(statement.name), callee, *positional, *_kwargs(named)])})"
-        ]
-        if statement.ct_args:
-            ct_positional = [_expr(a.value) for a in statement.ct_args if a.name is None]
-            ct_named = [(a.name, _expr(a.value)) for a in statement.ct_args if a.name is not None]
-            chain.append(f".pattern({', '.join([*ct_positional, *_kwargs(ct_named)])})")
-        if statement.replicate is not None:
-            chain.append(f".times({py(statement.replicate)})")
-        if statement.map is not None:
-            source = _expr(statement.map.source)
-            chain.append(f".each({py(statement.map.var)}, {source}, {py(statement.map.max)})")
-        return chain
-    if isinstance(statement, ast.EdgeDecl):
-        chain = [f"rg.edge({py(statement.source)})"]
-        if isinstance(statement.target, ast.ReturnTarget):
-            chain.append(f".returns({_expr(statement.target.value)})")
-        else:
-            ports = [(p.name, _expr(p.value)) for p in statement.target.ports if p.name]
-            chain.append(f".to({', '.join([py(statement.target.node), *_kwargs(ports)])})")
-        if isinstance(statement.condition, ast.When):
-            chain.append(f".when({_expr(statement.condition.guard)})")
-        elif isinstance(statement.condition, ast.Else):
-            chain.append(".otherwise()")
-        elif isinstance(statement.condition, ast.OnError):
-            chain.append(".on_error()")
-        if statement.max is not None:
-            chain.append(f".max({py(statement.max)})")
-        return chain
-    if isinstance(statement, ast.ReturnStmt):
-        return [f"rg.returns({_expr(statement.value)})"]
-    if isinstance(statement, ast.Constraint):
-        return [f"rg.{statement.mode}({_expr(statement.formula)})"]
-    raise AssertionError(f"unexpected statement {statement!r}")  # pragma: no cover
+    if writer.renamed():
+        options.append(f"names={py(writer.renamed())}")
+    decorator = layout(Call("@rg.agent", options)) if options else ["@rg.agent"]
+    return [*decorator, *_stub("def", decl, python, names, params, body)]

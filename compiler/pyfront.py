@@ -1,10 +1,9 @@
 """The Python front end: an agent program declared in Python, read into the same AST.
 
-`rolegraph compile` writes modules in this form (pycodegen.py), and people may write it
-by hand. Types are pydantic models and enums; roles, tools and agents are decorated
-stubs whose signatures say their parameters and result; an agent's body is a list of
-nodes, edges, returns and constraints whose expressions are written in the language's
-own syntax (`"not critic.ok"`), parsed by the front end:
+`rolegraph compile` writes modules in this form (pycodegen.py), and people write and
+edit it by hand: it is source. Types are pydantic models and enums; roles and tools are
+decorated stubs whose signatures say their parameters and result; an agent is a
+function whose body declares its graph with Python objects (pybody.py):
 
     fast = rg.model("fast", "openai/gpt-4o-mini", {"temperature": 0.2})
 
@@ -13,16 +12,17 @@ own syntax (`"not critic.ok"`), parsed by the front end:
         feedback: str
 
     @rg.role(model=fast, prompt="Task: {{ task }}\\nDraft: {{ draft.text }}")
-    async def Critic(task: str, draft: Answer) -> Review: ...
+    async def Critic(task: str, draft: Answer) -> Review:
+        return rg.declared()
 
-    @rg.agent(
-        rg.node("writer", Writer, "task"),
-        rg.node("critic", Critic, "task", draft="writer"),
-        rg.edge("critic").to("writer", feedback="critic.feedback").when("not critic.ok").max(3),
-        rg.edge("critic").returns("writer").otherwise(),
-        rg.ensure("always(return -> once critic)"),
-    )
-    async def SelfRefine(task: str) -> Answer: ...
+    @rg.agent
+    def SelfRefine(task: str) -> Answer:
+        writer = rg.node(Writer, task)
+        critic = rg.node(Critic, task, draft=writer)
+        rg.edge(critic, rg.to(writer, feedback=critic.feedback), when=rg.not_(critic.ok), max=3)
+        rg.edge(critic, rg.to_return(writer), otherwise=True)
+        rg.ensure(rg.always(rg.implies(rg.RETURN, rg.once(critic))))
+        return rg.graph(locals())
 
     PROGRAM = rg.program(fast, Answer, Review, Writer, Critic, SelfRefine)
 
@@ -36,14 +36,19 @@ import enum
 import inspect
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pydantic
 
 from . import ast, codes
 from .diagnostics import DiagnosticError, diagnostic
+from .pybody import Declared, run_body
+from .pysymbols import to_expr
+
+T = TypeVar("T")
+C = TypeVar("C", bound=type)
 
 PRIMITIVES: dict[Any, str] = {str: "str", int: "int", float: "float", bool: "bool"}
 
@@ -56,11 +61,11 @@ def _fail(message: str) -> PythonFrontError:
     return PythonFrontError([diagnostic(codes.NOT_A_DECLARATION, message, file="<python>")])
 
 
-def named(name: str) -> Callable[[type], type]:
+def named(name: str) -> Callable[[C], C]:
     """Give a record or enum class its rolegraph name, when the Python one must differ
     (the rolegraph name is a Python keyword, or a name the module already uses)."""
 
-    def mark(cls: type) -> type:
+    def mark(cls: C) -> C:
         cls.__rolegraph_name__ = name  # type: ignore[attr-defined]
         return cls
 
@@ -102,7 +107,7 @@ def mcp(name: str, address: str, params: dict[str, Any] | None = None) -> Mcp:
     return Mcp(name, address, dict(params or {}))
 
 
-class Stub:
+class Stub(Declared, Generic[T]):
     """A role, tool or agent: a decorated stub whose signature is the declaration's.
     Awaiting a call runs it, once the stub belongs to a `program`."""
 
@@ -111,14 +116,14 @@ class Stub:
     def __init__(self, stub: Callable[..., Any], name: str | None, names: dict[str, str]):
         self.stub = stub
         self.name = name or stub.__name__
-        self.names = dict(names)  # Python parameter name → rolegraph name, where they differ
+        self.names = dict(names)  # Python name → rolegraph name, where they differ
         self.program: Any = None
         self.__doc__ = stub.__doc__
         self.__name__ = stub.__name__
         self.__wrapped__ = stub
 
-    def signature(self) -> tuple[list[tuple[str, Any, Any]], Any]:
-        """[(rolegraph name, annotation, default or inspect.Parameter.empty)], result."""
+    def parameters(self) -> list[tuple[str, str, Any, Any]]:
+        """[(Python name, rolegraph name, annotation, default or `inspect.Parameter.empty`)]."""
         hints = typing.get_type_hints(self.stub)
         params = []
         for parameter in inspect.signature(self.stub).parameters.values():
@@ -126,23 +131,30 @@ class Stub:
                 raise _fail(f"`{self.name}`: parameter `{parameter.name}` has no type")
             params.append(
                 (
+                    parameter.name,
                     self.names.get(parameter.name, parameter.name),
                     hints[parameter.name],
                     parameter.default,
                 )
             )
+        return params
+
+    def signature(self) -> tuple[list[tuple[str, Any, Any]], Any]:
+        """[(rolegraph name, annotation, default or inspect.Parameter.empty)], result."""
+        params = [(name, annotation, default) for _, name, annotation, default in self.parameters()]
+        hints = typing.get_type_hints(self.stub)
         if "return" not in hints:
             raise _fail(f"`{self.name}` has no return type")
         return params, hints["return"]
 
-    async def __call__(self, model: Any = None, **inputs: Any) -> Any:
+    async def __call__(self, model: Any = None, **inputs: Any) -> T:
         if self.program is None:
             raise _fail(f"`{self.name}` belongs to no program: list it in `rolegraph.program(...)`")
         inputs = {self.names.get(k, k): v for k, v in inputs.items()}
-        return await self.program.call(self, inputs, model=model)
+        return await self.program.call(self, inputs, model=model)  # type: ignore[no-any-return]
 
 
-class Role(Stub):
+class Role(Stub[T]):
     kind = "role"
 
     def __init__(
@@ -153,7 +165,7 @@ class Role(Stub):
         prompt: str | None,
         system: str | None,
         model_params: dict[str, Any],
-        tools: list[Any],
+        tools: list[Any] | None,
         max_steps: int | str | None,
         name: str | None,
         names: dict[str, str],
@@ -177,19 +189,20 @@ def role(
     max_steps: int | str | None = None,
     name: str | None = None,
     names: dict[str, str] | None = None,
-) -> Callable[[Callable[..., Any]], Role]:
-    """Declare a role: `@role(model=fast, prompt="...")` on `async def Writer(task: str) -> T`.
-    `tools` makes it a tool-using role (a `tools [...]` list; `max_steps` bounds the loop).
-    Without a `model`, the role takes the one a run gives every role (`--model`)."""
+) -> Callable[[Callable[..., Awaitable[T]]], Role[T]]:
+    """Declare a role: `@role(model=fast, prompt="...")` on
+    `async def Writer(task: str) -> T: return rg.declared()`. `tools` makes it a
+    tool-using role (a `tools [...]` list; `max_steps` bounds the loop). Without a
+    `model`, the role takes the one a run gives every role (`--model`)."""
 
-    def wrap(stub: Callable[..., Any]) -> Role:
+    def wrap(stub: Callable[..., Awaitable[T]]) -> Role[T]:
         return Role(
             stub,
             model=model,
             prompt=prompt,
             system=system,
             model_params=dict(model_params or {}),
-            tools=list(tools) if tools is not None else None,  # type: ignore[arg-type]
+            tools=list(tools) if tools is not None else None,
             max_steps=max_steps,
             name=name,
             names=names or {},
@@ -198,7 +211,7 @@ def role(
     return wrap
 
 
-class Tool(Stub):
+class Tool(Stub[T]):
     kind = "tool"
 
     def __init__(
@@ -220,18 +233,18 @@ def tool(
     server: Mcp | str | None = None,
     name: str | None = None,
     names: dict[str, str] | None = None,
-) -> Callable[[Callable[..., Any]], Tool]:
+) -> Callable[[Callable[..., T]], Tool[T]]:
     """Declare a tool: `@tool("package.module:function")` on a stub with its signature,
     or a tool of an MCP server: `@tool("add", server=calc)`."""
     server_name = server.name if isinstance(server, Mcp) else server
 
-    def wrap(stub: Callable[..., Any]) -> Tool:
+    def wrap(stub: Callable[..., T]) -> Tool[T]:
         return Tool(stub, target, name, names or {}, server_name)
 
     return wrap
 
 
-class Human(Stub):
+class Human(Stub[T]):
     kind = "human"
 
     def __init__(
@@ -253,196 +266,67 @@ def human(
     deadline: str | None = None,
     name: str | None = None,
     names: dict[str, str] | None = None,
-) -> Callable[[Callable[..., Any]], Human]:
+) -> Callable[[Callable[..., Awaitable[T]]], Human[T]]:
     """Declare a human step: `@human(prompt="Approve {{ amount }}?", deadline="24h")` on
-    `async def Approve(amount: float) -> Approval` — a typed value a person gives
-    (docs/human.md)."""
+    `async def Approve(amount: float) -> Approval: return rg.declared()` — a typed value
+    a person gives (docs/human.md)."""
 
-    def wrap(stub: Callable[..., Any]) -> Human:
+    def wrap(stub: Callable[..., Awaitable[T]]) -> Human[T]:
         return Human(stub, prompt, deadline, name, names or {})
 
     return wrap
 
 
-class Agent(Stub):
+class Agent(Stub[T]):
+    """An agent: its stub is its body (pybody.py), run once when the program is read."""
+
     kind = "agent"
 
     def __init__(
         self,
         stub: Callable[..., Any],
-        body: tuple[Statement, ...],
         ct_params: list[str],
         name: str | None,
         names: dict[str, str],
     ):
         super().__init__(stub, name, names)
-        self.body = body
         self.ct_params = ct_params
 
+    def body(self) -> tuple[Any, ...]:
+        params = {python: (name, annotation) for python, name, annotation, _ in self.parameters()}
+        return tuple(run_body(self.stub, params, self.names))
 
+
+@typing.overload
+def agent(stub: Callable[..., T], /) -> Agent[T]: ...
+@typing.overload
 def agent(
-    *body: Statement,
+    *,
     ct_params: Iterable[str] = (),
     name: str | None = None,
     names: dict[str, str] | None = None,
-) -> Callable[[Callable[..., Any]], Agent]:
-    """Declare an agent: its body (nodes, edges, returns, constraints) in order, on a stub
-    whose signature is the agent's. `ct_params` are compile-time parameters, as source
-    (`"Drafter: role(task: str) -> Draft"`, `"n: int = 3"`): the agent is a pattern."""
+) -> Callable[[Callable[..., T]], Agent[T]]: ...
+def agent(
+    stub: Callable[..., Any] | None = None,
+    /,
+    *,
+    ct_params: Iterable[str] = (),
+    name: str | None = None,
+    names: dict[str, str] | None = None,
+) -> Any:
+    """Declare an agent: `@agent` on a function whose signature is the agent's and whose
+    body declares its nodes, edges, returns and constraints (pybody.py), ending with
+    `return rg.graph(locals())`. `ct_params` are compile-time parameters, as source
+    (`"Drafter: role(task: str) -> Draft"`, `"n: int = 3"`): the agent is a pattern.
+    `names` maps a Python name (a parameter, a node's variable) to its rolegraph name."""
 
-    def wrap(stub: Callable[..., Any]) -> Agent:
-        return Agent(stub, body, list(ct_params), name, names or {})
+    def wrap(stub: Callable[..., Any]) -> Agent[Any]:
+        return Agent(stub, list(ct_params), name, names or {})
 
-    return wrap
-
-
-# -- agent bodies ---------------------------------------------------------------------------
-
-
-class Statement:
-    def to_ast(self) -> Any:
-        raise NotImplementedError  # pragma: no cover - each statement defines it
-
-
-class Node(Statement):
-    """`name = Callee(args)`: arguments are expressions in the language's syntax.
-    (The builders' own parameters are positional-only: a named argument may be called
-    `name`, `callee` or `target` like any other.)"""
-
-    def __init__(self, name: str, callee: Any, /, *args: str, **named: str):
-        self.name = name
-        self.callee = callee
-        self.args = [(None, a) for a in args] + list(named.items())
-        self._times: int | str | None = None
-        self._each: tuple[str, str, int | str] | None = None
-        self._ct: list[tuple[str | None, str]] = []
-
-    def times(self, n: int | str) -> Node:
-        """`x n`: n parallel firings (or the name of an int compile-time constant)."""
-        self._times = n
-        return self
-
-    def each(self, var: str, source: str, max: int | str) -> Node:
-        """`for var in source max N`: one firing per item, in parallel."""
-        self._each = (var, source, max)
-        return self
-
-    def pattern(self, /, *args: str, **named: str) -> Node:
-        """Compile-time arguments of a pattern: role names and constants, as source."""
-        self._ct = [(None, a) for a in args] + list(named.items())
-        return self
-
-    def to_ast(self) -> ast.NodeDecl:
-        callee = self.callee if isinstance(self.callee, str) else rolegraph_name(self.callee)
-        return ast.NodeDecl(
-            name=self.name,
-            role=callee,
-            ct_args=tuple(_arg(n, v) for n, v in self._ct),
-            args=tuple(_arg(n, v) for n, v in self.args),
-            replicate=self._times,
-            map=ast.MapClause(
-                var=self._each[0], source=expression(self._each[1]), max=self._each[2]
-            )
-            if self._each
-            else None,
-        )
-
-
-def node(name: str, callee: Any, /, *args: str, **named: str) -> Node:
-    return Node(name, callee, *args, **named)
-
-
-def _arg(name: str | None, value: str) -> ast.Arg:
-    return ast.Arg(name=name, value=expression(value))
-
-
-class Edge(Statement):
-    """`source -> target(ports) [when guard | else | on error] [max n]`."""
-
-    def __init__(self, source: str):
-        self.source = source
-        self.target: ast.NodeTarget | ast.ReturnTarget | None = None
-        self.condition: ast.When | ast.Else | ast.OnError | None = None
-        self.bound: int | str | None = None
-
-    def to(self, target: str, /, **ports: str) -> Edge:
-        self.target = ast.NodeTarget(node=target, ports=tuple(_arg(n, v) for n, v in ports.items()))
-        return self
-
-    def returns(self, value: str) -> Edge:
-        self.target = ast.ReturnTarget(value=expression(value))
-        return self
-
-    def when(self, guard: str) -> Edge:
-        self.condition = ast.When(guard=expression(guard))
-        return self
-
-    def otherwise(self) -> Edge:
-        self.condition = ast.Else()
-        return self
-
-    def on_error(self) -> Edge:
-        self.condition = ast.OnError()
-        return self
-
-    def max(self, n: int | str) -> Edge:
-        self.bound = n
-        return self
-
-    def to_ast(self) -> ast.EdgeDecl:
-        if self.target is None:
-            raise _fail(
-                f"the edge from `{self.source}` has no target: add .to(...) or .returns(...)"
-            )
-        return ast.EdgeDecl(
-            source=self.source, target=self.target, condition=self.condition, max=self.bound
-        )
-
-
-def edge(source: str) -> Edge:
-    return Edge(source)
-
-
-@dataclass
-class Returns(Statement):
-    value: str
-
-    def to_ast(self) -> ast.ReturnStmt:
-        return ast.ReturnStmt(value=expression(self.value))
-
-
-def returns(value: str) -> Returns:
-    return Returns(value)
-
-
-@dataclass
-class Constraint(Statement):
-    mode: typing.Literal["ensure", "enforce"]
-    formula: str
-
-    def to_ast(self) -> ast.Constraint:
-        parsed = _statement(f"{self.mode} {self.formula}")
-        assert isinstance(parsed, ast.Constraint)
-        return parsed
-
-
-def ensure(formula: str) -> Constraint:
-    return Constraint("ensure", formula)
-
-
-def enforce(formula: str) -> Constraint:
-    return Constraint("enforce", formula)
+    return wrap(stub) if stub is not None else wrap
 
 
 # -- source fragments -----------------------------------------------------------------------
-
-
-def expression(text: str) -> Any:
-    """An expression in the language's syntax (`"critic.feedback"`, `'"be brief"'`)."""
-    statement = _statement(f"return {text}")
-    if not isinstance(statement, ast.ReturnStmt):
-        raise _fail(f"not an expression: {text!r}")
-    return statement.value
 
 
 def _statement(text: str) -> Any:
@@ -553,7 +437,7 @@ def _decl(member: Any) -> Any:
             ct_params=_ct_params(member.ct_params),
             params=_params(params),
             returns=type_expr(result),
-            body=tuple(statement.to_ast() for statement in member.body),
+            body=member.body(),
         )
     raise _fail(f"not a declaration of a program: {member!r}")
 
@@ -624,23 +508,13 @@ def type_expr(annotation: Any) -> Any:
 
 def const(value: Any) -> Any:
     """A Python constant (str, int, float, bool, None, lists and dicts of them) as a literal."""
-    if value is None:
-        return ast.NullLit()
-    if isinstance(value, bool):
-        return ast.BoolLit(value=value)
-    if isinstance(value, int):
-        return ast.IntLit(value=value)
-    if isinstance(value, float):
-        return ast.FloatLit(value=value)
-    if isinstance(value, str):
-        return ast.StringLit(value=value)
-    if isinstance(value, list | tuple):
-        return ast.ListLit(items=tuple(const(v) for v in value))
-    if isinstance(value, dict):
-        return ast.DictLit(
-            entries=tuple(ast.DictEntry(key=str(k), value=const(v)) for k, v in value.items())
-        )
-    raise _fail(f"not a constant: {value!r}")
+    try:
+        expr = to_expr(value)
+    except DiagnosticError:
+        expr = None
+    if expr is None or not ast.is_constant(expr):
+        raise _fail(f"not a constant: {value!r}")
+    return expr
 
 
 # -- programs -------------------------------------------------------------------------------

@@ -21,6 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+PYFRONT = ("model", "mcp", "role", "tool", "human", "agent", "named")
+PYBODY = (
+    "node", "replicate", "each", "pattern", "edge", "to", "to_return", "returns", "ensure",
+    "enforce", "graph", "declared", "ref", "lit", "error", "not_", "and_", "or_", "in_",
+    "not_in", "fn", "START", "RETURN", "next_", "wnext", "eventually", "always", "once",
+    "historically", "yesterday", "implies", "until", "release", "since", "failed",
+)  # fmt: skip
+
 _LAZY = {
     "ast": ("rolegraph.compiler.ast", None),
     "Diagnostic": ("rolegraph.compiler.diagnostics", "Diagnostic"),
@@ -33,26 +41,13 @@ _LAZY = {
     "Paused": ("rolegraph.runtime.human", "Paused"),
     "AnswerError": ("rolegraph.runtime.questions", "AnswerError"),
     # the Python front end: what `rolegraph compile` writes (docs/python.md)
-    **{
-        name: ("rolegraph.compiler.pyfront", name)
-        for name in (
-            "model",
-            "mcp",
-            "role",
-            "tool",
-            "human",
-            "agent",
-            "node",
-            "edge",
-            "returns",
-            "ensure",
-            "enforce",
-            "named",
-        )
-    },
+    **{name: ("rolegraph.compiler.pyfront", name) for name in PYFRONT},
+    **{name: ("rolegraph.compiler.pybody", name) for name in PYBODY},
 }
 
 __all__ = [
+    "RETURN",
+    "START",
     "AnswerError",
     "Diagnostic",
     "DiagnosticError",
@@ -61,31 +56,59 @@ __all__ = [
     "TrustPolicy",
     "__version__",
     "agent",
+    "always",
+    "and_",
     "answer",
     "ast",
     "compile_python",
+    "declared",
+    "each",
     "edge",
     "enforce",
     "ensure",
+    "error",
+    "eventually",
+    "failed",
     "fingerprint",
+    "fn",
     "format_source",
+    "graph",
+    "historically",
     "human",
+    "implies",
+    "in_",
     "langgraph",
+    "lit",
     "mcp",
     "model",
     "named",
+    "next_",
     "node",
+    "not_",
+    "not_in",
+    "once",
+    "or_",
     "parse",
     "parse_file",
+    "pattern",
     "pending",
     "program",
     "read_agent_file",
+    "ref",
+    "release",
+    "replicate",
     "resume",
     "returns",
     "role",
+    "since",
     "stream",
+    "to",
+    "to_return",
     "to_source",
     "tool",
+    "until",
+    "wnext",
+    "yesterday",
 ]
 
 if TYPE_CHECKING:
@@ -93,6 +116,46 @@ if TYPE_CHECKING:
     from rolegraph.compiler.diagnostics import Diagnostic, DiagnosticError, Severity
     from rolegraph.compiler.edits.trust import TrustPolicy
     from rolegraph.compiler.printer import fingerprint, to_source
+    from rolegraph.compiler.pybody import (
+        RETURN,
+        START,
+        always,
+        and_,
+        declared,
+        each,
+        edge,
+        enforce,
+        ensure,
+        error,
+        eventually,
+        failed,
+        fn,
+        graph,
+        historically,
+        implies,
+        in_,
+        lit,
+        next_,
+        node,
+        not_,
+        not_in,
+        once,
+        or_,
+        pattern,
+        ref,
+        release,
+        replicate,
+        returns,
+        since,
+        to,
+        to_return,
+        until,
+        wnext,
+        yesterday,
+    )
+    from rolegraph.compiler.pyfront import agent, human, mcp, model, named, role, tool
+    from rolegraph.runtime.human import Paused
+    from rolegraph.runtime.questions import AnswerError
 
 
 def __getattr__(name: str) -> Any:
@@ -453,7 +516,11 @@ def compile_python(
     checked = check_source(text, filename, root=root)
     if checked.errors:
         raise DiagnosticError(checked.errors, Source(filename, text))
-    return compile_to_python(checked.program, Path(filename).name, __version__, langgraph=langgraph)
+    if langgraph:  # a LangGraph program, standalone (compiler/langgraph_codegen.py)
+        from rolegraph.compiler.langgraph_codegen import compile_to_langgraph
+
+        return compile_to_langgraph(checked.irs, Path(filename).name, __version__)
+    return compile_to_python(checked.program, Path(filename).name, __version__)
 
 
 def langgraph(source: Any, agent: str | None = None, *, model: Any = "mock"):

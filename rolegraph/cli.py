@@ -859,7 +859,7 @@ def compile_command(
         Path | None, typer.Option("--output", "-o", help="Write the module here (default: stdout).")
     ] = None,
     target: Annotated[
-        str, typer.Option("--target", help="python, or langgraph (python + a StateGraph).")
+        str, typer.Option("--target", help="python, or langgraph (a LangGraph program).")
     ] = "python",
     root: RootOption = None,
 ) -> None:

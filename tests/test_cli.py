@@ -198,7 +198,12 @@ def test_compile_writes_a_module_or_reports_diagnostics(tmp_path):
     out = tmp_path / "refine.py"
     result = run("compile", SELF_REFINE, "-o", str(out))
     assert result.exit_code == 0, result.output
-    assert "async def SelfRefine(task: str) -> Answer: ..." in out.read_text()
+    assert "def SelfRefine(task: str) -> Answer:\n    writer = rg.node(Writer, task)" in (
+        out.read_text()
+    )
+    graph = tmp_path / "refine_lg.py"
+    assert run("compile", SELF_REFINE, "--target", "langgraph", "-o", str(graph)).exit_code == 0
+    assert "def build_SelfRefine() -> StateGraph:" in graph.read_text()
     broken = tmp_path / "broken.agent"
     broken.write_text(BROKEN)
     assert run("compile", str(broken)).exit_code == 1

@@ -13,7 +13,6 @@ from rolegraph.stdlib import module_names, module_path
 from .checking import PRELUDE
 from .conftest import EXAMPLES
 from .test_check_property import well_typed_agents
-from .test_compile import load
 
 pytest.importorskip("langgraph")
 
@@ -55,11 +54,3 @@ def test_random_agents_exported_to_langgraph_give_the_same_result(agent):
     text = PRELUDE + agent
     ir = rolegraph.load_agent("random.agent", text=text)
     same_result(ir, {"task": "t"}, "random.agent", text)
-
-
-def test_the_compiled_module_offers_its_agents_as_langgraph_graphs(tmp_path):
-    path = EXAMPLES[0].parent / "self_refine.agent"
-    generated = load(rolegraph.compile_python(path, langgraph=True), tmp_path)
-    state = asyncio.run(generated.langgraph().ainvoke({"params": {"task": "t"}}))
-    expected = rolegraph.run(path, {"task": "t"}, model="mock")
-    assert state["result"] == expected.result and state["done"]
