@@ -204,6 +204,11 @@ def resume_command(
     if info.status == "returned":
         typer.echo(f"run {run} has returned already", err=True)
         raise typer.Exit(EXIT_OK)
+    if not Path(info.file).exists():
+        raise _usage_error(
+            f"run {run} was made from {info.file}, which is not found from here: resume it "
+            "in the directory it ran in (the answer, if given, is kept)"
+        )
     with _stdout_for_the_result() as out:
         _run(
             Path(info.file),

@@ -106,7 +106,7 @@ def output_type(module: ast.Module, node: ast.NodeDecl) -> str | None:
     """The type of a node's output as source text (`Answer`, `list[Answer]`), when the
     callee is declared in this module: a cheap syntactic answer for proposing sites."""
     decl = module.decl(node.role)
-    if not isinstance(decl, ast.RoleDecl | ast.ToolDecl | ast.AgentDecl):
+    if not isinstance(decl, ast.RoleDecl | ast.ToolDecl | ast.HumanDecl | ast.AgentDecl):
         return None
     text = to_source(decl.returns)
     return f"list[{text}]" if node.replicate is not None or node.map is not None else text

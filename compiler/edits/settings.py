@@ -134,7 +134,7 @@ def _callee_signature(
                 return sig.params, sig.returns
             return None
     decl = module.decl(node.role)
-    if isinstance(decl, ast.RoleDecl | ast.ToolDecl | ast.AgentDecl) and not (
+    if isinstance(decl, ast.RoleDecl | ast.ToolDecl | ast.HumanDecl | ast.AgentDecl) and not (
         isinstance(decl, ast.AgentDecl) and decl.ct_params
     ):
         return decl.params, decl.returns

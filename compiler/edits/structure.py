@@ -156,7 +156,7 @@ class RewireEdge(Edit):
         # ports the new target's callee does not take are dropped
         callee = module.decl(find_node(agent, self.target).role)
         ports = edge.target.ports
-        if isinstance(callee, ast.RoleDecl | ast.ToolDecl | ast.AgentDecl):
+        if isinstance(callee, ast.RoleDecl | ast.ToolDecl | ast.HumanDecl | ast.AgentDecl):
             accepted = {p.name for p in callee.params}
             ports = tuple(p for p in ports if p.name in accepted)
         new = edge.with_changes(target=ast.NodeTarget(node=self.target, ports=ports))
