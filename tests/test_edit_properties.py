@@ -40,12 +40,20 @@ def _parse(text, name):
     return result.module, result.diagnostics
 
 
-def full_errors(module):
-    """Every error the full checker (exploration included) finds in a module."""
-    return [str(d) for d in check_module(module, "walk.agent", _parse, "").errors]
+def full_errors(module, filename: str = "walk.agent"):
+    """Every error the full checker (exploration included) finds in a module, read as the
+    file `filename` (its tools' modules are found beside it)."""
+    return [str(d) for d in check_module(module, filename, _parse, "").errors]
 
 
-def walk(editor: Editor, start, steps: int, rng: random.Random, source_every: int = 10):
+def walk(
+    editor: Editor,
+    start,
+    steps: int,
+    rng: random.Random,
+    source_every: int = 10,
+    filename: str = "walk.agent",
+):
     """A random walk of accepted edits from `start`, each checked by the full checker and
     round-tripped through JSON; every `source_every`-th also printed and parsed back.
     Returns the number of edits accepted and the programs visited."""
@@ -55,7 +63,7 @@ def walk(editor: Editor, start, steps: int, rng: random.Random, source_every: in
         if found is None:
             break
         edit, edited = found
-        assert not full_errors(edited), (edit, full_errors(edited))
+        assert not full_errors(edited, filename), (edit, full_errors(edited, filename))
         assert edit_from_json(edit.to_json()) == edit
         if accepted % source_every == 0:
             assert rolegraph.parse(rolegraph.to_source(edited)) == edited
@@ -70,11 +78,11 @@ def walk(editor: Editor, start, steps: int, rng: random.Random, source_every: in
 def test_random_edits_of_the_examples_all_check_clean():
     rng = random.Random(20261123)
     # each example edited where it lies: its tools' modules are found beside it
-    sources = [(rolegraph.editor(str(p)), rolegraph.parse_file(p)) for p in EXAMPLES]
-    sources.append((EDITOR, rolegraph.parse(FIXTURE)))
+    sources = [(rolegraph.editor(str(p)), rolegraph.parse_file(p), str(p)) for p in EXAMPLES]
+    sources.append((EDITOR, rolegraph.parse(FIXTURE), "walk.agent"))
     total = 0
-    for editor, start in sources:
-        accepted, visited = walk(editor, start, 300, rng)
+    for editor, start, filename in sources:
+        accepted, visited = walk(editor, start, 300, rng, filename=filename)
         assert accepted >= 250, (start, accepted)
         total += accepted
         # the diff between the start and where the walk went gives back that program
