@@ -29,6 +29,10 @@ def _number(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def describe(objective: Objective) -> dict[str, Any]:
     """What the candidates were scored on, as far as the objective says it."""
     score = getattr(objective.score, "__qualname__", None) or type(objective.score).__name__
@@ -38,8 +42,8 @@ def describe(objective: Objective) -> dict[str, Any]:
         "score": score.split(".<locals>")[0],
         "cost": objective.cost,
         "description": (
-            f"the mean score over {len(objective.examples)} examples x "
-            f"{len(objective.seeds)} seeds; cost in {objective.cost}"
+            f"the mean score over {_count(len(objective.examples), 'example')} x "
+            f"{_count(len(objective.seeds), 'seed')}; cost in {objective.cost}"
         ),
     }
 

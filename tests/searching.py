@@ -1,12 +1,15 @@
-"""A real small search on the mock model, by the command line, for the tests of its
-report (`-o DIR` writes DIR/search.json) and of how `rolegraph serve` shows it."""
+"""A real small search on the mock model, by the command (`rolegraph search`, a
+process), for the tests of its report (`-o DIR` writes DIR/search.json) and of how
+`rolegraph serve` shows it."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from .conftest import ROOT
+from .serving import ROLEGRAPH
 
 SELF_REFINE = ROOT / "examples" / "self_refine.agent"
 
@@ -14,10 +17,6 @@ SELF_REFINE = ROOT / "examples" / "self_refine.agent"
 def run_search(work: Path, out: Path, evaluations: int = 8) -> tuple[Path, str]:
     """`rolegraph search examples/self_refine.agent -o OUT` over three examples: the
     report's path and the command's output."""
-    from typer.testing import CliRunner
-
-    from rolegraph.cli import app
-
     data = work / "qa.jsonl"
     data.write_text(
         "".join(
@@ -28,6 +27,7 @@ def run_search(work: Path, out: Path, evaluations: int = 8) -> tuple[Path, str]:
     args = ["search", str(SELF_REFINE), "--data", str(data), "--score", "contains"]
     args += ["-n", str(evaluations), "--seed", "3", "--store", str(work / "search.sqlite")]
     args += ["-o", str(out), "-q"]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, result.output
-    return out / "search.json", result.output
+    # (a process of its own: the browser tests' thread runs Playwright's event loop)
+    done = subprocess.run([str(ROLEGRAPH), *args], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out / "search.json", done.stderr

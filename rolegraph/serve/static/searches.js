@@ -159,7 +159,7 @@ function frontTable(front, select) {
 }
 
 function candidatesTable(candidates, select) {
-  return el("details", {}, el("summary", {}, `All ${candidates.length} candidates, in the order evaluated`),
+  return el("details", { id: "all-candidates" }, el("summary", {}, `All ${candidates.length} candidates, in the order evaluated`),
     el("table", { id: "candidates" },
       el("tr", {}, ["#", "score", "cost", "parent", "made by"].map((h, i) =>
         el("th", { class: i && i < 3 ? "num" : "" }, h))),
