@@ -352,4 +352,10 @@ def test_a_search_shows_its_plots_its_front_and_a_candidates_diff(page, search_u
     page.wait_for_selector(f"#candidate >> text=Candidate #{parent['index']}")
     page.click(f'svg#progress-plot circle[data-index="{chosen["index"]}"]')
     page.wait_for_selector(f"#candidate >> text=Candidate #{chosen['index']}")
+    # every candidate can be picked on the front's plot too (equal points drawn apart)
+    for candidate in candidates:
+        page.click(f'svg#front-plot circle[data-index="{candidate["index"]}"]')
+        page.wait_for_selector(f"#candidate >> text=Candidate #{candidate['index']}")
+    page.click(f'svg#front-plot circle[data-index="{chosen["index"]}"]')
+    page.wait_for_selector(f"#candidate >> text=Candidate #{chosen['index']}")
     shoot(page, tmp_path, "search")

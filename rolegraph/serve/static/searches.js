@@ -105,8 +105,21 @@ function frontPlot(candidates, front, select) {
     for (const c of onFront.slice(1)) d += ` H${plot.x(c.cost)} V${plot.y(c.score)}`;
     plot.layer.append(svgEl("path", { class: "front-line", d }));
   }
-  for (const c of scored.filter((c) => !c.on_front)) plot.layer.append(point(plot, c, plot.x(c.cost), plot.y(c.score), select));
-  for (const c of onFront) plot.layer.append(point(plot, c, plot.x(c.cost), plot.y(c.score), select));
+  // (candidates of the same score and cost, or nearly, are drawn around their point,
+  // not on it: each one stays in reach; the front's come first, at their own point)
+  const placed = [], drawn = [];
+  const free = (x, y) => placed.every(([px, py]) => (px - x) ** 2 + (py - y) ** 2 >= 81);
+  for (const c of [...onFront, ...scored.filter((c) => !c.on_front)]) {
+    const cx = plot.x(c.cost), cy = plot.y(c.score);
+    let at = [cx, cy];
+    for (let k = 1; !free(...at) && k < 200; k++) {
+      const ring = 9 * Math.ceil(Math.sqrt(k / 3)), angle = k * 2.39996;  // (a golden-angle spiral)
+      at = [cx + ring * Math.cos(angle), cy - ring * Math.sin(angle)];
+    }
+    placed.push(at);
+    drawn.push(point(plot, c, at[0], at[1], select));
+  }
+  plot.layer.append(...drawn.reverse());  // (the front's on top)
   return plot.svg;
 }
 
