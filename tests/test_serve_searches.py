@@ -92,6 +92,22 @@ def test_the_report_holds_every_candidate_of_the_search_result(tmp_path):
     assert totals["best"] == result.best.evaluation.fingerprint
 
 
+def test_a_score_that_is_no_number_is_written_as_null(tmp_path):
+    import dataclasses
+
+    result = search(SearchStore(), 3)
+    second = result.evaluated[1]
+    broken = dataclasses.replace(
+        second, evaluation=dataclasses.replace(second.evaluation, score=float("nan"))
+    )
+    result = dataclasses.replace(
+        result, evaluated=(result.evaluated[0], broken, *result.evaluated[2:])
+    )
+    data = json.loads(write_report(result, tmp_path).read_text())  # (strict JSON: no NaN)
+    assert data["candidates"][1]["score"] is None
+    assert data["candidates"][1]["cost"] == second.evaluation.cost
+
+
 def test_the_search_command_writes_the_report_beside_the_front(tmp_path):
     path, output = run_search(tmp_path, tmp_path / "out")
     assert f"wrote {path}" in output
