@@ -1180,3 +1180,26 @@ JSON without asking first (CORS), which this server never allows: so no other si
 start runs, and spend on your models, through your browser.
 """,
 )
+
+UNKNOWN_SEARCH = _code(
+    "E0920",
+    "no search report of that id",
+    """
+`rolegraph serve` shows the reports `rolegraph search -o DIR` writes (`DIR/search.json`)
+found under the folder it serves. `GET /searches` lists them, each by its id (the path
+of its `search.json` in that folder); another id is `404 Not Found`. A report written
+after the server started is found on the next request.
+""",
+)
+
+BAD_SEARCH_REPORT = _code(
+    "E0921",
+    "a search report that cannot be read",
+    """
+A `search.json` under the served folder is not a report `rolegraph search -o DIR`
+wrote: it is not JSON, or not UTF-8, or a member is missing or of the wrong type (it
+was edited by hand, cut short, or written by another program). The diagnostic says
+where. Run the search again with `-o DIR` to write it anew (its runs are cached in the
+search's store, so no model is called again).
+""",
+)

@@ -1048,6 +1048,7 @@ def search_command(
         random_search,
         swarm,
         write_front,
+        write_report,
     )
 
     if optimizer not in OPTIMIZERS:
@@ -1123,6 +1124,7 @@ def search_command(
     if output is not None:
         try:
             written = write_front(result, output, stem=file.stem)
+            written.append(write_report(result, output, file, objective))
         except OSError as error:  # (checked before the search: only a fault now, a full disk)
             typer.echo(f"error: cannot write the front to {output}: {error}", err=True)
             raise typer.Exit(EXIT_DIAGNOSTICS) from None

@@ -29,6 +29,7 @@ from .objective import (
 from .pareto import dominates, pareto_front
 from .plot import score_plot
 from .random_search import random_search
+from .report import report, write_report
 from .store import Candidate, RunRecord, SearchStore
 from .swarm import swarm
 
@@ -62,9 +63,11 @@ __all__ = [
     "nodes_and_calls",
     "pareto_front",
     "random_search",
+    "report",
     "score_plot",
     "scorer",
     "shapley",
     "swarm",
     "write_front",
+    "write_report",
 ]

@@ -281,3 +281,81 @@ def test_every_example_agent_is_drawn_whole_without_overlaps(page, examples_url)
             for x2, y2, w2, h2 in boxes[i + 1 :]:
                 apart = x1 + w1 <= x2 or x2 + w2 <= x1 or y1 + h1 <= y2 or y2 + h2 <= y1
                 assert apart, (agent["name"], boxes)
+
+
+@pytest.fixture(scope="module")
+def search_url(app_url, tmp_path_factory) -> Iterator[str]:
+    """A server over a folder holding a search's report (`rolegraph search -o DIR`, a
+    real small search on the mock)."""
+    from .searching import run_search
+
+    work = tmp_path_factory.mktemp("search-work")
+    folder = tmp_path_factory.mktemp("search-served")
+    shutil.copy(EXAMPLES / "self_refine.agent", folder)
+    report, _ = run_search(work, work / "out", evaluations=10)
+    (folder / "refine").mkdir()
+    shutil.copy(report, folder / "refine" / "search.json")
+    store = tmp_path_factory.mktemp("search-store") / "store.sqlite"
+    with server(folder, store, "mock") as (_process, url):
+        yield url
+
+
+def test_a_search_shows_its_plots_its_front_and_a_candidates_diff(page, search_url, tmp_path):
+    page.goto(f"{search_url}/")
+    page.click("header nav >> text=searches")
+    page.click('#searches a[href="#/search/refine%2Fsearch.json"]')
+    page.wait_for_selector("svg#progress-plot")
+    search = api(page, f"{search_url}/searches/refine/search.json")
+    candidates, front = search["candidates"], search["front"]
+    # score against evaluations: a point per evaluation, the best so far as a step line
+    points = page.eval_on_selector_all(
+        "svg#progress-plot circle.point", "cs => cs.map(c => +c.dataset.index)"
+    )
+    assert points == [c["index"] for c in candidates]
+    assert page.locator("svg#progress-plot path.best-line").get_attribute("d").count("H") == (
+        len(candidates) - 1
+    )
+    # the front: its points highlighted, its table cheapest first
+    highlighted = page.eval_on_selector_all(
+        "svg#front-plot circle.point.front", "cs => cs.map(c => +c.dataset.index)"
+    )
+    by_print = {c["fingerprint"]: c for c in candidates}
+    assert sorted(highlighted) == sorted(by_print[f]["index"] for f in front)
+    rows = page.eval_on_selector_all("#front tr.pick", "rs => rs.map(r => +r.dataset.index)")
+    assert rows == [by_print[f]["index"] for f in front]
+    costs = [by_print[f]["cost"] for f in front]
+    assert costs == sorted(costs)
+    # a candidate made by an edit: its diff from its parent, coloured, and its edit
+    chosen = next(c for c in candidates if c["parent"] is not None and c["removed"])
+    page.locator("#all-candidates summary").click()
+    page.click(f'#candidates tr.pick[data-index="{chosen["index"]}"]')
+    page.wait_for_selector(f"#candidate >> text=Candidate #{chosen['index']}")
+    assert page.locator("#diff").text_content() == chosen["diff"]
+    added = page.eval_on_selector_all("#diff .add", "ls => ls.map(l => l.textContent)")
+    removed = page.eval_on_selector_all("#diff .del", "ls => ls.map(l => l.textContent)")
+    assert len(added) == chosen["added"] and len(removed) == chosen["removed"]
+    assert page.locator("#diff .add").first.evaluate(
+        "l => getComputedStyle(l).backgroundColor"
+    ) != (page.locator("#diff .del").first.evaluate("l => getComputedStyle(l).backgroundColor"))
+    op = json.loads(chosen["made_by"])
+    assert f'"op": "{op["op"]}"' in page.locator("#candidate pre.made-by").text_content()
+    assert page.url.endswith(f"#/search/refine%2Fsearch.json/{chosen['index']}")
+    selected = page.eval_on_selector_all(
+        "svg circle.selected", "cs => cs.map(c => +c.dataset.index)"
+    )
+    assert set(selected) == {chosen["index"]}
+    # its parent is one click away; the link reloads on the candidate
+    page.click("#candidate >> text=parent #")
+    parent = by_print[chosen["parent"]]
+    page.wait_for_selector(f"#candidate >> text=Candidate #{parent['index']}")
+    page.reload()
+    page.wait_for_selector(f"#candidate >> text=Candidate #{parent['index']}")
+    page.click(f'svg#progress-plot circle[data-index="{chosen["index"]}"]')
+    page.wait_for_selector(f"#candidate >> text=Candidate #{chosen['index']}")
+    # every candidate can be picked on the front's plot too (equal points drawn apart)
+    for candidate in candidates:
+        page.click(f'svg#front-plot circle[data-index="{candidate["index"]}"]')
+        page.wait_for_selector(f"#candidate >> text=Candidate #{candidate['index']}")
+    page.click(f'svg#front-plot circle[data-index="{chosen["index"]}"]')
+    page.wait_for_selector(f"#candidate >> text=Candidate #{chosen['index']}")
+    shoot(page, tmp_path, "search")

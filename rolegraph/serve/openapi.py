@@ -14,6 +14,7 @@ from typing import Any
 from rolegraph import __version__
 
 from .catalog import ServedAgent
+from .searches import openapi_paths, openapi_schemas
 
 JSON = "application/json"
 
@@ -257,6 +258,8 @@ def openapi(agents: dict[str, ServedAgent]) -> dict[str, Any]:
             ]
         }
         paths.update(_agent_paths(agent))
+    paths.update(openapi_paths())
+    schemas.update(openapi_schemas())
     return {
         "openapi": "3.1.0",
         "info": {

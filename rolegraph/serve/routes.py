@@ -10,6 +10,7 @@ every error a request can cause is a `Problem` with diagnostics (rolegraph/serve
     GET  /runs/{id}/trace                its trace, as `rolegraph run --trace` writes it
     GET  /runs/{id}/events               its events, as server-sent events
     GET  /files                          the folder's files and their diagnostics
+    GET  /searches, /searches/{id}       search reports, with diffs (searches.py)
     GET  /openapi.json                   the schema
 
 Human questions (GET /runs/{id}/questions, POST /runs/{id}/questions/{qid}) belong in
@@ -46,6 +47,7 @@ from .inputs import (
 )
 from .openapi import inputs_schema, openapi, result_schema
 from .runner import Runner
+from .searches import SEARCH_ROUTES
 
 
 def _runner(request: Request) -> Runner:
@@ -283,4 +285,5 @@ API_ROUTES = [
     Route("/runs/{id}/events", follow_run, methods=["GET"]),
     *QUESTION_ROUTES,
     Route("/files", list_files, methods=["GET"]),
+    *SEARCH_ROUTES,
 ]

@@ -403,6 +403,8 @@ async function route() {
     if (page === "agent" && arg) await agentPage(arg);
     else if (page === "run" && arg) await runPage(arg);
     else if (page === "runs") await runsPage();
+    else if (page === "searches") await searchesPage();  // (searches.js)
+    else if (page === "search" && arg) await searchPage(arg);
     else await home();
   } catch (error) {
     main.replaceChildren(el("h1", {}, "Not found"), error.body ? diagnosticsBlock(error.body)
