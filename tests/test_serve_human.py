@@ -1,0 +1,229 @@
+"""Human questions in `rolegraph serve` (Starlette's TestClient): a run that pauses is
+`waiting` with its questions, a refused answer is a 4xx diagnostic that changes nothing,
+the last answer resumes the run to the result the CLI's `run` then `resume --answer`
+gives, and its event stream goes on into the resumed attempt. The kill -9 test of a
+waiting run is in tests/test_serve_restart.py."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("starlette", reason="the `serve` extra is not installed")
+pytest.importorskip("sse_starlette", reason="the `serve` extra is not installed")
+
+from starlette.testclient import TestClient
+
+from rolegraph.serve.app import create_app
+from rolegraph.serve.runner import RunOptions
+
+from .conftest import ROOT
+from .serving import sse_events, wait_for_end
+
+EXAMPLES = ROOT / "examples"
+REFUND = EXAMPLES / "refund_approval.agent"
+#: a ticket the mock model classifies as a refund (its router's reply depends on it)
+TICKET = {"ticket": "I was charged twice; please refund 40 EUR."}
+GOOD = {"approved": True, "note": "a double charge"}
+DECLINE = {"approved": False, "note": "no double charge found"}
+
+
+@pytest.fixture
+def client(tmp_path):
+    app = create_app(EXAMPLES, tmp_path / "store.sqlite", RunOptions(model="mock"))
+    with TestClient(app) as served:
+        yield served
+
+
+def wait_for_state(client: TestClient, run: str, states: tuple[str, ...]) -> dict:
+    import time
+
+    deadline = time.monotonic() + 60
+    while True:
+        data = client.get(f"/runs/{run}").json()
+        if data["state"] in states:
+            return data
+        assert time.monotonic() < deadline, data
+        time.sleep(0.02)
+
+
+def start_waiting(client: TestClient) -> tuple[str, dict]:
+    started = client.post("/agents/SupportDesk/runs", json=TICKET)
+    assert started.status_code == 202, started.text
+    run = started.json()["id"]
+    return run, wait_for_state(client, run, ("waiting", "returned", "failed"))
+
+
+def cli_answered(tmp: Path, answer: dict) -> tuple[dict, str, list]:
+    """The CLI's path: `rolegraph run ... --store S` pauses; `rolegraph resume RUN
+    --answer JSON --store S` finishes it. (The result, the question's text, the trace.)"""
+    from typer.testing import CliRunner
+
+    from rolegraph.cli import app
+
+    store = tmp / f"cli-{answer['approved']}.sqlite"
+    ran = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(REFUND),
+            "--input",
+            json.dumps(TICKET),
+            "--model",
+            "mock",
+            *("--store", str(store)),
+        ],
+    )
+    assert " paused: the run waits for an answer" in ran.output, ran.output
+    from rolegraph.runtime import Store, pending_questions
+
+    opened = Store(store)
+    (question,) = pending_questions(opened)
+    opened.close()
+    trace = tmp / f"cli-{answer['approved']}.jsonl"
+    resumed = CliRunner().invoke(
+        app,
+        [
+            *("resume", question.run, "--answer", json.dumps(answer)),
+            *("--store", str(store), "-q", "--trace", str(trace)),
+        ],
+    )
+    assert resumed.exit_code == 0, resumed.output
+    lines = [json.loads(line) for line in trace.read_text().splitlines()]
+    return json.loads(resumed.stdout), question.text, lines
+
+
+def test_a_run_that_pauses_is_waiting_with_its_question(client):
+    run, data = start_waiting(client)
+    assert data["state"] == "waiting"
+    assert data["result"] is None and data["error"] is None
+    (question,) = data["questions"]
+    assert question["node"] == "approval" and question["step"] == "Approve"
+    assert question["answered"] is None and question["deadline"] > question["asked"]
+    assert question["schema"]["properties"].keys() == {"approved", "note"}
+    listed = client.get(f"/runs/{run}/questions")
+    assert listed.status_code == 200 and listed.json() == [question]
+    assert data["links"]["questions"] == f"/runs/{run}/questions"
+    assert [r["state"] for r in client.get("/runs").json() if r["id"] == run] == ["waiting"]
+    # its trace so far: the router's firing and the approval's, paused
+    trace = client.get(f"/runs/{run}/trace").json()
+    assert [(t["node"], t["status"]) for t in trace[:-1]] == [
+        ("router", "ok"),
+        ("approval", "paused"),
+    ]
+
+
+@pytest.mark.parametrize("answer", [GOOD, DECLINE], ids=["approved", "declined"])
+def test_an_answer_finishes_the_run_as_the_cli_resume_does(client, tmp_path, answer):
+    expected, text, expected_trace = cli_answered(tmp_path, answer)
+    run, data = start_waiting(client)
+    (question,) = data["questions"]
+    assert question["text"] == text
+    answered = client.post(f"/runs/{run}/questions/{question['id']}", json=answer)
+    assert answered.status_code == 200, answered.text
+    body = answered.json()
+    assert body["question"]["answer"] == answer and body["pending"] == []
+    assert body["state"] in ("accepted", "running", "returned")
+    done = wait_for_end(client.get, run)
+    assert done["state"] == "returned", done
+    assert done["result"] == expected
+    assert done["attempts"] == 2 and done["questions"] == []
+    trace = client.get(f"/runs/{run}/trace").json()
+    assert [(t.get("node"), t.get("status")) for t in trace] == [
+        (t.get("node"), t.get("status")) for t in expected_trace
+    ]
+    assert trace[-1]["result"] == expected_trace[-1]["result"] == expected
+    assert client.get(f"/runs/{run}/questions").json() == []
+
+
+def test_a_bad_answer_is_422_with_its_diagnostic_and_the_run_stays_waiting(client):
+    run, data = start_waiting(client)
+    (question,) = data["questions"]
+    url = f"/runs/{run}/questions/{question['id']}"
+    refused = client.post(url, json={"approved": "perhaps"})
+    assert refused.status_code == 422, refused.text
+    (diagnostic,) = refused.json()["diagnostics"]
+    assert diagnostic["code"] == "E0421" and diagnostic["severity"] == "error"
+    assert "does not fit `Approval`" in diagnostic["message"]
+    assert "note: Field required" in diagnostic["message"]
+    assert "error[E0421]" in diagnostic["rendered"]
+    assert any('{"approved": true' in hint for hint in diagnostic["hints"])
+    # nothing changed: still waiting, the same question pending, no second attempt
+    after = client.get(f"/runs/{run}").json()
+    assert after["state"] == "waiting" and after["attempts"] == 1
+    assert after["questions"] == [question]
+    # malformed JSON is serve's 400, at its line and column; not JSON at all is 415
+    broken = client.post(
+        url, content=b'{"approved": tru', headers={"content-type": "application/json"}
+    )
+    assert broken.status_code == 400 and broken.json()["diagnostics"][0]["code"] == "E0900"
+    plain = client.post(url, content=b"yes", headers={"content-type": "text/plain"})
+    assert plain.status_code == 415
+    assert client.get(f"/runs/{run}").json()["questions"] == [question]
+    # and then a good answer still finishes it
+    assert client.post(url, json=GOOD).status_code == 200
+    assert wait_for_end(client.get, run)["state"] == "returned"
+
+
+def test_unknown_runs_and_questions_are_404_and_a_second_answer_409(client):
+    missing = client.get("/runs/nope/questions")
+    assert missing.status_code == 404 and missing.json()["diagnostics"][0]["code"] == "E0906"
+    assert client.post("/runs/nope/questions/q", json=GOOD).status_code == 404
+    run, data = start_waiting(client)
+    (question,) = data["questions"]
+    unknown = client.post(f"/runs/{run}/questions/approval-00000000", json=GOOD)
+    assert unknown.status_code == 404, unknown.text
+    (diagnostic,) = unknown.json()["diagnostics"]
+    assert diagnostic["code"] == "E0422" and question["id"] in diagnostic["message"]
+    url = f"/runs/{run}/questions/{question['id']}"
+    assert client.post(url, json=GOOD).status_code == 200
+    wait_for_end(client.get, run)
+    again = client.post(url, json=DECLINE)
+    assert again.status_code == 409, again.text
+    assert again.json()["diagnostics"][0]["code"] == "E0422"
+    assert client.get(f"/runs/{run}").json()["result"]["text"]  # (the first answer's)
+
+
+def test_the_event_stream_of_a_waiting_run_goes_on_into_the_resumed_run(client):
+    run, data = start_waiting(client)
+    (question,) = data["questions"]
+    body: list[str] = []
+
+    def read() -> None:
+        with client.stream("GET", f"/runs/{run}/events") as response:
+            for text in response.iter_text():
+                body.append(text)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    import time
+
+    deadline = time.monotonic() + 30
+    while "event: paused" not in "".join(body):
+        assert time.monotonic() < deadline, body
+        time.sleep(0.02)
+    assert reader.is_alive()  # (the stream waits for the answer, open)
+    assert client.post(f"/runs/{run}/questions/{question['id']}", json=GOOD).status_code == 200
+    reader.join(60)
+    assert not reader.is_alive()
+    events = sse_events("".join(body))
+    kinds = [e["kind"] for e in events]
+    assert kinds.count("run_started") == 2  # the paused attempt, then the resumed one
+    paused = kinds.index("paused")
+    assert "question" in kinds[:paused]
+    assert events[paused]["questions"][0]["id"] == question["id"]
+    assert kinds[-1] == "result"
+    assert events[-1]["result"] == wait_for_end(client.get, run)["result"]
+
+
+def test_the_openapi_schema_has_the_question_routes_and_is_valid(client):
+    validate = pytest.importorskip("openapi_spec_validator").validate
+
+    schema = client.get("/openapi.json").json()
+    validate(schema)
+    assert "get" in schema["paths"]["/runs/{id}/questions"]
+    post = schema["paths"]["/runs/{id}/questions/{qid}"]["post"]
+    assert {"200", "404", "409", "422"} <= set(post["responses"])
