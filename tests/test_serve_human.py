@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -39,8 +40,6 @@ def client(tmp_path):
 
 
 def wait_for_state(client: TestClient, run: str, states: tuple[str, ...]) -> dict:
-    import time
-
     deadline = time.monotonic() + 60
     while True:
         data = client.get(f"/runs/{run}").json()
@@ -199,13 +198,9 @@ def test_the_event_stream_of_a_waiting_run_goes_on_into_the_resumed_run(client):
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    import time
-
-    deadline = time.monotonic() + 30
-    while "event: paused" not in "".join(body):
-        assert time.monotonic() < deadline, body
-        time.sleep(0.02)
-    assert reader.is_alive()  # (the stream waits for the answer, open)
+    time.sleep(0.5)
+    # (TestClient hands the body over when it ends: the stream is open, past the pause)
+    assert reader.is_alive() and not body
     assert client.post(f"/runs/{run}/questions/{question['id']}", json=GOOD).status_code == 200
     reader.join(60)
     assert not reader.is_alive()
