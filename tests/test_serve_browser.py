@@ -292,7 +292,7 @@ def test_a_refused_answer_shows_its_diagnostic_and_the_run_keeps_waiting(page, a
     page.click("#questions button.answer")
     diagnostic = page.wait_for_selector("#questions pre.diagnostic").text_content()
     assert "error[E0421]" in diagnostic and "does not fit `Grade`" in diagnostic
-    assert "points" in diagnostic
+    assert "points: Input should be a valid integer" in diagnostic
     assert api(page, f"{app_url}/runs/{run}")["state"] == "waiting"
     shoot(page, tmp_path, "refused-answer")
     page.fill(f"{prefix}-points", "8")
