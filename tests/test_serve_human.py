@@ -222,3 +222,51 @@ def test_the_openapi_schema_has_the_question_routes_and_is_valid(client):
     assert "get" in schema["paths"]["/runs/{id}/questions"]
     post = schema["paths"]["/runs/{id}/questions/{qid}"]["post"]
     assert {"200", "404", "409", "422"} <= set(post["responses"])
+
+
+TIMED = """\
+type Approval { approved: bool }
+type Out { text: str }
+
+model m = "mock"
+
+human Quick(task: str) -> Approval {
+  prompt "Quick: {{ task }}?"
+  deadline "1s"
+}
+
+role Writer(note: str) -> Out {
+  model m
+  prompt "{{ note }}"
+}
+
+agent Timed(task: str) -> Out {
+  ok = Quick(task)
+  yes = Writer("approved")
+  late = Writer("nobody answered")
+  ok -> yes when ok.approved
+  ok -> late on error
+  return yes
+  return late
+}
+"""
+
+
+def test_a_waiting_run_whose_deadline_passes_resumes_and_its_on_error_edge_routes_it(tmp_path):
+    folder = tmp_path / "agents"
+    folder.mkdir()
+    (folder / "timed.agent").write_text(TIMED)
+    app = create_app(folder, tmp_path / "store.sqlite", RunOptions(model="mock"))
+    with TestClient(app) as client:
+        started = client.post("/agents/Timed/runs", json={"task": "t"}).json()["id"]
+        first = wait_for_state(client, started, ("waiting", "returned", "failed"))
+        assert first["state"] == "waiting" and first["attempts"] == 1
+        (question,) = first["questions"]
+        # nobody answers: the server resumes it when the deadline passes
+        done = wait_for_end(client.get, started)
+        assert done["state"] == "returned" and done["attempts"] == 2
+        trace = client.get(f"/runs/{started}/trace").json()
+        statuses = {t["node"]: t["status"] for t in trace if "node" in t}
+        assert statuses == {"ok": "failed", "late": "ok"}
+        late = client.post(f"/runs/{started}/questions/{question['id']}", json={"approved": True})
+        assert late.status_code == 409

@@ -114,6 +114,7 @@ class Runner:
             if accepted.id in self.live:
                 continue
             if accepted.state == "waiting" and self.answerable(accepted.id):
+                self._watch_deadlines(accepted.id)
                 continue  # (it waits for people, not for the server)
             agent = _find(agents, accepted.agent, accepted.name, accepted.file)
             if agent is None:
@@ -252,7 +253,26 @@ class Runner:
         self.live.pop(live.id, None)
         if not self._stopping:
             with contextlib.suppress(Exception):  # (answered meanwhile: go on now)
-                self.answered(live.id)
+                if not self.answered(live.id):
+                    self._watch_deadlines(live.id)
+
+    def _watch_deadlines(self, run: str) -> None:
+        """Resume a waiting run when the last deadline of its pending questions passes
+        (their steps then fail, and `on error` edges route them)."""
+        deadlines = [q.deadline for q in self.answerable(run)]
+        if not deadlines or any(d is None for d in deadlines):
+            return  # (a question without a deadline waits for ever)
+        delay = max(0.0, max(d for d in deadlines if d is not None) - time.time()) + 0.05
+        loop = asyncio.get_running_loop()
+        loop.call_later(delay, self._deadline_passed, run)
+
+    def _deadline_passed(self, run: str) -> None:
+        if self._stopping:
+            return
+        try:
+            self.answered(run)
+        except Exception as fault:
+            print(f"rolegraph serve: run {run}: cannot resume it: {fault}", file=sys.stderr)
 
     async def stop(self) -> None:
         """Cancel the runs in flight (they stay unfinished, to resume on the next start)."""
