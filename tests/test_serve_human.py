@@ -270,3 +270,55 @@ def test_a_waiting_run_whose_deadline_passes_resumes_and_its_on_error_edge_route
         assert statuses == {"ok": "failed", "late": "ok"}
         late = client.post(f"/runs/{started}/questions/{question['id']}", json={"approved": True})
         assert late.status_code == 409
+
+
+BOTH = """\
+type Approval { approved: bool }
+type Out { text: str }
+
+model m = "mock"
+
+human Legal(task: str) -> Approval {
+  prompt "Legal: may we {{ task }}?"
+}
+
+human Finance(task: str) -> Approval {
+  prompt "Finance: may we {{ task }}?"
+}
+
+role Join(legal: Approval, finance: Approval) -> Out {
+  model m
+  prompt "legal {{ legal.approved }}, finance {{ finance.approved }}"
+}
+
+agent Both(task: str) -> Out {
+  legal = Legal(task)
+  finance = Finance(task)
+  join = Join(legal, finance)
+  return join
+}
+"""
+
+
+def test_a_run_waiting_for_two_answers_resumes_at_the_second(tmp_path):
+    folder = tmp_path / "agents"
+    folder.mkdir()
+    (folder / "both.agent").write_text(BOTH)
+    app = create_app(folder, tmp_path / "store.sqlite", RunOptions(model="mock"))
+    with TestClient(app) as client:
+        run = client.post("/agents/Both/runs", json={"task": "ship it"}).json()["id"]
+        data = wait_for_state(client, run, ("waiting", "returned", "failed"))
+        assert sorted(q["step"] for q in data["questions"]) == ["Finance", "Legal"]
+        first, second = data["questions"]
+        one = client.post(f"/runs/{run}/questions/{first['id']}", json={"approved": True})
+        assert one.status_code == 200
+        assert one.json()["state"] == "waiting" and one.json()["pending"] == [second]
+        assert client.get(f"/runs/{run}").json()["attempts"] == 1  # (not resumed yet)
+        two = client.post(f"/runs/{run}/questions/{second['id']}", json={"approved": False})
+        assert two.status_code == 200 and two.json()["pending"] == []
+        done = wait_for_end(client.get, run)
+        assert done["state"] == "returned" and done["attempts"] == 2
+        trace = client.get(f"/runs/{run}/trace").json()
+        outputs = {t["node"]: t["output"] for t in trace if "node" in t}
+        assert outputs[first["node"]] == {"approved": True}
+        assert outputs[second["node"]] == {"approved": False}
