@@ -261,6 +261,10 @@ def test_a_waiting_run_is_answered_in_the_page_and_followed_to_its_result(page, 
     )
     assert ["approval", "firing status-paused"] in rows
     shoot(page, tmp_path, "question")
+    # a page opened on the waiting run (reloaded) asks the same question
+    page.reload()
+    page.wait_for_selector(f'#questions form.question[data-question="{question["id"]}"]')
+    assert page.locator("#run-state .badge").text_content() == "waiting"
     page.check(f"{prefix}-approved")
     page.fill(f"{prefix}-note", "a double charge")
     page.click("#questions button.answer")
