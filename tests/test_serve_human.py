@@ -322,3 +322,58 @@ def test_a_run_waiting_for_two_answers_resumes_at_the_second(tmp_path):
         outputs = {t["node"]: t["output"] for t in trace if "node" in t}
         assert outputs[first["node"]] == {"approved": True}
         assert outputs[second["node"]] == {"approved": False}
+
+
+EARLY = """\
+type Approval { approved: bool }
+type Out { text: str }
+
+model m = "mock"
+
+human Ask(task: str) -> Approval {
+  prompt "May we {{ task }}?"
+}
+
+role Writer(note: str) -> Out {
+  model m
+  prompt "{{ note }}"
+}
+
+role Both(approval: Approval, draft: Out) -> Out {
+  model m
+  prompt "{{ approval.approved }}: {{ draft.text }}"
+}
+
+agent Early(task: str) -> Out {
+  ok = Ask(task)
+  slow = Writer(task)
+  slower = Writer(slow.text)
+  done = Both(ok, slower)
+  return done
+}
+"""
+
+
+def test_a_question_asked_while_other_branches_run_can_be_answered_at_once(tmp_path):
+    """The step parks and the writers go on; an answer given then is taken when the run
+    pauses, and the run goes on to its result without waiting."""
+    folder = tmp_path / "agents"
+    folder.mkdir()
+    (folder / "early.agent").write_text(EARLY)
+    app = create_app(folder, tmp_path / "store.sqlite", RunOptions(model="mock:latency=1.0"))
+    with TestClient(app) as client:
+        run = client.post("/agents/Early/runs", json={"task": "ship it"}).json()["id"]
+        deadline = time.monotonic() + 30
+        while not (data := client.get(f"/runs/{run}").json())["questions"]:
+            assert time.monotonic() < deadline and data["state"] != "returned", data
+            time.sleep(0.01)
+        assert data["state"] == "running"  # (asked; the writers still run)
+        (question,) = data["questions"]
+        assert client.get(f"/runs/{run}/questions").json() == [question]
+        answered = client.post(f"/runs/{run}/questions/{question['id']}", json={"approved": True})
+        assert answered.status_code == 200 and answered.json()["pending"] == []
+        done = wait_for_end(client.get, run)
+        assert done["state"] == "returned" and done["questions"] == []
+        trace = client.get(f"/runs/{run}/trace").json()
+        outputs = {t["node"]: t["output"] for t in trace if "node" in t}
+        assert outputs["ok"] == {"approved": True} and "done" in outputs

@@ -104,9 +104,10 @@ def run_json(runner: Runner, run: str) -> dict[str, Any] | None:
     data["inputs"] = info.inputs if info is not None else None
     data["model"] = info.model if info is not None else None
     data["result"] = info.result if info is not None and data["state"] == "returned" else None
+    # (a running run may have asked already: its parked steps wait while others go on)
     data["questions"] = (
         [q.to_json() for q in pending_questions(runner.store, run)]
-        if data["state"] == "waiting"
+        if data["state"] not in ("returned", "failed")
         else []
     )
     data["links"] = _links(run, accepted.agent)

@@ -297,6 +297,9 @@ class RunView {
     this.table = el("table", { id: "firings" });
     this.outcome = el("div", { id: "outcome" });
     this.questions = el("div", { id: "questions" });
+    this.questionsTitle = el("h2", {}, "Questions asked");
+    this.forms = new Map();  // question id -> its form
+    this.waiting = false;
     this.totals = el("div", { class: "totals", id: "totals" });
     this.root = el("div", {},
       el("h1", {}, "Run ", el("span", { class: "mono" }, run.id), " ", this.state),
@@ -328,9 +331,11 @@ class RunView {
     this.source = new EventSource(`/runs/${this.run.id}/events`);
     const on = (kind, handler) => this.source.addEventListener(kind, (m) => handler(JSON.parse(m.data)));
     on("run_started", (e) => {
-      if (!e.path.length) { this.reset(); this.questions.replaceChildren(); }
+      if (!e.path.length) { this.reset(); this.clearQuestions(); }
       this.setState("running");
     });
+    on("question", (e) => this.asked({ id: e.question, node: e.node, step: e.step, text: e.text,
+      schema: e.schema, deadline: e.deadline }));
     on("paused", (e) => this.ask(e.questions));
     on("firing_started", (e) => { if (!e.path.length) this.started_(e); });
     for (const kind of ["firing_finished", "firing_failed", "firing_cancelled", "firing_skipped"])
@@ -352,21 +357,38 @@ class RunView {
     if (this.source) this.source.close();
   }
 
+  // a question asked: its form at once (the run may go on with other branches; an answer
+  // given meanwhile is taken when it pauses)
+  asked(question) {
+    if (this.forms.has(question.id)) return;
+    const form = questionForm(this.run.id, question, (answered) => {
+      if (this.waiting && answered.pending.length === 0) this.setState("resuming");
+    });
+    this.forms.set(question.id, form);
+    if (!this.questions.childNodes.length) this.questions.append(this.questionsTitle);
+    this.questions.append(form);
+  }
+
+  clearQuestions() {
+    this.forms.clear();
+    this.waiting = false;
+    this.questionsTitle.textContent = "Questions asked";
+    this.questions.replaceChildren();
+  }
+
   // the run waits for answers: a form for each question (the stream stays open, and goes
   // on with the resumed run when the last one is answered)
   ask(questions) {
+    this.waiting = true;
     this.setState("waiting");
+    this.questionsTitle.textContent = "Waiting for answers";
     // (a firing that asked is parked: no event ends it; the trace says `paused`)
     const asking = new Set(questions.map((q) => q.node));
     for (const entry of this.firings.values())
       if (entry.record.status === "running" && asking.has(entry.record.node))
         entry.record = { ...entry.record, status: "paused" };
     this.renderTable();
-    this.questions.replaceChildren(
-      el("h2", {}, "Waiting for answers"),
-      ...questions.map((q) => questionForm(this.run.id, q, (answered) => {
-        if (answered.state !== "waiting") this.setState("resuming");
-      })));
+    for (const q of questions) this.asked(q);
   }
 
   reset() {
