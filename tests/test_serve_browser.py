@@ -44,6 +44,33 @@ agent Typed(count: int, ratio: float, flag: bool, tone: Tone, tags: list[str],
 }
 """
 
+#: a human step whose answer has an int: a number input the page can fill with 2.5
+GRADING = """\
+type Grade { points: int, comment: str }
+type Out { text: str }
+
+model m = "mock"
+
+human Score(essay: str) -> Grade {
+  prompt "Grade this essay out of 10: {{ essay }}"
+}
+
+role Thank(grade: Grade) -> Out {
+  model m
+  prompt "Thank the author; the grade is {{ grade.points }}: {{ grade.comment }}"
+}
+
+agent Grading(essay: str) -> Out {
+  score = Score(essay)
+  thank = Thank()
+  score -> thank(grade: score)
+  return thank
+}
+"""
+
+#: a ticket the mock model classifies as a refund
+REFUND_TICKET = "I was charged twice; please refund 40 EUR."
+
 
 def _missing() -> str | None:
     try:
@@ -69,9 +96,10 @@ def app_url(tmp_path_factory) -> Iterator[str]:
             pytest.fail(f"browser tests cannot run: {missing}", pytrace=False)
         pytest.skip(f"browser tests skipped: {missing}")
     folder = tmp_path_factory.mktemp("agents")
-    for name in ("self_refine.agent", "plan_execute.agent"):
+    for name in ("self_refine.agent", "plan_execute.agent", "refund_approval.agent"):
         shutil.copy(EXAMPLES / name, folder)
     (folder / "typed.agent").write_text(TYPED)
+    (folder / "grading.agent").write_text(GRADING)
     store = tmp_path_factory.mktemp("store") / "store.sqlite"
     with server(folder, store, "mock:latency=0.25") as (_process, url):
         yield url
@@ -210,6 +238,71 @@ def test_the_form_follows_the_parameter_types_and_shows_diagnostics(page, app_ur
         "at": {"x": 0, "y": 0.0},
         "label": "none",
     }
+
+
+def test_a_waiting_run_is_answered_in_the_page_and_followed_to_its_result(page, app_url, tmp_path):
+    page.goto(f"{app_url}/#/agent/SupportDesk")
+    page.fill("#input-ticket", REFUND_TICKET)
+    page.click("#start")
+    page.wait_for_url("**/#/run/*")
+    run = page.url.rsplit("/", 1)[1]
+    form = page.wait_for_selector("#questions form.question", timeout=30_000)
+    assert page.locator("#run-state .badge").text_content() == "waiting"
+    (question,) = api(page, f"{app_url}/runs/{run}/questions")
+    assert form.get_attribute("data-question") == question["id"]
+    assert question["text"] in form.text_content()
+    # the form from the answer's schema: a checkbox for the bool, a text for the str
+    prefix = f"#answer-{question['id']}"
+    assert page.get_attribute(f"{prefix}-approved", "type") == "checkbox"
+    assert page.locator(f"{prefix}-note").evaluate("e => e.tagName") == "TEXTAREA"
+    # the graph shows the approval paused, the router done
+    rows = page.eval_on_selector_all(
+        "#firings tr.firing", "rs => rs.map(r => [r.dataset.node, r.className])"
+    )
+    assert ["approval", "firing status-paused"] in rows
+    shoot(page, tmp_path, "question")
+    # a page opened on the waiting run (reloaded) asks the same question
+    page.reload()
+    page.wait_for_selector(f'#questions form.question[data-question="{question["id"]}"]')
+    assert page.locator("#run-state .badge").text_content() == "waiting"
+    page.check(f"{prefix}-approved")
+    page.fill(f"{prefix}-note", "a double charge")
+    page.click("#questions button.answer")
+    # the same page follows the resumed run to its result (the event stream goes on)
+    page.wait_for_selector("#result", timeout=30_000)
+    data = api(page, f"{app_url}/runs/{run}")
+    assert data["state"] == "returned" and data["attempts"] == 2
+    assert json.loads(page.locator("#result").text_content()) == data["result"]
+    assert page.locator("#run-state .badge").text_content() == "returned"
+    nodes = page.eval_on_selector_all("#firings tr.firing", "rs => rs.map(r => r.dataset.node)")
+    assert sorted(nodes) == ["approval", "refund", "router"]
+    answered = [q for q in api(page, f"{app_url}/runs/{run}/trace") if q.get("node") == "approval"]
+    assert answered[0]["output"] == {"approved": True, "note": "a double charge"}
+    shoot(page, tmp_path, "answered")
+
+
+def test_a_refused_answer_shows_its_diagnostic_and_the_run_keeps_waiting(page, app_url, tmp_path):
+    page.goto(f"{app_url}/#/agent/Grading")
+    page.fill("#input-essay", "An essay.")
+    page.click("#start")
+    page.wait_for_url("**/#/run/*")
+    run = page.url.rsplit("/", 1)[1]
+    page.wait_for_selector("#questions form.question", timeout=30_000)
+    (question,) = api(page, f"{app_url}/runs/{run}/questions")
+    prefix = f"#answer-{question['id']}"
+    assert page.get_attribute(f"{prefix}-points", "type") == "number"
+    page.fill(f"{prefix}-points", "2.5")  # not an int
+    page.fill(f"{prefix}-comment", "clear")
+    page.click("#questions button.answer")
+    diagnostic = page.wait_for_selector("#questions pre.diagnostic").text_content()
+    assert "error[E0421]" in diagnostic and "does not fit `Grade`" in diagnostic
+    assert "points: Input should be a valid integer" in diagnostic
+    assert api(page, f"{app_url}/runs/{run}")["state"] == "waiting"
+    shoot(page, tmp_path, "refused-answer")
+    page.fill(f"{prefix}-points", "8")
+    page.click("#questions button.answer")
+    page.wait_for_selector("#result", timeout=30_000)
+    assert api(page, f"{app_url}/runs/{run}")["state"] == "returned"
 
 
 def test_a_past_run_opens_with_its_trace(page, app_url, tmp_path):

@@ -176,3 +176,114 @@ def test_a_server_on_loopback_refuses_other_host_names(tmp_path):
         )
         assert refused.status_code == 400
         assert httpx.get(f"{url}/runs").json() == []
+
+
+REFUND_TICKET = {"ticket": "I was charged twice; please refund 40 EUR."}
+
+
+def _cli_answered(tmp: Path, answer: dict) -> dict:
+    """The result of `rolegraph run` (it pauses) then `rolegraph resume --answer`."""
+    store = tmp / "cli.sqlite"
+    file = EXAMPLES / "refund_approval.agent"
+    ran = subprocess.run(
+        [
+            ROLEGRAPH,
+            "run",
+            str(file),
+            "-i",
+            json.dumps(REFUND_TICKET),
+            "--model",
+            "mock",
+            "--store",
+            str(store),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    found = re.search(r"run (\w+) paused", ran.stdout + ran.stderr)
+    assert found, ran.stdout + ran.stderr
+    resumed = subprocess.run(
+        [
+            ROLEGRAPH,
+            "resume",
+            found.group(1),
+            "--answer",
+            json.dumps(answer),
+            "--store",
+            str(store),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    return json.loads(resumed.stdout)
+
+
+def _wait_state(client: httpx.Client, run: str, states: tuple[str, ...]) -> dict:
+    deadline = time.monotonic() + 60
+    while (data := client.get(f"/runs/{run}").json())["state"] not in states:
+        assert time.monotonic() < deadline, data
+        time.sleep(0.05)
+    return data
+
+
+def test_a_waiting_run_stays_waiting_after_a_kill_and_is_answered_after_the_restart(tmp_path):
+    store = tmp_path / "store.sqlite"
+    answer = {"approved": True, "note": "a double charge"}
+    with server(EXAMPLES, store, "mock") as (process, url):
+        with httpx.Client(base_url=url, timeout=30) as client:
+            started = client.post("/agents/SupportDesk/runs", json=REFUND_TICKET)
+            assert started.status_code == 202
+            run = started.json()["id"]
+            before = _wait_state(client, run, ("waiting", "returned", "failed"))
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    assert before["state"] == "waiting"
+    (question,) = before["questions"]
+    calls = store_rows(store, "SELECT COUNT(*) FROM calls")[0][0]
+    with (
+        server(EXAMPLES, store, "mock") as (_, url),
+        httpx.Client(base_url=url, timeout=30) as client,
+    ):
+        time.sleep(0.5)  # (a server that resumed it would have run it by now)
+        after = client.get(f"/runs/{run}").json()
+        assert after["state"] == "waiting" and after["attempts"] == 1
+        assert after["questions"] == [question]
+        assert store_rows(store, "SELECT COUNT(*) FROM calls")[0][0] == calls
+        bad = client.post(f"/runs/{run}/questions/{question['id']}", json={"approved": 1.5})
+        assert bad.status_code == 422
+        good = client.post(f"/runs/{run}/questions/{question['id']}", json=answer)
+        assert good.status_code == 200, good.text
+        done = wait_for_end(client.get, run)
+    assert done["state"] == "returned" and done["attempts"] == 2
+    assert done["result"] == _cli_answered(tmp_path, answer)
+
+
+def test_a_run_answered_while_the_server_was_down_resumes_at_start_up(tmp_path):
+    """The answer was stored (by the CLI, or just before a kill) but the run was not
+    resumed: the server resumes it when it starts, as it does an unfinished run."""
+    from rolegraph.runtime import Store, answer_question, pending_questions
+
+    store = tmp_path / "store.sqlite"
+    answer = {"approved": False, "note": "no double charge found"}
+    with server(EXAMPLES, store, "mock") as (process, url):
+        with httpx.Client(base_url=url, timeout=30) as client:
+            run = client.post("/agents/SupportDesk/runs", json=REFUND_TICKET).json()["id"]
+            assert _wait_state(client, run, ("waiting", "returned", "failed"))["state"] == "waiting"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    opened = Store(store)
+    (question,) = pending_questions(opened, run)
+    answer_question(opened, run, question.id, answer)
+    opened.close()
+    with (
+        server(EXAMPLES, store, "mock") as (_, url),
+        httpx.Client(base_url=url, timeout=30) as client,
+    ):
+        done = wait_for_end(client.get, run)
+        events = sse_events(client.get(f"/runs/{run}/events").text)
+    assert done["state"] == "returned" and done["attempts"] == 2
+    assert done["result"] == _cli_answered(tmp_path, answer)
+    assert [e["kind"] for e in events][-1] == "result"

@@ -4,12 +4,14 @@ tables (runtime/store.py holds the runs' inputs, checkpoints and replies).
 - `serve_runs`: one row per run the server answered `202 Accepted` for, written (and
   committed) before that answer: the agent, its file, when, its state (`accepted`
   until it ends, then `returned` or `failed`; `interrupted` when the agent could not be
-  found again after a restart), how many times it was started, and once it ended its
+  found again after a restart; `waiting` when its attempt paused for answers from
+  people), how many times it was started, and once it ended its
   error, its totals and its trace (the lines `rolegraph run --trace` writes).
 - `serve_events`: the events of a run's last attempt (firings started and ended,
   results; the model's text as it streams is told live only), written when it ends.
 
-A run whose row is not `returned` or `failed` is resumed when the server starts.
+A run whose row is not `returned` or `failed` is resumed when the server starts, but a
+`waiting` one while any of its questions can still be answered (rolegraph/serve/runner.py).
 """
 
 from __future__ import annotations
@@ -145,6 +147,15 @@ class Journal:
             db.execute(
                 "UPDATE serve_runs SET state = 'interrupted', message = ? WHERE id = ?",
                 (message, run),
+            )
+
+    def resuming(self, run: str) -> None:
+        """A waiting run goes on (its answers given): unfinished, as when accepted."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE serve_runs SET state = 'accepted', message = NULL, finished = NULL "
+                "WHERE id = ?",
+                (run,),
             )
 
     def ended(

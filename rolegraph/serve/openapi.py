@@ -4,7 +4,8 @@
 parameter, its JSON schema from the parameter's type: runtime/values.py, as structured
 output uses it) and answers `202` with the run's id; `GET /agents/NAME/runs/ID` gives
 the run with its result typed as the agent's return type. The generic routes (`/runs`,
-`/runs/{id}`, its trace and events, `/agents`, `/files`) are described once.
+`/runs/{id}`, its trace, events and human questions, `/agents`, `/files`) are described
+once.
 """
 
 from __future__ import annotations
@@ -94,14 +95,16 @@ _COMMON: dict[str, Any] = {
     "Run": {
         "type": "object",
         "description": "A run: `state` is accepted (waiting for a slot), running, "
-        "returned, failed, or interrupted (its agent is not served since a restart).",
+        "returned, failed, waiting (for answers from people: `questions`), or interrupted "
+        "(its agent is not served since a restart).",
         "properties": {
             "id": {"type": "string"},
             "agent": {"type": "string"},
             "state": {
                 "type": "string",
-                "enum": ["accepted", "running", "returned", "failed", "interrupted"],
+                "enum": ["accepted", "running", "returned", "failed", "waiting", "interrupted"],
             },
+            "questions": {"type": "array", "items": _ref("Question")},
             "inputs": {"type": "object"},
             "model": {"type": ["string", "null"]},
             "result": {},
@@ -114,6 +117,37 @@ _COMMON: dict[str, Any] = {
             "links": {"type": "object", "additionalProperties": {"type": "string"}},
         },
         "required": ["id", "agent", "state"],
+    },
+    "Question": {
+        "type": "object",
+        "description": "A question a human step asked (docs/human.md): `schema` is the JSON "
+        "schema of its answer; `deadline` and `asked` are seconds since the epoch.",
+        "properties": {
+            "run": {"type": "string"},
+            "id": {"type": "string"},
+            "node": {"type": "string"},
+            "step": {"type": "string"},
+            "text": {"type": "string"},
+            "schema": {"type": "object"},
+            "asked": {"type": "number"},
+            "deadline": {"type": ["number", "null"]},
+            "answer": {},
+            "answered": {"type": ["number", "null"]},
+        },
+        "required": ["run", "id", "node", "step", "text", "schema", "asked"],
+    },
+    "Answered": {
+        "type": "object",
+        "description": "An answer taken: the question with it, the run's state (`accepted` "
+        "or `running` when it was the last one pending: the run resumes) and the questions "
+        "still pending.",
+        "properties": {
+            "question": _ref("Question"),
+            "state": {"type": "string"},
+            "pending": {"type": "array", "items": _ref("Question")},
+            "links": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+        "required": ["question", "state", "pending"],
     },
     "TraceLine": {
         "type": "object",
@@ -197,6 +231,43 @@ def _generic_paths() -> dict[str, Any]:
                         "content": {"text/event-stream": {"schema": {"type": "string"}}},
                     },
                     "404": _problem("No such run"),
+                },
+            }
+        },
+        "/runs/{id}/questions": {
+            "get": {
+                "operationId": "list_questions",
+                "summary": "The questions a run waits for (docs/human.md)",
+                "parameters": [_RUN_ID],
+                "responses": {
+                    "200": _json(
+                        "The pending questions", {"type": "array", "items": _ref("Question")}
+                    ),
+                    "404": _problem("No such run"),
+                },
+            }
+        },
+        "/runs/{id}/questions/{qid}": {
+            "post": {
+                "operationId": "answer_question",
+                "summary": "Answer a question; the last answer a run waits for resumes it",
+                "parameters": [
+                    _RUN_ID,
+                    {"name": "qid", "in": "path", "required": True, "schema": {"type": "string"}},
+                ],
+                "requestBody": {
+                    "required": True,
+                    "description": "The answer, JSON that fits the question's `schema`",
+                    "content": {JSON: {"schema": {}}},
+                },
+                "responses": {
+                    "200": _json("The answer is taken", _ref("Answered")),
+                    "400": _problem("The body is not JSON"),
+                    "404": _problem("No such run, or the run never asked this question"),
+                    "409": _problem("Answered already, past its deadline, or the run ended"),
+                    "415": _problem("The body is not sent as JSON"),
+                    "422": _problem("The answer does not fit the question's type (E0421)"),
+                    "503": _problem("The store cannot record the answer"),
                 },
             }
         },

@@ -9,12 +9,11 @@ every error a request can cause is a `Problem` with diagnostics (rolegraph/serve
     GET  /runs/{id}                      a run: state, inputs, result or error, totals
     GET  /runs/{id}/trace                its trace, as `rolegraph run --trace` writes it
     GET  /runs/{id}/events               its events, as server-sent events
+    GET  /runs/{id}/questions            the questions it waits for (a `waiting` run)
+    POST /runs/{id}/questions/{qid}      answer one; the last answer resumes the run
     GET  /files                          the folder's files and their diagnostics
     GET  /searches, /searches/{id}       search reports, with diffs (searches.py)
     GET  /openapi.json                   the schema
-
-Human questions (GET /runs/{id}/questions, POST /runs/{id}/questions/{qid}) belong in
-`QUESTION_ROUTES` below, beside the run routes they extend.
 """
 
 from __future__ import annotations
@@ -31,7 +30,10 @@ from starlette.routing import Route
 
 from rolegraph.compiler import codes
 from rolegraph.compiler.diagnostics import diagnostic
+from rolegraph.runtime import answer_question, pending_questions
 from rolegraph.runtime.errors import RunError
+from rolegraph.runtime.questions import AnswerError
+from rolegraph.runtime.questions import find as find_question
 
 from .catalog import ServedAgent
 from .graph import graph_json
@@ -85,6 +87,7 @@ def _links(run: str, agent: str) -> dict[str, str]:
         "typed": f"/agents/{quote(agent, safe='')}/runs/{run}",
         "trace": f"/runs/{run}/trace",
         "events": f"/runs/{run}/events",
+        "questions": f"/runs/{run}/questions",
         "page": f"/#/run/{run}",
     }
 
@@ -103,6 +106,12 @@ def run_json(runner: Runner, run: str) -> dict[str, Any] | None:
     data["inputs"] = info.inputs if info is not None else None
     data["model"] = info.model if info is not None else None
     data["result"] = info.result if info is not None and data["state"] == "returned" else None
+    # (a running run may have asked already: its parked steps wait while others go on)
+    data["questions"] = (
+        [q.to_json() for q in pending_questions(runner.store, run)]
+        if data["state"] not in ("returned", "failed")
+        else []
+    )
     data["links"] = _links(run, accepted.agent)
     return data
 
@@ -242,13 +251,63 @@ async def follow_run(request: Request) -> Response:
 
 
 # -- human questions --------------------------------------------------------------------------
-# After the merge of human input (runtime: `pending(store, run_id)`, `answer(store, run_id,
-# question_id, value)`), its two routes go here:
-#   GET  /runs/{id}/questions         -> pending(runner.store, id), as JSON
-#   POST /runs/{id}/questions/{qid}   -> parse_body, then answer(runner.store, id, qid, value);
-#                                        a bad value is a BadRequest with a diagnostic
-# and a run waiting for an answer shows as state "waiting" in `run_json`.
-QUESTION_ROUTES: list[Route] = []
+
+
+async def list_questions(request: Request) -> Response:
+    runner = _runner(request)
+    run = request.path_params["id"]
+    if runner.journal.get(run) is None:
+        return _problem(_no_run(run))
+    return JSONResponse([q.to_json() for q in pending_questions(runner.store, run)])
+
+
+def _refused(error: AnswerError, status: int) -> BadRequest:
+    notes = ("the run is unchanged: it still waits for its answers",) if error.waiting else ()
+    found = diagnostic(error.code, str(error), file="<request>", hints=error.hints, notes=notes)
+    return BadRequest(status, [found], {})
+
+
+async def answer(request: Request) -> Response:
+    """Answer a question: 200 with the question answered and the run's state (`running`
+    when this answer was the last it waited for: it resumes); 422 for an answer that
+    does not fit, 409 for a question answered already or past its deadline, or a run
+    that ended; 404 for a run or question never seen."""
+    runner = _runner(request)
+    run, question = request.path_params["id"], request.path_params["qid"]
+    try:
+        if runner.journal.get(run) is None:
+            raise _no_run(run)
+        require_json(request.headers.get("content-type"))
+        value = parse_body(await read_body(request.stream()))
+        try:
+            answered = answer_question(runner.store, run, question, value)
+        except AnswerError as error:
+            if error.code == codes.BAD_ANSWER:
+                raise _refused(error, 422) from None
+            if find_question(runner.store, run, question) is None:
+                raise _refused(error, 404) from None
+            raise _refused(error, 409) from None
+        except (RunError, sqlite3.Error) as error:  # (the store: full, damaged, locked)
+            raise cannot_record(getattr(error, "reason", None) or str(error)) from None
+    except BadRequest as error:
+        return _problem(error)
+    runner.answered(run)
+    data = run_json(runner, run)
+    assert data is not None
+    return JSONResponse(
+        {
+            "question": answered.to_json(),
+            "state": data["state"],
+            "pending": data["questions"],
+            "links": data["links"],
+        }
+    )
+
+
+QUESTION_ROUTES: list[Route] = [
+    Route("/runs/{id}/questions", list_questions, methods=["GET"]),
+    Route("/runs/{id}/questions/{qid}", answer, methods=["POST"]),
+]
 
 
 # -- files and schema -------------------------------------------------------------------------

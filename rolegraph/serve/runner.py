@@ -8,6 +8,12 @@ checkpoint the first time, from its checkpoints after a restart, so no completed
 firing or model call is repeated. Whatever stops the server (a kill, a crash, Ctrl-C)
 leaves each unfinished run in that state; `resume_unfinished` starts them all again.
 
+A run whose remaining work waits for answers from people ends its attempt with
+`rolegraph.Paused`: it is `waiting`, its questions in the store (runtime/questions.py).
+It is not resumed on start-up while a question can still be answered; `answered`
+resumes it once none is left pending (`POST /runs/{id}/questions/{qid}`), and its
+followers' event stream goes on with the resumed attempt.
+
 Events go to the run's listeners as they happen (one queue each, on the server's event
 loop); those of the model's text (`tokens`, `partial`) are told live only, the others
 are also kept and written with the run's end.
@@ -18,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +41,8 @@ class LiveRun:
     id: str
     agent: ServedAgent
     attempt: int = 0
-    state: str = "accepted"  # accepted (waiting for a slot), running, returned, failed
+    # accepted (waiting for a slot), running, returned, failed, waiting (for answers)
+    state: str = "accepted"
     events: list[dict[str, Any]] = field(default_factory=list)
     kept: list[dict[str, Any]] = field(default_factory=list)  # events but LIVE_ONLY
     listeners: list[asyncio.Queue] = field(default_factory=list)
@@ -71,6 +79,8 @@ class Runner:
         self.options = options
         self.live: dict[str, LiveRun] = {}
         self._slots: asyncio.Semaphore | None = None
+        self._wakeups: dict[str, asyncio.Event] = {}  # followers of waiting runs
+        self._stopping = False
 
     @property
     def slots(self) -> asyncio.Semaphore:
@@ -103,6 +113,9 @@ class Runner:
         for accepted in self.journal.unfinished():
             if accepted.id in self.live:
                 continue
+            if accepted.state == "waiting" and self.answerable(accepted.id):
+                self._watch_deadlines(accepted.id)
+                continue  # (it waits for people, not for the server)
             agent = _find(agents, accepted.agent, accepted.name, accepted.file)
             if agent is None:
                 message = (
@@ -116,12 +129,44 @@ class Runner:
             started.append(accepted.id)
         return started
 
+    def answerable(self, run: str) -> list[Any]:
+        """The questions of `run` that wait for an answer and can still take one (their
+        deadline has not passed: a resumed run fails the steps whose deadline passed)."""
+        from rolegraph.runtime import pending_questions
+
+        now = time.time()
+        return [q for q in pending_questions(self.store, run) if not q.expired(now)]
+
+    def answered(self, run: str) -> bool:
+        """After an answer to `run`: resume it when it waits and no question is left that
+        can take an answer. Whether it was resumed (False: it waits for more answers, or
+        it is running and takes the answers when it pauses next)."""
+        accepted = self.journal.get(run)
+        if accepted is None or accepted.state != "waiting" or run in self.live:
+            return False
+        if self.answerable(run):
+            return False
+        agent = _find(self.catalog.agents(), accepted.agent, accepted.name, accepted.file)
+        if agent is None:
+            message = (
+                f"agent `{accepted.name}` of {accepted.file} is not served now (the file is "
+                "gone or has errors); the run resumes when the server starts with it"
+            )
+            self.journal.interrupted(run, message)
+            return False
+        self.journal.resuming(run)
+        self._start(run, agent)
+        return True
+
     def _start(self, run: str, agent: ServedAgent) -> None:
         live = self.live[run] = LiveRun(run, agent)
         live.task = asyncio.get_running_loop().create_task(self._execute(live))
+        wakeup = self._wakeups.pop(run, None)
+        if wakeup is not None:
+            wakeup.set()
 
     async def _execute(self, live: LiveRun) -> None:
-        from rolegraph.runtime import RunError, run_agent
+        from rolegraph.runtime import Paused, RunError, run_agent
 
         async with self.slots:
             live.attempt = self.journal.started(live.id)
@@ -139,6 +184,8 @@ class Runner:
                     source=live.agent.source,
                     on_event=lambda event: live.tell(event.to_json()),
                 )
+            except Paused as paused:  # (it told its `paused` event)
+                failure = paused
             except RunError as error:
                 failure = error
                 if not live.events or live.events[-1]["kind"] != "error":
@@ -153,8 +200,11 @@ class Runner:
             self._record(live, outcome, failure)
 
     def _record(self, live: LiveRun, outcome: Any, failure: Any) -> None:
-        from rolegraph.runtime import StoreError
+        from rolegraph.runtime import Paused, StoreError
 
+        if isinstance(failure, Paused):
+            self._wait(live, failure)
+            return
         if failure is None:
             live.state = "returned"
             trace = outcome.trace
@@ -182,8 +232,53 @@ class Runner:
         live.close()
         self.live.pop(live.id, None)
 
+    def _wait(self, live: LiveRun, paused: Any) -> None:
+        """Record a run that paused as `waiting` (its trace and events so far), and resume
+        it at once when its questions were all answered while it ran."""
+        live.state = "waiting"
+        trace = getattr(paused, "trace", None)
+        lines = trace_lines(trace) if trace is not None else []
+        summary = trace.summary() if trace is not None else {}
+        count = len(paused.questions)
+        message = f"it waits for {'an answer' if count == 1 else f'{count} answers'}"
+        try:
+            self.journal.ended(
+                live.id, live.attempt, "waiting", None, message, summary, lines, live.kept
+            )
+        except Exception as fault:  # (still unfinished: it runs again at the next start)
+            print(
+                f"rolegraph serve: run {live.id}: cannot record its pause: {fault}", file=sys.stderr
+            )
+        live.close()
+        self.live.pop(live.id, None)
+        if not self._stopping:
+            with contextlib.suppress(Exception):  # (answered meanwhile: go on now)
+                if not self.answered(live.id):
+                    self._watch_deadlines(live.id)
+
+    def _watch_deadlines(self, run: str) -> None:
+        """Resume a waiting run when the last deadline of its pending questions passes
+        (their steps then fail, and `on error` edges route them)."""
+        deadlines = [q.deadline for q in self.answerable(run)]
+        if not deadlines or any(d is None for d in deadlines):
+            return  # (a question without a deadline waits for ever)
+        delay = max(0.0, max(d for d in deadlines if d is not None) - time.time()) + 0.05
+        loop = asyncio.get_running_loop()
+        loop.call_later(delay, self._deadline_passed, run)
+
+    def _deadline_passed(self, run: str) -> None:
+        if self._stopping:
+            return
+        try:
+            self.answered(run)
+        except Exception as fault:
+            print(f"rolegraph serve: run {run}: cannot resume it: {fault}", file=sys.stderr)
+
     async def stop(self) -> None:
         """Cancel the runs in flight (they stay unfinished, to resume on the next start)."""
+        self._stopping = True
+        for wakeup in self._wakeups.values():
+            wakeup.set()
         tasks = [live.task for live in self.live.values() if live.task is not None]
         for task in tasks:
             task.cancel()
@@ -194,6 +289,28 @@ class Runner:
     # -- reading -------------------------------------------------------------------------
 
     async def follow(
+        self, run: str, after: tuple[int, int] | None
+    ) -> AsyncIterator[tuple[str, dict]]:
+        """The events of `run` as (id, event) until it ends, as `_follow_attempt` gives
+        them; a run that waits for answers is followed on into its resumed attempt."""
+        while True:
+            last = after
+            async for ident, event in self._follow_attempt(run, after):
+                last = _parse_id(ident)
+                yield ident, event
+            if run in self.live:  # (resumed between the attempt's end and this check)
+                after = last
+                continue
+            accepted = self.journal.get(run)
+            if self._stopping or accepted is None or accepted.state != "waiting":
+                return
+            wakeup = self._wakeups.setdefault(run, asyncio.Event())
+            await wakeup.wait()
+            if self._stopping:
+                return
+            after = last
+
+    async def _follow_attempt(
         self, run: str, after: tuple[int, int] | None
     ) -> AsyncIterator[tuple[str, dict]]:
         """The events of `run`'s current attempt as (id, event): those told so far, then
@@ -224,6 +341,11 @@ class Runner:
         finally:
             with contextlib.suppress(ValueError):
                 live.listeners.remove(queue)
+
+
+def _parse_id(ident: str) -> tuple[int, int]:
+    attempt, _, seq = ident.partition(".")
+    return int(attempt), int(seq)
 
 
 def trace_lines(trace: Any) -> list[dict[str, Any]]:

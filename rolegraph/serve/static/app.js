@@ -156,8 +156,8 @@ function skeleton(schema) {
   return null;
 }
 
-function field(name, schema, required, declared) {
-  const id = `input-${name}`;
+function field(name, schema, required, declared, prefix = "input") {
+  const id = `${prefix}-${name}`;
   const optional = schema.anyOf && schema.anyOf.some((s) => s.type === "null");
   const inner = optional ? schema.anyOf.find((s) => s.type !== "null") : schema;
   const typeText = declared || (optional ? `${inner.type || "value"}?` : schema.type || "any");
@@ -220,6 +220,58 @@ function runForm(agent) {
   return form;
 }
 
+// -- human questions: a form from the answer's JSON schema ---------------------------------
+
+function answerFields(question) {
+  // an answer that is an object gets a field per member (as an agent's inputs do);
+  // any other answer, one field
+  const schema = question.schema || {};
+  const prefix = `answer-${question.id}`;
+  if (schema.type === "object" && schema.properties) {
+    const required = schema.required || [];
+    const fields = Object.entries(schema.properties).map(([name, s]) =>
+      field(name, s, required.includes(name), null, prefix));
+    return { fields, read: () => Object.fromEntries(fields.map((f) => [f.name, f.read()])) };
+  }
+  const one = field("answer", schema, true, null, prefix);
+  return { fields: [one], read: () => one.read() };
+}
+
+function questionForm(run, question, onAnswered) {
+  const { fields, read } = answerFields(question);
+  const problems = el("div", { class: "problems" });
+  const button = el("button", { type: "submit", class: "answer" }, "Answer");
+  const form = el("form", { class: "card question", "data-question": question.id, novalidate: true },
+    el("div", {}, el("b", {}, question.step), " ", el("span", { class: "muted mono" }, question.id),
+      question.deadline ? el("span", { class: "muted" }, ` · answer by ${when(question.deadline)}`) : ""),
+    el("div", { class: "asked" }, question.text),
+    fields.map((f) => f.node), button, problems);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    problems.replaceChildren();
+    let value;
+    try {
+      value = read();
+    } catch (error) {
+      problems.append(el("pre", { class: "diagnostic" }, `not JSON: ${error.message}`));
+      return;
+    }
+    button.disabled = true;
+    const response = await fetch(`/runs/${run}/questions/${encodeURIComponent(question.id)}`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(value) });
+    const body = await response.json();
+    if (!response.ok) {
+      button.disabled = false;
+      problems.append(diagnosticsBlock(body));
+      return;
+    }
+    form.replaceChildren(el("div", {}, el("b", {}, question.step), " ",
+      el("span", { class: "answered" }, "answered"), " ", el("span", { class: "mono" }, json(value))));
+    onAnswered(body);
+  });
+  return form;
+}
+
 // -- a run, live or past ------------------------------------------------------------------
 
 async function runPage(id) {
@@ -244,6 +296,10 @@ class RunView {
     this.graph = el("div", { id: "graph" });
     this.table = el("table", { id: "firings" });
     this.outcome = el("div", { id: "outcome" });
+    this.questions = el("div", { id: "questions" });
+    this.questionsTitle = el("h2", {}, "Questions asked");
+    this.forms = new Map();  // question id -> its form
+    this.waiting = false;
     this.totals = el("div", { class: "totals", id: "totals" });
     this.root = el("div", {},
       el("h1", {}, "Run ", el("span", { class: "mono" }, run.id), " ", this.state),
@@ -255,7 +311,8 @@ class RunView {
       el("h2", {}, "Inputs"), el("pre", {}, json(run.inputs)),
       el("div", { class: "columns" },
         el("section", {}, el("h2", {}, "Firings, by logical time"), this.table, this.totals),
-        el("section", {}, el("h2", {}, "Outcome"), this.outcome, el("h2", {}, "Graph"), this.graph)));
+        el("section", {}, this.questions, el("h2", {}, "Outcome"), this.outcome,
+          el("h2", {}, "Graph"), this.graph)));
     this.renderTable();
     this.drawGraph();
   }
@@ -273,7 +330,13 @@ class RunView {
   follow() {
     this.source = new EventSource(`/runs/${this.run.id}/events`);
     const on = (kind, handler) => this.source.addEventListener(kind, (m) => handler(JSON.parse(m.data)));
-    on("run_started", (e) => { if (!e.path.length) this.reset(); this.setState("running"); });
+    on("run_started", (e) => {
+      if (!e.path.length) { this.reset(); this.clearQuestions(); }
+      this.setState("running");
+    });
+    on("question", (e) => this.asked({ id: e.question, node: e.node, step: e.step, text: e.text,
+      schema: e.schema, deadline: e.deadline }));
+    on("paused", (e) => this.ask(e.questions));
     on("firing_started", (e) => { if (!e.path.length) this.started_(e); });
     for (const kind of ["firing_finished", "firing_failed", "firing_cancelled", "firing_skipped"])
       on(kind, (e) => { if (!e.path.length) this.ended(e); });
@@ -292,6 +355,40 @@ class RunView {
 
   close() {
     if (this.source) this.source.close();
+  }
+
+  // a question asked: its form at once (the run may go on with other branches; an answer
+  // given meanwhile is taken when it pauses)
+  asked(question) {
+    if (this.forms.has(question.id)) return;
+    const form = questionForm(this.run.id, question, (answered) => {
+      if (this.waiting && answered.pending.length === 0) this.setState("resuming");
+    });
+    this.forms.set(question.id, form);
+    if (!this.questions.childNodes.length) this.questions.append(this.questionsTitle);
+    this.questions.append(form);
+  }
+
+  clearQuestions() {
+    this.forms.clear();
+    this.waiting = false;
+    this.questionsTitle.textContent = "Questions asked";
+    this.questions.replaceChildren();
+  }
+
+  // the run waits for answers: a form for each question (the stream stays open, and goes
+  // on with the resumed run when the last one is answered)
+  ask(questions) {
+    this.waiting = true;
+    this.setState("waiting");
+    this.questionsTitle.textContent = "Waiting for answers";
+    // (a firing that asked is parked: no event ends it; the trace says `paused`)
+    const asking = new Set(questions.map((q) => q.node));
+    for (const entry of this.firings.values())
+      if (entry.record.status === "running" && asking.has(entry.record.node))
+        entry.record = { ...entry.record, status: "paused" };
+    this.renderTable();
+    for (const q of questions) this.asked(q);
   }
 
   reset() {
@@ -374,17 +471,20 @@ class RunView {
       rows.push(el("tr", { class: "step" }, el("td", { colspan: 7 }, `logical time ${t}`)));
       for (const { record: r, text } of records.filter((x) => x.record.time === t)) {
         const running = r.status === "running";
+        const open = running || (r.status === "paused" && r.cost === undefined);
         rows.push(el("tr", { class: `firing status-${r.status}`, "data-key": r.key, "data-node": r.node },
           el("td", { class: "mono" }, r.node),
           el("td", {}, badge(r.status, "status"),
             r.notes && r.notes.length ? el("div", { class: "muted" }, r.notes.join("; ")) : ""),
           valueCell(r.inputs),
           running ? el("td", { class: "stream mono" }, text)
+            : r.status === "paused" && r.output === undefined
+              ? el("td", { class: "muted" }, "waiting for an answer")
             : r.status === "failed" ? el("td", { class: "mono status-failed" }, r.error || "")
               : valueCell(r.output),
-          el("td", { class: "num" }, running ? "" : `${r.input_tokens} / ${r.output_tokens}`),
-          el("td", { class: "num" }, running ? "" : `$${Number(r.cost).toFixed(6)}`),
-          el("td", { class: "num" }, running ? "…" : `${Number(r.latency_ms).toFixed(1)} ms`)));
+          el("td", { class: "num" }, open ? "" : `${r.input_tokens} / ${r.output_tokens}`),
+          el("td", { class: "num" }, open ? "" : `$${Number(r.cost).toFixed(6)}`),
+          el("td", { class: "num" }, open ? "…" : `${Number(r.latency_ms).toFixed(1)} ms`)));
       }
     }
     this.table.replaceChildren(header, ...rows);
