@@ -199,8 +199,10 @@ def test_the_event_stream_of_a_waiting_run_goes_on_into_the_resumed_run(client):
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     time.sleep(0.5)
-    # (TestClient hands the body over when it ends: the stream is open, past the pause)
-    assert reader.is_alive() and not body
+    # the stream is still open past the pause (some TestClient versions hand the body
+    # over only when it ends, others as it comes: either way, no result yet)
+    assert reader.is_alive()
+    assert "event: result" not in "".join(body)
     assert client.post(f"/runs/{run}/questions/{question['id']}", json=GOOD).status_code == 200
     reader.join(60)
     assert not reader.is_alive()
