@@ -972,6 +972,15 @@ def search_command(
     allow_tool: AllowToolOption = None,
     allow_import: AllowImportOption = None,
     root: RootOption = None,
+    budget: Annotated[
+        str | None,
+        typer.Option(
+            "--budget",
+            help="A hard limit on the whole search: calls=N,tokens=N,cost=X (and prompt=N, "
+            "the tokens a call's prompt may take; attempts=N per call). Each evaluation "
+            "reserves its static worst case first (docs/search.md#budget).",
+        ),
+    ] = None,
 ) -> None:
     """Search for better agents by typed edits (random search, evolution, a particle
     swarm, tree search, or an LLM proposing edits that the checker accepts or refuses):
@@ -981,7 +990,10 @@ def search_command(
 
     from rolegraph.runtime import StoreError
     from rolegraph.search import (
+        BudgetSpent,
         ObjectiveError,
+        SearchBudget,
+        SearchBudgetError,
         evolve,
         mcts,
         meta_search,
@@ -1000,9 +1012,21 @@ def search_command(
     _check_output(plot, "--plot")
     params = _provider_params(api_base, param, timeout, concurrency)
     trust = _trust_policy(allow_tool, allow_import)
+    try:
+        limits = SearchBudget.parse(budget) if budget is not None else None
+    except SearchBudgetError as error:
+        raise _usage_error(str(error)) from None
     module, objective, evaluator = _evaluation_setup(
         file, agent, data, score, seeds, cost, model, store, params, backend, root
     )
+    if limits is not None:
+        from rolegraph.search_budget_view import preflight
+
+        evaluator.budget = limits
+        try:
+            preflight(module, evaluator, limits, quiet=quiet)
+        except (SearchBudgetError, BudgetSpent, ObjectiveError) as error:
+            raise _usage_error(str(error)) from None  # (refused before any model call)
     editor = evaluator.editor(trust)
     from rolegraph.search_view import SearchProgress
 
@@ -1041,9 +1065,13 @@ def search_command(
             )
         with _stdout_for_the_result(), shown:  # no result on stdout: all goes to stderr
             result = asyncio.run(search)
-    except (ObjectiveError, StoreError) as error:
+    except (ObjectiveError, StoreError, BudgetSpent, SearchBudgetError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
+    if limits is not None and not quiet:
+        from rolegraph.search_budget_view import spent_line
+
+        typer.echo(spent_line(limits, result), err=True)
     if result.refused and not quiet:
         typer.echo(f"{len(result.refused)} proposals refused by the checker; the last:", err=True)
         text, why = result.refused[-1]

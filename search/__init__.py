@@ -11,6 +11,7 @@ every candidate checks; none is generated code. See docs/search.md.
 """
 
 from .attribution import Attribution, shapley
+from .budget import Allotment, BudgetSpent, SearchBudget, SearchBudgetError, run_allotment
 from .candidates import Scored, SearchResult, Trail, write_front
 from .evaluate import Blank, Evaluation, Evaluator, RunOutcome, blank_value
 from .evolve import better, evolve, nodes_and_calls
@@ -33,8 +34,10 @@ from .store import Candidate, RunRecord, SearchStore
 from .swarm import swarm
 
 __all__ = [
+    "Allotment",
     "Attempt",
     "Attribution",
+    "BudgetSpent",
     "Blank",
     "Candidate",
     "Evaluation",
@@ -46,6 +49,8 @@ __all__ = [
     "RunRecord",
     "Scored",
     "SearchResult",
+    "SearchBudget",
+    "SearchBudgetError",
     "SearchStore",
     "Trail",
     "better",
@@ -62,6 +67,7 @@ __all__ = [
     "nodes_and_calls",
     "pareto_front",
     "random_search",
+    "run_allotment",
     "score_plot",
     "scorer",
     "shapley",

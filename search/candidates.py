@@ -13,6 +13,7 @@ from rolegraph.compiler import ast
 from rolegraph.compiler.edits import Edit, Editor
 from rolegraph.compiler.printer import fingerprint, to_source
 
+from .budget import BudgetSpent
 from .evaluate import Evaluation, Evaluator
 from .pareto import pareto_front
 from .store import Candidate
@@ -62,6 +63,8 @@ class SearchResult:
     archive: tuple[tuple[tuple[int, ...], Scored], ...] = ()  # a quality-diversity archive
     # a search tree: (candidate, its parent's index, visits, mean score), as evaluated
     tree: tuple[tuple[Scored, int | None, int, float], ...] = ()
+    stopped: str | None = None  # why the search stopped early: its budget did not fit
+    over_budget: int = 0  # candidates skipped because their runs did not fit the budget
 
     @property
     def best(self) -> Scored:
@@ -69,6 +72,7 @@ class SearchResult:
         return max(self.evaluated, key=lambda s: s.rank)
 
 
+OVER_BUDGET = 8  # candidates in a row too dear for the budget left: the search stops
 Progress = Callable[[int, int, Scored], None]  # (done, total, the candidate just scored)
 
 
@@ -81,22 +85,49 @@ class Trail:
         self.evaluated: list[Scored] = []
         self.seen: set[str] = set()
         self.calls = 0  # model calls made (runs the store held cost none)
+        self.stopped: str | None = None  # the budget refused evaluations: why
+        self.over_budget = 0  # candidates skipped: their runs did not fit the budget
+        self.in_a_row = 0
 
     @property
     def full(self) -> bool:
-        return len(self.evaluated) >= self.evaluations
+        """No more evaluations: as many as asked for, or the budget stopped the search."""
+        return len(self.evaluated) >= self.evaluations or self.stopped is not None
 
     def is_new(self, module: ast.Module) -> bool:
         return fingerprint(module) not in self.seen
+
+    async def start(self, module: ast.Module) -> Scored:
+        """Evaluate the search's starting point (`BudgetSpent` when its runs do not fit
+        the budget: a search with nothing evaluated has no result)."""
+        scored = await self.visit(module)
+        if scored is None:  # (visit raises for the first candidate)
+            raise BudgetSpent(self.stopped or "the budget is spent")
+        return scored
 
     async def visit(
         self,
         module: ast.Module,
         parent: Scored | None = None,
         edit: Edit | Sequence[Edit] | None = None,
-    ) -> Scored:
-        """Evaluate a candidate (made from `parent` by `edit` or a script), and record it."""
-        scored = await score_candidate(self.evaluator, module, parent, edit)
+    ) -> Scored | None:
+        """Evaluate a candidate (made from `parent` by `edit` or a script), and record it.
+        None when the search's budget cannot pay for its runs (after `OVER_BUDGET` such
+        candidates in a row, the search is `full`)."""
+        try:
+            scored = await score_candidate(self.evaluator, module, parent, edit)
+        except BudgetSpent as error:
+            if not self.evaluated:
+                raise
+            # Too dear for what is left: skipped (and never proposed again), and the search
+            # goes on with cheaper candidates until `OVER_BUDGET` in a row did not fit.
+            self.seen.add(fingerprint(module))
+            self.over_budget += 1
+            self.in_a_row += 1
+            if self.in_a_row >= OVER_BUDGET:
+                self.stopped = str(error)
+            return None
+        self.in_a_row = 0
         self.evaluated.append(scored)
         self.seen.add(scored.evaluation.fingerprint)
         self.calls += scored.evaluation.fresh_calls
@@ -123,7 +154,15 @@ class Trail:
     def result(self, **extra: Any) -> SearchResult:
         evaluated = tuple(self.evaluated)
         front = tuple(pareto_front(evaluated, key=lambda s: s.point))
-        return SearchResult(evaluated[0], evaluated, front, self.calls, **extra)
+        return SearchResult(
+            evaluated[0],
+            evaluated,
+            front,
+            self.calls,
+            stopped=self.stopped,
+            over_budget=self.over_budget,
+            **extra,
+        )
 
 
 async def score_candidate(

@@ -67,7 +67,7 @@ async def evolve(
     rng = random.Random(seed)
     editor = editor or evaluator.editor()
     trail = Trail(evaluator, evaluations, progress)
-    start = await trail.visit(module)
+    start = await trail.start(module)
     archive: dict[Cell, Scored] = {descriptor(start): start}
     while not trail.full:
         elites = [archive[cell] for cell in sorted(archive)]
@@ -78,6 +78,8 @@ async def evolve(
             break
         edit, parent, edited = child
         scored = await trail.visit(edited, parent, edit)
+        if scored is None:  # over budget
+            continue
         cell = descriptor(scored)
         if cell not in archive or better(scored, archive[cell]):
             archive[cell] = scored

@@ -61,7 +61,7 @@ async def mcts(
     rng = random.Random(seed)
     editor = editor or evaluator.editor()
     trail = Trail(evaluator, evaluations, progress)
-    root = TreeNode(await trail.visit(module), None)
+    root = TreeNode(await trail.start(module), None)
     _backpropagate(root, root.scored.evaluation.score)
     nodes = [root]
     while not trail.full and not _dead(root):
@@ -71,7 +71,10 @@ async def mcts(
             leaf.spent = True
             continue
         edit, edited = found
-        child = TreeNode(await trail.visit(edited, leaf.scored, edit), leaf)
+        visited = await trail.visit(edited, leaf.scored, edit)
+        if visited is None:  # over budget
+            continue
+        child = TreeNode(visited, leaf)
         leaf.children.append(child)
         nodes.append(child)
         _backpropagate(child, child.scored.evaluation.score)

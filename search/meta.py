@@ -73,7 +73,7 @@ async def meta_search(
     editor = editor or evaluator.editor()
     max_proposals = max_proposals if max_proposals is not None else 4 * evaluations
     trail = Trail(evaluator, evaluations, progress)
-    await trail.visit(module)
+    await trail.start(module)
     attempts: list[Attempt] = []
     refused: list[tuple[str, str]] = []
     proposer_calls = 0
@@ -94,6 +94,9 @@ async def meta_search(
             refused.append((text, "a program already tried"))
             continue
         scored = await trail.visit(edited, parent, edit)
+        if scored is None:
+            attempts.append(Attempt(text, "refused: its runs do not fit the budget left", False))
+            continue
         attempts.append(
             Attempt(
                 edit.to_json(),

@@ -41,13 +41,13 @@ async def random_search(
     rng = random.Random(seed)
     editor = editor or evaluator.editor()
     trail = Trail(evaluator, evaluations, progress)
-    await trail.visit(module)
+    await trail.start(module)
     while not trail.full:
         child = _new_child(editor, trail, rng, operators)
         if child is None:
             break
         edit, parent, edited = child
-        await trail.visit(edited, parent, edit)
+        await trail.visit(edited, parent, edit)  # (None: over budget; the trail knows)
     return trail.result()
 
 

@@ -57,13 +57,15 @@ async def swarm(
     rng = random.Random(seed)
     editor = editor or evaluator.editor()
     trail = Trail(evaluator, evaluations, progress)
-    start = await trail.visit(module)
+    start = await trail.start(module)
     swarm_ = [_Particle(start, start)]
     while len(swarm_) < particles and not trail.full:
         found = trail.unseen_edit(editor, start.module, rng, operators)
         if found is None:
             break
         scored = await trail.visit(found[1], start, found[0])
+        if scored is None:  # over budget
+            continue
         swarm_.append(_Particle(scored, scored))
     stuck = 0
     while not trail.full and stuck < len(swarm_):
@@ -79,7 +81,10 @@ async def swarm(
                 continue
             moved = True
             script, landed = found_move
-            particle.here = await trail.visit(landed, particle.here, script)
+            landed_at = await trail.visit(landed, particle.here, script)
+            if landed_at is None:  # over budget
+                continue
+            particle.here = landed_at
             if better(particle.here, particle.best):
                 particle.best = particle.here
         stuck = 0 if moved else stuck + 1
