@@ -23,8 +23,7 @@ def preflight(module: Any, evaluator: Evaluator, budget: SearchBudget, *, quiet:
             f"  worst case of one run of the start (static bound): {per_run.text()}", err=True
         )
         typer.echo(
-            f"  worst case of its first evaluation ({runs} runs not in the store): "
-            f"{first.text()}",
+            f"  worst case of its first evaluation ({runs} runs not in the store): {first.text()}",
             err=True,
         )
         measured = evaluator.measured(module)

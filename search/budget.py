@@ -138,7 +138,9 @@ class SearchBudget:
             ("cost", need.cost, left.cost),
         ):
             if wanted > room + (1e-12 if name == "cost" else 0):
-                shown = f"${wanted:.4f} > ${room:.4f}" if name == "cost" else f"{wanted:,} > {room:,}"
+                shown = (
+                    f"${wanted:.4f} > ${room:.4f}" if name == "cost" else f"{wanted:,} > {room:,}"
+                )
                 return f"{name}: needs {shown} left"
         return ""
 

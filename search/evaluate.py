@@ -189,10 +189,7 @@ class Evaluator:
         hold = self._reserve(ir, digest, cases)
         try:
             records = await asyncio.gather(
-                *(
-                    self._record(ir, digest, source, ex, seed, limit, hold)
-                    for _, ex, seed in cases
-                )
+                *(self._record(ir, digest, source, ex, seed, limit, hold) for _, ex, seed in cases)
             )
         finally:
             if hold is not None:
@@ -267,9 +264,7 @@ class Evaluator:
         )
         return [record for key in keys if (record := self.store.run(key)) is not None]
 
-    def _reserve(
-        self, ir: Any, digest: str, cases: list[tuple[int, Example, int]]
-    ) -> Hold | None:
+    def _reserve(self, ir: Any, digest: str, cases: list[tuple[int, Example, int]]) -> Hold | None:
         """Reserve the worst case of every run the store does not hold (`BudgetSpent`
         when they do not fit: then no run starts)."""
         if self.budget is None:
