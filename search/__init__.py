@@ -29,8 +29,10 @@ from .objective import (
 )
 from .pareto import dominates, pareto_front
 from .plot import score_plot
+from .racing import Racing, probability_better
 from .random_search import random_search
 from .store import Candidate, RunRecord, SearchStore
+from .surrogate import Surrogate
 from .swarm import swarm
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "Example",
     "Objective",
     "ObjectiveError",
+    "Racing",
     "RunOutcome",
     "RunRecord",
     "Scored",
@@ -52,6 +55,7 @@ __all__ = [
     "SearchBudgetError",
     "SearchResult",
     "SearchStore",
+    "Surrogate",
     "Trail",
     "better",
     "blank_value",
@@ -66,6 +70,7 @@ __all__ = [
     "meta_search",
     "nodes_and_calls",
     "pareto_front",
+    "probability_better",
     "random_search",
     "run_allotment",
     "score_plot",

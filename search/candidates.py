@@ -4,7 +4,7 @@ the bookkeeping every optimizer shares (`Trail`: evaluate, remember, report)."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,9 @@ from rolegraph.compiler.printer import fingerprint, to_source
 from .budget import BudgetSpent
 from .evaluate import Evaluation, Evaluator
 from .pareto import pareto_front
+from .racing import Racing
 from .store import Candidate
+from .surrogate import Surrogate
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,19 @@ class SearchResult:
 
     @property
     def best(self) -> Scored:
-        """The best score; among equal scores the cheapest, then the earliest."""
-        return max(self.evaluated, key=lambda s: s.rank)
+        """The best score; among equal scores the cheapest, then the earliest (of the
+        candidates evaluated on every example: racing may drop some part way)."""
+        return max(complete(self.evaluated), key=lambda s: s.rank)
+
+    @property
+    def runs(self) -> int:
+        """Runs made (each example x seed of each candidate; the store's cost none)."""
+        return sum(1 for s in self.evaluated for run in s.evaluation.runs if not run.cached)
+
+
+def complete(candidates: Sequence[Scored]) -> list[Scored]:
+    """The candidates evaluated on every example (not dropped part way by racing)."""
+    return [s for s in candidates if not s.evaluation.partial]
 
 
 OVER_BUDGET = 8  # candidates in a row too dear for the budget left: the search stops
@@ -80,8 +93,16 @@ class Trail:
     """The candidates a search has evaluated, in order, what they cost, and how to find
     a program not evaluated yet."""
 
-    def __init__(self, evaluator: Evaluator, evaluations: int, progress: Progress | None):
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        evaluations: int,
+        progress: Progress | None,
+        racing: Racing | None = None,
+        surrogate: Surrogate | None = None,
+    ):
         self.evaluator, self.evaluations, self.progress = evaluator, evaluations, progress
+        self.racing, self.surrogate = racing, surrogate
         self.evaluated: list[Scored] = []
         self.seen: set[str] = set()
         self.calls = 0  # model calls made (runs the store held cost none)
@@ -115,7 +136,7 @@ class Trail:
         None when the search's budget cannot pay for its runs (after `OVER_BUDGET` such
         candidates in a row, the search is `full`)."""
         try:
-            scored = await score_candidate(self.evaluator, module, parent, edit)
+            scored = await score_candidate(self.evaluator, module, parent, edit, self._evaluate)
         except BudgetSpent as error:
             if not self.evaluated:
                 raise
@@ -128,12 +149,46 @@ class Trail:
                 self.stopped = str(error)
             return None
         self.in_a_row = 0
+        surrogate = self.surrogate
+        if surrogate and parent and edit is not None and not scored.evaluation.partial:
+            surrogate.observe(parent, edit, module, scored.evaluation.score, self.evaluator)
         self.evaluated.append(scored)
         self.seen.add(scored.evaluation.fingerprint)
         self.calls += scored.evaluation.fresh_calls
         if self.progress is not None:
             self.progress(len(self.evaluated), self.evaluations, scored)
         return scored
+
+    async def _evaluate(self, module: ast.Module) -> Evaluation:
+        """All examples; with racing, rung by rung against the best so far."""
+        if self.racing is None:
+            return await self.evaluator.evaluate(module)
+        done = complete(self.evaluated)
+        incumbent = max(done, key=lambda s: s.rank).evaluation if done else None
+        evaluation, _ = await self.racing.evaluate(self.evaluator, module, incumbent)
+        return evaluation
+
+    def proposals(
+        self,
+        editor: Editor,
+        parent: Scored,
+        rng: random.Random,
+        operators: Sequence[type[Edit]],
+        count: int,
+    ) -> list[tuple[Edit, ast.Module]]:
+        """Up to `count` distinct unseen edits of `parent`, the surrogate's best first
+        (one random edit, as before, without a surrogate)."""
+        if self.surrogate is None:
+            found = self.unseen_edit(editor, parent.module, rng, operators, tries=1)
+            return [] if found is None else [found]
+        drawn: dict[str, tuple[Edit, ast.Module]] = {}
+        for _ in range(count * 2):
+            found = self.unseen_edit(editor, parent.module, rng, operators, tries=1)
+            if found is not None:
+                drawn.setdefault(fingerprint(found[1]), found)
+            if len(drawn) >= count:
+                break
+        return self.surrogate.order(parent, list(drawn.values()), self.evaluator)
 
     def unseen_edit(
         self,
@@ -153,7 +208,7 @@ class Trail:
 
     def result(self, **extra: Any) -> SearchResult:
         evaluated = tuple(self.evaluated)
-        front = tuple(pareto_front(evaluated, key=lambda s: s.point))
+        front = tuple(pareto_front(complete(evaluated), key=lambda s: s.point))
         return SearchResult(
             evaluated[0],
             evaluated,
@@ -170,6 +225,7 @@ async def score_candidate(
     module: ast.Module,
     parent: Scored | None,
     edit: Edit | Sequence[Edit] | None,
+    evaluate: Callable[[ast.Module], Awaitable[Evaluation]] | None = None,
 ) -> Scored:
     """Evaluate a candidate made from `parent` by `edit` (or by a script of edits), and
     put it in the store's archive."""
@@ -180,7 +236,7 @@ async def score_candidate(
         if single is not None
         else [e.model_dump(mode="json") for e in script] or None
     )
-    evaluation = await evaluator.evaluate(module)
+    evaluation = await (evaluate or evaluator.evaluate)(module)
     evaluator.store.put_candidate(
         Candidate(
             evaluation.fingerprint,

@@ -16,7 +16,7 @@ import asyncio
 import json
 import math
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +64,7 @@ class Evaluation:
     tokens: int
     dollars: float
     runs: tuple[RunOutcome, ...]
+    partial: bool = False  # on some examples only (racing dropped it): not comparable
 
     @property
     def failures(self) -> int:
@@ -173,16 +174,23 @@ class Evaluator:
     def evaluate_sync(self, module: ast.Module) -> Evaluation:
         return asyncio.run(self.evaluate(module))
 
-    async def evaluate(self, module: ast.Module) -> Evaluation:
+    async def evaluate(
+        self, module: ast.Module, examples: Iterable[int] | None = None
+    ) -> Evaluation:
         """Every example of the objective, run once per seed, on `module` (those the store holds
-        are not run again), scored. Raises `DiagnosticError` when `module` has errors."""
+        are not run again), scored. Raises `DiagnosticError` when `module` has errors.
+        `examples`: the indices of the examples to run, when not all (the evaluation is
+        then `partial`)."""
         digest = fingerprint(module)
         ir = self._ir(module, digest)
         self._check_inputs(ir)
         limit = asyncio.Semaphore(self.concurrency)
+        chosen = (
+            sorted(set(examples)) if examples is not None else range(len(self.objective.examples))
+        )
         cases = [
-            (index, example, seed)
-            for index, example in enumerate(self.objective.examples)
+            (index, self.objective.examples[index], seed)
+            for index in chosen
             for seed in self.objective.seeds
         ]
         source = to_source(module) if self.backend == "ray" else ""
@@ -211,6 +219,7 @@ class Evaluator:
             tokens=tokens,
             dollars=round(dollars, 6),
             runs=runs,
+            partial=len(chosen) < len(self.objective.examples),
         )
 
     # -- the budget ---------------------------------------------------------------------------
