@@ -179,18 +179,13 @@ class Hold:
     settled: int = 0
 
     def settle(self, calls: int, tokens: int, cost: float) -> None:
-        """One run ended having spent this (never more than its allotment: its run budget
-        saw to that; it is capped here all the same)."""
+        """One run ended having spent this: on every measure the search limits, never more
+        than its allotment (its run budget saw to that); on the others, what it spent."""
         if self.settled >= self.runs:
             raise RuntimeError("more runs settled than were reserved")
         self.settled += 1
-        spent = Allotment(
-            min(calls, self.per_run.calls),
-            min(tokens, self.per_run.tokens),
-            min(cost, self.per_run.cost),
-        )
         self.budget.reserved = _minus(self.budget.reserved, self.per_run)
-        self.budget.spent = self.budget.spent + spent
+        self.budget.spent = self.budget.spent + Allotment(calls, tokens, cost)
 
     def close(self) -> None:
         """Release the shares of the runs that were not made (the store had them, or the
