@@ -34,6 +34,7 @@ from rolegraph.search import Evaluator, SearchStore  # noqa: E402
 
 AGENTS = HERE / "tasks" / "agents"
 PATTERNS = [
+    "direct",
     "cot",
     "cot_sc",
     "self_refine",

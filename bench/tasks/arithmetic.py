@@ -1,5 +1,5 @@
-"""Arithmetic word problems with a known answer: one or two steps of +, - or x on
-small numbers, generated from a fixed seed. Scored 1 when the last number in the answer
+"""Arithmetic with a known answer: sums of two digits, and word problems of one or two
+steps of +, - or x on small numbers, generated from a fixed seed. Scored 1 when the last number in the answer
 is the right one (a model that shows its working ends with the result)."""
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ NAMES = ["Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Goran", "Hana", "Ivo", 
 def problem(rng: random.Random) -> tuple[str, int]:
     name, item = rng.choice(NAMES), rng.choice(ITEMS)
     a, b = rng.randint(2, 30), rng.randint(2, 20)
-    kind = rng.choice(["add", "sub", "mul", "add_sub"])
+    kind = rng.choice(["sum", "sum", "sum", "add", "sub", "mul"])
+    if kind == "sum":  # the plain sum of two small numbers
+        a, b = rng.randint(1, 9), rng.randint(1, 9)
+        return f"What is {a} + {b}?", a + b
     if kind == "add":
         return (
             f"{name} has {a} {item} and gets {b} more. How many {item} does {name} have now?",
@@ -53,5 +56,5 @@ def task(count: int = 60, seed: int = 19) -> Task:
         "arithmetic",
         tuple(examples),
         score,
-        "one- and two-step word problems (+, -, x) on small numbers; the last number in the answer",
+        "sums of two digits, and one- and two-step word problems (+, -, x); the last number in the answer",
     )

@@ -1,7 +1,7 @@
 """Questions about short word lists with checked answers, generated from a fixed seed:
-the first or last word, how many words, which word is longest, which number is
-largest. Scored 1 when the expected answer occurs in the answer as a word (case
-folded)."""
+which word of a list names an animal (a fruit, a colour, a body part), and the first or
+last word of a list. Scored 1 when, of the list's words, the answer names the expected
+one and no other (repeating the whole list is not an answer)."""
 
 from __future__ import annotations
 
@@ -14,61 +14,47 @@ from rolegraph.search import Example
 from . import Task
 from .text import answer_text, folded
 
-WORDS = [
-    "river",
-    "stone",
-    "cloud",
-    "apple",
-    "tiger",
-    "lamp",
-    "garden",
-    "window",
-    "pepper",
-    "violin",
-    "mountain",
-    "sugar",
-    "rabbit",
-    "candle",
-    "forest",
-    "bridge",
-    "ocean",
-    "kettle",
-]
+KINDS = {
+    "an animal": ["tiger", "rabbit", "horse", "eagle", "dolphin", "sheep", "camel", "mouse"],
+    "a fruit": ["apple", "banana", "cherry", "mango", "grape", "lemon", "peach", "orange"],
+    "a colour": ["red", "green", "blue", "yellow", "purple", "black", "white", "brown"],
+    "a part of the body": ["hand", "nose", "knee", "elbow", "ear", "mouth", "shoulder", "foot"],
+}
+THINGS = ["lamp", "window", "bridge", "kettle", "candle", "table", "river", "stone", "cloud"]
 
 
-def question(rng: random.Random) -> tuple[str, str]:
-    kind = rng.choice(["first", "last", "count", "longest", "largest"])
-    if kind == "largest":
-        values = rng.sample(range(1, 100), rng.randint(3, 5))
-        shown = ", ".join(map(str, values))
-        return f"Which is the largest number in this list: {shown}?", str(max(values))
-    chosen = rng.sample(WORDS, rng.randint(3, 5))
-    if kind == "longest":  # one longest word, so the answer is unique
-        while sorted(map(len, chosen))[-1] == sorted(map(len, chosen))[-2]:
-            chosen = rng.sample(WORDS, len(chosen))
-    shown = ", ".join(chosen)
-    if kind == "first":
-        return f"What is the first word in this list: {shown}?", chosen[0]
-    if kind == "last":
-        return f"What is the last word in this list: {shown}?", chosen[-1]
-    if kind == "count":
-        return f"How many words are in this list: {shown}? Answer with the number.", str(
-            len(chosen)
-        )
-    return f"Which word in this list is the longest: {shown}?", max(chosen, key=len)
+def question(rng: random.Random) -> tuple[str, str, list[str]]:
+    """The question, its answer, and the list's words."""
+    form = rng.choice(["kind", "kind", "first", "last"])
+    if form == "kind":
+        kind = rng.choice(sorted(KINDS))
+        answer = rng.choice(KINDS[kind])
+        others = rng.sample(THINGS, rng.randint(2, 3))
+        words = [answer, *others]
+        rng.shuffle(words)
+        return f"Which word in this list is {kind}: {', '.join(words)}?", answer, words
+    pool = THINGS + [w for group in KINDS.values() for w in group]
+    words = rng.sample(pool, rng.randint(3, 5))
+    if form == "first":
+        return f"What is the first word in this list: {', '.join(words)}?", words[0], words
+    return f"What is the last word in this list: {', '.join(words)}?", words[-1], words
 
 
 def score(result: Any, example: Example) -> float:
-    words = re.findall(r"\w+", folded(answer_text(result)))
-    return float(folded(str(example.expected)) in words)
+    said = set(re.findall(r"\w+", folded(answer_text(result))))
+    named = {word for word in example.expected["options"] if word in said}
+    return float(named == {example.expected["answer"]})
 
 
 def task(count: int = 60, seed: int = 19) -> Task:
     rng = random.Random(seed)
     examples = []
     for _ in range(count):
-        text, answer = question(rng)
-        examples.append(Example({"question": text}, answer))
+        text, answer, words = question(rng)
+        examples.append(Example({"question": text}, {"answer": answer, "options": words}))
     return Task(
-        "words", tuple(examples), score, "first/last/longest word, word count, largest number"
+        "words",
+        tuple(examples),
+        score,
+        "which word of a list is an animal/fruit/colour/body part; its first or last word",
     )
