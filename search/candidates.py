@@ -67,6 +67,7 @@ class SearchResult:
     tree: tuple[tuple[Scored, int | None, int, float], ...] = ()
     stopped: str | None = None  # why the search stopped early: its budget did not fit
     over_budget: int = 0  # candidates skipped because their runs did not fit the budget
+    runs: int = 0  # runs made (an example with a seed; the store's cost none; rungs count)
 
     @property
     def best(self) -> Scored:
@@ -74,10 +75,6 @@ class SearchResult:
         candidates evaluated on every example: racing may drop some part way)."""
         return max(complete(self.evaluated), key=lambda s: s.rank)
 
-    @property
-    def runs(self) -> int:
-        """Runs made (each example x seed of each candidate; the store's cost none)."""
-        return sum(1 for s in self.evaluated for run in s.evaluation.runs if not run.cached)
 
 
 def complete(candidates: Sequence[Scored]) -> list[Scored]:
@@ -103,6 +100,7 @@ class Trail:
     ):
         self.evaluator, self.evaluations, self.progress = evaluator, evaluations, progress
         self.racing, self.surrogate = racing, surrogate
+        self._runs_before = evaluator.runs_made
         self.evaluated: list[Scored] = []
         self.seen: set[str] = set()
         self.calls = 0  # model calls made (runs the store held cost none)
@@ -216,6 +214,7 @@ class Trail:
             self.calls,
             stopped=self.stopped,
             over_budget=self.over_budget,
+            runs=self.evaluator.runs_made - self._runs_before,
             **extra,
         )
 

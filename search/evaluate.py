@@ -168,6 +168,7 @@ class Evaluator:
         self.max_calls = max_calls
         self.on_run = on_run
         self.budget = budget
+        self.runs_made = 0  # runs made, not answered by the store (all evaluations)
         self._irs: OrderedDict[str, Any] = OrderedDict()
         self._allotments: dict[str, Allotment] = {}
 
@@ -350,6 +351,7 @@ class Evaluator:
                         hold.settle(
                             run_budget.spent_calls, run_budget.spent_tokens, run_budget.spent_cost
                         )
+        self.runs_made += 1
         self.store.put_run(key, record)
         if self.on_run is not None:
             self.on_run(record, False)

@@ -1,6 +1,6 @@
 """Arithmetic with a known answer: sums of two digits, and word problems of one or two
-steps of +, - or x on small numbers, generated from a fixed seed. Scored 1 when the last number in the answer
-is the right one (a model that shows its working ends with the result)."""
+steps of +, - or x on small numbers, generated from a fixed seed. Scored 1 when the
+last number in the answer is the right one (a model that shows its working ends with the result)."""
 
 from __future__ import annotations
 
@@ -56,5 +56,5 @@ def task(count: int = 60, seed: int = 19) -> Task:
         "arithmetic",
         tuple(examples),
         score,
-        "sums of two digits, and one- and two-step word problems (+, -, x); the last number in the answer",
+        "sums of two digits, one- and two-step word problems (+, -, x); the last number",
     )
