@@ -950,6 +950,14 @@ def search_command(
     proposer: Annotated[
         str, typer.Option("--proposer", help="With --optimizer llm: the proposing model.")
     ] = "mock",
+    proposal: Annotated[
+        str,
+        typer.Option(
+            "--proposal",
+            help="With --optimizer llm: structured (the operator from an enum, then its typed "
+            "fields) or text (the edit's JSON as free text).",
+        ),
+    ] = "structured",
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write a plot of score against evaluations (SVG).")
     ] = None,
@@ -1006,6 +1014,8 @@ def search_command(
         raise _usage_error(f"--optimizer is one of {', '.join(OPTIMIZERS)}, not {optimizer!r}")
     if evaluations < 1:
         raise _usage_error("--evaluations is at least 1")
+    if proposal not in ("structured", "text"):
+        raise _usage_error(f"--proposal is structured or text, not {proposal!r}")
     if backend not in ("local", "ray"):
         raise _usage_error(f"--backend is local or ray, not {backend!r}")
     _check_output(output, "-o", folder=True)
@@ -1050,6 +1060,7 @@ def search_command(
                 evaluations=evaluations,
                 progress=progress,
                 editor=editor,
+                proposal="text" if proposal == "text" else "structured",
             )
         else:
             optimize = {"mcts": mcts, "swarm": swarm, "evolve": evolve}.get(

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rolegraph.compiler import ast
-from rolegraph.compiler.edits import Edit, Editor
+from rolegraph.compiler.edits import AddConstraint, Edit, Editor
 from rolegraph.compiler.printer import fingerprint, to_source
 
 from .budget import BudgetSpent
@@ -76,6 +76,24 @@ class SearchResult:
         return max(complete(self.evaluated), key=lambda s: s.rank)
 
 
+def unchanged_runs(
+    evaluator: Evaluator,
+    parent: ast.Module,
+    module: ast.Module,
+    edit: Edit | Sequence[Edit] | None,
+) -> bool:
+    """Whether `edit` made `module` from `parent` without changing any run: an `ensure`
+    constraint added that the checker proves on every run (a monitor only watches; a
+    proven one never fails a run). An `enforce` shield may block firings: it changes runs."""
+    single = edit if isinstance(edit, Edit) else edit[0] if edit and len(edit) == 1 else None
+    if not isinstance(single, AddConstraint) or single.mode != "ensure":
+        return False
+    try:
+        new = evaluator.proven(module) - evaluator.proven(parent)
+    except Exception:  # (a program the checker cannot explore: evaluate it as usual)
+        return False
+    return any(agent.rsplit(".", 1)[-1] == single.agent for agent, _ in new)
+
 
 def complete(candidates: Sequence[Scored]) -> list[Scored]:
     """The candidates evaluated on every example (not dropped part way by racing)."""
@@ -106,6 +124,7 @@ class Trail:
         self.calls = 0  # model calls made (runs the store held cost none)
         self.stopped: str | None = None  # the budget refused evaluations: why
         self.over_budget = 0  # candidates skipped: their runs did not fit the budget
+        self.inherited = 0  # runs taken over from a parent (edits that change no run)
         self.in_a_row = 0
 
     @property
@@ -133,6 +152,8 @@ class Trail:
         """Evaluate a candidate (made from `parent` by `edit` or a script), and record it.
         None when the search's budget cannot pay for its runs (after `OVER_BUDGET` such
         candidates in a row, the search is `full`)."""
+        if parent is not None and unchanged_runs(self.evaluator, parent.module, module, edit):
+            self.inherited += self.evaluator.inherit_runs(parent.module, module)
         try:
             scored = await score_candidate(self.evaluator, module, parent, edit, self._evaluate)
         except BudgetSpent as error:

@@ -444,6 +444,37 @@ class Evaluator:
                     f"{', '.join(takes) or 'nothing'}"
                 )
 
+    def inherit_runs(self, parent: ast.Module, module: ast.Module) -> int:
+        """Store `parent`'s runs as `module`'s, for an edit that cannot change any run
+        (the caller's judgement: see `unchanged_runs`); returns how many were inherited.
+        Only runs of the same agent are inherited, never over runs `module` has."""
+        parent_digest, digest = fingerprint(parent), fingerprint(module)
+        parent_ir, ir = self._ir(parent, parent_digest), self._ir(module, digest)
+        if parent_ir.name != ir.name:
+            return 0
+        inherited = 0
+        for example in self.objective.examples:
+            for seed in self.objective.seeds:
+                mine = (digest, ir.name, example.key, seed, self.model_label)
+                theirs = (parent_digest, ir.name, example.key, seed, self.model_label)
+                record = self.store.run(theirs)
+                if record is not None and self.store.run(mine) is None:
+                    self.store.put_run(mine, record)
+                    inherited += 1
+        return inherited
+
+    def proven(self, module: ast.Module) -> set[tuple[str, str]]:
+        """The constraints of `module` the checker proves on every run, as (agent, text)."""
+        from rolegraph.compiler.check import check_module
+        from rolegraph.grammar import parse_module
+
+        def parse_import(source: str, name: str) -> Any:
+            result = parse_module(source, name)
+            return result.module, result.diagnostics
+
+        checked = check_module(module, self.filename, parse_import, root=self.root)
+        return {(c.agent, c.text) for c in checked.constraints if c.status == "proven"}
+
     # -- the candidate's IR -------------------------------------------------------------------
 
     def editor(self, trust: Any = None) -> Any:

@@ -24,21 +24,21 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import rolegraph
 from rolegraph.compiler import ast
-from rolegraph.compiler.edits import OPERATORS, Edit, EditError, Editor
+from rolegraph.compiler.edits import OPERATORS, Edit, EditError, Editor, op_name
 from rolegraph.compiler.printer import to_source
 from rolegraph.runtime import Model, RunError, run_agent
 from rolegraph.runtime.values import plain
 
 from .candidates import Progress, SearchResult, Trail
 from .evaluate import Evaluator
+from .proposals import chooser_source, edit_json, filler_source, load, names, tried_summary
 
 PROPOSER = Path(__file__).with_name("proposer.agent")
 GOAL = "raise the score on the examples; among equal scores, lower the cost"
-HISTORY = 30  # the attempts shown to the proposer (the latest)
 # The operators shown to the proposer, and the only ones accepted from it: the steps of
 # diff scripts (`add_decl`, `insert_statement`...) carry free source text, and a model
 # has no business proposing what it was not offered.
@@ -65,11 +65,15 @@ async def meta_search(
     goal: str = GOAL,
     editor: Editor | None = None,
     progress: Progress | None = None,
+    proposal: Literal["structured", "text"] = "structured",
 ) -> SearchResult:
     """Evaluate `module`, then ask `proposer` for edits of the best candidate until
     `evaluations` candidates are evaluated or `max_proposals` (default: four per
     evaluation) were asked for. Refused proposals cost a proposer call, no evaluation.
-    `proposer_params` are laid over the proposer's model parameters (`api_base`, ...)."""
+    `proposer_params` are laid over the proposer's model parameters (`api_base`, ...).
+    `proposal`: "structured" (two typed calls: the operator from an enum of the catalogue,
+    then that operator's typed fields, search/proposals.py), or "text" (one call whose
+    `edit` is the edit's JSON as free text, search/proposer.agent)."""
     editor = editor or evaluator.editor()
     max_proposals = max_proposals if max_proposals is not None else 4 * evaluations
     trail = Trail(evaluator, evaluations, progress)
@@ -81,7 +85,8 @@ async def meta_search(
         if trail.full:
             break
         parent = max(trail.evaluated, key=lambda s: s.rank)  # the best so far
-        text, used = await _propose(proposer, proposer_params, parent.module, attempts, goal)
+        ask = _propose_structured if proposal == "structured" else _propose
+        text, used = await ask(proposer, proposer_params, parent.module, attempts, goal)
         proposer_calls += used
         found = _apply(editor, parent.module, text)
         if isinstance(found, str):
@@ -147,10 +152,47 @@ async def _propose(
 
 
 def _tried(attempts: list[Attempt]) -> str:
-    if not attempts:
-        return "nothing yet"
-    shown = attempts[-HISTORY:]
-    return "\n".join(f"- {a.edit}\n  -> {a.outcome}" for a in shown)
+    return tried_summary(attempts)
+
+
+async def _propose_structured(
+    proposer: str | Model,
+    params: dict[str, Any] | None,
+    module: ast.Module,
+    attempts: list[Attempt],
+    goal: str,
+) -> tuple[str, int]:
+    """The operator, then its fields: the edit's JSON, and the calls it took."""
+    program = to_source(module)
+    ops = [op_name(o) for o in CATALOGUE]
+    calls = 0
+    try:
+        choice = await run_agent(
+            load(chooser_source(ops), "Chooser"),
+            {"program": program, "operators": catalogue(), "tried": _tried(attempts), "goal": goal},
+            model=proposer,
+            params=params,
+        )
+        calls += choice.trace.summary()["calls"]
+        op = str(plain(choice.result)["op"])
+        operator = next(o for o in CATALOGUE if op_name(o) == op)
+        shown = next(line for line in catalogue().splitlines() if f'"op": "{op}"' in line)
+        filled = await run_agent(
+            load(filler_source(operator, names(module)), "Filler"),
+            {
+                "program": program,
+                "operator": shown,
+                "tried": tried_summary(attempts, op),
+                "goal": goal,
+            },
+            model=proposer,
+            params=params,
+        )
+        calls += filled.trace.summary()["calls"]
+    except RunError as error:
+        calls += error.trace.summary()["calls"] if error.trace is not None else 0
+        return json.dumps({"proposer_failed": str(error).splitlines()[0]}), calls
+    return edit_json(op, plain(filled.result)), calls
 
 
 @cache
