@@ -980,6 +980,13 @@ def search_command(
     allow_tool: AllowToolOption = None,
     allow_import: AllowImportOption = None,
     root: RootOption = None,
+    held_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--held-out",
+            help="Examples (JSONL) the front is judged on after the search, apart from --data.",
+        ),
+    ] = None,
     budget: Annotated[
         str | None,
         typer.Option(
@@ -1089,7 +1096,7 @@ def search_command(
         typer.echo(f"  {text[:200]}\n  {why.splitlines()[0]}", err=True)
     if result.archive and not quiet:
         typer.echo(f"archive: {len(result.archive)} cells (nodes, calls per run)", err=True)
-    _print_front(result, objective.cost)
+    _print_front(result, objective.cost, _front_rows(result, evaluator, held_out))
     best = result.best.evaluation
     start = result.start.evaluation
     typer.echo(
@@ -1114,23 +1121,66 @@ def search_command(
         typer.echo(f"wrote {plot}", err=True)
 
 
-def _print_front(result, cost: str) -> None:
+def _front_rows(result, evaluator, held_out: Path | None):
+    """The front with its structure against the start, and its held-out scores (the
+    search's budget pays for those runs too; what it cannot pay for is left unscored)."""
+    import asyncio
+
+    from rolegraph.search import (
+        BudgetSpent,
+        Objective,
+        ObjectiveError,
+        front_rows,
+        load_examples,
+    )
+
+    judge = None
+    if held_out is not None:
+        try:
+            objective = evaluator.objective
+            judge = evaluator.judging(
+                Objective(
+                    load_examples(held_out),
+                    objective.score,
+                    agent=objective.agent,
+                    seeds=objective.seeds,
+                    cost=objective.cost,
+                )
+            )
+        except ObjectiveError as error:
+            typer.echo(f"error: --held-out: {error}", err=True)
+            raise typer.Exit(EXIT_DIAGNOSTICS) from None
+    try:
+        return asyncio.run(front_rows(result, evaluator, judge))
+    except BudgetSpent as error:
+        typer.echo(f"the front is not judged on --held-out: {error}", err=True)
+        return asyncio.run(front_rows(result, evaluator, None))
+
+
+def _print_front(result, cost: str, rows) -> None:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title="Pareto front (score against cost)", title_justify="left")
-    for column in ("score", cost, "failures", "made by", "fingerprint"):
-        table.add_column(column, justify="right" if column != "made by" else "left")
-    for scored in result.front:
-        evaluation = scored.evaluation
+    judged = any(row.held_out is not None for row in rows)
+    columns = ["score", *(["held-out"] if judged else []), cost, "calls/run (worst)"]
+    for column in (*columns, "nodes vs start", "failures", "made by", "fingerprint"):
+        table.add_column(
+            column, justify="left" if column in ("made by", "nodes vs start") else "right"
+        )
+    for row in rows:
+        evaluation = row.scored.evaluation
         table.add_row(
             f"{evaluation.score:.3f}",
+            *([f"{row.held_out:.3f}" if row.held_out is not None else "-"] if judged else []),
             f"{evaluation.cost:g}",
+            str(row.calls_per_run),
+            row.structure,
             str(evaluation.failures),
-            scored.made_by,
+            row.scored.made_by,
             evaluation.fingerprint[:12],
         )
-    Console(stderr=True, width=160).print(table)
+    Console(stderr=True, width=180).print(table)
 
 
 def _evaluation_setup(

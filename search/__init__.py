@@ -31,6 +31,7 @@ from .pareto import dominates, pareto_front
 from .plot import score_plot
 from .racing import Racing, probability_better
 from .random_search import random_search
+from .report import FrontRow, front_rows
 from .store import Candidate, RunRecord, SearchStore
 from .surrogate import Surrogate
 from .swarm import swarm
@@ -45,6 +46,7 @@ __all__ = [
     "Evaluation",
     "Evaluator",
     "Example",
+    "FrontRow",
     "Objective",
     "ObjectiveError",
     "Racing",
@@ -65,6 +67,7 @@ __all__ = [
     "evolve",
     "exact",
     "field_equals",
+    "front_rows",
     "load_examples",
     "mcts",
     "meta_search",

@@ -373,6 +373,24 @@ class Evaluator:
             cached,
         )
 
+    def judging(self, objective: Objective) -> Evaluator:
+        """This evaluator (same model, store and budget) on another objective: the
+        held-out examples a search's result is judged on."""
+        twin = Evaluator(
+            objective,
+            model=self.model,
+            params=self.params,
+            store=self.store,
+            filename=self.filename,
+            concurrency=self.concurrency,
+            max_calls=self.max_calls,
+            backend=self.backend,
+            root=self.root,
+            budget=self.budget,
+        )
+        twin._irs = self._irs
+        return twin
+
     def blanking(self, nodes: frozenset[str]) -> Evaluator:
         """This evaluator (same objective, model and store) with `nodes` blanked."""
         twin = Evaluator(
