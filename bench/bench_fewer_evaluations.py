@@ -38,6 +38,7 @@ sys.path.insert(0, str(HERE.parent))
 import rolegraph  # noqa: E402
 from rolegraph.compiler.analyses import worst_case_firings  # noqa: E402
 from rolegraph.search import (  # noqa: E402
+    BudgetSpent,
     Evaluator,
     Example,
     Objective,
@@ -45,8 +46,12 @@ from rolegraph.search import (  # noqa: E402
     RunRecord,
     SearchStore,
     Surrogate,
+    evolve,
     exact,
+    mcts,
+    meta_search,
     random_search,
+    swarm,
 )
 
 START = HERE.parent / "examples" / "self_refine.agent"
@@ -70,6 +75,19 @@ class Simulated(Evaluator):
         rng = random.Random(f"{digest}/{example.key}/{seed}")
         right = rng.random() < quality(ir, digest)
         return RunRecord("yes" if right else "no", None, ir.worst_case_calls(), 0, 0.0)
+
+    limit: int | None = None  # runs this search may make (a budget of runs)
+
+    def _reserve(self, ir: Any, digest: str, cases: list[Any]) -> Any:
+        if self.limit is not None:
+            pending = sum(
+                1
+                for _, example, seed in cases
+                if self.store.run((digest, ir.name, example.key, seed, self.model_label)) is None
+            )
+            if self.runs_made + pending > self.limit:
+                raise BudgetSpent(f"{pending} runs do not fit the {self.limit} runs left")
+        return super()._reserve(ir, digest, cases)
 
     def _digest_of(self, ir: Any) -> str:
         for digest, known in self._irs.items():
@@ -125,11 +143,91 @@ def runs_to_reach(curve: list[tuple[int, float]], target: float) -> int | None:
     return next((runs for runs, q in curve if q >= target - 1e-12), None)
 
 
+async def compare(optimizer: str, seed: int, runs: int, racing: bool) -> dict[str, Any]:
+    """One optimizer under a budget of `runs` runs (as many candidates as fit)."""
+    with tempfile.TemporaryDirectory() as folder:
+        objective = Objective([Example({"task": f"t{i}"}, "yes") for i in range(20)], exact)
+        evaluator = Simulated(
+            objective,
+            model="mock",
+            store=SearchStore(Path(folder) / "s.sqlite"),
+            filename=str(START),
+        )
+        curve: list[tuple[int, float]] = []
+        complete: list[Any] = []
+
+        def seen(done: int, total: int, scored: Any) -> None:
+            if not scored.evaluation.partial:
+                complete.append(scored)
+            best = max(complete, key=lambda s: s.rank)
+            curve.append(
+                (
+                    evaluator.runs_made,
+                    quality(evaluator.ir_of(best.module), best.evaluation.fingerprint),
+                )
+            )
+
+        race = Racing(threshold=0.1) if racing else None
+        start = rolegraph.parse_file(START)
+        budget_candidates = 10_000
+        options: dict[str, Any] = {"progress": seen, "racing": race}
+        if optimizer == "llm":
+            search = meta_search(
+                start,
+                evaluator,
+                proposer="mock",
+                evaluations=budget_candidates,
+                max_proposals=runs // 5,
+                **options,
+            )
+        else:
+            chosen = {"random": random_search, "evolve": evolve, "swarm": swarm, "mcts": mcts}
+            search = chosen[optimizer](
+                start, evaluator, evaluations=budget_candidates, seed=seed, **options
+            )
+        evaluator.limit = runs
+        await search
+        within = [(r, q) for r, q in curve if r <= runs]
+        return {"held_out": within[-1][1] if within else 0.0, "curve": within}
+
+
+def comparison(seeds: int, runs: int) -> None:
+    print(
+        f"\n| optimizer | racing | best's held-out score within {runs} runs (mean ± sd, "
+        f"{seeds} seeds) | runs to reach 95% of the best score any method found (median) |"
+    )
+    print("|---|---|---|---|")
+    table = {}
+    for optimizer in ("random", "evolve", "swarm", "mcts", "llm"):
+        for racing in (False, True):
+            table[optimizer, racing] = [
+                asyncio.run(compare(optimizer, seed, runs, racing)) for seed in range(seeds)
+            ]
+    top = [max(table[k][seed]["held_out"] for k in table) for seed in range(seeds)]
+    for (optimizer, racing), rows in table.items():
+        scores = [r["held_out"] for r in rows]
+        reach = [
+            runs_to_reach(row["curve"], 0.95 * best) for row, best in zip(rows, top, strict=True)
+        ]
+        got = [r for r in reach if r is not None]
+        median = f"{statistics.median(got):.0f}" if got else "-"
+        print(
+            f"| {optimizer} | {'yes' if racing else 'no'} | {statistics.mean(scores):.3f} ± "
+            f"{statistics.stdev(scores):.3f} | {median} "
+            f"({len(reach) - len(got)} seeds never) |",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--candidates", type=int, default=30)
+    parser.add_argument("--compare", type=int, default=0, help="runs: compare the optimizers")
     args = parser.parse_args()
+    if args.compare:
+        comparison(args.seeds, args.compare)
+        return
     print(
         f"| configuration | best's held-out score (mean ± sd, {args.seeds} seeds) "
         "| runs made (mean ± sd) | candidates dropped | runs until the best was as good as "

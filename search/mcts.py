@@ -28,6 +28,7 @@ from rolegraph.compiler.edits import OPERATORS, Edit, Editor
 
 from .candidates import Progress, Scored, SearchResult, Trail
 from .evaluate import Evaluator
+from .racing import Racing
 
 
 @dataclass(eq=False)
@@ -55,12 +56,13 @@ async def mcts(
     editor: Editor | None = None,
     operators: Sequence[type[Edit]] = OPERATORS,
     progress: Progress | None = None,
+    racing: Racing | None = None,
 ) -> SearchResult:
     """Evaluate `module`, then grow the tree until `evaluations` candidates are
     evaluated (or no node has an edit left that makes a new program)."""
     rng = random.Random(seed)
     editor = editor or evaluator.editor()
-    trail = Trail(evaluator, evaluations, progress)
+    trail = Trail(evaluator, evaluations, progress, racing)
     root = TreeNode(await trail.start(module), None)
     _backpropagate(root, root.scored.evaluation.score)
     nodes = [root]

@@ -36,6 +36,7 @@ from rolegraph.runtime.values import plain
 from .candidates import Progress, SearchResult, Trail
 from .evaluate import Evaluator
 from .proposals import chooser_source, edit_json, filler_source, load, names, tried_summary
+from .racing import Racing
 
 PROPOSER = Path(__file__).with_name("proposer.agent")
 GOAL = "raise the score on the examples; among equal scores, lower the cost"
@@ -66,6 +67,7 @@ async def meta_search(
     editor: Editor | None = None,
     progress: Progress | None = None,
     proposal: Literal["structured", "text"] = "structured",
+    racing: Racing | None = None,
 ) -> SearchResult:
     """Evaluate `module`, then ask `proposer` for edits of the best candidate until
     `evaluations` candidates are evaluated or `max_proposals` (default: four per
@@ -76,7 +78,7 @@ async def meta_search(
     `edit` is the edit's JSON as free text, search/proposer.agent)."""
     editor = editor or evaluator.editor()
     max_proposals = max_proposals if max_proposals is not None else 4 * evaluations
-    trail = Trail(evaluator, evaluations, progress)
+    trail = Trail(evaluator, evaluations, progress, racing)
     await trail.start(module)
     attempts: list[Attempt] = []
     refused: list[tuple[str, str]] = []

@@ -28,6 +28,7 @@ from rolegraph.compiler.edits import OPERATORS, Edit, EditError, Editor, apply_s
 from .candidates import Progress, Scored, SearchResult, Trail
 from .evaluate import Evaluator
 from .evolve import better
+from .racing import Racing
 
 
 @dataclass
@@ -49,6 +50,7 @@ async def swarm(
     editor: Editor | None = None,
     operators: Sequence[type[Edit]] = OPERATORS,
     progress: Progress | None = None,
+    racing: Racing | None = None,
 ) -> SearchResult:
     """Evaluate `module` and `particles - 1` random valid edits of it, then move the
     particles in turn until `evaluations` candidates are evaluated. `own` and `social`
@@ -56,7 +58,7 @@ async def swarm(
     swarm's best; `explore` is the chance of one random edit on top."""
     rng = random.Random(seed)
     editor = editor or evaluator.editor()
-    trail = Trail(evaluator, evaluations, progress)
+    trail = Trail(evaluator, evaluations, progress, racing)
     start = await trail.start(module)
     swarm_ = [_Particle(start, start)]
     while len(swarm_) < particles and not trail.full:
