@@ -218,7 +218,9 @@ def test_a_search_started_again_repeats_no_run(tmp_path):
     prints = [s.evaluation.fingerprint for s in resumed.evaluated]
     assert prints[:5] == [s.evaluation.fingerprint for s in killed.evaluated]
     fresh = sum(s.evaluation.fresh_calls for s in resumed.evaluated[:5])
-    assert fresh == 0 and resumed.calls == sum(s.evaluation.calls for s in resumed.evaluated[5:])
+    # (a candidate that only adds a proven `ensure` takes its parent's runs: no call)
+    made = sum(s.evaluation.fresh_calls for s in resumed.evaluated[5:])
+    assert fresh == 0 and resumed.calls == made > 0
     assert search(SearchStore(path), 9).calls == 0
 
 
