@@ -30,9 +30,10 @@ import rolegraph
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import OPERATORS, Edit, EditError, Editor, op_name
 from rolegraph.compiler.printer import to_source
-from rolegraph.runtime import Model, RunError, run_agent
+from rolegraph.runtime import Model, RunError, provider_of, run_agent
 from rolegraph.runtime.values import plain
 
+from .budget import BudgetSpent, SearchBudget, run_allotment
 from .candidates import Progress, SearchResult, Trail
 from .evaluate import Evaluator
 from .proposals import chooser_source, edit_json, filler_source, load, names, tried_summary
@@ -88,7 +89,12 @@ async def meta_search(
             break
         parent = max(trail.evaluated, key=lambda s: s.rank)  # the best so far
         ask = _propose_structured if proposal == "structured" else _propose
-        text, used = await ask(proposer, proposer_params, parent.module, attempts, goal)
+        spend = _Spend(proposer, proposer_params, evaluator.budget)
+        try:
+            text, used = await ask(spend, parent.module, attempts, goal)
+        except BudgetSpent as error:  # the proposer's calls come out of the budget too
+            trail.stopped = f"the proposer's next call does not fit: {error}"
+            break
         proposer_calls += used
         found = _apply(editor, parent.module, text)
         if isinstance(found, str):
@@ -130,9 +136,39 @@ def _apply(editor: Editor, module: ast.Module, text: str) -> tuple[Edit, ast.Mod
         return "refused: " + "\n".join(lines)
 
 
+@dataclass
+class _Spend:
+    """How the proposer's runs are made: on its model, held to the search's budget (each
+    run reserves its static worst case first, like an evaluation's)."""
+
+    proposer: str | Model
+    params: dict[str, Any] | None
+    budget: SearchBudget | None
+
+    async def run(self, ir: Any, inputs: dict[str, Any]) -> Any:
+        if self.budget is None:
+            return await run_agent(ir, inputs, model=self.proposer, params=self.params)
+        per_run = run_allotment(
+            ir,
+            provider_of(self.proposer, self.params),
+            None if isinstance(self.proposer, str) else self.proposer,
+            prompt=self.budget.prompt,
+            attempts=self.budget.attempts,
+            priced=self.budget.cost is not None,
+        )
+        hold = self.budget.reserve(per_run, 1)
+        limits = self.budget.run_budget(per_run, None)
+        try:
+            return await run_agent(
+                ir, inputs, model=self.proposer, params=self.params, budget=limits
+            )
+        finally:
+            hold.settle(limits.spent_calls, limits.spent_tokens, limits.spent_cost)
+            hold.close()
+
+
 async def _propose(
-    proposer: str | Model,
-    params: dict[str, Any] | None,
+    spend: _Spend,
     module: ast.Module,
     attempts: list[Attempt],
     goal: str,
@@ -146,7 +182,7 @@ async def _propose(
         "goal": goal,
     }
     try:
-        outcome = await run_agent(_proposer_ir(), inputs, model=proposer, params=params)
+        outcome = await spend.run(_proposer_ir(), inputs)
     except RunError as error:
         calls = error.trace.summary()["calls"] if error.trace is not None else 0
         return json.dumps({"proposer_failed": str(error).splitlines()[0]}), calls
@@ -158,8 +194,7 @@ def _tried(attempts: list[Attempt]) -> str:
 
 
 async def _propose_structured(
-    proposer: str | Model,
-    params: dict[str, Any] | None,
+    spend: _Spend,
     module: ast.Module,
     attempts: list[Attempt],
     goal: str,
@@ -169,17 +204,15 @@ async def _propose_structured(
     ops = [op_name(o) for o in CATALOGUE]
     calls = 0
     try:
-        choice = await run_agent(
+        choice = await spend.run(
             load(chooser_source(ops), "Chooser"),
             {"program": program, "operators": catalogue(), "tried": _tried(attempts), "goal": goal},
-            model=proposer,
-            params=params,
         )
         calls += choice.trace.summary()["calls"]
         op = str(plain(choice.result)["op"])
         operator = next(o for o in CATALOGUE if op_name(o) == op)
         shown = next(line for line in catalogue().splitlines() if f'"op": "{op}"' in line)
-        filled = await run_agent(
+        filled = await spend.run(
             load(filler_source(operator, names(module)), "Filler"),
             {
                 "program": program,
@@ -187,8 +220,6 @@ async def _propose_structured(
                 "tried": tried_summary(attempts, op),
                 "goal": goal,
             },
-            model=proposer,
-            params=params,
         )
         calls += filled.trace.summary()["calls"]
     except RunError as error:

@@ -327,3 +327,60 @@ def test_the_command_stays_within_its_budget_and_says_what_it_spent(tmp_path):
     assert found is not None and int(found.group(1)) <= 40
     made = re.search(r"(\d+) model calls made", result.output)
     assert made is not None and int(made.group(1)) <= 40
+
+
+class Counting:
+    """A model that counts the calls that reach it (not the budget's code)."""
+
+    def __init__(self):
+        from rolegraph.runtime import MockModel
+
+        self.inner, self.calls = MockModel(), 0
+
+    async def complete(self, request):
+        self.calls += 1
+        return await self.inner.complete(request)
+
+
+@pytest.mark.parametrize("calls", [9, 14, 23, 40])
+def test_the_proposers_calls_come_out_of_the_budget_too(calls):
+    from rolegraph.search import meta_search
+
+    model, proposer = Counting(), Counting()
+    module = rolegraph.parse_file("examples/self_refine.agent")
+    budget = SearchBudget(calls=calls)
+    evaluator = Evaluator(
+        Objective([Example({"task": "t"}, "x")], contains),
+        model=model,
+        filename="examples/self_refine.agent",
+        budget=budget,
+    )
+    result = asyncio.run(meta_search(module, evaluator, proposer=proposer, evaluations=50))
+    assert model.calls + proposer.calls <= calls
+    assert budget.spent.calls == model.calls + proposer.calls
+    assert result.stopped is not None
+
+
+def test_parallel_evaluations_share_one_budget():
+    with FakeOpenAI(default='{"text": "tide", "ok": true, "feedback": ""}') as api:
+        text = AGENT.format(url=api.url, max_tokens=32)
+        modules = [
+            rolegraph.parse(text.replace("Task:", f"Task {i}:"), "r.agent") for i in range(4)
+        ]
+        budget = SearchBudget(calls=14)  # two evaluations of 6 calls at most fit
+        evaluator = Evaluator(
+            Objective([Example({"task": "t"}, "tide")], contains),
+            model=None,
+            filename="r.agent",
+            budget=budget,
+        )
+
+        async def all_at_once():
+            return await asyncio.gather(
+                *(evaluator.evaluate(m) for m in modules), return_exceptions=True
+            )
+
+        outcomes = asyncio.run(all_at_once())
+    refused = [o for o in outcomes if isinstance(o, BudgetSpent)]
+    assert len(refused) == 2 and len(api.requests) <= 14
+    assert budget.reserved == Allotment()
