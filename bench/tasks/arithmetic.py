@@ -47,10 +47,14 @@ def score(result: Any, example: Example) -> float:
 
 
 def task(count: int = 60, seed: int = 19) -> Task:
-    rng = random.Random(seed)
-    examples = []
+    rng, spare = random.Random(seed), random.Random(seed + 1)
+    examples: list[Example] = []
+    seen: set[str] = set()
     for _ in range(count):
         question, answer = problem(rng)
+        while question in seen:  # a repeat takes a fresh draw, in its place
+            question, answer = problem(spare)
+        seen.add(question)
         examples.append(Example({"question": question + " Answer with the number."}, answer))
     return Task(
         "arithmetic",

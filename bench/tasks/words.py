@@ -47,10 +47,14 @@ def score(result: Any, example: Example) -> float:
 
 
 def task(count: int = 60, seed: int = 19) -> Task:
-    rng = random.Random(seed)
-    examples = []
+    rng, spare = random.Random(seed), random.Random(seed + 1)
+    examples: list[Example] = []
+    seen: set[str] = set()
     for _ in range(count):
         text, answer, words = question(rng)
+        while text in seen:  # a repeat takes a fresh draw, in its place
+            text, answer, words = question(spare)
+        seen.add(text)
         examples.append(Example({"question": text}, {"answer": answer, "options": words}))
     return Task(
         "words",
