@@ -119,6 +119,7 @@ class Trail:
         self.evaluator, self.evaluations, self.progress = evaluator, evaluations, progress
         self.racing, self.surrogate = racing, surrogate
         self._runs_before = evaluator.runs_made
+        self._calls_before = evaluator.calls_made
         self.evaluated: list[Scored] = []
         self.seen: set[str] = set()
         self.calls = 0  # model calls made (runs the store held cost none)
@@ -173,7 +174,9 @@ class Trail:
             surrogate.observe(parent, edit, module, scored.evaluation.score, self.evaluator)
         self.evaluated.append(scored)
         self.seen.add(scored.evaluation.fingerprint)
-        self.calls += scored.evaluation.fresh_calls
+        # every call made, a racing rung's included (a dropped candidate's runs are not
+        # all in its evaluation, and a promoted one's earlier rungs read as stored)
+        self.calls = self.evaluator.calls_made - self._calls_before
         if self.progress is not None:
             self.progress(len(self.evaluated), self.evaluations, scored)
         return scored

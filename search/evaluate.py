@@ -169,6 +169,7 @@ class Evaluator:
         self.on_run = on_run
         self.budget = budget
         self.runs_made = 0  # runs made, not answered by the store (all evaluations)
+        self.calls_made = 0  # the model calls those runs made
         self._irs: OrderedDict[str, Any] = OrderedDict()
         self._allotments: dict[str, Allotment] = {}
 
@@ -352,6 +353,7 @@ class Evaluator:
                             run_budget.spent_calls, run_budget.spent_tokens, run_budget.spent_cost
                         )
         self.runs_made += 1
+        self.calls_made += record.calls
         self.store.put_run(key, record)
         if self.on_run is not None:
             self.on_run(record, False)
