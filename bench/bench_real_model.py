@@ -154,7 +154,8 @@ def run_one(path: Path, url: str, options: dict[str, Any]) -> Measured:
     wall, cpu = time.perf_counter(), time.process_time()
     error = None
     try:
-        asyncio.run(run_agent(ir, inputs, model=model))
+        # (human steps get the mock's answers: the model's calls are what is measured)
+        asyncio.run(run_agent(ir, inputs, model=model, answers="mock"))
     except RunError as failure:
         error = f"{type(failure).__name__}: {failure}".splitlines()[0]
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

@@ -1010,6 +1010,14 @@ def search_command(
     proposer: Annotated[
         str, typer.Option("--proposer", help="With --optimizer llm: the proposing model.")
     ] = "mock",
+    proposal: Annotated[
+        str,
+        typer.Option(
+            "--proposal",
+            help="With --optimizer llm: structured (the operator from an enum, then its typed "
+            "fields) or text (the edit's JSON as free text).",
+        ),
+    ] = "structured",
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write a plot of score against evaluations (SVG).")
     ] = None,
@@ -1032,6 +1040,22 @@ def search_command(
     allow_tool: AllowToolOption = None,
     allow_import: AllowImportOption = None,
     root: RootOption = None,
+    held_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--held-out",
+            help="Examples (JSONL) the front is judged on after the search, apart from --data.",
+        ),
+    ] = None,
+    budget: Annotated[
+        str | None,
+        typer.Option(
+            "--budget",
+            help="A hard limit on the whole search: calls=N,tokens=N,cost=X (and prompt=N, "
+            "the tokens a call's prompt may take; attempts=N per call). Each evaluation "
+            "reserves its static worst case first (docs/search.md#budget).",
+        ),
+    ] = None,
 ) -> None:
     """Search for better agents by typed edits (random search, evolution, a particle
     swarm, tree search, or an LLM proposing edits that the checker accepts or refuses):
@@ -1041,7 +1065,10 @@ def search_command(
 
     from rolegraph.runtime import StoreError
     from rolegraph.search import (
+        BudgetSpent,
         ObjectiveError,
+        SearchBudget,
+        SearchBudgetError,
         evolve,
         mcts,
         meta_search,
@@ -1055,15 +1082,29 @@ def search_command(
         raise _usage_error(f"--optimizer is one of {', '.join(OPTIMIZERS)}, not {optimizer!r}")
     if evaluations < 1:
         raise _usage_error("--evaluations is at least 1")
+    if proposal not in ("structured", "text"):
+        raise _usage_error(f"--proposal is structured or text, not {proposal!r}")
     if backend not in ("local", "ray"):
         raise _usage_error(f"--backend is local or ray, not {backend!r}")
     _check_output(output, "-o", folder=True)
     _check_output(plot, "--plot")
     params = _provider_params(api_base, param, timeout, concurrency)
     trust = _trust_policy(allow_tool, allow_import)
+    try:
+        limits = SearchBudget.parse(budget) if budget is not None else None
+    except SearchBudgetError as error:
+        raise _usage_error(str(error)) from None
     module, objective, evaluator = _evaluation_setup(
         file, agent, data, score, seeds, cost, model, store, params, backend, root
     )
+    if limits is not None:
+        from rolegraph.search_budget_view import preflight
+
+        evaluator.budget = limits
+        try:
+            preflight(module, evaluator, limits, quiet=quiet)
+        except (SearchBudgetError, BudgetSpent, ObjectiveError) as error:
+            raise _usage_error(str(error)) from None  # (refused before any model call)
     editor = evaluator.editor(trust)
     from rolegraph.search_view import SearchProgress
 
@@ -1087,6 +1128,7 @@ def search_command(
                 evaluations=evaluations,
                 progress=progress,
                 editor=editor,
+                proposal="text" if proposal == "text" else "structured",
             )
         else:
             optimize = {"mcts": mcts, "swarm": swarm, "evolve": evolve}.get(
@@ -1102,16 +1144,20 @@ def search_command(
             )
         with _stdout_for_the_result(), shown:  # no result on stdout: all goes to stderr
             result = asyncio.run(search)
-    except (ObjectiveError, StoreError) as error:
+    except (ObjectiveError, StoreError, BudgetSpent, SearchBudgetError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
+    if limits is not None and not quiet:
+        from rolegraph.search_budget_view import spent_line
+
+        typer.echo(spent_line(limits, result), err=True)
     if result.refused and not quiet:
         typer.echo(f"{len(result.refused)} proposals refused by the checker; the last:", err=True)
         text, why = result.refused[-1]
         typer.echo(f"  {text[:200]}\n  {why.splitlines()[0]}", err=True)
     if result.archive and not quiet:
         typer.echo(f"archive: {len(result.archive)} cells (nodes, calls per run)", err=True)
-    _print_front(result, objective.cost)
+    _print_front(result, objective.cost, _front_rows(result, evaluator, held_out))
     best = result.best.evaluation
     start = result.start.evaluation
     typer.echo(
@@ -1137,23 +1183,66 @@ def search_command(
         typer.echo(f"wrote {plot}", err=True)
 
 
-def _print_front(result, cost: str) -> None:
+def _front_rows(result, evaluator, held_out: Path | None):
+    """The front with its structure against the start, and its held-out scores (the
+    search's budget pays for those runs too; what it cannot pay for is left unscored)."""
+    import asyncio
+
+    from rolegraph.search import (
+        BudgetSpent,
+        Objective,
+        ObjectiveError,
+        front_rows,
+        load_examples,
+    )
+
+    judge = None
+    if held_out is not None:
+        try:
+            objective = evaluator.objective
+            judge = evaluator.judging(
+                Objective(
+                    load_examples(held_out),
+                    objective.score,
+                    agent=objective.agent,
+                    seeds=objective.seeds,
+                    cost=objective.cost,
+                )
+            )
+        except ObjectiveError as error:
+            typer.echo(f"error: --held-out: {error}", err=True)
+            raise typer.Exit(EXIT_DIAGNOSTICS) from None
+    try:
+        return asyncio.run(front_rows(result, evaluator, judge))
+    except BudgetSpent as error:
+        typer.echo(f"the front is not judged on --held-out: {error}", err=True)
+        return asyncio.run(front_rows(result, evaluator, None))
+
+
+def _print_front(result, cost: str, rows) -> None:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title="Pareto front (score against cost)", title_justify="left")
-    for column in ("score", cost, "failures", "made by", "fingerprint"):
-        table.add_column(column, justify="right" if column != "made by" else "left")
-    for scored in result.front:
-        evaluation = scored.evaluation
+    judged = any(row.held_out is not None for row in rows)
+    columns = ["score", *(["held-out"] if judged else []), cost, "calls/run (worst)"]
+    for column in (*columns, "nodes vs start", "failures", "made by", "fingerprint"):
+        table.add_column(
+            column, justify="left" if column in ("made by", "nodes vs start") else "right"
+        )
+    for row in rows:
+        evaluation = row.scored.evaluation
         table.add_row(
             f"{evaluation.score:.3f}",
+            *([f"{row.held_out:.3f}" if row.held_out is not None else "-"] if judged else []),
             f"{evaluation.cost:g}",
+            str(row.calls_per_run),
+            row.structure,
             str(evaluation.failures),
-            scored.made_by,
+            row.scored.made_by,
             evaluation.fingerprint[:12],
         )
-    Console(stderr=True, width=160).print(table)
+    Console(stderr=True, width=180).print(table)
 
 
 def _evaluation_setup(

@@ -11,9 +11,11 @@ every candidate checks; none is generated code. See docs/search.md.
 """
 
 from .attribution import Attribution, shapley
+from .budget import Allotment, BudgetSpent, SearchBudget, SearchBudgetError, run_allotment
 from .candidates import Scored, SearchResult, Trail, write_front
 from .evaluate import Blank, Evaluation, Evaluator, RunOutcome, blank_value
 from .evolve import better, evolve, nodes_and_calls
+from .front import FrontRow, front_rows
 from .mcts import mcts
 from .meta import Attempt, catalogue, meta_search
 from .objective import (
@@ -28,26 +30,35 @@ from .objective import (
 )
 from .pareto import dominates, pareto_front
 from .plot import score_plot
+from .racing import Racing, probability_better
 from .random_search import random_search
 from .report import report, write_report
 from .store import Candidate, RunRecord, SearchStore
+from .surrogate import Surrogate
 from .swarm import swarm
 
 __all__ = [
+    "Allotment",
     "Attempt",
     "Attribution",
     "Blank",
+    "BudgetSpent",
     "Candidate",
     "Evaluation",
     "Evaluator",
     "Example",
+    "FrontRow",
     "Objective",
     "ObjectiveError",
+    "Racing",
     "RunOutcome",
     "RunRecord",
     "Scored",
+    "SearchBudget",
+    "SearchBudgetError",
     "SearchResult",
     "SearchStore",
+    "Surrogate",
     "Trail",
     "better",
     "blank_value",
@@ -57,13 +68,16 @@ __all__ = [
     "evolve",
     "exact",
     "field_equals",
+    "front_rows",
     "load_examples",
     "mcts",
     "meta_search",
     "nodes_and_calls",
     "pareto_front",
+    "probability_better",
     "random_search",
     "report",
+    "run_allotment",
     "score_plot",
     "scorer",
     "shapley",

@@ -4,18 +4,21 @@ the bookkeeping every optimizer shares (`Trail`: evaluate, remember, report)."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from rolegraph.compiler import ast
-from rolegraph.compiler.edits import Edit, Editor
+from rolegraph.compiler.edits import AddConstraint, Edit, Editor
 from rolegraph.compiler.printer import fingerprint, to_source
 
+from .budget import BudgetSpent
 from .evaluate import Evaluation, Evaluator
 from .pareto import pareto_front
+from .racing import Racing
 from .store import Candidate
+from .surrogate import Surrogate
 
 
 @dataclass(frozen=True)
@@ -62,13 +65,42 @@ class SearchResult:
     archive: tuple[tuple[tuple[int, ...], Scored], ...] = ()  # a quality-diversity archive
     # a search tree: (candidate, its parent's index, visits, mean score), as evaluated
     tree: tuple[tuple[Scored, int | None, int, float], ...] = ()
+    stopped: str | None = None  # why the search stopped early: its budget did not fit
+    over_budget: int = 0  # candidates skipped because their runs did not fit the budget
+    runs: int = 0  # runs made (an example with a seed; the store's cost none; rungs count)
 
     @property
     def best(self) -> Scored:
-        """The best score; among equal scores the cheapest, then the earliest."""
-        return max(self.evaluated, key=lambda s: s.rank)
+        """The best score; among equal scores the cheapest, then the earliest (of the
+        candidates evaluated on every example: racing may drop some part way)."""
+        return max(complete(self.evaluated), key=lambda s: s.rank)
 
 
+def unchanged_runs(
+    evaluator: Evaluator,
+    parent: ast.Module,
+    module: ast.Module,
+    edit: Edit | Sequence[Edit] | None,
+) -> bool:
+    """Whether `edit` made `module` from `parent` without changing any run: an `ensure`
+    constraint added that the checker proves on every run (a monitor only watches; a
+    proven one never fails a run). An `enforce` shield may block firings: it changes runs."""
+    single = edit if isinstance(edit, Edit) else edit[0] if edit and len(edit) == 1 else None
+    if not isinstance(single, AddConstraint) or single.mode != "ensure":
+        return False
+    try:
+        new = evaluator.proven(module) - evaluator.proven(parent)
+    except Exception:  # (a program the checker cannot explore: evaluate it as usual)
+        return False
+    return any(agent.rsplit(".", 1)[-1] == single.agent for agent, _ in new)
+
+
+def complete(candidates: Sequence[Scored]) -> list[Scored]:
+    """The candidates evaluated on every example (not dropped part way by racing)."""
+    return [s for s in candidates if not s.evaluation.partial]
+
+
+OVER_BUDGET = 8  # candidates in a row too dear for the budget left: the search stops
 Progress = Callable[[int, int, Scored], None]  # (done, total, the candidate just scored)
 
 
@@ -76,17 +108,32 @@ class Trail:
     """The candidates a search has evaluated, in order, what they cost, and how to find
     a program not evaluated yet."""
 
-    def __init__(self, evaluator: Evaluator, evaluations: int, progress: Progress | None):
+    def __init__(
+        self,
+        evaluator: Evaluator,
+        evaluations: int,
+        progress: Progress | None,
+        racing: Racing | None = None,
+        surrogate: Surrogate | None = None,
+    ):
         self.evaluator, self.evaluations, self.progress = evaluator, evaluations, progress
+        self.racing, self.surrogate = racing, surrogate
+        self._runs_before = evaluator.runs_made
+        self._calls_before = evaluator.calls_made
         self.evaluated: list[Scored] = []
         self.seen: set[str] = set()
         self.calls = 0  # model calls made (runs the store held cost none)
         # the fingerprints of the programs last asked about (a draw is asked about twice)
         self._fingerprints: dict[int, tuple[ast.Module, str]] = {}
+        self.stopped: str | None = None  # the budget refused evaluations: why
+        self.over_budget = 0  # candidates skipped: their runs did not fit the budget
+        self.inherited = 0  # runs taken over from a parent (edits that change no run)
+        self.in_a_row = 0
 
     @property
     def full(self) -> bool:
-        return len(self.evaluated) >= self.evaluations
+        """No more evaluations: as many as asked for, or the budget stopped the search."""
+        return len(self.evaluated) >= self.evaluations or self.stopped is not None
 
     def is_new(self, module: ast.Module) -> bool:
         return self._fingerprint(module) not in self.seen
@@ -105,20 +152,81 @@ class Trail:
         self._fingerprints[id(module)] = (module, found)
         return found
 
+    async def start(self, module: ast.Module) -> Scored:
+        """Evaluate the search's starting point (`BudgetSpent` when its runs do not fit
+        the budget: a search with nothing evaluated has no result)."""
+        scored = await self.visit(module)
+        if scored is None:  # (visit raises for the first candidate)
+            raise BudgetSpent(self.stopped or "the budget is spent")
+        return scored
+
     async def visit(
         self,
         module: ast.Module,
         parent: Scored | None = None,
         edit: Edit | Sequence[Edit] | None = None,
-    ) -> Scored:
-        """Evaluate a candidate (made from `parent` by `edit` or a script), and record it."""
-        scored = await score_candidate(self.evaluator, module, parent, edit)
+    ) -> Scored | None:
+        """Evaluate a candidate (made from `parent` by `edit` or a script), and record it.
+        None when the search's budget cannot pay for its runs (after `OVER_BUDGET` such
+        candidates in a row, the search is `full`)."""
+        if parent is not None and unchanged_runs(self.evaluator, parent.module, module, edit):
+            self.inherited += self.evaluator.inherit_runs(parent.module, module)
+        try:
+            scored = await score_candidate(self.evaluator, module, parent, edit, self._evaluate)
+        except BudgetSpent as error:
+            if not self.evaluated:
+                raise
+            # Too dear for what is left: skipped (and never proposed again), and the search
+            # goes on with cheaper candidates until `OVER_BUDGET` in a row did not fit.
+            self.seen.add(fingerprint(module))
+            self.over_budget += 1
+            self.in_a_row += 1
+            if self.in_a_row >= OVER_BUDGET:
+                self.stopped = str(error)
+            return None
+        self.in_a_row = 0
+        surrogate = self.surrogate
+        if surrogate and parent and edit is not None and not scored.evaluation.partial:
+            surrogate.observe(parent, edit, module, scored.evaluation.score, self.evaluator)
         self.evaluated.append(scored)
         self.seen.add(scored.evaluation.fingerprint)
-        self.calls += scored.evaluation.fresh_calls
+        # every call made, a racing rung's included (a dropped candidate's runs are not
+        # all in its evaluation, and a promoted one's earlier rungs read as stored)
+        self.calls = self.evaluator.calls_made - self._calls_before
         if self.progress is not None:
             self.progress(len(self.evaluated), self.evaluations, scored)
         return scored
+
+    async def _evaluate(self, module: ast.Module) -> Evaluation:
+        """All examples; with racing, rung by rung against the best so far."""
+        if self.racing is None:
+            return await self.evaluator.evaluate(module)
+        done = complete(self.evaluated)
+        incumbent = max(done, key=lambda s: s.rank).evaluation if done else None
+        evaluation, _ = await self.racing.evaluate(self.evaluator, module, incumbent)
+        return evaluation
+
+    def proposals(
+        self,
+        editor: Editor,
+        parent: Scored,
+        rng: random.Random,
+        operators: Sequence[type[Edit]],
+        count: int,
+    ) -> list[tuple[Edit, ast.Module]]:
+        """Up to `count` distinct unseen edits of `parent`, the surrogate's best first
+        (one random edit, as before, without a surrogate)."""
+        if self.surrogate is None:
+            found = self.unseen_edit(editor, parent.module, rng, operators, tries=1)
+            return [] if found is None else [found]
+        drawn: dict[str, tuple[Edit, ast.Module]] = {}
+        for _ in range(count * 2):
+            found = self.unseen_edit(editor, parent.module, rng, operators, tries=1)
+            if found is not None:
+                drawn.setdefault(fingerprint(found[1]), found)
+            if len(drawn) >= count:
+                break
+        return self.surrogate.order(parent, list(drawn.values()), self.evaluator)
 
     def unseen_edit(
         self,
@@ -138,8 +246,17 @@ class Trail:
 
     def result(self, **extra: Any) -> SearchResult:
         evaluated = tuple(self.evaluated)
-        front = tuple(pareto_front(evaluated, key=lambda s: s.point))
-        return SearchResult(evaluated[0], evaluated, front, self.calls, **extra)
+        front = tuple(pareto_front(complete(evaluated), key=lambda s: s.point))
+        return SearchResult(
+            evaluated[0],
+            evaluated,
+            front,
+            self.calls,
+            stopped=self.stopped,
+            over_budget=self.over_budget,
+            runs=self.evaluator.runs_made - self._runs_before,
+            **extra,
+        )
 
 
 async def score_candidate(
@@ -147,6 +264,7 @@ async def score_candidate(
     module: ast.Module,
     parent: Scored | None,
     edit: Edit | Sequence[Edit] | None,
+    evaluate: Callable[[ast.Module], Awaitable[Evaluation]] | None = None,
 ) -> Scored:
     """Evaluate a candidate made from `parent` by `edit` (or by a script of edits), and
     put it in the store's archive."""
@@ -157,7 +275,7 @@ async def score_candidate(
         if single is not None
         else [e.model_dump(mode="json") for e in script] or None
     )
-    evaluation = await evaluator.evaluate(module)
+    evaluation = await (evaluate or evaluator.evaluate)(module)
     evaluator.store.put_candidate(
         Candidate(
             evaluation.fingerprint,

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ from rolegraph.runtime import (
 from rolegraph.runtime.budget import Budget
 from rolegraph.runtime.values import plain
 
+from .budget import Allotment, Hold, SearchBudget, run_allotment
 from .objective import Example, Objective, ObjectiveError
 from .store import RunRecord, SearchStore
 
@@ -62,6 +64,7 @@ class Evaluation:
     tokens: int
     dollars: float
     runs: tuple[RunOutcome, ...]
+    partial: bool = False  # on some examples only (racing dropped it): not comparable
 
     @property
     def failures(self) -> int:
@@ -120,7 +123,9 @@ class Evaluator:
     (search/ray_backend.py); the store and the scores stay here. Candidates' file
     imports resolve relative to `filename`, inside `root` (default: its directory).
     `on_run` is told each run as it ends (its record, and whether the store held it):
-    what a progress display counts inside one long evaluation."""
+    what a progress display counts inside one long evaluation. `budget`: a hard limit on
+    the whole search (search/budget.py): each evaluation reserves the worst case of the
+    runs it makes before it starts, and raises `BudgetSpent` instead when they do not fit."""
 
     def __init__(
         self,
@@ -136,6 +141,7 @@ class Evaluator:
         backend: str = "local",
         root: str | None = None,
         on_run: Callable[[RunRecord, bool], None] | None = None,
+        budget: SearchBudget | None = None,
     ):
         if backend not in ("local", "ray"):
             raise ObjectiveError(f"the backend is local or ray, not {backend!r}")
@@ -161,27 +167,43 @@ class Evaluator:
         self.concurrency = concurrency
         self.max_calls = max_calls
         self.on_run = on_run
+        self.budget = budget
+        self.runs_made = 0  # runs made, not answered by the store (all evaluations)
+        self.calls_made = 0  # the model calls those runs made
         self._irs: OrderedDict[str, Any] = OrderedDict()
+        self._allotments: dict[str, Allotment] = {}
 
     def evaluate_sync(self, module: ast.Module) -> Evaluation:
         return asyncio.run(self.evaluate(module))
 
-    async def evaluate(self, module: ast.Module) -> Evaluation:
+    async def evaluate(
+        self, module: ast.Module, examples: Iterable[int] | None = None
+    ) -> Evaluation:
         """Every example of the objective, run once per seed, on `module` (those the store holds
-        are not run again), scored. Raises `DiagnosticError` when `module` has errors."""
+        are not run again), scored. Raises `DiagnosticError` when `module` has errors.
+        `examples`: the indices of the examples to run, when not all (the evaluation is
+        then `partial`)."""
         digest = fingerprint(module)
         ir = self._ir(module, digest)
         self._check_inputs(ir)
         limit = asyncio.Semaphore(self.concurrency)
+        chosen = (
+            sorted(set(examples)) if examples is not None else range(len(self.objective.examples))
+        )
         cases = [
-            (index, example, seed)
-            for index, example in enumerate(self.objective.examples)
+            (index, self.objective.examples[index], seed)
+            for index in chosen
             for seed in self.objective.seeds
         ]
         source = to_source(module) if self.backend == "ray" else ""
-        records = await asyncio.gather(
-            *(self._record(ir, digest, source, ex, seed, limit) for _, ex, seed in cases)
-        )
+        hold = self._reserve(ir, digest, cases)
+        try:
+            records = await asyncio.gather(
+                *(self._record(ir, digest, source, ex, seed, limit, hold) for _, ex, seed in cases)
+            )
+        finally:
+            if hold is not None:
+                hold.close()
         runs = tuple(  # scored in order, once every run is in
             self._outcome(index, example, seed, record, cached)
             for (index, example, seed), (record, cached) in zip(cases, records, strict=True)
@@ -199,7 +221,73 @@ class Evaluator:
             tokens=tokens,
             dollars=round(dollars, 6),
             runs=runs,
+            partial=len(chosen) < len(self.objective.examples),
         )
+
+    # -- the budget ---------------------------------------------------------------------------
+
+    def allotment(self, module: ast.Module) -> Allotment:
+        """The static worst case of one run of `module`'s agent (see search/budget.py)."""
+        digest = fingerprint(module)
+        return self._allotment(self._ir(module, digest), digest)
+
+    def _allotment(self, ir: Any, digest: str) -> Allotment:
+        found = self._allotments.get(digest)
+        if found is None:
+            budget = self.budget or SearchBudget()
+            model = None if isinstance(self.model, str) else self.model
+            found = run_allotment(
+                ir,
+                provider_of(self.model, self.params),
+                model,
+                prompt=budget.prompt,
+                attempts=budget.attempts,
+                priced=budget.cost is not None,
+            )
+            if self.max_calls is not None and found.calls > self.max_calls:
+                # a run is stopped at max_calls: it can spend no more than that many calls
+                scale = self.max_calls / found.calls
+                found = Allotment(
+                    self.max_calls, math.ceil(found.tokens * scale), found.cost * scale
+                )
+            self._allotments[digest] = found
+        return found
+
+    def pending_runs(self, module: ast.Module) -> int:
+        """How many runs an evaluation of `module` would make (those the store does not hold)."""
+        digest = fingerprint(module)
+        ir = self._ir(module, digest)
+        return sum(
+            1
+            for example in self.objective.examples
+            for seed in self.objective.seeds
+            if self.store.run((digest, ir.name, example.key, seed, self.model_label)) is None
+        )
+
+    def measured(self, module: ast.Module) -> list[RunRecord]:
+        """The runs of `module` the store holds (what its runs cost, measured)."""
+        digest = fingerprint(module)
+        ir = self._ir(module, digest)
+        keys = (
+            (digest, ir.name, example.key, seed, self.model_label)
+            for example in self.objective.examples
+            for seed in self.objective.seeds
+        )
+        return [record for key in keys if (record := self.store.run(key)) is not None]
+
+    def _reserve(self, ir: Any, digest: str, cases: list[tuple[int, Example, int]]) -> Hold | None:
+        """Reserve the worst case of every run the store does not hold (`BudgetSpent`
+        when they do not fit: then no run starts)."""
+        if self.budget is None:
+            return None
+        pending = sum(
+            1
+            for _, example, seed in cases
+            if self.store.run((digest, ir.name, example.key, seed, self.model_label)) is None
+        )
+        if not pending:
+            return None
+        return self.budget.reserve(self._allotment(ir, digest), pending)
 
     # -- one run ------------------------------------------------------------------------------
 
@@ -211,6 +299,7 @@ class Evaluator:
         example: Example,
         seed: int,
         limit: asyncio.Semaphore,
+        hold: Hold | None = None,
     ) -> tuple[RunRecord, bool]:
         """The run of `example` with `seed`: from the store, or made (and stored)."""
         key = (digest, ir.name, example.key, seed, self.model_label)
@@ -219,11 +308,21 @@ class Evaluator:
             if self.on_run is not None:
                 self.on_run(record, True)
             return record, True
+        run_budget = (
+            self.budget.run_budget(hold.per_run, self.max_calls)
+            if hold is not None and self.budget is not None
+            else None
+        )
         async with limit:
             if self.backend == "ray":
                 from . import ray_backend
 
                 model = self.model if isinstance(self.model, str) else None
+                limits = (
+                    None
+                    if run_budget is None
+                    else (run_budget.calls, run_budget.tokens, run_budget.cost)
+                )
                 task = ray_backend.RunTask(
                     source,
                     self.filename,
@@ -235,10 +334,26 @@ class Evaluator:
                     self.max_calls,
                     self.params,
                     self.root,
+                    limits,
                 )
                 record = await ray_backend.submit(task)
+                if hold is not None:  # (what the worker's budget charged stayed there)
+                    whole = record.error is not None
+                    hold.settle(
+                        hold.per_run.calls if whole else record.calls,
+                        hold.per_run.tokens if whole else record.tokens,
+                        hold.per_run.cost if whole else record.dollars,
+                    )
             else:
-                record = await self.run(ir, example, seed)
+                try:
+                    record = await self.run(ir, example, seed, run_budget)
+                finally:
+                    if hold is not None and run_budget is not None:
+                        hold.settle(
+                            run_budget.spent_calls, run_budget.spent_tokens, run_budget.spent_cost
+                        )
+        self.runs_made += 1
+        self.calls_made += record.calls
         self.store.put_run(key, record)
         if self.on_run is not None:
             self.on_run(record, False)
@@ -260,6 +375,24 @@ class Evaluator:
             cached,
         )
 
+    def judging(self, objective: Objective) -> Evaluator:
+        """This evaluator (same model, store and budget) on another objective: the
+        held-out examples a search's result is judged on."""
+        twin = Evaluator(
+            objective,
+            model=self.model,
+            params=self.params,
+            store=self.store,
+            filename=self.filename,
+            concurrency=self.concurrency,
+            max_calls=self.max_calls,
+            backend=self.backend,
+            root=self.root,
+            budget=self.budget,
+        )
+        twin._irs = self._irs
+        return twin
+
     def blanking(self, nodes: frozenset[str]) -> Evaluator:
         """This evaluator (same objective, model and store) with `nodes` blanked."""
         twin = Evaluator(
@@ -274,19 +407,24 @@ class Evaluator:
             backend=self.backend,
             root=self.root,
             on_run=self.on_run,
+            budget=self.budget,
         )
         twin._irs = self._irs
         return twin
 
-    async def run(self, ir: Any, example: Example, seed: int) -> RunRecord:
-        """One run of a candidate's agent on an example, with a seed (not stored)."""
+    async def run(
+        self, ir: Any, example: Example, seed: int, budget: Budget | None = None
+    ) -> RunRecord:
+        """One run of a candidate's agent on an example, with a seed (not stored); held
+        to `budget` when one is given (else to `max_calls`)."""
         params = {**self.params, "seed": seed} if seed else self.params
         # (a model object may say where its calls go: LiteLLMModel(model=..., api_base=...))
         provider = provider_of(self.model, params)
         model: Model | None = None if isinstance(self.model, str) else self.model
         if self.blank:
             model = Blank(model if model is not None else ModelsByName(), self.blank)
-        budget = Budget(calls=self.max_calls) if self.max_calls is not None else None
+        if budget is None and self.max_calls is not None:
+            budget = Budget(calls=self.max_calls)
         try:
             outcome = await run_agent(
                 ir, example.inputs, model=model, provider=provider, budget=budget
@@ -325,6 +463,37 @@ class Evaluator:
                     f"example {index} {problem}; agent `{ir.name}` takes: "
                     f"{', '.join(takes) or 'nothing'}"
                 )
+
+    def inherit_runs(self, parent: ast.Module, module: ast.Module) -> int:
+        """Store `parent`'s runs as `module`'s, for an edit that cannot change any run
+        (the caller's judgement: see `unchanged_runs`); returns how many were inherited.
+        Only runs of the same agent are inherited, never over runs `module` has."""
+        parent_digest, digest = fingerprint(parent), fingerprint(module)
+        parent_ir, ir = self._ir(parent, parent_digest), self._ir(module, digest)
+        if parent_ir.name != ir.name:
+            return 0
+        inherited = 0
+        for example in self.objective.examples:
+            for seed in self.objective.seeds:
+                mine = (digest, ir.name, example.key, seed, self.model_label)
+                theirs = (parent_digest, ir.name, example.key, seed, self.model_label)
+                record = self.store.run(theirs)
+                if record is not None and self.store.run(mine) is None:
+                    self.store.put_run(mine, record)
+                    inherited += 1
+        return inherited
+
+    def proven(self, module: ast.Module) -> set[tuple[str, str]]:
+        """The constraints of `module` the checker proves on every run, as (agent, text)."""
+        from rolegraph.compiler.check import check_module
+        from rolegraph.grammar import parse_module
+
+        def parse_import(source: str, name: str) -> Any:
+            result = parse_module(source, name)
+            return result.module, result.diagnostics
+
+        checked = check_module(module, self.filename, parse_import, root=self.root)
+        return {(c.agent, c.text) for c in checked.constraints if c.status == "proven"}
 
     # -- the candidate's IR -------------------------------------------------------------------
 

@@ -27,6 +27,8 @@ from rolegraph.compiler.edits import OPERATORS, Crossover, Edit, EditError, Edit
 
 from .candidates import Progress, Scored, SearchResult, Trail
 from .evaluate import Evaluator
+from .racing import Racing
+from .surrogate import Surrogate
 
 Cell = tuple[int, ...]
 Descriptor = Callable[[Scored], Cell]
@@ -62,22 +64,30 @@ async def evolve(
     editor: Editor | None = None,
     operators: Sequence[type[Edit]] = OPERATORS,
     progress: Progress | None = None,
+    racing: Racing | None = None,
+    surrogate: Surrogate | None = None,
+    proposals: int = 4,
 ) -> SearchResult:
-    """Evaluate `module`, then up to `evaluations - 1` distinct children of elites."""
+    """Evaluate `module`, then up to `evaluations - 1` distinct children of elites.
+    `racing` and `surrogate` as for `random_search`."""
     rng = random.Random(seed)
     editor = editor or evaluator.editor()
-    trail = Trail(evaluator, evaluations, progress)
-    start = await trail.visit(module)
+    trail = Trail(evaluator, evaluations, progress, racing, surrogate)
+    start = await trail.start(module)
     archive: dict[Cell, Scored] = {descriptor(start): start}
     while not trail.full:
         elites = [archive[cell] for cell in sorted(archive)]
-        child = _child(editor, trail, elites, rng, crossover_rate, operators)
+        child = _child(editor, trail, elites, rng, crossover_rate, operators, proposals)
         if child is None:
-            child = _child(editor, trail, trail.evaluated, rng, crossover_rate, operators)
+            child = _child(
+                editor, trail, trail.evaluated, rng, crossover_rate, operators, proposals
+            )
         if child is None:
             break
         edit, parent, edited = child
         scored = await trail.visit(edited, parent, edit)
+        if scored is None:  # over budget
+            continue
         cell = descriptor(scored)
         if cell not in archive or better(scored, archive[cell]):
             archive[cell] = scored
@@ -91,6 +101,7 @@ def _child(
     rng: random.Random,
     crossover_rate: float,
     operators: Sequence[type[Edit]],
+    proposals: int = 1,
     tries: int = 32,
 ) -> tuple[Edit, Scored, ast.Module] | None:
     """A new program from a random parent: a crossover with another parent (where the two
@@ -103,7 +114,7 @@ def _child(
             other = rng.choice([p for p in parents if p is not parent])
             found = _crossover(editor, parent.module, other.module, rng)
         if found is None or not trail.is_new(found[1]):  # no (new) crossover: a mutation
-            found = trail.unseen_edit(editor, parent.module, rng, operators, tries=1)
+            found = next(iter(trail.proposals(editor, parent, rng, operators, proposals)), None)
         if found is not None:
             return found[0], parent, found[1]
     return None

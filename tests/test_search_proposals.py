@@ -1,0 +1,156 @@
+"""A proposer a small model can drive (search/proposals.py): the operator from an enum of
+the catalogue, its fields typed (names from the program as enums), a bounded prompt; and
+edits that cannot change a run reuse the parent's runs."""
+
+import asyncio
+import json
+
+import rolegraph
+from rolegraph.compiler.edits import OPERATORS, AddConstraint, ReplicateVote, op_name
+from rolegraph.runtime import MockModel
+from rolegraph.search import Evaluator, Example, Objective, contains, meta_search
+from rolegraph.search.candidates import Trail
+from rolegraph.search.meta import Attempt
+from rolegraph.search.proposals import (
+    LINE,
+    SHOWN,
+    chooser_source,
+    edit_json,
+    filler_source,
+    load,
+    names,
+    tried_summary,
+)
+
+from .conftest import ROOT
+
+SELF_REFINE = ROOT / "examples" / "self_refine.agent"
+
+
+def start():
+    return rolegraph.parse_file(SELF_REFINE)
+
+
+def evaluator(examples=2):
+    objective = Objective([Example({"task": f"t{i}"}, "x") for i in range(examples)], contains)
+    return Evaluator(objective, filename=str(SELF_REFINE))
+
+
+def result_schema(ir):
+    from rolegraph.runtime.values import schema
+
+    return schema(ir.nodes[next(iter(ir.nodes))].result)
+
+
+def test_the_operator_is_an_enum_of_the_catalogue_shown():
+    ops = [op_name(o) for o in OPERATORS]
+    chooser = load(chooser_source(ops), "Chooser")
+    text = json.dumps(result_schema(chooser))
+    for op in ops:
+        assert f'"{op}"' in text
+    assert "add_decl" not in text  # not shown, so not proposable
+
+
+def test_fields_that_name_program_parts_are_enums_of_the_programs_names():
+    filler = load(filler_source(ReplicateVote, names(start())), "Filler")
+    schema = result_schema(filler)
+    text = json.dumps(schema)
+    assert '"writer"' in text and '"critic"' in text and '"SelfRefine"' in text
+    assert '"n"' in text and '"integer"' in text  # the replica count is an int
+
+
+def test_every_operator_has_a_filler_that_checks():
+    known = names(start())
+    for operator in OPERATORS:
+        load(filler_source(operator, known), "Filler")  # raises when it does not check
+
+
+def test_a_structured_proposal_reads_back_as_the_edit():
+    text = edit_json("set_model_param", {"model": "fast", "name": "temperature", "value": "0.7"})
+    assert json.loads(text) == {
+        "op": "set_model_param",
+        "model": "fast",
+        "name": "temperature",
+        "value": 0.7,
+    }
+
+
+def test_what_was_tried_stays_bounded_however_long_the_search():
+    refusal = "refused: [E0602] agent `SelfRefine` has no node `x`\n  hint: " + "long " * 200
+    few = [Attempt('{"op": "bypass_node"}', refusal, False)]
+    many = few * 500
+    assert len(tried_summary(many)) <= (SHOWN + 1) * (LINE + 1)
+    assert "494 earlier attempts; refused: 494 E0602" in tried_summary(many)
+    assert len(tried_summary(many)) - len(tried_summary(few * SHOWN)) < 100
+
+
+def test_the_proposers_prompt_does_not_grow_with_refusals():
+    refused = {"op": "bypass_node", "reason": "cheaper"}
+    proposer = MockModel(
+        script={
+            "Choose": [refused] * 12,
+            "Fill": [{"agent": "SelfRefine", "node": "critic"}] * 12,  # a constraint names it
+        }
+    )
+    run = meta_search(start(), evaluator(), proposer=proposer, evaluations=2, max_proposals=12)
+    result = asyncio.run(run)
+    assert len(result.refused) == 12 and result.proposer_calls == 24
+    sizes = [len(call.messages[-1]["content"]) for call in proposer.calls if call.role == "Choose"]
+    assert max(sizes[SHOWN:]) - sizes[SHOWN] < 100  # past the window: flat
+
+
+def test_the_mock_proposer_held_to_the_types_makes_edits_that_check():
+    def accepted(proposal):
+        run = meta_search(start(), evaluator(), proposer="mock", evaluations=3, proposal=proposal)
+        return len(asyncio.run(run).evaluated) - 1
+
+    assert accepted("structured") >= 1
+    assert accepted("text") == 0  # free text: the mock never writes an edit's JSON
+
+
+def test_a_proven_constraint_added_reuses_the_parents_runs():
+    ev = evaluator(examples=3)
+    module = start()
+
+    async def go():
+        trail = Trail(ev, 5, None)
+        parent = await trail.start(module)
+        edit = AddConstraint(agent="SelfRefine", formula="always(return -> once writer)")
+        child = await trail.visit(ev.editor().apply(module, edit), parent, edit)
+        return parent, child, trail
+
+    parent, child, trail = asyncio.run(go())
+    assert trail.inherited == 3 and child.evaluation.fresh_calls == 0
+    assert [r.result for r in child.evaluation.runs] == [r.result for r in parent.evaluation.runs]
+
+
+def test_a_constraint_the_checker_does_not_prove_is_evaluated_again():
+    ev = evaluator(examples=2)
+    module = start()
+
+    async def go():
+        trail = Trail(ev, 5, None)
+        parent = await trail.start(module)
+        edit = AddConstraint(agent="SelfRefine", formula="eventually critic.ok")
+        child = await trail.visit(ev.editor().apply(module, edit), parent, edit)
+        return child, trail
+
+    child, trail = asyncio.run(go())
+    assert trail.inherited == 0 and child.evaluation.fresh_calls > 0
+
+
+def test_an_enforced_constraint_is_evaluated_again():
+    ev = evaluator(examples=2)
+    module = start()
+
+    async def go():
+        trail = Trail(ev, 5, None)
+        parent = await trail.start(module)
+        edit = AddConstraint(
+            agent="SelfRefine", formula="always(return -> once writer)", mode="enforce"
+        )
+        child = await trail.visit(ev.editor().apply(module, edit), parent, edit)
+        return child, trail
+
+    child, trail = asyncio.run(go())
+    assert trail.inherited == 0 and child.evaluation.fresh_calls > 0
