@@ -221,6 +221,25 @@ async def test_hover_on_a_constraint_shows_its_verdict(client):
     assert "**proven** on every run" in text
 
 
+REFUND = SELF_REFINE.with_name("refund_approval.agent")  # a human step, `Approve`
+
+
+async def test_hover_on_a_human_step_and_its_node_shows_the_person_asked(client):
+    await open_document(client, REFUND)
+    declaration = await _hover(client, REFUND, "human Approve", 7)
+    assert "human Approve(summary: str, amount: float) -> Approval" in declaration
+    assert 'deadline "' in declaration
+    node = await _hover(client, REFUND, "approval = Approve", 1)
+    assert "output: `Approval`" in node
+
+
+async def test_definition_of_a_human_step_call_is_its_declaration(client):
+    await open_document(client, REFUND)
+    text = REFUND.read_text()
+    location = await _definition(client, REFUND, text, "approval = Approve", 12)
+    assert location.range.start == position_of(text, "Approve(summary: str")
+
+
 async def test_hover_on_a_template_variable_shows_the_parameter(client):
     await open_document(client, SELF_REFINE)
     text = await _hover(client, SELF_REFINE, "{{ draft.text }}", 4)
