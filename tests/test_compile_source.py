@@ -70,6 +70,7 @@ def mypy(tmp_path_factory):
     return run
 
 
+@pytest.mark.slow  # mypy over every module
 def test_mypy_finds_every_generated_module_clean(generated, mypy):
     done = mypy(generated)
     assert done.returncode == 0, done.stdout

@@ -202,6 +202,7 @@ def test_the_program_is_lint_clean(tmp_path):
     assert lint.returncode == 0, lint.stdout
 
 
+@pytest.mark.slow  # mypy over every program
 def test_mypy_finds_the_programs_clean(tmp_path):
     mypy = __import__("shutil").which("mypy") or str(
         __import__("pathlib").Path(sys.executable).parent / "mypy"

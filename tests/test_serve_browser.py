@@ -22,6 +22,8 @@ import pytest
 from .conftest import ROOT
 from .serving import ROLEGRAPH, server
 
+pytestmark = pytest.mark.slow  # a real browser and server processes
+
 EXAMPLES = ROOT / "examples"
 CHROMIUM = os.environ.get("ROLEGRAPH_CHROMIUM", "/usr/bin/chromium")
 

@@ -23,7 +23,10 @@ httpx = pytest.importorskip("httpx", reason="httpx is not installed")
 
 EXAMPLES = ROOT / "examples"
 
-pytestmark = pytest.mark.skipif(not ROLEGRAPH.exists(), reason="console script not installed")
+pytestmark = [
+    pytest.mark.skipif(not ROLEGRAPH.exists(), reason="console script not installed"),
+    pytest.mark.slow,  # a real server process per test, killed and started again
+]
 
 
 def store_rows(store: Path, sql: str, args: tuple = ()) -> list[tuple]:
