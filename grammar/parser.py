@@ -622,16 +622,13 @@ class _ToAst(Transformer_NonRecursive):
             ast.Param, meta, name=str(name), type=type_, default=default[0] if default else None
         )
 
-    @v_args(meta=True)
-    def role_decl(self, meta: Any, children: list[Any]) -> Any:
-        name, params, returns, *items = children
+    def _block_items(
+        self, owner: str, kind: str, items: list[Any], slot: dict[type, str]
+    ) -> dict[str, Any] | None:
+        """The items of a declaration's block by their field (`slot`), each at most once:
+        a second one is an error at it (DUPLICATE_ROLE_ITEM), with the first labelled.
+        None when an item is broken or repeated."""
         fields: dict[str, Any] = {}
-        slot = {
-            ast.ModelUse: "model",
-            ast.System: "system",
-            ast.Prompt: "prompt",
-            ast.ToolUse: "tools",
-        }
         broken = False
         for item in items:
             if _is_broken(item):
@@ -641,17 +638,29 @@ class _ToAst(Transformer_NonRecursive):
             if key in fields:
                 self._error(
                     codes.DUPLICATE_ROLE_ITEM,
-                    f"role `{name}` has a second `{key}`",
+                    f"{owner} has a second `{key}`",
                     item.span,
                     f"second `{key}`",
                     labels=(Label(span=fields[key].span, message=f"first `{key}` here"),)
                     if fields[key].span
                     else (),
-                    hints=(f"a role has one `{key}`; remove one of them",),
+                    hints=(f"{kind} has one `{key}`; remove one of them",),
                 )
                 broken = True
             fields[key] = item
-        if broken:
+        return None if broken else fields
+
+    @v_args(meta=True)
+    def role_decl(self, meta: Any, children: list[Any]) -> Any:
+        name, params, returns, *items = children
+        slot = {
+            ast.ModelUse: "model",
+            ast.System: "system",
+            ast.Prompt: "prompt",
+            ast.ToolUse: "tools",
+        }
+        fields = self._block_items(f"role `{name}`", "a role", items, slot)
+        if fields is None:
             return BROKEN
         return self._make(
             ast.RoleDecl, meta, name=str(name), params=params, returns=returns, **fields
@@ -718,27 +727,9 @@ class _ToAst(Transformer_NonRecursive):
         name, params, returns, *items = children
         if _is_broken(params) or _is_broken(returns):
             return BROKEN
-        fields: dict[str, Any] = {}
-        broken = False
-        for item in items:
-            if _is_broken(item):
-                broken = True
-                continue
-            key = "prompt" if isinstance(item, ast.Prompt) else "deadline"
-            if key in fields:
-                self._error(
-                    codes.DUPLICATE_ROLE_ITEM,
-                    f"human step `{name}` has a second `{key}`",
-                    item.span,
-                    f"second `{key}`",
-                    labels=(Label(span=fields[key].span, message=f"first `{key}` here"),)
-                    if fields[key].span
-                    else (),
-                    hints=(f"a human step has one `{key}`; remove one of them",),
-                )
-                broken = True
-            fields[key] = item
-        if broken:
+        slot = {ast.Prompt: "prompt", ast.Deadline: "deadline"}
+        fields = self._block_items(f"human step `{name}`", "a human step", items, slot)
+        if fields is None:
             return BROKEN
         return self._make(
             ast.HumanDecl, meta, name=str(name), params=params, returns=returns, **fields

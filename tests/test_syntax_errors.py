@@ -207,3 +207,24 @@ def test_a_letter_operator_where_a_formula_starts_is_a_diagnostic():
     assert result.module is None
     (diagnostic,) = result.diagnostics
     assert diagnostic.code == "E0105" and (diagnostic.line, diagnostic.column) == (3, 10)
+
+
+@pytest.mark.parametrize(
+    ("text", "owner", "key"),
+    [
+        ('role R(a: str) -> str {\n  prompt "x"\n  prompt "y"\n}\n', "role `R`", "prompt"),
+        (
+            'human H(a: str) -> str {\n  deadline "1h"\n  prompt "x"\n  deadline "2h"\n}\n',
+            "human step `H`",
+            "deadline",
+        ),
+    ],
+)
+def test_a_second_item_in_a_block_is_e0108_at_it_with_the_first_labelled(text, owner, key):
+    from rolegraph.grammar import parse_module
+
+    (diagnostic,) = parse_module(text, "x.agent").diagnostics
+    assert diagnostic.code == "E0108"
+    assert diagnostic.message == f"{owner} has a second `{key}`"
+    assert diagnostic.span.line == text.count("\n") - 1
+    assert [label.message for label in diagnostic.labels] == [f"first `{key}` here"]
