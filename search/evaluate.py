@@ -377,7 +377,22 @@ class Evaluator:
 
     def judging(self, objective: Objective) -> Evaluator:
         """This evaluator (same model, store and budget) on another objective: the
-        held-out examples a search's result is judged on."""
+        held-out examples a search's result is judged on (no node blanked, no progress
+        reported)."""
+        return self._twin(objective, blank=frozenset(), on_run=None)
+
+    def blanking(self, nodes: frozenset[str]) -> Evaluator:
+        """This evaluator (same objective, model and store) with `nodes` blanked."""
+        return self._twin(self.objective, blank=nodes, on_run=self.on_run)
+
+    def _twin(
+        self,
+        objective: Objective,
+        *,
+        blank: frozenset[str],
+        on_run: Callable[[RunRecord, bool], None] | None,
+    ) -> Evaluator:
+        """An evaluator with this one's model, store, limits and budget, sharing its IRs."""
         twin = Evaluator(
             objective,
             model=self.model,
@@ -386,27 +401,10 @@ class Evaluator:
             filename=self.filename,
             concurrency=self.concurrency,
             max_calls=self.max_calls,
+            blank=blank,
             backend=self.backend,
             root=self.root,
-            budget=self.budget,
-        )
-        twin._irs = self._irs
-        return twin
-
-    def blanking(self, nodes: frozenset[str]) -> Evaluator:
-        """This evaluator (same objective, model and store) with `nodes` blanked."""
-        twin = Evaluator(
-            self.objective,
-            model=self.model,
-            params=self.params,
-            store=self.store,
-            filename=self.filename,
-            concurrency=self.concurrency,
-            max_calls=self.max_calls,
-            blank=nodes,
-            backend=self.backend,
-            root=self.root,
-            on_run=self.on_run,
+            on_run=on_run,
             budget=self.budget,
         )
         twin._irs = self._irs
