@@ -168,6 +168,48 @@ def _tuple_item_classes(cls: type[Node], name: str) -> frozenset[type] | None:
     return frozenset(members)
 
 
+# node class → the names of its fields that may hold nodes (see `node_fields`)
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def node_fields(cls: type[Node]) -> tuple[str, ...]:
+    """The semantic fields of `cls` that may hold nodes (a node, a tuple of nodes, or
+    None), in field order: the fields a walk looks into. Computed once per class."""
+    try:
+        return _NODE_FIELDS[cls]
+    except KeyError:
+        pass
+    fields = tuple(
+        name for name in cls._semantic_fields if _may_hold_nodes(cls.model_fields[name].annotation)
+    )
+    _NODE_FIELDS[cls] = fields
+    return fields
+
+
+def _may_hold_nodes(annotation: Any) -> bool:
+    import typing
+
+    if typing.get_origin(annotation) is Literal:
+        return False
+    if isinstance(annotation, str | typing.ForwardRef):
+        return True  # a forward reference (`Expr`, `tuple[Expr, ...]`) to node types
+    if isinstance(annotation, type) and issubclass(annotation, Node):
+        return True
+    return any(_may_hold_nodes(arg) for arg in typing.get_args(annotation))
+
+
+def child_nodes(node: Node) -> list[Node]:
+    """The direct child nodes of `node`, in field order."""
+    children: list[Node] = []
+    for name in node_fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, Node):
+            children.append(value)
+        elif type(value) is tuple:
+            children.extend(item for item in value if isinstance(item, Node))
+    return children
+
+
 # every node class, in the order of definition (see `build_validators`)
 _NODE_CLASSES: list[type[Node]] = []
 
@@ -221,14 +263,7 @@ class Node(BaseModel):
 
     def children(self) -> Iterator[Node]:
         """The direct child nodes, in field order."""
-        for name in self._semantic_fields:
-            value = getattr(self, name)
-            if isinstance(value, Node):
-                yield value
-            elif isinstance(value, tuple):
-                for item in value:
-                    if isinstance(item, Node):
-                        yield item
+        return iter(child_nodes(self))
 
     def walk(self) -> Iterator[Node]:
         """This node and all its descendants, depth first, in source order."""
@@ -236,13 +271,7 @@ class Node(BaseModel):
         while stack:
             node = stack.pop()
             yield node
-            children = []
-            for name in node._semantic_fields:
-                value = getattr(node, name)
-                if isinstance(value, Node):
-                    children.append(value)
-                elif type(value) is tuple:
-                    children.extend(item for item in value if isinstance(item, Node))
+            children = child_nodes(node)
             if children:
                 stack.extend(reversed(children))
 
@@ -276,36 +305,25 @@ class Node(BaseModel):
         values.update(changes)
         return cls(**values)
 
-    def transform(self, fn: Callable[[Node], Node | None]) -> Node:
-        """Rebuild the tree bottom-up, replacing each node by `fn(node)`.
+    def transform(self, fn: Callable[[Node, Node], Node | None]) -> Node:
+        """Rebuild the tree bottom-up, replacing each node by `fn(original, updated)`.
 
-        `fn` receives a node whose children were already transformed; it returns the
-        replacement, or None to keep the node. Nodes inside tuples may be removed by
-        returning `REMOVE`.
+        `updated` is the node with its children already transformed (the same object
+        when none changed), `original` the node before; `fn` returns the replacement,
+        or None to keep `updated`. Nodes inside tuples may be removed by returning
+        `REMOVE`. (`compiler.visit.Transformer` is the same walk with one method per
+        node class.)
+
+        >>> module.transform(lambda old, new: REMOVE if isinstance(new, EdgeDecl) else None)
         """
-        changes: dict[str, Any] = {}
-        for name in self._semantic_fields:
-            value = getattr(self, name)
-            if isinstance(value, Node):
-                new = value.transform(fn)
-                if new is not value:
-                    changes[name] = new
-            elif isinstance(value, tuple) and any(isinstance(v, Node) for v in value):
-                items = [v.transform(fn) if isinstance(v, Node) else v for v in value]
-                items = [v for v in items if v is not REMOVE]
-                unchanged = len(items) == len(value) and all(
-                    a is b for a, b in zip(items, value, strict=True)
-                )
-                if not unchanged:
-                    changes[name] = tuple(items)
-        node = self.with_changes(**changes) if changes else self
-        replacement = fn(node)
-        return node if replacement is None else replacement
+        from .visit import FunctionTransformer
+
+        return FunctionTransformer(fn).transform(self)
 
     def strip_trivia(self: N) -> N:
         """The same tree without spans, comments and blank lines."""
 
-        def strip(node: Node) -> Node:
+        def strip(_: Node, node: Node) -> Node:
             trivia = {
                 name: type(node).model_fields[name].default
                 for name in type(node).model_fields

@@ -49,7 +49,7 @@ class Instance:
         if expr is None or not self.constants:
             return expr
 
-        def replace(node: ast.Node) -> ast.Node | None:
+        def replace(_: ast.Node, node: ast.Node) -> ast.Node | None:
             if isinstance(node, ast.Ref) and len(node.parts) == 1:
                 return self.constants.get(node.head)
             return None

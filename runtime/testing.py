@@ -86,7 +86,7 @@ def judge(
     env_everywhere = {**inputs, "result": result}
 
     def resolve_calls(expr: ast.Node) -> ast.Node:
-        def replace(node: ast.Node) -> ast.Node | None:
+        def replace(_: ast.Node, node: ast.Node) -> ast.Node | None:
             if isinstance(node, ast.Call) and node.func in ("calls", "firings") and node.args:
                 arg = node.args[0]
                 name = arg.parts[-1] if isinstance(arg, ast.Ref) else to_source(arg)

@@ -60,7 +60,7 @@ def test_with_changes_returns_a_new_validated_node():
 def test_transform_rebuilds_bottom_up():
     module = parse(SOURCE)
 
-    def rename(node):
+    def rename(_, node):
         if isinstance(node, ast.Ref) and node.head == "w":
             return ast.Ref(parts=("draft", *node.parts[1:]))
         if isinstance(node, ast.NodeDecl) and node.name == "w":
@@ -77,7 +77,7 @@ def test_transform_rebuilds_bottom_up():
 
 def test_transform_can_remove_statements():
     module = parse(SOURCE)
-    pruned = module.transform(lambda n: ast.REMOVE if isinstance(n, ast.EdgeDecl) else None)
+    pruned = module.transform(lambda _, n: ast.REMOVE if isinstance(n, ast.EdgeDecl) else None)
     assert pruned.find(ast.EdgeDecl) is None
     assert len(pruned.decl("A").body) == 3
 

@@ -68,7 +68,7 @@ def _both(text: str) -> tuple[dict, dict]:
 
 
 def _without_comments(module: ast.Module) -> ast.Module:
-    def strip(node: ast.Node) -> ast.Node:
+    def strip(_: ast.Node, node: ast.Node) -> ast.Node:
         changes = {
             name: type(node).model_fields[name].default
             for name in ("comments", "trailing_comment", "blank_line_before", "end_comments")

@@ -225,7 +225,7 @@ def _pooled(name: str, pool: list[str]) -> str:
     return pool[sum(map(ord, name)) % len(pool)]
 
 
-def _collide(node: ast.Node) -> ast.Node | None:
+def _collide(_: ast.Node, node: ast.Node) -> ast.Node | None:
     """Names drawn into a small pool, so that references meet declarations: nodes,
     parameters, roles, record fields, map variables, Python's keywords and builtins."""
     if isinstance(node, ast.Ref):

@@ -10,7 +10,7 @@ raises `EditError` only when the edit does not fit the program at all (no such n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
 
@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from .. import ast, codes
 from ..diagnostics import Diagnostic, diagnostic
 from ..printer import to_source
+from ..visit import Transformer
 
 S = TypeVar("S", bound=ast.Node)
 
@@ -197,24 +198,31 @@ def with_body(module: ast.Module, agent: ast.AgentDecl, body: Iterable[ast.Node]
     return replace_decl(module, agent, agent.with_changes(body=tuple(body)))
 
 
-def rename_refs(
-    node: S, old: str, new: str, *, only: Callable[[ast.Node], bool] | None = None
-) -> S:
+class _RenameNode(Transformer):
+    """Every reference to node `old` (references, formula atoms, edge ends) renamed."""
+
+    def __init__(self, old: str, new: str) -> None:
+        self.old, self.new = old, new
+
+    def leave_Ref(self, original: ast.Ref, updated: ast.Ref) -> ast.Node:
+        if updated.head != self.old:
+            return updated
+        return updated.with_changes(parts=(self.new, *updated.parts[1:]))
+
+    def leave_LtlFired(self, original: ast.LtlFired, updated: ast.LtlFired) -> ast.Node:
+        return updated.with_changes(node=self.new) if updated.node == self.old else updated
+
+    def leave_NodeTarget(self, original: ast.NodeTarget, updated: ast.NodeTarget) -> ast.Node:
+        return updated.with_changes(node=self.new) if updated.node == self.old else updated
+
+    def leave_EdgeDecl(self, original: ast.EdgeDecl, updated: ast.EdgeDecl) -> ast.Node:
+        return updated.with_changes(source=self.new) if updated.source == self.old else updated
+
+
+def rename_refs(node: S, old: str, new: str) -> S:
     """`node` with every reference to node `old` (references, formula atoms, edge ends)
     renamed to `new`."""
-
-    def rename(item: ast.Node) -> ast.Node | None:
-        if isinstance(item, ast.Ref) and item.head == old:
-            return item.with_changes(parts=(new, *item.parts[1:]))
-        if isinstance(item, ast.LtlFired) and item.node == old:
-            return item.with_changes(node=new)
-        if isinstance(item, ast.NodeTarget) and item.node == old:
-            return item.with_changes(node=new)
-        if isinstance(item, ast.EdgeDecl) and item.source == old:
-            return item.with_changes(source=new)
-        return None
-
-    return node.transform(rename)  # type: ignore[return-value]
+    return _RenameNode(old, new).transform(node)  # type: ignore[return-value]
 
 
 def insert_after(body: tuple[ast.Node, ...], anchor: ast.Node, *new: ast.Node) -> list[ast.Node]:
