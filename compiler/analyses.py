@@ -17,25 +17,10 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from . import ast, codes
-from .dataflow import read_calls
-from .diagnostics import Diagnostic, diagnostic
+from .dataflow import read_calls, ref_heads
+from .diagnostics import Diagnostic, DiagnosticSink
 from .ir import AgentIR, IREdge
 from .reach import Reachability
-
-
-def _diag(
-    ir: AgentIR, code: str, message: str, span, label: str = "", hints=(), notes=(), labels=()
-) -> Diagnostic:
-    return diagnostic(
-        code,
-        message,
-        file=ir.filename,
-        span=span,
-        label=label,
-        hints=hints,
-        notes=notes,
-        labels=labels,
-    )
 
 
 def acyclic_graph(ir: AgentIR) -> dict[str, set[str]]:
@@ -111,25 +96,24 @@ def check_deadlines(ir: AgentIR) -> list[Diagnostic]:
     """A human step with a deadline and no `on error` edge: no answer in time fails the
     run (W0420)."""
     handled = {e.source for e in ir.edges if e.condition == "error"}
-    return [
-        _diag(
-            ir,
-            codes.DEADLINE_WITHOUT_ON_ERROR,
-            f"if nobody answers `{name}` within its deadline, the run fails",
-            node.span,
-            "has a deadline, and no `on error` edge",
-            hints=(f"route the missed deadline: `{name} -> ... on error`",),
-        )
-        for name, node in ir.nodes.items()
-        if node.kind == "human" and node.deadline is not None and name not in handled
-    ]
+    sink = DiagnosticSink(ir.filename)
+    for name, node in ir.nodes.items():
+        if node.kind == "human" and node.deadline is not None and name not in handled:
+            sink.report(
+                codes.DEADLINE_WITHOUT_ON_ERROR,
+                f"if nobody answers `{name}` within its deadline, the run fails",
+                node.span,
+                "has a deadline, and no `on error` edge",
+                hints=(f"route the missed deadline: `{name} -> ... on error`",),
+            )
+    return sink.found
 
 
 def check_else(ir: AgentIR) -> list[Diagnostic]:
     """`else` means: none of the source's `when` edges was taken. Diagnosed: an `else`
     beside an unguarded edge (both are taken at every firing), and an `else` with no
     `when` beside it (it is an unguarded edge in disguise)."""
-    found: list[Diagnostic] = []
+    sink = DiagnosticSink(ir.filename)
     by_source: dict[str, list[IREdge]] = {}
     for edge in ir.edges:
         if edge.kind != "data":
@@ -139,38 +123,32 @@ def check_else(ir: AgentIR) -> list[Diagnostic]:
         for edge in (e for e in edges if e.condition == "else"):
             unguarded = next((e for e in edges if e.condition == "always"), None)
             if unguarded is not None:
-                found.append(
-                    _diag(
-                        ir,
-                        codes.ELSE_BESIDE_UNGUARDED,
-                        f"`{source}` takes this `else` edge and its unguarded edge at every firing",
-                        edge.span,
-                        "taken every time",
-                        hints=(
-                            f"did you mean a `when` guard on `{source} -> "
-                            f"{'return' if unguarded.kind == 'return' else unguarded.target}`?",
-                        ),
-                    )
+                sink.report(
+                    codes.ELSE_BESIDE_UNGUARDED,
+                    f"`{source}` takes this `else` edge and its unguarded edge at every firing",
+                    edge.span,
+                    "taken every time",
+                    hints=(
+                        f"did you mean a `when` guard on `{source} -> "
+                        f"{'return' if unguarded.kind == 'return' else unguarded.target}`?",
+                    ),
                 )
             elif "when" not in conditions:
-                found.append(
-                    _diag(
-                        ir,
-                        codes.ELSE_WITHOUT_WHEN,
-                        f"`{source}` has no `when` edge: this `else` is taken at every firing",
-                        edge.span,
-                        "no `when` beside it",
-                        hints=("drop `else`, or add the `when` edge it is the alternative to",),
-                    )
+                sink.report(
+                    codes.ELSE_WITHOUT_WHEN,
+                    f"`{source}` has no `when` edge: this `else` is taken at every firing",
+                    edge.span,
+                    "no `when` beside it",
+                    hints=("drop `else`, or add the `when` edge it is the alternative to",),
                 )
-    return found
+    return sink.found
 
 
 def check_cycles(
     ir: AgentIR, graph: dict[str, set[str]] | None = None, *, errors_only: bool = False
 ) -> list[Diagnostic]:
     graph = acyclic_graph(ir) if graph is None else graph
-    found: list[Diagnostic] = []
+    sink = DiagnosticSink(ir.filename)
     cycle = find_cycle(graph)
     if cycle:
         path = [*cycle, cycle[0]]
@@ -189,19 +167,16 @@ def check_cycles(
             if closing
             else "a node cannot consume its own output; route it back with a bounded edge"
         )
-        found.append(
-            _diag(
-                ir,
-                codes.UNBOUNDED_CYCLE,
-                f"unbounded cycle: {' -> '.join(path)}",
-                span,
-                "this edge closes the cycle" if closing else "in this cycle",
-                hints=(hint,),
-            )
+        sink.report(
+            codes.UNBOUNDED_CYCLE,
+            f"unbounded cycle: {' -> '.join(path)}",
+            span,
+            "this edge closes the cycle" if closing else "in this cycle",
+            hints=(hint,),
         )
-        return found
+        return sink.found
     if errors_only:
-        return found
+        return sink.found
     # A bound matters on any edge of a cycle, even one that another bound already closes
     # (two bounds on one cycle limit different things): only an edge on no cycle warns.
     full = {name: set(targets) for name, targets in graph.items()}
@@ -215,31 +190,28 @@ def check_cycles(
             and edge.target in ir.nodes
             and not (edge.source == edge.target or reach.reaches(edge.target, edge.source))
         ):
-            found.append(
-                _diag(
-                    ir,
-                    codes.USELESS_BOUND,
-                    f"`max {edge.max}` on an edge that closes no cycle",
-                    edge.span,
-                    "no cycle through this edge",
-                    hints=(
-                        "remove the bound: the edge is taken at most once per firing of its source",
-                    ),
-                )
+            sink.report(
+                codes.USELESS_BOUND,
+                f"`max {edge.max}` on an edge that closes no cycle",
+                edge.span,
+                "no cycle through this edge",
+                hints=(
+                    "remove the bound: the edge is taken at most once per firing of its source",
+                ),
             )
-    return found
+    return sink.found
 
 
-def _node_refs(ir: AgentIR, expr) -> set[str]:
-    if expr is None:
-        return set()
-    return {r.head for r in expr.find_all(ast.Ref) if r.head in ir.nodes}
+def _node_refs(ir: AgentIR, expr: ast.Node | None) -> set[str]:
+    """The nodes `expr` reads, of any kind (`x.error` and `latest(x)` included: each
+    needs `x` to have fired)."""
+    return set(ref_heads(expr, ir.nodes))
 
 
 def check_races(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[Diagnostic]:
     forward = acyclic_graph(ir) if graph is None else graph
     reach = Reachability(forward)
-    found: list[Diagnostic] = []
+    sink = DiagnosticSink(ir.filename)
     for edge in ir.control_edges:
         if edge.source not in ir.nodes:
             continue
@@ -263,21 +235,16 @@ def check_races(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[D
         for node, reader in reads:
             # ordered before the source: the source itself, or one of its ancestors
             if node != source and not (node in forward and reach.reaches(node, source)):
-                found.append(
-                    _diag(
-                        ir,
-                        codes.RACE,
-                        f"race: {reader} reads `{node}`, "
-                        f"which is not ordered before `{edge.source}`",
-                        edge.span,
-                        "this edge",
-                        hints=(
-                            f"bind the value on the edge, or make `{edge.source}` depend on "
-                            f"`{node}`",
-                        ),
-                    )
+                sink.report(
+                    codes.RACE,
+                    f"race: {reader} reads `{node}`, which is not ordered before `{edge.source}`",
+                    edge.span,
+                    "this edge",
+                    hints=(
+                        f"bind the value on the edge, or make `{edge.source}` depend on `{node}`",
+                    ),
                 )
-    return found
+    return sink.found
 
 
 def check_reads(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[Diagnostic]:
@@ -287,7 +254,7 @@ def check_reads(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[D
     are for node arguments only (E0413)."""
     forward = acyclic_graph(ir) if graph is None else graph
     reach: Reachability | None = None  # (made for the first `latest` read: most have none)
-    found: list[Diagnostic] = []
+    sink = DiagnosticSink(ir.filename)
     for name, node in ir.nodes.items():
         for expr in [*node.args.values(), node.map_source]:
             if expr is None:
@@ -298,19 +265,16 @@ def check_reads(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[D
                 if reach is None:
                     reach = Reachability(forward)
                 if read == name or read not in forward or not reach.reaches(read, name):
-                    found.append(
-                        _diag(
-                            ir,
-                            codes.RACE,
-                            f"race: `{name}` reads `latest({read})`, and `{read}` does not "
-                            f"come before `{name}`",
-                            node.span,
-                            "reads it",
-                            hints=(
-                                f"read `history({read})` (every output so far, `[]` before "
-                                f"the first), or make `{name}` depend on `{read}`",
-                            ),
-                        )
+                    sink.report(
+                        codes.RACE,
+                        f"race: `{name}` reads `latest({read})`, and `{read}` does not "
+                        f"come before `{name}`",
+                        node.span,
+                        "reads it",
+                        hints=(
+                            f"read `history({read})` (every output so far, `[]` before "
+                            f"the first), or make `{name}` depend on `{read}`",
+                        ),
                     )
     places = [(e.guard, e.span) for e in ir.edges] + [(e.value, e.span) for e in ir.edges]
     places += [(p, e.span) for e in ir.edges for p in e.ports.values()]
@@ -318,33 +282,29 @@ def check_reads(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[D
     places += [(c.formula, c.span) for c in ir.constraints]
     for expr, span in places:
         if expr is not None and any(True for _ in read_calls(expr)):
-            found.append(
-                _diag(
-                    ir,
-                    codes.READ_OUTSIDE_ARGUMENTS,
-                    "`latest` and `history` read outputs for a node's arguments only",
-                    span,
-                    "here",
-                    hints=("a plain reference reads the latest output here",),
-                )
+            sink.report(
+                codes.READ_OUTSIDE_ARGUMENTS,
+                "`latest` and `history` read outputs for a node's arguments only",
+                span,
+                "here",
+                hints=("a plain reference reads the latest output here",),
             )
-    return found
+    return sink.found
 
 
 def check_returns(ir: AgentIR) -> list[Diagnostic]:
     """An agent needs a return. (Which nodes and returns runs reach: see paths.py.)"""
     if ir.returns_ or any(e.kind == "return" for e in ir.edges):
         return []
-    return [
-        _diag(
-            ir,
-            codes.NO_RETURN,
-            f"agent `{ir.name}` has no `return`",
-            ir.span,
-            "no return in this agent",
-            hints=("add `return NODE`, or an edge `NODE -> return(VALUE)`",),
-        )
-    ]
+    sink = DiagnosticSink(ir.filename)
+    sink.report(
+        codes.NO_RETURN,
+        f"agent `{ir.name}` has no `return`",
+        ir.span,
+        "no return in this agent",
+        hints=("add `return NODE`, or an edge `NODE -> return(VALUE)`",),
+    )
+    return sink.found
 
 
 def check_unused(ir: AgentIR) -> list[Diagnostic]:
@@ -365,18 +325,17 @@ def check_unused(ir: AgentIR) -> list[Diagnostic]:
                 read.add(atom.node)
             elif isinstance(atom, ast.LtlHolds):
                 read.update(_node_refs(ir, atom.expr))
-    return [
-        _diag(
-            ir,
-            codes.UNUSED_OUTPUT,
-            f"the output of `{name}` is never used",
-            node.span,
-            "never read",
-            hints=("read it, return it, or remove the node",),
-        )
-        for name, node in ir.nodes.items()
-        if name not in read
-    ]
+    sink = DiagnosticSink(ir.filename)
+    for name, node in ir.nodes.items():
+        if name not in read:
+            sink.report(
+                codes.UNUSED_OUTPUT,
+                f"the output of `{name}` is never used",
+                node.span,
+                "never read",
+                hints=("read it, return it, or remove the node",),
+            )
+    return sink.found
 
 
 def worst_case_firings(ir: AgentIR) -> dict[str, int]:

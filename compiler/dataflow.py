@@ -1,6 +1,17 @@
 """What an expression reads, and how: the one place that says which references make an
 AND-join and which only read.
 
+Four questions, four functions (use these; do not walk `find_all(ast.Ref)` again):
+
+- `ref_heads(expr, among)`: every name the expression reads, of any kind (a node's
+  output, its failure `x.error`, through `latest`/`history`, a parameter, an enum):
+  what must exist when it is evaluated (races, dependencies, renaming, code generation);
+- `joined_heads(expr)`: the nodes a firing *waits for* (the AND-join): plain references,
+  not `x.error`, not inside `latest`/`history`;
+- `plain_heads(expr)`: the references outside `latest`/`history`, `x.error` included:
+  what the expression reads of the current firing's environment;
+- `read_calls(expr)`: the `latest(x)` / `history(x)` reads themselves.
+
 - A plain reference to a node (`writer`, `writer.text`) in a node's arguments joins: the
   node fires when every node it joins has a new output (DESIGN §3.2b).
 - `x.error` reads x's failure (in `on error` handlers), not its output: no join.
@@ -12,11 +23,31 @@ AND-join and which only read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 
 from . import ast
 
 READS = ("latest", "history")
+
+
+def ref_heads(expr: ast.Node | None, among: Container[str] | None = None) -> tuple[str, ...]:
+    """The heads of every reference in `expr`, in source order, once each; with `among`,
+    only those in it (the agent's nodes, say). None reads nothing.
+
+    `critic.ok and latest(draft) != x.error` reads `("critic", "draft", "x")`.
+    """
+    if expr is None:
+        return ()
+    heads: dict[str, None] = {}
+    for ref in expr.find_all(ast.Ref):
+        if among is None or ref.head in among:
+            heads[ref.head] = None
+    return tuple(heads)
+
+
+def reads_name(expr: ast.Node | None, name: str) -> bool:
+    """Whether `expr` reads `name` (any reference headed by it: see `ref_heads`)."""
+    return expr is not None and any(ref.head == name for ref in expr.find_all(ast.Ref))
 
 
 def joined_heads(expr: ast.Node) -> tuple[str, ...]:

@@ -90,6 +90,69 @@ def diagnostic(
     )
 
 
+class DiagnosticSink:
+    """Where a stage puts the diagnostics it finds, in the order found: the one way to
+    report (every stage used to wrap `diagnostic(...)` in its own helper).
+
+    The sink knows the file (and, when given, its source, to render carets); a checker
+    of several files passes `file=` per report. Severity follows the code (`W...` warns).
+
+    >>> sink = DiagnosticSink("a.agent", source)
+    >>> sink.report(codes.UNDEFINED_NAME, "unknown role `Writer`", span, "not a role",
+    ...             hints=("did you mean `Write`?",))
+    >>> sink.found  # [Diagnostic(...)]
+    """
+
+    def __init__(
+        self,
+        file: str = "<string>",
+        source: Source | None = None,
+        found: list[Diagnostic] | None = None,
+    ) -> None:
+        self.file = file
+        self.source = source
+        #: the diagnostics reported, in order (a list a caller may share with the sink)
+        self.found: list[Diagnostic] = [] if found is None else found
+
+    def report(
+        self,
+        code: str,
+        message: str,
+        span: Span | None = None,
+        label: str = "",
+        *,
+        hints: Iterable[str] = (),
+        labels: Iterable[Label] = (),
+        notes: Iterable[str] = (),
+        file: str | None = None,
+    ) -> Diagnostic:
+        """Add a diagnostic (at `span` of this sink's file, or of `file`) and return it."""
+        found = diagnostic(
+            code,
+            message,
+            file=self.file if file is None else file,
+            span=span,
+            label=label,
+            hints=hints,
+            labels=labels,
+            notes=notes,
+        )
+        self.found.append(found)
+        return found
+
+    def extend(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.found.extend(diagnostics)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.is_error for d in self.found)
+
+    def render(self, *, color: bool = False) -> str:
+        """Every diagnostic as text, with the source line and a caret when the sink has
+        the source."""
+        return "\n".join(render(d, self.source, color=color) for d in self.found)
+
+
 class DiagnosticError(Exception):
     """Raised by entry points (`rolegraph.parse`, ...) when input has errors.
 

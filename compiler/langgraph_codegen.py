@@ -32,6 +32,7 @@ import re
 from typing import Any
 
 from . import ast, codes
+from .dataflow import reads_name, ref_heads
 from .diagnostics import DiagnosticError, diagnostic
 from .ir import AgentIR, IRNode
 from .langgraph_prelude import BUILTINS, PRELUDE
@@ -259,11 +260,9 @@ class _Module:
         function = self.function(node.name)
         reads = sorted(
             {
-                r.head
+                head
                 for e in [*node.args.values(), node.map_source]
-                if e is not None
-                for r in e.find_all(ast.Ref)
-                if r.head in ir.nodes
+                for head in ref_heads(e, ir.nodes)
             }
         )
         lines = [
@@ -279,7 +278,7 @@ class _Module:
         per_item = []
         for param, _type, default in node.params:
             expr = node.args.get(param)
-            if expr is not None and node.map_var is not None and _uses(expr, node.map_var):
+            if expr is not None and node.map_var is not None and reads_name(expr, node.map_var):
                 per_item.append((param, expr))
                 value = "None"
             elif expr is not None:
@@ -536,10 +535,6 @@ def _drop_unused(lines: list[str]) -> list[str]:
             kept.append(line)
     flush()
     return kept
-
-
-def _uses(expr: Any, name: str) -> bool:
-    return any(r.head == name for r in expr.find_all(ast.Ref))
 
 
 def _key(node: str) -> str:

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ast, codes
-from .diagnostics import Diagnostic, Label, diagnostic
-from .source import Span
+from .diagnostics import Diagnostic, DiagnosticSink, Label
 
 ParseFn = Callable[[str, str], tuple[ast.Module | None, Sequence[Diagnostic]]]
 
@@ -144,29 +143,8 @@ class _Loader:
         self.parse = parse
         self.modules: dict[str, ModuleInfo] = {}
         self.diagnostics: list[Diagnostic] = []
+        self.sink = DiagnosticSink(found=self.diagnostics)
         self.sources: dict[str, str] = {}
-
-    def error(
-        self,
-        module: ModuleInfo,
-        code: str,
-        message: str,
-        span: Span | None,
-        label: str = "",
-        hints: tuple[str, ...] = (),
-        labels: tuple[Label, ...] = (),
-    ) -> None:
-        self.diagnostics.append(
-            diagnostic(
-                code,
-                message,
-                file=module.filename,
-                span=span,
-                label=label,
-                hints=hints,
-                labels=labels,
-            )
-        )
 
     def link(self, info: ModuleInfo, stack: list[str]) -> None:
         self.modules[info.key] = info
@@ -182,8 +160,11 @@ class _Loader:
                 continue
             if isinstance(decl, ast.TestDecl):  # tests are not names of the program
                 if decl.name in tests:
-                    self.error(
-                        info, codes.DUPLICATE_NAME, f"two tests are named `{decl.name}`", decl.span
+                    self.sink.report(
+                        codes.DUPLICATE_NAME,
+                        f"two tests are named `{decl.name}`",
+                        decl.span,
+                        file=info.filename,
                     )
                 tests.add(decl.name)
                 continue
@@ -191,8 +172,7 @@ class _Loader:
             name = decl.name
             if name in info.names:
                 first = info.names[name].decl
-                self.error(
-                    info,
+                self.sink.report(
                     codes.DUPLICATE_NAME,
                     f"`{name}` is declared twice",
                     decl.span,
@@ -201,6 +181,7 @@ class _Loader:
                     if first.span
                     else (),
                     hints=("rename one of them",),
+                    file=info.filename,
                 )
                 continue
             info.names[name] = Symbol(name, kind, decl, info)
@@ -214,13 +195,13 @@ class _Loader:
             cycle = " → ".join(
                 Path(k).name if "/" in k else k for k in [*stack[stack.index(key) :], key]
             )
-            self.error(
-                info,
+            self.sink.report(
                 codes.IMPORT_CYCLE,
                 f"import cycle: {cycle}",
                 decl.span,
                 "this import closes the cycle",
                 hints=("move the shared declarations into a module both can import",),
+                file=info.filename,
             )
             return
         imported = self.modules.get(key)
@@ -233,21 +214,21 @@ class _Loader:
             for name in decl.names:
                 symbol = imported.names.get(name)
                 if symbol is None:
-                    self.error(
-                        info,
+                    self.sink.report(
                         codes.UNDEFINED_NAME,
                         f"`{name}` is not declared in `{decl.module}`",
                         decl.span,
                         "imported here",
                         hints=did_you_mean(name, imported.names),
+                        file=info.filename,
                     )
                 elif name in info.names:
-                    self.error(
-                        info,
+                    self.sink.report(
                         codes.DUPLICATE_NAME,
                         f"`{name}` is both imported and declared here",
                         decl.span,
                         hints=("import it under another module alias instead",),
+                        file=info.filename,
                     )
                 else:
                     info.imported[name] = symbol
@@ -262,8 +243,7 @@ class _Loader:
             return self._locate_file(info, decl)
         parts = decl.module.split(".")
         if parts[0] != "std" or len(parts) != 2:
-            self.error(
-                info,
+            self.sink.report(
                 codes.MODULE_NOT_FOUND,
                 f"unknown module `{decl.module}`",
                 decl.span,
@@ -272,17 +252,18 @@ class _Loader:
                     "import the standard library as `std.NAME`, and files by path: "
                     '`import "./roles.agent"`',
                 ),
+                file=info.filename,
             )
             return None
         if parts[1] not in stdlib_names():
-            self.error(
-                info,
+            self.sink.report(
                 codes.MODULE_NOT_FOUND,
                 f"no standard module `{decl.module}`",
                 decl.span,
                 "not in the standard library",
                 hints=did_you_mean(parts[1], stdlib_names())
                 or (f"the standard modules are: {', '.join(stdlib_names())}",),
+                file=info.filename,
             )
             return None
         return decl.module, stdlib_path(parts[1])
@@ -314,12 +295,12 @@ class _Loader:
             )
             return None
         if path.suffix != ".agent":
-            self.error(
-                info,
+            self.sink.report(
                 codes.IMPORT_OUTSIDE_ROOT,
                 f"`{decl.module}` is not a `.agent` file",
                 decl.span,
                 "only `.agent` files can be imported",
+                file=info.filename,
             )
             return None
         try:
@@ -327,42 +308,45 @@ class _Loader:
         except OSError:
             found = False
         if not found:
-            self.error(
-                info,
+            self.sink.report(
                 codes.MODULE_NOT_FOUND,
                 f"no module at `{decl.module}`",
                 decl.span,
                 f"looked for {path}",
+                file=info.filename,
             )
             return None
         return str(path), path
 
     def _outside(self, info: ModuleInfo, decl: ast.Import, what: str, hint: str) -> None:
         where = f" `{info.root}`" if info.root is not None else ""
-        self.error(
-            info,
+        self.sink.report(
             codes.IMPORT_OUTSIDE_ROOT,
             f"`{decl.module}` is {what}: imports stay inside the project{where}",
             decl.span,
             "not imported",
             hints=(hint,),
+            file=info.filename,
         )
 
     def _unresolvable(self, info: ModuleInfo, decl: ast.Import, reason: str) -> None:
-        self.error(
-            info,
+        self.sink.report(
             codes.MODULE_NOT_FOUND,
             f"cannot resolve `{decl.module}`: {reason}",
             decl.span,
             "not imported",
+            file=info.filename,
         )
 
     def _load(self, info: ModuleInfo, decl: ast.Import, key: str, path: Path) -> ModuleInfo | None:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            self.error(
-                info, codes.MODULE_NOT_FOUND, f"cannot read `{decl.module}`: {error}", decl.span
+            self.sink.report(
+                codes.MODULE_NOT_FOUND,
+                f"cannot read `{decl.module}`: {error}",
+                decl.span,
+                file=info.filename,
             )
             return None
         filename = str(path)

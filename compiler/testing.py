@@ -16,11 +16,11 @@ conditions may read the nodes' outputs, the agent's parameters, `result`,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from . import ast, codes, ltl
-from .diagnostics import Diagnostic, diagnostic
+from .dataflow import ref_heads
+from .diagnostics import Diagnostic, DiagnosticSink
 from .resolve import did_you_mean
 from .typecheck import CheckResult
 from .types import (
@@ -34,6 +34,7 @@ from .types import (
     RecordT,
     Type,
 )
+from .visit import Visitor
 
 TEST_FUNCTIONS = ("calls", "firings")
 
@@ -41,17 +42,12 @@ TEST_FUNCTIONS = ("calls", "firings")
 def check_tests(result: CheckResult) -> list[Diagnostic]:
     program = result.program
     main = program.main
-    found: list[Diagnostic] = []
-
-    def report(code: str, message: str, span: Any, label: str = "", hints: Iterable[str] = ()):
-        found.append(
-            diagnostic(code, message, file=main.filename, span=span, label=label, hints=hints)
-        )
+    sink = DiagnosticSink(main.filename)
 
     for test in main.module.tests:
         runs = [s for s in test.body if isinstance(s, ast.TestRun)]
         if len(runs) != 1:
-            report(
+            sink.report(
                 codes.TEST_WITHOUT_RUN,
                 f"test `{test.name}` has {len(runs)} `run` statements; it needs one",
                 test.span,
@@ -62,7 +58,7 @@ def check_tests(result: CheckResult) -> list[Diagnostic]:
         symbol = program.lookup(main, run.agent)
         if symbol is None or symbol.kind != "agent":
             agents = [n for n, s in main.visible().items() if s.kind == "agent"]
-            report(
+            sink.report(
                 codes.UNDEFINED_NAME,
                 f"unknown agent `{run.agent}`",
                 run.span,
@@ -73,24 +69,24 @@ def check_tests(result: CheckResult) -> list[Diagnostic]:
         info = result.agents.get(symbol.qualified)
         if info is None:
             continue
-        _check_run(run, info.params, report)
+        _check_run(run, info.params, sink)
         # roles are found where the test is, or where the agent it runs is declared
         scopes = [main, symbol.module]
         for mock in (s for s in test.body if isinstance(s, ast.TestMock)):
-            _check_mock(program, scopes, result, mock, report)
+            _check_mock(program, scopes, result, mock, sink)
         nodes = set(info.nodes)
         for expect in (s for s in test.body if isinstance(s, ast.TestExpect)):
-            _check_expect(expect, nodes, set(info.params), program, scopes, report)
-    return found
+            _check_expect(expect, nodes, set(info.params), program, scopes, sink)
+    return sink.found
 
 
-def _check_run(run: ast.TestRun, params: dict[str, Type], report: Any) -> None:
+def _check_run(run: ast.TestRun, params: dict[str, Type], sink: DiagnosticSink) -> None:
     given: dict[str, ast.Node] = {}
     names = list(params)
     for index, arg in enumerate(run.args):
         name = arg.name or (names[index] if index < len(names) else None)
         if name is None or name not in params:
-            report(
+            sink.report(
                 codes.UNKNOWN_PARAMETER,
                 f"`{run.agent}` has no parameter `{arg.name or index + 1}`",
                 arg.span,
@@ -100,10 +96,10 @@ def _check_run(run: ast.TestRun, params: dict[str, Type], report: Any) -> None:
         given[name] = arg.value
         problem = _constant_problem(arg.value, params[name])
         if problem:
-            report(codes.BAD_TEST_VALUE, f"argument `{name}`: {problem}", arg.value.span)
+            sink.report(codes.BAD_TEST_VALUE, f"argument `{name}`: {problem}", arg.value.span)
     missing = [n for n in names if n not in given]
     if missing:
-        report(
+        sink.report(
             codes.MISSING_ARGUMENT,
             f"`{run.agent}` needs `{missing[0]}`",
             run.span,
@@ -120,14 +116,14 @@ def _find(program: Any, scopes: list[Any], name: str) -> Any:
 
 
 def _check_mock(
-    program: Any, scopes: list[Any], result: CheckResult, mock: ast.TestMock, report: Any
+    program: Any, scopes: list[Any], result: CheckResult, mock: ast.TestMock, sink: DiagnosticSink
 ) -> None:
     symbol = _find(program, scopes, mock.role)
     if symbol is None or symbol.kind not in ("role", "human"):  # (a human step: its answers)
         roles = [
             n for scope in scopes for n, s in scope.visible().items() if s.kind in ("role", "human")
         ]
-        report(
+        sink.report(
             codes.UNDEFINED_NAME,
             f"unknown role `{mock.role}`",
             mock.span,
@@ -137,7 +133,7 @@ def _check_mock(
         return
     signature = result.signatures.get(symbol.qualified)
     if not isinstance(mock.replies, ast.ListLit):
-        report(codes.BAD_TEST_VALUE, "`mock` takes a list of replies", mock.replies.span)
+        sink.report(codes.BAD_TEST_VALUE, "`mock` takes a list of replies", mock.replies.span)
         return
     decl = symbol.decl
     tools = set(decl.tools.tools) if isinstance(decl, ast.RoleDecl) and decl.tools else set()
@@ -145,7 +141,7 @@ def _check_mock(
         value = ast.constant_value(reply) if not isinstance(reply, ast.NullLit) else None
         if isinstance(value, dict) and set(value) == {"tool", "arguments"}:
             if value["tool"] not in tools:
-                report(
+                sink.report(
                     codes.BAD_TEST_VALUE,
                     f"reply {index}: `{mock.role}` has no tool `{value['tool']}`",
                     reply.span,
@@ -153,7 +149,9 @@ def _check_mock(
             continue
         problem = signature and _value_problem(value, signature.returns)
         if problem:
-            report(codes.BAD_TEST_VALUE, f"reply {index} of `{mock.role}`: {problem}", reply.span)
+            sink.report(
+                codes.BAD_TEST_VALUE, f"reply {index} of `{mock.role}`: {problem}", reply.span
+            )
 
 
 def _check_expect(
@@ -162,62 +160,79 @@ def _check_expect(
     params: set[str],
     program: Any,
     scopes: list[Any],
-    report: Any,
+    sink: DiagnosticSink,
 ) -> None:
     nested = ltl.future_under_past(expect.formula)
     if nested is not None:
-        report(
+        sink.report(
             codes.FUTURE_UNDER_PAST,
             "a past operator applies to a formula with a future operator",
             nested.span,
         )
-    known = nodes | params | {"result"}
-    for atom in expect.formula.walk():
-        if isinstance(atom, ast.LtlFired) and atom.node not in nodes:
-            report(
+    _ExpectNames(nodes, params, program, scopes, sink).visit(expect.formula)
+
+
+class _ExpectNames(Visitor):
+    """The names an expectation reads: nodes (atoms, `firings(node)`), roles
+    (`calls(Role)`), and in its conditions the agent's parameters, `result`, nodes and
+    enum members. (Inside a call, a name is the call's business.)"""
+
+    def __init__(
+        self,
+        nodes: set[str],
+        params: set[str],
+        program: Any,
+        scopes: list[Any],
+        sink: DiagnosticSink,
+    ) -> None:
+        self.nodes, self.program, self.scopes, self.sink = nodes, program, scopes, sink
+        self.known = nodes | params | {"result"}
+        self.calls = 0  # how many calls the walk is inside
+
+    def visit_LtlFired(self, atom: ast.LtlFired) -> None:
+        if atom.node not in self.nodes:
+            self.sink.report(
                 codes.UNKNOWN_IN_EXPECT,
                 f"unknown node `{atom.node}`",
                 atom.span,
                 "not a node of the agent run",
-                hints=did_you_mean(atom.node, nodes),
+                hints=did_you_mean(atom.node, self.nodes),
             )
-        elif isinstance(atom, ast.LtlHolds):
-            for call in atom.expr.find_all(ast.Call):
-                if call.func == "calls":
-                    names = [r.head for a in call.args for r in a.find_all(ast.Ref)]
-                    for name in names:
-                        symbol = _find(program, scopes, name)
-                        if symbol is None or symbol.kind not in ("role", "agent"):
-                            report(codes.UNKNOWN_IN_EXPECT, f"unknown role `{name}`", call.span)
-                elif call.func == "firings":
-                    for ref in (r for a in call.args for r in a.find_all(ast.Ref)):
-                        if ref.head not in nodes:
-                            report(codes.UNKNOWN_IN_EXPECT, f"unknown node `{ref.head}`", call.span)
-                elif call.func != "len":
-                    report(
-                        codes.UNKNOWN_IN_EXPECT,
-                        f"unknown function `{call.func}`",
-                        call.span,
-                        hints=("the functions: calls(Role), firings(node), len(list)",),
-                    )
-            inside_calls = {
-                id(r)
-                for c in atom.expr.find_all(ast.Call)
-                for a in c.args
-                for r in a.find_all(ast.Ref)
-            }
-            for ref in atom.expr.find_all(ast.Ref):
-                if id(ref) in inside_calls or ref.head in known:
-                    continue
-                symbol = _find(program, scopes, ref.head)
-                if symbol is not None and symbol.kind == "enum":
-                    continue  # an enum member, `Route.math`
-                report(
-                    codes.UNKNOWN_IN_EXPECT,
-                    f"unknown name `{ref.head}` in an expectation",
-                    ref.span,
-                    hints=did_you_mean(ref.head, known),
-                )
+
+    def visit_Call(self, call: ast.Call) -> None:
+        self.calls += 1
+        if call.func == "calls":
+            for name in (head for arg in call.args for head in ref_heads(arg)):
+                symbol = _find(self.program, self.scopes, name)
+                if symbol is None or symbol.kind not in ("role", "agent"):
+                    self.sink.report(codes.UNKNOWN_IN_EXPECT, f"unknown role `{name}`", call.span)
+        elif call.func == "firings":
+            for name in (head for arg in call.args for head in ref_heads(arg)):
+                if name not in self.nodes:
+                    self.sink.report(codes.UNKNOWN_IN_EXPECT, f"unknown node `{name}`", call.span)
+        elif call.func != "len":
+            self.sink.report(
+                codes.UNKNOWN_IN_EXPECT,
+                f"unknown function `{call.func}`",
+                call.span,
+                hints=("the functions: calls(Role), firings(node), len(list)",),
+            )
+
+    def leave_Call(self, call: ast.Call) -> None:
+        self.calls -= 1
+
+    def visit_Ref(self, ref: ast.Ref) -> None:
+        if self.calls or ref.head in self.known:
+            return
+        symbol = _find(self.program, self.scopes, ref.head)
+        if symbol is not None and symbol.kind == "enum":
+            return  # an enum member, `Route.math`
+        self.sink.report(
+            codes.UNKNOWN_IN_EXPECT,
+            f"unknown name `{ref.head}` in an expectation",
+            ref.span,
+            hints=did_you_mean(ref.head, self.known),
+        )
 
 
 def _constant_problem(expr: ast.Node, expected: Type) -> str | None:

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from .. import ast, codes
+from ..dataflow import ref_heads
 from ..diagnostics import Diagnostic, diagnostic
 from ..printer import to_source
 from ..visit import Transformer
@@ -132,28 +133,17 @@ def bound_args(node: ast.NodeDecl, role: ast.RoleDecl | None) -> dict[str, ast.E
     return found
 
 
-def refs_in(node: ast.Node | None) -> list[str]:
-    """The heads of the references in `node`, in order, without repeats."""
-    if node is None:
-        return []
-    found: list[str] = []
-    for ref in node.find_all(ast.Ref):
-        if ref.head not in found:
-            found.append(ref.head)
-    return found
-
-
 def node_deps(agent: ast.AgentDecl, node: ast.NodeDecl) -> list[str]:
     """The nodes a node's arguments (and map source) reference: its data dependencies."""
     names = {n.name for n in agent.nodes}
     exclude = node.map.var if node.map else None
     found: list[str] = []
     for arg in node.args:
-        for head in refs_in(arg.value):
+        for head in ref_heads(arg.value):
             if head in names and head != exclude and head not in found:
                 found.append(head)
     if node.map is not None:
-        found += [h for h in refs_in(node.map.source) if h in names and h not in found]
+        found += [h for h in ref_heads(node.map.source) if h in names and h not in found]
     return found
 
 
@@ -335,7 +325,7 @@ def names_used(node: ast.Node) -> list[str]:
             found.extend(item.tools)
         elif isinstance(item, ast.NodeDecl):
             found.append(item.role)
-            found.extend(r.head for arg in item.ct_args for r in arg.value.find_all(ast.Ref))
+            found.extend(head for arg in item.ct_args for head in ref_heads(arg.value))
         elif isinstance(item, ast.Ref):
             found.append(item.head)  # enum members (`Route.math`) name their enum
         elif isinstance(item, ast.ToolDecl) and item.server is not None:

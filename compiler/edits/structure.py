@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from .. import ast, codes
+from ..dataflow import ref_heads
 from ..printer import to_source
 from .base import (
     Edit,
@@ -34,7 +35,6 @@ from .base import (
     output_type,
     parse_statement,
     record_fields,
-    refs_in,
     rename_refs,
     replace_decl,
     role_of,
@@ -239,7 +239,7 @@ def _bind(
         expr = fixed.get(param.name)
         if expr is None:
             expr = known.get(param.name)
-            if expr is not None and nodes & set(refs_in(expr)):
+            if expr is not None and nodes & set(ref_heads(expr)):
                 expr = None
         if expr is None and param.name in agent_params:
             expr = ast.Ref.of(param.name)
@@ -534,7 +534,7 @@ def _new_critic(
     context = [
         p
         for p in role.params
-        if p.name != "feedback" and p.name in known and not nodes & set(refs_in(known[p.name]))
+        if p.name != "feedback" and p.name in known and not nodes & set(ref_heads(known[p.name]))
     ]
     lines = [f"{p.name}: {{{{ {p.name} }}}}" for p in context]
     prompt = "\n".join(
