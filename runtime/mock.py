@@ -24,6 +24,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from rolegraph.compiler.schema_fold import SchemaFold
+
 from .models import ModelReply, ModelRequest, ToolCall
 
 PIECE = 12  # characters per streamed piece: a few tokens, as providers send them
@@ -117,30 +119,43 @@ def _seed(request: ModelRequest) -> int:
 
 def generate(schema: dict[str, Any], seed: int, path: str = "") -> Any:
     """A value valid for `schema`, chosen by `seed` (and the path inside the value)."""
-    local = int.from_bytes(hashlib.sha256(f"{seed}:{path}".encode()).digest()[:8], "big")
-    if "anyOf" in schema:
-        options = [s for s in schema["anyOf"] if s.get("type") != "null"] or schema["anyOf"]
-        return generate(options[0], seed, path)
-    if "enum" in schema:
-        return schema["enum"][local % len(schema["enum"])]
-    kind = schema.get("type")
-    if kind == "object":
-        properties = schema.get("properties")
-        if properties is None:
-            extra = schema.get("additionalProperties") or {"type": "string"}
-            return {WORDS[local % len(WORDS)]: generate(extra, seed, path + ".value")}
-        return {name: generate(sub, seed, f"{path}.{name}") for name, sub in properties.items()}
-    if kind == "array":
+    return _Generate(seed).fold(schema, path)
+
+
+class _Generate(SchemaFold[Any]):
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def local(self, path: str) -> int:
+        return int.from_bytes(hashlib.sha256(f"{self.seed}:{path}".encode()).digest()[:8], "big")
+
+    def any_of(self, options: list[dict[str, Any]], path: str) -> Any:
+        return self.fold(([s for s in options if s.get("type") != "null"] or options)[0], path)
+
+    def enum(self, members: list[Any], path: str) -> Any:
+        return members[self.local(path) % len(members)]
+
+    def mapping(self, values: dict[str, Any] | None, path: str) -> Any:
+        key = WORDS[self.local(path) % len(WORDS)]
+        return {key: self.fold(values or {"type": "string"}, path + ".value")}
+
+    def record(self, properties: dict[str, dict[str, Any]], path: str) -> Any:
+        return {name: self.fold(sub, f"{path}.{name}") for name, sub in properties.items()}
+
+    def array(self, items: dict[str, Any], path: str) -> Any:
         # One to three items, but one only inside another list: a value of a deeply
         # nested list type then grows with its depth, not exponentially.
-        count = 1 + local % 3 if "[" not in path else 1
-        return [generate(schema.get("items", {}), seed, f"{path}[{i}]") for i in range(count)]
-    if kind == "string":
-        return f"{WORDS[local % len(WORDS)]} {WORDS[(local >> 8) % len(WORDS)]} {local % 1000}"
-    if kind == "integer":
-        return local % 10
-    if kind == "number":
-        return round((local % 1000) / 1000, 3)
-    if kind == "boolean":
-        return bool(local & 1)
-    return None
+        count = 1 + self.local(path) % 3 if "[" not in path else 1
+        return [self.fold(items, f"{path}[{i}]") for i in range(count)]
+
+    def scalar(self, kind: str | None, path: str) -> Any:
+        local = self.local(path)
+        if kind == "string":
+            return f"{WORDS[local % len(WORDS)]} {WORDS[(local >> 8) % len(WORDS)]} {local % 1000}"
+        if kind == "integer":
+            return local % 10
+        if kind == "number":
+            return round((local % 1000) / 1000, 3)
+        if kind == "boolean":
+            return bool(local & 1)
+        return None

@@ -23,6 +23,7 @@ from typing import Any
 from rolegraph.compiler import ast
 from rolegraph.compiler.diagnostics import DiagnosticError
 from rolegraph.compiler.printer import fingerprint, to_source
+from rolegraph.compiler.schema_fold import SchemaFold
 from rolegraph.compiler.source import Source
 from rolegraph.runtime import (
     Model,
@@ -98,18 +99,29 @@ class Blank:
 
 def blank_value(schema: dict[str, Any]) -> Any:
     """The emptiest value valid for a JSON schema."""
-    if "anyOf" in schema:
-        options = schema["anyOf"]
+    return _Blank().fold(schema)
+
+
+class _Blank(SchemaFold[Any]):
+    def any_of(self, options: list[dict[str, Any]], path: str) -> Any:
         if any(option.get("type") == "null" for option in options):
             return None
-        return blank_value(options[0])
-    if "enum" in schema:
-        return schema["enum"][0]
-    kind = schema.get("type")
-    if kind == "object":
-        properties = schema.get("properties") or {}
-        return {name: blank_value(sub) for name, sub in properties.items()}
-    return {"array": [], "string": "", "integer": 0, "number": 0.0, "boolean": False}.get(str(kind))
+        return self.fold(options[0])
+
+    def enum(self, members: list[Any], path: str) -> Any:
+        return members[0]
+
+    def record(self, properties: dict[str, dict[str, Any]], path: str) -> Any:
+        return {name: self.fold(sub) for name, sub in properties.items()}
+
+    def mapping(self, values: dict[str, Any] | None, path: str) -> Any:
+        return {}
+
+    def array(self, items: dict[str, Any], path: str) -> Any:
+        return []
+
+    def scalar(self, kind: str | None, path: str) -> Any:
+        return {"string": "", "integer": 0, "number": 0.0, "boolean": False}.get(str(kind))
 
 
 class Evaluator:
