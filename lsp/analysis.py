@@ -11,9 +11,8 @@ from __future__ import annotations
 import gc
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
 from rolegraph.compiler import ast
@@ -21,20 +20,12 @@ from rolegraph.compiler.check import CheckedModule, check_module
 from rolegraph.compiler.diagnostics import Diagnostic
 from rolegraph.compiler.paths import ConstraintResult
 from rolegraph.compiler.printer import to_source
-from rolegraph.grammar import parse_module
+from rolegraph.grammar.imports import parse_import
 
 from .incremental import IncrementalParser
 from .index import ConstraintSite, Index, build_index, constraint_sites
 from .positions import LineIndex
 from .tokens import Tokens
-
-
-@lru_cache(maxsize=256)
-def _parse_import(source: str, name: str) -> tuple[ast.Module | None, Sequence[Diagnostic]]:
-    """Imported modules (the standard library's, files the program imports), parsed once
-    per text: every keystroke checks the whole program again."""
-    result = parse_module(source, name)
-    return result.module, tuple(result.diagnostics)
 
 
 @dataclass
@@ -128,7 +119,7 @@ def analyse(
     collecting = gc.isenabled()
     gc.disable()  # as the parser does: a check makes many short-lived objects, no cycles
     try:
-        checked = check_module(parsed.module, filename, _parse_import, text, root=root)
+        checked = check_module(parsed.module, filename, parse_import, text, root=root)
     finally:
         if collecting:
             gc.enable()

@@ -211,11 +211,7 @@ def check_source(text: str, filename: str = "<string>", *, root: str | Path | No
     must stay inside `root` (default: the directory of `filename`; docs/language.md).
     """
     from rolegraph.compiler.check import check_module
-    from rolegraph.grammar import parse_module
-
-    def parse_import(source: str, name: str):
-        result = parse_module(source, name)
-        return result.module, result.diagnostics
+    from rolegraph.grammar.imports import parse_import
 
     module = parse(text, filename)
     return check_module(module, filename, parse_import, text, root=root)
@@ -451,17 +447,10 @@ def editor(
     No edit may bring in a tool target, an import or a model endpoint that the edited
     program does not have, unless `trust` allows it:
     `rolegraph.editor("x.agent", trust=rolegraph.TrustPolicy(tools={"mypkg.tools:*"}))`."""
-    from functools import lru_cache
-
     from rolegraph.compiler.check import check_module
     from rolegraph.compiler.edits import Editor
     from rolegraph.compiler.typecheck import CheckMemo
-    from rolegraph.grammar import parse_module
-
-    @lru_cache(maxsize=64)
-    def parse_import(source: str, name: str):
-        result = parse_module(source, name)
-        return result.module, tuple(result.diagnostics)
+    from rolegraph.grammar.imports import parse_import
 
     memo = CheckMemo()
 

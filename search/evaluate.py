@@ -496,11 +496,7 @@ class Evaluator:
     def proven(self, module: ast.Module) -> set[tuple[str, str]]:
         """The constraints of `module` the checker proves on every run, as (agent, text)."""
         from rolegraph.compiler.check import check_module
-        from rolegraph.grammar import parse_module
-
-        def parse_import(source: str, name: str) -> Any:
-            result = parse_module(source, name)
-            return result.module, result.diagnostics
+        from rolegraph.grammar.imports import parse_import
 
         checked = check_module(module, self.filename, parse_import, root=self.root)
         return {(c.agent, c.text) for c in checked.constraints if c.status == "proven"}
@@ -524,11 +520,7 @@ class Evaluator:
             self._irs.move_to_end(digest)
             return found
         from rolegraph.compiler.check import check_module
-        from rolegraph.grammar import parse_module
-
-        def parse_import(source: str, name: str) -> Any:
-            result = parse_module(source, name)
-            return result.module, result.diagnostics
+        from rolegraph.grammar.imports import parse_import
 
         checked = check_module(module, self.filename, parse_import, explore=False, root=self.root)
         if checked.errors:

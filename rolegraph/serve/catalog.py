@@ -63,6 +63,7 @@ def check_file(path: Path, root: Path | None) -> CheckedFile:
     from rolegraph.compiler.printer import fingerprint
     from rolegraph.grammar import parse_module
     from rolegraph.grammar.encoding import decode_source
+    from rolegraph.grammar.imports import parse_import
 
     stat = path.stat()
     stamp = (stat.st_size, stat.st_mtime_ns)
@@ -72,10 +73,6 @@ def check_file(path: Path, root: Path | None) -> CheckedFile:
     parsed = parse_module(text, str(path))
     if parsed.module is None:
         return CheckedFile(path, stamp, text, None, list(parsed.diagnostics), {str(path): text})
-
-    def parse_import(source: str, name: str) -> Any:
-        imported = parse_module(source, name)
-        return imported.module, imported.diagnostics
 
     checked = check_module(parsed.module, str(path), parse_import, text, root=root)
     return CheckedFile(
