@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from . import ast
 from . import literals as lit
@@ -96,6 +97,17 @@ def _forget(key: int, _: object) -> None:
     _PRINTED.pop(key, None)
 
 
+# statement class → the `p_<Class>` method that prints it, looked up once per class
+_STATEMENT_PRINTERS: dict[type, Callable[[Printer, Any, int], str]] = {}
+
+
+def _statement_printer(cls: type) -> Callable[[Printer, Any, int], str]:
+    method = _STATEMENT_PRINTERS.get(cls)
+    if method is None:
+        method = _STATEMENT_PRINTERS[cls] = getattr(Printer, f"p_{cls.__name__}")
+    return method
+
+
 class Printer:
     def __init__(self, *, trivia: bool = False):
         self.trivia = trivia
@@ -163,7 +175,7 @@ class Printer:
             head, annotations = split
             body = [pad + head.ljust(annotation_column) + annotations]
         else:
-            text = getattr(self, f"p_{type(node).__name__}")(node, depth)
+            text = _statement_printer(type(node))(self, node, depth)
             first, *rest = text.split("\n")
             body = [pad + first, *rest]
         trailing = None
@@ -454,14 +466,15 @@ class Printer:
     # -- type expressions ------------------------------------------------------------------
 
     def type(self, node: ast.Node) -> str:
-        if isinstance(node, ast.NamedType):
-            return node.name
-        if isinstance(node, ast.ListType):
-            return f"list[{self.type(node.item)}]"
-        if isinstance(node, ast.DictType):
-            return f"dict[{self.type(node.key)}, {self.type(node.value)}]"
-        if isinstance(node, ast.OptionalType):
-            return f"{self.type(node.inner)}?"
+        match node:
+            case ast.NamedType(name=name):
+                return name
+            case ast.ListType(item=item):
+                return f"list[{self.type(item)}]"
+            case ast.DictType(key=key, value=value):
+                return f"dict[{self.type(key)}, {self.type(value)}]"
+            case ast.OptionalType(inner=inner):
+                return f"{self.type(inner)}?"
         raise TypeError(f"not a type expression: {type(node).__name__}")
 
     # -- expressions ------------------------------------------------------------------------
@@ -471,41 +484,41 @@ class Printer:
         return f"({text})" if prec < min_prec else text
 
     def _expr(self, node: ast.Node) -> tuple[str, int]:
-        if isinstance(node, ast.BoolOp):
-            prec = _OR if node.op == "or" else _AND
-            return f"{self.expr(node.left, prec)} {node.op} {self.expr(node.right, prec + 1)}", prec
-        if isinstance(node, ast.Not):
-            return f"not {self.expr(node.operand, _NOT)}", _NOT
-        if isinstance(node, ast.Compare):
-            return (
-                f"{self.expr(node.left, _SUM)} {node.op} {self.expr(node.right, _SUM)}",
-                _COMPARE,
-            )
-        if isinstance(node, ast.Arith):  # left-associative: the right side binds tighter
-            prec = _SUM if node.op in "+-" else _PRODUCT
-            return f"{self.expr(node.left, prec)} {node.op} {self.expr(node.right, prec + 1)}", prec
+        match node:
+            case ast.BoolOp(op=op, left=left, right=right):
+                prec = _OR if op == "or" else _AND
+                return f"{self.expr(left, prec)} {op} {self.expr(right, prec + 1)}", prec
+            case ast.Not(operand=operand):
+                return f"not {self.expr(operand, _NOT)}", _NOT
+            case ast.Compare(op=op, left=left, right=right):
+                return f"{self.expr(left, _SUM)} {op} {self.expr(right, _SUM)}", _COMPARE
+            case ast.Arith(op=op, left=left, right=right):
+                # left-associative: the right side binds tighter
+                prec = _SUM if op in "+-" else _PRODUCT
+                return f"{self.expr(left, prec)} {op} {self.expr(right, prec + 1)}", prec
         return self.atom(node), _ATOM
 
     def atom(self, node: ast.Node) -> str:
-        if isinstance(node, ast.StringLit):
-            return lit.encode(node.value)
-        if isinstance(node, ast.BoolLit):
-            return "true" if node.value else "false"
-        if isinstance(node, ast.IntLit):
-            return str(node.value)
-        if isinstance(node, ast.FloatLit):
-            return repr(node.value)
-        if isinstance(node, ast.NullLit):
-            return "none"
-        if isinstance(node, ast.Ref):
-            return ".".join(node.parts)
-        if isinstance(node, ast.ListLit):
-            return f"[{', '.join(self.expr(i) for i in node.items)}]"
-        if isinstance(node, ast.DictLit):
-            entries = ", ".join(f"{self._key(e.key)}: {self.expr(e.value)}" for e in node.entries)
-            return f"{{{entries}}}"
-        if isinstance(node, ast.Call):
-            return f"{node.func}({', '.join(self.expr(a) for a in node.args)})"
+        match node:
+            case ast.StringLit(value=value):
+                return lit.encode(value)
+            case ast.BoolLit(value=value):
+                return "true" if value else "false"
+            case ast.IntLit(value=value):
+                return str(value)
+            case ast.FloatLit(value=value):
+                return repr(value)
+            case ast.NullLit():
+                return "none"
+            case ast.Ref(parts=parts):
+                return ".".join(parts)
+            case ast.ListLit(items=items):
+                return f"[{', '.join(self.expr(i) for i in items)}]"
+            case ast.DictLit(entries=entries):
+                pairs = ", ".join(f"{self._key(e.key)}: {self.expr(e.value)}" for e in entries)
+                return f"{{{pairs}}}"
+            case ast.Call(func=func, args=args):
+                return f"{func}({', '.join(self.expr(a) for a in args)})"
         raise TypeError(f"not an expression: {type(node).__name__}")
 
     @staticmethod
@@ -519,54 +532,55 @@ class Printer:
         return f"({text})" if prec < min_prec else text
 
     def _formula(self, node: ast.Node) -> tuple[str, int]:
-        if isinstance(node, ast.LtlBinary):
-            prec = _LTL_BINARY_PREC[node.op]
-            right_assoc = node.op in ("implies", "until", "release", "since")
-            left = self.formula(node.left, prec + 1 if right_assoc else prec)
-            right = self.formula(node.right, prec if right_assoc else prec + 1)
-            return f"{left} {_LTL_BINARY_WORD[node.op]} {right}", prec
-        if isinstance(node, ast.LtlUnary):
-            operand, prec = self._formula(node.operand)
-            if prec < _UNARY:
-                return f"{node.op}({operand})", _UNARY
-            return f"{node.op} {operand}", _UNARY
-        if isinstance(node, ast.LtlConst):
-            return ("true" if node.value else "false"), _LATOM
-        if isinstance(node, ast.LtlStart):
-            return "start", _LATOM
-        if isinstance(node, ast.LtlReturn):
-            return "return", _LATOM
-        if isinstance(node, ast.LtlFired):
-            return (f"failed({node.node})" if node.failed else node.node), _LATOM
-        if isinstance(node, ast.LtlHolds):
-            return self.expr(node.expr), _LATOM
+        match node:
+            case ast.LtlBinary(op=op, left=left, right=right):
+                prec = _LTL_BINARY_PREC[op]
+                right_assoc = op in ("implies", "until", "release", "since")
+                left_text = self.formula(left, prec + 1 if right_assoc else prec)
+                right_text = self.formula(right, prec if right_assoc else prec + 1)
+                return f"{left_text} {_LTL_BINARY_WORD[op]} {right_text}", prec
+            case ast.LtlUnary(op=op, operand=operand):
+                text, prec = self._formula(operand)
+                if prec < _UNARY:
+                    return f"{op}({text})", _UNARY
+                return f"{op} {text}", _UNARY
+            case ast.LtlConst(value=value):
+                return ("true" if value else "false"), _LATOM
+            case ast.LtlStart():
+                return "start", _LATOM
+            case ast.LtlReturn():
+                return "return", _LATOM
+            case ast.LtlFired(node=name, failed=failed):
+                return (f"failed({name})" if failed else name), _LATOM
+            case ast.LtlHolds(expr=expr):
+                return self.expr(expr), _LATOM
         raise TypeError(f"not a formula: {type(node).__name__}")
 
     # -- anything ------------------------------------------------------------------------------
 
     def inline(self, node: ast.Node) -> str:
         """Print a node that is not a statement (an expression, a type, a formula...)."""
-        kinds = {
-            ast.Param: self.param,
-            ast.Arg: self.arg,
-            ast.Annotation: self.p_Annotation,
-            ast.CtParam: self.ct_param,
-            ast.RoleSig: self.role_sig,
-        }
-        for cls, method in kinds.items():
-            if isinstance(node, cls):
-                return method(node)  # type: ignore[operator]
-        if isinstance(node, ast.NamedType | ast.ListType | ast.DictType | ast.OptionalType):
-            return self.type(node)
-        if isinstance(
-            node,
-            ast.LtlConst
-            | ast.LtlStart
-            | ast.LtlReturn
-            | ast.LtlFired
-            | ast.LtlHolds
-            | ast.LtlUnary
-            | ast.LtlBinary,
-        ):
-            return self.formula(node)
+        match node:
+            case ast.Param():
+                return self.param(node)
+            case ast.Arg():
+                return self.arg(node)
+            case ast.Annotation():
+                return self.p_Annotation(node)
+            case ast.CtParam():
+                return self.ct_param(node)
+            case ast.RoleSig():
+                return self.role_sig(node)
+            case ast.NamedType() | ast.ListType() | ast.DictType() | ast.OptionalType():
+                return self.type(node)
+            case (
+                ast.LtlConst()
+                | ast.LtlStart()
+                | ast.LtlReturn()
+                | ast.LtlFired()
+                | ast.LtlHolds()
+                | ast.LtlUnary()
+                | ast.LtlBinary()
+            ):
+                return self.formula(node)
         return self.expr(node)
