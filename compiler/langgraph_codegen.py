@@ -37,7 +37,7 @@ from .diagnostics import DiagnosticError, diagnostic
 from .ir import AgentIR, IRNode
 from .langgraph_prelude import BUILTINS, PRELUDE
 from .pycodegen import docstring_text, py
-from .types import AnyType, DictT, EnumT, ListT, OptionalT, Prim, RecordT
+from .types import DictT, EnumT, ListT, OptionalT, Prim, RecordT
 
 # what the module defines or imports itself, which a node's function must not shadow
 MODULE_NAMES = frozenset(
@@ -136,68 +136,73 @@ class _Module:
     # -- types ---------------------------------------------------------------------------
 
     def type(self, t: Any) -> str:
-        if isinstance(t, Prim):
-            return t.name
-        if isinstance(t, ListT):
-            return f"list[{self.type(t.item)}]"
-        if isinstance(t, DictT):
-            return f"dict[str, {self.type(t.value)}]"
-        if isinstance(t, OptionalT):
-            return f"{self.type(t.inner)} | None"
-        if isinstance(t, EnumT):
-            name = _type_name(t.name)
-            if name not in self.types:
-                self.types[name] = f"{name} = Literal[{', '.join(py(m) for m in t.members)}]"
-            return name
-        if isinstance(t, RecordT):
-            name = _type_name(t.name)
-            if name not in self.types:
-                self.types[name] = ""  # (a record may contain itself: its fields are
-                # written as strings, forward references TypedDict resolves later)
-                fields = {f: self.type(ft) for f, ft in t.fields.items()}
-                self.types.pop(name)
-                if all(f.isidentifier() and not keyword.iskeyword(f) for f in fields):
-                    body = [f"    {f}: {ft}" for f, ft in fields.items()] or ["    pass"]
-                    self.types[name] = "\n".join([f"class {name}(TypedDict):", *body])
-                else:
-                    entries = ", ".join(f"{py(f)}: {py(ft)}" for f, ft in fields.items())
-                    self.types[name] = f'{name} = TypedDict("{name}", {{{entries}}})'
-            return name
-        if isinstance(t, AnyType):
-            return "Any"
+        match t:
+            case Prim(name=name):
+                return name
+            case ListT(item=item):
+                return f"list[{self.type(item)}]"
+            case DictT(value=value):
+                return f"dict[str, {self.type(value)}]"
+            case OptionalT(inner=inner):
+                return f"{self.type(inner)} | None"
+            case EnumT():
+                name = _type_name(t.name)
+                if name not in self.types:
+                    self.types[name] = f"{name} = Literal[{', '.join(py(m) for m in t.members)}]"
+                return name
+            case RecordT():
+                return self.record(t)
         return "Any"
+
+    def record(self, t: RecordT) -> str:
+        name = _type_name(t.name)
+        if name not in self.types:
+            self.types[name] = ""  # (a record may contain itself: its fields are
+            # written as strings, forward references TypedDict resolves later)
+            fields = {f: self.type(ft) for f, ft in t.fields.items()}
+            self.types.pop(name)
+            if all(f.isidentifier() and not keyword.iskeyword(f) for f in fields):
+                body = [f"    {f}: {ft}" for f, ft in fields.items()] or ["    pass"]
+                self.types[name] = "\n".join([f"class {name}(TypedDict):", *body])
+            else:
+                entries = ", ".join(f"{py(f)}: {py(ft)}" for f, ft in fields.items())
+                self.types[name] = f'{name} = TypedDict("{name}", {{{entries}}})'
+        return name
 
     # -- expressions ---------------------------------------------------------------------
 
     def expr(self, node: Any, env: str = "env") -> str:
-        if isinstance(node, ast.StringLit | ast.IntLit | ast.FloatLit | ast.BoolLit):
-            return py(node.value)
-        if isinstance(node, ast.NullLit):
-            return "None"
-        if isinstance(node, ast.Ref):
-            return f"ref({env}, {', '.join(py(p) for p in node.parts)})"
-        if isinstance(node, ast.ListLit):
-            return f"[{', '.join(self.expr(i, env) for i in node.items)}]"
-        if isinstance(node, ast.DictLit):
-            entries = ", ".join(f"{py(e.key)}: {self.expr(e.value, env)}" for e in node.entries)
-            return f"{{{entries}}}"
-        if isinstance(node, ast.Not):
-            return f"(not {self.expr(node.operand, env)})"
-        if isinstance(node, ast.BoolOp):
-            return f"({self.expr(node.left, env)} {node.op} {self.expr(node.right, env)})"
-        if isinstance(node, ast.Compare):
-            left, right = self.expr(node.left, env), self.expr(node.right, env)
-            return f"compare({py(node.op)}, {left}, {right})"
-        if isinstance(node, ast.Arith):
-            left, right = self.expr(node.left, env), self.expr(node.right, env)
-            return f"arith({py(node.op)}, {left}, {right})"
-        if isinstance(node, ast.Call) and node.func in ("latest", "history"):
-            head = node.args[0].parts[0]  # type: ignore[union-attr]
-            values = f"(state.get({py(_key(head))}) or [])"
-            return values if node.func == "history" else f"last({values[1:-1]})"
-        if isinstance(node, ast.Call) and node.func in BUILTINS:
-            self.builtins.add(node.func)
-            return f"fn_{node.func}({', '.join(self.expr(a, env) for a in node.args)})"
+        match node:
+            case (
+                ast.StringLit(value=value)
+                | ast.IntLit(value=value)
+                | ast.FloatLit(value=value)
+                | ast.BoolLit(value=value)
+            ):
+                return py(value)
+            case ast.NullLit():
+                return "None"
+            case ast.Ref(parts=parts):
+                return f"ref({env}, {', '.join(py(p) for p in parts)})"
+            case ast.ListLit(items=items):
+                return f"[{', '.join(self.expr(i, env) for i in items)}]"
+            case ast.DictLit(entries=entries):
+                pairs = ", ".join(f"{py(e.key)}: {self.expr(e.value, env)}" for e in entries)
+                return f"{{{pairs}}}"
+            case ast.Not(operand=operand):
+                return f"(not {self.expr(operand, env)})"
+            case ast.BoolOp(op=op, left=left, right=right):
+                return f"({self.expr(left, env)} {op} {self.expr(right, env)})"
+            case ast.Compare(op=op, left=left, right=right):
+                return f"compare({py(op)}, {self.expr(left, env)}, {self.expr(right, env)})"
+            case ast.Arith(op=op, left=left, right=right):
+                return f"arith({py(op)}, {self.expr(left, env)}, {self.expr(right, env)})"
+            case ast.Call(func="latest" | "history" as func, args=[ast.Ref(parts=parts), *_]):
+                values = f"(state.get({py(_key(parts[0]))}) or [])"
+                return values if func == "history" else f"last({values[1:-1]})"
+            case ast.Call(func=func, args=args) if func in BUILTINS:
+                self.builtins.add(func)
+                return f"fn_{func}({', '.join(self.expr(a, env) for a in args)})"
         raise NotExpressible(f"the expression `{node!r}`")
 
     # -- an agent ------------------------------------------------------------------------

@@ -135,36 +135,39 @@ class BodyWriter:
 
     def _expr(self, node: Any, item: str | None) -> tuple[Code, bool]:
         """(code, whether Python evaluates it to a symbol)."""
-        if isinstance(node, ast.StringLit | ast.IntLit | ast.FloatLit | ast.BoolLit):
-            return self.py(node.value), False
-        if isinstance(node, ast.NullLit):
-            return "None", False
-        if isinstance(node, ast.Ref):
-            return self.ref(node.parts, item)
-        if isinstance(node, ast.ListLit):
-            return Call("", [self.expr(i, item) for i in node.items], "[]"), False
-        if isinstance(node, ast.DictLit):
-            entries = ", ".join(
-                f"{self.py(e.key)}: {flat(self.expr(e.value, item))}" for e in node.entries
-            )
-            return f"{{{entries}}}", False
-        if isinstance(node, ast.Compare) and node.op in ("in", "not in"):
-            function = "in_" if node.op == "in" else "not_in"
-            return Call(
-                f"rg.{function}", [self.expr(node.left, item), self.expr(node.right, item)]
-            ), True
-        if isinstance(node, ast.Compare | ast.Arith):
-            return self._binary(node, item), True
-        if isinstance(node, ast.BoolOp):
-            args = [self.expr(node.left, item), self.expr(node.right, item)]
-            return Call(f"rg.{node.op}_", args), True
-        if isinstance(node, ast.Not):
-            return Call("rg.not_", [self.expr(node.operand, item)]), True
-        if isinstance(node, ast.Call):
-            args = [self.expr(a, item) for a in node.args]
-            if _plain(node.func):
-                return Call(f"rg.fn.{node.func}", args), True
-            return Call("rg.fn", [self.py(node.func), *args]), True
+        match node:
+            case (
+                ast.StringLit(value=value)
+                | ast.IntLit(value=value)
+                | ast.FloatLit(value=value)
+                | ast.BoolLit(value=value)
+            ):
+                return self.py(value), False
+            case ast.NullLit():
+                return "None", False
+            case ast.Ref(parts=parts):
+                return self.ref(parts, item)
+            case ast.ListLit(items=items):
+                return Call("", [self.expr(i, item) for i in items], "[]"), False
+            case ast.DictLit(entries=entries):
+                pairs = ", ".join(
+                    f"{self.py(e.key)}: {flat(self.expr(e.value, item))}" for e in entries
+                )
+                return f"{{{pairs}}}", False
+            case ast.Compare(op="in" | "not in" as op, left=left, right=right):
+                function = "in_" if op == "in" else "not_in"
+                return Call(f"rg.{function}", [self.expr(left, item), self.expr(right, item)]), True
+            case ast.Compare() | ast.Arith():
+                return self._binary(node, item), True
+            case ast.BoolOp(op=op, left=left, right=right):
+                return Call(f"rg.{op}_", [self.expr(left, item), self.expr(right, item)]), True
+            case ast.Not(operand=operand):
+                return Call("rg.not_", [self.expr(operand, item)]), True
+            case ast.Call(func=func, args=call_args):
+                args = [self.expr(a, item) for a in call_args]
+                if _plain(func):
+                    return Call(f"rg.fn.{func}", args), True
+                return Call("rg.fn", [self.py(func), *args]), True
         raise AssertionError(f"unexpected expression {node!r}")  # pragma: no cover
 
     def _binary(self, node: Any, item: str | None) -> str:
@@ -181,23 +184,24 @@ class BodyWriter:
         return f"{left} {node.op} {right}"
 
     def formula(self, node: Any) -> Code:
-        if isinstance(node, ast.LtlConst):
-            return "True" if node.value else "False"
-        if isinstance(node, ast.LtlStart):
-            return "rg.START"
-        if isinstance(node, ast.LtlReturn):
-            return "rg.RETURN"
-        if isinstance(node, ast.LtlFired):
-            atom = self.ref((node.node,))[0]
-            return Call("rg.failed", [atom]) if node.failed else atom
-        if isinstance(node, ast.LtlHolds):
-            return self.expr(node.expr)
-        if isinstance(node, ast.LtlUnary):
-            op = {"not": "not_", "next": "next_"}.get(node.op, node.op)
-            return Call(f"rg.{op}", [self.formula(node.operand)])
-        if isinstance(node, ast.LtlBinary):
-            op = {"and": "and_", "or": "or_"}.get(node.op, node.op)
-            return Call(f"rg.{op}", [self.formula(node.left), self.formula(node.right)])
+        match node:
+            case ast.LtlConst(value=value):
+                return "True" if value else "False"
+            case ast.LtlStart():
+                return "rg.START"
+            case ast.LtlReturn():
+                return "rg.RETURN"
+            case ast.LtlFired(node=name, failed=failed):
+                atom = self.ref((name,))[0]
+                return Call("rg.failed", [atom]) if failed else atom
+            case ast.LtlHolds(expr=expr):
+                return self.expr(expr)
+            case ast.LtlUnary(op=op, operand=operand):
+                name = {"not": "not_", "next": "next_"}.get(op, op)
+                return Call(f"rg.{name}", [self.formula(operand)])
+            case ast.LtlBinary(op=op, left=left, right=right):
+                name = {"and": "and_", "or": "or_"}.get(op, op)
+                return Call(f"rg.{name}", [self.formula(left), self.formula(right)])
         raise AssertionError(f"unexpected formula {node!r}")  # pragma: no cover
 
     # -- statements ----------------------------------------------------------------------
@@ -214,34 +218,37 @@ class BodyWriter:
         return [*comment_lines(statement.comments, 4), *layout(code, 4, note)]
 
     def _statement(self, statement: Any) -> Call:
-        if isinstance(statement, ast.NodeDecl):
-            return self._node(statement)
-        if isinstance(statement, ast.EdgeDecl):
-            args: list[Call | str] = [self.ref((statement.source,))[0]]
-            target = statement.target
-            if isinstance(target, ast.ReturnTarget):
-                args.append(Call("rg.to_return", [self.expr(target.value)]))
-            elif target.ports:
-                ports = [(p.name, self.expr(p.value)) for p in target.ports]
-                args.append(
-                    Call("rg.to", [self.ref((target.node,))[0], *kwargs(ports, self.py)])  # type: ignore[arg-type]
-                )
-            else:
-                args.append(self.ref((target.node,))[0])
-            if isinstance(statement.condition, ast.When):
-                args.append(_prefixed("when=", self.expr(statement.condition.guard)))
-            elif isinstance(statement.condition, ast.Else):
-                args.append("otherwise=True")
-            elif isinstance(statement.condition, ast.OnError):
-                args.append("on_error=True")
-            if statement.max is not None:
-                args.append(f"max={self.py(statement.max)}")
-            return Call("rg.edge", args)
-        if isinstance(statement, ast.ReturnStmt):
-            return Call("rg.returns", [self.expr(statement.value)])
-        if isinstance(statement, ast.Constraint):
-            return Call(f"rg.{statement.mode}", [self.formula(statement.formula)])
+        match statement:
+            case ast.NodeDecl():
+                return self._node(statement)
+            case ast.EdgeDecl():
+                return self._edge(statement)
+            case ast.ReturnStmt(value=value):
+                return Call("rg.returns", [self.expr(value)])
+            case ast.Constraint(mode=mode, formula=formula):
+                return Call(f"rg.{mode}", [self.formula(formula)])
         raise AssertionError(f"unexpected statement {statement!r}")  # pragma: no cover
+
+    def _edge(self, statement: ast.EdgeDecl) -> Call:
+        args: list[Call | str] = [self.ref((statement.source,))[0]]
+        match statement.target:
+            case ast.ReturnTarget(value=value):
+                args.append(Call("rg.to_return", [self.expr(value)]))
+            case ast.NodeTarget(node=node, ports=ports) if ports:
+                bound = [(p.name, self.expr(p.value)) for p in ports]
+                args.append(Call("rg.to", [self.ref((node,))[0], *kwargs(bound, self.py)]))  # type: ignore[arg-type]
+            case ast.NodeTarget(node=node):
+                args.append(self.ref((node,))[0])
+        match statement.condition:
+            case ast.When(guard=guard):
+                args.append(_prefixed("when=", self.expr(guard)))
+            case ast.Else():
+                args.append("otherwise=True")
+            case ast.OnError():
+                args.append("on_error=True")
+        if statement.max is not None:
+            args.append(f"max={self.py(statement.max)}")
+        return Call("rg.edge", args)
 
     def _node(self, statement: ast.NodeDecl) -> Call:
         callee_decl = self._callee(statement.role)

@@ -276,16 +276,16 @@ def py_text(text: str) -> str:
 
 
 def py_type(expr: Any, names: dict[str, str]) -> str:
-    if isinstance(expr, ast.NamedType):
-        if expr.name in PRIMITIVES:  # (a declaration named `str` is not the type `str`)
-            return expr.name
-        return names.get(expr.name, expr.name)
-    if isinstance(expr, ast.ListType):
-        return f"list[{py_type(expr.item, names)}]"
-    if isinstance(expr, ast.DictType):
-        return f"dict[{py_type(expr.key, names)}, {py_type(expr.value, names)}]"
-    if isinstance(expr, ast.OptionalType):
-        return f"{py_type(expr.inner, names)} | None"
+    match expr:
+        case ast.NamedType(name=name):
+            # (a declaration named `str` is not the type `str`)
+            return name if name in PRIMITIVES else names.get(name, name)
+        case ast.ListType(item=item):
+            return f"list[{py_type(item, names)}]"
+        case ast.DictType(key=key, value=value):
+            return f"dict[{py_type(key, names)}, {py_type(value, names)}]"
+        case ast.OptionalType(inner=inner):
+            return f"{py_type(inner, names)} | None"
     raise AssertionError(f"unexpected type expression {expr!r}")  # pragma: no cover
 
 
@@ -316,21 +316,24 @@ def _render_decl(
         lines = with_trailing(call(f"{python} = rg.mcp(", args, ")"), decl.trailing_comment)
         return Rendered("model", python, above + lines)
     above += comment_lines(tuple(filter(None, [decl.trailing_comment])))
-    if isinstance(decl, ast.TypeDecl):
-        return Rendered("record", python, above + _record(decl, python, names, fields[decl.name]))
-    if isinstance(decl, ast.EnumDecl):
-        return Rendered("enum", python, above + _enum(decl, python, fields[decl.name]))
-    if isinstance(decl, ast.RoleDecl):
-        return Rendered("role", python, above + _role(decl, python, names))
-    if isinstance(decl, ast.ToolDecl):
-        server = [f"server={names[decl.server]}"] if decl.server is not None else []
-        options = [py(decl.target), *server, *_renamed(decl.name, python)]
-        lines = [f"@rg.tool({', '.join(options)})", *_stub("def", decl, python, names)]
-        return Rendered("tool", python, above + lines)
-    if isinstance(decl, ast.HumanDecl):
-        return Rendered("human", python, above + _human(decl, python, names))
-    if isinstance(decl, ast.AgentDecl):
-        return Rendered("agent", python, above + _agent(decl, python, names, decls, fields))
+    match decl:
+        case ast.TypeDecl():
+            return Rendered(
+                "record", python, above + _record(decl, python, names, fields[decl.name])
+            )
+        case ast.EnumDecl():
+            return Rendered("enum", python, above + _enum(decl, python, fields[decl.name]))
+        case ast.RoleDecl():
+            return Rendered("role", python, above + _role(decl, python, names))
+        case ast.ToolDecl():
+            server = [f"server={names[decl.server]}"] if decl.server is not None else []
+            options = [py(decl.target), *server, *_renamed(decl.name, python)]
+            lines = [f"@rg.tool({', '.join(options)})", *_stub("def", decl, python, names)]
+            return Rendered("tool", python, above + lines)
+        case ast.HumanDecl():
+            return Rendered("human", python, above + _human(decl, python, names))
+        case ast.AgentDecl():
+            return Rendered("agent", python, above + _agent(decl, python, names, decls, fields))
     raise AssertionError(f"unexpected declaration {decl!r}")  # pragma: no cover
 
 

@@ -2,8 +2,12 @@
 
     base.py       the `Edit` value, its errors, the AST helpers operators share
     settings.py   models, model parameters, prompts, a node's role
-    structure.py  edges, inserted and bypassed nodes, replicate + vote, refine loops,
-                  patterns, constraints
+    edges.py      remove, add and rewire an edge
+    nodes.py      insert a role on an edge, bypass a node
+    replicate.py  replicate a node and vote among the copies
+    refine.py     wrap a node in a refine loop with a critic
+    patterns.py   apply a pattern in place of a node
+    constraints.py  add an `ensure` constraint
     crossover.py  a subgraph of one agent grafted in place of a node of another
     diff.py       `diff(a, b)`: the edit script from one program to another
     editor.py     the `Editor`, which applies and offers only edits whose result checks,
@@ -12,10 +16,14 @@
                   model endpoint the program did not have, unless a `TrustPolicy` says so
 
 Every operator enumerates its `sites(module)` and `apply(module)` returns a new module;
+an edit keeps the program's other declarations as they are (the objects themselves, so
+the editor's checker reuses what it knew about them) and names new nodes and roles after
+what they do (`writer_critic`, `WriterVote`), never clashing with an existing name;
 edits are JSON values (`to_json`, `edit_from_json`); the editor decides validity.
 """
 
 from .base import Edit, EditError, InvalidEdit
+from .constraints import AddConstraint
 from .crossover import Crossover
 from .diff import (
     AddDecl,
@@ -27,6 +35,7 @@ from .diff import (
     apply_script,
     diff,
 )
+from .edges import AddEdge, RemoveEdge, RewireEdge
 from .editor import (
     EDITS,
     OPERATORS,
@@ -36,18 +45,11 @@ from .editor import (
     script_from_json,
     script_to_json,
 )
+from .nodes import BypassNode, InsertRole
+from .patterns import ApplyPattern
+from .refine import RefineLoop
+from .replicate import ReplicateVote
 from .settings import TEMPERATURES, ChangeModel, ChangeRole, RewritePrompt, SetModelParam
-from .structure import (
-    AddConstraint,
-    AddEdge,
-    ApplyPattern,
-    BypassNode,
-    InsertRole,
-    RefineLoop,
-    RemoveEdge,
-    ReplicateVote,
-    RewireEdge,
-)
 from .trust import TrustPolicy, untrusted
 
 __all__ = [

@@ -20,7 +20,7 @@ from .. import ast, codes
 from ..dataflow import ref_heads
 from ..diagnostics import Diagnostic, diagnostic
 from ..printer import to_source
-from ..visit import Transformer
+from ..visit import Transformer, Visitor
 
 S = TypeVar("S", bound=ast.Node)
 
@@ -149,15 +149,17 @@ def node_deps(agent: ast.AgentDecl, node: ast.NodeDecl) -> list[str]:
 
 def mentions(statement: ast.Node, name: str) -> bool:
     """Whether a statement refers to node `name` (reference, edge end, formula atom)."""
-    for item in statement.walk():
-        if isinstance(item, ast.Ref) and item.head == name:
-            return True
-        if isinstance(item, ast.LtlFired) and item.node == name:
-            return True
-        if isinstance(item, ast.EdgeDecl) and item.source == name:
-            return True
-        if isinstance(item, ast.NodeTarget) and item.node == name:
-            return True
+    return any(_names_node(item, name) for item in statement.walk())
+
+
+def _names_node(item: ast.Node, name: str) -> bool:
+    match item:
+        case ast.Ref():
+            return item.head == name
+        case ast.LtlFired(node=node) | ast.NodeTarget(node=node):
+            return node == name
+        case ast.EdgeDecl(source=source):
+            return source == name
     return False
 
 
@@ -317,17 +319,84 @@ def literal(value: Any) -> ast.StringLit | ast.IntLit | ast.FloatLit | ast.BoolL
 
 def names_used(node: ast.Node) -> list[str]:
     """The declaration names a statement or declaration uses: types, models, tools, roles."""
-    found: list[str] = []
-    for item in node.walk():
-        if isinstance(item, ast.NamedType | ast.ModelUse):
-            found.append(item.name)
-        elif isinstance(item, ast.ToolUse):
-            found.extend(item.tools)
-        elif isinstance(item, ast.NodeDecl):
-            found.append(item.role)
-            found.extend(head for arg in item.ct_args for head in ref_heads(arg.value))
-        elif isinstance(item, ast.Ref):
-            found.append(item.head)  # enum members (`Route.math`) name their enum
-        elif isinstance(item, ast.ToolDecl) and item.server is not None:
-            found.append(item.server)  # a tool of an MCP server needs its declaration
-    return [name.split(".")[0] if "." in name else name for name in found]
+    names = _NamesUsed()
+    names.visit(node)
+    return [name.split(".")[0] if "." in name else name for name in names.found]
+
+
+class _NamesUsed(Visitor):
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def visit_NamedType(self, node: ast.NamedType) -> None:
+        self.found.append(node.name)
+
+    def visit_ModelUse(self, node: ast.ModelUse) -> None:
+        self.found.append(node.name)
+
+    def visit_ToolUse(self, node: ast.ToolUse) -> None:
+        self.found.extend(node.tools)
+
+    def visit_NodeDecl(self, node: ast.NodeDecl) -> None:
+        self.found.append(node.role)
+        self.found.extend(head for arg in node.ct_args for head in ref_heads(arg.value))
+
+    def visit_Ref(self, node: ast.Ref) -> None:
+        self.found.append(node.head)  # enum members (`Route.math`) name their enum
+
+    def visit_ToolDecl(self, node: ast.ToolDecl) -> None:
+        if node.server is not None:
+            self.found.append(node.server)  # a tool of an MCP server needs its declaration
+
+
+def plain_node(node: ast.NodeDecl) -> bool:
+    """A node neither replicated nor mapped, without compile-time arguments."""
+    return node.replicate is None and node.map is None and not node.ct_args
+
+
+def bind_args(
+    agent: ast.AgentDecl,
+    params: list[ast.Param],
+    fixed: dict[str, ast.Expr],
+    known: dict[str, ast.Expr],
+    callee: str,
+) -> tuple[ast.Arg, ...]:
+    """Arguments for a new node, in parameter order: the `fixed` ones, then `known`
+    expressions that read no node, else the agent parameter of the same name; parameters
+    with defaults are left out. Leading `name: name` arguments are written positionally,
+    as people write them (`Critic(task, draft: writer)`)."""
+    nodes = {n.name for n in agent.nodes}
+    agent_params = {p.name for p in agent.params}
+    args: list[ast.Arg] = []
+    positional = True
+    for index, param in enumerate(params):
+        expr = fixed.get(param.name)
+        if expr is None:
+            expr = known.get(param.name)
+            if expr is not None and nodes & set(ref_heads(expr)):
+                expr = None
+        if expr is None and param.name in agent_params:
+            expr = ast.Ref.of(param.name)
+        if expr is None:
+            if param.default is None:
+                raise no_site(f"cannot bind parameter `{param.name}` of `{callee}` here")
+            positional = False
+            continue
+        positional = positional and index == len(args) and expr == ast.Ref.of(param.name)
+        args.append(ast.Arg(name=None if positional else param.name, value=expr))
+    return tuple(args)
+
+
+def fires(edge: ast.EdgeDecl, name: str) -> bool:
+    """Whether `edge` fires node `name`."""
+    return isinstance(edge.target, ast.NodeTarget) and edge.target.node == name
+
+
+def add_decl_after(module: ast.Module, anchor: ast.Node, *new: ast.Node) -> ast.Module:
+    """`module` with the declarations `new` right after `anchor`."""
+    decls: list[ast.Node] = []
+    for decl in module.decls:
+        decls.append(decl)
+        if decl is anchor:
+            decls.extend(new)
+    return module.with_changes(decls=tuple(decls))

@@ -32,6 +32,7 @@ from .. import ast, codes
 from ..depth import loads_json
 from ..diagnostics import Diagnostic, diagnostic
 from .base import Edit, EditError, InvalidEdit, error
+from .constraints import AddConstraint
 from .crossover import Crossover
 from .diff import (
     AddDecl,
@@ -41,18 +42,12 @@ from .diff import (
     RemoveStatement,
     ReplaceDecl,
 )
+from .edges import AddEdge, RemoveEdge, RewireEdge
+from .nodes import BypassNode, InsertRole
+from .patterns import ApplyPattern
+from .refine import RefineLoop
+from .replicate import ReplicateVote
 from .settings import ChangeModel, ChangeRole, RewritePrompt, SetModelParam
-from .structure import (
-    AddConstraint,
-    AddEdge,
-    ApplyPattern,
-    BypassNode,
-    InsertRole,
-    RefineLoop,
-    RemoveEdge,
-    ReplicateVote,
-    RewireEdge,
-)
 from .trust import NOTHING_NEW, TrustPolicy, untrusted
 
 # The operators a search draws from (each enumerates its sites).
