@@ -321,10 +321,11 @@ def check_unused(ir: AgentIR) -> list[Diagnostic]:
         read.update(ret.deps)
     for constraint in ir.constraints:
         for atom in constraint.formula.walk():
-            if isinstance(atom, ast.LtlFired):
-                read.add(atom.node)
-            elif isinstance(atom, ast.LtlHolds):
-                read.update(_node_refs(ir, atom.expr))
+            match atom:
+                case ast.LtlFired(node=fired):
+                    read.add(fired)
+                case ast.LtlHolds(expr=expr):
+                    read.update(_node_refs(ir, expr))
     sink = DiagnosticSink(ir.filename)
     for name, node in ir.nodes.items():
         if name not in read:

@@ -138,34 +138,35 @@ def strip_optional(t: Type) -> Type:
     return t.inner if isinstance(t, OptionalT) else t
 
 
+_JSON_KINDS = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
+
+
 def json_schema(t: Type) -> dict:
-    """The JSON schema of a type, as structured output asks models for it."""
-    if isinstance(t, Prim):
-        return {
-            "type": {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}[
-                t.name
-            ]
-        }
-    if isinstance(t, ListT):
-        return {"type": "array", "items": json_schema(t.item)}
-    if isinstance(t, DictT):
-        return {"type": "object", "additionalProperties": json_schema(t.value)}
-    if isinstance(t, OptionalT):
-        return {"anyOf": [json_schema(t.inner), {"type": "null"}]}
-    if isinstance(t, EnumT):
-        return {"type": "string", "enum": list(t.members)}
-    if isinstance(t, RecordT):
-        properties = {}
-        for name, field_type in t.fields.items():
-            schema = json_schema(field_type)
-            if name in t.descriptions:
-                schema["description"] = t.descriptions[name]
-            properties[name] = schema
-        return {
-            "type": "object",
-            "title": str(t),
-            "properties": properties,
-            "required": [n for n in t.fields if n not in t.defaults],
-            "additionalProperties": False,
-        }
+    """The JSON schema of a type, as structured output asks models for it (the schemas
+    `schema_fold.SchemaFold` walks)."""
+    match t:
+        case Prim(name=name):
+            return {"type": _JSON_KINDS[name]}
+        case ListT(item=item):
+            return {"type": "array", "items": json_schema(item)}
+        case DictT(value=value):
+            return {"type": "object", "additionalProperties": json_schema(value)}
+        case OptionalT(inner=inner):
+            return {"anyOf": [json_schema(inner), {"type": "null"}]}
+        case EnumT(members=members):
+            return {"type": "string", "enum": list(members)}
+        case RecordT():
+            properties = {}
+            for name, field_type in t.fields.items():
+                schema = json_schema(field_type)
+                if name in t.descriptions:
+                    schema["description"] = t.descriptions[name]
+                properties[name] = schema
+            return {
+                "type": "object",
+                "title": str(t),
+                "properties": properties,
+                "required": [n for n in t.fields if n not in t.defaults],
+                "additionalProperties": False,
+            }
     return {}

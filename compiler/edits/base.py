@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .. import ast, codes
 from ..dataflow import ref_heads
-from ..diagnostics import Diagnostic, diagnostic
+from ..diagnostics import Diagnostic, DiagnosticSink
 from ..printer import to_source
 from ..visit import Transformer, Visitor
 
@@ -40,7 +40,9 @@ class InvalidEdit(EditError):
 def error(
     code: str, message: str, hints: tuple[str, ...] = (), notes: Iterable[str] = ()
 ) -> EditError:
-    return EditError([diagnostic(code, message, file="<edit>", hints=hints, notes=notes)])
+    sink = DiagnosticSink("<edit>")
+    sink.report(code, message, hints=hints, notes=notes)
+    return EditError(sink.found)
 
 
 def no_site(message: str, hints: tuple[str, ...] = ()) -> EditError:

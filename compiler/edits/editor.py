@@ -30,7 +30,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from .. import ast, codes
 from ..depth import loads_json
-from ..diagnostics import Diagnostic, diagnostic
+from ..diagnostics import Diagnostic
 from .base import Edit, EditError, InvalidEdit, error
 from .constraints import AddConstraint
 from .crossover import Crossover
@@ -194,16 +194,9 @@ class Editor:
     def validate(self, edited: ast.Module, what: str) -> ast.Module:
         errors = [d for d in self.check(edited) if d.is_error]
         if errors:
-            raise InvalidEdit(
-                [
-                    diagnostic(
-                        codes.EDIT_BREAKS_PROGRAM,
-                        f"{what} would not check here",
-                        file="<edit>",
-                        notes=tuple(str(e) for e in errors[:5]),
-                    )
-                ]
-            )
+            notes = tuple(str(e) for e in errors[:5])
+            problem = error(codes.EDIT_BREAKS_PROGRAM, f"{what} would not check here", notes=notes)
+            raise InvalidEdit(problem.diagnostics)
         return edited
 
     def apply(self, module: ast.Module, edit: Edit) -> ast.Module:

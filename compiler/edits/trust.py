@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from .. import ast, codes
-from ..diagnostics import Diagnostic, diagnostic
+from ..diagnostics import Diagnostic, DiagnosticSink
 from ..typecheck import MODEL_PARAMETERS
 
 D = TypeVar("D", bound=ast.Node)
@@ -108,17 +108,17 @@ def untrusted(
     original: ast.Module, edited: ast.Module, policy: TrustPolicy = NOTHING_NEW
 ) -> list[Diagnostic]:
     """What `edited` brings in that `original` did not have and `policy` does not allow."""
-    return [
-        *_new_tools(original, edited, policy),
-        *_new_imports(original, edited, policy),
-        *_new_connections(original, edited),
-        *_new_mcp_servers(original, edited),
-    ]
+    sink = DiagnosticSink("<edit>")
+    _new_tools(original, edited, policy, sink)
+    _new_imports(original, edited, policy, sink)
+    _new_connections(original, edited, sink)
+    _new_mcp_servers(original, edited, sink)
+    return sink.found
 
 
 def _new_tools(
-    original: ast.Module, edited: ast.Module, policy: TrustPolicy
-) -> Iterator[Diagnostic]:
+    original: ast.Module, edited: ast.Module, policy: TrustPolicy, sink: DiagnosticSink
+) -> None:
     # exact strings: the original's own spelling is what its author trusted
     trusted = {d.target for d in _decls(original, ast.ToolDecl) if d.server is None}
     for tool in _decls(edited, ast.ToolDecl):
@@ -126,11 +126,10 @@ def _new_tools(
             continue  # (a tool of an MCP server: `_new_mcp_servers`)
         if tool.target in trusted or policy.allows_tool(tool.target):
             continue
-        yield diagnostic(
+        sink.report(
             codes.UNTRUSTED_TOOL,
             f"the edit declares tool `{tool.name}` with target {tool.target!r}, "
             "which no tool of the program names",
-            file="<edit>",
             notes=("a tool's target is Python that the checker imports and the run calls",),
             hints=(
                 "an edit may only re-use the tool targets the program already declares; "
@@ -141,17 +140,16 @@ def _new_tools(
 
 
 def _new_imports(
-    original: ast.Module, edited: ast.Module, policy: TrustPolicy
-) -> Iterator[Diagnostic]:
+    original: ast.Module, edited: ast.Module, policy: TrustPolicy, sink: DiagnosticSink
+) -> None:
     trusted = {_import_key(d) for d in _decls(original, ast.Import)}
     for decl in _decls(edited, ast.Import):
         if _import_key(decl) in trusted or policy.allows_import(decl):
             continue
         shown = f'"{decl.module}"' if decl.is_path else decl.module
-        yield diagnostic(
+        sink.report(
             codes.UNTRUSTED_IMPORT,
             f"the edit imports {shown}, which the program does not import",
-            file="<edit>",
             notes=("an imported module brings its own tools: Python the run may call",),
             hints=(
                 "an edit may only re-use the program's imports; to trust more, pass "
@@ -160,16 +158,15 @@ def _new_imports(
         )
 
 
-def _new_connections(original: ast.Module, edited: ast.Module) -> Iterator[Diagnostic]:
+def _new_connections(original: ast.Module, edited: ast.Module, sink: DiagnosticSink) -> None:
     # (a trusted value moved to another model is no new endpoint: pairs, not triples)
     trusted = {(name, value) for _, name, value in _connections(original)}
     for model, name, value in _connections(edited):
         if (name, value) in trusted:
             continue
-        yield diagnostic(
+        sink.report(
             codes.UNTRUSTED_CONNECTION,
             f"the edit sets `{name}` of model `{model}` to a value no model of the program has",
-            file="<edit>",
             notes=(
                 f"`{name}` decides where a model's calls go or which key they carry",
                 f"the parameters an edit may set freely: {', '.join(sorted(REQUEST_PARAMETERS))}",
@@ -182,7 +179,7 @@ def _new_connections(original: ast.Module, edited: ast.Module) -> Iterator[Diagn
 _MCP_REQUEST_PARAMETERS = frozenset({"timeout", "connect_timeout"})
 
 
-def _new_mcp_servers(original: ast.Module, edited: ast.Module) -> Iterator[Diagnostic]:
+def _new_mcp_servers(original: ast.Module, edited: ast.Module, sink: DiagnosticSink) -> None:
     trusted = {_server_key(d) for d in _decls(original, ast.McpDecl)}
     servers = {d.name: _server_key(d) for d in _decls(original, ast.McpDecl)}
     trusted_tools = {
@@ -194,12 +191,11 @@ def _new_mcp_servers(original: ast.Module, edited: ast.Module) -> Iterator[Diagn
     for decl in _decls(edited, ast.McpDecl):
         if _server_key(decl) in trusted:
             continue
-        yield diagnostic(
+        sink.report(
             codes.UNTRUSTED_MCP_SERVER,
             f"the edit declares MCP server `{decl.name}` as {decl.address!r}"
             + (" with parameters" if decl.params else "")
             + ", which no MCP server of the program is",
-            file="<edit>",
             notes=("an MCP server is a command the run starts, or a URL it sends calls to",),
             hints=(
                 "an edit may only re-use the MCP servers the program declares, with the "
@@ -212,11 +208,10 @@ def _new_mcp_servers(original: ast.Module, edited: ast.Module) -> Iterator[Diagn
         key = edited_servers.get(tool.server)
         if key is None or key not in trusted or (key, tool.target) in trusted_tools:
             continue  # (an unknown server: the checker says so; a new one: said above)
-        yield diagnostic(
+        sink.report(
             codes.UNTRUSTED_MCP_SERVER,
             f"the edit declares tool `{tool.name}` as `{tool.target}` of MCP server "
             f"`{tool.server}`, which the program does not call",
-            file="<edit>",
             notes=("a tool of an MCP server runs whatever that tool does",),
             hints=("an edit may only re-use the tools of its MCP servers the program declares",),
         )
