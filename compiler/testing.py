@@ -245,55 +245,59 @@ def _constant_problem(expr: ast.Node, expected: Type) -> str | None:
 def _value_problem(value: Any, expected: Type, where: str = "") -> str | None:
     """Why a constant does not fit a type, or None."""
     at = f" at `{where}`" if where else ""
-    if isinstance(expected, AnyType):
-        return None
-    if isinstance(expected, OptionalT):
-        return None if value is None else _value_problem(value, expected.inner, where)
+    match expected:
+        case AnyType():
+            return None
+        case OptionalT(inner=inner):
+            return None if value is None else _value_problem(value, inner, where)
     if value is None:
         return (
             None if isinstance(expected, NoneType_) else f"none{at} where `{expected}` is expected"
         )
-    if isinstance(expected, Prim):
-        fits = {
-            "str": isinstance(value, str),
-            "bool": isinstance(value, bool),
-            "int": isinstance(value, int) and not isinstance(value, bool),
-            "float": isinstance(value, int | float) and not isinstance(value, bool),
-        }[expected.name]
-        return None if fits else f"{value!r}{at} is not a `{expected}`"
-    if isinstance(expected, EnumT):
-        if value in expected.members:
-            return None
-        return f"{value!r}{at} is not a member of `{expected}` ({', '.join(expected.members)})"
-    if isinstance(expected, ListT):
-        if not isinstance(value, list):
-            return f"{value!r}{at} is not a list"
-        for index, item in enumerate(value):
-            problem = _value_problem(item, expected.item, f"{where}[{index}]")
-            if problem:
-                return problem
-        return None
-    if isinstance(expected, DictT):
-        if not isinstance(value, dict):
-            return f"{value!r}{at} is not a dict"
-        for key, item in value.items():
-            problem = _value_problem(item, expected.value, f"{where}.{key}" if where else key)
-            if problem:
-                return problem
-        return None
-    if isinstance(expected, RecordT):
-        if not isinstance(value, dict):
-            return f"{value!r}{at} is not a `{expected}` record"
-        for key in value:
-            if key not in expected.fields:
-                return f"`{expected}` has no field `{key}`"
-        for name, field_type in expected.fields.items():
-            if name not in value:
-                if name not in expected.defaults:
-                    return f"`{expected}` needs the field `{name}`{at}"
-                continue
-            problem = _value_problem(value[name], field_type, f"{where}.{name}" if where else name)
-            if problem:
-                return problem
-        return None
+    match expected:
+        case Prim(name=name):
+            fits = {
+                "str": isinstance(value, str),
+                "bool": isinstance(value, bool),
+                "int": isinstance(value, int) and not isinstance(value, bool),
+                "float": isinstance(value, int | float) and not isinstance(value, bool),
+            }[name]
+            return None if fits else f"{value!r}{at} is not a `{expected}`"
+        case EnumT(members=members):
+            if value in members:
+                return None
+            return f"{value!r}{at} is not a member of `{expected}` ({', '.join(members)})"
+        case ListT(item=item):
+            if not isinstance(value, list):
+                return f"{value!r}{at} is not a list"
+            problems = (_value_problem(v, item, f"{where}[{i}]") for i, v in enumerate(value))
+            return next((p for p in problems if p), None)
+        case DictT(value=item):
+            if not isinstance(value, dict):
+                return f"{value!r}{at} is not a dict"
+            problems = (
+                _value_problem(v, item, f"{where}.{key}" if where else key)
+                for key, v in value.items()
+            )
+            return next((p for p in problems if p), None)
+        case RecordT():
+            return _record_problem(value, expected, where)
+    return None
+
+
+def _record_problem(value: Any, expected: RecordT, where: str) -> str | None:
+    at = f" at `{where}`" if where else ""
+    if not isinstance(value, dict):
+        return f"{value!r}{at} is not a `{expected}` record"
+    for key in value:
+        if key not in expected.fields:
+            return f"`{expected}` has no field `{key}`"
+    for name, field_type in expected.fields.items():
+        if name not in value:
+            if name not in expected.defaults:
+                return f"`{expected}` needs the field `{name}`{at}"
+            continue
+        problem = _value_problem(value[name], field_type, f"{where}.{name}" if where else name)
+        if problem:
+            return problem
     return None
