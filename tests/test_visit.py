@@ -228,3 +228,32 @@ def test_children_and_walk_agree_with_the_fields(module):
         [("n", n) for n in module.walk()],
         [("n", n) for kind, n in brute_events(module) if kind == "visit"],
     )
+
+
+def brute_without(node: ast.Node, kinds: tuple[type, ...]) -> ast.Node:
+    values: dict[str, Any] = {}
+    for name in type(node).model_fields:
+        value = getattr(node, name)
+        if isinstance(value, ast.Node):
+            value = brute_without(value, kinds)
+        elif isinstance(value, tuple):
+            value = tuple(
+                brute_without(v, kinds) if isinstance(v, ast.Node) else v
+                for v in value
+                if not isinstance(v, kinds)
+            )
+        values[name] = value
+    return type(node)(**values)
+
+
+@PROPERTY
+@given(modules)
+def test_removed_nodes_leave_their_tuples_as_a_rebuild_by_hand_would(module):
+    class Prune(Transformer):
+        def leave_EdgeDecl(self, original: ast.Node, updated: ast.Node) -> ast.Node:
+            return ast.REMOVE
+
+        def leave_Constraint(self, original: ast.Node, updated: ast.Node) -> ast.Node:
+            return ast.REMOVE
+
+    assert Prune().transform(module) == brute_without(module, (ast.EdgeDecl, ast.Constraint))
