@@ -236,7 +236,15 @@ class AgentRun:
             if not ret.deps:
                 self.offer_return(1, index, _key(1, RETURN, index), ret.value, self.params)
         self.settle()
-        await self.finished.wait()
+        try:
+            await self.finished.wait()
+        except asyncio.CancelledError:
+            # cancelled from outside (a timeout, a parent firing cancelled): the firings
+            # in flight are cancelled too, and awaited, so none outlives the run
+            self.fail(RunError("the run was cancelled", self.trace))
+            self._cancel_all()
+            await asyncio.gather(*self.cancelled, return_exceptions=True)
+            raise
         self.trace.returned_at = self.returned_at
         if self.failure is not None:
             self._cancel_all()
@@ -506,7 +514,9 @@ class AgentRun:
         tools = tuple(_tool_schema(t) for t in node.tools)
         model_name, params = self.context.provider.resolve(node.model, node.model_params)
         problem = ""
-        calls = _CallCounter(record.key, replica)
+        # the firing's place in the run: its key, under the firings of the agents that
+        # enclose it (the replicas of a called agent make the same requests otherwise)
+        calls = _CallCounter("/".join((*self.path, record.key)), replica)
         for attempt in range(MAX_REPAIRS + 1):
             request = ModelRequest(
                 role=node.callee,
