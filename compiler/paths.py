@@ -59,9 +59,8 @@ class _State:
     time: int = 0
     pending: dict[int, list[str]] = field(default_factory=dict)
     # the queues of the consumers that hold an output (the others hold none): one queue
-    # per dependency, and how many of those are not empty
+    # per dependency
     queues: dict[str, dict[str, list[int]]] = field(default_factory=dict)
-    filled: dict[str, int] = field(default_factory=dict)
     taken: dict[int, int] = field(default_factory=dict)  # bounded edges: times taken
     monitors: list[Monitor] = field(default_factory=list)
 
@@ -70,7 +69,6 @@ class _State:
             self.time,
             {t: list(ns) for t, ns in self.pending.items()},
             {n: {d: list(q) for d, q in qs.items()} for n, qs in self.queues.items()},
-            dict(self.filled),
             dict(self.taken),
             [m.copy() for m in self.monitors],
         )
@@ -191,10 +189,8 @@ class _Explorer:
         for _ in range(MAX_STATES):
             if not state.pending:
                 return False
-            time = min(state.pending)
-            scheduled = sorted(state.pending.pop(time))
-            state.time = time
-            if RETURN in scheduled:
+            state.time, scheduled, returned = semantics.next_step(state.pending, RETURN)
+            if returned:
                 return True
             for node in scheduled:
                 self.apply(state, node, next(self.outcomes(state, node)))
@@ -276,10 +272,8 @@ class _Explorer:
                 trace, story = _unwind(path)
                 self.stall = Run(trace, story, False, self.waiting(state, trace))
             return None
-        time = min(state.pending)
-        scheduled = sorted(state.pending.pop(time))
-        state.time = time
-        if RETURN in scheduled:
+        state.time, scheduled, returned = semantics.next_step(state.pending, RETURN)
+        if returned:  # the earliest return wins: nothing else at its time is in the run
             if self.until_return:  # no monitor to step, no run to tell
                 self.returned = True
                 return None
@@ -369,21 +363,12 @@ class _Explorer:
         queues = state.queues.get(consumer)
         if queues is None:
             queues = state.queues[consumer] = {d: [] for d in self.deps_of[consumer]}
-            state.filled[consumer] = 0
-        queue = queues[producer]
-        if not queue:
-            state.filled[consumer] += 1
-        queue.append(time)
-        while state.filled[consumer] == len(queues):  # an output of every dependency: join
-            heads = []
-            for pending in queues.values():
-                heads.append(pending.pop(0))
-                if not pending:
-                    state.filled[consumer] -= 1
-            target = RETURN if consumer.startswith(RETURN) else consumer
-            state.schedule(target, semantics.join_time(heads))
-        if not state.filled[consumer]:
-            del state.queues[consumer], state.filled[consumer]
+        queues[producer].append(time)
+        target = RETURN if consumer.startswith(RETURN) else consumer
+        while (heads := semantics.join(queues)) is not None:  # an output of every dependency
+            state.schedule(target, semantics.join_time(heads.values()))
+        if not any(queues.values()):
+            del state.queues[consumer]
 
     # -- canonical states -------------------------------------------------------------------
 

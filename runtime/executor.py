@@ -137,6 +137,15 @@ class _Output(NamedTuple):
     key: tuple
 
 
+class _Offer(NamedTuple):
+    """A return offered (compiler/semantics.py `Offer`)."""
+
+    time: int
+    order: int
+    key: tuple
+    value: Any
+
+
 @dataclass(slots=True)
 class _Inflight:
     node: str
@@ -180,7 +189,8 @@ class AgentRun:
         self.inflight: dict[tuple, _Inflight] = {}
         self.inflight_times: dict[int, int] = {}  # logical time → firings in flight at it
         self.taken: dict[int, int] = {}
-        self.candidates: list[tuple[int, int, tuple, Any]] = []  # (time, order, key, value)
+        self.offers: list[_Offer] = []  # the returns offered so far
+        self.winning: _Offer | None = None  # the earliest of them (semantics.winner)
         self.replay = context.replay if depth == 0 else {}  # checkpointed outputs, by key
         self.out_edges, self.reach, self.consumers_of, self.reads = (
             plan.out_edges,
@@ -264,7 +274,9 @@ class AgentRun:
         bindings: dict[str, Any],
         consumed: dict[str, _Output],
     ) -> None:
-        if self.finished.is_set() or (self.candidates and time >= min(self.candidates)[0]):
+        if self.finished.is_set() or (
+            self.winning is not None and not semantics.in_run(time, self.winning.time)
+        ):
             self._record(FiringRecord(node=node, time=time, key=repr(key), status="skipped"))
             return
         flight = _Inflight(node, time, key, repr(key))
@@ -399,7 +411,7 @@ class AgentRun:
         while tasks := [
             f.task
             for f in self.inflight.values()
-            if f.time < time and self.reach.reaches(f.node, producer) and f.task
+            if f.task and semantics.may_lead_to(f, producer, time, self.reach.reaches)
         ]:
             with human.holding(self, tasks):
                 await asyncio.wait(tasks)
@@ -618,12 +630,8 @@ class AgentRun:
             self.dispatch(flight, env, failed=False)
 
     def failed(self, flight: _Inflight, node: IRNode, error: BaseException) -> None:
-        handlers = [
-            e
-            for e in self.out_edges[flight.node]
-            if e.condition == "error" and (e.max is None or self.taken.get(e.index, 0) < e.max)
-        ]
-        if not handlers:
+        live = semantics.live(self.out_edges[flight.node], self.taken)
+        if not semantics.route(live, failed=True, holds=_never):
             self.fail(FiringFailed(flight.node, error, self.trace))
             return
         failure = {"error": describe_error(error)}
@@ -736,10 +744,10 @@ class AgentRun:
                 )
             )
             return
-        self.candidates.append((time, order, key, value))
-        self.candidates.sort(key=lambda c: (c[0], c[1]))
+        self.offers.append(_Offer(time, order, key, value))
+        self.winning = semantics.winner(self.offers)
         for flight in list(self.inflight.values()):
-            if flight.time >= time and flight.task is not None:
+            if not semantics.in_run(flight.time, time) and flight.task is not None:
                 flight.task.cancel()  # a later firing can only lead to a later return
                 self.cancelled.append(flight.task)
                 self._land(flight.key)
@@ -769,12 +777,12 @@ class AgentRun:
                     progress = True
                     if self.empty[consumer]:
                         self.dirty.discard(consumer)
-        if self.candidates:
+        if self.winning is not None:
             # A return at logical time T ends the run once every firing before T is done:
             # those complete (and may still offer an earlier return), those at T or after
             # are discarded — whatever the latencies, the same firings make the trace.
-            time, _, _, value = self.candidates[0]
-            if not self.earlier_than(time):
+            time, value = self.winning.time, self.winning.value
+            if semantics.return_decided(time, self.inflight_times):
                 self.result, self.returned_at = value, time
                 self._discard_from(time)
                 self._cancel_all()
@@ -789,22 +797,21 @@ class AgentRun:
         queues = self.queues[consumer]
         if not queues or self.empty[consumer]:
             return False
-        heads = {dep: queue[0] for dep, queue in queues.items()}
         if self.inflight_times:
             earliest = min(self.inflight_times)  # of the firings in flight
-            for dep, head in heads.items():
-                if earliest < head.time and any(
-                    f.time < head.time and self.reach.reaches(f.node, dep)
-                    for f in self.inflight.values()
+            for dep, queue in queues.items():
+                head = queue[0].time
+                if earliest < head and semantics.may_still_arrive(
+                    dep, head, self.inflight.values(), self.reach.reaches
                 ):
                     return False  # an earlier output of `dep` may still arrive
+        consumed = semantics.join(queues)
+        assert consumed is not None  # (no queue is empty)
         for queue in queues.values():
-            queue.pop(0)
             if not queue:
                 self.empty[consumer] += 1
-        key = _join_key(consumer, list(heads.values()))
+        key = _join_key(consumer, list(consumed.values()))
         time = key[0]
-        consumed = heads
         if consumer.startswith(RETURN):
             index = int(consumer[len(RETURN) :])
             env = {**self.params, **{d: o.value for d, o in consumed.items()}}
@@ -817,7 +824,7 @@ class AgentRun:
         """Firings at or after the winning return's time that ended before it was known
         (its branch was slow) are not part of the run."""
         for record in self.trace.firings:
-            if record.time >= time and record.status in ("ok", "failed"):
+            if not semantics.in_run(record.time, time) and record.status in ("ok", "failed"):
                 record.status = "discarded"
                 record.notes.append(f"after the return at logical time {time}")
                 if self.events is not None:
@@ -849,10 +856,6 @@ class AgentRun:
                 self.inflight_times[flight.time] = left
             else:
                 del self.inflight_times[flight.time]
-
-    def earlier_than(self, time: int) -> bool:
-        """Whether a firing of a logical time before `time` is in flight."""
-        return any(t < time for t in self.inflight_times)
 
     def waiting(self) -> list[str]:
         lines = []
@@ -1032,6 +1035,10 @@ def _join_key(consumer: str, heads: list[_Output]) -> tuple:
         return (semantics.join_time((head.time,)), consumer, head.key[2])
     time = semantics.join_time(head.time for head in heads)
     return _key(time, consumer, "join", *[h.key for h in heads])
+
+
+def _never(edge: IREdge) -> bool:
+    return False
 
 
 def _uses(expr: Any, name: str) -> bool:

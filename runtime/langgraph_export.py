@@ -32,8 +32,9 @@ import operator
 from collections.abc import Mapping
 from typing import Annotated, Any, TypedDict
 
+from rolegraph.compiler import semantics
 from rolegraph.compiler.dataflow import read_calls, read_key
-from rolegraph.compiler.ir import AgentIR
+from rolegraph.compiler.ir import AgentIR, IREdge
 
 from .errors import RunError
 from .executor import AgentRun, Context
@@ -60,6 +61,10 @@ def _append(left: dict | None, right: dict | None) -> dict:
     for key, values in (right or {}).items():
         merged.setdefault(key, []).extend(values)
     return merged
+
+
+def _never(edge: IREdge) -> bool:
+    return False
 
 
 def _first(left: Any, right: Any) -> Any:
@@ -150,13 +155,13 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock", checkpointer: Any = None) 
             record = FiringRecord(node=name, time=0, key=name, status="running")
             args = engine.arguments(node, env, bindings)
             taken = state.get("taken", {})
-            live = [e for e in out_edges if e.max is None or taken.get(e.index, 0) < e.max]
+            live = semantics.live(out_edges, taken)
             try:
                 output = await engine.call(node, args, env, record)
             except GraphBubbleUp:  # an interrupt (a human step asks): LangGraph's to handle
                 raise
             except Exception as error:  # a failed firing: its `on error` edges, or the end
-                handlers = [e for e in live if e.condition == "error"]
+                handlers = semantics.route(live, failed=True, holds=_never)
                 if not handlers:
                     raise
                 failure = {"error": f"{type(error).__name__}: {error}"}
@@ -170,11 +175,10 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock", checkpointer: Any = None) 
                     "history": {name: [output]},
                     "ports": {name: {}},
                 }
-                # the explicit edges, as the executor takes them
-                when = [e for e in live if e.condition == "when" and evaluate(e.guard, env)]
-                chosen = when + [e for e in live if e.condition == "always"]
-                if not when:
-                    chosen += [e for e in live if e.condition == "else"]
+                # the explicit edges, as the executor takes them (compiler/semantics.py)
+                chosen = semantics.route(
+                    live, failed=False, holds=lambda e: bool(evaluate(e.guard, env))
+                )
             update["taken"] = {e.index: 1 for e in chosen}
             targets: list[str] = []
             for edge in chosen:
