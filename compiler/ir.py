@@ -158,8 +158,6 @@ class AgentIR(BaseModel):
     filename: str = ""
     span: Span | None = Field(default=None, repr=False)
     param_types: dict[str, Any] = Field(default_factory=dict, repr=False)
-    # what the runtime derives once from this IR (reachability, edge tables): a cache
-    _plan: Any = PrivateAttr(default=None)
     param_defaults: dict[str, Any] = Field(default_factory=dict, repr=False)
     return_type: Any = Field(default=None, repr=False)
 

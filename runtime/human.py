@@ -38,7 +38,8 @@ from .values import coerce, schema
 if TYPE_CHECKING:
     from rolegraph.compiler.ir import IRNode
 
-    from .executor import AgentRun, _Inflight
+    from .scheduler import AgentRun
+    from .scheduler import Inflight as _Inflight
     from .trace import FiringRecord
 
 

@@ -38,8 +38,10 @@ from rolegraph.compiler.ir import AgentIR, IREdge
 
 from .errors import RunError
 from .executor import AgentRun, Context
-from .expressions import evaluate
+from .expressions import Evaluator
+from .firing import arguments
 from .human import Desk, mock_answer
+from .plan import plan_of
 from .questions import Question
 from .trace import FiringRecord
 from .values import coerce
@@ -132,8 +134,12 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock", checkpointer: Any = None) 
         name: [i for i, ret in enumerate(ir.returns_) if ret.deps == (name,)] for name in ir.nodes
     }
 
-    def finish(value_expr: Any, env: Mapping[str, Any]) -> dict[str, Any]:
-        return {"result": coerce(ir.return_type, evaluate(value_expr, env)), "done": True}
+    plan = plan_of(ir)  # (the executor's: the same compiled guards, ports and returns)
+    compiled = plan.edges
+
+    def finish(value: Evaluator | None, env: Mapping[str, Any]) -> dict[str, Any]:
+        assert value is not None  # (a return returns a value)
+        return {"result": coerce(ir.return_type, value(env)), "done": True}
 
     def make(name: str) -> Any:
         node = ir.nodes[name]
@@ -153,7 +159,7 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock", checkpointer: Any = None) 
                 env[read_key(function, read)] = values if function == "history" else last
             bindings = state.get("ports", {}).get(name, {})
             record = FiringRecord(node=name, time=0, key=name, status="running")
-            args = engine.arguments(node, env, bindings)
+            args = arguments(plan, node, env, bindings)
             taken = state.get("taken", {})
             live = semantics.live(out_edges, taken)
             try:
@@ -177,20 +183,24 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock", checkpointer: Any = None) 
                 }
                 # the explicit edges, as the executor takes them (compiler/semantics.py)
                 chosen = semantics.route(
-                    live, failed=False, holds=lambda e: bool(evaluate(e.guard, env))
+                    live, failed=False, holds=lambda e: compiled[e.index].holds(env)
                 )
             update["taken"] = {e.index: 1 for e in chosen}
             targets: list[str] = []
             for edge in chosen:
                 if edge.kind == "return":
-                    return {**update, **finish(edge.value, env), "route": {name: []}}
-                ports = {p: evaluate(expr, env) for p, expr in edge.ports.items()}
+                    return {
+                        **update,
+                        **finish(compiled[edge.index].value, env),
+                        "route": {name: []},
+                    }
+                ports = {p: port(env) for p, port in compiled[edge.index].ports}
                 update["ports"] = {**update["ports"], edge.target: ports}
                 targets.append(edge.target)
             if "history" not in update:  # it failed: its output goes nowhere
                 return {**update, "route": {name: targets}}
             for index in returns_after[name]:  # a return that reads this node alone
-                return {**update, **finish(ir.returns_[index].value, env), "route": {name: []}}
+                return {**update, **finish(plan.returns[index], env), "route": {name: []}}
             targets += [f for f in followers[name] if f not in targets]
             return {**update, "route": {name: targets}}
 
@@ -201,7 +211,7 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock", checkpointer: Any = None) 
             if state.get("done"):
                 return {}
             params = AgentRun(ir, state.get("params", {}), context).params
-            return finish(ir.returns_[index].value, {**params, **state.get("outputs", {})})
+            return finish(plan.returns[index], {**params, **state.get("outputs", {})})
 
         return settle
 
