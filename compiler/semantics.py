@@ -49,15 +49,32 @@ def live(edges: Iterable[E], taken: Mapping[int, int]) -> list[E]:
 
 def route(live_edges: list[E], *, failed: bool, holds: Callable[[E], bool]) -> list[E]:
     """The edges a firing takes, in source order. `holds(edge)` says whether a `when`
-    edge's guard is true (asked only of `when` edges, and only after a success)."""
+    edge's guard is true (asked only of `when` edges, in source order, and only after a
+    success)."""
     if failed:
         return [e for e in live_edges if e.condition == "error"]
-    chosen = [e for e in live_edges if e.condition == "when" and holds(e)]
-    when_taken = bool(chosen)
-    chosen += [e for e in live_edges if e.condition == "always"]
+    chosen: list[E] = []
+    otherwise: list[E] = []
+    when_taken = False
+    for edge in live_edges:
+        condition = edge.condition
+        if condition == "when":
+            if holds(edge):
+                chosen.append(edge)
+                when_taken = True
+        elif condition == "always":
+            chosen.append(edge)
+        elif condition == "else":
+            otherwise.append(edge)
     if not when_taken:
-        chosen += [e for e in live_edges if e.condition == "else"]
-    return sorted(chosen, key=lambda e: e.index)
+        chosen += otherwise
+    if len(chosen) > 1:
+        chosen.sort(key=_index)
+    return chosen
+
+
+def _index(edge: Edge) -> int:
+    return edge.index
 
 
 def after(time: int) -> int:

@@ -25,9 +25,7 @@ async def environment(
     run: AgentRun, node: IRNode, time: int, consumed: Mapping[str, Output]
 ) -> dict[str, Any]:
     """Parameters, consumed outputs, and the latest outputs of nodes read before `time`."""
-    env: dict[str, Any] = dict(run.params)
-    for dep, output in consumed.items():
-        env[dep] = output.value
+    env = given(run.params, consumed)
     reads = run.plan.reads[node.name]
     for name in sorted(reads - consumed.keys()) if reads else ():
         await run.wait_for_earlier(name, time)
@@ -46,6 +44,15 @@ async def environment(
             if function == "history"
             else (before[-1].value if before else None)
         )
+    return env
+
+
+def given(params: Mapping[str, Any], consumed: Mapping[str, Output]) -> dict[str, Any]:
+    """The environment of a firing that reads no latest output: the parameters and the
+    outputs it consumed."""
+    env = dict(params)
+    for dep, output in consumed.items():
+        env[dep] = output.value
     return env
 
 

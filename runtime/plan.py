@@ -67,6 +67,11 @@ class Plan:
     map_sources: dict[str, Evaluator]  # the list each mapped node maps over
     # the output conditions the constraints name: (proposition, test, the names it reads)
     conditions: list[tuple[str, Callable[[Mapping[str, Any]], bool], set[str]]]
+    # per node: whether a firing that joins reads latest outputs as well (`node_reads`,
+    # or `reads` beyond what it joins), and whether a firing makes one call (no `x N`,
+    # no map)
+    reading: dict[str, bool]
+    single: dict[str, bool]
 
 
 _PLANS: dict[int, Plan] = {}
@@ -183,6 +188,11 @@ def derive(ir: AgentIR) -> Plan:
             if node.map_source is not None
         },
         conditions,
+        {
+            name: bool(node_reads[name] or reads[name] - set(node.deps))
+            for name, node in ir.nodes.items()
+        },
+        {name: not node.replicate and node.map_var is None for name, node in ir.nodes.items()},
     )
 
 

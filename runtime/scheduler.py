@@ -191,15 +191,23 @@ class AgentRun:
     ) -> None:
         node = self.ir.nodes[flight.node]
         record = self._begin(flight)
+        plan = self.plan
         try:
-            env = await firing.environment(self, node, flight.time, consumed)
-            args = firing.arguments(self.plan, node, env, bindings)
+            if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
+                # it reads latest outputs (beside those a join consumed): it may wait
+                env = await firing.environment(self, node, flight.time, consumed)
+            else:
+                env = firing.given(self.params, consumed)
+            args = firing.arguments(plan, node, env, bindings)
             record.inputs = args
             if self.events is not None:
                 self.events.firing_started(record)
-            replayed, output = self._replayed(record)
+            replayed, output = self._replayed(record) if self.replay else (False, None)
             if not replayed:
-                output = await self.call(node, args, env, record)
+                if plan.single[node.name]:  # (one call: no gathering of replicas or items)
+                    output = await firing.call_once(self, node, args, 0, record)
+                else:
+                    output = await self.call(node, args, env, record)
                 if node.kind == "human":
                     output = await human.answers(self, flight, node, args, env, record, output)
         except asyncio.CancelledError:
