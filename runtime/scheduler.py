@@ -418,22 +418,26 @@ class AgentRun:
         # Only consumers that received outputs, or were blocked by in-flight firings,
         # can join now; a consumer that cannot join stays dirty until it can.
         progress = True
-        while progress:
+        empty = self.empty
+        while progress and (self.dirty or self.shields):
             progress = False
             if self.shields:
                 constraints.route_deferred(self)
-            if len(self.dirty) < self.dirty_peak // 4:
+            size = len(self.dirty)
+            if size < self.dirty_peak >> 2:
                 # a set keeps the table of its largest size: after a fan-out of thousands
                 # it would cost that much to walk at every settle, so copy what is left
-                self.dirty, self.dirty_peak = set(self.dirty), len(self.dirty)
-            self.dirty_peak = max(self.dirty_peak, len(self.dirty))
-            for consumer in sorted(self.dirty):
-                if self.empty[consumer]:
-                    self.dirty.discard(consumer)
+                self.dirty, self.dirty_peak = set(self.dirty), size
+            elif size > self.dirty_peak:
+                self.dirty_peak = size
+            dirty = self.dirty
+            for consumer in sorted(dirty):
+                if empty[consumer]:
+                    dirty.discard(consumer)
                 elif self.join(consumer):
                     progress = True
-                    if self.empty[consumer]:
-                        self.dirty.discard(consumer)
+                    if empty[consumer]:
+                        dirty.discard(consumer)
         if self.winning is not None:
             # A return at logical time T ends the run once every firing before T is done:
             # those complete (and may still offer an earlier return), those at T or after
@@ -448,7 +452,8 @@ class AgentRun:
         elif not self.inflight:
             self.fail(Stalled(self.waiting(), self.trace))
             return
-        human.check_paused(self)  # (all that is left waits for answers from people?)
+        if self.context.human is not None:
+            human.check_paused(self)  # (all that is left waits for answers from people?)
 
     def join(self, consumer: str) -> bool:
         queues = self.queues[consumer]
