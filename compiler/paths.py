@@ -59,8 +59,10 @@ class _State:
     time: int = 0
     pending: dict[int, list[str]] = field(default_factory=dict)
     # the queues of the consumers that hold an output (the others hold none): one queue
-    # per dependency
+    # per dependency, and how many of those are not empty (a count: a join of many
+    # nodes hears from each in turn, and need not look at every queue each time)
     queues: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    filled: dict[str, int] = field(default_factory=dict)
     taken: dict[int, int] = field(default_factory=dict)  # bounded edges: times taken
     monitors: list[Monitor] = field(default_factory=list)
 
@@ -69,6 +71,7 @@ class _State:
             self.time,
             {t: list(ns) for t, ns in self.pending.items()},
             {n: {d: list(q) for d, q in qs.items()} for n, qs in self.queues.items()},
+            dict(self.filled),
             dict(self.taken),
             [m.copy() for m in self.monitors],
         )
@@ -363,12 +366,19 @@ class _Explorer:
         queues = state.queues.get(consumer)
         if queues is None:
             queues = state.queues[consumer] = {d: [] for d in self.deps_of[consumer]}
-        queues[producer].append(time)
+            state.filled[consumer] = 0
+        queue = queues[producer]
+        if not queue:
+            state.filled[consumer] += 1
+        queue.append(time)
         target = RETURN if consumer.startswith(RETURN) else consumer
-        while (heads := semantics.join(queues)) is not None:  # an output of every dependency
+        while state.filled[consumer] == len(queues):  # (else semantics.join would not join)
+            heads = semantics.join(queues)
+            assert heads is not None
+            state.filled[consumer] -= sum(1 for q in queues.values() if not q)
             state.schedule(target, semantics.join_time(heads.values()))
-        if not any(queues.values()):
-            del state.queues[consumer]
+        if not state.filled[consumer]:
+            del state.queues[consumer], state.filled[consumer]
 
     # -- canonical states -------------------------------------------------------------------
 
