@@ -127,6 +127,7 @@ class AgentRun:
         self.failure: BaseException | None = None
         self.result: Any = None
         self.returned_at: int | None = None
+        self.interrupted = False  # cancelled from outside (not ended by a return)
         # for human steps (runtime/human.py): the run that called this one as a node, the
         # keys of the firings that enclose it, the firings waiting for earlier ones (their
         # tasks → the tasks they wait for), and the agent runs of firings (key → runs)
@@ -150,8 +151,10 @@ class AgentRun:
         try:
             await self.finished.wait()
         except asyncio.CancelledError:
-            # cancelled from outside (a timeout, a parent firing cancelled): the firings
-            # in flight are cancelled too, and awaited, so none outlives the run
+            # cancelled from outside (a timeout, a parent firing cancelled, a server that
+            # stops): the firings in flight are cancelled too, and awaited, so none
+            # outlives the run; questions asked stay asked (it may be resumed)
+            self.interrupted = True
             self.fail(RunError("the run was cancelled", self.trace))
             self._cancel_all()
             await asyncio.gather(*self.cancelled, return_exceptions=True)

@@ -121,3 +121,35 @@ def test_the_replicas_of_a_called_agent_are_not_answered_from_each_others_cache(
     again = Counting()
     asyncio.run(run_agent(ir, {"task": "t"}, model=again, store=store))
     assert len(again.made) == 0
+
+
+ASKING = """
+type Approval { approved: bool, note: str }
+human Approve(task: str) -> Approval {
+  prompt "Approve {{ task }}?"
+}
+agent Asking(task: str) -> Draft {
+  draft = Writer(task)
+  approval = Approve(task)
+  final = Writer(task: approval.note, feedback: draft.text)
+  return final
+}
+"""
+
+
+def test_a_run_cancelled_from_outside_keeps_its_questions_for_a_resume(tmp_path):
+    """`rolegraph serve` cancels its runs when it stops, to resume them when it starts:
+    their questions stay asked (only a return that comes first withdraws them)."""
+    from rolegraph.runtime import pending_questions
+
+    ir = ir_of(ASKING, "Asking")
+    store = Store(tmp_path / "runs.sqlite")
+    model = SlowModel()  # the writer is still working when the question is asked
+
+    async def main() -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(run_agent(ir, {"task": "t"}, model=model, store=store), 0.1)
+
+    asyncio.run(main())
+    assert model.cancelled == 1
+    assert [q.step for q in pending_questions(store)] == ["Approve"]
