@@ -49,11 +49,14 @@ NOTE = """
 The baseline tree is built as bench/bench_runtime_import.py says. The runtime's work per
 firing of an `async def` tool node is one asyncio task (the firing) and one loop
 iteration; a bare asyncio chain of tasks costs ~5 µs a step on this machine, the rest is
-the scheduler (start, record, join, route). Issue 15's target for these nodes is 15 µs;
-the fast paths of issue 17 (no coroutine for the inputs of a firing that reads nothing
-beyond what it joined, a single call made directly, routing in one pass) bring the chain
-to about 16 µs: close, not met. Fewer tasks per firing would need eager tasks (Python
-3.12's `eager_task_factory`); the project supports 3.11."""
+the scheduler (start, record, join, route). Issue 15's target for these nodes is 15 µs.
+The fast paths of issue 17 (no coroutine for the inputs of a firing that reads nothing
+beyond what it joined, a single call made directly, routing in one pass, no empty
+settle rounds) take 12-15% off in the same rounds; the absolute figures move with the
+machine's load (this run: load average ~5 on 2 cores; this tree alone, `--rounds 3
+--no-write`, under lighter load: the chain measured 13.9 µs and the loop 16.5 µs). Met
+for the chain under light load, not for the loop. Fewer tasks per firing would need
+eager tasks (Python 3.12's `eager_task_factory`); the project supports 3.11."""
 
 WORKLOADS = [("chain", "astep"), ("loop", "astep"), ("chain", "step")]
 
