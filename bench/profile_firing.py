@@ -31,7 +31,11 @@ FIRINGS = 100
 # (what the file name contains, the part it is counted in), first match wins
 PARTS = [
     ("bench_nodes", "the tool's own body"),
-    ("runtime/executor.py", "the executor: scheduling, joins, records (runtime/executor.py)"),
+    ("runtime/scheduler.py", "the executor: scheduling, joins, records (runtime/scheduler.py)"),
+    ("runtime/firing.py", "the executor: a firing's inputs and call (runtime/firing.py)"),
+    ("runtime/role_calls.py", "the executor: a firing's inputs and call (runtime/firing.py)"),
+    ("runtime/keys.py", "the executor: scheduling, joins, records (runtime/scheduler.py)"),
+    ("compiler/semantics.py", "the executor: scheduling, joins, records (runtime/scheduler.py)"),
     ("runtime/tools.py", "hand-off to a worker thread (runtime/tools.py, concurrent, threading)"),
     ("concurrent/", "hand-off to a worker thread (runtime/tools.py, concurrent, threading)"),
     ("threading.py", "hand-off to a worker thread (runtime/tools.py, concurrent, threading)"),

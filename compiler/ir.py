@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from .mcp_servers import McpServer
-from .printer import to_source
 from .source import Span
 
 if TYPE_CHECKING:
@@ -114,6 +113,8 @@ class IREdge(BaseModel):
         return self.kind == "control" and self.max is not None
 
     def label(self) -> str:
+        from .printer import to_source  # (only messages need it: not loaded to run)
+
         parts = []
         if self.condition == "when":
             parts.append(f"when {to_source(self.guard)}")
@@ -142,6 +143,8 @@ class IRConstraint(BaseModel):
     @cached_property
     def text(self) -> str:
         """The formula as source, for messages and traces."""
+        from .printer import to_source  # (not loaded to run an agent without constraints)
+
         return to_source(self.formula)
 
 
@@ -158,8 +161,6 @@ class AgentIR(BaseModel):
     filename: str = ""
     span: Span | None = Field(default=None, repr=False)
     param_types: dict[str, Any] = Field(default_factory=dict, repr=False)
-    # what the runtime derives once from this IR (reachability, edge tables): a cache
-    _plan: Any = PrivateAttr(default=None)
     param_defaults: dict[str, Any] = Field(default_factory=dict, repr=False)
     return_type: Any = Field(default=None, repr=False)
 

@@ -59,7 +59,8 @@ class _State:
     time: int = 0
     pending: dict[int, list[str]] = field(default_factory=dict)
     # the queues of the consumers that hold an output (the others hold none): one queue
-    # per dependency, and how many of those are not empty
+    # per dependency, and how many of those are not empty (a count: a join of many
+    # nodes hears from each in turn, and need not look at every queue each time)
     queues: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     filled: dict[str, int] = field(default_factory=dict)
     taken: dict[int, int] = field(default_factory=dict)  # bounded edges: times taken
@@ -191,10 +192,8 @@ class _Explorer:
         for _ in range(MAX_STATES):
             if not state.pending:
                 return False
-            time = min(state.pending)
-            scheduled = sorted(state.pending.pop(time))
-            state.time = time
-            if RETURN in scheduled:
+            state.time, scheduled, returned = semantics.next_step(state.pending, RETURN)
+            if returned:
                 return True
             for node in scheduled:
                 self.apply(state, node, next(self.outcomes(state, node)))
@@ -276,10 +275,8 @@ class _Explorer:
                 trace, story = _unwind(path)
                 self.stall = Run(trace, story, False, self.waiting(state, trace))
             return None
-        time = min(state.pending)
-        scheduled = sorted(state.pending.pop(time))
-        state.time = time
-        if RETURN in scheduled:
+        state.time, scheduled, returned = semantics.next_step(state.pending, RETURN)
+        if returned:  # the earliest return wins: nothing else at its time is in the run
             if self.until_return:  # no monitor to step, no run to tell
                 self.returned = True
                 return None
@@ -374,14 +371,12 @@ class _Explorer:
         if not queue:
             state.filled[consumer] += 1
         queue.append(time)
-        while state.filled[consumer] == len(queues):  # an output of every dependency: join
-            heads = []
-            for pending in queues.values():
-                heads.append(pending.pop(0))
-                if not pending:
-                    state.filled[consumer] -= 1
-            target = RETURN if consumer.startswith(RETURN) else consumer
-            state.schedule(target, semantics.join_time(heads))
+        target = RETURN if consumer.startswith(RETURN) else consumer
+        while state.filled[consumer] == len(queues):  # (else semantics.join would not join)
+            heads = semantics.join(queues)
+            assert heads is not None
+            state.filled[consumer] -= sum(1 for q in queues.values() if not q)
+            state.schedule(target, semantics.join_time(heads.values()))
         if not state.filled[consumer]:
             del state.queues[consumer], state.filled[consumer]
 

@@ -13,6 +13,13 @@ differential tests (tests/test_explorer_vs_runs.py) check that the two still agr
 - **Logical time** (§3 rule 5). A firing an edge starts, or a return an edge offers, is one
   step after the firing that took the edge; a join fires one step after the latest of
   the outputs it joins.
+- **Joins** (§3 rule 2b). A consumer fires when each node it reads has an output it has
+  not consumed, on the earliest of each (`join`); in a run, it waits while an earlier
+  output of one of them may still arrive (`may_still_arrive`).
+- **Returns** (§3 rule 7). The earliest return wins (`winner`); it ends the run once no
+  firing before it is in flight (`return_decided`); the firings at its time or after are
+  not part of the run (`in_run`), and the explorer, which steps in logical time, stops
+  at the first step that holds a return (`next_step`).
 """
 
 from __future__ import annotations
@@ -42,15 +49,32 @@ def live(edges: Iterable[E], taken: Mapping[int, int]) -> list[E]:
 
 def route(live_edges: list[E], *, failed: bool, holds: Callable[[E], bool]) -> list[E]:
     """The edges a firing takes, in source order. `holds(edge)` says whether a `when`
-    edge's guard is true (asked only of `when` edges, and only after a success)."""
+    edge's guard is true (asked only of `when` edges, in source order, and only after a
+    success)."""
     if failed:
         return [e for e in live_edges if e.condition == "error"]
-    chosen = [e for e in live_edges if e.condition == "when" and holds(e)]
-    when_taken = bool(chosen)
-    chosen += [e for e in live_edges if e.condition == "always"]
+    chosen: list[E] = []
+    otherwise: list[E] = []
+    when_taken = False
+    for edge in live_edges:
+        condition = edge.condition
+        if condition == "when":
+            if holds(edge):
+                chosen.append(edge)
+                when_taken = True
+        elif condition == "always":
+            chosen.append(edge)
+        elif condition == "else":
+            otherwise.append(edge)
     if not when_taken:
-        chosen += [e for e in live_edges if e.condition == "else"]
-    return sorted(chosen, key=lambda e: e.index)
+        chosen += otherwise
+    if len(chosen) > 1:
+        chosen.sort(key=_index)
+    return chosen
+
+
+def _index(edge: Edge) -> int:
+    return edge.index
 
 
 def after(time: int) -> int:
@@ -61,3 +85,94 @@ def after(time: int) -> int:
 def join_time(head_times: Iterable[int]) -> int:
     """The logical time of a firing that joins outputs made at `head_times`."""
     return 1 + max(head_times)
+
+
+# -- joins (§3 rule 2b) ------------------------------------------------------------------
+
+Q = TypeVar("Q")  # a queued output
+
+
+def join(queues: Mapping[str, list[Q]]) -> dict[str, Q] | None:
+    """The AND-join. A consumer (a node, or a return statement) holds one queue per node
+    it reads, each in the order of the outputs' keys (logical time first). When every
+    queue holds an output, the consumer fires on the head of each and consumes them (they
+    are taken out of `queues`): the i-th draft meets the i-th review. Otherwise nothing is
+    consumed and the answer is None. A consumer that reads no node never joins."""
+    if not queues:
+        return None
+    for queue in queues.values():
+        if not queue:
+            return None
+    return {dep: queue.pop(0) for dep, queue in queues.items()}
+
+
+class Firing(Protocol):
+    """What the ordering rules read of a firing in flight."""
+
+    @property
+    def node(self) -> str: ...
+    @property
+    def time(self) -> int: ...
+
+
+def may_lead_to(
+    firing: Firing, producer: str, before: int, reaches: Callable[[str, str], bool]
+) -> bool:
+    """Whether `firing`, still in flight, may yet make an output of `producer` earlier than
+    logical time `before`: it is earlier itself, and its node can lead to `producer`."""
+    return firing.time < before and reaches(firing.node, producer)
+
+
+def may_still_arrive(
+    producer: str, before: int, inflight: Iterable[Firing], reaches: Callable[[str, str], bool]
+) -> bool:
+    """Whether an output of `producer` earlier than `before` may still arrive. A join (or a
+    read of an ancestor's latest output) on an output of time `before` waits while one may:
+    what it consumes is then the same whatever the latencies (§3 rule 5)."""
+    return any(may_lead_to(f, producer, before, reaches) for f in inflight)
+
+
+# -- returns (§3 rule 7, refined: docs/semantics.md) ---------------------------------------
+
+
+class Offer(Protocol):
+    """A return offered: its logical time, and its order among the returns (statements in
+    declaration order, then return edges)."""
+
+    @property
+    def time(self) -> int: ...
+    @property
+    def order(self) -> int: ...
+
+
+R = TypeVar("R", bound=Offer)
+
+
+def winner(offers: Iterable[R]) -> R | None:
+    """The return that ends the run: the earliest by logical time, then by order."""
+    return min(offers, key=lambda o: (o.time, o.order), default=None)
+
+
+def in_run(time: int, returned_at: int | None) -> bool:
+    """Whether a firing of logical time `time` is part of a run whose (winning) return is
+    at `returned_at`: every firing before the return is, and none at its time or after,
+    even one that ended before the return was known (it is then discarded)."""
+    return returned_at is None or time < returned_at
+
+
+def return_decided(returned_at: int, inflight_times: Iterable[int]) -> bool:
+    """Whether a return at `returned_at` ends the run now: no firing before it is still in
+    flight (those complete first, and may still offer an earlier return)."""
+    return all(not in_run(t, returned_at) for t in inflight_times)
+
+
+def next_step(pending: dict[int, list[str]], returns: str) -> tuple[int, list[str], bool]:
+    """The run in logical time (the explorer's view): take the firings of the earliest time
+    out of `pending` (node names, `returns` standing for a return). When a return is among
+    them it wins, and no firing of that time is part of the run (`in_run`): the answer is
+    (time, [], True). Otherwise (time, its firings in name order, False)."""
+    time = min(pending)
+    scheduled = sorted(pending.pop(time))
+    if returns in scheduled:
+        return time, [], True
+    return time, scheduled, False

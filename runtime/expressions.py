@@ -49,24 +49,16 @@ class EvaluationError(Exception):
 
 Evaluator = Callable[[Mapping[str, Any]], Any]
 
-# compiled expressions, by the identity of the (immutable) expression, which each entry
-# keeps alive: runs evaluate the same few expressions of an IR again and again
-_COMPILED: dict[int, tuple[ast.Node, Evaluator]] = {}
-_MAX_COMPILED = 65_536
-
 
 def evaluate(expr: ast.Node, env: Mapping[str, Any]) -> Any:
-    return compiled_expression(expr)(env)
+    """`expr` on `env`, compiled for this one use: what runs evaluate again and again is
+    compiled once, into the plan (runtime/plan.py)."""
+    return compile_expression(expr)(env)
 
 
-def compiled_expression(expr: ast.Node) -> Evaluator:
-    """`expr` as a function of the environment, built once per expression."""
-    found = _COMPILED.get(id(expr))
-    if found is None:
-        if len(_COMPILED) >= _MAX_COMPILED:
-            _COMPILED.clear()
-        found = _COMPILED[id(expr)] = (expr, _compile(expr))
-    return found[1]
+def compile_expression(expr: ast.Node) -> Evaluator:
+    """`expr` as a function of the environment."""
+    return _compile(expr)
 
 
 def _compile(expr: ast.Node) -> Evaluator:
@@ -152,7 +144,7 @@ def _compile_compare(expr: ast.Compare) -> Evaluator:
 def holds(expr: ast.Node) -> Callable[[Mapping[str, Any]], bool]:
     """A test of whether `expr` is true in an environment; one that cannot be evaluated
     there (a none in a comparison...) is not."""
-    evaluator = compiled_expression(expr)
+    evaluator = compile_expression(expr)
 
     def test(env: Mapping[str, Any]) -> bool:
         try:

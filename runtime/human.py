@@ -38,7 +38,8 @@ from .values import coerce, schema
 if TYPE_CHECKING:
     from rolegraph.compiler.ir import IRNode
 
-    from .executor import AgentRun, _Inflight
+    from .scheduler import AgentRun
+    from .scheduler import Inflight as _Inflight
     from .trace import FiringRecord
 
 
@@ -336,7 +337,10 @@ async def answers(
                 await asyncio.Event().wait()  # (only the end of the run wakes it)
         except asyncio.CancelledError:
             desk.parked -= 1
-            if not isinstance(root_of(run).failure, Paused):  # a return came first
+            root = root_of(run)
+            if not isinstance(root.failure, Paused) and not root.interrupted:
+                # a return came first: the question is withdrawn (not when the run pauses,
+                # or is cancelled from outside: it may be resumed, and asks again)
                 flight.parked = False
                 desk.withdraw(mine)
             raise

@@ -32,13 +32,16 @@ import operator
 from collections.abc import Mapping
 from typing import Annotated, Any, TypedDict
 
+from rolegraph.compiler import semantics
 from rolegraph.compiler.dataflow import read_calls, read_key
-from rolegraph.compiler.ir import AgentIR
+from rolegraph.compiler.ir import AgentIR, IREdge
 
 from .errors import RunError
 from .executor import AgentRun, Context
-from .expressions import evaluate
+from .expressions import Evaluator
+from .firing import arguments
 from .human import Desk, mock_answer
+from .plan import plan_of
 from .questions import Question
 from .trace import FiringRecord
 from .values import coerce
@@ -60,6 +63,10 @@ def _append(left: dict | None, right: dict | None) -> dict:
     for key, values in (right or {}).items():
         merged.setdefault(key, []).extend(values)
     return merged
+
+
+def _never(edge: IREdge) -> bool:
+    return False
 
 
 def _first(left: Any, right: Any) -> Any:
@@ -127,8 +134,12 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock", checkpointer: Any = None) 
         name: [i for i, ret in enumerate(ir.returns_) if ret.deps == (name,)] for name in ir.nodes
     }
 
-    def finish(value_expr: Any, env: Mapping[str, Any]) -> dict[str, Any]:
-        return {"result": coerce(ir.return_type, evaluate(value_expr, env)), "done": True}
+    plan = plan_of(ir)  # (the executor's: the same compiled guards, ports and returns)
+    compiled = plan.edges
+
+    def finish(value: Evaluator | None, env: Mapping[str, Any]) -> dict[str, Any]:
+        assert value is not None  # (a return returns a value)
+        return {"result": coerce(ir.return_type, value(env)), "done": True}
 
     def make(name: str) -> Any:
         node = ir.nodes[name]
@@ -148,15 +159,15 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock", checkpointer: Any = None) 
                 env[read_key(function, read)] = values if function == "history" else last
             bindings = state.get("ports", {}).get(name, {})
             record = FiringRecord(node=name, time=0, key=name, status="running")
-            args = engine.arguments(node, env, bindings)
+            args = arguments(plan, node, env, bindings)
             taken = state.get("taken", {})
-            live = [e for e in out_edges if e.max is None or taken.get(e.index, 0) < e.max]
+            live = semantics.live(out_edges, taken)
             try:
                 output = await engine.call(node, args, env, record)
             except GraphBubbleUp:  # an interrupt (a human step asks): LangGraph's to handle
                 raise
             except Exception as error:  # a failed firing: its `on error` edges, or the end
-                handlers = [e for e in live if e.condition == "error"]
+                handlers = semantics.route(live, failed=True, holds=_never)
                 if not handlers:
                     raise
                 failure = {"error": f"{type(error).__name__}: {error}"}
@@ -170,23 +181,26 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock", checkpointer: Any = None) 
                     "history": {name: [output]},
                     "ports": {name: {}},
                 }
-                # the explicit edges, as the executor takes them
-                when = [e for e in live if e.condition == "when" and evaluate(e.guard, env)]
-                chosen = when + [e for e in live if e.condition == "always"]
-                if not when:
-                    chosen += [e for e in live if e.condition == "else"]
+                # the explicit edges, as the executor takes them (compiler/semantics.py)
+                chosen = semantics.route(
+                    live, failed=False, holds=lambda e: compiled[e.index].holds(env)
+                )
             update["taken"] = {e.index: 1 for e in chosen}
             targets: list[str] = []
             for edge in chosen:
                 if edge.kind == "return":
-                    return {**update, **finish(edge.value, env), "route": {name: []}}
-                ports = {p: evaluate(expr, env) for p, expr in edge.ports.items()}
+                    return {
+                        **update,
+                        **finish(compiled[edge.index].value, env),
+                        "route": {name: []},
+                    }
+                ports = {p: port(env) for p, port in compiled[edge.index].ports}
                 update["ports"] = {**update["ports"], edge.target: ports}
                 targets.append(edge.target)
             if "history" not in update:  # it failed: its output goes nowhere
                 return {**update, "route": {name: targets}}
             for index in returns_after[name]:  # a return that reads this node alone
-                return {**update, **finish(ir.returns_[index].value, env), "route": {name: []}}
+                return {**update, **finish(plan.returns[index], env), "route": {name: []}}
             targets += [f for f in followers[name] if f not in targets]
             return {**update, "route": {name: targets}}
 
@@ -197,7 +211,7 @@ def to_langgraph(ir: AgentIR, *, model: Any = "mock", checkpointer: Any = None) 
             if state.get("done"):
                 return {}
             params = AgentRun(ir, state.get("params", {}), context).params
-            return finish(ir.returns_[index].value, {**params, **state.get("outputs", {})})
+            return finish(plan.returns[index], {**params, **state.get("outputs", {})})
 
         return settle
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import enum
 import keyword
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
 
 from rolegraph.compiler.types import (
     AnyType,
@@ -27,6 +27,8 @@ from rolegraph.compiler.types import (
     Type,
     json_schema,
 )
+
+from .errors import RunError
 
 _PRIMS = {"str": str, "int": int, "float": float, "bool": bool}
 
@@ -178,3 +180,24 @@ def plain(value: Any) -> Any:
 
 def schema(t: Type) -> dict:
     return json_schema(t)
+
+
+def agent_inputs(ir: Any, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """An agent's inputs (`ir`: its `AgentIR`) checked against its parameters: defaults
+    filled in, no unknown names, none missing, each value coerced to its type. Raises
+    `RunError` saying what is wrong."""
+    values = dict(ir.param_defaults)
+    values.update(inputs)
+    unknown = set(values) - set(ir.param_types)
+    if unknown:
+        raise RunError(
+            f"agent `{ir.name}` has no parameter "
+            f"`{sorted(unknown)[0]}`; it takes: {', '.join(ir.param_types)}"
+        )
+    missing = [p for p in ir.param_types if p not in values]
+    if missing:
+        raise RunError(f"agent `{ir.name}` needs the input `{missing[0]}`")
+    try:
+        return {name: coerce(ir.param_types[name], values[name]) for name in values}
+    except ValidationError as error:
+        raise RunError(f"invalid input for agent `{ir.name}`: {error}") from None

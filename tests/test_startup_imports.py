@@ -76,3 +76,20 @@ def test_the_public_names_still_import():
 
     for name in rolegraph.__all__:
         assert getattr(rolegraph, name) is not None, name
+
+
+def test_the_runtime_loads_neither_the_type_checker_nor_the_resolver():
+    """Running a compiled IR needs the IR, the semantics, the LTL monitor and expressions;
+    not the checker's passes (issue 17 item 9)."""
+    code = (
+        "import json, sys, rolegraph.runtime\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('rolegraph.'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    loaded = set(json.loads(done.stdout))
+    assert "rolegraph.runtime.scheduler" in loaded  # (the probe saw the runtime load)
+    assert not loaded & {"rolegraph.compiler.typecheck", "rolegraph.compiler.resolve"}
+    assert not {
+        m for m in loaded if m.startswith(("rolegraph.compiler.typecheck", "rolegraph.grammar"))
+    }

@@ -3,7 +3,7 @@ gives them: a code, a message, a place (the parameter's declaration in the `.age
 file, or the line and column in the request body), hints, and the text rendered as the
 command line renders it.
 
-The rules are the runtime's (runtime/executor.py `_inputs`, runtime/values.py
+The rules are the runtime's (runtime/values.py `agent_inputs` and
 `coerce`): defaults filled in, no unknown names, none missing, each value validated
 against its type. They are applied here first so that a bad request is answered
 `4xx` with its diagnostics before anything is recorded; the run then validates again.

@@ -1,0 +1,132 @@
+"""What one firing does once the scheduler (runtime/scheduler.py) starts it: gather its
+inputs (parameters, the outputs it consumed, the latest outputs it reads), bind its
+arguments, and make its call by the kind of its node — a role, a tool, an agent, a human
+step — once, `x N` times, or once per map item, in parallel."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from rolegraph.compiler.dataflow import read_key
+from rolegraph.compiler.ir import IRNode
+
+from . import human
+from .plan import Plan
+from .role_calls import Caller, call_role, call_tool
+from .trace import FiringRecord
+
+if TYPE_CHECKING:
+    from .scheduler import AgentRun, Output
+
+
+async def environment(
+    run: AgentRun, node: IRNode, time: int, consumed: Mapping[str, Output]
+) -> dict[str, Any]:
+    """Parameters, consumed outputs, and the latest outputs of nodes read before `time`."""
+    env = given(run.params, consumed)
+    reads = run.plan.reads[node.name]
+    for name in sorted(reads - consumed.keys()) if reads else ():
+        await run.wait_for_earlier(name, time)
+        latest = sorted(
+            (o for o in run.outputs[name] + run.failures[name] if o.time < time),
+            key=lambda o: o.key,
+        )
+        env[name] = latest[-1].value if latest else None
+    for function, name in run.plan.node_reads[node.name]:
+        # `latest(x)` / `history(x)`: x's outputs before this firing, in key order
+        # (logical time first): the same whatever the latencies
+        await run.wait_for_earlier(name, time)
+        before = sorted((o for o in run.outputs[name] if o.time < time), key=lambda o: o.key)
+        env[read_key(function, name)] = (
+            [o.value for o in before]
+            if function == "history"
+            else (before[-1].value if before else None)
+        )
+    return env
+
+
+def given(params: Mapping[str, Any], consumed: Mapping[str, Output]) -> dict[str, Any]:
+    """The environment of a firing that reads no latest output: the parameters and the
+    outputs it consumed."""
+    env = dict(params)
+    for dep, output in consumed.items():
+        env[dep] = output.value
+    return env
+
+
+def arguments(
+    plan: Plan, node: IRNode, env: Mapping[str, Any], bindings: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What a firing passes: ports bound by the edge that fired it, else arguments
+    (those that read a map's item are left to each item), else defaults."""
+    args: dict[str, Any] = {}
+    for name, argument, default, per_item in plan.arguments[node.name]:
+        if name in bindings:
+            args[name] = bindings[name]
+        elif argument is None:
+            args[name] = default
+        elif not per_item:
+            args[name] = argument(env)
+    return args
+
+
+async def call(
+    run: AgentRun, node: IRNode, args: dict[str, Any], env: Mapping[str, Any], record: FiringRecord
+) -> Any:
+    """One firing: one call, `x N` calls, or one call per map item, in parallel."""
+    if node.map_var is not None:
+        items = run.plan.map_sources[node.name](env) or []
+        if node.map_max is not None and len(items) > node.map_max:
+            record.notes.append(f"map over {len(items)} items cut to its bound {node.map_max}")
+            items = items[: node.map_max]
+        per_item = [
+            (name, argument) for name, argument, _, each in run.plan.arguments[node.name] if each
+        ]
+        calls = []
+        for index, item in enumerate(items):
+            item_env = {**env, node.map_var: item}
+            item_args = dict(args)
+            for name, argument in per_item:
+                if argument is not None:
+                    item_args[name] = argument(item_env)
+            calls.append(call_once(run, node, item_args, index, record))
+        return await _all(calls)
+    if node.replicate:
+        return await _all(call_once(run, node, args, i, record) for i in range(node.replicate))
+    return await call_once(run, node, args, 0, record)
+
+
+async def call_once(
+    run: AgentRun, node: IRNode, args: dict[str, Any], replica: int, record: FiringRecord
+) -> Any:
+    if node.kind == "tool":
+        params, result = run.plan.tool_types[node.name]
+        typed = {name: coerced(args.get(name)) for name, coerced in params}
+        target, folder = node.target or "", node.target_folder
+        return result(await call_tool(run.context, target, folder, typed, node.server, node.result))
+    if node.kind == "agent":
+        events = run.events.nested(node.subgraph.name, record.key) if run.events else None
+        child = type(run)(node.subgraph, args, run.context, run.depth + 1, events)
+        try:
+            with human.register_child(run, child, record.key, replica):
+                return await child.execute()
+        finally:
+            record.children.append(child.trace)
+    if node.kind == "human":
+        return await human.ask(run, node, args, replica, record)
+    return await call_role(Caller(run.context, run.events, run.path), node, args, replica, record)
+
+
+async def _all(calls: Any) -> list[Any]:
+    """Every call's result, in order; when one fails, the others are cancelled and awaited
+    (so what they spent is accounted) before the failure goes on."""
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

@@ -1,0 +1,201 @@
+"""The plan: what a run derives from an agent's IR alone — edge tables, reachability,
+joins, and every expression compiled once (guards, ports, returned values, arguments,
+map sources, the conditions constraints name) — built once per IR and kept here, on the
+runtime's side: the IR (compiler/ir.py) stays the compiler's data.
+
+    plan = plan_of(ir)     # the same object for every run of `ir`
+
+The cache holds one plan per live IR; an IR's plan goes when the IR does (a weak
+reference's finalizer removes it, before the IR's identity can be reused).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from rolegraph.compiler import ast
+from rolegraph.compiler.dataflow import plain_heads, read_calls
+from rolegraph.compiler.ir import RETURN, AgentIR, IREdge
+from rolegraph.compiler.ltl import proposition
+from rolegraph.compiler.reach import Reachability
+
+from .expressions import Evaluator, compile_expression, holds, references
+from .keys import firing_key
+from .values import coercer, result_coercer
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledEdge:
+    """An explicit edge's expressions, compiled: its guard (a `when` edge's), the values
+    it binds to the target's ports, and the value it returns (a return edge's)."""
+
+    guard: Evaluator | None
+    ports: tuple[tuple[str, Evaluator], ...]
+    value: Evaluator | None
+
+    def holds(self, env: Mapping[str, Any]) -> bool:
+        """Whether the guard is true on `env` (asked of `when` edges only)."""
+        return self.guard is not None and bool(self.guard(env))
+
+
+# per node, per parameter: (name, its argument compiled, or None: the default, the
+# default, and whether the argument reads a map's item, so is evaluated per item)
+Argument = tuple[str, Evaluator | None, Any, bool]
+
+
+@dataclass
+class Plan:
+    """What a run derives from the IR alone, computed once per IR."""
+
+    out_edges: dict[str, list[IREdge]]  # the explicit edges out of each node
+    reach: Reachability  # which node can lead to which (a node leads to itself)
+    edge_reads: dict[str, frozenset[str]]  # the nodes each node's explicit edges read
+    consumers: dict[str, list[str]]  # the joins each node's outputs go to
+    reads: dict[str, frozenset[str]]  # the nodes each node's arguments read
+    # per node: its `latest(x)` / `history(x)` reads, as (function, x)
+    node_reads: dict[str, tuple[tuple[str, str], ...]]
+    arguments: dict[str, list[Argument]]
+    entries: list[tuple[str, tuple]]  # the nodes that fire at start and their keys
+    joins: list[tuple[str, tuple[str, ...]]]  # each consumer and the nodes it joins
+    # per tool node: how its arguments and its result are coerced to their types
+    tool_types: dict[str, tuple[list[tuple[str, Callable[[Any], Any]]], Callable[[Any], Any]]]
+    edges: dict[int, CompiledEdge]  # each explicit edge's expressions, by its index
+    returns: list[Evaluator]  # each return statement's value
+    map_sources: dict[str, Evaluator]  # the list each mapped node maps over
+    # the output conditions the constraints name: (proposition, test, the names it reads)
+    conditions: list[tuple[str, Callable[[Mapping[str, Any]], bool], set[str]]]
+    # per node: whether a firing that joins reads latest outputs as well (`node_reads`,
+    # or `reads` beyond what it joins), and whether a firing makes one call (no `x N`,
+    # no map)
+    reading: dict[str, bool]
+    single: dict[str, bool]
+
+
+_PLANS: dict[int, Plan] = {}
+
+
+def plan_of(ir: AgentIR) -> Plan:
+    """The plan of `ir`, derived at its first run."""
+    plan = _PLANS.get(id(ir))
+    if plan is None:
+        plan = _PLANS[id(ir)] = derive(ir)
+        weakref.finalize(ir, _PLANS.pop, id(ir), None)
+    return plan
+
+
+def derive(ir: AgentIR) -> Plan:
+    out_edges: dict[str, list[IREdge]] = {name: [] for name in ir.nodes}
+    for edge in ir.edges:
+        if edge.kind != "data" and edge.source in out_edges:
+            out_edges[edge.source].append(edge)
+    successors: dict[str, set[str]] = {name: set() for name in [*ir.nodes, RETURN]}
+    for edge in ir.edges:
+        if edge.source in ir.nodes:
+            successors[edge.source].add(edge.target)
+    for ret in ir.returns_:
+        for dep in ret.deps:
+            successors[dep].add(RETURN)
+    reach = Reachability(successors)
+    reach.ancestors(RETURN)  # asked of every firing in flight when a return is offered
+    edge_reads = {
+        name: frozenset(
+            head
+            for edge in edges
+            for expr in (edge.guard, edge.value, *edge.ports.values())
+            for head in references(expr)
+            if head in ir.nodes
+        )
+        for name, edges in out_edges.items()
+    }
+    consumers: dict[str, list[str]] = {name: [] for name in ir.nodes}
+    for name, node in ir.nodes.items():
+        for dep in node.deps:
+            consumers[dep].append(name)
+    for index, ret in enumerate(ir.returns_):
+        for dep in ret.deps:
+            consumers[dep].append(f"{RETURN}{index}")
+    reads: dict[str, frozenset[str]] = {}
+    node_reads: dict[str, tuple[tuple[str, str], ...]] = {}
+    arguments: dict[str, list[Argument]] = {}
+    node_names = set(ir.nodes)
+    for name, node in ir.nodes.items():
+        found: set[str] = set()
+        calls: dict[tuple[str, str], None] = {}
+        for expr in [*node.args.values(), node.map_source]:
+            if expr is not None:
+                calls.update(dict.fromkeys(read_calls(expr)))
+                found |= plain_heads(expr)
+        node_reads[name] = tuple(calls)
+        reads[name] = frozenset(found & node_names)
+        arguments[name] = [
+            (
+                param,
+                compile_expression(node.args[param]) if param in node.args else None,
+                default,
+                param in node.args
+                and node.map_var is not None
+                and uses(node.args[param], node.map_var),
+            )
+            for param, _, default in node.params
+        ]
+    tool_types = {
+        name: (
+            [(param, coercer(t)) for param, t, *_ in node.params],
+            result_coercer(node.result),
+        )
+        for name, node in ir.nodes.items()
+        if node.kind == "tool"
+    }
+    entries = [
+        (name, firing_key(1, name, "entry")) for name in sorted(ir.nodes) if ir.nodes[name].entry
+    ]
+    joins = [(name, node.deps) for name, node in ir.nodes.items()]
+    joins += [(f"{RETURN}{index}", tuple(ret.deps)) for index, ret in enumerate(ir.returns_)]
+    edges = {
+        edge.index: CompiledEdge(
+            compile_expression(edge.guard) if edge.guard is not None else None,
+            tuple((port, compile_expression(expr)) for port, expr in edge.ports.items()),
+            compile_expression(edge.value) if edge.value is not None else None,
+        )
+        for edges in out_edges.values()
+        for edge in edges
+    }
+    conditions = [
+        (proposition(atom), holds(atom.expr), references(atom.expr))
+        for c in ir.constraints
+        for atom in c.formula.walk()
+        if isinstance(atom, ast.LtlHolds)
+    ]
+    return Plan(
+        out_edges,
+        reach,
+        edge_reads,
+        consumers,
+        reads,
+        node_reads,
+        arguments,
+        entries,
+        joins,
+        tool_types,
+        edges,
+        [compile_expression(ret.value) for ret in ir.returns_],
+        {
+            name: compile_expression(node.map_source)
+            for name, node in ir.nodes.items()
+            if node.map_source is not None
+        },
+        conditions,
+        {
+            name: bool(node_reads[name] or reads[name] - set(node.deps))
+            for name, node in ir.nodes.items()
+        },
+        {name: not node.replicate and node.map_var is None for name, node in ir.nodes.items()},
+    )
+
+
+def uses(expr: Any, name: str) -> bool:
+    """Whether `expr` reads `name` (a map's loop variable)."""
+    return any(r.head == name for r in expr.find_all(ast.Ref))

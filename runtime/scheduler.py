@@ -1,0 +1,550 @@
+"""The scheduler: runs an agent's IR, eagerly and in parallel, with DESIGN §3's semantics.
+
+A firing starts as soon as its inputs exist (there is no superstep barrier). Every
+firing has a deterministic *key* — its logical time, its node and its cause
+(runtime/keys.py) — and the decisions that depend on order use keys, not wall-clock
+arrival. The rules themselves are compiler/semantics.py's, shared with the explorer:
+
+- routing after a firing (`live`, `route`), and the logical time of what it starts;
+- the AND-join (`join`): a consumer's queued outputs are consumed in key order (the
+  i-th draft meets the i-th review), and it waits only while an in-flight firing that
+  can reach the producer it waits on has an earlier logical time (`may_still_arrive`:
+  an unrelated slow branch never holds it back); reads of an ancestor's latest output
+  wait the same way;
+- returns: the earliest return wins (`winner`) once no firing before it is in flight
+  (`return_decided`); every firing at its time or after is cancelled, skipped, or
+  discarded (`in_run`).
+
+So for deterministic models the trace is the same whatever the timing. What a firing
+does once started is runtime/firing.py's; constraints are runtime/constraints.py's.
+(About 500 lines: the run's state and the handlers that change it — start, end, route,
+join, return — are one piece; split further, each part would reach into the others'.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+import time as clock
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, NamedTuple
+
+from pydantic import ValidationError
+
+from rolegraph.compiler import semantics
+from rolegraph.compiler.ir import RETURN, AgentIR, IREdge, IRNode
+from rolegraph.compiler.ltl import Monitor
+
+from . import constraints, firing, human
+from .budget import BudgetError
+from .context import Context
+from .errors import FiringFailed, RunError, Stalled, StoreError, describe_error
+from .events import RunEvents
+from .expressions import EvaluationError, Evaluator
+from .keys import firing_key, join_key
+from .plan import plan_of
+from .repair import explain
+from .trace import FiringRecord, Trace
+from .values import agent_inputs, coerce
+
+
+class Output(NamedTuple):
+    """An output (or a failure) of a firing, as joins and reads see it."""
+
+    value: Any
+    time: int
+    key: tuple
+
+
+class Offer(NamedTuple):
+    """A return offered (compiler/semantics.py `Offer`)."""
+
+    time: int
+    order: int
+    key: tuple
+    value: Any
+
+
+@dataclass(slots=True)
+class Inflight:
+    """A firing started and not yet ended."""
+
+    node: str
+    time: int
+    key: tuple
+    label: str  # the key as the trace writes it
+    task: asyncio.Task | None = None
+    parked: bool = False  # a human step waiting for its answer (runtime/human.py)
+
+
+class AgentRun:
+    """One run of one agent. `await AgentRun(ir, inputs, context).execute()`."""
+
+    def __init__(
+        self,
+        ir: AgentIR,
+        inputs: Mapping[str, Any],
+        context: Context,
+        depth: int = 0,
+        events: RunEvents | None = None,
+    ):
+        self.ir = ir
+        self.context = context
+        self.depth = depth
+        # what this run tells the event sink (a nested run: its parent's, under its firing)
+        self.events = events
+        if events is None and context.on_event is not None:
+            self.events = RunEvents(context.on_event, ir.name, depth, ())
+        self.params = agent_inputs(ir, inputs)
+        self.trace = Trace(agent=ir.name, inputs=dict(self.params))
+        self.plan = plan = plan_of(ir)
+        self.outputs: dict[str, list[Output]] = {name: [] for name in ir.nodes}
+        self.failures: dict[str, list[Output]] = {name: [] for name in ir.nodes}
+        # per consumer (a node, or `<return>i`), a queue of outputs per node it joins
+        self.queues: dict[str, dict[str, list[Output]]] = {
+            consumer: {dep: [] for dep in deps} for consumer, deps in plan.joins
+        }
+        # per consumer, how many of its queues are empty: it joins at 0 (a count, not a
+        # look at every queue, since a join of many nodes hears from each in turn)
+        self.empty: dict[str, int] = {c: len(queues) for c, queues in self.queues.items()}
+        self.inflight: dict[tuple, Inflight] = {}
+        self.inflight_times: dict[int, int] = {}  # logical time → firings in flight at it
+        self.taken: dict[int, int] = {}
+        self.offers: list[Offer] = []  # the returns offered so far
+        self.winning: Offer | None = None  # the earliest of them (semantics.winner)
+        self.replay = context.replay if depth == 0 else {}  # checkpointed outputs, by key
+        self.dirty: set[str] = set()  # consumers that received an output since they joined
+        self.dirty_peak = 0  # the most `dirty` held since it was last copied
+        # `enforce` shields: their monitors, and the routes waiting for their logical time
+        self.shields = [(c.text, Monitor(c.formula)) for c in ir.constraints if c.mode == "enforce"]
+        self.deferred: list[tuple[tuple, Inflight, dict[str, Any], bool]] = []
+        self.shield_time = 0
+        self.admitted: dict[int, set[str]] = {}
+        self.finished = asyncio.Event()
+        self.cancelled: list[asyncio.Task] = []  # to await: their calls are accounted then
+        self.failure: BaseException | None = None
+        self.result: Any = None
+        self.returned_at: int | None = None
+        self.interrupted = False  # cancelled from outside (not ended by a return)
+        # for human steps (runtime/human.py): the run that called this one as a node, the
+        # keys of the firings that enclose it, the firings waiting for earlier ones (their
+        # tasks → the tasks they wait for), and the agent runs of firings (key → runs)
+        self.parent: AgentRun | None = None
+        self.path: tuple[str, ...] = ()
+        self.held: dict[Any, list[asyncio.Task]] = {}
+        self.children: dict[str, list[AgentRun]] = {}
+
+    # -- the run ---------------------------------------------------------------------------
+
+    async def execute(self) -> Any:
+        if self.events is not None:
+            self.events.run_started(self.trace.inputs)
+        for name, key in self.plan.entries:
+            self.start(name, 1, key, {}, {})
+        for index, ret in enumerate(self.ir.returns_):
+            if not ret.deps:
+                key = firing_key(1, RETURN, index)
+                self.offer_return(1, index, key, self.plan.returns[index], self.params)
+        self.settle()
+        try:
+            await self.finished.wait()
+        except asyncio.CancelledError:
+            # cancelled from outside (a timeout, a parent firing cancelled, a server that
+            # stops): the firings in flight are cancelled too, and awaited, so none
+            # outlives the run; questions asked stay asked (it may be resumed)
+            self.interrupted = True
+            self.fail(RunError("the run was cancelled", self.trace))
+            self._cancel_all()
+            await asyncio.gather(*self.cancelled, return_exceptions=True)
+            raise
+        self.trace.returned_at = self.returned_at
+        if self.failure is not None:
+            self._cancel_all()
+        if self.cancelled:  # let them record themselves (and charge what they spent)
+            await asyncio.gather(*self.cancelled, return_exceptions=True)
+        if self.failure is not None:
+            raise self.failure
+        self.trace.result = self.result
+        constraints.check_constraints(self)
+        return self.result
+
+    def start(
+        self,
+        node: str,
+        time: int,
+        key: tuple,
+        bindings: dict[str, Any],
+        consumed: dict[str, Output],
+    ) -> None:
+        if self.finished.is_set() or (
+            self.winning is not None and not semantics.in_run(time, self.winning.time)
+        ):
+            self.record(FiringRecord(node=node, time=time, key=repr(key), status="skipped"))
+            return
+        flight = Inflight(node, time, key, repr(key))
+        self._launch(flight)
+        if self.shields:
+            self.admitted.setdefault(time, set()).add(node)
+        flight.task = asyncio.get_running_loop().create_task(self.fire(flight, bindings, consumed))
+
+    async def fire(
+        self, flight: Inflight, bindings: dict[str, Any], consumed: dict[str, Output]
+    ) -> None:
+        node = self.ir.nodes[flight.node]
+        record = self._begin(flight)
+        plan = self.plan
+        try:
+            if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
+                # it reads latest outputs (beside those a join consumed): it may wait
+                env = await firing.environment(self, node, flight.time, consumed)
+            else:
+                env = firing.given(self.params, consumed)
+            args = firing.arguments(plan, node, env, bindings)
+            record.inputs = args
+            if self.events is not None:
+                self.events.firing_started(record)
+            replayed, output = self._replayed(record) if self.replay else (False, None)
+            if not replayed:
+                if plan.single[node.name]:  # (one call: no gathering of replicas or items)
+                    output = await firing.call_once(self, node, args, 0, record)
+                else:
+                    output = await self.call(node, args, env, record)
+                if node.kind == "human":
+                    output = await human.answers(self, flight, node, args, env, record, output)
+        except asyncio.CancelledError:
+            record.status = "paused" if flight.parked else "cancelled"
+            self._finish_record(record)
+            raise
+        except (BudgetError, StoreError) as error:  # the run's fault, not the node's
+            record.status, record.error = "failed", str(error)
+            self._finish_record(record)
+            self._land(flight.key)
+            error.trace = self.trace
+            self.fail(error)
+            return
+        except Exception as error:  # a failed firing: handled by `on error` edges, or fatal
+            self.after(flight, partial(self._failed_firing, flight, node, record, error))
+            return
+        self.after(flight, partial(self._succeeded, flight, record, output))
+
+    async def call(
+        self, node: IRNode, args: dict[str, Any], env: Mapping[str, Any], record: FiringRecord
+    ) -> Any:
+        """The firing's call (runtime/firing.py)."""
+        return await firing.call(self, node, args, env, record)
+
+    def after(self, flight: Inflight, conclude: Callable[[], None]) -> None:
+        """What follows a firing (routing, joins, returns). Whatever goes wrong there ends
+        the run with an error: a task's exception must never leave the run waiting."""
+        try:
+            conclude()
+            self.settle()
+        except Exception as error:
+            self.fail(
+                RunError(
+                    f"after `{flight.node}` fired: {type(error).__name__}: {error}", self.trace
+                )
+            )
+
+    def _begin(self, flight: Inflight) -> FiringRecord:
+        return FiringRecord(
+            node=flight.node,
+            time=flight.time,
+            key=flight.label,
+            status="running",
+            started=clock.perf_counter(),
+        )
+
+    def _replayed(self, record: FiringRecord) -> tuple[bool, Any]:
+        """The checkpointed output of this firing, when resuming a run that had one."""
+        if record.key in self.replay:
+            record.notes.append("replayed from a checkpoint")
+            return True, self.replay[record.key]
+        return False, None
+
+    def _failed_firing(
+        self, flight: Inflight, node: IRNode, record: FiringRecord, error: BaseException
+    ) -> None:
+        record.status, record.error = "failed", describe_error(error)
+        self._finish_record(record)
+        self._land(flight.key)
+        self.failed(flight, node, error)
+
+    def _succeeded(self, flight: Inflight, record: FiringRecord, output: Any) -> None:
+        record.status, record.output, record.ended = "ok", output, clock.perf_counter()
+        self.record(record)
+        self._land(flight.key)
+        self.completed(flight, output)
+
+    def _finish_record(self, record: FiringRecord) -> None:
+        record.ended = clock.perf_counter()
+        self.record(record)
+
+    def record(self, record: FiringRecord) -> None:
+        """Add a firing to the trace, and tell who listens."""
+        self.trace.firings.append(record)
+        if self.context.on_record is not None:
+            self.context.on_record(record)
+        if self.events is not None:
+            self.events.firing_ended(record)
+        if self.depth == 0 and self.context.checkpoint is not None and record.status == "ok":
+            try:
+                self.context.checkpoint(record)
+            except StoreError as error:  # (a full disk: the run ends, saying what was kept)
+                error.trace = self.trace
+                self.fail(error)
+
+    async def wait_for_earlier(self, producer: str, time: int) -> None:
+        """Until no in-flight firing before `time` can still produce an output of `producer`."""
+        while tasks := [
+            f.task
+            for f in self.inflight.values()
+            if f.task and semantics.may_lead_to(f, producer, time, self.plan.reach.reaches)
+        ]:
+            with human.holding(self, tasks):
+                await asyncio.wait(tasks)
+
+    # -- after a firing -------------------------------------------------------------------------
+
+    def completed(self, flight: Inflight, value: Any) -> None:
+        output = Output(value, flight.time, flight.key)
+        _insert(self.outputs[flight.node], output)
+        for consumer in self.plan.consumers[flight.node]:
+            queue = self.queues[consumer][flight.node]
+            if not queue:
+                self.empty[consumer] -= 1
+            _insert(queue, output)
+            self.dirty.add(consumer)
+        if self.plan.out_edges[flight.node]:
+            env = self.latest_env(flight.node)
+            env[flight.node] = value
+            self.dispatch(flight, env, failed=False)
+
+    def failed(self, flight: Inflight, node: IRNode, error: BaseException) -> None:
+        live = semantics.live(self.plan.out_edges[flight.node], self.taken)
+        if not semantics.route(live, failed=True, holds=_never):
+            self.fail(FiringFailed(flight.node, error, self.trace))
+            return
+        failure = {"error": describe_error(error)}
+        self.failures[flight.node].append(Output(failure, flight.time, flight.key))
+        env = self.latest_env(flight.node)
+        env[flight.node] = failure
+        self.dispatch(flight, env, failed=True)
+
+    def latest_env(self, node: str) -> dict[str, Any]:
+        """What the edges out of `node` read (their guards, ports and returns): the
+        parameters, and the latest firing of each node they name — its output, or its
+        failure (`x.error` reads that) when it failed last. Only the nodes they name: a
+        firing's cost does not grow with the size of the agent."""
+        env = dict(self.params)
+        for name in self.plan.edge_reads[node]:
+            outputs, failures = self.outputs[name], self.failures[name]
+            if failures and (not outputs or failures[-1].key > outputs[-1].key):
+                env[name] = failures[-1].value
+            elif outputs:
+                env[name] = outputs[-1].value
+        return env
+
+    def route(self, flight: Inflight, env: dict[str, Any], *, failed: bool) -> None:
+        """Take the explicit edges out of a finished firing (compiler/semantics.py), those
+        an `enforce` shield allows: a `when` edge it blocks counts as false."""
+        compiled = self.plan.edges
+
+        def holds(edge: IREdge) -> bool:
+            return compiled[edge.index].holds(env) and self.allowed(edge, flight)
+
+        try:
+            chosen = semantics.route(
+                semantics.live(self.plan.out_edges[flight.node], self.taken),
+                failed=failed,
+                holds=holds,
+            )
+        except EvaluationError as error:
+            self.fail(FiringFailed(flight.node, error, self.trace))
+            return
+        if self.shields:
+            chosen = [e for e in chosen if e.condition == "when" or self.allowed(e, flight)]
+        time = semantics.after(flight.time)
+        for edge in chosen:
+            self.taken[edge.index] = self.taken.get(edge.index, 0) + 1
+            key = firing_key(time, edge.target, "edge", edge.index, flight.key)
+            expressions = compiled[edge.index]
+            if edge.kind == "return":
+                order = len(self.ir.returns_) + edge.index
+                assert expressions.value is not None  # (a return edge returns a value)
+                self.offer_return(time, order, key, expressions.value, env)
+            else:
+                ports = {name: port(env) for name, port in expressions.ports}
+                self.start(edge.target, time, key, ports, {})
+
+    def allowed(self, edge: IREdge, flight: Inflight) -> bool:
+        return not self.shields or constraints.allowed(self, edge, flight)
+
+    def dispatch(self, flight: Inflight, env: dict[str, Any], *, failed: bool) -> None:
+        """Route now, or, under an `enforce` shield, once the firing's logical time is over."""
+        if self.shields:
+            self.deferred.append((flight.key, flight, env, failed))
+        else:
+            self.route(flight, env, failed=failed)
+
+    # -- joins and returns --------------------------------------------------------------------
+
+    def offer_return(
+        self, time: int, order: int, key: tuple, value: Evaluator, env: Mapping[str, Any]
+    ) -> None:
+        try:
+            returned = coerce(self.ir.return_type, value(env))
+        except (ValidationError, EvaluationError) as error:
+            self.fail(
+                RunError(
+                    f"the return value does not fit `{self.ir.return_type}`: {explain(error)}",
+                    self.trace,
+                )
+            )
+            return
+        self.offers.append(Offer(time, order, key, returned))
+        self.winning = semantics.winner(self.offers)
+        for flight in list(self.inflight.values()):
+            if not semantics.in_run(flight.time, time) and flight.task is not None:
+                flight.task.cancel()  # a later firing can only lead to a later return
+                self.cancelled.append(flight.task)
+                self._land(flight.key)
+
+    def settle(self) -> None:
+        """Consume what can be consumed; finish, or report a stall, when nothing is left."""
+        if self.finished.is_set():
+            return
+        if self.shields:
+            constraints.route_deferred(self)
+        # Only consumers that received outputs, or were blocked by in-flight firings,
+        # can join now; a consumer that cannot join stays dirty until it can.
+        progress = True
+        empty = self.empty
+        while progress and (self.dirty or self.shields):
+            progress = False
+            if self.shields:
+                constraints.route_deferred(self)
+            size = len(self.dirty)
+            if size < self.dirty_peak >> 2:
+                # a set keeps the table of its largest size: after a fan-out of thousands
+                # it would cost that much to walk at every settle, so copy what is left
+                self.dirty, self.dirty_peak = set(self.dirty), size
+            elif size > self.dirty_peak:
+                self.dirty_peak = size
+            dirty = self.dirty
+            for consumer in sorted(dirty):
+                if empty[consumer]:
+                    dirty.discard(consumer)
+                elif self.join(consumer):
+                    progress = True
+                    if empty[consumer]:
+                        dirty.discard(consumer)
+        if self.winning is not None:
+            # A return at logical time T ends the run once every firing before T is done:
+            # those complete (and may still offer an earlier return), those at T or after
+            # are discarded — whatever the latencies, the same firings make the trace.
+            time, value = self.winning.time, self.winning.value
+            if semantics.return_decided(time, self.inflight_times):
+                self.result, self.returned_at = value, time
+                self._discard_from(time)
+                self._cancel_all()
+                self.finished.set()
+                return
+        elif not self.inflight:
+            self.fail(Stalled(self.waiting(), self.trace))
+            return
+        if self.context.human is not None:
+            human.check_paused(self)  # (all that is left waits for answers from people?)
+
+    def join(self, consumer: str) -> bool:
+        queues = self.queues[consumer]
+        if not queues or self.empty[consumer]:
+            return False
+        if self.inflight_times:
+            earliest = min(self.inflight_times)  # of the firings in flight
+            for dep, queue in queues.items():
+                head = queue[0].time
+                if earliest < head and semantics.may_still_arrive(
+                    dep, head, self.inflight.values(), self.plan.reach.reaches
+                ):
+                    return False  # an earlier output of `dep` may still arrive
+        consumed = semantics.join(queues)
+        assert consumed is not None  # (no queue is empty)
+        for queue in queues.values():
+            if not queue:
+                self.empty[consumer] += 1
+        key = join_key(consumer, list(consumed.values()))
+        time = key[0]
+        if consumer.startswith(RETURN):
+            index = int(consumer[len(RETURN) :])
+            env = {**self.params, **{d: o.value for d, o in consumed.items()}}
+            self.offer_return(time, index, key, self.plan.returns[index], env)
+        else:
+            self.start(consumer, time, key, {}, consumed)
+        return True
+
+    def _discard_from(self, time: int) -> None:
+        """Firings at or after the winning return's time that ended before it was known
+        (its branch was slow) are not part of the run."""
+        for record in self.trace.firings:
+            if not semantics.in_run(record.time, time) and record.status in ("ok", "failed"):
+                record.status = "discarded"
+                record.notes.append(f"after the return at logical time {time}")
+                if self.events is not None:
+                    self.events.firing_discarded(record, record.notes[-1])
+
+    def fail(self, error: BaseException) -> None:
+        if not self.finished.is_set():
+            self.failure = error
+            self.finished.set()
+
+    def _cancel_all(self) -> None:
+        for flight in list(self.inflight.values()):
+            if flight.task is not None:
+                flight.task.cancel()
+                self.cancelled.append(flight.task)
+        self.inflight.clear()
+        self.inflight_times.clear()
+
+    def _launch(self, flight: Inflight) -> None:
+        self.inflight[flight.key] = flight
+        self.inflight_times[flight.time] = self.inflight_times.get(flight.time, 0) + 1
+
+    def _land(self, key: tuple) -> None:
+        """A firing is no longer in flight (it ended, or was cancelled)."""
+        flight = self.inflight.pop(key, None)
+        if flight is not None:
+            left = self.inflight_times[flight.time] - 1
+            if left:
+                self.inflight_times[flight.time] = left
+            else:
+                del self.inflight_times[flight.time]
+
+    def waiting(self) -> list[str]:
+        lines = []
+        for consumer, queues in self.queues.items():
+            have = [d for d, q in queues.items() if q]
+            missing = [d for d, q in queues.items() if not q]
+            if have and missing:
+                name = "the return" if consumer.startswith(RETURN) else f"`{consumer}`"
+                lines.append(
+                    f"{name} has {', '.join(f'`{d}`' for d in have)} and waits for "
+                    f"{', '.join(f'`{d}`' for d in missing)}"
+                )
+        return lines
+
+
+def _insert(outputs: list[Output], output: Output) -> None:
+    """Add an output to a list kept in key order (it usually comes last)."""
+    outputs.append(output)
+    if len(outputs) > 1 and outputs[-2].key > output.key:
+        outputs.sort(key=_BY_KEY)
+
+
+_BY_KEY = operator.attrgetter("key")
+
+
+def _never(edge: IREdge) -> bool:
+    return False

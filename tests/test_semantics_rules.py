@@ -1,0 +1,62 @@
+"""The join and return rules of compiler/semantics.py, each on its own: the executor and
+the explorer both call these (the differential tests check that they agree in runs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rolegraph.compiler import semantics
+
+
+@dataclass(frozen=True)
+class Fl:
+    node: str
+    time: int
+
+
+@dataclass(frozen=True)
+class Of:
+    time: int
+    order: int
+
+
+def test_a_join_waits_for_every_queue_and_consumes_the_heads():
+    queues = {"draft": [1, 3], "review": []}
+    assert semantics.join(queues) is None
+    assert queues == {"draft": [1, 3], "review": []}  # nothing consumed
+    queues["review"].append(2)
+    assert semantics.join(queues) == {"draft": 1, "review": 2}  # the 1st meets the 1st
+    assert queues == {"draft": [3], "review": []}
+    assert semantics.join({}) is None  # a consumer that reads no node never joins
+    assert semantics.join_time([1, 2]) == 3
+
+
+def test_an_earlier_output_may_still_arrive_only_from_an_earlier_firing_that_leads_there():
+    def reaches(a: str, b: str) -> bool:
+        return (a, b) in {("a", "b"), ("a", "a"), ("c", "c")}
+
+    assert semantics.may_still_arrive("b", 5, [Fl("a", 4)], reaches)
+    assert not semantics.may_still_arrive("b", 4, [Fl("a", 4)], reaches)  # not earlier
+    assert not semantics.may_still_arrive("b", 5, [Fl("c", 1)], reaches)  # unrelated
+    assert not semantics.may_still_arrive("b", 5, [], reaches)
+
+
+def test_the_earliest_return_wins_then_the_first_declared():
+    assert semantics.winner([Of(3, 0), Of(2, 5), Of(2, 1)]) == Of(2, 1)
+    assert semantics.winner([]) is None
+
+
+def test_a_return_completes_what_is_before_it_and_discards_the_rest():
+    assert semantics.in_run(2, 3) and not semantics.in_run(3, 3) and not semantics.in_run(4, 3)
+    assert semantics.in_run(99, None)
+    assert not semantics.return_decided(3, [2, 5])  # a firing at 2 is still in flight
+    assert semantics.return_decided(3, [3, 4])
+    assert semantics.return_decided(3, [])
+
+
+def test_the_explorer_steps_in_logical_time_and_stops_at_a_return():
+    pending = {2: ["b", "a"], 3: ["c"]}
+    assert semantics.next_step(pending, "<return>") == (2, ["a", "b"], False)
+    assert pending == {3: ["c"]}
+    pending = {4: ["x", "<return>"], 5: ["y"]}
+    assert semantics.next_step(pending, "<return>") == (4, [], True)
