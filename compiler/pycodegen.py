@@ -36,6 +36,7 @@ from .diagnostics import DiagnosticError, diagnostic
 from .printer import to_source
 from .pybodygen import BodyWriter
 from .pylayout import LINE, Call, comment, comment_lines, layout, with_trailing
+from .queries import names_used
 from .resolve import Program
 from .types import PRIMITIVES
 
@@ -158,8 +159,6 @@ def import_comments(program: Program) -> dict[str, tuple[str, ...]]:
 
 
 def _closure(module: ast.Module, name: str) -> list[Any]:
-    from .edits.base import names_used
-
     wanted = {name}
     queue = [name]
     while queue:

@@ -1,6 +1,7 @@
 """Typed edits of the AST: the API optimizers build on (DESIGN §7).
 
-    base.py       the `Edit` value, its errors, the AST helpers operators share
+    base.py       the `Edit` value, its errors, finding sites and rebuilding around them
+                  (the AST queries they share are `compiler/queries.py`)
     settings.py   models, model parameters, prompts, a node's role
     edges.py      remove, add and rewire an edge
     nodes.py      insert a role on an edge, bypass a node

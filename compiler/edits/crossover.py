@@ -20,17 +20,13 @@ from typing import Literal
 
 from .. import ast
 from ..printer import to_source
+from ..queries import agent_names, ancestors, mentions, names_used, output_type
 from .base import (
     Edit,
-    agent_names,
-    ancestors,
     find_agent,
     find_node,
     fresh,
-    mentions,
-    names_used,
     no_site,
-    output_type,
     parse_module_text,
     rename_refs,
     with_body,
