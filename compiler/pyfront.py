@@ -600,14 +600,15 @@ class Program:
 def _plain(value: Any) -> Any:
     """Inputs as the runtime takes them: records as dicts (by their rolegraph field
     names), enum members as their names."""
-    if isinstance(value, pydantic.BaseModel):
-        return _plain(value.model_dump(by_alias=True))
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+    match value:
+        case pydantic.BaseModel():
+            return _plain(value.model_dump(by_alias=True))
+        case enum.Enum():
+            return value.value
+        case dict():
+            return {k: _plain(v) for k, v in value.items()}
+        case list() | tuple():
+            return [_plain(v) for v in value]
     return value
 
 
