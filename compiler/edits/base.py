@@ -221,12 +221,13 @@ def _parse_fragment(text: str, what: str) -> ast.Module:
 
 
 def literal(value: Any) -> ast.StringLit | ast.IntLit | ast.FloatLit | ast.BoolLit:
-    if isinstance(value, bool):
-        return ast.BoolLit(value=value)
-    if isinstance(value, int):
-        return ast.IntLit(value=value)
-    if isinstance(value, float):
-        return ast.FloatLit(value=value)
+    match value:
+        case bool():
+            return ast.BoolLit(value=value)
+        case int():
+            return ast.IntLit(value=value)
+        case float():
+            return ast.FloatLit(value=value)
     return ast.StringLit(value=str(value))
 
 

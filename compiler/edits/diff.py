@@ -125,9 +125,10 @@ def statement_identity(statement: ast.Node) -> str:
     match statement:
         case ast.NodeDecl(name=name):
             return f"node {name}"
-        case ast.EdgeDecl(source=source, target=target, condition=condition):
-            end = target.node if isinstance(target, ast.NodeTarget) else "return"
+        case ast.EdgeDecl(source=source, target=ast.NodeTarget(node=end), condition=condition):
             return f"edge {source} -> {end}{_CONDITION_WORDS[type(condition)]}"
+        case ast.EdgeDecl(source=source, condition=condition):
+            return f"edge {source} -> return{_CONDITION_WORDS[type(condition)]}"
         case ast.ReturnStmt():
             return "return"
         case ast.Constraint(mode=mode):
