@@ -25,7 +25,7 @@ from .lower import build_ir, unbound_parameters
 from .paths import ConstraintResult, explore_agent
 from .reach import topological_ranks
 from .resolve import ParseFn, Program, load_program
-from .testing import check_tests
+from .testblocks import check_tests
 from .typecheck import AgentInfo, CheckMemo, CheckResult, check_program
 
 

@@ -427,20 +427,20 @@ class Printer:
         return f"{node.name}: {value}" if node.name is not None else value
 
     def p_EdgeDecl(self, node: ast.EdgeDecl, depth: int) -> str:
-        target = node.target
-        if isinstance(target, ast.ReturnTarget):
-            text = f"{node.source} -> return({self.expr(target.value)})"
-        else:
-            text = f"{node.source} -> {target.node}"
-            if target.ports:
-                text += f"({self.args(target.ports)})"
-        condition = node.condition
-        if isinstance(condition, ast.When):
-            text += f" when {self.expr(condition.guard)}"
-        elif isinstance(condition, ast.Else):
-            text += " else"
-        elif isinstance(condition, ast.OnError):
-            text += " on error"
+        match node.target:
+            case ast.ReturnTarget(value=value):
+                text = f"{node.source} -> return({self.expr(value)})"
+            case ast.NodeTarget(node=target, ports=()):
+                text = f"{node.source} -> {target}"
+            case ast.NodeTarget(node=target, ports=ports):
+                text = f"{node.source} -> {target}({self.args(ports)})"
+        match node.condition:
+            case ast.When(guard=guard):
+                text += f" when {self.expr(guard)}"
+            case ast.Else():
+                text += " else"
+            case ast.OnError():
+                text += " on error"
         if node.max is not None:
             text += f" max {node.max}"
         return text

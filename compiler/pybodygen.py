@@ -81,12 +81,9 @@ class BodyWriter:
     # -- types ---------------------------------------------------------------------------
 
     def _record(self, type_expr: Any) -> str | None:
-        if isinstance(type_expr, ast.OptionalType):
-            type_expr = type_expr.inner
-        if isinstance(type_expr, ast.NamedType) and isinstance(
-            self.decls.get(type_expr.name), ast.TypeDecl
-        ):
-            return type_expr.name
+        match type_expr:
+            case ast.NamedType(name=name) | ast.OptionalType(inner=ast.NamedType(name=name)):
+                return name if isinstance(self.decls.get(name), ast.TypeDecl) else None
         return None
 
     def _field_type(self, record: str, name: str) -> Any:
@@ -291,10 +288,11 @@ def _plain(name: str) -> bool:
 
 
 def _level(node: Any) -> int:
-    if isinstance(node, ast.Compare) and node.op not in ("in", "not in"):
-        return 1
-    if isinstance(node, ast.Arith):
-        return _PRECEDENCE[node.op]
+    match node:
+        case ast.Compare(op=op) if op not in ("in", "not in"):
+            return 1
+        case ast.Arith(op=op):
+            return _PRECEDENCE[op]
     return 9  # an atom: a name, a literal, a call
 
 

@@ -36,6 +36,7 @@ from .diagnostics import DiagnosticError, diagnostic
 from .printer import to_source
 from .pybodygen import BodyWriter
 from .pylayout import LINE, Call, comment, comment_lines, layout, with_trailing
+from .queries import names_used
 from .resolve import Program
 from .types import PRIMITIVES
 
@@ -158,8 +159,6 @@ def import_comments(program: Program) -> dict[str, tuple[str, ...]]:
 
 
 def _closure(module: ast.Module, name: str) -> list[Any]:
-    from .edits.base import names_used
-
     wanted = {name}
     queue = [name]
     while queue:
@@ -228,12 +227,13 @@ def docstring_text(text: str) -> str:
 def py(value: Any) -> str:
     """A Python literal for a constant (str, int, float, bool, None, lists, dicts), exact
     for every string: quotes, backslashes and unprintable characters are escaped."""
-    if isinstance(value, str):
-        return py_str(value)
-    if isinstance(value, list):
-        return f"[{', '.join(py(v) for v in value)}]"
-    if isinstance(value, dict):
-        return f"{{{', '.join(f'{py(k)}: {py(v)}' for k, v in value.items())}}}"
+    match value:
+        case str():
+            return py_str(value)
+        case list():
+            return f"[{', '.join(py(v) for v in value)}]"
+        case dict():
+            return f"{{{', '.join(f'{py(k)}: {py(v)}' for k, v in value.items())}}}"
     return repr(value)  # numbers (repr round-trips floats), booleans, None
 
 
@@ -305,16 +305,13 @@ def _render_decl(
 ) -> Rendered:
     python = names[decl.name]
     above = comment_lines((*extra, *decl.comments))
-    if isinstance(decl, ast.ModelDecl):
-        params = {p.name: ast.constant_value(p.value) for p in decl.params}
-        args = [py(decl.name), py(decl.provider)] + ([py(params)] if params else [])
-        lines = with_trailing(call(f"{python} = rg.model(", args, ")"), decl.trailing_comment)
-        return Rendered("model", python, above + lines)
-    if isinstance(decl, ast.McpDecl):
-        params = {p.name: ast.constant_value(p.value) for p in decl.params}
-        args = [py(decl.name), py(decl.address)] + ([py(params)] if params else [])
-        lines = with_trailing(call(f"{python} = rg.mcp(", args, ")"), decl.trailing_comment)
-        return Rendered("model", python, above + lines)
+    match decl:
+        case ast.ModelDecl(provider=where) | ast.McpDecl(address=where):
+            maker = "rg.model(" if isinstance(decl, ast.ModelDecl) else "rg.mcp("
+            params = {p.name: ast.constant_value(p.value) for p in decl.params}
+            args = [py(decl.name), py(where)] + ([py(params)] if params else [])
+            lines = with_trailing(call(f"{python} = {maker}", args, ")"), decl.trailing_comment)
+            return Rendered("model", python, above + lines)
     above += comment_lines(tuple(filter(None, [decl.trailing_comment])))
     match decl:
         case ast.TypeDecl():

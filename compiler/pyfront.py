@@ -366,79 +366,88 @@ def to_module(members: Iterable[Any]) -> ast.Module:
 
 
 def _decl(member: Any) -> Any:
-    if isinstance(member, Model):
-        return ast.ModelDecl(
-            name=member.name,
-            provider=member.provider,
-            params=tuple(ast.ModelParam(name=k, value=const(v)) for k, v in member.params.items()),
-        )
-    if isinstance(member, Mcp):
-        return ast.McpDecl(
-            name=member.name,
-            address=member.address,
-            params=tuple(ast.ModelParam(name=k, value=const(v)) for k, v in member.params.items()),
-        )
-    if isinstance(member, type) and issubclass(member, enum.Enum):
-        notes = getattr(member, "__rolegraph_annotations__", {})
-        return ast.EnumDecl(
-            name=rolegraph_name(member),
-            members=tuple(
-                ast.EnumMember(name=item.value, annotations=_annotations(notes.get(item.value, [])))
-                for item in member
-            ),
-        )
-    if isinstance(member, type) and issubclass(member, pydantic.BaseModel):
-        return ast.TypeDecl(name=rolegraph_name(member), fields=tuple(_fields(member)))
-    if isinstance(member, Role):
-        params, result = member.signature()
-        return ast.RoleDecl(
-            name=member.name,
-            params=_params(params),
-            returns=type_expr(result),
-            model=_model_use(member),
-            system=ast.System(text=member.system) if member.system is not None else None,
-            prompt=ast.Prompt(text=member.prompt) if member.prompt is not None else None,
-            tools=ast.ToolUse(
-                tools=tuple(t if isinstance(t, str) else rolegraph_name(t) for t in member.tools),
-                max_steps=member.max_steps,
+    match member:
+        case Model():
+            return ast.ModelDecl(
+                name=member.name,
+                provider=member.provider,
+                params=tuple(
+                    ast.ModelParam(name=k, value=const(v)) for k, v in member.params.items()
+                ),
             )
-            if member.tools is not None
-            else None,
-        )
-    if isinstance(member, Tool):
-        params, result = member.signature()
-        return ast.ToolDecl(
-            name=member.name,
-            params=_params(params),
-            returns=type_expr(result),
-            target=member.target,
-            server=member.server,
-        )
-    if isinstance(member, Human):
-        params, result = member.signature()
-        try:
-            deadline = ast.Deadline(duration=member.deadline) if member.deadline else None
-        except pydantic.ValidationError:
-            raise _fail(
-                f"`{member.name}`: deadline {member.deadline!r} is not a duration like "
-                '"90s", "15m", "24h"'
-            ) from None
-        return ast.HumanDecl(
-            name=member.name,
-            params=_params(params),
-            returns=type_expr(result),
-            prompt=ast.Prompt(text=member.prompt) if member.prompt is not None else None,
-            deadline=deadline,
-        )
-    if isinstance(member, Agent):
-        params, result = member.signature()
-        return ast.AgentDecl(
-            name=member.name,
-            ct_params=_ct_params(member.ct_params),
-            params=_params(params),
-            returns=type_expr(result),
-            body=member.body(),
-        )
+        case Mcp():
+            return ast.McpDecl(
+                name=member.name,
+                address=member.address,
+                params=tuple(
+                    ast.ModelParam(name=k, value=const(v)) for k, v in member.params.items()
+                ),
+            )
+        case type() if issubclass(member, enum.Enum):
+            notes = getattr(member, "__rolegraph_annotations__", {})
+            return ast.EnumDecl(
+                name=rolegraph_name(member),
+                members=tuple(
+                    ast.EnumMember(
+                        name=item.value, annotations=_annotations(notes.get(item.value, []))
+                    )
+                    for item in member
+                ),
+            )
+        case type() if issubclass(member, pydantic.BaseModel):
+            return ast.TypeDecl(name=rolegraph_name(member), fields=tuple(_fields(member)))
+        case Role():
+            params, result = member.signature()
+            return ast.RoleDecl(
+                name=member.name,
+                params=_params(params),
+                returns=type_expr(result),
+                model=_model_use(member),
+                system=ast.System(text=member.system) if member.system is not None else None,
+                prompt=ast.Prompt(text=member.prompt) if member.prompt is not None else None,
+                tools=ast.ToolUse(
+                    tools=tuple(
+                        t if isinstance(t, str) else rolegraph_name(t) for t in member.tools
+                    ),
+                    max_steps=member.max_steps,
+                )
+                if member.tools is not None
+                else None,
+            )
+        case Tool():
+            params, result = member.signature()
+            return ast.ToolDecl(
+                name=member.name,
+                params=_params(params),
+                returns=type_expr(result),
+                target=member.target,
+                server=member.server,
+            )
+        case Human():
+            params, result = member.signature()
+            try:
+                deadline = ast.Deadline(duration=member.deadline) if member.deadline else None
+            except pydantic.ValidationError:
+                raise _fail(
+                    f"`{member.name}`: deadline {member.deadline!r} is not a duration like "
+                    '"90s", "15m", "24h"'
+                ) from None
+            return ast.HumanDecl(
+                name=member.name,
+                params=_params(params),
+                returns=type_expr(result),
+                prompt=ast.Prompt(text=member.prompt) if member.prompt is not None else None,
+                deadline=deadline,
+            )
+        case Agent():
+            params, result = member.signature()
+            return ast.AgentDecl(
+                name=member.name,
+                ct_params=_ct_params(member.ct_params),
+                params=_params(params),
+                returns=type_expr(result),
+                body=member.body(),
+            )
     raise _fail(f"not a declaration of a program: {member!r}")
 
 
@@ -600,14 +609,15 @@ class Program:
 def _plain(value: Any) -> Any:
     """Inputs as the runtime takes them: records as dicts (by their rolegraph field
     names), enum members as their names."""
-    if isinstance(value, pydantic.BaseModel):
-        return _plain(value.model_dump(by_alias=True))
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+    match value:
+        case pydantic.BaseModel():
+            return _plain(value.model_dump(by_alias=True))
+        case enum.Enum():
+            return value.value
+        case dict():
+            return {k: _plain(v) for k, v in value.items()}
+        case list() | tuple():
+            return [_plain(v) for v in value]
     return value
 
 

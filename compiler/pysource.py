@@ -157,15 +157,11 @@ def _parse_file(
     walrus: set[str] = set()
     makes_names = ""
     for node in ast.walk(tree):
-        if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
-            walrus.add(node.target.id)
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in _NAME_MAKERS
-            and not makes_names
-        ):
-            makes_names = f"{node.func.id}() at line {node.lineno}"
+        match node:
+            case ast.NamedExpr(target=ast.Name(id=name)):
+                walrus.add(name)
+            case ast.Call(func=ast.Name(id=name)) if name in _NAME_MAKERS and not makes_names:
+                makes_names = f"{name}() at line {node.lineno}"
     return _ModuleSource(
         module_name, path, package, bindings, tuple(stars), frozenset(walrus), makes_names
     )
@@ -199,10 +195,11 @@ def _collect(
     for statement in body:
         for name in _bound_names(statement):
             bindings.setdefault(name, []).append(_Binding(statement, under))
-        if isinstance(statement, ast.ImportFrom) and any(a.name == "*" for a in statement.names):
-            module = _absolute(statement, package)
-            if module is not None:
-                stars.append(module)
+        match statement:
+            case ast.ImportFrom(names=names) if any(a.name == "*" for a in names):
+                module = _absolute(statement, package)
+                if module is not None:
+                    stars.append(module)
         block = _BLOCKS.get(type(statement))
         if block is not None:
             for inner in _inner_bodies(statement):
@@ -210,46 +207,47 @@ def _collect(
 
 
 def _bound_names(statement: ast.stmt) -> list[str]:
-    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        return [statement.name]
-    if isinstance(statement, ast.Import):
-        return [a.asname or a.name.split(".")[0] for a in statement.names]
-    if isinstance(statement, ast.ImportFrom):
-        return [a.asname or a.name for a in statement.names if a.name != "*"]
-    if isinstance(statement, ast.Assign):
-        return [name for target in statement.targets for name in _target_names(target)]
-    if isinstance(statement, ast.AnnAssign) and statement.value is not None:
-        return _target_names(statement.target)
-    if isinstance(statement, ast.AugAssign):
-        return _target_names(statement.target)
-    if isinstance(statement, ast.For | ast.AsyncFor):
-        return _target_names(statement.target)
-    if isinstance(statement, ast.With | ast.AsyncWith):
-        return [
-            name
-            for item in statement.items
-            if item.optional_vars is not None
-            for name in _target_names(item.optional_vars)
-        ]
+    match statement:
+        case ast.FunctionDef(name=name) | ast.AsyncFunctionDef(name=name) | ast.ClassDef(name=name):
+            return [name]
+        case ast.Import(names=names):
+            return [a.asname or a.name.split(".")[0] for a in names]
+        case ast.ImportFrom(names=names):
+            return [a.asname or a.name for a in names if a.name != "*"]
+        case ast.Assign(targets=targets):
+            return [name for target in targets for name in _target_names(target)]
+        case ast.AnnAssign(target=target, value=value) if value is not None:
+            return _target_names(target)
+        case ast.AugAssign(target=target) | ast.For(target=target) | ast.AsyncFor(target=target):
+            return _target_names(target)
+        case ast.With(items=items) | ast.AsyncWith(items=items):
+            return [
+                name
+                for item in items
+                if item.optional_vars is not None
+                for name in _target_names(item.optional_vars)
+            ]
     return []
 
 
 def _target_names(target: ast.expr) -> list[str]:
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, ast.Tuple | ast.List):
-        return [name for item in target.elts for name in _target_names(item)]
-    if isinstance(target, ast.Starred):
-        return _target_names(target.value)
+    match target:
+        case ast.Name(id=name):
+            return [name]
+        case ast.Tuple(elts=items) | ast.List(elts=items):
+            return [name for item in items for name in _target_names(item)]
+        case ast.Starred(value=value):
+            return _target_names(value)
     return []  # (an attribute or a subscript binds no module name)
 
 
 def _inner_bodies(statement: ast.stmt) -> list[list[ast.stmt]]:
-    if isinstance(statement, ast.Try | ast.TryStar):
-        handlers = [handler.body for handler in statement.handlers]
-        return [statement.body, *handlers, statement.orelse, statement.finalbody]
-    if isinstance(statement, ast.Match):
-        return [case.body for case in statement.cases]
+    match statement:
+        case ast.Try() | ast.TryStar():
+            handlers = [handler.body for handler in statement.handlers]
+            return [statement.body, *handlers, statement.orelse, statement.finalbody]
+        case ast.Match(cases=cases):
+            return [case.body for case in cases]
     bodies = [statement.body]  # type: ignore[attr-defined]
     orelse = getattr(statement, "orelse", None)
     if orelse:
@@ -286,18 +284,19 @@ def _lookup(
             f"`{name}` is bound under `{last.under}` ({line}): which binding holds is "
             "decided when the module runs"
         )
-    statement = last.statement
-    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
-        return _signature_of(statement, _Annotations(source, folder))
-    if isinstance(statement, ast.ClassDef):
-        return Unreadable(f"`{name}` is a class ({line}): what calling it takes is its `__init__`")
-    if isinstance(statement, ast.ImportFrom):
-        return _imported(source, statement, name, folder, trail)
-    if isinstance(statement, ast.Import):
-        return Missing(f"`{name}` is a module ({line}), which is not callable")
-    value = getattr(statement, "value", None)
-    if isinstance(statement, ast.Assign | ast.AnnAssign) and isinstance(value, ast.Name):
-        return _lookup(source, value.id, folder, trail, alias=True)
+    match last.statement:
+        case ast.FunctionDef() | ast.AsyncFunctionDef() as function:
+            return _signature_of(function, _Annotations(source, folder))
+        case ast.ClassDef():
+            return Unreadable(
+                f"`{name}` is a class ({line}): what calling it takes is its `__init__`"
+            )
+        case ast.ImportFrom() as statement:
+            return _imported(source, statement, name, folder, trail)
+        case ast.Import():
+            return Missing(f"`{name}` is a module ({line}), which is not callable")
+        case ast.Assign(value=ast.Name(id=other)) | ast.AnnAssign(value=ast.Name(id=other)):
+            return _lookup(source, other, folder, trail, alias=True)
     return Unreadable(f"`{name}` is computed when the module runs ({line})")
 
 
@@ -408,15 +407,16 @@ class _Annotations:
     def read(self, expr: ast.expr, text: str, depth: int) -> Hint:
         if depth > MAX_ANNOTATION_DEPTH:
             return Hint(HintKind.UNKNOWN, text)
-        if isinstance(expr, ast.Constant) and expr.value is None:
-            return Hint(HintKind.NONE, text)
-        if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
-            return self.forward(expr.value, depth)
-        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):
-            members = (self.read(e, ast.unparse(e), depth + 1) for e in (expr.left, expr.right))
-            return Hint(HintKind.UNION, text, tuple(members))
-        if isinstance(expr, ast.Subscript):
-            return self.generic(expr, text, depth)
+        match expr:
+            case ast.Constant(value=None):
+                return Hint(HintKind.NONE, text)
+            case ast.Constant(value=str() as forward):
+                return self.forward(forward, depth)
+            case ast.BinOp(op=ast.BitOr(), left=left, right=right):
+                members = (self.read(e, ast.unparse(e), depth + 1) for e in (left, right))
+                return Hint(HintKind.UNION, text, tuple(members))
+            case ast.Subscript():
+                return self.generic(expr, text, depth)
         meaning = self.meaning(expr, depth)
         if isinstance(meaning, Hint):
             return Hint(meaning.kind, text, meaning.args)
@@ -460,25 +460,28 @@ class _Annotations:
         """What a name or a dotted name in an annotation refers to: a qualified name
         ("typing.Optional"), the hint of a type alias or of a class of the module, or
         None when only running the module would tell."""
-        if isinstance(expr, ast.Attribute):
-            base = self.meaning(expr.value, depth)
-            return f"{base}.{expr.attr}" if isinstance(base, str) else None
-        if not isinstance(expr, ast.Name):
-            return None
-        bindings = self.source.bindings.get(expr.id)
+        match expr:
+            case ast.Attribute(value=value, attr=attr):
+                base = self.meaning(value, depth)
+                return f"{base}.{attr}" if isinstance(base, str) else None
+            case ast.Name(id=name):
+                pass
+            case _:
+                return None
+        bindings = self.source.bindings.get(name)
         if not bindings:
-            return f"builtins.{expr.id}" if hasattr(builtins, expr.id) else None
-        statement = bindings[-1].statement  # (imports under `if TYPE_CHECKING:` count)
-        if isinstance(statement, ast.ClassDef):
-            return Hint(HintKind.CLASS, expr.id)
-        if isinstance(statement, ast.Import):
-            names = {a.asname or a.name.split(".")[0]: a for a in statement.names}
-            return names[expr.id].name if names[expr.id].asname else expr.id
-        if isinstance(statement, ast.ImportFrom):
-            module = _absolute(statement, self.source.package)
-            original = next(a.name for a in statement.names if (a.asname or a.name) == expr.id)
-            return f"{module}.{original}" if module else None
-        value = getattr(statement, "value", None)
-        if isinstance(statement, ast.Assign | ast.AnnAssign) and value is not None:
-            return self.read(value, expr.id, depth + 1)  # a type alias: `Number = int | float`
+            return f"builtins.{name}" if hasattr(builtins, name) else None
+        # (imports under `if TYPE_CHECKING:` count)
+        match bindings[-1].statement:
+            case ast.ClassDef():
+                return Hint(HintKind.CLASS, name)
+            case ast.Import(names=aliases):
+                by_name = {a.asname or a.name.split(".")[0]: a for a in aliases}
+                return by_name[name].name if by_name[name].asname else name
+            case ast.ImportFrom(names=aliases) as statement:
+                module = _absolute(statement, self.source.package)
+                original = next(a.name for a in aliases if (a.asname or a.name) == name)
+                return f"{module}.{original}" if module else None
+            case ast.Assign(value=alias) | ast.AnnAssign(value=alias) if alias is not None:
+                return self.read(alias, name, depth + 1)  # a type alias: `Number = int | float`
         return None

@@ -161,30 +161,30 @@ def _extend(expr: Any, part: str) -> ast.Ref:
 
 def to_expr(value: Any) -> Any:
     """The expression a Python value stands for in an agent body."""
-    if isinstance(value, Symbol):
-        return value._rg_build()
-    if isinstance(value, enum.Enum):
-        found = vars(type(value)).get("__rolegraph_name__")
-        name = found if isinstance(found, str) else type(value).__name__
-        return ast.Ref(parts=(name, value.value))
-    if isinstance(value, Declared):
-        return ast.Ref(parts=(value.name,))
-    if value is None:
-        return ast.NullLit()
-    if isinstance(value, bool):
-        return ast.BoolLit(value=value)
-    if isinstance(value, int):
-        return ast.IntLit(value=value)
-    if isinstance(value, float):
-        return ast.FloatLit(value=value)
-    if isinstance(value, str):
-        return ast.StringLit(value=value)
-    if isinstance(value, list | tuple):
-        return ast.ListLit(items=tuple(to_expr(v) for v in value))
-    if isinstance(value, dict):
-        return ast.DictLit(
-            entries=tuple(ast.DictEntry(key=str(k), value=to_expr(v)) for k, v in value.items())
-        )
+    match value:
+        case Symbol():
+            return value._rg_build()
+        case enum.Enum():
+            found = vars(type(value)).get("__rolegraph_name__")
+            name = found if isinstance(found, str) else type(value).__name__
+            return ast.Ref(parts=(name, value.value))
+        case Declared(name=name):
+            return ast.Ref(parts=(name,))
+        case None:
+            return ast.NullLit()
+        case bool():
+            return ast.BoolLit(value=value)
+        case int():
+            return ast.IntLit(value=value)
+        case float():
+            return ast.FloatLit(value=value)
+        case str():
+            return ast.StringLit(value=value)
+        case list() | tuple():
+            return ast.ListLit(items=tuple(to_expr(v) for v in value))
+        case dict():
+            entries = (ast.DictEntry(key=str(k), value=to_expr(v)) for k, v in value.items())
+            return ast.DictLit(entries=tuple(entries))
     raise fail(f"not a value of the language: {value!r}")
 
 
@@ -283,22 +283,24 @@ RETURN = Formula(ast.LtlReturn)
 def formula_of(value: object) -> Any:
     """The formula a Python value stands for: a node is `LtlFired`, a condition on
     outputs `LtlHolds`, `rg.not_`/`rg.and_`/`rg.or_` of them the temporal operators."""
-    if isinstance(value, Formula):
-        return value._rg_build()
-    if isinstance(value, bool):
-        return ast.LtlConst(value=value)
+    match value:
+        case Formula():
+            return value._rg_build()
+        case bool():
+            return ast.LtlConst(value=value)
     return _formula(to_expr(value))
 
 
 def _formula(expr: Any) -> Any:
-    if isinstance(expr, ast.Not):
-        return ast.LtlUnary(op="not", operand=_formula(expr.operand))
-    if isinstance(expr, ast.BoolOp):
-        return ast.LtlBinary(op=expr.op, left=_formula(expr.left), right=_formula(expr.right))
-    if isinstance(expr, ast.BoolLit):
-        return ast.LtlConst(value=expr.value)
-    if isinstance(expr, ast.Ref) and len(expr.parts) == 1:
-        return ast.LtlFired(node=expr.head)
+    match expr:
+        case ast.Not(operand=operand):
+            return ast.LtlUnary(op="not", operand=_formula(operand))
+        case ast.BoolOp(op=op, left=left, right=right):
+            return ast.LtlBinary(op=op, left=_formula(left), right=_formula(right))
+        case ast.BoolLit(value=value):
+            return ast.LtlConst(value=value)
+        case ast.Ref(parts=(head,)):
+            return ast.LtlFired(node=head)
     try:
         return ast.LtlHolds(expr=expr)
     except pydantic.ValidationError as error:

@@ -814,7 +814,7 @@ def test_command(
     import asyncio
     import time
 
-    from rolegraph.runtime.testing import run_test
+    from rolegraph.runtime.testblocks import run_test
 
     began = time.perf_counter()
     passed = failed = 0

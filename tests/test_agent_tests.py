@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 import rolegraph
 from rolegraph.cli import app
-from rolegraph.runtime.testing import run_test
+from rolegraph.runtime.testblocks import run_test
 
 from .conftest import EXAMPLES, ROOT, STDLIB
 

@@ -527,7 +527,15 @@ def test_a_dataset_that_is_not_text_is_refused(tmp_path):
 
 # -- particle swarm over edit scripts --------------------------------------------------------
 
-LOW_LEVEL = {"insert_statement", "remove_statement", "replace_decl", "add_decl", "remove_decl"}
+LOW_LEVEL = {
+    "insert_statement",
+    "remove_statement",
+    "replace_statement",
+    "move_statement",
+    "replace_decl",
+    "add_decl",
+    "remove_decl",
+}
 
 
 def flight(store, evaluations, seed=0, source=SELF_REFINE):

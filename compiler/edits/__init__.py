@@ -1,6 +1,7 @@
 """Typed edits of the AST: the API optimizers build on (DESIGN §7).
 
-    base.py       the `Edit` value, its errors, the AST helpers operators share
+    base.py       the `Edit` value, its errors, finding sites and rebuilding around them
+                  (the AST queries they share are `compiler/queries.py`)
     settings.py   models, model parameters, prompts, a node's role
     edges.py      remove, add and rewire an edge
     nodes.py      insert a role on an edge, bypass a node
@@ -29,11 +30,15 @@ from .diff import (
     AddDecl,
     InsertStatement,
     MoveDecl,
+    MoveStatement,
     RemoveDecl,
     RemoveStatement,
     ReplaceDecl,
+    ReplaceStatement,
     apply_script,
+    body_keys,
     diff,
+    statement_identity,
 )
 from .edges import AddEdge, RemoveEdge, RewireEdge
 from .editor import (
@@ -71,21 +76,25 @@ __all__ = [
     "InsertStatement",
     "InvalidEdit",
     "MoveDecl",
+    "MoveStatement",
     "RefineLoop",
     "RemoveDecl",
     "RemoveEdge",
     "RemoveStatement",
     "ReplaceDecl",
+    "ReplaceStatement",
     "ReplicateVote",
     "RewireEdge",
     "RewritePrompt",
     "SetModelParam",
     "TrustPolicy",
     "apply_script",
+    "body_keys",
     "diff",
     "edit_from_json",
     "op_name",
     "script_from_json",
     "script_to_json",
+    "statement_identity",
     "untrusted",
 ]

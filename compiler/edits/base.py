@@ -1,4 +1,6 @@
-"""What every edit operator shares: the `Edit` value, its errors, and AST helpers.
+"""What every edit operator shares: the `Edit` value, its errors, finding a site, rebuilding
+the tree around it and parsing the source text edits carry (the questions edits ask of
+the tree without changing it are in `compiler/queries.py`).
 
 An edit is a small frozen pydantic model with an `op` tag: a value that serializes to
 JSON, so an LLM can propose one and the checker decides. An operator enumerates the
@@ -19,8 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from .. import ast, codes
 from ..dataflow import ref_heads
 from ..diagnostics import Diagnostic, DiagnosticSink
-from ..printer import to_source
-from ..visit import Transformer, Visitor
+from ..visit import Transformer
 
 S = TypeVar("S", bound=ast.Node)
 
@@ -100,87 +101,6 @@ def find_node(agent: ast.AgentDecl, name: str) -> ast.NodeDecl:
     return node
 
 
-def role_of(module: ast.Module, node: ast.NodeDecl) -> ast.RoleDecl | None:
-    """The role a node calls, when this module declares it."""
-    decl = module.decl(node.role)
-    return decl if isinstance(decl, ast.RoleDecl) else None
-
-
-def output_type(module: ast.Module, node: ast.NodeDecl) -> str | None:
-    """The type of a node's output as source text (`Answer`, `list[Answer]`), when the
-    callee is declared in this module: a cheap syntactic answer for proposing sites."""
-    decl = module.decl(node.role)
-    if not isinstance(decl, ast.RoleDecl | ast.ToolDecl | ast.HumanDecl | ast.AgentDecl):
-        return None
-    text = to_source(decl.returns)
-    return f"list[{text}]" if node.replicate is not None or node.map is not None else text
-
-
-def record_fields(module: ast.Module, type_text: str | None) -> dict[str, str]:
-    """The fields of a record declared in this module, by name, as type text."""
-    decl = module.decl(type_text) if type_text else None
-    if not isinstance(decl, ast.TypeDecl):
-        return {}
-    return {f.name: to_source(f.type) for f in decl.fields}
-
-
-def bound_args(node: ast.NodeDecl, role: ast.RoleDecl | None) -> dict[str, ast.Expr]:
-    """A node's arguments by parameter name (positional ones named by the role)."""
-    found: dict[str, ast.Expr] = {}
-    names = [p.name for p in role.params] if role is not None else []
-    for index, arg in enumerate(node.args):
-        name = arg.name or (names[index] if index < len(names) else None)
-        if name is not None:
-            found[name] = arg.value
-    return found
-
-
-def node_deps(agent: ast.AgentDecl, node: ast.NodeDecl) -> list[str]:
-    """The nodes a node's arguments (and map source) reference: its data dependencies."""
-    names = {n.name for n in agent.nodes}
-    exclude = node.map.var if node.map else None
-    found: list[str] = []
-    for arg in node.args:
-        for head in ref_heads(arg.value):
-            if head in names and head != exclude and head not in found:
-                found.append(head)
-    if node.map is not None:
-        found += [h for h in ref_heads(node.map.source) if h in names and h not in found]
-    return found
-
-
-def mentions(statement: ast.Node, name: str) -> bool:
-    """Whether a statement refers to node `name` (reference, edge end, formula atom)."""
-    return any(_names_node(item, name) for item in statement.walk())
-
-
-def _names_node(item: ast.Node, name: str) -> bool:
-    match item:
-        case ast.Ref():
-            return item.head == name
-        case ast.LtlFired(node=node) | ast.NodeTarget(node=node):
-            return node == name
-        case ast.EdgeDecl(source=source):
-            return source == name
-    return False
-
-
-def ancestors(agent: ast.AgentDecl, name: str) -> set[str]:
-    """The nodes `name` depends on through data (its arguments), transitively."""
-    by_name = {n.name: n for n in agent.nodes}
-    seen: set[str] = set()
-    stack = [name]
-    while stack:
-        current = by_name.get(stack.pop())
-        if current is None:
-            continue
-        for dep in node_deps(agent, current):
-            if dep not in seen:
-                seen.add(dep)
-                stack.append(dep)
-    return seen
-
-
 # -- rebuilding -----------------------------------------------------------------------------
 
 
@@ -254,15 +174,6 @@ def snake(name: str) -> str:
     return text if text not in ast.KEYWORDS else f"{text}_"
 
 
-def declared_names(module: ast.Module) -> set[str]:
-    return {d.name for d in module.decls if hasattr(d, "name")}  # type: ignore[union-attr]
-
-
-def agent_names(module: ast.Module, agent: ast.AgentDecl) -> set[str]:
-    """The names a new node must not take: nodes, parameters and declarations."""
-    return {n.name for n in agent.nodes} | {p.name for p in agent.params} | declared_names(module)
-
-
 # -- source fragments (what LLM proposals carry) --------------------------------------------
 
 
@@ -310,50 +221,14 @@ def _parse_fragment(text: str, what: str) -> ast.Module:
 
 
 def literal(value: Any) -> ast.StringLit | ast.IntLit | ast.FloatLit | ast.BoolLit:
-    if isinstance(value, bool):
-        return ast.BoolLit(value=value)
-    if isinstance(value, int):
-        return ast.IntLit(value=value)
-    if isinstance(value, float):
-        return ast.FloatLit(value=value)
+    match value:
+        case bool():
+            return ast.BoolLit(value=value)
+        case int():
+            return ast.IntLit(value=value)
+        case float():
+            return ast.FloatLit(value=value)
     return ast.StringLit(value=str(value))
-
-
-def names_used(node: ast.Node) -> list[str]:
-    """The declaration names a statement or declaration uses: types, models, tools, roles."""
-    names = _NamesUsed()
-    names.visit(node)
-    return [name.split(".")[0] if "." in name else name for name in names.found]
-
-
-class _NamesUsed(Visitor):
-    def __init__(self) -> None:
-        self.found: list[str] = []
-
-    def visit_NamedType(self, node: ast.NamedType) -> None:
-        self.found.append(node.name)
-
-    def visit_ModelUse(self, node: ast.ModelUse) -> None:
-        self.found.append(node.name)
-
-    def visit_ToolUse(self, node: ast.ToolUse) -> None:
-        self.found.extend(node.tools)
-
-    def visit_NodeDecl(self, node: ast.NodeDecl) -> None:
-        self.found.append(node.role)
-        self.found.extend(head for arg in node.ct_args for head in ref_heads(arg.value))
-
-    def visit_Ref(self, node: ast.Ref) -> None:
-        self.found.append(node.head)  # enum members (`Route.math`) name their enum
-
-    def visit_ToolDecl(self, node: ast.ToolDecl) -> None:
-        if node.server is not None:
-            self.found.append(node.server)  # a tool of an MCP server needs its declaration
-
-
-def plain_node(node: ast.NodeDecl) -> bool:
-    """A node neither replicated nor mapped, without compile-time arguments."""
-    return node.replicate is None and node.map is None and not node.ct_args
 
 
 def bind_args(
@@ -387,11 +262,6 @@ def bind_args(
         positional = positional and index == len(args) and expr == ast.Ref.of(param.name)
         args.append(ast.Arg(name=None if positional else param.name, value=expr))
     return tuple(args)
-
-
-def fires(edge: ast.EdgeDecl, name: str) -> bool:
-    """Whether `edge` fires node `name`."""
-    return isinstance(edge.target, ast.NodeTarget) and edge.target.node == name
 
 
 def add_decl_after(module: ast.Module, anchor: ast.Node, *new: ast.Node) -> ast.Module:

@@ -20,17 +20,13 @@ from typing import Literal
 
 from .. import ast
 from ..printer import to_source
+from ..queries import agent_names, ancestors, mentions, names_used, output_type
 from .base import (
     Edit,
-    agent_names,
-    ancestors,
     find_agent,
     find_node,
     fresh,
-    mentions,
-    names_used,
     no_site,
-    output_type,
     parse_module_text,
     rename_refs,
     with_body,
@@ -94,16 +90,7 @@ class Crossover(Edit):
         for member in sorted(members - {root.name}):
             names[member] = fresh(taken, member)
             taken.add(names[member])
-        graft: list[ast.Node] = []
-        for statement in source.body:
-            keep = (isinstance(statement, ast.NodeDecl) and statement.name in members) or (
-                isinstance(statement, ast.EdgeDecl)
-                and statement.source in members
-                and isinstance(statement.target, ast.NodeTarget)
-                and statement.target.node in members
-            )
-            if keep:
-                graft.append(_renamed(statement, names))
+        graft = [_renamed(s, names) for s in source.body if _in_graft(s, members)]
         # the receiving agent: the graft where the node stood, its exclusive inputs gone
         body: list[ast.Node] = []
         for statement in agent.body:
@@ -114,6 +101,16 @@ class Crossover(Edit):
         result = with_body(module, agent, body)
         result = _drop_orphans(result, self.agent, ancestors(agent, replaced.name))
         return _bring_declarations(result, donor, graft)
+
+
+def _in_graft(statement: ast.Node, members: set[str]) -> bool:
+    """A member node of the donor, or an edge between two members."""
+    match statement:
+        case ast.NodeDecl(name=name):
+            return name in members
+        case ast.EdgeDecl(source=start, target=ast.NodeTarget(node=end)):
+            return start in members and end in members
+    return False
 
 
 def _renamed(statement: ast.Node, names: dict[str, str]) -> ast.Node:

@@ -2,20 +2,22 @@
 
 The script is made of small edits, each a value like every other edit: declarations are
 added, removed, replaced or moved (by name; imports by their text), and the bodies of
-agents whose header is unchanged are edited statement by statement (a longest-common-
-subsequence match of their canonical text), so a script between two close agents is
-short and each of its steps is one node, edge, return or constraint. Applying the whole
+agents whose header is unchanged are edited statement by statement, each statement named
+by what it is (`statement_identity`: a node by its name, an edge by its source, target
+and kind of condition), never by its position, so a script between two close agents is
+short, each of its steps is one node, edge, return or constraint, a changed guard is
+one change and a reordering only moves. Applying the whole
 script to `a` gives `b` (equal as ASTs); a particle-swarm search moves along a script by
 applying part of it, which the editor then checks like any other candidate.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
-from difflib import SequenceMatcher
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .. import ast
 from ..printer import to_source
@@ -110,6 +112,57 @@ class MoveDecl(_ScriptEdit):
         return module.with_changes(decls=tuple(decls))
 
 
+def statement_identity(statement: ast.Node) -> str:
+    """What a statement of an agent's body is, as a script names it: a node by its name
+    (`node writer`); an edge by its source, its target (a node, or `return`) and the
+    kind of its condition (`edge critic -> writer when`); the return and each
+    constraint by their keyword (`return`, `ensure`, `enforce`).
+
+    An edge's guard, bound, ports and returned value are what it says, not what it is:
+    an edge whose guard or bound changed is the same edge, changed. Two statements with
+    the same identity are told apart by their order (`#2`, `#3`...; see `body_keys`).
+    """
+    match statement:
+        case ast.NodeDecl(name=name):
+            return f"node {name}"
+        case ast.EdgeDecl(source=source, target=ast.NodeTarget(node=end), condition=condition):
+            return f"edge {source} -> {end}{_CONDITION_WORDS[type(condition)]}"
+        case ast.EdgeDecl(source=source, condition=condition):
+            return f"edge {source} -> return{_CONDITION_WORDS[type(condition)]}"
+        case ast.ReturnStmt():
+            return "return"
+        case ast.Constraint(mode=mode):
+            return mode
+    raise TypeError(f"not a statement of an agent: {type(statement).__name__}")
+
+
+_CONDITION_WORDS: dict[type, str] = {
+    type(None): "",
+    ast.When: " when",
+    ast.Else: " else",
+    ast.OnError: " on error",
+}
+
+
+def body_keys(body: Sequence[ast.Node]) -> list[str]:
+    """The key of each statement of a body: its identity, with `#n` on the n-th (n > 1)
+    of the statements that share it, so that every key names one statement."""
+    seen: dict[str, int] = {}
+    keys = []
+    for statement in body:
+        identity = statement_identity(statement)
+        seen[identity] = seen.get(identity, 0) + 1
+        keys.append(identity if seen[identity] == 1 else f"{identity}#{seen[identity]}")
+    return keys
+
+
+def _statement_index(agent: ast.AgentDecl, agent_key: str, key: str) -> int:
+    keys = body_keys(agent.body)
+    if key not in keys:
+        raise no_site(f"agent `{agent_key}` has no statement `{key}`")
+    return keys.index(key)
+
+
 class InsertStatement(_ScriptEdit):
     """Insert a statement (node, edge, return, constraint; source text) into an agent."""
 
@@ -128,16 +181,66 @@ class InsertStatement(_ScriptEdit):
 
 
 class RemoveStatement(_ScriptEdit):
+    """Remove a statement of an agent's body, named by its key (`node writer`,
+    `edge critic -> writer when`, `return`; see `statement_identity`), or, in scripts
+    written before keys, by its position."""
+
     op: Literal["remove_statement"] = "remove_statement"
     agent: str
-    index: int = Field(ge=0)
-    summary = "remove a statement of an agent's body (by position)"
+    key: str | None = None
+    index: int | None = Field(default=None, ge=0)
+    summary = "remove a statement of an agent's body"
+
+    @model_validator(mode="after")
+    def _one_address(self) -> Self:
+        if (self.key is None) == (self.index is None):
+            raise ValueError("a statement is named by its `key` or by its `index`, not both")
+        return self
 
     def apply(self, module: ast.Module) -> ast.Module:
         agent = _agent_by_key(module, self.agent)
-        if self.index >= len(agent.body):
+        if self.key is not None:
+            index = _statement_index(agent, self.agent, self.key)
+        elif self.index is not None and self.index < len(agent.body):
+            index = self.index
+        else:
             raise no_site(f"agent `{self.agent}` has {len(agent.body)} statements")
-        return with_body(module, agent, agent.body[: self.index] + agent.body[self.index + 1 :])
+        return with_body(module, agent, agent.body[:index] + agent.body[index + 1 :])
+
+
+class ReplaceStatement(_ScriptEdit):
+    """Replace a statement of an agent's body, named by its key, by another (source
+    text): a node whose role or arguments changed, an edge whose guard or bound did."""
+
+    op: Literal["replace_statement"] = "replace_statement"
+    agent: str
+    key: str
+    source: str
+    summary = "replace a statement of an agent's body by another, given as source text"
+
+    def apply(self, module: ast.Module) -> ast.Module:
+        agent = _agent_by_key(module, self.agent)
+        index = _statement_index(agent, self.agent, self.key)
+        statement = parse_statement(self.source, "the statement")
+        return with_body(module, agent, (*agent.body[:index], statement, *agent.body[index + 1 :]))
+
+
+class MoveStatement(_ScriptEdit):
+    """Move a statement of an agent's body, named by its key, to a position (counted
+    in the body without it)."""
+
+    op: Literal["move_statement"] = "move_statement"
+    agent: str
+    key: str
+    index: int = Field(ge=0)
+    summary = "move a statement of an agent's body to another position"
+
+    def apply(self, module: ast.Module) -> ast.Module:
+        agent = _agent_by_key(module, self.agent)
+        body: list[ast.Node] = list(agent.body)
+        statement = body.pop(_statement_index(agent, self.agent, self.key))
+        body.insert(min(self.index, len(body)), statement)
+        return with_body(module, agent, body)
 
 
 def diff(a: ast.Module, b: ast.Module) -> list[Edit]:
@@ -189,19 +292,104 @@ def _same_header(a: ast.AgentDecl, b: ast.AgentDecl) -> bool:
 
 
 def _body_script(key: str, a: ast.AgentDecl, b: ast.AgentDecl) -> list[Edit]:
-    old = [to_source(s) for s in a.body]
-    new = [to_source(s) for s in b.body]
+    """The steps that turn `a`'s body into `b`'s. Statements are paired first along a
+    longest common subsequence of equal statements, then, among those left, by identity
+    (`statement_identity`; equal ones first, then in order): a pair that differs is one
+    `replace_statement`.
+    Unpaired statements of `a` are removed, unpaired ones of `b` inserted, and the pairs
+    off a longest run already in `b`'s order are moved. Each step names the statement
+    by its key in the body as it is when that step applies."""
+    old, new = a.body, b.body
+    pairs = dict(_common_subsequence(old, new))  # position in a -> position in b
+    unpaired_b: dict[str, list[int]] = {}
+    for j, statement in enumerate(new):
+        if j not in pairs.values():
+            unpaired_b.setdefault(statement_identity(statement), []).append(j)
+    for same in (True, False):  # equal statements first, then any of the same identity
+        for i, statement in enumerate(old):
+            waiting = unpaired_b.get(statement_identity(statement), [])
+            match = next((j for j in waiting if not same or new[j] == statement), None)
+            if i not in pairs and match is not None:
+                pairs[i] = match
+                waiting.remove(match)
+    # the body as the script goes, each statement with its position in b (None: removed)
+    body: list[tuple[int | None, ast.Node]] = [(pairs.get(i), s) for i, s in enumerate(old)]
     script: list[Edit] = []
-    # from the end backwards, so that the positions of earlier steps stay valid
-    opcodes = SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes()
-    for tag, i1, i2, j1, j2 in reversed(opcodes):
-        if tag == "equal":
+
+    def key_of(at: int) -> str:
+        return body_keys([s for _, s in body])[at]
+
+    def after_previous(j: int) -> int:
+        return [p for p, _ in body].index(j - 1) + 1 if j else 0
+
+    for at in reversed(range(len(body))):
+        if body[at][0] is None:
+            script.append(RemoveStatement(agent=key, key=key_of(at)))
+            del body[at]
+    for at, (paired, current) in enumerate(body):
+        if paired is not None and current != new[paired]:
+            source = to_source(new[paired])
+            script.append(ReplaceStatement(agent=key, key=key_of(at), source=source))
+            body[at] = (paired, new[paired])
+    staying = set(_increasing_run([p for p, _ in body if p is not None]))
+    # in b's order, each statement not staying goes right after the one before it in b
+    # (already in place), so that the staying ones end up between the right neighbours
+    for j, statement in enumerate(new):
+        if j in staying:
             continue
-        for index in reversed(range(i1, i2)):
-            script.append(RemoveStatement(agent=key, index=index))
-        for offset, text in enumerate(new[j1:j2]):
-            script.append(InsertStatement(agent=key, index=i1 + offset, source=text))
+        here = next((at for at, (p, _) in enumerate(body) if p == j), None)
+        if here is None:
+            index = after_previous(j)
+            script.append(InsertStatement(agent=key, index=index, source=to_source(statement)))
+        else:
+            moving = key_of(here)
+            del body[here]
+            index = after_previous(j)
+            script.append(MoveStatement(agent=key, key=moving, index=index))
+        body.insert(index, (j, statement))
     return script
+
+
+def _common_subsequence(a: Sequence[ast.Node], b: Sequence[ast.Node]) -> list[tuple[int, int]]:
+    """The pairs (i, j) of a longest common subsequence of equal statements."""
+    length = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in reversed(range(len(a))):
+        for j in reversed(range(len(b))):
+            if a[i] == b[j]:
+                length[i][j] = length[i + 1][j + 1] + 1
+            else:
+                length[i][j] = max(length[i + 1][j], length[i][j + 1])
+    pairs, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif length[i + 1][j] >= length[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return pairs
+
+
+def _increasing_run(values: Sequence[int]) -> list[int]:
+    """A longest strictly increasing subsequence of `values` (patience sorting)."""
+    tails: list[int] = []  # tails[k]: the smallest last value of an increasing run of k+1
+    ends: list[int] = []  # ends[k]: where that run ends in `values`
+    before: list[int | None] = [None] * len(values)
+    for at, value in enumerate(values):
+        k = bisect_left(tails, value)
+        before[at] = ends[k - 1] if k else None
+        if k == len(tails):
+            tails.append(value)
+            ends.append(at)
+        else:
+            tails[k], ends[k] = value, at
+    run: list[int] = []
+    last = ends[-1] if ends else None
+    while last is not None:
+        run.append(values[last])
+        last = before[last]
+    return run[::-1]
 
 
 SCRIPT_EDITS: tuple[type[Edit], ...] = (
@@ -211,4 +399,6 @@ SCRIPT_EDITS: tuple[type[Edit], ...] = (
     MoveDecl,
     InsertStatement,
     RemoveStatement,
+    ReplaceStatement,
+    MoveStatement,
 )

@@ -6,17 +6,15 @@ from collections.abc import Iterator
 from typing import Literal
 
 from .. import ast, codes
+from ..queries import ancestors, output_type, record_fields
 from .base import (
     Edit,
-    ancestors,
     error,
     find_agent,
     find_node,
     insert_edges,
     no_site,
-    output_type,
     parse_statement,
-    record_fields,
     with_body,
 )
 

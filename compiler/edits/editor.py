@@ -38,9 +38,11 @@ from .diff import (
     AddDecl,
     InsertStatement,
     MoveDecl,
+    MoveStatement,
     RemoveDecl,
     RemoveStatement,
     ReplaceDecl,
+    ReplaceStatement,
 )
 from .edges import AddEdge, RemoveEdge, RewireEdge
 from .nodes import BypassNode, InsertRole
@@ -76,6 +78,8 @@ EDITS: tuple[type[Edit], ...] = (
     MoveDecl,
     InsertStatement,
     RemoveStatement,
+    ReplaceStatement,
+    MoveStatement,
 )
 
 # Any edit, told apart by its `op` (the JSON form): the union of every kind above.

@@ -8,19 +8,15 @@ from typing import Literal
 
 from .. import ast
 from ..printer import to_source
+from ..queries import agent_names, fires, mentions, node_deps, output_type
 from .base import (
     Edit,
-    agent_names,
     bind_args,
     find_agent,
     find_decl,
     find_node,
-    fires,
     fresh,
-    mentions,
     no_site,
-    node_deps,
-    output_type,
     rename_refs,
     snake,
     with_body,

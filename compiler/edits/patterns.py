@@ -11,15 +11,8 @@ from pydantic import field_validator
 
 from .. import ast
 from ..printer import to_source
-from .base import (
-    Edit,
-    find_agent,
-    find_node,
-    no_site,
-    plain_node,
-    role_of,
-    with_body,
-)
+from ..queries import plain_node, role_of
+from .base import Edit, find_agent, find_node, no_site, with_body
 
 
 class ApplyPattern(Edit):

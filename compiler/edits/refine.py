@@ -11,25 +11,27 @@ from pydantic import Field
 from .. import ast
 from ..dataflow import ref_heads
 from ..printer import to_source
+from ..queries import (
+    agent_names,
+    bound_args,
+    declared_names,
+    mentions,
+    node_deps,
+    plain_node,
+    record_fields,
+    role_of,
+)
 from .base import (
     Edit,
     add_decl_after,
-    agent_names,
     bind_args,
-    bound_args,
-    declared_names,
     find_agent,
     find_decl,
     find_node,
     fresh,
     insert_edges,
-    mentions,
     no_site,
-    node_deps,
-    plain_node,
-    record_fields,
     replace_decl,
-    role_of,
     with_body,
 )
 

@@ -9,20 +9,8 @@ from pydantic import Field
 
 from .. import ast
 from ..printer import to_source
-from .base import (
-    Edit,
-    add_decl_after,
-    agent_names,
-    declared_names,
-    find_agent,
-    find_node,
-    fires,
-    fresh,
-    no_site,
-    plain_node,
-    role_of,
-    with_body,
-)
+from ..queries import agent_names, declared_names, fires, plain_node, role_of
+from .base import Edit, add_decl_after, find_agent, find_node, fresh, no_site, with_body
 
 VOTE_PROMPT = """\
 Several answers to the same request follow.

@@ -11,7 +11,7 @@ A test runs one agent on the mock model; `mock` scripts a role's replies (in ord
 last repeats), and each `expect` is an LTLf formula over the run's trace whose
 conditions may read the nodes' outputs, the agent's parameters, `result`,
 `calls(Role)` and `firings(node)`. This module checks the blocks; the runtime runs them
-(runtime/testing.py).
+(runtime/testblocks.py).
 """
 
 from __future__ import annotations
