@@ -41,9 +41,12 @@ from rolegraph.search import (  # noqa: E402
     BudgetSpent,
     Evaluator,
     Example,
+    LocalBackend,
     Objective,
     Racing,
+    Ran,
     RunRecord,
+    RunSettings,
     SearchStore,
     Surrogate,
     evolve,
@@ -53,6 +56,7 @@ from rolegraph.search import (  # noqa: E402
     random_search,
     swarm,
 )
+from rolegraph.search.run import RunJob  # noqa: E402
 
 START = HERE.parent / "examples" / "self_refine.agent"
 
@@ -67,14 +71,21 @@ def quality(ir: Any, digest: str) -> float:
     return min(0.98, max(0.02, q if returns else 0.02))
 
 
-class Simulated(Evaluator):
-    """An evaluator whose runs are drawn from the candidate's quality (see above)."""
+class Drawn(LocalBackend):
+    """Runs drawn from the candidate's quality (see above) instead of made."""
 
-    async def run(self, ir: Any, example: Example, seed: int, budget: Any = None) -> RunRecord:
-        digest = self._digest_of(ir)
-        rng = random.Random(f"{digest}/{example.key}/{seed}")
-        right = rng.random() < quality(ir, digest)
-        return RunRecord("yes" if right else "no", None, ir.worst_case_calls(), 0, 0.0)
+    async def run(self, job: RunJob, settings: RunSettings, budget: Any) -> Ran:
+        rng = random.Random(f"{job.digest}/{Example(job.inputs).key}/{job.seed}")
+        right = rng.random() < quality(job.ir, job.digest)
+        calls = job.ir.worst_case_calls()
+        return Ran(RunRecord("yes" if right else "no", None, calls, 0, 0.0), (calls, 0, 0.0))
+
+
+class Simulated(Evaluator):
+    """An evaluator whose runs are drawn (`Drawn`), with a budget of runs."""
+
+    def __init__(self, objective: Objective, **options: Any):
+        super().__init__(objective, backend=Drawn(), **options)
 
     limit: int | None = None  # runs this search may make (a budget of runs)
 
@@ -88,12 +99,6 @@ class Simulated(Evaluator):
             if self.runs_made + pending > self.limit:
                 raise BudgetSpent(f"{pending} runs do not fit the {self.limit} runs left")
         return super()._reserve(ir, digest, cases)
-
-    def _digest_of(self, ir: Any) -> str:
-        for digest, known in self._irs.items():
-            if known is ir:
-                return digest
-        return ""
 
 
 async def search(seed: int, candidates: int, racing: bool, surrogate: bool) -> dict[str, Any]:

@@ -1269,6 +1269,7 @@ def _evaluation_setup(
         load_examples,
         scorer,
     )
+    from rolegraph.search.run import backend_named
 
     if data is None:
         raise _usage_error("--data DATA.jsonl is needed: the examples to score candidates on")
@@ -1295,7 +1296,7 @@ def _evaluation_setup(
         params=params,
         store=_open_store(SearchStore, store),
         filename=str(file),
-        backend=backend,
+        backend=backend_named(backend),  # (checked above: local or ray)
         root=str(root) if root is not None else None,
     )
     return checked.program.main.module, objective, evaluator

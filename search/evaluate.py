@@ -13,7 +13,6 @@ its error is kept; it does not stop the evaluation.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -21,23 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from rolegraph.compiler import ast
-from rolegraph.compiler.diagnostics import DiagnosticError
 from rolegraph.compiler.printer import fingerprint, to_source
-from rolegraph.compiler.source import Source
-from rolegraph.runtime import (
-    Model,
-    ModelReply,
-    ModelRequest,
-    ModelsByName,
-    RunError,
-    provider_of,
-    run_agent,
-)
-from rolegraph.runtime.budget import Budget
-from rolegraph.runtime.values import plain
+from rolegraph.runtime import Model, provider_of
 
 from .budget import Allotment, Hold, SearchBudget, run_allotment
 from .objective import Example, Objective, ObjectiveError
+from .program import NoAgent, agent_ir, check, program_editor
+from .run import Backend, RunJob, RunSettings, backend_named
 from .store import RunRecord, SearchStore
 
 
@@ -76,42 +65,6 @@ class Evaluation:
         return sum(run.calls for run in self.runs if not run.cached)
 
 
-class Blank:
-    """A model whose calls from the nodes `nodes` are answered with the blank value of
-    the reply's type (empty strings and lists, zeros, false, the first member of an
-    enum, none where allowed) and cost nothing; other calls go to `inner`. The program
-    and its graph stay as they are: the node fires, and what reads it reads a valid,
-    empty value."""
-
-    def __init__(self, inner: Model, nodes: frozenset[str]):
-        self.inner, self.nodes = inner, nodes
-
-    async def complete(self, request: ModelRequest) -> ModelReply:
-        if request.node in self.nodes:
-            return ModelReply(json.dumps(blank_value(request.schema)), input_tokens=0)
-        return await self.inner.complete(request)
-
-    def price(self, request: ModelRequest) -> Any:
-        lookup = getattr(self.inner, "price", None)
-        return lookup(request) if lookup is not None else None
-
-
-def blank_value(schema: dict[str, Any]) -> Any:
-    """The emptiest value valid for a JSON schema."""
-    if "anyOf" in schema:
-        options = schema["anyOf"]
-        if any(option.get("type") == "null" for option in options):
-            return None
-        return blank_value(options[0])
-    if "enum" in schema:
-        return schema["enum"][0]
-    kind = schema.get("type")
-    if kind == "object":
-        properties = schema.get("properties") or {}
-        return {name: blank_value(sub) for name, sub in properties.items()}
-    return {"array": [], "string": "", "integer": 0, "number": 0.0, "boolean": False}.get(str(kind))
-
-
 class Evaluator:
     """Runs candidates on an objective. `model` serves every role ("mock", a provider
     string, or a `Model`); None: each role's own model, as its candidate declares it
@@ -119,8 +72,9 @@ class Evaluator:
     every role's model parameters (`api_base`, `timeout`, `concurrency`, ...). `max_calls` bounds
     each run; `concurrency` bounds the runs in flight at once. `blank` names nodes whose
     model calls are answered with the blank value of their type instead (see `Blank`):
-    an ablation, for attribution. `backend="ray"` makes each run a Ray task
-    (search/ray_backend.py); the store and the scores stay here. Candidates' file
+    an ablation, for attribution. `backend`: where runs happen (search/run.py:
+    `LocalBackend()`, the default, or `RayBackend()`: each run a Ray task; "local" and
+    "ray" name them); the store and the scores stay here. Candidates' file
     imports resolve relative to `filename`, inside `root` (default: its directory).
     `on_run` is told each run as it ends (its record, and whether the store held it):
     what a progress display counts inside one long evaluation. `budget`: a hard limit on
@@ -138,18 +92,23 @@ class Evaluator:
         concurrency: int = 8,
         max_calls: int | None = 50,
         blank: frozenset[str] = frozenset(),
-        backend: str = "local",
+        backend: str | Backend = "local",
         root: str | None = None,
         on_run: Callable[[RunRecord, bool], None] | None = None,
         budget: SearchBudget | None = None,
     ):
-        if backend not in ("local", "ray"):
-            raise ObjectiveError(f"the backend is local or ray, not {backend!r}")
-        if backend == "ray" and not (model is None or isinstance(model, str)):
-            raise ObjectiveError("the ray backend sends the model by name: a string, or None")
+        if isinstance(backend, str):
+            try:
+                backend = backend_named(backend)
+            except ValueError as error:
+                raise ObjectiveError(str(error)) from None
+        self.settings = RunSettings(model, dict(params or {}), blank, max_calls)
+        refused = backend.accepts(self.settings)
+        if refused is not None:
+            raise ObjectiveError(refused)
         self.objective = objective
         self.model = model
-        self.params = dict(params or {})
+        self.params = self.settings.params
         self.blank = blank
         self.backend = backend
         self.model_label = (
@@ -195,7 +154,7 @@ class Evaluator:
             for index in chosen
             for seed in self.objective.seeds
         ]
-        source = to_source(module) if self.backend == "ray" else ""
+        source = to_source(module) if self.backend.sends_source else ""
         hold = self._reserve(ir, digest, cases)
         try:
             records = await asyncio.gather(
@@ -313,45 +272,12 @@ class Evaluator:
             if hold is not None and self.budget is not None
             else None
         )
+        job = RunJob(ir, digest, source, self.filename, self.root, example.inputs, seed)
         async with limit:
-            if self.backend == "ray":
-                from . import ray_backend
-
-                model = self.model if isinstance(self.model, str) else None
-                limits = (
-                    None
-                    if run_budget is None
-                    else (run_budget.calls, run_budget.tokens, run_budget.cost)
-                )
-                task = ray_backend.RunTask(
-                    source,
-                    self.filename,
-                    ir.name,
-                    example.inputs,
-                    seed,
-                    model,
-                    self.blank,
-                    self.max_calls,
-                    self.params,
-                    self.root,
-                    limits,
-                )
-                record = await ray_backend.submit(task)
-                if hold is not None:  # (what the worker's budget charged stayed there)
-                    whole = record.error is not None
-                    hold.settle(
-                        hold.per_run.calls if whole else record.calls,
-                        hold.per_run.tokens if whole else record.tokens,
-                        hold.per_run.cost if whole else record.dollars,
-                    )
-            else:
-                try:
-                    record = await self.run(ir, example, seed, run_budget)
-                finally:
-                    if hold is not None and run_budget is not None:
-                        hold.settle(
-                            run_budget.spent_calls, run_budget.spent_tokens, run_budget.spent_cost
-                        )
+            ran = await self.backend.run(job, self.settings, run_budget)
+        record = ran.record
+        if hold is not None:
+            hold.settle(*ran.spent)
         self.runs_made += 1
         self.calls_made += record.calls
         self.store.put_run(key, record)
@@ -410,28 +336,6 @@ class Evaluator:
         twin._irs = self._irs
         return twin
 
-    async def run(
-        self, ir: Any, example: Example, seed: int, budget: Budget | None = None
-    ) -> RunRecord:
-        """One run of a candidate's agent on an example, with a seed (not stored); held
-        to `budget` when one is given (else to `max_calls`)."""
-        params = {**self.params, "seed": seed} if seed else self.params
-        # (a model object may say where its calls go: LiteLLMModel(model=..., api_base=...))
-        provider = provider_of(self.model, params)
-        model: Model | None = None if isinstance(self.model, str) else self.model
-        if self.blank:
-            model = Blank(model if model is not None else ModelsByName(), self.blank)
-        if budget is None and self.max_calls is not None:
-            budget = Budget(calls=self.max_calls)
-        try:
-            outcome = await run_agent(
-                ir, example.inputs, model=model, provider=provider, budget=budget
-            )
-        except RunError as error:
-            usage = _usage(getattr(error, "trace", None))
-            return RunRecord(None, f"{type(error).__name__}: {error}".splitlines()[0], *usage)
-        return RunRecord(plain(outcome.result), None, *_usage(outcome.trace))
-
     def _score(self, result: Any, example: Example, index: int) -> float:
         try:
             value = float(self.objective.score(result, example))
@@ -483,14 +387,7 @@ class Evaluator:
 
     def proven(self, module: ast.Module) -> set[tuple[str, str]]:
         """The constraints of `module` the checker proves on every run, as (agent, text)."""
-        from rolegraph.compiler.check import check_module
-        from rolegraph.grammar import parse_module
-
-        def parse_import(source: str, name: str) -> Any:
-            result = parse_module(source, name)
-            return result.module, result.diagnostics
-
-        checked = check_module(module, self.filename, parse_import, root=self.root)
+        checked = check(module, self.filename, self.root)
         return {(c.agent, c.text) for c in checked.constraints if c.status == "proven"}
 
     # -- the candidate's IR -------------------------------------------------------------------
@@ -498,9 +395,7 @@ class Evaluator:
     def editor(self, trust: Any = None) -> Any:
         """An editor whose edits are checked as this evaluator checks its candidates
         (`trust`: a `TrustPolicy`, what edits may bring in; default nothing new)."""
-        import rolegraph
-
-        return rolegraph.editor(self.filename, root=self.root, trust=trust)
+        return program_editor(self.filename, self.root, trust)
 
     def ir_of(self, module: ast.Module) -> Any:
         """The IR of the agent the objective runs, for `module` (checked once)."""
@@ -511,39 +406,11 @@ class Evaluator:
         if found is not None:
             self._irs.move_to_end(digest)
             return found
-        from rolegraph.compiler.check import check_module
-        from rolegraph.grammar import parse_module
-
-        def parse_import(source: str, name: str) -> Any:
-            result = parse_module(source, name)
-            return result.module, result.diagnostics
-
-        checked = check_module(module, self.filename, parse_import, explore=False, root=self.root)
-        if checked.errors:
-            raise DiagnosticError(checked.errors, Source(self.filename, to_source(module)))
-        if not checked.irs:
-            raise ObjectiveError("the candidate declares no agent")
-        wanted = self.objective.agent
-        if wanted is None:
-            found = list(checked.irs.values())[-1]
-        elif wanted in checked.irs:
-            found = checked.irs[wanted]
-        else:
-            raise ObjectiveError(
-                f"the candidate has no agent `{wanted}`; it has: {', '.join(checked.irs)}"
-            )
+        try:
+            found = agent_ir(module, self.filename, self.objective.agent, self.root)
+        except NoAgent as error:
+            raise ObjectiveError(str(error)) from None
         self._irs[digest] = found
         if len(self._irs) > 256:
             self._irs.popitem(last=False)
         return found
-
-
-def _usage(trace: Any) -> tuple[int, int, float]:
-    if trace is None:
-        return 0, 0, 0.0
-    summary = trace.summary()
-    return (
-        summary["calls"],
-        summary["input_tokens"] + summary["output_tokens"],
-        float(summary["cost"]),
-    )

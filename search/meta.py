@@ -26,7 +26,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import rolegraph
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import OPERATORS, Edit, EditError, Editor, op_name
 from rolegraph.compiler.printer import to_source
@@ -36,6 +35,7 @@ from rolegraph.runtime.values import plain
 from .budget import BudgetSpent, SearchBudget, run_allotment
 from .candidates import Progress, SearchResult, Trail
 from .evaluate import Evaluator
+from .program import load_agent
 from .proposals import chooser_source, edit_json, filler_source, load, names, tried_summary
 from .racing import Racing
 
@@ -250,4 +250,4 @@ def _type_name(annotation: Any) -> str:
 
 @cache
 def _proposer_ir() -> Any:
-    return rolegraph.load_agent(PROPOSER, "Meta")
+    return load_agent(PROPOSER.read_text(encoding="utf-8"), str(PROPOSER), "Meta")
