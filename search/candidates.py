@@ -19,6 +19,7 @@ from .pareto import pareto_front
 from .racing import Racing
 from .store import Candidate
 from .surrogate import Surrogate
+from .tests_kept import NOTHING, TestsKept, keep_tests
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Scored:
     parent: str | None  # the parent's fingerprint
     edit: Edit | None  # the edit that made it from its parent, when it was one edit
     script: tuple[Edit, ...] = ()  # the edits that made it from its parent
+    tests: TestsKept = NOTHING  # its `test` blocks renamed along or dropped by the edit
 
     @property
     def point(self) -> tuple[float, float]:
@@ -168,11 +170,19 @@ class Trail:
     ) -> Scored | None:
         """Evaluate a candidate (made from `parent` by `edit` or a script), and record it.
         None when the search's budget cannot pay for its runs (after `OVER_BUDGET` such
-        candidates in a row, the search is `full`)."""
+        candidates in a row, the search is `full`). Its `test` blocks are kept valid
+        first (search/tests_kept.py)."""
+        kept = NOTHING
+        if parent is not None:
+            module, kept = await keep_tests(
+                parent.module, module, edit, self.evaluator.filename, self.evaluator.root
+            )
         if parent is not None and unchanged_runs(self.evaluator, parent.module, module, edit):
             self.inherited += self.evaluator.inherit_runs(parent.module, module)
         try:
-            scored = await score_candidate(self.evaluator, module, parent, edit, self._evaluate)
+            scored = await score_candidate(
+                self.evaluator, module, parent, edit, self._evaluate, kept
+            )
         except BudgetSpent as error:
             if not self.evaluated:
                 raise
@@ -265,6 +275,7 @@ async def score_candidate(
     parent: Scored | None,
     edit: Edit | Sequence[Edit] | None,
     evaluate: Callable[[ast.Module], Awaitable[Evaluation]] | None = None,
+    tests: TestsKept = NOTHING,
 ) -> Scored:
     """Evaluate a candidate made from `parent` by `edit` (or by a script of edits), and
     put it in the store's archive."""
@@ -290,6 +301,7 @@ async def score_candidate(
         None if parent is None else parent.evaluation.fingerprint,
         single,
         script,
+        tests,
     )
 
 

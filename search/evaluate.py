@@ -25,7 +25,7 @@ from rolegraph.runtime import Model, provider_of
 
 from .budget import Allotment, Hold, SearchBudget, run_allotment
 from .objective import Example, Objective, ObjectiveError
-from .program import NoAgent, agent_ir, check, program_editor
+from .program import NoAgent, agent_ir, check, program_editor, without_tests
 from .run import Backend, RunJob, RunSettings, backend_named
 from .store import RunRecord, SearchStore
 
@@ -387,7 +387,7 @@ class Evaluator:
 
     def proven(self, module: ast.Module) -> set[tuple[str, str]]:
         """The constraints of `module` the checker proves on every run, as (agent, text)."""
-        checked = check(module, self.filename, self.root)
+        checked = check(without_tests(module), self.filename, self.root)
         return {(c.agent, c.text) for c in checked.constraints if c.status == "proven"}
 
     # -- the candidate's IR -------------------------------------------------------------------

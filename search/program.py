@@ -48,6 +48,15 @@ def check(
     return check_module(module, filename, parse_import, explore=explore, root=root)
 
 
+def without_tests(module: ast.Module) -> ast.Module:
+    """The program without its `test` blocks: what runs, and what the search checks (a
+    candidate's tests are judged apart, after its edit: search/tests_kept.py)."""
+    if not module.tests:
+        return module
+    decls = tuple(d for d in module.decls if not isinstance(d, ast.TestDecl))
+    return module.with_changes(decls=decls)
+
+
 def agent_ir(
     module: ast.Module,
     filename: str,
@@ -56,7 +65,7 @@ def agent_ir(
 ) -> Any:
     """The IR of `agent` (the last one declared when None); `DiagnosticError` when the
     module has errors, `NoAgent` when it has no such agent."""
-    checked = check(module, filename, root, explore=False)
+    checked = check(without_tests(module), filename, root, explore=False)
     if checked.errors:
         raise DiagnosticError(checked.errors, Source(filename, to_source(module)))
     if not checked.irs:
@@ -78,12 +87,14 @@ def program_editor(
 ) -> Editor:
     """An editor whose edits must leave a program with no errors (imports resolved
     relative to `filename`, inside `root`); `trust`: what edits may bring in (default:
-    nothing the program does not have)."""
+    nothing the program does not have). Its `test` blocks are not checked here: an edit
+    that makes one stale is not refused for it (search/tests_kept.py decides)."""
     memo = CheckMemo()  # the role checks candidates of one search share
 
     def errors(module: ast.Module) -> list[Any]:
+        bare = without_tests(module)
         checked = check_module(
-            module, filename, parse_import, "", errors_only=True, memo=memo, root=root
+            bare, filename, parse_import, "", errors_only=True, memo=memo, root=root
         )
         return checked.diagnostics
 
