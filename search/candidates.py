@@ -173,7 +173,9 @@ class Trail:
         candidates in a row, the search is `full`). Its `test` blocks are kept valid
         first (search/tests_kept.py)."""
         kept = NOTHING
-        if parent is not None:
+        if parent is not None and module.tests:
+            # the program as the edit made it is seen too: proposed again, it is no new one
+            self.seen.add(self._fingerprint(module))
             module, kept = await keep_tests(
                 parent.module, module, edit, self.evaluator.filename, self.evaluator.root
             )

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from rolegraph.compiler import ast
-from rolegraph.compiler.edits import ChangeRole, Edit
+from rolegraph.compiler.edits import ChangeRole, Edit, apply_script
 from rolegraph.runtime.testing import run_test
 
 from .program import check, without_tests
@@ -166,3 +166,17 @@ def _rename_role(test: ast.TestDecl, old: str, new: str) -> ast.TestDecl:
     result = test.transform(replace)
     assert isinstance(result, ast.TestDecl)
     return result
+
+
+async def replayed(
+    parent: ast.Module,
+    edits: Sequence[Edit],
+    filename: str,
+    root: str | Path | None = None,
+) -> ast.Module:
+    """The candidate an archive entry describes: its edits applied to its parent, then
+    its tests kept valid (how a search made it)."""
+    module = apply_script(parent, edits)
+    return (
+        await keep_tests(parent, module, edits[0] if len(edits) == 1 else edits, filename, root)
+    )[0]
