@@ -5,7 +5,7 @@ Simulated, and said so: each candidate's runs are drawn instead of made. A candi
 quality q (the chance that one run is right) comes from its structure, like the
 patterns on a real model: more model calls per run help with diminishing returns
 (0.12 per doubling of the worst-case calls), a refinement loop helps (+0.1), and a
-fixed part drawn from the candidate's fingerprint (uniform in ±0.15) stands for what
+fixed part drawn from the fingerprint of what its runs depend on (uniform in ±0.15) stands for what
 structure does not tell. A run of example i with seed s is right with probability q,
 drawn from a generator seeded by (fingerprint, i, s): the same run always gives the
 same answer, as a cached run does. Everything else is the real search: the edits, the
@@ -121,7 +121,7 @@ async def search(seed: int, candidates: int, racing: bool, surrogate: bool) -> d
             if not scored.evaluation.partial:
                 complete.append(scored)
             best = max(complete, key=lambda s: s.rank)
-            q = quality(evaluator.ir_of(best.module), best.evaluation.fingerprint)
+            q = quality(evaluator.ir_of(best.module), evaluator.runs_key(best.module))
             curve.append((evaluator.runs_made, q))
 
         result = await random_search(
@@ -136,7 +136,7 @@ async def search(seed: int, candidates: int, racing: bool, surrogate: bool) -> d
         best = result.best
         ir = evaluator.ir_of(best.module)
         return {
-            "held_out": quality(ir, best.evaluation.fingerprint),
+            "held_out": quality(ir, evaluator.runs_key(best.module)),
             "runs": result.runs,
             "dropped": race.dropped if race else 0,
             "curve": curve,
@@ -168,7 +168,7 @@ async def compare(optimizer: str, seed: int, runs: int, racing: bool) -> dict[st
             curve.append(
                 (
                     evaluator.runs_made,
-                    quality(evaluator.ir_of(best.module), best.evaluation.fingerprint),
+                    quality(evaluator.ir_of(best.module), evaluator.runs_key(best.module)),
                 )
             )
 

@@ -16,7 +16,7 @@ import asyncio
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rolegraph.compiler import ast
@@ -27,6 +27,7 @@ from .budget import Allotment, Hold, SearchBudget, run_allotment
 from .objective import Example, Objective, ObjectiveError
 from .program import NoAgent, agent_ir, check, program_editor, without_tests
 from .run import Backend, RunJob, RunSettings, backend_named
+from .sharing import ResponseCache, runs_fingerprint
 from .store import RunRecord, SearchStore
 
 
@@ -96,13 +97,16 @@ class Evaluator:
         root: str | None = None,
         on_run: Callable[[RunRecord, bool], None] | None = None,
         budget: SearchBudget | None = None,
+        share: bool = True,
     ):
         if isinstance(backend, str):
             try:
                 backend = backend_named(backend)
             except ValueError as error:
                 raise ObjectiveError(str(error)) from None
-        self.settings = RunSettings(model, dict(params or {}), blank, max_calls)
+        self.share = share
+        cache = ResponseCache() if share and not backend.sends_source else None
+        self.settings = RunSettings(model, dict(params or {}), blank, max_calls, cache)
         refused = backend.accepts(self.settings)
         if refused is not None:
             raise ObjectiveError(refused)
@@ -131,6 +135,7 @@ class Evaluator:
         self.calls_made = 0  # the model calls those runs made
         self._irs: OrderedDict[str, Any] = OrderedDict()
         self._allotments: dict[str, Allotment] = {}
+        self._runs_keys: dict[str, str] = {}  # a program's fingerprint: its runs' key
 
     def evaluate_sync(self, module: ast.Module) -> Evaluation:
         return asyncio.run(self.evaluate(module))
@@ -144,6 +149,7 @@ class Evaluator:
         then `partial`)."""
         digest = fingerprint(module)
         ir = self._ir(module, digest)
+        key = self._runs_key(module, digest, ir)
         self._check_inputs(ir)
         limit = asyncio.Semaphore(self.concurrency)
         chosen = (
@@ -155,10 +161,10 @@ class Evaluator:
             for seed in self.objective.seeds
         ]
         source = to_source(module) if self.backend.sends_source else ""
-        hold = self._reserve(ir, digest, cases)
+        hold = self._reserve(ir, key, cases)
         try:
             records = await asyncio.gather(
-                *(self._record(ir, digest, source, ex, seed, limit, hold) for _, ex, seed in cases)
+                *(self._record(ir, key, source, ex, seed, limit, hold) for _, ex, seed in cases)
             )
         finally:
             if hold is not None:
@@ -188,10 +194,11 @@ class Evaluator:
     def allotment(self, module: ast.Module) -> Allotment:
         """The static worst case of one run of `module`'s agent (see search/budget.py)."""
         digest = fingerprint(module)
-        return self._allotment(self._ir(module, digest), digest)
+        ir = self._ir(module, digest)
+        return self._allotment(ir, self._runs_key(module, digest, ir))
 
-    def _allotment(self, ir: Any, digest: str) -> Allotment:
-        found = self._allotments.get(digest)
+    def _allotment(self, ir: Any, runs: str) -> Allotment:
+        found = self._allotments.get(runs)
         if found is None:
             budget = self.budget or SearchBudget()
             model = None if isinstance(self.model, str) else self.model
@@ -209,32 +216,34 @@ class Evaluator:
                 found = Allotment(
                     self.max_calls, math.ceil(found.tokens * scale), found.cost * scale
                 )
-            self._allotments[digest] = found
+            self._allotments[runs] = found
         return found
 
     def pending_runs(self, module: ast.Module) -> int:
         """How many runs an evaluation of `module` would make (those the store does not hold)."""
         digest = fingerprint(module)
         ir = self._ir(module, digest)
+        runs = self._runs_key(module, digest, ir)
         return sum(
             1
             for example in self.objective.examples
             for seed in self.objective.seeds
-            if self.store.run((digest, ir.name, example.key, seed, self.model_label)) is None
+            if self.store.run((runs, ir.name, example.key, seed, self.model_label)) is None
         )
 
     def measured(self, module: ast.Module) -> list[RunRecord]:
         """The runs of `module` the store holds (what its runs cost, measured)."""
         digest = fingerprint(module)
         ir = self._ir(module, digest)
+        runs = self._runs_key(module, digest, ir)
         keys = (
-            (digest, ir.name, example.key, seed, self.model_label)
+            (runs, ir.name, example.key, seed, self.model_label)
             for example in self.objective.examples
             for seed in self.objective.seeds
         )
         return [record for key in keys if (record := self.store.run(key)) is not None]
 
-    def _reserve(self, ir: Any, digest: str, cases: list[tuple[int, Example, int]]) -> Hold | None:
+    def _reserve(self, ir: Any, runs: str, cases: list[tuple[int, Example, int]]) -> Hold | None:
         """Reserve the worst case of every run the store does not hold (`BudgetSpent`
         when they do not fit: then no run starts)."""
         if self.budget is None:
@@ -242,11 +251,11 @@ class Evaluator:
         pending = sum(
             1
             for _, example, seed in cases
-            if self.store.run((digest, ir.name, example.key, seed, self.model_label)) is None
+            if self.store.run((runs, ir.name, example.key, seed, self.model_label)) is None
         )
         if not pending:
             return None
-        return self.budget.reserve(self._allotment(ir, digest), pending)
+        return self.budget.reserve(self._allotment(ir, runs), pending)
 
     # -- one run ------------------------------------------------------------------------------
 
@@ -279,7 +288,7 @@ class Evaluator:
         if hold is not None:
             hold.settle(*ran.spent)
         self.runs_made += 1
-        self.calls_made += record.calls
+        self.calls_made += ran.spent[0]
         self.store.put_run(key, record)
         if self.on_run is not None:
             self.on_run(record, False)
@@ -332,8 +341,11 @@ class Evaluator:
             root=self.root,
             on_run=on_run,
             budget=self.budget,
+            share=self.share,
         )
-        twin._irs = self._irs
+        twin._irs, twin._runs_keys = self._irs, self._runs_keys
+        if blank == self.blank:  # (a blanked node's replies are other replies)
+            twin.settings = replace(twin.settings, cache=self.settings.cache)
         return twin
 
     def _score(self, result: Any, example: Example, index: int) -> float:
@@ -372,6 +384,8 @@ class Evaluator:
         Only runs of the same agent are inherited, never over runs `module` has."""
         parent_digest, digest = fingerprint(parent), fingerprint(module)
         parent_ir, ir = self._ir(parent, parent_digest), self._ir(module, digest)
+        parent_digest = self._runs_key(parent, parent_digest, parent_ir)
+        digest = self._runs_key(module, digest, ir)
         if parent_ir.name != ir.name:
             return 0
         inherited = 0
@@ -400,6 +414,23 @@ class Evaluator:
     def ir_of(self, module: ast.Module) -> Any:
         """The IR of the agent the objective runs, for `module` (checked once)."""
         return self._ir(module, fingerprint(module))
+
+    def runs_key(self, module: ast.Module) -> str:
+        """What `module`'s runs are stored under: the fingerprint of what they can
+        depend on (search/sharing.py), or of the whole program when `share` is off."""
+        digest = fingerprint(module)
+        return self._runs_key(module, digest, self._ir(module, digest))
+
+    def _runs_key(self, module: ast.Module, digest: str, ir: Any) -> str:
+        if not self.share:
+            return digest
+        found = self._runs_keys.get(digest)
+        if found is None:
+            found = runs_fingerprint(module, ir.name) or digest
+            if len(self._runs_keys) > 4096:
+                self._runs_keys.clear()
+            self._runs_keys[digest] = found
+        return found
 
     def _ir(self, module: ast.Module, digest: str) -> Any:
         found = self._irs.get(digest)

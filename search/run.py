@@ -34,6 +34,7 @@ from rolegraph.runtime import (
 from rolegraph.runtime.budget import Budget
 from rolegraph.runtime.values import plain
 
+from .sharing import ResponseCache, RunsCache
 from .store import RunRecord
 
 Limits = tuple[int | None, int | None, float | None]  # a run's budget: calls, tokens, cost
@@ -51,12 +52,14 @@ class RunSettings:
     params: dict[str, Any] = field(default_factory=dict)
     blank: frozenset[str] = frozenset()
     max_calls: int | None = 50
+    # model replies shared by the runs of a search (search/sharing.py; in this process)
+    cache: ResponseCache | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class Ran:
-    record: RunRecord
-    spent: Spent  # what the run charged against its budget (its usage when it had none)
+    record: RunRecord  # what the run costs (the calls the response cache answered too)
+    spent: Spent  # what was sent: charged against its budget (its usage when it had none)
 
 
 async def run_candidate(
@@ -71,16 +74,27 @@ async def run_candidate(
         model = Blank(model if model is not None else ModelsByName(), settings.blank)
     if budget is None and settings.max_calls is not None:
         budget = Budget(calls=settings.max_calls)
+    cache = RunsCache(settings.cache, budget) if settings.cache is not None else None
+    result: Any = None
+    error: str | None = None
     try:
-        outcome = await run_agent(ir, inputs, model=model, provider=provider, budget=budget)
-    except RunError as error:
-        usage = _usage(getattr(error, "trace", None))
-        record = RunRecord(None, f"{type(error).__name__}: {error}".splitlines()[0], *usage)
+        outcome = await run_agent(
+            ir, inputs, model=model, provider=provider, budget=budget, cache=cache
+        )
+    except RunError as failed:
+        trace = getattr(failed, "trace", None)
+        error = f"{type(failed).__name__}: {failed}".splitlines()[0]
     else:
-        record = RunRecord(plain(outcome.result), None, *_usage(outcome.trace))
-    if budget is None:
-        return Ran(record, (record.calls, record.tokens, record.dollars))
-    return Ran(record, (budget.spent_calls, budget.spent_tokens, budget.spent_cost))
+        trace, result = outcome.trace, plain(outcome.result)
+    calls, tokens, dollars = _usage(trace)  # (what was sent)
+    spent = (calls, tokens, dollars)
+    if budget is not None:
+        spent = (budget.spent_calls, budget.spent_tokens, budget.spent_cost)
+    if cache is not None:  # the run costs what the cache answered too; the search did not spend it
+        calls, tokens, dollars = calls + cache.calls, tokens + cache.tokens, dollars + cache.dollars
+        if budget is not None:
+            spent = (spent[0] - cache.calls, spent[1] - cache.tokens, spent[2] - cache.dollars)
+    return Ran(RunRecord(result, error, calls, tokens, dollars), spent)
 
 
 def _usage(trace: Any) -> tuple[int, int, float]:

@@ -460,12 +460,14 @@ def test_with_no_model_each_role_runs_on_its_own():
             '-> Answer { model m  prompt "Improve', '-> Answer { model big  prompt "Improve'
         )
         evaluator = Evaluator(Objective(TASKS, contains), model=None, filename="pipeline.agent")
-        evaluation = evaluator.evaluate_sync(rolegraph.parse(text))
+        module = rolegraph.parse(text)
+        evaluation = evaluator.evaluate_sync(module)
     assert [r.result["text"] for r in evaluation.runs] == ["from openai/big"] * 3
     # Polish ran on its declared server; Draft on its own model, the mock
     assert len(api.requests) == 3 and {r["model"] for r in api.requests} == {"big"}
     assert all("Improve" in r["messages"][-1]["content"] for r in api.requests)
-    assert evaluator.store.run((evaluation.fingerprint, "Pipeline", TASKS[0].key, 0, "declared"))
+    key = evaluator.runs_key(module)  # (what the runs are stored under: search/sharing.py)
+    assert evaluator.store.run((key, "Pipeline", TASKS[0].key, 0, "declared"))
 
 
 @pytest.mark.parametrize("command", ["run", "search"])
