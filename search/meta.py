@@ -89,7 +89,7 @@ async def meta_search(
             break
         parent = max(trail.evaluated, key=lambda s: s.rank)  # the best so far
         ask = _propose_structured if proposal == "structured" else _propose
-        spend = _Spend(proposer, proposer_params, evaluator.budget)
+        spend = Spend(proposer, proposer_params, evaluator.budget)
         try:
             text, used = await ask(spend, parent.module, attempts, goal)
         except BudgetSpent as error:  # the proposer's calls come out of the budget too
@@ -137,7 +137,7 @@ def _apply(editor: Editor, module: ast.Module, text: str) -> tuple[Edit, ast.Mod
 
 
 @dataclass
-class _Spend:
+class Spend:
     """How the proposer's runs are made: on its model, held to the search's budget (each
     run reserves its static worst case first, like an evaluation's)."""
 
@@ -168,7 +168,7 @@ class _Spend:
 
 
 async def _propose(
-    spend: _Spend,
+    spend: Spend,
     module: ast.Module,
     attempts: list[Attempt],
     goal: str,
@@ -194,7 +194,7 @@ def _tried(attempts: list[Attempt]) -> str:
 
 
 async def _propose_structured(
-    spend: _Spend,
+    spend: Spend,
     module: ast.Module,
     attempts: list[Attempt],
     goal: str,

@@ -60,6 +60,7 @@ class RunSettings:
 class Ran:
     record: RunRecord  # what the run costs (the calls the response cache answered too)
     spent: Spent  # what was sent: charged against its budget (its usage when it had none)
+    trace: Any = field(default=None, compare=False, repr=False)  # (not sent back by Ray)
 
 
 async def run_candidate(
@@ -94,7 +95,7 @@ async def run_candidate(
         calls, tokens, dollars = calls + cache.calls, tokens + cache.tokens, dollars + cache.dollars
         if budget is not None:
             spent = (spent[0] - cache.calls, spent[1] - cache.tokens, spent[2] - cache.dollars)
-    return Ran(RunRecord(result, error, calls, tokens, dollars), spent)
+    return Ran(RunRecord(result, error, calls, tokens, dollars), spent, trace)
 
 
 def _usage(trace: Any) -> tuple[int, int, float]:
@@ -272,7 +273,8 @@ def run_task(task: RunTask) -> Ran:
     settings = RunSettings(task.model, task.params, task.blank, task.max_calls)
     budget = Budget(*task.limits) if task.limits is not None else None
     ir = _ir(task.source, task.filename, task.agent, task.root)
-    return asyncio.run(run_candidate(ir, task.inputs, task.seed, settings, budget))
+    ran = asyncio.run(run_candidate(ir, task.inputs, task.seed, settings, budget))
+    return Ran(ran.record, ran.spent)  # (the trace stays in the worker)
 
 
 @lru_cache(maxsize=64)
