@@ -56,6 +56,7 @@ from rolegraph.search import (  # noqa: E402
     random_search,
     swarm,
 )
+from rolegraph.search.reflect import reflect_search  # noqa: E402
 from rolegraph.search.run import RunJob  # noqa: E402
 
 START = HERE.parent / "examples" / "self_refine.agent"
@@ -185,6 +186,15 @@ async def compare(optimizer: str, seed: int, runs: int, racing: bool) -> dict[st
                 max_proposals=runs // 5,
                 **options,
             )
+        elif optimizer == "reflect":
+            search = reflect_search(
+                start,
+                evaluator,
+                critic="mock",
+                evaluations=budget_candidates,
+                max_rounds=runs // 5,
+                **options,
+            )
         else:
             chosen = {"random": random_search, "evolve": evolve, "swarm": swarm, "mcts": mcts}
             search = chosen[optimizer](
@@ -203,7 +213,7 @@ def comparison(seeds: int, runs: int) -> None:
     )
     print("|---|---|---|---|")
     table = {}
-    for optimizer in ("random", "evolve", "swarm", "mcts", "llm"):
+    for optimizer in ("random", "evolve", "swarm", "mcts", "llm", "reflect"):
         for racing in (False, True):
             table[optimizer, racing] = [
                 asyncio.run(compare(optimizer, seed, runs, racing)) for seed in range(seeds)

@@ -26,7 +26,7 @@ from rolegraph.runtime import Model, provider_of
 from .budget import Allotment, Hold, SearchBudget, run_allotment
 from .objective import Example, Objective, ObjectiveError
 from .program import NoAgent, agent_ir, check, program_editor, without_tests
-from .run import Backend, Ran, RunJob, RunSettings, backend_named, run_candidate
+from .run import Backend, Ran, RunJob, RunSettings, backend_named
 from .sharing import ResponseCache, runs_fingerprint
 from .store import RunRecord, SearchStore
 
@@ -311,24 +311,28 @@ class Evaluator:
         )
 
     async def traced(self, module: ast.Module, index: int, seed: int) -> Ran:
-        """Example `index` run again with `seed` on `module`, in this process, with its
-        trace (what a reflective optimizer reads). Its calls were made when the example
-        was evaluated: the response cache answers them (search/sharing.py). Held to the
-        search's budget like any run; not stored."""
+        """Example `index` run again with `seed` on `module`, with its trace (what a
+        reflective optimizer reads; the Ray backend sends no trace back). Its calls were
+        made when the example was evaluated: the response cache answers them
+        (search/sharing.py). Held to the search's budget like any run; not stored."""
         digest = fingerprint(module)
         ir = self._ir(module, digest)
+        key = self._runs_key(module, digest, ir)
+        source = to_source(module) if self.backend.sends_source else ""
         example = self.objective.examples[index]
-        if self.budget is None:
-            ran = await run_candidate(ir, example.inputs, seed, self.settings)
-            self.calls_made += ran.spent[0]
-            return ran
-        hold = self.budget.reserve(self._allotment(ir, self._runs_key(module, digest, ir)), 1)
-        run_budget = self.budget.run_budget(hold.per_run, self.max_calls)
+        job = RunJob(ir, key, source, self.filename, self.root, example.inputs, seed)
+        hold = None
+        run_budget = None
+        if self.budget is not None:
+            hold = self.budget.reserve(self._allotment(ir, key), 1)
+            run_budget = self.budget.run_budget(hold.per_run, self.max_calls)
         try:
-            ran = await run_candidate(ir, example.inputs, seed, self.settings, run_budget)
-            hold.settle(*ran.spent)
+            ran = await self.backend.run(job, self.settings, run_budget)
+            if hold is not None:
+                hold.settle(*ran.spent)
         finally:
-            hold.close()
+            if hold is not None:
+                hold.close()
         self.calls_made += ran.spent[0]
         return ran
 
