@@ -32,6 +32,7 @@ from .pareto import dominates, pareto_front
 from .plot import score_plot
 from .racing import Racing, probability_better
 from .random_search import random_search
+from .reflect import reflect_search
 from .report import report, write_report
 from .run import (
     Backend,
@@ -91,6 +92,7 @@ __all__ = [
     "pareto_front",
     "probability_better",
     "random_search",
+    "reflect_search",
     "report",
     "run_allotment",
     "run_candidate",

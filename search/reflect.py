@@ -38,7 +38,7 @@ from rolegraph.runtime.values import plain
 from .budget import BudgetSpent
 from .candidates import Progress, Scored, SearchResult, Trail
 from .evaluate import Evaluator
-from .meta import GOAL, Attempt, Spend, _apply
+from .meta import GOAL, Attempt, Spend, try_proposal
 from .program import without_tests
 from .proposals import MODEL, load, tried_summary
 from .racing import Racing
@@ -141,27 +141,7 @@ async def reflect_search(
         for text in _edits(parent.module, evaluator.ir_of(parent.module).name, notes):
             if trail.full:
                 break
-            found = _apply(editor, parent.module, text)
-            if isinstance(found, str):
-                attempts.append(Attempt(text, found, accepted=False))
-                refused.append((text, found))
-                continue
-            edit, edited = found
-            if not trail.is_new(edited):
-                attempts.append(Attempt(text, "refused: it makes a program already tried", False))
-                continue
-            scored = await trail.visit(edited, parent, edit)
-            if scored is None:
-                attempts.append(Attempt(text, "refused: its runs do not fit the budget", False))
-                continue
-            attempts.append(
-                Attempt(
-                    edit.to_json(),
-                    f"score {scored.evaluation.score:.3f}, cost {scored.evaluation.cost:g} "
-                    f"(its parent: score {parent.evaluation.score:.3f})",
-                    accepted=True,
-                )
-            )
+            await try_proposal(trail, editor, parent, text, attempts, refused)
     return trail.result(refused=tuple(refused), proposer_calls=critic_calls)
 
 
