@@ -42,6 +42,7 @@ class RunOutcome:
     tokens: int
     dollars: float
     cached: bool  # answered by the store, no run made
+    sent: int = 0  # model calls sent (those the response cache answered are in `calls` only)
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,9 @@ class Evaluation:
 
     @property
     def fresh_calls(self) -> int:
-        """Model calls made for this evaluation (runs answered by the store made none)."""
-        return sum(run.calls for run in self.runs if not run.cached)
+        """Model calls sent for this evaluation (runs the store held sent none, and
+        calls the response cache answered were not sent)."""
+        return sum(run.sent for run in self.runs)
 
 
 class Evaluator:
@@ -170,8 +172,8 @@ class Evaluator:
             if hold is not None:
                 hold.close()
         runs = tuple(  # scored in order, once every run is in
-            self._outcome(index, example, seed, record, cached)
-            for (index, example, seed), (record, cached) in zip(cases, records, strict=True)
+            self._outcome(index, example, seed, record, cached, sent)
+            for (index, example, seed), (record, cached, sent) in zip(cases, records, strict=True)
         )
         calls = sum(r.calls for r in runs)
         tokens = sum(r.tokens for r in runs)
@@ -268,14 +270,15 @@ class Evaluator:
         seed: int,
         limit: asyncio.Semaphore,
         hold: Hold | None = None,
-    ) -> tuple[RunRecord, bool]:
-        """The run of `example` with `seed`: from the store, or made (and stored)."""
+    ) -> tuple[RunRecord, bool, int]:
+        """The run of `example` with `seed`: from the store, or made (and stored); and
+        whether the store held it, and the model calls it sent."""
         key = (digest, ir.name, example.key, seed, self.model_label)
         record = self.store.run(key)
         if record is not None:
             if self.on_run is not None:
                 self.on_run(record, True)
-            return record, True
+            return record, True, 0
         run_budget = (
             self.budget.run_budget(hold.per_run, self.max_calls)
             if hold is not None and self.budget is not None
@@ -292,10 +295,10 @@ class Evaluator:
         self.store.put_run(key, record)
         if self.on_run is not None:
             self.on_run(record, False)
-        return record, False
+        return record, False, ran.spent[0]
 
     def _outcome(
-        self, index: int, example: Example, seed: int, record: RunRecord, cached: bool
+        self, index: int, example: Example, seed: int, record: RunRecord, cached: bool, sent: int
     ) -> RunOutcome:
         score = 0.0 if record.error is not None else self._score(record.result, example, index)
         return RunOutcome(
@@ -308,6 +311,7 @@ class Evaluator:
             record.tokens,
             record.dollars,
             cached,
+            sent,
         )
 
     async def traced(self, module: ast.Module, index: int, seed: int) -> Ran:

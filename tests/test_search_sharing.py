@@ -83,6 +83,9 @@ def test_a_search_with_sharing_finds_what_it_finds_without_for_fewer_calls(max_c
     assert outcomes(shared) == outcomes(plain)  # the same runs, scores and costs
     assert ev_shared.calls_made < ev_plain.calls_made  # for fewer calls sent
     assert shared.calls == ev_shared.calls_made
+    # each evaluation says what it sent: the runs' calls less those the cache answered
+    assert sum(s.evaluation.fresh_calls for s in shared.evaluated) == ev_shared.calls_made
+    assert sum(s.evaluation.fresh_calls for s in plain.evaluated) == ev_plain.calls_made
     assert ev_shared.settings.cache.hits == ev_plain.calls_made - ev_shared.calls_made
 
 
