@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
@@ -248,8 +249,11 @@ class RayBackend:
                 "the ray backend needs Ray: pip install 'rolegraph[ray]'"
             ) from None
         if not ray.is_initialized():
-            options = {"include_dashboard": False, "log_to_driver": False, **self.options}
-            ray.init(address=self.address, **options)
+            if self.address or os.environ.get("RAY_ADDRESS"):  # (a cluster: as it was started)
+                ray.init(address=self.address, **self.options)
+            else:
+                options = {"include_dashboard": False, "log_to_driver": False, **self.options}
+                ray.init(**options)
         return ray
 
 
