@@ -2,7 +2,8 @@
 
 The command (typer's runner): random search, 40 candidates of examples/self_refine.agent,
 5 examples x 2 seeds, `--model mock`, a new store, `-o` (the front and search.json
-written). The split, in wall time, measured by wrappers around two functions:
+written). The split, in CPU time of this process (what other load on the machine does not
+change), measured by wrappers around two functions:
 
 - runs: inside the backend's `run` (`search/run.py`: `run_candidate`, the executor, the
   mock, the response cache). The evaluator is held to one run at a time for this (its
@@ -65,22 +66,22 @@ def split(candidates: int) -> dict[str, float]:
     original_init = evaluate.Evaluator.__init__
 
     async def run(self: Any, *args: Any) -> Any:
-        began = time.perf_counter()
+        began = time.process_time()
         try:
             return await original_run(self, *args)
         finally:
-            spent["runs"] += time.perf_counter() - began
+            spent["runs"] += time.process_time() - began
 
     @functools.wraps(original_check)
     def check_module(*args: Any, **options: Any) -> Any:
         depth["checking"] += 1
-        began = time.perf_counter()
+        began = time.process_time()
         try:
             return original_check(*args, **options)
         finally:
             depth["checking"] -= 1
             if not depth["checking"]:
-                spent["checking"] += time.perf_counter() - began
+                spent["checking"] += time.process_time() - began
 
     def init(self: Any, *args: Any, **options: Any) -> None:
         original_init(self, *args, **{**options, "concurrency": 1})
@@ -94,9 +95,9 @@ def split(candidates: int) -> dict[str, float]:
         module.check_module = check_module  # type: ignore[attr-defined]
     try:
         with tempfile.TemporaryDirectory() as folder:
-            began = time.perf_counter()
+            began = time.process_time()
             answer = CliRunner().invoke(app, search_command(Path(folder), candidates))
-            spent["whole"] = time.perf_counter() - began
+            spent["whole"] = time.process_time() - began
             assert answer.exit_code == 0, answer.output
     finally:
         LocalBackend.run = original_run  # type: ignore[method-assign]
