@@ -5,7 +5,7 @@ Simulated, and said so: each candidate's runs are drawn instead of made. A candi
 quality q (the chance that one run is right) comes from its structure, like the
 patterns on a real model: more model calls per run help with diminishing returns
 (0.12 per doubling of the worst-case calls), a refinement loop helps (+0.1), and a
-fixed part drawn from the candidate's fingerprint (uniform in ±0.15) stands for what
+fixed part drawn from the fingerprint of what its runs depend on (uniform in ±0.15) stands for what
 structure does not tell. A run of example i with seed s is right with probability q,
 drawn from a generator seeded by (fingerprint, i, s): the same run always gives the
 same answer, as a cached run does. Everything else is the real search: the edits, the
@@ -41,9 +41,12 @@ from rolegraph.search import (  # noqa: E402
     BudgetSpent,
     Evaluator,
     Example,
+    LocalBackend,
     Objective,
     Racing,
+    Ran,
     RunRecord,
+    RunSettings,
     SearchStore,
     Surrogate,
     evolve,
@@ -53,6 +56,8 @@ from rolegraph.search import (  # noqa: E402
     random_search,
     swarm,
 )
+from rolegraph.search.reflect import reflect_search  # noqa: E402
+from rolegraph.search.run import RunJob  # noqa: E402
 
 START = HERE.parent / "examples" / "self_refine.agent"
 
@@ -67,14 +72,21 @@ def quality(ir: Any, digest: str) -> float:
     return min(0.98, max(0.02, q if returns else 0.02))
 
 
-class Simulated(Evaluator):
-    """An evaluator whose runs are drawn from the candidate's quality (see above)."""
+class Drawn(LocalBackend):
+    """Runs drawn from the candidate's quality (see above) instead of made."""
 
-    async def run(self, ir: Any, example: Example, seed: int, budget: Any = None) -> RunRecord:
-        digest = self._digest_of(ir)
-        rng = random.Random(f"{digest}/{example.key}/{seed}")
-        right = rng.random() < quality(ir, digest)
-        return RunRecord("yes" if right else "no", None, ir.worst_case_calls(), 0, 0.0)
+    async def run(self, job: RunJob, settings: RunSettings, budget: Any) -> Ran:
+        rng = random.Random(f"{job.digest}/{Example(job.inputs).key}/{job.seed}")
+        right = rng.random() < quality(job.ir, job.digest)
+        calls = job.ir.worst_case_calls()
+        return Ran(RunRecord("yes" if right else "no", None, calls, 0, 0.0), (calls, 0, 0.0))
+
+
+class Simulated(Evaluator):
+    """An evaluator whose runs are drawn (`Drawn`), with a budget of runs."""
+
+    def __init__(self, objective: Objective, **options: Any):
+        super().__init__(objective, backend=Drawn(), **options)
 
     limit: int | None = None  # runs this search may make (a budget of runs)
 
@@ -88,12 +100,6 @@ class Simulated(Evaluator):
             if self.runs_made + pending > self.limit:
                 raise BudgetSpent(f"{pending} runs do not fit the {self.limit} runs left")
         return super()._reserve(ir, digest, cases)
-
-    def _digest_of(self, ir: Any) -> str:
-        for digest, known in self._irs.items():
-            if known is ir:
-                return digest
-        return ""
 
 
 async def search(seed: int, candidates: int, racing: bool, surrogate: bool) -> dict[str, Any]:
@@ -116,7 +122,7 @@ async def search(seed: int, candidates: int, racing: bool, surrogate: bool) -> d
             if not scored.evaluation.partial:
                 complete.append(scored)
             best = max(complete, key=lambda s: s.rank)
-            q = quality(evaluator.ir_of(best.module), best.evaluation.fingerprint)
+            q = quality(evaluator.ir_of(best.module), evaluator.runs_key(best.module))
             curve.append((evaluator.runs_made, q))
 
         result = await random_search(
@@ -131,7 +137,7 @@ async def search(seed: int, candidates: int, racing: bool, surrogate: bool) -> d
         best = result.best
         ir = evaluator.ir_of(best.module)
         return {
-            "held_out": quality(ir, best.evaluation.fingerprint),
+            "held_out": quality(ir, evaluator.runs_key(best.module)),
             "runs": result.runs,
             "dropped": race.dropped if race else 0,
             "curve": curve,
@@ -163,7 +169,7 @@ async def compare(optimizer: str, seed: int, runs: int, racing: bool) -> dict[st
             curve.append(
                 (
                     evaluator.runs_made,
-                    quality(evaluator.ir_of(best.module), best.evaluation.fingerprint),
+                    quality(evaluator.ir_of(best.module), evaluator.runs_key(best.module)),
                 )
             )
 
@@ -178,6 +184,15 @@ async def compare(optimizer: str, seed: int, runs: int, racing: bool) -> dict[st
                 proposer="mock",
                 evaluations=budget_candidates,
                 max_proposals=runs // 5,
+                **options,
+            )
+        elif optimizer == "reflect":
+            search = reflect_search(
+                start,
+                evaluator,
+                critic="mock",
+                evaluations=budget_candidates,
+                max_rounds=runs // 5,
                 **options,
             )
         else:
@@ -198,7 +213,7 @@ def comparison(seeds: int, runs: int) -> None:
     )
     print("|---|---|---|---|")
     table = {}
-    for optimizer in ("random", "evolve", "swarm", "mcts", "llm"):
+    for optimizer in ("random", "evolve", "swarm", "mcts", "llm", "reflect"):
         for racing in (False, True):
             table[optimizer, racing] = [
                 asyncio.run(compare(optimizer, seed, runs, racing)) for seed in range(seeds)

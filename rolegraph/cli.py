@@ -66,7 +66,7 @@ app = typer.Typer(
 )
 
 EXIT_OK, EXIT_DIAGNOSTICS, EXIT_USAGE = 0, 1, 2
-OPTIMIZERS = ("random", "evolve", "swarm", "mcts", "llm")
+OPTIMIZERS = ("random", "evolve", "swarm", "mcts", "llm", "reflect")
 
 
 def _version(value: bool) -> None:
@@ -1003,12 +1003,13 @@ def search_command(
         typer.Option(
             "--optimizer",
             help="random; evolve (a quality-diversity archive, crossover); swarm (particles "
-            "moving along edit scripts); mcts (a tree of edits); or llm (a model proposes "
-            "edits as JSON).",
+            "moving along edit scripts); mcts (a tree of edits); llm (a model proposes "
+            "edits as JSON); or reflect (a model reads the failing runs' traces).",
         ),
     ] = "random",
     proposer: Annotated[
-        str, typer.Option("--proposer", help="With --optimizer llm: the proposing model.")
+        str,
+        typer.Option("--proposer", help="With --optimizer llm or reflect: the proposing model."),
     ] = "mock",
     proposal: Annotated[
         str,
@@ -1129,6 +1130,18 @@ def search_command(
                 progress=progress,
                 editor=editor,
                 proposal="text" if proposal == "text" else "structured",
+            )
+        elif optimizer == "reflect":  # (the --proposer model reads the failing traces)
+            from rolegraph.search.reflect import reflect_search
+
+            search = reflect_search(
+                module,
+                evaluator,
+                critic=proposer,
+                critic_params=params,
+                evaluations=evaluations,
+                progress=progress,
+                editor=editor,
             )
         else:
             optimize = {"mcts": mcts, "swarm": swarm, "evolve": evolve}.get(
@@ -1269,6 +1282,7 @@ def _evaluation_setup(
         load_examples,
         scorer,
     )
+    from rolegraph.search.run import backend_named
 
     if data is None:
         raise _usage_error("--data DATA.jsonl is needed: the examples to score candidates on")
@@ -1295,7 +1309,7 @@ def _evaluation_setup(
         params=params,
         store=_open_store(SearchStore, store),
         filename=str(file),
-        backend=backend,
+        backend=backend_named(backend),  # (checked above: local or ray)
         root=str(root) if root is not None else None,
     )
     return checked.program.main.module, objective, evaluator

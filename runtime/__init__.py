@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .budget import Budget, BudgetError, BudgetExceeded, UnpricedModel
-from .calls import answer
+from .calls import Cache, answer
 from .errors import (
     ConstraintViolation,
     FiringFailed,
@@ -177,6 +177,7 @@ async def run_agent(
     on_event: EventSink | None = None,
     human: Desk | None = None,
     answers: Mapping[str, list[Any]] | str | None = None,
+    cache: Cache | None = None,
 ) -> RunResult:
     """Run one agent's IR on `inputs`. Raises a `RunError` (with `.trace`) on failure.
 
@@ -189,7 +190,8 @@ async def run_agent(
     A `budget` bounds the run's calls, tokens and cost; it is never exceeded. With a
     `store`, replies are cached and each firing is checkpointed; `resume=RUN_ID` continues
     a run of that store (its inputs and model come from the store, and its budget goes on
-    from what it had spent) without repeating a completed firing or model call. `source`
+    from what it had spent) without repeating a completed firing or model call. Without a
+    store, `cache` (`cached_reply`/`save_reply`, runtime/calls.py) is the response cache. `source`
     is (file, fingerprint), recorded with the run. With a `tracer` (OpenTelemetry), the
     run is exported as spans when it ends. Synchronous tools run in a pool of
     `tool_threads` worker threads (default: the environment's `ROLEGRAPH_TOOL_THREADS`,
@@ -252,6 +254,8 @@ async def run_agent(
         context.checkpoint = lambda record: store.checkpoint(
             run_id, record.key, record.node, record.time, record.status, record.output, record.error
         )
+    elif cache is not None:
+        context.cache = cache
     if human is None and store is not None and run_id is not None:
         human = StoreDesk(store, run_id)
     if answers == "mock":

@@ -13,7 +13,7 @@ every candidate checks; none is generated code. See docs/search.md.
 from .attribution import Attribution, shapley
 from .budget import Allotment, BudgetSpent, SearchBudget, SearchBudgetError, run_allotment
 from .candidates import Scored, SearchResult, Trail, write_front
-from .evaluate import Blank, Evaluation, Evaluator, RunOutcome, blank_value
+from .evaluate import Evaluation, Evaluator, RunOutcome
 from .evolve import better, evolve, nodes_and_calls
 from .front import FrontRow, front_rows
 from .mcts import mcts
@@ -32,7 +32,18 @@ from .pareto import dominates, pareto_front
 from .plot import score_plot
 from .racing import Racing, probability_better
 from .random_search import random_search
+from .reflect import reflect_search
 from .report import report, write_report
+from .run import (
+    Backend,
+    Blank,
+    LocalBackend,
+    Ran,
+    RayBackend,
+    RunSettings,
+    blank_value,
+    run_candidate,
+)
 from .store import Candidate, RunRecord, SearchStore
 from .surrogate import Surrogate
 from .swarm import swarm
@@ -41,6 +52,7 @@ __all__ = [
     "Allotment",
     "Attempt",
     "Attribution",
+    "Backend",
     "Blank",
     "BudgetSpent",
     "Candidate",
@@ -48,11 +60,15 @@ __all__ = [
     "Evaluator",
     "Example",
     "FrontRow",
+    "LocalBackend",
     "Objective",
     "ObjectiveError",
     "Racing",
+    "Ran",
+    "RayBackend",
     "RunOutcome",
     "RunRecord",
+    "RunSettings",
     "Scored",
     "SearchBudget",
     "SearchBudgetError",
@@ -76,8 +92,10 @@ __all__ = [
     "pareto_front",
     "probability_better",
     "random_search",
+    "reflect_search",
     "report",
     "run_allotment",
+    "run_candidate",
     "score_plot",
     "scorer",
     "shapley",

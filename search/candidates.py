@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rolegraph.compiler import ast
-from rolegraph.compiler.edits import AddConstraint, Edit, Editor
+from rolegraph.compiler.edits import AddConstraint, Edit, EditError, Editor
 from rolegraph.compiler.printer import fingerprint, to_source
 
 from .budget import BudgetSpent
@@ -19,6 +19,7 @@ from .pareto import pareto_front
 from .racing import Racing
 from .store import Candidate
 from .surrogate import Surrogate
+from .tests_kept import NOTHING, TestsKept, keep_tests
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Scored:
     parent: str | None  # the parent's fingerprint
     edit: Edit | None  # the edit that made it from its parent, when it was one edit
     script: tuple[Edit, ...] = ()  # the edits that made it from its parent
+    tests: TestsKept = NOTHING  # its `test` blocks renamed along or dropped by the edit
 
     @property
     def point(self) -> tuple[float, float]:
@@ -125,6 +127,8 @@ class Trail:
         self.calls = 0  # model calls made (runs the store held cost none)
         # the fingerprints of the programs last asked about (a draw is asked about twice)
         self._fingerprints: dict[int, tuple[ast.Module, str]] = {}
+        # what each edit drawn made of a program: (the program, the edit, the result)
+        self._edits_made: dict[tuple[int, int], tuple[ast.Module, Edit, ast.Module | None]] = {}
         self.stopped: str | None = None  # the budget refused evaluations: why
         self.over_budget = 0  # candidates skipped: their runs did not fit the budget
         self.inherited = 0  # runs taken over from a parent (edits that change no run)
@@ -146,7 +150,7 @@ class Trail:
         known = self._fingerprints.get(id(module))
         if known is not None and known[0] is module:
             return known[1]
-        if len(self._fingerprints) >= 64:
+        if len(self._fingerprints) >= 4096:
             self._fingerprints.clear()
         found = fingerprint(module)
         self._fingerprints[id(module)] = (module, found)
@@ -168,11 +172,21 @@ class Trail:
     ) -> Scored | None:
         """Evaluate a candidate (made from `parent` by `edit` or a script), and record it.
         None when the search's budget cannot pay for its runs (after `OVER_BUDGET` such
-        candidates in a row, the search is `full`)."""
+        candidates in a row, the search is `full`). Its `test` blocks are kept valid
+        first (search/tests_kept.py)."""
+        kept = NOTHING
+        if parent is not None and module.tests:
+            # the program as the edit made it is seen too: proposed again, it is no new one
+            self.seen.add(self._fingerprint(module))
+            module, kept = await keep_tests(
+                parent.module, module, edit, self.evaluator.filename, self.evaluator.root
+            )
         if parent is not None and unchanged_runs(self.evaluator, parent.module, module, edit):
             self.inherited += self.evaluator.inherit_runs(parent.module, module)
         try:
-            scored = await score_candidate(self.evaluator, module, parent, edit, self._evaluate)
+            scored = await score_candidate(
+                self.evaluator, module, parent, edit, self._evaluate, kept
+            )
         except BudgetSpent as error:
             if not self.evaluated:
                 raise
@@ -239,10 +253,54 @@ class Trail:
         """A random valid edit of `module` making a program not evaluated yet (None when
         `tries` draws in a row gave none)."""
         for _ in range(tries):
-            found = editor.sample(module, rng, operators, checked=self.was_seen)
+            found = self._draw(editor, module, rng, operators)
             if found is not None and self.is_new(found[1]):
                 return found
         return None
+
+    def _draw(
+        self,
+        editor: Editor,
+        module: ast.Module,
+        rng: random.Random,
+        operators: Sequence[type[Edit]],
+        tries: int = 64,
+    ) -> tuple[Edit, ast.Module] | None:
+        """`editor.sample`, the same draws, remembering what each edit of a program
+        made: a search draws the same edit of a parent many times, and an edit drawn
+        again is neither applied nor checked again. A program evaluated before is not
+        checked (it did check); it is given back, and the caller sees it is not new."""
+        sites = editor.sites(module, operators)
+        choices = [operator for operator in operators if sites[operator]]
+        for _ in range(tries):
+            if not choices:
+                return None
+            edit = rng.choice(sites[rng.choice(choices)])
+            made = self._made(editor, module, edit)
+            if made is not None:
+                return edit, made
+        return None
+
+    def _made(self, editor: Editor, module: ast.Module, edit: Edit) -> ast.Module | None:
+        """What `edit` makes of `module` (None: it changes nothing, or does not check)."""
+        key = (id(module), id(edit))
+        known = self._edits_made.get(key)
+        if known is not None and known[0] is module and known[1] is edit:
+            return known[2]
+        made: ast.Module | None = None
+        try:
+            edited = edit.apply(module)
+            if self._fingerprint(edited) != self._fingerprint(module):
+                if self._fingerprint(edited) in self.seen:
+                    made = edited  # (checked when it was evaluated)
+                else:
+                    made = editor.admit(module, edited, f"`{edit.op}`")
+        except (EditError, ValueError):  # (a value the AST refuses is the edit's fault)
+            made = None
+        if len(self._edits_made) >= 4096:
+            self._edits_made.clear()
+        self._edits_made[key] = (module, edit, made)
+        return made
 
     def result(self, **extra: Any) -> SearchResult:
         evaluated = tuple(self.evaluated)
@@ -265,6 +323,7 @@ async def score_candidate(
     parent: Scored | None,
     edit: Edit | Sequence[Edit] | None,
     evaluate: Callable[[ast.Module], Awaitable[Evaluation]] | None = None,
+    tests: TestsKept = NOTHING,
 ) -> Scored:
     """Evaluate a candidate made from `parent` by `edit` (or by a script of edits), and
     put it in the store's archive."""
@@ -290,6 +349,7 @@ async def score_candidate(
         None if parent is None else parent.evaluation.fingerprint,
         single,
         script,
+        tests,
     )
 
 

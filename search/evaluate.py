@@ -13,32 +13,21 @@ its error is kept; it does not stop the evaluation.
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rolegraph.compiler import ast
-from rolegraph.compiler.diagnostics import DiagnosticError
 from rolegraph.compiler.printer import fingerprint, to_source
-from rolegraph.compiler.schema_fold import SchemaFold
-from rolegraph.compiler.source import Source
-from rolegraph.runtime import (
-    Model,
-    ModelReply,
-    ModelRequest,
-    ModelsByName,
-    RunError,
-    provider_of,
-    run_agent,
-)
-from rolegraph.runtime.budget import Budget
-from rolegraph.runtime.values import plain
+from rolegraph.runtime import Model, provider_of
 
 from .budget import Allotment, Hold, SearchBudget, run_allotment
 from .objective import Example, Objective, ObjectiveError
+from .program import NoAgent, agent_ir, check, program_editor, without_tests
+from .run import Backend, Ran, RunJob, RunSettings, backend_named
+from .sharing import ResponseCache, runs_fingerprint
 from .store import RunRecord, SearchStore
 
 
@@ -53,6 +42,7 @@ class RunOutcome:
     tokens: int
     dollars: float
     cached: bool  # answered by the store, no run made
+    sent: int = 0  # model calls sent (those the response cache answered are in `calls` only)
 
 
 @dataclass(frozen=True)
@@ -73,55 +63,9 @@ class Evaluation:
 
     @property
     def fresh_calls(self) -> int:
-        """Model calls made for this evaluation (runs answered by the store made none)."""
-        return sum(run.calls for run in self.runs if not run.cached)
-
-
-class Blank:
-    """A model whose calls from the nodes `nodes` are answered with the blank value of
-    the reply's type (empty strings and lists, zeros, false, the first member of an
-    enum, none where allowed) and cost nothing; other calls go to `inner`. The program
-    and its graph stay as they are: the node fires, and what reads it reads a valid,
-    empty value."""
-
-    def __init__(self, inner: Model, nodes: frozenset[str]):
-        self.inner, self.nodes = inner, nodes
-
-    async def complete(self, request: ModelRequest) -> ModelReply:
-        if request.node in self.nodes:
-            return ModelReply(json.dumps(blank_value(request.schema)), input_tokens=0)
-        return await self.inner.complete(request)
-
-    def price(self, request: ModelRequest) -> Any:
-        lookup = getattr(self.inner, "price", None)
-        return lookup(request) if lookup is not None else None
-
-
-def blank_value(schema: dict[str, Any]) -> Any:
-    """The emptiest value valid for a JSON schema."""
-    return _Blank().fold(schema)
-
-
-class _Blank(SchemaFold[Any]):
-    def any_of(self, options: list[dict[str, Any]], path: str) -> Any:
-        if any(option.get("type") == "null" for option in options):
-            return None
-        return self.fold(options[0])
-
-    def enum(self, members: list[Any], path: str) -> Any:
-        return members[0]
-
-    def record(self, properties: dict[str, dict[str, Any]], path: str) -> Any:
-        return {name: self.fold(sub) for name, sub in properties.items()}
-
-    def mapping(self, values: dict[str, Any] | None, path: str) -> Any:
-        return {}
-
-    def array(self, items: dict[str, Any], path: str) -> Any:
-        return []
-
-    def scalar(self, kind: str | None, path: str) -> Any:
-        return {"string": "", "integer": 0, "number": 0.0, "boolean": False}.get(str(kind))
+        """Model calls sent for this evaluation (runs the store held sent none, and
+        calls the response cache answered were not sent)."""
+        return sum(run.sent for run in self.runs)
 
 
 class Evaluator:
@@ -131,8 +75,9 @@ class Evaluator:
     every role's model parameters (`api_base`, `timeout`, `concurrency`, ...). `max_calls` bounds
     each run; `concurrency` bounds the runs in flight at once. `blank` names nodes whose
     model calls are answered with the blank value of their type instead (see `Blank`):
-    an ablation, for attribution. `backend="ray"` makes each run a Ray task
-    (search/ray_backend.py); the store and the scores stay here. Candidates' file
+    an ablation, for attribution. `backend`: where runs happen (search/run.py:
+    `LocalBackend()`, the default, or `RayBackend()`: each run a Ray task; "local" and
+    "ray" name them); the store and the scores stay here. Candidates' file
     imports resolve relative to `filename`, inside `root` (default: its directory).
     `on_run` is told each run as it ends (its record, and whether the store held it):
     what a progress display counts inside one long evaluation. `budget`: a hard limit on
@@ -150,18 +95,26 @@ class Evaluator:
         concurrency: int = 8,
         max_calls: int | None = 50,
         blank: frozenset[str] = frozenset(),
-        backend: str = "local",
+        backend: str | Backend = "local",
         root: str | None = None,
         on_run: Callable[[RunRecord, bool], None] | None = None,
         budget: SearchBudget | None = None,
+        share: bool = True,
     ):
-        if backend not in ("local", "ray"):
-            raise ObjectiveError(f"the backend is local or ray, not {backend!r}")
-        if backend == "ray" and not (model is None or isinstance(model, str)):
-            raise ObjectiveError("the ray backend sends the model by name: a string, or None")
+        if isinstance(backend, str):
+            try:
+                backend = backend_named(backend)
+            except ValueError as error:
+                raise ObjectiveError(str(error)) from None
+        self.share = share
+        cache = ResponseCache() if share and not backend.sends_source else None
+        self.settings = RunSettings(model, dict(params or {}), blank, max_calls, cache)
+        refused = backend.accepts(self.settings)
+        if refused is not None:
+            raise ObjectiveError(refused)
         self.objective = objective
         self.model = model
-        self.params = dict(params or {})
+        self.params = self.settings.params
         self.blank = blank
         self.backend = backend
         self.model_label = (
@@ -184,6 +137,7 @@ class Evaluator:
         self.calls_made = 0  # the model calls those runs made
         self._irs: OrderedDict[str, Any] = OrderedDict()
         self._allotments: dict[str, Allotment] = {}
+        self._runs_keys: dict[str, str] = {}  # a program's fingerprint: its runs' key
 
     def evaluate_sync(self, module: ast.Module) -> Evaluation:
         return asyncio.run(self.evaluate(module))
@@ -197,6 +151,7 @@ class Evaluator:
         then `partial`)."""
         digest = fingerprint(module)
         ir = self._ir(module, digest)
+        key = self._runs_key(module, digest, ir)
         self._check_inputs(ir)
         limit = asyncio.Semaphore(self.concurrency)
         chosen = (
@@ -207,18 +162,18 @@ class Evaluator:
             for index in chosen
             for seed in self.objective.seeds
         ]
-        source = to_source(module) if self.backend == "ray" else ""
-        hold = self._reserve(ir, digest, cases)
+        source = to_source(module) if self.backend.sends_source else ""
+        hold = self._reserve(ir, key, cases)
         try:
             records = await asyncio.gather(
-                *(self._record(ir, digest, source, ex, seed, limit, hold) for _, ex, seed in cases)
+                *(self._record(ir, key, source, ex, seed, limit, hold) for _, ex, seed in cases)
             )
         finally:
             if hold is not None:
                 hold.close()
         runs = tuple(  # scored in order, once every run is in
-            self._outcome(index, example, seed, record, cached)
-            for (index, example, seed), (record, cached) in zip(cases, records, strict=True)
+            self._outcome(index, example, seed, record, cached, sent)
+            for (index, example, seed), (record, cached, sent) in zip(cases, records, strict=True)
         )
         calls = sum(r.calls for r in runs)
         tokens = sum(r.tokens for r in runs)
@@ -241,10 +196,11 @@ class Evaluator:
     def allotment(self, module: ast.Module) -> Allotment:
         """The static worst case of one run of `module`'s agent (see search/budget.py)."""
         digest = fingerprint(module)
-        return self._allotment(self._ir(module, digest), digest)
+        ir = self._ir(module, digest)
+        return self._allotment(ir, self._runs_key(module, digest, ir))
 
-    def _allotment(self, ir: Any, digest: str) -> Allotment:
-        found = self._allotments.get(digest)
+    def _allotment(self, ir: Any, runs: str) -> Allotment:
+        found = self._allotments.get(runs)
         if found is None:
             budget = self.budget or SearchBudget()
             model = None if isinstance(self.model, str) else self.model
@@ -262,32 +218,34 @@ class Evaluator:
                 found = Allotment(
                     self.max_calls, math.ceil(found.tokens * scale), found.cost * scale
                 )
-            self._allotments[digest] = found
+            self._allotments[runs] = found
         return found
 
     def pending_runs(self, module: ast.Module) -> int:
         """How many runs an evaluation of `module` would make (those the store does not hold)."""
         digest = fingerprint(module)
         ir = self._ir(module, digest)
+        runs = self._runs_key(module, digest, ir)
         return sum(
             1
             for example in self.objective.examples
             for seed in self.objective.seeds
-            if self.store.run((digest, ir.name, example.key, seed, self.model_label)) is None
+            if self.store.run((runs, ir.name, example.key, seed, self.model_label)) is None
         )
 
     def measured(self, module: ast.Module) -> list[RunRecord]:
         """The runs of `module` the store holds (what its runs cost, measured)."""
         digest = fingerprint(module)
         ir = self._ir(module, digest)
+        runs = self._runs_key(module, digest, ir)
         keys = (
-            (digest, ir.name, example.key, seed, self.model_label)
+            (runs, ir.name, example.key, seed, self.model_label)
             for example in self.objective.examples
             for seed in self.objective.seeds
         )
         return [record for key in keys if (record := self.store.run(key)) is not None]
 
-    def _reserve(self, ir: Any, digest: str, cases: list[tuple[int, Example, int]]) -> Hold | None:
+    def _reserve(self, ir: Any, runs: str, cases: list[tuple[int, Example, int]]) -> Hold | None:
         """Reserve the worst case of every run the store does not hold (`BudgetSpent`
         when they do not fit: then no run starts)."""
         if self.budget is None:
@@ -295,11 +253,11 @@ class Evaluator:
         pending = sum(
             1
             for _, example, seed in cases
-            if self.store.run((digest, ir.name, example.key, seed, self.model_label)) is None
+            if self.store.run((runs, ir.name, example.key, seed, self.model_label)) is None
         )
         if not pending:
             return None
-        return self.budget.reserve(self._allotment(ir, digest), pending)
+        return self.budget.reserve(self._allotment(ir, runs), pending)
 
     # -- one run ------------------------------------------------------------------------------
 
@@ -312,67 +270,35 @@ class Evaluator:
         seed: int,
         limit: asyncio.Semaphore,
         hold: Hold | None = None,
-    ) -> tuple[RunRecord, bool]:
-        """The run of `example` with `seed`: from the store, or made (and stored)."""
+    ) -> tuple[RunRecord, bool, int]:
+        """The run of `example` with `seed`: from the store, or made (and stored); and
+        whether the store held it, and the model calls it sent."""
         key = (digest, ir.name, example.key, seed, self.model_label)
         record = self.store.run(key)
         if record is not None:
             if self.on_run is not None:
                 self.on_run(record, True)
-            return record, True
+            return record, True, 0
         run_budget = (
             self.budget.run_budget(hold.per_run, self.max_calls)
             if hold is not None and self.budget is not None
             else None
         )
+        job = RunJob(ir, digest, source, self.filename, self.root, example.inputs, seed)
         async with limit:
-            if self.backend == "ray":
-                from . import ray_backend
-
-                model = self.model if isinstance(self.model, str) else None
-                limits = (
-                    None
-                    if run_budget is None
-                    else (run_budget.calls, run_budget.tokens, run_budget.cost)
-                )
-                task = ray_backend.RunTask(
-                    source,
-                    self.filename,
-                    ir.name,
-                    example.inputs,
-                    seed,
-                    model,
-                    self.blank,
-                    self.max_calls,
-                    self.params,
-                    self.root,
-                    limits,
-                )
-                record = await ray_backend.submit(task)
-                if hold is not None:  # (what the worker's budget charged stayed there)
-                    whole = record.error is not None
-                    hold.settle(
-                        hold.per_run.calls if whole else record.calls,
-                        hold.per_run.tokens if whole else record.tokens,
-                        hold.per_run.cost if whole else record.dollars,
-                    )
-            else:
-                try:
-                    record = await self.run(ir, example, seed, run_budget)
-                finally:
-                    if hold is not None and run_budget is not None:
-                        hold.settle(
-                            run_budget.spent_calls, run_budget.spent_tokens, run_budget.spent_cost
-                        )
+            ran = await self.backend.run(job, self.settings, run_budget)
+        record = ran.record
+        if hold is not None:
+            hold.settle(*ran.spent)
         self.runs_made += 1
-        self.calls_made += record.calls
+        self.calls_made += ran.spent[0]
         self.store.put_run(key, record)
         if self.on_run is not None:
             self.on_run(record, False)
-        return record, False
+        return record, False, ran.spent[0]
 
     def _outcome(
-        self, index: int, example: Example, seed: int, record: RunRecord, cached: bool
+        self, index: int, example: Example, seed: int, record: RunRecord, cached: bool, sent: int
     ) -> RunOutcome:
         score = 0.0 if record.error is not None else self._score(record.result, example, index)
         return RunOutcome(
@@ -385,7 +311,34 @@ class Evaluator:
             record.tokens,
             record.dollars,
             cached,
+            sent,
         )
+
+    async def traced(self, module: ast.Module, index: int, seed: int) -> Ran:
+        """Example `index` run again with `seed` on `module`, with its trace (what a
+        reflective optimizer reads; the Ray backend sends no trace back). Its calls were
+        made when the example was evaluated: the response cache answers them
+        (search/sharing.py). Held to the search's budget like any run; not stored."""
+        digest = fingerprint(module)
+        ir = self._ir(module, digest)
+        key = self._runs_key(module, digest, ir)
+        source = to_source(module) if self.backend.sends_source else ""
+        example = self.objective.examples[index]
+        job = RunJob(ir, key, source, self.filename, self.root, example.inputs, seed)
+        hold = None
+        run_budget = None
+        if self.budget is not None:
+            hold = self.budget.reserve(self._allotment(ir, key), 1)
+            run_budget = self.budget.run_budget(hold.per_run, self.max_calls)
+        try:
+            ran = await self.backend.run(job, self.settings, run_budget)
+            if hold is not None:
+                hold.settle(*ran.spent)
+        finally:
+            if hold is not None:
+                hold.close()
+        self.calls_made += ran.spent[0]
+        return ran
 
     def judging(self, objective: Objective) -> Evaluator:
         """This evaluator (same model, store and budget) on another objective: the
@@ -418,31 +371,12 @@ class Evaluator:
             root=self.root,
             on_run=on_run,
             budget=self.budget,
+            share=self.share,
         )
-        twin._irs = self._irs
+        twin._irs, twin._runs_keys = self._irs, self._runs_keys
+        if blank == self.blank:  # (a blanked node's replies are other replies)
+            twin.settings = replace(twin.settings, cache=self.settings.cache)
         return twin
-
-    async def run(
-        self, ir: Any, example: Example, seed: int, budget: Budget | None = None
-    ) -> RunRecord:
-        """One run of a candidate's agent on an example, with a seed (not stored); held
-        to `budget` when one is given (else to `max_calls`)."""
-        params = {**self.params, "seed": seed} if seed else self.params
-        # (a model object may say where its calls go: LiteLLMModel(model=..., api_base=...))
-        provider = provider_of(self.model, params)
-        model: Model | None = None if isinstance(self.model, str) else self.model
-        if self.blank:
-            model = Blank(model if model is not None else ModelsByName(), self.blank)
-        if budget is None and self.max_calls is not None:
-            budget = Budget(calls=self.max_calls)
-        try:
-            outcome = await run_agent(
-                ir, example.inputs, model=model, provider=provider, budget=budget
-            )
-        except RunError as error:
-            usage = _usage(getattr(error, "trace", None))
-            return RunRecord(None, f"{type(error).__name__}: {error}".splitlines()[0], *usage)
-        return RunRecord(plain(outcome.result), None, *_usage(outcome.trace))
 
     def _score(self, result: Any, example: Example, index: int) -> float:
         try:
@@ -480,6 +414,8 @@ class Evaluator:
         Only runs of the same agent are inherited, never over runs `module` has."""
         parent_digest, digest = fingerprint(parent), fingerprint(module)
         parent_ir, ir = self._ir(parent, parent_digest), self._ir(module, digest)
+        parent_digest = self._runs_key(parent, parent_digest, parent_ir)
+        digest = self._runs_key(module, digest, ir)
         if parent_ir.name != ir.name:
             return 0
         inherited = 0
@@ -495,10 +431,7 @@ class Evaluator:
 
     def proven(self, module: ast.Module) -> set[tuple[str, str]]:
         """The constraints of `module` the checker proves on every run, as (agent, text)."""
-        from rolegraph.compiler.check import check_module
-        from rolegraph.grammar.imports import parse_import
-
-        checked = check_module(module, self.filename, parse_import, root=self.root)
+        checked = check(without_tests(module), self.filename, self.root)
         return {(c.agent, c.text) for c in checked.constraints if c.status == "proven"}
 
     # -- the candidate's IR -------------------------------------------------------------------
@@ -506,48 +439,39 @@ class Evaluator:
     def editor(self, trust: Any = None) -> Any:
         """An editor whose edits are checked as this evaluator checks its candidates
         (`trust`: a `TrustPolicy`, what edits may bring in; default nothing new)."""
-        import rolegraph
-
-        return rolegraph.editor(self.filename, root=self.root, trust=trust)
+        return program_editor(self.filename, self.root, trust)
 
     def ir_of(self, module: ast.Module) -> Any:
         """The IR of the agent the objective runs, for `module` (checked once)."""
         return self._ir(module, fingerprint(module))
+
+    def runs_key(self, module: ast.Module) -> str:
+        """What `module`'s runs are stored under: the fingerprint of what they can
+        depend on (search/sharing.py), or of the whole program when `share` is off."""
+        digest = fingerprint(module)
+        return self._runs_key(module, digest, self._ir(module, digest))
+
+    def _runs_key(self, module: ast.Module, digest: str, ir: Any) -> str:
+        if not self.share:
+            return digest
+        found = self._runs_keys.get(digest)
+        if found is None:
+            found = runs_fingerprint(module, ir.name) or digest
+            if len(self._runs_keys) > 4096:
+                self._runs_keys.clear()
+            self._runs_keys[digest] = found
+        return found
 
     def _ir(self, module: ast.Module, digest: str) -> Any:
         found = self._irs.get(digest)
         if found is not None:
             self._irs.move_to_end(digest)
             return found
-        from rolegraph.compiler.check import check_module
-        from rolegraph.grammar.imports import parse_import
-
-        checked = check_module(module, self.filename, parse_import, explore=False, root=self.root)
-        if checked.errors:
-            raise DiagnosticError(checked.errors, Source(self.filename, to_source(module)))
-        if not checked.irs:
-            raise ObjectiveError("the candidate declares no agent")
-        wanted = self.objective.agent
-        if wanted is None:
-            found = list(checked.irs.values())[-1]
-        elif wanted in checked.irs:
-            found = checked.irs[wanted]
-        else:
-            raise ObjectiveError(
-                f"the candidate has no agent `{wanted}`; it has: {', '.join(checked.irs)}"
-            )
+        try:
+            found = agent_ir(module, self.filename, self.objective.agent, self.root)
+        except NoAgent as error:
+            raise ObjectiveError(str(error)) from None
         self._irs[digest] = found
         if len(self._irs) > 256:
             self._irs.popitem(last=False)
         return found
-
-
-def _usage(trace: Any) -> tuple[int, int, float]:
-    if trace is None:
-        return 0, 0, 0.0
-    summary = trace.summary()
-    return (
-        summary["calls"],
-        summary["input_tokens"] + summary["output_tokens"],
-        float(summary["cost"]),
-    )

@@ -20,11 +20,15 @@ class FrontRow:
     calls_per_run: int  # the static worst case
     removed: tuple[str, ...]  # the start's nodes this candidate no longer has
     added: tuple[str, ...]
+    tests_dropped: tuple[str, ...] = ()  # the start's `test` blocks this candidate lost
 
     @property
     def structure(self) -> str:
         parts = [f"-{name}" for name in self.removed] + [f"+{name}" for name in self.added]
-        return " ".join(parts) or "same nodes"
+        shown = " ".join(parts) or "same nodes"
+        if self.tests_dropped:
+            shown += "; tests dropped: " + ", ".join(self.tests_dropped)
+        return shown
 
 
 def _nodes(scored: Scored) -> set[str]:
@@ -39,6 +43,7 @@ async def front_rows(
     """The front, each candidate with its structure against the start and, with
     `held_out` (an evaluator of the held-out examples), its held-out score."""
     start = _nodes(result.start)
+    start_tests = [test.name for test in result.start.module.tests]
     rows = []
     for scored in result.front:
         nodes = _nodes(scored)
@@ -52,6 +57,7 @@ async def front_rows(
                 evaluator.allotment(scored.module).calls,
                 tuple(sorted(start - nodes)),
                 tuple(sorted(nodes - start)),
+                tuple(t for t in start_tests if t not in {x.name for x in scored.module.tests}),
             )
         )
     return rows

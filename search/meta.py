@@ -26,7 +26,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import rolegraph
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import OPERATORS, Edit, EditError, Editor, op_name
 from rolegraph.compiler.printer import to_source
@@ -34,8 +33,9 @@ from rolegraph.runtime import Model, RunError, provider_of, run_agent
 from rolegraph.runtime.values import plain
 
 from .budget import BudgetSpent, SearchBudget, run_allotment
-from .candidates import Progress, SearchResult, Trail
+from .candidates import Progress, Scored, SearchResult, Trail
 from .evaluate import Evaluator
+from .program import load_agent
 from .proposals import chooser_source, edit_json, filler_source, load, names, tried_summary
 from .racing import Racing
 
@@ -89,37 +89,51 @@ async def meta_search(
             break
         parent = max(trail.evaluated, key=lambda s: s.rank)  # the best so far
         ask = _propose_structured if proposal == "structured" else _propose
-        spend = _Spend(proposer, proposer_params, evaluator.budget)
+        spend = Spend(proposer, proposer_params, evaluator.budget)
         try:
             text, used = await ask(spend, parent.module, attempts, goal)
         except BudgetSpent as error:  # the proposer's calls come out of the budget too
             trail.stopped = f"the proposer's next call does not fit: {error}"
             break
         proposer_calls += used
-        found = _apply(editor, parent.module, text)
-        if isinstance(found, str):
-            attempts.append(Attempt(text, found, accepted=False))
-            refused.append((text, found))
-            continue
-        edit, edited = found
-        if not trail.is_new(edited):
-            attempts.append(Attempt(text, "refused: it makes a program already tried", False))
-            refused.append((text, "a program already tried"))
-            continue
-        scored = await trail.visit(edited, parent, edit)
-        if scored is None:
-            attempts.append(Attempt(text, "refused: its runs do not fit the budget left", False))
-            continue
-        attempts.append(
-            Attempt(
-                edit.to_json(),
-                f"score {scored.evaluation.score:.3f}, cost {scored.evaluation.cost:g} "
-                f"(its parent: score {parent.evaluation.score:.3f}, "
-                f"cost {parent.evaluation.cost:g})",
-                accepted=True,
-            )
-        )
+        await try_proposal(trail, editor, parent, text, attempts, refused)
     return trail.result(refused=tuple(refused), proposer_calls=proposer_calls)
+
+
+async def try_proposal(
+    trail: Trail,
+    editor: Editor,
+    parent: Scored,
+    text: str,
+    attempts: list[Attempt],
+    refused: list[tuple[str, str]],
+) -> None:
+    """Apply a proposal (an edit's JSON) to `parent` through the checker and, if it makes
+    a new program, evaluate it; what came of it goes to `attempts` (and to `refused`
+    when the checker refused it or it was tried before)."""
+    found = _apply(editor, parent.module, text)
+    if isinstance(found, str):
+        attempts.append(Attempt(text, found, accepted=False))
+        refused.append((text, found))
+        return
+    edit, edited = found
+    if not trail.is_new(edited):
+        attempts.append(Attempt(text, "refused: it makes a program already tried", False))
+        refused.append((text, "a program already tried"))
+        return
+    scored = await trail.visit(edited, parent, edit)
+    if scored is None:
+        attempts.append(Attempt(text, "refused: its runs do not fit the budget left", False))
+        return
+    attempts.append(
+        Attempt(
+            edit.to_json(),
+            f"score {scored.evaluation.score:.3f}, cost {scored.evaluation.cost:g} "
+            f"(its parent: score {parent.evaluation.score:.3f}, "
+            f"cost {parent.evaluation.cost:g})",
+            accepted=True,
+        )
+    )
 
 
 def _apply(editor: Editor, module: ast.Module, text: str) -> tuple[Edit, ast.Module] | str:
@@ -137,7 +151,7 @@ def _apply(editor: Editor, module: ast.Module, text: str) -> tuple[Edit, ast.Mod
 
 
 @dataclass
-class _Spend:
+class Spend:
     """How the proposer's runs are made: on its model, held to the search's budget (each
     run reserves its static worst case first, like an evaluation's)."""
 
@@ -168,7 +182,7 @@ class _Spend:
 
 
 async def _propose(
-    spend: _Spend,
+    spend: Spend,
     module: ast.Module,
     attempts: list[Attempt],
     goal: str,
@@ -194,7 +208,7 @@ def _tried(attempts: list[Attempt]) -> str:
 
 
 async def _propose_structured(
-    spend: _Spend,
+    spend: Spend,
     module: ast.Module,
     attempts: list[Attempt],
     goal: str,
@@ -250,4 +264,4 @@ def _type_name(annotation: Any) -> str:
 
 @cache
 def _proposer_ir() -> Any:
-    return rolegraph.load_agent(PROPOSER, "Meta")
+    return load_agent(PROPOSER.read_text(encoding="utf-8"), str(PROPOSER), "Meta")

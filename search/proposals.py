@@ -25,9 +25,10 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, Literal, get_args, get_origin
 
-import rolegraph
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import Edit, op_name
+
+from .program import load_agent
 
 SHOWN = 6  # the latest attempts shown, one line each
 LINE = 200  # characters of an attempt's line
@@ -150,7 +151,7 @@ agent Filler(program: str, operator: str, tried: str, goal: str) -> Fields {{
 
 @lru_cache(maxsize=64)
 def load(source: str, name: str) -> Any:
-    return rolegraph.load_agent(f"<{name}>", name, text=source)
+    return load_agent(source, f"<{name}>", name)
 
 
 def edit_json(op: str, fields: dict[str, Any]) -> str:

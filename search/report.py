@@ -6,7 +6,9 @@ front's `.agent` files; `rolegraph serve` shows it (rolegraph/serve/searches.py)
     {"format": "rolegraph.search/1", "file": ..., "agent": ..., "objective": {...},
      "candidates": [{"index": 0, "fingerprint": ..., "score": ..., "cost": ...,
                      "calls": ..., "parent": null, "made_by": "the start",
-                     "source": ..., "on_front": true}, ...],
+                     "source": ..., "tests": [names of its test blocks],
+                    "tests_changed": {"renamed": [{"test", "change"}], "dropped":
+                                      [{"test", "why"}]}, "on_front": true}, ...],
      "front": [fingerprints, cheapest first], "totals": {...}}
 """
 
@@ -61,6 +63,8 @@ def _candidate(index: int, scored: Scored, on_front: bool) -> dict[str, Any]:
         "parent": scored.parent,
         "made_by": scored.made_by,
         "source": scored.source,
+        "tests": [test.name for test in scored.module.tests],
+        "tests_changed": scored.tests.to_json(),
         "on_front": on_front,
     }
 

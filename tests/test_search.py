@@ -30,6 +30,7 @@ from rolegraph.search import (
     scorer,
     write_front,
 )
+from rolegraph.search.tests_kept import replayed
 
 from .conftest import ROOT
 
@@ -199,14 +200,16 @@ def test_random_search_evaluates_distinct_valid_candidates_and_keeps_the_front()
         )
     assert result.best.point[0] == max(s.point[0] for s in result.evaluated)
     assert result.best.point[0] >= result.start.point[0]
-    # the archive replays: each candidate's edit, applied to its parent, makes it
+    # the archive replays: each candidate's edit, applied to its parent, then its test
+    # blocks kept valid (search/tests_kept.py), makes it
     by_fingerprint = {c.fingerprint: c for c in store.candidates()}
     assert set(by_fingerprint) == set(fingerprints)
     for candidate in by_fingerprint.values():
         if candidate.parent is None:
             continue
         parent = rolegraph.parse(by_fingerprint[candidate.parent].source)
-        child = edit_from_data(candidate.edit).apply(parent)
+        edits = [edit_from_data(candidate.edit)]
+        child = asyncio.run(replayed(parent, edits, str(SELF_REFINE)))
         assert rolegraph.fingerprint(child) == candidate.fingerprint
 
 
@@ -457,12 +460,14 @@ def test_with_no_model_each_role_runs_on_its_own():
             '-> Answer { model m  prompt "Improve', '-> Answer { model big  prompt "Improve'
         )
         evaluator = Evaluator(Objective(TASKS, contains), model=None, filename="pipeline.agent")
-        evaluation = evaluator.evaluate_sync(rolegraph.parse(text))
+        module = rolegraph.parse(text)
+        evaluation = evaluator.evaluate_sync(module)
     assert [r.result["text"] for r in evaluation.runs] == ["from openai/big"] * 3
     # Polish ran on its declared server; Draft on its own model, the mock
     assert len(api.requests) == 3 and {r["model"] for r in api.requests} == {"big"}
     assert all("Improve" in r["messages"][-1]["content"] for r in api.requests)
-    assert evaluator.store.run((evaluation.fingerprint, "Pipeline", TASKS[0].key, 0, "declared"))
+    key = evaluator.runs_key(module)  # (what the runs are stored under: search/sharing.py)
+    assert evaluator.store.run((key, "Pipeline", TASKS[0].key, 0, "declared"))
 
 
 @pytest.mark.parametrize("command", ["run", "search"])
@@ -549,8 +554,6 @@ def flight(store, evaluations, seed=0, source=SELF_REFINE):
 
 
 def test_particles_move_along_edit_scripts_to_valid_programs():
-    from rolegraph.compiler.edits import apply_script
-
     store = SearchStore()
     result = flight(store, 24)
     assert len({s.evaluation.fingerprint for s in result.evaluated}) == 24
@@ -559,14 +562,15 @@ def test_particles_move_along_edit_scripts_to_valid_programs():
     moves = [s for s in result.evaluated if any(e.op in LOW_LEVEL for e in s.script)]
     assert moves  # steps of `diff` scripts towards a best program
     assert any(len(s.script) > 1 for s in result.evaluated)
-    # the archive replays every move: its script, applied to its parent, makes it
+    # the archive replays every move: its script, applied to its parent (then its tests
+    # kept valid), makes it
     by_fingerprint = {c.fingerprint: c for c in store.candidates()}
     for candidate in by_fingerprint.values():
         if candidate.parent is None:
             continue
         data = candidate.edit if isinstance(candidate.edit, list) else [candidate.edit]
         parent = rolegraph.parse(by_fingerprint[candidate.parent].source)
-        moved = apply_script(parent, [edit_from_data(d) for d in data])
+        moved = asyncio.run(replayed(parent, [edit_from_data(d) for d in data], str(SELF_REFINE)))
         assert rolegraph.fingerprint(moved) == candidate.fingerprint
 
 
@@ -594,7 +598,8 @@ def test_the_tree_grows_by_valid_edits_and_keeps_its_statistics():
     for scored, parent, visits, mean in rest:
         assert not errors_of(scored.module), scored.made_by
         assert parent is not None and result.tree[parent][0].evaluation.fingerprint == scored.parent
-        assert scored.edit.apply(result.tree[parent][0].module) == scored.module
+        made = asyncio.run(replayed(result.tree[parent][0].module, [scored.edit], str(SELF_REFINE)))
+        assert made == scored.module
         # a node's visits: itself and everything below it; its mean: over those
         below = [i for i, row in enumerate(result.tree) if _descends(result.tree, i, scored)]
         assert visits == len(below)

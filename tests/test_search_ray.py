@@ -52,3 +52,49 @@ def test_a_search_on_ray_makes_the_same_choices_and_resumes(tmp_path):
     assert [s.made_by for s in there.evaluated] == [s.made_by for s in here.evaluated]
     assert [s.point for s in there.evaluated] == [s.point for s in here.evaluated]
     assert search("ray", SearchStore(path)).calls == 0
+
+
+def test_the_command_on_ray_writes_the_report_the_local_backend_writes(tmp_path):
+    """`rolegraph search --backend ray` on the local Ray of two workers (the fixture)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from rolegraph.cli import app
+
+    data = tmp_path / "tasks.jsonl"
+    lines = [json.dumps({"inputs": e.inputs, "expected": e.expected}) for e in TASKS]
+    data.write_text("\n".join(lines))
+
+    def search(backend):
+        out = tmp_path / backend
+        answer = CliRunner().invoke(
+            app,
+            [
+                "search",
+                str(SELF_REFINE),
+                "--data",
+                str(data),
+                "--backend",
+                backend,
+                "--evaluations",
+                "6",
+                "--seeds",
+                "2",
+                "--seed",
+                "4",
+                "--quiet",
+                "--store",
+                str(tmp_path / f"{backend}.sqlite"),
+                "-o",
+                str(out),
+            ],
+        )
+        assert answer.exit_code == 0, answer.output
+        report = json.loads((out / "search.json").read_text())
+        return [
+            (c["fingerprint"], c["score"], c["cost"], c["calls"], c["made_by"])
+            for c in report["candidates"]
+        ], report["front"]
+
+    assert search("ray") == search("local")

@@ -6,6 +6,7 @@ edit, replayed on its parent, must make it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -16,6 +17,7 @@ from starlette.testclient import TestClient
 import rolegraph
 from rolegraph.compiler.edits.editor import edit_from_data
 from rolegraph.search import SearchStore, report, write_report
+from rolegraph.search.tests_kept import replayed
 from rolegraph.serve.app import create_app
 from rolegraph.serve.runner import RunOptions
 
@@ -166,11 +168,10 @@ def test_a_search_is_served_with_each_candidates_diff_from_its_parent(served, id
         body_lines = candidate["diff"].splitlines()[2:]
         assert candidate["added"] == sum(1 for x in body_lines if x.startswith("+"))
         assert candidate["removed"] == sum(1 for x in body_lines if x.startswith("-"))
-        # the edit it names, replayed on its parent, makes it
+        # the edit it names, replayed on its parent (then its tests kept valid), makes it
         edits = json.loads(candidate["made_by"])
-        program = rolegraph.parse(parent["source"])
-        for edit in edits if isinstance(edits, list) else [edits]:
-            program = edit_from_data(edit).apply(program)
+        script = [edit_from_data(e) for e in (edits if isinstance(edits, list) else [edits])]
+        program = asyncio.run(replayed(rolegraph.parse(parent["source"]), script, data["file"]))
         assert rolegraph.fingerprint(program) == candidate["fingerprint"]
 
 

@@ -1,0 +1,140 @@
+"""Where a search's time goes, on the mock model: `rolegraph search` run in this process.
+
+The command (typer's runner): random search, 40 candidates of examples/self_refine.agent,
+5 examples x 2 seeds, `--model mock`, a new store, `-o` (the front and search.json
+written). The split, in CPU time of this process (what other load on the machine does not
+change), measured by wrappers around two functions:
+
+- runs: inside the backend's `run` (`search/run.py`: `run_candidate`, the executor, the
+  mock, the response cache). The evaluator is held to one run at a time for this (its
+  `concurrency`), so that the time inside a run is that run's alone; on the mock a run
+  never waits, so this changes no total;
+- checking: inside `compiler.check.check_module` (the editor's checks of edited programs,
+  each candidate's IR, the test pass), outside runs;
+- other: the rest, the search's own work (drawing edits, fingerprints, the store, the
+  test pass's mock runs, the report, printing).
+
+A search of 2 candidates runs first, so that imports and one-time set-up (the grammar,
+the standard patterns the `apply_pattern` operator offers) are not counted.
+
+With `--top N`, the same command again under cProfile: the top N functions by own time.
+
+    python bench/profile_search.py [--top 25]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import functools
+import json
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+SOURCE = HERE.parent / "examples" / "self_refine.agent"
+
+
+def search_command(folder: Path, candidates: int) -> list[str]:
+    data = folder / "tasks.jsonl"
+    rows = [{"inputs": {"task": f"task {i}"}, "expected": "fjord"} for i in range(5)]
+    data.write_text("\n".join(json.dumps(row) for row in rows))
+    return [
+        "search", str(SOURCE), "--data", str(data), "--model", "mock", "--seeds", "2",
+        "--evaluations", str(candidates), "--store", str(folder / "s.sqlite"),
+        "-o", str(folder / "out"), "--quiet",
+    ]  # fmt: skip
+
+
+def split(candidates: int) -> dict[str, float]:
+    from typer.testing import CliRunner
+
+    import rolegraph.compiler.check as check
+    import rolegraph.search.evaluate as evaluate
+    from rolegraph.cli import app
+    from rolegraph.search.run import LocalBackend
+
+    spent = {"runs": 0.0, "checking": 0.0}
+    depth = {"checking": 0}
+    original_run, original_check = LocalBackend.run, check.check_module
+    original_init = evaluate.Evaluator.__init__
+
+    async def run(self: Any, *args: Any) -> Any:
+        began = time.process_time()
+        try:
+            return await original_run(self, *args)
+        finally:
+            spent["runs"] += time.process_time() - began
+
+    @functools.wraps(original_check)
+    def check_module(*args: Any, **options: Any) -> Any:
+        depth["checking"] += 1
+        began = time.process_time()
+        try:
+            return original_check(*args, **options)
+        finally:
+            depth["checking"] -= 1
+            if not depth["checking"]:
+                spent["checking"] += time.process_time() - began
+
+    def init(self: Any, *args: Any, **options: Any) -> None:
+        original_init(self, *args, **{**options, "concurrency": 1})
+
+    LocalBackend.run = run  # type: ignore[method-assign]
+    evaluate.Evaluator.__init__ = init  # type: ignore[method-assign]
+    modules = [
+        m for m in sys.modules.values() if getattr(m, "check_module", None) is original_check
+    ]
+    for module in modules:
+        module.check_module = check_module  # type: ignore[attr-defined]
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            began = time.process_time()
+            answer = CliRunner().invoke(app, search_command(Path(folder), candidates))
+            spent["whole"] = time.process_time() - began
+            assert answer.exit_code == 0, answer.output
+    finally:
+        LocalBackend.run = original_run  # type: ignore[method-assign]
+        evaluate.Evaluator.__init__ = original_init  # type: ignore[method-assign]
+        for module in modules:
+            module.check_module = original_check  # type: ignore[attr-defined]
+    return spent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--top", type=int, default=0, help="the top N functions by own time")
+    parser.add_argument("--candidates", type=int, default=40)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    from typer.testing import CliRunner
+
+    from rolegraph.cli import app
+
+    with tempfile.TemporaryDirectory() as folder:  # (imports, the grammar: not counted)
+        CliRunner().invoke(app, search_command(Path(folder), 2))
+
+    runs = [split(args.candidates) for _ in range(args.repeat)]
+    best = min(runs, key=lambda r: r["whole"])  # the least disturbed by other load
+    other = best["whole"] - best["runs"] - best["checking"]
+    print(f"| part | seconds (the fastest of {args.repeat}) | share |\n|---|---|---|")
+    for part, seconds in (("runs", best["runs"]), ("checking", best["checking"]), ("other", other)):
+        print(f"| {part} | {seconds:.2f} | {seconds / best['whole']:.0%} |")
+    print(f"| the whole command | {best['whole']:.2f} | 100% |")
+    if args.top:
+        with tempfile.TemporaryDirectory() as folder:
+            profile = cProfile.Profile()
+            profile.enable()
+            CliRunner().invoke(app, search_command(Path(folder), args.candidates))
+            profile.disable()
+        pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()

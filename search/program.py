@@ -1,0 +1,94 @@
+"""The compiler, as search uses it: parse a candidate's source, check it, take the IR of
+one of its agents, and an editor whose edits are checked the same way. Search imports
+the compiler here, not through the `rolegraph` facade (which is for users).
+
+    module = parse(text, "x.agent")
+    ir = agent_ir(module, "x.agent", agent=None)       # the last agent when None
+    editor = program_editor("x.agent", root=None, trust=None)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rolegraph.compiler import ast
+from rolegraph.compiler.check import CheckedModule, check_module
+from rolegraph.compiler.diagnostics import DiagnosticError
+from rolegraph.compiler.edits import Editor, TrustPolicy
+from rolegraph.compiler.printer import to_source
+from rolegraph.compiler.source import Source
+from rolegraph.compiler.typecheck import CheckMemo
+from rolegraph.grammar import parse_module
+from rolegraph.grammar.imports import parse_import
+
+
+class NoAgent(ValueError):
+    """The program declares no agent, or not the one asked for."""
+
+
+def parse(text: str, filename: str) -> ast.Module:
+    """`text` as a module; `DiagnosticError` listing every syntax error."""
+    result = parse_module(text, filename)
+    if result.module is None:
+        raise DiagnosticError(result.diagnostics, result.source)
+    return result.module
+
+
+def check(
+    module: ast.Module, filename: str, root: str | Path | None = None, *, explore: bool = True
+) -> CheckedModule:
+    return check_module(module, filename, parse_import, explore=explore, root=root)
+
+
+def without_tests(module: ast.Module) -> ast.Module:
+    """The program without its `test` blocks: what runs, and what the search checks (a
+    candidate's tests are judged apart, after its edit: search/tests_kept.py)."""
+    if not module.tests:
+        return module
+    decls = tuple(d for d in module.decls if not isinstance(d, ast.TestDecl))
+    return module.with_changes(decls=decls)
+
+
+def agent_ir(
+    module: ast.Module,
+    filename: str,
+    agent: str | None,
+    root: str | Path | None = None,
+) -> Any:
+    """The IR of `agent` (the last one declared when None); `DiagnosticError` when the
+    module has errors, `NoAgent` when it has no such agent."""
+    checked = check(without_tests(module), filename, root, explore=False)
+    if checked.errors:
+        raise DiagnosticError(checked.errors, Source(filename, to_source(module)))
+    if not checked.irs:
+        raise NoAgent("the candidate declares no agent")
+    if agent is None:
+        return list(checked.irs.values())[-1]
+    if agent not in checked.irs:
+        raise NoAgent(f"the candidate has no agent `{agent}`; it has: {', '.join(checked.irs)}")
+    return checked.irs[agent]
+
+
+def load_agent(text: str, name: str, agent: str) -> Any:
+    """The IR of `agent` in a program search writes itself (a proposer)."""
+    return agent_ir(parse(text, name), name, agent)
+
+
+def program_editor(
+    filename: str, root: str | Path | None = None, trust: TrustPolicy | None = None
+) -> Editor:
+    """An editor whose edits must leave a program with no errors (imports resolved
+    relative to `filename`, inside `root`); `trust`: what edits may bring in (default:
+    nothing the program does not have). Its `test` blocks are not checked here: an edit
+    that makes one stale is not refused for it (search/tests_kept.py decides)."""
+    memo = CheckMemo()  # the role checks candidates of one search share
+
+    def errors(module: ast.Module) -> list[Any]:
+        bare = without_tests(module)
+        checked = check_module(
+            bare, filename, parse_import, "", errors_only=True, memo=memo, root=root
+        )
+        return checked.diagnostics
+
+    return Editor(errors) if trust is None else Editor(errors, trust)

@@ -1,0 +1,182 @@
+"""Candidates keep their `test` blocks valid.
+
+An edit changes the program its `test` blocks were written for. After each edit the
+search applies one rule to the candidate's tests, in this order:
+
+1. **Renamed along.** A `change_role` edit that leaves no node of the program calling
+   the old role carries each test's `mock Old [...]` over to the new role, and
+   `calls(Old)` in its `expect`s to `calls(New)` (not when the test mocks the new role
+   already). The replies must still fit the new role's type: step 2 checks that.
+2. **Dropped when stale.** A test the checker refuses on the candidate (it mocks a role
+   or reads a node the edit removed, it passes an argument the agent no longer takes,
+   a reply no longer fits) is dropped, with the checker's message.
+3. **Dropped when it no longer holds.** The tests left are run on the mock model (as
+   `rolegraph test` runs them); one that fails on the candidate is dropped, with its
+   first failure.
+
+A test is never rewritten to expect what the candidate does now: a test re-recorded
+from the behaviour it checks would check nothing. So every candidate's tests pass
+(`rolegraph test` on any candidate file passes), and what was dropped, and why, is in
+the candidate's record (`Scored.tests`, `search.json`) and in the front's rows.
+
+The search checks candidates without their tests (an edit is not refused for making a
+test stale; this pass decides), see search/program.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rolegraph.compiler import ast
+from rolegraph.compiler.edits import ChangeRole, Edit, apply_script
+from rolegraph.runtime.testblocks import run_test
+
+from .program import check, without_tests
+
+
+@dataclass(frozen=True)
+class TestsKept:
+    """What the pass did to a candidate's tests (each entry: the test, and what or why)."""
+
+    __test__ = False  # (not a pytest class)
+
+    renamed: tuple[tuple[str, str], ...] = ()
+    dropped: tuple[tuple[str, str], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.renamed or self.dropped)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "renamed": [{"test": t, "change": c} for t, c in self.renamed],
+            "dropped": [{"test": t, "why": w} for t, w in self.dropped],
+        }
+
+    def lines(self) -> list[str]:
+        """One line each, for a person."""
+        return [f"test `{t}`: renamed along: {c}" for t, c in self.renamed] + [
+            f"test `{t}` dropped: {w}" for t, w in self.dropped
+        ]
+
+
+NOTHING = TestsKept()
+
+
+async def keep_tests(
+    parent: ast.Module,
+    module: ast.Module,
+    edit: Edit | Sequence[Edit] | None,
+    filename: str,
+    root: str | Path | None = None,
+) -> tuple[ast.Module, TestsKept]:
+    """`module` (made from `parent` by `edit`) with its tests renamed along, and those
+    stale or failing dropped; and what was done."""
+    if not module.tests:
+        return module, NOTHING
+    edits = () if edit is None else (edit,) if isinstance(edit, Edit) else tuple(edit)
+    module, renamed = _renamed_along(parent, module, edits)
+    dropped: list[tuple[str, str]] = []
+    checked = check(module, filename, root, explore=False)
+    if any(d.is_error for d in checked.diagnostics):
+        bare = without_tests(module)
+        for test in module.tests:  # which tests the checker refuses
+            alone = bare.with_changes(decls=(*bare.decls, test))
+            errors = [
+                d for d in check(alone, filename, root, explore=False).diagnostics if d.is_error
+            ]
+            if errors:
+                dropped.append((test.name, f"stale: {errors[0].message}"))
+        module = _dropping(module, {name for name, _ in dropped})
+        checked = check(module, filename, root, explore=False)
+        if any(d.is_error for d in checked.diagnostics):  # (the program itself: not ours)
+            return module, TestsKept(tuple(renamed), tuple(dropped))
+    for test in module.tests:
+        run = test.run
+        ir = checked.irs.get(run.agent) if run is not None else None
+        if ir is None:
+            dropped.append((test.name, "stale: it runs no agent of the candidate"))
+            continue
+        outcome = await run_test(test, ir)
+        if not outcome.passed:
+            first = (outcome.failures or ["it failed"])[0].splitlines()[0]
+            dropped.append((test.name, f"no longer holds: {first}"))
+    module = _dropping(module, {name for name, _ in dropped})
+    return module, TestsKept(tuple(renamed), tuple(dropped))
+
+
+def _dropping(module: ast.Module, names: set[str]) -> ast.Module:
+    if not names:
+        return module
+    kept = (d for d in module.decls if not (isinstance(d, ast.TestDecl) and d.name in names))
+    return module.with_changes(decls=tuple(kept))
+
+
+def _renamed_along(
+    parent: ast.Module, module: ast.Module, edits: Sequence[Edit]
+) -> tuple[ast.Module, list[tuple[str, str]]]:
+    renamed: list[tuple[str, str]] = []
+    for edit in edits:
+        if not isinstance(edit, ChangeRole):
+            continue
+        old = _role_of(parent, edit.agent, edit.node)
+        if old is None or old == edit.role or _called(module, old):
+            continue
+        decls = []
+        for decl in module.decls:
+            if isinstance(decl, ast.TestDecl) and _mocks(decl, old) and not _mocks(decl, edit.role):
+                decl = _rename_role(decl, old, edit.role)
+                renamed.append((decl.name, f"mock {old} -> mock {edit.role}"))
+            decls.append(decl)
+        module = module.with_changes(decls=tuple(decls))
+    return module, renamed
+
+
+def _role_of(module: ast.Module, agent: str, node: str) -> str | None:
+    decl = module.decl(agent)
+    if not isinstance(decl, ast.AgentDecl):
+        return None
+    return next((n.role for n in decl.nodes if n.name == node), None)
+
+
+def _called(module: ast.Module, role: str) -> bool:
+    return any(node.role == role for agent in module.agents for node in agent.nodes)
+
+
+def _mocks(test: ast.TestDecl, role: str) -> bool:
+    return any(isinstance(s, ast.TestMock) and s.role == role for s in test.body)
+
+
+def _rename_role(test: ast.TestDecl, old: str, new: str) -> ast.TestDecl:
+    def replace(_: ast.Node, node: ast.Node) -> ast.Node | None:
+        if isinstance(node, ast.TestMock) and node.role == old:
+            return node.with_changes(role=new)
+        if (
+            isinstance(node, ast.Call)
+            and node.func == "calls"
+            and node.args
+            and isinstance(node.args[0], ast.Ref)
+            and node.args[0].parts == (old,)
+        ):
+            return node.with_changes(args=(ast.Ref(parts=(new,)), *node.args[1:]))
+        return None
+
+    result = test.transform(replace)
+    assert isinstance(result, ast.TestDecl)
+    return result
+
+
+async def replayed(
+    parent: ast.Module,
+    edits: Sequence[Edit],
+    filename: str,
+    root: str | Path | None = None,
+) -> ast.Module:
+    """The candidate an archive entry describes: its edits applied to its parent, then
+    its tests kept valid (how a search made it)."""
+    module = apply_script(parent, edits)
+    return (
+        await keep_tests(parent, module, edits[0] if len(edits) == 1 else edits, filename, root)
+    )[0]

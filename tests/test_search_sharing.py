@@ -1,0 +1,103 @@
+"""Runs and calls shared between candidates (search/sharing.py): a candidate's runs are
+stored by what they can depend on, and model replies by request. The oracle is the same
+search with sharing off (`share=False`): every candidate's results, scores and costs
+are the same, and it makes more model calls."""
+
+import asyncio
+
+import pytest
+
+import rolegraph
+from rolegraph.compiler.edits import RewritePrompt
+from rolegraph.search import Evaluator, Objective, SearchStore, contains, random_search
+from rolegraph.search.sharing import runs_fingerprint
+
+from .test_search import SELF_REFINE, TASKS
+
+EXTRA = """
+role Unused(task: str) -> Review { model fast  prompt "Nobody calls me: {{ task }}" }
+agent Other(task: str) -> Review {
+  u = Unused(task)
+  return u
+}
+"""
+
+
+def module(extra=EXTRA):
+    return rolegraph.parse(SELF_REFINE.read_text() + extra, str(SELF_REFINE))
+
+
+def test_what_the_agent_cannot_reach_is_not_in_its_runs_fingerprint():
+    base = runs_fingerprint(module(), "SelfRefine")
+    unused = RewritePrompt(role="Unused", text="Changed: {{ task }}").apply(module())
+    assert runs_fingerprint(unused, "SelfRefine") == base
+    no_tests = module().with_changes(decls=tuple(d for d in module().decls if d.kind != "TestDecl"))
+    assert runs_fingerprint(no_tests, "SelfRefine") == base
+    critic = RewritePrompt(role="Critic", text="Check: {{ draft.text }}").apply(module())
+    assert runs_fingerprint(critic, "SelfRefine") != base
+    # the unused role's own agent does reach it
+    assert runs_fingerprint(unused, "Other") != runs_fingerprint(module(), "Other")
+    # a model every role uses is reached through them
+    text = SELF_REFINE.read_text().replace("temperature: 0.2", "temperature: 0.3")
+    assert runs_fingerprint(rolegraph.parse(text + EXTRA), "SelfRefine") != base
+    assert runs_fingerprint(module(), "Nobody") is None
+
+
+def evaluator(share, **options):
+    objective = Objective(TASKS, contains, seeds=(0, 1), agent="SelfRefine")
+    return Evaluator(
+        objective, filename=str(SELF_REFINE), share=share, store=SearchStore(), **options
+    )
+
+
+def test_an_edit_the_agent_cannot_reach_costs_no_run():
+    shared = evaluator(True)
+    shared.evaluate_sync(module())
+    made = shared.runs_made
+    other = RewritePrompt(role="Unused", text="Changed: {{ task }}").apply(module())
+    evaluation = shared.evaluate_sync(other)
+    assert shared.runs_made == made and all(run.cached for run in evaluation.runs)
+    assert evaluation.fingerprint == rolegraph.fingerprint(other)  # (a candidate of its own)
+
+
+def outcomes(result):
+    return [
+        (
+            s.evaluation.fingerprint,
+            s.evaluation.score,
+            s.evaluation.cost,
+            [(r.result, r.error, r.calls, r.tokens) for r in s.evaluation.runs],
+        )
+        for s in result.evaluated
+    ]
+
+
+@pytest.mark.parametrize("max_calls", [50, 3])
+def test_a_search_with_sharing_finds_what_it_finds_without_for_fewer_calls(max_calls):
+    def search(share):
+        ev = evaluator(share, max_calls=max_calls)
+        result = asyncio.run(random_search(module(""), ev, evaluations=12, seed=5))
+        return result, ev
+
+    (plain, ev_plain), (shared, ev_shared) = search(False), search(True)
+    assert outcomes(shared) == outcomes(plain)  # the same runs, scores and costs
+    assert ev_shared.calls_made < ev_plain.calls_made  # for fewer calls sent
+    assert shared.calls == ev_shared.calls_made
+    # each evaluation says what it sent: the runs' calls less those the cache answered
+    assert sum(s.evaluation.fresh_calls for s in shared.evaluated) == ev_shared.calls_made
+    assert sum(s.evaluation.fresh_calls for s in plain.evaluated) == ev_plain.calls_made
+    assert ev_shared.settings.cache.hits == ev_plain.calls_made - ev_shared.calls_made
+
+
+def test_a_reply_from_the_cache_is_charged_to_the_run_as_the_call_would_have_been():
+    """With room for 3 calls, a run whose calls the cache could answer still stops at
+    the same place: it fails as the run without the cache fails."""
+    parent = module("")
+    child = RewritePrompt(role="Critic", text="Check: {{ draft.text }}").apply(parent)
+    runs = {}
+    for share in (False, True):
+        ev = evaluator(share, max_calls=3)
+        ev.evaluate_sync(parent)
+        runs[share] = [(r.result, r.error, r.calls) for r in ev.evaluate_sync(child).runs]
+    assert runs[True] == runs[False]
+    assert any(error for _, error, _ in runs[True])  # (the limit did stop some runs)

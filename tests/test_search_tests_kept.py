@@ -1,0 +1,159 @@
+"""Candidates keep their `test` blocks valid (search/tests_kept.py): renamed along a
+`change_role`, dropped when stale or when they no longer hold, and said so. The oracle
+is `rolegraph test`'s own path: the candidate's source checked as a file, every test
+block run on the mock."""
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+import rolegraph
+from rolegraph.compiler.edits import BypassNode, ChangeRole
+from rolegraph.runtime.testblocks import _constant, run_test
+from rolegraph.search import Evaluator, Example, Objective, contains, random_search, write_report
+from rolegraph.search.candidates import Trail
+from rolegraph.search.tests_kept import keep_tests
+
+from .conftest import EXAMPLES, STDLIB
+
+WITH_TESTS = [p for p in EXAMPLES + STDLIB if rolegraph.parse_file(p).tests]
+
+CHAIN = """model m = "mock"
+type Answer { text: str }
+role Draft(question: str) -> Answer { model m  prompt "{{ question }}" }
+role Polish(draft: Answer) -> Answer { model m  prompt "Polish: {{ draft.text }}" }
+role Tidy(draft: Answer) -> Answer { model m  prompt "Tidy: {{ draft.text }}" }
+agent Main(question: str) -> Answer {
+  draft = Draft(question)
+  polish = Polish(draft)
+  return polish
+}
+test polishes_once {
+  run Main(question: "q")
+  mock Draft [{text: "d"}]
+  mock Polish [{text: "p"}]
+  expect calls(Polish) == 1
+  expect result.text == "p"
+}
+test drafts_first {
+  run Main(question: "q")
+  expect always(polish -> once draft)
+}
+"""
+
+
+def failing_tests(source: str, filename: str) -> list[str]:
+    """What `rolegraph test` reports failing on `source` (every test, checked as a file)."""
+    checked = rolegraph.check_source(source, filename)
+    if checked.errors:
+        return [f"does not check: {checked.errors[0].message}"]
+    failed = []
+    for test in checked.program.main.module.tests:
+        outcome = asyncio.run(run_test(test, checked.irs[test.run.agent]))
+        if not outcome.passed:
+            failed.append(test.name)
+    return failed
+
+
+def kept(edit, source=CHAIN):
+    parent = rolegraph.parse(source, "chain.agent")
+    edited = rolegraph.editor("chain.agent").apply(rolegraph.parse(source.split("test ")[0]), edit)
+    edited = edited.with_changes(decls=(*edited.decls, *parent.tests))
+    return asyncio.run(keep_tests(parent, edited, edit, "chain.agent"))
+
+
+def test_a_change_of_role_carries_the_mock_over_to_the_new_role():
+    module, what = kept(ChangeRole(agent="Main", node="polish", role="Tidy"))
+    assert what.renamed == (("polishes_once", "mock Polish -> mock Tidy"),)
+    assert what.dropped == ()
+    source = rolegraph.to_source(module)
+    assert "mock Tidy" in source and "calls(Tidy) == 1" in source and "Polish [" not in source
+    assert failing_tests(source, "chain.agent") == []
+
+
+def test_a_test_reading_a_removed_node_is_dropped_as_stale_and_one_that_fails_too():
+    module, what = kept(BypassNode(agent="Main", node="polish"))
+    reasons = dict(what.dropped)
+    assert set(reasons) == {"polishes_once", "drafts_first"}
+    assert reasons["drafts_first"].startswith("stale: ")  # (it reads `polish`)
+    assert "polish" in reasons["drafts_first"]
+    assert reasons["polishes_once"].startswith("no longer holds: ")
+    assert module.tests == ()
+    assert any("dropped" in line for line in what.lines())
+
+
+def test_a_test_the_edit_does_not_touch_is_kept_as_it_is():
+    parent = rolegraph.parse(CHAIN, "chain.agent")
+    module, what = asyncio.run(keep_tests(parent, parent, None, "chain.agent"))
+    assert not what and module == parent
+
+
+def test_the_report_and_the_front_say_what_was_dropped(tmp_path):
+    from rolegraph.search import front_rows
+
+    module = rolegraph.parse(CHAIN, "chain.agent")
+    ev = Evaluator(Objective([Example({"question": "q"}, "x")], contains), filename="chain.agent")
+    edit = BypassNode(agent="Main", node="polish")
+
+    async def go():
+        trail = Trail(ev, 2, None)
+        start = await trail.start(module)
+        await trail.visit(ev.editor().apply(module, edit), start, edit)
+        result = trail.result()
+        return result, await front_rows(result, ev)
+
+    result, rows = asyncio.run(go())
+    data = json.loads(write_report(result, tmp_path).read_text())
+    start, child = data["candidates"]
+    assert start["tests"] == ["polishes_once", "drafts_first"] and child["tests"] == []
+    assert {d["test"] for d in child["tests_changed"]["dropped"]} == set(start["tests"])
+    [row] = rows  # the cheaper one (it dropped a call) is the front
+    assert row.tests_dropped == ("polishes_once", "drafts_first")
+    assert "tests dropped: polishes_once, drafts_first" in row.structure
+
+
+def objective_from_tests(path: Path) -> Objective:
+    """One example per test block: its `run`'s arguments (what the file's own tests run)."""
+    module = rolegraph.parse_file(path)
+    checked = rolegraph.check_source(path.read_text(), str(path))
+    agent = module.tests[0].run.agent
+    names = list(checked.irs[agent].param_types)
+    examples = [
+        Example({(a.name or names[i]): _constant(a.value) for i, a in enumerate(t.run.args)})
+        for t in module.tests
+        if t.run.agent == agent
+    ]
+    return Objective(examples, contains, agent=agent)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", WITH_TESTS, ids=lambda p: p.name)
+def test_every_candidate_of_a_seeded_search_passes_its_tests(path):
+    module = rolegraph.parse_file(path)
+    ev = Evaluator(objective_from_tests(path), filename=str(path))
+    result = asyncio.run(random_search(module, ev, evaluations=10, seed=7))
+    assert len(result.evaluated) > 1
+    for scored in result.evaluated:
+        assert failing_tests(scored.source, str(path)) == [], scored.made_by
+        names = {t.name for t in scored.module.tests}
+        assert not names & {name for name, _ in scored.tests.dropped}
+
+
+def test_without_the_pass_the_candidates_of_a_search_would_fail_their_tests():
+    """The property above can fail: the same search's edits, applied without the pass,
+    leave tests that `rolegraph test` fails."""
+    path = next(p for p in WITH_TESTS if p.name == "self_refine.agent")
+    module = rolegraph.parse_file(path)
+    ev = Evaluator(objective_from_tests(path), filename=str(path))
+    result = asyncio.run(random_search(module, ev, evaluations=10, seed=7))
+    changed = [s for s in result.evaluated if s.tests.dropped]
+    assert changed
+    editor = ev.editor()
+    stale = 0
+    for scored in changed:
+        parent = next(s for s in result.evaluated if s.evaluation.fingerprint == scored.parent)
+        raw = editor.apply(parent.module, scored.edit)
+        stale += bool(failing_tests(rolegraph.to_source(raw), str(path)))
+    assert stale == len(changed)
