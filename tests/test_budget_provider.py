@@ -174,11 +174,20 @@ agent Race(task: str) -> Draft {{
 def test_calls_cancelled_in_flight_are_charged():
     """A slow call is at the server when the budget refuses the next one: the run fails,
     and the call the provider is serving is charged, not forgotten."""
+    import threading
     import time
 
+    slow_arrived = threading.Event()
+
     def reply(body: dict) -> str:
+        # The server answers each request on its own thread. The fast reply waits until
+        # the slow request is at the server, so the judge is refused while the slow call
+        # is being served, however loaded the machine is.
         if "slowly" in body["messages"][-1]["content"]:
+            slow_arrived.set()
             time.sleep(0.5)
+        else:
+            slow_arrived.wait(timeout=30)
         return words(2)
 
     budget = Budget(calls=2)
