@@ -35,7 +35,8 @@ from functools import partial
 from itertools import product
 
 from . import ast, codes, semantics
-from .diagnostics import Diagnostic, diagnostic
+from .dataflow import ref_heads
+from .diagnostics import Diagnostic, DiagnosticSink
 from .ir import RETURN, AgentIR, IREdge
 from .ltl import Monitor, failed_proposition, proposition
 from .printer import to_source
@@ -459,10 +460,7 @@ def conditions_of(ir: AgentIR) -> dict[str, tuple[str, ...]]:
     for constraint in ir.constraints:
         for atom in constraint.formula.walk():
             if isinstance(atom, ast.LtlHolds):
-                heads = tuple(
-                    dict.fromkeys(r.head for r in atom.expr.find_all(ast.Ref) if r.head in ir.nodes)
-                )
-                found[proposition(atom)] = heads
+                found[proposition(atom)] = ref_heads(atom.expr, ir.nodes)
     return found
 
 
@@ -504,7 +502,7 @@ def explore_agent(
         explorer.explore()
     complete = not explorer.exhausted
     states = len(explorer.visited)
-    diagnostics: list[Diagnostic] = []
+    sink = DiagnosticSink(ir.filename)
     results: list[ConstraintResult] = []
     for index, constraint in enumerate(ir.constraints):
         run = explorer.counterexamples.get(index)
@@ -519,28 +517,22 @@ def explore_agent(
                 else codes.CONSTRAINT_COUNTEREXAMPLE
             )
             how = "is violated by every run" if certain else "can be violated"
-            diagnostics.append(
-                _diagnostic(
-                    ir,
-                    code,
-                    f"`{constraint.mode} {constraint.text}` {how}",
-                    constraint.span,
-                    label="counterexample below",
-                    notes=("a run that violates it:", *run.story),
-                )
+            sink.report(
+                code,
+                f"`{constraint.mode} {constraint.text}` {how}",
+                constraint.span,
+                label="counterexample below",
+                notes=("a run that violates it:", *run.story),
             )
         elif complete:
             status = "proven"
         else:
             status = "unknown"
-            diagnostics.append(
-                _diagnostic(
-                    ir,
-                    codes.CONSTRAINT_UNDECIDED,
-                    f"`{constraint.mode} {constraint.text}` not proven: the agent has more states "
-                    f"than the checker explores ({states} explored)",
-                    constraint.span,
-                )
+            sink.report(
+                codes.CONSTRAINT_UNDECIDED,
+                f"`{constraint.mode} {constraint.text}` not proven: the agent has more states "
+                f"than the checker explores ({states} explored)",
+                constraint.span,
             )
         results.append(
             ConstraintResult(ir.name, constraint.mode, constraint.text, status, states, run)
@@ -548,68 +540,64 @@ def explore_agent(
     if complete:
         for name, node in ir.nodes.items():
             if name not in explorer.fired:
-                diagnostics.append(
-                    _diagnostic(
-                        ir,
-                        codes.UNREACHABLE_NODE,
-                        f"node `{name}` fires in no run",
-                        node.span,
-                        label="never fires",
-                        notes=("every run returns, or stalls, before it can fire",),
-                        hints=("make the return wait for it, or remove it",),
-                    )
+                sink.report(
+                    codes.UNREACHABLE_NODE,
+                    f"node `{name}` fires in no run",
+                    node.span,
+                    label="never fires",
+                    notes=("every run returns, or stalls, before it can fire",),
+                    hints=("make the return wait for it, or remove it",),
                 )
         if not explorer.returned:
-            diagnostics.append(_no_return(ir))
+            _no_return(sink, ir)
     stall = explorer.stall
     if stall is not None:
-        diagnostics.append(
-            _diagnostic(
-                ir,
-                codes.POSSIBLE_STALL,
-                f"agent `{ir.name}` can stall: a run ends with nothing to fire and no return",
-                ir.returns_[0].span if ir.returns_ else ir.span,
-                notes=(
-                    "a run that stalls:",
-                    *stall.story,
-                    *(
-                        stall.waiting
-                        or ["no node waits: every branch that was taken ended without a return"]
-                    ),
+        sink.report(
+            codes.POSSIBLE_STALL,
+            f"agent `{ir.name}` can stall: a run ends with nothing to fire and no return",
+            ir.returns_[0].span if ir.returns_ else ir.span,
+            notes=(
+                "a run that stalls:",
+                *stall.story,
+                *(
+                    stall.waiting
+                    or ["no node waits: every branch that was taken ended without a return"]
                 ),
-            )
+            ),
         )
-    return diagnostics, results
+    return sink.found, results
 
 
 def _errors_only(ir: AgentIR) -> list[Diagnostic]:
     """What is certain, and so an error: no run returns (E0407), or every returning run
     violates an `ensure` (E0506). Explores only until both are decided — for most agents,
     the first run that returns."""
+    sink = DiagnosticSink(ir.filename)
     if not any(c.mode == "ensure" for c in ir.constraints):
         quick = _Explorer(ir, until_return=True)
         if quick.first_run_returns():
             return []
         with _no_cycle_collection():
             quick.explore()
-        return [] if quick.returned or quick.exhausted else [_no_return(ir)]
+        if not (quick.returned or quick.exhausted):
+            _no_return(sink, ir)
+        return sink.found
     explorer = _Explorer(ir, until_certain=True)
     with _no_cycle_collection():
         explorer.explore()
     if explorer.exhausted:
         return []
     if not explorer.returned:
-        return [_no_return(ir)]
-    return [
-        _always_violated(ir, index, explorer.counterexamples[index])
-        for index in sorted(explorer.ensures - explorer.satisfied)
-    ]
+        _no_return(sink, ir)
+        return sink.found
+    for index in sorted(explorer.ensures - explorer.satisfied):
+        _always_violated(sink, ir, index, explorer.counterexamples[index])
+    return sink.found
 
 
-def _always_violated(ir: AgentIR, index: int, run: Run) -> Diagnostic:
+def _always_violated(sink: DiagnosticSink, ir: AgentIR, index: int, run: Run) -> None:
     constraint = ir.constraints[index]
-    return _diagnostic(
-        ir,
+    sink.report(
         codes.ALWAYS_VIOLATED,
         f"`{constraint.mode} {constraint.text}` is violated by every run",
         constraint.span,
@@ -618,19 +606,10 @@ def _always_violated(ir: AgentIR, index: int, run: Run) -> Diagnostic:
     )
 
 
-def _no_return(ir: AgentIR) -> Diagnostic:
-    return _diagnostic(
-        ir,
+def _no_return(sink: DiagnosticSink, ir: AgentIR) -> None:
+    sink.report(
         codes.NO_RETURN,
         f"no run of agent `{ir.name}` reaches a return",
         ir.span,
         label="in this agent",
-    )
-
-
-def _diagnostic(
-    ir: AgentIR, code: str, message: str, span, label: str = "", notes=(), hints=()
-) -> Diagnostic:
-    return diagnostic(
-        code, message, file=ir.filename, span=span, label=label, notes=notes, hints=hints
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 from rolegraph.compiler import ast
 from rolegraph.compiler.builtins import IMPLEMENTATIONS
-from rolegraph.compiler.dataflow import READS, read_key
+from rolegraph.compiler.dataflow import READS, read_key, ref_heads
 
 _COMPARE = {
     "==": lambda a, b: a == b,
@@ -156,6 +156,5 @@ def holds(expr: ast.Node) -> Callable[[Mapping[str, Any]], bool]:
 
 
 def references(expr: ast.Node | None) -> set[str]:
-    if expr is None:
-        return set()
-    return {ref.head for ref in expr.find_all(ast.Ref)}
+    """Every name `expr` reads (`compiler/dataflow.py` `ref_heads`)."""
+    return set(ref_heads(expr))

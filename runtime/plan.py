@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rolegraph.compiler import ast
-from rolegraph.compiler.dataflow import plain_heads, read_calls
+from rolegraph.compiler.dataflow import plain_heads, read_calls, reads_name
 from rolegraph.compiler.ir import RETURN, AgentIR, IREdge
 from rolegraph.compiler.ltl import proposition
 from rolegraph.compiler.reach import Reachability
@@ -137,7 +137,7 @@ def derive(ir: AgentIR) -> Plan:
                 default,
                 param in node.args
                 and node.map_var is not None
-                and uses(node.args[param], node.map_var),
+                and reads_name(node.args[param], node.map_var),
             )
             for param, _, default in node.params
         ]
@@ -194,8 +194,3 @@ def derive(ir: AgentIR) -> Plan:
         },
         {name: not node.replicate and node.map_var is None for name, node in ir.nodes.items()},
     )
-
-
-def uses(expr: Any, name: str) -> bool:
-    """Whether `expr` reads `name` (a map's loop variable)."""
-    return any(r.head == name for r in expr.find_all(ast.Ref))
