@@ -6,8 +6,10 @@ its `sys.modules` as it exits."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from .conftest import EXAMPLES
 
@@ -76,3 +78,66 @@ def test_the_public_names_still_import():
 
     for name in rolegraph.__all__:
         assert getattr(rolegraph, name) is not None, name
+
+
+# -- the parser kept whole across processes (grammar/lexer.py) -------------------------------
+
+# Parse every example and stdlib file, and broken variants of each (syntax errors and
+# their recovery), in a fresh interpreter with its own cache folder; print the ASTs and
+# diagnostics as JSON, and how the parser was made. `fresh` never reads the pickle,
+# `pickled` must (building would raise).
+_PARSE_ALL = """
+import json, sys
+from rolegraph.grammar import lexer
+from rolegraph.grammar.parser import parse_module
+mode, paths = sys.argv[1], json.loads(sys.argv[2])
+if mode == "fresh":
+    lexer._built_path = lambda: None
+if mode == "pickled":
+    def refuse():
+        raise AssertionError("built again instead of loaded")
+    lexer._build = refuse
+texts = []
+for path in paths:
+    text = open(path, encoding="utf-8").read()
+    texts += [text, text[: len(text) // 2], text.replace("->", "=>", 1), text.replace("}", "", 1)]
+results = []
+for text in texts:
+    parsed = parse_module(text, "x.agent")
+    results.append([
+        parsed.module.model_dump(mode="json") if parsed.module else None,
+        [d.model_dump(mode="json") for d in parsed.diagnostics],
+    ])
+print(json.dumps(results))
+"""
+
+
+def _parse_all(mode: str, cache: Path) -> list:
+    from .conftest import STDLIB
+
+    paths = json.dumps([str(p) for p in [*EXAMPLES, *STDLIB]])
+    done = subprocess.run(
+        [sys.executable, "-c", _PARSE_ALL, mode, paths],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "XDG_CACHE_HOME": str(cache)},
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_the_parser_loaded_whole_parses_like_the_one_lark_builds(tmp_path):
+    built = _parse_all("built", tmp_path)  # builds it, and keeps it for the next process
+    assert list(tmp_path.rglob("*.parser.pickle"))
+    assert _parse_all("pickled", tmp_path) == built
+    assert _parse_all("fresh", tmp_path) == built
+    assert any(diagnostics for _, diagnostics in built)  # (the broken variants are there)
+
+
+def test_a_damaged_kept_parser_is_built_again(tmp_path):
+    _parse_all("built", tmp_path)
+    (kept,) = tmp_path.rglob("*.parser.pickle")
+    kept.write_bytes(kept.read_bytes()[:1000])
+    assert _parse_all("built", tmp_path) == _parse_all("fresh", tmp_path)
+    assert kept.stat().st_size > 1000  # (written again, whole)
