@@ -18,13 +18,14 @@ Exit codes: 0 clean, 1 diagnostics (or files that `fmt --check` would change),
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 from collections.abc import Iterator, MutableMapping
 from typing import Annotated, Any
 
 import typer
 import typer.main
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 from typer.models import CommandInfo, TyperInfo
 
 from rolegraph import __version__
@@ -66,18 +67,33 @@ class _LazyGroup(TyperGroup):
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        # Listing the commands needs their names and help only, not their options.
+        assert isinstance(self.commands, _Commands)
+        self.commands.listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self.commands.listing = False
+
 
 class _Commands(MutableMapping[str, Any]):
     """The click commands by name: every name of `COMMANDS` is there, built when read."""
 
     def __init__(self, rich_markup_mode: Any) -> None:
         self._built: dict[str, Any] = {}
+        self._listed: dict[str, Any] = {}
         self._rich_markup_mode = rich_markup_mode
+        self.listing = False  # (while the root's help lists the commands)
 
     def __getitem__(self, name: str) -> Any:
         if name not in self._built:
             if name not in COMMANDS:
                 raise KeyError(name)
+            if self.listing:
+                if name not in self._listed:
+                    self._listed[name] = self._build(name, listed=True)
+                return self._listed[name]
             self._built[name] = self._build(name)
         return self._built[name]
 
@@ -94,7 +110,9 @@ class _Commands(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return len(set(COMMANDS) | set(self._built))
 
-    def _build(self, name: str) -> Any:
+    def _build(self, name: str, *, listed: bool = False) -> Any:
+        """The click command `name`; `listed`: without its options, for the listing
+        (reading a command's options evaluates every annotation: most of the cost)."""
         module = importlib.import_module(f"{__name__}.{COMMANDS[name]}")
         commands: typer.Typer = module.commands
         how = dict(
@@ -106,7 +124,24 @@ class _Commands(MutableMapping[str, Any]):
                 TyperInfo(commands, name=name), suggest_commands=True, **how
             )
         info = next(c for c in commands.registered_commands if _name(c) == name)
+        if listed:
+            return _listing(name, info, self._rich_markup_mode)
         return typer.main.get_command_from_info(info, **how)
+
+
+def _listing(name: str, info: CommandInfo, rich_markup_mode: Any) -> Any:
+    """A command as the root's help lists it: its name and help, as
+    `typer.main.get_command_from_info` makes them, and no options."""
+    help = inspect.getdoc(info.callback) if info.help is None else inspect.cleandoc(info.help)
+    return TyperCommand(
+        name=name,
+        help=help,
+        short_help=info.short_help,
+        hidden=info.hidden,
+        deprecated=info.deprecated,
+        rich_markup_mode=rich_markup_mode,
+        rich_help_panel=info.rich_help_panel,
+    )
 
 
 def _is_group(commands: typer.Typer) -> bool:
