@@ -1,6 +1,7 @@
 """Start-up loads only what a command needs (issue 15): `import rolegraph`, `rolegraph
-check` and a run on the mock never import litellm or networkx, and `rolegraph --help`
-loads none of the compiler's libraries. Each case runs in a fresh interpreter and reads
+check` and a run on the mock never import litellm or networkx, `rolegraph --help` loads
+none of the compiler's libraries, and a command imports its own module of
+`rolegraph/cli/` and none of the others'. Each case runs in a fresh interpreter and reads
 its `sys.modules` as it exits."""
 
 from __future__ import annotations
@@ -15,18 +16,23 @@ from .conftest import EXAMPLES
 
 HEAVY = ("litellm", "networkx")
 
-# Run a command's `main()` in this interpreter and print the top-level packages loaded
-# when it exits (whatever its exit status).
+# Run a command's `main()` in this interpreter and print the modules loaded when it
+# exits (whatever its exit status).
 _PROBE = """
 import atexit, json, sys
-atexit.register(lambda: print(json.dumps(sorted({m.split('.')[0] for m in sys.modules}))))
+atexit.register(lambda: print(json.dumps(sorted(sys.modules))))
 sys.argv = ["rolegraph", *json.loads(sys.argv[1])]
 from rolegraph.cli import main
 main()
 """
 
+COMMAND_MODULES = {
+    "rolegraph.cli." + name
+    for name in ("check", "run", "human", "compile", "edit", "search", "serve", "mcp")
+}
 
-def _loaded_by(*args: str) -> set[str]:
+
+def _modules_loaded_by(*args: str) -> set[str]:
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, json.dumps(args)],
         capture_output=True,
@@ -35,6 +41,11 @@ def _loaded_by(*args: str) -> set[str]:
     )
     assert done.returncode in (0, 1), done.stderr
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _loaded_by(*args: str) -> set[str]:
+    """The top-level packages loaded."""
+    return {name.split(".")[0] for name in _modules_loaded_by(*args)}
 
 
 def _example(name: str) -> str:
@@ -71,6 +82,46 @@ def test_a_run_on_the_mock_loads_neither_litellm_nor_networkx():
 def test_help_loads_none_of_the_compilers_libraries():
     loaded = _loaded_by("--help")
     assert not loaded & {"pydantic", "jinja2", "lark", *HEAVY}
+
+
+def test_help_loads_nothing_of_rolegraph_but_the_commands():
+    loaded = _modules_loaded_by("--help")
+    assert loaded >= COMMAND_MODULES  # (it lists them all)
+    ours = {m for m in loaded if m.startswith("rolegraph.")}
+    assert all(m.startswith("rolegraph.cli") for m in ours), sorted(ours)
+
+
+def test_check_loads_its_own_command_module_only():
+    loaded = _modules_loaded_by("check", _example("self_refine.agent"))
+    assert "rolegraph.cli.check" in loaded
+    assert not loaded & (COMMAND_MODULES - {"rolegraph.cli.check"})
+    assert "rich" not in loaded and "typer.rich_utils" not in loaded  # (no table, no help)
+    assert not {m for m in loaded if m.startswith(("rolegraph.runtime", "rolegraph.search"))}
+
+
+def test_a_run_on_the_mock_loads_its_own_command_module_only():
+    loaded = _modules_loaded_by(
+        "run", _example("self_refine.agent"), "--model", "mock", "-i", '{"task": "x"}', "-q",
+        "--no-store",
+    )  # fmt: skip
+    assert "rolegraph.cli.run" in loaded
+    assert not loaded & (COMMAND_MODULES - {"rolegraph.cli.run"})
+    assert "rich" not in loaded  # (-q: no live view, no summary table)
+    assert not {m for m in loaded if m.startswith("rolegraph.search")}
+
+
+def test_the_other_commands_load_their_own_module_only():
+    for args, module in [
+        (("explain", "E0101"), "check"),
+        (("compile", "--help"), "compile"),
+        (("edit", "--help"), "edit"),
+        (("search", "--help"), "search"),
+        (("serve", "--help"), "serve"),
+        (("runs", "--help"), "human"),
+        (("mcp", "serve", "--help"), "mcp"),
+    ]:
+        loaded = _modules_loaded_by(*args) & COMMAND_MODULES
+        assert loaded == {f"rolegraph.cli.{module}"}, args
 
 
 def test_the_public_names_still_import():
