@@ -174,6 +174,27 @@ class ToAst(Transformer_NonRecursive):
                 names[arg.name] = arg
         return tuple(args)
 
+    def _distinct(self, items: list[Any], what: str, verb: str) -> tuple[Any, ...] | _Broken:
+        """`items` (each with a name), or the error on the first whose name came before:
+        "parameter `x` is declared twice"."""
+        if any(_is_broken(item) for item in items):
+            return BROKEN
+        seen: dict[str, Any] = {}
+        for item in items:
+            first = seen.get(item.name)
+            if first is not None:
+                return self._error(
+                    codes.DUPLICATE_ARGUMENT,
+                    f"{what} `{item.name}` is {verb} twice",
+                    item.span,
+                    f"{verb} again here",
+                    labels=(Label(span=first.span, message=f"first {verb} here"),)
+                    if first.span
+                    else (),
+                )
+            seen[item.name] = item
+        return tuple(items)
+
     def too_deep(self, children: list[Any]) -> _Broken:
         return BROKEN  # a declaration left out: grammar/depth.py reported it
 
@@ -231,22 +252,7 @@ class ToAst(Transformer_NonRecursive):
         )
 
     def param_block(self, params: list[Any]) -> Any:
-        if any(_is_broken(p) for p in params):
-            return BROKEN
-        seen: dict[str, ast.ModelParam] = {}
-        for param in params:
-            if param.name in seen:
-                return self._error(
-                    codes.DUPLICATE_ARGUMENT,
-                    f"model parameter `{param.name}` is given twice",
-                    param.span,
-                    "given again here",
-                    labels=(Label(span=seen[param.name].span, message="first given here"),)
-                    if seen[param.name].span
-                    else (),
-                )
-            seen[param.name] = param
-        return tuple(params)
+        return self._distinct(params, "model parameter", "given")
 
     @v_args(meta=True)
     def model_param(self, meta: Any, children: list[Any]) -> Any:
@@ -345,22 +351,7 @@ class ToAst(Transformer_NonRecursive):
 
     @v_args(meta=True)
     def params(self, meta: Any, params: list[Any]) -> Any:
-        if any(_is_broken(p) for p in params):
-            return BROKEN
-        seen: dict[str, ast.Param] = {}
-        for param in params:
-            if param.name in seen:
-                return self._error(
-                    codes.DUPLICATE_ARGUMENT,
-                    f"parameter `{param.name}` is declared twice",
-                    param.span,
-                    "declared again here",
-                    labels=(Label(span=seen[param.name].span, message="first declared here"),)
-                    if seen[param.name].span
-                    else (),
-                )
-            seen[param.name] = param
-        return tuple(params)
+        return self._distinct(params, "parameter", "declared")
 
     @v_args(meta=True)
     def param(self, meta: Any, children: list[Any]) -> Any:
