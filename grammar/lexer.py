@@ -69,16 +69,21 @@ def _build() -> Lark:
 
 def _built_path() -> str | None:
     lark_cache = _cache_path()
-    if not lark_cache:
+    if not isinstance(lark_cache, str):
         return None
+    import os
     import sys
+    import tempfile
 
+    if os.path.dirname(lark_cache) == tempfile.gettempdir():
+        return None  # (a folder every user may write to: no pickle is read from there)
     here = Path(__file__).stat()
     version = f"py{sys.version_info[0]}{sys.version_info[1]}"
     return f"{lark_cache}.{version}-{here.st_size}-{here.st_mtime_ns}.parser.pickle"
 
 
 def _load_built(path: str) -> Lark | None:
+    import os
     import pickle
 
     class Unpickler(pickle.Unpickler):
@@ -92,6 +97,8 @@ def _load_built(path: str) -> Lark | None:
 
     try:
         with open(path, "rb") as file:
+            if hasattr(os, "getuid") and os.fstat(file.fileno()).st_uid != os.getuid():
+                return None  # (only a file this user wrote)
             parser = Unpickler(file).load()
     except Exception:  # missing, damaged, or from other code: build it again
         return None
