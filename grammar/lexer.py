@@ -6,6 +6,7 @@ lexed, for grammar/comments.py to attach."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import threading
 from collections.abc import Iterator
@@ -99,7 +100,13 @@ def _load_built(path: str) -> Lark | None:
         with open(path, "rb") as file:
             if hasattr(os, "getuid") and os.fstat(file.fileno()).st_uid != os.getuid():
                 return None  # (only a file this user wrote)
-            parser = Unpickler(file).load()
+            collecting = gc.isenabled()
+            gc.disable()  # (thousands of new objects, no cycles: collections would double it)
+            try:
+                parser = Unpickler(file).load()
+            finally:
+                if collecting:
+                    gc.enable()
     except Exception:  # missing, damaged, or from other code: build it again
         return None
     if not isinstance(parser, Lark) or not isinstance(parser.parser.lexer, _KeywordAwareLexer):

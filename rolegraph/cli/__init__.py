@@ -17,10 +17,11 @@ Exit codes: 0 clean, 1 diagnostics (or files that `fmt --check` would change),
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import sys
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Annotated, Any
 
 import typer
@@ -30,7 +31,7 @@ from typer.models import CommandInfo, TyperInfo
 
 from rolegraph import __version__
 
-from .exits import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE
+from .exits import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, paused_collection
 
 __all__ = ["COMMANDS", "EXIT_DIAGNOSTICS", "EXIT_OK", "EXIT_USAGE", "app", "main"]
 
@@ -94,7 +95,9 @@ class _Commands(MutableMapping[str, Any]):
                 if name not in self._listed:
                     self._listed[name] = self._build(name, listed=True)
                 return self._listed[name]
-            self._built[name] = self._build(name)
+            command = self._build(name)
+            command.make_context = _paused(command.make_context)
+            self._built[name] = command
         return self._built[name]
 
     def __setitem__(self, name: str, command: Any) -> None:
@@ -142,6 +145,18 @@ def _listing(name: str, info: CommandInfo, rich_markup_mode: Any) -> Any:
         rich_markup_mode=rich_markup_mode,
         rich_help_panel=info.rich_help_panel,
     )
+
+
+def _paused(make_context: Callable[..., Any]) -> Callable[..., Any]:
+    """A command's arguments read with the garbage collector paused (`paused_collection`):
+    typer's option adapters import pydantic there."""
+
+    @functools.wraps(make_context)
+    def reading(*args: Any, **kwargs: Any) -> Any:
+        with paused_collection():
+            return make_context(*args, **kwargs)
+
+    return reading
 
 
 def _is_group(commands: typer.Typer) -> bool:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from .exits import EXIT_DIAGNOSTICS, usage_error
+from .exits import EXIT_DIAGNOSTICS, paused_collection, usage_error
 from .render import print_diagnostics, print_in_sources, source_of
 
 if TYPE_CHECKING:
@@ -61,6 +61,11 @@ def agent_files(paths: list[Path]) -> list[Path]:
 
 def check_file(path: Path, *, explore: bool = True, root: Path | None = None) -> Any:
     """Parse and check one file: (CheckedModule or None, diagnostics, sources by file)."""
+    with paused_collection():
+        return _check_file(path, explore=explore, root=root)
+
+
+def _check_file(path: Path, *, explore: bool, root: Path | None) -> Any:
     from rolegraph.compiler.check import check_module
     from rolegraph.grammar import parse_module
 

@@ -10,7 +10,13 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
-from .exits import EXIT_DIAGNOSTICS, EXIT_OK, stdout_for_the_result, usage_error
+from .exits import (
+    EXIT_DIAGNOSTICS,
+    EXIT_OK,
+    paused_collection,
+    stdout_for_the_result,
+    usage_error,
+)
 from .files import agent_files, check_file, check_output, checked_or_exit, open_store
 from .options import (
     ApiBaseOption,
@@ -112,7 +118,8 @@ def run(
     events: bool = False,
 ) -> None:
     """Run an agent (or resume a run), its result printed on `out`."""
-    from rolegraph.runtime import RunError, StoreError
+    with paused_collection():  # (the runtime's modules: start-up, no run yet)
+        from rolegraph.runtime import RunError, StoreError
 
     try:
         inputs = loads_json(input)
