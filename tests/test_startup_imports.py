@@ -192,3 +192,32 @@ def test_a_damaged_kept_parser_is_built_again(tmp_path):
     kept.write_bytes(kept.read_bytes()[:1000])
     assert _parse_all("built", tmp_path) == _parse_all("fresh", tmp_path)
     assert kept.stat().st_size > 1000  # (written again, whole)
+
+
+# -- the garbage collector, paused for start-up only (rolegraph/cli/exits.py) -----------------
+
+
+def collecting(x: int) -> bool:
+    """A tool: whether the cyclic garbage collector runs while the agent runs."""
+    import gc
+
+    return gc.isenabled()
+
+
+def test_an_agent_runs_with_the_garbage_collector_on_and_it_stays_on(tmp_path):
+    import gc
+
+    from typer.testing import CliRunner
+
+    from rolegraph.cli import app
+
+    path = tmp_path / "gc.agent"
+    path.write_text(
+        'tool collecting(x: int) -> bool = "tests.test_startup_imports:collecting"\n'
+        "agent A(x: int) -> bool {\n  c = collecting(x)\n  return c\n}\n"
+    )
+    for args in (["check", str(path)], ["run", str(path), "-i", '{"x": 1}', "-q", "--no-store"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert gc.isenabled()
+    assert result.stdout.strip() == "true"
