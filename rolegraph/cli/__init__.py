@@ -69,11 +69,13 @@ class _LazyGroup(TyperGroup):
         return list(self.commands)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
-        # Listing the commands needs their names and help only, not their options.
+        # Listing the commands needs their names and help only, not their options; rich
+        # is imported here, with the collector paused (`paused_collection`).
         assert isinstance(self.commands, _Commands)
         self.commands.listing = True
         try:
-            super().format_help(ctx, formatter)
+            with paused_collection():
+                super().format_help(ctx, formatter)
         finally:
             self.commands.listing = False
 
