@@ -345,7 +345,7 @@ def _describe_found(token: Token) -> str:
 def _describe_terminal(name: str) -> str:
     if name in _TERMINAL_WORDS:
         return _TERMINAL_WORDS[name]
-    from .parser import grammar_parser
+    from .lexer import grammar_parser
 
     try:
         terminal = grammar_parser().get_terminal(name)

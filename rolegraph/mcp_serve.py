@@ -8,8 +8,8 @@ The comments above an agent are its tool's description. A call runs the agent
 (`run_agent`) on the model the command's options name, and a run that fails answers
 the call with an error result that says why.
 
-The server speaks MCP on stdin and stdout (the official SDK's low-level server), so
-nothing else may write to stdout while it runs. The SDK is imported only here.
+The command (rolegraph/cli/mcp.py) serves it on stdin and stdout, with the official
+SDK's low-level server; the SDK is imported only when a server is built.
 """
 
 from __future__ import annotations
@@ -120,17 +120,3 @@ def build_server(
         return [types.TextContent(type="text", text=text)], value
 
     return server
-
-
-async def serve_stdio(server: Any) -> None:
-    """Serve on stdin and stdout until the client closes them. Stdout is the protocol's:
-    while serving, what anything else prints (a provider library's notice, a tool's
-    `print`) goes to stderr instead."""
-    import contextlib
-    import sys
-
-    from mcp.server.stdio import stdio_server
-
-    async with stdio_server() as (read, write):  # (it holds stdout's own buffer)
-        with contextlib.redirect_stdout(sys.stderr):
-            await server.run(read, write, server.create_initialization_options())

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from rolegraph.compiler import ast
 from rolegraph.grammar import comments
-from rolegraph.grammar.parser import _comment_sink, grammar_parser, parse_module
+from rolegraph.grammar.lexer import comment_sink, grammar_parser
+from rolegraph.grammar.parser import parse_module
 
 from .conftest import EXAMPLES
 
@@ -51,12 +52,12 @@ def _both(text: str) -> tuple[dict, dict]:
     """The module with comments attached by the oracle, and by the parser."""
     parsed = parse_module(text)
     assert parsed.module is not None, parsed.diagnostics
-    _comment_sink.tokens = []
+    comment_sink.tokens = []
     try:
         grammar_parser().parse(text)
-        tokens = _comment_sink.tokens
+        tokens = comment_sink.tokens
     finally:
-        _comment_sink.tokens = None
+        comment_sink.tokens = None
     # the parser's tree before attachment: the same tree, spans kept, no trivia attached
     plain = _without_comments(parsed.module)
     trivia: dict = {}

@@ -143,11 +143,12 @@ def test_a_tool_that_runs_out_of_memory_fails_with_words():
 
 def test_the_cli_reports_running_out_of_memory_in_words(monkeypatch, capsys):
     from rolegraph import cli as cli_module
+    from rolegraph.cli import check as check_command
 
     def out_of_memory(*args: object, **kwargs: object) -> None:
         raise MemoryError
 
-    monkeypatch.setattr(cli_module, "_check_file", out_of_memory)
+    monkeypatch.setattr(check_command, "check_file", out_of_memory)
     monkeypatch.setattr(sys, "argv", ["rolegraph", "check", str(SELF_REFINE)])
     with pytest.raises(SystemExit) as exited:
         cli_module.main()

@@ -1,30 +1,38 @@
 """Start-up loads only what a command needs (issue 15): `import rolegraph`, `rolegraph
-check` and a run on the mock never import litellm or networkx, and `rolegraph --help`
-loads none of the compiler's libraries. Each case runs in a fresh interpreter and reads
+check` and a run on the mock never import litellm or networkx, `rolegraph --help` loads
+none of the compiler's libraries, and a command imports its own module of
+`rolegraph/cli/` and none of the others'. Each case runs in a fresh interpreter and reads
 its `sys.modules` as it exits."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 from .conftest import EXAMPLES
 
 HEAVY = ("litellm", "networkx")
 
-# Run a command's `main()` in this interpreter and print the top-level packages loaded
-# when it exits (whatever its exit status).
+# Run a command's `main()` in this interpreter and print the modules loaded when it
+# exits (whatever its exit status).
 _PROBE = """
 import atexit, json, sys
-atexit.register(lambda: print(json.dumps(sorted({m.split('.')[0] for m in sys.modules}))))
+atexit.register(lambda: print(json.dumps(sorted(sys.modules))))
 sys.argv = ["rolegraph", *json.loads(sys.argv[1])]
 from rolegraph.cli import main
 main()
 """
 
+COMMAND_MODULES = {
+    "rolegraph.cli." + name
+    for name in ("check", "run", "human", "compile", "edit", "search", "serve", "mcp")
+}
 
-def _loaded_by(*args: str) -> set[str]:
+
+def _modules_loaded_by(*args: str) -> set[str]:
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, json.dumps(args)],
         capture_output=True,
@@ -33,6 +41,11 @@ def _loaded_by(*args: str) -> set[str]:
     )
     assert done.returncode in (0, 1), done.stderr
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _loaded_by(*args: str) -> set[str]:
+    """The top-level packages loaded."""
+    return {name.split(".")[0] for name in _modules_loaded_by(*args)}
 
 
 def _example(name: str) -> str:
@@ -71,6 +84,46 @@ def test_help_loads_none_of_the_compilers_libraries():
     assert not loaded & {"pydantic", "jinja2", "lark", *HEAVY}
 
 
+def test_help_loads_nothing_of_rolegraph_but_the_commands():
+    loaded = _modules_loaded_by("--help")
+    assert loaded >= COMMAND_MODULES  # (it lists them all)
+    ours = {m for m in loaded if m.startswith("rolegraph.")}
+    assert all(m.startswith("rolegraph.cli") for m in ours), sorted(ours)
+
+
+def test_check_loads_its_own_command_module_only():
+    loaded = _modules_loaded_by("check", _example("self_refine.agent"))
+    assert "rolegraph.cli.check" in loaded
+    assert not loaded & (COMMAND_MODULES - {"rolegraph.cli.check"})
+    assert "rich" not in loaded and "typer.rich_utils" not in loaded  # (no table, no help)
+    assert not {m for m in loaded if m.startswith(("rolegraph.runtime", "rolegraph.search"))}
+
+
+def test_a_run_on_the_mock_loads_its_own_command_module_only():
+    loaded = _modules_loaded_by(
+        "run", _example("self_refine.agent"), "--model", "mock", "-i", '{"task": "x"}', "-q",
+        "--no-store",
+    )  # fmt: skip
+    assert "rolegraph.cli.run" in loaded
+    assert not loaded & (COMMAND_MODULES - {"rolegraph.cli.run"})
+    assert "rich" not in loaded  # (-q: no live view, no summary table)
+    assert not {m for m in loaded if m.startswith("rolegraph.search")}
+
+
+def test_the_other_commands_load_their_own_module_only():
+    for args, module in [
+        (("explain", "E0101"), "check"),
+        (("compile", "--help"), "compile"),
+        (("edit", "--help"), "edit"),
+        (("search", "--help"), "search"),
+        (("serve", "--help"), "serve"),
+        (("runs", "--help"), "human"),
+        (("mcp", "serve", "--help"), "mcp"),
+    ]:
+        loaded = _modules_loaded_by(*args) & COMMAND_MODULES
+        assert loaded == {f"rolegraph.cli.{module}"}, args
+
+
 def test_the_public_names_still_import():
     import rolegraph
 
@@ -93,3 +146,95 @@ def test_the_runtime_loads_neither_the_type_checker_nor_the_resolver():
     assert not {
         m for m in loaded if m.startswith(("rolegraph.compiler.typecheck", "rolegraph.grammar"))
     }
+
+
+# -- the parser kept whole across processes (grammar/lexer.py) -------------------------------
+
+# Parse every example and stdlib file, and broken variants of each (syntax errors and
+# their recovery), in a fresh interpreter with its own cache folder; print the ASTs and
+# diagnostics as JSON, and how the parser was made. `fresh` never reads the pickle,
+# `pickled` must (building would raise).
+_PARSE_ALL = """
+import json, sys
+from rolegraph.grammar import lexer
+from rolegraph.grammar.parser import parse_module
+mode, paths = sys.argv[1], json.loads(sys.argv[2])
+if mode == "fresh":
+    lexer._built_path = lambda: None
+if mode == "pickled":
+    def refuse():
+        raise AssertionError("built again instead of loaded")
+    lexer._build = refuse
+texts = []
+for path in paths:
+    text = open(path, encoding="utf-8").read()
+    texts += [text, text[: len(text) // 2], text.replace("->", "=>", 1), text.replace("}", "", 1)]
+results = []
+for text in texts:
+    parsed = parse_module(text, "x.agent")
+    results.append([
+        parsed.module.model_dump(mode="json") if parsed.module else None,
+        [d.model_dump(mode="json") for d in parsed.diagnostics],
+    ])
+print(json.dumps(results))
+"""
+
+
+def _parse_all(mode: str, cache: Path) -> list:
+    from .conftest import STDLIB
+
+    paths = json.dumps([str(p) for p in [*EXAMPLES, *STDLIB]])
+    done = subprocess.run(
+        [sys.executable, "-c", _PARSE_ALL, mode, paths],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "XDG_CACHE_HOME": str(cache)},
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_the_parser_loaded_whole_parses_like_the_one_lark_builds(tmp_path):
+    built = _parse_all("built", tmp_path)  # builds it, and keeps it for the next process
+    assert list(tmp_path.rglob("*.parser.pickle"))
+    assert _parse_all("pickled", tmp_path) == built
+    assert _parse_all("fresh", tmp_path) == built
+    assert any(diagnostics for _, diagnostics in built)  # (the broken variants are there)
+
+
+def test_a_damaged_kept_parser_is_built_again(tmp_path):
+    _parse_all("built", tmp_path)
+    (kept,) = tmp_path.rglob("*.parser.pickle")
+    kept.write_bytes(kept.read_bytes()[:1000])
+    assert _parse_all("built", tmp_path) == _parse_all("fresh", tmp_path)
+    assert kept.stat().st_size > 1000  # (written again, whole)
+
+
+# -- the garbage collector, paused for start-up only (rolegraph/cli/exits.py) -----------------
+
+
+def collecting(x: int) -> bool:
+    """A tool: whether the cyclic garbage collector runs while the agent runs."""
+    import gc
+
+    return gc.isenabled()
+
+
+def test_an_agent_runs_with_the_garbage_collector_on_and_it_stays_on(tmp_path):
+    import gc
+
+    from typer.testing import CliRunner
+
+    from rolegraph.cli import app
+
+    path = tmp_path / "gc.agent"
+    path.write_text(
+        'tool collecting(x: int) -> bool = "tests.test_startup_imports:collecting"\n'
+        "agent A(x: int) -> bool {\n  c = collecting(x)\n  return c\n}\n"
+    )
+    for args in (["check", str(path)], ["run", str(path), "-i", '{"x": 1}', "-q", "--no-store"]):
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert gc.isenabled()
+    assert result.stdout.strip() == "true"

@@ -1,6 +1,7 @@
-"""What `rolegraph serve` and `rolegraph ui` do once their options are read (rolegraph/cli.py):
-bind the address, say where the server is, open the page if asked, and serve until
-stopped (Ctrl-C: the runs in flight stay unfinished, and resume at the next start)."""
+"""What `rolegraph serve` and `rolegraph ui` do once their options are read
+(rolegraph/cli/serve.py): bind the address, say where the server is, open the page if
+asked, and serve until stopped (Ctrl-C: the runs in flight stay unfinished, and resume at
+the next start)."""
 
 from __future__ import annotations
 

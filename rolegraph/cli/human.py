@@ -1,6 +1,6 @@
-"""The command line of human steps (docs/human.md): `rolegraph runs --pending` lists
-the questions paused runs wait for, `rolegraph resume RUN --answer '{...}'` answers one
-and continues the run; `rolegraph run --resume RUN` on a terminal asks them there."""
+"""The commands of human steps (docs/human.md): `rolegraph runs --pending` lists the
+questions paused runs wait for, `rolegraph resume RUN --answer '{...}'` answers one and
+continues the run; `rolegraph run --resume RUN` on a terminal asks them there."""
 
 from __future__ import annotations
 
@@ -12,16 +12,11 @@ from typing import Annotated, Any
 
 import typer
 
-from rolegraph.cli import (
-    EXIT_DIAGNOSTICS,
-    EXIT_OK,
-    _open_store,
-    _run,
-    _stdout_for_the_result,
-    _usage_error,
-    app,
-    loads_json,
-)
+from .exits import EXIT_DIAGNOSTICS, EXIT_OK, stdout_for_the_result, usage_error
+from .files import open_store
+from .options import loads_json
+
+commands = typer.Typer()
 
 StoreOption = Annotated[
     Path,
@@ -87,10 +82,10 @@ def _sample(schema: dict[str, Any]) -> Any:
         return {name: _sample(sub) for name, sub in properties.items()}
     if kind == "array":
         return [_sample(schema.get("items", {}))]
-    return {"string": "...", "integer": 1, "number": 1.0, "boolean": True}.get(kind)
+    return {"string": "...", "integer": 1, "number": 1.0, "boolean": True}.get(str(kind))
 
 
-@app.command(name="runs")
+@commands.command(name="runs")
 def runs_command(
     pending: Annotated[
         bool, typer.Option("--pending", help="The questions paused runs wait for.")
@@ -103,8 +98,8 @@ def runs_command(
     from rolegraph.runtime.questions import runs
 
     if not store.exists():
-        raise _usage_error(f"no store {store}")
-    database = _open_store(_store_class(), store)
+        raise usage_error(f"no store {store}")
+    database = open_store(_store_class(), store)
     try:
         if pending:
             found = pending_questions(database)
@@ -150,7 +145,7 @@ def _when(stamp: float | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-@app.command(name="resume")
+@commands.command(name="resume")
 def resume_command(
     run: Annotated[str, typer.Argument(help="The id of the paused run.")],
     answer: Annotated[
@@ -175,19 +170,19 @@ def resume_command(
     from rolegraph.runtime import AnswerError, RunError, answer_question
 
     if events not in (None, "jsonl"):
-        raise _usage_error(f"--events takes jsonl, not {events!r}")
+        raise usage_error(f"--events takes jsonl, not {events!r}")
     if not store.exists():
-        raise _usage_error(f"no store {store}")
-    database = _open_store(_store_class(), store)
+        raise usage_error(f"no store {store}")
+    database = open_store(_store_class(), store)
     try:
         info = database.run_info(run)
         if info is None:
-            raise _usage_error(f"no run {run!r} in {store}")
+            raise usage_error(f"no run {run!r} in {store}")
         if answer is not None:
             try:
                 value = loads_json(answer)
             except json.JSONDecodeError as error:
-                raise _usage_error(f"--answer is not JSON: {error}") from None
+                raise usage_error(f"--answer is not JSON: {error}") from None
             try:
                 answered = answer_question(database, run, question, value)
             except AnswerError as error:
@@ -195,7 +190,7 @@ def resume_command(
                 raise typer.Exit(EXIT_DIAGNOSTICS) from None
             typer.echo(f"answered {answered.id} (`{answered.step}`)", err=True)
         elif question is not None:
-            raise _usage_error("--question names the question that --answer answers")
+            raise usage_error("--question names the question that --answer answers")
     except RunError as error:  # (a damaged store)
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
@@ -205,12 +200,14 @@ def resume_command(
         typer.echo(f"run {run} has returned already", err=True)
         raise typer.Exit(EXIT_OK)
     if not Path(info.file).exists():
-        raise _usage_error(
+        raise usage_error(
             f"run {run} was made from {info.file}, which is not found from here: resume it "
             "in the directory it ran in (the answer, if given, is kept)"
         )
-    with _stdout_for_the_result() as out:
-        _run(
+    from .run import run as run_file
+
+    with stdout_for_the_result() as out:
+        run_file(
             Path(info.file),
             info.agent,
             "{}",

@@ -1,0 +1,120 @@
+"""Start-up: where the CPU time of `rolegraph check` and `rolegraph run --model mock` goes.
+
+    python bench/profile_startup.py              # 15 fresh processes, median per phase
+    python bench/profile_startup.py --rounds 5 --no-write
+
+Each round is a new interpreter (with the bytecode cache) that goes through what the two
+commands do, one phase after the other, and times each phase's CPU: the libraries the
+command line needs, the compiler's, the first parse (the AST's validators, the parser),
+the check, then the runtime and one run on the mock. A phase's figure is what it adds
+to the phases before it, so they sum to the whole (the interpreter's own start aside:
+`python -c pass` in bench_startup.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "self_refine.agent"
+
+# One round: each phase's CPU time in ms, as JSON on stdout.
+_ROUND = r"""
+import json, sys, time
+spent, last = {}, time.process_time()
+def phase(name):
+    global last
+    now = time.process_time()
+    spent[name] = (now - last) * 1000
+    last = now
+import typer, typer.main
+phase("typer (the command line's library)")
+import rolegraph.cli
+from rolegraph.cli import check as _, run as _
+phase("rolegraph.cli and the check and run modules")
+import pydantic, typer._adapters
+phase("pydantic (typer's option adapters import it)")
+import rolegraph.compiler.ast
+phase("the AST's 60-odd classes (compiler/ast.py)")
+import rolegraph.grammar
+phase("lark and grammar/")
+import rolegraph.compiler.check
+phase("the checker's modules (jinja2 among them)")
+rolegraph.compiler.ast.build_validators()
+phase("the AST's validators (pydantic schemas)")
+from rolegraph.grammar.lexer import grammar_parser
+grammar_parser()
+phase("the parser (kept whole, or Lark's cache)")
+from rolegraph.grammar import parse_module
+text = open(sys.argv[1], encoding="utf-8").read()
+parsed = parse_module(text, sys.argv[1])
+phase("parsing the file")
+from rolegraph.compiler.check import check_module
+def imported(source, name):
+    found = parse_module(source, name)
+    return found.module, found.diagnostics
+checked = check_module(parsed.module, sys.argv[1], imported, text)
+phase("checking it (with the explorer)")
+import asyncio, rolegraph.runtime
+phase("the runtime's modules (asyncio among them)")
+ir = list(checked.irs.values())[-1]
+asyncio.run(rolegraph.runtime.run_agent(ir, {"task": "x"}, model="mock"))
+phase("one run on the mock")
+print(json.dumps(spent))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+    def one() -> dict[str, float]:
+        done = subprocess.run(
+            [sys.executable, "-c", _ROUND, str(EXAMPLE)],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd="/tmp",
+            check=True,
+        )
+        return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+    one()  # writes the bytecode cache, and the parser's
+    rounds = [one() for _ in range(args.rounds)]
+    lines = [
+        f"{args.rounds} fresh processes; median CPU ms per phase (min-max); each phase is "
+        "what it adds to those above it.",
+        "",
+        "| phase | CPU ms |",
+        "|---|---|",
+    ]
+    for name in rounds[0]:
+        values = [r[name] for r in rounds]
+        lines.append(
+            f"| {name} | {statistics.median(values):.1f} ({min(values):.1f}-{max(values):.1f}) |"
+        )
+    totals = [sum(r.values()) for r in rounds]
+    lines.append(f"| all of them | {statistics.median(totals):.0f} |")
+    report = "\n".join(lines)
+    print(report)
+    if not args.no_write:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_frontend import record
+
+        command = "python bench/profile_startup.py" + (
+            f" --rounds {args.rounds}" if args.rounds != 15 else ""
+        )
+        record(report, command, key="startup-profile", title="Start-up: where the time goes")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""`python -m rolegraph`: the `rolegraph` command."""
+
+from rolegraph.cli import main
+
+main()
