@@ -21,7 +21,7 @@ from lark.lexer import LexerState, LexerThread, LineCounter
 from lark.utils import TextSlice
 
 from rolegraph.compiler import ast
-from rolegraph.compiler.diagnostics import Diagnostic
+from rolegraph.compiler.diagnostics import Diagnostic, DiagnosticSink
 from rolegraph.compiler.source import Source
 
 from .comments import attach_comments
@@ -71,7 +71,8 @@ def _parse(text: str, filename: str) -> ParseResult:
     source = Source(filename, text)
     text = source.text  # (without a byte order mark)
     parser = grammar_parser()
-    diagnostics: list[Diagnostic] = []
+    sink = DiagnosticSink(filename, source)
+    diagnostics = sink.found
     start = 0
     resumption: _Resumption | None = None
     with _parse_lock:
@@ -81,7 +82,7 @@ def _parse(text: str, filename: str) -> ParseResult:
                 tree = _parse_from(parser, source, start)
             except UnexpectedInput as error:
                 diagnostic, position = syntax_diagnostic(error, source, begin=start)
-                diagnostics.append(diagnostic)
+                sink.extend([diagnostic])
                 resumption = resumption or _Resumption(text)
                 resume = resumption.after(position, start)
                 if resume is None:
@@ -92,15 +93,15 @@ def _parse(text: str, filename: str) -> ParseResult:
                 comments = comment_sink.tokens
                 comment_sink.tokens = None
             too_deep = nesting_diagnostics(tree, source)
-            diagnostics.extend(too_deep)
+            sink.extend(too_deep)
             if too_deep:
                 tree = without_deep_declarations(tree)
             if diagnostics:
                 # A tail after an error, or a file with a declaration nested too deeply:
                 # the other declarations' own errors still matter.
-                _transform(ToAst(source), tree, diagnostics)
+                _transform(ToAst(source), tree, sink)
                 break
-            module = _transform(ToAst(source), tree, diagnostics)
+            module = _transform(ToAst(source), tree, sink)
             if module is None or diagnostics:
                 break
             module = attach_comments(module, comments, source)
@@ -143,10 +144,10 @@ class _Resumption:
         return self.starts[index] if index < len(self.starts) else None
 
 
-def _transform(builder: ToAst, tree: Any, diagnostics: list[Diagnostic]) -> ast.Module | None:
+def _transform(builder: ToAst, tree: Any, sink: DiagnosticSink) -> ast.Module | None:
     try:
         module = builder.transform(tree)
     except VisitError as error:  # pragma: no cover - a bug in a rule method, not user input
         raise error.orig_exc from error
-    diagnostics.extend(builder.diagnostics)
+    sink.extend(builder.sink.found)
     return module if isinstance(module, ast.Module) else None

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from rolegraph.compiler import ast, codes
 from rolegraph.compiler import literals as lit
-from rolegraph.compiler.diagnostics import Diagnostic, Label, diagnostic
+from rolegraph.compiler.diagnostics import DiagnosticSink, Label
 from rolegraph.compiler.source import Source, Span
 
 
@@ -65,7 +65,7 @@ class ToAst(Transformer_NonRecursive):
     def __init__(self, source: Source):
         super().__init__()
         self.source = source
-        self.diagnostics: list[Diagnostic] = []
+        self.sink = DiagnosticSink(source.name, source)
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -94,17 +94,7 @@ class ToAst(Transformer_NonRecursive):
         hints: tuple[str, ...] = (),
         labels: tuple[Label, ...] = (),
     ) -> _Broken:
-        self.diagnostics.append(
-            diagnostic(
-                code,
-                message,
-                file=self.source.name,
-                span=span,
-                label=label,
-                hints=hints,
-                labels=labels,
-            )
-        )
+        self.sink.report(code, message, span, label, hints=hints, labels=labels)
         return BROKEN
 
     def _make(self, cls: type[ast.Node], meta: Any, **fields: Any) -> Any:
