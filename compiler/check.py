@@ -38,6 +38,8 @@ class CheckedModule:
     constraints: list[ConstraintResult] = field(default_factory=list)
     # roles, tools and agents by qualified name (`check --connect` reads the tools')
     signatures: dict[str, Any] = field(default_factory=dict)
+    # the `CheckSession` that checked it, whose memo a check of an edit of it reuses
+    session: Any = field(default=None, repr=False)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -181,26 +183,33 @@ def _too_deep(module: ast.Module, filename: str) -> list[Diagnostic]:
     return found
 
 
-# id(declaration) → the declaration, weakly: those measured shallow enough. Nodes are
-# immutable, and an edited program shares all but a few declarations with the program it
-# was made from: an editor's check measures only those (the walk was half its time).
-_SHALLOW: dict[int, weakref.ref] = {}
+# (id(node), limit) → the node, weakly: those measured shallow enough for that limit. Nodes
+# are immutable, and an edited program shares all but a few declarations with the program
+# it was made from, and an edited agent all but a few statements with the agent it was
+# made from: an editor's check measures only what is new (the walk was half its time).
+_SHALLOW: dict[tuple[int, int], weakref.ref] = {}
 
 
-def _measured_shallow(decl: ast.Node) -> bool:
-    key = id(decl)
+def _measured_shallow(node: ast.Node, limit: int = MAX_AST_NESTING) -> bool:
+    """Whether `node` nests at most `limit` levels (it being level 1). An agent is as deep
+    as its deepest statement plus one: each statement is measured (and remembered) alone."""
+    key = (id(node), limit)
     known = _SHALLOW.get(key)
-    if known is not None and known() is decl:
+    if known is not None and known() is node:
         return True
-    if first_too_deep(decl) is not None:
+    if isinstance(node, ast.AgentDecl) and limit > 1:
+        shallow = all(_measured_shallow(child, limit - 1) for child in node.children())
+    else:
+        shallow = first_too_deep(node, limit) is None
+    if not shallow:
         return False
     if len(_SHALLOW) >= 65_536:
         _SHALLOW.clear()
-    _SHALLOW[key] = weakref.ref(decl, partial(_forget_shallow, key))
+    _SHALLOW[key] = weakref.ref(node, partial(_forget_shallow, key))
     return True
 
 
-def _forget_shallow(key: int, _: object) -> None:
+def _forget_shallow(key: tuple[int, int], _: object) -> None:
     _SHALLOW.pop(key, None)
 
 

@@ -17,6 +17,7 @@ from .check_decls import DeclChecker
 from .check_patterns import check_bound_names, check_ct_args
 from .checked import AgentInfo, Callee, NodeInfo, Signature
 from .diagnostics import Label
+from .memo import AgentSnapshot
 from .resolve import ModuleInfo, Symbol, did_you_mean
 from .scope import Scope, bool_hint
 from .types import ANY, BOOL, AnyType, ListT, Type, assignable, strip_optional
@@ -33,6 +34,8 @@ class AgentChecker(DeclChecker):
         decl = symbol.decl
         assert isinstance(decl, ast.AgentDecl)
         module = symbol.module
+        start = len(self.diagnostics)
+        previous = self.previous_check(symbol)
         info = AgentInfo(
             symbol,
             decl,
@@ -66,23 +69,124 @@ class AgentChecker(DeclChecker):
                     else (),
                 )
                 continue
-            callee = self.callee(module, info, node)
+            callee = self.same_callee(module, node, previous) if previous else None
+            if callee is None:
+                callee = self.callee(module, info, node)
             output = callee.signature.returns
             if node.replicate is not None or node.map is not None:
                 output = ListT(output)
             info.nodes[node.name] = NodeInfo(node, callee, output)
-        port_bound = self.edge_bindings(module, info, scope)
+        touched = self.touched(info, previous) if previous else None
+        port_bound = self.edge_bindings(module, info, scope, previous, touched)
         for node in nodes:
             if info.nodes.get(node.name, None) is None or info.nodes[node.name].decl is not node:
                 continue
+            if previous is not None and touched is not None:
+                before = previous.nodes.get(id(node))
+                if (
+                    before is not None
+                    and node.name not in touched
+                    and touched.isdisjoint(self.heads(node))
+                    and port_bound.get(node.name) == previous.port_bound.get(node.name)
+                ):
+                    info.nodes[node.name].bound.update(before.bound)
+                    continue
             self.check_node(module, info, scope, info.nodes[node.name], port_bound)
         for statement in decl.body:
+            if not isinstance(statement, ast.ReturnStmt | ast.Constraint):
+                continue
+            if (
+                previous is not None
+                and touched is not None
+                and id(statement) in previous.statements
+                and touched.isdisjoint(self.heads(statement))
+            ):
+                continue  # checked clean before, and reads nothing that changed
             if isinstance(statement, ast.ReturnStmt):
                 check = partial(self.check_return, module, info, scope, statement)
                 self.remembered(info, statement, info.returns, check)
-            elif isinstance(statement, ast.Constraint):
+            else:
                 check = partial(self.check_constraint, module, info, scope, statement)
                 self.remembered(info, statement, None, check)
+        if self.memo is not None and len(self.diagnostics) == start:
+            self.remember_agent(info, port_bound)
+
+    # -- incremental checking of an edited agent (see `CheckMemo`) ------------------------------
+
+    def heads(self, statement: ast.Node) -> tuple[str, ...]:
+        assert self.memo is not None
+        return self.memo.heads(statement)
+
+    def previous_check(self, symbol: Symbol) -> AgentSnapshot | None:
+        """The agent's last clean check, when it had the same parameters and result in the
+        same environment (the body is what an edit of an agent changes); else None."""
+        if self.memo is None:
+            return None
+        decl = symbol.decl
+        assert isinstance(decl, ast.AgentDecl)
+        key = (symbol.qualified, self.environment(symbol.module))
+        previous = self.memo.agents.get(key)
+        if previous is None:
+            return None
+        before = previous.decl
+        same = all(
+            len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+            for a, b in (
+                (decl.params, before.params),
+                (decl.ct_params, before.ct_params),
+                ((decl.returns,), (before.returns,)),
+            )
+        )
+        return previous if same else None
+
+    def same_callee(
+        self, module: ModuleInfo, node: ast.NodeDecl, previous: AgentSnapshot
+    ) -> Callee | None:
+        """The callee of a node declared by the same statement before, when what it calls
+        still has the same signature (its symbol is this program's); None: look it up."""
+        before = previous.nodes.get(id(node))
+        if before is None or before.decl is not node or node.ct_args:
+            return None
+        callee = before.callee
+        if callee.kind == "param":  # a role-valued compile-time parameter: the same ones
+            return callee
+        symbol = self.program.lookup(module, node.role)
+        if symbol is None or symbol.kind != callee.kind or symbol.qualified != callee.name:
+            return None
+        if isinstance(symbol.decl, ast.AgentDecl) and symbol.decl.ct_params:
+            return None  # (its compile-time parameters are checked against the node)
+        signature = self.signatures.get(symbol.qualified)
+        if signature is None or not (
+            signature is callee.signature or signature == callee.signature
+        ):
+            return None  # (not computed yet: computing it here would report out of order)
+        return Callee(callee.kind, callee.name, signature, symbol)
+
+    def touched(self, info: AgentInfo, previous: AgentSnapshot) -> set[str]:
+        """The names whose meaning changed since the agent's last clean check: nodes added,
+        removed, with another output type, or calling a callee of another signature."""
+        touched = set(previous.by_name.keys() - info.nodes.keys())
+        for name, node in info.nodes.items():
+            before = previous.by_name.get(name)
+            if (
+                before is None
+                or before.output != node.output
+                or _signature_key(before.callee) != _signature_key(node.callee)
+            ):
+                touched.add(name)
+        return touched
+
+    def remember_agent(self, info: AgentInfo, port_bound: dict[str, list[set[str]]]) -> None:
+        assert self.memo is not None
+        decl = info.decl
+        snapshot = AgentSnapshot(decl, port_bound=port_bound)
+        snapshot.statements = {id(s) for s in decl.body}
+        for node in info.nodes.values():
+            snapshot.nodes[id(node.decl)] = node
+            snapshot.by_name[node.decl.name] = node
+        snapshot.edges = self._edge_ports
+        key = (info.symbol.qualified, self.environment(info.symbol.module))
+        self.memo.store_agent(key, snapshot)
 
     def check_return(
         self, module: ModuleInfo, info: AgentInfo, scope: Scope, statement: ast.ReturnStmt
@@ -154,22 +258,40 @@ class AgentChecker(DeclChecker):
         return callee
 
     def edge_bindings(
-        self, module: ModuleInfo, info: AgentInfo, scope: Scope
+        self,
+        module: ModuleInfo,
+        info: AgentInfo,
+        scope: Scope,
+        previous: AgentSnapshot | None = None,
+        touched: set[str] | None = None,
     ) -> dict[str, list[set[str]]]:
-        """Check every explicit edge; return, per target node, the ports each edge binds."""
+        """Check every explicit edge; return, per target node, the ports each edge binds.
+        (`previous`, `touched`: an edge checked clean before that reads no touched name is
+        not checked again.)"""
         bindings: dict[str, list[set[str]]] = {}
+        self._edge_ports: dict[int, tuple[ast.Node, Any]] = {}
         for edge in info.decl.edges:
-            target = (
-                info.nodes.get(edge.target.node)
-                if isinstance(edge.target, ast.NodeTarget)
-                else None
-            )
-            ports = self.remembered(
-                info,
-                edge,
-                (info.returns, _signature_key(target.callee) if target else None),
-                partial(self.check_edge, module, info, scope, edge),
-            )
+            before = previous.edges.get(id(edge)) if previous is not None else None
+            if (
+                before is not None
+                and before[0] is edge
+                and touched is not None
+                and touched.isdisjoint(self.heads(edge))
+            ):
+                ports = before[1]
+            else:
+                target = (
+                    info.nodes.get(edge.target.node)
+                    if isinstance(edge.target, ast.NodeTarget)
+                    else None
+                )
+                ports = self.remembered(
+                    info,
+                    edge,
+                    (info.returns, _signature_key(target.callee) if target else None),
+                    partial(self.check_edge, module, info, scope, edge),
+                )
+            self._edge_ports[id(edge)] = (edge, ports)
             if ports is not None:
                 bindings.setdefault(edge.target.node, []).append(set(ports))  # type: ignore[union-attr]
         return bindings

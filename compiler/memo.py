@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import ast
-from .checked import Signature
+from .checked import NodeInfo, Signature
 from .diagnostics import Diagnostic
 from .resolve import ModuleInfo
+
+
+@dataclass
+class AgentSnapshot:
+    """An agent's body as it last checked clean, for the check of the next edit of it: what
+    each node declared (by the identity of its statement), the ports each edge binds, and
+    the ports bound on each node. Its node infos' symbols belong to an earlier program:
+    only their callee's kind, name and signature, output and bound arguments are read."""
+
+    decl: ast.AgentDecl
+    nodes: dict[int, NodeInfo] = field(default_factory=dict)  # id(NodeDecl) → as declared
+    by_name: dict[str, NodeInfo] = field(default_factory=dict)
+    edges: dict[int, tuple[ast.Node, Any]] = field(default_factory=dict)  # id → (edge, ports)
+    port_bound: dict[str, list[set[str]]] = field(default_factory=dict)
+    statements: set[int] = field(default_factory=set)  # ids of every statement of the body
 
 
 class CheckMemo:
@@ -27,6 +43,13 @@ class CheckMemo:
       checked clean before, it checks clean again (statements with errors are checked
       afresh, so their messages name what is there now).
 
+    - an agent whose last clean check (`AgentSnapshot`, by qualified name and
+      environment) had the same parameters and result: only the statements the edit
+      touched are checked again — those that are new, and those that read a name whose
+      meaning changed (a node added, removed, or with another output type) or call a
+      callee whose signature changed; the others checked clean then and read nothing
+      that changed since.
+
     Keys hold identities; each entry keeps its objects alive, so an identity is never
     reused while its entry lives. Environments are numbered once, so keys stay short.
     """
@@ -40,6 +63,8 @@ class CheckMemo:
         self._heads: dict[int, tuple[ast.Node, tuple[str, ...]]] = {}
         # the graph errors of agents, by the shape of their graph (check.py)
         self.graphs: dict[tuple[Any, ...], tuple[list[Any], list[Diagnostic]]] = {}
+        # each agent as it last checked clean, by (qualified name, environment)
+        self.agents: dict[tuple[str, int], AgentSnapshot] = {}
 
     def environment(self, module: ModuleInfo) -> int:
         """The number of a module's environment: every name it sees with its kind, and
@@ -99,6 +124,11 @@ class CheckMemo:
         key, objects = shape
         self.graphs[key] = (objects, [d for d in diagnostics if d.is_error])
 
+    def store_agent(self, key: tuple[str, int], snapshot: AgentSnapshot) -> None:
+        if len(self.agents) >= self.size and key not in self.agents:
+            self.agents.clear()
+        self.agents[key] = snapshot
+
     def clear(self) -> None:
         """Forget everything (numbers are never reused, so no key can come back wrong)."""
         self._environments.clear()
@@ -106,3 +136,4 @@ class CheckMemo:
         self.statements.clear()
         self._heads.clear()
         self.graphs.clear()
+        self.agents.clear()
