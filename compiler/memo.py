@@ -65,6 +65,8 @@ class CheckMemo:
         self.graphs: dict[tuple[Any, ...], tuple[list[Any], list[Diagnostic]]] = {}
         # each agent as it last checked clean, by (qualified name, environment)
         self.agents: dict[tuple[str, int], AgentSnapshot] = {}
+        # the `test` blocks of a module that checked clean, by what they read (check.py)
+        self.tests: dict[tuple[Any, ...], list[Any]] = {}
 
     def environment(self, module: ModuleInfo) -> int:
         """The number of a module's environment: every name it sees with its kind, and
@@ -129,6 +131,11 @@ class CheckMemo:
             self.agents.clear()
         self.agents[key] = snapshot
 
+    def store_tests(self, key: tuple[Any, ...], objects: list[Any]) -> None:
+        if len(self.tests) >= self.size:
+            self.tests.clear()
+        self.tests[key] = objects
+
     def clear(self) -> None:
         """Forget everything (numbers are never reused, so no key can come back wrong)."""
         self._environments.clear()
@@ -137,3 +144,4 @@ class CheckMemo:
         self._heads.clear()
         self.graphs.clear()
         self.agents.clear()
+        self.tests.clear()
