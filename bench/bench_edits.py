@@ -123,6 +123,51 @@ def offered_clean(nodes: int) -> tuple[int, int]:
     return clean, offered
 
 
+# where a validated edit's time goes: (label, file suffix, function), cumulative times
+PHASES = (
+    ("applying the edit (`Edit.apply`)", "edits/editor.py", "_applied"),
+    ("the trust boundary", "edits/trust.py", "untrusted"),
+    ("resolving names and imports", "compiler/resolve.py", "load_program"),
+    ("nesting depth", "compiler/check.py", "_too_deep"),
+    ("type checking", "compiler/typecheck.py", "check_program"),
+    ("building the IR", "compiler/lower.py", "build_ir"),
+    ("graph analyses", "compiler/analyses.py", "analyse"),
+    ("exploring runs", "compiler/paths.py", "explore_agent"),
+)
+
+
+def profile(nodes: int) -> list[str]:
+    """One round under cProfile: the share of each phase of a validated edit."""
+    import cProfile
+    import pstats
+
+    module = _program(nodes)
+    candidates = _candidates(module)
+    one_round(module, candidates)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    one_round(module, candidates)
+    profiler.disable()
+    seen = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    whole = sum(
+        v[3] for (f, _, name), v in seen.items() if name == "apply" and f.endswith("editor.py")
+    )
+    lines = [
+        "",
+        f"{nodes} nodes, where the time of `Editor.apply` goes (one round under cProfile, "
+        "cumulative time per phase):",
+        "",
+        "| phase | share |",
+        "|---|---|",
+    ]
+    for label, suffix, function in PHASES:
+        spent = sum(
+            v[3] for (f, _, name), v in seen.items() if name == function and f.endswith(suffix)
+        )
+        lines.append(f"| {label} | {spent / whole:.0%} |")
+    return lines
+
+
 def _rate(results: list[dict], candidates: int) -> tuple[float, float, float]:
     rates = sorted(candidates / seconds for r in results for seconds, _, _ in r["rounds"])
     return statistics.median(rates), rates[0], rates[-1]
@@ -146,6 +191,7 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, nargs="+", default=[20, 100])
     parser.add_argument("--baseline", help="a directory laid out as the installed package")
     parser.add_argument("--quick", action="store_true", help="20 nodes, one process each")
+    parser.add_argument("--profile", action="store_true", help="where the time goes, by phase")
     args = parser.parse_args()
     if args.child is not None:
         child(args.child, args.rounds)
@@ -198,13 +244,18 @@ def main() -> None:
                 + (f"{was:.2f}" if was is not None else "-")
                 + f" | {ms:.2f} |"
             )
+    if args.profile:
+        for nodes in args.nodes:
+            detail += profile(nodes)
     report = "\n".join(lines + detail)
     print(report)
     if not args.quick:
         from bench_frontend import record
 
-        command = "python bench/bench_edits.py" + (
-            f" --baseline {args.baseline}" if args.baseline else ""
+        command = (
+            "python bench/bench_edits.py"
+            + (f" --baseline {args.baseline}" if args.baseline else "")
+            + (" --profile" if args.profile else "")
         )
         record(report, command, key="edits", title="Edits: validated edits per second")
 

@@ -2,8 +2,9 @@
 constraints.
 
 Every node is declared first (edges and arguments may refer to later nodes), then each
-statement is checked; with the memo (memo.py), a statement that checked clean before in
-the same context is not checked again.
+statement is checked. With the memo (memo.py), a statement that checked clean before in
+the same context is not checked again, and an agent edited since its last clean check
+has only the statements the edit touched checked again (`previous_check`, `touched`).
 """
 
 from __future__ import annotations
