@@ -25,6 +25,7 @@ from rolegraph.compiler.incremental import CheckSession, check_edited
 from rolegraph.grammar import parse_module
 
 from .conftest import EXAMPLES
+from .test_check_memo import PROGRAM
 from .test_edit_operators import FIXTURE
 
 RESTART = 12  # a walk goes back to its start after this many steps
@@ -130,29 +131,12 @@ def test_check_edited_is_the_check_of_the_edited_program():
 
 
 def test_an_edit_that_changes_what_an_unchanged_statement_reads_is_checked_again():
-    # `use` is the same statement before and after; only `first` changes: it now makes a B,
-    # and `use` must be checked again (a checker that skips it would miss the error)
-    module = rolegraph.parse(
-        """
-model m = "mock"
-type A { text: str }
-type B { score: float }
-role MakeA(task: str) -> A { model m  prompt "{{ task }}" }
-role MakeB(task: str) -> B { model m  prompt "{{ task }}" }
-role Use(task: str, previous: A) -> A { model m  prompt "{{ task }}" }
-agent Flow(task: str) -> A {
-  first = MakeA(task)
-  use = Use(task, previous: first)
-  use -> return(use) when use.text == "done"
-  use -> return(first) else
-  ensure eventually return
-}
-"""
-    )
+    # `second` is the same statement before and after; only `first` changes: it now makes
+    # a B, and `second` must be checked again (a checker that skips it would miss the error)
+    module = rolegraph.parse(PROGRAM)
     session = CheckSession("flow.agent")
-    assert not session.check(module).errors
-    child = check_edited(
-        parent=session.check(module), edit=ChangeRole(agent="Flow", node="first", role="MakeB")
-    )
+    parent = session.check(module)
+    assert not parent.errors
+    child = check_edited(parent, ChangeRole(agent="Flow", node="first", role="MakeB"))
     assert any("previous" in d.message for d in child.errors)
     assert said(child) == said(fresh(child.program.main.module, "flow.agent"))
