@@ -38,6 +38,8 @@ class CheckedModule:
     constraints: list[ConstraintResult] = field(default_factory=list)
     # roles, tools and agents by qualified name (`check --connect` reads the tools')
     signatures: dict[str, Any] = field(default_factory=dict)
+    # the `CheckSession` that checked it, whose memo a check of an edit of it reuses
+    session: Any = field(default=None, repr=False)
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -92,7 +94,7 @@ def _check_module(
     checked.signatures = result.signatures
     if checked.errors:
         return checked  # the graph of an ill-typed program is not worth analysing
-    checked.diagnostics.extend(check_tests(result))
+    checked.diagnostics.extend(_checked_tests(result, memo))
     for test in program.main.module.tests:  # the IRs of imported agents that tests run
         symbol = program.lookup(program.main, test.run.agent) if test.run else None
         if symbol is not None and symbol.module is not program.main:
@@ -124,6 +126,47 @@ def _check_module(
         if shape is not None and memo is not None:
             memo.store_graph(shape, graph_diagnostics)
     return checked
+
+
+def _checked_tests(result: CheckResult, memo: CheckMemo | None) -> list[Diagnostic]:
+    """`check_tests(result)`, or nothing when the same `test` blocks checked clean before
+    reading the same things (see `_tests_key`)."""
+    tests = result.program.main.module.tests
+    found = _tests_key(result, memo) if tests and memo is not None else None
+    if found is not None and memo is not None and found[0] in memo.tests:
+        return []
+    diagnostics = check_tests(result)
+    if found is not None and memo is not None and not diagnostics:
+        memo.store_tests(*found)
+    return diagnostics
+
+
+def _tests_key(result: CheckResult, memo: CheckMemo) -> tuple[tuple[Any, ...], list[Any]] | None:
+    """What checking the main module's `test` blocks reads: the blocks (by identity), the
+    names the module sees (its environment), and for each block the parameters and nodes
+    of the agent it runs and the declarations of the roles it mocks (by identity). None
+    when a block runs an agent of another module (its environment is not in the key)."""
+    program = result.program
+    main = program.main
+    key: list[Any] = [memo.environment(main)]
+    objects: list[Any] = []
+    for test in main.module.tests:
+        key.append(id(test))
+        objects.append(test)
+        for statement in test.body:
+            if isinstance(statement, ast.TestRun):
+                symbol = program.lookup(main, statement.agent)
+                info = result.agents.get(symbol.qualified) if symbol is not None else None
+                if symbol is None or info is None or symbol.module is not main:
+                    return None
+                key.append((symbol.qualified, tuple(info.params.items()), tuple(info.nodes)))
+            elif isinstance(statement, ast.TestMock):
+                symbol = program.lookup(main, statement.role)
+                if symbol is None:
+                    return None
+                key.append((symbol.kind, id(symbol.decl)))
+                objects.append(symbol.decl)
+    return tuple(key), objects
 
 
 def _graph_shape(agent: AgentInfo) -> tuple[tuple[Any, ...], list[Any]] | None:
@@ -181,26 +224,33 @@ def _too_deep(module: ast.Module, filename: str) -> list[Diagnostic]:
     return found
 
 
-# id(declaration) → the declaration, weakly: those measured shallow enough. Nodes are
-# immutable, and an edited program shares all but a few declarations with the program it
-# was made from: an editor's check measures only those (the walk was half its time).
-_SHALLOW: dict[int, weakref.ref] = {}
+# (id(node), limit) → the node, weakly: those measured shallow enough for that limit. Nodes
+# are immutable, and an edited program shares all but a few declarations with the program
+# it was made from, and an edited agent all but a few statements with the agent it was
+# made from: an editor's check measures only what is new (the walk was half its time).
+_SHALLOW: dict[tuple[int, int], weakref.ref] = {}
 
 
-def _measured_shallow(decl: ast.Node) -> bool:
-    key = id(decl)
+def _measured_shallow(node: ast.Node, limit: int = MAX_AST_NESTING) -> bool:
+    """Whether `node` nests at most `limit` levels (it being level 1). An agent is as deep
+    as its deepest statement plus one: each statement is measured (and remembered) alone."""
+    key = (id(node), limit)
     known = _SHALLOW.get(key)
-    if known is not None and known() is decl:
+    if known is not None and known() is node:
         return True
-    if first_too_deep(decl) is not None:
+    if isinstance(node, ast.AgentDecl) and limit > 1:
+        shallow = all(_measured_shallow(child, limit - 1) for child in node.children())
+    else:
+        shallow = first_too_deep(node, limit) is None
+    if not shallow:
         return False
     if len(_SHALLOW) >= 65_536:
         _SHALLOW.clear()
-    _SHALLOW[key] = weakref.ref(decl, partial(_forget_shallow, key))
+    _SHALLOW[key] = weakref.ref(node, partial(_forget_shallow, key))
     return True
 
 
-def _forget_shallow(key: int, _: object) -> None:
+def _forget_shallow(key: tuple[int, int], _: object) -> None:
     _SHALLOW.pop(key, None)
 
 

@@ -9,11 +9,13 @@ conditions, unknown functions.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import ast, codes
 from .builtins import SIGNATURES, result_type
-from .resolve import ModuleInfo, did_you_mean
+from .checked import AgentInfo
+from .dataflow import ref_heads
+from .resolve import ModuleInfo, Program, Symbol, did_you_mean
 from .source import Span
 from .types import (
     ANY,
@@ -35,10 +37,28 @@ from .types import (
     strip_optional,
 )
 
-if TYPE_CHECKING:
-    from .typecheck import AgentInfo, _Checker
-
 BUILTIN_FUNCTIONS = {*SIGNATURES, "latest", "history"}
+
+
+class TypeEnvironment(Protocol):
+    """What typing an expression needs from the checker around it: the program's names,
+    the types they declare, and a place to report problems (the checker is one)."""
+
+    program: Program
+
+    def report(
+        self,
+        module: ModuleInfo,
+        code: str,
+        message: str,
+        span: Span | None,
+        label: str = "",
+        hints: Iterable[str] = (),
+    ) -> None: ...
+
+    def resolve_type(self, module: ModuleInfo, expr: ast.Node) -> Type: ...
+
+    def symbol_type(self, symbol: Symbol) -> Type: ...
 
 
 class Scope:
@@ -46,7 +66,7 @@ class Scope:
 
     def __init__(
         self,
-        checker: _Checker,
+        checker: TypeEnvironment,
         module: ModuleInfo,
         agent: AgentInfo | None,
         locals_: dict[str, Type] | None = None,
@@ -62,7 +82,7 @@ class Scope:
     def node_refs(self, node: ast.NodeDecl) -> set[str]:
         if self.agent is None:
             return set()
-        refs = {r.head for r in node.find_all(ast.Ref) if r.head in self.agent.nodes}
+        refs = set(ref_heads(node, self.agent.nodes))
         if node.map is not None:
             refs.discard(node.map.var)
         return refs

@@ -13,7 +13,6 @@ programs (and the CLI) that need only part of it.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from importlib import import_module
 from pathlib import Path
@@ -440,32 +439,25 @@ def editor(
     *,
     trust: TrustPolicy | None = None,
     root: str | Path | None = None,
+    session: Any = None,
 ):
     """An `Editor` whose edits are validated by the full checker (imports resolved
-    relative to `filename`, inside `root`). See `rolegraph.compiler.edits`.
+    relative to `filename`, inside `root`). See `rolegraph.compiler.edits`. Candidates
+    are checked incrementally (`rolegraph.compiler.incremental`): pass `session` (a
+    `CheckSession`) to share what is learnt with other checks of the same programs.
 
     No edit may bring in a tool target, an import or a model endpoint that the edited
     program does not have, unless `trust` allows it:
     `rolegraph.editor("x.agent", trust=rolegraph.TrustPolicy(tools={"mypkg.tools:*"}))`."""
-    from rolegraph.compiler.check import check_module
     from rolegraph.compiler.edits import Editor
-    from rolegraph.compiler.typecheck import CheckMemo
-    from rolegraph.grammar.imports import parse_import
+    from rolegraph.compiler.incremental import CheckSession
 
-    memo = CheckMemo()
+    # one session: each candidate is checked incrementally against those checked before
+    if session is None:
+        session = CheckSession(filename, root=root)
 
     def check(module: ast.Module) -> list:
-        collecting = gc.isenabled()
-        gc.disable()  # as the parser does: a check makes many short-lived objects, and
-        # collections in the middle of one would scan the memo's long-lived heap for them
-        try:
-            checked = check_module(
-                module, filename, parse_import, "", errors_only=True, memo=memo, root=root
-            )
-        finally:
-            if collecting:
-                gc.enable()
-        return checked.diagnostics
+        return session.check(module, errors_only=True).diagnostics
 
     return Editor(check, trust) if trust is not None else Editor(check)
 

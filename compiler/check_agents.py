@@ -1,0 +1,506 @@
+"""The type checker's agent bodies: nodes, arguments, ports, edges, guards, returns and
+constraints.
+
+Every node is declared first (edges and arguments may refer to later nodes), then each
+statement is checked. With the memo (memo.py), a statement that checked clean before in
+the same context is not checked again, and an agent edited since its last clean check
+has only the statements the edit touched checked again (`previous_check`, `touched`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+from . import ast, codes, ltl
+from .check_decls import DeclChecker
+from .check_patterns import check_bound_names, check_ct_args
+from .checked import AgentInfo, Callee, NodeInfo, Signature
+from .diagnostics import Label
+from .memo import AgentSnapshot
+from .resolve import ModuleInfo, Symbol, did_you_mean
+from .scope import Scope, bool_hint
+from .types import ANY, BOOL, AnyType, ListT, Type, assignable, strip_optional
+
+T = TypeVar("T")
+
+
+class AgentChecker(DeclChecker):
+    """The whole type checker: declarations (`DeclChecker`) and agent bodies."""
+
+    # -- agents -------------------------------------------------------------------------------
+
+    def check_agent(self, symbol: Symbol) -> None:
+        decl = symbol.decl
+        assert isinstance(decl, ast.AgentDecl)
+        module = symbol.module
+        start = len(self.diagnostics)
+        previous = self.previous_check(symbol)
+        info = AgentInfo(
+            symbol,
+            decl,
+            {n: t for n, t, _ in self.params_of(module, decl.params)},
+            self.resolve_type(module, decl.returns),
+        )
+        self.agents[symbol.qualified] = info
+        for ct in decl.ct_params:
+            info.ct_params[ct.name] = ct
+            if isinstance(ct.type, ast.RoleSig):
+                if ct.type.params is not None:
+                    self.params_of(module, ct.type.params)
+                    self.resolve_type(module, ct.type.returns)  # type: ignore[arg-type]
+            else:
+                self.resolve_type(module, ct.type)
+        check_bound_names(self, module, decl)
+        scope = Scope(self, module, info)
+        nodes = decl.nodes
+        # Declare every node first: edges and arguments may refer to later nodes.
+        for node in nodes:
+            if node.name in info.nodes or node.name in info.params:
+                first = info.nodes.get(node.name)
+                self.report(
+                    module,
+                    codes.DUPLICATE_NAME,
+                    f"`{node.name}` is declared twice in agent `{decl.name}`",
+                    node.span,
+                    "declared again here",
+                    labels=(Label(span=first.decl.span, message="first declared here"),)
+                    if first and first.decl.span
+                    else (),
+                )
+                continue
+            callee = self.same_callee(module, node, previous) if previous else None
+            if callee is None:
+                callee = self.callee(module, info, node)
+            output = callee.signature.returns
+            if node.replicate is not None or node.map is not None:
+                output = ListT(output)
+            info.nodes[node.name] = NodeInfo(node, callee, output)
+        touched = self.touched(info, previous) if previous else None
+        port_bound = self.edge_bindings(module, info, scope, previous, touched)
+        for node in nodes:
+            if info.nodes.get(node.name, None) is None or info.nodes[node.name].decl is not node:
+                continue
+            if previous is not None and touched is not None:
+                before = previous.nodes.get(id(node))
+                if (
+                    before is not None
+                    and node.name not in touched
+                    and touched.isdisjoint(self.heads(node))
+                    and port_bound.get(node.name) == previous.port_bound.get(node.name)
+                ):
+                    info.nodes[node.name].bound.update(before.bound)
+                    continue
+            self.check_node(module, info, scope, info.nodes[node.name], port_bound)
+        for statement in decl.body:
+            if not isinstance(statement, ast.ReturnStmt | ast.Constraint):
+                continue
+            if (
+                previous is not None
+                and touched is not None
+                and id(statement) in previous.statements
+                and touched.isdisjoint(self.heads(statement))
+            ):
+                continue  # checked clean before, and reads nothing that changed
+            if isinstance(statement, ast.ReturnStmt):
+                check = partial(self.check_return, module, info, scope, statement)
+                self.remembered(info, statement, info.returns, check)
+            else:
+                check = partial(self.check_constraint, module, info, scope, statement)
+                self.remembered(info, statement, None, check)
+        if self.memo is not None and len(self.diagnostics) == start:
+            self.remember_agent(info, port_bound)
+
+    # -- incremental checking of an edited agent (see `CheckMemo`) ------------------------------
+
+    def heads(self, statement: ast.Node) -> tuple[str, ...]:
+        assert self.memo is not None
+        return self.memo.heads(statement)
+
+    def previous_check(self, symbol: Symbol) -> AgentSnapshot | None:
+        """The agent's last clean check, when it had the same parameters and result in the
+        same environment (the body is what an edit of an agent changes); else None."""
+        if self.memo is None:
+            return None
+        decl = symbol.decl
+        assert isinstance(decl, ast.AgentDecl)
+        key = (symbol.qualified, self.environment(symbol.module))
+        previous = self.memo.agents.get(key)
+        if previous is None:
+            return None
+        before = previous.decl
+        same = all(
+            len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+            for a, b in (
+                (decl.params, before.params),
+                (decl.ct_params, before.ct_params),
+                ((decl.returns,), (before.returns,)),
+            )
+        )
+        return previous if same else None
+
+    def same_callee(
+        self, module: ModuleInfo, node: ast.NodeDecl, previous: AgentSnapshot
+    ) -> Callee | None:
+        """The callee of a node declared by the same statement before, when what it calls
+        still has the same signature (its symbol is this program's); None: look it up."""
+        before = previous.nodes.get(id(node))
+        if before is None or before.decl is not node or node.ct_args:
+            return None
+        callee = before.callee
+        if callee.kind == "param":  # a role-valued compile-time parameter: the same ones
+            return callee
+        symbol = self.program.lookup(module, node.role)
+        if symbol is None or symbol.kind != callee.kind or symbol.qualified != callee.name:
+            return None
+        if isinstance(symbol.decl, ast.AgentDecl) and symbol.decl.ct_params:
+            return None  # (its compile-time parameters are checked against the node)
+        signature = self.signatures.get(symbol.qualified)
+        if signature is None or not (
+            signature is callee.signature or signature == callee.signature
+        ):
+            return None  # (not computed yet: computing it here would report out of order)
+        return Callee(callee.kind, callee.name, signature, symbol)
+
+    def touched(self, info: AgentInfo, previous: AgentSnapshot) -> set[str]:
+        """The names whose meaning changed since the agent's last clean check: nodes added,
+        removed, with another output type, or calling a callee of another signature."""
+        touched = set(previous.by_name.keys() - info.nodes.keys())
+        for name, node in info.nodes.items():
+            before = previous.by_name.get(name)
+            if (
+                before is None
+                or before.output != node.output
+                or _signature_key(before.callee) != _signature_key(node.callee)
+            ):
+                touched.add(name)
+        return touched
+
+    def remember_agent(self, info: AgentInfo, port_bound: dict[str, list[set[str]]]) -> None:
+        assert self.memo is not None
+        decl = info.decl
+        snapshot = AgentSnapshot(decl, port_bound=port_bound)
+        snapshot.statements = {id(s) for s in decl.body}
+        for node in info.nodes.values():
+            snapshot.nodes[id(node.decl)] = node
+            snapshot.by_name[node.decl.name] = node
+        snapshot.edges = self._edge_ports
+        key = (info.symbol.qualified, self.environment(info.symbol.module))
+        self.memo.store_agent(key, snapshot)
+
+    def check_return(
+        self, module: ModuleInfo, info: AgentInfo, scope: Scope, statement: ast.ReturnStmt
+    ) -> None:
+        self.expect(
+            module,
+            scope.type_of(statement.value),
+            info.returns,
+            statement.value.span,
+            f"agent `{info.decl.name}`",
+            code=codes.RETURN_TYPE,
+        )
+
+    def remembered(
+        self, info: AgentInfo, statement: ast.Node, reads: Any, check: Callable[[], T]
+    ) -> T:
+        """`check()` of an agent statement, or its result from the memo when the same
+        statement, read in the same context (`reads`: what else the check reads), checked
+        clean before (see `CheckMemo`)."""
+        if self.memo is None:
+            return check()
+        environment, meanings = self.context(info)
+        heads = self.memo.heads(statement)
+        key = (id(statement), environment, reads, tuple(map(meanings.get, heads)))
+        hit = self.memo.statements.get(key)
+        if hit is not None:
+            return hit[1]  # type: ignore[no-any-return]
+        start = len(self.diagnostics)
+        result = check()
+        if len(self.diagnostics) == start:
+            self.memo.store_statement(key, (statement, info.decl.ct_params), result)
+        return result
+
+    def context(self, info: AgentInfo) -> tuple[int, dict[str, Any]]:
+        """An agent's environment, and what each name its statements may read means
+        there: a node and its type, a parameter and its type, a compile-time parameter
+        (names of nothing are left out). Taken once its nodes are declared."""
+        found = self._contexts.get(id(info))
+        if found is None:
+            meanings: dict[str, Any] = {
+                name: ("constant", id(ct)) for name, ct in info.ct_params.items()
+            }
+            meanings.update((name, ("param", t)) for name, t in info.params.items())
+            meanings.update((name, ("node", node.output)) for name, node in info.nodes.items())
+            found = self._contexts[id(info)] = (self.environment(info.symbol.module), meanings)
+        return found
+
+    def callee(self, module: ModuleInfo, info: AgentInfo, node: ast.NodeDecl) -> Callee:
+        ct = info.ct_params.get(node.role)
+        if ct is not None:
+            if not isinstance(ct.type, ast.RoleSig):
+                self.report(
+                    module, codes.WRONG_KIND, f"`{node.role}` is a constant, not a role", node.span
+                )
+                return Callee("unknown", node.role, Signature(None, ANY))
+            if ct.type.params is None:
+                return Callee("param", node.role, Signature(None, ANY))
+            params = self.params_of(module, ct.type.params)
+            assert ct.type.returns is not None  # a signature has both, or neither
+            returns = self.resolve_type(module, ct.type.returns)
+            return Callee("param", node.role, Signature(params, returns))
+        symbol = self.lookup(
+            module, node.role, ("role", "agent", "tool", "human"), node.span, "role"
+        )
+        if symbol is None:
+            return Callee("unknown", node.role, Signature(None, ANY))
+        callee = Callee(symbol.kind, symbol.qualified, self.signature(symbol), symbol)
+        check_ct_args(self, module, node, symbol)
+        return callee
+
+    def edge_bindings(
+        self,
+        module: ModuleInfo,
+        info: AgentInfo,
+        scope: Scope,
+        previous: AgentSnapshot | None = None,
+        touched: set[str] | None = None,
+    ) -> dict[str, list[set[str]]]:
+        """Check every explicit edge; return, per target node, the ports each edge binds.
+        (`previous`, `touched`: an edge checked clean before that reads no touched name is
+        not checked again.)"""
+        bindings: dict[str, list[set[str]]] = {}
+        self._edge_ports: dict[int, tuple[ast.Node, Any]] = {}
+        for edge in info.decl.edges:
+            before = previous.edges.get(id(edge)) if previous is not None else None
+            if (
+                before is not None
+                and before[0] is edge
+                and touched is not None
+                and touched.isdisjoint(self.heads(edge))
+            ):
+                ports = before[1]
+            else:
+                target = (
+                    info.nodes.get(edge.target.node)
+                    if isinstance(edge.target, ast.NodeTarget)
+                    else None
+                )
+                ports = self.remembered(
+                    info,
+                    edge,
+                    (info.returns, _signature_key(target.callee) if target else None),
+                    partial(self.check_edge, module, info, scope, edge),
+                )
+            self._edge_ports[id(edge)] = (edge, ports)
+            if ports is not None:
+                bindings.setdefault(edge.target.node, []).append(set(ports))  # type: ignore[union-attr]
+        return bindings
+
+    def check_edge(
+        self, module: ModuleInfo, info: AgentInfo, scope: Scope, edge: ast.EdgeDecl
+    ) -> frozenset[str] | None:
+        """Check an explicit edge; the ports it binds on its target node (None: a return
+        edge, or an unknown target)."""
+        source = info.nodes.get(edge.source)
+        if source is None:
+            self.report(
+                module,
+                codes.UNDEFINED_NAME,
+                f"unknown node `{edge.source}`",
+                edge.span,
+                "not a node of this agent",
+                hints=did_you_mean(edge.source, info.nodes),
+            )
+        if isinstance(edge.condition, ast.When):
+            guard = scope.type_of(edge.condition.guard)
+            if not assignable(guard, BOOL):
+                self.report(
+                    module,
+                    codes.NOT_BOOL,
+                    f"a guard must be a bool, found `{guard}`",
+                    edge.condition.guard.span,
+                    "not a bool",
+                    hints=bool_hint(guard),
+                )
+        if isinstance(edge.condition, ast.OnError):
+            self.check_failed_reads(module, edge)
+        if isinstance(edge.target, ast.ReturnTarget):
+            self.expect(
+                module,
+                scope.type_of(edge.target.value),
+                info.returns,
+                edge.target.value.span,
+                f"agent `{info.decl.name}`",
+                code=codes.RETURN_TYPE,
+            )
+            return None
+        target = info.nodes.get(edge.target.node)
+        if target is None:
+            self.report(
+                module,
+                codes.UNDEFINED_NAME,
+                f"unknown node `{edge.target.node}`",
+                edge.target.span,
+                "not a node of this agent",
+                hints=did_you_mean(edge.target.node, info.nodes),
+            )
+            return None
+        ports = set()
+        for port in edge.target.ports:
+            assert port.name is not None
+            ports.add(port.name)
+            actual = scope.type_of(port.value)
+            params = target.callee.signature.params
+            if params is None:
+                continue
+            param = target.callee.signature.param(port.name)
+            if param is None:
+                self.unknown_parameter(module, target.callee, port.name, port.span, "unknown port")
+                continue
+            self.expect(module, actual, param[1], port.value.span, f"port `{port.name}`")
+        return frozenset(ports)
+
+    def check_failed_reads(self, module: ModuleInfo, edge: ast.EdgeDecl) -> None:
+        """An `on error` edge out of `x` runs when `x` failed: `x` has no output to read,
+        only `x.error`."""
+        for ref in edge.target.find_all(ast.Ref):
+            if ref.head == edge.source and tuple(ref.parts[1:]) != ("error",):
+                self.report(
+                    module,
+                    codes.FAILED_OUTPUT_READ,
+                    f"`{edge.source}` failed when this edge is taken: it has no output",
+                    ref.span,
+                    "read in an `on error` edge",
+                    hints=[f"read `{edge.source}.error`, the failure's message"],
+                )
+
+    def check_node(
+        self,
+        module: ModuleInfo,
+        info: AgentInfo,
+        scope: Scope,
+        node: NodeInfo,
+        port_bound: dict[str, list[set[str]]],
+    ) -> None:
+        ports = tuple(frozenset(p) for p in port_bound.get(node.decl.name, ()))
+
+        def check() -> dict[str, ast.Node]:
+            self._check_node(module, info, scope, node, port_bound)
+            return dict(node.bound)
+
+        node.bound.update(
+            self.remembered(info, node.decl, (_signature_key(node.callee), ports), check)
+        )
+
+    def _check_node(
+        self,
+        module: ModuleInfo,
+        info: AgentInfo,
+        scope: Scope,
+        node: NodeInfo,
+        port_bound: dict[str, list[set[str]]],
+    ) -> None:
+        decl = node.decl
+        signature = node.callee.signature
+        inner = scope
+        if decl.map is not None:
+            source = scope.type_of(decl.map.source)
+            item: Type = ANY
+            if isinstance(strip_optional(source), ListT):
+                item = strip_optional(source).item  # type: ignore[attr-defined]
+            elif not isinstance(source, AnyType):
+                self.report(
+                    module,
+                    codes.MAP_NEEDS_LIST,
+                    f"a map needs a list, found `{source}`",
+                    decl.map.source.span,
+                    "not a list",
+                )
+            inner = scope.with_local(decl.map.var, item)
+        params = signature.params
+        for index, arg in enumerate(decl.args):
+            actual = inner.type_of(arg.value)
+            if params is None:
+                continue
+            if arg.name is None:
+                if index >= len(params):
+                    self.report(
+                        module,
+                        codes.TOO_MANY_ARGUMENTS,
+                        f"`{node.callee.name}` takes {len(params)} argument"
+                        f"{'s' if len(params) != 1 else ''}, found {len(decl.args)}",
+                        arg.span,
+                        "one too many",
+                    )
+                    continue
+                name, expected, _ = params[index]
+            else:
+                found = signature.param(arg.name)
+                if found is None:
+                    self.unknown_parameter(
+                        module, node.callee, arg.name, arg.span, "unknown parameter"
+                    )
+                    continue
+                name, expected, _ = found
+            node.bound[name] = arg.value
+            self.expect(module, actual, expected, arg.value.span, f"parameter `{name}`")
+        if params is None:
+            return
+        missing = [p[0] for p in params if not p[2] and p[0] not in node.bound]
+        if not missing:
+            return
+        edges_in = port_bound.get(decl.name, [])
+        fires_only_by_edges = bool(edges_in) and not scope.node_refs(decl)
+        if fires_only_by_edges and all(set(missing) <= ports for ports in edges_in):
+            return
+        self.report(
+            module,
+            codes.MISSING_ARGUMENT,
+            f"`{node.callee.name}` needs `{missing[0]}`"
+            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
+            decl.span,
+            "missing argument",
+            hints=(f"pass it: `{decl.role}(..., {missing[0]}: ...)`",),
+        )
+
+    def check_constraint(
+        self, module: ModuleInfo, info: AgentInfo, scope: Scope, constraint: ast.Constraint
+    ) -> None:
+        nested = ltl.future_under_past(constraint.formula)
+        if nested is not None:
+            self.report(
+                module,
+                codes.FUTURE_UNDER_PAST,
+                "a past operator applies to a formula with a future operator",
+                nested.span,
+                "this operator",
+                hints=("see docs/ltl.md",),
+            )
+        for atom in constraint.formula.walk():
+            if isinstance(atom, ast.LtlFired) and atom.node not in info.nodes:
+                self.report(
+                    module,
+                    codes.UNKNOWN_NODE_IN_FORMULA,
+                    f"unknown node `{atom.node}` in a formula",
+                    atom.span,
+                    "not a node of this agent",
+                    hints=did_you_mean(atom.node, info.nodes),
+                )
+            elif isinstance(atom, ast.LtlHolds):
+                t = scope.type_of(atom.expr)
+                if not assignable(t, BOOL):
+                    self.report(
+                        module,
+                        codes.NOT_BOOL,
+                        f"a condition in a formula must be a bool, found `{t}`",
+                        atom.span,
+                        "not a bool",
+                        hints=bool_hint(t),
+                    )
+
+
+def _signature_key(callee: Callee) -> tuple[Any, ...]:
+    """A callee as a node's check reads it: what it is and the parameters it takes."""
+    params = callee.signature.params
+    return (callee.kind, callee.name, None if params is None else tuple(params))

@@ -1,0 +1,148 @@
+"""The incremental memo: checks reused by later checks of programs that share their parts."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import ast
+from .checked import NodeInfo, Signature
+from .dataflow import ref_heads
+from .diagnostics import Diagnostic
+from .resolve import ModuleInfo
+
+
+@dataclass
+class AgentSnapshot:
+    """An agent's body as it last checked clean, for the check of the next edit of it: what
+    each node declared (by the identity of its statement), the ports each edge binds, and
+    the ports bound on each node. Its node infos' symbols belong to an earlier program:
+    only their callee's kind, name and signature, output and bound arguments are read."""
+
+    decl: ast.AgentDecl
+    nodes: dict[int, NodeInfo] = field(default_factory=dict)  # id(NodeDecl) → as declared
+    by_name: dict[str, NodeInfo] = field(default_factory=dict)
+    edges: dict[int, tuple[ast.Node, Any]] = field(default_factory=dict)  # id → (edge, ports)
+    port_bound: dict[str, list[set[str]]] = field(default_factory=dict)
+    statements: set[int] = field(default_factory=set)  # ids of every statement of the body
+
+
+class CheckMemo:
+    """Checks reused by later checks of programs that share their parts.
+
+    An editor checks many programs that differ from one another in a declaration or a
+    statement. What the checker reads to judge a part is its key; a part whose key was
+    seen before is not checked again:
+
+    - a role whose declaration and environment (the declarations its module sees) are
+      the same objects as in an earlier check: its diagnostics and signature replay;
+    - an agent statement (a node, an edge, a return, a constraint) that is the same
+      object, in the same environment, whose names mean the same (each node it reads
+      gives the same type, each parameter has the same type) and, for a node, whose
+      callee has the same signature and whose incoming ports are the same: when it
+      checked clean before, it checks clean again (statements with errors are checked
+      afresh, so their messages name what is there now).
+
+    - an agent whose last clean check (`AgentSnapshot`, by qualified name and
+      environment) had the same parameters and result: only the statements the edit
+      touched are checked again — those that are new, and those that read a name whose
+      meaning changed (a node added, removed, or with another output type) or call a
+      callee whose signature changed; the others checked clean then and read nothing
+      that changed since.
+
+    Keys hold identities; each entry keeps its objects alive, so an identity is never
+    reused while its entry lives. Environments are numbered once, so keys stay short.
+    """
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._environments: dict[tuple[Any, ...], tuple[int, list[Any]]] = {}
+        self._numbers = itertools.count()
+        self.roles: dict[tuple[Any, ...], tuple[Any, list[Diagnostic], Signature]] = {}
+        self.statements: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        self._heads: dict[int, tuple[ast.Node, tuple[str, ...]]] = {}
+        # the graph errors of agents, by the shape of their graph (check.py)
+        self.graphs: dict[tuple[Any, ...], tuple[list[Any], list[Diagnostic]]] = {}
+        # each agent as it last checked clean, by (qualified name, environment)
+        self.agents: dict[tuple[str, int], AgentSnapshot] = {}
+        # the `test` blocks of a module that checked clean, by what they read (check.py)
+        self.tests: dict[tuple[Any, ...], list[Any]] = {}
+
+    def environment(self, module: ModuleInfo) -> int:
+        """The number of a module's environment: every name it sees with its kind, and
+        the declarations of its types, enums, models and tools (by identity) — what a
+        check may read besides the part it checks."""
+        objects: list[Any] = []
+        key: list[Any] = [module.filename]
+        for name, symbol in module.visible().items():
+            key += (name, symbol.kind)
+            if symbol.kind not in ("role", "agent"):
+                key.append(id(symbol.decl))
+                objects.append(symbol.decl)
+        for alias, info in module.namespaces.items():
+            key += (alias, id(info.module))
+            objects.append(info.module)
+        found = self._environments.get(tuple(key))
+        if found is None:
+            if len(self._environments) >= self.size:
+                self.clear()
+            found = self._environments[tuple(key)] = (next(self._numbers), objects)
+        return found[0]
+
+    def heads(self, statement: ast.Node) -> tuple[str, ...]:
+        """The names a statement reads: the heads of its references, the nodes its
+        formulas name, an edge's source and target."""
+        found = self._heads.get(id(statement))
+        if found is None:
+            names = set(ref_heads(statement))
+            names |= {atom.node for atom in statement.find_all(ast.LtlFired)}
+            if isinstance(statement, ast.EdgeDecl):
+                names.add(statement.source)
+                if isinstance(statement.target, ast.NodeTarget):
+                    names.add(statement.target.node)
+            found = (statement, tuple(sorted(names)))
+            if len(self._heads) >= self.size * 8:
+                self._heads.clear()
+            self._heads[id(statement)] = found
+        return found[1]
+
+    def store_role(
+        self, key: tuple[Any, ...], value: tuple[Any, list[Diagnostic], Signature]
+    ) -> None:
+        if len(self.roles) >= self.size:
+            self.roles.clear()
+        self.roles[key] = value
+
+    def store_statement(self, key: tuple[Any, ...], keep: Any, result: Any) -> None:
+        if len(self.statements) >= self.size * 8:
+            self.statements.clear()
+        self.statements[key] = (keep, result)
+
+    def store_graph(
+        self, shape: tuple[tuple[Any, ...], list[Any]], diagnostics: list[Diagnostic]
+    ) -> None:
+        if len(self.graphs) >= self.size:
+            self.graphs.clear()
+        key, objects = shape
+        self.graphs[key] = (objects, [d for d in diagnostics if d.is_error])
+
+    def store_agent(self, key: tuple[str, int], snapshot: AgentSnapshot) -> None:
+        if len(self.agents) >= self.size and key not in self.agents:
+            self.agents.clear()
+        self.agents[key] = snapshot
+
+    def store_tests(self, key: tuple[Any, ...], objects: list[Any]) -> None:
+        if len(self.tests) >= self.size:
+            self.tests.clear()
+        self.tests[key] = objects
+
+    def clear(self) -> None:
+        """Forget everything (numbers are never reused, so no key can come back wrong)."""
+        self._environments.clear()
+        self.roles.clear()
+        self.statements.clear()
+        self._heads.clear()
+        self.graphs.clear()
+        self.agents.clear()
+        self.tests.clear()
