@@ -293,9 +293,9 @@ def run(
     **options: Any,
 ):
     """`arun`, for code that is not async."""
-    import asyncio
+    from rolegraph.runtime.sync import run_sync
 
-    return asyncio.run(
+    return run_sync(
         arun(
             source,
             inputs,
@@ -397,11 +397,9 @@ def resume(
         except rolegraph.runtime.Paused as paused:
             rolegraph.resume(paused.run_id, {"approved": True, "note": "ok"})
     """
-    import asyncio
+    from rolegraph.runtime.sync import run_sync
 
-    return asyncio.run(
-        aresume(run_id, value, question=question, store=store, model=model, **options)
-    )
+    return run_sync(aresume(run_id, value, question=question, store=store, model=model, **options))
 
 
 async def stream(

@@ -8,7 +8,6 @@ server's schemas (compiler/mcp_schema.py), and closes the sessions. Without
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from rolegraph.compiler import ast, codes
@@ -19,11 +18,12 @@ from rolegraph.compiler.pyimport import folder_of
 from rolegraph.compiler.resolve import did_you_mean
 
 from .mcp_tools import McpSessions, McpToolError
+from .sync import run_sync
 
 
 def connected_diagnostics(checked: Any) -> list[Diagnostic]:
     """What connecting to the servers of a checked program (`CheckedModule`) finds."""
-    return asyncio.run(_connect(checked))
+    return run_sync(_connect(checked))
 
 
 async def _connect(checked: Any) -> list[Diagnostic]:

@@ -20,8 +20,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from rolegraph.compiler import ast
+from rolegraph.compiler.incremental import CheckSession
 from rolegraph.compiler.printer import fingerprint, to_source
 from rolegraph.runtime import Model, provider_of
+from rolegraph.runtime.sync import run_sync
 
 from .budget import Allotment, Hold, SearchBudget, run_allotment
 from .objective import Example, Objective, ObjectiveError
@@ -136,11 +138,14 @@ class Evaluator:
         self.runs_made = 0  # runs made, not answered by the store (all evaluations)
         self.calls_made = 0  # the model calls those runs made
         self._irs: OrderedDict[str, Any] = OrderedDict()
+        # one check session: a candidate is checked against those checked before (an edit
+        # re-checks only what it touched: compiler/incremental.py)
+        self.session = CheckSession(filename, root=root)
         self._allotments: dict[str, Allotment] = {}
         self._runs_keys: dict[str, str] = {}  # a program's fingerprint: its runs' key
 
     def evaluate_sync(self, module: ast.Module) -> Evaluation:
-        return asyncio.run(self.evaluate(module))
+        return run_sync(self.evaluate(module))
 
     async def evaluate(
         self, module: ast.Module, examples: Iterable[int] | None = None
@@ -374,6 +379,7 @@ class Evaluator:
             share=self.share,
         )
         twin._irs, twin._runs_keys = self._irs, self._runs_keys
+        twin.session = self.session
         if blank == self.blank:  # (a blanked node's replies are other replies)
             twin.settings = replace(twin.settings, cache=self.settings.cache)
         return twin
@@ -431,7 +437,7 @@ class Evaluator:
 
     def proven(self, module: ast.Module) -> set[tuple[str, str]]:
         """The constraints of `module` the checker proves on every run, as (agent, text)."""
-        checked = check(without_tests(module), self.filename, self.root)
+        checked = check(without_tests(module), self.filename, self.root, session=self.session)
         return {(c.agent, c.text) for c in checked.constraints if c.status == "proven"}
 
     # -- the candidate's IR -------------------------------------------------------------------
@@ -439,7 +445,7 @@ class Evaluator:
     def editor(self, trust: Any = None) -> Any:
         """An editor whose edits are checked as this evaluator checks its candidates
         (`trust`: a `TrustPolicy`, what edits may bring in; default nothing new)."""
-        return program_editor(self.filename, self.root, trust)
+        return program_editor(self.filename, self.root, trust, self.session)
 
     def ir_of(self, module: ast.Module) -> Any:
         """The IR of the agent the objective runs, for `module` (checked once)."""
@@ -468,7 +474,7 @@ class Evaluator:
             self._irs.move_to_end(digest)
             return found
         try:
-            found = agent_ir(module, self.filename, self.objective.agent, self.root)
+            found = agent_ir(module, self.filename, self.objective.agent, self.root, self.session)
         except NoAgent as error:
             raise ObjectiveError(str(error)) from None
         self._irs[digest] = found

@@ -16,9 +16,9 @@ from rolegraph.compiler import ast
 from rolegraph.compiler.check import CheckedModule, check_module
 from rolegraph.compiler.diagnostics import DiagnosticError
 from rolegraph.compiler.edits import Editor, TrustPolicy
+from rolegraph.compiler.incremental import CheckSession
 from rolegraph.compiler.printer import to_source
 from rolegraph.compiler.source import Source
-from rolegraph.compiler.typecheck import CheckMemo
 from rolegraph.grammar import parse_module
 from rolegraph.grammar.imports import parse_import
 
@@ -36,8 +36,17 @@ def parse(text: str, filename: str) -> ast.Module:
 
 
 def check(
-    module: ast.Module, filename: str, root: str | Path | None = None, *, explore: bool = True
+    module: ast.Module,
+    filename: str,
+    root: str | Path | None = None,
+    *,
+    explore: bool = True,
+    session: CheckSession | None = None,
 ) -> CheckedModule:
+    """`module` checked; with `session` (made for `filename` and `root`), incrementally
+    against the programs that session checked before (compiler/incremental.py)."""
+    if session is not None:
+        return session.check(module, explore=explore)
     return check_module(module, filename, parse_import, explore=explore, root=root)
 
 
@@ -55,10 +64,11 @@ def agent_ir(
     filename: str,
     agent: str | None,
     root: str | Path | None = None,
+    session: CheckSession | None = None,
 ) -> Any:
     """The IR of `agent` (the last one declared when None); `DiagnosticError` when the
     module has errors, `NoAgent` when it has no such agent."""
-    checked = check(without_tests(module), filename, root, explore=False)
+    checked = check(without_tests(module), filename, root, explore=False, session=session)
     if checked.errors:
         raise DiagnosticError(checked.errors, Source(filename, to_source(module)))
     if not checked.irs:
@@ -76,19 +86,21 @@ def load_agent(text: str, name: str, agent: str) -> Any:
 
 
 def program_editor(
-    filename: str, root: str | Path | None = None, trust: TrustPolicy | None = None
+    filename: str,
+    root: str | Path | None = None,
+    trust: TrustPolicy | None = None,
+    session: CheckSession | None = None,
 ) -> Editor:
     """An editor whose edits must leave a program with no errors (imports resolved
     relative to `filename`, inside `root`); `trust`: what edits may bring in (default:
     nothing the program does not have). Its `test` blocks are not checked here: an edit
-    that makes one stale is not refused for it (search/tests_kept.py decides)."""
-    memo = CheckMemo()  # the role checks candidates of one search share
+    that makes one stale is not refused for it (search/tests_kept.py decides). Candidates
+    are checked in `session` (a new one when None): each against those checked before."""
+    if session is None:
+        session = CheckSession(filename, root=root)
+    checks = session
 
     def errors(module: ast.Module) -> list[Any]:
-        bare = without_tests(module)
-        checked = check_module(
-            bare, filename, parse_import, "", errors_only=True, memo=memo, root=root
-        )
-        return checked.diagnostics
+        return checks.check(without_tests(module), errors_only=True).diagnostics
 
     return Editor(errors) if trust is None else Editor(errors, trust)

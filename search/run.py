@@ -16,7 +16,6 @@ backend runs something. `RayBackend(address=...)` connects to an existing cluste
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from rolegraph.runtime import (
     run_agent,
 )
 from rolegraph.runtime.budget import Budget
+from rolegraph.runtime.sync import run_sync
 from rolegraph.runtime.values import plain
 
 from .sharing import ResponseCache, RunsCache
@@ -289,7 +289,7 @@ def run_task(task: RunTask) -> Ran:
     settings = RunSettings(task.model, task.params, task.blank, task.max_calls)
     budget = Budget(*task.limits) if task.limits is not None else None
     ir = _ir(task.source, task.filename, task.agent, task.root)
-    ran = asyncio.run(run_candidate(ir, task.inputs, task.seed, settings, budget))
+    ran = run_sync(run_candidate(ir, task.inputs, task.seed, settings, budget))
     return Ran(ran.record, ran.spent)  # (the trace stays in the worker)
 
 

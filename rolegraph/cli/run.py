@@ -206,15 +206,14 @@ def _execute(
 ) -> Any:
     """Run the agent: followed event by event when it is shown live or its events are
     printed (model replies then stream), else plainly. Raises its `RunError`."""
-    import asyncio
-
     from rolegraph.runtime import run_agent, stream_agent
+    from rolegraph.runtime.sync import run_sync
 
     if not live and lines is None:
-        return asyncio.run(run_agent(ir, inputs, **options))
+        return run_sync(run_agent(ir, inputs, **options))
     from rolegraph.run_view import result_of, watch
 
-    last = asyncio.run(watch(stream_agent(ir, inputs, **options), live=live, lines=lines))
+    last = run_sync(watch(stream_agent(ir, inputs, **options), live=live, lines=lines))
     return result_of(last)
 
 
@@ -227,9 +226,9 @@ def test_command(
     root: RootOption = None,
 ) -> None:
     """Run the `test` blocks of .agent files on the mock model (exit 1 if one fails)."""
-    import asyncio
     import time
 
+    from rolegraph.runtime.sync import run_sync
     from rolegraph.runtime.testblocks import run_test
 
     began = time.perf_counter()
@@ -247,7 +246,7 @@ def test_command(
             continue
         for test in tests:
             assert test.run is not None
-            outcome = asyncio.run(run_test(test, checked.irs[test.run.agent]))
+            outcome = run_sync(run_test(test, checked.irs[test.run.agent]))
             status = "PASSED" if outcome.passed else "FAILED"
             typer.echo(f"{path}::{test.name} {status} ({outcome.seconds * 1000:.0f} ms)")
             for failure in outcome.failures:

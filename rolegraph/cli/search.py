@@ -213,9 +213,8 @@ def search_command(
     swarm, tree search, or an LLM proposing edits that the checker accepts or refuses):
     every candidate checks, the Pareto front of score and cost is reported, and runs are
     cached, so a search resumes."""
-    import asyncio
-
     from rolegraph.runtime import StoreError
+    from rolegraph.runtime.sync import run_sync
     from rolegraph.search import (
         BudgetSpent,
         ObjectiveError,
@@ -271,7 +270,7 @@ def search_command(
     try:
         search = OPTIMIZERS[optimizer](given)
         with stdout_for_the_result(), shown:  # no result on stdout: all goes to stderr
-            result = asyncio.run(search)
+            result = run_sync(search)
     except (ObjectiveError, StoreError, BudgetSpent, SearchBudgetError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
@@ -314,8 +313,7 @@ def search_command(
 def _front_rows(result, evaluator, held_out: Path | None):
     """The front with its structure against the start, and its held-out scores (the
     search's budget pays for those runs too; what it cannot pay for is left unscored)."""
-    import asyncio
-
+    from rolegraph.runtime.sync import run_sync
     from rolegraph.search import (
         BudgetSpent,
         Objective,
@@ -341,10 +339,10 @@ def _front_rows(result, evaluator, held_out: Path | None):
             typer.echo(f"error: --held-out: {error}", err=True)
             raise typer.Exit(EXIT_DIAGNOSTICS) from None
     try:
-        return asyncio.run(front_rows(result, evaluator, judge))
+        return run_sync(front_rows(result, evaluator, judge))
     except BudgetSpent as error:
         typer.echo(f"the front is not judged on --held-out: {error}", err=True)
-        return asyncio.run(front_rows(result, evaluator, None))
+        return run_sync(front_rows(result, evaluator, None))
 
 
 def evaluation_setup(
@@ -443,9 +441,8 @@ def _attribute(
     out: TextIO,
     root: Path | None = None,
 ) -> None:
-    import asyncio
-
     from rolegraph.runtime import StoreError
+    from rolegraph.runtime.sync import run_sync
     from rolegraph.search import ObjectiveError, shapley
 
     module, _, evaluator = evaluation_setup(
@@ -459,9 +456,7 @@ def _attribute(
     evaluator.on_run = shown.run_ended
     try:
         with shown:
-            found = asyncio.run(
-                shapley(module, evaluator, samples=samples, progress=shown.coalition)
-            )
+            found = run_sync(shapley(module, evaluator, samples=samples, progress=shown.coalition))
     except (ObjectiveError, StoreError) as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
