@@ -9,6 +9,9 @@ The AST is the API that the compiler, the printer and the optimizers share:
 
 Names are validated: a node can only hold a name that the printer can write and the
 parser can read back, so a tree built in Python is always printable.
+
+Longer than ~500 lines: the node classes of the whole language, one small class each;
+the walks are compiler/visit.py's.
 """
 
 from __future__ import annotations

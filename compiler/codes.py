@@ -4,6 +4,8 @@ Codes are grouped by the phase that reports them: E01xx syntax (the front end),
 E02xx names and imports, E03xx types, E04xx graph analyses, E05xx temporal
 constraints. Warnings use W and the same numbering. `rolegraph explain CODE`
 prints the explanation.
+
+Longer than ~500 lines: a registry (data), each code with its explanation.
 """
 
 from __future__ import annotations

@@ -23,6 +23,9 @@ For each agent the module has:
 Where LangGraph's supersteps cannot say a rule exactly, docs/python.md says so.
 (One module past 500 lines: the writers of a node, its router and the graph read the
 same tables of one agent; the fixed functions of the program are langgraph_prelude.py.)
+
+Longer than ~500 lines: one backend whose output must run without rolegraph, so it
+writes out (in LangGraph's terms) what the runtime would otherwise do for it.
 """
 
 from __future__ import annotations

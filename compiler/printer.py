@@ -6,6 +6,9 @@ minimal parentheses), so `parse(to_source(ast)) == ast` and printing is idempote
 With `trivia=True` (what `rolegraph fmt` uses) comments and blank lines are kept.
 
 One `p_<Kind>` method per node kind: printing is a walk, not a chain of isinstance.
+
+Longer than ~500 lines on purpose: one idea, one short method per node kind; split, a
+reader would look across files for the kind they want.
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ for its own (`_x`, `model_x`, `json`) and an enum member that `enum` would (`_va
 `mro`, `name`) get a prefix instead, since no suffix makes them ordinary. Declarations
 imported with `from M import a` are copied in (the module is self-contained); namespace
 imports are refused (E0702).
+
+Longer than ~500 lines: one backend, the declarations in file order (the expressions
+and statements of agent bodies are pybodygen.py's, the layout pylayout.py's).
 """
 
 from __future__ import annotations

@@ -28,6 +28,9 @@ function whose body declares its graph with Python objects (pybody.py):
 
 `to_module(members)` gives the `ast.Module` — the one the `.agent` source parses to — so
 the program is checked and built by the same compiler, and runs the same.
+
+Longer than ~500 lines: one front end, one reader per kind of declaration (agent
+bodies are pybody.py's, Python expressions pysymbols.py's).
 """
 
 from __future__ import annotations

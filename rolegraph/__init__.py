@@ -9,6 +9,9 @@ Parsing raises `DiagnosticError` (with every diagnostic in `.diagnostics`) on ba
 
 The names below are imported on first use, so `import rolegraph` stays cheap for
 programs (and the CLI) that need only part of it.
+
+Longer than ~500 lines because it is the whole public API in one place, each name with
+its docstring; it holds no logic of its own (each function calls into the packages).
 """
 
 from __future__ import annotations
