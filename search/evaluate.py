@@ -70,6 +70,9 @@ class Evaluation:
         return sum(run.sent for run in self.runs)
 
 
+MAX_CALLS = 50  # an evaluation's default limit of model calls per run
+
+
 class Evaluator:
     """Runs candidates on an objective. `model` serves every role ("mock", a provider
     string, or a `Model`); None: each role's own model, as its candidate declares it
@@ -95,7 +98,7 @@ class Evaluator:
         store: SearchStore | None = None,
         filename: str = "<candidate>",
         concurrency: int = 8,
-        max_calls: int | None = 50,
+        max_calls: int | None = MAX_CALLS,
         blank: frozenset[str] = frozenset(),
         backend: str | Backend = "local",
         root: str | None = None,

@@ -240,18 +240,7 @@ def search_command(
         limits = SearchBudget.parse(budget) if budget is not None else None
     except SearchBudgetError as error:
         raise usage_error(str(error)) from None
-    module, objective, evaluator = evaluation_setup(
-        file, agent, data, score, seeds, cost, model, store, params, backend, root
-    )
-    if limits is not None:
-        from rolegraph.search_budget_view import preflight
-
-        evaluator.budget = limits
-        try:
-            preflight(module, evaluator, limits, quiet=quiet)
-        except (SearchBudgetError, BudgetSpent, ObjectiveError) as error:
-            raise usage_error(str(error)) from None  # (refused before any model call)
-    editor = evaluator.editor(trust)
+    from rolegraph.search.evaluate import MAX_CALLS
     from rolegraph.search_view import SearchProgress
 
     terminal = sys.stderr.isatty()
@@ -260,9 +249,31 @@ def search_command(
         "candidates",
         bar=terminal and not quiet,
         lines=not quiet and (verbose or not terminal),
-        max_calls=evaluator.max_calls or 0,
+        max_calls=MAX_CALLS,
     )
-    evaluator.on_run = shown.run_ended
+    module, objective, evaluator = evaluation_setup(
+        file,
+        agent,
+        data,
+        score,
+        seeds,
+        cost,
+        model,
+        store,
+        params,
+        backend,
+        root,
+        budget=limits,
+        on_run=shown.run_ended,
+    )
+    if limits is not None:
+        from rolegraph.search_budget_view import preflight
+
+        try:
+            preflight(module, evaluator, limits, quiet=quiet)
+        except (SearchBudgetError, BudgetSpent, ObjectiveError) as error:
+            raise usage_error(str(error)) from None  # (refused before any model call)
+    editor = evaluator.editor(trust)
     progress = shown.candidate
     given = _Start(
         module, evaluator, editor, evaluations, seed, progress, proposer, params, proposal
@@ -357,9 +368,13 @@ def evaluation_setup(
     params: dict[str, Any],
     backend: str = "local",
     root: Path | None = None,
+    *,
+    budget: Any = None,
+    on_run: Any = None,
 ):
     """What `search` and `attribute` share: the checked program, the objective, and an
-    evaluator on the store (usage errors and diagnostics end the command)."""
+    evaluator on the store (usage errors and diagnostics end the command); `budget` (a
+    `SearchBudget`) and `on_run` (called as each run ends) are the evaluator's."""
     from rolegraph.compiler.pyimport import folder_of
     from rolegraph.search import (
         Evaluator,
@@ -398,6 +413,8 @@ def evaluation_setup(
         filename=str(file),
         backend=backend_named(backend),  # (checked above: local or ray)
         root=str(root) if root is not None else None,
+        budget=budget,
+        on_run=on_run,
     )
     return checked.program.main.module, objective, evaluator
 
@@ -444,16 +461,25 @@ def _attribute(
     from rolegraph.runtime import StoreError
     from rolegraph.runtime.sync import run_sync
     from rolegraph.search import ObjectiveError, shapley
-
-    module, _, evaluator = evaluation_setup(
-        file, agent, data, score, seeds, "tokens", model, store, params, root=root
-    )
+    from rolegraph.search.evaluate import MAX_CALLS
     from rolegraph.search_view import SearchProgress
 
     shown = SearchProgress(
-        0, "coalitions", bar=sys.stderr.isatty(), lines=False, max_calls=evaluator.max_calls or 0
+        0, "coalitions", bar=sys.stderr.isatty(), lines=False, max_calls=MAX_CALLS
     )
-    evaluator.on_run = shown.run_ended
+    module, _, evaluator = evaluation_setup(
+        file,
+        agent,
+        data,
+        score,
+        seeds,
+        "tokens",
+        model,
+        store,
+        params,
+        root=root,
+        on_run=shown.run_ended,
+    )
     try:
         with shown:
             found = run_sync(shapley(module, evaluator, samples=samples, progress=shown.coalition))
