@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 import rolegraph
+from rolegraph.compiler import ast
 from rolegraph.compiler.edits import (
     OPERATORS,
     EditError,
@@ -189,3 +190,24 @@ def test_proposers_are_offered_the_key_not_the_index():
         line = next(x for x in catalogue().splitlines() if f'"{op_name(operator)}"' in x)
         assert '"key"' in line and '"index"' not in line
     assert all("index" not in op.model_fields or "index" in op.legacy for op in OPERATORS)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_an_edge_edit_by_key_commutes_with_removing_any_other_statement(path):
+    """Brute force over every edge and every statement of another identity: removing
+    the statement first does not change which edge the key names."""
+    module = rolegraph.parse_file(path)
+    pairs = 0
+    for agent in module.agents:
+        keys = body_keys(agent.body)
+        for key, statement in zip(keys, agent.body, strict=True):
+            if not isinstance(statement, ast.EdgeDecl):
+                continue
+            edge = RemoveEdge(agent=agent.name, key=key)
+            for other in keys:
+                if key.split("#")[0] == other.split("#")[0]:
+                    continue  # the same identity: the order is what tells them apart
+                step = RemoveStatement(agent=agent.name, key=other)
+                assert apply_script(module, [step, edge]) == apply_script(module, [edge, step])
+                pairs += 1
+    assert pairs >= sum(len(a.edges) for a in module.agents)
