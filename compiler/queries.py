@@ -1,11 +1,15 @@
 """Queries of the AST: what a program's tree says, asked without changing it.
 
-The edits ask them to find their sites and to build what they add; the backends ask
+The edits ask them to find their sites and to build what they add, and name the
+statements of an agent's body by what they are (`statement_identity`, `body_keys`,
+`edge_keys`: the keys of `diff` scripts and of the edge edits); the backends ask
 them too (`names_used` decides what generated Python imports). Each is a plain
 function of nodes; nothing here edits or raises an edit's error.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from . import ast
 from .dataflow import ref_heads
@@ -143,3 +147,59 @@ def plain_node(node: ast.NodeDecl) -> bool:
 def fires(edge: ast.EdgeDecl, name: str) -> bool:
     """Whether `edge` fires node `name`."""
     return isinstance(edge.target, ast.NodeTarget) and edge.target.node == name
+
+
+def statement_identity(statement: ast.Node) -> str:
+    """What a statement of an agent's body is, as a script names it: a node by its name
+    (`node writer`); an edge by its source, its target (a node, or `return`) and the
+    kind of its condition (`edge critic -> writer when`); the return and each
+    constraint by their keyword (`return`, `ensure`, `enforce`).
+
+    An edge's guard, bound, ports and returned value are what it says, not what it is:
+    an edge whose guard or bound changed is the same edge, changed. Two statements with
+    the same identity are told apart by their order (`#2`, `#3`...; see `body_keys`).
+    """
+    match statement:
+        case ast.NodeDecl(name=name):
+            return f"node {name}"
+        case ast.EdgeDecl(source=source, target=ast.NodeTarget(node=end), condition=condition):
+            return f"edge {source} -> {end}{_CONDITION_WORDS[type(condition)]}"
+        case ast.EdgeDecl(source=source, condition=condition):
+            return f"edge {source} -> return{_CONDITION_WORDS[type(condition)]}"
+        case ast.ReturnStmt():
+            return "return"
+        case ast.Constraint(mode=mode):
+            return mode
+    raise TypeError(f"not a statement of an agent: {type(statement).__name__}")
+
+
+_CONDITION_WORDS: dict[type, str] = {
+    type(None): "",
+    ast.When: " when",
+    ast.Else: " else",
+    ast.OnError: " on error",
+}
+
+
+def body_keys(body: Sequence[ast.Node]) -> list[str]:
+    """The key of each statement of a body: its identity, with `#n` on the n-th (n > 1)
+    of the statements that share it, so that every key names one statement."""
+    seen: dict[str, int] = {}
+    keys = []
+    for statement in body:
+        identity = statement_identity(statement)
+        seen[identity] = seen.get(identity, 0) + 1
+        keys.append(identity if seen[identity] == 1 else f"{identity}#{seen[identity]}")
+    return keys
+
+
+def edge_keys(agent: ast.AgentDecl) -> dict[str, ast.EdgeDecl]:
+    """An agent's explicit edges by key, in order: the keys `body_keys` gives them
+    (`edge critic -> writer when`, `edge writer -> return`, `edge a -> b#2`). A key
+    does not change when a statement of another identity is added, removed or moved,
+    as a position would."""
+    return {
+        key: statement
+        for key, statement in zip(body_keys(agent.body), agent.body, strict=True)
+        if isinstance(statement, ast.EdgeDecl)
+    }

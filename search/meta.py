@@ -250,7 +250,7 @@ def catalogue() -> str:
         fields = {
             name: _type_name(field.annotation)
             for name, field in operator.model_fields.items()
-            if name != "op"
+            if name != "op" and name not in operator.legacy
         }
         example = {"op": operator.model_fields["op"].default, **fields}
         doc = " ".join((operator.__doc__ or "").split())

@@ -116,7 +116,7 @@ def filler_source(operator: type[Edit], known: dict[str, list[str]]) -> str:
     fields = []
     declared: set[str] = set()
     for name, info in operator.model_fields.items():
-        if name == "op":
+        if name == "op" or name in operator.legacy:  # (an edge's old `index`)
             continue
         kind = field_type(op, name, info.annotation, known)
         if kind.endswith("Name") and kind not in declared:

@@ -3,7 +3,7 @@
     base.py       the `Edit` value, its errors, finding sites and rebuilding around them
                   (the AST queries they share are `compiler/queries.py`)
     settings.py   models, model parameters, prompts, a node's role
-    edges.py      remove, add and rewire an edge
+    edges.py      remove, add and rewire an edge (named by its key, `queries.edge_keys`)
     nodes.py      insert a role on an edge, bypass a node
     replicate.py  replicate a node and vote among the copies
     refine.py     wrap a node in a refine loop with a critic
@@ -23,6 +23,7 @@ what they do (`writer_critic`, `WriterVote`), never clashing with an existing na
 edits are JSON values (`to_json`, `edit_from_json`); the editor decides validity.
 """
 
+from ..queries import body_keys, edge_keys, statement_identity
 from .base import Edit, EditError, InvalidEdit
 from .constraints import AddConstraint
 from .crossover import Crossover
@@ -36,9 +37,7 @@ from .diff import (
     ReplaceDecl,
     ReplaceStatement,
     apply_script,
-    body_keys,
     diff,
-    statement_identity,
 )
 from .edges import AddEdge, RemoveEdge, RewireEdge
 from .editor import (
@@ -91,6 +90,7 @@ __all__ = [
     "apply_script",
     "body_keys",
     "diff",
+    "edge_keys",
     "edit_from_json",
     "op_name",
     "script_from_json",

@@ -16,11 +16,12 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from .. import ast, codes
 from ..dataflow import ref_heads
 from ..diagnostics import Diagnostic, DiagnosticSink
+from ..queries import edge_keys
 from ..visit import Transformer
 
 S = TypeVar("S", bound=ast.Node)
@@ -56,6 +57,9 @@ class Edit(BaseModel):
     op: str
     # one line for docs and for the prompts of LLM optimizers
     summary: ClassVar[str] = ""
+    # fields still read, for scripts and stored searches written before a better form,
+    # but not offered to proposers (an edge's `index`: its `key` is what names it)
+    legacy: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def sites(cls, module: ast.Module) -> Iterator[Edit]:
@@ -64,6 +68,15 @@ class Edit(BaseModel):
 
     def apply(self, module: ast.Module) -> ast.Module:
         raise NotImplementedError  # pragma: no cover - every operator defines it
+
+    @model_serializer(mode="wrap")
+    def _without_unused_legacy(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # a legacy field left empty is not written: new scripts read as they are made
+        data: dict[str, Any] = handler(self)
+        for name in self.legacy:
+            if data.get(name, 0) is None:
+                del data[name]
+        return data
 
     def to_json(self) -> str:
         return self.model_dump_json()
@@ -99,6 +112,33 @@ def find_node(agent: ast.AgentDecl, name: str) -> ast.NodeDecl:
             did_you_mean(name, [n.name for n in agent.nodes]),
         )
     return node
+
+
+def find_edge(agent: ast.AgentDecl, key: str) -> ast.EdgeDecl:
+    """The edge of `agent` whose key (`edge critic -> writer when`; see
+    `queries.edge_keys`) is `key`; the leading `edge ` may be left out."""
+    edges = edge_keys(agent)
+    full = key if key.startswith("edge ") else f"edge {key}"
+    found = edges.get(full)
+    if found is None:
+        from ..resolve import did_you_mean
+
+        listed = ", ".join(f"`{k}`" for k in edges) or "(none)"
+        raise no_site(
+            f"agent `{agent.name}` has no edge `{key}`",
+            (*did_you_mean(full, list(edges)), f"its edges: {listed}"),
+        )
+    return found
+
+
+def one_address(key: object, index: object, what: str) -> None:
+    """Refuse an address that gives both a `key` and an `index`, or neither."""
+    if (key is None) == (index is None):
+        given = "not both" if key is not None else "give one"
+        raise ValueError(
+            f"{what} is named by its `key` (or, in scripts written before keys, by its"
+            f" `index`): one of them, {given}"
+        )
 
 
 # -- rebuilding -----------------------------------------------------------------------------

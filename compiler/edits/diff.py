@@ -21,7 +21,8 @@ from pydantic import Field, model_validator
 
 from .. import ast
 from ..printer import to_source
-from .base import Edit, no_site, parse_decl, parse_statement, with_body
+from ..queries import body_keys, statement_identity
+from .base import Edit, no_site, one_address, parse_decl, parse_statement, with_body
 
 
 def decl_key(decl: ast.Node) -> str:
@@ -112,50 +113,6 @@ class MoveDecl(_ScriptEdit):
         return module.with_changes(decls=tuple(decls))
 
 
-def statement_identity(statement: ast.Node) -> str:
-    """What a statement of an agent's body is, as a script names it: a node by its name
-    (`node writer`); an edge by its source, its target (a node, or `return`) and the
-    kind of its condition (`edge critic -> writer when`); the return and each
-    constraint by their keyword (`return`, `ensure`, `enforce`).
-
-    An edge's guard, bound, ports and returned value are what it says, not what it is:
-    an edge whose guard or bound changed is the same edge, changed. Two statements with
-    the same identity are told apart by their order (`#2`, `#3`...; see `body_keys`).
-    """
-    match statement:
-        case ast.NodeDecl(name=name):
-            return f"node {name}"
-        case ast.EdgeDecl(source=source, target=ast.NodeTarget(node=end), condition=condition):
-            return f"edge {source} -> {end}{_CONDITION_WORDS[type(condition)]}"
-        case ast.EdgeDecl(source=source, condition=condition):
-            return f"edge {source} -> return{_CONDITION_WORDS[type(condition)]}"
-        case ast.ReturnStmt():
-            return "return"
-        case ast.Constraint(mode=mode):
-            return mode
-    raise TypeError(f"not a statement of an agent: {type(statement).__name__}")
-
-
-_CONDITION_WORDS: dict[type, str] = {
-    type(None): "",
-    ast.When: " when",
-    ast.Else: " else",
-    ast.OnError: " on error",
-}
-
-
-def body_keys(body: Sequence[ast.Node]) -> list[str]:
-    """The key of each statement of a body: its identity, with `#n` on the n-th (n > 1)
-    of the statements that share it, so that every key names one statement."""
-    seen: dict[str, int] = {}
-    keys = []
-    for statement in body:
-        identity = statement_identity(statement)
-        seen[identity] = seen.get(identity, 0) + 1
-        keys.append(identity if seen[identity] == 1 else f"{identity}#{seen[identity]}")
-    return keys
-
-
 def _statement_index(agent: ast.AgentDecl, agent_key: str, key: str) -> int:
     keys = body_keys(agent.body)
     if key not in keys:
@@ -191,10 +148,11 @@ class RemoveStatement(_ScriptEdit):
     index: int | None = Field(default=None, ge=0)
     summary = "remove a statement of an agent's body"
 
+    legacy = frozenset({"index"})
+
     @model_validator(mode="after")
     def _one_address(self) -> Self:
-        if (self.key is None) == (self.index is None):
-            raise ValueError("a statement is named by its `key` or by its `index`, not both")
+        one_address(self.key, self.index, "a statement")
         return self
 
     def apply(self, module: ast.Module) -> ast.Module:
