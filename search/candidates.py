@@ -189,8 +189,9 @@ class Trail:
         if parent is not None and module.tests:
             # the program as the edit made it is seen too: proposed again, it is no new one
             self.seen.add(self._fingerprint(module))
+            evaluator = self.evaluator
             module, kept = await keep_tests(
-                parent.module, module, edit, self.evaluator.filename, self.evaluator.root
+                parent.module, module, edit, evaluator.filename, evaluator.root, evaluator.session
             )
         if parent is not None and unchanged_runs(self.evaluator, parent.module, module, edit):
             self.inherited += self.evaluator.inherit_runs(parent.module, module)
