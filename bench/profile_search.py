@@ -9,10 +9,12 @@ change), measured by wrappers around two functions:
   mock, the response cache). The evaluator is held to one run at a time for this (its
   `concurrency`), so that the time inside a run is that run's alone; on the mock a run
   never waits, so this changes no total;
+- test-block runs: inside `runtime.testblocks.run_test`, the candidates' `test` blocks
+  run on their mocks by the test pass (search/tests_kept.py): runs too, of other inputs;
 - checking: inside `compiler.check.check_module` (the editor's checks of edited programs,
   each candidate's IR, the test pass), outside runs;
 - other: the rest, the search's own work (drawing edits, fingerprints, the store, the
-  test pass's mock runs, the report, printing).
+  report, printing, the event loop).
 
 A search of 2 candidates runs first, so that imports and one-time set-up (the grammar,
 the standard patterns the `apply_pattern` operator offers) are not counted.
@@ -57,13 +59,15 @@ def split(candidates: int) -> dict[str, float]:
 
     import rolegraph.compiler.check as check
     import rolegraph.search.evaluate as evaluate
+    import rolegraph.search.tests_kept as tests_kept
     from rolegraph.cli import app
     from rolegraph.search.run import LocalBackend
 
-    spent = {"runs": 0.0, "checking": 0.0}
+    spent = {"runs": 0.0, "tests": 0.0, "checking": 0.0}
     depth = {"checking": 0}
     original_run, original_check = LocalBackend.run, check.check_module
     original_init = evaluate.Evaluator.__init__
+    original_test = tests_kept.run_test
 
     async def run(self: Any, *args: Any) -> Any:
         began = time.process_time()
@@ -71,6 +75,13 @@ def split(candidates: int) -> dict[str, float]:
             return await original_run(self, *args)
         finally:
             spent["runs"] += time.process_time() - began
+
+    async def run_test(*args: Any) -> Any:
+        began = time.process_time()
+        try:
+            return await original_test(*args)
+        finally:
+            spent["tests"] += time.process_time() - began
 
     @functools.wraps(original_check)
     def check_module(*args: Any, **options: Any) -> Any:
@@ -88,6 +99,7 @@ def split(candidates: int) -> dict[str, float]:
 
     LocalBackend.run = run  # type: ignore[method-assign]
     evaluate.Evaluator.__init__ = init  # type: ignore[method-assign]
+    tests_kept.run_test = run_test  # type: ignore[assignment]
     modules = [
         m for m in sys.modules.values() if getattr(m, "check_module", None) is original_check
     ]
@@ -102,6 +114,7 @@ def split(candidates: int) -> dict[str, float]:
     finally:
         LocalBackend.run = original_run  # type: ignore[method-assign]
         evaluate.Evaluator.__init__ = original_init  # type: ignore[method-assign]
+        tests_kept.run_test = original_test  # type: ignore[assignment]
         for module in modules:
             module.check_module = original_check  # type: ignore[attr-defined]
     return spent
@@ -122,9 +135,15 @@ def main() -> None:
 
     runs = [split(args.candidates) for _ in range(args.repeat)]
     best = min(runs, key=lambda r: r["whole"])  # the least disturbed by other load
-    other = best["whole"] - best["runs"] - best["checking"]
+    other = best["whole"] - best["runs"] - best["tests"] - best["checking"]
+    parts = (
+        ("runs", best["runs"]),
+        ("test-block runs", best["tests"]),
+        ("checking", best["checking"]),
+        ("other", other),
+    )
     print(f"| part | seconds (the fastest of {args.repeat}) | share |\n|---|---|---|")
-    for part, seconds in (("runs", best["runs"]), ("checking", best["checking"]), ("other", other)):
+    for part, seconds in parts:
         print(f"| {part} | {seconds:.2f} | {seconds / best['whole']:.0%} |")
     print(f"| the whole command | {best['whole']:.2f} | 100% |")
     if args.top:

@@ -82,6 +82,12 @@ def to_source(node: ast.Node, *, trivia: bool = False) -> str:
     return printer.inline(node)
 
 
+def declaration_source(decl: ast.Statement) -> str:
+    """`to_source` of a module's top-level declaration, printed once while it lives (the
+    lines `to_source` of the module prints for it, remembered)."""
+    return "\n".join(Printer()._declaration(decl))
+
+
 def fingerprint(node: ast.Node) -> str:
     """A stable hash of the canonical form: equal programs have equal fingerprints.
 

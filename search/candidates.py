@@ -129,6 +129,17 @@ class Trail:
         self._fingerprints: dict[int, tuple[ast.Module, str]] = {}
         # what each edit drawn made of a program: (the program, the edit, the result)
         self._edits_made: dict[tuple[int, int], tuple[ast.Module, Edit, ast.Module | None]] = {}
+        # the sites of the programs drawn from: (the program, the operators, the sites,
+        # the operators with a site)
+        self._sites_drawn: dict[
+            int,
+            tuple[
+                ast.Module,
+                tuple[type[Edit], ...],
+                dict[type[Edit], list[Edit]],
+                list[type[Edit]],
+            ],
+        ] = {}
         self.stopped: str | None = None  # the budget refused evaluations: why
         self.over_budget = 0  # candidates skipped: their runs did not fit the budget
         self.inherited = 0  # runs taken over from a parent (edits that change no run)
@@ -178,8 +189,9 @@ class Trail:
         if parent is not None and module.tests:
             # the program as the edit made it is seen too: proposed again, it is no new one
             self.seen.add(self._fingerprint(module))
+            evaluator = self.evaluator
             module, kept = await keep_tests(
-                parent.module, module, edit, self.evaluator.filename, self.evaluator.root
+                parent.module, module, edit, evaluator.filename, evaluator.root, evaluator.session
             )
         if parent is not None and unchanged_runs(self.evaluator, parent.module, module, edit):
             self.inherited += self.evaluator.inherit_runs(parent.module, module)
@@ -270,8 +282,7 @@ class Trail:
         made: a search draws the same edit of a parent many times, and an edit drawn
         again is neither applied nor checked again. A program evaluated before is not
         checked (it did check); it is given back, and the caller sees it is not new."""
-        sites = editor.sites(module, operators)
-        choices = [operator for operator in operators if sites[operator]]
+        sites, choices = self._sites(editor, module, operators)
         for _ in range(tries):
             if not choices:
                 return None
@@ -280,6 +291,22 @@ class Trail:
             if made is not None:
                 return edit, made
         return None
+
+    def _sites(
+        self, editor: Editor, module: ast.Module, operators: Sequence[type[Edit]]
+    ) -> tuple[dict[type[Edit], list[Edit]], list[type[Edit]]]:
+        """`editor.sites` of `module`, and the operators with a site, remembered for the
+        programs drawn from lately (a search draws from one parent many times)."""
+        wanted = tuple(operators)
+        known = self._sites_drawn.get(id(module))
+        if known is not None and known[0] is module and known[1] == wanted:
+            return known[2], known[3]
+        sites = editor.sites(module, operators)
+        choices = [operator for operator in operators if sites[operator]]
+        if len(self._sites_drawn) >= 256:
+            self._sites_drawn.clear()
+        self._sites_drawn[id(module)] = (module, wanted, sites, choices)
+        return sites, choices
 
     def _made(self, editor: Editor, module: ast.Module, edit: Edit) -> ast.Module | None:
         """What `edit` makes of `module` (None: it changes nothing, or does not check)."""

@@ -172,13 +172,18 @@ class Evaluator:
         ]
         source = to_source(module) if self.backend.sends_source else ""
         hold = self._reserve(ir, key, cases)
+        made: list[tuple[tuple[str, str, str, int, str], RunRecord]] = []
         try:
             records = await asyncio.gather(
-                *(self._record(ir, key, source, ex, seed, limit, hold) for _, ex, seed in cases)
+                *(
+                    self._record(ir, key, source, ex, seed, limit, hold, made)
+                    for _, ex, seed in cases
+                )
             )
         finally:
             if hold is not None:
                 hold.close()
+            self.store.put_runs(made)  # (one transaction; what ran is kept on a failure too)
         runs = tuple(  # scored in order, once every run is in
             self._outcome(index, example, seed, record, cached, sent)
             for (index, example, seed), (record, cached, sent) in zip(cases, records, strict=True)
@@ -278,9 +283,11 @@ class Evaluator:
         seed: int,
         limit: asyncio.Semaphore,
         hold: Hold | None = None,
+        made: list[tuple[tuple[str, str, str, int, str], RunRecord]] | None = None,
     ) -> tuple[RunRecord, bool, int]:
-        """The run of `example` with `seed`: from the store, or made (and stored); and
-        whether the store held it, and the model calls it sent."""
+        """The run of `example` with `seed`: from the store, or made (and stored, or added
+        to `made` for the caller to store with the others); and whether the store held
+        it, and the model calls it sent."""
         key = (digest, ir.name, example.key, seed, self.model_label)
         record = self.store.run(key)
         if record is not None:
@@ -300,7 +307,10 @@ class Evaluator:
             hold.settle(*ran.spent)
         self.runs_made += 1
         self.calls_made += ran.spent[0]
-        self.store.put_run(key, record)
+        if made is None:
+            self.store.put_run(key, record)
+        else:
+            made.append((key, record))
         if self.on_run is not None:
             self.on_run(record, False)
         return record, False, ran.spent[0]

@@ -33,7 +33,7 @@ import re
 from collections import OrderedDict
 
 from rolegraph.compiler import ast
-from rolegraph.compiler.printer import to_source
+from rolegraph.compiler.printer import declaration_source
 from rolegraph.runtime import DEFAULT_MAX_TOKENS, ModelReply, ModelRequest
 from rolegraph.runtime.budget import Budget, BudgetError, prompt_bound
 from rolegraph.runtime.store import Store
@@ -44,7 +44,7 @@ WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def runs_fingerprint(module: ast.Module, agent: str) -> str | None:
     """A hash of what runs of `agent` can depend on in `module` (see above); None when
     `agent` is not declared in `module` (an imported one: then nothing is shared)."""
-    named: dict[str, ast.Node] = {}
+    named: dict[str, ast.Decl] = {}
     for decl in module.decls:
         name = getattr(decl, "name", None)
         if isinstance(name, str) and not isinstance(decl, ast.TestDecl):
@@ -59,7 +59,7 @@ def runs_fingerprint(module: ast.Module, agent: str) -> str | None:
         if name in reached:
             continue
         reached.add(name)
-        text = to_source(named[name])
+        text = declaration_source(named[name])
         texts[id(named[name])] = text
         todo.extend(word for word in set(WORD.findall(text)) if word in named)
     digest = hashlib.sha256()
@@ -68,7 +68,7 @@ def runs_fingerprint(module: ast.Module, agent: str) -> str | None:
             continue
         text = texts.get(id(decl))
         if text is None and not isinstance(getattr(decl, "name", None), str):
-            text = to_source(decl)  # (an import, or what has no name: always counted)
+            text = declaration_source(decl)  # (an import, or what has no name: always counted)
         if text is not None:
             digest.update(text.encode("utf-8") + b"\0")
     return digest.hexdigest()

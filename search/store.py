@@ -17,7 +17,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,19 +97,35 @@ class SearchStore:
             return RunRecord(json.loads(row[0]), row[1], int(row[2]), int(row[3]), float(row[4]))
 
     def put_run(self, key: tuple[str, str, str, int, str], record: RunRecord) -> None:
-        with self._lock, self._faults("saving a run"):
-            self._db.execute(
-                "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    *key,
-                    json.dumps(record.result, default=str),
-                    record.error,
-                    record.calls,
-                    record.tokens,
-                    record.dollars,
-                    time.time(),
-                ),
+        self.put_runs([(key, record)])
+
+    def put_runs(self, runs: Sequence[tuple[tuple[str, str, str, int, str], RunRecord]]) -> None:
+        """Several runs in one transaction (an evaluation's: one commit, not one a run)."""
+        if not runs:
+            return
+        now = time.time()
+        rows = [
+            (
+                *key,
+                json.dumps(record.result, default=str),
+                record.error,
+                record.calls,
+                record.tokens,
+                record.dollars,
+                now,
             )
+            for key, record in runs
+        ]
+        with self._lock, self._faults("saving a run"):
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     def put_candidate(self, candidate: Candidate) -> None:
         with self._lock, self._faults("saving a candidate"):

@@ -32,6 +32,7 @@ from typing import Any
 
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import ChangeRole, Edit, apply_script
+from rolegraph.compiler.incremental import CheckSession
 from rolegraph.runtime.testblocks import run_test
 
 from .program import check, without_tests
@@ -71,26 +72,30 @@ async def keep_tests(
     edit: Edit | Sequence[Edit] | None,
     filename: str,
     root: str | Path | None = None,
+    session: CheckSession | None = None,
 ) -> tuple[ast.Module, TestsKept]:
     """`module` (made from `parent` by `edit`) with its tests renamed along, and those
-    stale or failing dropped; and what was done."""
+    stale or failing dropped; and what was done. `session`: the search's checks (made
+    for `filename` and `root`), so that a candidate is checked against those before."""
     if not module.tests:
         return module, NOTHING
     edits = () if edit is None else (edit,) if isinstance(edit, Edit) else tuple(edit)
     module, renamed = _renamed_along(parent, module, edits)
     dropped: list[tuple[str, str]] = []
-    checked = check(module, filename, root, explore=False)
+    checked = check(module, filename, root, explore=False, session=session)
     if any(d.is_error for d in checked.diagnostics):
         bare = without_tests(module)
         for test in module.tests:  # which tests the checker refuses
             alone = bare.with_changes(decls=(*bare.decls, test))
             errors = [
-                d for d in check(alone, filename, root, explore=False).diagnostics if d.is_error
+                d
+                for d in check(alone, filename, root, explore=False, session=session).diagnostics
+                if d.is_error
             ]
             if errors:
                 dropped.append((test.name, f"stale: {errors[0].message}"))
         module = _dropping(module, {name for name, _ in dropped})
-        checked = check(module, filename, root, explore=False)
+        checked = check(module, filename, root, explore=False, session=session)
         if any(d.is_error for d in checked.diagnostics):  # (the program itself: not ours)
             return module, TestsKept(tuple(renamed), tuple(dropped))
     for test in module.tests:

@@ -185,6 +185,57 @@ def search(store, evaluations, seed=7):
     return asyncio.run(random_search(module, evaluator, evaluations=evaluations, seed=seed))
 
 
+def test_the_trails_memos_change_no_candidate(monkeypatch):
+    """A trail remembers the sites of the programs it draws from and what each edit made
+    of them (search/candidates.py); drawing without them, every site listed and every
+    edit applied and checked again, makes the same candidates in the same order."""
+    from rolegraph.compiler.edits import EditError
+    from rolegraph.search.candidates import Trail
+
+    remembered = search(SearchStore(), 12)
+
+    def sites(self, editor, module, operators):
+        fresh = {operator: list(operator.sites(module)) for operator in operators}
+        return fresh, [operator for operator in operators if fresh[operator]]
+
+    def made(self, editor, module, edit):
+        try:
+            edited = edit.apply(module)
+            if rolegraph.fingerprint(edited) == rolegraph.fingerprint(module):
+                return None
+            return editor.admit(module, edited, f"`{edit.op}`")
+        except (EditError, ValueError):
+            return None
+
+    monkeypatch.setattr(Trail, "_sites", sites)
+    monkeypatch.setattr(Trail, "_made", made)
+    drawn = search(SearchStore(), 12)
+    assert len(remembered.evaluated) == 12
+    assert [s.made_by for s in drawn.evaluated] == [s.made_by for s in remembered.evaluated]
+    assert [(s.evaluation.fingerprint, s.evaluation.score) for s in drawn.evaluated] == [
+        (s.evaluation.fingerprint, s.evaluation.score) for s in remembered.evaluated
+    ]
+
+
+def test_an_evaluations_runs_are_stored_together_or_not_at_all(tmp_path):
+    from rolegraph.runtime import StoreError
+    from rolegraph.search.store import RunRecord
+
+    store = SearchStore(tmp_path / "s.sqlite")
+    rows = [
+        (("f", "A", f"e{i}", i, "mock"), RunRecord({"i": i}, None, 1, 2, 0.5)) for i in range(3)
+    ]
+    store.put_runs(rows)
+    again = SearchStore(tmp_path / "s.sqlite")  # (committed: another connection reads them)
+    assert [again.run(key) for key, _ in rows] == [record for _, record in rows]
+    broken = [(("f", "A", "e9", 9, "mock"), RunRecord({}, None, 1, 2, 0.5)), (("f",), rows[0][1])]
+    with pytest.raises(StoreError):
+        store.put_runs(broken)  # (a key of the wrong width: the second row fails)
+    assert again.run(("f", "A", "e9", 9, "mock")) is None and again.count_runs() == 3
+    store.put_runs(rows[:1])  # (the store still takes runs after a rolled back write)
+    assert again.count_runs() == 3
+
+
 def test_random_search_evaluates_distinct_valid_candidates_and_keeps_the_front():
     store = SearchStore()
     result = search(store, 10)
