@@ -226,6 +226,11 @@ def _past_subformulas(f: F) -> tuple[F, ...]:
     return tuple(found)
 
 
+# monitor steps remembered, at most: (formula, state, propositions) -> (obligation, values)
+_MAX_STEPS = 200_000
+_STEPS: dict[tuple, tuple[F, dict[F, bool]]] = {}
+
+
 class Monitor:
     """Follows a trace step by step; says whether the formula is satisfied so far,
     violated for good, or satisfied for good.
@@ -265,11 +270,20 @@ class Monitor:
         )
 
     def step(self, propositions: Iterable[str]) -> None:
-        step = frozenset(propositions)
-        values: dict[F, bool] = {}
-        for sub in self._pasts:  # operands first, so each sees its operands' values
-            values[sub] = self._past_value(sub, step, values)
-        self.obligation = self._progress(self.obligation, step, values)
+        step = propositions if isinstance(propositions, frozenset) else frozenset(propositions)
+        # the step is a function of the state (which says all the future depends on) and
+        # the propositions: an explorer meets the same pair in many runs, and looks it up
+        key = (self.formula, self.state(), step)
+        found = _STEPS.get(key)
+        if found is None:
+            values: dict[F, bool] = {}
+            for sub in self._pasts:  # operands first, so each sees its operands' values
+                values[sub] = self._past_value(sub, step, values)
+            found = (self._progress(self.obligation, step, values), values)
+            if len(_STEPS) >= _MAX_STEPS:
+                _STEPS.clear()
+            _STEPS[key] = found
+        self.obligation, values = found  # (shared, and never mutated in place)
         self._previous = (step, values)
         self._index += 1
 
