@@ -248,26 +248,31 @@ class Monitor:
         self._pasts = _past_subformulas(self.formula)
         self._index = 0
         self._previous: tuple[Step, dict[F, bool]] | None = None
+        self._yesterday = any(f[0] == "Y" for f in self._pasts)
+        self._state: tuple | None = None  # `state()`, until the next step
 
     def copy(self) -> Monitor:
         twin = Monitor.__new__(Monitor)
         twin.formula, twin.obligation, twin._pasts = self.formula, self.obligation, self._pasts
         twin._index, twin._previous = self._index, self._previous  # never mutated in place
+        twin._yesterday, twin._state = self._yesterday, self._state
         return twin
 
     def state(self) -> tuple:
         """Everything the future verdict depends on, hashable: two monitors with equal
         states accept exactly the same continuations."""
+        if self._state is not None:
+            return self._state
         previous = self._previous
         values = tuple(previous[1][f] for f in self._pasts) if previous else None
-        needs_step = previous is not None and any(f[0] == "Y" for f in self._pasts)
-        return (
+        self._state = (
             self.obligation,
             # no step yet, one step (then `yesterday start` holds next), or more
             min(self._index, 2),
             values,
-            previous[0] if needs_step and previous else None,
+            previous[0] if self._yesterday and previous else None,
         )
+        return self._state
 
     def step(self, propositions: Iterable[str]) -> None:
         step = propositions if isinstance(propositions, frozenset) else frozenset(propositions)
@@ -286,6 +291,7 @@ class Monitor:
         self.obligation, values = found  # (shared, and never mutated in place)
         self._previous = (step, values)
         self._index += 1
+        self._state = None
 
     def _past_value(self, f: F, step: Step, values: dict[F, bool]) -> bool:
         previous = self._previous
