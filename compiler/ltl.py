@@ -227,7 +227,7 @@ def _past_subformulas(f: F) -> tuple[F, ...]:
 
 
 # monitor steps remembered, at most: (formula, state, propositions) -> (obligation, values)
-_MAX_STEPS = 200_000
+_MAX_STEPS = 50_000
 _STEPS: dict[tuple, tuple[F, dict[F, bool]]] = {}
 
 
