@@ -226,6 +226,11 @@ def _past_subformulas(f: F) -> tuple[F, ...]:
     return tuple(found)
 
 
+# monitor steps remembered, at most: (formula, state, propositions) -> (obligation, values)
+_MAX_STEPS = 50_000
+_STEPS: dict[tuple, tuple[F, dict[F, bool]]] = {}
+
+
 class Monitor:
     """Follows a trace step by step; says whether the formula is satisfied so far,
     violated for good, or satisfied for good.
@@ -243,35 +248,50 @@ class Monitor:
         self._pasts = _past_subformulas(self.formula)
         self._index = 0
         self._previous: tuple[Step, dict[F, bool]] | None = None
+        self._yesterday = any(f[0] == "Y" for f in self._pasts)
+        self._state: tuple | None = None  # `state()`, until the next step
 
     def copy(self) -> Monitor:
         twin = Monitor.__new__(Monitor)
         twin.formula, twin.obligation, twin._pasts = self.formula, self.obligation, self._pasts
         twin._index, twin._previous = self._index, self._previous  # never mutated in place
+        twin._yesterday, twin._state = self._yesterday, self._state
         return twin
 
     def state(self) -> tuple:
         """Everything the future verdict depends on, hashable: two monitors with equal
         states accept exactly the same continuations."""
+        if self._state is not None:
+            return self._state
         previous = self._previous
         values = tuple(previous[1][f] for f in self._pasts) if previous else None
-        needs_step = previous is not None and any(f[0] == "Y" for f in self._pasts)
-        return (
+        self._state = (
             self.obligation,
             # no step yet, one step (then `yesterday start` holds next), or more
             min(self._index, 2),
             values,
-            previous[0] if needs_step and previous else None,
+            previous[0] if self._yesterday and previous else None,
         )
+        return self._state
 
     def step(self, propositions: Iterable[str]) -> None:
-        step = frozenset(propositions)
-        values: dict[F, bool] = {}
-        for sub in self._pasts:  # operands first, so each sees its operands' values
-            values[sub] = self._past_value(sub, step, values)
-        self.obligation = self._progress(self.obligation, step, values)
+        step = propositions if isinstance(propositions, frozenset) else frozenset(propositions)
+        # the step is a function of the state (which says all the future depends on) and
+        # the propositions: an explorer meets the same pair in many runs, and looks it up
+        key = (self.formula, self.state(), step)
+        found = _STEPS.get(key)
+        if found is None:
+            values: dict[F, bool] = {}
+            for sub in self._pasts:  # operands first, so each sees its operands' values
+                values[sub] = self._past_value(sub, step, values)
+            found = (self._progress(self.obligation, step, values), values)
+            if len(_STEPS) >= _MAX_STEPS:
+                _STEPS.clear()
+            _STEPS[key] = found
+        self.obligation, values = found  # (shared, and never mutated in place)
         self._previous = (step, values)
         self._index += 1
+        self._state = None
 
     def _past_value(self, f: F, step: Step, values: dict[F, bool]) -> bool:
         previous = self._previous

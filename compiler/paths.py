@@ -40,7 +40,7 @@ from .diagnostics import Diagnostic, DiagnosticSink
 from .ir import RETURN, AgentIR, IREdge
 from .ltl import Monitor, failed_proposition, proposition
 from .printer import to_source
-from .reach import Reachability
+from .reach import ancestor_masks
 
 MAX_STATES = 20_000
 
@@ -149,7 +149,6 @@ class _Explorer:
         for index, deps in enumerate(self.return_deps):
             for dep in deps:
                 self.return_of_dep[dep].append(index)
-        self.edge_source = {e.index: e.source for e in ir.edges if e.kind != "data"}
         self.deps_of: dict[str, tuple[str, ...]] = {n: tuple(ir.nodes[n].deps) for n in ir.nodes}
         for index, deps in enumerate(self.return_deps):
             self.deps_of[f"{RETURN}{index}"] = deps
@@ -158,7 +157,12 @@ class _Explorer:
         for edge in ir.edges:
             if edge.source in self.successors and edge.target in ir.nodes:
                 self.successors[edge.source].add(edge.target)
-        self.reach = Reachability(self.successors)
+        # a loop edge's counter lives while some node that leads to its source can fire:
+        # each node's bit, and per bounded edge the bits of the nodes that lead to its source
+        counted = [e for edges in self.out.values() for e in edges if e.max is not None]
+        self.bit, leads_to = ancestor_masks(self.successors, [e.source for e in counted])
+        self.leads_to_source = {e.index: leads_to[e.source] for e in counted}
+        self.notes_of: dict[tuple[int, bool], str] = {}  # a guard's outcome, in words
 
     # -- the search --------------------------------------------------------------------------
 
@@ -316,16 +320,22 @@ class _Explorer:
             edge_notes = (
                 []
                 if self.until_return
-                else [
-                    f"{node} -> {_target(e)} {e.label()}: {'taken' if t else 'not taken'}"
-                    for e, t in zip(when, taken_when, strict=True)
-                ]
+                else [self.guard_note(node, e, t) for e, t in zip(when, taken_when, strict=True)]
             )
             for props, notes in self.condition_choices(node, guards):
                 yield _Outcome(False, chosen, props, notes + edge_notes)
         errors = semantics.route(live, failed=True, holds=partial(_in, set()))
         if errors:
             yield _Outcome(True, errors, frozenset({failed_proposition(node)}), [f"{node} fails"])
+
+    def guard_note(self, node: str, edge: IREdge, taken: bool) -> str:
+        """`node -> target when guard: taken` (printed once per edge and outcome)."""
+        note = self.notes_of.get((edge.index, taken))
+        if note is None:
+            outcome = "taken" if taken else "not taken"
+            note = f"{node} -> {_target(edge)} {edge.label()}: {outcome}"
+            self.notes_of[edge.index, taken] = note
+        return note
 
     def condition_choices(self, node: str, guards: dict):
         free: list[str] = []
@@ -405,10 +415,15 @@ class _Explorer:
         reads them, and states that differ only in them then meet."""
         if not state.taken:
             return
-        frontier = [n for ns in state.pending.values() for n in ns if n != RETURN]
-        frontier += [c for c in state.queues if c in self.ir.nodes]
+        bit = self.bit  # (a return, and a return's queue, have none: 0)
+        frontier = 0
+        for nodes in state.pending.values():
+            for node in nodes:
+                frontier |= bit.get(node, 0)
+        for consumer in state.queues:
+            frontier |= bit.get(consumer, 0)
         for index in list(state.taken):
-            if not self.reach.any_reaches(frontier, self.edge_source[index]):
+            if not frontier & self.leads_to_source[index]:
                 del state.taken[index]
 
     def waiting(self, state: _State, trace: list[frozenset[str]]) -> list[str]:

@@ -76,6 +76,36 @@ class Reachability:
         return found
 
 
+def ancestor_masks(
+    successors: Mapping[str, Iterable[str]], targets: Iterable[str]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Reachability as bitsets, for a search that asks the same few questions in every
+    state: each node's bit, and for each of `targets` the bits of the nodes that lead to
+    it (itself included). `any_reaches(sources, t)` is then `mask(sources) & masks[t]`.
+    One backward pass per target, over a predecessor table built once."""
+    bit = {node: 1 << i for i, node in enumerate(successors)}
+    predecessors: dict[str, list[str]] = {node: [] for node in successors}
+    for node, following in successors.items():
+        for successor in following:
+            predecessors[successor].append(node)
+    masks: dict[str, int] = {}
+    for target in targets:
+        if target in masks:
+            continue
+        seen = {target}
+        todo = [target]
+        while todo:
+            for node in predecessors[todo.pop()]:
+                if node not in seen:
+                    seen.add(node)
+                    todo.append(node)
+        mask = 0
+        for node in seen:
+            mask |= bit[node]
+        masks[target] = mask
+    return bit, masks
+
+
 def topological_ranks(successors: Mapping[str, Iterable[str]]) -> dict[str, int]:
     """Each node's position in a topological order of the graph's strongly connected
     components: a node that follows another never ranks below it.

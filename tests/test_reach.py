@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rolegraph.compiler.reach import Reachability, topological_ranks
+from rolegraph.compiler.reach import Reachability, ancestor_masks, topological_ranks
 
 graphs = st.integers(1, 25).flatmap(
     lambda n: st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3 * n).map(
@@ -60,6 +60,29 @@ def test_reaches_agrees_with_descendants(successors, data):
         descendants = nx.descendants(graph, a) | {a}
         for b in successors:
             assert reach.reaches(a, b) == (b in descendants), (a, b)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(graphs, st.data())
+def test_ancestor_masks_agree_with_networkx_and_any_reaches(successors, data):
+    """The explorer's bitsets (which frontier can still lead to a loop edge's source)
+    answer as networkx's ancestors do, and as `Reachability.any_reaches`."""
+    graph = _networkx(successors)
+    nodes = sorted(successors)
+    targets = data.draw(st.lists(st.sampled_from(nodes), max_size=5))
+    bit, masks = ancestor_masks(successors, targets)
+    assert sorted(masks) == sorted(set(targets))
+    assert len(set(bit.values())) == len(nodes)
+    reach = Reachability(successors)
+    for target in targets:
+        leads = nx.ancestors(graph, target) | {target}
+        assert masks[target] == sum(bit[n] for n in leads)
+        sources = data.draw(st.lists(st.sampled_from(nodes), max_size=4))
+        mask = 0
+        for node in sources:
+            mask |= bit[node]
+        assert bool(mask & masks[target]) == reach.any_reaches(sources, target)
+        assert bool(mask & masks[target]) == any(n in leads for n in sources)
 
 
 @pytest.mark.slow
