@@ -23,6 +23,9 @@ The search never recurses: each branching firing is a generator on an explicit s
 and the firings between two branchings run in a loop. Its cost per state is that of the
 state (what is pending, what waits, the live loop counters), not of the whole graph, so
 a chain of n nodes is explored in time linear in n.
+
+Longer than ~500 lines: one idea, the explorer, with the diagnostics it reports; the
+rules it runs are compiler/semantics.py's, reachability compiler/reach.py's.
 """
 
 from __future__ import annotations
