@@ -96,9 +96,7 @@ def program_editor(
     nothing the program does not have). Its `test` blocks are not checked here: an edit
     that makes one stale is not refused for it (search/tests_kept.py decides). Candidates
     are checked in `session` (a new one when None): each against those checked before."""
-    if session is None:
-        session = CheckSession(filename, root=root)
-    checks = session
+    checks = session if session is not None else CheckSession(filename, root=root)
 
     def errors(module: ast.Module) -> list[Any]:
         return checks.check(without_tests(module), errors_only=True).diagnostics
