@@ -36,7 +36,15 @@ from .budget import BudgetSpent, SearchBudget, run_allotment
 from .candidates import Progress, Scored, SearchResult, Trail
 from .evaluate import Evaluator
 from .program import load_agent
-from .proposals import chooser_source, edit_json, filler_source, load, names, tried_summary
+from .proposals import (
+    chooser_source,
+    edge_members,
+    edit_json,
+    filler_source,
+    load,
+    names,
+    tried_summary,
+)
 from .racing import Racing
 
 PROPOSER = Path(__file__).with_name("proposer.agent")
@@ -239,7 +247,7 @@ async def _propose_structured(
     except RunError as error:
         calls += error.trace.summary()["calls"] if error.trace is not None else 0
         return json.dumps({"proposer_failed": str(error).splitlines()[0]}), calls
-    return edit_json(op, plain(filled.result)), calls
+    return edit_json(op, plain(filled.result), edge_members(module)), calls
 
 
 @cache

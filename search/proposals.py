@@ -8,7 +8,10 @@ held to (llama.cpp turns the JSON schema into a grammar):
 2. `Fill` gives that operator's fields, as a record of that operator's own fields, their
    types taken from the operator: a field that names an agent, a node, a role or a model
    declaration is an enum of the names the program has, so a small model cannot invent
-   a node; an `int` is an int; a choice of words an enum.
+   a node; an edge is an enum of the program's edges (each key, `edge critic -> writer
+   when`, stands as a member named like `critic_to_writer_when`, since enum members
+   are identifiers, and is read back as its key); an `int` is an int; a choice of
+   words an enum.
 
 Both agents are generated from the catalogue and the program (and cached by their text).
 What the proposer is shown of the past is bounded: the latest `SHOWN` attempts in one
@@ -27,6 +30,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import Edit, op_name
+from rolegraph.compiler.queries import edge_keys
 
 from .program import load_agent
 
@@ -46,14 +50,36 @@ PREAMBLE = """
 
 
 def names(module: ast.Module) -> dict[str, list[str]]:
-    """The names a field may refer to: agents, their nodes, roles, model declarations."""
+    """The names a field may refer to: agents, their nodes, roles, model declarations,
+    and edges (by `edge_members`)."""
     agents = [d for d in module.decls if isinstance(d, ast.AgentDecl)]
     return {
         "agent": [a.name for a in agents],
         "node": sorted({n.name for a in agents for n in a.nodes}),
         "role": [d.name for d in module.decls if isinstance(d, ast.RoleDecl)],
         "model": [d.name for d in module.decls if isinstance(d, ast.ModelDecl)],
+        "edge": list(edge_members(module)),
     }
+
+
+def edge_members(module: ast.Module) -> dict[str, str]:
+    """Each explicit edge's key (`edge critic -> writer when`, `edge a -> b#2`) by an
+    identifier that can be an enum member (`critic_to_writer_when`, `a_to_b_2`): the
+    key's words after `edge`, `->` read as `to`, joined by `_`. Keys the agents share
+    have one member; two keys that would read alike get `_2`, `_3`, ... ."""
+    members: dict[str, str] = {}
+    for agent in (d for d in module.decls if isinstance(d, ast.AgentDecl)):
+        for key in edge_keys(agent):
+            if key in members.values():
+                continue
+            words = re.findall(r"[A-Za-z0-9_]+|->", key.removeprefix("edge "))
+            base = "_".join("to" if word == "->" else word for word in words)
+            member, n = base, 1
+            while member in members:
+                n += 1
+                member = f"{base}_{n}"
+            members[member] = key
+    return members
 
 
 # which kind of name a field holds, by operator and field (others: their Python type)
@@ -63,6 +89,7 @@ REFERS = {
     "source": "node",
     "target": "node",
     "role": "role",
+    "key": "edge",
 }
 REFERS_BY_OP = {("set_model_param", "model"): "model", ("insert_role", "name"): None}
 
@@ -154,10 +181,13 @@ def load(source: str, name: str) -> Any:
     return load_agent(source, f"<{name}>", name)
 
 
-def edit_json(op: str, fields: dict[str, Any]) -> str:
-    """The proposal as the editor reads it; a `value` given as text is read as JSON
+def edit_json(op: str, fields: dict[str, Any], edges: dict[str, str] | None = None) -> str:
+    """The proposal as the editor reads it: an edge's member read back as its key
+    (`edges`: `edge_members` of the program); a `value` given as text is read as JSON
     when it is a number or a boolean (set_model_param takes either)."""
     data = {"op": op, **{k: v for k, v in fields.items() if k != "none"}}
+    if edges and isinstance(data.get("key"), str):
+        data["key"] = edges.get(data["key"], data["key"])
     if op == "set_model_param" and isinstance(data.get("value"), str):
         text = data["value"].strip()
         if re.fullmatch(r"-?\d+(\.\d+)?|true|false", text):

@@ -156,3 +156,50 @@ def test_an_enforced_constraint_is_evaluated_again():
     child, trail = asyncio.run(go())
     # run again, not taken from the store (the response cache answers their calls)
     assert trail.inherited == 0 and not any(r.cached for r in child.evaluation.runs)
+
+
+def test_an_edge_is_an_enum_of_the_programs_edges_read_back_as_its_key():
+    from rolegraph.compiler.edits import RewireEdge
+    from rolegraph.compiler.queries import edge_keys
+    from rolegraph.search.proposals import edge_members
+
+    module = start()
+    members = edge_members(module)
+    agent = next(d for d in module.decls if isinstance(d, rolegraph.ast.AgentDecl))
+    assert sorted(members.values()) == sorted(edge_keys(agent))  # every edge, once
+    assert all(m.isidentifier() for m in members)
+    schema = json.dumps(result_schema(load(filler_source(RewireEdge, names(module)), "Filler")))
+    for member in members:
+        assert f'"{member}"' in schema  # the field is the enum, not a free string
+    member, key = next(iter(members.items()))
+    fields = {"agent": "SelfRefine", "key": member, "target": "critic"}
+    assert json.loads(edit_json("rewire_edge", fields, members))["key"] == key
+
+
+def test_edge_members_that_would_read_alike_stay_apart():
+    from rolegraph.search.proposals import edge_members
+
+    module = rolegraph.parse(
+        'role R(q: str) -> str { prompt "{{ q }}" }\n'
+        "agent A(q: str) -> str {\n  a = R(q)\n  b = R(q)\n"
+        '  a -> b(q: a) when a == "x"\n  a -> b(q: a) else\n  b -> return(b)\n}\n'
+    )
+    members = edge_members(module)
+    assert len(members) == len(set(members.values())) == 3
+    assert all(m.isidentifier() for m in members)
+
+
+def test_a_proposer_that_names_an_edge_by_its_member_makes_the_edit():
+    from rolegraph.search.proposals import edge_members
+
+    member = next(m for m, k in edge_members(start()).items() if k.endswith("when"))
+    proposer = MockModel(
+        script={
+            "Choose": [{"op": "remove_edge", "reason": "cheaper"}],
+            "Fill": [{"agent": "SelfRefine", "key": member}],
+        }
+    )
+    run = meta_search(start(), evaluator(), proposer=proposer, evaluations=2, max_proposals=1)
+    result = asyncio.run(run)
+    assert not result.refused, result.refused
+    assert len(result.evaluated) == 2
