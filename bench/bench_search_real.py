@@ -205,7 +205,7 @@ async def one_search(
         result = await search
         cpu = time.process_time() - cpu
         wall = time.perf_counter() - began
-        searched = meter.calls
+        searched, fresh_in_search = meter.calls, meter.fresh
         best = result.best
         source = rolegraph.to_source(best.module)
         # the best, judged on the held-out examples (memoised too; not charged to the search)
@@ -243,7 +243,7 @@ async def one_search(
         "wall_s": round(wall, 1),
         "model_s": round(wall + meter.saved_s, 1),
         "cpu_s": round(cpu, 2),
-        "fresh_calls": meter.fresh,
+        "fresh_calls": fresh_in_search,  # (the server's share of `calls`; the rest: memo)
     }
 
 

@@ -128,14 +128,14 @@ async def reflect_search(
         if trail.full:
             break
         parent = max(trail.evaluated, key=lambda s: s.rank)
-        failures = await _failures(evaluator, parent, shown)
-        if not failures:
-            break  # (nothing failed: nothing to learn from)
         spend = Spend(critic, critic_params, evaluator.budget)
-        try:
+        try:  # (the runs made again for their traces come out of the budget too)
+            failures = await _failures(evaluator, parent, shown)
+            if not failures:
+                break  # (nothing failed: nothing to learn from)
             notes, used = await _feedback(spend, parent.module, failures, attempts, goal)
         except BudgetSpent as error:
-            trail.stopped = f"the critic's next call does not fit: {error}"
+            trail.stopped = f"reading the failing runs or asking the critic does not fit: {error}"
             break
         critic_calls += used
         for text in _edits(parent.module, evaluator.ir_of(parent.module).name, notes):

@@ -97,6 +97,42 @@ def test_the_critic_is_held_to_the_search_budget():
     assert result.proposer_calls == len(critic.calls)
 
 
+DIRECT = """
+model fast = "openai/gpt-4o-mini" { temperature: 0.0 }
+role Respond(task: str) -> str {
+  model fast
+  prompt "{{ task }}"
+}
+agent Direct(task: str) -> str {
+  answer = Respond(task)
+  return answer
+}
+"""
+
+
+def test_a_budget_spent_while_reading_traces_ends_the_search_without_an_error():
+    # Found on the local model (bench/bench_search_real.py): without the response cache,
+    # the runs made again for their traces are paid from the budget, and a budget spent
+    # there raised BudgetSpent out of the search instead of ending it.
+    from rolegraph.search import BudgetSpent
+
+    notes = [{"node": "answer", "problem": "vague", "fix": "prompt", "instruction": "Be brief."}]
+    ended = 0
+    for calls in range(0, 16):
+        budget = SearchBudget.parse(f"calls={calls}")
+        critic = MockModel(script={"Reflect": [{"notes": notes}] * 4})
+        ev = Evaluator(Objective(TASKS, exact), budget=budget, share=False)
+        run = reflect_search(rolegraph.parse(DIRECT), ev, critic=critic, evaluations=4)
+        try:
+            result = asyncio.run(run)
+        except BudgetSpent:
+            assert ev.calls_made == 0  # (the start itself does not fit: nothing was run)
+            continue
+        assert budget.spent.calls <= calls
+        ended += result.stopped is not None
+    assert ended > 0  # some budgets ran out part way, and each ended the search
+
+
 def test_the_command_runs_the_reflective_optimizer(tmp_path):
     from typer.testing import CliRunner
 
