@@ -358,3 +358,20 @@ def test_change_role_offers_the_roles_that_fit_and_only_those():
     assert ChangeRole(agent="Main", node="solver", role="Critic") not in sites  # a Review
     with pytest.raises(InvalidEdit):
         EDITOR.apply(fixture, ChangeRole(agent="Main", node="solver", role="Critic"))
+
+
+def test_refine_loop_reviews_the_draft_when_the_question_has_the_drafts_type():
+    # Found searching on the local model (bench/bench_search_real.py): a role `str -> str`
+    # got a critic `(question: str, draft: str)`, and the edit bound the node's output to
+    # the first `str` parameter, the question, leaving `draft` unbound (E0602).
+    direct = rolegraph.parse(
+        'model fast = "mock"\n'
+        'role Respond(question: str) -> str {\n  model fast\n  prompt "{{ question }}"\n}\n'
+        "agent Baseline(question: str) -> str {\n  answer = Respond(question)\n"
+        "  return answer\n}\n",
+        "direct.agent",
+    )
+    edited = EDITOR.apply(direct, RefineLoop(agent="Baseline", node="answer"))
+    text = agent_text(edited, "Baseline")
+    assert "answer_critic = RespondCritic(question, draft: answer)" in text, text
+    assert run(edited, "Baseline") >= 2  # the answer, then its review

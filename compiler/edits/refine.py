@@ -99,7 +99,10 @@ class RefineLoop(Edit):
             critic = find_decl(module, self.critic, ast.RoleDecl, "role")
         else:
             critic, module = _new_critic(module, role, kind, known, agent)
-        slot = next((p for p in critic.params if to_source(p.type) == kind), None)
+        # the draft's parameter: one named `draft` (a new critic's), else the first of the
+        # draft's type (a critic that also takes the question, both `str`, reviews `draft`)
+        drafts = [p for p in critic.params if to_source(p.type) == kind]
+        slot = next((p for p in drafts if p.name == "draft"), drafts[0] if drafts else None)
         if slot is None:
             raise no_site(f"critic `{critic.name}` takes no `{kind}` to review")
         agent = find_agent(module, self.agent)
