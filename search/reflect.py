@@ -15,7 +15,11 @@ what went wrong there, and a fix of a fixed kind with an instruction:
 - `review`: the node is wrapped in a critic-and-revise loop (`refine_loop`);
 - `none`: nothing to change there.
 
-Prompt rewrites are tried first, then the structural edits. Every edit goes through
+Prompt rewrites are tried first, then the structural edits. A critic that repeats
+itself is not asked forever: after `patience` rounds in a row that evaluated no new
+candidate (every edit its notes led to was refused or already tried), the search
+ends, as when the best fails nothing, rather than spend the rest of its budget on the
+critic. Every edit goes through
 the same door as the meta-optimizer's proposals (search/meta.py `_apply`: the operator
 catalogue, the trust policy, the checker); a refused one is kept with the checker's
 reason and shown to the critic in the next round, with what the accepted ones scored.
@@ -112,18 +116,21 @@ async def reflect_search(
     editor: Editor | None = None,
     progress: Progress | None = None,
     racing: Racing | None = None,
+    patience: int = 2,
 ) -> SearchResult:
     """Evaluate `module`, then, round by round, read the traces of the examples the best
     candidate fails, ask `critic` for feedback per node, and evaluate the edits it leads
     to, until `evaluations` candidates are evaluated, `max_rounds` (default: as many as
     `evaluations`) were asked for, or the best fails no example. The critic's calls come
-    out of the search's budget, and are counted as `proposer_calls`."""
+    out of the search's budget, and are counted as `proposer_calls`. `patience`: rounds
+    in a row without a new candidate evaluated before the search stops."""
     editor = editor or evaluator.editor()
     trail = Trail(evaluator, evaluations, progress, racing)
     await trail.start(module)
     attempts: list[Attempt] = []
     refused: list[tuple[str, str]] = []
     critic_calls = 0
+    idle = 0  # rounds in a row that evaluated no new candidate
     for _ in range(max_rounds if max_rounds is not None else evaluations):
         if trail.full:
             break
@@ -138,10 +145,14 @@ async def reflect_search(
             trail.stopped = f"reading the failing runs or asking the critic does not fit: {error}"
             break
         critic_calls += used
+        before = len(trail.evaluated)
         for text in _edits(parent.module, evaluator.ir_of(parent.module).name, notes):
             if trail.full:
                 break
             await try_proposal(trail, editor, parent, text, attempts, refused)
+        idle = 0 if len(trail.evaluated) > before else idle + 1
+        if idle >= patience:
+            break  # (the critic repeats itself: what is left of the budget stays unspent)
     return trail.result(refused=tuple(refused), proposer_calls=critic_calls)
 
 

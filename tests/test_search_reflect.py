@@ -165,3 +165,16 @@ def test_the_command_runs_the_reflective_optimizer(tmp_path):
     report = json.loads((out / "search.json").read_text())
     assert len(report["candidates"]) >= 2
     assert report["totals"]["proposer_calls"] >= 1
+
+
+def test_a_critic_that_repeats_itself_is_not_asked_forever():
+    # Found on the local model: with the response cache, the runs read for their traces
+    # cost nothing, and a critic giving the same notes every round (whose edits were all
+    # tried) was asked again and again until the budget was spent on it (42 of 48 calls).
+    notes = [{"node": "answer", "problem": "vague", "fix": "prompt", "instruction": "Be brief."}]
+    critic = MockModel(script={"Reflect": [{"notes": notes}] * 50})
+    ev = Evaluator(Objective(TASKS, exact))
+    run = reflect_search(rolegraph.parse(DIRECT), ev, critic=critic, evaluations=20, patience=2)
+    result = asyncio.run(run)
+    assert len(result.evaluated) == 2  # the start, and its one prompt rewrite
+    assert len(critic.calls) == 3  # the rewrite's round, then two rounds with nothing new
