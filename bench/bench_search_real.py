@@ -32,7 +32,7 @@ bench/RESULTS.md, writes the curves of best search score against calls as SVG
 (`bench/tasks/curves/<task>.svg`), and writes each task's best agent to
 `bench/tasks/found/<task>.agent` with its diff from the baseline.
 
-    python bench/bench_search_real.py --tasks arithmetic capitals --seeds 2 --calls 60
+    python bench/bench_search_real.py --seeds 2 --calls 56 --search 8 --held-out 12
     python bench/bench_search_real.py --table
 """
 
@@ -193,7 +193,14 @@ async def one_search(
         options: dict[str, Any] = {"progress": seen, "racing": Racing() if fewer else None}
         many = 10_000  # candidates: the budget of calls is what ends a search
         if optimizer == "llm":
-            search = meta_search(start, evaluator, proposer=proposer, evaluations=many, **options)
+            search = meta_search(
+                start,
+                evaluator,
+                proposer=proposer,
+                evaluations=many,
+                max_proposals=args.llm_proposals,
+                **options,
+            )
         elif optimizer == "reflect":
             search = reflect_search(start, evaluator, critic=proposer, evaluations=many, **options)
         else:
@@ -227,6 +234,7 @@ async def one_search(
         "held_out_examples": args.held_out,
         "max_tokens": args.max_tokens,
         "proposer_max_tokens": args.proposer_max_tokens,
+        "llm_proposals": args.llm_proposals if optimizer == "llm" else None,
         "candidates": len(result.evaluated),
         "calls": searched,
         "proposer_calls": result.proposer_calls,
@@ -401,11 +409,14 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="*", default=["arithmetic", "capitals", "words"])
     parser.add_argument("--optimizers", nargs="*", default=list(OPTIMIZERS))
     parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--calls", type=int, default=60, help="each search's budget of calls")
-    parser.add_argument("--search", type=int, default=6, help="search examples")
+    parser.add_argument("--calls", type=int, default=56, help="each search's budget of calls")
+    parser.add_argument("--search", type=int, default=8, help="search examples")
     parser.add_argument("--held-out", type=int, default=12, help="held-out examples")
     parser.add_argument("--max-tokens", type=int, default=48, help="per call of a role")
     parser.add_argument("--proposer-max-tokens", type=int, default=256)
+    parser.add_argument(
+        "--llm-proposals", type=int, default=6, help="the LLM meta-optimizer's proposals at most"
+    )
     parser.add_argument("--table", action="store_true")
     args = parser.parse_args()
     rows = read_rows()
@@ -427,19 +438,26 @@ def main() -> None:
             local_model(server.url, args.max_tokens),
             local_model(server.url, args.proposer_max_tokens),
         )
-        for seed in range(args.seeds):
-            for task_name in args.tasks:
-                for optimizer in args.optimizers:
-                    for fewer in (False, True):
-                        if (task_name, optimizer, fewer, seed, args.calls) in done:
-                            continue
-                        row = asyncio.run(
-                            one_search(task_name, optimizer, fewer, seed, args, models, memo)
-                        )
-                        brief = {k: v for k, v in row.items() if k not in ("curve", "best_source")}
-                        print(json.dumps(brief), flush=True)
-                        with ROWS.open("a") as out:
-                            out.write(json.dumps(row) + "\n")
+        # seed by seed; the LLM meta-optimizer (its proposals take the longest) after the
+        # others of the same seed
+        quick = [o for o in args.optimizers if o != "llm"]
+        slow = [o for o in args.optimizers if o == "llm"]
+        order = [
+            (seed, task_name, optimizer, fewer)
+            for seed in range(args.seeds)
+            for group in (quick, slow)
+            for task_name in args.tasks
+            for optimizer in group
+            for fewer in (False, True)
+        ]
+        for seed, task_name, optimizer, fewer in order:
+            if (task_name, optimizer, fewer, seed, args.calls) in done:
+                continue
+            row = asyncio.run(one_search(task_name, optimizer, fewer, seed, args, models, memo))
+            brief = {k: v for k, v in row.items() if k not in ("curve", "best_source")}
+            print(json.dumps(brief), flush=True)
+            with ROWS.open("a") as out:
+                out.write(json.dumps(row) + "\n")
 
 
 if __name__ == "__main__":
