@@ -17,7 +17,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,29 @@ class SearchStore:
             return None
         with self._faults(doing, "runs"):
             return RunRecord(json.loads(row[0]), row[1], int(row[2]), int(row[3]), float(row[4]))
+
+    def runs(
+        self, fingerprint: str, agent: str, model: str, cases: Iterable[tuple[str, int]]
+    ) -> dict[tuple[str, int], RunRecord]:
+        """The stored runs of `cases` (example, seed) of one candidate's agent on one model,
+        in one query: `run` of each key (fingerprint, agent, example, seed, model), those
+        stored only (an evaluation's look-ups, one query, not one a run)."""
+        wanted = set(cases)
+        doing = "reading a stored run"
+        with self._lock, self._faults(doing):
+            rows = self._db.execute(
+                "SELECT example, seed, result, error, calls, tokens, dollars FROM runs "
+                "WHERE fingerprint=? AND agent=? AND model=?",
+                (fingerprint, agent, model),
+            ).fetchall()
+        found = {}
+        with self._faults(doing, "runs"):
+            for example, seed, *row in rows:
+                if (example, seed) in wanted:
+                    found[example, seed] = RunRecord(
+                        json.loads(row[0]), row[1], int(row[2]), int(row[3]), float(row[4])
+                    )
+        return found
 
     def put_run(self, key: tuple[str, str, str, int, str], record: RunRecord) -> None:
         self.put_runs([(key, record)])
