@@ -146,6 +146,7 @@ class Evaluator:
         self.session = CheckSession(filename, root=root)
         self._allotments: dict[str, Allotment] = {}
         self._runs_keys: dict[str, str] = {}  # a program's fingerprint: its runs' key
+        self._proven: dict[str, set[tuple[str, str]]] = {}  # a program's fingerprint: `proven`
 
     def evaluate_sync(self, module: ast.Module) -> Evaluation:
         return run_sync(self.evaluate(module))
@@ -392,7 +393,7 @@ class Evaluator:
             budget=self.budget,
             share=self.share,
         )
-        twin._irs, twin._runs_keys = self._irs, self._runs_keys
+        twin._irs, twin._runs_keys, twin._proven = self._irs, self._runs_keys, self._proven
         twin.session = self.session
         if blank == self.blank:  # (a blanked node's replies are other replies)
             twin.settings = replace(twin.settings, cache=self.settings.cache)
@@ -450,9 +451,18 @@ class Evaluator:
         return len(inherited)
 
     def proven(self, module: ast.Module) -> set[tuple[str, str]]:
-        """The constraints of `module` the checker proves on every run, as (agent, text)."""
-        checked = check(without_tests(module), self.filename, self.root, session=self.session)
-        return {(c.agent, c.text) for c in checked.constraints if c.status == "proven"}
+        """The constraints of `module` the checker proves on every run, as (agent, text)
+        (remembered by program: a parent is asked about once, not once a child)."""
+        digest = fingerprint(module)
+        found = self._proven.get(digest)
+        if found is None:
+            bare = without_tests(module)
+            checked = check(bare, self.filename, self.root, session=self.session)
+            found = {(c.agent, c.text) for c in checked.constraints if c.status == "proven"}
+            if len(self._proven) > 256:
+                self._proven.clear()
+            self._proven[digest] = found
+        return set(found)
 
     # -- the candidate's IR -------------------------------------------------------------------
 

@@ -42,12 +42,22 @@ def check(
     *,
     explore: bool = True,
     session: CheckSession | None = None,
+    errors_only: bool = False,
 ) -> CheckedModule:
     """`module` checked; with `session` (made for `filename` and `root`), incrementally
-    against the programs that session checked before (compiler/incremental.py)."""
+    against the programs that session checked before (compiler/incremental.py).
+    `errors_only`: its errors and its IRs only, no warnings (less to do)."""
     if session is not None:
-        return session.check(module, explore=explore)
-    return check_module(module, filename, parse_import, explore=explore, root=root)
+        return session.check(module, explore=explore, errors_only=errors_only, irs=True)
+    return check_module(
+        module,
+        filename,
+        parse_import,
+        explore=explore,
+        root=root,
+        errors_only=errors_only,
+        irs=True,
+    )
 
 
 def without_tests(module: ast.Module) -> ast.Module:

@@ -82,20 +82,22 @@ async def keep_tests(
     edits = () if edit is None else (edit,) if isinstance(edit, Edit) else tuple(edit)
     module, renamed = _renamed_along(parent, module, edits)
     dropped: list[tuple[str, str]] = []
-    checked = check(module, filename, root, explore=False, session=session)
+    checked = check(module, filename, root, explore=False, session=session, errors_only=True)
     if any(d.is_error for d in checked.diagnostics):
         bare = without_tests(module)
         for test in module.tests:  # which tests the checker refuses
             alone = bare.with_changes(decls=(*bare.decls, test))
             errors = [
                 d
-                for d in check(alone, filename, root, explore=False, session=session).diagnostics
+                for d in check(
+                    alone, filename, root, explore=False, session=session, errors_only=True
+                ).diagnostics
                 if d.is_error
             ]
             if errors:
                 dropped.append((test.name, f"stale: {errors[0].message}"))
         module = _dropping(module, {name for name, _ in dropped})
-        checked = check(module, filename, root, explore=False, session=session)
+        checked = check(module, filename, root, explore=False, session=session, errors_only=True)
         if any(d.is_error for d in checked.diagnostics):  # (the program itself: not ours)
             return module, TestsKept(tuple(renamed), tuple(dropped))
     for test in module.tests:
