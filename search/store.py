@@ -5,6 +5,9 @@
   function reuses every run; a killed search that starts again repeats none.
 - `candidates`: each candidate's source (canonical `.agent` text), the candidate it was
   made from and the edit that made it, so the archive is readable and replayable.
+- `tests`: the verdicts of candidates' `test` blocks run on their mocks, by
+  `sharing.test_fingerprint` (the test and what its run can reach): passed, or the first
+  line of why not.
 
 A damaged file, a row that does not read back, or a full disk is a `StoreError` saying
 what was kept and what to do (runtime/store.py classifies SQLite's errors for both).
@@ -35,6 +38,8 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS candidates (
     fingerprint TEXT PRIMARY KEY, source TEXT NOT NULL, parent TEXT, edit TEXT,
     created REAL);
+CREATE TABLE IF NOT EXISTS tests (
+    fingerprint TEXT PRIMARY KEY, passed INTEGER NOT NULL, failure TEXT, created REAL);
 """
 
 
@@ -55,6 +60,17 @@ class Candidate:
     source: str
     parent: str | None
     edit: Any  # the edit as JSON data, None for a search's starting point
+
+
+@dataclass(frozen=True)
+class TestVerdict:
+    """What a candidate's `test` block gave, run on its mocks: passed, or why not (the
+    first line of its first failure)."""
+
+    __test__ = False  # (not a pytest class)
+
+    passed: bool
+    failure: str | None = None
 
 
 class SearchStore:
@@ -149,6 +165,25 @@ class SearchStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def test_verdict(self, fingerprint: str) -> TestVerdict | None:
+        """The stored verdict of a test run by `sharing.test_fingerprint` (None: not run)."""
+        doing = "reading a test's verdict"
+        with self._lock, self._faults(doing):
+            row = self._db.execute(
+                "SELECT passed, failure FROM tests WHERE fingerprint=?", (fingerprint,)
+            ).fetchone()
+        if row is None:
+            return None
+        with self._faults(doing, "tests"):
+            return TestVerdict(bool(row[0]), None if row[1] is None else str(row[1]))
+
+    def put_test_verdict(self, fingerprint: str, verdict: TestVerdict) -> None:
+        with self._lock, self._faults("saving a test's verdict"):
+            self._db.execute(
+                "INSERT OR REPLACE INTO tests VALUES (?,?,?,?)",
+                (fingerprint, int(verdict.passed), verdict.failure, time.time()),
+            )
 
     def put_candidate(self, candidate: Candidate) -> None:
         with self._lock, self._faults("saving a candidate"):

@@ -12,7 +12,9 @@ search applies one rule to the candidate's tests, in this order:
    a reply no longer fits) is dropped, with the checker's message.
 3. **Dropped when it no longer holds.** The tests left are run on the mock model (as
    `rolegraph test` runs them); one that fails on the candidate is dropped, with its
-   first failure.
+   first failure. A test's verdict is kept in the search's store by what its run can
+   reach (search/sharing.py: `test_fingerprint`): the same test on a program with the
+   same reach is not run again (a search started again on its store runs none again).
 
 A test is never rewritten to expect what the candidate does now: a test re-recorded
 from the behaviour it checks would check nothing. So every candidate's tests pass
@@ -36,6 +38,8 @@ from rolegraph.compiler.incremental import CheckSession
 from rolegraph.runtime.testblocks import run_test
 
 from .program import check, without_tests
+from .sharing import test_fingerprint
+from .store import SearchStore, TestVerdict
 
 
 @dataclass(frozen=True)
@@ -73,10 +77,12 @@ async def keep_tests(
     filename: str,
     root: str | Path | None = None,
     session: CheckSession | None = None,
+    store: SearchStore | None = None,
 ) -> tuple[ast.Module, TestsKept]:
     """`module` (made from `parent` by `edit`) with its tests renamed along, and those
     stale or failing dropped; and what was done. `session`: the search's checks (made
-    for `filename` and `root`), so that a candidate is checked against those before."""
+    for `filename` and `root`), so that a candidate is checked against those before;
+    `store`: the search's, where tests' verdicts are kept (see the module's docstring)."""
     if not module.tests:
         return module, NOTHING
     edits = () if edit is None else (edit,) if isinstance(edit, Edit) else tuple(edit)
@@ -106,12 +112,29 @@ async def keep_tests(
         if ir is None:
             dropped.append((test.name, "stale: it runs no agent of the candidate"))
             continue
-        outcome = await run_test(test, ir)
-        if not outcome.passed:
-            first = (outcome.failures or ["it failed"])[0].splitlines()[0]
-            dropped.append((test.name, f"no longer holds: {first}"))
+        verdict = await _verdict(test, ir, module, store)
+        if not verdict.passed:
+            dropped.append((test.name, f"no longer holds: {verdict.failure}"))
     module = _dropping(module, {name for name, _ in dropped})
     return module, TestsKept(tuple(renamed), tuple(dropped))
+
+
+async def _verdict(
+    test: ast.TestDecl, ir: Any, module: ast.Module, store: SearchStore | None
+) -> TestVerdict:
+    """`test` run on `ir` (the agent it runs, in `module`), or its verdict from `store`."""
+    key = test_fingerprint(test, module) if store is not None else None
+    if key is not None and store is not None:
+        known = store.test_verdict(key)
+        if known is not None:
+            return known
+    outcome = await run_test(test, ir)
+    verdict = TestVerdict(True)
+    if not outcome.passed:
+        verdict = TestVerdict(False, (outcome.failures or ["it failed"])[0].splitlines()[0])
+    if key is not None and store is not None:
+        store.put_test_verdict(key, verdict)
+    return verdict
 
 
 def _dropping(module: ast.Module, names: set[str]) -> ast.Module:
