@@ -46,7 +46,7 @@ class CheckSession:
     docstring). `filename`: where the programs live (file imports resolve beside it,
     inside `root`). Not for several threads at once."""
 
-    RUNNABLE = 64  # the clean errors-only checks with IRs kept for `runnable`
+    RUNNABLE = 16  # the clean errors-only checks with IRs kept for `runnable` (the latest)
 
     def __init__(self, filename: str = "<edited>", *, root: str | Path | None = None):
         self.filename = filename
