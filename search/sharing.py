@@ -79,11 +79,14 @@ def runs_fingerprint(module: ast.Module, agent: str) -> str | None:
     return digest.hexdigest()
 
 
-def test_fingerprint(test: ast.TestDecl, module: ast.Module) -> str | None:
+def test_fingerprint(
+    test: ast.TestDecl, module: ast.Module, reach: str | None = None
+) -> str | None:
     """A hash of what a run of `test` (on its mocks) can depend on in `module`: the test's
-    text and the `runs_fingerprint` of the agent it runs; None when that agent is not
-    declared in `module`."""
-    reach = runs_fingerprint(module, test.run.agent) if test.run is not None else None
+    text and the `runs_fingerprint` of the agent it runs (`reach`, when known); None when
+    that agent is not declared in `module`."""
+    if reach is None and test.run is not None:
+        reach = runs_fingerprint(module, test.run.agent)
     if reach is None:
         return None
     text = f"{reach}\0{declaration_source(test)}"

@@ -155,35 +155,45 @@ class SearchStore:
             )
             for key, record in runs
         ]
-        with self._lock, self._faults("saving a run"):
+        self._insert_all(
+            "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows, "a run"
+        )
+
+    def _insert_all(self, sql: str, rows: Sequence[tuple[Any, ...]], what: str) -> None:
+        """`sql` for each row, in one transaction: all of them or none."""
+        with self._lock, self._faults(f"saving {what}"):
             self._db.execute("BEGIN")
             try:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows
-                )
+                self._db.executemany(sql, rows)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
 
-    def test_verdict(self, fingerprint: str) -> TestVerdict | None:
-        """The stored verdict of a test run by `sharing.test_fingerprint` (None: not run)."""
-        doing = "reading a test's verdict"
+    def test_verdicts(self, fingerprints: Sequence[str]) -> dict[str, TestVerdict]:
+        """The stored verdicts of tests run, by `sharing.test_fingerprint` (those stored)."""
+        if not fingerprints:
+            return {}
+        doing = "reading tests' verdicts"
+        marks = ",".join("?" * len(fingerprints))
         with self._lock, self._faults(doing):
-            row = self._db.execute(
-                "SELECT passed, failure FROM tests WHERE fingerprint=?", (fingerprint,)
-            ).fetchone()
-        if row is None:
-            return None
+            rows = self._db.execute(
+                f"SELECT fingerprint, passed, failure FROM tests WHERE fingerprint IN ({marks})",
+                tuple(fingerprints),
+            ).fetchall()
         with self._faults(doing, "tests"):
-            return TestVerdict(bool(row[0]), None if row[1] is None else str(row[1]))
+            return {
+                str(key): TestVerdict(bool(passed), None if failure is None else str(failure))
+                for key, passed, failure in rows
+            }
 
-    def put_test_verdict(self, fingerprint: str, verdict: TestVerdict) -> None:
-        with self._lock, self._faults("saving a test's verdict"):
-            self._db.execute(
-                "INSERT OR REPLACE INTO tests VALUES (?,?,?,?)",
-                (fingerprint, int(verdict.passed), verdict.failure, time.time()),
-            )
+    def put_test_verdicts(self, verdicts: Sequence[tuple[str, TestVerdict]]) -> None:
+        """Tests' verdicts, by `sharing.test_fingerprint`, in one transaction."""
+        if not verdicts:
+            return
+        now = time.time()
+        rows = [(key, int(v.passed), v.failure, now) for key, v in verdicts]
+        self._insert_all("INSERT OR REPLACE INTO tests VALUES (?,?,?,?)", rows, "tests' verdicts")
 
     def put_candidate(self, candidate: Candidate) -> None:
         with self._lock, self._faults("saving a candidate"):

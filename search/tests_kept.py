@@ -38,7 +38,7 @@ from rolegraph.compiler.incremental import CheckSession
 from rolegraph.runtime.testblocks import run_test
 
 from .program import check, without_tests
-from .sharing import test_fingerprint
+from .sharing import runs_fingerprint, test_fingerprint
 from .store import SearchStore, TestVerdict
 
 
@@ -106,35 +106,46 @@ async def keep_tests(
         checked = check(module, filename, root, explore=False, session=session, errors_only=True)
         if any(d.is_error for d in checked.diagnostics):  # (the program itself: not ours)
             return module, TestsKept(tuple(renamed), tuple(dropped))
-    for test in module.tests:
+    keys = _verdict_keys(module) if store is not None else [None] * len(module.tests)
+    known = store.test_verdicts([k for k in keys if k]) if store is not None else {}
+    found: list[tuple[str, TestVerdict]] = []
+    for test, key in zip(module.tests, keys, strict=True):
         run = test.run
         ir = checked.irs.get(run.agent) if run is not None else None
         if ir is None:
             dropped.append((test.name, "stale: it runs no agent of the candidate"))
             continue
-        verdict = await _verdict(test, ir, module, store)
+        verdict = known.get(key) if key is not None else None
+        if verdict is None:
+            verdict = await _verdict(test, ir)
+            if key is not None:
+                found.append((key, verdict))
         if not verdict.passed:
             dropped.append((test.name, f"no longer holds: {verdict.failure}"))
+    if store is not None:
+        store.put_test_verdicts(found)  # (one transaction)
     module = _dropping(module, {name for name, _ in dropped})
     return module, TestsKept(tuple(renamed), tuple(dropped))
 
 
-async def _verdict(
-    test: ast.TestDecl, ir: Any, module: ast.Module, store: SearchStore | None
-) -> TestVerdict:
-    """`test` run on `ir` (the agent it runs, in `module`), or its verdict from `store`."""
-    key = test_fingerprint(test, module) if store is not None else None
-    if key is not None and store is not None:
-        known = store.test_verdict(key)
-        if known is not None:
-            return known
+async def _verdict(test: ast.TestDecl, ir: Any) -> TestVerdict:
+    """`test` run on `ir`, the agent it runs, on its mocks."""
     outcome = await run_test(test, ir)
-    verdict = TestVerdict(True)
-    if not outcome.passed:
-        verdict = TestVerdict(False, (outcome.failures or ["it failed"])[0].splitlines()[0])
-    if key is not None and store is not None:
-        store.put_test_verdict(key, verdict)
-    return verdict
+    if outcome.passed:
+        return TestVerdict(True)
+    return TestVerdict(False, (outcome.failures or ["it failed"])[0].splitlines()[0])
+
+
+def _verdict_keys(module: ast.Module) -> list[str | None]:
+    """Each test's `test_fingerprint` in `module` (the reach of each agent hashed once)."""
+    reaches: dict[str, str | None] = {}
+    keys: list[str | None] = []
+    for test in module.tests:
+        agent = test.run.agent if test.run is not None else None
+        if agent is not None and agent not in reaches:
+            reaches[agent] = runs_fingerprint(module, agent)
+        keys.append(test_fingerprint(test, module, reaches.get(agent) if agent else None))
+    return keys
 
 
 def _dropping(module: ast.Module, names: set[str]) -> ast.Module:
