@@ -16,12 +16,23 @@ change), measured by wrappers around two functions:
 - other: the rest, the search's own work (drawing edits, fingerprints, the store, the
   report, printing, the event loop).
 
-A search of 2 candidates runs first, so that imports and one-time set-up (the grammar,
-the standard patterns the `apply_pattern` operator offers) are not counted.
+The share in runs is their CPU time over the whole command's, given two ways: the runs
+of the evaluations alone, and those plus the test-block runs (runs of the candidates'
+own agents, on the mocks their `test` blocks script: work a search with tests must do).
+
+A search of 40 candidates runs first, so that imports and one-time set-up (the grammar,
+the standard patterns the `apply_pattern` operator offers, parsed on its first draw) are
+not counted.
+
+With `--baseline DIR` (another tree laid out as the installed package), each round is a
+process of this tree and then one of DIR's (on PYTHONPATH), alternating, `--rounds`
+times; each process measures the command `--repeat` times. The figures are medians over
+every measurement of a tree, with their ranges.
 
 With `--top N`, the same command again under cProfile: the top N functions by own time.
 
     python bench/profile_search.py [--top 25]
+    python bench/profile_search.py --baseline /tmp/before/pkg --rounds 5
 """
 
 from __future__ import annotations
@@ -30,7 +41,10 @@ import argparse
 import cProfile
 import functools
 import json
+import os
 import pstats
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +52,6 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
 
 SOURCE = HERE.parent / "examples" / "self_refine.agent"
 
@@ -120,33 +133,103 @@ def split(candidates: int) -> dict[str, float]:
     return spent
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--top", type=int, default=0, help="the top N functions by own time")
-    parser.add_argument("--candidates", type=int, default=40)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+PARTS = ("runs", "tests", "checking", "other")
+LABELS = {
+    "runs": "runs (inside the backend's `run`)",
+    "tests": "test-block runs (`run_test`)",
+    "checking": "checking (`check_module`), outside runs",
+    "other": "other (the search's own work)",
+}
+
+
+def measure(candidates: int, repeat: int) -> list[dict[str, float]]:
+    """`repeat` splits of the command, after a search that sets up what is set up once."""
     from typer.testing import CliRunner
 
     from rolegraph.cli import app
 
     with tempfile.TemporaryDirectory() as folder:  # (imports, the grammar: not counted)
-        CliRunner().invoke(app, search_command(Path(folder), 2))
+        CliRunner().invoke(app, search_command(Path(folder), candidates))
+    found = []
+    for _ in range(repeat):
+        spent = split(candidates)
+        spent["other"] = spent["whole"] - spent["runs"] - spent["tests"] - spent["checking"]
+        found.append(spent)
+    return found
 
-    runs = [split(args.candidates) for _ in range(args.repeat)]
-    best = min(runs, key=lambda r: r["whole"])  # the least disturbed by other load
-    other = best["whole"] - best["runs"] - best["tests"] - best["checking"]
-    parts = (
-        ("runs", best["runs"]),
-        ("test-block runs", best["tests"]),
-        ("checking", best["checking"]),
-        ("other", other),
+
+def child(candidates: int, repeat: int, tree: str | None) -> list[dict[str, float]]:
+    """`measure` in a new process of this tree, or of `tree` (on PYTHONPATH)."""
+    environment = dict(os.environ)
+    if tree is not None:
+        environment["PYTHONPATH"] = tree
+    command = [sys.executable, __file__, "--child", "--candidates", str(candidates)]
+    answer = subprocess.run(
+        [*command, "--repeat", str(repeat)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    print(f"| part | seconds (the fastest of {args.repeat}) | share |\n|---|---|---|")
-    for part, seconds in parts:
-        print(f"| {part} | {seconds:.2f} | {seconds / best['whole']:.0%} |")
-    print(f"| the whole command | {best['whole']:.2f} | 100% |")
+    found: list[dict[str, float]] = json.loads(answer.stdout.strip().splitlines()[-1])
+    return found
+
+
+def table(trees: list[tuple[str, list[dict[str, float]]]]) -> str:
+    """The median (and range) of each part and share, per tree."""
+
+    def cell(values: list[float], unit: str = "s") -> str:
+        if unit == "%":
+            return f"{statistics.median(values):.0%} ({min(values):.0%}-{max(values):.0%})"
+        return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+    head = "| part | " + " | ".join(f"{name}: s CPU (range)" for name, _ in trees) + " |"
+    lines = [head, "|---" * (len(trees) + 1) + "|"]
+    for part in PARTS:
+        row = [cell([m[part] for m in found]) for _, found in trees]
+        lines.append(f"| {LABELS[part]} | " + " | ".join(row) + " |")
+    row = [cell([m["whole"] for m in found]) for _, found in trees]
+    lines.append("| the whole command | " + " | ".join(row) + " |")
+    shares = (
+        ("share in runs: the evaluations' runs ÷ the whole", ("runs",)),
+        ("share in runs: the evaluations' and the test-block runs ÷ the whole", ("runs", "tests")),
+        ("share outside runs: checking + other ÷ the whole", ("checking", "other")),
+    )
+    for label, parts in shares:
+        row = [
+            cell([sum(m[p] for p in parts) / m["whole"] for m in found], "%") for _, found in trees
+        ]
+        lines.append(f"| {label} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--top", type=int, default=0, help="the top N functions by own time")
+    parser.add_argument("--candidates", type=int, default=40)
+    parser.add_argument("--repeat", type=int, default=3, help="measurements per process")
+    parser.add_argument("--baseline", help="another tree, laid out as the installed package")
+    parser.add_argument("--baseline-name", default="before", help="what to call it")
+    parser.add_argument("--rounds", type=int, default=3, help="processes per tree")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.candidates, args.repeat)))
+        return
+    if args.baseline:
+        after: list[dict[str, float]] = []
+        before: list[dict[str, float]] = []
+        for _ in range(args.rounds):
+            after += child(args.candidates, args.repeat, None)
+            before += child(args.candidates, args.repeat, args.baseline)
+        print(table([(args.baseline_name, before), ("after", after)]))
+    else:
+        print(table([("this tree", measure(args.candidates, args.repeat))]))
     if args.top:
+        from typer.testing import CliRunner
+
+        from rolegraph.cli import app
+
         with tempfile.TemporaryDirectory() as folder:
             profile = cProfile.Profile()
             profile.enable()

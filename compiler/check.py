@@ -56,20 +56,25 @@ def check_module(
     errors_only: bool = False,
     memo: CheckMemo | None = None,
     root: str | Path | None = None,
+    irs: bool = False,
 ) -> CheckedModule:
     """Check a module. `explore=False` skips the exploration of runs (no stall, reachability
     or constraint verdicts); `errors_only` skips what can only warn, and explores each
     agent only until what is certain is decided (a run returns, and each `ensure` holds on
     some returning run) — what an editor needs to know whether a program is valid (and
-    returns no IRs). `memo` reuses role checks across calls. `root`: the directory file
-    imports must stay in (default: `filename`'s)."""
+    returns no IRs, unless `irs`: then the IRs `explore=False` builds too, so that a
+    program a search's editor admits is not checked again to be run). `memo` reuses role
+    checks across calls. `root`: the directory file imports must stay in (default:
+    `filename`'s)."""
     # As the parser does: a check makes many objects and no cycles to speak of, and the
     # cyclic collector, run in the middle of one, walks the whole program each time (the
     # larger the agent, the more often): checks of 10,000 nodes took twice as long a node.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _check_module(module, filename, parse, text, explore, errors_only, memo, root)
+        return _check_module(
+            module, filename, parse, text, explore, errors_only, memo, root, irs or not errors_only
+        )
     finally:
         if collecting:
             gc.enable()
@@ -84,6 +89,7 @@ def _check_module(
     errors_only: bool,
     memo: CheckMemo | None,
     root: str | Path | None,
+    irs: bool,
 ) -> CheckedModule:
     program = load_program(module, filename, parse, text, root)
     too_deep = _too_deep(module, filename)
@@ -112,9 +118,11 @@ def _check_module(
         shape = _graph_shape(agent) if errors_only and memo is not None and explore else None
         if shape is not None and memo is not None and shape[0] in memo.graphs:
             checked.diagnostics.extend(memo.graphs[shape[0]][1])
+            if irs:
+                checked.irs[name] = build_ir(result, agent)
             continue
-        ir = build_ir(result, agent, runtime=not errors_only)
-        if not errors_only:  # an IR without prompts and models is not one to run
+        ir = build_ir(result, agent, runtime=irs)  # (the analyses read no runtime field)
+        if irs:  # an IR without prompts and models is not one to run
             checked.irs[name] = ir
         graph_diagnostics = analyse(ir, errors_only=errors_only)
         checked.diagnostics.extend(graph_diagnostics)

@@ -13,10 +13,15 @@ for diagnostic and IR for IR (tests/test_incremental_check.py holds it to that).
     child = check_edited(parent, edit)     # `edit` applied to the parent, checked
     if not child.errors:
         ir = child.irs["Flow"]
+
+A search checks each new candidate once: its editor asks for the errors and the IRs
+together (`check(module, errors_only=True, irs=True)`), and its evaluator takes the IRs
+of that check (`runnable(module)`) instead of checking the candidate again.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,18 +46,29 @@ class CheckSession:
     docstring). `filename`: where the programs live (file imports resolve beside it,
     inside `root`). Not for several threads at once."""
 
+    RUNNABLE = 16  # the clean errors-only checks with IRs kept for `runnable` (the latest)
+
     def __init__(self, filename: str = "<edited>", *, root: str | Path | None = None):
         self.filename = filename
         self.root = root
         self.memo = CheckMemo()
         self.parse: Callable[[str, str], Any] = _parse_import  # (cached per text there)
+        # the latest clean errors-only checks that built IRs, by their declarations
+        self._runnable: OrderedDict[tuple[int, ...], tuple[ast.Module, CheckedModule]] = (
+            OrderedDict()
+        )
 
     def check(
-        self, module: ast.Module, *, explore: bool = True, errors_only: bool = False
+        self,
+        module: ast.Module,
+        *,
+        explore: bool = True,
+        errors_only: bool = False,
+        irs: bool = False,
     ) -> CheckedModule:
         """`check_module(module, ...)` with this session's memo and imports: the same
         diagnostics, IRs and verdicts, sooner when `module` shares parts with a program
-        checked before. (`explore`, `errors_only`: as for `check_module`.)"""
+        checked before. (`explore`, `errors_only`, `irs`: as for `check_module`.)"""
         checked = check_module(
             module,
             self.filename,
@@ -62,9 +78,35 @@ class CheckSession:
             errors_only=errors_only,
             memo=self.memo,
             root=self.root,
+            irs=irs,
         )
         checked.session = self
+        if errors_only and irs and explore and not checked.errors:
+            key = _declarations(module)
+            self._runnable[key] = (module, checked)  # (holding it: the ids stay its decls')
+            self._runnable.move_to_end(key)
+            if len(self._runnable) > self.RUNNABLE:
+                self._runnable.popitem(last=False)
         return checked
+
+    def runnable(self, module: ast.Module) -> CheckedModule:
+        """`module`'s errors and the IRs its agents run with: what `check(module,
+        explore=False)` says of them. A program this session found clean lately in an
+        errors-only check that built IRs (an editor's, `irs=True`), with the same
+        declarations (the same objects), is not checked again: that check's IRs are
+        given, with no diagnostics (it had no errors, and the check that explores finds
+        every error the one that does not finds; it reported no warnings)."""
+        found = self._runnable.get(_declarations(module))
+        if found is None:
+            return self.check(module, explore=False)
+        self._runnable.move_to_end(_declarations(module))
+        return found[1]
+
+
+def _declarations(module: ast.Module) -> tuple[int, ...]:
+    """What a remembered check is found by: its module's declarations, by identity (an
+    AST is never changed in place; a module with other declarations is another program)."""
+    return tuple(map(id, module.decls))
 
 
 def check_edited(

@@ -191,7 +191,13 @@ class Trail:
             self.seen.add(self._fingerprint(module))
             evaluator = self.evaluator
             module, kept = await keep_tests(
-                parent.module, module, edit, evaluator.filename, evaluator.root, evaluator.session
+                parent.module,
+                module,
+                edit,
+                evaluator.filename,
+                evaluator.root,
+                evaluator.session,
+                evaluator.store,
             )
         if parent is not None and unchanged_runs(self.evaluator, parent.module, module, edit):
             self.inherited += self.evaluator.inherit_runs(parent.module, module)

@@ -146,6 +146,7 @@ class Evaluator:
         self.session = CheckSession(filename, root=root)
         self._allotments: dict[str, Allotment] = {}
         self._runs_keys: dict[str, str] = {}  # a program's fingerprint: its runs' key
+        self._proven: dict[str, set[tuple[str, str]]] = {}  # a program's fingerprint: `proven`
 
     def evaluate_sync(self, module: ast.Module) -> Evaluation:
         return run_sync(self.evaluate(module))
@@ -171,12 +172,15 @@ class Evaluator:
             for seed in self.objective.seeds
         ]
         source = to_source(module) if self.backend.sends_source else ""
-        hold = self._reserve(ir, key, cases)
+        held = self._held(key, ir, ((example, seed) for _, example, seed in cases))
+        hold = self._reserve(ir, key, sum(1 for _, ex, seed in cases if (ex.key, seed) not in held))
         made: list[tuple[tuple[str, str, str, int, str], RunRecord]] = []
         try:
             records = await asyncio.gather(
                 *(
-                    self._record(ir, key, source, ex, seed, limit, hold, made)
+                    self._record(
+                        ir, key, source, ex, seed, limit, hold, made, held.get((ex.key, seed))
+                    )
                     for _, ex, seed in cases
                 )
             )
@@ -236,39 +240,36 @@ class Evaluator:
 
     def pending_runs(self, module: ast.Module) -> int:
         """How many runs an evaluation of `module` would make (those the store does not hold)."""
-        digest = fingerprint(module)
-        ir = self._ir(module, digest)
-        runs = self._runs_key(module, digest, ir)
-        return sum(
-            1
-            for example in self.objective.examples
-            for seed in self.objective.seeds
-            if self.store.run((runs, ir.name, example.key, seed, self.model_label)) is None
-        )
+        return len(self.objective.examples) * len(self.objective.seeds) - len(self.measured(module))
 
     def measured(self, module: ast.Module) -> list[RunRecord]:
         """The runs of `module` the store holds (what its runs cost, measured)."""
         digest = fingerprint(module)
         ir = self._ir(module, digest)
-        runs = self._runs_key(module, digest, ir)
-        keys = (
-            (runs, ir.name, example.key, seed, self.model_label)
+        held = self._held(self._runs_key(module, digest, ir), ir, self._every_case())
+        return [
+            record
             for example in self.objective.examples
             for seed in self.objective.seeds
-        )
-        return [record for key in keys if (record := self.store.run(key)) is not None]
+            if (record := held.get((example.key, seed))) is not None
+        ]
 
-    def _reserve(self, ir: Any, runs: str, cases: list[tuple[int, Example, int]]) -> Hold | None:
-        """Reserve the worst case of every run the store does not hold (`BudgetSpent`
-        when they do not fit: then no run starts)."""
-        if self.budget is None:
-            return None
-        pending = sum(
-            1
-            for _, example, seed in cases
-            if self.store.run((runs, ir.name, example.key, seed, self.model_label)) is None
-        )
-        if not pending:
+    def _every_case(self) -> list[tuple[Example, int]]:
+        return [
+            (example, seed) for example in self.objective.examples for seed in self.objective.seeds
+        ]
+
+    def _held(
+        self, runs: str, ir: Any, cases: Iterable[tuple[Example, int]]
+    ) -> dict[tuple[str, int], RunRecord]:
+        """The runs of `cases` the store holds, by (example key, seed): one look-up."""
+        wanted = [(example.key, seed) for example, seed in cases]
+        return self.store.runs(runs, ir.name, self.model_label, wanted)
+
+    def _reserve(self, ir: Any, runs: str, pending: int) -> Hold | None:
+        """Reserve the worst case of the `pending` runs (those the store does not hold;
+        `BudgetSpent` when they do not fit: then no run starts)."""
+        if self.budget is None or not pending:
             return None
         return self.budget.reserve(self._allotment(ir, runs), pending)
 
@@ -284,12 +285,13 @@ class Evaluator:
         limit: asyncio.Semaphore,
         hold: Hold | None = None,
         made: list[tuple[tuple[str, str, str, int, str], RunRecord]] | None = None,
+        held: RunRecord | None = None,
     ) -> tuple[RunRecord, bool, int]:
-        """The run of `example` with `seed`: from the store, or made (and stored, or added
-        to `made` for the caller to store with the others); and whether the store held
-        it, and the model calls it sent."""
+        """The run of `example` with `seed`: `held` (what the store held, looked up by the
+        caller) or made (and stored, or added to `made` for the caller to store with the
+        others); and whether the store held it, and the model calls it sent."""
         key = (digest, ir.name, example.key, seed, self.model_label)
-        record = self.store.run(key)
+        record = held
         if record is not None:
             if self.on_run is not None:
                 self.on_run(record, True)
@@ -391,7 +393,7 @@ class Evaluator:
             budget=self.budget,
             share=self.share,
         )
-        twin._irs, twin._runs_keys = self._irs, self._runs_keys
+        twin._irs, twin._runs_keys, twin._proven = self._irs, self._runs_keys, self._proven
         twin.session = self.session
         if blank == self.blank:  # (a blanked node's replies are other replies)
             twin.settings = replace(twin.settings, cache=self.settings.cache)
@@ -437,21 +439,30 @@ class Evaluator:
         digest = self._runs_key(module, digest, ir)
         if parent_ir.name != ir.name:
             return 0
-        inherited = 0
-        for example in self.objective.examples:
-            for seed in self.objective.seeds:
-                mine = (digest, ir.name, example.key, seed, self.model_label)
-                theirs = (parent_digest, ir.name, example.key, seed, self.model_label)
-                record = self.store.run(theirs)
-                if record is not None and self.store.run(mine) is None:
-                    self.store.put_run(mine, record)
-                    inherited += 1
-        return inherited
+        cases = self._every_case()
+        theirs, mine = self._held(parent_digest, ir, cases), self._held(digest, ir, cases)
+        inherited = {  # (an example given twice is one run)
+            (digest, ir.name, example.key, seed, self.model_label): record
+            for example, seed in cases
+            if (record := theirs.get((example.key, seed))) is not None
+            and (example.key, seed) not in mine
+        }
+        self.store.put_runs(list(inherited.items()))  # (one transaction)
+        return len(inherited)
 
     def proven(self, module: ast.Module) -> set[tuple[str, str]]:
-        """The constraints of `module` the checker proves on every run, as (agent, text)."""
-        checked = check(without_tests(module), self.filename, self.root, session=self.session)
-        return {(c.agent, c.text) for c in checked.constraints if c.status == "proven"}
+        """The constraints of `module` the checker proves on every run, as (agent, text)
+        (remembered by program: a parent is asked about once, not once a child)."""
+        digest = fingerprint(module)
+        found = self._proven.get(digest)
+        if found is None:
+            bare = without_tests(module)
+            checked = check(bare, self.filename, self.root, session=self.session)
+            found = {(c.agent, c.text) for c in checked.constraints if c.status == "proven"}
+            if len(self._proven) > 256:
+                self._proven.clear()
+            self._proven[digest] = found
+        return set(found)
 
     # -- the candidate's IR -------------------------------------------------------------------
 

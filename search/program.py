@@ -42,12 +42,22 @@ def check(
     *,
     explore: bool = True,
     session: CheckSession | None = None,
+    errors_only: bool = False,
 ) -> CheckedModule:
     """`module` checked; with `session` (made for `filename` and `root`), incrementally
-    against the programs that session checked before (compiler/incremental.py)."""
+    against the programs that session checked before (compiler/incremental.py).
+    `errors_only`: its errors and its IRs only, no warnings (less to do)."""
     if session is not None:
-        return session.check(module, explore=explore)
-    return check_module(module, filename, parse_import, explore=explore, root=root)
+        return session.check(module, explore=explore, errors_only=errors_only, irs=True)
+    return check_module(
+        module,
+        filename,
+        parse_import,
+        explore=explore,
+        root=root,
+        errors_only=errors_only,
+        irs=True,
+    )
 
 
 def without_tests(module: ast.Module) -> ast.Module:
@@ -67,8 +77,14 @@ def agent_ir(
     session: CheckSession | None = None,
 ) -> Any:
     """The IR of `agent` (the last one declared when None); `DiagnosticError` when the
-    module has errors, `NoAgent` when it has no such agent."""
-    checked = check(without_tests(module), filename, root, explore=False, session=session)
+    module has errors, `NoAgent` when it has no such agent. With `session`, a candidate
+    its editor admitted is not checked again: the IRs of the editor's check are taken."""
+    bare = without_tests(module)
+    checked = (
+        session.runnable(bare)
+        if session is not None
+        else check(bare, filename, root, explore=False)
+    )
     if checked.errors:
         raise DiagnosticError(checked.errors, Source(filename, to_source(module)))
     if not checked.irs:
@@ -95,10 +111,11 @@ def program_editor(
     relative to `filename`, inside `root`); `trust`: what edits may bring in (default:
     nothing the program does not have). Its `test` blocks are not checked here: an edit
     that makes one stale is not refused for it (search/tests_kept.py decides). Candidates
-    are checked in `session` (a new one when None): each against those checked before."""
+    are checked in `session` (a new one when None): each against those checked before,
+    and with the IRs it runs with, which an evaluator in `session` then takes."""
     checks = session if session is not None else CheckSession(filename, root=root)
 
     def errors(module: ast.Module) -> list[Any]:
-        return checks.check(without_tests(module), errors_only=True).diagnostics
+        return checks.check(without_tests(module), errors_only=True, irs=True).diagnostics
 
     return Editor(errors) if trust is None else Editor(errors, trust)

@@ -22,6 +22,11 @@ with a fixed seed):
   without the cache); what the search spent (`Evaluator.calls_made`, its budget) counts
   only the calls sent.
 
+A candidate's `test` blocks are run on their mocks by the test pass (search/tests_kept.py):
+a test's verdict is kept in the store by `test_fingerprint`, the test's text and the
+`runs_fingerprint` of the agent it runs, so a test is not run again on a program whose
+reach is the same (a search started again on its store runs none of them again).
+
 (An `ensure` edit the checker proves changes the agent's text but no run: that case is
 `candidates.unchanged_runs`.)
 """
@@ -72,6 +77,20 @@ def runs_fingerprint(module: ast.Module, agent: str) -> str | None:
         if text is not None:
             digest.update(text.encode("utf-8") + b"\0")
     return digest.hexdigest()
+
+
+def test_fingerprint(
+    test: ast.TestDecl, module: ast.Module, reach: str | None = None
+) -> str | None:
+    """A hash of what a run of `test` (on its mocks) can depend on in `module`: the test's
+    text and the `runs_fingerprint` of the agent it runs (`reach`, when known); None when
+    that agent is not declared in `module`."""
+    if reach is None and test.run is not None:
+        reach = runs_fingerprint(module, test.run.agent)
+    if reach is None:
+        return None
+    text = f"{reach}\0{declaration_source(test)}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class ResponseCache:

@@ -5,6 +5,9 @@
   function reuses every run; a killed search that starts again repeats none.
 - `candidates`: each candidate's source (canonical `.agent` text), the candidate it was
   made from and the edit that made it, so the archive is readable and replayable.
+- `tests`: the verdicts of candidates' `test` blocks run on their mocks, by
+  `sharing.test_fingerprint` (the test and what its run can reach): passed, or the first
+  line of why not.
 
 A damaged file, a row that does not read back, or a full disk is a `StoreError` saying
 what was kept and what to do (runtime/store.py classifies SQLite's errors for both).
@@ -17,7 +20,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,8 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS candidates (
     fingerprint TEXT PRIMARY KEY, source TEXT NOT NULL, parent TEXT, edit TEXT,
     created REAL);
+CREATE TABLE IF NOT EXISTS tests (
+    fingerprint TEXT PRIMARY KEY, passed INTEGER NOT NULL, failure TEXT, created REAL);
 """
 
 
@@ -55,6 +60,17 @@ class Candidate:
     source: str
     parent: str | None
     edit: Any  # the edit as JSON data, None for a search's starting point
+
+
+@dataclass(frozen=True)
+class TestVerdict:
+    """What a candidate's `test` block gave, run on its mocks: passed, or why not (the
+    first line of its first failure)."""
+
+    __test__ = False  # (not a pytest class)
+
+    passed: bool
+    failure: str | None = None
 
 
 class SearchStore:
@@ -96,6 +112,29 @@ class SearchStore:
         with self._faults(doing, "runs"):
             return RunRecord(json.loads(row[0]), row[1], int(row[2]), int(row[3]), float(row[4]))
 
+    def runs(
+        self, fingerprint: str, agent: str, model: str, cases: Iterable[tuple[str, int]]
+    ) -> dict[tuple[str, int], RunRecord]:
+        """The stored runs of `cases` (example, seed) of one candidate's agent on one model,
+        in one query: `run` of each key (fingerprint, agent, example, seed, model), those
+        stored only (an evaluation's look-ups, one query, not one a run)."""
+        wanted = set(cases)
+        doing = "reading a stored run"
+        with self._lock, self._faults(doing):
+            rows = self._db.execute(
+                "SELECT example, seed, result, error, calls, tokens, dollars FROM runs "
+                "WHERE fingerprint=? AND agent=? AND model=?",
+                (fingerprint, agent, model),
+            ).fetchall()
+        found = {}
+        with self._faults(doing, "runs"):
+            for example, seed, *row in rows:
+                if (example, seed) in wanted:
+                    found[example, seed] = RunRecord(
+                        json.loads(row[0]), row[1], int(row[2]), int(row[3]), float(row[4])
+                    )
+        return found
+
     def put_run(self, key: tuple[str, str, str, int, str], record: RunRecord) -> None:
         self.put_runs([(key, record)])
 
@@ -116,16 +155,45 @@ class SearchStore:
             )
             for key, record in runs
         ]
-        with self._lock, self._faults("saving a run"):
+        self._insert_all(
+            "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows, "a run"
+        )
+
+    def _insert_all(self, sql: str, rows: Sequence[tuple[Any, ...]], what: str) -> None:
+        """`sql` for each row, in one transaction: all of them or none."""
+        with self._lock, self._faults(f"saving {what}"):
             self._db.execute("BEGIN")
             try:
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows
-                )
+                self._db.executemany(sql, rows)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def test_verdicts(self, fingerprints: Sequence[str]) -> dict[str, TestVerdict]:
+        """The stored verdicts of tests run, by `sharing.test_fingerprint` (those stored)."""
+        if not fingerprints:
+            return {}
+        doing = "reading tests' verdicts"
+        marks = ",".join("?" * len(fingerprints))
+        with self._lock, self._faults(doing):
+            rows = self._db.execute(
+                f"SELECT fingerprint, passed, failure FROM tests WHERE fingerprint IN ({marks})",
+                tuple(fingerprints),
+            ).fetchall()
+        with self._faults(doing, "tests"):
+            return {
+                str(key): TestVerdict(bool(passed), None if failure is None else str(failure))
+                for key, passed, failure in rows
+            }
+
+    def put_test_verdicts(self, verdicts: Sequence[tuple[str, TestVerdict]]) -> None:
+        """Tests' verdicts, by `sharing.test_fingerprint`, in one transaction."""
+        if not verdicts:
+            return
+        now = time.time()
+        rows = [(key, int(v.passed), v.failure, now) for key, v in verdicts]
+        self._insert_all("INSERT OR REPLACE INTO tests VALUES (?,?,?,?)", rows, "tests' verdicts")
 
     def put_candidate(self, candidate: Candidate) -> None:
         with self._lock, self._faults("saving a candidate"):

@@ -12,7 +12,9 @@ search applies one rule to the candidate's tests, in this order:
    a reply no longer fits) is dropped, with the checker's message.
 3. **Dropped when it no longer holds.** The tests left are run on the mock model (as
    `rolegraph test` runs them); one that fails on the candidate is dropped, with its
-   first failure.
+   first failure. A test's verdict is kept in the search's store by what its run can
+   reach (search/sharing.py: `test_fingerprint`): the same test on a program with the
+   same reach is not run again (a search started again on its store runs none again).
 
 A test is never rewritten to expect what the candidate does now: a test re-recorded
 from the behaviour it checks would check nothing. So every candidate's tests pass
@@ -36,6 +38,8 @@ from rolegraph.compiler.incremental import CheckSession
 from rolegraph.runtime.testblocks import run_test
 
 from .program import check, without_tests
+from .sharing import runs_fingerprint, test_fingerprint
+from .store import SearchStore, TestVerdict
 
 
 @dataclass(frozen=True)
@@ -73,43 +77,75 @@ async def keep_tests(
     filename: str,
     root: str | Path | None = None,
     session: CheckSession | None = None,
+    store: SearchStore | None = None,
 ) -> tuple[ast.Module, TestsKept]:
     """`module` (made from `parent` by `edit`) with its tests renamed along, and those
     stale or failing dropped; and what was done. `session`: the search's checks (made
-    for `filename` and `root`), so that a candidate is checked against those before."""
+    for `filename` and `root`), so that a candidate is checked against those before;
+    `store`: the search's, where tests' verdicts are kept (see the module's docstring)."""
     if not module.tests:
         return module, NOTHING
     edits = () if edit is None else (edit,) if isinstance(edit, Edit) else tuple(edit)
     module, renamed = _renamed_along(parent, module, edits)
     dropped: list[tuple[str, str]] = []
-    checked = check(module, filename, root, explore=False, session=session)
+    checked = check(module, filename, root, explore=False, session=session, errors_only=True)
     if any(d.is_error for d in checked.diagnostics):
         bare = without_tests(module)
         for test in module.tests:  # which tests the checker refuses
             alone = bare.with_changes(decls=(*bare.decls, test))
             errors = [
                 d
-                for d in check(alone, filename, root, explore=False, session=session).diagnostics
+                for d in check(
+                    alone, filename, root, explore=False, session=session, errors_only=True
+                ).diagnostics
                 if d.is_error
             ]
             if errors:
                 dropped.append((test.name, f"stale: {errors[0].message}"))
         module = _dropping(module, {name for name, _ in dropped})
-        checked = check(module, filename, root, explore=False, session=session)
+        checked = check(module, filename, root, explore=False, session=session, errors_only=True)
         if any(d.is_error for d in checked.diagnostics):  # (the program itself: not ours)
             return module, TestsKept(tuple(renamed), tuple(dropped))
-    for test in module.tests:
+    keys = _verdict_keys(module) if store is not None else [None] * len(module.tests)
+    known = store.test_verdicts([k for k in keys if k]) if store is not None else {}
+    found: list[tuple[str, TestVerdict]] = []
+    for test, key in zip(module.tests, keys, strict=True):
         run = test.run
         ir = checked.irs.get(run.agent) if run is not None else None
         if ir is None:
             dropped.append((test.name, "stale: it runs no agent of the candidate"))
             continue
-        outcome = await run_test(test, ir)
-        if not outcome.passed:
-            first = (outcome.failures or ["it failed"])[0].splitlines()[0]
-            dropped.append((test.name, f"no longer holds: {first}"))
+        verdict = known.get(key) if key is not None else None
+        if verdict is None:
+            verdict = await _verdict(test, ir)
+            if key is not None:
+                found.append((key, verdict))
+        if not verdict.passed:
+            dropped.append((test.name, f"no longer holds: {verdict.failure}"))
+    if store is not None:
+        store.put_test_verdicts(found)  # (one transaction)
     module = _dropping(module, {name for name, _ in dropped})
     return module, TestsKept(tuple(renamed), tuple(dropped))
+
+
+async def _verdict(test: ast.TestDecl, ir: Any) -> TestVerdict:
+    """`test` run on `ir`, the agent it runs, on its mocks."""
+    outcome = await run_test(test, ir)
+    if outcome.passed:
+        return TestVerdict(True)
+    return TestVerdict(False, (outcome.failures or ["it failed"])[0].splitlines()[0])
+
+
+def _verdict_keys(module: ast.Module) -> list[str | None]:
+    """Each test's `test_fingerprint` in `module` (the reach of each agent hashed once)."""
+    reaches: dict[str, str | None] = {}
+    keys: list[str | None] = []
+    for test in module.tests:
+        agent = test.run.agent if test.run is not None else None
+        if agent is not None and agent not in reaches:
+            reaches[agent] = runs_fingerprint(module, agent)
+        keys.append(test_fingerprint(test, module, reaches.get(agent) if agent else None))
+    return keys
 
 
 def _dropping(module: ast.Module, names: set[str]) -> ast.Module:

@@ -92,6 +92,11 @@ def walk(start: ast.Module, filename: str, steps: int, rng: random.Random) -> in
         # and the session's full check and its evaluator's check agree with a fresh one
         agrees(session, edited, filename)
         agrees(session, edited, filename, explore=False)
+        # a search's editor asks for the IRs too; its evaluator takes them, unchecked again
+        assert not agrees(session, edited, filename, errors_only=True, irs=True).errors
+        runnable = session.runnable(edited)
+        assert runnable.irs and not runnable.errors
+        assert said(runnable)[1] == said(fresh(edited, filename, explore=False))[1]
         module = edited if step % RESTART else start
     return rejected
 
@@ -109,6 +114,30 @@ def test_an_incremental_walk_over_a_few_examples_says_what_the_full_checker_says
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_incremental_walks_over_every_example_say_what_the_full_checker_says(path: Path):
     walk(rolegraph.parse_file(path), str(path), 30, random.Random(path.stem))
+
+
+def test_runnable_takes_the_irs_of_a_clean_errors_only_check_of_the_same_declarations():
+    module = rolegraph.parse(FIXTURE)
+    session = CheckSession("walk.agent")
+    checked = session.check(module, errors_only=True, irs=True)
+    assert not checked.errors and checked.irs
+    assert session.runnable(module) is checked
+    # the same declarations in another module object: the same program
+    assert session.runnable(module.with_changes(decls=module.decls)) is checked
+    # one declaration another object (an equal one): checked again, to the same IRs
+    again = module.with_changes(decls=(*module.decls[:-1], module.decls[-1].model_copy()))
+    rechecked = session.runnable(again)
+    assert rechecked is not checked
+    assert said(rechecked) == said(fresh(again, "walk.agent", explore=False))
+    # a check without IRs, or one with errors, is not taken
+    other = CheckSession("walk.agent")
+    other.check(module, errors_only=True)
+    assert other.runnable(module).irs and said(other.runnable(module)) == said(
+        fresh(module, "walk.agent", explore=False)
+    )
+    broken = module.with_changes(decls=(*module.decls, module.decls[-1]))  # (a duplicate)
+    assert session.check(broken, errors_only=True, irs=True).errors
+    assert session.runnable(broken).errors
 
 
 def test_check_edited_is_the_check_of_the_edited_program():

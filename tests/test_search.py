@@ -236,6 +236,29 @@ def test_an_evaluations_runs_are_stored_together_or_not_at_all(tmp_path):
     assert again.count_runs() == 3
 
 
+def test_a_candidates_stored_runs_are_read_in_one_look_up_as_one_by_one(tmp_path):
+    from rolegraph.search.store import RunRecord
+
+    store = SearchStore(tmp_path / "s.sqlite")
+    rows = [
+        ((f, agent, f"e{i}", seed, model), RunRecord({"i": i}, None, i, 2 * i, 0.5))
+        for f in ("f", "g")
+        for agent in ("A", "B")
+        for model in ("mock", "other")
+        for i in range(3)
+        for seed in (0, 1)
+    ]
+    store.put_runs(rows)
+    wanted = [("e0", 0), ("e2", 1), ("e1", 5), ("e9", 0)]  # (the last two: not stored)
+    found = store.runs("g", "B", "mock", wanted)
+    assert found == {
+        (example, seed): record
+        for example, seed in wanted
+        if (record := store.run(("g", "B", example, seed, "mock"))) is not None
+    }
+    assert len(found) == 2 and store.runs("h", "B", "mock", wanted) == {}
+
+
 def test_random_search_evaluates_distinct_valid_candidates_and_keeps_the_front():
     store = SearchStore()
     result = search(store, 10)

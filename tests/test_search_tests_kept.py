@@ -157,3 +157,78 @@ def test_without_the_pass_the_candidates_of_a_search_would_fail_their_tests():
         raw = editor.apply(parent.module, scored.edit)
         stale += bool(failing_tests(rolegraph.to_source(raw), str(path)))
     assert stale == len(changed)
+
+
+# -- tests' verdicts kept by what their runs reach --------------------------------------------
+
+
+def counting_runs(monkeypatch) -> list[str]:
+    """The names of the tests the pass runs from now on."""
+    import rolegraph.search.tests_kept as tests_kept
+
+    ran: list[str] = []
+    original = tests_kept.run_test
+
+    async def counted(test, ir):
+        ran.append(test.name)
+        return await original(test, ir)
+
+    monkeypatch.setattr(tests_kept, "run_test", counted)
+    return ran
+
+
+def test_a_test_is_run_again_only_on_a_program_whose_reach_changed(monkeypatch):
+    from rolegraph.search import SearchStore
+    from rolegraph.search.sharing import test_fingerprint
+
+    ran = counting_runs(monkeypatch)
+    store = SearchStore()
+    parent = rolegraph.parse(CHAIN, "chain.agent")
+
+    def keep(module):
+        ran.clear()
+        found = asyncio.run(keep_tests(parent, module, None, "chain.agent", store=store))
+        return found, list(ran)
+
+    first, ran_first = keep(parent)
+    assert ran_first == ["polishes_once", "drafts_first"]
+    assert keep(parent) == (first, [])  # (the same program: the verdicts from the store)
+    # a role nothing reaches, added: the same reach, nothing run again
+    unrelated = rolegraph.parse(
+        CHAIN.replace(
+            "agent Main", 'role Other(x: str) -> Answer { model m  prompt "o" }\nagent Main'
+        ),
+        "chain.agent",
+    )
+    assert [test_fingerprint(t, unrelated) for t in unrelated.tests] == [
+        test_fingerprint(t, parent) for t in parent.tests
+    ]
+    assert keep(unrelated)[1] == []
+    # a reached role's prompt changed: both run again (the mock's replies may differ)
+    reworded = rolegraph.parse(CHAIN.replace("Polish: ", "Improve: "), "chain.agent")
+    assert keep(reworded)[1] == ["polishes_once", "drafts_first"]
+    # a test changed: that test only
+    stricter = rolegraph.parse(CHAIN.replace('result.text == "p"', 'result.text == "q"'), "x")
+    (_, what), again = keep(stricter)
+    assert again == ["polishes_once"] and [t for t, _ in what.dropped] == ["polishes_once"]
+
+
+def test_a_search_started_again_on_its_store_runs_no_test_and_keeps_the_same_tests(
+    tmp_path, monkeypatch
+):
+    from rolegraph.search import SearchStore
+
+    path = next(p for p in WITH_TESTS if p.name == "self_refine.agent")
+    ran = counting_runs(monkeypatch)
+
+    def search():
+        store = SearchStore(tmp_path / "s.sqlite")
+        ev = Evaluator(objective_from_tests(path), filename=str(path), store=store)
+        result = asyncio.run(random_search(rolegraph.parse_file(path), ev, evaluations=12, seed=7))
+        store.close()
+        return [(s.evaluation.fingerprint, s.made_by, s.tests) for s in result.evaluated]
+
+    first = search()
+    assert ran and any(tests.dropped for _, _, tests in first)
+    ran.clear()
+    assert search() == first and ran == []
