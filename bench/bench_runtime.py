@@ -48,6 +48,8 @@ tool total(values: list[int]) -> int = "bench_nodes:total"
 tool sleep10(value: int) -> int = "bench_nodes:sleep10"
 tool sleep30(value: int) -> int = "bench_nodes:sleep30"
 tool astep(value: int) -> int = "bench_nodes:astep"
+tool nstep(value: int) -> int = "bench_nodes:nstep"
+tool ntotal(values: list[int]) -> int = "bench_nodes:ntotal"
 tool atotal(values: list[int]) -> int = "bench_nodes:atotal"
 """
 
@@ -70,7 +72,7 @@ LOOP = loop_agent()
 
 
 def fanout_agent(width: int, body: str = "step", join: str = "total") -> str:
-    lines = ["  src = step(seed)"] + [f"  b{i} = {body}(src)" for i in range(width)]
+    lines = [f"  src = {body}(seed)"] + [f"  b{i} = {body}(src)" for i in range(width)]
     items = ", ".join(f"b{i}" for i in range(width))
     lines += [f"  join = {join}([{items}])", "  return join"]
     return "agent Fan(seed: int) -> int {\n" + "\n".join(lines) + "\n}\n"

@@ -6,11 +6,13 @@ step — once, `x N` times, or once per map item, in parallel."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from rolegraph.compiler.dataflow import read_key
 from rolegraph.compiler.ir import IRNode
+from rolegraph.compiler.pyimport import beside
 
 from . import human
 from .plan import Plan
@@ -117,6 +119,26 @@ async def call_once(
     if node.kind == "human":
         return await human.ask(run, node, args, replica, record)
     return await call_role(Caller(run.context, run.events, run.path), node, args, replica, record)
+
+
+def call_inline(run: AgentRun, node: IRNode, args: dict[str, Any]) -> Any:
+    """The call of a tool node whose function is `@nonblocking` (runtime/tools.py), made
+    here and now, on the loop: its result, typed; or, when the function returned an
+    awaitable after all, that awaitable (`inline_awaited` awaits it)."""
+    params, result = run.plan.tool_types[node.name]
+    typed = {name: coerced(args.get(name)) for name, coerced in params}
+    folder = node.target_folder
+    function = run.context.tool(node.target or "", folder)
+    with beside(folder):
+        value = function(**typed)
+    return value if inspect.isawaitable(value) else result(value)
+
+
+async def inline_awaited(run: AgentRun, node: IRNode, pending: Any) -> Any:
+    """The result of a `@nonblocking` tool that returned an awaitable: awaited, typed."""
+    with beside(node.target_folder):
+        value = await pending
+    return run.plan.tool_types[node.name][1](value)
 
 
 async def _all(calls: Any) -> list[Any]:

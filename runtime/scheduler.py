@@ -24,8 +24,10 @@ join, return — are one piece; split further, each part would reach into the ot
 from __future__ import annotations
 
 import asyncio
+import inspect
 import operator
 import time as clock
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -46,6 +48,7 @@ from .expressions import EvaluationError, Evaluator
 from .keys import firing_key, join_key
 from .plan import plan_of
 from .repair import explain
+from .tools import INLINE
 from .trace import FiringRecord, Trace
 from .values import agent_inputs, coerce
 
@@ -124,6 +127,9 @@ class AgentRun:
         self.admitted: dict[int, set[str]] = {}
         self.finished = asyncio.Event()
         self.cancelled: list[asyncio.Task] = []  # to await: their calls are accounted then
+        # firings started with no task of their own (a `@nonblocking` tool's): `settle`
+        # runs them, in the order they started, before it returns
+        self.ready: deque[tuple[Inflight, dict[str, Any], dict[str, Output]]] = deque()
         self.failure: BaseException | None = None
         self.result: Any = None
         self.returned_at: int | None = None
@@ -187,16 +193,40 @@ class AgentRun:
         self._launch(flight)
         if self.shields:
             self.admitted.setdefault(time, set()).add(node)
-        flight.task = asyncio.get_running_loop().create_task(self.fire(flight, bindings, consumed))
+        if self._inline(node, consumed):
+            self.ready.append((flight, bindings, consumed))
+        else:
+            flight.task = asyncio.get_running_loop().create_task(
+                self.fire(flight, bindings, consumed)
+            )
+
+    def _inline(self, node: str, consumed: dict[str, Output]) -> bool:
+        """Whether a firing of `node` runs with no task: it calls a `@nonblocking` Python
+        tool once, and reads nothing it may have to wait for."""
+        tool = self.plan.python_tools.get(node)
+        if tool is None or not (consumed or not self.plan.reads[node]):
+            return False
+        try:
+            return self.context.how_called(*tool) == INLINE
+        except Exception:  # (it cannot be imported: its firing fails, and says why)
+            return False
 
     async def fire(
-        self, flight: Inflight, bindings: dict[str, Any], consumed: dict[str, Output]
+        self,
+        flight: Inflight,
+        bindings: dict[str, Any],
+        consumed: dict[str, Output],
+        begun: tuple[FiringRecord, Any] | None = None,
     ) -> None:
+        """A firing, as a task; `begun`: the record and the awaitable of an inline firing
+        whose `@nonblocking` tool returned an awaitable (`fire_inline`), to finish."""
         node = self.ir.nodes[flight.node]
-        record = self._begin(flight)
+        record = self._begin(flight) if begun is None else begun[0]
         plan = self.plan
         try:
-            if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
+            if begun is not None:
+                output = await firing.inline_awaited(self, node, begun[1])
+            elif plan.reading[node.name] or (plan.reads[node.name] and not consumed):
                 # it reads latest outputs (beside those a join consumed): it may wait
                 env = await firing.environment(self, node, flight.time, consumed)
             else:
@@ -218,16 +248,40 @@ class AgentRun:
             self._finish_record(record)
             raise
         except (BudgetError, StoreError) as error:  # the run's fault, not the node's
-            record.status, record.error = "failed", str(error)
-            self._finish_record(record)
-            self._land(flight.key)
-            error.trace = self.trace
-            self.fail(error)
+            self._run_fault(flight, record, error)
             return
         except Exception as error:  # a failed firing: handled by `on error` edges, or fatal
             self.after(flight, partial(self._failed_firing, flight, node, record, error))
             return
         self.after(flight, partial(self._succeeded, flight, record, output))
+
+    def fire_inline(
+        self, flight: Inflight, bindings: dict[str, Any], consumed: dict[str, Output]
+    ) -> None:
+        """A firing with no task (`_inline`), here and now: what `fire` does, its call a
+        plain one. What follows it is left to `settle`, which runs it."""
+        node = self.ir.nodes[flight.node]
+        record = self._begin(flight)
+        try:
+            args = firing.arguments(self.plan, node, firing.given(self.params, consumed), bindings)
+            record.inputs = args
+            if self.events is not None:
+                self.events.firing_started(record)
+            replayed, output = self._replayed(record) if self.replay else (False, None)
+            if not replayed:
+                output = firing.call_inline(self, node, args)
+                if inspect.isawaitable(output):  # (it returned one after all: await it)
+                    flight.task = asyncio.get_running_loop().create_task(
+                        self.fire(flight, bindings, consumed, (record, output))
+                    )
+                    return
+        except (BudgetError, StoreError) as error:  # the run's fault, not the node's
+            self._run_fault(flight, record, error)
+            return
+        except Exception as error:  # a failed firing: handled by `on error` edges, or fatal
+            self.conclude(flight, partial(self._failed_firing, flight, node, record, error))
+            return
+        self.conclude(flight, partial(self._succeeded, flight, record, output))
 
     async def call(
         self, node: IRNode, args: dict[str, Any], env: Mapping[str, Any], record: FiringRecord
@@ -238,15 +292,35 @@ class AgentRun:
     def after(self, flight: Inflight, conclude: Callable[[], None]) -> None:
         """What follows a firing (routing, joins, returns). Whatever goes wrong there ends
         the run with an error: a task's exception must never leave the run waiting."""
+        if self.conclude(flight, conclude):
+            try:
+                self.settle()
+            except Exception as error:
+                self._broken(flight, error)
+
+    def conclude(self, flight: Inflight, conclude: Callable[[], None]) -> bool:
+        """`conclude()` (a firing's end: its record, its outputs, its routes); whether it
+        went well: an error there ends the run."""
         try:
             conclude()
-            self.settle()
         except Exception as error:
-            self.fail(
-                RunError(
-                    f"after `{flight.node}` fired: {type(error).__name__}: {error}", self.trace
-                )
-            )
+            self._broken(flight, error)
+            return False
+        return True
+
+    def _broken(self, flight: Inflight, error: Exception) -> None:
+        self.fail(
+            RunError(f"after `{flight.node}` fired: {type(error).__name__}: {error}", self.trace)
+        )
+
+    def _run_fault(self, flight: Inflight, record: FiringRecord, error: RunError) -> None:
+        """A firing stopped by the run's fault (its budget, its store), not the node's:
+        the run ends with that error."""
+        record.status, record.error = "failed", str(error)
+        self._finish_record(record)
+        self._land(flight.key)
+        error.trace = self.trace
+        self.fail(error)
 
     def _begin(self, flight: Inflight) -> FiringRecord:
         return FiringRecord(
@@ -407,10 +481,11 @@ class AgentRun:
         self.offers.append(Offer(time, order, key, returned))
         self.winning = semantics.winner(self.offers)
         for flight in list(self.inflight.values()):
-            if not semantics.in_run(flight.time, time) and flight.task is not None:
-                flight.task.cancel()  # a later firing can only lead to a later return
-                self.cancelled.append(flight.task)
-                self._land(flight.key)
+            if not semantics.in_run(flight.time, time):
+                if flight.task is not None:
+                    flight.task.cancel()  # a later firing can only lead to a later return
+                    self.cancelled.append(flight.task)
+                self._land(flight.key)  # (one not begun, with no task: never begins)
 
     def settle(self) -> None:
         """Consume what can be consumed; finish, or report a stall, when nothing is left."""
@@ -422,8 +497,13 @@ class AgentRun:
         # can join now; a consumer that cannot join stays dirty until it can.
         progress = True
         empty = self.empty
-        while progress and (self.dirty or self.shields):
+        while progress and (self.dirty or self.shields or self.ready):
             progress = False
+            if self.ready:
+                self._run_ready()
+                if self.finished.is_set():
+                    return
+                progress = True
             if self.shields:
                 constraints.route_deferred(self)
             size = len(self.dirty)
@@ -457,6 +537,18 @@ class AgentRun:
             return
         if self.context.human is not None:
             human.check_paused(self)  # (all that is left waits for answers from people?)
+
+    def _run_ready(self) -> None:
+        """Run the firings started with no task, in order, and those they start; one that a
+        return cancelled (it is no longer in flight) never begins."""
+        ready, inflight = self.ready, self.inflight
+        while ready:
+            flight, bindings, consumed = ready.popleft()
+            if inflight.get(flight.key) is flight:
+                self.fire_inline(flight, bindings, consumed)
+            if self.finished.is_set():
+                ready.clear()
+                return
 
     def join(self, consumer: str) -> bool:
         queues = self.queues[consumer]
@@ -507,6 +599,7 @@ class AgentRun:
                 self.cancelled.append(flight.task)
         self.inflight.clear()
         self.inflight_times.clear()
+        self.ready.clear()
 
     def _launch(self, flight: Inflight) -> None:
         self.inflight[flight.key] = flight
