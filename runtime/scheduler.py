@@ -222,27 +222,11 @@ class AgentRun:
         whose `@nonblocking` tool returned an awaitable (`fire_inline`), to finish."""
         node = self.ir.nodes[flight.node]
         record = self._begin(flight) if begun is None else begun[0]
-        plan = self.plan
         try:
             if begun is not None:
                 output = await firing.inline_awaited(self, node, begun[1])
-            elif plan.reading[node.name] or (plan.reads[node.name] and not consumed):
-                # it reads latest outputs (beside those a join consumed): it may wait
-                env = await firing.environment(self, node, flight.time, consumed)
             else:
-                env = firing.given(self.params, consumed)
-            args = firing.arguments(plan, node, env, bindings)
-            record.inputs = args
-            if self.events is not None:
-                self.events.firing_started(record)
-            replayed, output = self._replayed(record) if self.replay else (False, None)
-            if not replayed:
-                if plan.single[node.name]:  # (one call: no gathering of replicas or items)
-                    output = await firing.call_once(self, node, args, 0, record)
-                else:
-                    output = await self.call(node, args, env, record)
-                if node.kind == "human":
-                    output = await human.answers(self, flight, node, args, env, record, output)
+                output = await self._output(flight, node, record, bindings, consumed)
         except asyncio.CancelledError:
             record.status = "paused" if flight.parked else "cancelled"
             self._finish_record(record)
@@ -254,6 +238,35 @@ class AgentRun:
             self.after(flight, partial(self._failed_firing, flight, node, record, error))
             return
         self.after(flight, partial(self._succeeded, flight, record, output))
+
+    async def _output(
+        self,
+        flight: Inflight,
+        node: IRNode,
+        record: FiringRecord,
+        bindings: dict[str, Any],
+        consumed: dict[str, Output],
+    ) -> Any:
+        """What a firing gives: its inputs gathered, its call made."""
+        plan = self.plan
+        if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
+            # it reads latest outputs (beside those a join consumed): it may wait
+            env = await firing.environment(self, node, flight.time, consumed)
+        else:
+            env = firing.given(self.params, consumed)
+        args = firing.arguments(plan, node, env, bindings)
+        record.inputs = args
+        if self.events is not None:
+            self.events.firing_started(record)
+        replayed, output = self._replayed(record) if self.replay else (False, None)
+        if not replayed:
+            if plan.single[node.name]:  # (one call: no gathering of replicas or items)
+                output = await firing.call_once(self, node, args, 0, record)
+            else:
+                output = await self.call(node, args, env, record)
+            if node.kind == "human":
+                output = await human.answers(self, flight, node, args, env, record, output)
+        return output
 
     def fire_inline(
         self, flight: Inflight, bindings: dict[str, Any], consumed: dict[str, Output]
