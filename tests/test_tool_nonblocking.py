@@ -96,17 +96,20 @@ async def slow(value: int) -> int:
 def tools(kind: str) -> str:
     """The same tool names, bound to the plain or to the marked functions."""
     here = "tests.test_tool_nonblocking"
-    return "".join(
-        f'tool {name}({params}) -> int = "{here}:{kind}_{name}"\n'
-        for name, params in [
-            ("step", "value: int"),
-            ("total", "values: list[int]"),
-            ("add", "a: int, b: int"),
-            ("picky", "value: int"),
-            ("wrong", "value: int"),
-            ("deferred", "value: int"),
-        ]
-    ) + f'tool slow(value: int) -> int = "{here}:slow"\n'
+    return (
+        "".join(
+            f'tool {name}({params}) -> int = "{here}:{kind}_{name}"\n'
+            for name, params in [
+                ("step", "value: int"),
+                ("total", "values: list[int]"),
+                ("add", "a: int, b: int"),
+                ("picky", "value: int"),
+                ("wrong", "value: int"),
+                ("deferred", "value: int"),
+            ]
+        )
+        + f'tool slow(value: int) -> int = "{here}:slow"\n'
+    )
 
 
 def ir_of(kind: str, body: str):
