@@ -212,61 +212,40 @@ class AgentRun:
             return False
 
     async def fire(
-        self,
-        flight: Inflight,
-        bindings: dict[str, Any],
-        consumed: dict[str, Output],
-        begun: tuple[FiringRecord, Any] | None = None,
+        self, flight: Inflight, bindings: dict[str, Any], consumed: dict[str, Output]
     ) -> None:
-        """A firing, as a task; `begun`: the record and the awaitable of an inline firing
-        whose `@nonblocking` tool returned an awaitable (`fire_inline`), to finish."""
+        """A firing, as a task: its inputs gathered (it may wait for earlier firings), its
+        call made, and what follows it."""
         node = self.ir.nodes[flight.node]
-        record = self._begin(flight) if begun is None else begun[0]
+        record = self._begin(flight)
+        plan = self.plan
         try:
-            if begun is not None:
-                output = await firing.inline_awaited(self, node, begun[1])
+            if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
+                # it reads latest outputs (beside those a join consumed): it may wait
+                env = await firing.environment(self, node, flight.time, consumed)
             else:
-                output = await self._output(flight, node, record, bindings, consumed)
+                env = firing.given(self.params, consumed)
+            args = firing.arguments(plan, node, env, bindings)
+            record.inputs = args
+            if self.events is not None:
+                self.events.firing_started(record)
+            replayed, output = self._replayed(record) if self.replay else (False, None)
+            if not replayed:
+                if node.name in plan.python_tools:  # (a Python function, called once)
+                    output = await firing.call_python(self, node, args)
+                elif plan.single[node.name]:  # (one call: no gathering of replicas or items)
+                    output = await firing.call_once(self, node, args, 0, record)
+                else:
+                    output = await self.call(node, args, env, record)
+                if node.kind == "human":
+                    output = await human.answers(self, flight, node, args, env, record, output)
         except asyncio.CancelledError:
-            record.status = "paused" if flight.parked else "cancelled"
-            self._finish_record(record)
+            self._cancelled(flight, record)
             raise
-        except (BudgetError, StoreError) as error:  # the run's fault, not the node's
-            self._run_fault(flight, record, error)
-            return
-        except Exception as error:  # a failed firing: handled by `on error` edges, or fatal
-            self.after(flight, partial(self._failed_firing, flight, node, record, error))
+        except Exception as error:
+            self._fault(flight, node, record, error)
             return
         self.after(flight, partial(self._succeeded, flight, record, output))
-
-    async def _output(
-        self,
-        flight: Inflight,
-        node: IRNode,
-        record: FiringRecord,
-        bindings: dict[str, Any],
-        consumed: dict[str, Output],
-    ) -> Any:
-        """What a firing gives: its inputs gathered, its call made."""
-        plan = self.plan
-        if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
-            # it reads latest outputs (beside those a join consumed): it may wait
-            env = await firing.environment(self, node, flight.time, consumed)
-        else:
-            env = firing.given(self.params, consumed)
-        args = firing.arguments(plan, node, env, bindings)
-        record.inputs = args
-        if self.events is not None:
-            self.events.firing_started(record)
-        replayed, output = self._replayed(record) if self.replay else (False, None)
-        if not replayed:
-            if plan.single[node.name]:  # (one call: no gathering of replicas or items)
-                output = await firing.call_once(self, node, args, 0, record)
-            else:
-                output = await self.call(node, args, env, record)
-            if node.kind == "human":
-                output = await human.answers(self, flight, node, args, env, record, output)
-        return output
 
     def fire_inline(
         self, flight: Inflight, bindings: dict[str, Any], consumed: dict[str, Output]
@@ -283,18 +262,62 @@ class AgentRun:
             replayed, output = self._replayed(record) if self.replay else (False, None)
             if not replayed:
                 output = firing.call_inline(self, node, args)
-                if inspect.isawaitable(output):  # (it returned one after all: await it)
+                if type(output) not in _PLAIN and inspect.isawaitable(output):
+                    # (it returned an awaitable after all: a task awaits it)
                     flight.task = asyncio.get_running_loop().create_task(
-                        self.fire(flight, bindings, consumed, (record, output))
+                        self._awaited(flight, node, record, output)
                     )
                     return
-        except (BudgetError, StoreError) as error:  # the run's fault, not the node's
-            self._run_fault(flight, record, error)
+                output = self.plan.tool_types[node.name][1](output)
+            self._succeeded(flight, record, output)
+        except Exception as error:
+            if record.status == "running":  # (the call failed, not what followed it)
+                self._fault(flight, node, record, error, settle=False)
+            else:
+                self._broken(flight, error)
+
+    async def _awaited(
+        self, flight: Inflight, node: IRNode, record: FiringRecord, pending: Any
+    ) -> None:
+        """An inline firing whose `@nonblocking` function returned an awaitable: awaited,
+        and concluded as `fire` concludes."""
+        try:
+            output = await firing.inline_awaited(self, node, pending)
+        except asyncio.CancelledError:
+            self._cancelled(flight, record)
+            raise
+        except Exception as error:
+            self._fault(flight, node, record, error)
             return
-        except Exception as error:  # a failed firing: handled by `on error` edges, or fatal
-            self.conclude(flight, partial(self._failed_firing, flight, node, record, error))
-            return
-        self.conclude(flight, partial(self._succeeded, flight, record, output))
+        self.after(flight, partial(self._succeeded, flight, record, output))
+
+    def _cancelled(self, flight: Inflight, record: FiringRecord) -> None:
+        record.status = "paused" if flight.parked else "cancelled"
+        self._finish_record(record)
+
+    def _fault(
+        self,
+        flight: Inflight,
+        node: IRNode,
+        record: FiringRecord,
+        error: Exception,
+        settle: bool = True,
+    ) -> None:
+        """A firing that raised: the run's fault (its budget, its store) ends the run with
+        that error; any other is a failed firing, for `on error` edges, or fatal."""
+        if isinstance(error, BudgetError | StoreError):
+            record.status, record.error = "failed", str(error)
+            self._finish_record(record)
+            self._land(flight.key)
+            error.trace = self.trace
+            self.fail(error)
+        elif settle:
+            self.after(flight, partial(self._failed_firing, flight, node, record, error))
+        else:
+            try:
+                self._failed_firing(flight, node, record, error)
+            except Exception as broken:
+                self._broken(flight, broken)
 
     async def call(
         self, node: IRNode, args: dict[str, Any], env: Mapping[str, Any], record: FiringRecord
@@ -305,35 +328,16 @@ class AgentRun:
     def after(self, flight: Inflight, conclude: Callable[[], None]) -> None:
         """What follows a firing (routing, joins, returns). Whatever goes wrong there ends
         the run with an error: a task's exception must never leave the run waiting."""
-        if self.conclude(flight, conclude):
-            try:
-                self.settle()
-            except Exception as error:
-                self._broken(flight, error)
-
-    def conclude(self, flight: Inflight, conclude: Callable[[], None]) -> bool:
-        """`conclude()` (a firing's end: its record, its outputs, its routes); whether it
-        went well: an error there ends the run."""
         try:
             conclude()
+            self.settle()
         except Exception as error:
             self._broken(flight, error)
-            return False
-        return True
 
     def _broken(self, flight: Inflight, error: Exception) -> None:
         self.fail(
             RunError(f"after `{flight.node}` fired: {type(error).__name__}: {error}", self.trace)
         )
-
-    def _run_fault(self, flight: Inflight, record: FiringRecord, error: RunError) -> None:
-        """A firing stopped by the run's fault (its budget, its store), not the node's:
-        the run ends with that error."""
-        record.status, record.error = "failed", str(error)
-        self._finish_record(record)
-        self._land(flight.key)
-        error.trace = self.trace
-        self.fail(error)
 
     def _begin(self, flight: Inflight) -> FiringRecord:
         return FiringRecord(
@@ -650,6 +654,9 @@ def _insert(outputs: list[Output], output: Output) -> None:
 
 
 _BY_KEY = operator.attrgetter("key")
+
+# results that are surely not awaitable (a faster test than `inspect.isawaitable`)
+_PLAIN = frozenset({int, float, str, bool, type(None), list, dict, tuple})
 
 
 def _never(edge: IREdge) -> bool:
