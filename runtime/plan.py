@@ -76,6 +76,10 @@ class Plan:
     # the function's target and folder. Such a firing needs no task of its own when the
     # function is `@nonblocking` (runtime/tools.py): the scheduler calls it inline.
     python_tools: dict[str, tuple[str, str]]
+    # the nodes whose firings may run in the task of the firing that started them, once
+    # it has ended (runtime/scheduler.py `fire`): tool and role nodes that read nothing
+    # they may wait for (a human step parks; a called agent runs its own firings)
+    carriable: frozenset[str]
 
 
 _PLANS: dict[int, Plan] = {}
@@ -183,6 +187,11 @@ def derive(ir: AgentIR) -> Plan:
         for name, node in ir.nodes.items()
         if node.kind == "tool" and node.server is None and single[name] and not reading[name]
     }
+    carriable = frozenset(
+        name
+        for name, node in ir.nodes.items()
+        if node.kind in ("tool", "role") and not reading[name]
+    )
     return Plan(
         out_edges,
         reach,
@@ -205,4 +214,5 @@ def derive(ir: AgentIR) -> Plan:
         reading,
         single,
         python_tools,
+        carriable,
     )

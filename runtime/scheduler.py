@@ -82,6 +82,13 @@ class Inflight:
     parked: bool = False  # a human step waiting for its answer (runtime/human.py)
 
 
+# a firing started and not yet begun: its flight, the ports its edge bound, what it joined
+Started = tuple[Inflight, dict[str, Any], dict[str, Output]]
+
+# the most firings a task runs in a row (`AgentRun.fire`) before the loop gets a turn
+CARRY = 32
+
+
 class AgentRun:
     """One run of one agent. `await AgentRun(ir, inputs, context).execute()`."""
 
@@ -129,7 +136,11 @@ class AgentRun:
         self.cancelled: list[asyncio.Task] = []  # to await: their calls are accounted then
         # firings started with no task of their own (a `@nonblocking` tool's): `settle`
         # runs them, in the order they started, before it returns
-        self.ready: deque[tuple[Inflight, dict[str, Any], dict[str, Output]]] = deque()
+        self.ready: deque[Started] = deque()
+        # while a firing's task concludes it: that task, which may carry one firing started
+        # meanwhile (`carried`) once it is done (`fire`)
+        self.carrier: asyncio.Task | None = None
+        self.carried: Started | None = None
         self.failure: BaseException | None = None
         self.result: Any = None
         self.returned_at: int | None = None
@@ -195,6 +206,13 @@ class AgentRun:
             self.admitted.setdefault(time, set()).add(node)
         if self._inline(node, consumed):
             self.ready.append((flight, bindings, consumed))
+        elif (
+            self.carrier is not None
+            and self.carried is None
+            and node in self.plan.carriable
+            and (consumed or not self.plan.reads[node])
+        ):
+            self.carried = (flight, bindings, consumed)  # (`fire` runs it next, in its task)
         else:
             flight.task = asyncio.get_running_loop().create_task(
                 self.fire(flight, bindings, consumed)
@@ -215,37 +233,58 @@ class AgentRun:
         self, flight: Inflight, bindings: dict[str, Any], consumed: dict[str, Output]
     ) -> None:
         """A firing, as a task: its inputs gathered (it may wait for earlier firings), its
-        call made, and what follows it."""
-        node = self.ir.nodes[flight.node]
-        record = self._begin(flight)
-        plan = self.plan
-        try:
-            if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
-                # it reads latest outputs (beside those a join consumed): it may wait
-                env = await firing.environment(self, node, flight.time, consumed)
-            else:
-                env = firing.given(self.params, consumed)
-            args = firing.arguments(plan, node, env, bindings)
-            record.inputs = args
-            if self.events is not None:
-                self.events.firing_started(record)
-            replayed, output = self._replayed(record) if self.replay else (False, None)
-            if not replayed:
-                if node.name in plan.python_tools:  # (a Python function, called once)
-                    output = await firing.call_python(self, node, args)
-                elif plan.single[node.name]:  # (one call: no gathering of replicas or items)
-                    output = await firing.call_once(self, node, args, 0, record)
+        call made, and what follows it. Then, in the same task, the first firing that
+        its end started, when that one may be carried (`start`): a task and a turn of
+        the loop fewer, at most `CARRY` times in a row."""
+        task, carried = flight.task, 0
+        while True:
+            node = self.ir.nodes[flight.node]
+            record = self._begin(flight)
+            plan = self.plan
+            try:
+                if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
+                    # it reads latest outputs (beside those a join consumed): it may wait
+                    env = await firing.environment(self, node, flight.time, consumed)
                 else:
-                    output = await self.call(node, args, env, record)
-                if node.kind == "human":
-                    output = await human.answers(self, flight, node, args, env, record, output)
-        except asyncio.CancelledError:
-            self._cancelled(flight, record)
-            raise
-        except Exception as error:
-            self._fault(flight, node, record, error)
-            return
-        self.after(flight, partial(self._succeeded, flight, record, output))
+                    env = firing.given(self.params, consumed)
+                args = firing.arguments(plan, node, env, bindings)
+                record.inputs = args
+                if self.events is not None:
+                    self.events.firing_started(record)
+                replayed, output = self._replayed(record) if self.replay else (False, None)
+                if not replayed:
+                    if node.name in plan.python_tools:  # (a Python function, called once)
+                        output = await firing.call_python(self, node, args)
+                    elif plan.single[node.name]:  # (one call: no replicas or items to gather)
+                        output = await firing.call_once(self, node, args, 0, record)
+                    else:
+                        output = await self.call(node, args, env, record)
+                    if node.kind == "human":
+                        output = await human.answers(self, flight, node, args, env, record, output)
+            except asyncio.CancelledError:
+                self._cancelled(flight, record)
+                raise
+            except Exception as error:
+                if self._faulted(flight, record, error):
+                    return
+                conclude = partial(self._failed_firing, flight, node, record, error)
+            else:
+                conclude = partial(self._succeeded, flight, record, output)
+            # (nothing else runs until `after` returns: no other task can start waiting)
+            if carried < CARRY and not (self.held and any(task in w for w in self.held.values())):
+                self.carrier = task
+            try:
+                self.after(flight, conclude)
+            finally:
+                self.carrier = None
+            following, self.carried = self.carried, None
+            if following is None:
+                return
+            flight, bindings, consumed = following
+            if self.inflight.get(flight.key) is not flight:
+                return  # (a return made it pointless before it began)
+            flight.task = task
+            carried += 1
 
     def fire_inline(
         self, flight: Inflight, bindings: dict[str, Any], consumed: dict[str, Output]
@@ -271,10 +310,13 @@ class AgentRun:
                 output = self.plan.tool_types[node.name][1](output)
             self._succeeded(flight, record, output)
         except Exception as error:
-            if record.status == "running":  # (the call failed, not what followed it)
-                self._fault(flight, node, record, error, settle=False)
-            else:
+            if record.status != "running":  # (what followed the call failed)
                 self._broken(flight, error)
+            elif not self._faulted(flight, record, error):
+                try:
+                    self._failed_firing(flight, node, record, error)
+                except Exception as broken:
+                    self._broken(flight, broken)
 
     async def _awaited(
         self, flight: Inflight, node: IRNode, record: FiringRecord, pending: Any
@@ -287,7 +329,8 @@ class AgentRun:
             self._cancelled(flight, record)
             raise
         except Exception as error:
-            self._fault(flight, node, record, error)
+            if not self._faulted(flight, record, error):
+                self.after(flight, partial(self._failed_firing, flight, node, record, error))
             return
         self.after(flight, partial(self._succeeded, flight, record, output))
 
@@ -295,29 +338,17 @@ class AgentRun:
         record.status = "paused" if flight.parked else "cancelled"
         self._finish_record(record)
 
-    def _fault(
-        self,
-        flight: Inflight,
-        node: IRNode,
-        record: FiringRecord,
-        error: Exception,
-        settle: bool = True,
-    ) -> None:
-        """A firing that raised: the run's fault (its budget, its store) ends the run with
-        that error; any other is a failed firing, for `on error` edges, or fatal."""
-        if isinstance(error, BudgetError | StoreError):
-            record.status, record.error = "failed", str(error)
-            self._finish_record(record)
-            self._land(flight.key)
-            error.trace = self.trace
-            self.fail(error)
-        elif settle:
-            self.after(flight, partial(self._failed_firing, flight, node, record, error))
-        else:
-            try:
-                self._failed_firing(flight, node, record, error)
-            except Exception as broken:
-                self._broken(flight, broken)
+    def _faulted(self, flight: Inflight, record: FiringRecord, error: Exception) -> bool:
+        """Whether a firing's error is the run's fault (its budget, its store), not the
+        node's: then the firing is recorded failed, and the run ends with that error."""
+        if not isinstance(error, BudgetError | StoreError):
+            return False
+        record.status, record.error = "failed", str(error)
+        self._finish_record(record)
+        self._land(flight.key)
+        error.trace = self.trace
+        self.fail(error)
+        return True
 
     async def call(
         self, node: IRNode, args: dict[str, Any], env: Mapping[str, Any], record: FiringRecord
@@ -617,6 +648,7 @@ class AgentRun:
         self.inflight.clear()
         self.inflight_times.clear()
         self.ready.clear()
+        self.carried = None
 
     def _launch(self, flight: Inflight) -> None:
         self.inflight[flight.key] = flight
