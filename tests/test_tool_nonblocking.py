@@ -2,6 +2,8 @@
 worker threads (runtime/tools.py, DESIGN §3.6). Where a tool runs is seen with
 `threading.get_ident()`; what a run gives — results, traces, errors, cancellation — is
 compared against the same agent with unmarked tools, which run in threads: the oracle.
+Then the other way a firing goes without a task of its own: a task carries on with the
+firing that its own firing's end started (runtime/scheduler.py `fire`).
 """
 
 import asyncio
@@ -348,3 +350,101 @@ def test_a_marked_firing_a_return_overtakes_before_it_begins_never_begins():
     assert done.result == 11 and calls["step"] - before == 2
     assert sorted(r.node for r in done.trace.firings) == ["a", "z"]
     assert run("plain", body).result == 11
+
+
+# -- a task that carries the firings that follow its own ------------------------------------
+
+events: dict[str, asyncio.Event] = {}
+
+
+async def astep(value: int) -> int:
+    return value + 1
+
+
+async def amark(value: int) -> int:
+    events["ready"].set()
+    return value + 1
+
+
+async def agate(value: int) -> int:
+    await events["ready"].wait()
+    for _ in range(3):  # (turns of the loop: `x` begins to wait for this firing meanwhile)
+        await asyncio.sleep(0)
+    return value + 1
+
+
+async def ablock(value: int) -> int:
+    await asyncio.wait_for(events["done"].wait(), HANG)
+    return value
+
+
+async def alook(value: int, seen: list[int]) -> int:
+    events["done"].set()
+    return value + len(seen)
+
+
+def test_a_task_carries_no_firing_while_another_waits_for_it():
+    """`x` waits for `f` (it reads `history(p)`, and `f` leads to `p`). When `f` ends, its
+    task must not go on to run `g`, which waits for `x`: `x` would wait for `g` too, and
+    neither would ever end."""
+    here = "tests.test_tool_nonblocking"
+    text = PRELUDE + "".join(
+        f'tool {name}({params}) -> int = "{here}:{name}"\n'
+        for name, params in [
+            ("astep", "value: int"),
+            ("amark", "value: int"),
+            ("agate", "value: int"),
+            ("ablock", "value: int"),
+            ("alook", "value: int, seen: list[int]"),
+        ]
+    )
+    text += """agent A(task: str) -> int {
+  s = astep(0)
+  f = agate(s)
+  g = ablock(f)
+  p = astep(f)
+  m1 = astep(s)
+  m2 = astep(m1)
+  m3 = amark(m2)
+  x = alook(m3, history(p))
+  return x
+}"""
+
+    async def main():
+        events.update(ready=asyncio.Event(), done=asyncio.Event())
+        ir = rolegraph.load_agent("test.agent", "A", text=text)
+        return await run_agent(ir, {"task": "t"}, model=MockModel())
+
+    done = asyncio.run(main())
+    assert done.result == 5
+    assert {r.node: r.status for r in done.trace.firings}["g"] == "ok"
+
+
+counted = {"acount": 0}
+
+
+async def acount(value: int) -> int:
+    counted["acount"] += 1
+    return value + 1
+
+
+def test_a_carried_firing_a_return_overtakes_before_it_begins_never_begins():
+    """`a` starts `b` (its task would carry it) and offers a return at the same logical
+    time, decided once `z` (in flight) ends: `b` is not part of the run, and its function
+    is never called — as a task cancelled before its first step never runs."""
+    here = "tests.test_tool_nonblocking"
+    text = PRELUDE + f'tool acount(value: int) -> int = "{here}:acount"\n'
+    text += f'tool astep(value: int) -> int = "{here}:astep"\n'
+    text += """agent A(task: str) -> int {
+  a = acount(0)
+  z = astep(0)
+  b = acount(5)
+  a -> b(value: a) when a > 0
+  a -> return(a) when a > 0
+  b -> return(b)
+}"""
+    counted["acount"] = 0
+    ir = rolegraph.load_agent("test.agent", "A", text=text)
+    done = asyncio.run(run_agent(ir, {"task": "t"}, model=MockModel()))
+    assert done.result == 1 and counted["acount"] == 1
+    assert sorted(r.node for r in done.trace.firings) == ["a", "z"]
