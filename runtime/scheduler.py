@@ -133,6 +133,7 @@ class AgentRun:
         self.shield_time = 0
         self.admitted: dict[int, set[str]] = {}
         self.finished = asyncio.Event()
+        self.over = False  # (`finished.is_set()`, read at every firing)
         self.cancelled: list[asyncio.Task] = []  # to await: their calls are accounted then
         # firings started with no task of their own (a `@nonblocking` tool's): `settle`
         # runs them, in the order they started, before it returns
@@ -195,7 +196,7 @@ class AgentRun:
         bindings: dict[str, Any],
         consumed: dict[str, Output],
     ) -> None:
-        if self.finished.is_set() or (
+        if self.over or (
             self.winning is not None and not semantics.in_run(time, self.winning.time)
         ):
             self.record(FiringRecord(node=node, time=time, key=repr(key), status="skipped"))
@@ -372,11 +373,7 @@ class AgentRun:
 
     def _begin(self, flight: Inflight) -> FiringRecord:
         return FiringRecord(
-            node=flight.node,
-            time=flight.time,
-            key=flight.label,
-            status="running",
-            started=clock.perf_counter(),
+            flight.node, flight.time, flight.label, "running", started=clock.perf_counter()
         )
 
     def _replayed(self, record: FiringRecord) -> tuple[bool, Any]:
@@ -431,17 +428,21 @@ class AgentRun:
     # -- after a firing -------------------------------------------------------------------------
 
     def completed(self, flight: Inflight, value: Any) -> None:
+        name = flight.node
         output = Output(value, flight.time, flight.key)
-        _insert(self.outputs[flight.node], output)
-        for consumer in self.plan.consumers[flight.node]:
-            queue = self.queues[consumer][flight.node]
-            if not queue:
-                self.empty[consumer] -= 1
-            _insert(queue, output)
-            self.dirty.add(consumer)
-        if self.plan.out_edges[flight.node]:
-            env = self.latest_env(flight.node)
-            env[flight.node] = value
+        _insert(self.outputs[name], output)
+        queues, empty, dirty = self.queues, self.empty, self.dirty
+        for consumer in self.plan.consumers[name]:
+            queue = queues[consumer][name]
+            if queue:
+                _insert(queue, output)
+            else:
+                empty[consumer] -= 1
+                queue.append(output)
+            dirty.add(consumer)
+        if self.plan.out_edges[name]:
+            env = self.latest_env(name)
+            env[name] = value
             self.dispatch(flight, env, failed=False)
 
     def failed(self, flight: Inflight, node: IRNode, error: BaseException) -> None:
@@ -537,7 +538,7 @@ class AgentRun:
 
     def settle(self) -> None:
         """Consume what can be consumed; finish, or report a stall, when nothing is left."""
-        if self.finished.is_set():
+        if self.over:
             return
         if self.shields:
             constraints.route_deferred(self)
@@ -549,7 +550,7 @@ class AgentRun:
             progress = False
             if self.ready:
                 self._run_ready()
-                if self.finished.is_set():
+                if self.over:
                     return
                 progress = True
             if self.shields:
@@ -578,6 +579,7 @@ class AgentRun:
                 self.result, self.returned_at = value, time
                 self._discard_from(time)
                 self._cancel_all()
+                self.over = True
                 self.finished.set()
                 return
         elif not self.inflight:
@@ -594,7 +596,7 @@ class AgentRun:
             flight, bindings, consumed = ready.popleft()
             if inflight.get(flight.key) is flight:
                 self.fire_inline(flight, bindings, consumed)
-            if self.finished.is_set():
+            if self.over:
                 ready.clear()
                 return
 
@@ -636,8 +638,9 @@ class AgentRun:
                     self.events.firing_discarded(record, record.notes[-1])
 
     def fail(self, error: BaseException) -> None:
-        if not self.finished.is_set():
+        if not self.over:
             self.failure = error
+            self.over = True
             self.finished.set()
 
     def _cancel_all(self) -> None:
