@@ -36,7 +36,7 @@ join = {"astep": "atotal", "nstep": "ntotal"}.get(body, "total")
 text, firings = {
     "chain": (chain_agent(100, body), 100),
     "loop": (loop_agent(body), 50),
-    "fan-out": (fanout_agent(16, body, join), 18),
+    "fan-out": (fanout_agent(16, body, join, body), 18),
 }[workload]
 ir = rolegraph.load_agent("bench.agent", text=TOOLS + text)
 

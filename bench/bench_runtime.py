@@ -71,8 +71,8 @@ def loop_agent(body: str = "step") -> str:
 LOOP = loop_agent()
 
 
-def fanout_agent(width: int, body: str = "step", join: str = "total") -> str:
-    lines = [f"  src = {body}(seed)"] + [f"  b{i} = {body}(src)" for i in range(width)]
+def fanout_agent(width: int, body: str = "step", join: str = "total", source: str = "step") -> str:
+    lines = [f"  src = {source}(seed)"] + [f"  b{i} = {body}(src)" for i in range(width)]
     items = ", ".join(f"b{i}" for i in range(width))
     lines += [f"  join = {join}([{items}])", "  return join"]
     return "agent Fan(seed: int) -> int {\n" + "\n".join(lines) + "\n}\n"
@@ -396,9 +396,11 @@ def workloads() -> list[Workload]:
             "16-way fan-out + join",
             18,
             {
-                "rolegraph, async": _rolegraph(ir_of(fanout_agent(16, "astep", "atotal"))),
+                "rolegraph, async": _rolegraph(ir_of(fanout_agent(16, "astep", "atotal", "astep"))),
                 "rolegraph, plain": _rolegraph(ir_of(fan)),
-                "rolegraph, nonblocking": _rolegraph(ir_of(fanout_agent(16, "nstep", "ntotal"))),
+                "rolegraph, nonblocking": _rolegraph(
+                    ir_of(fanout_agent(16, "nstep", "ntotal", "nstep"))
+                ),
                 "LangGraph, async": _langgraph(langgraph_fanout(16, False, True), fan_state),
                 "LangGraph, plain": _langgraph(langgraph_fanout(16, False), fan_state),
                 # (its join is a reducer, not a node: 17 steps)

@@ -35,8 +35,8 @@ WORKLOADS = [
     ("chain", "plain (thread)", chain_agent(100, "step"), 100),
     ("loop", "`async def`", loop_agent("astep"), 50),
     ("loop", "`@nonblocking`", loop_agent("nstep"), 50),
-    ("fan-out", "`async def`", fanout_agent(16, "astep", "atotal"), 18),
-    ("fan-out", "`@nonblocking`", fanout_agent(16, "nstep", "ntotal"), 18),
+    ("fan-out", "`async def`", fanout_agent(16, "astep", "atotal", "astep"), 18),
+    ("fan-out", "`@nonblocking`", fanout_agent(16, "nstep", "ntotal", "nstep"), 18),
 ]
 TOP = 15  # functions listed, for the chains of `async def` and `@nonblocking` nodes
 
