@@ -136,6 +136,8 @@ def main() -> None:
         )
         if args.label != "this tree":
             command += f" --label '{args.label}'"
+        if args.rounds != 5:
+            command += f" --rounds {args.rounds}"
         record(report, command, key="firing-ab", title="Runtime: CPU per firing, A/B")
 
 

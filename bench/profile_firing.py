@@ -45,13 +45,14 @@ What remains of a trivial firing is Python, with no waiting: the scheduler's boo
 (the firing's record and key, the in-flight tables that joins and returns consult, the
 output's queues, the join or route that starts the next firing) is half of it or more;
 the firing's own inputs and call (its arguments, their coercion to the declared types
-and the result's, the tool's import scope `beside`) a fifth to a third. asyncio's share
-is small where a firing's task carries the next one (chain, loop) or where there is no
-task at all (`@nonblocking`), and large in the `async def` fan-out, whose 16 branches
-each need a task so that none holds back another. No single part is a large cut: fewer
-µs would take fewer steps in each of these, 2-5% apiece. A plain function's firing is
-the hand-off to a worker thread and back (waiting on the loop's poll and the thread's
-lock), by design (DESIGN §3.6)."""
+and the result's, the tool's import scope `beside`) a tenth to a third. asyncio's own
+share is small: a firing's task carries the next one (chain, loop), a `@nonblocking`
+firing has none, and what is left is the fan-out's 16 branches, each with a task so
+that none holds back another (task creation is C, counted with the built-ins). No
+single part is a large cut: fewer µs would take fewer steps in each of these, 2-5%
+apiece. A plain function's firing is the hand-off to a worker thread and back (waiting
+on the loop's poll and the thread's lock), by design (DESIGN §3.6). Under cProfile the
+shares move by several points from run to run on this shared machine."""
 
 # (what the file name contains, the part it is counted in), first match wins
 PARTS = [
