@@ -53,7 +53,11 @@ print(json.dumps((time.process_time() - began) / (n * firings) * 1e6))
 """
 
 NOTE = """
-The baseline tree is built as the "Issue 15" section of bench/RESULTS.md says. A tree
+A baseline tree is a commit laid out as installed: `git archive COMMIT | tar -x -C
+/tmp/base/src`, `mkdir -p /tmp/base/pkg/rolegraph && cp -r /tmp/base/src/rolegraph/*
+/tmp/base/pkg/rolegraph/`, `for d in grammar compiler runtime stdlib search lsp; do cp
+-r /tmp/base/src/$d /tmp/base/pkg/rolegraph/$d; done`, then `--baseline /tmp/base/pkg`
+(here COMMIT was c350848, laid out in /tmp/wtt-base). A tree
 from before `@nonblocking` runs the marked functions as plain ones, in worker threads
 (bench/bench_nodes.py falls back to an unmarked function). The fan-out workload's
 source node is of the same kind as its branches (so no thread hand-off in the `async
