@@ -15,10 +15,14 @@ arrival. The rules themselves are compiler/semantics.py's, shared with the explo
   (`return_decided`); every firing at its time or after is cancelled, skipped, or
   discarded (`in_run`).
 
-So for deterministic models the trace is the same whatever the timing. What a firing
-does once started is runtime/firing.py's; constraints are runtime/constraints.py's.
-(About 500 lines: the run's state and the handlers that change it — start, end, route,
-join, return — are one piece; split further, each part would reach into the others'.)
+So for deterministic models the trace is the same whatever the timing. A firing runs in
+an asyncio task of its own; or in the task of the firing whose end started it, which
+carries it (`fire`: a chain, a loop); or with none, when its tool is a `@nonblocking`
+function (`fire_inline`, run by `settle`). A firing that has not begun, with or without
+a task, is dropped alike when a return makes it pointless. What a firing does once
+started is runtime/firing.py's; constraints are runtime/constraints.py's. (About 700
+lines: the run's state and the handlers that change it — start, end, route, join,
+return — are one piece; split further, each part would reach into the others'.)
 """
 
 from __future__ import annotations
