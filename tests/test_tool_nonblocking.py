@@ -11,6 +11,8 @@ import math
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import rolegraph
 from rolegraph.runtime import FiringFailed, MockModel, RunError, Store, run_agent
@@ -448,3 +450,46 @@ def test_a_carried_firing_a_return_overtakes_before_it_begins_never_begins():
     done = asyncio.run(run_agent(ir, {"task": "t"}, model=MockModel()))
     assert done.result == 1 and counted["acount"] == 1
     assert sorted(r.node for r in done.trace.firings) == ["a", "z"]
+
+
+# -- random agents, either way -------------------------------------------------------------
+
+
+@st.composite
+def tool_agents(draw) -> str:
+    """A random agent of `step` and `add` tool nodes: joins of earlier nodes or literals,
+    and, at the end, a bounded loop or a return of every node."""
+    lines: list[str] = []
+    nodes: list[str] = []
+
+    def argument() -> str:
+        if nodes and draw(st.booleans()):
+            return draw(st.sampled_from(nodes))
+        return str(draw(st.integers(0, 5)))
+
+    for index in range(draw(st.integers(1, 8))):
+        name = f"n{index}"
+        if nodes and draw(st.booleans()):
+            lines.append(f"  {name} = add({argument()}, {argument()})")
+        else:
+            lines.append(f"  {name} = step({argument()})")
+        nodes.append(name)
+    last = nodes[-1]
+    if lines[-1].startswith(f"  {last} = step(") and draw(st.booleans()):
+        bound = draw(st.integers(1, 4))
+        lines.append(f"  {last} -> {last}(value: {last}) when {last} < 12 max {bound}")
+        lines.append(f"  {last} -> return([{last}]) else")
+    else:
+        lines.append(f"  return [{', '.join(nodes)}]")
+    return "agent A(task: str) -> list[int] {\n" + "\n".join(lines) + "\n}"
+
+
+def shape(kind: str, body: str):
+    done = run(kind, body)
+    return done.result, done.trace.shape()
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(tool_agents())
+def test_random_agents_give_the_same_trace_with_marked_and_unmarked_tools(body):
+    assert shape("marked", body) == shape("plain", body)
