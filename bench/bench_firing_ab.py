@@ -1,12 +1,15 @@
-"""Per-firing CPU time of `async def` and plain-function tool nodes on the mock, A/B
+"""Per-firing CPU time of tool nodes on the mock — `async def`, plain functions (a
+worker thread each) and `@nonblocking` plain functions (inline, on the loop) — A/B
 between this tree and another (issue 15 item 3, issue 17: the runtime split).
 
     python bench/bench_firing_ab.py --baseline /tmp/base   # another tree, laid out as installed
 
 Each sample is a new process for one tree that runs a workload (a 100-node chain, a
-50-iteration loop) repeatedly for about 0.3 s of CPU after a warm-up, and reports CPU
-µs per firing; the trees alternate within each round. bench/bench_runtime.py has the
-same workloads beside other frameworks, in one process.
+50-iteration loop, a 16-way fan-out and its join) repeatedly for about 0.3 s of CPU
+after a warm-up, and reports CPU µs per firing; the trees alternate within each round.
+bench/bench_runtime.py has the same workloads beside other frameworks, in one process.
+A tree from before `@nonblocking` runs the marked functions as plain ones, in threads
+(bench/bench_nodes.py).
 """
 
 from __future__ import annotations
@@ -27,10 +30,14 @@ import asyncio, json, sys, time
 sys.path.insert(0, sys.argv[1])
 import rolegraph
 from rolegraph.runtime import run_agent
-from bench_runtime import TOOLS, chain_agent, loop_agent
+from bench_runtime import TOOLS, chain_agent, fanout_agent, loop_agent
 workload, body = sys.argv[2], sys.argv[3]
-text = chain_agent(100, body) if workload == "chain" else loop_agent(body)
-firings = 100 if workload == "chain" else 50
+join = {"astep": "atotal", "nstep": "ntotal"}.get(body, "total")
+text, firings = {
+    "chain": (chain_agent(100, body), 100),
+    "loop": (loop_agent(body), 50),
+    "fan-out": (fanout_agent(16, body, join, body), 18),
+}[workload]
 ir = rolegraph.load_agent("bench.agent", text=TOOLS + text)
 
 async def runs(n):
@@ -46,19 +53,22 @@ print(json.dumps((time.process_time() - began) / (n * firings) * 1e6))
 """
 
 NOTE = """
-The baseline tree is built as bench/bench_runtime_import.py says. The runtime's work per
-firing of an `async def` tool node is one asyncio task (the firing) and one loop
-iteration; a bare asyncio chain of tasks costs ~5 µs a step on this machine, the rest is
-the scheduler (start, record, join, route). Issue 15's target for these nodes is 15 µs.
-The fast paths of issue 17 (no coroutine for the inputs of a firing that reads nothing
-beyond what it joined, a single call made directly, routing in one pass, no empty
-settle rounds) take 12-15% off in the same rounds; the absolute figures move with the
-machine's load (this run: load average ~5 on 2 cores; this tree alone, `--rounds 3
---no-write`, under lighter load: the chain measured 13.9 µs and the loop 16.5 µs). Met
-for the chain under light load, not for the loop. Fewer tasks per firing would need
-eager tasks (Python 3.12's `eager_task_factory`); the project supports 3.11."""
+A baseline tree is a commit laid out as installed: `git archive COMMIT | tar -x -C
+/tmp/base/src`, `mkdir -p /tmp/base/pkg/rolegraph && cp -r /tmp/base/src/rolegraph/*
+/tmp/base/pkg/rolegraph/`, `for d in grammar compiler runtime stdlib search lsp; do cp
+-r /tmp/base/src/$d /tmp/base/pkg/rolegraph/$d; done`, then `--baseline /tmp/base/pkg`
+(here COMMIT was c350848, laid out in /tmp/wtt-base). A tree
+from before `@nonblocking` runs the marked functions as plain ones, in worker threads
+(bench/bench_nodes.py falls back to an unmarked function). The fan-out workload's
+source node is of the same kind as its branches (so no thread hand-off in the `async
+def` and `@nonblocking` rows); its join sums the 16 branches. Where the remaining µs go:
+the "Runtime: where a firing's time goes" section (bench/profile_firing.py)."""
 
-WORKLOADS = [("chain", "astep"), ("loop", "astep"), ("chain", "step")]
+WORKLOADS = [
+    (workload, body)
+    for body in ("astep", "nstep", "step")
+    for workload in ("chain", "loop", "fan-out")
+]
 
 
 def sample(workload: str, body: str, pythonpath: str | None) -> float:
@@ -101,16 +111,22 @@ def main() -> None:
         f"{platform.python_version()}; {args.rounds} interleaved rounds, each sample a new "
         "process; CPU µs per firing, median (min-max).",
         "",
-        "| workload | node | tree | µs per firing |",
-        "|---|---|---|---|",
+        "| workload | node | tree | µs per firing | ÷ first tree |",
+        "|---|---|---|---|---|",
     ]
-    kinds = {"astep": "`async def` tool", "step": "plain-function tool (worker thread)"}
+    kinds = {
+        "astep": "`async def` tool",
+        "nstep": "`@nonblocking` plain function (inline)",
+        "step": "plain function (worker thread)",
+    }
     for workload, body in WORKLOADS:
+        first = statistics.median(found[(workload, body, next(iter(trees)))])
         for tree in trees:
             values = found[(workload, body, tree)]
             lines.append(
                 f"| {workload} | {kinds[body]} | {tree} | {statistics.median(values):.1f} "
-                f"({min(values):.1f}-{max(values):.1f}) |"
+                f"({min(values):.1f}-{max(values):.1f}) | "
+                f"{statistics.median(values) / first:.2f}x |"
             )
     report = "\n".join(lines) + "\n" + NOTE
     print(report)
@@ -124,6 +140,8 @@ def main() -> None:
         )
         if args.label != "this tree":
             command += f" --label '{args.label}'"
+        if args.rounds != 5:
+            command += f" --rounds {args.rounds}"
         record(report, command, key="firing-ab", title="Runtime: CPU per firing, A/B")
 
 

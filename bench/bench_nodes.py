@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import asyncio
 
+try:
+    from rolegraph import nonblocking
+except ImportError:  # (a baseline tree from before `@nonblocking`: run them in threads)
+
+    def nonblocking(function):  # type: ignore[no-redef]
+        return function
+
 
 def step(value: int) -> int:
     return value + 1
 
 
 def total(values: list) -> int:
+    return sum(values)
+
+
+@nonblocking
+def nstep(value: int) -> int:
+    """`step`, marked non-blocking: rolegraph calls it on the loop, inline."""
+    return value + 1
+
+
+@nonblocking
+def ntotal(values: list) -> int:
     return sum(values)
 
 

@@ -12,8 +12,8 @@ included) and wall time are reported as the median and range over the rounds.
 Pairings: *like for like* puts nodes of one kind side by side (`async def` nodes in
 every framework; the floor awaits the same coroutine); *best for each* gives each
 framework its fastest kind of node (rolegraph runs a plain function in a worker thread
-so it never holds the loop, and LangGraph runs a plain function in its own threads
-too; the floor calls it directly).
+so it never holds the loop, or, marked `@nonblocking`, on the loop; LangGraph runs a
+plain function in its own threads too; the floor calls it directly).
 
     pip install -e ".[bench]" && python bench/bench_runtime.py
 """
@@ -48,6 +48,8 @@ tool total(values: list[int]) -> int = "bench_nodes:total"
 tool sleep10(value: int) -> int = "bench_nodes:sleep10"
 tool sleep30(value: int) -> int = "bench_nodes:sleep30"
 tool astep(value: int) -> int = "bench_nodes:astep"
+tool nstep(value: int) -> int = "bench_nodes:nstep"
+tool ntotal(values: list[int]) -> int = "bench_nodes:ntotal"
 tool atotal(values: list[int]) -> int = "bench_nodes:atotal"
 """
 
@@ -69,8 +71,8 @@ def loop_agent(body: str = "step") -> str:
 LOOP = loop_agent()
 
 
-def fanout_agent(width: int, body: str = "step", join: str = "total") -> str:
-    lines = ["  src = step(seed)"] + [f"  b{i} = {body}(src)" for i in range(width)]
+def fanout_agent(width: int, body: str = "step", join: str = "total", source: str = "step") -> str:
+    lines = [f"  src = {source}(seed)"] + [f"  b{i} = {body}(src)" for i in range(width)]
     items = ", ".join(f"b{i}" for i in range(width))
     lines += [f"  join = {join}([{items}])", "  return join"]
     return "agent Fan(seed: int) -> int {\n" + "\n".join(lines) + "\n}\n"
@@ -368,6 +370,7 @@ def workloads() -> list[Workload]:
             {
                 "rolegraph, async": _rolegraph(ir_of(chain_agent(100, "astep"))),
                 "rolegraph, plain": _rolegraph(ir_of(chain)),
+                "rolegraph, nonblocking": _rolegraph(ir_of(chain_agent(100, "nstep"))),
                 "LangGraph, async": _langgraph(langgraph_chain(100, True), {"value": 0}),
                 "LangGraph, plain": _langgraph(langgraph_chain(100), {"value": 0}),
                 "pydantic-graph, async": _pydantic_graph(pydantic_graph_chain(100)),
@@ -381,6 +384,7 @@ def workloads() -> list[Workload]:
             {
                 "rolegraph, async": _rolegraph(ir_of(loop_agent("astep"))),
                 "rolegraph, plain": _rolegraph(ir_of(loop)),
+                "rolegraph, nonblocking": _rolegraph(ir_of(loop_agent("nstep"))),
                 "LangGraph, async": _langgraph(langgraph_loop(True), {"value": 0}),
                 "LangGraph, plain": _langgraph(langgraph_loop(), {"value": 0}),
                 "pydantic-graph, async": _pydantic_graph(pydantic_graph_loop()),
@@ -392,8 +396,11 @@ def workloads() -> list[Workload]:
             "16-way fan-out + join",
             18,
             {
-                "rolegraph, async": _rolegraph(ir_of(fanout_agent(16, "astep", "atotal"))),
+                "rolegraph, async": _rolegraph(ir_of(fanout_agent(16, "astep", "atotal", "astep"))),
                 "rolegraph, plain": _rolegraph(ir_of(fan)),
+                "rolegraph, nonblocking": _rolegraph(
+                    ir_of(fanout_agent(16, "nstep", "ntotal", "nstep"))
+                ),
                 "LangGraph, async": _langgraph(langgraph_fanout(16, False, True), fan_state),
                 "LangGraph, plain": _langgraph(langgraph_fanout(16, False), fan_state),
                 # (its join is a reducer, not a node: 17 steps)
@@ -480,7 +487,8 @@ def report(all_workloads: list[Workload], store_runs: Workload, rounds: int) -> 
     lines += [
         "",
         "Best for each: each framework's fastest kind of node on that workload (by median "
-        "CPU); rolegraph's plain functions run in its worker threads, never on the loop.",
+        "CPU); rolegraph's plain functions run in its worker threads, those marked "
+        "`@nonblocking` on the loop, inline.",
         "",
         "| workload | contender (its best kind) | CPU per firing | wall per firing |",
         "|---|---|---|---|",
@@ -496,15 +504,24 @@ def report(all_workloads: list[Workload], store_runs: Workload, rounds: int) -> 
     lines += [
         "",
         "rolegraph by kind of tool node: a plain function runs in a worker thread (the "
-        "hand-off to the thread and back is most of its cost), an `async def` on the loop.",
+        "hand-off to the thread and back is most of its cost), an `async def` on the loop, "
+        "a plain function marked `@nonblocking` on the loop, inline (no task).",
         "",
-        "| workload | rolegraph, async | rolegraph, plain |",
-        "|---|---|---|",
+        "| workload | rolegraph, async | rolegraph, `@nonblocking` | rolegraph, plain (thread) "
+        "| LangGraph, async ÷ rolegraph, async | LangGraph, plain ÷ rolegraph, `@nonblocking` |",
+        "|---|---|---|---|---|---|",
     ]
+
+    def times(w: Workload, theirs: str, ours: str) -> str:
+        return f"{statistics.median(cpu(w, theirs)) / statistics.median(cpu(w, ours)):.1f}x"
+
     for w in per_firing:
         lines.append(
             f"| {w.name} | {_figure(cpu(w, 'rolegraph, async'), 1e6, 'µs')} | "
-            f"{_figure(cpu(w, 'rolegraph, plain'), 1e6, 'µs')} |"
+            f"{_figure(cpu(w, 'rolegraph, nonblocking'), 1e6, 'µs')} | "
+            f"{_figure(cpu(w, 'rolegraph, plain'), 1e6, 'µs')} | "
+            f"{times(w, 'LangGraph, async', 'rolegraph, async')} | "
+            f"{times(w, 'LangGraph, plain', 'rolegraph, nonblocking')} |"
         )
     lines += ["", "| latency case (wall per run) | contender | wall | CPU |", "|---|---|---|---|"]
     for w in latency:

@@ -1,5 +1,6 @@
-"""Where a firing's time goes: the 100-node chain of `async def` tool nodes and of plain
-function tool nodes, under cProfile, its own time summed by part of the system.
+"""Where a firing's time goes: the chain, loop and fan-out workloads of `async def` tool
+nodes and of `@nonblocking` plain functions (and the chain of plain functions, in worker
+threads), under cProfile, its own time summed by part of the system.
 
     python bench/profile_firing.py            # print, and record in bench/RESULTS.md
 
@@ -21,12 +22,37 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_frontend import record  # noqa: E402
-from bench_runtime import chain_agent, ir_of  # noqa: E402
+from bench_runtime import chain_agent, fanout_agent, ir_of, loop_agent  # noqa: E402
 
 from rolegraph.runtime import run_agent  # noqa: E402
 
 RUNS = 50
-FIRINGS = 100
+
+# (workload, kind of node, its agent, firings per run)
+WORKLOADS = [
+    ("chain", "`async def`", chain_agent(100, "astep"), 100),
+    ("chain", "`@nonblocking`", chain_agent(100, "nstep"), 100),
+    ("chain", "plain (thread)", chain_agent(100, "step"), 100),
+    ("loop", "`async def`", loop_agent("astep"), 50),
+    ("loop", "`@nonblocking`", loop_agent("nstep"), 50),
+    ("fan-out", "`async def`", fanout_agent(16, "astep", "atotal", "astep"), 18),
+    ("fan-out", "`@nonblocking`", fanout_agent(16, "nstep", "ntotal", "nstep"), 18),
+]
+TOP = 15  # functions listed, for the chains of `async def` and `@nonblocking` nodes
+
+NOTE = """
+What remains of a trivial firing is Python, with no waiting: the scheduler's bookkeeping
+(the firing's record and key, the in-flight tables that joins and returns consult, the
+output's queues, the join or route that starts the next firing) is half of it or more;
+the firing's own inputs and call (its arguments, their coercion to the declared types
+and the result's, the tool's import scope `beside`) a tenth to a third. asyncio's own
+share is small: a firing's task carries the next one (chain, loop), a `@nonblocking`
+firing has none, and what is left is the fan-out's 16 branches, each with a task so
+that none holds back another (task creation is C, counted with the built-ins). No
+single part is a large cut: fewer µs would take fewer steps in each of these, 2-5%
+apiece. A plain function's firing is the hand-off to a worker thread and back (waiting
+on the loop's poll and the thread's lock), by design (DESIGN §3.6). Under cProfile the
+shares move by several points from run to run on this shared machine."""
 
 # (what the file name contains, the part it is counted in), first match wins
 PARTS = [
@@ -37,6 +63,7 @@ PARTS = [
     ("runtime/keys.py", "the executor: scheduling, joins, records (runtime/scheduler.py)"),
     ("compiler/semantics.py", "the executor: scheduling, joins, records (runtime/scheduler.py)"),
     ("runtime/tools.py", "hand-off to a worker thread (runtime/tools.py, concurrent, threading)"),
+    ("pyimport.py", "the tool's import scope (`beside`, compiler/pyimport.py)"),
     ("concurrent/", "hand-off to a worker thread (runtime/tools.py, concurrent, threading)"),
     ("threading.py", "hand-off to a worker thread (runtime/tools.py, concurrent, threading)"),
     ("queue.py", "hand-off to a worker thread (runtime/tools.py, concurrent, threading)"),
@@ -85,36 +112,36 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     lines = [
-        f"{RUNS} runs of a {FIRINGS}-node chain under cProfile; each part's own time "
-        "(tottime) as a share of the whole, and per firing (profiled µs: inflated alike).",
+        f"{RUNS} runs of each workload under cProfile; each part's own time (tottime) as a "
+        "share of the whole, and per firing (profiled µs: inflated alike). Parts under 2% "
+        "are left out.",
         "",
-        "| tool nodes | part | share | profiled µs per firing |",
-        "|---|---|---|---|",
+        "| workload | tool nodes | part | share | profiled µs per firing |",
+        "|---|---|---|---|---|",
     ]
-    top: list[str] = []
-    for kind, body in (("`async def`", "astep"), ("plain functions", "step")):
-        parts, whole, functions = profile(chain_agent(FIRINGS, body))
-        if body == "astep":
-            top = [
-                f"| {name} | {seconds / whole:.1%} | {seconds / (RUNS * FIRINGS) * 1e6:.2f} |"
-                for name, seconds in functions.most_common(15)
+    tops: list[str] = []
+    for workload, kind, text, firings in WORKLOADS:
+        parts, whole, functions = profile(text)
+        if workload == "chain" and kind != "plain (thread)":
+            tops += [
+                "",
+                f"The {TOP} functions with the most own time, chain of {kind} tool nodes:",
+                "",
+                "| function | share | profiled µs per firing |",
+                "|---|---|---|",
+                *(
+                    f"| {name} | {seconds / whole:.1%} | {seconds / (RUNS * firings) * 1e6:.2f} |"
+                    for name, seconds in functions.most_common(TOP)
+                ),
             ]
         for part, seconds in parts.most_common():
-            if seconds / whole < 0.01:
+            if seconds / whole < 0.02:
                 continue
             lines.append(
-                f"| {kind} | {part} | {seconds / whole:.0%} | "
-                f"{seconds / (RUNS * FIRINGS) * 1e6:.1f} |"
+                f"| {workload} | {kind} | {part} | {seconds / whole:.0%} | "
+                f"{seconds / (RUNS * firings) * 1e6:.1f} |"
             )
-    lines += [
-        "",
-        "The 15 functions with the most own time, `async def` tool nodes:",
-        "",
-        "| function | share | profiled µs per firing |",
-        "|---|---|---|",
-        *top,
-    ]
-    report = "\n".join(lines)
+    report = "\n".join(lines + tops) + "\n" + NOTE
     print(report)
     if not args.no_write:
         record(

@@ -42,6 +42,7 @@ _LAZY = {
     # human steps (docs/human.md)
     "Paused": ("rolegraph.runtime.human", "Paused"),
     "AnswerError": ("rolegraph.runtime.questions", "AnswerError"),
+    "nonblocking": ("rolegraph.runtime.tools", "nonblocking"),  # docs/runtime.md, tools
     # the Python front end: what `rolegraph compile` writes (docs/python.md)
     **{name: ("rolegraph.compiler.pyfront", name) for name in PYFRONT},
     **{name: ("rolegraph.compiler.pybody", name) for name in PYBODY},

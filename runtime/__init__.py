@@ -45,6 +45,7 @@ from .questions import answer as answer_question
 from .questions import pending as pending_questions
 from .store import RunCache, Store
 from .streaming import stream_agent
+from .tools import nonblocking
 from .tools import tool_threads as resolve_tool_threads
 from .trace import FiringRecord, Trace
 
@@ -91,6 +92,7 @@ __all__ = [
     "UnpricedModel",
     "answer_question",
     "model_router",
+    "nonblocking",
     "pending_questions",
     "prompt_limits",
     "provider_of",

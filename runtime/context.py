@@ -16,7 +16,7 @@ from .budget import Budget
 from .events import EventSink
 from .models import Model
 from .providers import Provider
-from .tools import is_synchronous, tool_threads
+from .tools import HowCalled, how_called, tool_threads
 from .trace import FiringRecord
 
 
@@ -45,15 +45,15 @@ class Context:
     # The MCP sessions of the run (runtime/mcp_tools.py): opened at a first call, closed
     # by `run_agent` when the run ends.
     mcp: Any = None
-    _synchronous: dict[str, bool] = field(default_factory=dict, repr=False)
+    _how: dict[str, HowCalled] = field(default_factory=dict, repr=False)
     _threads: int = field(default=0, repr=False)
 
-    def synchronous(self, target: str, folder: str = "") -> bool:
-        """Whether a tool is a plain function (run in a worker thread) or a coroutine
-        function (run on the loop)."""
-        found = self._synchronous.get(target)
+    def how_called(self, target: str, folder: str = "") -> HowCalled:
+        """How a tool is called (runtime/tools.py `how_called`): in a worker thread, awaited
+        on the loop, or inline on the loop (a `@nonblocking` plain function)."""
+        found = self._how.get(target)
         if found is None:
-            found = self._synchronous[target] = is_synchronous(self.tool(target, folder))
+            found = self._how[target] = how_called(self.tool(target, folder))
         return found
 
     def tool(self, target: str, folder: str = "") -> Callable[..., Any]:

@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 from rolegraph.compiler.dataflow import read_key
 from rolegraph.compiler.ir import IRNode
+from rolegraph.compiler.pyimport import beside
 
 from . import human
 from .plan import Plan
 from .role_calls import Caller, call_role, call_tool
+from .tools import LOOP
 from .trace import FiringRecord
 
 if TYPE_CHECKING:
@@ -117,6 +119,39 @@ async def call_once(
     if node.kind == "human":
         return await human.ask(run, node, args, replica, record)
     return await call_role(Caller(run.context, run.events, run.path), node, args, replica, record)
+
+
+async def call_python(run: AgentRun, node: IRNode, args: dict[str, Any]) -> Any:
+    """The one call of a tool node's Python function (`plan.python_tools`), made as
+    `call_tool` makes it, with one coroutine fewer for an `async def`: typed arguments,
+    typed result."""
+    params, result = run.plan.tool_types[node.name]
+    typed = {name: coerced(args.get(name)) for name, coerced in params}
+    context, target, folder = run.context, node.target or "", node.target_folder
+    if context.how_called(target, folder) != LOOP:
+        return result(await call_tool(context, target, folder, typed))
+    function = context.tool(target, folder)
+    with beside(folder):
+        value = await function(**typed)
+    return result(value)
+
+
+def call_inline(run: AgentRun, node: IRNode, args: dict[str, Any]) -> Any:
+    """The call of a tool node whose function is `@nonblocking` (runtime/tools.py), made
+    here and now, on the loop: what it returns, untyped (an awaitable, should it return
+    one after all, is for `inline_awaited`)."""
+    typed = {name: coerced(args.get(name)) for name, coerced in run.plan.tool_types[node.name][0]}
+    folder = node.target_folder
+    function = run.context.tool(node.target or "", folder)
+    with beside(folder):
+        return function(**typed)
+
+
+async def inline_awaited(run: AgentRun, node: IRNode, pending: Any) -> Any:
+    """The result of a `@nonblocking` tool that returned an awaitable: awaited, typed."""
+    with beside(node.target_folder):
+        value = await pending
+    return run.plan.tool_types[node.name][1](value)
 
 
 async def _all(calls: Any) -> list[Any]:

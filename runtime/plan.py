@@ -72,6 +72,14 @@ class Plan:
     # no map)
     reading: dict[str, bool]
     single: dict[str, bool]
+    # per tool node that calls a Python function once and reads nothing it may wait for:
+    # the function's target and folder. Such a firing needs no task of its own when the
+    # function is `@nonblocking` (runtime/tools.py): the scheduler calls it inline.
+    python_tools: dict[str, tuple[str, str]]
+    # the nodes whose firings may run in the task of the firing that started them, once
+    # it has ended (runtime/scheduler.py `fire`): tool and role nodes that read nothing
+    # they may wait for (a human step parks; a called agent runs its own firings)
+    carriable: frozenset[str]
 
 
 _PLANS: dict[int, Plan] = {}
@@ -169,6 +177,21 @@ def derive(ir: AgentIR) -> Plan:
         for atom in c.formula.walk()
         if isinstance(atom, ast.LtlHolds)
     ]
+    reading = {
+        name: bool(node_reads[name] or reads[name] - set(node.deps))
+        for name, node in ir.nodes.items()
+    }
+    single = {name: not node.replicate and node.map_var is None for name, node in ir.nodes.items()}
+    python_tools = {
+        name: (node.target or "", node.target_folder)
+        for name, node in ir.nodes.items()
+        if node.kind == "tool" and node.server is None and single[name] and not reading[name]
+    }
+    carriable = frozenset(
+        name
+        for name, node in ir.nodes.items()
+        if node.kind in ("tool", "role") and not reading[name]
+    )
     return Plan(
         out_edges,
         reach,
@@ -188,9 +211,8 @@ def derive(ir: AgentIR) -> Plan:
             if node.map_source is not None
         },
         conditions,
-        {
-            name: bool(node_reads[name] or reads[name] - set(node.deps))
-            for name, node in ir.nodes.items()
-        },
-        {name: not node.replicate and node.map_var is None for name, node in ir.nodes.items()},
+        reading,
+        single,
+        python_tools,
+        carriable,
     )

@@ -24,7 +24,7 @@ from .errors import ModelOutputError, describe_error
 from .models import Model, ModelReply, ModelRequest
 from .prompts import render_prompt
 from .repair import explain, quote, read_reply, repair_prompt
-from .tools import call_in_thread
+from .tools import INLINE, LOOP, call_in_thread
 from .trace import FiringRecord
 from .values import coerce, plain, schema
 
@@ -176,7 +176,8 @@ async def call_tool(
     returns: Any = None,
 ) -> Any:
     """Call a tool on typed arguments: a plain function in a worker thread (so it never
-    holds the loop), a coroutine function on the loop. It runs `beside` its `.agent`
+    holds the loop), a coroutine function on the loop, a `@nonblocking` plain function
+    inline (runtime/tools.py). It runs `beside` its `.agent`
     file, so its module's late imports of its neighbours work too. A tool of an MCP
     `server` is called through the run's session with it (runtime/mcp_tools.py), its
     result read for the declared type `returns`."""
@@ -186,9 +187,13 @@ async def call_tool(
         return await sessions_of(context).call(server, target, args, returns)
     function = context.tool(target, folder)
     with beside(folder):
-        if not context.synchronous(target, folder):
+        how = context.how_called(target, folder)
+        if how == LOOP:
             return await function(**args)  # (a coroutine function returns an awaitable)
-        value = await call_in_thread(function, args, context.threads())
+        if how == INLINE:
+            value = function(**args)
+        else:
+            value = await call_in_thread(function, args, context.threads())
         if inspect.isawaitable(value):  # (a plain function that returns a coroutine)
             value = await value
     return value

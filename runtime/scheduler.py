@@ -15,17 +15,23 @@ arrival. The rules themselves are compiler/semantics.py's, shared with the explo
   (`return_decided`); every firing at its time or after is cancelled, skipped, or
   discarded (`in_run`).
 
-So for deterministic models the trace is the same whatever the timing. What a firing
-does once started is runtime/firing.py's; constraints are runtime/constraints.py's.
-(About 500 lines: the run's state and the handlers that change it — start, end, route,
-join, return — are one piece; split further, each part would reach into the others'.)
+So for deterministic models the trace is the same whatever the timing. A firing runs in
+an asyncio task of its own; or in the task of the firing whose end started it, which
+carries it (`fire`: a chain, a loop); or with none, when its tool is a `@nonblocking`
+function (`fire_inline`, run by `settle`). A firing that has not begun, with or without
+a task, is dropped alike when a return makes it pointless. What a firing does once
+started is runtime/firing.py's; constraints are runtime/constraints.py's. (About 700
+lines: the run's state and the handlers that change it — start, end, route, join,
+return — are one piece; split further, each part would reach into the others'.)
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import operator
 import time as clock
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -46,6 +52,7 @@ from .expressions import EvaluationError, Evaluator
 from .keys import firing_key, join_key
 from .plan import plan_of
 from .repair import explain
+from .tools import INLINE
 from .trace import FiringRecord, Trace
 from .values import agent_inputs, coerce
 
@@ -77,6 +84,13 @@ class Inflight:
     label: str  # the key as the trace writes it
     task: asyncio.Task | None = None
     parked: bool = False  # a human step waiting for its answer (runtime/human.py)
+
+
+# a firing started and not yet begun: its flight, the ports its edge bound, what it joined
+Started = tuple[Inflight, dict[str, Any], dict[str, Output]]
+
+# the most firings a task runs in a row (`AgentRun.fire`) before the loop gets a turn
+CARRY = 32
 
 
 class AgentRun:
@@ -123,7 +137,15 @@ class AgentRun:
         self.shield_time = 0
         self.admitted: dict[int, set[str]] = {}
         self.finished = asyncio.Event()
+        self.over = False  # (`finished.is_set()`, read at every firing)
         self.cancelled: list[asyncio.Task] = []  # to await: their calls are accounted then
+        # firings started with no task of their own (a `@nonblocking` tool's): `settle`
+        # runs them, in the order they started, before it returns
+        self.ready: deque[Started] = deque()
+        # while a firing's task concludes it: that task, which may carry one firing started
+        # meanwhile (`carried`) once it is done (`fire`)
+        self.carrier: asyncio.Task | None = None
+        self.carried: Started | None = None
         self.failure: BaseException | None = None
         self.result: Any = None
         self.returned_at: int | None = None
@@ -178,7 +200,7 @@ class AgentRun:
         bindings: dict[str, Any],
         consumed: dict[str, Output],
     ) -> None:
-        if self.finished.is_set() or (
+        if self.over or (
             self.winning is not None and not semantics.in_run(time, self.winning.time)
         ):
             self.record(FiringRecord(node=node, time=time, key=repr(key), status="skipped"))
@@ -187,47 +209,151 @@ class AgentRun:
         self._launch(flight)
         if self.shields:
             self.admitted.setdefault(time, set()).add(node)
-        flight.task = asyncio.get_running_loop().create_task(self.fire(flight, bindings, consumed))
+        if self._inline(node, consumed):
+            self.ready.append((flight, bindings, consumed))
+        elif (
+            self.carrier is not None
+            and self.carried is None
+            and node in self.plan.carriable
+            and (consumed or not self.plan.reads[node])
+        ):
+            self.carried = (flight, bindings, consumed)  # (`fire` runs it next, in its task)
+        else:
+            flight.task = asyncio.get_running_loop().create_task(
+                self.fire(flight, bindings, consumed)
+            )
+
+    def _inline(self, node: str, consumed: dict[str, Output]) -> bool:
+        """Whether a firing of `node` runs with no task: it calls a `@nonblocking` Python
+        tool once, and reads nothing it may have to wait for."""
+        tool = self.plan.python_tools.get(node)
+        if tool is None or not (consumed or not self.plan.reads[node]):
+            return False
+        try:
+            return self.context.how_called(*tool) == INLINE
+        except Exception:  # (it cannot be imported: its firing fails, and says why)
+            return False
 
     async def fire(
         self, flight: Inflight, bindings: dict[str, Any], consumed: dict[str, Output]
     ) -> None:
+        """A firing, as a task: its inputs gathered (it may wait for earlier firings), its
+        call made, and what follows it. Then, in the same task, the first firing that
+        its end started, when that one may be carried (`start`): a task and a turn of
+        the loop fewer, at most `CARRY` times in a row."""
+        task, carried = flight.task, 0
+        while True:
+            node = self.ir.nodes[flight.node]
+            record = self._begin(flight)
+            plan = self.plan
+            try:
+                if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
+                    # it reads latest outputs (beside those a join consumed): it may wait
+                    env = await firing.environment(self, node, flight.time, consumed)
+                else:
+                    env = firing.given(self.params, consumed)
+                args = firing.arguments(plan, node, env, bindings)
+                record.inputs = args
+                if self.events is not None:
+                    self.events.firing_started(record)
+                replayed, output = self._replayed(record) if self.replay else (False, None)
+                if not replayed:
+                    if node.name in plan.python_tools:  # (a Python function, called once)
+                        output = await firing.call_python(self, node, args)
+                    elif plan.single[node.name]:  # (one call: no replicas or items to gather)
+                        output = await firing.call_once(self, node, args, 0, record)
+                    else:
+                        output = await self.call(node, args, env, record)
+                    if node.kind == "human":
+                        output = await human.answers(self, flight, node, args, env, record, output)
+            except asyncio.CancelledError:
+                self._cancelled(flight, record)
+                raise
+            except Exception as error:
+                if self._faulted(flight, record, error):
+                    return
+                conclude = partial(self._failed_firing, flight, node, record, error)
+            else:
+                conclude = partial(self._succeeded, flight, record, output)
+            # (nothing else runs until `after` returns: no other task can start waiting)
+            if carried < CARRY and not (self.held and any(task in w for w in self.held.values())):
+                self.carrier = task
+            try:
+                self.after(flight, conclude)
+            finally:
+                self.carrier = None
+            following, self.carried = self.carried, None
+            if following is None:
+                return
+            flight, bindings, consumed = following
+            if self.inflight.get(flight.key) is not flight:
+                return  # (a return made it pointless before it began)
+            flight.task = task
+            carried += 1
+
+    def fire_inline(
+        self, flight: Inflight, bindings: dict[str, Any], consumed: dict[str, Output]
+    ) -> None:
+        """A firing with no task (`_inline`), here and now: what `fire` does, its call a
+        plain one. What follows it is left to `settle`, which runs it."""
         node = self.ir.nodes[flight.node]
         record = self._begin(flight)
-        plan = self.plan
         try:
-            if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
-                # it reads latest outputs (beside those a join consumed): it may wait
-                env = await firing.environment(self, node, flight.time, consumed)
-            else:
-                env = firing.given(self.params, consumed)
-            args = firing.arguments(plan, node, env, bindings)
+            args = firing.arguments(self.plan, node, firing.given(self.params, consumed), bindings)
             record.inputs = args
             if self.events is not None:
                 self.events.firing_started(record)
             replayed, output = self._replayed(record) if self.replay else (False, None)
             if not replayed:
-                if plan.single[node.name]:  # (one call: no gathering of replicas or items)
-                    output = await firing.call_once(self, node, args, 0, record)
-                else:
-                    output = await self.call(node, args, env, record)
-                if node.kind == "human":
-                    output = await human.answers(self, flight, node, args, env, record, output)
+                output = firing.call_inline(self, node, args)
+                if type(output) not in _PLAIN and inspect.isawaitable(output):
+                    # (it returned an awaitable after all: a task awaits it)
+                    flight.task = asyncio.get_running_loop().create_task(
+                        self._awaited(flight, node, record, output)
+                    )
+                    return
+                output = self.plan.tool_types[node.name][1](output)
+            self._succeeded(flight, record, output)
+        except Exception as error:
+            if record.status != "running":  # (what followed the call failed)
+                self._broken(flight, error)
+            elif not self._faulted(flight, record, error):
+                try:
+                    self._failed_firing(flight, node, record, error)
+                except Exception as broken:
+                    self._broken(flight, broken)
+
+    async def _awaited(
+        self, flight: Inflight, node: IRNode, record: FiringRecord, pending: Any
+    ) -> None:
+        """An inline firing whose `@nonblocking` function returned an awaitable: awaited,
+        and concluded as `fire` concludes."""
+        try:
+            output = await firing.inline_awaited(self, node, pending)
         except asyncio.CancelledError:
-            record.status = "paused" if flight.parked else "cancelled"
-            self._finish_record(record)
+            self._cancelled(flight, record)
             raise
-        except (BudgetError, StoreError) as error:  # the run's fault, not the node's
-            record.status, record.error = "failed", str(error)
-            self._finish_record(record)
-            self._land(flight.key)
-            error.trace = self.trace
-            self.fail(error)
-            return
-        except Exception as error:  # a failed firing: handled by `on error` edges, or fatal
-            self.after(flight, partial(self._failed_firing, flight, node, record, error))
+        except Exception as error:
+            if not self._faulted(flight, record, error):
+                self.after(flight, partial(self._failed_firing, flight, node, record, error))
             return
         self.after(flight, partial(self._succeeded, flight, record, output))
+
+    def _cancelled(self, flight: Inflight, record: FiringRecord) -> None:
+        record.status = "paused" if flight.parked else "cancelled"
+        self._finish_record(record)
+
+    def _faulted(self, flight: Inflight, record: FiringRecord, error: Exception) -> bool:
+        """Whether a firing's error is the run's fault (its budget, its store), not the
+        node's: then the firing is recorded failed, and the run ends with that error."""
+        if not isinstance(error, BudgetError | StoreError):
+            return False
+        record.status, record.error = "failed", str(error)
+        self._finish_record(record)
+        self._land(flight.key)
+        error.trace = self.trace
+        self.fail(error)
+        return True
 
     async def call(
         self, node: IRNode, args: dict[str, Any], env: Mapping[str, Any], record: FiringRecord
@@ -242,19 +368,16 @@ class AgentRun:
             conclude()
             self.settle()
         except Exception as error:
-            self.fail(
-                RunError(
-                    f"after `{flight.node}` fired: {type(error).__name__}: {error}", self.trace
-                )
-            )
+            self._broken(flight, error)
+
+    def _broken(self, flight: Inflight, error: Exception) -> None:
+        self.fail(
+            RunError(f"after `{flight.node}` fired: {type(error).__name__}: {error}", self.trace)
+        )
 
     def _begin(self, flight: Inflight) -> FiringRecord:
         return FiringRecord(
-            node=flight.node,
-            time=flight.time,
-            key=flight.label,
-            status="running",
-            started=clock.perf_counter(),
+            flight.node, flight.time, flight.label, "running", started=clock.perf_counter()
         )
 
     def _replayed(self, record: FiringRecord) -> tuple[bool, Any]:
@@ -309,17 +432,21 @@ class AgentRun:
     # -- after a firing -------------------------------------------------------------------------
 
     def completed(self, flight: Inflight, value: Any) -> None:
+        name = flight.node
         output = Output(value, flight.time, flight.key)
-        _insert(self.outputs[flight.node], output)
-        for consumer in self.plan.consumers[flight.node]:
-            queue = self.queues[consumer][flight.node]
-            if not queue:
-                self.empty[consumer] -= 1
-            _insert(queue, output)
-            self.dirty.add(consumer)
-        if self.plan.out_edges[flight.node]:
-            env = self.latest_env(flight.node)
-            env[flight.node] = value
+        _insert(self.outputs[name], output)
+        queues, empty, dirty = self.queues, self.empty, self.dirty
+        for consumer in self.plan.consumers[name]:
+            queue = queues[consumer][name]
+            if queue:
+                _insert(queue, output)
+            else:
+                empty[consumer] -= 1
+                queue.append(output)
+            dirty.add(consumer)
+        if self.plan.out_edges[name]:
+            env = self.latest_env(name)
+            env[name] = value
             self.dispatch(flight, env, failed=False)
 
     def failed(self, flight: Inflight, node: IRNode, error: BaseException) -> None:
@@ -407,14 +534,15 @@ class AgentRun:
         self.offers.append(Offer(time, order, key, returned))
         self.winning = semantics.winner(self.offers)
         for flight in list(self.inflight.values()):
-            if not semantics.in_run(flight.time, time) and flight.task is not None:
-                flight.task.cancel()  # a later firing can only lead to a later return
-                self.cancelled.append(flight.task)
-                self._land(flight.key)
+            if not semantics.in_run(flight.time, time):
+                if flight.task is not None:
+                    flight.task.cancel()  # a later firing can only lead to a later return
+                    self.cancelled.append(flight.task)
+                self._land(flight.key)  # (one not begun, with no task: never begins)
 
     def settle(self) -> None:
         """Consume what can be consumed; finish, or report a stall, when nothing is left."""
-        if self.finished.is_set():
+        if self.over:
             return
         if self.shields:
             constraints.route_deferred(self)
@@ -422,8 +550,13 @@ class AgentRun:
         # can join now; a consumer that cannot join stays dirty until it can.
         progress = True
         empty = self.empty
-        while progress and (self.dirty or self.shields):
+        while progress and (self.dirty or self.shields or self.ready):
             progress = False
+            if self.ready:
+                self._run_ready()
+                if self.over:
+                    return
+                progress = True
             if self.shields:
                 constraints.route_deferred(self)
             size = len(self.dirty)
@@ -450,6 +583,7 @@ class AgentRun:
                 self.result, self.returned_at = value, time
                 self._discard_from(time)
                 self._cancel_all()
+                self.over = True
                 self.finished.set()
                 return
         elif not self.inflight:
@@ -457,6 +591,18 @@ class AgentRun:
             return
         if self.context.human is not None:
             human.check_paused(self)  # (all that is left waits for answers from people?)
+
+    def _run_ready(self) -> None:
+        """Run the firings started with no task, in order, and those they start; one that a
+        return cancelled (it is no longer in flight) never begins."""
+        ready, inflight = self.ready, self.inflight
+        while ready:
+            flight, bindings, consumed = ready.popleft()
+            if inflight.get(flight.key) is flight:
+                self.fire_inline(flight, bindings, consumed)
+            if self.over:
+                ready.clear()
+                return
 
     def join(self, consumer: str) -> bool:
         queues = self.queues[consumer]
@@ -496,8 +642,9 @@ class AgentRun:
                     self.events.firing_discarded(record, record.notes[-1])
 
     def fail(self, error: BaseException) -> None:
-        if not self.finished.is_set():
+        if not self.over:
             self.failure = error
+            self.over = True
             self.finished.set()
 
     def _cancel_all(self) -> None:
@@ -507,6 +654,8 @@ class AgentRun:
                 self.cancelled.append(flight.task)
         self.inflight.clear()
         self.inflight_times.clear()
+        self.ready.clear()
+        self.carried = None
 
     def _launch(self, flight: Inflight) -> None:
         self.inflight[flight.key] = flight
@@ -544,6 +693,9 @@ def _insert(outputs: list[Output], output: Output) -> None:
 
 
 _BY_KEY = operator.attrgetter("key")
+
+# results that are surely not awaitable (a faster test than `inspect.isawaitable`)
+_PLAIN = frozenset({int, float, str, bool, type(None), list, dict, tuple})
 
 
 def _never(edge: IREdge) -> bool:

@@ -1,9 +1,12 @@
-"""How the runtime calls a Python tool: imported once, and run off the event loop.
+"""How the runtime calls a Python tool: imported once, and run off the event loop unless
+its author says it never blocks.
 
 An `async def` tool runs on the event loop, as asyncio code does (it must not block).
 A plain function runs in a worker thread of a bounded pool, so that a slow synchronous
 tool never holds the loop: two of them overlap with each other and with model calls
-(DESIGN §3.6: a slow branch never holds back a fast one).
+(DESIGN §3.6: a slow branch never holds back a fast one). A plain function marked
+`@nonblocking` (pure, fast, never waits) is called on the loop, inline, with no thread
+hand-off: while it runs, nothing else of the process does (`how_called`).
 
 The pool is shared by every run in the process, one pool per size: at most
 `tool_threads` synchronous tool calls run at once, and the others wait for a thread.
@@ -20,9 +23,21 @@ import inspect
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from .errors import RunError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: How a tool is called: in a worker thread (a plain function), awaited on the event loop
+#: (a coroutine function), or called on the loop, inline (a `@nonblocking` plain function).
+HowCalled = Literal["thread", "loop", "inline"]
+THREAD: HowCalled = "thread"
+LOOP: HowCalled = "loop"
+INLINE: HowCalled = "inline"
+
+# the attribute `nonblocking` sets on a function
+MARK = "__rolegraph_nonblocking__"
 
 # (the standard library's default for thread pools: I/O-bound work, a bound on threads)
 DEFAULT_TOOL_THREADS = min(32, (os.cpu_count() or 1) + 4)
@@ -64,10 +79,61 @@ async def call_in_thread(function: Callable[..., Any], kwargs: dict[str, Any], t
     return await loop.run_in_executor(_pool(threads), call)
 
 
+def nonblocking(function: F) -> F:
+    """Mark a plain-function tool as non-blocking: the runtime calls it on the event loop,
+    inline, as it awaits an `async def` tool, instead of handing it to a worker thread.
+
+        from rolegraph import nonblocking
+
+        @nonblocking
+        def add(a: int, b: int) -> int:
+            return a + b
+
+    For pure, fast functions that never wait (no I/O, no sleep, no lock held by another
+    thread): while one runs, every other branch of every run of the process waits for it.
+    Unmarked plain functions keep running in worker threads (docs/runtime.md). Returns
+    the function itself, marked (a callable that takes no attribute, such as a built-in,
+    is wrapped first); an `async def` is refused: it runs on the loop already."""
+    if _is_coroutine_function(function):
+        raise TypeError(
+            f"@nonblocking marks a plain function; {_name(function)} is `async def`, which "
+            "runs on the event loop already"
+        )
+    try:
+        setattr(function, MARK, True)
+    except (AttributeError, TypeError):  # (a built-in, a slotted object: wrap it)
+        original = function
+
+        @functools.wraps(original)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return original(*args, **kwargs)
+
+        setattr(wrapper, MARK, True)
+        return wrapper  # type: ignore[return-value]
+    return function
+
+
+def how_called(function: Callable[..., Any]) -> HowCalled:
+    """How the runtime calls a tool: `LOOP` for a coroutine function (a callable object
+    counts by its `__call__`), `INLINE` for a plain function marked `@nonblocking`,
+    `THREAD` for any other."""
+    if _is_coroutine_function(function):
+        return LOOP
+    return INLINE if getattr(function, MARK, False) is True else THREAD
+
+
 def is_synchronous(function: Callable[..., Any]) -> bool:
-    """Whether a tool is a plain function (run in a thread) rather than a coroutine
-    function (run on the loop). A callable object counts by its `__call__`."""
+    """Whether a tool runs in a worker thread: a plain function not marked
+    `@nonblocking` (`how_called`)."""
+    return how_called(function) == THREAD
+
+
+def _is_coroutine_function(function: Callable[..., Any]) -> bool:
     if inspect.iscoroutinefunction(function):
-        return False
+        return True
     call = getattr(function, "__call__", None)  # noqa: B004 - the method, not callability
-    return not (call is not None and inspect.iscoroutinefunction(call))
+    return call is not None and inspect.iscoroutinefunction(call)
+
+
+def _name(function: Callable[..., Any]) -> str:
+    return f"`{getattr(function, '__qualname__', repr(function))}`"
