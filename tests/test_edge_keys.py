@@ -185,7 +185,7 @@ def test_proposers_are_offered_the_key_not_the_index():
     known = names(desk())
     for operator in (RemoveEdge, RewireEdge):
         source = filler_source(operator, known)
-        assert "  key: str @desc(" in source and "index" not in source
+        assert "  key: EdgeName @desc(" in source and "index" not in source  # an enum of the edges
         load(source, "Filler")  # checks
         line = next(x for x in catalogue().splitlines() if f'"{op_name(operator)}"' in x)
         assert '"key"' in line and '"index"' not in line
