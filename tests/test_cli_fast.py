@@ -190,3 +190,72 @@ def test_the_plain_forms_read_as_click_reads_them():
     for refused in (["f", "-qm", "mock"], ["f", "--quiet=1"], ["f", "-m", ""], ["f", "--"]):
         assert read_arguments(_RUN, refused) is None, refused
     assert read_arguments(_RUN, []) is None and read_arguments(_RUN, ["a", "b", "c"]) is None
+
+
+# -- typer's help without rich's Markdown and Traceback (rolegraph/cli/rich_help.py) ------
+
+# Run `rolegraph ARGS` through typer, with rich's modules as `main()` has them, or with
+# typer.rich_utils imported first, whole (the oracle); print which of rich's were loaded.
+_HELP = """
+import atexit, json, sys
+way, sys.argv = sys.argv[1], ["rolegraph", *json.loads(sys.argv[2])]
+if way == "whole":
+    import typer.rich_utils
+loaded = lambda: [m for m in ("rich.markdown", "rich.traceback") if m in sys.modules]
+atexit.register(lambda: print(json.dumps(loaded()), file=sys.stderr))
+from rolegraph.cli import main
+main()
+"""
+
+HELP = [
+    [],
+    ["--help"],
+    ["--version"],
+    ["check", "--help"],
+    ["run", "--help"],
+    ["search", "--help"],
+    ["mcp", "--help"],
+    ["mcp", "serve", "--help"],
+    ["bogus"],
+    ["check"],
+    ["run", GOOD, "--timeout", "soon"],
+    ["fmt", "--bogus"],
+]
+
+
+@pytest.mark.parametrize("color", ["", "1"], ids=["plain", "color"])
+@pytest.mark.parametrize("args", HELP, ids=" ".join)
+def test_help_and_usage_errors_are_typers_without_markdown(args, color):
+    env = {**os.environ, "COLUMNS": "90", "FORCE_COLOR": color}
+    ways = {}
+    for way in ("hooked", "whole"):
+        done = subprocess.run(
+            [sys.executable, "-c", _HELP, way, json.dumps(args)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        *err, loaded = done.stderr.splitlines(keepends=True)
+        ways[way] = (done.returncode, done.stdout, "".join(err), json.loads(loaded))
+    assert ways["hooked"][:3] == ways["whole"][:3]
+    assert ways["hooked"][3] == [] and ways["whole"][3] == ["rich.markdown", "rich.traceback"]
+
+
+def test_the_stand_ins_defer_to_rich():
+    code = (
+        "import sys, typer.rich_utils as r, rich.markdown\n"
+        "assert r.Markdown is not rich.markdown.Markdown\n"
+        "assert type(r.Markdown('x', style='bold')) is rich.markdown.Markdown\n"
+        "assert r.Traceback.from_exception == __import__('rich.traceback').traceback"
+        ".Traceback.from_exception\n"
+        "hooks = [type(f).__module__ for f in sys.meta_path]\n"
+        "assert 'rolegraph.cli.rich_help' not in hooks, hooks\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", "import rolegraph.cli.root\n" + code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr

@@ -66,9 +66,7 @@ def main() -> None:
     (fast.py: no typer), everything else through typer (root.py)."""
     one_command_process()
     try:
-        from .fast import run_fast
-
-        if not run_fast(sys.argv[1:]):
+        if sys.argv[1:2] not in (["check"], ["run"]) or not _run_fast(sys.argv[1:]):
             from .root import app
 
             app()
@@ -79,6 +77,12 @@ def main() -> None:
     finally:
         if _runs_no_code_of_the_user(sys.argv[1:]):
             keep_until_exit()  # (what the command made lives until the exit, now)
+
+
+def _run_fast(argv: list[str]) -> bool:
+    from .fast import run_fast
+
+    return run_fast(argv)
 
 
 #: The commands that run nothing of the user's (no tool, no MCP server): what is left when

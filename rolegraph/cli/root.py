@@ -18,10 +18,12 @@ from typer.models import CommandInfo, TyperInfo
 
 from rolegraph import __version__
 
-from . import COMMANDS
+from . import COMMANDS, rich_help
 from .exits import EXIT_OK, paused_collection
 
 __all__ = ["app"]
+
+rich_help.install()  # (help and usage errors: rich without its Markdown and Traceback)
 
 
 class _LazyGroup(TyperGroup):
