@@ -39,14 +39,19 @@ def phase(name):
 phase("the interpreter's start (python -c pass: bench_startup.py)")
 import rolegraph.cli, rolegraph.cli.fast, rolegraph.cli.checking, rolegraph.cli.running
 phase("rolegraph.cli: the fast way of check and run (no typer)")
-import pydantic, pydantic.main
+import pydantic, pydantic.main, pydantic.types
 phase("pydantic")
+from pydantic.plugin._loader import get_plugins
+get_plugins()
+phase("pydantic's search for plugins (importlib.metadata: every package's entry points)")
 import rolegraph.compiler.ast
 phase("the AST's 60-odd classes (compiler/ast.py)")
+import lark, lark.lark
+phase("lark (regex and interegular among its imports)")
 import rolegraph.grammar
-phase("lark and grammar/")
+phase("grammar/ (jinja2 among its imports: template depth)")
 import rolegraph.compiler.check
-phase("the checker's modules (jinja2 among them)")
+phase("the checker's modules")
 rolegraph.compiler.ast.build_validators()
 phase("the AST's validators (pydantic schemas)")
 from rolegraph.grammar.lexer import grammar_parser
