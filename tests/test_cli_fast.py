@@ -137,8 +137,9 @@ def _run(way: str, args: list[str], stdin: str | None, probe: Path) -> tuple:
 
 
 def _masked(text: str) -> str:
-    """Without its numbers: a run's own timings (`12 ms`, `0.01 s`) may differ."""
-    return re.sub(r"\d+(\.\d+)?", "N", text)
+    """Without its numbers, and the spaces and rules a table pads them with: a run's own
+    timings (`12 ms`, `0.01 s`) may differ, and the width of a table's column with them."""
+    return re.sub(r"[\s─━]+", "", re.sub(r"\d+(\.\d+)?", "N", text))
 
 
 def _compare(args: list[str], stdin: str | None, tmp_path: Path, *, fast: bool) -> None:
