@@ -325,14 +325,21 @@ def test_a_run_freezes_its_start_up_only(tmp_path):
         assert marker.read_text() == "collected", args
 
 
-def test_calling_the_commands_in_a_program_freezes_nothing(tmp_path):
+def test_calling_the_commands_in_a_program_freezes_nothing(monkeypatch):
+    """Through typer's `CliRunner`, or `main()` called from a program's own code (not its
+    `__main__`), a command leaves the caller's collector as it was."""
     import gc
 
     from typer.testing import CliRunner
 
-    from rolegraph.cli import app
+    from rolegraph.cli import app, main
 
     before = gc.get_freeze_count()
     for args in (["check", _example("self_refine.agent")], ["--help"]):
         assert CliRunner().invoke(app, args).exit_code == 0
+        monkeypatch.setattr(sys, "argv", ["rolegraph", *args])
+        try:
+            main()
+        except SystemExit as exited:
+            assert exited.code in (0, None)
     assert gc.get_freeze_count() == before

@@ -63,8 +63,13 @@ def __getattr__(name: str) -> Any:
 
 def main() -> None:
     """The console-script entry point: `check` and `run` given plainly go the fast way
-    (fast.py: no typer), everything else through typer (root.py)."""
-    one_command_process()
+    (fast.py: no typer), everything else through typer (root.py). Called from a
+    program's `__main__` (the `rolegraph` script, `python -m rolegraph`), it runs the
+    process, and what start-up made is kept out of the collector's way until the exit
+    (exits.py `keep_until_exit`); called from elsewhere (a test), it leaves the caller's
+    collector as it was."""
+    if sys._getframe(1).f_globals.get("__name__") == "__main__":
+        one_command_process()
     try:
         if sys.argv[1:2] not in (["check"], ["run"]) or not _run_fast(sys.argv[1:]):
             from .root import app
