@@ -143,7 +143,7 @@ def test_a_tool_that_runs_out_of_memory_fails_with_words():
 
 def test_the_cli_reports_running_out_of_memory_in_words(monkeypatch, capsys):
     from rolegraph import cli as cli_module
-    from rolegraph.cli import check as check_command
+    from rolegraph.cli import checking as check_command
 
     def out_of_memory(*args: object, **kwargs: object) -> None:
         raise MemoryError

@@ -91,28 +91,41 @@ def test_help_loads_nothing_of_rolegraph_but_the_commands():
     assert all(m.startswith("rolegraph.cli") for m in ours), sorted(ours)
 
 
-def test_check_loads_its_own_command_module_only():
+def test_check_loads_no_command_module_and_no_typer():
+    """`check FILE` goes the fast way (rolegraph/cli/fast.py): no typer, no click, no
+    command module, no rich, no runtime, no search."""
     loaded = _modules_loaded_by("check", _example("self_refine.agent"))
-    assert "rolegraph.cli.check" in loaded
+    assert "rolegraph.cli.checking" in loaded  # (it checked)
+    assert not loaded & COMMAND_MODULES
+    assert not {m for m in loaded if m.split(".")[0] in ("typer", "click", "rich")}
+    assert "rolegraph.cli.root" not in loaded
+    assert not {m for m in loaded if m.startswith(("rolegraph.runtime", "rolegraph.search"))}
+
+
+def test_a_run_on_the_mock_loads_no_command_module_and_no_typer():
+    loaded = _modules_loaded_by(
+        "run", _example("self_refine.agent"), "--model", "mock", "-i", '{"task": "x"}', "-q",
+        "--no-store",
+    )  # fmt: skip
+    assert "rolegraph.cli.running" in loaded  # (it ran)
+    assert not loaded & COMMAND_MODULES
+    assert not {m for m in loaded if m.split(".")[0] in ("typer", "click", "rich")}
+    assert not {m for m in loaded if m.startswith("rolegraph.search")}
+
+
+def test_check_through_typer_loads_its_own_command_module_only():
+    loaded = _modules_loaded_by("check", "--strict", "--strict", _example("self_refine.agent"))
+    assert "rolegraph.cli.check" in loaded  # (an option twice: typer reads the arguments)
     assert not loaded & (COMMAND_MODULES - {"rolegraph.cli.check"})
     assert "rich" not in loaded and "typer.rich_utils" not in loaded  # (no table, no help)
     assert not {m for m in loaded if m.startswith(("rolegraph.runtime", "rolegraph.search"))}
 
 
-def test_a_run_on_the_mock_loads_its_own_command_module_only():
-    loaded = _modules_loaded_by(
-        "run", _example("self_refine.agent"), "--model", "mock", "-i", '{"task": "x"}', "-q",
-        "--no-store",
-    )  # fmt: skip
-    assert "rolegraph.cli.run" in loaded
-    assert not loaded & (COMMAND_MODULES - {"rolegraph.cli.run"})
-    assert "rich" not in loaded  # (-q: no live view, no summary table)
-    assert not {m for m in loaded if m.startswith("rolegraph.search")}
-
-
 def test_the_other_commands_load_their_own_module_only():
     for args, module in [
         (("explain", "E0101"), "check"),
+        (("check", "--help"), "check"),
+        (("run", "--help"), "run"),
         (("compile", "--help"), "compile"),
         (("edit", "--help"), "edit"),
         (("search", "--help"), "search"),
@@ -238,3 +251,95 @@ def test_an_agent_runs_with_the_garbage_collector_on_and_it_stays_on(tmp_path):
         assert result.exit_code == 0, result.output
         assert gc.isenabled()
     assert result.stdout.strip() == "true"
+
+
+class _Finalized:
+    """An object in a reference cycle, which says when it is collected."""
+
+    def __init__(self, path: str):
+        self.path, self.me = path, self
+
+    def __del__(self) -> None:
+        Path(self.path).write_text("collected")
+
+
+def leave_a_cycle(path: str) -> bool:
+    """A tool: leaves garbage only the cyclic collector can free; whether it is on."""
+    import gc
+
+    _Finalized(path)
+    return gc.isenabled()
+
+
+# Run `rolegraph ARGS` (`main()`) and print, as it exits, whether the collector is on
+# and how many objects are frozen.
+_GC_PROBE = """
+import atexit, gc, json, sys
+atexit.register(lambda: print(json.dumps([gc.isenabled(), gc.get_freeze_count()])))
+sys.argv = ["rolegraph", *json.loads(sys.argv[1])]
+from rolegraph.cli import main
+main()
+"""
+
+
+def _gc_at_exit(*args: str) -> tuple[str, bool, int]:
+    from .conftest import ROOT
+
+    done = subprocess.run(
+        [sys.executable, "-c", _GC_PROBE, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,  # (the tool's module: tests.test_startup_imports)
+    )
+    assert done.returncode == 0, done.stderr
+    *result, last = done.stdout.strip().splitlines()
+    enabled, count = json.loads(last)
+    return "\n".join(result), enabled, count
+
+
+def test_a_command_keeps_what_it_made_out_of_the_last_collection():
+    """`rolegraph check` (and --help) freezes what it made as it ends, so the collection
+    Python makes at exit does not walk it (rolegraph/cli/exits.py `keep_until_exit`)."""
+    for args in (["check", _example("self_refine.agent")], ["--help"]):
+        _, enabled, count = _gc_at_exit(*args)
+        assert enabled and count > 10_000, args
+
+
+def test_a_run_freezes_its_start_up_only(tmp_path):
+    """A run freezes what its start-up made, before the agent runs; what the agent and its
+    tools make is collected as always, at exit too: a tool's cyclic garbage is finalized."""
+    path = tmp_path / "gc.agent"
+    path.write_text(
+        'tool leave_a_cycle(path: str) -> bool = "tests.test_startup_imports:leave_a_cycle"\n'
+        "agent A(path: str) -> bool {\n  c = leave_a_cycle(path)\n  return c\n}\n"
+    )
+    # (the fast way, with its events, and through typer: `--` is not a plain form)
+    for number, args in enumerate((["-q"], ["-q", "--events", "jsonl"], ["-q", "--", "A"])):
+        marker = tmp_path / f"collected-{number}"
+        inputs = json.dumps({"path": str(marker)})
+        out, enabled, count = _gc_at_exit("run", str(path), "-i", inputs, "--no-store", *args)
+        result = json.loads(out.splitlines()[-1])  # (the result, or the last event)
+        assert (result if isinstance(result, bool) else result["result"]) is True, out
+        assert enabled and count > 10_000, args
+        assert marker.read_text() == "collected", args
+
+
+def test_calling_the_commands_in_a_program_freezes_nothing(monkeypatch):
+    """Through typer's `CliRunner`, or `main()` called from a program's own code (not its
+    `__main__`), a command leaves the caller's collector as it was."""
+    import gc
+
+    from typer.testing import CliRunner
+
+    from rolegraph.cli import app, main
+
+    before = gc.get_freeze_count()
+    for args in (["check", _example("self_refine.agent")], ["--help"]):
+        assert CliRunner().invoke(app, args).exit_code == 0
+        monkeypatch.setattr(sys, "argv", ["rolegraph", *args])
+        try:
+            main()
+        except SystemExit as exited:
+            assert exited.code in (0, None)
+    assert gc.get_freeze_count() == before

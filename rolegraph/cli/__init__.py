@@ -4,12 +4,15 @@
 - `run.py`: `run`, `test`; `human.py`: `runs`, `resume` (human steps)
 - `compile.py`, `edit.py`, `search.py` (`search`, `attribute`), `serve.py` (`serve`,
   `ui`, `lsp`), `mcp.py` (`mcp serve`)
-- `exits.py`, `files.py`, `options.py`: what the commands share; `render.py`: what they
-  print beyond their result (diagnostics, JSON, tables).
+- `root.py`: the typer application, whose commands are built from their modules
+- `fast.py`: `check` and `run` given plainly, without typer; `checking.py` and
+  `running.py`: what those two do once their options are read, either way
+- `exits.py`, `files.py`, `options.py`, `params.py`: what the commands share;
+  `render.py`: what they print beyond their result (diagnostics, JSON, tables).
 
 A command's module is imported when the command runs (or `--help` lists it), and each
-imports its heavy libraries inside the command: `rolegraph check` never loads the search,
-the runtime or rich, and `rolegraph --help` none of the compiler.
+imports its heavy libraries inside the command: `rolegraph check` never loads typer, the
+search, the runtime or rich, and `rolegraph --help` none of the compiler.
 
 Exit codes: 0 clean, 1 diagnostics (or files that `fmt --check` would change),
 2 usage errors (bad options, missing files).
@@ -17,21 +20,13 @@ Exit codes: 0 clean, 1 diagnostics (or files that `fmt --check` would change),
 
 from __future__ import annotations
 
-import functools
-import importlib
-import inspect
 import sys
-from collections.abc import Callable, Iterator, MutableMapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-import typer.main
-from typer.core import TyperCommand, TyperGroup
-from typer.models import CommandInfo, TyperInfo
+from .exits import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, echo, keep_until_exit, one_command_process
 
-from rolegraph import __version__
-
-from .exits import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, paused_collection
+if TYPE_CHECKING:
+    from .root import app
 
 __all__ = ["COMMANDS", "EXIT_DIAGNOSTICS", "EXIT_OK", "EXIT_USAGE", "app", "main"]
 
@@ -57,152 +52,51 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class _LazyGroup(TyperGroup):
-    """The root group: its commands are built from their modules on first use, so that
-    running one command imports only its own module."""
+def __getattr__(name: str) -> Any:
+    """`app`, the typer application, built on first use (`root.py`)."""
+    if name == "app":
+        from .root import app
 
-    def __init__(self, **attrs: Any) -> None:
-        super().__init__(**attrs)
-        self.commands = _Commands(self.rich_markup_mode)
-
-    def list_commands(self, ctx: Any) -> list[str]:
-        return list(self.commands)
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        # Listing the commands needs their names and help only, not their options; rich
-        # is imported here, with the collector paused (`paused_collection`).
-        assert isinstance(self.commands, _Commands)
-        self.commands.listing = True
-        try:
-            with paused_collection():
-                super().format_help(ctx, formatter)
-        finally:
-            self.commands.listing = False
-
-
-class _Commands(MutableMapping[str, Any]):
-    """The click commands by name: every name of `COMMANDS` is there, built when read."""
-
-    def __init__(self, rich_markup_mode: Any) -> None:
-        self._built: dict[str, Any] = {}
-        self._listed: dict[str, Any] = {}
-        self._rich_markup_mode = rich_markup_mode
-        self.listing = False  # (while the root's help lists the commands)
-
-    def __getitem__(self, name: str) -> Any:
-        if name not in self._built:
-            if name not in COMMANDS:
-                raise KeyError(name)
-            if self.listing:
-                if name not in self._listed:
-                    self._listed[name] = self._build(name, listed=True)
-                return self._listed[name]
-            command = self._build(name)
-            command.make_context = _paused(command.make_context)
-            self._built[name] = command
-        return self._built[name]
-
-    def __setitem__(self, name: str, command: Any) -> None:
-        self._built[name] = command
-
-    def __delitem__(self, name: str) -> None:
-        del self._built[name]
-
-    def __iter__(self) -> Iterator[str]:
-        yield from COMMANDS
-        yield from (name for name in self._built if name not in COMMANDS)
-
-    def __len__(self) -> int:
-        return len(set(COMMANDS) | set(self._built))
-
-    def _build(self, name: str, *, listed: bool = False) -> Any:
-        """The click command `name`; `listed`: without its options, for the listing
-        (reading a command's options evaluates every annotation: most of the cost)."""
-        module = importlib.import_module(f"{__name__}.{COMMANDS[name]}")
-        commands: typer.Typer = module.commands
-        how = dict(
-            pretty_exceptions_short=app.pretty_exceptions_short,
-            rich_markup_mode=self._rich_markup_mode,
-        )
-        if not commands.registered_commands or _is_group(commands):
-            return typer.main.get_group_from_info(
-                TyperInfo(commands, name=name), suggest_commands=True, **how
-            )
-        info = next(c for c in commands.registered_commands if _name(c) == name)
-        if listed:
-            return _listing(name, info, self._rich_markup_mode)
-        return typer.main.get_command_from_info(info, **how)
-
-
-def _listing(name: str, info: CommandInfo, rich_markup_mode: Any) -> Any:
-    """A command as the root's help lists it: its name and help, as
-    `typer.main.get_command_from_info` makes them, and no options."""
-    help = inspect.getdoc(info.callback) if info.help is None else inspect.cleandoc(info.help)
-    return TyperCommand(
-        name=name,
-        help=help,
-        short_help=info.short_help,
-        hidden=info.hidden,
-        deprecated=info.deprecated,
-        rich_markup_mode=rich_markup_mode,
-        rich_help_panel=info.rich_help_panel,
-    )
-
-
-def _paused(make_context: Callable[..., Any]) -> Callable[..., Any]:
-    """A command's arguments read with the garbage collector paused (`paused_collection`):
-    typer's option adapters import pydantic there."""
-
-    @functools.wraps(make_context)
-    def reading(*args: Any, **kwargs: Any) -> Any:
-        with paused_collection():
-            return make_context(*args, **kwargs)
-
-    return reading
-
-
-def _is_group(commands: typer.Typer) -> bool:
-    return not isinstance(commands.info.help, typer.models.DefaultPlaceholder)
-
-
-def _name(info: CommandInfo) -> str:
-    assert info.callback is not None
-    return info.name or typer.main.get_command_name(info.callback.__name__)
-
-
-app = typer.Typer(
-    name="rolegraph",
-    help="A typed, declarative language for LLM agent systems, and its compiler.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    cls=_LazyGroup,
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"rolegraph {__version__}")
-        raise typer.Exit(EXIT_OK)
-
-
-@app.callback()
-def main_options(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_version, is_eager=True, help="Print the version and exit."
-        ),
-    ] = False,
-) -> None:
-    """rolegraph: parse, check, format, compile and run `.agent` files."""
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
-    """The console-script entry point."""
+    """The console-script entry point: `check` and `run` given plainly go the fast way
+    (fast.py: no typer), everything else through typer (root.py). Called from a
+    program's `__main__` (the `rolegraph` script, `python -m rolegraph`), it runs the
+    process, and what start-up made is kept out of the collector's way until the exit
+    (exits.py `keep_until_exit`); called from elsewhere (a test), it leaves the caller's
+    collector as it was."""
+    if sys._getframe(1).f_globals.get("__name__") == "__main__":
+        one_command_process()
     try:
-        app()
+        if sys.argv[1:2] not in (["check"], ["run"]) or not _run_fast(sys.argv[1:]):
+            from .root import app
+
+            app()
     except MemoryError as error:  # (its message is empty: say what happened)
         detail = f" ({error})" if str(error) else ""
-        typer.echo(f"error: out of memory{detail}: rolegraph could not finish", err=True)
+        echo(f"error: out of memory{detail}: rolegraph could not finish", err=True)
         sys.exit(EXIT_DIAGNOSTICS)
+    finally:
+        if _runs_no_code_of_the_user(sys.argv[1:]):
+            keep_until_exit()  # (what the command made lives until the exit, now)
+
+
+def _run_fast(argv: list[str]) -> bool:
+    from .fast import run_fast
+
+    return run_fast(argv)
+
+
+#: The commands that run nothing of the user's (no tool, no MCP server): what is left when
+#: they end is rolegraph's and its libraries' alone. (`run` and `resume` keep what their
+#: start-up made before the agent runs: running.py.)
+_NO_CODE_OF_THE_USER = frozenset({"parse", "check", "graph", "fmt", "compile", "edit", "explain"})
+
+
+def _runs_no_code_of_the_user(argv: list[str]) -> bool:
+    if "--connect" in argv:  # (`check --connect` starts the MCP servers)
+        return False
+    return not argv or argv[0] in _NO_CODE_OF_THE_USER or argv[0].startswith("-")

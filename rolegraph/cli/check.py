@@ -10,25 +10,22 @@ from typing import Annotated
 
 import typer
 
-from .exits import EXIT_DIAGNOSTICS, EXIT_OK, usage_error
+from .checking import check_files
+from .exits import EXIT_DIAGNOSTICS, usage_error
 from .files import (
     agent_files,
-    check_file,
     check_output,
     checked_or_exit,
     read,
     read_source,
     write_output,
 )
-from .options import RootOption, pick_agent
+from .options import pick_agent
+from .params import RootOption
 from .render import (
-    diagnostic_json,
-    print_cost,
     print_diagnostics,
-    print_in_sources,
     printable,
     source_of,
-    summary,
 )
 
 commands = typer.Typer()
@@ -81,41 +78,7 @@ def check(
     ] = False,
 ) -> None:
     """Check files: syntax, names, types, the graph, and temporal constraints."""
-    all_diagnostics: list[dict] = []
-    errors = warnings = 0
-    for path in agent_files(files):
-        checked, diagnostics, sources = check_file(path, root=root)
-        if connect and checked is not None:
-            from rolegraph.runtime.mcp_check import connected_diagnostics
-
-            diagnostics = [*diagnostics, *connected_diagnostics(checked)]
-        for diagnostic in diagnostics:
-            if diagnostic.is_error:
-                errors += 1
-            else:
-                warnings += 1
-        if as_json:
-            all_diagnostics.extend(diagnostic_json(d) for d in diagnostics)
-            continue
-        print_in_sources(diagnostics, sources)
-        if checked is not None:
-            for result in checked.constraints:
-                if result.status == "proven":
-                    typer.echo(
-                        printable(
-                            f"{path}: {result.agent}: `{result.mode} {result.text}` proven "
-                            f"on every run ({result.states} states explored)"
-                        ),
-                        err=True,
-                    )
-            if cost:
-                print_cost(checked)
-    failed = errors > 0 or (strict and warnings > 0)
-    if as_json:
-        typer.echo(json.dumps(all_diagnostics, indent=2))
-    elif errors or warnings:
-        typer.echo(summary(errors, warnings), err=True)
-    raise typer.Exit(EXIT_DIAGNOSTICS if failed else EXIT_OK)
+    check_files(files, as_json=as_json, strict=strict, cost=cost, root=root, connect=connect)
 
 
 @commands.command()

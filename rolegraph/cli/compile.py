@@ -9,7 +9,7 @@ import typer
 
 from .exits import EXIT_DIAGNOSTICS, usage_error
 from .files import check_output, read, write_output
-from .options import RootOption
+from .params import RootOption
 from .render import print_diagnostics, source_of
 
 commands = typer.Typer()

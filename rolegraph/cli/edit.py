@@ -10,7 +10,8 @@ import typer
 
 from .exits import EXIT_DIAGNOSTICS, usage_error
 from .files import check_output, read, write_output
-from .options import AllowImportOption, AllowToolOption, RootOption, trust_policy
+from .options import trust_policy
+from .params import AllowImportOption, AllowToolOption, RootOption
 from .render import print_diagnostics, printable
 
 commands = typer.Typer()

@@ -8,9 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-
-from .exits import EXIT_DIAGNOSTICS, paused_collection, usage_error
+from .exits import EXIT_DIAGNOSTICS, echo, paused_collection, usage_error
 from .render import print_diagnostics, print_in_sources, source_of
 
 if TYPE_CHECKING:
@@ -40,7 +38,7 @@ def read(path: Path) -> str:
     text, problem = read_source(path)
     if problem is not None:
         print_diagnostics((problem,), source_of(problem.file, text))
-        raise typer.Exit(EXIT_DIAGNOSTICS)
+        raise SystemExit(EXIT_DIAGNOSTICS)
     return text
 
 
@@ -87,7 +85,7 @@ def checked_or_exit(path: Path, root: Path | None = None) -> Any:
     errors = [d for d in diagnostics if d.is_error]
     if checked is None or errors:
         print_in_sources(errors, sources)
-        raise typer.Exit(EXIT_DIAGNOSTICS)
+        raise SystemExit(EXIT_DIAGNOSTICS)
     return checked
 
 
@@ -120,8 +118,8 @@ def write_output(path: Path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as error:
-        typer.echo(f"error: cannot write {path}: {error.strerror or error}", err=True)
-        raise typer.Exit(EXIT_DIAGNOSTICS) from None
+        echo(f"error: cannot write {path}: {error.strerror or error}", err=True)
+        raise SystemExit(EXIT_DIAGNOSTICS) from None
 
 
 def open_store(kind: Any, path: Path) -> Any:

@@ -204,7 +204,7 @@ def resume_command(
             f"run {run} was made from {info.file}, which is not found from here: resume it "
             "in the directory it ran in (the answer, if given, is kept)"
         )
-    from .run import run as run_file
+    from .running import run as run_file
 
     with stdout_for_the_result() as out:
         run_file(

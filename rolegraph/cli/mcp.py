@@ -10,16 +10,8 @@ import typer
 
 from .exits import usage_error
 from .files import checked_or_exit
-from .options import (
-    ApiBaseOption,
-    ConcurrencyOption,
-    ParamOption,
-    RootOption,
-    TimeoutOption,
-    check_model_option,
-    provider_params,
-    warm_up_litellm,
-)
+from .options import check_model_option, provider_params, warm_up_litellm
+from .params import ApiBaseOption, ConcurrencyOption, ParamOption, RootOption, TimeoutOption
 
 commands = typer.Typer(help="MCP: serve the agents of a file as the tools of an MCP server.")
 

@@ -12,7 +12,7 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-import typer
+from .exits import echo
 
 if TYPE_CHECKING:
     from rolegraph.compiler.diagnostics import Diagnostic
@@ -42,7 +42,7 @@ def print_diagnostics(diagnostics: tuple[Diagnostic, ...], source: SourceType) -
 def print_diagnostic(diagnostic: Diagnostic, source: SourceType) -> None:
     from rolegraph.compiler.diagnostics import render
 
-    typer.echo(render(diagnostic, source, color=sys.stderr.isatty()) + "\n", err=True)
+    echo(render(diagnostic, source, color=sys.stderr.isatty()) + "\n", err=True)
 
 
 def print_in_sources(diagnostics: Any, sources: dict[str, str]) -> None:
@@ -151,14 +151,14 @@ def print_shapley(found: Any, samples: int, out: TextIO) -> None:
     from rich.table import Table
 
     how = "exact" if found.exact else f"estimated from {samples} random orders"
-    typer.echo(f"{found.agent}: Shapley values ({how})", file=out)
+    echo(f"{found.agent}: Shapley values ({how})", file=out)
     table = Table()
     table.add_column("node")
     table.add_column("value", justify="right")
     for player in sorted(found.players, key=lambda p: -found.values[p]):
         table.add_row(player, f"{found.values[player]:+.3f}")
     Console(width=100, file=out).print(table)
-    typer.echo(
+    echo(
         f"score {found.full:.3f} with every node, {found.empty:.3f} with all blanked; "
         f"{found.coalitions} coalitions evaluated",
         file=out,

@@ -13,7 +13,8 @@ import typer
 
 from .exits import EXIT_DIAGNOSTICS, stdout_for_the_result, usage_error
 from .files import check_output, checked_or_exit, open_store, write_output
-from .options import (
+from .options import check_model_option, provider_params, trust_policy, warm_up_litellm
+from .params import (
     AllowImportOption,
     AllowToolOption,
     ApiBaseOption,
@@ -21,10 +22,6 @@ from .options import (
     ParamOption,
     RootOption,
     TimeoutOption,
-    check_model_option,
-    provider_params,
-    trust_policy,
-    warm_up_litellm,
 )
 from .render import print_front, print_shapley
 

@@ -10,15 +10,8 @@ import typer
 
 from .exits import usage_error
 from .files import checked_or_exit, open_store
-from .options import (
-    ApiBaseOption,
-    ConcurrencyOption,
-    ParamOption,
-    RootOption,
-    TimeoutOption,
-    check_model_option,
-    provider_params,
-)
+from .options import check_model_option, provider_params
+from .params import ApiBaseOption, ConcurrencyOption, ParamOption, RootOption, TimeoutOption
 
 commands = typer.Typer()
 

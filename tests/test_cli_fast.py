@@ -1,0 +1,262 @@
+"""`check` and `run` without typer (rolegraph/cli/fast.py) print, and end, exactly as the
+typer application does: each command line below runs in a fresh interpreter through
+`main()` (the `rolegraph` script) and through `rolegraph.cli.root.app` (typer alone, the
+oracle), and the two give the same exit status, stdout and stderr, byte for byte. The
+plain command lines must take the fast way (typer's application never built); the others
+must go to typer, whose usage errors and help are then printed by typer itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+GOOD = str(ROOT / "examples" / "self_refine.agent")
+INPUT = '{"task": "x"}'
+
+# Run `rolegraph ARGS` one way or the other; say on the file $PROBE whether typer's
+# application was built (an error may still import typer, as human.py reports a paused run).
+_PROBE = """
+import atexit, json, os, sys
+built = lambda: str("rolegraph.cli.root" in sys.modules)
+atexit.register(lambda: open(os.environ["PROBE"], "w").write(built()))
+way, sys.argv = sys.argv[1], ["rolegraph", *json.loads(sys.argv[2])]
+if way == "main":
+    from rolegraph.cli import main
+    main()
+else:
+    from rolegraph.cli.root import app
+    app()
+"""
+
+
+def _files(folder: Path) -> dict[str, str]:
+    broken = folder / "broken.agent"
+    broken.write_text("agent A(q: str) -> str {\n  a = W(q,,)\n}\n")
+    warned = folder / "warned.agent"
+    warned.write_text(
+        'role W(task: str) -> str {\n  prompt "{{ task }}"\n}\n'
+        "agent A(task: str) -> str {\n  w = W(task)\n  return w\n}\n"
+    )
+    many = folder / "many"
+    many.mkdir()
+    (many / "a.agent").write_text(warned.read_text())
+    (many / "b.agent").write_text(Path(GOOD).read_text())
+    return {
+        "BROKEN": str(broken),
+        "WARNED": str(warned),
+        "MANY": str(many),
+        "TMP": str(folder),
+        "MISSING": str(folder / "missing.agent"),
+    }
+
+
+# (arguments, stdin) that fast.py takes
+FAST = [
+    (["check", GOOD], None),
+    (["check", "BROKEN"], None),
+    (["check", "--json", "BROKEN"], None),
+    (["check", "BROKEN", "--strict", "--cost"], None),
+    (["check", "WARNED"], None),
+    (["check", "--strict", "WARNED"], None),
+    (["check", "--json", "WARNED", GOOD], None),
+    (["check", GOOD, "--cost"], None),
+    (["check", "MANY"], None),
+    (["check", "MISSING"], None),
+    (["check", "--root", "TMP", GOOD], None),
+    (["check", f"--root={ROOT}", GOOD], None),
+    (["check", "-"], "agent A(q: str) -> str {\n  return q\n}\n"),
+    (["check", "-"], "agent A(q: str) -> str {\n  return\n"),
+    (["run", GOOD, "--model", "mock", "-i", INPUT, "-q", "--no-store"], None),
+    (["run", GOOD, "SelfRefine", "-m", "mock", "--input", INPUT, "--quiet", "--no-store"], None),
+    (["run", GOOD, "-m", "mock", "-i", "not json", "-q", "--no-store"], None),
+    (["run", GOOD, "-m", "mock", "-i", "[1]", "-q", "--no-store"], None),
+    (["run", GOOD, "NoSuchAgent", "-m", "mock", "-i", INPUT, "-q", "--no-store"], None),
+    (["run", GOOD, "-m", "mock", "-i", "{}", "-q", "--no-store"], None),
+    (["run", GOOD, "-m", "mock", "-i", INPUT, "--events", "xml", "--no-store"], None),
+    (["run", GOOD, "-m", "mock:latency=inf", "-i", INPUT, "-q", "--no-store"], None),
+    (["run", GOOD, "-m", "mock", "-i", INPUT, "-q", "--no-store", "--param", "bad"], None),
+    (
+        [
+            *["run", GOOD, "-m", "mock", "-i", INPUT, "-q", "--no-store", "--api-base", "http://x"],
+            *["--param", "temperature=0", "--param", "max_tokens=50"],
+        ],
+        None,
+    ),
+    (["run", GOOD, "-m", "mock", "-i", INPUT, "-q", "--no-store", "--budget", "calls=1"], None),
+    (["run", GOOD, "-m", "mock", "-i", INPUT, "-q", "--no-store", "--budget", "bogus"], None),
+    (["run", "BROKEN", "-m", "mock", "-i", INPUT, "-q", "--no-store"], None),
+    (["run", "MISSING", "-m", "mock", "-q", "--no-store"], None),
+    (["run", GOOD, "-m", "mock", "-i", INPUT, "-q", "--no-store", "--resume", "r1"], None),
+    (["run", GOOD, "-m", "mock", "-i", INPUT, "-q", "--trace", "TMP"], None),
+    (["run", GOOD, "-m", "mock", "-i", INPUT, "--no-store"], None),
+    (["run", GOOD, "-m", "mock", "-i", INPUT, "--events", "jsonl", "--no-store"], None),
+]
+
+# ... and that typer reads
+TYPER = [
+    ["check"],
+    ["check", "--bogus", GOOD],
+    ["check", "--json=yes", GOOD],
+    ["check", GOOD, "--", "BROKEN"],
+    ["check", "--json", "--json", GOOD],
+    ["check", "--root", GOOD],
+    ["check", ""],
+    ["check", "--help"],
+    ["run"],
+    ["run", "--help"],
+    ["run", GOOD, "A", "B", "-m", "mock"],
+    ["run", GOOD, "-qm", "mock", "-i", INPUT, "--no-store"],
+    ["run", GOOD, "-m"],
+    ["run", GOOD, "-m", "mock", "-m", "mock", "-q", "--no-store"],
+    ["run", GOOD, "-i=x", "-m", "mock"],
+    ["run", GOOD, "-m", "mock", "-i", INPUT, "-q", "--no-store", "--timeout", "5"],
+    ["run", GOOD, "-m", "mock", "-i", INPUT, "-q", "--no-store", "--concurrency", "x"],
+    ["run", GOOD, "-m", "-mock"],
+]
+
+
+def _run(way: str, args: list[str], stdin: str | None, probe: Path) -> tuple:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, way, json.dumps(args)],
+        input=stdin or "",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=probe.parent,
+        env={**os.environ, "PROBE": str(probe), "COLUMNS": "100"},
+    )
+    return done.returncode, done.stdout, done.stderr, probe.read_text() == "True"
+
+
+def _masked(text: str) -> str:
+    """Without its numbers, and the spaces and rules a table pads them with: a run's own
+    timings (`12 ms`, `0.01 s`) may differ, and the width of a table's column with them."""
+    return re.sub(r"[\s─━]+", "", re.sub(r"\d+(\.\d+)?", "N", text))
+
+
+def _compare(args: list[str], stdin: str | None, tmp_path: Path, *, fast: bool) -> None:
+    files = _files(tmp_path)
+    args = [files.get(a, a) for a in args]
+    if "--trace" in args:
+        args[args.index("--trace") + 1] = str(tmp_path / "trace.jsonl")
+    timed = "-q" not in args and "--quiet" not in args
+    status, out, err, typer_loaded = _run("main", args, stdin, tmp_path / "probe")
+    (tmp_path / "trace.jsonl").unlink(missing_ok=True)
+    oracle = _run("typer", args, stdin, tmp_path / "probe")
+    assert oracle[3]  # (typer ran it)
+    assert status == oracle[0], (args, err, oracle[2])
+    if timed:
+        assert _masked(out) == _masked(oracle[1]), args
+        assert _masked(err) == _masked(oracle[2]), args
+    else:
+        assert out == oracle[1], args
+        assert err == oracle[2], args
+    assert typer_loaded is not fast, args
+
+
+def _named(value: object) -> str:
+    return " ".join(value) if isinstance(value, list) else "stdin" if value else ""
+
+
+@pytest.mark.parametrize("args, stdin", FAST, ids=_named)
+def test_the_fast_way_prints_what_typer_prints(args, stdin, tmp_path):
+    _compare(args, stdin, tmp_path, fast=True)
+
+
+@pytest.mark.parametrize("args", TYPER, ids=" ".join)
+def test_what_the_fast_way_does_not_take_goes_to_typer(args, tmp_path):
+    _compare(args, None, tmp_path, fast=False)
+
+
+def test_the_plain_forms_read_as_click_reads_them():
+    from rolegraph.cli.fast import _CHECK, _RUN, read_arguments
+
+    assert read_arguments(_CHECK, ["a", "--json", "b", "--root=r"]) == (
+        ["a", "b"],
+        {"as_json": True, "root": "r"},
+    )
+    assert read_arguments(_RUN, ["f", "-q", "A", "--param", "x=1", "--param", "y=2"]) == (
+        ["f", "A"],
+        {"quiet": True, "param": ["x=1", "y=2"]},
+    )
+    assert read_arguments(_RUN, ["f", "-"]) == (["f", "-"], {})
+    for refused in (["f", "-qm", "mock"], ["f", "--quiet=1"], ["f", "-m", ""], ["f", "--"]):
+        assert read_arguments(_RUN, refused) is None, refused
+    assert read_arguments(_RUN, []) is None and read_arguments(_RUN, ["a", "b", "c"]) is None
+
+
+# -- typer's help without rich's Markdown and Traceback (rolegraph/cli/rich_help.py) ------
+
+# Run `rolegraph ARGS` through typer, with rich's modules as `main()` has them, or with
+# typer.rich_utils imported first, whole (the oracle); print which of rich's were loaded.
+_HELP = """
+import atexit, json, sys
+way, sys.argv = sys.argv[1], ["rolegraph", *json.loads(sys.argv[2])]
+if way == "whole":
+    import typer.rich_utils
+loaded = lambda: [m for m in ("rich.markdown", "rich.traceback") if m in sys.modules]
+atexit.register(lambda: print(json.dumps(loaded()), file=sys.stderr))
+from rolegraph.cli import main
+main()
+"""
+
+HELP = [
+    [],
+    ["--help"],
+    ["--version"],
+    ["check", "--help"],
+    ["run", "--help"],
+    ["search", "--help"],
+    ["mcp", "--help"],
+    ["mcp", "serve", "--help"],
+    ["bogus"],
+    ["check"],
+    ["run", GOOD, "--timeout", "soon"],
+    ["fmt", "--bogus"],
+]
+
+
+@pytest.mark.parametrize("color", ["", "1"], ids=["plain", "color"])
+@pytest.mark.parametrize("args", HELP, ids=" ".join)
+def test_help_and_usage_errors_are_typers_without_markdown(args, color):
+    env = {**os.environ, "COLUMNS": "90", "FORCE_COLOR": color}
+    ways = {}
+    for way in ("hooked", "whole"):
+        done = subprocess.run(
+            [sys.executable, "-c", _HELP, way, json.dumps(args)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        *err, loaded = done.stderr.splitlines(keepends=True)
+        ways[way] = (done.returncode, done.stdout, "".join(err), json.loads(loaded))
+    assert ways["hooked"][:3] == ways["whole"][:3]
+    assert ways["hooked"][3] == [] and ways["whole"][3] == ["rich.markdown", "rich.traceback"]
+
+
+def test_the_stand_ins_defer_to_rich():
+    code = (
+        "import sys, typer.rich_utils as r, rich.markdown\n"
+        "assert r.Markdown is not rich.markdown.Markdown\n"
+        "assert type(r.Markdown('x', style='bold')) is rich.markdown.Markdown\n"
+        "assert r.Traceback.from_exception == __import__('rich.traceback').traceback"
+        ".Traceback.from_exception\n"
+        "hooks = [type(f).__module__ for f in sys.meta_path]\n"
+        "assert 'rolegraph.cli.rich_help' not in hooks, hooks\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", "import rolegraph.cli.root\n" + code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
