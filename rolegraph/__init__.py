@@ -87,6 +87,7 @@ __all__ = [
     "named",
     "next_",
     "node",
+    "nonblocking",
     "not_",
     "not_in",
     "once",
@@ -159,6 +160,7 @@ if TYPE_CHECKING:
     from rolegraph.compiler.pyfront import agent, human, mcp, model, named, role, tool
     from rolegraph.runtime.human import Paused
     from rolegraph.runtime.questions import AnswerError
+    from rolegraph.runtime.tools import nonblocking
 
 
 def __getattr__(name: str) -> Any:
