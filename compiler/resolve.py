@@ -53,15 +53,34 @@ class Symbol:
         self.qualified = self.name if main else f"{self.module.key}.{self.name}"
 
 
+@dataclass(frozen=True)
+class UnresolvedRoot:
+    """`project_root(filename, root)`, not resolved yet."""
+
+    filename: str
+    root: str | Path | None = None
+
+
 @dataclass(eq=False)
 class ModuleInfo:
     key: str  # "__main__", "std.types", or an absolute path
     filename: str
     module: ast.Module
-    root: Path | None = None  # where its file imports must stay (None: nowhere yet known)
+    # where its file imports must stay (None: nowhere), or what `project_root` resolves
+    # it from when first asked (`root`): a program without file imports never asks
+    given_root: Path | UnresolvedRoot | None = None
     names: dict[str, Symbol] = field(default_factory=dict)
     imported: dict[str, Symbol] = field(default_factory=dict)
     namespaces: dict[str, ModuleInfo] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path | None:
+        """The directory its file imports must stay in (None: every one is refused),
+        resolved on the first file import (resolving a path costs a system call per
+        part, at every check of a program that may import no file at all)."""
+        if isinstance(self.given_root, UnresolvedRoot):
+            self.given_root = project_root(self.given_root.filename, self.given_root.root)
+        return self.given_root
 
     def visible(self) -> dict[str, Symbol]:
         return {**self.imported, **self.names}
@@ -121,7 +140,7 @@ def load_program(
     """Resolve a module and everything it imports. File imports must stay inside `root`
     (default: the directory of `filename`, or the working directory for a `<string>`)."""
     loader = _Loader(parse)
-    main = ModuleInfo("__main__", filename, module, project_root(filename, root))
+    main = ModuleInfo("__main__", filename, module, UnresolvedRoot(filename, root))
     loader.sources[filename] = text
     loader.link(main, stack=[main.key])
     return Program(main, loader.modules, loader.diagnostics, loader.sources)
@@ -356,7 +375,7 @@ class _Loader:
         if module is None:
             return None
         # a standard module's own file imports stay in the standard library
-        root = info.root if decl.is_path else stdlib_path(key.split(".")[1]).parent.resolve()
+        root = info.root if decl.is_path else UnresolvedRoot(str(path))
         return ModuleInfo(key, filename, module, root)
 
 

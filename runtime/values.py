@@ -37,18 +37,61 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, protected_namespaces=())
 
 
-# Validators are cached by the identity of the type object: record types are equal by
-# name, which is right inside one program but not across programs (two `Review`s).
+# Validators are cached by the structure of the type (`_structure`: names, fields, their
+# types, descriptions and defaults), not by the type object: each check of a program makes
+# new type objects, and a search checks a program per candidate, so a cache by identity
+# built every record's pydantic model again for each candidate's first run (~2 ms). Two
+# records with one name but other fields (two `Review`s of two programs) differ in
+# structure, so they never share a validator. The identity of the type object is
+# remembered first (the per-value path: one dict look-up).
 _TYPES: dict[int, tuple[Type, Any]] = {}
 _ADAPTERS: dict[int, tuple[Type, Any]] = {}
+_BY_STRUCTURE: dict[tuple[str, tuple[Any, ...]], Any] = {}
 
 
 def _cached(cache: dict[int, tuple[Type, Any]], t: Type, build: Any) -> Any:
     entry = cache.get(id(t))
     if entry is None or entry[0] is not t:  # the entry holds t, so its id is not reused
-        entry = (t, build())
+        key = ("type" if cache is _TYPES else "adapter", _structure(t, ()))
+        built = _BY_STRUCTURE.get(key)
+        if built is None:
+            built = _BY_STRUCTURE[key] = build()
+        entry = (t, built)
         cache[id(t)] = entry
     return entry[1]
+
+
+def _structure(t: Type, outer: tuple[RecordT, ...]) -> tuple[Any, ...]:
+    """What a validator of `t` is built from, as a hashable key: equal keys, the same
+    validator. A record inside itself (by identity) is named by how far out it is."""
+    if isinstance(t, RecordT):
+        for depth, record in enumerate(reversed(outer)):
+            if record is t:
+                return ("outer", depth)
+        inner = (*outer, t)
+        return (
+            "record",
+            t.name,
+            tuple(
+                (
+                    name,
+                    _structure(field_type, inner),
+                    t.descriptions.get(name),
+                    name in t.defaults,
+                    repr(t.default_values.get(name)),
+                )
+                for name, field_type in t.fields.items()
+            ),
+        )
+    if isinstance(t, ListT):
+        return ("list", _structure(t.item, outer))
+    if isinstance(t, DictT):
+        return ("dict", _structure(t.value, outer))
+    if isinstance(t, OptionalT):
+        return ("optional", _structure(t.inner, outer))
+    if isinstance(t, EnumT):
+        return ("enum", t.name, t.members)
+    return (type(t).__name__, str(t))
 
 
 def python_type(t: Type) -> Any:

@@ -90,11 +90,16 @@ def unchanged_runs(
     single = edit if isinstance(edit, Edit) else edit[0] if edit and len(edit) == 1 else None
     if not isinstance(single, AddConstraint) or single.mode != "ensure":
         return False
+
+    def of_the_agent(found: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        return {(agent, text) for agent, text in found if agent.rsplit(".", 1)[-1] == single.agent}
+
     try:
-        new = evaluator.proven(module) - evaluator.proven(parent)
+        proven = of_the_agent(evaluator.proven(module))
+        # (the parent is checked only when the child proves something of that agent)
+        return bool(proven) and bool(proven - evaluator.proven(parent))
     except Exception:  # (a program the checker cannot explore: evaluate it as usual)
         return False
-    return any(agent.rsplit(".", 1)[-1] == single.agent for agent, _ in new)
 
 
 def complete(candidates: Sequence[Scored]) -> list[Scored]:

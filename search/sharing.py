@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import weakref
 from collections import OrderedDict
+from functools import partial
 
 from rolegraph.compiler import ast
 from rolegraph.compiler.printer import declaration_source
@@ -44,6 +46,27 @@ from rolegraph.runtime.budget import Budget, BudgetError, prompt_bound
 from rolegraph.runtime.store import Store
 
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+# id(declaration) → (the declaration, weakly, its text, the words in it): a declaration
+# lives on in the candidates made from its program, so each is scanned once
+_WORDS: dict[int, tuple[weakref.ref, str, frozenset[str]]] = {}
+
+
+def _words(decl: ast.Decl) -> tuple[str, frozenset[str]]:
+    """`declaration_source(decl)`, and the words in it (the names it may reach)."""
+    known = _WORDS.get(id(decl))
+    if known is not None and known[0]() is decl:
+        return known[1], known[2]
+    text = declaration_source(decl)
+    words = frozenset(WORD.findall(text))
+    key = id(decl)
+    _WORDS[key] = (weakref.ref(decl, partial(_forget, key)), text, words)
+    return text, words
+
+
+def _forget(key: int, _: object) -> None:
+    _WORDS.pop(key, None)
 
 
 def runs_fingerprint(module: ast.Module, agent: str) -> str | None:
@@ -64,9 +87,9 @@ def runs_fingerprint(module: ast.Module, agent: str) -> str | None:
         if name in reached:
             continue
         reached.add(name)
-        text = declaration_source(named[name])
-        texts[id(named[name])] = text
-        todo.extend(word for word in set(WORD.findall(text)) if word in named)
+        source, words = _words(named[name])
+        texts[id(named[name])] = source
+        todo.extend(word for word in words if word in named)
     digest = hashlib.sha256()
     for decl in module.decls:
         if isinstance(decl, ast.TestDecl):
