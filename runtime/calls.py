@@ -114,12 +114,6 @@ async def make_call(model: Model, request: ModelRequest, calls: Calls, usage: Us
             **provider_params(request.params),
         },
     )
-    attempts = tenacity.AsyncRetrying(
-        stop=tenacity.stop_after_attempt(policy.retries + 1),
-        wait=_Backoff(policy),
-        retry=tenacity.retry_if_exception(_passing),
-        reraise=True,
-    )
     number = 0
     listener = calls.listener
     try:
@@ -128,6 +122,12 @@ async def make_call(model: Model, request: ModelRequest, calls: Calls, usage: Us
             on_text = None if listener is None else partial(listener.text, request, number)
             reply = await _attempt(model, sent, policy, price, calls.budget, usage, on_text)
         else:
+            attempts = tenacity.AsyncRetrying(
+                stop=tenacity.stop_after_attempt(policy.retries + 1),
+                wait=_Backoff(policy),
+                retry=tenacity.retry_if_exception(_passing),
+                reraise=True,
+            )
             async for attempt in attempts:
                 with attempt:
                     number += 1
