@@ -224,6 +224,35 @@ class _Explorer:
                 self.apply(state, node, next(self.outcomes(state, node)))
         return False
 
+    def first_run_satisfies(self) -> bool:
+        """Whether the run the search follows first (each firing's first outcome) returns
+        with every `ensure` satisfied: then an errors-only search, which follows it first
+        and stops there, is decided, and what it would report is nothing. Followed without
+        remembering states: the search meets no state twice on it (its continuation
+        from a state is the same at each meeting, so a run that did would never end),
+        and it is shorter than half the bound, so the search would not reach the bound
+        on it either."""
+        state = self.start()
+        for _ in range(MAX_STATES // 2):
+            if not state.pending:
+                return False
+            state.time, scheduled, returned = semantics.next_step(state.pending, RETURN)
+            if returned:
+                end = frozenset({"return"})
+                for monitor in state.monitors:
+                    monitor.step(end)
+                return all(state.monitors[index].accepts() for index in self.ensures)
+            props: set[str] = set()
+            for node in scheduled:
+                outcome = next(self.outcomes(state, node))
+                self.apply(state, node, outcome)
+                props.add(node)
+                props |= outcome.props
+            step = frozenset(props)
+            for monitor in state.monitors:
+                monitor.step(step)
+        return False
+
     def runs(
         self,
         state: _State,
@@ -686,6 +715,8 @@ def _errors_only(ir: AgentIR, prune: bool = True) -> list[Diagnostic]:
         if not (quick.returned or quick.exhausted):
             _no_return(sink, ir)
         return sink.found
+    if prune and _Explorer(ir, until_certain=True).first_run_satisfies():
+        return []  # (what the search finds on the run it follows first, and stops at)
     explorer = _Explorer(ir, until_certain=True, prune=prune)
     with _no_cycle_collection():
         explorer.explore()
