@@ -17,7 +17,16 @@ and the counter of a loop edge whose source can never fire again is forgotten.
   returning run violates is E0506 (W0501 when some run satisfies it).
 
 Exploration is bounded (`MAX_STATES`); past the bound a constraint is reported as not
-proven (W0504), never as proven.
+proven (W0504), never as proven — unless the errors-only search below proves that every
+returning run violates it (E0506).
+
+The editor's errors-only check (`errors_only`) explores only until what is certain is
+decided, and skips what cannot change its answer: the search is not run at all when the
+run it follows first returns with every `ensure` satisfied (`first_run_satisfies`), and
+runs on which no open `ensure` can end satisfied are cut (`hopeless`, with the monitor's
+over-approximation `Monitor.may_accept`). docs/semantics.md, "Errors-only exploration",
+gives the argument that neither changes an answer; `prune=False` turns both off (the
+tests' oracle, tests/test_explorer_pruning.py).
 
 The search never recurses: each branching firing is a generator on an explicit stack,
 and the firings between two branchings run in a loop. Its cost per state is that of the
