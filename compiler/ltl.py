@@ -226,6 +226,21 @@ def _past_subformulas(f: F) -> tuple[F, ...]:
     return tuple(found)
 
 
+# formulas translated, by the identity of their (immutable) AST; each entry keeps its AST
+# alive, so an identity is never reused while its entry lives (an explorer makes a
+# monitor per constraint, and the editor's checks explore the same constraints again)
+_TRANSLATED: dict[int, tuple[ast.Node, F]] = {}
+
+
+def _translated(formula: ast.Node) -> F:
+    found = _TRANSLATED.get(id(formula))
+    if found is None:
+        if len(_TRANSLATED) >= 4096:
+            _TRANSLATED.clear()
+        found = _TRANSLATED[id(formula)] = (formula, translate(formula))
+    return found[1]
+
+
 # monitor steps remembered, at most: (formula, state, propositions) -> (obligation, values)
 _MAX_STEPS = 50_000
 _STEPS: dict[tuple, tuple[F, dict[F, bool]]] = {}
@@ -243,7 +258,7 @@ class Monitor:
     """
 
     def __init__(self, formula: ast.Node | F):
-        self.formula: F = translate(formula) if isinstance(formula, ast.Node) else formula
+        self.formula: F = _translated(formula) if isinstance(formula, ast.Node) else formula
         self.obligation: F = self.formula
         self._pasts = _past_subformulas(self.formula)
         self._index = 0

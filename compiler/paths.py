@@ -172,6 +172,12 @@ class _Explorer:
         self.deps_of: dict[str, tuple[str, ...]] = {n: tuple(ir.nodes[n].deps) for n in ir.nodes}
         for index, deps in enumerate(self.return_deps):
             self.deps_of[f"{RETURN}{index}"] = deps
+        self.notes_of: dict[tuple[int, bool], str] = {}  # a guard's outcome, in words
+
+    def reachability(self) -> None:
+        """What the search asks of the graph in every state, as bitsets (`explore` sets
+        it up; following one run needs none of it)."""
+        ir = self.ir
         # successors in the full graph (data, control and loop edges): who can fire after
         self.successors: dict[str, set[str]] = {name: set() for name in ir.nodes}
         for edge in ir.edges:
@@ -191,13 +197,13 @@ class _Explorer:
             i: [(p, _union(leads_to[n] for n in ns)) for p, ns in found.items()]
             for i, found in atoms.items()
         }
-        self.notes_of: dict[tuple[int, bool], str] = {}  # a guard's outcome, in words
 
     # -- the search --------------------------------------------------------------------------
 
     def explore(self) -> None:
         """Every run, depth first, without recursion: the generator on top of the stack
         follows one run and hands over a generator for each branch it meets."""
+        self.reachability()
         stack: list[Iterator[Iterator]] = [self.runs(self.start(), None)]
         while stack:
             branch = next(stack[-1], None)
@@ -724,9 +730,9 @@ def _errors_only(ir: AgentIR, prune: bool = True) -> list[Diagnostic]:
         if not (quick.returned or quick.exhausted):
             _no_return(sink, ir)
         return sink.found
-    if prune and _Explorer(ir, until_certain=True).first_run_satisfies():
-        return []  # (what the search finds on the run it follows first, and stops at)
     explorer = _Explorer(ir, until_certain=True, prune=prune)
+    if prune and explorer.first_run_satisfies():
+        return []  # (what the search finds on the run it follows first, and stops at)
     with _no_cycle_collection():
         explorer.explore()
     if explorer.exhausted:
