@@ -705,9 +705,9 @@ def explore_agent(
 def _certain_violations(ir: AgentIR, prune: bool) -> tuple[set[int], dict[int, Run]]:
     """The `ensure`s that every returning run violates, each with a run that does, as
     the errors-only search decides them (nothing when it reaches the bound too)."""
-    explorer = _Explorer(ir, until_certain=True, prune=prune)
-    if not explorer.ensures:
+    if not any(c.mode == "ensure" for c in ir.constraints):
         return set(), {}
+    explorer = _Explorer(ir, until_certain=True, prune=prune)
     with _no_cycle_collection():
         explorer.explore()
     if explorer.exhausted or not explorer.returned:
