@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import rolegraph
 from rolegraph.compiler import paths
-from rolegraph.compiler.edits import OPERATORS, EditError
+from rolegraph.compiler.edits import OPERATORS, EditError, RewireEdge
 from rolegraph.compiler.ltl import Monitor, evaluate, future_under_past
 
 from .checking import PRELUDE
@@ -132,7 +132,7 @@ def test_past_the_bound_check_and_the_editor_agree(monkeypatch):
     module = _bench_program(20)
     edit = next(
         e
-        for e in OPERATORS[6].sites(module)  # rewire_edge
+        for e in RewireEdge.sites(module)
         if e.key == "edge n9 -> n10 else" and e.target == "n13"
     )
     (ir,) = _edited_irs(module, edit)
