@@ -131,9 +131,7 @@ def test_past_the_bound_check_and_the_editor_agree(monkeypatch):
     errors-only check does, instead of 'not proven'."""
     module = _bench_program(20)
     edit = next(
-        e
-        for e in RewireEdge.sites(module)
-        if e.key == "edge n9 -> n10 else" and e.target == "n13"
+        e for e in RewireEdge.sites(module) if e.key == "edge n9 -> n10 else" and e.target == "n13"
     )
     (ir,) = _edited_irs(module, edit)
     pruned = paths._Explorer(ir, until_certain=True)
