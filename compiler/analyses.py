@@ -202,10 +202,35 @@ def check_cycles(
     return sink.found
 
 
+# what each (immutable) expression reads, by its identity: every name it reads
+# (`ref_heads`) and its `latest`/`history` reads (`read_calls`). An edited agent shares
+# all but a few expressions with the agent it was made from, and its analyses run again
+# at each edit. Each entry keeps its expression alive, so an identity is never reused
+# while its entry lives.
+_READS: dict[int, tuple[ast.Node, tuple[str, ...], tuple[tuple[str, str], ...]]] = {}
+
+
+def _reads(expr: ast.Node) -> tuple[ast.Node, tuple[str, ...], tuple[tuple[str, str], ...]]:
+    found = _READS.get(id(expr))
+    if found is None:
+        if len(_READS) >= 65_536:
+            _READS.clear()
+        found = _READS[id(expr)] = (expr, ref_heads(expr), tuple(read_calls(expr)))
+    return found
+
+
 def _node_refs(ir: AgentIR, expr: ast.Node | None) -> set[str]:
     """The nodes `expr` reads, of any kind (`x.error` and `latest(x)` included: each
     needs `x` to have fired)."""
-    return set(ref_heads(expr, ir.nodes))
+    if expr is None:
+        return set()
+    nodes = ir.nodes
+    return {head for head in _reads(expr)[1] if head in nodes}
+
+
+def _read_calls(expr: ast.Node) -> tuple[tuple[str, str], ...]:
+    """`read_calls(expr)`, remembered by the expression's identity."""
+    return _reads(expr)[2]
 
 
 def check_races(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[Diagnostic]:
@@ -259,7 +284,7 @@ def check_reads(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[D
         for expr in [*node.args.values(), node.map_source]:
             if expr is None:
                 continue
-            for function, read in read_calls(expr):
+            for function, read in _read_calls(expr):
                 if function != "latest":
                     continue
                 if reach is None:
@@ -281,7 +306,7 @@ def check_reads(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[D
     places += [(r.value, r.span) for r in ir.returns_]
     places += [(c.formula, c.span) for c in ir.constraints]
     for expr, span in places:
-        if expr is not None and any(True for _ in read_calls(expr)):
+        if expr is not None and _read_calls(expr):
             sink.report(
                 codes.READ_OUTSIDE_ARGUMENTS,
                 "`latest` and `history` read outputs for a node's arguments only",

@@ -83,7 +83,7 @@ def build_ir(
         ir_node = _node(result, agent, info, node_names, instance, stack, incoming_control, runtime)
         nodes[name] = ir_node
         for dep in ir_node.deps:
-            edges.append(IREdge(kind="data", source=dep, target=name, span=info.decl.span))
+            edges.append(_data_edge(dep, name, info.decl, remember=not runtime))
     for index, edge_decl in enumerate(decl.edges):
         condition, guard = _condition(edge_decl.condition)
         guard = instance.substitute(guard)
@@ -201,6 +201,12 @@ def _node(
         for dep in _refs(expr, node_names, exclude=exclude):
             found.setdefault(dep)
     deps = list(found)
+    entry = not deps and decl.name not in incoming_control and not unbound_parameters(info)
+    key = _node_key(info, deps, entry) if not runtime and not stack and _plain(instance) else None
+    if key is not None:
+        known = _NODES.get(key)
+        if known is not None:
+            return known[1]
     callee, symbol = info.callee.name, info.callee.symbol
     kind = _KINDS.get(info.callee.kind, "unknown")
     if kind == "param" and callee in instance.roles:
@@ -239,9 +245,9 @@ def _node(
                 runtime=runtime,
             )
     # The IR is built from checked declarations: its values are trusted, not validated again.
-    return IRNode(
+    node = IRNode(
         name=decl.name,
-        entry=not deps and decl.name not in incoming_control and not unbound_parameters(info),
+        entry=entry,
         kind=kind,
         callee=callee,
         output_type=str(info.output),
@@ -257,6 +263,59 @@ def _node(
         subgraph=subgraph,
         span=decl.span,
         **fields,
+    )
+    if key is not None:
+        if len(_NODES) >= 65_536:
+            _NODES.clear()
+        _NODES[key] = ((info.decl, info.callee, *info.bound.values()), node)
+    return node
+
+
+# The analyses' IR nodes (`runtime=False`, no pattern instance), by what makes them: an
+# editor's check builds the IR of an agent that shares all but a few nodes with the
+# agent it was made from. The key holds identities (of the declaration, the callee, the
+# arguments), and each entry keeps those objects alive, so an identity is never reused
+# while its entry lives. IR nodes are frozen: one may sit in several IRs.
+_NODES: dict[tuple[Any, ...], tuple[tuple[Any, ...], IRNode]] = {}
+
+
+_DATA_EDGES: dict[tuple[str, str, int], tuple[ast.NodeDecl, IREdge]] = {}
+
+
+def _data_edge(source: str, target: str, decl: ast.NodeDecl, *, remember: bool) -> IREdge:
+    """The data edge from `source` into the node `decl` declares (remembered, as
+    `_NODES`, for the analyses' IRs)."""
+    key = (source, target, id(decl))
+    known = _DATA_EDGES.get(key) if remember else None
+    if known is not None:
+        return known[1]
+    edge = IREdge(kind="data", source=source, target=target, span=decl.span)
+    if remember:
+        if len(_DATA_EDGES) >= 65_536:
+            _DATA_EDGES.clear()
+        _DATA_EDGES[key] = (decl, edge)
+    return edge
+
+
+def _plain(instance: Instance) -> bool:
+    return not instance.roles and not instance.constants
+
+
+def _node_key(info: NodeInfo, deps: list[str], entry: bool) -> tuple[Any, ...] | None:
+    """What an analyses' IR node is made of, or None when it calls an agent (its IR
+    holds the callee's, which this key does not say)."""
+    callee = info.callee
+    if callee.kind == "agent":
+        return None
+    return (
+        id(info.decl),
+        callee.kind,
+        callee.name,
+        id(callee.symbol.decl) if callee.symbol is not None else None,
+        str(info.output),
+        tuple((name, id(expr)) for name, expr in info.bound.items()),
+        tuple(deps),
+        entry,
     )
 
 

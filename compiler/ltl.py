@@ -226,6 +226,21 @@ def _past_subformulas(f: F) -> tuple[F, ...]:
     return tuple(found)
 
 
+# formulas translated, by the identity of their (immutable) AST; each entry keeps its AST
+# alive, so an identity is never reused while its entry lives (an explorer makes a
+# monitor per constraint, and the editor's checks explore the same constraints again)
+_TRANSLATED: dict[int, tuple[ast.Node, F]] = {}
+
+
+def _translated(formula: ast.Node) -> F:
+    found = _TRANSLATED.get(id(formula))
+    if found is None:
+        if len(_TRANSLATED) >= 4096:
+            _TRANSLATED.clear()
+        found = _TRANSLATED[id(formula)] = (formula, translate(formula))
+    return found[1]
+
+
 # monitor steps remembered, at most: (formula, state, propositions) -> (obligation, values)
 _MAX_STEPS = 50_000
 _STEPS: dict[tuple, tuple[F, dict[F, bool]]] = {}
@@ -243,7 +258,7 @@ class Monitor:
     """
 
     def __init__(self, formula: ast.Node | F):
-        self.formula: F = translate(formula) if isinstance(formula, ast.Node) else formula
+        self.formula: F = _translated(formula) if isinstance(formula, ast.Node) else formula
         self.obligation: F = self.formula
         self._pasts = _past_subformulas(self.formula)
         self._index = 0
@@ -349,6 +364,25 @@ class Monitor:
             raise ValueError("a trace is never empty")
         return _at_end(self.obligation)
 
+    def may_accept(self, dead: frozenset[str]) -> bool:
+        """Whether some continuation of the trace (one step or more) on which no
+        proposition of `dead` ever holds could end with the formula satisfied.
+
+        An over-approximation: False is a proof that none can (the explorer then cuts
+        the run, docs/semantics.md "Errors-only exploration"); True proves nothing. Each
+        subformula is given two bits, whether it may be true and whether it may be false
+        at some step of the continuation (`_may`); a proposition of `dead` may only be
+        false, and the past operators start from their values at the last step."""
+        key = (self.formula, self.state(), dead)
+        found = _MAY_ACCEPT.get(key)
+        if found is None:
+            values = self._previous[1] if self._previous is not None else None
+            found = _may_top(self.obligation, dead, values, self._index)[0]
+            if len(_MAY_ACCEPT) >= _MAX_STEPS:
+                _MAY_ACCEPT.clear()
+            _MAY_ACCEPT[key] = found
+        return found
+
     def verdict(self) -> bool | None:
         """True or False once every continuation agrees; None while it depends on them."""
         if self.obligation == TRUE:
@@ -379,6 +413,74 @@ def _now(f: F, step: Step, index: int, values: dict[F, bool]) -> bool:
     if op in _PAST:
         return values[f]
     raise ValueError(f"future operator {op!r} under a past operator")
+
+
+# (formula, state, dead propositions) -> `Monitor.may_accept`
+_MAY_ACCEPT: dict[tuple, bool] = {}
+_BOTH = (True, True)
+
+
+def _may_top(
+    f: F, dead: frozenset[str], values: dict[F, bool] | None, index: int
+) -> tuple[bool, bool]:
+    """(may be true, may be false) for an obligation on the continuation, whose first
+    step exists (a run's last step, its return, is still to come): an obligation on
+    the next step, strong or weak, is one on that first step."""
+    op = f[0]
+    if op == "true":
+        return True, False
+    if op == "false":
+        return False, True
+    if op in ("strong", "weak"):
+        return _may(f[1], dead, values, index)
+    if op == "not":
+        true, false = _may_top(f[1], dead, values, index)
+        return false, true
+    if op in ("and", "or"):
+        left = _may_top(f[1], dead, values, index)
+        right = _may_top(f[2], dead, values, index)
+        return _combine(op, left, right)
+    return _may(f, dead, values, index)  # (no step yet: the formula itself)
+
+
+def _combine(op: str, left: tuple[bool, bool], right: tuple[bool, bool]) -> tuple[bool, bool]:
+    if op == "and":
+        return left[0] and right[0], left[1] or right[1]
+    return left[0] or right[0], left[1] and right[1]
+
+
+def _may(f: F, dead: frozenset[str], values: dict[F, bool] | None, index: int) -> tuple[bool, bool]:
+    """(may be true, may be false) at some step of the continuation. Sound: a subformula
+    true (false) at some step of some continuation is given True in that place."""
+    op = f[0]
+    if op == "true":
+        return True, False
+    if op == "false":
+        return False, True
+    if op == "ap":
+        return (False, True) if f[1] in dead else _BOTH
+    if op == "start":  # the continuation's first step is the trace's first when none yet
+        return (True, True) if index == 0 else (False, True)
+    if op == "not":
+        true, false = _may(f[1], dead, values, index)
+        return false, true
+    if op in ("and", "or"):
+        return _combine(op, _may(f[1], dead, values, index), _may(f[2], dead, values, index))
+    if op in ("X", "strong"):  # false at the last step
+        return _may(f[1], dead, values, index)[0], True
+    if op in ("WX", "weak"):  # true at the last step
+        return True, _may(f[1], dead, values, index)[1]
+    if op in ("F", "G"):  # true (false) at a step: the operand is, at that step or later
+        return _may(f[1], dead, values, index)
+    if op in ("U", "R"):  # either way the right side decides the step itself first
+        return _may(f[2], dead, values, index)
+    if op in ("O", "H") and (values is None or f in values):
+        operand = _may(f[1], dead, values, index)
+        now = None if values is None else values[f]  # (None: no step yet)
+        if op == "O":  # true once the operand was: for good
+            return (now is True) or operand[0], (now is not True) and operand[1]
+        return (now is not False) and operand[0], (now is not True) or operand[1]
+    return _BOTH  # yesterday, since: either
 
 
 def _at_end(f: F) -> bool:

@@ -17,7 +17,16 @@ and the counter of a loop edge whose source can never fire again is forgotten.
   returning run violates is E0506 (W0501 when some run satisfies it).
 
 Exploration is bounded (`MAX_STATES`); past the bound a constraint is reported as not
-proven (W0504), never as proven.
+proven (W0504), never as proven — unless the errors-only search below proves that every
+returning run violates it (E0506).
+
+The editor's errors-only check (`errors_only`) explores only until what is certain is
+decided, and skips what cannot change its answer: the search is not run at all when the
+run it follows first returns with every `ensure` satisfied (`first_run_satisfies`), and
+runs on which no open `ensure` can end satisfied are cut (`hopeless`, with the monitor's
+over-approximation `Monitor.may_accept`). docs/semantics.md, "Errors-only exploration",
+gives the argument that neither changes an answer; `prune=False` turns both off (the
+tests' oracle, tests/test_explorer_pruning.py).
 
 The search never recurses: each branching firing is a generator on an explicit stack,
 and the firings between two branchings run in a loop. Its cost per state is that of the
@@ -121,12 +130,20 @@ _PLAIN = _Outcome(False, [], frozenset(), [])  # a firing that takes no edge and
 
 
 class _Explorer:
-    def __init__(self, ir: AgentIR, *, until_return: bool = False, until_certain: bool = False):
+    def __init__(
+        self,
+        ir: AgentIR,
+        *,
+        until_return: bool = False,
+        until_certain: bool = False,
+        prune: bool = True,
+    ):
         self.ir = ir
         self.until_return = until_return  # stop at the first returning run
         # stop once a run returns and every `ensure` holds on some returning run: what is
         # certain (no run returns, every run violates an `ensure`) is then decided
         self.until_certain = until_certain
+        self.prune = prune and until_certain  # cut hopeless runs (`hopeless`)
         self.ensures = {i for i, c in enumerate(ir.constraints) if c.mode == "ensure"}
         # the conditions formulas mention only matter to the monitors, which a search for
         # one returning run does without
@@ -155,6 +172,12 @@ class _Explorer:
         self.deps_of: dict[str, tuple[str, ...]] = {n: tuple(ir.nodes[n].deps) for n in ir.nodes}
         for index, deps in enumerate(self.return_deps):
             self.deps_of[f"{RETURN}{index}"] = deps
+        self.notes_of: dict[tuple[int, bool], str] = {}  # a guard's outcome, in words
+
+    def reachability(self) -> None:
+        """What the search asks of the graph in every state, as bitsets (`explore` sets
+        it up; following one run needs none of it)."""
+        ir = self.ir
         # successors in the full graph (data, control and loop edges): who can fire after
         self.successors: dict[str, set[str]] = {name: set() for name in ir.nodes}
         for edge in ir.edges:
@@ -163,15 +186,24 @@ class _Explorer:
         # a loop edge's counter lives while some node that leads to its source can fire:
         # each node's bit, and per bounded edge the bits of the nodes that lead to its source
         counted = [e for edges in self.out.values() for e in edges if e.max is not None]
-        self.bit, leads_to = ancestor_masks(self.successors, [e.source for e in counted])
+        # an errors-only search cuts a run on which no open `ensure` can hold any more: per
+        # `ensure`, each proposition it reads and the nodes whose firing can make it hold
+        atoms = {i: self.atom_nodes(ir.constraints[i]) for i in self.ensures} if self.prune else {}
+        atom_nodes = [n for found in atoms.values() for ns in found.values() for n in ns]
+        targets = [e.source for e in counted] + atom_nodes
+        self.bit, leads_to = ancestor_masks(self.successors, targets)
         self.leads_to_source = {e.index: leads_to[e.source] for e in counted}
-        self.notes_of: dict[tuple[int, bool], str] = {}  # a guard's outcome, in words
+        self.leads_to_atom = {
+            i: [(p, _union(leads_to[n] for n in ns)) for p, ns in found.items()]
+            for i, found in atoms.items()
+        }
 
     # -- the search --------------------------------------------------------------------------
 
     def explore(self) -> None:
         """Every run, depth first, without recursion: the generator on top of the stack
         follows one run and hands over a generator for each branch it meets."""
+        self.reachability()
         stack: list[Iterator[Iterator]] = [self.runs(self.start(), None)]
         while stack:
             branch = next(stack[-1], None)
@@ -205,6 +237,35 @@ class _Explorer:
                 return True
             for node in scheduled:
                 self.apply(state, node, next(self.outcomes(state, node)))
+        return False
+
+    def first_run_satisfies(self) -> bool:
+        """Whether the run the search follows first (each firing's first outcome) returns
+        with every `ensure` satisfied: then an errors-only search, which follows it first
+        and stops there, is decided, and what it would report is nothing. Followed without
+        remembering states: the search meets no state twice on it (its continuation
+        from a state is the same at each meeting, so a run that did would never end),
+        and it is shorter than half the bound, so the search would not reach the bound
+        on it either."""
+        state = self.start()
+        for _ in range(MAX_STATES // 2):
+            if not state.pending:
+                return False
+            state.time, scheduled, returned = semantics.next_step(state.pending, RETURN)
+            if returned:
+                end = frozenset({"return"})
+                for monitor in state.monitors:
+                    monitor.step(end)
+                return all(state.monitors[index].accepts() for index in self.ensures)
+            props: set[str] = set()
+            for node in scheduled:
+                outcome = next(self.outcomes(state, node))
+                self.apply(state, node, outcome)
+                props.add(node)
+                props |= outcome.props
+            step = frozenset(props)
+            for monitor in state.monitors:
+                monitor.step(step)
         return False
 
     def runs(
@@ -283,6 +344,8 @@ class _Explorer:
                 trace, story = _unwind(path)
                 self.stall = Run(trace, story, False, self.waiting(state, trace))
             return None
+        if self.prune and self.returned and self.hopeless(state):
+            return None
         state.time, scheduled, returned = semantics.next_step(state.pending, RETURN)
         if returned:  # the earliest return wins: nothing else at its time is in the run
             if self.until_return:  # no monitor to step, no run to tell
@@ -296,6 +359,49 @@ class _Explorer:
     @property
     def decided(self) -> bool:
         return self.until_certain and self.returned and self.ensures <= self.satisfied
+
+    def hopeless(self, state: _State) -> bool:
+        """Whether no run from `state` can change what an errors-only search reports: a run
+        has returned, each `ensure` that no returning run has satisfied yet has its
+        counterexample, and on no run from here can it end satisfied, its monitor says,
+        told which of its propositions can never hold again (those of nodes that no node
+        pending or waiting here leads to). docs/semantics.md, "Errors-only exploration",
+        gives the argument that cutting such runs changes no verdict and no diagnostic."""
+        open_ = self.ensures - self.satisfied
+        if not open_ or not open_ <= self.counterexamples.keys():
+            return False
+        frontier = self.frontier(state)
+        for index in open_:
+            dead = frozenset(p for p, mask in self.leads_to_atom[index] if not frontier & mask)
+            if state.monitors[index].may_accept(dead):
+                return False
+        return True
+
+    def atom_nodes(self, constraint) -> dict[str, tuple[str, ...]]:
+        """The propositions a constraint reads that only nodes' firings make hold, and
+        those nodes: a node's name or `failed(node)`, that node; a condition, the nodes it
+        reads (none: it never holds). (`return` and names of no node are left out: they
+        are never taken to be impossible.)"""
+        found: dict[str, tuple[str, ...]] = {}
+        for atom in constraint.formula.walk():
+            if isinstance(atom, ast.LtlFired) and atom.node in self.ir.nodes:
+                found[proposition(atom)] = (atom.node,)
+            elif isinstance(atom, ast.LtlHolds):
+                prop = proposition(atom)
+                found[prop] = self.conditions.get(prop, ())
+        return found
+
+    def frontier(self, state: _State) -> int:
+        """The bits of the nodes pending or waiting for inputs in `state`: every node that
+        fires later in the run is one of them or follows one of them."""
+        bit = self.bit  # (a return, and a return's queue, have none: 0)
+        frontier = 0
+        for nodes in state.pending.values():
+            for node in nodes:
+                frontier |= bit.get(node, 0)
+        for consumer in state.queues:
+            frontier |= bit.get(consumer, 0)
+        return frontier
 
     def finish(self, state: _State, path: _Path) -> None:
         self.returned = True
@@ -418,13 +524,7 @@ class _Explorer:
         reads them, and states that differ only in them then meet."""
         if not state.taken:
             return
-        bit = self.bit  # (a return, and a return's queue, have none: 0)
-        frontier = 0
-        for nodes in state.pending.values():
-            for node in nodes:
-                frontier |= bit.get(node, 0)
-        for consumer in state.queues:
-            frontier |= bit.get(consumer, 0)
+        frontier = self.frontier(state)
         for index in list(state.taken):
             if not frontier & self.leads_to_source[index]:
                 del state.taken[index]
@@ -468,6 +568,13 @@ def _guard_key(edge: IREdge) -> tuple[str, bool] | None:
     return None
 
 
+def _union(masks: Iterator[int]) -> int:
+    found = 0
+    for mask in masks:
+        found |= mask
+    return found
+
+
 def _in(indexes: set[int], edge: IREdge) -> bool:
     return edge.index in indexes
 
@@ -507,26 +614,35 @@ def _no_cycle_collection() -> Iterator[None]:
 
 
 def explore_agent(
-    ir: AgentIR, *, errors_only: bool = False
+    ir: AgentIR, *, errors_only: bool = False, prune: bool = True
 ) -> tuple[list[Diagnostic], list[ConstraintResult]]:
     """Stall, reachability and constraint diagnostics for one agent, and each verdict.
 
-    `errors_only` (for the editor) stops at the first returning run: it reports only the
-    error of an agent that no run returns from (E0407), and no verdicts."""
+    `errors_only` (for the editor) explores only until what is certain is decided: it
+    reports only errors (E0407, E0506), and no verdicts. `prune=False` turns off the
+    cutting of hopeless runs (`_Explorer.hopeless`): the same answers, more states (the
+    tests' oracle)."""
     if errors_only:
-        return _errors_only(ir), []
+        return _errors_only(ir, prune), []
     explorer = _Explorer(ir)
     with _no_cycle_collection():
         explorer.explore()
     complete = not explorer.exhausted
     states = len(explorer.visited)
+    # past the bound, the errors-only search (which cuts hopeless runs) may still settle
+    # that every run violates an `ensure`: the editor's check and this one then agree
+    always, witnesses = (
+        _certain_violations(ir, prune) if not complete else (set(), explorer.counterexamples)
+    )
     sink = DiagnosticSink(ir.filename)
     results: list[ConstraintResult] = []
     for index, constraint in enumerate(ir.constraints):
-        run = explorer.counterexamples.get(index)
+        run = explorer.counterexamples.get(index) or witnesses.get(index)
         if run is not None:
             status = "violated"
-            certain = complete and index not in explorer.satisfied and explorer.returned
+            certain = (
+                complete and index not in explorer.satisfied and explorer.returned
+            ) or index in always
             code = (
                 codes.SHIELD_WILL_BLOCK
                 if constraint.mode != "ensure"
@@ -586,7 +702,21 @@ def explore_agent(
     return sink.found, results
 
 
-def _errors_only(ir: AgentIR) -> list[Diagnostic]:
+def _certain_violations(ir: AgentIR, prune: bool) -> tuple[set[int], dict[int, Run]]:
+    """The `ensure`s that every returning run violates, each with a run that does, as
+    the errors-only search decides them (nothing when it reaches the bound too)."""
+    if not any(c.mode == "ensure" for c in ir.constraints):
+        return set(), {}
+    explorer = _Explorer(ir, until_certain=True, prune=prune)
+    with _no_cycle_collection():
+        explorer.explore()
+    if explorer.exhausted or not explorer.returned:
+        return set(), {}
+    always = explorer.ensures - explorer.satisfied
+    return always, {index: explorer.counterexamples[index] for index in always}
+
+
+def _errors_only(ir: AgentIR, prune: bool = True) -> list[Diagnostic]:
     """What is certain, and so an error: no run returns (E0407), or every returning run
     violates an `ensure` (E0506). Explores only until both are decided — for most agents,
     the first run that returns."""
@@ -600,7 +730,9 @@ def _errors_only(ir: AgentIR) -> list[Diagnostic]:
         if not (quick.returned or quick.exhausted):
             _no_return(sink, ir)
         return sink.found
-    explorer = _Explorer(ir, until_certain=True)
+    explorer = _Explorer(ir, until_certain=True, prune=prune)
+    if prune and explorer.first_run_satisfies():
+        return []  # (what the search finds on the run it follows first, and stops at)
     with _no_cycle_collection():
         explorer.explore()
     if explorer.exhausted:
