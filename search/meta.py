@@ -43,6 +43,7 @@ from .proposals import (
     filler_source,
     load,
     names,
+    offered,
     tried_summary,
 )
 from .racing import Racing
@@ -199,7 +200,7 @@ async def _propose(
     object saying so, which the next proposal sees refused) and the calls it made."""
     inputs = {
         "program": to_source(module),
-        "operators": catalogue(),
+        "operators": catalogue(offered(module, CATALOGUE)),
         "tried": _tried(attempts),
         "goal": goal,
     }
@@ -223,17 +224,19 @@ async def _propose_structured(
 ) -> tuple[str, int]:
     """The operator, then its fields: the edit's JSON, and the calls it took."""
     program = to_source(module)
-    ops = [op_name(o) for o in CATALOGUE]
+    shown_ops = offered(module, CATALOGUE)
+    ops = [op_name(o) for o in shown_ops]
+    listed = catalogue(shown_ops)
     calls = 0
     try:
         choice = await spend.run(
             load(chooser_source(ops), "Chooser"),
-            {"program": program, "operators": catalogue(), "tried": _tried(attempts), "goal": goal},
+            {"program": program, "operators": listed, "tried": _tried(attempts), "goal": goal},
         )
         calls += choice.trace.summary()["calls"]
         op = str(plain(choice.result)["op"])
-        operator = next(o for o in CATALOGUE if op_name(o) == op)
-        shown = next(line for line in catalogue().splitlines() if f'"op": "{op}"' in line)
+        operator = next(o for o in shown_ops if op_name(o) == op)
+        shown = next(line for line in listed.splitlines() if f'"op": "{op}"' in line)
         filled = await spend.run(
             load(filler_source(operator, names(module)), "Filler"),
             {
@@ -251,10 +254,11 @@ async def _propose_structured(
 
 
 @cache
-def catalogue() -> str:
-    """The operators a proposer may use: each one's fields and what it does."""
+def catalogue(operators: tuple[type[Edit], ...] = tuple(CATALOGUE)) -> str:
+    """The operators a proposer may use (by default every one it may be shown): each
+    one's fields and what it does."""
     lines = []
-    for operator in CATALOGUE:
+    for operator in operators:
         fields = {
             name: _type_name(field.annotation)
             for name, field in operator.model_fields.items()

@@ -3,8 +3,10 @@
 A proposal is made in two calls, each answered in a type the model's decoding can be
 held to (llama.cpp turns the JSON schema into a grammar):
 
-1. `Choose` picks the operator: an enum of the catalogue's operators (it cannot name
-   one it was not shown), with a reason;
+1. `Choose` picks the operator: an enum of the catalogue's operators that can edit
+   this program (`offered`: each has a site in it, or writes text of its own, as a
+   prompt rewrite; a small model cannot pick one with nothing to edit, nor name one
+   it was not shown), with a reason;
 2. `Fill` gives that operator's fields, as a record of that operator's own fields, their
    types taken from the operator: a field that names an agent, a node, a role or a model
    declaration is an enum of the names the program has, so a small model cannot invent
@@ -49,6 +51,16 @@ PREAMBLE = """
 """
 
 
+def offered(module: ast.Module, operators: Sequence[type[Edit]]) -> tuple[type[Edit], ...]:
+    """The operators a proposer is shown for `module`: those with a site in it, and those
+    whose edits are not enumerated (a prompt's new text). Measured on the local model:
+    offered every operator, it chose `change_model` for a program with one model in
+    each of its proposals, all refused."""
+    return tuple(
+        op for op in operators if not op.enumerable or next(iter(op.sites(module)), None)
+    )
+
+
 def names(module: ast.Module) -> dict[str, list[str]]:
     """The names a field may refer to: agents, their nodes, roles, model declarations,
     and edges (by `edge_members`)."""
@@ -90,8 +102,9 @@ REFERS = {
     "target": "node",
     "role": "role",
     "key": "edge",
+    "model": "model",
 }
-REFERS_BY_OP = {("set_model_param", "model"): "model", ("insert_role", "name"): None}
+REFERS_BY_OP = {("insert_role", "name"): None}
 
 
 def field_type(op: str, name: str, annotation: Any, known: dict[str, list[str]]) -> str:

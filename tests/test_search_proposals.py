@@ -85,12 +85,10 @@ def test_what_was_tried_stays_bounded_however_long_the_search():
 
 
 def test_the_proposers_prompt_does_not_grow_with_refusals():
-    refused = {"op": "bypass_node", "reason": "cheaper"}
+    refused = {"op": "add_constraint", "reason": "safer"}
+    never = {"agent": "SelfRefine", "formula": "always(not writer)", "mode": "ensure"}
     proposer = MockModel(
-        script={
-            "Choose": [refused] * 12,
-            "Fill": [{"agent": "SelfRefine", "node": "critic"}] * 12,  # a constraint names it
-        }
+        script={"Choose": [refused] * 12, "Fill": [never] * 12}  # every run violates it
     )
     run = meta_search(start(), evaluator(), proposer=proposer, evaluations=2, max_proposals=12)
     result = asyncio.run(run)
@@ -203,3 +201,31 @@ def test_a_proposer_that_names_an_edge_by_its_member_makes_the_edit():
     result = asyncio.run(run)
     assert not result.refused, result.refused
     assert len(result.evaluated) == 2
+
+
+def test_the_proposer_is_offered_only_operators_that_can_edit_the_program():
+    # Measured on the local model: offered every operator, it chose `change_model` in
+    # each proposal for a program with one model, and every proposal was refused.
+    from rolegraph.compiler.edits import ChangeModel, RewritePrompt
+    from rolegraph.search.meta import CATALOGUE
+    from rolegraph.search.proposals import offered
+
+    direct = rolegraph.parse(
+        'model fast = "mock"\nrole R(q: str) -> str {\n  model fast\n  prompt "{{ q }}"\n}\n'
+        "agent A(q: str) -> str {\n  a = R(q)\n  return a\n}\n"
+    )
+    shown = offered(direct, CATALOGUE)
+    assert ChangeModel not in shown  # one model: nothing to change it to
+    assert RewritePrompt in shown  # its text is the proposer's own
+    assert all(op in shown for op in CATALOGUE if list(op.sites(direct)))
+    assert ChangeModel in offered(start(), CATALOGUE) or not list(ChangeModel.sites(start()))
+    # the operator's enum holds what was offered and nothing else
+    text = json.dumps(result_schema(load(chooser_source([op_name(o) for o in shown]), "Chooser")))
+    assert '"change_model"' not in text and '"rewrite_prompt"' in text
+
+
+def test_a_model_field_is_an_enum_of_the_programs_models():
+    from rolegraph.compiler.edits import ChangeModel
+
+    source = filler_source(ChangeModel, names(start()))
+    assert "  model: ModelName" in source and "  role: RoleName" in source

@@ -61,6 +61,10 @@ class Edit(BaseModel):
     # but not offered to proposers (an edge's `index`: its `key` is what names it)
     legacy: ClassVar[frozenset[str]] = frozenset()
 
+    # False for an operator whose edits are not enumerated: what it writes comes from a
+    # model or a person (a prompt's new text), so `sites` yields none
+    enumerable: ClassVar[bool] = True
+
     @classmethod
     def sites(cls, module: ast.Module) -> Iterator[Edit]:
         """Every concrete edit of this operator on `module` (not yet checked)."""

@@ -72,6 +72,7 @@ class RewritePrompt(Edit):
     role: str
     text: str
     summary = "replace a role's prompt template (jinja2, the role's parameters in scope)"
+    enumerable = False
 
     @classmethod
     def sites(cls, module: ast.Module) -> Iterator[Edit]:
