@@ -29,7 +29,7 @@ machine's time is saved.
 Rows (one per search) are appended to `bench/tasks/search_real.jsonl` as each search
 ends; a stopped run resumes where it stopped. `--table` prints the tables for
 bench/RESULTS.md, writes the curves of best search score against calls as SVG
-(`bench/tasks/curves/<task>.svg`), and writes each task's best agent to
+(`bench/tasks/curves/<task>-<budget>.svg`), and writes each task's best agent to
 `bench/tasks/found/<task>.agent` with its diff from the baseline.
 
     python bench/bench_search_real.py --seeds 2 --calls 56 --search 8 --held-out 12
@@ -281,8 +281,8 @@ def spread(values: list[float]) -> str:
 
 def tables(rows: list[dict[str, Any]]) -> str:
     out: list[str] = []
-    for task in sorted({r["task"] for r in rows}):
-        mine = [r for r in rows if r["task"] == task]
+    for task, budget in sorted({(r["task"], r["budget_calls"]) for r in rows}):
+        mine = [r for r in rows if r["task"] == task and r["budget_calls"] == budget]
         seeds = sorted({r["seed"] for r in mine})
         # the target: 95% of the best search score any method found, per seed
         top = {s: max(r["best_search_score"] for r in mine if r["seed"] == s) for s in seeds}
@@ -378,8 +378,9 @@ def curves_svg(task: str, rows: list[dict[str, Any]]) -> str:
 
 def write_found(rows: list[dict[str, Any]]) -> list[str]:
     """Each task's best agent (by held-out score, then fewer calls per example) as an
-    .agent file, with its diff from the start."""
-    start = START.read_text()
+    .agent file, with its diff from the start (both in canonical form: `to_source`, which
+    keeps no comments)."""
+    start = rolegraph.to_source(rolegraph.parse_file(START))  # (canonical, as the rows are)
     FOUND.mkdir(parents=True, exist_ok=True)
     lines = []
     for task in sorted({r["task"] for r in rows}):
@@ -423,10 +424,9 @@ def main() -> None:
     if args.table:
         print(tables(rows))
         CURVES.mkdir(parents=True, exist_ok=True)
-        for task in sorted({r["task"] for r in rows}):
-            (CURVES / f"{task}.svg").write_text(
-                curves_svg(task, [r for r in rows if r["task"] == task])
-            )
+        for task, budget in sorted({(r["task"], r["budget_calls"]) for r in rows}):
+            chosen = [r for r in rows if r["task"] == task and r["budget_calls"] == budget]
+            (CURVES / f"{task}-{budget}.svg").write_text(curves_svg(task, chosen))
         print("\n" + "\n".join(write_found(rows)))
         return
     from tests.llama_server import LlamaServer
