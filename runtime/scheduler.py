@@ -89,7 +89,8 @@ class Inflight:
 # a firing started and not yet begun: its flight, the ports its edge bound, what it joined
 Started = tuple[Inflight, dict[str, Any], dict[str, Output]]
 
-# the most firings a task runs in a row (`AgentRun.fire`) before the loop gets a turn
+# the most firings a task runs in a row (`AgentRun.fire`), or `settle` runs with no task
+# (`_run_ready`), before the loop gets a turn
 CARRY = 32
 
 
@@ -142,6 +143,7 @@ class AgentRun:
         # firings started with no task of their own (a `@nonblocking` tool's): `settle`
         # runs them, in the order they started, before it returns
         self.ready: deque[Started] = deque()
+        self.resume: asyncio.Handle | None = None  # `_run_ready` goes on at the next turn
         # while a firing's task concludes it: that task, which may carry one firing started
         # meanwhile (`carried`) once it is done (`fire`)
         self.carrier: asyncio.Task | None = None
@@ -550,9 +552,9 @@ class AgentRun:
         # can join now; a consumer that cannot join stays dirty until it can.
         progress = True
         empty = self.empty
-        while progress and (self.dirty or self.shields or self.ready):
+        while progress and (self.dirty or self.shields or (self.ready and self.resume is None)):
             progress = False
-            if self.ready:
+            if self.ready and self.resume is None:
                 self._run_ready()
                 if self.over:
                     return
@@ -594,15 +596,25 @@ class AgentRun:
 
     def _run_ready(self) -> None:
         """Run the firings started with no task, in order, and those they start; one that a
-        return cancelled (it is no longer in flight) never begins."""
+        return cancelled (it is no longer in flight) never begins. At most `CARRY` in a
+        row: then the rest wait for the loop's next turn (`_resume`), so that a loop of
+        `@nonblocking` tools never holds the event loop for the whole run."""
         ready, inflight = self.ready, self.inflight
-        while ready:
+        for _ in range(CARRY):
+            if not ready:
+                return
             flight, bindings, consumed = ready.popleft()
             if inflight.get(flight.key) is flight:
                 self.fire_inline(flight, bindings, consumed)
             if self.over:
                 ready.clear()
                 return
+        if ready and self.resume is None:
+            self.resume = asyncio.get_running_loop().call_soon(self._resume)
+
+    def _resume(self) -> None:
+        self.resume = None
+        self.settle()
 
     def join(self, consumer: str) -> bool:
         queues = self.queues[consumer]
@@ -655,6 +667,9 @@ class AgentRun:
         self.inflight.clear()
         self.inflight_times.clear()
         self.ready.clear()
+        if self.resume is not None:
+            self.resume.cancel()
+            self.resume = None
         self.carried = None
 
     def _launch(self, flight: Inflight) -> None:

@@ -493,3 +493,38 @@ def shape(kind: str, body: str):
 @given(tool_agents())
 def test_random_agents_give_the_same_trace_with_marked_and_unmarked_tools(body):
     assert shape("marked", body) == shape("plain", body)
+
+
+def test_a_loop_of_marked_tools_gives_the_event_loop_its_turns():
+    # Found in review: firings with no task ran one after another in one `settle`, so a
+    # loop of `@nonblocking` tools held the event loop for the whole run (no timeout, no
+    # other branch, no other run of a server could run meanwhile). Counted in turns of
+    # the loop, not in seconds.
+    from rolegraph.runtime.scheduler import CARRY
+
+    rounds = 2000
+    ir = ir_of(
+        "marked",
+        f"agent A(task: str) -> int {{\n  n = step(0)\n"
+        f"  n -> n(value: n) when n < {rounds} max {rounds + 10}\n  n -> return(n) else\n}}\n",
+    )
+    turns = 0
+
+    async def ticker():
+        nonlocal turns
+        while True:
+            await asyncio.sleep(0)
+            turns += 1
+
+    async def main():
+        counting = asyncio.create_task(ticker())
+        await asyncio.sleep(0)
+        before = turns
+        result = await run_agent(ir, {"task": "t"}, model=MockModel())
+        during = turns - before
+        counting.cancel()
+        return result, during
+
+    result, during = asyncio.run(main())
+    assert result.result == rounds
+    assert during >= rounds // CARRY - 1  # a turn at least every CARRY firings
