@@ -260,3 +260,13 @@ def test_the_stand_ins_defer_to_rich():
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_a_program_calling_the_app_gets_the_exit_code_back():
+    # Found in review: command bodies end with SystemExit (shared with the fast path),
+    # which typer lets through under standalone_mode=False, ending the caller's program.
+    from rolegraph.cli import app
+
+    example = str(ROOT / "examples" / "self_refine.agent")
+    assert app(["check", example], standalone_mode=False) == 0
+    assert app(["check", example + ".missing"], standalone_mode=False) != 0

@@ -37,6 +37,16 @@ class _LazyGroup(TyperGroup):
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.commands)
 
+    def invoke(self, ctx: Any) -> Any:
+        # A command's body ends with `SystemExit` (it is shared with fast.py); click turns
+        # only its own `Exit` into a return code under `standalone_mode=False`, so that a
+        # program calling `app([...], standalone_mode=False)` gets the code back.
+        try:
+            return super().invoke(ctx)
+        except SystemExit as ended:
+            code = ended.code if isinstance(ended.code, int) else 0 if ended.code is None else 1
+            raise typer.Exit(code) from None
+
     def format_help(self, ctx: Any, formatter: Any) -> None:
         # Listing the commands needs their names and help only, not their options; rich
         # is imported here, with the collector paused (`paused_collection`).
