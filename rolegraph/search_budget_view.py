@@ -52,5 +52,5 @@ def spent_line(budget: SearchBudget, result: SearchResult) -> str:
     if result.over_budget:
         line += f"; {result.over_budget} candidates skipped, too dear for what was left"
     if result.stopped:
-        line += "; the search stopped there"
+        line += f"; the search stopped early: {result.stopped}"
     return line

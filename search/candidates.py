@@ -67,7 +67,7 @@ class SearchResult:
     archive: tuple[tuple[tuple[int, ...], Scored], ...] = ()  # a quality-diversity archive
     # a search tree: (candidate, its parent's index, visits, mean score), as evaluated
     tree: tuple[tuple[Scored, int | None, int, float], ...] = ()
-    stopped: str | None = None  # why the search stopped early: its budget did not fit
+    stopped: str | None = None  # why the search stopped early (its budget did not fit...)
     over_budget: int = 0  # candidates skipped because their runs did not fit the budget
     runs: int = 0  # runs made (an example with a seed; the store's cost none; rungs count)
 

@@ -56,9 +56,7 @@ def offered(module: ast.Module, operators: Sequence[type[Edit]]) -> tuple[type[E
     whose edits are not enumerated (a prompt's new text). Measured on the local model:
     offered every operator, it chose `change_model` for a program with one model in
     each of its proposals, all refused."""
-    return tuple(
-        op for op in operators if not op.enumerable or next(iter(op.sites(module)), None)
-    )
+    return tuple(op for op in operators if not op.enumerable or next(iter(op.sites(module)), None))
 
 
 def names(module: ast.Module) -> dict[str, list[str]]:

@@ -18,11 +18,11 @@ what went wrong there, and a fix of a fixed kind with an instruction:
 Prompt rewrites are tried first, then the structural edits. A critic that repeats
 itself is not asked forever: after `patience` rounds in a row that evaluated no new
 candidate (every edit its notes led to was refused or already tried), the search
-ends, as when the best fails nothing, rather than spend the rest of its budget on the
-critic. Every edit goes through
-the same door as the meta-optimizer's proposals (search/meta.py `_apply`: the operator
-catalogue, the trust policy, the checker); a refused one is kept with the checker's
-reason and shown to the critic in the next round, with what the accepted ones scored.
+stops, and says so (`stopped`), rather than spend the rest of its budget on the critic.
+Every edit goes through the same door as the meta-optimizer's proposals (search/meta.py
+`_apply`: the operator catalogue, the trust policy, the checker); a refused one is kept
+with the checker's reason and shown to the critic in the next round, with what the
+accepted ones scored.
 
     result = await reflect_search(module, evaluator, critic="openai/gpt-4o", evaluations=20)
 """
@@ -124,6 +124,8 @@ async def reflect_search(
     `evaluations`) were asked for, or the best fails no example. The critic's calls come
     out of the search's budget, and are counted as `proposer_calls`. `patience`: rounds
     in a row without a new candidate evaluated before the search stops."""
+    if patience < 1:
+        raise ValueError(f"patience is at least 1 round, not {patience}")
     editor = editor or evaluator.editor()
     trail = Trail(evaluator, evaluations, progress, racing)
     await trail.start(module)
@@ -151,8 +153,9 @@ async def reflect_search(
                 break
             await try_proposal(trail, editor, parent, text, attempts, refused)
         idle = 0 if len(trail.evaluated) > before else idle + 1
-        if idle >= patience:
-            break  # (the critic repeats itself: what is left of the budget stays unspent)
+        if idle >= patience:  # (the critic repeats itself: the rest of the budget is kept)
+            trail.stopped = f"the critic's last {idle} rounds led to no new candidate"
+            break
     return trail.result(refused=tuple(refused), proposer_calls=critic_calls)
 
 

@@ -178,3 +178,4 @@ def test_a_critic_that_repeats_itself_is_not_asked_forever():
     result = asyncio.run(run)
     assert len(result.evaluated) == 2  # the start, and its one prompt rewrite
     assert len(critic.calls) == 3  # the rewrite's round, then two rounds with nothing new
+    assert result.stopped == "the critic's last 2 rounds led to no new candidate"

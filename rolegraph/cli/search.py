@@ -286,6 +286,8 @@ def search_command(
         from rolegraph.search_budget_view import spent_line
 
         typer.echo(spent_line(limits, result), err=True)
+    elif result.stopped and not quiet:
+        typer.echo(f"the search stopped early: {result.stopped}", err=True)
     if result.refused and not quiet:
         typer.echo(f"{len(result.refused)} proposals refused by the checker; the last:", err=True)
         text, why = result.refused[-1]
