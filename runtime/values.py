@@ -49,13 +49,20 @@ _ADAPTERS: dict[int, tuple[Type, Any]] = {}
 _BY_STRUCTURE: dict[tuple[str, tuple[Any, ...]], Any] = {}
 
 
+_KEPT = 4096  # entries of each cache, at most: a long search makes new types all along
+
+
 def _cached(cache: dict[int, tuple[Type, Any]], t: Type, build: Any) -> Any:
     entry = cache.get(id(t))
     if entry is None or entry[0] is not t:  # the entry holds t, so its id is not reused
         key = ("type" if cache is _TYPES else "adapter", _structure(t, ()))
         built = _BY_STRUCTURE.get(key)
         if built is None:
+            if len(_BY_STRUCTURE) >= _KEPT:
+                _BY_STRUCTURE.clear()
             built = _BY_STRUCTURE[key] = build()
+        if len(cache) >= _KEPT:
+            cache.clear()
         entry = (t, built)
         cache[id(t)] = entry
     return entry[1]
