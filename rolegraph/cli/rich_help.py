@@ -13,6 +13,11 @@ imported, the stand-ins are gone from `sys.modules` (a later `import rich.markdo
 rich's module), and so is the hook. If anything is not as expected (typer imports other
 names from them), `typer.rich_utils` is imported as it would be without the hook.
 tests/test_cli_fast.py compares the help and errors of every command both ways.
+
+A limit, for programs that import `rolegraph.cli` in-process with threads: while
+`typer.rich_utils` is being imported, another thread importing `rich.markdown` or
+`rich.traceback` at that moment gets the stand-in module, which holds only the one class.
+The `rolegraph` command has one thread then.
 """
 
 from __future__ import annotations
