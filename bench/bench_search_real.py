@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import difflib
 import json
 import os
@@ -130,7 +131,9 @@ class MemoModel:
     async def complete(self, request: ModelRequest) -> ModelReply:
         meter = self.meter
         meter.calls += 1
-        key = Store.request_key(request)
+        # (where the server listens is no part of the request: each run starts its own)
+        where = {k: v for k, v in request.params.items() if k not in ("api_base", "api_key")}
+        key = Store.request_key(dataclasses.replace(request, params=where))
         found = self.memo.get(key)
         if found is not None:
             reply, seconds = found
@@ -241,7 +244,7 @@ async def one_search(
         "runs": result.runs,
         "refused": len(result.refused),
         "stopped": result.stopped,
-        "refusals": [reason[:300] for _, reason in result.refused[:5]],
+        "refusals": [f"{text[:200]} => {why[:200]}" for text, why in result.refused[:6]],
         "best_search_score": round(best.evaluation.score, 4),
         "start_search_score": round(result.start.evaluation.score, 4),
         "held_out": round(judged.score, 4),

@@ -38,12 +38,12 @@ from .evaluate import Evaluator
 from .program import load_agent
 from .proposals import (
     chooser_source,
-    edge_members,
     edit_json,
     filler_source,
     load,
     names,
     offered,
+    site_choices,
     tried_summary,
 )
 from .racing import Racing
@@ -237,8 +237,9 @@ async def _propose_structured(
         op = str(plain(choice.result)["op"])
         operator = next(o for o in shown_ops if op_name(o) == op)
         shown = next(line for line in listed.splitlines() if f'"op": "{op}"' in line)
+        choices = site_choices(operator, module)
         filled = await spend.run(
-            load(filler_source(operator, names(module)), "Filler"),
+            load(filler_source(operator, names(module), choices), "Filler"),
             {
                 "program": program,
                 "operator": shown,
@@ -250,7 +251,7 @@ async def _propose_structured(
     except RunError as error:
         calls += error.trace.summary()["calls"] if error.trace is not None else 0
         return json.dumps({"proposer_failed": str(error).splitlines()[0]}), calls
-    return edit_json(op, plain(filled.result), edge_members(module)), calls
+    return edit_json(op, plain(filled.result), choices), calls
 
 
 @cache

@@ -74,22 +74,50 @@ def names(module: ast.Module) -> dict[str, list[str]]:
 
 def edge_members(module: ast.Module) -> dict[str, str]:
     """Each explicit edge's key (`edge critic -> writer when`, `edge a -> b#2`) by an
-    identifier that can be an enum member (`critic_to_writer_when`, `a_to_b_2`): the
-    key's words after `edge`, `->` read as `to`, joined by `_`. Keys the agents share
-    have one member; two keys that would read alike get `_2`, `_3`, ... ."""
-    members: dict[str, str] = {}
-    for agent in (d for d in module.decls if isinstance(d, ast.AgentDecl)):
-        for key in edge_keys(agent):
-            if key in members.values():
+    identifier that can be an enum member (`critic_to_writer_when`, `a_to_b_2`; see
+    `members`)."""
+    keys = [k for d in module.decls if isinstance(d, ast.AgentDecl) for k in edge_keys(d)]
+    return members(keys)
+
+
+def members(values: Sequence[str]) -> dict[str, str]:
+    """Each of `values` (once) by an identifier that can be an enum member: its words
+    (an edge key's after `edge`), `->` read as `to`, joined by `_` (`critic_to_writer_when`,
+    `always_return_to_once_answer`); the empty text is `default`; a keyword or a leading
+    digit gets a `_`/`v_`; two values that would read alike get `_2`, `_3`, ... ."""
+    found: dict[str, str] = {}
+    for value in dict.fromkeys(values):
+        words = re.findall(r"[A-Za-z0-9_]+|->", value.removeprefix("edge "))
+        base = "_".join("to" if word == "->" else word for word in words) or "default"
+        if base[0].isdigit():
+            base = f"v_{base}"
+        if base in ast.KEYWORDS:
+            base += "_"
+        member, n = base, 1
+        while member in found:
+            n += 1
+            member = f"{base}_{n}"
+        found[member] = value
+    return found
+
+
+def site_choices(operator: type[Edit], module: ast.Module) -> dict[str, dict[str, str]]:
+    """For each text field of `operator`, the values its sites in `module` give it, by
+    member (`members`): what the proposer may choose from, so that a small model picks
+    a critic, a voter, a formula or an edge the program has instead of writing one
+    (measured on the local model: offered free text, it wrote `str`, `answer`, `Answer`).
+    Empty for an operator whose edits are not enumerated (a prompt's new text)."""
+    if not operator.enumerable:
+        return {}
+    values: dict[str, list[str]] = {}
+    for edit in operator.sites(module):
+        for name, info in operator.model_fields.items():
+            if name == "op" or name in operator.legacy or get_origin(info.annotation) is Literal:
                 continue
-            words = re.findall(r"[A-Za-z0-9_]+|->", key.removeprefix("edge "))
-            base = "_".join("to" if word == "->" else word for word in words)
-            member, n = base, 1
-            while member in members:
-                n += 1
-                member = f"{base}_{n}"
-            members[member] = key
-    return members
+            value = getattr(edit, name)
+            if isinstance(value, str):
+                values.setdefault(name, []).append(value)
+    return {name: members(found) for name, found in values.items()}
 
 
 # which kind of name a field holds, by operator and field (others: their Python type)
@@ -147,8 +175,14 @@ agent Chooser(program: str, operators: str, tried: str, goal: str) -> Choice {{
 '''
 
 
-def filler_source(operator: type[Edit], known: dict[str, list[str]]) -> str:
-    """The agent that fills `operator`'s fields for a program with these names."""
+def filler_source(
+    operator: type[Edit],
+    known: dict[str, list[str]],
+    choices: dict[str, dict[str, str]] | None = None,
+) -> str:
+    """The agent that fills `operator`'s fields for a program with these names: a field
+    with `choices` (`site_choices`) is an enum of them; a field naming a part of the
+    program, an enum of its names."""
     op = op_name(operator)
     lines = [MODEL]
     fields = []
@@ -157,7 +191,10 @@ def filler_source(operator: type[Edit], known: dict[str, list[str]]) -> str:
         if name == "op" or name in operator.legacy:  # (an edge's old `index`)
             continue
         kind = field_type(op, name, info.annotation, known)
-        if kind.endswith("Name") and kind not in declared:
+        if choices and choices.get(name):
+            kind = f"{_camel(op)}{_camel(name)}Choice"
+            lines.append(f"enum {kind} {{ {', '.join(choices[name])} }}")
+        elif kind.endswith("Name") and kind not in declared:
             members = known[kind.removesuffix("Name").lower()]
             lines.append(f"enum {kind} {{ {', '.join(members)} }}")
             declared.add(kind)
@@ -192,13 +229,16 @@ def load(source: str, name: str) -> Any:
     return load_agent(source, f"<{name}>", name)
 
 
-def edit_json(op: str, fields: dict[str, Any], edges: dict[str, str] | None = None) -> str:
-    """The proposal as the editor reads it: an edge's member read back as its key
-    (`edges`: `edge_members` of the program); a `value` given as text is read as JSON
-    when it is a number or a boolean (set_model_param takes either)."""
+def edit_json(
+    op: str, fields: dict[str, Any], choices: dict[str, dict[str, str]] | None = None
+) -> str:
+    """The proposal as the editor reads it: a member of a field's `choices` read back as
+    its value (an edge's key, a formula, `""` for `default`); a `value` given as text is
+    read as JSON when it is a number or a boolean (set_model_param takes either)."""
     data = {"op": op, **{k: v for k, v in fields.items() if k != "none"}}
-    if edges and isinstance(data.get("key"), str):
-        data["key"] = edges.get(data["key"], data["key"])
+    for name, chosen in (choices or {}).items():
+        if isinstance(data.get(name), str):
+            data[name] = chosen.get(data[name], data[name])
     if op == "set_model_param" and isinstance(data.get("value"), str):
         text = data["value"].strip()
         if re.fullmatch(r"-?\d+(\.\d+)?|true|false", text):

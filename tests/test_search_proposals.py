@@ -85,14 +85,16 @@ def test_what_was_tried_stays_bounded_however_long_the_search():
 
 
 def test_the_proposers_prompt_does_not_grow_with_refusals():
-    refused = {"op": "add_constraint", "reason": "safer"}
-    never = {"agent": "SelfRefine", "formula": "always(not writer)", "mode": "ensure"}
+    from rolegraph.search.proposals import edge_members
+
+    again = {"op": "remove_edge", "reason": "cheaper"}  # once accepted, then already tried
+    member = next(m for m, k in edge_members(start()).items() if k.endswith("when"))
     proposer = MockModel(
-        script={"Choose": [refused] * 12, "Fill": [never] * 12}  # every run violates it
+        script={"Choose": [again] * 12, "Fill": [{"agent": "SelfRefine", "key": member}] * 12}
     )
-    run = meta_search(start(), evaluator(), proposer=proposer, evaluations=2, max_proposals=12)
+    run = meta_search(start(), evaluator(), proposer=proposer, evaluations=3, max_proposals=12)
     result = asyncio.run(run)
-    assert len(result.refused) == 12 and result.proposer_calls == 24
+    assert len(result.refused) == 11 and result.proposer_calls == 24
     sizes = [len(call.messages[-1]["content"]) for call in proposer.calls if call.role == "Choose"]
     assert max(sizes[SHOWN:]) - sizes[SHOWN] < 100  # past the window: flat
 
@@ -171,7 +173,7 @@ def test_an_edge_is_an_enum_of_the_programs_edges_read_back_as_its_key():
         assert f'"{member}"' in schema  # the field is the enum, not a free string
     member, key = next(iter(members.items()))
     fields = {"agent": "SelfRefine", "key": member, "target": "critic"}
-    assert json.loads(edit_json("rewire_edge", fields, members))["key"] == key
+    assert json.loads(edit_json("rewire_edge", fields, {"key": members}))["key"] == key
 
 
 def test_edge_members_that_would_read_alike_stay_apart():
@@ -229,3 +231,49 @@ def test_a_model_field_is_an_enum_of_the_programs_models():
 
     source = filler_source(ChangeModel, names(start()))
     assert "  model: ModelName" in source and "  role: RoleName" in source
+
+
+def program_files():
+    from rolegraph import stdlib
+
+    files = sorted((ROOT / "examples").glob("*.agent"))
+    files += [stdlib.module_path(name) for name in stdlib.module_names()]
+    return files + sorted((ROOT / "bench" / "tasks" / "agents").glob("*.agent"))
+
+
+def test_every_site_is_a_choice_the_proposer_can_make_and_reads_back_as_itself():
+    # a field whose sites give it texts is an enum of them; each site, given as members,
+    # is read back as the same edit (on every example, stdlib and baseline program)
+    from rolegraph.compiler.edits import OPERATORS
+    from rolegraph.search.proposals import site_choices
+
+    checked = 0
+    for path in program_files():
+        module = rolegraph.parse_file(path)
+        known = names(module)
+        for operator in OPERATORS:
+            choices = site_choices(operator, module)
+            load(filler_source(operator, known, choices), "Filler")  # checks
+            back = {name: {v: m for m, v in chosen.items()} for name, chosen in choices.items()}
+            for edit in operator.sites(module):
+                data = edit.model_dump(exclude_none=True)
+                fields = {k: back[k][v] if k in back else v for k, v in data.items() if k != "op"}
+                assert all(m.isidentifier() for chosen in choices.values() for m in chosen)
+                assert json.loads(edit_json(data["op"], fields, choices)) == data
+                checked += 1
+    assert checked > 200
+
+
+def test_a_critic_is_chosen_from_the_program_not_written():
+    # Measured on the local model: asked for refine_loop's critic as free text, it wrote
+    # `answer` and `Answer` (a node, a type), never a role; every proposal was refused.
+    from rolegraph.compiler.edits import RefineLoop
+    from rolegraph.search.proposals import site_choices
+
+    direct = rolegraph.parse_file(ROOT / "bench" / "tasks" / "agents" / "direct.agent")
+    choices = site_choices(RefineLoop, direct)
+    assert choices["critic"] == {"default": ""}  # a new critic: no role here reviews a str
+    source = filler_source(RefineLoop, names(direct), choices)
+    assert "enum RefineLoopCriticChoice { default }" in source
+    fields = {"agent": "Baseline", "node": "answer", "critic": "default", "max": 2}
+    assert json.loads(edit_json("refine_loop", fields, choices))["critic"] == ""
