@@ -21,8 +21,9 @@ program did not have (compiler/edits/trust.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -97,10 +98,13 @@ async def meta_search(
         if trail.full:
             break
         parent = max(trail.evaluated, key=lambda s: s.rank)  # the best so far
-        ask = _propose_structured if proposal == "structured" else _propose
         spend = Spend(proposer, proposer_params, evaluator.budget)
         try:
-            text, used = await ask(spend, parent.module, attempts, goal)
+            if proposal == "structured":
+                fresh = partial(_makes_new, trail, editor, parent.module)
+                text, used = await _propose_structured(spend, parent.module, attempts, goal, fresh)
+            else:
+                text, used = await _propose(spend, parent.module, attempts, goal)
         except BudgetSpent as error:  # the proposer's calls come out of the budget too
             trail.stopped = f"the proposer's next call does not fit: {error}"
             break
@@ -216,15 +220,27 @@ def _tried(attempts: list[Attempt]) -> str:
     return tried_summary(attempts)
 
 
+def _makes_new(trail: Trail, editor: Editor, module: ast.Module, edit: Edit) -> bool:
+    """Whether `edit` of `module` applies and makes a program the search has not seen."""
+    try:
+        return trail.is_new(editor.apply(module, edit))
+    except EditError:
+        return False
+
+
 async def _propose_structured(
     spend: Spend,
     module: ast.Module,
     attempts: list[Attempt],
     goal: str,
+    fresh: Callable[[Edit], bool] | None = None,
 ) -> tuple[str, int]:
-    """The operator, then its fields: the edit's JSON, and the calls it took."""
+    """The operator, then its fields: the edit's JSON, and the calls it took. With
+    `fresh`, only edits it accepts are offered (an operator none of whose edits is fresh
+    is not shown; a field's choices are those of its fresh edits): measured on the local
+    model, a proposer shown an edit it had made proposed it again and again."""
     program = to_source(module)
-    shown_ops = offered(module, CATALOGUE)
+    shown_ops = offered(module, CATALOGUE, fresh)
     ops = [op_name(o) for o in shown_ops]
     listed = catalogue(shown_ops)
     calls = 0
@@ -237,7 +253,7 @@ async def _propose_structured(
         op = str(plain(choice.result)["op"])
         operator = next(o for o in shown_ops if op_name(o) == op)
         shown = next(line for line in listed.splitlines() if f'"op": "{op}"' in line)
-        choices = site_choices(operator, module)
+        choices = site_choices(operator, module, fresh)
         filled = await spend.run(
             load(filler_source(operator, names(module), choices), "Filler"),
             {

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, Literal, get_args, get_origin
 
@@ -51,12 +51,20 @@ PREAMBLE = """
 """
 
 
-def offered(module: ast.Module, operators: Sequence[type[Edit]]) -> tuple[type[Edit], ...]:
-    """The operators a proposer is shown for `module`: those with a site in it, and those
-    whose edits are not enumerated (a prompt's new text). Measured on the local model:
-    offered every operator, it chose `change_model` for a program with one model in
-    each of its proposals, all refused."""
-    return tuple(op for op in operators if not op.enumerable or next(iter(op.sites(module)), None))
+def offered(
+    module: ast.Module,
+    operators: Sequence[type[Edit]],
+    fresh: Callable[[Edit], bool] | None = None,
+) -> tuple[type[Edit], ...]:
+    """The operators a proposer is shown for `module`: those with a site in it (one that
+    `fresh` accepts, when given), and those whose edits are not enumerated (a prompt's new
+    text). Measured on the local model: offered every operator, it chose `change_model`
+    for a program with one model in each of its proposals, all refused."""
+    return tuple(
+        op
+        for op in operators
+        if not op.enumerable or any(fresh is None or fresh(e) for e in op.sites(module))
+    )
 
 
 def names(module: ast.Module) -> dict[str, list[str]]:
@@ -101,16 +109,21 @@ def members(values: Sequence[str]) -> dict[str, str]:
     return found
 
 
-def site_choices(operator: type[Edit], module: ast.Module) -> dict[str, dict[str, str]]:
+def site_choices(
+    operator: type[Edit], module: ast.Module, fresh: Callable[[Edit], bool] | None = None
+) -> dict[str, dict[str, str]]:
     """For each text field of `operator`, the values its sites in `module` give it, by
     member (`members`): what the proposer may choose from, so that a small model picks
     a critic, a voter, a formula or an edge the program has instead of writing one
     (measured on the local model: offered free text, it wrote `str`, `answer`, `Answer`).
-    Empty for an operator whose edits are not enumerated (a prompt's new text)."""
+    Only the sites `fresh` accepts, when given. Empty for an operator whose edits are not
+    enumerated (a prompt's new text)."""
     if not operator.enumerable:
         return {}
     values: dict[str, list[str]] = {}
     for edit in operator.sites(module):
+        if fresh is not None and not fresh(edit):
+            continue
         for name, info in operator.model_fields.items():
             if name == "op" or name in operator.legacy or get_origin(info.annotation) is Literal:
                 continue

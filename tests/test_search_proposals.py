@@ -85,13 +85,9 @@ def test_what_was_tried_stays_bounded_however_long_the_search():
 
 
 def test_the_proposers_prompt_does_not_grow_with_refusals():
-    from rolegraph.search.proposals import edge_members
-
-    again = {"op": "remove_edge", "reason": "cheaper"}  # once accepted, then already tried
-    member = next(m for m, k in edge_members(start()).items() if k.endswith("when"))
-    proposer = MockModel(
-        script={"Choose": [again] * 12, "Fill": [{"agent": "SelfRefine", "key": member}] * 12}
-    )
+    again = {"op": "rewrite_prompt", "reason": "clearer"}  # accepted, then already tried
+    text = {"role": "Writer", "text": "Answer well: {{ task }} {{ feedback }}"}
+    proposer = MockModel(script={"Choose": [again] * 12, "Fill": [text] * 12})
     run = meta_search(start(), evaluator(), proposer=proposer, evaluations=3, max_proposals=12)
     result = asyncio.run(run)
     assert len(result.refused) == 11 and result.proposer_calls == 24
@@ -277,3 +273,28 @@ def test_a_critic_is_chosen_from_the_program_not_written():
     assert "enum RefineLoopCriticChoice { default }" in source
     fields = {"agent": "Baseline", "node": "answer", "critic": "default", "max": 2}
     assert json.loads(edit_json("refine_loop", fields, choices))["critic"] == ""
+
+
+def test_an_edit_already_made_is_not_offered_again():
+    # Measured on the local model: shown an edit it had made, it proposed it again in
+    # every later proposal ("a program already tried").
+    from rolegraph.search.proposals import edge_members
+
+    member = next(m for m, k in edge_members(start()).items() if k.endswith("when"))
+    once = {"op": "remove_edge", "reason": "cheaper"}
+    rewrite = {"op": "rewrite_prompt", "reason": "clearer"}
+    proposer = MockModel(
+        script={
+            "Choose": [once, rewrite],
+            "Fill": [
+                {"agent": "SelfRefine", "key": member},
+                {"role": "Writer", "text": "Answer well: {{ task }} {{ feedback }}"},
+            ],
+        }
+    )
+    run = meta_search(start(), evaluator(), proposer=proposer, evaluations=3, max_proposals=2)
+    result = asyncio.run(run)
+    assert len(result.evaluated) == 3 and not result.refused
+    chooses = [json.dumps(call.schema) for call in proposer.calls if call.role == "Choose"]
+    assert '"remove_edge"' in chooses[0]
+    assert '"remove_edge"' not in chooses[1]  # its one edit that applies was made
