@@ -28,7 +28,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any, Literal, get_args, get_origin
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import Edit, op_name
@@ -88,14 +89,15 @@ def edge_members(module: ast.Module) -> dict[str, str]:
     return members(keys)
 
 
-def members(values: Sequence[str]) -> dict[str, str]:
+def members(values: Sequence[Any]) -> dict[str, Any]:
     """Each of `values` (once) by an identifier that can be an enum member: its words
     (an edge key's after `edge`), `->` read as `to`, joined by `_` (`critic_to_writer_when`,
     `always_return_to_once_answer`); the empty text is `default`; a keyword or a leading
     digit gets a `_`/`v_`; two values that would read alike get `_2`, `_3`, ... ."""
-    found: dict[str, str] = {}
+    found: dict[str, Any] = {}
     for value in dict.fromkeys(values):
-        words = re.findall(r"[A-Za-z0-9_]+|->", value.removeprefix("edge "))
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        words = re.findall(r"[A-Za-z0-9_]+|->", text.removeprefix("edge "))
         base = "_".join("to" if word == "->" else word for word in words) or "default"
         if base[0].isdigit():
             base = f"v_{base}"
@@ -111,7 +113,7 @@ def members(values: Sequence[str]) -> dict[str, str]:
 
 def site_choices(
     operator: type[Edit], module: ast.Module, fresh: Callable[[Edit], bool] | None = None
-) -> dict[str, dict[str, str]]:
+) -> dict[str, dict[str, Any]]:
     """For each text field of `operator`, the values its sites in `module` give it, by
     member (`members`): what the proposer may choose from, so that a small model picks
     a critic, a voter, a formula or an edge the program has instead of writing one
@@ -120,7 +122,7 @@ def site_choices(
     enumerated (a prompt's new text)."""
     if not operator.enumerable:
         return {}
-    values: dict[str, list[str]] = {}
+    values: dict[str, list[Any]] = {}
     for edit in operator.sites(module):
         if fresh is not None and not fresh(edit):
             continue
@@ -128,7 +130,9 @@ def site_choices(
             if name == "op" or name in operator.legacy or get_origin(info.annotation) is Literal:
                 continue
             value = getattr(edit, name)
-            if isinstance(value, str):
+            # a text, or a value of a field typed as a choice of kinds (a parameter's
+            # value: `float | int | str | bool`, which a filler can only type as text)
+            if isinstance(value, str) or get_origin(info.annotation) in (Union, UnionType):
                 values.setdefault(name, []).append(value)
     return {name: members(found) for name, found in values.items()}
 
@@ -191,7 +195,7 @@ agent Chooser(program: str, operators: str, tried: str, goal: str) -> Choice {{
 def filler_source(
     operator: type[Edit],
     known: dict[str, list[str]],
-    choices: dict[str, dict[str, str]] | None = None,
+    choices: dict[str, dict[str, Any]] | None = None,
 ) -> str:
     """The agent that fills `operator`'s fields for a program with these names: a field
     with `choices` (`site_choices`) is an enum of them; a field naming a part of the
@@ -243,7 +247,7 @@ def load(source: str, name: str) -> Any:
 
 
 def edit_json(
-    op: str, fields: dict[str, Any], choices: dict[str, dict[str, str]] | None = None
+    op: str, fields: dict[str, Any], choices: dict[str, dict[str, Any]] | None = None
 ) -> str:
     """The proposal as the editor reads it: a member of a field's `choices` read back as
     its value (an edge's key, a formula, `""` for `default`); a `value` given as text is
