@@ -19,7 +19,9 @@ examples of the held-out split (calls not charged to the search).
 Model calls are memoised across searches by their full request (model, role, messages,
 schema, parameters, and the call's place in the run: firing, call, replica, attempt), in
 `bench/tasks/memo.sqlite` (ignored by git): two searches that send the same request get
-the same reply, as from a served model with a fixed seed. The memo sits *under* the
+the same reply, as from a served model with a fixed seed; a sampled request (temperature
+above 0: the proposer, the critic, a role given a temperature) is memoised per search
+seed, so each seed draws its own samples. The memo sits *under* the
 search: a request it answers still counts as a call the search sent (the budget is
 charged, `calls` counts it), and the seconds it saves are added back (`model_s`, the
 time as if every call were made: the search's own wall time plus the measured latency
@@ -125,8 +127,8 @@ class Meter:
 class MemoModel:
     """The local model behind the memo, counting on a search's `meter`."""
 
-    def __init__(self, inner: Any, memo: Memo, meter: Meter):
-        self.inner, self.memo, self.meter = inner, memo, meter
+    def __init__(self, inner: Any, memo: Memo, meter: Meter, seed: int = 0):
+        self.inner, self.memo, self.meter, self.seed = inner, memo, meter, seed
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         meter = self.meter
@@ -134,6 +136,8 @@ class MemoModel:
         # (where the server listens is no part of the request: each run starts its own)
         where = {k: v for k, v in request.params.items() if k not in ("api_base", "api_key")}
         key = Store.request_key(dataclasses.replace(request, params=where))
+        if self.seed and float(request.params.get("temperature", 1.0)) > 0:
+            key += f"/seed {self.seed}"  # (a sampled reply: each search seed draws its own)
         found = self.memo.get(key)
         if found is not None:
             reply, seconds = found
@@ -169,8 +173,8 @@ async def one_search(
     task = TASKS[task_name]()
     search_set, held_out = task.split(search=20, held_out=HELD_OUT)
     meter = Meter()
-    model = MemoModel(models[0], memo, meter)
-    proposer = MemoModel(models[1], memo, meter)
+    model = MemoModel(models[0], memo, meter, seed)
+    proposer = MemoModel(models[1], memo, meter, seed)
     start = rolegraph.parse_file(START)
     curve: list[tuple[int, float, float]] = []  # (calls sent, seconds as if made, best)
     began = time.perf_counter()
