@@ -114,10 +114,11 @@ def members(values: Sequence[Any]) -> dict[str, Any]:
 def site_choices(
     operator: type[Edit], module: ast.Module, fresh: Callable[[Edit], bool] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """For each text field of `operator`, the values its sites in `module` give it, by
-    member (`members`): what the proposer may choose from, so that a small model picks
-    a critic, a voter, a formula or an edge the program has instead of writing one
-    (measured on the local model: offered free text, it wrote `str`, `answer`, `Answer`).
+    """For each text or count field of `operator`, the values its sites in `module` give
+    it, by member (`members`): what the proposer may choose from, so that a small model
+    picks a critic, a voter, a formula, an edge or a number of samples the program's
+    sites have instead of writing one (measured on the local model: offered free text,
+    it wrote `str`, `answer`, `Answer`; offered an int, `max: 0`).
     Only the sites `fresh` accepts, when given. Empty for an operator whose edits are not
     enumerated (a prompt's new text)."""
     if not operator.enumerable:
@@ -130,9 +131,15 @@ def site_choices(
             if name == "op" or name in operator.legacy or get_origin(info.annotation) is Literal:
                 continue
             value = getattr(edit, name)
-            # a text, or a value of a field typed as a choice of kinds (a parameter's
-            # value: `float | int | str | bool`, which a filler can only type as text)
-            if isinstance(value, str) or get_origin(info.annotation) in (Union, UnionType):
+            # a text, a count (a vote's samples, a loop's bound: the language has no
+            # ranged ints, and the local model wrote `max: 0`, `n: 1`), or a value of a
+            # field typed as a choice of kinds (a parameter's: `float | int | str | bool`)
+            counted = isinstance(value, int) and not isinstance(value, bool)
+            if (
+                isinstance(value, str)
+                or counted
+                or get_origin(info.annotation) in (Union, UnionType)
+            ):
                 values.setdefault(name, []).append(value)
     return {name: members(found) for name, found in values.items()}
 

@@ -271,8 +271,11 @@ def test_a_critic_is_chosen_from_the_program_not_written():
     assert choices["critic"] == {"default": ""}  # a new critic: no role here reviews a str
     source = filler_source(RefineLoop, names(direct), choices)
     assert "enum RefineLoopCriticChoice { default }" in source
-    fields = {"agent": "Baseline", "node": "answer", "critic": "default", "max": 2}
+    fields = {"agent": "Baseline", "node": "answer", "critic": "default", "max": "v_2"}
     assert json.loads(edit_json("refine_loop", fields, choices))["critic"] == ""
+    # a count too is chosen from the sites' (the local model wrote `max: 0`, `n: 1`)
+    assert json.loads(edit_json("refine_loop", fields, choices))["max"] == 2
+    assert "enum RefineLoopMaxChoice { v_2 }" in source
 
 
 def test_an_edit_already_made_is_not_offered_again():
