@@ -7,13 +7,13 @@ held to (llama.cpp turns the JSON schema into a grammar):
    this program (`offered`: each has a site in it, or writes text of its own, as a
    prompt rewrite; a small model cannot pick one with nothing to edit, nor name one
    it was not shown), with a reason;
-2. `Fill` gives that operator's fields, as a record of that operator's own fields, their
-   types taken from the operator: a field that names an agent, a node, a role or a model
-   declaration is an enum of the names the program has, so a small model cannot invent
-   a node; an edge is an enum of the program's edges (each key, `edge critic -> writer
-   when`, stands as a member named like `critic_to_writer_when`, since enum members
-   are identifiers, and is read back as its key); an `int` is an int; a choice of
-   words an enum.
+2. `Fill` gives that operator's fields, as a record of that operator's own fields: a
+   text or count field is an enum of the values the program's untried edits give it
+   (`site_choices`: a node, a role, a critic, an edge's key, a formula, a temperature,
+   a number of samples), each member an identifier read back as its value (`members`:
+   `edge critic -> writer when` stands as `critic_to_writer_when`); a choice of words
+   is an enum; only a prompt's new text is free. Without choices, a field that names an
+   agent, a node, a role, a model or an edge is an enum of the program's names.
 
 Both agents are generated from the catalogue and the program (and cached by their text).
 What the proposer is shown of the past is bounded: the latest `SHOWN` attempts in one
