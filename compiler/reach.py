@@ -61,19 +61,30 @@ class Reachability:
         then used for every `reaches(_, target)`."""
         found = self._ancestors.get(target)
         if found is None:
-            predecessors: dict[str, list[str]] = {node: [] for node in self.successors}
-            for node, targets in self.successors.items():
-                for successor in targets:
-                    predecessors[successor].append(node)
-            seen = {target}
-            todo = [target]
-            while todo:
-                for node in predecessors[todo.pop()]:
-                    if node not in seen:
-                        seen.add(node)
-                        todo.append(node)
-            found = self._ancestors[target] = frozenset(seen)
+            predecessors = predecessor_table(self.successors)
+            found = self._ancestors[target] = frozenset(leading_to(predecessors, target))
         return found
+
+
+def predecessor_table(successors: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+    """The graph reversed: each node's predecessors."""
+    predecessors: dict[str, list[str]] = {node: [] for node in successors}
+    for node, following in successors.items():
+        for successor in following:
+            predecessors[successor].append(node)
+    return predecessors
+
+
+def leading_to(predecessors: Mapping[str, list[str]], target: str) -> set[str]:
+    """`target` and every node that leads to it: one pass backwards."""
+    seen = {target}
+    todo = [target]
+    while todo:
+        for node in predecessors[todo.pop()]:
+            if node not in seen:
+                seen.add(node)
+                todo.append(node)
+    return seen
 
 
 def ancestor_masks(
@@ -84,23 +95,13 @@ def ancestor_masks(
     it (itself included). `any_reaches(sources, t)` is then `mask(sources) & masks[t]`.
     One backward pass per target, over a predecessor table built once."""
     bit = {node: 1 << i for i, node in enumerate(successors)}
-    predecessors: dict[str, list[str]] = {node: [] for node in successors}
-    for node, following in successors.items():
-        for successor in following:
-            predecessors[successor].append(node)
+    predecessors = predecessor_table(successors)
     masks: dict[str, int] = {}
     for target in targets:
         if target in masks:
             continue
-        seen = {target}
-        todo = [target]
-        while todo:
-            for node in predecessors[todo.pop()]:
-                if node not in seen:
-                    seen.add(node)
-                    todo.append(node)
         mask = 0
-        for node in seen:
+        for node in leading_to(predecessors, target):
             mask |= bit[node]
         masks[target] = mask
     return bit, masks
