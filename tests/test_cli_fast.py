@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -177,8 +178,9 @@ def test_what_the_fast_way_does_not_take_goes_to_typer(args, tmp_path):
 
 
 def test_the_plain_forms_read_as_click_reads_them():
-    from rolegraph.cli.fast import _CHECK, _RUN, read_arguments
+    from rolegraph.cli.fast import _CHECK, _run_form, read_arguments
 
+    _RUN = _run_form()
     assert read_arguments(_CHECK, ["a", "--json", "b", "--root=r"]) == (
         ["a", "b"],
         {"as_json": True, "root": "r"},
@@ -191,6 +193,74 @@ def test_the_plain_forms_read_as_click_reads_them():
     for refused in (["f", "-qm", "mock"], ["f", "--quiet=1"], ["f", "-m", ""], ["f", "--"]):
         assert read_arguments(_RUN, refused) is None, refused
     assert read_arguments(_RUN, []) is None and read_arguments(_RUN, ["a", "b", "c"]) is None
+
+
+# -- one record of `run`'s options (rolegraph/cli/run_options.py) ----------------------------
+
+
+def _typer_run_command():
+    import typer.main
+
+    from rolegraph.cli.run import commands
+
+    return typer.main.get_command(commands).commands["run"]  # type: ignore[attr-defined]
+
+
+def test_typer_declares_the_options_of_the_record():
+    """run.py's parameters are RunOptions' fields, name for name and type for type; each
+    option the fast path reads has the forms typer declares, and reads as typer does."""
+    import typing
+
+    from rolegraph.cli.run import run_command
+    from rolegraph.cli.run_options import RunOptions, option_forms
+
+    params = {p.name: p for p in _typer_run_command().params}
+    assert list(params) == [f.name for f in fields(RunOptions)]
+    declared = typing.get_type_hints(run_command)
+    recorded = typing.get_type_hints(RunOptions)
+    forms = option_forms()
+    for name, param in params.items():
+        assert declared[name] == recorded[name], name
+        kinds = set(typing.get_args(recorded[name])) or {recorded[name]}
+        if param.param_type_name == "argument":
+            assert name not in forms
+        elif name not in forms:  # (typer reads it: it converts its text to a number)
+            assert kinds & {int, float}, name
+        else:
+            kind, flags = forms[name]
+            assert set(flags) == set(param.opts), name
+            assert (kind == "flag") == bool(param.is_flag) == (bool in kinds), name
+            assert (kind == "values") == param.multiple, name
+            assert (kind == "path") == (Path in kinds), name
+
+
+FAST_RUNS = [
+    ["f.agent"],
+    ["f.agent", "A", "-m", "mock", "-i", INPUT, "-q", "--no-store"],
+    ["f.agent", "--trace", "t.jsonl", "--store", "s.sqlite", "--root", "r", "--resume", "x"],
+    ["f.agent", "--events", "jsonl", "--budget", "calls=1", "--api-base", "http://x"],
+    ["f.agent", "--param", "a=1", "--param", "b=2", "--model=mock", "--input={}"],
+]
+
+
+@pytest.mark.parametrize("args", FAST_RUNS, ids=" ".join)
+def test_the_fast_way_makes_the_record_typer_makes(args, monkeypatch):
+    """The oracle: typer's own reading of the same command line, caught where run.py
+    hands it on."""
+    from typer.testing import CliRunner
+
+    import rolegraph.cli.run as run_module
+    from rolegraph.cli.fast import _run_form, read_arguments
+    from rolegraph.cli.run_options import RunOptions
+
+    made: list[RunOptions] = []
+    monkeypatch.setattr(run_module, "run_file_command", made.append)
+    result = CliRunner().invoke(run_module.commands, ["run", *args])
+    assert result.exit_code == 0, result.output
+    read = read_arguments(_run_form(), args)
+    assert read is not None
+    (file, *agent), given = read
+    assert RunOptions.from_text(file, agent[0] if agent else None, given) == made[0]
 
 
 # -- typer's help without rich's Markdown and Traceback (rolegraph/cli/rich_help.py) ------

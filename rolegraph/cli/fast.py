@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .run_options import RunOptions, option_forms
+
 
 @dataclass(frozen=True)
 class _Form:
@@ -42,26 +44,17 @@ _CHECK = _Form(
     most=None,
 )
 
-_RUN = _Form(
-    flags={"--quiet": "quiet", "-q": "quiet", "--no-store": "no_store"},
-    values={
-        "--input": "input",
-        "-i": "input",
-        "--model": "model",
-        "-m": "model",
-        "--trace": "trace",
-        "--events": "events",
-        "--budget": "budget",
-        "--store": "store",
-        "--resume": "resume",
-        "--api-base": "api_base",
-        "--param": "param",
-        "--root": "root",
-    },
-    least=1,
-    most=2,
-    repeated=frozenset({"param"}),
-)
+
+def _run_form() -> _Form:
+    """`run`'s plain forms, from its options' record: a flag for each yes-or-no option,
+    a value for each other, repeated for those that take a list."""
+    flags: dict[str, str] = {}
+    values: dict[str, str] = {}
+    for name, (kind, forms) in option_forms().items():
+        for form in forms:
+            (flags if kind == "flag" else values)[form] = name
+    repeated = frozenset(name for name, (kind, _) in option_forms().items() if kind == "values")
+    return _Form(flags=flags, values=values, least=1, most=2, repeated=repeated)
 
 
 def read_arguments(form: _Form, args: list[str]) -> tuple[list[str], dict[str, Any]] | None:
@@ -122,7 +115,7 @@ def _check(args: list[str]) -> Callable[[], object] | None:
 
 
 def _run(args: list[str]) -> Callable[[], object] | None:
-    read = read_arguments(_RUN, args)
+    read = read_arguments(_run_form(), args)
     if read is None:
         return None
     (file, *agent), options = read
@@ -130,23 +123,7 @@ def _run(args: list[str]) -> Callable[[], object] | None:
     def run() -> None:
         from .running import run_file_command
 
-        trace = options.get("trace")
-        root = options.get("root")
-        run_file_command(
-            Path(file),
-            agent[0] if agent else None,
-            options.get("input", "{}"),
-            options.get("model"),
-            None if trace is None else Path(trace),
-            "quiet" in options,
-            options.get("events"),
-            options.get("budget"),
-            Path(options.get("store", ".rolegraph/store.sqlite")),
-            "no_store" in options,
-            options.get("resume"),
-            (options.get("api_base"), options.get("param"), None, None),
-            None if root is None else Path(root),
-        )
+        run_file_command(RunOptions.from_text(file, agent[0] if agent else None, options))
 
     return run
 

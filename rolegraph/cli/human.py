@@ -15,6 +15,7 @@ import typer
 from .exits import EXIT_DIAGNOSTICS, EXIT_OK, stdout_for_the_result, usage_error
 from .files import open_store
 from .options import loads_json
+from .run_options import DEFAULT_STORE
 
 commands = typer.Typer()
 
@@ -22,7 +23,6 @@ StoreOption = Annotated[
     Path,
     typer.Option("--store", help="The SQLite file of the runs (as `rolegraph run` used)."),
 ]
-DEFAULT_STORE = Path(".rolegraph/store.sqlite")
 
 
 def terminal_desk(store: Any, run_id: str) -> Any:
@@ -204,22 +204,19 @@ def resume_command(
             f"run {run} was made from {info.file}, which is not found from here: resume it "
             "in the directory it ran in (the answer, if given, is kept)"
         )
+    from .run_options import RunOptions
     from .running import run as run_file
 
     with stdout_for_the_result() as out:
         run_file(
-            Path(info.file),
-            info.agent,
-            "{}",
-            None,
-            trace,
-            quiet,
-            None,
-            store,
-            False,
-            run,
+            RunOptions(
+                file=Path(info.file),
+                agent=info.agent,
+                trace=trace,
+                quiet=quiet,
+                events=events,
+                store=store,
+                resume=run,
+            ),
             out,
-            {},
-            None,
-            events == "jsonl",
         )

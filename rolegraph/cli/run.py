@@ -12,6 +12,7 @@ from .exits import EXIT_DIAGNOSTICS
 from .files import agent_files, check_file
 from .params import ApiBaseOption, ConcurrencyOption, ParamOption, RootOption, TimeoutOption
 from .render import print_in_sources
+from .run_options import DEFAULT_STORE, RunOptions
 from .running import run_file_command
 
 commands = typer.Typer()
@@ -48,7 +49,7 @@ def run_command(
     store: Annotated[
         Path,
         typer.Option("--store", help="SQLite file for the response cache and checkpoints."),
-    ] = Path(".rolegraph/store.sqlite"),
+    ] = DEFAULT_STORE,
     no_store: Annotated[bool, typer.Option("--no-store", help="No cache, no checkpoints.")] = False,
     resume: Annotated[
         str | None, typer.Option("--resume", help="Continue the run with this id.")
@@ -62,21 +63,8 @@ def run_command(
     """Run an agent and print its typed result as JSON (`--model mock`: offline).
 
     On a terminal, the run is shown live on stderr while it works."""
-    run_file_command(
-        file,
-        agent,
-        input,
-        model,
-        trace,
-        quiet,
-        events,
-        budget,
-        store,
-        no_store,
-        resume,
-        (api_base, param, timeout, concurrency),
-        root,
-    )
+    # (the parameters are RunOptions' fields, name for name: tests/test_cli_fast.py)
+    run_file_command(RunOptions(**locals()))
 
 
 @commands.command(name="test")

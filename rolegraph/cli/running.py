@@ -26,137 +26,106 @@ from .options import (
     warm_up_litellm,
 )
 from .render import json_text
+from .run_options import RunOptions
 
 
-def run_file_command(
-    file: Path,
-    agent: str | None,
-    input: str,
-    model: str | None,
-    trace: Path | None,
-    quiet: bool,
-    events: str | None,
-    budget: str | None,
-    store: Path,
-    no_store: bool,
-    resume: str | None,
-    provider: tuple[str | None, list[str] | None, float | None, int | None],
-    root: Path | None,
-) -> None:
-    """`rolegraph run`: the result on stdout, and nothing else there. `provider`: the
-    `--api-base`, `--param`, `--timeout` and `--concurrency` given."""
-    if events not in (None, "jsonl"):
-        raise usage_error(f"--events takes jsonl, not {events!r}")
+def run_file_command(options: RunOptions) -> None:
+    """`rolegraph run`: the result on stdout, and nothing else there."""
+    if options.events not in (None, "jsonl"):
+        raise usage_error(f"--events takes jsonl, not {options.events!r}")
     with stdout_for_the_result() as out:
-        run(
-            file,
-            agent,
-            input,
-            model,
-            trace,
-            quiet,
-            budget,
-            store,
-            no_store,
-            resume,
-            out,
-            provider_params(*provider),
-            root,
-            events == "jsonl",
-        )
+        run(options, out)
 
 
-def run(
-    file: Path,
-    agent: str | None,
-    input: str,
-    model: str | None,
-    trace: Path | None,
-    quiet: bool,
-    budget: str | None,
-    store: Path,
-    no_store: bool,
-    resume: str | None,
-    out: TextIO,
-    params: dict[str, Any],
-    root: Path | None = None,
-    events: bool = False,
-) -> None:
+def run(options: RunOptions, out: TextIO) -> None:
     """Run an agent (or resume a run), its result printed on `out`."""
+    params = provider_params(options.api_base, options.param, options.timeout, options.concurrency)
     with paused_collection():  # (the runtime's modules: start-up, no run yet)
         from rolegraph.runtime import RunError, StoreError
 
     try:
-        inputs = loads_json(input)
+        inputs = loads_json(options.input)
     except json.JSONDecodeError as error:
         raise usage_error(f"--input is not JSON: {error}") from None
     if not isinstance(inputs, dict):
         raise usage_error('--input must be a JSON object, like \'{"task": "..."}\'')
-    check_model_option(model)
-    check_output(trace, "--trace")
+    check_model_option(options.model)
+    check_output(options.trace, "--trace")
     from rolegraph.runtime import Budget
 
     try:
-        limits = Budget.parse(budget) if budget else None
+        limits = Budget.parse(options.budget) if options.budget else None
     except ValueError as error:
         raise usage_error(str(error)) from None
-    checked = checked_or_exit(file, root)
-    warm_up_litellm(model, checked)
+    checked = checked_or_exit(options.file, options.root)
+    warm_up_litellm(options.model, checked)
     from rolegraph.compiler.printer import fingerprint
     from rolegraph.runtime import Store
 
-    database = None if no_store else open_store(Store, store)
-    if resume is not None:
+    database = None if options.no_store else open_store(Store, options.store)
+    agent = options.agent
+    if options.resume is not None:
         if database is None:
             raise usage_error("--resume needs the store the run was made with")
         try:
-            info = database.run_info(resume)
+            info = database.run_info(options.resume)
         except RunError as error:  # (a StoreError: the store is damaged)
             echo(f"error: {error}", err=True)
             raise SystemExit(EXIT_DIAGNOSTICS) from None
         if info is None:
-            raise usage_error(f"no run {resume!r} in {store}")
+            raise usage_error(f"no run {options.resume!r} in {options.store}")
         agent = info.agent
-    ir = pick_agent(checked.irs, agent, file)
-    source = (str(file), fingerprint(checked.program.main.module))
-    options = dict(
-        model=model, params=params, budget=limits, store=database, resume=resume, source=source
+    ir = pick_agent(checked.irs, agent, options.file)
+    source = (str(options.file), fingerprint(checked.program.main.module))
+    arguments = dict(
+        model=options.model,
+        params=params,
+        budget=limits,
+        store=database,
+        resume=options.resume,
+        source=source,
     )
-    live = not quiet and not events and sys.stderr.isatty()
-    if resume is not None and database is not None and not events and sys.stdin.isatty():
+    live = not options.quiet and not options.events and sys.stderr.isatty()
+    if (
+        options.resume is not None
+        and database is not None
+        and not options.events
+        and sys.stdin.isatty()
+    ):
         from .human import terminal_desk
 
-        options["human"] = terminal_desk(database, resume)  # asks the questions here
+        arguments["human"] = terminal_desk(database, options.resume)  # asks the questions here
         live = False  # (the questions are asked on the terminal the view would draw on)
     keep_until_exit()  # (start-up's objects: the run's own are collected as always)
     try:
-        outcome = _execute(ir, inputs, options, live=live, lines=out if events else None)
+        outcome = _execute(ir, inputs, arguments, live=live, lines=out if options.events else None)
     except RunError as error:
         from .human import report_paused
 
-        if report_paused(error, store if database is not None else None, quiet, file):
-            if trace is not None and error.trace is not None:
-                _write_trace(error.trace, trace)
+        stored = options.store if database is not None else None
+        if report_paused(error, stored, options.quiet, options.file):
+            if options.trace is not None and error.trace is not None:
+                _write_trace(error.trace, options.trace)
             raise SystemExit(EXIT_OK) from None
         echo(f"error: {error}", err=True)
         run_id = getattr(error, "run_id", None)
         if run_id and not isinstance(error, StoreError):  # (a StoreError says what to do)
             echo(f"run {run_id}: resume with --resume {run_id}", err=True)
-        if trace is not None and error.trace is not None:
-            _write_trace(error.trace, trace)
+        if options.trace is not None and error.trace is not None:
+            _write_trace(error.trace, options.trace)
         raise SystemExit(EXIT_DIAGNOSTICS) from None
     # The result first: a trace that cannot be written after all (a full disk) loses
     # only the trace.
-    if not events:  # (with --events, the result was the last line)
+    if not options.events:  # (with --events, the result was the last line)
         echo(json_text(outcome.result), file=out)
-    if not quiet:
+    if not options.quiet:
         from rolegraph.run_view import print_summary
 
         print_summary(outcome.trace)
         if outcome.run_id:
-            echo(f"run {outcome.run_id} (store: {store})", err=True)
-    if trace is not None:
-        _write_trace(outcome.trace, trace)
+            echo(f"run {outcome.run_id} (store: {options.store})", err=True)
+    if options.trace is not None:
+        _write_trace(outcome.trace, options.trace)
 
 
 def _write_trace(trace: Any, path: Path) -> None:

@@ -1,0 +1,65 @@
+"""`rolegraph run`'s options as one record: what typer reads (run.py) and what the fast
+path reads (fast.py) are made into a `RunOptions`, and running.py takes that.
+
+An option is a field here. Its `flags` are the command-line forms the fast path reads
+plainly (fast.py builds its reading of `run` from them); a field without flags (a number
+typer converts) sends the command to typer whenever it is given. run.py declares the
+same options for typer, by the same names, with their help; tests/test_cli_fast.py holds
+the two to each other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+#: Where runs are cached and checkpointed when `--store` is not given.
+DEFAULT_STORE = Path(".rolegraph/store.sqlite")
+
+
+def _read(*flags: str, kind: str = "value") -> dict[str, Any]:
+    """How the fast path reads an option: its forms, and its `kind` (a `flag` is given
+    alone, a `value` is followed by its text, a `path` too, `values` may be given
+    again)."""
+    return {"flags": flags, "kind": kind}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What `rolegraph run FILE [AGENT] ...` was asked (a resumed run is asked too: it
+    names the run, its file and agent)."""
+
+    file: Path
+    agent: str | None = None
+    input: str = field(default="{}", metadata=_read("--input", "-i"))
+    model: str | None = field(default=None, metadata=_read("--model", "-m"))
+    trace: Path | None = field(default=None, metadata=_read("--trace", kind="path"))
+    quiet: bool = field(default=False, metadata=_read("--quiet", "-q", kind="flag"))
+    events: str | None = field(default=None, metadata=_read("--events"))
+    budget: str | None = field(default=None, metadata=_read("--budget"))
+    store: Path = field(default=DEFAULT_STORE, metadata=_read("--store", kind="path"))
+    no_store: bool = field(default=False, metadata=_read("--no-store", kind="flag"))
+    resume: str | None = field(default=None, metadata=_read("--resume"))
+    api_base: str | None = field(default=None, metadata=_read("--api-base"))
+    param: list[str] | None = field(default=None, metadata=_read("--param", kind="values"))
+    timeout: float | None = None
+    concurrency: int | None = None
+    root: Path | None = field(default=None, metadata=_read("--root", kind="path"))
+
+    @classmethod
+    def from_text(cls, file: str, agent: str | None, given: dict[str, Any]) -> RunOptions:
+        """The options as the fast path read them: `given` maps an option's name to the
+        text given (a list of texts for `--param`), paths not yet made `Path`s."""
+        paths = {name for name, (kind, _) in option_forms().items() if kind == "path"}
+        made: dict[str, Any] = {n: Path(v) if n in paths else v for n, v in given.items()}
+        return cls(file=Path(file), agent=agent, **made)
+
+
+def option_forms() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Each option's name → how the fast path reads it and its forms (none: typer reads
+    it whenever it is given)."""
+    return {
+        f.name: (f.metadata["kind"], f.metadata["flags"])
+        for f in fields(RunOptions)
+        if "kind" in f.metadata
+    }
