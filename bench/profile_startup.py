@@ -52,8 +52,11 @@ import rolegraph.grammar
 phase("grammar/ (jinja2 among its imports: template depth)")
 import rolegraph.compiler.check
 phase("the checker's modules")
-rolegraph.compiler.ast.build_validators()
-phase("the AST's validators (pydantic schemas)")
+import os
+from rolegraph.grammar.lexer import _built_path
+built = _built_path()  # (the folder grammar_parser() keeps the schemas in)
+rolegraph.compiler.ast.build_validators(keep=os.path.dirname(built) if built else None)
+phase("the AST's validators (pydantic schemas, kept across processes)")
 from rolegraph.grammar.lexer import grammar_parser
 grammar_parser()
 phase("the parser (kept whole, or Lark's cache)")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -32,6 +32,10 @@ from pydantic import (
 )
 
 from .source import Span
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
+    from pydantic_core import CoreSchema
 
 # --- the lexical vocabulary ------------------------------------------------------------
 
@@ -216,18 +220,39 @@ def child_nodes(node: Node) -> list[Node]:
 # every node class, in the order of definition (see `build_validators`)
 _NODE_CLASSES: list[type[Node]] = []
 
+# node class → its schema, kept by a former process: while `build_validators` runs
+_KEPT_SCHEMAS: dict[type, Any] = {}
 
-def build_validators() -> None:
+
+def build_validators(keep: str | None = None) -> None:
     """Build the validator of every node class now, in the order of definition.
 
     The classes defer building (`defer_build`): a program that never makes a node pays
     nothing. Left to build on first use, each class builds its own copy of the schemas
     of every class it holds that is not yet built (a discriminated union of dozens),
     ~1,900 model schemas for one small file; built in order of definition, each class
-    reuses the built schemas of the classes before it (~60): a third of the time."""
-    for cls in _NODE_CLASSES:
-        if not cls.__pydantic_complete__:
-            cls.model_rebuild()
+    reuses the built schemas of the classes before it (~60): a third of the time.
+
+    `keep`: a folder where the schemas are kept across processes (compiler/kept_schemas.py;
+    the parser's cache folder): pydantic builds the validators from them instead of
+    generating them again."""
+    if all(cls.__pydantic_complete__ for cls in _NODE_CLASSES):
+        return
+    kept = None
+    if keep is not None:
+        from . import kept_schemas
+
+        path = kept_schemas.kept_file(keep, _NODE_CLASSES)
+        kept = kept_schemas.load(path, _NODE_CLASSES)
+    _KEPT_SCHEMAS.update(kept or {})
+    try:
+        for cls in _NODE_CLASSES:
+            if not cls.__pydantic_complete__:
+                cls.model_rebuild()
+    finally:
+        _KEPT_SCHEMAS.clear()
+    if keep is not None and kept is None:
+        kept_schemas.save(path, {cls: cls.__pydantic_core_schema__ for cls in _NODE_CLASSES})
 
 
 class Node(BaseModel):
@@ -244,6 +269,14 @@ class Node(BaseModel):
         super().__pydantic_init_subclass__(**kwargs)
         cls._semantic_fields = tuple(name for name in cls.model_fields if name not in TRIVIA)
         _NODE_CLASSES.append(cls)
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[BaseModel], handler: GetCoreSchemaHandler, /
+    ) -> CoreSchema:
+        # (pydantic's hook: the schema a former process kept, else the one it generates)
+        kept = _KEPT_SCHEMAS.get(source)
+        return kept if kept is not None else handler(source)
 
     # -- equality ignores trivia --------------------------------------------------------
 

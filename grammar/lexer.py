@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import os
 import threading
 from collections.abc import Iterator
 from functools import cache
@@ -30,8 +31,10 @@ def grammar_parser() -> Lark:
     """The Lark parser, built once per process: loaded whole from the last process's
     pickle when there is one (a third of the time of Lark's own cache), else from Lark's
     cache of its tables, else from the grammar."""
-    ast.build_validators()  # the parser makes nodes of most classes: build them in order
     built = _built_path()
+    # the parser makes nodes of most classes: build them in order (their schemas kept
+    # beside the parser)
+    ast.build_validators(keep=os.path.dirname(built) if built else None)
     parser = _load_built(built) if built else None
     if parser is None:
         parser = _build()

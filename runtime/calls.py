@@ -28,15 +28,16 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol
-
-import tenacity
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .budget import Budget, prompt_bound
 from .errors import ModelCallError
 from .limits import gate
 from .models import CallFailed, Model, ModelReply, ModelRequest
 from .providers import DEFAULT_MAX_TOKENS, Price, declared_price, is_mock, provider_params
+
+if TYPE_CHECKING:  # (tenacity is imported by the first call that may be retried)
+    import tenacity
 
 # The note a firing's record gets for each call retried (the summary counts them).
 RETRIED = "retried"
@@ -122,6 +123,8 @@ async def make_call(model: Model, request: ModelRequest, calls: Calls, usage: Us
             on_text = None if listener is None else partial(listener.text, request, number)
             reply = await _attempt(model, sent, policy, price, calls.budget, usage, on_text)
         else:
+            import tenacity
+
             attempts = tenacity.AsyncRetrying(
                 stop=tenacity.stop_after_attempt(policy.retries + 1),
                 wait=_Backoff(policy),
@@ -268,9 +271,10 @@ def _tries(number: int) -> str:
     return "1 attempt" if number == 1 else f"{number} attempts"
 
 
-class _Backoff(tenacity.wait.wait_base):
+class _Backoff:
     """Exponential backoff with full jitter, capped; a provider's `Retry-After` is honoured
-    (within the cap)."""
+    (within the cap). (tenacity takes any callable as its wait: not subclassing its
+    `wait_base` leaves tenacity unimported by runs that retry nothing.)"""
 
     def __init__(self, policy: CallPolicy):
         self.policy = policy

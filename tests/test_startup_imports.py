@@ -79,6 +79,16 @@ def test_a_run_on_the_mock_loads_neither_litellm_nor_networkx():
     assert not loaded & set(HEAVY)
 
 
+def test_a_run_on_the_mock_loads_no_retrying():
+    """tenacity retries the calls that leave the process: a mock's calls never do."""
+    loaded = _loaded_by(
+        "run", _example("self_refine.agent"), "--model", "mock", "-i", '{"task": "x"}', "-q",
+        "--no-store",
+    )  # fmt: skip
+    assert "asyncio" in loaded  # (it ran)
+    assert "tenacity" not in loaded
+
+
 def test_help_loads_none_of_the_compilers_libraries():
     loaded = _loaded_by("--help")
     assert not loaded & {"pydantic", "jinja2", "lark", *HEAVY}

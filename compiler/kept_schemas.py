@@ -1,0 +1,121 @@
+"""The AST's validator schemas, kept across processes (issue 15).
+
+pydantic builds each node class's validator from a core schema that it generates from
+the class's annotations: ~30 ms of every `check` and `run`, for the same schemas each
+time. A core schema is data (dicts, lists, strings) holding functions and classes,
+which pickle by name. So the schemas pydantic made are pickled beside the parser's
+cache, and a later process hands them back to pydantic through the node classes' public
+hook, `__get_pydantic_core_schema__` (compiler/ast.py); pydantic builds the validators
+from them as from the schemas it would have generated (the same schemas:
+tests/test_kept_schemas.py compares them).
+
+A schema names each model class it holds by a `ref` ending in the class's `id()`, which
+is another number in every process: the pickle writes those strings as references to
+their classes, and loading writes them with this process's ids.
+
+The file is keyed by pydantic's and pydantic-core's versions, the interpreter, and the
+text of the modules that define the classes; it is read only when this user wrote it.
+Whatever goes wrong (missing, damaged, stale) falls back to generating the schemas,
+which are then written again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import hashlib
+import os
+import pickle
+import sys
+from typing import Any
+
+#: What the schemas depend on besides the modules' text.
+_VERSIONS = ("pydantic", "pydantic_core")
+
+
+def _fingerprint(modules: list[str]) -> str:
+    digest = hashlib.sha256(sys.version.encode())
+    for name in _VERSIONS:
+        digest.update(str(getattr(sys.modules[name], "__version__", "")).encode())
+    for name in modules:
+        with open(str(sys.modules[name].__file__), "rb") as file:
+            digest.update(file.read())
+    return digest.hexdigest()
+
+
+def kept_file(folder: str, classes: list[type]) -> str:
+    """The file in `folder` for the schemas of `classes` as their modules are now."""
+    modules = sorted({cls.__module__ for cls in classes})
+    return os.path.join(folder, f"ast-schemas-{_fingerprint(modules)[:16]}.pickle")
+
+
+def load(path: str, classes: list[type]) -> dict[type, Any] | None:
+    """The schemas kept in `path` for `classes` (each class → its schema), or None."""
+    try:
+        with open(path, "rb") as file:
+            if hasattr(os, "getuid") and os.fstat(file.fileno()).st_uid != os.getuid():
+                return None  # (only a file this user wrote)
+            collecting = gc.isenabled()
+            gc.disable()  # (thousands of new objects, no cycles)
+            try:
+                modules, fingerprint, referenced = pickle.Unpickler(file).load()
+                if fingerprint != _fingerprint(modules):
+                    return None
+                refs = {i: f"{prefix}{id(cls)}" for i, (cls, prefix) in enumerate(referenced)}
+                unpickler = pickle.Unpickler(file)  # (a pickle of its own: its own memo)
+                unpickler.persistent_load = refs.__getitem__  # type: ignore[assignment,method-assign]
+                schemas = unpickler.load()
+            finally:
+                if collecting:
+                    gc.enable()
+    except Exception:  # missing, damaged, or from other code: generated again
+        return None
+    if not isinstance(schemas, dict) or list(schemas) != classes:
+        return None
+    return schemas
+
+
+def save(path: str, schemas: dict[type, Any]) -> None:
+    """Keep `schemas` in `path` (atomically; a failure costs only the next process's time)."""
+    import tempfile
+
+    referenced = sorted(_model_classes(schemas), key=lambda cls: cls.__qualname__)
+    modules = sorted({cls.__module__ for cls in referenced} | {c.__module__ for c in schemas})
+    refs = {f"{cls.__module__}.{cls.__qualname__}:{id(cls)}": i for i, cls in enumerate(referenced)}
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj: Any) -> Any:
+            return refs.get(obj) if type(obj) is str else None
+
+    header = (modules, _fingerprint(modules), [(cls, _prefix(cls)) for cls in referenced])
+    try:
+        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+    except OSError:  # an unwritable cache
+        return
+    try:
+        with os.fdopen(handle, "wb") as file:
+            pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(header)
+            Pickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(schemas)
+        os.replace(temporary, path)  # (atomic: a reader sees the old file or the new)
+    except Exception:  # a full disk, or a schema that cannot be pickled
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+
+
+def _prefix(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}:"
+
+
+def _model_classes(schema: Any) -> set[type]:
+    """The model classes a schema holds (`{"type": "model", "cls": ...}`), at any depth."""
+    found: set[type] = set()
+    stack = [schema]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("type") == "model" and isinstance(item.get("cls"), type):
+                found.add(item["cls"])
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return found

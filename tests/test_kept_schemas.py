@@ -1,0 +1,174 @@
+"""The AST's validator schemas kept across processes (compiler/kept_schemas.py) are the
+schemas pydantic generates, and the validators built from them parse alike.
+
+The oracle is pydantic itself: a process that keeps nothing (`keep=None`) generates
+every schema as before. Each case runs in a fresh interpreter (a class's validator is
+built once per process) and prints the node classes' schemas, written as plain data
+(functions and classes by name, a class's `id()` in a `ref` by the class's name, or
+STALE when it is another process's), what the parser makes of every example, standard
+library file and malformed snippet, and the errors of nodes made with invalid fields."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+_PROBE = r"""
+import json, os, re, sys
+folder = sys.argv[1] or None
+kept_before = bool(folder and os.listdir(folder))
+from rolegraph.compiler import ast
+ast.build_validators(keep=folder)
+
+schemas = {c.__qualname__: c.__pydantic_core_schema__ for c in ast._NODE_CLASSES}
+names = {}
+stack = list(schemas.values())
+while stack:
+    item = stack.pop()
+    if isinstance(item, dict):
+        if item.get("type") == "model":
+            names[str(id(item["cls"]))] = item["cls"].__qualname__
+        stack.extend(item.values())
+    elif isinstance(item, (list, tuple)):
+        stack.extend(item)
+
+def plain(value):
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, str):
+        return re.sub(r":(\d{6,})$", lambda m: ":" + names.get(m.group(1), "STALE"), value)
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    owner = getattr(value, "__self__", None)
+    name = getattr(value, "__qualname__", None) or repr(value)
+    return f"{getattr(value, '__module__', '')}.{name}" + (
+        f" of {owner.__qualname__}" if isinstance(owner, type) else ""
+    )
+
+from rolegraph.grammar import parse_module
+from tests.conftest import EXAMPLES, STDLIB
+from tests.test_syntax_errors import CASES
+sources = {str(p): p.read_text() for p in EXAMPLES + STDLIB}
+sources.update({name: source for name, source, *_ in CASES})
+parsed = {}
+for name, text in sources.items():
+    result = parse_module(text, name)
+    parsed[name] = [
+        result.module.model_dump(mode="json") if result.module is not None else None,
+        [d.model_dump(mode="json") for d in result.diagnostics],
+    ]
+
+errors = []
+for make in (
+    lambda: ast.Ref(name="agent"),
+    lambda: ast.NodeDecl(name="F", role=ast.Ref(name="W")),
+    lambda: ast.IntLit(value="3"),
+    lambda: ast.FloatLit(value=float("inf")),
+    lambda: ast.Module(decls=[ast.Ref(name="x")]),
+):
+    try:
+        make()
+        errors.append(None)
+    except Exception as error:
+        errors.append(str(error))
+print(json.dumps({"kept_before": kept_before, "schemas": plain(schemas), "parsed": parsed,
+                  "errors": errors}))
+"""
+
+
+def _probe(folder: Path | None) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, "" if folder is None else str(folder)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def generated() -> dict:
+    return _probe(None)
+
+
+def test_kept_schemas_are_the_schemas_pydantic_generates(generated, tmp_path):
+    written = _probe(tmp_path)  # (none kept yet: generated, then written)
+    assert not written["kept_before"] and [p.name for p in tmp_path.iterdir()]
+    loaded = _probe(tmp_path)
+    assert loaded["kept_before"]
+    assert "STALE" not in json.dumps(loaded["schemas"])  # (refs name this process's classes)
+    assert written["schemas"] == generated["schemas"]
+    assert loaded["schemas"] == generated["schemas"]
+
+
+def test_validators_built_from_kept_schemas_parse_alike(generated, tmp_path):
+    _probe(tmp_path)
+    loaded = _probe(tmp_path)
+    assert loaded["kept_before"]
+    assert loaded["parsed"] == generated["parsed"]
+    assert loaded["errors"] == generated["errors"]
+    assert all(generated["errors"])  # (every invalid node refused)
+    assert any(d for _, diagnostics in generated["parsed"].values() for d in diagnostics)
+
+
+def _kept_file(folder: Path) -> Path:
+    (path,) = folder.glob("ast-schemas-*.pickle")
+    return path
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_a_damaged_file_is_generated_again(generated, tmp_path, damage):
+    _probe(tmp_path)
+    path = _kept_file(tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(
+        {"garbage": b"not a pickle", "truncated": data[: len(data) // 2]}.get(damage, b"")
+    )
+    again = _probe(tmp_path)
+    assert again["schemas"] == generated["schemas"] and again["parsed"] == generated["parsed"]
+    assert _kept_file(tmp_path).read_bytes() == data  # (written again, whole)
+
+
+def test_a_file_from_other_code_is_not_used(generated, tmp_path):
+    """The file names the modules' text: a header whose fingerprint differs (another
+    version of the classes) is refused, and its schemas not used."""
+    import pickle
+
+    _probe(tmp_path)
+    path = _kept_file(tmp_path)
+    with path.open("rb") as file:
+        modules, _, referenced = pickle.load(file)
+        rest = file.read()
+    with path.open("wb") as file:
+        pickle.dump((modules, "another fingerprint", referenced), file)
+        file.write(rest)
+    again = _probe(tmp_path)
+    assert again["schemas"] == generated["schemas"]
+    with path.open("rb") as file:
+        assert pickle.load(file)[1] != "another fingerprint"  # (written again)
+
+
+def test_no_file_is_kept_without_a_folder(tmp_path, monkeypatch):
+    """`build_validators()` alone (a program that makes nodes without parsing) keeps
+    nothing anywhere: only the parser names a folder."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from rolegraph.compiler import ast; ast.build_validators()"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "HOME": str(tmp_path)},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert not list(tmp_path.rglob("ast-schemas-*"))
