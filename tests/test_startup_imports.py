@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import EXAMPLES
 
 HEAVY = ("litellm", "networkx")
@@ -333,6 +335,46 @@ def test_a_run_freezes_its_start_up_only(tmp_path):
         assert (result if isinstance(result, bool) else result["result"]) is True, out
         assert enabled and count > 10_000, args
         assert marker.read_text() == "collected", args
+
+
+# Run `rolegraph ARGS` (`main()`) and print how many collections had started when the
+# collector was first paused and when what start-up made was frozen.
+_PAUSE_PROBE = """
+import atexit, gc, json, sys
+started, marks = [], {}
+gc.callbacks.append(lambda phase, info: started.append(1) if phase == "start" else None)
+for name in ("disable", "freeze"):
+    def wrapped(real=getattr(gc, name), name=name):
+        marks.setdefault(name, len(started))
+        real()
+    setattr(gc, name, wrapped)
+atexit.register(lambda: print(json.dumps(marks)))
+sys.argv = ["rolegraph", *json.loads(sys.argv[1])]
+from rolegraph.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_start_up_is_not_collected_before_it_is_frozen(command):
+    """From the moment `check` or `run` (read the fast way) pauses the collector to the
+    moment it freezes what start-up made, no collection starts: one would walk every
+    object made while it was paused, only for them to be frozen after."""
+    from .conftest import ROOT
+
+    args = [command, _example("self_refine.agent")]
+    if command == "run":
+        args += ["-m", "mock", "-i", '{"task": "x"}', "-q", "--no-store"]
+    done = subprocess.run(
+        [sys.executable, "-c", _PAUSE_PROBE, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    marks = json.loads(done.stdout.strip().splitlines()[-1])
+    assert marks["freeze"] == marks["disable"], marks
 
 
 def test_calling_the_commands_in_a_program_freezes_nothing(monkeypatch):

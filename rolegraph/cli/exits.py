@@ -103,13 +103,28 @@ def paused_collection() -> Iterator[None]:
 
 
 #: Whether this process is one command run from the command line (`main()`), not a
-#: program that calls the commands (the tests, through typer's `CliRunner`).
-_ONE_COMMAND = {"process": False}
+#: program that calls the commands (the tests, through typer's `CliRunner`); whether
+#: its collector is paused until `keep_until_exit`.
+_ONE_COMMAND = {"process": False, "paused": False}
 
 
 def one_command_process() -> None:
     """Say this process runs one command and ends (`main()`: the `rolegraph` script)."""
     _ONE_COMMAND["process"] = True
+
+
+def pause_until_kept() -> None:
+    """In a process that runs one command, the collector paused from here until
+    `keep_until_exit`, which freezes what was made before the collector resumes. Else
+    start-up's objects, made with the collector paused (`paused_collection`), would all
+    be walked by the first collection after each pause (a tenth of a run's CPU), only to
+    be frozen after. For `check` (nothing of the user's runs: until the command ends)
+    and `run` (until just before the agent runs: running.py), as fast.py reads them."""
+    import gc
+
+    if _ONE_COMMAND["process"] and gc.isenabled():
+        gc.disable()
+        _ONE_COMMAND["paused"] = True
 
 
 def keep_until_exit() -> None:
@@ -124,3 +139,6 @@ def keep_until_exit() -> None:
         import gc
 
         gc.freeze()
+        if _ONE_COMMAND["paused"]:  # (`pause_until_kept`: the collector resumes now)
+            _ONE_COMMAND["paused"] = False
+            gc.enable()

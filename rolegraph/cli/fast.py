@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .run_options import RunOptions, option_forms
-
 
 @dataclass(frozen=True)
 class _Form:
@@ -48,6 +46,8 @@ _CHECK = _Form(
 def _run_form() -> _Form:
     """`run`'s plain forms, from its options' record: a flag for each yes-or-no option,
     a value for each other, repeated for those that take a list."""
+    from .run_options import option_forms
+
     flags: dict[str, str] = {}
     values: dict[str, str] = {}
     for name, (kind, forms) in option_forms().items():
@@ -121,6 +121,7 @@ def _run(args: list[str]) -> Callable[[], object] | None:
     (file, *agent), options = read
 
     def run() -> None:
+        from .run_options import RunOptions
         from .running import run_file_command
 
         run_file_command(RunOptions.from_text(file, agent[0] if agent else None, options))
@@ -141,6 +142,10 @@ def run_fast(argv: list[str]) -> bool:
     command = _COMMANDS[argv[0]](argv[1:])
     if command is None:
         return False
+    if "--connect" not in argv:  # (`check --connect` starts the MCP servers)
+        from .exits import pause_until_kept
+
+        pause_until_kept()
     try:
         command()
     except KeyboardInterrupt:
