@@ -76,7 +76,10 @@ def run(options: RunOptions, out: TextIO) -> None:
             raise usage_error(f"no run {options.resume!r} in {options.store}")
         agent = info.agent
     ir = pick_agent(checked.irs, agent, options.file)
-    source = (str(options.file), fingerprint(checked.program.main.module))
+    # (the program's fingerprint: what the store keeps to refuse resuming a changed agent)
+    source = None
+    if database is not None:
+        source = (str(options.file), fingerprint(checked.program.main.module))
     arguments = dict(
         model=options.model,
         params=params,
