@@ -72,23 +72,14 @@ def test_check_loads_neither_litellm_nor_networkx():
     assert not loaded & set(HEAVY)
 
 
-def test_a_run_on_the_mock_loads_neither_litellm_nor_networkx():
+def test_a_run_on_the_mock_loads_neither_litellm_nor_networkx_nor_tenacity():
+    """(tenacity retries the calls that leave the process: a mock's calls never do.)"""
     loaded = _loaded_by(
         "run", _example("self_refine.agent"), "--model", "mock", "-i", '{"task": "x"}', "-q",
         "--no-store",
     )  # fmt: skip
     assert "asyncio" in loaded  # (it ran)
-    assert not loaded & set(HEAVY)
-
-
-def test_a_run_on_the_mock_loads_no_retrying():
-    """tenacity retries the calls that leave the process: a mock's calls never do."""
-    loaded = _loaded_by(
-        "run", _example("self_refine.agent"), "--model", "mock", "-i", '{"task": "x"}', "-q",
-        "--no-store",
-    )  # fmt: skip
-    assert "asyncio" in loaded  # (it ran)
-    assert "tenacity" not in loaded
+    assert not loaded & {*HEAVY, "tenacity"}
 
 
 def test_help_loads_none_of_the_compilers_libraries():
