@@ -238,12 +238,12 @@ def build_validators(keep: str | None = None) -> None:
     generating them again."""
     if all(cls.__pydantic_complete__ for cls in _NODE_CLASSES):
         return
-    kept = None
+    path = kept = None
     if keep is not None:
         from . import kept_schemas
 
         path = kept_schemas.kept_file(keep, _NODE_CLASSES)
-        kept = kept_schemas.load(path, _NODE_CLASSES)
+        kept = None if path is None else kept_schemas.load(path, _NODE_CLASSES)
     _KEPT_SCHEMAS.update(kept or {})
     try:
         for cls in _NODE_CLASSES:
@@ -251,7 +251,7 @@ def build_validators(keep: str | None = None) -> None:
                 cls.model_rebuild()
     finally:
         _KEPT_SCHEMAS.clear()
-    if keep is not None and kept is None:
+    if path is not None and kept is None:
         kept_schemas.save(path, {cls: cls.__pydantic_core_schema__ for cls in _NODE_CLASSES})
 
 

@@ -33,20 +33,31 @@ from typing import Any
 _VERSIONS = ("pydantic", "pydantic_core")
 
 
-def _fingerprint(modules: list[str]) -> str:
+def _fingerprint(modules: list[str]) -> str | None:
+    """What the schemas of classes defined in `modules` depend on, hashed; None when a
+    module has no file to read (a class made in `__main__` or by `exec`)."""
     digest = hashlib.sha256(sys.version.encode())
     for name in _VERSIONS:
         digest.update(str(getattr(sys.modules[name], "__version__", "")).encode())
     for name in modules:
-        with open(str(sys.modules[name].__file__), "rb") as file:
-            digest.update(file.read())
+        path = getattr(sys.modules.get(name), "__file__", None)
+        if not path:
+            return None
+        try:
+            with open(path, "rb") as file:
+                digest.update(file.read())
+        except OSError:
+            return None
     return digest.hexdigest()
 
 
-def kept_file(folder: str, classes: list[type]) -> str:
-    """The file in `folder` for the schemas of `classes` as their modules are now."""
-    modules = sorted({cls.__module__ for cls in classes})
-    return os.path.join(folder, f"ast-schemas-{_fingerprint(modules)[:16]}.pickle")
+def kept_file(folder: str, classes: list[type]) -> str | None:
+    """The file in `folder` for the schemas of `classes` as their modules are now (None:
+    they cannot be kept)."""
+    fingerprint = _fingerprint(sorted({cls.__module__ for cls in classes}))
+    if fingerprint is None:
+        return None
+    return os.path.join(folder, f"ast-schemas-{fingerprint[:16]}.pickle")
 
 
 def load(path: str, classes: list[type]) -> dict[type, Any] | None:
@@ -59,7 +70,7 @@ def load(path: str, classes: list[type]) -> dict[type, Any] | None:
             gc.disable()  # (thousands of new objects, no cycles)
             try:
                 modules, fingerprint, referenced = pickle.Unpickler(file).load()
-                if fingerprint != _fingerprint(modules):
+                if fingerprint is None or fingerprint != _fingerprint(modules):
                     return None
                 refs = {i: f"{prefix}{id(cls)}" for i, (cls, prefix) in enumerate(referenced)}
                 unpickler = pickle.Unpickler(file)  # (a pickle of its own: its own memo)
@@ -87,7 +98,10 @@ def save(path: str, schemas: dict[type, Any]) -> None:
         def persistent_id(self, obj: Any) -> Any:
             return refs.get(obj) if type(obj) is str else None
 
-    header = (modules, _fingerprint(modules), [(cls, _prefix(cls)) for cls in referenced])
+    fingerprint = _fingerprint(modules)
+    if fingerprint is None:
+        return
+    header = (modules, fingerprint, [(cls, _prefix(cls)) for cls in referenced])
     try:
         handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
     except OSError:  # an unwritable cache

@@ -69,11 +69,13 @@ for name, text in sources.items():
 
 errors = []
 for make in (
-    lambda: ast.Ref(name="agent"),
-    lambda: ast.NodeDecl(name="F", role=ast.Ref(name="W")),
+    lambda: ast.Ref(parts=("agent",)),
+    lambda: ast.Ref(parts=()),
+    lambda: ast.NodeDecl(name="F", role="W"),
+    lambda: ast.NodeDecl(name="w", role="W", replicate=0),
     lambda: ast.IntLit(value="3"),
     lambda: ast.FloatLit(value=float("inf")),
-    lambda: ast.Module(decls=[ast.Ref(name="x")]),
+    lambda: ast.Module(decls=[ast.Ref.of("x")]),
 ):
     try:
         make()
@@ -172,3 +174,22 @@ def test_no_file_is_kept_without_a_folder(tmp_path, monkeypatch):
     )
     assert done.returncode == 0, done.stderr
     assert not list(tmp_path.rglob("ast-schemas-*"))
+
+
+def test_a_node_class_without_a_module_file_is_built_and_nothing_kept(tmp_path):
+    """A node class made where no file says what it is (by `exec`, in `__main__`): its
+    schemas cannot be keyed, so they are generated and not kept."""
+    code = (
+        "import sys\n"
+        "from rolegraph.compiler import ast\n"
+        "exec('from rolegraph.compiler.ast import Node\\nclass Extra(Node):\\n    x: int = 0',"
+        " {'__name__': 'made_by_exec'})\n"
+        "ast.build_validators(keep=sys.argv[1])\n"
+        "(extra,) = [c for c in ast._NODE_CLASSES if c.__name__ == 'Extra']\n"
+        "assert extra(x=1).x == 1 and ast.Ref.of('a').head == 'a'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert not list(tmp_path.iterdir())
