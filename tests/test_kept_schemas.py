@@ -6,7 +6,8 @@ every schema as before. Each case runs in a fresh interpreter (a class's validat
 built once per process) and prints the node classes' schemas, written as plain data
 (functions and classes by name, a class's `id()` in a `ref` by the class's name, or
 STALE when it is another process's), what the parser makes of every example, standard
-library file and malformed snippet, and the errors of nodes made with invalid fields."""
+library file and malformed snippet, the errors of nodes made with invalid fields, and
+the JSON schemas of a few classes."""
 
 from __future__ import annotations
 
@@ -82,8 +83,9 @@ for make in (
         errors.append(None)
     except Exception as error:
         errors.append(str(error))
+json_schemas = [c.model_json_schema() for c in (ast.Module, ast.AgentDecl, ast.Ref)]
 print(json.dumps({"kept_before": kept_before, "schemas": plain(schemas), "parsed": parsed,
-                  "errors": errors}))
+                  "errors": errors, "json_schemas": json_schemas}))
 """
 
 
@@ -120,6 +122,7 @@ def test_validators_built_from_kept_schemas_parse_alike(generated, tmp_path):
     assert loaded["kept_before"]
     assert loaded["parsed"] == generated["parsed"]
     assert loaded["errors"] == generated["errors"]
+    assert loaded["json_schemas"] == generated["json_schemas"]
     assert all(generated["errors"])  # (every invalid node refused)
     assert any(d for _, diagnostics in generated["parsed"].values() for d in diagnostics)
 
