@@ -92,7 +92,7 @@ def save(path: str, schemas: dict[type, Any]) -> None:
 
     referenced = sorted(_model_classes(schemas), key=lambda cls: cls.__qualname__)
     modules = sorted({cls.__module__ for cls in referenced} | {c.__module__ for c in schemas})
-    refs = {f"{cls.__module__}.{cls.__qualname__}:{id(cls)}": i for i, cls in enumerate(referenced)}
+    refs = {f"{_prefix(cls)}{id(cls)}": i for i, cls in enumerate(referenced)}
 
     class Pickler(pickle.Pickler):
         def persistent_id(self, obj: Any) -> Any:
@@ -117,6 +117,8 @@ def save(path: str, schemas: dict[type, Any]) -> None:
 
 
 def _prefix(cls: type) -> str:
+    """A model's `ref` less its `id()`, as pydantic writes it (tests/test_kept_schemas.py
+    would see another form: the schemas would then keep another process's ids)."""
     return f"{cls.__module__}.{cls.__qualname__}:"
 
 
