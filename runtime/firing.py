@@ -6,7 +6,7 @@ step — once, `x N` times, or once per map item, in parallel."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from rolegraph.compiler.dataflow import read_key
@@ -121,28 +121,33 @@ async def call_once(
     return await call_role(Caller(run.context, run.events, run.path), node, args, replica, record)
 
 
-async def call_python(run: AgentRun, node: IRNode, args: dict[str, Any]) -> Any:
+#: A Python tool node's call, found once per run (`AgentRun.python_call`): the function,
+#: its folder (the import scope `beside`), how it is called (runtime/tools.py), and its
+#: arguments' and result's coercions to their types (`plan.tool_types`).
+PythonCall = tuple[
+    Callable[..., Any], str, str, list[tuple[str, Callable[[Any], Any]]], Callable[[Any], Any]
+]
+
+
+async def call_python(run: AgentRun, node: IRNode, args: dict[str, Any], call: PythonCall) -> Any:
     """The one call of a tool node's Python function (`plan.python_tools`), made as
     `call_tool` makes it, with one coroutine fewer for an `async def`: typed arguments,
     typed result."""
-    params, result = run.plan.tool_types[node.name]
+    function, folder, how, params, result = call
     typed = {name: coerced(args.get(name)) for name, coerced in params}
-    context, target, folder = run.context, node.target or "", node.target_folder
-    if context.how_called(target, folder) != LOOP:
-        return result(await call_tool(context, target, folder, typed))
-    function = context.tool(target, folder)
+    if how != LOOP:
+        return result(await call_tool(run.context, node.target or "", folder, typed))
     with beside(folder):
         value = await function(**typed)
     return result(value)
 
 
-def call_inline(run: AgentRun, node: IRNode, args: dict[str, Any]) -> Any:
+def call_inline(call: PythonCall, args: dict[str, Any]) -> Any:
     """The call of a tool node whose function is `@nonblocking` (runtime/tools.py), made
     here and now, on the loop: what it returns, untyped (an awaitable, should it return
     one after all, is for `inline_awaited`)."""
-    typed = {name: coerced(args.get(name)) for name, coerced in run.plan.tool_types[node.name][0]}
-    folder = node.target_folder
-    function = run.context.tool(node.target or "", folder)
+    function, folder, _, params, _ = call
+    typed = {name: coerced(args.get(name)) for name, coerced in params}
     with beside(folder):
         return function(**typed)
 

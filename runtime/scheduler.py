@@ -157,6 +157,12 @@ class AgentRun:
         # tasks → the tasks they wait for), and the agent runs of firings (key → runs)
         self.parent: AgentRun | None = None
         self.path: tuple[str, ...] = ()
+        # per Python tool node, its call (`python_call`), and whether it runs inline
+        self.python_calls: dict[str, firing.PythonCall] = {}
+        self.inline: dict[str, bool] = {}
+        # who is told of each record (`record`): a nested run checkpoints nothing
+        self.on_record = context.on_record
+        self.checkpoint = context.checkpoint if depth == 0 else None
         self.held: dict[Any, list[asyncio.Task]] = {}
         self.children: dict[str, list[AgentRun]] = {}
 
@@ -208,10 +214,15 @@ class AgentRun:
             self.record(FiringRecord(node=node, time=time, key=repr(key), status="skipped"))
             return
         flight = Inflight(node, time, key, repr(key))
-        self._launch(flight)
+        self.inflight[key] = flight  # (`_launch`, here: once per firing)
+        times = self.inflight_times
+        times[time] = times.get(time, 0) + 1
         if self.shields:
             self.admitted.setdefault(time, set()).add(node)
-        if self._inline(node, consumed):
+        inline = self.inline.get(node)
+        if inline is None:
+            inline = self.inline[node] = self._inline(node)
+        if inline and (consumed or not self.plan.reads[node]):
             self.ready.append((flight, bindings, consumed))
         elif (
             self.carrier is not None
@@ -225,16 +236,28 @@ class AgentRun:
                 self.fire(flight, bindings, consumed)
             )
 
-    def _inline(self, node: str, consumed: dict[str, Output]) -> bool:
-        """Whether a firing of `node` runs with no task: it calls a `@nonblocking` Python
-        tool once, and reads nothing it may have to wait for."""
-        tool = self.plan.python_tools.get(node)
-        if tool is None or not (consumed or not self.plan.reads[node]):
+    def _inline(self, node: str) -> bool:
+        """Whether the firings of `node` run with no task (when they read nothing they may
+        have to wait for: `start`): it calls a `@nonblocking` Python tool once."""
+        if node not in self.plan.python_tools:
             return False
         try:
-            return self.context.how_called(*tool) == INLINE
+            return self.python_call(node)[2] == INLINE
         except Exception:  # (it cannot be imported: its firing fails, and says why)
             return False
+
+    def python_call(self, node: str) -> firing.PythonCall:
+        """A Python tool node's call (`plan.python_tools`), found at its first firing in
+        the run (what the context holds: it cannot change during the run). Raises what
+        importing the function raises."""
+        found = self.python_calls.get(node)
+        if found is None:
+            target, folder = self.plan.python_tools[node]
+            function = self.context.tool(target, folder)
+            how = self.context.how_called(target, folder)
+            params, result = self.plan.tool_types[node]
+            found = self.python_calls[node] = (function, folder, how, params, result)
+        return found
 
     async def fire(
         self, flight: Inflight, bindings: dict[str, Any], consumed: dict[str, Output]
@@ -261,7 +284,8 @@ class AgentRun:
                 replayed, output = self._replayed(record) if self.replay else (False, None)
                 if not replayed:
                     if node.name in plan.python_tools:  # (a Python function, called once)
-                        output = await firing.call_python(self, node, args)
+                        call = self.python_call(node.name)
+                        output = await firing.call_python(self, node, args, call)
                     elif plan.single[node.name]:  # (one call: no replicas or items to gather)
                         output = await firing.call_once(self, node, args, 0, record)
                     else:
@@ -298,8 +322,9 @@ class AgentRun:
     ) -> None:
         """A firing with no task (`_inline`), here and now: what `fire` does, its call a
         plain one. What follows it is left to `settle`, which runs it."""
-        node = self.ir.nodes[flight.node]
-        record = self._begin(flight)
+        name = flight.node
+        node = self.ir.nodes[name]
+        record = FiringRecord(name, flight.time, flight.label, "running", started=_now())
         try:
             args = firing.arguments(self.plan, node, firing.given(self.params, consumed), bindings)
             record.inputs = args
@@ -307,14 +332,15 @@ class AgentRun:
                 self.events.firing_started(record)
             replayed, output = self._replayed(record) if self.replay else (False, None)
             if not replayed:
-                output = firing.call_inline(self, node, args)
+                call = self.python_calls[name]  # (found by `_inline`)
+                output = firing.call_inline(call, args)
                 if type(output) not in _PLAIN and inspect.isawaitable(output):
                     # (it returned an awaitable after all: a task awaits it)
                     flight.task = asyncio.get_running_loop().create_task(
                         self._awaited(flight, node, record, output)
                     )
                     return
-                output = self.plan.tool_types[node.name][1](output)
+                output = call[4](output)
             self._succeeded(flight, record, output)
         except Exception as error:
             if record.status != "running":  # (what followed the call failed)
@@ -378,9 +404,7 @@ class AgentRun:
         )
 
     def _begin(self, flight: Inflight) -> FiringRecord:
-        return FiringRecord(
-            flight.node, flight.time, flight.label, "running", started=clock.perf_counter()
-        )
+        return FiringRecord(flight.node, flight.time, flight.label, "running", started=_now())
 
     def _replayed(self, record: FiringRecord) -> tuple[bool, Any]:
         """The checkpointed output of this firing, when resuming a run that had one."""
@@ -398,7 +422,7 @@ class AgentRun:
         self.failed(flight, node, error)
 
     def _succeeded(self, flight: Inflight, record: FiringRecord, output: Any) -> None:
-        record.status, record.output, record.ended = "ok", output, clock.perf_counter()
+        record.status, record.output, record.ended = "ok", output, _now()
         self.record(record)
         self._land(flight.key)
         self.completed(flight, output)
@@ -410,13 +434,13 @@ class AgentRun:
     def record(self, record: FiringRecord) -> None:
         """Add a firing to the trace, and tell who listens."""
         self.trace.firings.append(record)
-        if self.context.on_record is not None:
-            self.context.on_record(record)
+        if self.on_record is not None:
+            self.on_record(record)
         if self.events is not None:
             self.events.firing_ended(record)
-        if self.depth == 0 and self.context.checkpoint is not None and record.status == "ok":
+        if self.checkpoint is not None and record.status == "ok":
             try:
-                self.context.checkpoint(record)
+                self.checkpoint(record)
             except StoreError as error:  # (a full disk: the run ends, saying what was kept)
                 error.trace = self.trace
                 self.fail(error)
@@ -708,6 +732,7 @@ def _insert(outputs: list[Output], output: Output) -> None:
 
 
 _BY_KEY = operator.attrgetter("key")
+_now = clock.perf_counter
 
 # results that are surely not awaitable (a faster test than `inspect.isawaitable`)
 _PLAIN = frozenset({int, float, str, bool, type(None), list, dict, tuple})

@@ -21,6 +21,7 @@ import contextvars
 import functools
 import inspect
 import os
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, TypeVar
@@ -110,16 +111,36 @@ def nonblocking(function: F) -> F:
 
         setattr(wrapper, MARK, True)
         return wrapper  # type: ignore[return-value]
+    if type(function) is _FUNCTION:
+        _KNOWN.pop(function, None)  # (asked before it was marked: ask again)
     return function
+
+
+# functions → how they are called, found once per process (every run asks, and the
+# coroutine test is `inspect`'s, several µs); only functions are kept here: a callable
+# object's class or `__call__` may change, so it is looked at every time
+_KNOWN: weakref.WeakKeyDictionary[Callable[..., Any], HowCalled] = weakref.WeakKeyDictionary()
 
 
 def how_called(function: Callable[..., Any]) -> HowCalled:
     """How the runtime calls a tool: `LOOP` for a coroutine function (a callable object
     counts by its `__call__`), `INLINE` for a plain function marked `@nonblocking`,
     `THREAD` for any other."""
+    if type(function) is _FUNCTION:
+        found = _KNOWN.get(function)
+        if found is None:
+            found = _KNOWN[function] = _how_called(function)
+        return found
+    return _how_called(function)
+
+
+def _how_called(function: Callable[..., Any]) -> HowCalled:
     if _is_coroutine_function(function):
         return LOOP
     return INLINE if getattr(function, MARK, False) is True else THREAD
+
+
+_FUNCTION = type(_how_called)
 
 
 def is_synchronous(function: Callable[..., Any]) -> bool:
