@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import operator
+import os
 import time as clock
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -157,9 +158,8 @@ class AgentRun:
         # tasks → the tasks they wait for), and the agent runs of firings (key → runs)
         self.parent: AgentRun | None = None
         self.path: tuple[str, ...] = ()
-        # per Python tool node, its call (`python_call`), and whether it runs inline
-        self.python_calls: dict[str, firing.PythonCall] = {}
-        self.inline: dict[str, bool] = {}
+        # per Python tool node, its call (`python_call`); per node, whether it runs inline
+        self.python_calls, self.inline = self._calls()
         # who is told of each record (`record`): a nested run checkpoints nothing
         self.on_record = context.on_record
         self.checkpoint = context.checkpoint if depth == 0 else None
@@ -172,7 +172,7 @@ class AgentRun:
         if self.events is not None:
             self.events.run_started(self.trace.inputs)
         for name, key in self.plan.entries:
-            self.start(name, 1, key, {}, {})
+            self.start(name, 1, key, _UNBOUND, {})
         for index, ret in enumerate(self.ir.returns_):
             if not ret.deps:
                 key = firing_key(1, RETURN, index)
@@ -221,7 +221,7 @@ class AgentRun:
             self.admitted.setdefault(time, set()).add(node)
         inline = self.inline.get(node)
         if inline is None:
-            inline = self.inline[node] = self._inline(node)
+            inline = self._inline(node)
         if inline and (consumed or not self.plan.reads[node]):
             self.ready.append((flight, bindings, consumed))
         elif (
@@ -240,15 +240,29 @@ class AgentRun:
         """Whether the firings of `node` run with no task (when they read nothing they may
         have to wait for: `start`): it calls a `@nonblocking` Python tool once."""
         if node not in self.plan.python_tools:
+            self.inline[node] = False
             return False
         try:
-            return self.python_call(node)[2] == INLINE
-        except Exception:  # (it cannot be imported: its firing fails, and says why)
-            return False
+            inline = self.inline[node] = self.python_call(node)[2] == INLINE
+        except Exception:  # (it cannot be imported: its firing fails, and says why; the
+            return False  # next firing asks again)
+        return inline
+
+    def _calls(self) -> tuple[dict[str, firing.PythonCall], dict[str, bool]]:
+        """Where this run keeps its Python tool nodes' calls (`python_call`) and which
+        nodes run inline (`_inline`). A context given no tools imports each function
+        (runtime/context.py), the same in every run from the same working directory:
+        those runs share these tables, in the plan."""
+        if self.context.tools:
+            return {}, {}
+        found = self.plan.calls.get(os.getcwd())
+        if found is None:
+            found = self.plan.calls[os.getcwd()] = ({}, {})
+        return found
 
     def python_call(self, node: str) -> firing.PythonCall:
-        """A Python tool node's call (`plan.python_tools`), found at its first firing in
-        the run (what the context holds: it cannot change during the run). Raises what
+        """A Python tool node's call (`plan.python_tools`), found at its first firing
+        (what the context holds: it cannot change during the run; `_calls`). Raises what
         importing the function raises."""
         found = self.python_calls.get(node)
         if found is None:
@@ -324,10 +338,15 @@ class AgentRun:
         plain one. What follows it is left to `settle`, which runs it."""
         name = flight.node
         node = self.ir.nodes[name]
-        record = FiringRecord(name, flight.time, flight.label, "running", started=_now())
+        started = _now()
         try:
             args = firing.arguments(self.plan, node, firing.given(self.params, consumed), bindings)
-            record.inputs = args
+        except Exception as error:
+            record = FiringRecord(name, flight.time, flight.label, "running", started=started)
+            self._inline_failed(flight, node, record, error)
+            return
+        record = FiringRecord(name, flight.time, flight.label, "running", args, started=started)
+        try:
             if self.events is not None:
                 self.events.firing_started(record)
             replayed, output = self._replayed(record) if self.replay else (False, None)
@@ -343,13 +362,18 @@ class AgentRun:
                 output = call[4](output)
             self._succeeded(flight, record, output)
         except Exception as error:
-            if record.status != "running":  # (what followed the call failed)
-                self._broken(flight, error)
-            elif not self._faulted(flight, record, error):
-                try:
-                    self._failed_firing(flight, node, record, error)
-                except Exception as broken:
-                    self._broken(flight, broken)
+            self._inline_failed(flight, node, record, error)
+
+    def _inline_failed(
+        self, flight: Inflight, node: IRNode, record: FiringRecord, error: Exception
+    ) -> None:
+        if record.status != "running":  # (what followed the call failed)
+            self._broken(flight, error)
+        elif not self._faulted(flight, record, error):
+            try:
+                self._failed_firing(flight, node, record, error)
+            except Exception as broken:
+                self._broken(flight, broken)
 
     async def _awaited(
         self, flight: Inflight, node: IRNode, record: FiringRecord, pending: Any
@@ -424,7 +448,13 @@ class AgentRun:
     def _succeeded(self, flight: Inflight, record: FiringRecord, output: Any) -> None:
         record.status, record.output, record.ended = "ok", output, _now()
         self.record(record)
-        self._land(flight.key)
+        if self.inflight.pop(flight.key, None) is not None:  # (`_land`)
+            times, time = self.inflight_times, flight.time
+            left = times[time] - 1
+            if left:
+                times[time] = left
+            else:
+                del times[time]
         self.completed(flight, output)
 
     def _finish_record(self, record: FiringRecord) -> None:
@@ -664,7 +694,7 @@ class AgentRun:
             env = {**self.params, **{d: o.value for d, o in consumed.items()}}
             self.offer_return(time, index, key, self.plan.returns[index], env)
         else:
-            self.start(consumer, time, key, {}, consumed)
+            self.start(consumer, time, key, _UNBOUND, consumed)
         return True
 
     def _discard_from(self, time: int) -> None:
@@ -733,6 +763,10 @@ def _insert(outputs: list[Output], output: Output) -> None:
 
 _BY_KEY = operator.attrgetter("key")
 _now = clock.perf_counter
+
+# the ports a firing started by a join (or at the start) has bound: none (read, never
+# written: one dict for all of them)
+_UNBOUND: dict[str, Any] = {}
 
 # results that are surely not awaitable (a faster test than `inspect.isawaitable`)
 _PLAIN = frozenset({int, float, str, bool, type(None), list, dict, tuple})
