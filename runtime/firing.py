@@ -134,7 +134,7 @@ async def call_python(run: AgentRun, node: IRNode, args: dict[str, Any], call: P
     `call_tool` makes it, with one coroutine fewer for an `async def`: typed arguments,
     typed result."""
     function, folder, how, params, result = call
-    typed = {name: coerced(args.get(name)) for name, coerced in params}
+    typed = typed_arguments(params, args)
     if how != LOOP:
         return result(await call_tool(run.context, node.target or "", folder, typed))
     with beside(folder):
@@ -147,9 +147,19 @@ def call_inline(call: PythonCall, args: dict[str, Any]) -> Any:
     here and now, on the loop: what it returns, untyped (an awaitable, should it return
     one after all, is for `inline_awaited`)."""
     function, folder, _, params, _ = call
-    typed = {name: coerced(args.get(name)) for name, coerced in params}
+    typed = typed_arguments(params, args)
     with beside(folder):
         return function(**typed)
+
+
+def typed_arguments(
+    params: list[tuple[str, Callable[[Any], Any]]], args: dict[str, Any]
+) -> dict[str, Any]:
+    """A Python tool's arguments, each coerced to its parameter's type (`plan.tool_types`)."""
+    typed = {}
+    for name, coerced in params:  # (a loop: a comprehension is one more frame to make)
+        typed[name] = coerced(args.get(name))
+    return typed
 
 
 async def inline_awaited(run: AgentRun, node: IRNode, pending: Any) -> Any:
