@@ -6,6 +6,7 @@ same firing in a worker thread (runtime/scheduler.py, runtime/tools.py)."""
 
 import asyncio
 import os
+import uuid
 
 import pytest
 
@@ -102,7 +103,7 @@ BODIES = {
 def test_a_context_given_tools_calls_them_after_runs_that_imported_theirs(
     tmp_path, monkeypatch, kind
 ):
-    module = f"bump_{os.getpid()}_{id(tmp_path)}"
+    module = f"bump_{uuid.uuid4().hex[:12]}"
     head, how = BODIES[kind]
     (tmp_path / f"{module}.py").write_text(head + "    return value + 1\n")
     monkeypatch.chdir(tmp_path)
@@ -125,7 +126,7 @@ def test_a_context_given_tools_calls_them_after_runs_that_imported_theirs(
 
 
 def test_a_tool_not_found_from_one_working_directory_is_found_from_another(tmp_path, monkeypatch):
-    module = f"late_{os.getpid()}_{id(tmp_path)}"
+    module = f"late_{uuid.uuid4().hex[:12]}"
     home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
     home.mkdir()
     elsewhere.mkdir()
