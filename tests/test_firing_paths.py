@@ -5,7 +5,6 @@ whose context names its own tools; an inline firing whose arguments fail, agains
 same firing in a worker thread (runtime/scheduler.py, runtime/tools.py)."""
 
 import asyncio
-import os
 import uuid
 
 import pytest
