@@ -32,7 +32,7 @@ import inspect
 import operator
 import os
 import time as clock
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -116,15 +116,22 @@ class AgentRun:
         self.params = agent_inputs(ir, inputs)
         self.trace = Trace(agent=ir.name, inputs=dict(self.params))
         self.plan = plan = plan_of(ir)
-        self.outputs: dict[str, list[Output]] = {name: [] for name in ir.nodes}
-        self.failures: dict[str, list[Output]] = {name: [] for name in ir.nodes}
-        # per consumer (a node, or `<return>i`), a queue of outputs per node it joins
-        self.queues: dict[str, dict[str, list[Output]]] = {
-            consumer: {dep: [] for dep in deps} for consumer, deps in plan.joins
-        }
-        # per consumer, how many of its queues are empty: it joins at 0 (a count, not a
-        # look at every queue, since a join of many nodes hears from each in turn)
-        self.empty: dict[str, int] = {c: len(queues) for c, queues in self.queues.items()}
+        # per node, its outputs and its failures, in key order (a node's list is made
+        # when it is first read or written: a run of a small agent is made in a few µs)
+        self.outputs: defaultdict[str, list[Output]] = defaultdict(list)
+        self.failures: defaultdict[str, list[Output]] = defaultdict(list)
+        # per consumer (a node, or `<return>i`), a queue of outputs per node it joins;
+        # and how many of its queues are empty: it joins at 0 (a count, not a look at
+        # every queue, since a join of many nodes hears from each in turn). (Loops, not
+        # comprehensions: a nested one is a function called at every step.)
+        self.queues: dict[str, dict[str, list[Output]]] = {}
+        self.empty: dict[str, int] = {}
+        for consumer, deps in plan.joins:
+            queues: dict[str, list[Output]] = {}
+            for dep in deps:
+                queues[dep] = []
+            self.queues[consumer] = queues
+            self.empty[consumer] = len(queues)
         self.inflight: dict[tuple, Inflight] = {}
         self.inflight_times: dict[int, int] = {}  # logical time → firings in flight at it
         self.taken: dict[int, int] = {}
