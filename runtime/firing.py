@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from rolegraph.compiler import ast
 from rolegraph.compiler.dataflow import read_key
 from rolegraph.compiler.ir import IRNode
 from rolegraph.compiler.pyimport import beside
@@ -122,18 +123,49 @@ async def call_once(
 
 
 #: A Python tool node's call, found once per run (`AgentRun.python_call`): the function,
-#: its folder (the import scope `beside`), how it is called (runtime/tools.py), and its
-#: arguments' and result's coercions to their types (`plan.tool_types`).
+#: its folder (the import scope `beside`), how it is called (runtime/tools.py), its
+#: arguments' and result's coercions to their types (`plan.tool_types`), and its
+#: arguments when each names a node it joins (`joined_names`).
 PythonCall = tuple[
-    Callable[..., Any], str, str, list[tuple[str, Callable[[Any], Any]]], Callable[[Any], Any]
+    Callable[..., Any],
+    str,
+    str,
+    list[tuple[str, Callable[[Any], Any]]],
+    Callable[[Any], Any],
+    "tuple[tuple[str, str], ...] | None",
 ]
+
+
+def joined_names(node: IRNode) -> tuple[tuple[str, str], ...] | None:
+    """(parameter, node) for each parameter of `node`, when each is given the bare name
+    of a node it joins (`n = f(a, b)`); else None. A firing that consumed those nodes'
+    outputs and has no ports bound passes their values: what `arguments` gives on
+    `given` then, with no environment to build (`joined_arguments`)."""
+    pairs = []
+    for param, _, _ in node.params:
+        expr = node.args.get(param)
+        if not isinstance(expr, ast.Ref) or len(expr.parts) != 1 or expr.parts[0] not in node.deps:
+            return None
+        pairs.append((param, expr.parts[0]))
+    return tuple(pairs)
+
+
+def joined_arguments(
+    names: tuple[tuple[str, str], ...], consumed: Mapping[str, Output]
+) -> dict[str, Any]:
+    """A firing's arguments by `joined_names`, from the outputs it consumed (all of them:
+    it joined its node's every dependency)."""
+    args = {}
+    for param, dep in names:
+        args[param] = consumed[dep].value
+    return args
 
 
 async def call_python(run: AgentRun, node: IRNode, args: dict[str, Any], call: PythonCall) -> Any:
     """The one call of a tool node's Python function (`plan.python_tools`), made as
     `call_tool` makes it, with one coroutine fewer for an `async def`: typed arguments,
     typed result."""
-    function, folder, how, params, result = call
+    function, folder, how, params, result, _ = call
     typed = typed_arguments(params, args)
     if how != LOOP:
         return result(await call_tool(run.context, node.target or "", folder, typed))
@@ -146,7 +178,7 @@ def call_inline(call: PythonCall, args: dict[str, Any]) -> Any:
     """The call of a tool node whose function is `@nonblocking` (runtime/tools.py), made
     here and now, on the loop: what it returns, untyped (an awaitable, should it return
     one after all, is for `inline_awaited`)."""
-    function, folder, _, params, _ = call
+    function, folder, _, params, _, _ = call
     typed = typed_arguments(params, args)
     with beside(folder):
         return function(**typed)

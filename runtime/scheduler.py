@@ -277,7 +277,8 @@ class AgentRun:
             function = self.context.tool(target, folder)
             how = self.context.how_called(target, folder)
             params, result = self.plan.tool_types[node]
-            found = self.python_calls[node] = (function, folder, how, params, result)
+            names = firing.joined_names(self.ir.nodes[node])
+            found = self.python_calls[node] = (function, folder, how, params, result, names)
         return found
 
     async def fire(
@@ -346,8 +347,13 @@ class AgentRun:
         name = flight.node
         node = self.ir.nodes[name]
         started = _now()
+        call = self.python_calls[name]  # (found by `_inline`)
         try:
-            args = firing.arguments(self.plan, node, firing.given(self.params, consumed), bindings)
+            if call[5] is not None and consumed and not bindings:
+                args = firing.joined_arguments(call[5], consumed)
+            else:
+                env = firing.given(self.params, consumed)
+                args = firing.arguments(self.plan, node, env, bindings)
         except Exception as error:
             record = FiringRecord(name, flight.time, flight.label, "running", started=started)
             self._inline_failed(flight, node, record, error)
@@ -358,7 +364,6 @@ class AgentRun:
                 self.events.firing_started(record)
             replayed, output = self._replayed(record) if self.replay else (False, None)
             if not replayed:
-                call = self.python_calls[name]  # (found by `_inline`)
                 output = firing.call_inline(call, args)
                 if type(output) not in _PLAIN and inspect.isawaitable(output):
                     # (it returned an awaitable after all: a task awaits it)

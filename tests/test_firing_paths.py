@@ -6,17 +6,22 @@ same firing in a worker thread (runtime/scheduler.py, runtime/tools.py)."""
 
 import asyncio
 import uuid
+from typing import Any
 
 import pytest
+from hypothesis import given as drawn
+from hypothesis import settings
 
 import rolegraph
 from rolegraph.runtime import MockModel, model_router, run_agent
 from rolegraph.runtime.context import Context
+from rolegraph.runtime.firing import arguments, given, joined_arguments, joined_names
 from rolegraph.runtime.plan import plan_of
-from rolegraph.runtime.scheduler import AgentRun
+from rolegraph.runtime.scheduler import AgentRun, Output
 from rolegraph.runtime.tools import INLINE, LOOP, THREAD, _how_called, how_called
 
-from .test_tool_nonblocking import outcome
+from .checking import PRELUDE
+from .test_tool_nonblocking import outcome, run, tool_agents, tools
 
 AN_ARGUMENT_THAT_FAILS = """agent A(task: str) -> int {
   a = step(1)
@@ -117,10 +122,11 @@ def test_a_context_given_tools_calls_them_after_runs_that_imported_theirs(
     async def tenfold_async(value: int) -> int:
         return value * 10
 
-    given = {"marked": rolegraph.nonblocking(tenfold), "async def": tenfold_async}.get(
-        kind, tenfold
-    )
-    assert _run(ir, **{f"{module}:bump": given}) == 100
+    replacement: Any = tenfold_async if kind == "async def" else tenfold
+    if kind == "marked":
+        replacement = rolegraph.nonblocking(tenfold)
+    assert how_called(replacement) == how
+    assert _run(ir, **{f"{module}:bump": replacement}) == 100
     assert _run(ir) == 3
 
 
@@ -140,3 +146,50 @@ def test_a_tool_not_found_from_one_working_directory_is_found_from_another(tmp_p
         asyncio.run(run_agent(ir, {"value": 1}))
     monkeypatch.chdir(home)
     assert asyncio.run(run_agent(ir, {"value": 1})).result == 5
+
+
+def inputs(kind: str, body: str) -> list[tuple[str, str, dict]]:
+    """Every firing's key, node and inputs (what its arguments were bound to)."""
+    trace = run(kind, body).trace
+    return sorted((r.key, r.node, r.inputs) for r in trace.firings)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@drawn(tool_agents())
+def test_inline_firings_bind_the_arguments_that_threaded_ones_bind(body):
+    # inline firings that joined every node they name take their arguments from the
+    # outputs they consumed (`joined_arguments`); threaded ones evaluate them
+    marked = inputs("marked", body)
+    assert marked == inputs("plain", body)
+    assert marked  # (it fired)
+
+
+def test_arguments_are_joined_only_when_each_names_a_node_joined():
+    ir = rolegraph.load_agent(
+        "test.agent",
+        "A",
+        text=PRELUDE
+        + tools("marked")
+        + """agent A(task: str) -> int {
+  a = step(1)
+  b = add(a, a)
+  c = add(b, a)
+  d = add(c, 2)
+  e = step(len(task))
+  f = add(e, d)
+  return f
+}""",
+    )
+    names = {name: joined_names(node) for name, node in ir.nodes.items()}
+    assert names == {
+        "a": None,
+        "b": (("a", "a"), ("b", "a")),
+        "c": (("a", "b"), ("b", "a")),
+        "d": None,
+        "e": None,
+        "f": (("a", "e"), ("b", "d")),
+    }
+    consumed = {"e": Output(3, 2, (2, "e", "x")), "d": Output(7, 4, (4, "d", "y"))}
+    node = ir.nodes["f"]
+    general = arguments(plan_of(ir), node, given({"task": "t"}, consumed), {})
+    assert joined_arguments(names["f"], consumed) == general == {"a": 3, "b": 7}
