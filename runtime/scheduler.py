@@ -53,7 +53,7 @@ from .expressions import EvaluationError, Evaluator
 from .keys import firing_key, join_key
 from .plan import plan_of
 from .repair import explain
-from .tools import INLINE
+from .tools import INLINE, LOOP
 from .trace import FiringRecord, Trace
 from .values import agent_inputs, coerce
 
@@ -294,19 +294,34 @@ class AgentRun:
             record = self._begin(flight)
             plan = self.plan
             try:
-                if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
-                    # it reads latest outputs (beside those a join consumed): it may wait
-                    env = await firing.environment(self, node, flight.time, consumed)
+                # (a Python function, called once: found when it started, `_inline`)
+                tool = node.name in plan.python_tools
+                call = self.python_calls.get(node.name) if tool else None
+                env: Mapping[str, Any] = _UNBOUND
+                if (
+                    call is not None
+                    and call[2] == LOOP
+                    and call[5] is not None
+                    and consumed
+                    and not bindings
+                ):
+                    # an `async def` whose arguments name nodes it joined: what it consumed
+                    # (threads evaluate them, as every other firing: the tests' oracle)
+                    args = firing.joined_arguments(call[5], consumed)
                 else:
-                    env = firing.given(self.params, consumed)
-                args = firing.arguments(plan, node, env, bindings)
+                    if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
+                        # it reads latest outputs (beside those a join consumed): it may wait
+                        env = await firing.environment(self, node, flight.time, consumed)
+                    else:
+                        env = firing.given(self.params, consumed)
+                    args = firing.arguments(plan, node, env, bindings)
                 record.inputs = args
                 if self.events is not None:
                     self.events.firing_started(record)
                 replayed, output = self._replayed(record) if self.replay else (False, None)
                 if not replayed:
-                    if node.name in plan.python_tools:  # (a Python function, called once)
-                        call = self.python_call(node.name)
+                    if tool:
+                        call = call or self.python_call(node.name)
                         output = await firing.call_python(self, node, args, call)
                     elif plan.single[node.name]:  # (one call: no replicas or items to gather)
                         output = await firing.call_once(self, node, args, 0, record)

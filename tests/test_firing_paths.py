@@ -148,20 +148,40 @@ def test_a_tool_not_found_from_one_working_directory_is_found_from_another(tmp_p
     assert asyncio.run(run_agent(ir, {"value": 1})).result == 5
 
 
-def inputs(kind: str, body: str) -> list[tuple[str, str, dict]]:
-    """Every firing's key, node and inputs (what its arguments were bound to)."""
-    trace = run(kind, body).trace
-    return sorted((r.key, r.node, r.inputs) for r in trace.firings)
+async def async_step(value: int) -> int:
+    return value + 1
+
+
+async def async_add(a: int, b: int) -> int:
+    return a + b
+
+
+ASYNC_TOOLS = """tool step(value: int) -> int = "tests.test_firing_paths:async_step"
+tool add(a: int, b: int) -> int = "tests.test_firing_paths:async_add"
+"""
+
+
+def inputs(kind: str, body: str) -> list[tuple[str, str, str, dict]]:
+    """Every firing's key, node, status and inputs (what its arguments were bound to),
+    with the `async def` tools of this file, or the plain or `@nonblocking` ones of
+    tests/test_tool_nonblocking.py."""
+    if kind == "async def":
+        ir = rolegraph.load_agent("test.agent", "A", text=ASYNC_TOOLS + body)
+        trace = asyncio.run(run_agent(ir, {"task": "t"})).trace
+    else:
+        trace = run(kind, body).trace
+    return sorted((r.key, r.node, r.status, r.inputs) for r in trace.firings)
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
 @drawn(tool_agents())
-def test_inline_firings_bind_the_arguments_that_threaded_ones_bind(body):
-    # inline firings that joined every node they name take their arguments from the
-    # outputs they consumed (`joined_arguments`); threaded ones evaluate them
-    marked = inputs("marked", body)
-    assert marked == inputs("plain", body)
-    assert marked  # (it fired)
+def test_inline_and_async_firings_bind_the_arguments_that_threaded_ones_bind(body):
+    # inline and `async def` firings that joined every node they name take their
+    # arguments from the outputs they consumed (`joined_arguments`); threaded ones
+    # evaluate them
+    plain = inputs("plain", body)
+    assert inputs("marked", body) == plain == inputs("async def", body)
+    assert plain  # (it fired)
 
 
 def test_arguments_are_joined_only_when_each_names_a_node_joined():
