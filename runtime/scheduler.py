@@ -586,7 +586,9 @@ class AgentRun:
                 assert expressions.value is not None  # (a return edge returns a value)
                 self.offer_return(time, order, key, expressions.value, env)
             else:
-                ports = {name: port(env) for name, port in expressions.ports}
+                ports = {}
+                for name, port in expressions.ports:  # (a loop: no comprehension's frame)
+                    ports[name] = port(env)
                 self.start(edge.target, time, key, ports, {})
 
     def allowed(self, edge: IREdge, flight: Inflight) -> bool:
