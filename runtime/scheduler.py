@@ -563,7 +563,9 @@ class AgentRun:
         compiled = self.plan.edges
 
         def holds(edge: IREdge) -> bool:
-            return compiled[edge.index].holds(env) and self.allowed(edge, flight)
+            return compiled[edge.index].holds(env) and (
+                not self.shields or constraints.allowed(self, edge, flight)
+            )
 
         try:
             chosen = semantics.route(
