@@ -13,12 +13,13 @@ from hypothesis import given as drawn
 from hypothesis import settings
 
 import rolegraph
-from rolegraph.runtime import MockModel, model_router, run_agent
+from rolegraph.runtime import MockModel, Store, model_router, run_agent
 from rolegraph.runtime.context import Context
 from rolegraph.runtime.firing import arguments, given, joined_arguments, joined_names
 from rolegraph.runtime.plan import plan_of
 from rolegraph.runtime.scheduler import AgentRun, Output
 from rolegraph.runtime.tools import INLINE, LOOP, THREAD, _how_called, how_called
+from rolegraph.runtime.trace import FiringRecord
 
 from .checking import PRELUDE
 from .test_tool_nonblocking import outcome, run, tool_agents, tools
@@ -213,3 +214,32 @@ def test_arguments_are_joined_only_when_each_names_a_node_joined():
     node = ir.nodes["f"]
     general = arguments(plan_of(ir), node, given({"task": "t"}, consumed), {})
     assert joined_arguments(names["f"], consumed) == general == {"a": 3, "b": 7}
+
+
+def test_checkpoints_written_per_record_read_back_as_written_field_by_field(tmp_path):
+    # `Store.checkpointer` (what a run calls per firing) against `Store.checkpoint`
+    store = Store(tmp_path / "store.sqlite")
+    by_record = store.new_run("f", "fp", "A", {}, None)
+    by_fields = store.new_run("f", "fp", "A", {}, None)
+    records = [
+        FiringRecord("n", index, f"k{index % 3}", "ok", output={"i": index}) for index in range(5)
+    ] + [FiringRecord("m", 9, "bad", "failed", error="ValueError: no")]
+    checkpoint = store.checkpointer(by_record)
+    for record in records:
+        checkpoint(record)
+        store.checkpoint(
+            by_fields,
+            record.key,
+            record.node,
+            record.time,
+            record.status,
+            record.output,
+            record.error,
+        )
+    written = store.checkpoints(by_record)
+    assert (
+        written == store.checkpoints(by_fields) == {"k0": {"i": 3}, "k1": {"i": 4}, "k2": {"i": 2}}
+    )
+    store.close()
+    again = Store(tmp_path / "store.sqlite")
+    assert again.checkpoints(by_record) == written
