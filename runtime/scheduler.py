@@ -44,7 +44,7 @@ from rolegraph.compiler import semantics
 from rolegraph.compiler.ir import RETURN, AgentIR, IREdge, IRNode
 from rolegraph.compiler.ltl import Monitor
 
-from . import constraints, firing, human
+from . import constraints, firing, human, tools
 from .budget import BudgetError
 from .context import Context
 from .errors import FiringFailed, RunError, Stalled, StoreError, describe_error
@@ -258,13 +258,15 @@ class AgentRun:
     def _calls(self) -> tuple[dict[str, firing.PythonCall], dict[str, bool]]:
         """Where this run keeps its Python tool nodes' calls (`python_call`) and which
         nodes run inline (`_inline`). A context given no tools imports each function
-        (runtime/context.py), the same in every run from the same working directory:
-        those runs share these tables, in the plan."""
+        (runtime/context.py), the same in every run from the same working directory
+        while no function is marked `@nonblocking`: those runs share these tables, in
+        the plan."""
         if self.context.tools:
             return {}, {}
-        found = self.plan.calls.get(os.getcwd())
+        place = (os.getcwd(), tools.marks())  # (a function marked since: found again)
+        found = self.plan.calls.get(place)
         if found is None:
-            found = self.plan.calls[os.getcwd()] = ({}, {})
+            found = self.plan.calls[place] = ({}, {})
         return found
 
     def python_call(self, node: str) -> firing.PythonCall:

@@ -100,6 +100,8 @@ def nonblocking(function: F) -> F:
             f"@nonblocking marks a plain function; {_name(function)} is `async def`, which "
             "runs on the event loop already"
         )
+    global _marks
+    _marks += 1  # (what runs found of how their tools are called is found again: `marks`)
     try:
         setattr(function, MARK, True)
     except (AttributeError, TypeError):  # (a built-in, a slotted object: wrap it)
@@ -114,6 +116,16 @@ def nonblocking(function: F) -> F:
     if type(function) is _FUNCTION:
         _KNOWN.pop(function, None)  # (asked before it was marked: ask again)
     return function
+
+
+# how many times `nonblocking` has marked a function, in this process
+_marks = 0
+
+
+def marks() -> int:
+    """How many functions `nonblocking` has marked so far in this process: what a run
+    remembers of how its tools are called (runtime/scheduler.py) holds until it changes."""
+    return _marks
 
 
 # functions → how they are called, found once per process (every run asks, and the

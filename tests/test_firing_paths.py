@@ -5,6 +5,8 @@ whose context names its own tools; an inline firing whose arguments fail, agains
 same firing in a worker thread (runtime/scheduler.py, runtime/tools.py)."""
 
 import asyncio
+import importlib
+import threading
 import uuid
 from typing import Any
 
@@ -18,7 +20,7 @@ from rolegraph.runtime.context import Context
 from rolegraph.runtime.firing import arguments, given, joined_arguments, joined_names
 from rolegraph.runtime.plan import plan_of
 from rolegraph.runtime.scheduler import AgentRun, Output
-from rolegraph.runtime.tools import INLINE, LOOP, THREAD, _how_called, how_called
+from rolegraph.runtime.tools import INLINE, LOOP, THREAD, _how_called, how_called, marks
 from rolegraph.runtime.trace import FiringRecord
 
 from .checking import PRELUDE
@@ -114,7 +116,7 @@ def test_a_context_given_tools_calls_them_after_runs_that_imported_theirs(
     monkeypatch.chdir(tmp_path)
     ir = rolegraph.load_agent("bump.agent", text=AGENT.format(module=module))
     assert _run(ir) == 3 and _run(ir) == 3  # (imported; the second run shares the first's calls)
-    calls, inline = plan_of(ir).calls[str(tmp_path)]
+    calls, inline = plan_of(ir).calls[(str(tmp_path), marks())]
     assert calls["a"][2] == how and inline["a"] == (how == INLINE)
 
     def tenfold(value: int) -> int:
@@ -243,3 +245,22 @@ def test_checkpoints_written_per_record_read_back_as_written_field_by_field(tmp_
     store.close()
     again = Store(tmp_path / "store.sqlite")
     assert again.checkpoints(by_record) == written
+
+
+def test_a_function_marked_after_runs_is_called_inline_in_the_next(tmp_path, monkeypatch):
+    module = f"mark_{uuid.uuid4().hex[:12]}"
+    (tmp_path / f"{module}.py").write_text(
+        "import threading\n\nseen = []\n\ndef bump(value: int) -> int:\n"
+        "    seen.append(threading.get_ident())\n    return value + 1\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    ir = rolegraph.load_agent("bump.agent", text=AGENT.format(module=module))
+    assert _run(ir) == 3
+    imported = importlib.import_module(module)
+    assert threading.get_ident() not in imported.seen  # (a plain function: in a thread)
+    rolegraph.nonblocking(imported.bump)
+    imported.seen.clear()
+    assert _run(ir) == 3
+    assert imported.seen == [threading.get_ident()] * 2  # (marked since: inline)
+    _, inline = plan_of(ir).calls[(str(tmp_path), marks())]
+    assert inline == {"a": True, "b": True}  # (with no task: what was found before is not used)
