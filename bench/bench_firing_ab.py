@@ -57,7 +57,7 @@ A baseline tree is a commit laid out as installed: `git archive COMMIT | tar -x 
 /tmp/base/src`, `mkdir -p /tmp/base/pkg/rolegraph && cp -r /tmp/base/src/rolegraph/*
 /tmp/base/pkg/rolegraph/`, `for d in grammar compiler runtime stdlib search lsp; do cp
 -r /tmp/base/src/$d /tmp/base/pkg/rolegraph/$d; done`, then `--baseline /tmp/base/pkg`
-(here COMMIT was c350848, laid out in /tmp/wtt-base). A tree
+(here COMMIT was bfed8c2, laid out in /tmp/s4-base). A tree
 from before `@nonblocking` runs the marked functions as plain ones, in worker threads
 (bench/bench_nodes.py falls back to an unmarked function). The fan-out workload's
 source node is of the same kind as its branches (so no thread hand-off in the `async
@@ -99,6 +99,7 @@ def main() -> None:
         trees[args.baseline_name] = str(args.baseline.resolve())
     trees[args.label] = None
     found: dict[tuple[str, str, str], list[float]] = {}
+    load_before = os.getloadavg()[0]
     for round_ in range(args.rounds):
         order = list(trees.items())
         if round_ % 2:
@@ -109,7 +110,8 @@ def main() -> None:
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; {args.rounds} interleaved rounds, each sample a new "
-        "process; CPU µs per firing, median (min-max).",
+        "process; CPU µs per firing, median (min-max). Load average (1 min) "
+        f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end.",
         "",
         "| workload | node | tree | µs per firing | ÷ first tree |",
         "|---|---|---|---|---|",

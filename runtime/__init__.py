@@ -253,9 +253,7 @@ async def run_agent(
         )
         context.budget = budget
         context.cache = RunCache(store, run_id)
-        context.checkpoint = lambda record: store.checkpoint(
-            run_id, record.key, record.node, record.time, record.status, record.output, record.error
-        )
+        context.checkpoint = store.checkpointer(run_id)
     elif cache is not None:
         context.cache = cache
     if human is None and store is not None and run_id is not None:

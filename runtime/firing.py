@@ -6,9 +6,10 @@ step — once, `x N` times, or once per map item, in parallel."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from rolegraph.compiler import ast
 from rolegraph.compiler.dataflow import read_key
 from rolegraph.compiler.ir import IRNode
 from rolegraph.compiler.pyimport import beside
@@ -121,30 +122,76 @@ async def call_once(
     return await call_role(Caller(run.context, run.events, run.path), node, args, replica, record)
 
 
-async def call_python(run: AgentRun, node: IRNode, args: dict[str, Any]) -> Any:
+#: A Python tool node's call, found once per run (`AgentRun.python_call`): the function,
+#: its folder (the import scope `beside`), how it is called (runtime/tools.py), its
+#: arguments' and result's coercions to their types (`plan.tool_types`), and its
+#: arguments when each names a node it joins (`joined_names`).
+PythonCall = tuple[
+    Callable[..., Any],
+    str,
+    str,
+    list[tuple[str, Callable[[Any], Any]]],
+    Callable[[Any], Any],
+    "tuple[tuple[str, str], ...] | None",
+]
+
+
+def joined_names(node: IRNode) -> tuple[tuple[str, str], ...] | None:
+    """(parameter, node) for each parameter of `node`, when each is given the bare name
+    of a node it joins (`n = f(a, b)`); else None. A firing that consumed those nodes'
+    outputs and has no ports bound passes their values: what `arguments` gives on
+    `given` then, with no environment to build (`joined_arguments`)."""
+    pairs = []
+    for param, _, _ in node.params:
+        expr = node.args.get(param)
+        if not isinstance(expr, ast.Ref) or len(expr.parts) != 1 or expr.parts[0] not in node.deps:
+            return None
+        pairs.append((param, expr.parts[0]))
+    return tuple(pairs)
+
+
+def joined_arguments(
+    names: tuple[tuple[str, str], ...], consumed: Mapping[str, Output]
+) -> dict[str, Any]:
+    """A firing's arguments by `joined_names`, from the outputs it consumed (all of them:
+    it joined its node's every dependency)."""
+    args = {}
+    for param, dep in names:
+        args[param] = consumed[dep].value
+    return args
+
+
+async def call_python(run: AgentRun, node: IRNode, args: dict[str, Any], call: PythonCall) -> Any:
     """The one call of a tool node's Python function (`plan.python_tools`), made as
     `call_tool` makes it, with one coroutine fewer for an `async def`: typed arguments,
     typed result."""
-    params, result = run.plan.tool_types[node.name]
-    typed = {name: coerced(args.get(name)) for name, coerced in params}
-    context, target, folder = run.context, node.target or "", node.target_folder
-    if context.how_called(target, folder) != LOOP:
-        return result(await call_tool(context, target, folder, typed))
-    function = context.tool(target, folder)
+    function, folder, how, params, result, _ = call
+    typed = typed_arguments(params, args)
+    if how != LOOP:
+        return result(await call_tool(run.context, node.target or "", folder, typed))
     with beside(folder):
         value = await function(**typed)
     return result(value)
 
 
-def call_inline(run: AgentRun, node: IRNode, args: dict[str, Any]) -> Any:
+def call_inline(call: PythonCall, args: dict[str, Any]) -> Any:
     """The call of a tool node whose function is `@nonblocking` (runtime/tools.py), made
     here and now, on the loop: what it returns, untyped (an awaitable, should it return
     one after all, is for `inline_awaited`)."""
-    typed = {name: coerced(args.get(name)) for name, coerced in run.plan.tool_types[node.name][0]}
-    folder = node.target_folder
-    function = run.context.tool(node.target or "", folder)
+    function, folder, _, params, _, _ = call
+    typed = typed_arguments(params, args)
     with beside(folder):
         return function(**typed)
+
+
+def typed_arguments(
+    params: list[tuple[str, Callable[[Any], Any]]], args: dict[str, Any]
+) -> dict[str, Any]:
+    """A Python tool's arguments, each coerced to its parameter's type (`plan.tool_types`)."""
+    typed = {}
+    for name, coerced in params:  # (a loop: a comprehension is one more frame to make)
+        typed[name] = coerced(args.get(name))
+    return typed
 
 
 async def inline_awaited(run: AgentRun, node: IRNode, pending: Any) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rolegraph.compiler import ast
@@ -80,6 +80,12 @@ class Plan:
     # it has ended (runtime/scheduler.py `fire`): tool and role nodes that read nothing
     # they may wait for (a human step parks; a called agent runs its own firings)
     carriable: frozenset[str]
+    # filled by runs (runtime/scheduler.py `AgentRun.python_call`): per working directory
+    # (and count of `@nonblocking` marks), each Python tool node's call, as a run whose
+    # context was given no tools finds it, and whether each node runs inline
+    calls: dict[tuple[str, int], tuple[dict[str, Any], dict[str, bool]]] = field(
+        default_factory=dict
+    )
 
 
 _PLANS: dict[int, Plan] = {}

@@ -30,8 +30,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import operator
+import os
 import time as clock
-from collections import deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -43,7 +44,7 @@ from rolegraph.compiler import semantics
 from rolegraph.compiler.ir import RETURN, AgentIR, IREdge, IRNode
 from rolegraph.compiler.ltl import Monitor
 
-from . import constraints, firing, human
+from . import constraints, firing, human, tools
 from .budget import BudgetError
 from .context import Context
 from .errors import FiringFailed, RunError, Stalled, StoreError, describe_error
@@ -52,7 +53,7 @@ from .expressions import EvaluationError, Evaluator
 from .keys import firing_key, join_key
 from .plan import plan_of
 from .repair import explain
-from .tools import INLINE
+from .tools import INLINE, LOOP
 from .trace import FiringRecord, Trace
 from .values import agent_inputs, coerce
 
@@ -115,15 +116,22 @@ class AgentRun:
         self.params = agent_inputs(ir, inputs)
         self.trace = Trace(agent=ir.name, inputs=dict(self.params))
         self.plan = plan = plan_of(ir)
-        self.outputs: dict[str, list[Output]] = {name: [] for name in ir.nodes}
-        self.failures: dict[str, list[Output]] = {name: [] for name in ir.nodes}
-        # per consumer (a node, or `<return>i`), a queue of outputs per node it joins
-        self.queues: dict[str, dict[str, list[Output]]] = {
-            consumer: {dep: [] for dep in deps} for consumer, deps in plan.joins
-        }
-        # per consumer, how many of its queues are empty: it joins at 0 (a count, not a
-        # look at every queue, since a join of many nodes hears from each in turn)
-        self.empty: dict[str, int] = {c: len(queues) for c, queues in self.queues.items()}
+        # per node, its outputs and its failures, in key order (a node's list is made
+        # when it is first read or written: a run of a small agent is made in a few µs)
+        self.outputs: defaultdict[str, list[Output]] = defaultdict(list)
+        self.failures: defaultdict[str, list[Output]] = defaultdict(list)
+        # per consumer (a node, or `<return>i`), a queue of outputs per node it joins;
+        # and how many of its queues are empty: it joins at 0 (a count, not a look at
+        # every queue, since a join of many nodes hears from each in turn). (Loops, not
+        # comprehensions: a nested one is a function called at every step.)
+        self.queues: dict[str, dict[str, list[Output]]] = {}
+        self.empty: dict[str, int] = {}
+        for consumer, deps in plan.joins:
+            queues: dict[str, list[Output]] = {}
+            for dep in deps:
+                queues[dep] = []
+            self.queues[consumer] = queues
+            self.empty[consumer] = len(queues)
         self.inflight: dict[tuple, Inflight] = {}
         self.inflight_times: dict[int, int] = {}  # logical time → firings in flight at it
         self.taken: dict[int, int] = {}
@@ -157,6 +165,11 @@ class AgentRun:
         # tasks → the tasks they wait for), and the agent runs of firings (key → runs)
         self.parent: AgentRun | None = None
         self.path: tuple[str, ...] = ()
+        # per Python tool node, its call (`python_call`); per node, whether it runs inline
+        self.python_calls, self.inline = self._calls()
+        # who is told of each record (`record`): a nested run checkpoints nothing
+        self.on_record = context.on_record
+        self.checkpoint = context.checkpoint if depth == 0 else None
         self.held: dict[Any, list[asyncio.Task]] = {}
         self.children: dict[str, list[AgentRun]] = {}
 
@@ -166,7 +179,7 @@ class AgentRun:
         if self.events is not None:
             self.events.run_started(self.trace.inputs)
         for name, key in self.plan.entries:
-            self.start(name, 1, key, {}, {})
+            self.start(name, 1, key, _UNBOUND, {})
         for index, ret in enumerate(self.ir.returns_):
             if not ret.deps:
                 key = firing_key(1, RETURN, index)
@@ -208,10 +221,15 @@ class AgentRun:
             self.record(FiringRecord(node=node, time=time, key=repr(key), status="skipped"))
             return
         flight = Inflight(node, time, key, repr(key))
-        self._launch(flight)
+        self.inflight[key] = flight  # (`_launch`, here: once per firing)
+        times = self.inflight_times
+        times[time] = times.get(time, 0) + 1
         if self.shields:
             self.admitted.setdefault(time, set()).add(node)
-        if self._inline(node, consumed):
+        inline = self.inline.get(node)
+        if inline is None:
+            inline = self._inline(node)
+        if inline and (consumed or not self.plan.reads[node]):
             self.ready.append((flight, bindings, consumed))
         elif (
             self.carrier is not None
@@ -225,16 +243,45 @@ class AgentRun:
                 self.fire(flight, bindings, consumed)
             )
 
-    def _inline(self, node: str, consumed: dict[str, Output]) -> bool:
-        """Whether a firing of `node` runs with no task: it calls a `@nonblocking` Python
-        tool once, and reads nothing it may have to wait for."""
-        tool = self.plan.python_tools.get(node)
-        if tool is None or not (consumed or not self.plan.reads[node]):
+    def _inline(self, node: str) -> bool:
+        """Whether the firings of `node` run with no task (when they read nothing they may
+        have to wait for: `start`): it calls a `@nonblocking` Python tool once."""
+        if node not in self.plan.python_tools:
+            self.inline[node] = False
             return False
         try:
-            return self.context.how_called(*tool) == INLINE
-        except Exception:  # (it cannot be imported: its firing fails, and says why)
-            return False
+            inline = self.inline[node] = self.python_call(node)[2] == INLINE
+        except Exception:  # (it cannot be imported: its firing fails, and says why; the
+            return False  # next firing asks again)
+        return inline
+
+    def _calls(self) -> tuple[dict[str, firing.PythonCall], dict[str, bool]]:
+        """Where this run keeps its Python tool nodes' calls (`python_call`) and which
+        nodes run inline (`_inline`). A context given no tools imports each function
+        (runtime/context.py), the same in every run from the same working directory
+        while no function is marked `@nonblocking`: those runs share these tables, in
+        the plan."""
+        if self.context.tools:
+            return {}, {}
+        place = (os.getcwd(), tools.marks())  # (a function marked since: found again)
+        found = self.plan.calls.get(place)
+        if found is None:
+            found = self.plan.calls[place] = ({}, {})
+        return found
+
+    def python_call(self, node: str) -> firing.PythonCall:
+        """A Python tool node's call (`plan.python_tools`), found at its first firing
+        (what the context holds: it cannot change during the run; `_calls`). Raises what
+        importing the function raises."""
+        found = self.python_calls.get(node)
+        if found is None:
+            target, folder = self.plan.python_tools[node]
+            function = self.context.tool(target, folder)
+            how = self.context.how_called(target, folder)
+            params, result = self.plan.tool_types[node]
+            names = firing.joined_names(self.ir.nodes[node])
+            found = self.python_calls[node] = (function, folder, how, params, result, names)
+        return found
 
     async def fire(
         self, flight: Inflight, bindings: dict[str, Any], consumed: dict[str, Output]
@@ -249,19 +296,35 @@ class AgentRun:
             record = self._begin(flight)
             plan = self.plan
             try:
-                if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
-                    # it reads latest outputs (beside those a join consumed): it may wait
-                    env = await firing.environment(self, node, flight.time, consumed)
+                # (a Python function, called once: found when it started, `_inline`)
+                tool = node.name in plan.python_tools
+                call = self.python_calls.get(node.name) if tool else None
+                env: Mapping[str, Any] = _UNBOUND
+                if (
+                    call is not None
+                    and call[2] == LOOP
+                    and call[5] is not None
+                    and consumed
+                    and not bindings
+                ):
+                    # an `async def` whose arguments name nodes it joined: what it consumed
+                    # (threads evaluate them, as every other firing: the tests' oracle)
+                    args = firing.joined_arguments(call[5], consumed)
                 else:
-                    env = firing.given(self.params, consumed)
-                args = firing.arguments(plan, node, env, bindings)
+                    if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
+                        # it reads latest outputs (beside those a join consumed): it may wait
+                        env = await firing.environment(self, node, flight.time, consumed)
+                    else:
+                        env = firing.given(self.params, consumed)
+                    args = firing.arguments(plan, node, env, bindings)
                 record.inputs = args
                 if self.events is not None:
                     self.events.firing_started(record)
                 replayed, output = self._replayed(record) if self.replay else (False, None)
                 if not replayed:
-                    if node.name in plan.python_tools:  # (a Python function, called once)
-                        output = await firing.call_python(self, node, args)
+                    if tool:
+                        call = call or self.python_call(node.name)
+                        output = await firing.call_python(self, node, args, call)
                     elif plan.single[node.name]:  # (one call: no replicas or items to gather)
                         output = await firing.call_once(self, node, args, 0, record)
                     else:
@@ -298,32 +361,48 @@ class AgentRun:
     ) -> None:
         """A firing with no task (`_inline`), here and now: what `fire` does, its call a
         plain one. What follows it is left to `settle`, which runs it."""
-        node = self.ir.nodes[flight.node]
-        record = self._begin(flight)
+        name = flight.node
+        node = self.ir.nodes[name]
+        started = _now()
+        call = self.python_calls[name]  # (found by `_inline`)
         try:
-            args = firing.arguments(self.plan, node, firing.given(self.params, consumed), bindings)
-            record.inputs = args
+            if call[5] is not None and consumed and not bindings:
+                args = firing.joined_arguments(call[5], consumed)
+            else:
+                env = firing.given(self.params, consumed)
+                args = firing.arguments(self.plan, node, env, bindings)
+        except Exception as error:
+            record = FiringRecord(name, flight.time, flight.label, "running", started=started)
+            self._inline_failed(flight, node, record, error)
+            return
+        record = FiringRecord(name, flight.time, flight.label, "running", args, started=started)
+        try:
             if self.events is not None:
                 self.events.firing_started(record)
             replayed, output = self._replayed(record) if self.replay else (False, None)
             if not replayed:
-                output = firing.call_inline(self, node, args)
+                output = firing.call_inline(call, args)
                 if type(output) not in _PLAIN and inspect.isawaitable(output):
                     # (it returned an awaitable after all: a task awaits it)
                     flight.task = asyncio.get_running_loop().create_task(
                         self._awaited(flight, node, record, output)
                     )
                     return
-                output = self.plan.tool_types[node.name][1](output)
+                output = call[4](output)
             self._succeeded(flight, record, output)
         except Exception as error:
-            if record.status != "running":  # (what followed the call failed)
-                self._broken(flight, error)
-            elif not self._faulted(flight, record, error):
-                try:
-                    self._failed_firing(flight, node, record, error)
-                except Exception as broken:
-                    self._broken(flight, broken)
+            self._inline_failed(flight, node, record, error)
+
+    def _inline_failed(
+        self, flight: Inflight, node: IRNode, record: FiringRecord, error: Exception
+    ) -> None:
+        if record.status != "running":  # (what followed the call failed)
+            self._broken(flight, error)
+        elif not self._faulted(flight, record, error):
+            try:
+                self._failed_firing(flight, node, record, error)
+            except Exception as broken:
+                self._broken(flight, broken)
 
     async def _awaited(
         self, flight: Inflight, node: IRNode, record: FiringRecord, pending: Any
@@ -378,9 +457,7 @@ class AgentRun:
         )
 
     def _begin(self, flight: Inflight) -> FiringRecord:
-        return FiringRecord(
-            flight.node, flight.time, flight.label, "running", started=clock.perf_counter()
-        )
+        return FiringRecord(flight.node, flight.time, flight.label, "running", started=_now())
 
     def _replayed(self, record: FiringRecord) -> tuple[bool, Any]:
         """The checkpointed output of this firing, when resuming a run that had one."""
@@ -398,9 +475,15 @@ class AgentRun:
         self.failed(flight, node, error)
 
     def _succeeded(self, flight: Inflight, record: FiringRecord, output: Any) -> None:
-        record.status, record.output, record.ended = "ok", output, clock.perf_counter()
+        record.status, record.output, record.ended = "ok", output, _now()
         self.record(record)
-        self._land(flight.key)
+        if self.inflight.pop(flight.key, None) is not None:  # (`_land`)
+            times, time = self.inflight_times, flight.time
+            left = times[time] - 1
+            if left:
+                times[time] = left
+            else:
+                del times[time]
         self.completed(flight, output)
 
     def _finish_record(self, record: FiringRecord) -> None:
@@ -410,13 +493,13 @@ class AgentRun:
     def record(self, record: FiringRecord) -> None:
         """Add a firing to the trace, and tell who listens."""
         self.trace.firings.append(record)
-        if self.context.on_record is not None:
-            self.context.on_record(record)
+        if self.on_record is not None:
+            self.on_record(record)
         if self.events is not None:
             self.events.firing_ended(record)
-        if self.depth == 0 and self.context.checkpoint is not None and record.status == "ok":
+        if self.checkpoint is not None and record.status == "ok":
             try:
-                self.context.checkpoint(record)
+                self.checkpoint(record)
             except StoreError as error:  # (a full disk: the run ends, saying what was kept)
                 error.trace = self.trace
                 self.fail(error)
@@ -482,7 +565,9 @@ class AgentRun:
         compiled = self.plan.edges
 
         def holds(edge: IREdge) -> bool:
-            return compiled[edge.index].holds(env) and self.allowed(edge, flight)
+            return compiled[edge.index].holds(env) and (
+                not self.shields or constraints.allowed(self, edge, flight)
+            )
 
         try:
             chosen = semantics.route(
@@ -505,7 +590,9 @@ class AgentRun:
                 assert expressions.value is not None  # (a return edge returns a value)
                 self.offer_return(time, order, key, expressions.value, env)
             else:
-                ports = {name: port(env) for name, port in expressions.ports}
+                ports = {}
+                for name, port in expressions.ports:  # (a loop: no comprehension's frame)
+                    ports[name] = port(env)
                 self.start(edge.target, time, key, ports, {})
 
     def allowed(self, edge: IREdge, flight: Inflight) -> bool:
@@ -640,7 +727,7 @@ class AgentRun:
             env = {**self.params, **{d: o.value for d, o in consumed.items()}}
             self.offer_return(time, index, key, self.plan.returns[index], env)
         else:
-            self.start(consumer, time, key, {}, consumed)
+            self.start(consumer, time, key, _UNBOUND, consumed)
         return True
 
     def _discard_from(self, time: int) -> None:
@@ -708,6 +795,11 @@ def _insert(outputs: list[Output], output: Output) -> None:
 
 
 _BY_KEY = operator.attrgetter("key")
+_now = clock.perf_counter
+
+# the ports a firing started by a join (or at the start) has bound: none (read, never
+# written: one dict for all of them)
+_UNBOUND: dict[str, Any] = {}
 
 # results that are surely not awaitable (a faster test than `inspect.isawaitable`)
 _PLAIN = frozenset({int, float, str, bool, type(None), list, dict, tuple})

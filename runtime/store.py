@@ -33,7 +33,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -307,7 +307,25 @@ class Store:
     def checkpoint(
         self, run: str, key: str, node: str, time_: int, status: str, output: Any, error: str | None
     ) -> None:
-        self._pending.setdefault(run, []).append([key, node, time_, status, output, error])
+        self._add(run, [key, node, time_, status, output, error])
+
+    def checkpointer(self, run: str) -> Callable[[Any], None]:
+        """`checkpoint` for one run, given each completed firing's record (a run's
+        `Context.checkpoint`): one call per firing, not two."""
+        pending = self._pending  # (`flush` empties it, and keeps it)
+
+        def checkpoint(record: Any) -> None:
+            row = [record.key, record.node, record.time, record.status, record.output, record.error]
+            pending.setdefault(run, []).append(row)  # (`_add`, without a call more)
+            self._count += 1
+            if self._count >= BATCH or time.monotonic() - self._flushed > FLUSH_SECONDS:
+                self.flush()
+
+        return checkpoint
+
+    def _add(self, run: str, row: list[Any]) -> None:
+        """A checkpoint, written with its batch (`flush`)."""
+        self._pending.setdefault(run, []).append(row)
         self._count += 1
         if self._count >= BATCH or time.monotonic() - self._flushed > FLUSH_SECONDS:
             self.flush()

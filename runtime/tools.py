@@ -21,6 +21,7 @@ import contextvars
 import functools
 import inspect
 import os
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, TypeVar
@@ -99,6 +100,8 @@ def nonblocking(function: F) -> F:
             f"@nonblocking marks a plain function; {_name(function)} is `async def`, which "
             "runs on the event loop already"
         )
+    global _marks
+    _marks += 1  # (what runs found of how their tools are called is found again: `marks`)
     try:
         setattr(function, MARK, True)
     except (AttributeError, TypeError):  # (a built-in, a slotted object: wrap it)
@@ -110,16 +113,46 @@ def nonblocking(function: F) -> F:
 
         setattr(wrapper, MARK, True)
         return wrapper  # type: ignore[return-value]
+    if type(function) is _FUNCTION:
+        _KNOWN.pop(function, None)  # (asked before it was marked: ask again)
     return function
+
+
+# how many times `nonblocking` has marked a function, in this process
+_marks = 0
+
+
+def marks() -> int:
+    """How many functions `nonblocking` has marked so far in this process: what a run
+    remembers of how its tools are called (runtime/scheduler.py) holds until it changes."""
+    return _marks
+
+
+# functions → how they are called, found once per process (every run asks, and the
+# coroutine test is `inspect`'s, several µs); only functions are kept here: a callable
+# object's class or `__call__` may change, so it is looked at every time
+_KNOWN: weakref.WeakKeyDictionary[Callable[..., Any], HowCalled] = weakref.WeakKeyDictionary()
 
 
 def how_called(function: Callable[..., Any]) -> HowCalled:
     """How the runtime calls a tool: `LOOP` for a coroutine function (a callable object
     counts by its `__call__`), `INLINE` for a plain function marked `@nonblocking`,
     `THREAD` for any other."""
+    if type(function) is _FUNCTION:
+        found = _KNOWN.get(function)
+        if found is None:
+            found = _KNOWN[function] = _how_called(function)
+        return found
+    return _how_called(function)
+
+
+def _how_called(function: Callable[..., Any]) -> HowCalled:
     if _is_coroutine_function(function):
         return LOOP
     return INLINE if getattr(function, MARK, False) is True else THREAD
+
+
+_FUNCTION = type(_how_called)
 
 
 def is_synchronous(function: Callable[..., Any]) -> bool:

@@ -1,0 +1,266 @@
+"""The per-firing fast paths (issue 15 item 3), each held to the general path it stands
+for: how a tool is called, remembered per function, against asking `inspect` again; a
+plan's Python tool calls, shared by the runs of one working directory, against a run
+whose context names its own tools; an inline firing whose arguments fail, against the
+same firing in a worker thread (runtime/scheduler.py, runtime/tools.py)."""
+
+import asyncio
+import importlib
+import threading
+import uuid
+from typing import Any
+
+import pytest
+from hypothesis import given as drawn
+from hypothesis import settings
+
+import rolegraph
+from rolegraph.runtime import MockModel, Store, model_router, run_agent
+from rolegraph.runtime.context import Context
+from rolegraph.runtime.firing import arguments, given, joined_arguments, joined_names
+from rolegraph.runtime.plan import plan_of
+from rolegraph.runtime.scheduler import AgentRun, Output
+from rolegraph.runtime.tools import INLINE, LOOP, THREAD, _how_called, how_called, marks
+from rolegraph.runtime.trace import FiringRecord
+
+from .checking import PRELUDE
+from .test_tool_nonblocking import outcome, run, tool_agents, tools
+
+AN_ARGUMENT_THAT_FAILS = """agent A(task: str) -> int {
+  a = step(1)
+  b = step(a)
+  c = step(round(b * 1.0e308 * 10.0))
+  return c
+}"""
+
+
+def test_an_argument_that_fails_fails_an_inline_firing_as_a_threaded_one():
+    marked, plain = (
+        outcome("marked", AN_ARGUMENT_THAT_FAILS),
+        outcome("plain", AN_ARGUMENT_THAT_FAILS),
+    )
+    assert marked == plain
+    result, records = marked
+    assert result.startswith("FiringFailed") and "`c`" in result
+    assert [r[2] for r in records if r[1] == "c"] == ["failed"]
+
+
+def plain(value: int) -> int:
+    return value + 1
+
+
+async def coroutine(value: int) -> int:
+    return value + 1
+
+
+def test_how_a_function_is_called_is_remembered_and_a_later_mark_is_seen():
+    def late(value: int) -> int:
+        return value
+
+    for function in (plain, coroutine, late, rolegraph.nonblocking(lambda: 1)):
+        assert how_called(function) == _how_called(function)  # (the oracle: asked afresh)
+        assert how_called(function) == _how_called(function)  # (and remembered)
+    assert how_called(late) == THREAD
+    rolegraph.nonblocking(late)
+    assert how_called(late) == INLINE == _how_called(late)
+    assert how_called(coroutine) == LOOP
+
+
+class Adder:
+    """A callable object: looked at every time, not remembered."""
+
+    def __call__(self, value: int) -> int:
+        return value + 1
+
+
+def test_a_callable_object_is_looked_at_every_time():
+    adder = Adder()
+    assert how_called(adder) == THREAD
+    assert rolegraph.nonblocking(adder) is adder
+    assert how_called(adder) == INLINE == _how_called(adder)
+
+
+AGENT = """tool bump(value: int) -> int = "{module}:bump"
+
+agent Bump(value: int) -> int {{
+  a = bump(value)
+  b = bump(a)
+  return b
+}}
+"""
+
+
+def _run(ir, **tools):
+    """A run whose context is given `tools` (none: it imports them), as `run_agent` makes it."""
+    context = Context(model_router(MockModel()), tools=dict(tools))
+    return asyncio.run(AgentRun(ir, {"value": 1}, context).execute())
+
+
+BODIES = {
+    "marked": (
+        "import rolegraph\n\n@rolegraph.nonblocking\ndef bump(value: int) -> int:\n",
+        INLINE,
+    ),
+    "async def": ("async def bump(value: int) -> int:\n", LOOP),
+    "plain": ("def bump(value: int) -> int:\n", THREAD),
+}
+
+
+@pytest.mark.parametrize("kind", list(BODIES))
+def test_a_context_given_tools_calls_them_after_runs_that_imported_theirs(
+    tmp_path, monkeypatch, kind
+):
+    module = f"bump_{uuid.uuid4().hex[:12]}"
+    head, how = BODIES[kind]
+    (tmp_path / f"{module}.py").write_text(head + "    return value + 1\n")
+    monkeypatch.chdir(tmp_path)
+    ir = rolegraph.load_agent("bump.agent", text=AGENT.format(module=module))
+    assert _run(ir) == 3 and _run(ir) == 3  # (imported; the second run shares the first's calls)
+    calls, inline = plan_of(ir).calls[(str(tmp_path), marks())]
+    assert calls["a"][2] == how and inline["a"] == (how == INLINE)
+
+    def tenfold(value: int) -> int:
+        return value * 10
+
+    async def tenfold_async(value: int) -> int:
+        return value * 10
+
+    replacement: Any = tenfold_async if kind == "async def" else tenfold
+    if kind == "marked":
+        replacement = rolegraph.nonblocking(tenfold)
+    assert how_called(replacement) == how
+    assert _run(ir, **{f"{module}:bump": replacement}) == 100
+    assert _run(ir) == 3
+
+
+def test_a_tool_not_found_from_one_working_directory_is_found_from_another(tmp_path, monkeypatch):
+    module = f"late_{uuid.uuid4().hex[:12]}"
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    home.mkdir()
+    elsewhere.mkdir()
+    (home / f"{module}.py").write_text(
+        "import rolegraph\n\n@rolegraph.nonblocking\ndef bump(value: int) -> int:\n"
+        "    return value + 2\n"
+    )
+    monkeypatch.chdir(home)  # (checked from where it is found: checking imports nothing)
+    ir = rolegraph.load_agent("", text=AGENT.format(module=module))  # (no folder: the cwd)
+    monkeypatch.chdir(elsewhere)
+    with pytest.raises(rolegraph.runtime.RunError, match="node `a` failed: No module named"):
+        asyncio.run(run_agent(ir, {"value": 1}))
+    monkeypatch.chdir(home)
+    assert asyncio.run(run_agent(ir, {"value": 1})).result == 5
+
+
+async def async_step(value: int) -> int:
+    return value + 1
+
+
+async def async_add(a: int, b: int) -> int:
+    return a + b
+
+
+ASYNC_TOOLS = """tool step(value: int) -> int = "tests.test_firing_paths:async_step"
+tool add(a: int, b: int) -> int = "tests.test_firing_paths:async_add"
+"""
+
+
+def inputs(kind: str, body: str) -> list[tuple[str, str, str, dict]]:
+    """Every firing's key, node, status and inputs (what its arguments were bound to),
+    with the `async def` tools of this file, or the plain or `@nonblocking` ones of
+    tests/test_tool_nonblocking.py."""
+    if kind == "async def":
+        ir = rolegraph.load_agent("test.agent", "A", text=ASYNC_TOOLS + body)
+        trace = asyncio.run(run_agent(ir, {"task": "t"})).trace
+    else:
+        trace = run(kind, body).trace
+    return sorted((r.key, r.node, r.status, r.inputs) for r in trace.firings)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@drawn(tool_agents())
+def test_inline_and_async_firings_bind_the_arguments_that_threaded_ones_bind(body):
+    # inline and `async def` firings that joined every node they name take their
+    # arguments from the outputs they consumed (`joined_arguments`); threaded ones
+    # evaluate them
+    plain = inputs("plain", body)
+    assert inputs("marked", body) == plain == inputs("async def", body)
+    assert plain  # (it fired)
+
+
+def test_arguments_are_joined_only_when_each_names_a_node_joined():
+    ir = rolegraph.load_agent(
+        "test.agent",
+        "A",
+        text=PRELUDE
+        + tools("marked")
+        + """agent A(task: str) -> int {
+  a = step(1)
+  b = add(a, a)
+  c = add(b, a)
+  d = add(c, 2)
+  e = step(len(task))
+  f = add(e, d)
+  return f
+}""",
+    )
+    names = {name: joined_names(node) for name, node in ir.nodes.items()}
+    assert names == {
+        "a": None,
+        "b": (("a", "a"), ("b", "a")),
+        "c": (("a", "b"), ("b", "a")),
+        "d": None,
+        "e": None,
+        "f": (("a", "e"), ("b", "d")),
+    }
+    consumed = {"e": Output(3, 2, (2, "e", "x")), "d": Output(7, 4, (4, "d", "y"))}
+    node = ir.nodes["f"]
+    general = arguments(plan_of(ir), node, given({"task": "t"}, consumed), {})
+    assert joined_arguments(names["f"], consumed) == general == {"a": 3, "b": 7}
+
+
+def test_checkpoints_written_per_record_read_back_as_written_field_by_field(tmp_path):
+    # `Store.checkpointer` (what a run calls per firing) against `Store.checkpoint`
+    store = Store(tmp_path / "store.sqlite")
+    by_record = store.new_run("f", "fp", "A", {}, None)
+    by_fields = store.new_run("f", "fp", "A", {}, None)
+    records = [
+        FiringRecord("n", index, f"k{index % 3}", "ok", output={"i": index}) for index in range(5)
+    ] + [FiringRecord("m", 9, "bad", "failed", error="ValueError: no")]
+    checkpoint = store.checkpointer(by_record)
+    for record in records:
+        checkpoint(record)
+        store.checkpoint(
+            by_fields,
+            record.key,
+            record.node,
+            record.time,
+            record.status,
+            record.output,
+            record.error,
+        )
+    written = store.checkpoints(by_record)
+    assert (
+        written == store.checkpoints(by_fields) == {"k0": {"i": 3}, "k1": {"i": 4}, "k2": {"i": 2}}
+    )
+    store.close()
+    again = Store(tmp_path / "store.sqlite")
+    assert again.checkpoints(by_record) == written
+
+
+def test_a_function_marked_after_runs_is_called_inline_in_the_next(tmp_path, monkeypatch):
+    module = f"mark_{uuid.uuid4().hex[:12]}"
+    (tmp_path / f"{module}.py").write_text(
+        "import threading\n\nseen = []\n\ndef bump(value: int) -> int:\n"
+        "    seen.append(threading.get_ident())\n    return value + 1\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    ir = rolegraph.load_agent("bump.agent", text=AGENT.format(module=module))
+    assert _run(ir) == 3
+    imported = importlib.import_module(module)
+    assert threading.get_ident() not in imported.seen  # (a plain function: in a thread)
+    rolegraph.nonblocking(imported.bump)
+    imported.seen.clear()
+    assert _run(ir) == 3
+    assert imported.seen == [threading.get_ident()] * 2  # (marked since: inline)
+    _, inline = plan_of(ir).calls[(str(tmp_path), marks())]
+    assert inline == {"a": True, "b": True}  # (with no task: what was found before is not used)
