@@ -133,6 +133,141 @@ def split(candidates: int) -> dict[str, float]:
     return spent
 
 
+# -- where the time outside runs goes: `--detail` -------------------------------------------
+
+# (label, module, attribute path): each part's CPU time is its own, exclusive of the parts
+# called inside it (an innermost-first split, on one stack: the search runs one chain of
+# calls at a time outside runs, the evaluator being held to one run at a time as above)
+DETAIL = (
+    ("runs", "rolegraph.search.run", "LocalBackend.run"),
+    ("test-block runs", "rolegraph.search.tests_kept", "run_test"),
+    ("checking (`check_module`)", "rolegraph.compiler.check", "check_module"),
+    ("parsing (the start file)", "rolegraph.grammar", "parse_module"),
+    ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.__init__"),
+    ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.runs"),
+    ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.put_runs"),
+    ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.put_candidate"),
+    ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.test_verdicts"),
+    ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.put_test_verdicts"),
+    ("the editor's sites of a new parent", "rolegraph.compiler.edits.editor", "Editor.sites"),
+    ("drawing edits: applying, fingerprints", "rolegraph.search.random_search", "_new_child"),
+    ("the evaluator around runs", "rolegraph.search.evaluate", "Evaluator.evaluate"),
+    ("the test pass around its runs", "rolegraph.search.tests_kept", "keep_tests"),
+    ("proven `ensure`s, besides checks", "rolegraph.search.candidates", "unchanged_runs"),
+    ("the trail: a candidate's visit", "rolegraph.search.candidates", "Trail.visit"),
+    ("the search loop", "rolegraph.search", "random_search"),
+)
+CLI = "the CLI around the search: typer, options, report, front"
+
+
+def detail(candidates: int) -> dict[str, float]:
+    """One search, its CPU time split into the parts of `DETAIL` (the rest: `CLI`)."""
+    import asyncio
+    import importlib
+
+    from typer.testing import CliRunner
+
+    import rolegraph.search.evaluate as evaluate
+    from rolegraph.cli import app
+
+    spent: dict[str, float] = {}
+    stack = [CLI]
+    clock = {"last": time.process_time()}
+
+    def switch(to: str | None) -> None:  # (the time since the last switch: the top's)
+        now = time.process_time()
+        spent[stack[-1]] = spent.get(stack[-1], 0.0) + now - clock["last"]
+        clock["last"] = now
+        if to is None:
+            stack.pop()
+        else:
+            stack.append(to)
+
+    def wrapped(label: str, function: Any) -> Any:
+        if asyncio.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def part(*args: Any, **options: Any) -> Any:
+                switch(label)
+                try:
+                    return await function(*args, **options)
+                finally:
+                    switch(None)
+
+            return part
+
+        @functools.wraps(function)
+        def plain(*args: Any, **options: Any) -> Any:
+            switch(label)
+            try:
+                return function(*args, **options)
+            finally:
+                switch(None)
+
+        return plain
+
+    undo = []
+    for label, module_name, path in DETAIL:
+        owner: Any = importlib.import_module(module_name)
+        *outer, name = path.split(".")
+        for attribute in outer:
+            owner = getattr(owner, attribute)
+        original = getattr(owner, name, None)
+        if original is None:
+            continue  # (a tree without it: its time stays with the part around it)
+        # every module that imported the function by name calls it there
+        holders = [owner] + [
+            m
+            for m in list(sys.modules.values())
+            if not outer and m is not owner and getattr(m, name, None) is original
+        ]
+        replacement = wrapped(label, original)
+        for holder in holders:
+            setattr(holder, name, replacement)
+            undo.append((holder, name, original))
+    original_init = evaluate.Evaluator.__init__
+
+    def init(self: Any, *args: Any, **options: Any) -> None:
+        original_init(self, *args, **{**options, "concurrency": 1})
+
+    evaluate.Evaluator.__init__ = init  # type: ignore[method-assign]
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            began = time.process_time()
+            clock["last"] = began
+            answer = CliRunner().invoke(app, search_command(Path(folder), candidates))
+            switch(None)
+            spent["whole"] = time.process_time() - began
+            assert answer.exit_code == 0, answer.output
+    finally:
+        evaluate.Evaluator.__init__ = original_init  # type: ignore[method-assign]
+        for holder, name, original in reversed(undo):
+            setattr(holder, name, original)
+    return spent
+
+
+def detail_table(trees: list[tuple[str, list[dict[str, float]]]]) -> str:
+    """The median (and range) of each part outside runs, per tree, largest first."""
+    labels = list(dict.fromkeys([label for label, _, _ in DETAIL[2:]] + [CLI]))
+    first = trees[-1][1]
+    labels.sort(key=lambda label: -statistics.median(m.get(label, 0.0) for m in first))
+    head = "| part, s CPU | " + " | ".join(name for name, _ in trees) + " |"
+    lines = [head, "|---" * (len(trees) + 1) + "|"]
+
+    def cell(values: list[float]) -> str:
+        return f"{statistics.median(values):.4f} ({min(values):.4f}-{max(values):.4f})"
+
+    def outside(m: dict[str, float]) -> float:
+        return sum(v for k, v in m.items() if k not in ("runs", "test-block runs", "whole"))
+
+    for label in [*labels, None]:
+        row = [
+            cell([m.get(label, 0.0) if label else outside(m) for m in found]) for _, found in trees
+        ]
+        lines.append(f"| {label or '**outside runs, in all**'} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 PARTS = ("runs", "tests", "checking", "other")
 LABELS = {
     "runs": "runs (inside the backend's `run`)",
@@ -142,8 +277,9 @@ LABELS = {
 }
 
 
-def measure(candidates: int, repeat: int) -> list[dict[str, float]]:
-    """`repeat` splits of the command, after a search that sets up what is set up once."""
+def measure(candidates: int, repeat: int, parts: bool = False) -> list[dict[str, float]]:
+    """`repeat` splits of the command, after a search that sets up what is set up once
+    (`parts`: the split of `detail`)."""
     from typer.testing import CliRunner
 
     from rolegraph.cli import app
@@ -152,18 +288,25 @@ def measure(candidates: int, repeat: int) -> list[dict[str, float]]:
         CliRunner().invoke(app, search_command(Path(folder), candidates))
     found = []
     for _ in range(repeat):
+        if parts:
+            found.append(detail(candidates))
+            continue
         spent = split(candidates)
         spent["other"] = spent["whole"] - spent["runs"] - spent["tests"] - spent["checking"]
         found.append(spent)
     return found
 
 
-def child(candidates: int, repeat: int, tree: str | None) -> list[dict[str, float]]:
+def child(
+    candidates: int, repeat: int, tree: str | None, parts: bool = False
+) -> list[dict[str, float]]:
     """`measure` in a new process of this tree, or of `tree` (on PYTHONPATH)."""
     environment = dict(os.environ)
     if tree is not None:
         environment["PYTHONPATH"] = tree
     command = [sys.executable, __file__, "--child", "--candidates", str(candidates)]
+    if parts:
+        command.append("--detail")
     answer = subprocess.run(
         [*command, "--repeat", str(repeat)],
         env=environment,
@@ -211,20 +354,24 @@ def main() -> None:
     parser.add_argument("--baseline", help="another tree, laid out as the installed package")
     parser.add_argument("--baseline-name", default="before", help="what to call it")
     parser.add_argument("--rounds", type=int, default=3, help="processes per tree")
+    parser.add_argument(
+        "--detail", action="store_true", help="split the time outside runs into its parts"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.candidates, args.repeat)))
+        print(json.dumps(measure(args.candidates, args.repeat, args.detail)))
         return
+    show = detail_table if args.detail else table
     if args.baseline:
         after: list[dict[str, float]] = []
         before: list[dict[str, float]] = []
         for _ in range(args.rounds):
-            after += child(args.candidates, args.repeat, None)
-            before += child(args.candidates, args.repeat, args.baseline)
-        print(table([(args.baseline_name, before), ("after", after)]))
+            after += child(args.candidates, args.repeat, None, args.detail)
+            before += child(args.candidates, args.repeat, args.baseline, args.detail)
+        print(show([(args.baseline_name, before), ("after", after)]))
     else:
-        print(table([("this tree", measure(args.candidates, args.repeat))]))
+        print(show([("this tree", measure(args.candidates, args.repeat, args.detail))]))
     if args.top:
         from typer.testing import CliRunner
 
