@@ -29,10 +29,26 @@ process of this tree and then one of DIR's (on PYTHONPATH), alternating, `--roun
 times; each process measures the command `--repeat` times. The figures are medians over
 every measurement of a tree, with their ranges.
 
+The cyclic collector's pauses land in whichever part allocated last (a full collection
+walks every object of the process: tens of milliseconds, once every few searches): the
+table gives their sum and the part outside runs without them, so that a collection that
+happened to land there is seen apart from the work.
+
+With `--detail`, the time outside runs is split further, each part's own time exclusive
+of the parts inside it (`DETAIL`: checking, parsing, the store, the editor's sites,
+drawing edits, the evaluator, the test pass, the trail; the rest is the CLI's).
+
+With `--process`, the command as a user runs it (`python -m rolegraph search ...`), a
+process each time, `--rounds` x `--repeat` times a tree, alternating: CPU and wall time,
+start-up and exit included (what in-process measurements cannot show: the collector's
+work on what start-up made, `rolegraph/cli/exits.py` `keep_until_exit`).
+
 With `--top N`, the same command again under cProfile: the top N functions by own time.
 
     python bench/profile_search.py [--top 25]
     python bench/profile_search.py --baseline /tmp/before/pkg --rounds 5
+    python bench/profile_search.py --detail --baseline /tmp/before/pkg --rounds 3
+    python bench/profile_search.py --process --baseline /tmp/before/pkg --rounds 4 --repeat 2
 """
 
 from __future__ import annotations
@@ -40,9 +56,11 @@ from __future__ import annotations
 import argparse
 import cProfile
 import functools
+import gc
 import json
 import os
 import pstats
+import resource
 import statistics
 import subprocess
 import sys
@@ -78,31 +96,50 @@ def split(candidates: int) -> dict[str, float]:
 
     spent = {"runs": 0.0, "tests": 0.0, "checking": 0.0}
     depth = {"checking": 0}
+    # where the cyclic collector ran (its pauses land in whichever part allocated last)
+    inside: list[str] = []
+    collecting = {"began": 0.0}
+    for part in PARTS:
+        spent["gc " + part] = 0.0
+
+    def collector(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            collecting["began"] = time.process_time()
+        else:
+            part = inside[-1] if inside else "other"
+            spent["gc " + part] += time.process_time() - collecting["began"]
+
     original_run, original_check = LocalBackend.run, check.check_module
     original_init = evaluate.Evaluator.__init__
     original_test = tests_kept.run_test
 
     async def run(self: Any, *args: Any) -> Any:
         began = time.process_time()
+        inside.append("runs")
         try:
             return await original_run(self, *args)
         finally:
+            inside.pop()
             spent["runs"] += time.process_time() - began
 
     async def run_test(*args: Any) -> Any:
         began = time.process_time()
+        inside.append("tests")
         try:
             return await original_test(*args)
         finally:
+            inside.pop()
             spent["tests"] += time.process_time() - began
 
     @functools.wraps(original_check)
     def check_module(*args: Any, **options: Any) -> Any:
         depth["checking"] += 1
         began = time.process_time()
+        inside.append("checking")
         try:
             return original_check(*args, **options)
         finally:
+            inside.pop()
             depth["checking"] -= 1
             if not depth["checking"]:
                 spent["checking"] += time.process_time() - began
@@ -118,6 +155,7 @@ def split(candidates: int) -> dict[str, float]:
     ]
     for module in modules:
         module.check_module = check_module  # type: ignore[attr-defined]
+    gc.callbacks.append(collector)
     try:
         with tempfile.TemporaryDirectory() as folder:
             began = time.process_time()
@@ -125,6 +163,7 @@ def split(candidates: int) -> dict[str, float]:
             spent["whole"] = time.process_time() - began
             assert answer.exit_code == 0, answer.output
     finally:
+        gc.callbacks.remove(collector)
         LocalBackend.run = original_run  # type: ignore[method-assign]
         evaluate.Evaluator.__init__ = original_init  # type: ignore[method-assign]
         tests_kept.run_test = original_test  # type: ignore[assignment]
@@ -318,6 +357,39 @@ def child(
     return found
 
 
+def process(candidates: int, tree: str | None) -> dict[str, float]:
+    """The command as a user runs it, `python -m rolegraph search ...`, in a process of
+    its own (of this tree, or of `tree` on PYTHONPATH): its CPU time (user and system),
+    start-up and exit included, and its wall time."""
+    environment = dict(os.environ)
+    if tree is not None:
+        environment["PYTHONPATH"] = tree
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, "-m", "rolegraph", *search_command(Path(folder), candidates)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        began = time.perf_counter()
+        # (run in the temporary folder: the repository's own `rolegraph/` folder in the
+        # working directory would shadow the tree on PYTHONPATH)
+        subprocess.run(command, env=environment, cwd=folder, check=True, capture_output=True)
+        wall = time.perf_counter() - began
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"cpu": cpu, "wall": wall}
+
+
+def process_table(trees: list[tuple[str, list[dict[str, float]]]]) -> str:
+    def cell(values: list[float]) -> str:
+        return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+    lines = ["| figure | " + " | ".join(name for name, _ in trees) + " |"]
+    lines.append("|---" * (len(trees) + 1) + "|")
+    for key, label in (("cpu", "the command's process, s CPU"), ("wall", "its wall time, s")):
+        lines.append(
+            f"| {label} | " + " | ".join(cell([m[key] for m in found]) for _, found in trees) + " |"
+        )
+    return "\n".join(lines)
+
+
 def table(trees: list[tuple[str, list[dict[str, float]]]]) -> str:
     """The median (and range) of each part and share, per tree."""
 
@@ -333,7 +405,20 @@ def table(trees: list[tuple[str, list[dict[str, float]]]]) -> str:
         lines.append(f"| {LABELS[part]} | " + " | ".join(row) + " |")
     row = [cell([m["whole"] for m in found]) for _, found in trees]
     lines.append("| the whole command | " + " | ".join(row) + " |")
-    shares = (
+    if all("gc other" in m for _, found in trees for m in found):
+        collected: tuple[tuple[str, tuple[str, ...]], ...] = (
+            ("of which garbage collection, in all", PARTS),
+            ("of which garbage collection that landed outside runs", ("checking", "other")),
+        )
+        for label, parts in collected:
+            row = [cell([sum(m["gc " + p] for p in parts) for m in found]) for _, found in trees]
+            lines.append(f"| {label} | " + " | ".join(row) + " |")
+        row = [
+            cell([m["checking"] + m["other"] - m["gc checking"] - m["gc other"] for m in found])
+            for _, found in trees
+        ]
+        lines.append("| outside runs, garbage collection left out | " + " | ".join(row) + " |")
+    shares: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("share in runs: the evaluations' runs ÷ the whole", ("runs",)),
         ("share in runs: the evaluations' and the test-block runs ÷ the whole", ("runs", "tests")),
         ("share outside runs: checking + other ÷ the whole", ("checking", "other")),
@@ -357,10 +442,25 @@ def main() -> None:
     parser.add_argument(
         "--detail", action="store_true", help="split the time outside runs into its parts"
     )
+    parser.add_argument(
+        "--process",
+        action="store_true",
+        help="time the whole command in processes of its own (rounds x repeat a tree)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(measure(args.candidates, args.repeat, args.detail)))
+        return
+    if args.process:
+        trees: list[tuple[str, list[dict[str, float]]]] = [("this tree", [])]
+        if args.baseline:
+            trees = [(args.baseline_name, []), ("after", [])]
+        for _ in range(args.rounds * args.repeat):
+            trees[-1][1].append(process(args.candidates, None))
+            if args.baseline:
+                trees[0][1].append(process(args.candidates, args.baseline))
+        print(process_table(trees))
         return
     show = detail_table if args.detail else table
     if args.baseline:
