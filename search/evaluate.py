@@ -292,8 +292,9 @@ class Evaluator:
     ) -> None:
         """The runs of `cases` at the places `pending`, into `records` at their places:
         at most `concurrency` in flight, each worker taking the next run to make as it
-        finishes one (in order, as a semaphore over one task a run would start them), so
-        that an evaluation starts as many tasks as runs it makes at once, not one a case."""
+        finishes one, so that the runs start in the cases' order (as one task a case
+        behind a semaphore started them) and an evaluation starts as many tasks as runs
+        it makes at once, not one a case (none of its own for one run at a time)."""
         order = iter(pending)
 
         async def worker() -> None:

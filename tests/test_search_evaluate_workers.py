@@ -81,7 +81,7 @@ def test_the_workers_make_every_run_once_in_order_at_most_concurrency_at_once(co
         (index, seed) for index in range(len(EXAMPLES)) for seed in (0, 1)
     ]
     assert backend.most == min(concurrency, len(expected))
-    # started in the cases' order, as a semaphore over one task a case started them
+    # started in the cases' order, as one task a case behind a semaphore started them
     assert backend.started == [(e.inputs, seed) for e in EXAMPLES for seed in (0, 1)]
 
 
