@@ -29,10 +29,26 @@ process of this tree and then one of DIR's (on PYTHONPATH), alternating, `--roun
 times; each process measures the command `--repeat` times. The figures are medians over
 every measurement of a tree, with their ranges.
 
+The cyclic collector's pauses land in whichever part allocated last (a full collection
+walks every object of the process: tens of milliseconds, once every few searches): the
+table gives their sum and the part outside runs without them, so that a collection that
+happened to land there is seen apart from the work.
+
+With `--detail`, the time outside runs is split further, each part's own time exclusive
+of the parts inside it (`DETAIL`: checking, parsing, the store, the editor's sites,
+drawing edits, the evaluator, the test pass, the trail; the rest is the CLI's).
+
+With `--process`, the command as a user runs it (`python -m rolegraph search ...`), a
+process each time, `--rounds` x `--repeat` times a tree, alternating: CPU and wall time,
+start-up and exit included (what in-process measurements cannot show: the collector's
+work on what start-up made, `rolegraph/cli/exits.py` `keep_until_exit`).
+
 With `--top N`, the same command again under cProfile: the top N functions by own time.
 
     python bench/profile_search.py [--top 25]
     python bench/profile_search.py --baseline /tmp/before/pkg --rounds 5
+    python bench/profile_search.py --detail --baseline /tmp/before/pkg --rounds 3
+    python bench/profile_search.py --process --baseline /tmp/before/pkg --rounds 4 --repeat 2
 """
 
 from __future__ import annotations
@@ -40,9 +56,11 @@ from __future__ import annotations
 import argparse
 import cProfile
 import functools
+import gc
 import json
 import os
 import pstats
+import resource
 import statistics
 import subprocess
 import sys
@@ -78,31 +96,50 @@ def split(candidates: int) -> dict[str, float]:
 
     spent = {"runs": 0.0, "tests": 0.0, "checking": 0.0}
     depth = {"checking": 0}
+    # where the cyclic collector ran (its pauses land in whichever part allocated last)
+    inside: list[str] = []
+    collecting = {"began": 0.0}
+    for part in PARTS:
+        spent["gc " + part] = 0.0
+
+    def collector(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            collecting["began"] = time.process_time()
+        else:
+            part = inside[-1] if inside else "other"
+            spent["gc " + part] += time.process_time() - collecting["began"]
+
     original_run, original_check = LocalBackend.run, check.check_module
     original_init = evaluate.Evaluator.__init__
     original_test = tests_kept.run_test
 
     async def run(self: Any, *args: Any) -> Any:
         began = time.process_time()
+        inside.append("runs")
         try:
             return await original_run(self, *args)
         finally:
+            inside.pop()
             spent["runs"] += time.process_time() - began
 
     async def run_test(*args: Any) -> Any:
         began = time.process_time()
+        inside.append("tests")
         try:
             return await original_test(*args)
         finally:
+            inside.pop()
             spent["tests"] += time.process_time() - began
 
     @functools.wraps(original_check)
     def check_module(*args: Any, **options: Any) -> Any:
         depth["checking"] += 1
         began = time.process_time()
+        inside.append("checking")
         try:
             return original_check(*args, **options)
         finally:
+            inside.pop()
             depth["checking"] -= 1
             if not depth["checking"]:
                 spent["checking"] += time.process_time() - began
@@ -118,6 +155,7 @@ def split(candidates: int) -> dict[str, float]:
     ]
     for module in modules:
         module.check_module = check_module  # type: ignore[attr-defined]
+    gc.callbacks.append(collector)
     try:
         with tempfile.TemporaryDirectory() as folder:
             began = time.process_time()
@@ -125,12 +163,148 @@ def split(candidates: int) -> dict[str, float]:
             spent["whole"] = time.process_time() - began
             assert answer.exit_code == 0, answer.output
     finally:
+        gc.callbacks.remove(collector)
         LocalBackend.run = original_run  # type: ignore[method-assign]
         evaluate.Evaluator.__init__ = original_init  # type: ignore[method-assign]
         tests_kept.run_test = original_test  # type: ignore[assignment]
         for module in modules:
             module.check_module = original_check  # type: ignore[attr-defined]
     return spent
+
+
+# -- where the time outside runs goes: `--detail` -------------------------------------------
+
+# (label, module, attribute path): each part's CPU time is its own, exclusive of the parts
+# called inside it (an innermost-first split, on one stack: the search runs one chain of
+# calls at a time outside runs, the evaluator being held to one run at a time as above)
+DETAIL = (
+    ("runs", "rolegraph.search.run", "LocalBackend.run"),
+    ("test-block runs", "rolegraph.search.tests_kept", "run_test"),
+    ("checking (`check_module`)", "rolegraph.compiler.check", "check_module"),
+    ("parsing (the start file)", "rolegraph.grammar", "parse_module"),
+    ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.__init__"),
+    ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.runs"),
+    ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.put_runs"),
+    ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.put_candidate"),
+    ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.test_verdicts"),
+    ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.put_test_verdicts"),
+    ("the editor's sites of a new parent", "rolegraph.compiler.edits.editor", "Editor.sites"),
+    ("drawing edits: applying, fingerprints", "rolegraph.search.random_search", "_new_child"),
+    ("the evaluator around runs", "rolegraph.search.evaluate", "Evaluator.evaluate"),
+    ("the test pass around its runs", "rolegraph.search.tests_kept", "keep_tests"),
+    ("proven `ensure`s, besides checks", "rolegraph.search.candidates", "unchanged_runs"),
+    ("the trail: a candidate's visit", "rolegraph.search.candidates", "Trail.visit"),
+    ("the search loop", "rolegraph.search", "random_search"),
+)
+CLI = "the CLI around the search: typer, options, report, front"
+
+
+def detail(candidates: int) -> dict[str, float]:
+    """One search, its CPU time split into the parts of `DETAIL` (the rest: `CLI`)."""
+    import asyncio
+    import importlib
+
+    from typer.testing import CliRunner
+
+    import rolegraph.search.evaluate as evaluate
+    from rolegraph.cli import app
+
+    spent: dict[str, float] = {}
+    stack = [CLI]
+    clock = {"last": time.process_time()}
+
+    def switch(to: str | None) -> None:  # (the time since the last switch: the top's)
+        now = time.process_time()
+        spent[stack[-1]] = spent.get(stack[-1], 0.0) + now - clock["last"]
+        clock["last"] = now
+        if to is None:
+            stack.pop()
+        else:
+            stack.append(to)
+
+    def wrapped(label: str, function: Any) -> Any:
+        if asyncio.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def part(*args: Any, **options: Any) -> Any:
+                switch(label)
+                try:
+                    return await function(*args, **options)
+                finally:
+                    switch(None)
+
+            return part
+
+        @functools.wraps(function)
+        def plain(*args: Any, **options: Any) -> Any:
+            switch(label)
+            try:
+                return function(*args, **options)
+            finally:
+                switch(None)
+
+        return plain
+
+    undo = []
+    for label, module_name, path in DETAIL:
+        owner: Any = importlib.import_module(module_name)
+        *outer, name = path.split(".")
+        for attribute in outer:
+            owner = getattr(owner, attribute)
+        original = getattr(owner, name, None)
+        if original is None:
+            continue  # (a tree without it: its time stays with the part around it)
+        # every module that imported the function by name calls it there
+        holders = [owner] + [
+            m
+            for m in list(sys.modules.values())
+            if not outer and m is not owner and getattr(m, name, None) is original
+        ]
+        replacement = wrapped(label, original)
+        for holder in holders:
+            setattr(holder, name, replacement)
+            undo.append((holder, name, original))
+    original_init = evaluate.Evaluator.__init__
+
+    def init(self: Any, *args: Any, **options: Any) -> None:
+        original_init(self, *args, **{**options, "concurrency": 1})
+
+    evaluate.Evaluator.__init__ = init  # type: ignore[method-assign]
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            began = time.process_time()
+            clock["last"] = began
+            answer = CliRunner().invoke(app, search_command(Path(folder), candidates))
+            switch(None)
+            spent["whole"] = time.process_time() - began
+            assert answer.exit_code == 0, answer.output
+    finally:
+        evaluate.Evaluator.__init__ = original_init  # type: ignore[method-assign]
+        for holder, name, original in reversed(undo):
+            setattr(holder, name, original)
+    return spent
+
+
+def detail_table(trees: list[tuple[str, list[dict[str, float]]]]) -> str:
+    """The median (and range) of each part outside runs, per tree, largest first."""
+    labels = list(dict.fromkeys([label for label, _, _ in DETAIL[2:]] + [CLI]))
+    first = trees[-1][1]
+    labels.sort(key=lambda label: -statistics.median(m.get(label, 0.0) for m in first))
+    head = "| part, s CPU | " + " | ".join(name for name, _ in trees) + " |"
+    lines = [head, "|---" * (len(trees) + 1) + "|"]
+
+    def cell(values: list[float]) -> str:
+        return f"{statistics.median(values):.4f} ({min(values):.4f}-{max(values):.4f})"
+
+    def outside(m: dict[str, float]) -> float:
+        return sum(v for k, v in m.items() if k not in ("runs", "test-block runs", "whole"))
+
+    for label in [*labels, None]:
+        row = [
+            cell([m.get(label, 0.0) if label else outside(m) for m in found]) for _, found in trees
+        ]
+        lines.append(f"| {label or '**outside runs, in all**'} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
 
 
 PARTS = ("runs", "tests", "checking", "other")
@@ -142,8 +316,9 @@ LABELS = {
 }
 
 
-def measure(candidates: int, repeat: int) -> list[dict[str, float]]:
-    """`repeat` splits of the command, after a search that sets up what is set up once."""
+def measure(candidates: int, repeat: int, parts: bool = False) -> list[dict[str, float]]:
+    """`repeat` splits of the command, after a search that sets up what is set up once
+    (`parts`: the split of `detail`)."""
     from typer.testing import CliRunner
 
     from rolegraph.cli import app
@@ -152,18 +327,25 @@ def measure(candidates: int, repeat: int) -> list[dict[str, float]]:
         CliRunner().invoke(app, search_command(Path(folder), candidates))
     found = []
     for _ in range(repeat):
+        if parts:
+            found.append(detail(candidates))
+            continue
         spent = split(candidates)
         spent["other"] = spent["whole"] - spent["runs"] - spent["tests"] - spent["checking"]
         found.append(spent)
     return found
 
 
-def child(candidates: int, repeat: int, tree: str | None) -> list[dict[str, float]]:
+def child(
+    candidates: int, repeat: int, tree: str | None, parts: bool = False
+) -> list[dict[str, float]]:
     """`measure` in a new process of this tree, or of `tree` (on PYTHONPATH)."""
     environment = dict(os.environ)
     if tree is not None:
         environment["PYTHONPATH"] = tree
     command = [sys.executable, __file__, "--child", "--candidates", str(candidates)]
+    if parts:
+        command.append("--detail")
     answer = subprocess.run(
         [*command, "--repeat", str(repeat)],
         env=environment,
@@ -173,6 +355,39 @@ def child(candidates: int, repeat: int, tree: str | None) -> list[dict[str, floa
     )
     found: list[dict[str, float]] = json.loads(answer.stdout.strip().splitlines()[-1])
     return found
+
+
+def process(candidates: int, tree: str | None) -> dict[str, float]:
+    """The command as a user runs it, `python -m rolegraph search ...`, in a process of
+    its own (of this tree, or of `tree` on PYTHONPATH): its CPU time (user and system),
+    start-up and exit included, and its wall time."""
+    environment = dict(os.environ)
+    if tree is not None:
+        environment["PYTHONPATH"] = tree
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, "-m", "rolegraph", *search_command(Path(folder), candidates)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        began = time.perf_counter()
+        # (run in the temporary folder: the repository's own `rolegraph/` folder in the
+        # working directory would shadow the tree on PYTHONPATH)
+        subprocess.run(command, env=environment, cwd=folder, check=True, capture_output=True)
+        wall = time.perf_counter() - began
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"cpu": cpu, "wall": wall}
+
+
+def process_table(trees: list[tuple[str, list[dict[str, float]]]]) -> str:
+    def cell(values: list[float]) -> str:
+        return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+    lines = ["| figure | " + " | ".join(name for name, _ in trees) + " |"]
+    lines.append("|---" * (len(trees) + 1) + "|")
+    for key, label in (("cpu", "the command's process, s CPU"), ("wall", "its wall time, s")):
+        lines.append(
+            f"| {label} | " + " | ".join(cell([m[key] for m in found]) for _, found in trees) + " |"
+        )
+    return "\n".join(lines)
 
 
 def table(trees: list[tuple[str, list[dict[str, float]]]]) -> str:
@@ -190,7 +405,20 @@ def table(trees: list[tuple[str, list[dict[str, float]]]]) -> str:
         lines.append(f"| {LABELS[part]} | " + " | ".join(row) + " |")
     row = [cell([m["whole"] for m in found]) for _, found in trees]
     lines.append("| the whole command | " + " | ".join(row) + " |")
-    shares = (
+    if all("gc other" in m for _, found in trees for m in found):
+        collected: tuple[tuple[str, tuple[str, ...]], ...] = (
+            ("of which garbage collection, in all", PARTS),
+            ("of which garbage collection that landed outside runs", ("checking", "other")),
+        )
+        for label, parts in collected:
+            row = [cell([sum(m["gc " + p] for p in parts) for m in found]) for _, found in trees]
+            lines.append(f"| {label} | " + " | ".join(row) + " |")
+        row = [
+            cell([m["checking"] + m["other"] - m["gc checking"] - m["gc other"] for m in found])
+            for _, found in trees
+        ]
+        lines.append("| outside runs, garbage collection left out | " + " | ".join(row) + " |")
+    shares: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("share in runs: the evaluations' runs ÷ the whole", ("runs",)),
         ("share in runs: the evaluations' and the test-block runs ÷ the whole", ("runs", "tests")),
         ("share outside runs: checking + other ÷ the whole", ("checking", "other")),
@@ -199,6 +427,15 @@ def table(trees: list[tuple[str, list[dict[str, float]]]]) -> str:
         row = [
             cell([sum(m[p] for p in parts) / m["whole"] for m in found], "%") for _, found in trees
         ]
+        lines.append(f"| {label} | " + " | ".join(row) + " |")
+    if all("gc other" in m for _, found in trees for m in found):
+
+        def without_collection(m: dict[str, float]) -> float:
+            ran = m["runs"] + m["tests"] - m["gc runs"] - m["gc tests"]
+            return ran / (m["whole"] - sum(m["gc " + p] for p in PARTS))
+
+        label = "the same with the test-block runs, garbage collection left out of every part"
+        row = [cell([without_collection(m) for m in found], "%") for _, found in trees]
         lines.append(f"| {label} | " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -211,20 +448,39 @@ def main() -> None:
     parser.add_argument("--baseline", help="another tree, laid out as the installed package")
     parser.add_argument("--baseline-name", default="before", help="what to call it")
     parser.add_argument("--rounds", type=int, default=3, help="processes per tree")
+    parser.add_argument(
+        "--detail", action="store_true", help="split the time outside runs into its parts"
+    )
+    parser.add_argument(
+        "--process",
+        action="store_true",
+        help="time the whole command in processes of its own (rounds x repeat a tree)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.candidates, args.repeat)))
+        print(json.dumps(measure(args.candidates, args.repeat, args.detail)))
         return
+    if args.process:
+        trees: list[tuple[str, list[dict[str, float]]]] = [("this tree", [])]
+        if args.baseline:
+            trees = [(args.baseline_name, []), ("after", [])]
+        for _ in range(args.rounds * args.repeat):
+            trees[-1][1].append(process(args.candidates, None))
+            if args.baseline:
+                trees[0][1].append(process(args.candidates, args.baseline))
+        print(process_table(trees))
+        return
+    show = detail_table if args.detail else table
     if args.baseline:
         after: list[dict[str, float]] = []
         before: list[dict[str, float]] = []
         for _ in range(args.rounds):
-            after += child(args.candidates, args.repeat, None)
-            before += child(args.candidates, args.repeat, args.baseline)
-        print(table([(args.baseline_name, before), ("after", after)]))
+            after += child(args.candidates, args.repeat, None, args.detail)
+            before += child(args.candidates, args.repeat, args.baseline, args.detail)
+        print(show([(args.baseline_name, before), ("after", after)]))
     else:
-        print(table([("this tree", measure(args.candidates, args.repeat))]))
+        print(show([("this tree", measure(args.candidates, args.repeat, args.detail))]))
     if args.top:
         from typer.testing import CliRunner
 

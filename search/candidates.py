@@ -11,10 +11,10 @@ from typing import Any
 
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import AddConstraint, Edit, EditError, Editor
-from rolegraph.compiler.printer import fingerprint, to_source
 
 from .budget import BudgetSpent
 from .evaluate import Evaluation, Evaluator
+from .fingerprints import fingerprint_of, source_of
 from .pareto import pareto_front
 from .racing import Racing
 from .store import Candidate
@@ -53,7 +53,7 @@ class Scored:
 
     @property
     def source(self) -> str:
-        return to_source(self.module)
+        return source_of(self.module)
 
 
 @dataclass(frozen=True)
@@ -130,8 +130,6 @@ class Trail:
         self.evaluated: list[Scored] = []
         self.seen: set[str] = set()
         self.calls = 0  # model calls made (runs the store held cost none)
-        # the fingerprints of the programs last asked about (a draw is asked about twice)
-        self._fingerprints: dict[int, tuple[ast.Module, str]] = {}
         # what each edit drawn made of a program: (the program, the edit, the result)
         self._edits_made: dict[tuple[int, int], tuple[ast.Module, Edit, ast.Module | None]] = {}
         # the sites of the programs drawn from: (the program, the operators, the sites,
@@ -156,21 +154,11 @@ class Trail:
         return len(self.evaluated) >= self.evaluations or self.stopped is not None
 
     def is_new(self, module: ast.Module) -> bool:
-        return self._fingerprint(module) not in self.seen
+        return fingerprint_of(module) not in self.seen
 
     def was_seen(self, module: ast.Module) -> bool:
         """Whether `module` is a program evaluated before (so one that checks)."""
-        return self._fingerprint(module) in self.seen
-
-    def _fingerprint(self, module: ast.Module) -> str:
-        known = self._fingerprints.get(id(module))
-        if known is not None and known[0] is module:
-            return known[1]
-        if len(self._fingerprints) >= 4096:
-            self._fingerprints.clear()
-        found = fingerprint(module)
-        self._fingerprints[id(module)] = (module, found)
-        return found
+        return fingerprint_of(module) in self.seen
 
     async def start(self, module: ast.Module) -> Scored:
         """Evaluate the search's starting point (`BudgetSpent` when its runs do not fit
@@ -193,7 +181,7 @@ class Trail:
         kept = NOTHING
         if parent is not None and module.tests:
             # the program as the edit made it is seen too: proposed again, it is no new one
-            self.seen.add(self._fingerprint(module))
+            self.seen.add(fingerprint_of(module))
             evaluator = self.evaluator
             module, kept = await keep_tests(
                 parent.module,
@@ -215,7 +203,7 @@ class Trail:
                 raise
             # Too dear for what is left: skipped (and never proposed again), and the search
             # goes on with cheaper candidates until `OVER_BUDGET` in a row did not fit.
-            self.seen.add(fingerprint(module))
+            self.seen.add(fingerprint_of(module))
             self.over_budget += 1
             self.in_a_row += 1
             if self.in_a_row >= OVER_BUDGET:
@@ -260,7 +248,7 @@ class Trail:
         for _ in range(count * 2):
             found = self.unseen_edit(editor, parent.module, rng, operators, tries=1)
             if found is not None:
-                drawn.setdefault(fingerprint(found[1]), found)
+                drawn.setdefault(fingerprint_of(found[1]), found)
             if len(drawn) >= count:
                 break
         return self.surrogate.order(parent, list(drawn.values()), self.evaluator)
@@ -328,8 +316,8 @@ class Trail:
         made: ast.Module | None = None
         try:
             edited = edit.apply(module)
-            if self._fingerprint(edited) != self._fingerprint(module):
-                if self._fingerprint(edited) in self.seen:
+            if fingerprint_of(edited) != fingerprint_of(module):
+                if fingerprint_of(edited) in self.seen:
                     made = edited  # (checked when it was evaluated)
                 else:
                     made = editor.admit(module, edited, f"`{edit.op}`")
@@ -376,7 +364,7 @@ async def score_candidate(
     evaluator.store.put_candidate(
         Candidate(
             evaluation.fingerprint,
-            to_source(module),
+            source_of(module),
             None if parent is None else parent.evaluation.fingerprint,
             data,
         )

@@ -21,11 +21,11 @@ from typing import Any
 
 from rolegraph.compiler import ast
 from rolegraph.compiler.incremental import CheckSession
-from rolegraph.compiler.printer import fingerprint, to_source
 from rolegraph.runtime import Model, provider_of
 from rolegraph.runtime.sync import run_sync
 
 from .budget import Allotment, Hold, SearchBudget, run_allotment
+from .fingerprints import fingerprint_of, source_of
 from .objective import Example, Objective, ObjectiveError
 from .program import NoAgent, agent_ir, check, program_editor, without_tests
 from .run import Backend, Ran, RunJob, RunSettings, backend_named
@@ -71,6 +71,9 @@ class Evaluation:
 
 
 MAX_CALLS = 50  # an evaluation's default limit of model calls per run
+
+# (a place in an evaluation's records that a run will fill)
+_NOT_YET: tuple[RunRecord, bool, int] = (RunRecord(None, "not run", 0, 0, 0.0), False, 0)
 
 
 class Evaluator:
@@ -158,11 +161,10 @@ class Evaluator:
         are not run again), scored. Raises `DiagnosticError` when `module` has errors.
         `examples`: the indices of the examples to run, when not all (the evaluation is
         then `partial`)."""
-        digest = fingerprint(module)
+        digest = fingerprint_of(module)
         ir = self._ir(module, digest)
         key = self._runs_key(module, digest, ir)
         self._check_inputs(ir)
-        limit = asyncio.Semaphore(self.concurrency)
         chosen = (
             sorted(set(examples)) if examples is not None else range(len(self.objective.examples))
         )
@@ -171,19 +173,21 @@ class Evaluator:
             for index in chosen
             for seed in self.objective.seeds
         ]
-        source = to_source(module) if self.backend.sends_source else ""
+        source = source_of(module) if self.backend.sends_source else ""
         held = self._held(key, ir, ((example, seed) for _, example, seed in cases))
         hold = self._reserve(ir, key, sum(1 for _, ex, seed in cases if (ex.key, seed) not in held))
         made: list[tuple[tuple[str, str, str, int, str], RunRecord]] = []
+        records: list[tuple[RunRecord, bool, int]] = []
+        pending: list[int] = []  # (the places of the runs to make, in order)
+        for place, (_, example, seed) in enumerate(cases):
+            stored = held.get((example.key, seed))
+            if stored is None:
+                pending.append(place)
+            elif self.on_run is not None:
+                self.on_run(stored, True)
+            records.append((stored, True, 0) if stored is not None else _NOT_YET)
         try:
-            records = await asyncio.gather(
-                *(
-                    self._record(
-                        ir, key, source, ex, seed, limit, hold, made, held.get((ex.key, seed))
-                    )
-                    for _, ex, seed in cases
-                )
-            )
+            await self._make_runs(ir, key, source, cases, pending, records, hold, made)
         finally:
             if hold is not None:
                 hold.close()
@@ -212,7 +216,7 @@ class Evaluator:
 
     def allotment(self, module: ast.Module) -> Allotment:
         """The static worst case of one run of `module`'s agent (see search/budget.py)."""
-        digest = fingerprint(module)
+        digest = fingerprint_of(module)
         ir = self._ir(module, digest)
         return self._allotment(ir, self._runs_key(module, digest, ir))
 
@@ -244,7 +248,7 @@ class Evaluator:
 
     def measured(self, module: ast.Module) -> list[RunRecord]:
         """The runs of `module` the store holds (what its runs cost, measured)."""
-        digest = fingerprint(module)
+        digest = fingerprint_of(module)
         ir = self._ir(module, digest)
         held = self._held(self._runs_key(module, digest, ir), ir, self._every_case())
         return [
@@ -275,6 +279,35 @@ class Evaluator:
 
     # -- one run ------------------------------------------------------------------------------
 
+    async def _make_runs(
+        self,
+        ir: Any,
+        digest: str,
+        source: str,
+        cases: list[tuple[int, Example, int]],
+        pending: list[int],
+        records: list[tuple[RunRecord, bool, int]],
+        hold: Hold | None,
+        made: list[tuple[tuple[str, str, str, int, str], RunRecord]],
+    ) -> None:
+        """The runs of `cases` at the places `pending`, into `records` at their places:
+        at most `concurrency` in flight, each worker taking the next run to make as it
+        finishes one, so that the runs start in the cases' order (as one task a case
+        behind a semaphore started them) and an evaluation starts as many tasks as runs
+        it makes at once, not one a case (none of its own for one run at a time)."""
+        order = iter(pending)
+
+        async def worker() -> None:
+            for place in order:  # (one iterator: each run is taken by one worker)
+                _, example, seed = cases[place]
+                records[place] = await self._record(ir, digest, source, example, seed, hold, made)
+
+        workers = min(self.concurrency, len(pending))
+        if workers == 1:
+            await worker()  # (in this task)
+        elif workers > 1:
+            await asyncio.gather(*(worker() for _ in range(workers)))
+
     async def _record(
         self,
         ir: Any,
@@ -282,28 +315,20 @@ class Evaluator:
         source: str,
         example: Example,
         seed: int,
-        limit: asyncio.Semaphore,
         hold: Hold | None = None,
         made: list[tuple[tuple[str, str, str, int, str], RunRecord]] | None = None,
-        held: RunRecord | None = None,
     ) -> tuple[RunRecord, bool, int]:
-        """The run of `example` with `seed`: `held` (what the store held, looked up by the
-        caller) or made (and stored, or added to `made` for the caller to store with the
-        others); and whether the store held it, and the model calls it sent."""
+        """The run of `example` with `seed`, made (and stored, or added to `made` for the
+        caller to store with the others); with whether the store held it (no) and the
+        model calls it sent."""
         key = (digest, ir.name, example.key, seed, self.model_label)
-        record = held
-        if record is not None:
-            if self.on_run is not None:
-                self.on_run(record, True)
-            return record, True, 0
         run_budget = (
             self.budget.run_budget(hold.per_run, self.max_calls)
             if hold is not None and self.budget is not None
             else None
         )
         job = RunJob(ir, digest, source, self.filename, self.root, example.inputs, seed)
-        async with limit:
-            ran = await self.backend.run(job, self.settings, run_budget)
+        ran = await self.backend.run(job, self.settings, run_budget)
         record = ran.record
         if hold is not None:
             hold.settle(*ran.spent)
@@ -339,10 +364,10 @@ class Evaluator:
         reflective optimizer reads; the Ray backend sends no trace back). Its calls were
         made when the example was evaluated: the response cache answers them
         (search/sharing.py). Held to the search's budget like any run; not stored."""
-        digest = fingerprint(module)
+        digest = fingerprint_of(module)
         ir = self._ir(module, digest)
         key = self._runs_key(module, digest, ir)
-        source = to_source(module) if self.backend.sends_source else ""
+        source = source_of(module) if self.backend.sends_source else ""
         example = self.objective.examples[index]
         job = RunJob(ir, key, source, self.filename, self.root, example.inputs, seed)
         hold = None
@@ -433,7 +458,7 @@ class Evaluator:
         """Store `parent`'s runs as `module`'s, for an edit that cannot change any run
         (the caller's judgement: see `unchanged_runs`); returns how many were inherited.
         Only runs of the same agent are inherited, never over runs `module` has."""
-        parent_digest, digest = fingerprint(parent), fingerprint(module)
+        parent_digest, digest = fingerprint_of(parent), fingerprint_of(module)
         parent_ir, ir = self._ir(parent, parent_digest), self._ir(module, digest)
         parent_digest = self._runs_key(parent, parent_digest, parent_ir)
         digest = self._runs_key(module, digest, ir)
@@ -453,7 +478,7 @@ class Evaluator:
     def proven(self, module: ast.Module) -> set[tuple[str, str]]:
         """The constraints of `module` the checker proves on every run, as (agent, text)
         (remembered by program: a parent is asked about once, not once a child)."""
-        digest = fingerprint(module)
+        digest = fingerprint_of(module)
         found = self._proven.get(digest)
         if found is None:
             bare = without_tests(module)
@@ -473,12 +498,12 @@ class Evaluator:
 
     def ir_of(self, module: ast.Module) -> Any:
         """The IR of the agent the objective runs, for `module` (checked once)."""
-        return self._ir(module, fingerprint(module))
+        return self._ir(module, fingerprint_of(module))
 
     def runs_key(self, module: ast.Module) -> str:
         """What `module`'s runs are stored under: the fingerprint of what they can
         depend on (search/sharing.py), or of the whole program when `share` is off."""
-        digest = fingerprint(module)
+        digest = fingerprint_of(module)
         return self._runs_key(module, digest, self._ir(module, digest))
 
     def _runs_key(self, module: ast.Module, digest: str, ir: Any) -> str:

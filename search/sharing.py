@@ -120,20 +120,33 @@ class ResponseCache:
     """Model replies by request, shared by every run of one search (in memory, the
     latest `size` kept). `hits`: calls answered here."""
 
+    MISSED = 1024  # requests asked about and not found, whose keys wait for their reply
+
     def __init__(self, size: int = 100_000):
         self.size = size
         self.hits = 0
         self._replies: OrderedDict[str, ModelReply] = OrderedDict()
+        # A request the cache did not answer is sent, and its reply saved here under the
+        # key computed when it was asked: the request (held, so that its address is not
+        # reused meanwhile) and its key, by identity, until then. (A call that fails is
+        # never saved: its entry goes when the table is full.)
+        self._missed: dict[int, tuple[ModelRequest, str]] = {}
 
     def reply(self, request: ModelRequest) -> ModelReply | None:
         key = Store.request_key(request)
         found = self._replies.get(key)
         if found is not None:
             self._replies.move_to_end(key)
-        return found
+            return found
+        if len(self._missed) >= self.MISSED:
+            self._missed.clear()
+        self._missed[id(request)] = (request, key)
+        return None
 
     def save(self, request: ModelRequest, reply: ModelReply) -> None:
-        self._replies[Store.request_key(request)] = reply
+        missed = self._missed.pop(id(request), None)
+        key = missed[1] if missed is not None and missed[0] is request else None
+        self._replies[key or Store.request_key(request)] = reply
         if len(self._replies) > self.size:
             self._replies.popitem(last=False)
 

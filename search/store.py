@@ -29,6 +29,10 @@ from rolegraph.runtime.store import store_fault
 
 KEPT = "every run and candidate saved before"  # (what a full store still holds)
 
+# a run's result as stored: `json.dumps(result, default=str)`, with one encoder for every
+# row (`json.dumps` given an option builds a new encoder each call)
+_result_text = json.JSONEncoder(default=str).encode
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     fingerprint TEXT NOT NULL, agent TEXT NOT NULL, example TEXT NOT NULL,
@@ -146,7 +150,7 @@ class SearchStore:
         rows = [
             (
                 *key,
-                json.dumps(record.result, default=str),
+                _result_text(record.result),
                 record.error,
                 record.calls,
                 record.tokens,

@@ -101,3 +101,32 @@ def test_a_reply_from_the_cache_is_charged_to_the_run_as_the_call_would_have_bee
         runs[share] = [(r.result, r.error, r.calls) for r in ev.evaluate_sync(child).runs]
     assert runs[True] == runs[False]
     assert any(error for _, error, _ in runs[True])  # (the limit did stop some runs)
+
+
+def test_a_reply_is_saved_under_the_key_its_request_was_asked_by(monkeypatch):
+    """A request the cache did not answer is encoded once: its reply is saved under the
+    key computed when it was asked. The oracle is the key computed afresh: an equal
+    request (another object) finds the reply; a request saved without being asked, or
+    asked while another was pending, is keyed as always."""
+    from rolegraph.runtime import ModelReply, ModelRequest
+    from rolegraph.runtime.store import Store
+    from rolegraph.search.sharing import ResponseCache
+
+    def request(text):
+        return ModelRequest("R", "r", "mock", ({"role": "user", "content": text},), {})
+
+    encoded = []
+    key = Store.request_key
+    monkeypatch.setattr(Store, "request_key", staticmethod(lambda r: encoded.append(r) or key(r)))
+    cache = ResponseCache()
+    first, second = request("a"), request("b")
+    assert cache.reply(first) is None and cache.reply(second) is None
+    cache.save(second, ModelReply('"B"'))
+    cache.save(first, ModelReply('"A"'))
+    assert encoded == [first, second]  # (each encoded once, when asked)
+    assert cache.reply(request("a")).content == '"A"'  # (an equal request: the same key)
+    assert cache.reply(request("b")).content == '"B"'
+    unasked = request("c")
+    cache.save(unasked, ModelReply('"C"'))  # (never asked: encoded now)
+    assert encoded[-1] is unasked and cache.reply(request("c")).content == '"C"'
+    assert not cache._missed  # (nothing pending)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
-from .exits import EXIT_DIAGNOSTICS, stdout_for_the_result, usage_error
+from .exits import EXIT_DIAGNOSTICS, keep_until_exit, stdout_for_the_result, usage_error
 from .files import check_output, checked_or_exit, open_store, write_output
 from .options import check_model_option, provider_params, trust_policy, warm_up_litellm
 from .params import (
@@ -271,6 +271,7 @@ def search_command(
         except (SearchBudgetError, BudgetSpent, ObjectiveError) as error:
             raise usage_error(str(error)) from None  # (refused before any model call)
     editor = evaluator.editor(trust)
+    keep_until_exit()  # (start-up's objects: the runs' own are collected as always)
     progress = shown.candidate
     given = _Start(
         module, evaluator, editor, evaluations, seed, progress, proposer, params, proposal

@@ -1,0 +1,64 @@
+"""A candidate's source and fingerprint, remembered by the program's identity while it
+lives (search/fingerprints.py). The oracle is the printer itself, asked afresh."""
+
+import gc
+import random
+
+import rolegraph
+from rolegraph.compiler.edits import OPERATORS, Editor
+from rolegraph.compiler.printer import fingerprint, to_source
+from rolegraph.search import fingerprints
+from rolegraph.search.fingerprints import fingerprint_of, source_of
+
+from .test_search import SELF_REFINE
+
+
+def start():
+    return rolegraph.parse(SELF_REFINE.read_text(), str(SELF_REFINE))
+
+
+def test_a_remembered_fingerprint_is_the_printers_along_a_random_walk_of_edits():
+    rng = random.Random(7)
+    editor = Editor(lambda module: [])  # (every edit taken: the printer does not care)
+    module = start()
+    for _ in range(60):
+        sites = editor.sites(module, OPERATORS)
+        choices = [operator for operator in OPERATORS if sites[operator]]
+        edit = rng.choice(sites[rng.choice(choices)])
+        try:
+            module = edit.apply(module)
+        except (rolegraph.compiler.edits.EditError, ValueError):
+            continue
+        for _ in range(2):  # (asked again: remembered, and still the printer's answer)
+            assert fingerprint_of(module) == fingerprint(module)
+            assert source_of(module) == to_source(module)
+
+
+def test_a_new_program_is_printed_anew_never_given_an_older_ones_text():
+    module = start()
+    first = fingerprint_of(module)
+    other = module.with_changes(decls=module.decls[:-1])  # (another program, alive at once)
+    assert fingerprint_of(other) == fingerprint(other) != first
+    assert fingerprint_of(module) == first
+
+
+def test_a_program_that_dies_takes_its_entry_with_it():
+    module = start()
+    fingerprint_of(module)
+    key = id(module)
+    assert key in fingerprints._PRINTED
+    del module
+    gc.collect()
+    assert key not in fingerprints._PRINTED
+
+
+def test_a_reused_address_is_checked_against_the_program_itself(monkeypatch):
+    """The key is an address: an entry whose program is gone (its callback not yet run)
+    must not answer for a new program at that address."""
+    module = start()
+    smaller = module.with_changes(decls=module.decls[:-1])
+    fingerprint_of(smaller)
+    entry = fingerprints._PRINTED[id(smaller)]
+    # the dead program's entry, planted at the live program's address
+    monkeypatch.setitem(fingerprints._PRINTED, id(module), entry)
+    assert fingerprint_of(module) == fingerprint(module) != fingerprint(smaller)
