@@ -14,7 +14,8 @@ is another number in every process: the pickle writes those strings as reference
 their classes, and loading writes them with this process's ids.
 
 The file is keyed by pydantic's and pydantic-core's versions, the interpreter, and the
-text of the modules that define the classes; it is read only when this user wrote it.
+text of the modules that define the classes, their bases, and the functions and classes
+the schemas hold (`_defining_modules`); it is read only when this user wrote it.
 Whatever goes wrong (missing, damaged, stale) falls back to generating the schemas,
 which are then written again.
 """
@@ -91,7 +92,7 @@ def save(path: str, schemas: dict[type, Any]) -> None:
     import tempfile
 
     referenced = sorted(_model_classes(schemas), key=lambda cls: cls.__qualname__)
-    modules = sorted({cls.__module__ for cls in referenced} | {c.__module__ for c in schemas})
+    modules = sorted(_defining_modules(schemas))
     refs = {f"{_prefix(cls)}{id(cls)}": i for i, cls in enumerate(referenced)}
 
     class Pickler(pickle.Pickler):
@@ -120,6 +121,40 @@ def _prefix(cls: type) -> str:
     """A model's `ref` less its `id()`, as pydantic writes it (tests/test_kept_schemas.py
     would see another form: the schemas would then keep another process's ids)."""
     return f"{cls.__module__}.{cls.__qualname__}:"
+
+
+def _defining_modules(schemas: dict[type, Any]) -> set[str]:
+    """The modules whose text the schemas depend on: those that define the classes, their
+    bases, and every function and class the schemas hold (a validator defined in another
+    module that changes its signature changes the schema that calls it). pydantic's and
+    the standard library's are keyed by their versions instead."""
+    found: set[str] = set()
+    stack: list[Any] = [schemas]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen or isinstance(item, str | bytes | int | float | bool | None):
+            continue
+        seen.add(id(item))
+        if isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
+        else:
+            for part in (item, getattr(item, "__func__", None), getattr(item, "func", None)):
+                module = getattr(part, "__module__", None)
+                if isinstance(module, str):
+                    found.add(module)
+            if isinstance(item, type):
+                found.update(base.__module__ for base in item.__mro__)
+            elif isinstance(getattr(item, "__self__", None), type):
+                stack.append(item.__self__)
+    return {name for name in found if name.partition(".")[0] not in _KEYED_BY_VERSION}
+
+
+#: Modules whose text is not read: keyed by the interpreter's and pydantic's versions.
+_KEYED_BY_VERSION = frozenset(sys.stdlib_module_names | {"builtins", *_VERSIONS})
 
 
 def _model_classes(schema: Any) -> set[type]:

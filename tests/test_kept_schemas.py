@@ -196,3 +196,63 @@ def test_a_node_class_without_a_module_file_is_built_and_nothing_kept(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert not list(tmp_path.iterdir())
+
+
+_PLUGIN_TYPES = """
+def scaled(value):
+    return value
+"""
+
+_PLUGIN_NODES = """
+from typing import Annotated
+from pydantic import AfterValidator
+from rolegraph.compiler.ast import Node
+from plugin_types import scaled
+
+class Extra(Node):
+    n: Annotated[int, AfterValidator(scaled)] = 0
+"""
+
+_PLUGIN_PROBE = r"""
+import json, os, re, sys
+sys.path.insert(0, sys.argv[1])
+import plugin_nodes
+from rolegraph.compiler import ast
+ast.build_validators(keep=sys.argv[2])
+extra = plugin_nodes.Extra
+refs = re.findall(r"'ref': '([^']*:(\d+))'", repr(extra.__pydantic_core_schema__))
+print(json.dumps({"n": extra(n=3).n, "kept": bool(os.listdir(sys.argv[2])),
+                  "stale": sorted(r for r, i in refs if "plugin" in r and i != str(id(extra)))}))
+"""
+
+
+def _plugin_probe(code: Path, cache: Path) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", _PLUGIN_PROBE, str(code), str(cache)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_node_class_of_a_program_sees_changes_to_the_modules_its_schema_names(tmp_path):
+    """A program's node class (a plugin's) whose validator is defined in another
+    module: once that module changes, the schema kept before is not used (the validator
+    now takes pydantic's `info`: a kept schema would call it without it)."""
+    code, cache = tmp_path / "code", tmp_path / "cache"
+    code.mkdir()
+    cache.mkdir()
+    (code / "plugin_types.py").write_text(_PLUGIN_TYPES)
+    (code / "plugin_nodes.py").write_text(_PLUGIN_NODES)
+    assert _plugin_probe(code, cache) == {"n": 3, "kept": True, "stale": []}
+    assert _plugin_probe(code, cache) == {"n": 3, "kept": True, "stale": []}  # (kept)
+    (code / "plugin_types.py").write_text(
+        _PLUGIN_TYPES.replace(
+            "def scaled(value):\n    return value",
+            "def scaled(value, info):\n    return value * 10",
+        )
+    )
+    assert _plugin_probe(code, cache) == {"n": 30, "kept": True, "stale": []}
