@@ -256,3 +256,59 @@ def test_a_node_class_of_a_program_sees_changes_to_the_modules_its_schema_names(
         )
     )
     assert _plugin_probe(code, cache) == {"n": 30, "kept": True, "stale": []}
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o1777, 0o707])
+def test_nothing_is_kept_or_read_in_a_folder_others_may_write(tmp_path, mode):
+    """The parser's cache folder (`$XDG_CACHE_HOME/rolegraph`) is where pickles are
+    read from (the kept schemas, the kept parser, Lark's own cache): one that other users
+    may write to (a shared `XDG_CACHE_HOME`) is not used at all; the parse works alike."""
+    shared = tmp_path / "shared" / "rolegraph"
+    shared.mkdir(parents=True)
+    shared.chmod(mode)
+    code = (
+        "from rolegraph.grammar import parse_module\n"
+        "print(len(parse_module('agent A() -> str {\\n  return \"x\"\\n}\\n', 'a').diagnostics))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "XDG_CACHE_HOME": str(shared.parent)},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0"
+    assert not list(shared.iterdir())
+
+
+@pytest.mark.parametrize("made_by_another", [False, True])
+def test_without_a_cache_folder_the_temp_folder_gets_one_of_this_users_own(
+    tmp_path, made_by_another
+):
+    """When the cache folder cannot be made, the cache goes to a folder made for this
+    user alone in the temp folder (never the shared temp folder itself, where another
+    user could leave a Lark cache to be unpickled); one that others may write to there
+    is not used."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    temp.chmod(0o1777)
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    own = temp / f"rolegraph-{os.getuid()}"
+    if made_by_another:
+        own.mkdir()
+        own.chmod(0o777)
+    code = "from rolegraph.grammar import parse_module\nparse_module('agent A', 'a')\n"
+    env = {**os.environ, "XDG_CACHE_HOME": str(not_a_folder), "TMPDIR": str(temp)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in temp.iterdir()] == [own.name]
+    if made_by_another:
+        assert not list(own.iterdir())
+    else:
+        assert own.stat().st_mode & 0o777 == 0o700
+        assert {p.suffix for p in own.iterdir()} >= {".cache", ".pickle"}
