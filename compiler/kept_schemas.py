@@ -158,13 +158,14 @@ _KEYED_BY_VERSION = frozenset(sys.stdlib_module_names | {"builtins", *_VERSIONS}
 
 
 def _model_classes(schema: Any) -> set[type]:
-    """The model classes a schema holds (`{"type": "model", "cls": ...}`), at any depth."""
+    """The model classes a schema holds (`{"type": "model", "cls": ...}`) and the other
+    classes it names by a `ref` ending in their `id()` (a dataclass's), at any depth."""
     found: set[type] = set()
     stack = [schema]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            if item.get("type") == "model" and isinstance(item.get("cls"), type):
+            if isinstance(item.get("cls"), type) and ("ref" in item or item.get("type") == "model"):
                 found.add(item["cls"])
             stack.extend(item.values())
         elif isinstance(item, list | tuple):

@@ -312,3 +312,47 @@ def test_without_a_cache_folder_the_temp_folder_gets_one_of_this_users_own(
     else:
         assert own.stat().st_mode & 0o777 == 0o700
         assert {p.suffix for p in own.iterdir()} >= {".cache", ".pickle"}
+
+
+_DATACLASS_NODES = """
+import dataclasses
+from rolegraph.compiler.ast import Node
+
+@dataclasses.dataclass
+class Point:
+    x: int = 0
+
+class WithPoint(Node):
+    p: Point = dataclasses.field(default_factory=Point)
+"""
+
+_DATACLASS_PROBE = r"""
+import json, os, re, sys
+sys.path.insert(0, sys.argv[1])
+import dataclass_nodes as made
+from rolegraph.compiler import ast
+ast.build_validators(keep=sys.argv[2])
+refs = re.findall(r"'ref': '([^']*:(\d+))'", repr(made.WithPoint.__pydantic_core_schema__))
+ids = {str(id(made.Point)), str(id(made.WithPoint))}
+print(json.dumps({"x": made.WithPoint(p={"x": 3}).p.x, "kept": bool(os.listdir(sys.argv[2])),
+                  "stale": sorted(r for r, i in refs if "dataclass_nodes" in r and i not in ids)}))
+"""
+
+
+def test_a_kept_schema_names_a_dataclass_by_this_processs_id(tmp_path):
+    """A node class holding a dataclass: its schema's `ref` for the dataclass ends in
+    the dataclass's `id()`, written with this process's id as a model's is."""
+    code, cache = tmp_path / "code", tmp_path / "cache"
+    code.mkdir()
+    cache.mkdir()
+    (code / "dataclass_nodes.py").write_text(_DATACLASS_NODES)
+    for _ in range(2):  # (generated and kept, then loaded)
+        done = subprocess.run(
+            [sys.executable, "-c", _DATACLASS_PROBE, str(code), str(cache)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == {"x": 3, "kept": True, "stale": []}
