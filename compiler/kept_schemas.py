@@ -27,6 +27,7 @@ import gc
 import hashlib
 import os
 import pickle
+import re
 import sys
 from typing import Any
 
@@ -126,8 +127,8 @@ def _prefix(cls: type) -> str:
 def _defining_modules(schemas: dict[type, Any]) -> set[str]:
     """The modules whose text the schemas depend on: those that define the classes, their
     bases, and every function and class the schemas hold (a validator defined in another
-    module that changes its signature changes the schema that calls it). pydantic's and
-    the standard library's are keyed by their versions instead."""
+    module that changes its signature changes the schema that calls it), and the modules
+    those import. pydantic's and the standard library's are keyed by their versions."""
     found: set[str] = set()
     stack: list[Any] = [schemas]
     seen: set[int] = set()
@@ -150,7 +151,50 @@ def _defining_modules(schemas: dict[type, Any]) -> set[str]:
                 found.update(base.__module__ for base in item.__mro__)
             elif isinstance(getattr(item, "__self__", None), type):
                 stack.append(item.__self__)
+    found = {name for name in found if name.partition(".")[0] not in _KEYED_BY_VERSION}
+    for name in list(found):  # (an annotated type imported from another module: its text)
+        found.update(_imported_by(name))
     return {name for name in found if name.partition(".")[0] not in _KEYED_BY_VERSION}
+
+
+#: `from X import a, b` and `import X, Y` at the start of a line (indented too).
+_IMPORT = re.compile(
+    rb"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import\b([^\n#;]*)|import[ \t]+([^\n#;]+))", re.M
+)
+
+
+def _imported_by(name: str) -> set[str]:
+    """The modules that module `name` imports (as its text says) and that are loaded: an
+    alias such as `Small = Annotated[int, Field(le=5)]` defined in one of them leaves no
+    object of its module in a schema, only its constraint."""
+    import importlib.util
+
+    module = sys.modules.get(name)
+    path = getattr(module, "__file__", None)
+    if not path:
+        return set()
+    try:
+        with open(path, "rb") as file:
+            text = file.read()
+    except OSError:
+        return set()
+    package = getattr(module, "__package__", None) or ""
+    found: set[str] = set()
+    for source, names, plain in _IMPORT.findall(text):
+        if plain:
+            found.update(part.split()[0] for part in plain.decode().split(",") if part.split())
+            continue
+        try:
+            base = importlib.util.resolve_name(source.decode(), package)
+        except (ImportError, ValueError):
+            continue
+        found.add(base)
+        found.update(
+            f"{base}.{part.split()[0]}"
+            for part in names.decode().strip(" ()").split(",")
+            if part.split()
+        )
+    return {imported for imported in found if imported in sys.modules and imported != name}
 
 
 #: Modules whose text is not read: keyed by the interpreter's and pydantic's versions.

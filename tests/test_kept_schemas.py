@@ -203,14 +203,23 @@ def scaled(value):
     return value
 """
 
+_PLUGIN_ALIASES = """
+from typing import Annotated
+from pydantic import Field
+
+Small = Annotated[int, Field(le=5)]
+"""
+
 _PLUGIN_NODES = """
 from typing import Annotated
 from pydantic import AfterValidator
 from rolegraph.compiler.ast import Node
+from plugin_aliases import Small
 from plugin_types import scaled
 
 class Extra(Node):
     n: Annotated[int, AfterValidator(scaled)] = 0
+    small: Small = 0
 """
 
 _PLUGIN_PROBE = r"""
@@ -221,7 +230,11 @@ from rolegraph.compiler import ast
 ast.build_validators(keep=sys.argv[2])
 extra = plugin_nodes.Extra
 refs = re.findall(r"'ref': '([^']*:(\d+))'", repr(extra.__pydantic_core_schema__))
-print(json.dumps({"n": extra(n=3).n, "kept": bool(os.listdir(sys.argv[2])),
+try:
+    small = extra(small=30).small
+except ValueError:
+    small = None
+print(json.dumps({"n": extra(n=3).n, "small": small, "kept": bool(os.listdir(sys.argv[2])),
                   "stale": sorted(r for r, i in refs if "plugin" in r and i != str(id(extra)))}))
 """
 
@@ -238,24 +251,37 @@ def _plugin_probe(code: Path, cache: Path) -> dict:
     return json.loads(done.stdout)
 
 
-def test_a_node_class_of_a_program_sees_changes_to_the_modules_its_schema_names(tmp_path):
-    """A program's node class (a plugin's) whose validator is defined in another
-    module: once that module changes, the schema kept before is not used (the validator
-    now takes pydantic's `info`: a kept schema would call it without it)."""
+@pytest.mark.parametrize(
+    "change, changed",
+    [
+        # (the validator now takes pydantic's `info`: a kept schema would call it without)
+        (
+            ("plugin_types", "def scaled(value):\n    return value"),
+            ("def scaled(value, info):\n    return value * 10", {"n": 30}),
+        ),
+        # (an alias whose constraint changed: the kept schema would hold the old one)
+        (("plugin_aliases", "le=5"), ("le=50", {"small": 30})),
+    ],
+    ids=["validator", "alias"],
+)
+def test_a_node_class_of_a_program_sees_changes_to_the_modules_its_schema_names(
+    tmp_path, change, changed
+):
+    """A program's node class (a plugin's) whose validator or annotated type is defined
+    in another module: once that module changes, the schema kept before is not used."""
     code, cache = tmp_path / "code", tmp_path / "cache"
     code.mkdir()
     cache.mkdir()
-    (code / "plugin_types.py").write_text(_PLUGIN_TYPES)
-    (code / "plugin_nodes.py").write_text(_PLUGIN_NODES)
-    assert _plugin_probe(code, cache) == {"n": 3, "kept": True, "stale": []}
-    assert _plugin_probe(code, cache) == {"n": 3, "kept": True, "stale": []}  # (kept)
-    (code / "plugin_types.py").write_text(
-        _PLUGIN_TYPES.replace(
-            "def scaled(value):\n    return value",
-            "def scaled(value, info):\n    return value * 10",
-        )
-    )
-    assert _plugin_probe(code, cache) == {"n": 30, "kept": True, "stale": []}
+    texts = {"plugin_types": _PLUGIN_TYPES, "plugin_aliases": _PLUGIN_ALIASES}
+    for name, text in {**texts, "plugin_nodes": _PLUGIN_NODES}.items():
+        (code / f"{name}.py").write_text(text)
+    before = {"n": 3, "small": None, "kept": True, "stale": []}
+    assert _plugin_probe(code, cache) == before
+    assert _plugin_probe(code, cache) == before  # (kept)
+    (module, old), (new, after) = change, changed
+    assert old in texts[module]
+    (code / f"{module}.py").write_text(texts[module].replace(old, new))
+    assert _plugin_probe(code, cache) == {**before, **after}
 
 
 @pytest.mark.parametrize("mode", [0o777, 0o1777, 0o707])
