@@ -242,8 +242,9 @@ def _cache_path() -> str | bool:
 def _private(folder: str) -> bool:
     """Whether only this user may write in `folder`: its cache files are pickles (the
     kept parser, the kept AST schemas, Lark's own cache), which run code when loaded, so
-    a folder others may write to (a shared `XDG_CACHE_HOME`, one another user made) is
-    not used."""
+    a folder others may write to (a shared `XDG_CACHE_HOME`, one another user made, one
+    a group may write to) is not used: the cache then goes to the temp folder's folder of
+    this user's own (`_cache_path`)."""
     import os
     import stat
 
@@ -252,9 +253,7 @@ def _private(folder: str) -> bool:
     if not hasattr(os, "getuid"):
         return True
     mode = os.stat(folder)
-    others_write = mode.st_mode & stat.S_IWOTH
-    group_writes = mode.st_mode & stat.S_IWGRP and mode.st_gid != os.getgid()
-    return mode.st_uid == os.getuid() and not others_write and not group_writes
+    return mode.st_uid == os.getuid() and not mode.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 #: The comments this thread's parse has lexed, in order (None outside a parse).

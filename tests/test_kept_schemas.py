@@ -284,7 +284,7 @@ def test_a_node_class_of_a_program_sees_changes_to_the_modules_its_schema_names(
     assert _plugin_probe(code, cache) == {**before, **after}
 
 
-@pytest.mark.parametrize("mode", [0o777, 0o1777, 0o707])
+@pytest.mark.parametrize("mode", [0o777, 0o1777, 0o707, 0o770])
 def test_nothing_is_kept_or_read_in_a_folder_others_may_write(tmp_path, mode):
     """The parser's cache folder (`$XDG_CACHE_HOME/rolegraph`) is where pickles are
     read from (the kept schemas, the kept parser, Lark's own cache): one that other users
@@ -292,6 +292,7 @@ def test_nothing_is_kept_or_read_in_a_folder_others_may_write(tmp_path, mode):
     shared = tmp_path / "shared" / "rolegraph"
     shared.mkdir(parents=True)
     shared.chmod(mode)
+    (tmp_path / "temp").mkdir()
     code = (
         "from rolegraph.grammar import parse_module\n"
         "print(len(parse_module('agent A() -> str {\\n  return \"x\"\\n}\\n', 'a').diagnostics))\n"
@@ -301,12 +302,14 @@ def test_nothing_is_kept_or_read_in_a_folder_others_may_write(tmp_path, mode):
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={**os.environ, "XDG_CACHE_HOME": str(shared.parent)},
+        env={**os.environ, "XDG_CACHE_HOME": str(shared.parent), "TMPDIR": str(tmp_path / "temp")},
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "0"
     assert not list(shared.iterdir())
+    (own,) = (tmp_path / "temp").iterdir()  # (the cache went to this user's own folder)
+    assert own.name == f"rolegraph-{os.getuid()}" and list(own.glob("ast-schemas-*"))
 
 
 @pytest.mark.parametrize("made_by_another", [False, True])
