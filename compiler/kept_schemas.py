@@ -14,8 +14,10 @@ is another number in every process: the pickle writes those strings as reference
 their classes, and loading writes them with this process's ids.
 
 The file is keyed by pydantic's and pydantic-core's versions, the interpreter, and the
-text of the modules that define the classes, their bases, and the functions and classes
-the schemas hold (`_defining_modules`); it is read only when this user wrote it.
+text of the modules that define the classes, their bases, the functions and classes the
+schemas hold, and the modules those import (`_defining_modules`); it is read only when
+this user wrote it, from a folder only this user may write to (grammar/lexer.py
+`_cache_path`).
 Whatever goes wrong (missing, damaged, stale) falls back to generating the schemas,
 which are then written again.
 """
