@@ -14,7 +14,10 @@ is another number in every process: the pickle writes those strings as reference
 their classes, and loading writes them with this process's ids.
 
 The file is keyed by pydantic's and pydantic-core's versions, the interpreter, and the
-text of the modules that define the classes; it is read only when this user wrote it.
+text of the modules that define the classes, their bases, the functions and classes the
+schemas hold, and the modules those import (`_defining_modules`); it is read only when
+this user wrote it, from a folder only this user may write to (grammar/lexer.py
+`_cache_path`).
 Whatever goes wrong (missing, damaged, stale) falls back to generating the schemas,
 which are then written again.
 """
@@ -26,6 +29,7 @@ import gc
 import hashlib
 import os
 import pickle
+import re
 import sys
 from typing import Any
 
@@ -91,7 +95,7 @@ def save(path: str, schemas: dict[type, Any]) -> None:
     import tempfile
 
     referenced = sorted(_model_classes(schemas), key=lambda cls: cls.__qualname__)
-    modules = sorted({cls.__module__ for cls in referenced} | {c.__module__ for c in schemas})
+    modules = sorted(_defining_modules(schemas))
     refs = {f"{_prefix(cls)}{id(cls)}": i for i, cls in enumerate(referenced)}
 
     class Pickler(pickle.Pickler):
@@ -122,14 +126,92 @@ def _prefix(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}:"
 
 
+def _defining_modules(schemas: dict[type, Any]) -> set[str]:
+    """The modules whose text the schemas depend on: those that define the classes, their
+    bases, and every function and class the schemas hold (a validator defined in another
+    module that changes its signature changes the schema that calls it), and the modules
+    those import. pydantic's and the standard library's are keyed by their versions."""
+    found: set[str] = set()
+    stack: list[Any] = [schemas]
+    seen: set[int] = set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen or isinstance(item, str | bytes | int | float | bool | None):
+            continue
+        seen.add(id(item))
+        if isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
+        else:
+            for part in (item, getattr(item, "__func__", None), getattr(item, "func", None)):
+                module = getattr(part, "__module__", None)
+                if isinstance(module, str):
+                    found.add(module)
+            if isinstance(item, type):
+                found.update(base.__module__ for base in item.__mro__)
+            elif isinstance(getattr(item, "__self__", None), type):
+                stack.append(item.__self__)
+    found = {name for name in found if name.partition(".")[0] not in _KEYED_BY_VERSION}
+    for name in list(found):  # (an annotated type imported from another module: its text)
+        found.update(_imported_by(name))
+    return {name for name in found if name.partition(".")[0] not in _KEYED_BY_VERSION}
+
+
+#: `from X import a, b` and `import X, Y` at the start of a line (indented too).
+_IMPORT = re.compile(
+    rb"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import\b([^\n#;]*)|import[ \t]+([^\n#;]+))", re.M
+)
+
+
+def _imported_by(name: str) -> set[str]:
+    """The modules that module `name` imports (as its text says) and that are loaded: an
+    alias such as `Small = Annotated[int, Field(le=5)]` defined in one of them leaves no
+    object of its module in a schema, only its constraint."""
+    import importlib.util
+
+    module = sys.modules.get(name)
+    path = getattr(module, "__file__", None)
+    if not path:
+        return set()
+    try:
+        with open(path, "rb") as file:
+            text = file.read()
+    except OSError:
+        return set()
+    package = getattr(module, "__package__", None) or ""
+    found: set[str] = set()
+    for source, names, plain in _IMPORT.findall(text):
+        if plain:
+            found.update(part.split()[0] for part in plain.decode().split(",") if part.split())
+            continue
+        try:
+            base = importlib.util.resolve_name(source.decode(), package)
+        except (ImportError, ValueError):
+            continue
+        found.add(base)
+        found.update(
+            f"{base}.{part.split()[0]}"
+            for part in names.decode().strip(" ()").split(",")
+            if part.split()
+        )
+    return {imported for imported in found if imported in sys.modules and imported != name}
+
+
+#: Modules whose text is not read: keyed by the interpreter's and pydantic's versions.
+_KEYED_BY_VERSION = frozenset(sys.stdlib_module_names | {"builtins", *_VERSIONS})
+
+
 def _model_classes(schema: Any) -> set[type]:
-    """The model classes a schema holds (`{"type": "model", "cls": ...}`), at any depth."""
+    """The model classes a schema holds (`{"type": "model", "cls": ...}`) and the other
+    classes it names by a `ref` ending in their `id()` (a dataclass's), at any depth."""
     found: set[type] = set()
     stack = [schema]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            if item.get("type") == "model" and isinstance(item.get("cls"), type):
+            if isinstance(item.get("cls"), type) and ("ref" in item or item.get("type") == "model"):
                 found.add(item["cls"])
             stack.extend(item.values())
         elif isinstance(item, list | tuple):

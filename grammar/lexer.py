@@ -75,12 +75,9 @@ def _built_path() -> str | None:
     lark_cache = _cache_path()
     if not isinstance(lark_cache, str):
         return None
-    import os
     import sys
-    import tempfile
 
-    if os.path.dirname(lark_cache) == tempfile.gettempdir():
-        return None  # (a folder every user may write to: no pickle is read from there)
+    # (`_cache_path`: a folder only this user may write to)
     here = Path(__file__).stat()
     version = f"py{sys.version_info[0]}{sys.version_info[1]}"
     return f"{lark_cache}.{version}-{here.st_size}-{here.st_mtime_ns}.parser.pickle"
@@ -230,14 +227,33 @@ def _cache_path() -> str | bool:
 
     digest = hashlib.sha256(GRAMMAR_PATH.read_bytes()).hexdigest()[:16]
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "rolegraph")
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError:
-        folder = tempfile.gettempdir()
+    user = os.getuid() if hasattr(os, "getuid") else ""  # (elsewhere: a temp folder per user)
+    for folder in (
+        os.path.join(base, "rolegraph"),
+        os.path.join(tempfile.gettempdir(), f"rolegraph-{user}"),  # (made for this user)
+    ):
+        with contextlib.suppress(OSError):
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            if _private(folder):
+                return os.path.join(folder, f"grammar-{digest}-lark{lark.__version__}.cache")
+    return False
+
+
+def _private(folder: str) -> bool:
+    """Whether only this user may write in `folder`: its cache files are pickles (the
+    kept parser, the kept AST schemas, Lark's own cache), which run code when loaded, so
+    a folder others may write to (a shared `XDG_CACHE_HOME`, one another user made, one
+    a group may write to) is not used: the cache then goes to the temp folder's folder of
+    this user's own (`_cache_path`)."""
+    import os
+    import stat
+
     if not os.access(folder, os.W_OK):
         return False
-    return os.path.join(folder, f"grammar-{digest}-lark{lark.__version__}.cache")
+    if not hasattr(os, "getuid"):
+        return True
+    mode = os.stat(folder)
+    return mode.st_uid == os.getuid() and not mode.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 #: The comments this thread's parse has lexed, in order (None outside a parse).

@@ -386,3 +386,48 @@ def test_calling_the_commands_in_a_program_freezes_nothing(monkeypatch):
         except SystemExit as exited:
             assert exited.code in (0, None)
     assert gc.get_freeze_count() == before
+
+
+# A program's `__main__` that runs `rolegraph ARGS` (`main()`), goes on after it ends,
+# and prints whether its collector is on and how many objects are frozen.
+_GOES_ON_PROBE = """
+import gc, json, sys
+sys.argv = ["rolegraph", *json.loads(sys.argv[1])]
+from rolegraph.cli import main
+try:
+    main()
+except SystemExit as exited:
+    code = exited.code
+print(json.dumps([code, gc.isenabled()]))
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-i", "not json"],  # (a usage error)
+        ["-i", "{}", "--budget", "nonsense"],
+        ["-i", "{}", "--resume", "r-1", "--no-store"],
+    ],
+)
+def test_a_run_that_ends_before_its_agent_runs_leaves_the_collector_on(args):
+    """`run` read the fast way pauses the collector for its start-up; when the command
+    ends before the agent runs (a usage error), the program that called `main()` goes on
+    with its collector on."""
+    from .conftest import ROOT
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _GOES_ON_PROBE,
+            json.dumps(["run", _example("self_refine.agent"), *args]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    code, enabled = json.loads(done.stdout.strip().splitlines()[-1])
+    assert code == 2 and enabled, done.stderr

@@ -23,7 +23,15 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .exits import EXIT_DIAGNOSTICS, EXIT_OK, EXIT_USAGE, echo, keep_until_exit, one_command_process
+from .exits import (
+    EXIT_DIAGNOSTICS,
+    EXIT_OK,
+    EXIT_USAGE,
+    echo,
+    end_pause,
+    keep_until_exit,
+    one_command_process,
+)
 
 if TYPE_CHECKING:
     from .root import app
@@ -82,6 +90,7 @@ def main() -> None:
     finally:
         if _runs_no_code_of_the_user(sys.argv[1:]):
             keep_until_exit()  # (what the command made lives until the exit, now)
+        end_pause()  # (`run` ended before its agent ran: the collector on again)
 
 
 def _run_fast(argv: list[str]) -> bool:

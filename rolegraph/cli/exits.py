@@ -142,3 +142,14 @@ def keep_until_exit() -> None:
         if _ONE_COMMAND["paused"]:  # (`pause_until_kept`: the collector resumes now)
             _ONE_COMMAND["paused"] = False
             gc.enable()
+
+
+def end_pause() -> None:
+    """The collector on again if `pause_until_kept` paused it and the command ended
+    before `keep_until_exit` (a usage error of `run`): a program whose `__main__` called
+    `main()` and goes on must not go on without it."""
+    if _ONE_COMMAND["paused"]:
+        import gc
+
+        _ONE_COMMAND["paused"] = False
+        gc.enable()
