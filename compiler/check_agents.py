@@ -52,11 +52,40 @@ class AgentChecker(DeclChecker):
                     self.resolve_type(module, ct.type.returns)  # type: ignore[arg-type]
             else:
                 self.resolve_type(module, ct.type)
-        check_bound_names(self, module, decl)
+        if previous is None:
+            check_bound_names(self, module, decl)
+        else:  # (the statements the last clean check saw, with the same constants, passed)
+            new = [s for s in decl.body if id(s) not in previous.statements]
+            check_bound_names(self, module, decl, new)
         scope = Scope(self, module, info)
         nodes = decl.nodes
+        # the nodes whose callee and output are known to be as before (`same_callee`)
+        same: set[str] = set()
+        # (a callee as before, by the name called and the callee then: looked up once;
+        # the signatures are the snapshot's, alive, so their identities are not reused)
+        callees: dict[tuple[str, str, str, int], Callee | None] = {}
         # Declare every node first: edges and arguments may refer to later nodes.
         for node in nodes:
+            if previous is not None and node.name not in info.nodes:
+                before = previous.nodes.get(id(node))
+                if (
+                    before is not None
+                    and before.decl is node
+                    and not node.ct_args
+                    and node.name not in info.params
+                ):
+                    was = before.callee
+                    key = (node.role, was.kind, was.name, id(was.signature))
+                    if key in callees:
+                        callee = callees[key]
+                    else:
+                        callee = callees[key] = self.same_callee(module, node, previous)
+                    if callee is not None:
+                        # the same statement, calling what has the same signature: its
+                        # output is the same (`x N` and maps are the statement's)
+                        info.nodes[node.name] = NodeInfo(node, callee, before.output)
+                        same.add(node.name)
+                        continue
             if node.name in info.nodes or node.name in info.params:
                 first = info.nodes.get(node.name)
                 self.report(
@@ -70,14 +99,12 @@ class AgentChecker(DeclChecker):
                     else (),
                 )
                 continue
-            callee = self.same_callee(module, node, previous) if previous else None
-            if callee is None:
-                callee = self.callee(module, info, node)
+            callee = self.callee(module, info, node)
             output = callee.signature.returns
             if node.replicate is not None or node.map is not None:
                 output = ListT(output)
             info.nodes[node.name] = NodeInfo(node, callee, output)
-        touched = self.touched(info, previous) if previous else None
+        touched = self.touched(info, previous, same) if previous else None
         port_bound = self.edge_bindings(module, info, scope, previous, touched)
         for node in nodes:
             if info.nodes.get(node.name, None) is None or info.nodes[node.name].decl is not node:
@@ -163,11 +190,20 @@ class AgentChecker(DeclChecker):
             return None  # (not computed yet: computing it here would report out of order)
         return Callee(callee.kind, callee.name, signature, symbol)
 
-    def touched(self, info: AgentInfo, previous: AgentSnapshot) -> set[str]:
+    def touched(
+        self,
+        info: AgentInfo,
+        previous: AgentSnapshot,
+        same: set[str] = frozenset(),  # type: ignore[assignment]
+    ) -> set[str]:
         """The names whose meaning changed since the agent's last clean check: nodes added,
-        removed, with another output type, or calling a callee of another signature."""
+        removed, with another output type, or calling a callee of another signature.
+        (`same`: nodes declared by the same statement as then, whose callee has the same
+        kind, name and signature: the same output, so not touched.)"""
         touched = set(previous.by_name.keys() - info.nodes.keys())
         for name, node in info.nodes.items():
+            if name in same:
+                continue
             before = previous.by_name.get(name)
             if (
                 before is None
