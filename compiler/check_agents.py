@@ -218,9 +218,19 @@ class AgentChecker(DeclChecker):
         decl = info.decl
         snapshot = AgentSnapshot(decl, port_bound=port_bound)
         snapshot.statements = {id(s) for s in decl.body}
+        # Without the callees' symbols: they hold this program (its modules and names, in
+        # cycles), which a snapshot would keep alive until the next one replaces it: long
+        # enough for the cyclic collector to carry it into the generations it rarely
+        # visits, where every collection walks every object of the process.
+        callees: dict[int, Callee] = {}
         for node in info.nodes.values():
-            snapshot.nodes[id(node.decl)] = node
-            snapshot.by_name[node.decl.name] = node
+            callee = callees.get(id(node.callee))
+            if callee is None:
+                was = node.callee
+                callee = callees[id(was)] = Callee(was.kind, was.name, was.signature)
+            kept = NodeInfo(node.decl, callee, node.output, node.bound)
+            snapshot.nodes[id(node.decl)] = kept
+            snapshot.by_name[node.decl.name] = kept
         snapshot.edges = self._edge_ports
         key = (info.symbol.qualified, self.environment(info.symbol.module))
         self.memo.store_agent(key, snapshot)
