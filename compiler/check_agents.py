@@ -106,20 +106,24 @@ class AgentChecker(DeclChecker):
             info.nodes[node.name] = NodeInfo(node, callee, output)
         touched = self.touched(info, previous, same) if previous else None
         port_bound = self.edge_bindings(module, info, scope, previous, touched)
+        unchanged: dict[str, NodeInfo] = {}  # nodes as the snapshot has them (`remember_agent`)
         for node in nodes:
-            if info.nodes.get(node.name, None) is None or info.nodes[node.name].decl is not node:
+            declared = info.nodes.get(node.name, None)
+            if declared is None or declared.decl is not node:
                 continue
             if previous is not None and touched is not None:
                 before = previous.nodes.get(id(node))
                 if (
                     before is not None
                     and node.name not in touched
-                    and touched.isdisjoint(self.heads(node))
+                    and (not touched or touched.isdisjoint(self.heads(node)))
                     and port_bound.get(node.name) == previous.port_bound.get(node.name)
                 ):
-                    info.nodes[node.name].bound.update(before.bound)
+                    declared.bound.update(before.bound)
+                    if node.name in same:
+                        unchanged[node.name] = before
                     continue
-            self.check_node(module, info, scope, info.nodes[node.name], port_bound)
+            self.check_node(module, info, scope, declared, port_bound)
         for statement in decl.body:
             if not isinstance(statement, ast.ReturnStmt | ast.Constraint):
                 continue
@@ -137,7 +141,7 @@ class AgentChecker(DeclChecker):
                 check = partial(self.check_constraint, module, info, scope, statement)
                 self.remembered(info, statement, None, check)
         if self.memo is not None and len(self.diagnostics) == start:
-            self.remember_agent(info, port_bound)
+            self.remember_agent(info, port_bound, unchanged)
 
     # -- incremental checking of an edited agent (see `CheckMemo`) ------------------------------
 
@@ -213,7 +217,14 @@ class AgentChecker(DeclChecker):
                 touched.add(name)
         return touched
 
-    def remember_agent(self, info: AgentInfo, port_bound: dict[str, list[set[str]]]) -> None:
+    def remember_agent(
+        self,
+        info: AgentInfo,
+        port_bound: dict[str, list[set[str]]],
+        unchanged: dict[str, NodeInfo] | None = None,
+    ) -> None:
+        """Store the agent's snapshot (`unchanged`: nodes whose snapshot entry from the last
+        clean check holds: the same statement, callee, output and bound arguments)."""
         assert self.memo is not None
         decl = info.decl
         snapshot = AgentSnapshot(decl, port_bound=port_bound)
@@ -223,7 +234,12 @@ class AgentChecker(DeclChecker):
         # enough for the cyclic collector to carry it into the generations it rarely
         # visits, where every collection walks every object of the process.
         callees: dict[int, Callee] = {}
-        for node in info.nodes.values():
+        for name, node in info.nodes.items():
+            kept = unchanged.get(name) if unchanged else None
+            if kept is not None:
+                snapshot.nodes[id(node.decl)] = kept
+                snapshot.by_name[name] = kept
+                continue
             callee = callees.get(id(node.callee))
             if callee is None:
                 was = node.callee
