@@ -271,9 +271,9 @@ class AgentChecker(DeclChecker):
         clean before (see `CheckMemo`)."""
         if self.memo is None:
             return check()
-        environment, meanings = self.context(info)
         heads = self.memo.heads(statement)
-        key = (id(statement), environment, reads, tuple(map(meanings.get, heads)))
+        meanings = tuple(_meaning(info, name) for name in heads)
+        key = (id(statement), self.context(info), reads, meanings)
         hit = self.memo.statements.get(key)
         if hit is not None:
             return hit[1]  # type: ignore[no-any-return]
@@ -283,18 +283,11 @@ class AgentChecker(DeclChecker):
             self.memo.store_statement(key, (statement, info.decl.ct_params), result)
         return result
 
-    def context(self, info: AgentInfo) -> tuple[int, dict[str, Any]]:
-        """An agent's environment, and what each name its statements may read means
-        there: a node and its type, a parameter and its type, a compile-time parameter
-        (names of nothing are left out). Taken once its nodes are declared."""
+    def context(self, info: AgentInfo) -> int:
+        """An agent's environment (what its statements' names mean there: `_meaning`)."""
         found = self._contexts.get(id(info))
         if found is None:
-            meanings: dict[str, Any] = {
-                name: ("constant", id(ct)) for name, ct in info.ct_params.items()
-            }
-            meanings.update((name, ("param", t)) for name, t in info.params.items())
-            meanings.update((name, ("node", node.output)) for name, node in info.nodes.items())
-            found = self._contexts[id(info)] = (self.environment(info.symbol.module), meanings)
+            found = self._contexts[id(info)] = self.environment(info.symbol.module)
         return found
 
     def callee(self, module: ModuleInfo, info: AgentInfo, node: ast.NodeDecl) -> Callee:
@@ -560,6 +553,19 @@ class AgentChecker(DeclChecker):
                         "not a bool",
                         hints=bool_hint(t),
                     )
+
+
+def _meaning(info: AgentInfo, name: str) -> tuple[str, Any] | None:
+    """What a name a statement of the agent reads means there, once its nodes are
+    declared: a node and its type, else a parameter and its type, else a compile-time
+    parameter (None: a name of nothing)."""
+    node = info.nodes.get(name)
+    if node is not None:
+        return ("node", node.output)
+    if name in info.params:
+        return ("param", info.params[name])
+    constant = info.ct_params.get(name)
+    return ("constant", id(constant)) if constant is not None else None
 
 
 def _signature_key(callee: Callee) -> tuple[Any, ...]:
