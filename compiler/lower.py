@@ -337,7 +337,7 @@ def _analysis_node(
     few of its nodes with the agent it was made from."""
     decl = info.decl
     heads = _arg_heads(decl)
-    deps = heads if node_names.issuperset(heads) else tuple(h for h in heads if h in node_names)
+    deps = heads if node_names.issuperset(heads) else tuple(filter(node_names.__contains__, heads))
     entry = not deps and decl.name not in incoming_control and not unbound_parameters(info)
     callee = info.callee
     symbol = callee.symbol
