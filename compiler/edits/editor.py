@@ -20,12 +20,11 @@ let in, so no route (a JSON proposal, a script, an optimizer) goes around it.
 
 from __future__ import annotations
 
-import gc
 import json
 import random
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -33,6 +32,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from .. import ast, codes
 from ..depth import loads_json
 from ..diagnostics import Diagnostic
+from ..paths import no_cycle_collection
 from .base import Edit, EditError, InvalidEdit, error
 from .constraints import AddConstraint
 from .crossover import Crossover
@@ -164,21 +164,14 @@ def script_from_json(text: str) -> list[Edit]:
     return [edit_from_data(item) for item in data]
 
 
-@contextmanager
-def _uncollected() -> Iterator[None]:
+def _uncollected() -> AbstractContextManager[None]:
     """No cyclic garbage collection while an edit is applied and checked (as in
     `check_module`), and none until the check's result is let go: a checked program holds
     cycles (its names and their modules), and a collection that ran while the result
     was still held would carry them into the older generations, whose collections walk
     every object of the process (a tenth of an editor's time). Once let go, they are
     collected young. (Checking runs no code of the program's.)"""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
+    return no_cycle_collection()
 
 
 class Editor:
