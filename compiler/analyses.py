@@ -19,7 +19,7 @@ from itertools import pairwise
 from . import ast, codes
 from .dataflow import read_calls, ref_heads
 from .diagnostics import Diagnostic, DiagnosticSink
-from .ir import AgentIR, IREdge
+from .ir import AgentIR, IREdge, IRNode
 from .reach import Reachability
 
 
@@ -79,17 +79,30 @@ def predecessors(successors: dict[str, set[str]]) -> dict[str, set[str]]:
 def analyse(ir: AgentIR, *, errors_only: bool = False) -> list[Diagnostic]:
     """The graph analyses; `errors_only` skips those that can only warn (for the editor)."""
     graph = acyclic_graph(ir)
-    diagnostics = check_cycles(ir, graph, errors_only=errors_only)
+    reach = Reachability(graph)  # (its ranks say at once whether the graph has a cycle)
+    if errors_only and not _has_cycle(reach):
+        diagnostics = []  # (what `check_cycles` reports of a graph without one)
+    else:
+        diagnostics = check_cycles(ir, graph, errors_only=errors_only)
     if any(d.code == codes.UNBOUNDED_CYCLE for d in diagnostics):
         return diagnostics  # the other analyses assume a bounded graph
-    diagnostics += check_races(ir, graph)
-    diagnostics += check_reads(ir, graph)
+    diagnostics += check_races(ir, graph, reach)
+    diagnostics += check_reads(ir, graph, reach)
     diagnostics += check_returns(ir)
     if not errors_only:
         diagnostics += check_unused(ir)
         diagnostics += check_else(ir)
         diagnostics += check_deadlines(ir)
     return diagnostics
+
+
+def _has_cycle(reach: Reachability) -> bool:
+    """Whether the graph has a cycle: two nodes of one strongly connected component, or
+    a node that follows itself."""
+    ranks = reach.rank
+    return len(set(ranks.values())) < len(ranks) or any(
+        node in targets for node, targets in reach.successors.items()
+    )
 
 
 def check_deadlines(ir: AgentIR) -> list[Diagnostic]:
@@ -228,14 +241,39 @@ def _node_refs(ir: AgentIR, expr: ast.Node | None) -> set[str]:
     return {head for head in _reads(expr)[1] if head in nodes}
 
 
+# the `latest` reads of each (frozen) IR node's arguments and map source, by its
+# identity: the analyses' IR nodes are shared by the IRs of edited agents (lower.py)
+_LATEST: dict[int, tuple[IRNode, tuple[str, ...]]] = {}
+
+
+def _latest_reads(node: IRNode) -> tuple[str, ...]:
+    """The nodes `node`'s arguments and map source read with `latest(...)`, in order."""
+    found = _LATEST.get(id(node))
+    if found is None:
+        reads = [
+            read
+            for expr in [*node.args.values(), node.map_source]
+            if expr is not None
+            for function, read in _read_calls(expr)
+            if function == "latest"
+        ]
+        if len(_LATEST) >= 65_536:
+            _LATEST.clear()
+        found = _LATEST[id(node)] = (node, tuple(reads))
+    return found[1]
+
+
 def _read_calls(expr: ast.Node) -> tuple[tuple[str, str], ...]:
     """`read_calls(expr)`, remembered by the expression's identity."""
     return _reads(expr)[2]
 
 
-def check_races(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[Diagnostic]:
+def check_races(
+    ir: AgentIR, graph: dict[str, set[str]] | None = None, reach: Reachability | None = None
+) -> list[Diagnostic]:
+    """(`graph`: `acyclic_graph(ir)`, and `reach` its `Reachability`, when known.)"""
     forward = acyclic_graph(ir) if graph is None else graph
-    reach = Reachability(forward)
+    reach = Reachability(forward) if reach is None else reach
     sink = DiagnosticSink(ir.filename)
     for edge in ir.control_edges:
         if edge.source not in ir.nodes:
@@ -272,37 +310,35 @@ def check_races(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[D
     return sink.found
 
 
-def check_reads(ir: AgentIR, graph: dict[str, set[str]] | None = None) -> list[Diagnostic]:
+def check_reads(
+    ir: AgentIR, graph: dict[str, set[str]] | None = None, known: Reachability | None = None
+) -> list[Diagnostic]:
     """`latest(x)` in a node's arguments reads an output that must exist before the
     firing: x comes before the node (an ancestor in the graph without loop edges), as any
     read must. `history(x)` may read any node: before its first output it is `[]`. Both
     are for node arguments only (E0413)."""
     forward = acyclic_graph(ir) if graph is None else graph
-    reach: Reachability | None = None  # (made for the first `latest` read: most have none)
+    reach = known  # (made for the first `latest` read when not given: most have none)
     sink = DiagnosticSink(ir.filename)
     for name, node in ir.nodes.items():
-        for expr in [*node.args.values(), node.map_source]:
-            if expr is None:
-                continue
-            for function, read in _read_calls(expr):
-                if function != "latest":
-                    continue
-                if reach is None:
-                    reach = Reachability(forward)
-                if read == name or read not in forward or not reach.reaches(read, name):
-                    sink.report(
-                        codes.RACE,
-                        f"race: `{name}` reads `latest({read})`, and `{read}` does not "
-                        f"come before `{name}`",
-                        node.span,
-                        "reads it",
-                        hints=(
-                            f"read `history({read})` (every output so far, `[]` before "
-                            f"the first), or make `{name}` depend on `{read}`",
-                        ),
-                    )
-    places = [(e.guard, e.span) for e in ir.edges] + [(e.value, e.span) for e in ir.edges]
-    places += [(p, e.span) for e in ir.edges for p in e.ports.values()]
+        for read in _latest_reads(node):
+            if reach is None:
+                reach = Reachability(forward)
+            if read == name or read not in forward or not reach.reaches(read, name):
+                sink.report(
+                    codes.RACE,
+                    f"race: `{name}` reads `latest({read})`, and `{read}` does not "
+                    f"come before `{name}`",
+                    node.span,
+                    "reads it",
+                    hints=(
+                        f"read `history({read})` (every output so far, `[]` before "
+                        f"the first), or make `{name}` depend on `{read}`",
+                    ),
+                )
+    edges = ir.control_edges  # (a data edge has no guard, value or port)
+    places = [(e.guard, e.span) for e in edges] + [(e.value, e.span) for e in edges]
+    places += [(p, e.span) for e in edges for p in e.ports.values()]
     places += [(r.value, r.span) for r in ir.returns_]
     places += [(c.formula, c.span) for c in ir.constraints]
     for expr, span in places:

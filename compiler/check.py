@@ -193,22 +193,38 @@ def _graph_shape(agent: AgentInfo) -> tuple[tuple[Any, ...], list[Any]] | None:
             info = agent.nodes.get(statement.name)
             if info is None:
                 return None
-            parts = [*statement.args, statement.map, *statement.ct_args]
-            objects += parts
-            key.append(
-                (
-                    statement.name,
-                    tuple(map(id, parts)),
-                    len(statement.args),
-                    statement.replicate,
-                    info.callee.kind,
-                    tuple(unbound_parameters(info)),
-                )
-            )
+            part = _node_shape(statement, info)
+            objects.append(statement)  # (it holds the parts whose identities are in `part`)
+            key.append(part)
         else:
             objects.append(statement)
             key.append(id(statement))
     return tuple(key), objects
+
+
+# each node's part of `_graph_shape`, by its statement, callee kind and signature (a
+# check without errors binds the arguments the statement names to that signature's
+# parameters: the parameters left unbound follow); entries keep their objects alive
+_NODE_SHAPES: dict[tuple[int, str, int], tuple[Any, tuple[Any, ...]]] = {}
+
+
+def _node_shape(statement: ast.NodeDecl, info: Any) -> tuple[Any, ...]:
+    key = (id(statement), info.callee.kind, id(info.callee.signature))
+    found = _NODE_SHAPES.get(key)
+    if found is None:
+        parts = [*statement.args, statement.map, *statement.ct_args]
+        shape = (
+            statement.name,
+            tuple(map(id, parts)),
+            len(statement.args),
+            statement.replicate,
+            info.callee.kind,
+            tuple(unbound_parameters(info)),
+        )
+        if len(_NODE_SHAPES) >= 65_536:
+            _NODE_SHAPES.clear()
+        found = _NODE_SHAPES[key] = ((statement, info.callee.signature), shape)
+    return found[1]
 
 
 def _too_deep(module: ast.Module, filename: str) -> list[Diagnostic]:

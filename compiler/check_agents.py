@@ -52,11 +52,40 @@ class AgentChecker(DeclChecker):
                     self.resolve_type(module, ct.type.returns)  # type: ignore[arg-type]
             else:
                 self.resolve_type(module, ct.type)
-        check_bound_names(self, module, decl)
+        if previous is None:
+            check_bound_names(self, module, decl)
+        else:  # (the statements the last clean check saw, with the same constants, passed)
+            new = [s for s in decl.body if id(s) not in previous.statements]
+            check_bound_names(self, module, decl, new)
         scope = Scope(self, module, info)
         nodes = decl.nodes
+        # the nodes whose callee and output are known to be as before (`same_callee`)
+        same: set[str] = set()
+        # (a callee as before, by the name called and the callee then: looked up once;
+        # the signatures are the snapshot's, alive, so their identities are not reused)
+        callees: dict[tuple[str, str, str, int], Callee | None] = {}
         # Declare every node first: edges and arguments may refer to later nodes.
         for node in nodes:
+            if previous is not None and node.name not in info.nodes:
+                before = previous.nodes.get(id(node))
+                if (
+                    before is not None
+                    and before.decl is node
+                    and not node.ct_args
+                    and node.name not in info.params
+                ):
+                    was = before.callee
+                    key = (node.role, was.kind, was.name, id(was.signature))
+                    if key in callees:
+                        callee = callees[key]
+                    else:
+                        callee = callees[key] = self.same_callee(module, node, previous)
+                    if callee is not None:
+                        # the same statement, calling what has the same signature: its
+                        # output is the same (`x N` and maps are the statement's)
+                        info.nodes[node.name] = NodeInfo(node, callee, before.output)
+                        same.add(node.name)
+                        continue
             if node.name in info.nodes or node.name in info.params:
                 first = info.nodes.get(node.name)
                 self.report(
@@ -70,29 +99,31 @@ class AgentChecker(DeclChecker):
                     else (),
                 )
                 continue
-            callee = self.same_callee(module, node, previous) if previous else None
-            if callee is None:
-                callee = self.callee(module, info, node)
+            callee = self.callee(module, info, node)
             output = callee.signature.returns
             if node.replicate is not None or node.map is not None:
                 output = ListT(output)
             info.nodes[node.name] = NodeInfo(node, callee, output)
-        touched = self.touched(info, previous) if previous else None
+        touched = self.touched(info, previous, same) if previous else None
         port_bound = self.edge_bindings(module, info, scope, previous, touched)
+        unchanged: dict[str, NodeInfo] = {}  # nodes as the snapshot has them (`remember_agent`)
         for node in nodes:
-            if info.nodes.get(node.name, None) is None or info.nodes[node.name].decl is not node:
+            declared = info.nodes.get(node.name, None)
+            if declared is None or declared.decl is not node:
                 continue
             if previous is not None and touched is not None:
                 before = previous.nodes.get(id(node))
                 if (
                     before is not None
                     and node.name not in touched
-                    and touched.isdisjoint(self.heads(node))
+                    and (not touched or touched.isdisjoint(self.heads(node)))
                     and port_bound.get(node.name) == previous.port_bound.get(node.name)
                 ):
-                    info.nodes[node.name].bound.update(before.bound)
+                    declared.bound.update(before.bound)
+                    if node.name in same:
+                        unchanged[node.name] = before
                     continue
-            self.check_node(module, info, scope, info.nodes[node.name], port_bound)
+            self.check_node(module, info, scope, declared, port_bound)
         for statement in decl.body:
             if not isinstance(statement, ast.ReturnStmt | ast.Constraint):
                 continue
@@ -110,7 +141,7 @@ class AgentChecker(DeclChecker):
                 check = partial(self.check_constraint, module, info, scope, statement)
                 self.remembered(info, statement, None, check)
         if self.memo is not None and len(self.diagnostics) == start:
-            self.remember_agent(info, port_bound)
+            self.remember_agent(info, port_bound, unchanged)
 
     # -- incremental checking of an edited agent (see `CheckMemo`) ------------------------------
 
@@ -163,11 +194,20 @@ class AgentChecker(DeclChecker):
             return None  # (not computed yet: computing it here would report out of order)
         return Callee(callee.kind, callee.name, signature, symbol)
 
-    def touched(self, info: AgentInfo, previous: AgentSnapshot) -> set[str]:
+    def touched(
+        self,
+        info: AgentInfo,
+        previous: AgentSnapshot,
+        same: set[str] = frozenset(),  # type: ignore[assignment]
+    ) -> set[str]:
         """The names whose meaning changed since the agent's last clean check: nodes added,
-        removed, with another output type, or calling a callee of another signature."""
+        removed, with another output type, or calling a callee of another signature.
+        (`same`: nodes declared by the same statement as then, whose callee has the same
+        kind, name and signature: the same output, so not touched.)"""
         touched = set(previous.by_name.keys() - info.nodes.keys())
         for name, node in info.nodes.items():
+            if name in same:
+                continue
             before = previous.by_name.get(name)
             if (
                 before is None
@@ -177,14 +217,36 @@ class AgentChecker(DeclChecker):
                 touched.add(name)
         return touched
 
-    def remember_agent(self, info: AgentInfo, port_bound: dict[str, list[set[str]]]) -> None:
+    def remember_agent(
+        self,
+        info: AgentInfo,
+        port_bound: dict[str, list[set[str]]],
+        unchanged: dict[str, NodeInfo] | None = None,
+    ) -> None:
+        """Store the agent's snapshot (`unchanged`: nodes whose snapshot entry from the last
+        clean check holds: the same statement, callee, output and bound arguments)."""
         assert self.memo is not None
         decl = info.decl
         snapshot = AgentSnapshot(decl, port_bound=port_bound)
         snapshot.statements = {id(s) for s in decl.body}
-        for node in info.nodes.values():
-            snapshot.nodes[id(node.decl)] = node
-            snapshot.by_name[node.decl.name] = node
+        # Without the callees' symbols: they hold this program (its modules and names, in
+        # cycles), which a snapshot would keep alive until the next one replaces it: long
+        # enough for the cyclic collector to carry it into the generations it rarely
+        # visits, where every collection walks every object of the process.
+        callees: dict[int, Callee] = {}
+        for name, node in info.nodes.items():
+            kept = unchanged.get(name) if unchanged else None
+            if kept is not None:
+                snapshot.nodes[id(node.decl)] = kept
+                snapshot.by_name[name] = kept
+                continue
+            callee = callees.get(id(node.callee))
+            if callee is None:
+                was = node.callee
+                callee = callees[id(was)] = Callee(was.kind, was.name, was.signature)
+            kept = NodeInfo(node.decl, callee, node.output, node.bound)
+            snapshot.nodes[id(node.decl)] = kept
+            snapshot.by_name[node.decl.name] = kept
         snapshot.edges = self._edge_ports
         key = (info.symbol.qualified, self.environment(info.symbol.module))
         self.memo.store_agent(key, snapshot)
@@ -209,9 +271,9 @@ class AgentChecker(DeclChecker):
         clean before (see `CheckMemo`)."""
         if self.memo is None:
             return check()
-        environment, meanings = self.context(info)
         heads = self.memo.heads(statement)
-        key = (id(statement), environment, reads, tuple(map(meanings.get, heads)))
+        meanings = tuple(_meaning(info, name) for name in heads)
+        key = (id(statement), self.context(info), reads, meanings)
         hit = self.memo.statements.get(key)
         if hit is not None:
             return hit[1]  # type: ignore[no-any-return]
@@ -221,18 +283,11 @@ class AgentChecker(DeclChecker):
             self.memo.store_statement(key, (statement, info.decl.ct_params), result)
         return result
 
-    def context(self, info: AgentInfo) -> tuple[int, dict[str, Any]]:
-        """An agent's environment, and what each name its statements may read means
-        there: a node and its type, a parameter and its type, a compile-time parameter
-        (names of nothing are left out). Taken once its nodes are declared."""
+    def context(self, info: AgentInfo) -> int:
+        """An agent's environment (what its statements' names mean there: `_meaning`)."""
         found = self._contexts.get(id(info))
         if found is None:
-            meanings: dict[str, Any] = {
-                name: ("constant", id(ct)) for name, ct in info.ct_params.items()
-            }
-            meanings.update((name, ("param", t)) for name, t in info.params.items())
-            meanings.update((name, ("node", node.output)) for name, node in info.nodes.items())
-            found = self._contexts[id(info)] = (self.environment(info.symbol.module), meanings)
+            found = self._contexts[id(info)] = self.environment(info.symbol.module)
         return found
 
     def callee(self, module: ModuleInfo, info: AgentInfo, node: ast.NodeDecl) -> Callee:
@@ -498,6 +553,19 @@ class AgentChecker(DeclChecker):
                         "not a bool",
                         hints=bool_hint(t),
                     )
+
+
+def _meaning(info: AgentInfo, name: str) -> tuple[str, Any] | None:
+    """What a name a statement of the agent reads means there, once its nodes are
+    declared: a node and its type, else a parameter and its type, else a compile-time
+    parameter (None: a name of nothing)."""
+    node = info.nodes.get(name)
+    if node is not None:
+        return ("node", node.output)
+    if name in info.params:
+        return ("param", info.params[name])
+    constant = info.ct_params.get(name)
+    return ("constant", id(constant)) if constant is not None else None
 
 
 def _signature_key(callee: Callee) -> tuple[Any, ...]:

@@ -8,7 +8,6 @@ and is the plumbing (reporting, lookups) the agent checker builds on.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from . import ast, codes
 from .check_tools import check_mcp, check_model, check_model_params, check_tool
@@ -47,7 +46,7 @@ class DeclChecker:
         self.program = program
         self.memo = memo
         self._environments: dict[int, int] = {}  # module → its number in the memo
-        self._contexts: dict[int, tuple[int, dict[str, Any]]] = {}  # agent → context
+        self._contexts: dict[int, int] = {}  # agent → its environment (`context`)
         self.sink = DiagnosticSink(found=program.diagnostics)
         self.diagnostics: list[Diagnostic] = self.sink.found
         self.agents: dict[str, AgentInfo] = {}

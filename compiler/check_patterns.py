@@ -3,6 +3,7 @@ arguments a node passes to a pattern (roles that must fit a signature, constants
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from . import ast, codes
@@ -13,11 +14,17 @@ if TYPE_CHECKING:
     from .check_decls import DeclChecker
 
 
-def check_bound_names(checker: DeclChecker, module: ModuleInfo, decl: ast.AgentDecl) -> None:
-    """Bounds that name compile-time constants: `int` ones with a default ≥ 1."""
+def check_bound_names(
+    checker: DeclChecker,
+    module: ModuleInfo,
+    decl: ast.AgentDecl,
+    statements: Sequence[ast.Node] | None = None,
+) -> None:
+    """Bounds that name compile-time constants: `int` ones with a default ≥ 1 (in
+    `statements`, default: the whole body)."""
     constants = {p.name: p for p in decl.ct_params if not isinstance(p.type, ast.RoleSig)}
     bounds: list[tuple[str, ast.Node]] = []
-    for statement in decl.body:
+    for statement in decl.body if statements is None else statements:
         if isinstance(statement, ast.NodeDecl):
             values = [statement.replicate, statement.map.max if statement.map else None]
         elif isinstance(statement, ast.EdgeDecl):

@@ -76,15 +76,27 @@ def build_ir(
     edges: list[IREdge] = []
     decl = agent.decl
     node_names = set(agent.nodes)
+    edge_decls = decl.edges
     incoming_control = {
-        e.target.node for e in decl.edges if isinstance(e.target, ast.NodeTarget) and e.max is None
+        e.target.node for e in edge_decls if isinstance(e.target, ast.NodeTarget) and e.max is None
     }
+    # an IR for the analyses alone, of no pattern's instance: its parts are remembered
+    analyses = not runtime and not stack and _plain(instance)
     for name, info in agent.nodes.items():
+        if analyses and info.callee.kind != "agent":
+            nodes[name], data = _analysis_node(result, agent, info, node_names, incoming_control)
+            edges += data
+            continue
         ir_node = _node(result, agent, info, node_names, instance, stack, incoming_control, runtime)
         nodes[name] = ir_node
         for dep in ir_node.deps:
             edges.append(_data_edge(dep, name, info.decl, remember=not runtime))
-    for index, edge_decl in enumerate(decl.edges):
+    for index, edge_decl in enumerate(edge_decls):
+        if analyses:
+            known = _EDGES.get((id(edge_decl), index))
+            if known is not None:
+                edges.append(known[1])
+                continue
         condition, guard = _condition(edge_decl.condition)
         guard = instance.substitute(guard)
         if isinstance(edge_decl.target, ast.ReturnTarget):
@@ -113,6 +125,10 @@ def build_ir(
                 span=edge_decl.span,
             )
         edges.append(edge)
+        if analyses:  # (made of the statement and its place alone, with no instance)
+            if len(_EDGES) >= 65_536:
+                _EDGES.clear()
+            _EDGES[(id(edge_decl), index)] = (edge_decl, edge)
     returns = [
         IRReturn(
             value=instance.substitute(statement.value),
@@ -295,6 +311,72 @@ def _data_edge(source: str, target: str, decl: ast.NodeDecl, *, remember: bool) 
             _DATA_EDGES.clear()
         _DATA_EDGES[key] = (decl, edge)
     return edge
+
+
+# The analyses' IR control and return edges, by their statement's identity and index.
+_EDGES: dict[tuple[int, int], tuple[ast.EdgeDecl, IREdge]] = {}
+
+# The analyses' IR nodes with their incoming data edges, by what makes them: the
+# statement, the callee (its kind, name, signature and declaration: the signature and
+# the statement make the node's output type and bound arguments), the nodes it reads
+# and whether it starts the run. Identities, each kept alive by its entry, as `_NODES`.
+_ANALYSIS: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[IRNode, tuple[IREdge, ...]]]] = {}
+# the heads of the nodes a statement's arguments (and map source) read, in order, once
+_ARG_HEADS: dict[int, tuple[ast.NodeDecl, tuple[str, ...]]] = {}
+
+
+def _analysis_node(
+    result: CheckResult,
+    agent: AgentInfo,
+    info: NodeInfo,
+    node_names: set[str],
+    incoming_control: set[str],
+) -> tuple[IRNode, tuple[IREdge, ...]]:
+    """`_node` for the analyses' IR of no instance (the node does not call an agent), and
+    the data edges into it; remembered (`_ANALYSIS`): an edited agent shares all but a
+    few of its nodes with the agent it was made from."""
+    decl = info.decl
+    heads = _arg_heads(decl)
+    deps = heads if node_names.issuperset(heads) else tuple(filter(node_names.__contains__, heads))
+    entry = not deps and decl.name not in incoming_control and not unbound_parameters(info)
+    callee = info.callee
+    symbol = callee.symbol
+    key = (
+        id(decl),
+        callee.kind,
+        callee.name,
+        id(callee.signature),
+        id(symbol.decl) if symbol is not None else None,
+        deps,
+        entry,
+    )
+    known = _ANALYSIS.get(key)
+    if known is not None:
+        return known[1]
+    node = _node(result, agent, info, node_names, Instance(), (), incoming_control, False)
+    made = (node, tuple(_data_edge(dep, decl.name, decl, remember=True) for dep in node.deps))
+    if len(_ANALYSIS) >= 65_536:
+        _ANALYSIS.clear()
+    _ANALYSIS[key] = ((decl, callee.signature, symbol.decl if symbol else None), made)
+    return made
+
+
+def _arg_heads(decl: ast.NodeDecl) -> tuple[str, ...]:
+    """The heads a node's arguments and map source join, in order of first use, each
+    once, less the map's variable: its dependencies once filtered by the agent's nodes."""
+    found = _ARG_HEADS.get(id(decl))
+    if found is not None:
+        return found[1]
+    exclude = decl.map.var if decl.map else None
+    heads: dict[str, None] = {}
+    for expr in [arg.value for arg in decl.args] + ([decl.map.source] if decl.map else []):
+        for head in _read_heads(expr):
+            if head != exclude:
+                heads.setdefault(head)
+    if len(_ARG_HEADS) >= 65_536:
+        _ARG_HEADS.clear()
+    _ARG_HEADS[id(decl)] = (decl, tuple(heads))
+    return tuple(heads)
 
 
 def _plain(instance: Instance) -> bool:

@@ -17,8 +17,9 @@ from .resolve import ModuleInfo
 class AgentSnapshot:
     """An agent's body as it last checked clean, for the check of the next edit of it: what
     each node declared (by the identity of its statement), the ports each edge binds, and
-    the ports bound on each node. Its node infos' symbols belong to an earlier program:
-    only their callee's kind, name and signature, output and bound arguments are read."""
+    the ports bound on each node. Its node infos' callees have no symbol (a symbol holds
+    its whole program, in cycles): only their kind, name and signature, the output and the
+    bound arguments are read. Nodes unchanged since the snapshot before share its entries."""
 
     decl: ast.AgentDecl
     nodes: dict[int, NodeInfo] = field(default_factory=dict)  # id(NodeDecl) → as declared

@@ -600,10 +600,11 @@ class ConstraintResult:
 
 
 @contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """The explorer allocates a tuple or two per state and keeps them, and makes no
-    cycles; the cyclic collector would walk the whole AST and IR again at each of its
-    passes, which made exploring large agents superlinear (bench/RESULTS.md)."""
+def no_cycle_collection() -> Iterator[None]:
+    """No cyclic garbage collection inside (as it was found after). The explorer
+    allocates a tuple or two per state and keeps them, and makes no cycles; the cyclic
+    collector would walk the whole AST and IR again at each of its passes, which made
+    exploring large agents superlinear (bench/RESULTS.md). (The editor too: edits.editor.)"""
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -625,7 +626,7 @@ def explore_agent(
     if errors_only:
         return _errors_only(ir, prune), []
     explorer = _Explorer(ir)
-    with _no_cycle_collection():
+    with no_cycle_collection():
         explorer.explore()
     complete = not explorer.exhausted
     states = len(explorer.visited)
@@ -708,7 +709,7 @@ def _certain_violations(ir: AgentIR, prune: bool) -> tuple[set[int], dict[int, R
     if not any(c.mode == "ensure" for c in ir.constraints):
         return set(), {}
     explorer = _Explorer(ir, until_certain=True, prune=prune)
-    with _no_cycle_collection():
+    with no_cycle_collection():
         explorer.explore()
     if explorer.exhausted or not explorer.returned:
         return set(), {}
@@ -725,7 +726,7 @@ def _errors_only(ir: AgentIR, prune: bool = True) -> list[Diagnostic]:
         quick = _Explorer(ir, until_return=True)
         if quick.first_run_returns():
             return []
-        with _no_cycle_collection():
+        with no_cycle_collection():
             quick.explore()
         if not (quick.returned or quick.exhausted):
             _no_return(sink, ir)
@@ -733,7 +734,7 @@ def _errors_only(ir: AgentIR, prune: bool = True) -> list[Diagnostic]:
     explorer = _Explorer(ir, until_certain=True, prune=prune)
     if prune and explorer.first_run_satisfies():
         return []  # (what the search finds on the run it follows first, and stops at)
-    with _no_cycle_collection():
+    with no_cycle_collection():
         explorer.explore()
     if explorer.exhausted:
         return []

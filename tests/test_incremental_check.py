@@ -24,7 +24,7 @@ from rolegraph.compiler.edits import OPERATORS, ChangeRole, EditError
 from rolegraph.compiler.incremental import CheckSession, check_edited
 from rolegraph.grammar import parse_module
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, ROOT, STDLIB
 from .test_check_memo import PROGRAM
 from .test_edit_operators import FIXTURE
 
@@ -108,6 +108,25 @@ def test_an_incremental_walk_over_a_few_examples_says_what_the_full_checker_says
         rejected += walk(rolegraph.parse_file(path), str(path), 8, rng)
     rejected += walk(rolegraph.parse(FIXTURE), "walk.agent", 8, rng)
     assert rejected > 0  # candidates with errors were compared too
+
+
+def test_incremental_walks_over_stdlib_files_say_what_the_full_checker_says():
+    rng = random.Random(20261207)
+    for path in STDLIB:
+        walk(rolegraph.parse_file(path), str(path), 4, rng)
+
+
+@pytest.mark.parametrize("nodes", [12, 30])
+def test_incremental_walks_over_generated_agents_say_what_the_full_checker_says(nodes: int):
+    """The bench's agents (bench/generate.py: replication, maps, merges, bounded loops,
+    `ensure`s): every sampled candidate, accepted or refused, as the full checker says."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate import large_program
+
+    module = rolegraph.parse(large_program(roles=6, nodes=nodes), "generated.agent")
+    assert walk(module, "generated.agent", 6, random.Random(nodes)) > 0
 
 
 @pytest.mark.slow  # a random walk of edits over every example

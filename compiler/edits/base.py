@@ -106,8 +106,32 @@ def find_agent(module: ast.Module, name: str) -> ast.AgentDecl:
     return find_decl(module, name, ast.AgentDecl, "agent")
 
 
+# Per agent declaration (by identity; each entry keeps its agent alive, so an identity is
+# never reused while its entry lives): its nodes by name and its edges by key. A search
+# applies many edits to one parent, each looking its sites up in the same agent.
+_AGENT_INDEX: dict[int, tuple[ast.AgentDecl, dict[str, ast.NodeDecl], dict[str, ast.EdgeDecl]]] = {}
+
+
+def _index(agent: ast.AgentDecl) -> tuple[dict[str, ast.NodeDecl], dict[str, ast.EdgeDecl]]:
+    found = _AGENT_INDEX.get(id(agent))
+    if found is None or found[0] is not agent:
+        nodes: dict[str, ast.NodeDecl] = {}
+        for statement in agent.body:
+            if isinstance(statement, ast.NodeDecl):
+                nodes.setdefault(statement.name, statement)  # (the first, as `agent.node`)
+        if len(_AGENT_INDEX) >= 256:
+            _AGENT_INDEX.clear()
+        found = _AGENT_INDEX[id(agent)] = (agent, nodes, edge_keys(agent))
+    return found[1], found[2]
+
+
+def node_index(agent: ast.AgentDecl) -> dict[str, ast.NodeDecl]:
+    """`agent`'s nodes by name (the first of a name), found once per agent (not to change)."""
+    return _index(agent)[0]
+
+
 def find_node(agent: ast.AgentDecl, name: str) -> ast.NodeDecl:
-    node = agent.node(name)
+    node = _index(agent)[0].get(name)
     if node is None:
         from ..resolve import did_you_mean
 
@@ -121,7 +145,7 @@ def find_node(agent: ast.AgentDecl, name: str) -> ast.NodeDecl:
 def find_edge(agent: ast.AgentDecl, key: str) -> ast.EdgeDecl:
     """The edge of `agent` whose key (`edge critic -> writer when`; see
     `queries.edge_keys`) is `key`; the leading `edge ` may be left out."""
-    edges = edge_keys(agent)
+    edges = _index(agent)[1]
     full = key if key.startswith("edge ") else f"edge {key}"
     found = edges.get(full)
     if found is None:

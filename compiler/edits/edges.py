@@ -19,6 +19,7 @@ from .base import (
     find_node,
     insert_edges,
     no_site,
+    node_index,
     one_address,
     parse_statement,
     with_body,
@@ -119,7 +120,7 @@ class AddEdge(Edit):
         edge = parse_statement(self.edge, "the edge")
         if not isinstance(edge, ast.EdgeDecl):
             raise error(codes.MALFORMED_EDIT, f"not an edge: {self.edge!r}")
-        if agent.node(edge.source) is None:
+        if edge.source not in node_index(agent):
             raise no_site(f"agent `{agent.name}` has no node `{edge.source}`")
         return with_body(module, agent, insert_edges(agent.body, edge))
 

@@ -24,6 +24,7 @@ import json
 import random
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -31,6 +32,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from .. import ast, codes
 from ..depth import loads_json
 from ..diagnostics import Diagnostic
+from ..paths import no_cycle_collection
 from .base import Edit, EditError, InvalidEdit, error
 from .constraints import AddConstraint
 from .crossover import Crossover
@@ -162,6 +164,16 @@ def script_from_json(text: str) -> list[Edit]:
     return [edit_from_data(item) for item in data]
 
 
+def _uncollected() -> AbstractContextManager[None]:
+    """No cyclic garbage collection while an edit is applied and checked (as in
+    `check_module`), and none until the check's result is let go: a checked program holds
+    cycles (its names and their modules), and a collection that ran while the result
+    was still held would carry them into the older generations, whose collections walk
+    every object of the process (a tenth of an editor's time). Once let go, they are
+    collected young. (Checking runs no code of the program's.)"""
+    return no_cycle_collection()
+
+
 class Editor:
     """Applies edits only where the edited program checks without errors."""
 
@@ -209,6 +221,12 @@ class Editor:
     def _apply(
         self, module: ast.Module, edit: Edit, checked: Callable[[ast.Module], bool] | None
     ) -> ast.Module:
+        with _uncollected():
+            return self._apply_edit(module, edit, checked)
+
+    def _apply_edit(
+        self, module: ast.Module, edit: Edit, checked: Callable[[ast.Module], bool] | None
+    ) -> ast.Module:
         edited = _applied(edit, module)
         if edited == module:
             raise error(codes.NO_SUCH_SITE, f"`{edit.op}` changes nothing here")
@@ -221,7 +239,8 @@ class Editor:
 
     def apply_script(self, module: ast.Module, script: Sequence[Edit]) -> ast.Module:
         """Apply every step, then check the result (steps in between need not check)."""
-        return self.admit(module, _applied_script(script, module), "the script")
+        with _uncollected():
+            return self.admit(module, _applied_script(script, module), "the script")
 
     def admit(self, original: ast.Module, edited: ast.Module, what: str) -> ast.Module:
         """`edited`, made from `original` by `what`, if it brings in nothing the trust
