@@ -84,12 +84,34 @@ class beside:  # (named as a function: `with beside(folder):`)
         self.folder = folder
 
     def __enter__(self) -> None:
-        if _FINDER not in sys.meta_path:
-            sys.meta_path.append(_FINDER)
-        self.token = _FOLDER.set(self.folder)
+        self.token = enter_folder(self.folder)
 
     def __exit__(self, *exc_info: object) -> None:
         _FOLDER.reset(self.token)
+
+
+def enter_folder(folder: str) -> contextvars.Token[str | None]:
+    """What `beside(folder)` does on entry, for a caller that leaves with
+    `leave_folder(token)`: no object to make (an `async def` tool's call)."""
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.append(_FINDER)
+    return _FOLDER.set(folder)
+
+
+#: What `beside` does on exit, given `enter_folder`'s token.
+leave_folder = _FOLDER.reset
+
+
+def call_beside(folder: str, function: Any, args: dict[str, Any]) -> Any:
+    """`with beside(folder): return function(**args)`, in one frame: the call of every
+    inline tool firing (runtime/firing.py)."""
+    if _FINDER not in sys.meta_path:  # (`enter_folder`, one frame fewer)
+        sys.meta_path.append(_FINDER)
+    token = _FOLDER.set(folder)
+    try:
+        return function(**args)
+    finally:
+        _FOLDER.reset(token)
 
 
 def import_callable(target: str, folder: str = "") -> Any:

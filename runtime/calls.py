@@ -23,7 +23,6 @@ start (each piece says which attempt it belongs to).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .budget import Budget, prompt_bound
 from .errors import ModelCallError
 from .limits import gate
-from .models import CallFailed, Model, ModelReply, ModelRequest
+from .models import CallFailed, Model, ModelReply, ModelRequest, changed
 from .providers import DEFAULT_MAX_TOKENS, Price, declared_price, is_mock, provider_params
 
 if TYPE_CHECKING:  # (tenacity is imported by the first call that may be retried)
@@ -105,10 +104,10 @@ async def make_call(model: Model, request: ModelRequest, calls: Calls, usage: Us
             usage.cached_calls += 1
             if calls.listener is not None and cached.content:  # (one piece: nothing to wait for)
                 calls.listener.text(request, 1, cached.content)
-            return dataclasses.replace(cached, cached=True)
+            return changed(cached, cached=True)
     policy = CallPolicy.of(request.params)
     price = model_price(model, request)
-    sent = dataclasses.replace(
+    sent = changed(
         request,
         params={
             "max_tokens": DEFAULT_MAX_TOKENS,
@@ -164,7 +163,7 @@ async def _attempt(
     reservation = None
     if budget is not None:
         reservation, limit = budget.reserve(request.model, prompt, limit, price)
-        request = dataclasses.replace(request, params={**request.params, "max_tokens": limit})
+        request = changed(request, params={**request.params, "max_tokens": limit})
     endpoint = gate(request.model, str(request.params.get("api_base", "")), policy.concurrency)
     limited = not is_mock(request.model)
     sent = False
@@ -212,9 +211,7 @@ async def _attempt(
     input_tokens = reply.input_tokens if reported else prompt
     output_tokens = min(reply.output_tokens, limit) if reported else limit
     cost = price.of(input_tokens, output_tokens) if price is not None else reply.cost
-    reply = dataclasses.replace(
-        reply, input_tokens=input_tokens, output_tokens=output_tokens, cost=cost
-    )
+    reply = changed(reply, input_tokens=input_tokens, output_tokens=output_tokens, cost=cost)
     usage.calls += 1
     usage.input_tokens += input_tokens
     usage.output_tokens += output_tokens

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rolegraph.compiler import ast
 from rolegraph.compiler.dataflow import read_key
 from rolegraph.compiler.ir import IRNode
-from rolegraph.compiler.pyimport import beside
+from rolegraph.compiler.pyimport import beside, call_beside, enter_folder, leave_folder
 
 from . import human
 from .plan import Plan
@@ -169,8 +169,11 @@ async def call_python(run: AgentRun, node: IRNode, args: dict[str, Any], call: P
     typed = typed_arguments(params, args)
     if how != LOOP:
         return result(await call_tool(run.context, node.target or "", folder, typed))
-    with beside(folder):
+    token = enter_folder(folder)  # (`with beside(folder):`, no object made)
+    try:
         value = await function(**typed)
+    finally:
+        leave_folder(token)
     return result(value)
 
 
@@ -179,9 +182,7 @@ def call_inline(call: PythonCall, args: dict[str, Any]) -> Any:
     here and now, on the loop: what it returns, untyped (an awaitable, should it return
     one after all, is for `inline_awaited`)."""
     function, folder, _, params, _, _ = call
-    typed = typed_arguments(params, args)
-    with beside(folder):
-        return function(**typed)
+    return call_beside(folder, function, typed_arguments(params, args))
 
 
 def typed_arguments(

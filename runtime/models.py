@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+_Value = TypeVar("_Value", "ModelRequest", "ModelReply")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,16 @@ class ModelReply:
     output_tokens: int = 0
     cost: float = 0.0
     cached: bool = False  # answered by the response cache: no call was made
+
+
+def changed(value: _Value, **changes: Any) -> _Value:
+    """`dataclasses.replace(value, **changes)` for a request or a reply, made directly:
+    both are frozen dataclasses whose every field is an `__init__` argument and which have
+    no `__post_init__`, so a copy of the fields with `changes` is what `replace` builds,
+    without its field-by-field `__init__` (a call made thousands of times a search)."""
+    new = object.__new__(type(value))
+    new.__dict__.update(value.__dict__, **changes)
+    return new
 
 
 class CallFailed(Exception):

@@ -18,10 +18,11 @@ from pydantic import ValidationError
 
 from rolegraph.compiler.ir import IRNode, ToolSpec
 from rolegraph.compiler.pyimport import beside
+from rolegraph.compiler.types import Type
 
 from .calls import Calls, make_call
 from .errors import ModelOutputError, describe_error
-from .models import Model, ModelReply, ModelRequest
+from .models import Model, ModelReply, ModelRequest, changed
 from .prompts import render_prompt
 from .repair import explain, quote, read_reply, repair_prompt
 from .tools import INLINE, LOOP, call_in_thread
@@ -34,6 +35,30 @@ if TYPE_CHECKING:
 
 MAX_REPAIRS = 2
 
+#: `result_instructions` of each result type met, by the type object's identity (not
+#: its name: two agents may declare different records of one name); cleared when full.
+_INSTRUCTIONS: dict[int, tuple[Type, dict[str, Any], str]] = {}
+_INSTRUCTIONS_MAX = 4096
+
+
+def result_instructions(result: Type) -> tuple[dict[str, Any], str]:
+    """A role's result type's JSON schema, and the prompt's line that asks for it: made
+    once per type object (a compiled type is complete; requests share the schema, which
+    no one changes)."""
+    entry = _INSTRUCTIONS.get(id(result))
+    if entry is None or entry[0] is not result:  # (the entry keeps its type alive)
+        if len(_INSTRUCTIONS) >= _INSTRUCTIONS_MAX:
+            _INSTRUCTIONS.clear()
+        result_schema = schema(result)
+        entry = (
+            result,
+            result_schema,
+            "Reply with one JSON value that matches this JSON schema, and nothing "
+            f"else:\n{json.dumps(result_schema)}",
+        )
+        _INSTRUCTIONS[id(result)] = entry
+    return entry[1], entry[2]
+
 
 class CallCounter:
     """Numbers the calls of one firing's replica, in order: with the firing's name, a
@@ -44,7 +69,7 @@ class CallCounter:
 
     def stamp(self, request: ModelRequest) -> ModelRequest:
         self.count += 1
-        return dataclasses.replace(request, firing=self.firing, call=self.count)
+        return changed(request, firing=self.firing, call=self.count)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -66,11 +91,7 @@ async def call_role(
     model = context.model_for(node)
     system = render_prompt(node.system, args, node.callee, "system") if node.system else ""
     prompt = render_prompt(node.prompt or "", args, node.callee)
-    result_schema = schema(node.result)
-    instructions = (
-        "Reply with one JSON value that matches this JSON schema, and nothing "
-        f"else:\n{json.dumps(result_schema)}"
-    )
+    result_schema, instructions = result_instructions(node.result)
     messages: list[dict[str, Any]] = []
     if system:
         messages.append({"role": "system", "content": system})
@@ -128,7 +149,7 @@ async def tool_loop(
     while reply.tool_calls:
         if steps >= node.tool_steps:
             messages.append({"role": "user", "content": "No more tool calls: answer now."})
-            final = ModelRequest(**{**request.__dict__, "messages": tuple(messages), "tools": ()})
+            final = changed(request, messages=tuple(messages), tools=())
             return await _complete(caller, model, calls.stamp(final), record)
         for call in reply.tool_calls:
             spec = next((t for t in node.tools if t.name == call.name), None)
@@ -153,7 +174,7 @@ async def tool_loop(
                 {"role": "tool", "tool_call_id": call.id, "content": json.dumps(outcome)}
             )
         steps += 1
-        request = ModelRequest(**{**request.__dict__, "messages": tuple(messages)})
+        request = changed(request, messages=tuple(messages))
         reply = await _complete(caller, model, calls.stamp(request), record)
     return reply
 

@@ -42,6 +42,9 @@ from .errors import RUN_STORE_KEEPS, StoreError
 from .models import ModelReply, ModelRequest, ToolCall
 
 BATCH = 256
+#: How a request's identity is written for its key: what `json.dumps(..., sort_keys=True,
+#: default=str)` writes, with one encoder made once rather than one per call.
+_KEY_JSON = json.JSONEncoder(sort_keys=True, default=str)
 FLUSH_SECONDS = 0.05
 
 SCHEMA = """
@@ -184,7 +187,7 @@ class Store:
 
     @staticmethod
     def request_key(request: ModelRequest) -> str:
-        identity = json.dumps(
+        identity = _KEY_JSON.encode(
             [
                 request.model,
                 request.role,
@@ -196,9 +199,7 @@ class Store:
                 request.attempt,
                 request.firing,
                 request.call,
-            ],
-            sort_keys=True,
-            default=str,
+            ]
         )
         return hashlib.sha256(identity.encode()).hexdigest()
 

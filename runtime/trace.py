@@ -44,7 +44,7 @@ def ltl_steps(
     return by_time
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class FiringRecord:
     node: str
     time: int
@@ -62,13 +62,78 @@ class FiringRecord:
     cost: float = 0.0
     started: float = 0.0
     ended: float = 0.0
+    # (these three are made at their first read: `_LazyList`)
     notes: list[str] = field(default_factory=list)
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     children: list[Trace] = field(default_factory=list)
 
+    def __init__(
+        self,
+        node: str,
+        time: int,
+        key: str,
+        status: str,
+        inputs: dict[str, Any] | None = None,
+        output: Any = None,
+        error: str | None = None,
+        calls: int = 0,
+        cached_calls: int = 0,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        cost: float = 0.0,
+        started: float = 0.0,
+        ended: float = 0.0,
+        notes: list[str] | None = None,
+        tool_calls: list[dict[str, Any]] | None = None,
+        children: list[Trace] | None = None,
+    ) -> None:
+        """The dataclass's `__init__` (a list or dict left out is a new empty one), except
+        that the three lists left out are made only when first read."""
+        self.node, self.time, self.key, self.status = node, time, key, status
+        self.inputs = {} if inputs is None else inputs
+        self.output, self.error = output, error
+        self.calls, self.cached_calls = calls, cached_calls
+        self.input_tokens, self.output_tokens, self.cost = input_tokens, output_tokens, cost
+        self.started, self.ended = started, ended
+        if notes is not None:
+            self.notes = notes
+        if tool_calls is not None:
+            self.tool_calls = tool_calls
+        if children is not None:
+            self.children = children
+
     @property
     def latency_ms(self) -> float:
         return max(0.0, (self.ended - self.started) * 1000) if self.ended else 0.0
+
+
+class _LazyList:
+    """A list attribute of a `FiringRecord` kept in its slot, made empty at its first
+    read: most firings have no notes, tool calls or children, and three lists fewer a
+    firing are three allocations and less for the garbage collector to walk. Reading,
+    writing, `asdict`, equality, copies and pickles see what a plain field shows."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: Any):
+        self.slot = slot  # (the slot's own descriptor)
+
+    def __get__(self, record: FiringRecord | None, owner: type | None = None) -> Any:
+        if record is None:
+            return self
+        try:
+            return self.slot.__get__(record, owner)
+        except AttributeError:  # (not read nor given yet)
+            value: list[Any] = []
+            self.slot.__set__(record, value)
+            return value
+
+    def __set__(self, record: FiringRecord, value: Any) -> None:
+        self.slot.__set__(record, value)
+
+
+for _name in ("notes", "tool_calls", "children"):
+    setattr(FiringRecord, _name, _LazyList(FiringRecord.__dict__[_name]))
 
 
 @dataclass

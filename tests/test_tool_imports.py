@@ -153,3 +153,41 @@ def test_a_tool_module_imports_its_neighbours_at_import_and_at_call(tmp_path, mo
 def test_a_file_beside_the_agent_never_shadows_an_installed_module(tmp_path):
     (tmp_path / "json.py").write_text("def dumps(value):\n    return 'shadowed'\n")
     assert import_callable("json:dumps", str(tmp_path)) is json.dumps
+
+
+_KINDS = {
+    "thread": ("", "def"),
+    "nonblocking": ("@rolegraph.nonblocking\n", "def"),
+    "async": ("", "async def"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_KINDS))
+def test_tools_in_two_folders_each_import_beside_their_own_file(tmp_path, module, kind):
+    """Firings alternate between a tool declared beside the agent and one declared in an
+    imported file in `lib/`: each call's late import finds its own neighbour (the import
+    scope is set per call, by the direct entry `call_beside` / `enter_folder` as by
+    `beside`), and no scope is left set once the run ends."""
+    from rolegraph.compiler import pyimport
+
+    mark, define = _KINDS[kind]
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for folder, name, step in ((tmp_path, f"{module}_a", 1), (lib, f"{module}_b", 10)):
+        (folder / f"{name}_near.py").write_text(f"STEP = {step}\n")
+        (folder / f"{name}.py").write_text(
+            f"import rolegraph\n\n{mark}{define} bump(value: int) -> int:\n"
+            f"    from {name}_near import STEP  # only beside this file\n"
+            "    return value + STEP\n"
+        )
+    (lib / "tools.agent").write_text(f'tool far(value: int) -> int = "{module}_b:bump"\n')
+    agent = tmp_path / "main.agent"
+    agent.write_text(
+        'import "./lib/tools.agent" as lib\n\n'
+        f'tool near(value: int) -> int = "{module}_a:bump"\n\n'
+        "agent Steps(value: int) -> int {\n"
+        "  a = near(value)\n  b = lib.far(a)\n  c = near(b)\n  d = lib.far(c)\n  return d\n}\n"
+    )
+    ir = rolegraph.load_agent(agent)
+    assert asyncio.run(run_agent(ir, {"value": 0})).result == 22
+    assert pyimport._FOLDER.get() is None
