@@ -24,14 +24,13 @@ which are then written again.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import hashlib
 import os
 import pickle
 import re
 import sys
-from typing import Any
+from typing import IO, Any
 
 #: What the schemas depend on besides the modules' text.
 _VERSIONS = ("pydantic", "pydantic_core")
@@ -92,7 +91,7 @@ def load(path: str, classes: list[type]) -> dict[type, Any] | None:
 
 def save(path: str, schemas: dict[type, Any]) -> None:
     """Keep `schemas` in `path` (atomically; a failure costs only the next process's time)."""
-    import tempfile
+    from rolegraph.grammar.cache_files import write_atomically
 
     referenced = sorted(_model_classes(schemas), key=lambda cls: cls.__qualname__)
     modules = sorted(_defining_modules(schemas))
@@ -106,18 +105,12 @@ def save(path: str, schemas: dict[type, Any]) -> None:
     if fingerprint is None:
         return
     header = (modules, fingerprint, [(cls, _prefix(cls)) for cls in referenced])
-    try:
-        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-    except OSError:  # an unwritable cache
-        return
-    try:
-        with os.fdopen(handle, "wb") as file:
-            pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(header)
-            Pickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(schemas)
-        os.replace(temporary, path)  # (atomic: a reader sees the old file or the new)
-    except Exception:  # a full disk, or a schema that cannot be pickled
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+
+    def write(file: IO[bytes]) -> None:
+        pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(header)
+        Pickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(schemas)
+
+    write_atomically(path, write)
 
 
 def _prefix(cls: type) -> str:

@@ -115,10 +115,10 @@ def _load_built(path: str) -> Lark | None:
 
 
 def _save_built(parser: Lark, path: str) -> None:
-    import os
     import pickle
-    import tempfile
     import types
+
+    from .cache_files import write_atomically
 
     class Pickler(pickle.Pickler):
         def persistent_id(self, obj: Any) -> Any:
@@ -133,17 +133,9 @@ def _save_built(parser: Lark, path: str) -> None:
                 return str(obj)
             return NotImplemented
 
-    try:
-        handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-    except OSError:  # an unwritable cache
-        return
-    try:
-        with os.fdopen(handle, "wb") as file:
-            Pickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(parser)
-        os.replace(temporary, path)  # (atomic: a reader sees the old file or the new)
-    except Exception:  # a full disk, or a parser that cannot be pickled
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+    write_atomically(
+        path, lambda file: Pickler(file, protocol=pickle.HIGHEST_PROTOCOL).dump(parser)
+    )
 
 
 @cache

@@ -12,11 +12,11 @@ the interpreter, and a later process passes it straight to `_sre`. Whatever goes
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
-import tempfile
 from typing import Any
+
+from .cache_files import write_atomically
 
 try:  # CPython's regular-expression internals (3.11 to 3.13 alike)
     import _sre
@@ -70,15 +70,8 @@ class PatternCache:
         if not self.added or self.path is None:
             return
         self.added = False
-        folder = os.path.dirname(self.path)
         entries = dict(self.entries)  # (a copy: another thread's parse may add to them)
-        try:
-            handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                json.dump(entries, file)
-            os.replace(temporary, self.path)
-        except OSError:
-            pass
+        write_atomically(self.path, lambda file: file.write(json.dumps(entries).encode()))
 
 
 def _compiled_form(pattern: str, flags: int) -> list[Any]:
