@@ -267,20 +267,29 @@ def test_typer_declares_the_options_of_the_record():
     assert list(params) == [f.name for f in fields(RunOptions)]
     declared = typing.get_type_hints(run_command)
     recorded = typing.get_type_hints(RunOptions)
-    forms = option_forms()
+    _declared_as_recorded(params, declared, recorded, option_forms(), typer_reads={int, float})
+
+
+def _declared_as_recorded(params, declared, recorded, forms, typer_reads) -> None:
+    """Each of typer's `params` has the type the record has; each option the fast path
+    reads (`forms`) has the forms typer declares and reads as typer does; those it does
+    not are of a type in `typer_reads` (numbers typer converts)."""
+    import typing
+
     for name, param in params.items():
         assert declared[name] == recorded[name], name
         kinds = set(typing.get_args(recorded[name])) or {recorded[name]}
         if param.param_type_name == "argument":
             assert name not in forms
         elif name not in forms:  # (typer reads it: it converts its text to a number)
-            assert kinds & {int, float}, name
+            assert kinds & typer_reads, name
         else:
             kind, flags = forms[name]
             assert set(flags) == set(param.opts), name
             assert (kind == "flag") == bool(param.is_flag) == (bool in kinds), name
             assert (kind == "values") == param.multiple, name
             assert (kind == "path") == (Path in kinds), name
+            assert (kind == "number") == (int in kinds), name
 
 
 FAST_RUNS = [
@@ -292,24 +301,32 @@ FAST_RUNS = [
 ]
 
 
+def _both_ways(module, command: str, hand_on: str, form, record, args, monkeypatch) -> None:
+    """The record typer's `command` of `module` hands on to `hand_on`, and the record
+    the fast path makes of the same command line (`form`): the same."""
+    from typer.testing import CliRunner
+
+    from rolegraph.cli.fast import read_arguments
+
+    made: list = []
+    monkeypatch.setattr(module, hand_on, made.append)
+    result = CliRunner().invoke(module.commands, [command, *args])
+    assert result.exit_code == 0, result.output
+    read = read_arguments(form, args)
+    assert read is not None
+    (file, *agent), given = read
+    assert record.from_text(file, agent[0] if agent else None, given) == made[0]
+
+
 @pytest.mark.parametrize("args", FAST_RUNS, ids=" ".join)
 def test_the_fast_way_makes_the_record_typer_makes(args, monkeypatch):
     """The oracle: typer's own reading of the same command line, caught where run.py
     hands it on."""
-    from typer.testing import CliRunner
-
     import rolegraph.cli.run as run_module
-    from rolegraph.cli.fast import _run_form, read_arguments
+    from rolegraph.cli.fast import _run_form
     from rolegraph.cli.run_options import RunOptions
 
-    made: list[RunOptions] = []
-    monkeypatch.setattr(run_module, "run_file_command", made.append)
-    result = CliRunner().invoke(run_module.commands, ["run", *args])
-    assert result.exit_code == 0, result.output
-    read = read_arguments(_run_form(), args)
-    assert read is not None
-    (file, *agent), given = read
-    assert RunOptions.from_text(file, agent[0] if agent else None, given) == made[0]
+    _both_ways(run_module, "run", "run_file_command", _run_form(), RunOptions, args, monkeypatch)
 
 
 # -- one record of `search`'s options (rolegraph/cli/search_options.py) ---------------------
@@ -335,21 +352,7 @@ def test_typer_declares_the_options_of_the_search_record():
     for name, parameter in inspect.signature(search_command).parameters.items():
         if parameter.default is not inspect.Parameter.empty:
             assert defaults[name] == parameter.default, name
-    forms = option_forms()
-    for name, param in params.items():
-        assert declared[name] == recorded[name], name
-        kinds = set(typing.get_args(recorded[name])) or {recorded[name]}
-        if param.param_type_name == "argument":
-            assert name not in forms
-        elif name not in forms:  # (typer reads it: a decimal number)
-            assert float in kinds, name
-        else:
-            kind, flags = forms[name]
-            assert set(flags) == set(param.opts), name
-            assert (kind == "flag") == bool(param.is_flag) == (bool in kinds), name
-            assert (kind == "values") == param.multiple, name
-            assert (kind == "path") == (Path in kinds), name
-            assert (kind == "number") == (int in kinds), name
+    _declared_as_recorded(params, declared, recorded, option_forms(), typer_reads={float})
 
 
 FAST_SEARCHES = [
@@ -368,20 +371,14 @@ FAST_SEARCHES = [
 def test_the_fast_way_makes_the_search_record_typer_makes(args, monkeypatch):
     """The oracle: typer's own reading of the same command line, caught where search.py
     hands it on."""
-    from typer.testing import CliRunner
-
     import rolegraph.cli.search as search_module
-    from rolegraph.cli.fast import _search_form, read_arguments
+    from rolegraph.cli.fast import _search_form
     from rolegraph.cli.search_options import SearchOptions
 
-    made: list[SearchOptions] = []
-    monkeypatch.setattr(search_module, "search_file_command", made.append)
-    result = CliRunner().invoke(search_module.commands, ["search", *args])
-    assert result.exit_code == 0, result.output
-    read = read_arguments(_search_form(), args)
-    assert read is not None
-    (file, *agent), given = read
-    assert SearchOptions.from_text(file, agent[0] if agent else None, given) == made[0]
+    form = _search_form()
+    _both_ways(
+        search_module, "search", "search_file_command", form, SearchOptions, args, monkeypatch
+    )
 
 
 def test_whole_numbers_in_digits_alone_are_read_plainly():
