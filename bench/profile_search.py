@@ -43,10 +43,16 @@ process each time, `--rounds` x `--repeat` times a tree, alternating: CPU and wa
 start-up and exit included (what in-process measurements cannot show: the collector's
 work on what start-up made, `rolegraph/cli/exits.py` `keep_until_exit`).
 
+With `--main`, the command is given as `main()` gives it (`rolegraph/cli/fast.py` takes
+`search`'s plain forms without typer, where the tree has that path; else typer's runner,
+as without `--main`), its output to the null device: the in-process figures of the
+command as a user runs it, the CLI's part included.
+
 With `--top N`, the same command again under cProfile: the top N functions by own time.
 
     python bench/profile_search.py [--top 25]
     python bench/profile_search.py --baseline /tmp/before/pkg --rounds 5
+    python bench/profile_search.py --main --baseline /tmp/before/pkg --rounds 5
     python bench/profile_search.py --detail --baseline /tmp/before/pkg --rounds 3
     python bench/profile_search.py --process --baseline /tmp/before/pkg --rounds 4 --repeat 2
 """
@@ -85,13 +91,40 @@ def search_command(folder: Path, candidates: int) -> list[str]:
     ]  # fmt: skip
 
 
-def split(candidates: int) -> dict[str, float]:
+# how the command is given: typer's runner (`app`), or, with `--main`, the way `main()`
+# gives it (fast.py's plain forms without typer, where the tree has them; else `app`)
+WAY = {"main": False}
+
+
+def invoke(args: list[str]) -> tuple[int, str]:
+    """Run `rolegraph ARGS` in this process, the way `WAY` says: its exit code and output."""
+    if WAY["main"]:
+        import contextlib
+        import io
+
+        from rolegraph.cli.fast import run_fast
+
+        # (a text file, as a process's stderr is: what the command prints goes as it would)
+        with open(os.devnull, "w") as sink:
+            assert isinstance(sink, io.TextIOWrapper)
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                try:
+                    taken = run_fast(args)
+                except SystemExit as ended:
+                    return int(ended.code or 0), ""
+        assert not taken  # (it ends with `SystemExit` when it takes the command)
     from typer.testing import CliRunner
 
+    from rolegraph.cli import app
+
+    answer = CliRunner().invoke(app, args)
+    return answer.exit_code, answer.output
+
+
+def split(candidates: int) -> dict[str, float]:
     import rolegraph.compiler.check as check
     import rolegraph.search.evaluate as evaluate
     import rolegraph.search.tests_kept as tests_kept
-    from rolegraph.cli import app
     from rolegraph.search.run import LocalBackend
 
     spent = {"runs": 0.0, "tests": 0.0, "checking": 0.0}
@@ -159,9 +192,9 @@ def split(candidates: int) -> dict[str, float]:
     try:
         with tempfile.TemporaryDirectory() as folder:
             began = time.process_time()
-            answer = CliRunner().invoke(app, search_command(Path(folder), candidates))
+            code, output = invoke(search_command(Path(folder), candidates))
             spent["whole"] = time.process_time() - began
-            assert answer.exit_code == 0, answer.output
+            assert code == 0, output
     finally:
         gc.callbacks.remove(collector)
         LocalBackend.run = original_run  # type: ignore[method-assign]
@@ -204,10 +237,7 @@ def detail(candidates: int) -> dict[str, float]:
     import asyncio
     import importlib
 
-    from typer.testing import CliRunner
-
     import rolegraph.search.evaluate as evaluate
-    from rolegraph.cli import app
 
     spent: dict[str, float] = {}
     stack = [CLI]
@@ -274,10 +304,10 @@ def detail(candidates: int) -> dict[str, float]:
         with tempfile.TemporaryDirectory() as folder:
             began = time.process_time()
             clock["last"] = began
-            answer = CliRunner().invoke(app, search_command(Path(folder), candidates))
+            code, output = invoke(search_command(Path(folder), candidates))
             switch(None)
             spent["whole"] = time.process_time() - began
-            assert answer.exit_code == 0, answer.output
+            assert code == 0, output
     finally:
         evaluate.Evaluator.__init__ = original_init  # type: ignore[method-assign]
         for holder, name, original in reversed(undo):
@@ -319,12 +349,8 @@ LABELS = {
 def measure(candidates: int, repeat: int, parts: bool = False) -> list[dict[str, float]]:
     """`repeat` splits of the command, after a search that sets up what is set up once
     (`parts`: the split of `detail`)."""
-    from typer.testing import CliRunner
-
-    from rolegraph.cli import app
-
     with tempfile.TemporaryDirectory() as folder:  # (imports, the grammar: not counted)
-        CliRunner().invoke(app, search_command(Path(folder), candidates))
+        invoke(search_command(Path(folder), candidates))
     found = []
     for _ in range(repeat):
         if parts:
@@ -346,6 +372,8 @@ def child(
     command = [sys.executable, __file__, "--child", "--candidates", str(candidates)]
     if parts:
         command.append("--detail")
+    if WAY["main"]:
+        command.append("--main")
     answer = subprocess.run(
         [*command, "--repeat", str(repeat)],
         env=environment,
@@ -456,8 +484,14 @@ def main() -> None:
         action="store_true",
         help="time the whole command in processes of its own (rounds x repeat a tree)",
     )
+    parser.add_argument(
+        "--main",
+        action="store_true",
+        help="give the command as main() does (fast.py where it takes it), not typer's runner",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    WAY["main"] = args.main
     if args.child:
         print(json.dumps(measure(args.candidates, args.repeat, args.detail)))
         return
@@ -482,14 +516,10 @@ def main() -> None:
     else:
         print(show([("this tree", measure(args.candidates, args.repeat, args.detail))]))
     if args.top:
-        from typer.testing import CliRunner
-
-        from rolegraph.cli import app
-
         with tempfile.TemporaryDirectory() as folder:
             profile = cProfile.Profile()
             profile.enable()
-            CliRunner().invoke(app, search_command(Path(folder), args.candidates))
+            invoke(search_command(Path(folder), args.candidates))
             profile.disable()
         pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import fields
@@ -50,7 +51,13 @@ def _files(folder: Path) -> dict[str, str]:
     many.mkdir()
     (many / "a.agent").write_text(warned.read_text())
     (many / "b.agent").write_text(Path(GOOD).read_text())
+    data = folder / "tasks.jsonl"
+    rows = [{"inputs": {"task": f"task {i}"}, "expected": "fjord"} for i in range(3)]
+    data.write_text("\n".join(json.dumps(row) for row in rows))
     return {
+        "DATA": str(data),
+        "STORE": str(folder / "search.sqlite"),
+        "OUT": str(folder / "front"),
         "BROKEN": str(broken),
         "WARNED": str(warned),
         "MANY": str(many),
@@ -99,6 +106,36 @@ FAST = [
     (["run", GOOD, "-m", "mock", "-i", INPUT, "-q", "--trace", "TMP"], None),
     (["run", GOOD, "-m", "mock", "-i", INPUT, "--no-store"], None),
     (["run", GOOD, "-m", "mock", "-i", INPUT, "--events", "jsonl", "--no-store"], None),
+    (["search", GOOD, "--data", "DATA", "-m", "mock", "-n", "3", "-q", "--store", "STORE"], None),
+    (
+        [
+            *["search", GOOD, "SelfRefine", "-d", "DATA", "--model", "mock", "--seeds", "2"],
+            *["--evaluations", "4", "--seed", "7", "--optimizer", "evolve", "-o", "OUT"],
+            *["--store", "STORE", "--quiet", "--param", "temperature=0"],
+        ],
+        None,
+    ),
+    (["search", GOOD, "-d", "DATA", "-n", "3", "--store", "STORE", "--optimizer", "mcts"], None),
+    (
+        ["search", GOOD, "-d", "DATA", "-n", "3", "--store", "STORE", "-v", "--score", "contains"],
+        None,
+    ),
+    (
+        ["search", GOOD, "-d", "DATA", "-n", "3", "--store", "STORE", "-q", "--budget", "calls=40"],
+        None,
+    ),
+    (
+        ["search", GOOD, "-d", "DATA", "-n", "2", "--store", "STORE", "--concurrency", "2", "-q"],
+        None,
+    ),
+    (["search", GOOD, "-d", "DATA", "-n", "0", "--store", "STORE", "-q"], None),
+    (["search", GOOD, "-d", "DATA", "-n", "2", "--store", "STORE", "--optimizer", "bogus"], None),
+    (["search", GOOD, "-d", "DATA", "-n", "2", "--store", "STORE", "--budget", "bogus"], None),
+    (["search", GOOD, "NoSuchAgent", "-d", "DATA", "-n", "2", "--store", "STORE", "-q"], None),
+    (["search", GOOD, "-n", "2", "--store", "STORE"], None),
+    (["search", "BROKEN", "-d", "DATA", "-n", "2", "--store", "STORE"], None),
+    (["search", "MISSING", "-d", "DATA", "-n", "2", "--store", "STORE"], None),
+    (["search", GOOD, "-d", "MISSING", "-n", "2", "--store", "STORE"], None),
 ]
 
 # ... and that typer reads
@@ -121,6 +158,15 @@ TYPER = [
     ["run", GOOD, "-m", "mock", "-i", INPUT, "-q", "--no-store", "--timeout", "5"],
     ["run", GOOD, "-m", "mock", "-i", INPUT, "-q", "--no-store", "--concurrency", "x"],
     ["run", GOOD, "-m", "-mock"],
+    ["search"],
+    ["search", "--help"],
+    ["search", GOOD, "-d", "DATA", "-n", "x", "--store", "STORE"],
+    ["search", GOOD, "-d", "DATA", "-n", "-1", "--store", "STORE"],
+    ["search", GOOD, "-d", "DATA", "-n", "+2", "--store", "STORE", "-q"],
+    ["search", GOOD, "-d", "DATA", "-n2", "--store", "STORE", "-q"],
+    ["search", GOOD, "-d", "DATA", "-n", "2", "--store", "STORE", "-q", "--timeout", "5"],
+    ["search", GOOD, "-d", "DATA", "-n", "2", "-n", "3", "--store", "STORE", "-q"],
+    ["search", GOOD, "A", "B", "-d", "DATA"],
 ]
 
 
@@ -151,6 +197,9 @@ def _compare(args: list[str], stdin: str | None, tmp_path: Path, *, fast: bool) 
     timed = "-q" not in args and "--quiet" not in args
     status, out, err, typer_loaded = _run("main", args, stdin, tmp_path / "probe")
     (tmp_path / "trace.jsonl").unlink(missing_ok=True)
+    for made in tmp_path.glob("search.sqlite*"):  # (a search's store: the oracle starts anew)
+        made.unlink()
+    shutil.rmtree(tmp_path / "front", ignore_errors=True)
     oracle = _run("typer", args, stdin, tmp_path / "probe")
     assert oracle[3]  # (typer ran it)
     assert status == oracle[0], (args, err, oracle[2])
@@ -218,20 +267,29 @@ def test_typer_declares_the_options_of_the_record():
     assert list(params) == [f.name for f in fields(RunOptions)]
     declared = typing.get_type_hints(run_command)
     recorded = typing.get_type_hints(RunOptions)
-    forms = option_forms()
+    _declared_as_recorded(params, declared, recorded, option_forms(), typer_reads={int, float})
+
+
+def _declared_as_recorded(params, declared, recorded, forms, typer_reads) -> None:
+    """Each of typer's `params` has the type the record has; each option the fast path
+    reads (`forms`) has the forms typer declares and reads as typer does; those it does
+    not are of a type in `typer_reads` (numbers typer converts)."""
+    import typing
+
     for name, param in params.items():
         assert declared[name] == recorded[name], name
         kinds = set(typing.get_args(recorded[name])) or {recorded[name]}
         if param.param_type_name == "argument":
             assert name not in forms
         elif name not in forms:  # (typer reads it: it converts its text to a number)
-            assert kinds & {int, float}, name
+            assert kinds & typer_reads, name
         else:
             kind, flags = forms[name]
             assert set(flags) == set(param.opts), name
             assert (kind == "flag") == bool(param.is_flag) == (bool in kinds), name
             assert (kind == "values") == param.multiple, name
             assert (kind == "path") == (Path in kinds), name
+            assert (kind == "number") == (int in kinds), name
 
 
 FAST_RUNS = [
@@ -243,24 +301,97 @@ FAST_RUNS = [
 ]
 
 
+def _both_ways(module, command: str, hand_on: str, form, record, args, monkeypatch) -> None:
+    """The record typer's `command` of `module` hands on to `hand_on`, and the record
+    the fast path makes of the same command line (`form`): the same."""
+    from typer.testing import CliRunner
+
+    from rolegraph.cli.fast import read_arguments
+
+    made: list = []
+    monkeypatch.setattr(module, hand_on, made.append)
+    result = CliRunner().invoke(module.commands, [command, *args])
+    assert result.exit_code == 0, result.output
+    read = read_arguments(form, args)
+    assert read is not None
+    (file, *agent), given = read
+    assert record.from_text(file, agent[0] if agent else None, given) == made[0]
+
+
 @pytest.mark.parametrize("args", FAST_RUNS, ids=" ".join)
 def test_the_fast_way_makes_the_record_typer_makes(args, monkeypatch):
     """The oracle: typer's own reading of the same command line, caught where run.py
     hands it on."""
-    from typer.testing import CliRunner
-
     import rolegraph.cli.run as run_module
-    from rolegraph.cli.fast import _run_form, read_arguments
+    from rolegraph.cli.fast import _run_form
     from rolegraph.cli.run_options import RunOptions
 
-    made: list[RunOptions] = []
-    monkeypatch.setattr(run_module, "run_file_command", made.append)
-    result = CliRunner().invoke(run_module.commands, ["run", *args])
-    assert result.exit_code == 0, result.output
-    read = read_arguments(_run_form(), args)
-    assert read is not None
-    (file, *agent), given = read
-    assert RunOptions.from_text(file, agent[0] if agent else None, given) == made[0]
+    _both_ways(run_module, "run", "run_file_command", _run_form(), RunOptions, args, monkeypatch)
+
+
+# -- one record of `search`'s options (rolegraph/cli/search_options.py) ---------------------
+
+
+def test_typer_declares_the_options_of_the_search_record():
+    """search.py's parameters are SearchOptions' fields, name for name, type for type and
+    default for default; each option the fast path reads has the forms typer declares."""
+    import inspect
+    import typing
+
+    import typer.main
+
+    from rolegraph.cli.search import commands, search_command
+    from rolegraph.cli.search_options import SearchOptions, option_forms
+
+    command = typer.main.get_command(commands).commands["search"]  # type: ignore[attr-defined]
+    params = {p.name: p for p in command.params}
+    assert list(params) == [f.name for f in fields(SearchOptions)]
+    declared = typing.get_type_hints(search_command)
+    recorded = typing.get_type_hints(SearchOptions)
+    defaults = {f.name: f.default for f in fields(SearchOptions)}
+    for name, parameter in inspect.signature(search_command).parameters.items():
+        if parameter.default is not inspect.Parameter.empty:
+            assert defaults[name] == parameter.default, name
+    _declared_as_recorded(params, declared, recorded, option_forms(), typer_reads={float})
+
+
+FAST_SEARCHES = [
+    ["f.agent"],
+    ["f.agent", "A", "-d", "t.jsonl", "-m", "mock", "-n", "40", "--seeds", "2", "-q"],
+    ["f.agent", "--seed", "007", "--store", "s.sqlite", "-o", "out", "--plot", "p.svg"],
+    ["f.agent", "--optimizer", "llm", "--proposer", "mock", "--proposal", "text", "-v"],
+    ["f.agent", "--param", "a=1", "--param", "b=2", "--allow-tool", "m:f", "--root", "r"],
+    ["f.agent", "--allow-import", "std.*", "--held-out", "h.jsonl", "--budget", "calls=3"],
+    ["f.agent", "--evaluations=5", "--concurrency", "3", "--api-base", "http://x"],
+    ["f.agent", "--score", "contains", "--cost", "calls", "--backend", "local", "--data=t.jsonl"],
+]
+
+
+@pytest.mark.parametrize("args", FAST_SEARCHES, ids=" ".join)
+def test_the_fast_way_makes_the_search_record_typer_makes(args, monkeypatch):
+    """The oracle: typer's own reading of the same command line, caught where search.py
+    hands it on."""
+    import rolegraph.cli.search as search_module
+    from rolegraph.cli.fast import _search_form
+    from rolegraph.cli.search_options import SearchOptions
+
+    form = _search_form()
+    _both_ways(
+        search_module, "search", "search_file_command", form, SearchOptions, args, monkeypatch
+    )
+
+
+def test_whole_numbers_in_digits_alone_are_read_plainly():
+    from rolegraph.cli.fast import _search_form, read_arguments
+
+    form = _search_form()
+    assert read_arguments(form, ["f", "-n", "12", "--seeds=3"]) == (
+        ["f"],
+        {"evaluations": "12", "seeds": "3"},
+    )
+    for refused in (["f", "-n", "+1"], ["f", "-n", "1_0"], ["f", "-n", " 1"], ["f", "-n", "x"]):
+        assert read_arguments(form, refused) is None, refused
+    assert read_arguments(form, ["f", "--timeout", "5"]) is None  # (a decimal: typer's)
 
 
 # -- typer's help without rich's Markdown and Traceback (rolegraph/cli/rich_help.py) ------

@@ -5,8 +5,8 @@
 - `compile.py`, `edit.py`, `search.py` (`search`, `attribute`), `serve.py` (`serve`,
   `ui`, `lsp`), `mcp.py` (`mcp serve`)
 - `root.py`: the typer application, whose commands are built from their modules
-- `fast.py`: `check` and `run` given plainly, without typer; `checking.py` and
-  `running.py`: what those two do once their options are read, either way
+- `fast.py`: `check`, `run` and `search` given plainly, without typer; `checking.py`,
+  `running.py` and `searching.py`: what those do once their options are read, either way
 - `exits.py`, `files.py`, `options.py`, `params.py`: what the commands share;
   `render.py`: what they print beyond their result (diagnostics, JSON, tables).
 
@@ -70,8 +70,8 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
-    """The console-script entry point: `check` and `run` given plainly go the fast way
-    (fast.py: no typer), everything else through typer (root.py). Called from a
+    """The console-script entry point: `check`, `run` and `search` given plainly go the
+    fast way (fast.py: no typer), everything else through typer (root.py). Called from a
     program's `__main__` (the `rolegraph` script, `python -m rolegraph`), it runs the
     process, and what start-up made is kept out of the collector's way until the exit
     (exits.py `keep_until_exit`); called from elsewhere (a test), it leaves the caller's
@@ -79,7 +79,7 @@ def main() -> None:
     if sys._getframe(1).f_globals.get("__name__") == "__main__":
         one_command_process()
     try:
-        if sys.argv[1:2] not in (["check"], ["run"]) or not _run_fast(sys.argv[1:]):
+        if sys.argv[1:2] not in (["check"], ["run"], ["search"]) or not _run_fast(sys.argv[1:]):
             from .root import app
 
             app()

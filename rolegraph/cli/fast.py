@@ -1,20 +1,22 @@
-"""`rolegraph check` and `rolegraph run`, given plainly, without typer (issue 15).
+"""`rolegraph check`, `run` and `search`, given plainly, without typer (issue 15).
 
 Importing typer, building a command's click options and typer's pydantic adapters for
-them cost more than the check itself. The two commands a user runs most are read here
+them cost more than the check itself. The commands a user runs most are read here
 from `sys.argv` directly, when their arguments take only the plain forms listed below;
 anything else (`--help`, a usage error, `--opt=value` for a flag, short options run
 together, `--`, an option given twice, a value that starts with `-` or is empty, the
-options whose values typer converts to numbers, a shell-completion request) goes to
-typer, unchanged, so every help and usage message is typer's own. What the command then
-does is the same code either way (checking.py, running.py); tests/test_cli_fast.py
-compares both ways byte for byte.
+options whose values typer converts to numbers, but for whole numbers written in digits
+alone, a shell-completion request) goes to typer, unchanged, so every help and usage
+message is typer's own. What the command then does is the same code either way
+(checking.py, running.py, searching.py); tests/test_cli_fast.py compares both ways byte
+for byte.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,15 +27,19 @@ from typing import Any, NoReturn
 @dataclass(frozen=True)
 class _Form:
     """The plain forms of a command's arguments: its flags, its options that take one
-    value (`repeated`: that may be given again, each adding one), by the name the
-    command's function takes, and how many positional arguments it takes."""
+    value (`repeated`: that may be given again, each adding one; `numbers`: whose value
+    is a whole number in digits alone), by the name the command's function takes, and how
+    many positional arguments it takes."""
 
     flags: dict[str, str]
     values: dict[str, str]
     least: int
     most: int | None
     repeated: frozenset[str] = field(default=frozenset())
+    numbers: frozenset[str] = field(default=frozenset())
 
+
+_DIGITS = re.compile(r"[0-9]+")
 
 _CHECK = _Form(
     flags={"--json": "as_json", "--strict": "strict", "--cost": "cost", "--connect": "connect"},
@@ -44,17 +50,31 @@ _CHECK = _Form(
 
 
 def _run_form() -> _Form:
-    """`run`'s plain forms, from its options' record: a flag for each yes-or-no option,
-    a value for each other, repeated for those that take a list."""
+    """`run`'s plain forms, from its options' record."""
     from .run_options import option_forms
 
+    return _form_of(option_forms(), most=2)
+
+
+def _search_form() -> _Form:
+    """`search`'s plain forms, from its options' record."""
+    from .search_options import option_forms
+
+    return _form_of(option_forms(), most=2)
+
+
+def _form_of(forms: dict[str, tuple[str, tuple[str, ...]]], most: int) -> _Form:
+    """The plain forms of a command with one or two positional arguments, from its
+    options' record: a flag for each yes-or-no option, a value for each other, repeated
+    for those that take a list, digits alone for the whole numbers."""
     flags: dict[str, str] = {}
     values: dict[str, str] = {}
-    for name, (kind, forms) in option_forms().items():
-        for form in forms:
+    for name, (kind, given) in forms.items():
+        for form in given:
             (flags if kind == "flag" else values)[form] = name
-    repeated = frozenset(name for name, (kind, _) in option_forms().items() if kind == "values")
-    return _Form(flags=flags, values=values, least=1, most=2, repeated=repeated)
+    repeated = frozenset(name for name, (kind, _) in forms.items() if kind == "values")
+    numbers = frozenset(name for name, (kind, _) in forms.items() if kind == "number")
+    return _Form(flags, values, least=1, most=most, repeated=repeated, numbers=numbers)
 
 
 def read_arguments(form: _Form, args: list[str]) -> tuple[list[str], dict[str, Any]] | None:
@@ -79,6 +99,8 @@ def read_arguments(form: _Form, args: list[str]) -> tuple[list[str], dict[str, A
             if not given or given.startswith("-"):
                 return None
             key = form.values[name]
+            if key in form.numbers and not _DIGITS.fullmatch(given):
+                return None  # (a sign, a space, `1_000`: typer reads, or refuses, it)
         else:
             return None
         if key in form.repeated:
@@ -129,11 +151,26 @@ def _run(args: list[str]) -> Callable[[], object] | None:
     return run
 
 
-_COMMANDS = {"check": _check, "run": _run}
+def _search(args: list[str]) -> Callable[[], object] | None:
+    read = read_arguments(_search_form(), args)
+    if read is None:
+        return None
+    (file, *agent), options = read
+
+    def search() -> None:
+        from .search_options import SearchOptions
+        from .searching import search_file_command
+
+        search_file_command(SearchOptions.from_text(file, agent[0] if agent else None, options))
+
+    return search
+
+
+_COMMANDS = {"check": _check, "run": _run, "search": _search}
 
 
 def run_fast(argv: list[str]) -> bool:
-    """Run `check` or `run` when `argv` (without the program) gives it plainly, ending as
+    """Run `check`, `run` or `search` when `argv` (without the program) gives it plainly, ending as
     typer would end it (`SystemExit`); False when typer is to read `argv`."""
     if not argv or argv[0] not in _COMMANDS or os.name == "nt":
         return False
