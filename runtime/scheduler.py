@@ -264,9 +264,12 @@ class AgentRun:
         if self.context.tools:
             return {}, {}
         place = (os.getcwd(), tools.marks())  # (a function marked since: found again)
-        found = self.plan.calls.get(place)
+        calls = self.plan.calls
+        found = calls.get(place)
         if found is None:
-            found = self.plan.calls[place] = ({}, {})
+            for stale in [p for p in calls if p[1] != place[1]]:
+                del calls[stale]  # (of marks before: never read again)
+            found = calls[place] = ({}, {})
         return found
 
     def python_call(self, node: str) -> firing.PythonCall:

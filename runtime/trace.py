@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -130,6 +131,12 @@ class _LazyList:
 
     def __set__(self, record: FiringRecord, value: Any) -> None:
         self.slot.__set__(record, value)
+
+    def __delete__(self, record: FiringRecord) -> None:
+        """`del record.notes`: the list goes (read again, a new `[]`); one never read nor
+        given is there for the plain field too, so deleting it is no error either."""
+        with contextlib.suppress(AttributeError):  # (not made yet)
+            self.slot.__delete__(record)
 
 
 for _name in ("notes", "tool_calls", "children"):

@@ -306,7 +306,17 @@ class Evaluator:
         if workers == 1:
             await worker()  # (in this task)
         elif workers > 1:
-            await asyncio.gather(*(worker() for _ in range(workers)))
+            tasks = [asyncio.ensure_future(worker()) for _ in range(workers)]
+            try:
+                await asyncio.gather(*tasks)
+            except BaseException:
+                # one worker failed (or this evaluation was cancelled): the others stop
+                # too, not taking run after run once the evaluation has ended (its budget
+                # hold closed, its runs stored: theirs would be paid for and lost)
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
 
     async def _record(
         self,

@@ -264,3 +264,17 @@ def test_a_function_marked_after_runs_is_called_inline_in_the_next(tmp_path, mon
     assert imported.seen == [threading.get_ident()] * 2  # (marked since: inline)
     _, inline = plan_of(ir).calls[(str(tmp_path), marks())]
     assert inline == {"a": True, "b": True}  # (with no task: what was found before is not used)
+
+
+def test_a_plan_keeps_the_calls_of_the_latest_marks_only(tmp_path, monkeypatch):
+    # (a notebook that defines its `@nonblocking` tools again and again, each time a new
+    # entry: those of the marks before are never read again, and hold their functions)
+    module = f"marks_{uuid.uuid4().hex[:12]}"
+    (tmp_path / f"{module}.py").write_text("def bump(value: int) -> int:\n    return value + 1\n")
+    monkeypatch.chdir(tmp_path)
+    ir = rolegraph.load_agent("bump.agent", text=AGENT.format(module=module))
+    for _ in range(3):
+        assert _run(ir) == 3
+        rolegraph.nonblocking(lambda: None)
+    assert _run(ir) == 3
+    assert list(plan_of(ir).calls) == [(str(tmp_path), marks())]

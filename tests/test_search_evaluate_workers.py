@@ -101,3 +101,30 @@ def test_the_runs_the_store_holds_start_no_worker():
     ]
     assert sorted(told) == [False] * 6 + [True] * 4
     assert whole.runs[0].result == partial.runs[0].result  # (held: the stored record)
+
+
+class Failing(Counting):
+    """Raises at its second run (what a backend's own failure, or `on_run`, may raise)."""
+
+    async def run(self, job, settings, budget):
+        if len(self.started) == 1:
+            self.started.append((job.inputs, job.seed))
+            raise RuntimeError("the backend broke")
+        return await super().run(job, settings, budget)
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_a_run_that_raises_ends_the_evaluation_and_starts_no_run_after(concurrency):
+    backend = Failing()
+
+    async def evaluate_then_wait():
+        with pytest.raises(RuntimeError, match="the backend broke"):
+            await evaluator(concurrency, backend).evaluate(module())
+        started = len(backend.started)
+        for _ in range(50):  # (the loop goes on: a search's next evaluation)
+            await asyncio.sleep(0)
+        return started
+
+    started = asyncio.run(evaluate_then_wait())
+    assert len(backend.started) == started <= 1 + concurrency  # (those in flight, no more)
+    assert backend.now == 0  # (none left running)

@@ -107,3 +107,13 @@ def test_a_list_read_once_is_the_same_list_after():
     assert FiringRecord("a", 1, "k", "ok", notes=given_list).notes is given_list
     record.tool_calls = [{"tool": "t"}]
     assert record.tool_calls == [{"tool": "t"}]
+
+
+def test_a_list_can_be_deleted_as_a_plain_slot():
+    lazy, plain = FiringRecord("a", 1, "k", "ok", notes=["x"]), PlainRecord("a", 1, "k", "ok")
+    del lazy.notes, plain.notes  # (a plain slot: `del` works; it raised AttributeError)
+    lazy.notes = ["y"]
+    assert lazy.notes == ["y"]
+    unread = FiringRecord("a", 1, "k", "ok")
+    del unread.tool_calls  # (never read: nothing in the slot yet, as the slot says)
+    assert unread.tool_calls == []
