@@ -4,12 +4,14 @@ and the nesting-depth check of a program with one new statement (`_too_deep`).
 
     python bench/bench_edit_rebuild.py --baseline DIR
 
-CPU microseconds per call, the median of the processes' medians, with the range.
+CPU microseconds per call (the collector off while timed), the median of the processes,
+with the range.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -38,6 +40,8 @@ def child(nodes: int, repeat: int) -> dict[str, float]:
         changed = list(body)
         changed[i % len(body)] = body[i % len(body)].model_copy()  # one new statement
         edited.append(changed)
+    gc.collect()
+    gc.disable()  # (the steps' own work: a collection would fall on either at random)
     began = time.process_time()
     modules = [with_body(module, agent, changed) for changed in edited]
     rebuild = (time.process_time() - began) / repeat
@@ -45,6 +49,7 @@ def child(nodes: int, repeat: int) -> dict[str, float]:
     for program in modules:
         check._too_deep(program, "x.agent")
     depth = (time.process_time() - began) / repeat
+    gc.enable()
     return {"with_body": rebuild * 1e6, "_too_deep": depth * 1e6}
 
 
