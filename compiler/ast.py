@@ -143,16 +143,23 @@ def _holds_nodes(cls: type[Node], name: str, value: Any) -> bool:
     return classes is not None and all(type(item) in classes for item in value)
 
 
+def _validator_reads(cls: type[Node], name: str) -> bool:
+    """Whether a model validator of `cls` may read field `name`."""
+    reads = cls._validator_reads
+    return bool(cls.__pydantic_decorators__.model_validators) and (reads is None or name in reads)
+
+
 def _tuple_item_classes(cls: type[Node], name: str) -> frozenset[type] | None:
     """The node classes of a field annotated `tuple[A | B | ..., ...]` (a discriminated
-    union at most: no validator), when `cls` has no model validator; else None."""
+    union at most: no validator), when `cls` has no model validator that reads the
+    field; else None."""
     import types
     import typing
 
     from pydantic.fields import FieldInfo
 
     field = cls.model_fields.get(name)
-    if field is None or field.metadata or cls.__pydantic_decorators__.model_validators:
+    if field is None or field.metadata or _validator_reads(cls, name):
         return None
     annotation = field.annotation
     if typing.get_origin(annotation) is not tuple:
@@ -263,6 +270,9 @@ class Node(BaseModel):
     span: Span | None = Field(default=None, repr=False)
 
     _semantic_fields: ClassVar[tuple[str, ...]] = ()
+    #: The fields this class's model validator reads (None: any field). A change to
+    #: other fields cannot make that validator fail: see `with_changes`.
+    _validator_reads: ClassVar[frozenset[str] | None] = None
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -331,8 +341,10 @@ class Node(BaseModel):
         >>> role.with_changes(prompt=Prompt(text="Answer briefly: {{ question }}"))
 
         (A change that puts nodes of the kinds a tuple field holds in it needs no
-        validation: those nodes were validated when they were made, and are immutable.
-        Editors rebuild agents and modules that way, statement by statement.)
+        validation: those nodes were validated when they were made, and are immutable,
+        and the class's model validator, if any, does not read that field (its
+        `_validator_reads`). Editors rebuild agents and modules that way, statement by
+        statement.)
         """
         cls = type(self)
         if changes and all(_holds_nodes(cls, name, value) for name, value in changes.items()):
@@ -430,6 +442,8 @@ class Ref(Node):
     @classmethod
     def of(cls, dotted: str) -> Ref:
         return cls(parts=tuple(dotted.split(".")))
+
+    _validator_reads = frozenset({"parts"})
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -608,6 +622,8 @@ class LtlHolds(Node):
     kind: Literal["LtlHolds"] = "LtlHolds"
     expr: Expr
 
+    _validator_reads = frozenset({"expr"})
+
     @model_validator(mode="after")
     def _check(self) -> Self:
         _check_ltl_condition(self.expr)
@@ -681,6 +697,8 @@ class Import(Statement):
     is_path: bool = False
     alias: Name | None = None
     names: tuple[Name, ...] = ()
+
+    _validator_reads = frozenset({"is_path", "module", "names", "alias"})
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -807,6 +825,8 @@ class RoleDecl(Statement):
     tools: ToolUse | None = None
     end_comments: tuple[str, ...] = Field(default=(), repr=False)
 
+    _validator_reads = frozenset({"params"})
+
     @model_validator(mode="after")
     def _check(self) -> Self:
         _without_keywords(self.params)
@@ -824,6 +844,8 @@ class ToolDecl(Statement):
     returns: TypeExpr
     target: str
     server: Name | None = None
+
+    _validator_reads = frozenset({"server", "target"})
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -878,6 +900,8 @@ class HumanDecl(Statement):
     deadline: Deadline | None = None
     end_comments: tuple[str, ...] = Field(default=(), repr=False)
 
+    _validator_reads = frozenset({"params"})
+
     @model_validator(mode="after")
     def _check(self) -> Self:
         _without_keywords(self.params)
@@ -890,6 +914,8 @@ class RoleSig(Node):
     kind: Literal["RoleSig"] = "RoleSig"
     params: tuple[Param, ...] | None = None
     returns: TypeExpr | None = None
+
+    _validator_reads = frozenset({"params", "returns"})
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -937,6 +963,8 @@ class NodeDecl(Statement):
     replicate: BoundExpr | None = None
     map: MapClause | None = None
 
+    _validator_reads = frozenset({"replicate", "map"})
+
     @model_validator(mode="after")
     def _check(self) -> Self:
         if self.replicate is not None and self.map is not None:
@@ -950,6 +978,8 @@ class NodeTarget(Node):
     kind: Literal["NodeTarget"] = "NodeTarget"
     node: NodeName
     ports: tuple[Arg, ...] = ()
+
+    _validator_reads = frozenset({"ports"})
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -1012,6 +1042,8 @@ class AgentDecl(Statement):
     returns: TypeExpr
     body: tuple[AgentStmt, ...] = ()
     end_comments: tuple[str, ...] = Field(default=(), repr=False)
+
+    _validator_reads = frozenset({"params"})
 
     @model_validator(mode="after")
     def _check(self) -> Self:

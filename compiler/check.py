@@ -263,7 +263,12 @@ def _measured_shallow(node: ast.Node, limit: int = MAX_AST_NESTING) -> bool:
     if known is not None and known() is node:
         return True
     if isinstance(node, ast.AgentDecl) and limit > 1:
-        shallow = all(_measured_shallow(child, limit - 1) for child in node.children())
+        below, get = limit - 1, _SHALLOW.get
+        for child in node.children():  # (the lookup inline: most statements are known)
+            seen = get((id(child), below))
+            if (seen is None or seen() is not child) and not _measured_shallow(child, below):
+                return False
+        shallow = True
     else:
         shallow = first_too_deep(node, limit) is None
     if not shallow:
