@@ -60,7 +60,7 @@ A baseline tree is a commit laid out as installed: `git archive COMMIT | tar -x 
 /tmp/base/src`, `mkdir -p /tmp/base/pkg/rolegraph && cp -r /tmp/base/src/rolegraph/*
 /tmp/base/pkg/rolegraph/`, `for d in grammar compiler runtime stdlib search lsp; do cp
 -r /tmp/base/src/$d /tmp/base/pkg/rolegraph/$d; done`, then `--baseline /tmp/base/pkg`
-(here COMMIT was bfed8c2, laid out in /tmp/s4-base). A tree
+(the command above names the tree measured). A tree
 from before `@nonblocking` runs the marked functions as plain ones, in worker threads
 (bench/bench_nodes.py falls back to an unmarked function). The fan-out workload's
 source node is of the same kind as its branches (so no thread hand-off in the `async
