@@ -26,23 +26,26 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 _PROBE = """
-import asyncio, json, sys, time
+import asyncio, json, sys, tempfile, time
 sys.path.insert(0, sys.argv[1])
 import rolegraph
-from rolegraph.runtime import run_agent
+from rolegraph.runtime import Store, run_agent
 from bench_runtime import TOOLS, chain_agent, fanout_agent, loop_agent
 workload, body = sys.argv[2], sys.argv[3]
 join = {"astep": "atotal", "nstep": "ntotal"}.get(body, "total")
 text, firings = {
     "chain": (chain_agent(100, body), 100),
+    "chain+store": (chain_agent(100, body), 100),
     "loop": (loop_agent(body), 50),
     "fan-out": (fanout_agent(16, body, join, body), 18),
 }[workload]
 ir = rolegraph.load_agent("bench.agent", text=TOOLS + text)
+# (the store's own file, opened once as a server or a search keeps it)
+store = Store(tempfile.mkdtemp() + "/bench.sqlite") if workload == "chain+store" else None
 
 async def runs(n):
     for _ in range(n):
-        await run_agent(ir, {"seed": 0})
+        await run_agent(ir, {"seed": 0}, store=store)
 
 asyncio.run(runs(20))  # warm-up: imports, the plan, the tools
 n, began = 0, time.process_time()
@@ -57,7 +60,7 @@ A baseline tree is a commit laid out as installed: `git archive COMMIT | tar -x 
 /tmp/base/src`, `mkdir -p /tmp/base/pkg/rolegraph && cp -r /tmp/base/src/rolegraph/*
 /tmp/base/pkg/rolegraph/`, `for d in grammar compiler runtime stdlib search lsp; do cp
 -r /tmp/base/src/$d /tmp/base/pkg/rolegraph/$d; done`, then `--baseline /tmp/base/pkg`
-(here COMMIT was bfed8c2, laid out in /tmp/s4-base). A tree
+(the command above names the tree measured). A tree
 from before `@nonblocking` runs the marked functions as plain ones, in worker threads
 (bench/bench_nodes.py falls back to an unmarked function). The fan-out workload's
 source node is of the same kind as its branches (so no thread hand-off in the `async
@@ -68,7 +71,7 @@ WORKLOADS = [
     (workload, body)
     for body in ("astep", "nstep", "step")
     for workload in ("chain", "loop", "fan-out")
-]
+] + [("chain+store", "astep")]  # the chain of `async def` tools with the SQLite store
 
 
 def sample(workload: str, body: str, pythonpath: str | None) -> float:
@@ -93,6 +96,9 @@ def main() -> None:
     parser.add_argument("--baseline-name", default="baseline")
     parser.add_argument("--label", default="this tree")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--only", nargs="+", metavar="WORKLOAD:BODY", help="e.g. loop:nstep chain+store:astep"
+    )
     args = parser.parse_args()
     trees: dict[str, str | None] = {}
     if args.baseline is not None:
@@ -100,11 +106,12 @@ def main() -> None:
     trees[args.label] = None
     found: dict[tuple[str, str, str], list[float]] = {}
     load_before = os.getloadavg()[0]
+    chosen = [w for w in WORKLOADS if not args.only or ":".join(w) in args.only]
     for round_ in range(args.rounds):
         order = list(trees.items())
         if round_ % 2:
             order.reverse()
-        for workload, body in WORKLOADS:
+        for workload, body in chosen:
             for tree, path in order:
                 found.setdefault((workload, body, tree), []).append(sample(workload, body, path))
     lines = [
@@ -121,7 +128,7 @@ def main() -> None:
         "nstep": "`@nonblocking` plain function (inline)",
         "step": "plain function (worker thread)",
     }
-    for workload, body in WORKLOADS:
+    for workload, body in chosen:
         first = statistics.median(found[(workload, body, next(iter(trees)))])
         for tree in trees:
             values = found[(workload, body, tree)]
@@ -130,6 +137,23 @@ def main() -> None:
                 f"({min(values):.1f}-{max(values):.1f}) | "
                 f"{statistics.median(values) / first:.2f}x |"
             )
+    if ("chain", "astep") in chosen and ("chain+store", "astep") in chosen:
+        lines += [
+            "",
+            "| the store, with ÷ without, per round (chain, `async def`) | tree |",
+            "|---|---|",
+        ]
+        for tree in trees:
+            ratios = [
+                a / b
+                for a, b in zip(
+                    found[("chain+store", "astep", tree)],
+                    found[("chain", "astep", tree)],
+                    strict=True,
+                )
+            ]
+            spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
+            lines.append(f"| {statistics.median(ratios):.2f}x ({spread}) | {tree} |")
     report = "\n".join(lines) + "\n" + NOTE
     print(report)
     if not args.no_write:
@@ -144,6 +168,8 @@ def main() -> None:
             command += f" --label '{args.label}'"
         if args.rounds != 5:
             command += f" --rounds {args.rounds}"
+        if args.only:
+            command += " --only " + " ".join(args.only)
         record(report, command, key="firing-ab", title="Runtime: CPU per firing, A/B")
 
 

@@ -28,6 +28,15 @@ def firing_key(time: int, node: str, *cause: Any) -> tuple:
     return (time, node, digest)
 
 
+def edge_key(time: int, target: str, index: int, label: str) -> tuple:
+    """`firing_key(time, target, "edge", index, key)` for the firing an edge starts, given
+    the source firing's key as the trace writes it (`label`, which is `repr(key)`): the
+    digest's text is written around the label instead of writing the key out again."""
+    cause = f"('edge', {index!r}, {label})"  # (what `repr(("edge", index, key))` writes)
+    digest = hashlib.blake2b(cause.encode(), digest_size=8).hexdigest()
+    return (time, target, digest)
+
+
 def join_key(consumer: str, heads: list[Keyed]) -> tuple:
     """The key of a firing that joins `heads`, one after the latest of them. With one
     head, the head's digest serves: it is unique for this consumer at this time already

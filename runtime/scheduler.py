@@ -50,7 +50,7 @@ from .context import Context
 from .errors import FiringFailed, RunError, Stalled, StoreError, describe_error
 from .events import RunEvents
 from .expressions import EvaluationError, Evaluator
-from .keys import firing_key, join_key
+from .keys import edge_key, firing_key, join_key
 from .plan import plan_of
 from .repair import explain
 from .tools import INLINE, LOOP
@@ -586,7 +586,7 @@ class AgentRun:
         time = semantics.after(flight.time)
         for edge in chosen:
             self.taken[edge.index] = self.taken.get(edge.index, 0) + 1
-            key = firing_key(time, edge.target, "edge", edge.index, flight.key)
+            key = edge_key(time, edge.target, edge.index, flight.label)
             expressions = compiled[edge.index]
             if edge.kind == "return":
                 order = len(self.ir.returns_) + edge.index

@@ -33,7 +33,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,11 @@ BATCH = 256
 #: default=str)` writes, with one encoder made once rather than one per call.
 _KEY_JSON = json.JSONEncoder(sort_keys=True, default=str)
 FLUSH_SECONDS = 0.05
+#: How a batch of checkpoints is written: what `json.dumps(rows, default=str)` writes, by
+#: one encoder made once, which does not keep a table of the lists and dicts it is inside
+#: (`check_circular`): a batch is checked for cycles only when encoding it fails
+#: (`_rows_json`), so that one fails as before.
+_ROWS_JSON = json.JSONEncoder(default=str, check_circular=False)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, reply TEXT NOT NULL, created REAL);
@@ -100,6 +105,16 @@ def store_fault(
     return StoreError(str(path), kind, reason, doing, kept)
 
 
+def _rows_json(rows: list[Any]) -> str:
+    """`json.dumps(rows, default=str)`, the same text; the general encoder again for a
+    batch that does not encode (a cycle, with no table of what it is inside, overflows the
+    stack instead of being named), so its error is the one it always was."""
+    try:
+        return _ROWS_JSON.encode(rows)
+    except (RecursionError, ValueError, TypeError):
+        return json.dumps(rows, default=str)
+
+
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -113,7 +128,7 @@ class Store:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
             self._migrate()
-        self._pending: dict[str, list[list[Any]]] = {}  # run → firings not yet written
+        self._pending: dict[str, list[Sequence[Any]]] = {}  # run → firings not yet written
         self._updates: list[tuple[str, tuple]] = []  # statements for the next flush
         self._count = 0
         self._flushed = time.monotonic()
@@ -166,10 +181,7 @@ class Store:
         """Write the checkpoints not yet written, in one transaction."""
         with self._lock:
             if self._pending or self._updates:
-                rows = [
-                    (run, json.dumps(firings, default=str))
-                    for run, firings in self._pending.items()
-                ]
+                rows = [(run, _rows_json(firings)) for run, firings in self._pending.items()]
                 with self._faults("saving checkpoints"), self._transaction():
                     self._db.executemany("INSERT INTO checkpoints VALUES (?, ?)", rows)
                     for sql, args in self._updates:
@@ -314,12 +326,18 @@ class Store:
         """`checkpoint` for one run, given each completed firing's record (a run's
         `Context.checkpoint`): one call per firing, not two."""
         pending = self._pending  # (`flush` empties it, and keeps it)
+        clock = time.monotonic
 
         def checkpoint(record: Any) -> None:
-            row = [record.key, record.node, record.time, record.status, record.output, record.error]
-            pending.setdefault(run, []).append(row)  # (`_add`, without a call more)
+            # (`_add`, without a call more; a tuple encodes as the list `_add` keeps)
+            row = (record.key, record.node, record.time, record.status, record.output, record.error)
+            rows = pending.get(run)
+            if rows is None:
+                pending[run] = [row]
+            else:
+                rows.append(row)
             self._count += 1
-            if self._count >= BATCH or time.monotonic() - self._flushed > FLUSH_SECONDS:
+            if self._count >= BATCH or clock() - self._flushed > FLUSH_SECONDS:
                 self.flush()
 
         return checkpoint
