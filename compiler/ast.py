@@ -144,9 +144,15 @@ def _holds_nodes(cls: type[Node], name: str, value: Any) -> bool:
 
 
 def _validator_reads(cls: type[Node], name: str) -> bool:
-    """Whether a model validator of `cls` may read field `name`."""
+    """Whether a model validator of `cls` may read field `name`, or a field validator
+    validates it."""
+    decorators = cls.__pydantic_decorators__
+    if any(
+        name in v.info.fields or "*" in v.info.fields for v in decorators.field_validators.values()
+    ):
+        return True
     reads = cls._validator_reads
-    return bool(cls.__pydantic_decorators__.model_validators) and (reads is None or name in reads)
+    return bool(decorators.model_validators) and (reads is None or name in reads)
 
 
 def _tuple_item_classes(cls: type[Node], name: str) -> frozenset[type] | None:
@@ -278,6 +284,9 @@ class Node(BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         cls._semantic_fields = tuple(name for name in cls.model_fields if name not in TRIVIA)
+        validators = cls.__pydantic_decorators__.model_validators
+        if "_validator_reads" not in vars(cls) and any(name in vars(cls) for name in validators):
+            cls._validator_reads = None  # (a validator of its own: its parent's reads are not its)
         _NODE_CLASSES.append(cls)
 
     @classmethod

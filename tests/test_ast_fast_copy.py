@@ -139,3 +139,40 @@ def test_a_malformed_change_is_still_refused_as_a_new_node_refuses_it() -> None:
         agent.with_changes(params=(param,))
     assert str(changed.value) == str(new.value)
     assert not ast._holds_nodes(ast.AgentDecl, "params", (param,))
+
+
+def test_a_subclass_validator_that_declares_no_reads_meets_every_change() -> None:
+    """Found in review: a subclass inherited its parent's `_validator_reads`, so a model
+    validator of its own that reads another field was skipped by the fast copy."""
+    from pydantic import field_validator, model_validator
+
+    class Bodiless(ast.AgentDecl):
+        @model_validator(mode="after")
+        def _no_body(self) -> Bodiless:
+            if self.body:
+                raise ValueError("no body here")
+            return self
+
+    class Unreturning(ast.AgentDecl):
+        @field_validator("body")
+        @classmethod
+        def _no_return(cls, body: tuple[Any, ...]) -> tuple[Any, ...]:
+            if any(isinstance(s, ast.ReturnStmt) for s in body):
+                raise ValueError("no return here")
+            return body
+
+    agent = rolegraph.parse(
+        'role W(q: str) -> str {\n  prompt "{{ q }}"\n}\n'
+        "agent A(q: str) -> str {\n  w = W(q)\n  return w\n}\n",
+        "a.agent",
+    ).find(ast.AgentDecl)
+    assert agent is not None
+    try:
+        for cls in (Bodiless, Unreturning):
+            empty = cls(**{**dict(agent), "kind": "AgentDecl", "body": ()})
+            with pytest.raises(ValueError):
+                empty.with_changes(body=agent.body)
+        assert ast.AgentDecl._validator_reads == frozenset({"params"})  # (its own, kept)
+    finally:  # (the classes made here are no part of the tree's: ast._NODE_CLASSES)
+        ast._NODE_CLASSES.remove(Bodiless)
+        ast._NODE_CLASSES.remove(Unreturning)

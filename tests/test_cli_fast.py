@@ -167,6 +167,8 @@ TYPER = [
     ["search", GOOD, "-d", "DATA", "-n", "2", "--store", "STORE", "-q", "--timeout", "5"],
     ["search", GOOD, "-d", "DATA", "-n", "2", "-n", "3", "--store", "STORE", "-q"],
     ["search", GOOD, "A", "B", "-d", "DATA"],
+    # (found in review: more digits than Python converts, `sys.get_int_max_str_digits`)
+    ["search", GOOD, "-d", "DATA", "-n", "9" * 5000, "--store", "STORE", "-q"],
 ]
 
 

@@ -431,3 +431,35 @@ def test_a_run_that_ends_before_its_agent_runs_leaves_the_collector_on(args):
     assert done.returncode == 0, done.stderr
     code, enabled = json.loads(done.stdout.strip().splitlines()[-1])
     assert code == 2 and enabled, done.stderr
+
+
+def test_a_search_imports_its_scorer_with_the_collector_on(tmp_path):
+    """Found in review: `search` read the fast way paused the collector until just before
+    the search ran, but imported the user's scorer module (its code runs) before that, with
+    the collector off, and then froze what the import made, its cyclic garbage included:
+    never collected. Through typer the scorer's import ran with the collector on."""
+    from .conftest import ROOT
+
+    agent = tmp_path / "self_refine.agent"
+    agent.write_text((ROOT / "examples" / "self_refine.agent").read_text())
+    marker = tmp_path / "collected"
+    (tmp_path / "gc_scorer.py").write_text(
+        "import gc, pathlib\n"
+        f"pathlib.Path({str(tmp_path / 'at-import')!r}).write_text(str(gc.isenabled()))\n"
+        "class Finalized:\n"
+        "    def __init__(self):\n"
+        "        self.me = self\n"
+        "    def __del__(self):\n"
+        f"        pathlib.Path({str(marker)!r}).write_text('collected')\n"
+        "Finalized()\n"
+        "def score(result, example):\n"
+        "    return 1.0\n"
+    )
+    data = tmp_path / "tasks.jsonl"
+    data.write_text(json.dumps({"inputs": {"task": "x"}, "expected": "y"}))
+    args = ["search", str(agent), "-d", str(data), "-n", "1", "-q"]
+    args += ["--store", str(tmp_path / "s.sqlite"), "--score", "gc_scorer:score"]
+    _, enabled, _ = _gc_at_exit(*args)
+    assert enabled
+    assert (tmp_path / "at-import").read_text() == "True"
+    assert marker.read_text() == "collected"

@@ -41,6 +41,14 @@ class _Form:
 
 _DIGITS = re.compile(r"[0-9]+")
 
+
+def _whole_number(text: str) -> bool:
+    """Whether `text` is a whole number in digits alone that `int` converts (no more
+    digits than `sys.get_int_max_str_digits` allows, 0: any): else typer refuses it."""
+    most = sys.get_int_max_str_digits()
+    return _DIGITS.fullmatch(text) is not None and (not most or len(text) <= most)
+
+
 _CHECK = _Form(
     flags={"--json": "as_json", "--strict": "strict", "--cost": "cost", "--connect": "connect"},
     values={"--root": "root"},
@@ -99,7 +107,7 @@ def read_arguments(form: _Form, args: list[str]) -> tuple[list[str], dict[str, A
             if not given or given.startswith("-"):
                 return None
             key = form.values[name]
-            if key in form.numbers and not _DIGITS.fullmatch(given):
+            if key in form.numbers and not _whole_number(given):
                 return None  # (a sign, a space, `1_000`: typer reads, or refuses, it)
         else:
             return None

@@ -336,6 +336,9 @@ def evaluation_setup(
     check_model_option(None if model == "declared" else model)
     if seeds < 1:
         raise usage_error("--seeds is at least 1")
+    # (the scorer may be the user's module, whose code runs as it is imported: the
+    # collector on again first, as through typer; start-up's objects kept, exits.py)
+    keep_until_exit()
     try:
         objective = Objective(
             load_examples(data),
