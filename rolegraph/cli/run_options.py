@@ -48,18 +48,33 @@ class RunOptions:
 
     @classmethod
     def from_text(cls, file: str, agent: str | None, given: dict[str, Any]) -> RunOptions:
-        """The options as the fast path read them: `given` maps an option's name to the
-        text given (a list of texts for `--param`), paths not yet made `Path`s."""
-        paths = {name for name, (kind, _) in option_forms().items() if kind == "path"}
-        made: dict[str, Any] = {n: Path(v) if n in paths else v for n, v in given.items()}
-        return cls(file=Path(file), agent=agent, **made)
+        """The options as the fast path read them (`converted`)."""
+        return cls(file=Path(file), agent=agent, **converted(cls, given))
 
 
 def option_forms() -> dict[str, tuple[str, tuple[str, ...]]]:
-    """Each option's name → how the fast path reads it and its forms (none: typer reads
-    it whenever it is given)."""
+    """`run`'s options as the fast path reads them (`forms_of`)."""
+    return forms_of(RunOptions)
+
+
+def forms_of(record: type) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Each option of a command's `record` (RunOptions, SearchOptions) by name → how the
+    fast path reads it and its forms (a field without them: typer reads it whenever it
+    is given)."""
     return {
         f.name: (f.metadata["kind"], f.metadata["flags"])
-        for f in fields(RunOptions)
+        for f in fields(record)
         if "kind" in f.metadata
     }
+
+
+def converted(record: type, given: dict[str, Any]) -> dict[str, Any]:
+    """What the fast path read of a command's `record`, converted: `given` maps an
+    option's name to the text given (a list of texts for a repeatable one); a `path`
+    becomes a `Path`, a `number` an `int`."""
+    kinds = {name: kind for name, (kind, _) in forms_of(record).items()}
+    made: dict[str, Any] = {}
+    for name, text in given.items():
+        kind = kinds[name]
+        made[name] = Path(text) if kind == "path" else int(text) if kind == "number" else text
+    return made

@@ -11,11 +11,11 @@ tests/test_cli_fast.py holds the two to each other."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .run_options import _read
+from .run_options import _read, converted, forms_of
 
 #: The search's store when `--store` is not given.
 SEARCH_STORE = Path(".rolegraph/search.sqlite")
@@ -59,21 +59,10 @@ class SearchOptions:
 
     @classmethod
     def from_text(cls, file: str, agent: str | None, given: dict[str, Any]) -> SearchOptions:
-        """The options as the fast path read them: `given` maps an option's name to the
-        text given (a list of texts for the repeatable ones), not yet converted."""
-        kinds = {name: kind for name, (kind, _) in option_forms().items()}
-        made: dict[str, Any] = {}
-        for name, text in given.items():
-            kind = kinds[name]
-            made[name] = Path(text) if kind == "path" else int(text) if kind == "number" else text
-        return cls(file=Path(file), agent=agent, **made)
+        """The options as the fast path read them (run_options.py `converted`)."""
+        return cls(file=Path(file), agent=agent, **converted(cls, given))
 
 
 def option_forms() -> dict[str, tuple[str, tuple[str, ...]]]:
-    """Each option's name → how the fast path reads it and its forms (none: typer reads
-    it whenever it is given)."""
-    return {
-        f.name: (f.metadata["kind"], f.metadata["flags"])
-        for f in fields(SearchOptions)
-        if "kind" in f.metadata
-    }
+    """`search`'s options as the fast path reads them (run_options.py `forms_of`)."""
+    return forms_of(SearchOptions)
