@@ -360,15 +360,14 @@ async def score_candidate(
         if single is not None
         else [e.model_dump(mode="json") for e in script] or None
     )
-    evaluation = await (evaluate or evaluator.evaluate)(module)
-    evaluator.store.put_candidate(
-        Candidate(
-            evaluation.fingerprint,
-            source_of(module),
-            None if parent is None else parent.evaluation.fingerprint,
-            data,
-        )
+    candidate = Candidate(
+        fingerprint_of(module),  # (the evaluation's fingerprint)
+        source_of(module),
+        None if parent is None else parent.evaluation.fingerprint,
+        data,
     )
+    with evaluator.store.waiting(candidate):  # (written with its runs: one transaction)
+        evaluation = await (evaluate or evaluator.evaluate)(module)
     return Scored(
         module,
         evaluation,

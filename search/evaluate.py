@@ -186,12 +186,16 @@ class Evaluator:
             elif self.on_run is not None:
                 self.on_run(stored, True)
             records.append((stored, True, 0) if stored is not None else _NOT_YET)
+        failed = True
         try:
             await self._make_runs(ir, key, source, cases, pending, records, hold, made)
+            failed = False
         finally:
             if hold is not None:
                 hold.close()
-            self.store.put_runs(made)  # (one transaction; what ran is kept on a failure too)
+            # (one transaction; what ran is kept on a failure too, and the candidate
+            # waiting for its runs, `SearchStore.waiting`, goes with them unless it failed)
+            self.store.put_runs(made, waiting=not failed)
         runs = tuple(  # scored in order, once every run is in
             self._outcome(index, example, seed, record, cached, sent)
             for (index, example, seed), (record, cached, sent) in zip(cases, records, strict=True)

@@ -3,7 +3,9 @@
 import json
 from datetime import date
 
-from rolegraph.search.store import RunRecord, SearchStore
+import pytest
+
+from rolegraph.search.store import Candidate, RunRecord, SearchStore
 
 
 def test_a_runs_result_is_stored_as_json_dumps_with_str_for_the_rest(tmp_path):
@@ -19,3 +21,135 @@ def test_a_runs_result_is_stored_as_json_dumps_with_str_for_the_rest(tmp_path):
     )
     rows = store._db.execute("SELECT result FROM runs ORDER BY example").fetchall()
     assert [row[0] for row in rows] == [json.dumps(r, default=str) for r in results]
+
+
+# -- a candidate written with its evaluation's runs (`SearchStore.waiting`) -----------------
+
+
+def _rows(path):
+    """The store's rows as a search leaves them, the times left out: candidates in the
+    order written, runs and tests' verdicts by key."""
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        candidates = db.execute(
+            "SELECT fingerprint, source, parent, edit FROM candidates ORDER BY rowid"
+        ).fetchall()
+        runs = db.execute(
+            "SELECT fingerprint, agent, example, seed, model, result, error, calls, tokens, "
+            "dollars FROM runs ORDER BY fingerprint, agent, example, seed, model"
+        ).fetchall()
+        tests = db.execute("SELECT fingerprint, passed, failure FROM tests ORDER BY 1").fetchall()
+    finally:
+        db.close()
+    return candidates, runs, tests
+
+
+def _written_after(self, candidate):
+    """The general path `waiting` replaces: the candidate written after its evaluation,
+    in a transaction of its own, when the evaluation ended without an error."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def block():
+        yield
+        self.put_candidate(candidate)
+
+    return block()
+
+
+def _searched(path, optimizer, seed):
+    import asyncio
+
+    import rolegraph
+    from rolegraph.search import Evaluator, Objective, contains, evolve, mcts, random_search, swarm
+
+    from .test_search import SELF_REFINE, TASKS
+
+    run = {"random": random_search, "evolve": evolve, "swarm": swarm, "mcts": mcts}[optimizer]
+    evaluator = Evaluator(
+        Objective(TASKS, contains, seeds=(0, 1)),
+        store=SearchStore(path),
+        filename=str(SELF_REFINE),
+    )
+    module = rolegraph.parse_file(SELF_REFINE)
+    result = asyncio.run(run(module, evaluator, evaluations=12, seed=seed))
+    return [s.evaluation.fingerprint for s in result.evaluated]
+
+
+@pytest.mark.parametrize(("optimizer", "seed"), [("random", 3), ("evolve", 1), ("mcts", 2)])
+def test_candidates_written_with_their_runs_are_those_written_alone(
+    tmp_path, monkeypatch, optimizer, seed
+):
+    """Seeded searches leave the same rows (candidates in the same order, runs, tests'
+    verdicts) whether each candidate goes in its runs' transaction or, as before, in a
+    transaction of its own after its evaluation; and the candidates are written in
+    fewer transactions."""
+    import sqlite3
+
+    # write transactions: each COMMIT, and each write outside BEGIN ... COMMIT (its own)
+    commits = {"n": 0, "open": False}
+
+    def traced(sql):
+        if sql == "BEGIN":
+            commits["open"] = True
+        elif sql == "COMMIT":
+            commits["open"] = False
+            commits["n"] += 1
+        elif sql.startswith("INSERT") and not commits["open"]:
+            commits["n"] += 1
+
+    connect = sqlite3.connect
+
+    def counted(*args, **options):
+        db = connect(*args, **options)
+        db.set_trace_callback(traced)
+        return db
+
+    monkeypatch.setattr(sqlite3, "connect", counted)
+    grouped = _searched(tmp_path / "grouped.sqlite", optimizer, seed)
+    grouped_commits, commits["n"] = commits["n"], 0
+    with monkeypatch.context() as alone:
+        alone.setattr(SearchStore, "waiting", _written_after)
+        general = _searched(tmp_path / "alone.sqlite", optimizer, seed)
+    assert grouped == general and len(set(grouped)) == 12
+    assert _rows(tmp_path / "grouped.sqlite") == _rows(tmp_path / "alone.sqlite")
+    # (one a candidate fewer, but for those whose runs were all held or inherited)
+    assert grouped_commits < commits["n"] - 6
+
+
+def test_a_candidate_goes_in_its_runs_transaction_and_not_when_its_evaluation_fails(tmp_path):
+    """With runs stored, the candidate waiting is written in their transaction; with
+    none stored (all held), after the block; and when the block fails, only the runs
+    stored before the failure are written (what ran is kept), never the candidate."""
+    path = tmp_path / "s.sqlite"
+    store = SearchStore(path)
+    key = ("f", "A", "e0", 0, "mock")
+    record = RunRecord("x", None, 1, 2, 0.0)
+    statements = []
+    store._db.set_trace_callback(statements.append)
+    first = Candidate("f", "agent A {}", None, None)
+    with store.waiting(first):
+        store.put_runs([(key, record)])
+    assert statements == [
+        "BEGIN",
+        statements[1],  # (the run)
+        statements[2],  # (the candidate)
+        "COMMIT",
+    ] and statements[2].startswith("INSERT OR IGNORE INTO candidates")
+    statements.clear()
+    held = Candidate("g", "agent B {}", "f", {"op": "x"})
+    with store.waiting(held):
+        pass  # (every run in the store: the candidate alone, after)
+    assert len(statements) == 1 and statements[0].startswith("INSERT OR IGNORE INTO candidates")
+    failed = Candidate("h", "agent C {}", "f", {"op": "y"})
+    with pytest.raises(RuntimeError), store.waiting(failed):
+        store.put_runs([(("h", "A", "e0", 0, "mock"), record)], waiting=False)
+        raise RuntimeError("cancelled")
+    with pytest.raises(RuntimeError), store.waiting(failed):
+        raise RuntimeError("over budget")
+    store.put_runs([(("k", "A", "e0", 0, "mock"), record)])  # (nothing waits any more)
+    assert [c.fingerprint for c in store.candidates()] == ["f", "g"]
+    assert store.run(("h", "A", "e0", 0, "mock")) == record
+    assert store.candidates()[1] == held
