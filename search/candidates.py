@@ -86,20 +86,30 @@ def unchanged_runs(
 ) -> bool:
     """Whether `edit` made `module` from `parent` without changing any run: an `ensure`
     constraint added that the checker proves on every run (a monitor only watches; a
-    proven one never fails a run). An `enforce` shield may block firings: it changes runs."""
+    proven one never fails a run). An `enforce` shield may block firings: it changes runs.
+
+    That is: the checker proves of the edited agent a constraint it does not prove of
+    the parent's. A monitor added changes no run, so the agent's other constraints have
+    the same verdicts in both programs; what the parent lacks is the one constraint the
+    edit added, which it appends to the agent's body (the last of the agent's verdicts,
+    in the checker's order), unless another constraint of the agent reads the same. So
+    the edited program alone is checked, not its parent too (tests/test_search_store.py
+    holds this to both checks on every `ensure` the editor offers in the examples)."""
     single = edit if isinstance(edit, Edit) else edit[0] if edit and len(edit) == 1 else None
     if not isinstance(single, AddConstraint) or single.mode != "ensure":
         return False
-
-    def of_the_agent(found: set[tuple[str, str]]) -> set[tuple[str, str]]:
-        return {(agent, text) for agent, text in found if agent.rsplit(".", 1)[-1] == single.agent}
-
     try:
-        proven = of_the_agent(evaluator.proven(module))
-        # (the parent is checked only when the child proves something of that agent)
-        return bool(proven) and bool(proven - evaluator.proven(parent))
+        verdicts = [
+            (text, status)
+            for agent, text, status in evaluator.verdicts(module)
+            if agent.rsplit(".", 1)[-1] == single.agent
+        ]
     except Exception:  # (a program the checker cannot explore: evaluate it as usual)
         return False
+    if not verdicts:
+        return False
+    text, status = verdicts[-1]  # (the constraint the edit added)
+    return status == "proven" and sum(1 for other, _ in verdicts if other == text) == 1
 
 
 def complete(candidates: Sequence[Scored]) -> list[Scored]:

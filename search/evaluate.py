@@ -149,7 +149,8 @@ class Evaluator:
         self.session = CheckSession(filename, root=root)
         self._allotments: dict[str, Allotment] = {}
         self._runs_keys: dict[str, str] = {}  # a program's fingerprint: its runs' key
-        self._proven: dict[str, set[tuple[str, str]]] = {}  # a program's fingerprint: `proven`
+        # a program's fingerprint: its constraints' verdicts (`verdicts`)
+        self._verdicts: dict[str, tuple[tuple[str, str, str], ...]] = {}
 
     def evaluate_sync(self, module: ast.Module) -> Evaluation:
         return run_sync(self.evaluate(module))
@@ -432,7 +433,7 @@ class Evaluator:
             budget=self.budget,
             share=self.share,
         )
-        twin._irs, twin._runs_keys, twin._proven = self._irs, self._runs_keys, self._proven
+        twin._irs, twin._runs_keys, twin._verdicts = self._irs, self._runs_keys, self._verdicts
         twin.session = self.session
         if blank == self.blank:  # (a blanked node's replies are other replies)
             twin.settings = replace(twin.settings, cache=self.settings.cache)
@@ -490,18 +491,25 @@ class Evaluator:
         return len(inherited)
 
     def proven(self, module: ast.Module) -> set[tuple[str, str]]:
-        """The constraints of `module` the checker proves on every run, as (agent, text)
-        (remembered by program: a parent is asked about once, not once a child)."""
+        """The constraints of `module` the checker proves on every run, as (agent, text)."""
+        return {
+            (agent, text) for agent, text, status in self.verdicts(module) if status == "proven"
+        }
+
+    def verdicts(self, module: ast.Module) -> tuple[tuple[str, str, str], ...]:
+        """The checker's verdict on each constraint of `module`'s agents, as (agent, text,
+        status: proven, violated or unknown), in the checker's order (agent by agent, each
+        agent's constraints as its body gives them); remembered by program."""
         digest = fingerprint_of(module)
-        found = self._proven.get(digest)
+        found = self._verdicts.get(digest)
         if found is None:
             bare = without_tests(module)
             checked = check(bare, self.filename, self.root, session=self.session)
-            found = {(c.agent, c.text) for c in checked.constraints if c.status == "proven"}
-            if len(self._proven) > 256:
-                self._proven.clear()
-            self._proven[digest] = found
-        return set(found)
+            found = tuple((c.agent, c.text, c.status) for c in checked.constraints)
+            if len(self._verdicts) > 256:
+                self._verdicts.clear()
+            self._verdicts[digest] = found
+        return found
 
     # -- the candidate's IR -------------------------------------------------------------------
 
