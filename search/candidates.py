@@ -157,6 +157,20 @@ class Trail:
         self.over_budget = 0  # candidates skipped: their runs did not fit the budget
         self.inherited = 0  # runs taken over from a parent (edits that change no run)
         self.in_a_row = 0
+        # the Pareto front of the candidates evaluated completely, and of how many
+        self._front: list[Scored] = []
+        self._front_of = 0
+
+    def front(self) -> list[Scored]:
+        """`pareto_front(complete(self.evaluated))`, kept up to date: the front of the
+        front so far and the candidates added since is the front of them all (a candidate
+        the front left out stays dominated, or an equal one came first)."""
+        done = len(self.evaluated)
+        if self._front_of != done:
+            added = complete(self.evaluated[self._front_of :])
+            self._front = pareto_front([*self._front, *added], key=lambda s: s.point)
+            self._front_of = done
+        return list(self._front)
 
     @property
     def full(self) -> bool:

@@ -153,3 +153,35 @@ def test_a_candidate_goes_in_its_runs_transaction_and_not_when_its_evaluation_fa
     assert [c.fingerprint for c in store.candidates()] == ["f", "g"]
     assert store.run(("h", "A", "e0", 0, "mock")) == record
     assert store.candidates()[1] == held
+
+
+# -- the trail's front, kept up to date -----------------------------------------------------
+
+
+def test_the_trails_front_kept_up_to_date_is_the_front_of_all(monkeypatch):
+    """`Trail.front`, updated from the last front and the candidates added since, is
+    `pareto_front` of every complete candidate, item for item (which of equal points
+    stays, and the order), on 300 seeded random sequences with ties and partial ones."""
+    import random
+
+    from rolegraph.search.candidates import Scored, Trail, complete
+    from rolegraph.search.evaluate import Evaluation
+    from rolegraph.search.pareto import pareto_front
+
+    class Evaluator:
+        runs_made = calls_made = 0
+
+    rng = random.Random(5)
+    for _ in range(300):
+        trail = Trail(Evaluator(), 100, None)
+        for _ in range(rng.randint(1, 30)):
+            evaluation = Evaluation(
+                "f", "A", rng.choice([0.0, 0.25, 0.5, 1.0]), float(rng.randint(0, 4)),
+                0, 0, 0.0, (), partial=rng.random() < 0.2,
+            )  # fmt: skip
+            trail.evaluated.append(Scored(None, evaluation, None, None))
+            if rng.random() < 0.6:  # (asked after some additions, not after each)
+                everyone = pareto_front(complete(trail.evaluated), key=lambda s: s.point)
+                assert [id(s) for s in trail.front()] == [id(s) for s in everyone]
+        everyone = pareto_front(complete(trail.evaluated), key=lambda s: s.point)
+        assert [id(s) for s in trail.front()] == [id(s) for s in everyone]
