@@ -306,11 +306,17 @@ class Trail:
         again is neither applied nor checked again. A program evaluated before is not
         checked (it did check); it is given back, and the caller sees it is not new."""
         sites, choices = self._sites(editor, module, operators)
+        if not choices:
+            return None
+        remembered, key = self._edits_made, id(module)
         for _ in range(tries):
-            if not choices:
-                return None
             edit = rng.choice(sites[rng.choice(choices)])
-            made = self._made(editor, module, edit)
+            # (`_made`'s look-up, here: most draws are of edits drawn before)
+            known = remembered.get((key, id(edit)))
+            if known is not None and known[0] is module and known[1] is edit:
+                made = known[2]
+            else:
+                made = self._made(editor, module, edit)
             if made is not None:
                 return edit, made
         return None
