@@ -21,6 +21,7 @@ from typing import Any
 
 from rolegraph.compiler import ast
 from rolegraph.compiler.incremental import CheckSession
+from rolegraph.compiler.paths import explore_agent
 from rolegraph.runtime import Model, provider_of
 from rolegraph.runtime.sync import run_sync
 
@@ -504,8 +505,19 @@ class Evaluator:
         found = self._verdicts.get(digest)
         if found is None:
             bare = without_tests(module)
-            checked = check(bare, self.filename, self.root, session=self.session)
-            found = tuple((c.agent, c.text, c.status) for c in checked.constraints)
+            runnable = self.session.runnable(bare)
+            if not runnable.errors:
+                # A program with no error: a full check would explore each of its agents'
+                # IRs, those `runnable` gives (the editor's, or a check's that does not
+                # explore), and say what `explore_agent` says of them. Only that is done.
+                found = tuple(
+                    (c.agent, c.text, c.status)
+                    for ir in runnable.irs.values()
+                    for c in explore_agent(ir)[1]
+                )
+            else:
+                checked = check(bare, self.filename, self.root, session=self.session)
+                found = tuple((c.agent, c.text, c.status) for c in checked.constraints)
             if len(self._verdicts) > 256:
                 self._verdicts.clear()
             self._verdicts[digest] = found

@@ -1,7 +1,9 @@
 """A candidate that only adds a proven `ensure` takes its parent's runs
 (search/candidates.py `unchanged_runs`), judged from the edited program's check alone;
 held here to the rule it replaces, both programs checked: the checker proves of the edited
-agent some constraint it does not prove of the parent's."""
+agent some constraint it does not prove of the parent's. (Half the edited programs are
+first checked by the search's editor, whose IRs the evaluator then explores; the others
+by the evaluator itself.)"""
 
 import pytest
 
@@ -63,6 +65,8 @@ def test_an_added_ensure_is_judged_as_both_checks_judge_it(path):
             continue
         if check_module(without_tests(edited), filename, _parse, "").errors:
             continue
+        if judged % 2:  # (the editor's check first: the evaluator then takes its IRs)
+            evaluator.editor().admit(module, edited, "the edit")
         proven = _proven(edited, filename, edit.agent)
         oracle = (
             edit.mode == "ensure"
