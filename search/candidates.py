@@ -203,36 +203,40 @@ class Trail:
         candidates in a row, the search is `full`). Its `test` blocks are kept valid
         first (search/tests_kept.py)."""
         kept = NOTHING
-        if parent is not None and module.tests:
-            # the program as the edit made it is seen too: proposed again, it is no new one
-            self.seen.add(fingerprint_of(module))
-            evaluator = self.evaluator
-            module, kept = await keep_tests(
-                parent.module,
-                module,
-                edit,
-                evaluator.filename,
-                evaluator.root,
-                evaluator.session,
-                evaluator.store,
-            )
-        if parent is not None and unchanged_runs(self.evaluator, parent.module, module, edit):
-            self.inherited += self.evaluator.inherit_runs(parent.module, module)
         try:
-            scored = await score_candidate(
-                self.evaluator, module, parent, edit, self._evaluate, kept
-            )
-        except BudgetSpent as error:
-            if not self.evaluated:
-                raise
-            # Too dear for what is left: skipped (and never proposed again), and the search
-            # goes on with cheaper candidates until `OVER_BUDGET` in a row did not fit.
-            self.seen.add(fingerprint_of(module))
-            self.over_budget += 1
-            self.in_a_row += 1
-            if self.in_a_row >= OVER_BUDGET:
-                self.stopped = str(error)
-            return None
+            if parent is not None and module.tests:
+                # the program as the edit made it is seen too: proposed again, it is no new one
+                self.seen.add(fingerprint_of(module))
+                evaluator = self.evaluator
+                module, kept = await keep_tests(
+                    parent.module,
+                    module,
+                    edit,
+                    evaluator.filename,
+                    evaluator.root,
+                    evaluator.session,
+                    evaluator.store,
+                    later=True,  # (with its runs: one transaction)
+                )
+            if parent is not None and unchanged_runs(self.evaluator, parent.module, module, edit):
+                self.inherited += self.evaluator.inherit_runs(parent.module, module)
+            try:
+                scored = await score_candidate(
+                    self.evaluator, module, parent, edit, self._evaluate, kept
+                )
+            except BudgetSpent as error:
+                if not self.evaluated:
+                    raise
+                # Too dear for what is left: skipped (and never proposed again), and the search
+                # goes on with cheaper candidates until `OVER_BUDGET` in a row did not fit.
+                self.seen.add(fingerprint_of(module))
+                self.over_budget += 1
+                self.in_a_row += 1
+                if self.in_a_row >= OVER_BUDGET:
+                    self.stopped = str(error)
+                return None
+        finally:
+            self.evaluator.store.flush()  # (its tests' verdicts, if nothing wrote them)
         self.in_a_row = 0
         surrogate = self.surrogate
         if surrogate and parent and edit is not None and not scored.evaluation.partial:

@@ -36,6 +36,7 @@ KEPT = "every run and candidate saved before"  # (what a full store still holds)
 _result_text = json.JSONEncoder(default=str).encode
 
 _PUT_CANDIDATE = "INSERT OR IGNORE INTO candidates VALUES (?,?,?,?,?)"
+_PUT_VERDICT = "INSERT OR REPLACE INTO tests VALUES (?,?,?,?)"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -89,6 +90,8 @@ class SearchStore:
         self._lock = threading.Lock()
         # the candidate whose evaluation is under way (`waiting`): written with its runs
         self._waiting: Candidate | None = None
+        # tests' verdicts to go with the next write (`put_test_verdicts(later=True)`)
+        self._later: list[tuple[Any, ...]] = []
         with self._faults("opening it"):
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             if self.path != ":memory:":
@@ -188,22 +191,27 @@ class SearchStore:
         what: str,
         candidates: Sequence[tuple[Any, ...]] = (),
     ) -> None:
-        """`sql` for each row, and `candidates`' rows, in one transaction: all or none."""
+        """`sql` for each row, `candidates`' rows and the tests' verdicts waiting
+        (`put_test_verdicts(later=True)`), in one transaction: all or none."""
         with self._lock, self._faults(f"saving {what}"):
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(sql, rows)
                 if candidates:
                     self._db.executemany(_PUT_CANDIDATE, candidates)
+                if self._later:
+                    self._db.executemany(_PUT_VERDICT, self._later)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            self._later = []
 
     def test_verdicts(self, fingerprints: Sequence[str]) -> dict[str, TestVerdict]:
         """The stored verdicts of tests run, by `sharing.test_fingerprint` (those stored)."""
         if not fingerprints:
             return {}
+        self.flush()  # (verdicts waiting are read as stored)
         doing = "reading tests' verdicts"
         marks = ",".join("?" * len(fingerprints))
         with self._lock, self._faults(doing):
@@ -217,17 +225,32 @@ class SearchStore:
                 for key, passed, failure in rows
             }
 
-    def put_test_verdicts(self, verdicts: Sequence[tuple[str, TestVerdict]]) -> None:
-        """Tests' verdicts, by `sharing.test_fingerprint`, in one transaction."""
+    def put_test_verdicts(
+        self, verdicts: Sequence[tuple[str, TestVerdict]], *, later: bool = False
+    ) -> None:
+        """Tests' verdicts, by `sharing.test_fingerprint`, in one transaction; `later`:
+        in the store's next write (a candidate's runs, or the candidate), not one of
+        their own, or at `flush`. (They are the store's own records: a verdict lost to a
+        kill costs a test run on its mocks again, never a model call.)"""
         if not verdicts:
             return
         now = time.time()
-        rows = [(key, int(v.passed), v.failure, now) for key, v in verdicts]
-        self._insert_all("INSERT OR REPLACE INTO tests VALUES (?,?,?,?)", rows, "tests' verdicts")
+        self._later.extend((key, int(v.passed), v.failure, now) for key, v in verdicts)
+        if not later:
+            self.flush()
+
+    def flush(self) -> None:
+        """The tests' verdicts waiting (`put_test_verdicts(later=True)`), written now."""
+        if self._later:
+            self._insert_all(_PUT_VERDICT, [], "tests' verdicts")
 
     def put_candidate(self, candidate: Candidate) -> None:
+        row = self._candidate_row(candidate, time.time())
+        if self._later:  # (with the verdicts waiting, in one transaction)
+            self._insert_all(_PUT_CANDIDATE, [row], "a candidate")
+            return
         with self._lock, self._faults("saving a candidate"):
-            self._db.execute(_PUT_CANDIDATE, self._candidate_row(candidate, time.time()))
+            self._db.execute(_PUT_CANDIDATE, row)
 
     @staticmethod
     def _candidate_row(candidate: Candidate, now: float) -> tuple[Any, ...]:

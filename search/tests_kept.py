@@ -79,11 +79,14 @@ async def keep_tests(
     root: str | Path | None = None,
     session: CheckSession | None = None,
     store: SearchStore | None = None,
+    *,
+    later: bool = False,
 ) -> tuple[ast.Module, TestsKept]:
     """`module` (made from `parent` by `edit`) with its tests renamed along, and those
     stale or failing dropped; and what was done. `session`: the search's checks (made
     for `filename` and `root`), so that a candidate is checked against those before;
-    `store`: the search's, where tests' verdicts are kept (see the module's docstring)."""
+    `store`: the search's, where tests' verdicts are kept (see the module's docstring);
+    `later`: with the store's next write (the candidate's runs), not in one of their own."""
     if not module.tests:
         return module, NOTHING
     edits = () if edit is None else (edit,) if isinstance(edit, Edit) else tuple(edit)
@@ -125,7 +128,7 @@ async def keep_tests(
         if not verdict.passed:
             dropped.append((test.name, f"no longer holds: {verdict.failure}"))
     if store is not None:
-        store.put_test_verdicts(found)  # (one transaction)
+        store.put_test_verdicts(found, later=later)  # (one transaction; `later`: the next)
     module = _dropping(module, {name for name, _ in dropped})
     return module, TestsKept(tuple(renamed), tuple(dropped))
 

@@ -83,9 +83,9 @@ def test_candidates_written_with_their_runs_are_those_written_alone(
     tmp_path, monkeypatch, optimizer, seed
 ):
     """Seeded searches leave the same rows (candidates in the same order, runs, tests'
-    verdicts) whether each candidate goes in its runs' transaction or, as before, in a
-    transaction of its own after its evaluation; and the candidates are written in
-    fewer transactions."""
+    verdicts) whether each candidate and its tests' verdicts go in its runs' transaction
+    or, as before, each in a transaction of its own (the verdicts before the evaluation,
+    the candidate after it); and in fewer transactions."""
     import sqlite3
 
     # write transactions: each COMMIT, and each write outside BEGIN ... COMMIT (its own)
@@ -110,8 +110,11 @@ def test_candidates_written_with_their_runs_are_those_written_alone(
     monkeypatch.setattr(sqlite3, "connect", counted)
     grouped = _searched(tmp_path / "grouped.sqlite", optimizer, seed)
     grouped_commits, commits["n"] = commits["n"], 0
+    original = SearchStore.put_test_verdicts
     with monkeypatch.context() as alone:
         alone.setattr(SearchStore, "waiting", _written_after)
+        # (and the tests' verdicts at once, in a transaction of their own)
+        alone.setattr(SearchStore, "put_test_verdicts", lambda s, v, later=False: original(s, v))
         general = _searched(tmp_path / "alone.sqlite", optimizer, seed)
     assert grouped == general and len(set(grouped)) == 12
     assert _rows(tmp_path / "grouped.sqlite") == _rows(tmp_path / "alone.sqlite")
@@ -185,3 +188,36 @@ def test_the_trails_front_kept_up_to_date_is_the_front_of_all(monkeypatch):
                 assert [id(s) for s in trail.front()] == [id(s) for s in everyone]
         everyone = pareto_front(complete(trail.evaluated), key=lambda s: s.point)
         assert [id(s) for s in trail.front()] == [id(s) for s in everyone]
+
+
+def test_tests_verdicts_written_later_go_with_the_next_write(tmp_path):
+    """`put_test_verdicts(later=True)`: in the next transaction (runs, or a candidate
+    alone), at `flush`, or before a read of verdicts; never lost, never twice."""
+    from rolegraph.search.store import TestVerdict
+
+    store = SearchStore(tmp_path / "s.sqlite")
+    statements = []
+    store._db.set_trace_callback(statements.append)
+    record = RunRecord("x", None, 1, 2, 0.0)
+    store.put_test_verdicts([("t1", TestVerdict(True))], later=True)
+    assert statements == []
+    store.put_runs([(("f", "A", "e0", 0, "mock"), record)])
+    assert statements[0] == "BEGIN" and statements[-1] == "COMMIT" and len(statements) == 4
+    assert statements[2].startswith("INSERT OR REPLACE INTO tests")
+    statements.clear()
+    store.put_test_verdicts([("t2", TestVerdict(False, "why"))], later=True)
+    store.put_candidate(Candidate("g", "agent B {}", None, None))
+    assert statements[0] == "BEGIN" and statements[-1] == "COMMIT" and len(statements) == 4
+    statements.clear()
+    store.put_test_verdicts([("t3", TestVerdict(True))], later=True)
+    assert store.test_verdicts(["t3"]) == {"t3": TestVerdict(True)}  # (written first)
+    store.put_test_verdicts([("t4", TestVerdict(True))], later=True)
+    store.flush()
+    store.flush()  # (nothing waits: no write)
+    assert statements.count("COMMIT") == 2
+    assert store.test_verdicts(["t1", "t2", "t4", "t5"]) == {
+        "t1": TestVerdict(True),
+        "t2": TestVerdict(False, "why"),
+        "t4": TestVerdict(True),
+    }
+    assert [c.fingerprint for c in store.candidates()] == ["g"]
