@@ -221,3 +221,36 @@ def test_tests_verdicts_written_later_go_with_the_next_write(tmp_path):
         "t4": TestVerdict(True),
     }
     assert [c.fingerprint for c in store.candidates()] == ["g"]
+
+
+def test_an_over_budget_candidates_tests_verdicts_are_written(tmp_path, monkeypatch):
+    """A candidate skipped because its runs do not fit the budget has no runs
+    transaction: its tests' verdicts, waiting for one, are written at the end of its
+    visit all the same (as they were before its evaluation)."""
+    import asyncio
+    import random
+
+    import rolegraph
+    import rolegraph.search.candidates as candidates
+    from rolegraph.compiler.edits import OPERATORS
+    from rolegraph.search import Evaluator, Objective, contains
+    from rolegraph.search.budget import BudgetSpent
+
+    from .test_search import SELF_REFINE, TASKS
+
+    store = SearchStore(tmp_path / "s.sqlite")
+    objective = Objective(TASKS, contains, seeds=(0,))
+    evaluator = Evaluator(objective, store=store, filename=str(SELF_REFINE))
+    module = rolegraph.parse_file(SELF_REFINE)
+    trail = candidates.Trail(evaluator, 5, None)
+    start = asyncio.run(trail.start(module))
+    edit, child = trail.unseen_edit(evaluator.editor(), module, random.Random(0), OPERATORS)
+    assert child.tests
+
+    async def over_budget(*args, **options):
+        raise BudgetSpent("the budget is spent")
+
+    monkeypatch.setattr(candidates, "score_candidate", over_budget)
+    assert asyncio.run(trail.visit(child, start, edit)) is None and trail.over_budget == 1
+    assert store._db.execute("SELECT count(*) FROM tests").fetchone()[0] == len(child.tests)
+    assert store._later == []
