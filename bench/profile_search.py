@@ -38,6 +38,10 @@ With `--detail`, the time outside runs is split further, each part's own time ex
 of the parts inside it (`DETAIL`: checking, parsing, the store, the editor's sites,
 drawing edits, the evaluator, the test pass, the trail; the rest is the CLI's).
 
+With `--detail --checks`, the checks are split by the part that asked for them (the part
+on the stack when the check began: the editor's, inside "drawing edits"; the test pass's;
+the evaluator's IRs; the proven `ensure`s'; the CLI's check of the start file).
+
 With `--process`, the command as a user runs it (`python -m rolegraph search ...`), a
 process each time, `--rounds` x `--repeat` times a tree, alternating: CPU and wall time,
 start-up and exit included (what in-process measurements cannot show: the collector's
@@ -54,6 +58,7 @@ With `--top N`, the same command again under cProfile: the top N functions by ow
     python bench/profile_search.py --baseline /tmp/before/pkg --rounds 5
     python bench/profile_search.py --main --baseline /tmp/before/pkg --rounds 5
     python bench/profile_search.py --detail --baseline /tmp/before/pkg --rounds 3
+    python bench/profile_search.py --detail --checks --main --rounds 1
     python bench/profile_search.py --process --baseline /tmp/before/pkg --rounds 4 --repeat 2
 """
 
@@ -94,6 +99,10 @@ def search_command(folder: Path, candidates: int) -> list[str]:
 # how the command is given: typer's runner (`app`), or, with `--main`, the way `main()`
 # gives it (fast.py's plain forms without typer, where the tree has them; else `app`)
 WAY = {"main": False}
+# `--checks`: the checks (`check_module`) of `--detail` split by the part that asked
+# (the part on the stack when the check began: the editor's draws, the test pass...)
+BY_CALLER = {"on": False}
+CHECKING = "checking (`check_module`)"
 
 
 def invoke(args: list[str]) -> tuple[int, str]:
@@ -213,7 +222,7 @@ def split(candidates: int) -> dict[str, float]:
 DETAIL = (
     ("runs", "rolegraph.search.run", "LocalBackend.run"),
     ("test-block runs", "rolegraph.search.tests_kept", "run_test"),
-    ("checking (`check_module`)", "rolegraph.compiler.check", "check_module"),
+    (CHECKING, "rolegraph.compiler.check", "check_module"),
     ("parsing (the start file)", "rolegraph.grammar", "parse_module"),
     ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.__init__"),
     ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.runs"),
@@ -253,6 +262,18 @@ def detail(candidates: int) -> dict[str, float]:
             stack.append(to)
 
     def wrapped(label: str, function: Any) -> Any:
+        if label == CHECKING and BY_CALLER["on"]:
+
+            @functools.wraps(function)
+            def check(*args: Any, **options: Any) -> Any:
+                asked = stack[-1].removeprefix(CHECKING + ", asked by: ")
+                switch(f"{CHECKING}, asked by: {asked}")
+                try:
+                    return function(*args, **options)
+                finally:
+                    switch(None)
+
+            return check
         if asyncio.iscoroutinefunction(function):
 
             @functools.wraps(function)
@@ -318,6 +339,9 @@ def detail(candidates: int) -> dict[str, float]:
 def detail_table(trees: list[tuple[str, list[dict[str, float]]]]) -> str:
     """The median (and range) of each part outside runs, per tree, largest first."""
     labels = list(dict.fromkeys([label for label, _, _ in DETAIL[2:]] + [CLI]))
+    asked = {k for _, found in trees for m in found for k in m if k.startswith(CHECKING + ",")}
+    if asked:  # (`--checks`: the checks' rows by the part that asked)
+        labels = [label for label in labels if label != CHECKING] + sorted(asked)
     first = trees[-1][1]
     labels.sort(key=lambda label: -statistics.median(m.get(label, 0.0) for m in first))
     head = "| part, s CPU | " + " | ".join(name for name, _ in trees) + " |"
@@ -374,6 +398,8 @@ def child(
         command.append("--detail")
     if WAY["main"]:
         command.append("--main")
+    if BY_CALLER["on"]:
+        command.append("--checks")
     answer = subprocess.run(
         [*command, "--repeat", str(repeat)],
         env=environment,
@@ -489,9 +515,15 @@ def main() -> None:
         action="store_true",
         help="give the command as main() does (fast.py where it takes it), not typer's runner",
     )
+    parser.add_argument(
+        "--checks",
+        action="store_true",
+        help="with --detail: the checks split by the part that asked for them",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     WAY["main"] = args.main
+    BY_CALLER["on"] = args.checks
     if args.child:
         print(json.dumps(measure(args.candidates, args.repeat, args.detail)))
         return

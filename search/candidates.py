@@ -86,20 +86,30 @@ def unchanged_runs(
 ) -> bool:
     """Whether `edit` made `module` from `parent` without changing any run: an `ensure`
     constraint added that the checker proves on every run (a monitor only watches; a
-    proven one never fails a run). An `enforce` shield may block firings: it changes runs."""
+    proven one never fails a run). An `enforce` shield may block firings: it changes runs.
+
+    That is: the checker proves of the edited agent a constraint it does not prove of
+    the parent's. A monitor added changes no run, so the agent's other constraints have
+    the same verdicts in both programs; what the parent lacks is the one constraint the
+    edit added, which it appends to the agent's body (the last of the agent's verdicts,
+    in the checker's order), unless another constraint of the agent reads the same. So
+    the edited program alone is checked, not its parent too (tests/test_search_store.py
+    holds this to both checks on every `ensure` the editor offers in the examples)."""
     single = edit if isinstance(edit, Edit) else edit[0] if edit and len(edit) == 1 else None
     if not isinstance(single, AddConstraint) or single.mode != "ensure":
         return False
-
-    def of_the_agent(found: set[tuple[str, str]]) -> set[tuple[str, str]]:
-        return {(agent, text) for agent, text in found if agent.rsplit(".", 1)[-1] == single.agent}
-
     try:
-        proven = of_the_agent(evaluator.proven(module))
-        # (the parent is checked only when the child proves something of that agent)
-        return bool(proven) and bool(proven - evaluator.proven(parent))
+        verdicts = [
+            (text, status)
+            for agent, text, status in evaluator.verdicts(module)
+            if agent.rsplit(".", 1)[-1] == single.agent
+        ]
     except Exception:  # (a program the checker cannot explore: evaluate it as usual)
         return False
+    if not verdicts:
+        return False
+    text, status = verdicts[-1]  # (the constraint the edit added)
+    return status == "proven" and sum(1 for other, _ in verdicts if other == text) == 1
 
 
 def complete(candidates: Sequence[Scored]) -> list[Scored]:
@@ -147,6 +157,20 @@ class Trail:
         self.over_budget = 0  # candidates skipped: their runs did not fit the budget
         self.inherited = 0  # runs taken over from a parent (edits that change no run)
         self.in_a_row = 0
+        # the Pareto front of the candidates evaluated completely, and of how many
+        self._front: list[Scored] = []
+        self._front_of = 0
+
+    def front(self) -> list[Scored]:
+        """`pareto_front(complete(self.evaluated))`, kept up to date: the front of the
+        front so far and the candidates added since is the front of them all (a candidate
+        the front left out stays dominated, or an equal one came first)."""
+        done = len(self.evaluated)
+        if self._front_of != done:
+            added = complete(self.evaluated[self._front_of :])
+            self._front = pareto_front([*self._front, *added], key=lambda s: s.point)
+            self._front_of = done
+        return list(self._front)
 
     @property
     def full(self) -> bool:
@@ -179,36 +203,40 @@ class Trail:
         candidates in a row, the search is `full`). Its `test` blocks are kept valid
         first (search/tests_kept.py)."""
         kept = NOTHING
-        if parent is not None and module.tests:
-            # the program as the edit made it is seen too: proposed again, it is no new one
-            self.seen.add(fingerprint_of(module))
-            evaluator = self.evaluator
-            module, kept = await keep_tests(
-                parent.module,
-                module,
-                edit,
-                evaluator.filename,
-                evaluator.root,
-                evaluator.session,
-                evaluator.store,
-            )
-        if parent is not None and unchanged_runs(self.evaluator, parent.module, module, edit):
-            self.inherited += self.evaluator.inherit_runs(parent.module, module)
         try:
-            scored = await score_candidate(
-                self.evaluator, module, parent, edit, self._evaluate, kept
-            )
-        except BudgetSpent as error:
-            if not self.evaluated:
-                raise
-            # Too dear for what is left: skipped (and never proposed again), and the search
-            # goes on with cheaper candidates until `OVER_BUDGET` in a row did not fit.
-            self.seen.add(fingerprint_of(module))
-            self.over_budget += 1
-            self.in_a_row += 1
-            if self.in_a_row >= OVER_BUDGET:
-                self.stopped = str(error)
-            return None
+            if parent is not None and module.tests:
+                # the program as the edit made it is seen too: proposed again, it is no new one
+                self.seen.add(fingerprint_of(module))
+                evaluator = self.evaluator
+                module, kept = await keep_tests(
+                    parent.module,
+                    module,
+                    edit,
+                    evaluator.filename,
+                    evaluator.root,
+                    evaluator.session,
+                    evaluator.store,
+                    later=True,  # (with its runs: one transaction)
+                )
+            if parent is not None and unchanged_runs(self.evaluator, parent.module, module, edit):
+                self.inherited += self.evaluator.inherit_runs(parent.module, module)
+            try:
+                scored = await score_candidate(
+                    self.evaluator, module, parent, edit, self._evaluate, kept
+                )
+            except BudgetSpent as error:
+                if not self.evaluated:
+                    raise
+                # Too dear for what is left: skipped (and never proposed again), and the search
+                # goes on with cheaper candidates until `OVER_BUDGET` in a row did not fit.
+                self.seen.add(fingerprint_of(module))
+                self.over_budget += 1
+                self.in_a_row += 1
+                if self.in_a_row >= OVER_BUDGET:
+                    self.stopped = str(error)
+                return None
+        finally:
+            self.evaluator.store.flush()  # (its tests' verdicts, if nothing wrote them)
         self.in_a_row = 0
         surrogate = self.surrogate
         if surrogate and parent and edit is not None and not scored.evaluation.partial:
@@ -282,11 +310,17 @@ class Trail:
         again is neither applied nor checked again. A program evaluated before is not
         checked (it did check); it is given back, and the caller sees it is not new."""
         sites, choices = self._sites(editor, module, operators)
+        if not choices:
+            return None
+        remembered, key = self._edits_made, id(module)
         for _ in range(tries):
-            if not choices:
-                return None
             edit = rng.choice(sites[rng.choice(choices)])
-            made = self._made(editor, module, edit)
+            # (`_made`'s look-up, here: most draws are of edits drawn before)
+            known = remembered.get((key, id(edit)))
+            if known is not None and known[0] is module and known[1] is edit:
+                made = known[2]
+            else:
+                made = self._made(editor, module, edit)
             if made is not None:
                 return edit, made
         return None
@@ -360,15 +394,14 @@ async def score_candidate(
         if single is not None
         else [e.model_dump(mode="json") for e in script] or None
     )
-    evaluation = await (evaluate or evaluator.evaluate)(module)
-    evaluator.store.put_candidate(
-        Candidate(
-            evaluation.fingerprint,
-            source_of(module),
-            None if parent is None else parent.evaluation.fingerprint,
-            data,
-        )
+    candidate = Candidate(
+        fingerprint_of(module),  # (the evaluation's fingerprint)
+        source_of(module),
+        None if parent is None else parent.evaluation.fingerprint,
+        data,
     )
+    with evaluator.store.waiting(candidate):  # (written with its runs: one transaction)
+        evaluation = await (evaluate or evaluator.evaluate)(module)
     return Scored(
         module,
         evaluation,

@@ -21,6 +21,7 @@ from typing import Any
 
 from rolegraph.compiler import ast
 from rolegraph.compiler.incremental import CheckSession
+from rolegraph.compiler.paths import explore_agent
 from rolegraph.runtime import Model, provider_of
 from rolegraph.runtime.sync import run_sync
 
@@ -149,7 +150,8 @@ class Evaluator:
         self.session = CheckSession(filename, root=root)
         self._allotments: dict[str, Allotment] = {}
         self._runs_keys: dict[str, str] = {}  # a program's fingerprint: its runs' key
-        self._proven: dict[str, set[tuple[str, str]]] = {}  # a program's fingerprint: `proven`
+        # a program's fingerprint: its constraints' verdicts (`verdicts`)
+        self._verdicts: dict[str, tuple[tuple[str, str, str], ...]] = {}
 
     def evaluate_sync(self, module: ast.Module) -> Evaluation:
         return run_sync(self.evaluate(module))
@@ -186,12 +188,16 @@ class Evaluator:
             elif self.on_run is not None:
                 self.on_run(stored, True)
             records.append((stored, True, 0) if stored is not None else _NOT_YET)
+        failed = True
         try:
             await self._make_runs(ir, key, source, cases, pending, records, hold, made)
+            failed = False
         finally:
             if hold is not None:
                 hold.close()
-            self.store.put_runs(made)  # (one transaction; what ran is kept on a failure too)
+            # (one transaction; what ran is kept on a failure too, and the candidate
+            # waiting for its runs, `SearchStore.waiting`, goes with them unless it failed)
+            self.store.put_runs(made, waiting=not failed)
         runs = tuple(  # scored in order, once every run is in
             self._outcome(index, example, seed, record, cached, sent)
             for (index, example, seed), (record, cached, sent) in zip(cases, records, strict=True)
@@ -428,7 +434,7 @@ class Evaluator:
             budget=self.budget,
             share=self.share,
         )
-        twin._irs, twin._runs_keys, twin._proven = self._irs, self._runs_keys, self._proven
+        twin._irs, twin._runs_keys, twin._verdicts = self._irs, self._runs_keys, self._verdicts
         twin.session = self.session
         if blank == self.blank:  # (a blanked node's replies are other replies)
             twin.settings = replace(twin.settings, cache=self.settings.cache)
@@ -486,18 +492,36 @@ class Evaluator:
         return len(inherited)
 
     def proven(self, module: ast.Module) -> set[tuple[str, str]]:
-        """The constraints of `module` the checker proves on every run, as (agent, text)
-        (remembered by program: a parent is asked about once, not once a child)."""
+        """The constraints of `module` the checker proves on every run, as (agent, text)."""
+        return {
+            (agent, text) for agent, text, status in self.verdicts(module) if status == "proven"
+        }
+
+    def verdicts(self, module: ast.Module) -> tuple[tuple[str, str, str], ...]:
+        """The checker's verdict on each constraint of `module`'s agents, as (agent, text,
+        status: proven, violated or unknown), in the checker's order (agent by agent, each
+        agent's constraints as its body gives them); remembered by program."""
         digest = fingerprint_of(module)
-        found = self._proven.get(digest)
+        found = self._verdicts.get(digest)
         if found is None:
             bare = without_tests(module)
-            checked = check(bare, self.filename, self.root, session=self.session)
-            found = {(c.agent, c.text) for c in checked.constraints if c.status == "proven"}
-            if len(self._proven) > 256:
-                self._proven.clear()
-            self._proven[digest] = found
-        return set(found)
+            runnable = self.session.runnable(bare)
+            if not runnable.errors:
+                # A program with no error: a full check would explore each of its agents'
+                # IRs, those `runnable` gives (the editor's, or a check's that does not
+                # explore), and say what `explore_agent` says of them. Only that is done.
+                found = tuple(
+                    (c.agent, c.text, c.status)
+                    for ir in runnable.irs.values()
+                    for c in explore_agent(ir)[1]
+                )
+            else:
+                checked = check(bare, self.filename, self.root, session=self.session)
+                found = tuple((c.agent, c.text, c.status) for c in checked.constraints)
+            if len(self._verdicts) > 256:
+                self._verdicts.clear()
+            self._verdicts[digest] = found
+        return found
 
     # -- the candidate's IR -------------------------------------------------------------------
 

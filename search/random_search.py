@@ -21,9 +21,8 @@ from collections.abc import Sequence
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import OPERATORS, Edit, Editor
 
-from .candidates import Progress, Scored, SearchResult, Trail, complete
+from .candidates import Progress, Scored, SearchResult, Trail
 from .evaluate import Evaluator
-from .pareto import pareto_front
 from .racing import Racing
 from .surrogate import Surrogate
 
@@ -69,7 +68,7 @@ def _new_child(
     """A random valid edit of a random parent making a program not seen yet. Parents come
     from the front; when its neighbourhoods seem spent (`tries` draws in a row made only
     programs seen before), from every candidate evaluated."""
-    front = pareto_front(complete(trail.evaluated), key=lambda s: s.point)
+    front = trail.front()
     for parents in (front, trail.evaluated):
         for _ in range(tries):
             parent = rng.choice(parents)

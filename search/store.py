@@ -4,7 +4,9 @@
   run's result or error, and what it used. Runs are stored, not scores, so a new scoring
   function reuses every run; a killed search that starts again repeats none.
 - `candidates`: each candidate's source (canonical `.agent` text), the candidate it was
-  made from and the edit that made it, so the archive is readable and replayable.
+  made from and the edit that made it, so the archive is readable and replayable. A
+  candidate is written in the transaction of its evaluation's runs (`waiting`), not in
+  one of its own: one commit an evaluation.
 - `tests`: the verdicts of candidates' `test` blocks run on their mocks, by
   `sharing.test_fingerprint` (the test and what its run can reach): passed, or the first
   line of why not.
@@ -32,6 +34,9 @@ KEPT = "every run and candidate saved before"  # (what a full store still holds)
 # a run's result as stored: `json.dumps(result, default=str)`, with one encoder for every
 # row (`json.dumps` given an option builds a new encoder each call)
 _result_text = json.JSONEncoder(default=str).encode
+
+_PUT_CANDIDATE = "INSERT OR IGNORE INTO candidates VALUES (?,?,?,?,?)"
+_PUT_VERDICT = "INSERT OR REPLACE INTO tests VALUES (?,?,?,?)"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -83,6 +88,10 @@ class SearchStore:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        # the candidate whose evaluation is under way (`waiting`): written with its runs
+        self._waiting: Candidate | None = None
+        # tests' verdicts to go with the next write (`put_test_verdicts(later=True)`)
+        self._later: list[tuple[Any, ...]] = []
         with self._faults("opening it"):
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             if self.path != ":memory:":
@@ -142,8 +151,14 @@ class SearchStore:
     def put_run(self, key: tuple[str, str, str, int, str], record: RunRecord) -> None:
         self.put_runs([(key, record)])
 
-    def put_runs(self, runs: Sequence[tuple[tuple[str, str, str, int, str], RunRecord]]) -> None:
-        """Several runs in one transaction (an evaluation's: one commit, not one a run)."""
+    def put_runs(
+        self,
+        runs: Sequence[tuple[tuple[str, str, str, int, str], RunRecord]],
+        *,
+        waiting: bool = True,
+    ) -> None:
+        """Several runs in one transaction (an evaluation's: one commit, not one a run),
+        with the candidate `waiting` for them when `waiting` (see `waiting`)."""
         if not runs:
             return
         now = time.time()
@@ -159,25 +174,44 @@ class SearchStore:
             )
             for key, record in runs
         ]
+        candidate = self._waiting if waiting else None
         self._insert_all(
-            "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows, "a run"
+            "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+            "a run",
+            [] if candidate is None else [self._candidate_row(candidate, now)],
         )
+        if candidate is not None:
+            self._waiting = None
 
-    def _insert_all(self, sql: str, rows: Sequence[tuple[Any, ...]], what: str) -> None:
-        """`sql` for each row, in one transaction: all of them or none."""
+    def _insert_all(
+        self,
+        sql: str,
+        rows: Sequence[tuple[Any, ...]],
+        what: str,
+        candidates: Sequence[tuple[Any, ...]] = (),
+    ) -> None:
+        """`sql` for each row, `candidates`' rows and the tests' verdicts waiting
+        (`put_test_verdicts(later=True)`), in one transaction: all or none."""
         with self._lock, self._faults(f"saving {what}"):
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(sql, rows)
+                if candidates:
+                    self._db.executemany(_PUT_CANDIDATE, candidates)
+                if self._later:
+                    self._db.executemany(_PUT_VERDICT, self._later)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+            self._later = []
 
     def test_verdicts(self, fingerprints: Sequence[str]) -> dict[str, TestVerdict]:
         """The stored verdicts of tests run, by `sharing.test_fingerprint` (those stored)."""
         if not fingerprints:
             return {}
+        self.flush()  # (verdicts waiting are read as stored)
         doing = "reading tests' verdicts"
         marks = ",".join("?" * len(fingerprints))
         with self._lock, self._faults(doing):
@@ -191,26 +225,55 @@ class SearchStore:
                 for key, passed, failure in rows
             }
 
-    def put_test_verdicts(self, verdicts: Sequence[tuple[str, TestVerdict]]) -> None:
-        """Tests' verdicts, by `sharing.test_fingerprint`, in one transaction."""
+    def put_test_verdicts(
+        self, verdicts: Sequence[tuple[str, TestVerdict]], *, later: bool = False
+    ) -> None:
+        """Tests' verdicts, by `sharing.test_fingerprint`, in one transaction; `later`:
+        in the store's next write (a candidate's runs, or the candidate), not one of
+        their own, or at `flush`. (They are the store's own records: a verdict lost to a
+        kill costs a test run on its mocks again, never a model call.)"""
         if not verdicts:
             return
         now = time.time()
-        rows = [(key, int(v.passed), v.failure, now) for key, v in verdicts]
-        self._insert_all("INSERT OR REPLACE INTO tests VALUES (?,?,?,?)", rows, "tests' verdicts")
+        self._later.extend((key, int(v.passed), v.failure, now) for key, v in verdicts)
+        if not later:
+            self.flush()
+
+    def flush(self) -> None:
+        """The tests' verdicts waiting (`put_test_verdicts(later=True)`), written now."""
+        if self._later:
+            self._insert_all(_PUT_VERDICT, [], "tests' verdicts")
 
     def put_candidate(self, candidate: Candidate) -> None:
+        row = self._candidate_row(candidate, time.time())
+        if self._later:  # (with the verdicts waiting, in one transaction)
+            self._insert_all(_PUT_CANDIDATE, [row], "a candidate")
+            return
         with self._lock, self._faults("saving a candidate"):
-            self._db.execute(
-                "INSERT OR IGNORE INTO candidates VALUES (?,?,?,?,?)",
-                (
-                    candidate.fingerprint,
-                    candidate.source,
-                    candidate.parent,
-                    None if candidate.edit is None else json.dumps(candidate.edit),
-                    time.time(),
-                ),
-            )
+            self._db.execute(_PUT_CANDIDATE, row)
+
+    @staticmethod
+    def _candidate_row(candidate: Candidate, now: float) -> tuple[Any, ...]:
+        edit = None if candidate.edit is None else json.dumps(candidate.edit)
+        return (candidate.fingerprint, candidate.source, candidate.parent, edit, now)
+
+    @contextlib.contextmanager
+    def waiting(self, candidate: Candidate) -> Iterator[None]:
+        """`put_candidate(candidate)` once the block (its evaluation) ends without an
+        error, written in the transaction of the runs the block stores (`put_runs`), if
+        it stores any, not in one of its own. As before, a candidate whose evaluation
+        failed before its runs were stored is not written (what the resume guarantee
+        needs is the runs: a search started again writes the candidate when it
+        evaluates it, and an `INSERT OR IGNORE` keeps the first row)."""
+        self._waiting = candidate
+        try:
+            yield
+        except BaseException:
+            self._waiting = None
+            raise
+        if self._waiting is candidate:  # (no runs stored: all were in the store)
+            self._waiting = None
+            self.put_candidate(candidate)
 
     def candidates(self) -> list[Candidate]:
         doing = "reading the candidates"

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from rolegraph.compiler import ast
+from rolegraph.compiler.check import CheckedModule
 from rolegraph.compiler.edits import ChangeRole, Edit, apply_script
 from rolegraph.compiler.incremental import CheckSession
 from rolegraph.runtime.testblocks import run_test
@@ -78,17 +79,20 @@ async def keep_tests(
     root: str | Path | None = None,
     session: CheckSession | None = None,
     store: SearchStore | None = None,
+    *,
+    later: bool = False,
 ) -> tuple[ast.Module, TestsKept]:
     """`module` (made from `parent` by `edit`) with its tests renamed along, and those
     stale or failing dropped; and what was done. `session`: the search's checks (made
     for `filename` and `root`), so that a candidate is checked against those before;
-    `store`: the search's, where tests' verdicts are kept (see the module's docstring)."""
+    `store`: the search's, where tests' verdicts are kept (see the module's docstring);
+    `later`: with the store's next write (the candidate's runs), not in one of their own."""
     if not module.tests:
         return module, NOTHING
     edits = () if edit is None else (edit,) if isinstance(edit, Edit) else tuple(edit)
     module, renamed = _renamed_along(parent, module, edits)
     dropped: list[tuple[str, str]] = []
-    checked = check(module, filename, root, explore=False, session=session, errors_only=True)
+    checked = _errors(module, filename, root, session)
     if any(d.is_error for d in checked.diagnostics):
         bare = without_tests(module)
         for test in module.tests:  # which tests the checker refuses
@@ -103,15 +107,16 @@ async def keep_tests(
             if errors:
                 dropped.append((test.name, f"stale: {errors[0].message}"))
         module = _dropping(module, {name for name, _ in dropped})
-        checked = check(module, filename, root, explore=False, session=session, errors_only=True)
+        checked = _errors(module, filename, root, session)
         if any(d.is_error for d in checked.diagnostics):  # (the program itself: not ours)
             return module, TestsKept(tuple(renamed), tuple(dropped))
+    irs = _test_irs(module, checked, session)
     keys = _verdict_keys(module) if store is not None else [None] * len(module.tests)
     known = store.test_verdicts([k for k in keys if k]) if store is not None else {}
     found: list[tuple[str, TestVerdict]] = []
     for test, key in zip(module.tests, keys, strict=True):
         run = test.run
-        ir = checked.irs.get(run.agent) if run is not None else None
+        ir = irs.get(run.agent) if run is not None else None
         if ir is None:
             dropped.append((test.name, "stale: it runs no agent of the candidate"))
             continue
@@ -123,9 +128,36 @@ async def keep_tests(
         if not verdict.passed:
             dropped.append((test.name, f"no longer holds: {verdict.failure}"))
     if store is not None:
-        store.put_test_verdicts(found)  # (one transaction)
+        store.put_test_verdicts(found, later=later)  # (one transaction; `later`: the next)
     module = _dropping(module, {name for name, _ in dropped})
     return module, TestsKept(tuple(renamed), tuple(dropped))
+
+
+def _errors(
+    module: ast.Module, filename: str, root: str | Path | None, session: CheckSession | None
+) -> CheckedModule:
+    """`module` with its tests checked for errors, without exploring. In a session (a
+    search's: its editor checked the program without its tests, and built its IRs) no IR
+    is built here: `_test_irs` takes the editor's."""
+    if session is None:
+        return check(module, filename, root, explore=False, errors_only=True)
+    return session.check(module, explore=False, errors_only=True, irs=False)
+
+
+def _test_irs(
+    module: ast.Module, checked: CheckedModule, session: CheckSession | None
+) -> dict[str, Any]:
+    """The IRs of the agents `module`'s tests run (`module` checked clean by `_errors`):
+    the check's own, or in a session those of the program without its tests (the
+    editor's check, `runnable`: the same agents, built from the same declarations),
+    and those of imported agents the tests run, which the check builds anyway."""
+    if session is None:
+        return checked.irs
+    # (a check without IRs still builds those of imported agents that tests run)
+    irs = {**checked.irs, **session.runnable(without_tests(module)).irs}
+    if all(t.run is None or t.run.agent in irs for t in module.tests):
+        return irs
+    return session.check(module, explore=False, errors_only=True, irs=True).irs
 
 
 async def _verdict(test: ast.TestDecl, ir: Any) -> TestVerdict:

@@ -57,11 +57,19 @@ def failing_tests(source: str, filename: str) -> list[str]:
     return failed
 
 
-def kept(edit, source=CHAIN):
+def kept(edit, source=CHAIN, session=False):
+    """`keep_tests` of `edit` of `source`; with `session`, as a search does it: in the
+    session of the editor that admitted the edit (its check's IRs then taken)."""
+    from rolegraph.compiler.incremental import CheckSession
+    from rolegraph.search.program import program_editor
+
+    checks = CheckSession("chain.agent") if session else None
+    editor = program_editor("chain.agent", session=checks) if session else None
     parent = rolegraph.parse(source, "chain.agent")
-    edited = rolegraph.editor("chain.agent").apply(rolegraph.parse(source.split("test ")[0]), edit)
+    bare = rolegraph.parse(source.split("test ")[0])
+    edited = (editor or rolegraph.editor("chain.agent")).apply(bare, edit)
     edited = edited.with_changes(decls=(*edited.decls, *parent.tests))
-    return asyncio.run(keep_tests(parent, edited, edit, "chain.agent"))
+    return asyncio.run(keep_tests(parent, edited, edit, "chain.agent", session=checks))
 
 
 def test_a_change_of_role_carries_the_mock_over_to_the_new_role():
@@ -73,8 +81,9 @@ def test_a_change_of_role_carries_the_mock_over_to_the_new_role():
     assert failing_tests(source, "chain.agent") == []
 
 
-def test_a_test_reading_a_removed_node_is_dropped_as_stale_and_one_that_fails_too():
-    module, what = kept(BypassNode(agent="Main", node="polish"))
+@pytest.mark.parametrize("session", [False, True], ids=["alone", "in a search's session"])
+def test_a_test_reading_a_removed_node_is_dropped_as_stale_and_one_that_fails_too(session):
+    module, what = kept(BypassNode(agent="Main", node="polish"), session=session)
     reasons = dict(what.dropped)
     assert set(reasons) == {"polishes_once", "drafts_first"}
     assert reasons["drafts_first"].startswith("stale: ")  # (it reads `polish`)
@@ -232,3 +241,51 @@ def test_a_search_started_again_on_its_store_runs_no_test_and_keeps_the_same_tes
     assert ran and any(tests.dropped for _, _, tests in first)
     ran.clear()
     assert search() == first and ran == []
+
+
+@pytest.mark.parametrize("path", WITH_TESTS[:5], ids=lambda p: p.name)
+def test_in_a_search_the_pass_runs_the_tests_on_the_editors_irs(path, monkeypatch):
+    """In a search's session the pass checks a candidate with its tests without building
+    IRs, and runs the tests on the IRs of the editor's check (search/tests_kept.py
+    `_test_irs`). Held to the pass with no session (one check with IRs) on every edit
+    the editor admits of each example's first operators' sites: the same program kept,
+    the same tests renamed and dropped, each test run on an IR equal to that check's."""
+    import rolegraph.search.tests_kept as tests_kept
+    from rolegraph.compiler.edits import OPERATORS, EditError
+    from rolegraph.compiler.incremental import CheckSession
+    from rolegraph.search.program import check, program_editor, without_tests
+
+    module = rolegraph.parse_file(path)
+    filename = str(path)
+    ran: list[tuple[str, object]] = []
+    original = tests_kept.run_test
+
+    async def recorded(test, ir):
+        ran.append((test.name, ir))
+        return await original(test, ir)
+
+    monkeypatch.setattr(tests_kept, "run_test", recorded)
+    taken = 0
+    for operator in OPERATORS:
+        for edit in list(operator.sites(module))[:2]:
+            session = CheckSession(filename)
+            editor = program_editor(filename, session=session)
+            try:
+                bare = editor.admit(module, edit.apply(module), "the edit")
+            except (EditError, ValueError):
+                continue
+            edited = bare.with_changes(decls=(*without_tests(bare).decls, *module.tests))
+            ran.clear()
+            mine = asyncio.run(keep_tests(module, edited, edit, filename, session=session))
+            in_session = list(ran)
+            ran.clear()
+            theirs = asyncio.run(keep_tests(module, edited, edit, filename))
+            assert rolegraph.fingerprint(mine[0]) == rolegraph.fingerprint(theirs[0]), edit
+            assert mine[1] == theirs[1], edit
+            assert [name for name, _ in in_session] == [name for name, _ in ran]
+            irs = check(mine[0], filename, explore=False, errors_only=True).irs
+            agents = {t.name: t.run.agent for t in (*edited.tests, *mine[0].tests) if t.run}
+            for name, ir in in_session:
+                assert ir == irs[agents[name]], (edit, name)
+            taken += 1
+    assert taken
