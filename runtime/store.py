@@ -18,6 +18,14 @@
 - `calls`: one row per real model call (cache hits excluded), for accounting and tests;
   written in the same transaction as the call's reply, so a kill keeps both or neither.
 
+The file records its format (`PRAGMA user_version`, `FORMAT`), and each run the format
+it was written in (`runs.format`). A store of an older format is brought up to this one
+when opened, in one transaction, where the change is a pure addition (`MIGRATIONS`:
+nothing already written is rewritten); a run this version cannot resume — its
+checkpoints keyed by firing keys this version no longer computes (`RESUMES_FROM`) — is
+refused when resumed, and a store of a newer format is refused when opened: each a
+`StoreError` saying so.
+
 A fault of the store — a damaged file, a row that is not what was written, a full disk —
 is a `StoreError` (runtime/errors.py) saying what was kept and what to do: a run that
 meets one ends with it, never as a node's failure, and a write that failed is rolled
@@ -42,6 +50,17 @@ from .errors import RUN_STORE_KEEPS, StoreError
 from .models import ModelReply, ModelRequest, ToolCall
 
 BATCH = 256
+#: The store's format, written in the file as SQLite's `user_version`:
+#: 0. (none written: a store made before the store kept its format) every table but
+#:    `runs.format`; a batch of checkpoints is a JSON list of `[key, node, time, status,
+#:    output, error]` rows;
+#: 1. each run records the format it was written in (`runs.format`; a run of format 0
+#:    has none).
+FORMAT = 1
+#: The oldest format whose runs this version resumes: the first whose firing keys
+#: (runtime/keys.py) are the ones this version computes. A run of an older format would
+#: match none of its checkpoints, so it is refused rather than silently run again.
+RESUMES_FROM = 0
 #: How a request's identity is written for its key: what `json.dumps(..., sort_keys=True,
 #: default=str)` writes, with one encoder made once rather than one per call.
 _KEY_JSON = json.JSONEncoder(sort_keys=True, default=str)
@@ -58,7 +77,7 @@ CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, file TEXT, fingerprint TEXT, agent TEXT, inputs TEXT, model TEXT,
     status TEXT, result TEXT, created REAL, updated REAL,
     spent_calls INTEGER DEFAULT 0, spent_tokens INTEGER DEFAULT 0, spent_cost REAL DEFAULT 0,
-    budget TEXT);
+    budget TEXT, format INTEGER);
 CREATE TABLE IF NOT EXISTS checkpoints (run TEXT NOT NULL, firings TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS checkpoints_of_run ON checkpoints (run);
 CREATE TABLE IF NOT EXISTS calls (run TEXT, node TEXT, request TEXT, created REAL);
@@ -66,6 +85,18 @@ CREATE TABLE IF NOT EXISTS questions (
     run TEXT NOT NULL, id TEXT NOT NULL, node TEXT, step TEXT, text TEXT, type TEXT,
     asked REAL, deadline REAL, answer TEXT, answered REAL, PRIMARY KEY (run, id));
 """
+
+#: The columns each format added to a table of the one before, for `_migrate`: (table,
+#: column, its declaration). Every change so far is an addition; a later one that is not
+#: (a table rewritten) would migrate here too, in the same transaction.
+MIGRATIONS = (
+    # (before formats: runs kept what they spent, then their budget)
+    ("runs", "spent_calls", "INTEGER DEFAULT 0"),
+    ("runs", "spent_tokens", "INTEGER DEFAULT 0"),
+    ("runs", "spent_cost", "REAL DEFAULT 0"),
+    ("runs", "budget", "TEXT"),
+    ("runs", "format", "INTEGER"),  # 1
+)
 
 
 @dataclass
@@ -82,6 +113,7 @@ class RunInfo:
     spent_tokens: int = 0
     spent_cost: float = 0.0
     budget: str | None = None  # the run's limits, as `--budget` writes them
+    format: int = FORMAT  # the store's format when the run was written (0: before any)
 
 
 def store_fault(
@@ -124,10 +156,13 @@ class Store:
             self._db = sqlite3.connect(
                 str(self.path), check_same_thread=False, isolation_level=None
             )
+            if self._format() > FORMAT:  # (read before anything is written to it)
+                raise self._newer(self._format())
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA)
-            self._migrate()
+            if self._format() < FORMAT:
+                self._db.executescript(SCHEMA)
+                self._migrate()
         self._pending: dict[str, list[Sequence[Any]]] = {}  # run → firings not yet written
         self._updates: list[tuple[str, tuple]] = []  # statements for the next flush
         self._count = 0
@@ -161,17 +196,35 @@ class Store:
                     self._db.execute("ROLLBACK")
             raise
 
+    def _format(self) -> int:
+        """The format the file records (0 for a new file, or one written before any)."""
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _newer(self, found: int) -> StoreError:
+        return StoreError(
+            str(self.path),
+            "newer",
+            f"it was written by a newer rolegraph, in store format {found}, and this "
+            f"version reads formats up to {FORMAT}",
+            "opening it",
+        )
+
     def _migrate(self) -> None:
-        """Stores written before runs kept what they spent get the columns."""
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
-        for name, kind in (
-            ("spent_calls", "INTEGER DEFAULT 0"),
-            ("spent_tokens", "INTEGER DEFAULT 0"),
-            ("spent_cost", "REAL DEFAULT 0"),
-            ("budget", "TEXT"),
-        ):
-            if name not in columns:
-                self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+        """A store of an older format (or a new file) brought up to `FORMAT`: the columns
+        each format added, then the format, in one transaction — a kill leaves the store as
+        it was, and two processes opening one store migrate it once."""
+        with self._transaction():
+            found = self._format()  # (again: another process may have migrated it)
+            if found > FORMAT:
+                raise self._newer(found)
+            if found == FORMAT:
+                return
+            for table in {table for table, _, _ in MIGRATIONS}:
+                columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                for name, kind in (m[1:] for m in MIGRATIONS if m[0] == table):
+                    if name not in columns:
+                        self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+            self._db.execute(f"PRAGMA user_version = {FORMAT}")
 
     def close(self) -> None:
         self.flush()
@@ -263,8 +316,9 @@ class Store:
         now = time.time()
         self._execute(
             "INSERT INTO runs (id, file, fingerprint, agent, inputs, model, status, result, "
-            "created, updated, budget) VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?, ?)",
-            (run, file, fingerprint, agent, json.dumps(inputs), model, now, now, budget),
+            "created, updated, budget, format) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?, ?, ?)",
+            (run, file, fingerprint, agent, json.dumps(inputs), model, now, now, budget, FORMAT),
             "recording a new run",
         )
         return run
@@ -273,7 +327,7 @@ class Store:
         doing = f"reading run {run}"
         rows = self._execute(
             "SELECT id, file, fingerprint, agent, inputs, model, status, result, "
-            "spent_calls, spent_tokens, spent_cost, budget FROM runs WHERE id = ?",
+            "spent_calls, spent_tokens, spent_cost, budget, format FROM runs WHERE id = ?",
             (run,),
             doing,
         )
@@ -294,6 +348,7 @@ class Store:
                 int(spent[1] or 0),
                 float(spent[2] or 0.0),
                 spent[3],
+                int(spent[4] or 0),
             )
             if not isinstance(info.inputs, dict) or not isinstance(info.agent, str):
                 raise ValueError("its inputs are not an object, or its agent not a name")
@@ -350,9 +405,20 @@ class Store:
             self.flush()
 
     def checkpoints(self, run: str) -> dict[str, Any]:
-        """Completed firings of a run: key → output."""
+        """Completed firings of a run: key → output. A run of a format older than
+        `RESUMES_FROM` is refused: its keys are not the ones this version computes."""
         self.flush()
         doing = f"reading the checkpoints of run {run}"
+        written = self._execute("SELECT format FROM runs WHERE id = ?", (run,), doing)
+        if written and int(written[0][0] or 0) < RESUMES_FROM:
+            raise StoreError(
+                str(self.path),
+                "older",
+                f"run {run} was written by an older rolegraph, in store format "
+                f"{int(written[0][0] or 0)}, whose firing keys this version (format "
+                f"{FORMAT}) does not compute, so none of its checkpoints would be found",
+                f"resuming run {run}",
+            )
         rows = self._execute(
             "SELECT firings FROM checkpoints WHERE run = ? ORDER BY rowid", (run,), doing
         )
