@@ -9,9 +9,11 @@
   call twice.
 - `checkpoints`: the completed firings of a run, each under its deterministic key,
   written as one row per batch (every `BATCH` firings or `FLUSH_SECONDS`, and when the
-  run ends): one insert per batch, not per firing. Resuming a run replays them instead
-  of firing again. A firing whose checkpoint was lost to a kill runs again on resume,
-  and its model calls are answered by the cache, which is committed at once.
+  run ends): one insert per batch, not per firing, of a JSON object from each firing's
+  key to its output (format 2; the rows of formats 0 and 1, lists of whole records,
+  still read). Resuming a run replays them instead of firing again. A firing whose
+  checkpoint was lost to a kill runs again on resume, and its model calls are answered
+  by the cache, which is committed at once.
 - `runs`: what a run was (file, fingerprint, agent, inputs, model), how it ended, and
   what it spent (calls, tokens, dollars: a resumed run's budget goes on from there).
 - `questions`: what human steps asked, and their answers (runtime/questions.py).
@@ -41,7 +43,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -55,8 +57,12 @@ BATCH = 256
 #:    `runs.format`; a batch of checkpoints is a JSON list of `[key, node, time, status,
 #:    output, error]` rows;
 #: 1. each run records the format it was written in (`runs.format`; a run of format 0
-#:    has none).
-FORMAT = 1
+#:    has none);
+#: 2. a batch of checkpoints is a JSON object, each completed firing's key → its output
+#:    (what resuming reads of it; the records' other fields were written and never read):
+#:    rows of the formats before are read beside these, so a store of format 0 or 1 is
+#:    migrated by recording the format alone.
+FORMAT = 2
 #: The oldest format whose runs this version resumes: the first whose firing keys
 #: (runtime/keys.py) are the ones this version computes. A run of an older format would
 #: match none of its checkpoints, so it is refused rather than silently run again.
@@ -65,11 +71,17 @@ RESUMES_FROM = 0
 #: default=str)` writes, with one encoder made once rather than one per call.
 _KEY_JSON = json.JSONEncoder(sort_keys=True, default=str)
 FLUSH_SECONDS = 0.05
-#: How a batch of checkpoints is written: what `json.dumps(rows, default=str)` writes, by
+#: How a batch of checkpoints is written: what `json.dumps(batch, default=str)` writes, by
 #: one encoder made once, which does not keep a table of the lists and dicts it is inside
 #: (`check_circular`): a batch is checked for cycles only when encoding it fails
 #: (`_rows_json`), so that one fails as before.
 _ROWS_JSON = json.JSONEncoder(default=str, check_circular=False)
+
+_INSERT_RUN = (
+    "INSERT INTO runs (id, file, fingerprint, agent, inputs, model, status, result, created, "
+    "updated, budget, format) VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?, ?, ?)"
+)
+_INSERT_BATCH = "INSERT INTO checkpoints VALUES (?, ?)"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, reply TEXT NOT NULL, created REAL);
@@ -137,7 +149,7 @@ def store_fault(
     return StoreError(str(path), kind, reason, doing, kept)
 
 
-def _rows_json(rows: list[Any]) -> str:
+def _rows_json(rows: Any) -> str:
     """`json.dumps(rows, default=str)`, the same text; the general encoder again for a
     batch that does not encode (a cycle, with no table of what it is inside, overflows the
     stack instead of being named), so its error is the one it always was."""
@@ -163,9 +175,8 @@ class Store:
             if self._format() < FORMAT:
                 self._db.executescript(SCHEMA)
                 self._migrate()
-        self._pending: dict[str, list[Sequence[Any]]] = {}  # run → firings not yet written
+        self._pending: dict[str, dict[str, Any]] = {}  # run → firings not yet written
         self._updates: list[tuple[str, tuple]] = []  # statements for the next flush
-        self._count = 0
         self._flushed = time.monotonic()
 
     @contextlib.contextmanager
@@ -231,18 +242,41 @@ class Store:
         self._db.close()
 
     def flush(self) -> None:
-        """Write the checkpoints not yet written, in one transaction."""
+        """Write the checkpoints not yet written, with the statements waiting for them
+        (a run's end), in one transaction: one statement, itself a transaction, when they
+        are one run's batch alone."""
         with self._lock:
-            if self._pending or self._updates:
-                rows = [(run, _rows_json(firings)) for run, firings in self._pending.items()]
-                with self._faults("saving checkpoints"), self._transaction():
-                    self._db.executemany("INSERT INTO checkpoints VALUES (?, ?)", rows)
-                    for sql, args in self._updates:
-                        self._db.execute(sql, args)
-                self._pending.clear()
-                self._updates.clear()
-                self._count = 0
+            pending, updates = self._pending, self._updates
+            if pending or updates:
+                rows = [(run, _rows_json(batch)) for run, batch in pending.items()]
+                try:  # (`_faults`, without its generator: this is once a run, or more)
+                    if len(rows) == 1 and not updates:
+                        self._db.execute(_INSERT_BATCH, rows[0])
+                    else:
+                        self._write(rows, updates)
+                except sqlite3.Error as error:
+                    raise store_fault(self.path, error, "saving checkpoints") from None
+                pending.clear()
+                updates.clear()
             self._flushed = time.monotonic()
+
+    def _write(self, rows: list[tuple[str, str]], updates: list[tuple[str, tuple]]) -> None:
+        """Batches and statements in one transaction (`_transaction`, inline)."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if len(rows) == 1:
+                db.execute(_INSERT_BATCH, rows[0])
+            elif rows:
+                db.executemany(_INSERT_BATCH, rows)
+            for sql, args in updates:
+                db.execute(sql, args)
+            db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):  # (SQLite may have rolled back already)
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+            raise
 
     def _execute(self, sql: str, args: tuple = (), doing: str = "reading it") -> list[tuple]:
         with self._lock, self._faults(doing):
@@ -314,13 +348,12 @@ class Store:
     ) -> str:
         run = uuid.uuid4().hex[:12]
         now = time.time()
-        self._execute(
-            "INSERT INTO runs (id, file, fingerprint, agent, inputs, model, status, result, "
-            "created, updated, budget, format) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?, ?, ?)",
-            (run, file, fingerprint, agent, json.dumps(inputs), model, now, now, budget, FORMAT),
-            "recording a new run",
-        )
+        row = (run, file, fingerprint, agent, json.dumps(inputs), model, now, now, budget, FORMAT)
+        with self._lock:
+            try:  # (`_faults`, without its generator: once a run)
+                self._db.execute(_INSERT_RUN, row)
+            except sqlite3.Error as error:
+                raise store_fault(self.path, error, "recording a new run") from None
         return run
 
     def run_info(self, run: str) -> RunInfo | None:
@@ -367,7 +400,7 @@ class Store:
         self._updates.append(
             (
                 "UPDATE runs SET status = ?, result = ?, updated = ? WHERE id = ?",
-                (status, json.dumps(result, default=str), time.time(), run),
+                (status, _rows_json(result), time.time(), run),  # (`json.dumps`'s text)
             )
         )
         self.flush()
@@ -375,33 +408,38 @@ class Store:
     def checkpoint(
         self, run: str, key: str, node: str, time_: int, status: str, output: Any, error: str | None
     ) -> None:
-        self._add(run, [key, node, time_, status, output, error])
+        """A firing, written with its batch (`flush`) if it completed: a firing that
+        failed is not replayed (it runs again on resume), so it is not written."""
+        if status == "ok":
+            self._add(run, key, output)
+        elif time.monotonic() - self._flushed > FLUSH_SECONDS:
+            self.flush()
 
     def checkpointer(self, run: str) -> Callable[[Any], None]:
         """`checkpoint` for one run, given each completed firing's record (a run's
-        `Context.checkpoint`): one call per firing, not two."""
+        `Context.checkpoint`, called for the firings that completed): one call per
+        firing, not two."""
         pending = self._pending  # (`flush` empties it, and keeps it)
         clock = time.monotonic
 
         def checkpoint(record: Any) -> None:
-            # (`_add`, without a call more; a tuple encodes as the list `_add` keeps)
-            row = (record.key, record.node, record.time, record.status, record.output, record.error)
-            rows = pending.get(run)
-            if rows is None:
-                pending[run] = [row]
-            else:
-                rows.append(row)
-            self._count += 1
-            if self._count >= BATCH or clock() - self._flushed > FLUSH_SECONDS:
+            # (`checkpoint`, without a call more)
+            if record.status != "ok":
+                return
+            batch = pending.get(run)
+            if batch is None:
+                batch = pending[run] = {}
+            batch[record.key] = record.output
+            if len(batch) >= BATCH or clock() - self._flushed > FLUSH_SECONDS:
                 self.flush()
 
         return checkpoint
 
-    def _add(self, run: str, row: list[Any]) -> None:
-        """A checkpoint, written with its batch (`flush`)."""
-        self._pending.setdefault(run, []).append(row)
-        self._count += 1
-        if self._count >= BATCH or time.monotonic() - self._flushed > FLUSH_SECONDS:
+    def _add(self, run: str, key: str, output: Any) -> None:
+        """A completed firing, written with its run's batch (`flush`)."""
+        batch = self._pending.setdefault(run, {})
+        batch[key] = output
+        if len(batch) >= BATCH or time.monotonic() - self._flushed > FLUSH_SECONDS:
             self.flush()
 
     def checkpoints(self, run: str) -> dict[str, Any]:
@@ -425,7 +463,11 @@ class Store:
         found: dict[str, Any] = {}
         with self._faults(doing, "checkpoints"):
             for (firings,) in rows:
-                for key, _node, _time, status, output, _error in json.loads(firings):
+                batch = json.loads(firings)
+                if isinstance(batch, dict):  # (format 2: key → output)
+                    found.update(batch)
+                    continue
+                for key, _node, _time, status, output, _error in batch:  # (formats 0, 1)
                     if status == "ok":
                         found[key] = output
         return found
