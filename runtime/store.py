@@ -39,10 +39,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -346,7 +346,7 @@ class Store:
         model: str | None,
         budget: str | None = None,
     ) -> str:
-        run = uuid.uuid4().hex[:12]
+        run = os.urandom(6).hex()  # (`uuid4().hex[:12]`: 12 random hex digits, as before)
         now = time.time()
         row = (run, file, fingerprint, agent, json.dumps(inputs), model, now, now, budget, FORMAT)
         with self._lock:
