@@ -230,7 +230,7 @@ class Store:
                 raise self._newer(found)
             if found == FORMAT:
                 return
-            for table in {table for table, _, _ in MIGRATIONS}:
+            for table in dict.fromkeys(table for table, _, _ in MIGRATIONS):
                 columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
                 for name, kind in (m[1:] for m in MIGRATIONS if m[0] == table):
                     if name not in columns:
@@ -448,13 +448,15 @@ class Store:
         self.flush()
         doing = f"reading the checkpoints of run {run}"
         written = self._execute("SELECT format FROM runs WHERE id = ?", (run,), doing)
-        if written and int(written[0][0] or 0) < RESUMES_FROM:
+        with self._faults(doing, "runs"):
+            format_ = int(written[0][0] or 0) if written else FORMAT
+        if format_ < RESUMES_FROM:
             raise StoreError(
                 str(self.path),
                 "older",
-                f"run {run} was written by an older rolegraph, in store format "
-                f"{int(written[0][0] or 0)}, whose firing keys this version (format "
-                f"{FORMAT}) does not compute, so none of its checkpoints would be found",
+                f"run {run} was written by an older rolegraph, in store format {format_}, "
+                f"whose firing keys this version (format {FORMAT}) does not compute, so "
+                "none of its checkpoints would be found",
                 f"resuming run {run}",
             )
         rows = self._execute(

@@ -231,3 +231,15 @@ def test_the_cli_refuses_a_newer_store_as_a_usage_error(tmp_path):
         f"format {store_module.FORMAT + 1}, and this version reads formats up to "
         f"{store_module.FORMAT}"
     ], result.output
+
+
+def test_a_run_whose_format_does_not_read_back_is_a_damaged_store(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    run_id = run(store).run_id
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:
+        db.execute("UPDATE runs SET format = 'two'")
+    for read in (store.run_info, store.checkpoints):
+        with pytest.raises(StoreError) as caught:
+            read(run_id)
+        assert caught.value.kind == "damaged"
+        assert "a row of `runs` does not read back" in str(caught.value)
