@@ -530,11 +530,15 @@ def report(all_workloads: list[Workload], store_runs: Workload, rounds: int) -> 
             lines.append(
                 f"| {w.name} | {name} | {_figure(walls, 1e3, 'ms')} | {_figure(cpus, 1e3, 'ms')} |"
             )
+    return [*lines, "", *store_report(store_runs)]
+
+
+def store_report(store_runs: Workload) -> list[str]:
+    """The store's rows: a run with it and without, and their ratio per round."""
     with_store = [s[0] for s in store_runs.samples["with the store"]]
     without = [s[0] for s in store_runs.samples["without"]]
     ratios = [a / b for a, b in zip(with_store, without, strict=True)]
-    lines += [
-        "",
+    lines = [
         "| the SQLite store (cache + checkpoints), 100-node chain of `async def` tools | CPU |",
         "|---|---|",
         f"| with the store | {_figure(with_store, 1e3, 'ms')} |",
@@ -544,8 +548,8 @@ def report(all_workloads: list[Workload], store_runs: Workload, rounds: int) -> 
     return lines
 
 
-async def main_async(rounds: int) -> list[str]:
-    all_workloads = workloads()
+async def main_async(rounds: int, store_only: bool = False) -> list[str]:
+    all_workloads = [] if store_only else workloads()
     chain = ir_of(chain_agent(100, "astep"))
     with tempfile.TemporaryDirectory() as folder:
         store = Store(Path(folder) / "bench.sqlite")
@@ -556,6 +560,13 @@ async def main_async(rounds: int) -> list[str]:
         )
         await measure(all_workloads, rounds, store_runs)
         store.close()
+    if store_only:
+        return [
+            f"The store's rows alone, one process, {rounds} interleaved rounds; per run, "
+            "median (min-max over the rounds), CPU.",
+            "",
+            *store_report(store_runs),
+        ]
     return report(all_workloads, store_runs, rounds)
 
 
@@ -566,18 +577,27 @@ def main() -> None:
         "--label", help="record as another section (`runtime-LABEL`): another tree's figures"
     )
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--store-only",
+        action="store_true",
+        help="only the SQLite store's rows, recorded as their own section (`runtime-store`)",
+    )
     args = parser.parse_args()
-    text = "\n".join(asyncio.run(main_async(args.rounds)))
+    text = "\n".join(asyncio.run(main_async(args.rounds, args.store_only)))
     print(text)
     if not args.no_write:
         title = "Runtime: overhead and latency, beside LangGraph, pydantic-graph and the floor"
         command = f"python bench/bench_runtime.py --rounds {args.rounds}"
+        key = "runtime"
+        if args.store_only:
+            title, key = "Runtime: the SQLite store, with ÷ without", "runtime-store"
+            command += " --store-only"
         if args.label:
             command = f"PYTHONPATH=<{args.label}> {command} --label '{args.label}'"
         record(
             text,
             command,
-            key=f"runtime-{args.label.split()[0]}" if args.label else "runtime",
+            key=f"{key}-{args.label.split()[0]}" if args.label else key,
             title=f"{title} ({args.label})" if args.label else title,
         )
 

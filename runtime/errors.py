@@ -82,8 +82,10 @@ class StoreError(RunError):
     was doing, what the store still holds, and what to do — in one line.
 
     `kind` is "full" (what was committed before is kept: free space, then resume),
-    "damaged" (the file cannot be trusted: move it away), or "failed" (any other fault
-    of the database: locked by another process, an I/O error)."""
+    "damaged" (the file cannot be trusted: move it away), "failed" (any other fault
+    of the database: locked by another process, an I/O error), "newer" (the file was
+    written by a newer rolegraph, in a format this one does not read), or "older" (a run
+    of an older format, which this version cannot resume)."""
 
     def __init__(
         self,
@@ -103,6 +105,15 @@ class StoreError(RunError):
         super().__init__(self.describe(), trace)
 
     def describe(self) -> str:
+        if self.kind in ("newer", "older"):  # (the file is whole: the versions differ)
+            advice = (
+                "use that version of rolegraph, or give another --store (or --no-store)"
+                if self.kind == "newer"
+                else "run the agent again with its inputs, or resume it with the version "
+                "that started it"
+            )
+            head = f"the store {self.path} cannot be used while {self.doing}"
+            return f"{head}: {self.reason}; {advice}"
         what = {"full": "is full", "damaged": "is damaged", "failed": "failed"}[self.kind]
         head = f"the store {self.path} {what} ({self.reason}) while {self.doing}"
         if self.kind == "damaged":

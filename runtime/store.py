@@ -9,14 +9,24 @@
   call twice.
 - `checkpoints`: the completed firings of a run, each under its deterministic key,
   written as one row per batch (every `BATCH` firings or `FLUSH_SECONDS`, and when the
-  run ends): one insert per batch, not per firing. Resuming a run replays them instead
-  of firing again. A firing whose checkpoint was lost to a kill runs again on resume,
-  and its model calls are answered by the cache, which is committed at once.
+  run ends): one insert per batch, not per firing, of a JSON object from each firing's
+  key to its output (format 2; the rows of formats 0 and 1, lists of whole records,
+  still read). Resuming a run replays them instead of firing again. A firing whose
+  checkpoint was lost to a kill runs again on resume, and its model calls are answered
+  by the cache, which is committed at once.
 - `runs`: what a run was (file, fingerprint, agent, inputs, model), how it ended, and
   what it spent (calls, tokens, dollars: a resumed run's budget goes on from there).
 - `questions`: what human steps asked, and their answers (runtime/questions.py).
 - `calls`: one row per real model call (cache hits excluded), for accounting and tests;
   written in the same transaction as the call's reply, so a kill keeps both or neither.
+
+The file records its format (`PRAGMA user_version`, `FORMAT`), and each run the format
+it was written in (`runs.format`). A store of an older format is brought up to this one
+when opened, in one transaction, where the change is a pure addition (`MIGRATIONS`:
+nothing already written is rewritten); a run this version cannot resume — its
+checkpoints keyed by firing keys this version no longer computes (`RESUMES_FROM`) — is
+refused when resumed, and a store of a newer format is refused when opened: each a
+`StoreError` saying so.
 
 A fault of the store — a damaged file, a row that is not what was written, a full disk —
 is a `StoreError` (runtime/errors.py) saying what was kept and what to do: a run that
@@ -29,11 +39,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -42,15 +52,36 @@ from .errors import RUN_STORE_KEEPS, StoreError
 from .models import ModelReply, ModelRequest, ToolCall
 
 BATCH = 256
+#: The store's format, written in the file as SQLite's `user_version`:
+#: 0. (none written: a store made before the store kept its format) every table but
+#:    `runs.format`; a batch of checkpoints is a JSON list of `[key, node, time, status,
+#:    output, error]` rows;
+#: 1. each run records the format it was written in (`runs.format`; a run of format 0
+#:    has none);
+#: 2. a batch of checkpoints is a JSON object, each completed firing's key → its output
+#:    (what resuming reads of it; the records' other fields were written and never read):
+#:    rows of the formats before are read beside these, so a store of format 0 or 1 is
+#:    migrated by recording the format alone.
+FORMAT = 2
+#: The oldest format whose runs this version resumes: the first whose firing keys
+#: (runtime/keys.py) are the ones this version computes. A run of an older format would
+#: match none of its checkpoints, so it is refused rather than silently run again.
+RESUMES_FROM = 0
 #: How a request's identity is written for its key: what `json.dumps(..., sort_keys=True,
 #: default=str)` writes, with one encoder made once rather than one per call.
 _KEY_JSON = json.JSONEncoder(sort_keys=True, default=str)
 FLUSH_SECONDS = 0.05
-#: How a batch of checkpoints is written: what `json.dumps(rows, default=str)` writes, by
+#: How a batch of checkpoints is written: what `json.dumps(batch, default=str)` writes, by
 #: one encoder made once, which does not keep a table of the lists and dicts it is inside
 #: (`check_circular`): a batch is checked for cycles only when encoding it fails
 #: (`_rows_json`), so that one fails as before.
 _ROWS_JSON = json.JSONEncoder(default=str, check_circular=False)
+
+_INSERT_RUN = (
+    "INSERT INTO runs (id, file, fingerprint, agent, inputs, model, status, result, created, "
+    "updated, budget, format) VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?, ?, ?)"
+)
+_INSERT_BATCH = "INSERT INTO checkpoints VALUES (?, ?)"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, reply TEXT NOT NULL, created REAL);
@@ -58,7 +89,7 @@ CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, file TEXT, fingerprint TEXT, agent TEXT, inputs TEXT, model TEXT,
     status TEXT, result TEXT, created REAL, updated REAL,
     spent_calls INTEGER DEFAULT 0, spent_tokens INTEGER DEFAULT 0, spent_cost REAL DEFAULT 0,
-    budget TEXT);
+    budget TEXT, format INTEGER);
 CREATE TABLE IF NOT EXISTS checkpoints (run TEXT NOT NULL, firings TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS checkpoints_of_run ON checkpoints (run);
 CREATE TABLE IF NOT EXISTS calls (run TEXT, node TEXT, request TEXT, created REAL);
@@ -66,6 +97,18 @@ CREATE TABLE IF NOT EXISTS questions (
     run TEXT NOT NULL, id TEXT NOT NULL, node TEXT, step TEXT, text TEXT, type TEXT,
     asked REAL, deadline REAL, answer TEXT, answered REAL, PRIMARY KEY (run, id));
 """
+
+#: The columns each format added to a table of the one before, for `_migrate`: (table,
+#: column, its declaration). Every change so far is an addition; a later one that is not
+#: (a table rewritten) would migrate here too, in the same transaction.
+MIGRATIONS = (
+    # (before formats: runs kept what they spent, then their budget)
+    ("runs", "spent_calls", "INTEGER DEFAULT 0"),
+    ("runs", "spent_tokens", "INTEGER DEFAULT 0"),
+    ("runs", "spent_cost", "REAL DEFAULT 0"),
+    ("runs", "budget", "TEXT"),
+    ("runs", "format", "INTEGER"),  # 1
+)
 
 
 @dataclass
@@ -82,6 +125,7 @@ class RunInfo:
     spent_tokens: int = 0
     spent_cost: float = 0.0
     budget: str | None = None  # the run's limits, as `--budget` writes them
+    format: int = FORMAT  # the store's format when the run was written (0: before any)
 
 
 def store_fault(
@@ -105,7 +149,7 @@ def store_fault(
     return StoreError(str(path), kind, reason, doing, kept)
 
 
-def _rows_json(rows: list[Any]) -> str:
+def _rows_json(rows: Any) -> str:
     """`json.dumps(rows, default=str)`, the same text; the general encoder again for a
     batch that does not encode (a cycle, with no table of what it is inside, overflows the
     stack instead of being named), so its error is the one it always was."""
@@ -124,13 +168,15 @@ class Store:
             self._db = sqlite3.connect(
                 str(self.path), check_same_thread=False, isolation_level=None
             )
+            if self._format() > FORMAT:  # (read before anything is written to it)
+                raise self._newer(self._format())
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(SCHEMA)
-            self._migrate()
-        self._pending: dict[str, list[Sequence[Any]]] = {}  # run → firings not yet written
+            if self._format() < FORMAT:
+                self._db.executescript(SCHEMA)
+                self._migrate()
+        self._pending: dict[str, dict[str, Any]] = {}  # run → firings not yet written
         self._updates: list[tuple[str, tuple]] = []  # statements for the next flush
-        self._count = 0
         self._flushed = time.monotonic()
 
     @contextlib.contextmanager
@@ -161,35 +207,76 @@ class Store:
                     self._db.execute("ROLLBACK")
             raise
 
+    def _format(self) -> int:
+        """The format the file records (0 for a new file, or one written before any)."""
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _newer(self, found: int) -> StoreError:
+        return StoreError(
+            str(self.path),
+            "newer",
+            f"it was written by a newer rolegraph, in store format {found}, and this "
+            f"version reads formats up to {FORMAT}",
+            "opening it",
+        )
+
     def _migrate(self) -> None:
-        """Stores written before runs kept what they spent get the columns."""
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(runs)")}
-        for name, kind in (
-            ("spent_calls", "INTEGER DEFAULT 0"),
-            ("spent_tokens", "INTEGER DEFAULT 0"),
-            ("spent_cost", "REAL DEFAULT 0"),
-            ("budget", "TEXT"),
-        ):
-            if name not in columns:
-                self._db.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+        """A store of an older format (or a new file) brought up to `FORMAT`: the columns
+        each format added, then the format, in one transaction — a kill leaves the store as
+        it was, and two processes opening one store migrate it once."""
+        with self._transaction():
+            found = self._format()  # (again: another process may have migrated it)
+            if found > FORMAT:
+                raise self._newer(found)
+            if found == FORMAT:
+                return
+            for table in dict.fromkeys(table for table, _, _ in MIGRATIONS):
+                columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                for name, kind in (m[1:] for m in MIGRATIONS if m[0] == table):
+                    if name not in columns:
+                        self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+            self._db.execute(f"PRAGMA user_version = {FORMAT}")
 
     def close(self) -> None:
         self.flush()
         self._db.close()
 
     def flush(self) -> None:
-        """Write the checkpoints not yet written, in one transaction."""
+        """Write the checkpoints not yet written, with the statements waiting for them
+        (a run's end), in one transaction: one statement, itself a transaction, when they
+        are one run's batch alone."""
         with self._lock:
-            if self._pending or self._updates:
-                rows = [(run, _rows_json(firings)) for run, firings in self._pending.items()]
-                with self._faults("saving checkpoints"), self._transaction():
-                    self._db.executemany("INSERT INTO checkpoints VALUES (?, ?)", rows)
-                    for sql, args in self._updates:
-                        self._db.execute(sql, args)
-                self._pending.clear()
-                self._updates.clear()
-                self._count = 0
+            pending, updates = self._pending, self._updates
+            if pending or updates:
+                rows = [(run, _rows_json(batch)) for run, batch in pending.items()]
+                try:  # (`_faults`, without its generator: this is once a run, or more)
+                    if len(rows) == 1 and not updates:
+                        self._db.execute(_INSERT_BATCH, rows[0])
+                    else:
+                        self._write(rows, updates)
+                except sqlite3.Error as error:
+                    raise store_fault(self.path, error, "saving checkpoints") from None
+                pending.clear()
+                updates.clear()
             self._flushed = time.monotonic()
+
+    def _write(self, rows: list[tuple[str, str]], updates: list[tuple[str, tuple]]) -> None:
+        """Batches and statements in one transaction (`_transaction`, inline)."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if len(rows) == 1:
+                db.execute(_INSERT_BATCH, rows[0])
+            elif rows:
+                db.executemany(_INSERT_BATCH, rows)
+            for sql, args in updates:
+                db.execute(sql, args)
+            db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):  # (SQLite may have rolled back already)
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+            raise
 
     def _execute(self, sql: str, args: tuple = (), doing: str = "reading it") -> list[tuple]:
         with self._lock, self._faults(doing):
@@ -259,21 +346,21 @@ class Store:
         model: str | None,
         budget: str | None = None,
     ) -> str:
-        run = uuid.uuid4().hex[:12]
+        run = os.urandom(6).hex()  # (`uuid4().hex[:12]`: 12 random hex digits, as before)
         now = time.time()
-        self._execute(
-            "INSERT INTO runs (id, file, fingerprint, agent, inputs, model, status, result, "
-            "created, updated, budget) VALUES (?, ?, ?, ?, ?, ?, 'running', NULL, ?, ?, ?)",
-            (run, file, fingerprint, agent, json.dumps(inputs), model, now, now, budget),
-            "recording a new run",
-        )
+        row = (run, file, fingerprint, agent, json.dumps(inputs), model, now, now, budget, FORMAT)
+        with self._lock:
+            try:  # (`_faults`, without its generator: once a run)
+                self._db.execute(_INSERT_RUN, row)
+            except sqlite3.Error as error:
+                raise store_fault(self.path, error, "recording a new run") from None
         return run
 
     def run_info(self, run: str) -> RunInfo | None:
         doing = f"reading run {run}"
         rows = self._execute(
             "SELECT id, file, fingerprint, agent, inputs, model, status, result, "
-            "spent_calls, spent_tokens, spent_cost, budget FROM runs WHERE id = ?",
+            "spent_calls, spent_tokens, spent_cost, budget, format FROM runs WHERE id = ?",
             (run,),
             doing,
         )
@@ -294,6 +381,7 @@ class Store:
                 int(spent[1] or 0),
                 float(spent[2] or 0.0),
                 spent[3],
+                int(spent[4] or 0),
             )
             if not isinstance(info.inputs, dict) or not isinstance(info.agent, str):
                 raise ValueError("its inputs are not an object, or its agent not a name")
@@ -312,7 +400,7 @@ class Store:
         self._updates.append(
             (
                 "UPDATE runs SET status = ?, result = ?, updated = ? WHERE id = ?",
-                (status, json.dumps(result, default=str), time.time(), run),
+                (status, _rows_json(result), time.time(), run),  # (`json.dumps`'s text)
             )
         )
         self.flush()
@@ -320,46 +408,68 @@ class Store:
     def checkpoint(
         self, run: str, key: str, node: str, time_: int, status: str, output: Any, error: str | None
     ) -> None:
-        self._add(run, [key, node, time_, status, output, error])
+        """A firing, written with its batch (`flush`) if it completed: a firing that
+        failed is not replayed (it runs again on resume), so it is not written."""
+        if status == "ok":
+            self._add(run, key, output)
+        elif time.monotonic() - self._flushed > FLUSH_SECONDS:
+            self.flush()
 
     def checkpointer(self, run: str) -> Callable[[Any], None]:
         """`checkpoint` for one run, given each completed firing's record (a run's
-        `Context.checkpoint`): one call per firing, not two."""
+        `Context.checkpoint`, called for the firings that completed): one call per
+        firing, not two."""
         pending = self._pending  # (`flush` empties it, and keeps it)
         clock = time.monotonic
 
         def checkpoint(record: Any) -> None:
-            # (`_add`, without a call more; a tuple encodes as the list `_add` keeps)
-            row = (record.key, record.node, record.time, record.status, record.output, record.error)
-            rows = pending.get(run)
-            if rows is None:
-                pending[run] = [row]
-            else:
-                rows.append(row)
-            self._count += 1
-            if self._count >= BATCH or clock() - self._flushed > FLUSH_SECONDS:
+            # (`checkpoint`, without a call more)
+            if record.status != "ok":
+                return
+            batch = pending.get(run)
+            if batch is None:
+                batch = pending[run] = {}
+            batch[record.key] = record.output
+            if len(batch) >= BATCH or clock() - self._flushed > FLUSH_SECONDS:
                 self.flush()
 
         return checkpoint
 
-    def _add(self, run: str, row: list[Any]) -> None:
-        """A checkpoint, written with its batch (`flush`)."""
-        self._pending.setdefault(run, []).append(row)
-        self._count += 1
-        if self._count >= BATCH or time.monotonic() - self._flushed > FLUSH_SECONDS:
+    def _add(self, run: str, key: str, output: Any) -> None:
+        """A completed firing, written with its run's batch (`flush`)."""
+        batch = self._pending.setdefault(run, {})
+        batch[key] = output
+        if len(batch) >= BATCH or time.monotonic() - self._flushed > FLUSH_SECONDS:
             self.flush()
 
     def checkpoints(self, run: str) -> dict[str, Any]:
-        """Completed firings of a run: key → output."""
+        """Completed firings of a run: key → output. A run of a format older than
+        `RESUMES_FROM` is refused: its keys are not the ones this version computes."""
         self.flush()
         doing = f"reading the checkpoints of run {run}"
+        written = self._execute("SELECT format FROM runs WHERE id = ?", (run,), doing)
+        with self._faults(doing, "runs"):
+            format_ = int(written[0][0] or 0) if written else FORMAT
+        if format_ < RESUMES_FROM:
+            raise StoreError(
+                str(self.path),
+                "older",
+                f"run {run} was written by an older rolegraph, in store format {format_}, "
+                f"whose firing keys this version (format {FORMAT}) does not compute, so "
+                "none of its checkpoints would be found",
+                f"resuming run {run}",
+            )
         rows = self._execute(
             "SELECT firings FROM checkpoints WHERE run = ? ORDER BY rowid", (run,), doing
         )
         found: dict[str, Any] = {}
         with self._faults(doing, "checkpoints"):
             for (firings,) in rows:
-                for key, _node, _time, status, output, _error in json.loads(firings):
+                batch = json.loads(firings)
+                if isinstance(batch, dict):  # (format 2: key → output)
+                    found.update(batch)
+                    continue
+                for key, _node, _time, status, output, _error in batch:  # (formats 0, 1)
                     if status == "ok":
                         found[key] = output
         return found
