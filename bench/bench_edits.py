@@ -190,6 +190,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=3, help="processes per tree and size")
     parser.add_argument("--nodes", type=int, nargs="+", default=[20, 100])
     parser.add_argument("--baseline", help="a directory laid out as the installed package")
+    parser.add_argument("--baseline-name", default="", help="what the baseline is, for the table")
     parser.add_argument("--quick", action="store_true", help="20 nodes, one process each")
     parser.add_argument("--profile", action="store_true", help="where the time goes, by phase")
     args = parser.parse_args()
@@ -198,6 +199,8 @@ def main() -> None:
         return
     if args.quick:
         args.nodes, args.processes, args.rounds = [20], 1, 1
+    before_name = f" ({args.baseline_name})" if args.baseline_name else ""
+    load_before = os.getloadavg()
     lines = [
         f"Programs: {ROLES} roles and one agent of N nodes (bench/generate.py, stages of ten "
         "with replication, a map, a merge and a bounded revision loop, two `ensure`s); every "
@@ -205,7 +208,8 @@ def main() -> None:
         f"CPU time; {args.processes} processes x {args.rounds} rounds per tree and size, the "
         "trees alternating process by process.",
         "",
-        "| nodes | candidates | checked | before: edits/s (range) | after: edits/s (range) "
+        f"| nodes | candidates | checked | before{before_name}: edits/s (range) "
+        "| after: edits/s (range) "
         "| after ÷ before | offered edits clean under the full checker |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -247,6 +251,12 @@ def main() -> None:
     if args.profile:
         for nodes in args.nodes:
             detail += profile(nodes)
+    load_after = os.getloadavg()
+    detail += [
+        "",
+        f"Load average (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in load_before)} at the "
+        f"start, {', '.join(f'{x:.1f}' for x in load_after)} at the end.",
+    ]
     report = "\n".join(lines + detail)
     print(report)
     if not args.quick:
@@ -255,6 +265,7 @@ def main() -> None:
         command = (
             "python bench/bench_edits.py"
             + (f" --baseline {args.baseline}" if args.baseline else "")
+            + (f" --baseline-name '{args.baseline_name}'" if args.baseline_name else "")
             + (" --profile" if args.profile else "")
         )
         record(report, command, key="edits", title="Edits: validated edits per second")

@@ -678,7 +678,7 @@ class _Resumed:
 
 
 _STRIDE = 4  # a followed run's state is kept at the beginning of every fourth step
-_KEPT = 4  # the first runs followed last, resumed from
+_KEPT = 2  # the first runs followed last, resumed from
 _NEVER = MAX_STATES  # (no firing of the run followed reads anything that differs)
 # the first runs followed last, the latest first (replaced, never changed in place)
 _FOLLOWED: tuple[_Followed, ...] = ()
