@@ -173,7 +173,6 @@ class _Explorer:
         for index, deps in enumerate(self.return_deps):
             self.deps_of[f"{RETURN}{index}"] = deps
         self.notes_of: dict[tuple[int, bool], str] = {}  # a guard's outcome, in words
-        self.views: dict[str, tuple | None] = {}  # what each firing reads (`view`)
 
     def reachability(self) -> None:
         """What the search asks of the graph in every state, as bitsets (`explore` sets
@@ -259,7 +258,7 @@ class _Explorer:
         if begun.known is not None:
             return begun.known
         state = self.start() if begun.state is None else begun.state
-        views, snapshots, steps = begun.views, begun.snapshots, begun.done
+        first, snapshots, steps = begun.first, begun.snapshots, begun.done
         answer = False
         while steps < MAX_STATES // 2:
             if steps % _STRIDE == 0 and steps > begun.done:
@@ -275,8 +274,8 @@ class _Explorer:
                 break
             props: set[str] = set()
             for node in scheduled:
-                if node not in views:
-                    views[node] = (steps, self.view(node))
+                if node not in first:
+                    first[node] = steps
                 outcome = next(self.outcomes(state, node))
                 self.apply(state, node, outcome)
                 props.add(node)
@@ -290,13 +289,14 @@ class _Explorer:
             kept = [f for f in _FOLLOWED if f is not begun.source]
             if begun.source is not None:  # (the run resumed from first: it served)
                 kept.insert(0, begun.source)
-            _FOLLOWED = (_Followed(common, views, snapshots, answer), *kept[: _KEPT - 1])
+            followed = _Followed(common, self.tables(), first, snapshots, answer)
+            _FOLLOWED = (followed, *kept[: _KEPT - 1])
         return answer
 
     # -- resuming the first run (docs/semantics.md, "Resuming the first run") ----------------
 
     def common(self) -> tuple:
-        """What every step of the first run may read besides its firings' views: the
+        """What every step of the first run may read besides what its firings read: the
         constraints (the monitors, which `ensure`s), the conditions formulas mention,
         and the start (the returns that wait for nothing, the nodes that start the run)."""
         ir = self.ir
@@ -307,42 +307,47 @@ class _Explorer:
             tuple(name for name, node in ir.nodes.items() if node.entry),
         )
 
-    def view(self, node: str) -> tuple | None:
-        """All that firing `node` reads of the agent (`outcomes`, `apply`, `deliver`)
-        besides `common`: its control and return edges (their targets, conditions, bounds,
-        guards and indexes), each consumer of its output with that consumer's inputs, and
-        each return that reads it with what that return reads (None: no such node). (Which
-        conditions it decides is in `common`: the conditions, with the nodes each reads.)
-        Made once per node."""
-        if node in self.views:
-            return self.views[node]
+    def tables(self) -> tuple:
+        """The tables that firing a node reads (`outcomes`, `apply`, `deliver`) besides
+        `common` (`reads_as` compares a node's part of them)."""
+        return (self.out, self.dependents, self.deps_of, self.return_deps, self.return_of_dep)
+
+    def reads_as(self, node: str, tables: tuple) -> bool:
+        """Whether firing `node` reads here what it read in the agent of `tables` (a node
+        of that agent): its *view* — its control and return edges (their targets,
+        conditions, bounds, guards and indexes), each consumer of its output with that
+        consumer's inputs, and each return that reads it with what that return reads.
+        (Which conditions it decides is in `common`: the conditions, with the nodes each
+        reads.)"""
+        out, dependents, deps_of, return_deps, return_of_dep = tables
         edges = self.out.get(node)
-        view = (
-            None
-            if edges is None
-            else (
-                tuple(edges),
-                tuple((c, self.deps_of[c]) for c in self.dependents[node]),
-                tuple((i, self.return_deps[i]) for i in self.return_of_dep[node]),
-            )
-        )
-        self.views[node] = view
-        return view
+        if edges is None or edges != out[node]:
+            return False
+        consumers = self.dependents[node]
+        if consumers != dependents[node]:
+            return False
+        for consumer in consumers:
+            if self.deps_of[consumer] != deps_of[consumer]:
+                return False
+        returns = self.return_of_dep[node]
+        if returns != return_of_dep[node]:
+            return False
+        return all(self.return_deps[index] == return_deps[index] for index in returns)
 
     def resumed(self, common: tuple) -> _Resumed:
         """Where to resume the first run: a copy of the latest state remembered by a run
         followed before (`_FOLLOWED`, the one whose firings read the same here longest)
         at the beginning of a step before which every firing it made reads here what it
-        read there, with the views and states that run shares with this one; or its
+        read there, with the first firings and states that run shares with this one; or its
         answer, when every firing of it reads the same here (the same run to its end)."""
         best: tuple[int, _Followed] | None = None
         for followed in _FOLLOWED:
             if followed.common != common:
                 continue
             diverges = _NEVER
-            for node, (first, view) in followed.views.items():
-                if self.view(node) != view:
-                    diverges = first
+            for node, step in followed.first.items():
+                if not self.reads_as(node, followed.tables):
+                    diverges = step
                     break
             if diverges == _NEVER:
                 return _Resumed(known=followed.answer)
@@ -360,7 +365,7 @@ class _Explorer:
         if begun.state is None:
             return _Resumed(source=followed)
         begun.state = begun.state.copy()  # (a snapshot is never changed)
-        begun.views = {n: v for n, v in followed.views.items() if v[0] < begun.done}
+        begun.first = {n: step for n, step in followed.first.items() if step < begun.done}
         return begun
 
     def runs(
@@ -651,14 +656,15 @@ class _Explorer:
 @dataclass(frozen=True)
 class _Followed:
     """A first run followed (`first_run_satisfies`): what every step read (`common`),
-    each node it fired with the step of its first firing and what that firing read
-    (`view`; a node's view is the same at each of its firings), its state at the
+    what each firing read (`tables`, `_Explorer.reads_as`; a node's firings all read the
+    same), each node it fired with the step of its first firing, its state at the
     beginning of every `_STRIDE`-th step (never changed: a resumed run copies it), and
-    its answer. Holds no part of the program but edges and formulas (no names, no
-    modules: nothing in a cycle)."""
+    its answer. Holds no part of the program but its IR's edges and formulas (no names,
+    no modules: nothing in a cycle)."""
 
     common: tuple
-    views: dict[str, tuple[int, tuple | None]]
+    tables: tuple
+    first: dict[str, int]
     snapshots: list[tuple[int, _State]]
     answer: bool
 
@@ -666,12 +672,12 @@ class _Followed:
 @dataclass
 class _Resumed:
     """Where a first run begins (`_Explorer.resumed`): the state (None: the start), the
-    steps done, the views and snapshots shared with the run it resumes (`source`), or
+    steps done, the first firings and snapshots shared with the run it resumes (`source`), or
     that run's answer when it is this run to its end (`known`)."""
 
     state: _State | None = None
     done: int = 0
-    views: dict[str, tuple[int, tuple | None]] = field(default_factory=dict)
+    first: dict[str, int] = field(default_factory=dict)
     snapshots: list[tuple[int, _State]] = field(default_factory=list)
     source: _Followed | None = None
     known: bool | None = None

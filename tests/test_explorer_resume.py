@@ -191,3 +191,29 @@ def test_a_return_that_reads_another_node_is_not_resumed_past(before, after):
     oracle = paths._Explorer(second, until_certain=True).first_run_satisfies(resume=False)
     assert oracle != paths._Explorer(first, until_certain=True).first_run_satisfies(resume=False)
     assert paths._Explorer(second, until_certain=True).first_run_satisfies() == oracle
+
+
+def _joined(second_input: str) -> str:
+    chain = "".join(f"  p{i} = Writer(task, p{i - 1}.text)\n" for i in range(1, 8))
+    return PRELUDE + (
+        "agent J(task: str) -> Draft {\n  p0 = Writer(task)\n"
+        + chain
+        + "  x = Writer(task, p7.text)\n"
+        f"  c = Writer({second_input}, p7.text)\n  d = Writer(task, c.text)\n"
+        "  return d\n  ensure eventually x\n}\n"
+    )
+
+
+@pytest.mark.parametrize(("before", "after"), [("task", "x.text"), ("x.text", "task")])
+def test_a_consumer_that_waits_for_another_input_is_not_resumed_past(before, after):
+    """`c` reads `p7`, then `x` and `p7` (and back): `p7`'s consumers are the same nodes,
+    but one of them waits for another input — so after `p7` fires, `c` is pending in one
+    agent and waits in the other. The run resumes before `p7` fires (step 7), where the
+    states are the same."""
+    (first,) = rolegraph.check_source(_joined(before), "j.agent").irs.values()
+    (second,) = rolegraph.check_source(_joined(after), "j.agent").irs.values()
+    paths._Explorer(first, until_certain=True).first_run_satisfies()
+    explorer = paths._Explorer(second, until_certain=True)
+    begun = explorer.resumed(explorer.common())
+    assert begun.state is not None and begun.done <= 7
+    assert _same_state(begun.state, _state_after(second, begun.done))
