@@ -84,12 +84,12 @@ def child(nodes: int, rounds: int) -> None:
     print(json.dumps({"rounds": results, "candidates": len(candidates), "count": count}))
 
 
-def run_child(nodes: int, rounds: int, pythonpath: str | None) -> dict:
+def run_child(nodes: int, rounds: int, pythonpath: str | None, mode: str = "--child") -> dict:
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     out = subprocess.run(
-        [sys.executable, __file__, "--child", str(nodes), "--rounds", str(rounds)],
+        [sys.executable, __file__, mode, str(nodes), "--rounds", str(rounds)],
         env=env,
         capture_output=True,
         text=True,
@@ -168,6 +168,73 @@ def profile(nodes: int) -> list[str]:
     return lines
 
 
+# the phases timed by `--phases` (module of `rolegraph.compiler`, function, label)
+TIMED = (
+    ("check", "check_program", "type checking"),
+    ("check", "explore_agent", "exploring runs"),
+    ("check", "analyse", "graph analyses"),
+    ("check", "build_ir", "building the IR"),
+    ("edits.editor", "_applied", "applying the edit"),
+    ("check", "_too_deep", "nesting depth"),
+    ("check", "_graph_shape", "the graph's shape key"),
+    ("edits.editor", "untrusted", "the trust boundary"),
+    ("check", "load_program", "resolving names"),
+)
+
+
+def phases_child(nodes: int, rounds: int) -> None:
+    """One process's rounds with each phase timed (`time.process_time` around it: no
+    profiler, whose overhead inflates the phases made of many small calls)."""
+    import importlib
+
+    spent: dict[str, float] = defaultdict(float)
+
+    def timed(function, label):
+        def wrapper(*args, **kwargs):
+            start = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label] += time.process_time() - start
+
+        return wrapper
+
+    for module_name, function, label in TIMED:
+        module = importlib.import_module(f"rolegraph.compiler.{module_name}")
+        setattr(module, function, timed(getattr(module, function), label))
+    module = _program(nodes)
+    candidates = _candidates(module)
+    one_round(module, candidates)
+    spent.clear()
+    whole = sum(one_round(module, candidates)[0] for _ in range(rounds))
+    print(json.dumps({"whole": whole / rounds, **{k: v / rounds for k, v in spent.items()}}))
+
+
+def phases(nodes: int, processes: int, rounds: int, baseline: str | None) -> list[str]:
+    """CPU seconds per round by phase, this tree and the baseline, process by process."""
+    found: dict[str, list[dict]] = {"after": [], "before": []}
+    for _ in range(processes):
+        for name, path in (("after", None), ("before", baseline)):
+            if name == "before" and not baseline:
+                continue
+            found[name].append(run_child(nodes, rounds, path, "--phases-child"))
+    lines = [
+        "",
+        f"{nodes} nodes, CPU seconds per round by phase (medians of {processes} processes x "
+        f"{rounds} rounds; each phase timed around its call):",
+        "",
+        "| phase | before | after |",
+        "|---|---|---|",
+    ]
+    for label in ["whole", *(label for _, _, label in TIMED)]:
+        cells = []
+        for name in ("before", "after"):
+            values = [r.get(label, 0.0) for r in found[name]]
+            cells.append(f"{statistics.median(values):.3f}" if values else "-")
+        lines.append(f"| {label} | {cells[0]} | {cells[1]} |")
+    return lines
+
+
 def _rate(results: list[dict], candidates: int) -> tuple[float, float, float]:
     rates = sorted(candidates / seconds for r in results for seconds, _, _ in r["rounds"])
     return statistics.median(rates), rates[0], rates[-1]
@@ -186,18 +253,32 @@ def _per_op(results: list[dict]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--phases-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--phases", action="store_true", help="CPU seconds per phase, A/B, printed only"
+    )
     parser.add_argument("--rounds", type=int, default=2, help="rounds per process")
     parser.add_argument("--processes", type=int, default=3, help="processes per tree and size")
     parser.add_argument("--nodes", type=int, nargs="+", default=[20, 100])
     parser.add_argument("--baseline", help="a directory laid out as the installed package")
+    parser.add_argument("--baseline-name", default="", help="what the baseline is, for the table")
     parser.add_argument("--quick", action="store_true", help="20 nodes, one process each")
     parser.add_argument("--profile", action="store_true", help="where the time goes, by phase")
     args = parser.parse_args()
     if args.child is not None:
         child(args.child, args.rounds)
         return
+    if args.phases_child is not None:
+        phases_child(args.phases_child, args.rounds)
+        return
+    if args.phases:
+        for nodes in args.nodes:
+            print("\n".join(phases(nodes, args.processes, args.rounds, args.baseline)))
+        return
     if args.quick:
         args.nodes, args.processes, args.rounds = [20], 1, 1
+    before_name = f" ({args.baseline_name})" if args.baseline_name else ""
+    load_before = os.getloadavg()
     lines = [
         f"Programs: {ROLES} roles and one agent of N nodes (bench/generate.py, stages of ten "
         "with replication, a map, a merge and a bounded revision loop, two `ensure`s); every "
@@ -205,7 +286,8 @@ def main() -> None:
         f"CPU time; {args.processes} processes x {args.rounds} rounds per tree and size, the "
         "trees alternating process by process.",
         "",
-        "| nodes | candidates | checked | before: edits/s (range) | after: edits/s (range) "
+        f"| nodes | candidates | checked | before{before_name}: edits/s (range) "
+        "| after: edits/s (range) "
         "| after ÷ before | offered edits clean under the full checker |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -247,6 +329,12 @@ def main() -> None:
     if args.profile:
         for nodes in args.nodes:
             detail += profile(nodes)
+    load_after = os.getloadavg()
+    detail += [
+        "",
+        f"Load average (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in load_before)} at the "
+        f"start, {', '.join(f'{x:.1f}' for x in load_after)} at the end.",
+    ]
     report = "\n".join(lines + detail)
     print(report)
     if not args.quick:
@@ -255,6 +343,7 @@ def main() -> None:
         command = (
             "python bench/bench_edits.py"
             + (f" --baseline {args.baseline}" if args.baseline else "")
+            + (f" --baseline-name '{args.baseline_name}'" if args.baseline_name else "")
             + (" --profile" if args.profile else "")
         )
         record(report, command, key="edits", title="Edits: validated edits per second")

@@ -239,26 +239,43 @@ class _Explorer:
                 self.apply(state, node, next(self.outcomes(state, node)))
         return False
 
-    def first_run_satisfies(self) -> bool:
+    def first_run_satisfies(self, resume: bool = True) -> bool:
         """Whether the run the search follows first (each firing's first outcome) returns
         with every `ensure` satisfied: then an errors-only search, which follows it first
         and stops there, is decided, and what it would report is nothing. Followed without
         remembering states: the search meets no state twice on it (its continuation
         from a state is the same at each meeting, so a run that did would never end),
         and it is shorter than half the bound, so the search would not reach the bound
-        on it either."""
-        state = self.start()
-        for _ in range(MAX_STATES // 2):
+        on it either.
+
+        `resume`: start from the state of a first run followed before (`_FOLLOWED`) at
+        the beginning of a step before which every firing read nothing that differs
+        here (`_Followed`; docs/semantics.md, "Resuming the first run"); the run, and
+        so the answer, is the same as when followed from the start (`resume=False`,
+        the tests' oracle)."""
+        common = self.common()
+        begun = self.resumed(common) if resume else _Resumed()
+        if begun.known is not None:
+            return begun.known
+        state = self.start() if begun.state is None else begun.state
+        first, snapshots, steps = begun.first, begun.snapshots, begun.done
+        answer = False
+        while steps < MAX_STATES // 2:
+            if steps % _STRIDE == 0 and steps > begun.done:
+                snapshots.append((steps, state.copy()))
             if not state.pending:
-                return False
+                break
             state.time, scheduled, returned = semantics.next_step(state.pending, RETURN)
             if returned:
                 end = frozenset({"return"})
                 for monitor in state.monitors:
                     monitor.step(end)
-                return all(state.monitors[index].accepts() for index in self.ensures)
+                answer = all(state.monitors[index].accepts() for index in self.ensures)
+                break
             props: set[str] = set()
             for node in scheduled:
+                if node not in first:
+                    first[node] = steps
                 outcome = next(self.outcomes(state, node))
                 self.apply(state, node, outcome)
                 props.add(node)
@@ -266,7 +283,90 @@ class _Explorer:
             step = frozenset(props)
             for monitor in state.monitors:
                 monitor.step(step)
-        return False
+            steps += 1
+        if resume:
+            global _FOLLOWED
+            kept = [f for f in _FOLLOWED if f is not begun.source]
+            if begun.source is not None:  # (the run resumed from first: it served)
+                kept.insert(0, begun.source)
+            followed = _Followed(common, self.tables(), first, snapshots, answer)
+            _FOLLOWED = (followed, *kept[: _KEPT - 1])
+        return answer
+
+    # -- resuming the first run (docs/semantics.md, "Resuming the first run") ----------------
+
+    def common(self) -> tuple:
+        """What every step of the first run may read besides what its firings read: the
+        constraints (the monitors, which `ensure`s), the conditions formulas mention,
+        and the start (the returns that wait for nothing, the nodes that start the run)."""
+        ir = self.ir
+        return (
+            tuple((c.mode, c.formula) for c in ir.constraints),
+            self.conditions,
+            tuple(i for i, deps in enumerate(self.return_deps) if not deps),
+            tuple(name for name, node in ir.nodes.items() if node.entry),
+        )
+
+    def tables(self) -> tuple:
+        """The tables that firing a node reads (`outcomes`, `apply`, `deliver`) besides
+        `common` (`reads_as` compares a node's part of them)."""
+        return (self.out, self.dependents, self.deps_of, self.return_deps, self.return_of_dep)
+
+    def reads_as(self, node: str, tables: tuple) -> bool:
+        """Whether firing `node` reads here what it read in the agent of `tables` (a node
+        of that agent): its *view* — its control and return edges (their targets,
+        conditions, bounds, guards and indexes), each consumer of its output with that
+        consumer's inputs, and each return that reads it with what that return reads.
+        (Which conditions it decides is in `common`: the conditions, with the nodes each
+        reads.)"""
+        out, dependents, deps_of, return_deps, return_of_dep = tables
+        edges = self.out.get(node)
+        if edges is None or edges != out[node]:
+            return False
+        consumers = self.dependents[node]
+        if consumers != dependents[node]:
+            return False
+        for consumer in consumers:
+            if self.deps_of[consumer] != deps_of[consumer]:
+                return False
+        returns = self.return_of_dep[node]
+        if returns != return_of_dep[node]:
+            return False
+        return all(self.return_deps[index] == return_deps[index] for index in returns)
+
+    def resumed(self, common: tuple) -> _Resumed:
+        """Where to resume the first run: a copy of the latest state remembered by a run
+        followed before (`_FOLLOWED`, the one whose firings read the same here longest)
+        at the beginning of a step before which every firing it made reads here what it
+        read there, with the first firings and states that run shares with this one; or its
+        answer, when every firing of it reads the same here (the same run to its end)."""
+        best: tuple[int, _Followed] | None = None
+        for followed in _FOLLOWED:
+            if followed.common != common:
+                continue
+            diverges = _NEVER
+            for node, step in followed.first.items():
+                if not self.reads_as(node, followed.tables):
+                    diverges = step
+                    break
+            if diverges == _NEVER:
+                return _Resumed(known=followed.answer)
+            if best is None or diverges > best[0]:
+                best = (diverges, followed)
+        if best is None:
+            return _Resumed()
+        diverges, followed = best
+        begun = _Resumed(source=followed)
+        for steps, snapshot in followed.snapshots:
+            if steps > diverges:
+                break
+            begun.done, begun.state = steps, snapshot
+            begun.snapshots.append((steps, snapshot))
+        if begun.state is None:
+            return _Resumed(source=followed)
+        begun.state = begun.state.copy()  # (a snapshot is never changed)
+        begun.first = {n: step for n, step in followed.first.items() if step < begun.done}
+        return begun
 
     def runs(
         self,
@@ -553,6 +653,43 @@ class _Explorer:
         return lines
 
 
+@dataclass(frozen=True)
+class _Followed:
+    """A first run followed (`first_run_satisfies`): what every step read (`common`),
+    what each firing read (`tables`, `_Explorer.reads_as`; a node's firings all read the
+    same), each node it fired with the step of its first firing, its state at the
+    beginning of every `_STRIDE`-th step (never changed: a resumed run copies it), and
+    its answer. Holds no part of the program but its IR's edges and formulas (no names,
+    no modules: nothing in a cycle)."""
+
+    common: tuple
+    tables: tuple
+    first: dict[str, int]
+    snapshots: list[tuple[int, _State]]
+    answer: bool
+
+
+@dataclass
+class _Resumed:
+    """Where a first run begins (`_Explorer.resumed`): the state (None: the start), the
+    steps done, the first firings and snapshots shared with the run it resumes (`source`), or
+    that run's answer when it is this run to its end (`known`)."""
+
+    state: _State | None = None
+    done: int = 0
+    first: dict[str, int] = field(default_factory=dict)
+    snapshots: list[tuple[int, _State]] = field(default_factory=list)
+    source: _Followed | None = None
+    known: bool | None = None
+
+
+_STRIDE = 4  # a followed run's state is kept at the beginning of every fourth step
+_KEPT = 2  # the first runs followed last, resumed from
+_NEVER = MAX_STATES  # (no firing of the run followed reads anything that differs)
+# the first runs followed last, the latest first (replaced, never changed in place)
+_FOLLOWED: tuple[_Followed, ...] = ()
+
+
 def _target(edge: IREdge) -> str:
     return "return" if edge.kind == "return" else edge.target
 
@@ -615,16 +752,17 @@ def no_cycle_collection() -> Iterator[None]:
 
 
 def explore_agent(
-    ir: AgentIR, *, errors_only: bool = False, prune: bool = True
+    ir: AgentIR, *, errors_only: bool = False, prune: bool = True, resume: bool = True
 ) -> tuple[list[Diagnostic], list[ConstraintResult]]:
     """Stall, reachability and constraint diagnostics for one agent, and each verdict.
 
     `errors_only` (for the editor) explores only until what is certain is decided: it
     reports only errors (E0407, E0506), and no verdicts. `prune=False` turns off the
     cutting of hopeless runs (`_Explorer.hopeless`): the same answers, more states (the
-    tests' oracle)."""
+    tests' oracle). `resume=False`: the first run followed from the start, not resumed
+    from one followed before (`_Explorer.first_run_satisfies`; the tests' oracle)."""
     if errors_only:
-        return _errors_only(ir, prune), []
+        return _errors_only(ir, prune, resume), []
     explorer = _Explorer(ir)
     with no_cycle_collection():
         explorer.explore()
@@ -717,7 +855,7 @@ def _certain_violations(ir: AgentIR, prune: bool) -> tuple[set[int], dict[int, R
     return always, {index: explorer.counterexamples[index] for index in always}
 
 
-def _errors_only(ir: AgentIR, prune: bool = True) -> list[Diagnostic]:
+def _errors_only(ir: AgentIR, prune: bool = True, resume: bool = True) -> list[Diagnostic]:
     """What is certain, and so an error: no run returns (E0407), or every returning run
     violates an `ensure` (E0506). Explores only until both are decided — for most agents,
     the first run that returns."""
@@ -732,7 +870,7 @@ def _errors_only(ir: AgentIR, prune: bool = True) -> list[Diagnostic]:
             _no_return(sink, ir)
         return sink.found
     explorer = _Explorer(ir, until_certain=True, prune=prune)
-    if prune and explorer.first_run_satisfies():
+    if prune and explorer.first_run_satisfies(resume):
         return []  # (what the search finds on the run it follows first, and stops at)
     with no_cycle_collection():
         explorer.explore()
