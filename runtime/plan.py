@@ -80,6 +80,9 @@ class Plan:
     # it has ended (runtime/scheduler.py `fire`): tool and role nodes that read nothing
     # they may wait for (a human step parks; a called agent runs its own firings)
     carriable: frozenset[str]
+    # per node, its parameters' names: a firing whose edge binds them all evaluates no
+    # argument (runtime/scheduler.py `fire_inline`)
+    parameters: dict[str, frozenset[str]]
     # filled by runs (runtime/scheduler.py `AgentRun.python_call`): per working directory
     # (and count of `@nonblocking` marks), each Python tool node's call, as a run whose
     # context was given no tools finds it, and whether each node runs inline
@@ -221,4 +224,5 @@ def derive(ir: AgentIR) -> Plan:
         single,
         python_tools,
         carriable,
+        {name: frozenset(param for param, *_ in arguments[name]) for name in ir.nodes},
     )

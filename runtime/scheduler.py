@@ -170,6 +170,11 @@ class AgentRun:
         # who is told of each record (`record`): a nested run checkpoints nothing
         self.on_record = context.on_record
         self.checkpoint = context.checkpoint if depth == 0 else None
+        # whether anyone is told of a record (`record`: one test, not three, per firing)
+        self.told = (
+            self.on_record is not None or self.events is not None or self.checkpoint is not None
+        )
+        self.last_time = 0  # the latest logical time of a record (`_discard_from`)
         self.held: dict[Any, list[asyncio.Task]] = {}
         self.children: dict[str, list[AgentRun]] = {}
 
@@ -313,6 +318,16 @@ class AgentRun:
                     # an `async def` whose arguments name nodes it joined: what it consumed
                     # (threads evaluate them, as every other firing: the tests' oracle)
                     args = firing.joined_arguments(call[5], consumed)
+                elif (
+                    call is not None
+                    and call[2] == LOOP
+                    and bindings
+                    and not plan.reads[node.name]
+                    and bindings.keys() >= plan.parameters[node.name]
+                ):
+                    # the edge that started it binds every parameter: no environment (it
+                    # reads no node, so it would wait for none; `fire_inline` does the same)
+                    args = firing.arguments(plan, node, _UNBOUND, bindings)
                 else:
                     if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
                         # it reads latest outputs (beside those a join consumed): it may wait
@@ -371,6 +386,9 @@ class AgentRun:
         try:
             if call[5] is not None and consumed and not bindings:
                 args = firing.joined_arguments(call[5], consumed)
+            elif bindings and bindings.keys() >= self.plan.parameters[name]:
+                # the edge that started it binds every parameter: no environment to build
+                args = firing.arguments(self.plan, node, _UNBOUND, bindings)
             else:
                 env = firing.given(self.params, consumed)
                 args = firing.arguments(self.plan, node, env, bindings)
@@ -496,6 +514,10 @@ class AgentRun:
     def record(self, record: FiringRecord) -> None:
         """Add a firing to the trace, and tell who listens."""
         self.trace.firings.append(record)
+        if record.time > self.last_time:
+            self.last_time = record.time
+        if not self.told:
+            return
         if self.on_record is not None:
             self.on_record(record)
         if self.events is not None:
@@ -521,7 +543,7 @@ class AgentRun:
 
     def completed(self, flight: Inflight, value: Any) -> None:
         name = flight.node
-        output = Output(value, flight.time, flight.key)
+        output = _output(Output, (value, flight.time, flight.key))  # (`Output(...)`)
         _insert(self.outputs[name], output)
         queues, empty, dirty = self.queues, self.empty, self.dirty
         for consumer in self.plan.consumers[name]:
@@ -535,7 +557,10 @@ class AgentRun:
         if self.plan.out_edges[name]:
             env = self.latest_env(name)
             env[name] = value
-            self.dispatch(flight, env, failed=False)
+            if self.shields:  # (`dispatch`)
+                self.deferred.append((flight.key, flight, env, False))
+            else:
+                self.route(flight, env, failed=False)
 
     def failed(self, flight: Inflight, node: IRNode, error: BaseException) -> None:
         live = semantics.live(self.plan.out_edges[flight.node], self.taken)
@@ -566,11 +591,16 @@ class AgentRun:
         """Take the explicit edges out of a finished firing (compiler/semantics.py), those
         an `enforce` shield allows: a `when` edge it blocks counts as false."""
         compiled = self.plan.edges
+        if self.shields:
 
-        def holds(edge: IREdge) -> bool:
-            return compiled[edge.index].holds(env) and (
-                not self.shields or constraints.allowed(self, edge, flight)
-            )
+            def holds(edge: IREdge) -> bool:
+                return compiled[edge.index].holds(env) and constraints.allowed(self, edge, flight)
+
+        else:
+
+            def holds(edge: IREdge) -> bool:  # (`CompiledEdge.holds`, one frame fewer)
+                guard = compiled[edge.index].guard
+                return guard is not None and bool(guard(env))
 
         try:
             chosen = semantics.route(
@@ -735,7 +765,10 @@ class AgentRun:
 
     def _discard_from(self, time: int) -> None:
         """Firings at or after the winning return's time that ended before it was known
-        (its branch was slow) are not part of the run."""
+        (its branch was slow) are not part of the run. (None is when the latest record is
+        in the run: `in_run` holds of every time before a return's.)"""
+        if semantics.in_run(self.last_time, time):
+            return
         for record in self.trace.firings:
             if not semantics.in_run(record.time, time) and record.status in ("ok", "failed"):
                 record.status = "discarded"
@@ -798,6 +831,7 @@ def _insert(outputs: list[Output], output: Output) -> None:
 
 
 _BY_KEY = operator.attrgetter("key")
+_output = tuple.__new__  # (`Output(value, time, key)` without the Python frame of its `__new__`)
 _now = clock.perf_counter
 
 # the ports a firing started by a join (or at the start) has bound: none (read, never

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import given as drawn
 from hypothesis import settings
+from hypothesis import strategies as st
 
 import rolegraph
 from rolegraph.runtime import MockModel, Store, model_router, run_agent
@@ -278,3 +279,61 @@ def test_a_plan_keeps_the_calls_of_the_latest_marks_only(tmp_path, monkeypatch):
         rolegraph.nonblocking(lambda: None)
     assert _run(ir) == 3
     assert list(plan_of(ir).calls) == [(str(tmp_path), marks())]
+
+
+@st.composite
+def bound_loops(draw) -> str:
+    """A random agent whose last node loops on itself through an edge that binds all of
+    its parameters, or only some (the rest are its arguments, which may read nodes)."""
+    lines = ["  n0 = step(1)"]
+    nodes = ["n0"]
+    for index in range(1, draw(st.integers(1, 4))):
+        other = draw(st.sampled_from(nodes))
+        lines.append(f"  n{index} = add({other}, {draw(st.integers(0, 3))})")
+        nodes.append(f"n{index}")
+    last = f"n{len(nodes)}"
+    if draw(st.booleans()):
+        lines.append(f"  {last} = step({nodes[-1]})")
+        ports = [f"value: {last}"]
+    else:
+        other = draw(st.sampled_from([*nodes, "2", "len(task)"]))
+        if draw(st.booleans()):  # (reading no node: it may run inline)
+            lines.append(f"  {last} = add(len(task), {draw(st.sampled_from(['2', 'len(task)']))})")
+        else:
+            lines.append(f"  {last} = add({nodes[-1]}, {other})")
+        ports = draw(
+            st.sampled_from(
+                [[f"a: {last}"], [f"b: {last}"], [f"a: {last}", "b: 1"], ["b: 2", f"a: {last}"]]
+            )
+        )
+    bound = draw(st.integers(1, 4))
+    lines.append(f"  {last} -> {last}({', '.join(ports)}) when {last} < 20 max {bound}")
+    lines.append(f"  {last} -> return([{last}]) else")
+    return "agent A(task: str) -> list[int] {\n" + "\n".join(lines) + "\n}"
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@drawn(bound_loops())
+def test_firings_whose_edge_binds_every_parameter_bind_what_threaded_ones_bind(body):
+    # inline and `async def` firings whose edge binds all their parameters evaluate no
+    # argument (`plan.parameters`); threaded ones, and those bound in part, evaluate them
+    plain = inputs("plain", body)
+    assert inputs("marked", body) == plain == inputs("async def", body)
+    assert any(r[1] == f"n{body.count(' = ') - 1}" for r in plain)
+
+
+def test_an_edge_that_binds_some_parameters_leaves_the_others_to_their_arguments():
+    body = """agent A(task: str) -> int {
+  a = step(1)
+  n = add(a, 5)
+  n -> n(a: n) when n < 20 max 3
+  n -> return(n) else
+  m = add(6, len(task))
+  m -> m(a: m) when m < 20 max 3
+}"""
+    for kind in ("plain", "marked", "async def"):
+        records = inputs(kind, body)
+        assert sorted(r[3]["a"] for r in records if r[1] == "n") == [2, 7, 12, 17], kind
+        assert {r[3]["b"] for r in records if r[1] == "n"} == {5}, kind
+        assert sorted(r[3]["a"] for r in records if r[1] == "m") == [6, 7, 8, 9], kind
+        assert {r[3]["b"] for r in records if r[1] == "m"} == {1}, kind
