@@ -122,16 +122,19 @@ class AgentRun:
         self.failures: defaultdict[str, list[Output]] = defaultdict(list)
         # per consumer (a node, or `<return>i`), a queue of outputs per node it joins;
         # and how many of its queues are empty: it joins at 0 (a count, not a look at
-        # every queue, since a join of many nodes hears from each in turn). (Loops, not
-        # comprehensions: a nested one is a function called at every step.)
-        self.queues: dict[str, dict[str, list[Output]]] = {}
-        self.empty: dict[str, int] = {}
+        # every queue, since a join of many nodes hears from each in turn). Consumers of
+        # one node (most) in one comprehension; the others by loops (a nested
+        # comprehension is a function called at every step).
+        self.queues: dict[str, dict[str, list[Output]]] = {
+            consumer: {dep: []} for consumer, dep in plan.single_joins
+        }
         for consumer, deps in plan.joins:
-            queues: dict[str, list[Output]] = {}
-            for dep in deps:
-                queues[dep] = []
-            self.queues[consumer] = queues
-            self.empty[consumer] = len(queues)
+            if len(deps) != 1:
+                queues: dict[str, list[Output]] = {}
+                for dep in deps:
+                    queues[dep] = []
+                self.queues[consumer] = queues
+        self.empty: dict[str, int] = plan.join_sizes.copy()
         self.inflight: dict[tuple, Inflight] = {}
         self.inflight_times: dict[int, int] = {}  # logical time → firings in flight at it
         self.taken: dict[int, int] = {}
@@ -141,7 +144,11 @@ class AgentRun:
         self.dirty: set[str] = set()  # consumers that received an output since they joined
         self.dirty_peak = 0  # the most `dirty` held since it was last copied
         # `enforce` shields: their monitors, and the routes waiting for their logical time
-        self.shields = [(c.text, Monitor(c.formula)) for c in ir.constraints if c.mode == "enforce"]
+        self.shields = (
+            [(c.text, Monitor(c.formula)) for c in ir.constraints if c.mode == "enforce"]
+            if ir.constraints
+            else []
+        )
         self.deferred: list[tuple[tuple, Inflight, dict[str, Any], bool]] = []
         self.shield_time = 0
         self.admitted: dict[int, set[str]] = {}
