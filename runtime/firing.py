@@ -182,7 +182,10 @@ def call_inline(call: PythonCall, args: dict[str, Any]) -> Any:
     here and now, on the loop: what it returns, untyped (an awaitable, should it return
     one after all, is for `inline_awaited`)."""
     function, folder, _, params, _, _ = call
-    return call_beside(folder, function, typed_arguments(params, args))
+    typed = {}
+    for name, coerced in params:  # (`typed_arguments`, one frame fewer)
+        typed[name] = coerced(args.get(name))
+    return call_beside(folder, function, typed)
 
 
 def typed_arguments(

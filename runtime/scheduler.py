@@ -387,21 +387,23 @@ class AgentRun:
         """A firing with no task (`_inline`), here and now: what `fire` does, its call a
         plain one. What follows it is left to `settle`, which runs it."""
         name = flight.node
-        node = self.ir.nodes[name]
         started = _now()
         call = self.python_calls[name]  # (found by `_inline`)
+        names = call[5]
         try:
-            if call[5] is not None and consumed and not bindings:
-                args = firing.joined_arguments(call[5], consumed)
+            if names is not None and consumed and not bindings:
+                args = {}  # (`firing.joined_arguments`, one frame fewer)
+                for param, dep in names:
+                    args[param] = consumed[dep].value
             elif bindings and bindings.keys() >= self.plan.parameters[name]:
                 # the edge that started it binds every parameter: no environment to build
-                args = firing.arguments(self.plan, node, _UNBOUND, bindings)
+                args = firing.arguments(self.plan, self.ir.nodes[name], _UNBOUND, bindings)
             else:
                 env = firing.given(self.params, consumed)
-                args = firing.arguments(self.plan, node, env, bindings)
+                args = firing.arguments(self.plan, self.ir.nodes[name], env, bindings)
         except Exception as error:
             record = FiringRecord(name, flight.time, flight.label, "running", started=started)
-            self._inline_failed(flight, node, record, error)
+            self._inline_failed(flight, self.ir.nodes[name], record, error)
             return
         record = FiringRecord(name, flight.time, flight.label, "running", args, started=started)
         try:
@@ -413,13 +415,13 @@ class AgentRun:
                 if type(output) not in _PLAIN and inspect.isawaitable(output):
                     # (it returned an awaitable after all: a task awaits it)
                     flight.task = asyncio.get_running_loop().create_task(
-                        self._awaited(flight, node, record, output)
+                        self._awaited(flight, self.ir.nodes[name], record, output)
                     )
                     return
                 output = call[4](output)
             self._succeeded(flight, record, output)
         except Exception as error:
-            self._inline_failed(flight, node, record, error)
+            self._inline_failed(flight, self.ir.nodes[name], record, error)
 
     def _inline_failed(
         self, flight: Inflight, node: IRNode, record: FiringRecord, error: Exception
@@ -503,6 +505,8 @@ class AgentRun:
         self.failed(flight, node, error)
 
     def _succeeded(self, flight: Inflight, record: FiringRecord, output: Any) -> None:
+        """A firing that succeeded: its record, then its output kept, queued for the joins
+        that consume it, and routed."""
         record.status, record.output, record.ended = "ok", output, _now()
         self.record(record)
         if self.inflight.pop(flight.key, None) is not None:  # (`_land`)
@@ -512,7 +516,29 @@ class AgentRun:
                 times[time] = left
             else:
                 del times[time]
-        self.completed(flight, output)
+        # its output: kept, queued for the joins that consume it, and routed
+        name = flight.node
+        made = _output(Output, (output, flight.time, flight.key))  # (`Output(...)`)
+        outputs = self.outputs[name]
+        outputs.append(made)  # (`_insert`, one frame fewer)
+        if len(outputs) > 1 and outputs[-2].key > made.key:
+            outputs.sort(key=_BY_KEY)
+        queues, empty, dirty = self.queues, self.empty, self.dirty
+        for consumer in self.plan.consumers[name]:
+            queue = queues[consumer][name]
+            if queue:
+                _insert(queue, made)
+            else:
+                empty[consumer] -= 1
+                queue.append(made)
+            dirty.add(consumer)
+        if self.plan.out_edges[name]:
+            env = self.latest_env(name)
+            env[name] = output
+            if self.shields:  # (`dispatch`)
+                self.deferred.append((flight.key, flight, env, False))
+            else:
+                self.route(flight, env, failed=False)
 
     def _finish_record(self, record: FiringRecord) -> None:
         record.ended = clock.perf_counter()
@@ -547,27 +573,6 @@ class AgentRun:
                 await asyncio.wait(tasks)
 
     # -- after a firing -------------------------------------------------------------------------
-
-    def completed(self, flight: Inflight, value: Any) -> None:
-        name = flight.node
-        output = _output(Output, (value, flight.time, flight.key))  # (`Output(...)`)
-        _insert(self.outputs[name], output)
-        queues, empty, dirty = self.queues, self.empty, self.dirty
-        for consumer in self.plan.consumers[name]:
-            queue = queues[consumer][name]
-            if queue:
-                _insert(queue, output)
-            else:
-                empty[consumer] -= 1
-                queue.append(output)
-            dirty.add(consumer)
-        if self.plan.out_edges[name]:
-            env = self.latest_env(name)
-            env[name] = value
-            if self.shields:  # (`dispatch`)
-                self.deferred.append((flight.key, flight, env, False))
-            else:
-                self.route(flight, env, failed=False)
 
     def failed(self, flight: Inflight, node: IRNode, error: BaseException) -> None:
         live = semantics.live(self.plan.out_edges[flight.node], self.taken)
