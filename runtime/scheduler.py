@@ -752,8 +752,9 @@ class AgentRun:
         queues = self.queues[consumer]
         if not queues or self.empty[consumer]:
             return False
-        if self.inflight_times:
-            earliest = min(self.inflight_times)  # of the firings in flight
+        times = self.inflight_times
+        if times:
+            earliest = min(times)  # of the firings in flight
             for dep, queue in queues.items():
                 head = queue[0].time
                 if earliest < head and semantics.may_still_arrive(
@@ -762,9 +763,12 @@ class AgentRun:
                     return False  # an earlier output of `dep` may still arrive
         consumed = semantics.join(queues)
         assert consumed is not None  # (no queue is empty)
+        emptied = 0
         for queue in queues.values():
             if not queue:
-                self.empty[consumer] += 1
+                emptied += 1
+        if emptied:
+            self.empty[consumer] = emptied  # (none was empty before)
         key = join_key(consumer, list(consumed.values()))
         time = key[0]
         if consumer.startswith(RETURN):
