@@ -392,9 +392,7 @@ class AgentRun:
         names = call[5]
         try:
             if names is not None and consumed and not bindings:
-                args = {}  # (`firing.joined_arguments`, one frame fewer)
-                for param, dep in names:
-                    args[param] = consumed[dep].value
+                args = firing.joined_arguments(names, consumed)
             elif bindings and bindings.keys() >= self.plan.parameters[name]:
                 # the edge that started it binds every parameter: no environment to build
                 args = firing.arguments(self.plan, self.ir.nodes[name], _UNBOUND, bindings)

@@ -160,8 +160,13 @@ async def async_add(a: int, b: int) -> int:
     return a + b
 
 
+async def async_total(values: list) -> int:
+    return sum(values)
+
+
 ASYNC_TOOLS = """tool step(value: int) -> int = "tests.test_firing_paths:async_step"
 tool add(a: int, b: int) -> int = "tests.test_firing_paths:async_add"
+tool total(values: list[int]) -> int = "tests.test_firing_paths:async_total"
 """
 
 
@@ -337,3 +342,59 @@ def test_an_edge_that_binds_some_parameters_leaves_the_others_to_their_arguments
         assert {r[3]["b"] for r in records if r[1] == "n"} == {5}, kind
         assert sorted(r[3]["a"] for r in records if r[1] == "m") == [6, 7, 8, 9], kind
         assert {r[3]["b"] for r in records if r[1] == "m"} == {1}, kind
+
+
+def test_a_list_of_joined_names_is_joined_and_any_other_list_is_evaluated():
+    ir = rolegraph.load_agent(
+        "test.agent",
+        "A",
+        text=PRELUDE
+        + tools("marked")
+        + """agent A(task: str) -> int {
+  a = step(1)
+  b = step(2)
+  g = total([a, b, a])
+  h = total([a, 1])
+  i = total([])
+  j = total([a, len(task)])
+  return g
+}""",
+    )
+    names = {name: joined_names(node) for name, node in ir.nodes.items()}
+    assert names["g"] == (("values", ("a", "b", "a")),)
+    assert names["h"] is None and names["j"] is None
+    assert names["i"] == (("values", ()),)
+    consumed = {"a": Output(2, 1, (1, "a", "x")), "b": Output(3, 1, (1, "b", "y"))}
+    general = arguments(plan_of(ir), ir.nodes["g"], given({"task": "t"}, consumed), {})
+    joined = joined_arguments(names["g"], consumed)
+    assert joined == general == {"values": [2, 3, 2]}
+    assert joined["values"] is not joined_arguments(names["g"], consumed)["values"]  # (new)
+
+
+@st.composite
+def gathers(draw) -> str:
+    """A random agent of `step` and `add` nodes, and `total` nodes that gather a list of
+    earlier nodes (the fan-out's join), literals, or the agent's parameter."""
+    lines: list[str] = []
+    nodes: list[str] = []
+    for index in range(draw(st.integers(1, 7))):
+        name = f"n{index}"
+        if nodes and draw(st.booleans()):
+            items = draw(st.lists(st.sampled_from([*nodes, *nodes, "3", "len(task)"]), max_size=5))
+            lines.append(f"  {name} = total([{', '.join(items)}])")
+        elif nodes and draw(st.booleans()):
+            lines.append(f"  {name} = add({draw(st.sampled_from(nodes))}, 1)")
+        else:
+            lines.append(f"  {name} = step({draw(st.sampled_from([*nodes, '0']))})")
+        nodes.append(name)
+    lines.append(f"  return [{', '.join(nodes)}]")
+    return "agent A(task: str) -> list[int] {\n" + "\n".join(lines) + "\n}"
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@drawn(gathers())
+def test_firings_that_gather_joined_nodes_bind_what_threaded_ones_bind(body):
+    # inline and `async def` firings given a list of nodes they joined take it from the
+    # outputs they consumed; threaded ones evaluate the list
+    plain = inputs("plain", body)
+    assert inputs("marked", body) == plain == inputs("async def", body)
