@@ -83,9 +83,11 @@ class Plan:
     # per node, its parameters' names: a firing whose edge binds them all evaluates no
     # argument (runtime/scheduler.py `fire_inline`)
     parameters: dict[str, frozenset[str]]
-    # the consumers that join one node, with it; and per consumer, how many nodes it joins
-    # (a run's queues and their count of empty ones start from these: `AgentRun`)
+    # the consumers that join one node, with it; the others, with theirs; and per consumer,
+    # how many nodes it joins (a run's queues and their count of empty ones start from
+    # these: `AgentRun`)
     single_joins: list[tuple[str, str]]
+    wide_joins: list[tuple[str, tuple[str, ...]]]
     join_sizes: dict[str, int]
     # filled by runs (runtime/scheduler.py `AgentRun.python_call`): per working directory
     # (and count of `@nonblocking` marks), each Python tool node's call, as a run whose
@@ -230,5 +232,6 @@ def derive(ir: AgentIR) -> Plan:
         carriable,
         {name: frozenset(param for param, *_ in arguments[name]) for name in ir.nodes},
         [(consumer, deps[0]) for consumer, deps in joins if len(deps) == 1],
+        [(consumer, deps) for consumer, deps in joins if len(deps) != 1],
         {consumer: len(set(deps)) for consumer, deps in joins},
     )

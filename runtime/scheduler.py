@@ -128,12 +128,11 @@ class AgentRun:
         self.queues: dict[str, dict[str, list[Output]]] = {
             consumer: {dep: []} for consumer, dep in plan.single_joins
         }
-        for consumer, deps in plan.joins:
-            if len(deps) != 1:
-                queues: dict[str, list[Output]] = {}
-                for dep in deps:
-                    queues[dep] = []
-                self.queues[consumer] = queues
+        for consumer, deps in plan.wide_joins:
+            queues: dict[str, list[Output]] = {}
+            for dep in deps:
+                queues[dep] = []
+            self.queues[consumer] = queues
         self.empty: dict[str, int] = plan.join_sizes.copy()
         self.inflight: dict[tuple, Inflight] = {}
         self.inflight_times: dict[int, int] = {}  # logical time → firings in flight at it
@@ -216,7 +215,8 @@ class AgentRun:
         if self.failure is not None:
             raise self.failure
         self.trace.result = self.result
-        constraints.check_constraints(self)
+        if self.ir.constraints:
+            constraints.check_constraints(self)
         return self.result
 
     def start(

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given as drawn
 from hypothesis import settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 import rolegraph
 from rolegraph.runtime import MockModel, Store, model_router, run_agent
@@ -23,6 +24,7 @@ from rolegraph.runtime.plan import plan_of
 from rolegraph.runtime.scheduler import AgentRun, Output
 from rolegraph.runtime.tools import INLINE, LOOP, THREAD, _how_called, how_called, marks
 from rolegraph.runtime.trace import FiringRecord
+from rolegraph.runtime.values import agent_inputs, coerce
 
 from .checking import PRELUDE
 from .test_tool_nonblocking import outcome, run, tool_agents, tools
@@ -398,3 +400,43 @@ def test_firings_that_gather_joined_nodes_bind_what_threaded_ones_bind(body):
     # outputs they consumed; threaded ones evaluate the list
     plain = inputs("plain", body)
     assert inputs("marked", body) == plain == inputs("async def", body)
+
+
+def _inputs_as_before(ir, inputs):
+    """`agent_inputs` as it was written before its key tests (the oracle)."""
+    values = dict(ir.param_defaults)
+    values.update(inputs)
+    unknown = set(values) - set(ir.param_types)
+    if unknown:
+        return f"no parameter `{sorted(unknown)[0]}`"
+    missing = [p for p in ir.param_types if p not in values]
+    if missing:
+        return f"needs the input `{missing[0]}`"
+    return {name: coerce(ir.param_types[name], values[name]) for name in values}
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@drawn(
+    st.dictionaries(
+        st.sampled_from(["task", "count", "ratio", "other", "zz"]),
+        st.sampled_from([1, 2.0, "x", True]),
+        max_size=5,
+    )
+)
+def test_an_agents_inputs_are_checked_as_before(given_inputs):
+    ir = rolegraph.load_agent(
+        "test.agent",
+        "A",
+        text=PRELUDE
+        + "agent A(task: str, count: int = 3, ratio: float = 0.5) -> str {\n  return task\n}",
+    )
+    try:
+        expected = _inputs_as_before(ir, given_inputs)
+    except ValidationError:
+        expected = "invalid input for agent `A`"
+    try:
+        found = agent_inputs(ir, given_inputs)
+    except rolegraph.runtime.RunError as error:
+        assert isinstance(expected, str) and expected in str(error)
+    else:
+        assert found == expected and list(found) == list(expected)
