@@ -52,7 +52,9 @@ class Plan:
 
     out_edges: dict[str, list[IREdge]]  # the explicit edges out of each node
     reach: Reachability  # which node can lead to which (a node leads to itself)
-    edge_reads: dict[str, frozenset[str]]  # the nodes each node's explicit edges read
+    # the nodes each node's explicit edges read, but itself (what it just made or failed
+    # with is given to them: runtime/scheduler.py `latest_env`)
+    edge_reads: dict[str, frozenset[str]]
     consumers: dict[str, list[str]]  # the joins each node's outputs go to
     reads: dict[str, frozenset[str]]  # the nodes each node's arguments read
     # per node: its `latest(x)` / `history(x)` reads, as (function, x)
@@ -129,7 +131,7 @@ def derive(ir: AgentIR) -> Plan:
             for edge in edges
             for expr in (edge.guard, edge.value, *edge.ports.values())
             for head in references(expr)
-            if head in ir.nodes
+            if head in ir.nodes and head != name
         )
         for name, edges in out_edges.items()
     }

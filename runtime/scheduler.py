@@ -585,9 +585,10 @@ class AgentRun:
 
     def latest_env(self, node: str) -> dict[str, Any]:
         """What the edges out of `node` read (their guards, ports and returns): the
-        parameters, and the latest firing of each node they name — its output, or its
-        failure (`x.error` reads that) when it failed last. Only the nodes they name: a
-        firing's cost does not grow with the size of the agent."""
+        parameters, and the latest firing of each other node they name — its output, or
+        its failure (`x.error` reads that) when it failed last. Only the nodes they name: a
+        firing's cost does not grow with the size of the agent. (`node`'s own, the firing
+        that just ended, the caller gives.)"""
         env = dict(self.params)
         for name in self.plan.edge_reads[node]:
             outputs, failures = self.outputs[name], self.failures[name]
