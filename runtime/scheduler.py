@@ -362,14 +362,21 @@ class AgentRun:
             except Exception as error:
                 if self._faulted(flight, record, error):
                     return
-                conclude = partial(self._failed_firing, flight, node, record, error)
+                failure: Exception | None = error
             else:
-                conclude = partial(self._succeeded, flight, record, output)
+                failure = None
             # (nothing else runs until `after` returns: no other task can start waiting)
             if carried < CARRY and not (self.held and any(task in w for w in self.held.values())):
                 self.carrier = task
             try:
-                self.after(flight, conclude)
+                try:  # (`after`, with no `partial` to make)
+                    if failure is None:
+                        self._succeeded(flight, record, output)
+                    else:
+                        self._failed_firing(flight, node, record, failure)
+                    self.settle()
+                except Exception as error:
+                    self._broken(flight, error)
             finally:
                 self.carrier = None
             following, self.carried = self.carried, None

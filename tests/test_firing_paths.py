@@ -440,3 +440,24 @@ def test_an_agents_inputs_are_checked_as_before(given_inputs):
         assert isinstance(expected, str) and expected in str(error)
     else:
         assert found == expected and list(found) == list(expected)
+
+
+A_PORT_THAT_FAILS = """agent A(task: str) -> int {
+  a = step(1)
+  b = step(2)
+  a -> b(value: round(a * 1.0e308 * 10.0))
+  return b
+}"""
+
+
+@pytest.mark.parametrize("kind", ["plain", "marked", "async def"])
+def test_what_fails_after_a_firing_fails_the_run_whichever_way_it_fired(kind):
+    # (what follows a firing: its routing, here a port that cannot be evaluated, ends the
+    # run with an error naming that firing, whether it ran in a task or inline)
+    if kind == "async def":
+        ir = rolegraph.load_agent("test.agent", "A", text=ASYNC_TOOLS + A_PORT_THAT_FAILS)
+    else:
+        ir = rolegraph.load_agent("test.agent", "A", text=PRELUDE + tools(kind) + A_PORT_THAT_FAILS)
+    with pytest.raises(rolegraph.runtime.RunError, match="after `a` fired: ") as raised:
+        asyncio.run(run_agent(ir, {"task": "t"}, model=MockModel()))
+    assert [r.status for r in raised.value.trace.firings if r.node == "a"] == ["ok"]
