@@ -193,6 +193,11 @@ def _fits(t: Type) -> Callable[[Any], bool] | None:
     if isinstance(t, Prim):
         kind = _PRIMS[t.name]
         return lambda value: type(value) is kind
+    if isinstance(t, ListT) and isinstance(t.item, Prim):
+        # (a list of one primitive: its items' types, gathered in C, are that one; no
+        # test called per item)
+        kinds = frozenset({_PRIMS[t.item.name]})
+        return lambda value: type(value) is list and set(map(type, value)) <= kinds
     if isinstance(t, ListT | DictT | OptionalT):
         inner = _fits(
             t.item if isinstance(t, ListT) else t.value if isinstance(t, DictT) else t.inner
