@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rolegraph.compiler import ast
 from rolegraph.compiler.dataflow import read_key
 from rolegraph.compiler.ir import IRNode
-from rolegraph.compiler.pyimport import beside, call_beside, enter_folder, leave_folder
+from rolegraph.compiler.pyimport import beside, enter_folder, leave_folder
 
 from . import human
 from .plan import Plan
@@ -196,17 +196,6 @@ async def call_python(run: AgentRun, node: IRNode, args: dict[str, Any], call: P
     finally:
         leave_folder(token)
     return result(value)
-
-
-def call_inline(call: PythonCall, args: dict[str, Any]) -> Any:
-    """The call of a tool node whose function is `@nonblocking` (runtime/tools.py), made
-    here and now, on the loop: what it returns, untyped (an awaitable, should it return
-    one after all, is for `inline_awaited`)."""
-    function, folder, _, params, _, _ = call
-    typed = {}
-    for name, coerced in params:  # (`typed_arguments`, one frame fewer)
-        typed[name] = coerced(args.get(name))
-    return call_beside(folder, function, typed)
 
 
 def typed_arguments(

@@ -43,6 +43,7 @@ from pydantic import ValidationError
 from rolegraph.compiler import semantics
 from rolegraph.compiler.ir import RETURN, AgentIR, IREdge, IRNode
 from rolegraph.compiler.ltl import Monitor
+from rolegraph.compiler.pyimport import call_beside
 
 from . import constraints, firing, human, tools
 from .budget import BudgetError
@@ -416,7 +417,12 @@ class AgentRun:
                 self.events.firing_started(record)
             replayed, output = self._replayed(record) if self.replay else (False, None)
             if not replayed:
-                output = firing.call_inline(call, args)
+                # (`call_beside` itself: the arguments typed, the function called in its
+                # import scope, here and now; two frames fewer)
+                typed = {}
+                for param, coerced in call[3]:
+                    typed[param] = coerced(args.get(param))
+                output = call_beside(call[1], call[0], typed)
                 if type(output) not in _PLAIN and inspect.isawaitable(output):
                     # (it returned an awaitable after all: a task awaits it)
                     flight.task = asyncio.get_running_loop().create_task(
@@ -513,7 +519,11 @@ class AgentRun:
         """A firing that succeeded: its record, then its output kept, queued for the joins
         that consume it, and routed."""
         record.status, record.output, record.ended = "ok", output, _now()
-        self.record(record)
+        self.trace.firings.append(record)  # (`record`, one frame fewer)
+        if record.time > self.last_time:
+            self.last_time = record.time
+        if self.told:
+            self._tell(record)
         if self.inflight.pop(flight.key, None) is not None:  # (`_land`)
             times, time = self.inflight_times, flight.time
             left = times[time] - 1
@@ -554,8 +564,11 @@ class AgentRun:
         self.trace.firings.append(record)
         if record.time > self.last_time:
             self.last_time = record.time
-        if not self.told:
-            return
+        if self.told:
+            self._tell(record)
+
+    def _tell(self, record: FiringRecord) -> None:
+        """Tell who listens of a record (`record`)."""
         if self.on_record is not None:
             self.on_record(record)
         if self.events is not None:
