@@ -198,7 +198,8 @@ class AgentRun:
                 self.offer_return(1, index, key, self.plan.returns[index], self.params)
         self.settle()
         try:
-            await self.finished.wait()
+            if not self.over:  # (a run of `@nonblocking` tools may be over already)
+                await self.finished.wait()
         except asyncio.CancelledError:
             # cancelled from outside (a timeout, a parent firing cancelled, a server that
             # stops): the firings in flight are cancelled too, and awaited, so none
@@ -792,7 +793,9 @@ class AgentRun:
         time = key[0]
         if consumer.startswith(RETURN):
             index = int(consumer[len(RETURN) :])
-            env = {**self.params, **{d: o.value for d, o in consumed.items()}}
+            env = dict(self.params)
+            for dep, output in consumed.items():  # (a loop: no comprehension's frame)
+                env[dep] = output.value
             self.offer_return(time, index, key, self.plan.returns[index], env)
         else:
             self.start(consumer, time, key, _UNBOUND, consumed)
