@@ -401,7 +401,12 @@ class AgentRun:
         names = call[5]
         try:
             if names is not None and consumed and not bindings:
-                args = firing.joined_arguments(names, consumed)
+                args = {}  # (`firing.joined_arguments`, one frame fewer)
+                for param, dep in names:
+                    if isinstance(dep, str):
+                        args[param] = consumed[dep].value
+                    else:
+                        args[param] = [consumed[item].value for item in dep]
             elif bindings and bindings.keys() >= self.plan.parameters[name]:
                 # the edge that started it binds every parameter: no environment to build
                 args = firing.arguments(self.plan, self.ir.nodes[name], _UNBOUND, bindings)
@@ -821,6 +826,9 @@ class AgentRun:
             self.finished.set()
 
     def _cancel_all(self) -> None:
+        if not self.inflight and not self.ready and self.resume is None:
+            self.carried = None  # (nothing in flight, nothing to cancel: most returns)
+            return
         for flight in list(self.inflight.values()):
             if flight.task is not None:
                 flight.task.cancel()
