@@ -55,7 +55,7 @@ from .keys import edge_key, firing_key, join_key
 from .plan import plan_of
 from .repair import explain
 from .tools import INLINE, LOOP
-from .trace import FiringRecord, Trace
+from .trace import FiringRecord, Trace, running_record
 from .values import agent_inputs, coerce
 
 
@@ -414,10 +414,10 @@ class AgentRun:
                 env = firing.given(self.params, consumed)
                 args = firing.arguments(self.plan, self.ir.nodes[name], env, bindings)
         except Exception as error:
-            record = FiringRecord(name, flight.time, flight.label, "running", started=started)
+            record = running_record(name, flight.time, flight.label, None, started)
             self._inline_failed(flight, self.ir.nodes[name], record, error)
             return
-        record = FiringRecord(name, flight.time, flight.label, "running", args, started=started)
+        record = running_record(name, flight.time, flight.label, args, started)
         try:
             if self.events is not None:
                 self.events.firing_started(record)
@@ -504,7 +504,7 @@ class AgentRun:
         )
 
     def _begin(self, flight: Inflight) -> FiringRecord:
-        return FiringRecord(flight.node, flight.time, flight.label, "running", started=_now())
+        return running_record(flight.node, flight.time, flight.label, None, _now())
 
     def _replayed(self, record: FiringRecord) -> tuple[bool, Any]:
         """The checkpointed output of this firing, when resuming a run that had one."""
