@@ -310,7 +310,7 @@ class AgentRun:
         task, carried = flight.task, 0
         while True:
             node = self.ir.nodes[flight.node]
-            record = self._begin(flight)
+            record = running_record(flight.node, flight.time, flight.label, None, _now())
             plan = self.plan
             try:
                 # (a Python function, called once: found when it started, `_inline`)
@@ -502,9 +502,6 @@ class AgentRun:
         self.fail(
             RunError(f"after `{flight.node}` fired: {type(error).__name__}: {error}", self.trace)
         )
-
-    def _begin(self, flight: Inflight) -> FiringRecord:
-        return running_record(flight.node, flight.time, flight.label, None, _now())
 
     def _replayed(self, record: FiringRecord) -> tuple[bool, Any]:
         """The checkpointed output of this firing, when resuming a run that had one."""
