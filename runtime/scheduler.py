@@ -191,7 +191,7 @@ class AgentRun:
         if self.events is not None:
             self.events.run_started(self.trace.inputs)
         for name, key in self.plan.entries:
-            self.start(name, 1, key, _UNBOUND, {})
+            self.start(name, 1, key, _UNBOUND, _NOTHING)
         for index, ret in enumerate(self.ir.returns_):
             if not ret.deps:
                 key = firing_key(1, RETURN, index)
@@ -660,7 +660,7 @@ class AgentRun:
                 ports = {}
                 for name, port in expressions.ports:  # (a loop: no comprehension's frame)
                     ports[name] = port(env)
-                self.start(edge.target, time, key, ports, {})
+                self.start(edge.target, time, key, ports, _NOTHING)
 
     def allowed(self, edge: IREdge, flight: Inflight) -> bool:
         return not self.shields or constraints.allowed(self, edge, flight)
@@ -771,8 +771,10 @@ class AgentRun:
         self.settle()
 
     def join(self, consumer: str) -> bool:
+        """Join `consumer` on the heads of its queues, when none is empty (`settle` asks
+        only then) and no earlier output may still arrive."""
         queues = self.queues[consumer]
-        if not queues or self.empty[consumer]:
+        if not queues:
             return False
         times = self.inflight_times
         if times:
@@ -880,6 +882,9 @@ _now = clock.perf_counter
 # the ports a firing started by a join (or at the start) has bound: none (read, never
 # written: one dict for all of them)
 _UNBOUND: dict[str, Any] = {}
+# the outputs a firing started by an edge (or at the start) has consumed: none (read,
+# never written, as `_UNBOUND`)
+_NOTHING: dict[str, Output] = {}
 
 # results that are surely not awaitable (a faster test than `inspect.isawaitable`)
 _PLAIN = frozenset({int, float, str, bool, type(None), list, dict, tuple})
