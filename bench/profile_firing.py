@@ -45,7 +45,9 @@ What remains of a trivial firing is Python, with no waiting: the scheduler's boo
 (the firing's record and key, the in-flight tables that joins and returns consult, the
 output's queues, the join or route that starts the next firing) is half of it or more;
 the firing's own inputs and call (its arguments, their coercion to the declared types
-and the result's, the tool's import scope `beside`) a tenth to a third. asyncio's own
+and the result's, the tool's import scope `beside`) a tenth to a third (an inline
+firing binds and types its arguments in runtime/scheduler.py's `fire_inline`, so for
+`@nonblocking` nodes that share is counted with the executor's). asyncio's own
 share is small: a firing's task carries the next one (chain, loop), a `@nonblocking`
 firing has none, and what is left is the fan-out's 16 branches, each with a task so
 that none holds back another (task creation is C, counted with the built-ins). No

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rolegraph.compiler import ast
 from rolegraph.compiler.dataflow import read_key
 from rolegraph.compiler.ir import IRNode
-from rolegraph.compiler.pyimport import beside, call_beside, enter_folder, leave_folder
+from rolegraph.compiler.pyimport import beside, enter_folder, leave_folder
 
 from . import human
 from .plan import Plan
@@ -125,39 +125,60 @@ async def call_once(
 #: A Python tool node's call, found once per run (`AgentRun.python_call`): the function,
 #: its folder (the import scope `beside`), how it is called (runtime/tools.py), its
 #: arguments' and result's coercions to their types (`plan.tool_types`), and its
-#: arguments when each names a node it joins (`joined_names`).
+#: arguments when each names nodes it joins (`joined_names`).
 PythonCall = tuple[
     Callable[..., Any],
     str,
     str,
     list[tuple[str, Callable[[Any], Any]]],
     Callable[[Any], Any],
-    "tuple[tuple[str, str], ...] | None",
+    "JoinedNames | None",
 ]
 
+#: (parameter, what it is given) per parameter: the name of a node joined, or a tuple of
+#: such names for a list of them
+JoinedNames = tuple[tuple[str, str | tuple[str, ...]], ...]
 
-def joined_names(node: IRNode) -> tuple[tuple[str, str], ...] | None:
+
+def joined_names(node: IRNode) -> JoinedNames | None:
     """(parameter, node) for each parameter of `node`, when each is given the bare name
-    of a node it joins (`n = f(a, b)`); else None. A firing that consumed those nodes'
-    outputs and has no ports bound passes their values: what `arguments` gives on
-    `given` then, with no environment to build (`joined_arguments`)."""
-    pairs = []
+    of a node it joins (`n = f(a, b)`), or (parameter, (node, ...)) when it is given a
+    list of such names (`n = total([a, b, c])`, a fan-out's join); else None. A firing
+    that consumed those nodes' outputs and has no ports bound passes their values: what
+    `arguments` gives on `given` then, with no environment to build
+    (`joined_arguments`)."""
+    pairs: list[tuple[str, str | tuple[str, ...]]] = []
     for param, _, _ in node.params:
         expr = node.args.get(param)
-        if not isinstance(expr, ast.Ref) or len(expr.parts) != 1 or expr.parts[0] not in node.deps:
+        if isinstance(expr, ast.ListLit):
+            items = tuple(_joined(item, node) for item in expr.items)
+            if None in items:
+                return None
+            pairs.append((param, items))  # type: ignore[arg-type]  # (no None: tested)
+            continue
+        name = _joined(expr, node)
+        if name is None:
             return None
-        pairs.append((param, expr.parts[0]))
+        pairs.append((param, name))
     return tuple(pairs)
 
 
-def joined_arguments(
-    names: tuple[tuple[str, str], ...], consumed: Mapping[str, Output]
-) -> dict[str, Any]:
+def _joined(expr: ast.Node | None, node: IRNode) -> str | None:
+    """The node `expr` names, when it is the bare name of a node `node` joins."""
+    if isinstance(expr, ast.Ref) and len(expr.parts) == 1 and expr.parts[0] in node.deps:
+        return expr.parts[0]
+    return None
+
+
+def joined_arguments(names: JoinedNames, consumed: Mapping[str, Output]) -> dict[str, Any]:
     """A firing's arguments by `joined_names`, from the outputs it consumed (all of them:
     it joined its node's every dependency)."""
-    args = {}
+    args: dict[str, Any] = {}
     for param, dep in names:
-        args[param] = consumed[dep].value
+        if isinstance(dep, str):
+            args[param] = consumed[dep].value
+        else:  # (a list of them: `[a, b, c]` evaluates to a new list)
+            args[param] = [consumed[item].value for item in dep]
     return args
 
 
@@ -175,14 +196,6 @@ async def call_python(run: AgentRun, node: IRNode, args: dict[str, Any], call: P
     finally:
         leave_folder(token)
     return result(value)
-
-
-def call_inline(call: PythonCall, args: dict[str, Any]) -> Any:
-    """The call of a tool node whose function is `@nonblocking` (runtime/tools.py), made
-    here and now, on the loop: what it returns, untyped (an awaitable, should it return
-    one after all, is for `inline_awaited`)."""
-    function, folder, _, params, _, _ = call
-    return call_beside(folder, function, typed_arguments(params, args))
 
 
 def typed_arguments(

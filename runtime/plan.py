@@ -52,7 +52,9 @@ class Plan:
 
     out_edges: dict[str, list[IREdge]]  # the explicit edges out of each node
     reach: Reachability  # which node can lead to which (a node leads to itself)
-    edge_reads: dict[str, frozenset[str]]  # the nodes each node's explicit edges read
+    # the nodes each node's explicit edges read, but itself (what it just made or failed
+    # with is given to them: runtime/scheduler.py `latest_env`)
+    edge_reads: dict[str, frozenset[str]]
     consumers: dict[str, list[str]]  # the joins each node's outputs go to
     reads: dict[str, frozenset[str]]  # the nodes each node's arguments read
     # per node: its `latest(x)` / `history(x)` reads, as (function, x)
@@ -80,6 +82,15 @@ class Plan:
     # it has ended (runtime/scheduler.py `fire`): tool and role nodes that read nothing
     # they may wait for (a human step parks; a called agent runs its own firings)
     carriable: frozenset[str]
+    # per node, its parameters' names: a firing whose edge binds them all evaluates no
+    # argument (runtime/scheduler.py `fire_inline`)
+    parameters: dict[str, frozenset[str]]
+    # the consumers that join one node, with it; the others, with theirs; and per consumer,
+    # how many nodes it joins (a run's queues and their count of empty ones start from
+    # these: `AgentRun`)
+    single_joins: list[tuple[str, str]]
+    wide_joins: list[tuple[str, tuple[str, ...]]]
+    join_sizes: dict[str, int]
     # filled by runs (runtime/scheduler.py `AgentRun.python_call`): per working directory
     # (and count of `@nonblocking` marks), each Python tool node's call, as a run whose
     # context was given no tools finds it, and whether each node runs inline
@@ -120,7 +131,7 @@ def derive(ir: AgentIR) -> Plan:
             for edge in edges
             for expr in (edge.guard, edge.value, *edge.ports.values())
             for head in references(expr)
-            if head in ir.nodes
+            if head in ir.nodes and head != name
         )
         for name, edges in out_edges.items()
     }
@@ -221,4 +232,8 @@ def derive(ir: AgentIR) -> Plan:
         single,
         python_tools,
         carriable,
+        {name: frozenset(param for param, *_ in arguments[name]) for name in ir.nodes},
+        [(consumer, deps[0]) for consumer, deps in joins if len(deps) == 1],
+        [(consumer, deps) for consumer, deps in joins if len(deps) != 1],
+        {consumer: len(set(deps)) for consumer, deps in joins},
     )

@@ -43,6 +43,7 @@ from pydantic import ValidationError
 from rolegraph.compiler import semantics
 from rolegraph.compiler.ir import RETURN, AgentIR, IREdge, IRNode
 from rolegraph.compiler.ltl import Monitor
+from rolegraph.compiler.pyimport import call_beside
 
 from . import constraints, firing, human, tools
 from .budget import BudgetError
@@ -54,7 +55,7 @@ from .keys import edge_key, firing_key, join_key
 from .plan import plan_of
 from .repair import explain
 from .tools import INLINE, LOOP
-from .trace import FiringRecord, Trace
+from .trace import FiringRecord, Trace, running_record
 from .values import agent_inputs, coerce
 
 
@@ -122,16 +123,18 @@ class AgentRun:
         self.failures: defaultdict[str, list[Output]] = defaultdict(list)
         # per consumer (a node, or `<return>i`), a queue of outputs per node it joins;
         # and how many of its queues are empty: it joins at 0 (a count, not a look at
-        # every queue, since a join of many nodes hears from each in turn). (Loops, not
-        # comprehensions: a nested one is a function called at every step.)
-        self.queues: dict[str, dict[str, list[Output]]] = {}
-        self.empty: dict[str, int] = {}
-        for consumer, deps in plan.joins:
+        # every queue, since a join of many nodes hears from each in turn). Consumers of
+        # one node (most) in one comprehension; the others by loops (a nested
+        # comprehension is a function called at every step).
+        self.queues: dict[str, dict[str, list[Output]]] = {
+            consumer: {dep: []} for consumer, dep in plan.single_joins
+        }
+        for consumer, deps in plan.wide_joins:
             queues: dict[str, list[Output]] = {}
             for dep in deps:
                 queues[dep] = []
             self.queues[consumer] = queues
-            self.empty[consumer] = len(queues)
+        self.empty: dict[str, int] = plan.join_sizes.copy()
         self.inflight: dict[tuple, Inflight] = {}
         self.inflight_times: dict[int, int] = {}  # logical time → firings in flight at it
         self.taken: dict[int, int] = {}
@@ -141,7 +144,11 @@ class AgentRun:
         self.dirty: set[str] = set()  # consumers that received an output since they joined
         self.dirty_peak = 0  # the most `dirty` held since it was last copied
         # `enforce` shields: their monitors, and the routes waiting for their logical time
-        self.shields = [(c.text, Monitor(c.formula)) for c in ir.constraints if c.mode == "enforce"]
+        self.shields = (
+            [(c.text, Monitor(c.formula)) for c in ir.constraints if c.mode == "enforce"]
+            if ir.constraints
+            else []
+        )
         self.deferred: list[tuple[tuple, Inflight, dict[str, Any], bool]] = []
         self.shield_time = 0
         self.admitted: dict[int, set[str]] = {}
@@ -170,6 +177,11 @@ class AgentRun:
         # who is told of each record (`record`): a nested run checkpoints nothing
         self.on_record = context.on_record
         self.checkpoint = context.checkpoint if depth == 0 else None
+        # whether anyone is told of a record (`record`: one test, not three, per firing)
+        self.told = (
+            self.on_record is not None or self.events is not None or self.checkpoint is not None
+        )
+        self.last_time = 0  # the latest logical time of a record (`_discard_from`)
         self.held: dict[Any, list[asyncio.Task]] = {}
         self.children: dict[str, list[AgentRun]] = {}
 
@@ -179,14 +191,15 @@ class AgentRun:
         if self.events is not None:
             self.events.run_started(self.trace.inputs)
         for name, key in self.plan.entries:
-            self.start(name, 1, key, _UNBOUND, {})
+            self.start(name, 1, key, _UNBOUND, _NOTHING)
         for index, ret in enumerate(self.ir.returns_):
             if not ret.deps:
                 key = firing_key(1, RETURN, index)
                 self.offer_return(1, index, key, self.plan.returns[index], self.params)
         self.settle()
         try:
-            await self.finished.wait()
+            if not self.over:  # (a run of `@nonblocking` tools may be over already)
+                await self.finished.wait()
         except asyncio.CancelledError:
             # cancelled from outside (a timeout, a parent firing cancelled, a server that
             # stops): the firings in flight are cancelled too, and awaited, so none
@@ -204,7 +217,8 @@ class AgentRun:
         if self.failure is not None:
             raise self.failure
         self.trace.result = self.result
-        constraints.check_constraints(self)
+        if self.ir.constraints:
+            constraints.check_constraints(self)
         return self.result
 
     def start(
@@ -296,7 +310,7 @@ class AgentRun:
         task, carried = flight.task, 0
         while True:
             node = self.ir.nodes[flight.node]
-            record = self._begin(flight)
+            record = running_record(flight.node, flight.time, flight.label, None, _now())
             plan = self.plan
             try:
                 # (a Python function, called once: found when it started, `_inline`)
@@ -313,6 +327,16 @@ class AgentRun:
                     # an `async def` whose arguments name nodes it joined: what it consumed
                     # (threads evaluate them, as every other firing: the tests' oracle)
                     args = firing.joined_arguments(call[5], consumed)
+                elif (
+                    call is not None
+                    and call[2] == LOOP
+                    and bindings
+                    and not plan.reads[node.name]
+                    and bindings.keys() >= plan.parameters[node.name]
+                ):
+                    # the edge that started it binds every parameter: no environment (it
+                    # reads no node, so it would wait for none; `fire_inline` does the same)
+                    args = firing.arguments(plan, node, _UNBOUND, bindings)
                 else:
                     if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
                         # it reads latest outputs (beside those a join consumed): it may wait
@@ -340,14 +364,21 @@ class AgentRun:
             except Exception as error:
                 if self._faulted(flight, record, error):
                     return
-                conclude = partial(self._failed_firing, flight, node, record, error)
+                failure: Exception | None = error
             else:
-                conclude = partial(self._succeeded, flight, record, output)
+                failure = None
             # (nothing else runs until `after` returns: no other task can start waiting)
             if carried < CARRY and not (self.held and any(task in w for w in self.held.values())):
                 self.carrier = task
             try:
-                self.after(flight, conclude)
+                try:  # (`after`, with no `partial` to make)
+                    if failure is None:
+                        self._succeeded(flight, record, output)
+                    else:
+                        self._failed_firing(flight, node, record, failure)
+                    self.settle()
+                except Exception as error:
+                    self._broken(flight, error)
             finally:
                 self.carrier = None
             following, self.carried = self.carried, None
@@ -365,36 +396,49 @@ class AgentRun:
         """A firing with no task (`_inline`), here and now: what `fire` does, its call a
         plain one. What follows it is left to `settle`, which runs it."""
         name = flight.node
-        node = self.ir.nodes[name]
         started = _now()
         call = self.python_calls[name]  # (found by `_inline`)
+        names = call[5]
         try:
-            if call[5] is not None and consumed and not bindings:
-                args = firing.joined_arguments(call[5], consumed)
+            if names is not None and consumed and not bindings:
+                args = {}  # (`firing.joined_arguments`, one frame fewer)
+                for param, dep in names:
+                    if isinstance(dep, str):
+                        args[param] = consumed[dep].value
+                    else:
+                        args[param] = [consumed[item].value for item in dep]
+            elif bindings and bindings.keys() >= self.plan.parameters[name]:
+                # the edge that started it binds every parameter: no environment to build
+                args = firing.arguments(self.plan, self.ir.nodes[name], _UNBOUND, bindings)
             else:
                 env = firing.given(self.params, consumed)
-                args = firing.arguments(self.plan, node, env, bindings)
+                args = firing.arguments(self.plan, self.ir.nodes[name], env, bindings)
         except Exception as error:
-            record = FiringRecord(name, flight.time, flight.label, "running", started=started)
-            self._inline_failed(flight, node, record, error)
+            record = running_record(name, flight.time, flight.label, None, started)
+            self._inline_failed(flight, self.ir.nodes[name], record, error)
             return
-        record = FiringRecord(name, flight.time, flight.label, "running", args, started=started)
+        record = running_record(name, flight.time, flight.label, args, started)
         try:
             if self.events is not None:
                 self.events.firing_started(record)
             replayed, output = self._replayed(record) if self.replay else (False, None)
             if not replayed:
-                output = firing.call_inline(call, args)
+                # (`call_beside` itself: the arguments typed, the function called in its
+                # import scope, here and now; two frames fewer)
+                typed = {}
+                for param, coerced in call[3]:
+                    typed[param] = coerced(args.get(param))
+                output = call_beside(call[1], call[0], typed)
                 if type(output) not in _PLAIN and inspect.isawaitable(output):
                     # (it returned an awaitable after all: a task awaits it)
                     flight.task = asyncio.get_running_loop().create_task(
-                        self._awaited(flight, node, record, output)
+                        self._awaited(flight, self.ir.nodes[name], record, output)
                     )
                     return
                 output = call[4](output)
             self._succeeded(flight, record, output)
         except Exception as error:
-            self._inline_failed(flight, node, record, error)
+            self._inline_failed(flight, self.ir.nodes[name], record, error)
 
     def _inline_failed(
         self, flight: Inflight, node: IRNode, record: FiringRecord, error: Exception
@@ -459,9 +503,6 @@ class AgentRun:
             RunError(f"after `{flight.node}` fired: {type(error).__name__}: {error}", self.trace)
         )
 
-    def _begin(self, flight: Inflight) -> FiringRecord:
-        return FiringRecord(flight.node, flight.time, flight.label, "running", started=_now())
-
     def _replayed(self, record: FiringRecord) -> tuple[bool, Any]:
         """The checkpointed output of this firing, when resuming a run that had one."""
         if record.key in self.replay:
@@ -478,8 +519,14 @@ class AgentRun:
         self.failed(flight, node, error)
 
     def _succeeded(self, flight: Inflight, record: FiringRecord, output: Any) -> None:
+        """A firing that succeeded: its record, then its output kept, queued for the joins
+        that consume it, and routed."""
         record.status, record.output, record.ended = "ok", output, _now()
-        self.record(record)
+        self.trace.firings.append(record)  # (`record`, one frame fewer)
+        if record.time > self.last_time:
+            self.last_time = record.time
+        if self.told:
+            self._tell(record)
         if self.inflight.pop(flight.key, None) is not None:  # (`_land`)
             times, time = self.inflight_times, flight.time
             left = times[time] - 1
@@ -487,7 +534,29 @@ class AgentRun:
                 times[time] = left
             else:
                 del times[time]
-        self.completed(flight, output)
+        # its output: kept, queued for the joins that consume it, and routed
+        name = flight.node
+        made = _output(Output, (output, flight.time, flight.key))  # (`Output(...)`)
+        outputs = self.outputs[name]
+        outputs.append(made)  # (`_insert`, one frame fewer)
+        if len(outputs) > 1 and outputs[-2].key > made.key:
+            outputs.sort(key=_BY_KEY)
+        queues, empty, dirty = self.queues, self.empty, self.dirty
+        for consumer in self.plan.consumers[name]:
+            queue = queues[consumer][name]
+            if queue:
+                _insert(queue, made)
+            else:
+                empty[consumer] -= 1
+                queue.append(made)
+            dirty.add(consumer)
+        if self.plan.out_edges[name]:
+            env = self.latest_env(name)
+            env[name] = output
+            if self.shields:  # (`dispatch`)
+                self.deferred.append((flight.key, flight, env, False))
+            else:
+                self.route(flight, env, failed=False)
 
     def _finish_record(self, record: FiringRecord) -> None:
         record.ended = clock.perf_counter()
@@ -496,6 +565,13 @@ class AgentRun:
     def record(self, record: FiringRecord) -> None:
         """Add a firing to the trace, and tell who listens."""
         self.trace.firings.append(record)
+        if record.time > self.last_time:
+            self.last_time = record.time
+        if self.told:
+            self._tell(record)
+
+    def _tell(self, record: FiringRecord) -> None:
+        """Tell who listens of a record (`record`)."""
         if self.on_record is not None:
             self.on_record(record)
         if self.events is not None:
@@ -519,24 +595,6 @@ class AgentRun:
 
     # -- after a firing -------------------------------------------------------------------------
 
-    def completed(self, flight: Inflight, value: Any) -> None:
-        name = flight.node
-        output = Output(value, flight.time, flight.key)
-        _insert(self.outputs[name], output)
-        queues, empty, dirty = self.queues, self.empty, self.dirty
-        for consumer in self.plan.consumers[name]:
-            queue = queues[consumer][name]
-            if queue:
-                _insert(queue, output)
-            else:
-                empty[consumer] -= 1
-                queue.append(output)
-            dirty.add(consumer)
-        if self.plan.out_edges[name]:
-            env = self.latest_env(name)
-            env[name] = value
-            self.dispatch(flight, env, failed=False)
-
     def failed(self, flight: Inflight, node: IRNode, error: BaseException) -> None:
         live = semantics.live(self.plan.out_edges[flight.node], self.taken)
         if not semantics.route(live, failed=True, holds=_never):
@@ -550,9 +608,10 @@ class AgentRun:
 
     def latest_env(self, node: str) -> dict[str, Any]:
         """What the edges out of `node` read (their guards, ports and returns): the
-        parameters, and the latest firing of each node they name — its output, or its
-        failure (`x.error` reads that) when it failed last. Only the nodes they name: a
-        firing's cost does not grow with the size of the agent."""
+        parameters, and the latest firing of each other node they name — its output, or
+        its failure (`x.error` reads that) when it failed last. Only the nodes they name: a
+        firing's cost does not grow with the size of the agent. (`node`'s own, the firing
+        that just ended, the caller gives.)"""
         env = dict(self.params)
         for name in self.plan.edge_reads[node]:
             outputs, failures = self.outputs[name], self.failures[name]
@@ -566,11 +625,16 @@ class AgentRun:
         """Take the explicit edges out of a finished firing (compiler/semantics.py), those
         an `enforce` shield allows: a `when` edge it blocks counts as false."""
         compiled = self.plan.edges
+        if self.shields:
 
-        def holds(edge: IREdge) -> bool:
-            return compiled[edge.index].holds(env) and (
-                not self.shields or constraints.allowed(self, edge, flight)
-            )
+            def holds(edge: IREdge) -> bool:
+                return compiled[edge.index].holds(env) and constraints.allowed(self, edge, flight)
+
+        else:
+
+            def holds(edge: IREdge) -> bool:  # (`CompiledEdge.holds`, one frame fewer)
+                guard = compiled[edge.index].guard
+                return guard is not None and bool(guard(env))
 
         try:
             chosen = semantics.route(
@@ -596,7 +660,7 @@ class AgentRun:
                 ports = {}
                 for name, port in expressions.ports:  # (a loop: no comprehension's frame)
                     ports[name] = port(env)
-                self.start(edge.target, time, key, ports, {})
+                self.start(edge.target, time, key, ports, _NOTHING)
 
     def allowed(self, edge: IREdge, flight: Inflight) -> bool:
         return not self.shields or constraints.allowed(self, edge, flight)
@@ -707,11 +771,14 @@ class AgentRun:
         self.settle()
 
     def join(self, consumer: str) -> bool:
+        """Join `consumer` on the heads of its queues, when none is empty (`settle` asks
+        only then) and no earlier output may still arrive."""
         queues = self.queues[consumer]
-        if not queues or self.empty[consumer]:
+        if not queues:
             return False
-        if self.inflight_times:
-            earliest = min(self.inflight_times)  # of the firings in flight
+        times = self.inflight_times
+        if times:
+            earliest = min(times)  # of the firings in flight
             for dep, queue in queues.items():
                 head = queue[0].time
                 if earliest < head and semantics.may_still_arrive(
@@ -720,14 +787,19 @@ class AgentRun:
                     return False  # an earlier output of `dep` may still arrive
         consumed = semantics.join(queues)
         assert consumed is not None  # (no queue is empty)
+        emptied = 0
         for queue in queues.values():
             if not queue:
-                self.empty[consumer] += 1
+                emptied += 1
+        if emptied:
+            self.empty[consumer] = emptied  # (none was empty before)
         key = join_key(consumer, list(consumed.values()))
         time = key[0]
         if consumer.startswith(RETURN):
             index = int(consumer[len(RETURN) :])
-            env = {**self.params, **{d: o.value for d, o in consumed.items()}}
+            env = dict(self.params)
+            for dep, output in consumed.items():  # (a loop: no comprehension's frame)
+                env[dep] = output.value
             self.offer_return(time, index, key, self.plan.returns[index], env)
         else:
             self.start(consumer, time, key, _UNBOUND, consumed)
@@ -735,7 +807,10 @@ class AgentRun:
 
     def _discard_from(self, time: int) -> None:
         """Firings at or after the winning return's time that ended before it was known
-        (its branch was slow) are not part of the run."""
+        (its branch was slow) are not part of the run. (None is when the latest record is
+        in the run: `in_run` holds of every time before a return's.)"""
+        if semantics.in_run(self.last_time, time):
+            return
         for record in self.trace.firings:
             if not semantics.in_run(record.time, time) and record.status in ("ok", "failed"):
                 record.status = "discarded"
@@ -750,6 +825,9 @@ class AgentRun:
             self.finished.set()
 
     def _cancel_all(self) -> None:
+        if not self.inflight and not self.ready and self.resume is None:
+            self.carried = None  # (nothing in flight, nothing to cancel: most returns)
+            return
         for flight in list(self.inflight.values()):
             if flight.task is not None:
                 flight.task.cancel()
@@ -798,11 +876,15 @@ def _insert(outputs: list[Output], output: Output) -> None:
 
 
 _BY_KEY = operator.attrgetter("key")
+_output = tuple.__new__  # (`Output(value, time, key)` without the Python frame of its `__new__`)
 _now = clock.perf_counter
 
 # the ports a firing started by a join (or at the start) has bound: none (read, never
 # written: one dict for all of them)
 _UNBOUND: dict[str, Any] = {}
+# the outputs a firing started by an edge (or at the start) has consumed: none (read,
+# never written, as `_UNBOUND`)
+_NOTHING: dict[str, Output] = {}
 
 # results that are surely not awaitable (a faster test than `inspect.isawaitable`)
 _PLAIN = frozenset({int, float, str, bool, type(None), list, dict, tuple})

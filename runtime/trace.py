@@ -142,6 +142,24 @@ class _LazyList:
 for _name in ("notes", "tool_calls", "children"):
     setattr(FiringRecord, _name, _LazyList(FiringRecord.__dict__[_name]))
 
+_new = object.__new__
+
+
+def running_record(
+    node: str, time: int, key: str, inputs: dict[str, Any] | None, started: float
+) -> FiringRecord:
+    """`FiringRecord(node, time, key, "running", inputs, started=started)`, the record
+    of every firing as it begins, made without `__init__`'s seventeen parameters: each
+    slot set as that sets it (tests/test_trace_lazy.py holds the two alike)."""
+    record: FiringRecord = _new(FiringRecord)
+    record.node, record.time, record.key, record.status = node, time, key, "running"
+    record.inputs = {} if inputs is None else inputs
+    record.output = record.error = None
+    record.calls = record.cached_calls = record.input_tokens = record.output_tokens = 0
+    record.cost = record.ended = 0.0
+    record.started = started
+    return record
+
 
 @dataclass
 class Trace:

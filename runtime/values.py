@@ -193,6 +193,11 @@ def _fits(t: Type) -> Callable[[Any], bool] | None:
     if isinstance(t, Prim):
         kind = _PRIMS[t.name]
         return lambda value: type(value) is kind
+    if isinstance(t, ListT) and isinstance(t.item, Prim):
+        # (a list of one primitive: its items' types, gathered in C, are that one; no
+        # test called per item)
+        kinds = frozenset({_PRIMS[t.item.name]})
+        return lambda value: type(value) is list and set(map(type, value)) <= kinds
     if isinstance(t, ListT | DictT | OptionalT):
         inner = _fits(
             t.item if isinstance(t, ListT) else t.value if isinstance(t, DictT) else t.inner
@@ -238,16 +243,20 @@ def agent_inputs(ir: Any, inputs: Mapping[str, Any]) -> dict[str, Any]:
     `RunError` saying what is wrong."""
     values = dict(ir.param_defaults)
     values.update(inputs)
-    unknown = set(values) - set(ir.param_types)
-    if unknown:
+    types = ir.param_types
+    if not values.keys() <= types.keys():  # (set tests of the keys, in C, at every run)
+        unknown = set(values) - set(types)
         raise RunError(
             f"agent `{ir.name}` has no parameter "
-            f"`{sorted(unknown)[0]}`; it takes: {', '.join(ir.param_types)}"
+            f"`{sorted(unknown)[0]}`; it takes: {', '.join(types)}"
         )
-    missing = [p for p in ir.param_types if p not in values]
-    if missing:
+    if len(values) != len(types):  # (none unknown: some missing)
+        missing = [p for p in types if p not in values]
         raise RunError(f"agent `{ir.name}` needs the input `{missing[0]}`")
     try:
-        return {name: coerce(ir.param_types[name], values[name]) for name in values}
+        checked = {}
+        for name, value in values.items():  # (a loop: no comprehension's frame)
+            checked[name] = coerce(types[name], value)
+        return checked
     except ValidationError as error:
         raise RunError(f"invalid input for agent `{ir.name}`: {error}") from None

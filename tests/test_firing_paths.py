@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from hypothesis import given as drawn
 from hypothesis import settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 import rolegraph
 from rolegraph.runtime import MockModel, Store, model_router, run_agent
@@ -22,6 +24,7 @@ from rolegraph.runtime.plan import plan_of
 from rolegraph.runtime.scheduler import AgentRun, Output
 from rolegraph.runtime.tools import INLINE, LOOP, THREAD, _how_called, how_called, marks
 from rolegraph.runtime.trace import FiringRecord
+from rolegraph.runtime.values import agent_inputs, coerce
 
 from .checking import PRELUDE
 from .test_tool_nonblocking import outcome, run, tool_agents, tools
@@ -159,8 +162,13 @@ async def async_add(a: int, b: int) -> int:
     return a + b
 
 
+async def async_total(values: list) -> int:
+    return sum(values)
+
+
 ASYNC_TOOLS = """tool step(value: int) -> int = "tests.test_firing_paths:async_step"
 tool add(a: int, b: int) -> int = "tests.test_firing_paths:async_add"
+tool total(values: list[int]) -> int = "tests.test_firing_paths:async_total"
 """
 
 
@@ -174,6 +182,20 @@ def inputs(kind: str, body: str) -> list[tuple[str, str, str, dict]]:
     else:
         trace = run(kind, body).trace
     return sorted((r.key, r.node, r.status, r.inputs) for r in trace.firings)
+
+
+def bound_alike(body: str) -> list[tuple[str, str, str, dict]]:
+    """The inputs of every firing of the run (`inputs`; those that succeeded or failed),
+    the same whether its tools are plain functions (threads: every argument evaluated,
+    the oracle), `@nonblocking` or `async def`. (A firing at or after the return's time
+    is not part of the run: cancelled, skipped or discarded by where its tool ran.)"""
+
+    def fired(kind: str) -> list[tuple[str, str, str, dict]]:
+        return [r for r in inputs(kind, body) if r[2] in ("ok", "failed")]
+
+    plain = fired("plain")
+    assert fired("marked") == plain == fired("async def")
+    return plain
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
@@ -278,3 +300,176 @@ def test_a_plan_keeps_the_calls_of_the_latest_marks_only(tmp_path, monkeypatch):
         rolegraph.nonblocking(lambda: None)
     assert _run(ir) == 3
     assert list(plan_of(ir).calls) == [(str(tmp_path), marks())]
+
+
+@st.composite
+def bound_loops(draw) -> str:
+    """A random agent whose last node loops on itself through an edge that binds all of
+    its parameters, or only some (the rest are its arguments, which may read nodes)."""
+    lines = ["  n0 = step(1)"]
+    nodes = ["n0"]
+    for index in range(1, draw(st.integers(1, 4))):
+        other = draw(st.sampled_from(nodes))
+        lines.append(f"  n{index} = add({other}, {draw(st.integers(0, 3))})")
+        nodes.append(f"n{index}")
+    last = f"n{len(nodes)}"
+    if draw(st.booleans()):
+        lines.append(f"  {last} = step({nodes[-1]})")
+        ports = [f"value: {last}"]
+    else:
+        other = draw(st.sampled_from([*nodes, "2", "len(task)"]))
+        if draw(st.booleans()):  # (reading no node: it may run inline)
+            lines.append(f"  {last} = add(len(task), {draw(st.sampled_from(['2', 'len(task)']))})")
+        else:
+            lines.append(f"  {last} = add({nodes[-1]}, {other})")
+        ports = draw(
+            st.sampled_from(
+                [[f"a: {last}"], [f"b: {last}"], [f"a: {last}", "b: 1"], ["b: 2", f"a: {last}"]]
+            )
+        )
+    bound = draw(st.integers(1, 4))
+    lines.append(f"  {last} -> {last}({', '.join(ports)}) when {last} < 20 max {bound}")
+    lines.append(f"  {last} -> return([{last}]) else")
+    return "agent A(task: str) -> list[int] {\n" + "\n".join(lines) + "\n}"
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@drawn(bound_loops())
+def test_firings_whose_edge_binds_every_parameter_bind_what_threaded_ones_bind(body):
+    # inline and `async def` firings whose edge binds all their parameters evaluate no
+    # argument (`plan.parameters`); threaded ones, and those bound in part, evaluate them
+    plain = bound_alike(body)
+    assert any(r[1] == f"n{body.count(' = ') - 1}" for r in plain)
+
+
+def test_an_edge_that_binds_some_parameters_leaves_the_others_to_their_arguments():
+    body = """agent A(task: str) -> int {
+  a = step(1)
+  n = add(a, 5)
+  n -> n(a: n) when n < 20 max 3
+  n -> return(n) else
+  m = add(6, len(task))
+  m -> m(a: m) when m < 20 max 3
+}"""
+    for kind in ("plain", "marked", "async def"):
+        records = inputs(kind, body)
+        assert sorted(r[3]["a"] for r in records if r[1] == "n") == [2, 7, 12, 17], kind
+        assert {r[3]["b"] for r in records if r[1] == "n"} == {5}, kind
+        assert sorted(r[3]["a"] for r in records if r[1] == "m") == [6, 7, 8, 9], kind
+        assert {r[3]["b"] for r in records if r[1] == "m"} == {1}, kind
+
+
+def test_a_list_of_joined_names_is_joined_and_any_other_list_is_evaluated():
+    ir = rolegraph.load_agent(
+        "test.agent",
+        "A",
+        text=PRELUDE
+        + tools("marked")
+        + """agent A(task: str) -> int {
+  a = step(1)
+  b = step(2)
+  g = total([a, b, a])
+  h = total([a, 1])
+  i = total([])
+  j = total([a, len(task)])
+  return g
+}""",
+    )
+    names = {name: joined_names(node) for name, node in ir.nodes.items()}
+    assert names["g"] == (("values", ("a", "b", "a")),)
+    assert names["h"] is None and names["j"] is None
+    assert names["i"] == (("values", ()),)
+    consumed = {"a": Output(2, 1, (1, "a", "x")), "b": Output(3, 1, (1, "b", "y"))}
+    general = arguments(plan_of(ir), ir.nodes["g"], given({"task": "t"}, consumed), {})
+    joined = joined_arguments(names["g"], consumed)
+    assert joined == general == {"values": [2, 3, 2]}
+    assert joined["values"] is not joined_arguments(names["g"], consumed)["values"]  # (new)
+
+
+@st.composite
+def gathers(draw) -> str:
+    """A random agent of `step` and `add` nodes, and `total` nodes that gather a list of
+    earlier nodes (the fan-out's join), literals, or the agent's parameter."""
+    lines: list[str] = []
+    nodes: list[str] = []
+    for index in range(draw(st.integers(1, 7))):
+        name = f"n{index}"
+        if nodes and draw(st.booleans()):
+            items = draw(st.lists(st.sampled_from([*nodes, *nodes, "3", "len(task)"]), max_size=5))
+            lines.append(f"  {name} = total([{', '.join(items)}])")
+        elif nodes and draw(st.booleans()):
+            lines.append(f"  {name} = add({draw(st.sampled_from(nodes))}, 1)")
+        else:
+            lines.append(f"  {name} = step({draw(st.sampled_from([*nodes, '0']))})")
+        nodes.append(name)
+    lines.append(f"  return [{', '.join(nodes)}]")
+    return "agent A(task: str) -> list[int] {\n" + "\n".join(lines) + "\n}"
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@drawn(gathers())
+def test_firings_that_gather_joined_nodes_bind_what_threaded_ones_bind(body):
+    # inline and `async def` firings given a list of nodes they joined take it from the
+    # outputs they consumed; threaded ones evaluate the list
+    bound_alike(body)
+
+
+def _inputs_as_before(ir, inputs):
+    """`agent_inputs` as it was written before its key tests (the oracle)."""
+    values = dict(ir.param_defaults)
+    values.update(inputs)
+    unknown = set(values) - set(ir.param_types)
+    if unknown:
+        return f"no parameter `{sorted(unknown)[0]}`"
+    missing = [p for p in ir.param_types if p not in values]
+    if missing:
+        return f"needs the input `{missing[0]}`"
+    return {name: coerce(ir.param_types[name], values[name]) for name in values}
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@drawn(
+    st.dictionaries(
+        st.sampled_from(["task", "count", "ratio", "other", "zz"]),
+        st.sampled_from([1, 2.0, "x", True]),
+        max_size=5,
+    )
+)
+def test_an_agents_inputs_are_checked_as_before(given_inputs):
+    ir = rolegraph.load_agent(
+        "test.agent",
+        "A",
+        text=PRELUDE
+        + "agent A(task: str, count: int = 3, ratio: float = 0.5) -> str {\n  return task\n}",
+    )
+    try:
+        expected = _inputs_as_before(ir, given_inputs)
+    except ValidationError:
+        expected = "invalid input for agent `A`"
+    try:
+        found = agent_inputs(ir, given_inputs)
+    except rolegraph.runtime.RunError as error:
+        assert isinstance(expected, str) and expected in str(error)
+    else:
+        assert found == expected and list(found) == list(expected)
+
+
+A_PORT_THAT_FAILS = """agent A(task: str) -> int {
+  a = step(1)
+  b = step(2)
+  a -> b(value: round(a * 1.0e308 * 10.0))
+  return b
+}"""
+
+
+@pytest.mark.parametrize("kind", ["plain", "marked", "async def"])
+def test_what_fails_after_a_firing_fails_the_run_whichever_way_it_fired(kind):
+    # (what follows a firing: its routing, here a port that cannot be evaluated, ends the
+    # run with an error naming that firing, whether it ran in a task or inline)
+    if kind == "async def":
+        ir = rolegraph.load_agent("test.agent", "A", text=ASYNC_TOOLS + A_PORT_THAT_FAILS)
+    else:
+        ir = rolegraph.load_agent("test.agent", "A", text=PRELUDE + tools(kind) + A_PORT_THAT_FAILS)
+    with pytest.raises(rolegraph.runtime.RunError, match="after `a` fired: ") as raised:
+        asyncio.run(run_agent(ir, {"task": "t"}, model=MockModel()))
+    assert [r.status for r in raised.value.trace.firings if r.node == "a"] == ["ok"]

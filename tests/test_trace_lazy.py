@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rolegraph.runtime.trace import FiringRecord, Trace
+from rolegraph.runtime.trace import FiringRecord, Trace, running_record
 
 
 @dataclass(slots=True)
@@ -117,3 +117,28 @@ def test_a_list_can_be_deleted_as_a_plain_slot():
     unread = FiringRecord("a", 1, "k", "ok")
     del unread.tool_calls  # (never read: nothing in the slot yet, as the slot says)
     assert unread.tool_calls == []
+
+
+@settings(max_examples=150, derandomize=True)
+@given(
+    st.text(min_size=1, max_size=4),
+    st.integers(0, 9),
+    st.text(max_size=6),
+    st.none() | st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.floats(0, 10),
+)
+def test_a_running_record_is_the_record_init_makes(node, time, key, inputs, started):
+    # (`running_record`, what every firing makes as it begins, sets each slot itself)
+    fast = running_record(node, time, key, inputs, started)
+    made = FiringRecord(node, time, key, "running", inputs, started=started)
+    plain = PlainRecord(node, time, key, "running", {} if inputs is None else inputs)
+    plain.started = started
+    for slot in FiringRecord.__slots__:  # (every slot, the lists' too, reads alike)
+        assert getattr(fast, slot) == getattr(made, slot), slot
+    assert fast == made and repr(fast) == repr(made)
+    assert dataclasses.asdict(fast) == dataclasses.asdict(made) == dataclasses.asdict(plain)
+    assert pickle.loads(pickle.dumps(fast)) == made
+    if inputs is not None:
+        assert fast.inputs is inputs  # (the arguments' own dict, as `__init__` keeps it)
+    else:
+        assert fast.inputs == {} and fast.inputs is not running_record("n", 0, "", None, 0).inputs
