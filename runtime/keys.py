@@ -11,12 +11,15 @@ from rolegraph.compiler import semantics
 
 
 class Keyed(Protocol):
-    """An output as a join reads it: its logical time and its firing's key."""
+    """An output as a join reads it: its logical time, its firing's key, and that key as
+    the trace writes it (`label`, which is `repr(key)`)."""
 
     @property
     def time(self) -> int: ...
     @property
     def key(self) -> tuple: ...
+    @property
+    def label(self) -> str: ...
 
 
 def firing_key(time: int, node: str, *cause: Any) -> tuple:
@@ -41,9 +44,15 @@ def join_key(consumer: str, heads: list[Keyed]) -> tuple:
     """The key of a firing that joins `heads`, one after the latest of them. With one
     head, the head's digest serves: it is unique for this consumer at this time already
     (the head's node is the consumer's only dependency, its time the one before), and
-    chains and fan-outs, the common joins, need no hashing."""
+    chains and fan-outs, the common joins, need no hashing.
+
+    With more, the key is `firing_key(time, consumer, "join", *keys)`, its digest's text
+    written around the heads' labels (what `repr` of the cause writes) rather than
+    writing each key out again, as `edge_key` does."""
     if len(heads) == 1:
         (head,) = heads
         return (semantics.join_time((head.time,)), consumer, head.key[2])
     time = semantics.join_time(head.time for head in heads)
-    return firing_key(time, consumer, "join", *[h.key for h in heads])
+    cause = f"('join', {', '.join([head.label for head in heads])})"
+    digest = hashlib.blake2b(cause.encode(), digest_size=8).hexdigest()
+    return (time, consumer, digest)

@@ -65,6 +65,7 @@ class Output(NamedTuple):
     value: Any
     time: int
     key: tuple
+    label: str  # the key as the trace writes it (`repr(key)`: a join's key is written around it)
 
 
 class Offer(NamedTuple):
@@ -536,7 +537,7 @@ class AgentRun:
                 del times[time]
         # its output: kept, queued for the joins that consume it, and routed
         name = flight.node
-        made = _output(Output, (output, flight.time, flight.key))  # (`Output(...)`)
+        made = _output(Output, (output, flight.time, flight.key, flight.label))  # (`Output(...)`)
         outputs = self.outputs[name]
         outputs.append(made)  # (`_insert`, one frame fewer)
         if len(outputs) > 1 and outputs[-2].key > made.key:
@@ -601,7 +602,7 @@ class AgentRun:
             self.fail(FiringFailed(flight.node, error, self.trace))
             return
         failure = {"error": describe_error(error)}
-        self.failures[flight.node].append(Output(failure, flight.time, flight.key))
+        self.failures[flight.node].append(Output(failure, flight.time, flight.key, flight.label))
         env = self.latest_env(flight.node)
         env[flight.node] = failure
         self.dispatch(flight, env, failed=True)
@@ -876,7 +877,9 @@ def _insert(outputs: list[Output], output: Output) -> None:
 
 
 _BY_KEY = operator.attrgetter("key")
-_output = tuple.__new__  # (`Output(value, time, key)` without the Python frame of its `__new__`)
+_output = (
+    tuple.__new__
+)  # (`Output(value, time, key, label)` without the Python frame of its `__new__`)
 _now = clock.perf_counter
 
 # the ports a firing started by a join (or at the start) has bound: none (read, never

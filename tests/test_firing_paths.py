@@ -234,7 +234,10 @@ def test_arguments_are_joined_only_when_each_names_a_node_joined():
         "e": None,
         "f": (("a", "e"), ("b", "d")),
     }
-    consumed = {"e": Output(3, 2, (2, "e", "x")), "d": Output(7, 4, (4, "d", "y"))}
+    consumed = {
+        "e": Output(3, 2, (2, "e", "x"), repr((2, "e", "x"))),
+        "d": Output(7, 4, (4, "d", "y"), repr((4, "d", "y"))),
+    }
     node = ir.nodes["f"]
     general = arguments(plan_of(ir), node, given({"task": "t"}, consumed), {})
     assert joined_arguments(names["f"], consumed) == general == {"a": 3, "b": 7}
@@ -379,7 +382,10 @@ def test_a_list_of_joined_names_is_joined_and_any_other_list_is_evaluated():
     assert names["g"] == (("values", ("a", "b", "a")),)
     assert names["h"] is None and names["j"] is None
     assert names["i"] == (("values", ()),)
-    consumed = {"a": Output(2, 1, (1, "a", "x")), "b": Output(3, 1, (1, "b", "y"))}
+    consumed = {
+        "a": Output(2, 1, (1, "a", "x"), repr((1, "a", "x"))),
+        "b": Output(3, 1, (1, "b", "y"), repr((1, "b", "y"))),
+    }
     general = arguments(plan_of(ir), ir.nodes["g"], given({"task": "t"}, consumed), {})
     joined = joined_arguments(names["g"], consumed)
     assert joined == general == {"values": [2, 3, 2]}
