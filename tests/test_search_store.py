@@ -64,21 +64,26 @@ def _searched(path, optimizer, seed):
 
     import rolegraph
     from rolegraph.search import Evaluator, Objective, contains, evolve, mcts, random_search, swarm
+    from rolegraph.search.racing import Racing
 
     from .test_search import SELF_REFINE, TASKS
 
-    run = {"random": random_search, "evolve": evolve, "swarm": swarm, "mcts": mcts}[optimizer]
+    name, _, racing = optimizer.partition("+")
+    run = {"random": random_search, "evolve": evolve, "swarm": swarm, "mcts": mcts}[name]
+    options = {"racing": Racing(threshold=0.5, rungs=(1,))} if racing else {}
     evaluator = Evaluator(
         Objective(TASKS, contains, seeds=(0, 1)),
         store=SearchStore(path),
         filename=str(SELF_REFINE),
     )
     module = rolegraph.parse_file(SELF_REFINE)
-    result = asyncio.run(run(module, evaluator, evaluations=12, seed=seed))
+    result = asyncio.run(run(module, evaluator, evaluations=12, seed=seed, **options))
     return [s.evaluation.fingerprint for s in result.evaluated]
 
 
-@pytest.mark.parametrize(("optimizer", "seed"), [("random", 3), ("evolve", 1), ("mcts", 2)])
+@pytest.mark.parametrize(
+    ("optimizer", "seed"), [("random", 3), ("evolve", 1), ("mcts", 2), ("random+racing", 3)]
+)
 def test_candidates_written_with_their_runs_are_those_written_alone(
     tmp_path, monkeypatch, optimizer, seed
 ):
