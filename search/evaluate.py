@@ -188,20 +188,25 @@ class Evaluator:
             elif self.on_run is not None:
                 self.on_run(stored, True)
             records.append((stored, True, 0) if stored is not None else _NOT_YET)
-        failed = True
+        partial = len(chosen) < len(self.objective.examples)
+        done = False
         try:
             await self._make_runs(ir, key, source, cases, pending, records, hold, made)
-            failed = False
+            runs = tuple(  # scored in order, once every run is in
+                self._outcome(index, example, seed, record, cached, sent)
+                for (index, example, seed), (record, cached, sent) in zip(
+                    cases, records, strict=True
+                )
+            )
+            done = True
         finally:
             if hold is not None:
                 hold.close()
             # (one transaction; what ran is kept on a failure too, and the candidate
-            # waiting for its runs, `SearchStore.waiting`, goes with them unless it failed)
-            self.store.put_runs(made, waiting=not failed)
-        runs = tuple(  # scored in order, once every run is in
-            self._outcome(index, example, seed, record, cached, sent)
-            for (index, example, seed), (record, cached, sent) in zip(cases, records, strict=True)
-        )
+            # waiting for its runs, `SearchStore.waiting`, goes with them when its
+            # evaluation ends here: scored, and not a rung of racing, which an
+            # evaluation of every example may follow and fail, over the budget)
+            self.store.put_runs(made, waiting=done and not partial)
         calls = sum(r.calls for r in runs)
         tokens = sum(r.tokens for r in runs)
         dollars = sum(r.dollars for r in runs)
@@ -215,7 +220,7 @@ class Evaluator:
             tokens=tokens,
             dollars=round(dollars, 6),
             runs=runs,
-            partial=len(chosen) < len(self.objective.examples),
+            partial=partial,
         )
 
     # -- the budget ---------------------------------------------------------------------------

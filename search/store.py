@@ -260,9 +260,10 @@ class SearchStore:
     @contextlib.contextmanager
     def waiting(self, candidate: Candidate) -> Iterator[None]:
         """`put_candidate(candidate)` once the block (its evaluation) ends without an
-        error, written in the transaction of the runs the block stores (`put_runs`), if
-        it stores any, not in one of its own. As before, a candidate whose evaluation
-        failed before its runs were stored is not written (what the resume guarantee
+        error, written in the transaction of the runs that end its evaluation
+        (`put_runs(waiting=True)`: `Evaluator.evaluate` says so once they are scored and
+        not a rung of racing), if it stores any, not in one of its own. As before, a
+        candidate whose evaluation failed is not written (what the resume guarantee
         needs is the runs: a search started again writes the candidate when it
         evaluates it, and an `INSERT OR IGNORE` keeps the first row)."""
         self._waiting = candidate

@@ -64,21 +64,26 @@ def _searched(path, optimizer, seed):
 
     import rolegraph
     from rolegraph.search import Evaluator, Objective, contains, evolve, mcts, random_search, swarm
+    from rolegraph.search.racing import Racing
 
     from .test_search import SELF_REFINE, TASKS
 
-    run = {"random": random_search, "evolve": evolve, "swarm": swarm, "mcts": mcts}[optimizer]
+    name, _, racing = optimizer.partition("+")
+    run = {"random": random_search, "evolve": evolve, "swarm": swarm, "mcts": mcts}[name]
+    options = {"racing": Racing(threshold=0.5, rungs=(1,))} if racing else {}
     evaluator = Evaluator(
         Objective(TASKS, contains, seeds=(0, 1)),
         store=SearchStore(path),
         filename=str(SELF_REFINE),
     )
     module = rolegraph.parse_file(SELF_REFINE)
-    result = asyncio.run(run(module, evaluator, evaluations=12, seed=seed))
+    result = asyncio.run(run(module, evaluator, evaluations=12, seed=seed, **options))
     return [s.evaluation.fingerprint for s in result.evaluated]
 
 
-@pytest.mark.parametrize(("optimizer", "seed"), [("random", 3), ("evolve", 1), ("mcts", 2)])
+@pytest.mark.parametrize(
+    ("optimizer", "seed"), [("random", 3), ("evolve", 1), ("mcts", 2), ("random+racing", 3)]
+)
 def test_candidates_written_with_their_runs_are_those_written_alone(
     tmp_path, monkeypatch, optimizer, seed
 ):
@@ -254,3 +259,87 @@ def test_an_over_budget_candidates_tests_verdicts_are_written(tmp_path, monkeypa
     assert asyncio.run(trail.visit(child, start, edit)) is None and trail.over_budget == 1
     assert store._db.execute("SELECT count(*) FROM tests").fetchone()[0] == len(child.tests)
     assert store._later == []
+
+
+def _child_of_self_refine(tmp_path, objective=None):
+    """A search's store and evaluator on self-refine, its start scored, and a child of it
+    (an edit and the program it makes) not evaluated yet."""
+    import asyncio
+    import random
+
+    import rolegraph
+    import rolegraph.search.candidates as candidates
+    from rolegraph.compiler.edits import OPERATORS
+    from rolegraph.search import Evaluator, Objective, contains
+
+    from .test_search import SELF_REFINE, TASKS
+
+    store = SearchStore(tmp_path / "s.sqlite")
+    objective = objective or Objective(TASKS, contains, seeds=(0,))
+    evaluator = Evaluator(objective, store=store, filename=str(SELF_REFINE))
+    module = rolegraph.parse_file(SELF_REFINE)
+    trail = candidates.Trail(evaluator, 5, None)
+    start = asyncio.run(trail.start(module))
+    edit, child = trail.unseen_edit(evaluator.editor(), module, random.Random(0), OPERATORS)
+    return store, evaluator, start, edit, child
+
+
+def test_a_candidate_over_budget_after_a_rung_of_racing_is_not_written(tmp_path):
+    """Racing evaluates a candidate on a rung of the examples, then on all: when the
+    whole evaluation does not fit the budget, the candidate is skipped, and (as when it
+    was written after its evaluation) it is not in the store's candidates — though the
+    rung's runs are kept. A candidate dropped at a rung is written."""
+    import asyncio
+
+    from rolegraph.search.budget import BudgetSpent
+    from rolegraph.search.candidates import score_candidate
+    from rolegraph.search.fingerprints import fingerprint_of
+
+    store, evaluator, start, edit, child = _child_of_self_refine(tmp_path)
+
+    async def rung_then_over_budget(module):
+        await evaluator.evaluate(module, examples=range(1))  # (the rung: it passes)
+        raise BudgetSpent("the whole evaluation does not fit")
+
+    with pytest.raises(BudgetSpent):
+        asyncio.run(score_candidate(evaluator, child, start, edit, rung_then_over_budget))
+    digest = fingerprint_of(child)
+    assert digest not in [c.fingerprint for c in store.candidates()]
+    assert evaluator.runs_made == 4  # (3 examples of the start, 1 of the rung: kept)
+
+    async def dropped_at_the_rung(module):
+        return await evaluator.evaluate(module, examples=range(1))
+
+    scored = asyncio.run(score_candidate(evaluator, child, start, edit, dropped_at_the_rung))
+    assert scored.evaluation.partial
+    assert [c.fingerprint for c in store.candidates()] == [start.evaluation.fingerprint, digest]
+
+
+def test_a_candidate_whose_scorer_fails_is_not_written_but_its_runs_are(tmp_path):
+    """A scorer that fails on a candidate's run ends its evaluation with an error: the
+    runs made are kept (a search started again repeats none), and the candidate is not
+    written (as when it was written after its evaluation)."""
+    import asyncio
+
+    from rolegraph.search import Objective, contains
+    from rolegraph.search.candidates import score_candidate
+    from rolegraph.search.fingerprints import fingerprint_of
+    from rolegraph.search.objective import ObjectiveError
+
+    from .test_search import TASKS
+
+    failing = {"on": False}
+
+    def scorer(result, example):
+        if failing["on"]:
+            raise ValueError("no")
+        return contains(result, example)
+
+    objective = Objective(TASKS, scorer, seeds=(0,))
+    store, evaluator, start, edit, child = _child_of_self_refine(tmp_path, objective)
+    failing["on"] = True
+    with pytest.raises(ObjectiveError):
+        asyncio.run(score_candidate(evaluator, child, start, edit))
+    assert fingerprint_of(child) not in [c.fingerprint for c in store.candidates()]
+    assert evaluator.runs_made == 6  # (the child's 3 runs are kept)
+    assert [c.fingerprint for c in store.candidates()] == [start.evaluation.fingerprint]
