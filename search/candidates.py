@@ -121,18 +121,6 @@ OVER_BUDGET = 8  # candidates in a row too dear for the budget left: the search 
 Progress = Callable[[int, int, Scored], None]  # (done, total, the candidate just scored)
 
 
-class _Sites(dict[type[Edit], list[Edit]]):
-    """`editor.sites(module)`, an operator's list made when it is first asked for."""
-
-    def __init__(self, editor: Editor, module: ast.Module) -> None:
-        super().__init__()
-        self.editor, self.module = editor, module
-
-    def __missing__(self, operator: type[Edit]) -> list[Edit]:
-        listed = self[operator] = self.editor.sites(self.module, (operator,))[operator]
-        return listed
-
-
 class Trail:
     """The candidates a search has evaluated, in order, what they cost, and how to find
     a program not evaluated yet."""
@@ -341,16 +329,13 @@ class Trail:
         self, editor: Editor, module: ast.Module, operators: Sequence[type[Edit]]
     ) -> tuple[dict[type[Edit], list[Edit]], list[type[Edit]]]:
         """`editor.sites` of `module`, and the operators with a site, remembered for the
-        programs drawn from lately (a search draws from one parent many times). An
-        operator's sites are listed when it is first drawn: a parent is drawn from a few
-        times, and whether an operator has a site at all is cheaper to know than all of
-        them (tests/test_search_sites.py holds `has_site` to the lists)."""
+        programs drawn from lately (a search draws from one parent many times)."""
         wanted = tuple(operators)
         known = self._sites_drawn.get(id(module))
         if known is not None and known[0] is module and known[1] == wanted:
             return known[2], known[3]
-        sites = _Sites(editor, module)
-        choices = [operator for operator in operators if editor.has_site(module, operator)]
+        sites = editor.sites(module, operators)
+        choices = [operator for operator in operators if sites[operator]]
         if len(self._sites_drawn) >= 256:
             self._sites_drawn.clear()
         self._sites_drawn[id(module)] = (module, wanted, sites, choices)

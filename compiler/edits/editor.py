@@ -207,15 +207,6 @@ class Editor:
                 known[operator] = list(operator.sites(module))
         return {operator: known[operator] for operator in operators}
 
-    def has_site(self, module: ast.Module, operator: type[Edit]) -> bool:
-        """Whether `operator` has a site on `module`: `bool(self.sites(module,
-        [operator])[operator])`, without listing the sites (the first one found ends
-        the look; a list already made answers)."""
-        found = self._sites.get(id(module))
-        if found is not None and found[0] is module and operator in found[1]:
-            return bool(found[1][operator])
-        return next(iter(operator.sites(module)), None) is not None
-
     def validate(self, edited: ast.Module, what: str) -> ast.Module:
         errors = [d for d in self.check(edited) if d.is_error]
         if errors:
