@@ -231,7 +231,6 @@ DETAIL = (
     ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.test_verdicts"),
     ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.put_test_verdicts"),
     ("the editor's sites of a new parent", "rolegraph.compiler.edits.editor", "Editor.sites"),
-    ("the editor's sites of a new parent", "rolegraph.compiler.edits.editor", "Editor.has_site"),
     ("drawing edits: applying, fingerprints", "rolegraph.search.random_search", "_new_child"),
     ("the evaluator around runs", "rolegraph.search.evaluate", "Evaluator.evaluate"),
     ("the test pass around its runs", "rolegraph.search.tests_kept", "keep_tests"),
