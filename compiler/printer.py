@@ -106,6 +106,17 @@ def _forget(key: int, _: object) -> None:
     _PRINTED.pop(key, None)
 
 
+# id(statement) → (the statement, weakly, its depth, its piece without trivia): see
+# `Printer._piece`
+_PIECES: dict[int, tuple[weakref.ref, int, _Piece]] = {}
+
+
+def _forget_piece(key: int, gone: object) -> None:
+    known = _PIECES.get(key)
+    if known is not None and known[0] is gone:  # (not a newer statement at that address)
+        del _PIECES[key]
+
+
 # statement class → the `p_<Class>` method that prints it, looked up once per class
 _STATEMENT_PRINTERS: dict[type, Callable[[Printer, Any, int], str]] = {}
 
@@ -172,6 +183,27 @@ class Printer:
 
     def _piece(
         self, node: ast.Statement, depth: int, *, blank: bool, annotation_column: int | None = None
+    ) -> _Piece:
+        """A statement's lines, indented `depth` levels. Without trivia and alignment
+        they depend on the statement and the depth alone, so they are remembered: an
+        edited agent shares most of its statements with the one it was made from (its
+        nodes, edges, loops), and a search prints every program it draws. The piece is
+        shared: without trivia, nothing changes a piece after it is made (a comment
+        column is set only on a piece with a trailing comment)."""
+        if self.trivia or annotation_column is not None:
+            return self._new_piece(node, depth, blank, annotation_column)
+        key = id(node)
+        known = _PIECES.get(key)
+        if known is not None and known[1] == depth and known[0]() is node:
+            return known[2]
+        piece = self._new_piece(node, depth, blank, None)
+        if len(_PIECES) >= _PRINTED_MAX:
+            _PIECES.clear()
+        _PIECES[key] = (weakref.ref(node, partial(_forget_piece, key)), depth, piece)
+        return piece
+
+    def _new_piece(
+        self, node: ast.Statement, depth: int, blank: bool, annotation_column: int | None
     ) -> _Piece:
         pad = INDENT * depth
         before: list[str] = []

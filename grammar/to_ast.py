@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lark import Token, v_args
+from lark.exceptions import GrammarError, VisitError
 from lark.visitors import Transformer_NonRecursive
 from pydantic import ValidationError
 
@@ -66,6 +67,28 @@ class ToAst(Transformer_NonRecursive):
         super().__init__()
         self.source = source
         self.sink = DiagnosticSink(source.name, source)
+        # rule name → its method, bound once: Lark looks the method up again for every
+        # tree, and a `v_args` method makes a new wrapper on each look-up
+        self._methods: dict[str, Any] = {}
+
+    def _call_userfunc(self, tree: Any, new_children: Any = None) -> Any:
+        """Lark's `Transformer._call_userfunc`, each rule's method looked up once."""
+        children = new_children if new_children is not None else tree.children
+        f = self._methods.get(tree.data)
+        if f is None:
+            try:
+                f = self._methods[tree.data] = getattr(self, tree.data)
+            except AttributeError:
+                return self.__default__(tree.data, children, tree.meta)
+        try:
+            wrapper = getattr(f, "visit_wrapper", None)
+            if wrapper is not None:
+                return wrapper(f, tree.data, children, tree.meta)
+            return f(children)
+        except GrammarError:
+            raise
+        except Exception as e:
+            raise VisitError(tree.data, tree, e) from e
 
     # -- helpers ------------------------------------------------------------------------
 
