@@ -321,7 +321,7 @@ class _Explorer:
         reads.)"""
         out, dependents, deps_of, return_deps, return_of_dep = tables
         edges = self.out.get(node)
-        if edges is None or edges != out[node]:
+        if edges is None or not _same_edges(edges, out[node]):
             return False
         consumers = self.dependents[node]
         if consumers != dependents[node]:
@@ -688,6 +688,19 @@ _KEPT = 2  # the first runs followed last, resumed from
 _NEVER = MAX_STATES  # (no firing of the run followed reads anything that differs)
 # the first runs followed last, the latest first (replaced, never changed in place)
 _FOLLOWED: tuple[_Followed, ...] = ()
+
+
+# what an edge is but for where it is written (the explorer reads no span)
+_EDGE_FIELDS = tuple(name for name in IREdge.model_fields if name != "span")
+
+
+def _same_edges(these: list[IREdge], those: list[IREdge]) -> bool:
+    """Whether two nodes' edges are the same but for their spans (trivia, as in the AST's
+    equality): an agent written lower in its file, or below an edit, reads the same."""
+    return len(these) == len(those) and all(
+        a is b or all(getattr(a, f) == getattr(b, f) for f in _EDGE_FIELDS)
+        for a, b in zip(these, those, strict=True)
+    )
 
 
 def _target(edge: IREdge) -> str:

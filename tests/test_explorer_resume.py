@@ -283,3 +283,18 @@ def test_a_guard_that_decides_a_condition_is_not_resumed_past(before, after):
     edge's guard is part of its node's view, and the run resumes before `c` fires."""
     begun = _resumes_to_the_oracle(_guarded(before), _guarded(after))
     assert begun.known is None and begun.done <= 6
+
+
+def test_an_agent_written_lower_in_its_file_resumes_to_its_end():
+    """The same agent with a comment line above it (every span one line lower, as when
+    one types above it in the editor): where an edge is written is not part of any
+    view, so every firing reads the same and the kept answer is the answer."""
+    text = _guarded("not c.ok")
+    (first,) = rolegraph.check_source(text, "c.agent").irs.values()
+    (lower,) = rolegraph.check_source("// a note\n" + text, "c.agent").irs.values()
+    assert [e.span for e in first.edges] != [e.span for e in lower.edges]
+    paths._Explorer(first, until_certain=True).first_run_satisfies()
+    explorer = paths._Explorer(lower, until_certain=True)
+    begun = explorer.resumed(explorer.common())
+    oracle = paths._Explorer(lower, until_certain=True).first_run_satisfies(resume=False)
+    assert begun.known is not None and begun.known == oracle
