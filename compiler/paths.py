@@ -298,9 +298,11 @@ class _Explorer:
     def common(self) -> tuple:
         """What every step of the first run may read besides what its firings read: the
         constraints (the monitors, which `ensure`s), the conditions formulas mention,
-        and the start (the returns that wait for nothing, the nodes that start the run)."""
+        and the start (the returns that wait for nothing, the nodes that start the run);
+        and the bound, past half of which a run counts as not returning."""
         ir = self.ir
         return (
+            MAX_STATES,
             tuple((c.mode, c.formula) for c in ir.constraints),
             self.conditions,
             tuple(i for i, deps in enumerate(self.return_deps) if not deps),

@@ -298,3 +298,15 @@ def test_an_agent_written_lower_in_its_file_resumes_to_its_end():
     begun = explorer.resumed(explorer.common())
     oracle = paths._Explorer(lower, until_certain=True).first_run_satisfies(resume=False)
     assert begun.known is not None and begun.known == oracle
+
+
+def test_a_run_kept_under_another_bound_is_not_reused(monkeypatch):
+    """A first run longer than half the bound counts as not returning: a run kept under
+    the usual bound (it returns, every `ensure` holds) says nothing of the same agent's
+    run under a bound it is longer than half of (tests lower `MAX_STATES`)."""
+    (ir,) = rolegraph.check_source(_guarded("not c.ok"), "c.agent").irs.values()
+    assert paths._Explorer(ir, until_certain=True).first_run_satisfies()
+    monkeypatch.setattr(paths, "MAX_STATES", 8)
+    oracle = paths._Explorer(ir, until_certain=True).first_run_satisfies(resume=False)
+    assert oracle is False
+    assert paths._Explorer(ir, until_certain=True).first_run_satisfies() == oracle
