@@ -298,9 +298,11 @@ class _Explorer:
     def common(self) -> tuple:
         """What every step of the first run may read besides what its firings read: the
         constraints (the monitors, which `ensure`s), the conditions formulas mention,
-        and the start (the returns that wait for nothing, the nodes that start the run)."""
+        and the start (the returns that wait for nothing, the nodes that start the run);
+        and the bound, past half of which a run counts as not returning."""
         ir = self.ir
         return (
+            MAX_STATES,
             tuple((c.mode, c.formula) for c in ir.constraints),
             self.conditions,
             tuple(i for i, deps in enumerate(self.return_deps) if not deps),
@@ -321,7 +323,7 @@ class _Explorer:
         reads.)"""
         out, dependents, deps_of, return_deps, return_of_dep = tables
         edges = self.out.get(node)
-        if edges is None or edges != out[node]:
+        if edges is None or not _same_edges(edges, out[node]):
             return False
         consumers = self.dependents[node]
         if consumers != dependents[node]:
@@ -688,6 +690,19 @@ _KEPT = 2  # the first runs followed last, resumed from
 _NEVER = MAX_STATES  # (no firing of the run followed reads anything that differs)
 # the first runs followed last, the latest first (replaced, never changed in place)
 _FOLLOWED: tuple[_Followed, ...] = ()
+
+
+# what an edge is but for where it is written (the explorer reads no span)
+_EDGE_FIELDS = tuple(name for name in IREdge.model_fields if name != "span")
+
+
+def _same_edges(these: list[IREdge], those: list[IREdge]) -> bool:
+    """Whether two nodes' edges are the same but for their spans (trivia, as in the AST's
+    equality): an agent written lower in its file, or below an edit, reads the same."""
+    return len(these) == len(those) and all(
+        a is b or all(getattr(a, f) == getattr(b, f) for f in _EDGE_FIELDS)
+        for a, b in zip(these, those, strict=True)
+    )
 
 
 def _target(edge: IREdge) -> str:

@@ -217,3 +217,96 @@ def test_a_consumer_that_waits_for_another_input_is_not_resumed_past(before, aft
     begun = explorer.resumed(explorer.common())
     assert begun.state is not None and begun.done <= 7
     assert _same_state(begun.state, _state_after(second, begun.done))
+
+
+def _chain(returns: str, ensure: str = "eventually p7") -> str:
+    nodes = "".join(f"  p{i} = Writer(task, p{i - 1}.text)\n" for i in range(1, 8))
+    return PRELUDE + (
+        f"agent C(task: str) -> str {{\n  p0 = Writer(task)\n{nodes}"
+        f"  return {returns}\n  ensure {ensure}\n}}\n"
+    )
+
+
+def _resumes_to_the_oracle(before: str, after: str) -> paths._Resumed:
+    """Follow `before`'s first run, then `after`'s resumed from it: the same answer as
+    `after`'s from the start, which differs from `before`'s (else the pair shows nothing)."""
+    (first,) = rolegraph.check_source(before, "c.agent").irs.values()
+    (second,) = rolegraph.check_source(after, "c.agent").irs.values()
+    paths._Explorer(first, until_certain=True).first_run_satisfies()
+    explorer = paths._Explorer(second, until_certain=True)
+    begun = explorer.resumed(explorer.common())
+    oracle = paths._Explorer(second, until_certain=True).first_run_satisfies(resume=False)
+    assert oracle != paths._Explorer(first, until_certain=True).first_run_satisfies(resume=False)
+    assert paths._Explorer(second, until_certain=True).first_run_satisfies() == oracle
+    return begun
+
+
+@pytest.mark.parametrize(("before", "after"), [("task", "p7.text"), ("p7.text", "task")])
+def test_a_return_that_waits_for_nothing_is_part_of_what_every_step_reads(before, after):
+    """`return task` waits for nothing: the run returns at its first step, having fired
+    nothing — so every firing of it (none) reads the same in an agent that returns `p7`.
+    Whether a return waits for nothing is in *common* (the start), and the answer of the
+    one is not the other's."""
+    begun = _resumes_to_the_oracle(_chain(before), _chain(after))
+    assert begun.known is None
+
+
+@pytest.mark.parametrize(
+    ("before", "after"), [("p5.text", "p5.text + p7.text"), ("p5.text + p7.text", "p5.text")]
+)
+def test_a_return_that_reads_one_more_node_is_not_resumed_past(before, after):
+    """The return reads `p5`, then `p5` and `p7` (and back): `p5` feeds the same return
+    (index 0) in both, but that return waits for `p7` in one and not in the other — so
+    `p5`'s view holds what each return it feeds reads, and the run resumes before `p5`
+    fires (step 5)."""
+    begun = _resumes_to_the_oracle(_chain(before), _chain(after))
+    assert begun.known is None and begun.done <= 5
+    (second,) = rolegraph.check_source(_chain(after), "c.agent").irs.values()
+    if begun.state is not None:
+        assert _same_state(begun.state, _state_after(second, begun.done))
+
+
+def _guarded(guard: str) -> str:
+    nodes = "".join(f"  p{i} = Writer(task, p{i - 1}.text)\n" for i in range(1, 6))
+    return PRELUDE + (
+        f"agent G(task: str) -> Draft {{\n  p0 = Writer(task)\n{nodes}"
+        "  c = Critic(task, p5)\n  d = Writer(task, c.feedback)\n"
+        f"  c -> c when {guard} max 1\n  return d\n  ensure eventually c.ok\n}}\n"
+    )
+
+
+@pytest.mark.parametrize(("before", "after"), [("c.ok", "not c.ok"), ("not c.ok", "c.ok")])
+def test_a_guard_that_decides_a_condition_is_not_resumed_past(before, after):
+    """`c -> c when c.ok`, then `when not c.ok` (and back): the same edge but for its
+    guard. The first run takes every guard false, so the negated guard makes `c.ok`
+    hold when `c` fires (the condition the `ensure` reads) and the other does not: an
+    edge's guard is part of its node's view, and the run resumes before `c` fires."""
+    begun = _resumes_to_the_oracle(_guarded(before), _guarded(after))
+    assert begun.known is None and begun.done <= 6
+
+
+def test_an_agent_written_lower_in_its_file_resumes_to_its_end():
+    """The same agent with a comment line above it (every span one line lower, as when
+    one types above it in the editor): where an edge is written is not part of any
+    view, so every firing reads the same and the kept answer is the answer."""
+    text = _guarded("not c.ok")
+    (first,) = rolegraph.check_source(text, "c.agent").irs.values()
+    (lower,) = rolegraph.check_source("// a note\n" + text, "c.agent").irs.values()
+    assert [e.span for e in first.edges] != [e.span for e in lower.edges]
+    paths._Explorer(first, until_certain=True).first_run_satisfies()
+    explorer = paths._Explorer(lower, until_certain=True)
+    begun = explorer.resumed(explorer.common())
+    oracle = paths._Explorer(lower, until_certain=True).first_run_satisfies(resume=False)
+    assert begun.known is not None and begun.known == oracle
+
+
+def test_a_run_kept_under_another_bound_is_not_reused(monkeypatch):
+    """A first run longer than half the bound counts as not returning: a run kept under
+    the usual bound (it returns, every `ensure` holds) says nothing of the same agent's
+    run under a bound it is longer than half of (tests lower `MAX_STATES`)."""
+    (ir,) = rolegraph.check_source(_guarded("not c.ok"), "c.agent").irs.values()
+    assert paths._Explorer(ir, until_certain=True).first_run_satisfies()
+    monkeypatch.setattr(paths, "MAX_STATES", 8)
+    oracle = paths._Explorer(ir, until_certain=True).first_run_satisfies(resume=False)
+    assert oracle is False
+    assert paths._Explorer(ir, until_certain=True).first_run_satisfies() == oracle
