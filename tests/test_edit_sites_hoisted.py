@@ -1,7 +1,8 @@
-"""The sites of `InsertRole`, `RefineLoop` and `ApplyPattern` print each role's and
-pattern's types once a call (the standard patterns' once a process), not once a node or
-an edge: held to the sites as they were listed before, printing every type where it is
-compared, on the examples and on programs made from them by seeded random sites."""
+"""The sites of `InsertRole`, `RefineLoop`, `ApplyPattern` and `ReplicateVote` print
+each role's and pattern's types once a call (the standard patterns' once a process), not
+once a node or an edge: held to the sites as they were listed before, printing every type
+where it is compared, on the examples and on programs made from them by seeded random
+sites."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from collections.abc import Iterator
 
 import rolegraph
 from rolegraph.compiler import ast
-from rolegraph.compiler.edits import OPERATORS, ApplyPattern, EditError, InsertRole, RefineLoop
+from rolegraph.compiler.edits import (
+    OPERATORS,
+    ApplyPattern,
+    EditError,
+    InsertRole,
+    RefineLoop,
+    ReplicateVote,
+)
 from rolegraph.compiler.edits.patterns import _is_pattern, _standard_patterns
 from rolegraph.compiler.edits.refine import _is_critique, _refine_problem
 from rolegraph.compiler.printer import to_source
@@ -74,8 +82,9 @@ def _apply_pattern(module: ast.Module) -> Iterator[ApplyPattern]:
 
 
 # roles that take and give one type (InsertRole's sites: the examples have none), two
-# critics of it (one a critique, one not), a role whose result is a list, and a tool
-# node (no output type this module declares)
+# critics of it (one a critique, one not), a role whose result is a list, a tool node
+# (no output type this module declares), and voters (a role, a tool) and a role that is
+# not one (a parameter without a default after the list)
 REVISERS = """
 type Answer { text: str, confidence: float }
 type Review { ok: bool, feedback: str }
@@ -90,6 +99,9 @@ role Critic(task: str, draft: Answer) -> Review { prompt "{{ draft.text }}" }
 role Remark(draft: Answer) -> Note { prompt "{{ draft.text }}" }
 role Many(task: str) -> list[Answer] { prompt "{{ task }}" }
 role Echo(task: str) -> str { prompt "{{ task }}" }
+role Pick(drafts: list[Answer], how: str = "best") -> Answer { prompt "{{ how }}" }
+role Merge(drafts: list[Answer], how: str) -> Answer { prompt "{{ how }}" }
+tool vote(drafts: list[Answer]) -> Answer = "tools.vote"
 
 agent Pipeline(task: str) -> Answer {
   facts = lookup(task)
@@ -101,7 +113,34 @@ agent Pipeline(task: str) -> Answer {
 }
 """
 
-REFERENCE = {InsertRole: _insert_role, RefineLoop: _refine_loop, ApplyPattern: _apply_pattern}
+
+def _replicate_vote(module: ast.Module) -> Iterator[ReplicateVote]:
+    for agent in module.agents:
+        for node in agent.nodes:
+            role = role_of(module, node)
+            if not plain_node(node) or role is None:
+                continue
+            kind = to_source(role.returns)
+            voters = [""] + [
+                d.name
+                for d in module.decls
+                if isinstance(d, ast.RoleDecl | ast.ToolDecl)
+                and d.params
+                and to_source(d.params[0].type) == f"list[{kind}]"
+                and to_source(d.returns) == kind
+                and all(p.default is not None for p in d.params[1:])
+            ]
+            for voter in voters:
+                for n in (3, 5):
+                    yield ReplicateVote(agent=agent.name, node=node.name, n=n, voter=voter)
+
+
+REFERENCE = {
+    InsertRole: _insert_role,
+    RefineLoop: _refine_loop,
+    ApplyPattern: _apply_pattern,
+    ReplicateVote: _replicate_vote,
+}
 
 
 def _programs(path, rng: random.Random, count: int) -> list[ast.Module]:
@@ -128,7 +167,7 @@ def _programs(path, rng: random.Random, count: int) -> list[ast.Module]:
 def test_sites_are_those_listed_by_printing_every_type_where_it_is_compared():
     rng = random.Random(15)
     listed = dict.fromkeys(REFERENCE, 0)
-    critics = 0  # refine loops with a critic role
+    critics = voters = 0  # refine loops with a critic role, replications with a voter
     for path in [None, None, *EXAMPLES]:
         for module in _programs(path, rng, 8):
             for operator, reference in REFERENCE.items():
@@ -136,5 +175,6 @@ def test_sites_are_those_listed_by_printing_every_type_where_it_is_compared():
                 assert list(operator.sites(module)) == expected, (path, operator)
                 listed[operator] += len(expected)
                 critics += sum(1 for e in expected if isinstance(e, RefineLoop) and e.critic)
+                voters += sum(1 for e in expected if isinstance(e, ReplicateVote) and e.voter)
     assert all(count > 20 for count in listed.values()), listed  # (every operator had sites)
-    assert critics > 10  # (and some refine loops with a critic)
+    assert critics > 10 and voters > 10, (critics, voters)  # (and with a critic, a voter)
