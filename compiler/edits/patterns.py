@@ -39,7 +39,9 @@ class ApplyPattern(Edit):
 
     @classmethod
     def sites(cls, module: ast.Module) -> Iterator[Edit]:
-        local = [("", a) for a in module.agents if _is_pattern(a)]
+        # each pattern with its result type's text, printed once a call (the standard
+        # library's once a process), not once a node
+        local = [("", a, to_source(a.returns)) for a in module.agents if _is_pattern(a)]
         # standard patterns whose result type this program imports from the same place
         imported = {
             name: d.module for d in module.decls if isinstance(d, ast.Import) for name in d.names
@@ -50,8 +52,8 @@ class ApplyPattern(Edit):
                 if role is None or not plain_node(node):
                     continue
                 kind = to_source(role.returns)
-                for source, pattern in local + _standard_patterns():
-                    if pattern is agent or to_source(pattern.returns) != kind:
+                for source, pattern, returns in local + _standard_patterns():
+                    if pattern is agent or returns != kind:
                         continue
                     if source and imported.get(kind) != "std.types":
                         continue
@@ -79,8 +81,9 @@ def _is_pattern(agent: ast.AgentDecl) -> bool:
 
 
 @cache
-def _standard_patterns() -> list[tuple[str, ast.AgentDecl]]:
-    """The patterns of the standard library, with the module each comes from."""
+def _standard_patterns() -> list[tuple[str, ast.AgentDecl, str]]:
+    """The patterns of the standard library, with the module each comes from and the
+    text of its result type."""
     from rolegraph.stdlib import module_names, module_path
 
     from .base import parse_module_text
@@ -88,5 +91,5 @@ def _standard_patterns() -> list[tuple[str, ast.AgentDecl]]:
     found = []
     for name in module_names():
         parsed = parse_module_text(module_path(name).read_text(encoding="utf-8"))
-        found += [(f"std.{name}", a) for a in parsed.agents if _is_pattern(a)]
+        found += [(f"std.{name}", a, to_source(a.returns)) for a in parsed.agents if _is_pattern(a)]
     return found

@@ -60,18 +60,23 @@ class RefineLoop(Edit):
 
     @classmethod
     def sites(cls, module: ast.Module) -> Iterator[Edit]:
+        # (each role's parameter types printed once a call, and whether it critiques)
+        roles = [(r.name, {to_source(p.type) for p in r.params}, r.returns) for r in module.roles]
+        critiques: dict[int, bool] = {}  # (by position: whether the role critiques)
         for agent in module.agents:
             for node in agent.nodes:
                 role = role_of(module, node)
                 if role is None or _refine_problem(agent, node) is not None:
                     continue
                 kind = to_source(role.returns)
-                critics = [""] + [
-                    r.name
-                    for r in module.roles
-                    if any(to_source(p.type) == kind for p in r.params)
-                    and _is_critique(record_fields(module, to_source(r.returns)))
-                ]
+                critics = [""]
+                for index, (name, params, returns) in enumerate(roles):
+                    if kind not in params:
+                        continue
+                    if index not in critiques:
+                        critiques[index] = _is_critique(record_fields(module, to_source(returns)))
+                    if critiques[index]:
+                        critics.append(name)
                 for critic in critics:
                     yield cls(agent=agent.name, node=node.name, critic=critic)
 

@@ -37,6 +37,15 @@ class ReplicateVote(Edit):
 
     @classmethod
     def sites(cls, module: ast.Module) -> Iterator[Edit]:
+        # the roles and tools that could vote, with the types they take and give, printed
+        # once a call (not once a node)
+        callees = [
+            (d.name, to_source(d.params[0].type), to_source(d.returns))
+            for d in module.decls
+            if isinstance(d, ast.RoleDecl | ast.ToolDecl)
+            and d.params
+            and all(p.default is not None for p in d.params[1:])
+        ]
         for agent in module.agents:
             for node in agent.nodes:
                 role = role_of(module, node)
@@ -44,13 +53,9 @@ class ReplicateVote(Edit):
                     continue
                 kind = to_source(role.returns)
                 voters = [""] + [
-                    d.name
-                    for d in module.decls
-                    if isinstance(d, ast.RoleDecl | ast.ToolDecl)
-                    and d.params
-                    and to_source(d.params[0].type) == f"list[{kind}]"
-                    and to_source(d.returns) == kind
-                    and all(p.default is not None for p in d.params[1:])
+                    name
+                    for name, takes, gives in callees
+                    if takes == f"list[{kind}]" and gives == kind
                 ]
                 for voter in voters:
                     for n in (3, 5):
