@@ -182,6 +182,9 @@ class AgentRun:
         self.told = (
             self.on_record is not None or self.events is not None or self.checkpoint is not None
         )
+        # the store's checkpoint when nobody else listens: a firing that succeeded calls
+        # it at once (`_succeeded`: `_tell`'s three tests, made here once)
+        self.saves = self.checkpoint if self.on_record is None and self.events is None else None
         self.last_time = 0  # the latest logical time of a record (`_discard_from`)
         self.held: dict[Any, list[asyncio.Task]] = {}
         self.children: dict[str, list[AgentRun]] = {}
@@ -527,7 +530,15 @@ class AgentRun:
         if record.time > self.last_time:
             self.last_time = record.time
         if self.told:
-            self._tell(record)
+            saves = self.saves
+            if saves is None:
+                self._tell(record)
+            else:  # (`_tell`, when the store alone listens: the record is "ok")
+                try:
+                    saves(record)
+                except StoreError as error:
+                    error.trace = self.trace
+                    self.fail(error)
         if self.inflight.pop(flight.key, None) is not None:  # (`_land`)
             times, time = self.inflight_times, flight.time
             left = times[time] - 1
@@ -746,7 +757,8 @@ class AgentRun:
         elif not self.inflight:
             self.fail(Stalled(self.waiting(), self.trace))
             return
-        if self.context.human is not None:
+        desk = self.context.human
+        if desk is not None and desk.parked:  # (`check_paused`'s first test, without a call)
             human.check_paused(self)  # (all that is left waits for answers from people?)
 
     def _run_ready(self) -> None:
