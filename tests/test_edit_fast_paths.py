@@ -1,7 +1,8 @@
 """The editor's fast paths against the general ones: the errors-only graph analyses (which
 decide "no cycle" from the strongly connected components) against the full analyses'
 errors (a depth-first search for a cycle), the cycle test against that search on random
-graphs, and the editor leaving the cyclic collector as it found it."""
+graphs, the editor leaving the cyclic collector as it found it, and plain edges read
+without the parser against the parser's trees."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import rolegraph
 from rolegraph.compiler import ast
 from rolegraph.compiler.analyses import _has_cycle, analyse, find_cycle
 from rolegraph.compiler.edits import OPERATORS, EditError
+from rolegraph.compiler.edits.base import parse_statement, parsed_statement, simple_edge
+from rolegraph.compiler.edits.edges import AddEdge
 from rolegraph.compiler.incremental import CheckSession
 from rolegraph.compiler.reach import Reachability
 
@@ -99,3 +102,66 @@ def test_the_editor_leaves_the_cyclic_collector_as_it_found_it():
     finally:
         (gc.enable if enabled else gc.disable)()
     assert accepted and refused
+
+
+def _parsed_edge(text: str) -> ast.Node | None:
+    try:
+        return parsed_statement(text, "the edge")
+    except EditError:
+        return None
+
+
+def _same_with_spans(fast: ast.Node, parsed: ast.Node | None) -> bool:
+    """Equal trees, trivia included (equality leaves spans out; diagnostics read them)."""
+    return parsed is not None and fast.model_dump() == parsed.model_dump()
+
+
+def test_every_drawn_edge_is_read_without_the_parser_into_the_parsers_tree():
+    modules = [_generated(20), _generated(40)]
+    modules += [rolegraph.parse(p.read_text(), p.name) for p in EXAMPLES]
+    texts = {
+        edit.edge for module in modules if module is not None for edit in AddEdge.sites(module)
+    }
+    assert len(texts) > 100
+    for text in sorted(texts):
+        fast = simple_edge(text)
+        assert fast is not None, text
+        assert _same_with_spans(fast, _parsed_edge(text)), text
+        assert parse_statement(text, "the edge") is parse_statement(text, "the edge")
+
+
+def test_a_plain_edge_is_read_as_the_parser_reads_it_on_seeded_random_texts():
+    """Random texts near the plain edge's shape (keywords and temporal letters as names,
+    bounds 0 and with leading zeros, extra spaces, ports, other guards, trailing text):
+    whatever the fast path reads, the parser reads alike, spans included."""
+    rng = random.Random(15)
+
+    def pick(usual: list[str], odd: list[str]) -> str:
+        return rng.choice(odd if rng.random() < 0.08 else usual)
+
+    def name() -> str:
+        return pick(["a", "b", "n_1", "_x", "ok", "Ab9"], ["X", "G", "max", "not", "when", "in"])
+
+    def sp() -> str:
+        return pick([" "], ["  ", "", "\t"])
+
+    read = refused_by_parser = 0
+    for _ in range(3000):
+        text = name() + sp() + pick(["->"], ["=>", "-", "→"]) + sp() + name()
+        text += pick([""], ["(x: a.b)", "()"])
+        if rng.random() < 0.6:
+            guard = pick(["not" + sp(), ""], ["not", "!", "-"])
+            text += sp() + pick(["when"], ["else", "whenever"]) + sp() + guard
+            text += name() + pick(["."], [" .", "", ".a."]) + name()
+        if rng.random() < 0.9:
+            bound = pick(["1", "2", "10", "123456789"], ["0", "007", "1234567890", "k"])
+            text += sp() + pick(["max"], ["maximum", "max:"]) + sp() + bound
+        text += pick([""], [" ", " # c", ";", "\n"])
+        fast = simple_edge(text)
+        if fast is None:
+            continue
+        read += 1
+        parsed = _parsed_edge(text)
+        refused_by_parser += parsed is None
+        assert _same_with_spans(fast, parsed), text
+    assert read > 500 and refused_by_parser == 0

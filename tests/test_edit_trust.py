@@ -4,14 +4,18 @@ target, a new import) or a new model endpoint, unless the caller's `TrustPolicy`
 and the LLM meta-optimizer accepts only the operators it shows."""
 
 import asyncio
+import contextlib
 import json
+import random
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rolegraph
+from rolegraph.compiler import ast
 from rolegraph.compiler.edits import (
+    OPERATORS,
     AddDecl,
     ApplyPattern,
     Crossover,
@@ -22,9 +26,10 @@ from rolegraph.compiler.edits import (
     TrustPolicy,
     diff,
 )
+from rolegraph.compiler.edits.trust import NOTHING_NEW, untrusted
 from rolegraph.search import Evaluator, Example, Objective, contains
 
-from .conftest import ROOT
+from .conftest import EXAMPLES, ROOT, STDLIB
 from .fake_openai import FakeOpenAI
 
 SELF_REFINE = ROOT / "examples" / "self_refine.agent"
@@ -421,3 +426,76 @@ def test_each_refusal_code_is_explained(code):
 
     result = CliRunner().invoke(app, ["explain", code])
     assert result.exit_code == 0 and "edit" in result.output
+
+
+def _trust_modules() -> list[ast.Module]:
+    paths = [*EXAMPLES, ROOT / "examples" / "mcp" / "notes.agent", *STDLIB]
+    found = [rolegraph.parse(p.read_text(), p.name) for p in paths]
+    return [m for m in found if m is not None]
+
+
+def _changed(decl: ast.Node) -> ast.Node | None:
+    """`decl` with what trust judges changed (None for a declaration it does not judge)."""
+    match decl:
+        case ast.ToolDecl():
+            return decl.with_changes(target=decl.target + "_other")
+        case ast.McpDecl():
+            return decl.with_changes(address=decl.address + "-other")
+        case ast.Import():
+            return decl.with_changes(module=decl.module + "_other")
+        case ast.ModelDecl() if decl.params:
+            param = decl.params[0]
+            return decl.with_changes(params=(param.with_changes(name="base_url"),))
+    return None
+
+
+def _variants(module: ast.Module, donor: ast.Module) -> list[ast.Module]:
+    """Programs differing from `module` in its judged declarations: each changed, each
+    removed, the first and last swapped, another program's added, or put in the place of
+    one of another kind."""
+    decls = module.decls
+    out = []
+    judged = [i for i, d in enumerate(decls) if _changed(d) is not None]
+    for i in judged:
+        changed = _changed(decls[i])
+        out.append(module.with_changes(decls=(*decls[:i], changed, *decls[i + 1 :])))
+        out.append(module.with_changes(decls=(*decls[:i], *decls[i + 1 :])))
+    if len(judged) > 1:
+        i, j = judged[0], judged[-1]
+        swapped = list(decls)
+        swapped[i], swapped[j] = swapped[j], swapped[i]
+        out.append(module.with_changes(decls=tuple(swapped)))
+    extra = [d for d in donor.decls if _changed(d) is not None][:2]
+    out.append(module.with_changes(decls=(*extra, *decls)))
+    plain = [i for i, d in enumerate(decls) if _changed(d) is None and i not in judged]
+    if extra and plain:  # a declaration trust does not judge replaced by one it judges
+        i = plain[0]
+        out.append(module.with_changes(decls=(*decls[:i], extra[0], *decls[i + 1 :])))
+    return out
+
+
+def test_untrusted_answers_as_the_full_comparison_on_edits_and_changed_declarations():
+    """The shortcut (the judged declarations shared, in order: nothing new) against the
+    comparison of every judged declaration, on every edit of every operator and on
+    programs whose tools, servers, imports and models were changed, removed, swapped or
+    added (most of which the comparison refuses)."""
+    from rolegraph.compiler.edits.trust import _untrusted
+
+    rng = random.Random(15)
+    modules = _trust_modules()
+    refused = compared = 0
+    policies = [NOTHING_NEW, TrustPolicy(imports=frozenset({"std.*"}))]
+    for module in modules:
+        edited = []
+        for operator in OPERATORS:
+            for edit in operator.sites(module):
+                with contextlib.suppress(EditError):
+                    edited.append(edit.apply(module))
+        edited += _variants(module, rng.choice(modules))
+        for other in edited:
+            policy = rng.choice(policies)
+            expected = [repr(d) for d in _untrusted(module, other, policy)]
+            assert [repr(d) for d in untrusted(module, other, policy)] == expected
+            refused += bool(expected)
+            compared += 1
+    assert compared > 600 and refused > 50, (compared, refused)

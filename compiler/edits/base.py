@@ -22,6 +22,7 @@ from .. import ast, codes
 from ..dataflow import ref_heads
 from ..diagnostics import Diagnostic, DiagnosticSink
 from ..queries import edge_keys
+from ..source import Span
 from ..visit import Transformer
 
 S = TypeVar("S", bound=ast.Node)
@@ -249,8 +250,64 @@ def snake(name: str) -> str:
 def parse_statement(text: str, what: str) -> ast.Node:
     """One agent-body statement (node, edge, return, constraint) from source text, parsed
     once per text: the same edit applied to many programs puts the same (immutable)
-    statement in each, which later checks recognise."""
-    module = _parse_fragment(f"agent Fragment__() -> str {{\n{text}\n}}\n", what)
+    statement in each, which later checks recognise. A plain edge (the texts `add_edge`
+    draws) is read without the parser, into the tree the parser makes, spans included."""
+    return simple_edge(text) or parsed_statement(text, what)
+
+
+_STATEMENT_HEAD = "agent Fragment__() -> str {\n"  # a statement is parsed inside an agent
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+# `source -> target [when [not] head.field] max N`: the statement's groups, by position
+_SIMPLE_EDGE = re.compile(
+    rf"({_NAME}) +-> +({_NAME})"
+    rf"(?: +(when +(?:(not) +)?({_NAME})\.({_NAME})))? +max +([1-9][0-9]{{0,8}})"
+)
+
+
+def simple_edge(text: str) -> ast.EdgeDecl | None:
+    """The edge `parse_statement` reads from `text` when `text` is a plain edge (names,
+    an optional guard `when [not] a.b`, a bound `max N`), else None (the parser's
+    business). Its nodes and spans are those the parser makes of the text on line 2 of
+    the fragment agent; held to `parsed_statement` in tests/test_edit_fast_paths.py."""
+    found = _SIMPLE_EDGE.fullmatch(text)
+    if found is None:
+        return None
+    names = [n for n in found.group(1, 2, 5, 6) if n is not None]
+    if any(n in ast.KEYWORDS or n in ast.LTL_LETTERS for n in names):
+        return None  # a keyword is no name; a temporal operator names no node
+
+    def span(first: int, last: int) -> Span:
+        start, end = found.start(first), found.end(last)
+        base = len(_STATEMENT_HEAD)
+        return Span(
+            line=2,
+            column=start + 1,
+            end_line=2,
+            end_column=end + 1,
+            start=base + start,
+            end=base + end,
+        )
+
+    condition = None
+    if found.group(3) is not None:
+        guard: ast.Expr = ast.Ref(parts=(found.group(5), found.group(6)), span=span(5, 6))
+        if found.group(4) is not None:
+            guard = ast.Not(operand=guard, span=span(4, 6))
+        condition = ast.When(guard=guard, span=span(3, 6))
+    target = ast.NodeTarget(node=found.group(2), span=span(2, 2))
+    return ast.EdgeDecl(
+        source=found.group(1),
+        target=target,
+        condition=condition,
+        max=int(found.group(7)),
+        span=span(1, 7),
+    )
+
+
+def parsed_statement(text: str, what: str) -> ast.Node:
+    """One agent-body statement parsed from `text` by the parser (the general path)."""
+    module = _parse_fragment(f"{_STATEMENT_HEAD}{text}\n}}\n", what)
     agent = module.decls[0] if module.decls else None
     if not isinstance(agent, ast.AgentDecl) or len(agent.body) != 1:
         raise error(codes.MALFORMED_EDIT, f"{what}: expected one statement, found {text!r}")

@@ -108,6 +108,31 @@ def untrusted(
     original: ast.Module, edited: ast.Module, policy: TrustPolicy = NOTHING_NEW
 ) -> list[Diagnostic]:
     """What `edited` brings in that `original` did not have and `policy` does not allow."""
+    if _same_trusted_decls(original, edited):
+        return []  # what is compared below is the same on both sides: nothing is new
+    return _untrusted(original, edited, policy)
+
+
+# the declarations whose trust is judged: tools, imports, models, MCP servers
+_JUDGED = (ast.ToolDecl, ast.Import, ast.ModelDecl, ast.McpDecl)
+
+
+def _same_trusted_decls(original: ast.Module, edited: ast.Module) -> bool:
+    """Whether `edited`'s judged declarations are `original`'s, the same objects in the
+    same order (an edit of agents and roles shares them)."""
+    mine, theirs = original.decls, edited.decls
+    if len(mine) == len(theirs):  # (most edits replace one declaration: side by side)
+        return all(
+            a is b or not (isinstance(a, _JUDGED) or isinstance(b, _JUDGED))
+            for a, b in zip(mine, theirs, strict=True)
+        )
+    judged = [d for d in mine if isinstance(d, _JUDGED)]
+    others = [d for d in theirs if isinstance(d, _JUDGED)]
+    return len(judged) == len(others) and all(a is b for a, b in zip(judged, others, strict=True))
+
+
+def _untrusted(original: ast.Module, edited: ast.Module, policy: TrustPolicy) -> list[Diagnostic]:
+    """`untrusted` by comparing every judged declaration (the general path)."""
     sink = DiagnosticSink("<edit>")
     _new_tools(original, edited, policy, sink)
     _new_imports(original, edited, policy, sink)
