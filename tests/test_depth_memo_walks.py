@@ -151,8 +151,19 @@ def test_an_id_reused_by_a_deeper_node_is_measured_again() -> None:
     )
     at = next(i for i, s in enumerate(agent.body) if _returning(s))
 
+    # the values made once, so that each program allocates the same few new nodes (its
+    # statement, its agent), in the same order, and the deep ones land where the shallow
+    # ones were
+    made = {wraps: _wrapped(agent.body[at], wraps) for wraps in (2, MAX_AST_NESTING)}
+
     def program(wraps: int) -> ast.Module:
-        body = (*agent.body[:at], _wrapped(agent.body[at], wraps), *agent.body[at + 1 :])
+        template = made[wraps]
+        statement = (
+            template.with_changes(value=template.value)
+            if isinstance(template, ast.ReturnStmt)
+            else template.with_changes(target=template.target)
+        )
+        body = (*agent.body[:at], statement, *agent.body[at + 1 :])
         decls = list(base.decls)
         decls[agent_at] = agent.with_changes(body=body)
         return base.with_changes(decls=tuple(decls))
@@ -161,11 +172,11 @@ def test_an_id_reused_by_a_deeper_node_is_measured_again() -> None:
     for _ in range(40):
         shallow = program(2)
         assert too_deep_declarations(shallow.decls) == []
-        addresses = {id(shallow.decls[agent_at]), *map(id, shallow.decls[agent_at].body)}
+        addresses = {id(shallow.decls[agent_at]), id(shallow.decls[agent_at].body[at])}
         del shallow
         gc.collect()
         deep = program(MAX_AST_NESTING)
-        reused += bool(addresses & {id(deep.decls[agent_at]), *map(id, deep.decls[agent_at].body)})
+        reused += bool(addresses & {id(deep.decls[agent_at]), id(deep.decls[agent_at].body[at])})
         assert [d for d, _ in too_deep_declarations(deep.decls)] == [deep.decls[agent_at]]
         del deep
         gc.collect()
