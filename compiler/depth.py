@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -162,13 +162,31 @@ MAX_AST_NESTING = MAX_NESTING + 4
 def first_too_deep(node: Any, limit: int = MAX_AST_NESTING) -> Any | None:
     """The first AST node (depth first) at level `limit + 1`, `node` being level 1; None
     when the tree is shallow enough. Iterative, so any depth is measured safely."""
-    stack: list[tuple[Any, int]] = [(node, 1)]
-    while stack:
-        current, level = stack.pop()
+    children_of = _children_of()
+    nodes, levels = [node], [1]
+    while nodes:
+        current, level = nodes.pop(), levels.pop()
         if level > limit:
             return current
-        stack.extend((child, level + 1) for child in reversed(list(current.children())))
+        children = children_of(current)  # (a new list: reversed in place)
+        if children:
+            children.reverse()
+            nodes += children
+            levels += [level + 1] * len(children)
     return None
+
+
+_CHILD_NODES: list[Callable[[Any], list[Any]]] = []
+
+
+def _children_of() -> Callable[[Any], list[Any]]:
+    """`ast.child_nodes`, imported at the first walk (importing this module stays cheap:
+    it checks JSON and templates where no AST is loaded)."""
+    if not _CHILD_NODES:
+        from .ast import child_nodes
+
+        _CHILD_NODES.append(child_nodes)
+    return _CHILD_NODES[0]
 
 
 # limit → {id(node): the node, weakly}: the nodes measured at most `limit` levels deep.
@@ -208,7 +226,7 @@ def measured_shallow(node: Any, limit: int = MAX_AST_NESTING) -> bool:
         return True
     if isinstance(getattr(node, "body", None), tuple) and limit > 1:
         below = _measured(limit - 1).get
-        for child in node.children():  # (the lookup inline: most statements are known)
+        for child in _children_of()(node):  # (the lookup inline: most statements are known)
             seen = below(id(child))
             if (seen is None or seen() is not child) and not measured_shallow(child, limit - 1):
                 return False
