@@ -176,17 +176,37 @@ def first_too_deep(node: Any, limit: int = MAX_AST_NESTING) -> Any | None:
     return None
 
 
-_CHILD_NODES: list[Callable[[Any], list[Any]]] = []
+_AST: list[Any] = []
+
+
+def _ast() -> Any:
+    """The AST module, imported at the first walk (importing this module stays cheap: it
+    checks JSON and templates where no AST is loaded)."""
+    if not _AST:
+        from . import ast
+
+        _AST.append(ast)
+    return _AST[0]
 
 
 def _children_of() -> Callable[[Any], list[Any]]:
-    """`ast.child_nodes`, imported at the first walk (importing this module stays cheap:
-    it checks JSON and templates where no AST is loaded)."""
-    if not _CHILD_NODES:
-        from .ast import child_nodes
+    return _ast().child_nodes  # type: ignore[no-any-return]
 
-        _CHILD_NODES.append(child_nodes)
-    return _CHILD_NODES[0]
+
+def _parts(node: Any) -> list[Any]:
+    """The child nodes of a node with a body (an agent, a test block), in no particular
+    order. Its statements are nodes by their type, so they are taken without the
+    `isinstance` that `ast.child_nodes` asks of each (pydantic's, which is slow)."""
+    ast = _ast()
+    parts = list(node.body)
+    for name in ast.node_fields(type(node)):
+        if name != "body":
+            value = getattr(node, name)
+            if isinstance(value, ast.Node):
+                parts.append(value)
+            elif type(value) is tuple:
+                parts.extend(item for item in value if isinstance(item, ast.Node))
+    return parts
 
 
 # limit → {id(node): the node, weakly}: the nodes measured at most `limit` levels deep.
@@ -226,7 +246,7 @@ def measured_shallow(node: Any, limit: int = MAX_AST_NESTING) -> bool:
         return True
     if isinstance(getattr(node, "body", None), tuple) and limit > 1:
         below = _measured(limit - 1).get
-        for child in _children_of()(node):  # (the lookup inline: most statements are known)
+        for child in _parts(node):  # (the lookup inline: most statements are known)
             seen = below(id(child))
             if (seen is None or seen() is not child) and not measured_shallow(child, limit - 1):
                 return False
