@@ -48,7 +48,7 @@ def one_round(module, candidates) -> tuple[float, int, dict[str, float]]:
     """Every candidate applied and checked once by a new editor: the CPU seconds it took,
     how many checked, and the seconds per operator."""
     import rolegraph
-    from rolegraph.compiler import check
+    from rolegraph.compiler import check, depth
     from rolegraph.compiler.edits import EditError
     from rolegraph.compiler.edits.base import parse_decl, parse_statement
 
@@ -57,6 +57,9 @@ def one_round(module, candidates) -> tuple[float, int, dict[str, float]]:
     shallow = getattr(check, "_SHALLOW", None)  # declarations measured shallow (issue 15)
     if shallow is not None:
         shallow.clear()
+    clear_measured = getattr(depth, "clear_measured", None)  # (there since edits-s5c)
+    if clear_measured is not None:
+        clear_measured()
     editor = rolegraph.editor("edits.agent")
     valid = 0
     by_op: dict[str, float] = defaultdict(float)

@@ -9,16 +9,14 @@ Diagnostics are collected from all of them.
 from __future__ import annotations
 
 import gc
-import weakref
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from . import ast, codes
 from .analyses import analyse
-from .depth import MAX_AGENT_NESTING, MAX_AST_NESTING, first_too_deep
+from .depth import MAX_AGENT_NESTING, MAX_AST_NESTING, too_deep_declarations
 from .diagnostics import Diagnostic, diagnostic
 from .ir import AgentIR
 from .lower import build_ir, unbound_parameters
@@ -230,8 +228,7 @@ def _node_shape(statement: ast.NodeDecl, info: Any) -> tuple[Any, ...]:
 def _too_deep(module: ast.Module, filename: str) -> list[Diagnostic]:
     """E0115 for each declaration nested deeper than the parser would have taken."""
     found = []
-    for decl in module.decls:
-        node = None if _measured_shallow(decl) else first_too_deep(decl)
+    for decl, node in too_deep_declarations(module.decls):
         if node is not None:
             found.append(
                 diagnostic(
@@ -246,41 +243,6 @@ def _too_deep(module: ast.Module, filename: str) -> list[Diagnostic]:
                 )
             )
     return found
-
-
-# (id(node), limit) → the node, weakly: those measured shallow enough for that limit. Nodes
-# are immutable, and an edited program shares all but a few declarations with the program
-# it was made from, and an edited agent all but a few statements with the agent it was
-# made from: an editor's check measures only what is new (the walk was half its time).
-_SHALLOW: dict[tuple[int, int], weakref.ref] = {}
-
-
-def _measured_shallow(node: ast.Node, limit: int = MAX_AST_NESTING) -> bool:
-    """Whether `node` nests at most `limit` levels (it being level 1). An agent is as deep
-    as its deepest statement plus one: each statement is measured (and remembered) alone."""
-    key = (id(node), limit)
-    known = _SHALLOW.get(key)
-    if known is not None and known() is node:
-        return True
-    if isinstance(node, ast.AgentDecl) and limit > 1:
-        below, get = limit - 1, _SHALLOW.get
-        for child in node.children():  # (the lookup inline: most statements are known)
-            seen = get((id(child), below))
-            if (seen is None or seen() is not child) and not _measured_shallow(child, below):
-                return False
-        shallow = True
-    else:
-        shallow = first_too_deep(node, limit) is None
-    if not shallow:
-        return False
-    if len(_SHALLOW) >= 65_536:
-        _SHALLOW.clear()
-    _SHALLOW[key] = weakref.ref(node, partial(_forget_shallow, key))
-    return True
-
-
-def _forget_shallow(key: tuple[int, int], _: object) -> None:
-    _SHALLOW.pop(key, None)
 
 
 def _recursion(result: CheckResult) -> list[Diagnostic]:

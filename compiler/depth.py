@@ -14,14 +14,18 @@ iterative, and every stage after them can recurse safely:
 - prompt templates: at most `MAX_TEMPLATE_NESTING` levels of jinja blocks, brackets
   and operators (`template_too_deep`), since jinja's own parser recurses;
 - an AST built without the parser (in Python): `first_too_deep`, the same bound in AST
-  nodes (compiler/check.py reports E0115).
+  nodes (compiler/check.py reports E0115, through `too_deep_declarations`, which
+  measures only the nodes it has not measured before).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from jinja2 import Environment, TemplateSyntaxError
@@ -158,10 +162,112 @@ MAX_AST_NESTING = MAX_NESTING + 4
 def first_too_deep(node: Any, limit: int = MAX_AST_NESTING) -> Any | None:
     """The first AST node (depth first) at level `limit + 1`, `node` being level 1; None
     when the tree is shallow enough. Iterative, so any depth is measured safely."""
-    stack: list[tuple[Any, int]] = [(node, 1)]
-    while stack:
-        current, level = stack.pop()
+    children_of = _children_of()
+    nodes, levels = [node], [1]
+    while nodes:
+        current, level = nodes.pop(), levels.pop()
         if level > limit:
             return current
-        stack.extend((child, level + 1) for child in reversed(list(current.children())))
+        children = children_of(current)  # (a new list: reversed in place)
+        if children:
+            children.reverse()
+            nodes += children
+            levels += [level + 1] * len(children)
     return None
+
+
+_AST: list[Any] = []
+
+
+def _ast() -> Any:
+    """The AST module, imported at the first walk (importing this module stays cheap: it
+    checks JSON and templates where no AST is loaded)."""
+    if not _AST:
+        from . import ast
+
+        _AST.append(ast)
+    return _AST[0]
+
+
+def _children_of() -> Callable[[Any], list[Any]]:
+    return _ast().child_nodes  # type: ignore[no-any-return]
+
+
+def _parts(node: Any) -> list[Any]:
+    """The child nodes of a node with a body (an agent, a test block), in no particular
+    order. Its statements are nodes by their type, so they are taken without the
+    `isinstance` that `ast.child_nodes` asks of each (pydantic's, which is slow)."""
+    ast = _ast()
+    parts = list(node.body)
+    for name in ast.node_fields(type(node)):
+        if name != "body":
+            value = getattr(node, name)
+            if isinstance(value, ast.Node):
+                parts.append(value)
+            elif type(value) is tuple:
+                parts.extend(item for item in value if isinstance(item, ast.Node))
+    return parts
+
+
+# limit → {id(node): the node, weakly}: the nodes measured at most `limit` levels deep.
+# Nodes are immutable, and an edited program shares all but a few declarations with the
+# program it was made from, and an edited agent all but a few statements with the agent
+# it was made from: so an editor's check measures only what is new. The weak reference is
+# the guard: an id is the node's only while the node lives (a dead node's entry goes with
+# it; an id reused by a newer node finds the reference dead or not that node).
+_SHALLOW: dict[int, dict[int, weakref.ref]] = {}
+_SHALLOW_MAX = 65_536  # entries per limit; all are dropped when one more would pass it
+
+
+def clear_measured() -> None:
+    """Forget every node measured shallow (a check then measures every node again)."""
+    _SHALLOW.clear()
+
+
+def _measured(limit: int) -> dict[int, weakref.ref]:
+    known = _SHALLOW.get(limit)
+    if known is None:
+        known = _SHALLOW[limit] = {}
+    return known
+
+
+def _forget(known: dict[int, weakref.ref], key: int, gone: weakref.ref) -> None:
+    if known.get(key) is gone:  # (not a newer node's entry at that address)
+        del known[key]
+
+
+def measured_shallow(node: Any, limit: int = MAX_AST_NESTING) -> bool:
+    """Whether `node` nests at most `limit` levels (it being level 1), remembered for the
+    nodes that do. A node with statements (an agent) is as deep as its deepest statement
+    plus one (as every node is): each statement is measured, and remembered, alone."""
+    known = _measured(limit)
+    seen = known.get(id(node))
+    if seen is not None and seen() is node:
+        return True
+    if isinstance(getattr(node, "body", None), tuple) and limit > 1:
+        below = _measured(limit - 1).get
+        for child in _parts(node):  # (the lookup inline: most statements are known)
+            seen = below(id(child))
+            if (seen is None or seen() is not child) and not measured_shallow(child, limit - 1):
+                return False
+    elif first_too_deep(node, limit) is not None:
+        return False
+    if len(known) >= _SHALLOW_MAX:
+        known.clear()
+    key = id(node)
+    known[key] = weakref.ref(node, partial(_forget, known, key))
+    return True
+
+
+def too_deep_declarations(
+    decls: Iterable[Any], limit: int = MAX_AST_NESTING
+) -> list[tuple[Any, Any]]:
+    """(declaration, its first node at level `limit + 1`) for each declaration that nests
+    past `limit`, in order. Declarations measured shallow before are only looked up."""
+    found = []
+    known = _measured(limit).get
+    for decl in decls:
+        seen = known(id(decl))  # (inline: in an edited program most declarations are known)
+        if (seen is None or seen() is not decl) and not measured_shallow(decl, limit):
+            found.append((decl, first_too_deep(decl, limit)))
+    return found

@@ -1,5 +1,5 @@
 """The checker remembers, weakly, the declarations it measured shallow enough
-(compiler/check.py): a declaration past the nesting limit is reported at every check,
+(compiler/depth.py): a declaration past the nesting limit is reported at every check,
 one edited past the limit is measured again, and a declaration no longer used is
 forgotten."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gc
 
-from rolegraph.compiler import ast
+from rolegraph.compiler import ast, depth
 from rolegraph.compiler import check as checker
 from rolegraph.compiler.depth import MAX_AST_NESTING
 
@@ -44,10 +44,10 @@ def test_a_declaration_edited_past_the_limit_is_measured_again():
 
 
 def test_a_declaration_no_longer_used_is_forgotten():
-    checker._SHALLOW.clear()
+    depth.clear_measured()
     module = ast.Module(decls=(_record(3),))
     _codes(module)
-    assert checker._SHALLOW
+    assert any(depth._SHALLOW.values())
     del module
     gc.collect()
-    assert not checker._SHALLOW
+    assert not any(depth._SHALLOW.values())
