@@ -12,9 +12,7 @@ from collections.abc import Iterator
 import rolegraph
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import (
-    OPERATORS,
     ApplyPattern,
-    EditError,
     InsertRole,
     RefineLoop,
     ReplicateVote,
@@ -25,6 +23,7 @@ from rolegraph.compiler.printer import to_source
 from rolegraph.compiler.queries import node_deps, output_type, plain_node, record_fields, role_of
 
 from .conftest import EXAMPLES
+from .edit_walks import edit_walk
 
 
 def _insert_role(module: ast.Module) -> Iterator[InsertRole]:
@@ -145,23 +144,11 @@ REFERENCE = {
 
 def _programs(path, rng: random.Random, count: int) -> list[ast.Module]:
     """The example (`None`: `REVISERS`) and `count` programs made from it by seeded
-    random sites, unchecked (sites are listed on any program), each from the last."""
+    random sites (`edit_walk`)."""
     module = (
         rolegraph.parse(REVISERS, "revisers.agent") if path is None else rolegraph.parse_file(path)
     )
-    made = [module]
-    for _ in range(count * 4):
-        if len(made) > count:
-            break
-        listed = [site for op in OPERATORS for site in op.sites(module)]
-        if not listed:
-            break
-        try:
-            module = rng.choice(listed).apply(module)
-        except (EditError, ValueError):
-            continue
-        made.append(module)
-    return made
+    return edit_walk(module, rng, count)
 
 
 def test_sites_are_those_listed_by_printing_every_type_where_it_is_compared():

@@ -10,9 +10,9 @@ import random
 
 import rolegraph
 from rolegraph.compiler import printer
-from rolegraph.compiler.edits import OPERATORS, EditError
 
 from .conftest import EXAMPLES
+from .edit_walks import edit_walk
 
 
 def _fresh(module, trivia: bool = False) -> str:
@@ -49,22 +49,8 @@ def test_a_declaration_no_longer_used_is_forgotten():
 
 
 def _edited(path, rng, count):
-    """`count` programs made from the example by seeded random sites, unchecked (the
-    printer prints any program), each from the last."""
-    module = rolegraph.parse_file(path)
-    made = [module]
-    for _ in range(count * 4):
-        if len(made) > count:
-            break
-        listed = [site for op in OPERATORS for site in op.sites(module)]
-        if not listed:
-            break
-        try:
-            module = rng.choice(listed).apply(module)
-        except (EditError, ValueError):
-            continue
-        made.append(module)
-    return made
+    """`count` programs made from the example by seeded random sites (`edit_walk`)."""
+    return edit_walk(rolegraph.parse_file(path), rng, count)
 
 
 def test_random_edits_print_as_without_memory_with_and_without_comments():
