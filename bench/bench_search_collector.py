@@ -13,8 +13,9 @@ examples/self_refine.agent, 5 examples x 2 seeds, `--model mock`, a new store):
   - `freeze`: `gc.freeze()` when the search starts, `gc.unfreeze()` when it ends (only
     when nothing was frozen before);
   - `thrN`: the young generation's threshold N (`gc.set_threshold(N, ...)`);
-  - `process`: as `python -m rolegraph` does (exits.py `keep_until_exit`: what was made
-    before the search frozen, for good);
+  - `process`: as `python -m rolegraph` does (exits.py `keep_until_exit`: the collector
+    paused during start-up, and what was made before the search frozen; unfrozen after
+    the round here, where a process would end);
   - `freeze+thrN`: both.
 - `--process`: `python -m rolegraph search ...` in a process of its own, with the young
   threshold set first (`thrN`) or not (`none`): its CPU time (user and system) and its
@@ -90,10 +91,15 @@ def in_process(policies: list[str], rounds: int) -> dict[str, list[dict[str, flo
             POLICY["now"] = policy
             # (`process`: keep_until_exit freezes in evaluation_setup, as in a process)
             exits._ONE_COMMAND["process"] = policy == "process"
+            frozen = gc.get_freeze_count()
             try:
                 spent = profile_search.split(CANDIDATES)
             finally:
                 exits._ONE_COMMAND["process"] = False
+                if policy == "process" and not frozen:
+                    # (a process ends there: here the next rounds must not find this
+                    # round's objects, its cyclic garbage included, frozen for good)
+                    gc.unfreeze()
             spent["other"] = spent["whole"] - spent["runs"] - spent["tests"] - spent["checking"]
             found[policy].append(spent)
     return found
