@@ -21,6 +21,9 @@ python bench/bench_runtime.py --rounds 9
 uptime
 python bench/profile_search.py "${B[@]}" --rounds 6 --repeat 4
 uptime
+# the same as a user runs it: `main()`'s path (rolegraph/cli/fast.py), not typer's runner
+python bench/profile_search.py "${B[@]}" --main --rounds 6 --repeat 4
+uptime
 python bench/bench_edits.py --baseline "$BASE" --baseline-name "$NAME"
 uptime
 python bench/bench_startup.py "${B[@]}" --rounds 9
