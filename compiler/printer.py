@@ -74,12 +74,29 @@ def _as_comment(text: str) -> str:
 
 def to_source(node: ast.Node, *, trivia: bool = False) -> str:
     """The canonical source of `node` (a whole module, a declaration, an expression...)."""
-    printer = Printer(trivia=trivia)
     if isinstance(node, ast.Module):
-        return printer.module(node)
+        return Printer(trivia=trivia).module(node)
     if isinstance(node, ast.Statement):
-        return "\n".join(printer.statement(node, 0))
-    return printer.inline(node)
+        return "\n".join(Printer(trivia=trivia).statement(node, 0))
+    if trivia:
+        return Printer(trivia=True).inline(node)
+    known = _INLINE.get(id(node))
+    if known is not None and known[0] is node:
+        return known[1]
+    text = Printer().inline(node)
+    if len(_INLINE) >= _INLINE_MAX:
+        _INLINE.clear()
+    _INLINE[id(node)] = (node, text)
+    return text
+
+
+# id(node) → (the node, its `to_source`): an expression's or a type's text, by identity.
+# The edit operators' sites and `apply` print the types of roles and records (to compare
+# them) every time they are asked, and an edited program shares those declarations with
+# the one it was made from. The entry holds the node (these are small), so an address
+# is never reused while its entry lives; the table is emptied when full.
+_INLINE: dict[int, tuple[ast.Node, str]] = {}
+_INLINE_MAX = 4096
 
 
 def declaration_source(decl: ast.Statement) -> str:
