@@ -134,6 +134,24 @@ def _forget_piece(key: int, gone: object) -> None:
         del _PIECES[key]
 
 
+# (a text, a depth) → its triple-quoted literal: a pure function of both, remembered
+# because an edit that makes a prompt (a vote's, a revised role's) makes the same text
+# again in every program it is applied to, and each is printed to be fingerprinted
+_BLOCKS: dict[tuple[str, int], str] = {}
+_BLOCKS_MAX = 512
+
+
+def _text_block(text: str, depth: int) -> str:
+    key = (text, depth)
+    known = _BLOCKS.get(key)
+    if known is None:
+        known = lit.encode_block(text, INDENT * (depth + 1), INDENT * depth)
+        if len(_BLOCKS) >= _BLOCKS_MAX:
+            _BLOCKS.clear()
+        _BLOCKS[key] = known
+    return known
+
+
 # statement class → the `p_<Class>` method that prints it, looked up once per class
 _STATEMENT_PRINTERS: dict[type, Callable[[Printer, Any, int], str]] = {}
 
@@ -407,7 +425,7 @@ class Printer:
 
     def _text(self, text: str, depth: int) -> str:
         if "\n" in text:
-            return lit.encode_block(text, INDENT * (depth + 1), INDENT * depth)
+            return _text_block(text, depth)
         return lit.encode(text)
 
     def p_ToolUse(self, node: ast.ToolUse, depth: int) -> str:
