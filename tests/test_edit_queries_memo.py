@@ -19,6 +19,7 @@ import rolegraph
 from rolegraph.compiler import ast, printer, queries
 from rolegraph.compiler.dataflow import ref_heads
 from rolegraph.compiler.edits import OPERATORS
+from rolegraph.compiler.edits.base import _RenameNode, rename_refs
 from rolegraph.compiler.printer import Printer, to_source
 from rolegraph.compiler.queries import mentions, node_deps
 
@@ -100,6 +101,9 @@ def check_walk(module: ast.Module, seed: int, steps: int) -> int:
             for statement in agent.body:
                 for name in node_names:
                     assert mentions(statement, name) == _plain_mentions(statement, name)
+                    renamed = rename_refs(statement, name, "renamed_")
+                    assert renamed == _RenameNode(name, "renamed_").transform(statement)
+                    assert (renamed is statement) == (renamed == statement)
         remembered = _sites(program)
         _forget_everything()
         assert remembered == _sites(program)

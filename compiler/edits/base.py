@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model
 from .. import ast, codes
 from ..dataflow import ref_heads
 from ..diagnostics import Diagnostic, DiagnosticSink
-from ..queries import edge_keys
+from ..queries import edge_keys, mentions
 from ..source import Span
 from ..visit import Transformer
 
@@ -204,7 +204,11 @@ class _RenameNode(Transformer):
 
 def rename_refs(node: S, old: str, new: str) -> S:
     """`node` with every reference to node `old` (references, formula atoms, edge ends)
-    renamed to `new`."""
+    renamed to `new`. (`node` itself when it names no node `old`: `mentions` asks of it
+    exactly what the renaming changes, and is remembered per statement; a node bypassed
+    in a large agent is named by few of its statements.)"""
+    if not mentions(node, old):
+        return node
     return _RenameNode(old, new).transform(node)  # type: ignore[return-value]
 
 
