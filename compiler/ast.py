@@ -145,6 +145,12 @@ def _holds_nodes(cls: type[Node], name: str, value: Any) -> bool:
     return classes is not None and all(type(item) in classes for item in value)
 
 
+def holds_nodes(node: Node, name: str, value: tuple[Any, ...]) -> bool:
+    """Whether `node.with_changes(**{name: value})` copies `node` without validating (a
+    tuple of nodes of the classes the field holds, read by no validator)."""
+    return _holds_nodes(type(node), name, value)
+
+
 def _validator_reads(cls: type[Node], name: str) -> bool:
     """Whether a model validator of `cls` may read field `name`, or a field validator
     validates it."""

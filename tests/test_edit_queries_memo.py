@@ -18,8 +18,14 @@ import pytest
 import rolegraph
 from rolegraph.compiler import ast, printer, queries
 from rolegraph.compiler.dataflow import ref_heads
-from rolegraph.compiler.edits import OPERATORS
-from rolegraph.compiler.edits.base import _RenameNode, rename_refs
+from rolegraph.compiler.edits import OPERATORS, base
+from rolegraph.compiler.edits.base import (
+    _RenameNode,
+    rename_refs,
+    replace_decl,
+    replace_statement,
+    with_body,
+)
 from rolegraph.compiler.printer import Printer, to_source
 from rolegraph.compiler.queries import mentions, node_deps
 
@@ -80,6 +86,25 @@ def _sites(module: ast.Module) -> list[list[str]]:
     return [[site.to_json() for site in operator.sites(module)] for operator in OPERATORS]
 
 
+def check_replacing(module: ast.Module, agent: ast.AgentDecl) -> None:
+    """`replace_statement` of each statement (removed, replaced by another statement of
+    the body, by a new edge) against the general path, also in a body that holds one
+    statement twice."""
+    doubled = agent.with_changes(body=(*agent.body, agent.body[0])) if agent.body else agent
+    for owner in (agent, doubled):
+        program = replace_decl(module, agent, owner) if owner is not agent else module
+        body = owner.body
+        edge = ast.EdgeDecl(source="renamed_", target=ast.NodeTarget(node="renamed_"), max=1)
+        for index, old in enumerate(body):
+            for new in (None, body[(index + 1) % len(body)], edge):
+                if new is None:
+                    general = with_body(program, owner, (s for s in body if s is not old))
+                else:
+                    general = with_body(program, owner, (new if s is old else s for s in body))
+                assert replace_statement(program, owner, old, new) == general
+    assert not agent.body or base._positions(agent)  # (the fast path was taken)
+
+
 def check_walk(module: ast.Module, seed: int, steps: int) -> int:
     """Walk, and hold every memoized answer on every program to the plain one; the count
     of programs checked."""
@@ -104,6 +129,8 @@ def check_walk(module: ast.Module, seed: int, steps: int) -> int:
                     renamed = rename_refs(statement, name, "renamed_")
                     assert renamed == _RenameNode(name, "renamed_").transform(statement)
                     assert (renamed is statement) == (renamed == statement)
+        for agent in program.agents:
+            check_replacing(program, agent)
         remembered = _sites(program)
         _forget_everything()
         assert remembered == _sites(program)
