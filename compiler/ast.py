@@ -1201,4 +1201,4 @@ def _decl_index(module: Module) -> dict[str, Any]:
 def _forget_decl_index(key: int, gone: object) -> None:
     known = _DECL_INDEX.get(key)
     if known is not None and known[0] is gone:  # (not a newer module at that address)
-        del _DECL_INDEX[key]
+        _DECL_INDEX.pop(key, None)  # (another thread may have emptied the table)

@@ -95,7 +95,7 @@ def _node_names(agent: ast.AgentDecl) -> frozenset[str]:
     if known is not None and known[0] is agent:
         return known[1]
     names = frozenset(n.name for n in agent.nodes)
-    if len(_NAMES) >= _MEMO_MAX:
+    if len(_NAMES) >= 256:  # (an entry holds a whole agent: fewer of them)
         _NAMES.clear()
     _NAMES[id(agent)] = (agent, names)
     return names
