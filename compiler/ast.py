@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import (
@@ -141,6 +143,12 @@ def _holds_nodes(cls: type[Node], name: str, value: Any) -> bool:
         _TUPLE_ITEMS[key] = _tuple_item_classes(cls, name)
     classes = _TUPLE_ITEMS[key]
     return classes is not None and all(type(item) in classes for item in value)
+
+
+def holds_nodes(node: Node, name: str, value: tuple[Any, ...]) -> bool:
+    """Whether `node.with_changes(**{name: value})` copies `node` without validating (a
+    tuple of nodes of the classes the field holds, read by no validator)."""
+    return _holds_nodes(type(node), name, value)
 
 
 def _validator_reads(cls: type[Node], name: str) -> bool:
@@ -1149,7 +1157,10 @@ class Module(Node):
     filename: str | None = Field(default=None, repr=False)
 
     def decl(self, name: str) -> Decl | None:
-        return next((d for d in self.decls if getattr(d, "name", None) == name), None)
+        """The first declaration named `name` (by a table made once per module)."""
+        if type(name) is not str:  # (None names every declaration without a name)
+            return next((d for d in self.decls if getattr(d, "name", None) == name), None)
+        return _decl_index(self).get(name)
 
     @property
     def agents(self) -> tuple[AgentDecl, ...]:
@@ -1162,3 +1173,32 @@ class Module(Node):
     @property
     def tests(self) -> tuple[TestDecl, ...]:
         return tuple(d for d in self.decls if isinstance(d, TestDecl))
+
+
+# id(module) → (the module, weakly, its declarations by name: the first of each name).
+# A module never changes, so its table is made once while it lives (the edit operators
+# and the queries they ask look declarations up by name many times a program).
+_DECL_INDEX: dict[int, tuple[weakref.ref[Module], dict[str, Any]]] = {}
+_DECL_INDEX_MAX = 1024
+
+
+def _decl_index(module: Module) -> dict[str, Any]:
+    key = id(module)
+    known = _DECL_INDEX.get(key)
+    if known is not None and known[0]() is module:
+        return known[1]
+    table: dict[str, Any] = {}
+    for decl in module.decls:
+        name = getattr(decl, "name", None)
+        if name is not None and name not in table:
+            table[name] = decl
+    if len(_DECL_INDEX) >= _DECL_INDEX_MAX:
+        _DECL_INDEX.clear()
+    _DECL_INDEX[key] = (weakref.ref(module, partial(_forget_decl_index, key)), table)
+    return table
+
+
+def _forget_decl_index(key: int, gone: object) -> None:
+    known = _DECL_INDEX.get(key)
+    if known is not None and known[0] is gone:  # (not a newer module at that address)
+        _DECL_INDEX.pop(key, None)  # (another thread may have emptied the table)

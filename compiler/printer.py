@@ -74,12 +74,29 @@ def _as_comment(text: str) -> str:
 
 def to_source(node: ast.Node, *, trivia: bool = False) -> str:
     """The canonical source of `node` (a whole module, a declaration, an expression...)."""
-    printer = Printer(trivia=trivia)
     if isinstance(node, ast.Module):
-        return printer.module(node)
+        return Printer(trivia=trivia).module(node)
     if isinstance(node, ast.Statement):
-        return "\n".join(printer.statement(node, 0))
-    return printer.inline(node)
+        return "\n".join(Printer(trivia=trivia).statement(node, 0))
+    if trivia:
+        return Printer(trivia=True).inline(node)
+    known = _INLINE.get(id(node))
+    if known is not None and known[0] is node:
+        return known[1]
+    text = Printer().inline(node)
+    if len(_INLINE) >= _INLINE_MAX:
+        _INLINE.clear()
+    _INLINE[id(node)] = (node, text)
+    return text
+
+
+# id(node) → (the node, its `to_source`): an expression's or a type's text, by identity.
+# The edit operators' sites and `apply` print the types of roles and records (to compare
+# them) every time they are asked, and an edited program shares those declarations with
+# the one it was made from. The entry holds the node (these are small), so an address
+# is never reused while its entry lives; the table is emptied when full.
+_INLINE: dict[int, tuple[ast.Node, str]] = {}
+_INLINE_MAX = 4096
 
 
 def declaration_source(decl: ast.Statement) -> str:
@@ -115,6 +132,24 @@ def _forget_piece(key: int, gone: object) -> None:
     known = _PIECES.get(key)
     if known is not None and known[0] is gone:  # (not a newer statement at that address)
         del _PIECES[key]
+
+
+# (a text, a depth) → its triple-quoted literal: a pure function of both, remembered
+# because an edit that makes a prompt (a vote's, a revised role's) makes the same text
+# again in every program it is applied to, and each is printed to be fingerprinted
+_BLOCKS: dict[tuple[str, int], str] = {}
+_BLOCKS_MAX = 512
+
+
+def _text_block(text: str, depth: int) -> str:
+    key = (text, depth)
+    known = _BLOCKS.get(key)
+    if known is None:
+        known = lit.encode_block(text, INDENT * (depth + 1), INDENT * depth)
+        if len(_BLOCKS) >= _BLOCKS_MAX:
+            _BLOCKS.clear()
+        _BLOCKS[key] = known
+    return known
 
 
 # statement class → the `p_<Class>` method that prints it, looked up once per class
@@ -390,7 +425,7 @@ class Printer:
 
     def _text(self, text: str, depth: int) -> str:
         if "\n" in text:
-            return lit.encode_block(text, INDENT * (depth + 1), INDENT * depth)
+            return _text_block(text, depth)
         return lit.encode(text)
 
     def p_ToolUse(self, node: ast.ToolUse, depth: int) -> str:

@@ -54,32 +54,74 @@ def bound_args(node: ast.NodeDecl, role: ast.RoleDecl | None) -> dict[str, ast.E
 
 def node_deps(agent: ast.AgentDecl, node: ast.NodeDecl) -> list[str]:
     """The nodes a node's arguments (and map source) reference: its data dependencies."""
-    names = {n.name for n in agent.nodes}
-    exclude = node.map.var if node.map else None
+    names = _node_names(agent)
+    arg_heads, map_heads = _node_heads(node)
     found: list[str] = []
-    for arg in node.args:
-        for head in ref_heads(arg.value):
-            if head in names and head != exclude and head not in found:
-                found.append(head)
-    if node.map is not None:
-        found += [h for h in ref_heads(node.map.source) if h in names and h not in found]
+    for head in arg_heads:
+        if head in names and head not in found:
+            found.append(head)
+    found += [h for h in map_heads if h in names and h not in found]
     return found
+
+
+# What the edit operators ask of one statement many times a program, remembered by the
+# statement's identity: an edited agent shares most statements with the agent it was made
+# from. Each entry holds its statement (so an address is never reused while its entry
+# lives); a table is emptied when full. Held to the plain walks in
+# tests/test_edit_queries_memo.py.
+_MEMO_MAX = 4096
+_HEADS: dict[int, tuple[ast.NodeDecl, tuple[str, ...], tuple[str, ...]]] = {}
+_NAMES: dict[int, tuple[ast.AgentDecl, frozenset[str]]] = {}
+_MENTIONED: dict[int, tuple[ast.Node, frozenset[str]]] = {}
+
+
+def _node_heads(node: ast.NodeDecl) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The heads its arguments read, in order (the map's variable left out), and those
+    its map source reads."""
+    known = _HEADS.get(id(node))
+    if known is not None and known[0] is node:
+        return known[1], known[2]
+    exclude = node.map.var if node.map else None
+    arg_heads = tuple(h for arg in node.args for h in ref_heads(arg.value) if h != exclude)
+    map_heads = ref_heads(node.map.source) if node.map is not None else ()
+    if len(_HEADS) >= _MEMO_MAX:
+        _HEADS.clear()
+    _HEADS[id(node)] = (node, arg_heads, map_heads)
+    return arg_heads, map_heads
+
+
+def _node_names(agent: ast.AgentDecl) -> frozenset[str]:
+    known = _NAMES.get(id(agent))
+    if known is not None and known[0] is agent:
+        return known[1]
+    names = frozenset(n.name for n in agent.nodes)
+    if len(_NAMES) >= 256:  # (an entry holds a whole agent: fewer of them)
+        _NAMES.clear()
+    _NAMES[id(agent)] = (agent, names)
+    return names
 
 
 def mentions(statement: ast.Node, name: str) -> bool:
     """Whether a statement refers to node `name` (reference, edge end, formula atom)."""
-    return any(_names_node(item, name) for item in statement.walk())
+    known = _MENTIONED.get(id(statement))
+    if known is None or known[0] is not statement:
+        mentioned = frozenset(n for item in statement.walk() for n in _node_named(item))
+        if len(_MENTIONED) >= _MEMO_MAX:
+            _MENTIONED.clear()
+        known = _MENTIONED[id(statement)] = (statement, mentioned)
+    return name in known[1]
 
 
-def _names_node(item: ast.Node, name: str) -> bool:
+def _node_named(item: ast.Node) -> tuple[str, ...]:
+    """The node `item` names, if it names one (see `mentions`)."""
     match item:
         case ast.Ref():
-            return item.head == name
+            return (item.head,)
         case ast.LtlFired(node=node) | ast.NodeTarget(node=node):
-            return node == name
+            return (node,)
         case ast.EdgeDecl(source=source):
-            return source == name
-    return False
+            return (source,)
+    return ()
 
 
 def ancestors(agent: ast.AgentDecl, name: str) -> set[str]:

@@ -9,6 +9,7 @@ import gc
 import random
 
 import rolegraph
+from rolegraph.compiler import literals as lit
 from rolegraph.compiler import printer
 
 from .conftest import EXAMPLES
@@ -18,6 +19,8 @@ from .edit_walks import edit_walk
 def _fresh(module, trivia: bool = False) -> str:
     printer._PRINTED.clear()
     printer._PIECES.clear()
+    printer._BLOCKS.clear()
+    printer._INLINE.clear()
     return rolegraph.to_source(module, trivia=trivia)
 
 
@@ -74,6 +77,15 @@ def test_a_statement_printed_at_another_depth_is_indented_anew():
         for depth, lines in at.items():
             printer._PIECES.clear()
             assert lines == printer.Printer().statement(statement, depth)
+
+
+def test_a_text_block_printed_at_another_depth_is_indented_anew():
+    """The triple-quoted literals remembered by text and depth: each depth its own."""
+    texts = ["Answer {{ q }}\nBriefly.", '  indented\n\n"""quoted"""\n', "a\\b\n\tc"]
+    for text in texts:
+        for depth in (1, 0, 2, 1, 0):
+            expected = lit.encode_block(text, printer.INDENT * (depth + 1), printer.INDENT * depth)
+            assert printer.Printer()._text(text, depth) == expected
 
 
 def test_annotations_in_a_run_of_fields_are_aligned_each_time():

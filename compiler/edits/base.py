@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model
 from .. import ast, codes
 from ..dataflow import ref_heads
 from ..diagnostics import Diagnostic, DiagnosticSink
-from ..queries import edge_keys
+from ..queries import edge_keys, mentions
 from ..source import Span
 from ..visit import Transformer
 
@@ -181,6 +181,53 @@ def with_body(module: ast.Module, agent: ast.AgentDecl, body: Iterable[ast.Node]
     return replace_decl(module, agent, agent.with_changes(body=tuple(body)))
 
 
+def replace_statement(
+    module: ast.Module, agent: ast.AgentDecl, old: ast.Node, new: ast.Node | None
+) -> ast.Module:
+    """`module` with statement `old` of `agent` replaced by `new` (removed: None): what
+    `with_body` makes of the body with every `old` replaced, built by the statement's
+    position, not by a walk of the body (the general path where `old` is not in the body
+    once, or the body is one `with_changes` would validate)."""
+    position = _positions(agent).get(id(old))
+    if position is None or (new is not None and not ast.holds_nodes(agent, "body", (new,))):
+        body = agent.body
+        if new is None:
+            return with_body(module, agent, (s for s in body if s is not old))
+        return with_body(module, agent, (new if s is old else s for s in body))
+    body = agent.body
+    kept: tuple[Any, ...] = body[:position] + body[position + 1 :]
+    if new is not None:
+        kept = (*body[:position], new, *body[position + 1 :])
+    return replace_decl(module, agent, agent.model_copy(update={"body": kept}))
+
+
+# id(agent) → (the agent, the position of each statement that is in its body once),
+# for agents whose body `with_changes` would take without validating (see `_positions`)
+_POSITIONS: dict[int, tuple[ast.AgentDecl, dict[int, int]]] = {}
+
+
+def _positions(agent: ast.AgentDecl) -> dict[int, int]:
+    """The position of each statement of `agent`'s body that is in it once, by identity
+    (none when the body is one `with_changes` would validate), made once per agent: an
+    edit replaces one statement of an agent that many edits are applied to."""
+    known = _POSITIONS.get(id(agent))
+    if known is not None and known[0] is agent:
+        return known[1]
+    positions: dict[int, int] = {}
+    if ast.holds_nodes(agent, "body", agent.body):
+        twice: set[int] = set()
+        for index, statement in enumerate(agent.body):
+            if id(statement) in positions:
+                twice.add(id(statement))
+            positions[id(statement)] = index
+        for key in twice:
+            del positions[key]
+    if len(_POSITIONS) >= 256:
+        _POSITIONS.clear()
+    _POSITIONS[id(agent)] = (agent, positions)
+    return positions
+
+
 class _RenameNode(Transformer):
     """Every reference to node `old` (references, formula atoms, edge ends) renamed."""
 
@@ -204,7 +251,11 @@ class _RenameNode(Transformer):
 
 def rename_refs(node: S, old: str, new: str) -> S:
     """`node` with every reference to node `old` (references, formula atoms, edge ends)
-    renamed to `new`."""
+    renamed to `new`. (`node` itself when it names no node `old`: `mentions` asks of it
+    exactly what the renaming changes, and is remembered per statement; a node bypassed
+    in a large agent is named by few of its statements.)"""
+    if not mentions(node, old):
+        return node
     return _RenameNode(old, new).transform(node)  # type: ignore[return-value]
 
 

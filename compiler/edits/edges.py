@@ -22,6 +22,7 @@ from .base import (
     node_index,
     one_address,
     parse_statement,
+    replace_statement,
     with_body,
 )
 
@@ -79,7 +80,7 @@ class RemoveEdge(_EdgeEdit):
     def apply(self, module: ast.Module) -> ast.Module:
         agent = find_agent(module, self.agent)
         doomed = self.edge(agent)
-        return with_body(module, agent, (s for s in agent.body if s is not doomed))
+        return replace_statement(module, agent, doomed, None)
 
 
 class AddEdge(Edit):
@@ -155,4 +156,4 @@ class RewireEdge(_EdgeEdit):
             accepted = {p.name for p in callee.params}
             ports = tuple(p for p in ports if p.name in accepted)
         new = edge.with_changes(target=ast.NodeTarget(node=self.target, ports=ports))
-        return with_body(module, agent, (new if s is edge else s for s in agent.body))
+        return replace_statement(module, agent, edge, new)

@@ -12,7 +12,7 @@ from pydantic import field_validator
 from .. import ast
 from ..printer import to_source
 from ..queries import plain_node, role_of
-from .base import Edit, find_agent, find_node, no_site, with_body
+from .base import Edit, find_agent, find_node, no_site, replace_statement
 
 
 class ApplyPattern(Edit):
@@ -65,7 +65,7 @@ class ApplyPattern(Edit):
         if not plain_node(node):
             raise no_site(f"`{self.node}` is replicated, mapped or already a pattern")
         new = node.with_changes(role=self.pattern, ct_args=(ast.Arg(value=ast.Ref.of(node.role)),))
-        module = with_body(module, agent, (new if s is node else s for s in agent.body))
+        module = replace_statement(module, agent, node, new)
         imported = any(
             isinstance(d, ast.Import) and d.module == self.module and self.pattern in d.names
             for d in module.decls

@@ -7,7 +7,15 @@ from collections.abc import Iterator
 from typing import Literal
 
 from .. import ast
-from .base import Edit, find_agent, find_decl, find_node, literal, replace_decl, with_body
+from .base import (
+    Edit,
+    find_agent,
+    find_decl,
+    find_node,
+    literal,
+    replace_decl,
+    replace_statement,
+)
 
 TEMPERATURES = (0.0, 0.3, 0.7, 1.0)  # the values `set_model_param` proposes for temperature
 
@@ -115,8 +123,7 @@ class ChangeRole(Edit):
     def apply(self, module: ast.Module) -> ast.Module:
         agent = find_agent(module, self.agent)
         node = find_node(agent, self.node)
-        body = (s.with_changes(role=self.role) if s is node else s for s in agent.body)
-        return with_body(module, agent, body)
+        return replace_statement(module, agent, node, node.with_changes(role=self.role))
 
 
 Signature = tuple[tuple[ast.Param, ...], ast.Node]  # parameters and result, as declared
