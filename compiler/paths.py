@@ -236,7 +236,7 @@ class _Explorer:
             if returned:
                 return True
             for node in scheduled:
-                self.apply(state, node, next(self.outcomes(state, node)))
+                self.apply(state, node, self.first_outcome(state, node))
         return False
 
     def first_run_satisfies(self, resume: bool = True) -> bool:
@@ -298,7 +298,7 @@ class _Explorer:
             for node in scheduled:
                 if node not in first:
                     first[node] = steps
-                outcome = next(self.outcomes(state, node))
+                outcome = self.first_outcome(state, node)
                 self.apply(state, node, outcome)
                 props.add(node)
                 props |= outcome.props
@@ -574,6 +574,29 @@ class _Explorer:
         if errors:
             yield _Outcome(True, errors, frozenset({failed_proposition(node)}), [f"{node} fails"])
 
+    def first_outcome(self, state: _State, node: str) -> _Outcome:
+        """`next(self.outcomes(state, node))` but for its notes (none here): every guard
+        false, no failure, each condition the firing decides false unless a negated guard
+        makes it hold. What the first run takes at each firing; its notes are for the
+        stories of reported runs, which the first run never tells."""
+        edges = self.out[node]
+        if not edges and node not in self.conditioned:
+            return _PLAIN
+        live = semantics.live(edges, state.taken)
+        chosen = semantics.route(live, failed=False, holds=_never)
+        fixed: set[str] = set()
+        if node in self.conditioned:
+            negated: dict[str, bool] = {}
+            for edge in live:
+                if edge.condition == "when":
+                    key = _guard_key(edge)
+                    if key is not None:
+                        negated.setdefault(key[0], key[1])  # (the first guard of each)
+            for prop, nodes in self.conditions.items():
+                if node in nodes and negated.get(prop, False):
+                    fixed.add(prop)
+        return _Outcome(False, chosen, frozenset(fixed), [])
+
     def guard_note(self, node: str, edge: IREdge, taken: bool) -> str:
         """`node -> target when guard: taken` (printed once per edge and outcome)."""
         note = self.notes_of.get((edge.index, taken))
@@ -775,6 +798,10 @@ def _union(masks: Iterator[int]) -> int:
     for mask in masks:
         found |= mask
     return found
+
+
+def _never(_: IREdge) -> bool:
+    return False
 
 
 def _in(indexes: set[int], edge: IREdge) -> bool:

@@ -18,11 +18,13 @@ from pathlib import Path
 import pytest
 
 import rolegraph
-from rolegraph.compiler import paths
+from rolegraph.compiler import paths, semantics
 from rolegraph.compiler.edits import OPERATORS, EditError
+from rolegraph.compiler.ir import RETURN
 
 from .checking import PRELUDE
 from .conftest import EXAMPLES, STDLIB
+from .edit_walks import edit_walk
 from .test_explorer_resume import _bench_module, _irs, _same_state
 
 
@@ -150,3 +152,64 @@ def test_a_run_that_stays_apart_does_not_rejoin(monkeypatch):
     paths._Explorer(first, until_certain=True).first_run_satisfies()
     check_rejoined(second)
     assert rejoins.count == 0
+
+
+def check_first_outcomes(ir) -> int:
+    """The first run followed from the start, each firing's outcome taken both ways:
+    `first_outcome` is the first of `outcomes` but for its notes. How many firings."""
+    explorer = paths._Explorer(ir, until_certain=True)
+    state = explorer.start()
+    firings = 0
+    for _ in range(paths.MAX_STATES // 2):
+        if not state.pending:
+            break
+        state.time, scheduled, returned = semantics.next_step(state.pending, RETURN)
+        if returned:
+            break
+        for node in scheduled:
+            fast = explorer.first_outcome(state, node)
+            first = next(explorer.outcomes(state, node))
+            assert (fast.failed, fast.edges, fast.props) == (first.failed, first.edges, first.props)
+            explorer.apply(state, node, first)
+            firings += 1
+    return firings
+
+
+@pytest.mark.parametrize("path", EXAMPLES + STDLIB, ids=lambda p: p.name)
+def test_the_first_outcome_is_the_first_of_the_outcomes(path: Path):
+    module = rolegraph.parse(path.read_text(), str(path))
+    for program in edit_walk(module, random.Random(len(path.name)), 8):
+        for ir in _irs(program, str(path)):
+            check_first_outcomes(ir)
+
+
+def test_the_first_outcome_is_the_first_of_the_outcomes_of_generated_agents():
+    firings = 0
+    for program in edit_walk(_bench_module(5, 40), random.Random(9), 20):
+        for ir in _irs(program, "edits.agent"):
+            firings += check_first_outcomes(ir)
+    assert firings > 500
+
+
+def _conditioned(guards: str) -> str:
+    return PRELUDE + (
+        "agent K(task: str) -> Review {\n  a = Writer(task)\n  c = Critic(task, a)\n"
+        f"{guards}  return c\n  ensure eventually c.ok\n}}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "guards",
+    [
+        "  c -> c when not c.ok max 1\n",
+        "  c -> c when c.ok max 1\n",
+        "  c -> c when not c.ok max 1\n  c -> a when c.ok max 1\n",
+        "  c -> a when c.ok max 1\n  c -> c when not c.ok max 1\n",
+        "",
+    ],
+)
+def test_the_first_outcome_of_a_node_that_decides_a_condition(guards: str):
+    """A firing that decides the condition an `ensure` reads: a negated guard, taken
+    false, makes it hold; the first guard of the condition decides (source order)."""
+    (ir,) = rolegraph.check_source(_conditioned(guards), "k.agent").irs.values()
+    assert check_first_outcomes(ir) >= 2
