@@ -45,6 +45,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import product
+from operator import is_
 
 from . import ast, codes, semantics
 from .dataflow import ref_heads
@@ -759,7 +760,11 @@ _EDGE_FIELDS = tuple(name for name in IREdge.model_fields if name != "span")
 def _same_edges(these: list[IREdge], those: list[IREdge]) -> bool:
     """Whether two nodes' edges are the same but for their spans (trivia, as in the AST's
     equality): an agent written lower in its file, or below an edit, reads the same."""
-    return len(these) == len(those) and all(
+    if len(these) != len(those):
+        return False
+    if all(map(is_, these, those)):  # (the same objects, mostly: lower.py remembers edges)
+        return True
+    return all(
         a is b or all(getattr(a, f) == getattr(b, f) for f in _EDGE_FIELDS)
         for a, b in zip(these, those, strict=True)
     )
