@@ -74,21 +74,9 @@ def check_rejoined(ir) -> None:
 
 
 def walk(module, filename: str, seed: int, steps: int) -> None:
-    rng = random.Random(seed)
-    current = module
-    for _ in range(steps):
-        sites = [e for operator in OPERATORS for e in operator.sites(current)]
-        if not sites:
-            return
-        try:
-            edited = rng.choice(sites).apply(current)
-        except (EditError, ValueError):
-            continue
-        irs = _irs(edited, filename)
-        for ir in irs:
+    for program in edit_walk(module, random.Random(seed), steps):
+        for ir in _irs(program, filename):
             check_rejoined(ir)
-        if irs and rng.random() < 0.5:
-            current = edited
 
 
 @pytest.fixture(autouse=True)
@@ -105,12 +93,26 @@ def test_random_edits_of_examples_and_stdlib_rejoin_to_the_same_answers(path: Pa
 
 
 @pytest.mark.parametrize(("nodes", "seed"), [(20, 4), (40, 5), (60, 6)])
-def test_random_edits_of_generated_agents_rejoin_to_the_same_answers(nodes, seed, monkeypatch):
-    """The benchmark's agents, where an edit often changes a run for a few steps only:
-    the walk must rejoin some runs."""
+def test_random_edits_of_generated_agents_rejoin_to_the_same_answers(nodes, seed):
+    """The benchmark's agents, edits upon edits."""
+    walk(_bench_module(5, nodes), "edits.agent", seed=seed, steps=15)
+
+
+@pytest.mark.parametrize(("nodes", "seed"), [(20, 7), (60, 8)])
+def test_sibling_edits_of_generated_agents_rejoin_to_the_same_answers(nodes, seed, monkeypatch):
+    """As the editor and the bench check them: many edits of one agent, one after the
+    other, each resumed from the runs of the ones before it. Many rejoin."""
     rejoins = Rejoins(monkeypatch)
-    walk(_bench_module(5, nodes), "edits.agent", seed=seed, steps=40)
-    assert rejoins.count >= 3, rejoins.count
+    module = _bench_module(5, nodes)
+    sites = [e for operator in OPERATORS for e in operator.sites(module)]
+    for site in random.Random(seed).sample(sites, 60):
+        try:
+            edited = site.apply(module)
+        except (EditError, ValueError):
+            continue
+        for ir in _irs(edited, "edits.agent"):
+            check_rejoined(ir)
+    assert rejoins.count >= 5, rejoins.count
 
 
 def _chain(guard: str) -> str:
