@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 from . import ast, codes
 from .dataflow import read_calls, ref_heads
 from .diagnostics import Diagnostic, DiagnosticSink
 from .ir import AgentIR, IREdge, IRNode
-from .reach import Reachability
+from .reach import Reachability, order_still_holds
 
 
 def acyclic_graph(ir: AgentIR) -> dict[str, set[str]]:
@@ -79,7 +80,7 @@ def predecessors(successors: dict[str, set[str]]) -> dict[str, set[str]]:
 def analyse(ir: AgentIR, *, errors_only: bool = False) -> list[Diagnostic]:
     """The graph analyses; `errors_only` skips those that can only warn (for the editor)."""
     graph = acyclic_graph(ir)
-    reach = Reachability(graph)  # (its ranks say at once whether the graph has a cycle)
+    reach = _reachability(graph)  # (its ranks say at once whether the graph has a cycle)
     if errors_only and not _has_cycle(reach):
         diagnostics = []  # (what `check_cycles` reports of a graph without one)
     else:
@@ -94,6 +95,22 @@ def analyse(ir: AgentIR, *, errors_only: bool = False) -> list[Diagnostic]:
         diagnostics += check_else(ir)
         diagnostics += check_deadlines(ir)
     return diagnostics
+
+
+# the ranks of the last acyclic graph analysed, one node one rank: an edited agent's graph
+# is mostly still ordered by the graph of the agent it was made from (`order_still_holds`)
+_LAST_ORDER: list[dict[str, int]] = [{}]
+
+
+def _reachability(graph: dict[str, set[str]]) -> Reachability:
+    """`Reachability(graph)`, with the last acyclic graph's ranks when they still hold."""
+    last = _LAST_ORDER[0]
+    if last and order_still_holds(graph, last):
+        return Reachability(graph, last)
+    reach = Reachability(graph)
+    if len(set(reach.rank.values())) == len(reach.rank):  # (acyclic: one node one rank)
+        _LAST_ORDER[0] = reach.rank
+    return reach
 
 
 def _has_cycle(reach: Reachability) -> bool:
@@ -275,27 +292,12 @@ def check_races(
     forward = acyclic_graph(ir) if graph is None else graph
     reach = Reachability(forward) if reach is None else reach
     sink = DiagnosticSink(ir.filename)
+    names = _node_set(ir)
     for edge in ir.control_edges:
         if edge.source not in ir.nodes:
             continue
         source = edge.source
-        reads: list[tuple[str, str]] = []  # (node read, what reads it)
-        reads += [(n, "the guard") for n in _node_refs(ir, edge.guard)]
-        reads += [(n, "the returned value") for n in _node_refs(ir, edge.value)]
-        for port, expr in edge.ports.items():
-            reads += [(n, f"port `{port}`") for n in _node_refs(ir, expr)]
-        if edge.kind == "control" and edge.target in ir.nodes:
-            target = ir.nodes[edge.target]
-            for param, expr in target.args.items():
-                if param in edge.ports:
-                    continue
-                refs = _node_refs(ir, expr) - {target.map_var}
-                reads += [(n, f"argument `{param}` of `{edge.target}`") for n in refs]
-            if target.map_source is not None:
-                reads += [
-                    (n, f"the map of `{edge.target}`") for n in _node_refs(ir, target.map_source)
-                ]
-        for node, reader in reads:
+        for node, reader in _edge_reads(ir, edge, names):
             # ordered before the source: the source itself, or one of its ancestors
             if node != source and not (node in forward and reach.reaches(node, source)):
                 sink.report(
@@ -308,6 +310,53 @@ def check_races(
                     ),
                 )
     return sink.found
+
+
+# one object per set of node names met (an edited agent mostly has its parent's): the
+# key of `_EDGE_READS`, which each entry keeps alive
+_NODE_SETS: dict[frozenset[str], frozenset[str]] = {}
+# what a control or return edge reads, with what reads it (`_edge_reads`), by the edge's
+# identity, its target node's and the agent's node names'; each entry keeps them alive
+_EDGE_READS: dict[tuple[int, int, int], tuple[Any, list[tuple[str, str]]]] = {}
+
+
+def _node_set(ir: AgentIR) -> frozenset[str]:
+    names = frozenset(ir.nodes)
+    found = _NODE_SETS.get(names)
+    if found is None:
+        if len(_NODE_SETS) >= 1024:
+            _NODE_SETS.clear()
+            _EDGE_READS.clear()
+        found = _NODE_SETS[names] = names
+    return found
+
+
+def _edge_reads(ir: AgentIR, edge: IREdge, names: frozenset[str]) -> list[tuple[str, str]]:
+    """The nodes an edge's firing reads (its guard, value and ports, and its target's
+    arguments and map that the ports leave to it), each with what reads it: made of the
+    edge, its target node and the agent's node names alone, so remembered by them."""
+    target = ir.nodes.get(edge.target) if edge.kind == "control" else None
+    key = (id(edge), id(target), id(names))
+    found = _EDGE_READS.get(key)
+    if found is not None:
+        return found[1]
+    reads: list[tuple[str, str]] = []  # (node read, what reads it)
+    reads += [(n, "the guard") for n in _node_refs(ir, edge.guard)]
+    reads += [(n, "the returned value") for n in _node_refs(ir, edge.value)]
+    for port, expr in edge.ports.items():
+        reads += [(n, f"port `{port}`") for n in _node_refs(ir, expr)]
+    if target is not None:
+        for param, expr in target.args.items():
+            if param in edge.ports:
+                continue
+            refs = _node_refs(ir, expr) - {target.map_var}
+            reads += [(n, f"argument `{param}` of `{edge.target}`") for n in refs]
+        if target.map_source is not None:
+            reads += [(n, f"the map of `{edge.target}`") for n in _node_refs(ir, target.map_source)]
+    if len(_EDGE_READS) >= 65_536:
+        _EDGE_READS.clear()
+    _EDGE_READS[key] = ((edge, target, names), reads)
+    return reads
 
 
 def check_reads(

@@ -82,9 +82,18 @@ def build_ir(
     }
     # an IR for the analyses alone, of no pattern's instance: its parts are remembered
     analyses = not runtime and not stack and _plain(instance)
+    analysed = _ANALYSIS.get
     for name, info in agent.nodes.items():
-        if analyses and info.callee.kind != "agent":
-            nodes[name], data = _analysis_node(result, agent, info, node_names, incoming_control)
+        callee = info.callee
+        if analyses and callee.kind != "agent":
+            key = _analysis_key(info, node_names, incoming_control)
+            made = analysed(key)
+            if made is not None:
+                nodes[name], data = made[1]
+            else:
+                nodes[name], data = _analysis_node(
+                    result, agent, info, node_names, incoming_control, key
+                )
             edges += data
             continue
         ir_node = _node(result, agent, info, node_names, instance, stack, incoming_control, runtime)
@@ -331,17 +340,38 @@ def _analysis_node(
     info: NodeInfo,
     node_names: set[str],
     incoming_control: set[str],
+    key: tuple[Any, ...],
 ) -> tuple[IRNode, tuple[IREdge, ...]]:
     """`_node` for the analyses' IR of no instance (the node does not call an agent), and
-    the data edges into it; remembered (`_ANALYSIS`): an edited agent shares all but a
-    few of its nodes with the agent it was made from."""
-    decl = info.decl
-    heads = _arg_heads(decl)
-    deps = heads if node_names.issuperset(heads) else tuple(filter(node_names.__contains__, heads))
-    entry = not deps and decl.name not in incoming_control and not unbound_parameters(info)
-    callee = info.callee
+    the data edges into it; remembered (`_ANALYSIS`) by `key`, its `_analysis_key`: an
+    edited agent shares all but a few of its nodes with the agent it was made from."""
+    known = _ANALYSIS.get(key)
+    if known is not None:
+        return known[1]
+    decl, callee = info.decl, info.callee
     symbol = callee.symbol
-    key = (
+    node = _node(result, agent, info, node_names, Instance(), (), incoming_control, False)
+    made = (node, tuple(_data_edge(dep, decl.name, decl, remember=True) for dep in node.deps))
+    if len(_ANALYSIS) >= 65_536:
+        _ANALYSIS.clear()
+    _ANALYSIS[key] = ((decl, callee.signature, symbol.decl if symbol else None), made)
+    return made
+
+
+def _analysis_key(
+    info: NodeInfo, node_names: set[str], incoming_control: set[str]
+) -> tuple[Any, ...]:
+    """What an analyses' IR node of no instance is made of: the statement, the callee (its
+    kind, name, signature and declaration: the signature and the statement make the
+    node's output type and bound arguments), the nodes it reads and whether it starts the
+    run. Identities, each kept alive by its `_ANALYSIS` entry."""
+    decl, callee = info.decl, info.callee
+    found = _ARG_HEADS.get(id(decl))
+    heads = found[1] if found is not None else _arg_heads(decl)
+    deps = heads if node_names.issuperset(heads) else _kept(heads, node_names)
+    entry = not deps and decl.name not in incoming_control and not unbound_parameters(info)
+    symbol = callee.symbol
+    return (
         id(decl),
         callee.kind,
         callee.name,
@@ -350,15 +380,11 @@ def _analysis_node(
         deps,
         entry,
     )
-    known = _ANALYSIS.get(key)
-    if known is not None:
-        return known[1]
-    node = _node(result, agent, info, node_names, Instance(), (), incoming_control, False)
-    made = (node, tuple(_data_edge(dep, decl.name, decl, remember=True) for dep in node.deps))
-    if len(_ANALYSIS) >= 65_536:
-        _ANALYSIS.clear()
-    _ANALYSIS[key] = ((decl, callee.signature, symbol.decl if symbol else None), made)
-    return made
+
+
+def _kept(heads: tuple[str, ...], node_names: set[str]) -> tuple[str, ...]:
+    """The heads that are nodes of the agent, in order."""
+    return tuple(filter(node_names.__contains__, heads))
 
 
 def _arg_heads(decl: ast.NodeDecl) -> tuple[str, ...]:

@@ -45,6 +45,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import product
+from operator import is_
 
 from . import ast, codes, semantics
 from .dataflow import ref_heads
@@ -236,7 +237,7 @@ class _Explorer:
             if returned:
                 return True
             for node in scheduled:
-                self.apply(state, node, next(self.outcomes(state, node)))
+                self.apply(state, node, self.first_outcome(state, node))
         return False
 
     def first_run_satisfies(self, resume: bool = True) -> bool:
@@ -259,9 +260,30 @@ class _Explorer:
             return begun.known
         state = self.start() if begun.state is None else begun.state
         first, snapshots, steps = begun.first, begun.snapshots, begun.done
+        fired = begun.fired
+        source = begun.source
+        states_of = dict(source.snapshots) if source is not None else {}
+        views: dict[str, bool] = {}
         answer = False
         while steps < MAX_STATES // 2:
             if steps % _STRIDE == 0 and steps > begun.done:
+                again = states_of.get(steps)
+                if (
+                    source is not None
+                    and again is not None
+                    and _same_state(state, again)
+                    and self.reads_tail(source, steps, views)
+                ):
+                    # the run is back in the state the followed run was in here, and from
+                    # here on that run fired only nodes that read the same here: the rest
+                    # of this run is the rest of that one (docs/semantics.md, "Rejoining")
+                    answer = source.answer
+                    for later in range(steps, len(source.fired)):
+                        for node in source.fired[later]:
+                            first.setdefault(node, later)
+                    fired += source.fired[steps:]
+                    snapshots += [kept_at for kept_at in source.snapshots if kept_at[0] >= steps]
+                    break
                 snapshots.append((steps, state.copy()))
             if not state.pending:
                 break
@@ -273,10 +295,11 @@ class _Explorer:
                 answer = all(state.monitors[index].accepts() for index in self.ensures)
                 break
             props: set[str] = set()
+            fired.append(tuple(scheduled))
             for node in scheduled:
                 if node not in first:
                     first[node] = steps
-                outcome = next(self.outcomes(state, node))
+                outcome = self.first_outcome(state, node)
                 self.apply(state, node, outcome)
                 props.add(node)
                 props |= outcome.props
@@ -289,7 +312,7 @@ class _Explorer:
             kept = [f for f in _FOLLOWED if f is not begun.source]
             if begun.source is not None:  # (the run resumed from first: it served)
                 kept.insert(0, begun.source)
-            followed = _Followed(common, self.tables(), first, snapshots, answer)
+            followed = _Followed(common, self.tables(), first, fired, snapshots, answer)
             _FOLLOWED = (followed, *kept[: _KEPT - 1])
         return answer
 
@@ -368,7 +391,20 @@ class _Explorer:
             return _Resumed(source=followed)
         begun.state = begun.state.copy()  # (a snapshot is never changed)
         begun.first = {n: step for n, step in followed.first.items() if step < begun.done}
+        begun.fired = followed.fired[: begun.done]
         return begun
+
+    def reads_tail(self, followed: _Followed, start: int, views: dict[str, bool]) -> bool:
+        """Whether every node the run `followed` fired from step `start` on reads here what
+        it read there (`reads_as`; `views` remembers the answers for one run)."""
+        for step in followed.fired[start:]:
+            for node in step:
+                same = views.get(node)
+                if same is None:
+                    same = views[node] = self.reads_as(node, followed.tables)
+                if not same:
+                    return False
+        return True
 
     def runs(
         self,
@@ -539,6 +575,29 @@ class _Explorer:
         if errors:
             yield _Outcome(True, errors, frozenset({failed_proposition(node)}), [f"{node} fails"])
 
+    def first_outcome(self, state: _State, node: str) -> _Outcome:
+        """`next(self.outcomes(state, node))` but for its notes (none here): every guard
+        false, no failure, each condition the firing decides false unless a negated guard
+        makes it hold. What the first run takes at each firing; its notes are for the
+        stories of reported runs, which the first run never tells."""
+        edges = self.out[node]
+        if not edges and node not in self.conditioned:
+            return _PLAIN
+        live = semantics.live(edges, state.taken)
+        chosen = semantics.route(live, failed=False, holds=_never)
+        fixed: set[str] = set()
+        if node in self.conditioned:
+            negated: dict[str, bool] = {}
+            for edge in live:
+                if edge.condition == "when":
+                    key = _guard_key(edge)
+                    if key is not None:
+                        negated.setdefault(key[0], key[1])  # (the first guard of each)
+            for prop, nodes in self.conditions.items():
+                if node in nodes and negated.get(prop, False):
+                    fixed.add(prop)
+        return _Outcome(False, chosen, frozenset(fixed), [])
+
     def guard_note(self, node: str, edge: IREdge, taken: bool) -> str:
         """`node -> target when guard: taken` (printed once per edge and outcome)."""
         note = self.notes_of.get((edge.index, taken))
@@ -667,6 +726,7 @@ class _Followed:
     common: tuple
     tables: tuple
     first: dict[str, int]
+    fired: list[tuple[str, ...]]  # the nodes each step fired
     snapshots: list[tuple[int, _State]]
     answer: bool
 
@@ -683,6 +743,7 @@ class _Resumed:
     snapshots: list[tuple[int, _State]] = field(default_factory=list)
     source: _Followed | None = None
     known: bool | None = None
+    fired: list[tuple[str, ...]] = field(default_factory=list)
 
 
 _STRIDE = 4  # a followed run's state is kept at the beginning of every fourth step
@@ -699,9 +760,26 @@ _EDGE_FIELDS = tuple(name for name in IREdge.model_fields if name != "span")
 def _same_edges(these: list[IREdge], those: list[IREdge]) -> bool:
     """Whether two nodes' edges are the same but for their spans (trivia, as in the AST's
     equality): an agent written lower in its file, or below an edit, reads the same."""
-    return len(these) == len(those) and all(
+    if len(these) != len(those):
+        return False
+    if all(map(is_, these, those)):  # (the same objects, mostly: lower.py remembers edges)
+        return True
+    return all(
         a is b or all(getattr(a, f) == getattr(b, f) for f in _EDGE_FIELDS)
         for a, b in zip(these, those, strict=True)
+    )
+
+
+def _same_state(a: _State, b: _State) -> bool:
+    """Whether two states of first runs are the same: the same time, pending firings,
+    queues, loop counts and monitor states (a monitor's state is all its future reads)."""
+    return (
+        a.time == b.time
+        and a.pending == b.pending
+        and a.filled == b.filled
+        and a.queues == b.queues
+        and a.taken == b.taken
+        and all(m.state() == n.state() for m, n in zip(a.monitors, b.monitors, strict=True))
     )
 
 
@@ -725,6 +803,10 @@ def _union(masks: Iterator[int]) -> int:
     for mask in masks:
         found |= mask
     return found
+
+
+def _never(_: IREdge) -> bool:
+    return False
 
 
 def _in(indexes: set[int], edge: IREdge) -> bool:

@@ -20,9 +20,10 @@ _MAX_ANSWERS = 100_000
 class Reachability:
     """`reaches(a, b)`: whether `b` is `a` or follows it in the graph `successors`."""
 
-    def __init__(self, successors: Mapping[str, Iterable[str]]):
+    def __init__(self, successors: Mapping[str, Iterable[str]], rank: dict[str, int] | None = None):
+        """(`rank`: the graph's ranks when known, `topological_ranks` or `order_still_holds`.)"""
         self.successors = {node: tuple(targets) for node, targets in successors.items()}
-        self.rank = topological_ranks(self.successors)
+        self.rank = topological_ranks(self.successors) if rank is None else rank
         self._answers: dict[tuple[str, str], bool] = {}
         self._ancestors: dict[str, frozenset[str]] = {}
 
@@ -150,3 +151,25 @@ def topological_ranks(successors: Mapping[str, Iterable[str]]) -> dict[str, int]
                     rank[node] = component
                     todo.append(node)
     return rank
+
+
+def order_still_holds(successors: Mapping[str, Iterable[str]], rank: Mapping[str, int]) -> bool:
+    """Whether `rank`, one node one rank (the ranks of an acyclic graph), still ranks
+    `successors`, a graph of the same nodes, as `topological_ranks` would need: every
+    edge goes up in rank. Then the graph is acyclic too (a cycle would come back down),
+    each node is its own component, and `Reachability` answers every question with these
+    ranks as with its own (a path never goes down in rank; the search between two ranks
+    is the same). An edit that adds, removes or rewires an edge mostly keeps the order of
+    the graph it was made from: one pass over the edges, not two searches."""
+    if len(rank) != len(successors):
+        return False
+    get = rank.get
+    for node, targets in successors.items():
+        here = get(node)
+        if here is None:
+            return False
+        for target in targets:
+            there = get(target)
+            if there is None or not here < there:
+                return False
+    return True

@@ -1,0 +1,193 @@
+"""The graph analyses' memos (compiler/analyses.py: the last acyclic graph's ranks reused
+when its order still holds, `order_still_holds`; what each edge reads, by the edge, its
+target node and the agent's node names) give what the analyses give without them.
+
+The oracle is `analyse` run again on the same IR with every memo emptied first (and
+restored after, so that the walk goes on with what it remembered): the same diagnostics,
+their whole `repr`, errors-only and full. Along seeded random walks of edits over every
+example and stdlib file and over the benchmark's generated agents (tests/edit_walks.py);
+the walks must reuse ranks and edge reads. A brute-force test holds a reused order to
+the reachability of random graphs.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+import rolegraph
+from rolegraph.compiler import analyses, reach
+from rolegraph.compiler.check import check_module
+
+from .checking import PRELUDE
+from .conftest import EXAMPLES, STDLIB
+from .edit_walks import edit_walk
+from .test_explorer_resume import _bench_module
+
+
+class Spy:
+    """Counts the ranks reused and the edge reads asked for."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.reused = self.asked = 0
+        holds, reads = analyses.order_still_holds, analyses._edge_reads
+
+        def counted_holds(graph, rank) -> bool:
+            found = holds(graph, rank)
+            self.reused += found
+            return found
+
+        def counted_reads(ir, edge, names):
+            self.asked += 1
+            return reads(ir, edge, names)
+
+        monkeypatch.setattr(analyses, "order_still_holds", counted_holds)
+        monkeypatch.setattr(analyses, "_edge_reads", counted_reads)
+
+
+def _fresh(ir, errors_only: bool) -> list:
+    """`analyse(ir)` with nothing remembered (the memos restored after)."""
+    saved = (analyses._LAST_ORDER[0], dict(analyses._NODE_SETS), dict(analyses._EDGE_READS))
+    analyses._LAST_ORDER[0] = {}
+    analyses._NODE_SETS.clear()
+    analyses._EDGE_READS.clear()
+    try:
+        return analyses.analyse(ir, errors_only=errors_only)
+    finally:
+        analyses._LAST_ORDER[0] = saved[0]
+        analyses._NODE_SETS.clear()
+        analyses._NODE_SETS.update(saved[1])
+        analyses._EDGE_READS.clear()
+        analyses._EDGE_READS.update(saved[2])
+
+
+def _walk(module, filename: str, seed: int, count: int) -> None:
+    for program in edit_walk(module, random.Random(seed), count):
+        checked = check_module(
+            program, filename, lambda s, n: (None, []), "", explore=False, irs=True
+        )
+        if checked.errors:
+            continue
+        for ir in checked.irs.values():
+            for errors_only in (True, False):
+                remembered = analyses.analyse(ir, errors_only=errors_only)
+                assert repr(remembered) == repr(_fresh(ir, errors_only)), (ir.name, errors_only)
+
+
+@pytest.fixture(autouse=True)
+def _nothing_remembered(monkeypatch):
+    monkeypatch.setattr(analyses, "_LAST_ORDER", [{}])
+    monkeypatch.setattr(analyses, "_NODE_SETS", {})
+    monkeypatch.setattr(analyses, "_EDGE_READS", {})
+
+
+@pytest.mark.parametrize("path", EXAMPLES + STDLIB, ids=lambda p: p.name)
+def test_edit_walks_of_examples_and_stdlib_analyse_as_without_memos(path: Path):
+    _walk(rolegraph.parse(path.read_text(), str(path)), str(path), seed=len(path.name), count=10)
+
+
+@pytest.mark.parametrize(("nodes", "seed"), [(20, 1), (40, 2), (100, 3)])
+def test_edit_walks_of_generated_agents_analyse_as_without_memos(nodes, seed, monkeypatch):
+    spy = Spy(monkeypatch)
+    _walk(_bench_module(5, nodes), "edits.agent", seed=seed, count=25)
+    assert spy.reused >= 10, vars(spy)
+    assert len(analyses._EDGE_READS) < spy.asked / 2, (len(analyses._EDGE_READS), vars(spy))
+
+
+def _reaches(successors: dict[str, list[str]], source: str, target: str) -> bool:
+    seen, todo = {source}, [source]
+    while todo:
+        for node in successors[todo.pop()]:
+            if node not in seen:
+                seen.add(node)
+                todo.append(node)
+    return target in seen
+
+
+def test_a_reused_order_answers_as_brute_force():
+    """Random acyclic graphs, each edited by a random edge added, removed or moved: where
+    the first graph's ranks still hold, `Reachability` with them answers every pair as a
+    search of the edited graph does; where they do not, the edited graph has an edge that
+    goes down in them."""
+    rng = random.Random(11)
+    held = failed = 0
+    for _ in range(300):
+        size = rng.randint(2, 12)
+        names = [f"n{i}" for i in range(size)]
+        order = names[:]
+        rng.shuffle(order)
+        edges = {
+            (a, b)
+            for i, a in enumerate(order)
+            for b in order[i + 1 :]
+            if rng.random() < 0.3  # (forward in `order`: acyclic)
+        }
+        rank = reach.topological_ranks({n: [b for a, b in edges if a == n] for n in names})
+        assert len(set(rank.values())) == size
+        edited = set(edges)
+        kind = rng.choice(["add", "remove", "move"])
+        if kind != "add" and edited:
+            edited.discard(rng.choice(sorted(edited)))
+        if kind != "remove":
+            edited.add((rng.choice(names), rng.choice(names)))
+        successors = {n: [b for a, b in sorted(edited) if a == n] for n in names}
+        if reach.order_still_holds(successors, rank):
+            held += 1
+            known = reach.Reachability(successors, rank)
+            for a in names:
+                for b in names:
+                    assert known.reaches(a, b) == _reaches(successors, a, b), (edited, a, b)
+        else:
+            failed += 1
+            assert any(rank[a] >= rank[b] for a, b in edited)
+    assert held > 50 and failed > 50, (held, failed)
+
+
+def _agent(t_reads: str, extra: str = "") -> str:
+    return PRELUDE + (
+        "agent A(task: str) -> Draft {\n"
+        f"  a = Writer(task)\n  c = Writer(task)\n{extra}"
+        f"  b = Writer(task, a.text)\n  t = Writer(task, {t_reads}.text)\n"
+        "  b -> t max 1\n  return t\n}\n"
+    )
+
+
+def _ir(text: str):
+    (ir,) = rolegraph.check_source(text, "a.agent").irs.values()
+    return ir
+
+
+def test_an_edge_into_a_changed_node_reads_what_the_node_reads_now():
+    """The edge `b -> t` is the same object in both IRs, its target `t` is not: `t`
+    reads `a` (ordered before `b`), then `c` (not: a race). What an edge reads is
+    remembered by its target node too."""
+    before = _ir(_agent("a"))
+    node = _ir(_agent("c")).nodes["t"]
+    after = before.model_copy(update={"nodes": {**before.nodes, "t": node}})
+    assert analyses.check_races(before) == []
+    found = analyses.check_races(after)
+    assert [d.code for d in found] == ["E0403"]
+    assert repr(found) == repr(_fresh_races(after))
+
+
+def test_an_edge_reads_only_the_nodes_of_its_agent():
+    """The edge `b -> t` and its target are the same objects in both IRs; the node `c`
+    that `t` reads is in one agent and not in the other (read as no node: no race there).
+    What an edge reads is remembered by the agent's node names too."""
+    whole = _ir(_agent("c"))
+    nodes = {k: v for k, v in whole.nodes.items() if k != "c"}
+    edges = [e for e in whole.edges if "c" not in (e.source, e.target)]
+    less = whole.model_copy(update={"nodes": nodes, "edges": edges})
+    assert [d.code for d in analyses.check_races(whole)] == ["E0403"]
+    assert repr(analyses.check_races(less)) == repr(_fresh_races(less)) == "[]"
+
+
+def _fresh_races(ir) -> list:
+    saved = dict(analyses._EDGE_READS)
+    analyses._EDGE_READS.clear()
+    try:
+        return analyses.check_races(ir)
+    finally:
+        analyses._EDGE_READS.update(saved)
