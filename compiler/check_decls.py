@@ -7,7 +7,7 @@ and is the plumbing (reporting, lookups) the agent checker builds on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from . import ast, codes
 from .check_tools import check_mcp, check_model, check_model_params, check_tool
@@ -106,9 +106,14 @@ class DeclChecker:
             for symbol in module.names.values():
                 if symbol.kind == "type":
                     self.record_type(symbol)
+        checks: dict[str, Callable[[Symbol], None] | None] = {}  # each kind's check, if any
         for module in self.program.modules.values():
             for symbol in list(module.names.values()):
-                check = getattr(self, f"check_{symbol.kind}", None)
+                kind = symbol.kind
+                if kind in checks:
+                    check = checks[kind]
+                else:
+                    check = checks[kind] = getattr(self, f"check_{kind}", None)
                 if check is not None:
                     check(symbol)
 
