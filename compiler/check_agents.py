@@ -68,8 +68,8 @@ class AgentChecker(DeclChecker):
         # the nodes whose callee and output are known to be as before (`same_callee`)
         same: set[str] = set()
         # (a callee as before, by the name called and the callee then: looked up once;
-        # the snapshot's callees are alive, so their identities are not reused)
-        callees: dict[tuple[str, int], Callee | None] = {}
+        # the signatures are the snapshot's, alive, so their identities are not reused)
+        callees: dict[tuple[str, str, str, int], Callee | None] = {}
         before_nodes = previous.nodes if previous is not None else {}
         # Declare every node first: edges and arguments may refer to later nodes.
         for node in nodes:
@@ -78,7 +78,7 @@ class AgentChecker(DeclChecker):
                 before = before_nodes.get(id(node))
                 if before is not None and not node.ct_args and name not in info.params:
                     was = before.callee
-                    key = (node.role, id(was))
+                    key = (node.role, was.kind, was.name, id(was.signature))
                     if key in callees:
                         callee = callees[key]
                     else:
@@ -123,6 +123,7 @@ class AgentChecker(DeclChecker):
                 ):
                     rebound.add(gone_edge.target.node)
         changed: list[NodeInfo] = []  # nodes whose snapshot entry is not the last one's
+        heads = self.heads if self.memo is None else self.memo.heads
         for node in nodes:
             name = node.name
             declared = declared_nodes.get(name, None)
@@ -131,7 +132,7 @@ class AgentChecker(DeclChecker):
             if previous is not None and touched is not None:
                 if name in same:  # (never touched itself: its output is as before)
                     if name not in rebound and (
-                        not touched or touched.isdisjoint(self.heads(node))
+                        not touched or touched.isdisjoint(heads(node))
                     ):
                         continue  # as the last clean check saw it, snapshot entry and all
                     declared.bound.clear()
@@ -140,7 +141,7 @@ class AgentChecker(DeclChecker):
                     if (
                         before is not None
                         and name not in touched
-                        and (not touched or touched.isdisjoint(self.heads(node)))
+                        and (not touched or touched.isdisjoint(heads(node)))
                         and port_bound.get(name) == previous.port_bound.get(name)
                     ):
                         declared.bound.update(before.bound)
@@ -152,7 +153,7 @@ class AgentChecker(DeclChecker):
             if (
                 touched is not None
                 and id(statement) not in added
-                and (not touched or touched.isdisjoint(self.heads(statement)))
+                and (not touched or touched.isdisjoint(heads(statement)))
             ):
                 continue  # checked clean before, and reads nothing that changed
             if isinstance(statement, ast.ReturnStmt):
@@ -357,9 +358,10 @@ class AgentChecker(DeclChecker):
         bindings: dict[str, list[frozenset[str]]] = {}
         self._edge_ports: dict[int, tuple[ast.Node, Any]] = {}
         before_edges = previous.edges if previous is not None and touched is not None else {}
+        heads = self.heads if self.memo is None else self.memo.heads
         for edge in info.decl.edges if edges is None else edges:
             before = before_edges.get(id(edge))
-            if before is not None and (not touched or touched.isdisjoint(self.heads(edge))):
+            if before is not None and (not touched or touched.isdisjoint(heads(edge))):
                 ports = before[1]  # (the same statement: its snapshot entry holds it alive)
             else:
                 target = (
