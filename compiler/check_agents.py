@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from operator import is_
 from typing import Any, TypeVar
 
 from . import ast, codes, ltl
@@ -131,9 +132,7 @@ class AgentChecker(DeclChecker):
                 continue
             if previous is not None and touched is not None:
                 if name in same:  # (never touched itself: its output is as before)
-                    if name not in rebound and (
-                        not touched or touched.isdisjoint(heads(node))
-                    ):
+                    if name not in rebound and (not touched or touched.isdisjoint(heads(node))):
                         continue  # as the last clean check saw it, snapshot entry and all
                     declared.bound.clear()
                 else:
@@ -186,13 +185,10 @@ class AgentChecker(DeclChecker):
         if previous is None:
             return None
         before = previous.decl
-        same = all(
-            len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
-            for a, b in (
-                (decl.params, before.params),
-                (decl.ct_params, before.ct_params),
-                ((decl.returns,), (before.returns,)),
-            )
+        same = (
+            decl.returns is before.returns
+            and _same_objects(decl.params, before.params)
+            and _same_objects(decl.ct_params, before.ct_params)
         )
         return previous if same else None
 
@@ -610,6 +606,10 @@ def _signature_key(callee: Callee) -> tuple[Any, ...]:
     """A callee as a node's check reads it: what it is and the parameters it takes."""
     params = callee.signature.params
     return (callee.kind, callee.name, None if params is None else tuple(params))
+
+
+def _same_objects(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return len(a) == len(b) and all(map(is_, a, b))
 
 
 _NODE, _EDGE, _RETURN, _CONSTRAINT = ast.NodeDecl, ast.EdgeDecl, ast.ReturnStmt, ast.Constraint
