@@ -215,7 +215,10 @@ class AgentChecker(DeclChecker):
         same: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> set[str]:
         """The names whose meaning changed since the agent's last clean check: nodes added,
-        removed, with another output type, or calling a callee of another signature.
+        removed, with another output type, or calling a callee of another kind or other
+        parameters (what the other statements read of a node: its output, and for the
+        edges into it its callee's parameters; its callee's name only in the messages of
+        errors, which a statement that checked clean and still does has none of).
         (`same`: nodes declared by the same statement as then, whose callee has the same
         kind, name and signature: the same output, so not touched.)"""
         nodes = info.nodes
@@ -226,7 +229,7 @@ class AgentChecker(DeclChecker):
             if (
                 before is None
                 or before.output != node.output
-                or _signature_key(before.callee) != _signature_key(node.callee)
+                or _parameters_key(before.callee) != _parameters_key(node.callee)
             ):
                 touched.add(name)
         return touched
@@ -606,6 +609,13 @@ def _signature_key(callee: Callee) -> tuple[Any, ...]:
     """A callee as a node's check reads it: what it is and the parameters it takes."""
     params = callee.signature.params
     return (callee.kind, callee.name, None if params is None else tuple(params))
+
+
+def _parameters_key(callee: Callee) -> tuple[Any, ...]:
+    """What the edges into a node read of its callee once they check clean: its kind and
+    the parameters it takes (`_signature_key` less the name, which only errors name)."""
+    params = callee.signature.params
+    return (callee.kind, None if params is None else tuple(params))
 
 
 def _same_objects(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
