@@ -58,41 +58,42 @@ class AgentChecker(DeclChecker):
         # the ids of the body's statements; those new since the last clean check
         ids: set[int] = set(map(id, body))
         added: set[int] = set()
+        fresh: list[ast.Node] = []  # (those, in body order)
         if previous is None:
             check_bound_names(self, module, decl)
         else:  # (the statements the last clean check saw, with the same constants, passed)
             added = ids - previous.statements
             if added:
-                check_bound_names(self, module, decl, [s for s in body if id(s) in added])
+                fresh = [s for s in body if id(s) in added]
+                check_bound_names(self, module, decl, fresh)
         scope = Scope(self, module, info)
         declared_nodes = info.nodes
         # the nodes whose callee and output are known to be as before (`same_callee`)
         same: set[str] = set()
-        # (a callee as before, by the name called and the callee then: looked up once;
-        # the signatures are the snapshot's, alive, so their identities are not reused)
-        callees: dict[tuple[str, str, str, int], Callee | None] = {}
+        # (a callee as before, by the callee then, looked up once: the snapshot's callees
+        # are alive, and one for each name called, kind, name and signature)
+        callees: dict[int, Callee | None] = {}
         before_nodes = previous.nodes if previous is not None else {}
         # Declare every node first: edges and arguments may refer to later nodes.
         for node in nodes:
             name = node.name
-            if previous is not None and name not in declared_nodes:
-                before = before_nodes.get(id(node))
-                if before is not None and not node.ct_args and name not in info.params:
-                    was = before.callee
-                    key = (node.role, was.kind, was.name, id(was.signature))
-                    if key in callees:
-                        callee = callees[key]
-                    else:
-                        callee = callees[key] = self.same_callee(module, node, was)
-                    if callee is not None:
-                        # the same statement, calling what has the same signature: its
-                        # output and bound arguments are the same (`x N` and maps are the
-                        # statement's)
-                        declared_nodes[name] = NodeInfo(
-                            node, callee, before.output, dict(before.bound)
-                        )
-                        same.add(name)
-                        continue
+            before = before_nodes.get(id(node))
+            if (
+                before is not None
+                and name not in declared_nodes
+                and not node.ct_args
+                and name not in info.params
+            ):
+                was = before.callee
+                callee = callees.get(id(was), _MISSING)  # type: ignore[arg-type]
+                if callee is _MISSING:
+                    callee = callees[id(was)] = self.same_callee(module, node, was)
+                if callee is not None:
+                    # the same statement, calling what has the same signature: its output
+                    # and bound arguments are the same (`x N` and maps are the statement's)
+                    declared_nodes[name] = NodeInfo(node, callee, before.output, dict(before.bound))
+                    same.add(name)
+                    continue
             if name in declared_nodes or name in info.params:
                 first = declared_nodes.get(name)
                 self.report(
@@ -114,8 +115,12 @@ class AgentChecker(DeclChecker):
         touched = self.touched(info, previous, same) if previous is not None else None
         # the nodes some edge now binds other ports of than at the last clean check
         rebound: set[str] = set()
-        port_bound = self.edge_bindings(module, info, scope, previous, touched, edges, rebound)
-        if previous is not None:
+        if previous is not None and not touched:  # (only the edges added are checked)
+            added_edges = [s for s in fresh if isinstance(s, ast.EdgeDecl)]
+            port_bound = self.rebind_edges(info, scope, previous, ids, added_edges, rebound)
+        else:
+            port_bound = self.edge_bindings(module, info, scope, previous, touched, edges, rebound)
+        if previous is not None and touched:
             for gone in previous.statements - ids:  # (edges removed since)
                 found = previous.edges.get(gone)
                 gone_edge = found[0] if found is not None else None
@@ -125,8 +130,11 @@ class AgentChecker(DeclChecker):
                     rebound.add(gone_edge.target.node)
         changed: list[NodeInfo] = []  # nodes whose snapshot entry is not the last one's
         heads = self.heads if self.memo is None else self.memo.heads
+        unread = previous is not None and not touched  # (no statement reads a change)
         for node in nodes:
             name = node.name
+            if unread and name in same and name not in rebound:
+                continue  # as the last clean check saw it, snapshot entry and all
             declared = declared_nodes.get(name, None)
             if declared is None or declared.decl is not node:
                 continue
@@ -266,12 +274,17 @@ class AgentChecker(DeclChecker):
         # cycles), which a snapshot would keep alive until the next one replaces it: long
         # enough for the cyclic collector to carry it into the generations it rarely
         # visits, where every collection walks every object of the process.
-        callees: dict[int, Callee] = {}
+        # One callee for each name called, kind, name and signature, kept from snapshot to
+        # snapshot (so that a check looks each up once: `check_agent`'s `callees`).
+        callees = snapshot.callees
+        if previous is not None and len(previous.callees) <= 2 * len(previous.nodes) + 16:
+            callees.update(previous.callees)
         for node in changed:
-            callee = callees.get(id(node.callee))
+            was = node.callee
+            called = (node.decl.role, was.kind, was.name, id(was.signature))
+            callee = callees.get(called)
             if callee is None:
-                was = node.callee
-                callee = callees[id(was)] = Callee(was.kind, was.name, was.signature)
+                callee = callees[called] = Callee(was.kind, was.name, was.signature)
             kept = NodeInfo(node.decl, callee, node.output, node.bound)
             snapshot.nodes[id(node.decl)] = kept
             snapshot.by_name[node.decl.name] = kept
@@ -363,17 +376,7 @@ class AgentChecker(DeclChecker):
             if before is not None and (not touched or touched.isdisjoint(heads(edge))):
                 ports = before[1]  # (the same statement: its snapshot entry holds it alive)
             else:
-                target = (
-                    info.nodes.get(edge.target.node)
-                    if isinstance(edge.target, ast.NodeTarget)
-                    else None
-                )
-                ports = self.remembered(
-                    info,
-                    edge,
-                    (info.returns, _signature_key(target.callee) if target else None),
-                    partial(self.check_edge, module, info, scope, edge),
-                )
+                ports = self.remembered_edge(module, info, scope, edge)
                 self._edge_ports[id(edge)] = (edge, ports)
                 if (
                     rebound is not None
@@ -388,6 +391,60 @@ class AgentChecker(DeclChecker):
                 else:
                     found.append(ports)
         return bindings
+
+    def rebind_edges(
+        self,
+        info: AgentInfo,
+        scope: Scope,
+        previous: AgentSnapshot,
+        statements: set[int],
+        added: list[ast.EdgeDecl],
+        rebound: set[str],
+    ) -> dict[str, list[frozenset[str]]]:
+        """`edge_bindings` of an agent whose last clean check is `previous` and in which no
+        name changed meaning (nothing touched): the edges there still are bind what they
+        bound then, so only the edges `added` since are checked (in body order), and the
+        ports of the edges gone since are taken out. Each target's ports are the same
+        collection as `edge_bindings` gives, in another order where edges were added (no
+        check reads their order). `statements`: the ids of the body's statements."""
+        bindings = dict(previous.port_bound)  # (lists shared with the snapshot: copied on change)
+        module = info.symbol.module
+        self._edge_ports = {}
+        for gone in previous.statements - statements:
+            found = previous.edges.get(gone)
+            if found is None or found[1] is None:
+                continue  # (not an edge, or one that binds nothing: a return edge)
+            edge, ports = found
+            target = edge.target.node  # type: ignore[attr-defined]
+            kept = bindings[target]
+            index = next(i for i, bound in enumerate(kept) if bound is ports)
+            bindings[target] = kept[:index] + kept[index + 1 :]
+            if not bindings[target]:
+                del bindings[target]
+            rebound.add(target)
+        for edge in added:
+            ports = self.remembered_edge(module, info, scope, edge)
+            self._edge_ports[id(edge)] = (edge, ports)
+            if ports is not None:
+                target = edge.target.node  # type: ignore[union-attr]
+                bindings[target] = [*bindings.get(target, ()), ports]
+                rebound.add(target)
+        return bindings
+
+    def remembered_edge(
+        self, module: ModuleInfo, info: AgentInfo, scope: Scope, edge: ast.EdgeDecl
+    ) -> frozenset[str] | None:
+        """`check_edge`, through the memo (`remembered`): it reads the agent's result type
+        and its target's callee."""
+        target = (
+            info.nodes.get(edge.target.node) if isinstance(edge.target, ast.NodeTarget) else None
+        )
+        return self.remembered(
+            info,
+            edge,
+            (info.returns, _signature_key(target.callee) if target else None),
+            partial(self.check_edge, module, info, scope, edge),
+        )
 
     def check_edge(
         self, module: ModuleInfo, info: AgentInfo, scope: Scope, edge: ast.EdgeDecl
@@ -621,6 +678,8 @@ def _parameters_key(callee: Callee) -> tuple[Any, ...]:
 def _same_objects(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
     return len(a) == len(b) and all(map(is_, a, b))
 
+
+_MISSING: Any = object()
 
 _NODE, _EDGE, _RETURN, _CONSTRAINT = ast.NodeDecl, ast.EdgeDecl, ast.ReturnStmt, ast.Constraint
 

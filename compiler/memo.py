@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import ast
-from .checked import NodeInfo, Signature
+from .checked import Callee, NodeInfo, Signature
 from .diagnostics import Diagnostic
 from .resolve import ModuleInfo
 
@@ -26,6 +26,9 @@ class AgentSnapshot:
     edges: dict[int, tuple[ast.Node, Any]] = field(default_factory=dict)  # id → (edge, ports)
     port_bound: dict[str, list[frozenset[str]]] = field(default_factory=dict)
     statements: set[int] = field(default_factory=set)  # ids of every statement of the body
+    # the node infos' callees, one for each name called, kind, name and signature (by its
+    # identity: the callee holds it alive)
+    callees: dict[tuple[str, str, str, int], Callee] = field(default_factory=dict)
 
 
 _REF, _FIRED = ast.Ref, ast.LtlFired
