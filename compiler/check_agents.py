@@ -9,7 +9,7 @@ has only the statements the edit touched checked again (`previous_check`, `touch
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from operator import is_
 from typing import Any, TypeVar
@@ -54,7 +54,7 @@ class AgentChecker(DeclChecker):
             else:
                 self.resolve_type(module, ct.type)
         body = decl.body
-        nodes, edges, others = _partition(body)
+        nodes = [s for s in body if type(s) is _NODE]  # (see `_partition`)
         # the ids of the body's statements; those new since the last clean check
         ids: set[int] = set(map(id, body))
         added: set[int] = set()
@@ -115,10 +115,11 @@ class AgentChecker(DeclChecker):
         touched = self.touched(info, previous, same) if previous is not None else None
         # the nodes some edge now binds other ports of than at the last clean check
         rebound: set[str] = set()
-        if previous is not None and not touched:  # (only the edges added are checked)
-            added_edges = [s for s in fresh if isinstance(s, ast.EdgeDecl)]
-            port_bound = self.rebind_edges(info, scope, previous, ids, added_edges, rebound)
+        if previous is not None and not touched:  # (only the statements added are checked)
+            _, edges, others = _partition(fresh)
+            port_bound = self.rebind_edges(info, scope, previous, ids, edges, rebound)
         else:
+            _, edges, others = _partition(body)
             port_bound = self.edge_bindings(module, info, scope, previous, touched, edges, rebound)
         if previous is not None and touched:
             for gone in previous.statements - ids:  # (edges removed since)
@@ -685,19 +686,20 @@ _NODE, _EDGE, _RETURN, _CONSTRAINT = ast.NodeDecl, ast.EdgeDecl, ast.ReturnStmt,
 
 
 def _partition(
-    body: tuple[ast.Node, ...],
+    body: Iterable[ast.Node],
 ) -> tuple[list[ast.NodeDecl], list[ast.EdgeDecl], list[ast.Node]]:
-    """An agent's body: its nodes, its edges, and its returns and constraints, each in
-    body order (by exact type first: `isinstance` of a pydantic class is slow)."""
+    """Statements of an agent: its nodes, its edges, and its returns and constraints, each
+    in body order. By exact type (`isinstance` of a pydantic class is slow): no statement
+    class has subclasses (tests/test_check_agent_walks.py holds it)."""
     nodes: list[ast.NodeDecl] = []
     edges: list[ast.EdgeDecl] = []
     others: list[ast.Node] = []
     for statement in body:
         kind = type(statement)
-        if kind is _NODE or (kind is not _EDGE and isinstance(statement, _NODE)):
+        if kind is _NODE:
             nodes.append(statement)  # type: ignore[arg-type]
-        elif kind is _EDGE or isinstance(statement, _EDGE):
+        elif kind is _EDGE:
             edges.append(statement)  # type: ignore[arg-type]
-        elif kind is _RETURN or kind is _CONSTRAINT or isinstance(statement, _RETURN | _CONSTRAINT):
+        elif kind is _RETURN or kind is _CONSTRAINT:
             others.append(statement)
     return nodes, edges, others

@@ -163,3 +163,12 @@ def test_walks_over_generated_agents_check_as_without_a_memo(nodes: int) -> None
     module = rolegraph.parse(large_program(roles=8, nodes=nodes), "generated.agent")
     clean = walk(module, "generated.agent", random.Random(nodes), 4, 30)
     assert clean > 20  # (clean siblings are where the snapshot's shortcuts are taken)
+
+
+def test_the_statement_classes_the_checker_tells_apart_by_exact_type_have_no_subclasses() -> None:
+    # (check_agents._partition and the node lists take statements by `type(s) is ...`)
+    def every_subclass(cls: type) -> list[type]:
+        return [sub for direct in cls.__subclasses__() for sub in [direct, *every_subclass(direct)]]
+
+    for cls in (ast.NodeDecl, ast.EdgeDecl, ast.ReturnStmt, ast.Constraint):
+        assert every_subclass(cls) == [], cls
