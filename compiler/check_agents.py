@@ -74,6 +74,7 @@ class AgentChecker(DeclChecker):
         # are alive, and one for each name called, kind, name and signature)
         callees: dict[int, Callee | None] = {}
         before_nodes = previous.nodes if previous is not None else {}
+        params = info.params
         # Declare every node first: edges and arguments may refer to later nodes.
         for node in nodes:
             name = node.name
@@ -82,7 +83,7 @@ class AgentChecker(DeclChecker):
                 before is not None
                 and name not in declared_nodes
                 and not node.ct_args
-                and name not in info.params
+                and name not in params
             ):
                 was = before.callee
                 callee = callees.get(id(was), _MISSING)  # type: ignore[arg-type]
