@@ -172,3 +172,41 @@ def test_the_statement_classes_the_checker_tells_apart_by_exact_type_have_no_sub
 
     for cls in (ast.NodeDecl, ast.EdgeDecl, ast.ReturnStmt, ast.Constraint):
         assert every_subclass(cls) == [], cls
+
+
+def _reread(start: ast.Module, filename: str, limit: int) -> int:
+    """Each node that a return or a constraint reads, given each role of the module in
+    turn, checked by a session that checked `start` (the snapshot those statements were
+    clean in) as without a memo; returns how many of those checks found errors."""
+    session = CheckSession(filename)
+    _agrees(session, start, filename, errors_only=True)
+    refused = 0
+    edits = [
+        ChangeRole(agent=agent.name, node=name, role=role.name)
+        for agent in start.agents
+        for statement in agent.body
+        if isinstance(statement, ast.ReturnStmt | ast.Constraint)
+        for name in sorted(session.memo.heads(statement))
+        if agent.node(name) is not None
+        for role in start.roles
+    ]
+    for edit in edits[:limit]:
+        try:
+            edited = edit.apply(start)
+        except (EditError, ValueError):
+            continue
+        refused += not _agrees(session, edited, filename, errors_only=True)
+    return refused
+
+
+def test_returns_and_constraints_are_checked_again_when_a_node_they_read_changes() -> None:
+    """A return or an `ensure` unchanged by an edit, reading a node whose role (and so
+    output) the edit changed: checked again, and refused where the output no longer fits
+    (the walks above may draw too few of these)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate import large_program
+
+    programs = [(rolegraph.parse_file(p), str(p)) for p in EXAMPLES + STDLIB]
+    programs.append((rolegraph.parse(large_program(roles=8, nodes=12), "g.agent"), "g.agent"))
+    refused = sum(_reread(module, filename, 40) for module, filename in programs)
+    assert refused > 10
