@@ -245,15 +245,11 @@ def measured_shallow(node: Any, limit: int = MAX_AST_NESTING) -> bool:
     if seen is not None and seen() is node:
         return True
     if isinstance(getattr(node, "body", None), tuple) and limit > 1:
-        parts = _parts(node)
-        # Most statements are known: those that are not, found by set difference. (An entry
-        # names its node while the node lives: it is forgotten when the node dies, before
-        # the address can be another's, so an id found there is that node's.)
-        unknown = set(map(id, parts)).difference(_measured(limit - 1))
-        if unknown:
-            for child in parts:
-                if id(child) in unknown and not measured_shallow(child, limit - 1):
-                    return False
+        below = _measured(limit - 1).get
+        for child in _parts(node):  # (the lookup inline: most statements are known)
+            seen = below(id(child))
+            if (seen is None or seen() is not child) and not measured_shallow(child, limit - 1):
+                return False
     elif first_too_deep(node, limit) is not None:
         return False
     if len(known) >= _SHALLOW_MAX:
