@@ -114,8 +114,9 @@ def _check_module(
         if agent.symbol.module is not program.main:
             continue
         shape = _graph_shape(agent) if errors_only and memo is not None and explore else None
-        if shape is not None and memo is not None and shape[0] in memo.graphs:
-            checked.diagnostics.extend(memo.graphs[shape[0]][1])
+        known = memo.graphs.get(shape[0]) if shape is not None and memo is not None else None
+        if known is not None:
+            checked.diagnostics.extend(known[1])
             if irs:
                 checked.irs[name] = build_ir(result, agent)
             continue
@@ -181,48 +182,68 @@ def _graph_shape(agent: AgentInfo) -> tuple[tuple[Any, ...], list[Any]] | None:
     run, and its edges and returns — those by identity, since an edit keeps what it does
     not change. Not the roles the nodes call: a node that calls another role of the same
     shape leaves the graph as it was (the type checker judged the call). Its constraints
-    are part of it: an `ensure` that every run violates is an error (E0506)."""
+    are part of it: an `ensure` that every run violates is an error (E0506).
+
+    Each node's part is one object per distinct part (`_node_shape`), named in the key by
+    its identity: the key is a tuple of numbers, quick to hash; the objects it names are
+    kept alive with it (the second item), so no identity in it is reused while it lives."""
     decl = agent.decl
     # (rebuilding a node copies its tuples but keeps the nodes in them: identities of those)
-    objects: list[Any] = [*decl.params, *decl.ct_params]
+    objects: list[Any] = [*decl.params, *decl.ct_params, *decl.body]
     key: list[Any] = [agent.symbol.qualified, *map(id, decl.params), None, *map(id, decl.ct_params)]
+    nodes = agent.nodes
+    shapes = _NODE_SHAPES
     for statement in decl.body:
-        if isinstance(statement, ast.NodeDecl):
-            info = agent.nodes.get(statement.name)
+        if type(statement) is _NODE or isinstance(statement, _NODE):
+            info = nodes.get(statement.name)  # type: ignore[attr-defined]
             if info is None:
                 return None
-            part = _node_shape(statement, info)
-            objects.append(statement)  # (it holds the parts whose identities are in `part`)
-            key.append(part)
+            callee = info.callee
+            found = shapes.get(id(statement))
+            if found is None or found[1] is not callee.signature or found[2] != callee.kind:
+                found = _node_shape(statement, info)  # type: ignore[arg-type]
+            part = found[3]
+            objects.append(part)
+            key.append(id(part))
         else:
-            objects.append(statement)
             key.append(id(statement))
     return tuple(key), objects
 
 
-# each node's part of `_graph_shape`, by its statement, callee kind and signature (a
-# check without errors binds the arguments the statement names to that signature's
-# parameters: the parameters left unbound follow); entries keep their objects alive
-_NODE_SHAPES: dict[tuple[int, str, int], tuple[Any, tuple[Any, ...]]] = {}
+_NODE = ast.NodeDecl
+
+# each node's part of `_graph_shape`, by its statement (with the callee's signature and
+# kind it was made for: a check without errors binds the arguments the statement names to
+# that signature's parameters, and the parameters left unbound follow); entries keep their
+# statements alive, so their identities are not reused while they are here
+_NODE_SHAPES: dict[int, tuple[ast.NodeDecl, Any, str, tuple[Any, ...]]] = {}
+# each distinct part, once: the object whose identity stands for it in a graph's key
+_PARTS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
 
-def _node_shape(statement: ast.NodeDecl, info: Any) -> tuple[Any, ...]:
-    key = (id(statement), info.callee.kind, id(info.callee.signature))
-    found = _NODE_SHAPES.get(key)
-    if found is None:
-        parts = [*statement.args, statement.map, *statement.ct_args]
-        shape = (
-            statement.name,
-            tuple(map(id, parts)),
-            len(statement.args),
-            statement.replicate,
-            info.callee.kind,
-            tuple(unbound_parameters(info)),
-        )
-        if len(_NODE_SHAPES) >= 65_536:
-            _NODE_SHAPES.clear()
-        found = _NODE_SHAPES[key] = ((statement, info.callee.signature), shape)
-    return found[1]
+def _node_shape(
+    statement: ast.NodeDecl, info: Any
+) -> tuple[ast.NodeDecl, Any, str, tuple[Any, ...]]:
+    parts = [*statement.args, statement.map, *statement.ct_args]
+    shape = (
+        statement.name,
+        tuple(map(id, parts)),
+        len(statement.args),
+        statement.replicate,
+        info.callee.kind,
+        tuple(unbound_parameters(info)),
+    )
+    if len(_NODE_SHAPES) >= 65_536:
+        _NODE_SHAPES.clear()
+        _PARTS.clear()  # (the graphs' keys that name a part hold it alive)
+    shape = _PARTS.setdefault(shape, shape)
+    found = _NODE_SHAPES[id(statement)] = (
+        statement,
+        info.callee.signature,
+        info.callee.kind,
+        shape,
+    )
+    return found
 
 
 def _too_deep(module: ast.Module, filename: str) -> list[Diagnostic]:

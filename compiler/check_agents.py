@@ -9,8 +9,9 @@ has only the statements the edit touched checked again (`previous_check`, `touch
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
+from operator import is_
 from typing import Any, TypeVar
 
 from . import ast, codes, ltl
@@ -52,46 +53,54 @@ class AgentChecker(DeclChecker):
                     self.resolve_type(module, ct.type.returns)  # type: ignore[arg-type]
             else:
                 self.resolve_type(module, ct.type)
+        body = decl.body
+        nodes = [s for s in body if type(s) is _NODE]  # (see `_partition`)
+        # the ids of the body's statements; those new since the last clean check
+        ids: set[int] = set(map(id, body))
+        added: set[int] = set()
+        fresh: list[ast.Node] = []  # (those, in body order)
         if previous is None:
             check_bound_names(self, module, decl)
         else:  # (the statements the last clean check saw, with the same constants, passed)
-            new = [s for s in decl.body if id(s) not in previous.statements]
-            check_bound_names(self, module, decl, new)
+            added = ids - previous.statements
+            if added:
+                fresh = [s for s in body if id(s) in added]
+                check_bound_names(self, module, decl, fresh)
         scope = Scope(self, module, info)
-        nodes = decl.nodes
+        declared_nodes = info.nodes
         # the nodes whose callee and output are known to be as before (`same_callee`)
         same: set[str] = set()
-        # (a callee as before, by the name called and the callee then: looked up once;
-        # the signatures are the snapshot's, alive, so their identities are not reused)
-        callees: dict[tuple[str, str, str, int], Callee | None] = {}
+        # (a callee as before, by the callee then, looked up once: the snapshot's callees
+        # are alive, and one for each name called, kind, name and signature)
+        callees: dict[int, Callee | None] = {}
+        before_nodes = previous.nodes if previous is not None else {}
+        params = info.params
         # Declare every node first: edges and arguments may refer to later nodes.
         for node in nodes:
-            if previous is not None and node.name not in info.nodes:
-                before = previous.nodes.get(id(node))
-                if (
-                    before is not None
-                    and before.decl is node
-                    and not node.ct_args
-                    and node.name not in info.params
-                ):
-                    was = before.callee
-                    key = (node.role, was.kind, was.name, id(was.signature))
-                    if key in callees:
-                        callee = callees[key]
-                    else:
-                        callee = callees[key] = self.same_callee(module, node, previous)
-                    if callee is not None:
-                        # the same statement, calling what has the same signature: its
-                        # output is the same (`x N` and maps are the statement's)
-                        info.nodes[node.name] = NodeInfo(node, callee, before.output)
-                        same.add(node.name)
-                        continue
-            if node.name in info.nodes or node.name in info.params:
-                first = info.nodes.get(node.name)
+            name = node.name
+            before = before_nodes.get(id(node))
+            if (
+                before is not None
+                and name not in declared_nodes
+                and not node.ct_args
+                and name not in params
+            ):
+                was = before.callee
+                callee = callees.get(id(was), _MISSING)  # type: ignore[arg-type]
+                if callee is _MISSING:
+                    callee = callees[id(was)] = self.same_callee(module, node, was)
+                if callee is not None:
+                    # the same statement, calling what has the same signature: its output
+                    # and bound arguments are the same (`x N` and maps are the statement's)
+                    declared_nodes[name] = NodeInfo(node, callee, before.output, dict(before.bound))
+                    same.add(name)
+                    continue
+            if name in declared_nodes or name in info.params:
+                first = declared_nodes.get(name)
                 self.report(
                     module,
                     codes.DUPLICATE_NAME,
-                    f"`{node.name}` is declared twice in agent `{decl.name}`",
+                    f"`{name}` is declared twice in agent `{decl.name}`",
                     node.span,
                     "declared again here",
                     labels=(Label(span=first.decl.span, message="first declared here"),)
@@ -103,45 +112,70 @@ class AgentChecker(DeclChecker):
             output = callee.signature.returns
             if node.replicate is not None or node.map is not None:
                 output = ListT(output)
-            info.nodes[node.name] = NodeInfo(node, callee, output)
-        touched = self.touched(info, previous, same) if previous else None
-        port_bound = self.edge_bindings(module, info, scope, previous, touched)
-        unchanged: dict[str, NodeInfo] = {}  # nodes as the snapshot has them (`remember_agent`)
+            declared_nodes[name] = NodeInfo(node, callee, output)
+        touched = self.touched(info, previous, same) if previous is not None else None
+        # the nodes some edge now binds other ports of than at the last clean check
+        rebound: set[str] = set()
+        if previous is not None and not touched:  # (only the statements added are checked)
+            _, edges, others = _partition(fresh)
+            port_bound = self.rebind_edges(info, scope, previous, ids, edges, rebound)
+        else:
+            _, edges, others = _partition(body)
+            port_bound = self.edge_bindings(module, info, scope, previous, touched, edges, rebound)
+        if previous is not None and touched:
+            for gone in previous.statements - ids:  # (edges removed since)
+                found = previous.edges.get(gone)
+                gone_edge = found[0] if found is not None else None
+                if isinstance(gone_edge, ast.EdgeDecl) and isinstance(
+                    gone_edge.target, ast.NodeTarget
+                ):
+                    rebound.add(gone_edge.target.node)
+        changed: list[NodeInfo] = []  # nodes whose snapshot entry is not the last one's
+        heads = self.heads if self.memo is None else self.memo.heads
+        unread = previous is not None and not touched  # (no statement reads a change)
         for node in nodes:
-            declared = info.nodes.get(node.name, None)
+            name = node.name
+            if unread and name in same and name not in rebound:
+                continue  # as the last clean check saw it, snapshot entry and all
+            declared = declared_nodes.get(name, None)
             if declared is None or declared.decl is not node:
                 continue
             if previous is not None and touched is not None:
-                before = previous.nodes.get(id(node))
-                if (
-                    before is not None
-                    and node.name not in touched
-                    and (not touched or touched.isdisjoint(self.heads(node)))
-                    and port_bound.get(node.name) == previous.port_bound.get(node.name)
-                ):
-                    declared.bound.update(before.bound)
-                    if node.name in same:
-                        unchanged[node.name] = before
-                    continue
+                if name in same:  # (never touched itself: its output is as before)
+                    if name not in rebound and (not touched or touched.isdisjoint(heads(node))):
+                        continue  # as the last clean check saw it, snapshot entry and all
+                    declared.bound.clear()
+                else:
+                    before = before_nodes.get(id(node))
+                    if (
+                        before is not None
+                        and name not in touched
+                        and (not touched or touched.isdisjoint(heads(node)))
+                        and port_bound.get(name) == previous.port_bound.get(name)
+                    ):
+                        declared.bound.update(before.bound)
+                        changed.append(declared)
+                        continue
+            changed.append(declared)
             self.check_node(module, info, scope, declared, port_bound)
-        for statement in decl.body:
-            if not isinstance(statement, ast.ReturnStmt | ast.Constraint):
-                continue
+        for statement in others:
             if (
-                previous is not None
-                and touched is not None
-                and id(statement) in previous.statements
-                and touched.isdisjoint(self.heads(statement))
+                touched is not None
+                and id(statement) not in added
+                and (not touched or touched.isdisjoint(heads(statement)))
             ):
                 continue  # checked clean before, and reads nothing that changed
             if isinstance(statement, ast.ReturnStmt):
                 check = partial(self.check_return, module, info, scope, statement)
                 self.remembered(info, statement, info.returns, check)
             else:
+                assert isinstance(statement, ast.Constraint)
                 check = partial(self.check_constraint, module, info, scope, statement)
                 self.remembered(info, statement, None, check)
         if self.memo is not None and len(self.diagnostics) == start:
-            self.remember_agent(info, port_bound, unchanged)
+            if previous is None:
+                changed = list(declared_nodes.values())
+            self.remember_agent(info, port_bound, ids, previous, changed)
 
     # -- incremental checking of an edited agent (see `CheckMemo`) ------------------------------
 
@@ -161,38 +195,28 @@ class AgentChecker(DeclChecker):
         if previous is None:
             return None
         before = previous.decl
-        same = all(
-            len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
-            for a, b in (
-                (decl.params, before.params),
-                (decl.ct_params, before.ct_params),
-                ((decl.returns,), (before.returns,)),
-            )
+        same = (
+            decl.returns is before.returns
+            and _same_objects(decl.params, before.params)
+            and _same_objects(decl.ct_params, before.ct_params)
         )
         return previous if same else None
 
-    def same_callee(
-        self, module: ModuleInfo, node: ast.NodeDecl, previous: AgentSnapshot
-    ) -> Callee | None:
-        """The callee of a node declared by the same statement before, when what it calls
-        still has the same signature (its symbol is this program's); None: look it up."""
-        before = previous.nodes.get(id(node))
-        if before is None or before.decl is not node or node.ct_args:
-            return None
-        callee = before.callee
-        if callee.kind == "param":  # a role-valued compile-time parameter: the same ones
-            return callee
+    def same_callee(self, module: ModuleInfo, node: ast.NodeDecl, was: Callee) -> Callee | None:
+        """The callee of a node declared by the same statement at the last clean check,
+        whose callee then was `was`, when what it calls still has the same signature (its
+        symbol is this program's); None: look it up."""
+        if was.kind == "param":  # a role-valued compile-time parameter: the same ones
+            return was
         symbol = self.program.lookup(module, node.role)
-        if symbol is None or symbol.kind != callee.kind or symbol.qualified != callee.name:
+        if symbol is None or symbol.kind != was.kind or symbol.qualified != was.name:
             return None
-        if isinstance(symbol.decl, ast.AgentDecl) and symbol.decl.ct_params:
+        if symbol.kind == "agent" and symbol.decl.ct_params:  # type: ignore[attr-defined]
             return None  # (its compile-time parameters are checked against the node)
         signature = self.signatures.get(symbol.qualified)
-        if signature is None or not (
-            signature is callee.signature or signature == callee.signature
-        ):
+        if signature is None or not (signature is was.signature or signature == was.signature):
             return None  # (not computed yet: computing it here would report out of order)
-        return Callee(callee.kind, callee.name, signature, symbol)
+        return Callee(was.kind, was.name, signature, symbol)
 
     def touched(
         self,
@@ -201,18 +225,21 @@ class AgentChecker(DeclChecker):
         same: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> set[str]:
         """The names whose meaning changed since the agent's last clean check: nodes added,
-        removed, with another output type, or calling a callee of another signature.
+        removed, with another output type, or calling a callee of another kind or other
+        parameters (what the other statements read of a node: its output, and for the
+        edges into it its callee's parameters; its callee's name only in the messages of
+        errors, which a statement that checked clean and still does has none of).
         (`same`: nodes declared by the same statement as then, whose callee has the same
         kind, name and signature: the same output, so not touched.)"""
-        touched = set(previous.by_name.keys() - info.nodes.keys())
-        for name, node in info.nodes.items():
-            if name in same:
-                continue
+        nodes = info.nodes
+        touched = set(previous.by_name.keys() - nodes.keys())
+        for name in nodes.keys() - same if same else nodes:
+            node = nodes[name]
             before = previous.by_name.get(name)
             if (
                 before is None
                 or before.output != node.output
-                or _signature_key(before.callee) != _signature_key(node.callee)
+                or _parameters_key(before.callee) != _parameters_key(node.callee)
             ):
                 touched.add(name)
         return touched
@@ -220,34 +247,49 @@ class AgentChecker(DeclChecker):
     def remember_agent(
         self,
         info: AgentInfo,
-        port_bound: dict[str, list[set[str]]],
-        unchanged: dict[str, NodeInfo] | None = None,
+        port_bound: dict[str, list[frozenset[str]]],
+        statements: set[int],
+        previous: AgentSnapshot | None,
+        changed: list[NodeInfo],
     ) -> None:
-        """Store the agent's snapshot (`unchanged`: nodes whose snapshot entry from the last
-        clean check holds: the same statement, callee, output and bound arguments)."""
+        """Store the agent's snapshot: the last clean check's (`previous`), less the
+        statements gone since, with the nodes whose entry no longer holds (`changed`: new
+        statements, or another callee, output or bound arguments) and the edges checked
+        again put in afresh. (`statements`: the ids of the body's statements.)"""
         assert self.memo is not None
-        decl = info.decl
-        snapshot = AgentSnapshot(decl, port_bound=port_bound)
-        snapshot.statements = {id(s) for s in decl.body}
+        snapshot = AgentSnapshot(info.decl, port_bound=port_bound, statements=statements)
+        if previous is None:
+            snapshot.edges = self._edge_ports
+        else:
+            nodes, by_name = snapshot.nodes, snapshot.by_name
+            nodes.update(previous.nodes)
+            by_name.update(previous.by_name)
+            edges = snapshot.edges
+            edges.update(previous.edges)
+            for gone in previous.statements - statements:
+                kept = nodes.pop(gone, None)
+                if kept is not None and by_name.get(kept.decl.name) is kept:
+                    del by_name[kept.decl.name]
+                edges.pop(gone, None)
+            edges.update(self._edge_ports)
         # Without the callees' symbols: they hold this program (its modules and names, in
         # cycles), which a snapshot would keep alive until the next one replaces it: long
         # enough for the cyclic collector to carry it into the generations it rarely
         # visits, where every collection walks every object of the process.
-        callees: dict[int, Callee] = {}
-        for name, node in info.nodes.items():
-            kept = unchanged.get(name) if unchanged else None
-            if kept is not None:
-                snapshot.nodes[id(node.decl)] = kept
-                snapshot.by_name[name] = kept
-                continue
-            callee = callees.get(id(node.callee))
+        # One callee for each name called, kind, name and signature, kept from snapshot to
+        # snapshot (so that a check looks each up once: `check_agent`'s `callees`).
+        callees = snapshot.callees
+        if previous is not None and len(previous.callees) <= 2 * len(previous.nodes) + 16:
+            callees.update(previous.callees)
+        for node in changed:
+            was = node.callee
+            called = (node.decl.role, was.kind, was.name, id(was.signature))
+            callee = callees.get(called)
             if callee is None:
-                was = node.callee
-                callee = callees[id(was)] = Callee(was.kind, was.name, was.signature)
+                callee = callees[called] = Callee(was.kind, was.name, was.signature)
             kept = NodeInfo(node.decl, callee, node.output, node.bound)
             snapshot.nodes[id(node.decl)] = kept
             snapshot.by_name[node.decl.name] = kept
-        snapshot.edges = self._edge_ports
         key = (info.symbol.qualified, self.environment(info.symbol.module))
         self.memo.store_agent(key, snapshot)
 
@@ -320,37 +362,91 @@ class AgentChecker(DeclChecker):
         scope: Scope,
         previous: AgentSnapshot | None = None,
         touched: set[str] | None = None,
-    ) -> dict[str, list[set[str]]]:
-        """Check every explicit edge; return, per target node, the ports each edge binds.
-        (`previous`, `touched`: an edge checked clean before that reads no touched name is
-        not checked again.)"""
-        bindings: dict[str, list[set[str]]] = {}
+        edges: list[ast.EdgeDecl] | None = None,
+        rebound: set[str] | None = None,
+    ) -> dict[str, list[frozenset[str]]]:
+        """Check every explicit edge (`edges`: the body's); return, per target node, the
+        ports each edge binds. (`previous`, `touched`: an edge checked clean before that
+        reads no touched name is not checked again; the edges checked are left in
+        `_edge_ports`, and the nodes they bind other ports of than before in `rebound`.)"""
+        bindings: dict[str, list[frozenset[str]]] = {}
         self._edge_ports: dict[int, tuple[ast.Node, Any]] = {}
-        for edge in info.decl.edges:
-            before = previous.edges.get(id(edge)) if previous is not None else None
-            if (
-                before is not None
-                and before[0] is edge
-                and touched is not None
-                and touched.isdisjoint(self.heads(edge))
-            ):
-                ports = before[1]
+        before_edges = previous.edges if previous is not None and touched is not None else {}
+        heads = self.heads if self.memo is None else self.memo.heads
+        for edge in info.decl.edges if edges is None else edges:
+            before = before_edges.get(id(edge))
+            if before is not None and (not touched or touched.isdisjoint(heads(edge))):
+                ports = before[1]  # (the same statement: its snapshot entry holds it alive)
             else:
-                target = (
-                    info.nodes.get(edge.target.node)
-                    if isinstance(edge.target, ast.NodeTarget)
-                    else None
-                )
-                ports = self.remembered(
-                    info,
-                    edge,
-                    (info.returns, _signature_key(target.callee) if target else None),
-                    partial(self.check_edge, module, info, scope, edge),
-                )
+                ports = self.remembered_edge(module, info, scope, edge)
+                self._edge_ports[id(edge)] = (edge, ports)
+                if (
+                    rebound is not None
+                    and isinstance(edge.target, ast.NodeTarget)
+                    and (before is None or before[1] != ports)
+                ):
+                    rebound.add(edge.target.node)
+            if ports is not None:
+                found = bindings.get(edge.target.node)  # type: ignore[union-attr]
+                if found is None:
+                    bindings[edge.target.node] = [ports]  # type: ignore[union-attr]
+                else:
+                    found.append(ports)
+        return bindings
+
+    def rebind_edges(
+        self,
+        info: AgentInfo,
+        scope: Scope,
+        previous: AgentSnapshot,
+        statements: set[int],
+        added: list[ast.EdgeDecl],
+        rebound: set[str],
+    ) -> dict[str, list[frozenset[str]]]:
+        """`edge_bindings` of an agent whose last clean check is `previous` and in which no
+        name changed meaning (nothing touched): the edges there still are bind what they
+        bound then, so only the edges `added` since are checked (in body order), and the
+        ports of the edges gone since are taken out. Each target's ports are the same
+        collection as `edge_bindings` gives, in another order where edges were added (no
+        check reads their order). `statements`: the ids of the body's statements."""
+        bindings = dict(previous.port_bound)  # (lists shared with the snapshot: copied on change)
+        module = info.symbol.module
+        self._edge_ports = {}
+        for gone in previous.statements - statements:
+            found = previous.edges.get(gone)
+            if found is None or found[1] is None:
+                continue  # (not an edge, or one that binds nothing: a return edge)
+            edge, ports = found
+            target = edge.target.node  # type: ignore[attr-defined]
+            kept = bindings[target]
+            index = next(i for i, bound in enumerate(kept) if bound is ports)
+            bindings[target] = kept[:index] + kept[index + 1 :]
+            if not bindings[target]:
+                del bindings[target]
+            rebound.add(target)
+        for edge in added:
+            ports = self.remembered_edge(module, info, scope, edge)
             self._edge_ports[id(edge)] = (edge, ports)
             if ports is not None:
-                bindings.setdefault(edge.target.node, []).append(set(ports))  # type: ignore[union-attr]
+                target = edge.target.node  # type: ignore[union-attr]
+                bindings[target] = [*bindings.get(target, ()), ports]
+                rebound.add(target)
         return bindings
+
+    def remembered_edge(
+        self, module: ModuleInfo, info: AgentInfo, scope: Scope, edge: ast.EdgeDecl
+    ) -> frozenset[str] | None:
+        """`check_edge`, through the memo (`remembered`): it reads the agent's result type
+        and its target's callee."""
+        target = (
+            info.nodes.get(edge.target.node) if isinstance(edge.target, ast.NodeTarget) else None
+        )
+        return self.remembered(
+            info,
+            edge,
+            (info.returns, _signature_key(target.callee) if target else None),
+            partial(self.check_edge, module, info, scope, edge),
+        )
 
     def check_edge(
         self, module: ModuleInfo, info: AgentInfo, scope: Scope, edge: ast.EdgeDecl
@@ -436,9 +532,9 @@ class AgentChecker(DeclChecker):
         info: AgentInfo,
         scope: Scope,
         node: NodeInfo,
-        port_bound: dict[str, list[set[str]]],
+        port_bound: dict[str, list[frozenset[str]]],
     ) -> None:
-        ports = tuple(frozenset(p) for p in port_bound.get(node.decl.name, ()))
+        ports = tuple(port_bound.get(node.decl.name, ()))
 
         def check() -> dict[str, ast.Node]:
             self._check_node(module, info, scope, node, port_bound)
@@ -454,7 +550,7 @@ class AgentChecker(DeclChecker):
         info: AgentInfo,
         scope: Scope,
         node: NodeInfo,
-        port_bound: dict[str, list[set[str]]],
+        port_bound: dict[str, list[frozenset[str]]],
     ) -> None:
         decl = node.decl
         signature = node.callee.signature
@@ -572,3 +668,39 @@ def _signature_key(callee: Callee) -> tuple[Any, ...]:
     """A callee as a node's check reads it: what it is and the parameters it takes."""
     params = callee.signature.params
     return (callee.kind, callee.name, None if params is None else tuple(params))
+
+
+def _parameters_key(callee: Callee) -> tuple[Any, ...]:
+    """What the edges into a node read of its callee once they check clean: its kind and
+    the parameters it takes (`_signature_key` less the name, which only errors name)."""
+    params = callee.signature.params
+    return (callee.kind, None if params is None else tuple(params))
+
+
+def _same_objects(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return len(a) == len(b) and all(map(is_, a, b))
+
+
+_MISSING: Any = object()
+
+_NODE, _EDGE, _RETURN, _CONSTRAINT = ast.NodeDecl, ast.EdgeDecl, ast.ReturnStmt, ast.Constraint
+
+
+def _partition(
+    body: Iterable[ast.Node],
+) -> tuple[list[ast.NodeDecl], list[ast.EdgeDecl], list[ast.Node]]:
+    """Statements of an agent: its nodes, its edges, and its returns and constraints, each
+    in body order. By exact type (`isinstance` of a pydantic class is slow): no statement
+    class has subclasses (tests/test_check_agent_walks.py holds it)."""
+    nodes: list[ast.NodeDecl] = []
+    edges: list[ast.EdgeDecl] = []
+    others: list[ast.Node] = []
+    for statement in body:
+        kind = type(statement)
+        if kind is _NODE:
+            nodes.append(statement)  # type: ignore[arg-type]
+        elif kind is _EDGE:
+            edges.append(statement)  # type: ignore[arg-type]
+        elif kind is _RETURN or kind is _CONSTRAINT:
+            others.append(statement)
+    return nodes, edges, others

@@ -7,7 +7,7 @@ and is the plumbing (reporting, lookups) the agent checker builds on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from . import ast, codes
 from .check_tools import check_mcp, check_model, check_model_params, check_tool
@@ -106,9 +106,21 @@ class DeclChecker:
             for symbol in module.names.values():
                 if symbol.kind == "type":
                     self.record_type(symbol)
+        checks: dict[str, Callable[[Symbol], None] | None] = {}  # each kind's check, if any
+        roles = self.memo.roles if self.memo is not None else None
         for module in self.program.modules.values():
+            environment = None
             for symbol in list(module.names.values()):
-                check = getattr(self, f"check_{symbol.kind}", None)
+                kind = symbol.kind
+                if kind == "role" and roles is not None:  # (`check_role`, inline: the usual)
+                    if environment is None:
+                        environment = self.environment(module)
+                    if self.replayed(symbol, roles.get((id(symbol.decl), environment))):
+                        continue
+                if kind in checks:
+                    check = checks[kind]
+                else:
+                    check = checks[kind] = getattr(self, f"check_{kind}", None)
                 if check is not None:
                     check(symbol)
 
@@ -354,15 +366,24 @@ class DeclChecker:
             self._check_role(symbol)
             return
         key = (id(symbol.decl), self.environment(symbol.module))
-        hit = self.memo.roles.get(key)
-        if hit is not None:
-            self.diagnostics.extend(hit[1])
-            self.signatures[symbol.qualified] = hit[2]
+        if self.replayed(symbol, self.memo.roles.get(key)):
             return
         start = len(self.diagnostics)
         self._check_role(symbol)
         diagnostics = self.diagnostics[start:]
         self.memo.store_role(key, (symbol.decl, diagnostics, self.signatures[symbol.qualified]))
+
+    def replayed(
+        self, symbol: Symbol, hit: tuple[ast.Node, list[Diagnostic], Signature] | None
+    ) -> bool:
+        """Whether the role's check was replayed from the memo (`hit`: its entry for the
+        role's declaration and environment, if any), as `check_role` replays it."""
+        if hit is None or symbol.qualified in self.signatures:
+            return False  # (a signature computed with an agent: the role checked whole)
+        if hit[1]:
+            self.diagnostics.extend(hit[1])
+        self.signatures[symbol.qualified] = hit[2]
+        return True
 
     def _check_role(self, symbol: Symbol) -> None:
         decl = symbol.decl

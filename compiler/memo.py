@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import ast
-from .checked import NodeInfo, Signature
-from .dataflow import ref_heads
+from .checked import Callee, NodeInfo, Signature
 from .diagnostics import Diagnostic
 from .resolve import ModuleInfo
 
@@ -25,8 +24,14 @@ class AgentSnapshot:
     nodes: dict[int, NodeInfo] = field(default_factory=dict)  # id(NodeDecl) → as declared
     by_name: dict[str, NodeInfo] = field(default_factory=dict)
     edges: dict[int, tuple[ast.Node, Any]] = field(default_factory=dict)  # id → (edge, ports)
-    port_bound: dict[str, list[set[str]]] = field(default_factory=dict)
+    port_bound: dict[str, list[frozenset[str]]] = field(default_factory=dict)
     statements: set[int] = field(default_factory=set)  # ids of every statement of the body
+    # the node infos' callees, one for each name called, kind, name and signature (by its
+    # identity: the callee holds it alive)
+    callees: dict[tuple[str, str, str, int], Callee] = field(default_factory=dict)
+
+
+_REF, _FIRED = ast.Ref, ast.LtlFired
 
 
 class CheckMemo:
@@ -96,8 +101,13 @@ class CheckMemo:
         formulas name, an edge's source and target."""
         found = self._heads.get(id(statement))
         if found is None:
-            names = set(ref_heads(statement))
-            names |= {atom.node for atom in statement.find_all(ast.LtlFired)}
+            names = set()
+            for node in statement.walk():  # (one walk: what `ref_heads` and `find_all` find)
+                kind = type(node)
+                if kind is _REF or (kind is not _FIRED and isinstance(node, _REF)):
+                    names.add(node.head)  # type: ignore[attr-defined]
+                elif kind is _FIRED or isinstance(node, _FIRED):
+                    names.add(node.node)  # type: ignore[attr-defined]
             if isinstance(statement, ast.EdgeDecl):
                 names.add(statement.source)
                 if isinstance(statement.target, ast.NodeTarget):

@@ -169,15 +169,17 @@ class _Loader:
         self.modules[info.key] = info
         self._declare(info)
         for decl in info.module.decls:
-            if isinstance(decl, ast.Import):
+            if type(decl) not in DECL_KINDS and isinstance(decl, ast.Import):
                 self._import(info, decl, stack)
 
     def _declare(self, info: ModuleInfo) -> None:
         tests: set[str] = set()
+        names = info.names
         for decl in info.module.decls:
-            if isinstance(decl, ast.Import):
+            kind = DECL_KINDS.get(type(decl))  # (by type first: pydantic's `isinstance` is slow)
+            if kind is None and isinstance(decl, ast.Import):
                 continue
-            if isinstance(decl, ast.TestDecl):  # tests are not names of the program
+            if kind is None and isinstance(decl, ast.TestDecl):  # not names of the program
                 if decl.name in tests:
                     self.sink.report(
                         codes.DUPLICATE_NAME,
@@ -187,10 +189,11 @@ class _Loader:
                     )
                 tests.add(decl.name)
                 continue
-            kind = DECL_KINDS[type(decl)]
-            name = decl.name
-            if name in info.names:
-                first = info.names[name].decl
+            if kind is None:
+                kind = DECL_KINDS[type(decl)]
+            name = decl.name  # type: ignore[union-attr]
+            if name in names:
+                first = names[name].decl
                 self.sink.report(
                     codes.DUPLICATE_NAME,
                     f"`{name}` is declared twice",
@@ -203,7 +206,7 @@ class _Loader:
                     file=info.filename,
                 )
                 continue
-            info.names[name] = Symbol(name, kind, decl, info)
+            names[name] = Symbol(name, kind, decl, info)
 
     def _import(self, info: ModuleInfo, decl: ast.Import, stack: list[str]) -> None:
         target = self._locate(info, decl)

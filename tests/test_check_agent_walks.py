@@ -1,0 +1,212 @@
+"""An edited agent's type check starts from its last clean check (compiler/check_agents.py:
+`check_agent` skips what that check saw and nothing since touched, by set differences of
+the two bodies' statements, and derives the agent's snapshot from the last one).
+
+Held to the check without a memo on seeded random edit walks over every example, the
+stdlib and generated agents (bench/generate.py). At each program of a walk a session
+checks a sample of its candidates, accepted or refused, one after another, as an editor
+does (each candidate's snapshot is then the last clean sibling's, two edits away), and
+each is compared with a memo-less check: the diagnostics, the IRs, the verdicts, and what
+the type checker says of every agent (each node's statement, callee, output and bound
+arguments). The snapshot the session keeps is compared with the one a fresh memo makes
+of the same program: the same node entries, names, edges, ports and statements.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import rolegraph
+from rolegraph.compiler import ast
+from rolegraph.compiler.check import CheckedModule, check_module
+from rolegraph.compiler.edits import OPERATORS, ChangeRole, EditError
+from rolegraph.compiler.incremental import CheckSession
+from rolegraph.compiler.memo import AgentSnapshot, CheckMemo
+from rolegraph.grammar import parse_module
+
+from .conftest import EXAMPLES, ROOT, STDLIB
+from .edit_walks import edit_walk
+
+
+def _parse(text: str, name: str) -> tuple[ast.Module | None, Any]:
+    result = parse_module(text, name)
+    return result.module, result.diagnostics
+
+
+def _types(checked: CheckedModule) -> dict[str, list[Any]]:
+    """What the type checker says of each agent of the main module: every node, its
+    callee and output, and the argument each parameter is bound to (by identity: the
+    memo-less check parses imported modules again, so only the main module's agents)."""
+    main = checked.program.main
+    return {
+        name: [
+            (
+                node_name,
+                id(node.decl),
+                node.callee.kind,
+                node.callee.name,
+                repr(node.callee.signature),
+                None if node.callee.symbol is None else node.callee.symbol.qualified,
+                repr(node.output),
+                sorted((param, id(arg)) for param, arg in node.bound.items()),
+            )
+            for node_name, node in info.nodes.items()
+        ]
+        for name, info in checked.agents.items()
+        if info.symbol.module is main
+    }
+
+
+def _said(checked: CheckedModule) -> tuple[Any, ...]:
+    return (
+        [repr(d) for d in checked.diagnostics],
+        {name: repr(ir.model_dump()) for name, ir in checked.irs.items()},
+        [repr(c) for c in checked.constraints],
+        _types(checked),
+    )
+
+
+def _snapshot(snapshot: AgentSnapshot) -> tuple[Any, ...]:
+    def entry(info: Any) -> tuple[Any, ...]:
+        callee = info.callee
+        return (
+            id(info.decl),
+            callee.kind,
+            callee.name,
+            repr(callee.signature),
+            callee.symbol is None,
+            repr(info.output),
+            sorted((param, id(arg)) for param, arg in info.bound.items()),
+        )
+
+    return (
+        id(snapshot.decl),
+        {key: entry(info) for key, info in snapshot.nodes.items()},
+        {name: entry(info) for name, info in snapshot.by_name.items()},
+        {key: (id(edge), ports) for key, (edge, ports) in snapshot.edges.items()},
+        {target: sorted(map(sorted, ports)) for target, ports in snapshot.port_bound.items()},
+        snapshot.statements,
+    )
+
+
+def _snapshots(memo: CheckMemo, module: ast.Module) -> dict[str, Any]:
+    """The snapshots of the module's agents in `memo` (those of its last clean checks)."""
+    agents = {id(agent) for agent in module.agents}
+    return {
+        qualified: _snapshot(snapshot)
+        for (qualified, _), snapshot in memo.agents.items()
+        if id(snapshot.decl) in agents
+    }
+
+
+def _candidates(module: ast.Module) -> list[Any]:
+    found = [edit for operator in OPERATORS for edit in operator.sites(module)]
+    for agent in module.agents:  # changes of role, fitting or not
+        for node in agent.nodes:
+            found += [
+                ChangeRole(agent=agent.name, node=node.name, role=r.name) for r in module.roles
+            ]
+    return found
+
+
+def _agrees(session: CheckSession, module: ast.Module, filename: str, **options: Any) -> bool:
+    incremental = session.check(module, **options)
+    fresh = check_module(module, filename, _parse, "", **options)
+    assert _said(incremental) == _said(fresh), options
+    if not incremental.errors:  # the snapshot kept: the one a fresh memo makes
+        memo = CheckMemo()
+        check_module(module, filename, _parse, "", memo=memo, **options)
+        kept = _snapshots(session.memo, module)
+        assert kept == _snapshots(memo, module)
+        assert len(kept) == len(module.agents)
+    return not incremental.errors
+
+
+def walk(start: ast.Module, filename: str, rng: random.Random, steps: int, siblings: int) -> int:
+    """Along a seeded walk of `steps` edits from `start`, `siblings` candidates of each
+    program checked one after another by one session, each as the memo-less check says;
+    returns how many of them checked clean."""
+    session = CheckSession(filename)
+    clean = 0
+    for module in edit_walk(start, rng, steps):
+        _agrees(session, module, filename, errors_only=True)
+        sites = _candidates(module)
+        for index, edit in enumerate(rng.sample(sites, min(siblings, len(sites)))):
+            try:
+                edited = edit.apply(module)
+            except (EditError, ValueError):
+                continue
+            options: dict[str, Any] = {"errors_only": True}
+            if index % 5 == 4:
+                options = {"errors_only": True, "irs": True}
+            elif index % 7 == 6:
+                options = {"explore": False}
+            clean += _agrees(session, edited, filename, **options)
+    return clean
+
+
+@pytest.mark.parametrize("path", EXAMPLES + STDLIB, ids=lambda p: p.name)
+def test_walks_over_examples_and_the_stdlib_check_as_without_a_memo(path: Path) -> None:
+    walk(rolegraph.parse_file(path), str(path), random.Random(f"types-{path.stem}"), 4, 12)
+
+
+@pytest.mark.parametrize("nodes", [12, 30])
+def test_walks_over_generated_agents_check_as_without_a_memo(nodes: int) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate import large_program
+
+    module = rolegraph.parse(large_program(roles=8, nodes=nodes), "generated.agent")
+    clean = walk(module, "generated.agent", random.Random(nodes), 4, 30)
+    assert clean > 20  # (clean siblings are where the snapshot's shortcuts are taken)
+
+
+def test_the_statement_classes_the_checker_tells_apart_by_exact_type_have_no_subclasses() -> None:
+    # (check_agents._partition and the node lists take statements by `type(s) is ...`)
+    def every_subclass(cls: type) -> list[type]:
+        return [sub for direct in cls.__subclasses__() for sub in [direct, *every_subclass(direct)]]
+
+    for cls in (ast.NodeDecl, ast.EdgeDecl, ast.ReturnStmt, ast.Constraint):
+        assert every_subclass(cls) == [], cls
+
+
+def _reread(start: ast.Module, filename: str, limit: int) -> int:
+    """Each node that a return or a constraint reads, given each role of the module in
+    turn, checked by a session that checked `start` (the snapshot those statements were
+    clean in) as without a memo; returns how many of those checks found errors."""
+    session = CheckSession(filename)
+    _agrees(session, start, filename, errors_only=True)
+    refused = 0
+    edits = [
+        ChangeRole(agent=agent.name, node=name, role=role.name)
+        for agent in start.agents
+        for statement in agent.body
+        if isinstance(statement, ast.ReturnStmt | ast.Constraint)
+        for name in sorted(session.memo.heads(statement))
+        if agent.node(name) is not None
+        for role in start.roles
+    ]
+    for edit in edits[:limit]:
+        try:
+            edited = edit.apply(start)
+        except (EditError, ValueError):
+            continue
+        refused += not _agrees(session, edited, filename, errors_only=True)
+    return refused
+
+
+def test_returns_and_constraints_are_checked_again_when_a_node_they_read_changes() -> None:
+    """A return or an `ensure` unchanged by an edit, reading a node whose role (and so
+    output) the edit changed: checked again, and refused where the output no longer fits
+    (the walks above may draw too few of these)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate import large_program
+
+    programs = [(rolegraph.parse_file(p), str(p)) for p in EXAMPLES + STDLIB]
+    programs.append((rolegraph.parse(large_program(roles=8, nodes=12), "g.agent"), "g.agent"))
+    refused = sum(_reread(module, filename, 40) for module, filename in programs)
+    assert refused > 10
