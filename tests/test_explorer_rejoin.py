@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import rolegraph
-from rolegraph.compiler import paths, semantics
+from rolegraph.compiler import codes, paths, semantics
 from rolegraph.compiler.edits import OPERATORS, EditError
 from rolegraph.compiler.ir import RETURN
 
@@ -215,3 +215,25 @@ def test_the_first_outcome_of_a_node_that_decides_a_condition(guards: str):
     false, makes it hold; the first guard of the condition decides (source order)."""
     (ir,) = rolegraph.check_source(_conditioned(guards), "k.agent").irs.values()
     assert check_first_outcomes(ir) >= 2
+
+
+def test_a_later_node_that_reads_otherwise_keeps_the_run_apart(monkeypatch):
+    """As above, the guard of `c` differs (the run resumes before `c` fires and is back
+    in the kept run's state at the next kept step), and the return reads `p14`, which
+    fires long after that step: the return now comes as `p15` would fire, so `p15`
+    never fires and `ensure eventually p15` is violated by every run. The kept run's
+    rest is not this run's (`p14`'s view differs), so the run does not rejoin: the
+    answer is the one from the start, and the errors-only check reports E0506."""
+    rejoins = Rejoins(monkeypatch)
+    (first,) = rolegraph.check_source(_chain("c.ok"), "c.agent").irs.values()
+    text = _chain("c.score > 0.5").replace("  return p15\n", "  return p14\n")
+    (second,) = rolegraph.check_source(text, "c.agent").irs.values()
+    assert paths._Explorer(first, until_certain=True).first_run_satisfies() is True
+    explorer = paths._Explorer(second, until_certain=True)
+    begun = explorer.resumed(explorer.common())
+    assert begun.known is None and begun.source is not None and begun.done < 8
+    assert explorer.first_run_satisfies() is False
+    assert rejoins.count == 0
+    check_rejoined(second)
+    found, _ = paths.explore_agent(second, errors_only=True)
+    assert [d.code for d in found] == [codes.ALWAYS_VIOLATED]
