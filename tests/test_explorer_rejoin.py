@@ -237,3 +237,25 @@ def test_a_later_node_that_reads_otherwise_keeps_the_run_apart(monkeypatch):
     check_rejoined(second)
     found, _ = paths.explore_agent(second, errors_only=True)
     assert [d.code for d in found] == [codes.ALWAYS_VIOLATED]
+
+
+@pytest.mark.parametrize(("before", "after"), [("not c.ok", "c.ok"), ("c.ok", "not c.ok")])
+def test_a_run_back_in_the_same_queues_but_not_the_same_monitors_does_not_rejoin(
+    before: str, after: str
+):
+    """`c -> c when not c.ok` and `when c.ok` with `ensure eventually c.ok`: neither edge
+    is taken on the first run, so the runs fire the same nodes at the same times, but
+    on one `c.ok` holds (the negated guard was false) and on the other it does not. Back
+    at a kept step the pending firings, queues and loop counts are the same, the monitor
+    states are not: the rest of the kept run, and its answer, are not this run's."""
+    text = _chain(before).replace("ensure eventually p15", "ensure eventually c.ok")
+    (first,) = rolegraph.check_source(text, "c.agent").irs.values()
+    text = _chain(after).replace("ensure eventually p15", "ensure eventually c.ok")
+    (second,) = rolegraph.check_source(text, "c.agent").irs.values()
+    expected = paths._Explorer(second, until_certain=True).first_run_satisfies(resume=False)
+    assert expected is (after == "not c.ok")
+    paths._Explorer(first, until_certain=True).first_run_satisfies()
+    explorer = paths._Explorer(second, until_certain=True)
+    begun = explorer.resumed(explorer.common())
+    assert begun.known is None and begun.source is not None and begun.done < 8
+    check_rejoined(second)
