@@ -286,3 +286,32 @@ def test_wandering_edits_rejoin_to_the_same_records(seed: int):
         for ir in _irs(edited, name):
             check_rejoined(ir)
         module = edited if rng.random() < 0.5 else base
+
+
+def _two_inputs(routed: str) -> str:
+    nodes = "".join(f"  p{i} = Writer(task, p{i - 1}.text)\n" for i in range(1, 16))
+    return PRELUDE + (
+        f"agent Q(task: str) -> Draft {{\n  p0 = Writer(task)\n{nodes}"
+        "  c = Critic(task, p3)\n  e = Writer(task)\n  f = Writer(task)\n"
+        f"  w = Writer(e.text, f.text)\n  c -> {routed}\n  p10 -> e\n  p14 -> f\n"
+        "  return p15\n  ensure eventually w\n}\n"
+    )
+
+
+@pytest.mark.parametrize(("before", "after"), [("e", "f"), ("f", "e")])
+def test_a_run_back_in_the_same_pending_firings_but_not_the_same_queues_does_not_rejoin(
+    before: str, after: str
+):
+    """`c -> e`, then `c -> f`: `e` and `f` fire at the same time, and both feed `w`, so
+    the pending firings are the same after; but `w` holds `e`'s output in one run and
+    `f`'s in the other. When `p10` starts `e` again, `w` joins in the run that holds
+    `f`'s, and `ensure eventually w` holds there only: the queues must be the same."""
+    (first,) = rolegraph.check_source(_two_inputs(before), "q.agent").irs.values()
+    (second,) = rolegraph.check_source(_two_inputs(after), "q.agent").irs.values()
+    expected = paths._Explorer(second, until_certain=True).first_run_satisfies(resume=False)
+    assert expected is (after == "f")
+    paths._Explorer(first, until_certain=True).first_run_satisfies()
+    explorer = paths._Explorer(second, until_certain=True)
+    begun = explorer.resumed(explorer.common())
+    assert begun.known is None and begun.source is not None and begun.done < 8
+    check_rejoined(second)
