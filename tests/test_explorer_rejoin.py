@@ -315,3 +315,19 @@ def test_a_run_back_in_the_same_pending_firings_but_not_the_same_queues_does_not
     begun = explorer.resumed(explorer.common())
     assert begun.known is None and begun.source is not None and begun.done < 8
     check_rejoined(second)
+
+
+def test_the_node_fired_at_the_step_compared_is_part_of_the_rest():
+    """The guard of `c` differs (the run resumes at step 4, before `c` fires) and `p8`,
+    which fires at step 8, the first kept step after, now also starts `p0` again: the
+    states at the beginning of step 8 are the same, but the rest is not (`p8`'s view
+    differs), so the run is followed on, and keeps its own record."""
+    (first,) = rolegraph.check_source(_chain("c.ok"), "c.agent").irs.values()
+    text = _chain("c.score > 0.5").replace("  return p15\n", "  p8 -> p0 max 1\n  return p15\n")
+    checked = rolegraph.check_source(text, "c.agent")
+    assert not checked.errors
+    (second,) = checked.irs.values()
+    paths._Explorer(first, until_certain=True).first_run_satisfies()
+    explorer = paths._Explorer(second, until_certain=True)
+    assert explorer.resumed(explorer.common()).done == 4
+    check_rejoined(second)
