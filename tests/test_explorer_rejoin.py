@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import rolegraph
-from rolegraph.compiler import paths, semantics
+from rolegraph.compiler import codes, paths, semantics
 from rolegraph.compiler.edits import OPERATORS, EditError
 from rolegraph.compiler.ir import RETURN
 
@@ -215,3 +215,119 @@ def test_the_first_outcome_of_a_node_that_decides_a_condition(guards: str):
     false, makes it hold; the first guard of the condition decides (source order)."""
     (ir,) = rolegraph.check_source(_conditioned(guards), "k.agent").irs.values()
     assert check_first_outcomes(ir) >= 2
+
+
+def test_a_later_node_that_reads_otherwise_keeps_the_run_apart(monkeypatch):
+    """As above, the guard of `c` differs (the run resumes before `c` fires and is back
+    in the kept run's state at the next kept step), and the return reads `p14`, which
+    fires long after that step: the return now comes as `p15` would fire, so `p15`
+    never fires and `ensure eventually p15` is violated by every run. The kept run's
+    rest is not this run's (`p14`'s view differs), so the run does not rejoin: the
+    answer is the one from the start, and the errors-only check reports E0506."""
+    rejoins = Rejoins(monkeypatch)
+    (first,) = rolegraph.check_source(_chain("c.ok"), "c.agent").irs.values()
+    text = _chain("c.score > 0.5").replace("  return p15\n", "  return p14\n")
+    (second,) = rolegraph.check_source(text, "c.agent").irs.values()
+    assert paths._Explorer(first, until_certain=True).first_run_satisfies() is True
+    explorer = paths._Explorer(second, until_certain=True)
+    begun = explorer.resumed(explorer.common())
+    assert begun.known is None and begun.source is not None and begun.done < 8
+    assert explorer.first_run_satisfies() is False
+    assert rejoins.count == 0
+    check_rejoined(second)
+    found, _ = paths.explore_agent(second, errors_only=True)
+    assert [d.code for d in found] == [codes.ALWAYS_VIOLATED]
+
+
+@pytest.mark.parametrize(("before", "after"), [("not c.ok", "c.ok"), ("c.ok", "not c.ok")])
+def test_a_run_back_in_the_same_queues_but_not_the_same_monitors_does_not_rejoin(
+    before: str, after: str
+):
+    """`c -> c when not c.ok` and `when c.ok` with `ensure eventually c.ok`: neither edge
+    is taken on the first run, so the runs fire the same nodes at the same times, but
+    on one `c.ok` holds (the negated guard was false) and on the other it does not. Back
+    at a kept step the pending firings, queues and loop counts are the same, the monitor
+    states are not: the rest of the kept run, and its answer, are not this run's."""
+    text = _chain(before).replace("ensure eventually p15", "ensure eventually c.ok")
+    (first,) = rolegraph.check_source(text, "c.agent").irs.values()
+    text = _chain(after).replace("ensure eventually p15", "ensure eventually c.ok")
+    (second,) = rolegraph.check_source(text, "c.agent").irs.values()
+    expected = paths._Explorer(second, until_certain=True).first_run_satisfies(resume=False)
+    assert expected is (after == "not c.ok")
+    paths._Explorer(first, until_certain=True).first_run_satisfies()
+    explorer = paths._Explorer(second, until_certain=True)
+    begun = explorer.resumed(explorer.common())
+    assert begun.known is None and begun.source is not None and begun.done < 8
+    check_rejoined(second)
+
+
+@pytest.mark.parametrize("seed", [650])
+def test_wandering_edits_rejoin_to_the_same_records(seed: int):
+    """A seeded walk that goes back to its start program at random (as a search's
+    candidates do), over an example, a stdlib file or a generated agent: found by a
+    longer run of this walk over many seeds; with the loop counts left out of
+    `_same_state`, the record kept differs from the run's own in a loop count, which a
+    later run resuming from it would start from."""
+    rng = random.Random(seed)
+    if rng.random() < 0.7:
+        base, name = _bench_module(rng.randint(2, 6), rng.choice([10, 20, 30, 40])), "edits.agent"
+    else:
+        path = rng.choice(EXAMPLES + STDLIB)
+        base, name = rolegraph.parse(path.read_text(), str(path)), str(path)
+    module = base
+    for _ in range(40):
+        sites = [s for operator in OPERATORS for s in operator.sites(module)]
+        if not sites:
+            break
+        try:
+            edited = rng.choice(sites).apply(module)
+        except (EditError, ValueError):
+            continue
+        for ir in _irs(edited, name):
+            check_rejoined(ir)
+        module = edited if rng.random() < 0.5 else base
+
+
+def _two_inputs(routed: str) -> str:
+    nodes = "".join(f"  p{i} = Writer(task, p{i - 1}.text)\n" for i in range(1, 16))
+    return PRELUDE + (
+        f"agent Q(task: str) -> Draft {{\n  p0 = Writer(task)\n{nodes}"
+        "  c = Critic(task, p3)\n  e = Writer(task)\n  f = Writer(task)\n"
+        f"  w = Writer(e.text, f.text)\n  c -> {routed}\n  p10 -> e\n  p14 -> f\n"
+        "  return p15\n  ensure eventually w\n}\n"
+    )
+
+
+@pytest.mark.parametrize(("before", "after"), [("e", "f"), ("f", "e")])
+def test_a_run_back_in_the_same_pending_firings_but_not_the_same_queues_does_not_rejoin(
+    before: str, after: str
+):
+    """`c -> e`, then `c -> f`: `e` and `f` fire at the same time, and both feed `w`, so
+    the pending firings are the same after; but `w` holds `e`'s output in one run and
+    `f`'s in the other. When `p10` starts `e` again, `w` joins in the run that holds
+    `f`'s, and `ensure eventually w` holds there only: the queues must be the same."""
+    (first,) = rolegraph.check_source(_two_inputs(before), "q.agent").irs.values()
+    (second,) = rolegraph.check_source(_two_inputs(after), "q.agent").irs.values()
+    expected = paths._Explorer(second, until_certain=True).first_run_satisfies(resume=False)
+    assert expected is (after == "f")
+    paths._Explorer(first, until_certain=True).first_run_satisfies()
+    explorer = paths._Explorer(second, until_certain=True)
+    begun = explorer.resumed(explorer.common())
+    assert begun.known is None and begun.source is not None and begun.done < 8
+    check_rejoined(second)
+
+
+def test_the_node_fired_at_the_step_compared_is_part_of_the_rest():
+    """The guard of `c` differs (the run resumes at step 4, before `c` fires) and `p8`,
+    which fires at step 8, the first kept step after, now also starts `p0` again: the
+    states at the beginning of step 8 are the same, but the rest is not (`p8`'s view
+    differs), so the run is followed on, and keeps its own record."""
+    (first,) = rolegraph.check_source(_chain("c.ok"), "c.agent").irs.values()
+    text = _chain("c.score > 0.5").replace("  return p15\n", "  p8 -> p0 max 1\n  return p15\n")
+    checked = rolegraph.check_source(text, "c.agent")
+    assert not checked.errors
+    (second,) = checked.irs.values()
+    paths._Explorer(first, until_certain=True).first_run_satisfies()
+    explorer = paths._Explorer(second, until_certain=True)
+    assert explorer.resumed(explorer.common()).done == 4
+    check_rejoined(second)
