@@ -131,7 +131,7 @@ _PIECES: dict[int, tuple[weakref.ref, int, _Piece]] = {}
 def _forget_piece(key: int, gone: object) -> None:
     known = _PIECES.get(key)
     if known is not None and known[0] is gone:  # (not a newer statement at that address)
-        del _PIECES[key]
+        _PIECES.pop(key, None)  # (another thread may have emptied the table since)
 
 
 # (a text, a depth) → its triple-quoted literal: a pure function of both, remembered

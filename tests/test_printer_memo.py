@@ -97,3 +97,23 @@ def test_annotations_in_a_run_of_fields_are_aligned_each_time():
         lines = rolegraph.to_source(module).splitlines()
         assert lines[1] == '  ok: bool           @desc("a")'
         assert lines[2] == '  reason_given: str  @desc("b")'
+
+
+def test_a_statement_forgotten_while_another_thread_empties_the_table(monkeypatch):
+    """The LSP prints from two threads (the event loop and the check worker): a
+    statement's entry may go (the table emptied when full) between the dying statement's
+    callback looking it up and removing it; the callback must not fail then."""
+
+    class EmptiedAfterLookUp(dict):
+        def get(self, key, default=None):
+            found = super().get(key, default)
+            self.clear()  # (the other thread's `_PIECES.clear()`, just after the look-up)
+            return found
+
+    module = rolegraph.parse_file(EXAMPLES[0])
+    printer._PIECES.clear()
+    rolegraph.to_source(module)
+    key, (ref, _, _) = next(iter(printer._PIECES.items()))
+    monkeypatch.setattr(printer, "_PIECES", EmptiedAfterLookUp(printer._PIECES))
+    printer._forget_piece(key, ref)  # (what the weak reference calls when it dies)
+    assert not printer._PIECES
