@@ -78,6 +78,8 @@ def _forget_everything() -> None:
         queries._MENTIONED,
         printer._INLINE,
         ast._DECL_INDEX,
+        base._POSITIONS,
+        printer._BLOCKS,
     ):
         table.clear()
 
