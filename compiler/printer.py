@@ -131,17 +131,23 @@ _PIECES: dict[int, tuple[weakref.ref, int, _Piece]] = {}
 def _forget_piece(key: int, gone: object) -> None:
     known = _PIECES.get(key)
     if known is not None and known[0] is gone:  # (not a newer statement at that address)
-        del _PIECES[key]
+        _PIECES.pop(key, None)  # (another thread may have emptied the table since)
 
 
 # (a text, a depth) → its triple-quoted literal: a pure function of both, remembered
 # because an edit that makes a prompt (a vote's, a revised role's) makes the same text
-# again in every program it is applied to, and each is printed to be fingerprinted
+# again in every program it is applied to, and each is printed to be fingerprinted. Only
+# texts of at most `_BLOCK_TEXT_MAX` characters are kept: the table then holds a few
+# megabytes at most, also in a long-lived process that prints a new text at each change
+# (the LSP's hovers and formatting, as a long prompt is typed).
 _BLOCKS: dict[tuple[str, int], str] = {}
 _BLOCKS_MAX = 512
+_BLOCK_TEXT_MAX = 4096
 
 
 def _text_block(text: str, depth: int) -> str:
+    if len(text) > _BLOCK_TEXT_MAX:
+        return lit.encode_block(text, INDENT * (depth + 1), INDENT * depth)
     key = (text, depth)
     known = _BLOCKS.get(key)
     if known is None:

@@ -78,6 +78,8 @@ def _forget_everything() -> None:
         queries._MENTIONED,
         printer._INLINE,
         ast._DECL_INDEX,
+        base._POSITIONS,
+        printer._BLOCKS,
     ):
         table.clear()
 
@@ -170,3 +172,25 @@ def test_a_module_at_a_reused_address_gets_its_own_declarations():
         addresses[id(module)] = name
         del module
     assert len(addresses) < 200  # (an address was reused: the case this test is for)
+
+
+def test_replacing_a_statement_equal_but_not_identical_or_by_itself_is_the_general_path():
+    """`replace_statement` finds a statement by identity, as `with_body`'s walk does: an
+    equal copy that is not in the body replaces nothing, and a statement replaced by
+    itself (or by an equal copy) gives the same body, in a new agent, as the walk."""
+    module = _bench_module(3, 12)
+    agent = module.agents[0]
+    for old in agent.body:
+        copy = old.model_copy()
+        assert copy == old and copy is not old
+        for target, new in ((copy, None), (copy, old), (old, old), (old, copy)):
+            body = agent.body
+            if new is None:
+                general = with_body(module, agent, (s for s in body if s is not target))
+            else:
+                general = with_body(module, agent, (new if s is target else s for s in body))
+            made = replace_statement(module, agent, target, new)
+            assert made == general
+            edited = made.decl(agent.name)
+            assert edited is not agent
+            assert [id(s) for s in edited.body] == [id(s) for s in general.decl(agent.name).body]

@@ -97,3 +97,42 @@ def test_annotations_in_a_run_of_fields_are_aligned_each_time():
         lines = rolegraph.to_source(module).splitlines()
         assert lines[1] == '  ok: bool           @desc("a")'
         assert lines[2] == '  reason_given: str  @desc("b")'
+
+
+def test_a_statement_forgotten_while_another_thread_empties_the_table(monkeypatch):
+    """The LSP prints from two threads (the event loop and the check worker): a
+    statement's entry may go (the table emptied when full) between the dying statement's
+    callback looking it up and removing it; the callback must not fail then."""
+
+    class EmptiedAfterLookUp(dict):
+        def get(self, key, default=None):
+            found = super().get(key, default)
+            self.clear()  # (the other thread's `_PIECES.clear()`, just after the look-up)
+            return found
+
+    module = rolegraph.parse_file(EXAMPLES[0])
+    printer._PIECES.clear()
+    rolegraph.to_source(module)
+    key, (ref, _, _) = next(iter(printer._PIECES.items()))
+    monkeypatch.setattr(printer, "_PIECES", EmptiedAfterLookUp(printer._PIECES))
+    printer._forget_piece(key, ref)  # (what the weak reference calls when it dies)
+    assert not printer._PIECES
+
+
+def test_the_text_blocks_kept_hold_at_most_their_count_of_small_texts():
+    """A long-lived process (the LSP's hovers and formatting, as a prompt is typed)
+    prints a new text at each change: the literals kept are bounded in characters, not
+    only in number, so large prompts are printed afresh, not kept; each prints as
+    `encode_block` makes it."""
+    printer._BLOCKS.clear()
+    for index in range(printer._BLOCKS_MAX - 1):  # (the table not yet emptied when full)
+        text = f"line {index}\n" + "x" * (printer._BLOCK_TEXT_MAX * (1 + index % 3))
+        depth = index % 2
+        expected = lit.encode_block(text, "  " * (depth + 1), "  " * depth)
+        assert printer._text_block(text, depth) == expected
+        assert printer._text_block(text, depth) == expected  # (and asked again)
+    kept = sum(len(text) + len(literal) for (text, _), literal in printer._BLOCKS.items())
+    assert kept <= printer._BLOCKS_MAX * 3 * printer._BLOCK_TEXT_MAX
+    small = "a\nb"
+    printer._text_block(small, 2)
+    assert (small, 2) in printer._BLOCKS  # (a small text is still remembered)
