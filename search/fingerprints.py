@@ -41,7 +41,7 @@ def _printed(module: ast.Module) -> tuple[str, str]:
 def _forget(key: int, gone: object) -> None:
     known = _PRINTED.get(key)
     if known is not None and known[0] is gone:  # (not a newer program at that address)
-        del _PRINTED[key]
+        _PRINTED.pop(key, None)  # (another thread may have emptied the table since)
 
 
 def fingerprint_of(module: ast.Module) -> str:

@@ -62,3 +62,23 @@ def test_a_reused_address_is_checked_against_the_program_itself(monkeypatch):
     # the dead program's entry, planted at the live program's address
     monkeypatch.setitem(fingerprints._PRINTED, id(module), entry)
     assert fingerprint_of(module) == fingerprint(module) != fingerprint(smaller)
+
+
+def test_a_program_forgotten_while_another_thread_empties_the_table(monkeypatch):
+    """A program's entry may go (the table emptied when full, by another thread) between
+    the dying program's callback looking it up and removing it: the callback must not
+    fail then (as the printer's table of statements, tests/test_printer_memo.py)."""
+
+    class EmptiedAfterLookUp(dict):
+        def get(self, key, default=None):
+            found = super().get(key, default)
+            self.clear()  # (the other thread's `_PRINTED.clear()`, just after the look-up)
+            return found
+
+    module = rolegraph.parse_file(SELF_REFINE)
+    fingerprints._PRINTED.clear()
+    fingerprint_of(module)
+    key, (ref, _, _) = next(iter(fingerprints._PRINTED.items()))
+    monkeypatch.setattr(fingerprints, "_PRINTED", EmptiedAfterLookUp(fingerprints._PRINTED))
+    fingerprints._forget(key, ref)  # (what the weak reference calls when it dies)
+    assert not fingerprints._PRINTED
