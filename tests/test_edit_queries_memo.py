@@ -9,7 +9,6 @@ every operator's sites against the sites listed with every memo emptied first.""
 from __future__ import annotations
 
 import random
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,9 +29,7 @@ from rolegraph.compiler.printer import Printer, to_source
 from rolegraph.compiler.queries import mentions, node_deps
 
 from .conftest import EXAMPLES, STDLIB
-from .edit_walks import edit_walk
-
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+from .edit_walks import edit_walk, generated_module
 
 
 def _plain_decl(module: ast.Module, name: str) -> ast.Node | None:
@@ -145,18 +142,9 @@ def test_remembered_queries_answer_as_the_plain_walks_on_edit_walks(path: Path):
     assert check_walk(module, seed=len(path.name), steps=10) >= 1
 
 
-def _bench_module(roles: int, nodes: int) -> ast.Module:
-    sys.path.insert(0, str(BENCH))
-    try:
-        from generate import large_program
-    finally:
-        sys.path.remove(str(BENCH))
-    return rolegraph.parse(large_program(roles=roles, nodes=nodes), "edits.agent")
-
-
 @pytest.mark.parametrize(("nodes", "seed"), [(20, 1), (20, 2), (40, 3)])
 def test_remembered_queries_answer_as_the_plain_walks_on_generated_agents(nodes: int, seed: int):
-    assert check_walk(_bench_module(5, nodes), seed=seed, steps=12) > 5
+    assert check_walk(generated_module(5, nodes), seed=seed, steps=12) > 5
 
 
 def test_a_module_at_a_reused_address_gets_its_own_declarations():
@@ -178,7 +166,7 @@ def test_replacing_a_statement_equal_but_not_identical_or_by_itself_is_the_gener
     """`replace_statement` finds a statement by identity, as `with_body`'s walk does: an
     equal copy that is not in the body replaces nothing, and a statement replaced by
     itself (or by an equal copy) gives the same body, in a new agent, as the walk."""
-    module = _bench_module(3, 12)
+    module = generated_module(3, 12)
     agent = module.agents[0]
     for old in agent.body:
         copy = old.model_copy()

@@ -14,7 +14,6 @@ counterexample) resumed or not, errors-only and full.
 from __future__ import annotations
 
 import random
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,8 +26,7 @@ from rolegraph.compiler.ir import RETURN
 
 from .checking import PRELUDE
 from .conftest import EXAMPLES, STDLIB
-
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+from .edit_walks import generated_module
 
 
 def _irs(module, filename: str) -> list:
@@ -125,28 +123,19 @@ def test_random_edits_of_examples_and_stdlib_resume_to_the_same_answers(path: Pa
     walk(module, str(path), seed=len(path.name), steps=12, tally=tally)
 
 
-def _bench_module(roles: int, nodes: int):
-    sys.path.insert(0, str(BENCH))
-    try:
-        from generate import large_program
-    finally:
-        sys.path.remove(str(BENCH))
-    return rolegraph.parse(large_program(roles=roles, nodes=nodes), "edits.agent")
-
-
 @pytest.mark.parametrize(("nodes", "seed"), [(20, 1), (20, 2), (40, 3)])
 def test_random_edits_of_generated_agents_resume_to_the_same_answers(nodes: int, seed: int):
     """The benchmark's agents (loops, a map, a merge, two `ensure`s), where most first
     runs resume part way: the walk must resume some and know some outright."""
     tally = Tally()
-    walk(_bench_module(5, nodes), "edits.agent", seed=seed, steps=40, tally=tally)
+    walk(generated_module(5, nodes), "edits.agent", seed=seed, steps=40, tally=tally)
     assert tally.resumed >= 5, vars(tally)
 
 
 def test_every_graph_edit_of_a_generated_agent_resumes_to_the_same_answer():
     """Every edge edit of a 20-node generated agent (each rewiring, removal, addition and
     bypass), checked in a seeded order, each resumed from the ones before it."""
-    module = _bench_module(5, 20)
+    module = generated_module(5, 20)
     edits = [
         e
         for operator in OPERATORS
