@@ -76,24 +76,32 @@ def build_ir(
     edges: list[IREdge] = []
     decl = agent.decl
     node_names = set(agent.nodes)
-    edge_decls = decl.edges
+    edge_decls, return_statements, constraint_decls = _statements(decl)
     incoming_control = {
         e.target.node for e in edge_decls if isinstance(e.target, ast.NodeTarget) and e.max is None
     }
     # an IR for the analyses alone, of no pattern's instance: its parts are remembered
     analyses = not runtime and not stack and _plain(instance)
-    analysed = _ANALYSIS.get
+    names = _same_names(node_names) if analyses else None
+    placed = _PLACED.get
     for name, info in agent.nodes.items():
         callee = info.callee
         if analyses and callee.kind != "agent":
-            key = _analysis_key(info, node_names, incoming_control)
-            made = analysed(key)
-            if made is not None:
-                nodes[name], data = made[1]
-            else:
-                nodes[name], data = _analysis_node(
-                    result, agent, info, node_names, incoming_control, key
-                )
+            statement = info.decl
+            symbol = callee.symbol
+            key = (
+                id(statement),
+                callee.kind,
+                callee.name,
+                id(callee.signature),
+                id(symbol.decl) if symbol is not None else None,
+                names,
+                statement.name in incoming_control,
+            )
+            made = placed(key)
+            if made is None:
+                made = _place(result, agent, info, node_names, incoming_control, key)
+            nodes[name], data = made[1]
             edges += data
             continue
         ir_node = _node(result, agent, info, node_names, instance, stack, incoming_control, runtime)
@@ -144,10 +152,10 @@ def build_ir(
             deps=_refs(statement.value, node_names),
             span=statement.span,
         )
-        for statement in decl.returns_
+        for statement in return_statements
     ]
     constraints = [
-        IRConstraint(mode=c.mode, formula=c.formula, span=c.span) for c in decl.constraints
+        IRConstraint(mode=c.mode, formula=c.formula, span=c.span) for c in constraint_decls
     ]
     return AgentIR(
         name=agent.symbol.qualified,
@@ -165,6 +173,42 @@ def build_ir(
         },
         return_type=agent.returns,
     )
+
+
+# each agent declaration's edges, returns and constraints, by its (immutable) identity;
+# each entry keeps its declaration alive
+_STATEMENTS: dict[
+    int,
+    tuple[
+        ast.AgentDecl,
+        tuple[tuple[ast.EdgeDecl, ...], tuple[ast.ReturnStmt, ...], tuple[ast.Constraint, ...]],
+    ],
+] = {}
+
+
+def _statements(
+    decl: ast.AgentDecl,
+) -> tuple[tuple[ast.EdgeDecl, ...], tuple[ast.ReturnStmt, ...], tuple[ast.Constraint, ...]]:
+    """`decl.edges`, `decl.returns_` and `decl.constraints`, each made once."""
+    found = _STATEMENTS.get(id(decl))
+    if found is None:
+        if len(_STATEMENTS) >= 4_096:
+            _STATEMENTS.clear()
+        edges: list[ast.EdgeDecl] = []
+        returns: list[ast.ReturnStmt] = []
+        constraints: list[ast.Constraint] = []
+        for statement in decl.body:  # (one pass: most are nodes)
+            if isinstance(statement, ast.NodeDecl):
+                continue
+            if isinstance(statement, ast.EdgeDecl):
+                edges.append(statement)
+            elif isinstance(statement, ast.ReturnStmt):
+                returns.append(statement)
+            elif isinstance(statement, ast.Constraint):
+                constraints.append(statement)
+        parts = (tuple(edges), tuple(returns), tuple(constraints))
+        found = _STATEMENTS[id(decl)] = (decl, parts)
+    return found[1]
 
 
 def _refs(expr: Any, node_names: set[str], exclude: str | None = None) -> tuple[str, ...]:
@@ -332,6 +376,53 @@ _EDGES: dict[tuple[int, int], tuple[ast.EdgeDecl, IREdge]] = {}
 _ANALYSIS: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[IRNode, tuple[IREdge, ...]]]] = {}
 # the heads of the nodes a statement's arguments (and map source) read, in order, once
 _ARG_HEADS: dict[int, tuple[ast.NodeDecl, tuple[str, ...]]] = {}
+
+
+# The analyses' IR nodes with their incoming data edges by what makes them *in one set of
+# node names* (`_analysis_key` less the two answers it computes per node, the nodes read
+# and whether the node starts the run: the statement and the set of node names make the
+# first; it, the signature and whether a control edge comes in make the second): one
+# look-up per node of an unchanged agent's node set. Identities, each kept alive by its
+# entry; the set of node names is the one `_same_names` keeps for its value.
+_PLACED: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[IRNode, tuple[IREdge, ...]]]] = {}
+# one frozen set of node names per value, so that the keys above compare by identity
+_NAMES: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _same_names(node_names: set[str]) -> frozenset[str]:
+    """The frozen set of `node_names` kept for its value."""
+    names = frozenset(node_names)
+    kept = _NAMES.get(names)
+    if kept is None:
+        if len(_NAMES) >= 4_096:
+            _NAMES.clear()
+        kept = _NAMES[names] = names
+    return kept
+
+
+def _place(
+    result: CheckResult,
+    agent: AgentInfo,
+    info: NodeInfo,
+    node_names: set[str],
+    incoming_control: set[str],
+    key: tuple[Any, ...],
+) -> tuple[tuple[Any, ...], tuple[IRNode, tuple[IREdge, ...]]]:
+    """The `_PLACED` entry of `key`, made from `_analysis_node`'s."""
+    found = _analysis_key(info, node_names, incoming_control)
+    known = _ANALYSIS.get(found)
+    made = (
+        known[1]
+        if known is not None
+        else _analysis_node(result, agent, info, node_names, incoming_control, found)
+    )
+    callee = info.callee
+    symbol = callee.symbol
+    entry = ((info.decl, callee.signature, symbol.decl if symbol else None, key[5]), made)
+    if len(_PLACED) >= 65_536:
+        _PLACED.clear()
+    _PLACED[key] = entry
+    return entry
 
 
 def _analysis_node(
