@@ -82,7 +82,7 @@ def build_ir(
     }
     # an IR for the analyses alone, of no pattern's instance: its parts are remembered
     analyses = not runtime and not stack and _plain(instance)
-    names = _same_names(node_names) if analyses else None
+    names = _same_names(node_names) if analyses else frozenset()
     placed = _PLACED.get
     for name, info in agent.nodes.items():
         callee = info.callee
@@ -95,13 +95,12 @@ def build_ir(
                 callee.name,
                 id(callee.signature),
                 id(symbol.decl) if symbol is not None else None,
-                names,
                 statement.name in incoming_control,
             )
             made = placed(key)
-            if made is None:
-                made = _place(result, agent, info, node_names, incoming_control, key)
-            nodes[name], data = made[1]
+            if made is None or made[3] is not names:
+                made = _place(result, agent, info, node_names, names, incoming_control, key)
+            nodes[name], data = made[4]
             edges += data
             continue
         ir_node = _node(result, agent, info, node_names, instance, stack, incoming_control, runtime)
@@ -373,19 +372,22 @@ _EDGES: dict[tuple[int, int], tuple[ast.EdgeDecl, IREdge]] = {}
 # statement, the callee (its kind, name, signature and declaration: the signature and
 # the statement make the node's output type and bound arguments), the nodes it reads
 # and whether it starts the run. Identities, each kept alive by its entry, as `_NODES`.
-_ANALYSIS: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[IRNode, tuple[IREdge, ...]]]] = {}
+_Made = tuple[IRNode, tuple[IREdge, ...]]
+_ANALYSIS: dict[tuple[Any, ...], tuple[tuple[Any, ...], _Made]] = {}
 # the heads of the nodes a statement's arguments (and map source) read, in order, once
 _ARG_HEADS: dict[int, tuple[ast.NodeDecl, tuple[str, ...]]] = {}
 
 
-# The analyses' IR nodes with their incoming data edges by what makes them *in one set of
-# node names* (`_analysis_key` less the two answers it computes per node, the nodes read
-# and whether the node starts the run: the statement and the set of node names make the
-# first; it, the signature and whether a control edge comes in make the second): one
-# look-up per node of an unchanged agent's node set. Identities, each kept alive by its
-# entry; the set of node names is the one `_same_names` keeps for its value.
-_PLACED: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[IRNode, tuple[IREdge, ...]]]] = {}
-# one frozen set of node names per value, so that the keys above compare by identity
+# The analyses' IR nodes with their incoming data edges by what makes them, less the two
+# answers `_analysis_key` computes per node (the nodes it reads: the statement and the
+# agent's node names make them; whether it starts the run: those, the signature and
+# whether a control edge comes in): one look-up per node of an edited agent that keeps
+# its node names. Each entry holds the objects whose identities its key holds (so an
+# identity is never reused while it lives), then the set of node names it was made for
+# (the one `_same_names` keeps for its value, compared by identity: an entry made for
+# other names is made again and replaced), then the node and its incoming data edges.
+_PLACED: dict[tuple[Any, ...], tuple[Any, Any, Any, frozenset[str], _Made]] = {}
+# one frozen set of node names per value, so that the entries above compare by identity
 _NAMES: dict[frozenset[str], frozenset[str]] = {}
 
 
@@ -405,10 +407,12 @@ def _place(
     agent: AgentInfo,
     info: NodeInfo,
     node_names: set[str],
+    names: frozenset[str],
     incoming_control: set[str],
     key: tuple[Any, ...],
-) -> tuple[tuple[Any, ...], tuple[IRNode, tuple[IREdge, ...]]]:
-    """The `_PLACED` entry of `key`, made from `_analysis_node`'s."""
+) -> tuple[Any, Any, Any, frozenset[str], _Made]:
+    """The `_PLACED` entry of `key` for the node names `names`, made from
+    `_analysis_node`'s."""
     found = _analysis_key(info, node_names, incoming_control)
     known = _ANALYSIS.get(found)
     made = (
@@ -418,7 +422,7 @@ def _place(
     )
     callee = info.callee
     symbol = callee.symbol
-    entry = ((info.decl, callee.signature, symbol.decl if symbol else None, key[5]), made)
+    entry = (info.decl, callee.signature, symbol.decl if symbol else None, names, made)
     if len(_PLACED) >= 65_536:
         _PLACED.clear()
     _PLACED[key] = entry
