@@ -76,31 +76,24 @@ def build_ir(
     edges: list[IREdge] = []
     decl = agent.decl
     node_names = set(agent.nodes)
-    edge_decls, return_statements, constraint_decls = _statements(decl)
+    edge_decls = decl.edges
     incoming_control = {
         e.target.node for e in edge_decls if isinstance(e.target, ast.NodeTarget) and e.max is None
     }
     # an IR for the analyses alone, of no pattern's instance: its parts are remembered
     analyses = not runtime and not stack and _plain(instance)
-    names = _same_names(node_names) if analyses else frozenset()
-    placed = _PLACED.get
+    analysed = _ANALYSIS.get
     for name, info in agent.nodes.items():
         callee = info.callee
         if analyses and callee.kind != "agent":
-            statement = info.decl
-            symbol = callee.symbol
-            key = (
-                id(statement),
-                callee.kind,
-                callee.name,
-                id(callee.signature),
-                id(symbol.decl) if symbol is not None else None,
-                statement.name in incoming_control,
-            )
-            made = placed(key)
-            if made is None or made[3] is not names:
-                made = _place(result, agent, info, node_names, names, incoming_control, key)
-            nodes[name], data = made[4]
+            key = _analysis_key(info, node_names, incoming_control)
+            made = analysed(key)
+            if made is not None:
+                nodes[name], data = made[1]
+            else:
+                nodes[name], data = _analysis_node(
+                    result, agent, info, node_names, incoming_control, key
+                )
             edges += data
             continue
         ir_node = _node(result, agent, info, node_names, instance, stack, incoming_control, runtime)
@@ -151,10 +144,10 @@ def build_ir(
             deps=_refs(statement.value, node_names),
             span=statement.span,
         )
-        for statement in return_statements
+        for statement in decl.returns_
     ]
     constraints = [
-        IRConstraint(mode=c.mode, formula=c.formula, span=c.span) for c in constraint_decls
+        IRConstraint(mode=c.mode, formula=c.formula, span=c.span) for c in decl.constraints
     ]
     return AgentIR(
         name=agent.symbol.qualified,
@@ -172,42 +165,6 @@ def build_ir(
         },
         return_type=agent.returns,
     )
-
-
-# each agent declaration's edges, returns and constraints, by its (immutable) identity;
-# each entry keeps its declaration alive
-_STATEMENTS: dict[
-    int,
-    tuple[
-        ast.AgentDecl,
-        tuple[tuple[ast.EdgeDecl, ...], tuple[ast.ReturnStmt, ...], tuple[ast.Constraint, ...]],
-    ],
-] = {}
-
-
-def _statements(
-    decl: ast.AgentDecl,
-) -> tuple[tuple[ast.EdgeDecl, ...], tuple[ast.ReturnStmt, ...], tuple[ast.Constraint, ...]]:
-    """`decl.edges`, `decl.returns_` and `decl.constraints`, each made once."""
-    found = _STATEMENTS.get(id(decl))
-    if found is None:
-        if len(_STATEMENTS) >= 4_096:
-            _STATEMENTS.clear()
-        edges: list[ast.EdgeDecl] = []
-        returns: list[ast.ReturnStmt] = []
-        constraints: list[ast.Constraint] = []
-        for statement in decl.body:  # (one pass: most are nodes)
-            if isinstance(statement, ast.NodeDecl):
-                continue
-            if isinstance(statement, ast.EdgeDecl):
-                edges.append(statement)
-            elif isinstance(statement, ast.ReturnStmt):
-                returns.append(statement)
-            elif isinstance(statement, ast.Constraint):
-                constraints.append(statement)
-        parts = (tuple(edges), tuple(returns), tuple(constraints))
-        found = _STATEMENTS[id(decl)] = (decl, parts)
-    return found[1]
 
 
 def _refs(expr: Any, node_names: set[str], exclude: str | None = None) -> tuple[str, ...]:
@@ -372,61 +329,9 @@ _EDGES: dict[tuple[int, int], tuple[ast.EdgeDecl, IREdge]] = {}
 # statement, the callee (its kind, name, signature and declaration: the signature and
 # the statement make the node's output type and bound arguments), the nodes it reads
 # and whether it starts the run. Identities, each kept alive by its entry, as `_NODES`.
-_Made = tuple[IRNode, tuple[IREdge, ...]]
-_ANALYSIS: dict[tuple[Any, ...], tuple[tuple[Any, ...], _Made]] = {}
+_ANALYSIS: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[IRNode, tuple[IREdge, ...]]]] = {}
 # the heads of the nodes a statement's arguments (and map source) read, in order, once
 _ARG_HEADS: dict[int, tuple[ast.NodeDecl, tuple[str, ...]]] = {}
-
-
-# The analyses' IR nodes with their incoming data edges by what makes them, less the two
-# answers `_analysis_key` computes per node (the nodes it reads: the statement and the
-# agent's node names make them; whether it starts the run: those, the signature and
-# whether a control edge comes in): one look-up per node of an edited agent that keeps
-# its node names. Each entry holds the objects whose identities its key holds (so an
-# identity is never reused while it lives), then the set of node names it was made for
-# (the one `_same_names` keeps for its value, compared by identity: an entry made for
-# other names is made again and replaced), then the node and its incoming data edges.
-_PLACED: dict[tuple[Any, ...], tuple[Any, Any, Any, frozenset[str], _Made]] = {}
-# one frozen set of node names per value, so that the entries above compare by identity
-_NAMES: dict[frozenset[str], frozenset[str]] = {}
-
-
-def _same_names(node_names: set[str]) -> frozenset[str]:
-    """The frozen set of `node_names` kept for its value."""
-    names = frozenset(node_names)
-    kept = _NAMES.get(names)
-    if kept is None:
-        if len(_NAMES) >= 4_096:
-            _NAMES.clear()
-        kept = _NAMES[names] = names
-    return kept
-
-
-def _place(
-    result: CheckResult,
-    agent: AgentInfo,
-    info: NodeInfo,
-    node_names: set[str],
-    names: frozenset[str],
-    incoming_control: set[str],
-    key: tuple[Any, ...],
-) -> tuple[Any, Any, Any, frozenset[str], _Made]:
-    """The `_PLACED` entry of `key` for the node names `names`, made from
-    `_analysis_node`'s."""
-    found = _analysis_key(info, node_names, incoming_control)
-    known = _ANALYSIS.get(found)
-    made = (
-        known[1]
-        if known is not None
-        else _analysis_node(result, agent, info, node_names, incoming_control, found)
-    )
-    callee = info.callee
-    symbol = callee.symbol
-    entry = (info.decl, callee.signature, symbol.decl if symbol else None, names, made)
-    if len(_PLACED) >= 65_536:
-        _PLACED.clear()
-    _PLACED[key] = entry
-    return entry
 
 
 def _analysis_node(

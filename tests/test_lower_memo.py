@@ -20,9 +20,6 @@ from rolegraph.compiler.typecheck import CheckResult
 from .conftest import EXAMPLES, ROOT
 
 MEMOS = (
-    "_PLACED",
-    "_NAMES",
-    "_STATEMENTS",
     "_ANALYSIS",
     "_EDGES",
     "_NODES",
