@@ -19,7 +19,14 @@ from rolegraph.compiler.typecheck import CheckResult
 
 from .conftest import EXAMPLES, ROOT
 
-MEMOS = ("_ANALYSIS", "_EDGES", "_NODES", "_DATA_EDGES", "_ARG_HEADS", "_HEADS")
+MEMOS = (
+    "_ANALYSIS",
+    "_EDGES",
+    "_NODES",
+    "_DATA_EDGES",
+    "_ARG_HEADS",
+    "_HEADS",
+)
 
 
 def _forget() -> None:

@@ -1,0 +1,80 @@
+"""The analyses' IR built from remembered parts (compiler/lower.py's memos) equals the one
+built with every memo emptied, along seeded random edit walks (tests/edit_walks.py) of the
+examples, the standard library and the benchmark's generated agents, and where the same
+node statement reads other nodes because the agent's node names changed around it."""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+import rolegraph
+from rolegraph.compiler import ast, lower
+from rolegraph.compiler.incremental import CheckSession
+
+from .conftest import EXAMPLES, ROOT, STDLIB
+from .edit_walks import edit_walk
+from .test_lower_memo import MEMOS, TWO_ROOTS, _irs
+
+
+def _cold(filename: str, module: ast.Module) -> dict[str, str] | None:
+    """The IRs of `module` with every memo of lower.py emptied (restored after)."""
+    saved = {name: dict(getattr(lower, name)) for name in MEMOS}
+    for name in MEMOS:
+        getattr(lower, name).clear()
+    try:
+        return _irs(CheckSession(filename), module)
+    finally:
+        for name, kept in saved.items():
+            getattr(lower, name).clear()
+            getattr(lower, name).update(kept)
+
+
+def _walk(module: ast.Module, filename: str, seed: int, count: int) -> int:
+    session = CheckSession(filename)
+    compared = 0
+    for program in edit_walk(module, random.Random(seed), count):
+        warm = _irs(session, program)
+        assert warm == _cold(filename, program)
+        compared += warm is not None
+    return compared
+
+
+@pytest.mark.parametrize("path", EXAMPLES + STDLIB, ids=lambda p: p.name)
+def test_edit_walks_of_examples_and_stdlib_lower_as_without_memos(path: Path):
+    _walk(rolegraph.parse_file(path), str(path), 7, 6)
+
+
+@pytest.mark.parametrize("nodes", [12, 40])
+def test_edit_walks_of_generated_agents_lower_as_without_memos(nodes: int):
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate import large_program
+
+    module = rolegraph.parse(large_program(roles=6, nodes=nodes), "generated.agent")
+    assert sum(_walk(module, "generated.agent", seed, 6) for seed in range(6)) > 12
+
+
+def test_the_same_statement_reads_what_the_agent_names_as_nodes_now():
+    """`c = Joiner(a, b)` reads the nodes a and b; the same statement object, in the agent
+    where `b` is a parameter and no longer a node, reads a alone: its IR node (deps) and
+    data edges are built again, not remembered from the first agent."""
+    module = rolegraph.parse(TWO_ROOTS, "two.agent")
+    agent = next(d for d in module.decls if isinstance(d, ast.AgentDecl))
+    writer = next(s for s in agent.body if isinstance(s, ast.NodeDecl) and s.name == "b")
+    note = next(d for d in module.decls if isinstance(d, ast.RoleDecl) and d.name == "Joiner")
+    param = ast.Param(name="b", type=note.params[0].type)
+    changed = agent.with_changes(
+        params=(*agent.params, param), body=tuple(s for s in agent.body if s is not writer)
+    )
+    joiner = next(s for s in changed.body if isinstance(s, ast.NodeDecl) and s.name == "c")
+    assert joiner is next(s for s in agent.body if isinstance(s, ast.NodeDecl) and s.name == "c")
+    edited = module.with_changes(decls=tuple(changed if d is agent else d for d in module.decls))
+    session = CheckSession("two.agent")
+    before = _irs(session, module)
+    assert before is not None and "'deps': ('a', 'b')" in before["Two"]
+    warm = _irs(session, edited)
+    assert warm is not None and "'deps': ('a',)" in warm["Two"]
+    assert warm == _cold("two.agent", edited)
