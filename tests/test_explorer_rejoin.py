@@ -24,8 +24,8 @@ from rolegraph.compiler.ir import RETURN
 
 from .checking import PRELUDE
 from .conftest import EXAMPLES, STDLIB
-from .edit_walks import edit_walk
-from .test_explorer_resume import _bench_module, _irs, _same_state
+from .edit_walks import edit_walk, generated_module
+from .test_explorer_resume import _irs, _same_state
 
 
 class Rejoins:
@@ -95,7 +95,7 @@ def test_random_edits_of_examples_and_stdlib_rejoin_to_the_same_answers(path: Pa
 @pytest.mark.parametrize(("nodes", "seed"), [(20, 4), (40, 5), (60, 6)])
 def test_random_edits_of_generated_agents_rejoin_to_the_same_answers(nodes, seed):
     """The benchmark's agents, edits upon edits."""
-    walk(_bench_module(5, nodes), "edits.agent", seed=seed, steps=15)
+    walk(generated_module(5, nodes), "edits.agent", seed=seed, steps=15)
 
 
 @pytest.mark.parametrize(("nodes", "seed"), [(20, 7), (60, 8)])
@@ -103,7 +103,7 @@ def test_sibling_edits_of_generated_agents_rejoin_to_the_same_answers(nodes, see
     """As the editor and the bench check them: many edits of one agent, one after the
     other, each resumed from the runs of the ones before it. Many rejoin."""
     rejoins = Rejoins(monkeypatch)
-    module = _bench_module(5, nodes)
+    module = generated_module(5, nodes)
     sites = [e for operator in OPERATORS for e in operator.sites(module)]
     for site in random.Random(seed).sample(sites, 60):
         try:
@@ -187,7 +187,7 @@ def test_the_first_outcome_is_the_first_of_the_outcomes(path: Path):
 
 def test_the_first_outcome_is_the_first_of_the_outcomes_of_generated_agents():
     firings = 0
-    for program in edit_walk(_bench_module(5, 40), random.Random(9), 20):
+    for program in edit_walk(generated_module(5, 40), random.Random(9), 20):
         for ir in _irs(program, "edits.agent"):
             firings += check_first_outcomes(ir)
     assert firings > 500
@@ -270,7 +270,10 @@ def test_wandering_edits_rejoin_to_the_same_records(seed: int):
     later run resuming from it would start from."""
     rng = random.Random(seed)
     if rng.random() < 0.7:
-        base, name = _bench_module(rng.randint(2, 6), rng.choice([10, 20, 30, 40])), "edits.agent"
+        base, name = (
+            generated_module(rng.randint(2, 6), rng.choice([10, 20, 30, 40])),
+            "edits.agent",
+        )
     else:
         path = rng.choice(EXAMPLES + STDLIB)
         base, name = rolegraph.parse(path.read_text(), str(path)), str(path)

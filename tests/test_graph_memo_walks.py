@@ -23,8 +23,7 @@ from rolegraph.compiler.check import check_module
 
 from .checking import PRELUDE
 from .conftest import EXAMPLES, STDLIB
-from .edit_walks import edit_walk
-from .test_explorer_resume import _bench_module
+from .edit_walks import edit_walk, generated_module
 
 
 class Spy:
@@ -104,7 +103,7 @@ def test_edit_walks_of_examples_and_stdlib_analyse_as_without_memos(path: Path):
 @pytest.mark.parametrize(("nodes", "seed"), [(20, 1), (40, 2), (100, 3)])
 def test_edit_walks_of_generated_agents_analyse_as_without_memos(nodes, seed, monkeypatch):
     spy = Spy(monkeypatch)
-    _walk(_bench_module(5, nodes), "edits.agent", seed=seed, count=25)
+    _walk(generated_module(5, nodes), "edits.agent", seed=seed, count=25)
     assert spy.reused >= 10, vars(spy)
     assert len(analyses._EDGE_READS) < spy.asked / 2, (len(analyses._EDGE_READS), vars(spy))
 
