@@ -37,7 +37,7 @@ from bench_runtime import TOOLS, chain_agent  # noqa: E402
 
 import rolegraph  # noqa: E402
 from rolegraph.runtime import Store, run_agent  # noqa: E402
-from rolegraph.runtime.store import _rows_json  # noqa: E402
+from rolegraph.runtime.store import FLUSH_SECONDS, UNLISTED, _batches  # noqa: E402
 
 
 class NoCheckpoints(Store):
@@ -57,11 +57,14 @@ class NoSQL(Store):
         return run
 
     def flush(self) -> None:
-        for batch in self._pending.values():
-            _rows_json(batch)
-        self._pending.clear()
+        _batches(self._saves.values())
+        for saves in self._saves.values():
+            del saves[:]
+            saves.due = UNLISTED
+        self._saves.clear()
         self._updates.clear()
-        self._flushed = time.monotonic()
+        self._flushed = time.perf_counter()
+        self._due = self._flushed + FLUSH_SECONDS
 
 
 def main() -> None:

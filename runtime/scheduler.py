@@ -54,6 +54,7 @@ from .expressions import EvaluationError, Evaluator
 from .keys import edge_key, firing_key, join_key
 from .plan import plan_of
 from .repair import explain
+from .store import Saves
 from .tools import INLINE, LOOP
 from .trace import FiringRecord, Trace, running_record
 from .values import agent_inputs, coerce
@@ -182,9 +183,15 @@ class AgentRun:
         self.told = (
             self.on_record is not None or self.events is not None or self.checkpoint is not None
         )
-        # the store's checkpoint when nobody else listens: a firing that succeeded calls
-        # it at once (`_succeeded`: `_tell`'s three tests, made here once)
-        self.saves = self.checkpoint if self.on_record is None and self.events is None else None
+        # the store's list of the run's firings not yet written when nobody else listens:
+        # a firing that succeeded goes on it at once (`_succeeded`: `_tell`'s three tests,
+        # made here once, and no call unless the store must write)
+        checkpoint = self.checkpoint
+        self.saves = (
+            checkpoint
+            if isinstance(checkpoint, Saves) and self.on_record is None and self.events is None
+            else None
+        )
         self.last_time = 0  # the latest logical time of a record (`_discard_from`)
         self.held: dict[Any, list[asyncio.Task]] = {}
         self.children: dict[str, list[AgentRun]] = {}
@@ -534,11 +541,13 @@ class AgentRun:
             if saves is None:
                 self._tell(record)
             else:  # (`_tell`, when the store alone listens: the record is "ok")
-                try:
-                    saves(record)
-                except StoreError as error:
-                    error.trace = self.trace
-                    self.fail(error)
+                saves.append(record)  # (`Saves.__call__`, the time read once: `ended`)
+                if record.ended > saves.due or len(saves) >= saves.batch:
+                    try:
+                        saves.check()
+                    except StoreError as error:
+                        error.trace = self.trace
+                        self.fail(error)
         if self.inflight.pop(flight.key, None) is not None:  # (`_land`)
             times, time = self.inflight_times, flight.time
             left = times[time] - 1

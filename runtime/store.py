@@ -43,10 +43,10 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import RUN_STORE_KEEPS, StoreError
 from .models import ModelReply, ModelRequest, ToolCall
@@ -71,6 +71,9 @@ RESUMES_FROM = 0
 #: default=str)` writes, with one encoder made once rather than one per call.
 _KEY_JSON = json.JSONEncoder(sort_keys=True, default=str)
 FLUSH_SECONDS = 0.05
+#: `Saves.due` of a run's list that is not listed in its store (`Store._saves`): made, or
+#: written by a flush since. Any firing's end is after it, so the next one listed it again.
+UNLISTED = float("-inf")
 #: How a batch of checkpoints is written: what `json.dumps(batch, default=str)` writes, by
 #: one encoder made once, which does not keep a table of the lists and dicts it is inside
 #: (`check_circular`): a batch is checked for cycles only when encoding it fails
@@ -159,6 +162,72 @@ def _rows_json(rows: Any) -> str:
         return json.dumps(rows, default=str)
 
 
+class _Firing(NamedTuple):
+    """What a checkpoint keeps of a firing given field by field (`Store.checkpoint`)."""
+
+    key: str
+    output: Any
+    status: str = "ok"
+
+
+class Saves(list[Any]):
+    """The completed firings of one run not yet written, in the order they completed: the
+    run's checkpointer (`Store.checkpointer`). A run whose store alone listens to its
+    records appends each firing that succeeded here itself (runtime/scheduler.py
+    `_succeeded`: no call per firing), and calls `check` when its end is past `due` or
+    `batch` firings wait; anyone else calls the list with each record (`__call__`). The
+    store writes every list's firings at its flush, each run's as one JSON object from
+    each firing's key to its output — the batch a dict of the run's checkpoints was.
+
+    So the rule is the one a checkpoint per call kept: at each firing that completes, its
+    run's firings are written if `BATCH` wait or `FLUSH_SECONDS` have passed since the
+    store's last flush (`due`, on `time.perf_counter`'s clock, which a firing's `ended`
+    reads), whether or not the run ever yields to its loop."""
+
+    __slots__ = ("batch", "due", "run", "store")
+
+    def __init__(self, store: Store, run: str):
+        super().__init__()
+        self.store, self.run = store, run
+        self.due = UNLISTED  # (listed in the store at its first firing: `check`)
+        self.batch = BATCH
+
+    def __call__(self, record: Any) -> None:
+        """A firing's record: kept if it completed (a firing that failed is not replayed:
+        it runs again on resume), and written now if it must be."""
+        if record.status == "ok":
+            self.append(record)
+            if time.perf_counter() > self.due or len(self) >= self.batch:
+                self.check()
+
+    def check(self) -> None:
+        """After a firing whose end is past `due`, or with `batch` firings waiting: listed
+        again in the store if a flush wrote the list since, and written if `FLUSH_SECONDS`
+        have passed since the store's last flush, or `batch` firings wait."""
+        store = self.store
+        if self.due == UNLISTED:
+            store._saves[id(self)] = self
+        self.due = store._due
+        if len(self) >= self.batch or time.perf_counter() > self.due:
+            store.flush()
+
+
+def _batches(lists: Iterator[Saves] | Any) -> list[tuple[str, str]]:
+    """The rows of a flush: each run's firings not yet written, as the JSON object from each
+    firing's key to its output (a later firing of one key wins, in the first one's place:
+    what setting each in a dict gave), one row per run, runs in the order they were listed."""
+    batches: dict[str, dict[str, Any]] = {}
+    for saves in lists:
+        if saves:
+            batch = batches.get(saves.run)
+            if batch is None:
+                batches[saves.run] = {record.key: record.output for record in saves}
+            else:  # (two lists of one run: a run's checkpointer asked for twice)
+                for record in saves:
+                    batch[record.key] = record.output
+    return [(run, _rows_json(batch)) for run, batch in batches.items()]
+
+
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -175,9 +244,13 @@ class Store:
             if self._format() < FORMAT:
                 self._db.executescript(SCHEMA)
                 self._migrate()
-        self._pending: dict[str, dict[str, Any]] = {}  # run → firings not yet written
-        self._updates: list[tuple[str, tuple]] = []  # statements for the next flush
-        self._flushed = time.monotonic()
+        # the runs' lists of firings not yet written (`Saves`), by id, in the order they
+        # were listed since the last flush (a flush unlists them; their next firing lists
+        # them again), and the statements for the next flush
+        self._saves: dict[int, Saves] = {}
+        self._updates: list[tuple[str, tuple]] = []
+        self._flushed = time.perf_counter()
+        self._due = self._flushed + FLUSH_SECONDS  # (`Saves.due` of a listed run)
 
     @contextlib.contextmanager
     def _faults(self, doing: str, table: str = "") -> Iterator[None]:
@@ -246,9 +319,9 @@ class Store:
         (a run's end), in one transaction: one statement, itself a transaction, when they
         are one run's batch alone."""
         with self._lock:
-            pending, updates = self._pending, self._updates
-            if pending or updates:
-                rows = [(run, _rows_json(batch)) for run, batch in pending.items()]
+            listed, updates = self._saves, self._updates
+            if listed or updates:
+                rows = _batches(listed.values())
                 try:  # (`_faults`, without its generator: this is once a run, or more)
                     if len(rows) == 1 and not updates:
                         self._db.execute(_INSERT_BATCH, rows[0])
@@ -256,9 +329,13 @@ class Store:
                         self._write(rows, updates)
                 except sqlite3.Error as error:
                     raise store_fault(self.path, error, "saving checkpoints") from None
-                pending.clear()
+                for saves in listed.values():  # (written: unlisted until their next firing)
+                    del saves[:]
+                    saves.due = UNLISTED
+                listed.clear()
                 updates.clear()
-            self._flushed = time.monotonic()
+            self._flushed = flushed = time.perf_counter()
+            self._due = flushed + FLUSH_SECONDS
 
     def _write(self, rows: list[tuple[str, str]], updates: list[tuple[str, tuple]]) -> None:
         """Batches and statements in one transaction (`_transaction`, inline)."""
@@ -411,36 +488,21 @@ class Store:
         """A firing, written with its batch (`flush`) if it completed: a firing that
         failed is not replayed (it runs again on resume), so it is not written."""
         if status == "ok":
-            self._add(run, key, output)
-        elif time.monotonic() - self._flushed > FLUSH_SECONDS:
+            self._saves_of(run)(_Firing(key, output))
+        elif time.perf_counter() > self._due:
             self.flush()
 
-    def checkpointer(self, run: str) -> Callable[[Any], None]:
-        """`checkpoint` for one run, given each completed firing's record (a run's
-        `Context.checkpoint`, called for the firings that completed): one call per
-        firing, not two."""
-        pending = self._pending  # (`flush` empties it, and keeps it)
-        clock = time.monotonic
+    def _saves_of(self, run: str) -> Saves:
+        """The run's listed `Saves`, or a new one."""
+        for saves in self._saves.values():
+            if saves.run == run:
+                return saves
+        return Saves(self, run)
 
-        def checkpoint(record: Any) -> None:
-            # (`checkpoint`, without a call more)
-            if record.status != "ok":
-                return
-            batch = pending.get(run)
-            if batch is None:
-                batch = pending[run] = {}
-            batch[record.key] = record.output
-            if len(batch) >= BATCH or clock() - self._flushed > FLUSH_SECONDS:
-                self.flush()
-
-        return checkpoint
-
-    def _add(self, run: str, key: str, output: Any) -> None:
-        """A completed firing, written with its run's batch (`flush`)."""
-        batch = self._pending.setdefault(run, {})
-        batch[key] = output
-        if len(batch) >= BATCH or time.monotonic() - self._flushed > FLUSH_SECONDS:
-            self.flush()
+    def checkpointer(self, run: str) -> Saves:
+        """The list of the run's firings not yet written, to which a run gives each
+        completed firing's record (`Context.checkpoint`): `Saves`."""
+        return Saves(self, run)
 
     def checkpoints(self, run: str) -> dict[str, Any]:
         """Completed firings of a run: key → output. A run of a format older than
