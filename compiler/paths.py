@@ -297,9 +297,9 @@ class _Explorer:
                     # that one, `steps - back` steps later (docs/semantics.md, "Rejoining")
                     answer = source.answer
                     later = steps - back
-                    for step in range(back, len(source.fired)):
-                        for node in source.fired[step]:
-                            first.setdefault(node, step + later)
+                    for at in range(back, len(source.fired)):
+                        for node in source.fired[at]:
+                            first.setdefault(node, at + later)
                     fired += source.fired[back:]
                     shift = state.time - states_of[back].time
                     snapshots += [
