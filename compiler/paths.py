@@ -44,12 +44,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import product
-from operator import is_
+from itertools import compress, product
+from operator import is_, is_not
 
 from . import ast, codes, semantics
 from .dataflow import ref_heads
 from .diagnostics import Diagnostic, DiagnosticSink
+from .explorer_tables import Tables, tables_of
 from .ir import RETURN, AgentIR, IREdge
 from .ltl import Monitor, failed_proposition, proposition
 from .printer import to_source
@@ -162,7 +163,7 @@ class _Explorer:
         self.ensures = {i for i, c in enumerate(ir.constraints) if c.mode == "ensure"}
         # the conditions formulas mention only matter to the monitors, which a search for
         # one returning run does without
-        self.conditions = {} if until_return else conditions_of(ir)
+        self.conditions = {} if until_return else _conditions(ir)
         self.conditioned = {node for nodes in self.conditions.values() for node in nodes}
         self.visited: set[tuple] = set()
         self.exhausted = False
@@ -171,30 +172,11 @@ class _Explorer:
         self.stall: Run | None = None
         self.counterexamples: dict[int, Run] = {}
         self.satisfied: set[int] = set()  # constraints some returning run satisfies
-        self.out: dict[str, list[IREdge]] = {name: [] for name in ir.nodes}
-        for edge in ir.edges:
-            if edge.kind != "data" and edge.source in self.out:
-                self.out[edge.source].append(edge)
-        self.return_deps = [tuple(r.deps) for r in ir.returns_]
-        self.dependents: dict[str, list[str]] = {name: [] for name in ir.nodes}
-        for name, node in ir.nodes.items():
-            for dep in node.deps:
-                self.dependents[dep].append(name)
-        self.return_of_dep: dict[str, list[int]] = {name: [] for name in ir.nodes}
-        for index, deps in enumerate(self.return_deps):
-            for dep in deps:
-                self.return_of_dep[dep].append(index)
-        self.deps_of: dict[str, tuple[str, ...]] = {n: tuple(ir.nodes[n].deps) for n in ir.nodes}
-        for index, deps in enumerate(self.return_deps):
-            self.deps_of[f"{RETURN}{index}"] = deps
-        # where a node's output goes (`apply`): each consumer (a node, a return's
-        # queue), what it fires (the node, or a return), and whether it reads this
-        # output only — then it joins at once, and holds no queue
-        self.delivers: dict[str, list[tuple[str, str, bool]]] = {
-            name: [(c, c, len(set(self.deps_of[c])) == 1) for c in self.dependents[name]]
-            + [(f"{RETURN}{i}", RETURN, len(set(self.return_deps[i])) == 1) for i in returns]
-            for name, returns in self.return_of_dep.items()
-        }
+        # the graph's tables, derived from the last agent's (compiler/explorer_tables.py)
+        graph = self.graph = tables_of(ir)
+        self.out, self.dependents, self.deps_of = graph.out, graph.dependents, graph.deps_of
+        self.return_deps, self.return_of_dep = graph.return_deps, graph.return_of_dep
+        self.delivers = graph.delivers
         self.notes_of: dict[tuple[int, bool], str] = {}  # a guard's outcome, in words
 
     def reachability(self) -> None:
@@ -357,32 +339,64 @@ class _Explorer:
             tuple(name for name, node in ir.nodes.items() if node.entry),
         )
 
-    def tables(self) -> tuple:
+    def tables(self) -> Tables:
         """The tables that firing a node reads (`outcomes`, `apply`, `deliver`) besides
         `common` (`reads_as` compares a node's part of them)."""
-        return (self.out, self.dependents, self.deps_of, self.return_deps, self.return_of_dep)
+        return self.graph
 
-    def reads_as(self, node: str, tables: tuple) -> bool:
+    def reads_as(self, node: str, tables: Tables) -> bool:
         """Whether firing `node` reads here what it read in the agent of `tables` (a node
         of that agent): its *view* — its control and return edges (their targets,
         conditions, bounds, guards and indexes), each consumer of its output with that
         consumer's inputs, and each return that reads it with what that return reads.
         (Which conditions it decides is in `common`: the conditions, with the nodes each
-        reads.)"""
-        out, dependents, deps_of, return_deps, return_of_dep = tables
+        reads.) The tables of two agents share the entries that did not change
+        (`tables_of`), which are compared by identity first."""
         edges = self.out.get(node)
-        if edges is None or not _same_edges(edges, out[node]):
+        if edges is None:
+            return False
+        theirs = tables.out[node]
+        if edges is not theirs and not _same_edges(edges, theirs):
             return False
         consumers = self.dependents[node]
-        if consumers != dependents[node]:
+        if consumers is not tables.dependents[node] and consumers != tables.dependents[node]:
             return False
-        for consumer in consumers:
-            if self.deps_of[consumer] != deps_of[consumer]:
-                return False
+        deps_of = tables.deps_of
+        if self.deps_of is not deps_of:
+            for consumer in consumers:
+                if self.deps_of[consumer] != deps_of[consumer]:
+                    return False
         returns = self.return_of_dep[node]
-        if returns != return_of_dep[node]:
+        if returns != tables.return_of_dep[node]:
             return False
-        return all(self.return_deps[index] == return_deps[index] for index in returns)
+        return all(self.return_deps[index] == tables.return_deps[index] for index in returns)
+
+    def may_read_otherwise(self, tables: Tables) -> set[str] | None:
+        """A set that holds every node whose view (`reads_as`) may differ here from the
+        agent of `tables`: the nodes whose entries are not the same objects (`tables_of`
+        shares the others), and what each node whose inputs' entry is not the same reads
+        here and read there. None when the two agents' node names (in order) or returns
+        differ: then any node's may."""
+        mine = self.graph
+        if tables.names != mine.names or tables.return_deps != mine.return_deps:
+            return None
+        names = mine.names
+        found = set(compress(names, map(is_not, mine.out.values(), tables.out.values())))
+        found.update(
+            compress(names, map(is_not, mine.dependents.values(), tables.dependents.values()))
+        )
+        if mine.return_of_dep is not tables.return_of_dep:
+            found.update(
+                compress(
+                    names, map(is_not, mine.return_of_dep.values(), tables.return_of_dep.values())
+                )
+            )
+        if mine.deps_of is not tables.deps_of:
+            for consumer in compress(
+                mine.deps_of, map(is_not, mine.deps_of.values(), tables.deps_of.values())
+            ):
+                found.update(mine.deps_of[consumer], tables.deps_of[consumer])
+        return found
 
     def resumed(self, common: tuple) -> _Resumed:
         """Where to resume the first run: a copy of the latest state remembered by a run
@@ -395,10 +409,18 @@ class _Explorer:
             if followed.common != common:
                 continue
             diverges = _NEVER
-            for node, step in followed.first.items():
-                if not self.reads_as(node, followed.tables):
-                    diverges = step
-                    break
+            suspects = self.may_read_otherwise(followed.tables)
+            if suspects is None:
+                for node, step in followed.first.items():
+                    if not self.reads_as(node, followed.tables):
+                        diverges = step
+                        break
+            else:  # (only those may differ; `first` is in the order of the steps)
+                first = followed.first
+                for node in suspects:
+                    step = first.get(node, _NEVER)
+                    if step < diverges and not self.reads_as(node, followed.tables):
+                        diverges = step
             if diverges == _NEVER:
                 return _Resumed(known=followed.answer)
             if best is None or diverges > best[0]:
@@ -794,7 +816,7 @@ class _Followed:
     no modules: nothing in a cycle)."""
 
     common: tuple
-    tables: tuple
+    tables: Tables
     first: dict[str, int]
     fired: list[tuple[str, ...]]  # the nodes each step fired
     snapshots: list[tuple[int, _State]]
@@ -900,6 +922,28 @@ def _never(_: IREdge) -> bool:
 
 def _in(indexes: set[int], edge: IREdge) -> bool:
     return edge.index in indexes
+
+
+# the conditions found last: the agent's constraints and node names, and the conditions
+_CONDITIONS: list[tuple[list, tuple[str, ...], dict[str, tuple[str, ...]]]] = []
+
+
+def _conditions(ir: AgentIR) -> dict[str, tuple[str, ...]]:
+    """`conditions_of(ir)`: the last agent's when its constraints are the same objects
+    and its node names the same (what the conditions read of the agent). Never changed
+    in place."""
+    names = tuple(ir.nodes)
+    if _CONDITIONS:
+        constraints, known, found = _CONDITIONS[0]
+        if (
+            known == names
+            and len(constraints) == len(ir.constraints)
+            and all(map(is_, constraints, ir.constraints))
+        ):
+            return found
+    found = conditions_of(ir)
+    _CONDITIONS[:] = [(list(ir.constraints), names, found)]
+    return found
 
 
 def conditions_of(ir: AgentIR) -> dict[str, tuple[str, ...]]:
