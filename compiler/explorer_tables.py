@@ -32,6 +32,7 @@ class Tables:
     - `deps_of`: what each node, and each return (`<return>0`, ...), reads;
     - `return_deps`, `return_of_dep`: what each return reads, and the returns each
       node's output goes to;
+    - `entries`: the nodes that start a run, in order;
     - `delivers`: where its output goes, in order: each consumer (a node, a return's
       queue), what that consumer fires (the node, or a return), and whether it reads
       this output only (it then joins at once and holds no queue).
@@ -45,8 +46,10 @@ class Tables:
     return_deps: list[tuple[str, ...]]
     return_of_dep: dict[str, list[int]]
     delivers: dict[str, Deliveries]
+    entries: tuple[str, ...]
     nodes: dict[str, IRNode]
     edges: list[IREdge]
+    by_id: dict[int, IREdge]  # the edges by their ids
     names: tuple[str, ...]
     position: dict[str, int]
 
@@ -98,8 +101,10 @@ def _built(ir: AgentIR, names: tuple[str, ...], return_deps: list[tuple[str, ...
         return_deps,
         return_of_dep,
         delivers,
+        tuple(name for name, node in ir.nodes.items() if node.entry),
         dict(ir.nodes),
         list(ir.edges),
+        dict(zip(map(id, ir.edges), ir.edges, strict=True)),
         names,
         {name: i for i, name in enumerate(names)},
     )
@@ -128,13 +133,19 @@ def _derived(ir: AgentIR, last: Tables) -> Tables:
     nodes and edges that changed made again, the others `last`'s own."""
     edges = ir.edges
     out = last.out
+    by_id = last.by_id
     if len(edges) != len(last.edges) or not all(map(is_, edges, last.edges)):
-        sources = _sources(_changed(edges, last.edges)) | _sources(_changed(last.edges, edges))
+        by_id = dict(zip(map(id, edges), edges, strict=True))
+        old = last.by_id
+        sources = _sources(by_id[key] for key in by_id.keys() - old.keys())
+        sources |= _sources(old[key] for key in old.keys() - by_id.keys())
         if sources:
             out = dict(out)
-            for source in sources:
-                if source in out:
-                    out[source] = [e for e in edges if e.source == source and e.kind != "data"]
+            made: dict[str, list[IREdge]] = {s: [] for s in sources if s in out}
+            for edge in edges:
+                if edge.source in made and edge.kind != "data":
+                    made[edge.source].append(edge)
+            out.update(made)
     nodes = ir.nodes
     changed = list(compress(last.names, map(is_not, nodes.values(), last.nodes.values())))
     dependents, deps_of, delivers = last.dependents, last.deps_of, last.delivers
@@ -159,6 +170,11 @@ def _derived(ir: AgentIR, last: Tables) -> Tables:
         delivers = dict(delivers)
         for dep in touched:
             delivers[dep] = _deliveries(dep, dependents, deps_of, last.return_of_dep)
+    entries = last.entries
+    if changed:
+        starts = set(entries).difference(changed)
+        starts.update(name for name in changed if nodes[name].entry)
+        entries = tuple(sorted(starts, key=last.position.__getitem__))
     return Tables(
         out,
         dependents,
@@ -166,17 +182,13 @@ def _derived(ir: AgentIR, last: Tables) -> Tables:
         last.return_deps,
         last.return_of_dep,
         delivers,
+        entries,
         dict(nodes),
         list(edges),
+        by_id,
         last.names,
         last.position,
     )
-
-
-def _changed(these: list[IREdge], those: list[IREdge]) -> list[IREdge]:
-    """The edges of `these` that are not objects of `those`."""
-    known = set(map(id, those))
-    return [e for e in these if id(e) not in known]
 
 
 def _sources(edges: Iterable[IREdge]) -> set[str]:

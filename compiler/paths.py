@@ -40,11 +40,12 @@ rules it runs are compiler/semantics.py's, reachability compiler/reach.py's.
 from __future__ import annotations
 
 import gc
+from bisect import bisect_left
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import compress, product
+from itertools import chain, compress, islice, product
 from operator import is_, is_not
 
 from . import ast, codes, semantics
@@ -178,6 +179,9 @@ class _Explorer:
         self.return_deps, self.return_of_dep = graph.return_deps, graph.return_of_dep
         self.delivers = graph.delivers
         self.notes_of: dict[tuple[int, bool], str] = {}  # a guard's outcome, in words
+        # the run the first run resumed, and its nodes that read otherwise here (`resumed`)
+        self.resumed_from: _Followed | None = None
+        self.differs: set[str] | None = None
 
     def reachability(self) -> None:
         """What the search asks of the graph in every state, as bitsets (`explore` sets
@@ -266,11 +270,17 @@ class _Explorer:
         first, snapshots, steps = begun.first, begun.snapshots, begun.done
         fired = begun.fired
         source = begun.source
+        self.resumed_from, self.differs = source, begun.differs
         states_of = dict(source.snapshots) if source is not None else {}
         views: dict[str, bool] = {}
         answer = False
+        kept_first = source.first if source is not None else {}
         while steps < MAX_STATES // 2:
-            if source is not None and steps > begun.done:
+            if (
+                source is not None
+                and steps > begun.done
+                and (steps in states_of or kept_first.get(fired[-1][0], -2) + 1 in states_of)
+            ):  # (a state of the run resumed is kept at this step, or after what it fired)
                 back = self.rejoins(source, states_of, state, steps, fired, views)
                 if back is not None:
                     # the run is back in a state the followed run was in (at step `back`,
@@ -309,7 +319,8 @@ class _Explorer:
                 outcome = self.first_outcome(state, node)
                 self.apply(state, node, outcome)
                 props.add(node)
-                props |= outcome.props
+                if outcome.props:
+                    props |= outcome.props
             step = frozenset(props)
             for monitor in state.monitors:
                 monitor.step(step)
@@ -336,7 +347,7 @@ class _Explorer:
             tuple((c.mode, c.formula) for c in ir.constraints),
             self.conditions,
             tuple(i for i, deps in enumerate(self.return_deps) if not deps),
-            tuple(name for name, node in ir.nodes.items() if node.entry),
+            self.graph.entries,
         )
 
     def tables(self) -> Tables:
@@ -357,7 +368,12 @@ class _Explorer:
             return False
         theirs = tables.out[node]
         if edges is not theirs and not _same_edges(edges, theirs):
-            return False
+            if node in self.conditioned:
+                return False
+            # (a node that decides no condition takes no `when` edge in the first run:
+            # its first outcome reads its other edges only)
+            if not _same_edges(_taken_first(edges), _taken_first(theirs)):
+                return False
         consumers = self.dependents[node]
         if consumers is not tables.dependents[node] and consumers != tables.dependents[node]:
             return False
@@ -404,40 +420,45 @@ class _Explorer:
         at the beginning of a step before which every firing it made reads here what it
         read there, with the first firings and states that run shares with this one; or its
         answer, when every firing of it reads the same here (the same run to its end)."""
-        best: tuple[int, _Followed] | None = None
+        best: tuple[int, _Followed, set[str] | None] | None = None
         for followed in _FOLLOWED:
             if followed.common != common:
                 continue
             diverges = _NEVER
             suspects = self.may_read_otherwise(followed.tables)
+            differs: set[str] | None = None
             if suspects is None:
                 for node, step in followed.first.items():
                     if not self.reads_as(node, followed.tables):
                         diverges = step
                         break
-            else:  # (only those may differ; `first` is in the order of the steps)
+            else:  # (only those may differ: each node of the run that does, and its step)
                 first = followed.first
-                for node in suspects:
-                    step = first.get(node, _NEVER)
-                    if step < diverges and not self.reads_as(node, followed.tables):
-                        diverges = step
+                differs = {
+                    node
+                    for node in suspects
+                    if node in first and not self.reads_as(node, followed.tables)
+                }
+                diverges = min(map(first.__getitem__, differs), default=_NEVER)
             if diverges == _NEVER:
                 return _Resumed(known=followed.answer)
             if best is None or diverges > best[0]:
-                best = (diverges, followed)
+                best = (diverges, followed, differs)
         if best is None:
             return _Resumed()
-        diverges, followed = best
-        begun = _Resumed(source=followed)
+        diverges, followed, differs = best
+        begun = _Resumed(source=followed, differs=differs)
         for steps, snapshot in followed.snapshots:
             if steps > diverges:
                 break
             begun.done, begun.state = steps, snapshot
             begun.snapshots.append((steps, snapshot))
         if begun.state is None:
-            return _Resumed(source=followed)
+            return _Resumed(source=followed, differs=differs)
         begun.state = begun.state.copy()  # (a snapshot is never changed)
-        begun.first = {n: step for n, step in followed.first.items() if step < begun.done}
+        # (`first` is in the order of the steps: those before `done` come first)
+        before = bisect_left(list(followed.first.values()), begun.done)
+        begun.first = dict(islice(followed.first.items(), before))
         begun.fired = followed.fired[: begun.done]
         return begun
 
@@ -487,7 +508,11 @@ class _Explorer:
 
     def reads_tail(self, followed: _Followed, start: int, views: dict[str, bool]) -> bool:
         """Whether every node the run `followed` fired from step `start` on reads here what
-        it read there (`reads_as`; `views` remembers the answers for one run)."""
+        it read there (`reads_as`; `views` remembers the answers for one run). When the
+        nodes of `followed` that read otherwise here are known (`_Resumed.differs`, for
+        the run resumed), whether none of them fires from `start` on."""
+        if followed is self.resumed_from and self.differs is not None:
+            return self.differs.isdisjoint(chain.from_iterable(islice(followed.fired, start, None)))
         for step in followed.fired[start:]:
             for node in step:
                 same = views.get(node)
@@ -723,15 +748,17 @@ class _Explorer:
 
     def apply(self, state: _State, node: str, outcome: _Outcome) -> None:
         time = state.time
+        pending = state.pending
         for edge in outcome.edges:
             if edge.max is not None:  # (an unbounded edge's count changes nothing)
                 state.taken[edge.index] = state.taken.get(edge.index, 0) + 1
-            state.schedule(RETURN if edge.kind == "return" else edge.target, semantics.after(time))
+            target = RETURN if edge.kind == "return" else edge.target
+            pending.setdefault(semantics.after(time), []).append(target)  # (`schedule`)
         if outcome.failed:
             return
         for consumer, fires, alone in self.delivers[node]:
             if alone:  # (`deliver`, for a consumer of this output only: a join at once)
-                state.schedule(fires, semantics.join_time((time,)))
+                pending.setdefault(semantics.join_time((time,)), []).append(fires)
             else:
                 self.deliver(state, consumer, node, time)
 
@@ -811,9 +838,10 @@ class _Followed:
     """A first run followed (`first_run_satisfies`): what every step read (`common`),
     what each firing read (`tables`, `_Explorer.reads_as`; a node's firings all read the
     same), each node it fired with the step of its first firing, its state at the
-    beginning of every `_STRIDE`-th step (never changed: a resumed run copies it), and
-    its answer. Holds no part of the program but its IR's edges and formulas (no names,
-    no modules: nothing in a cycle)."""
+    beginning of every `_STRIDE`-th step (and, past a step at which it rejoined another
+    run at another step, that run's kept states, shifted), never changed (a resumed run
+    copies one), and its answer. Holds no part of the program but its IR's nodes, edges
+    and formulas (no modules: nothing in a cycle)."""
 
     common: tuple
     tables: Tables
@@ -836,6 +864,8 @@ class _Resumed:
     source: _Followed | None = None
     known: bool | None = None
     fired: list[tuple[str, ...]] = field(default_factory=list)
+    # the nodes `source` fired that read otherwise here (None: not known)
+    differs: set[str] | None = None
 
 
 _STRIDE = 4  # a followed run's state is kept at the beginning of every fourth step
@@ -860,6 +890,12 @@ def _same_edges(these: list[IREdge], those: list[IREdge]) -> bool:
         a is b or all(getattr(a, f) == getattr(b, f) for f in _EDGE_FIELDS)
         for a, b in zip(these, those, strict=True)
     )
+
+
+def _taken_first(edges: list[IREdge]) -> list[IREdge]:
+    """The edges a first outcome may take (`_Explorer.first_outcome`) of a node that
+    decides no condition: every guard is false there, so no `when` edge."""
+    return [e for e in edges if e.condition != "when"]
 
 
 def _same_state(a: _State, b: _State, shift: int = 0) -> bool:
@@ -924,25 +960,26 @@ def _in(indexes: set[int], edge: IREdge) -> bool:
     return edge.index in indexes
 
 
-# the conditions found last: the agent's constraints and node names, and the conditions
+# the conditions found last: the agent's formulas and node names, and the conditions
 _CONDITIONS: list[tuple[list, tuple[str, ...], dict[str, tuple[str, ...]]]] = []
 
 
 def _conditions(ir: AgentIR) -> dict[str, tuple[str, ...]]:
-    """`conditions_of(ir)`: the last agent's when its constraints are the same objects
-    and its node names the same (what the conditions read of the agent). Never changed
-    in place."""
+    """`conditions_of(ir)`: the last agent's when its constraints' formulas are the same
+    objects and its node names the same (all the conditions read of the agent). Never
+    changed in place."""
     names = tuple(ir.nodes)
+    formulas = [c.formula for c in ir.constraints]
     if _CONDITIONS:
-        constraints, known, found = _CONDITIONS[0]
+        known_formulas, known_names, found = _CONDITIONS[0]
         if (
-            known == names
-            and len(constraints) == len(ir.constraints)
-            and all(map(is_, constraints, ir.constraints))
+            known_names == names
+            and len(known_formulas) == len(formulas)
+            and all(map(is_, known_formulas, formulas))
         ):
             return found
     found = conditions_of(ir)
-    _CONDITIONS[:] = [(list(ir.constraints), names, found)]
+    _CONDITIONS[:] = [(formulas, names, found)]
     return found
 
 

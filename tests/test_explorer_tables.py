@@ -49,6 +49,7 @@ def _same_tables(made: explorer_tables.Tables, fresh: explorer_tables.Tables) ->
     assert made.return_deps == fresh.return_deps
     assert list(made.return_of_dep.items()) == list(fresh.return_of_dep.items())
     assert list(made.delivers.items()) == list(fresh.delivers.items())
+    assert made.entries == fresh.entries
     assert made.names == fresh.names and made.position == fresh.position
 
 
