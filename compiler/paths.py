@@ -82,21 +82,7 @@ class _State:
     taken: dict[int, int] = field(default_factory=dict)  # bounded edges: times taken
     monitors: list[Monitor] = field(default_factory=list)
 
-    def copy(self, shift: int = 0) -> _State:
-        """A copy, with every time `shift` later (a run's state, met again later in
-        another run: the rules read only differences of times)."""
-        if shift:
-            return _State(
-                self.time + shift,
-                {t + shift: list(ns) for t, ns in self.pending.items()},
-                {
-                    n: {d: [t + shift for t in q] for d, q in qs.items()}
-                    for n, qs in self.queues.items()
-                },
-                dict(self.filled),
-                dict(self.taken),
-                [m.copy() for m in self.monitors],
-            )
+    def copy(self) -> _State:
         return _State(
             self.time,
             {t: list(ns) for t, ns in self.pending.items()},
@@ -274,33 +260,25 @@ class _Explorer:
         states_of = dict(source.snapshots) if source is not None else {}
         views: dict[str, bool] = {}
         answer = False
-        kept_first = source.first if source is not None else {}
         while steps < MAX_STATES // 2:
-            if (
-                source is not None
-                and steps > begun.done
-                and (steps in states_of or kept_first.get(fired[-1][0], -2) + 1 in states_of)
-            ):  # (a state of the run resumed is kept at this step, or after what it fired)
-                back = self.rejoins(source, states_of, state, steps, fired, views)
-                if back is not None:
-                    # the run is back in a state the followed run was in (at step `back`,
-                    # its times `shift` earlier), and from there on that run fired only
-                    # nodes that read the same here: the rest of this run is the rest of
-                    # that one, `steps - back` steps later (docs/semantics.md, "Rejoining")
-                    answer = source.answer
-                    later = steps - back
-                    for at in range(back, len(source.fired)):
-                        for node in source.fired[at]:
-                            first.setdefault(node, at + later)
-                    fired += source.fired[back:]
-                    shift = state.time - states_of[back].time
-                    snapshots += [
-                        (kept_at + later, kept if not shift else kept.copy(shift))
-                        for kept_at, kept in source.snapshots
-                        if kept_at >= back
-                    ]
-                    break
             if steps % _STRIDE == 0 and steps > begun.done:
+                again = states_of.get(steps)
+                if (
+                    source is not None
+                    and again is not None
+                    and _same_state(state, again)
+                    and self.reads_tail(source, steps, views)
+                ):
+                    # the run is back in the state the followed run was in here, and from
+                    # here on that run fired only nodes that read the same here: the rest
+                    # of this run is the rest of that one (docs/semantics.md, "Rejoining")
+                    answer = source.answer
+                    for later in range(steps, len(source.fired)):
+                        for node in source.fired[later]:
+                            first.setdefault(node, later)
+                    fired += source.fired[steps:]
+                    snapshots += [kept_at for kept_at in source.snapshots if kept_at[0] >= steps]
+                    break
                 snapshots.append((steps, state.copy()))
             if not state.pending:
                 break
@@ -461,50 +439,6 @@ class _Explorer:
         begun.first = dict(islice(followed.first.items(), before))
         begun.fired = followed.fired[: begun.done]
         return begun
-
-    def rejoins(
-        self,
-        source: _Followed,
-        states_of: dict[int, _State],
-        state: _State,
-        steps: int,
-        fired: list[tuple[str, ...]],
-        views: dict[str, bool],
-    ) -> int | None:
-        """The step of `source` (the run this one resumed) at whose beginning it was in
-        `state` but for a shift of its times, and from which every node it fired reads
-        here what it read there; None if no kept state of it is found to be. Two steps
-        are tried: this one (the same step, `steps`, at a kept step), and the step after
-        the one at which `source` first fired what this run's last step fired (an edit
-        that makes the run fire a node earlier or later shifts the rest of it). A run
-        `source` cut short by the bound is taken up only at the same step (later or
-        earlier, it would be cut elsewhere)."""
-        tried: int | None = None
-        if steps % _STRIDE == 0:
-            again = states_of.get(steps)
-            if again is not None:
-                tried = steps
-                if _same_state(state, again) and self.reads_tail(source, steps, views):
-                    return steps
-        last = fired[-1] if fired else None
-        if not last:
-            return None
-        before = source.first.get(last[0])
-        if before is None or source.fired[before] != last:
-            return None
-        back = before + 1
-        again = states_of.get(back)
-        if (
-            again is None
-            or back == tried
-            or len(source.fired) - back + steps >= MAX_STATES // 2
-            or (back != steps and len(source.fired) >= MAX_STATES // 2)
-        ):
-            return None
-        shift = state.time - again.time
-        if _same_state(state, again, shift) and self.reads_tail(source, back, views):
-            return back
-        return None
 
     def reads_tail(self, followed: _Followed, start: int, views: dict[str, bool]) -> bool:
         """Whether every node the run `followed` fired from step `start` on reads here what
@@ -838,9 +772,8 @@ class _Followed:
     """A first run followed (`first_run_satisfies`): what every step read (`common`),
     what each firing read (`tables`, `_Explorer.reads_as`; a node's firings all read the
     same), each node it fired with the step of its first firing, its state at the
-    beginning of every `_STRIDE`-th step (and, past a step at which it rejoined another
-    run at another step, that run's kept states, shifted), never changed (a resumed run
-    copies one), and its answer. Holds no part of the program but its IR's nodes, edges
+    beginning of every `_STRIDE`-th step (never changed: a resumed run copies it), and
+    its answer. Holds no part of the program but its IR's nodes, edges
     and formulas (no modules: nothing in a cycle)."""
 
     common: tuple
@@ -898,21 +831,9 @@ def _taken_first(edges: list[IREdge]) -> list[IREdge]:
     return [e for e in edges if e.condition != "when"]
 
 
-def _same_state(a: _State, b: _State, shift: int = 0) -> bool:
+def _same_state(a: _State, b: _State) -> bool:
     """Whether two states of first runs are the same: the same time, pending firings,
-    queues, loop counts and monitor states (a monitor's state is all its future reads);
-    with `shift`, `a`'s times each `shift` later than `b`'s."""
-    if shift:
-        return (
-            a.time == b.time + shift
-            and a.filled == b.filled
-            and a.taken == b.taken
-            and len(a.pending) == len(b.pending)
-            and all(a.pending.get(t + shift) == ns for t, ns in b.pending.items())
-            and a.queues.keys() == b.queues.keys()
-            and all(_same_queues(a.queues[n], qs, shift) for n, qs in b.queues.items())
-            and all(m.state() == n.state() for m, n in zip(a.monitors, b.monitors, strict=True))
-        )
+    queues, loop counts and monitor states (a monitor's state is all its future reads)."""
     return (
         a.time == b.time
         and a.pending == b.pending
@@ -920,13 +841,6 @@ def _same_state(a: _State, b: _State, shift: int = 0) -> bool:
         and a.queues == b.queues
         and a.taken == b.taken
         and all(m.state() == n.state() for m, n in zip(a.monitors, b.monitors, strict=True))
-    )
-
-
-def _same_queues(these: dict[str, list[int]], those: dict[str, list[int]], shift: int) -> bool:
-    """Whether a consumer's queues hold the same outputs, `these` each `shift` later."""
-    return these.keys() == those.keys() and all(
-        these[d] == [t + shift for t in q] for d, q in those.items()
     )
 
 

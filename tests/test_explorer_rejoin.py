@@ -25,30 +25,22 @@ from rolegraph.compiler.ir import RETURN
 from .checking import PRELUDE
 from .conftest import EXAMPLES, STDLIB
 from .edit_walks import edit_walk, generated_module
-from .test_explorer_resume import _irs, _same_state, _state_after
+from .test_explorer_resume import _irs, _same_state
 
 
 class Rejoins:
-    """Counts the runs that rejoined (`reads_tail` said yes: the states were the same),
-    and those that rejoined at another step than their own (`shifted`)."""
+    """Counts the runs that rejoined (`reads_tail` said yes: the states were the same)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        self.count = self.shifted = 0
+        self.count = 0
         tail = paths._Explorer.reads_tail
-        rejoins = paths._Explorer.rejoins
 
         def counted(explorer, followed, start, views) -> bool:
             found = tail(explorer, followed, start, views)
             self.count += found
             return found
 
-        def shifted(explorer, source, states_of, state, steps, fired, views) -> int | None:
-            back = rejoins(explorer, source, states_of, state, steps, fired, views)
-            self.shifted += back is not None and back != steps
-            return back
-
         monkeypatch.setattr(paths._Explorer, "reads_tail", counted)
-        monkeypatch.setattr(paths._Explorer, "rejoins", shifted)
 
 
 def _record_from_start(ir) -> paths._Followed:
@@ -76,17 +68,9 @@ def check_rejoined(ir) -> None:
     assert kept.answer == whole.answer == oracle, ir.name
     assert list(kept.first.items()) == list(whole.first.items()), ir.name
     assert kept.fired == whole.fired, ir.name
-    if [k for k, _ in kept.snapshots] == [k for k, _ in whole.snapshots]:
-        for (_, a), (_, b) in zip(kept.snapshots, whole.snapshots, strict=True):
-            assert _same_state(a, b), ir.name
-        return
-    # a run that rejoined another later or earlier than it (times shifted) keeps that
-    # run's states from there, at its own steps: each is the state the run followed from
-    # the start is in at that step
-    steps = [k for k, _ in kept.snapshots]
-    assert steps == sorted(set(steps)) and steps[-1] <= len(whole.fired), ir.name
-    for k, a in kept.snapshots:
-        assert _same_state(a, _state_after(ir, k)), (ir.name, k)
+    assert [k for k, _ in kept.snapshots] == [k for k, _ in whole.snapshots], ir.name
+    for (_, a), (_, b) in zip(kept.snapshots, whole.snapshots, strict=True):
+        assert _same_state(a, b), ir.name
 
 
 def walk(module, filename: str, seed: int, steps: int) -> None:
@@ -117,7 +101,7 @@ def test_random_edits_of_generated_agents_rejoin_to_the_same_answers(nodes, seed
 @pytest.mark.parametrize(("nodes", "seed"), [(20, 7), (60, 8)])
 def test_sibling_edits_of_generated_agents_rejoin_to_the_same_answers(nodes, seed, monkeypatch):
     """As the editor and the bench check them: many edits of one agent, one after the
-    other, each resumed from the runs of the ones before it. Many rejoin."""
+    other, each resumed from the runs of the ones before it. Some rejoin."""
     rejoins = Rejoins(monkeypatch)
     module = generated_module(5, nodes)
     sites = [e for operator in OPERATORS for e in operator.sites(module)]
@@ -128,8 +112,7 @@ def test_sibling_edits_of_generated_agents_rejoin_to_the_same_answers(nodes, see
             continue
         for ir in _irs(edited, "edits.agent"):
             check_rejoined(ir)
-    assert rejoins.count >= 5, rejoins.count
-    assert rejoins.shifted >= 1, rejoins.shifted
+    assert rejoins.count >= 2, rejoins.count  # (most of the others now read the same)
 
 
 def _chain(guard: str) -> str:
