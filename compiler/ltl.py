@@ -243,7 +243,48 @@ def _translated(formula: ast.Node) -> F:
 
 # monitor steps remembered, at most: (formula, state, propositions) -> (obligation, values)
 _MAX_STEPS = 50_000
-_STEPS: dict[tuple, tuple[F, dict[F, bool]]] = {}
+
+
+class _Moment:
+    """A monitor's state (`Monitor.state`, with its formula), met by some monitor, and
+    the steps taken from it: per step's propositions, the obligation and past values it
+    leads to, and the state after it. A step is a function of the state and the
+    propositions, so a monitor in this state looks its step up here, without hashing
+    its formula and state again. Shared by every monitor of the formula in this state
+    (`_MOMENTS`); those of an older `_AGE` take no new steps (the memory is bounded)."""
+
+    __slots__ = ("after", "age", "state")
+
+    def __init__(self, state: tuple, age: int):
+        self.state = state
+        self.age = age
+        self.after: dict[Step, tuple[F, dict[F, bool], _Moment]] = {}
+
+
+# the moments met, by formula and state, and the steps remembered from them (at most
+# `_MAX_STEPS`, then they are forgotten, and a new age begins)
+_MOMENTS: dict[tuple, _Moment] = {}
+_TAKEN = [0, 0]  # steps remembered in this age, the age
+
+
+def _moment(formula: F, state: tuple) -> _Moment:
+    key = (formula, state)
+    found = _MOMENTS.get(key)
+    if found is None:
+        found = _MOMENTS[key] = _Moment(state, _TAKEN[1])
+    return found
+
+
+def _remember(moment: _Moment, step: Step, found: tuple[F, dict[F, bool], _Moment]) -> None:
+    if moment.age != _TAKEN[1]:
+        return
+    if _TAKEN[0] >= _MAX_STEPS:
+        _MOMENTS.clear()
+        _TAKEN[0] = 0
+        _TAKEN[1] += 1
+        return
+    _TAKEN[0] += 1
+    moment.after[step] = found
 
 
 class Monitor:
@@ -265,12 +306,14 @@ class Monitor:
         self._previous: tuple[Step, dict[F, bool]] | None = None
         self._yesterday = any(f[0] == "Y" for f in self._pasts)
         self._state: tuple | None = None  # `state()`, until the next step
+        self._moment: _Moment | None = None  # the state's moment, once looked up
 
     def copy(self) -> Monitor:
         twin = Monitor.__new__(Monitor)
         twin.formula, twin.obligation, twin._pasts = self.formula, self.obligation, self._pasts
         twin._index, twin._previous = self._index, self._previous  # never mutated in place
         twin._yesterday, twin._state = self._yesterday, self._state
+        twin._moment = self._moment
         return twin
 
     def state(self) -> tuple:
@@ -293,20 +336,26 @@ class Monitor:
         step = propositions if isinstance(propositions, frozenset) else frozenset(propositions)
         # the step is a function of the state (which says all the future depends on) and
         # the propositions: an explorer meets the same pair in many runs, and looks it up
-        key = (self.formula, self.state(), step)
-        found = _STEPS.get(key)
-        if found is None:
-            values: dict[F, bool] = {}
-            for sub in self._pasts:  # operands first, so each sees its operands' values
-                values[sub] = self._past_value(sub, step, values)
-            found = (self._progress(self.obligation, step, values), values)
-            if len(_STEPS) >= _MAX_STEPS:
-                _STEPS.clear()
-            _STEPS[key] = found
-        self.obligation, values = found  # (shared, and never mutated in place)
+        # in the state's moment
+        moment = self._moment
+        if moment is None:
+            moment = _moment(self.formula, self.state())
+        found = moment.after.get(step)
+        if found is not None:
+            self.obligation, known, after = found  # (shared, and never mutated in place)
+            self._previous = (step, known)
+            self._index += 1
+            self._state, self._moment = after.state, after
+            return
+        values: dict[F, bool] = {}
+        for sub in self._pasts:  # operands first, so each sees its operands' values
+            values[sub] = self._past_value(sub, step, values)
+        self.obligation = self._progress(self.obligation, step, values)
         self._previous = (step, values)
         self._index += 1
         self._state = None
+        after = self._moment = _moment(self.formula, self.state())
+        _remember(moment, step, (self.obligation, values, after))
 
     def _past_value(self, f: F, step: Step, values: dict[F, bool]) -> bool:
         previous = self._previous

@@ -40,16 +40,18 @@ rules it runs are compiler/semantics.py's, reachability compiler/reach.py's.
 from __future__ import annotations
 
 import gc
+from bisect import bisect_left
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from itertools import product
-from operator import is_
+from itertools import chain, compress, islice, product
+from operator import is_, is_not
 
 from . import ast, codes, semantics
 from .dataflow import ref_heads
 from .diagnostics import Diagnostic, DiagnosticSink
+from .explorer_tables import Tables, tables_of
 from .ir import RETURN, AgentIR, IREdge
 from .ltl import Monitor, failed_proposition, proposition
 from .printer import to_source
@@ -148,7 +150,7 @@ class _Explorer:
         self.ensures = {i for i, c in enumerate(ir.constraints) if c.mode == "ensure"}
         # the conditions formulas mention only matter to the monitors, which a search for
         # one returning run does without
-        self.conditions = {} if until_return else conditions_of(ir)
+        self.conditions = {} if until_return else _conditions(ir)
         self.conditioned = {node for nodes in self.conditions.values() for node in nodes}
         self.visited: set[tuple] = set()
         self.exhausted = False
@@ -157,23 +159,15 @@ class _Explorer:
         self.stall: Run | None = None
         self.counterexamples: dict[int, Run] = {}
         self.satisfied: set[int] = set()  # constraints some returning run satisfies
-        self.out: dict[str, list[IREdge]] = {name: [] for name in ir.nodes}
-        for edge in ir.edges:
-            if edge.kind != "data" and edge.source in self.out:
-                self.out[edge.source].append(edge)
-        self.return_deps = [tuple(r.deps) for r in ir.returns_]
-        self.dependents: dict[str, list[str]] = {name: [] for name in ir.nodes}
-        for name, node in ir.nodes.items():
-            for dep in node.deps:
-                self.dependents[dep].append(name)
-        self.return_of_dep: dict[str, list[int]] = {name: [] for name in ir.nodes}
-        for index, deps in enumerate(self.return_deps):
-            for dep in deps:
-                self.return_of_dep[dep].append(index)
-        self.deps_of: dict[str, tuple[str, ...]] = {n: tuple(ir.nodes[n].deps) for n in ir.nodes}
-        for index, deps in enumerate(self.return_deps):
-            self.deps_of[f"{RETURN}{index}"] = deps
+        # the graph's tables, derived from the last agent's (compiler/explorer_tables.py)
+        graph = self.graph = tables_of(ir)
+        self.out, self.dependents, self.deps_of = graph.out, graph.dependents, graph.deps_of
+        self.return_deps, self.return_of_dep = graph.return_deps, graph.return_of_dep
+        self.delivers = graph.delivers
         self.notes_of: dict[tuple[int, bool], str] = {}  # a guard's outcome, in words
+        # the run the first run resumed, and its nodes that read otherwise here (`resumed`)
+        self.resumed_from: _Followed | None = None
+        self.differs: set[str] | None = None
 
     def reachability(self) -> None:
         """What the search asks of the graph in every state, as bitsets (`explore` sets
@@ -262,6 +256,7 @@ class _Explorer:
         first, snapshots, steps = begun.first, begun.snapshots, begun.done
         fired = begun.fired
         source = begun.source
+        self.resumed_from, self.differs = source, begun.differs
         states_of = dict(source.snapshots) if source is not None else {}
         views: dict[str, bool] = {}
         answer = False
@@ -302,7 +297,8 @@ class _Explorer:
                 outcome = self.first_outcome(state, node)
                 self.apply(state, node, outcome)
                 props.add(node)
-                props |= outcome.props
+                if outcome.props:
+                    props |= outcome.props
             step = frozenset(props)
             for monitor in state.monitors:
                 monitor.step(step)
@@ -329,35 +325,72 @@ class _Explorer:
             tuple((c.mode, c.formula) for c in ir.constraints),
             self.conditions,
             tuple(i for i, deps in enumerate(self.return_deps) if not deps),
-            tuple(name for name, node in ir.nodes.items() if node.entry),
+            self.graph.entries,
         )
 
-    def tables(self) -> tuple:
+    def tables(self) -> Tables:
         """The tables that firing a node reads (`outcomes`, `apply`, `deliver`) besides
         `common` (`reads_as` compares a node's part of them)."""
-        return (self.out, self.dependents, self.deps_of, self.return_deps, self.return_of_dep)
+        return self.graph
 
-    def reads_as(self, node: str, tables: tuple) -> bool:
+    def reads_as(self, node: str, tables: Tables) -> bool:
         """Whether firing `node` reads here what it read in the agent of `tables` (a node
         of that agent): its *view* — its control and return edges (their targets,
         conditions, bounds, guards and indexes), each consumer of its output with that
         consumer's inputs, and each return that reads it with what that return reads.
         (Which conditions it decides is in `common`: the conditions, with the nodes each
-        reads.)"""
-        out, dependents, deps_of, return_deps, return_of_dep = tables
+        reads.) The tables of two agents share the entries that did not change
+        (`tables_of`), which are compared by identity first."""
         edges = self.out.get(node)
-        if edges is None or not _same_edges(edges, out[node]):
+        if edges is None:
             return False
-        consumers = self.dependents[node]
-        if consumers != dependents[node]:
-            return False
-        for consumer in consumers:
-            if self.deps_of[consumer] != deps_of[consumer]:
+        theirs = tables.out[node]
+        if edges is not theirs and not _same_edges(edges, theirs):
+            if node in self.conditioned:
                 return False
-        returns = self.return_of_dep[node]
-        if returns != return_of_dep[node]:
+            # (a node that decides no condition takes no `when` edge in the first run:
+            # its first outcome reads its other edges only)
+            if not _same_edges(_taken_first(edges), _taken_first(theirs)):
+                return False
+        consumers = self.dependents[node]
+        if consumers is not tables.dependents[node] and consumers != tables.dependents[node]:
             return False
-        return all(self.return_deps[index] == return_deps[index] for index in returns)
+        deps_of = tables.deps_of
+        if self.deps_of is not deps_of:
+            for consumer in consumers:
+                if self.deps_of[consumer] != deps_of[consumer]:
+                    return False
+        returns = self.return_of_dep[node]
+        if returns != tables.return_of_dep[node]:
+            return False
+        return all(self.return_deps[index] == tables.return_deps[index] for index in returns)
+
+    def may_read_otherwise(self, tables: Tables) -> set[str] | None:
+        """A set that holds every node whose view (`reads_as`) may differ here from the
+        agent of `tables`: the nodes whose entries are not the same objects (`tables_of`
+        shares the others), and what each node whose inputs' entry is not the same reads
+        here and read there. None when the two agents' node names (in order) or returns
+        differ: then any node's may."""
+        mine = self.graph
+        if tables.names != mine.names or tables.return_deps != mine.return_deps:
+            return None
+        names = mine.names
+        found = set(compress(names, map(is_not, mine.out.values(), tables.out.values())))
+        found.update(
+            compress(names, map(is_not, mine.dependents.values(), tables.dependents.values()))
+        )
+        if mine.return_of_dep is not tables.return_of_dep:
+            found.update(
+                compress(
+                    names, map(is_not, mine.return_of_dep.values(), tables.return_of_dep.values())
+                )
+            )
+        if mine.deps_of is not tables.deps_of:
+            for consumer in compress(
+                mine.deps_of, map(is_not, mine.deps_of.values(), tables.deps_of.values())
+            ):
+                found.update(mine.deps_of[consumer], tables.deps_of[consumer])
+        return found
 
     def resumed(self, common: tuple) -> _Resumed:
         """Where to resume the first run: a copy of the latest state remembered by a run
@@ -365,38 +398,55 @@ class _Explorer:
         at the beginning of a step before which every firing it made reads here what it
         read there, with the first firings and states that run shares with this one; or its
         answer, when every firing of it reads the same here (the same run to its end)."""
-        best: tuple[int, _Followed] | None = None
+        best: tuple[int, _Followed, set[str] | None] | None = None
         for followed in _FOLLOWED:
             if followed.common != common:
                 continue
             diverges = _NEVER
-            for node, step in followed.first.items():
-                if not self.reads_as(node, followed.tables):
-                    diverges = step
-                    break
+            suspects = self.may_read_otherwise(followed.tables)
+            differs: set[str] | None = None
+            if suspects is None:
+                for node, step in followed.first.items():
+                    if not self.reads_as(node, followed.tables):
+                        diverges = step
+                        break
+            else:  # (only those may differ: each node of the run that does, and its step)
+                first = followed.first
+                differs = {
+                    node
+                    for node in suspects
+                    if node in first and not self.reads_as(node, followed.tables)
+                }
+                diverges = min(map(first.__getitem__, differs), default=_NEVER)
             if diverges == _NEVER:
                 return _Resumed(known=followed.answer)
             if best is None or diverges > best[0]:
-                best = (diverges, followed)
+                best = (diverges, followed, differs)
         if best is None:
             return _Resumed()
-        diverges, followed = best
-        begun = _Resumed(source=followed)
+        diverges, followed, differs = best
+        begun = _Resumed(source=followed, differs=differs)
         for steps, snapshot in followed.snapshots:
             if steps > diverges:
                 break
             begun.done, begun.state = steps, snapshot
             begun.snapshots.append((steps, snapshot))
         if begun.state is None:
-            return _Resumed(source=followed)
+            return _Resumed(source=followed, differs=differs)
         begun.state = begun.state.copy()  # (a snapshot is never changed)
-        begun.first = {n: step for n, step in followed.first.items() if step < begun.done}
+        # (`first` is in the order of the steps: those before `done` come first)
+        before = bisect_left(list(followed.first.values()), begun.done)
+        begun.first = dict(islice(followed.first.items(), before))
         begun.fired = followed.fired[: begun.done]
         return begun
 
     def reads_tail(self, followed: _Followed, start: int, views: dict[str, bool]) -> bool:
         """Whether every node the run `followed` fired from step `start` on reads here what
-        it read there (`reads_as`; `views` remembers the answers for one run)."""
+        it read there (`reads_as`; `views` remembers the answers for one run). When the
+        nodes of `followed` that read otherwise here are known (`_Resumed.differs`, for
+        the run resumed), whether none of them fires from `start` on."""
+        if followed is self.resumed_from and self.differs is not None:
+            return self.differs.isdisjoint(chain.from_iterable(islice(followed.fired, start, None)))
         for step in followed.fired[start:]:
             for node in step:
                 same = views.get(node)
@@ -632,16 +682,19 @@ class _Explorer:
 
     def apply(self, state: _State, node: str, outcome: _Outcome) -> None:
         time = state.time
+        pending = state.pending
         for edge in outcome.edges:
             if edge.max is not None:  # (an unbounded edge's count changes nothing)
                 state.taken[edge.index] = state.taken.get(edge.index, 0) + 1
-            state.schedule(RETURN if edge.kind == "return" else edge.target, semantics.after(time))
+            target = RETURN if edge.kind == "return" else edge.target
+            pending.setdefault(semantics.after(time), []).append(target)  # (`schedule`)
         if outcome.failed:
             return
-        for dependent in self.dependents[node]:
-            self.deliver(state, dependent, node, time)
-        for index in self.return_of_dep[node]:
-            self.deliver(state, f"{RETURN}{index}", node, time)
+        for consumer, fires, alone in self.delivers[node]:
+            if alone:  # (`deliver`, for a consumer of this output only: a join at once)
+                pending.setdefault(semantics.join_time((time,)), []).append(fires)
+            else:
+                self.deliver(state, consumer, node, time)
 
     def deliver(self, state: _State, consumer: str, producer: str, time: int) -> None:
         queues = state.queues.get(consumer)
@@ -720,11 +773,11 @@ class _Followed:
     what each firing read (`tables`, `_Explorer.reads_as`; a node's firings all read the
     same), each node it fired with the step of its first firing, its state at the
     beginning of every `_STRIDE`-th step (never changed: a resumed run copies it), and
-    its answer. Holds no part of the program but its IR's edges and formulas (no names,
-    no modules: nothing in a cycle)."""
+    its answer. Holds no part of the program but its IR's nodes, edges
+    and formulas (no modules: nothing in a cycle)."""
 
     common: tuple
-    tables: tuple
+    tables: Tables
     first: dict[str, int]
     fired: list[tuple[str, ...]]  # the nodes each step fired
     snapshots: list[tuple[int, _State]]
@@ -744,6 +797,8 @@ class _Resumed:
     source: _Followed | None = None
     known: bool | None = None
     fired: list[tuple[str, ...]] = field(default_factory=list)
+    # the nodes `source` fired that read otherwise here (None: not known)
+    differs: set[str] | None = None
 
 
 _STRIDE = 4  # a followed run's state is kept at the beginning of every fourth step
@@ -768,6 +823,12 @@ def _same_edges(these: list[IREdge], those: list[IREdge]) -> bool:
         a is b or all(getattr(a, f) == getattr(b, f) for f in _EDGE_FIELDS)
         for a, b in zip(these, those, strict=True)
     )
+
+
+def _taken_first(edges: list[IREdge]) -> list[IREdge]:
+    """The edges a first outcome may take (`_Explorer.first_outcome`) of a node that
+    decides no condition: every guard is false there, so no `when` edge."""
+    return [e for e in edges if e.condition != "when"]
 
 
 def _same_state(a: _State, b: _State) -> bool:
@@ -811,6 +872,29 @@ def _never(_: IREdge) -> bool:
 
 def _in(indexes: set[int], edge: IREdge) -> bool:
     return edge.index in indexes
+
+
+# the conditions found last: the agent's formulas and node names, and the conditions
+_CONDITIONS: list[tuple[list, tuple[str, ...], dict[str, tuple[str, ...]]]] = []
+
+
+def _conditions(ir: AgentIR) -> dict[str, tuple[str, ...]]:
+    """`conditions_of(ir)`: the last agent's when its constraints' formulas are the same
+    objects and its node names the same (all the conditions read of the agent). Never
+    changed in place."""
+    names = tuple(ir.nodes)
+    formulas = [c.formula for c in ir.constraints]
+    if _CONDITIONS:
+        known_formulas, known_names, found = _CONDITIONS[0]
+        if (
+            known_names == names
+            and len(known_formulas) == len(formulas)
+            and all(map(is_, known_formulas, formulas))
+        ):
+            return found
+    found = conditions_of(ir)
+    _CONDITIONS[:] = [(formulas, names, found)]
+    return found
 
 
 def conditions_of(ir: AgentIR) -> dict[str, tuple[str, ...]]:

@@ -101,7 +101,7 @@ def test_random_edits_of_generated_agents_rejoin_to_the_same_answers(nodes, seed
 @pytest.mark.parametrize(("nodes", "seed"), [(20, 7), (60, 8)])
 def test_sibling_edits_of_generated_agents_rejoin_to_the_same_answers(nodes, seed, monkeypatch):
     """As the editor and the bench check them: many edits of one agent, one after the
-    other, each resumed from the runs of the ones before it. Many rejoin."""
+    other, each resumed from the runs of the ones before it. Some rejoin."""
     rejoins = Rejoins(monkeypatch)
     module = generated_module(5, nodes)
     sites = [e for operator in OPERATORS for e in operator.sites(module)]
@@ -112,7 +112,7 @@ def test_sibling_edits_of_generated_agents_rejoin_to_the_same_answers(nodes, see
             continue
         for ir in _irs(edited, "edits.agent"):
             check_rejoined(ir)
-    assert rejoins.count >= 5, rejoins.count
+    assert rejoins.count >= 2, rejoins.count  # (most of the others now read the same)
 
 
 def _chain(guard: str) -> str:
@@ -124,13 +124,34 @@ def _chain(guard: str) -> str:
     )
 
 
-def test_a_guard_that_decides_nothing_here_rejoins():
-    """`c -> c when c.ok`, then `when c.score > 0.5`: the same edge but for its guard,
-    which no constraint reads. The first run takes every guard false, so the two runs
-    are the same; the run resumes before `c` fires (its view differs), and is back in
-    the kept run's state at the next kept step, after which only the chain fires."""
+def test_a_guard_of_a_node_that_decides_nothing_reads_the_same():
+    """`c -> c when c.ok`, then `when c.score > 0.5`, and `c` decides no condition a
+    constraint reads: the first run takes every guard false, so no `when` edge of `c`;
+    its first outcome reads its other edges only, which are the same. The same run to
+    its end: its answer is the kept one, and nothing is followed."""
     (first,) = rolegraph.check_source(_chain("c.ok"), "c.agent").irs.values()
     (second,) = rolegraph.check_source(_chain("c.score > 0.5"), "c.agent").irs.values()
+    paths._Explorer(first, until_certain=True).first_run_satisfies()
+    explorer = paths._Explorer(second, until_certain=True)
+    assert explorer.resumed(explorer.common()).known is True
+    oracle = paths._Explorer(second, until_certain=True).first_run_satisfies(resume=False)
+    assert explorer.first_run_satisfies() is oracle is True
+
+
+_DECIDES = "ensure eventually p15\n  ensure always(c.ok -> eventually p15)"
+
+
+def test_a_guard_that_decides_nothing_here_rejoins():
+    """`c -> c when c.ok`, then `when c.score > 0.5`: the same edge but for its guard.
+    `c` decides `c.ok`, which a constraint reads, so its view holds its guards; but
+    neither guard fixes `c.ok` (the first run takes every guard false), so the two runs
+    are the same; the run resumes before `c` fires (its view differs), and is back in
+    the kept run's state at the next kept step, after which only the chain fires."""
+    texts = [
+        _chain(g).replace("ensure eventually p15", _DECIDES) for g in ("c.ok", "c.score > 0.5")
+    ]
+    (first,) = rolegraph.check_source(texts[0], "c.agent").irs.values()
+    (second,) = rolegraph.check_source(texts[1], "c.agent").irs.values()
     paths._Explorer(first, until_certain=True).first_run_satisfies()
     explorer = paths._Explorer(second, until_certain=True)
     begun = explorer.resumed(explorer.common())
@@ -218,15 +239,18 @@ def test_the_first_outcome_of_a_node_that_decides_a_condition(guards: str):
 
 
 def test_a_later_node_that_reads_otherwise_keeps_the_run_apart(monkeypatch):
-    """As above, the guard of `c` differs (the run resumes before `c` fires and is back
-    in the kept run's state at the next kept step), and the return reads `p14`, which
-    fires long after that step: the return now comes as `p15` would fire, so `p15`
-    never fires and `ensure eventually p15` is violated by every run. The kept run's
-    rest is not this run's (`p14`'s view differs), so the run does not rejoin: the
-    answer is the one from the start, and the errors-only check reports E0506."""
+    """As above, the guard of `c` (which decides `c.ok`) differs (the run resumes
+    before `c` fires and is back in the kept run's state at the next kept step), and
+    the return reads `p14`, which fires long after that step: the return now comes as
+    `p15` would fire, so `p15` never fires and `ensure eventually p15` is violated by
+    every run. The kept run's rest is not this run's (`p14`'s view differs), so the run
+    does not rejoin: the answer is the one from the start, and the errors-only check
+    reports E0506."""
     rejoins = Rejoins(monkeypatch)
-    (first,) = rolegraph.check_source(_chain("c.ok"), "c.agent").irs.values()
-    text = _chain("c.score > 0.5").replace("  return p15\n", "  return p14\n")
+    decides = _chain("c.ok").replace("ensure eventually p15", _DECIDES)
+    (first,) = rolegraph.check_source(decides, "c.agent").irs.values()
+    text = _chain("c.score > 0.5").replace("ensure eventually p15", _DECIDES)
+    text = text.replace("  return p15\n", "  return p14\n")
     (second,) = rolegraph.check_source(text, "c.agent").irs.values()
     assert paths._Explorer(first, until_certain=True).first_run_satisfies() is True
     explorer = paths._Explorer(second, until_certain=True)
@@ -321,12 +345,15 @@ def test_a_run_back_in_the_same_pending_firings_but_not_the_same_queues_does_not
 
 
 def test_the_node_fired_at_the_step_compared_is_part_of_the_rest():
-    """The guard of `c` differs (the run resumes at step 4, before `c` fires) and `p8`,
+    """The guard of `c` (which decides `c.ok`) differs (the run resumes at step 4, before
+    `c` fires) and `p8`,
     which fires at step 8, the first kept step after, now also starts `p0` again: the
     states at the beginning of step 8 are the same, but the rest is not (`p8`'s view
     differs), so the run is followed on, and keeps its own record."""
-    (first,) = rolegraph.check_source(_chain("c.ok"), "c.agent").irs.values()
-    text = _chain("c.score > 0.5").replace("  return p15\n", "  p8 -> p0 max 1\n  return p15\n")
+    decides = _chain("c.ok").replace("ensure eventually p15", _DECIDES)
+    (first,) = rolegraph.check_source(decides, "c.agent").irs.values()
+    text = _chain("c.score > 0.5").replace("ensure eventually p15", _DECIDES)
+    text = text.replace("  return p15\n", "  p8 -> p0 max 1\n  return p15\n")
     checked = rolegraph.check_source(text, "c.agent")
     assert not checked.errors
     (second,) = checked.irs.values()
