@@ -165,6 +165,9 @@ class AgentIR(BaseModel):
     return_type: Any = Field(default=None, repr=False)
 
     _graph: Any = PrivateAttr(default=None)
+    # its control and return edges, in order, where whoever built it knows them, with the
+    # list of edges they are of (another list, as a copy's: not known)
+    _control: tuple[list[IREdge], list[IREdge]] | None = PrivateAttr(default=None)
 
     @property
     def graph(self) -> nx.MultiDiGraph:
@@ -193,7 +196,16 @@ class AgentIR(BaseModel):
 
     @property
     def control_edges(self) -> list[IREdge]:
+        """The control and return edges, in order (a new list)."""
+        known = self._control
+        if known is not None and known[0] is self.edges:
+            return list(known[1])
         return [e for e in self.edges if e.kind in ("control", "return")]
+
+    def known_control_edges(self, control: list[IREdge]) -> None:
+        """Says which of `edges` are the control and return edges, in order (the IR's
+        builder knows: lower.py), so that `control_edges` need not find them."""
+        self._control = (self.edges, control)
 
     def out_edges(self, node: str) -> list[IREdge]:
         return [e for e in self.edges if e.source == node and e.kind != "data"]

@@ -13,10 +13,11 @@ import pytest
 
 import rolegraph
 from rolegraph.compiler import ast, lower
+from rolegraph.compiler.edits import OPERATORS, EditError
 from rolegraph.compiler.incremental import CheckSession
 
 from .conftest import EXAMPLES, ROOT, STDLIB
-from .edit_walks import edit_walk
+from .edit_walks import edit_walk, generated_module
 from .test_lower_memo import MEMOS, TWO_ROOTS, _irs
 
 
@@ -57,6 +58,35 @@ def test_edit_walks_of_generated_agents_lower_as_without_memos(nodes: int):
     assert sum(_walk(module, "generated.agent", seed, 6) for seed in range(6)) > 12
 
 
+def _siblings(module: ast.Module, filename: str, seed: int, count: int) -> int:
+    """As an editor checks candidates: each of `count` random sites of `module` applied to
+    it, the edited programs checked in turn in one session (each IR made from the last
+    sibling's, which differs from it in the statements both edits touched)."""
+    session = CheckSession(filename)
+    sites = [site for op in OPERATORS for site in op.sites(module)]
+    compared = 0
+    for site in random.Random(seed).sample(sites, min(count, len(sites))):
+        try:
+            program = site.apply(module)
+        except (EditError, ValueError):
+            continue
+        warm = _irs(session, program)
+        assert warm == _cold(filename, program)
+        compared += warm is not None
+    return compared
+
+
+@pytest.mark.parametrize("path", EXAMPLES + STDLIB, ids=lambda p: p.name)
+def test_sibling_candidates_of_examples_and_stdlib_lower_as_without_memos(path: Path):
+    _siblings(rolegraph.parse_file(path), str(path), 11, 12)
+
+
+@pytest.mark.parametrize("nodes", [12, 40, 100])
+def test_sibling_candidates_of_generated_agents_lower_as_without_memos(nodes: int):
+    module = generated_module(6, nodes)
+    assert _siblings(module, "generated.agent", nodes, 40) > 20
+
+
 def test_the_same_statement_reads_what_the_agent_names_as_nodes_now():
     """`c = Joiner(a, b)` reads the nodes a and b; the same statement object, in the agent
     where `b` is a parameter and no longer a node, reads a alone: its IR node (deps) and
@@ -78,3 +108,43 @@ def test_the_same_statement_reads_what_the_agent_names_as_nodes_now():
     warm = _irs(session, edited)
     assert warm is not None and "'deps': ('a',)" in warm["Two"]
     assert warm == _cold("two.agent", edited)
+
+
+CALLEE_CHANGES = """
+model fast = "openai/gpt-4o-mini"
+
+type Note { text: str }
+type Memo { text: str }
+
+role Writer(topic: str) -> Note {
+  model fast
+  prompt "Write about {{ topic }}."
+}
+
+role Other(topic: str) -> Note {
+  model fast
+  prompt "Note {{ topic }}."
+}
+
+agent One(topic: str) -> Note {
+  a = Writer(topic)
+  b = Other(topic)
+  return a
+}
+"""
+
+
+def test_the_same_statement_calling_a_changed_role_is_built_again():
+    """`b = Other(topic)` is the same statement object in both programs, but `Other` now
+    gives a `Memo`: the node's IR (its output type) is built again, not the last one's."""
+    module = rolegraph.parse(CALLEE_CHANGES, "one.agent")
+    other = next(d for d in module.decls if isinstance(d, ast.RoleDecl) and d.name == "Other")
+    memo = next(d for d in module.decls if isinstance(d, ast.TypeDecl) and d.name == "Memo")
+    changed = other.with_changes(returns=ast.NamedType(name=memo.name, span=other.returns.span))
+    edited = module.with_changes(decls=tuple(changed if d is other else d for d in module.decls))
+    session = CheckSession("one.agent")
+    before = _irs(session, module)
+    assert before is not None and "'callee': 'Other', 'output_type': 'Note'" in before["One"]
+    warm = _irs(session, edited)
+    assert warm is not None and "'callee': 'Other', 'output_type': 'Memo'" in warm["One"]
+    assert warm == _cold("one.agent", edited)
