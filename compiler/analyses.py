@@ -79,22 +79,120 @@ def predecessors(successors: dict[str, set[str]]) -> dict[str, set[str]]:
 
 def analyse(ir: AgentIR, *, errors_only: bool = False) -> list[Diagnostic]:
     """The graph analyses; `errors_only` skips those that can only warn (for the editor)."""
-    graph = acyclic_graph(ir)
-    reach = _reachability(graph)  # (its ranks say at once whether the graph has a cycle)
-    if errors_only and not _has_cycle(reach):
+    known = _derived(ir)
+    graph, reach = known.successors, known.reach
+    if errors_only and known.acyclic:
         diagnostics = []  # (what `check_cycles` reports of a graph without one)
     else:
         diagnostics = check_cycles(ir, graph, errors_only=errors_only)
     if any(d.code == codes.UNBOUNDED_CYCLE for d in diagnostics):
         return diagnostics  # the other analyses assume a bounded graph
     diagnostics += check_races(ir, graph, reach)
-    diagnostics += check_reads(ir, graph, reach)
+    diagnostics += check_reads(ir, graph, reach, known.readers)
     diagnostics += check_returns(ir)
     if not errors_only:
         diagnostics += check_unused(ir)
         diagnostics += check_else(ir)
         diagnostics += check_deadlines(ir)
     return diagnostics
+
+
+@dataclass(eq=False)
+class _Derived:
+    """What the analyses derive from an IR's nodes and edges alone, with them: the last IR
+    analysed's, from which the next one's are made by the difference (an edited agent
+    shares all but a few nodes and edges, the same objects, with the one before it). The
+    objects compared by identity are held here, so no identity is reused meanwhile."""
+
+    order: list[str]  # the node names, in order
+    nodes: list[IRNode]  # the IR nodes, in that order
+    edges: dict[int, IREdge]  # every edge, by identity
+    pairs: dict[tuple[str, str], int]  # the edges of `successors`: how many make each
+    successors: dict[str, set[str]]  # `acyclic_graph(ir)` (its sets are never changed)
+    reach: Reachability
+    acyclic: bool  # (then `reach` has one rank a node, and every edge goes up in rank)
+    readers: dict[str, tuple[str, ...]]  # the nodes that read with `latest`: what they read
+
+
+# the last IR's (`_derived`)
+_LAST_DERIVED: list[_Derived | None] = [None]
+_ACYCLIC = ("data", "control")
+
+
+def _derived(ir: AgentIR) -> _Derived:
+    """The acyclic graph of `ir` (`acyclic_graph`), its `Reachability` and the nodes that
+    read with `latest` (`_latest_reads`), made from the last IR's (`_LAST_DERIVED`) when
+    it has the same node names in the same order: the edges the two do not share (by
+    identity) added to and taken from its graph, the last ranks kept when each edge added
+    still goes up in them (then the graph is acyclic, and they rank it), the nodes that
+    are not the same objects read again."""
+    edges = ir.edges
+    by_id = dict(zip(map(id, edges), edges, strict=True))
+    order = list(ir.nodes)
+    nodes = list(ir.nodes.values())
+    last = _LAST_DERIVED[0]
+    if last is None or last.order != order or len(by_id) != len(edges):
+        successors = acyclic_graph(ir)
+        pairs: dict[tuple[str, str], int] = {}
+        for edge in edges:
+            if edge.kind in _ACYCLIC and not edge.loop and edge.target in ir.nodes:
+                key = (edge.source, edge.target)
+                pairs[key] = pairs.get(key, 0) + 1
+        reach = _reachability(successors)
+        acyclic = not _has_cycle(reach)
+        readers = {name: reads for name, node in ir.nodes.items() if (reads := _latest_reads(node))}
+    else:
+        successors = dict(last.successors)
+        pairs = last.pairs.copy()
+        added: list[tuple[str, str]] = []
+        names = ir.nodes
+        old = last.edges
+        for gone in old.keys() - by_id.keys():
+            edge = old[gone]
+            if edge.kind in _ACYCLIC and not edge.loop and edge.target in names:
+                key = (edge.source, edge.target)
+                count = pairs[key] - 1
+                if count:
+                    pairs[key] = count
+                else:
+                    del pairs[key]
+                    successors[edge.source] = successors[edge.source] - {edge.target}
+        for new in by_id.keys() - old.keys():
+            edge = by_id[new]
+            if edge.kind in _ACYCLIC and not edge.loop and edge.target in names:
+                key = (edge.source, edge.target)
+                count = pairs.get(key, 0)
+                pairs[key] = count + 1
+                if not count:
+                    successors[edge.source] = successors[edge.source] | {edge.target}
+                    added.append(key)
+        rank = last.reach.rank
+        if last.acyclic and all(rank[a] < rank[b] for a, b in added):
+            reach, acyclic = Reachability(successors, rank), True
+        else:
+            reach = _reachability(successors)
+            acyclic = not _has_cycle(reach)
+        readers = last.readers
+        changed = [
+            (name, node)
+            for name, node, before in zip(order, nodes, last.nodes, strict=True)
+            if node is not before
+        ]
+        if changed:
+            readers = dict(readers)
+            for name, node in changed:
+                reads = _latest_reads(node)
+                if reads:
+                    readers[name] = reads
+                else:
+                    readers.pop(name, None)
+            if len(readers) > 1:
+                position = {name: index for index, name in enumerate(order)}
+                readers = dict(sorted(readers.items(), key=lambda item: position[item[0]]))
+    derived = _Derived(order, nodes, by_id, pairs, successors, reach, acyclic, readers)
+    # (an edge twice in the list is once in `by_id`: the next difference would be wrong)
+    _LAST_DERIVED[0] = derived if len(by_id) == len(edges) else None
+    return derived
 
 
 # the ranks of the last acyclic graph analysed, one node one rank: an edited agent's graph
@@ -360,17 +458,24 @@ def _edge_reads(ir: AgentIR, edge: IREdge, names: frozenset[str]) -> list[tuple[
 
 
 def check_reads(
-    ir: AgentIR, graph: dict[str, set[str]] | None = None, known: Reachability | None = None
+    ir: AgentIR,
+    graph: dict[str, set[str]] | None = None,
+    known: Reachability | None = None,
+    readers: dict[str, tuple[str, ...]] | None = None,
 ) -> list[Diagnostic]:
     """`latest(x)` in a node's arguments reads an output that must exist before the
     firing: x comes before the node (an ancestor in the graph without loop edges), as any
     read must. `history(x)` may read any node: before its first output it is `[]`. Both
-    are for node arguments only (E0413)."""
+    are for node arguments only (E0413). (`readers`: the nodes that read with `latest`,
+    in order, and what they read, when known.)"""
     forward = acyclic_graph(ir) if graph is None else graph
     reach = known  # (made for the first `latest` read when not given: most have none)
     sink = DiagnosticSink(ir.filename)
-    for name, node in ir.nodes.items():
-        for read in _latest_reads(node):
+    if readers is None:
+        readers = {name: _latest_reads(node) for name, node in ir.nodes.items()}
+    for name, reads in readers.items():
+        node = ir.nodes[name]
+        for read in reads:
             if reach is None:
                 reach = Reachability(forward)
             if read == name or read not in forward or not reach.reaches(read, name):

@@ -124,7 +124,9 @@ def _agent_fields(agent: AgentInfo) -> dict[str, Any]:
 def _incoming_control(edge_decls: tuple[ast.EdgeDecl, ...]) -> set[str]:
     """The nodes an edge that is not a loop's comes into: they do not start the run."""
     return {
-        e.target.node for e in edge_decls if isinstance(e.target, ast.NodeTarget) and e.max is None
+        e.target.node  # type: ignore[union-attr]
+        for e in edge_decls
+        if e.max is None and (type(e.target) is _NODE_TARGET or isinstance(e.target, _NODE_TARGET))
     }
 
 
@@ -284,6 +286,9 @@ def _by_identity(pair: tuple[Any, Any]) -> tuple[int, Any]:
     return id(pair[0]), pair[1]
 
 
+_NODE_DECL, _EDGE_DECL, _NODE_TARGET = ast.NodeDecl, ast.EdgeDecl, ast.NodeTarget
+
+
 def _statements(
     body: tuple[ast.Node, ...],
 ) -> tuple[list[ast.EdgeDecl], list[ast.ReturnStmt], list[ast.Constraint]]:
@@ -292,8 +297,11 @@ def _statements(
     returns: list[ast.ReturnStmt] = []
     constraints: list[ast.Constraint] = []
     for statement in body:
-        if isinstance(statement, ast.EdgeDecl):
-            edges.append(statement)
+        kind = type(statement)  # (`isinstance` of a pydantic model class is slow)
+        if kind is _NODE_DECL:
+            continue
+        if kind is _EDGE_DECL or isinstance(statement, ast.EdgeDecl):
+            edges.append(statement)  # type: ignore[arg-type]
         elif isinstance(statement, ast.ReturnStmt):
             returns.append(statement)
         elif isinstance(statement, ast.Constraint):

@@ -13,6 +13,7 @@ the reachability of random graphs.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,10 @@ import pytest
 import rolegraph
 from rolegraph.compiler import analyses, codes, reach
 from rolegraph.compiler.check import check_module
+from rolegraph.compiler.checked import CheckResult
+from rolegraph.compiler.edits import OPERATORS, EditError
+from rolegraph.compiler.incremental import CheckSession
+from rolegraph.compiler.lower import build_ir
 
 from .checking import PRELUDE
 from .conftest import EXAMPLES, STDLIB
@@ -31,11 +36,18 @@ class Spy:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.reused = self.asked = 0
-        holds, reads = analyses.order_still_holds, analyses._edge_reads
+        holds, reads, derived = analyses.order_still_holds, analyses._edge_reads, analyses._derived
 
         def counted_holds(graph, rank) -> bool:
             found = holds(graph, rank)
             self.reused += found
+            return found
+
+        def counted_derived(ir):
+            last = analyses._LAST_DERIVED[0]
+            found = derived(ir)
+            # (the last IR's ranks, kept where each edge added goes up in them)
+            self.reused += last is not None and found.reach.rank is last.reach.rank
             return found
 
         def counted_reads(ir, edge, names):
@@ -44,17 +56,21 @@ class Spy:
 
         monkeypatch.setattr(analyses, "order_still_holds", counted_holds)
         monkeypatch.setattr(analyses, "_edge_reads", counted_reads)
+        monkeypatch.setattr(analyses, "_derived", counted_derived)
 
 
 def _fresh(ir, errors_only: bool) -> list:
     """`analyse(ir)` with nothing remembered (the memos restored after)."""
     saved = (analyses._LAST_ORDER[0], dict(analyses._NODE_SETS), dict(analyses._EDGE_READS))
+    last = analyses._LAST_DERIVED[0]
     analyses._LAST_ORDER[0] = {}
+    analyses._LAST_DERIVED[0] = None
     analyses._NODE_SETS.clear()
     analyses._EDGE_READS.clear()
     try:
         return analyses.analyse(ir, errors_only=errors_only)
     finally:
+        analyses._LAST_DERIVED[0] = last
         analyses._LAST_ORDER[0] = saved[0]
         analyses._NODE_SETS.clear()
         analyses._NODE_SETS.update(saved[1])
@@ -91,6 +107,7 @@ def _same_reachability(graph: dict[str, set[str]]) -> None:
 @pytest.fixture(autouse=True)
 def _nothing_remembered(monkeypatch):
     monkeypatch.setattr(analyses, "_LAST_ORDER", [{}])
+    monkeypatch.setattr(analyses, "_LAST_DERIVED", [None])
     monkeypatch.setattr(analyses, "_NODE_SETS", {})
     monkeypatch.setattr(analyses, "_EDGE_READS", {})
 
@@ -225,3 +242,111 @@ def test_an_edge_that_goes_down_in_the_last_order_is_not_ranked_by_it():
     assert [d.code for d in found] == [codes.UNBOUNDED_CYCLE]
     assert repr(found) == repr(_fresh(second, True))
     _same_reachability(analyses.acyclic_graph(second))
+
+
+def _analyses_irs(session, program) -> list:
+    """The analyses' IRs of `program` (as the editor's check builds them: made from the
+    IRs built before, sharing their nodes and edges), or none when it has errors."""
+    last = analyses._LAST_DERIVED[0]  # (the check analyses IRs built to run: not these)
+    checked = session.check(program, explore=False)
+    analyses._LAST_DERIVED[0] = last
+    if checked.errors:
+        return []
+    result = CheckResult(checked.program, checked.agents, [], checked.signatures)
+    return [build_ir(result, agent, runtime=False) for agent in checked.agents.values()]
+
+
+def _analysed_as_fresh(ir, counts: dict[str, int]) -> None:
+    """`analyse(ir)` (from the last IR's graph) as with nothing remembered, errors-only and
+    full, and the reachability it used answering every pair as the graph's own."""
+    last = analyses._LAST_DERIVED[0]
+    for errors_only in (True, False):
+        remembered = analyses.analyse(ir, errors_only=errors_only)
+        assert repr(remembered) == repr(_fresh(ir, errors_only)), (ir.name, errors_only)
+    known = analyses._LAST_DERIVED[0]
+    assert known is not None
+    assert known.successors == analyses.acyclic_graph(ir)
+    fresh = reach.Reachability(known.successors)
+    assert known.acyclic == (not analyses._has_cycle(fresh))
+    for source in known.successors:
+        for target in known.successors:
+            assert known.reach.reaches(source, target) == fresh.reaches(source, target)
+    assert known.readers == {
+        name: reads for name, node in ir.nodes.items() if (reads := analyses._latest_reads(node))
+    }
+    if last is not None and last.order == known.order:
+        counts["from the last"] += 1
+        counts["edges shared"] += len(last.edges.keys() & known.edges.keys())
+        counts["ranks kept"] += known.reach.rank is last.reach.rank
+
+
+def _sibling_programs(module, seed: int, count: int) -> list:
+    sites = [site for op in OPERATORS for site in op.sites(module)]
+    made = []
+    for site in random.Random(seed).sample(sites, min(count, len(sites))):
+        try:
+            made.append(site.apply(module))
+        except (EditError, ValueError):
+            continue
+    return made
+
+
+@pytest.mark.parametrize("path", EXAMPLES + STDLIB, ids=lambda p: p.name)
+def test_analyses_irs_of_walks_and_siblings_analyse_as_without_memos(path: Path):
+    """The editor's IRs (sharing their parts with the IRs built before) along a walk of
+    edits and then over sibling candidates of one program, each analysed from the last
+    one's graph: as with nothing remembered."""
+    module = rolegraph.parse(path.read_text(), str(path))
+    session = CheckSession(str(path))
+    counts: Counter[str] = Counter()
+    programs = edit_walk(module, random.Random(len(path.name)), 8)
+    for program in programs + _sibling_programs(module, 5, 12):
+        for ir in _analyses_irs(session, program):
+            _analysed_as_fresh(ir, counts)
+
+
+@pytest.mark.parametrize(("nodes", "seed"), [(20, 4), (40, 5), (100, 6)])
+def test_analyses_irs_of_generated_agents_analyse_as_without_memos(nodes, seed):
+    module = generated_module(5, nodes)
+    session = CheckSession("edits.agent")
+    counts: Counter[str] = Counter()
+    for program in edit_walk(module, random.Random(seed), 12) + _sibling_programs(module, seed, 30):
+        for ir in _analyses_irs(session, program):
+            _analysed_as_fresh(ir, counts)
+    # most are made from the last IR's graph, sharing most edges, with its ranks
+    assert counts["from the last"] >= 12, counts
+    assert counts["edges shared"] >= counts["from the last"] * nodes // 2, counts
+    assert counts["ranks kept"] >= 10, counts
+
+
+LATEST = """model m = "mock"
+type Draft { text: str }
+type Review { ok: bool, feedback: str }
+role Write(task: str) -> Draft { model m  prompt "{{ task }}" }
+role Check(draft: Draft) -> Review { model m  prompt "{{ draft.text }}" }
+agent A(task: str) -> Draft {
+  w = Write(task)
+  c = Check(draft: READ)
+  d = Write(task)
+  return w
+}
+"""
+
+
+@pytest.mark.parametrize("order", [("latest(d)", "w"), ("w", "latest(d)")])
+def test_a_node_that_starts_or_stops_reading_latest_is_read_again(order):
+    """`c` reads `latest(d)` (a race: `d` does not come before it), then reads `w` (no
+    race), or the other way: the second IR is analysed from the first's graph, and what
+    its changed node reads with `latest` is read again."""
+    session = CheckSession("a.agent")
+    found = []
+    for read in order:
+        last = analyses._LAST_DERIVED[0]
+        checked = session.check(rolegraph.parse(LATEST.replace("READ", read), "a.agent"))
+        analyses._LAST_DERIVED[0] = last
+        result = CheckResult(checked.program, checked.agents, [], checked.signatures)
+        ir = build_ir(result, checked.agents["A"], runtime=False)
+        found.append([d.code for d in analyses.analyse(ir, errors_only=True)])
+        assert repr(analyses.analyse(ir)) == repr(_fresh(ir, False))
+    assert analyses._LAST_DERIVED[0] is not None
+    assert found == [["E0403"] if read.startswith("latest") else [] for read in order]
