@@ -21,7 +21,7 @@ from . import ast, codes
 from .dataflow import read_calls, ref_heads
 from .diagnostics import Diagnostic, DiagnosticSink
 from .ir import AgentIR, IREdge, IRNode
-from .reach import Reachability, order_still_holds
+from .reach import Reachability, order_still_holds, reordered
 
 
 def acyclic_graph(ir: AgentIR) -> dict[str, set[str]]:
@@ -166,9 +166,17 @@ def _derived(ir: AgentIR) -> _Derived:
                 if not count:
                     successors[edge.source] = successors[edge.source] | {edge.target}
                     added.append(key)
-        rank = last.reach.rank
-        if last.acyclic and all(rank[a] < rank[b] for a, b in added):
-            reach, acyclic = Reachability(successors, rank), True
+        rank: dict[str, int] | None = last.reach.rank
+        if last.acyclic and rank is not None:
+            down = [(a, b) for a, b in added if not rank[a] < rank[b]]
+            if len(down) == 1:  # (an edge rewired or added mostly keeps or reorders them)
+                rank = reordered(successors, rank, down[0])
+            elif down:
+                rank = None
+        else:
+            rank = None
+        if rank is not None:
+            reach, acyclic = Reachability(successors, rank, shared=True), True
         else:
             reach = _reachability(successors)
             acyclic = not _has_cycle(reach)
