@@ -99,14 +99,13 @@ def analyse(ir: AgentIR, *, errors_only: bool = False) -> list[Diagnostic]:
 
 @dataclass(eq=False)
 class _Derived:
-    """What the analyses derive from an IR's nodes and edges alone, with them: the last IR
-    analysed's, from which the next one's are made by the difference (an edited agent
+    """What the analyses derive from an IR's nodes and edges alone, with the IR: the last
+    IR analysed's, from which the next one's are made by the difference (an edited agent
     shares all but a few nodes and edges, the same objects, with the one before it). The
-    objects compared by identity are held here, so no identity is reused meanwhile."""
+    IR is held here, so no identity of its parts is reused meanwhile."""
 
-    order: list[str]  # the node names, in order
-    nodes: list[IRNode]  # the IR nodes, in that order
-    edges: dict[int, IREdge]  # every edge, by identity
+    ir: AgentIR
+    order: list[str]  # its node names, in order
     pairs: dict[tuple[str, str], int]  # the edges of `successors`: how many make each
     successors: dict[str, set[str]]  # `acyclic_graph(ir)` (its sets are never changed)
     reach: Reachability
@@ -122,85 +121,110 @@ _ACYCLIC = ("data", "control")
 def _derived(ir: AgentIR) -> _Derived:
     """The acyclic graph of `ir` (`acyclic_graph`), its `Reachability` and the nodes that
     read with `latest` (`_latest_reads`), made from the last IR's (`_LAST_DERIVED`) when
-    it has the same node names in the same order: the edges the two do not share (by
-    identity) added to and taken from its graph, the last ranks kept when each edge added
-    still goes up in them (then the graph is acyclic, and they rank it), the nodes that
-    are not the same objects read again."""
-    edges = ir.edges
-    by_id = dict(zip(map(id, edges), edges, strict=True))
-    order = list(ir.nodes)
-    nodes = list(ir.nodes.values())
+    it has the same node names in the same order: the edges the two do not share taken
+    from and added to its graph, the last ranks kept when each edge added still goes up in
+    them (then the graph is acyclic, and they rank it) or reordered when one goes down
+    (`reordered`), the nodes that are not the same objects read again. The difference is
+    the one the IR's builder knows (`AgentIR.difference`) when the IR was made from the
+    last one, else found by the edges' and nodes' identities."""
     last = _LAST_DERIVED[0]
-    if last is None or last.order != order or len(by_id) != len(edges):
-        successors = acyclic_graph(ir)
-        pairs: dict[tuple[str, str], int] = {}
-        for edge in edges:
-            if edge.kind in _ACYCLIC and not edge.loop and edge.target in ir.nodes:
-                key = (edge.source, edge.target)
-                pairs[key] = pairs.get(key, 0) + 1
+    order = list(ir.nodes)
+    if last is None or last.order != order:
+        derived = _derived_afresh(ir, order)
+    else:
+        difference = ir.difference
+        if difference is not None and difference.base is last.ir:
+            derived = _derived_from(last, ir, difference.removed, difference.added)
+            changed = difference.changed
+        else:
+            edges, old_edges = ir.edges, last.ir.edges
+            now = dict(zip(map(id, edges), edges, strict=True))
+            before = dict(zip(map(id, old_edges), old_edges, strict=True))
+            if len(now) != len(edges) or len(before) != len(old_edges):
+                derived = _derived_afresh(ir, order)  # (an edge twice: no difference by ids)
+                _LAST_DERIVED[0] = derived
+                return derived
+            removed = [before[key] for key in before.keys() - now.keys()]
+            added = [now[key] for key in now.keys() - before.keys()]
+            derived = _derived_from(last, ir, removed, added)
+            olds = last.ir.nodes
+            changed = [name for name, node in ir.nodes.items() if node is not olds[name]]
+        if changed:
+            derived.readers = _readers_after(last.readers, ir, changed)
+    _LAST_DERIVED[0] = derived
+    return derived
+
+
+def _derived_afresh(ir: AgentIR, order: list[str]) -> _Derived:
+    successors = acyclic_graph(ir)
+    pairs: dict[tuple[str, str], int] = {}
+    for edge in ir.edges:
+        if edge.kind in _ACYCLIC and not edge.loop and edge.target in ir.nodes:
+            key = (edge.source, edge.target)
+            pairs[key] = pairs.get(key, 0) + 1
+    reach = _reachability(successors)
+    readers = {name: reads for name, node in ir.nodes.items() if (reads := _latest_reads(node))}
+    return _Derived(ir, order, pairs, successors, reach, not _has_cycle(reach), readers)
+
+
+def _derived_from(
+    last: _Derived, ir: AgentIR, removed: list[IREdge], added: list[IREdge]
+) -> _Derived:
+    """`last` with the edges `removed` taken from its graph and `added` added to it (the
+    readers of `latest` left to the caller)."""
+    successors = dict(last.successors)
+    pairs = last.pairs.copy()
+    names = ir.nodes
+    for edge in removed:
+        if edge.kind in _ACYCLIC and not edge.loop and edge.target in names:
+            key = (edge.source, edge.target)
+            count = pairs[key] - 1
+            if count:
+                pairs[key] = count
+            else:
+                del pairs[key]
+                successors[edge.source] = successors[edge.source] - {edge.target}
+    new: list[tuple[str, str]] = []  # the pairs no edge made before
+    for edge in added:
+        if edge.kind in _ACYCLIC and not edge.loop and edge.target in names:
+            key = (edge.source, edge.target)
+            count = pairs.get(key, 0)
+            pairs[key] = count + 1
+            if not count:
+                successors[edge.source] = successors[edge.source] | {edge.target}
+                new.append(key)
+    rank: dict[str, int] | None = last.reach.rank
+    if last.acyclic and rank is not None:
+        down = [(a, b) for a, b in new if not rank[a] < rank[b]]
+        if len(down) == 1:  # (an edge rewired or added mostly keeps or reorders them)
+            rank = reordered(successors, rank, down[0])
+        elif down:
+            rank = None
+    else:
+        rank = None
+    if rank is not None:
+        reach, acyclic = Reachability(successors, rank, shared=True), True
+    else:
         reach = _reachability(successors)
         acyclic = not _has_cycle(reach)
-        readers = {name: reads for name, node in ir.nodes.items() if (reads := _latest_reads(node))}
-    else:
-        successors = dict(last.successors)
-        pairs = last.pairs.copy()
-        added: list[tuple[str, str]] = []
-        names = ir.nodes
-        old = last.edges
-        for gone in old.keys() - by_id.keys():
-            edge = old[gone]
-            if edge.kind in _ACYCLIC and not edge.loop and edge.target in names:
-                key = (edge.source, edge.target)
-                count = pairs[key] - 1
-                if count:
-                    pairs[key] = count
-                else:
-                    del pairs[key]
-                    successors[edge.source] = successors[edge.source] - {edge.target}
-        for new in by_id.keys() - old.keys():
-            edge = by_id[new]
-            if edge.kind in _ACYCLIC and not edge.loop and edge.target in names:
-                key = (edge.source, edge.target)
-                count = pairs.get(key, 0)
-                pairs[key] = count + 1
-                if not count:
-                    successors[edge.source] = successors[edge.source] | {edge.target}
-                    added.append(key)
-        rank: dict[str, int] | None = last.reach.rank
-        if last.acyclic and rank is not None:
-            down = [(a, b) for a, b in added if not rank[a] < rank[b]]
-            if len(down) == 1:  # (an edge rewired or added mostly keeps or reorders them)
-                rank = reordered(successors, rank, down[0])
-            elif down:
-                rank = None
+    return _Derived(ir, last.order, pairs, successors, reach, acyclic, last.readers)
+
+
+def _readers_after(
+    readers: dict[str, tuple[str, ...]], ir: AgentIR, changed: list[str]
+) -> dict[str, tuple[str, ...]]:
+    """`readers` with the nodes `changed` read again, in the order of `ir`'s nodes."""
+    found = dict(readers)
+    for name in changed:
+        reads = _latest_reads(ir.nodes[name])
+        if reads:
+            found[name] = reads
         else:
-            rank = None
-        if rank is not None:
-            reach, acyclic = Reachability(successors, rank, shared=True), True
-        else:
-            reach = _reachability(successors)
-            acyclic = not _has_cycle(reach)
-        readers = last.readers
-        changed = [
-            (name, node)
-            for name, node, before in zip(order, nodes, last.nodes, strict=True)
-            if node is not before
-        ]
-        if changed:
-            readers = dict(readers)
-            for name, node in changed:
-                reads = _latest_reads(node)
-                if reads:
-                    readers[name] = reads
-                else:
-                    readers.pop(name, None)
-            if len(readers) > 1:
-                position = {name: index for index, name in enumerate(order)}
-                readers = dict(sorted(readers.items(), key=lambda item: position[item[0]]))
-    derived = _Derived(order, nodes, by_id, pairs, successors, reach, acyclic, readers)
-    # (an edge twice in the list is once in `by_id`: the next difference would be wrong)
-    _LAST_DERIVED[0] = derived if len(by_id) == len(edges) else None
-    return derived
+            found.pop(name, None)
+    if len(found) > 1:
+        position = {name: index for index, name in enumerate(ir.nodes)}
+        found = dict(sorted(found.items(), key=lambda item: position[item[0]]))
+    return found
 
 
 # the ranks of the last acyclic graph analysed, one node one rank: an edited agent's graph

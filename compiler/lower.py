@@ -176,6 +176,7 @@ class _Lowered:
     edges: list[IREdge]  # what each of `edge_decls` made, by index
     returns: list[tuple[ast.ReturnStmt, IRReturn]]
     constraints: list[tuple[ast.Constraint, IRConstraint]]
+    ir: AgentIR  # the IR built
 
 
 # the last analyses' IR of each agent, by its qualified name (`_analysis_ir`)
@@ -205,6 +206,11 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
     nodes: dict[str, IRNode] = {}
     edges: list[IREdge] = []
     made: dict[str, tuple[Any, ...]] = {}
+    # what differs from the last build (among the same node names): the nodes made again,
+    # the edges of the last build not in this one, and those of this one not in it
+    changed: list[str] = []
+    removed: list[IREdge] = []
+    added: list[IREdge] = []
     for name, info in agent.nodes.items():
         statement, callee = info.decl, info.callee
         symbol = callee.symbol
@@ -226,6 +232,7 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
         if callee.kind == "agent":  # (its IR holds its callee's, which is not compared here)
             ir_node = _node(result, agent, info, node_names, Instance(), (), incoming, False)
             data = tuple(_data_edge(dep, name, statement, remember=True) for dep in ir_node.deps)
+            made[name] = (None, None, None, None, None, ir_node, data)  # (never the same)
         else:
             key = _analysis_key(info, node_names, incoming)
             found = _ANALYSIS.get(key)
@@ -237,6 +244,10 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
             made[name] += (ir_node, data)
         nodes[name] = ir_node
         edges += data
+        if old is not None:
+            changed.append(name)
+            removed += old[6]
+            added += data
     control: list[IREdge] = []
     old_decls = last.edge_decls if last is not None else ()
     for index, edge_decl in enumerate(edge_decls):
@@ -246,21 +257,24 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
             continue
         remembered = _EDGES.get((id(edge_decl), index))
         if remembered is not None:
-            control.append(remembered[1])
-            continue
-        edge = _control_edge(edge_decl, index, Instance())
+            edge = remembered[1]
+        else:
+            edge = _control_edge(edge_decl, index, Instance())
+            if len(_EDGES) >= 65_536:
+                _EDGES.clear()
+            _EDGES[(id(edge_decl), index)] = (edge_decl, edge)
         control.append(edge)
-        if len(_EDGES) >= 65_536:
-            _EDGES.clear()
-        _EDGES[(id(edge_decl), index)] = (edge_decl, edge)
+        added.append(edge)
+        if index < len(old_decls):
+            assert last is not None
+            removed.append(last.edges[index])
+    if last is not None and len(old_decls) > len(edge_decls):
+        removed += last.edges[len(edge_decls) :]
     edges += control
     old_returns = dict(map(_by_identity, last.returns)) if last is not None and same_names else {}
     returns = [(r, old_returns.get(id(r)) or _return(r, node_names)) for r in return_list]
     old_constraints = dict(map(_by_identity, last.constraints)) if last is not None else {}
     constraints = [(c, old_constraints.get(id(c)) or _constraint(c)) for c in constraint_list]
-    if len(_LOWERED) >= 256 and qualified not in _LOWERED:
-        _LOWERED.clear()
-    _LOWERED[qualified] = _Lowered(order, incoming, made, edge_decls, control, returns, constraints)
     # (made of checked parts as `build_ir` makes them: not validated again)
     ir = AgentIR.model_construct(
         **_agent_fields(agent),
@@ -270,6 +284,13 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
         constraints=[c for _, c in constraints],
     )
     ir.known_control_edges(control)
+    if last is not None and same_names:
+        ir.made_from(last.ir, changed, removed, added)
+    if len(_LOWERED) >= 256 and qualified not in _LOWERED:
+        _LOWERED.clear()
+    _LOWERED[qualified] = _Lowered(
+        order, incoming, made, edge_decls, control, returns, constraints, ir
+    )
     return ir
 
 

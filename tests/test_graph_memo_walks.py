@@ -276,8 +276,10 @@ def _analysed_as_fresh(ir, counts: dict[str, int]) -> None:
     }
     if last is not None and last.order == known.order:
         counts["from the last"] += 1
-        counts["edges shared"] += len(last.edges.keys() & known.edges.keys())
+        shared = set(map(id, last.ir.edges)) & set(map(id, known.ir.edges))
+        counts["edges shared"] += len(shared)
         counts["ranks kept"] += known.reach.rank is last.reach.rank
+        counts["by the builder's difference"] += ir.difference is not None
 
 
 def _sibling_programs(module, seed: int, count: int) -> list:
@@ -317,6 +319,7 @@ def test_analyses_irs_of_generated_agents_analyse_as_without_memos(nodes, seed):
     assert counts["from the last"] >= 12, counts
     assert counts["edges shared"] >= counts["from the last"] * nodes // 2, counts
     assert counts["ranks kept"] >= 10, counts
+    assert counts["by the builder's difference"] >= 10, counts
 
 
 LATEST = """model m = "mock"

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 import rolegraph
 from rolegraph.compiler import ast, lower
+from rolegraph.compiler.checked import CheckResult
 from rolegraph.compiler.edits import OPERATORS, EditError
 from rolegraph.compiler.incremental import CheckSession
+from rolegraph.compiler.lower import build_ir
 
 from .conftest import EXAMPLES, ROOT, STDLIB
 from .edit_walks import edit_walk, generated_module
@@ -38,7 +41,7 @@ def _walk(module: ast.Module, filename: str, seed: int, count: int) -> int:
     session = CheckSession(filename)
     compared = 0
     for program in edit_walk(module, random.Random(seed), count):
-        warm = _irs(session, program)
+        warm = _warm_irs(session, program)
         assert warm == _cold(filename, program)
         compared += warm is not None
     return compared
@@ -70,10 +73,37 @@ def _siblings(module: ast.Module, filename: str, seed: int, count: int) -> int:
             program = site.apply(module)
         except (EditError, ValueError):
             continue
-        warm = _irs(session, program)
+        warm = _warm_irs(session, program)
         assert warm == _cold(filename, program)
         compared += warm is not None
     return compared
+
+
+def _warm_irs(session: CheckSession, program: ast.Module) -> dict[str, str] | None:
+    """`_irs(session, program)`, each IR made from the last one built checked to be it
+    with the edges removed and added as its `difference` says (as multisets), and the
+    nodes it does not say changed the same objects."""
+    checked = session.check(program, explore=False)
+    if checked.errors:
+        return None
+    result = CheckResult(checked.program, checked.agents, [], checked.signatures)
+    irs = {}
+    for name, agent in checked.agents.items():
+        ir = build_ir(result, agent, runtime=False)
+        irs[name] = repr(ir.model_dump())
+        difference = ir.difference
+        if difference is None:
+            continue
+        base = difference.base
+        assert list(base.nodes) == list(ir.nodes)
+        for node_name, node in ir.nodes.items():
+            assert node_name in difference.changed or node is base.nodes[node_name]
+        made = Counter(map(id, base.edges))
+        made.subtract(map(id, difference.removed))
+        made.update(map(id, difference.added))
+        assert min(made.values(), default=0) >= 0
+        assert +made == Counter(map(id, ir.edges))
+    return irs
 
 
 @pytest.mark.parametrize("path", EXAMPLES + STDLIB, ids=lambda p: p.name)
@@ -148,3 +178,36 @@ def test_the_same_statement_calling_a_changed_role_is_built_again():
     warm = _irs(session, edited)
     assert warm is not None and "'callee': 'Other', 'output_type': 'Memo'" in warm["One"]
     assert warm == _cold("one.agent", edited)
+
+
+EDGES = """
+model fast = "openai/gpt-4o-mini"
+
+type Note { text: str }
+
+role Writer(topic: str) -> Note {
+  model fast
+  prompt "Write about {{ topic }}."
+}
+
+agent Three(topic: str) -> Note {
+  a = Writer(topic)
+  b = Writer(topic)
+  c = Writer(topic)
+  a -> b
+  b -> c
+  a -> c
+  return c
+}
+"""
+
+
+@pytest.mark.parametrize("dropped", ["  a -> b\n", "  a -> c\n", "  b -> c\n  a -> c\n"])
+def test_an_edge_statement_dropped_is_an_edge_removed(dropped: str):
+    """Edges dropped (the last, or one before others, whose indices then shift): the IR
+    made from the last one says every edge it lost, and builds as without memos."""
+    session = CheckSession("three.agent")
+    for text in (EDGES, EDGES.replace(dropped, "")):
+        program = rolegraph.parse(text, "three.agent")
+        assert _warm_irs(session, program) == _cold("three.agent", program)
+    assert lower._LOWERED["Three"].ir.difference is not None
