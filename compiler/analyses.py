@@ -21,7 +21,7 @@ from . import ast, codes
 from .dataflow import read_calls, ref_heads
 from .diagnostics import Diagnostic, DiagnosticSink
 from .ir import AgentIR, IREdge, IRNode
-from .reach import Reachability, order_still_holds, reordered
+from .reach import Reachability, edges_down, order_still_holds, reordered
 
 
 def acyclic_graph(ir: AgentIR) -> dict[str, set[str]]:
@@ -80,13 +80,14 @@ def predecessors(successors: dict[str, set[str]]) -> dict[str, set[str]]:
 def analyse(ir: AgentIR, *, errors_only: bool = False) -> list[Diagnostic]:
     """The graph analyses; `errors_only` skips those that can only warn (for the editor)."""
     known = _derived(ir)
-    graph, reach = known.successors, known.reach
+    graph = known.successors
     if errors_only and known.acyclic:
         diagnostics = []  # (what `check_cycles` reports of a graph without one)
     else:
         diagnostics = check_cycles(ir, graph, errors_only=errors_only)
     if any(d.code == codes.UNBOUNDED_CYCLE for d in diagnostics):
         return diagnostics  # the other analyses assume a bounded graph
+    reach = known.reach  # (not made for a graph with a cycle: reported above)
     diagnostics += check_races(ir, graph, reach)
     diagnostics += check_reads(ir, graph, reach, known.readers)
     diagnostics += check_returns(ir)
@@ -108,9 +109,17 @@ class _Derived:
     order: list[str]  # its node names, in order
     pairs: dict[tuple[str, str], int]  # the edges of `successors`: how many make each
     successors: dict[str, set[str]]  # `acyclic_graph(ir)` (its sets are never changed)
-    reach: Reachability
+    # its `Reachability`; None until asked for, of a graph known to have a cycle (the
+    # errors-only analyses report the cycle and ask nothing else)
+    known_reach: Reachability | None
     acyclic: bool  # (then `reach` has one rank a node, and every edge goes up in rank)
     readers: dict[str, tuple[str, ...]]  # the nodes that read with `latest`: what they read
+
+    @property
+    def reach(self) -> Reachability:
+        if self.known_reach is None:
+            self.known_reach = _reachability(self.successors)
+        return self.known_reach
 
 
 # the last IR's (`_derived`)
@@ -162,9 +171,9 @@ def _derived_afresh(ir: AgentIR, order: list[str]) -> _Derived:
         if edge.kind in _ACYCLIC and not edge.loop and edge.target in ir.nodes:
             key = (edge.source, edge.target)
             pairs[key] = pairs.get(key, 0) + 1
-    reach = _reachability(successors)
+    reach, acyclic = _reach_of(successors)
     readers = {name: reads for name, node in ir.nodes.items() if (reads := _latest_reads(node))}
-    return _Derived(ir, order, pairs, successors, reach, not _has_cycle(reach), readers)
+    return _Derived(ir, order, pairs, successors, reach, acyclic, readers)
 
 
 def _derived_from(
@@ -193,21 +202,35 @@ def _derived_from(
             if not count:
                 successors[edge.source] = successors[edge.source] | {edge.target}
                 new.append(key)
-    rank: dict[str, int] | None = last.reach.rank
-    if last.acyclic and rank is not None:
+    reach: Reachability | None
+    if last.acyclic:
+        rank = last.reach.rank
         down = [(a, b) for a, b in new if not rank[a] < rank[b]]
-        if len(down) == 1:  # (an edge rewired or added mostly keeps or reorders them)
-            rank = reordered(successors, rank, down[0])
-        elif down:
-            rank = None
+        if not down:  # (an edge rewired or added mostly keeps them, or reorders them)
+            reach, acyclic = Reachability(successors, rank, shared=True), True
+        elif len(down) == 1:
+            reordering = reordered(successors, rank, down[0])
+            if reordering is None:  # (the edge closes a cycle)
+                reach, acyclic = None, False
+            else:
+                reach, acyclic = Reachability(successors, reordering, shared=True), True
+                _LAST_ORDER[0] = reordering
+        else:
+            reach, acyclic = _reach_of(successors)
     else:
-        rank = None
-    if rank is not None:
-        reach, acyclic = Reachability(successors, rank, shared=True), True
-    else:
-        reach = _reachability(successors)
-        acyclic = not _has_cycle(reach)
+        reach, acyclic = _reach_of(successors)
     return _Derived(ir, last.order, pairs, successors, reach, acyclic, last.readers)
+
+
+def _reach_of(graph: dict[str, set[str]]) -> tuple[Reachability | None, bool]:
+    """The `Reachability` of `graph` and whether it is acyclic; None for the first when
+    the graph is known to have a cycle (an edge that goes down in the last acyclic graph's
+    ranks closes one): asked for later, if ever."""
+    rank, cycle = _ranks_from_last(graph)
+    if cycle:
+        return None, False
+    reach = Reachability(graph, rank) if rank is not None else _ranked_afresh(graph)
+    return reach, rank is not None or not _has_cycle(reach)
 
 
 def _readers_after(
@@ -215,13 +238,15 @@ def _readers_after(
 ) -> dict[str, tuple[str, ...]]:
     """`readers` with the nodes `changed` read again, in the order of `ir`'s nodes."""
     found = dict(readers)
+    inserted = False  # (a node updated in place keeps its place)
     for name in changed:
         reads = _latest_reads(ir.nodes[name])
         if reads:
+            inserted |= name not in found
             found[name] = reads
         else:
             found.pop(name, None)
-    if len(found) > 1:
+    if inserted and len(found) > 1:
         position = {name: index for index, name in enumerate(ir.nodes)}
         found = dict(sorted(found.items(), key=lambda item: position[item[0]]))
     return found
@@ -233,10 +258,33 @@ _LAST_ORDER: list[dict[str, int]] = [{}]
 
 
 def _reachability(graph: dict[str, set[str]]) -> Reachability:
-    """`Reachability(graph)`, with the last acyclic graph's ranks when they still hold."""
+    """`Reachability(graph)`, with the last acyclic graph's ranks when they still hold, or
+    reordered (`reordered`) when one edge goes down in them and closes no cycle."""
+    rank, _ = _ranks_from_last(graph)
+    return Reachability(graph, rank) if rank is not None else _ranked_afresh(graph)
+
+
+def _ranks_from_last(graph: dict[str, set[str]]) -> tuple[dict[str, int] | None, bool]:
+    """The last acyclic graph's ranks (`_LAST_ORDER`) when they still rank `graph`, or
+    reordered when one edge goes down in them and closes no cycle; and whether it closes
+    one (then no ranks: `graph` has a cycle)."""
     last = _LAST_ORDER[0]
-    if last and order_still_holds(graph, last):
-        return Reachability(graph, last)
+    if not last:
+        return None, False
+    if order_still_holds(graph, last):
+        return last, False
+    down = edges_down(graph, last)
+    if down is None or len(down) != 1:
+        return None, False
+    rank = reordered(graph, last, down[0])
+    if rank is None:
+        return None, True
+    _LAST_ORDER[0] = rank
+    return rank, False
+
+
+def _ranked_afresh(graph: dict[str, set[str]]) -> Reachability:
+    """`Reachability(graph)`, its ranks kept for the next graph when it is acyclic."""
     reach = Reachability(graph)
     if len(set(reach.rank.values())) == len(reach.rank):  # (acyclic: one node one rank)
         _LAST_ORDER[0] = reach.rank

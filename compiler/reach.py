@@ -228,3 +228,28 @@ def reordered(
     found = dict(rank)
     found.update(zip(moved, ranks, strict=True))
     return found
+
+
+def edges_down(
+    successors: Mapping[str, Iterable[str]], rank: Mapping[str, int], most: int = 1
+) -> list[tuple[str, str]] | None:
+    """The edges of `successors` that do not go up in `rank` (one node one rank), as
+    `order_still_holds` finds them, or None when `rank` does not rank the graph's nodes
+    or more than `most` go down (then there is no point in looking further)."""
+    if len(rank) != len(successors):
+        return None
+    get = rank.get
+    down: list[tuple[str, str]] = []
+    for node, targets in successors.items():
+        here = get(node)
+        if here is None:
+            return None
+        for target in targets:
+            there = get(target)
+            if there is None:
+                return None
+            if not here < there:
+                down.append((node, target))
+                if len(down) > most:
+                    return None
+    return down
