@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
@@ -88,7 +88,7 @@ def analyse(ir: AgentIR, *, errors_only: bool = False) -> list[Diagnostic]:
     if any(d.code == codes.UNBOUNDED_CYCLE for d in diagnostics):
         return diagnostics  # the other analyses assume a bounded graph
     reach = known.reach  # (not made for a graph with a cycle: reported above)
-    diagnostics += check_races(ir, graph, reach)
+    diagnostics += check_races(ir, graph, reach, known)
     diagnostics += check_reads(ir, graph, reach, known.readers)
     diagnostics += check_returns(ir)
     if not errors_only:
@@ -114,12 +114,47 @@ class _Derived:
     known_reach: Reachability | None
     acyclic: bool  # (then `reach` has one rank a node, and every edge goes up in rank)
     readers: dict[str, tuple[str, ...]]  # the nodes that read with `latest`: what they read
+    # whether a node reaches another, for each pair `check_races` asked about
+    answers: dict[tuple[str, str], bool] = field(default_factory=dict)
+    # the graph's it was made from: (its answers, its ranks, the pairs of nodes no edge
+    # links any more, the pairs newly linked) (`_answer_kept`)
+    prior: _Prior | None = None
 
     @property
     def reach(self) -> Reachability:
         if self.known_reach is None:
             self.known_reach = _reachability(self.successors)
         return self.known_reach
+
+
+_Prior = tuple[
+    dict[tuple[str, str], bool], dict[str, int], list[tuple[str, str]], list[tuple[str, str]]
+]
+
+
+def _answer_kept(prior: _Prior, pair: tuple[str, str], rank: dict[str, int]) -> bool | None:
+    """Whether `pair`'s first node reaches its second, as the graph this one was made from
+    answered (`prior`), where no pair of nodes linked or unlinked between the two graphs
+    can change it; else None. A path of the old graph is one of the new unless it used a
+    pair unlinked, which lies between the two nodes in the old graph's ranks (a path never
+    goes down in them); a path of the new graph is one of the old unless it uses a pair
+    newly linked, which lies between them in the new graph's ranks (`rank`)."""
+    answers, old_rank, unlinked, linked = prior
+    found = answers.get(pair)
+    if found is None:
+        return None
+    source, target = pair
+    if found:
+        low, high = old_rank[source], old_rank[target]
+        for a, b in unlinked:
+            if low <= old_rank[a] and old_rank[b] <= high:
+                return None
+    else:
+        low, high = rank[source], rank[target]
+        for a, b in linked:
+            if low <= rank[a] and rank[b] <= high:
+                return None
+    return found
 
 
 # the last IR's (`_derived`)
@@ -184,6 +219,7 @@ def _derived_from(
     successors = dict(last.successors)
     pairs = last.pairs.copy()
     names = ir.nodes
+    unlinked: list[tuple[str, str]] = []  # the pairs no edge makes now
     for edge in removed:
         if edge.kind in _ACYCLIC and not edge.loop and edge.target in names:
             key = (edge.source, edge.target)
@@ -193,6 +229,7 @@ def _derived_from(
             else:
                 del pairs[key]
                 successors[edge.source] = successors[edge.source] - {edge.target}
+                unlinked.append(key)
     new: list[tuple[str, str]] = []  # the pairs no edge made before
     for edge in added:
         if edge.kind in _ACYCLIC and not edge.loop and edge.target in names:
@@ -219,7 +256,10 @@ def _derived_from(
             reach, acyclic = _reach_of(successors)
     else:
         reach, acyclic = _reach_of(successors)
-    return _Derived(ir, last.order, pairs, successors, reach, acyclic, last.readers)
+    derived = _Derived(ir, last.order, pairs, successors, reach, acyclic, last.readers)
+    if last.known_reach is not None:
+        derived.prior = (last.answers, last.known_reach.rank, unlinked, new)
+    return derived
 
 
 def _reach_of(graph: dict[str, set[str]]) -> tuple[Reachability | None, bool]:
@@ -464,20 +504,39 @@ def _read_calls(expr: ast.Node) -> tuple[tuple[str, str], ...]:
 
 
 def check_races(
-    ir: AgentIR, graph: dict[str, set[str]] | None = None, reach: Reachability | None = None
+    ir: AgentIR,
+    graph: dict[str, set[str]] | None = None,
+    reach: Reachability | None = None,
+    known: _Derived | None = None,
 ) -> list[Diagnostic]:
-    """(`graph`: `acyclic_graph(ir)`, and `reach` its `Reachability`, when known.)"""
+    """(`graph`: `acyclic_graph(ir)`, and `reach` its `Reachability`, when known; `known`:
+    their `_Derived`, whose answers are kept, and reused from the graph it was made from
+    where no edge changed between could change them: `_answer_kept`.)"""
     forward = acyclic_graph(ir) if graph is None else graph
     reach = Reachability(forward) if reach is None else reach
     sink = DiagnosticSink(ir.filename)
     names = _node_set(ir)
+    answers = known.answers if known is not None else {}
+    prior = known.prior if known is not None else None
     for edge in ir.control_edges:
         if edge.source not in ir.nodes:
             continue
         source = edge.source
         for node, reader in _edge_reads(ir, edge, names):
             # ordered before the source: the source itself, or one of its ancestors
-            if node != source and not (node in forward and reach.reaches(node, source)):
+            if node == source:
+                continue
+            if node in forward:
+                pair = (node, source)
+                ordered = answers.get(pair)
+                if ordered is None:
+                    ordered = _answer_kept(prior, pair, reach.rank) if prior else None
+                    if ordered is None:
+                        ordered = reach.reaches(node, source)
+                    answers[pair] = ordered
+            else:
+                ordered = False
+            if not ordered:
                 sink.report(
                     codes.RACE,
                     f"race: {reader} reads `{node}`, which is not ordered before `{edge.source}`",
