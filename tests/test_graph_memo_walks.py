@@ -420,7 +420,7 @@ def test_answers_kept_from_the_graph_before_answer_as_brute_force():
         old_rank, new_rank = reach.topological_ranks(old), reach.topological_ranks(new)
         answers = {(a, b): _reaches(old, a, b) for a in names for b in names if a != b}
         prior = (answers, old_rank, sorted(before - after), sorted(after - before))
-        for (a, b), answer in answers.items():
+        for a, b in answers:
             found = analyses._answer_kept(prior, (a, b), new_rank)
             if found is None:
                 asked += 1
