@@ -630,8 +630,10 @@ def check_reads(
                     ),
                 )
     edges = ir.control_edges  # (a data edge has no guard, value or port)
-    places = [(e.guard, e.span) for e in edges] + [(e.value, e.span) for e in edges]
-    places += [(p, e.span) for e in edges for p in e.ports.values()]
+    places: list[tuple[Any, Any]] = []
+    if any(map(_edge_reads_outputs, edges)):  # (mostly none does)
+        places += [(e.guard, e.span) for e in edges] + [(e.value, e.span) for e in edges]
+        places += [(p, e.span) for e in edges for p in e.ports.values()]
     places += [(r.value, r.span) for r in ir.returns_]
     places += [(c.formula, c.span) for c in ir.constraints]
     for expr, span in places:
@@ -644,6 +646,22 @@ def check_reads(
                 hints=("a plain reference reads the latest output here",),
             )
     return sink.found
+
+
+# whether a (frozen) control or return edge's guard, value or ports read with `latest` or
+# `history`, by its identity; each entry keeps its edge alive
+_EDGE_READ_CALLS: dict[int, tuple[IREdge, bool]] = {}
+
+
+def _edge_reads_outputs(edge: IREdge) -> bool:
+    found = _EDGE_READ_CALLS.get(id(edge))
+    if found is None:
+        exprs = [edge.guard, edge.value, *edge.ports.values()]
+        reads = any(_read_calls(expr) for expr in exprs if expr is not None)
+        if len(_EDGE_READ_CALLS) >= 65_536:
+            _EDGE_READ_CALLS.clear()
+        found = _EDGE_READ_CALLS[id(edge)] = (edge, reads)
+    return found[1]
 
 
 def check_returns(ir: AgentIR) -> list[Diagnostic]:

@@ -204,6 +204,21 @@ class AgentIR(BaseModel):
             return list(known[1])
         return [e for e in self.edges if e.kind in ("control", "return")]
 
+    @classmethod
+    def trusted(cls, **fields: Any) -> AgentIR:
+        """`model_construct(**fields)` given every field (values trusted, not validated:
+        made of checked declarations), without its per-field work: an editor's check
+        makes one per candidate. With a field missing, `model_construct` itself."""
+        if fields.keys() != cls.model_fields.keys():
+            return cls.model_construct(**fields)
+        ir = cls.__new__(cls)
+        object.__setattr__(ir, "__dict__", fields)
+        object.__setattr__(ir, "__pydantic_fields_set__", set(fields))
+        object.__setattr__(ir, "__pydantic_extra__", None)
+        private = {name: attr.get_default() for name, attr in cls.__private_attributes__.items()}
+        object.__setattr__(ir, "__pydantic_private__", private)
+        return ir
+
     def known_control_edges(self, control: list[IREdge]) -> None:
         """Says which of `edges` are the control and return edges, in order (the IR's
         builder knows: lower.py), so that `control_edges` need not find them."""

@@ -276,7 +276,7 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
     old_constraints = dict(map(_by_identity, last.constraints)) if last is not None else {}
     constraints = [(c, old_constraints.get(id(c)) or _constraint(c)) for c in constraint_list]
     # (made of checked parts as `build_ir` makes them: not validated again)
-    ir = AgentIR.model_construct(
+    ir = AgentIR.trusted(
         **_agent_fields(agent),
         nodes=nodes,
         edges=edges,

@@ -65,6 +65,7 @@ def _fresh(ir, errors_only: bool) -> list:
     last = analyses._LAST_DERIVED[0]
     analyses._LAST_ORDER[0] = {}
     analyses._LAST_DERIVED[0] = None
+    analyses._EDGE_READ_CALLS.clear()  # (only refilled: an entry stays right)
     analyses._NODE_SETS.clear()
     analyses._EDGE_READS.clear()
     try:

@@ -211,3 +211,25 @@ def test_an_edge_statement_dropped_is_an_edge_removed(dropped: str):
         program = rolegraph.parse(text, "three.agent")
         assert _warm_irs(session, program) == _cold("three.agent", program)
     assert lower._LOWERED["Three"].ir.difference is not None
+
+
+def test_a_trusted_ir_is_the_one_model_construct_makes():
+    """`AgentIR.trusted` (the analyses' IRs) sets what `model_construct` sets: the fields,
+    which were set, no extra, the private attributes at their defaults; and a copy of it
+    (`model_copy`) is an IR as any other."""
+    session = CheckSession("two.agent")
+    checked = session.check(rolegraph.parse(TWO_ROOTS, "two.agent"), explore=False)
+    result = CheckResult(checked.program, checked.agents, [], checked.signatures)
+    ir = build_ir(result, checked.agents["Two"], runtime=False)
+    fields = {name: getattr(ir, name) for name in type(ir).model_fields}
+    made, constructed = type(ir).trusted(**fields), type(ir).model_construct(**fields)
+    assert made.__dict__ == constructed.__dict__
+    assert made.model_fields_set == constructed.model_fields_set
+    assert made.__pydantic_extra__ == constructed.__pydantic_extra__
+    assert made.__pydantic_private__ == constructed.__pydantic_private__
+    assert made == constructed and made.model_dump() == constructed.model_dump()
+    copy = made.model_copy(update={"edges": list(made.edges)})
+    assert copy.control_edges == made.control_edges == ir.control_edges
+    fewer = dict(fields)
+    del fewer["span"]
+    assert type(ir).trusted(**fewer) == type(ir).model_construct(**fewer)
