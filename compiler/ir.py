@@ -209,14 +209,19 @@ class AgentIR(BaseModel):
         """`model_construct(**fields)` given every field (values trusted, not validated:
         made of checked declarations), without its per-field work: an editor's check
         makes one per candidate. With a field missing, `model_construct` itself."""
-        if fields.keys() != cls.model_fields.keys():
+        known = _TRUSTED.get(cls)
+        if known is None:
+            private = {
+                name: attr.get_default() for name, attr in cls.__private_attributes__.items()
+            }
+            known = _TRUSTED[cls] = (frozenset(cls.model_fields), private)
+        if fields.keys() != known[0]:
             return cls.model_construct(**fields)
         ir = cls.__new__(cls)
         object.__setattr__(ir, "__dict__", fields)
         object.__setattr__(ir, "__pydantic_fields_set__", set(fields))
         object.__setattr__(ir, "__pydantic_extra__", None)
-        private = {name: attr.get_default() for name, attr in cls.__private_attributes__.items()}
-        object.__setattr__(ir, "__pydantic_private__", private)
+        object.__setattr__(ir, "__pydantic_private__", dict(known[1]))  # (defaults: None)
         return ir
 
     def known_control_edges(self, control: list[IREdge]) -> None:
@@ -269,3 +274,7 @@ class IRDifference(NamedTuple):
     changed: list[str]  # the nodes that are not `base`'s objects
     removed: list[IREdge]  # `base`'s edges that are not the IR's (as a multiset)
     added: list[IREdge]  # the IR's edges that are not `base`'s
+
+
+# for each class of IR, its fields' names and its private attributes' defaults (`trusted`)
+_TRUSTED: dict[type[AgentIR], tuple[frozenset[str], dict[str, Any]]] = {}

@@ -177,6 +177,7 @@ class _Lowered:
     returns: list[tuple[ast.ReturnStmt, IRReturn]]
     constraints: list[tuple[ast.Constraint, IRConstraint]]
     ir: AgentIR  # the IR built
+    data: list[IREdge]  # its data edges, in order
 
 
 # the last analyses' IR of each agent, by its qualified name (`_analysis_ir`)
@@ -203,9 +204,9 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
     known = last.nodes if last is not None and same_names else {}
     flipped = incoming ^ last.incoming if last is not None and same_names else incoming
     node_names = set(order)
-    nodes: dict[str, IRNode] = {}
-    edges: list[IREdge] = []
-    made: dict[str, tuple[Any, ...]] = {}
+    # (among the same node names, the last build's, each node made again replaced)
+    nodes: dict[str, IRNode] = dict(last.ir.nodes) if last is not None and same_names else {}
+    made: dict[str, tuple[Any, ...]] = dict(known)
     # what differs from the last build (among the same node names): the nodes made again,
     # the edges of the last build not in this one, and those of this one not in it
     changed: list[str] = []
@@ -225,9 +226,6 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
             and old[4] == callee.name
             and name not in flipped
         ):
-            made[name] = old
-            nodes[name] = old[5]
-            edges += old[6]
             continue
         if callee.kind == "agent":  # (its IR holds its callee's, which is not compared here)
             ir_node = _node(result, agent, info, node_names, Instance(), (), incoming, False)
@@ -243,11 +241,15 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
             made[name] = (statement, callee.signature, callee_decl, callee.kind, callee.name)
             made[name] += (ir_node, data)
         nodes[name] = ir_node
-        edges += data
+        changed.append(name)
         if old is not None:
-            changed.append(name)
             removed += old[6]
             added += data
+    if last is not None and same_names and not changed:
+        edges = list(last.data)
+    else:
+        edges = [edge for entry in made.values() for edge in entry[6]]
+    data_edges = list(edges)
     control: list[IREdge] = []
     old_decls = last.edge_decls if last is not None else ()
     for index, edge_decl in enumerate(edge_decls):
@@ -289,7 +291,7 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
     if len(_LOWERED) >= 256 and qualified not in _LOWERED:
         _LOWERED.clear()
     _LOWERED[qualified] = _Lowered(
-        order, incoming, made, edge_decls, control, returns, constraints, ir
+        order, incoming, made, edge_decls, control, returns, constraints, ir, data_edges
     )
     return ir
 
@@ -317,11 +319,9 @@ def _statements(
     edges: list[ast.EdgeDecl] = []
     returns: list[ast.ReturnStmt] = []
     constraints: list[ast.Constraint] = []
-    for statement in body:
-        kind = type(statement)  # (`isinstance` of a pydantic model class is slow)
-        if kind is _NODE_DECL:
-            continue
-        if kind is _EDGE_DECL or isinstance(statement, ast.EdgeDecl):
+    # (most are nodes; `isinstance` of a pydantic model class is slow)
+    for statement in [s for s in body if type(s) is not _NODE_DECL]:
+        if type(statement) is _EDGE_DECL or isinstance(statement, ast.EdgeDecl):
             edges.append(statement)  # type: ignore[arg-type]
         elif isinstance(statement, ast.ReturnStmt):
             returns.append(statement)
