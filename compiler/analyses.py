@@ -114,6 +114,7 @@ class _Derived:
     known_reach: Reachability | None
     acyclic: bool  # (then `reach` has one rank a node, and every edge goes up in rank)
     readers: dict[str, tuple[str, ...]]  # the nodes that read with `latest`: what they read
+    names: frozenset[str]  # its node names (`_node_set`)
     # whether a node reaches another, for each pair `check_races` asked about
     answers: dict[tuple[str, str], bool] = field(default_factory=dict)
     # the graph's it was made from: (its answers, its ranks, the pairs of nodes no edge
@@ -208,7 +209,7 @@ def _derived_afresh(ir: AgentIR, order: list[str]) -> _Derived:
             pairs[key] = pairs.get(key, 0) + 1
     reach, acyclic = _reach_of(successors)
     readers = {name: reads for name, node in ir.nodes.items() if (reads := _latest_reads(node))}
-    return _Derived(ir, order, pairs, successors, reach, acyclic, readers)
+    return _Derived(ir, order, pairs, successors, reach, acyclic, readers, _node_set(ir))
 
 
 def _derived_from(
@@ -256,7 +257,7 @@ def _derived_from(
             reach, acyclic = _reach_of(successors)
     else:
         reach, acyclic = _reach_of(successors)
-    derived = _Derived(ir, last.order, pairs, successors, reach, acyclic, last.readers)
+    derived = _Derived(ir, last.order, pairs, successors, reach, acyclic, last.readers, last.names)
     if last.known_reach is not None:
         derived.prior = (last.answers, last.known_reach.rank, unlinked, new)
     return derived
@@ -515,7 +516,7 @@ def check_races(
     forward = acyclic_graph(ir) if graph is None else graph
     reach = Reachability(forward) if reach is None else reach
     sink = DiagnosticSink(ir.filename)
-    names = _node_set(ir)
+    names = known.names if known is not None else _node_set(ir)
     answers = known.answers if known is not None else {}
     prior = known.prior if known is not None else None
     for edge in ir.control_edges:
