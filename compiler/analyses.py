@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -103,9 +104,13 @@ class _Derived:
     """What the analyses derive from an IR's nodes and edges alone, with the IR: the last
     IR analysed's, from which the next one's are made by the difference (an edited agent
     shares all but a few nodes and edges, the same objects, with the one before it). The
-    IR is held here, so no identity of its parts is reused meanwhile."""
+    IR's nodes and edges are held here, so no identity of theirs is reused meanwhile; the
+    IR itself is not (the analyses do not keep an IR alive: a run's plan goes with it).
+    """
 
-    ir: AgentIR
+    ir: weakref.ref[AgentIR]
+    nodes: dict[str, IRNode]  # the IR's (that object)
+    edges: list[IREdge]  # the IR's (that object)
     order: list[str]  # its node names, in order
     pairs: dict[tuple[str, str], int]  # the edges of `successors`: how many make each
     successors: dict[str, set[str]]  # `acyclic_graph(ir)` (its sets are never changed)
@@ -178,11 +183,11 @@ def _derived(ir: AgentIR) -> _Derived:
         derived = _derived_afresh(ir, order)
     else:
         difference = ir.difference
-        if difference is not None and difference.base is last.ir:
+        if difference is not None and difference.base is last.ir():
             derived = _derived_from(last, ir, difference.removed, difference.added)
             changed = difference.changed
         else:
-            edges, old_edges = ir.edges, last.ir.edges
+            edges, old_edges = ir.edges, last.edges
             now = dict(zip(map(id, edges), edges, strict=True))
             before = dict(zip(map(id, old_edges), old_edges, strict=True))
             if len(now) != len(edges) or len(before) != len(old_edges):
@@ -192,7 +197,7 @@ def _derived(ir: AgentIR) -> _Derived:
             removed = [before[key] for key in before.keys() - now.keys()]
             added = [now[key] for key in now.keys() - before.keys()]
             derived = _derived_from(last, ir, removed, added)
-            olds = last.ir.nodes
+            olds = last.nodes
             changed = [name for name, node in ir.nodes.items() if node is not olds[name]]
         if changed:
             derived.readers = _readers_after(last.readers, ir, changed)
@@ -209,7 +214,18 @@ def _derived_afresh(ir: AgentIR, order: list[str]) -> _Derived:
             pairs[key] = pairs.get(key, 0) + 1
     reach, acyclic = _reach_of(successors)
     readers = {name: reads for name, node in ir.nodes.items() if (reads := _latest_reads(node))}
-    return _Derived(ir, order, pairs, successors, reach, acyclic, readers, _node_set(ir))
+    return _Derived(
+        weakref.ref(ir),
+        ir.nodes,
+        ir.edges,
+        order,
+        pairs,
+        successors,
+        reach,
+        acyclic,
+        readers,
+        _node_set(ir),
+    )
 
 
 def _derived_from(
@@ -257,7 +273,18 @@ def _derived_from(
             reach, acyclic = _reach_of(successors)
     else:
         reach, acyclic = _reach_of(successors)
-    derived = _Derived(ir, last.order, pairs, successors, reach, acyclic, last.readers, last.names)
+    derived = _Derived(
+        weakref.ref(ir),
+        ir.nodes,
+        ir.edges,
+        last.order,
+        pairs,
+        successors,
+        reach,
+        acyclic,
+        last.readers,
+        last.names,
+    )
     if last.known_reach is not None:
         derived.prior = (last.answers, last.known_reach.rank, unlinked, new)
     return derived

@@ -281,7 +281,7 @@ def _analysed_as_fresh(ir, counts: dict[str, int]) -> None:
     }
     if last is not None and last.order == known.order:
         counts["from the last"] += 1
-        shared = set(map(id, last.ir.edges)) & set(map(id, known.ir.edges))
+        shared = set(map(id, last.edges)) & set(map(id, known.edges))
         counts["edges shared"] += len(shared)
         counts["ranks kept"] += known.reach.rank is last.reach.rank
         counts["by the builder's difference"] += ir.difference is not None
