@@ -13,7 +13,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
@@ -21,7 +22,7 @@ from . import ast, codes
 from .dataflow import read_calls, ref_heads
 from .diagnostics import Diagnostic, DiagnosticSink
 from .ir import AgentIR, IREdge, IRNode
-from .reach import Reachability, order_still_holds
+from .reach import Reachability, edges_down, order_still_holds, reordered
 
 
 def acyclic_graph(ir: AgentIR) -> dict[str, set[str]]:
@@ -79,16 +80,17 @@ def predecessors(successors: dict[str, set[str]]) -> dict[str, set[str]]:
 
 def analyse(ir: AgentIR, *, errors_only: bool = False) -> list[Diagnostic]:
     """The graph analyses; `errors_only` skips those that can only warn (for the editor)."""
-    graph = acyclic_graph(ir)
-    reach = _reachability(graph)  # (its ranks say at once whether the graph has a cycle)
-    if errors_only and not _has_cycle(reach):
+    known = _derived(ir)
+    graph = known.successors
+    if errors_only and known.acyclic:
         diagnostics = []  # (what `check_cycles` reports of a graph without one)
     else:
         diagnostics = check_cycles(ir, graph, errors_only=errors_only)
     if any(d.code == codes.UNBOUNDED_CYCLE for d in diagnostics):
         return diagnostics  # the other analyses assume a bounded graph
-    diagnostics += check_races(ir, graph, reach)
-    diagnostics += check_reads(ir, graph, reach)
+    reach = known.reach  # (not made for a graph with a cycle: reported above)
+    diagnostics += check_races(ir, graph, reach, known)
+    diagnostics += check_reads(ir, graph, reach, known.readers)
     diagnostics += check_returns(ir)
     if not errors_only:
         diagnostics += check_unused(ir)
@@ -97,16 +99,260 @@ def analyse(ir: AgentIR, *, errors_only: bool = False) -> list[Diagnostic]:
     return diagnostics
 
 
+@dataclass(eq=False)
+class _Derived:
+    """What the analyses derive from an IR's nodes and edges alone, with the IR: the last
+    IR analysed's, from which the next one's are made by the difference (an edited agent
+    shares all but a few nodes and edges, the same objects, with the one before it). The
+    IR's nodes and edges are held here, so no identity of theirs is reused meanwhile; the
+    IR itself is not (the analyses do not keep an IR alive: a run's plan goes with it).
+    """
+
+    ir: weakref.ref[AgentIR]
+    nodes: dict[str, IRNode]  # the IR's (that object)
+    edges: list[IREdge]  # the IR's (that object)
+    order: list[str]  # its node names, in order
+    pairs: dict[tuple[str, str], int]  # the edges of `successors`: how many make each
+    successors: dict[str, set[str]]  # `acyclic_graph(ir)` (its sets are never changed)
+    # its `Reachability`; None until asked for, of a graph known to have a cycle (the
+    # errors-only analyses report the cycle and ask nothing else)
+    known_reach: Reachability | None
+    acyclic: bool  # (then `reach` has one rank a node, and every edge goes up in rank)
+    readers: dict[str, tuple[str, ...]]  # the nodes that read with `latest`: what they read
+    names: frozenset[str]  # its node names (`_node_set`)
+    # whether a node reaches another, for each pair `check_races` asked about
+    answers: dict[tuple[str, str], bool] = field(default_factory=dict)
+    # the graph's it was made from: (its answers, its ranks, the pairs of nodes no edge
+    # links any more, the pairs newly linked) (`_answer_kept`)
+    prior: _Prior | None = None
+
+    @property
+    def reach(self) -> Reachability:
+        if self.known_reach is None:
+            self.known_reach = _reachability(self.successors)
+        return self.known_reach
+
+
+_Prior = tuple[
+    dict[tuple[str, str], bool], dict[str, int], list[tuple[str, str]], list[tuple[str, str]]
+]
+
+
+def _answer_kept(prior: _Prior, pair: tuple[str, str], rank: dict[str, int]) -> bool | None:
+    """Whether `pair`'s first node reaches its second, as the graph this one was made from
+    answered (`prior`), where no pair of nodes linked or unlinked between the two graphs
+    can change it; else None. A path of the old graph is one of the new unless it used a
+    pair unlinked, which lies between the two nodes in the old graph's ranks (a path never
+    goes down in them); a path of the new graph is one of the old unless it uses a pair
+    newly linked, which lies between them in the new graph's ranks (`rank`)."""
+    answers, old_rank, unlinked, linked = prior
+    found = answers.get(pair)
+    if found is None:
+        return None
+    source, target = pair
+    if found:
+        low, high = old_rank[source], old_rank[target]
+        for a, b in unlinked:
+            if low <= old_rank[a] and old_rank[b] <= high:
+                return None
+    else:
+        low, high = rank[source], rank[target]
+        for a, b in linked:
+            if low <= rank[a] and rank[b] <= high:
+                return None
+    return found
+
+
+# the last IR's (`_derived`)
+_LAST_DERIVED: list[_Derived | None] = [None]
+_ACYCLIC = ("data", "control")
+
+
+def _derived(ir: AgentIR) -> _Derived:
+    """The acyclic graph of `ir` (`acyclic_graph`), its `Reachability` and the nodes that
+    read with `latest` (`_latest_reads`), made from the last IR's (`_LAST_DERIVED`) when
+    it has the same node names in the same order: the edges the two do not share taken
+    from and added to its graph, the last ranks kept when each edge added still goes up in
+    them (then the graph is acyclic, and they rank it) or reordered when one goes down
+    (`reordered`), the nodes that are not the same objects read again. The difference is
+    the one the IR's builder knows (`AgentIR.difference`) when the IR was made from the
+    last one, else found by the edges' and nodes' identities."""
+    last = _LAST_DERIVED[0]
+    order = list(ir.nodes)
+    if last is None or last.order != order:
+        derived = _derived_afresh(ir, order)
+    else:
+        difference = ir.difference
+        if difference is not None and difference.base is last.ir():
+            derived = _derived_from(last, ir, difference.removed, difference.added)
+            changed = difference.changed
+        else:
+            edges, old_edges = ir.edges, last.edges
+            now = dict(zip(map(id, edges), edges, strict=True))
+            before = dict(zip(map(id, old_edges), old_edges, strict=True))
+            if len(now) != len(edges) or len(before) != len(old_edges):
+                derived = _derived_afresh(ir, order)  # (an edge twice: no difference by ids)
+                _LAST_DERIVED[0] = derived
+                return derived
+            removed = [before[key] for key in before.keys() - now.keys()]
+            added = [now[key] for key in now.keys() - before.keys()]
+            derived = _derived_from(last, ir, removed, added)
+            olds = last.nodes
+            changed = [name for name, node in ir.nodes.items() if node is not olds[name]]
+        if changed:
+            derived.readers = _readers_after(last.readers, ir, changed)
+    _LAST_DERIVED[0] = derived
+    return derived
+
+
+def _derived_afresh(ir: AgentIR, order: list[str]) -> _Derived:
+    successors = acyclic_graph(ir)
+    pairs: dict[tuple[str, str], int] = {}
+    for edge in ir.edges:
+        if edge.kind in _ACYCLIC and not edge.loop and edge.target in ir.nodes:
+            key = (edge.source, edge.target)
+            pairs[key] = pairs.get(key, 0) + 1
+    reach, acyclic = _reach_of(successors)
+    readers = {name: reads for name, node in ir.nodes.items() if (reads := _latest_reads(node))}
+    return _Derived(
+        weakref.ref(ir),
+        ir.nodes,
+        ir.edges,
+        order,
+        pairs,
+        successors,
+        reach,
+        acyclic,
+        readers,
+        _node_set(ir),
+    )
+
+
+def _derived_from(
+    last: _Derived, ir: AgentIR, removed: list[IREdge], added: list[IREdge]
+) -> _Derived:
+    """`last` with the edges `removed` taken from its graph and `added` added to it (the
+    readers of `latest` left to the caller)."""
+    successors = dict(last.successors)
+    pairs = last.pairs.copy()
+    names = ir.nodes
+    unlinked: list[tuple[str, str]] = []  # the pairs no edge makes now
+    for edge in removed:
+        if edge.kind in _ACYCLIC and not edge.loop and edge.target in names:
+            key = (edge.source, edge.target)
+            count = pairs[key] - 1
+            if count:
+                pairs[key] = count
+            else:
+                del pairs[key]
+                successors[edge.source] = successors[edge.source] - {edge.target}
+                unlinked.append(key)
+    new: list[tuple[str, str]] = []  # the pairs no edge made before
+    for edge in added:
+        if edge.kind in _ACYCLIC and not edge.loop and edge.target in names:
+            key = (edge.source, edge.target)
+            count = pairs.get(key, 0)
+            pairs[key] = count + 1
+            if not count:
+                successors[edge.source] = successors[edge.source] | {edge.target}
+                new.append(key)
+    reach: Reachability | None
+    if last.acyclic:
+        rank = last.reach.rank
+        down = [(a, b) for a, b in new if not rank[a] < rank[b]]
+        if not down:  # (an edge rewired or added mostly keeps them, or reorders them)
+            reach, acyclic = Reachability(successors, rank, shared=True), True
+        elif len(down) == 1:
+            reordering = reordered(successors, rank, down[0])
+            if reordering is None:  # (the edge closes a cycle)
+                reach, acyclic = None, False
+            else:
+                reach, acyclic = Reachability(successors, reordering, shared=True), True
+                _LAST_ORDER[0] = reordering
+        else:
+            reach, acyclic = _reach_of(successors)
+    else:
+        reach, acyclic = _reach_of(successors)
+    derived = _Derived(
+        weakref.ref(ir),
+        ir.nodes,
+        ir.edges,
+        last.order,
+        pairs,
+        successors,
+        reach,
+        acyclic,
+        last.readers,
+        last.names,
+    )
+    if last.known_reach is not None:
+        derived.prior = (last.answers, last.known_reach.rank, unlinked, new)
+    return derived
+
+
+def _reach_of(graph: dict[str, set[str]]) -> tuple[Reachability | None, bool]:
+    """The `Reachability` of `graph` and whether it is acyclic; None for the first when
+    the graph is known to have a cycle (an edge that goes down in the last acyclic graph's
+    ranks closes one): asked for later, if ever."""
+    rank, cycle = _ranks_from_last(graph)
+    if cycle:
+        return None, False
+    reach = Reachability(graph, rank) if rank is not None else _ranked_afresh(graph)
+    return reach, rank is not None or not _has_cycle(reach)
+
+
+def _readers_after(
+    readers: dict[str, tuple[str, ...]], ir: AgentIR, changed: list[str]
+) -> dict[str, tuple[str, ...]]:
+    """`readers` with the nodes `changed` read again, in the order of `ir`'s nodes."""
+    found = dict(readers)
+    inserted = False  # (a node updated in place keeps its place)
+    for name in changed:
+        reads = _latest_reads(ir.nodes[name])
+        if reads:
+            inserted |= name not in found
+            found[name] = reads
+        else:
+            found.pop(name, None)
+    if inserted and len(found) > 1:
+        position = {name: index for index, name in enumerate(ir.nodes)}
+        found = dict(sorted(found.items(), key=lambda item: position[item[0]]))
+    return found
+
+
 # the ranks of the last acyclic graph analysed, one node one rank: an edited agent's graph
 # is mostly still ordered by the graph of the agent it was made from (`order_still_holds`)
 _LAST_ORDER: list[dict[str, int]] = [{}]
 
 
 def _reachability(graph: dict[str, set[str]]) -> Reachability:
-    """`Reachability(graph)`, with the last acyclic graph's ranks when they still hold."""
+    """`Reachability(graph)`, with the last acyclic graph's ranks when they still hold, or
+    reordered (`reordered`) when one edge goes down in them and closes no cycle."""
+    rank, _ = _ranks_from_last(graph)
+    return Reachability(graph, rank) if rank is not None else _ranked_afresh(graph)
+
+
+def _ranks_from_last(graph: dict[str, set[str]]) -> tuple[dict[str, int] | None, bool]:
+    """The last acyclic graph's ranks (`_LAST_ORDER`) when they still rank `graph`, or
+    reordered when one edge goes down in them and closes no cycle; and whether it closes
+    one (then no ranks: `graph` has a cycle)."""
     last = _LAST_ORDER[0]
-    if last and order_still_holds(graph, last):
-        return Reachability(graph, last)
+    if not last:
+        return None, False
+    if order_still_holds(graph, last):
+        return last, False
+    down = edges_down(graph, last)
+    if down is None or len(down) != 1:
+        return None, False
+    rank = reordered(graph, last, down[0])
+    if rank is None:
+        return None, True
+    _LAST_ORDER[0] = rank
+    return rank, False
+
+
+def _ranked_afresh(graph: dict[str, set[str]]) -> Reachability:
+    """`Reachability(graph)`, its ranks kept for the next graph when it is acyclic."""
     reach = Reachability(graph)
     if len(set(reach.rank.values())) == len(reach.rank):  # (acyclic: one node one rank)
         _LAST_ORDER[0] = reach.rank
@@ -286,20 +532,39 @@ def _read_calls(expr: ast.Node) -> tuple[tuple[str, str], ...]:
 
 
 def check_races(
-    ir: AgentIR, graph: dict[str, set[str]] | None = None, reach: Reachability | None = None
+    ir: AgentIR,
+    graph: dict[str, set[str]] | None = None,
+    reach: Reachability | None = None,
+    known: _Derived | None = None,
 ) -> list[Diagnostic]:
-    """(`graph`: `acyclic_graph(ir)`, and `reach` its `Reachability`, when known.)"""
+    """(`graph`: `acyclic_graph(ir)`, and `reach` its `Reachability`, when known; `known`:
+    their `_Derived`, whose answers are kept, and reused from the graph it was made from
+    where no edge changed between could change them: `_answer_kept`.)"""
     forward = acyclic_graph(ir) if graph is None else graph
     reach = Reachability(forward) if reach is None else reach
     sink = DiagnosticSink(ir.filename)
-    names = _node_set(ir)
+    names = known.names if known is not None else _node_set(ir)
+    answers = known.answers if known is not None else {}
+    prior = known.prior if known is not None else None
     for edge in ir.control_edges:
         if edge.source not in ir.nodes:
             continue
         source = edge.source
         for node, reader in _edge_reads(ir, edge, names):
             # ordered before the source: the source itself, or one of its ancestors
-            if node != source and not (node in forward and reach.reaches(node, source)):
+            if node == source:
+                continue
+            if node in forward:
+                pair = (node, source)
+                ordered = answers.get(pair)
+                if ordered is None:
+                    ordered = _answer_kept(prior, pair, reach.rank) if prior else None
+                    if ordered is None:
+                        ordered = reach.reaches(node, source)
+                    answers[pair] = ordered
+            else:
+                ordered = False
+            if not ordered:
                 sink.report(
                     codes.RACE,
                     f"race: {reader} reads `{node}`, which is not ordered before `{edge.source}`",
@@ -360,17 +625,24 @@ def _edge_reads(ir: AgentIR, edge: IREdge, names: frozenset[str]) -> list[tuple[
 
 
 def check_reads(
-    ir: AgentIR, graph: dict[str, set[str]] | None = None, known: Reachability | None = None
+    ir: AgentIR,
+    graph: dict[str, set[str]] | None = None,
+    known: Reachability | None = None,
+    readers: dict[str, tuple[str, ...]] | None = None,
 ) -> list[Diagnostic]:
     """`latest(x)` in a node's arguments reads an output that must exist before the
     firing: x comes before the node (an ancestor in the graph without loop edges), as any
     read must. `history(x)` may read any node: before its first output it is `[]`. Both
-    are for node arguments only (E0413)."""
+    are for node arguments only (E0413). (`readers`: the nodes that read with `latest`,
+    in order, and what they read, when known.)"""
     forward = acyclic_graph(ir) if graph is None else graph
     reach = known  # (made for the first `latest` read when not given: most have none)
     sink = DiagnosticSink(ir.filename)
-    for name, node in ir.nodes.items():
-        for read in _latest_reads(node):
+    if readers is None:
+        readers = {name: _latest_reads(node) for name, node in ir.nodes.items()}
+    for name, reads in readers.items():
+        node = ir.nodes[name]
+        for read in reads:
             if reach is None:
                 reach = Reachability(forward)
             if read == name or read not in forward or not reach.reaches(read, name):
@@ -386,8 +658,10 @@ def check_reads(
                     ),
                 )
     edges = ir.control_edges  # (a data edge has no guard, value or port)
-    places = [(e.guard, e.span) for e in edges] + [(e.value, e.span) for e in edges]
-    places += [(p, e.span) for e in edges for p in e.ports.values()]
+    places: list[tuple[Any, Any]] = []
+    if any(map(_edge_reads_outputs, edges)):  # (mostly none does)
+        places += [(e.guard, e.span) for e in edges] + [(e.value, e.span) for e in edges]
+        places += [(p, e.span) for e in edges for p in e.ports.values()]
     places += [(r.value, r.span) for r in ir.returns_]
     places += [(c.formula, c.span) for c in ir.constraints]
     for expr, span in places:
@@ -400,6 +674,22 @@ def check_reads(
                 hints=("a plain reference reads the latest output here",),
             )
     return sink.found
+
+
+# whether a (frozen) control or return edge's guard, value or ports read with `latest` or
+# `history`, by its identity; each entry keeps its edge alive
+_EDGE_READ_CALLS: dict[int, tuple[IREdge, bool]] = {}
+
+
+def _edge_reads_outputs(edge: IREdge) -> bool:
+    found = _EDGE_READ_CALLS.get(id(edge))
+    if found is None:
+        exprs = [edge.guard, edge.value, *edge.ports.values()]
+        reads = any(_read_calls(expr) for expr in exprs if expr is not None)
+        if len(_EDGE_READ_CALLS) >= 65_536:
+            _EDGE_READ_CALLS.clear()
+        found = _EDGE_READ_CALLS[id(edge)] = (edge, reads)
+    return found[1]
 
 
 def check_returns(ir: AgentIR) -> list[Diagnostic]:

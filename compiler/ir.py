@@ -12,7 +12,7 @@ explicit `->`, with its condition and bound), or a *return* edge.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
@@ -165,6 +165,11 @@ class AgentIR(BaseModel):
     return_type: Any = Field(default=None, repr=False)
 
     _graph: Any = PrivateAttr(default=None)
+    # its control and return edges, in order, where whoever built it knows them, with the
+    # list of edges they are of (another list, as a copy's: not known)
+    _control: tuple[list[IREdge], list[IREdge]] | None = PrivateAttr(default=None)
+    # the IR it was made from and how it differs, where its builder knows (`made_from`)
+    _difference: IRDifference | None = PrivateAttr(default=None)
 
     @property
     def graph(self) -> nx.MultiDiGraph:
@@ -193,7 +198,53 @@ class AgentIR(BaseModel):
 
     @property
     def control_edges(self) -> list[IREdge]:
+        """The control and return edges, in order (a new list)."""
+        known = self._control
+        if known is not None and known[0] is self.edges:
+            return list(known[1])
         return [e for e in self.edges if e.kind in ("control", "return")]
+
+    @classmethod
+    def trusted(cls, **fields: Any) -> AgentIR:
+        """`model_construct(**fields)` given every field (values trusted, not validated:
+        made of checked declarations), without its per-field work: an editor's check
+        makes one per candidate. With a field missing, `model_construct` itself."""
+        known = _TRUSTED.get(cls)
+        if known is None:
+            private = {
+                name: attr.get_default() for name, attr in cls.__private_attributes__.items()
+            }
+            known = _TRUSTED[cls] = (frozenset(cls.model_fields), private)
+        if fields.keys() != known[0]:
+            return cls.model_construct(**fields)
+        ir = cls.__new__(cls)
+        object.__setattr__(ir, "__dict__", fields)
+        object.__setattr__(ir, "__pydantic_fields_set__", set(fields))
+        object.__setattr__(ir, "__pydantic_extra__", None)
+        object.__setattr__(ir, "__pydantic_private__", dict(known[1]))  # (defaults: None)
+        return ir
+
+    def known_control_edges(self, control: list[IREdge]) -> None:
+        """Says which of `edges` are the control and return edges, in order (the IR's
+        builder knows: lower.py), so that `control_edges` need not find them."""
+        self._control = (self.edges, control)
+
+    def made_from(
+        self, base: AgentIR, changed: list[str], removed: list[IREdge], added: list[IREdge]
+    ) -> None:
+        """Says that this IR is `base` (an IR of the same node names, in the same order)
+        with the nodes `changed` replaced (the others are the same objects) and its edges
+        `removed` and `added` (as many times as they occur): its builder knows (lower.py),
+        and the analyses of this IR start from `base`'s (analyses.py)."""
+        self._difference = IRDifference(base, self.edges, changed, removed, added)
+        base._difference = None  # (no chain of IRs, each holding the one before)
+
+    @property
+    def difference(self) -> IRDifference | None:
+        """How this IR differs from the one it was made from (`made_from`), while its
+        edges are the list they were then."""
+        found = self._difference
+        return found if found is not None and found.edges is self.edges else None
 
     def out_edges(self, node: str) -> list[IREdge]:
         return [e for e in self.edges if e.source == node and e.kind != "data"]
@@ -213,3 +264,17 @@ class AgentIR(BaseModel):
 
         firings = worst_case_firings(self)
         return sum(firings[name] * node.calls_per_firing for name, node in self.nodes.items())
+
+
+class IRDifference(NamedTuple):
+    """How an IR differs from the IR it was made from (`AgentIR.made_from`)."""
+
+    base: AgentIR
+    edges: list[IREdge]  # the IR's edges, when it was said
+    changed: list[str]  # the nodes that are not `base`'s objects
+    removed: list[IREdge]  # `base`'s edges that are not the IR's (as a multiset)
+    added: list[IREdge]  # the IR's edges that are not `base`'s
+
+
+# for each class of IR, its fields' names and its private attributes' defaults (`trusted`)
+_TRUSTED: dict[type[AgentIR], tuple[frozenset[str], dict[str, Any]]] = {}

@@ -72,72 +72,22 @@ def build_ir(
     editor's fast check builds it."""
     if instance is None:  # a pattern run as it is: its parameters take their defaults
         instance = _with_defaults(result, agent, {}, {}) if agent.ct_params else Instance()
+    if not runtime and not stack and _plain(instance):
+        return _analysis_ir(result, agent)
     nodes: dict[str, IRNode] = {}
     edges: list[IREdge] = []
     decl = agent.decl
     node_names = set(agent.nodes)
     edge_decls = decl.edges
-    incoming_control = {
-        e.target.node for e in edge_decls if isinstance(e.target, ast.NodeTarget) and e.max is None
-    }
-    # an IR for the analyses alone, of no pattern's instance: its parts are remembered
-    analyses = not runtime and not stack and _plain(instance)
-    analysed = _ANALYSIS.get
+    incoming_control = _incoming_control(edge_decls)
     for name, info in agent.nodes.items():
-        callee = info.callee
-        if analyses and callee.kind != "agent":
-            key = _analysis_key(info, node_names, incoming_control)
-            made = analysed(key)
-            if made is not None:
-                nodes[name], data = made[1]
-            else:
-                nodes[name], data = _analysis_node(
-                    result, agent, info, node_names, incoming_control, key
-                )
-            edges += data
-            continue
         ir_node = _node(result, agent, info, node_names, instance, stack, incoming_control, runtime)
         nodes[name] = ir_node
         for dep in ir_node.deps:
             edges.append(_data_edge(dep, name, info.decl, remember=not runtime))
-    for index, edge_decl in enumerate(edge_decls):
-        if analyses:
-            known = _EDGES.get((id(edge_decl), index))
-            if known is not None:
-                edges.append(known[1])
-                continue
-        condition, guard = _condition(edge_decl.condition)
-        guard = instance.substitute(guard)
-        if isinstance(edge_decl.target, ast.ReturnTarget):
-            edge = IREdge(
-                kind="return",
-                source=edge_decl.source,
-                target=RETURN,
-                index=index,
-                condition=condition,
-                guard=guard,
-                max=instance.bound(edge_decl.max),
-                value=instance.substitute(edge_decl.target.value),
-                span=edge_decl.span,
-            )
-        else:
-            ports = {p.name: instance.substitute(p.value) for p in edge_decl.target.ports if p.name}
-            edge = IREdge(
-                kind="control",
-                source=edge_decl.source,
-                target=edge_decl.target.node,
-                index=index,
-                condition=condition,
-                guard=guard,
-                max=instance.bound(edge_decl.max),
-                ports=ports,
-                span=edge_decl.span,
-            )
-        edges.append(edge)
-        if analyses:  # (made of the statement and its place alone, with no instance)
-            if len(_EDGES) >= 65_536:
-                _EDGES.clear()
-            _EDGES[(id(edge_decl), index)] = (edge_decl, edge)
+    edges += [
+        _control_edge(edge_decl, index, instance) for index, edge_decl in enumerate(edge_decls)
+    ]
     returns = [
         IRReturn(
             value=instance.substitute(statement.value),
@@ -150,21 +100,234 @@ def build_ir(
         IRConstraint(mode=c.mode, formula=c.formula, span=c.span) for c in decl.constraints
     ]
     return AgentIR(
-        name=agent.symbol.qualified,
-        params={k: str(v) for k, v in agent.params.items()},
-        returns=str(agent.returns),
-        nodes=nodes,
-        edges=edges,
-        returns_=returns,
-        constraints=constraints,
-        filename=agent.symbol.module.filename,
-        span=decl.span,
-        param_types=dict(agent.params),
-        param_defaults={
+        **_agent_fields(agent), nodes=nodes, edges=edges, returns_=returns, constraints=constraints
+    )
+
+
+def _agent_fields(agent: AgentInfo) -> dict[str, Any]:
+    """An agent's IR fields but its nodes, edges, returns and constraints."""
+    decl = agent.decl
+    return {
+        "name": agent.symbol.qualified,
+        "params": {k: str(v) for k, v in agent.params.items()},
+        "returns": str(agent.returns),
+        "filename": agent.symbol.module.filename,
+        "span": decl.span,
+        "param_types": dict(agent.params),
+        "param_defaults": {
             p.name: ast.constant_value(p.default) for p in decl.params if p.default is not None
         },
-        return_type=agent.returns,
+        "return_type": agent.returns,
+    }
+
+
+def _incoming_control(edge_decls: tuple[ast.EdgeDecl, ...]) -> set[str]:
+    """The nodes an edge that is not a loop's comes into: they do not start the run."""
+    return {
+        e.target.node  # type: ignore[union-attr]
+        for e in edge_decls
+        if e.max is None and (type(e.target) is _NODE_TARGET or isinstance(e.target, _NODE_TARGET))
+    }
+
+
+def _control_edge(edge_decl: ast.EdgeDecl, index: int, instance: Instance) -> IREdge:
+    """The control or return edge the `index`th edge statement makes."""
+    condition, guard = _condition(edge_decl.condition)
+    guard = instance.substitute(guard)
+    if isinstance(edge_decl.target, ast.ReturnTarget):
+        return IREdge(
+            kind="return",
+            source=edge_decl.source,
+            target=RETURN,
+            index=index,
+            condition=condition,
+            guard=guard,
+            max=instance.bound(edge_decl.max),
+            value=instance.substitute(edge_decl.target.value),
+            span=edge_decl.span,
+        )
+    ports = {p.name: instance.substitute(p.value) for p in edge_decl.target.ports if p.name}
+    return IREdge(
+        kind="control",
+        source=edge_decl.source,
+        target=edge_decl.target.node,
+        index=index,
+        condition=condition,
+        guard=guard,
+        max=instance.bound(edge_decl.max),
+        ports=ports,
+        span=edge_decl.span,
     )
+
+
+@dataclass(eq=False)
+class _Lowered:
+    """An agent's analyses' IR as last built, with what each of its parts was made of: the
+    next check of an edit of the agent (an editor's next candidate) shares all but a few
+    statements with it. Everything compared is held here, so an identity compared is
+    never one reused by another object."""
+
+    order: list[str]  # the node names, in order (what the nodes' deps were filtered by)
+    incoming: set[str]  # `_incoming_control`: the nodes that do not start the run
+    # name → (statement, callee's signature, callee's declaration, callee's kind and name,
+    # IR node, its incoming data edges): what `_analysis_key` names, and what it made
+    nodes: dict[str, tuple[Any, ...]]
+    edge_decls: tuple[ast.EdgeDecl, ...]
+    edges: list[IREdge]  # what each of `edge_decls` made, by index
+    returns: list[tuple[ast.ReturnStmt, IRReturn]]
+    constraints: list[tuple[ast.Constraint, IRConstraint]]
+    ir: AgentIR  # the IR built
+    data: list[IREdge]  # its data edges, in order
+
+
+# the last analyses' IR of each agent, by its qualified name (`_analysis_ir`)
+_LOWERED: dict[str, _Lowered] = {}
+
+
+def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
+    """`build_ir(result, agent, runtime=False)` for an agent of no pattern instance, made
+    from the last one built for the agent of this name (`_LOWERED`) where the parts are
+    the same: a node whose statement, callee (signature, declaration, kind and name) and
+    whether a control edge comes in are those of the last build, among the same node
+    names in the same order, is the last build's IR node with its data edges; an edge
+    statement at the same index makes the same edge; a return or constraint statement,
+    among the same node names, the same. The rest is made as `build_ir` makes it (from
+    the memos keyed by what makes each part)."""
+    decl = agent.decl
+    qualified = agent.symbol.qualified
+    edge_list, return_list, constraint_list = _statements(decl.body)
+    edge_decls = tuple(edge_list)
+    order = list(agent.nodes)
+    incoming = _incoming_control(edge_decls)
+    last = _LOWERED.get(qualified)
+    same_names = last is not None and last.order == order
+    known = last.nodes if last is not None and same_names else {}
+    flipped = incoming ^ last.incoming if last is not None and same_names else incoming
+    node_names = set(order)
+    # (among the same node names, the last build's, each node made again replaced)
+    nodes: dict[str, IRNode] = dict(last.ir.nodes) if last is not None and same_names else {}
+    made: dict[str, tuple[Any, ...]] = dict(known)
+    # what differs from the last build (among the same node names): the nodes made again,
+    # the edges of the last build not in this one, and those of this one not in it
+    changed: list[str] = []
+    removed: list[IREdge] = []
+    added: list[IREdge] = []
+    for name, info in agent.nodes.items():
+        statement, callee = info.decl, info.callee
+        symbol = callee.symbol
+        callee_decl = symbol.decl if symbol is not None else None
+        old = known.get(name)
+        if (
+            old is not None
+            and old[0] is statement
+            and old[1] is callee.signature
+            and old[2] is callee_decl
+            and old[3] == callee.kind
+            and old[4] == callee.name
+            and name not in flipped
+        ):
+            continue
+        if callee.kind == "agent":  # (its IR holds its callee's, which is not compared here)
+            ir_node = _node(result, agent, info, node_names, Instance(), (), incoming, False)
+            data = tuple(_data_edge(dep, name, statement, remember=True) for dep in ir_node.deps)
+            made[name] = (None, None, None, None, None, ir_node, data)  # (never the same)
+        else:
+            key = _analysis_key(info, node_names, incoming)
+            found = _ANALYSIS.get(key)
+            if found is not None:
+                ir_node, data = found[1]
+            else:
+                ir_node, data = _analysis_node(result, agent, info, node_names, incoming, key)
+            made[name] = (statement, callee.signature, callee_decl, callee.kind, callee.name)
+            made[name] += (ir_node, data)
+        nodes[name] = ir_node
+        changed.append(name)
+        if old is not None:
+            removed += old[6]
+            added += data
+    if last is not None and same_names and not changed:
+        edges = list(last.data)
+    else:
+        edges = [edge for entry in made.values() for edge in entry[6]]
+    data_edges = list(edges)
+    control: list[IREdge] = []
+    old_decls = last.edge_decls if last is not None else ()
+    for index, edge_decl in enumerate(edge_decls):
+        if index < len(old_decls) and old_decls[index] is edge_decl:
+            assert last is not None
+            control.append(last.edges[index])
+            continue
+        remembered = _EDGES.get((id(edge_decl), index))
+        if remembered is not None:
+            edge = remembered[1]
+        else:
+            edge = _control_edge(edge_decl, index, Instance())
+            if len(_EDGES) >= 65_536:
+                _EDGES.clear()
+            _EDGES[(id(edge_decl), index)] = (edge_decl, edge)
+        control.append(edge)
+        added.append(edge)
+        if index < len(old_decls):
+            assert last is not None
+            removed.append(last.edges[index])
+    if last is not None and len(old_decls) > len(edge_decls):
+        removed += last.edges[len(edge_decls) :]
+    edges += control
+    old_returns = dict(map(_by_identity, last.returns)) if last is not None and same_names else {}
+    returns = [(r, old_returns.get(id(r)) or _return(r, node_names)) for r in return_list]
+    old_constraints = dict(map(_by_identity, last.constraints)) if last is not None else {}
+    constraints = [(c, old_constraints.get(id(c)) or _constraint(c)) for c in constraint_list]
+    # (made of checked parts as `build_ir` makes them: not validated again)
+    ir = AgentIR.trusted(
+        **_agent_fields(agent),
+        nodes=nodes,
+        edges=edges,
+        returns_=[r for _, r in returns],
+        constraints=[c for _, c in constraints],
+    )
+    ir.known_control_edges(control)
+    if last is not None and same_names:
+        ir.made_from(last.ir, changed, removed, added)
+    if len(_LOWERED) >= 256 and qualified not in _LOWERED:
+        _LOWERED.clear()
+    _LOWERED[qualified] = _Lowered(
+        order, incoming, made, edge_decls, control, returns, constraints, ir, data_edges
+    )
+    return ir
+
+
+def _return(statement: ast.ReturnStmt, node_names: set[str]) -> IRReturn:
+    deps = _refs(statement.value, node_names)
+    return IRReturn(value=statement.value, deps=deps, span=statement.span)
+
+
+def _constraint(statement: ast.Constraint) -> IRConstraint:
+    return IRConstraint(mode=statement.mode, formula=statement.formula, span=statement.span)
+
+
+def _by_identity(pair: tuple[Any, Any]) -> tuple[int, Any]:
+    return id(pair[0]), pair[1]
+
+
+_NODE_DECL, _EDGE_DECL, _NODE_TARGET = ast.NodeDecl, ast.EdgeDecl, ast.NodeTarget
+
+
+def _statements(
+    body: tuple[ast.Node, ...],
+) -> tuple[list[ast.EdgeDecl], list[ast.ReturnStmt], list[ast.Constraint]]:
+    """An agent body's edges, returns and constraints, in order: one pass."""
+    edges: list[ast.EdgeDecl] = []
+    returns: list[ast.ReturnStmt] = []
+    constraints: list[ast.Constraint] = []
+    # (most are nodes; `isinstance` of a pydantic model class is slow)
+    for statement in [s for s in body if type(s) is not _NODE_DECL]:
+        if type(statement) is _EDGE_DECL or isinstance(statement, ast.EdgeDecl):
+            edges.append(statement)  # type: ignore[arg-type]
+        elif isinstance(statement, ast.ReturnStmt):
+            returns.append(statement)
+        elif isinstance(statement, ast.Constraint):
+            constraints.append(statement)
+    return edges, returns, constraints
 
 
 def _refs(expr: Any, node_names: set[str], exclude: str | None = None) -> tuple[str, ...]:

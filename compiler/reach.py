@@ -20,9 +20,19 @@ _MAX_ANSWERS = 100_000
 class Reachability:
     """`reaches(a, b)`: whether `b` is `a` or follows it in the graph `successors`."""
 
-    def __init__(self, successors: Mapping[str, Iterable[str]], rank: dict[str, int] | None = None):
-        """(`rank`: the graph's ranks when known, `topological_ranks` or `order_still_holds`.)"""
-        self.successors = {node: tuple(targets) for node, targets in successors.items()}
+    def __init__(
+        self,
+        successors: Mapping[str, Iterable[str]],
+        rank: dict[str, int] | None = None,
+        *,
+        shared: bool = False,
+    ):
+        """(`rank`: the graph's ranks when known, `topological_ranks` or `order_still_holds`;
+        `shared`: `successors` is a dict of collections that nobody changes, used as it is
+        instead of copied.)"""
+        self.successors: Mapping[str, Iterable[str]] = (
+            successors if shared else {node: tuple(targets) for node, targets in successors.items()}
+        )
         self.rank = topological_ranks(self.successors) if rank is None else rank
         self._answers: dict[tuple[str, str], bool] = {}
         self._ancestors: dict[str, frozenset[str]] = {}
@@ -173,3 +183,73 @@ def order_still_holds(successors: Mapping[str, Iterable[str]], rank: Mapping[str
             if there is None or not here < there:
                 return False
     return True
+
+
+def reordered(
+    successors: Mapping[str, Iterable[str]], rank: Mapping[str, int], edge: tuple[str, str]
+) -> dict[str, int] | None:
+    """Ranks for `successors` made from `rank` (one node one rank) when every edge of
+    `successors` but `edge` goes up in it and `edge` goes down: None when `edge` closes a
+    cycle, else `rank` with the nodes between the two ends reordered (Pearce and Kelly's
+    dynamic topological order). With `edge` = (a, b): the nodes `b` leads to, ranked
+    below `a` (a search that stops at `a`'s rank: no path to `a` goes above it), and the
+    nodes that lead to `a`, ranked above `b`, take the ranks they hold between them, those
+    leading to `a` first, each group in its old order. The work is that of the nodes
+    between the two ends, not of the graph."""
+    a, b = edge
+    upper, lower = rank[a], rank[b]
+    if a == b:
+        return None
+    forward: list[str] = []
+    seen = {b}
+    todo = [b]
+    while todo:
+        node = todo.pop()
+        forward.append(node)
+        for successor in successors[node]:
+            if successor == a:
+                return None  # (b leads to a: a -> b closes a cycle)
+            if successor not in seen and rank[successor] < upper:
+                seen.add(successor)
+                todo.append(successor)
+    predecessors = predecessor_table(successors)
+    backward: list[str] = []
+    seen = {a}
+    todo = [a]
+    while todo:
+        node = todo.pop()
+        backward.append(node)
+        for predecessor in predecessors[node]:
+            if predecessor not in seen and rank[predecessor] > lower:
+                seen.add(predecessor)
+                todo.append(predecessor)
+    moved = sorted(backward, key=rank.__getitem__) + sorted(forward, key=rank.__getitem__)
+    ranks = sorted(rank[node] for node in moved)
+    found = dict(rank)
+    found.update(zip(moved, ranks, strict=True))
+    return found
+
+
+def edges_down(
+    successors: Mapping[str, Iterable[str]], rank: Mapping[str, int], most: int = 1
+) -> list[tuple[str, str]] | None:
+    """The edges of `successors` that do not go up in `rank` (one node one rank), as
+    `order_still_holds` finds them, or None when `rank` does not rank the graph's nodes
+    or more than `most` go down (then there is no point in looking further)."""
+    if len(rank) != len(successors):
+        return None
+    get = rank.get
+    down: list[tuple[str, str]] = []
+    for node, targets in successors.items():
+        here = get(node)
+        if here is None:
+            return None
+        for target in targets:
+            there = get(target)
+            if there is None:
+                return None
+            if not here < there:
+                down.append((node, target))
+                if len(down) > most:
+                    return None
+    return down

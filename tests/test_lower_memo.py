@@ -20,6 +20,7 @@ from rolegraph.compiler.typecheck import CheckResult
 from .conftest import EXAMPLES, ROOT
 
 MEMOS = (
+    "_LOWERED",
     "_ANALYSIS",
     "_EDGES",
     "_NODES",
