@@ -26,8 +26,8 @@ import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from itertools import repeat
-from operator import is_
+from itertools import compress, repeat
+from operator import is_, not_
 from typing import Any
 
 from jinja2 import Environment, TemplateSyntaxError
@@ -259,12 +259,11 @@ def measured_shallow(node: Any, limit: int = MAX_AST_NESTING) -> bool:
     if isinstance(getattr(node, "body", None), tuple) and limit > 1:
         below = _measured(limit - 1).get
         parts = _parts(node)
-        # (most statements are known: all of them looked up in C first, one by one after)
-        if not all(map(is_, map(_REF_CALL, map(below, map(id, parts), _DEAD_REFS)), parts)):
-            for child in parts:
-                seen = below(id(child))
-                if (seen is None or seen() is not child) and not measured_shallow(child, limit - 1):
-                    return False
+        # (most statements are known: those that are not are found in C, one map)
+        known_below = map(is_, map(_REF_CALL, map(below, map(id, parts), _DEAD_REFS)), parts)
+        for child in compress(parts, map(not_, known_below)):
+            if not measured_shallow(child, limit - 1):
+                return False
     elif first_too_deep(node, limit) is not None:
         return False
     if len(known) >= _SHALLOW_MAX:
