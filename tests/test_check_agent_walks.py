@@ -300,3 +300,35 @@ def test_a_graph_key_derived_makes_again_the_part_of_a_node_whose_callee_changed
         keys.append(_shape_values(check._graph_shape(checked.agents["A"], stored[0])))
     assert len(session.memo.agents) == 1  # (the second check started from the first's)
     assert keys[0] != keys[1]
+
+
+def test_nodes_declared_twice_or_of_unknown_roles_after_a_clean_check_report_as_without() -> None:
+    """A node added after a clean check whose name another node has (first in the body, or
+    after it), or whose role is unknown, or that calls a role whose parameters changed:
+    each reported as a check without a memo reports it (`declare_kept` gives those to
+    `declare_nodes`, or declares them afresh, in body order)."""
+    from rolegraph.compiler.edits.base import parse_statement
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate import large_program
+
+    start = rolegraph.parse(large_program(roles=8, nodes=12), "g.agent")
+    agent = start.agents[-1]
+    nodes = [s for s in agent.body if isinstance(s, ast.NodeDecl)]
+    first, other = nodes[0], nodes[3]
+    twice = parse_statement(f"{first.name} = {other.role}(task: task)", "a node")
+    unknown = parse_statement("stray = NoSuchRole(task: task)", "a node")
+    unknown_too = parse_statement("stray_too = AlsoNone(task: task)", "a node")
+    bodies = [
+        (twice, *agent.body),
+        (*agent.body, twice),
+        (*agent.body[:5], unknown, *agent.body[5:], unknown_too),
+    ]
+    session = CheckSession("g.agent")
+    assert _agrees(session, start, "g.agent", errors_only=True)
+    for body in bodies:
+        edited = start.with_changes(
+            decls=tuple(agent.with_changes(body=body) if d is agent else d for d in start.decls)
+        )
+        assert not _agrees(session, edited, "g.agent", errors_only=True)
+        assert not _agrees(session, edited, "g.agent", explore=False)
