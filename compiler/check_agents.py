@@ -112,7 +112,10 @@ class AgentChecker(DeclChecker):
                 if name in same:  # (never touched itself: its output is as before)
                     if name not in rebound and (not touched or touched.isdisjoint(heads(node))):
                         continue  # as the last clean check saw it, snapshot entry and all
-                    declared.bound = {}  # (the one it had is its snapshot entry's too)
+                    # (new bound arguments: those it had are its snapshot entry's too)
+                    declared = declared_nodes[name] = NodeInfo(
+                        node, declared.callee, declared.output, {}
+                    )
                 else:
                     before = before_nodes.get(id(node))
                     if (
@@ -203,7 +206,7 @@ class AgentChecker(DeclChecker):
         output = callee.signature.returns
         if node.replicate is not None or node.map is not None:
             output = ListT(output)
-        return NodeInfo(node, callee, output)
+        return NodeInfo(node, callee, output, {})
 
     def declare_kept(
         self,
@@ -230,13 +233,14 @@ class AgentChecker(DeclChecker):
         # each callee then, once (its nodes call the same name: the snapshot's callees are
         # one for each name called), with one of its nodes: the callee now, or None
         one_node = dict(zip(map(id, was), nodes, strict=True))
-        callees: dict[int, Callee | None] = {id(_NEW_CALLEE): None}
-        for key, callee in zip(map(id, was), was, strict=True):
-            if key not in callees:
-                callees[key] = self.same_callee(module, one_node[key], callee)
+        callees: dict[int, Callee | None] = {
+            key: None if callee is _NEW_CALLEE else self.same_callee(module, one_node[key], callee)
+            for key, callee in dict(zip(map(id, was), was, strict=True)).items()
+        }
         now = list(map(callees.__getitem__, map(id, was)))
         # (a node of no callee now is declared afresh below)
-        declared = list(map(NodeInfo, nodes, now, map(_OUTPUT, befores), map(_BOUND, befores)))  # type: ignore[arg-type]
+        fields = zip(nodes, now, map(_OUTPUT, befores), map(_BOUND, befores), strict=True)
+        declared: list[NodeInfo] = list(map(tuple.__new__, repeat(NodeInfo), fields))
         afresh = list(compress(range(len(nodes)), map(is_, now, repeat(None))))
         for index in afresh:  # (in body order: what they report comes in that order)
             declared[index] = self.declared(module, info, nodes[index])
@@ -768,7 +772,7 @@ _MISSING: Any = object()
 
 # what a node new since the last clean check is looked up as there (`declare_kept`)
 _NEW_CALLEE = Callee("unknown", "", Signature(None, ANY))
-_NEW: Any = NodeInfo(None, _NEW_CALLEE, ANY)  # type: ignore[arg-type]
+_NEW: Any = NodeInfo(None, _NEW_CALLEE, ANY, {})  # type: ignore[arg-type]
 _NAME, _CT_ARGS = attrgetter("name"), attrgetter("ct_args")
 _CALLEE, _OUTPUT, _BOUND = attrgetter("callee"), attrgetter("output"), attrgetter("bound")
 

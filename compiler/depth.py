@@ -26,8 +26,6 @@ import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from itertools import compress, repeat
-from operator import is_, not_
 from typing import Any
 
 from jinja2 import Environment, TemplateSyntaxError
@@ -238,16 +236,6 @@ def _forget(known: dict[int, weakref.ref], key: int, gone: weakref.ref) -> None:
         del known[key]
 
 
-class _Gone:
-    pass
-
-
-# a reference to nothing (what a node never measured is looked up as), endlessly; and
-# calling a reference, as a function `map` can apply
-_DEAD_REFS = repeat(weakref.ref(_Gone()))
-_REF_CALL = weakref.ReferenceType.__call__
-
-
 def measured_shallow(node: Any, limit: int = MAX_AST_NESTING) -> bool:
     """Whether `node` nests at most `limit` levels (it being level 1), remembered for the
     nodes that do. A node with statements (an agent) is as deep as its deepest statement
@@ -258,11 +246,9 @@ def measured_shallow(node: Any, limit: int = MAX_AST_NESTING) -> bool:
         return True
     if isinstance(getattr(node, "body", None), tuple) and limit > 1:
         below = _measured(limit - 1).get
-        parts = _parts(node)
-        # (most statements are known: those that are not are found in C, one map)
-        known_below = map(is_, map(_REF_CALL, map(below, map(id, parts), _DEAD_REFS)), parts)
-        for child in compress(parts, map(not_, known_below)):
-            if not measured_shallow(child, limit - 1):
+        for child in _parts(node):  # (the lookup inline: most statements are known)
+            seen = below(id(child))
+            if (seen is None or seen() is not child) and not measured_shallow(child, limit - 1):
                 return False
     elif first_too_deep(node, limit) is not None:
         return False
