@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import partial
-from itertools import compress, repeat
-from operator import attrgetter, is_
+from operator import is_
 from typing import Any, TypeVar
 
 from . import ast, codes, ltl
@@ -55,10 +54,7 @@ class AgentChecker(DeclChecker):
             else:
                 self.resolve_type(module, ct.type)
         body = decl.body
-        # its nodes, in body order (by exact type, in C: see `_partition`)
-        nodes: list[ast.NodeDecl] = list(
-            compress(body, map(is_, map(type, body), repeat(_NODE)))  # type: ignore[arg-type]
-        )
+        nodes = [s for s in body if type(s) is _NODE]  # (see `_partition`)
         # the ids of the body's statements; those new since the last clean check
         ids: set[int] = set(map(id, body))
         added: set[int] = set()
@@ -68,16 +64,55 @@ class AgentChecker(DeclChecker):
         else:  # (the statements the last clean check saw, with the same constants, passed)
             added = ids - previous.statements
             if added:
-                fresh = list(compress(body, map(added.__contains__, map(id, body))))
+                fresh = [s for s in body if id(s) in added]
                 check_bound_names(self, module, decl, fresh)
         scope = Scope(self, module, info)
         declared_nodes = info.nodes
-        names = list(map(_NAME, nodes))
         # the nodes whose callee and output are known to be as before (`same_callee`)
         same: set[str] = set()
+        # (a callee as before, by the callee then, looked up once: the snapshot's callees
+        # are alive, and one for each name called, kind, name and signature)
+        callees: dict[int, Callee | None] = {}
+        before_nodes = previous.nodes if previous is not None else {}
+        params = info.params
         # Declare every node first: edges and arguments may refer to later nodes.
-        if previous is None or not self.declare_kept(module, info, previous, nodes, names, same):
-            self.declare_nodes(module, info, previous, nodes, same)
+        for node in nodes:
+            name = node.name
+            before = before_nodes.get(id(node))
+            if (
+                before is not None
+                and name not in declared_nodes
+                and not node.ct_args
+                and name not in params
+            ):
+                was = before.callee
+                callee = callees.get(id(was), _MISSING)  # type: ignore[arg-type]
+                if callee is _MISSING:
+                    callee = callees[id(was)] = self.same_callee(module, node, was)
+                if callee is not None:
+                    # the same statement, calling what has the same signature: its output
+                    # and bound arguments are the same (`x N` and maps are the statement's)
+                    declared_nodes[name] = NodeInfo(node, callee, before.output, dict(before.bound))
+                    same.add(name)
+                    continue
+            if name in declared_nodes or name in info.params:
+                first = declared_nodes.get(name)
+                self.report(
+                    module,
+                    codes.DUPLICATE_NAME,
+                    f"`{name}` is declared twice in agent `{decl.name}`",
+                    node.span,
+                    "declared again here",
+                    labels=(Label(span=first.decl.span, message="first declared here"),)
+                    if first and first.decl.span
+                    else (),
+                )
+                continue
+            callee = self.callee(module, info, node)
+            output = callee.signature.returns
+            if node.replicate is not None or node.map is not None:
+                output = ListT(output)
+            declared_nodes[name] = NodeInfo(node, callee, output)
         touched = self.touched(info, previous, same) if previous is not None else None
         # the nodes some edge now binds other ports of than at the last clean check
         rebound: set[str] = set()
@@ -97,14 +132,11 @@ class AgentChecker(DeclChecker):
                     rebound.add(gone_edge.target.node)
         changed: list[NodeInfo] = []  # nodes whose snapshot entry is not the last one's
         heads = self.heads if self.memo is None else self.memo.heads
-        before_nodes = previous.nodes if previous is not None else {}
-        visited: Iterable[ast.NodeDecl] = nodes
-        if previous is not None and not touched:  # (no statement reads a change)
-            # only the nodes not as the last clean check saw them, snapshot entry and all
-            visit = (set(names) - same) | rebound
-            visited = compress(nodes, map(visit.__contains__, names))
-        for node in visited:
+        unread = previous is not None and not touched  # (no statement reads a change)
+        for node in nodes:
             name = node.name
+            if unread and name in same and name not in rebound:
+                continue  # as the last clean check saw it, snapshot entry and all
             declared = declared_nodes.get(name, None)
             if declared is None or declared.decl is not node:
                 continue
@@ -112,10 +144,7 @@ class AgentChecker(DeclChecker):
                 if name in same:  # (never touched itself: its output is as before)
                     if name not in rebound and (not touched or touched.isdisjoint(heads(node))):
                         continue  # as the last clean check saw it, snapshot entry and all
-                    # (new bound arguments: those it had are its snapshot entry's too)
-                    declared = declared_nodes[name] = NodeInfo(
-                        node, declared.callee, declared.output, {}
-                    )
+                    declared.bound.clear()
                 else:
                     before = before_nodes.get(id(node))
                     if (
@@ -147,107 +176,6 @@ class AgentChecker(DeclChecker):
             if previous is None:
                 changed = list(declared_nodes.values())
             self.remember_agent(info, port_bound, ids, previous, changed, fresh)
-
-    def declare_nodes(
-        self,
-        module: ModuleInfo,
-        info: AgentInfo,
-        previous: AgentSnapshot | None,
-        nodes: list[ast.NodeDecl],
-        same: set[str],
-    ) -> None:
-        """Declare each node, in body order (into `info.nodes`); a node declared by the
-        same statement as at the last clean check (`previous`), whose callee has the same
-        signature, with its entry there (its name put in `same`)."""
-        declared_nodes = info.nodes
-        params = info.params
-        # (a callee as before, by the callee then, looked up once: the snapshot's callees
-        # are alive, and one for each name called, kind, name and signature)
-        callees: dict[int, Callee | None] = {}
-        before_nodes = previous.nodes if previous is not None else {}
-        for node in nodes:
-            name = node.name
-            before = before_nodes.get(id(node))
-            if (
-                before is not None
-                and name not in declared_nodes
-                and not node.ct_args
-                and name not in params
-            ):
-                was = before.callee
-                callee = callees.get(id(was), _MISSING)  # type: ignore[arg-type]
-                if callee is _MISSING:
-                    callee = callees[id(was)] = self.same_callee(module, node, was)
-                if callee is not None:
-                    # the same statement, calling what has the same signature: its output
-                    # and bound arguments are the same (`x N` and maps are the statement's)
-                    declared_nodes[name] = NodeInfo(node, callee, before.output, dict(before.bound))
-                    same.add(name)
-                    continue
-            if name in declared_nodes or name in info.params:
-                first = declared_nodes.get(name)
-                self.report(
-                    module,
-                    codes.DUPLICATE_NAME,
-                    f"`{name}` is declared twice in agent `{info.decl.name}`",
-                    node.span,
-                    "declared again here",
-                    labels=(Label(span=first.decl.span, message="first declared here"),)
-                    if first and first.decl.span
-                    else (),
-                )
-                continue
-            declared_nodes[name] = self.declared(module, info, node)
-
-    def declared(self, module: ModuleInfo, info: AgentInfo, node: ast.NodeDecl) -> NodeInfo:
-        """A node declared afresh: its callee looked up, its output (a list for `x N` and
-        maps)."""
-        callee = self.callee(module, info, node)
-        output = callee.signature.returns
-        if node.replicate is not None or node.map is not None:
-            output = ListT(output)
-        return NodeInfo(node, callee, output, {})
-
-    def declare_kept(
-        self,
-        module: ModuleInfo,
-        info: AgentInfo,
-        previous: AgentSnapshot,
-        nodes: list[ast.NodeDecl],
-        names: list[str],
-        same: set[str],
-    ) -> bool:
-        """`declare_nodes`, in C for the nodes kept since `previous` (the look-ups, the
-        entries' callees, outputs and bound arguments: one `map` each; the bound
-        arguments shared with the snapshot's entry, which no one changes: a node checked
-        again is given new ones), by the statements' ids; in Python only for each callee
-        once, and for the nodes new since or whose callee changed. False (nothing done)
-        where a name is declared twice or a node takes compile-time arguments (then
-        `declare_nodes`, which reports the one, and checks the others, in order)."""
-        if len(set(names)) != len(names) or not info.params.keys().isdisjoint(names):
-            return False
-        if any(map(_CT_ARGS, nodes)):
-            return False
-        befores = list(map(previous.nodes.get, map(id, nodes), repeat(_NEW)))
-        was = list(map(_CALLEE, befores))
-        # each callee then, once (its nodes call the same name: the snapshot's callees are
-        # one for each name called), with one of its nodes: the callee now, or None
-        one_node = dict(zip(map(id, was), nodes, strict=True))
-        callees: dict[int, Callee | None] = {
-            key: None if callee is _NEW_CALLEE else self.same_callee(module, one_node[key], callee)
-            for key, callee in dict(zip(map(id, was), was, strict=True)).items()
-        }
-        now = list(map(callees.__getitem__, map(id, was)))
-        # (a node of no callee now is declared afresh below)
-        fields = zip(nodes, now, map(_OUTPUT, befores), map(_BOUND, befores), strict=True)
-        declared: list[NodeInfo] = list(map(tuple.__new__, repeat(NodeInfo), fields))
-        afresh = list(compress(range(len(nodes)), map(is_, now, repeat(None))))
-        for index in afresh:  # (in body order: what they report comes in that order)
-            declared[index] = self.declared(module, info, nodes[index])
-        info.nodes.update(zip(names, declared, strict=True))
-        same.update(names)
-        same.difference_update([names[index] for index in afresh])
-        return True
 
     # -- incremental checking of an edited agent (see `CheckMemo`) ------------------------------
 
@@ -769,12 +697,6 @@ def _same_objects(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
 
 
 _MISSING: Any = object()
-
-# what a node new since the last clean check is looked up as there (`declare_kept`)
-_NEW_CALLEE = Callee("unknown", "", Signature(None, ANY))
-_NEW: Any = NodeInfo(None, _NEW_CALLEE, ANY, {})  # type: ignore[arg-type]
-_NAME, _CT_ARGS = attrgetter("name"), attrgetter("ct_args")
-_CALLEE, _OUTPUT, _BOUND = attrgetter("callee"), attrgetter("output"), attrgetter("bound")
 
 _NODE, _EDGE, _RETURN, _CONSTRAINT = ast.NodeDecl, ast.EdgeDecl, ast.ReturnStmt, ast.Constraint
 

@@ -7,7 +7,7 @@ every node (`NodeInfo`), and the `Signature` of every role, tool and agent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from . import ast
 from .diagnostics import Diagnostic
@@ -34,15 +34,12 @@ class Callee:
     symbol: Symbol | None = None
 
 
-class NodeInfo(NamedTuple):
-    """A node as the type checker declared it. A tuple, so that the check of an edited
-    agent makes the entries of the nodes it kept in C (`tuple.__new__` over their fields,
-    check_agents.py); `bound` is filled by the check, and then left as it is."""
-
+@dataclass
+class NodeInfo:
     decl: ast.NodeDecl
     callee: Callee
     output: Type  # what readers of the node see: list[T] for `x N` and maps
-    bound: dict[str, ast.Node]  # parameter → argument
+    bound: dict[str, ast.Node] = field(default_factory=dict)  # parameter → argument
 
 
 @dataclass
