@@ -20,6 +20,7 @@ from .depth import MAX_AGENT_NESTING, MAX_AST_NESTING, too_deep_declarations
 from .diagnostics import Diagnostic, diagnostic
 from .ir import AgentIR
 from .lower import build_ir, unbound_parameters
+from .memo import AgentSnapshot
 from .paths import ConstraintResult, explore_agent
 from .reach import topological_ranks
 from .resolve import ParseFn, Program, load_program
@@ -113,7 +114,11 @@ def _check_module(
     for name, agent in result.agents.items():
         if agent.symbol.module is not program.main:
             continue
-        shape = _graph_shape(agent) if errors_only and memo is not None and explore else None
+        shape = (
+            _graph_shape(agent, result.snapshots.get(name))
+            if errors_only and memo is not None and explore
+            else None
+        )
         known = memo.graphs.get(shape[0]) if shape is not None and memo is not None else None
         if known is not None:
             checked.diagnostics.extend(known[1])
@@ -176,7 +181,9 @@ def _tests_key(result: CheckResult, memo: CheckMemo) -> tuple[tuple[Any, ...], l
     return tuple(key), objects
 
 
-def _graph_shape(agent: AgentInfo) -> tuple[tuple[Any, ...], list[Any]] | None:
+def _graph_shape(
+    agent: AgentInfo, snapshot: AgentSnapshot | None = None
+) -> tuple[tuple[Any, ...], list[Any]] | None:
     """What the errors of an agent's graph (cycles, races, a run that returns) depend on,
     once it type-checks: its nodes' names, arguments, bounds and whether each starts the
     run, and its edges and returns — those by identity, since an edit keeps what it does
@@ -186,28 +193,59 @@ def _graph_shape(agent: AgentInfo) -> tuple[tuple[Any, ...], list[Any]] | None:
 
     Each node's part is one object per distinct part (`_node_shape`), named in the key by
     its identity: the key is a tuple of numbers, quick to hash; the objects it names are
-    kept alive with it (the second item), so no identity in it is reused while it lives."""
+    kept alive with it (the second item), so no identity in it is reused while it lives.
+
+    `snapshot`: the agent's snapshot this check stored (memo.AgentSnapshot), whose `shape`
+    has what stands for each statement, derived from the last one's: then only the parts
+    of the nodes changed since are made (the same key, in C for the rest)."""
     decl = agent.decl
+    if snapshot is not None and snapshot.decl is decl:
+        found = _derived_shape(agent, snapshot)
+        if found is not None:
+            return found
     # (rebuilding a node copies its tuples but keeps the nodes in them: identities of those)
     objects: list[Any] = [*decl.params, *decl.ct_params, *decl.body]
     key: list[Any] = [agent.symbol.qualified, *map(id, decl.params), None, *map(id, decl.ct_params)]
     nodes = agent.nodes
-    shapes = _NODE_SHAPES
     for statement in decl.body:
         if type(statement) is _NODE or isinstance(statement, _NODE):
             info = nodes.get(statement.name)  # type: ignore[attr-defined]
             if info is None:
                 return None
-            callee = info.callee
-            found = shapes.get(id(statement))
-            if found is None or found[1] is not callee.signature or found[2] != callee.kind:
-                found = _node_shape(statement, info)  # type: ignore[arg-type]
-            part = found[3]
+            part = _node_part(statement, info)  # type: ignore[arg-type]
             objects.append(part)
             key.append(id(part))
         else:
             key.append(id(statement))
     return tuple(key), objects
+
+
+def _derived_shape(
+    agent: AgentInfo, snapshot: AgentSnapshot
+) -> tuple[tuple[Any, ...], list[Any]] | None:
+    """`_graph_shape` from the snapshot's `shape` (see there); None if a statement is
+    missing from it (never, when the snapshot is the check's)."""
+    decl = agent.decl
+    shape = snapshot.shape
+    if snapshot.unshaped:
+        for statement_id, info in snapshot.unshaped.items():
+            shape[statement_id] = _node_part(info.decl, info)
+        snapshot.unshaped.clear()
+    try:
+        parts = list(map(shape.__getitem__, map(id, decl.body)))
+    except KeyError:
+        return None
+    key = (agent.symbol.qualified, *map(id, decl.params), None, *map(id, decl.ct_params))
+    return (*key, *map(id, parts)), [*decl.params, *decl.ct_params, *decl.body, *parts]
+
+
+def _node_part(statement: ast.NodeDecl, info: Any) -> tuple[Any, ...]:
+    """A node's part of `_graph_shape` (`info`: its node info, or its snapshot's)."""
+    callee = info.callee
+    found = _NODE_SHAPES.get(id(statement))
+    if found is None or found[1] is not callee.signature or found[2] != callee.kind:
+        found = _node_shape(statement, info)
+    return found[3]
 
 
 _NODE = ast.NodeDecl

@@ -175,7 +175,7 @@ class AgentChecker(DeclChecker):
         if self.memo is not None and len(self.diagnostics) == start:
             if previous is None:
                 changed = list(declared_nodes.values())
-            self.remember_agent(info, port_bound, ids, previous, changed)
+            self.remember_agent(info, port_bound, ids, previous, changed, fresh)
 
     # -- incremental checking of an edited agent (see `CheckMemo`) ------------------------------
 
@@ -251,27 +251,39 @@ class AgentChecker(DeclChecker):
         statements: set[int],
         previous: AgentSnapshot | None,
         changed: list[NodeInfo],
+        added: list[ast.Node],
     ) -> None:
         """Store the agent's snapshot: the last clean check's (`previous`), less the
         statements gone since, with the nodes whose entry no longer holds (`changed`: new
         statements, or another callee, output or bound arguments) and the edges checked
-        again put in afresh. (`statements`: the ids of the body's statements.)"""
+        again put in afresh. (`statements`: the ids of the body's statements; `added`: the
+        statements new since `previous`.) The graph's key (`shape`) is derived the same
+        way: the parts of the nodes changed are made when it is asked for (check.py)."""
         assert self.memo is not None
         snapshot = AgentSnapshot(info.decl, port_bound=port_bound, statements=statements)
+        shape, unshaped = snapshot.shape, snapshot.unshaped
         if previous is None:
             snapshot.edges = self._edge_ports
+            added = list(info.decl.body)
         else:
             nodes, by_name = snapshot.nodes, snapshot.by_name
             nodes.update(previous.nodes)
             by_name.update(previous.by_name)
             edges = snapshot.edges
             edges.update(previous.edges)
+            shape.update(previous.shape)
+            unshaped.update(previous.unshaped)
             for gone in previous.statements - statements:
                 kept = nodes.pop(gone, None)
                 if kept is not None and by_name.get(kept.decl.name) is kept:
                     del by_name[kept.decl.name]
                 edges.pop(gone, None)
+                shape.pop(gone, None)
+                unshaped.pop(gone, None)
             edges.update(self._edge_ports)
+        for statement in added:
+            if type(statement) is not _NODE:  # (a node's part is its entry's: below)
+                shape[id(statement)] = statement
         # Without the callees' symbols: they hold this program (its modules and names, in
         # cycles), which a snapshot would keep alive until the next one replaces it: long
         # enough for the cyclic collector to carry it into the generations it rarely
@@ -290,8 +302,11 @@ class AgentChecker(DeclChecker):
             kept = NodeInfo(node.decl, callee, node.output, node.bound)
             snapshot.nodes[id(node.decl)] = kept
             snapshot.by_name[node.decl.name] = kept
+            unshaped[id(node.decl)] = kept
+            shape.pop(id(node.decl), None)
         key = (info.symbol.qualified, self.environment(info.symbol.module))
         self.memo.store_agent(key, snapshot)
+        self.snapshots[info.symbol.qualified] = snapshot
 
     def check_return(
         self, module: ModuleInfo, info: AgentInfo, scope: Scope, statement: ast.ReturnStmt

@@ -13,7 +13,7 @@ from . import ast, codes
 from .check_tools import check_mcp, check_model, check_model_params, check_tool
 from .checked import AgentInfo, Callee, Signature
 from .diagnostics import Diagnostic, DiagnosticSink, Label
-from .memo import CheckMemo
+from .memo import AgentSnapshot, CheckMemo
 from .resolve import ModuleInfo, Program, Symbol, did_you_mean
 from .scope import Scope
 from .source import Source, Span
@@ -51,6 +51,7 @@ class DeclChecker:
         self.diagnostics: list[Diagnostic] = self.sink.found
         self.agents: dict[str, AgentInfo] = {}
         self.signatures: dict[str, Signature] = {}
+        self.snapshots: dict[str, AgentSnapshot] = {}  # the agents' snapshots stored
         self._types: dict[int, Type] = {}
         self._filled: set[int] = set()
         self._sources: dict[str, Source] = {}

@@ -7,6 +7,7 @@ every node (`NodeInfo`), and the `Signature` of every role, tool and agent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import ast
 from .diagnostics import Diagnostic
@@ -57,3 +58,6 @@ class CheckResult:
     agents: dict[str, AgentInfo]  # by qualified name
     diagnostics: list[Diagnostic]
     signatures: dict[str, Signature]  # roles, tools and agents, by qualified name
+    # with a memo: each agent's snapshot this check stored (memo.AgentSnapshot), by
+    # qualified name (what check.py's graph key is derived from)
+    snapshots: dict[str, Any] = field(default_factory=dict)

@@ -455,7 +455,9 @@ def _node(
     if key is not None:
         if len(_NODES) >= 65_536:
             _NODES.clear()
-        _NODES[key] = ((info.decl, info.callee, *info.bound.values()), node)
+        # (the callee's declaration, not its symbol: a symbol holds its whole program)
+        held = info.callee.symbol.decl if info.callee.symbol is not None else None
+        _NODES[key] = ((info.decl, held, *info.bound.values()), node)
     return node
 
 

@@ -29,6 +29,11 @@ class AgentSnapshot:
     # the node infos' callees, one for each name called, kind, name and signature (by its
     # identity: the callee holds it alive)
     callees: dict[tuple[str, str, str, int], Callee] = field(default_factory=dict)
+    # what stands for each statement in the key of the agent's graph (check.py's
+    # `_graph_shape`), by its id: a node's part of the key, any other statement itself;
+    # `unshaped`: the nodes (as here) whose part is not made yet (then not in `shape`)
+    shape: dict[int, Any] = field(default_factory=dict)
+    unshaped: dict[int, NodeInfo] = field(default_factory=dict)
 
 
 _REF, _FIRED = ast.Ref, ast.LtlFired

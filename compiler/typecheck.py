@@ -35,4 +35,6 @@ __all__ = [
 def check_program(program: Program, memo: CheckMemo | None = None) -> CheckResult:
     checker = AgentChecker(program, memo)
     checker.run()
-    return CheckResult(program, checker.agents, checker.diagnostics, checker.signatures)
+    return CheckResult(
+        program, checker.agents, checker.diagnostics, checker.signatures, checker.snapshots
+    )

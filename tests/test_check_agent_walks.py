@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 import rolegraph
-from rolegraph.compiler import ast
+from rolegraph.compiler import ast, check
 from rolegraph.compiler.check import CheckedModule, check_module
 from rolegraph.compiler.edits import OPERATORS, ChangeRole, EditError
 from rolegraph.compiler.incremental import CheckSession
@@ -114,11 +114,58 @@ def _candidates(module: ast.Module) -> list[Any]:
     return found
 
 
+def _shape_values(found: tuple[tuple[Any, ...], list[Any]] | None) -> tuple[Any, ...]:
+    """A graph key (check._graph_shape) by what its identities name: a node's part by
+    value, any other object by identity."""
+    assert found is not None
+    key, objects = found
+    named = {id(o): o for o in objects}
+    return tuple(
+        ("part", named[k]) if type(named.get(k)) is tuple else k if k in named else ("is", k)
+        for k in key
+    )
+
+
+def _stored(session: CheckSession) -> list[AgentSnapshot]:
+    """The snapshots the session's memo is given from now on, in order (a spy)."""
+    stored: list[AgentSnapshot] = []
+    store = session.memo.store_agent
+
+    def spied(key: tuple[str, int], snapshot: AgentSnapshot) -> None:
+        stored.append(snapshot)
+        store(key, snapshot)
+
+    session.memo.store_agent = spied  # type: ignore[method-assign]
+    return stored
+
+
+def _shapes_agree(checked: CheckedModule, stored: list[AgentSnapshot]) -> int:
+    """The graph key of each agent of the main module derived from the snapshot its check
+    stored (`stored`: those its check stored) equals the key made over every node;
+    returns how many agents' keys were derived."""
+    derived = 0
+    main = checked.program.main
+    for snapshot in stored:
+        info = checked.agents.get(snapshot.decl.name)
+        if info is None or info.decl is not snapshot.decl or info.symbol.module is not main:
+            continue
+        whole = check._graph_shape(info)
+        assert _shape_values(check._graph_shape(info, snapshot)) == _shape_values(whole)
+        assert check._derived_shape(info, snapshot) is not None
+        derived += 1
+    return derived
+
+
+SHAPES = [0]  # the agents' graph keys derived and held to the whole key, all walks together
+
+
 def _agrees(session: CheckSession, module: ast.Module, filename: str, **options: Any) -> bool:
+    stored = _stored(session)
     incremental = session.check(module, **options)
     fresh = check_module(module, filename, _parse, "", **options)
     assert _said(incremental) == _said(fresh), options
     if not incremental.errors:  # the snapshot kept: the one a fresh memo makes
+        SHAPES[0] += _shapes_agree(incremental, stored)
         memo = CheckMemo()
         check_module(module, filename, _parse, "", memo=memo, **options)
         kept = _snapshots(session.memo, module)
@@ -161,8 +208,10 @@ def test_walks_over_generated_agents_check_as_without_a_memo(nodes: int) -> None
     from generate import large_program
 
     module = rolegraph.parse(large_program(roles=8, nodes=nodes), "generated.agent")
+    before = SHAPES[0]
     clean = walk(module, "generated.agent", random.Random(nodes), 4, 30)
     assert clean > 20  # (clean siblings are where the snapshot's shortcuts are taken)
+    assert SHAPES[0] - before >= clean  # (each clean check's graph key derived and held)
 
 
 def test_the_statement_classes_the_checker_tells_apart_by_exact_type_have_no_subclasses() -> None:
@@ -210,3 +259,76 @@ def test_returns_and_constraints_are_checked_again_when_a_node_they_read_changes
     programs.append((rolegraph.parse(large_program(roles=8, nodes=12), "g.agent"), "g.agent"))
     refused = sum(_reread(module, filename, 40) for module, filename in programs)
     assert refused > 10
+
+
+ROLE_WITH = """
+model fast = "openai/gpt-4o-mini"
+role S(x: str) -> str {
+  model fast
+  prompt "{{ x }}"
+}
+role R(a: str, b: str = "z") -> str {
+  model fast
+  prompt "{{ a }} {{ b }}"
+}
+agent A(x: str) -> str {
+  s = S(x: x)
+  n = R(a: x)
+  s -> n(b: s)
+  return n
+}
+"""
+
+
+def test_a_graph_key_derived_makes_again_the_part_of_a_node_whose_callee_changed() -> None:
+    """The same node statement, whose role's parameter became required (the edge binds
+    it): the node now fires only through that edge, so the graph's key changes with it,
+    although the agent's statements are the same objects (and the agent's check starts
+    from its last one)."""
+    optional = rolegraph.parse(ROLE_WITH, "g.agent")
+    role = rolegraph.parse(ROLE_WITH.replace('b: str = "z"', "b: str"), "g.agent").roles[1]
+    required = optional.with_changes(
+        decls=tuple(role if d is optional.roles[1] else d for d in optional.decls)
+    )
+    session = CheckSession("g.agent")
+    keys = []
+    for module in (optional, required):
+        stored = _stored(session)
+        checked = session.check(module, errors_only=True)
+        assert not checked.errors
+        assert _shapes_agree(checked, stored) == 1
+        keys.append(_shape_values(check._graph_shape(checked.agents["A"], stored[0])))
+    assert len(session.memo.agents) == 1  # (the second check started from the first's)
+    assert keys[0] != keys[1]
+
+
+def test_nodes_declared_twice_or_of_unknown_roles_after_a_clean_check_report_as_without() -> None:
+    """A node added after a clean check whose name another node has (first in the body, or
+    after it), or whose role is unknown, or that calls a role whose parameters changed:
+    each reported as a check without a memo reports it (`declare_kept` gives those to
+    `declare_nodes`, or declares them afresh, in body order)."""
+    from rolegraph.compiler.edits.base import parse_statement
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate import large_program
+
+    start = rolegraph.parse(large_program(roles=8, nodes=12), "g.agent")
+    agent = start.agents[-1]
+    nodes = [s for s in agent.body if isinstance(s, ast.NodeDecl)]
+    first, other = nodes[0], nodes[3]
+    twice = parse_statement(f"{first.name} = {other.role}(task: task)", "a node")
+    unknown = parse_statement("stray = NoSuchRole(task: task)", "a node")
+    unknown_too = parse_statement("stray_too = AlsoNone(task: task)", "a node")
+    bodies = [
+        (twice, *agent.body),
+        (*agent.body, twice),
+        (*agent.body[:5], unknown, *agent.body[5:], unknown_too),
+    ]
+    session = CheckSession("g.agent")
+    assert _agrees(session, start, "g.agent", errors_only=True)
+    for body in bodies:
+        edited = start.with_changes(
+            decls=tuple(agent.with_changes(body=body) if d is agent else d for d in start.decls)
+        )
+        assert not _agrees(session, edited, "g.agent", errors_only=True)
+        assert not _agrees(session, edited, "g.agent", explore=False)
