@@ -46,7 +46,10 @@ def test_the_store_alone_checkpoints_what_it_does_with_another_listener(tmp_path
         general, general_firings, told = stored(kind, body, store, listen=True)
         store.close()
         assert alone == general
-        assert firings == general_firings
+        if kind == "plain":  # (worker threads: independent firings may end in either order)
+            assert sorted(firings, key=repr) == sorted(general_firings, key=repr)
+        else:
+            assert firings == general_firings
         assert alone[1] == {
             key: output for (_, _, key, status, output, _) in firings if status == "ok"
         }
