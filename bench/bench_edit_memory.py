@@ -6,6 +6,9 @@ the traced memory (after a collection) and the size of each identity table every
 
     python bench/bench_edit_memory.py --edits 20000
     PYTHONPATH=/tmp/s6-base/pkg python bench/bench_edit_memory.py --edits 20000
+
+`--rounds N --nodes 100`: instead, N rounds of bench_edits.py's checked candidates, and
+what the process keeps after each (run it from another directory for another tree).
 """
 
 from __future__ import annotations
@@ -52,8 +55,18 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=20_000)
     parser.add_argument("--every", type=int, default=2_500)
     parser.add_argument("--nodes", type=int, default=20)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=0,
+        help="instead: rounds of bench_edits.py (every candidate of the program checked by "
+        "a new editor), the tracked objects and max RSS after each",
+    )
     options = parser.parse_args()
     sys.path.insert(0, str(HERE))
+    if options.rounds:
+        checked_rounds(options.nodes, options.rounds)
+        return
     from generate import large_program
 
     import rolegraph
@@ -83,6 +96,27 @@ def main() -> None:
                 f"{sizes()}",
                 flush=True,
             )
+
+
+def checked_rounds(nodes: int, rounds: int) -> None:
+    """What a process that checks edits keeps, round after round: the checker's, the IR's
+    and the analyses' tables (the walk above applies edits without checking them)."""
+    import bench_edits
+
+    import rolegraph
+
+    print(f"rolegraph from {Path(rolegraph.__file__).parent}")
+    module = bench_edits._program(nodes)
+    candidates = bench_edits._candidates(module)
+    for done in range(1, rounds + 1):
+        bench_edits.one_round(module, candidates)
+        gc.collect()
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+        print(
+            f"round {done:>3} ({len(candidates)} candidates): tracked objects "
+            f"{len(gc.get_objects()):>9,}  max RSS {rss:4.0f} MB",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
