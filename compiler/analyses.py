@@ -21,6 +21,7 @@ from typing import Any
 from . import ast, codes
 from .dataflow import read_calls, ref_heads
 from .diagnostics import Diagnostic, DiagnosticSink
+from .identity import IdentityTable
 from .ir import AgentIR, IREdge, IRNode
 from .reach import Reachability, edges_down, order_still_holds, reordered
 
@@ -481,17 +482,14 @@ def check_cycles(
 # what each (immutable) expression reads, by its identity: every name it reads
 # (`ref_heads`) and its `latest`/`history` reads (`read_calls`). An edited agent shares
 # all but a few expressions with the agent it was made from, and its analyses run again
-# at each edit. Each entry keeps its expression alive, so an identity is never reused
-# while its entry lives.
-_READS: dict[int, tuple[ast.Node, tuple[str, ...], tuple[tuple[str, str], ...]]] = {}
+# at each edit. Each entry is kept while its expression lives (identity.py).
+_READS: IdentityTable[int, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = IdentityTable()
 
 
-def _reads(expr: ast.Node) -> tuple[ast.Node, tuple[str, ...], tuple[tuple[str, str], ...]]:
+def _reads(expr: ast.Node) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     found = _READS.get(id(expr))
     if found is None:
-        if len(_READS) >= 65_536:
-            _READS.clear()
-        found = _READS[id(expr)] = (expr, ref_heads(expr), tuple(read_calls(expr)))
+        found = _READS.keep(id(expr), (ref_heads(expr), tuple(read_calls(expr))), expr)
     return found
 
 
@@ -501,12 +499,12 @@ def _node_refs(ir: AgentIR, expr: ast.Node | None) -> set[str]:
     if expr is None:
         return set()
     nodes = ir.nodes
-    return {head for head in _reads(expr)[1] if head in nodes}
+    return {head for head in _reads(expr)[0] if head in nodes}
 
 
 # the `latest` reads of each (frozen) IR node's arguments and map source, by its
 # identity: the analyses' IR nodes are shared by the IRs of edited agents (lower.py)
-_LATEST: dict[int, tuple[IRNode, tuple[str, ...]]] = {}
+_LATEST: IdentityTable[int, tuple[str, ...]] = IdentityTable()
 
 
 def _latest_reads(node: IRNode) -> tuple[str, ...]:
@@ -520,15 +518,13 @@ def _latest_reads(node: IRNode) -> tuple[str, ...]:
             for function, read in _read_calls(expr)
             if function == "latest"
         ]
-        if len(_LATEST) >= 65_536:
-            _LATEST.clear()
-        found = _LATEST[id(node)] = (node, tuple(reads))
-    return found[1]
+        found = _LATEST.keep(id(node), tuple(reads), node)
+    return found
 
 
 def _read_calls(expr: ast.Node) -> tuple[tuple[str, str], ...]:
     """`read_calls(expr)`, remembered by the expression's identity."""
-    return _reads(expr)[2]
+    return _reads(expr)[1]
 
 
 def check_races(
@@ -577,12 +573,12 @@ def check_races(
     return sink.found
 
 
-# one object per set of node names met (an edited agent mostly has its parent's): the
-# key of `_EDGE_READS`, which each entry keeps alive
+# one object per set of node names met (an edited agent mostly has its parent's): named
+# in `_EDGE_READS`'s keys (whose entries go with it, when it is let go here)
 _NODE_SETS: dict[frozenset[str], frozenset[str]] = {}
 # what a control or return edge reads, with what reads it (`_edge_reads`), by the edge's
-# identity, its target node's and the agent's node names'; each entry keeps them alive
-_EDGE_READS: dict[tuple[int, int, int], tuple[Any, list[tuple[str, str]]]] = {}
+# identity, its target node's and the agent's node names'; kept while they live
+_EDGE_READS: IdentityTable[tuple[int, int, int], list[tuple[str, str]]] = IdentityTable()
 
 
 def _node_set(ir: AgentIR) -> frozenset[str]:
@@ -604,7 +600,7 @@ def _edge_reads(ir: AgentIR, edge: IREdge, names: frozenset[str]) -> list[tuple[
     key = (id(edge), id(target), id(names))
     found = _EDGE_READS.get(key)
     if found is not None:
-        return found[1]
+        return found
     reads: list[tuple[str, str]] = []  # (node read, what reads it)
     reads += [(n, "the guard") for n in _node_refs(ir, edge.guard)]
     reads += [(n, "the returned value") for n in _node_refs(ir, edge.value)]
@@ -618,10 +614,7 @@ def _edge_reads(ir: AgentIR, edge: IREdge, names: frozenset[str]) -> list[tuple[
             reads += [(n, f"argument `{param}` of `{edge.target}`") for n in refs]
         if target.map_source is not None:
             reads += [(n, f"the map of `{edge.target}`") for n in _node_refs(ir, target.map_source)]
-    if len(_EDGE_READS) >= 65_536:
-        _EDGE_READS.clear()
-    _EDGE_READS[key] = ((edge, target, names), reads)
-    return reads
+    return _EDGE_READS.keep(key, reads, edge, target, names)
 
 
 def check_reads(
@@ -677,8 +670,8 @@ def check_reads(
 
 
 # whether a (frozen) control or return edge's guard, value or ports read with `latest` or
-# `history`, by its identity; each entry keeps its edge alive
-_EDGE_READ_CALLS: dict[int, tuple[IREdge, bool]] = {}
+# `history`, by its identity (kept while the edge lives)
+_EDGE_READ_CALLS: IdentityTable[int, bool] = IdentityTable()
 
 
 def _edge_reads_outputs(edge: IREdge) -> bool:
@@ -686,10 +679,8 @@ def _edge_reads_outputs(edge: IREdge) -> bool:
     if found is None:
         exprs = [edge.guard, edge.value, *edge.ports.values()]
         reads = any(_read_calls(expr) for expr in exprs if expr is not None)
-        if len(_EDGE_READ_CALLS) >= 65_536:
-            _EDGE_READ_CALLS.clear()
-        found = _EDGE_READ_CALLS[id(edge)] = (edge, reads)
-    return found[1]
+        found = _EDGE_READ_CALLS.keep(id(edge), reads, edge)
+    return found
 
 
 def check_returns(ir: AgentIR) -> list[Diagnostic]:

@@ -18,6 +18,7 @@ from . import ast, codes
 from .analyses import analyse
 from .depth import MAX_AGENT_NESTING, MAX_AST_NESTING, too_deep_declarations
 from .diagnostics import Diagnostic, diagnostic
+from .identity import IdentityTable
 from .ir import AgentIR
 from .lower import build_ir, unbound_parameters
 from .memo import AgentSnapshot
@@ -243,25 +244,25 @@ def _node_part(statement: ast.NodeDecl, info: Any) -> tuple[Any, ...]:
     """A node's part of `_graph_shape` (`info`: its node info, or its snapshot's)."""
     callee = info.callee
     found = _NODE_SHAPES.get(id(statement))
-    if found is None or found[1] is not callee.signature or found[2] != callee.kind:
+    if found is None or found[0] is not callee.signature or found[1] != callee.kind:
         found = _node_shape(statement, info)
-    return found[3]
+    return found[2]
 
 
 _NODE = ast.NodeDecl
 
 # each node's part of `_graph_shape`, by its statement (with the callee's signature and
 # kind it was made for: a check without errors binds the arguments the statement names to
-# that signature's parameters, and the parameters left unbound follow); entries keep their
-# statements alive, so their identities are not reused while they are here
-_NODE_SHAPES: dict[int, tuple[ast.NodeDecl, Any, str, tuple[Any, ...]]] = {}
-# each distinct part, once: the object whose identity stands for it in a graph's key
+# that signature's parameters, and the parameters left unbound follow); kept while the
+# statement lives (identity.py)
+_NODE_SHAPES: IdentityTable[int, tuple[Any, str, tuple[Any, ...]]] = IdentityTable()
+# each distinct part, once: the object whose identity stands for it in a graph's key (a
+# graph's key holds its statements and parts alive, so a part whose statement is gone
+# names identities that no graph kept can have: it only waits for the cap)
 _PARTS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
 
-def _node_shape(
-    statement: ast.NodeDecl, info: Any
-) -> tuple[ast.NodeDecl, Any, str, tuple[Any, ...]]:
+def _node_shape(statement: ast.NodeDecl, info: Any) -> tuple[Any, str, tuple[Any, ...]]:
     parts = [*statement.args, statement.map, *statement.ct_args]
     shape = (
         statement.name,
@@ -271,17 +272,11 @@ def _node_shape(
         info.callee.kind,
         tuple(unbound_parameters(info)),
     )
-    if len(_NODE_SHAPES) >= 65_536:
-        _NODE_SHAPES.clear()
+    if len(_PARTS) >= 65_536:
         _PARTS.clear()  # (the graphs' keys that name a part hold it alive)
     shape = _PARTS.setdefault(shape, shape)
-    found = _NODE_SHAPES[id(statement)] = (
-        statement,
-        info.callee.signature,
-        info.callee.kind,
-        shape,
-    )
-    return found
+    callee = info.callee
+    return _NODE_SHAPES.keep(id(statement), (callee.signature, callee.kind, shape), statement)
 
 
 def _too_deep(module: ast.Module, filename: str) -> list[Diagnostic]:

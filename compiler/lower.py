@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from . import ast
 from .dataflow import joined_heads
+from .identity import IdentityTable
 from .ir import (
     DEFAULT_TOOL_STEPS,
     RETURN,
@@ -235,7 +236,7 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
             key = _analysis_key(info, node_names, incoming)
             found = _ANALYSIS.get(key)
             if found is not None:
-                ir_node, data = found[1]
+                ir_node, data = found
             else:
                 ir_node, data = _analysis_node(result, agent, info, node_names, incoming, key)
             made[name] = (statement, callee.signature, callee_decl, callee.kind, callee.name)
@@ -257,14 +258,11 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
             assert last is not None
             control.append(last.edges[index])
             continue
-        remembered = _EDGES.get((id(edge_decl), index))
-        if remembered is not None:
-            edge = remembered[1]
-        else:
-            edge = _control_edge(edge_decl, index, Instance())
-            if len(_EDGES) >= 65_536:
-                _EDGES.clear()
-            _EDGES[(id(edge_decl), index)] = (edge_decl, edge)
+        edge = _EDGES.get((id(edge_decl), index))  # type: ignore[assignment]
+        if edge is None:
+            edge = _EDGES.keep(
+                (id(edge_decl), index), _control_edge(edge_decl, index, Instance()), edge_decl
+            )
         control.append(edge)
         added.append(edge)
         if index < len(old_decls):
@@ -337,19 +335,16 @@ def _refs(expr: Any, node_names: set[str], exclude: str | None = None) -> tuple[
     return tuple(h for h in _read_heads(expr) if h in node_names and h != exclude)
 
 
-# the nodes each (immutable) expression joins, by its identity; each entry keeps its
-# expression alive, so an identity is never reused while its entry lives
-_HEADS: dict[int, tuple[Any, tuple[str, ...]]] = {}
+# the nodes each (immutable) expression joins, by its identity (kept while it lives)
+_HEADS: IdentityTable[int, tuple[str, ...]] = IdentityTable()
 
 
 def _read_heads(expr: ast.Node) -> tuple[str, ...]:
     """The heads of the references in `expr` that make a join (compiler/dataflow.py)."""
     found = _HEADS.get(id(expr))
     if found is None:
-        if len(_HEADS) >= 65_536:
-            _HEADS.clear()
-        found = _HEADS[id(expr)] = (expr, joined_heads(expr))
-    return found[1]
+        found = _HEADS.keep(id(expr), joined_heads(expr), expr)
+    return found
 
 
 def _condition(condition: ast.Node | None) -> tuple[Any, Any]:
@@ -453,23 +448,22 @@ def _node(
         **fields,
     )
     if key is not None:
-        if len(_NODES) >= 65_536:
-            _NODES.clear()
-        # (the callee's declaration, not its symbol: a symbol holds its whole program)
+        # (the callee's declaration, not its symbol: a symbol holds its whole program; the
+        # bound arguments, named by identity in the key, live as long as the entry)
         held = info.callee.symbol.decl if info.callee.symbol is not None else None
-        _NODES[key] = ((info.decl, held, *info.bound.values()), node)
+        _NODES.keep(key, (tuple(info.bound.values()), node), info.decl, held)
     return node
 
 
 # The analyses' IR nodes (`runtime=False`, no pattern instance), by what makes them: an
 # editor's check builds the IR of an agent that shares all but a few nodes with the
 # agent it was made from. The key holds identities (of the declaration, the callee, the
-# arguments), and each entry keeps those objects alive, so an identity is never reused
-# while its entry lives. IR nodes are frozen: one may sit in several IRs.
-_NODES: dict[tuple[Any, ...], tuple[tuple[Any, ...], IRNode]] = {}
+# arguments): kept while the declarations live (identity.py), the arguments with the
+# entry. IR nodes are frozen: one may sit in several IRs.
+_NODES: IdentityTable[tuple[Any, ...], tuple[tuple[Any, ...], IRNode]] = IdentityTable()
 
 
-_DATA_EDGES: dict[tuple[str, str, int], tuple[ast.NodeDecl, IREdge]] = {}
+_DATA_EDGES: IdentityTable[tuple[str, str, int], IREdge] = IdentityTable()
 
 
 def _data_edge(source: str, target: str, decl: ast.NodeDecl, *, remember: bool) -> IREdge:
@@ -478,25 +472,23 @@ def _data_edge(source: str, target: str, decl: ast.NodeDecl, *, remember: bool) 
     key = (source, target, id(decl))
     known = _DATA_EDGES.get(key) if remember else None
     if known is not None:
-        return known[1]
+        return known
     edge = IREdge(kind="data", source=source, target=target, span=decl.span)
     if remember:
-        if len(_DATA_EDGES) >= 65_536:
-            _DATA_EDGES.clear()
-        _DATA_EDGES[key] = (decl, edge)
+        _DATA_EDGES.keep(key, edge, decl)
     return edge
 
 
 # The analyses' IR control and return edges, by their statement's identity and index.
-_EDGES: dict[tuple[int, int], tuple[ast.EdgeDecl, IREdge]] = {}
+_EDGES: IdentityTable[tuple[int, int], IREdge] = IdentityTable()
 
 # The analyses' IR nodes with their incoming data edges, by what makes them: the
 # statement, the callee (its kind, name, signature and declaration: the signature and
 # the statement make the node's output type and bound arguments), the nodes it reads
-# and whether it starts the run. Identities, each kept alive by its entry, as `_NODES`.
-_ANALYSIS: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[IRNode, tuple[IREdge, ...]]]] = {}
+# and whether it starts the run. Identities, kept while their objects live, as `_NODES`.
+_ANALYSIS: IdentityTable[tuple[Any, ...], tuple[IRNode, tuple[IREdge, ...]]] = IdentityTable()
 # the heads of the nodes a statement's arguments (and map source) read, in order, once
-_ARG_HEADS: dict[int, tuple[ast.NodeDecl, tuple[str, ...]]] = {}
+_ARG_HEADS: IdentityTable[int, tuple[str, ...]] = IdentityTable()
 
 
 def _analysis_node(
@@ -512,15 +504,12 @@ def _analysis_node(
     edited agent shares all but a few of its nodes with the agent it was made from."""
     known = _ANALYSIS.get(key)
     if known is not None:
-        return known[1]
+        return known
     decl, callee = info.decl, info.callee
     symbol = callee.symbol
     node = _node(result, agent, info, node_names, Instance(), (), incoming_control, False)
     made = (node, tuple(_data_edge(dep, decl.name, decl, remember=True) for dep in node.deps))
-    if len(_ANALYSIS) >= 65_536:
-        _ANALYSIS.clear()
-    _ANALYSIS[key] = ((decl, callee.signature, symbol.decl if symbol else None), made)
-    return made
+    return _ANALYSIS.keep(key, made, decl, callee.signature, symbol.decl if symbol else None)
 
 
 def _analysis_key(
@@ -529,10 +518,10 @@ def _analysis_key(
     """What an analyses' IR node of no instance is made of: the statement, the callee (its
     kind, name, signature and declaration: the signature and the statement make the
     node's output type and bound arguments), the nodes it reads and whether it starts the
-    run. Identities, each kept alive by its `_ANALYSIS` entry."""
+    run. Identities, of objects alive while their `_ANALYSIS` entry lives."""
     decl, callee = info.decl, info.callee
     found = _ARG_HEADS.get(id(decl))
-    heads = found[1] if found is not None else _arg_heads(decl)
+    heads = found if found is not None else _arg_heads(decl)
     deps = heads if node_names.issuperset(heads) else _kept(heads, node_names)
     entry = not deps and decl.name not in incoming_control and not unbound_parameters(info)
     symbol = callee.symbol
@@ -557,17 +546,14 @@ def _arg_heads(decl: ast.NodeDecl) -> tuple[str, ...]:
     once, less the map's variable: its dependencies once filtered by the agent's nodes."""
     found = _ARG_HEADS.get(id(decl))
     if found is not None:
-        return found[1]
+        return found
     exclude = decl.map.var if decl.map else None
     heads: dict[str, None] = {}
     for expr in [arg.value for arg in decl.args] + ([decl.map.source] if decl.map else []):
         for head in _read_heads(expr):
             if head != exclude:
                 heads.setdefault(head)
-    if len(_ARG_HEADS) >= 65_536:
-        _ARG_HEADS.clear()
-    _ARG_HEADS[id(decl)] = (decl, tuple(heads))
-    return tuple(heads)
+    return _ARG_HEADS.keep(id(decl), tuple(heads), decl)
 
 
 def _plain(instance: Instance) -> bool:

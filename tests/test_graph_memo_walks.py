@@ -23,6 +23,7 @@ from rolegraph.compiler import analyses, codes, reach
 from rolegraph.compiler.check import check_module
 from rolegraph.compiler.checked import CheckResult
 from rolegraph.compiler.edits import OPERATORS, EditError
+from rolegraph.compiler.identity import IdentityTable
 from rolegraph.compiler.incremental import CheckSession
 from rolegraph.compiler.lower import build_ir
 
@@ -61,13 +62,13 @@ class Spy:
 
 def _fresh(ir, errors_only: bool) -> list:
     """`analyse(ir)` with nothing remembered (the memos restored after)."""
-    saved = (analyses._LAST_ORDER[0], dict(analyses._NODE_SETS), dict(analyses._EDGE_READS))
+    saved = (analyses._LAST_ORDER[0], dict(analyses._NODE_SETS), analyses._EDGE_READS)
     last = analyses._LAST_DERIVED[0]
     analyses._LAST_ORDER[0] = {}
     analyses._LAST_DERIVED[0] = None
     analyses._EDGE_READ_CALLS.clear()  # (only refilled: an entry stays right)
     analyses._NODE_SETS.clear()
-    analyses._EDGE_READS.clear()
+    analyses._EDGE_READS = IdentityTable()  # (the walk's own put back after, as it was)
     try:
         return analyses.analyse(ir, errors_only=errors_only)
     finally:
@@ -75,8 +76,7 @@ def _fresh(ir, errors_only: bool) -> list:
         analyses._LAST_ORDER[0] = saved[0]
         analyses._NODE_SETS.clear()
         analyses._NODE_SETS.update(saved[1])
-        analyses._EDGE_READS.clear()
-        analyses._EDGE_READS.update(saved[2])
+        analyses._EDGE_READS = saved[2]
 
 
 def _walk(module, filename: str, seed: int, count: int) -> None:
@@ -110,7 +110,7 @@ def _nothing_remembered(monkeypatch):
     monkeypatch.setattr(analyses, "_LAST_ORDER", [{}])
     monkeypatch.setattr(analyses, "_LAST_DERIVED", [None])
     monkeypatch.setattr(analyses, "_NODE_SETS", {})
-    monkeypatch.setattr(analyses, "_EDGE_READS", {})
+    monkeypatch.setattr(analyses, "_EDGE_READS", IdentityTable())
 
 
 @pytest.mark.parametrize("path", EXAMPLES + STDLIB, ids=lambda p: p.name)
@@ -215,12 +215,12 @@ def test_an_edge_reads_only_the_nodes_of_its_agent():
 
 
 def _fresh_races(ir) -> list:
-    saved = dict(analyses._EDGE_READS)
-    analyses._EDGE_READS.clear()
+    saved = analyses._EDGE_READS
+    analyses._EDGE_READS = IdentityTable()
     try:
         return analyses.check_races(ir)
     finally:
-        analyses._EDGE_READS.update(saved)
+        analyses._EDGE_READS = saved
 
 
 def _pair(edges: str) -> str:

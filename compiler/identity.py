@@ -1,0 +1,86 @@
+"""Tables keyed by the identities of objects, whose entries go when those objects go.
+
+The compiler remembers what it made from immutable parts (an AST statement, an IR edge)
+by the parts' identities: an edited program shares all but a few of its parts with the
+program it was made from, so its check finds most of them made. An identity may be
+reused once its object is freed, so an entry must not outlive the objects its key names.
+An `IdentityTable` drops an entry when any of the objects it was kept for is freed: it
+holds only what a later check can still meet (the parts of programs still alive), and
+an editor's candidates, let go one after the other, take their entries with them
+instead of piling them up for the cyclic collector to walk (bench/RESULTS.md
+`edits-s8-gc`).
+
+Each object watched has one weak reference, shared by every table (`_WATCHES`); it names
+the entries kept for the object, and frees them when the object is freed (CPython calls
+it before the object's memory, and so its identity, can be reused)."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Hashable
+from typing import Any, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+# every table made, by its index (the watches name a table by it)
+_TABLES: list[weakref.ref[IdentityTable[Any, Any]]] = []
+
+
+class _Watch(weakref.ref):  # type: ignore[type-arg]
+    """The weak reference to an object that keys entries: the entries kept for it, as
+    (table index, key), and how many may pile up before those already gone are let go."""
+
+    __slots__ = ("entries", "ident", "limit")
+    ident: int
+    entries: set[tuple[int, Hashable]]
+    limit: int
+
+
+# the one weak reference of each object watched, by its identity
+_WATCHES: dict[int, _Watch] = {}
+
+
+def _gone(watch: _Watch) -> None:
+    """The object is being freed: its entries go (those of every table)."""
+    del _WATCHES[watch.ident]
+    for index, key in watch.entries:
+        table = _TABLES[index]()
+        if table is not None:
+            table.pop(key, None)
+
+
+class IdentityTable(dict[K, V]):
+    """A dict whose entries are kept (`keep`) for the objects their keys name by identity,
+    each dropped when one of those objects is freed; emptied at `cap` entries (the rest:
+    objects that stay alive)."""
+
+    __slots__ = ("__weakref__", "cap", "index")
+
+    def __init__(self, cap: int = 65_536) -> None:
+        super().__init__()
+        self.index = len(_TABLES)
+        self.cap = cap
+        _TABLES.append(weakref.ref(self))
+
+    def keep(self, key: K, value: V, *objects: object) -> V:
+        """`self[key] = value` until any of `objects` (those `key` names by identity; None
+        is never freed) is freed. Returns `value`."""
+        if len(self) >= self.cap:
+            self.clear()
+        self[key] = value
+        entry = (self.index, key)
+        for item in objects:
+            if item is None:
+                continue
+            watch = _WATCHES.get(id(item))
+            if watch is None:
+                watch = _Watch(item, _gone)
+                watch.ident, watch.entries, watch.limit = id(item), set(), 8
+                _WATCHES[id(item)] = watch
+            entries = watch.entries
+            entries.add(entry)
+            if len(entries) > watch.limit:  # (an object that stays: some entries went)
+                entries -= {e for e in entries if e[1] not in (_TABLES[e[0]]() or ())}
+                watch.limit = 2 * len(entries) + 8
+        return value
