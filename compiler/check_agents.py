@@ -337,7 +337,7 @@ class AgentChecker(DeclChecker):
         start = len(self.diagnostics)
         result = check()
         if len(self.diagnostics) == start:
-            self.memo.store_statement(key, (statement, info.decl.ct_params), result)
+            self.memo.store_statement(key, statement, info.decl.ct_params, result)
         return result
 
     def context(self, info: AgentInfo) -> int:

@@ -16,15 +16,29 @@ it before the object's memory, and so its identity, can be reused)."""
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from collections.abc import Hashable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
-# every table made, by its index (the watches name a table by it)
-_TABLES: list[weakref.ref[IdentityTable[Any, Any]]] = []
+
+class _TableRef(weakref.ref):  # type: ignore[type-arg]
+    """A table, as the watches reach it (by its number: a table let go is let go)."""
+
+    __slots__ = ("index",)
+    index: int
+
+
+def _table_gone(ref: _TableRef) -> None:
+    del _TABLES[ref.index]
+
+
+# every table alive, by its number (never reused: an entry named by a number gone is gone)
+_TABLES: dict[int, _TableRef] = {}
+_NUMBERS = itertools.count()
 
 
 class _Watch(weakref.ref):  # type: ignore[type-arg]
@@ -45,9 +59,16 @@ def _gone(watch: _Watch) -> None:
     """The object is being freed: its entries go (those of every table)."""
     del _WATCHES[watch.ident]
     for index, key in watch.entries:
-        table = _TABLES[index]()
+        ref = _TABLES.get(index)
+        table = ref() if ref is not None else None
         if table is not None:
             table.pop(key, None)
+
+
+def _holds(index: int, key: Hashable) -> bool:
+    ref = _TABLES.get(index)
+    table = ref() if ref is not None else None
+    return table is not None and key in table
 
 
 class IdentityTable(dict[K, V]):
@@ -59,9 +80,10 @@ class IdentityTable(dict[K, V]):
 
     def __init__(self, cap: int = 65_536) -> None:
         super().__init__()
-        self.index = len(_TABLES)
+        self.index = next(_NUMBERS)
         self.cap = cap
-        _TABLES.append(weakref.ref(self))
+        ref = _TABLES[self.index] = _TableRef(self, _table_gone)
+        ref.index = self.index
 
     def keep(self, key: K, value: V, *objects: object) -> V:
         """`self[key] = value` until any of `objects` (those `key` names by identity; None
@@ -81,6 +103,6 @@ class IdentityTable(dict[K, V]):
             entries = watch.entries
             entries.add(entry)
             if len(entries) > watch.limit:  # (an object that stays: some entries went)
-                entries -= {e for e in entries if e[1] not in (_TABLES[e[0]]() or ())}
+                entries -= {e for e in entries if not _holds(e[0], e[1])}
                 watch.limit = 2 * len(entries) + 8
         return value

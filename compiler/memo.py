@@ -9,6 +9,7 @@ from typing import Any
 from . import ast
 from .checked import Callee, NodeInfo, Signature
 from .diagnostics import Diagnostic
+from .identity import IdentityTable
 from .resolve import ModuleInfo
 
 
@@ -63,7 +64,9 @@ class CheckMemo:
       that changed since.
 
     Keys hold identities; each entry keeps its objects alive, so an identity is never
-    reused while its entry lives. Environments are numbered once, so keys stay short.
+    reused while its entry lives, but for a statement's: those go with their statement
+    (identity.py), so the candidates an editor lets go take theirs with them. Environments
+    are numbered once, so keys stay short.
     """
 
     def __init__(self, size: int = 4096):
@@ -71,8 +74,8 @@ class CheckMemo:
         self._environments: dict[tuple[Any, ...], tuple[int, list[Any]]] = {}
         self._numbers = itertools.count()
         self.roles: dict[tuple[Any, ...], tuple[Any, list[Diagnostic], Signature]] = {}
-        self.statements: dict[tuple[Any, ...], tuple[Any, Any]] = {}
-        self._heads: dict[int, tuple[ast.Node, tuple[str, ...]]] = {}
+        self.statements: IdentityTable[tuple[Any, ...], tuple[Any, Any]] = IdentityTable(size * 8)
+        self._heads: IdentityTable[int, tuple[str, ...]] = IdentityTable(size * 8)
         # the graph errors of agents, by the shape of their graph (check.py)
         self.graphs: dict[tuple[Any, ...], tuple[list[Any], list[Diagnostic]]] = {}
         # each agent as it last checked clean, by (qualified name, environment)
@@ -117,11 +120,8 @@ class CheckMemo:
                 names.add(statement.source)
                 if isinstance(statement.target, ast.NodeTarget):
                     names.add(statement.target.node)
-            found = (statement, tuple(sorted(names)))
-            if len(self._heads) >= self.size * 8:
-                self._heads.clear()
-            self._heads[id(statement)] = found
-        return found[1]
+            found = self._heads.keep(id(statement), tuple(sorted(names)), statement)
+        return found
 
     def store_role(
         self, key: tuple[Any, ...], value: tuple[Any, list[Diagnostic], Signature]
@@ -130,10 +130,12 @@ class CheckMemo:
             self.roles.clear()
         self.roles[key] = value
 
-    def store_statement(self, key: tuple[Any, ...], keep: Any, result: Any) -> None:
-        if len(self.statements) >= self.size * 8:
-            self.statements.clear()
-        self.statements[key] = (keep, result)
+    def store_statement(
+        self, key: tuple[Any, ...], statement: ast.Node, keep: Any, result: Any
+    ) -> None:
+        """`result` for `key`, while `statement` (named in it) lives; `keep`: the other
+        objects it names, kept alive with the entry."""
+        self.statements.keep(key, (keep, result), statement)
 
     def store_graph(
         self, shape: tuple[tuple[Any, ...], list[Any]], diagnostics: list[Diagnostic]

@@ -97,6 +97,16 @@ def test_a_full_table_is_emptied_and_its_entries_are_kept_again():
     assert 0 not in table.values()
 
 
+def test_a_table_let_go_leaves_its_objects_watched_harmlessly():
+    table: IdentityTable[int, int] = IdentityTable()
+    thing, number = Thing(), table.index
+    table.keep(id(thing), 1, thing)
+    del table
+    assert number not in identity._TABLES
+    assert IdentityTable().index != number  # (numbers are never reused)
+    del thing  # (its watch names a table gone: nothing to drop)
+
+
 COMPILER_TABLES = (
     (lower, ("_EDGES", "_ANALYSIS", "_NODES", "_ARG_HEADS", "_DATA_EDGES", "_HEADS")),
     (analyses, ("_EDGE_READS", "_EDGE_READ_CALLS", "_READS", "_LATEST")),
