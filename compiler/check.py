@@ -256,10 +256,9 @@ _NODE = ast.NodeDecl
 # that signature's parameters, and the parameters left unbound follow); kept while the
 # statement lives (identity.py)
 _NODE_SHAPES: IdentityTable[int, tuple[Any, str, tuple[Any, ...]]] = IdentityTable()
-# each distinct part, once: the object whose identity stands for it in a graph's key (a
-# graph's key holds its statements and parts alive, so a part whose statement is gone
-# names identities that no graph kept can have: it only waits for the cap)
-_PARTS: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+# each distinct part, once: the object whose identity stands for it in a graph's key,
+# while the arguments it names by identity live
+_PARTS: IdentityTable[tuple[Any, ...], tuple[Any, ...]] = IdentityTable()
 
 
 def _node_shape(statement: ast.NodeDecl, info: Any) -> tuple[Any, str, tuple[Any, ...]]:
@@ -272,9 +271,8 @@ def _node_shape(statement: ast.NodeDecl, info: Any) -> tuple[Any, str, tuple[Any
         info.callee.kind,
         tuple(unbound_parameters(info)),
     )
-    if len(_PARTS) >= 65_536:
-        _PARTS.clear()  # (the graphs' keys that name a part hold it alive)
-    shape = _PARTS.setdefault(shape, shape)
+    # (a graph's key holds its parts alive: an emptied table only makes new ones)
+    shape = _PARTS.get(shape) or _PARTS.keep(shape, shape, *parts)
     callee = info.callee
     return _NODE_SHAPES.keep(id(statement), (callee.signature, callee.kind, shape), statement)
 

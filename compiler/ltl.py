@@ -20,6 +20,7 @@ from functools import cache
 from typing import TypeAlias
 
 from . import ast
+from .identity import IdentityTable
 
 # The internal form: ("true",) ("false",) ("ap", name) ("start",) ("not", f) ("and", f, g)
 # ("or", f, g) ("X", f) ("WX", f) ("F", f) ("G", f) ("U", f, g) ("R", f, g) ("Y", f)
@@ -226,19 +227,17 @@ def _past_subformulas(f: F) -> tuple[F, ...]:
     return tuple(found)
 
 
-# formulas translated, by the identity of their (immutable) AST; each entry keeps its AST
-# alive, so an identity is never reused while its entry lives (an explorer makes a
-# monitor per constraint, and the editor's checks explore the same constraints again)
-_TRANSLATED: dict[int, tuple[ast.Node, F]] = {}
+# formulas translated, by the identity of their (immutable) AST, while it lives
+# (identity.py: an explorer makes a monitor per constraint, and the editor's checks explore
+# the same constraints again)
+_TRANSLATED: IdentityTable[int, F] = IdentityTable(4096)
 
 
 def _translated(formula: ast.Node) -> F:
     found = _TRANSLATED.get(id(formula))
     if found is None:
-        if len(_TRANSLATED) >= 4096:
-            _TRANSLATED.clear()
-        found = _TRANSLATED[id(formula)] = (formula, translate(formula))
-    return found[1]
+        found = _TRANSLATED.keep(id(formula), translate(formula), formula)
+    return found
 
 
 # monitor steps remembered, at most: (formula, state, propositions) -> (obligation, values)

@@ -25,16 +25,17 @@ from .test_lower_memo import MEMOS, TWO_ROOTS, _irs
 
 
 def _cold(filename: str, module: ast.Module) -> dict[str, str] | None:
-    """The IRs of `module` with every memo of lower.py emptied (restored after)."""
-    saved = {name: dict(getattr(lower, name)) for name in MEMOS}
-    for name in MEMOS:
-        getattr(lower, name).clear()
+    """The IRs of `module` with every memo of lower.py empty (put back after, as they
+    were: an identity table's entries go with their objects, so it is swapped, not
+    emptied and filled again)."""
+    saved = {name: getattr(lower, name) for name in MEMOS}
+    for name, memo in saved.items():
+        setattr(lower, name, type(memo)())
     try:
         return _irs(CheckSession(filename), module)
     finally:
-        for name, kept in saved.items():
-            getattr(lower, name).clear()
-            getattr(lower, name).update(kept)
+        for name, memo in saved.items():
+            setattr(lower, name, memo)
 
 
 def _walk(module: ast.Module, filename: str, seed: int, count: int) -> int:
