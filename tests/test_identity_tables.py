@@ -19,7 +19,7 @@ from contextlib import contextmanager
 import pytest
 
 import rolegraph
-from rolegraph.compiler import analyses, ast, check, identity, lower
+from rolegraph.compiler import analyses, ast, check, identity, lower, ltl
 from rolegraph.compiler.check import check_module
 from rolegraph.compiler.checked import CheckResult
 from rolegraph.compiler.edits import OPERATORS, EditError
@@ -76,11 +76,11 @@ def test_one_object_keys_entries_of_several_tables():
 
 
 def test_an_object_that_stays_lets_go_of_entries_gone_with_others():
-    table: IdentityTable[tuple[int, int], int] = IdentityTable()
+    table: IdentityTable[tuple[int, int], int] = IdentityTable()  # (keys: all distinct)
     stays = Thing()
     for index in range(10_000):
         passing = Thing()
-        table.keep((id(stays), id(passing)), index, stays, passing)
+        table.keep((id(stays), index), index, stays, passing)
     del passing
     assert len(table) == 0  # (each went with its passing object)
     assert len(identity._WATCHES[id(stays)].entries) <= 32
@@ -105,6 +105,24 @@ def test_a_table_let_go_leaves_its_objects_watched_harmlessly():
     assert number not in identity._TABLES
     assert IdentityTable().index != number  # (numbers are never reused)
     del thing  # (its watch names a table gone: nothing to drop)
+
+
+def test_formulas_translated_by_identity_equal_their_translation_when_identities_are_reused():
+    """`ltl._translated` (by the formula's identity) against `ltl.translate`, over formulas
+    each let go before the next is made (most land where one before was)."""
+    rng = random.Random(11)
+    seen: set[int] = set()
+    reused = 0
+    for _ in range(500):
+        node = f"n{rng.randrange(1000)}"
+        formula = ast.LtlUnary(
+            op=rng.choice(["eventually", "always"]), operand=ast.LtlFired(node=node)
+        )
+        reused += id(formula) in seen
+        seen.add(id(formula))
+        assert ltl._translated(formula) == ltl.translate(formula)
+        del formula
+    assert reused > 0
 
 
 COMPILER_TABLES = (
