@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import partial
-from operator import is_
+from operator import attrgetter, is_
 from typing import Any, TypeVar
 
 from . import ast, codes, ltl
@@ -56,7 +56,8 @@ class AgentChecker(DeclChecker):
         body = decl.body
         nodes = [s for s in body if type(s) is _NODE]  # (see `_partition`)
         # the ids of the body's statements; those new since the last clean check
-        ids: set[int] = set(map(id, body))
+        positions = list(map(id, body))
+        ids: set[int] = set(positions)
         added: set[int] = set()
         fresh: list[ast.Node] = []  # (those, in body order)
         if previous is None:
@@ -64,55 +65,19 @@ class AgentChecker(DeclChecker):
         else:  # (the statements the last clean check saw, with the same constants, passed)
             added = ids - previous.statements
             if added:
-                fresh = [s for s in body if id(s) in added]
+                fresh = _in_body_order(body, positions, added, len(ids) == len(positions))
                 check_bound_names(self, module, decl, fresh)
         scope = Scope(self, module, info)
         declared_nodes = info.nodes
-        # the nodes whose callee and output are known to be as before (`same_callee`)
-        same: set[str] = set()
-        # (a callee as before, by the callee then, looked up once: the snapshot's callees
-        # are alive, and one for each name called, kind, name and signature)
-        callees: dict[int, Callee | None] = {}
         before_nodes = previous.nodes if previous is not None else {}
-        params = info.params
-        # Declare every node first: edges and arguments may refer to later nodes.
-        for node in nodes:
-            name = node.name
-            before = before_nodes.get(id(node))
-            if (
-                before is not None
-                and name not in declared_nodes
-                and not node.ct_args
-                and name not in params
-            ):
-                was = before.callee
-                callee = callees.get(id(was), _MISSING)  # type: ignore[arg-type]
-                if callee is _MISSING:
-                    callee = callees[id(was)] = self.same_callee(module, node, was)
-                if callee is not None:
-                    # the same statement, calling what has the same signature: its output
-                    # and bound arguments are the same (`x N` and maps are the statement's)
-                    declared_nodes[name] = NodeInfo(node, callee, before.output, dict(before.bound))
-                    same.add(name)
-                    continue
-            if name in declared_nodes or name in info.params:
-                first = declared_nodes.get(name)
-                self.report(
-                    module,
-                    codes.DUPLICATE_NAME,
-                    f"`{name}` is declared twice in agent `{decl.name}`",
-                    node.span,
-                    "declared again here",
-                    labels=(Label(span=first.decl.span, message="first declared here"),)
-                    if first and first.decl.span
-                    else (),
-                )
-                continue
-            callee = self.callee(module, info, node)
-            output = callee.signature.returns
-            if node.replicate is not None or node.map is not None:
-                output = ListT(output)
-            declared_nodes[name] = NodeInfo(node, callee, output)
+        # Declare every node first: edges and arguments may refer to later nodes. The nodes
+        # whose callee and output are known to be as before (`same_callee`): `same`.
+        names = list(map(_NAME, nodes))
+        distinct = len(set(names)) == len(names) and info.params.keys().isdisjoint(names)
+        if previous is not None and distinct:
+            same = self.declare_kept(module, info, nodes, names, previous)
+        else:
+            same = self.declare_nodes(module, info, nodes, previous)
         touched = self.touched(info, previous, same) if previous is not None else None
         # the nodes some edge now binds other ports of than at the last clean check
         rebound: set[str] = set()
@@ -133,10 +98,10 @@ class AgentChecker(DeclChecker):
         changed: list[NodeInfo] = []  # nodes whose snapshot entry is not the last one's
         heads = self.heads if self.memo is None else self.memo.heads
         unread = previous is not None and not touched  # (no statement reads a change)
-        for node in nodes:
+        # (when none does: the nodes declared afresh, and those some edge binds otherwise,
+        # in body order; the others are as the last clean check saw them, entry and all)
+        for node in _to_check(nodes, declared_nodes, same, rebound) if unread else nodes:
             name = node.name
-            if unread and name in same and name not in rebound:
-                continue  # as the last clean check saw it, snapshot entry and all
             declared = declared_nodes.get(name, None)
             if declared is None or declared.decl is not node:
                 continue
@@ -144,7 +109,7 @@ class AgentChecker(DeclChecker):
                 if name in same:  # (never touched itself: its output is as before)
                     if name not in rebound and (not touched or touched.isdisjoint(heads(node))):
                         continue  # as the last clean check saw it, snapshot entry and all
-                    declared.bound.clear()
+                    declared.bound = {}  # (the snapshot's, until now)
                 else:
                     before = before_nodes.get(id(node))
                     if (
@@ -176,6 +141,103 @@ class AgentChecker(DeclChecker):
             if previous is None:
                 changed = list(declared_nodes.values())
             self.remember_agent(info, port_bound, ids, previous, changed, fresh)
+
+    def declare_nodes(
+        self,
+        module: ModuleInfo,
+        info: AgentInfo,
+        nodes: list[ast.NodeDecl],
+        previous: AgentSnapshot | None,
+    ) -> set[str]:
+        """Declare the agent's nodes in body order (`info.nodes`), each declared by the same
+        statement at its last clean check (`previous`) as then where its callee has the
+        same signature (`same_callee`); returns the names of those."""
+        declared_nodes = info.nodes
+        same: set[str] = set()
+        # (a callee as before, by the callee then, looked up once: the snapshot's callees
+        # are alive, and one for each name called, kind, name and signature)
+        callees: dict[int, Callee | None] = {}
+        before_nodes = previous.nodes if previous is not None else {}
+        params = info.params
+        for node in nodes:
+            name = node.name
+            before = before_nodes.get(id(node))
+            if (
+                before is not None
+                and name not in declared_nodes
+                and not node.ct_args
+                and name not in params
+            ):
+                was = before.callee
+                callee = callees.get(id(was), _MISSING)  # type: ignore[arg-type]
+                if callee is _MISSING:
+                    callee = callees[id(was)] = self.same_callee(module, node, was)
+                if callee is not None:
+                    # the same statement, calling what has the same signature: its output
+                    # and bound arguments are the same (`x N` and maps are the statement's;
+                    # the bound arguments shared with the snapshot: replaced, never changed)
+                    declared_nodes[name] = NodeInfo(node, callee, before.output, before.bound)
+                    same.add(name)
+                    continue
+            self.declare_node(module, info, node)
+        return same
+
+    def declare_kept(
+        self,
+        module: ModuleInfo,
+        info: AgentInfo,
+        nodes: list[ast.NodeDecl],
+        names: list[str],
+        previous: AgentSnapshot,
+    ) -> set[str]:
+        """`declare_nodes` of nodes whose `names` are distinct, none a parameter's: no node
+        is a duplicate, so those declared as before (which report nothing) are made first,
+        then the others in body order (what reports), and all are put in in body order."""
+        callees: dict[int, Callee | None] = {}
+        made: list[NodeInfo | None] = []
+        afresh: list[int] = []  # (the positions of the others)
+        befores = map(previous.nodes.get, map(id, nodes))
+        for index, (node, before) in enumerate(zip(nodes, befores, strict=True)):
+            if before is not None and not node.ct_args:
+                was = before.callee
+                callee = callees.get(id(was), _MISSING)  # type: ignore[arg-type]
+                if callee is _MISSING:
+                    callee = callees[id(was)] = self.same_callee(module, node, was)
+                if callee is not None:  # (as `declare_nodes`)
+                    made.append(NodeInfo(node, callee, before.output, before.bound))
+                    continue
+            made.append(None)
+            afresh.append(index)
+        for index in afresh:
+            made[index] = self.declared(module, info, nodes[index])
+        info.nodes.update(zip(names, made, strict=True))  # type: ignore[arg-type]
+        return set(names).difference([names[index] for index in afresh])
+
+    def declare_node(self, module: ModuleInfo, info: AgentInfo, node: ast.NodeDecl) -> None:
+        """Declare a node afresh, or report it declared twice."""
+        name = node.name
+        if name in info.nodes or name in info.params:
+            first = info.nodes.get(name)
+            self.report(
+                module,
+                codes.DUPLICATE_NAME,
+                f"`{name}` is declared twice in agent `{info.decl.name}`",
+                node.span,
+                "declared again here",
+                labels=(Label(span=first.decl.span, message="first declared here"),)
+                if first and first.decl.span
+                else (),
+            )
+            return
+        info.nodes[name] = self.declared(module, info, node)
+
+    def declared(self, module: ModuleInfo, info: AgentInfo, node: ast.NodeDecl) -> NodeInfo:
+        """A node as declared afresh: its callee looked up, its output."""
+        callee = self.callee(module, info, node)
+        output = callee.signature.returns
+        if node.replicate is not None or node.map is not None:
+            output = ListT(output)
+        return NodeInfo(node, callee, output)
 
     # -- incremental checking of an edited agent (see `CheckMemo`) ------------------------------
 
@@ -697,6 +759,33 @@ def _same_objects(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
 
 
 _MISSING: Any = object()
+_NAME = attrgetter("name")
+
+
+def _in_body_order(
+    body: tuple[ast.Node, ...], positions: list[int], chosen: set[int], distinct: bool
+) -> list[ast.Node]:
+    """The statements of `body` whose ids are `chosen`, in body order (`positions`: the
+    ids of the body's statements, in order). Found by position when they are few and no
+    statement object occurs twice in the body (`distinct`)."""
+    if not distinct or len(chosen) > 8:
+        return [s for s in body if id(s) in chosen]
+    return [body[i] for i in sorted(map(positions.index, chosen))]
+
+
+def _to_check(
+    nodes: list[ast.NodeDecl], declared: dict[str, NodeInfo], same: set[str], rebound: set[str]
+) -> list[ast.NodeDecl]:
+    """The nodes an agent's check checks again when no name changed meaning since its last
+    clean check: those not declared as then (not in `same`) and those an edge now binds
+    other ports of (`rebound`), in body order; a node of a name declared by another
+    statement too (a duplicate) is the declaring one's."""
+    names = (declared.keys() - same) | (rebound & same)
+    if len(names) > 8:
+        return [node for node in nodes if node.name in names]
+    order = list(declared)
+    return [declared[name].decl for name in sorted(names, key=order.index)]
+
 
 _NODE, _EDGE, _RETURN, _CONSTRAINT = ast.NodeDecl, ast.EdgeDecl, ast.ReturnStmt, ast.Constraint
 
