@@ -73,8 +73,15 @@ class AgentChecker(DeclChecker):
         # Declare every node first: edges and arguments may refer to later nodes. The nodes
         # whose callee and output are known to be as before (`same_callee`): `same`.
         names = list(map(_NAME, nodes))
-        distinct = len(set(names)) == len(names) and info.params.keys().isdisjoint(names)
-        if previous is not None and distinct:
+        carried = previous is not None and self.carried(module, previous, names)
+        if carried:
+            assert previous is not None
+            same = self.carry_nodes(module, info, fresh, names, previous)
+        elif (
+            previous is not None
+            and len(set(names)) == len(names)
+            and info.params.keys().isdisjoint(names)
+        ):
             same = self.declare_kept(module, info, nodes, names, previous)
         else:
             same = self.declare_nodes(module, info, nodes, previous)
@@ -109,7 +116,9 @@ class AgentChecker(DeclChecker):
                 if name in same:  # (never touched itself: its output is as before)
                     if name not in rebound and (not touched or touched.isdisjoint(heads(node))):
                         continue  # as the last clean check saw it, snapshot entry and all
-                    declared.bound = {}  # (the snapshot's, until now)
+                    # (a node info carried over is the last check's: made anew to bind)
+                    declared = NodeInfo(node, declared.callee, declared.output)
+                    declared_nodes[name] = declared
                 else:
                     before = before_nodes.get(id(node))
                     if (
@@ -140,7 +149,39 @@ class AgentChecker(DeclChecker):
         if self.memo is not None and len(self.diagnostics) == start:
             if previous is None:
                 changed = list(declared_nodes.values())
-            self.remember_agent(info, port_bound, ids, previous, changed, fresh)
+            self.remember_agent(info, port_bound, ids, previous, changed, fresh, names, carried)
+
+    def carried(self, module: ModuleInfo, previous: AgentSnapshot, names: list[str]) -> bool:
+        """Whether the last clean check's node table (`previous.table`) carries over: the
+        same node names in the same order (`names`), no node with compile-time arguments
+        (checked against their callee at each check), and every callee its nodes call is
+        this program's (`same_callee` gives it back: the same declaration, kind, name and
+        signature, declared in the agent's module, whose names mean the same here)."""
+        if not previous.ct_free or names != previous.names:
+            return False
+        for role, was in previous.used.values():
+            if self.same_callee(module, role, was) is not was:
+                return False
+        return True
+
+    def carry_nodes(
+        self,
+        module: ModuleInfo,
+        info: AgentInfo,
+        fresh: list[ast.Node],
+        names: list[str],
+        previous: AgentSnapshot,
+    ) -> set[str]:
+        """`declare_nodes` from the last clean check's node table, which carries over
+        (`carried`): each node statement new since (in `fresh`, the statements added, in
+        body order) has the name of one gone, at its place, and is declared afresh; the
+        others are the same statements, declared as then (their node infos shared)."""
+        table = info.nodes
+        table.update(previous.table)  # (in body order; a value replaced keeps its place)
+        afresh = [s for s in fresh if type(s) is _NODE]
+        for node in afresh:
+            table[node.name] = self.declared(module, info, node, previous)  # type: ignore[union-attr,arg-type]
+        return set(names).difference(map(_NAME, afresh))
 
     def declare_nodes(
         self,
@@ -171,7 +212,7 @@ class AgentChecker(DeclChecker):
                 was = before.callee
                 callee = callees.get(id(was), _MISSING)  # type: ignore[arg-type]
                 if callee is _MISSING:
-                    callee = callees[id(was)] = self.same_callee(module, node, was)
+                    callee = callees[id(was)] = self.same_callee(module, node.role, was)
                 if callee is not None:
                     # the same statement, calling what has the same signature: its output
                     # and bound arguments are the same (`x N` and maps are the statement's;
@@ -179,7 +220,7 @@ class AgentChecker(DeclChecker):
                     declared_nodes[name] = NodeInfo(node, callee, before.output, before.bound)
                     same.add(name)
                     continue
-            self.declare_node(module, info, node)
+            self.declare_node(module, info, node, previous)
         return same
 
     def declare_kept(
@@ -202,18 +243,24 @@ class AgentChecker(DeclChecker):
                 was = before.callee
                 callee = callees.get(id(was), _MISSING)  # type: ignore[arg-type]
                 if callee is _MISSING:
-                    callee = callees[id(was)] = self.same_callee(module, node, was)
+                    callee = callees[id(was)] = self.same_callee(module, node.role, was)
                 if callee is not None:  # (as `declare_nodes`)
                     made.append(NodeInfo(node, callee, before.output, before.bound))
                     continue
             made.append(None)
             afresh.append(index)
         for index in afresh:
-            made[index] = self.declared(module, info, nodes[index])
+            made[index] = self.declared(module, info, nodes[index], previous)
         info.nodes.update(zip(names, made, strict=True))  # type: ignore[arg-type]
         return set(names).difference([names[index] for index in afresh])
 
-    def declare_node(self, module: ModuleInfo, info: AgentInfo, node: ast.NodeDecl) -> None:
+    def declare_node(
+        self,
+        module: ModuleInfo,
+        info: AgentInfo,
+        node: ast.NodeDecl,
+        previous: AgentSnapshot | None = None,
+    ) -> None:
         """Declare a node afresh, or report it declared twice."""
         name = node.name
         if name in info.nodes or name in info.params:
@@ -229,11 +276,27 @@ class AgentChecker(DeclChecker):
                 else (),
             )
             return
-        info.nodes[name] = self.declared(module, info, node)
+        info.nodes[name] = self.declared(module, info, node, previous)
 
-    def declared(self, module: ModuleInfo, info: AgentInfo, node: ast.NodeDecl) -> NodeInfo:
-        """A node as declared afresh: its callee looked up, its output."""
+    def declared(
+        self,
+        module: ModuleInfo,
+        info: AgentInfo,
+        node: ast.NodeDecl,
+        previous: AgentSnapshot | None = None,
+    ) -> NodeInfo:
+        """A node as declared afresh: its callee looked up, its output. (One callee for each
+        name called, kind, name, signature and declaration: the one this check made, else
+        the last clean check's (`previous`) where it is shared, see `_shared`.)"""
         callee = self.callee(module, info, node)
+        if callee.symbol is not None:
+            key = (node.role, callee.kind, callee.name, id(callee.signature))
+            was = self._callees.get(key)
+            if was is None and previous is not None:
+                was = previous.callees.get(key)
+            if was is not None and _shared(was, callee.symbol, module):
+                callee = was
+            self._callees[key] = callee
         output = callee.signature.returns
         if node.replicate is not None or node.map is not None:
             output = ListT(output)
@@ -264,13 +327,14 @@ class AgentChecker(DeclChecker):
         )
         return previous if same else None
 
-    def same_callee(self, module: ModuleInfo, node: ast.NodeDecl, was: Callee) -> Callee | None:
-        """The callee of a node declared by the same statement at the last clean check,
-        whose callee then was `was`, when what it calls still has the same signature (its
-        symbol is this program's); None: look it up."""
+    def same_callee(self, module: ModuleInfo, role: str, was: Callee) -> Callee | None:
+        """The callee of a node calling `role`, declared by the same statement at the last
+        clean check, whose callee then was `was`, when what it calls still has the same
+        signature: `was` itself where it may be shared (`_shared`), else one whose symbol
+        is this program's; None: look it up."""
         if was.kind == "param":  # a role-valued compile-time parameter: the same ones
             return was
-        symbol = self.program.lookup(module, node.role)
+        symbol = self.program.lookup(module, role)
         if symbol is None or symbol.kind != was.kind or symbol.qualified != was.name:
             return None
         if symbol.kind == "agent" and symbol.decl.ct_params:  # type: ignore[attr-defined]
@@ -278,6 +342,8 @@ class AgentChecker(DeclChecker):
         signature = self.signatures.get(symbol.qualified)
         if signature is None or not (signature is was.signature or signature == was.signature):
             return None  # (not computed yet: computing it here would report out of order)
+        if signature is was.signature and _shared(was, symbol, module):
+            return was
         return Callee(was.kind, was.name, signature, symbol)
 
     def touched(
@@ -314,6 +380,8 @@ class AgentChecker(DeclChecker):
         previous: AgentSnapshot | None,
         changed: list[NodeInfo],
         added: list[ast.Node],
+        names: list[str],
+        carried: bool = False,
     ) -> None:
         """Store the agent's snapshot: the last clean check's (`previous`), less the
         statements gone since, with the nodes whose entry no longer holds (`changed`: new
@@ -346,26 +414,34 @@ class AgentChecker(DeclChecker):
         for statement in added:
             if type(statement) is not _NODE:  # (a node's part is its entry's: below)
                 shape[id(statement)] = statement
-        # Without the callees' symbols: they hold this program (its modules and names, in
-        # cycles), which a snapshot would keep alive until the next one replaces it: long
-        # enough for the cyclic collector to carry it into the generations it rarely
-        # visits, where every collection walks every object of the process.
-        # One callee for each name called, kind, name and signature, kept from snapshot to
-        # snapshot (so that a check looks each up once: `check_agent`'s `callees`).
-        callees = snapshot.callees
-        if previous is not None and len(previous.callees) <= 2 * len(previous.nodes) + 16:
+        # The node table and every callee its nodes call (by identity, with the name
+        # called: what `carried` checks), carried over from snapshot to snapshot where the
+        # table was (`carried`: then only the nodes in `changed` have node infos of their
+        # own); else, or when the callees kept outnumber the nodes (stale ones hold the
+        # programs of their symbols), put in afresh from the whole table.
+        snapshot.table, snapshot.names = info.nodes, names
+        callees, used = snapshot.callees, snapshot.used
+        if previous is not None and len(previous.used) <= len(previous.names) + 16:
             callees.update(previous.callees)
+        if carried and previous is not None and len(previous.used) <= len(previous.names) + 16:
+            used.update(previous.used)
+            calling = changed
+        else:
+            calling = list(info.nodes.values())
+        for node in calling:
+            callee, role = node.callee, node.decl.role
+            used[id(callee)] = (role, callee)
+            callees[(role, callee.kind, callee.name, id(callee.signature))] = callee
         for node in changed:
-            was = node.callee
-            called = (node.decl.role, was.kind, was.name, id(was.signature))
-            callee = callees.get(called)
-            if callee is None:
-                callee = callees[called] = Callee(was.kind, was.name, was.signature)
-            kept = NodeInfo(node.decl, callee, node.output, node.bound)
-            snapshot.nodes[id(node.decl)] = kept
-            snapshot.by_name[node.decl.name] = kept
-            unshaped[id(node.decl)] = kept
+            snapshot.nodes[id(node.decl)] = node
+            snapshot.by_name[node.decl.name] = node
+            unshaped[id(node.decl)] = node
             shape.pop(id(node.decl), None)
+        snapshot.ct_free = (
+            previous is not None
+            and previous.ct_free
+            and not any(node.decl.ct_args for node in changed)
+        ) or not any(node.decl.ct_args for node in info.nodes.values())
         key = (info.symbol.qualified, self.environment(info.symbol.module))
         self.memo.store_agent(key, snapshot)
         self.snapshots[info.symbol.qualified] = snapshot
@@ -759,6 +835,23 @@ def _same_objects(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
 
 
 _MISSING: Any = object()
+
+
+def _shared(was: Callee, symbol: Symbol, module: ModuleInfo) -> bool:
+    """Whether a callee made at an earlier clean check of the agent (`was`, of the kind,
+    name and signature of `symbol`, this program's) stands for `symbol` here: its symbol
+    is of the same declaration, declared in the agent's module (`module`), which had the
+    same environment then (the snapshot's key): each name a reader of the callee's symbol
+    looks up from its module (its model, tools, types) is the same declaration there.
+    Then node infos carry over from check to check; their callees hold the symbol of the
+    program that first made them, not this one (a symbol holds its whole program: so a
+    callee is made anew only where no callee there is shared)."""
+    old = was.symbol
+    return old is symbol or (
+        old is not None and old.decl is symbol.decl and symbol.module is module
+    )
+
+
 _NAME = attrgetter("name")
 
 

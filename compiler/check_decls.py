@@ -47,6 +47,8 @@ class DeclChecker:
         self.memo = memo
         self._environments: dict[int, int] = {}  # module → its number in the memo
         self._contexts: dict[int, int] = {}  # agent → its environment (`context`)
+        # the callees of the nodes declared afresh, by name called, kind, name and signature
+        self._callees: dict[tuple[str, str, str, int], Callee] = {}
         self.sink = DiagnosticSink(found=program.diagnostics)
         self.diagnostics: list[Diagnostic] = self.sink.found
         self.agents: dict[str, AgentInfo] = {}
