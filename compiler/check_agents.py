@@ -153,11 +153,12 @@ class AgentChecker(DeclChecker):
 
     def carried(self, module: ModuleInfo, previous: AgentSnapshot, names: list[str]) -> bool:
         """Whether the last clean check's node table (`previous.table`) carries over: the
-        same node names in the same order (`names`), no node with compile-time arguments
-        (checked against their callee at each check), and every callee its nodes call is
+        same node names in the same order (`names`), and every callee its nodes call is
         this program's (`same_callee` gives it back: the same declaration, kind, name and
-        signature, declared in the agent's module, whose names mean the same here)."""
-        if not previous.ct_free or names != previous.names:
+        signature, declared in the agent's module, whose names mean the same here; never
+        an agent with compile-time parameters, the one callee a node's compile-time
+        arguments are checked against)."""
+        if names != previous.names:
             return False
         for role, was in previous.used.values():
             if self.same_callee(module, role, was) is not was:
@@ -437,11 +438,6 @@ class AgentChecker(DeclChecker):
             snapshot.by_name[node.decl.name] = node
             unshaped[id(node.decl)] = node
             shape.pop(id(node.decl), None)
-        snapshot.ct_free = (
-            previous is not None
-            and previous.ct_free
-            and not any(node.decl.ct_args for node in changed)
-        ) or not any(node.decl.ct_args for node in info.nodes.values())
         key = (info.symbol.qualified, self.environment(info.symbol.module))
         self.memo.store_agent(key, snapshot)
         self.snapshots[info.symbol.qualified] = snapshot

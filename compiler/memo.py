@@ -35,7 +35,6 @@ class AgentSnapshot:
     table: dict[str, NodeInfo] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)
     used: dict[int, tuple[str, Callee]] = field(default_factory=dict)
-    ct_free: bool = False  # no node of the table has compile-time arguments
     # what stands for each statement in the key of the agent's graph (check.py's
     # `_graph_shape`), by its id: a node's part of the key, any other statement itself;
     # `unshaped`: the nodes (as here) whose part is not made yet (then not in `shape`)
