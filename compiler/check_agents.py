@@ -73,9 +73,8 @@ class AgentChecker(DeclChecker):
         # Declare every node first: edges and arguments may refer to later nodes. The nodes
         # whose callee and output are known to be as before (`same_callee`): `same`.
         names = list(map(_NAME, nodes))
-        carried = previous is not None and self.carried(module, previous, names)
-        if carried:
-            assert previous is not None
+        self._made = {}
+        if previous is not None and self.carried(module, previous, names):
             same = self.carry_nodes(module, info, fresh, names, previous)
         elif (
             previous is not None
@@ -149,7 +148,7 @@ class AgentChecker(DeclChecker):
         if self.memo is not None and len(self.diagnostics) == start:
             if previous is None:
                 changed = list(declared_nodes.values())
-            self.remember_agent(info, port_bound, ids, previous, changed, fresh, names, carried)
+            self.remember_agent(info, port_bound, ids, previous, changed, fresh, names)
 
     def carried(self, module: ModuleInfo, previous: AgentSnapshot, names: list[str]) -> bool:
         """Whether the last clean check's node table (`previous.table`) carries over: the
@@ -214,6 +213,8 @@ class AgentChecker(DeclChecker):
                 callee = callees.get(id(was), _MISSING)  # type: ignore[arg-type]
                 if callee is _MISSING:
                     callee = callees[id(was)] = self.same_callee(module, node.role, was)
+                    if callee is not None:
+                        self._made[id(callee)] = (node.role, callee)
                 if callee is not None:
                     # the same statement, calling what has the same signature: its output
                     # and bound arguments are the same (`x N` and maps are the statement's;
@@ -245,6 +246,8 @@ class AgentChecker(DeclChecker):
                 callee = callees.get(id(was), _MISSING)  # type: ignore[arg-type]
                 if callee is _MISSING:
                     callee = callees[id(was)] = self.same_callee(module, node.role, was)
+                    if callee is not None:
+                        self._made[id(callee)] = (node.role, callee)
                 if callee is not None:  # (as `declare_nodes`)
                     made.append(NodeInfo(node, callee, before.output, before.bound))
                     continue
@@ -298,6 +301,7 @@ class AgentChecker(DeclChecker):
             if was is not None and _shared(was, callee.symbol, module):
                 callee = was
             self._callees[key] = callee
+            self._made[id(callee)] = (node.role, callee)
         output = callee.signature.returns
         if node.replicate is not None or node.map is not None:
             output = ListT(output)
@@ -382,7 +386,6 @@ class AgentChecker(DeclChecker):
         changed: list[NodeInfo],
         added: list[ast.Node],
         names: list[str],
-        carried: bool = False,
     ) -> None:
         """Store the agent's snapshot: the last clean check's (`previous`), less the
         statements gone since, with the nodes whose entry no longer holds (`changed`: new
@@ -416,22 +419,20 @@ class AgentChecker(DeclChecker):
             if type(statement) is not _NODE:  # (a node's part is its entry's: below)
                 shape[id(statement)] = statement
         # The node table and every callee its nodes call (by identity, with the name
-        # called: what `carried` checks), carried over from snapshot to snapshot where the
-        # table was (`carried`: then only the nodes in `changed` have node infos of their
-        # own); else, or when the callees kept outnumber the nodes (stale ones hold the
-        # programs of their symbols), put in afresh from the whole table.
+        # called: what `carried` checks): those the last one's call, and those this check
+        # put in node infos (`_made`); put in afresh from the whole table when those kept
+        # outnumber the nodes (stale ones hold the programs of their symbols).
         snapshot.table, snapshot.names = info.nodes, names
         callees, used = snapshot.callees, snapshot.used
-        if previous is not None and len(previous.used) <= len(previous.names) + 16:
+        if previous is not None and len(previous.callees) <= len(previous.names) + 16:
             callees.update(previous.callees)
-        if carried and previous is not None and len(previous.used) <= len(previous.names) + 16:
+        if previous is not None and len(previous.used) <= len(previous.names) + 16:
             used.update(previous.used)
-            calling = changed
+            used.update(self._made)
         else:
-            calling = list(info.nodes.values())
-        for node in calling:
-            callee, role = node.callee, node.decl.role
-            used[id(callee)] = (role, callee)
+            for node in info.nodes.values():
+                used[id(node.callee)] = (node.decl.role, node.callee)
+        for role, callee in self._made.values():
             callees[(role, callee.kind, callee.name, id(callee.signature))] = callee
         for node in changed:
             snapshot.nodes[id(node.decl)] = node
