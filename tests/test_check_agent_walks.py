@@ -390,8 +390,9 @@ def test_edits_of_what_an_agent_calls_check_as_without_a_memo(monkeypatch: Any) 
     check without a memo (the IRs too: a callee's symbol gives a node its model) along a
     sequence that edits what the nodes call: a role made anew with the same signature and
     another model, then the first again; a role's signature changed; a node renamed,
-    declared twice, or calling an unknown role; the imports changed; nodes calling an
-    agent with compile-time parameters, and that agent's default changed."""
+    declared twice, or calling an unknown role; two edges added, to unknown nodes; the
+    imports changed; nodes calling an agent with compile-time parameters, and that
+    agent's default changed."""
     from rolegraph.compiler.check_agents import AgentChecker
     from rolegraph.compiler.edits.base import parse_statement
 
@@ -424,6 +425,10 @@ def test_edits_of_what_an_agent_calls_check_as_without_a_memo(monkeypatch: Any) 
         _with(base, body=(statement("a = S(x: x)"), *body)),
         _with(base, body=(*body[:3], statement("e = Nope(x: x)"), *body[3:])),
         base,
+        _with(  # (two statements added, each reported: in body order)
+            base, body=(body[0], statement("a -> q1(y: a)"), *body[1:], statement("a -> q2(y: a)"))
+        ),
+        base,
         _with(base, "import std.types"),
         _with(base, "from std.self_refine import Write, Review"),
         _with(base, "from std.self_refine import Review"),
@@ -440,5 +445,5 @@ def test_edits_of_what_an_agent_calls_check_as_without_a_memo(monkeypatch: Any) 
     ]
     session = CheckSession("g.agent")
     clean = [_agrees(session, module, "g.agent", errors_only=True, irs=True) for module in programs]
-    assert clean.count(False) >= 4  # (the duplicates, the unknown role, the import gone)
+    assert clean.count(False) >= 5  # (the duplicates, the unknown names, the import gone)
     assert carried[0] >= 5  # (the table carried over where it could be)
