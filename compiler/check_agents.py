@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import partial
-from operator import is_
+from operator import attrgetter, is_
 from typing import Any, TypeVar
 
 from . import ast, codes, ltl
@@ -56,7 +56,8 @@ class AgentChecker(DeclChecker):
         body = decl.body
         nodes = [s for s in body if type(s) is _NODE]  # (see `_partition`)
         # the ids of the body's statements; those new since the last clean check
-        ids: set[int] = set(map(id, body))
+        positions = list(map(id, body))
+        ids: set[int] = set(positions)
         added: set[int] = set()
         fresh: list[ast.Node] = []  # (those, in body order)
         if previous is None:
@@ -64,55 +65,25 @@ class AgentChecker(DeclChecker):
         else:  # (the statements the last clean check saw, with the same constants, passed)
             added = ids - previous.statements
             if added:
-                fresh = [s for s in body if id(s) in added]
+                fresh = _in_body_order(body, positions, added, len(ids) == len(positions))
                 check_bound_names(self, module, decl, fresh)
         scope = Scope(self, module, info)
         declared_nodes = info.nodes
-        # the nodes whose callee and output are known to be as before (`same_callee`)
-        same: set[str] = set()
-        # (a callee as before, by the callee then, looked up once: the snapshot's callees
-        # are alive, and one for each name called, kind, name and signature)
-        callees: dict[int, Callee | None] = {}
         before_nodes = previous.nodes if previous is not None else {}
-        params = info.params
-        # Declare every node first: edges and arguments may refer to later nodes.
-        for node in nodes:
-            name = node.name
-            before = before_nodes.get(id(node))
-            if (
-                before is not None
-                and name not in declared_nodes
-                and not node.ct_args
-                and name not in params
-            ):
-                was = before.callee
-                callee = callees.get(id(was), _MISSING)  # type: ignore[arg-type]
-                if callee is _MISSING:
-                    callee = callees[id(was)] = self.same_callee(module, node, was)
-                if callee is not None:
-                    # the same statement, calling what has the same signature: its output
-                    # and bound arguments are the same (`x N` and maps are the statement's)
-                    declared_nodes[name] = NodeInfo(node, callee, before.output, dict(before.bound))
-                    same.add(name)
-                    continue
-            if name in declared_nodes or name in info.params:
-                first = declared_nodes.get(name)
-                self.report(
-                    module,
-                    codes.DUPLICATE_NAME,
-                    f"`{name}` is declared twice in agent `{decl.name}`",
-                    node.span,
-                    "declared again here",
-                    labels=(Label(span=first.decl.span, message="first declared here"),)
-                    if first and first.decl.span
-                    else (),
-                )
-                continue
-            callee = self.callee(module, info, node)
-            output = callee.signature.returns
-            if node.replicate is not None or node.map is not None:
-                output = ListT(output)
-            declared_nodes[name] = NodeInfo(node, callee, output)
+        # Declare every node first: edges and arguments may refer to later nodes. The nodes
+        # whose callee and output are known to be as before (`same_callee`): `same`.
+        names = list(map(_NAME, nodes))
+        self._made = {}
+        if previous is not None and self.carried(module, previous, names):
+            same = self.carry_nodes(module, info, fresh, names, previous)
+        elif (
+            previous is not None
+            and len(set(names)) == len(names)
+            and info.params.keys().isdisjoint(names)
+        ):
+            same = self.declare_kept(module, info, nodes, names, previous)
+        else:
+            same = self.declare_nodes(module, info, nodes, previous)
         touched = self.touched(info, previous, same) if previous is not None else None
         # the nodes some edge now binds other ports of than at the last clean check
         rebound: set[str] = set()
@@ -133,10 +104,10 @@ class AgentChecker(DeclChecker):
         changed: list[NodeInfo] = []  # nodes whose snapshot entry is not the last one's
         heads = self.heads if self.memo is None else self.memo.heads
         unread = previous is not None and not touched  # (no statement reads a change)
-        for node in nodes:
+        # (when none does: the nodes declared afresh, and those some edge binds otherwise,
+        # in body order; the others are as the last clean check saw them, entry and all)
+        for node in _to_check(nodes, declared_nodes, same, rebound) if unread else nodes:
             name = node.name
-            if unread and name in same and name not in rebound:
-                continue  # as the last clean check saw it, snapshot entry and all
             declared = declared_nodes.get(name, None)
             if declared is None or declared.decl is not node:
                 continue
@@ -144,7 +115,9 @@ class AgentChecker(DeclChecker):
                 if name in same:  # (never touched itself: its output is as before)
                     if name not in rebound and (not touched or touched.isdisjoint(heads(node))):
                         continue  # as the last clean check saw it, snapshot entry and all
-                    declared.bound.clear()
+                    # (a node info carried over is the last check's: made anew to bind)
+                    declared = NodeInfo(node, declared.callee, declared.output)
+                    declared_nodes[name] = declared
                 else:
                     before = before_nodes.get(id(node))
                     if (
@@ -175,7 +148,164 @@ class AgentChecker(DeclChecker):
         if self.memo is not None and len(self.diagnostics) == start:
             if previous is None:
                 changed = list(declared_nodes.values())
-            self.remember_agent(info, port_bound, ids, previous, changed, fresh)
+            self.remember_agent(info, port_bound, ids, previous, changed, fresh, names)
+
+    def carried(self, module: ModuleInfo, previous: AgentSnapshot, names: list[str]) -> bool:
+        """Whether the last clean check's node table (`previous.table`) carries over: the
+        same node names in the same order (`names`), and every callee its nodes call is
+        this program's (`same_callee` gives it back: the same declaration, kind, name and
+        signature, declared in the agent's module, whose names mean the same here; never
+        an agent with compile-time parameters, the one callee a node's compile-time
+        arguments are checked against)."""
+        if names != previous.names:
+            return False
+        for role, was in previous.used.values():
+            if self.same_callee(module, role, was) is not was:
+                return False
+        return True
+
+    def carry_nodes(
+        self,
+        module: ModuleInfo,
+        info: AgentInfo,
+        fresh: list[ast.Node],
+        names: list[str],
+        previous: AgentSnapshot,
+    ) -> set[str]:
+        """`declare_nodes` from the last clean check's node table, which carries over
+        (`carried`): each node statement new since (in `fresh`, the statements added, in
+        body order) has the name of one gone, at its place, and is declared afresh; the
+        others are the same statements, declared as then (their node infos shared)."""
+        table = info.nodes
+        table.update(previous.table)  # (in body order; a value replaced keeps its place)
+        afresh = [s for s in fresh if type(s) is _NODE]
+        for node in afresh:
+            table[node.name] = self.declared(module, info, node, previous)  # type: ignore[union-attr,arg-type]
+        return set(names).difference(map(_NAME, afresh))
+
+    def declare_nodes(
+        self,
+        module: ModuleInfo,
+        info: AgentInfo,
+        nodes: list[ast.NodeDecl],
+        previous: AgentSnapshot | None,
+    ) -> set[str]:
+        """Declare the agent's nodes in body order (`info.nodes`), each declared by the same
+        statement at its last clean check (`previous`) as then where its callee has the
+        same signature (`same_callee`); returns the names of those."""
+        declared_nodes = info.nodes
+        same: set[str] = set()
+        # (a callee as before, by the callee then, looked up once: the snapshot's callees
+        # are alive, and one for each name called, kind, name and signature)
+        callees: dict[int, Callee | None] = {}
+        before_nodes = previous.nodes if previous is not None else {}
+        params = info.params
+        for node in nodes:
+            name = node.name
+            before = before_nodes.get(id(node))
+            if (
+                before is not None
+                and name not in declared_nodes
+                and not node.ct_args
+                and name not in params
+            ):
+                was = before.callee
+                callee = callees.get(id(was), _MISSING)  # type: ignore[arg-type]
+                if callee is _MISSING:
+                    callee = callees[id(was)] = self.same_callee(module, node.role, was)
+                    if callee is not None:
+                        self._made[id(callee)] = (node.role, callee)
+                if callee is not None:
+                    # the same statement, calling what has the same signature: its output
+                    # and bound arguments are the same (`x N` and maps are the statement's;
+                    # the bound arguments shared with the snapshot: replaced, never changed)
+                    declared_nodes[name] = NodeInfo(node, callee, before.output, before.bound)
+                    same.add(name)
+                    continue
+            self.declare_node(module, info, node, previous)
+        return same
+
+    def declare_kept(
+        self,
+        module: ModuleInfo,
+        info: AgentInfo,
+        nodes: list[ast.NodeDecl],
+        names: list[str],
+        previous: AgentSnapshot,
+    ) -> set[str]:
+        """`declare_nodes` of nodes whose `names` are distinct, none a parameter's: no node
+        is a duplicate, so those declared as before (which report nothing) are made first,
+        then the others in body order (what reports), and all are put in in body order."""
+        callees: dict[int, Callee | None] = {}
+        made: list[NodeInfo | None] = []
+        afresh: list[int] = []  # (the positions of the others)
+        befores = map(previous.nodes.get, map(id, nodes))
+        for index, (node, before) in enumerate(zip(nodes, befores, strict=True)):
+            if before is not None and not node.ct_args:
+                was = before.callee
+                callee = callees.get(id(was), _MISSING)  # type: ignore[arg-type]
+                if callee is _MISSING:
+                    callee = callees[id(was)] = self.same_callee(module, node.role, was)
+                    if callee is not None:
+                        self._made[id(callee)] = (node.role, callee)
+                if callee is not None:  # (as `declare_nodes`)
+                    made.append(NodeInfo(node, callee, before.output, before.bound))
+                    continue
+            made.append(None)
+            afresh.append(index)
+        for index in afresh:
+            made[index] = self.declared(module, info, nodes[index], previous)
+        info.nodes.update(zip(names, made, strict=True))  # type: ignore[arg-type]
+        return set(names).difference([names[index] for index in afresh])
+
+    def declare_node(
+        self,
+        module: ModuleInfo,
+        info: AgentInfo,
+        node: ast.NodeDecl,
+        previous: AgentSnapshot | None = None,
+    ) -> None:
+        """Declare a node afresh, or report it declared twice."""
+        name = node.name
+        if name in info.nodes or name in info.params:
+            first = info.nodes.get(name)
+            self.report(
+                module,
+                codes.DUPLICATE_NAME,
+                f"`{name}` is declared twice in agent `{info.decl.name}`",
+                node.span,
+                "declared again here",
+                labels=(Label(span=first.decl.span, message="first declared here"),)
+                if first and first.decl.span
+                else (),
+            )
+            return
+        info.nodes[name] = self.declared(module, info, node, previous)
+
+    def declared(
+        self,
+        module: ModuleInfo,
+        info: AgentInfo,
+        node: ast.NodeDecl,
+        previous: AgentSnapshot | None = None,
+    ) -> NodeInfo:
+        """A node as declared afresh: its callee looked up, its output. (One callee for each
+        name called, kind, name, signature and declaration: the one this check made, else
+        the last clean check's (`previous`) where it is shared, see `_shared`.)"""
+        callee = self.callee(module, info, node)
+        if callee.symbol is not None:
+            key = (node.role, callee.kind, callee.name, id(callee.signature))
+            was = self._callees.get(key)
+            if was is None and previous is not None:
+                was = previous.callees.get(key)
+            if was is not None and _shared(was, callee.symbol, module):
+                callee = was
+            self._callees[key] = callee
+            self._made[id(callee)] = (node.role, callee)
+        output = callee.signature.returns
+        if node.replicate is not None or node.map is not None:
+            output = ListT(output)
+        return NodeInfo(node, callee, output)
 
     # -- incremental checking of an edited agent (see `CheckMemo`) ------------------------------
 
@@ -202,13 +332,14 @@ class AgentChecker(DeclChecker):
         )
         return previous if same else None
 
-    def same_callee(self, module: ModuleInfo, node: ast.NodeDecl, was: Callee) -> Callee | None:
-        """The callee of a node declared by the same statement at the last clean check,
-        whose callee then was `was`, when what it calls still has the same signature (its
-        symbol is this program's); None: look it up."""
+    def same_callee(self, module: ModuleInfo, role: str, was: Callee) -> Callee | None:
+        """The callee of a node calling `role`, declared by the same statement at the last
+        clean check, whose callee then was `was`, when what it calls still has the same
+        signature: `was` itself where it may be shared (`_shared`), else one whose symbol
+        is this program's; None: look it up."""
         if was.kind == "param":  # a role-valued compile-time parameter: the same ones
             return was
-        symbol = self.program.lookup(module, node.role)
+        symbol = self.program.lookup(module, role)
         if symbol is None or symbol.kind != was.kind or symbol.qualified != was.name:
             return None
         if symbol.kind == "agent" and symbol.decl.ct_params:  # type: ignore[attr-defined]
@@ -216,6 +347,8 @@ class AgentChecker(DeclChecker):
         signature = self.signatures.get(symbol.qualified)
         if signature is None or not (signature is was.signature or signature == was.signature):
             return None  # (not computed yet: computing it here would report out of order)
+        if signature is was.signature and _shared(was, symbol, module):
+            return was
         return Callee(was.kind, was.name, signature, symbol)
 
     def touched(
@@ -252,6 +385,7 @@ class AgentChecker(DeclChecker):
         previous: AgentSnapshot | None,
         changed: list[NodeInfo],
         added: list[ast.Node],
+        names: list[str],
     ) -> None:
         """Store the agent's snapshot: the last clean check's (`previous`), less the
         statements gone since, with the nodes whose entry no longer holds (`changed`: new
@@ -284,25 +418,26 @@ class AgentChecker(DeclChecker):
         for statement in added:
             if type(statement) is not _NODE:  # (a node's part is its entry's: below)
                 shape[id(statement)] = statement
-        # Without the callees' symbols: they hold this program (its modules and names, in
-        # cycles), which a snapshot would keep alive until the next one replaces it: long
-        # enough for the cyclic collector to carry it into the generations it rarely
-        # visits, where every collection walks every object of the process.
-        # One callee for each name called, kind, name and signature, kept from snapshot to
-        # snapshot (so that a check looks each up once: `check_agent`'s `callees`).
-        callees = snapshot.callees
-        if previous is not None and len(previous.callees) <= 2 * len(previous.nodes) + 16:
+        # The node table and every callee its nodes call (by identity, with the name
+        # called: what `carried` checks): those the last one's call, and those this check
+        # put in node infos (`_made`); put in afresh from the whole table when those kept
+        # outnumber the nodes (stale ones hold the programs of their symbols).
+        snapshot.table, snapshot.names = info.nodes, names
+        callees, used = snapshot.callees, snapshot.used
+        if previous is not None and len(previous.callees) <= len(previous.names) + 16:
             callees.update(previous.callees)
+        if previous is not None and len(previous.used) <= len(previous.names) + 16:
+            used.update(previous.used)
+            used.update(self._made)
+        else:
+            for node in info.nodes.values():
+                used[id(node.callee)] = (node.decl.role, node.callee)
+        for role, callee in self._made.values():
+            callees[(role, callee.kind, callee.name, id(callee.signature))] = callee
         for node in changed:
-            was = node.callee
-            called = (node.decl.role, was.kind, was.name, id(was.signature))
-            callee = callees.get(called)
-            if callee is None:
-                callee = callees[called] = Callee(was.kind, was.name, was.signature)
-            kept = NodeInfo(node.decl, callee, node.output, node.bound)
-            snapshot.nodes[id(node.decl)] = kept
-            snapshot.by_name[node.decl.name] = kept
-            unshaped[id(node.decl)] = kept
+            snapshot.nodes[id(node.decl)] = node
+            snapshot.by_name[node.decl.name] = node
+            unshaped[id(node.decl)] = node
             shape.pop(id(node.decl), None)
         key = (info.symbol.qualified, self.environment(info.symbol.module))
         self.memo.store_agent(key, snapshot)
@@ -697,6 +832,50 @@ def _same_objects(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
 
 
 _MISSING: Any = object()
+
+
+def _shared(was: Callee, symbol: Symbol, module: ModuleInfo) -> bool:
+    """Whether a callee made at an earlier clean check of the agent (`was`, of the kind,
+    name and signature of `symbol`, this program's) stands for `symbol` here: its symbol
+    is of the same declaration, declared in the agent's module (`module`), which had the
+    same environment then (the snapshot's key): each name a reader of the callee's symbol
+    looks up from its module (its model, tools, types) is the same declaration there.
+    Then node infos carry over from check to check; their callees hold the symbol of the
+    program that first made them, not this one (a symbol holds its whole program: so a
+    callee is made anew only where no callee there is shared)."""
+    old = was.symbol
+    return old is symbol or (
+        old is not None and old.decl is symbol.decl and symbol.module is module
+    )
+
+
+_NAME = attrgetter("name")
+
+
+def _in_body_order(
+    body: tuple[ast.Node, ...], positions: list[int], chosen: set[int], distinct: bool
+) -> list[ast.Node]:
+    """The statements of `body` whose ids are `chosen`, in body order (`positions`: the
+    ids of the body's statements, in order). Found by position when they are few and no
+    statement object occurs twice in the body (`distinct`)."""
+    if not distinct or len(chosen) > 8:
+        return [s for s in body if id(s) in chosen]
+    return [body[i] for i in sorted(map(positions.index, chosen))]
+
+
+def _to_check(
+    nodes: list[ast.NodeDecl], declared: dict[str, NodeInfo], same: set[str], rebound: set[str]
+) -> list[ast.NodeDecl]:
+    """The nodes an agent's check checks again when no name changed meaning since its last
+    clean check: those not declared as then (not in `same`) and those an edge now binds
+    other ports of (`rebound`), in body order; a node of a name declared by another
+    statement too (a duplicate) is the declaring one's."""
+    names = (declared.keys() - same) | (rebound & same)
+    if len(names) > 8:
+        return [node for node in nodes if node.name in names]
+    order = list(declared)
+    return [declared[name].decl for name in sorted(names, key=order.index)]
+
 
 _NODE, _EDGE, _RETURN, _CONSTRAINT = ast.NodeDecl, ast.EdgeDecl, ast.ReturnStmt, ast.Constraint
 

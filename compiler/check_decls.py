@@ -47,6 +47,11 @@ class DeclChecker:
         self.memo = memo
         self._environments: dict[int, int] = {}  # module → its number in the memo
         self._contexts: dict[int, int] = {}  # agent → its environment (`context`)
+        # the callees of the nodes declared afresh, by name called, kind, name and signature
+        self._callees: dict[tuple[str, str, str, int], Callee] = {}
+        # the callees put in node infos by the check of an agent, by identity, with the name
+        # called (check_agents.py)
+        self._made: dict[int, tuple[str, Callee]] = {}
         self.sink = DiagnosticSink(found=program.diagnostics)
         self.diagnostics: list[Diagnostic] = self.sink.found
         self.agents: dict[str, AgentInfo] = {}

@@ -34,7 +34,7 @@ class Callee:
     symbol: Symbol | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # (one for each node of each program an editor checks)
 class NodeInfo:
     decl: ast.NodeDecl
     callee: Callee

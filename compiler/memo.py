@@ -16,10 +16,11 @@ from .resolve import ModuleInfo
 @dataclass
 class AgentSnapshot:
     """An agent's body as it last checked clean, for the check of the next edit of it: what
-    each node declared (by the identity of its statement), the ports each edge binds, and
-    the ports bound on each node. Its node infos' callees have no symbol (a symbol holds
-    its whole program, in cycles): only their kind, name and signature, the output and the
-    bound arguments are read. Nodes unchanged since the snapshot before share its entries."""
+    each node declared (by the identity of its statement, and its node table), the ports
+    each edge binds, and the ports bound on each node. Its node infos are that check's,
+    carried over to the next checks while their callees stand for the same declarations
+    (check_agents.py `carried`, `_shared`): a callee holds the symbol of the program that
+    made it. Nodes unchanged since the snapshot before share its entries."""
 
     decl: ast.AgentDecl
     nodes: dict[int, NodeInfo] = field(default_factory=dict)  # id(NodeDecl) → as declared
@@ -28,8 +29,13 @@ class AgentSnapshot:
     port_bound: dict[str, list[frozenset[str]]] = field(default_factory=dict)
     statements: set[int] = field(default_factory=set)  # ids of every statement of the body
     # the node infos' callees, one for each name called, kind, name and signature (by its
-    # identity: the callee holds it alive)
+    # identity: the callee holds it alive), the last made
     callees: dict[tuple[str, str, str, int], Callee] = field(default_factory=dict)
+    # the check's node table (its `AgentInfo.nodes`, in body order), the names in it, and
+    # every callee its nodes call (at least), by identity, with the name called
+    table: dict[str, NodeInfo] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
+    used: dict[int, tuple[str, Callee]] = field(default_factory=dict)
     # what stands for each statement in the key of the agent's graph (check.py's
     # `_graph_shape`), by its id: a node's part of the key, any other statement itself;
     # `unshaped`: the nodes (as here) whose part is not made yet (then not in `shape`)

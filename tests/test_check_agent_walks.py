@@ -332,3 +332,118 @@ def test_nodes_declared_twice_or_of_unknown_roles_after_a_clean_check_report_as_
         )
         assert not _agrees(session, edited, "g.agent", errors_only=True)
         assert not _agrees(session, edited, "g.agent", explore=False)
+
+
+CALLS = """
+from std.self_refine import Write
+
+model fast = "openai/gpt-4o-mini"
+model slow = "openai/gpt-4o"
+
+role R(x: str) -> str {
+  model fast
+  prompt "{{ x }}"
+}
+
+role S(x: str, y: str = "") -> str {
+  model fast
+  prompt "{{ x }} {{ y }}"
+}
+
+agent Sub[P: role(x: str) -> str = R](x: str) -> str {
+  p = P(x: x)
+  return p
+}
+
+agent A(x: str) -> str {
+  a = R(x: x)
+  b = S(x: a)
+  c = R(x: b)
+  w = Write(task: c)
+  d = S(x: c, y: w.text)
+  a -> b(y: a)
+  return d
+}
+"""
+
+
+def _with(module: ast.Module, source: str = "", body: tuple[Any, ...] | None = None) -> ast.Module:
+    """`module` with the declarations of `source` (a text of declarations) in place of
+    those of the same names (the others, the same objects), and agent A's body `body`;
+    its imports those of `source` where it has any."""
+    new = {d.name: d for d in rolegraph.parse(source, "g.agent").decls if hasattr(d, "name")}
+    imports = [d for d in rolegraph.parse(source, "g.agent").decls if isinstance(d, ast.Import)]
+    decls = [
+        new.get(getattr(d, "name", None), d)  # type: ignore[arg-type]
+        for d in module.decls
+        if not (imports and isinstance(d, ast.Import))
+    ]
+    decls = [*imports, *decls]
+    if body is not None:
+        decls = [d.with_changes(body=body) if getattr(d, "name", None) == "A" else d for d in decls]
+    return module.with_changes(decls=tuple(decls))
+
+
+def test_edits_of_what_an_agent_calls_check_as_without_a_memo(monkeypatch: Any) -> None:
+    """An agent's node table is carried over from its last clean check while every callee
+    its nodes call stands for the same declaration (`carry_nodes`, `_shared`); held to the
+    check without a memo (the IRs too: a callee's symbol gives a node its model) along a
+    sequence that edits what the nodes call: a role made anew with the same signature and
+    another model, then the first again; a role's signature changed; a node renamed,
+    declared twice, or calling an unknown role; two edges added, to unknown nodes; the
+    imports changed; nodes calling an agent with compile-time parameters, and that
+    agent's default changed."""
+    from rolegraph.compiler.check_agents import AgentChecker
+    from rolegraph.compiler.edits.base import parse_statement
+
+    carried = [0]
+    carry = AgentChecker.carry_nodes
+
+    def counted(self: AgentChecker, *args: Any) -> Any:
+        carried[0] += 1
+        return carry(self, *args)
+
+    monkeypatch.setattr(AgentChecker, "carry_nodes", counted)
+
+    def statement(text: str) -> Any:
+        return parse_statement(text, "a statement")
+
+    base = rolegraph.parse(CALLS, "g.agent")
+    body = base.agents[-1].body
+    other_c = statement("c = R(x: a)")
+    slow_r = 'role R(x: str) -> str {\n  model slow\n  prompt "{{ x }}!"\n}'
+    programs = [
+        base,
+        _with(base, body=(*body[:2], other_c, *body[3:])),
+        _with(base, slow_r, body=(*body[:2], other_c, *body[3:])),
+        _with(base, slow_r, body=(*body[:2], statement("c = R(x: b)"), *body[3:])),
+        base,
+        _with(base, body=(*body[:2], other_c, *body[3:])),
+        _with(base, 'role S(x: str, y: str) -> str {\n  model fast\n  prompt "{{ x }}"\n}'),
+        _with(base, body=(*body[:2], statement("c2 = R(x: b)"), *body[3:])),
+        _with(base, body=(*body, statement("a = S(x: x)"))),
+        _with(base, body=(statement("a = S(x: x)"), *body)),
+        _with(base, body=(*body[:3], statement("e = Nope(x: x)"), *body[3:])),
+        base,
+        _with(  # (two statements added, each reported: in body order)
+            base, body=(body[0], statement("a -> q1(y: a)"), *body[1:], statement("a -> q2(y: a)"))
+        ),
+        base,
+        _with(base, "import std.types"),
+        _with(base, "from std.self_refine import Write, Review"),
+        _with(base, "from std.self_refine import Review"),
+        base,
+        _with(base, body=(*body, statement("s = Sub[S](x: x)"))),
+        _with(base, body=(*body, statement("s = Sub(x: x)"))),
+        _with(
+            base,
+            "agent Sub[P: role(x: str) -> str = S](x: str) -> str {\n  p = P(x: x)\n  return p\n}",
+            body=(*body, statement("s = Sub(x: x)")),
+        ),
+        _with(base, body=(*body, statement("s = Sub(x: x)"))),
+        base,
+    ]
+    session = CheckSession("g.agent")
+    clean = [_agrees(session, module, "g.agent", errors_only=True, irs=True) for module in programs]
+    assert clean.count(False) >= 5  # (the duplicates, the unknown names, the import gone)
+    assert carried[0] >= 5  # (the table carried over where it could be)
