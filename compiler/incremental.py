@@ -89,6 +89,12 @@ class CheckSession:
                 self._runnable.popitem(last=False)
         return checked
 
+    def found_clean(self, module: ast.Module) -> bool:
+        """Whether this session found `module` (the same declarations, by identity) free
+        of errors lately in an errors-only check that explored it and built its IRs (an
+        editor's: the checks `runnable` answers from)."""
+        return _declarations(module) in self._runnable
+
     def runnable(self, module: ast.Module) -> CheckedModule:
         """`module`'s errors and the IRs its agents run with: what `check(module,
         explore=False)` says of them. A program this session found clean lately in an

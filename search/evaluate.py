@@ -152,6 +152,9 @@ class Evaluator:
         self._runs_keys: dict[str, str] = {}  # a program's fingerprint: its runs' key
         # a program's fingerprint: its constraints' verdicts (`verdicts`)
         self._verdicts: dict[str, tuple[tuple[str, str, str], ...]] = {}
+        # the agents' signatures every example fits (`_check_inputs`): its parameters, and
+        # those with a default, all that check reads of an agent
+        self._inputs_fit: set[tuple[frozenset[str], frozenset[str]]] = set()
 
     def evaluate_sync(self, module: ast.Module) -> Evaluation:
         return run_sync(self.evaluate(module))
@@ -459,7 +462,11 @@ class Evaluator:
 
     def _check_inputs(self, ir: Any) -> None:
         """Examples whose inputs the agent does not take would fail every run and score
-        0 in silence: say so instead."""
+        0 in silence: say so instead. (Checked once a signature: most edits keep the
+        agent's parameters, and every evaluation asks.)"""
+        signature = (frozenset(ir.param_types), frozenset(ir.param_defaults))
+        if signature in self._inputs_fit:
+            return
         takes = list(ir.param_types)
         for index, example in enumerate(self.objective.examples, 1):
             unknown = [name for name in example.inputs if name not in ir.param_types]
@@ -474,6 +481,7 @@ class Evaluator:
                     f"example {index} {problem}; agent `{ir.name}` takes: "
                     f"{', '.join(takes) or 'nothing'}"
                 )
+        self._inputs_fit.add(signature)
 
     def inherit_runs(self, parent: ast.Module, module: ast.Module) -> int:
         """Store `parent`'s runs as `module`'s, for an edit that cannot change any run

@@ -69,13 +69,37 @@ def _forget(key: int, _: object) -> None:
     _WORDS.pop(key, None)
 
 
+# (the agent, the ids of a program's declarations but its tests) → (those declarations,
+# held so that the ids stay theirs, and the agent's `runs_fingerprint`): a program is
+# asked about twice, by the test pass (its tests' keys) and by the evaluator (its runs')
+_REACHES: OrderedDict[tuple[str, tuple[int, ...]], tuple[tuple[ast.Decl, ...], str | None]] = (
+    OrderedDict()
+)
+_REACHES_MAX = 32
+
+
 def runs_fingerprint(module: ast.Module, agent: str) -> str | None:
     """A hash of what runs of `agent` can depend on in `module` (see above); None when
-    `agent` is not declared in `module` (an imported one: then nothing is shared)."""
+    `agent` is not declared in `module` (an imported one: then nothing is shared).
+    Computed once for the latest programs' declarations (tests aside: they are not in it)."""
+    decls = tuple(d for d in module.decls if not isinstance(d, ast.TestDecl))
+    key = (agent, tuple(map(id, decls)))
+    found = _REACHES.get(key)
+    if found is not None:
+        return found[1]
+    digest = _reach(decls, agent)
+    _REACHES[key] = (decls, digest)
+    if len(_REACHES) > _REACHES_MAX:
+        _REACHES.popitem(last=False)
+    return digest
+
+
+def _reach(decls: tuple[ast.Decl, ...], agent: str) -> str | None:
+    """`runs_fingerprint` of a program's declarations but its tests, computed."""
     named: dict[str, ast.Decl] = {}
-    for decl in module.decls:
+    for decl in decls:
         name = getattr(decl, "name", None)
-        if isinstance(name, str) and not isinstance(decl, ast.TestDecl):
+        if isinstance(name, str):
             named.setdefault(name, decl)
     texts: dict[int, str] = {}
     reached: set[str] = set()
@@ -91,9 +115,7 @@ def runs_fingerprint(module: ast.Module, agent: str) -> str | None:
         texts[id(named[name])] = source
         todo.extend(word for word in words if word in named)
     digest = hashlib.sha256()
-    for decl in module.decls:
-        if isinstance(decl, ast.TestDecl):
-            continue
+    for decl in decls:
         text = texts.get(id(decl))
         if text is None and not isinstance(getattr(decl, "name", None), str):
             text = declaration_source(decl)  # (an import, or what has no name: always counted)

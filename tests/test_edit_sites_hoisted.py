@@ -1,8 +1,10 @@
 """The sites of `InsertRole`, `RefineLoop`, `ApplyPattern` and `ReplicateVote` print
 each role's and pattern's types once a call (the standard patterns' once a process), not
-once a node or an edge: held to the sites as they were listed before, printing every type
-where it is compared, on the examples and on programs made from them by seeded random
-sites."""
+once a node or an edge, and `RefineLoop` only once a node can be refined; `ChangeRole`
+gathers the ports of each node's incoming edges in one pass an agent: held to the sites
+as they were listed before, printing every type where it is compared (each node's ports
+gathered from every edge), on the examples and on programs made from them by seeded
+random sites."""
 
 from __future__ import annotations
 
@@ -13,12 +15,14 @@ import rolegraph
 from rolegraph.compiler import ast
 from rolegraph.compiler.edits import (
     ApplyPattern,
+    ChangeRole,
     InsertRole,
     RefineLoop,
     ReplicateVote,
 )
 from rolegraph.compiler.edits.patterns import _is_pattern, _standard_patterns
 from rolegraph.compiler.edits.refine import _is_critique, _refine_problem
+from rolegraph.compiler.edits.settings import _callee_signature, fits
 from rolegraph.compiler.printer import to_source
 from rolegraph.compiler.queries import node_deps, output_type, plain_node, record_fields, role_of
 
@@ -134,7 +138,27 @@ def _replicate_vote(module: ast.Module) -> Iterator[ReplicateVote]:
                     yield ReplicateVote(agent=agent.name, node=node.name, n=n, voter=voter)
 
 
+def _change_role(module: ast.Module) -> Iterator[ChangeRole]:
+    for agent in module.agents:
+        for node in agent.nodes:
+            if isinstance(module.decl(node.role), ast.HumanDecl):
+                continue
+            current = _callee_signature(module, agent, node)
+            ports = [
+                port
+                for edge in agent.edges
+                if isinstance(edge.target, ast.NodeTarget) and edge.target.node == node.name
+                for port in edge.target.ports
+            ]
+            for name, role in {r.name: r for r in module.roles}.items():
+                if name == node.role:
+                    continue
+                if current is None or fits(node, ports, current, (role.params, role.returns)):
+                    yield ChangeRole(agent=agent.name, node=node.name, role=name)
+
+
 REFERENCE = {
+    ChangeRole: _change_role,
     InsertRole: _insert_role,
     RefineLoop: _refine_loop,
     ApplyPattern: _apply_pattern,

@@ -130,3 +130,44 @@ def test_a_reply_is_saved_under_the_key_its_request_was_asked_by(monkeypatch):
     cache.save(unasked, ModelReply('"C"'))  # (never asked: encoded now)
     assert encoded[-1] is unasked and cache.reply(request("c")).content == '"C"'
     assert not cache._missed  # (nothing pending)
+
+
+def _cold(module, agent):
+    """`runs_fingerprint` with nothing remembered: the path the memo replaces."""
+    from rolegraph.search import sharing
+
+    reaches, words = dict(sharing._REACHES), dict(sharing._WORDS)
+    sharing._REACHES.clear()
+    sharing._WORDS.clear()
+    try:
+        return runs_fingerprint(module, agent)
+    finally:
+        sharing._REACHES.clear()
+        sharing._REACHES.update(reaches)
+        sharing._WORDS.update(words)
+
+
+def test_a_remembered_runs_fingerprint_is_the_cold_one_on_seeded_edit_walks():
+    """Held to the fingerprint computed with nothing remembered, for every agent of every
+    program of seeded edit walks, asked in a shuffled order, twice, with and without the
+    programs' tests (the test pass asks with them, the evaluator without), and for
+    programs alive at once that share most declarations."""
+    import random
+
+    from .edit_walks import edit_walk
+
+    for seed in range(3):
+        rng = random.Random(seed)
+        walk = edit_walk(module(), rng, 24)
+        asked = [(program, agent.name) for program in walk for agent in program.agents] + [
+            (walk[-1], "Nobody")
+        ]
+        expected = {(id(p), a): _cold(p, a) for p, a in asked}
+        for _ in range(2):
+            rng.shuffle(asked)
+            for program, agent in asked:
+                bare = program.with_changes(
+                    decls=tuple(d for d in program.decls if d.kind != "TestDecl")
+                )
+                assert runs_fingerprint(program, agent) == expected[id(program), agent]
+                assert runs_fingerprint(bare, agent) == expected[id(program), agent]

@@ -289,3 +289,67 @@ def test_in_a_search_the_pass_runs_the_tests_on_the_editors_irs(path, monkeypatc
                 assert ir == irs[agents[name]], (edit, name)
             taken += 1
     assert taken
+
+
+def _as_said(checked):
+    return [(d.code, d.message, d.span) for d in checked.diagnostics]
+
+
+def test_the_pass_explores_only_what_the_editor_found_clean_and_says_what_a_plain_check_says():
+    """`_errors` in a session explores a program whose declarations but its tests the
+    session found clean exploring them (the editor's check): held to the check that does
+    not explore, cold (no session), on every program the editor admits of every edit of
+    each example with tests (and of `CHAIN`, whose tests go stale) and of a seeded edit
+    walk from each, as a search's editor admits them first; and a program whose `ensure`
+    every run violates (E0506, found only by exploring), which the editor never admitted,
+    is not explored: the same as the cold check."""
+    import random
+
+    from rolegraph.compiler.edits import OPERATORS, EditError
+    from rolegraph.compiler.incremental import CheckSession
+    from rolegraph.search.program import check, program_editor
+    from rolegraph.search.tests_kept import _errors
+
+    from .edit_walks import edit_walk
+
+    explored = stale = 0
+    starts = [(str(path), rolegraph.parse_file(path)) for path in WITH_TESTS]
+    starts.append(("chain.agent", rolegraph.parse(CHAIN, "chain.agent")))
+    for seed, (filename, start) in enumerate(starts):
+        session = CheckSession(filename)
+        editor = program_editor(filename, session=session)
+        asked: list[bool] = []  # (whether each check of the pass explored)
+        check_now = session.check
+
+        def checks(module, *, explore=True, _check=check_now, _asked=asked, **options):
+            _asked.append(explore)
+            return _check(module, explore=explore, **options)
+
+        children = []  # (every edit of the start, and a seeded walk from it)
+        for operator in OPERATORS:
+            for site in operator.sites(start):
+                try:
+                    children.append(site.apply(start))
+                except (EditError, ValueError):
+                    continue
+        for module in children + edit_walk(start, random.Random(seed), 20):
+            if any(d.is_error for d in editor.check(module)):
+                continue  # (not admitted: the pass never sees it)
+            cold = check(module, filename, explore=False, errors_only=True)
+            stale += bool(cold.errors)
+            asked.clear()
+            session.check = checks  # type: ignore[method-assign]
+            try:
+                assert _as_said(_errors(module, filename, None, session)) == _as_said(cold)
+            finally:
+                del session.check
+            explored += asked == [True]
+    assert explored > 200 and stale  # (the explored path taken, stale tests among them)
+    text = (Path(__file__).parent.parent / "examples" / "self_refine.agent").read_text()
+    text = text.replace("ensure always(return -> once critic)", "ensure always(not critic)")
+    module = rolegraph.parse(text, "violated.agent")
+    session = CheckSession("violated.agent")
+    assert [d.code for d in session.check(module, errors_only=True).errors] == ["E0506"]
+    cold = check(module, "violated.agent", explore=False, errors_only=True)
+    assert not cold.errors
+    assert _as_said(_errors(module, "violated.agent", None, session)) == _as_said(cold)

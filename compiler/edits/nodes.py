@@ -39,18 +39,23 @@ class InsertRole(Edit):
     def sites(cls, module: ast.Module) -> Iterator[Edit]:
         # Roles that take and give the source's type (revisers, checkers, polishers):
         # what flows on the edge keeps its type, so every reader keeps working.
-        # (each role's result and parameter types printed once a call, not once an edge)
-        roles = [
-            (role, to_source(role.returns), [to_source(p.type) for p in role.params])
+        # (each role's result and parameter types printed once a call, not once an edge;
+        # a role that takes no parameter of its result's type fits no edge: with no role
+        # that does, there is no site, and the edges are not looked at)
+        revisers = [
+            (role, returns)
             for role in module.roles
+            if (returns := to_source(role.returns)) in [to_source(p.type) for p in role.params]
         ]
+        if not revisers:
+            return
         for agent in module.agents:
             by_name = {n.name: n for n in agent.nodes}
             for target in agent.nodes:
                 for source in node_deps(agent, target):
                     kind = output_type(module, by_name[source])
-                    for role, returns, params in roles:
-                        if returns == kind and kind in params:
+                    for role, returns in revisers:
+                        if returns == kind:
                             yield cls(
                                 agent=agent.name, source=source, target=target.name, role=role.name
                             )

@@ -60,14 +60,20 @@ class RefineLoop(Edit):
 
     @classmethod
     def sites(cls, module: ast.Module) -> Iterator[Edit]:
-        # (each role's parameter types printed once a call, and whether it critiques)
-        roles = [(r.name, {to_source(p.type) for p in r.params}, r.returns) for r in module.roles]
+        # (each role's parameter types printed once a call, and only once a node can be
+        # refined: most programs have none; and whether a role critiques, once a role)
+        roles: list[tuple[str, set[str], ast.TypeExpr]] | None = None
         critiques: dict[int, bool] = {}  # (by position: whether the role critiques)
         for agent in module.agents:
             for node in agent.nodes:
                 role = role_of(module, node)
                 if role is None or _refine_problem(agent, node) is not None:
                     continue
+                if roles is None:
+                    roles = [
+                        (r.name, {to_source(p.type) for p in r.params}, r.returns)
+                        for r in module.roles
+                    ]
                 kind = to_source(role.returns)
                 critics = [""]
                 for index, (name, params, returns) in enumerate(roles):

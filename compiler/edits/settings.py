@@ -104,16 +104,17 @@ class ChangeRole(Edit):
     def sites(cls, module: ast.Module) -> Iterator[Edit]:
         roles = {r.name: r for r in module.roles}
         for agent in module.agents:
+            # the ports each node's incoming edges pass, in the edges' order: one pass over
+            # the edges an agent, not one a node
+            ports_of: dict[str, list[ast.Arg]] = {}
+            for edge in agent.edges:
+                if isinstance(edge.target, ast.NodeTarget):
+                    ports_of.setdefault(edge.target.node, []).extend(edge.target.ports)
             for node in agent.nodes:
                 if isinstance(module.decl(node.role), ast.HumanDecl):
                     continue  # a person's step is not for a search to hand to a model
                 current = _callee_signature(module, agent, node)
-                ports = [
-                    port
-                    for edge in agent.edges
-                    if isinstance(edge.target, ast.NodeTarget) and edge.target.node == node.name
-                    for port in edge.target.ports
-                ]
+                ports = ports_of.get(node.name, [])
                 for name, role in roles.items():
                     if name == node.role:
                         continue
