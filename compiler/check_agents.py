@@ -209,17 +209,9 @@ class AgentChecker(DeclChecker):
                 and not node.ct_args
                 and name not in params
             ):
-                was = before.callee
-                callee = callees.get(id(was), _MISSING)  # type: ignore[arg-type]
-                if callee is _MISSING:
-                    callee = callees[id(was)] = self.same_callee(module, node.role, was)
-                    if callee is not None:
-                        self._made[id(callee)] = (node.role, callee)
-                if callee is not None:
-                    # the same statement, calling what has the same signature: its output
-                    # and bound arguments are the same (`x N` and maps are the statement's;
-                    # the bound arguments shared with the snapshot: replaced, never changed)
-                    declared_nodes[name] = NodeInfo(node, callee, before.output, before.bound)
+                kept = self.kept_node(module, node, before, callees)
+                if kept is not None:
+                    declared_nodes[name] = kept
                     same.add(name)
                     continue
             self.declare_node(module, info, node, previous)
@@ -242,14 +234,9 @@ class AgentChecker(DeclChecker):
         befores = map(previous.nodes.get, map(id, nodes))
         for index, (node, before) in enumerate(zip(nodes, befores, strict=True)):
             if before is not None and not node.ct_args:
-                was = before.callee
-                callee = callees.get(id(was), _MISSING)  # type: ignore[arg-type]
-                if callee is _MISSING:
-                    callee = callees[id(was)] = self.same_callee(module, node.role, was)
-                    if callee is not None:
-                        self._made[id(callee)] = (node.role, callee)
-                if callee is not None:  # (as `declare_nodes`)
-                    made.append(NodeInfo(node, callee, before.output, before.bound))
+                kept = self.kept_node(module, node, before, callees)
+                if kept is not None:
+                    made.append(kept)
                     continue
             made.append(None)
             afresh.append(index)
@@ -257,6 +244,28 @@ class AgentChecker(DeclChecker):
             made[index] = self.declared(module, info, nodes[index], previous)
         info.nodes.update(zip(names, made, strict=True))  # type: ignore[arg-type]
         return set(names).difference([names[index] for index in afresh])
+
+    def kept_node(
+        self,
+        module: ModuleInfo,
+        node: ast.NodeDecl,
+        before: NodeInfo,
+        callees: dict[int, Callee | None],
+    ) -> NodeInfo | None:
+        """The node declared by the same statement as at the last clean check (`before`),
+        as then, where what it calls still has the same signature (`same_callee`, asked
+        once per callee then: `callees`); None: declare it afresh. Its output and bound
+        arguments are the same (`x N` and maps are the statement's; the bound arguments
+        shared with the snapshot: replaced, never changed)."""
+        was = before.callee
+        callee = callees.get(id(was), _MISSING)
+        if callee is _MISSING:
+            callee = callees[id(was)] = self.same_callee(module, node.role, was)
+            if callee is not None:
+                self._made[id(callee)] = (node.role, callee)
+        if callee is None:
+            return None
+        return NodeInfo(node, callee, before.output, before.bound)
 
     def declare_node(
         self,

@@ -21,15 +21,14 @@ import pytest
 import rolegraph
 from rolegraph.compiler import analyses, ast, check, identity, lower, ltl
 from rolegraph.compiler.check import check_module
-from rolegraph.compiler.checked import CheckResult
 from rolegraph.compiler.edits import OPERATORS, EditError
 from rolegraph.compiler.edits.editor import Editor
 from rolegraph.compiler.identity import IdentityTable
 from rolegraph.compiler.incremental import CheckSession
-from rolegraph.compiler.lower import build_ir
 from rolegraph.grammar import parse_module
 
 from .edit_walks import edit_walk, generated_module
+from .test_lower_memo import _irs as _analysis_irs
 
 
 class Thing:
@@ -154,17 +153,6 @@ def _nothing_remembered() -> Iterator[None]:
 def _parse(source: str, name: str) -> tuple[ast.Module | None, list]:
     result = parse_module(source, name)
     return result.module, result.diagnostics
-
-
-def _analysis_irs(session: CheckSession, module: ast.Module) -> dict[str, str] | None:
-    checked = session.check(module, explore=False)
-    if checked.errors:
-        return None
-    result = CheckResult(checked.program, checked.agents, [], checked.signatures)
-    return {
-        name: repr(build_ir(result, agent, runtime=False).model_dump())
-        for name, agent in checked.agents.items()
-    }
 
 
 def _statement_ids(module: ast.Module) -> set[int]:
