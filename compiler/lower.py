@@ -391,6 +391,12 @@ def _node(
         if known is not None:
             return known[1]
     callee, symbol = info.callee.name, info.callee.symbol
+    if runtime and symbol is not None:
+        # What a run reads through the callee's module (its model, its tools and their
+        # servers) is this program's: a callee carried over from an earlier check
+        # (check_agents `_shared`) holds the symbol of the program that first made it, whose
+        # modules an imported file changed since may no longer match.
+        symbol = _symbol(result, callee) or symbol
     kind = _KINDS.get(info.callee.kind, "unknown")
     if kind == "param" and callee in instance.roles:
         callee = instance.roles[callee]

@@ -447,3 +447,61 @@ def test_edits_of_what_an_agent_calls_check_as_without_a_memo(monkeypatch: Any) 
     clean = [_agrees(session, module, "g.agent", errors_only=True, irs=True) for module in programs]
     assert clean.count(False) >= 5  # (the duplicates, the unknown names, the import gone)
     assert carried[0] >= 5  # (the table carried over where it could be)
+
+
+def test_a_run_reads_what_an_imported_tool_names_now_after_its_file_changed(
+    tmp_path: Path,
+) -> None:
+    """A callee carried over from an earlier check holds the symbol of the program that
+    first made it; a runtime IR must still read the tools' servers from this program. Here
+    only the file that declares the server changes on disk within one session (the
+    declarations of the importing files are the same objects, parsed from the same
+    text): the IRs the session builds must name the new server, as a check without a
+    memo does (found by review: they named the old one)."""
+    (tmp_path / "lib.agent").write_text(
+        'from "./srv.agent" import notes\ntool word_count(text: str) -> int = notes["word-count"]\n'
+    )
+    main = tmp_path / "main.agent"
+    main.write_text(
+        'from "./lib.agent" import word_count\n'
+        'model fast = "mock" { temperature: 0 }\n'
+        "role R(topic: str) -> str {\n"
+        "  model fast\n"
+        '  prompt "{{ topic }}"\n'
+        "  tools [word_count] max 2\n"
+        "}\n"
+        "agent A(topic: str) -> str {\n"
+        "  s = R(topic)\n"
+        "  t = R(topic)\n"
+        "  return s\n"
+        "}\n"
+    )
+    server = tmp_path / "srv.agent"
+    server.write_text('mcp notes = "python3 a_server.py" { timeout: 10 }\n')
+    base = rolegraph.parse_file(main)
+    agent = base.agents[-1]
+
+    def with_node(text: str) -> ast.Module:
+        node = rolegraph.parse(f"agent X(topic: str) -> str {{\n  {text}\n}}\n").agents[0].body[0]
+        body = (*agent.body[:-1], node, agent.body[-1])
+        edited = agent.with_changes(body=body)
+        return base.with_changes(decls=tuple(edited if d is agent else d for d in base.decls))
+
+    def servers(checked: CheckedModule) -> dict[str, list[Any]]:
+        ir = checked.irs["A"]
+        return {
+            name: [tool.server.command if tool.server else None for tool in node.tools]
+            for name, node in ir.nodes.items()
+        }
+
+    session = CheckSession(str(main))
+    session.check(base, errors_only=True, irs=True)
+    session.check(with_node("u = R(topic)"), errors_only=True, irs=True)
+    server.write_text('mcp notes = "python3 b_server.py" { timeout: 10 }\n')
+    edited = with_node("v = R(topic)")
+    warm = session.check(edited, errors_only=True, irs=True)
+    cold = check_module(edited, str(main), _parse, "", errors_only=True, irs=True)
+    assert not warm.errors and not cold.errors
+    assert servers(cold)["v"] == [("python3", "b_server.py")]
+    assert servers(warm) == servers(cold)
+    assert warm.irs["A"].model_dump() == cold.irs["A"].model_dump()
