@@ -42,12 +42,14 @@ _NUMBERS = itertools.count()
 
 
 class _Watch(weakref.ref):  # type: ignore[type-arg]
-    """The weak reference to an object that keys entries: the entries kept for it, as
-    (table index, key), and how many may pile up before those already gone are let go."""
+    """The weak reference to an object that keys entries: the entries kept for it, flat
+    (table index, key, table index, key, …: most objects key one or two entries, and a
+    list of them is a third of a set of pairs), and how long the list may grow before
+    the entries already gone are let go."""
 
     __slots__ = ("entries", "ident", "limit")
     ident: int
-    entries: set[tuple[int, Hashable]]
+    entries: list[Hashable]
     limit: int
 
 
@@ -58,8 +60,9 @@ _WATCHES: dict[int, _Watch] = {}
 def _gone(watch: _Watch) -> None:
     """The object is being freed: its entries go (those of every table)."""
     del _WATCHES[watch.ident]
-    for index, key in watch.entries:
-        ref = _TABLES.get(index)
+    entries = iter(watch.entries)
+    for index, key in zip(entries, entries, strict=False):
+        ref = _TABLES.get(index)  # type: ignore[call-overload]
         table = ref() if ref is not None else None
         if table is not None:
             table.pop(key, None)
@@ -69,6 +72,13 @@ def _holds(index: int, key: Hashable) -> bool:
     ref = _TABLES.get(index)
     table = ref() if ref is not None else None
     return table is not None and key in table
+
+
+def _held(entries: list[Hashable]) -> list[Hashable]:
+    """The flat entries still in their tables, each once."""
+    pairs = iter(entries)
+    held = dict.fromkeys(pair for pair in zip(pairs, pairs, strict=False) if _holds(*pair))  # type: ignore[arg-type]
+    return [part for pair in held for part in pair]
 
 
 class IdentityTable(dict[K, V]):
@@ -91,18 +101,20 @@ class IdentityTable(dict[K, V]):
         if len(self) >= self.cap:
             self.clear()
         self[key] = value
-        entry = (self.index, key)
+        index = self.index
         for item in objects:
             if item is None:
                 continue
             watch = _WATCHES.get(id(item))
             if watch is None:
                 watch = _Watch(item, _gone)
-                watch.ident, watch.entries, watch.limit = id(item), set(), 8
+                watch.ident, watch.entries, watch.limit = id(item), [index, key], 16
                 _WATCHES[id(item)] = watch
+                continue
             entries = watch.entries
-            entries.add(entry)
+            entries.append(index)
+            entries.append(key)
             if len(entries) > watch.limit:  # (an object that stays: some entries went)
-                entries -= {e for e in entries if not _holds(e[0], e[1])}
-                watch.limit = 2 * len(entries) + 8
+                watch.entries = entries = _held(entries)
+                watch.limit = 2 * len(entries) + 16
         return value
