@@ -82,6 +82,31 @@ def test_a_run_on_the_mock_loads_neither_litellm_nor_networkx_nor_tenacity():
     assert not loaded & {*HEAVY, "tenacity"}
 
 
+def test_check_and_a_run_run_neither_lark_s_builders_nor_the_python_tool_readers():
+    """lark's `regex` and `interegular` build parsers (ours is loaded whole: their code
+    runs on first use, grammar/on_first_use.py); a Python tool's source readers load with
+    the first Python tool (compiler/check_tools.py). self_refine.agent declares none."""
+    for args in (
+        ("check", _example("self_refine.agent")),
+        (
+            "run",
+            _example("self_refine.agent"),
+            "--model",
+            "mock",
+            "-i",
+            '{"task": "x"}',
+            "-q",
+            "--no-store",
+        ),
+    ):
+        loaded = _modules_loaded_by(*args)
+        assert "rolegraph.compiler.check_tools" in loaded  # (it checked)
+        assert {"regex", "interegular"} <= loaded  # (imported by lark, as before)
+        ran = {m for m in loaded if m.startswith(("regex.", "interegular."))}
+        assert not ran, (args, sorted(ran))
+        assert not loaded & {"rolegraph.compiler.pysource", "rolegraph.compiler.pysignature"}
+
+
 def test_help_loads_none_of_the_compilers_libraries():
     loaded = _loaded_by("--help")
     assert not loaded & {"pydantic", "jinja2", "lark", *HEAVY}
