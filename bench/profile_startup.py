@@ -46,10 +46,8 @@ get_plugins()
 phase("pydantic's search for plugins (importlib.metadata: every package's entry points)")
 import rolegraph.compiler.ast
 phase("the AST's 60-odd classes (compiler/ast.py)")
-import lark, lark.lark
-phase("lark (regex and interegular among its imports)")
 import rolegraph.grammar
-phase("grammar/ (jinja2 among its imports: template depth)")
+phase("grammar/ with lark and jinja2 (lark's regex and interegular: on first use)")
 import rolegraph.compiler.check
 phase("the checker's modules")
 import os

@@ -33,6 +33,10 @@ class PatternCache:
     def __init__(self, path: str | None):
         self.path = path
         self.entries: dict[str, list[Any]] = {}
+        # Each pattern made once a process: building a state's lexer matches each string
+        # terminal against each pattern terminal (`re.match`), the same ~60 patterns
+        # ~1,700 times for a small file (~3 ms of `check`). (A pattern does not change.)
+        self.compiled: dict[str, re.Pattern] = {}
         self.added = False
         if path is not None and _sre is not None:
             try:
@@ -47,6 +51,9 @@ class PatternCache:
         if _sre is None or not isinstance(pattern, str):
             return re.compile(pattern, flags)
         key = f"{flags}:{pattern}"
+        made = self.compiled.get(key)
+        if made is not None:
+            return made
         try:
             entry = self.entries.get(key)
             if entry is None:
@@ -55,6 +62,7 @@ class PatternCache:
             flags_, code, groups, groupindex, indexgroup = entry
             compiled = _sre.compile(pattern, flags_, code, groups, groupindex, tuple(indexgroup))
             if compiled.pattern == pattern:
+                self.compiled[key] = compiled
                 return compiled
         except Exception:  # a damaged entry: compile as Python does
             pass

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .budget import Budget, BudgetError, BudgetExceeded, UnpricedModel
 from .calls import Cache, answer
@@ -25,7 +25,6 @@ from .errors import (
     Stalled,
     StoreError,
 )
-from .events import Event, EventSink, RunEnded, RunFailed, RunPaused, trace_of
 from .executor import AgentRun, Context
 from .human import (
     DeadlineMissed,
@@ -44,10 +43,39 @@ from .questions import AnswerError, Question
 from .questions import answer as answer_question
 from .questions import pending as pending_questions
 from .store import RunCache, Store
-from .streaming import stream_agent
 from .tools import nonblocking
 from .tools import tool_threads as resolve_tool_threads
 from .trace import FiringRecord, Trace
+
+if TYPE_CHECKING:
+    from .events import Event, EventSink, trace_of
+    from .events import RunEnded as RunEnded
+    from .events import RunFailed as RunFailed
+    from .events import RunPaused as RunPaused
+    from .streaming import stream_agent
+
+#: What a run told as events needs (runtime/events.py, runtime/streaming.py), loaded when
+#: first asked for: a run that is not told as events never makes one.
+_ON_FIRST_USE = {
+    "Event": "events",
+    "EventSink": "events",
+    "RunEnded": "events",
+    "RunFailed": "events",
+    "RunPaused": "events",
+    "trace_of": "events",
+    "stream_agent": "streaming",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ON_FIRST_USE:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_ON_FIRST_USE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_MAX_TOKENS",
@@ -281,6 +309,8 @@ async def run_agent(
                 store.finish_run(run_id, "paused" if paused else f"failed: {type(error).__name__}")
         error.run_id = run_id  # type: ignore[attr-defined]
         if on_event is not None:
+            from .events import RunFailed, RunPaused
+
             on_event(
                 RunPaused.of(ir.name, error, run_id)
                 if paused
@@ -304,5 +334,7 @@ async def run_agent(
         export_trace(run.trace, tracer)
     trace = run.trace
     if on_event is not None:
+        from .events import RunEnded
+
         on_event(RunEnded(ir.name, result, trace.returned_at, trace.summary(), run_id, trace))
     return RunResult(result, trace, run_id)

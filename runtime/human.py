@@ -29,7 +29,6 @@ from rolegraph.compiler.types import Type
 
 from . import questions as book
 from .errors import RunError
-from .events import QuestionAsked
 from .prompts import render_prompt
 from .questions import AnswerError, Question, question_id
 from .store import Store
@@ -278,6 +277,8 @@ async def ask(
             question = desk.waiting.get(question.id, question)
             record.notes.append(f"asked question {question.id}")
             if run.events is not None:
+                from .events import QuestionAsked  # (a run told as events: its module)
+
                 events = run.events
                 events.emit(
                     QuestionAsked(

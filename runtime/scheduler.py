@@ -36,7 +36,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -49,7 +49,6 @@ from . import constraints, firing, human, tools
 from .budget import BudgetError
 from .context import Context
 from .errors import FiringFailed, RunError, Stalled, StoreError, describe_error
-from .events import RunEvents
 from .expressions import EvaluationError, Evaluator
 from .keys import edge_key, firing_key, join_key
 from .plan import plan_of
@@ -58,6 +57,9 @@ from .store import Saves
 from .tools import INLINE, LOOP
 from .trace import FiringRecord, Trace, running_record
 from .values import agent_inputs, coerce
+
+if TYPE_CHECKING:
+    from .events import RunEvents
 
 
 class Output(NamedTuple):
@@ -115,6 +117,8 @@ class AgentRun:
         # what this run tells the event sink (a nested run: its parent's, under its firing)
         self.events = events
         if events is None and context.on_event is not None:
+            from .events import RunEvents  # (only a run told as events loads its module)
+
             self.events = RunEvents(context.on_event, ir.name, depth, ())
         self.params = agent_inputs(ir, inputs)
         self.trace = Trace(agent=ir.name, inputs=dict(self.params))

@@ -45,3 +45,15 @@ def test_a_damaged_file_falls_back_to_compiling(tmp_path):
     path.write_text('{"0:[a-z]+": [0, "not code", 0, {}, []]}')
     cache = PatternCache(str(path))
     assert cache.compile("[a-z]+").match("abc1").group() == "abc"
+
+
+def test_a_pattern_is_made_once_and_matches_as_compiled_ones_each_time(tmp_path):
+    cache = PatternCache(str(tmp_path / "patterns.json"))
+    for pattern in PATTERNS * 3:
+        made = cache.compile(pattern)
+        assert made is cache.compile(pattern)
+        for text in TEXTS:
+            assert _matches(made, text) == _matches(re.compile(pattern), text)
+            assert bool(cache.match(pattern, text)) == bool(re.match(pattern, text))
+    assert cache.compile(PATTERNS[0], re.I) is not cache.compile(PATTERNS[0])  # (by flags)
+    assert cache.compile(PATTERNS[0], re.I).flags == re.compile(PATTERNS[0], re.I).flags

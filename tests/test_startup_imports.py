@@ -82,6 +82,56 @@ def test_a_run_on_the_mock_loads_neither_litellm_nor_networkx_nor_tenacity():
     assert not loaded & {*HEAVY, "tenacity"}
 
 
+def test_check_and_a_run_run_neither_lark_s_builders_nor_the_python_tool_readers():
+    """lark's `regex` and `interegular` build parsers (ours is loaded whole: their code
+    runs on first use, grammar/on_first_use.py); a Python tool's source readers load with
+    the first Python tool (compiler/check_tools.py). self_refine.agent declares none."""
+    for args in (
+        ("check", _example("self_refine.agent")),
+        (
+            "run",
+            _example("self_refine.agent"),
+            "--model",
+            "mock",
+            "-i",
+            '{"task": "x"}',
+            "-q",
+            "--no-store",
+        ),
+    ):
+        loaded = _modules_loaded_by(*args)
+        assert "rolegraph.compiler.check_tools" in loaded  # (it checked)
+        assert {"regex", "interegular"} <= loaded  # (imported by lark, as before)
+        ran = {m for m in loaded if m.startswith(("regex.", "interegular."))}
+        assert not ran, (args, sorted(ran))
+        assert not loaded & {"rolegraph.compiler.pysource", "rolegraph.compiler.pysignature"}
+
+
+def test_a_run_not_told_as_events_loads_neither_the_events_nor_the_stream():
+    """(runtime/events.py, runtime/streaming.py: loaded by a run told as events, or by
+    the first who asks the runtime for their names.)"""
+    args = ("run", _example("self_refine.agent"), "--model", "mock", "-i", '{"task": "x"}')
+    quiet = _modules_loaded_by(*args, "-q", "--no-store")
+    assert "rolegraph.runtime.scheduler" in quiet  # (it ran)
+    assert not quiet & {"rolegraph.runtime.events", "rolegraph.runtime.streaming"}
+    told = _modules_loaded_by(*args, "--events", "jsonl", "--no-store")
+    assert {"rolegraph.runtime.events", "rolegraph.runtime.streaming"} <= told
+
+
+def test_the_runtime_s_names_are_their_modules_own():
+    import importlib
+
+    import rolegraph.runtime
+
+    for name in rolegraph.runtime.__all__:
+        assert getattr(rolegraph.runtime, name) is not None, name
+    for name, module in rolegraph.runtime._ON_FIRST_USE.items():
+        defining = importlib.import_module(f"rolegraph.runtime.{module}")
+        assert getattr(rolegraph.runtime, name) is getattr(defining, name), name
+    for name in ("RunEnded", "RunFailed", "RunPaused"):  # (importable, not in `__all__`)
+        exec(f"from rolegraph.runtime import {name}", {})
+
+
 def test_help_loads_none_of_the_compilers_libraries():
     loaded = _loaded_by("--help")
     assert not loaded & {"pydantic", "jinja2", "lark", *HEAVY}

@@ -144,12 +144,14 @@ def _execute(
 ) -> Any:
     """Run the agent: followed event by event when it is shown live or its events are
     printed (model replies then stream), else plainly. Raises its `RunError`."""
-    from rolegraph.runtime import run_agent, stream_agent
     from rolegraph.runtime.sync import run_sync
 
     if not live and lines is None:
+        from rolegraph.runtime import run_agent
+
         return run_sync(run_agent(ir, inputs, **options))
     from rolegraph.run_view import result_of, watch
+    from rolegraph.runtime import stream_agent
 
     last = run_sync(watch(stream_agent(ir, inputs, **options), live=live, lines=lines))
     return result_of(last)

@@ -1,0 +1,158 @@
+"""Modules run on first use (grammar/on_first_use.py): what lark and anyone else see of
+`regex` and `interegular` is what an eager import gives them. Each case runs in a fresh
+interpreter (what a process has imported cannot be taken back), and the oracle is the
+same code in an interpreter that imported both modules eagerly before lark."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+_GRAMMARS = r"""
+import json, logging, sys, lark
+from lark import Lark
+logging.getLogger("lark").setLevel(logging.DEBUG)
+seen = []
+handler = logging.Handler()
+handler.emit = lambda record: seen.append(record.getMessage())
+logging.getLogger("lark").addHandler(handler)
+out = {}
+# `regex=True`: the `regex` module compiles the terminals (Unicode classes)
+words = Lark(r'''start: WORD+
+WORD: /\p{Lu}\p{Ll}+/
+%ignore " "
+''', regex=True, parser="lalr")
+out["regex"] = str(words.parse("Ab Cd"))
+# two terminals that can match the same text: interegular finds the collision
+collide = Lark(r'''start: A | B
+A: /a+b?/
+B: /ab*/
+''', parser="lalr", lexer="basic")
+out["collision logged"] = seen
+try:
+    Lark(r'''start: A | B
+A: /a+b?/
+B: /ab*/
+''', parser="lalr", lexer="basic", strict=True)
+except Exception as error:
+    out["strict"] = f"{type(error).__name__}: {error}"
+out["flags"] = [lark.lark._has_regex, lark.utils._has_regex, lark.lexer.has_interegular]
+print(json.dumps(out))
+"""
+
+
+def _python(code: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_lark_builds_parsers_as_with_both_modules_imported_eagerly():
+    on_first_use = _python(
+        "import rolegraph.grammar, sys\n"
+        "assert type(sys.modules['regex']).__name__ == '_OnFirstUse'\n"
+        "assert type(sys.modules['interegular']).__name__ == '_OnFirstUse'\n" + _GRAMMARS
+    )
+    eager = _python("import regex, interegular\n" + _GRAMMARS)
+    assert json.loads(on_first_use) == json.loads(eager)
+    assert json.loads(eager)["collision logged"]  # (the case exercises interegular)
+    assert "strict" in json.loads(eager)
+
+
+def test_parsing_and_checking_run_neither_module():
+    code = (
+        "import sys, json\n"
+        "from rolegraph.grammar import parse_module\n"
+        "from rolegraph.compiler.check import check_module\n"
+        "text = open(sys.argv[1], encoding='utf-8').read()\n"
+        "parsed = parse_module(text, sys.argv[1])\n"
+        "check_module(parsed.module, sys.argv[1], lambda s, n: (None, []), text)\n"
+        "print(json.dumps([type(sys.modules[n]).__name__ for n in ('regex', 'interegular')]))"
+    )
+    example = Path(__file__).resolve().parent.parent / "examples" / "self_refine.agent"
+    assert json.loads(_python(code, str(example))) == ["_OnFirstUse", "_OnFirstUse"]
+
+
+# A package whose code takes a while and counts its runs: made lazy, then read by
+# several threads at once, each must see it whole, and it runs once.
+_SLOW_PACKAGE = """
+import time
+RUNS.append(1)
+time.sleep(0.2)
+from .part import VALUE
+"""
+
+
+def _package(tmp_path: Path, body: str) -> Path:
+    folder = tmp_path / "slowpkg"
+    folder.mkdir()
+    (folder / "__init__.py").write_text(
+        "import builtins\nRUNS = builtins.__dict__.setdefault('slowpkg_runs', [])\n" + body
+    )
+    (folder / "part.py").write_text("VALUE = 42\n")
+    return tmp_path
+
+
+def _lazy(tmp_path: Path, code: str) -> str:
+    return _python(
+        "import sys\n"
+        f"sys.path.insert(0, {str(tmp_path)!r})\n"
+        "from rolegraph.grammar.on_first_use import imported_on_first_use\n"
+        "imported_on_first_use('slowpkg')\n" + textwrap.dedent(code)
+    )
+
+
+def test_threads_that_read_it_at_once_all_see_it_whole(tmp_path):
+    root = _package(tmp_path, _SLOW_PACKAGE)
+    code = """
+    import builtins, json, threading
+    import slowpkg
+    assert not hasattr(builtins, "slowpkg_runs")  # (the import statement did not run it)
+    seen = []
+    def read():
+        try:
+            seen.append(slowpkg.VALUE)
+        except Exception as error:
+            seen.append(repr(error))
+    threads = [threading.Thread(target=read) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print(json.dumps([seen, len(builtins.slowpkg_runs), type(slowpkg).__name__]))
+    """
+    assert json.loads(_lazy(root, code)) == [[42] * 8, 1, "module"]
+
+
+def test_a_module_that_fails_fails_where_it_is_used_and_leaves_no_module(tmp_path):
+    root = _package(tmp_path, "raise ImportError('broken install')\n")
+    code = """
+    import json, sys
+    import slowpkg
+    try:
+        slowpkg.VALUE
+    except ImportError as error:
+        first = str(error)
+    try:
+        import slowpkg as again
+    except ImportError as error:
+        second = str(error)
+    print(json.dumps([first, second, "slowpkg" in sys.modules]))
+    """
+    assert json.loads(_lazy(root, code)) == ["broken install", "broken install", False]
+
+
+def test_a_module_imported_already_or_not_installed_is_left_alone():
+    code = (
+        "import json, sys, re\n"
+        "from rolegraph.grammar.on_first_use import imported_on_first_use\n"
+        "before = sys.modules['re']\n"
+        "imported_on_first_use('re', 'no_such_module_here')\n"
+        "print(json.dumps([sys.modules['re'] is before, 'no_such_module_here' in sys.modules]))"
+    )
+    assert json.loads(_python(code)) == [True, False]
