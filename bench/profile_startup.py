@@ -38,6 +38,8 @@ def phase(name):
     last = now
 phase("the interpreter's start (python -c pass: bench_startup.py)")
 import rolegraph.cli, rolegraph.cli.fast, rolegraph.cli.checking, rolegraph.cli.running
+from rolegraph.cli.on_first_use import imported_on_first_use
+imported_on_first_use("regex", "interegular")  # (as the command's main() does)
 phase("rolegraph.cli: the fast way of check and run (no typer)")
 import pydantic, pydantic.main, pydantic.types
 phase("pydantic")

@@ -1,4 +1,4 @@
-"""Modules run on first use (grammar/on_first_use.py): what lark and anyone else see of
+"""Modules run on first use (rolegraph/cli/on_first_use.py): what lark and anyone else see of
 `regex` and `interegular` is what an eager import gives them. Each case runs in a fresh
 interpreter (what a process has imported cannot be taken back), and the oracle is the
 same code in an interpreter that imported both modules eagerly before lark."""
@@ -44,6 +44,14 @@ print(json.dumps(out))
 """
 
 
+# what the `rolegraph` command does first (rolegraph/cli `main`): a library imported by
+# another program leaves its imports alone (test_a_library_import_leaves_them_alone)
+_AS_THE_COMMAND = (
+    "from rolegraph.cli.on_first_use import imported_on_first_use\n"
+    "imported_on_first_use('regex', 'interegular')\n"
+)
+
+
 def _python(code: str, *args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
@@ -54,7 +62,7 @@ def _python(code: str, *args: str) -> str:
 
 def test_lark_builds_parsers_as_with_both_modules_imported_eagerly():
     on_first_use = _python(
-        "import rolegraph.grammar, sys\n"
+        _AS_THE_COMMAND + "import rolegraph.grammar, sys\n"
         "assert type(sys.modules['regex']).__name__ == '_OnFirstUse'\n"
         "assert type(sys.modules['interegular']).__name__ == '_OnFirstUse'\n" + _GRAMMARS
     )
@@ -64,9 +72,14 @@ def test_lark_builds_parsers_as_with_both_modules_imported_eagerly():
     assert "strict" in json.loads(eager)
 
 
+def test_a_library_import_leaves_them_alone():
+    code = "import sys, rolegraph.grammar\nprint(type(sys.modules['regex']).__name__)"
+    assert _python(code) == "module"
+
+
 def test_parsing_and_checking_run_neither_module():
     code = (
-        "import sys, json\n"
+        _AS_THE_COMMAND + "import sys, json\n"
         "from rolegraph.grammar import parse_module\n"
         "from rolegraph.compiler.check import check_module\n"
         "text = open(sys.argv[1], encoding='utf-8').read()\n"
@@ -102,7 +115,7 @@ def _lazy(tmp_path: Path, code: str) -> str:
     return _python(
         "import sys\n"
         f"sys.path.insert(0, {str(tmp_path)!r})\n"
-        "from rolegraph.grammar.on_first_use import imported_on_first_use\n"
+        "from rolegraph.cli.on_first_use import imported_on_first_use\n"
         "imported_on_first_use('slowpkg')\n" + textwrap.dedent(code)
     )
 
@@ -150,7 +163,7 @@ def test_a_module_that_fails_fails_where_it_is_used_and_leaves_no_module(tmp_pat
 def test_a_module_imported_already_or_not_installed_is_left_alone():
     code = (
         "import json, sys, re\n"
-        "from rolegraph.grammar.on_first_use import imported_on_first_use\n"
+        "from rolegraph.cli.on_first_use import imported_on_first_use\n"
         "before = sys.modules['re']\n"
         "imported_on_first_use('re', 'no_such_module_here')\n"
         "print(json.dumps([sys.modules['re'] is before, 'no_such_module_here' in sys.modules]))"

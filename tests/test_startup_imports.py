@@ -83,9 +83,10 @@ def test_a_run_on_the_mock_loads_neither_litellm_nor_networkx_nor_tenacity():
 
 
 def test_check_and_a_run_run_neither_lark_s_builders_nor_the_python_tool_readers():
-    """lark's `regex` and `interegular` build parsers (ours is loaded whole: their code
-    runs on first use, grammar/on_first_use.py); a Python tool's source readers load with
-    the first Python tool (compiler/check_tools.py). self_refine.agent declares none."""
+    """lark's `regex` and `interegular` build parsers (ours is loaded whole: in the
+    command's process their code runs on first use, rolegraph/cli/on_first_use.py); a
+    Python tool's source readers load with the first Python tool (compiler/check_tools.py).
+    self_refine.agent declares none."""
     for args in (
         ("check", _example("self_refine.agent")),
         (
