@@ -181,6 +181,9 @@ def test_a_run_that_never_yields_writes_its_checkpoints_when_due(tmp_path, monke
 
 def test_a_batch_is_written_when_it_is_full_mid_run(tmp_path, monkeypatch):
     monkeypatch.setattr(store_module, "BATCH", 2)
+    # (never due by time: under load a run's firings spanned FLUSH_SECONDS, and a flush
+    # due by time split the batches otherwise than by their size)
+    monkeypatch.setattr(store_module, "FLUSH_SECONDS", 3600.0)
     store = Store(tmp_path / "s.sqlite")
     done = asyncio.run(run_agent(ir_of("marked", CHAIN), {"task": "t"}, store=store))
     with sqlite3.connect(store.path) as db:
