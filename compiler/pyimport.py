@@ -26,7 +26,7 @@ import importlib.abc
 import importlib.machinery
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -114,10 +114,24 @@ def call_beside(folder: str, function: Any, args: dict[str, Any]) -> Any:
         _FOLDER.reset(token)
 
 
+#: Each called once, before the first module of code rolegraph did not write is imported
+#: (a tool's, a model provider's library): the `rolegraph` command's process defers
+#: modules it may never use (rolegraph/cli/on_first_use.py), and such code meets them as
+#: an eager import would have left them.
+before_other_code: list[Callable[[], None]] = []
+
+
+def ready_for_other_code() -> None:
+    """What `before_other_code` holds, run (once)."""
+    while before_other_code:
+        before_other_code.pop()()
+
+
 def import_callable(target: str, folder: str = "") -> Any:
     """The object `"package.module:attribute.path"` names, imported as the module
     docstring says. Raises what the import raises (ImportError, AttributeError, or any
     error of the module's own code)."""
+    ready_for_other_code()
     module_name, _, attribute = target.partition(":")
     with beside(folder):
         try:

@@ -67,14 +67,20 @@ _ON_FIRST_USE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _ON_FIRST_USE:
-        import importlib
+if not TYPE_CHECKING:  # (a type checker reads the imports above, and flags a name misspelt)
 
-        value = getattr(importlib.import_module(f".{_ON_FIRST_USE[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        if name in _ON_FIRST_USE or name in ("events", "streaming"):
+            import importlib
+
+            module = importlib.import_module(f".{_ON_FIRST_USE.get(name, name)}", __name__)
+            value = getattr(module, name) if name in _ON_FIRST_USE else module
+            globals()[name] = value
+            return value
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *_ON_FIRST_USE, "events", "streaming"})
 
 
 __all__ = [

@@ -24,6 +24,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from rolegraph.compiler.pyimport import ready_for_other_code
+
 from .models import CallFailed, ModelReply, ModelRequest, ToolCall
 from .providers import Price, Provider, provider_params
 from .repair import tool_arguments
@@ -43,6 +45,7 @@ def load_litellm() -> Any:
             # its price table comes with the package: fetching it at import costs seconds
             # of retries offline
             os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+            ready_for_other_code()  # (the modules the command deferred, run first)
             import litellm
 
             litellm.suppress_debug_info = True  # no "Provider List" / "Give Feedback" prints

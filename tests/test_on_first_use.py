@@ -6,6 +6,7 @@ same code in an interpreter that imported both modules eagerly before lark."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -169,3 +170,72 @@ def test_a_module_imported_already_or_not_installed_is_left_alone():
         "print(json.dumps([sys.modules['re'] is before, 'no_such_module_here' in sys.modules]))"
     )
     assert json.loads(_python(code)) == [True, False]
+
+
+# A tool's module, run by `rolegraph run` (its main() defers both modules): what it meets
+# when imported, then a library that imports a submodule before its package (as outlines
+# imports `interegular.fsm`) and the usual fallback to `re` (review of this pass: with the
+# modules not run yet, the submodule was loaded twice and the fallback never taken).
+_TOOL_AGENT = """
+tool probe(x: str) -> str = "probe_tool:probe"
+
+agent Probe(x: str) -> str {
+  p = probe(x: x)
+  return p
+}
+"""
+_TOOL = """
+import sys
+MET = [type(sys.modules.get(n)).__name__ for n in ("regex", "interegular")]
+from interegular.fsm import FSM, anything_else
+import interegular
+try:
+    import regex as rx
+except ImportError:
+    import re as rx
+
+
+def probe(x: str) -> str:
+    fsm = interegular.parse_pattern(x).to_fsm()
+    return f"{MET} {isinstance(fsm, FSM)} {anything_else in fsm.alphabet} {rx.__name__}"
+"""
+
+
+_RUN = (sys.executable, "-m", "rolegraph", "run")
+
+
+def _run_probe(tmp_path: Path, *path: str) -> str:
+    (tmp_path / "probe.agent").write_text(_TOOL_AGENT)
+    (tmp_path / "probe_tool.py").write_text(_TOOL)
+    done = subprocess.run(
+        [*_RUN, "probe.agent", "-i", '{"x": "a."}', "--model", "mock", "-q", "--no-store"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(path)},
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_tool_s_module_meets_both_modules_run(tmp_path):
+    assert _run_probe(tmp_path) == "['module', 'module'] True True regex"
+
+
+def test_a_tool_falls_back_to_re_where_regex_is_installed_but_fails_to_run(tmp_path):
+    broken = tmp_path / "broken" / "regex"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError('its C extension does not load')\n")
+    assert _run_probe(tmp_path, str(tmp_path / "broken")) == ("['NoneType', 'module'] True True re")
+
+
+def test_the_runtime_s_modules_loaded_when_first_used_are_its_attributes():
+    code = (
+        "import json, rolegraph.runtime as rt\n"
+        "from rolegraph.runtime import events, streaming\n"
+        "print(json.dumps([rt.events is events, rt.streaming is streaming,\n"
+        "    rt.RunEnded is events.RunEnded, rt.stream_agent is streaming.stream_agent,\n"
+        "    {'events', 'streaming', 'stream_agent', 'RunEnded'} <= set(dir(rt))]))"
+    )
+    assert json.loads(_python(code)) == [True] * 5

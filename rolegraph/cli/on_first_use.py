@@ -11,6 +11,13 @@ imports it, as before, and runs its code the first time one of its attributes is
 eager import makes it. Nothing is hidden: lark's `_has_regex` and `has_interegular` are
 true as before.
 
+Code rolegraph did not write (a tool's module, a model provider's library) meets both
+modules run: `run_deferred` runs them before the first such module is imported (a tool
+may import a submodule before its package, read the module from several threads, or fall
+back to `re` when `import regex` fails, each of which a module not run yet would get
+wrong). So a check, and a run of tools declared only in `.agent` files on the mock,
+never run them.
+
 `importlib.util.LazyLoader` does the same, but on Python 3.11 its first use is not
 thread-safe (a second thread may read the module while the first runs it) and a later
 `import` statement of the module already runs it (the interpreter reads `__spec__`);
@@ -25,6 +32,9 @@ import sys
 import threading
 import types
 from typing import Any
+
+#: The modules deferred, run on first use or by `run_deferred`
+_DEFERRED: list[types.ModuleType] = []
 
 #: Held while a module runs its code on first use: other threads wait; the thread that
 #: runs it reads its attributes as they are made (a package's own imports).
@@ -83,3 +93,22 @@ def imported_on_first_use(*names: str) -> None:
         module = importlib.util.module_from_spec(spec)
         module.__class__ = _OnFirstUse
         sys.modules[name] = module
+        _DEFERRED.append(module)
+    if _DEFERRED:
+        from rolegraph.compiler.pyimport import before_other_code
+
+        if run_deferred not in before_other_code:
+            before_other_code.append(run_deferred)
+
+
+def run_deferred() -> None:
+    """Each module deferred and not run yet, run now: called before code rolegraph did not
+    write is imported (compiler/pyimport.py `before_other_code`). Such code may import a
+    submodule before its package has run, read a module from several threads at once, or
+    fall back when `import regex` fails: all as with an eager import. A module that fails
+    to run is no longer in `sys.modules`, so an `import` of it fails where it is written."""
+    while _DEFERRED:
+        try:
+            _run(_DEFERRED.pop())
+        except Exception:  # (as an eager import that failed: lark's own `try` saw it)
+            continue
