@@ -78,11 +78,12 @@ def main() -> None:
     collector as it was."""
     if sys._getframe(1).f_globals.get("__name__") == "__main__":
         one_command_process()
-        # (the process is the command's: lark imports these at its top to build a
-        # parser, and ours is loaded whole. A library leaves its host's imports alone.)
-        from .on_first_use import imported_on_first_use
+        if sys.argv[1:2] and sys.argv[1] in COMMANDS:
+            # (the process is the command's: lark imports these at its top to build a
+            # parser, and ours is loaded whole. A library leaves its host's imports alone.)
+            from .on_first_use import imported_on_first_use
 
-        imported_on_first_use("regex", "interegular")
+            imported_on_first_use("regex", "interegular")
     try:
         if sys.argv[1:2] not in (["check"], ["run"], ["search"]) or not _run_fast(sys.argv[1:]):
             from .root import app
