@@ -59,6 +59,10 @@ class _LazyGroup(TyperGroup):
             self.commands.listing = False
 
 
+# the commands built, by name, listing or not, and how they were built (`_Commands._made`)
+_MADE: dict[tuple[str, bool, Any, bool], Any] = {}
+
+
 class _Commands(MutableMapping[str, Any]):
     """The click commands by name: every name of `COMMANDS` is there, built when read."""
 
@@ -74,12 +78,24 @@ class _Commands(MutableMapping[str, Any]):
                 raise KeyError(name)
             if self.listing:
                 if name not in self._listed:
-                    self._listed[name] = self._build(name, listed=True)
+                    self._listed[name] = self._made(name, listed=True)
                 return self._listed[name]
-            command = self._build(name)
-            command.make_context = _paused(command.make_context)
-            self._built[name] = command
+            self._built[name] = self._made(name)
         return self._built[name]
+
+    def _made(self, name: str, *, listed: bool = False) -> Any:
+        """The click command `name` (`listed`: as the root's help lists it), built once a
+        process: `app()` builds its root group anew each call, and a program or a test
+        that calls it again reads its arguments with the commands built the first time
+        (a click command is not changed by a call: each makes its own context)."""
+        key = (name, listed, self._rich_markup_mode, app.pretty_exceptions_short)
+        command = _MADE.get(key)
+        if command is None:
+            command = self._build(name, listed=listed)
+            if not listed:
+                command.make_context = _paused(command.make_context)
+            _MADE[key] = command
+        return command
 
     def __setitem__(self, name: str, command: Any) -> None:
         self._built[name] = command
