@@ -20,7 +20,8 @@ class AgentSnapshot:
     each edge binds, and the ports bound on each node. Its node infos are that check's,
     carried over to the next checks while their callees stand for the same declarations
     (check_agents.py `carried`, `_shared`): a callee holds the symbol of the program that
-    made it. Nodes unchanged since the snapshot before share its entries."""
+    made it (not its module: resolve.py `Symbol`). Nodes unchanged since the snapshot
+    before share its entries."""
 
     decl: ast.AgentDecl
     nodes: dict[int, NodeInfo] = field(default_factory=dict)  # id(NodeDecl) → as declared
