@@ -430,7 +430,7 @@ class AgentChecker(DeclChecker):
         # The node table and every callee its nodes call (by identity, with the name
         # called: what `carried` checks): those the last one's call, and those this check
         # put in node infos (`_made`); put in afresh from the whole table when those kept
-        # outnumber the nodes (stale ones hold the programs of their symbols).
+        # outnumber the nodes (stale ones hold their symbols' declarations).
         snapshot.table, snapshot.names = info.nodes, names
         callees, used = snapshot.callees, snapshot.used
         if previous is not None and len(previous.callees) <= len(previous.names) + 16:
@@ -850,8 +850,8 @@ def _shared(was: Callee, symbol: Symbol, module: ModuleInfo) -> bool:
     same environment then (the snapshot's key): each name a reader of the callee's symbol
     looks up from its module (its model, tools, types) is the same declaration there.
     Then node infos carry over from check to check; their callees hold the symbol of the
-    program that first made them, not this one (a symbol holds its whole program: so a
-    callee is made anew only where no callee there is shared)."""
+    program that first made them, not this one (whose module may be gone: a symbol holds
+    it weakly, resolve.py; what a callee's module says is read through this program's)."""
     old = was.symbol
     return old is symbol or (
         old is not None and old.decl is symbol.decl and symbol.module is module

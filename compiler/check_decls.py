@@ -7,6 +7,7 @@ and is the plumbing (reporting, lookups) the agent checker builds on.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 
 from . import ast, codes
@@ -108,12 +109,10 @@ class DeclChecker:
         return self._sources[module.filename]
 
     def run(self) -> None:
-        for module in self.program.modules.values():
-            for symbol in module.names.values():
-                if symbol.kind == "type":
-                    self.record_type(symbol)
+        self.record_types()
         checks: dict[str, Callable[[Symbol], None] | None] = {}  # each kind's check, if any
-        roles = self.memo.roles if self.memo is not None else None
+        memo = self.memo
+        roles = memo.roles if memo is not None else None
         for module in self.program.modules.values():
             environment = None
             for symbol in list(module.names.values()):
@@ -123,12 +122,62 @@ class DeclChecker:
                         environment = self.environment(module)
                     if self.replayed(symbol, roles.get((id(symbol.decl), environment))):
                         continue
+                elif (kind == "model" or kind == "enum") and memo is not None:
+                    self.check_alone(memo, symbol, kind)
+                    continue
                 if kind in checks:
                     check = checks[kind]
                 else:
                     check = checks[kind] = getattr(self, f"check_{kind}", None)
                 if check is not None:
                     check(symbol)
+
+    def record_types(self) -> None:
+        """Fill in every record type of the program, module by module in declaration order;
+        with a memo, replayed (records and diagnostics) where every module has the same
+        environment as at an earlier check: the same type and enum declarations, each name
+        meaning the same (`CheckMemo.environment`), so the same records and reports."""
+        types = [
+            [symbol for symbol in module.names.values() if symbol.kind == "type"]
+            for module in self.program.modules.values()
+        ]
+        if self.memo is None or not any(types):
+            for symbols in types:
+                for symbol in symbols:
+                    self.record_type(symbol)
+            return
+        key = tuple(
+            (module.key, self.environment(module)) for module in self.program.modules.values()
+        )
+        found = self.memo.records.get(key)
+        if found is not None:
+            records, diagnostics = found
+            for symbol, record in zip(itertools.chain.from_iterable(types), records, strict=True):
+                self._types[id(symbol)] = record
+                self._filled.add(id(symbol))
+            self.diagnostics.extend(diagnostics)
+            return
+        start = len(self.diagnostics)
+        for symbols in types:
+            for symbol in symbols:
+                self.record_type(symbol)
+        records = [self._types[id(symbol)] for symbol in itertools.chain.from_iterable(types)]
+        self.memo.store_records(key, (records, self.diagnostics[start:]))
+
+    def check_alone(self, memo: CheckMemo, symbol: Symbol, kind: str) -> None:
+        """`check_model` or `check_enum`, which read nothing but the declaration: replayed
+        from the memo for the same declaration in the same file."""
+        key = (id(symbol.decl), symbol.module.filename)
+        found = memo.declarations.get(key)
+        if found is not None:
+            self.diagnostics.extend(found[1])
+            return
+        start = len(self.diagnostics)
+        if kind == "model":
+            self.check_model(symbol)
+        else:
+            self.check_enum(symbol)
+        memo.store_declaration(key, symbol.decl, self.diagnostics[start:])
 
     # -- types ----------------------------------------------------------------------------
 

@@ -454,7 +454,7 @@ def _node(
         **fields,
     )
     if key is not None:
-        # (the callee's declaration, not its symbol: a symbol holds its whole program; the
+        # (the callee's declaration, not its symbol, whose module is held weakly; the
         # bound arguments, named by identity in the key, live as long as the entry)
         held = info.callee.symbol.decl if info.callee.symbol is not None else None
         _NODES.keep(key, (tuple(info.bound.values()), node), info.decl, held)

@@ -20,7 +20,8 @@ class AgentSnapshot:
     each edge binds, and the ports bound on each node. Its node infos are that check's,
     carried over to the next checks while their callees stand for the same declarations
     (check_agents.py `carried`, `_shared`): a callee holds the symbol of the program that
-    made it. Nodes unchanged since the snapshot before share its entries."""
+    made it (not its module: resolve.py `Symbol`). Nodes unchanged since the snapshot
+    before share its entries."""
 
     decl: ast.AgentDecl
     nodes: dict[int, NodeInfo] = field(default_factory=dict)  # id(NodeDecl) → as declared
@@ -55,6 +56,10 @@ class CheckMemo:
 
     - a role whose declaration and environment (the declarations its module sees) are
       the same objects as in an earlier check: its diagnostics and signature replay;
+    - the record types of a program whose modules all have the same environments as in
+      an earlier check (every type and enum declaration, and what each name means, the
+      same): their types and diagnostics replay (`records`); a model or an enum that is
+      the same declaration: its diagnostics replay (its check reads nothing else);
     - an agent statement (a node, an edge, a return, a constraint) that is the same
       object, in the same environment, whose names mean the same (each node it reads
       gives the same type, each parameter has the same type) and, for a node, whose
@@ -80,6 +85,11 @@ class CheckMemo:
         self._environments: dict[tuple[Any, ...], tuple[int, list[Any]]] = {}
         self._numbers = itertools.count()
         self.roles: dict[tuple[Any, ...], tuple[Any, list[Diagnostic], Signature]] = {}
+        # the record types of a program, by each module's key and environment: each type
+        # symbol's record (module by module, in declaration order), and the diagnostics
+        self.records: dict[tuple[Any, ...], tuple[list[Any], list[Diagnostic]]] = {}
+        # a model's or an enum's diagnostics, by its declaration (kept alive) and file
+        self.declarations: dict[tuple[int, str], tuple[ast.Node, list[Diagnostic]]] = {}
         self.statements: IdentityTable[tuple[Any, ...], tuple[Any, Any]] = IdentityTable(size * 8)
         self._heads: IdentityTable[int, tuple[str, ...]] = IdentityTable(size * 8)
         # the graph errors of agents, by the shape of their graph (check.py)
@@ -136,6 +146,22 @@ class CheckMemo:
             self.roles.clear()
         self.roles[key] = value
 
+    def store_records(
+        self, key: tuple[Any, ...], value: tuple[list[Any], list[Diagnostic]]
+    ) -> None:
+        if len(self.records) >= self.size:
+            self.records.clear()
+        self.records[key] = value
+
+    def store_declaration(
+        self, key: tuple[int, str], decl: ast.Node, diagnostics: list[Diagnostic]
+    ) -> None:
+        """`diagnostics` for `key`: the identity of `decl` (kept alive with the entry) and
+        its file."""
+        if len(self.declarations) >= self.size:
+            self.declarations.clear()
+        self.declarations[key] = (decl, diagnostics)
+
     def store_statement(
         self, key: tuple[Any, ...], statement: ast.Node, keep: Any, result: Any
     ) -> None:
@@ -165,6 +191,8 @@ class CheckMemo:
         """Forget everything (numbers are never reused, so no key can come back wrong)."""
         self._environments.clear()
         self.roles.clear()
+        self.records.clear()
+        self.declarations.clear()
         self.statements.clear()
         self._heads.clear()
         self.graphs.clear()

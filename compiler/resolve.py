@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import errno
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,19 +39,34 @@ DECL_KINDS = {
 }
 
 
-@dataclass(eq=False)
 class Symbol:
-    """A declaration, known by the module that declares it."""
+    """A declaration, known by the module that declares it.
 
-    name: str
-    kind: str  # model, mcp, type, enum, role, tool, human, agent
-    decl: ast.Node
-    module: ModuleInfo
-    qualified: str = field(init=False)  # `Writer` in the main module, else `module.Writer`
+    The module is held weakly: it holds its symbols, and a symbol that held its module
+    back would make every program a cycle, which only the cyclic collector frees (an
+    editor makes a program per candidate). So a symbol's module is there while its
+    program is; a symbol kept beyond (a callee an incremental check carries over) is
+    never asked for it, and one that was would raise, not answer from a stale module."""
 
-    def __post_init__(self) -> None:
-        main = self.module.key == "__main__"
-        self.qualified = self.name if main else f"{self.module.key}.{self.name}"
+    __slots__ = ("__weakref__", "_module", "decl", "kind", "name", "qualified")
+
+    def __init__(self, name: str, kind: str, decl: ast.Node, module: ModuleInfo):
+        self.name = name
+        self.kind = kind  # model, mcp, type, enum, role, tool, human, agent
+        self.decl = decl
+        # `Writer` in the main module, else `module.Writer`
+        self.qualified = name if module.key == "__main__" else f"{module.key}.{name}"
+        self._module = weakref.ref(module)
+
+    @property
+    def module(self) -> ModuleInfo:
+        module = self._module()
+        if module is None:
+            raise ReferenceError(f"the program that declared `{self.qualified}` is gone")
+        return module
+
+    def __repr__(self) -> str:
+        return f"Symbol({self.qualified!r}, {self.kind!r})"
 
 
 @dataclass(frozen=True)

@@ -166,11 +166,11 @@ def script_from_json(text: str) -> list[Edit]:
 
 def _uncollected() -> AbstractContextManager[None]:
     """No cyclic garbage collection while an edit is applied and checked (as in
-    `check_module`), and none until the check's result is let go: a checked program holds
-    cycles (its names and their modules), and a collection that ran while the result
-    was still held would carry them into the older generations, whose collections walk
-    every object of the process (a tenth of an editor's time). Once let go, they are
-    collected young. (Checking runs no code of the program's.)"""
+    `check_module`), and none until the check's result is let go: a collection that ran
+    while the result was still held would carry what it made into the older generations,
+    whose collections walk every object of the process. Once let go, a checked program is
+    freed as soon as it is (it holds no cycle: a symbol holds its module weakly,
+    resolve.py). (Checking runs no code of the program's.)"""
     return no_cycle_collection()
 
 
