@@ -43,6 +43,7 @@ class AgentChecker(DeclChecker):
             decl,
             {n: t for n, t, _ in self.params_of(module, decl.params)},
             self.resolve_type(module, decl.returns),
+            module=module,
         )
         self.agents[symbol.qualified] = info
         for ct in decl.ct_params:

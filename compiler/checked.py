@@ -11,7 +11,7 @@ from typing import Any
 
 from . import ast
 from .diagnostics import Diagnostic
-from .resolve import Program, Symbol
+from .resolve import ModuleInfo, Program, Symbol
 from .types import Type
 
 
@@ -50,6 +50,9 @@ class AgentInfo:
     returns: Type
     nodes: dict[str, NodeInfo] = field(default_factory=dict)
     ct_params: dict[str, ast.CtParam] = field(default_factory=dict)
+    # the module that declares it, held (its symbol holds it weakly): an agent's info kept
+    # beyond the check's result still reads `symbol.module`
+    module: ModuleInfo | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

@@ -47,6 +47,24 @@ class AgentSnapshot:
 _REF, _FIRED = ast.Ref, ast.LtlFired
 
 
+def _sources(module: ModuleInfo) -> list[ModuleInfo]:
+    """The modules `module` imports names or namespaces from, and theirs, in the order
+    first met (not `module` itself)."""
+    found: dict[int, ModuleInfo] = {id(module): module}
+    waiting = [module]
+    while waiting:
+        current = waiting.pop()
+        for other in (
+            *(symbol.module for symbol in current.imported.values()),
+            *current.namespaces.values(),
+        ):
+            if id(other) not in found:
+                found[id(other)] = other
+                waiting.append(other)
+    del found[id(module)]
+    return list(found.values())
+
+
 class CheckMemo:
     """Checks reused by later checks of programs that share their parts.
 
@@ -112,7 +130,13 @@ class CheckMemo:
                 objects.append(symbol.decl)
         for alias, info in module.namespaces.items():
             key += (alias, id(info.module))
-            objects.append(info.module)
+        # the files it reads names from, directly or not, as parsed: a file changed on
+        # disk is parsed anew, and each module that reads it sees another environment (a
+        # role's signature names record types by name only; a record declared in one
+        # file may name a type of another that changed while it did not)
+        for source in _sources(module):
+            key.append(id(source.module))
+            objects.append(source.module)
         found = self._environments.get(tuple(key))
         if found is None:
             if len(self._environments) >= self.size:

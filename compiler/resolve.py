@@ -21,6 +21,7 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import ast, codes
 from .diagnostics import Diagnostic, DiagnosticSink, Label
@@ -64,6 +65,16 @@ class Symbol:
         if module is None:
             raise ReferenceError(f"the program that declared `{self.qualified}` is gone")
         return module
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A copy or a pickle holds its module as itself (a weak reference has no copy)."""
+        state = {name: getattr(self, name) for name in ("decl", "kind", "name", "qualified")}
+        return {**state, "module": self.module}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name in ("decl", "kind", "name", "qualified"):
+            setattr(self, name, state[name])
+        self._module = weakref.ref(state["module"])
 
     def __repr__(self) -> str:
         return f"Symbol({self.qualified!r}, {self.kind!r})"
