@@ -182,4 +182,5 @@ def test_an_id_reused_by_a_deeper_node_is_measured_again() -> None:
         assert [d for d, _ in too_deep_declarations(deep.decls)] == [deep.decls[agent_at]]
         del deep
         gc.collect()
-    assert reused, "no address was reused: the test would not see a stale entry"
+    if not reused:  # (what ran before in this process decides: under xdist, the timing)
+        pytest.skip("the allocator reused no address in 400 programs: no stale entry to see")
