@@ -17,8 +17,7 @@ arrival. The rules themselves are compiler/semantics.py's, shared with the explo
 
 So for deterministic models the trace is the same whatever the timing. A firing runs in
 an asyncio task of its own; or in the task of the firing whose end started it, which
-carries it (`_carry`: a chain, a loop, a fan-out's branches, each stepped at once, a
-task made only for one that suspends); or with none, when its tool is a `@nonblocking`
+carries it (`fire`: a chain, a loop); or with none, when its tool is a `@nonblocking`
 function (`fire_inline`, run by `settle`). A firing that has not begun, with or without
 a task, is dropped alike when a return makes it pointless. What a firing does once
 started is runtime/firing.py's; constraints are runtime/constraints.py's. (About 700
@@ -29,17 +28,14 @@ return — are one piece; split further, each part would reach into the others'.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import inspect
 import operator
 import os
 import time as clock
 from collections import defaultdict, deque
-from collections.abc import Callable, Coroutine, Generator, Mapping
-from contextvars import copy_context
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
-from types import coroutine
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import ValidationError
@@ -98,20 +94,14 @@ class Inflight:
 
 # a firing started and not yet begun: its flight, the ports its edge bound, what it joined
 Started = tuple[Inflight, dict[str, Any], dict[str, Output]]
-# one a task carries (`_carry`), and the context it was started in (None: that task's own)
-Carried = tuple[Inflight, dict[str, Any], dict[str, Output], "contextvars.Context | None"]
 
-# the most firings a task runs in a row (`AgentRun._carry`), or `settle` runs with no task
+# the most firings a task runs in a row (`AgentRun.fire`), or `settle` runs with no task
 # (`_run_ready`), before the loop gets a turn
 CARRY = 32
 
 
 class AgentRun:
     """One run of one agent. `await AgentRun(ir, inputs, context).execute()`."""
-
-    # whether a task carries the firings its firing's end started (`_carry`); off, each
-    # firing has a task of its own: the path the tests hold the carried one to
-    carries = True
 
     def __init__(
         self,
@@ -175,12 +165,10 @@ class AgentRun:
         # runs them, in the order they started, before it returns
         self.ready: deque[Started] = deque()
         self.resume: asyncio.Handle | None = None  # `_run_ready` goes on at the next turn
-        # while a firing's task concludes it (`_firing`): whether that task may carry the
-        # firings started meanwhile, and the context they were started in when it is not
-        # the task's own; those firings, in the order they started (`_carry` runs them)
-        self.carrier = False
-        self.carrier_context: contextvars.Context | None = None
-        self.carried: deque[Carried] = deque()
+        # while a firing's task concludes it: that task, which may carry one firing started
+        # meanwhile (`carried`) once it is done (`fire`)
+        self.carrier: asyncio.Task | None = None
+        self.carried: Started | None = None
         self.failure: BaseException | None = None
         self.result: Any = None
         self.returned_at: int | None = None
@@ -273,14 +261,12 @@ class AgentRun:
         if inline and (consumed or not self.plan.reads[node]):
             self.ready.append((flight, bindings, consumed))
         elif (
-            self.carrier and node in self.plan.carriable and (consumed or not self.plan.reads[node])
+            self.carrier is not None
+            and self.carried is None
+            and node in self.plan.carriable
+            and (consumed or not self.plan.reads[node])
         ):
-            # (the task ending a firing runs it next, `_carry`, in a copy of this context
-            # when it is not that task's own)
-            context = self.carrier_context
-            self.carried.append(
-                (flight, bindings, consumed, None if context is None else copy_context())
-            )
+            self.carried = (flight, bindings, consumed)  # (`fire` runs it next, in its task)
         else:
             flight.task = asyncio.get_running_loop().create_task(
                 self.fire(flight, bindings, consumed)
@@ -332,145 +318,92 @@ class AgentRun:
     async def fire(
         self, flight: Inflight, bindings: dict[str, Any], consumed: dict[str, Output]
     ) -> None:
-        """A firing as a task of its own; then, in the same task, the firings its end
-        started that the task may carry (`_carry`)."""
-        await self._firing(flight, bindings, consumed, None)
-        if self.carried:
-            await self._carry(flight.task)
-
-    async def _carry(self, task: asyncio.Task | None) -> None:
-        """Run in this task, one after another and in the order they started, the firings
-        that the ends of its own started (`start` queued them in `carried`): at most
-        `CARRY` in a row, then the rest get tasks of their own (`_spawn`), so that the
-        loop gets its turn. One queued alone is awaited, as the task's own firing. Of
-        several, each takes its first step at once, in the context a task of its own
-        would have given it: one that ends there costs no task; the first that suspends
-        keeps this task, and those queued after it get tasks of their own, so none waits
-        behind a slow one. None is left queued while this task waits (the invariant
-        `wait_for_earlier` and `_cancel_all` rely on: a queued firing has no task)."""
-        queue, inflight = self.carried, self.inflight
-        turn = 1
-        try:
-            while queue and turn < CARRY:
-                flight, bindings, consumed, context = queue.popleft()
-                if inflight.get(flight.key) is not flight:
-                    continue  # (a return made it pointless before it began)
-                flight.task = task
-                turn += 1
-                if context is None and not queue:
-                    # (started by a firing that ran in this task's own context: it is the
-                    # context a task would copy; nothing queued would wait behind it)
-                    await self._firing(flight, bindings, consumed, None)
-                    continue
-                if context is None:
-                    context = contextvars.copy_context()
-                firing = self._firing(flight, bindings, consumed, context)
-                try:
-                    pending = context.run(firing.send, None)
-                except StopIteration:
-                    continue
-                self._spawn()  # (it suspended: this task goes on with it)
-                await _resumed(firing, pending, context)
-                turn = 1
-        finally:
-            if queue:
-                self._spawn()
-
-    def _spawn(self) -> None:
-        """Each firing queued to be carried (`carried`) gets a task of its own, in the order
-        they started, in the context it was started in."""
-        queue, inflight = self.carried, self.inflight
-        loop = asyncio.get_running_loop()
-        while queue:
-            flight, bindings, consumed, context = queue.popleft()
-            if inflight.get(flight.key) is flight:
-                flight.task = loop.create_task(
-                    self.fire(flight, bindings, consumed), context=context
-                )
-
-    async def _firing(
-        self,
-        flight: Inflight,
-        bindings: dict[str, Any],
-        consumed: dict[str, Output],
-        context: contextvars.Context | None,
-    ) -> None:
-        """One firing in its task (`flight.task`): its inputs gathered (it may wait for
-        earlier firings), its call made, and what follows it. `context` is the one it
-        runs in when not its task's own (`_carry`): what it starts is started there."""
-        node = self.ir.nodes[flight.node]
-        record = running_record(flight.node, flight.time, flight.label, None, _now())
-        plan = self.plan
-        try:
-            # (a Python function, called once: found when it started, `_inline`)
-            tool = node.name in plan.python_tools
-            call = self.python_calls.get(node.name) if tool else None
-            env: Mapping[str, Any] = _UNBOUND
-            if (
-                call is not None
-                and call[2] == LOOP
-                and call[5] is not None
-                and consumed
-                and not bindings
-            ):
-                # an `async def` whose arguments name nodes it joined: what it consumed
-                # (threads evaluate them, as every other firing: the tests' oracle)
-                args = firing.joined_arguments(call[5], consumed)
-            elif (
-                call is not None
-                and call[2] == LOOP
-                and bindings
-                and not plan.reads[node.name]
-                and bindings.keys() >= plan.parameters[node.name]
-            ):
-                # the edge that started it binds every parameter: no environment (it
-                # reads no node, so it would wait for none; `fire_inline` does the same)
-                args = firing.arguments(plan, node, _UNBOUND, bindings)
-            else:
-                if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
-                    # it reads latest outputs (beside those a join consumed): it may wait
-                    env = await firing.environment(self, node, flight.time, consumed)
+        """A firing, as a task: its inputs gathered (it may wait for earlier firings), its
+        call made, and what follows it. Then, in the same task, the first firing that
+        its end started, when that one may be carried (`start`): a task and a turn of
+        the loop fewer, at most `CARRY` times in a row."""
+        task, carried = flight.task, 0
+        while True:
+            node = self.ir.nodes[flight.node]
+            record = running_record(flight.node, flight.time, flight.label, None, _now())
+            plan = self.plan
+            try:
+                # (a Python function, called once: found when it started, `_inline`)
+                tool = node.name in plan.python_tools
+                call = self.python_calls.get(node.name) if tool else None
+                env: Mapping[str, Any] = _UNBOUND
+                if (
+                    call is not None
+                    and call[2] == LOOP
+                    and call[5] is not None
+                    and consumed
+                    and not bindings
+                ):
+                    # an `async def` whose arguments name nodes it joined: what it consumed
+                    # (threads evaluate them, as every other firing: the tests' oracle)
+                    args = firing.joined_arguments(call[5], consumed)
+                elif (
+                    call is not None
+                    and call[2] == LOOP
+                    and bindings
+                    and not plan.reads[node.name]
+                    and bindings.keys() >= plan.parameters[node.name]
+                ):
+                    # the edge that started it binds every parameter: no environment (it
+                    # reads no node, so it would wait for none; `fire_inline` does the same)
+                    args = firing.arguments(plan, node, _UNBOUND, bindings)
                 else:
-                    env = firing.given(self.params, consumed)
-                args = firing.arguments(plan, node, env, bindings)
-            record.inputs = args
-            if self.events is not None:
-                self.events.firing_started(record)
-            replayed, output = self._replayed(record) if self.replay else (False, None)
-            if not replayed:
-                if tool:
-                    call = call or self.python_call(node.name)
-                    output = await firing.call_python(self, node, args, call)
-                elif plan.single[node.name]:  # (one call: no replicas or items to gather)
-                    output = await firing.call_once(self, node, args, 0, record)
-                else:
-                    output = await self.call(node, args, env, record)
-                if node.kind == "human":
-                    output = await human.answers(self, flight, node, args, env, record, output)
-        except asyncio.CancelledError:
-            self._cancelled(flight, record)
-            raise
-        except Exception as error:
-            if self._faulted(flight, record, error):
-                return
-            failure: Exception | None = error
-        else:
-            failure = None
-        # (nothing else runs until `settle` returns: no other task can start waiting)
-        task = flight.task
-        if self.carries and not (self.held and any(task in w for w in self.held.values())):
-            self.carrier, self.carrier_context = True, context
-        try:
-            try:  # (`after`, with no `partial` to make)
-                if failure is None:
-                    self._succeeded(flight, record, output)
-                else:
-                    self._failed_firing(flight, node, record, failure)
-                self.settle()
+                    if plan.reading[node.name] or (plan.reads[node.name] and not consumed):
+                        # it reads latest outputs (beside those a join consumed): it may wait
+                        env = await firing.environment(self, node, flight.time, consumed)
+                    else:
+                        env = firing.given(self.params, consumed)
+                    args = firing.arguments(plan, node, env, bindings)
+                record.inputs = args
+                if self.events is not None:
+                    self.events.firing_started(record)
+                replayed, output = self._replayed(record) if self.replay else (False, None)
+                if not replayed:
+                    if tool:
+                        call = call or self.python_call(node.name)
+                        output = await firing.call_python(self, node, args, call)
+                    elif plan.single[node.name]:  # (one call: no replicas or items to gather)
+                        output = await firing.call_once(self, node, args, 0, record)
+                    else:
+                        output = await self.call(node, args, env, record)
+                    if node.kind == "human":
+                        output = await human.answers(self, flight, node, args, env, record, output)
+            except asyncio.CancelledError:
+                self._cancelled(flight, record)
+                raise
             except Exception as error:
-                self._broken(flight, error)
-        finally:
-            self.carrier = False
+                if self._faulted(flight, record, error):
+                    return
+                failure: Exception | None = error
+            else:
+                failure = None
+            # (nothing else runs until `after` returns: no other task can start waiting)
+            if carried < CARRY and not (self.held and any(task in w for w in self.held.values())):
+                self.carrier = task
+            try:
+                try:  # (`after`, with no `partial` to make)
+                    if failure is None:
+                        self._succeeded(flight, record, output)
+                    else:
+                        self._failed_firing(flight, node, record, failure)
+                    self.settle()
+                except Exception as error:
+                    self._broken(flight, error)
+            finally:
+                self.carrier = None
+            following, self.carried = self.carried, None
+            if following is None:
+                return
+            flight, bindings, consumed = following
+            if self.inflight.get(flight.key) is not flight:
+                return  # (a return made it pointless before it began)
+            flight.task = task
+            carried += 1
 
     def fire_inline(
         self, flight: Inflight, bindings: dict[str, Any], consumed: dict[str, Output]
@@ -919,7 +852,8 @@ class AgentRun:
 
     def _cancel_all(self) -> None:
         if not self.inflight and not self.ready and self.resume is None:
-            return  # (nothing in flight, nothing queued, nothing to cancel: most returns)
+            self.carried = None  # (nothing in flight, nothing to cancel: most returns)
+            return
         for flight in list(self.inflight.values()):
             if flight.task is not None:
                 flight.task.cancel()
@@ -930,7 +864,7 @@ class AgentRun:
         if self.resume is not None:
             self.resume.cancel()
             self.resume = None
-        self.carried.clear()
+        self.carried = None
 
     def _launch(self, flight: Inflight) -> None:
         self.inflight[flight.key] = flight
@@ -986,28 +920,3 @@ _PLAIN = frozenset({int, float, str, bool, type(None), list, dict, tuple})
 
 def _never(edge: IREdge) -> bool:
     return False
-
-
-@coroutine
-def _resumed(
-    firing: Coroutine[Any, Any, None], pending: Any, context: contextvars.Context
-) -> Generator[Any, Any, None]:
-    """The rest of a firing whose first step ran at once and suspended on `pending`
-    (`AgentRun._carry`): what the task awaiting this sends or throws goes on to the
-    firing, each step in its context, as if the task had run it from its start."""
-    while True:
-        try:
-            sent = yield pending
-        except GeneratorExit:
-            context.run(firing.close)
-            raise
-        except BaseException as error:  # (a cancellation, above all: the firing's to handle)
-            try:
-                pending = context.run(firing.throw, error)
-            except StopIteration:
-                return
-        else:
-            try:
-                pending = context.run(firing.send, sent)
-            except StopIteration:
-                return
