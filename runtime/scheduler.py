@@ -34,6 +34,7 @@ import os
 import time as clock
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
+from contextvars import copy_context
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -443,7 +444,9 @@ class AgentRun:
                 typed = {}
                 for param, coerced in call[3]:
                     typed[param] = coerced(args.get(param))
-                output = call_beside(call[1], call[0], typed)
+                # (in a copy of the context, as a task or a worker thread would call it:
+                # what it sets is not seen by the firings this task runs after it)
+                output = copy_context().run(call_beside, call[1], call[0], typed)
                 if type(output) not in _PLAIN and inspect.isawaitable(output):
                     # (it returned an awaitable after all: a task awaits it)
                     flight.task = asyncio.get_running_loop().create_task(

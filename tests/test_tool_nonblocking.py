@@ -7,6 +7,7 @@ firing that its own firing's end started (runtime/scheduler.py `fire`).
 """
 
 import asyncio
+import contextvars
 import math
 import threading
 
@@ -92,6 +93,24 @@ def marked_deferred(value: int) -> int:
     return _later(value)  # type: ignore[return-value]
 
 
+SEEN: contextvars.ContextVar[int] = contextvars.ContextVar("SEEN", default=0)
+
+
+def plain_setv(value: int) -> int:
+    SEEN.set(1000)  # (in its firing's context: no other firing sees it)
+    return 1
+
+
+@rolegraph.nonblocking
+def marked_setv(value: int) -> int:
+    SEEN.set(1000)
+    return 1
+
+
+async def seen(value: int) -> int:
+    return SEEN.get()
+
+
 async def slow(value: int) -> int:
     await asyncio.sleep(HANG)
     return value
@@ -110,9 +129,11 @@ def tools(kind: str) -> str:
                 ("picky", "value: int"),
                 ("wrong", "value: int"),
                 ("deferred", "value: int"),
+                ("setv", "value: int"),
             ]
         )
         + f'tool slow(value: int) -> int = "{here}:slow"\n'
+        + f'tool seen(value: int) -> int = "{here}:seen"\n'
     )
 
 
@@ -258,6 +279,13 @@ AGENTS = {
   a -> return(a) when a > 0
   a -> b else
 }""",
+    "a sibling's context variables": """agent A(task: str) -> list[int] {
+  s = seen(0)
+  a = seen(s)
+  b = setv(s)
+  c = seen(s)
+  return [a, b, c]
+}""",
     "reads of latest outputs": """agent A(task: str) -> int {
   s = step(0)
   n = add(s, s)
@@ -282,6 +310,7 @@ def test_the_outcomes_compared_are_what_each_agent_means():
     assert no_edge.startswith("FiringFailed") and "no 2" in no_edge
     assert outcome("marked", AGENTS["a result of the wrong type"])[0].startswith("FiringFailed")
     assert outcome("marked", AGENTS["a function that returns an awaitable"])[0] == 4
+    assert outcome("marked", AGENTS["a sibling's context variables"])[0] == [0, 1, 0]
     result, records = outcome("marked", AGENTS["a return that cancels what comes after it"])
     assert result == 2 and ("skipped" in {r[2] for r in records})
 
