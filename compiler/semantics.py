@@ -19,7 +19,10 @@ differential tests (tests/test_explorer_vs_runs.py) check that the two still agr
 - **Returns** (§3 rule 7). The earliest return wins (`winner`); it ends the run once no
   firing before it is in flight (`return_decided`); the firings at its time or after are
   not part of the run (`in_run`), and the explorer, which steps in logical time, stops
-  at the first step that holds a return (`next_step`).
+  at the first step that holds a return (`next_step`). A firing that fails the run (no
+  `on error` edge) ends it by the same rule, ordered after every return of its time
+  (`FAILS_THE_RUN`): which of a return and a failure ends a run does not depend on the
+  latencies.
 """
 
 from __future__ import annotations
@@ -140,7 +143,8 @@ def may_still_arrive(
 
 class Offer(Protocol):
     """A return offered: its logical time, and its order among the returns (statements in
-    declaration order, then return edges)."""
+    declaration order, then return edges). A firing that fails the run is offered as an
+    end too, at its own logical time, with the order `FAILS_THE_RUN`."""
 
     @property
     def time(self) -> int: ...
@@ -151,8 +155,16 @@ class Offer(Protocol):
 R = TypeVar("R", bound=Offer)
 
 
+# The order of a failure offered as the run's end: after every return of its logical
+# time, since a return at time T leaves the firings at T out of the run (`in_run`), the
+# failed one too. (Two failures of one time: the first offered; an earlier one, in
+# flight, is waited for, as for a return.)
+FAILS_THE_RUN = 1 << 62
+
+
 def winner(offers: Iterable[R]) -> R | None:
-    """The return that ends the run: the earliest by logical time, then by order."""
+    """The end of the run: the earliest return, or failure that fails the run, by logical
+    time, then by order (a return before a failure of the same time)."""
     return min(offers, key=lambda o: (o.time, o.order), default=None)
 
 
@@ -164,8 +176,9 @@ def in_run(time: int, returned_at: int | None) -> bool:
 
 
 def return_decided(returned_at: int, inflight_times: Iterable[int]) -> bool:
-    """Whether a return at `returned_at` ends the run now: no firing before it is still in
-    flight (those complete first, and may still offer an earlier return)."""
+    """Whether a return (or a failure that fails the run) at `returned_at` ends the run
+    now: no firing before it is still in flight (those complete first, and may still offer
+    an earlier return, or fail earlier)."""
     return all(not in_run(t, returned_at) for t in inflight_times)
 
 

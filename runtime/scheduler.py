@@ -73,12 +73,14 @@ class Output(NamedTuple):
 
 
 class Offer(NamedTuple):
-    """A return offered (compiler/semantics.py `Offer`)."""
+    """A return offered, or a failure that fails the run (compiler/semantics.py `Offer`:
+    whichever is the earliest ends the run, `settle`)."""
 
     time: int
     order: int
     key: tuple
     value: Any
+    failure: BaseException | None = None
 
 
 @dataclass(slots=True)
@@ -145,7 +147,7 @@ class AgentRun:
         self.inflight: dict[tuple, Inflight] = {}
         self.inflight_times: dict[int, int] = {}  # logical time → firings in flight at it
         self.taken: dict[int, int] = {}
-        self.offers: list[Offer] = []  # the returns offered so far
+        self.offers: list[Offer] = []  # the returns (and failures of the run) offered so far
         self.winning: Offer | None = None  # the earliest of them (semantics.winner)
         self.replay = context.replay if depth == 0 else {}  # checkpointed outputs, by key
         self.dirty: set[str] = set()  # consumers that received an output since they joined
@@ -626,7 +628,7 @@ class AgentRun:
     def failed(self, flight: Inflight, node: IRNode, error: BaseException) -> None:
         live = semantics.live(self.plan.out_edges[flight.node], self.taken)
         if not semantics.route(live, failed=True, holds=_never):
-            self.fail(FiringFailed(flight.node, error, self.trace))
+            self.fail_at(flight, FiringFailed(flight.node, error, self.trace))
             return
         failure = {"error": describe_error(error)}
         self.failures[flight.node].append(Output(failure, flight.time, flight.key, flight.label))
@@ -671,7 +673,7 @@ class AgentRun:
                 holds=holds,
             )
         except EvaluationError as error:
-            self.fail(FiringFailed(flight.node, error, self.trace))
+            self.fail_at(flight, FiringFailed(flight.node, error, self.trace))
             return
         if self.shields:
             chosen = [e for e in chosen if e.condition == "when" or self.allowed(e, flight)]
@@ -708,19 +710,27 @@ class AgentRun:
         try:
             returned = coerce(self.ir.return_type, value(env))
         except (ValidationError, EvaluationError) as error:
-            self.fail(
-                RunError(
-                    f"the return value does not fit `{self.ir.return_type}`: {explain(error)}",
-                    self.trace,
-                )
-            )
+            message = f"the return value does not fit `{self.ir.return_type}`: {explain(error)}"
+            self.offer_end(Offer(time, order, key, None, RunError(message, self.trace)))
             return
-        self.offers.append(Offer(time, order, key, returned))
+        self.offer_end(Offer(time, order, key, returned))
+
+    def fail_at(self, flight: Inflight, error: BaseException) -> None:
+        """A firing fails the run: at its logical time, unless a return wins (`offer_end`)."""
+        self.offer_end(Offer(flight.time, semantics.FAILS_THE_RUN, flight.key, None, error))
+
+    def offer_end(self, offer: Offer) -> None:
+        """A return, or a failure that fails the run, offered at its logical time. The
+        earliest wins (`semantics.winner`) and ends the run once no firing before it is in
+        flight (`settle`): the same end whatever the latencies. The firings at its time or
+        after can lead only to later ends: those in flight are cancelled now."""
+        self.offers.append(offer)
         self.winning = semantics.winner(self.offers)
+        time = offer.time
         for flight in list(self.inflight.values()):
             if not semantics.in_run(flight.time, time):
                 if flight.task is not None:
-                    flight.task.cancel()  # a later firing can only lead to a later return
+                    flight.task.cancel()
                     self.cancelled.append(flight.task)
                 self._land(flight.key)  # (one not begun, with no task: never begins)
 
@@ -761,11 +771,16 @@ class AgentRun:
         if self.winning is not None:
             # A return at logical time T ends the run once every firing before T is done:
             # those complete (and may still offer an earlier return), those at T or after
-            # are discarded — whatever the latencies, the same firings make the trace.
+            # are discarded — whatever the latencies, the same firings make the trace. A
+            # failure of the run at T ends it by the same rule, with that failure.
             time, value = self.winning.time, self.winning.value
             if semantics.return_decided(time, self.inflight_times):
+                if self.winning.failure is not None:
+                    self._discard_from(time + 1, f"after the failure at logical time {time}")
+                    self.fail(self.winning.failure)
+                    return
                 self.result, self.returned_at = value, time
-                self._discard_from(time)
+                self._discard_from(time, f"after the return at logical time {time}")
                 self._cancel_all()
                 self.over = True
                 self.finished.set()
@@ -834,16 +849,17 @@ class AgentRun:
             self.start(consumer, time, key, _UNBOUND, consumed)
         return True
 
-    def _discard_from(self, time: int) -> None:
-        """Firings at or after the winning return's time that ended before it was known
-        (its branch was slow) are not part of the run. (None is when the latest record is
-        in the run: `in_run` holds of every time before a return's.)"""
+    def _discard_from(self, time: int, why: str) -> None:
+        """Firings at or after `time` that ended before the run's end was known (its
+        branch was slow) are not part of the run: at or after the winning return's time,
+        after the failure's. (None is when the latest record is in the run: `in_run` holds
+        of every time before.)"""
         if semantics.in_run(self.last_time, time):
             return
         for record in self.trace.firings:
             if not semantics.in_run(record.time, time) and record.status in ("ok", "failed"):
                 record.status = "discarded"
-                record.notes.append(f"after the return at logical time {time}")
+                record.notes.append(why)
                 if self.events is not None:
                     self.events.firing_discarded(record, record.notes[-1])
 
