@@ -82,15 +82,28 @@ def test_an_on_error_edge_may_read_the_error():
 def test_a_return_that_does_not_fit_ends_the_run_instead_of_hanging():
     """Whatever goes wrong while routing a firing ends the run with an error: before, a
     validation error escaped a task and the run waited forever."""
+    with pytest.raises(RunError, match="does not fit"):
+        asyncio.run(asyncio.wait_for(run_agent(broken_return(""), {"task": "t"}, model="mock"), 30))
+
+
+def broken_return(statement: str):
+    """An agent whose return edge returns a value the checker would refuse, put in the IR
+    behind its back; `statement`, a return statement of the same logical time beside it."""
     text = HEADER + "agent X(task: str) -> A {\n  x = R(task)\n"
-    text += "  x -> return(x) else\n  return x\n}\n"
+    text += f"  x -> return(x) else\n{statement}}}\n"
     ir = rolegraph.load_agent("x.agent", text=text)
-    # a return value the checker would refuse, put in the IR behind its back
     edge = next(e for e in ir.edges if e.kind == "return")
     broken = edge.model_copy(update={"value": ast.IntLit(value=3)})
-    ir = ir.model_copy(update={"edges": [broken if e is edge else e for e in ir.edges]})
-    with pytest.raises(RunError, match="does not fit"):
-        asyncio.run(asyncio.wait_for(run_agent(ir, {"task": "t"}, model="mock"), 30))
+    return ir.model_copy(update={"edges": [broken if e is edge else e for e in ir.edges]})
+
+
+def test_a_return_that_does_not_fit_fails_the_run_only_where_it_would_have_won():
+    """A return that cannot be made is a failure of the run at its logical time, in its
+    place among the returns (docs/semantics.md): the statement `return x`, of the same
+    time and declared first, wins, and the run ends with its value."""
+    outcome = asyncio.run(run_agent(broken_return("  return x\n"), {"task": "t"}, model="mock"))
+    assert outcome.trace.returned_at == 2
+    assert outcome.result is not None
 
 
 FALLBACK = (
