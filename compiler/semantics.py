@@ -142,14 +142,17 @@ def may_still_arrive(
 
 
 class Offer(Protocol):
-    """A return offered: its logical time, and its order among the returns (statements in
-    declaration order, then return edges). A firing that fails the run is offered as an
-    end too, at its own logical time, with the order `FAILS_THE_RUN`."""
+    """A return offered: its logical time, its order among the returns (statements in
+    declaration order, then return edges), and its key as the trace writes it (what
+    orders two offers of one time and order). A firing that fails the run is offered as
+    an end too, at its own logical time, with the order `FAILS_THE_RUN`."""
 
     @property
     def time(self) -> int: ...
     @property
     def order(self) -> int: ...
+    @property
+    def label(self) -> str: ...
 
 
 R = TypeVar("R", bound=Offer)
@@ -157,29 +160,36 @@ R = TypeVar("R", bound=Offer)
 
 # The order of a failure offered as the run's end: after every return of its logical
 # time, since a return at time T leaves the firings at T out of the run (`in_run`), the
-# failed one too. (Two failures of one time: the first offered; an earlier one, in
-# flight, is waited for, as for a return.)
+# failed one too. Two failures of one time are ordered by their keys.
 FAILS_THE_RUN = 1 << 62
 
 
 def winner(offers: Iterable[R]) -> R | None:
     """The end of the run: the earliest return, or failure that fails the run, by logical
-    time, then by order (a return before a failure of the same time)."""
-    return min(offers, key=lambda o: (o.time, o.order), default=None)
+    time, then by order (a return before a failure of the same time), then by key."""
+    return min(offers, key=lambda o: (o.time, o.order, o.label), default=None)
 
 
-def in_run(time: int, returned_at: int | None) -> bool:
-    """Whether a firing of logical time `time` is part of a run whose (winning) return is
-    at `returned_at`: every firing before the return is, and none at its time or after,
-    even one that ended before the return was known (it is then discarded)."""
-    return returned_at is None or time < returned_at
+def outside(end: Offer) -> int:
+    """The earliest logical time outside a run that `end` ends. A return's own: the
+    firings at its time are not part of the run. One after a failure's: the firings of its
+    time are (they complete, so that which of them fails first by key, and what the others
+    gave, does not depend on the latencies)."""
+    return end.time + 1 if end.order == FAILS_THE_RUN else end.time
 
 
-def return_decided(returned_at: int, inflight_times: Iterable[int]) -> bool:
-    """Whether a return (or a failure that fails the run) at `returned_at` ends the run
-    now: no firing before it is still in flight (those complete first, and may still offer
-    an earlier return, or fail earlier)."""
-    return all(not in_run(t, returned_at) for t in inflight_times)
+def in_run(time: int, outside_from: int | None) -> bool:
+    """Whether a firing of logical time `time` is part of a run whose end (`outside`) leaves
+    out the times from `outside_from` on: every firing before is, and none at that time or
+    after, even one that ended before the end was known (it is then discarded)."""
+    return outside_from is None or time < outside_from
+
+
+def return_decided(outside_from: int, inflight_times: Iterable[int]) -> bool:
+    """Whether the winning end (a return, or a failure that fails the run) ends the run
+    now: no firing of the run is still in flight (those complete first, and may still
+    offer an earlier end)."""
+    return all(not in_run(t, outside_from) for t in inflight_times)
 
 
 def next_step(pending: dict[int, list[str]], returns: str) -> tuple[int, list[str], bool]:

@@ -97,9 +97,13 @@ class RunView:
                 row.status = "asking"
                 row.texts[0] = f"asks: {event.text}"[-TAIL:]
         elif isinstance(event, FiringDiscarded):
+            # (what it ended as, ok or failed, is no longer counted: it is not in the run)
             row = self.rows.get((event.path, event.key))
+            was = "ok"
             if row is not None:
+                was = row.status if row.status in ("ok", "failed") else was
                 row.status = "discarded"
+            self.ended[was] = self.ended.get(was, 0) - 1
             self.ended["discarded"] = self.ended.get("discarded", 0) + 1
 
     def _ended(self, event: FiringEnded) -> None:
@@ -143,7 +147,7 @@ class RunView:
                 f"{latency:.1f} s",
                 Text(_writing(row) if running else "", style="dim", no_wrap=True),
             )
-        fired = self.ended.get("ok", 0) - self.ended.get("discarded", 0)
+        fired = self.ended.get("ok", 0)
         totals = Text(
             f"{fired} fired, {self.ended.get('failed', 0)} failed; "
             f"{self.calls} calls ({self.cached} cached); "

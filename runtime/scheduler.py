@@ -78,7 +78,7 @@ class Offer(NamedTuple):
 
     time: int
     order: int
-    key: tuple
+    label: str  # its key as the trace writes it
     value: Any
     failure: BaseException | None = None
 
@@ -149,6 +149,7 @@ class AgentRun:
         self.taken: dict[int, int] = {}
         self.offers: list[Offer] = []  # the returns (and failures of the run) offered so far
         self.winning: Offer | None = None  # the earliest of them (semantics.winner)
+        self.outside: int | None = None  # the times it leaves out of the run (`outside`)
         self.replay = context.replay if depth == 0 else {}  # checkpointed outputs, by key
         self.dirty: set[str] = set()  # consumers that received an output since they joined
         self.dirty_peak = 0  # the most `dirty` held since it was last copied
@@ -158,7 +159,7 @@ class AgentRun:
             if ir.constraints
             else []
         )
-        self.deferred: list[tuple[tuple, Inflight, dict[str, Any], bool]] = []
+        self.deferred: list[tuple[tuple, Inflight, dict[str, Any], BaseException | None]] = []
         self.shield_time = 0
         self.admitted: dict[int, set[str]] = {}
         self.finished = asyncio.Event()
@@ -247,9 +248,7 @@ class AgentRun:
         bindings: dict[str, Any],
         consumed: dict[str, Output],
     ) -> None:
-        if self.over or (
-            self.winning is not None and not semantics.in_run(time, self.winning.time)
-        ):
+        if self.over or (self.outside is not None and not semantics.in_run(time, self.outside)):
             self.record(FiringRecord(node=node, time=time, key=repr(key), status="skipped"))
             return
         flight = Inflight(node, time, key, repr(key))
@@ -584,9 +583,9 @@ class AgentRun:
             env = self.latest_env(name)
             env[name] = output
             if self.shields:  # (`dispatch`)
-                self.deferred.append((flight.key, flight, env, False))
+                self.deferred.append((flight.key, flight, env, None))
             else:
-                self.route(flight, env, failed=False)
+                self.route(flight, env, failed=None)
 
     def _finish_record(self, record: FiringRecord) -> None:
         record.ended = clock.perf_counter()
@@ -634,7 +633,7 @@ class AgentRun:
         self.failures[flight.node].append(Output(failure, flight.time, flight.key, flight.label))
         env = self.latest_env(flight.node)
         env[flight.node] = failure
-        self.dispatch(flight, env, failed=True)
+        self.dispatch(flight, env, failed=error)
 
     def latest_env(self, node: str) -> dict[str, Any]:
         """What the edges out of `node` read (their guards, ports and returns): the
@@ -651,9 +650,11 @@ class AgentRun:
                 env[name] = outputs[-1].value
         return env
 
-    def route(self, flight: Inflight, env: dict[str, Any], *, failed: bool) -> None:
+    def route(self, flight: Inflight, env: dict[str, Any], *, failed: BaseException | None) -> None:
         """Take the explicit edges out of a finished firing (compiler/semantics.py), those
-        an `enforce` shield allows: a `when` edge it blocks counts as false."""
+        an `enforce` shield allows: a `when` edge it blocks counts as false. A failed firing
+        (`failed`, its error) that takes no edge fails the run (its `on error` edges spent,
+        or blocked, by the time a shield routes it)."""
         compiled = self.plan.edges
         if self.shields:
 
@@ -669,7 +670,7 @@ class AgentRun:
         try:
             chosen = semantics.route(
                 semantics.live(self.plan.out_edges[flight.node], self.taken),
-                failed=failed,
+                failed=failed is not None,
                 holds=holds,
             )
         except EvaluationError as error:
@@ -677,6 +678,9 @@ class AgentRun:
             return
         if self.shields:
             chosen = [e for e in chosen if e.condition == "when" or self.allowed(e, flight)]
+        if failed is not None and not chosen:
+            self.fail_at(flight, FiringFailed(flight.node, failed, self.trace))
+            return
         time = semantics.after(flight.time)
         for edge in chosen:
             self.taken[edge.index] = self.taken.get(edge.index, 0) + 1
@@ -695,7 +699,9 @@ class AgentRun:
     def allowed(self, edge: IREdge, flight: Inflight) -> bool:
         return not self.shields or constraints.allowed(self, edge, flight)
 
-    def dispatch(self, flight: Inflight, env: dict[str, Any], *, failed: bool) -> None:
+    def dispatch(
+        self, flight: Inflight, env: dict[str, Any], *, failed: BaseException | None
+    ) -> None:
         """Route now, or, under an `enforce` shield, once the firing's logical time is over."""
         if self.shields:
             self.deferred.append((flight.key, flight, env, failed))
@@ -711,24 +717,28 @@ class AgentRun:
             returned = coerce(self.ir.return_type, value(env))
         except (ValidationError, EvaluationError) as error:
             message = f"the return value does not fit `{self.ir.return_type}`: {explain(error)}"
-            self.offer_end(Offer(time, order, key, None, RunError(message, self.trace)))
+            self.offer_end(Offer(time, order, repr(key), None, RunError(message, self.trace)))
             return
-        self.offer_end(Offer(time, order, key, returned))
+        self.offer_end(Offer(time, order, repr(key), returned))
 
     def fail_at(self, flight: Inflight, error: BaseException) -> None:
-        """A firing fails the run: at its logical time, unless a return wins (`offer_end`)."""
-        self.offer_end(Offer(flight.time, semantics.FAILS_THE_RUN, flight.key, None, error))
+        """A firing fails the run: at its logical time, unless an earlier end wins
+        (`offer_end`)."""
+        self.offer_end(Offer(flight.time, semantics.FAILS_THE_RUN, flight.label, None, error))
 
     def offer_end(self, offer: Offer) -> None:
         """A return, or a failure that fails the run, offered at its logical time. The
         earliest wins (`semantics.winner`) and ends the run once no firing before it is in
-        flight (`settle`): the same end whatever the latencies. The firings at its time or
-        after can lead only to later ends: those in flight are cancelled now."""
+        flight (`settle`): the same end whatever the latencies. The firings it leaves out
+        of the run (`semantics.outside`) can lead only to later ends: those in flight are
+        cancelled now."""
         self.offers.append(offer)
-        self.winning = semantics.winner(self.offers)
-        time = offer.time
+        winning = self.winning = semantics.winner(self.offers)
+        assert winning is not None
+        self.outside = semantics.outside(winning)
+        outside = semantics.outside(offer)
         for flight in list(self.inflight.values()):
-            if not semantics.in_run(flight.time, time):
+            if not semantics.in_run(flight.time, outside):
                 if flight.task is not None:
                     flight.task.cancel()
                     self.cancelled.append(flight.task)
@@ -773,14 +783,15 @@ class AgentRun:
             # those complete (and may still offer an earlier return), those at T or after
             # are discarded — whatever the latencies, the same firings make the trace. A
             # failure of the run at T ends it by the same rule, with that failure.
-            time, value = self.winning.time, self.winning.value
-            if semantics.return_decided(time, self.inflight_times):
+            time, value, outside = self.winning.time, self.winning.value, self.outside
+            assert outside is not None
+            if semantics.return_decided(outside, self.inflight_times):
                 if self.winning.failure is not None:
-                    self._discard_from(time + 1, f"after the failure at logical time {time}")
+                    self._discard_from(outside, f"after the failure at logical time {time}")
                     self.fail(self.winning.failure)
                     return
                 self.result, self.returned_at = value, time
-                self._discard_from(time, f"after the return at logical time {time}")
+                self._discard_from(outside, f"after the return at logical time {time}")
                 self._cancel_all()
                 self.over = True
                 self.finished.set()

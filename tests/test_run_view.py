@@ -4,11 +4,13 @@ import io
 
 from rich.console import Console
 
+import rolegraph
 from rolegraph.run_view import RunView, notable_notes
 from rolegraph.runtime import FiringRecord, MockModel, Trace
 from rolegraph.runtime.events import FiringStarted, Tokens
 
 from .test_events import COMPOSED, REFINE, draft, events_of, ir_of
+from .test_failure_rule import AT_THE_RETURN, FAST, SLOW, TOOLS
 
 NO = {"ok": False, "feedback": "again", "score": 0.1}
 YES = {"ok": True, "feedback": "", "score": 0.9}
@@ -72,3 +74,16 @@ def test_a_retried_call_is_noted_with_why():
     assert notable_notes(trace) == [
         "w: openai/x did not answer within 5 s; retried openai/x (attempt 2)"
     ]
+
+
+def test_the_live_view_counts_a_discarded_failure_as_the_summary_does():
+    """A firing that failed after the winning return's time is discarded: neither fired
+    nor failed (the view counted it failed, and one fewer fired)."""
+    ir = rolegraph.load_agent("test.agent", "A", text=TOOLS + AT_THE_RETURN)
+    events = events_of(ir, {"x": SLOW, "y": FAST}, model="mock")
+    view = RunView()
+    for event in events:
+        view.update(event)
+    summary = events[-1].summary
+    assert (summary["firings"], summary["failed"]) == (2, 0)
+    assert f"{summary['firings']} fired, {summary['failed']} failed" in drawn(view)
