@@ -107,9 +107,10 @@ def _check_module(
             info = result.agents.get(symbol.qualified)
             if info is not None and test.run is not None:
                 checked.irs.setdefault(test.run.agent, build_ir(result, info))
-    checked.diagnostics.extend(_recursion(result))
+    calls = _agent_calls(result)
+    checked.diagnostics.extend(_recursion(result, calls))
     if not checked.errors:
-        checked.diagnostics.extend(_nested_too_deeply(result))
+        checked.diagnostics.extend(_nested_too_deeply(result, calls))
     if checked.errors:
         return checked
     for name, agent in result.agents.items():
@@ -297,15 +298,25 @@ def _too_deep(module: ast.Module, filename: str) -> list[Diagnostic]:
     return found
 
 
-def _recursion(result: CheckResult) -> list[Diagnostic]:
-    """Agents of the main module that call themselves, directly or through other agents."""
-    calls: dict[str, list[tuple[str, ast.NodeDecl]]] = {}
-    for name, info in result.agents.items():
-        calls[name] = [
+_Calls = dict[str, list[tuple[str, ast.NodeDecl]]]
+
+
+def _agent_calls(result: CheckResult) -> _Calls:
+    """Each agent's calls of agents: (the agent called, the node), in body order; found
+    once per check, for `_recursion` and `_nested_too_deeply`."""
+    return {
+        name: [
             (node.callee.symbol.qualified, node.decl)
             for node in info.nodes.values()
             if node.callee.kind == "agent" and node.callee.symbol is not None
         ]
+        for name, info in result.agents.items()
+    }
+
+
+def _recursion(result: CheckResult, calls: _Calls) -> list[Diagnostic]:
+    """Agents of the main module that call themselves, directly or through other agents
+    (`calls`: `_agent_calls`)."""
     found = []
     cyclic = _on_cycles(calls)
     for name, info in result.agents.items():
@@ -327,25 +338,24 @@ def _recursion(result: CheckResult) -> list[Diagnostic]:
     return found
 
 
-def _nested_too_deeply(result: CheckResult) -> list[Diagnostic]:
+def _nested_too_deeply(result: CheckResult, calls: _Calls) -> list[Diagnostic]:
     """E0409 at each node that calls an agent nested `MAX_AGENT_NESTING` levels deep: the
     call that makes its agent one level too many. (Calls form no cycle: `_recursion`
     reported any.)"""
-    depth = _agent_depths(result)
+    depth = _agent_depths(calls)
     found = []
     for name, info in result.agents.items():
         if info.symbol.module is not result.program.main or depth[name] <= MAX_AGENT_NESTING:
             continue
-        for node in info.nodes.values():
-            callee = node.callee.symbol.qualified if node.callee.symbol is not None else None
-            if node.callee.kind == "agent" and depth.get(callee or "") == MAX_AGENT_NESTING:
+        for callee, node in calls[name]:
+            if depth.get(callee) == MAX_AGENT_NESTING:
                 found.append(
                     diagnostic(
                         codes.AGENTS_NESTED_TOO_DEEP,
                         f"agent `{name}` nests agents {MAX_AGENT_NESTING + 1} levels deep, "
                         f"past the limit of {MAX_AGENT_NESTING}",
                         file=info.symbol.module.filename,
-                        span=node.decl.span,
+                        span=node.span,
                         label=f"`{callee}` nests {MAX_AGENT_NESTING} levels already",
                         hints=("flatten the chain of agents into one agent's nodes",),
                     )
@@ -353,17 +363,11 @@ def _nested_too_deeply(result: CheckResult) -> list[Diagnostic]:
     return found
 
 
-def _agent_depths(result: CheckResult) -> dict[str, int]:
+def _agent_depths(found: _Calls) -> dict[str, int]:
     """How many levels of agents each agent nests: 1 for an agent of roles and tools,
-    1 + the deepest agent it calls otherwise. Post-order, without recursion."""
-    calls = {
-        name: [
-            node.callee.symbol.qualified
-            for node in info.nodes.values()
-            if node.callee.kind == "agent" and node.callee.symbol is not None
-        ]
-        for name, info in result.agents.items()
-    }
+    1 + the deepest agent it calls otherwise (`found`: `_agent_calls`). Post-order,
+    without recursion."""
+    calls = {name: [callee for callee, _ in called] for name, called in found.items()}
     depth: dict[str, int] = {}
     for root in calls:
         if root in depth:
@@ -384,7 +388,7 @@ def _agent_depths(result: CheckResult) -> dict[str, int]:
     return depth
 
 
-def _on_cycles(calls: dict[str, list[tuple[str, ast.NodeDecl]]]) -> set[str]:
+def _on_cycles(calls: _Calls) -> set[str]:
     """The agents that some chain of calls leads back to (one pass over the calls)."""
     successors: dict[str, set[str]] = {name: set() for name in calls}
     for name, found in calls.items():
@@ -398,7 +402,7 @@ def _on_cycles(calls: dict[str, list[tuple[str, ast.NodeDecl]]]) -> set[str]:
     }
 
 
-def _cycle_from(start: str, calls: dict[str, list[tuple[str, ast.NodeDecl]]]) -> list[str] | None:
+def _cycle_from(start: str, calls: _Calls) -> list[str] | None:
     # depth first; each agent remembers who reached it, so a path costs its length once
     parent: dict[str, str] = {}
     stack = [start]
