@@ -120,6 +120,16 @@ def test_a_run_not_told_as_events_does_not_load_the_stream():
     assert "rolegraph.runtime.streaming" in told
 
 
+def test_a_run_not_drawn_live_prints_its_summary_without_the_live_view():
+    """(rolegraph/run_summary.py: the table and its console; rolegraph/run_view.py with
+    rich's live display only for a run drawn on a terminal. The table's text has no emoji
+    codes: tests/test_run_summary.py.)"""
+    args = ("run", _example("self_refine.agent"), "--model", "mock", "-i", '{"task": "x"}')
+    loaded = _modules_loaded_by(*args, "--no-store")  # (stderr is a pipe: not drawn live)
+    assert "rolegraph.run_summary" in loaded  # (it printed the summary)
+    assert not loaded & {"rolegraph.run_view", "rich.live", "rich.spinner", "rich._emoji_codes"}
+
+
 def test_the_runtime_s_names_are_their_modules_own():
     import importlib
 
