@@ -25,10 +25,6 @@ from .errors import (
     Stalled,
     StoreError,
 )
-from .events import Event, EventSink, trace_of
-from .events import RunEnded as RunEnded
-from .events import RunFailed as RunFailed
-from .events import RunPaused as RunPaused
 from .executor import AgentRun, Context
 from .human import (
     DeadlineMissed,
@@ -46,24 +42,35 @@ from .providers import DEFAULT_MAX_TOKENS, Provider, is_mock, mock_latency
 from .questions import AnswerError, Question
 from .questions import answer as answer_question
 from .questions import pending as pending_questions
+from .sink import EventSink
 from .store import RunCache, Store
 from .tools import nonblocking
 from .tools import tool_threads as resolve_tool_threads
 from .trace import FiringRecord, Trace
 
 if TYPE_CHECKING:
+    from .events import Event, trace_of
+    from .events import RunEnded as RunEnded
+    from .events import RunFailed as RunFailed
+    from .events import RunPaused as RunPaused
     from .streaming import stream_agent
 
-#: What only a run told as a stream needs (runtime/streaming.py), loaded when first asked
-#: for. (The events are imported above: `Context` and `run_agent` name `EventSink`, and
-#: `typing.get_type_hints` reads a module's own names.)
-_ON_FIRST_USE = {"stream_agent": "streaming"}
+#: What a run told as events needs (runtime/events.py, runtime/streaming.py), loaded when
+#: first asked for: a run that is not told as events never makes one.
+_ON_FIRST_USE = {
+    "Event": "events",
+    "RunEnded": "events",
+    "RunFailed": "events",
+    "RunPaused": "events",
+    "trace_of": "events",
+    "stream_agent": "streaming",
+}
 
 
 if not TYPE_CHECKING:  # (a type checker reads the imports above, and flags a name misspelt)
 
     def __getattr__(name: str) -> Any:
-        if name in _ON_FIRST_USE or name == "streaming":
+        if name in _ON_FIRST_USE or name in ("events", "streaming"):
             import importlib
 
             module = importlib.import_module(f".{_ON_FIRST_USE.get(name, name)}", __name__)
@@ -73,7 +80,7 @@ if not TYPE_CHECKING:  # (a type checker reads the imports above, and flags a na
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
     def __dir__() -> list[str]:
-        return sorted({*globals(), *_ON_FIRST_USE, "streaming"})
+        return sorted({*globals(), *_ON_FIRST_USE, "events", "streaming"})
 
 
 __all__ = [

@@ -13,9 +13,9 @@ from rolegraph.compiler.ir import IRNode
 from rolegraph.compiler.pyimport import import_callable
 
 from .budget import Budget
-from .events import EventSink
 from .models import Model
 from .providers import Provider
+from .sink import EventSink
 from .tools import HowCalled, how_called, tool_threads
 from .trace import FiringRecord
 
