@@ -31,6 +31,10 @@ COMMANDS = {
     "rolegraph run self_refine.agent --model mock -q --no-store": [
         *("run", str(EXAMPLE), "--model", "mock", "-i", '{"task": "x"}', "-q", "--no-store")
     ],
+    # (the summary printed, as a run without -q prints it when not drawn live)
+    "rolegraph run self_refine.agent --model mock --no-store": [
+        *("run", str(EXAMPLE), "--model", "mock", "-i", '{"task": "x"}', "--no-store")
+    ],
 }
 
 

@@ -23,7 +23,6 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-from rolegraph.runtime.calls import RETRIED
 from rolegraph.runtime.events import (
     Event,
     FiringDiscarded,
@@ -36,12 +35,10 @@ from rolegraph.runtime.events import (
     RunStarted,
     Tokens,
 )
-from rolegraph.runtime.trace import Trace
 
 REDRAWS_PER_SECOND = 8
 TAIL = 48  # characters of a running firing's text shown
 ROWS = 12  # firings shown at most (the running ones first)
-MAP_CUT = "cut to its bound"  # in the note of a map over more items than its bound
 
 
 @dataclass
@@ -217,59 +214,6 @@ async def _redraw(screen: Live) -> None:
     while True:
         await asyncio.sleep(1 / REDRAWS_PER_SECOND)
         screen.refresh()
-
-
-def print_summary(trace: Trace) -> None:
-    """The run's totals on stderr, then what a reader should not miss: calls retried
-    and maps cut to their bound."""
-    console = Console(stderr=True)
-    console.print(summary_table(trace))
-    for line in notable_notes(trace):
-        console.print(f"  {line}", highlight=False)
-
-
-def summary_table(trace: Trace) -> Table:
-    """The run's totals. Calls retried and maps cut to their bound get a column when
-    there were any."""
-    summary = trace.summary()
-    records = trace.all_records()
-    wall = (
-        max((r.ended for r in records), default=0)
-        - min((r.started for r in records if r.started), default=0)
-    ) * 1000
-    notes = [note for record in records for note in record.notes]
-    retried = sum(note.startswith(RETRIED) for note in notes)
-    cut = sum(MAP_CUT in note for note in notes)
-    cells = {
-        "firings": str(summary["firings"]),
-        "calls": str(summary["calls"]),
-        "cached": str(summary["cached_calls"]),
-        **({"retried": str(retried)} if retried else {}),
-        **({"maps cut": str(cut)} if cut else {}),
-        "input tokens": f"{summary['input_tokens']:,}",
-        "output tokens": f"{summary['output_tokens']:,}",
-        "cost": f"${summary['cost']:.4f}",
-        "wall time": f"{wall:.0f} ms",
-    }
-    table = Table(title=f"{trace.agent}: run summary", title_justify="left")
-    for column in cells:
-        table.add_column(column, justify="right")
-    table.add_row(*cells.values())
-    return table
-
-
-def notable_notes(trace: Trace) -> list[str]:
-    """`node: note` for each map cut to its bound, and for each retried call with the
-    failure that made it retry (the note before it)."""
-    found = []
-    for record in trace.all_records():
-        for index, note in enumerate(record.notes):
-            if MAP_CUT in note:
-                found.append(f"{record.node}: {note}")
-            elif note.startswith(RETRIED):
-                why = record.notes[index - 1] if index else "a failed attempt"
-                found.append(f"{record.node}: {why}; {note}")
-    return found
 
 
 def result_of(last: RunEnded | RunFailed | RunPaused) -> Any:

@@ -42,13 +42,14 @@ from .providers import DEFAULT_MAX_TOKENS, Provider, is_mock, mock_latency
 from .questions import AnswerError, Question
 from .questions import answer as answer_question
 from .questions import pending as pending_questions
+from .sink import EventSink
 from .store import RunCache, Store
 from .tools import nonblocking
 from .tools import tool_threads as resolve_tool_threads
 from .trace import FiringRecord, Trace
 
 if TYPE_CHECKING:
-    from .events import Event, EventSink, trace_of
+    from .events import Event, trace_of
     from .events import RunEnded as RunEnded
     from .events import RunFailed as RunFailed
     from .events import RunPaused as RunPaused
@@ -58,7 +59,6 @@ if TYPE_CHECKING:
 #: first asked for: a run that is not told as events never makes one.
 _ON_FIRST_USE = {
     "Event": "events",
-    "EventSink": "events",
     "RunEnded": "events",
     "RunFailed": "events",
     "RunPaused": "events",

@@ -7,7 +7,7 @@ import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rolegraph.compiler.ir import IRNode
 from rolegraph.compiler.pyimport import import_callable
@@ -15,11 +15,9 @@ from rolegraph.compiler.pyimport import import_callable
 from .budget import Budget
 from .models import Model
 from .providers import Provider
+from .sink import EventSink
 from .tools import HowCalled, how_called, tool_threads
 from .trace import FiringRecord
-
-if TYPE_CHECKING:
-    from .events import EventSink
 
 
 @dataclass

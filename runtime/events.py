@@ -34,11 +34,12 @@ plain data with the `kind` (nested traces are left out: their firings are events
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from .models import ModelRequest
+from .sink import EventSink as EventSink  # (where it is named: runtime/sink.py)
 from .trace import FiringRecord, Trace
 
 #: the kind of the event that ends a firing, by the status it ended with
@@ -276,7 +277,6 @@ Event = (
     | RunFailed
     | RunPaused
 )
-EventSink = Callable[[Event], None]
 
 
 def record_json(record: FiringRecord) -> dict[str, Any]:

@@ -5,7 +5,8 @@ import io
 from rich.console import Console
 
 import rolegraph
-from rolegraph.run_view import RunView, notable_notes
+from rolegraph.run_summary import notable_notes
+from rolegraph.run_view import RunView
 from rolegraph.runtime import FiringRecord, MockModel, Trace
 from rolegraph.runtime.events import FiringStarted, Tokens
 

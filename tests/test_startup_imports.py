@@ -110,13 +110,24 @@ def test_check_and_a_run_run_neither_lark_s_builders_nor_the_python_tool_readers
 
 def test_a_run_not_told_as_events_loads_neither_the_events_nor_the_stream():
     """(runtime/events.py, runtime/streaming.py: loaded by a run told as events, or by
-    the first who asks the runtime for their names.)"""
+    the first who asks the runtime for their names. `Context` and `run_agent` name the
+    sink, which runtime/sink.py defines apart: tests/test_type_hints.py.)"""
     args = ("run", _example("self_refine.agent"), "--model", "mock", "-i", '{"task": "x"}')
     quiet = _modules_loaded_by(*args, "-q", "--no-store")
     assert "rolegraph.runtime.scheduler" in quiet  # (it ran)
     assert not quiet & {"rolegraph.runtime.events", "rolegraph.runtime.streaming"}
     told = _modules_loaded_by(*args, "--events", "jsonl", "--no-store")
     assert {"rolegraph.runtime.events", "rolegraph.runtime.streaming"} <= told
+
+
+def test_a_run_not_drawn_live_prints_its_summary_without_the_live_view():
+    """(rolegraph/run_summary.py: the table and its console; rolegraph/run_view.py with
+    rich's live display only for a run drawn on a terminal. The table's text has no emoji
+    codes: tests/test_run_summary.py.)"""
+    args = ("run", _example("self_refine.agent"), "--model", "mock", "-i", '{"task": "x"}')
+    loaded = _modules_loaded_by(*args, "--no-store")  # (stderr is a pipe: not drawn live)
+    assert "rolegraph.run_summary" in loaded  # (it printed the summary)
+    assert not loaded & {"rolegraph.run_view", "rich.live", "rich.spinner", "rich._emoji_codes"}
 
 
 def test_the_runtime_s_names_are_their_modules_own():

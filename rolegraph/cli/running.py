@@ -122,7 +122,7 @@ def run(options: RunOptions, out: TextIO) -> None:
     if not options.events:  # (with --events, the result was the last line)
         echo(json_text(outcome.result), file=out)
     if not options.quiet:
-        from rolegraph.run_view import print_summary
+        from rolegraph.run_summary import print_summary
 
         print_summary(outcome.trace)
         if outcome.run_id:
