@@ -18,6 +18,7 @@ class Fl:
 class Of:
     time: int
     order: int
+    label: str = ""
 
 
 def test_a_join_waits_for_every_queue_and_consumes_the_heads():
@@ -44,6 +45,18 @@ def test_an_earlier_output_may_still_arrive_only_from_an_earlier_firing_that_lea
 def test_the_earliest_return_wins_then_the_first_declared():
     assert semantics.winner([Of(3, 0), Of(2, 5), Of(2, 1)]) == Of(2, 1)
     assert semantics.winner([]) is None
+
+
+def test_a_failure_of_the_run_comes_after_the_returns_of_its_time_and_before_later_ones():
+    failure = semantics.FAILS_THE_RUN
+    assert semantics.winner([Of(2, failure, "a"), Of(2, 7)]) == Of(2, 7)
+    assert semantics.winner([Of(3, 0), Of(2, failure, "a")]) == Of(2, failure, "a")
+    # two failures of one time: by key, whichever was offered first
+    assert semantics.winner([Of(2, failure, "(2, 'b')"), Of(2, failure, "(2, 'a')")]) == Of(
+        2, failure, "(2, 'a')"
+    )
+    # a failure leaves out of the run only what comes after its time; a return, its own too
+    assert semantics.outside(Of(2, failure)) == 3 and semantics.outside(Of(2, 0)) == 2
 
 
 def test_a_return_completes_what_is_before_it_and_discards_the_rest():
