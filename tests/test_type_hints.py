@@ -45,3 +45,23 @@ def test_every_exported_class_and_function_s_annotations_resolve():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+def test_a_users_model_may_hold_an_event_sink():
+    """(pydantic reads `EventSink` at run time: a model field, `validate_call`.)"""
+    import pydantic
+
+    from rolegraph.runtime import EventSink
+
+    class Options(pydantic.BaseModel):
+        on_event: EventSink | None = None
+
+    assert Options(on_event=print).on_event is print
+
+    @pydantic.validate_call
+    def start(on_event: EventSink) -> None:
+        on_event("an event")
+
+    seen: list[object] = []
+    start(seen.append)
+    assert seen == ["an event"]
