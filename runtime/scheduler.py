@@ -96,8 +96,9 @@ class Inflight:
 # a firing started and not yet begun: its flight, the ports its edge bound, what it joined
 Started = tuple[Inflight, dict[str, Any], dict[str, Output]]
 
-# the most firings a task runs in a row (`AgentRun.fire`), or `settle` runs with no task
-# (`_run_ready`), before the loop gets a turn
+# the most firings a run runs in a row, however they were started (a task carrying the
+# firings that its firing's end started, `AgentRun.fire`; `settle` running those with no
+# task, `_run_ready`), before the loop gets a turn (`AgentRun.streak`)
 CARRY = 32
 
 
@@ -166,6 +167,9 @@ class AgentRun:
         # runs them, in the order they started, before it returns
         self.ready: deque[Started] = deque()
         self.resume: asyncio.Handle | None = None  # `_run_ready` goes on at the next turn
+        # the firings run since the loop last had a turn (`_ran`): at `CARRY`, the next
+        # waits for the loop's next turn
+        self.streak = 0
         # while a firing's task concludes it: that task, which may carry one firing started
         # meanwhile (`carried`) once it is done (`fire`)
         self.carrier: asyncio.Task | None = None
@@ -322,9 +326,13 @@ class AgentRun:
         """A firing, as a task: its inputs gathered (it may wait for earlier firings), its
         call made, and what follows it. Then, in the same task, the first firing that
         its end started, when that one may be carried (`start`): a task and a turn of
-        the loop fewer, at most `CARRY` times in a row."""
-        task, carried = flight.task, 0
+        the loop fewer, while the run has run fewer than `CARRY` firings in a row
+        (`streak`)."""
+        task = flight.task
         while True:
+            if not self.streak:
+                self._ran()
+            self.streak += 1
             node = self.ir.nodes[flight.node]
             record = running_record(flight.node, flight.time, flight.label, None, _now())
             plan = self.plan
@@ -384,7 +392,9 @@ class AgentRun:
             else:
                 failure = None
             # (nothing else runs until `after` returns: no other task can start waiting)
-            if carried < CARRY and not (self.held and any(task in w for w in self.held.values())):
+            if self.streak < CARRY and not (
+                self.held and any(task in w for w in self.held.values())
+            ):
                 self.carrier = task
             try:
                 try:  # (`after`, with no `partial` to make)
@@ -404,7 +414,6 @@ class AgentRun:
             if self.inflight.get(flight.key) is not flight:
                 return  # (a return made it pointless before it began)
             flight.task = task
-            carried += 1
 
     def fire_inline(
         self, flight: Inflight, bindings: dict[str, Any], consumed: dict[str, Output]
@@ -778,26 +787,38 @@ class AgentRun:
             human.check_paused(self)  # (all that is left waits for answers from people?)
 
     def _run_ready(self) -> None:
-        """Run the firings started with no task, in order, and those they start; one that a
-        return cancelled (it is no longer in flight) never begins. At most `CARRY` in a
-        row: then the rest wait for the loop's next turn (`_resume`), so that a loop of
-        `@nonblocking` tools never holds the event loop for the whole run."""
+        """Run the firings started with no task, in order; one that a return cancelled (it
+        is no longer in flight) never begins. Once the run has run `CARRY` firings in a
+        row (`streak`), the rest wait for the loop's next turn (`_resume`), so that a
+        chain or a loop of `@nonblocking` tools never holds the event loop for the whole
+        run."""
         ready, inflight = self.ready, self.inflight
-        for _ in range(CARRY):
-            if not ready:
+        while ready:
+            if self.streak >= CARRY:
+                if self.resume is None:
+                    self.resume = asyncio.get_running_loop().call_soon(self._resume)
                 return
             flight, bindings, consumed = ready.popleft()
             if inflight.get(flight.key) is flight:
+                if not self.streak:
+                    self._ran()
+                self.streak += 1
                 self.fire_inline(flight, bindings, consumed)
             if self.over:
                 ready.clear()
                 return
-        if ready and self.resume is None:
-            self.resume = asyncio.get_running_loop().call_soon(self._resume)
 
     def _resume(self) -> None:
         self.resume = None
         self.settle()
+
+    def _ran(self) -> None:
+        """The run begins a streak of firings (`streak`): it ends when the loop next runs
+        what is ready (other tasks get their turn then)."""
+        asyncio.get_running_loop().call_soon(self._turned)
+
+    def _turned(self) -> None:
+        self.streak = 0
 
     def join(self, consumer: str) -> bool:
         """Join `consumer` on the heads of its queues, when none is empty (`settle` asks

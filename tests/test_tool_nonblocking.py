@@ -10,6 +10,7 @@ import asyncio
 import contextvars
 import math
 import threading
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -557,3 +558,54 @@ def test_a_loop_of_marked_tools_gives_the_event_loop_its_turns():
     result, during = asyncio.run(main())
     assert result.result == rounds
     assert during >= rounds // CARRY - 1  # a turn at least every CARRY firings
+
+
+def _most_firings_between_turns(kind: str, body: str) -> tuple[int, int]:
+    """A run of `body` beside a ticker task: the run's result, and the most firings
+    (calls of `step`) made between two turns the loop gave the ticker."""
+    ir = ir_of(kind, body)
+    marks: list[int] = []
+
+    async def ticker():
+        while True:
+            marks.append(calls["step"])
+            await asyncio.sleep(0)
+
+    async def main():
+        counting = asyncio.create_task(ticker())
+        await asyncio.sleep(0)
+        done = await run_agent(ir, {"task": "t"}, model=MockModel())
+        marks.append(calls["step"])
+        counting.cancel()
+        return done.result
+
+    result = asyncio.run(main())
+    return result, max(after - before for before, after in pairwise(marks))
+
+
+def test_a_chain_of_marked_tools_started_by_joins_gives_the_event_loop_its_turns():
+    # `CARRY` bounded the firings of one `_run_ready`; a join starts one firing, which
+    # `settle` then ran with a bound of its own, so a chain of `@nonblocking` tools ran
+    # whole with no turn of the loop (1,000 firings, 0 turns of the ticker). The bound
+    # counts firings run since the loop last had a turn, however they were started.
+    from rolegraph.runtime.scheduler import CARRY
+
+    size = 1000
+    lines = ["  n0 = step(0)"] + [f"  n{i} = step(n{i - 1})" for i in range(1, size)]
+    body = "agent A(task: str) -> int {\n" + "\n".join(lines) + f"\n  return n{size - 1}\n}}\n"
+    result, most = _most_firings_between_turns("marked", body)
+    assert result == size
+    # (the loop's turn may come just before the bound is reached and just after it)
+    assert most <= 2 * CARRY
+
+
+def test_a_loop_of_marked_tools_makes_at_most_twice_carry_firings_between_turns():
+    from rolegraph.runtime.scheduler import CARRY
+
+    rounds = 500
+    body = (
+        f"agent A(task: str) -> int {{\n  n = step(0)\n"
+        f"  n -> n(value: n) when n < {rounds} max {rounds + 10}\n  n -> return(n) else\n}}\n"
+    )
+    result, most = _most_firings_between_turns("marked", body)
+    assert result == rounds and most <= 2 * CARRY
