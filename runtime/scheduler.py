@@ -457,10 +457,12 @@ class AgentRun:
                 # what it sets is not seen by the firings this task runs after it)
                 output = copy_context().run(call_beside, call[1], call[0], typed)
                 if type(output) not in _PLAIN and inspect.isawaitable(output):
-                    # (it returned an awaitable after all: a task awaits it)
-                    flight.task = asyncio.get_running_loop().create_task(
+                    # (it returned an awaitable after all: a task awaits it; cancelled
+                    # before its first step, it never does, and the awaitable is closed)
+                    task = flight.task = asyncio.get_running_loop().create_task(
                         self._awaited(flight, self.ir.nodes[name], record, output)
                     )
+                    task.add_done_callback(partial(_abandon, output))
                     return
                 output = call[4](output)
             self._succeeded(flight, record, output)
@@ -944,3 +946,9 @@ _PLAIN = frozenset({int, float, str, bool, type(None), list, dict, tuple})
 
 def _never(edge: IREdge) -> bool:
     return False
+
+
+def _abandon(value: Any, task: asyncio.Task) -> None:
+    """An inline firing's task has ended: the awaitable it was to await is done with
+    (`tools.abandon`: closed, if it never began)."""
+    tools.abandon(value)

@@ -8,8 +8,10 @@ firing that its own firing's end started (runtime/scheduler.py `fire`).
 
 import asyncio
 import contextvars
+import gc
 import math
 import threading
+import warnings
 from itertools import pairwise
 
 import pytest
@@ -609,3 +611,76 @@ def test_a_loop_of_marked_tools_makes_at_most_twice_carry_firings_between_turns(
     )
     result, most = _most_firings_between_turns("marked", body)
     assert result == rounds and most <= 2 * CARRY
+
+
+# -- an awaitable a tool returned, abandoned when its firing is cancelled ------------------
+
+gates: dict[str, threading.Event] = {}
+
+
+def gated(value: int) -> int:
+    """A plain function (a worker thread) that returns a coroutine, once let go."""
+    gates["started"].set()
+    gates["go"].wait(HANG)
+    return _later(value)  # type: ignore[return-value]
+
+
+async def fails_once_gated_started(value: int) -> int:
+    for _ in range(int(HANG * 1000)):
+        if gates["started"].is_set():
+            raise ValueError("no")
+        await asyncio.sleep(0.001)
+    raise AssertionError("`gated` never started")
+
+
+def _unawaited(run_it) -> list[str]:
+    """The 'never awaited' warnings of the coroutines that `run_it` leaves behind."""
+    gc.collect()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_it()
+        gc.collect()
+    return [str(w.message) for w in caught if "never awaited" in str(w.message)]
+
+
+def test_an_awaitable_a_marked_tool_returned_is_closed_when_its_firing_is_cancelled():
+    # `a` returns a coroutine, awaited by a task; `b` fails the run before that task's
+    # first step, so the task is cancelled before it awaits the coroutine. The coroutine
+    # was collected later, warning in whatever test ran then; it is closed now.
+    body = """agent A(task: str) -> int {
+  a = deferred(1)
+  b = picky(2)
+  return a
+}"""
+
+    def run_it():
+        with pytest.raises(FiringFailed, match="no 2"):
+            run("marked", body)
+
+    assert _unawaited(run_it) == []
+
+
+def test_an_awaitable_a_thread_returned_is_closed_when_its_firing_was_cancelled():
+    # `a`'s function returns a coroutine from its worker thread after its firing was
+    # cancelled (`b` failed the run meanwhile): the thread's result is dropped, and the
+    # coroutine in it must be closed, not left to warn when collected.
+    from rolegraph.runtime.tools import _pool
+
+    here = "tests.test_tool_nonblocking"
+    text = PRELUDE + f'tool gated(value: int) -> int = "{here}:gated"\n'
+    text += f'tool fails(value: int) -> int = "{here}:fails_once_gated_started"\n'
+    text += """agent A(task: str) -> int {
+  a = gated(1)
+  b = fails(2)
+  return a
+}"""
+    ir = rolegraph.load_agent("test.agent", "A", text=text)
+
+    def run_it():
+        gates.update(started=threading.Event(), go=threading.Event())
+        with pytest.raises(FiringFailed, match="no"):
+            asyncio.run(run_agent(ir, {"task": "t"}, model=MockModel(), tool_threads=1))
+        gates["go"].set()
+        _pool(1).submit(int).result(HANG)  # (one thread: `gated`'s call has ended)
+
+    assert _unawaited(run_it) == []
