@@ -167,9 +167,10 @@ class AgentRun:
         # runs them, in the order they started, before it returns
         self.ready: deque[Started] = deque()
         self.resume: asyncio.Handle | None = None  # `_run_ready` goes on at the next turn
-        # the firings run since the loop last had a turn (`_ran`): at `CARRY`, the next
-        # waits for the loop's next turn
+        # the firings run in a row since the run last waited for a turn of the loop: at
+        # `CARRY`, the next waits for one (`_wait_turn`), when the count begins again
         self.streak = 0
+        self.turn: asyncio.Handle | None = None  # (`_turned`, at the loop's next turn)
         # while a firing's task concludes it: that task, which may carry one firing started
         # meanwhile (`carried`) once it is done (`fire`)
         self.carrier: asyncio.Task | None = None
@@ -330,8 +331,6 @@ class AgentRun:
         (`streak`)."""
         task = flight.task
         while True:
-            if not self.streak:
-                self._ran()
             self.streak += 1
             node = self.ir.nodes[flight.node]
             record = running_record(flight.node, flight.time, flight.label, None, _now())
@@ -392,9 +391,9 @@ class AgentRun:
             else:
                 failure = None
             # (nothing else runs until `after` returns: no other task can start waiting)
-            if self.streak < CARRY and not (
-                self.held and any(task in w for w in self.held.values())
-            ):
+            if self.streak >= CARRY:
+                self._wait_turn()  # (what this firing's end starts gets a task)
+            elif not (self.held and any(task in w for w in self.held.values())):
                 self.carrier = task
             try:
                 try:  # (`after`, with no `partial` to make)
@@ -797,13 +796,12 @@ class AgentRun:
         ready, inflight = self.ready, self.inflight
         while ready:
             if self.streak >= CARRY:
+                self._wait_turn()
                 if self.resume is None:
                     self.resume = asyncio.get_running_loop().call_soon(self._resume)
                 return
             flight, bindings, consumed = ready.popleft()
             if inflight.get(flight.key) is flight:
-                if not self.streak:
-                    self._ran()
                 self.streak += 1
                 self.fire_inline(flight, bindings, consumed)
             if self.over:
@@ -814,13 +812,14 @@ class AgentRun:
         self.resume = None
         self.settle()
 
-    def _ran(self) -> None:
-        """The run begins a streak of firings (`streak`): it ends when the loop next runs
-        what is ready (other tasks get their turn then)."""
-        asyncio.get_running_loop().call_soon(self._turned)
+    def _wait_turn(self) -> None:
+        """The run has run `CARRY` firings in a row (`streak`): the next ones wait for the
+        loop's next turn (other tasks run then), where the count begins again."""
+        if self.turn is None:
+            self.turn = asyncio.get_running_loop().call_soon(self._turned)
 
     def _turned(self) -> None:
-        self.streak = 0
+        self.turn, self.streak = None, 0
 
     def join(self, consumer: str) -> bool:
         """Join `consumer` on the heads of its queues, when none is empty (`settle` asks
