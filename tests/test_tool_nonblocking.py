@@ -562,10 +562,11 @@ def test_a_loop_of_marked_tools_gives_the_event_loop_its_turns():
     assert during >= rounds // CARRY - 1  # a turn at least every CARRY firings
 
 
-def _most_firings_between_turns(kind: str, body: str) -> tuple[int, int]:
+def _most_firings_between_turns(kind: str, body: str, ir=None) -> tuple[int, int]:
     """A run of `body` beside a ticker task: the run's result, and the most firings
-    (calls of `step`) made between two turns the loop gave the ticker."""
-    ir = ir_of(kind, body)
+    (calls of `step`, or of `astep_counted`) made between two turns the loop gave the
+    ticker."""
+    ir = ir or ir_of(kind, body)
     marks: list[int] = []
 
     async def ticker():
@@ -599,6 +600,26 @@ def test_a_chain_of_marked_tools_started_by_joins_gives_the_event_loop_its_turns
     assert result == size
     # (the loop's turn may come just before the bound is reached and just after it)
     assert most <= 2 * CARRY
+
+
+async def astep_counted(value: int) -> int:
+    calls["step"] += 1
+    return value + 1
+
+
+def test_a_chain_of_async_tools_carried_by_one_task_gives_the_event_loop_its_turns():
+    # the other place firings are run in a row: a task carrying the firing its firing's
+    # end started (`fire`), under the same bound
+    from rolegraph.runtime.scheduler import CARRY
+
+    size = 300
+    here = "tests.test_tool_nonblocking"
+    lines = ["  n0 = step(0)"] + [f"  n{i} = step(n{i - 1})" for i in range(1, size)]
+    text = PRELUDE + f'tool step(value: int) -> int = "{here}:astep_counted"\n'
+    text += "agent A(task: str) -> int {\n" + "\n".join(lines) + f"\n  return n{size - 1}\n}}\n"
+    ir = rolegraph.load_agent("test.agent", "A", text=text)
+    result, most = _most_firings_between_turns("", "", ir)
+    assert result == size and most <= 2 * CARRY
 
 
 def test_a_loop_of_marked_tools_makes_at_most_twice_carry_firings_between_turns():
