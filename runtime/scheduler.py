@@ -622,14 +622,25 @@ class AgentRun:
                 self.fail(error)
 
     async def wait_for_earlier(self, producer: str, time: int) -> None:
-        """Until no in-flight firing before `time` can still produce an output of `producer`."""
-        while tasks := [
-            f.task
-            for f in self.inflight.values()
-            if f.task and semantics.may_lead_to(f, producer, time, self.plan.reach.reaches)
-        ]:
-            with human.holding(self, tasks):
-                await asyncio.wait(tasks)
+        """Until no in-flight firing before `time` can still produce an output of `producer`.
+        One with no task (a `@nonblocking` tool's, left for the loop's next turn by the
+        bound on firings in a row: `_run_ready`) runs at that turn: it is waited for by
+        giving the loop turns."""
+        reaches = self.plan.reach.reaches
+        while True:
+            earlier = [
+                f
+                for f in self.inflight.values()
+                if semantics.may_lead_to(f, producer, time, reaches)
+            ]
+            if not earlier:
+                return
+            tasks = [f.task for f in earlier if f.task is not None]
+            if tasks:
+                with human.holding(self, tasks):
+                    await asyncio.wait(tasks)
+            else:
+                await asyncio.sleep(0)
 
     # -- after a firing -------------------------------------------------------------------------
 

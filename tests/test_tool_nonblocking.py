@@ -705,3 +705,40 @@ def test_an_awaitable_a_thread_returned_is_closed_when_its_firing_was_cancelled(
         _pool(1).submit(int).result(HANG)  # (one thread: `gated`'s call has ended)
 
     assert _unawaited(run_it) == []
+
+
+async def slowish(value: int) -> int:
+    for _ in range(3):  # (turns of the loop: the chain of `b` runs meanwhile)
+        await asyncio.sleep(0)
+    return value + 1
+
+
+async def count_seen(value: int, seen: list[int]) -> int:
+    return len(seen)
+
+
+@pytest.mark.parametrize("kind", ["marked", "plain"])
+def test_a_reader_waits_for_earlier_marked_firings_left_for_the_next_turn(kind):
+    # `r` (time 101) reads `history(a50)` (time 53): it must wait for the `a` chain's
+    # firings before its time. Marked ones have no task, and the bound on firings in a
+    # row leaves some for the loop's next turn: `wait_for_earlier` waited only for tasks,
+    # so `r` read an empty history (0) where unmarked tools, in threads, give 1.
+    here = "tests.test_tool_nonblocking"
+    text = PRELUDE + f'tool inl(value: int) -> int = "{here}:{kind}_step"\n'
+    for name, params in [
+        ("astep_counted", "value: int"),
+        ("slowish", "value: int"),
+        ("count_seen", "value: int, seen: list[int]"),
+    ]:
+        text += f'tool {name}({params}) -> int = "{here}:{name}"\n'
+    lines = ["  s = slowish(0)", "  a0 = inl(s)"] + [
+        f"  a{i} = inl(a{i - 1})" for i in range(1, 80)
+    ]
+    lines += ["  b0 = astep_counted(0)"] + [
+        f"  b{i} = astep_counted(b{i - 1})" for i in range(1, 100)
+    ]
+    lines += ["  r = count_seen(b99, history(a50))", "  return r"]
+    ir = rolegraph.load_agent(
+        "test.agent", "A", text=text + "agent A(task: str) -> int {\n" + "\n".join(lines) + "\n}\n"
+    )
+    assert asyncio.run(run_agent(ir, {"task": "t"}, model=MockModel())).result == 1
