@@ -98,8 +98,9 @@ class Inflight:
 # a firing started and not yet begun: its flight, the ports its edge bound, what it joined
 Started = tuple[Inflight, dict[str, Any], dict[str, Output]]
 
-# the most firings a task runs in a row (`AgentRun.fire`), or `settle` runs with no task
-# (`_run_ready`), before the loop gets a turn
+# the most firings a run runs in a row, however they were started (a task carrying the
+# firings that its firing's end started, `AgentRun.fire`; `settle` running those with no
+# task, `_run_ready`), before the loop gets a turn (`AgentRun.streak`)
 CARRY = 32
 
 
@@ -169,6 +170,10 @@ class AgentRun:
         # runs them, in the order they started, before it returns
         self.ready: deque[Started] = deque()
         self.resume: asyncio.Handle | None = None  # `_run_ready` goes on at the next turn
+        # the firings run in a row since the run last waited for a turn of the loop: at
+        # `CARRY`, the next waits for one (`_wait_turn`), when the count begins again
+        self.streak = 0
+        self.turn: asyncio.Handle | None = None  # (`_turned`, at the loop's next turn)
         # while a firing's task concludes it: that task, which may carry one firing started
         # meanwhile (`carried`) once it is done (`fire`)
         self.carrier: asyncio.Task | None = None
@@ -323,9 +328,11 @@ class AgentRun:
         """A firing, as a task: its inputs gathered (it may wait for earlier firings), its
         call made, and what follows it. Then, in the same task, the first firing that
         its end started, when that one may be carried (`start`): a task and a turn of
-        the loop fewer, at most `CARRY` times in a row."""
-        task, carried = flight.task, 0
+        the loop fewer, while the run has run fewer than `CARRY` firings in a row
+        (`streak`)."""
+        task = flight.task
         while True:
+            self.streak += 1
             node = self.ir.nodes[flight.node]
             record = running_record(flight.node, flight.time, flight.label, None, _now())
             plan = self.plan
@@ -385,7 +392,9 @@ class AgentRun:
             else:
                 failure = None
             # (nothing else runs until `after` returns: no other task can start waiting)
-            if carried < CARRY and not (self.held and any(task in w for w in self.held.values())):
+            if self.streak >= CARRY:
+                self._wait_turn()  # (what this firing's end starts gets a task)
+            elif not (self.held and any(task in w for w in self.held.values())):
                 self.carrier = task
             try:
                 try:  # (`after`, with no `partial` to make)
@@ -405,7 +414,6 @@ class AgentRun:
             if self.inflight.get(flight.key) is not flight:
                 return  # (a return made it pointless before it began)
             flight.task = task
-            carried += 1
 
     def fire_inline(
         self, flight: Inflight, bindings: dict[str, Any], consumed: dict[str, Output]
@@ -449,10 +457,12 @@ class AgentRun:
                 # what it sets is not seen by the firings this task runs after it)
                 output = copy_context().run(call_beside, call[1], call[0], typed)
                 if type(output) not in _PLAIN and inspect.isawaitable(output):
-                    # (it returned an awaitable after all: a task awaits it)
-                    flight.task = asyncio.get_running_loop().create_task(
+                    # (it returned an awaitable after all: a task awaits it; cancelled
+                    # before its first step, it never does, and the awaitable is closed)
+                    task = flight.task = asyncio.get_running_loop().create_task(
                         self._awaited(flight, self.ir.nodes[name], record, output)
                     )
+                    task.add_done_callback(partial(_abandon, output))
                     return
                 output = call[4](output)
             self._succeeded(flight, record, output)
@@ -613,14 +623,25 @@ class AgentRun:
                 self.fail(error)
 
     async def wait_for_earlier(self, producer: str, time: int) -> None:
-        """Until no in-flight firing before `time` can still produce an output of `producer`."""
-        while tasks := [
-            f.task
-            for f in self.inflight.values()
-            if f.task and semantics.may_lead_to(f, producer, time, self.plan.reach.reaches)
-        ]:
-            with human.holding(self, tasks):
-                await asyncio.wait(tasks)
+        """Until no in-flight firing before `time` can still produce an output of `producer`.
+        One with no task (a `@nonblocking` tool's, left for the loop's next turn by the
+        bound on firings in a row: `_run_ready`) runs at that turn: it is waited for by
+        giving the loop turns."""
+        reaches = self.plan.reach.reaches
+        while True:
+            earlier = [
+                f
+                for f in self.inflight.values()
+                if semantics.may_lead_to(f, producer, time, reaches)
+            ]
+            if not earlier:
+                return
+            tasks = [f.task for f in earlier if f.task is not None]
+            if tasks:
+                with human.holding(self, tasks):
+                    await asyncio.wait(tasks)
+            else:
+                await asyncio.sleep(0)
 
     # -- after a firing -------------------------------------------------------------------------
 
@@ -804,26 +825,38 @@ class AgentRun:
             human.check_paused(self)  # (all that is left waits for answers from people?)
 
     def _run_ready(self) -> None:
-        """Run the firings started with no task, in order, and those they start; one that a
-        return cancelled (it is no longer in flight) never begins. At most `CARRY` in a
-        row: then the rest wait for the loop's next turn (`_resume`), so that a loop of
-        `@nonblocking` tools never holds the event loop for the whole run."""
+        """Run the firings started with no task, in order; one that a return cancelled (it
+        is no longer in flight) never begins. Once the run has run `CARRY` firings in a
+        row (`streak`), the rest wait for the loop's next turn (`_resume`), so that a
+        chain or a loop of `@nonblocking` tools never holds the event loop for the whole
+        run."""
         ready, inflight = self.ready, self.inflight
-        for _ in range(CARRY):
-            if not ready:
+        while ready:
+            if self.streak >= CARRY:
+                self._wait_turn()
+                if self.resume is None:
+                    self.resume = asyncio.get_running_loop().call_soon(self._resume)
                 return
             flight, bindings, consumed = ready.popleft()
             if inflight.get(flight.key) is flight:
+                self.streak += 1
                 self.fire_inline(flight, bindings, consumed)
             if self.over:
                 ready.clear()
                 return
-        if ready and self.resume is None:
-            self.resume = asyncio.get_running_loop().call_soon(self._resume)
 
     def _resume(self) -> None:
         self.resume = None
         self.settle()
+
+    def _wait_turn(self) -> None:
+        """The run has run `CARRY` firings in a row (`streak`): the next ones wait for the
+        loop's next turn (other tasks run then), where the count begins again."""
+        if self.turn is None:
+            self.turn = asyncio.get_running_loop().call_soon(self._turned)
+
+    def _turned(self) -> None:
+        self.turn, self.streak = None, 0
 
     def join(self, consumer: str) -> bool:
         """Join `consumer` on the heads of its queues, when none is empty (`settle` asks
@@ -950,3 +983,9 @@ _PLAIN = frozenset({int, float, str, bool, type(None), list, dict, tuple})
 
 def _never(edge: IREdge) -> bool:
     return False
+
+
+def _abandon(value: Any, task: asyncio.Task) -> None:
+    """An inline firing's task has ended: the awaitable it was to await is done with
+    (`tools.abandon`: closed, if it never began)."""
+    tools.abandon(value)

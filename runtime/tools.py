@@ -23,7 +23,7 @@ import inspect
 import os
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Literal, TypeVar
 
 from .errors import RunError
@@ -73,11 +73,28 @@ async def call_in_thread(function: Callable[..., Any], kwargs: dict[str, Any], t
     The call sees the caller's context variables (as with `asyncio.to_thread`).
     Cancelling the await abandons the call: a call not yet started never starts, one
     that has started runs to its end in its thread (Python cannot stop a thread), and
-    its result is dropped."""
-    loop = asyncio.get_running_loop()
+    its result is dropped (an awaitable in it closed: `abandon`)."""
     context = contextvars.copy_context()
-    call = functools.partial(context.run, function, **kwargs)
-    return await loop.run_in_executor(_pool(threads), call)
+    call = _pool(threads).submit(functools.partial(context.run, function, **kwargs))
+    try:
+        return await asyncio.wrap_future(call)
+    except asyncio.CancelledError:
+        call.add_done_callback(_abandon_result)  # (now, or when the thread's call ends)
+        raise
+
+
+def abandon(value: Any) -> None:
+    """What a tool returned that nobody will await, because its firing was cancelled: a
+    coroutine is closed (one not begun never runs, as if cancelled at its first step;
+    left to the collector, it would warn that it was never awaited, in whatever code
+    runs then)."""
+    if inspect.iscoroutine(value):
+        value.close()
+
+
+def _abandon_result(call: Future[Any]) -> None:
+    if not call.cancelled() and call.exception() is None:
+        abandon(call.result())
 
 
 def nonblocking(function: F) -> F:

@@ -134,9 +134,6 @@ def written_by(make: type[Store], folder: Path, bodies: list[str]) -> tuple[list
     return rows(folder / f"{make.__name__}.sqlite")
 
 
-# (a `deferred` firing in flight when its run failed is cancelled before its coroutine
-# is awaited: the test's tool, in both stores alike)
-@pytest.mark.filterwarnings("ignore:coroutine '_later' was never awaited")
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(mixes())
 def test_the_rows_written_are_those_c826a9e_wrote(tmp_path_factory, mix):

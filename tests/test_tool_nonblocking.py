@@ -8,8 +8,11 @@ firing that its own firing's end started (runtime/scheduler.py `fire`).
 
 import asyncio
 import contextvars
+import gc
 import math
 import threading
+import warnings
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -557,3 +560,185 @@ def test_a_loop_of_marked_tools_gives_the_event_loop_its_turns():
     result, during = asyncio.run(main())
     assert result.result == rounds
     assert during >= rounds // CARRY - 1  # a turn at least every CARRY firings
+
+
+def _most_firings_between_turns(kind: str, body: str, ir=None) -> tuple[int, int]:
+    """A run of `body` beside a ticker task: the run's result, and the most firings
+    (calls of `step`, or of `astep_counted`) made between two turns the loop gave the
+    ticker."""
+    ir = ir or ir_of(kind, body)
+    marks: list[int] = []
+
+    async def ticker():
+        while True:
+            marks.append(calls["step"])
+            await asyncio.sleep(0)
+
+    async def main():
+        counting = asyncio.create_task(ticker())
+        await asyncio.sleep(0)
+        done = await run_agent(ir, {"task": "t"}, model=MockModel())
+        marks.append(calls["step"])
+        counting.cancel()
+        return done.result
+
+    result = asyncio.run(main())
+    return result, max(after - before for before, after in pairwise(marks))
+
+
+def test_a_chain_of_marked_tools_started_by_joins_gives_the_event_loop_its_turns():
+    # `CARRY` bounded the firings of one `_run_ready`; a join starts one firing, which
+    # `settle` then ran with a bound of its own, so a chain of `@nonblocking` tools ran
+    # whole with no turn of the loop (1,000 firings, 0 turns of the ticker). The bound
+    # counts firings run since the loop last had a turn, however they were started.
+    from rolegraph.runtime.scheduler import CARRY
+
+    size = 1000
+    lines = ["  n0 = step(0)"] + [f"  n{i} = step(n{i - 1})" for i in range(1, size)]
+    body = "agent A(task: str) -> int {\n" + "\n".join(lines) + f"\n  return n{size - 1}\n}}\n"
+    result, most = _most_firings_between_turns("marked", body)
+    assert result == size
+    # (the loop's turn may come just before the bound is reached and just after it)
+    assert most <= 2 * CARRY
+
+
+async def astep_counted(value: int) -> int:
+    calls["step"] += 1
+    return value + 1
+
+
+def test_a_chain_of_async_tools_carried_by_one_task_gives_the_event_loop_its_turns():
+    # the other place firings are run in a row: a task carrying the firing its firing's
+    # end started (`fire`), under the same bound
+    from rolegraph.runtime.scheduler import CARRY
+
+    size = 300
+    here = "tests.test_tool_nonblocking"
+    lines = ["  n0 = step(0)"] + [f"  n{i} = step(n{i - 1})" for i in range(1, size)]
+    text = PRELUDE + f'tool step(value: int) -> int = "{here}:astep_counted"\n'
+    text += "agent A(task: str) -> int {\n" + "\n".join(lines) + f"\n  return n{size - 1}\n}}\n"
+    ir = rolegraph.load_agent("test.agent", "A", text=text)
+    result, most = _most_firings_between_turns("", "", ir)
+    assert result == size and most <= 2 * CARRY
+
+
+def test_a_loop_of_marked_tools_makes_at_most_twice_carry_firings_between_turns():
+    from rolegraph.runtime.scheduler import CARRY
+
+    rounds = 500
+    body = (
+        f"agent A(task: str) -> int {{\n  n = step(0)\n"
+        f"  n -> n(value: n) when n < {rounds} max {rounds + 10}\n  n -> return(n) else\n}}\n"
+    )
+    result, most = _most_firings_between_turns("marked", body)
+    assert result == rounds and most <= 2 * CARRY
+
+
+# -- an awaitable a tool returned, abandoned when its firing is cancelled ------------------
+
+gates: dict[str, threading.Event] = {}
+
+
+def gated(value: int) -> int:
+    """A plain function (a worker thread) that returns a coroutine, once let go."""
+    gates["started"].set()
+    gates["go"].wait(HANG)
+    return _later(value)  # type: ignore[return-value]
+
+
+async def fails_once_gated_started(value: int) -> int:
+    for _ in range(int(HANG * 1000)):
+        if gates["started"].is_set():
+            raise ValueError("no")
+        await asyncio.sleep(0.001)
+    raise AssertionError("`gated` never started")
+
+
+def _unawaited(run_it) -> list[str]:
+    """The 'never awaited' warnings of the coroutines that `run_it` leaves behind."""
+    gc.collect()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_it()
+        gc.collect()
+    return [str(w.message) for w in caught if "never awaited" in str(w.message)]
+
+
+def test_an_awaitable_a_marked_tool_returned_is_closed_when_its_firing_is_cancelled():
+    # `a` returns a coroutine, awaited by a task; `b` fails the run before that task's
+    # first step, so the task is cancelled before it awaits the coroutine. The coroutine
+    # was collected later, warning in whatever test ran then; it is closed now.
+    body = """agent A(task: str) -> int {
+  a = deferred(1)
+  b = picky(2)
+  return a
+}"""
+
+    def run_it():
+        with pytest.raises(FiringFailed, match="no 2"):
+            run("marked", body)
+
+    assert _unawaited(run_it) == []
+
+
+def test_an_awaitable_a_thread_returned_is_closed_when_its_firing_was_cancelled():
+    # `a`'s function returns a coroutine from its worker thread after its firing was
+    # cancelled (`b` failed the run meanwhile): the thread's result is dropped, and the
+    # coroutine in it must be closed, not left to warn when collected.
+    from rolegraph.runtime.tools import _pool
+
+    here = "tests.test_tool_nonblocking"
+    text = PRELUDE + f'tool gated(value: int) -> int = "{here}:gated"\n'
+    text += f'tool fails(value: int) -> int = "{here}:fails_once_gated_started"\n'
+    text += """agent A(task: str) -> int {
+  a = gated(1)
+  b = fails(2)
+  return a
+}"""
+    ir = rolegraph.load_agent("test.agent", "A", text=text)
+
+    def run_it():
+        gates.update(started=threading.Event(), go=threading.Event())
+        with pytest.raises(FiringFailed, match="no"):
+            asyncio.run(run_agent(ir, {"task": "t"}, model=MockModel(), tool_threads=1))
+        gates["go"].set()
+        _pool(1).submit(int).result(HANG)  # (one thread: `gated`'s call has ended)
+
+    assert _unawaited(run_it) == []
+
+
+async def slowish(value: int) -> int:
+    for _ in range(3):  # (turns of the loop: the chain of `b` runs meanwhile)
+        await asyncio.sleep(0)
+    return value + 1
+
+
+async def count_seen(value: int, seen: list[int]) -> int:
+    return len(seen)
+
+
+@pytest.mark.parametrize("kind", ["marked", "plain"])
+def test_a_reader_waits_for_earlier_marked_firings_left_for_the_next_turn(kind):
+    # `r` (time 101) reads `history(a50)` (time 53): it must wait for the `a` chain's
+    # firings before its time. Marked ones have no task, and the bound on firings in a
+    # row leaves some for the loop's next turn: `wait_for_earlier` waited only for tasks,
+    # so `r` read an empty history (0) where unmarked tools, in threads, give 1.
+    here = "tests.test_tool_nonblocking"
+    text = PRELUDE + f'tool inl(value: int) -> int = "{here}:{kind}_step"\n'
+    for name, params in [
+        ("astep_counted", "value: int"),
+        ("slowish", "value: int"),
+        ("count_seen", "value: int, seen: list[int]"),
+    ]:
+        text += f'tool {name}({params}) -> int = "{here}:{name}"\n'
+    lines = ["  s = slowish(0)", "  a0 = inl(s)"] + [
+        f"  a{i} = inl(a{i - 1})" for i in range(1, 80)
+    ]
+    lines += ["  b0 = astep_counted(0)"] + [
+        f"  b{i} = astep_counted(b{i - 1})" for i in range(1, 100)
+    ]
+    lines += ["  r = count_seen(b99, history(a50))", "  return r"]
+    ir = rolegraph.load_agent(
+        "test.agent", "A", text=text + "agent A(task: str) -> int {\n" + "\n".join(lines) + "\n}\n"
+    )
+    assert asyncio.run(run_agent(ir, {"task": "t"}, model=MockModel())).result == 1
