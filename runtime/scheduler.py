@@ -846,7 +846,10 @@ class AgentRun:
                 return
 
     def _resume(self) -> None:
-        self.resume = None
+        # (the loop has had a turn since this was asked for: what is ready gets its own
+        # `CARRY` now, even where a task spent the count on carried firings in that turn,
+        # before this ran: else a carrying task would starve the firings with no task)
+        self.resume, self.streak = None, 0
         self.settle()
 
     def _wait_turn(self) -> None:

@@ -634,6 +634,36 @@ def test_a_loop_of_marked_tools_makes_at_most_twice_carry_firings_between_turns(
     assert result == rounds and most <= 2 * CARRY
 
 
+async def never_waits(value: int) -> int:
+    calls["step"] += 1
+    return value + 1
+
+
+def test_a_task_carrying_firings_does_not_starve_the_firings_with_no_task():
+    """An `async def` loop carried by one task beside `@nonblocking` firings it starts:
+    each turn of the loop, the firings with no task run too, so the return they offer
+    cuts the loop short. (The review's reproduction of f9e51fa: the carrying task spent
+    every turn's count first, the marked firings never ran, and the loop ran all its
+    2,000 rounds, 1,960 of them discarded.)"""
+    from rolegraph.runtime.scheduler import CARRY
+
+    here = "tests.test_tool_nonblocking"
+    rounds = 2000
+    text = PRELUDE + f'tool n_step(value: int) -> int = "{here}:never_waits"\n'
+    text += f'tool r_step(value: int) -> int = "{here}:marked_step"\n'
+    text += (
+        "agent A(task: str) -> int {\n  n = n_step(0)\n  r = r_step(n)\n"
+        f"  n -> n(value: n) when n < {rounds} max {rounds + 10}\n"
+        "  r -> return(r) when r >= 40\n}\n"
+    )
+    ir = rolegraph.load_agent("test.agent", "A", text=text)
+    calls["step"] = 0
+    outcome = asyncio.run(asyncio.wait_for(run_agent(ir, {"task": "t"}, model="mock"), HANG))
+    assert outcome.result == 40
+    # the loop runs on past the return's time by at most what a few turns hold
+    assert calls["step"] <= 40 + 4 * CARRY, calls["step"]
+
+
 # -- an awaitable a tool returned, abandoned when its firing is cancelled ------------------
 
 gates: dict[str, threading.Event] = {}
