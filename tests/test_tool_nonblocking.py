@@ -119,6 +119,10 @@ async def slow(value: int) -> int:
     return value
 
 
+async def afail(value: int) -> int:
+    raise ValueError(f"no {value}")  # (at its first step)
+
+
 def tools(kind: str) -> str:
     """The same tool names, bound to the plain or to the marked functions."""
     here = "tests.test_tool_nonblocking"
@@ -136,6 +140,7 @@ def tools(kind: str) -> str:
             ]
         )
         + f'tool slow(value: int) -> int = "{here}:slow"\n'
+        + f'tool afail(value: int) -> int = "{here}:afail"\n'
         + f'tool seen(value: int) -> int = "{here}:seen"\n'
     )
 
@@ -695,12 +700,15 @@ def _unawaited(run_it) -> list[str]:
 
 
 def test_an_awaitable_a_marked_tool_returned_is_closed_when_its_firing_is_cancelled():
-    # `a` returns a coroutine, awaited by a task; `b` fails the run before that task's
-    # first step, so the task is cancelled before it awaits the coroutine. The coroutine
-    # was collected later, warning in whatever test ran then; it is closed now.
+    # `a` (time 2) returns a coroutine, awaited by a task; `b` fails the run at time 1
+    # before that task's first step, so the task is cancelled before it awaits the
+    # coroutine. The coroutine was collected later, warning in whatever test ran then;
+    # it is closed now. (`a` one step after the failure: the firings of a failure's own
+    # time complete, docs/semantics.md.)
     body = """agent A(task: str) -> int {
-  a = deferred(1)
-  b = picky(2)
+  x = step(1)
+  b = afail(2)
+  a = deferred(x)
   return a
 }"""
 
@@ -718,10 +726,12 @@ def test_an_awaitable_a_thread_returned_is_closed_when_its_firing_was_cancelled(
     from rolegraph.runtime.tools import _pool
 
     here = "tests.test_tool_nonblocking"
-    text = PRELUDE + f'tool gated(value: int) -> int = "{here}:gated"\n'
+    text = PRELUDE + f'tool step(value: int) -> int = "{here}:marked_step"\n'
+    text += f'tool gated(value: int) -> int = "{here}:gated"\n'
     text += f'tool fails(value: int) -> int = "{here}:fails_once_gated_started"\n'
     text += """agent A(task: str) -> int {
-  a = gated(1)
+  x = step(1)
+  a = gated(x)
   b = fails(2)
   return a
 }"""
