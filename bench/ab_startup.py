@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import profile_startup
-from bench_startup import _CLI, EXAMPLE
+from bench_startup import _CLI, EXAMPLE, tree_env
 
 COMMANDS = {
     "rolegraph check self_refine.agent": ["check", str(EXAMPLE)],
@@ -40,12 +40,9 @@ COMMANDS = {
 
 def _process(arguments: list[str], pythonpath: str | None) -> tuple[float, str]:
     """(CPU ms, stdout) of one new process."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    if pythonpath is not None:
-        env["PYTHONPATH"] = pythonpath
     process = subprocess.Popen(
         [sys.executable, *arguments],
-        env=env,
+        env=tree_env(pythonpath),
         cwd="/tmp",
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

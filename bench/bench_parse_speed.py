@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_startup import tree_env
 from generate import large_program
 
 _CHILD = """
@@ -43,12 +44,9 @@ print(json.dumps([parsed, lark]))
 
 
 def sample(path: Path, pythonpath: str | None) -> tuple[float, float]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    if pythonpath is not None:
-        env["PYTHONPATH"] = pythonpath
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, str(path)],
-        env=env,
+        env=tree_env(pythonpath),
         cwd="/tmp",
         capture_output=True,
         text=True,

@@ -47,11 +47,19 @@ COMMANDS: dict[str, list[str]] = {
 }
 
 
-def sample(arguments: list[str], pythonpath: str | None) -> tuple[float, float, float]:
-    """(CPU seconds, wall seconds, peak RSS in MiB) of one process."""
+def tree_env(pythonpath: str | None) -> dict[str, str]:
+    """The environment of a process that times a tree: this one's, reading the bytecode
+    cache (both trees compiled), with `pythonpath` first when given (a baseline laid out
+    as installed). Every start-up bench runs its processes so."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     if pythonpath is not None:
         env["PYTHONPATH"] = pythonpath
+    return env
+
+
+def sample(arguments: list[str], pythonpath: str | None) -> tuple[float, float, float]:
+    """(CPU seconds, wall seconds, peak RSS in MiB) of one process."""
+    env = tree_env(pythonpath)
     began = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, *arguments],
