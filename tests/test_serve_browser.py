@@ -70,6 +70,46 @@ agent Grading(essay: str) -> Out {
 }
 """
 
+#: a failure discarded while the run waits: `d` fails at logical time 3 before `a` (slow)
+#: ends, whose return at time 2 wins; the run then waits for `h`, asked at time 1
+DISCARDED = """\
+type Grade { points: int, comment: str }
+tool pause(ms: int) -> int = "slowtools:pause"
+tool fail_after(ms: int) -> int = "slowtools:fail_after"
+tool inc(value: int) -> int = "slowtools:inc"
+
+human Ask(n: int) -> Grade {
+  prompt "Grade {{ n }}"
+}
+
+agent Discarded(x: int, y: int) -> int {
+  h = Ask(x)
+  a = pause(x)
+  b = pause(y)
+  c = inc(b)
+  d = fail_after(c)
+  return a
+}
+"""
+
+SLOWTOOLS = """\
+import asyncio
+
+
+async def pause(ms: int) -> int:
+    await asyncio.sleep(ms / 1000)
+    return ms
+
+
+async def fail_after(ms: int) -> int:
+    await asyncio.sleep(ms / 1000)
+    raise ValueError(f"failed after {ms} ms")
+
+
+def inc(value: int) -> int:
+    return value + 1
+"""
+
 #: a ticket the mock model classifies as a refund
 REFUND_TICKET = "I was charged twice; please refund 40 EUR."
 
@@ -102,6 +142,8 @@ def app_url(tmp_path_factory) -> Iterator[str]:
         shutil.copy(EXAMPLES / name, folder)
     (folder / "typed.agent").write_text(TYPED)
     (folder / "grading.agent").write_text(GRADING)
+    (folder / "discarded.agent").write_text(DISCARDED)
+    (folder / "slowtools.py").write_text(SLOWTOOLS)
     store = tmp_path_factory.mktemp("store") / "store.sqlite"
     with server(folder, store, "mock:latency=0.25") as (_process, url):
         yield url
@@ -305,6 +347,66 @@ def test_a_refused_answer_shows_its_diagnostic_and_the_run_keeps_waiting(page, a
     page.click("#questions button.answer")
     page.wait_for_selector("#result", timeout=30_000)
     assert api(page, f"{app_url}/runs/{run}")["state"] == "returned"
+
+
+def colours(page: Any) -> dict[str, list[str]]:
+    """The graph's nodes by colour, as the page draws them."""
+    return {
+        colour: sorted(page.eval_on_selector_all(
+            f"svg.graph g.node.{colour}", "gs => gs.map(g => g.dataset.node)"
+        ))
+        for colour in ("running", "done", "failed")
+    }  # fmt: skip
+
+
+def trace_colours(trace: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The same read off the run's trace: a node takes its latest firing's colour."""
+    of = {"running": "running", "paused": "running", "ok": "done", "failed": "failed"}
+    latest: dict[str, str] = {}
+    for line in sorted(
+        (t for t in trace if "event" not in t and not t["depth"]), key=lambda t: t["time"]
+    ):
+        if line["status"] in of:
+            latest[line["node"]] = of[line["status"]]
+    return {
+        c: sorted(n for n, colour in latest.items() if colour == c)
+        for c in ("running", "done", "failed")
+    }
+
+
+def test_the_graph_colours_nodes_as_the_trace_has_them_while_waiting_and_at_the_end(
+    page, app_url, tmp_path
+):
+    page.goto(f"{app_url}/#/agent/Discarded")
+    page.fill("#input-x", "600")  # `a`: slower than `d`'s failure
+    page.fill("#input-y", "0")
+    page.click("#start")
+    page.wait_for_url("**/#/run/*")
+    run = page.url.rsplit("/", 1)[1]
+    page.wait_for_selector("#questions form.question", timeout=30_000)
+    page.wait_for_selector('#firings tr.firing[data-node="a"].status-ok', timeout=30_000)
+    # waiting for `h`: `d`'s failure is not decided yet (the run's end is, once `h` is
+    # answered: a's return at time 2, unless `h` leads to an earlier end), and the paused
+    # trace says so; the page draws what the trace has
+    paused = api(page, f"{app_url}/runs/{run}/trace")
+    assert colours(page) == trace_colours(paused) == {
+        "running": ["h"], "done": ["a", "b", "c"], "failed": ["d"]
+    }  # fmt: skip
+    (question,) = api(page, f"{app_url}/runs/{run}/questions")
+    prefix = f"#answer-{question['id']}"
+    page.fill(f"{prefix}-points", "8")
+    page.fill(f"{prefix}-comment", "fine")
+    page.click("#questions button.answer")
+    page.wait_for_selector("#result", timeout=30_000)
+    assert api(page, f"{app_url}/runs/{run}")["result"] == 600
+    ended = api(page, f"{app_url}/runs/{run}/trace")
+    # (the resumed run replays what was checkpointed: `a`'s return is offered at once,
+    # and `d`, after it, does not fire again)
+    assert [t["status"] for t in ended if t.get("node") == "d"] in ([], ["discarded"])
+    drawn = colours(page)
+    assert drawn == trace_colours(ended)
+    assert drawn["failed"] == drawn["running"] == [] and {"a", "h"} <= set(drawn["done"])
+    shoot(page, tmp_path, "discarded")
 
 
 def test_a_past_run_opens_with_its_trace(page, app_url, tmp_path):

@@ -74,6 +74,20 @@ async function home() {
     runsTable(runs));
 }
 
+//: a node's colour in the graph by the status of its firing (one not listed gives none)
+const COLOURS = { running: "running", paused: "running", ok: "done", failed: "failed" };
+
+// each node's colour: that of its latest firing (in logical time) that has one, as the
+// live events have them and as the trace has them; a discarded firing is not in the run
+function nodeColours(records) {
+  const colours = {};
+  for (const record of [...records].sort((a, b) => a.time - b.time)) {
+    const colour = COLOURS[record.status];
+    if (colour !== undefined) colours[record.node] = colour;
+  }
+  return colours;
+}
+
 function runsTable(runs) {
   if (!runs.length) return el("p", { class: "muted", id: "runs" }, "No runs yet.");
   return el("table", { id: "runs" },
@@ -290,7 +304,6 @@ class RunView {
     this.run = run;
     this.agent = agent;
     this.firings = new Map();  // key -> {record, row}
-    this.states = {};
     this.started = Date.now();
     this.state = el("span", { id: "run-state" }, badge(run.state, "state"));
     this.graph = el("div", { id: "graph" });
@@ -319,7 +332,8 @@ class RunView {
 
   drawGraph() {
     if (!this.agent) return;
-    this.graph.replaceChildren(window.rolegraphGraph.drawGraph(this.agent.graph, this.states));
+    const colours = nodeColours([...this.firings.values()].map((entry) => entry.record));
+    this.graph.replaceChildren(window.rolegraphGraph.drawGraph(this.agent.graph, colours));
   }
 
   setState(state) {
@@ -393,14 +407,13 @@ class RunView {
 
   reset() {
     this.firings.clear();
-    this.states = {};
     this.renderTable();
+    this.drawGraph();
   }
 
   started_(e) {
     this.firings.set(e.key, { record: { node: e.node, time: e.time, key: e.key, status: "running",
       inputs: e.inputs }, text: "" });
-    this.states[e.node] = "running";
     this.renderTable();
     this.drawGraph();
   }
@@ -418,7 +431,6 @@ class RunView {
 
   ended(e) {
     this.firings.set(e.key, { record: e, text: "" });
-    this.states[e.node] = e.status === "ok" ? "done" : e.status === "failed" ? "failed" : "";
     this.renderTable();
     this.drawGraph();
   }
@@ -427,6 +439,7 @@ class RunView {
     const entry = this.firings.get(e.key);
     if (entry) entry.record = { ...entry.record, status: "discarded" };
     this.renderTable();
+    this.drawGraph();
   }
 
   async finish(e) {
@@ -441,12 +454,9 @@ class RunView {
     let lines = [];
     try { lines = await getJSON(`/runs/${this.run.id}/trace`); } catch (e) { lines = []; }
     this.firings.clear();
-    this.states = {};
     for (const line of lines) {
       if (line.event === "end" || line.depth) continue;
       this.firings.set(line.key, { record: line, text: "" });
-      if (line.status === "ok") this.states[line.node] = "done";
-      else if (line.status === "failed") this.states[line.node] = "failed";
     }
     this.renderTable();
     this.drawGraph();
