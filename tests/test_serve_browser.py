@@ -10,6 +10,7 @@ Playwright the tests are skipped, saying which is missing; under CI=true they fa
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from . import test_failure_rule as failure_rule
 from .conftest import ROOT
 from .serving import ROLEGRAPH, server
 
@@ -92,23 +94,11 @@ agent Discarded(x: int, y: int) -> int {
 }
 """
 
-SLOWTOOLS = """\
-import asyncio
-
-
-async def pause(ms: int) -> int:
-    await asyncio.sleep(ms / 1000)
-    return ms
-
-
-async def fail_after(ms: int) -> int:
-    await asyncio.sleep(ms / 1000)
-    raise ValueError(f"failed after {ms} ms")
-
-
-def inc(value: int) -> int:
-    return value + 1
-"""
+#: the tools of test_failure_rule, as a module beside the agent (the server imports it)
+SLOWTOOLS = "import asyncio\n\n\n" + "\n\n".join(
+    inspect.getsource(tool)
+    for tool in (failure_rule.pause, failure_rule.fail_after, failure_rule.inc)
+)
 
 #: a ticket the mock model classifies as a refund
 REFUND_TICKET = "I was charged twice; please refund 40 EUR."
