@@ -37,8 +37,9 @@ class Tables:
       queue), what that consumer fires (the node, or a return), and whether it reads
       this output only (it then joins at once and holds no queue).
 
-    And what they were made from: the agent's nodes and edges (compared by identity
-    with the next agent's), the node names and their positions."""
+    And what they were made from: the agent's nodes and its control and return edges
+    (compared by identity with the next agent's; `out` reads no data edge, a node's
+    inputs are its `deps`), the node names and their positions."""
 
     out: dict[str, list[IREdge]]
     dependents: dict[str, list[str]]
@@ -48,8 +49,8 @@ class Tables:
     delivers: dict[str, Deliveries]
     entries: tuple[str, ...]
     nodes: dict[str, IRNode]
-    edges: list[IREdge]
-    by_id: dict[int, IREdge]  # the edges by their ids
+    edges: list[IREdge]  # the control and return edges, in order
+    by_id: dict[int, IREdge]  # those by their ids
     names: tuple[str, ...]
     position: dict[str, int]
 
@@ -78,9 +79,10 @@ def forget() -> None:
 
 
 def _built(ir: AgentIR, names: tuple[str, ...], return_deps: list[tuple[str, ...]]) -> Tables:
+    edges = ir.control_edges
     out: dict[str, list[IREdge]] = {name: [] for name in names}
-    for edge in ir.edges:
-        if edge.kind != "data" and edge.source in out:
+    for edge in edges:
+        if edge.source in out:
             out[edge.source].append(edge)
     dependents: dict[str, list[str]] = {name: [] for name in names}
     for name, node in ir.nodes.items():
@@ -103,8 +105,8 @@ def _built(ir: AgentIR, names: tuple[str, ...], return_deps: list[tuple[str, ...
         delivers,
         tuple(name for name, node in ir.nodes.items() if node.entry),
         dict(ir.nodes),
-        list(ir.edges),
-        dict(zip(map(id, ir.edges), ir.edges, strict=True)),
+        edges,
+        dict(zip(map(id, edges), edges, strict=True)),
         names,
         {name: i for i, name in enumerate(names)},
     )
@@ -131,7 +133,7 @@ def _alone(deps: tuple[str, ...]) -> bool:
 def _derived(ir: AgentIR, last: Tables) -> Tables:
     """The tables of `ir`, whose node names and returns are `last`'s: the entries of the
     nodes and edges that changed made again, the others `last`'s own."""
-    edges = ir.edges
+    edges = ir.control_edges
     out = last.out
     by_id = last.by_id
     if len(edges) != len(last.edges) or not all(map(is_, edges, last.edges)):
@@ -143,7 +145,7 @@ def _derived(ir: AgentIR, last: Tables) -> Tables:
             out = dict(out)
             made: dict[str, list[IREdge]] = {s: [] for s in sources if s in out}
             for edge in edges:
-                if edge.source in made and edge.kind != "data":
+                if edge.source in made:
                     made[edge.source].append(edge)
             out.update(made)
     nodes = ir.nodes
@@ -184,7 +186,7 @@ def _derived(ir: AgentIR, last: Tables) -> Tables:
         delivers,
         entries,
         dict(nodes),
-        list(edges),
+        edges,
         by_id,
         last.names,
         last.position,
@@ -192,5 +194,5 @@ def _derived(ir: AgentIR, last: Tables) -> Tables:
 
 
 def _sources(edges: Iterable[IREdge]) -> set[str]:
-    """The sources of the control and return edges among `edges`."""
-    return {e.source for e in edges if e.kind != "data"}
+    """The sources of `edges`."""
+    return {e.source for e in edges}
