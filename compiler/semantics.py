@@ -17,7 +17,7 @@ differential tests (tests/test_explorer_vs_runs.py) check that the two still agr
   not consumed, on the earliest of each (`join`); in a run, it waits while an earlier
   output of one of them may still arrive (`may_still_arrive`).
 - **Returns** (§3 rule 7). The earliest return wins (`winner`); it ends the run once no
-  firing before it is in flight (`return_decided`); the firings at its time or after are
+  firing before it is in flight (`end_decided`); the firings at its time or after are
   not part of the run (`in_run`), and the explorer, which steps in logical time, stops
   at the first step that holds a return (`next_step`). A firing that fails the run (no
   `on error` edge) ends it by the same rule, ordered after every return of its time
@@ -185,7 +185,7 @@ def in_run(time: int, outside_from: int | None) -> bool:
     return outside_from is None or time < outside_from
 
 
-def return_decided(outside_from: int, inflight_times: Iterable[int]) -> bool:
+def end_decided(outside_from: int, inflight_times: Iterable[int]) -> bool:
     """Whether the winning end (a return, or a failure that fails the run) ends the run
     now: no firing of the run is still in flight (those complete first, and may still
     offer an earlier end)."""

@@ -12,7 +12,7 @@ arrival. The rules themselves are compiler/semantics.py's, shared with the explo
   an unrelated slow branch never holds it back); reads of an ancestor's latest output
   wait the same way;
 - returns: the earliest return wins (`winner`) once no firing before it is in flight
-  (`return_decided`); every firing at its time or after is cancelled, skipped, or
+  (`end_decided`); every firing at its time or after is cancelled, skipped, or
   discarded (`in_run`).
 
 So for deterministic models the trace is the same whatever the timing. A firing runs in
@@ -806,7 +806,7 @@ class AgentRun:
             # failure of the run at T ends it by the same rule, with that failure.
             time, value, outside = self.winning.time, self.winning.value, self.outside
             assert outside is not None
-            if semantics.return_decided(outside, self.inflight_times):
+            if semantics.end_decided(outside, self.inflight_times):
                 if self.winning.failure is not None:
                     self._discard_from(outside, f"after the failure at logical time {time}")
                     self.fail(self.winning.failure)

@@ -62,9 +62,9 @@ def test_a_failure_of_the_run_comes_after_the_returns_of_its_time_and_before_lat
 def test_a_return_completes_what_is_before_it_and_discards_the_rest():
     assert semantics.in_run(2, 3) and not semantics.in_run(3, 3) and not semantics.in_run(4, 3)
     assert semantics.in_run(99, None)
-    assert not semantics.return_decided(3, [2, 5])  # a firing at 2 is still in flight
-    assert semantics.return_decided(3, [3, 4])
-    assert semantics.return_decided(3, [])
+    assert not semantics.end_decided(3, [2, 5])  # a firing at 2 is still in flight
+    assert semantics.end_decided(3, [3, 4])
+    assert semantics.end_decided(3, [])
 
 
 def test_the_explorer_steps_in_logical_time_and_stops_at_a_return():
