@@ -190,7 +190,9 @@ def _model_for(name: str) -> Model:
 
 def provider_of(model: str | Model | None, params: Mapping[str, Any] | None) -> Provider:
     """What `run_agent(model=..., params=...)` means for each role's calls."""
-    own = getattr(model, "provider", None)
+    # (no `getattr` of a string or of None: the AttributeError it makes and drops costs
+    # more than the rest of a run's set-up)
+    own = None if model is None or isinstance(model, str) else getattr(model, "provider", None)
     if isinstance(own, Provider):  # LiteLLMModel(model=..., **params)
         return Provider(own.model, {**own.params, **(params or {})})
     return Provider(model if isinstance(model, str) else None, dict(params or {}))

@@ -40,6 +40,14 @@ def edge_key(time: int, target: str, index: int, label: str) -> tuple:
     return (time, target, digest)
 
 
+def label(key: tuple, quoted: str) -> str:
+    """`repr(key)`: a firing's key as the trace writes it, given its node's name as `repr`
+    writes it (`quoted`, made once per node: `Plan.quoted`). The time is an int and the
+    digest hex (every key here is made so), so only the name needs `repr`'s escaping, and
+    that is done once per node rather than once per firing."""
+    return f"({key[0]}, {quoted}, '{key[2]}')"
+
+
 def join_key(consumer: str, heads: list[Keyed]) -> tuple:
     """The key of a firing that joins `heads`, one after the latest of them. With one
     head, the head's digest serves: it is unique for this consumer at this time already

@@ -91,6 +91,18 @@ class Plan:
     single_joins: list[tuple[str, str]]
     wide_joins: list[tuple[str, tuple[str, ...]]]
     join_sizes: dict[str, int]
+    # per node, its name as `repr` writes it (a firing's label: runtime/keys.py `label`)
+    quoted: dict[str, str]
+    # per node, what its firing's success leads to (runtime/scheduler.py `_succeeded`):
+    # the joins its output is queued for (`consumers`), whether explicit edges leave it
+    # (`out_edges`), and whether its outputs are kept for later reads (`kept`)
+    ending: dict[str, tuple[list[str], bool, bool]]
+    # the nodes whose outputs a run reads as latest outputs or history (`AgentRun.outputs`):
+    # those an edge's guard, port or returned value names (`edge_reads`), those `latest` or
+    # `history` names (`node_reads`), and those a firing's arguments read but do not join
+    # (`reads`, less its dependencies: a firing started by an edge, or at the start, joins
+    # nothing, so all of them). The others are never read back: not kept.
+    kept: frozenset[str]
     # filled by runs (runtime/scheduler.py `AgentRun.python_call`): per working directory
     # (and count of `@nonblocking` marks), each Python tool node's call, as a run whose
     # context was given no tools finds it, and whether each node runs inline
@@ -204,6 +216,18 @@ def derive(ir: AgentIR) -> Plan:
         for name, node in ir.nodes.items()
         if node.kind == "tool" and node.server is None and single[name] and not reading[name]
     }
+    # started without a join (at the start, or by an edge): they read all their `reads`
+    unjoined = {name for name, node in ir.nodes.items() if node.entry}
+    unjoined.update(edge.target for edges in out_edges.values() for edge in edges)
+    kept = frozenset(
+        head
+        for name, node in ir.nodes.items()
+        for head in (
+            *edge_reads[name],
+            *(read for _, read in node_reads[name]),
+            *(reads[name] if name in unjoined else reads[name] - set(node.deps)),
+        )
+    )
     carriable = frozenset(
         name
         for name, node in ir.nodes.items()
@@ -236,4 +260,7 @@ def derive(ir: AgentIR) -> Plan:
         [(consumer, deps[0]) for consumer, deps in joins if len(deps) == 1],
         [(consumer, deps) for consumer, deps in joins if len(deps) != 1],
         {consumer: len(set(deps)) for consumer, deps in joins},
+        {name: repr(name) for name in ir.nodes},
+        {name: (consumers[name], bool(out_edges[name]), name in kept) for name in ir.nodes},
+        kept,
     )

@@ -51,7 +51,7 @@ from .budget import BudgetError
 from .context import Context
 from .errors import FiringFailed, RunError, Stalled, StoreError, describe_error
 from .expressions import EvaluationError, Evaluator
-from .keys import edge_key, firing_key, join_key
+from .keys import edge_key, firing_key, join_key, label
 from .plan import plan_of
 from .repair import explain
 from .store import Saves
@@ -127,8 +127,9 @@ class AgentRun:
         self.params = agent_inputs(ir, inputs)
         self.trace = Trace(agent=ir.name, inputs=dict(self.params))
         self.plan = plan = plan_of(ir)
-        # per node, its outputs and its failures, in key order (a node's list is made
-        # when it is first read or written: a run of a small agent is made in a few µs)
+        # per node, its outputs (those a run may read back: `Plan.kept`) and its failures,
+        # in key order (a node's list is made when it is first read or written: a run of
+        # a small agent is made in a few µs)
         self.outputs: defaultdict[str, list[Output]] = defaultdict(list)
         self.failures: defaultdict[str, list[Output]] = defaultdict(list)
         # per consumer (a node, or `<return>i`), a queue of outputs per node it joins;
@@ -145,7 +146,8 @@ class AgentRun:
                 queues[dep] = []
             self.queues[consumer] = queues
         self.empty: dict[str, int] = plan.join_sizes.copy()
-        self.inflight: dict[tuple, Inflight] = {}
+        # the firings in flight, by label (a string: its hash is kept, where a key's is not)
+        self.inflight: dict[str, Inflight] = {}
         self.inflight_times: dict[int, int] = {}  # logical time → firings in flight at it
         self.taken: dict[int, int] = {}
         self.offers: list[Offer] = []  # the returns (and failures of the run) offered so far
@@ -256,8 +258,8 @@ class AgentRun:
         if self.over or (self.outside is not None and not semantics.in_run(time, self.outside)):
             self.record(FiringRecord(node=node, time=time, key=repr(key), status="skipped"))
             return
-        flight = Inflight(node, time, key, repr(key))
-        self.inflight[key] = flight  # (`_launch`, here: once per firing)
+        flight = Inflight(node, time, key, label(key, self.plan.quoted[node]))
+        self.inflight[flight.label] = flight  # (`_launch`, here: once per firing)
         times = self.inflight_times
         times[time] = times.get(time, 0) + 1
         if self.shields:
@@ -411,7 +413,7 @@ class AgentRun:
             if following is None:
                 return
             flight, bindings, consumed = following
-            if self.inflight.get(flight.key) is not flight:
+            if self.inflight.get(flight.label) is not flight:
                 return  # (a return made it pointless before it began)
             flight.task = task
 
@@ -507,7 +509,7 @@ class AgentRun:
             return False
         record.status, record.error = "failed", str(error)
         self._finish_record(record)
-        self._land(flight.key)
+        self._land(flight.label)
         error.trace = self.trace
         self.fail(error)
         return True
@@ -544,7 +546,7 @@ class AgentRun:
     ) -> None:
         record.status, record.error = "failed", describe_error(error)
         self._finish_record(record)
-        self._land(flight.key)
+        self._land(flight.label)
         self.failed(flight, node, error)
 
     def _succeeded(self, flight: Inflight, record: FiringRecord, output: Any) -> None:
@@ -566,30 +568,34 @@ class AgentRun:
                     except StoreError as error:
                         error.trace = self.trace
                         self.fail(error)
-        if self.inflight.pop(flight.key, None) is not None:  # (`_land`)
+        if self.inflight.pop(flight.label, None) is not None:  # (`_land`)
             times, time = self.inflight_times, flight.time
             left = times[time] - 1
             if left:
                 times[time] = left
             else:
                 del times[time]
-        # its output: kept, queued for the joins that consume it, and routed
+        # its output: kept (when it may be read back: `Plan.kept`), queued for the joins
+        # that consume it, and routed
         name = flight.node
-        made = _output(Output, (output, flight.time, flight.key, flight.label))  # (`Output(...)`)
-        outputs = self.outputs[name]
-        outputs.append(made)  # (`_insert`, one frame fewer)
-        if len(outputs) > 1 and outputs[-2].key > made.key:
-            outputs.sort(key=_BY_KEY)
-        queues, empty, dirty = self.queues, self.empty, self.dirty
-        for consumer in self.plan.consumers[name]:
-            queue = queues[consumer][name]
-            if queue:
-                _insert(queue, made)
-            else:
-                empty[consumer] -= 1
-                queue.append(made)
-            dirty.add(consumer)
-        if self.plan.out_edges[name]:
+        consumers, routed, kept = self.plan.ending[name]
+        if consumers or kept:
+            made = _output(Output, (output, flight.time, flight.key, flight.label))
+            if kept:
+                outputs = self.outputs[name]
+                outputs.append(made)  # (`_insert`, one frame fewer)
+                if len(outputs) > 1 and outputs[-2].key > made.key:
+                    outputs.sort(key=_BY_KEY)
+            queues, empty, dirty = self.queues, self.empty, self.dirty
+            for consumer in consumers:
+                queue = queues[consumer][name]
+                if queue:
+                    _insert(queue, made)
+                else:
+                    empty[consumer] -= 1
+                    queue.append(made)
+                dirty.add(consumer)
+        if routed:
             env = self.latest_env(name)
             env[name] = output
             if self.shields:  # (`dispatch`)
@@ -763,7 +769,7 @@ class AgentRun:
                 if flight.task is not None:
                     flight.task.cancel()
                     self.cancelled.append(flight.task)
-                self._land(flight.key)  # (one not begun, with no task: never begins)
+                self._land(flight.label)  # (one not begun, with no task: never begins)
 
     def settle(self) -> None:
         """Consume what can be consumed; finish, or report a stall, when nothing is left."""
@@ -838,7 +844,7 @@ class AgentRun:
                     self.resume = asyncio.get_running_loop().call_soon(self._resume)
                 return
             flight, bindings, consumed = ready.popleft()
-            if inflight.get(flight.key) is flight:
+            if inflight.get(flight.label) is flight:
                 self.streak += 1
                 self.fire_inline(flight, bindings, consumed)
             if self.over:
@@ -933,12 +939,12 @@ class AgentRun:
         self.carried = None
 
     def _launch(self, flight: Inflight) -> None:
-        self.inflight[flight.key] = flight
+        self.inflight[flight.label] = flight
         self.inflight_times[flight.time] = self.inflight_times.get(flight.time, 0) + 1
 
-    def _land(self, key: tuple) -> None:
+    def _land(self, label: str) -> None:
         """A firing is no longer in flight (it ended, or was cancelled)."""
-        flight = self.inflight.pop(key, None)
+        flight = self.inflight.pop(label, None)
         if flight is not None:
             left = self.inflight_times[flight.time] - 1
             if left:
