@@ -5,6 +5,7 @@ and resuming a run matches checkpoints by key, so keys are the same across proce
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from typing import Any, Protocol
 
 from rolegraph.compiler import semantics
@@ -48,7 +49,7 @@ def label(key: tuple, quoted: str) -> str:
     return f"({key[0]}, {quoted}, '{key[2]}')"
 
 
-def join_key(consumer: str, heads: list[Keyed]) -> tuple:
+def join_key(consumer: str, heads: Collection[Keyed]) -> tuple:
     """The key of a firing that joins `heads`, one after the latest of them. With one
     head, the head's digest serves: it is unique for this consumer at this time already
     (the head's node is the consumer's only dependency, its time the one before), and

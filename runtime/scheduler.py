@@ -552,7 +552,9 @@ class AgentRun:
     def _succeeded(self, flight: Inflight, record: FiringRecord, output: Any) -> None:
         """A firing that succeeded: its record, then its output kept, queued for the joins
         that consume it, and routed."""
-        record.status, record.output, record.ended = "ok", output, _now()
+        record.status = "ok"
+        record.output = output
+        record.ended = _now()
         self.trace.firings.append(record)  # (`record`, one frame fewer)
         if record.time > self.last_time:
             self.last_time = record.time
@@ -890,7 +892,7 @@ class AgentRun:
                 emptied += 1
         if emptied:
             self.empty[consumer] = emptied  # (none was empty before)
-        key = join_key(consumer, list(consumed.values()))
+        key = join_key(consumer, consumed.values())
         time = key[0]
         if consumer.startswith(RETURN):
             index = int(consumer[len(RETURN) :])

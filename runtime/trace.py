@@ -152,11 +152,20 @@ def running_record(
     of every firing as it begins, made without `__init__`'s seventeen parameters: each
     slot set as that sets it (tests/test_trace_lazy.py holds the two alike)."""
     record: FiringRecord = _new(FiringRecord)
-    record.node, record.time, record.key, record.status = node, time, key, "running"
+    # (a statement per slot: a chained or a tuple assignment costs more than a slot's store)
+    record.node = node
+    record.time = time
+    record.key = key
+    record.status = "running"
     record.inputs = {} if inputs is None else inputs
-    record.output = record.error = None
-    record.calls = record.cached_calls = record.input_tokens = record.output_tokens = 0
-    record.cost = record.ended = 0.0
+    record.output = None
+    record.error = None
+    record.calls = 0
+    record.cached_calls = 0
+    record.input_tokens = 0
+    record.output_tokens = 0
+    record.cost = 0.0
+    record.ended = 0.0
     record.started = started
     return record
 
