@@ -163,3 +163,58 @@ def test_every_record_is_labelled_with_repr_of_its_key(body: str) -> None:
         key = literal_eval(record.key)
         assert key[:2] == (record.time, record.node)
         assert repr(key) == record.key
+
+
+_calls = {"flaky": 0}
+
+
+def flaky(value: int) -> int:
+    """Fails on its first call in a run, then returns its value."""
+    _calls["flaky"] += 1
+    if _calls["flaky"] == 1:
+        raise ValueError("boom")
+    return value
+
+
+def step(value: int) -> int:
+    return value + 1
+
+
+def show(value: int, note: str) -> str:
+    return f"{value}:{note}"
+
+
+HERE = "tests.test_firing_bookkeeping"
+#: a joined node (`s`) that reads what it does not join: `x.error`, where `x` failed once
+#: and then succeeded (the review of s11-firing: a rule that kept only the joined
+#: reads left `x`'s success out, and `s` read the first failure's error)
+READS_UNJOINED = (
+    (
+        f'tool flaky(value: int) -> int = "{HERE}:flaky"\n'
+        f'tool step(value: int) -> int = "{HERE}:step"\n'
+        f'tool show(value: int, note: str) -> str = "{HERE}:show"\n'
+    )
+    + """agent A(task: str) -> str {
+  x = flaky(1)
+  x -> x on error max 1
+  y = step(x)
+  z = step(y)
+  s = show(z, x.error)
+  return s
+}
+"""
+)
+
+
+def test_a_joined_node_reads_the_latest_output_of_a_node_it_does_not_join() -> None:
+    outcomes = []
+    for keep_all in (False, True):
+        _calls["flaky"] = 0
+        outcomes.append(records(READS_UNJOINED, keep_all))
+    ours, oracle = outcomes
+    assert ours == oracle
+    result, firings = ours
+    # `x` succeeded at its second firing: its error is none, which `show` refuses
+    assert result.startswith("FiringFailed") or "note" in result, result
+    (shown,) = [f for f in firings if f[1] == "s"]
+    assert shown[3] == "failed" and "'note': None" in shown[4]
