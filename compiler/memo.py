@@ -118,11 +118,13 @@ class CheckMemo:
         self.tests: dict[tuple[Any, ...], list[Any]] = {}
 
     def environment(self, module: ModuleInfo) -> int:
-        """The number of a module's environment: every name it sees with its kind, and
-        the declarations of its types, enums, models and tools (by identity) — what a
-        check may read besides the part it checks."""
+        """The number of a module's environment: its key and file, every name it sees
+        with its kind, and the declarations of its types, enums, models and tools (by
+        identity) — what a check may read besides the part it checks."""
         objects: list[Any] = []
-        key: list[Any] = [module.filename]
+        # (its key names its record types and qualifies its names: the same file is
+        # `__main__` when checked alone, its path when imported)
+        key: list[Any] = [module.key, module.filename]
         for name, symbol in module.visible().items():
             key += (name, symbol.kind)
             if symbol.kind not in ("role", "agent"):

@@ -158,3 +158,50 @@ def test_records_declared_by_an_imported_file_follow_the_file_within_a_session(
         types.write_text(text + "\n")
         clean.append(_agrees(memo, base, str(main)))
     assert clean == [True, True, False, True, True]
+
+
+def _agrees_whole(memo: CheckMemo, module: ast.Module, filename: str, parse: Any) -> None:
+    """`_agrees`, with `parse` and every signature by qualified name as well."""
+    cold = check_module(module, filename, parse, "", errors_only=True, irs=True)
+    for _ in range(2):
+        warm = check_module(module, filename, parse, "", errors_only=True, irs=True, memo=memo)
+        assert _said(warm) == _said(cold)
+        assert {n: repr(s) for n, s in warm.signatures.items()} == {
+            n: repr(s) for n, s in cold.signatures.items()
+        }
+        assert {n: ir.model_dump() for n, ir in warm.irs.items()} == {
+            n: ir.model_dump() for n, ir in cold.irs.items()
+        }
+
+
+def test_the_same_roles_checked_as_the_main_module_then_imported_replay_their_names(
+    tmp_path: Path,
+) -> None:
+    """The same declarations of the same file, checked as the program's main module and
+    then imported by another (a parse that gives back the same tree for the same text):
+    the environment is the same, the roles' qualified names are not (`R`, then the
+    file's key and `R`)."""
+    lib = tmp_path / "lib.agent"
+    lib.write_text(
+        'model fast = "mock" { temperature: 0 }\n'
+        "type Answer { text: str }\n"
+        'role R(task: str) -> Answer {\n  model fast\n  prompt "{{ task }}"\n}\n'
+        'role S(task: str, n: int = "x") -> Answer {\n  model fast\n  prompt "{{ task }}"\n}\n'
+    )
+    main = tmp_path / "main.agent"
+    main.write_text(
+        'from "./lib.agent" import R, Answer\n'
+        "agent A(task: str) -> Answer {\n  a = R(task)\n  return a\n}\n"
+    )
+    trees: dict[tuple[str, str], Any] = {}
+
+    def parse(text: str, name: str) -> tuple[ast.Module | None, Any]:
+        if (text, name) not in trees:
+            trees[text, name] = _parse(text, name)
+        return trees[text, name]
+
+    memo = CheckMemo()
+    for path in (lib, main, lib, main):
+        tree, _ = parse(path.read_text(), str(path))
+        assert tree is not None
+        _agrees_whole(memo, tree, str(path), parse)
