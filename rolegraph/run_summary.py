@@ -1,15 +1,20 @@
 """What `rolegraph run` prints on stderr when a run ends: its totals, and what a reader
-should not miss (calls retried, maps cut to their bound). Apart from the live view
-(rolegraph/run_view.py): a run that is not drawn live loads rich's table and console,
-not its live display."""
+should not miss (calls retried, maps cut to their bound). On a terminal (or with
+`FORCE_COLOR`), rich's table, in colour; elsewhere (a pipe, a file, a CI log) plain
+text, aligned columns of plain characters, which loads no part of rich (`plain_summary`).
+Apart from the live view (rolegraph/run_view.py)."""
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.table import Table
+import os
+import sys
+from typing import TYPE_CHECKING
 
 from rolegraph.runtime.calls import RETRIED
 from rolegraph.runtime.trace import Trace
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 MAP_CUT = "cut to its bound"  # in the note of a map over more items than its bound
 
@@ -17,6 +22,12 @@ MAP_CUT = "cut to its bound"  # in the note of a map over more items than its bo
 def print_summary(trace: Trace) -> None:
     """The run's totals on stderr, then what a reader should not miss: calls retried
     and maps cut to their bound."""
+    if not _in_colour():
+        sys.stderr.write(plain_summary(trace))
+        sys.stderr.flush()
+        return
+    from rich.console import Console
+
     # The table's text has no emoji codes (`:name:`: numbers, fixed headers, an agent's
     # name and one colon), so rich's emoji table is not loaded for it; a note's line is
     # printed as before, codes and all.
@@ -26,9 +37,35 @@ def print_summary(trace: Trace) -> None:
         console.print(f"  {line}", highlight=False, emoji=True)
 
 
-def summary_table(trace: Trace) -> Table:
-    """The run's totals. Calls retried and maps cut to their bound get a column when
-    there were any."""
+def _in_colour() -> bool:
+    """Whether stderr is a terminal, or colour is asked for (`FORCE_COLOR`, rich's)."""
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(sys.stderr, "isatty", None)
+    try:
+        return bool(isatty is not None and isatty())
+    except ValueError:  # (a closed stream)
+        return False
+
+
+def plain_summary(trace: Trace) -> str:
+    """The summary as plain text: the title; the totals' headers and cells in columns
+    two spaces apart, each justified right to the wider of the two; then each note
+    worth reading, indented by two spaces, as it is (no markup, no emoji codes)."""
+    cells = summary_cells(trace)
+    widths = [max(len(header), len(cell)) for header, cell in cells.items()]
+    lines = [
+        f"{trace.agent}: run summary",
+        "  ".join(header.rjust(width) for header, width in zip(cells, widths, strict=True)),
+        "  ".join(cell.rjust(width) for cell, width in zip(cells.values(), widths, strict=True)),
+        *(f"  {line}" for line in notable_notes(trace)),
+    ]
+    return "".join(f"{line}\n" for line in lines)
+
+
+def summary_cells(trace: Trace) -> dict[str, str]:
+    """The run's totals, header → cell. Calls retried and maps cut to their bound get a
+    column when there were any."""
     summary = trace.summary()
     records = trace.all_records()
     wall = (
@@ -38,7 +75,7 @@ def summary_table(trace: Trace) -> Table:
     notes = [note for record in records for note in record.notes]
     retried = sum(note.startswith(RETRIED) for note in notes)
     cut = sum(MAP_CUT in note for note in notes)
-    cells = {
+    return {
         "firings": str(summary["firings"]),
         "calls": str(summary["calls"]),
         "cached": str(summary["cached_calls"]),
@@ -49,6 +86,13 @@ def summary_table(trace: Trace) -> Table:
         "cost": f"${summary['cost']:.4f}",
         "wall time": f"{wall:.0f} ms",
     }
+
+
+def summary_table(trace: Trace) -> Table:
+    """The run's totals as rich's table (on a terminal)."""
+    from rich.table import Table
+
+    cells = summary_cells(trace)
     table = Table(title=f"{trace.agent}: run summary", title_justify="left")
     for column in cells:
         table.add_column(column, justify="right")

@@ -120,13 +120,20 @@ def test_a_run_not_told_as_events_loads_neither_the_events_nor_the_stream():
     assert {"rolegraph.runtime.events", "rolegraph.runtime.streaming"} <= told
 
 
-def test_a_run_not_drawn_live_prints_its_summary_without_the_live_view():
-    """(rolegraph/run_summary.py: the table and its console; rolegraph/run_view.py with
-    rich's live display only for a run drawn on a terminal. The table's text has no emoji
-    codes: tests/test_run_summary.py.)"""
+def test_a_run_not_drawn_live_prints_its_summary_without_the_live_view(monkeypatch):
+    """(rolegraph/run_summary.py: the table as plain text where its stream takes no colour,
+    else rich's table and console; rolegraph/run_view.py with rich's live display only for
+    a run drawn on a terminal. The table's text has no emoji codes: tests/test_run_summary.py.)"""
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "COLUMNS"):
+        monkeypatch.delenv(name, raising=False)
     args = ("run", _example("self_refine.agent"), "--model", "mock", "-i", '{"task": "x"}')
     loaded = _modules_loaded_by(*args, "--no-store")  # (stderr is a pipe: not drawn live)
     assert "rolegraph.run_summary" in loaded  # (it printed the summary)
+    assert not {m for m in loaded if m.split(".")[0] == "rich"}  # (plain text: no rich)
+    assert "rolegraph.run_view" not in loaded
+    monkeypatch.setenv("FORCE_COLOR", "1")  # (in colour: rich's table, not its live view)
+    loaded = _modules_loaded_by(*args, "--no-store")
+    assert {"rich.console", "rich.table"} <= loaded
     assert not loaded & {"rolegraph.run_view", "rich.live", "rich.spinner", "rich._emoji_codes"}
 
 
