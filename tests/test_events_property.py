@@ -7,7 +7,6 @@ import asyncio
 from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 import rolegraph
 from rolegraph.runtime import MockModel, stream_agent, trace_of
@@ -15,14 +14,12 @@ from rolegraph.runtime.events import FiringEnded, FiringStarted, RunEnded, RunFa
 
 from .checking import PRELUDE
 from .test_check_property import well_typed_agents
+from .test_runtime_property import DELAYS, drawn_latency
 
 
 def events_under(ir, delays):
-    def latency(request):
-        return delays[hash((request.node, request.replica, request.attempt)) % len(delays)]
-
     async def collect():
-        model = MockModel(latency=latency)
+        model = MockModel(latency=drawn_latency(delays))
         return [event async for event in stream_agent(ir, {"task": "t"}, model=model)]
 
     return asyncio.run(collect())
@@ -40,7 +37,7 @@ def the_trace(last):
 )
 @given(
     well_typed_agents(),
-    st.lists(st.sampled_from([0.0, 0.0005, 0.002, 0.004]), min_size=1, max_size=6),
+    DELAYS,
 )
 def test_the_ended_firings_told_rebuild_the_trace(agent, delays):
     ir = rolegraph.load_agent("random.agent", "Random", text=PRELUDE + agent)

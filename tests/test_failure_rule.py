@@ -9,7 +9,6 @@ in wall time is once the logically earlier one and once the later.
 """
 
 import asyncio
-import zlib
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +19,7 @@ from rolegraph.runtime import FiringFailed, MockModel, RunError, run_agent
 
 from .checking import PRELUDE
 from .test_check_property import well_typed_agents
+from .test_runtime_property import DELAYS, drawn_latency
 
 
 async def pause(ms: int) -> int:
@@ -252,7 +252,7 @@ def end_of(ir, model) -> tuple:
     well_typed_agents(),
     st.frozensets(st.sampled_from([f"n{i}" for i in range(7)]), max_size=3),
     st.lists(
-        st.lists(st.sampled_from([0.0, 0.0005, 0.002, 0.004]), min_size=1, max_size=6),
+        DELAYS,
         min_size=2,
         max_size=3,
     ),
@@ -265,9 +265,5 @@ def test_how_a_run_ends_is_the_same_whatever_the_latencies(agent, failing, profi
     ir = rolegraph.load_agent("random.agent", "Random", text=PRELUDE + agent)
     expected = end_of(ir, FailingModel(failing))
     for delays in profiles:
-
-        def latency(request, delays=delays):
-            drawn = zlib.crc32(repr((request.node, request.replica, request.attempt)).encode())
-            return delays[drawn % len(delays)]
-
-        assert end_of(ir, FailingModel(failing, latency)) == expected, (agent, failing, delays)
+        model = FailingModel(failing, drawn_latency(delays))
+        assert end_of(ir, model) == expected, (agent, failing, delays)

@@ -3,12 +3,13 @@ crash — and twice to the same trace."""
 
 import asyncio
 import zlib
+from collections.abc import Callable
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rolegraph
-from rolegraph.runtime import MockModel, RunError, run_agent
+from rolegraph.runtime import MockModel, ModelRequest, RunError, run_agent
 
 from .checking import PRELUDE
 from .test_check_property import well_typed_agents
@@ -46,15 +47,24 @@ def test_every_firing_of_a_run_has_its_own_key(agent):
     assert len(keys) == len(set(keys))
 
 
-def shape_under(ir, delays):
-    """The run's result and trace shape when each call takes the delay its key draws."""
+#: a latency profile: the delays a call may take, one drawn for each call
+DELAYS = st.lists(st.sampled_from([0.0, 0.0005, 0.002, 0.004]), min_size=1, max_size=6)
 
-    def latency(request):
-        # (a stable hash: `hash` of a str is salted per process, so the examples would be)
+
+def drawn_latency(delays: list[float]) -> Callable[[ModelRequest], float]:
+    """Each call takes the delay its key draws from `delays`, by a stable hash (`hash` of
+    a str is salted per process, so the examples would be too)."""
+
+    def latency(request: ModelRequest) -> float:
         drawn = zlib.crc32(repr((request.node, request.replica, request.attempt)).encode())
         return delays[drawn % len(delays)]
 
-    return shape_with(ir, MockModel(latency=latency))
+    return latency
+
+
+def shape_under(ir, delays):
+    """The run's result and trace shape when each call takes the delay its key draws."""
+    return shape_with(ir, MockModel(latency=drawn_latency(delays)))
 
 
 def shape_with(ir, model):
@@ -74,7 +84,7 @@ def shape_with(ir, model):
 @given(
     well_typed_agents(),
     st.lists(
-        st.lists(st.sampled_from([0.0, 0.0005, 0.002, 0.004]), min_size=1, max_size=6),
+        DELAYS,
         min_size=2,
         max_size=3,
     ),
