@@ -91,7 +91,7 @@ def load(path: str, classes: list[type]) -> dict[type, Any] | None:
 
 def save(path: str, schemas: dict[type, Any]) -> None:
     """Keep `schemas` in `path` (atomically; a failure costs only the next process's time)."""
-    from rolegraph.grammar.cache_files import write_atomically
+    from rolegraph.compiler.cache_files import write_atomically
 
     referenced = sorted(_model_classes(schemas), key=lambda cls: cls.__qualname__)
     modules = sorted(_defining_modules(schemas))

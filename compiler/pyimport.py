@@ -158,6 +158,16 @@ def find_module_spec(module_name: str, folder: str = "") -> importlib.machinery.
     return found
 
 
+def spec_answer(spec: importlib.machinery.ModuleSpec | None) -> str:
+    """What a checker reads of a module's spec (`find_module_spec`'s answer), as text:
+    where its source is, and whether it is a package ("" for no module)."""
+    if spec is None:
+        return ""
+    frozen_file = getattr(spec.loader_state, "filename", None)
+    package = spec.submodule_search_locations is not None
+    return f"{spec.origin}|{frozen_file}|{package}"
+
+
 def _spec_without_running(module_name: str) -> importlib.machinery.ModuleSpec | None:
     loaded = sys.modules.get(module_name)
     if loaded is not None:

@@ -26,8 +26,9 @@ import importlib.machinery
 import os
 from dataclasses import dataclass
 
-from .pyimport import find_module_spec, search_folders
+from .pyimport import find_module_spec, search_folders, spec_answer
 from .pysignature import Hint, HintKind, ParamKind, PythonParam, PythonSignature
+from .reads import MODULE, SOURCE, note, stamp
 from .resolve import did_you_mean
 
 # How many aliases and re-exports a name is followed through (a cycle ends sooner).
@@ -98,6 +99,7 @@ def _function_in(module_name: str, name: str, folder: str, trail: tuple[str, ...
 
 def _module_source(module_name: str, folder: str) -> _ModuleSource | Missing | Unreadable:
     spec = find_module_spec(module_name, folder)
+    note(MODULE, module_name, folder, spec_answer(spec))
     if spec is None:
         places = " and ".join(search_folders(folder))
         return Missing(
@@ -134,6 +136,7 @@ def _parsed(module_name: str, path: str, package: str) -> _ModuleSource | Missin
         status = os.stat(path)
     except OSError as error:
         return Missing(f"cannot read {path}: {error.strerror}")
+    note(SOURCE, path, stamp(status))
     return _parse_file(module_name, path, package, status.st_mtime_ns, status.st_size)
 
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from . import ast, codes
 from .diagnostics import Diagnostic, DiagnosticSink, Label
+from .reads import PATH, note
 
 ParseFn = Callable[[str, str], tuple[ast.Module | None, Sequence[Diagnostic]]]
 
@@ -365,6 +366,7 @@ class _Loader:
                 file=info.filename,
             )
             return None
+        note(PATH, str(base / decl.module), str(path))
         return str(path), path
 
     def _outside(self, info: ModuleInfo, decl: ast.Import, what: str, hint: str) -> None:

@@ -5,7 +5,6 @@ lexed, for grammar/comments.py to attach."""
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import importlib
 import os
@@ -118,7 +117,7 @@ def _save_built(parser: Lark, path: str) -> None:
     import pickle
     import types
 
-    from .cache_files import write_atomically
+    from rolegraph.compiler.cache_files import write_atomically
 
     class Pickler(pickle.Pickler):
         def persistent_id(self, obj: Any) -> Any:
@@ -212,40 +211,16 @@ def _cache_path() -> str | bool:
     # Building the LALR tables takes ~100 ms; Lark can cache them. Use a per-user
     # cache file keyed by the grammar's hash and Lark's version, or skip caching.
     import hashlib
-    import os
-    import tempfile
 
     import lark
 
-    digest = hashlib.sha256(GRAMMAR_PATH.read_bytes()).hexdigest()[:16]
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    user = os.getuid() if hasattr(os, "getuid") else ""  # (elsewhere: a temp folder per user)
-    for folder in (
-        os.path.join(base, "rolegraph"),
-        os.path.join(tempfile.gettempdir(), f"rolegraph-{user}"),  # (made for this user)
-    ):
-        with contextlib.suppress(OSError):
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-            if _private(folder):
-                return os.path.join(folder, f"grammar-{digest}-lark{lark.__version__}.cache")
-    return False
+    from rolegraph.compiler.cache_files import cache_folder
 
-
-def _private(folder: str) -> bool:
-    """Whether only this user may write in `folder`: its cache files are pickles (the
-    kept parser, the kept AST schemas, Lark's own cache), which run code when loaded, so
-    a folder others may write to (a shared `XDG_CACHE_HOME`, one another user made, one
-    a group may write to) is not used: the cache then goes to the temp folder's folder of
-    this user's own (`_cache_path`)."""
-    import os
-    import stat
-
-    if not os.access(folder, os.W_OK):
+    folder = cache_folder()
+    if folder is None:
         return False
-    if not hasattr(os, "getuid"):
-        return True
-    mode = os.stat(folder)
-    return mode.st_uid == os.getuid() and not mode.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    digest = hashlib.sha256(GRAMMAR_PATH.read_bytes()).hexdigest()[:16]
+    return os.path.join(folder, f"grammar-{digest}-lark{lark.__version__}.cache")
 
 
 #: The comments this thread's parse has lexed, in order (None outside a parse).

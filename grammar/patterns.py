@@ -16,7 +16,7 @@ import re
 import sys
 from typing import Any
 
-from .cache_files import write_atomically
+from rolegraph.compiler.cache_files import write_atomically
 
 try:  # CPython's regular-expression internals (3.11 to 3.13 alike)
     import _sre

@@ -1,4 +1,4 @@
-"""Cache files are written whole or not at all (grammar/cache_files.py)."""
+"""Cache files are written whole or not at all (compiler/cache_files.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from rolegraph.grammar.cache_files import write_atomically
+from rolegraph.compiler.cache_files import write_atomically
 
 
 def test_a_write_replaces_the_file_whole(tmp_path):

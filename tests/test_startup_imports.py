@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,23 @@ COMMAND_MODULES = {
 }
 
 
-def _modules_loaded_by(*args: str) -> set[str]:
+@pytest.fixture(scope="module", autouse=True)
+def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The module's commands keep their caches in a folder of their own, where a
+    command's kept check is there only when a test keeps it (`_modules_loaded_by`); the
+    parser and the AST's schemas are kept there first, as a former command keeps them."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        _modules_loaded_by("parse", _example("self_refine.agent"))
+        yield
+
+
+def _modules_loaded_by(*args: str, kept: bool = False) -> set[str]:
+    """The modules a command loaded: checking its file afresh, or (`kept`) loading the
+    check an earlier process kept (rolegraph/cli/kept_checks.py)."""
+    if not kept:
+        for file in (Path(os.environ["XDG_CACHE_HOME"]) / "rolegraph").glob("check-*"):
+            file.unlink()
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, json.dumps(args)],
         capture_output=True,
@@ -106,6 +123,39 @@ def test_check_and_a_run_run_neither_lark_s_builders_nor_the_python_tool_readers
         ran = {m for m in loaded if m.startswith(("regex.", "interegular."))}
         assert not ran, (args, sorted(ran))
         assert not loaded & {"rolegraph.compiler.pysource", "rolegraph.compiler.pysignature"}
+
+
+#: What only checking a file afresh loads: the front end, lark, the checker's passes.
+_FRONT_END = ("lark", "rolegraph.grammar")
+_CHECKER = {
+    f"rolegraph.compiler.{name}"
+    for name in ("check", "resolve", "typecheck", "check_agents", "check_decls", "check_tools",
+                 "lower", "analyses", "paths", "printer", "memo", "reads")
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("check", _example("self_refine.agent")),
+        ("run", _example("self_refine.agent"), "--model", "mock", "-i", '{"task": "x"}',
+         "--no-store"),
+        ("run", _example("react.agent"), "--model", "mock", "-i", '{"task": "x"}', "-q"),
+    ],
+)  # fmt: skip
+def test_a_kept_check_loads_neither_the_front_end_nor_the_checker(args):
+    """A check kept by an earlier process is loaded with neither lark, the grammar's
+    modules nor the checker's passes (rolegraph/cli/kept_checks.py); the first process,
+    which checks the file afresh, loads them all as before."""
+    fresh = _modules_loaded_by(*args)
+    assert {"lark", "rolegraph.grammar.parser", "rolegraph.compiler.typecheck"} <= fresh
+    assert _CHECKER - {"rolegraph.compiler.printer", "rolegraph.compiler.paths"} <= fresh
+    kept = _modules_loaded_by(*args, kept=True)
+    assert "rolegraph.cli.kept_checks" in kept and ("rolegraph.cli.running" in kept) == (
+        args[0] == "run"
+    )
+    assert not {m for m in kept if m.startswith(_FRONT_END)}, sorted(kept)
+    assert not kept & (_CHECKER - {"rolegraph.compiler.printer"})  # (the runtime's)
 
 
 def test_a_run_not_told_as_events_loads_neither_the_events_nor_the_stream():

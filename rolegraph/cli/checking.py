@@ -21,7 +21,7 @@ def check_files(
     all_diagnostics: list[dict] = []
     errors = warnings = 0
     for path in agent_files(files):
-        checked, diagnostics, sources = check_file(path, root=root)
+        checked, diagnostics, sources = check_file(path, root=root, keep=not connect)
         if connect and checked is not None:
             from rolegraph.runtime.mcp_check import connected_diagnostics
 

@@ -57,31 +57,51 @@ def agent_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def check_file(path: Path, *, explore: bool = True, root: Path | None = None) -> Any:
-    """Parse and check one file: (CheckedModule or None, diagnostics, sources by file)."""
+def check_file(
+    path: Path, *, explore: bool = True, root: Path | None = None, keep: bool = False
+) -> Any:
+    """Parse and check one file: (CheckedModule or None, diagnostics, sources by file).
+    `keep`: a clean check is a `KeptCheck`, loaded when an earlier process kept it and
+    it still holds, else kept for the next (kept_checks.py)."""
     with paused_collection():
-        return _check_file(path, explore=explore, root=root)
+        if keep:
+            from .kept_checks import load
+
+            found = load(path, explore=explore, root=root)
+            if found is not None:
+                return found, found.diagnostics, found.sources
+        return _check_file(path, explore=explore, root=root, keep=keep)
 
 
-def _check_file(path: Path, *, explore: bool, root: Path | None) -> Any:
+def _check_file(path: Path, *, explore: bool, root: Path | None, keep: bool) -> Any:
     from rolegraph.compiler.check import check_module
+    from rolegraph.compiler.reads import noting
     from rolegraph.grammar import parse_module
     from rolegraph.grammar.imports import parse_import
 
     text, problem = read_source(path)
     if problem is not None:
         return None, [problem], {str(path): text}
-    result = parse_module(text, str(path))
-    if result.module is None:
-        return None, list(result.diagnostics), {str(path): text}
+    with noting() as noted:
+        result = parse_module(text, str(path))
+        if result.module is None:
+            return None, list(result.diagnostics), {str(path): text}
+        checked = check_module(
+            result.module, str(path), parse_import, text, explore=explore, root=root
+        )
+    if not keep or checked.errors:
+        return checked, checked.diagnostics, checked.program.sources
+    from .kept_checks import kept, save
 
-    checked = check_module(result.module, str(path), parse_import, text, explore=explore, root=root)
-    return checked, checked.diagnostics, checked.program.sources
+    made = kept(checked)
+    save(path, explore=explore, root=root, checked=made, noted=noted)
+    return made, made.diagnostics, made.sources
 
 
-def checked_or_exit(path: Path, root: Path | None = None) -> Any:
-    """A file checked for running (no exploration): its errors end the command."""
-    checked, diagnostics, sources = check_file(path, explore=False, root=root)
+def checked_or_exit(path: Path, root: Path | None = None, *, keep: bool = False) -> Any:
+    """A file checked for running (no exploration): its errors end the command. `keep`:
+    as `check_file`'s."""
+    checked, diagnostics, sources = check_file(path, explore=False, root=root, keep=keep)
     errors = [d for d in diagnostics if d.is_error]
     if checked is None or errors:
         print_in_sources(errors, sources)

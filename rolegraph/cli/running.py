@@ -57,9 +57,8 @@ def run(options: RunOptions, out: TextIO) -> None:
         limits = Budget.parse(options.budget) if options.budget else None
     except ValueError as error:
         raise usage_error(str(error)) from None
-    checked = checked_or_exit(options.file, options.root)
+    checked = checked_or_exit(options.file, options.root, keep=True)
     warm_up_litellm(options.model, checked)
-    from rolegraph.compiler.printer import fingerprint
     from rolegraph.runtime import Store
 
     database = None if options.no_store else open_store(Store, options.store)
@@ -79,7 +78,7 @@ def run(options: RunOptions, out: TextIO) -> None:
     # (the program's fingerprint: what the store keeps to refuse resuming a changed agent)
     source = None
     if database is not None:
-        source = (str(options.file), fingerprint(checked.program.main.module))
+        source = (str(options.file), checked.fingerprint)
     arguments = dict(
         model=options.model,
         params=params,
