@@ -20,13 +20,14 @@ from .depth import MAX_AGENT_NESTING, MAX_AST_NESTING, too_deep_declarations
 from .diagnostics import Diagnostic, diagnostic
 from .identity import IdentityTable
 from .ir import AgentIR
-from .lower import build_ir, unbound_parameters
+from .lower import build_ir, none_params, unbound_parameters
 from .memo import AgentSnapshot
 from .paths import ConstraintResult, explore_agent
 from .reach import topological_ranks
 from .resolve import ParseFn, Program, load_program
 from .testblocks import check_tests
 from .typecheck import AgentInfo, CheckMemo, CheckResult, check_program
+from .types import NONE, assignable
 
 
 @dataclass
@@ -207,7 +208,12 @@ def _graph_shape(
             return found
     # (rebuilding a node copies its tuples but keeps the nodes in them: identities of those)
     objects: list[Any] = [*decl.params, *decl.ct_params, *decl.body]
-    key: list[Any] = [agent.symbol.qualified, *map(id, decl.params), None, *map(id, decl.ct_params)]
+    key: list[Any] = [
+        agent.symbol.qualified,
+        *map(id, decl.params),
+        _returns_none(agent),
+        *map(id, decl.ct_params),
+    ]
     nodes = agent.nodes
     for statement in decl.body:
         if type(statement) is _NODE or isinstance(statement, _NODE):
@@ -237,8 +243,20 @@ def _derived_shape(
         parts = list(map(shape.__getitem__, map(id, decl.body)))
     except KeyError:
         return None
-    key = (agent.symbol.qualified, *map(id, decl.params), None, *map(id, decl.ct_params))
+    key = (
+        agent.symbol.qualified,
+        *map(id, decl.params),
+        _returns_none(agent),
+        *map(id, decl.ct_params),
+    )
     return (*key, *map(id, parts)), [*decl.params, *decl.ct_params, *decl.body, *parts]
+
+
+def _returns_none(agent: AgentInfo) -> bool:
+    """Whether the agent's return type admits none (an `x.error` returned as it is
+    needs no proof then: compiler/paths.py): part of `_graph_shape`, in the place of the
+    separator between the parameters and the compile-time ones."""
+    return assignable(NONE, agent.returns)
 
 
 def _node_part(statement: ast.NodeDecl, info: Any) -> tuple[Any, ...]:
@@ -271,6 +289,8 @@ def _node_shape(statement: ast.NodeDecl, info: Any) -> tuple[Any, str, tuple[Any
         statement.replicate,
         info.callee.kind,
         tuple(unbound_parameters(info)),
+        # (which parameters admit none: where an `x.error` passed as it is needs no proof)
+        none_params(info),
     )
     # (a graph's key holds its parts alive: an emptied table only makes new ones)
     shape = _PARTS.get(shape) or _PARTS.keep(shape, shape, *parts)

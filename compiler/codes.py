@@ -691,6 +691,31 @@ give it to a node as an argument.
 )
 
 
+ERROR_READ_NOT_FAILED = _code(
+    "E0414",
+    "`x.error` read where `x` may not have failed",
+    """
+`x.error` is the message of x's latest firing when that firing failed, and none
+otherwise: when x's latest firing succeeded, or x has not fired. It is a `str` only
+where every run reaches the read after x's latest firing failed; the checker explores
+every run (compiler/paths.py) and proves that for each read. Elsewhere it may be none,
+and passed where a `str` is needed (a parameter typed `str`, `+` with a string, a
+function) a run would fail on it.
+
+    x = flaky(1)
+    x -> x on error max 1
+    s = show(z, x.error)        // error: x's second firing may succeed
+    fix = Fix(reason: x.error)
+    x -> fix on error           // fine: `fix` fires only after x failed
+
+Read it on the target of an `x -> ... on error` edge (its arguments), in the ports of
+that edge, or on an edge out of that target; or make the parameter `str?`, which takes
+none. Comparing it (`x.error == "timeout"`) needs no proof. Past the explorer's bound a
+read not proven is reported too: not proven is not proven.
+""",
+)
+
+
 # --- E05xx: temporal constraints ------------------------------------------------------------
 
 CONSTRAINT_COUNTEREXAMPLE = _code(

@@ -10,7 +10,10 @@ Four questions, four functions (use these; do not walk `find_all(ast.Ref)` again
   not `x.error`, not inside `latest`/`history`;
 - `plain_heads(expr)`: the references outside `latest`/`history`, `x.error` included:
   what the expression reads of the current firing's environment;
-- `read_calls(expr)`: the `latest(x)` / `history(x)` reads themselves.
+- `read_calls(expr)`: the `latest(x)` / `history(x)` reads themselves;
+- `error_reads(expr)`: the `x.error` reads, each with where its value goes (as the
+  whole expression, compared, or otherwise used): the explorer proves the reads whose
+  value must be a `str` (compiler/paths.py, "Reading `x.error`").
 
 - A plain reference to a node (`writer`, `writer.text`) in a node's arguments joins: the
   node fires when every node it joins has a new output (DESIGN §3.2b).
@@ -70,6 +73,36 @@ def read_calls(expr: ast.Node) -> Iterator[tuple[str, str]]:
     for call in expr.find_all(ast.Call):
         if call.func in READS and len(call.args) == 1 and isinstance(call.args[0], ast.Ref):
             yield call.func, call.args[0].head
+
+
+# where an `x.error` read's value goes (`error_reads`)
+WHOLE = "whole"  # it is the whole expression: the place it is passed to decides
+COMPARED = "compared"  # an operand of `==`, `!=` or an ordering: none is fine there
+USED = "used"  # anything else (`+`, a function's argument, `in`): it must be a `str`
+
+_TOLERANT_OPS = ("==", "!=", "<", "<=", ">", ">=")
+
+
+def error_reads(expr: ast.Node | None) -> list[tuple[ast.Ref, str]]:
+    """The `x.error` references in `expr` (outside `latest`/`history`), in source order,
+    each with where its value goes: `WHOLE`, `COMPARED` (none is unequal to anything and
+    orders as false, so the comparison is defined) or `USED`. Its head may be any name:
+    the caller keeps those of nodes."""
+    if expr is None:
+        return []
+    found: list[tuple[ast.Ref, str]] = []
+    stack: list[tuple[ast.Node, str]] = [(expr, WHOLE)]
+    while stack:
+        node, how = stack.pop()
+        if isinstance(node, ast.Ref):
+            if len(node.parts) == 2 and node.parts[1] == "error":
+                found.append((node, how))
+            continue
+        if isinstance(node, ast.Call) and node.func in READS:
+            continue
+        inner = COMPARED if isinstance(node, ast.Compare) and node.op in _TOLERANT_OPS else USED
+        stack.extend((child, inner) for child in reversed(list(node.children())))
+    return found
 
 
 def _refs_outside_reads(expr: ast.Node) -> Iterator[ast.Ref]:

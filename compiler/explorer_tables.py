@@ -53,6 +53,10 @@ class Tables:
     by_id: dict[int, IREdge]  # those by their ids
     names: tuple[str, ...]
     position: dict[str, int]
+    # the nodes whose arguments, and the edges whose guard, ports or value, read some
+    # `x.error` (`IRNode.error_reads`): none in most agents
+    reading: frozenset[str] = frozenset()
+    reading_edges: tuple[IREdge, ...] = ()
 
 
 # the tables made last (the agent an editor checks next is mostly the same)
@@ -109,6 +113,8 @@ def _built(ir: AgentIR, names: tuple[str, ...], return_deps: list[tuple[str, ...
         dict(zip(map(id, edges), edges, strict=True)),
         names,
         {name: i for i, name in enumerate(names)},
+        frozenset(name for name, node in ir.nodes.items() if node.error_reads),
+        tuple(e for e in edges if e.error_reads),
     )
 
 
@@ -136,7 +142,9 @@ def _derived(ir: AgentIR, last: Tables) -> Tables:
     edges = ir.control_edges
     out = last.out
     by_id = last.by_id
+    reading_edges = last.reading_edges
     if len(edges) != len(last.edges) or not all(map(is_, edges, last.edges)):
+        reading_edges = tuple(e for e in edges if e.error_reads)
         by_id = dict(zip(map(id, edges), edges, strict=True))
         old = last.by_id
         sources = _sources(by_id[key] for key in by_id.keys() - old.keys())
@@ -173,6 +181,9 @@ def _derived(ir: AgentIR, last: Tables) -> Tables:
         for dep in touched:
             delivers[dep] = _deliveries(dep, dependents, deps_of, last.return_of_dep)
     entries = last.entries
+    reading = last.reading
+    if changed and (reading or any(nodes[name].error_reads for name in changed)):
+        reading = frozenset(name for name in reading.union(changed) if nodes[name].error_reads)
     if changed:
         starts = set(entries).difference(changed)
         starts.update(name for name in changed if nodes[name].entry)
@@ -190,6 +201,8 @@ def _derived(ir: AgentIR, last: Tables) -> Tables:
         by_id,
         last.names,
         last.position,
+        reading,
+        reading_edges,
     )
 
 

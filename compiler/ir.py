@@ -23,6 +23,22 @@ if TYPE_CHECKING:
     import networkx as nx
 
 RETURN = "<return>"
+GUARD = "<guard>"  # (`ErrorRead.via` of a read in an edge's guard)
+
+
+class ErrorRead(NamedTuple):
+    """An `x.error` read (compiler/dataflow.py `error_reads`): the node read, where, and
+    the parameter (port, or `RETURN`) its value is passed to as it is — whose type may
+    admit none — or None when it is used otherwise (`+`, a function), where it must be
+    a `str`; `GUARD` for a read in a guard (evaluated after each successful firing of
+    the edge's source, the edge taken or not), used otherwise too. The explorer proves
+    that x's latest firing failed there (compiler/paths.py)."""
+
+    node: str
+    span: Any  # Span
+    via: str | None
+
+
 DEFAULT_TOOL_STEPS = 8
 
 
@@ -48,6 +64,12 @@ class IRNode(BaseModel):
     output_type: str
     args: dict[str, Any] = Field(default_factory=dict)  # parameter → ast expression
     deps: tuple[str, ...] = ()  # nodes whose outputs the arguments consume (the AND-join)
+    # the parameters whose type admits none (`str?`): an `x.error` read passed to one of
+    # them as it is needs no proof that x failed (compiler/paths.py, `error_reads`)
+    none_params: frozenset[str] = frozenset()
+    # the `x.error` reads of its arguments: (x, where, the parameter it is passed to as
+    # it is, or None when its value is used otherwise; those compared are left out)
+    error_reads: tuple[ErrorRead, ...] = ()
     entry: bool = False
     replicate: int | None = None
     map_var: str | None = None
@@ -107,6 +129,9 @@ class IREdge(BaseModel):
     ports: dict[str, Any] = Field(default_factory=dict)
     value: Any = None  # the returned expression, for return edges
     span: Span | None = Field(default=None, repr=False)
+    # the `x.error` reads of its guard, ports and value (`IRNode.error_reads`: the port
+    # it is bound to, or `RETURN` for the value, when passed as it is)
+    error_reads: tuple[ErrorRead, ...] = Field(default=(), repr=False)
 
     @property
     def loop(self) -> bool:
@@ -131,6 +156,7 @@ class IRReturn(BaseModel):
     value: Any
     deps: tuple[str, ...]
     span: Span | None = Field(default=None, repr=False)
+    error_reads: tuple[ErrorRead, ...] = Field(default=(), repr=False)  # (`IREdge`'s)
 
 
 class IRConstraint(BaseModel):

@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import ast
-from .dataflow import joined_heads
+from .dataflow import COMPARED, WHOLE, error_reads, joined_heads
 from .identity import IdentityTable
 from .ir import (
     DEFAULT_TOOL_STEPS,
+    GUARD,
     RETURN,
     AgentIR,
+    ErrorRead,
     IRConstraint,
     IREdge,
     IRNode,
@@ -27,6 +29,7 @@ from .mcp_servers import McpServer, read_server
 from .pyimport import folder_of
 from .resolve import ModuleInfo, Symbol
 from .typecheck import AgentInfo, CheckResult, NodeInfo
+from .types import NONE, assignable
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ def build_ir(
             value=instance.substitute(statement.value),
             deps=_refs(statement.value, node_names),
             span=statement.span,
+            error_reads=_error_reads([(RETURN, statement.value)]),
         )
         for statement in decl.returns_
     ]
@@ -146,6 +150,7 @@ def _control_edge(edge_decl: ast.EdgeDecl, index: int, instance: Instance) -> IR
             max=instance.bound(edge_decl.max),
             value=instance.substitute(edge_decl.target.value),
             span=edge_decl.span,
+            error_reads=_error_reads([(GUARD, guard), (RETURN, edge_decl.target.value)]),
         )
     ports = {p.name: instance.substitute(p.value) for p in edge_decl.target.ports if p.name}
     return IREdge(
@@ -158,6 +163,7 @@ def _control_edge(edge_decl: ast.EdgeDecl, index: int, instance: Instance) -> IR
         max=instance.bound(edge_decl.max),
         ports=ports,
         span=edge_decl.span,
+        error_reads=_error_reads([(GUARD, guard), *ports.items()]),
     )
 
 
@@ -296,7 +302,21 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
 
 def _return(statement: ast.ReturnStmt, node_names: set[str]) -> IRReturn:
     deps = _refs(statement.value, node_names)
-    return IRReturn(value=statement.value, deps=deps, span=statement.span)
+    reads = _error_reads([(RETURN, statement.value)])
+    return IRReturn(value=statement.value, deps=deps, span=statement.span, error_reads=reads)
+
+
+def _error_reads(places: list[tuple[str | None, Any]]) -> tuple[ErrorRead, ...]:
+    """The `x.error` reads of the expressions given with where each goes (a parameter,
+    a port, `RETURN`, `GUARD`; None: a map's source), but those compared, where none is
+    harmless (`dataflow.error_reads`; `IRNode.error_reads`)."""
+    found = [
+        ErrorRead(ref.head, ref.span, where if how == WHOLE or where == GUARD else None)
+        for where, expr in places
+        for ref, how in error_reads(expr)
+        if how != COMPARED
+    ]
+    return tuple(found) if found else ()
 
 
 def _constraint(statement: ast.Constraint) -> IRConstraint:
@@ -442,6 +462,10 @@ def _node(
         output_type=str(info.output),
         args={name: instance.substitute(expr) for name, expr in info.bound.items()},
         deps=tuple(deps),
+        none_params=none_params(info),
+        error_reads=_error_reads(
+            [*info.bound.items(), *([(None, decl.map.source)] if decl.map else [])]
+        ),
         replicate=instance.bound(decl.replicate),
         map_var=decl.map.var if decl.map else None,
         map_source=instance.substitute(decl.map.source) if decl.map else None,
@@ -582,6 +606,12 @@ def _node_key(info: NodeInfo, deps: list[str], entry: bool) -> tuple[Any, ...] |
         tuple(deps),
         entry,
     )
+
+
+def none_params(info: NodeInfo) -> frozenset[str]:
+    """The callee's parameters whose type admits none (`IRNode.none_params`)."""
+    params = info.callee.signature.params or ()
+    return frozenset(name for name, t, _ in params if assignable(NONE, t))
 
 
 def unbound_parameters(info: NodeInfo) -> list[str]:

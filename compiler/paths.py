@@ -52,10 +52,12 @@ from . import ast, codes, semantics
 from .dataflow import ref_heads
 from .diagnostics import Diagnostic, DiagnosticSink
 from .explorer_tables import Tables, tables_of
-from .ir import RETURN, AgentIR, IREdge
+from .ir import GUARD, RETURN, AgentIR, ErrorRead, IREdge
 from .ltl import Monitor, failed_proposition, proposition
 from .printer import to_source
 from .reach import ancestor_masks
+from .source import Span
+from .types import NONE, assignable
 
 MAX_STATES = 20_000
 
@@ -81,6 +83,8 @@ class _State:
     filled: dict[str, int] = field(default_factory=dict)
     taken: dict[int, int] = field(default_factory=dict)  # bounded edges: times taken
     monitors: list[Monitor] = field(default_factory=list)
+    # whose latest firing failed, of the nodes whose `x.error` is read (None: none is)
+    failures: _Failures | None = None
 
     def copy(self) -> _State:
         return _State(
@@ -90,10 +94,29 @@ class _State:
             dict(self.filled),
             dict(self.taken),
             [m.copy() for m in self.monitors],
+            None if self.failures is None else self.failures.copy(),
         )
 
     def schedule(self, node: str, time: int) -> None:
         self.pending.setdefault(time, []).append(node)
+
+
+@dataclass
+class _Failures:
+    """Per node whose `x.error` must be a `str` somewhere (a bit each: `_Explorer.bits`),
+    whether its latest firing failed: `latest` now, `before` at the beginning of this
+    logical time (what a firing of this time reads: firings before its time), `fired`
+    those fired so far in this time, `now` those this time fires (docs/semantics.md,
+    "Reading `x.error`"). Only `latest` is part of a state's key: the others are set
+    from it when a step begins."""
+
+    latest: int = 0
+    before: int = 0
+    fired: int = 0
+    now: int = 0
+
+    def copy(self) -> _Failures:
+        return _Failures(self.latest, self.before, self.fired, self.now)
 
 
 class _Path:
@@ -168,6 +191,59 @@ class _Explorer:
         # the run the first run resumed, and its nodes that read otherwise here (`resumed`)
         self.resumed_from: _Followed | None = None
         self.differs: set[str] | None = None
+        self.error_reads()
+
+    def error_reads(self) -> None:
+        """The `x.error` reads whose value must be a `str` (`ErrorRead`: not compared, and
+        not passed as it is to a parameter, port or return type that admits none), and a
+        bit per node they read (`_Failures`). For most agents: none, and nothing more
+        to do at any firing."""
+        ir, graph = self.ir, self.graph
+        nodes = ir.nodes
+        self.bits: dict[str, int] = {}
+        self.arg_reads: dict[str, list[ErrorRead]] = {}
+        self.edge_reads: dict[int, list[ErrorRead]] = {}
+        self.guard_reads: dict[str, list[ErrorRead]] = {}
+        self.demands: list[ErrorRead] = []
+        self.unproven: dict[Span, ErrorRead] = {}  # those some run reads with x not failed
+        returns = [r for r in ir.returns_ if r.error_reads]
+        if not (graph.reading or graph.reading_edges or returns):
+            return
+        returns_none = assignable(NONE, ir.return_type) if ir.return_type is not None else False
+        for name in graph.reading:
+            node = nodes[name]
+            found = [
+                read
+                for read in node.error_reads
+                if read.node in nodes and (read.via is None or read.via not in node.none_params)
+            ]
+            if found:
+                self.arg_reads[name] = found
+                self.demands += found
+        for edge in graph.reading_edges:
+            target = nodes.get(edge.target)
+            admits = target.none_params if target is not None else frozenset()
+            for read in edge.error_reads:
+                if read.node not in nodes:
+                    continue
+                if read.via == GUARD:
+                    self.guard_reads.setdefault(edge.source, []).append(read)
+                elif read.via is None or not (
+                    returns_none if read.via == RETURN else read.via in admits
+                ):
+                    self.edge_reads.setdefault(edge.index, []).append(read)
+                else:
+                    continue
+                self.demands.append(read)
+        for ret in returns:
+            for read in ret.error_reads:
+                # a return statement reads the outputs it joins and the parameters only:
+                # no failure, ever (runtime/scheduler.py `join`)
+                if read.node in nodes and not (read.via == RETURN and returns_none):
+                    self.demands.append(read)
+                    self.unproven.setdefault(read.span, read)
+        watched = dict.fromkeys(read.node for read in self.demands)
+        self.bits = {name: 1 << i for i, name in enumerate(watched)}
 
     def reachability(self) -> None:
         """What the search asks of the graph in every state, as bitsets (`explore` sets
@@ -209,7 +285,7 @@ class _Explorer:
 
     def start(self) -> _State:
         monitors = [] if self.until_return else [Monitor(c.formula) for c in self.ir.constraints]
-        state = _State(monitors=monitors)
+        state = _State(monitors=monitors, failures=_Failures() if self.bits else None)
         for deps in self.return_deps:
             if not deps:
                 state.schedule(RETURN, 1)
@@ -483,6 +559,8 @@ class _Explorer:
                 continue
             node = scheduled[index]
             self.fired.add(node)
+            if node in self.arg_reads:
+                self.read_arguments(state, node)
             outcomes = list(self.outcomes(state, node))
             if len(outcomes) == 1:  # no choice: go on in this loop
                 self.apply(state, node, outcomes[0])
@@ -535,6 +613,11 @@ class _Explorer:
         if self.prune and self.returned and self.hopeless(state):
             return None
         state.time, scheduled, returned = semantics.next_step(state.pending, RETURN)
+        failures = state.failures
+        if failures is not None and not returned:
+            bits = self.bits
+            failures.before, failures.fired = failures.latest, 0
+            failures.now = _union(bits.get(node, 0) for node in scheduled)
         if returned:  # the earliest return wins: nothing else at its time is in the run
             if self.until_return:  # no monitor to step, no run to tell
                 self.returned = True
@@ -681,6 +764,8 @@ class _Explorer:
             yield frozenset(props), notes
 
     def apply(self, state: _State, node: str, outcome: _Outcome) -> None:
+        if state.failures is not None:
+            self.read_edges(state, node, outcome)
         time = state.time
         pending = state.pending
         for edge in outcome.edges:
@@ -714,11 +799,61 @@ class _Explorer:
         if not state.filled[consumer]:
             del state.queues[consumer], state.filled[consumer]
 
+    # -- `x.error` reads (docs/semantics.md, "Reading `x.error`") -------------------------------
+
+    def read_arguments(self, state: _State, node: str) -> None:
+        """A firing of `node` reads `x.error` in its arguments: x's latest firing before
+        its time (runtime/firing.py `environment`) — or, when it joins x, the output it
+        consumes (no failure). Proven where that firing failed."""
+        failures = state.failures
+        assert failures is not None
+        joined = self.ir.nodes[node].deps
+        for read in self.arg_reads[node]:
+            if not failures.before & self.bits[read.node] or read.node in joined:
+                self.unproven.setdefault(read.span, read)
+
+    def read_edges(self, state: _State, node: str, outcome: _Outcome) -> None:
+        """The end of a firing of `node` evaluates the guards of its `when` edges (when it
+        succeeded) and the ports or value of the edges it takes, which read `node`'s own
+        firing, and the latest firing of each other node (runtime/scheduler.py
+        `latest_env`): proven when `node`'s firing failed, or when the other node's
+        latest firing before this time failed and it fires at no firing of this time (a
+        firing of this time may end before this one, or after). Then `node`'s bit: a
+        failure sets it, unless a firing of the same time succeeded (which of the two
+        is latest is up to their keys), a success clears it."""
+        failures = state.failures
+        assert failures is not None
+        bits = self.bits
+        failed = outcome.failed
+
+        def proven(read: ErrorRead) -> bool:
+            if read.node == node:
+                return failed
+            bit = bits[read.node]
+            return bool(failures.before & bit) and not failures.now & bit
+
+        if not failed:
+            for read in self.guard_reads.get(node, ()):
+                if not proven(read):
+                    self.unproven.setdefault(read.span, read)
+        if self.edge_reads:
+            for edge in outcome.edges:
+                for read in self.edge_reads.get(edge.index, ()):
+                    if not proven(read):
+                        self.unproven.setdefault(read.span, read)
+        bit = bits.get(node)
+        if bit is not None:
+            if not failed:
+                failures.latest &= ~bit
+            elif not failures.fired & bit:
+                failures.latest |= bit
+            failures.fired |= bit
+
     # -- canonical states -------------------------------------------------------------------
 
     def key(self, state: _State) -> tuple:
         now = state.time
-        return (
+        key: tuple = (
             tuple(sorted((t - now, n) for t, ns in state.pending.items() for n in ns)),
             tuple(
                 (
@@ -732,6 +867,9 @@ class _Explorer:
             tuple(sorted(state.taken.items())),
             tuple(m.state() for m in state.monitors),
         )
+        if state.failures is not None:  # (only agents that read `x.error` where it matters)
+            key += (state.failures.latest,)
+        return key
 
     def forget_dead_counters(self, state: _State) -> None:
         """Drop the counters of loop edges whose source can never fire again: no future
@@ -809,7 +947,7 @@ _FOLLOWED: tuple[_Followed, ...] = ()
 
 
 # what an edge is but for where it is written (the explorer reads no span)
-_EDGE_FIELDS = tuple(name for name in IREdge.model_fields if name != "span")
+_EDGE_FIELDS = tuple(name for name in IREdge.model_fields if name not in ("span", "error_reads"))
 
 
 def _same_edges(these: list[IREdge], those: list[IREdge]) -> bool:
@@ -840,6 +978,7 @@ def _same_state(a: _State, b: _State) -> bool:
         and a.filled == b.filled
         and a.queues == b.queues
         and a.taken == b.taken
+        and a.failures == b.failures
         and all(m.state() == n.state() for m, n in zip(a.monitors, b.monitors, strict=True))
     )
 
@@ -991,6 +1130,7 @@ def explore_agent(
         results.append(
             ConstraintResult(ir.name, constraint.mode, constraint.text, status, states, run)
         )
+    _unproven_reads(sink, explorer, complete)
     if complete:
         for name, node in ir.nodes.items():
             if name not in explorer.fired:
@@ -1022,6 +1162,43 @@ def explore_agent(
     return sink.found, results
 
 
+def _unproven_reads(sink: DiagnosticSink, explorer: _Explorer, complete: bool) -> None:
+    """E0414 at each `x.error` read whose value must be a `str` and that some run reads
+    where x's latest firing did not fail; past the bound, at every such read that no
+    run explored reads so: not proven is not proven (docs/semantics.md)."""
+    if not explorer.demands:
+        return
+    unproven = explorer.unproven
+    reported: set[Span] = set()
+    for read in explorer.demands:
+        if read.span in reported:
+            continue
+        if read.span in unproven:
+            why = (
+                f"a run reads it where `{read.node}` has not failed (its latest firing "
+                "succeeded, or it has not fired)"
+            )
+        elif not complete:
+            why = (
+                "the agent has more states than the checker explores: not proven to be "
+                f"read only after `{read.node}` failed"
+            )
+        else:
+            continue
+        reported.add(read.span)
+        sink.report(
+            codes.ERROR_READ_NOT_FAILED,
+            f"`{read.node}.error` may be none here, where a `str` is needed",
+            read.span,
+            label="may be none",
+            notes=(why,),
+            hints=(
+                f"read it on the target of `{read.node} -> ... on error` (or an edge out of "
+                "that target), or make the parameter `str?`",
+            ),
+        )
+
+
 def _certain_violations(ir: AgentIR, prune: bool) -> tuple[set[int], dict[int, Run]]:
     """The `ensure`s that every returning run violates, each with a run that does, as
     the errors-only search decides them (nothing when it reaches the bound too)."""
@@ -1043,6 +1220,8 @@ def _errors_only(ir: AgentIR, prune: bool = True, resume: bool = True) -> list[D
     sink = DiagnosticSink(ir.filename)
     if not any(c.mode == "ensure" for c in ir.constraints):
         quick = _Explorer(ir, until_return=True)
+        if quick.demands:
+            return _errors_of_full(ir)
         if quick.first_run_returns():
             return []
         with no_cycle_collection():
@@ -1051,6 +1230,8 @@ def _errors_only(ir: AgentIR, prune: bool = True, resume: bool = True) -> list[D
             _no_return(sink, ir)
         return sink.found
     explorer = _Explorer(ir, until_certain=True, prune=prune)
+    if explorer.demands:
+        return _errors_of_full(ir)
     if prune and explorer.first_run_satisfies(resume):
         return []  # (what the search finds on the run it follows first, and stops at)
     with no_cycle_collection():
@@ -1063,6 +1244,16 @@ def _errors_only(ir: AgentIR, prune: bool = True, resume: bool = True) -> list[D
     for index in sorted(explorer.ensures - explorer.satisfied):
         _always_violated(sink, ir, index, explorer.counterexamples[index])
     return sink.found
+
+
+def _errors_of_full(ir: AgentIR) -> list[Diagnostic]:
+    """The errors of the full check, for an agent with an `x.error` read to prove: a run
+    that reads it where x has not failed is found only by exploring every run, which
+    the errors-only search's shortcuts (the first run, hopeless runs, stopping once
+    decided) would skip. Its other errors are the errors-only search's (E0407 when no
+    run returns, E0506 as `_certain_violations` decides past the bound)."""
+    found, _ = explore_agent(ir)
+    return [d for d in found if d.is_error]
 
 
 def _always_violated(sink: DiagnosticSink, ir: AgentIR, index: int, run: Run) -> None:

@@ -93,10 +93,17 @@ def reading_agents(draw) -> str:
     return "agent A(task: str) -> list[int] {\n" + "\n".join(lines) + "\n}"
 
 
-def records(text: str, keep_all: bool, model: MockModel | None = None):
+def records(text: str, keep_all: bool, model: MockModel | None = None, *, refused: str = ""):
     """The run's result (or error) and every firing of it: time, node, key, status,
-    inputs, output, error. `keep_all`: every node's outputs kept, the path `Plan.kept` replaces."""
-    ir = rolegraph.load_agent("test.agent", "A", text=text)
+    inputs, output, error. `keep_all`: every node's outputs kept, the path `Plan.kept` replaces.
+    `refused`: the one error code the checker gives the agent, run all the same (its IR
+    is built before the explorer's verdicts)."""
+    if refused:
+        checked = rolegraph.check_source(text, "test.agent")
+        assert {d.code for d in checked.errors} == {refused}, [str(d) for d in checked.errors]
+        ir = checked.irs["A"]
+    else:
+        ir = rolegraph.load_agent("test.agent", "A", text=text)
     if keep_all:
         plan = plan_of(ir)
         plan.ending = {node: (c, routed, True) for node, (c, routed, _) in plan.ending.items()}
@@ -187,7 +194,9 @@ def show(value: int, note: str) -> str:
 HERE = "tests.test_firing_bookkeeping"
 #: a joined node (`s`) that reads what it does not join: `x.error`, where `x` failed once
 #: and then succeeded (the review of s11-firing: a rule that kept only the joined
-#: reads left `x`'s success out, and `s` read the first failure's error)
+#: reads left `x`'s success out, and `s` read the first failure's error). The run reads
+#: none into `note: str`: the runtime's evidence for the checker's E0414, which now
+#: refuses the agent (tests/test_error_reads.py); it is run all the same
 READS_UNJOINED = (
     (
         f'tool flaky(value: int) -> int = "{HERE}:flaky"\n'
@@ -210,7 +219,7 @@ def test_a_joined_node_reads_the_latest_output_of_a_node_it_does_not_join() -> N
     outcomes = []
     for keep_all in (False, True):
         _calls["flaky"] = 0
-        outcomes.append(records(READS_UNJOINED, keep_all))
+        outcomes.append(records(READS_UNJOINED, keep_all, refused="E0414"))
     ours, oracle = outcomes
     assert ours == oracle
     result, firings = ours
