@@ -262,6 +262,9 @@ class Scope:
             current = self.locals[head]
         elif agent is not None and head in agent.nodes:
             if rest == ["error"]:
+                # a `str` where every run reads it after the node's latest firing failed:
+                # the explorer refuses the reads where it may be none (E0414,
+                # compiler/paths.py), the one place that rule lives
                 return STR
             current = agent.nodes[head].output
         elif agent is not None and head in agent.params:
