@@ -134,6 +134,10 @@ FIXTURES = [
         "E0410",
         A.format("  w = Writer(task)\n  w -> return(w) on error\n  return w"),
     ),
+    (  # `r` fires at start, before `w` can have failed: `w.error` is none there
+        "E0414",
+        A.format("  w = Writer(task)\n  r = Writer(task, feedback: w.error)\n  return r"),
+    ),
     ("E0502", A.format("  w = Writer(task)\n  return w\n  ensure eventually critc")),
     ("E0503", A.format("  w = Writer(task)\n  return w\n  ensure once(eventually w)")),
     (  # a human step's deadline with no `on error` edge: a missed deadline fails the run
@@ -199,6 +203,7 @@ EXPECTED = {
     "E0506": (5, 3),
     "E0410": (3, 15),
     "E0413": (4, 3),
+    "E0414": (3, 30),
     "W0411": (5, 3),
     "W0412": (4, 3),
     "E0502": (4, 21),

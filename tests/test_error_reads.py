@@ -388,3 +388,21 @@ def test_an_editor_check_sees_a_return_type_anew() -> None:
     agent = strict.decls[-1].model_copy(update={"body": was.body, "params": was.params})
     edited = lenient.model_copy(update={"decls": [*lenient.decls[:-1], agent]})
     assert [d.code for d in session.check(edited, errors_only=True).errors] == ["E0414"]
+
+
+def test_the_python_front_end_reads_the_same(tmp_path: Path) -> None:
+    """`rg.error(x)` in a Python agent is `x.error`: compiled from the agent with
+    `note: str?` it checks clean; with `note: str`, E0414."""
+    from rolegraph.compiler.diagnostics import DiagnosticError
+
+    from .test_compile import load
+
+    optional = TOOLS.replace("show(value: int, note: str)", "show(value: int, note: str?)")
+    code = rolegraph.compile_python("test.agent", text=optional + REPRO)
+    assert "rg.error(x)" in code
+    load(code, tmp_path).PROGRAM.check()
+    strict = code.replace("note: str | None", "note: str")
+    assert strict != code
+    (tmp_path / "strict").mkdir()
+    with pytest.raises(DiagnosticError, match="E0414"):
+        load(strict, tmp_path / "strict").PROGRAM.check()
