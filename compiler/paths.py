@@ -244,6 +244,10 @@ class _Explorer:
                     self.unproven.setdefault(read.span, read)
         watched = dict.fromkeys(read.node for read in self.demands)
         self.bits = {name: 1 << i for i, name in enumerate(watched)}
+        if self.bits:
+            # (its firings check those reads: `_ReadingExplorer`; any other agent's
+            # explorer runs as before, with no test per firing or state)
+            self.__class__ = _ReadingExplorer
 
     def reachability(self) -> None:
         """What the search asks of the graph in every state, as bitsets (`explore` sets
@@ -559,8 +563,6 @@ class _Explorer:
                 continue
             node = scheduled[index]
             self.fired.add(node)
-            if node in self.arg_reads:
-                self.read_arguments(state, node)
             outcomes = list(self.outcomes(state, node))
             if len(outcomes) == 1:  # no choice: go on in this loop
                 self.apply(state, node, outcomes[0])
@@ -613,11 +615,6 @@ class _Explorer:
         if self.prune and self.returned and self.hopeless(state):
             return None
         state.time, scheduled, returned = semantics.next_step(state.pending, RETURN)
-        failures = state.failures
-        if failures is not None and not returned:
-            bits = self.bits
-            failures.before, failures.fired = failures.latest, 0
-            failures.now = _union(bits.get(node, 0) for node in scheduled)
         if returned:  # the earliest return wins: nothing else at its time is in the run
             if self.until_return:  # no monitor to step, no run to tell
                 self.returned = True
@@ -764,8 +761,6 @@ class _Explorer:
             yield frozenset(props), notes
 
     def apply(self, state: _State, node: str, outcome: _Outcome) -> None:
-        if state.failures is not None:
-            self.read_edges(state, node, outcome)
         time = state.time
         pending = state.pending
         for edge in outcome.edges:
@@ -799,7 +794,86 @@ class _Explorer:
         if not state.filled[consumer]:
             del state.queues[consumer], state.filled[consumer]
 
-    # -- `x.error` reads (docs/semantics.md, "Reading `x.error`") -------------------------------
+    # -- canonical states -------------------------------------------------------------------
+
+    def key(self, state: _State) -> tuple:
+        now = state.time
+        return (
+            tuple(sorted((t - now, n) for t, ns in state.pending.items() for n in ns)),
+            tuple(
+                (
+                    consumer,
+                    tuple(
+                        (d, tuple(t - now for t in q)) for d, q in state.queues[consumer].items()
+                    ),
+                )
+                for consumer in sorted(state.queues)
+            ),
+            tuple(sorted(state.taken.items())),
+            tuple(m.state() for m in state.monitors),
+        )
+
+    def forget_dead_counters(self, state: _State) -> None:
+        """Drop the counters of loop edges whose source can never fire again: no future
+        reads them, and states that differ only in them then meet."""
+        if not state.taken:
+            return
+        frontier = self.frontier(state)
+        for index in list(state.taken):
+            if not frontier & self.leads_to_source[index]:
+                del state.taken[index]
+
+    def waiting(self, state: _State, trace: list[frozenset[str]]) -> list[str]:
+        """Why nothing can fire: from the returns, what each waits for, down the chain."""
+        fired = set().union(*trace) if trace else set()
+        lines: list[str] = []
+        todo = [(f"{RETURN}{i}", "the return") for i in range(len(self.return_deps))]
+        seen: set[str] = set()
+        while todo:
+            consumer, label = todo.pop(0)
+            if consumer in seen:
+                continue
+            seen.add(consumer)
+            queues = state.queues.get(consumer) or {d: [] for d in self.deps_of.get(consumer, ())}
+            missing = [d for d, q in queues.items() if not q]
+            if missing:
+                lines.append(f"{label} waits for {', '.join(f'`{d}`' for d in missing)}")
+                todo += [(d, f"`{d}`") for d in missing if d not in fired]
+            elif consumer in self.ir.nodes and consumer not in fired:
+                edges = [e for e in self.ir.edges if e.kind == "control" and e.target == consumer]
+                if edges:
+                    routes = " or ".join(f"`{e.source} -> {consumer} {e.label()}`" for e in edges)
+                    lines.append(f"`{consumer}` fires only through {routes}, not taken in this run")
+        return lines
+
+
+class _ReadingExplorer(_Explorer):
+    """The explorer of an agent with an `x.error` read whose value must be a `str`
+    (`_Explorer.error_reads` makes one): its states hold whose latest firing failed
+    (`_Failures`, part of the key), and its firings check the reads (docs/semantics.md,
+    "Reading `x.error`")."""
+
+    def outcomes(self, state: _State, node: str):
+        if node in self.arg_reads:
+            self.read_arguments(state, node)
+        return super().outcomes(state, node)
+
+    def apply(self, state: _State, node: str, outcome: _Outcome) -> None:
+        self.read_edges(state, node, outcome)
+        super().apply(state, node, outcome)
+
+    def begin_step(self, state: _State, path: _Path | None) -> list[str] | None:
+        scheduled = super().begin_step(state, path)
+        if scheduled is not None:
+            failures = state.failures
+            assert failures is not None
+            failures.before, failures.fired = failures.latest, 0
+            failures.now = _union(self.bits.get(node, 0) for node in scheduled)
+        return scheduled
+
+    def key(self, state: _State) -> tuple:
+        assert state.failures is not None
+        return (*super().key(state), state.failures.latest)
 
     def read_arguments(self, state: _State, node: str) -> None:
         """A firing of `node` reads `x.error` in its arguments: x's latest firing before
@@ -848,61 +922,6 @@ class _Explorer:
             elif not failures.fired & bit:
                 failures.latest |= bit
             failures.fired |= bit
-
-    # -- canonical states -------------------------------------------------------------------
-
-    def key(self, state: _State) -> tuple:
-        now = state.time
-        key: tuple = (
-            tuple(sorted((t - now, n) for t, ns in state.pending.items() for n in ns)),
-            tuple(
-                (
-                    consumer,
-                    tuple(
-                        (d, tuple(t - now for t in q)) for d, q in state.queues[consumer].items()
-                    ),
-                )
-                for consumer in sorted(state.queues)
-            ),
-            tuple(sorted(state.taken.items())),
-            tuple(m.state() for m in state.monitors),
-        )
-        if state.failures is not None:  # (only agents that read `x.error` where it matters)
-            key += (state.failures.latest,)
-        return key
-
-    def forget_dead_counters(self, state: _State) -> None:
-        """Drop the counters of loop edges whose source can never fire again: no future
-        reads them, and states that differ only in them then meet."""
-        if not state.taken:
-            return
-        frontier = self.frontier(state)
-        for index in list(state.taken):
-            if not frontier & self.leads_to_source[index]:
-                del state.taken[index]
-
-    def waiting(self, state: _State, trace: list[frozenset[str]]) -> list[str]:
-        """Why nothing can fire: from the returns, what each waits for, down the chain."""
-        fired = set().union(*trace) if trace else set()
-        lines: list[str] = []
-        todo = [(f"{RETURN}{i}", "the return") for i in range(len(self.return_deps))]
-        seen: set[str] = set()
-        while todo:
-            consumer, label = todo.pop(0)
-            if consumer in seen:
-                continue
-            seen.add(consumer)
-            queues = state.queues.get(consumer) or {d: [] for d in self.deps_of.get(consumer, ())}
-            missing = [d for d, q in queues.items() if not q]
-            if missing:
-                lines.append(f"{label} waits for {', '.join(f'`{d}`' for d in missing)}")
-                todo += [(d, f"`{d}`") for d in missing if d not in fired]
-            elif consumer in self.ir.nodes and consumer not in fired:
-                edges = [e for e in self.ir.edges if e.kind == "control" and e.target == consumer]
-                if edges:
-                    routes = " or ".join(f"`{e.source} -> {consumer} {e.label()}`" for e in edges)
-                    lines.append(f"`{consumer}` fires only through {routes}, not taken in this run")
-        return lines
 
 
 @dataclass(frozen=True)
