@@ -54,7 +54,9 @@ def route_deferred(run: AgentRun) -> None:
         _step_shields(run, time)
         batch = sorted((d for d in run.deferred if d[1].time == time), key=lambda d: d[0])
         run.deferred = [d for d in run.deferred if d[1].time != time]
-        for _, flight, env, failed in batch:
+        for _, flight, made, failed in batch:
+            env = run.edge_env(flight, made)
+            assert env is not None  # (no firing at `time` or before is in flight)
             run.route(flight, env, failed=failed)
 
 

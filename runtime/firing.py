@@ -32,22 +32,47 @@ async def environment(
     reads = run.plan.reads[node.name]
     for name in sorted(reads - consumed.keys()) if reads else ():
         await run.wait_for_earlier(name, time)
-        latest = sorted(
-            (o for o in run.outputs[name] + run.failures[name] if o.time < time),
-            key=lambda o: o.key,
-        )
-        env[name] = latest[-1].value if latest else None
+        read = latest_before(run.outputs[name], run.failures[name], time)
+        env[name] = None if read is None else read.value
     for function, name in run.plan.node_reads[node.name]:
         # `latest(x)` / `history(x)`: x's outputs before this firing, in key order
         # (logical time first): the same whatever the latencies
         await run.wait_for_earlier(name, time)
-        before = sorted((o for o in run.outputs[name] if o.time < time), key=lambda o: o.key)
+        before = made_before(run.outputs[name], time)
         env[read_key(function, name)] = (
             [o.value for o in before]
             if function == "history"
             else (before[-1].value if before else None)
         )
     return env
+
+
+def made_before(outputs: list[Output], time: int) -> list[Output]:
+    """The outputs (kept in key order, logical time first) made before logical time `time`."""
+    end = len(outputs)
+    while end and outputs[end - 1].time >= time:
+        end -= 1
+    return outputs[:end] if end < len(outputs) else outputs
+
+
+def latest_before(outputs: list[Output], failures: list[Output], time: int) -> Output | None:
+    """The firing of a node that a read at logical time `time` sees (§3 rule 5): its latest
+    before `time`, by key — an output, or a failure (`x.error` reads that) when it failed
+    last. The one rule of a firing's arguments and of the edges' guards, ports and returns
+    (runtime/scheduler.py `edge_env`): given that no firing before `time` that may still
+    make one is in flight, the same whatever the latencies. (`outputs` in key order;
+    `failures` in any.)"""
+    found: Output | None = None
+    end = len(outputs)
+    while end:
+        end -= 1
+        if outputs[end].time < time:
+            found = outputs[end]
+            break
+    for failure in failures:
+        if failure.time < time and (found is None or failure.key > found.key):
+            found = failure
+    return found
 
 
 def given(params: Mapping[str, Any], consumed: Mapping[str, Output]) -> dict[str, Any]:

@@ -53,7 +53,7 @@ class Plan:
     out_edges: dict[str, list[IREdge]]  # the explicit edges out of each node
     reach: Reachability  # which node can lead to which (a node leads to itself)
     # the nodes each node's explicit edges read, but itself (what it just made or failed
-    # with is given to them: runtime/scheduler.py `latest_env`)
+    # with is given to them: runtime/scheduler.py `edge_env`)
     edge_reads: dict[str, frozenset[str]]
     consumers: dict[str, list[str]]  # the joins each node's outputs go to
     reads: dict[str, frozenset[str]]  # the nodes each node's arguments read

@@ -162,7 +162,10 @@ class AgentRun:
             if ir.constraints
             else []
         )
-        self.deferred: list[tuple[tuple, Inflight, dict[str, Any], BaseException | None]] = []
+        # (each: the firing's key, the firing, its output or failure, its error)
+        self.deferred: list[tuple[tuple, Inflight, Any, BaseException | None]] = []
+        # the finished firings whose edges wait for what they read (`edge_env`), as above
+        self.unread: list[tuple[tuple, Inflight, Any, BaseException | None]] = []
         self.shield_time = 0
         self.admitted: dict[int, set[str]] = {}
         self.finished = asyncio.Event()
@@ -598,12 +601,14 @@ class AgentRun:
                     queue.append(made)
                 dirty.add(consumer)
         if routed:
-            env = self.latest_env(name)
-            env[name] = output
-            if self.shields:  # (`dispatch`)
-                self.deferred.append((flight.key, flight, env, None))
+            if self.shields:  # (`conclude`)
+                self.deferred.append((flight.key, flight, output, None))
             else:
-                self.route(flight, env, failed=None)
+                env = self.edge_env(flight, output)
+                if env is None:
+                    self.unread.append((flight.key, flight, output, None))
+                else:
+                    self.route(flight, env, failed=None)
 
     def _finish_record(self, record: FiringRecord) -> None:
         record.ended = clock.perf_counter()
@@ -660,24 +665,47 @@ class AgentRun:
             return
         failure = {"error": describe_error(error)}
         self.failures[flight.node].append(Output(failure, flight.time, flight.key, flight.label))
-        env = self.latest_env(flight.node)
-        env[flight.node] = failure
-        self.dispatch(flight, env, failed=error)
+        self.conclude(flight, failure, error)
 
-    def latest_env(self, node: str) -> dict[str, Any]:
-        """What the edges out of `node` read (their guards, ports and returns): the
-        parameters, and the latest firing of each other node they name — its output, or
-        its failure (`x.error` reads that) when it failed last. Only the nodes they name: a
-        firing's cost does not grow with the size of the agent. (`node`'s own, the firing
-        that just ended, the caller gives.)"""
+    def edge_env(self, flight: Inflight, made: Any) -> dict[str, Any] | None:
+        """What the edges out of a finished firing read (their guards, ports and returns):
+        the parameters, what it made (`made`: its output, or its failure), and of each
+        other node they name what the firing their edges start would read as an argument
+        (`firing.latest_before`, before the logical time they start things at:
+        `semantics.after`). None while a firing in flight before then may still make one
+        (§3 rule 5: then the route waits, `unread`). Only the nodes they name: a firing's
+        cost does not grow with the size of the agent."""
         env = dict(self.params)
-        for name in self.plan.edge_reads[node]:
-            outputs, failures = self.outputs[name], self.failures[name]
-            if failures and (not outputs or failures[-1].key > outputs[-1].key):
-                env[name] = failures[-1].value
-            elif outputs:
-                env[name] = outputs[-1].value
+        reads = self.plan.edge_reads[flight.node]
+        if reads:
+            before = semantics.after(flight.time)
+            times = self.inflight_times
+            if times and min(times) < before:
+                inflight, reaches = self.inflight.values(), self.plan.reach.reaches
+                for name in reads:
+                    if semantics.may_still_arrive(name, before, inflight, reaches):
+                        return None
+            for name in reads:
+                read = firing.latest_before(self.outputs[name], self.failures[name], before)
+                if read is not None:
+                    env[name] = read.value
+        env[flight.node] = made
         return env
+
+    def route_unread(self) -> bool:
+        """Route the finished firings whose edges' reads are settled now (`edge_env`), in
+        key order; whether any was."""
+        routed = False
+        for waiting in sorted(self.unread, key=_FIRST):
+            if self.over:
+                break
+            _, flight, made, failed = waiting
+            env = self.edge_env(flight, made)
+            if env is not None:
+                self.unread.remove(waiting)
+                self.route(flight, env, failed=failed)
+                routed = True
+        return routed
 
     def route(self, flight: Inflight, env: dict[str, Any], *, failed: BaseException | None) -> None:
         """Take the explicit edges out of a finished firing (compiler/semantics.py), those
@@ -728,12 +756,16 @@ class AgentRun:
     def allowed(self, edge: IREdge, flight: Inflight) -> bool:
         return not self.shields or constraints.allowed(self, edge, flight)
 
-    def dispatch(
-        self, flight: Inflight, env: dict[str, Any], *, failed: BaseException | None
-    ) -> None:
-        """Route now, or, under an `enforce` shield, once the firing's logical time is over."""
+    def conclude(self, flight: Inflight, made: Any, failed: BaseException | None) -> None:
+        """Route a finished firing (`made`: its output, or its failure) now, or once what
+        its edges read is settled (`edge_env`), or, under an `enforce` shield, once its
+        logical time is over."""
         if self.shields:
-            self.deferred.append((flight.key, flight, env, failed))
+            self.deferred.append((flight.key, flight, made, failed))
+            return
+        env = self.edge_env(flight, made)
+        if env is None:
+            self.unread.append((flight.key, flight, made, failed))
         else:
             self.route(flight, env, failed=failed)
 
@@ -779,12 +811,18 @@ class AgentRun:
             return
         if self.shields:
             constraints.route_deferred(self)
+        if self.unread:
+            self.route_unread()
         # Only consumers that received outputs, or were blocked by in-flight firings,
         # can join now; a consumer that cannot join stays dirty until it can.
         progress = True
         empty = self.empty
-        while progress and (self.dirty or self.shields or (self.ready and self.resume is None)):
+        while progress and (
+            self.dirty or self.shields or self.unread or (self.ready and self.resume is None)
+        ):
             progress = False
+            if self.unread and self.route_unread():
+                progress = True
             if self.ready and self.resume is None:
                 self._run_ready()
                 if self.over:
@@ -976,6 +1014,7 @@ def _insert(outputs: list[Output], output: Output) -> None:
 
 
 _BY_KEY = operator.attrgetter("key")
+_FIRST = operator.itemgetter(0)
 _output = (
     tuple.__new__
 )  # (`Output(value, time, key, label)` without the Python frame of its `__new__`)
