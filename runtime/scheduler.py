@@ -811,18 +811,12 @@ class AgentRun:
             return
         if self.shields:
             constraints.route_deferred(self)
-        if self.unread:
-            self.route_unread()
         # Only consumers that received outputs, or were blocked by in-flight firings,
         # can join now; a consumer that cannot join stays dirty until it can.
         progress = True
         empty = self.empty
-        while progress and (
-            self.dirty or self.shields or self.unread or (self.ready and self.resume is None)
-        ):
+        while progress and (self.dirty or self.shields or (self.ready and self.resume is None)):
             progress = False
-            if self.unread and self.route_unread():
-                progress = True
             if self.ready and self.resume is None:
                 self._run_ready()
                 if self.over:
@@ -845,6 +839,9 @@ class AgentRun:
                     progress = True
                     if empty[consumer]:
                         dirty.discard(consumer)
+        if self.unread and self.route_unread():
+            self.settle()  # (what those routes started; none waits once none is in flight)
+            return
         if self.winning is not None:
             # A return at logical time T ends the run once every firing before T is done:
             # those complete (and may still offer an earlier return), those at T or after
