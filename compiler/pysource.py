@@ -22,13 +22,14 @@ from __future__ import annotations
 import ast
 import builtins
 import functools
+import hashlib
 import importlib.machinery
 import os
 from dataclasses import dataclass
 
 from .pyimport import find_module_spec, search_folders, spec_answer
 from .pysignature import Hint, HintKind, ParamKind, PythonParam, PythonSignature
-from .reads import MODULE, SOURCE, note, stamp
+from .reads import MODULE, SOURCE, note
 from .resolve import did_you_mean
 
 # How many aliases and re-exports a name is followed through (a cycle ends sooner).
@@ -136,24 +137,30 @@ def _parsed(module_name: str, path: str, package: str) -> _ModuleSource | Missin
         status = os.stat(path)
     except OSError as error:
         return Missing(f"cannot read {path}: {error.strerror}")
-    note(SOURCE, path, stamp(status))
-    return _parse_file(module_name, path, package, status.st_mtime_ns, status.st_size)
+    parsed, digest = _parse_file(module_name, path, package, status.st_mtime_ns, status.st_size)
+    note(SOURCE, path, digest)
+    return parsed
 
 
 @functools.lru_cache(maxsize=256)
 def _parse_file(
     module_name: str, path: str, package: str, _mtime_ns: int, _size: int
-) -> _ModuleSource | Missing:
+) -> tuple[_ModuleSource | Missing, str]:
+    """The module's names, and the SHA-256 of the bytes they were read from ("" when
+    unreadable), which a kept check holds to (compiler/reads.py SOURCE)."""
     # (keyed by the file's time and size too: an edited file is read again)
     try:
         with open(path, "rb") as file:
-            tree = ast.parse(file.read(), filename=path)
+            data = file.read()
     except OSError as error:
-        return Missing(f"cannot read {path}: {error.strerror}")
+        return Missing(f"cannot read {path}: {error.strerror}"), ""
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        tree = ast.parse(data, filename=path)
     except SyntaxError as error:
-        return Missing(f"{path}:{error.lineno}: syntax error: {error.msg}")
+        return Missing(f"{path}:{error.lineno}: syntax error: {error.msg}"), digest
     except (ValueError, RecursionError) as error:  # (null bytes; nesting too deep to parse)
-        return Missing(f"{path}: cannot be parsed: {error}")
+        return Missing(f"{path}: cannot be parsed: {error}"), digest
     bindings: dict[str, list[_Binding]] = {}
     stars: list[str] = []
     _collect(tree.body, "", bindings, stars, package)
@@ -167,7 +174,7 @@ def _parse_file(
                 makes_names = f"{name}() at line {node.lineno}"
     return _ModuleSource(
         module_name, path, package, bindings, tuple(stars), frozenset(walrus), makes_names
-    )
+    ), digest
 
 
 # Calls through which a module can bind names that no statement shows.

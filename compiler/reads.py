@@ -3,25 +3,25 @@ for whoever asks (the command line keeps a file's check across processes while e
 answer stays the same: rolegraph/cli/kept_checks.py).
 
 A check reads the texts of the modules it imports (`Program.sources`), and it asks
-questions whose answers are not in those texts: where a path import leads once its
-symbolic links are followed (resolve.py), where a Python tool's module is found and
-which files of Python source it read (pysource.py). Each such answer is noted here,
-inside `noting()`; elsewhere `note` does nothing.
+questions whose answers are not in those texts: where a path import and the project's
+root lead once their symbolic links are followed (resolve.py), where a Python tool's
+module is found and which bytes of Python source it read (pysource.py). Each such
+answer is noted here, inside `noting()`; elsewhere `note` does nothing.
 """
 
 from __future__ import annotations
 
 import contextvars
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-#: A path import's target: (the path as written, joined to its folder; where it leads).
+#: A path followed: a path import's target (the path as written, joined to its folder),
+#: or the project's root (compiler/resolve.py `project_root`); where it leads.
 PATH = "path"
 #: A Python module looked for: (its name, the folder looked from; its spec's origin, and
 #: whether it is a package).
 MODULE = "module"
-#: A file of Python source read: (its path; its time and size as it was read).
+#: A file of Python source read: (its path; the SHA-256 of the bytes read).
 SOURCE = "source"
 
 Read = tuple[str, ...]
@@ -47,8 +47,3 @@ def noting() -> Iterator[list[Read]]:
         yield notes
     finally:
         _NOTES.reset(token)
-
-
-def stamp(status: os.stat_result) -> str:
-    """A file's time and size, as a SOURCE read notes them."""
-    return f"{status.st_mtime_ns} {status.st_size}"

@@ -180,9 +180,11 @@ def project_root(filename: str, root: str | Path | None = None) -> Path | None:
     if root is None:
         root = Path(filename).parent if not filename.startswith("<") else Path.cwd()
     try:
-        return Path(root).resolve()
+        resolved = Path(root).resolve()
     except (OSError, RuntimeError, ValueError):  # a loop of links, a NUL byte...
         return None
+    note(PATH, str(root), str(resolved))
+    return resolved
 
 
 class _Loader:

@@ -16,6 +16,7 @@ import os
 import pickle
 import random
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -285,6 +286,139 @@ def test_a_main_file_led_elsewhere_is_checked_again(tmp_path):
         main.symlink_to(tmp_path / "there" / "main.agent")
 
     _changes(commands, "check", "main.agent", change=relink)
+
+
+def test_a_root_led_elsewhere_is_checked_again(tmp_path):
+    """With no `--root`, the root is the main file's folder once its links are followed:
+    `a` led from `p` to `q`, whose files lead back into `p`, the import is outside it
+    (E0206), while the file and its import lead where they did."""
+    for folder in ("p", "q"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "p" / "lib.agent").write_text(LIB)
+    (tmp_path / "p" / "main.agent").write_text(
+        'import "./lib.agent" as lib\n\nagent Main(task: str) -> str {\n  return task\n}\n'
+    )
+    for name in ("main.agent", "lib.agent"):
+        (tmp_path / "q" / name).symlink_to(tmp_path / "p" / name)
+    (tmp_path / "a").symlink_to("p")
+    commands = Commands(tmp_path, tmp_path)
+
+    def relink() -> None:
+        (tmp_path / "a").unlink()
+        (tmp_path / "a").symlink_to("q")
+
+    for args in (("check", "a/main.agent"), (*_RUN[:1], "a/main.agent", *_RUN[2:])):
+        (tmp_path / "a").unlink()
+        (tmp_path / "a").symlink_to("p")
+        _changes(commands, *args, change=relink)
+
+
+def test_another_jinja2_first_on_the_path_is_checked_again(tmp_path):
+    """The checker judges a prompt's names by jinja2's globals: another jinja2 (here one
+    without `dict`) makes another check."""
+    import jinja2
+
+    shadow = tmp_path / "shadow"
+    shutil.copytree(Path(jinja2.__file__).parent, shadow / "jinja2")
+    defaults = shadow / "jinja2" / "defaults.py"
+    text = defaults.read_text()
+    assert '"dict": dict,' in text
+    defaults.write_text(text.replace('"dict": dict,', ""))
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "main.agent").write_text(
+        'model fast = "openai/gpt-4o-mini"\n\nrole R(task: str) -> str {\n  model fast\n'
+        '  prompt "{{ dict(a=task) }}"\n}\n\nagent Main(task: str) -> str {\n'
+        "  r = R(task)\n  return r\n}\n"
+    )
+    commands = Commands(tmp_path, project)
+
+    def path_changes() -> None:
+        before = os.environ.get("PYTHONPATH")
+        commands.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(shadow), before]))
+
+    _changes(commands, "check", "main.agent", change=path_changes)
+
+
+def test_a_tool_rewritten_while_checked_is_not_kept(tmp_path):
+    """A tool's module rewritten with the same size and time after the check read it:
+    what is kept holds to the bytes read, so the next command checks afresh."""
+    project = _project(tmp_path)
+    tools = project / "helper_tools.py"
+    commands = Commands(tmp_path, project)
+    assert len(UNREADABLE_TOOLS) != len(TOOLS)
+    same_size = "def shout(text: int) -> str:\n    return text.upper()\n"
+    assert len(same_size) == len(TOOLS)
+    racing = f"""
+import os, sys
+import rolegraph.cli.kept_checks as kept_checks
+real_save = kept_checks.save
+def save(*args, **options):
+    status = os.stat({str(tools)!r})
+    with open({str(tools)!r}, "w") as file:
+        file.write({same_size!r})
+    os.utime({str(tools)!r}, ns=(status.st_atime_ns, status.st_mtime_ns))
+    return real_save(*args, **options)
+kept_checks.save = save
+sys.argv = ["rolegraph", "check", "main.agent"]
+from rolegraph.cli import main
+main()
+"""
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", racing],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=project,
+        env=commands.env,
+    )
+    assert done.returncode == 0, done.stderr
+    said, checked = commands.run("check", "main.agent")
+    assert checked  # (nothing was kept of bytes no check read)
+    assert said == commands.fresh("check", "main.agent")
+
+
+def test_a_check_from_a_removed_working_directory_prints_its_answer(tmp_path):
+    """Keeping the check fails there (no working directory to key it by): the command
+    prints the fresh check's answer all the same. (A file without Python tools: looking
+    for a tool's module, and running, need a working directory.)"""
+    example = next(p for p in EXAMPLES if p.name == "self_refine.agent")
+    main = tmp_path / "main.agent"
+    main.write_bytes(example.read_bytes())
+    commands = Commands(tmp_path, tmp_path)
+    gone = tmp_path / "gone"
+    for args in (("check", str(main)), ("check", "--json", str(main))):
+        gone.mkdir()
+        done = subprocess.run(
+            [
+                *("sh", "-c", 'cd "$1" && rmdir "$1" && shift && exec "$@"', "sh", str(gone)),
+                *(sys.executable, "-P", "-c", _PROBE, json.dumps(args)),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**commands.env, "KEPT_PROBE": str(commands.probe)},
+        )
+        masked = re.sub(r" *\d+ ms\n", " N ms\n", done.stderr)
+        assert (done.stdout, masked, done.returncode) == commands.fresh(*args)
+
+
+def test_the_oldest_kept_checks_are_removed_beyond_the_most_kept(tmp_path):
+    from rolegraph.cli.kept_checks import KEPT_MOST
+
+    project = _project(tmp_path)
+    commands = Commands(tmp_path, project)
+    folder = commands.cache / "rolegraph"
+    folder.mkdir(parents=True, mode=0o700)
+    old = [folder / f"check-{i:024x}.pickle" for i in range(KEPT_MOST + 5)]
+    for age, file in enumerate(old):
+        file.write_bytes(b"")
+        os.utime(file, ns=(10**18 + age, 10**18 + age))  # (the first the oldest)
+    oracle = commands.run(*_RUN)[0]
+    kept = commands.kept_files()
+    assert len(kept) == KEPT_MOST
+    assert set(old) - set(kept) == set(old[:6])  # (the six oldest)
+    assert commands.run(*_RUN) == (oracle, False)  # (the new one kept, and loaded)
 
 
 @pytest.mark.slow  # (many processes)

@@ -10,18 +10,25 @@ file loads it instead, as long as every answer the check was built on still hold
 
 - the text of every `.agent` file it read (the file, its imports, the standard
   library's), by the bytes' hash;
-- where the file, its root and each path import lead once symbolic links are followed;
+- where the file, its project's root (`--root` or the file's folder) and each path
+  import lead once symbolic links are followed;
 - where each Python tool's module is found now (`sys.path`, the agent's folder, the
-  working directory) and the bytes of every Python source it read (compiler/reads.py);
-- the interpreter's, pydantic's and pydantic-core's versions, and rolegraph's compiler,
-  grammar, standard library and command line as files (each one's name, size and time);
-- the command: the path as given, the working directory, `--root`, and whether runs are
-  explored (`check`) or not (`run`).
+  working directory) and the hash of the bytes of every Python source as the check read
+  them (compiler/reads.py);
+- the interpreter's, pydantic's and pydantic-core's versions, rolegraph's compiler,
+  grammar, standard library and command line as files (each one's name, size and time),
+  and every third-party package loaded by the process that checked (jinja2's globals
+  and lark's parser make answers): where an import finds it, its file's size and time,
+  and its distribution's `.dist-info` folder, whose name says its version;
+- the command: the interpreter and its install, the path as given, the working
+  directory, `--root`, and whether runs are explored (`check`) or not (`run`).
 
 The file's name is made of the command's part, so that an edit of the file writes its
-one file again. It is read only when this user wrote it and no one else may write to it;
-whatever is wrong with it (missing, damaged, truncated, stale, another version's) falls
-back to the check, which writes it again. A check with errors is not kept.
+one file again; at most `KEPT_MOST` files are kept, the oldest removed. It is read only
+when this user wrote it and no one else may write to it; whatever is wrong with it
+(missing, damaged, truncated, stale, another version's) falls back to the check, which
+writes it again; whatever fails while keeping a check leaves the command its fresh
+check. A check with errors is not kept.
 
 Only the command line keeps checks: a program that imports rolegraph checks as before.
 The cached and the fresh check hand the commands the same object (`KeptCheck`), made
@@ -30,6 +37,7 @@ the same way (`kept`).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import os
@@ -49,6 +57,8 @@ _LAYOUT = 1
 #: The packages whose code makes the check and what is kept of it (their files' names,
 #: sizes and times).
 _CODE = ("rolegraph.compiler", "rolegraph.grammar", "rolegraph.stdlib", "rolegraph.cli")
+
+_ROLEGRAPH_FILE = sys.modules["rolegraph"].__file__ or ""
 
 
 @dataclass(frozen=True)
@@ -120,8 +130,18 @@ def save(
     path: Path, *, explore: bool, root: Path | None, checked: KeptCheck, noted: list[Read]
 ) -> None:
     """Keep `checked`, the check of `path`, with the answers it was built on: the bytes of
-    the files in its sources, and the answers `noted` (compiler/reads.py). Not kept when
-    a file or an answer changed while it was checked."""
+    the files in its sources, the answers `noted` (compiler/reads.py) and the third-party
+    code loaded. Not kept when a file or an answer changed while it was checked, nor when
+    anything goes wrong: a check not kept costs only the next process's time."""
+    try:
+        _save(path, explore=explore, root=root, checked=checked, noted=noted)
+    except Exception:  # (say, the working directory was removed)
+        return
+
+
+def _save(
+    path: Path, *, explore: bool, root: Path | None, checked: KeptCheck, noted: list[Read]
+) -> None:
     from rolegraph.compiler.cache_files import write_atomically
 
     file_path = _file_of(path, explore, root)
@@ -136,13 +156,13 @@ def save(
             return  # (changed since the check read it)
         reads.append(("text", name, hashlib.sha256(data).hexdigest()))
     for kind, *what in noted:
-        if kind == "source":  # (a Python file read: its bytes, as they were read)
-            data = _bytes(what[0])
-            if data is None or _time_and_size(what[0]) != what[1]:
-                return
-            reads.append(("text", what[0], hashlib.sha256(data).hexdigest()))
+        if kind == "source":  # (a Python file read: the hash of the bytes as read)
+            if not what[1]:
+                return  # (unreadable)
+            reads.append(("text", *what))
         else:
             reads.append((kind, *what))
+    reads.extend(_third_party())
     if not all(_holds(read) for read in reads):
         return  # (an answer changed while the file was checked)
 
@@ -151,6 +171,67 @@ def save(
         pickle.dump(checked, file, protocol=pickle.HIGHEST_PROTOCOL)
 
     write_atomically(file_path, write)
+    _prune(os.path.dirname(file_path))
+
+
+#: The most kept checks in the folder: writing one more removes the oldest.
+KEPT_MOST = 256
+
+
+def _prune(folder: str) -> None:
+    """Remove the oldest kept checks (by time written) beyond `KEPT_MOST`. Another
+    process may prune at the same time: a file gone already is no matter."""
+    found: list[tuple[int, str]] = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith("check-") and entry.name.endswith(".pickle"):
+                with contextlib.suppress(OSError):
+                    found.append((entry.stat().st_mtime_ns, entry.path))
+    found.sort()
+    for _, name in found[: max(0, len(found) - KEPT_MOST)]:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
+def _third_party() -> list[Read]:
+    """Each package loaded in this process from outside the standard library and
+    rolegraph (the check's code uses them: jinja2's globals, lark's parser, pydantic...):
+    where it is found, its file's time and size, and its distribution's metadata folder
+    (named by its version) when one beside it is named by the package."""
+    import sysconfig
+
+    own = os.path.dirname(os.path.realpath(_ROLEGRAPH_FILE))
+    standard = tuple(
+        os.path.realpath(sysconfig.get_paths()[key]) + os.sep for key in ("stdlib", "platstdlib")
+    )
+    local = os.path.realpath(sysconfig.get_paths()["purelib"]) + os.sep
+    reads: list[Read] = []
+    for name, module in sorted(sys.modules.items()):
+        origin = getattr(getattr(module, "__spec__", None), "origin", None)
+        if "." in name or name == "__main__" or not isinstance(origin, str):
+            continue
+        if not os.path.isabs(origin):
+            continue  # (built in, frozen)
+        real = os.path.realpath(origin)
+        if real.startswith(own + os.sep) or (
+            real.startswith(standard) and not real.startswith(local)
+        ):
+            continue
+        reads.append(("package", name, origin, _time_and_size(origin), _metadata(name, origin)))
+    return reads
+
+
+def _metadata(name: str, origin: str) -> str:
+    """The `.dist-info` folder of the distribution named as the package `name` found at
+    `origin` (its name says its version), or ""."""
+    package = os.path.dirname(origin) if origin.endswith("__init__.py") else origin
+    site = os.path.dirname(package)
+    wanted = name.lower() + "-"
+    with contextlib.suppress(OSError), os.scandir(site) as entries:
+        for entry in entries:
+            if entry.name.endswith(".dist-info") and entry.name.lower().startswith(wanted):
+                return entry.path
+    return ""
 
 
 def _file_of(path: Path, explore: bool, root: Path | None) -> str | None:
@@ -163,7 +244,17 @@ def _file_of(path: Path, explore: bool, root: Path | None) -> str | None:
     folder = cache_folder()
     if folder is None:
         return None
-    command = repr((_LAYOUT, str(path), os.getcwd(), None if root is None else str(root), explore))
+    command = repr(
+        (
+            _LAYOUT,
+            sys.executable,  # (each interpreter and install has its own files)
+            sys.prefix,
+            str(path),
+            os.getcwd(),
+            None if root is None else str(root),
+            explore,
+        )
+    )
     return os.path.join(folder, f"check-{hashlib.sha256(command.encode()).hexdigest()[:24]}.pickle")
 
 
@@ -201,16 +292,25 @@ def _holds(read: Read) -> bool:
         from rolegraph.compiler.pyimport import find_module_spec, spec_answer
 
         return spec_answer(find_module_spec(what[0], what[1])) == what[2]
+    if kind == "package":  # (as an import would find it)
+        import importlib.util
+
+        spec = importlib.util.find_spec(what[0])
+        return (
+            spec is not None
+            and spec.origin == what[1]
+            and _time_and_size(what[1]) == what[2]
+            and (not what[3] or os.path.isdir(what[3]))
+        )
     return False
 
 
 def _time_and_size(name: str) -> str:
-    from rolegraph.compiler.reads import stamp
-
     try:
-        return stamp(os.stat(name))
+        status = os.stat(name)
     except OSError:
         return ""
+    return f"{status.st_mtime_ns} {status.st_size}"
 
 
 def _bytes(name: str) -> bytes | None:
