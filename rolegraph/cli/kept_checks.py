@@ -200,38 +200,39 @@ def _third_party() -> list[Read]:
     (named by its version) when one beside it is named by the package."""
     import sysconfig
 
-    own = os.path.dirname(os.path.realpath(_ROLEGRAPH_FILE))
-    standard = tuple(
-        os.path.realpath(sysconfig.get_paths()[key]) + os.sep for key in ("stdlib", "platstdlib")
-    )
-    local = os.path.realpath(sysconfig.get_paths()["purelib"]) + os.sep
+    places = sysconfig.get_paths()
+    own = os.path.dirname(_ROLEGRAPH_FILE) + os.sep
+    standard = tuple(places[key] + os.sep for key in ("stdlib", "platstdlib"))
+    local = tuple(places[key] + os.sep for key in ("purelib", "platlib"))
+    metadata: dict[str, dict[str, str]] = {}
     reads: list[Read] = []
     for name, module in sorted(sys.modules.items()):
         origin = getattr(getattr(module, "__spec__", None), "origin", None)
         if "." in name or name == "__main__" or not isinstance(origin, str):
             continue
-        if not os.path.isabs(origin):
-            continue  # (built in, frozen)
-        real = os.path.realpath(origin)
-        if real.startswith(own + os.sep) or (
-            real.startswith(standard) and not real.startswith(local)
-        ):
+        if not os.path.isabs(origin) or origin.startswith(own):
+            continue  # (built in, frozen; rolegraph's own: `_code`)
+        if origin.startswith(standard) and not origin.startswith(local):
             continue
-        reads.append(("package", name, origin, _time_and_size(origin), _metadata(name, origin)))
+        package = os.path.dirname(origin) if origin.endswith("__init__.py") else origin
+        site = os.path.dirname(package)
+        if site not in metadata:
+            metadata[site] = _distributions(site)
+        reads.append(
+            ("package", name, origin, _time_and_size(origin), metadata[site].get(name.lower(), ""))
+        )
     return reads
 
 
-def _metadata(name: str, origin: str) -> str:
-    """The `.dist-info` folder of the distribution named as the package `name` found at
-    `origin` (its name says its version), or ""."""
-    package = os.path.dirname(origin) if origin.endswith("__init__.py") else origin
-    site = os.path.dirname(package)
-    wanted = name.lower() + "-"
+def _distributions(site: str) -> dict[str, str]:
+    """The `.dist-info` folders in `site` by their distribution's name (lower case; each
+    folder's name says its version too)."""
+    found: dict[str, str] = {}
     with contextlib.suppress(OSError), os.scandir(site) as entries:
         for entry in entries:
-            if entry.name.endswith(".dist-info") and entry.name.lower().startswith(wanted):
-                return entry.path
-    return ""
+            if entry.name.endswith(".dist-info"):
+                found[entry.name.partition("-")[0].lower()] = entry.path
+    return found
 
 
 def _file_of(path: Path, explore: bool, root: Path | None) -> str | None:
