@@ -579,3 +579,28 @@ def test_every_file_a_check_opens_is_one_its_kept_check_holds_to(tmp_path, name,
     assert set(read) <= held, sorted(set(read) - held)
     if "std.types" in path.read_text():
         assert any(name.endswith("types.agent") for name in held)  # (the standard library's)
+
+
+def test_another_version_of_a_loaded_package_does_not_hold(tmp_path, monkeypatch):
+    """A third-party package is held to where it is found, its file, and its
+    distribution's `.dist-info` folder, whose name says its version: an upgrade that
+    leaves the package's `__init__` as it was still changes the folder."""
+    import importlib
+
+    from rolegraph.cli.kept_checks import _holds, _third_party
+
+    site = tmp_path / "site"
+    (site / "kept_probe_pkg").mkdir(parents=True)
+    (site / "kept_probe_pkg" / "__init__.py").write_text("VALUE = 1\n")
+    (site / "kept_probe_pkg-1.0.dist-info").mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.delitem(sys.modules, "kept_probe_pkg", raising=False)
+    importlib.import_module("kept_probe_pkg")
+    try:
+        (read,) = [read for read in _third_party() if read[1] == "kept_probe_pkg"]
+        assert read[4] == str(site / "kept_probe_pkg-1.0.dist-info")
+        assert _holds(read)
+        (site / "kept_probe_pkg-1.0.dist-info").rename(site / "kept_probe_pkg-2.0.dist-info")
+        assert not _holds(read)
+    finally:
+        del sys.modules["kept_probe_pkg"]
