@@ -61,12 +61,21 @@ def folder_of(filename: str) -> str:
     return str(Path(filename).resolve().parent)
 
 
+def working_folder() -> str:
+    """The working directory, or "" when there is none (it was removed): a tool is then
+    looked for beside its `.agent` file and on `sys.path` only."""
+    try:
+        return os.getcwd()
+    except OSError:
+        return ""
+
+
 def search_folders(folder: str) -> tuple[str, ...]:
     """Where a tool declared in `folder` is looked for after `sys.path`: that folder,
-    then the working directory."""
+    then the working directory (if there is one)."""
     found = [folder] if folder else []
-    working = os.getcwd()
-    if working not in found:
+    working = working_folder()
+    if working and working not in found:
         found.append(working)
     return tuple(found)
 

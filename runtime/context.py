@@ -4,13 +4,12 @@ the stores and desks a run reads and writes (`Context`)."""
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from rolegraph.compiler.ir import IRNode
-from rolegraph.compiler.pyimport import import_callable
+from rolegraph.compiler.pyimport import import_callable, working_folder
 
 from .budget import Budget
 from .models import Model
@@ -61,7 +60,7 @@ class Context:
         beside the `.agent` file in `folder`, or in the working directory, too)."""
         found = self.tools.get(target)
         if found is None:
-            found = self.tools[target] = _import_tool(target, folder, os.getcwd())
+            found = self.tools[target] = _import_tool(target, folder, working_folder())
         return found
 
     def threads(self) -> int:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import operator
-import os
 import time as clock
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
@@ -44,7 +43,7 @@ from pydantic import ValidationError
 from rolegraph.compiler import semantics
 from rolegraph.compiler.ir import RETURN, AgentIR, IREdge, IRNode
 from rolegraph.compiler.ltl import Monitor
-from rolegraph.compiler.pyimport import call_beside
+from rolegraph.compiler.pyimport import call_beside, working_folder
 
 from . import constraints, firing, human, tools
 from .budget import BudgetError
@@ -304,7 +303,7 @@ class AgentRun:
         the plan."""
         if self.context.tools:
             return {}, {}
-        place = (os.getcwd(), tools.marks())  # (a function marked since: found again)
+        place = (working_folder(), tools.marks())  # (a function marked since: found again)
         calls = self.plan.calls
         found = calls.get(place)
         if found is None:

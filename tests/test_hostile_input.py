@@ -265,3 +265,31 @@ def test_run_trace_is_written_where_asked(tmp_path):
                  "--trace", trace, "-q")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert json.loads(trace.read_text().splitlines()[-1])["event"] == "end"
+
+
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_a_command_from_a_removed_working_directory_answers_as_from_any_other(tmp_path, command):
+    """A removed working directory is no place to look for a tool's module: the tool is
+    found beside its `.agent` file, as from any other folder (it was a traceback)."""
+    agent = ROOT / "examples" / "failure_recovery.agent"
+    args = [command, str(agent)]
+    if command == "run":
+        args += ["--input", '{"task": "What is the capital of Kenya?"}', "--model", "mock"]
+        args += ["-q", "--no-store"]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    oracle = run_cli(*args, cwd=elsewhere)
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    done = subprocess.run(
+        [
+            *("sh", "-c", 'cd "$1" && rmdir "$1" && shift && exec "$@"', "sh", str(gone)),
+            *(sys.executable, "-m", "rolegraph", *args),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "Traceback" not in done.stderr
+    assert (done.stdout, done.returncode) == (oracle.stdout, oracle.returncode)
+    assert oracle.returncode == 0
