@@ -301,4 +301,36 @@ IMPLEMENTATIONS: dict[str, Callable[..., Any]] = {
     "min_by": lambda values, name: _extreme_by(values, name, min),
 }
 
-assert set(IMPLEMENTATIONS) == set(_RULES) == set(SIGNATURES)
+# which arguments (by position) each implementation takes none at, whatever values the
+# types allow for the others: there a none (an `x.error` of a node that did not fail,
+# compiler/paths.py "Reading `x.error`") is defined, and needs no proof. Held to the
+# implementations by running each on none (tests/test_error_reads.py).
+TAKES_NONE: dict[str, frozenset[int]] = {
+    "len": frozenset({0}),
+    "min": frozenset({0}),  # (and every argument of `min(a, b, ...)`: `takes_none`)
+    "max": frozenset({0}),
+    "sum": frozenset({0}),
+    "any": frozenset({0}),
+    "all": frozenset({0}),
+    "abs": frozenset({0}),
+    "round": frozenset({0, 1}),
+    "lower": frozenset({0}),
+    "upper": frozenset({0}),
+    "contains": frozenset({0}),  # (`none in "text"` fails: not the item)
+    "contains_all": frozenset({0, 1}),
+    "count": frozenset({0, 1}),
+    "same": frozenset({0}),
+    "most_common": frozenset({0}),
+    "max_by": frozenset({0}),
+    "min_by": frozenset({0}),
+}
+
+_VARIADIC = frozenset({"min", "max"})  # (none of their arguments counts)
+
+
+def takes_none(name: str, place: int) -> bool:
+    """Whether built-in `name` takes none as its argument at `place` (`TAKES_NONE`)."""
+    return name in _VARIADIC or place in TAKES_NONE.get(name, ())
+
+
+assert set(IMPLEMENTATIONS) == set(_RULES) == set(SIGNATURES) == set(TAKES_NONE)

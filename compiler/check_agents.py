@@ -18,10 +18,11 @@ from . import ast, codes, ltl
 from .check_decls import DeclChecker
 from .check_patterns import check_bound_names, check_ct_args
 from .checked import AgentInfo, Callee, NodeInfo, Signature
+from .dataflow import error_reads
 from .diagnostics import Label
 from .memo import AgentSnapshot
 from .resolve import ModuleInfo, Symbol, did_you_mean
-from .scope import Scope, bool_hint
+from .scope import Scope, bool_hint, has_error_field
 from .types import ANY, BOOL, AnyType, ListT, Type, assignable, strip_optional
 
 T = TypeVar("T")
@@ -799,6 +800,20 @@ class AgentChecker(DeclChecker):
                     hints=did_you_mean(atom.node, info.nodes),
                 )
             elif isinstance(atom, ast.LtlHolds):
+                # a condition is tested on successful outputs (runtime/trace.py), where
+                # `x.error` is none: refused, `failed(x)` says it (E0415 where it is not)
+                for ref, _ in error_reads(atom.expr):
+                    node = info.nodes.get(ref.head)
+                    if node is not None and not has_error_field(node.output):
+                        self.report(
+                            module,
+                            codes.ERROR_IN_FORMULA,
+                            f"`{ref.head}.error` in a formula: conditions are tested on"
+                            " successful outputs, where it is none",
+                            ref.span,
+                            "always none here",
+                            hints=(f"`failed({ref.head})` holds where `{ref.head}` failed",),
+                        )
                 t = scope.type_of(atom.expr)
                 if not assignable(t, BOOL):
                     self.report(

@@ -699,8 +699,8 @@ ERROR_READ_NOT_FAILED = _code(
 otherwise: when x's latest firing succeeded, or x has not fired. It is a `str` only
 where every run reaches the read after x's latest firing failed; the checker explores
 every run (compiler/paths.py) and proves that for each read. Elsewhere it may be none,
-and passed where a `str` is needed (a parameter typed `str`, `+` with a string, a
-function) a run would fail on it.
+and passed where a `str` is needed (a parameter typed `str`, `+` with a string, the
+item `contains` looks for in a string) a run would fail on it.
 
     x = flaky(1)
     x -> x on error max 1
@@ -710,13 +710,50 @@ function) a run would fail on it.
 
 Read it on the target of an `x -> ... on error` edge (its arguments), in the ports of
 that edge, or on an edge out of that target; or make the parameter `str?`, which takes
-none. Comparing it (`x.error == "timeout"`) needs no proof. Past the explorer's bound a
-read not proven is reported too: not proven is not proven.
+none. Where none is defined the read needs no proof: compared (`x.error == "timeout"`,
+`x.error in [...]`: false for none), or given to a built-in where its implementation
+takes none (`lower`, `upper`, `len`, `contains(x.error, ...)`, `contains_all`:
+compiler/builtins.py `takes_none`). Past the explorer's bound a read not proven is
+reported too: not proven is not proven.
+""",
+)
+
+
+ERROR_READ_AMBIGUOUS = _code(
+    "E0415",
+    "`x.error` of a node whose output may have a field `error`",
+    """
+`x.error` reads x's failure when x's latest firing failed, and `.error` of its output
+when it succeeded: for an output with a field (or key) named `error`, a record with
+such a field or a dict, that is the field's value, not none, and neither its type nor
+`str?` describes what the read gives.
+
+    type R { error: int }
+    x = rec(1)                  // -> R
+    s = show(y, x.error)        // error: the failure, or R's field `error`?
+
+Rename the field (`type R { code: int }`): then `x.error` is x's failure, none when
+x succeeded (E0414 says where it is a `str`).
 """,
 )
 
 
 # --- E05xx: temporal constraints ------------------------------------------------------------
+
+ERROR_IN_FORMULA = _code(
+    "E0507",
+    "`x.error` in a formula",
+    """
+A condition in an `ensure` or `enforce` formula is tested on the outputs of successful
+firings (runtime/trace.py): there `x.error` is always none, and a condition that uses
+it tests nothing, or fails the run (`x.error + "!"`). A failure is a proposition of
+its own:
+
+    ensure always(backup -> once failed(primary))
+
+`failed(x)` holds at a step where x fired and failed (docs/ltl.md).
+""",
+)
 
 CONSTRAINT_COUNTEREXAMPLE = _code(
     "W0501",

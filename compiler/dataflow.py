@@ -12,7 +12,7 @@ Four questions, four functions (use these; do not walk `find_all(ast.Ref)` again
   what the expression reads of the current firing's environment;
 - `read_calls(expr)`: the `latest(x)` / `history(x)` reads themselves;
 - `error_reads(expr)`: the `x.error` reads, each with where its value goes (as the
-  whole expression, compared, or otherwise used): the explorer proves the reads whose
+  whole expression, where none is defined, or otherwise used): the explorer proves the reads whose
   value must be a `str` (compiler/paths.py, "Reading `x.error`").
 
 - A plain reference to a node (`writer`, `writer.text`) in a node's arguments joins: the
@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterator
 
 from . import ast
+from .builtins import takes_none
 
 READS = ("latest", "history")
 
@@ -77,17 +78,16 @@ def read_calls(expr: ast.Node) -> Iterator[tuple[str, str]]:
 
 # where an `x.error` read's value goes (`error_reads`)
 WHOLE = "whole"  # it is the whole expression: the place it is passed to decides
-COMPARED = "compared"  # an operand of `==`, `!=` or an ordering: none is fine there
-USED = "used"  # anything else (`+`, a function's argument, `in`): it must be a `str`
-
-_TOLERANT_OPS = ("==", "!=", "<", "<=", ">", ">=")
+DEFINED = "defined"  # where none is defined: compared, or a built-in's argument taking none
+USED = "used"  # anything else (`+`, a string's `contains` item): it must be a `str`
 
 
 def error_reads(expr: ast.Node | None) -> list[tuple[ast.Ref, str]]:
     """The `x.error` references in `expr` (outside `latest`/`history`), in source order,
-    each with where its value goes: `WHOLE`, `COMPARED` (none is unequal to anything and
-    orders as false, so the comparison is defined) or `USED`. Its head may be any name:
-    the caller keeps those of nodes."""
+    each with where its value goes: `WHOLE`, `DEFINED` (an operand of a comparison, which
+    is false with none, runtime/expressions.py; or an argument of a built-in at a place
+    its implementation takes none, `builtins.takes_none`) or `USED`. Its head may be any
+    name: the caller keeps those of nodes."""
     if expr is None:
         return []
     found: list[tuple[ast.Ref, str]] = []
@@ -98,9 +98,16 @@ def error_reads(expr: ast.Node | None) -> list[tuple[ast.Ref, str]]:
             if len(node.parts) == 2 and node.parts[1] == "error":
                 found.append((node, how))
             continue
-        if isinstance(node, ast.Call) and node.func in READS:
+        if isinstance(node, ast.Call):
+            if node.func in READS:
+                continue
+            func = node.func
+            stack.extend(
+                (arg, DEFINED if takes_none(func, i) else USED)
+                for i, arg in reversed(list(enumerate(node.args)))
+            )
             continue
-        inner = COMPARED if isinstance(node, ast.Compare) and node.op in _TOLERANT_OPS else USED
+        inner = DEFINED if isinstance(node, ast.Compare) else USED
         stack.extend((child, inner) for child in reversed(list(node.children())))
     return found
 

@@ -68,7 +68,8 @@ class IRNode(BaseModel):
     # them as it is needs no proof that x failed (compiler/paths.py, `error_reads`)
     none_params: frozenset[str] = frozenset()
     # the `x.error` reads of its arguments: (x, where, the parameter it is passed to as
-    # it is, or None when its value is used otherwise; those compared are left out)
+    # it is, or None when its value is used otherwise; those where none is defined,
+    # compared or a built-in's argument that takes none, are left out)
     error_reads: tuple[ErrorRead, ...] = ()
     entry: bool = False
     replicate: int | None = None

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import ast
-from .dataflow import COMPARED, WHOLE, error_reads, joined_heads
+from .dataflow import DEFINED, WHOLE, error_reads, joined_heads
 from .identity import IdentityTable
 from .ir import (
     DEFAULT_TOOL_STEPS,
@@ -308,13 +308,13 @@ def _return(statement: ast.ReturnStmt, node_names: set[str]) -> IRReturn:
 
 def _error_reads(places: list[tuple[str | None, Any]]) -> tuple[ErrorRead, ...]:
     """The `x.error` reads of the expressions given with where each goes (a parameter,
-    a port, `RETURN`, `GUARD`; None: a map's source), but those compared, where none is
-    harmless (`dataflow.error_reads`; `IRNode.error_reads`)."""
+    a port, `RETURN`, `GUARD`; None: a map's source), but those where none is defined
+    (`dataflow.error_reads`; `IRNode.error_reads`)."""
     found = [
         ErrorRead(ref.head, ref.span, where if how == WHOLE or where == GUARD else None)
         for where, expr in places
         for ref, how in error_reads(expr)
-        if how != COMPARED
+        if how != DEFINED
     ]
     return tuple(found) if found else ()
 

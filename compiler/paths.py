@@ -194,10 +194,10 @@ class _Explorer:
         self.error_reads()
 
     def error_reads(self) -> None:
-        """The `x.error` reads whose value must be a `str` (`ErrorRead`: not compared, and
-        not passed as it is to a parameter, port or return type that admits none), and a
-        bit per node they read (`_Failures`). For most agents: none, and nothing more
-        to do at any firing."""
+        """The `x.error` reads whose value must be a `str` (`ErrorRead`: not where none is
+        defined, compared or a built-in's argument taking none, and not passed as it is
+        to a parameter, port or return type that admits none), and a bit per node they
+        read (`_Failures`). For most agents: none, and nothing more to do at any firing."""
         ir, graph = self.ir, self.graph
         nodes = ir.nodes
         self.bits: dict[str, int] = {}

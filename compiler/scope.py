@@ -40,6 +40,14 @@ from .types import (
 BUILTIN_FUNCTIONS = {*SIGNATURES, "latest", "history"}
 
 
+def has_error_field(output: Type) -> bool:
+    """Whether a value of type `output` may have a field or key `error` (a record with
+    such a field, a dict): then, where the node succeeded, `x.error` reads it, not none
+    (runtime/expressions.py reads `.error` of the output; E0415)."""
+    inner = strip_optional(output)
+    return isinstance(inner, DictT) or (isinstance(inner, RecordT) and "error" in inner.fields)
+
+
 class TypeEnvironment(Protocol):
     """What typing an expression needs from the checker around it: the program's names,
     the types they declare, and a place to report problems (the checker is one)."""
@@ -264,7 +272,16 @@ class Scope:
             if rest == ["error"]:
                 # a `str` where every run reads it after the node's latest firing failed:
                 # the explorer refuses the reads where it may be none (E0414,
-                # compiler/paths.py), the one place that rule lives
+                # compiler/paths.py), the one place that rule lives — unless a success
+                # gives `.error` of the output (a field or key so named): then refused
+                if has_error_field(agent.nodes[head].output):
+                    return self.report(
+                        codes.ERROR_READ_AMBIGUOUS,
+                        f"`{head}.error` is ambiguous: `{head}`'s output may have a field `error`",
+                        expr.span,
+                        f"`{head}`'s failure, or its output's field?",
+                        hints=("rename the field: then `.error` is the node's failure",),
+                    )
                 return STR
             current = agent.nodes[head].output
         elif agent is not None and head in agent.params:

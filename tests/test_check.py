@@ -138,8 +138,18 @@ FIXTURES = [
         "E0414",
         A.format("  w = Writer(task)\n  r = Writer(task, feedback: w.error)\n  return r"),
     ),
+    (  # `p`'s output has a field `error`: where `p` succeeded, `p.error` reads it
+        "E0415",
+        "type Res { error: int }\nrole Probe(task: str) -> Res {\n  model m\n"
+        + '  prompt "{{ task }}"\n}\n'
+        + A.format("  p = Probe(task)\n  w = Writer(task, feedback: p.error)\n  return w"),
+    ),
     ("E0502", A.format("  w = Writer(task)\n  return w\n  ensure eventually critc")),
     ("E0503", A.format("  w = Writer(task)\n  return w\n  ensure once(eventually w)")),
+    (  # a condition is tested on `w`'s successful outputs: `w.error` is none there
+        "E0507",
+        A.format('  w = Writer(task)\n  return w\n  ensure always(w -> w.error == "")'),
+    ),
     (  # a human step's deadline with no `on error` edge: a missed deadline fails the run
         "W0420",
         'human Ask(task: str) -> Review {\n  prompt "{{ task }}"\n  deadline "1h"\n}\n'
@@ -204,6 +214,8 @@ EXPECTED = {
     "E0410": (3, 15),
     "E0413": (4, 3),
     "E0414": (3, 30),
+    "E0415": (8, 30),
+    "E0507": (4, 22),
     "W0411": (5, 3),
     "W0412": (4, 3),
     "E0502": (4, 21),

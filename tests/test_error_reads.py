@@ -7,6 +7,7 @@ agents with flaky tools, `on error` edges, retries and `x.error` reads into `str
 a `str` in any run (the runtime's own validation of a tool's inputs is the oracle)."""
 
 import asyncio
+import itertools
 import random
 from collections import Counter
 from pathlib import Path
@@ -16,8 +17,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import rolegraph
-from rolegraph.compiler import paths
+from rolegraph.compiler import builtins, paths
 from rolegraph.compiler.check import check_module
+from rolegraph.compiler.types import ANY, BOOL, FLOAT, INT, STR, DictT, ListT, RecordT, Type
 from rolegraph.grammar.imports import parse_import
 from rolegraph.runtime import MockModel, RunError, run_agent
 
@@ -252,6 +254,9 @@ def test_failure_recovery_reads_only_after_the_lookup_failed() -> None:
 # -- against real runs ------------------------------------------------------------------
 
 
+READS = ("{}.error", "lower({}.error)", "upper({}.error)", '{}.error + "!"')
+
+
 @st.composite
 def agents_reading_errors(draw) -> str:
     """Tool nodes in a DAG (flaky ones fail at the calls a run's schedule says), retries
@@ -279,18 +284,20 @@ def agents_reading_errors(draw) -> str:
     readers: list[str] = []
     for i in range(draw(st.integers(1, 2))):
         read = draw(st.sampled_from(flaky))
+        # as it is; in a built-in that takes none (no proof needed); in `+` (a proof)
+        value = draw(st.sampled_from(READS)).format(read)
         shown = draw(st.sampled_from(["show", "show_opt"]))
         name = f"r{i}"
         how = draw(st.sampled_from(["joined", "handler", "port"]))
         if how == "joined":
             after = followers if followers and draw(st.booleans()) else nodes
-            lines.append(f"  {name} = {shown}({draw(st.sampled_from(after))}, {read}.error)")
+            lines.append(f"  {name} = {shown}({draw(st.sampled_from(after))}, {value})")
         elif how == "handler":
-            lines.append(f"  {name} = {shown}(1, {read}.error)")
+            lines.append(f"  {name} = {shown}(1, {value})")
             lines.append(f"  {read} -> {name} on error")
         else:
             lines.append(f"  {name} = {shown}(1)")
-            lines.append(f"  {read} -> {name}(note: {read}.error) on error")
+            lines.append(f"  {read} -> {name}(note: {value}) on error")
         if draw(st.booleans()):  # (and after a success too: a read that may be none)
             lines.append(f"  {read} -> {name}" + ("(note: 0)" if how == "port" else ""))
         readers.append(name)
@@ -305,9 +312,10 @@ def agents_reading_errors(draw) -> str:
 
 
 def none_read(ir, seed: int) -> bool:
-    """Whether a run of `ir` (failures and latencies drawn from `seed`) reads none into
-    `show`'s `note: str`: a firing of a `show` node that failed with none there (the
-    runtime validates a tool's inputs), in the run."""
+    """Whether a run of `ir` (failures and latencies drawn from `seed`) reads none where
+    a `str` is needed: a firing of a `show` or `show_opt` node that failed (they fail on
+    nothing else: none in `note: str`, which the runtime validates, or an argument that
+    cannot be evaluated, `none + "!"`), in the run."""
     draw = random.Random(seed)
     _CALLS.clear()
     _FAILING.clear()
@@ -317,9 +325,10 @@ def none_read(ir, seed: int) -> bool:
         trace = asyncio.run(run_agent(ir, {"task": "t"}, model=MockModel())).trace
     except RunError as error:
         trace = error.trace
-    shows = {name for name, node in ir.nodes.items() if node.target == f"{HERE}:show"}
+    readers = (f"{HERE}:show", f"{HERE}:show_opt")
+    shows = {name for name, node in ir.nodes.items() if node.target in readers}
     return any(
-        r.node in shows and r.status == "failed" and (r.inputs or {}).get("note", "") is None
+        r.node in shows and r.status == "failed"
         for r in (trace.firings if trace is not None else [])
     )
 
@@ -406,3 +415,154 @@ def test_the_python_front_end_reads_the_same(tmp_path: Path) -> None:
     (tmp_path / "strict").mkdir()
     with pytest.raises(DiagnosticError, match="E0414"):
         load(strict, tmp_path / "strict").PROGRAM.check()
+
+
+# -- the built-ins that take none (compiler/builtins.py `takes_none`) ---------------------
+
+_RECORD = RecordT("R", {"score": INT})
+# values of each type the built-ins' rules take, with their types
+_SAMPLES: list[tuple[object, Type]] = [
+    (0, INT),
+    (2, INT),
+    (2.5, FLOAT),
+    (True, BOOL),
+    ("abc", STR),
+    ("", STR),
+    ("score", STR),
+    ([], ListT(INT)),
+    ([1, 2], ListT(INT)),
+    (["a", "b"], ListT(STR)),
+    ([True, False], ListT(BOOL)),
+    ([{"score": 1}, {"score": 2}], ListT(_RECORD)),
+    ({}, DictT(INT)),
+    ({"a": 1}, DictT(INT)),
+]
+
+
+def _calls_with_none(name: str, place: int):
+    """Every call of built-in `name` with none at `place` and sample values its type
+    rule accepts elsewhere (any type at `place`), as the arguments."""
+    for arity in (1, 2, 3):
+        if place >= arity:
+            continue
+        for others in itertools.product(_SAMPLES, repeat=arity - 1):
+            values = [v for v, _ in others]
+            types = [t for _, t in others]
+            values.insert(place, None)
+            types.insert(place, ANY)
+            literals = [v if isinstance(v, str) else None for v in values]
+            if not isinstance(builtins.result_type(name, types, literals), str):
+                yield values
+
+
+def _fails(name: str, values: list[object]) -> bool:
+    try:
+        builtins.IMPLEMENTATIONS[name](*values)
+    except Exception:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("name", sorted(builtins.IMPLEMENTATIONS))
+def test_a_built_in_takes_none_where_it_says_so(name: str) -> None:
+    """Where `takes_none` says a built-in takes none, running its implementation on none
+    there, with every sample value its rule accepts for the other arguments, fails on
+    none of them; where it does not say so, some such call fails (but a field's name,
+    which is a literal: `max_by(list, x.error)` is refused by the types already)."""
+    for place in range(3):
+        calls = list(_calls_with_none(name, place))
+        if builtins.takes_none(name, place):
+            assert calls, (name, place)
+            assert not [c for c in calls if _fails(name, c)], (name, place)
+        elif calls and (name, place) not in {("max_by", 1), ("min_by", 1)}:
+            assert any(_fails(name, c) for c in calls), (name, place)
+
+
+REVIEWED = """agent A(task: str) -> int {
+  x = f0(1)
+  x -> x on error max 1
+  y = step(x)
+  s = show(y, lower(x.error))
+  t = show(s, upper(x.error))
+  t -> return(t) when contains(x.error, "timeout") or contains_all(x.error, ["a"])
+  t -> return(len(x.error)) when x.error in ["a", "b"]
+  t -> return(t) else
+}
+"""
+
+
+def test_a_read_a_built_in_takes_as_none_needs_no_proof() -> None:
+    """The review's false alarms: `lower`, `upper`, `len`, `contains`, `contains_all`
+    and `in` are defined on none; the runs succeed, x failing first or not."""
+    assert both(TOOLS + REVIEWED) == []
+    ir = rolegraph.check_source(TOOLS + REVIEWED, "test.agent").irs["A"]
+    for failing in (set(), {0}):
+        _CALLS.clear()
+        _FAILING.clear()
+        _FAILING["f0"] = failing
+        result = asyncio.run(run_agent(ir, {"task": "t"}, model=MockModel()))
+        assert result.trace.firings[-1].status == "ok"
+
+
+def test_a_string_contains_no_none() -> None:
+    """`none in "text"` fails: the item `contains` looks for in a string needs a proof."""
+    guard = '  y -> return(1) when contains("ab", x.error)'
+    lines = ["agent A(task: str) -> int {", "  x = f0(1)", "  x -> x on error max 1"]
+    text = TOOLS + "\n".join([*lines, "  y = step(x)", guard, "  y -> return(0) else", "}", ""])
+    assert both(text) == [("E0414", LINE + 5, guard.index("x.error") + 1)]
+
+
+# -- `x.error` where a success gives another value, and where it is always none ------------
+
+
+def rec(value: int) -> dict[str, object]:
+    return {"error": value, "ok": True}
+
+
+def table(value: int) -> dict[str, str]:
+    return {"error": str(value)}
+
+
+FIELD = """type R { error: int, ok: bool }
+tool rec(value: int) -> R = "tests.test_error_reads:rec"
+tool table(value: int) -> dict[str, str] = "tests.test_error_reads:table"
+agent A(task: str) -> int {
+  x = rec(1)
+  d = table(1)
+  y = step(1)
+  s = show_opt(y, x.error)
+  t = show_opt(s, d.error)
+  return t
+}
+"""
+
+
+def test_an_output_with_a_field_error_makes_the_read_ambiguous() -> None:
+    """The review's r3: where x succeeded, `x.error` reads the field `error` of its
+    output (an int here; a dict's key `error`), which `str?` does not describe: E0415,
+    whatever the parameter's type."""
+    assert both(TOOLS + FIELD) == [("E0415", LINE + 8, 19), ("E0415", LINE + 9, 19)]
+    renamed = FIELD.replace("error: int", "code: int").replace("(s, d.error)", "(s, x.error)")
+    assert both(TOOLS + renamed) == []
+
+
+FORMULA = """agent A(task: str) -> int {
+  x = f0(1)
+  h = step(1)
+  x -> h on error
+  y = step(x)
+  return y
+  return h
+  ensure always((x.error + "!" == "a") -> once x)
+}
+"""
+
+
+def test_a_formula_reads_no_error() -> None:
+    """The review's r5: a condition is tested on successful outputs (runtime/trace.py),
+    where `x.error` is none (`+` would fail the run with a TypeError): E0507, and
+    `failed(x)` is the proposition that says it."""
+    found = rolegraph.check_source(TOOLS + FORMULA, "test.agent").errors
+    assert [(d.code, d.span.line, d.span.column) for d in found] == [("E0507", LINE + 8, 18)]
+    assert "failed(x)" in found[0].hints[0]
+    assert both(TOOLS + FORMULA.replace('(x.error + "!" == "a")', "failed(x)")) == []
