@@ -56,7 +56,7 @@ def route_deferred(run: AgentRun) -> None:
         run.deferred = [d for d in run.deferred if d[1].time != time]
         for _, flight, made, failed in batch:
             env = run.edge_env(flight, made)
-            assert env is not None  # (no firing at `time` or before is in flight)
+            assert isinstance(env, dict)  # (no firing at `time` or before is in flight)
             run.route(flight, env, failed=failed)
 
 

@@ -163,8 +163,11 @@ class AgentRun:
         )
         # (each: the firing's key, the firing, its output or failure, its error)
         self.deferred: list[tuple[tuple, Inflight, Any, BaseException | None]] = []
-        # the finished firings whose edges wait for what they read (`edge_env`), as above
-        self.unread: list[tuple[tuple, Inflight, Any, BaseException | None]] = []
+        # the finished firings whose edges wait for what they read (`edge_env`), as above,
+        # by the label of the firing in flight they wait for; those it released when it
+        # landed (`_land`), to be tried again (`route_unread`)
+        self.unread: dict[str, list[tuple[tuple, Inflight, Any, BaseException | None]]] = {}
+        self.released: list[tuple[tuple, Inflight, Any, BaseException | None]] = []
         self.shield_time = 0
         self.admitted: dict[int, set[str]] = {}
         self.finished = asyncio.Event()
@@ -579,6 +582,8 @@ class AgentRun:
                 times[time] = left
             else:
                 del times[time]
+            if self.unread and flight.label in self.unread:
+                self.released += self.unread.pop(flight.label)
         # its output: kept (when it may be read back: `Plan.kept`), queued for the joins
         # that consume it, and routed
         name = flight.node
@@ -604,8 +609,8 @@ class AgentRun:
                 self.deferred.append((flight.key, flight, output, None))
             else:
                 env = self.edge_env(flight, output)
-                if env is None:
-                    self.unread.append((flight.key, flight, output, None))
+                if isinstance(env, Inflight):
+                    self.unread.setdefault(env.label, []).append((flight.key, flight, output, None))
                 else:
                     self.route(flight, env, failed=None)
 
@@ -666,24 +671,25 @@ class AgentRun:
         self.failures[flight.node].append(Output(failure, flight.time, flight.key, flight.label))
         self.conclude(flight, failure, error)
 
-    def edge_env(self, flight: Inflight, made: Any) -> dict[str, Any] | None:
+    def edge_env(self, flight: Inflight, made: Any) -> dict[str, Any] | Inflight:
         """What the edges out of a finished firing read (their guards, ports and returns):
         the parameters, what it made (`made`: its output, or its failure), and of each
         other node they name what the firing their edges start would read as an argument
         (`firing.latest_before`, before the logical time they start things at:
-        `semantics.after`). None while a firing in flight before then may still make one
-        (§3 rule 5: then the route waits, `unread`). Only the nodes they name: a firing's
-        cost does not grow with the size of the agent."""
+        `semantics.after`). While a firing in flight before then may still make one, that
+        firing instead (§3 rule 5: the route waits for it to land, `unread`). Only the nodes
+        they name: a firing's cost does not grow with the size of the agent."""
         env = dict(self.params)
         reads = self.plan.edge_reads[flight.node]
         if reads:
             before = semantics.after(flight.time)
             times = self.inflight_times
             if times and min(times) < before:
-                inflight, reaches = self.inflight.values(), self.plan.reach.reaches
-                for name in reads:
-                    if semantics.may_still_arrive(name, before, inflight, reaches):
-                        return None
+                reaches = self.plan.reach.reaches
+                for other in self.inflight.values():
+                    for name in reads:
+                        if semantics.may_lead_to(other, name, before, reaches):
+                            return other  # (`semantics.may_still_arrive`, and which one)
             for name in reads:
                 read = firing.latest_before(self.outputs[name], self.failures[name], before)
                 if read is not None:
@@ -691,20 +697,26 @@ class AgentRun:
         env[flight.node] = made
         return env
 
-    def route_unread(self) -> bool:
-        """Route the finished firings whose edges' reads are settled now (`edge_env`), in
-        key order; whether any was."""
-        routed = False
-        for waiting in sorted(self.unread, key=_FIRST):
+    def route_unread(self) -> None:
+        """Route, in key order, the finished firings whose routes waited for a firing that
+        has landed since (`released`), those whose reads are settled now (`edge_env`); the
+        others wait for the next firing they name. (Only a firing that lands can settle a
+        read: one that waits is tried again once a firing it waits for lands, not at every
+        `settle`.) A route that fails fails the run as it would have at once (`fire`)."""
+        released, self.released = sorted(self.released, key=_FIRST), []
+        for waiting in released:
             if self.over:
-                break
+                return
             _, flight, made, failed = waiting
             env = self.edge_env(flight, made)
-            if env is not None:
-                self.unread.remove(waiting)
+            if isinstance(env, Inflight):
+                self.unread.setdefault(env.label, []).append(waiting)
+                continue
+            try:
                 self.route(flight, env, failed=failed)
-                routed = True
-        return routed
+            except Exception as error:
+                self._broken(flight, error)
+                return
 
     def route(self, flight: Inflight, env: dict[str, Any], *, failed: BaseException | None) -> None:
         """Take the explicit edges out of a finished firing (compiler/semantics.py), those
@@ -763,8 +775,8 @@ class AgentRun:
             self.deferred.append((flight.key, flight, made, failed))
             return
         env = self.edge_env(flight, made)
-        if env is None:
-            self.unread.append((flight.key, flight, made, failed))
+        if isinstance(env, Inflight):
+            self.unread.setdefault(env.label, []).append((flight.key, flight, made, failed))
         else:
             self.route(flight, env, failed=failed)
 
@@ -838,7 +850,8 @@ class AgentRun:
                     progress = True
                     if empty[consumer]:
                         dirty.discard(consumer)
-        if self.unread and self.route_unread():
+        if self.released:
+            self.route_unread()
             self.settle()  # (what those routes started; none waits once none is in flight)
             return
         if self.winning is not None:
@@ -987,6 +1000,8 @@ class AgentRun:
                 self.inflight_times[flight.time] = left
             else:
                 del self.inflight_times[flight.time]
+            if self.unread and label in self.unread:
+                self.released += self.unread.pop(label)  # (`route_unread`)
 
     def waiting(self) -> list[str]:
         lines = []

@@ -240,6 +240,88 @@ def test_a_firing_with_no_task_waits_for_its_reads_without_holding_the_loop():
     assert [(f[2], f[3]) for f in k] == [(3, "{'value': 5}")]
 
 
+PORT_ERROR = """agent A(task: str) -> int {
+  LOOP
+  z = nb(1)
+  s = nb(1)
+  a = nb(s)
+  b = B(z)
+  b -> d(value: 1) when b > 100
+  d = nb(1)
+  d -> a(value: 1) when d > 100
+  a -> k(value: d + 1)
+  k = nb(1)
+  return k
+}
+"""
+
+
+def test_a_route_that_waited_for_its_reads_fails_the_run_as_one_taken_at_once():
+    # a(2)'s route waits for b (an earlier firing that may yet start d); its port
+    # `d + 1` then raises (d never fired): the run fails "after `a` fired", as when the
+    # route is taken at once — whether b has a task or not, whether a loop hands the
+    # rest to the event loop's next turn (`_resume`) or not; never an exception out of
+    # the run, nor one lost in the loop with a run that never ends (the review of
+    # s12-reads: porterr, porterr_task)
+    for b in ("nb", "slow"):
+        for loop in ("", "l = nb(1)\n  l -> l max 40"):
+            ir = compiled(tools("nb", "slow") + PORT_ERROR.replace("B", b).replace("LOOP", loop))
+            for delays in profiles(("slow",), range(2)):
+                global delay_of
+                delay_of = delays
+
+                async def run(ir=ir):
+                    return await asyncio.wait_for(
+                        run_agent(ir, {"task": "t"}, model=MockModel()), 10
+                    )
+
+                try:
+                    asyncio.run(run())
+                except RunError as error:
+                    message = str(error).splitlines()[0]
+                else:
+                    message = "returned"
+                assert message.startswith("after `a` fired: TypeError: "), (b, loop, message)
+
+
+WAITING = """agent A(task: str) -> int {
+  p = slow(1)
+  s = nb(1)
+  s -> s max N
+  a = fast(s)
+  p -> a(value: 1) when p > 100
+  a -> return(p) when a > 100000
+  return p
+}
+"""
+
+
+def test_a_route_that_waits_is_tried_again_only_when_a_firing_it_waits_for_lands(monkeypatch):
+    # N firings of `a` end while `p` is slow: each route reads p, and waits for it. Each
+    # is tried again once p lands, not at every `settle`: the edge environments built
+    # grow as N, not as N² (the review of s12-reads: quad)
+    from rolegraph.runtime.scheduler import AgentRun
+
+    built = [0]
+    edge_env = AgentRun.edge_env
+
+    def counting(self, flight, made):
+        built[0] += 1
+        return edge_env(self, flight, made)
+
+    monkeypatch.setattr(AgentRun, "edge_env", counting)
+    counts = []
+    for n in (100, 400):
+        ir = compiled(tools("slow", "fast", "nb") + WAITING.replace("N", str(n)))
+        built[0] = 0
+        ending, _ = outcome(ir, lambda name: 0.05 if name == "slow" else 0.0)
+        assert ending == ("returned", 2)
+        counts.append(built[0])
+        assert built[0] > n  # (a's firings end before p does, and their routes wait)
+    # (each firing's route: built once when it ends, once when p lands; N² would be 16x)
+    assert counts[1] <= 4 * counts[0] + 10, counts
+
+
 # -- a property: random agents whose edges read other nodes, in loops ----------------------
 
 TOOLS = ("step", "risky", "nb", "th")
