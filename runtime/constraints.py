@@ -55,8 +55,8 @@ def route_deferred(run: AgentRun) -> None:
         batch = sorted((d for d in run.deferred if d[1].time == time), key=lambda d: d[0])
         run.deferred = [d for d in run.deferred if d[1].time != time]
         for _, flight, made, failed in batch:
-            env = run.edge_env(flight, made)
-            assert isinstance(env, dict)  # (no firing at `time` or before is in flight)
+            env = run.edge_env(flight, made, failed)
+            assert env is not None  # (no firing at `time` or before is in flight)
             run.route(flight, env, failed=failed)
 
 

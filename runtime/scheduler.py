@@ -96,6 +96,8 @@ class Inflight:
 
 # a firing started and not yet begun: its flight, the ports its edge bound, what it joined
 Started = tuple[Inflight, dict[str, Any], dict[str, Output]]
+# a firing ended and not yet routed: its key, its flight, its output or failure, its error
+Finished = tuple[tuple, Inflight, Any, BaseException | None]
 
 # the most firings a run runs in a row, however they were started (a task carrying the
 # firings that its firing's end started, `AgentRun.fire`; `settle` running those with no
@@ -162,12 +164,10 @@ class AgentRun:
             else []
         )
         # (each: the firing's key, the firing, its output or failure, its error)
-        self.deferred: list[tuple[tuple, Inflight, Any, BaseException | None]] = []
+        self.deferred: list[Finished] = []
         # the finished firings whose edges wait for what they read (`edge_env`), as above,
-        # by the label of the firing in flight they wait for; those it released when it
-        # landed (`_land`), to be tried again (`route_unread`)
-        self.unread: dict[str, list[tuple[tuple, Inflight, Any, BaseException | None]]] = {}
-        self.released: list[tuple[tuple, Inflight, Any, BaseException | None]] = []
+        # by the label of the firing in flight they wait for (`route_unread`)
+        self.unread: dict[str, list[Finished]] = {}
         self.shield_time = 0
         self.admitted: dict[int, set[str]] = {}
         self.finished = asyncio.Event()
@@ -582,8 +582,6 @@ class AgentRun:
                 times[time] = left
             else:
                 del times[time]
-            if self.unread and flight.label in self.unread:
-                self.released += self.unread.pop(flight.label)
         # its output: kept (when it may be read back: `Plan.kept`), queued for the joins
         # that consume it, and routed
         name = flight.node
@@ -608,10 +606,8 @@ class AgentRun:
             if self.shields:  # (`conclude`)
                 self.deferred.append((flight.key, flight, output, None))
             else:
-                env = self.edge_env(flight, output)
-                if isinstance(env, Inflight):
-                    self.unread.setdefault(env.label, []).append((flight.key, flight, output, None))
-                else:
+                env = self.edge_env(flight, output, None)
+                if env is not None:
                     self.route(flight, env, failed=None)
 
     def _finish_record(self, record: FiringRecord) -> None:
@@ -671,14 +667,17 @@ class AgentRun:
         self.failures[flight.node].append(Output(failure, flight.time, flight.key, flight.label))
         self.conclude(flight, failure, error)
 
-    def edge_env(self, flight: Inflight, made: Any) -> dict[str, Any] | Inflight:
+    def edge_env(
+        self, flight: Inflight, made: Any, failed: BaseException | None
+    ) -> dict[str, Any] | None:
         """What the edges out of a finished firing read (their guards, ports and returns):
         the parameters, what it made (`made`: its output, or its failure), and of each
         other node they name what the firing their edges start would read as an argument
         (`firing.latest_before`, before the logical time they start things at:
-        `semantics.after`). While a firing in flight before then may still make one, that
-        firing instead (§3 rule 5: the route waits for it to land, `unread`). Only the nodes
-        they name: a firing's cost does not grow with the size of the agent."""
+        `semantics.after`). While a firing in flight before then may still make one, None:
+        the route (`failed`: the firing's error) then waits for that firing to land (§3
+        rule 5: `unread`). Only the nodes they name: a firing's cost does not grow with the
+        size of the agent."""
         env = dict(self.params)
         reads = self.plan.edge_reads[flight.node]
         if reads:
@@ -689,7 +688,10 @@ class AgentRun:
                 for other in self.inflight.values():
                     for name in reads:
                         if semantics.may_lead_to(other, name, before, reaches):
-                            return other  # (`semantics.may_still_arrive`, and which one)
+                            # (`semantics.may_still_arrive`, and which firing it waits for)
+                            waiting = (flight.key, flight, made, failed)
+                            self.unread.setdefault(other.label, []).append(waiting)
+                            return None
             for name in reads:
                 read = firing.latest_before(self.outputs[name], self.failures[name], before)
                 if read is not None:
@@ -697,26 +699,28 @@ class AgentRun:
         env[flight.node] = made
         return env
 
-    def route_unread(self) -> None:
+    def route_unread(self) -> bool:
         """Route, in key order, the finished firings whose routes waited for a firing that
-        has landed since (`released`), those whose reads are settled now (`edge_env`); the
-        others wait for the next firing they name. (Only a firing that lands can settle a
-        read: one that waits is tried again once a firing it waits for lands, not at every
-        `settle`.) A route that fails fails the run as it would have at once (`fire`)."""
-        released, self.released = sorted(self.released, key=_FIRST), []
-        for waiting in released:
+        has landed since, those whose reads are settled now (`edge_env`; the others wait
+        for the next firing in flight they name); whether any waited for one that landed.
+        Only a firing that lands can settle a read: a route is tried again once the one it
+        waits for lands, not at every `settle` (the firings waited for are at most those
+        in flight). A route that fails fails the run as one taken at once does (`fire`)."""
+        unread, inflight = self.unread, self.inflight
+        released: list[Finished] = []
+        for landed in [waited for waited in unread if waited not in inflight]:
+            released += unread.pop(landed)
+        for _, flight, made, failed in sorted(released, key=_FIRST):
             if self.over:
-                return
-            _, flight, made, failed = waiting
-            env = self.edge_env(flight, made)
-            if isinstance(env, Inflight):
-                self.unread.setdefault(env.label, []).append(waiting)
-                continue
-            try:
-                self.route(flight, env, failed=failed)
-            except Exception as error:
-                self._broken(flight, error)
-                return
+                break
+            env = self.edge_env(flight, made, failed)
+            if env is not None:
+                try:
+                    self.route(flight, env, failed=failed)
+                except Exception as error:
+                    self._broken(flight, error)
+                    break
+        return bool(released)
 
     def route(self, flight: Inflight, env: dict[str, Any], *, failed: BaseException | None) -> None:
         """Take the explicit edges out of a finished firing (compiler/semantics.py), those
@@ -774,10 +778,8 @@ class AgentRun:
         if self.shields:
             self.deferred.append((flight.key, flight, made, failed))
             return
-        env = self.edge_env(flight, made)
-        if isinstance(env, Inflight):
-            self.unread.setdefault(env.label, []).append((flight.key, flight, made, failed))
-        else:
+        env = self.edge_env(flight, made, failed)
+        if env is not None:
             self.route(flight, env, failed=failed)
 
     # -- joins and returns --------------------------------------------------------------------
@@ -850,8 +852,7 @@ class AgentRun:
                     progress = True
                     if empty[consumer]:
                         dirty.discard(consumer)
-        if self.released:
-            self.route_unread()
+        if self.unread and self.route_unread():
             self.settle()  # (what those routes started; none waits once none is in flight)
             return
         if self.winning is not None:
@@ -1000,8 +1001,6 @@ class AgentRun:
                 self.inflight_times[flight.time] = left
             else:
                 del self.inflight_times[flight.time]
-            if self.unread and label in self.unread:
-                self.released += self.unread.pop(label)  # (`route_unread`)
 
     def waiting(self) -> list[str]:
         lines = []

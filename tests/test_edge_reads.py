@@ -59,6 +59,21 @@ async def fx(value: int) -> int:
     return value + 1
 
 
+ticks = {"calls": 0, "until": 0}
+
+
+async def tick(value: int) -> int:
+    ticks["calls"] += 1
+    return value + 1
+
+
+async def hold(value: int) -> int:
+    """Ends once `tick` has been called `ticks["until"]` times."""
+    while ticks["calls"] < ticks["until"]:
+        await asyncio.sleep(0.001)
+    return value + 1
+
+
 def show(value: int, note: str) -> int:
     return value + len(note)
 
@@ -285,10 +300,10 @@ def test_a_route_that_waited_for_its_reads_fails_the_run_as_one_taken_at_once():
 
 
 WAITING = """agent A(task: str) -> int {
-  p = slow(1)
+  p = hold(1)
   s = nb(1)
   s -> s max N
-  a = fast(s)
+  a = tick(s)
   p -> a(value: 1) when p > 100
   a -> return(p) when a > 100000
   return p
@@ -297,24 +312,25 @@ WAITING = """agent A(task: str) -> int {
 
 
 def test_a_route_that_waits_is_tried_again_only_when_a_firing_it_waits_for_lands(monkeypatch):
-    # N firings of `a` end while `p` is slow: each route reads p, and waits for it. Each
-    # is tried again once p lands, not at every `settle`: the edge environments built
-    # grow as N, not as N² (the review of s12-reads: quad)
+    # N firings of `a` end while `p` is in flight (it waits for them all): each route
+    # reads p, and waits for it. Each is tried again once p lands, not at every `settle`:
+    # the edge environments built grow as N, not as N² (the review of s12-reads: quad)
     from rolegraph.runtime.scheduler import AgentRun
 
     built = [0]
     edge_env = AgentRun.edge_env
 
-    def counting(self, flight, made):
+    def counting(self, *args):
         built[0] += 1
-        return edge_env(self, flight, made)
+        return edge_env(self, *args)
 
     monkeypatch.setattr(AgentRun, "edge_env", counting)
     counts = []
     for n in (100, 400):
-        ir = compiled(tools("slow", "fast", "nb") + WAITING.replace("N", str(n)))
+        ir = compiled(tools("hold", "tick", "nb") + WAITING.replace("N", str(n)))
         built[0] = 0
-        ending, _ = outcome(ir, lambda name: 0.05 if name == "slow" else 0.0)
+        ticks.update(calls=0, until=n + 1)
+        ending, _ = outcome(ir, lambda name: 0.0)
         assert ending == ("returned", 2)
         counts.append(built[0])
         assert built[0] > n  # (a's firings end before p does, and their routes wait)
