@@ -804,7 +804,7 @@ class AgentChecker(DeclChecker):
                 # `x.error` is none: refused, `failed(x)` says it (E0415 where it is not)
                 for ref, _ in error_reads(atom.expr):
                     node = info.nodes.get(ref.head)
-                    if node is not None and not has_error_field(node.output):
+                    if node is not None and not has_error_field(node):
                         self.report(
                             module,
                             codes.ERROR_IN_FORMULA,

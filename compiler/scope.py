@@ -13,7 +13,7 @@ from typing import Protocol
 
 from . import ast, codes
 from .builtins import SIGNATURES, result_type
-from .checked import AgentInfo
+from .checked import AgentInfo, NodeInfo
 from .dataflow import ref_heads
 from .resolve import ModuleInfo, Program, Symbol, did_you_mean
 from .source import Span
@@ -40,11 +40,14 @@ from .types import (
 BUILTIN_FUNCTIONS = {*SIGNATURES, "latest", "history"}
 
 
-def has_error_field(output: Type) -> bool:
-    """Whether a value of type `output` may have a field or key `error` (a record with
-    such a field, a dict): then, where the node succeeded, `x.error` reads it, not none
-    (runtime/expressions.py reads `.error` of the output; E0415)."""
-    inner = strip_optional(output)
+def has_error_field(node: NodeInfo) -> bool:
+    """Whether the node's output may have a field or key `error` (a record with such a
+    field, a dict, or whatever a role parameter without a signature is bound to): then,
+    where the node succeeded, `x.error` reads it, not none (runtime/expressions.py reads
+    `.error` of the output; E0415). (A node whose callee is unknown has been reported.)"""
+    inner = strip_optional(node.output)
+    if isinstance(inner, AnyType):
+        return node.callee.kind == "param"
     return isinstance(inner, DictT) or (isinstance(inner, RecordT) and "error" in inner.fields)
 
 
@@ -274,13 +277,20 @@ class Scope:
                 # the explorer refuses the reads where it may be none (E0414,
                 # compiler/paths.py), the one place that rule lives — unless a success
                 # gives `.error` of the output (a field or key so named): then refused
-                if has_error_field(agent.nodes[head].output):
+                node = agent.nodes[head]
+                if has_error_field(node):
+                    unknown = isinstance(strip_optional(node.output), AnyType)
                     return self.report(
                         codes.ERROR_READ_AMBIGUOUS,
                         f"`{head}.error` is ambiguous: `{head}`'s output may have a field `error`",
                         expr.span,
                         f"`{head}`'s failure, or its output's field?",
-                        hints=("rename the field: then `.error` is the node's failure",),
+                        hints=(
+                            f"give `{node.callee.name}` a signature whose output has no field"
+                            " `error`: then `.error` is the node's failure"
+                            if unknown
+                            else "rename the field: then `.error` is the node's failure",
+                        ),
                     )
                 return STR
             current = agent.nodes[head].output

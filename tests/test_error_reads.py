@@ -17,11 +17,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import rolegraph
-from rolegraph.compiler import builtins, paths
+from rolegraph.compiler import ast, builtins, paths
 from rolegraph.compiler.check import check_module
 from rolegraph.compiler.types import ANY, BOOL, FLOAT, INT, STR, DictT, ListT, RecordT, Type
 from rolegraph.grammar.imports import parse_import
 from rolegraph.runtime import MockModel, RunError, run_agent
+from rolegraph.runtime.expressions import evaluate
 
 HERE = "tests.test_error_reads"
 
@@ -566,3 +567,78 @@ def test_a_formula_reads_no_error() -> None:
     assert [(d.code, d.span.line, d.span.column) for d in found] == [("E0507", LINE + 8, 18)]
     assert "failed(x)" in found[0].hints[0]
     assert both(TOOLS + FORMULA.replace('(x.error + "!" == "a")', "failed(x)")) == []
+
+
+def either(value: int, note: str | None) -> str:
+    return repr(note)
+
+
+PATTERN = """type Out { error: int }
+role Bad(task: str) -> Out {
+  prompt "do {{ task }}"
+}
+role Say(task: str) -> str {
+  prompt "say {{ task }}"
+}
+tool either(value: int, note: str?) -> str = "tests.test_error_reads:either"
+agent G[R: role](task: str) -> str {
+  x = R(task)
+  x -> k
+  k = step(1)
+  y = either(k, x.error)
+  return y
+}
+agent Main(task: str) -> str {
+  g = G[Bad](task)
+  return g
+}
+"""
+
+
+def test_a_role_parameter_without_a_signature_makes_the_read_ambiguous() -> None:
+    """A node calling a role parameter with no signature gives whatever the role bound
+    to it gives: `Bad`'s record, whose field `error` (an int) `x.error` reads where x
+    succeeded. 87c4cad checked this clean and its run failed on the type of `note`;
+    now E0415 at the read, with the hint to give the parameter a signature."""
+    agent = TOOLS + PATTERN
+    found = rolegraph.check_source(agent, "test.agent").errors
+    assert [(d.code, d.span.line, d.span.column) for d in found] == [("E0415", LINE + 13, 17)]
+    assert "give `R` a signature" in found[0].hints[0]
+    assert both(agent) == [("E0415", LINE + 13, 17)]
+    # what a run reads there: the runtime's own evaluation of the read on the output a
+    # run of `Bad` gives, an int that `str?` refuses
+    alone = TOOLS + PATTERN + "agent B(task: str) -> Out {\n  b = Bad(task)\n  return b\n}\n"
+    alone = alone.replace("agent G[R: role]", "agent G[R: role(task: str) -> str]")
+    alone = alone.replace("G[Bad]", "G[Say]")
+    made = rolegraph.check_source(alone, "t.agent")
+    output = asyncio.run(run_agent(made.irs["B"], {"task": "t"}, model=MockModel())).result
+    read = evaluate(ast.Ref(parts=("x", "error")), {"x": output})
+    assert isinstance(read, int)
+    # a signature that says what R gives decides it: a record with the field is E0415 (the
+    # rule of r3), a `str` has no field `error`, and the read is x's failure or none
+    typed = agent.replace("agent G[R: role]", "agent G[R: role(task: str) -> Out]")
+    assert both(typed) == [("E0415", LINE + 13, 17)]
+    signed = agent.replace("agent G[R: role]", "agent G[R: role(task: str) -> str]")
+    signed = signed.replace("G[Bad]", "G[Say]")
+    assert both(signed) == []
+    checked = rolegraph.check_source(signed, "t.agent")
+    ran = asyncio.run(run_agent(checked.irs["Main"], {"task": "t"}, model=MockModel()))
+    assert ran.result == "None"
+
+
+def test_an_unknown_callee_adds_no_ambiguity_to_its_error() -> None:
+    """A node whose callee is unknown has its error, and an output of no known type:
+    its `.error` read is not reported again (no cascade)."""
+    agent = TOOLS + PATTERN.replace("x = R(task)", "x = Nowhere(task)")
+    codes = [code for code, _, _ in both(agent)]
+    assert "E0415" not in codes and codes
+
+
+def test_a_formula_reads_the_field_of_a_role_parameter_as_ambiguous() -> None:
+    """In a formula, the same read is E0415 (the field), not E0507 (always none): one
+    predicate (`scope.has_error_field`) decides both."""
+    agent = TOOLS + PATTERN.replace(
+        "  return y\n}\nagent Main",
+        '  return y\n  ensure always((x.error == "a") -> once x)\n}\nagent Main',
+    )
+    assert both(agent) == [("E0415", LINE + 13, 17), ("E0415", LINE + 15, 18)]
