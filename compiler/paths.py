@@ -210,8 +210,9 @@ class _Explorer:
         if not (graph.reading or graph.reading_edges or returns):
             return
         returns_none = assignable(NONE, ir.return_type) if ir.return_type is not None else False
-        for name in graph.reading:
-            node = nodes[name]
+        reading = graph.reading
+        for name in [name for name in nodes if name in reading]:  # (in the IR's order:
+            node = nodes[name]  # a set's would follow the process's hash seed)
             found = [
                 read
                 for read in node.error_reads
@@ -1189,7 +1190,7 @@ def _unproven_reads(sink: DiagnosticSink, explorer: _Explorer, complete: bool) -
         return
     unproven = explorer.unproven
     reported: set[Span] = set()
-    for read in explorer.demands:
+    for read in sorted(explorer.demands, key=_in_source_order):
         if read.span in reported:
             continue
         if read.span in unproven:
@@ -1216,6 +1217,10 @@ def _unproven_reads(sink: DiagnosticSink, explorer: _Explorer, complete: bool) -
                 "that target), or make the parameter `str?`",
             ),
         )
+
+
+def _in_source_order(read: ErrorRead) -> tuple[int, int]:
+    return read.span.line, read.span.column
 
 
 def _certain_violations(ir: AgentIR, prune: bool) -> tuple[set[int], dict[int, Run]]:
