@@ -1220,7 +1220,8 @@ def _unproven_reads(sink: DiagnosticSink, explorer: _Explorer, complete: bool) -
 
 
 def _in_source_order(read: ErrorRead) -> tuple[int, int]:
-    return read.span.line, read.span.column
+    span = read.span  # (none for the Python front end's: they stay in the IR's order)
+    return (span.line, span.column) if span is not None else (0, 0)
 
 
 def _certain_violations(ir: AgentIR, prune: bool) -> tuple[set[int], dict[int, Run]]:
