@@ -1,6 +1,6 @@
 """What one run's SQLite writes cost alone, and what the store's file settings would change
 (issue 15 item 3): the statements a 100-firing run writes — its row, one batch of 100
-checkpoints (the JSON object a run of `bench_store_parts.py` writes), its end — with no
+checkpoints (the row a run of `bench_store_parts.py` writes), its end — with no
 run around them, CPU µs per run, interleaved rounds, each variant on its own file.
 
     python bench/bench_store_sql.py --rounds 7
@@ -30,7 +30,9 @@ from collections.abc import Callable
 
 from rolegraph.runtime.store import _INSERT_RUN, SCHEMA
 
-BATCH = json.dumps({f"({i + 1}, 'n{i}', '09563734abc40c21')": i + 1 for i in range(100)})
+BATCH = "\n".join(  # (store format 3: the keys a line each, then the outputs' JSON list)
+    [*(f"({i + 1}, 'n{i}', '09563734abc40c21')" for i in range(100)), json.dumps([*range(1, 101)])]
+)
 UPDATE = "UPDATE runs SET status = ?, result = ?, updated = ? WHERE id = ?"
 INSERT_ENDED = _INSERT_RUN.replace("'running', NULL", "?, ?")
 

@@ -243,3 +243,81 @@ def test_a_run_whose_format_does_not_read_back_is_a_damaged_store(tmp_path):
             read(run_id)
         assert caught.value.kind == "damaged"
         assert "a row of `runs` does not read back" in str(caught.value)
+
+
+def format_2_store(path: Path, checkpointed: list[Any]) -> None:
+    """A store as main at 87c4cad (format 2) wrote it, holding run `OLD_RUN` killed after
+    the firings `checkpointed`, in two batches: each a JSON object from key to output."""
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(store_module.SCHEMA)  # (no table changed since)
+        db.execute(
+            "INSERT INTO runs (id, file, fingerprint, agent, inputs, model, status, result, "
+            "created, updated, budget, format) VALUES (?, '', '', 'Reflexion', ?, "
+            "'MockModel', 'running', NULL, 0, 0, NULL, 2)",
+            (OLD_RUN, json.dumps(INPUTS)),
+        )
+        half = len(checkpointed) // 2
+        for batch in (checkpointed[:half], checkpointed[half:]):
+            row = json.dumps({r.key: r.output for r in batch}, default=str)
+            db.execute("INSERT INTO checkpoints VALUES (?, ?)", (OLD_RUN, row))
+        db.execute("PRAGMA user_version = 2")
+
+
+def test_a_format_2_store_is_migrated_and_its_killed_run_resumes_beside_new_rows(tmp_path):
+    fresh = run(None)  # (the oracle: the same run, never interrupted)
+    ok = [r for r in fresh.trace.firings if r.status == "ok"]
+    kept = ok[: len(ok) // 2]
+    path = tmp_path / "two.sqlite"
+    format_2_store(path, kept)
+
+    store = Store(path)
+    assert format_of(path) == store_module.FORMAT == 3
+    info = store.run_info(OLD_RUN)
+    assert info is not None and info.format == 2
+    assert store.checkpoints(OLD_RUN) == {r.key: r.output for r in kept}
+
+    resumed = run(store, resume=OLD_RUN)
+    assert resumed.result == fresh.result
+    replayed = [r.key for r in resumed.trace.firings if "replayed from a checkpoint" in r.notes]
+    assert replayed == [r.key for r in kept]
+    assert [(r.key, r.status, r.output) for r in resumed.trace.firings] == [
+        (r.key, r.status, r.output) for r in fresh.trace.firings
+    ]
+    store.close()
+    with sqlite3.connect(path) as db:
+        rows = [row for (row,) in db.execute("SELECT firings FROM checkpoints ORDER BY rowid")]
+    assert ["\n" in row for row in rows] == [False, False, True]  # (two old rows, one new)
+    assert Store(path).checkpoints(OLD_RUN) == {r.key: r.output for r in ok}
+
+
+def test_a_checkpoint_row_holds_its_keys_a_line_each_then_their_outputs(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "FLUSH_SECONDS", 3600.0)  # (one batch: the run's end)
+    store = Store(tmp_path / "s.sqlite")
+    done = run(store)
+    store.close()
+    ok = [r for r in done.trace.firings if r.status == "ok"]
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:
+        ((row,),) = db.execute("SELECT firings FROM checkpoints").fetchall()
+    *keys, outputs = row.split("\n")
+    assert keys == [r.key for r in ok]  # (each as the trace writes it, in completed order)
+    assert outputs == json.dumps([r.output for r in ok], default=str)
+
+
+def test_a_key_with_a_line_break_is_refused_not_written_as_two(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    run_id = store.new_run("a.agent", "fp", "A", {}, "mock")
+    store.checkpoint(run_id, "(1, 'a', 'b')\n(2, 'c', 'd')", "a", 1, "ok", 1, None)
+    with pytest.raises(ValueError, match="line break"):
+        store.flush()
+
+
+def test_a_row_whose_keys_and_outputs_do_not_pair_is_a_damaged_store(tmp_path):
+    store = Store(tmp_path / "s.sqlite")
+    run_id = run(store).run_id
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:
+        db.execute("UPDATE checkpoints SET firings = firings || ?", ("\n[1]",))
+    with pytest.raises(StoreError) as caught:
+        store.checkpoints(run_id)
+    assert caught.value.kind == "damaged"
+    assert "a row of `checkpoints` does not read back" in str(caught.value)

@@ -1,15 +1,19 @@
-"""The rows a store writes are byte for byte what main at c826a9e wrote, on seeded mixes of
-runs: a run's checkpoints are now a list of its completed firings' records (`Saves`,
-runtime/store.py) that the scheduler appends to with no call per firing, built into the
-batch at the flush. The oracle is c826a9e's way, kept here whole (`Reference`): a dict per
-run set at each completed firing's call, and a flush when `BATCH` wait or
-`FLUSH_SECONDS` have passed since the store's last one, read at that firing.
+"""The rows a store writes hold, key for key, what main at c826a9e wrote, on seeded mixes
+of runs: a run's checkpoints are now a list of its completed firings' records (`Saves`,
+runtime/store.py) that the scheduler appends to with no call per firing, written at the
+flush as one row of store format 3 (its keys, one a line, then the JSON list of their
+outputs). The oracle is c826a9e's way, kept here whole (`Reference`): a dict per run set
+at each completed firing's call, written as format 2 wrote it (the JSON object from each
+key to its output), and a flush when `BATCH` wait or `FLUSH_SECONDS` have passed since
+the store's last one, read at that firing.
 
 Each mix runs in both stores: seeded agents of inline (`@nonblocking`) tools, some
 failing, some yielding to the loop; failed runs resumed (their checkpoints replayed);
 two runs at once in one store; with batches of 1, 2, 3 and 256 firings, and with every
-firing past the flush's time. Then every row of `checkpoints` and `runs` (ids replaced by
-the order the runs were made, times left out) must be the same text.
+firing past the flush's time. Then every row of `runs` (ids replaced by the order the
+runs were made, times left out) must be the same text, and every row of `checkpoints`,
+read as its format says (`decoded`, written here from the format's description, not
+with the store's reader), the same keys in the same order with the same outputs' JSON.
 """
 
 from __future__ import annotations
@@ -127,6 +131,19 @@ def rows(path: Path) -> tuple[list[tuple], list[tuple]]:
     return [(order[r[0]], *r[1:]) for r in runs], [(order[run], f) for run, f in written]
 
 
+def decoded(row: bytes) -> list[tuple[str, str]]:
+    """A row of `checkpoints` as (key, its output's JSON) pairs in the order written: format
+    3's text (keys, one a line; a last line, the JSON list of their outputs) or the JSON
+    object from key to output that format 2 (and `Reference`) wrote."""
+    text = row.decode()
+    if "\n" in text:
+        *keys, last = text.split("\n")
+        outputs = json.loads(last)
+        assert len(outputs) == len(keys)
+        return [(key, json.dumps(output)) for key, output in zip(keys, outputs, strict=True)]
+    return [(key, json.dumps(output)) for key, output in json.loads(text).items()]
+
+
 def written_by(make: type[Store], folder: Path, bodies: list[str]) -> tuple[list, list]:
     store = make(folder / f"{make.__name__}.sqlite")
     asyncio.run(mix_runs(store, bodies))
@@ -136,14 +153,20 @@ def written_by(make: type[Store], folder: Path, bodies: list[str]) -> tuple[list
 
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(mixes())
-def test_the_rows_written_are_those_c826a9e_wrote(tmp_path_factory, mix):
+def test_the_rows_written_hold_what_c826a9e_wrote(tmp_path_factory, mix):
     bodies, batch, seconds = mix
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(store_module, "BATCH", batch)
         patch.setattr(store_module, "FLUSH_SECONDS", seconds)
         folder = tmp_path_factory.mktemp("rows")
         runs, checkpoints = written_by(Store, folder, bodies)
-        assert (runs, checkpoints) == written_by(Reference, folder, bodies)
+        reference_runs, reference = written_by(Reference, folder, bodies)
+    assert runs == reference_runs
+    assert [(run, decoded(row)) for run, row in checkpoints] == [
+        (run, decoded(row)) for run, row in reference
+    ]
+    assert all(b"\n" in row for _, row in checkpoints)  # (format 3, not the reference's)
+    assert all(b"\n" not in row for _, row in reference)
     assert checkpoints  # (every mix checkpoints something)
 
 
@@ -184,7 +207,7 @@ def test_a_batch_is_written_when_it_is_full_mid_run(tmp_path, monkeypatch):
     store = Store(tmp_path / "s.sqlite")
     done = asyncio.run(run_agent(ir_of("marked", CHAIN), {"task": "t"}, store=store))
     with sqlite3.connect(store.path) as db:
-        written = [len(json.loads(f)) for (f,) in db.execute("SELECT firings FROM checkpoints")]
+        written = [f.count("\n") for (f,) in db.execute("SELECT firings FROM checkpoints")]
     assert written == [2, 2, 1]
     assert store.checkpoints(done.run_id) == {r.key: r.output for r in done.trace.firings}
 
