@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import rolegraph
@@ -17,6 +19,7 @@ from rolegraph.cli import app
 from rolegraph.runtime import MockModel, Store, run_agent
 from rolegraph.runtime import store as store_module
 from rolegraph.runtime.errors import StoreError
+from rolegraph.runtime.keys import label
 
 from .conftest import ROOT
 
@@ -304,12 +307,13 @@ def test_a_checkpoint_row_holds_its_keys_a_line_each_then_their_outputs(tmp_path
     assert outputs == json.dumps([r.output for r in ok], default=str)
 
 
-def test_a_key_with_a_line_break_is_refused_not_written_as_two(tmp_path):
-    store = Store(tmp_path / "s.sqlite")
-    run_id = store.new_run("a.agent", "fp", "A", {}, "mock")
-    store.checkpoint(run_id, "(1, 'a', 'b')\n(2, 'c', 'd')", "a", 1, "ok", 1, None)
-    with pytest.raises(ValueError, match="line break"):
-        store.flush()
+@given(st.text(), st.integers(min_value=0), st.text(alphabet="0123456789abcdef"))
+@settings(max_examples=200, derandomize=True)
+def test_no_key_holds_a_line_break(name: str, time: int, digest: str) -> None:
+    """What makes a row's lines its keys (`store._row`): a label is `repr` of the key,
+    which escapes a line break in the node's name (or anywhere), whatever the name."""
+    made = label((time, name, digest), repr(name))
+    assert made == repr((time, name, digest)) and "\n" not in made and "\r" not in made
 
 
 def test_a_row_whose_keys_and_outputs_do_not_pair_is_a_damaged_store(tmp_path):
