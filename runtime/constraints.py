@@ -2,8 +2,8 @@
 run returns, and `enforce` shields, which decide before each route is taken whether the
 formula stays satisfiable — in logical-time order, so the same whatever the timing.
 
-The state is the run's (runtime/scheduler.py `AgentRun`: `shields`, `deferred`,
-`shield_time`, `admitted`); these functions are its rules."""
+The state is the run's (runtime/scheduler.py `AgentRun`: `shields`, `shield_time`,
+`admitted`); these functions are its rules."""
 
 from __future__ import annotations
 
@@ -43,30 +43,19 @@ def check_constraints(run: AgentRun) -> None:
             raise ConstraintViolation(constraint.text, [sorted(s) for s in trace_steps], run.trace)
 
 
-def route_deferred(run: AgentRun) -> None:
-    """Shielded agents route in logical-time order: the routes out of time t are taken,
-    in key order, once no firing at t or before is still running, so that the shield
-    decides on the whole trace so far, whatever the timing."""
-    while run.deferred and not run.finished.is_set():
-        time = min(flight.time for _, flight, _, _ in run.deferred)
-        if any(f.time <= time for f in run.inflight.values()):
-            return
-        _step_shields(run, time)
-        batch = sorted((d for d in run.deferred if d[1].time == time), key=lambda d: d[0])
-        run.deferred = [d for d in run.deferred if d[1].time != time]
-        for _, flight, made, failed in batch:
-            env = run.edge_env(flight, made, failed)
-            assert env is not None  # (no firing at `time` or before is in flight)
-            run.route(flight, env, failed=failed)
-
-
-def _step_shields(run: AgentRun, upto: int) -> None:
+def step_shields(run: AgentRun, upto: int) -> None:
+    """Step the `enforce` monitors over the trace to logical time `upto`, before a route
+    of that time is taken (runtime/scheduler.py `_take_routes` takes the routes of time t
+    in key order once no firing of t or before is still to come, so that the shield
+    decides on the whole trace so far, whatever the timing)."""
+    if upto <= run.shield_time:
+        return
     by_time = steps_by_time(run)
     for time in range(run.shield_time + 1, upto + 1):
         if time in by_time:
             for _, monitor in run.shields:
                 monitor.step(by_time[time])
-    run.shield_time = max(run.shield_time, upto)
+    run.shield_time = upto
 
 
 def allowed(run: AgentRun, edge: IREdge, flight: Inflight) -> bool:

@@ -55,6 +55,10 @@ class Plan:
     # the nodes each node's explicit edges read, but itself (what it just made or failed
     # with is given to them: runtime/scheduler.py `edge_env`)
     edge_reads: dict[str, frozenset[str]]
+    # what a node's route waits for (runtime/scheduler.py `_take_routes`): the nodes its
+    # edges read, and itself when one of its edges is bounded (a `max` is spent by its
+    # firings in key order, as the explorer spends it: logical time first)
+    route_reads: dict[str, frozenset[str]]
     consumers: dict[str, list[str]]  # the joins each node's outputs go to
     reads: dict[str, frozenset[str]]  # the nodes each node's arguments read
     # per node: its `latest(x)` / `history(x)` reads, as (function, x)
@@ -94,9 +98,10 @@ class Plan:
     # per node, its name as `repr` writes it (a firing's label: runtime/keys.py `label`)
     quoted: dict[str, str]
     # per node, what its firing's success leads to (runtime/scheduler.py `_succeeded`):
-    # the joins its output is queued for (`consumers`), whether explicit edges leave it
-    # (`out_edges`), and whether its outputs are kept for later reads (`kept`)
-    ending: dict[str, tuple[list[str], bool, bool]]
+    # the joins its output is queued for (`consumers`), what its route waits for
+    # (`route_reads`; None: no explicit edge leaves it), and whether its outputs are kept
+    # for later reads (`kept`)
+    ending: dict[str, tuple[list[str], frozenset[str] | None, bool]]
     # the nodes whose outputs a run reads as latest outputs or history (`AgentRun.outputs`):
     # those an edge's guard, port or returned value names (`edge_reads`), those `latest` or
     # `history` names (`node_reads`), and those a firing's arguments read but do not join
@@ -146,6 +151,10 @@ def derive(ir: AgentIR) -> Plan:
             if head in ir.nodes and head != name
         )
         for name, edges in out_edges.items()
+    }
+    route_reads = {
+        name: reads | {name} if any(edge.max is not None for edge in out_edges[name]) else reads
+        for name, reads in edge_reads.items()
     }
     consumers: dict[str, list[str]] = {name: [] for name in ir.nodes}
     for name, node in ir.nodes.items():
@@ -237,6 +246,7 @@ def derive(ir: AgentIR) -> Plan:
         out_edges,
         reach,
         edge_reads,
+        route_reads,
         consumers,
         reads,
         node_reads,
@@ -261,6 +271,9 @@ def derive(ir: AgentIR) -> Plan:
         [(consumer, deps) for consumer, deps in joins if len(deps) != 1],
         {consumer: len(set(deps)) for consumer, deps in joins},
         {name: repr(name) for name in ir.nodes},
-        {name: (consumers[name], bool(out_edges[name]), name in kept) for name in ir.nodes},
+        {
+            name: (consumers[name], route_reads[name] if out_edges[name] else None, name in kept)
+            for name in ir.nodes
+        },
         kept,
     )

@@ -28,6 +28,7 @@ return — are one piece; split further, each part would reach into the others'.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import inspect
 import operator
 import time as clock
@@ -163,11 +164,14 @@ class AgentRun:
             if ir.constraints
             else []
         )
-        # (each: the firing's key, the firing, its output or failure, its error)
-        self.deferred: list[Finished] = []
-        # the finished firings whose edges wait for what they read (`edge_env`), as above,
-        # by the label of the firing in flight they wait for (`route_unread`)
+        # the finished firings whose edges are still to be taken (`_take_routes`, once the
+        # joins that can be made are: `settle`): those to try at the next `settle`; those
+        # that wait for a firing in flight (by its label) or for the route of another (by
+        # its label, `behind`); and all of them, per node, by label (`_blocker`)
+        self.routes: list[Finished] = []
         self.unread: dict[str, list[Finished]] = {}
+        self.behind: dict[str, list[Finished]] = {}
+        self.unrouted: dict[str, dict[str, Inflight]] = {}
         self.shield_time = 0
         self.admitted: dict[int, set[str]] = {}
         self.finished = asyncio.Event()
@@ -582,10 +586,20 @@ class AgentRun:
                 times[time] = left
             else:
                 del times[time]
-        # its output: kept (when it may be read back: `Plan.kept`), queued for the joins
-        # that consume it, and routed
+        # its route (`conclude`): taken now when nothing can come before it (`_blocker`,
+        # where it is plain: it waits for nothing, or nothing is in flight, to be joined
+        # or to be routed), else by `settle`, after the joins (`_take_routes`). Then its
+        # output: kept (when it may be read back: `Plan.kept`), and queued for the joins
+        # that consume it.
         name = flight.node
-        consumers, routed, kept = self.plan.ending[name]
+        consumers, waits, kept = self.plan.ending[name]
+        if waits is not None:
+            if not self.shields and (
+                not waits or not (self.inflight_times or self.dirty or self.unrouted)
+            ):
+                self.route(flight, self.edge_env(flight, output), failed=None)
+            else:
+                self._to_route((flight.key, flight, output, None))
         if consumers or kept:
             made = _output(Output, (output, flight.time, flight.key, flight.label))
             if kept:
@@ -602,13 +616,6 @@ class AgentRun:
                     empty[consumer] -= 1
                     queue.append(made)
                 dirty.add(consumer)
-        if routed:
-            if self.shields:  # (`conclude`)
-                self.deferred.append((flight.key, flight, output, None))
-            else:
-                env = self.edge_env(flight, output, None)
-                if env is not None:
-                    self.route(flight, env, failed=None)
 
     def _finish_record(self, record: FiringRecord) -> None:
         record.ended = clock.perf_counter()
@@ -636,10 +643,11 @@ class AgentRun:
                 self.fail(error)
 
     async def wait_for_earlier(self, producer: str, time: int) -> None:
-        """Until no in-flight firing before `time` can still produce an output of `producer`.
-        One with no task (a `@nonblocking` tool's, left for the loop's next turn by the
-        bound on firings in a row: `_run_ready`) runs at that turn: it is waited for by
-        giving the loop turns."""
+        """Until no firing may still make an output of `producer` before `time` (`_blocker`):
+        one in flight, or one whose route is still to be taken (then the firing in flight
+        that route waits for). One with no task (a `@nonblocking` tool's, left for the
+        loop's next turn by the bound on firings in a row: `_run_ready`) runs at that
+        turn: it is waited for by giving the loop turns."""
         reaches = self.plan.reach.reaches
         while True:
             earlier = [
@@ -648,13 +656,67 @@ class AgentRun:
                 if semantics.may_lead_to(f, producer, time, reaches)
             ]
             if not earlier:
-                return
+                routing = self._blocker(frozenset((producer,)), time)
+                if routing is None:
+                    return
+                earlier = [self._root_blocker(routing)]
             tasks = [f.task for f in earlier if f.task is not None]
             if tasks:
                 with human.holding(self, tasks):
                     await asyncio.wait(tasks)
             else:
                 await asyncio.sleep(0)
+
+    def _blocker(self, reads: frozenset[str] | None, before: int) -> str | None:
+        """The rule of DESIGN §3 rule 5 for what a join, a read or a route sees, in one
+        place: the label of a firing that may still make a firing of a node of `reads`
+        (None: of any node) before logical time `before` — one in flight before then
+        whose node leads to it (`semantics.may_lead_to`), or one that ended and whose
+        edges are still to be taken (`_routing_to`); else None. So a join consumes, and a
+        read or a route sees, the same firings whatever the latencies: once none is left,
+        no firing before `before` of those nodes is still to come."""
+        times = self.inflight_times
+        if times and min(times) < before:
+            reaches = self.plan.reach.reaches
+            for other in self.inflight.values():
+                if reads is None:
+                    if other.time < before:
+                        return other.label
+                    continue
+                for name in reads:
+                    if semantics.may_lead_to(other, name, before, reaches):
+                        return other.label
+        return self._routing_to(reads, before) if self.unrouted else None
+
+    def _routing_to(self, reads: frozenset[str] | None, before: int) -> str | None:
+        """The label of a firing that ended and whose edges are still to be taken, when
+        what they start (one step after it: `semantics.after`) is before `before` and its
+        node leads to a node of `reads` (None: any node); else None (`_blocker`)."""
+        reaches = self.plan.reach.reaches
+        for node, flights in self.unrouted.items():
+            if reads is None or any(reaches(node, name) for name in reads):
+                for other in flights.values():
+                    if semantics.after(other.time) < before:
+                        return other.label
+        return None
+
+    def _root_blocker(self, label: str) -> Inflight:
+        """The firing in flight that the route `label` waits for, through the routes it
+        waits for (`_blocker`: each earlier than the last, so the chain ends in flight)."""
+        while label not in self.inflight:
+            flight = next(
+                f for fs in self.unrouted.values() for f in fs.values() if f.label == label
+            )
+            found = self._blocker(self._route_reads(flight.node), semantics.after(flight.time))
+            assert found is not None  # (a route that waits for nothing is taken: `settle`)
+            label = found
+        return self.inflight[label]
+
+    def _route_reads(self, node: str) -> frozenset[str] | None:
+        """What the route of a firing of `node` waits for (`_blocker`): under an `enforce`
+        shield, every node (a shield decides on the whole trace so far); else the nodes
+        its edges read, and itself when an edge of it is bounded (`Plan.route_reads`)."""
+        return None if self.shields else self.plan.route_reads[node]
 
     # -- after a firing -------------------------------------------------------------------------
 
@@ -667,31 +729,17 @@ class AgentRun:
         self.failures[flight.node].append(Output(failure, flight.time, flight.key, flight.label))
         self.conclude(flight, failure, error)
 
-    def edge_env(
-        self, flight: Inflight, made: Any, failed: BaseException | None
-    ) -> dict[str, Any] | None:
+    def edge_env(self, flight: Inflight, made: Any) -> dict[str, Any]:
         """What the edges out of a finished firing read (their guards, ports and returns):
         the parameters, what it made (`made`: its output, or its failure), and of each
         other node they name what the firing their edges start would read as an argument
         (`firing.latest_before`, before the logical time they start things at:
-        `semantics.after`). While a firing in flight before then may still make one, None:
-        the route (`failed`: the firing's error) then waits for that firing to land (§3
-        rule 5: `unread`). Only the nodes they name: a firing's cost does not grow with the
-        size of the agent."""
+        `semantics.after`), once no firing may still make one (`_take_routes`). Only the
+        nodes they name: a firing's cost does not grow with the size of the agent."""
         env = dict(self.params)
         reads = self.plan.edge_reads[flight.node]
         if reads:
             before = semantics.after(flight.time)
-            times = self.inflight_times
-            if times and min(times) < before:
-                reaches = self.plan.reach.reaches
-                for other in self.inflight.values():
-                    for name in reads:
-                        if semantics.may_lead_to(other, name, before, reaches):
-                            # (`semantics.may_still_arrive`, and which firing it waits for)
-                            waiting = (flight.key, flight, made, failed)
-                            self.unread.setdefault(other.label, []).append(waiting)
-                            return None
             for name in reads:
                 read = firing.latest_before(self.outputs[name], self.failures[name], before)
                 if read is not None:
@@ -699,28 +747,54 @@ class AgentRun:
         env[flight.node] = made
         return env
 
-    def route_unread(self) -> bool:
-        """Route, in key order, the finished firings whose routes waited for a firing that
-        has landed since, those whose reads are settled now (`edge_env`; the others wait
-        for the next firing in flight they name); whether any waited for one that landed.
-        Only a firing that lands can settle a read: a route is tried again once the one it
-        waits for lands, not at every `settle` (the firings waited for are at most those
-        in flight). A route that fails fails the run as one taken at once does (`fire`)."""
-        unread, inflight = self.unread, self.inflight
-        released: list[Finished] = []
-        for landed in [waited for waited in unread if waited not in inflight]:
-            released += unread.pop(landed)
-        for _, flight, made, failed in sorted(released, key=_FIRST):
-            if self.over:
+    def _to_route(self, finished: Finished) -> None:
+        """A route to take in `settle` (`_take_routes`)."""
+        self.routes.append(finished)
+        flight = finished[1]
+        self.unrouted.setdefault(flight.node, {})[flight.label] = flight
+
+    def _take_routes(self) -> bool:
+        """Take the routes of the finished firings (`routes`, and those that waited for a
+        firing that has landed since), in key order, once the joins that can be made are
+        (`settle` asks then), each once no firing may still make what it reads
+        (`_blocker`; its own node too when one of its edges is bounded, so a `max` is
+        spent in key order; under an `enforce` shield, every firing of its time or before,
+        and its monitors step over the trace that far); the others wait for the firing
+        `_blocker` names, and are tried again once that one lands or is routed (not at
+        every `settle`). Whether a route was taken. A route that fails fails the run as
+        the firing's end does (`fire`)."""
+        ready, self.routes = self.routes, []
+        unread, inflight, unrouted = self.unread, self.inflight, self.unrouted
+        if unread:
+            for landed in [label for label in unread if label not in inflight]:
+                ready += unread.pop(landed)
+        if not ready:
+            return False
+        if len(ready) > 1:
+            heapq.heapify(ready)
+        taken = False
+        while ready and not self.over:
+            entry = heapq.heappop(ready)
+            _, flight, made, failed = entry
+            blocker = self._blocker(self._route_reads(flight.node), semantics.after(flight.time))
+            if blocker is not None:
+                waits = unread if blocker in inflight else self.behind
+                waits.setdefault(blocker, []).append(entry)
+                continue
+            taken = True
+            _forget(unrouted, flight)
+            try:
+                if self.shields:
+                    constraints.step_shields(self, flight.time)
+                self.route(flight, self.edge_env(flight, made), failed=failed)
+            except Exception as error:
+                self._broken(flight, error)
                 break
-            env = self.edge_env(flight, made, failed)
-            if env is not None:
-                try:
-                    self.route(flight, env, failed=failed)
-                except Exception as error:
-                    self._broken(flight, error)
-                    break
-        return bool(released)
+            behind = self.behind.pop(flight.label, None)
+            if behind:
+                for entry in behind:
+                    heapq.heappush(ready, entry)
+        return taken
 
     def route(self, flight: Inflight, env: dict[str, Any], *, failed: BaseException | None) -> None:
         """Take the explicit edges out of a finished firing (compiler/semantics.py), those
@@ -772,15 +846,13 @@ class AgentRun:
         return not self.shields or constraints.allowed(self, edge, flight)
 
     def conclude(self, flight: Inflight, made: Any, failed: BaseException | None) -> None:
-        """Route a finished firing (`made`: its output, or its failure) now, or once what
-        its edges read is settled (`edge_env`), or, under an `enforce` shield, once its
-        logical time is over."""
-        if self.shields:
-            self.deferred.append((flight.key, flight, made, failed))
-            return
-        env = self.edge_env(flight, made, failed)
-        if env is not None:
-            self.route(flight, env, failed=failed)
+        """Route a finished firing (`made`: its output, or its failure): now when its route
+        waits for nothing (`_route_reads`: it reads no other node, and no edge of it is
+        bounded), else in `settle`, once the joins that can be made are (`_take_routes`)."""
+        if self.shields or self.plan.route_reads[flight.node]:
+            self._to_route((flight.key, flight, made, failed))
+        else:
+            self.route(flight, self.edge_env(flight, made), failed=failed)
 
     # -- joins and returns --------------------------------------------------------------------
 
@@ -822,39 +894,40 @@ class AgentRun:
         """Consume what can be consumed; finish, or report a stall, when nothing is left."""
         if self.over:
             return
-        if self.shields:
-            constraints.route_deferred(self)
         # Only consumers that received outputs, or were blocked by in-flight firings,
-        # can join now; a consumer that cannot join stays dirty until it can.
+        # can join now; a consumer that cannot join stays dirty until it can. The routes
+        # of the firings that ended are taken after the joins (`_take_routes`): what a
+        # route reads of a node may be a firing that a join makes.
         progress = True
         empty = self.empty
-        while progress and (self.dirty or self.shields or (self.ready and self.resume is None)):
+        while progress and (self.dirty or self.unrouted or (self.ready and self.resume is None)):
             progress = False
             if self.ready and self.resume is None:
                 self._run_ready()
                 if self.over:
                     return
                 progress = True
-            if self.shields:
-                constraints.route_deferred(self)
-            size = len(self.dirty)
-            if size < self.dirty_peak >> 2:
-                # a set keeps the table of its largest size: after a fan-out of thousands
-                # it would cost that much to walk at every settle, so copy what is left
-                self.dirty, self.dirty_peak = set(self.dirty), size
-            elif size > self.dirty_peak:
-                self.dirty_peak = size
-            dirty = self.dirty
-            for consumer in sorted(dirty):
-                if empty[consumer]:
-                    dirty.discard(consumer)
-                elif self.join(consumer):
-                    progress = True
+            if self.dirty:
+                size = len(self.dirty)
+                if size < self.dirty_peak >> 2:
+                    # a set keeps the table of its largest size: after a fan-out of
+                    # thousands it would cost that much to walk at every settle, so copy
+                    # what is left
+                    self.dirty, self.dirty_peak = set(self.dirty), size
+                elif size > self.dirty_peak:
+                    self.dirty_peak = size
+                dirty = self.dirty
+                for consumer in sorted(dirty):
                     if empty[consumer]:
                         dirty.discard(consumer)
-        if self.unread and self.route_unread():
-            self.settle()  # (what those routes started; none waits once none is in flight)
-            return
+                    elif self.join(consumer):
+                        progress = True
+                        if empty[consumer]:
+                            dirty.discard(consumer)
+            if self.unrouted and self._take_routes():
+                if self.over:
+                    return
+                progress = True
         if self.winning is not None:
             # A return at logical time T ends the run once every firing before T is done:
             # those complete (and may still offer an earlier return), those at T or after
@@ -932,6 +1005,10 @@ class AgentRun:
                     dep, head, self.inflight.values(), self.plan.reach.reaches
                 ):
                     return False  # an earlier output of `dep` may still arrive
+        if self.unrouted:  # (`_blocker`: a route still to be taken)
+            for dep, queue in queues.items():
+                if self._routing_to(frozenset((dep,)), queue[0].time) is not None:
+                    return False
         consumed = semantics.join(queues)
         assert consumed is not None  # (no queue is empty)
         emptied = 0
@@ -1014,6 +1091,14 @@ class AgentRun:
                     f"{', '.join(f'`{d}`' for d in missing)}"
                 )
         return lines
+
+
+def _forget(unrouted: dict[str, dict[str, Inflight]], flight: Inflight) -> None:
+    """A route is taken: no longer `AgentRun.unrouted`."""
+    flights = unrouted[flight.node]
+    del flights[flight.label]
+    if not flights:
+        del unrouted[flight.node]
 
 
 def _insert(outputs: list[Output], output: Output) -> None:

@@ -350,9 +350,8 @@ def reading_agents(draw) -> str:
     start (`m0 = nb(1)`), and return edges; their ports, guards and returned values read
     the source's ancestors (E0403), which the loop makes fire again meanwhile (the race
     of DESIGN §3 rule 5). Only one edge starts each node and every other node joins
-    one node, so no node fires twice at one logical time: which of two such firings
-    spends an edge's `max` first still depends on the latencies (on main too: a rule
-    apart from what edges read)."""
+    one node, so no node fires twice at one logical time (`path_agents` makes such
+    firings, whose bounded edges are spent in key order)."""
     lines: list[str] = []
     ancestors: dict[str, set[str]] = {}
     kinds: dict[str, str] = {}
@@ -418,5 +417,103 @@ def test_random_agents_run_the_same_under_every_latency_and_as_the_explorer_says
         fired = {f[1] for f in trace}
         assert not fired & never_fire, (agent, fired & never_fire)
         if "W0406" not in codes:
+            assert ending != "stalled", agent
+        assert ending in ("returned", "stalled", "FiringFailed"), (agent, ending)
+
+
+# -- a property over every path: `@nonblocking` and `async def` firings mixed, nodes that
+# fire twice at one time, bounded edges, `enforce` shields ---------------------------------
+
+PATH_TOOLS = ("step", "risky", "nb", "th", "nb")
+
+
+@st.composite
+def path_agents(draw) -> str:
+    """Random agents over every path a firing takes (`@nonblocking` firings with no
+    task, run in batches by `settle`; `async def` ones, tasks that carry others; threads):
+    nodes in a topological order, each an entry, a join of an earlier node, or a node that
+    only edges start (`m = nb()`, its value bound by the ports); edges forward from
+    earlier nodes, whose guards and ports read the source's ancestors (data and control:
+    E0403), some bounded; a node two edges start fires twice at one logical time, so which
+    of its firings spends a bounded edge first matters; an edge back to an earlier node,
+    bounded (a loop); return edges; and, one agent in three, an `enforce` shield."""
+    lines: list[str] = []
+    ancestors: dict[str, set[str]] = {}
+    names: list[str] = []
+    count = draw(st.integers(3, 7))
+    for index in range(count):
+        name = f"v{index}"
+        tool = draw(st.sampled_from(PATH_TOOLS))
+        kind = draw(st.sampled_from(("entry", "join", "join", "edges"))) if index else "entry"
+        found: set[str] = set()
+        if kind == "join":
+            dep = draw(st.sampled_from(names))
+            lines.append(f"  {name} = {tool}({dep})")
+            found |= {dep} | ancestors[dep]
+        elif kind == "edges":
+            lines.append(f"  {name} = {tool}()")
+        else:
+            lines.append(f"  {name} = {tool}(1)")
+        into = draw(st.integers(1 if kind == "edges" else 0, 2)) if index else 0
+        for _ in range(into):
+            source = draw(st.sampled_from(names))
+            readable = sorted(ancestors[source] | {source})
+            port = draw(st.sampled_from(readable))
+            guard = draw(
+                st.sampled_from(
+                    ["", f" when {draw(st.sampled_from(readable))} > {draw(st.integers(0, 22))}"]
+                )
+            )
+            bound = draw(st.sampled_from(["", "", " max 1", " max 2"]))
+            lines.append(f"  {source} -> {name}(value: {port}){guard}{bound}")
+            found |= {source} | ancestors[source]
+        ancestors[name] = found
+        names.append(name)
+    back_from = draw(st.sampled_from(names))
+    back_to = draw(st.sampled_from(names[: names.index(back_from) + 1]))
+    readable = sorted(ancestors[back_from] | {back_from})
+    lines.append(
+        f"  {back_from} -> {back_to}(value: {draw(st.sampled_from(readable))})"
+        f" when {draw(st.sampled_from(readable))} > {draw(st.integers(0, 22))}"
+        f" max {draw(st.integers(1, 3))}"
+    )
+    for _ in range(draw(st.integers(0, 2))):
+        source = draw(st.sampled_from(names))
+        readable = sorted(ancestors[source] | {source})
+        lines.append(
+            f"  {source} -> return({draw(st.sampled_from(readable))})"
+            f" when {draw(st.sampled_from(readable))} > {draw(st.integers(0, 22))}"
+        )
+    lines.append(f"  return {names[-1]}")
+    if draw(st.integers(0, 2)) == 0:
+        a, b = draw(st.sampled_from(names)), draw(st.sampled_from(names))
+        formula = draw(
+            st.sampled_from([f"always(not ({a} and {b}))", f"always({a} -> not next({b}))"])
+        )
+        lines.append(f"  enforce {formula}")
+    return "agent A(task: str) -> int {\n" + "\n".join(lines) + "\n}\n"
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(path_agents())
+def test_random_agents_on_every_path_run_the_same_under_every_latency(agent):
+    # the same result and trace in logical time under every latency profile, 0 included,
+    # whatever path each firing takes; and what the explorer says holds of each run
+    checked = rolegraph.check_source(tools(*set(PATH_TOOLS)) + agent, "paths.agent")
+    assume(not checked.errors)
+    ir = checked.irs["A"]
+    codes = {d.code for d in checked.diagnostics}
+    never_fire = {d.message.split("`")[1] for d in checked.diagnostics if d.code == "W0404"}
+    runs = [outcome(ir, delays) for delays in profiles(("step", "th", "risky"), range(3))]
+    for (ending, result), trace in runs:
+        assert (ending, result, trace) == (*runs[0][0], runs[0][1]), (agent, runs)
+        fired = {f[1] for f in trace}
+        assert not fired & never_fire, (agent, fired & never_fire)
+        if not codes & {"W0406", "W0505"}:  # (a shield's block: W0505, no stall proven)
             assert ending != "stalled", agent
         assert ending in ("returned", "stalled", "FiringFailed"), (agent, ending)

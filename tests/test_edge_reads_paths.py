@@ -1,0 +1,177 @@
+"""An edge reads, and a route is taken, by logical time on every path a firing takes: with
+a task, with none (`@nonblocking`, a batch run by `settle`), and under an `enforce`
+shield; and a bounded edge's `max` is spent by its source's firings in key order, as the
+explorer spends it (DESIGN §3 rule 5; runtime/scheduler.py `_take_routes`, `_blocker`).
+The oracle: the same agent under other latencies, 0 included — with deterministic tools
+the result and the trace in logical time are the same under every profile — and, where
+one is written, the result the semantics gives (the review of s12-reads: batch.py,
+inline.py, shield.py; the count's order).
+"""
+
+from collections.abc import Callable
+
+from .test_edge_reads import compiled, outcome, profiles, tools
+
+BATCH = """agent A(task: str) -> int {
+  l = nb(1)
+  l -> l max 31
+  p = fast(1)
+  q = slow(1)
+  d = nb(p)
+  c = nb(d)
+  x = nb(q)
+  x -> a
+  a = nb(1)
+  c -> a when c > 100
+  a -> return(c)
+}
+"""
+
+
+def same_under_every_profile(ir, delays: list[Callable[[str], float]]) -> tuple:
+    runs = [outcome(ir, profile) for profile in delays]
+    assert all(run == runs[0] for run in runs), runs
+    return runs[0]
+
+
+def test_a_nonblocking_firings_edge_reads_a_join_its_batch_has_not_made_yet():
+    # a(3)'s edge reads c before 4: c(3), a join on d(2) made in the same batch of
+    # `@nonblocking` firings as a(3) (after 31 loop firings in a row), whatever ends first
+    ir = compiled(tools("nb", "fast", "slow") + BATCH)
+    ending, trace = same_under_every_profile(ir, profiles(("fast", "slow"), range(3)))
+    c = [f for f in trace if f[1] == "c"]
+    assert ending == ("returned", 3) and [(f[2], f[5]) for f in c] == [(3, "3")]
+
+
+INLINE = """agent A(task: str) -> int {
+  x = X(1)
+  d = nb(1)
+  c = nb(d)
+  x -> a
+  a = nb(1)
+  c -> a when c > 100
+  a -> return(c)
+}
+"""
+
+
+def test_an_inline_firings_edge_reads_a_join_of_its_own_time_with_no_latency_at_all():
+    # every firing `@nonblocking` (or x a task): a(2)'s edge reads c(2), a join that
+    # the batch makes after a(2) ended
+    for x in ("nb", "fast"):
+        ir = compiled(tools("nb", "fast") + INLINE.replace("X(", f"{x}("))
+        ending, _ = same_under_every_profile(ir, profiles(("fast",), range(3)))
+        assert ending == ("returned", 17), x
+
+
+SHIELD = """agent A(task: str) -> int {
+  p = fast(1)
+  d = slow(p)
+  c = fast(d)
+  q = fast(1)
+  x = fast(q)
+  a = later(x)
+  c -> a(value: 1) when c > 100
+  a -> return(c)
+  SHIELD
+}
+"""
+
+
+async def later(value: int) -> int:
+    from .test_edge_reads import pause
+
+    await pause("later")
+    return value + 1
+
+
+def test_a_shielded_route_is_taken_after_the_joins_of_its_time():
+    # under an `enforce` shield, a(3)'s route waits for every firing of time 3 or before,
+    # c(3) too, a join on d(2) made when d ends: it returns c(3) = 4, as without a shield
+    for shield in ("", "enforce always(not (a and d))"):
+        text = tools("fast", "slow")
+        text += 'tool later(value: int) -> int = "tests.test_edge_reads_paths:later"\n'
+        ir = compiled(text + SHIELD.replace("SHIELD", shield))
+        ending, _ = same_under_every_profile(ir, profiles(("slow", "later"), range(3)))
+        assert ending == ("returned", 4), shield
+
+
+TWICE = """agent A(task: str) -> int {
+  p = P(1)
+  q = Q(1)
+  p -> n(value: 10)
+  q -> n(value: 20)
+  n = N()
+  n -> m(value: n) max 1
+  m = fast()
+  return m
+}
+"""
+
+TWICE_LATER = """agent A(task: str) -> int {
+  p = P(1)
+  q = Q(1)
+  r = fast(q)
+  p -> n(value: 10)
+  r -> n(value: 20)
+  n = N()
+  n -> m(value: n) max 1
+  m = fast()
+  return m
+}
+"""
+
+
+def test_a_bounded_edge_is_spent_by_its_sources_firings_in_key_order():
+    # n fires twice at logical time 2 (from p and from q), or at 2 and 3 (from p, and
+    # from r after q): which of them takes `n -> m max 1` is the one first by key
+    # (logical time first, as the explorer steps), not the one that ends first
+    for agent in (TWICE, TWICE_LATER):
+        for p, q, n in (("fast", "slow", "fast"), ("slow", "fast", "nb"), ("nb", "slow", "nb")):
+            text = agent.replace("P(", f"{p}(").replace("Q(", f"{q}(").replace("N(", f"{n}(")
+            ir = compiled(tools("nb", "fast", "slow") + text)
+            ending, trace = same_under_every_profile(ir, profiles(("fast", "slow"), range(3)))
+            assert ending[0] == "returned", (agent, p, q, n)
+            assert len([f for f in trace if f[1] == "m"]) == 1
+    # n(2) before n(3), whichever ends first: m reads n(2) = 11
+    ir = compiled(
+        tools("nb", "fast", "slow")
+        + TWICE_LATER.replace("P(", "slow(").replace("Q(", "fast(").replace("N(", "fast(")
+    )
+    ending, _ = same_under_every_profile(ir, profiles(("fast", "slow"), range(3)))
+    assert ending == ("returned", 12)
+
+
+FAILED_TWICE = """agent A(task: str) -> int {
+  p = P(1)
+  q = Q(1)
+  p -> n(value: 10)
+  q -> n(value: 20)
+  n = risky()
+  n -> h(value: 1) on error max 1
+  h = fast()
+  return h
+}
+"""
+
+
+def test_a_bounded_on_error_edge_is_spent_in_key_order_and_the_other_failure_fails_the_run():
+    # both n(2) fail (`risky` refuses 10 and 20): the first by key takes `on error max
+    # 1`, the other fails the run — the same one, whichever ended first
+    import asyncio
+
+    from rolegraph.runtime import FiringFailed, MockModel, run_agent
+
+    from . import test_edge_reads
+
+    messages = set()
+    for p, q in (("fast", "slow"), ("slow", "fast"), ("nb", "nb")):
+        text = FAILED_TWICE.replace("P(", f"{p}(").replace("Q(", f"{q}(")
+        ir = compiled(tools("risky", "nb", "fast", "slow") + text)
+        for profile in profiles(("fast", "slow", "risky"), range(3)):
+            test_edge_reads.delay_of = profile
+            try:
+                asyncio.run(run_agent(ir, {"task": "t"}, model=MockModel()))
+            except FiringFailed as error:
+                messages.add(str(error).splitlines()[0])
+    assert len(messages) == 1, messages
