@@ -59,6 +59,10 @@ class Plan:
     # edges read, and itself when one of its edges is bounded (a `max` is spent by its
     # firings in key order, as the explorer spends it: logical time first)
     route_reads: dict[str, frozenset[str]]
+    # the nodes each node's explicit edges start (what a firing's route may make: a join
+    # or a read waits for a route still to be taken only through these, runtime/scheduler.py
+    # `_routing_to`; its own output is already queued)
+    edge_targets: dict[str, frozenset[str]]
     consumers: dict[str, list[str]]  # the joins each node's outputs go to
     reads: dict[str, frozenset[str]]  # the nodes each node's arguments read
     # per node: its `latest(x)` / `history(x)` reads, as (function, x)
@@ -156,6 +160,10 @@ def derive(ir: AgentIR) -> Plan:
         name: reads | {name} if any(edge.max is not None for edge in out_edges[name]) else reads
         for name, reads in edge_reads.items()
     }
+    edge_targets = {
+        name: frozenset(edge.target for edge in edges if edge.target in ir.nodes)
+        for name, edges in out_edges.items()
+    }
     consumers: dict[str, list[str]] = {name: [] for name in ir.nodes}
     for name, node in ir.nodes.items():
         for dep in node.deps:
@@ -247,6 +255,7 @@ def derive(ir: AgentIR) -> Plan:
         reach,
         edge_reads,
         route_reads,
+        edge_targets,
         consumers,
         reads,
         node_reads,

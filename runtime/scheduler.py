@@ -690,11 +690,18 @@ class AgentRun:
 
     def _routing_to(self, reads: frozenset[str] | None, before: int) -> str | None:
         """The label of a firing that ended and whose edges are still to be taken, when
-        what they start (one step after it: `semantics.after`) is before `before` and its
-        node leads to a node of `reads` (None: any node); else None (`_blocker`)."""
-        reaches = self.plan.reach.reaches
+        what they start (one step after it: `semantics.after`) is before `before` and
+        leads to a node of `reads` (None: any node); else None (`_blocker`). Only through
+        what its edges start (`Plan.edge_targets`): its own output is queued already, so
+        a join or a read of its node does not wait for its route. (A bounded route of a
+        node needs no more: an earlier route of that node waits for whatever it waits
+        for, of the same reads before an earlier time, and routes are taken in key order:
+        `_take_routes`; an earlier firing of it in flight is one `may_lead_to` names.)"""
+        reaches, targets = self.plan.reach.reaches, self.plan.edge_targets
         for node, flights in self.unrouted.items():
-            if reads is None or any(reaches(node, name) for name in reads):
+            if reads is None or any(
+                reaches(target, name) for target in targets[node] for name in reads
+            ):
                 for other in flights.values():
                     if semantics.after(other.time) < before:
                         return other.label
@@ -707,16 +714,20 @@ class AgentRun:
             flight = next(
                 f for fs in self.unrouted.values() for f in fs.values() if f.label == label
             )
-            found = self._blocker(self._route_reads(flight.node), semantics.after(flight.time))
+            found = self._route_blocker(flight)
             assert found is not None  # (a route that waits for nothing is taken: `settle`)
             label = found
         return self.inflight[label]
 
-    def _route_reads(self, node: str) -> frozenset[str] | None:
-        """What the route of a firing of `node` waits for (`_blocker`): under an `enforce`
-        shield, every node (a shield decides on the whole trace so far); else the nodes
-        its edges read, and itself when an edge of it is bounded (`Plan.route_reads`)."""
-        return None if self.shields else self.plan.route_reads[node]
+    def _route_blocker(self, flight: Inflight) -> str | None:
+        """What the route of a finished firing waits for (`_blocker`): under an `enforce`
+        shield, every firing before its time (a shield decides on the whole trace so far);
+        else what may make a firing of a node its edges read, and the earlier firings of
+        its own node when an edge of it is bounded (`Plan.route_reads`)."""
+        before = semantics.after(flight.time)
+        if self.shields:
+            return self._blocker(None, before)
+        return self._blocker(self.plan.route_reads[flight.node], before)
 
     # -- after a firing -------------------------------------------------------------------------
 
@@ -776,7 +787,7 @@ class AgentRun:
         while ready and not self.over:
             entry = heapq.heappop(ready)
             _, flight, made, failed = entry
-            blocker = self._blocker(self._route_reads(flight.node), semantics.after(flight.time))
+            blocker = self._route_blocker(flight)
             if blocker is not None:
                 waits = unread if blocker in inflight else self.behind
                 waits.setdefault(blocker, []).append(entry)
@@ -847,7 +858,7 @@ class AgentRun:
 
     def conclude(self, flight: Inflight, made: Any, failed: BaseException | None) -> None:
         """Route a finished firing (`made`: its output, or its failure): now when its route
-        waits for nothing (`_route_reads`: it reads no other node, and no edge of it is
+        waits for nothing (`Plan.route_reads`: it reads no other node, and no edge of it is
         bounded), else in `settle`, once the joins that can be made are (`_take_routes`)."""
         if self.shields or self.plan.route_reads[flight.node]:
             self._to_route((flight.key, flight, made, failed))

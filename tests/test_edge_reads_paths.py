@@ -175,3 +175,53 @@ def test_a_bounded_on_error_edge_is_spent_in_key_order_and_the_other_failure_fai
             except FiringFailed as error:
                 messages.add(str(error).splitlines()[0])
     assert len(messages) == 1, messages
+
+
+UNRELATED_ROUTE = """agent A(task: str) -> int {
+  s = fast(1)
+  s -> x(value: 5)
+  z = fast(1)
+  p = hold(z)
+  q1 = fast(1)
+  q2 = fast(q1)
+  q3 = fast(q2)
+  x = fast(q3)
+  x -> y when x > 100
+  y = fast(1)
+  c = tick(x)
+  return p
+  SHIELD
+}
+"""
+
+
+def test_a_join_does_not_wait_for_a_route_that_cannot_lead_back_to_what_it_joins():
+    # under the shield x(2)'s route waits for p(2); x's edges start only y, so the join of
+    # c on x(4) is made at once, as without the shield: p ends only once tick (c) has been
+    # called twice, so a join that waited for x's route would never end (review s13-order
+    # hang.py, overwait.py): a bound on the run's wall time fails the test rather than hang
+    # the suite, and c(5) starts before p ends (the order of events, not a duration)
+    import asyncio
+
+    from rolegraph.runtime import MockModel, run_agent
+
+    from . import test_edge_reads as reads
+
+    for shield in ("", "enforce always(not (y and p))"):
+        text = tools("hold", "tick", "fast") + UNRELATED_ROUTE.replace("SHIELD", shield)
+        ir = compiled(text)
+        reads.ticks.update(calls=0, until=2)
+        reads.delay_of = lambda name: 0.0
+
+        async def bounded(ir=ir):
+            return await asyncio.wait_for(run_agent(ir, {"task": "t"}, model=MockModel()), 30)
+
+        try:
+            result = asyncio.run(bounded())
+        finally:
+            reads.ticks.update(calls=0, until=0)
+        assert result.result == 3, shield
+        p_ended = next(f.ended for f in result.trace.firings if f.node == "p")
+        c = sorted((f.time, f.started) for f in result.trace.firings if f.node == "c")
+        assert [time for time, _ in c] == [3, 5], shield
+        assert all(started < p_ended for _, started in c), shield
