@@ -225,3 +225,65 @@ def test_a_join_does_not_wait_for_a_route_that_cannot_lead_back_to_what_it_joins
         c = sorted((f.time, f.started) for f in result.trace.firings if f.node == "c")
         assert [time for time, _ in c] == [3, 5], shield
         assert all(started < p_ended for _, started in c), shield
+
+
+async def add(a: int, b: int) -> int:
+    return a + b
+
+
+ROUTE_BEFORE_JOIN = """agent A(task: str) -> int {
+  y = slow(1)
+  z = fast(1)
+  z -> d(value: 10)
+  e = fast(1)
+  q1 = fast(1)
+  q2 = fast(q1)
+  q3 = fast(q2)
+  d = fast(q3)
+  c = add(d, e)
+  return c
+  enforce always(not (c and y))
+}
+"""
+
+
+def test_a_join_waits_for_a_route_still_to_be_taken_that_starts_what_it_joins():
+    # under the shield z(1)'s route waits for y(1) (slow or not); it starts d(2) = 11,
+    # which c pairs with e(1), before d(4) = 5 made by the joins: c(3) = 13 under every
+    # profile (a join that did not wait for z's route would pair d(4) when y is slow)
+    text = (
+        tools("fast", "slow")
+        + 'tool add(a: int, b: int) -> int = "tests.test_edge_reads_paths:add"\n'
+    )
+    ir = compiled(text + ROUTE_BEFORE_JOIN)
+    ending, _ = same_under_every_profile(ir, profiles(("slow", "fast"), range(3)))
+    assert ending == ("returned", 13)
+
+
+ROUTE_BEFORE_READ = """agent A(task: str) -> int {
+  y = slow(1)
+  w = fast(1)
+  z = fast(w)
+  z -> d(value: 10)
+  d = fast(w)
+  q = fast(d)
+  c = add(q, latest(d))
+  return c
+  enforce always(not (c and y))
+}
+"""
+
+
+def test_a_read_waits_for_a_route_still_to_be_taken_that_starts_what_it_reads():
+    # under the shield z(2)'s route waits for y(1) (slow or not); it starts d(3) = 11,
+    # which c(4) (joining q(3) = 4, from d(2) = 3) reads as `latest(d)` before 4
+    # (waiting for y through z's route: `_root_blocker`), never d(2): c(4) = 15 under
+    # every profile. (No join waits for z's route here: q's and c's are of time 3 or
+    # before, and what z starts is of time 3: `_routing_to`.)
+    text = (
+        tools("fast", "slow")
+        + 'tool add(a: int, b: int) -> int = "tests.test_edge_reads_paths:add"\n'
+    )
+    ir = compiled(text + ROUTE_BEFORE_READ)
+    ending, _ = same_under_every_profile(ir, profiles(("slow", "fast"), range(3)))
+    assert ending == ("returned", 15)
