@@ -655,8 +655,8 @@ class AgentRun:
                 for f in self.inflight.values()
                 if semantics.may_lead_to(f, producer, time, reaches)
             ]
-            if not earlier:
-                routing = self._blocker(frozenset((producer,)), time)
+            if not earlier:  # (`_blocker`'s first half, done: its second)
+                routing = self._routing_to(frozenset((producer,)), time) if self.unrouted else None
                 if routing is None:
                     return
                 earlier = [self._root_blocker(routing)]
