@@ -231,6 +231,11 @@ async def add(a: int, b: int) -> int:
     return a + b
 
 
+ADD_TOOLS = tools("fast", "slow") + (
+    'tool add(a: int, b: int) -> int = "tests.test_edge_reads_paths:add"\n'
+)
+
+
 ROUTE_BEFORE_JOIN = """agent A(task: str) -> int {
   y = slow(1)
   z = fast(1)
@@ -251,11 +256,7 @@ def test_a_join_waits_for_a_route_still_to_be_taken_that_starts_what_it_joins():
     # under the shield z(1)'s route waits for y(1) (slow or not); it starts d(2) = 11,
     # which c pairs with e(1), before d(4) = 5 made by the joins: c(3) = 13 under every
     # profile (a join that did not wait for z's route would pair d(4) when y is slow)
-    text = (
-        tools("fast", "slow")
-        + 'tool add(a: int, b: int) -> int = "tests.test_edge_reads_paths:add"\n'
-    )
-    ir = compiled(text + ROUTE_BEFORE_JOIN)
+    ir = compiled(ADD_TOOLS + ROUTE_BEFORE_JOIN)
     ending, _ = same_under_every_profile(ir, profiles(("slow", "fast"), range(3)))
     assert ending == ("returned", 13)
 
@@ -280,10 +281,6 @@ def test_a_read_waits_for_a_route_still_to_be_taken_that_starts_what_it_reads():
     # (waiting for y through z's route: `_root_blocker`), never d(2): c(4) = 15 under
     # every profile. (No join waits for z's route here: q's and c's are of time 3 or
     # before, and what z starts is of time 3: `_routing_to`.)
-    text = (
-        tools("fast", "slow")
-        + 'tool add(a: int, b: int) -> int = "tests.test_edge_reads_paths:add"\n'
-    )
-    ir = compiled(text + ROUTE_BEFORE_READ)
+    ir = compiled(ADD_TOOLS + ROUTE_BEFORE_READ)
     ending, _ = same_under_every_profile(ir, profiles(("slow", "fast"), range(3)))
     assert ending == ("returned", 15)

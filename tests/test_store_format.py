@@ -86,6 +86,20 @@ def columns(path: Path, table: str) -> list[str]:
         return [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
 
 
+def resumes_as_never_killed(store: Store, kept: list, fresh: Any) -> None:
+    """The run `OLD_RUN`, killed with `kept` checkpointed, read back and resumed: its
+    checkpoints are those kept, they are replayed, and the run ends as `fresh`, the same
+    run never killed (result, and each firing's key, status and output, in order)."""
+    assert store.checkpoints(OLD_RUN) == {r.key: r.output for r in kept}
+    resumed = run(store, resume=OLD_RUN)
+    assert resumed.result == fresh.result
+    replayed = [r.key for r in resumed.trace.firings if "replayed from a checkpoint" in r.notes]
+    assert replayed == [r.key for r in kept]
+    assert [(r.key, r.status, r.output) for r in resumed.trace.firings] == [
+        (r.key, r.status, r.output) for r in fresh.trace.firings
+    ]
+
+
 def test_a_new_store_records_its_format_and_each_run_its_own(tmp_path):
     store = Store(tmp_path / "s.sqlite")
     run_id = run(store).run_id
@@ -110,15 +124,7 @@ def test_an_old_store_is_migrated_and_its_killed_run_resumes_from_its_checkpoint
     assert {"spent_calls", "budget", "format"} <= set(columns(path, "runs"))
     info = store.run_info(OLD_RUN)
     assert info is not None and info.format == 0  # (written before formats)
-    assert store.checkpoints(OLD_RUN) == {r.key: r.output for r in kept}
-
-    resumed = run(store, resume=OLD_RUN)
-    assert resumed.result == fresh.result
-    replayed = [r.key for r in resumed.trace.firings if "replayed from a checkpoint" in r.notes]
-    assert replayed == [r.key for r in kept]
-    assert [(r.key, r.status, r.output) for r in resumed.trace.firings] == [
-        (r.key, r.status, r.output) for r in fresh.trace.firings
-    ]
+    resumes_as_never_killed(store, kept, fresh)
     # the old batch and the new ones read back together, under the same keys
     assert store.checkpoints(OLD_RUN) == {r.key: r.output for r in ok}
     assert store.run_info(OLD_RUN).status == "returned"  # type: ignore[union-attr]
@@ -278,15 +284,7 @@ def test_a_format_2_store_is_migrated_and_its_killed_run_resumes_beside_new_rows
     assert format_of(path) == store_module.FORMAT == 3
     info = store.run_info(OLD_RUN)
     assert info is not None and info.format == 2
-    assert store.checkpoints(OLD_RUN) == {r.key: r.output for r in kept}
-
-    resumed = run(store, resume=OLD_RUN)
-    assert resumed.result == fresh.result
-    replayed = [r.key for r in resumed.trace.firings if "replayed from a checkpoint" in r.notes]
-    assert replayed == [r.key for r in kept]
-    assert [(r.key, r.status, r.output) for r in resumed.trace.firings] == [
-        (r.key, r.status, r.output) for r in fresh.trace.firings
-    ]
+    resumes_as_never_killed(store, kept, fresh)
     store.close()
     with sqlite3.connect(path) as db:
         rows = [row for (row,) in db.execute("SELECT firings FROM checkpoints ORDER BY rowid")]
