@@ -189,3 +189,18 @@ def test_sites_are_those_listed_by_printing_every_type_where_it_is_compared():
                 voters += sum(1 for e in expected if isinstance(e, ReplicateVote) and e.voter)
     assert all(count > 20 for count in listed.values()), listed  # (every operator had sites)
     assert critics > 10 and voters > 10, (critics, voters)  # (and with a critic, a voter)
+
+
+def test_the_standard_patterns_are_read_only_for_a_node_of_a_type_from_std_types():
+    """`ApplyPattern.sites` reads the standard library (parsing each module: ~90 ms, once a
+    process) only for a node whose result type the program imports from `std.types`,
+    the only nodes a standard pattern is offered for; the sites are the reference's
+    (which reads it always) either way."""
+    plain = rolegraph.parse_file(EXAMPLES[0].parent / "self_refine.agent")
+    typed = rolegraph.parse_file(EXAMPLES[0].parent / "react.agent")
+    _standard_patterns.cache_clear()
+    sites = list(ApplyPattern.sites(plain))
+    assert _standard_patterns.cache_info().misses == 0  # (not read)
+    assert sites == list(_apply_pattern(plain))
+    assert list(ApplyPattern.sites(typed)) == list(_apply_pattern(typed))
+    assert any(edit.module for edit in ApplyPattern.sites(typed))  # (a standard one offered)

@@ -40,9 +40,10 @@ class ApplyPattern(Edit):
     @classmethod
     def sites(cls, module: ast.Module) -> Iterator[Edit]:
         # each pattern with its result type's text, printed once a call (the standard
-        # library's once a process), not once a node
+        # library's once a process, when a node can take one), not once a node
         local = [("", a, to_source(a.returns)) for a in module.agents if _is_pattern(a)]
-        # standard patterns whose result type this program imports from the same place
+        # standard patterns whose result type this program imports from the same place:
+        # none for a node whose type it does not (then the standard library is not read)
         imported = {
             name: d.module for d in module.decls if isinstance(d, ast.Import) for name in d.names
         }
@@ -52,10 +53,9 @@ class ApplyPattern(Edit):
                 if role is None or not plain_node(node):
                     continue
                 kind = to_source(role.returns)
-                for source, pattern, returns in local + _standard_patterns():
+                standard = _standard_patterns() if imported.get(kind) == "std.types" else []
+                for source, pattern, returns in local + standard:
                     if pattern is agent or returns != kind:
-                        continue
-                    if source and imported.get(kind) != "std.types":
                         continue
                     yield cls(agent=agent.name, node=node.name, pattern=pattern.name, module=source)
 
