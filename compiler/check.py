@@ -117,11 +117,8 @@ def _check_module(
     for name, agent in result.agents.items():
         if agent.symbol.module is not program.main:
             continue
-        shape = (
-            _graph_shape(agent, result.snapshots.get(name))
-            if errors_only and memo is not None and explore
-            else None
-        )
+        snapshot = result.snapshots.get(name) if errors_only and explore else None
+        shape = _graph_shape(agent, snapshot) if snapshot is not None else None
         known = memo.graphs.get(shape[0]) if shape is not None and memo is not None else None
         if known is not None:
             checked.diagnostics.extend(known[1])
@@ -138,8 +135,8 @@ def _check_module(
             checked.diagnostics.extend(diagnostics)
             checked.constraints.extend(results)
             graph_diagnostics = graph_diagnostics + diagnostics
-        if shape is not None and memo is not None:
-            memo.store_graph(shape, graph_diagnostics)
+        if shape is not None and snapshot is not None and memo is not None:
+            memo.store_graph(shape, graph_diagnostics, snapshot)
     return checked
 
 

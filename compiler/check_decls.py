@@ -170,7 +170,7 @@ class DeclChecker:
         key = (id(symbol.decl), symbol.module.filename)
         found = memo.declarations.get(key)
         if found is not None:
-            self.diagnostics.extend(found[1])
+            self.diagnostics.extend(found)
             return
         start = len(self.diagnostics)
         if kind == "model":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakValueDictionary
 
 from . import ast
 from .checked import Callee, NodeInfo, Signature
@@ -42,6 +43,7 @@ class AgentSnapshot:
     # `unshaped`: the nodes (as here) whose part is not made yet (then not in `shape`)
     shape: dict[int, Any] = field(default_factory=dict)
     unshaped: dict[int, NodeInfo] = field(default_factory=dict)
+    environment: int = -1  # the number of the environment it is stored for (`store_agent`)
 
 
 _REF, _FIRED = ast.Ref, ast.LtlFired
@@ -63,6 +65,17 @@ def _sources(module: ModuleInfo) -> list[ModuleInfo]:
                 waiting.append(other)
     del found[id(module)]
     return list(found.values())
+
+
+class _Environment:
+    """An environment of the memo (`CheckMemo.environment`), alive while every object its
+    key names by identity is (the table of environments holds it for them): the entries
+    made for it are kept for it (identity.py), and go with it."""
+
+    __slots__ = ("__weakref__", "number")
+
+    def __init__(self, number: int):
+        self.number = number
 
 
 class CheckMemo:
@@ -92,30 +105,44 @@ class CheckMemo:
       callee whose signature changed; the others checked clean then and read nothing
       that changed since.
 
-    Keys hold identities; each entry keeps its objects alive, so an identity is never
-    reused while its entry lives, but for a statement's: those go with their statement
-    (identity.py), so the candidates an editor lets go take theirs with them. Environments
-    are numbered once, so keys stay short.
+    Keys hold identities. An entry goes when what it was made for goes (identity.py): a
+    statement's with the statement; a model's or an enum's with its declaration; the
+    others (roles, records, agents, graphs, `test` blocks) with their environment, which
+    lives while the declarations and files its key names do (`environment`). So the
+    programs an editor lets go take their entries with them, while the candidates of a
+    program alive share its entries (a program parsed again is all new objects: nothing
+    of the last parse's entries can serve it). No identity is reused while an entry
+    keyed by it lives. Environments are numbered once, so keys stay short.
     """
 
     def __init__(self, size: int = 4096):
         self.size = size
-        self._environments: dict[tuple[Any, ...], tuple[int, list[Any]]] = {}
+        # each environment, by its key while the objects it names live, and by its number
+        self._environments: IdentityTable[tuple[Any, ...], _Environment] = IdentityTable(size)
+        self._numbered: WeakValueDictionary[int, _Environment] = WeakValueDictionary()
         self._numbers = itertools.count()
-        self.roles: dict[tuple[Any, ...], tuple[Any, list[Diagnostic], Signature]] = {}
+        # a role's check, by its declaration and environment (while that lives)
+        self.roles: IdentityTable[tuple[Any, ...], tuple[Any, list[Diagnostic], Signature]] = (
+            IdentityTable(size)
+        )
         # the record types of a program, by each module's key and environment: each type
         # symbol's record (module by module, in declaration order), and the diagnostics
-        self.records: dict[tuple[Any, ...], tuple[list[Any], list[Diagnostic]]] = {}
-        # a model's or an enum's diagnostics, by its declaration (kept alive) and file
-        self.declarations: dict[tuple[int, str], tuple[ast.Node, list[Diagnostic]]] = {}
+        self.records: IdentityTable[tuple[Any, ...], tuple[list[Any], list[Diagnostic]]] = (
+            IdentityTable(size)
+        )
+        # a model's or an enum's diagnostics, by its declaration (while it lives) and file
+        self.declarations: IdentityTable[tuple[int, str], list[Diagnostic]] = IdentityTable(size)
         self.statements: IdentityTable[tuple[Any, ...], tuple[Any, Any]] = IdentityTable(size * 8)
         self._heads: IdentityTable[int, tuple[str, ...]] = IdentityTable(size * 8)
-        # the graph errors of agents, by the shape of their graph (check.py)
-        self.graphs: dict[tuple[Any, ...], tuple[list[Any], list[Diagnostic]]] = {}
+        # the graph errors of agents, by the shape of their graph (check.py), while the
+        # agent's declaration lives
+        self.graphs: IdentityTable[tuple[Any, ...], tuple[list[Any], list[Diagnostic]]] = (
+            IdentityTable(size)
+        )
         # each agent as it last checked clean, by (qualified name, environment)
-        self.agents: dict[tuple[str, int], AgentSnapshot] = {}
+        self.agents: IdentityTable[tuple[str, int], AgentSnapshot] = IdentityTable(size)
         # the `test` blocks of a module that checked clean, by what they read (check.py)
-        self.tests: dict[tuple[Any, ...], list[Any]] = {}
+        self.tests: IdentityTable[tuple[Any, ...], list[Any]] = IdentityTable(size)
 
     def environment(self, module: ModuleInfo) -> int:
         """The number of a module's environment: its key and file, every name it sees
@@ -143,8 +170,10 @@ class CheckMemo:
         if found is None:
             if len(self._environments) >= self.size:
                 self.clear()
-            found = self._environments[tuple(key)] = (next(self._numbers), objects)
-        return found[0]
+            found = _Environment(next(self._numbers))
+            self._environments.keep(tuple(key), found, *objects)
+            self._numbered[found.number] = found
+        return found.number
 
     def heads(self, statement: ast.Node) -> tuple[str, ...]:
         """The names a statement reads: the heads of its references, the nodes its
@@ -165,28 +194,35 @@ class CheckMemo:
             found = self._heads.keep(id(statement), tuple(sorted(names)), statement)
         return found
 
+    def _living(self, *numbers: int) -> list[_Environment] | None:
+        """The environments numbered `numbers`, or None if one of them is gone (then an
+        entry for them could never be met again)."""
+        found = [self._numbered.get(number) for number in numbers]
+        return None if None in found else found  # type: ignore[return-value]
+
     def store_role(
         self, key: tuple[Any, ...], value: tuple[Any, list[Diagnostic], Signature]
     ) -> None:
-        if len(self.roles) >= self.size:
-            self.roles.clear()
-        self.roles[key] = value
+        """`value` for `key`: a role's declaration (kept alive with the entry) and
+        environment."""
+        environments = self._living(key[1])
+        if environments is not None:
+            self.roles.keep(key, value, *environments)
 
     def store_records(
         self, key: tuple[Any, ...], value: tuple[list[Any], list[Diagnostic]]
     ) -> None:
-        if len(self.records) >= self.size:
-            self.records.clear()
-        self.records[key] = value
+        """`value` for `key`: each module's key and environment."""
+        environments = self._living(*(number for _, number in key))
+        if environments is not None:
+            self.records.keep(key, value, *environments)
 
     def store_declaration(
         self, key: tuple[int, str], decl: ast.Node, diagnostics: list[Diagnostic]
     ) -> None:
-        """`diagnostics` for `key`: the identity of `decl` (kept alive with the entry) and
-        its file."""
-        if len(self.declarations) >= self.size:
-            self.declarations.clear()
-        self.declarations[key] = (decl, diagnostics)
+        """`diagnostics` for `key`: the identity of `decl` and its file, while `decl`
+        lives."""
+        self.declarations.keep(key, diagnostics, decl)
 
     def store_statement(
         self, key: tuple[Any, ...], statement: ast.Node, keep: Any, result: Any
@@ -196,26 +232,38 @@ class CheckMemo:
         self.statements.keep(key, (keep, result), statement)
 
     def store_graph(
-        self, shape: tuple[tuple[Any, ...], list[Any]], diagnostics: list[Diagnostic]
+        self,
+        shape: tuple[tuple[Any, ...], list[Any]],
+        diagnostics: list[Diagnostic],
+        snapshot: AgentSnapshot,
     ) -> None:
-        if len(self.graphs) >= self.size:
-            self.graphs.clear()
-        key, objects = shape
-        self.graphs[key] = (objects, [d for d in diagnostics if d.is_error])
+        """The errors of an agent's graph, for its shape (`check._graph_shape`: its key,
+        and the objects it names by identity, kept alive with the entry), while the
+        environment of the agent's snapshot lives."""
+        environments = self._living(snapshot.environment)
+        if environments is not None:
+            key, objects = shape
+            errors = [d for d in diagnostics if d.is_error]
+            self.graphs.keep(key, (objects, errors), *environments)
 
     def store_agent(self, key: tuple[str, int], snapshot: AgentSnapshot) -> None:
-        if len(self.agents) >= self.size and key not in self.agents:
-            self.agents.clear()
-        self.agents[key] = snapshot
+        """`snapshot` for `key`: the agent's qualified name and environment."""
+        snapshot.environment = key[1]
+        environments = self._living(key[1])
+        if environments is not None:
+            self.agents.keep(key, snapshot, *environments)
 
     def store_tests(self, key: tuple[Any, ...], objects: list[Any]) -> None:
-        if len(self.tests) >= self.size:
-            self.tests.clear()
-        self.tests[key] = objects
+        """`test` blocks that checked clean, for `key` (`check._tests_key`: the main
+        module's environment first), the objects it names kept alive with the entry."""
+        environments = self._living(key[0])
+        if environments is not None:
+            self.tests.keep(key, objects, *environments)
 
     def clear(self) -> None:
         """Forget everything (numbers are never reused, so no key can come back wrong)."""
         self._environments.clear()
+        self._numbered.clear()
         self.roles.clear()
         self.records.clear()
         self.declarations.clear()
