@@ -410,6 +410,7 @@ class AgentChecker(DeclChecker):
         if previous is None:
             snapshot.edges = self._edge_ports
             added = list(info.decl.body)
+            snapshot.fresh = [*info.decl.params, *info.decl.ct_params]
         else:
             nodes, by_name = snapshot.nodes, snapshot.by_name
             nodes.update(previous.nodes)
@@ -426,9 +427,11 @@ class AgentChecker(DeclChecker):
                 shape.pop(gone, None)
                 unshaped.pop(gone, None)
             edges.update(self._edge_ports)
+        fresh = snapshot.fresh
         for statement in added:
             if type(statement) is not _NODE:  # (a node's part is its entry's: below)
                 shape[id(statement)] = statement
+                fresh.append(statement)
         # The node table and every callee its nodes call (by identity, with the name
         # called: what `carried` checks): those the last one's call, and those this check
         # put in node infos (`_made`); put in afresh from the whole table when those kept

@@ -426,18 +426,16 @@ class DeclChecker:
         start = len(self.diagnostics)
         self._check_role(symbol)
         diagnostics = self.diagnostics[start:]
-        self.memo.store_role(key, (symbol.decl, diagnostics, self.signatures[symbol.qualified]))
+        self.memo.store_role(key, symbol.decl, (diagnostics, self.signatures[symbol.qualified]))
 
-    def replayed(
-        self, symbol: Symbol, hit: tuple[ast.Node, list[Diagnostic], Signature] | None
-    ) -> bool:
+    def replayed(self, symbol: Symbol, hit: tuple[list[Diagnostic], Signature] | None) -> bool:
         """Whether the role's check was replayed from the memo (`hit`: its entry for the
         role's declaration and environment, if any), as `check_role` replays it."""
         if hit is None or symbol.qualified in self.signatures:
             return False  # (a signature computed with an agent: the role checked whole)
-        if hit[1]:
-            self.diagnostics.extend(hit[1])
-        self.signatures[symbol.qualified] = hit[2]
+        if hit[0]:
+            self.diagnostics.extend(hit[0])
+        self.signatures[symbol.qualified] = hit[1]
         return True
 
     def _check_role(self, symbol: Symbol) -> None:

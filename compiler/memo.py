@@ -44,6 +44,9 @@ class AgentSnapshot:
     shape: dict[int, Any] = field(default_factory=dict)
     unshaped: dict[int, NodeInfo] = field(default_factory=dict)
     environment: int = -1  # the number of the environment it is stored for (`store_agent`)
+    # the parameters and the statements other than nodes new since the snapshot before
+    # (all of them when there was none): what the graph's entry is kept for (`store_graph`)
+    fresh: list[Any] = field(default_factory=list)
 
 
 _REF, _FIRED = ast.Ref, ast.LtlFired
@@ -108,7 +111,8 @@ class CheckMemo:
     Keys hold identities. An entry goes when what it was made for goes (identity.py): a
     statement's with the statement; a model's or an enum's with its declaration; the
     others (roles, records, agents, graphs, `test` blocks) with their environment, which
-    lives while the declarations and files its key names do (`environment`). So the
+    lives while the declarations and files its key names do (`environment`), and with
+    the declarations, statements and blocks their own keys name. So the
     programs an editor lets go take their entries with them, while the candidates of a
     program alive share its entries (a program parsed again is all new objects: nothing
     of the last parse's entries can serve it). No identity is reused while an entry
@@ -121,8 +125,8 @@ class CheckMemo:
         self._environments: IdentityTable[tuple[Any, ...], _Environment] = IdentityTable(size)
         self._numbered: WeakValueDictionary[int, _Environment] = WeakValueDictionary()
         self._numbers = itertools.count()
-        # a role's check, by its declaration and environment (while that lives)
-        self.roles: IdentityTable[tuple[Any, ...], tuple[Any, list[Diagnostic], Signature]] = (
+        # a role's check, by its declaration and environment (while they live)
+        self.roles: IdentityTable[tuple[int, int], tuple[list[Diagnostic], Signature]] = (
             IdentityTable(size)
         )
         # the record types of a program, by each module's key and environment: each type
@@ -136,13 +140,13 @@ class CheckMemo:
         self._heads: IdentityTable[int, tuple[str, ...]] = IdentityTable(size * 8)
         # the graph errors of agents, by the shape of their graph (check.py), while the
         # agent's declaration lives
-        self.graphs: IdentityTable[tuple[Any, ...], tuple[list[Any], list[Diagnostic]]] = (
+        self.graphs: IdentityTable[tuple[Any, ...], tuple[Any, Any, list[Diagnostic]]] = (
             IdentityTable(size)
         )
         # each agent as it last checked clean, by (qualified name, environment)
         self.agents: IdentityTable[tuple[str, int], AgentSnapshot] = IdentityTable(size)
         # the `test` blocks of a module that checked clean, by what they read (check.py)
-        self.tests: IdentityTable[tuple[Any, ...], list[Any]] = IdentityTable(size)
+        self.tests: IdentityTable[tuple[Any, ...], bool] = IdentityTable(size)
 
     def environment(self, module: ModuleInfo) -> int:
         """The number of a module's environment: its key and file, every name it sees
@@ -201,13 +205,13 @@ class CheckMemo:
         return None if None in found else found  # type: ignore[return-value]
 
     def store_role(
-        self, key: tuple[Any, ...], value: tuple[Any, list[Diagnostic], Signature]
+        self, key: tuple[int, int], decl: ast.Node, value: tuple[list[Diagnostic], Signature]
     ) -> None:
-        """`value` for `key`: a role's declaration (kept alive with the entry) and
-        environment."""
+        """`value` for `key`: a role's declaration `decl` (by identity) and environment,
+        while both live."""
         environments = self._living(key[1])
         if environments is not None:
-            self.roles.keep(key, value, *environments)
+            self.roles.keep(key, value, decl, *environments)
 
     def store_records(
         self, key: tuple[Any, ...], value: tuple[list[Any], list[Diagnostic]]
@@ -233,18 +237,27 @@ class CheckMemo:
 
     def store_graph(
         self,
-        shape: tuple[tuple[Any, ...], list[Any]],
+        shape: tuple[tuple[Any, ...], list[Any], list[Any]],
         diagnostics: list[Diagnostic],
         snapshot: AgentSnapshot,
     ) -> None:
         """The errors of an agent's graph, for its shape (`check._graph_shape`: its key,
-        and the objects it names by identity, kept alive with the entry), while the
-        environment of the agent's snapshot lives."""
+        the statements and parameters it names by identity, and the nodes' parts it names
+        so), while the environment of the agent's snapshot lives, and those of the named
+        objects new since the snapshot before (`AgentSnapshot.fresh`: a candidate's own);
+        the other objects it names are kept alive with it (those a parent shares, which
+        its siblings may meet again)."""
         environments = self._living(snapshot.environment)
         if environments is not None:
-            key, objects = shape
+            key, named, parts = shape
+            fresh = snapshot.fresh
+            if fresh:
+                new = set(map(id, fresh))
+                held = [item for item in named if id(item) not in new]
+            else:
+                held = named
             errors = [d for d in diagnostics if d.is_error]
-            self.graphs.keep(key, (objects, errors), *environments)
+            self.graphs.keep(key, (held, parts, errors), *fresh, *environments)
 
     def store_agent(self, key: tuple[str, int], snapshot: AgentSnapshot) -> None:
         """`snapshot` for `key`: the agent's qualified name and environment."""
@@ -255,10 +268,10 @@ class CheckMemo:
 
     def store_tests(self, key: tuple[Any, ...], objects: list[Any]) -> None:
         """`test` blocks that checked clean, for `key` (`check._tests_key`: the main
-        module's environment first), the objects it names kept alive with the entry."""
+        module's environment first), while it and the objects it names live."""
         environments = self._living(key[0])
         if environments is not None:
-            self.tests.keep(key, objects, *environments)
+            self.tests.keep(key, True, *objects, *environments)
 
     def clear(self) -> None:
         """Forget everything (numbers are never reused, so no key can come back wrong)."""

@@ -114,12 +114,12 @@ def _candidates(module: ast.Module) -> list[Any]:
     return found
 
 
-def _shape_values(found: tuple[tuple[Any, ...], list[Any]] | None) -> tuple[Any, ...]:
+def _shape_values(found: tuple[tuple[Any, ...], list[Any], list[Any]] | None) -> tuple[Any, ...]:
     """A graph key (check._graph_shape) by what its identities name: a node's part by
     value, any other object by identity."""
     assert found is not None
-    key, objects = found
-    named = {id(o): o for o in objects}
+    key, objects, parts = found
+    named = {id(o): o for o in (*objects, *parts)}
     return tuple(
         ("part", named[k]) if type(named.get(k)) is tuple else k if k in named else ("is", k)
         for k in key
@@ -167,9 +167,11 @@ def _agrees(session: CheckSession, module: ast.Module, filename: str, **options:
     if not incremental.errors:  # the snapshot kept: the one a fresh memo makes
         SHAPES[0] += _shapes_agree(incremental, stored)
         memo = CheckMemo()
-        check_module(module, filename, _parse, "", memo=memo, **options)
+        # (held: its imports, parsed anew, name its environment, which goes with them)
+        checked = check_module(module, filename, _parse, "", memo=memo, **options)
         kept = _snapshots(session.memo, module)
         assert kept == _snapshots(memo, module)
+        del checked
         assert len(kept) == len(module.agents)
     return not incremental.errors
 

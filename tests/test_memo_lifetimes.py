@@ -15,6 +15,8 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+import pytest
+
 from rolegraph.compiler import check_decls
 from rolegraph.compiler.incremental import CheckSession
 from rolegraph.compiler.memo import CheckMemo
@@ -29,23 +31,81 @@ def _sizes(memo: CheckMemo) -> dict[str, int]:
     return {name: len(getattr(memo, name)) for name in TABLES}
 
 
-def _parsed(text: str):  # type: ignore[no-untyped-def]
-    module = parse_module(text, str(EXAMPLE)).module
+def _parsed(text: str, name: str = str(EXAMPLE)):  # type: ignore[no-untyped-def]
+    module = parse_module(text, name).module
     assert module is not None
     return module
 
 
-def test_programs_parsed_again_and_let_go_leave_the_memo_as_one_did() -> None:
-    text = EXAMPLE.read_text()
-    session = CheckSession(str(EXAMPLE))
-    module = _parsed(text)
+LIBRARY = """
+type Answer { text: str, score: float }
+model slow = "mock" { temperature: 0 }
+tool count_words(expression: str) -> float = "rolegraph.stdlib.tools:calculator"
+"""
+
+# programs that declare no type, model or tool of their own: every object their
+# environment's key names is imported (from a file beside them, kept parsed by the
+# session, or the standard library), so their environment outlives each parse
+IMPORTS_ONLY = """
+from "./lib.agent" import Answer, count_words, slow
+
+role R(task: str) -> Answer {
+  model slow
+  prompt "{{ task }}"
+  tools [count_words] max 2
+}
+
+agent A(task: str) -> Answer {
+  a = R(task)
+  b = R(task)
+  b -> return(b)
+}
+
+test t1 {
+  run A(task: "x")
+  mock R [{text: "a", score: 1.0}]
+  expect calls(R) >= 1
+}
+"""
+
+STD_ONLY = """
+from std.types import Answer
+from std.chain_of_thought import fast
+
+role Solver(question: str) -> Answer {
+  model fast
+  prompt "Question: {{ question }}"
+}
+
+agent A(question: str) -> Answer {
+  s = Solver(question)
+  return s
+}
+"""
+
+
+@pytest.mark.parametrize("program", ["self_refine", "imports_only", "std_only"])
+def test_programs_parsed_again_and_let_go_leave_the_memo_as_one_did(
+    program: str, tmp_path: Path
+) -> None:
+    name, text = str(tmp_path / "main.agent"), STD_ONLY
+    if program == "self_refine":
+        name, text = str(EXAMPLE), EXAMPLE.read_text()
+    elif program == "imports_only":
+        (tmp_path / "lib.agent").write_text(LIBRARY)
+        text = IMPORTS_ONLY
+    session = CheckSession(name, root=tmp_path)
+    module = _parsed(text, name)
     assert not session.check(module, errors_only=True).errors
     after_one = _sizes(session.memo)
-    assert all(after_one.values()), after_one  # (each table has something to lose)
+    assert after_one["roles"] and after_one["graphs"], after_one
     for _ in range(12):
-        module = _parsed(text)  # (the one before let go)
+        module = _parsed(text, name)  # (the one before let go)
         assert not session.check(module, errors_only=True).errors
     assert _sizes(session.memo) == after_one
+    if program != "self_refine":
+        return  # (their environment lives on, and with it their last agent's snapshot)
+    assert all(after_one.values()), after_one  # (each table has something to lose)
     del module
     gone = _sizes(session.memo)
     # (the lowering keeps the last agent of each name it lowered: lower.py; the
