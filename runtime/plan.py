@@ -20,7 +20,7 @@ from rolegraph.compiler import ast
 from rolegraph.compiler.dataflow import plain_heads, read_calls, reads_name
 from rolegraph.compiler.ir import RETURN, AgentIR, IREdge
 from rolegraph.compiler.ltl import proposition
-from rolegraph.compiler.reach import Reachability
+from rolegraph.compiler.reach import Reachability, leading_to, predecessor_table
 
 from .expressions import Evaluator, compile_expression, holds, references
 from .keys import firing_key
@@ -59,6 +59,10 @@ class Plan:
     # edges read, and itself when one of its edges is bounded (a `max` is spent by its
     # firings in key order, as the explorer spends it: logical time first)
     route_reads: dict[str, frozenset[str]]
+    # per set of `route_reads`, the nodes that lead to a node of it (itself included):
+    # the only ones whose firings in flight a route that reads it may wait for
+    # (runtime/scheduler.py `_blocker`)
+    feeders: dict[frozenset[str], frozenset[str]]
     # the nodes each node's explicit edges start (what a firing's route may make: a join
     # or a read waits for a route still to be taken only through these, runtime/scheduler.py
     # `_routing_to`; its own output is already queued)
@@ -160,6 +164,12 @@ def derive(ir: AgentIR) -> Plan:
         name: reads | {name} if any(edge.max is not None for edge in out_edges[name]) else reads
         for name, reads in edge_reads.items()
     }
+    predecessors = predecessor_table(reach.successors)
+    feeders = {
+        reads: frozenset(node for name in reads for node in leading_to(predecessors, name))
+        for reads in set(route_reads.values())
+        if reads
+    }
     edge_targets = {
         name: frozenset(edge.target for edge in edges if edge.target in ir.nodes)
         for name, edges in out_edges.items()
@@ -255,6 +265,7 @@ def derive(ir: AgentIR) -> Plan:
         reach,
         edge_reads,
         route_reads,
+        feeders,
         edge_targets,
         consumers,
         reads,

@@ -150,6 +150,10 @@ class AgentRun:
         self.empty: dict[str, int] = plan.join_sizes.copy()
         # the firings in flight, by label (a string: its hash is kept, where a key's is not)
         self.inflight: dict[str, Inflight] = {}
+        # the same firings by node, then label (`_blocker` looks up the nodes that lead to
+        # what a route reads, `Plan.feeders`, not every firing): made at its first use
+        # (`_by_node`), then kept with `inflight` (`start`, `_land`); None until then
+        self.by_node: dict[str, dict[str, Inflight]] | None = None
         self.inflight_times: dict[int, int] = {}  # logical time → firings in flight at it
         self.taken: dict[int, int] = {}
         self.offers: list[Offer] = []  # the returns (and failures of the run) offered so far
@@ -271,6 +275,8 @@ class AgentRun:
         self.inflight[flight.label] = flight  # (`_launch`, here: once per firing)
         times = self.inflight_times
         times[time] = times.get(time, 0) + 1
+        if self.by_node is not None:
+            self.by_node.setdefault(node, {})[flight.label] = flight
         if self.shields:
             self.admitted.setdefault(time, set()).add(node)
         inline = self.inline.get(node)
@@ -586,6 +592,8 @@ class AgentRun:
                 times[time] = left
             else:
                 del times[time]
+            if self.by_node is not None:
+                _unindex(self.by_node, flight)
         # its route (`conclude`): taken now when nothing can come before it (`_blocker`,
         # where it is plain: it waits for nothing, or nothing is in flight, to be joined
         # or to be routed), else by `settle`, after the joins (`_take_routes`). Then its
@@ -677,16 +685,34 @@ class AgentRun:
         no firing before `before` of those nodes is still to come."""
         times = self.inflight_times
         if times and min(times) < before:
-            reaches = self.plan.reach.reaches
-            for other in self.inflight.values():
-                if reads is None:
+            if reads is None:
+                for other in self.inflight.values():
                     if other.time < before:
                         return other.label
-                    continue
-                for name in reads:
-                    if semantics.may_lead_to(other, name, before, reaches):
-                        return other.label
+            else:
+                # (only the firings of the nodes that lead to `reads`, `Plan.feeders`: the
+                # others may lead to none of them, whatever their time)
+                reaches, by_node = self.plan.reach.reaches, self._by_node()
+                feeders = self.plan.feeders[reads]
+                if len(feeders) > len(by_node):
+                    feeders = feeders.intersection(by_node)
+                for node in feeders:
+                    flights = by_node.get(node)
+                    if flights:
+                        for other in flights.values():
+                            for name in reads:
+                                if semantics.may_lead_to(other, name, before, reaches):
+                                    return other.label
         return self._routing_to(reads, before) if self.unrouted else None
+
+    def _by_node(self) -> dict[str, dict[str, Inflight]]:
+        """The firings in flight by node (`by_node`), made from `inflight` at the first ask."""
+        by_node = self.by_node
+        if by_node is None:
+            by_node = self.by_node = {}
+            for flight in self.inflight.values():
+                by_node.setdefault(flight.node, {})[flight.label] = flight
+        return by_node
 
     def _routing_to(self, reads: frozenset[str] | None, before: int) -> str | None:
         """The label of a firing that ended and whose edges are still to be taken, when
@@ -1070,6 +1096,7 @@ class AgentRun:
                 self.cancelled.append(flight.task)
         self.inflight.clear()
         self.inflight_times.clear()
+        self.by_node = None
         self.ready.clear()
         if self.resume is not None:
             self.resume.cancel()
@@ -1079,6 +1106,8 @@ class AgentRun:
     def _launch(self, flight: Inflight) -> None:
         self.inflight[flight.label] = flight
         self.inflight_times[flight.time] = self.inflight_times.get(flight.time, 0) + 1
+        if self.by_node is not None:
+            self.by_node.setdefault(flight.node, {})[flight.label] = flight
 
     def _land(self, label: str) -> None:
         """A firing is no longer in flight (it ended, or was cancelled)."""
@@ -1089,6 +1118,8 @@ class AgentRun:
                 self.inflight_times[flight.time] = left
             else:
                 del self.inflight_times[flight.time]
+            if self.by_node is not None:
+                _unindex(self.by_node, flight)
 
     def waiting(self) -> list[str]:
         lines = []
@@ -1110,6 +1141,14 @@ def _forget(unrouted: dict[str, dict[str, Inflight]], flight: Inflight) -> None:
     del flights[flight.label]
     if not flights:
         del unrouted[flight.node]
+
+
+def _unindex(by_node: dict[str, dict[str, Inflight]], flight: Inflight) -> None:
+    """A firing is no longer in flight: no longer `AgentRun.by_node`."""
+    flights = by_node[flight.node]
+    del flights[flight.label]
+    if not flights:
+        del by_node[flight.node]
 
 
 def _insert(outputs: list[Output], output: Output) -> None:

@@ -338,6 +338,57 @@ def test_a_route_that_waits_is_tried_again_only_when_a_firing_it_waits_for_lands
     assert counts[1] <= 4 * counts[0] + 10, counts
 
 
+async def total(values: list[int]) -> int:
+    return sum(values)
+
+
+def fan_out(width: int) -> str:
+    """A fan-out `width` wide whose every branch has a bounded edge (its route waits for
+    the earlier firings of its own node, `Plan.route_reads`), joined at the end."""
+    lines = ["  src = step(1)"] + [f"  b{i} = step(src)" for i in range(width)]
+    for i in range(width):
+        lines += [f"  e{i} = nb()", f"  b{i} -> e{i}(value: b{i}) when b{i} > 100 max 1"]
+    lines += ["  j = total([" + ", ".join(f"b{i}" for i in range(width)) + "])", "  return j"]
+    return (
+        tools("step", "nb")
+        + f'tool total(values: list[int]) -> int = "{HERE}:total"\n'
+        + "agent A(task: str) -> int {\n"
+        + "\n".join(lines)
+        + "\n}\n"
+    )
+
+
+def test_the_routes_of_a_wide_fan_out_with_bounded_edges_look_at_their_own_branch(monkeypatch):
+    # each branch's route waits only for what may lead to its own node (a firing of `src`
+    # or of itself, `Plan.feeders`), not for the W - 1 other branches in flight: the
+    # questions asked of the firings in flight (`may_lead_to`, `reaches`) grow as W, not
+    # as W² (the review of s13-order: 319600 `may_lead_to` calls at W = 800)
+    from rolegraph.compiler import reach, semantics
+
+    asked = [0]
+    may_lead_to, reaches = semantics.may_lead_to, reach.Reachability.reaches
+
+    def counting_lead(*args):
+        asked[0] += 1
+        return may_lead_to(*args)
+
+    def counting_reach(self, *args):
+        asked[0] += 1
+        return reaches(self, *args)
+
+    monkeypatch.setattr(semantics, "may_lead_to", counting_lead)
+    monkeypatch.setattr(reach.Reachability, "reaches", counting_reach)
+    counts = []
+    for width in (50, 200):
+        ir = compiled(fan_out(width))
+        asked[0] = 0
+        ending, _ = outcome(ir, lambda name: 0.0)
+        assert ending == ("returned", 4 * width)  # ((1 * 7 + 3) % 23 = 10, then 4 each)
+        counts.append(asked[0])
+    # (W² would be 16x; linear, 4x)
+    assert counts[1] <= 4 * counts[0] + 10, counts
+
+
 # -- a property: random agents whose edges read other nodes, in loops ----------------------
 
 TOOLS = ("step", "risky", "nb", "th")
