@@ -20,7 +20,7 @@ from rolegraph.compiler import ast
 from rolegraph.compiler.dataflow import plain_heads, read_calls, reads_name
 from rolegraph.compiler.ir import RETURN, AgentIR, IREdge
 from rolegraph.compiler.ltl import proposition
-from rolegraph.compiler.reach import Reachability, leading_to, predecessor_table
+from rolegraph.compiler.reach import Reachability, predecessor_table
 
 from .expressions import Evaluator, compile_expression, holds, references
 from .keys import firing_key
@@ -59,10 +59,11 @@ class Plan:
     # edges read, and itself when one of its edges is bounded (a `max` is spent by its
     # firings in key order, as the explorer spends it: logical time first)
     route_reads: dict[str, frozenset[str]]
-    # per set of `route_reads`, the nodes that lead to a node of it (itself included):
-    # the only ones whose firings in flight a route that reads it may wait for
-    # (runtime/scheduler.py `_blocker`)
-    feeders: dict[frozenset[str], frozenset[str]]
+    # per set of `route_reads`, the nodes that lead to a node of it (itself included), when
+    # they are no more than `FEEDERS`: the only ones whose firings in flight a route that
+    # reads it may wait for (runtime/scheduler.py `_blocker`); None when more (a route
+    # then looks at every node in flight: listing them all is quadratic in a long chain)
+    feeders: dict[frozenset[str], frozenset[str] | None]
     # the nodes each node's explicit edges start (what a firing's route may make: a join
     # or a read waits for a route still to be taken only through these, runtime/scheduler.py
     # `_routing_to`; its own output is already queued)
@@ -136,6 +137,27 @@ def plan_of(ir: AgentIR) -> Plan:
     return plan
 
 
+# the most nodes `Plan.feeders` lists as leading to what a route reads
+FEEDERS = 32
+
+
+def _leading_to_at_most(
+    predecessors: Mapping[str, list[str]], targets: frozenset[str], limit: int
+) -> frozenset[str] | None:
+    """`targets` and every node that leads to one of them (one pass backwards), or None
+    once they are more than `limit` (the pass stops there: `Plan.feeders`)."""
+    seen = set(targets)
+    todo = list(targets)
+    while todo:
+        for node in predecessors[todo.pop()]:
+            if node not in seen:
+                seen.add(node)
+                if len(seen) > limit:
+                    return None
+                todo.append(node)
+    return frozenset(seen) if len(seen) <= limit else None
+
+
 def derive(ir: AgentIR) -> Plan:
     out_edges: dict[str, list[IREdge]] = {name: [] for name in ir.nodes}
     for edge in ir.edges:
@@ -166,7 +188,7 @@ def derive(ir: AgentIR) -> Plan:
     }
     predecessors = predecessor_table(reach.successors)
     feeders = {
-        reads: frozenset(node for name in reads for node in leading_to(predecessors, name))
+        reads: _leading_to_at_most(predecessors, reads, FEEDERS)
         for reads in set(route_reads.values())
         if reads
     }

@@ -33,7 +33,7 @@ import inspect
 import operator
 import time as clock
 from collections import defaultdict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import copy_context
 from dataclasses import dataclass
 from functools import partial
@@ -691,12 +691,14 @@ class AgentRun:
                         return other.label
             else:
                 # (only the firings of the nodes that lead to `reads`, `Plan.feeders`: the
-                # others may lead to none of them, whatever their time)
+                # others may lead to none of them, whatever their time; those of every node
+                # in flight when they are fewer, or too many lead there to be listed)
                 reaches, by_node = self.plan.reach.reaches, self._by_node()
                 feeders = self.plan.feeders[reads]
-                if len(feeders) > len(by_node):
-                    feeders = feeders.intersection(by_node)
-                for node in feeders:
+                nodes: Iterable[str] = (
+                    by_node if feeders is None or len(feeders) > len(by_node) else feeders
+                )
+                for node in nodes:
                     flights = by_node.get(node)
                     if flights:
                         for other in flights.values():

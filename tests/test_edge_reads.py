@@ -389,6 +389,36 @@ def test_the_routes_of_a_wide_fan_out_with_bounded_edges_look_at_their_own_branc
     assert counts[1] <= 4 * counts[0] + 10, counts
 
 
+def test_the_nodes_listed_as_leading_to_what_a_route_reads_are_those_and_no_more():
+    # `Plan.feeders` against a brute-force backward pass over every node: the set, or
+    # None once it would list more than `FEEDERS` nodes (a long chain: listing every
+    # ancestor of each bounded node is quadratic)
+    from rolegraph.compiler.reach import leading_to, predecessor_table
+    from rolegraph.runtime.plan import FEEDERS, derive
+
+    chain = ["  v0 = step(1)"]
+    for i in range(1, 3 * FEEDERS):
+        chain += [
+            f"  v{i} = step()",
+            f"  v{i - 1} -> v{i}(value: v{i - 1}) when v{i - 1} > 0 max 3",
+        ]
+    chain.append(f"  return v{3 * FEEDERS - 1}")
+    sources = [
+        fan_out(40),
+        tools("step") + "agent A(task: str) -> int {\n" + "\n".join(chain) + "\n}\n",
+    ]
+    for source in sources:
+        plan = derive(compiled(source))
+        predecessors = predecessor_table(plan.reach.successors)
+        listed = none = 0
+        for reads in {r for r in plan.route_reads.values() if r}:
+            leading = set().union(*(leading_to(predecessors, name) for name in reads))
+            expected = frozenset(leading) if len(leading) <= FEEDERS else None
+            assert plan.feeders[reads] == expected, sorted(reads)
+            listed, none = listed + (expected is not None), none + (expected is None)
+        assert listed and (none or source is sources[0]), (listed, none)
+
+
 # -- a property: random agents whose edges read other nodes, in loops ----------------------
 
 TOOLS = ("step", "risky", "nb", "th")

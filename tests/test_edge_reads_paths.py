@@ -10,6 +10,10 @@ inline.py, shield.py; the count's order).
 
 from collections.abc import Callable
 
+import pytest
+
+from rolegraph.runtime import plan
+
 from .test_edge_reads import compiled, outcome, profiles, tools
 
 BATCH = """agent A(task: str) -> int {
@@ -284,3 +288,44 @@ def test_a_read_waits_for_a_route_still_to_be_taken_that_starts_what_it_reads():
     ir = compiled(ADD_TOOLS + ROUTE_BEFORE_READ)
     ending, _ = same_under_every_profile(ir, profiles(("slow", "fast"), range(3)))
     assert ending == ("returned", 15)
+
+
+STALE = """agent A(task: str) -> int {
+  s = slow(1)
+  b = nb(1)
+  b -> c(value: 1) max 1
+  c = fast()
+  f = fx(1)
+  f -> g(value: 3) on error
+  g = fast()
+  g -> h(value: g) when g > 0 max 1
+  h = fast()
+  return h
+}
+"""
+
+
+def test_a_route_does_not_wait_for_a_firing_that_failed_after_the_firings_were_indexed():
+    # b's bounded route indexes the firings in flight by node (`AgentRun.by_node`); f
+    # fails after that, and g's bounded route must not find it there still (the review
+    # of s14-order: with the failed firing left in the index, the run stalled)
+    ir = compiled(tools("slow", "nb", "fast", "fx") + STALE)
+    runs = [outcome(ir, delays, {"fx": [True]}) for delays in profiles(("slow", "fx"), range(3))]
+    assert all(run == runs[0] for run in runs), runs
+    assert runs[0][0] == ("returned", 5)
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        test_a_shielded_route_is_taken_after_the_joins_of_its_time,
+        test_a_bounded_edge_is_spent_by_its_sources_firings_in_key_order,
+        test_a_bounded_on_error_edge_is_spent_in_key_order_and_the_other_failure_fails_the_run,
+        test_a_route_does_not_wait_for_a_firing_that_failed_after_the_firings_were_indexed,
+    ],
+    ids=lambda test: test.__name__[5:40],
+)
+def test_routes_wait_alike_when_too_many_nodes_lead_to_what_they_read_to_list(test, monkeypatch):
+    # `Plan.feeders` lists no node (FEEDERS = 0): each route looks at every node in flight
+    monkeypatch.setattr(plan, "FEEDERS", 0)
+    test()
