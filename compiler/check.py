@@ -193,8 +193,8 @@ def _graph_shape(
 
     Each node's part is one object per distinct part (`_node_shape`), named in the key by
     its identity: the key is a tuple of numbers, quick to hash. With it: the parameters
-    and the other statements it names by identity (the memo's entry goes when one of them
-    goes), and the nodes' parts (tuples: held by the entry), so no identity in it is
+    and the other statements it names by identity, and the nodes' parts (tuples), which
+    the memo's entry holds or goes with (`CheckMemo.store_graph`), so no identity in it is
     reused while it lives.
 
     `snapshot`: the agent's snapshot this check stored (memo.AgentSnapshot), whose `shape`

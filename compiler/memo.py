@@ -139,7 +139,7 @@ class CheckMemo:
         self.statements: IdentityTable[tuple[Any, ...], tuple[Any, Any]] = IdentityTable(size * 8)
         self._heads: IdentityTable[int, tuple[str, ...]] = IdentityTable(size * 8)
         # the graph errors of agents, by the shape of their graph (check.py), while the
-        # agent's declaration lives
+        # environment and the statements new to the agent then live (`store_graph`)
         self.graphs: IdentityTable[tuple[Any, ...], tuple[Any, Any, list[Diagnostic]]] = (
             IdentityTable(size)
         )
