@@ -604,3 +604,35 @@ def test_another_version_of_a_loaded_package_does_not_hold(tmp_path, monkeypatch
         assert not _holds(read)
     finally:
         del sys.modules["kept_probe_pkg"]
+
+
+def _another_tree(tmp_path: Path) -> Path:
+    """rolegraph's code copied as an installed package is laid out (pyproject.toml's
+    `package-dir`), for `PYTHONPATH`: a second install on this interpreter."""
+    import tomllib
+
+    root = Path(rolegraph.__file__).resolve().parent.parent
+    layout = tomllib.loads((root / "pyproject.toml").read_text())
+    places = layout["tool"]["setuptools"]["package-dir"]
+    tree = tmp_path / "other"
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(root / places["rolegraph"], tree / "rolegraph", ignore=ignore)
+    for package, folder in places.items():
+        if package.count(".") == 1:
+            target = tree / package.replace(".", "/")
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(root / folder, target, ignore=ignore)
+    return tree
+
+
+def test_two_installs_on_one_interpreter_keep_their_own_checks(tmp_path):
+    # (the issue-15 benches run two trees on one interpreter, one by PYTHONPATH: each
+    # wrote the one file of the command, so each found the other's and checked afresh)
+    project = _project(tmp_path)
+    here = Commands(tmp_path, project)
+    other = Commands(tmp_path, project, {"PYTHONPATH": str(_another_tree(tmp_path))})
+    oracle = here.fresh(*_RUN)
+    assert other.run(*_RUN) == (oracle, True)  # (the other tree's code: checked)
+    assert other.run(*_RUN) == (oracle, False)
+    assert here.run(*_RUN) == (oracle, False)  # (its own, kept before the other's)
+    assert len(here.kept_files()) == 2

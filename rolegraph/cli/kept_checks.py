@@ -20,8 +20,9 @@ file loads it instead, as long as every answer the check was built on still hold
   and every third-party package loaded by the process that checked (jinja2's globals
   and lark's parser make answers): where an import finds it, its file's size and time,
   and its distribution's `.dist-info` folder, whose name says its version;
-- the command: the interpreter and its install, the path as given, the working
-  directory, `--root`, and whether runs are explored (`check`) or not (`run`).
+- the command: the interpreter and its install, where rolegraph itself is found, the path
+  as given, the working directory, `--root`, and whether runs are explored (`check`) or
+  not (`run`).
 
 The file's name is made of the command's part, so that an edit of the file writes its
 one file again; at most `KEPT_MOST` files are kept, the oldest removed. It is read only
@@ -250,6 +251,7 @@ def _file_of(path: Path, explore: bool, root: Path | None) -> str | None:
             _LAYOUT,
             sys.executable,  # (each interpreter and install has its own files)
             sys.prefix,
+            _ROLEGRAPH_FILE,  # (two trees on one interpreter keep their own files)
             str(path),
             os.getcwd(),
             None if root is None else str(root),
