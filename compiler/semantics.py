@@ -14,8 +14,11 @@ differential tests (tests/test_explorer_vs_runs.py) check that the two still agr
   step after the firing that took the edge; a join fires one step after the latest of
   the outputs it joins.
 - **Joins** (§3 rule 2b). A consumer fires when each node it reads has an output it has
-  not consumed, on the earliest of each (`join`); in a run, it waits while an earlier
-  output of one of them may still arrive (`may_still_arrive`).
+  not consumed, on the earliest of each by key (`join`); in a run, it waits while an
+  output of one of them keyed before its head may still arrive (`may_still_arrive`,
+  `may_lead_to`, `may_start`): of an earlier time, or of the head's own time when that
+  node fires twice at one time. Reads and routes wait by the same rule, for the outputs
+  of an earlier time (a bound `(time,)`).
 - **Returns** (§3 rule 7). The earliest return wins (`winner`); it ends the run once no
   firing before it is in flight (`end_decided`); the firings at its time or after are
   not part of the run (`in_run`), and the explorer, which steps in logical time, stops
@@ -119,22 +122,45 @@ class Firing(Protocol):
     def node(self) -> str: ...
     @property
     def time(self) -> int: ...
+    @property
+    def key(self) -> tuple: ...
+
+
+# `before`, below: a bound on keys. An output's key (a join's head: the outputs keyed
+# before it, its own time's included, since a node may fire twice at one time), or
+# `(time,)` (what a read or a route sees: the outputs of an earlier time, every key of
+# `time` being after it).
 
 
 def may_lead_to(
-    firing: Firing, producer: str, before: int, reaches: Callable[[str, str], bool]
+    firing: Firing, producer: str, before: tuple, reaches: Callable[[str, str], bool]
 ) -> bool:
-    """Whether `firing`, still in flight, may yet make an output of `producer` earlier than
-    logical time `before`: it is earlier itself, and its node can lead to `producer`."""
-    return firing.time < before and reaches(firing.node, producer)
+    """Whether `firing`, still in flight, may yet make an output of `producer` keyed before
+    `before`: it is of an earlier time, and its node can lead to `producer` (what it
+    starts is later than itself); or it is a firing of `producer` keyed before."""
+    return (firing.time < before[0] and reaches(firing.node, producer)) or (
+        firing.node == producer and firing.key < before
+    )
+
+
+def may_start(
+    time: int, target: str, producer: str, before: tuple, reaches: Callable[[str, str], bool]
+) -> bool:
+    """Whether an edge to `target` taken at `time`, still to be taken, may lead to an output
+    of `producer` keyed before `before`: `may_lead_to` of the firing it starts, one step
+    later (`after`), whose key is not known yet — it is after `(after(time), target)`."""
+    start = after(time)
+    return (start < before[0] and reaches(target, producer)) or (
+        target == producer and (start, target) < before
+    )
 
 
 def may_still_arrive(
-    producer: str, before: int, inflight: Iterable[Firing], reaches: Callable[[str, str], bool]
+    producer: str, before: tuple, inflight: Iterable[Firing], reaches: Callable[[str, str], bool]
 ) -> bool:
-    """Whether an output of `producer` earlier than `before` may still arrive. A join (or a
-    read of an ancestor's latest output) on an output of time `before` waits while one may:
-    what it consumes is then the same whatever the latencies (§3 rule 5)."""
+    """Whether an output of `producer` keyed before `before` may still arrive from a firing
+    in flight. A join (or a read of an ancestor's latest output) waits while one may: what
+    it consumes is then the same whatever the latencies (§3 rule 5)."""
     return any(may_lead_to(f, producer, before, reaches) for f in inflight)
 
 

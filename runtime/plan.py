@@ -69,6 +69,11 @@ class Plan:
     # `_routing_to`; its own output is already queued)
     edge_targets: dict[str, frozenset[str]]
     consumers: dict[str, list[str]]  # the joins each node's outputs go to
+    # the nodes that may fire twice at one logical time: those two sources start (two
+    # edges, or an edge and a join), and what those lead to (a join of such a node, or an
+    # edge from it, fires twice at one time too). A join orders their outputs of one time
+    # by key (runtime/scheduler.py `join`, `AgentRun.flying`); the others fire once a time.
+    twice: frozenset[str]
     reads: dict[str, frozenset[str]]  # the nodes each node's arguments read
     # per node: its `latest(x)` / `history(x)` reads, as (function, x)
     node_reads: dict[str, tuple[tuple[str, str], ...]]
@@ -158,6 +163,26 @@ def _leading_to_at_most(
     return frozenset(seen) if len(seen) <= limit else None
 
 
+def _twice(
+    ir: AgentIR, out_edges: dict[str, list[IREdge]], successors: dict[str, set[str]]
+) -> frozenset[str]:
+    """`Plan.twice`: the nodes that two sources start (a join, and each explicit edge into
+    it), and every node they lead to."""
+    sources = {name: 1 if node.deps else 0 for name, node in ir.nodes.items()}
+    for edges in out_edges.values():
+        for edge in edges:
+            if edge.target in sources:
+                sources[edge.target] += 1
+    found: set[str] = set()
+    todo = [name for name, count in sources.items() if count > 1]
+    while todo:
+        name = todo.pop()
+        if name not in found and name in ir.nodes:
+            found.add(name)
+            todo.extend(successors[name])
+    return frozenset(found)
+
+
 def derive(ir: AgentIR) -> Plan:
     out_edges: dict[str, list[IREdge]] = {name: [] for name in ir.nodes}
     for edge in ir.edges:
@@ -203,6 +228,7 @@ def derive(ir: AgentIR) -> Plan:
     for index, ret in enumerate(ir.returns_):
         for dep in ret.deps:
             consumers[dep].append(f"{RETURN}{index}")
+    twice = _twice(ir, out_edges, successors)
     reads: dict[str, frozenset[str]] = {}
     node_reads: dict[str, tuple[tuple[str, str], ...]] = {}
     arguments: dict[str, list[Argument]] = {}
@@ -290,6 +316,7 @@ def derive(ir: AgentIR) -> Plan:
         feeders,
         edge_targets,
         consumers,
+        twice,
         reads,
         node_reads,
         arguments,

@@ -154,6 +154,12 @@ class AgentRun:
         # what a route reads, `Plan.feeders`, not every firing): made at its first use
         # (`_by_node`), then kept with `inflight` (`start`, `_land`); None until then
         self.by_node: dict[str, dict[str, Inflight]] | None = None
+        # per node that may fire twice at one logical time and is joined (`Plan.twice`),
+        # the keys (and labels) of its firings started, in a heap: its least-keyed firing
+        # in flight is at the top once those landed are dropped from it (`_least_in_flight`)
+        self.flying: dict[str, list[tuple[tuple, str]]] = {
+            node: [] for node in plan.twice if plan.consumers[node]
+        }
         self.inflight_times: dict[int, int] = {}  # logical time → firings in flight at it
         self.taken: dict[int, int] = {}
         self.offers: list[Offer] = []  # the returns (and failures of the run) offered so far
@@ -277,6 +283,9 @@ class AgentRun:
         times[time] = times.get(time, 0) + 1
         if self.by_node is not None:
             self.by_node.setdefault(node, {})[flight.label] = flight
+        flying = self.flying
+        if flying and node in flying:
+            heapq.heappush(flying[node], (key, flight.label))
         if self.shields:
             self.admitted.setdefault(time, set()).add(node)
         inline = self.inline.get(node)
@@ -656,15 +665,17 @@ class AgentRun:
         that route waits for). One with no task (a `@nonblocking` tool's, left for the
         loop's next turn by the bound on firings in a row: `_run_ready`) runs at that
         turn: it is waited for by giving the loop turns."""
-        reaches = self.plan.reach.reaches
+        reaches, before = self.plan.reach.reaches, (time,)
         while True:
             earlier = [
                 f
                 for f in self.inflight.values()
-                if semantics.may_lead_to(f, producer, time, reaches)
+                if semantics.may_lead_to(f, producer, before, reaches)
             ]
             if not earlier:  # (`_blocker`'s first half, done: its second)
-                routing = self._routing_to(frozenset((producer,)), time) if self.unrouted else None
+                routing = (
+                    self._routing_to(frozenset((producer,)), before) if self.unrouted else None
+                )
                 if routing is None:
                     return
                 earlier = [self._root_blocker(routing)]
@@ -675,19 +686,20 @@ class AgentRun:
             else:
                 await asyncio.sleep(0)
 
-    def _blocker(self, reads: frozenset[str] | None, before: int) -> str | None:
+    def _blocker(self, reads: frozenset[str] | None, before: tuple) -> str | None:
         """The rule of DESIGN §3 rule 5 for what a join, a read or a route sees, in one
         place: the label of a firing that may still make a firing of a node of `reads`
-        (None: of any node) before logical time `before` — one in flight before then
-        whose node leads to it (`semantics.may_lead_to`), or one that ended and whose
-        edges are still to be taken (`_routing_to`); else None. So a join consumes, and a
-        read or a route sees, the same firings whatever the latencies: once none is left,
-        no firing before `before` of those nodes is still to come."""
+        (None: of any node) keyed before `before` (here `(time,)`: of an earlier time;
+        a join's head's key, `join`) — one in flight whose node leads to it
+        (`semantics.may_lead_to`), or one that ended and whose edges are still to be
+        taken (`_routing_to`, `semantics.may_start`); else None. So a join consumes, and
+        a read or a route sees, the same firings whatever the latencies: once none is
+        left, no firing of those nodes keyed before `before` is still to come."""
         times = self.inflight_times
-        if times and min(times) < before:
+        if times and min(times) < before[0]:
             if reads is None:
                 for other in self.inflight.values():
-                    if other.time < before:
+                    if other.time < before[0]:
                         return other.label
             else:
                 # (only the firings of the nodes that lead to `reads`, `Plan.feeders`: the
@@ -716,23 +728,33 @@ class AgentRun:
                 by_node.setdefault(flight.node, {})[flight.label] = flight
         return by_node
 
-    def _routing_to(self, reads: frozenset[str] | None, before: int) -> str | None:
+    def _routing_to(self, reads: frozenset[str] | None, before: tuple) -> str | None:
         """The label of a firing that ended and whose edges are still to be taken, when
-        what they start (one step after it: `semantics.after`) is before `before` and
-        leads to a node of `reads` (None: any node); else None (`_blocker`). Only through
-        what its edges start (`Plan.edge_targets`): its own output is queued already, so
-        a join or a read of its node does not wait for its route. (A bounded route of a
-        node needs no more: an earlier route of that node waits for whatever it waits
-        for, of the same reads before an earlier time, and routes are taken in key order:
+        what they start (one step after it: `semantics.after`) may lead to a firing of a
+        node of `reads` keyed before `before` (`semantics.may_start`; None: a firing of
+        any node, of an earlier time); else None (`_blocker`). Only through what its
+        edges start (`Plan.edge_targets`): its own output is queued already, so a join or
+        a read of its node does not wait for its route. (A bounded route of a node needs
+        no more: an earlier route of that node waits for whatever it waits for, of the
+        same reads before an earlier time, and routes are taken in key order:
         `_take_routes`; an earlier firing of it in flight is one `may_lead_to` names.)"""
-        reaches, targets = self.plan.reach.reaches, self.plan.edge_targets
+        reaches, targets, may_start = (
+            self.plan.reach.reaches,
+            self.plan.edge_targets,
+            semantics.may_start,
+        )
         for node, flights in self.unrouted.items():
-            if reads is None or any(
-                reaches(target, name) for target in targets[node] for name in reads
-            ):
-                for other in flights.values():
-                    if semantics.after(other.time) < before:
+            starts = targets[node]
+            for other in flights.values():
+                if reads is None:
+                    if semantics.after(other.time) < before[0]:
                         return other.label
+                elif any(
+                    may_start(other.time, target, name, before, reaches)
+                    for target in starts
+                    for name in reads
+                ):
+                    return other.label
         return None
 
     def _root_blocker(self, label: str) -> Inflight:
@@ -752,7 +774,7 @@ class AgentRun:
         shield, every firing before its time (a shield decides on the whole trace so far);
         else what may make a firing of a node its edges read, and the earlier firings of
         its own node when an edge of it is bounded (`Plan.route_reads`)."""
-        before = semantics.after(flight.time)
+        before = (semantics.after(flight.time),)
         if self.shields:
             return self._blocker(None, before)
         return self._blocker(self.plan.route_reads[flight.node], before)
@@ -956,13 +978,13 @@ class AgentRun:
                 elif size > self.dirty_peak:
                     self.dirty_peak = size
                 dirty = self.dirty
-                for consumer in sorted(dirty):
+                # (in the order of the firings the joins make: `_join_order`; each as often
+                # as it can, before the joins of later times decide)
+                for consumer in sorted(dirty, key=self._join_order) if size > 1 else list(dirty):
+                    while not empty[consumer] and self.join(consumer):
+                        progress = True
                     if empty[consumer]:
                         dirty.discard(consumer)
-                    elif self.join(consumer):
-                        progress = True
-                        if empty[consumer]:
-                            dirty.discard(consumer)
             if self.unrouted and self._take_routes():
                 if self.over:
                     return
@@ -1029,24 +1051,46 @@ class AgentRun:
     def _turned(self) -> None:
         self.turn, self.streak = None, 0
 
+    def _join_order(self, consumer: str) -> tuple[int, str]:
+        """When `settle` tries `consumer`'s join: by the latest time of its heads (so in the
+        logical time of the firing it makes, `semantics.join_time`), then by name. A join
+        that may lead to an output keyed before another's head is of an earlier time:
+        its firing is then in flight when that other decides (`join`). One with an empty
+        queue does not join: first."""
+        if self.empty[consumer]:
+            return (0, consumer)
+        latest = 0
+        for queue in self.queues[consumer].values():
+            time = queue[0].time
+            if time > latest:
+                latest = time
+        return (latest, consumer)
+
     def join(self, consumer: str) -> bool:
         """Join `consumer` on the heads of its queues, when none is empty (`settle` asks
-        only then) and no earlier output may still arrive."""
+        only then) and no output keyed before a head may still arrive (`_blocker`'s rule):
+        from a firing in flight (`semantics.may_still_arrive`, or of the head's own time
+        the least-keyed firing in flight of its node, `_least_in_flight`), or from a
+        route still to be taken (`_routing_to`)."""
         queues = self.queues[consumer]
         if not queues:
             return False
         times = self.inflight_times
         if times:
             earliest = min(times)  # of the firings in flight
+            reaches = self.plan.reach.reaches
             for dep, queue in queues.items():
-                head = queue[0].time
-                if earliest < head and semantics.may_still_arrive(
-                    dep, head, self.inflight.values(), self.plan.reach.reaches
-                ):
-                    return False  # an earlier output of `dep` may still arrive
+                head = queue[0]
+                if earliest < head.time:
+                    if semantics.may_still_arrive(dep, head.key, self.inflight.values(), reaches):
+                        return False  # an output of `dep` keyed before the head may arrive
+                elif earliest == head.time and dep in self.flying:
+                    least = self._least_in_flight(dep)
+                    if least is not None and semantics.may_lead_to(least, dep, head.key, reaches):
+                        return False  # a firing of `dep` of the head's time, keyed before
         if self.unrouted:  # (`_blocker`: a route still to be taken)
             for dep, queue in queues.items():
-                if self._routing_to(frozenset((dep,)), queue[0].time) is not None:
+                if self._routing_to(frozenset((dep,)), queue[0].key) is not None:
                     return False
         consumed = semantics.join(queues)
         assert consumed is not None  # (no queue is empty)
@@ -1067,6 +1111,20 @@ class AgentRun:
         else:
             self.start(consumer, time, key, _UNBOUND, consumed)
         return True
+
+    def _least_in_flight(self, node: str) -> Inflight | None:
+        """The firing of least key of `node` in flight (one of `flying`'s nodes): the top of
+        its heap, once the keys of those that landed are dropped from it. A join of a
+        head of that node's own time asks `semantics.may_lead_to` of it alone: no other
+        firing of it of that time is keyed before, if it is not (so a node fired W times
+        at one time costs its joins log W a firing, not W)."""
+        heap, inflight = self.flying[node], self.inflight
+        while heap:
+            flight = inflight.get(heap[0][1])
+            if flight is not None:
+                return flight
+            heapq.heappop(heap)
+        return None
 
     def _discard_from(self, time: int, why: str) -> None:
         """Firings at or after `time` that ended before the run's end was known (its
