@@ -77,7 +77,10 @@ NAMED_BEFORE = """agent A(task: str) -> int {
   z = lag()
   p -> z(value: 1)
   q -> z(value: 2)
-  zz = lag(z)
+  v = lag()
+  p -> v(value: 3)
+  q -> v(value: 1)
+  zz = pair(z, v)
   w = fast(6)
   a = pair(zz, w)
   return a
@@ -86,9 +89,10 @@ NAMED_BEFORE = """agent A(task: str) -> int {
 
 
 def test_a_join_waits_for_a_join_of_its_head_not_yet_made_whatever_the_names():
-    # zz joins each firing of z (twice at time 3); a, named before zz, must not pair the
-    # zz that landed while the other zz's join, made in the same `settle`, is not yet in
-    # flight (`settle` makes joins in logical time, not name, order)
+    # zz joins the firings of z and v (each twice at time 2) twice at time 3, its keys in
+    # another order than theirs; a, named before zz, must not pair the zz that landed
+    # while the other zz's join, ready in the same `settle`, is not yet in flight
+    # (`settle` makes joins in the logical time of their firings, not in name order)
     ending, trace = same_under_every_profile(compiled(TOOLS + NAMED_BEFORE), LAGS)
     assert ending == ("returned", int(least_keyed(trace, "zz", 3)) * 100 + 7)
 
@@ -96,9 +100,9 @@ def test_a_join_waits_for_a_join_of_its_head_not_yet_made_whatever_the_names():
 ROUTED = """agent A(task: str) -> int {
   y = slow(1)
   x = fast(0)
-  p = fast(1)
+  r = fast(1)
   z = lag(x)
-  p -> z(value: 2)
+  r -> z(value: 2)
   w = fast(6)
   a = pair(z, w)
   return a
@@ -108,9 +112,10 @@ ROUTED = """agent A(task: str) -> int {
 
 
 def test_a_join_waits_for_a_route_still_to_be_taken_that_starts_its_head_node_at_its_time():
-    # z fires at time 2 twice: as a join of x(1), at once, and by p(1)'s edge, whose
-    # route waits under the shield for y(1) (slow or not): a waits for that route
-    # (`_routing_to`), not only for routes that start z earlier than its head
+    # z fires at time 2 twice: as a join of x(1), at once, and by r(1)'s edge, whose
+    # route waits under the shield for y(1) (slow or not) and starts the z of lesser key:
+    # a waits for that route (`_routing_to`, `semantics.may_start`), not only for routes
+    # that start z earlier than its head
     ending, trace = same_under_every_profile(compiled(TOOLS + ROUTED), LAGS)
     assert ending == ("returned", int(least_keyed(trace, "z", 2)) * 100 + 7)
 
@@ -144,7 +149,7 @@ def test_the_nodes_that_may_fire_twice_at_one_time_are_those_with_two_sources_an
     # lead to; a node one edge or one join starts, from nodes that fire once a time, not
     for source, expected in [
         (TWO_EDGES, {"z", "a"}),
-        (NAMED_BEFORE, {"z", "zz", "a"}),
+        (NAMED_BEFORE, {"z", "v", "zz", "a"}),
         (ROUTED, {"z", "a"}),
         (UPSTREAM, {"z", "a"}),
     ]:
