@@ -74,6 +74,11 @@ class Plan:
     # edge from it, fires twice at one time too). A join orders their outputs of one time
     # by key (runtime/scheduler.py `join`, `AgentRun.flying`); the others fire once a time.
     twice: frozenset[str]
+    # whether a node may fire more than once in a run: one fires twice at one time
+    # (`twice`), or the graph has a loop. Where none does, every queue of a join holds one
+    # output at most, and the order in which `settle` makes the joins does not matter
+    # (runtime/scheduler.py `_join_order`)
+    repeats: bool
     reads: dict[str, frozenset[str]]  # the nodes each node's arguments read
     # per node: its `latest(x)` / `history(x)` reads, as (function, x)
     node_reads: dict[str, tuple[tuple[str, str], ...]]
@@ -183,6 +188,14 @@ def _twice(
     return frozenset(found)
 
 
+def _looped(rank: dict[str, int], successors: dict[str, set[str]]) -> bool:
+    """Whether the graph has a cycle: two nodes of one rank (one strongly connected
+    component), or an edge from a node to itself."""
+    return len(set(rank.values())) < len(rank) or any(
+        name in targets for name, targets in successors.items()
+    )
+
+
 def derive(ir: AgentIR) -> Plan:
     out_edges: dict[str, list[IREdge]] = {name: [] for name in ir.nodes}
     for edge in ir.edges:
@@ -229,6 +242,7 @@ def derive(ir: AgentIR) -> Plan:
         for dep in ret.deps:
             consumers[dep].append(f"{RETURN}{index}")
     twice = _twice(ir, out_edges, successors)
+    repeats = bool(twice) or _looped(reach.rank, successors)
     reads: dict[str, frozenset[str]] = {}
     node_reads: dict[str, tuple[tuple[str, str], ...]] = {}
     arguments: dict[str, list[Argument]] = {}
@@ -317,6 +331,7 @@ def derive(ir: AgentIR) -> Plan:
         edge_targets,
         consumers,
         twice,
+        repeats,
         reads,
         node_reads,
         arguments,

@@ -978,9 +978,14 @@ class AgentRun:
                 elif size > self.dirty_peak:
                     self.dirty_peak = size
                 dirty = self.dirty
-                # (in the order of the firings the joins make: `_join_order`; each as often
-                # as it can, before the joins of later times decide)
-                for consumer in sorted(dirty, key=self._join_order) if size > 1 else list(dirty):
+                # (in the order of the firings the joins make, where a node may fire more
+                # than once: `_join_order`; each as often as it can, before the joins of
+                # later times decide)
+                if size > 1:
+                    ordered = sorted(dirty, key=self._join_order if self.plan.repeats else None)
+                else:
+                    ordered = list(dirty)
+                for consumer in ordered:
                     while not empty[consumer] and self.join(consumer):
                         progress = True
                     if empty[consumer]:
@@ -1056,7 +1061,9 @@ class AgentRun:
         logical time of the firing it makes, `semantics.join_time`), then by name. A join
         that may lead to an output keyed before another's head is of an earlier time:
         its firing is then in flight when that other decides (`join`). One with an empty
-        queue does not join: first."""
+        queue does not join: first. (Asked only where a node may fire more than once,
+        `Plan.repeats`: elsewhere each queue holds one output at most, and the order does
+        not matter.)"""
         if self.empty[consumer]:
             return (0, consumer)
         latest = 0

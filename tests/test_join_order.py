@@ -153,7 +153,16 @@ def test_the_nodes_that_may_fire_twice_at_one_time_are_those_with_two_sources_an
         (ROUTED, {"z", "a"}),
         (UPSTREAM, {"z", "a"}),
     ]:
-        assert plan.derive(compiled(TOOLS + source)).twice == expected, source
+        derived = plan.derive(compiled(TOOLS + source))
+        assert derived.twice == expected and derived.repeats, source
+    # `Plan.repeats`: a loop, or a self-edge, with no node fired twice at one time; and
+    # neither (every node fires once at most: `settle` may make the joins in any order)
+    loop = "  s = fast(1)\n  t = fast(s)\n  t -> s(value: t) when t < 5 max 3\n  return t\n"
+    self_edge = "  s = fast(1)\n  s -> s(value: s) when s < 5 max 3\n  return s\n"
+    once = "  s = fast(1)\n  t = fast(s)\n  s -> u(value: s)\n  u = fast()\n  return t\n"
+    for body, repeats in [(loop, True), (self_edge, True), (once, False)]:
+        derived = plan.derive(compiled(TOOLS + "agent A(task: str) -> int {\n" + body + "}\n"))
+        assert not derived.twice and derived.repeats == repeats, body
 
 
 def fan_in(width: int) -> str:
