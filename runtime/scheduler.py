@@ -285,7 +285,7 @@ class AgentRun:
             self.by_node.setdefault(node, {})[flight.label] = flight
         flying = self.flying
         if flying and node in flying:
-            heapq.heappush(flying[node], (key, flight.label))
+            self._fly(flying[node], flight)
         if self.shields:
             self.admitted.setdefault(time, set()).add(node)
         inline = self.inline.get(node)
@@ -978,18 +978,29 @@ class AgentRun:
                 elif size > self.dirty_peak:
                     self.dirty_peak = size
                 dirty = self.dirty
-                # (in the order of the firings the joins make, where a node may fire more
-                # than once: `_join_order`; each as often as it can, before the joins of
-                # later times decide)
-                if size > 1:
-                    ordered = sorted(dirty, key=self._join_order if self.plan.repeats else None)
+                # (where a node may fire more than once, the joins are made in the time of
+                # the firings they make (`_join_order`), from a heap: one that joined goes
+                # back in with its next heads' time, so no join of a pass is of an earlier
+                # time than one made before it, and a join's firing is in flight when a
+                # later one decides; elsewhere each consumer joins at most once)
+                if size > 1 and self.plan.repeats:
+                    order = self._join_order
+                    pending = [(order(c), c) for c in dirty]
+                    heapq.heapify(pending)
+                    while pending:
+                        consumer = heapq.heappop(pending)[1]
+                        if not empty[consumer] and self.join(consumer):
+                            progress = True
+                            if not empty[consumer]:
+                                heapq.heappush(pending, (order(consumer), consumer))
+                        if empty[consumer]:
+                            dirty.discard(consumer)
                 else:
-                    ordered = list(dirty)
-                for consumer in ordered:
-                    while not empty[consumer] and self.join(consumer):
-                        progress = True
-                    if empty[consumer]:
-                        dirty.discard(consumer)
+                    for consumer in list(dirty):
+                        while not empty[consumer] and self.join(consumer):
+                            progress = True
+                        if empty[consumer]:
+                            dirty.discard(consumer)
             if self.unrouted and self._take_routes():
                 if self.over:
                     return
@@ -1060,10 +1071,11 @@ class AgentRun:
         """When `settle` tries `consumer`'s join: by the latest time of its heads (so in the
         logical time of the firing it makes, `semantics.join_time`), then by name. A join
         that may lead to an output keyed before another's head is of an earlier time:
-        its firing is then in flight when that other decides (`join`). One with an empty
-        queue does not join: first. (Asked only where a node may fire more than once,
-        `Plan.repeats`: elsewhere each queue holds one output at most, and the order does
-        not matter.)"""
+        its firing is then in flight when that other decides (`join`), since `settle` makes
+        the joins of a pass from a heap by this order, a consumer that joined going back
+        in with its next heads' time. One with an empty queue does not join: first.
+        (Asked only where a node may fire more than once, `Plan.repeats`: elsewhere each
+        queue holds one output at most, and the order does not matter.)"""
         if self.empty[consumer]:
             return (0, consumer)
         latest = 0
@@ -1118,6 +1130,18 @@ class AgentRun:
         else:
             self.start(consumer, time, key, _UNBOUND, consumed)
         return True
+
+    def _fly(self, heap: list[tuple[tuple, str]], flight: Inflight) -> None:
+        """Push a firing started onto its node's heap (`flying`). The keys of the firings
+        that landed are dropped from its top only (`_least_in_flight`), so while an
+        earlier one is in flight the heap would keep every firing of the node: once it
+        holds twice as many as are in flight, it is made again of those in flight (a
+        scan paid for by the pushes since the last one)."""
+        heapq.heappush(heap, (flight.key, flight.label))
+        if len(heap) > 2 * len(self.inflight) + 8:
+            node, inflight = flight.node, self.inflight
+            heap[:] = [(f.key, f.label) for f in inflight.values() if f.node == node]
+            heapq.heapify(heap)
 
     def _least_in_flight(self, node: str) -> Inflight | None:
         """The firing of least key of `node` in flight (one of `flying`'s nodes): the top of

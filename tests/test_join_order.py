@@ -9,6 +9,8 @@ result and trace in logical time, and the head taken first is the one of least k
 review of s15: /tmp/s15/join1.py, 107 or 207 by which firing of z landed first).
 """
 
+import asyncio
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -143,6 +145,36 @@ def test_a_join_waits_for_an_earlier_join_not_yet_made_that_leads_to_its_head_no
     assert ending == ("returned", int(least_keyed(trace, "z", 3)) * 100 + 7)
 
 
+AGAIN = """agent A(task: str) -> int {
+  s1 = fast(1)
+  s2 = fast(s1)
+  s3 = fast(s2)
+  s4 = fast(s3)
+  s5 = fast(s4)
+  x = lag()
+  s2 -> x(value: 3)
+  s4 -> x(value: 5)
+  zz = fast(x)
+  d = lag()
+  s1 -> d(value: 10)
+  s5 -> d(value: 20)
+  zz -> d(value: zz)
+  a = pair(d, x)
+  a -> return(a) when a != 1003
+}
+"""
+
+
+def test_a_consumer_that_joins_again_in_one_settle_waits_for_an_earlier_join_made_after_it():
+    # (the review of s15-order, often.py) when x(3) lands, a joins (d(2), x(3)), and its
+    # next heads are d(6) and x(5); zz's join of x(3), ready in the same `settle`, makes
+    # zz(4), which starts d(5): a must not join again before that join is made (joins of
+    # one pass in the time of their firings: a heap, not each consumer as often as it can)
+    ending, trace = same_under_every_profile(compiled(TOOLS + AGAIN), LAGS)
+    d = sorted((f[2], f[5]) for f in trace if f[1] == "d")
+    assert d[:2] == [(2, "10"), (5, "4")] and ending == ("returned", 405), (ending, d)
+
+
 def test_the_nodes_that_may_fire_twice_at_one_time_are_those_with_two_sources_and_after():
     # `Plan.twice` (which nodes' firings of one time a join must order by key) against
     # the definition: two edges into a node, or an edge and a join, and whatever they
@@ -269,3 +301,42 @@ def test_random_agents_whose_joins_join_nodes_fired_twice_at_one_time_run_the_sa
     # the same result and trace in logical time under every latency profile, 0 included,
     # and what the explorer says holds of each run
     runs_agree_with_the_explorer(agent, ONE, ("step", "th", "risky"), {"W0406"})
+
+
+async def nap(value: int) -> int:
+    await asyncio.sleep(0.2)
+    return value
+
+
+LONG_LOOP = """agent A(task: str) -> int {
+  s = fast(0)
+  t = fast(s)
+  t -> s(value: t) when t < 2000 max 200
+  z = fast(t)
+  t -> z(value: t)
+  j = fast(z)
+  h = nap(1)
+  t -> return(t) when t > 200
+}
+"""
+
+
+def test_the_heap_of_a_node_fired_twice_stays_near_its_firings_in_flight(monkeypatch):
+    # (the review of s15-order, heap2.py) z fires twice at each time of a 200-turn loop
+    # while h, of time 1, is in flight all along: the keys of z's firings that landed
+    # leave its heap (`AgentRun.flying`) even though none is ever the least in flight
+    # at the earliest time (it held every firing of z: 200)
+    from rolegraph.runtime import scheduler
+
+    seen: list[int] = []
+    settle = scheduler.AgentRun.settle
+
+    def watched(run) -> None:
+        seen.append(len(run.flying.get("z", ())))
+        settle(run)
+
+    monkeypatch.setattr(scheduler.AgentRun, "settle", watched)
+    text = TOOLS + f'tool nap(value: int) -> int = "{HERE}:nap"\n' + LONG_LOOP
+    ending, trace = outcome(compiled(text), lambda name: 0.0)
+    assert ending == ("returned", 202)
+    assert len([f for f in trace if f[1] == "z"]) >= 200 and max(seen) <= 20, max(seen)
