@@ -158,12 +158,18 @@ class AgentChecker(DeclChecker):
         this program's (`same_callee` gives it back: the same declaration, kind, name and
         signature, declared in the agent's module, whose names mean the same here; never
         an agent with compile-time parameters, the one callee a node's compile-time
-        arguments are checked against)."""
+        arguments are checked against). Each callee so found is remembered for the
+        program's declarations (`Declared.same`), and not looked up again with them."""
         if names != previous.names:
             return False
-        for role, was in previous.used.values():
+        same = self._same if module is self.program.main else None
+        if same is not None and previous.used.items() <= same.items():
+            return True  # (each met before with these declarations)
+        for key, (role, was) in previous.used.items():
             if self.same_callee(module, role, was) is not was:
                 return False
+            if same is not None:
+                same[key] = (role, was)
         return True
 
     def carry_nodes(

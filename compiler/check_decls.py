@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from . import ast, codes
 from .check_tools import check_mcp, check_model, check_model_params, check_tool
 from .checked import AgentInfo, Callee, Signature
 from .diagnostics import Diagnostic, DiagnosticSink, Label
-from .memo import AgentSnapshot, CheckMemo
+from .memo import AgentSnapshot, CheckMemo, Declared, declarations_key
 from .resolve import ModuleInfo, Program, Symbol, did_you_mean
 from .scope import Scope
 from .source import Source, Span
@@ -36,6 +37,8 @@ from .types import (
 )
 
 KNOWN_ANNOTATIONS = {"desc"}
+# the kinds whose checks a check of the same declarations replays at once (`run`)
+_REPLAYED_KINDS = frozenset(("role", "model", "enum"))
 
 
 class DeclChecker:
@@ -53,6 +56,9 @@ class DeclChecker:
         # the callees put in node infos by the check of an agent, by identity, with the name
         # called (check_agents.py)
         self._made: dict[int, tuple[str, Callee]] = {}
+        # the callees `same_callee` gives back as they are from the main module, for these
+        # declarations (`Declared.same`: there when they were met before)
+        self._same: dict[int, tuple[str, Callee]] | None = None
         self.sink = DiagnosticSink(found=program.diagnostics)
         self.diagnostics: list[Diagnostic] = self.sink.found
         self.agents: dict[str, AgentInfo] = {}
@@ -109,7 +115,27 @@ class DeclChecker:
         return self._sources[module.filename]
 
     def run(self) -> None:
+        """Check every declaration. With a memo, a program of the same declarations as one
+        that checked clean before, but its agents' bodies (`declarations_key`), has what
+        those gave replayed at once (`Declared`), and only its agents checked."""
+        memo = self.memo
+        key = declarations_key(self.program) if memo is not None else None
+        known = memo.declared.get(key) if memo is not None and key is not None else None
+        if known is not None:
+            modules = map(id, self.program.modules.values())
+            self._environments.update(zip(modules, known.environments, strict=True))
+            self.signatures.update(known.signatures)
+            self._same = known.same
+        start = len(self.diagnostics)
         self.record_types()
+        self.check_declarations(known is not None)
+        clean = len(self.diagnostics) == start
+        if memo is not None and key is not None and known is None and clean:
+            self.remember_declared(memo, key)
+
+    def check_declarations(self, replayed: bool) -> None:
+        """Check each declaration, module by module in declaration order; `replayed`: the
+        roles', models' and enums' checks were replayed at once (`run`)."""
         checks: dict[str, Callable[[Symbol], None] | None] = {}  # each kind's check, if any
         memo = self.memo
         roles = memo.roles if memo is not None else None
@@ -117,6 +143,8 @@ class DeclChecker:
             environment = None
             for symbol in list(module.names.values()):
                 kind = symbol.kind
+                if replayed and kind in _REPLAYED_KINDS:
+                    continue
                 if kind == "role" and roles is not None:  # (`check_role`, inline: the usual)
                     if environment is None:
                         environment = self.environment(module)
@@ -131,6 +159,20 @@ class DeclChecker:
                     check = checks[kind] = getattr(self, f"check_{kind}", None)
                 if check is not None:
                     check(symbol)
+
+    def remember_declared(self, memo: CheckMemo, key: tuple[Any, ...]) -> None:
+        """Store, for a program's declarations (`key`) that checked clean, what a later
+        check of the same replays at once: each module's environment and the roles'
+        signatures (a role's is a function of its declaration and its environment)."""
+        modules = self.program.modules.values()
+        environments = [self.environment(module) for module in modules]
+        signatures = {
+            symbol.qualified: self.signatures[symbol.qualified]
+            for module in modules
+            for symbol in module.names.values()
+            if symbol.kind == "role"
+        }
+        memo.store_declared(key, Declared(environments, signatures), self.program)
 
     def record_types(self) -> None:
         """Fill in every record type of the program, module by module in declaration order;

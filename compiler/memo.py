@@ -11,7 +11,7 @@ from . import ast
 from .checked import Callee, NodeInfo, Signature
 from .diagnostics import Diagnostic
 from .identity import IdentityTable
-from .resolve import ModuleInfo
+from .resolve import ModuleInfo, Program
 
 
 @dataclass
@@ -49,6 +49,20 @@ class AgentSnapshot:
     fresh: list[Any] = field(default_factory=list)
 
 
+@dataclass
+class Declared:
+    """What the checks of programs of the same declarations (`declarations_key`) share,
+    from one whose type check reported nothing: each module's environment (by number, in
+    the program's order), the roles' signatures, and the callees met since that
+    `same_callee` gives back as they are from the main module (by identity, with the name
+    called; what it reads, the name's meaning and the signature, these declarations fix:
+    check_agents.py `carried`)."""
+
+    environments: list[int]
+    signatures: dict[str, Signature]
+    same: dict[int, tuple[str, Callee]] = field(default_factory=dict)
+
+
 _REF, _FIRED = ast.Ref, ast.LtlFired
 
 
@@ -68,6 +82,41 @@ def _sources(module: ModuleInfo) -> list[ModuleInfo]:
                 waiting.append(other)
     del found[id(module)]
     return list(found.values())
+
+
+_AGENT = ast.AgentDecl
+
+
+def declarations_key(program: Program) -> tuple[Any, ...]:
+    """A program's declarations but its agents' bodies, by identity: the main module's
+    declarations (each agent by its name), every other module's parsed file, with each
+    module's key and file. Programs of the same key have the same modules, the same names
+    of the same kinds and declarations, so each module the same environment
+    (`CheckMemo.environment`), and each role the same declaration: an edit of an agent's
+    body (an editor replaces that agent's declaration) leaves it as it was."""
+    main = program.main
+    return tuple(
+        (
+            module.key,
+            module.filename,
+            tuple(
+                decl.name if type(decl) is _AGENT else id(decl)  # type: ignore[attr-defined]
+                for decl in module.module.decls
+            )
+            if module is main
+            else id(module.module),
+        )
+        for module in program.modules.values()
+    )
+
+
+def _declarations(program: Program) -> list[Any]:
+    """The objects `declarations_key(program)` names by identity."""
+    main = program.main
+    return [
+        *(decl for decl in main.module.decls if type(decl) is not _AGENT),
+        *(module.module for module in program.modules.values() if module is not main),
+    ]
 
 
 class _Environment:
@@ -108,6 +157,13 @@ class CheckMemo:
       callee whose signature changed; the others checked clean then and read nothing
       that changed since.
 
+    - a program whose declarations, but its agents' bodies, are the same objects as those
+      of a program that type-checked without a report (`declarations_key`: an edit of an
+      agent replaces that agent's declaration alone): each module's environment, the
+      roles' signatures and the checks of its roles, models and enums replay at once, and
+      the callees an agent's last clean check called are known to be as they were
+      (`Declared`).
+
     Keys hold identities. An entry goes when what it was made for goes (identity.py): a
     statement's with the statement; a model's or an enum's with its declaration; the
     others (roles, records, agents, graphs, `test` blocks) with their environment, which
@@ -147,6 +203,9 @@ class CheckMemo:
         self.agents: IdentityTable[tuple[str, int], AgentSnapshot] = IdentityTable(size)
         # the `test` blocks of a module that checked clean, by what they read (check.py)
         self.tests: IdentityTable[tuple[Any, ...], bool] = IdentityTable(size)
+        # what a check of the same declarations replays at once (check_decls.py `run`): each
+        # module's environment, and the roles' signatures, by `declarations_key`
+        self.declared: IdentityTable[tuple[Any, ...], Declared] = IdentityTable(size)
 
     def environment(self, module: ModuleInfo) -> int:
         """The number of a module's environment: its key and file, every name it sees
@@ -266,6 +325,13 @@ class CheckMemo:
         if environments is not None:
             self.agents.keep(key, snapshot, *environments)
 
+    def store_declared(self, key: tuple[Any, ...], value: Declared, program: Program) -> None:
+        """`value` for `key` (`declarations_key(program)`), while its environments and the
+        objects the key names live."""
+        environments = self._living(*value.environments)
+        if environments is not None:
+            self.declared.keep(key, value, *_declarations(program), *environments)
+
     def store_tests(self, key: tuple[Any, ...], objects: list[Any]) -> None:
         """`test` blocks that checked clean, for `key` (`check._tests_key`: the main
         module's environment first), while it and the objects it names live."""
@@ -284,4 +350,5 @@ class CheckMemo:
         self._heads.clear()
         self.graphs.clear()
         self.agents.clear()
+        self.declared.clear()
         self.tests.clear()

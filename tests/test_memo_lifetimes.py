@@ -23,7 +23,16 @@ from rolegraph.compiler.memo import CheckMemo
 from rolegraph.grammar import parse_module
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "self_refine.agent"
-TABLES = ("roles", "records", "declarations", "graphs", "agents", "tests", "statements")
+TABLES = (
+    "roles",
+    "records",
+    "declarations",
+    "graphs",
+    "agents",
+    "tests",
+    "statements",
+    "declared",
+)
 
 
 def _sizes(memo: CheckMemo) -> dict[str, int]:
