@@ -19,7 +19,16 @@ import sys
 import time
 from pathlib import Path
 
-TABLES = ("agents", "roles", "records", "declarations", "graphs", "tests", "statements")
+TABLES = (
+    "agents",
+    "roles",
+    "records",
+    "declarations",
+    "graphs",
+    "tests",
+    "statements",
+    "declared",  # (s15-edits2's; a tree before it has none: 0)
+)
 
 
 def _resident_mib() -> float:
@@ -27,7 +36,8 @@ def _resident_mib() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def measure(path: str, parses: int, every: int) -> None:
+def measure(path: str, parses: int, every: int, edit: bool) -> None:
+    from rolegraph.compiler.edits.base import replace_decl
     from rolegraph.compiler.incremental import CheckSession
     from rolegraph.grammar import parse_module
 
@@ -40,10 +50,17 @@ def measure(path: str, parses: int, every: int) -> None:
         module = parse_module(text, path).module
         assert module is not None
         session.check(module, errors_only=True)
+        if edit:  # (the editor's usual next check: the same declarations, one agent new)
+            agent = module.agents[-1]
+            session.check(
+                replace_decl(module, agent, agent.with_changes(body=tuple(agent.body))),
+                errors_only=True,
+            )
+            del agent
         del module
         if done % every == 0:
             gc.collect()
-            sizes = " | ".join(str(len(getattr(session.memo, name))) for name in TABLES)
+            sizes = " | ".join(str(len(getattr(session.memo, name, ()))) for name in TABLES)
             print(f"| {done} | {_resident_mib():.0f} | {sizes} |", flush=True)
     print(f"CPU {time.process_time() - began:.1f} s for {parses} checks")
 
@@ -54,10 +71,13 @@ def main() -> None:
     parser.add_argument("--parses", type=int, default=1000)
     parser.add_argument("--every", type=int, default=250)
     parser.add_argument("--baseline", help="another tree, laid out as the installed package")
+    parser.add_argument(
+        "--edit", action="store_true", help="after each check, check a copy with one agent new"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child or not args.baseline:
-        measure(args.file, args.parses, args.every)
+        measure(args.file, args.parses, args.every, args.edit)
         return
     for label, pythonpath in ((args.baseline, args.baseline), ("this tree", None)):
         env = dict(os.environ)
@@ -65,6 +85,7 @@ def main() -> None:
             env["PYTHONPATH"] = pythonpath
         command = [sys.executable, __file__, args.file, "--child"]
         command += ["--parses", str(args.parses), "--every", str(args.every)]
+        command += ["--edit"] if args.edit else []
         print(f"\n{label}:", flush=True)
         subprocess.run(command, env=env, check=True)
 
