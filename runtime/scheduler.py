@@ -995,8 +995,8 @@ class AgentRun:
                                 heapq.heappush(pending, (order(consumer), consumer))
                         if empty[consumer]:
                             dirty.discard(consumer)
-                else:
-                    for consumer in list(dirty):
+                else:  # (by name: which firings a return leaves out is the same each run)
+                    for consumer in sorted(dirty) if size > 1 else list(dirty):
                         while not empty[consumer] and self.join(consumer):
                             progress = True
                         if empty[consumer]:
