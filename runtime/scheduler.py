@@ -1075,7 +1075,8 @@ class AgentRun:
         the joins of a pass from a heap by this order, a consumer that joined going back
         in with its next heads' time. One with an empty queue does not join: first.
         (Asked only where a node may fire more than once, `Plan.repeats`: elsewhere each
-        queue holds one output at most, and the order does not matter.)"""
+        queue holds one output at most, so any order pairs the same, and `settle` goes by
+        name, which keeps the firings a return leaves out the same each run.)"""
         if self.empty[consumer]:
             return (0, consumer)
         latest = 0
