@@ -5,8 +5,10 @@ guard outcome, every failure that an `on error` edge handles, and every output
 condition a formula mentions taken as a free choice (loop bounds respected). It walks
 the *product* of that abstract machine with a progression monitor per constraint, and
 remembers the states it has seen, so runs that reach the same situation are explored
-once. Two canonicalisations make states meet: times are relative to the current step,
-and the counter of a loop edge whose source can never fire again is forgotten.
+once — at the beginning of a logical time, and between two firings of one
+(`met_within`: k firings of a node at one time meet in about k + 1 places, not 2^k
+orders). Two canonicalisations make states meet: times are relative to the current
+step, and the counter of a loop edge whose source can never fire again is forgotten.
 
 `explore_agent` reports, per agent:
 - each `ensure` / `enforce` constraint proven (it holds on every returning run), or a
@@ -16,8 +18,9 @@ and the counter of a loop edge whose source can never fire again is forgotten.
 - what is certain is an error, what is possible a warning: a constraint that every
   returning run violates is E0506 (W0501 when some run satisfies it).
 
-Exploration is bounded (`MAX_STATES`); past the bound a constraint is reported as not
-proven (W0504), never as proven — unless the errors-only search below proves that every
+Exploration is bounded (`MAX_STATES` states, and as many places within a time; a
+firing's outcomes are drawn one at a time); past the bound a constraint is reported as
+not proven (W0504), never as proven — unless the errors-only search below proves that every
 returning run violates it (E0506).
 
 The editor's errors-only check (`errors_only`) explores only until what is certain is
@@ -156,6 +159,10 @@ _PLAIN = _Outcome(False, [], frozenset(), [])  # a firing that takes no edge and
 
 
 class _Explorer:
+    # merge the runs that meet within a logical time (`met_within`); off, every order of
+    # a time's outcomes is followed: the same answers (the tests' oracle)
+    merge = True
+
     def __init__(
         self,
         ir: AgentIR,
@@ -176,6 +183,7 @@ class _Explorer:
         self.conditions = {} if until_return else _conditions(ir)
         self.conditioned = {node for nodes in self.conditions.values() for node in nodes}
         self.visited: set[tuple] = set()
+        self.within: set[tuple] = set()  # the places met within a logical time (`met_within`)
         self.exhausted = False
         self.fired: set[str] = set()
         self.returned = False
@@ -564,25 +572,56 @@ class _Explorer:
                 continue
             node = scheduled[index]
             self.fired.add(node)
-            outcomes = list(self.outcomes(state, node))
-            if len(outcomes) == 1:  # no choice: go on in this loop
-                self.apply(state, node, outcomes[0])
+            # (drawn one at a time: a node with g guards has 2^g outcomes, and the bound
+            # stops the search long before the last of 2^30)
+            outcomes = self.outcomes(state, node)
+            first: _Outcome = next(outcomes)
+            following = next(outcomes, None)
+            if following is None:  # no choice: go on in this loop
+                self.apply(state, node, first)
                 if not self.until_return:  # what held and why matter to monitors and stories
-                    props |= {node} | outcomes[0].props
-                    notes += outcomes[0].notes
+                    props |= {node} | first.props
+                    notes += first.notes
                 index += 1
                 continue
-            for number, outcome in enumerate(outcomes):
-                branch = state if number == len(outcomes) - 1 else state.copy()
+            within = self.merge and index + 1 < len(scheduled)  # (more to fire at this time)
+            outcome: _Outcome | None = first
+            while outcome is not None:
+                branch = state if following is None else state.copy()
                 self.apply(branch, node, outcome)
-                if self.until_return:
-                    yield self.runs(branch, path, scheduled, index + 1, props, notes)
-                else:
-                    more = props | {node} | outcome.props
-                    yield self.runs(branch, path, scheduled, index + 1, more, notes + outcome.notes)
+                more = props if self.until_return else props | {node} | outcome.props
+                if not (within and self.met_within(branch, scheduled, index + 1, more)):
+                    if self.until_return:
+                        yield self.runs(branch, path, scheduled, index + 1, props, notes)
+                    else:
+                        more_notes = notes + outcome.notes
+                        yield self.runs(branch, path, scheduled, index + 1, more, more_notes)
                 if self.exhausted or (self.until_return and self.returned) or self.decided:
                     return
+                outcome, following = following, None if following is None else next(outcomes, None)
             return
+
+    def met_within(self, state: _State, scheduled: list[str], index: int, props: set[str]) -> bool:
+        """Whether a run has been, within a logical time, where this one is: the same
+        state, the same firings of this time still to fire (`scheduled[index:]`), and
+        the same propositions held so far in it. Its rest is then that run's, explored
+        already (depth first): the k firings of one node at one time branch into 2^k
+        orders of their outcomes, which meet in about k + 1 such places each (how many
+        took each edge). Like `begin_step`'s states, these count toward the bound:
+        reaching it ends the search (`exhausted`)."""
+        key = (self.key(state), tuple(scheduled[index:]), frozenset(props), self.now(state))
+        if key in self.within:
+            return True
+        if len(self.within) >= MAX_STATES:
+            self.exhausted = True
+            return True
+        self.within.add(key)
+        return False
+
+    def now(self, state: _State) -> tuple:
+        """What a state holds of this logical time's firings besides its key: nothing
+        (`_ReadingExplorer`: which nodes failed before it, fired in it, fire in it)."""
+        return ()
 
     def end_step(
         self, state: _State, scheduled: list[str], props: set[str], notes: list[str], path
@@ -875,6 +914,11 @@ class _ReadingExplorer(_Explorer):
     def key(self, state: _State) -> tuple:
         assert state.failures is not None
         return (*super().key(state), state.failures.latest)
+
+    def now(self, state: _State) -> tuple:
+        failures = state.failures
+        assert failures is not None
+        return (failures.before, failures.fired, failures.now)
 
     def read_arguments(self, state: _State, node: str) -> None:
         """A firing of `node` reads `x.error` in its arguments: x's latest firing before
