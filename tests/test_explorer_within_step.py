@@ -50,15 +50,23 @@ def ir_of(text: str):
 
 
 class Counted:
-    """What an exploration did: the outcomes it applied (every branch of every firing) and
-    the runs it merged (counted by `explored`, whichever class the explorer becomes)."""
+    """What an exploration did: the outcomes it drew and applied (every branch of every
+    firing) and the runs it merged (counted by `explored`, whichever class the explorer
+    becomes)."""
 
+    drawn = 0
     applied = 0
     merged = 0
 
 
 def explored(ir, merge: bool = True) -> paths._Explorer:
     apply, met_within = paths._Explorer.apply, paths._Explorer.met_within
+    outcomes = paths._Explorer.outcomes
+
+    def counted_outcomes(self, state, node):
+        for outcome in outcomes(self, state, node):
+            Counted.drawn += 1
+            yield outcome
 
     def counted_apply(self, state, node, outcome) -> None:
         Counted.applied += 1
@@ -69,8 +77,9 @@ def explored(ir, merge: bool = True) -> paths._Explorer:
         Counted.merged += met and not self.exhausted
         return met
 
-    Counted.applied = Counted.merged = 0
+    Counted.drawn = Counted.applied = Counted.merged = 0
     with MonkeyPatch.context() as patch:
+        patch.setattr(paths._Explorer, "outcomes", counted_outcomes)
         patch.setattr(paths._Explorer, "apply", counted_apply)
         patch.setattr(paths._Explorer, "met_within", counted_met_within)
         patch.setattr(paths._Explorer, "merge", merge)
@@ -120,6 +129,21 @@ def test_a_node_with_many_guards_draws_its_outcomes_only_up_to_the_bound(monkeyp
     explorer = explored(ir_of(guarded(20)))
     assert explorer.exhausted
     assert Counted.applied <= 10 * 500, Counted.applied  # (a few firings a state)
+    assert Counted.drawn <= 10 * 500, Counted.drawn  # (not the 2^20 of z's firing)
+
+
+def test_a_failure_that_leaves_the_state_a_success_leaves_is_not_merged_with_it():
+    # a's failure and a's success that takes the edge both start w, and b is still to
+    # fire: the same state, but `failed(a)` held in one (merged, the run where it fails
+    # would go unexplored, and `always !failed(a)` would be "proven")
+    text = TOOLS + (
+        "agent A(task: str) -> int {\n  a = f0(1)\n  b = step(1)\n  w = step(1)\n"
+        "  a -> w when a > 0\n  a -> w on error\n  return w\n  ensure always !failed(a)\n}\n"
+    )
+    ir = ir_of(text)
+    assert said(ir, True) == said(ir, False)
+    diagnostics, results = paths.explore_agent(ir)
+    assert [r.status for r in results] == ["violated"], diagnostics
 
 
 @settings(
@@ -197,3 +221,21 @@ def test_k_firings_of_a_flaky_node_read_by_a_handler_merge_and_say_the_same():
         explorer = explored(ir)
         assert type(explorer) is paths._ReadingExplorer
         assert Counted.merged > 0 and Counted.applied <= 2 * k * k + 8 * k, Counted.applied
+
+
+def test_places_that_differ_in_what_failed_before_or_within_the_time_do_not_meet():
+    # (a place is met again from another time's firings only where the reads of the
+    # firings still to come read the same: which nodes failed before the time, fire in
+    # it and fired in it so far — `_ReadingExplorer.now`)
+    explorer = paths._Explorer(ir_of(reading_fan_in(3)))
+    explorer.reachability()
+    state = explorer.start()
+    assert state.failures is not None and explorer.bits
+    bit = next(iter(explorer.bits.values()))
+    assert not explorer.met_within(state, ["z", "z"], 1, set())
+    assert explorer.met_within(state.copy(), ["z", "z"], 1, set())  # (the same place)
+    for field in ("before", "fired", "now"):
+        other = state.copy()
+        assert other.failures is not None
+        setattr(other.failures, field, bit)
+        assert not explorer.met_within(other, ["z", "z"], 1, set()), field
