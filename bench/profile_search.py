@@ -52,6 +52,11 @@ With `--main`, the command is given as `main()` gives it (`rolegraph/cli/fast.py
 as without `--main`), its output to the null device: the in-process figures of the
 command as a user runs it, the CLI's part included.
 
+With `--calls`, counts that do not depend on the machine's load: cProfile's count of the
+function calls each search makes outside runs (the profiler off inside the backend's `run`
+and `run_test`, the evaluator at one run at a time), split into those inside the checks
+(`check_module`) and the rest; `--repeat` searches a process after the warm-up search.
+
 With `--top N`, the same command again under cProfile: the top N functions by own time.
 
     python bench/profile_search.py [--top 25]
@@ -60,6 +65,7 @@ With `--top N`, the same command again under cProfile: the top N functions by ow
     python bench/profile_search.py --detail --baseline /tmp/before/pkg --rounds 3
     python bench/profile_search.py --detail --checks --main --rounds 1
     python bench/profile_search.py --process --baseline /tmp/before/pkg --rounds 4 --repeat 2
+    python bench/profile_search.py --calls --main --baseline /tmp/before/pkg --rounds 1
 """
 
 from __future__ import annotations
@@ -102,6 +108,8 @@ WAY = {"main": False}
 # `--checks`: the checks (`check_module`) of `--detail` split by the part that asked
 # (the part on the stack when the check began: the editor's draws, the test pass...)
 BY_CALLER = {"on": False}
+# `--calls`: counts of function calls, not times
+COUNTS = {"on": False}
 CHECKING = "checking (`check_module`)"
 
 
@@ -212,6 +220,107 @@ def split(candidates: int) -> dict[str, float]:
         for module in modules:
             module.check_module = original_check  # type: ignore[attr-defined]
     return spent
+
+
+def counted(candidates: int) -> dict[str, float]:
+    """One search's function calls outside runs (cProfile's count, the profiler off inside
+    the backend's `run` and `run_test`): those inside the checks (`check_module`, however
+    nested) and the rest."""
+    import rolegraph.compiler.check as check
+    import rolegraph.search.evaluate as evaluate
+    import rolegraph.search.tests_kept as tests_kept
+    from rolegraph.search.run import LocalBackend
+
+    rest, checks = cProfile.Profile(), cProfile.Profile()
+    stack: list[cProfile.Profile | None] = []  # (the profiler on: the last; None: none)
+
+    def enter(profile: cProfile.Profile | None) -> None:
+        if stack and stack[-1] is not None:
+            stack[-1].disable()
+        stack.append(profile)
+        if profile is not None:
+            profile.enable()
+
+    def leave() -> None:
+        profile = stack.pop()
+        if profile is not None:
+            profile.disable()
+        if stack and stack[-1] is not None:
+            stack[-1].enable()
+
+    original_run, original_check = LocalBackend.run, check.check_module
+    original_init = evaluate.Evaluator.__init__
+    original_test = tests_kept.run_test
+
+    async def run(self: Any, *args: Any) -> Any:
+        enter(None)
+        try:
+            return await original_run(self, *args)
+        finally:
+            leave()
+
+    async def run_test(*args: Any) -> Any:
+        enter(None)
+        try:
+            return await original_test(*args)
+        finally:
+            leave()
+
+    @functools.wraps(original_check)
+    def check_module(*args: Any, **options: Any) -> Any:
+        enter(checks)
+        try:
+            return original_check(*args, **options)
+        finally:
+            leave()
+
+    def init(self: Any, *args: Any, **options: Any) -> None:
+        original_init(self, *args, **{**options, "concurrency": 1})
+
+    LocalBackend.run = run  # type: ignore[method-assign]
+    evaluate.Evaluator.__init__ = init  # type: ignore[method-assign]
+    tests_kept.run_test = run_test  # type: ignore[assignment]
+    modules = [
+        m for m in sys.modules.values() if getattr(m, "check_module", None) is original_check
+    ]
+    for module in modules:
+        module.check_module = check_module  # type: ignore[attr-defined]
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            command = search_command(Path(folder), candidates)
+            enter(rest)
+            try:
+                code, output = invoke(command)
+            finally:
+                leave()
+            assert code == 0, output
+    finally:
+        LocalBackend.run = original_run  # type: ignore[method-assign]
+        evaluate.Evaluator.__init__ = original_init  # type: ignore[method-assign]
+        tests_kept.run_test = original_test  # type: ignore[assignment]
+        for module in modules:
+            module.check_module = original_check  # type: ignore[attr-defined]
+
+    def calls(profile: cProfile.Profile) -> int:
+        profile.create_stats()
+        return sum(int(row[1]) for row in profile.stats.values())  # type: ignore[attr-defined]
+
+    inside, other = calls(checks), calls(rest)
+    return {"outside runs": inside + other, "inside the checks": inside, "the rest": other}
+
+
+def calls_table(trees: list[tuple[str, list[dict[str, float]]]]) -> str:
+    """The median (and range) of each count, per tree."""
+    lines = ["| function calls a search | " + " | ".join(name for name, _ in trees) + " |"]
+    lines.append("|---" * (len(trees) + 1) + "|")
+    for key in ("outside runs", "inside the checks", "the rest"):
+        cells = []
+        for _, found in trees:
+            values = [m[key] for m in found]
+            low, high = min(values), max(values)
+            cells.append(f"{statistics.median(values):,.0f} ({low:,.0f}-{high:,.0f})")
+        lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 # -- where the time outside runs goes: `--detail` -------------------------------------------
@@ -377,6 +486,9 @@ def measure(candidates: int, repeat: int, parts: bool = False) -> list[dict[str,
         invoke(search_command(Path(folder), candidates))
     found = []
     for _ in range(repeat):
+        if COUNTS["on"]:
+            found.append(counted(candidates))
+            continue
         if parts:
             found.append(detail(candidates))
             continue
@@ -400,6 +512,8 @@ def child(
         command.append("--main")
     if BY_CALLER["on"]:
         command.append("--checks")
+    if COUNTS["on"]:
+        command.append("--calls")
     answer = subprocess.run(
         [*command, "--repeat", str(repeat)],
         env=environment,
@@ -520,10 +634,16 @@ def main() -> None:
         action="store_true",
         help="with --detail: the checks split by the part that asked for them",
     )
+    parser.add_argument(
+        "--calls",
+        action="store_true",
+        help="count the function calls outside runs (cProfile's), not the time",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     WAY["main"] = args.main
     BY_CALLER["on"] = args.checks
+    COUNTS["on"] = args.calls
     if args.child:
         print(json.dumps(measure(args.candidates, args.repeat, args.detail)))
         return
@@ -537,7 +657,7 @@ def main() -> None:
                 trees[0][1].append(process(args.candidates, args.baseline))
         print(process_table(trees))
         return
-    show = detail_table if args.detail else table
+    show = calls_table if args.calls else detail_table if args.detail else table
     if args.baseline:
         after: list[dict[str, float]] = []
         before: list[dict[str, float]] = []
