@@ -171,3 +171,55 @@ def test_a_remembered_runs_fingerprint_is_the_cold_one_on_seeded_edit_walks():
                 )
                 assert runs_fingerprint(program, agent) == expected[id(program), agent]
                 assert runs_fingerprint(bare, agent) == expected[id(program), agent]
+
+
+def _reach_by_fixed_point(module, agent):
+    """`runs_fingerprint` by its definition, computed another way: the names reached grow
+    until no reached declaration's text has a word naming one more (every name tried
+    against every text, each round), then the reached and the unnamed declarations' texts
+    are hashed in the program's order."""
+    import hashlib
+    import re
+
+    from rolegraph.compiler.printer import declaration_source
+
+    decls = [d for d in module.decls if d.kind != "TestDecl"]
+    named = {}
+    for decl in decls:
+        if isinstance(getattr(decl, "name", None), str):
+            named.setdefault(decl.name, decl)
+    if agent not in named:
+        return None
+    reached = {agent}
+    while True:
+        more = {
+            name
+            for name in named
+            for text in (declaration_source(named[r]) for r in reached)
+            if re.search(rf"(?<![A-Za-z0-9_]){name}(?![A-Za-z0-9_])", text)
+        }
+        if more <= reached:
+            break
+        reached |= more
+    kept = {id(named[name]) for name in reached}
+    digest = hashlib.sha256()
+    for decl in decls:
+        if id(decl) in kept or not isinstance(getattr(decl, "name", None), str):
+            digest.update(declaration_source(decl).encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize(
+    "example", sorted(SELF_REFINE.parent.glob("*.agent")), ids=lambda path: path.stem
+)
+def test_runs_fingerprint_is_its_definition_on_every_example_and_its_edits(example):
+    """Held to `_reach_by_fixed_point` (a brute force) on every example and the programs
+    of a seeded edit walk from each, for every agent and one not declared."""
+    import random
+
+    from .edit_walks import edit_walk
+
+    start = rolegraph.parse(example.read_text(), str(example))
+    for program in edit_walk(start, random.Random(7), 12):
+        for agent in [a.name for a in program.agents] + ["Nobody"]:
+            assert _cold(program, agent) == _reach_by_fixed_point(program, agent)
