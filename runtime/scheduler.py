@@ -18,11 +18,12 @@ arrival. The rules themselves are compiler/semantics.py's, shared with the explo
 So for deterministic models the trace is the same whatever the timing. A firing runs in
 an asyncio task of its own; or in the task of the firing whose end started it, which
 carries it (`fire`: a chain, a loop); or with none, when its tool is a `@nonblocking`
-function (`fire_inline`, run by `settle`). A firing that has not begun, with or without
-a task, is dropped alike when a return makes it pointless. What a firing does once
-started is runtime/firing.py's; constraints are runtime/constraints.py's. (About 700
-lines: the run's state and the handlers that change it — start, end, route, join,
-return — are one piece; split further, each part would reach into the others'.)
+function or an `async def` that cannot suspend (`fire_inline`, run by `settle`). A
+firing that has not begun, with or without a task, is dropped alike when a return makes
+it pointless. What a firing does once started is runtime/firing.py's; constraints are
+runtime/constraints.py's. (About 700 lines: the run's state and the handlers that
+change it — start, end, route, join, return — are one piece; split further, each part
+would reach into the others'.)
 """
 
 from __future__ import annotations
@@ -307,7 +308,8 @@ class AgentRun:
 
     def _inline(self, node: str) -> bool:
         """Whether the firings of `node` run with no task (when they read nothing they may
-        have to wait for: `start`): it calls a `@nonblocking` Python tool once."""
+        have to wait for: `start`): it calls a `@nonblocking` Python tool once, or an
+        `async def` that cannot suspend (`python_call`)."""
         if node not in self.plan.python_tools:
             self.inline[node] = False
             return False
@@ -343,6 +345,9 @@ class AgentRun:
             target, folder = self.plan.python_tools[node]
             function = self.context.tool(target, folder)
             how = self.context.how_called(target, folder)
+            through = tools.run_through(function) if how == LOOP else None
+            if through is not None:  # (an `async def` that cannot suspend: run inline)
+                function, how = through, INLINE
             params, result = self.plan.tool_types[node]
             names = firing.joined_names(self.ir.nodes[node])
             found = self.python_calls[node] = (function, folder, how, params, result, names)

@@ -1,7 +1,9 @@
 """How the runtime calls a Python tool: imported once, and run off the event loop unless
 its author says it never blocks.
 
-An `async def` tool runs on the event loop, as asyncio code does (it must not block).
+An `async def` tool runs on the event loop, as asyncio code does (it must not block);
+one whose code has no `await` cannot suspend, and is run to its end inline, as a
+`@nonblocking` function is (`run_through`).
 A plain function runs in a worker thread of a bounded pool, so that a slow synchronous
 tool never holds the loop: two of them overlap with each other and with model calls
 (DESIGN §3.6: a slow branch never holds back a fast one). A plain function marked
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dis
 import functools
 import inspect
 import os
@@ -176,6 +179,48 @@ def is_synchronous(function: Callable[..., Any]) -> bool:
     """Whether a tool runs in a worker thread: a plain function not marked
     `@nonblocking` (`how_called`)."""
     return how_called(function) == THREAD
+
+
+def run_through(function: Callable[..., Any]) -> Callable[..., Any] | None:
+    """A plain function that runs a call of the coroutine function `function` to its end,
+    here and now, when `function` cannot suspend (`never_suspends`); else None. The
+    runtime calls it inline, as a `@nonblocking` function (runtime/scheduler.py
+    `python_call`): the same value or error as awaiting it in a task of its own, with no
+    task, no turn of the loop."""
+    if not never_suspends(function):
+        return None
+
+    def through(**kwargs: Any) -> Any:
+        coroutine = function(**kwargs)
+        try:
+            coroutine.send(None)  # (it has no `await`: it ends in its first step)
+        except StopIteration as end:
+            return end.value
+        coroutine.close()
+        raise RuntimeError(f"{_name(function)} suspended, though its code has no `await`")
+
+    return through
+
+
+def never_suspends(function: Callable[..., Any]) -> bool:
+    """Whether `function` is an `async def` whose code has no `await` (nor `async for`,
+    `async with`): its coroutine ends in its first step, so awaiting it in a task only
+    adds the task. An `async def` that awaits is never run that way, even where what it
+    awaits happens to be ready: its first step may bind the task it runs in (an anyio
+    cancel scope, `asyncio.timeout`), which must be the task its later steps run in."""
+    if type(function) is not _FUNCTION:
+        return False  # (a callable object, a method: awaited in a task, as ever)
+    found = _NEVER_SUSPENDS.get(function)
+    if found is None:
+        code = function.__code__
+        found = _NEVER_SUSPENDS[function] = bool(code.co_flags & inspect.CO_COROUTINE) and all(
+            instruction.opname != "YIELD_VALUE" for instruction in dis.get_instructions(code)
+        )
+    return found
+
+
+# functions → whether they never suspend (`never_suspends`), found once per process
+_NEVER_SUSPENDS: weakref.WeakKeyDictionary[Callable[..., Any], bool] = weakref.WeakKeyDictionary()
 
 
 def _is_coroutine_function(function: Callable[..., Any]) -> bool:

@@ -6,13 +6,18 @@ threads through `call_tool`: the oracle (the same results, firings and errors), 
 agents of tests/test_tool_nonblocking.py and on seeded random ones."""
 
 import asyncio
+import contextvars
+import re
 from typing import Any
 
+import anyio
+import pytest
 from hypothesis import given, settings
 
 import rolegraph
 from rolegraph.compiler import pyimport
-from rolegraph.runtime import MockModel, RunError, run_agent
+from rolegraph.runtime import MockModel, RunError, run_agent, tools, trace_of
+from rolegraph.runtime.events import FiringEnded, FiringStarted
 
 from .checking import PRELUDE
 from .test_tool_nonblocking import AGENTS, tool_agents
@@ -87,6 +92,68 @@ async def async_scope(value: int) -> str:
     return str(pyimport._FOLDER.get())
 
 
+# the same tools, each suspending once before it begins (awaited in a task of its own,
+# where those above, which never await, run inline: tools.run_through)
+async def suspending_step(value: int) -> int:
+    await asyncio.sleep(0)
+    return await async_step(value)
+
+
+async def suspending_total(values: list[int]) -> int:
+    await asyncio.sleep(0)
+    return await async_total(values)
+
+
+async def suspending_add(a: int, b: int) -> int:
+    await asyncio.sleep(0)
+    return await async_add(a, b)
+
+
+async def suspending_picky(value: int) -> int:
+    await asyncio.sleep(0)
+    return await async_picky(value)
+
+
+async def suspending_wrong(value: int) -> int:
+    await asyncio.sleep(0)
+    return await async_wrong(value)
+
+
+async def suspending_half(value: int) -> float:
+    await asyncio.sleep(0)
+    return await async_half(value)
+
+
+async def suspending_kind(value: float) -> str:
+    await asyncio.sleep(0)
+    return await async_kind(value)
+
+
+async def suspending_scope(value: int) -> str:
+    await asyncio.sleep(0)
+    return await async_scope(value)
+
+
+def plain_slow(value: int) -> int:
+    return value + 10
+
+
+async def suspending_slow(value: int) -> int:
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # (twice)
+    return value + 10
+
+
+def plain_scoped(value: int) -> int:
+    return value + 1
+
+
+async def async_scoped(value: int) -> int:
+    with anyio.CancelScope():  # (entered in the first step, exited in the second)
+        await asyncio.sleep(0)
+    return value + 1
+
+
 TOOLS = [
     ("step", "value: int", "int"),
     ("total", "values: list[int]", "int"),
@@ -96,6 +163,11 @@ TOOLS = [
     ("half", "value: int", "float"),
     ("scope", "value: int", "str"),
     ("kind", "value: float", "str"),
+    ("slow", "value: int", "int"),
+    ("scoped", "value: int", "int"),
+    ("set", "value: int", "int"),
+    ("seen", "value: int", "int"),
+    ("hang", "value: int", "int"),
 ]
 
 # the agents of tests/test_tool_nonblocking.py whose tools are all here
@@ -111,16 +183,21 @@ SAME = [
 ]
 
 
-def ir_of(kind: str, body: str) -> Any:
+def ir_of(kind: str | tuple[str, dict[str, str]], body: str) -> Any:
+    """The agent, its tools those of `kind` (or of a kind per tool, else one kind)."""
     here = "tests.test_async_tool_calls"
-    tools = "".join(
-        f'tool {name}({params}) -> {result} = "{here}:{kind}_{name}"\n'
+    default, kinds = (kind, {}) if isinstance(kind, str) else kind
+    declared = "".join(
+        f'tool {name}({params}) -> {result} = "{here}:{kinds.get(name, default)}_{name}"\n'
         for name, params, result in TOOLS
+        if re.search(rf"\b{name}\(", body)  # (those it calls: not every kind has every tool)
     )
-    return rolegraph.load_agent("test.agent", "A", text=PRELUDE + tools + body)
+    return rolegraph.load_agent("test.agent", "A", text=PRELUDE + declared + body)
 
 
-def outcome(kind: str, body: str, **options: Any) -> tuple[Any, list[tuple]]:
+def outcome(
+    kind: str | tuple[str, dict[str, str]], body: str, **options: Any
+) -> tuple[Any, list[tuple]]:
     """The result (or the error) and every firing's time, node, status, output (with its
     type: 3 == 3.0) and error, in key order."""
     try:
@@ -189,3 +266,188 @@ def test_an_async_def_is_called_in_its_import_scope_and_leaves_it_after():
 @given(tool_agents())
 def test_random_agents_give_the_same_run_with_async_def_and_threaded_tools(body):
     assert outcome("async", body) == outcome("plain", body)
+
+
+def test_an_async_def_runs_inline_exactly_when_its_code_has_no_await():
+    async def awaits_in_a_with() -> None:
+        async with asyncio.Lock():
+            pass
+
+    async def awaits_in_a_for() -> None:
+        async for _ in _nothing():
+            pass
+
+    async def calls_a_coroutine_function_it_never_awaits() -> None:
+        async def inner() -> None:
+            await asyncio.sleep(0)
+
+        inner().close()
+
+    assert tools.never_suspends(async_step) and tools.never_suspends(async_picky)
+    assert tools.never_suspends(calls_a_coroutine_function_it_never_awaits)
+    for awaits in (async_total, suspending_step, awaits_in_a_with, awaits_in_a_for):
+        assert not tools.never_suspends(awaits), awaits
+    assert not tools.never_suspends(plain_step)  # (not a coroutine function)
+    assert not tools.never_suspends(_Stepper())  # (a callable object: awaited in a task)
+    assert tools.run_through(async_total) is None
+    through = tools.run_through(async_picky)
+    assert through is not None and through(value=3) == 4
+    with pytest.raises(ValueError, match="no 2"):
+        through(value=2)
+
+
+async def _nothing() -> Any:
+    for item in ():
+        yield item
+
+
+class _Stepper:
+    async def __call__(self, value: int) -> int:
+        return value + 1
+
+
+def told(kind: str, body: str) -> tuple[list[Any], Any]:
+    """The events of a run, and its trace."""
+    events: list[Any] = []
+    try:
+        done = asyncio.run(
+            run_agent(ir_of(kind, body), {"task": "t"}, model=MockModel(), on_event=events.append)
+        )
+        trace = done.trace
+    except RunError as error:
+        trace = error.trace
+    return events, trace
+
+
+def _firing_events(events: list[Any]) -> list[tuple]:
+    """The firings told as started and as ended, and the order of each firing's own events:
+    what does not depend on which of two branches in flight happened to end first."""
+    said = []
+    for event in events:
+        if isinstance(event, FiringStarted):
+            said.append(("started", event.key, event.node))
+        elif isinstance(event, FiringEnded):
+            record = event.record
+            said.append(("ended", record.key, record.status, record.output, record.error))
+    return said
+
+
+def test_async_defs_that_never_await_run_as_the_same_tools_suspending_in_tasks():
+    """Those of `SAME` that never await run inline (`tools.run_through`); the suspending
+    ones each in a task, as every `async def` did before: the same results, firings and
+    errors, by key; the same events, each firing's started before its ended, and the
+    stream's ended firings the trace, record for record (`trace_of`)."""
+    for name in SAME:
+        inline = outcome("async", AGENTS[name])
+        assert inline == outcome("suspending", AGENTS[name]) == outcome("plain", AGENTS[name])
+        events, trace = told("async", AGENTS[name])
+        suspended, _ = told("suspending", AGENTS[name])
+        said = _firing_events(events)
+        assert sorted(map(repr, said)) == sorted(map(repr, _firing_events(suspended))), name
+        for started in (s for s in said if s[0] == "started"):
+            ended = next(i for i, s in enumerate(said) if s[0] == "ended" and s[1] == started[1])
+            assert said.index(started) < ended, name
+        assert [r.key for r in trace_of(events).firings] == [r.key for r in trace.firings]
+
+
+def test_a_fan_out_of_async_defs_some_suspending_some_not_is_that_of_threads():
+    body = """agent A(task: str) -> int {
+  s = step(0)
+  a = step(s)
+  b = slow(s)
+  c = step(b)
+  d = slow(a)
+  e = picky(a)
+  e -> fix(value: 7) on error
+  fix = slow(0)
+  j = total([a, b, c, d, fix])
+  return j
+}"""
+    mixed = ("async", {"slow": "suspending"})
+    assert outcome(mixed, body) == outcome("plain", body)
+    assert outcome(mixed, body)[1]  # (it fired)
+
+
+def test_an_async_def_that_enters_an_anyio_cancel_scope_exits_it_in_the_same_task():
+    """Its first step binds the task it runs in: an `async def` that awaits is never begun
+    outside the task that runs the rest of it (which `tools.never_suspends` keeps; a
+    first step run eagerly, the rest handed to a task, fails here)."""
+    body = """agent A(task: str) -> int {
+  a = step(1)
+  b = scoped(a)
+  c = scoped(b)
+  return c
+}"""
+    assert outcome(("async", {"scoped": "async"}), body)[0] == 4
+
+
+VAR: contextvars.ContextVar[int] = contextvars.ContextVar("VAR", default=-1)
+
+
+def plain_set(value: int) -> int:
+    VAR.set(value)
+    return value
+
+
+async def async_set(value: int) -> int:
+    VAR.set(value)
+    return value
+
+
+def plain_seen(value: int) -> int:
+    return VAR.get()
+
+
+async def async_seen(value: int) -> int:
+    return VAR.get()
+
+
+def test_what_an_async_def_that_never_awaits_sets_in_its_context_no_other_firing_sees():
+    body = """agent A(task: str) -> list[int] {
+  a = set(5)
+  b = seen(a)
+  c = set(b)
+  d = seen(c)
+  return [a, b, c, d]
+}"""
+    assert outcome("async", body) == outcome("plain", body)
+    assert outcome("async", body)[0] == [5, -1, -1, -1]
+
+
+def test_a_run_cancelled_while_an_async_def_is_suspended_records_it_cancelled():
+    body = """agent A(task: str) -> int {
+  a = step(1)
+  b = hang(a)
+  return b
+}"""
+    records: list[Any] = []
+
+    async def main() -> None:
+        run = asyncio.ensure_future(
+            run_agent(
+                ir_of("async", body), {"task": "t"}, model=MockModel(), on_record=records.append
+            )
+        )
+        while not HANGING:
+            await asyncio.sleep(0)
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+
+    HANGING.clear()
+    asyncio.run(main())
+    assert [(r.node, r.status) for r in records] == [("a", "ok"), ("b", "cancelled")]
+    assert HANGING == [2]
+
+
+HANGING: list[int] = []
+
+
+def plain_hang(value: int) -> int:
+    raise AssertionError("(only the async one hangs)")
+
+
+async def async_hang(value: int) -> int:
+    HANGING.append(value)
+    await asyncio.Event().wait()
+    return value
