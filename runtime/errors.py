@@ -12,6 +12,18 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {words}"
 
 
+class CancelledItself(Exception):
+    """A firing's own code (a tool, or a library it called) raised `CancelledError`
+    though nothing cancelled the firing: a failure of the firing, as any other error it
+    raises (an `on error` edge may handle it), not a cancel of the run."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "it raised asyncio.CancelledError, though nothing cancelled it (not the run, "
+            "not a return): taken as the firing's failure"
+        )
+
+
 class RunError(Exception):
     """Base of the errors a run ends with."""
 

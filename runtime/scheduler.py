@@ -50,7 +50,7 @@ from rolegraph.compiler.pyimport import call_beside, working_folder
 from . import constraints, firing, human, tools
 from .budget import BudgetError
 from .context import Context
-from .errors import FiringFailed, RunError, Stalled, StoreError, describe_error
+from .errors import CancelledItself, FiringFailed, RunError, Stalled, StoreError, describe_error
 from .expressions import EvaluationError, Evaluator
 from .keys import edge_key, firing_key, join_key, label
 from .plan import plan_of
@@ -414,12 +414,14 @@ class AgentRun:
                     if node.kind == "human":
                         output = await human.answers(self, flight, node, args, env, record, output)
             except asyncio.CancelledError:
-                self._cancelled(flight, record)
-                raise
+                if _cancelled_from_outside():
+                    self._cancelled(flight, record)
+                    raise
+                failure: Exception | None = CancelledItself()
             except Exception as error:
                 if self._faulted(flight, record, error):
                     return
-                failure: Exception | None = error
+                failure = error
             else:
                 failure = None
             # (nothing else runs until `after` returns: no other task can start waiting)
@@ -497,6 +499,8 @@ class AgentRun:
                     return
                 output = call[4](output)
             self._succeeded(flight, record, output)
+        except asyncio.CancelledError:  # (a plain call: nothing can cancel it from outside)
+            self._inline_failed(flight, self.ir.nodes[name], record, CancelledItself())
         except Exception as error:
             self._inline_failed(flight, self.ir.nodes[name], record, error)
 
@@ -519,8 +523,12 @@ class AgentRun:
         try:
             output = await firing.inline_awaited(self, node, pending)
         except asyncio.CancelledError:
-            self._cancelled(flight, record)
-            raise
+            if _cancelled_from_outside():
+                self._cancelled(flight, record)
+                raise
+            failed = CancelledItself()
+            self.after(flight, partial(self._failed_firing, flight, node, record, failed))
+            return
         except Exception as error:
             if not self._faulted(flight, record, error):
                 self.after(flight, partial(self._failed_firing, flight, node, record, error))
@@ -1275,6 +1283,15 @@ _PLAIN = frozenset({int, float, str, bool, type(None), list, dict, tuple})
 
 def _never(edge: IREdge) -> bool:
     return False
+
+
+def _cancelled_from_outside() -> bool:
+    """Whether the `CancelledError` a firing's task caught was a cancel of that task (the
+    run's, a return's: `Task.cancel`, which `cancelling()` counts), not one that the
+    firing's own code raised (`CancelledItself`: the firing fails, and the run goes on;
+    taken for a cancel, the firing would stay in flight and the run never end)."""
+    task = asyncio.current_task()
+    return task is None or task.cancelling() > 0
 
 
 def _abandon(value: Any, task: asyncio.Task) -> None:
