@@ -17,7 +17,7 @@ from rolegraph.compiler.pyimport import beside, enter_folder, leave_folder
 from . import human
 from .plan import Plan
 from .role_calls import Caller, call_role, call_tool
-from .tools import LOOP
+from .tools import LOOP, awaited_alone
 from .trace import FiringRecord
 
 if TYPE_CHECKING:
@@ -217,7 +217,7 @@ async def call_python(run: AgentRun, node: IRNode, args: dict[str, Any], call: P
         return result(await call_tool(run.context, node.target or "", folder, typed))
     token = enter_folder(folder)  # (`with beside(folder):`, no object made)
     try:
-        value = await function(**typed)
+        value = await awaited_alone(function(**typed))
     finally:
         leave_folder(token)
     return result(value)
@@ -236,7 +236,7 @@ def typed_arguments(
 async def inline_awaited(run: AgentRun, node: IRNode, pending: Any) -> Any:
     """The result of a `@nonblocking` tool that returned an awaitable: awaited, typed."""
     with beside(node.target_folder):
-        value = await pending
+        value = await awaited_alone(pending)
     return run.plan.tool_types[node.name][1](value)
 
 

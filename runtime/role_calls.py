@@ -25,7 +25,7 @@ from .errors import ModelOutputError, describe_error
 from .models import Model, ModelReply, ModelRequest, changed
 from .prompts import render_prompt
 from .repair import explain, quote, read_reply, repair_prompt
-from .tools import INLINE, LOOP, call_in_thread
+from .tools import INLINE, LOOP, awaited_alone, call_in_thread
 from .trace import FiringRecord
 from .values import coerce, plain, schema
 
@@ -209,14 +209,14 @@ async def call_tool(
     function = context.tool(target, folder)
     with beside(folder):
         how = context.how_called(target, folder)
-        if how == LOOP:
-            return await function(**args)  # (a coroutine function returns an awaitable)
+        if how == LOOP:  # (a coroutine function returns an awaitable)
+            return await awaited_alone(function(**args))
         if how == INLINE:
             value = function(**args)
         else:
             value = await call_in_thread(function, args, context.threads())
         if inspect.isawaitable(value):  # (a plain function that returns a coroutine)
-            value = await value
+            value = await awaited_alone(value)
     return value
 
 

@@ -86,6 +86,19 @@ async def call_in_thread(function: Callable[..., Any], kwargs: dict[str, Any], t
         raise
 
 
+async def awaited_alone(awaitable: Any) -> Any:
+    """What an `async def` tool's call gives, awaited in a task of its own, which runs it
+    in a copy of the context: what it sets in context variables no other firing sees, as
+    with a worker thread's call or an inline one (`copy_context().run`), whatever task
+    awaits it (a firing's task carries the firings its end starts: runtime/scheduler.py
+    `fire`). Its `asyncio.current_task()` is its own, from its first step to its last.
+    A cancel of the awaiting task reaches it; a `CancelledError` it raises itself reaches
+    the firing as one (runtime/scheduler.py `_cancelled_from_outside`)."""
+    if not asyncio.iscoroutine(awaitable):  # (a future, an object with `__await__`)
+        return await awaitable
+    return await asyncio.get_running_loop().create_task(awaitable)
+
+
 def abandon(value: Any) -> None:
     """What a tool returned that nobody will await, because its firing was cancelled: a
     coroutine is closed (one not begun never runs, as if cancelled at its first step;

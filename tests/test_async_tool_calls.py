@@ -402,6 +402,32 @@ async def async_seen(value: int) -> int:
     return VAR.get()
 
 
+async def suspending_set(value: int) -> int:
+    await asyncio.sleep(0)
+    VAR.set(value)
+    return value
+
+
+async def suspending_seen(value: int) -> int:
+    await asyncio.sleep(0)
+    return VAR.get()
+
+
+def test_what_an_async_def_that_awaits_sets_in_its_context_no_other_firing_sees():
+    # (it ran in the task of the firing: `b`, `c`, `d` are carried by `a`'s task, and
+    # saw its 5 — [5, 5, 5, 5]; now each call is awaited in a task of its own,
+    # `tools.awaited_alone`, as a thread's call runs in a copy of the context)
+    body = """agent A(task: str) -> list[int] {
+  a = set(5)
+  b = seen(a)
+  c = set(b)
+  d = seen(c)
+  return [a, b, c, d]
+}"""
+    assert outcome("suspending", body) == outcome("plain", body)
+    assert outcome("suspending", body)[0] == [5, -1, -1, -1]
+
+
 def test_what_an_async_def_that_never_awaits_sets_in_its_context_no_other_firing_sees():
     body = """agent A(task: str) -> list[int] {
   a = set(5)
