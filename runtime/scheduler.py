@@ -191,7 +191,7 @@ class AgentRun:
         # firings started with no task of their own (a `@nonblocking` tool's): `settle`
         # runs them, in the order they started, before it returns
         self.ready: deque[Started] = deque()
-        self.resume: asyncio.Handle | None = None  # `_run_ready` goes on at the next turn
+        self.resume: asyncio.Task | None = None  # `_run_ready` goes on at the next turn
         # the firings run in a row since the run last waited for a turn of the loop: at
         # `CARRY`, the next waits for one (`_wait_turn`), when the count begins again
         self.streak = 0
@@ -489,7 +489,11 @@ class AgentRun:
                 # (in a copy of the context, as a task or a worker thread would call it:
                 # what it sets is not seen by the firings this task runs after it)
                 output = copy_context().run(call_beside, call[1], call[0], typed)
-                if type(output) not in _PLAIN and inspect.isawaitable(output):
+                if (
+                    type(output) not in _PLAIN
+                    and inspect.isawaitable(output)
+                    and not getattr(call[0], tools.THROUGH, False)
+                ):
                     # (it returned an awaitable after all: a task awaits it; cancelled
                     # before its first step, it never does, and the awaitable is closed)
                     task = flight.task = asyncio.get_running_loop().create_task(
@@ -1054,7 +1058,9 @@ class AgentRun:
             if self.streak >= CARRY:
                 self._wait_turn()
                 if self.resume is None:
-                    self.resume = asyncio.get_running_loop().call_soon(self._resume)
+                    # (in a task, not a bare callback: a tool run inline, an `async def`
+                    # above all, finds a current task, as asyncio code expects: sniffio, anyio)
+                    self.resume = asyncio.get_running_loop().create_task(self._resumed())
                 return
             flight, bindings, consumed = ready.popleft()
             if inflight.get(flight.label) is flight:
@@ -1063,6 +1069,9 @@ class AgentRun:
             if self.over:
                 ready.clear()
                 return
+
+    async def _resumed(self) -> None:
+        self._resume()
 
     def _resume(self) -> None:
         # (the loop has had a turn since this was asked for: what is ready gets its own
@@ -1205,6 +1214,7 @@ class AgentRun:
         self.ready.clear()
         if self.resume is not None:
             self.resume.cancel()
+            self.cancelled.append(self.resume)
             self.resume = None
         self.carried = None
 

@@ -212,7 +212,14 @@ def run_through(function: Callable[..., Any]) -> Callable[..., Any] | None:
         coroutine.close()
         raise RuntimeError(f"{_name(function)} suspended, though its code has no `await`")
 
+    # (what it returns is its value, as `await function()` gives it: an awaitable it
+    # returns is not awaited again, runtime/scheduler.py `fire_inline`)
+    setattr(through, THROUGH, True)
     return through
+
+
+# the attribute `run_through` sets on the functions it makes
+THROUGH = "__rolegraph_through__"
 
 
 def never_suspends(function: Callable[..., Any]) -> bool:

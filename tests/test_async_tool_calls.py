@@ -239,14 +239,15 @@ def test_the_arguments_of_an_async_def_are_coerced_to_their_declared_types():
     assert awaited[0] == "float"
 
 
-def test_an_async_def_is_called_in_its_import_scope_and_leaves_it_after():
+@pytest.mark.parametrize("kind", ["async", "suspending"])  # (inline; in a task)
+def test_an_async_def_is_called_in_its_import_scope_and_leaves_it_after(kind):
     body = """agent A(task: str) -> list[str] {
   a = scope(1)
   b = scope(2)
   return [a, b]
 }"""
     after: list[Any] = []
-    ir = ir_of("async", body)
+    ir = ir_of(kind, body)
     done = asyncio.run(
         run_agent(
             ir,
@@ -265,7 +266,16 @@ def test_an_async_def_is_called_in_its_import_scope_and_leaves_it_after():
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(tool_agents())
 def test_random_agents_give_the_same_run_with_async_def_and_threaded_tools(body):
-    assert outcome("async", body) == outcome("plain", body)
+    # inline where they never await, in tasks where they do: the same result and
+    # firings (a firing at or after the return's time is not part of the run: cancelled,
+    # discarded or never begun by where its tool ran, as tests/test_firing_paths.py
+    # `bound_alike` says; `n4 = step(n1)` beside `n5 -> return([n5])` tells each apart)
+    plain = _fired(outcome("plain", body))
+    assert _fired(outcome("async", body)) == plain == _fired(outcome("suspending", body))
+
+
+def _fired(told: tuple[Any, list[tuple]]) -> tuple[Any, list[tuple]]:
+    return told[0], [r for r in told[1] if r[2] in ("ok", "failed")]
 
 
 def test_an_async_def_runs_inline_exactly_when_its_code_has_no_await():
@@ -477,3 +487,72 @@ async def async_hang(value: int) -> int:
     HANGING.append(value)
     await asyncio.Event().wait()
     return value
+
+
+async def _later(value: int) -> int:
+    await asyncio.sleep(0)
+    return value + 100
+
+
+async def forgets_its_await(value: int) -> int:
+    return _later(value)  # type: ignore[return-value]  # (its value is a coroutine)
+
+
+async def forgets_its_await_after_one(value: int) -> int:
+    await asyncio.sleep(0)
+    return _later(value)  # type: ignore[return-value]
+
+
+def test_an_async_def_that_returns_a_coroutine_returns_it_whether_it_awaits_or_not():
+    """Its value is what `await` gives: the coroutine, never awaited again (a result of
+    the wrong type, as before run_through), inline or in a task."""
+    errors = []
+    for name in ("forgets_its_await", "forgets_its_await_after_one"):
+        ir = rolegraph.load_agent(
+            "test.agent",
+            "A",
+            text=f'tool t(value: int) -> int = "tests.test_async_tool_calls:{name}"\n'
+            "agent A(value: int) -> int {\n  a = t(value)\n  return a\n}\n",
+        )
+        with pytest.raises(RunError) as error:
+            asyncio.run(run_agent(ir, {"value": 1}))
+        errors.append("valid integer" in str(error.value))
+    assert errors == [True, True]
+
+
+async def async_library(value: int) -> int:
+    import sniffio
+
+    assert sniffio.current_async_library() == "asyncio"  # (it needs a current task)
+    assert asyncio.current_task() is not None
+    return value + 1
+
+
+def test_an_async_def_run_inline_has_a_current_task_past_a_streak_of_carry_firings():
+    steps = "\n".join(f"  s{i} = t(s{i - 1})" for i in range(1, 40))  # (past CARRY)
+    ir = rolegraph.load_agent(
+        "test.agent",
+        "A",
+        text='tool t(value: int) -> int = "tests.test_async_tool_calls:async_library"\n'
+        "agent A(value: int) -> int {\n  s0 = t(value)\n" + steps + "\n  return s39\n}\n",
+    )
+    assert asyncio.run(run_agent(ir, {"value": 0})).result == 40
+
+
+async def cancels_itself(value: int) -> int:
+    raise asyncio.CancelledError()
+
+
+def test_an_async_def_run_inline_that_raises_cancelled_error_fails_its_firing():
+    ir = rolegraph.load_agent(
+        "test.agent",
+        "A",
+        text='tool t(value: int) -> int = "tests.test_async_tool_calls:cancels_itself"\n'
+        "agent A(value: int) -> int {\n  a = t(value)\n  return a\n}\n",
+    )
+
+    async def main() -> Any:
+        return await asyncio.wait_for(run_agent(ir, {"value": 0}), 5)
+
+    with pytest.raises(RunError, match="CancelledError"):
+        asyncio.run(main())
