@@ -423,10 +423,11 @@ async def suspending_seen(value: int) -> int:
     return VAR.get()
 
 
-def test_what_an_async_def_that_awaits_sets_in_its_context_no_other_firing_sees():
-    # (it ran in the task of the firing: `b`, `c`, `d` are carried by `a`'s task, and
-    # saw its 5 — [5, 5, 5, 5]; now each call is awaited in a task of its own,
-    # `tools.awaited_alone`, as a thread's call runs in a copy of the context)
+@pytest.mark.parametrize("kind", ["async", "suspending"], ids=["never awaits", "awaits"])
+def test_what_an_async_def_sets_in_its_context_no_other_firing_sees(kind):
+    # (one that awaits ran in the task of its firing: `b`, `c`, `d`, carried by `a`'s
+    # task, saw its 5 — [5, 5, 5, 5]; now each such call is awaited in a task of its own,
+    # `tools.awaited_alone`; one that never awaits runs inline in a copy of the context)
     body = """agent A(task: str) -> list[int] {
   a = set(5)
   b = seen(a)
@@ -434,20 +435,8 @@ def test_what_an_async_def_that_awaits_sets_in_its_context_no_other_firing_sees(
   d = seen(c)
   return [a, b, c, d]
 }"""
-    assert outcome("suspending", body) == outcome("plain", body)
-    assert outcome("suspending", body)[0] == [5, -1, -1, -1]
-
-
-def test_what_an_async_def_that_never_awaits_sets_in_its_context_no_other_firing_sees():
-    body = """agent A(task: str) -> list[int] {
-  a = set(5)
-  b = seen(a)
-  c = set(b)
-  d = seen(c)
-  return [a, b, c, d]
-}"""
-    assert outcome("async", body) == outcome("plain", body)
-    assert outcome("async", body)[0] == [5, -1, -1, -1]
+    assert outcome(kind, body) == outcome("plain", body)
+    assert outcome(kind, body)[0] == [5, -1, -1, -1]
 
 
 def test_a_run_cancelled_while_an_async_def_is_suspended_records_it_cancelled():

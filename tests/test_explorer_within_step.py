@@ -146,6 +146,22 @@ def test_a_failure_that_leaves_the_state_a_success_leaves_is_not_merged_with_it(
     assert [r.status for r in results] == ["violated"], diagnostics
 
 
+def agree_merged(text: str) -> None:
+    """Each agent of `text` says the same merged and not (unless the unmerged search
+    reaches the bound); `met` counts those where the merge met a place again."""
+    checked = rolegraph.check_source(text, "random.agent")
+    assume(checked.irs)
+    for ir in checked.irs.values():
+        merged, unmerged = said(ir, True), said(ir, False)
+        assume(not any("W0504" in d for found, _ in unmerged for d in found))
+        assert merged == unmerged, text
+        explored(ir)
+        met[0] += Counted.merged > 0
+
+
+met = [0]
+
+
 @settings(
     max_examples=60,
     deadline=None,
@@ -158,17 +174,7 @@ def check_merged_says_the_same(agent: str, data) -> None:
     nodes = sorted({line.split("=")[0].strip() for line in body.splitlines() if " = " in line})
     formula = data.draw(formulas(nodes))
     agent = tools(*ONE) + agent.replace("\n}\n", f"\n  ensure {formula}\n}}\n")
-    checked = rolegraph.check_source(agent, "random.agent")
-    assume(checked.irs)
-    for ir in checked.irs.values():
-        merged, unmerged = said(ir, True), said(ir, False)
-        assume(not any("W0504" in d for found, _ in unmerged for d in found))
-        assert merged == unmerged, agent
-        explored(ir)
-        met[0] += Counted.merged > 0
-
-
-met = [0]
+    agree_merged(agent)
 
 
 def test_random_agents_with_nodes_fired_twice_at_one_time_say_the_same_merged():
@@ -188,14 +194,7 @@ def test_random_agents_with_nodes_fired_twice_at_one_time_say_the_same_merged():
 )
 @given(agents_reading_errors())
 def check_reading_merged_says_the_same(body: str) -> None:
-    checked = rolegraph.check_source(TOOLS + body, "reading.agent")
-    assume(checked.irs)
-    for ir in checked.irs.values():
-        merged, unmerged = said(ir, True), said(ir, False)
-        assume(not any("W0504" in d for found, _ in unmerged for d in found))
-        assert merged == unmerged, body
-        explored(ir)
-        met[0] += Counted.merged > 0
+    agree_merged(TOOLS + body)
 
 
 def test_random_agents_reading_errors_say_the_same_merged():
