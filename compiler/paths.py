@@ -18,8 +18,8 @@ step, and the counter of a loop edge whose source can never fire again is forgot
 - what is certain is an error, what is possible a warning: a constraint that every
   returning run violates is E0506 (W0501 when some run satisfies it).
 
-Exploration is bounded (`MAX_STATES` states, and as many places within a time; a
-firing's outcomes are drawn one at a time); past the bound a constraint is reported as
+Exploration is bounded (`MAX_STATES` states, and `MAX_PLACES` places within a time; a
+firing's outcomes are drawn one at a time); past a bound a constraint is reported as
 not proven (W0504), never as proven — unless the errors-only search below proves that every
 returning run violates it (E0506).
 
@@ -63,6 +63,10 @@ from .source import Span
 from .types import NONE, assignable
 
 MAX_STATES = 20_000
+# places remembered within logical times (`met_within`): a bound of its own, well above
+# what an agent whose states fit `MAX_STATES` meets, so that merging changes the answer
+# of no search that would end within the states' bound unmerged in reasonable time
+MAX_PLACES = 5 * MAX_STATES
 
 
 @dataclass
@@ -329,8 +333,10 @@ class _Explorer:
         and stops there, is decided, and what it would report is nothing. Followed without
         remembering states: the search meets no state twice on it (its continuation
         from a state is the same at each meeting, so a run that did would never end),
-        and it is shorter than half the bound, so the search would not reach the bound
-        on it either.
+        and it is shorter than half the bound, so the search would not reach the
+        states' bound on it either (were it to reach the places', `MAX_PLACES`, on it,
+        what it reported would be nothing too: an errors-only search past a bound
+        reports nothing).
 
         `resume`: start from the state of a first run followed before (`_FOLLOWED`) at
         the beginning of a step before which every firing read nothing that differs
@@ -607,12 +613,13 @@ class _Explorer:
         the same propositions held so far in it. Its rest is then that run's, explored
         already (depth first): the k firings of one node at one time branch into 2^k
         orders of their outcomes, which meet in about k + 1 such places each (how many
-        took each edge). Like `begin_step`'s states, these count toward the bound:
-        reaching it ends the search (`exhausted`)."""
+        took each edge). They have a bound of their own (`MAX_PLACES`), which ends the
+        search as the states' does (`exhausted`): past it, unmerged, the orders of a
+        time's outcomes could be exponential in number."""
         key = (self.key(state), tuple(scheduled[index:]), frozenset(props), self.now(state))
         if key in self.within:
             return True
-        if len(self.within) >= MAX_STATES:
+        if len(self.within) >= MAX_PLACES:
             self.exhausted = True
             return True
         self.within.add(key)
@@ -1152,6 +1159,8 @@ def explore_agent(
         explorer.explore()
     complete = not explorer.exhausted
     states = len(explorer.visited)
+    met = len(explorer.within)  # (and the places met within times, where any was)
+    places = f", and {met} places within logical times" if met else ""
     # past the bound, the errors-only search (which cuts hopeless runs) may still settle
     # that every run violates an `ensure`: the editor's check and this one then agree
     always, witnesses = (
@@ -1188,7 +1197,7 @@ def explore_agent(
             sink.report(
                 codes.CONSTRAINT_UNDECIDED,
                 f"`{constraint.mode} {constraint.text}` not proven: the agent has more states "
-                f"than the checker explores ({states} explored)",
+                f"than the checker explores ({states} explored{places})",
                 constraint.span,
             )
         results.append(

@@ -88,15 +88,21 @@ def explored(ir, merge: bool = True) -> paths._Explorer:
     return explorer
 
 
-def said(ir, merge: bool) -> list[tuple[list[str], list[str]]]:
-    """Both modes' diagnostics (their whole `repr`) and verdicts (but the count of states,
-    which merging lowers)."""
-    found = []
+def said(ir, merge: bool) -> list[tuple[list[str], list]]:
+    """Both modes' diagnostics (their whole `repr`) and verdicts with the count of states
+    (a run merged within a time would only have met states explored already: merging
+    changes no state's count), and the states the full search met."""
+    found: list = []
     for errors_only in (False, True):
         with MonkeyPatch.context() as patch:
             patch.setattr(paths._Explorer, "merge", merge)
             diagnostics, results = paths.explore_agent(ir, errors_only=errors_only)
-        found.append(([repr(d) for d in diagnostics], [r.status for r in results]))
+        found.append(([repr(d) for d in diagnostics], [(r.status, r.states) for r in results]))
+    with MonkeyPatch.context() as patch:
+        patch.setattr(paths._Explorer, "merge", merge)
+        explorer = paths._Explorer(ir)
+        explorer.explore()
+    found.append(([], [len(explorer.visited), explorer.exhausted, sorted(explorer.fired)]))
     return found
 
 
@@ -238,3 +244,30 @@ def test_places_that_differ_in_what_failed_before_or_within_the_time_do_not_meet
         assert other.failures is not None
         setattr(other.failures, field, bit)
         assert not explorer.met_within(other, ["z", "z"], 1, set()), field
+
+
+def fan_in_and_a_handler(k: int) -> str:
+    """The fan-in (k firings of z at one time, each taking a guarded edge or not: few
+    states, ~k^2/2 places), and a flaky n whose handler reads `n.error` (proven)."""
+    lines = [f"  p{i} = step({i})" for i in range(k)] + ["  z = step()", "  w = step(1)"]
+    lines += [f"  p{i} -> z(value: p{i})" for i in range(k)] + ["  z -> w(value: z) when z > 3"]
+    lines += ["  n = f0(1)", "  h = show(1, n.error)", "  n -> h on error", "  return w"]
+    lines += ["  ensure eventually p0"]
+    return TOOLS + "agent A(task: str) -> int {\n" + "\n".join(lines) + "\n}\n"
+
+
+def test_places_have_a_bound_of_their_own_above_the_states(monkeypatch):
+    # (the review of the merge) 53 states, 156 places: with one bound for both (100), the
+    # merged search ended at the places (W0504 "(39 explored)", E0414 at the proven
+    # read) where the unmerged one completes (proven, no E0414); the places' bound is
+    # five times the states' — and past it, the search ends, saying so
+    ir = ir_of(fan_in_and_a_handler(12))
+    monkeypatch.setattr(paths, "MAX_STATES", 100)
+    monkeypatch.setattr(paths, "MAX_PLACES", 500)
+    merged = said(ir, True)
+    assert merged == said(ir, False)
+    assert merged[0][1] == [("proven", 53)], merged
+    monkeypatch.setattr(paths, "MAX_PLACES", 100)
+    diagnostics, results = paths.explore_agent(ir)
+    assert [r.status for r in results] == ["unknown"]
+    assert "and 100 places within logical times" in repr(diagnostics), diagnostics
