@@ -83,6 +83,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -138,61 +140,42 @@ def invoke(args: list[str]) -> tuple[int, str]:
     return answer.exit_code, answer.output
 
 
-def split(candidates: int) -> dict[str, float]:
+@contextmanager
+def wrapped_search(begin: Callable[[str], Any], end: Callable[[str, Any], None]) -> Iterator[None]:
+    """A search whose runs, test-block runs and checks (`check_module`, in every module
+    that holds it) each call `begin(part)` before and `end(part, what begin gave)` after,
+    the part "runs", "tests" or "checking", the evaluator held to one run at a time; all
+    restored after."""
     import rolegraph.compiler.check as check
     import rolegraph.search.evaluate as evaluate
     import rolegraph.search.tests_kept as tests_kept
     from rolegraph.search.run import LocalBackend
-
-    spent = {"runs": 0.0, "tests": 0.0, "checking": 0.0}
-    depth = {"checking": 0}
-    # where the cyclic collector ran (its pauses land in whichever part allocated last)
-    inside: list[str] = []
-    collecting = {"began": 0.0}
-    for part in PARTS:
-        spent["gc " + part] = 0.0
-
-    def collector(phase: str, info: dict[str, Any]) -> None:
-        if phase == "start":
-            collecting["began"] = time.process_time()
-        else:
-            part = inside[-1] if inside else "other"
-            spent["gc " + part] += time.process_time() - collecting["began"]
 
     original_run, original_check = LocalBackend.run, check.check_module
     original_init = evaluate.Evaluator.__init__
     original_test = tests_kept.run_test
 
     async def run(self: Any, *args: Any) -> Any:
-        began = time.process_time()
-        inside.append("runs")
+        began = begin("runs")
         try:
             return await original_run(self, *args)
         finally:
-            inside.pop()
-            spent["runs"] += time.process_time() - began
+            end("runs", began)
 
     async def run_test(*args: Any) -> Any:
-        began = time.process_time()
-        inside.append("tests")
+        began = begin("tests")
         try:
             return await original_test(*args)
         finally:
-            inside.pop()
-            spent["tests"] += time.process_time() - began
+            end("tests", began)
 
     @functools.wraps(original_check)
     def check_module(*args: Any, **options: Any) -> Any:
-        depth["checking"] += 1
-        began = time.process_time()
-        inside.append("checking")
+        began = begin("checking")
         try:
             return original_check(*args, **options)
         finally:
-            inside.pop()
-            depth["checking"] -= 1
-            if not depth["checking"]:
-                spent["checking"] += time.process_time() - began
+            end("checking", began)
 
     def init(self: Any, *args: Any, **options: Any) -> None:
         original_init(self, *args, **{**options, "concurrency": 1})
@@ -205,20 +188,52 @@ def split(candidates: int) -> dict[str, float]:
     ]
     for module in modules:
         module.check_module = check_module  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        LocalBackend.run = original_run  # type: ignore[method-assign]
+        evaluate.Evaluator.__init__ = original_init  # type: ignore[method-assign]
+        tests_kept.run_test = original_test  # type: ignore[assignment]
+        for module in modules:
+            module.check_module = original_check  # type: ignore[attr-defined]
+
+
+def split(candidates: int) -> dict[str, float]:
+    spent = {"runs": 0.0, "tests": 0.0, "checking": 0.0}
+    depth = {"runs": 0, "tests": 0, "checking": 0}  # (a check may call a check)
+    # where the cyclic collector ran (its pauses land in whichever part allocated last)
+    inside: list[str] = []
+    collecting = {"began": 0.0}
+    for name in PARTS:
+        spent["gc " + name] = 0.0
+
+    def collector(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            collecting["began"] = time.process_time()
+        else:
+            name = inside[-1] if inside else "other"
+            spent["gc " + name] += time.process_time() - collecting["began"]
+
+    def begin(part: str) -> float:
+        depth[part] += 1
+        inside.append(part)
+        return time.process_time()
+
+    def end(part: str, began: float) -> None:
+        inside.pop()
+        depth[part] -= 1
+        if not depth[part]:  # (the outermost: time spent once)
+            spent[part] += time.process_time() - began
+
     gc.callbacks.append(collector)
     try:
-        with tempfile.TemporaryDirectory() as folder:
+        with wrapped_search(begin, end), tempfile.TemporaryDirectory() as folder:
             began = time.process_time()
             code, output = invoke(search_command(Path(folder), candidates))
             spent["whole"] = time.process_time() - began
             assert code == 0, output
     finally:
         gc.callbacks.remove(collector)
-        LocalBackend.run = original_run  # type: ignore[method-assign]
-        evaluate.Evaluator.__init__ = original_init  # type: ignore[method-assign]
-        tests_kept.run_test = original_test  # type: ignore[assignment]
-        for module in modules:
-            module.check_module = original_check  # type: ignore[attr-defined]
     return spent
 
 
@@ -226,80 +241,33 @@ def counted(candidates: int) -> dict[str, float]:
     """One search's function calls outside runs (cProfile's count, the profiler off inside
     the backend's `run` and `run_test`): those inside the checks (`check_module`, however
     nested) and the rest."""
-    import rolegraph.compiler.check as check
-    import rolegraph.search.evaluate as evaluate
-    import rolegraph.search.tests_kept as tests_kept
-    from rolegraph.search.run import LocalBackend
-
     rest, checks = cProfile.Profile(), cProfile.Profile()
     stack: list[cProfile.Profile | None] = []  # (the profiler on: the last; None: none)
 
-    def enter(profile: cProfile.Profile | None) -> None:
+    def enter(part: str) -> None:
+        # (runs and test-block runs: no profiler on; checks: `checks`; the rest: `rest`)
+        profile = checks if part == "checking" else rest if part == "rest" else None
         if stack and stack[-1] is not None:
             stack[-1].disable()
         stack.append(profile)
         if profile is not None:
             profile.enable()
 
-    def leave() -> None:
+    def leave(part: str, _: Any = None) -> None:
         profile = stack.pop()
         if profile is not None:
             profile.disable()
         if stack and stack[-1] is not None:
             stack[-1].enable()
 
-    original_run, original_check = LocalBackend.run, check.check_module
-    original_init = evaluate.Evaluator.__init__
-    original_test = tests_kept.run_test
-
-    async def run(self: Any, *args: Any) -> Any:
-        enter(None)
+    with wrapped_search(enter, leave), tempfile.TemporaryDirectory() as folder:
+        command = search_command(Path(folder), candidates)
+        enter("rest")
         try:
-            return await original_run(self, *args)
+            code, output = invoke(command)
         finally:
-            leave()
-
-    async def run_test(*args: Any) -> Any:
-        enter(None)
-        try:
-            return await original_test(*args)
-        finally:
-            leave()
-
-    @functools.wraps(original_check)
-    def check_module(*args: Any, **options: Any) -> Any:
-        enter(checks)
-        try:
-            return original_check(*args, **options)
-        finally:
-            leave()
-
-    def init(self: Any, *args: Any, **options: Any) -> None:
-        original_init(self, *args, **{**options, "concurrency": 1})
-
-    LocalBackend.run = run  # type: ignore[method-assign]
-    evaluate.Evaluator.__init__ = init  # type: ignore[method-assign]
-    tests_kept.run_test = run_test  # type: ignore[assignment]
-    modules = [
-        m for m in sys.modules.values() if getattr(m, "check_module", None) is original_check
-    ]
-    for module in modules:
-        module.check_module = check_module  # type: ignore[attr-defined]
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            command = search_command(Path(folder), candidates)
-            enter(rest)
-            try:
-                code, output = invoke(command)
-            finally:
-                leave()
-            assert code == 0, output
-    finally:
-        LocalBackend.run = original_run  # type: ignore[method-assign]
-        evaluate.Evaluator.__init__ = original_init  # type: ignore[method-assign]
-        tests_kept.run_test = original_test  # type: ignore[assignment]
-        for module in modules:
-            module.check_module = original_check  # type: ignore[attr-defined]
+            leave("rest")
+        assert code == 0, output
 
     def calls(profile: cProfile.Profile) -> int:
         profile.create_stats()
