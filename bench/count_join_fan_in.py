@@ -21,8 +21,8 @@ WIDTHS = (100, 200, 800)
 def count(width: int) -> dict[str, int]:
     sys.path.append(str(ROOT))
     from rolegraph.compiler import semantics
-    from tests.test_edge_reads import compiled, outcome
-    from tests.test_join_order import fan_in
+    from tests.test_edge_reads import compiled
+    from tests.test_join_order import counted_run, fan_in
 
     asked = [0]
     may_lead_to = semantics.may_lead_to
@@ -32,19 +32,8 @@ def count(width: int) -> dict[str, int]:
         return may_lead_to(*args)
 
     semantics.may_lead_to = counting
-    ir = compiled(fan_in(width))
-    calls = [0]
-
-    def profile(frame, event, arg):
-        if event == "call":
-            calls[0] += 1
-
-    sys.setprofile(profile)
-    try:
-        ending, _ = outcome(ir, lambda name: 0.0)
-    finally:
-        sys.setprofile(None)
-    return {"python_calls": calls[0], "may_lead_to": asked[0], "result": ending[1]}
+    ending, _, calls = counted_run(compiled(fan_in(width)))
+    return {"python_calls": calls, "may_lead_to": asked[0], "result": ending[1]}
 
 
 def main() -> None:

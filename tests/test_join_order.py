@@ -209,30 +209,36 @@ def fan_in(width: int) -> str:
     )
 
 
+def counted_run(ir) -> tuple[tuple, object, int]:
+    """How a run of `ir` with no latencies ends, its trace, and the Python calls it made
+    (bench/count_join_fan_in.py counts them too)."""
+    import sys
+
+    calls = [0]
+
+    def count(frame, event, arg):
+        if event == "call":
+            calls[0] += 1
+
+    sys.setprofile(count)
+    try:
+        ending, trace = outcome(ir, lambda name: 0.0)
+    finally:
+        sys.setprofile(None)
+    return ending, trace, calls[0]
+
+
 def test_a_join_of_a_node_fired_w_times_at_one_time_costs_linear_in_w():
     # each of the W firings of z lands while the others of its time are in flight, and
     # a's join asks whether one keyed before its head may still arrive: of the least-keyed
     # one in flight alone (`_least_in_flight`), not of each (the review of s15's first
     # attempt: 402603 calls at W = 800, against 1611 on main). The Python calls a run
     # makes grow as W, not as W².
-    import sys
-
     counts = []
     for width in (100, 400):
-        ir = compiled(fan_in(width))
-        calls = [0]
-
-        def count(frame, event, arg, calls=calls):
-            if event == "call":
-                calls[0] += 1
-
-        sys.setprofile(count)
-        try:
-            ending, trace = outcome(ir, lambda name: 0.0)
-        finally:
-            sys.setprofile(None)
+        ending, trace, calls = counted_run(compiled(fan_in(width)))
         assert ending == ("returned", int(least_keyed(trace, "a", 3)) * 100 + 3), width
-        counts.append(calls[0])
+        counts.append(calls)
     # (W² would be 16x; linear, 4x)
     assert counts[1] <= 5 * counts[0], counts
 
