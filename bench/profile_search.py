@@ -57,6 +57,10 @@ function calls each search makes outside runs (the profiler off inside the backe
 and `run_test`, the evaluator at one run at a time), split into those inside the checks
 (`check_module`) and the rest; `--repeat` searches a process after the warm-up search.
 
+With `--detail --calls`, the split of `--detail` counted in function calls (Python's and
+C's, as `sys.setprofile` sees them) instead of CPU time: each part's own calls, exclusive
+of the parts inside it; the load does not move them.
+
 With `--top N`, the same command again under cProfile: the top N functions by own time.
 
     python bench/profile_search.py [--top 25]
@@ -66,6 +70,7 @@ With `--top N`, the same command again under cProfile: the top N functions by ow
     python bench/profile_search.py --detail --checks --main --rounds 1
     python bench/profile_search.py --process --baseline /tmp/before/pkg --rounds 4 --repeat 2
     python bench/profile_search.py --calls --main --baseline /tmp/before/pkg --rounds 1
+    python bench/profile_search.py --detail --calls --main --rounds 1
 """
 
 from __future__ import annotations
@@ -82,6 +87,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -327,10 +333,11 @@ def detail(candidates: int) -> dict[str, float]:
 
     spent: dict[str, float] = {}
     stack = [CLI]
-    clock = {"last": time.process_time()}
+    read = _calls_made if COUNTS["on"] else time.process_time
+    clock = {"last": read()}
 
     def switch(to: str | None) -> None:  # (the time since the last switch: the top's)
-        now = time.process_time()
+        now = read()
         spent[stack[-1]] = spent.get(stack[-1], 0.0) + now - clock["last"]
         clock["last"] = now
         if to is None:
@@ -399,18 +406,46 @@ def detail(candidates: int) -> dict[str, float]:
 
     evaluate.Evaluator.__init__ = init  # type: ignore[method-assign]
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            began = time.process_time()
+        with tempfile.TemporaryDirectory() as folder, _calls_counted(COUNTS["on"]):
+            began = read()
             clock["last"] = began
             code, output = invoke(search_command(Path(folder), candidates))
             switch(None)
-            spent["whole"] = time.process_time() - began
+            spent["whole"] = read() - began
             assert code == 0, output
     finally:
         evaluate.Evaluator.__init__ = original_init  # type: ignore[method-assign]
         for holder, name, original in reversed(undo):
             setattr(holder, name, original)
     return spent
+
+
+# `--detail --calls`: the calls made since the hook went on (`_calls_counted`)
+_CALLS = [0]
+
+
+def _calls_made() -> float:
+    return float(_CALLS[0])
+
+
+def _count_call(frame: Any, event: str, arg: Any) -> None:
+    if event == "call" or event == "c_call":
+        _CALLS[0] += 1
+
+
+@contextmanager
+def _calls_counted(on: bool) -> Iterator[None]:
+    """Every function call counted (`_calls_made`) while inside, when `on`."""
+    if not on:
+        yield
+        return
+    sys.setprofile(_count_call)
+    threading.setprofile(_count_call)  # (the evaluator's workers, if it has any)
+    try:
+        yield
+    finally:
+        sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
 
 
 def detail_table(trees: list[tuple[str, list[dict[str, float]]]]) -> str:
@@ -421,10 +456,13 @@ def detail_table(trees: list[tuple[str, list[dict[str, float]]]]) -> str:
         labels = [label for label in labels if label != CHECKING] + sorted(asked)
     first = trees[-1][1]
     labels.sort(key=lambda label: -statistics.median(m.get(label, 0.0) for m in first))
-    head = "| part, s CPU | " + " | ".join(name for name, _ in trees) + " |"
+    unit = "function calls" if COUNTS["on"] else "s CPU"
+    head = f"| part, {unit} | " + " | ".join(name for name, _ in trees) + " |"
     lines = [head, "|---" * (len(trees) + 1) + "|"]
 
     def cell(values: list[float]) -> str:
+        if COUNTS["on"]:
+            return f"{statistics.median(values):,.0f} ({min(values):,.0f}-{max(values):,.0f})"
         return f"{statistics.median(values):.4f} ({min(values):.4f}-{max(values):.4f})"
 
     def outside(m: dict[str, float]) -> float:
@@ -454,11 +492,11 @@ def measure(candidates: int, repeat: int, parts: bool = False) -> list[dict[str,
         invoke(search_command(Path(folder), candidates))
     found = []
     for _ in range(repeat):
+        if parts:  # (with `COUNTS`, in calls)
+            found.append(detail(candidates))
+            continue
         if COUNTS["on"]:
             found.append(counted(candidates))
-            continue
-        if parts:
-            found.append(detail(candidates))
             continue
         spent = split(candidates)
         spent["other"] = spent["whole"] - spent["runs"] - spent["tests"] - spent["checking"]
@@ -625,7 +663,7 @@ def main() -> None:
                 trees[0][1].append(process(args.candidates, args.baseline))
         print(process_table(trees))
         return
-    show = calls_table if args.calls else detail_table if args.detail else table
+    show = detail_table if args.detail else calls_table if args.calls else table
     if args.baseline:
         after: list[dict[str, float]] = []
         before: list[dict[str, float]] = []
