@@ -102,8 +102,13 @@ class beside:  # (named as a function: `with beside(folder):`)
 def enter_folder(folder: str) -> contextvars.Token[str | None]:
     """What `beside(folder)` does on entry, for a caller that leaves with
     `leave_folder(token)`: no object to make (an `async def` tool's call)."""
-    if _FINDER not in sys.meta_path:
-        sys.meta_path.append(_FINDER)
+    # (the finder is looked for at the end of `sys.meta_path` first, where it was put:
+    # `in` compares it with each finder before it, ~1,000 machine instructions a call, a
+    # fiftieth of an inline firing's; in the whole list only when a finder was added after
+    # it; added again only when it is gone)
+    finders = sys.meta_path
+    if not finders or (finders[-1] is not _FINDER and _FINDER not in finders):
+        finders.append(_FINDER)
     return _FOLDER.set(folder)
 
 
@@ -114,8 +119,9 @@ leave_folder = _FOLDER.reset
 def call_beside(folder: str, function: Any, args: dict[str, Any]) -> Any:
     """`with beside(folder): return function(**args)`, in one frame: the call of every
     inline tool firing (runtime/firing.py)."""
-    if _FINDER not in sys.meta_path:  # (`enter_folder`, one frame fewer)
-        sys.meta_path.append(_FINDER)
+    finders = sys.meta_path  # (`enter_folder`, one frame fewer)
+    if not finders or (finders[-1] is not _FINDER and _FINDER not in finders):
+        finders.append(_FINDER)
     token = _FOLDER.set(folder)
     try:
         return function(**args)

@@ -191,3 +191,41 @@ def test_tools_in_two_folders_each_import_beside_their_own_file(tmp_path, module
     ir = rolegraph.load_agent(agent)
     assert asyncio.run(run_agent(ir, {"value": 0})).result == 22
     assert pyimport._FOLDER.get() is None
+
+
+class _AnotherFinder:
+    """A finder that finds nothing, added to `sys.meta_path` after rolegraph's."""
+
+    def find_spec(self, fullname: str, path: object, target: object = None) -> None:
+        return None
+
+
+@pytest.mark.parametrize("enter", ["call_beside", "enter_folder"])
+def test_the_scope_finder_is_on_the_import_path_once_wherever_it_is(monkeypatch, enter):
+    """Entering a scope puts the finder at the end of `sys.meta_path` when it is not
+    there, and leaves it where it is when it is (last, or before a finder added after
+    it): once, whatever was done to the list between calls."""
+    from rolegraph.compiler import pyimport
+
+    def entered() -> str | None:
+        if enter == "call_beside":
+            return pyimport.call_beside("here", pyimport._FOLDER.get, {})
+        token = pyimport.enter_folder("here")
+        try:
+            return pyimport._FOLDER.get()
+        finally:
+            pyimport.leave_folder(token)
+
+    finders = [f for f in sys.meta_path if f is not pyimport._FINDER]
+    other = _AnotherFinder()
+    for before, after in (
+        ([], [pyimport._FINDER]),  # (an empty list)
+        (finders, [*finders, pyimport._FINDER]),  # (gone)
+        ([*finders, pyimport._FINDER], [*finders, pyimport._FINDER]),  # (last)
+        ([*finders, pyimport._FINDER, other], [*finders, pyimport._FINDER, other]),
+        ([pyimport._FINDER, *finders], [pyimport._FINDER, *finders]),  # (first)
+    ):
+        monkeypatch.setattr(sys, "meta_path", list(before))
+        assert entered() == "here"
+        assert sys.meta_path == after
+        assert pyimport._FOLDER.get() is None
