@@ -1,0 +1,124 @@
+"""The editor's incremental check says what the full checker says, on seeded random edit
+walks (hypothesis) over the examples and generated agents.
+
+A walk starts from a program, checks it in a `CheckSession`, then at each step checks a
+few siblings (candidates of the same parent, as an editor's round checks them one after
+another: the memo's last snapshot of the agent is then a sibling's) and goes on from one
+that checked clean. Siblings with errors are compared too: an incremental check goes
+wrong where a statement it skips would now report. Each check is the editor's
+(`errors_only=True`, with the IRs) and is compared with a fresh `check_module` with no
+memo: the same diagnostics, IRs and verdicts (`test_incremental_check.said`). The
+operators are drawn first, then their sites, so the rare ones that change the node names
+(`replicate_vote`, `bypass_node`, a statement removed or moved: the nodes kept are
+declared as at the last clean check, `AgentChecker.declare_kept`) are walked as often as
+the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rolegraph
+from rolegraph.compiler import ast
+from rolegraph.compiler.edits import EditError
+from rolegraph.compiler.edits.diff import MoveStatement, RemoveStatement
+from rolegraph.compiler.incremental import CheckSession
+from rolegraph.compiler.queries import body_keys
+
+from .conftest import EXAMPLES
+from .edit_walks import generated_module
+from .test_incremental_check import candidates, fresh, said
+
+STARTS = {
+    **{path.stem: (lambda path=path: rolegraph.parse_file(path), str(path)) for path in EXAMPLES},
+    "generated-12": (lambda: generated_module(4, 12), "edits.agent"),
+    "generated-30": (lambda: generated_module(6, 30), "edits.agent"),
+}
+_PARSED: dict[str, ast.Module] = {}
+
+
+def _start(name: str) -> tuple[ast.Module, str]:
+    make, filename = STARTS[name]
+    if name not in _PARSED:
+        _PARSED[name] = make()
+    return _PARSED[name], filename
+
+
+def _sites(module: ast.Module) -> list[list]:
+    """The candidates on `module` by operator (each operator's sites, and every change of
+    a node's role to a role of the module, fitting or not: `test_incremental_check`'s;
+    each statement of each agent removed, or moved elsewhere; a role's result type
+    changed to another role's), those with none left out."""
+    by_operator: dict[str, list] = {}
+    for edit in candidates(module):
+        by_operator.setdefault(edit.op, []).append(edit)
+    for agent in module.agents:  # a proposer's script steps: a statement removed or moved
+        count = len(agent.body)
+        by_operator.setdefault("remove_statement", []).extend(
+            RemoveStatement(agent=agent.name, index=index) for index in range(count)
+        )
+        by_operator.setdefault("move_statement", []).extend(
+            MoveStatement(agent=agent.name, key=key, index=(index * 7 + 3) % count)
+            for index, key in enumerate(body_keys(agent.body))
+        )
+    roles = module.roles
+    by_operator["role_returns"] = [  # a role's result type changed, its callers not
+        _RoleReturns(role=role.name, returns=other.returns)
+        for role in roles
+        for other in roles
+        if other.returns is not None and other.returns != role.returns
+    ]
+    return [found for found in by_operator.values() if found]
+
+
+@dataclass(frozen=True)
+class _RoleReturns:
+    """A role declaration whose result type is `returns` (an edit a person makes)."""
+
+    role: str
+    returns: ast.Node
+    op: str = "role_returns"
+
+    def apply(self, module: ast.Module) -> ast.Module:
+        decls = tuple(
+            decl.with_changes(returns=self.returns)
+            if isinstance(decl, ast.RoleDecl) and decl.name == self.role
+            else decl
+            for decl in module.decls
+        )
+        return module.with_changes(decls=decls)
+
+
+def _agrees(session: CheckSession, module: ast.Module, filename: str) -> bool:
+    """Whether the session's editor check of `module` is clean; it must say what the full
+    checker says."""
+    incremental = session.check(module, errors_only=True, irs=True)
+    assert said(incremental) == said(fresh(module, filename, errors_only=True, irs=True))
+    return not incremental.errors
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(start=st.sampled_from(sorted(STARTS)), data=st.data())
+def test_the_editors_incremental_check_says_what_the_full_checker_says(start: str, data):
+    module, filename = _start(start)
+    session = CheckSession(filename)
+    assert _agrees(session, module, filename)
+    for _ in range(data.draw(st.integers(2, 6), label="steps")):
+        by_operator = _sites(module)
+        if not by_operator:
+            break
+        clean: list[ast.Module] = []
+        for _ in range(data.draw(st.integers(1, 4), label="siblings")):
+            sites = data.draw(st.sampled_from(by_operator), label="operator")
+            edit = data.draw(st.sampled_from(sites), label="site")
+            try:
+                edited = edit.apply(module)
+            except (EditError, ValueError):
+                continue
+            if _agrees(session, edited, filename):
+                clean.append(edited)
+        if clean:
+            module = data.draw(st.sampled_from(clean), label="next")
