@@ -262,9 +262,12 @@ class AgentChecker(DeclChecker):
     ) -> NodeInfo | None:
         """The node declared by the same statement as at the last clean check (`before`),
         as then, where what it calls still has the same signature (`same_callee`, asked
-        once per callee then: `callees`); None: declare it afresh. Its output and bound
-        arguments are the same (`x N` and maps are the statement's; the bound arguments
-        shared with the snapshot: replaced, never changed)."""
+        once per callee then: `callees`); None: declare it afresh. Where the callee is
+        the one then (`_shared`), that is the last check's node info itself, as
+        `carry_nodes` shares those it carries over (a node bound again is given a new one,
+        `check_agent`); else a new one of the same output and bound arguments (`x N` and
+        maps are the statement's; the bound arguments shared with the snapshot: replaced,
+        never changed)."""
         was = before.callee
         callee = callees.get(id(was), _MISSING)
         if callee is _MISSING:
@@ -273,6 +276,8 @@ class AgentChecker(DeclChecker):
                 self._made[id(callee)] = (node.role, callee)
         if callee is None:
             return None
+        if callee is before.callee:
+            return before
         return NodeInfo(node, callee, before.output, before.bound)
 
     def declare_node(

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import rolegraph
 from rolegraph.compiler import ast
-from rolegraph.compiler.edits import EditError
+from rolegraph.compiler.edits import ChangeModel, EditError
 from rolegraph.compiler.edits.diff import MoveStatement, RemoveStatement
 from rolegraph.compiler.incremental import CheckSession
 from rolegraph.compiler.queries import body_keys
@@ -122,3 +122,24 @@ def test_the_editors_incremental_check_says_what_the_full_checker_says(start: st
                 clean.append(edited)
         if clean:
             module = data.draw(st.sampled_from(clean), label="next")
+
+
+def test_nodes_kept_when_the_node_names_change_share_the_last_checks_node_infos():
+    """When the node names (in order) differ from the last clean check's, its node table
+    does not carry over whole: each node declared by the same statement is declared as
+    then (`AgentChecker.declare_kept`), with the snapshot's node info where its callee is
+    the same, and a new one, naming the role as this program declares it, where the
+    role's declaration changed (its signature did not)."""
+    path = str(EXAMPLES[0].parent / "debate.agent")
+    start = rolegraph.parse_file(path)
+    session = CheckSession(path)
+    kept = session.check(start, errors_only=True, irs=True).agents["Debate"].nodes
+    moved = MoveStatement(agent="Debate", key="node verdict", index=0).apply(start)
+    edited = ChangeModel(role="Judge", model="debater").apply(moved)  # Judge redeclared
+    checked = session.check(edited, errors_only=True, irs=True)
+    assert said(checked) == said(fresh(edited, path, errors_only=True, irs=True))
+    nodes = checked.agents["Debate"].nodes
+    assert list(nodes) == ["verdict", "opening", "rebuttal"]
+    assert nodes["opening"] is kept["opening"] and nodes["rebuttal"] is kept["rebuttal"]
+    judge = next(d for d in edited.roles if d.name == "Judge")
+    assert nodes["verdict"].callee.symbol.decl is judge  # (not the last check's)
