@@ -642,6 +642,9 @@ class AgentRun:
                 if len(outputs) > 1 and outputs[-2].key > made.key:
                     outputs.sort(key=_BY_KEY)
             queues, empty, dirty = self.queues, self.empty, self.dirty
+            # (a consumer of one node joins as the output comes, `Plan.handed`; one whose
+            # time a shield may hold, at `settle`)
+            handed = self.plan.handed if not self.shields else ()
             for consumer in consumers:
                 queue = queues[consumer][name]
                 if queue:
@@ -649,6 +652,8 @@ class AgentRun:
                 else:
                     empty[consumer] -= 1
                     queue.append(made)
+                    if consumer in handed and self.join(consumer):
+                        continue  # (joined now, as `settle` would have: its queue is empty)
                 dirty.add(consumer)
 
     def _finish_record(self, record: FiringRecord) -> None:

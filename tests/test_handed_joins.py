@@ -1,0 +1,133 @@
+"""A consumer of one node joins as that node's output comes (`Plan.handed`,
+runtime/scheduler.py `_succeeded`), not at the next `settle`, where no node fires more
+than once. The oracle is the same run with no consumer handed (every join made by
+`settle`, in its order): random agents without loops — entries, joins of one node and of
+two, `@nonblocking`, `async def` and thread tools, failures, guarded return edges and
+return statements — give the same ending, result and trace in logical time under every
+latency profile, and the same firings left out of the run."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import rolegraph
+from rolegraph.compiler.ir import RETURN
+from rolegraph.runtime import plan as plans
+from rolegraph.runtime import run_agent
+from rolegraph.runtime.scheduler import AgentRun
+
+from .test_edge_reads import outcome, profiles, tools
+
+TOOLS = ("step", "risky", "nb", "th", "nb", "nb")
+
+
+@contextmanager
+def nothing_handed(ir) -> Iterator[None]:
+    """`ir`'s runs with every join made by `settle` (its plan's `handed` emptied)."""
+    plan = plans.plan_of(ir)
+    handed = plan.handed
+    plan.handed = frozenset()
+    try:
+        yield
+    finally:
+        plan.handed = handed
+
+
+@st.composite
+def loopless_agents(draw) -> str:
+    lines: list[str] = []
+    names: list[str] = []
+    for index in range(draw(st.integers(3, 9))):
+        name = f"v{index}"
+        tool = draw(st.sampled_from(TOOLS))
+        kind = draw(st.sampled_from(("entry", "one", "one", "one", "two"))) if index else "entry"
+        if kind == "one" or (kind == "two" and len(names) < 2):
+            lines.append(f"  {name} = {tool}({draw(st.sampled_from(names))})")
+        elif kind == "two":
+            a, b = draw(st.lists(st.sampled_from(names), min_size=2, max_size=2, unique=True))
+            lines.append(f"  {name} = add(a: {a}, b: {b})")
+        else:
+            lines.append(f"  {name} = {tool}({draw(st.integers(0, 22))})")
+        names.append(name)
+    for _ in range(draw(st.integers(0, 2))):
+        source = draw(st.sampled_from(names))
+        lines.append(f"  {source} -> return({source}) when {source} > {draw(st.integers(0, 22))}")
+    for _ in range(draw(st.integers(1, 2))):
+        lines.append(f"  return {draw(st.sampled_from(names))}")
+    return "agent A(task: str) -> int {\n" + "\n".join(lines) + "\n}\n"
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(loopless_agents())
+def test_joins_made_as_outputs_come_run_as_joins_made_by_settle(agent):
+    checked = rolegraph.check_source(tools(*dict.fromkeys(TOOLS)) + ADD + agent, "handed.agent")
+    assume(not checked.errors)
+    ir = checked.irs["A"]
+    plan = plans.plan_of(ir)
+    assert not plan.repeats
+    assert plan.handed == {c for c, deps in plan.joins if len(deps) == 1}
+    for delays in profiles(("step", "th"), range(2)):
+        handed = outcome(ir, delays)
+        with nothing_handed(ir):
+            made_by_settle = outcome(ir, delays)
+        assert handed == made_by_settle, agent
+
+
+ADD = 'tool add(a: int, b: int) -> int = "tests.test_handed_joins:add"\n'
+
+
+@rolegraph.nonblocking
+def add(a: int, b: int) -> int:
+    return (a + b) % 23
+
+
+def test_a_return_statement_is_joined_before_the_nodes_that_read_the_same_output():
+    """The order of `settle` (returns sort first by name): a node that reads what a return
+    statement returns, at the return's time, is skipped — never started and cancelled."""
+    ir = rolegraph.check_source(
+        tools("nb", "step")
+        + "agent A(task: str) -> int {\n  a = nb(1)\n  b = step(a)\n  return a\n}\n",
+        "handed.agent",
+    ).irs["A"]
+    plan = plans.plan_of(ir)
+    assert plan.consumers["a"][0] == f"{RETURN}0" and "b" in plan.handed
+    done = asyncio.run(run_agent(ir, {"task": "t"}))
+    assert {f.node: f.status for f in done.trace.firings} == {"a": "ok", "b": "skipped"}
+
+
+def test_a_chain_joins_each_link_as_it_comes_and_settle_finds_nothing_to_join(monkeypatch):
+    """The hand-off is taken: in a chain of `@nonblocking` tools, no join is left for
+    `settle` (where it joins the consumers marked dirty); with nothing handed, each is."""
+    body = "\n".join(["  n0 = nb(1)", *[f"  n{i} = nb(n{i - 1})" for i in range(1, 20)]])
+    ir = rolegraph.check_source(
+        tools("nb") + f"agent A(task: str) -> int {{\n{body}\n  return n19\n}}\n",
+        "handed.agent",
+    ).irs["A"]
+    by_settle: list[bool] = []
+    join = AgentRun.join
+
+    def watched(self: AgentRun, consumer: str) -> bool:
+        by_settle.append(consumer in self.dirty)
+        return join(self, consumer)
+
+    monkeypatch.setattr(AgentRun, "join", watched)
+    handed = asyncio.run(run_agent(ir, {"task": "t"}))
+    assert len(by_settle) == 20 and not any(by_settle)
+    by_settle.clear()
+    with nothing_handed(ir):
+        made_by_settle = asyncio.run(run_agent(ir, {"task": "t"}))
+    assert len(by_settle) == 20 and all(by_settle)
+    assert handed.result == made_by_settle.result
+    assert [(f.key, f.status) for f in handed.trace.firings] == [
+        (f.key, f.status) for f in made_by_settle.trace.firings
+    ]
