@@ -652,8 +652,9 @@ class AgentRun:
                 else:
                     empty[consumer] -= 1
                     queue.append(made)
-                    if consumer in handed and self.join(consumer):
-                        continue  # (joined now, as `settle` would have: its queue is empty)
+                    if consumer in handed and not self.over and self.join(consumer):
+                        continue  # (joined now, as `settle` would have: its queue is empty;
+                        # over, as after the store failed above, `settle` joins nothing)
                 dirty.add(consumer)
 
     def _finish_record(self, record: FiringRecord) -> None:
