@@ -79,11 +79,12 @@ class Plan:
     # output at most, and the order in which `settle` makes the joins does not matter
     # (runtime/scheduler.py `_join_order`)
     repeats: bool
-    # the consumers (nodes and return statements) that join one node, which join as its
-    # output comes (runtime/scheduler.py `_succeeded`) rather than at the next `settle`:
-    # where no node fires more than once (not `repeats`), each joins once and the order of
-    # the joins pairs nothing differently; none where a node may repeat (`settle` then
-    # makes the joins in the time of the firings they make, `_join_order`)
+    # the consumers (nodes and return statements) that join one node, all of whose
+    # consumers join it alone, which join as its output comes (runtime/scheduler.py
+    # `_succeeded`, when nothing else waits for `settle`) rather than at the next
+    # `settle`: where no node fires more than once (not `repeats`), each joins once and
+    # the order of the joins pairs nothing differently; none where a node may repeat
+    # (`settle` then makes the joins in the time of the firings they make, `_join_order`)
     handed: frozenset[str]
     reads: dict[str, frozenset[str]]  # the nodes each node's arguments read
     # per node: its `latest(x)` / `history(x)` reads, as (function, x)
@@ -240,16 +241,18 @@ def derive(ir: AgentIR) -> Plan:
         name: frozenset(edge.target for edge in edges if edge.target in ir.nodes)
         for name, edges in out_edges.items()
     }
-    # (the returns first: a return joined as the output comes, `handed`, is offered
-    # before the nodes that read the same output join, as in `settle`, where the
-    # returns' names sort first; a node of a later time is then not started)
     consumers: dict[str, list[str]] = {name: [] for name in ir.nodes}
-    for index, ret in enumerate(ir.returns_):
-        for dep in ret.deps:
-            consumers[dep].append(f"{RETURN}{index}")
     for name, node in ir.nodes.items():
         for dep in node.deps:
             consumers[dep].append(name)
+    for index, ret in enumerate(ir.returns_):
+        for dep in ret.deps:
+            consumers[dep].append(f"{RETURN}{index}")
+    # (by name, as `settle` joins them, so that the joins made as an output comes,
+    # `handed`, are made in its order: a return, whose name sorts first, is offered
+    # before the nodes that read the same output start, which it may leave out)
+    for listed in consumers.values():
+        listed.sort()
     twice = _twice(ir, out_edges, successors)
     repeats = bool(twice) or _looped(reach.rank, successors)
     reads: dict[str, frozenset[str]] = {}
@@ -331,6 +334,7 @@ def derive(ir: AgentIR) -> Plan:
         for name, node in ir.nodes.items()
         if node.kind in ("tool", "role") and not reading[name]
     )
+    width = {consumer: len(deps) for consumer, deps in joins}
     return Plan(
         out_edges,
         reach,
@@ -343,7 +347,13 @@ def derive(ir: AgentIR) -> Plan:
         repeats,
         frozenset()
         if repeats
-        else frozenset(consumer for consumer, deps in joins if len(deps) == 1),
+        else frozenset(
+            # (of a node all of whose consumers join it alone: a consumer of two nodes
+            # that its output completes joins at `settle`, so the others wait for it)
+            consumer
+            for consumer, deps in joins
+            if len(deps) == 1 and all(width[other] == 1 for other in consumers[deps[0]])
+        ),
         reads,
         node_reads,
         arguments,

@@ -642,9 +642,16 @@ class AgentRun:
                 if len(outputs) > 1 and outputs[-2].key > made.key:
                     outputs.sort(key=_BY_KEY)
             queues, empty, dirty = self.queues, self.empty, self.dirty
-            # (a consumer of one node joins as the output comes, `Plan.handed`; one whose
-            # time a shield may hold, at `settle`)
-            handed = self.plan.handed if not self.shields else ()
+            # (a consumer of one node joins as the output comes, `Plan.handed`, when
+            # nothing else waits for `settle` — no firing ready to run, no consumer to
+            # join, no route to take — so that it starts as `settle` would start it:
+            # after what those would do, a return above all; one whose time a shield may
+            # hold, at `settle`)
+            handed = (
+                self.plan.handed
+                if not (self.shields or self.ready or dirty or self.unrouted)
+                else ()
+            )
             for consumer in consumers:
                 queue = queues[consumer][name]
                 if queue:

@@ -75,7 +75,12 @@ def test_joins_made_as_outputs_come_run_as_joins_made_by_settle(agent):
     ir = checked.irs["A"]
     plan = plans.plan_of(ir)
     assert not plan.repeats
-    assert plan.handed == {c for c, deps in plan.joins if len(deps) == 1}
+    width = {c: len(deps) for c, deps in plan.joins}
+    assert plan.handed == {
+        c
+        for c, deps in plan.joins
+        if len(deps) == 1 and all(width[o] == 1 for o in plan.consumers[deps[0]])
+    }
     for delays in profiles(("step", "th"), range(2)):
         handed = outcome(ir, delays)
         with nothing_handed(ir):
@@ -131,3 +136,45 @@ def test_a_chain_joins_each_link_as_it_comes_and_settle_finds_nothing_to_join(mo
     assert [(f.key, f.status) for f in handed.trace.firings] == [
         (f.key, f.status) for f in made_by_settle.trace.firings
     ]
+
+
+def full(trace) -> list[tuple]:
+    """Every record of a trace, in its order: the firings left out of the run too."""
+    return [(f.key, f.node, f.time, f.status, repr(f.output)) for f in trace.firings]
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(loopless_agents(), st.data())
+def test_the_firings_a_return_leaves_out_are_those_settle_leaves_out(agent, data):
+    """With `@nonblocking` tools alone (a run the same each time), the whole trace — the
+    firings left out of the run, skipped, discarded or never recorded, and the order of
+    the records — is the one with nothing handed: a firing started as an output comes
+    never runs ahead of a return that `settle` would have offered before starting it (a
+    return of two nodes, one of another node, a route waiting for a read)."""
+    agent = agent.replace("step(", "nb(").replace("risky(", "nb(").replace("th(", "nb(")
+    if data.draw(st.booleans()):
+        names = sorted(
+            {line.split(" = ")[0].strip() for line in agent.splitlines() if " = " in line}
+        )
+        if len(names) > 1:
+            a, b = data.draw(st.lists(st.sampled_from(names), min_size=2, max_size=2, unique=True))
+            agent = agent.replace("\n}\n", f"\n  return {a} + {b}\n}}\n")
+    checked = rolegraph.check_source(tools(*dict.fromkeys(TOOLS)) + ADD + agent, "handed.agent")
+    assume(not checked.errors)
+    ir = checked.irs["A"]
+
+    def whole():
+        try:
+            done = asyncio.run(run_agent(ir, {"task": "t"}))
+        except rolegraph.runtime.RunError as error:
+            return type(error).__name__, full(error.trace)
+        return done.result, full(done.trace)
+
+    handed = whole()
+    with nothing_handed(ir):
+        assert handed == whole(), agent
