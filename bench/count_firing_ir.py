@@ -24,6 +24,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from count_firing_ops import WORKLOADS  # (the same workloads; bench/ is the script's folder)
+
 HERE = Path(__file__).resolve().parent
 
 _PROBE = """
@@ -55,14 +57,6 @@ subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], capture_out
 """
 
 FIRINGS = {"chain": 100, "loop": 50, "fan-out": 18}
-WORKLOADS = [
-    "chain:astep",
-    "loop:astep",
-    "fan-out:astep",
-    "chain:nstep",
-    "loop:nstep",
-    "fan-out:nstep",
-]
 FEW, MANY = 10, 30
 
 
