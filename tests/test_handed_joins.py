@@ -21,7 +21,7 @@ from rolegraph.runtime import plan as plans
 from rolegraph.runtime import run_agent
 from rolegraph.runtime.scheduler import AgentRun
 
-from .test_edge_reads import outcome, profiles, tools
+from .test_edge_reads import outcome, profiles, runs_agree_with_the_explorer, tools
 
 TOOLS = ("step", "risky", "nb", "th", "nb", "nb")
 
@@ -70,6 +70,11 @@ def loopless_agents(draw) -> str:
 )
 @given(loopless_agents())
 def test_joins_made_as_outputs_come_run_as_joins_made_by_settle(agent):
+    # (and, handed, as the explorer says: the same under every latency, what it says never
+    # fires never does, no stall it does not allow)
+    runs_agree_with_the_explorer(
+        ADD + agent, tuple(dict.fromkeys(TOOLS)), ("step", "th"), {"W0406"}
+    )
     checked = rolegraph.check_source(tools(*dict.fromkeys(TOOLS)) + ADD + agent, "handed.agent")
     assume(not checked.errors)
     ir = checked.irs["A"]
