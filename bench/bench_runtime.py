@@ -15,7 +15,18 @@ framework its fastest kind of node (rolegraph runs a plain function in a worker 
 so it never holds the loop, or, marked `@nonblocking`, on the loop; LangGraph runs a
 plain function in its own threads too; the floor calls it directly).
 
+With `--processes SECONDS`, each sample is a new process that makes one contender, warms
+it up (20 runs) and runs it for SECONDS: the rounds interleave processes, not runs in one
+heap. In one process the samples share a heap, the cyclic collector's state and the
+caches of every framework loaded (LangGraph's fan-out is ~25% slower there than in a
+process of its own, and a sample of 5 ms takes a collection whole), so its medians move
+between runs; a process a sample is slower to measure and steadier. `--kinds async` keeps
+the like-for-like rows only, `--no-latency` leaves out the 10 ms cases. The table also
+gives the ratio round by round (two samples close in time), which load that drifts
+during a run moves less than the ratio of the medians.
+
     pip install -e ".[bench]" && python bench/bench_runtime.py
+    python bench/bench_runtime.py --rounds 9 --processes 0.3 --kinds async nonblocking --no-latency
 """
 
 from __future__ import annotations
@@ -355,7 +366,9 @@ def _figure(values: list[float], scale: float, unit: str) -> str:
 class Workload:
     name: str
     firings: int
-    contenders: dict[str, Contender]  # by "framework, kind of node"
+    # what makes each contender, by "framework, kind of node" (made when it is measured:
+    # a process of `--processes` makes only its own)
+    contenders: dict[str, Callable[[], Contender]]
     minimum: float = 0.005
     samples: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
@@ -368,45 +381,49 @@ def workloads() -> list[Workload]:
             "100-node chain",
             100,
             {
-                "rolegraph, async": _rolegraph(ir_of(chain_agent(100, "astep"))),
-                "rolegraph, plain": _rolegraph(ir_of(chain)),
-                "rolegraph, nonblocking": _rolegraph(ir_of(chain_agent(100, "nstep"))),
-                "LangGraph, async": _langgraph(langgraph_chain(100, True), {"value": 0}),
-                "LangGraph, plain": _langgraph(langgraph_chain(100), {"value": 0}),
-                "pydantic-graph, async": _pydantic_graph(pydantic_graph_chain(100)),
-                "floor, async": floor_chain(100, True),
-                "floor, plain": floor_chain(100, False),
+                "rolegraph, async": lambda: _rolegraph(ir_of(chain_agent(100, "astep"))),
+                "rolegraph, plain": lambda: _rolegraph(ir_of(chain)),
+                "rolegraph, nonblocking": lambda: _rolegraph(ir_of(chain_agent(100, "nstep"))),
+                "LangGraph, async": lambda: _langgraph(langgraph_chain(100, True), {"value": 0}),
+                "LangGraph, plain": lambda: _langgraph(langgraph_chain(100), {"value": 0}),
+                "pydantic-graph, async": lambda: _pydantic_graph(pydantic_graph_chain(100)),
+                "floor, async": lambda: floor_chain(100, True),
+                "floor, plain": lambda: floor_chain(100, False),
             },
         ),
         Workload(
             "50-iteration loop",
             50,
             {
-                "rolegraph, async": _rolegraph(ir_of(loop_agent("astep"))),
-                "rolegraph, plain": _rolegraph(ir_of(loop)),
-                "rolegraph, nonblocking": _rolegraph(ir_of(loop_agent("nstep"))),
-                "LangGraph, async": _langgraph(langgraph_loop(True), {"value": 0}),
-                "LangGraph, plain": _langgraph(langgraph_loop(), {"value": 0}),
-                "pydantic-graph, async": _pydantic_graph(pydantic_graph_loop()),
-                "floor, async": floor_loop(True),
-                "floor, plain": floor_loop(False),
+                "rolegraph, async": lambda: _rolegraph(ir_of(loop_agent("astep"))),
+                "rolegraph, plain": lambda: _rolegraph(ir_of(loop)),
+                "rolegraph, nonblocking": lambda: _rolegraph(ir_of(loop_agent("nstep"))),
+                "LangGraph, async": lambda: _langgraph(langgraph_loop(True), {"value": 0}),
+                "LangGraph, plain": lambda: _langgraph(langgraph_loop(), {"value": 0}),
+                "pydantic-graph, async": lambda: _pydantic_graph(pydantic_graph_loop()),
+                "floor, async": lambda: floor_loop(True),
+                "floor, plain": lambda: floor_loop(False),
             },
         ),
         Workload(
             "16-way fan-out + join",
             18,
             {
-                "rolegraph, async": _rolegraph(ir_of(fanout_agent(16, "astep", "atotal", "astep"))),
-                "rolegraph, plain": _rolegraph(ir_of(fan)),
-                "rolegraph, nonblocking": _rolegraph(
+                "rolegraph, async": lambda: _rolegraph(
+                    ir_of(fanout_agent(16, "astep", "atotal", "astep"))
+                ),
+                "rolegraph, plain": lambda: _rolegraph(ir_of(fan)),
+                "rolegraph, nonblocking": lambda: _rolegraph(
                     ir_of(fanout_agent(16, "nstep", "ntotal", "nstep"))
                 ),
-                "LangGraph, async": _langgraph(langgraph_fanout(16, False, True), fan_state),
-                "LangGraph, plain": _langgraph(langgraph_fanout(16, False), fan_state),
+                "LangGraph, async": lambda: _langgraph(
+                    langgraph_fanout(16, False, True), fan_state
+                ),
+                "LangGraph, plain": lambda: _langgraph(langgraph_fanout(16, False), fan_state),
                 # (its join is a reducer, not a node: 17 steps)
-                "pydantic-graph, async": _pydantic_graph(pydantic_graph_fanout(16)),
-                "floor, async": floor_fanout(16, coroutines=True),
-                "floor, plain": floor_fanout(16),
+                "pydantic-graph, async": lambda: _pydantic_graph(pydantic_graph_fanout(16)),
+                "floor, async": lambda: floor_fanout(16, coroutines=True),
+                "floor, plain": lambda: floor_fanout(16),
             },
         ),
     ]
@@ -415,10 +432,10 @@ def workloads() -> list[Workload]:
             "16 branches each awaiting 10 ms",
             1,
             {
-                "rolegraph": _rolegraph(ir_of(fanout_agent(16, "sleep10"))),
-                "LangGraph": _langgraph(langgraph_fanout(16, True), fan_state),
-                "pydantic-graph": _pydantic_graph(pydantic_graph_fanout(16, sleeping=True)),
-                "floor": floor_fanout(16, body=sleep10),
+                "rolegraph": lambda: _rolegraph(ir_of(fanout_agent(16, "sleep10"))),
+                "LangGraph": lambda: _langgraph(langgraph_fanout(16, True), fan_state),
+                "pydantic-graph": lambda: _pydantic_graph(pydantic_graph_fanout(16, sleeping=True)),
+                "floor": lambda: floor_fanout(16, body=sleep10),
             },
             minimum=0.0,
         ),
@@ -426,10 +443,10 @@ def workloads() -> list[Workload]:
             "three 10 ms nodes ∥ one 30 ms node",
             1,
             {
-                "rolegraph": _rolegraph(ir_of(UNEQUAL)),
-                "LangGraph": _langgraph(langgraph_unequal(), fan_state),
-                "pydantic-graph": _pydantic_graph(pydantic_graph_unequal()),
-                "floor": floor_unequal,
+                "rolegraph": lambda: _rolegraph(ir_of(UNEQUAL)),
+                "LangGraph": lambda: _langgraph(langgraph_unequal(), fan_state),
+                "pydantic-graph": lambda: _pydantic_graph(pydantic_graph_unequal()),
+                "floor": lambda: floor_unequal,
             },
             minimum=0.0,
         ),
@@ -437,32 +454,78 @@ def workloads() -> list[Workload]:
     return per_firing + latency
 
 
-async def measure(all_workloads: list[Workload], rounds: int, store_runs: Workload) -> None:
-    for workload in [*all_workloads, store_runs]:
-        for name, run in workload.contenders.items():
+async def measure(all_workloads: list[Workload], rounds: int) -> None:
+    """Every contender of every workload once a round, the order rotating, in this
+    process: `rounds` samples each."""
+    made: dict[tuple[str, str], Contender] = {}
+    for workload in all_workloads:
+        for name, make in workload.contenders.items():
+            run = made[workload.name, name] = make()
             await run()  # warm up: imports, caches, compiled graphs
             workload.samples[name] = []
     for round_ in range(rounds):
-        for workload in [*all_workloads, store_runs]:
-            names = list(workload.contenders)
-            shift = round_ % len(names)
-            for name in names[shift:] + names[:shift]:
-                sample = await _sample(workload.contenders[name], workload.minimum)
+        for workload in all_workloads:
+            for name in _rotated(list(workload.contenders), round_):
+                sample = await _sample(made[workload.name, name], workload.minimum)
                 workload.samples[name].append(sample)
 
 
-def report(all_workloads: list[Workload], store_runs: Workload, rounds: int) -> list[str]:
+def _rotated(names: list[str], round_: int) -> list[str]:
+    shift = round_ % len(names)
+    return names[shift:] + names[:shift]
+
+
+def measure_in_processes(all_workloads: list[Workload], rounds: int, seconds: float) -> None:
+    """The same rounds, each sample a new process (`--sample`) that makes one contender,
+    warms it up and runs it for `seconds` of wall time: no sample shares a heap, a
+    collector's state or a warm cache with another contender's."""
+    for workload in all_workloads:
+        workload.samples = {name: [] for name in workload.contenders}
+    for round_ in range(rounds):
+        for workload in all_workloads:
+            for name in _rotated(list(workload.contenders), round_):
+                workload.samples[name].append(_sample_process(workload.name, name, seconds))
+
+
+def _sample_process(workload: str, contender: str, seconds: float) -> tuple[float, float]:
+    import json
+    import subprocess
+
+    command = [sys.executable, __file__, "--sample", workload, contender, "--seconds", str(seconds)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    cpu, wall = json.loads(out.splitlines()[-1])
+    return float(cpu), float(wall)
+
+
+def sample_here(workload: str, contender: str, seconds: float) -> None:
+    """`--sample`: one contender of one workload, made in this process alone, warmed up
+    (20 runs), then run for `seconds`: prints its (CPU, wall) seconds a run as JSON."""
+    import json
+
+    opened: list[Store] = []
+    with tempfile.TemporaryDirectory() as folder:
+        found = {w.name: w for w in [*workloads(), store_workload(Path(folder), opened)]}
+        run = found[workload].contenders[contender]()
+
+        async def go() -> tuple[float, float]:
+            for _ in range(20):
+                await run()
+            return await _sample(run, seconds)
+
+        print(json.dumps(asyncio.run(go())))
+        for store in opened:
+            store.close()
+
+
+def report(
+    all_workloads: list[Workload], store_runs: Workload, rounds: int, how: str = "one process"
+) -> list[str]:
+    """The tables of the contenders measured (those of a kind not measured left out)."""
     per_firing = [w for w in all_workloads if w.firings > 1]
     latency = [w for w in all_workloads if w.firings == 1]
     lines = [
-        f"Trivial nodes, one process, {rounds} interleaved rounds; per firing, median "
+        f"Trivial nodes, {how}, {rounds} interleaved rounds; per firing, median "
         "(min-max over the rounds). CPU: the process's time (worker threads included).",
-        "",
-        "Like for like: `async def` nodes everywhere (the floor awaits the same coroutine "
-        "in a loop, or gathers it).",
-        "",
-        "| workload | contender | CPU per firing | wall per firing | ÷ rolegraph (CPU) |",
-        "|---|---|---|---|---|",
     ]
 
     def cpu(w: Workload, name: str) -> list[float]:
@@ -471,7 +534,23 @@ def report(all_workloads: list[Workload], store_runs: Workload, rounds: int) -> 
     def wall(w: Workload, name: str) -> list[float]:
         return [s[1] / w.firings for s in w.samples[name]]
 
-    for w in per_firing:
+    def per_round(w: Workload, theirs: str, ours: str) -> str:
+        """Their ÷ ours, round by round (the two samples of a round: close in time)."""
+        ratios = [a / b for a, b in zip(cpu(w, theirs), cpu(w, ours), strict=True)]
+        return _figure(ratios, 1, "x")
+
+    like = [w for w in per_firing if "rolegraph, async" in w.contenders]
+    if like:
+        lines += [
+            "",
+            "Like for like: `async def` nodes everywhere (the floor awaits the same coroutine "
+            "in a loop, or gathers it). ÷ rolegraph: of the medians, and round by round.",
+            "",
+            "| workload | contender | CPU per firing | wall per firing | ÷ rolegraph (CPU) "
+            "| ÷ rolegraph, per round |",
+            "|---|---|---|---|---|---|",
+        ]
+    for w in like:
         ours = statistics.median(cpu(w, "rolegraph, async"))
         for name in (
             "rolegraph, async",
@@ -479,16 +558,19 @@ def report(all_workloads: list[Workload], store_runs: Workload, rounds: int) -> 
             "pydantic-graph, async",
             "floor, async",
         ):
+            if name not in w.contenders:
+                continue
             ratio = statistics.median(cpu(w, name)) / ours
             lines.append(
                 f"| {w.name} | {name} | {_figure(cpu(w, name), 1e6, 'µs')} | "
-                f"{_figure(wall(w, name), 1e6, 'µs')} | {ratio:.2f}x |"
+                f"{_figure(wall(w, name), 1e6, 'µs')} | {ratio:.2f}x | "
+                f"{per_round(w, name, 'rolegraph, async')} |"
             )
     lines += [
         "",
         "Best for each: each framework's fastest kind of node on that workload (by median "
-        "CPU); rolegraph's plain functions run in its worker threads, those marked "
-        "`@nonblocking` on the loop, inline.",
+        "CPU), of the kinds measured; rolegraph's plain functions run in its worker threads, "
+        "those marked `@nonblocking` on the loop, inline.",
         "",
         "| workload | contender (its best kind) | CPU per firing | wall per firing |",
         "|---|---|---|---|",
@@ -496,26 +578,37 @@ def report(all_workloads: list[Workload], store_runs: Workload, rounds: int) -> 
     for w in per_firing:
         for framework in ("rolegraph", "LangGraph", "pydantic-graph", "floor"):
             kinds = [n for n in w.contenders if n.startswith(framework + ",")]
+            if not kinds:
+                continue
             best = min(kinds, key=lambda n: statistics.median(cpu(w, n)))
             lines.append(
                 f"| {w.name} | {best} | {_figure(cpu(w, best), 1e6, 'µs')} | "
                 f"{_figure(wall(w, best), 1e6, 'µs')} |"
             )
-    lines += [
-        "",
-        "rolegraph by kind of tool node: a plain function runs in a worker thread (the "
-        "hand-off to the thread and back is most of its cost), an `async def` on the loop, "
-        "a plain function marked `@nonblocking` on the loop, inline (no task).",
-        "",
-        "| workload | rolegraph, async | rolegraph, `@nonblocking` | rolegraph, plain (thread) "
-        "| LangGraph, async ÷ rolegraph, async | LangGraph, plain ÷ rolegraph, `@nonblocking` |",
-        "|---|---|---|---|---|---|",
+    by_kind = [
+        w
+        for w in per_firing
+        if {"rolegraph, async", "rolegraph, nonblocking", "rolegraph, plain"}
+        | {"LangGraph, async", "LangGraph, plain"}
+        <= set(w.contenders)
     ]
+    if by_kind:
+        lines += [
+            "",
+            "rolegraph by kind of tool node: a plain function runs in a worker thread (the "
+            "hand-off to the thread and back is most of its cost), an `async def` on the "
+            "loop, a plain function marked `@nonblocking` on the loop, inline (no task).",
+            "",
+            "| workload | rolegraph, async | rolegraph, `@nonblocking` | rolegraph, plain "
+            "(thread) | LangGraph, async ÷ rolegraph, async | LangGraph, plain ÷ rolegraph, "
+            "`@nonblocking` |",
+            "|---|---|---|---|---|---|",
+        ]
 
     def times(w: Workload, theirs: str, ours: str) -> str:
         return f"{statistics.median(cpu(w, theirs)) / statistics.median(cpu(w, ours)):.1f}x"
 
-    for w in per_firing:
+    for w in by_kind:
         lines.append(
             f"| {w.name} | {_figure(cpu(w, 'rolegraph, async'), 1e6, 'µs')} | "
             f"{_figure(cpu(w, 'rolegraph, nonblocking'), 1e6, 'µs')} | "
@@ -523,7 +616,12 @@ def report(all_workloads: list[Workload], store_runs: Workload, rounds: int) -> 
             f"{times(w, 'LangGraph, async', 'rolegraph, async')} | "
             f"{times(w, 'LangGraph, plain', 'rolegraph, nonblocking')} |"
         )
-    lines += ["", "| latency case (wall per run) | contender | wall | CPU |", "|---|---|---|---|"]
+    if latency:
+        lines += [
+            "",
+            "| latency case (wall per run) | contender | wall | CPU |",
+            "|---|---|---|---|",
+        ]
     for w in latency:
         for name in w.contenders:
             walls, cpus = [s[1] for s in w.samples[name]], [s[0] for s in w.samples[name]]
@@ -548,26 +646,59 @@ def store_report(store_runs: Workload) -> list[str]:
     return lines
 
 
-async def main_async(rounds: int, store_only: bool = False) -> list[str]:
-    all_workloads = [] if store_only else workloads()
-    chain = ir_of(chain_agent(100, "astep"))
+def store_workload(folder: Path, opened: list[Store]) -> Workload:
+    """A 100-node chain of `async def` tools with the SQLite store (a file in `folder`,
+    opened once, as a server or a search keeps it, and added to `opened`) and without."""
+    chain = chain_agent(100, "astep")
+
+    def with_store() -> Contender:
+        opened.append(Store(folder / "bench.sqlite"))
+        return _rolegraph(ir_of(chain), opened[-1])
+
+    return Workload(
+        "store", 100, {"with the store": with_store, "without": lambda: _rolegraph(ir_of(chain))}
+    )
+
+
+def chosen(kinds: list[str] | None, latency: bool) -> list[Workload]:
+    """The workloads, their per-firing contenders those of `kinds` (all when None), the
+    latency cases when `latency`."""
+    found = [w for w in workloads() if latency or w.firings > 1]
+    if kinds is not None:
+        for w in found:
+            if w.firings > 1:
+                w.contenders = {n: m for n, m in w.contenders.items() if n.split(", ")[1] in kinds}
+    return found
+
+
+def measured(
+    rounds: int, store_only: bool, kinds: list[str] | None, latency: bool, seconds: float | None
+) -> list[str]:
+    """The report's lines: in this process, or (`seconds`) each sample a process."""
+    opened: list[Store] = []
     with tempfile.TemporaryDirectory() as folder:
-        store = Store(Path(folder) / "bench.sqlite")
-        store_runs = Workload(
-            "store",
-            100,
-            {"with the store": _rolegraph(chain, store), "without": _rolegraph(chain)},
-        )
-        await measure(all_workloads, rounds, store_runs)
-        store.close()
+        store_runs = store_workload(Path(folder), opened)
+        all_workloads = [*([] if store_only else chosen(kinds, latency)), store_runs]
+        if seconds is None:
+            asyncio.run(measure(all_workloads, rounds))
+        else:
+            measure_in_processes(all_workloads, rounds, seconds)
+        for store in opened:
+            store.close()
+    how = (
+        "one process"
+        if seconds is None
+        else f"each sample a new process running one contender for {seconds:g} s after 20 "
+        "warm-up runs"
+    )
     if store_only:
         return [
-            f"The store's rows alone, one process, {rounds} interleaved rounds; per run, "
+            f"The store's rows alone, {how}, {rounds} interleaved rounds; per run, "
             "median (min-max over the rounds), CPU.",
             "",
             *store_report(store_runs),
         ]
-    return report(all_workloads, store_runs, rounds)
+    return report(all_workloads[:-1], store_runs, rounds, how)
 
 
 def main() -> None:
@@ -582,8 +713,30 @@ def main() -> None:
         action="store_true",
         help="only the SQLite store's rows, recorded as their own section (`runtime-store`)",
     )
+    parser.add_argument(
+        "--processes",
+        type=float,
+        metavar="SECONDS",
+        help="each sample a new process that runs one contender for SECONDS (after 20 "
+        "warm-up runs), recorded as its own section (`runtime-processes`)",
+    )
+    parser.add_argument(
+        "--kinds",
+        nargs="+",
+        choices=("async", "plain", "nonblocking"),
+        help="only these kinds of node in the per-firing workloads (default: all)",
+    )
+    parser.add_argument("--no-latency", action="store_true", help="leave the latency cases out")
+    parser.add_argument(
+        "--sample", nargs=2, metavar=("WORKLOAD", "CONTENDER"), help=argparse.SUPPRESS
+    )
+    parser.add_argument("--seconds", type=float, default=0.3, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    text = "\n".join(asyncio.run(main_async(args.rounds, args.store_only)))
+    if args.sample:
+        sample_here(*args.sample, args.seconds)
+        return
+    lines = measured(args.rounds, args.store_only, args.kinds, not args.no_latency, args.processes)
+    text = "\n".join(lines)
     print(text)
     if not args.no_write:
         title = "Runtime: overhead and latency, beside LangGraph, pydantic-graph and the floor"
@@ -592,6 +745,14 @@ def main() -> None:
         if args.store_only:
             title, key = "Runtime: the SQLite store, with ÷ without", "runtime-store"
             command += " --store-only"
+        if args.processes is not None:
+            title += ", a process a sample"
+            key += "-processes"
+            command += f" --processes {args.processes:g}"
+        if args.kinds:
+            command += " --kinds " + " ".join(args.kinds)
+        if args.no_latency:
+            command += " --no-latency"
         if args.label:
             command = f"PYTHONPATH=<{args.label}> {command} --label '{args.label}'"
         record(
