@@ -217,11 +217,16 @@ def _parts(node: Any) -> list[Any]:
 # it; an id reused by a newer node finds the reference dead or not that node).
 _SHALLOW: dict[int, dict[int, weakref.ref]] = {}
 _SHALLOW_MAX = 65_536  # entries per limit; all are dropped when one more would pass it
+# limit → the parts of the last node with a body (an agent) found shallow at that limit,
+# by id: held, so each id is its node's (an edited agent's next check shares all but a
+# few of them)
+_LAST_PARTS: dict[int, dict[int, Any]] = {}
 
 
 def clear_measured() -> None:
     """Forget every node measured shallow (a check then measures every node again)."""
     _SHALLOW.clear()
+    _LAST_PARTS.clear()
 
 
 def _measured(limit: int) -> dict[int, weakref.ref]:
@@ -245,17 +250,31 @@ def measured_shallow(node: Any, limit: int = MAX_AST_NESTING) -> bool:
     if seen is not None and seen() is node:
         return True
     if isinstance(getattr(node, "body", None), tuple) and limit > 1:
-        below = _measured(limit - 1).get
-        for child in _parts(node):  # (the lookup inline: most statements are known)
-            seen = below(id(child))
-            if (seen is None or seen() is not child) and not measured_shallow(child, limit - 1):
-                return False
+        if not _parts_shallow(_parts(node), limit - 1):
+            return False
     elif first_too_deep(node, limit) is not None:
         return False
     if len(known) >= _SHALLOW_MAX:
         known.clear()
     key = id(node)
     known[key] = weakref.ref(node, partial(_forget, known, key))
+    return True
+
+
+def _parts_shallow(parts: list[Any], limit: int) -> bool:
+    """Whether each of `parts` nests at most `limit` levels. Those that were parts of the
+    last node with a body found shallow at this limit (`_LAST_PARTS`) are; the others are
+    looked up, or measured. The ids compared in C: an edited agent's check looks at the
+    few statements the edit made, not at each of the agent's."""
+    by_id = dict(zip(map(id, parts), parts, strict=True))
+    last = _LAST_PARTS.get(limit)
+    below = _measured(limit).get
+    for key in by_id.keys() - last.keys() if last is not None else by_id:
+        child = by_id[key]
+        seen = below(key)
+        if (seen is None or seen() is not child) and not measured_shallow(child, limit):
+            return False
+    _LAST_PARTS[limit] = by_id
     return True
 
 
