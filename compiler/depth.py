@@ -26,6 +26,8 @@ import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from itertools import compress
+from operator import is_not
 from typing import Any
 
 from jinja2 import Environment, TemplateSyntaxError
@@ -218,9 +220,9 @@ def _parts(node: Any) -> list[Any]:
 _SHALLOW: dict[int, dict[int, weakref.ref]] = {}
 _SHALLOW_MAX = 65_536  # entries per limit; all are dropped when one more would pass it
 # limit → the parts of the last node with a body (an agent) found shallow at that limit,
-# by id: held, so each id is its node's (an edited agent's next check shares all but a
-# few of them)
-_LAST_PARTS: dict[int, dict[int, Any]] = {}
+# held, so that each id is its node's (an edited agent's next check shares all but a few
+# of them)
+_LAST_PARTS: dict[int, list[Any]] = {}
 
 
 def clear_measured() -> None:
@@ -264,18 +266,25 @@ def measured_shallow(node: Any, limit: int = MAX_AST_NESTING) -> bool:
 def _parts_shallow(parts: list[Any], limit: int) -> bool:
     """Whether each of `parts` nests at most `limit` levels. Those that were parts of the
     last node with a body found shallow at this limit (`_LAST_PARTS`) are; the others are
-    looked up, or measured. The ids compared in C: an edited agent's check looks at the
-    few statements the edit made, not at each of the agent's."""
-    by_id = dict(zip(map(id, parts), parts, strict=True))
+    looked up, or measured. Compared in C (place by place when the parts are as many,
+    else by the set of their ids): an edited agent's check looks at the few statements
+    the edit made, not at each of the agent's."""
     last = _LAST_PARTS.get(limit)
     below = _measured(limit).get
-    for key in by_id.keys() - last.keys() if last is not None else by_id:
-        child = by_id[key]
-        seen = below(key)
+    for child in _others(parts, last) if last is not None else parts:
+        seen = below(id(child))
         if (seen is None or seen() is not child) and not measured_shallow(child, limit):
             return False
-    _LAST_PARTS[limit] = by_id
+    _LAST_PARTS[limit] = parts
     return True
+
+
+def _others(parts: list[Any], last: list[Any]) -> Iterable[Any]:
+    """The `parts` that are not among `last` (alive: held, so their ids are theirs)."""
+    if len(parts) == len(last):  # (a statement replaced: the others at their places)
+        return compress(parts, map(is_not, parts, last))
+    by_id = dict(zip(map(id, parts), parts, strict=True))
+    return map(by_id.__getitem__, by_id.keys() - set(map(id, last)))
 
 
 def too_deep_declarations(
