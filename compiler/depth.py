@@ -26,7 +26,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from itertools import compress
+from itertools import compress, count
 from operator import is_not
 from typing import Any
 
@@ -266,9 +266,8 @@ def measured_shallow(node: Any, limit: int = MAX_AST_NESTING) -> bool:
 def _parts_shallow(parts: list[Any], limit: int) -> bool:
     """Whether each of `parts` nests at most `limit` levels. Those that were parts of the
     last node with a body found shallow at this limit (`_LAST_PARTS`) are; the others are
-    looked up, or measured. Compared in C (place by place when the parts are as many,
-    else by the set of their ids): an edited agent's check looks at the few statements
-    the edit made, not at each of the agent's."""
+    looked up, or measured (`_others`): an edited agent's check looks at the few
+    statements the edit made, not at each of the agent's."""
     last = _LAST_PARTS.get(limit)
     below = _measured(limit).get
     for child in _others(parts, last) if last is not None else parts:
@@ -279,12 +278,15 @@ def _parts_shallow(parts: list[Any], limit: int) -> bool:
     return True
 
 
-def _others(parts: list[Any], last: list[Any]) -> Iterable[Any]:
-    """The `parts` that are not among `last` (alive: held, so their ids are theirs)."""
-    if len(parts) == len(last):  # (a statement replaced: the others at their places)
-        return compress(parts, map(is_not, parts, last))
-    by_id = dict(zip(map(id, parts), parts, strict=True))
-    return map(by_id.__getitem__, by_id.keys() - set(map(id, last)))
+def _others(parts: list[Any], last: list[Any]) -> list[Any]:
+    """The `parts` between the longest run at their start and the longest at their end
+    that are `last`'s, place by place (an edit replaces, adds or removes statements in
+    few places): the others are among `last` (held, so their ids are theirs). Compared
+    in C."""
+    both = min(len(parts), len(last))
+    start = next(compress(count(), map(is_not, parts, last)), both)
+    end = next(compress(count(), map(is_not, reversed(parts), reversed(last))), both)
+    return parts[start : max(start, len(parts) - end)]
 
 
 def too_deep_declarations(
