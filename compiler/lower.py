@@ -8,6 +8,8 @@ roles passed, and compile-time constants replaced by their values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import is_not
 from typing import Any, Literal
 
 from . import ast
@@ -185,6 +187,9 @@ class _Lowered:
     constraints: list[tuple[ast.Constraint, IRConstraint]]
     ir: AgentIR  # the IR built
     data: list[IREdge]  # its data edges, in order
+    # the type checker's node infos it was made from, by name (None for a node that calls
+    # an agent: made again each time, its IR holding its callee's)
+    infos: dict[str, NodeInfo | None]
 
 
 # the last analyses' IR of each agent, by its qualified name (`_analysis_ir`)
@@ -199,7 +204,8 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
     names in the same order, is the last build's IR node with its data edges; an edge
     statement at the same index makes the same edge; a return or constraint statement,
     among the same node names, the same. The rest is made as `build_ir` makes it (from
-    the memos keyed by what makes each part)."""
+    the memos keyed by what makes each part). Among the same node names only the nodes
+    whose info is not the last build's are compared (`_other_infos`)."""
     decl = agent.decl
     qualified = agent.symbol.qualified
     edge_list, return_list, constraint_list = _statements(decl.body)
@@ -219,7 +225,13 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
     changed: list[str] = []
     removed: list[IREdge] = []
     added: list[IREdge] = []
-    for name, info in agent.nodes.items():
+    infos = agent.nodes
+    kept_infos: dict[str, NodeInfo | None] = dict(infos)
+    visited = order  # (other node names, or none built: every node compared)
+    if last is not None and same_names:
+        visited = _other_infos(infos, last.infos, flipped, order)
+    for name in visited:
+        info = infos[name]
         statement, callee = info.decl, info.callee
         symbol = callee.symbol
         callee_decl = symbol.decl if symbol is not None else None
@@ -238,6 +250,7 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
             ir_node = _node(result, agent, info, node_names, Instance(), (), incoming, False)
             data = tuple(_data_edge(dep, name, statement, remember=True) for dep in ir_node.deps)
             made[name] = (None, None, None, None, None, ir_node, data)  # (never the same)
+            kept_infos[name] = None
         else:
             key = _analysis_key(info, node_names, incoming)
             found = _ANALYSIS.get(key)
@@ -295,9 +308,36 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
     if len(_LOWERED) >= 256 and qualified not in _LOWERED:
         _LOWERED.clear()
     _LOWERED[qualified] = _Lowered(
-        order, incoming, made, edge_decls, control, returns, constraints, ir, data_edges
+        order,
+        incoming,
+        made,
+        edge_decls,
+        control,
+        returns,
+        constraints,
+        ir,
+        data_edges,
+        kept_infos,
     )
     return ir
+
+
+def _other_infos(
+    infos: dict[str, NodeInfo],
+    last: dict[str, NodeInfo | None],
+    flipped: set[str],
+    order: list[str],
+) -> list[str]:
+    """Among the same node names as the last build's, in order, those whose node info is
+    not the one the last build was made from (the type checker shares the infos of the
+    nodes an edit keeps) or that a control edge now comes into or no longer does: the
+    others are made as they were (their statement and callee are the info's; a node that
+    calls an agent is never one: its last info is None). Compared in C: an edit of one
+    statement visits one node, not the agent's."""
+    other = list(compress(infos, map(is_not, map(last.get, infos), infos.values())))
+    if flipped:
+        other = sorted(flipped.union(other), key=order.index)
+    return other
 
 
 def _return(statement: ast.ReturnStmt, node_names: set[str]) -> IRReturn:
