@@ -279,7 +279,7 @@ class AgentRun:
             self.record(FiringRecord(node=node, time=time, key=repr(key), status="skipped"))
             return
         flight = Inflight(node, time, key, label(key, self.plan.quoted[node]))
-        self.inflight[flight.label] = flight  # (`_launch`, here: once per firing)
+        self.inflight[flight.label] = flight
         times = self.inflight_times
         times[time] = times.get(time, 0) + 1
         if self.by_node is not None:
@@ -1230,12 +1230,6 @@ class AgentRun:
             self.cancelled.append(self.resume)
             self.resume = None
         self.carried = None
-
-    def _launch(self, flight: Inflight) -> None:
-        self.inflight[flight.label] = flight
-        self.inflight_times[flight.time] = self.inflight_times.get(flight.time, 0) + 1
-        if self.by_node is not None:
-            self.by_node.setdefault(flight.node, {})[flight.label] = flight
 
     def _land(self, label: str) -> None:
         """A firing is no longer in flight (it ended, or was cancelled)."""
