@@ -249,8 +249,14 @@ async def run_agent(
     `answers="mock"` answers every question at once as the mock model would (`MockDesk`).
     """
     threads = resolve_tool_threads(tool_threads)  # (a bad setting fails before any firing)
-    context = Context(model_router(model), on_record, on_event, budget=budget, tool_threads=threads)
-    context.provider = provider if provider is not None else provider_of(model, params)
+    context = Context(
+        model_router(model),
+        on_record,
+        on_event,
+        budget=budget,
+        tool_threads=threads,
+        provider=provider if provider is not None else provider_of(model, params),
+    )
     run_id = None
     if store is not None:
         if resume is not None:

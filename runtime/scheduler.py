@@ -158,9 +158,9 @@ class AgentRun:
         # per node that may fire twice at one logical time and is joined (`Plan.twice`),
         # the keys (and labels) of its firings started, in a heap: its least-keyed firing
         # in flight is at the top once those landed are dropped from it (`_least_in_flight`)
-        self.flying: dict[str, list[tuple[tuple, str]]] = {
-            node: [] for node in plan.twice if plan.consumers[node]
-        }
+        self.flying: dict[str, list[tuple[tuple, str]]] = (
+            {node: [] for node in plan.twice if plan.consumers[node]} if plan.twice else {}
+        )
         self.inflight_times: dict[int, int] = {}  # logical time → firings in flight at it
         self.taken: dict[int, int] = {}
         self.offers: list[Offer] = []  # the returns (and failures of the run) offered so far
