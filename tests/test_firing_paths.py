@@ -487,3 +487,20 @@ def test_what_fails_after_a_firing_fails_the_run_whichever_way_it_fired(kind):
     with pytest.raises(rolegraph.runtime.RunError, match="after `a` fired: ") as raised:
         asyncio.run(run_agent(ir, {"task": "t"}, model=MockModel()))
     assert [r.status for r in raised.value.trace.firings if r.node == "a"] == ["ok"]
+
+
+def test_a_run_keeps_its_state_in_slots_each_set_when_it_is_made():
+    """`AgentRun`'s state is in slots (a run of some fifty attributes is cheaper to make
+    and to read than with an instance dict: bench/RESULTS.md runtime-s18): it has no
+    `__dict__`, so an attribute not among them fails at once, and each slot is one
+    `__init__` sets (none left over from a state since removed)."""
+    ir = rolegraph.load_agent(
+        "test.agent", text="agent A(value: int) -> int {\n  return value\n}\n"
+    )
+
+    async def made() -> AgentRun:
+        return AgentRun(ir, {"value": 1}, Context(model_router(MockModel()), tools={}))
+
+    run = asyncio.run(made())
+    assert not hasattr(run, "__dict__")
+    assert [name for name in AgentRun.__slots__ if not hasattr(run, name)] == []
