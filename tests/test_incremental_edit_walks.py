@@ -22,10 +22,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rolegraph
-from rolegraph.compiler import ast
+from rolegraph.compiler import ast, depth, lower
+from rolegraph.compiler.checked import CheckResult
 from rolegraph.compiler.edits import ChangeModel, EditError
 from rolegraph.compiler.edits.diff import MoveStatement, RemoveStatement
 from rolegraph.compiler.incremental import CheckSession
+from rolegraph.compiler.lower import build_ir
 from rolegraph.compiler.queries import body_keys
 
 from .conftest import EXAMPLES
@@ -100,12 +102,10 @@ def _agrees(session: CheckSession, module: ast.Module, filename: str) -> bool:
     return not incremental.errors
 
 
-@settings(max_examples=40, derandomize=True, deadline=None)
-@given(start=st.sampled_from(sorted(STARTS)), data=st.data())
-def test_the_editors_incremental_check_says_what_the_full_checker_says(start: str, data):
+def _walk(start: str, data, agrees) -> None:
     module, filename = _start(start)
     session = CheckSession(filename)
-    assert _agrees(session, module, filename)
+    assert agrees(session, module, filename)
     for _ in range(data.draw(st.integers(2, 6), label="steps")):
         by_operator = _sites(module)
         if not by_operator:
@@ -118,10 +118,60 @@ def test_the_editors_incremental_check_says_what_the_full_checker_says(start: st
                 edited = edit.apply(module)
             except (EditError, ValueError):
                 continue
-            if _agrees(session, edited, filename):
+            if agrees(session, edited, filename):
                 clean.append(edited)
         if clean:
             module = data.draw(st.sampled_from(clean), label="next")
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(start=st.sampled_from(sorted(STARTS)), data=st.data())
+def test_the_editors_incremental_check_says_what_the_full_checker_says(start: str, data):
+    _walk(start, data, _agrees)
+
+
+_LOWER_MEMOS = ("_LOWERED", "_ANALYSIS", "_EDGES", "_NODES", "_DATA_EDGES", "_ARG_HEADS", "_HEADS")
+
+
+def _analysis_irs(checked) -> dict[str, str] | None:
+    if checked.errors:
+        return None
+    result = CheckResult(checked.program, checked.agents, [], checked.signatures)
+    return {
+        name: repr(build_ir(result, agent, runtime=False).model_dump())
+        for name, agent in checked.agents.items()
+        if agent.symbol.module is checked.program.main
+    }
+
+
+def _agrees_without_irs(session: CheckSession, module: ast.Module, filename: str) -> bool:
+    """`_agrees` for the check `Editor` makes (`errors_only=True`, no IRs: the analyses
+    read the IR lower.py's `_analysis_ir` makes from the last one built), the full check
+    made with lower.py's and depth.py's memos swapped out, so that it leaves the session's
+    last builds in place (a full check between two of the session's would otherwise be
+    the last build, sharing no node info with the next)."""
+    incremental = session.check(module, errors_only=True)
+    warm = said(incremental), _analysis_irs(incremental)
+    saved = {name: getattr(lower, name) for name in _LOWER_MEMOS}
+    saved_depth = depth._SHALLOW, depth._LAST_PARTS
+    for name, memo in saved.items():
+        setattr(lower, name, type(memo)())
+    depth._SHALLOW, depth._LAST_PARTS = {}, {}
+    try:
+        full = fresh(module, filename, errors_only=True)
+        cold = said(full), _analysis_irs(full)
+    finally:
+        for name, memo in saved.items():
+            setattr(lower, name, memo)
+        depth._SHALLOW, depth._LAST_PARTS = saved_depth
+    assert warm == cold
+    return not incremental.errors
+
+
+@settings(max_examples=30, derandomize=True, deadline=None)
+@given(start=st.sampled_from(sorted(STARTS)), data=st.data())
+def test_the_editors_check_without_irs_says_what_the_full_checker_says(start: str, data):
+    _walk(start, data, _agrees_without_irs)
 
 
 def test_nodes_kept_when_the_node_names_change_share_the_last_checks_node_infos():
