@@ -113,8 +113,11 @@ class AgentRun:
     # (its state in slots, each set by `__init__`, which says what it is: some fifty
     # attributes, more than an instance's dict shares its keys for in CPython 3.11 (30),
     # so as a dict they made a run ~12,000 machine instructions dearer to make, and every
-    # `self.x` of every firing a look-up by hash; bench/RESULTS.md runtime-s18)
+    # `self.x` of every firing a check of the dict's entry at a hinted index, where a
+    # slot is read at a fixed offset; bench/RESULTS.md runtime-s18; `__weakref__`: a run,
+    # the executor's public entry, may still be referred to weakly, as before)
     __slots__ = (
+        "__weakref__",
         "admitted",
         "behind",
         "by_node",

@@ -8,6 +8,7 @@ import asyncio
 import importlib
 import threading
 import uuid
+import weakref
 from typing import Any
 
 import pytest
@@ -493,7 +494,8 @@ def test_a_run_keeps_its_state_in_slots_each_set_when_it_is_made():
     """`AgentRun`'s state is in slots (a run of some fifty attributes is cheaper to make
     and to read than with an instance dict: bench/RESULTS.md runtime-s18): it has no
     `__dict__`, so an attribute not among them fails at once, and each slot is one
-    `__init__` sets (none left over from a state since removed)."""
+    `__init__` sets (none left over from a state since removed); it may still be referred
+    to weakly."""
     ir = rolegraph.load_agent(
         "test.agent", text="agent A(value: int) -> int {\n  return value\n}\n"
     )
@@ -504,3 +506,44 @@ def test_a_run_keeps_its_state_in_slots_each_set_when_it_is_made():
     run = asyncio.run(made())
     assert not hasattr(run, "__dict__")
     assert [name for name in AgentRun.__slots__ if not hasattr(run, name)] == []
+    assert weakref.ref(run)() is run  # (as before the slots: a run may be held weakly)
+
+
+def test_every_attribute_a_run_sets_anywhere_is_one_of_its_slots():
+    """A run's attributes set outside `__init__` (or by another module: runtime/human.py,
+    runtime/constraints.py) fail only on the path that sets them: held here by reading
+    the code, not by running each path."""
+    import ast
+    import inspect
+    import pathlib
+
+    import rolegraph.runtime as package
+
+    stores = set()
+    for path in pathlib.Path(package.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            runs = {
+                a.arg
+                for a in (*node.args.args, *node.args.kwonlyargs)
+                if a.annotation is not None and "AgentRun" in ast.unparse(a.annotation)
+            }
+            for target in ast.walk(node):
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.ctx, ast.Store)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id in runs
+                ):
+                    stores.add(target.attr)
+    owned = {
+        node.attr
+        for node in ast.walk(ast.parse(inspect.getsource(AgentRun)))
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.ctx, ast.Store)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "self"
+    }
+    assert stores  # (runtime/human.py sets `parent`, `path`; constraints.py `shield_time`)
+    assert sorted((owned | stores) - set(AgentRun.__slots__)) == []
