@@ -60,9 +60,9 @@ FIRINGS = {"chain": 100, "loop": 50, "fan-out": 18}
 FEW, MANY = 10, 30
 
 
-def collected(workload: str, pythonpath: str | None, runs: int) -> int:
-    """The machine instructions of `runs` runs of `workload` (and of the two calls that
-    turn the instrumentation on and off, the same for every count: they cancel out)."""
+def instructions(probe: str, arguments: list[str], pythonpath: str | None) -> int:
+    """The machine instructions callgrind counts while `probe` (Python source, given
+    bench/ and `arguments`) has its instrumentation on."""
     env = dict(os.environ, PYTHONHASHSEED="0")
     if pythonpath is not None:
         env["PYTHONPATH"] = pythonpath
@@ -74,13 +74,12 @@ def collected(workload: str, pythonpath: str | None, runs: int) -> int:
             "--callgrind-out-file=/dev/null",
             sys.executable,
             "-c",
-            _PROBE,
+            probe,
             str(HERE),
-            workload,
-            str(runs),
+            *arguments,
         ],
         env=env,
-        cwd="/tmp",
+        cwd="/tmp",  # (not a checkout's root: `rolegraph` is the tree named, or installed)
         capture_output=True,
         text=True,
         check=True,
@@ -88,6 +87,12 @@ def collected(workload: str, pythonpath: str | None, runs: int) -> int:
     found = re.search(r"Collected : (\d+)", done.stderr)
     assert found is not None, done.stderr[-2000:]
     return int(found.group(1))
+
+
+def collected(workload: str, pythonpath: str | None, runs: int) -> int:
+    """The machine instructions of `runs` runs of `workload` (and of the two calls that
+    turn the instrumentation on and off, the same for every count: they cancel out)."""
+    return instructions(_PROBE, [workload, str(runs)], pythonpath)
 
 
 def per_firing(workload: str, pythonpath: str | None) -> float:

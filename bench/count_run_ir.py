@@ -17,14 +17,11 @@ chain's 100: this says how much.
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from count_firing_ir import instructions  # (callgrind's count; bench/ is the script's folder)
 
 _PROBE = """
 import asyncio, os, subprocess, sys
@@ -54,32 +51,7 @@ FEW, MANY = 10, 30
 
 
 def collected(kind: str, size: int, pythonpath: str | None, runs: int) -> int:
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    if pythonpath is not None:
-        env["PYTHONPATH"] = pythonpath
-    done = subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--instr-atstart=no",
-            "--callgrind-out-file=/dev/null",
-            sys.executable,
-            "-c",
-            _PROBE,
-            str(HERE),
-            kind,
-            str(size),
-            str(runs),
-        ],
-        env=env,
-        cwd="/tmp",  # (not a checkout's root: `rolegraph` is the tree named, or installed)
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    assert found is not None, done.stderr[-2000:]
-    return int(found.group(1))
+    return instructions(_PROBE, [kind, str(size), str(runs)], pythonpath)
 
 
 def per_run(kind: str, size: int, pythonpath: str | None) -> float:
