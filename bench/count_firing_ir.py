@@ -43,6 +43,10 @@ text = {
     "loop:nstep": loop_agent("nstep"),
     "fan-out:nstep": fanout_agent(16, "nstep", "ntotal", "nstep"),
 }[workload]
+"""
+
+# (the probes' end: `text`'s agent run 5 times, then `runs_counted` times counted)
+COUNTED_RUNS = """
 ir = rolegraph.load_agent("bench.agent", text=TOOLS + text)
 
 async def runs(n):
@@ -92,7 +96,7 @@ def instructions(probe: str, arguments: list[str], pythonpath: str | None) -> in
 def collected(workload: str, pythonpath: str | None, runs: int) -> int:
     """The machine instructions of `runs` runs of `workload` (and of the two calls that
     turn the instrumentation on and off, the same for every count: they cancel out)."""
-    return instructions(_PROBE, [workload, str(runs)], pythonpath)
+    return instructions(_PROBE + COUNTED_RUNS, [workload, str(runs)], pythonpath)
 
 
 def per_firing(workload: str, pythonpath: str | None) -> float:

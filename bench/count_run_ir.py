@@ -21,7 +21,12 @@ import shutil
 import sys
 from pathlib import Path
 
-from count_firing_ir import instructions  # (callgrind's count; bench/ is the script's folder)
+from count_firing_ir import (  # (callgrind's count; bench/ is the script's folder)
+    COUNTED_RUNS,
+    FEW,
+    MANY,
+    instructions,
+)
 
 _PROBE = """
 import asyncio, os, subprocess, sys
@@ -34,24 +39,11 @@ if kind == "chain":
     text = chain_agent(size, "astep")
 else:
     text = fanout_agent(size, "astep", "atotal", "astep")
-ir = rolegraph.load_agent("bench.agent", text=TOOLS + text)
-
-async def runs(n):
-    for _ in range(n):
-        await run_agent(ir, {"seed": 0})
-
-loop = asyncio.new_event_loop()
-loop.run_until_complete(runs(5))
-subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], capture_output=True)
-loop.run_until_complete(runs(runs_counted))
-subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], capture_output=True)
 """
-
-FEW, MANY = 10, 30
 
 
 def collected(kind: str, size: int, pythonpath: str | None, runs: int) -> int:
-    return instructions(_PROBE, [kind, str(size), str(runs)], pythonpath)
+    return instructions(_PROBE + COUNTED_RUNS, [kind, str(size), str(runs)], pythonpath)
 
 
 def per_run(kind: str, size: int, pythonpath: str | None) -> float:
