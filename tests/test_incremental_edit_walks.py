@@ -33,6 +33,7 @@ from rolegraph.compiler.queries import body_keys
 from .conftest import EXAMPLES
 from .edit_walks import generated_module
 from .test_incremental_check import candidates, fresh, said
+from .test_lower_memo import MEMOS as LOWER_MEMOS
 
 STARTS = {
     **{path.stem: (lambda path=path: rolegraph.parse_file(path), str(path)) for path in EXAMPLES},
@@ -130,9 +131,6 @@ def test_the_editors_incremental_check_says_what_the_full_checker_says(start: st
     _walk(start, data, _agrees)
 
 
-_LOWER_MEMOS = ("_LOWERED", "_ANALYSIS", "_EDGES", "_NODES", "_DATA_EDGES", "_ARG_HEADS", "_HEADS")
-
-
 def _analysis_irs(checked) -> dict[str, str] | None:
     if checked.errors:
         return None
@@ -152,7 +150,7 @@ def _agrees_without_irs(session: CheckSession, module: ast.Module, filename: str
     the last build, sharing no node info with the next)."""
     incremental = session.check(module, errors_only=True)
     warm = said(incremental), _analysis_irs(incremental)
-    saved = {name: getattr(lower, name) for name in _LOWER_MEMOS}
+    saved = {name: getattr(lower, name) for name in LOWER_MEMOS}
     saved_depth = depth._SHALLOW, depth._LAST_PARTS
     for name, memo in saved.items():
         setattr(lower, name, type(memo)())
