@@ -58,11 +58,17 @@ def agent_files(paths: list[Path]) -> list[Path]:
 
 
 def check_file(
-    path: Path, *, explore: bool = True, root: Path | None = None, keep: bool = False
+    path: Path,
+    *,
+    explore: bool = True,
+    root: Path | None = None,
+    keep: bool = False,
+    keep_parse: bool = False,
 ) -> Any:
     """Parse and check one file: (CheckedModule or None, diagnostics, sources by file).
     `keep`: a clean check is a `KeptCheck`, loaded when an earlier process kept it and
-    it still holds, else kept for the next (kept_checks.py)."""
+    it still holds, else kept for the next (kept_checks.py). `keep_parse`: the file's
+    clean parse likewise, loaded or kept (kept_parse.py), and the module checked."""
     with paused_collection():
         if keep:
             from .kept_checks import load
@@ -70,25 +76,24 @@ def check_file(
             found = load(path, explore=explore, root=root)
             if found is not None:
                 return found, found.diagnostics, found.sources
-        return _check_file(path, explore=explore, root=root, keep=keep)
+        return _check_file(path, explore=explore, root=root, keep=keep, keep_parse=keep_parse)
 
 
-def _check_file(path: Path, *, explore: bool, root: Path | None, keep: bool) -> Any:
+def _check_file(
+    path: Path, *, explore: bool, root: Path | None, keep: bool, keep_parse: bool = False
+) -> Any:
     from rolegraph.compiler.check import check_module
     from rolegraph.compiler.reads import noting
-    from rolegraph.grammar import parse_module
     from rolegraph.grammar.imports import parse_import
 
     text, problem = read_source(path)
     if problem is not None:
         return None, [problem], {str(path): text}
     with noting() as noted:
-        result = parse_module(text, str(path))
-        if result.module is None:
-            return None, list(result.diagnostics), {str(path): text}
-        checked = check_module(
-            result.module, str(path), parse_import, text, explore=explore, root=root
-        )
+        module, diagnostics = _parsed(path, text, keep_parse)
+        if module is None:
+            return None, diagnostics, {str(path): text}
+        checked = check_module(module, str(path), parse_import, text, explore=explore, root=root)
     if not keep or checked.errors:
         return checked, checked.diagnostics, checked.program.sources
     from .kept_checks import kept, save
@@ -98,10 +103,36 @@ def _check_file(path: Path, *, explore: bool, root: Path | None, keep: bool) -> 
     return made, made.diagnostics, made.sources
 
 
-def checked_or_exit(path: Path, root: Path | None = None, *, keep: bool = False) -> Any:
-    """A file checked for running (no exploration): its errors end the command. `keep`:
-    as `check_file`'s."""
-    checked, diagnostics, sources = check_file(path, explore=False, root=root, keep=keep)
+def _parsed(path: Path, text: str, keep: bool) -> tuple[Any, list[Any]]:
+    """The module `text` (read from `path`) parses to, or None and the syntax errors;
+    `keep`: loaded from a former process's parse, or kept for the next (kept_parse.py)."""
+    from rolegraph.grammar import parse_module
+
+    if keep:
+        from . import kept_parse
+
+        module = kept_parse.load(path, text)
+        if module is not None:
+            # (the parser too, as a parse would have loaded it: a search's edits parse
+            # fragments, and what start-up loads is kept out of the collector's way)
+            from rolegraph.grammar.lexer import grammar_parser
+
+            grammar_parser()
+            return module, []
+    result = parse_module(text, str(path))
+    if keep and result.module is not None:
+        kept_parse.save(path, text, result.module)
+    return result.module, list(result.diagnostics)
+
+
+def checked_or_exit(
+    path: Path, root: Path | None = None, *, keep: bool = False, keep_parse: bool = False
+) -> Any:
+    """A file checked for running (no exploration): its errors end the command. `keep`,
+    `keep_parse`: as `check_file`'s."""
+    checked, diagnostics, sources = check_file(
+        path, explore=False, root=root, keep=keep, keep_parse=keep_parse
+    )
     errors = [d for d in diagnostics if d.is_error]
     if checked is None or errors:
         print_in_sources(errors, sources)

@@ -172,24 +172,26 @@ def _save(
         pickle.dump(checked, file, protocol=pickle.HIGHEST_PROTOCOL)
 
     write_atomically(file_path, write)
-    _prune(os.path.dirname(file_path))
+    prune(os.path.dirname(file_path), "check-", ".pickle")
 
 
 #: The most kept checks in the folder: writing one more removes the oldest.
 KEPT_MOST = 256
 
 
-def _prune(folder: str) -> None:
-    """Remove the oldest kept checks (by time written) beyond `KEPT_MOST`. Another
-    process may prune at the same time: a file gone already is no matter."""
+def prune(folder: str, prefix: str, suffix: str, most: int | None = None) -> None:
+    """Remove the oldest files named `prefix`...`suffix` in `folder` (by time written)
+    beyond `most` (`KEPT_MOST` when None). Another process may prune at the same time: a
+    file gone already is no matter."""
+    most = KEPT_MOST if most is None else most
     found: list[tuple[int, str]] = []
     with os.scandir(folder) as entries:
         for entry in entries:
-            if entry.name.startswith("check-") and entry.name.endswith(".pickle"):
+            if entry.name.startswith(prefix) and entry.name.endswith(suffix):
                 with contextlib.suppress(OSError):
                     found.append((entry.stat().st_mtime_ns, entry.path))
     found.sort()
-    for _, name in found[: max(0, len(found) - KEPT_MOST)]:
+    for _, name in found[: max(0, len(found) - most)]:
         with contextlib.suppress(OSError):
             os.unlink(name)
 

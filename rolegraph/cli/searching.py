@@ -349,7 +349,7 @@ def evaluation_setup(
         )
     except ObjectiveError as error:
         raise usage_error(str(error)) from None
-    checked = checked_or_exit(file, root)
+    checked = checked_or_exit(file, root, keep_parse=True)  # (a file searched again)
     if agent is not None and agent not in checked.irs:
         raise usage_error(f"no agent {agent!r} in {file}; agents: {', '.join(checked.irs)}")
     warm_up_litellm(None if model == "declared" else model, checked)
