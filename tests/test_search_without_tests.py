@@ -1,0 +1,75 @@
+"""A program without its `test` blocks, made once while the program lives
+(search/program.py `without_tests`). The oracle is the same program made afresh: the
+declarations but the tests, in order, as data (trivia and spans too)."""
+
+import gc
+import random
+
+import rolegraph
+from rolegraph.compiler import ast
+from rolegraph.compiler.edits import OPERATORS, Editor
+from rolegraph.search import program
+from rolegraph.search.program import without_tests
+
+from .test_search import SELF_REFINE
+
+
+def start():
+    return rolegraph.parse(SELF_REFINE.read_text(), str(SELF_REFINE))
+
+
+def afresh(module):
+    decls = tuple(d for d in module.decls if not isinstance(d, ast.TestDecl))
+    return decls, module.end_comments, module.filename, module.span
+
+
+def as_made(bare):
+    return bare.decls, bare.end_comments, bare.filename, bare.span
+
+
+def test_a_program_without_its_tests_is_made_afresh_along_a_random_walk_of_edits():
+    rng = random.Random(11)
+    editor = Editor(lambda module: [])  # (every edit taken)
+    module = start()
+    assert module.tests
+    for _ in range(60):
+        sites = editor.sites(module, OPERATORS)
+        choices = [operator for operator in OPERATORS if sites[operator]]
+        edit = rng.choice(sites[rng.choice(choices)])
+        try:
+            module = edit.apply(module)
+        except (rolegraph.compiler.edits.EditError, ValueError):
+            continue
+        bare = without_tests(module)
+        assert all(a is b for a, b in zip(as_made(bare)[0], afresh(module)[0], strict=True))
+        assert as_made(bare)[1:] == afresh(module)[1:]
+        assert not bare.tests
+        assert without_tests(module) is bare  # (asked again: the same program)
+        assert without_tests(bare) is bare
+
+
+def test_a_program_with_no_tests_is_itself():
+    module = without_tests(start())
+    assert without_tests(module) is module
+
+
+def test_a_program_that_dies_takes_its_entry_with_it():
+    module = start()
+    without_tests(module)
+    key = id(module)
+    assert key in program._BARE
+    del module
+    gc.collect()
+    assert key not in program._BARE
+
+
+def test_a_reused_address_is_checked_against_the_program_itself(monkeypatch):
+    """The key is an address: an entry whose program is gone (its callback not yet run)
+    must not answer for a new program at that address."""
+    module = start()
+    other = module.with_changes(decls=(*module.decls[:1], *module.tests))
+    without_tests(other)
+    entry = program._BARE[id(other)]
+    # the dead program's entry, planted at the live program's address
+    monkeypatch.setitem(program._BARE, id(module), entry)
+    assert without_tests(module).decls == afresh(module)[0]
