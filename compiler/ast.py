@@ -21,6 +21,8 @@ import re
 import weakref
 from collections.abc import Callable, Iterator
 from functools import partial
+from itertools import compress, repeat
+from operator import is_
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import (
@@ -128,6 +130,7 @@ TRIVIA: frozenset[str] = frozenset(
 )
 
 N = TypeVar("N", bound="Node")
+D = TypeVar("D", bound="Node")  # (a kind of declaration: `Module.agents`, `roles`, `tests`)
 
 # (class, field) → the node classes a tuple field holds, or None: see `_holds_nodes`
 _TUPLE_ITEMS: dict[tuple[type, str], frozenset[type] | None] = {}
@@ -1164,15 +1167,28 @@ class Module(Node):
 
     @property
     def agents(self) -> tuple[AgentDecl, ...]:
-        return tuple(d for d in self.decls if isinstance(d, AgentDecl))
+        return _decls_of(self, AgentDecl)
 
     @property
     def roles(self) -> tuple[RoleDecl, ...]:
-        return tuple(d for d in self.decls if isinstance(d, RoleDecl))
+        return _decls_of(self, RoleDecl)
 
     @property
     def tests(self) -> tuple[TestDecl, ...]:
-        return tuple(d for d in self.decls if isinstance(d, TestDecl))
+        return _decls_of(self, TestDecl)
+
+
+def _decls_of(module: Module, cls: type[D]) -> tuple[D, ...]:
+    """`module`'s declarations that are `cls`s, in order. Each distinct type of
+    declaration is asked (`issubclass`), not each declaration: `isinstance` of a pydantic
+    class is slow, and a check of each program an editor makes asks for its tests."""
+    decls: tuple[Any, ...] = module.decls
+    kinds = [kind for kind in set(map(type, decls)) if issubclass(kind, cls)]
+    if not kinds:
+        return ()
+    if len(kinds) == 1:
+        return tuple(compress(decls, map(is_, map(type, decls), repeat(kinds[0]))))
+    return tuple(d for d in decls if type(d) in kinds)
 
 
 # id(module) → (the module, weakly, its declarations by name: the first of each name).
