@@ -365,6 +365,8 @@ def _nested_too_deeply(result: CheckResult, calls: _Calls) -> list[Diagnostic]:
     """E0409 at each node that calls an agent nested `MAX_AGENT_NESTING` levels deep: the
     call that makes its agent one level too many. (Calls form no cycle: `_recursion`
     reported any.)"""
+    if not any(calls.values()):  # (each agent nests one level)
+        return []
     depth = _agent_depths(calls)
     found = []
     for name, info in result.agents.items():
@@ -413,6 +415,8 @@ def _agent_depths(found: _Calls) -> dict[str, int]:
 
 def _on_cycles(calls: _Calls) -> set[str]:
     """The agents that some chain of calls leads back to (one pass over the calls)."""
+    if not any(calls.values()):  # (most programs: no agent calls one, each check of an edit)
+        return set()
     successors: dict[str, set[str]] = {name: set() for name in calls}
     for name, found in calls.items():
         for callee, _ in found:
