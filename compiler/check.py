@@ -121,7 +121,7 @@ def _check_module(
         shape = _graph_shape(agent, snapshot) if snapshot is not None else None
         known = memo.graphs.get(shape[0]) if shape is not None and memo is not None else None
         if known is not None:
-            checked.diagnostics.extend(known[2])
+            checked.diagnostics.extend(known[1])
             if irs:
                 checked.irs[name] = build_ir(result, agent)
             continue
@@ -183,7 +183,7 @@ def _tests_key(result: CheckResult, memo: CheckMemo) -> tuple[tuple[Any, ...], l
 
 def _graph_shape(
     agent: AgentInfo, snapshot: AgentSnapshot | None = None
-) -> tuple[tuple[Any, ...], list[Any], list[Any]] | None:
+) -> tuple[tuple[Any, ...], list[Any]] | None:
     """What the errors of an agent's graph (cycles, races, a run that returns) depend on,
     once it type-checks: its nodes' names, arguments, bounds and whether each starts the
     run, and its edges and returns — those by identity, since an edit keeps what it does
@@ -192,10 +192,10 @@ def _graph_shape(
     are part of it: an `ensure` that every run violates is an error (E0506).
 
     Each node's part is one object per distinct part (`_node_shape`), named in the key by
-    its identity: the key is a tuple of numbers, quick to hash. With it: the parameters
-    and the other statements it names by identity, and the nodes' parts (tuples), which
-    the memo's entry holds or goes with (`CheckMemo.store_graph`), so no identity in it is
-    reused while it lives.
+    its identity: the key is a tuple of numbers, quick to hash. With it: every object it
+    names by identity (the parameters, and for each statement its part if it is a node,
+    else itself), which the memo's entry holds or goes with (`CheckMemo.store_graph`), so
+    no identity in it is reused while it lives.
 
     `snapshot`: the agent's snapshot this check stored (memo.AgentSnapshot), whose `shape`
     has what stands for each statement, derived from the last one's: then only the parts
@@ -207,7 +207,6 @@ def _graph_shape(
             return found
     # (rebuilding a node copies its tuples but keeps the nodes in them: identities of those)
     named: list[Any] = [*decl.params, *decl.ct_params]
-    parts: list[Any] = []
     key: list[Any] = [
         agent.symbol.qualified,
         *map(id, decl.params),
@@ -221,17 +220,17 @@ def _graph_shape(
             if info is None:
                 return None
             part = _node_part(statement, info)  # type: ignore[arg-type]
-            parts.append(part)
+            named.append(part)
             key.append(id(part))
         else:
             named.append(statement)
             key.append(id(statement))
-    return tuple(key), named, parts
+    return tuple(key), named
 
 
 def _derived_shape(
     agent: AgentInfo, snapshot: AgentSnapshot
-) -> tuple[tuple[Any, ...], list[Any], list[Any]] | None:
+) -> tuple[tuple[Any, ...], list[Any]] | None:
     """`_graph_shape` from the snapshot's `shape` (see there); None if a statement is
     missing from it (never, when the snapshot is the check's)."""
     decl = agent.decl
@@ -250,9 +249,8 @@ def _derived_shape(
         _returns_none(agent),
         *map(id, decl.ct_params),
     )
-    # (a statement other than a node stands for itself: those are named, the rest held)
-    named = [*decl.params, *decl.ct_params, *(p for p in parts if type(p) is not tuple)]
-    return (*key, *map(id, parts)), named, [p for p in parts if type(p) is tuple]
+    # (a statement other than a node stands for itself)
+    return (*key, *map(id, parts)), [*decl.params, *decl.ct_params, *parts]
 
 
 def _returns_none(agent: AgentInfo) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import not_
 from typing import Any
 from weakref import WeakValueDictionary
 
@@ -196,8 +198,8 @@ class CheckMemo:
         self._heads: IdentityTable[int, tuple[str, ...]] = IdentityTable(size * 8)
         # the graph errors of agents, by the shape of their graph (check.py), while the
         # environment and the statements new to the agent then live (`store_graph`)
-        self.graphs: IdentityTable[tuple[Any, ...], tuple[Any, Any, list[Diagnostic]]] = (
-            IdentityTable(size)
+        self.graphs: IdentityTable[tuple[Any, ...], tuple[Any, list[Diagnostic]]] = IdentityTable(
+            size
         )
         # each agent as it last checked clean, by (qualified name, environment)
         self.agents: IdentityTable[tuple[str, int], AgentSnapshot] = IdentityTable(size)
@@ -296,27 +298,27 @@ class CheckMemo:
 
     def store_graph(
         self,
-        shape: tuple[tuple[Any, ...], list[Any], list[Any]],
+        shape: tuple[tuple[Any, ...], list[Any]],
         diagnostics: list[Diagnostic],
         snapshot: AgentSnapshot,
     ) -> None:
         """The errors of an agent's graph, for its shape (`check._graph_shape`: its key,
-        the statements and parameters it names by identity, and the nodes' parts it names
-        so), while the environment of the agent's snapshot lives, and those of the named
-        objects new since the snapshot before (`AgentSnapshot.fresh`: a candidate's own);
-        the other objects it names are kept alive with it (those a parent shares, which
-        its siblings may meet again)."""
+        and the objects it names by identity: parameters, statements, nodes' parts),
+        while the environment of the agent's snapshot lives, and those of the named objects
+        new since the snapshot before (`AgentSnapshot.fresh`: a candidate's own); the other
+        objects it names are kept alive with it (those a parent shares, which its siblings
+        may meet again)."""
         environments = self._living(snapshot.environment)
         if environments is not None:
-            key, named, parts = shape
+            key, named = shape
             fresh = snapshot.fresh
             if fresh:
                 new = set(map(id, fresh))
-                held = [item for item in named if id(item) not in new]
+                held = list(compress(named, map(not_, map(new.__contains__, map(id, named)))))
             else:
                 held = named
             errors = [d for d in diagnostics if d.is_error]
-            self.graphs.keep(key, (held, parts, errors), *fresh, *environments)
+            self.graphs.keep(key, (held, errors), *fresh, *environments)
 
     def store_agent(self, key: tuple[str, int], snapshot: AgentSnapshot) -> None:
         """`snapshot` for `key`: the agent's qualified name and environment."""

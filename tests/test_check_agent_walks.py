@@ -114,12 +114,12 @@ def _candidates(module: ast.Module) -> list[Any]:
     return found
 
 
-def _shape_values(found: tuple[tuple[Any, ...], list[Any], list[Any]] | None) -> tuple[Any, ...]:
+def _shape_values(found: tuple[tuple[Any, ...], list[Any]] | None) -> tuple[Any, ...]:
     """A graph key (check._graph_shape) by what its identities name: a node's part by
     value, any other object by identity."""
     assert found is not None
-    key, objects, parts = found
-    named = {id(o): o for o in (*objects, *parts)}
+    key, objects = found
+    named = {id(o): o for o in objects}
     return tuple(
         ("part", named[k]) if type(named.get(k)) is tuple else k if k in named else ("is", k)
         for k in key
