@@ -8,6 +8,7 @@ It imports the compiler's IR and semantics, never the front end (`rolegraph.gram
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -195,7 +196,17 @@ def provider_of(model: str | Model | None, params: Mapping[str, Any] | None) -> 
     own = None if model is None or isinstance(model, str) else getattr(model, "provider", None)
     if isinstance(own, Provider):  # LiteLLMModel(model=..., **params)
         return Provider(own.model, {**own.params, **(params or {})})
-    return Provider(model if isinstance(model, str) else None, dict(params or {}))
+    if not params:
+        return _plain_provider(model if isinstance(model, str) else None)
+    return Provider(model if isinstance(model, str) else None, dict(params))
+
+
+@functools.lru_cache(maxsize=64)
+def _plain_provider(model: str | None) -> Provider:
+    """`Provider(model, {})`, one for every run that names no parameters (a frozen
+    dataclass is dear to make: ~6,500 machine instructions a run, bench/RESULTS.md
+    runtime-s19; nothing changes a provider's parameters once it is made)."""
+    return Provider(model, {})
 
 
 async def run_agent(

@@ -52,7 +52,7 @@ def tool_threads(requested: int | None = None) -> int:
     """The number of worker threads for synchronous tools: `requested`, else the
     environment's `ROLEGRAPH_TOOL_THREADS`, else `DEFAULT_TOOL_THREADS`."""
     if requested is None:
-        text = os.environ.get(TOOL_THREADS_VARIABLE, "").strip()
+        text = _environment_value(TOOL_THREADS_VARIABLE).strip()
         if not text:
             return DEFAULT_TOOL_THREADS
         if not text.isdigit():
@@ -61,6 +61,23 @@ def tool_threads(requested: int | None = None) -> int:
     if requested < 1:
         raise RunError(f"tool threads: at least 1, not {requested}")
     return requested
+
+
+# the process's environment as `os.environ` keeps it (a dict of encoded names and values,
+# changed in place by every `os.environ[...] = ...` and `del`), read by
+# `_environment_value`; None where `os.environ` keeps no such dict
+_ENVIRON: dict[Any, Any] | None = getattr(os.environ, "_data", None)
+
+
+def _environment_value(name: str) -> str:
+    """`os.environ.get(name, "")`, read at every run (`tool_threads`) without the two
+    `KeyError`s that `os.environ.get` raises and catches for a variable that is not set
+    (~9,000 machine instructions a run, bench/RESULTS.md runtime-s19): the value looked up
+    in `os.environ`'s own dict, by the name encoded as `os.environ` encodes it."""
+    if _ENVIRON is None:
+        return os.environ.get(name, "")
+    raw = _ENVIRON.get(os.environ.encodekey(name))
+    return "" if raw is None else os.environ.decodevalue(raw)
 
 
 @functools.cache

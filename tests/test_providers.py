@@ -172,3 +172,13 @@ def test_no_role_waits_past_its_default_output_cap(server, declared):
         "--api-base", server.url, "--no-store", "-q",
     )  # fmt: skip
     assert server.requests[0]["max_tokens"] == 1024
+
+
+@pytest.mark.parametrize("model", [None, "mock", "openai/gpt-4o-mini"])
+def test_a_provider_with_no_parameters_is_the_plain_one_of_its_model(model):
+    # (`provider_of` keeps one per model string when no parameters are given)
+    from rolegraph.runtime import Provider, provider_of
+
+    assert provider_of(model, None) == Provider(model, {})
+    assert provider_of(model, {}) == Provider(model, {})
+    assert provider_of(model, {"temperature": 0}) == Provider(model, {"temperature": 0})

@@ -5,6 +5,7 @@ with timings: run one after the other, these tests fail (after a generous hang b
 """
 
 import asyncio
+import os
 import random
 import threading
 import time
@@ -209,3 +210,17 @@ def test_a_tool_threads_setting_that_is_not_a_number_is_a_run_error(monkeypatch)
   a = where(1)
   return a
 }""")
+
+
+@pytest.mark.parametrize("value", [None, "8", " 3 ", "", "many", "é∂"])
+def test_the_setting_is_read_as_os_environ_reads_it_at_every_run(monkeypatch, value):
+    # (runtime/tools.py reads `os.environ`'s own dict, not through `os.environ.get`: the
+    # same value, set or changed after the import, as `os.environ.get` gives)
+    from rolegraph.runtime import tools
+
+    if value is None:
+        monkeypatch.delenv("ROLEGRAPH_TOOL_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("ROLEGRAPH_TOOL_THREADS", value)
+    read = tools._environment_value("ROLEGRAPH_TOOL_THREADS")
+    assert read == os.environ.get("ROLEGRAPH_TOOL_THREADS", "")
