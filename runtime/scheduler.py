@@ -720,11 +720,12 @@ class AgentRun:
                 if queue:
                     _insert(queue, made)
                 else:
+                    if consumer in handed and not self.over:
+                        self._hand(consumer, name, made)
+                        continue  # (joined now, as `settle` would have: its queue stays
+                        # empty; over, as after the store failed above, `settle` joins nothing)
                     empty[consumer] -= 1
                     queue.append(made)
-                    if consumer in handed and not self.over and self.join(consumer):
-                        continue  # (joined now, as `settle` would have: its queue is empty;
-                        # over, as after the store failed above, `settle` joins nothing)
                 dirty.add(consumer)
 
     def _finish_record(self, record: FiringRecord) -> None:
@@ -1186,29 +1187,13 @@ class AgentRun:
 
     def join(self, consumer: str) -> bool:
         """Join `consumer` on the heads of its queues, when none is empty (`settle` asks
-        only then) and no output keyed before a head may still arrive (`_blocker`'s rule):
-        from a firing in flight (`semantics.may_still_arrive`, or of the head's own time
-        the least-keyed firing in flight of its node, `_least_in_flight`), or from a
-        route still to be taken (`_routing_to`)."""
+        only then) and no output keyed before a head may still arrive (`_waits`)."""
         queues = self.queues[consumer]
         if not queues:
             return False
-        times = self.inflight_times
-        if times:
-            earliest = min(times)  # of the firings in flight
-            reaches = self.plan.reach.reaches
+        if self.inflight_times or self.unrouted:  # (else nothing can arrive: most wide joins)
             for dep, queue in queues.items():
-                head = queue[0]
-                if earliest < head.time:
-                    if semantics.may_still_arrive(dep, head.key, self.inflight.values(), reaches):
-                        return False  # an output of `dep` keyed before the head may arrive
-                elif earliest == head.time and dep in self.flying:
-                    least = self._least_in_flight(dep)
-                    if least is not None and semantics.may_lead_to(least, dep, head.key, reaches):
-                        return False  # a firing of `dep` of the head's time, keyed before
-        if self.unrouted:  # (`_blocker`: a route still to be taken)
-            for dep, queue in queues.items():
-                if self._routing_to(frozenset((dep,)), queue[0].key) is not None:
+                if self._waits(dep, queue[0]):
                     return False
         consumed = semantics.join(queues)
         assert consumed is not None  # (no queue is empty)
@@ -1218,6 +1203,43 @@ class AgentRun:
                 emptied += 1
         if emptied:
             self.empty[consumer] = emptied  # (none was empty before)
+        self._joined(consumer, consumed)
+        return True
+
+    def _hand(self, consumer: str, dep: str, head: Output) -> None:
+        """Join `consumer`, which joins `dep` alone (`Plan.handed`), on `head`, an output of
+        `dep` that came to its empty queue (`_succeeded`): the join `join` would make of
+        that queue (`semantics.join` of one queue holding `head`: `head`), without the
+        queue. It never waits (`_waits`), so it is not asked: a consumer is handed only
+        where no node fires more than once (`Plan.repeats`), and there what may lead to
+        another output of `dep` keyed before `head` (a firing in flight or a route still
+        to be taken, of an earlier time, that leads to `dep`) would lead to a second
+        firing of `dep` (tests/test_handed_joins.py holds the two alike)."""
+        self._joined(consumer, {dep: head})
+
+    def _waits(self, dep: str, head: Output) -> bool:
+        """Whether a join must wait before it consumes `head`, the head of its queue of
+        `dep`'s outputs, since an output of `dep` keyed before it may still arrive
+        (`_blocker`'s rule): from a firing in flight (`semantics.may_still_arrive`, or of
+        the head's own time the least-keyed firing in flight of its node,
+        `_least_in_flight`), or from a route still to be taken (`_routing_to`)."""
+        times = self.inflight_times
+        if times:
+            earliest = min(times)  # (of the firings in flight)
+            if earliest < head.time:
+                reaches = self.plan.reach.reaches
+                if semantics.may_still_arrive(dep, head.key, self.inflight.values(), reaches):
+                    return True
+            elif earliest == head.time and dep in self.flying:
+                least = self._least_in_flight(dep)
+                reaches = self.plan.reach.reaches
+                if least is not None and semantics.may_lead_to(least, dep, head.key, reaches):
+                    return True
+        return bool(self.unrouted) and self._routing_to(frozenset((dep,)), head.key) is not None
+
+    def _joined(self, consumer: str, consumed: dict[str, Output]) -> None:
+        """A join made (`join`, `_hand`): its firing started, or its return offered, one
+        after the latest of what it consumed."""
         key = join_key(consumer, consumed.values())
         time = key[0]
         if consumer.startswith(RETURN):
@@ -1228,7 +1250,6 @@ class AgentRun:
             self.offer_return(time, index, key, self.plan.returns[index], env)
         else:
             self.start(consumer, time, key, _UNBOUND, consumed)
-        return True
 
     def _fly(self, heap: list[tuple[tuple, str]], flight: Inflight) -> None:
         """Push a firing started onto its node's heap (`flying`). The keys of the firings
