@@ -115,10 +115,9 @@ class Plan:
     # per node, its parameters' names: a firing whose edge binds them all evaluates no
     # argument (runtime/scheduler.py `fire_inline`)
     parameters: dict[str, frozenset[str]]
-    # the consumers that join one node, with it; the others, with theirs; and per consumer,
-    # how many nodes it joins (a run's queues and their count of empty ones start from
-    # these: `AgentRun`)
-    single_joins: list[tuple[str, str]]
+    # the consumers that join more than one node, with them; and per consumer, how many
+    # nodes it joins (a run's queues and their count of empty ones start from these:
+    # `AgentRun`; a consumer of one node has its queue made when it is first needed)
     wide_joins: list[tuple[str, tuple[str, ...]]]
     join_sizes: dict[str, int]
     # per node, its name as `repr` writes it (a firing's label: runtime/keys.py `label`)
@@ -373,7 +372,6 @@ def derive(ir: AgentIR) -> Plan:
         python_tools,
         carriable,
         {name: frozenset(param for param, *_ in arguments[name]) for name in ir.nodes},
-        [(consumer, deps[0]) for consumer, deps in joins if len(deps) == 1],
         [(consumer, deps) for consumer, deps in joins if len(deps) != 1],
         {consumer: len(set(deps)) for consumer, deps in joins},
         {name: repr(name) for name in ir.nodes},

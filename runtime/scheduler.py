@@ -200,12 +200,12 @@ class AgentRun:
         self.failures: defaultdict[str, list[Output]] = defaultdict(list)
         # per consumer (a node, or `<return>i`), a queue of outputs per node it joins;
         # and how many of its queues are empty: it joins at 0 (a count, not a look at
-        # every queue, since a join of many nodes hears from each in turn). Consumers of
-        # one node (most) in one comprehension; the others by loops (a nested
-        # comprehension is a function called at every step).
-        self.queues: dict[str, dict[str, list[Output]]] = {
-            consumer: {dep: []} for consumer, dep in plan.single_joins
-        }
+        # every queue, since a join of many nodes hears from each in turn). A consumer of
+        # one node (most) has its queue made at its first output queued (`_succeeded`):
+        # one handed its outputs never has one (~1,300 machine instructions a consumer
+        # a run, bench/RESULTS.md runtime-s19); the others' are made here, by loops (a
+        # nested comprehension is a function called at every step).
+        self.queues: dict[str, dict[str, list[Output]]] = {}
         for consumer, deps in plan.wide_joins:
             queues: dict[str, list[Output]] = {}
             for dep in deps:
@@ -716,14 +716,19 @@ class AgentRun:
                 else ()
             )
             for consumer in consumers:
-                queue = queues[consumer][name]
+                if consumer in handed and not self.over:
+                    # (joined now, as `settle` would have: its queue is empty, as `name`
+                    # fires once, and stays so; over, as after the store failed above,
+                    # `settle` joins nothing)
+                    self._hand(consumer, name, made)
+                    continue
+                joined = queues.get(consumer)
+                if joined is None:  # (a consumer of one node, queued nothing yet)
+                    joined = queues[consumer] = {name: []}
+                queue = joined[name]
                 if queue:
                     _insert(queue, made)
                 else:
-                    if consumer in handed and not self.over:
-                        self._hand(consumer, name, made)
-                        continue  # (joined now, as `settle` would have: its queue stays
-                        # empty; over, as after the store failed above, `settle` joins nothing)
                     empty[consumer] -= 1
                     queue.append(made)
                 dirty.add(consumer)

@@ -254,3 +254,30 @@ def test_no_consumer_is_handed_where_a_node_may_fire_more_than_once():
         ).irs["A"]
         plan = plans.plan_of(ir)
         assert plan.repeats and not plan.handed, body
+
+
+def test_a_consumer_handed_its_outputs_has_no_queue_made():
+    """A run makes the queue of a consumer of one node when an output is first queued for
+    it (`_succeeded`): in a fan-out of handed branches and a wide join, only the wide
+    join's; with nothing handed, the branches' too (and the same trace)."""
+    body = "\n".join(["  s = nb(1)", *[f"  b{i} = nb(s)" for i in range(4)]])
+    ir = rolegraph.check_source(
+        tools("nb")
+        + ADD
+        + f"agent A(task: str) -> int {{\n{body}\n  j = add(a: b0, b: b3)\n  return j\n}}\n",
+        "handed.agent",
+    ).irs["A"]
+
+    def ran() -> tuple[set[str], list[tuple]]:
+        from rolegraph.runtime.context import Context
+
+        run = AgentRun(ir, {"task": "t"}, Context(lambda node: None))
+        asyncio.run(run.execute())
+        return set(run.queues), full(run.trace)
+
+    made, trace = ran()
+    assert made == {"j", "s"}  # (and the entry's: no queue, it joins nothing)
+    with nothing_handed(ir):
+        made_by_settle, trace_by_settle = ran()
+    assert made_by_settle == {"j", "s", "b0", "b1", "b2", "b3", f"{RETURN}0"}
+    assert trace == trace_by_settle
