@@ -1,7 +1,8 @@
 """The folder of rolegraph's caches across processes, and cache files written whole or
 not at all: Lark's parser, the lexer's patterns, the AST's schemas and the command line's
 kept checks (grammar/lexer.py, grammar/patterns.py, compiler/kept_schemas.py,
-rolegraph/cli/kept_checks.py)."""
+rolegraph/cli/kept_checks.py, rolegraph/cli/kept_parse.py), each read only where it may
+be trusted (`open_kept`)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,27 @@ def write_atomically(path: str, write: Callable[[IO[bytes]], object]) -> None:
     except Exception:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+
+
+def open_kept(path: str) -> IO[bytes]:
+    """A cache file `path`, opened to read, where it may be trusted: a plain file (not a
+    pipe, which would wait for a writer, nor a device) that this user owns and no one
+    else may write to. Raises `OSError` otherwise, as for a missing file: a cache not
+    read costs only this process's time. Never waits."""
+    handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    file = os.fdopen(handle, "rb")
+    try:
+        status = os.fstat(handle)
+        if not stat.S_ISREG(status.st_mode):
+            raise OSError(f"{path} is not a plain file")
+        if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise OSError(f"others may write to {path}")
+        if hasattr(os, "getuid") and status.st_uid != os.getuid():
+            raise OSError(f"{path} is another user's")
+    except BaseException:
+        file.close()
+        raise
+    return file
 
 
 def cache_folder() -> str | None:

@@ -65,10 +65,10 @@ def kept_file(folder: str, classes: list[type]) -> str | None:
 
 def load(path: str, classes: list[type]) -> dict[type, Any] | None:
     """The schemas kept in `path` for `classes` (each class → its schema), or None."""
+    from rolegraph.compiler.cache_files import open_kept
+
     try:
-        with open(path, "rb") as file:
-            if hasattr(os, "getuid") and os.fstat(file.fileno()).st_uid != os.getuid():
-                return None  # (only a file this user wrote)
+        with open_kept(path) as file:
             collecting = gc.isenabled()
             gc.disable()  # (thousands of new objects, no cycles)
             try:

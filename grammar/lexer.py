@@ -83,8 +83,9 @@ def _built_path() -> str | None:
 
 
 def _load_built(path: str) -> Lark | None:
-    import os
     import pickle
+
+    from rolegraph.compiler.cache_files import open_kept
 
     class Unpickler(pickle.Unpickler):
         def persistent_load(self, pid: Any) -> Any:
@@ -96,9 +97,7 @@ def _load_built(path: str) -> Lark | None:
             raise pickle.UnpicklingError(f"unknown reference {pid!r}")
 
     try:
-        with open(path, "rb") as file:
-            if hasattr(os, "getuid") and os.fstat(file.fileno()).st_uid != os.getuid():
-                return None  # (only a file this user wrote)
+        with open_kept(path) as file:
             collecting = gc.isenabled()
             gc.disable()  # (thousands of new objects, no cycles: collections would double it)
             try:

@@ -16,7 +16,7 @@ import re
 import sys
 from typing import Any
 
-from rolegraph.compiler.cache_files import write_atomically
+from rolegraph.compiler.cache_files import open_kept, write_atomically
 
 try:  # CPython's regular-expression internals (3.11 to 3.13 alike)
     import _sre
@@ -40,7 +40,7 @@ class PatternCache:
         self.added = False
         if path is not None and _sre is not None:
             try:
-                with open(path, encoding="utf-8") as file:
+                with open_kept(path) as file:
                     loaded = json.load(file)
                 if isinstance(loaded, dict):
                     self.entries = loaded

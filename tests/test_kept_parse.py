@@ -105,6 +105,25 @@ def test_a_parse_is_kept_for_its_text_its_file_and_its_code(monkeypatch, tmp_pat
     assert kept_parse.load(SELF_REFINE, text) is None
 
 
+@pytest.mark.parametrize(
+    "module, name",
+    [
+        ("sys", "version"),
+        ("lark", "__version__"),
+        ("pydantic.version", "VERSION"),
+        ("pydantic_core", "__version__"),
+    ],
+)
+def test_a_parse_is_kept_for_the_versions_of_the_code_that_parses(monkeypatch, module, name):
+    import importlib
+
+    text, parsed = _parsed(SELF_REFINE)
+    kept_parse.save(SELF_REFINE, text, parsed)
+    assert kept_parse.load(SELF_REFINE, text) is not None
+    monkeypatch.setattr(importlib.import_module(module), name, "another")
+    assert kept_parse.load(SELF_REFINE, text) is None
+
+
 def _spoiled(data: Any, spoil: str) -> Any:
     """The kept module's data with one thing made wrong."""
     if spoil == "a class not of the AST":
@@ -121,6 +140,8 @@ def _spoiled(data: Any, spoil: str) -> Any:
         data[2] = {"kind": "Module"}
     elif spoil == "a class's name not text":
         data[0] = ["Module"]
+    elif spoil == "a node that is no module":
+        data[:] = ["Span", 0, 1, 1, 1, 1, 0, 0]
     return data
 
 
@@ -132,6 +153,7 @@ SPOILS = [
     "fields made with beyond its own",
     "a value that is no value of the AST",
     "a class's name not text",
+    "a node that is no module",
 ]
 
 
@@ -165,6 +187,26 @@ def test_a_kept_parse_others_may_write_is_not_read():
     assert kept_parse.load(SELF_REFINE, text) is None
     os.chmod(kept, 0o600)
     assert kept_parse.load(SELF_REFINE, text) is not None
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_kept_parse_that_is_no_plain_file_is_refused_at_once():
+    """A pipe at the kept file's name (no writer): refused, not waited on."""
+    import threading
+
+    text, _ = _parsed(SELF_REFINE)
+    kept = _kept_file(text)
+    os.mkfifo(kept, 0o600)
+    found: list[Any] = []
+    reader = threading.Thread(target=lambda: found.append(kept_parse.load(SELF_REFINE, text)))
+    reader.daemon = True
+    reader.start()
+    reader.join(10)
+    if reader.is_alive():  # (let the reader go, then fail)
+        with open(kept, "wb"):
+            pass
+        pytest.fail("a kept parse that is a pipe was waited on")
+    assert found == [None]
 
 
 def test_the_oldest_kept_parses_are_removed_beyond_the_most_kept():

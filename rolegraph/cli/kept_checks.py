@@ -43,7 +43,6 @@ import gc
 import hashlib
 import os
 import pickle
-import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,16 +101,13 @@ def kept(checked: Any) -> KeptCheck:
 def load(path: Path, *, explore: bool, root: Path | None) -> KeptCheck | None:
     """The check of `path` kept by an earlier process, if every answer it was built on
     still holds; else None."""
+    from rolegraph.compiler.cache_files import open_kept
+
     try:
         file_path = _file_of(path, explore, root)
         if file_path is None:
             return None
-        with open(file_path, "rb") as file:
-            status = os.fstat(file.fileno())
-            if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-                return None  # (only a file no one else may write to)
-            if hasattr(os, "getuid") and status.st_uid != os.getuid():
-                return None  # (only a file this user wrote)
+        with open_kept(file_path) as file:
             code, reads = pickle.load(file)
             if code != _code() or not all(_holds(read) for read in reads):
                 return None
@@ -264,15 +260,22 @@ def _file_of(path: Path, explore: bool, root: Path | None) -> str | None:
 
 
 def _code() -> tuple[Any, ...]:
-    """The interpreter's and pydantic's versions, and rolegraph's code that checks, as
-    files: each one's name, size and time (any edit, install or removal changes it)."""
+    """The interpreter's and pydantic's versions, and rolegraph's code that checks
+    (`code_of`)."""
+    return code_of(_CODE)
+
+
+def code_of(packages: tuple[str, ...], *versions: str) -> tuple[Any, ...]:
+    """What a cache kept across processes was made by: the interpreter's and pydantic's
+    versions, `versions`, and the files of `packages`, each one's name, size and time
+    (any edit, install or removal changes it)."""
     import importlib.util
 
     import pydantic_core
     from pydantic.version import VERSION
 
     files: list[tuple[str, int, int]] = []
-    for package in _CODE:
+    for package in packages:
         spec = importlib.util.find_spec(package)
         for folder in spec.submodule_search_locations or () if spec else ():
             with os.scandir(folder) as entries:
@@ -280,7 +283,7 @@ def _code() -> tuple[Any, ...]:
                     if entry.is_file():
                         status = entry.stat()
                         files.append((entry.path, status.st_size, status.st_mtime_ns))
-    return (sys.version, VERSION, pydantic_core.__version__, sorted(files))
+    return (sys.version, VERSION, pydantic_core.__version__, *versions, sorted(files))
 
 
 def _holds(read: Read) -> bool:

@@ -29,8 +29,6 @@ import gc
 import hashlib
 import json
 import os
-import stat
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +41,8 @@ _LAYOUT = 1
 #: The most kept parses in the folder: writing one more removes the oldest.
 KEPT_MOST = 64
 
-#: The packages whose code makes a parse.
-_CODE = ("rolegraph.grammar", "rolegraph.compiler")
+#: The packages whose code makes a parse, or reads and writes it (this module: its layout).
+_CODE = ("rolegraph.grammar", "rolegraph.compiler", "rolegraph.cli")
 
 
 def _node_classes() -> dict[str, type[Any]]:
@@ -64,16 +62,13 @@ _LEAVES = (str, int, float, bool, type(None))
 def load(path: Path, text: str) -> ast.Module | None:
     """The module a former process parsed from `text` (read from `path`), if it kept
     one that still holds; else None."""
+    from rolegraph.compiler.cache_files import open_kept
+
     try:
         name = _file_of(text)
         if name is None:
             return None
-        with open(name, "rb") as file:
-            status = os.fstat(file.fileno())
-            if status.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-                return None  # (only a file no one else may write to)
-            if hasattr(os, "getuid") and status.st_uid != os.getuid():
-                return None  # (only a file this user wrote)
+        with open_kept(name) as file:
             data = file.read()
         collecting = gc.isenabled()
         gc.disable()  # (many new objects, no cycles)
@@ -131,25 +126,13 @@ def _key(path: Path, text: str) -> str:
 
 
 def _code() -> tuple[Any, ...]:
-    """The interpreter's, pydantic's and lark's versions, and the grammar's and the
-    compiler's files: each one's name, size and time (an edit or an install changes it)."""
-    import importlib.util
-
+    """The interpreter's, pydantic's and lark's versions, and the files of the grammar,
+    the compiler and the command line (this module's layout among them): `code_of`."""
     import lark
-    import pydantic_core
-    from pydantic.version import VERSION
 
-    files: list[tuple[str, int, int]] = []
-    for package in _CODE:
-        spec = importlib.util.find_spec(package)
-        for folder in spec.submodule_search_locations or () if spec else ():
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    if entry.is_file():
-                        status = entry.stat()
-                        files.append((entry.path, status.st_size, status.st_mtime_ns))
-    versions = (sys.version, VERSION, pydantic_core.__version__, lark.__version__)
-    return (*versions, sorted(files))
+    from .kept_checks import code_of
+
+    return code_of(_CODE, lark.__version__)
 
 
 # -- the module as data, and back --------------------------------------------------------
