@@ -9,8 +9,6 @@ the compiler here, not through the `rolegraph` facade (which is for users).
 
 from __future__ import annotations
 
-import weakref
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ from rolegraph.compiler import ast
 from rolegraph.compiler.check import CheckedModule, check_module
 from rolegraph.compiler.diagnostics import DiagnosticError
 from rolegraph.compiler.edits import Editor, TrustPolicy
+from rolegraph.compiler.identity import IdentityTable
 from rolegraph.compiler.incremental import CheckSession
 from rolegraph.compiler.printer import to_source
 from rolegraph.compiler.source import Source
@@ -62,37 +61,25 @@ def check(
     )
 
 
-# id(module) → (the module, weakly, the module without its tests): a candidate is asked
-# for without its tests by its editor's check, the evaluator, the test pass and the
-# proven `ensure`s, and each would make a program of its own. An AST is never changed in
-# place, so one is made while the module lives; the module itself is compared on every
-# look-up, so that a new module at a reused address is not taken for the old one.
-_BARE: dict[int, tuple[weakref.ref[ast.Module], ast.Module]] = {}
-_BARE_MAX = 1024
+# id(module) → the module without its tests, while the module lives: a candidate is
+# asked for without its tests by its editor's check, the evaluator, the test pass and
+# the proven `ensure`s, and each would make a program of its own. An AST is never changed
+# in place, so one is made per module (an entry goes as its module goes, before its
+# address can be reused: compiler/identity.py).
+_BARE: IdentityTable[int, ast.Module] = IdentityTable(cap=1024)
 
 
 def without_tests(module: ast.Module) -> ast.Module:
     """The program without its `test` blocks: what runs, and what the search checks (a
     candidate's tests are judged apart, after its edit: search/tests_kept.py). One
     program while `module` lives (see `_BARE`)."""
-    key = id(module)
-    known = _BARE.get(key)
-    if known is not None and known[0]() is module:
-        return known[1]
+    bare = _BARE.get(id(module))
+    if bare is not None:
+        return bare
     if not module.tests:
         return module
     decls = tuple(d for d in module.decls if not isinstance(d, ast.TestDecl))
-    bare = module.with_changes(decls=decls)
-    if len(_BARE) >= _BARE_MAX:
-        _BARE.clear()
-    _BARE[key] = (weakref.ref(module, partial(_forget, key)), bare)
-    return bare
-
-
-def _forget(key: int, gone: object) -> None:
-    known = _BARE.get(key)
-    if known is not None and known[0] is gone:  # (not a newer module at that address)
-        _BARE.pop(key, None)  # (another thread may have emptied the table since)
+    return _BARE.keep(id(module), module.with_changes(decls=decls), module)
 
 
 def agent_ir(
