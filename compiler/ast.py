@@ -130,7 +130,6 @@ TRIVIA: frozenset[str] = frozenset(
 )
 
 N = TypeVar("N", bound="Node")
-D = TypeVar("D", bound="Node")  # (a kind of declaration: `Module.agents`, `roles`, `tests`)
 
 # (class, field) → the node classes a tuple field holds, or None: see `_holds_nodes`
 _TUPLE_ITEMS: dict[tuple[type, str], frozenset[type] | None] = {}
@@ -1178,7 +1177,7 @@ class Module(Node):
         return _decls_of(self, TestDecl)
 
 
-def _decls_of(module: Module, cls: type[D]) -> tuple[D, ...]:
+def _decls_of(module: Module, cls: type[N]) -> tuple[N, ...]:
     """`module`'s declarations that are `cls`s, in order. Each distinct type of
     declaration is asked (`issubclass`), not each declaration: `isinstance` of a pydantic
     class is slow, and a check of each program an editor makes asks for its tests."""
