@@ -717,9 +717,9 @@ class AgentRun:
             )
             for consumer in consumers:
                 if consumer in handed and not self.over:
-                    # (joined now, as `settle` would have: its queue is empty, as `name`
-                    # fires once, and stays so; over, as after the store failed above,
-                    # `settle` joins nothing)
+                    # (joined now, on this output, as `settle` would have joined it: it
+                    # has no queue, `name` firing once; over, as after the store failed
+                    # above, `settle` joins nothing)
                     self._hand(consumer, name, made)
                     continue
                 joined = queues.get(consumer)

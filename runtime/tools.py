@@ -65,7 +65,9 @@ def tool_threads(requested: int | None = None) -> int:
 
 # the process's environment as `os.environ` keeps it (a dict of encoded names and values,
 # changed in place by every `os.environ[...] = ...` and `del`), read by
-# `_environment_value`; None where `os.environ` keeps no such dict
+# `_environment_value` while `os.environ` is still the object it was read from (one that
+# replaced it, a test's dict say, is asked as it asks); None where it keeps no such dict
+_ENVIRONMENT = os.environ
 _ENVIRON: dict[Any, Any] | None = getattr(os.environ, "_data", None)
 
 
@@ -74,10 +76,11 @@ def _environment_value(name: str) -> str:
     `KeyError`s that `os.environ.get` raises and catches for a variable that is not set
     (~9,000 machine instructions a run, bench/RESULTS.md runtime-s19): the value looked up
     in `os.environ`'s own dict, by the name encoded as `os.environ` encodes it."""
-    if _ENVIRON is None:
-        return os.environ.get(name, "")
-    raw = _ENVIRON.get(os.environ.encodekey(name))
-    return "" if raw is None else os.environ.decodevalue(raw)
+    environment = os.environ
+    if _ENVIRON is None or environment is not _ENVIRONMENT:
+        return environment.get(name, "")
+    raw = _ENVIRON.get(environment.encodekey(name))
+    return "" if raw is None else environment.decodevalue(raw)
 
 
 @functools.cache

@@ -281,3 +281,36 @@ def test_a_consumer_handed_its_outputs_has_no_queue_made():
         made_by_settle, trace_by_settle = ran()
     assert made_by_settle == {"j", "s", "b0", "b1", "b2", "b3", f"{RETURN}0"}
     assert trace == trace_by_settle
+
+
+def test_a_consumer_is_not_handed_an_output_once_the_store_has_failed_the_run(tmp_path):
+    """A save that fails as an output comes ends the run (`_succeeded`): its consumer,
+    handed or not, is not started — no record of it, skipped or other, past the firing
+    whose save failed (`settle` joins nothing once the run is over)."""
+    import sqlite3
+
+    from rolegraph.runtime import Store
+    from rolegraph.runtime import store as stores
+    from rolegraph.runtime.errors import StoreError
+
+    from .test_store_faults import FaultyConnection, fail_on
+
+    length = stores.BATCH + 5
+    body = "\n".join(["  n0 = nb(1)", *[f"  n{i} = nb(n{i - 1})" for i in range(1, length)]])
+    ir = rolegraph.check_source(
+        tools("nb") + f"agent A(task: str) -> int {{\n{body}\n  return n{length - 1}\n}}\n",
+        "handed.agent",
+    ).irs["A"]
+    assert "n1" in plans.plan_of(ir).handed
+    store = Store(tmp_path / "s.sqlite")
+    full_disk = sqlite3.OperationalError("database or disk is full")
+    store._db = FaultyConnection(store._db, fail_on("INSERT INTO checkpoints"), full_disk)
+    try:
+        asyncio.run(run_agent(ir, {"task": "t"}, store=store))
+    except StoreError as error:
+        records = error.trace.firings
+    else:
+        raise AssertionError("the store's failure did not end the run")
+    assert [f.status for f in records] == ["ok"] * len(records), [
+        (f.node, f.status) for f in records
+    ]

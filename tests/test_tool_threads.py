@@ -224,3 +224,16 @@ def test_the_setting_is_read_as_os_environ_reads_it_at_every_run(monkeypatch, va
         monkeypatch.setenv("ROLEGRAPH_TOOL_THREADS", value)
     read = tools._environment_value("ROLEGRAPH_TOOL_THREADS")
     assert read == os.environ.get("ROLEGRAPH_TOOL_THREADS", "")
+
+
+def test_the_setting_is_read_from_an_environment_that_replaced_os_environ(monkeypatch):
+    # (a test or an embedding program may put a plain mapping in `os.environ`'s place: the
+    # setting is read from it, as `os.environ.get` reads it, never from the one it replaced)
+    from rolegraph.runtime import tools
+
+    monkeypatch.setenv("ROLEGRAPH_TOOL_THREADS", "5")
+    monkeypatch.setattr(os, "environ", {"ROLEGRAPH_TOOL_THREADS": "3"})
+    assert tools._environment_value("ROLEGRAPH_TOOL_THREADS") == "3"
+    assert tools.tool_threads() == 3
+    monkeypatch.setattr(os, "environ", {})
+    assert tools.tool_threads() == tools.DEFAULT_TOOL_THREADS
