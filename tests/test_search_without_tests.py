@@ -8,10 +8,10 @@ import weakref
 
 import rolegraph
 from rolegraph.compiler import ast
-from rolegraph.compiler.edits import OPERATORS, Editor
 from rolegraph.search import program
 from rolegraph.search.program import without_tests
 
+from .edit_walks import edit_walk
 from .test_search import SELF_REFINE
 
 
@@ -29,18 +29,9 @@ def as_made(bare):
 
 
 def test_a_program_without_its_tests_is_made_afresh_along_a_random_walk_of_edits():
-    rng = random.Random(11)
-    editor = Editor(lambda module: [])  # (every edit taken)
-    module = start()
-    assert module.tests
-    for _ in range(60):
-        sites = editor.sites(module, OPERATORS)
-        choices = [operator for operator in OPERATORS if sites[operator]]
-        edit = rng.choice(sites[rng.choice(choices)])
-        try:
-            module = edit.apply(module)
-        except (rolegraph.compiler.edits.EditError, ValueError):
-            continue
+    first = start()
+    assert first.tests
+    for module in edit_walk(first, random.Random(11), 60):
         bare = without_tests(module)
         assert all(a is b for a, b in zip(as_made(bare)[0], afresh(module)[0], strict=True))
         assert as_made(bare)[1:] == afresh(module)[1:]
