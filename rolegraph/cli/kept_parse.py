@@ -10,16 +10,18 @@ later search of the same text loads it instead of parsing, when:
 
 - the text is the same (its hash, and the file's name, which the module holds), and
 - so is the code that made the module: the interpreter's, pydantic's and lark's
-  versions, and rolegraph's grammar and compiler as files (each one's name, size and
-  time; kept_checks.py `_code` reads them the same way).
+  versions, and rolegraph's grammar, compiler and command line (this module, so its
+  layout, among them) as files: each one's name, size and time (kept_checks.py
+  `code_of`, as the kept checks are keyed).
 
 The module is rebuilt node by node, each node of a class of the AST (compiler/ast.py,
 and its spans) by name, with the fields its class has, in order, and the fields it was
 made with: the same objects a parse makes, not validated again. Anything else in the
 file (another layout, a class the AST does not have, a field too many or too few, a
 value that is not text, a number, a boolean or null) is refused, and the file is parsed
-as if nothing had been kept. The file is read only when this user wrote it and no one
-else may write to it, as kept_checks.py reads its own; a parse with errors is not kept.
+as if nothing had been kept. The file is read as every cache file is
+(compiler/cache_files.py `open_kept`): a plain file, this user's, that no one else may
+write to, opened without waiting. A parse with errors is not kept.
 At most `KEPT_MOST` parses are kept, the oldest removed.
 """
 
