@@ -1212,14 +1212,14 @@ class AgentRun:
         return True
 
     def _hand(self, consumer: str, dep: str, head: Output) -> None:
-        """Join `consumer`, which joins `dep` alone (`Plan.handed`), on `head`, an output of
-        `dep` that came to its empty queue (`_succeeded`): the join `join` would make of
-        that queue (`semantics.join` of one queue holding `head`: `head`), without the
-        queue. It never waits (`_waits`), so it is not asked: a consumer is handed only
-        where no node fires more than once (`Plan.repeats`), and there what may lead to
-        another output of `dep` keyed before `head` (a firing in flight or a route still
-        to be taken, of an earlier time, that leads to `dep`) would lead to a second
-        firing of `dep` (tests/test_handed_joins.py holds the two alike)."""
+        """Join `consumer`, which joins `dep` alone (`Plan.handed`), on `head`, the output of
+        `dep` that has just come (`_succeeded`): the join `join` would make of a queue
+        holding `head` alone (`semantics.join` of it: `head`), with no queue made. It
+        never waits (`_waits`), so it is not asked: a consumer is handed only where no
+        node fires more than once (`Plan.repeats`), and there what may lead to another
+        output of `dep` keyed before `head` (a firing in flight or a route still to be
+        taken, of an earlier time, that leads to `dep`) would lead to a second firing of
+        `dep` (tests/test_handed_joins.py holds the two alike)."""
         self._joined(consumer, {dep: head})
 
     def _waits(self, dep: str, head: Output) -> bool:
