@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-import weakref
 from collections.abc import Callable, Iterator
-from functools import partial
 from itertools import compress, repeat
 from operator import is_
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, TypeVar
@@ -35,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 
+from .identity import IdentityTable
 from .source import Span
 
 if TYPE_CHECKING:
@@ -1190,30 +1189,20 @@ def _decls_of(module: Module, cls: type[N]) -> tuple[N, ...]:
     return tuple(d for d in decls if type(d) in kinds)
 
 
-# id(module) → (the module, weakly, its declarations by name: the first of each name).
-# A module never changes, so its table is made once while it lives (the edit operators
-# and the queries they ask look declarations up by name many times a program).
-_DECL_INDEX: dict[int, tuple[weakref.ref[Module], dict[str, Any]]] = {}
-_DECL_INDEX_MAX = 1024
+# id(module) → its declarations by name (the first of each name), while the module
+# lives. A module never changes, so its table is made once (the edit operators and the
+# queries they ask look declarations up by name many times a program); an entry goes
+# as its module goes, before its address can be reused (compiler/identity.py).
+_DECL_INDEX: IdentityTable[int, dict[str, Any]] = IdentityTable(cap=1024)
 
 
 def _decl_index(module: Module) -> dict[str, Any]:
-    key = id(module)
-    known = _DECL_INDEX.get(key)
-    if known is not None and known[0]() is module:
-        return known[1]
+    found = _DECL_INDEX.get(id(module))
+    if found is not None:
+        return found
     table: dict[str, Any] = {}
     for decl in module.decls:
         name = getattr(decl, "name", None)
         if name is not None and name not in table:
             table[name] = decl
-    if len(_DECL_INDEX) >= _DECL_INDEX_MAX:
-        _DECL_INDEX.clear()
-    _DECL_INDEX[key] = (weakref.ref(module, partial(_forget_decl_index, key)), table)
-    return table
-
-
-def _forget_decl_index(key: int, gone: object) -> None:
-    known = _DECL_INDEX.get(key)
-    if known is not None and known[0] is gone:  # (not a newer module at that address)
-        _DECL_INDEX.pop(key, None)  # (another thread may have emptied the table)
+    return _DECL_INDEX.keep(id(module), table, module)

@@ -132,3 +132,18 @@ def test_word_and_letter_forms_of_temporal_operators_are_the_same_tree():
         "&& (O f S start) && H Y g && (h R i) }"
     )
     assert words == letters
+
+
+def test_a_modules_index_of_declarations_goes_with_the_module():
+    """`Module.decl`'s table is kept while its module lives, and no longer (an identity
+    reused by a later module must not find it: compiler/identity.py)."""
+    import gc
+
+    module = parse(SOURCE)
+    first = module.decls[0]
+    assert module.decl(first.name) is first
+    key = id(module)
+    assert key in ast._DECL_INDEX
+    del module
+    gc.collect()
+    assert key not in ast._DECL_INDEX
