@@ -23,17 +23,16 @@ from hypothesis import strategies as st
 
 import rolegraph
 from rolegraph.compiler import ast, depth, lower
-from rolegraph.compiler.checked import CheckResult
 from rolegraph.compiler.edits import ChangeModel, EditError
 from rolegraph.compiler.edits.diff import MoveStatement, RemoveStatement
 from rolegraph.compiler.incremental import CheckSession
-from rolegraph.compiler.lower import build_ir
 from rolegraph.compiler.queries import body_keys
 
 from .conftest import EXAMPLES
 from .edit_walks import generated_module
 from .test_incremental_check import candidates, fresh, said
 from .test_lower_memo import MEMOS as LOWER_MEMOS
+from .test_lower_memo import analysis_irs
 
 STARTS = {
     **{path.stem: (lambda path=path: rolegraph.parse_file(path), str(path)) for path in EXAMPLES},
@@ -131,17 +130,6 @@ def test_the_editors_incremental_check_says_what_the_full_checker_says(start: st
     _walk(start, data, _agrees)
 
 
-def _analysis_irs(checked) -> dict[str, str] | None:
-    if checked.errors:
-        return None
-    result = CheckResult(checked.program, checked.agents, [], checked.signatures)
-    return {
-        name: repr(build_ir(result, agent, runtime=False).model_dump())
-        for name, agent in checked.agents.items()
-        if agent.symbol.module is checked.program.main
-    }
-
-
 def _agrees_without_irs(session: CheckSession, module: ast.Module, filename: str) -> bool:
     """`_agrees` for the check `Editor` makes (`errors_only=True`, no IRs: the analyses
     read the IR lower.py's `_analysis_ir` makes from the last one built), the full check
@@ -149,7 +137,7 @@ def _agrees_without_irs(session: CheckSession, module: ast.Module, filename: str
     last builds in place (a full check between two of the session's would otherwise be
     the last build, sharing no node info with the next)."""
     incremental = session.check(module, errors_only=True)
-    warm = said(incremental), _analysis_irs(incremental)
+    warm = said(incremental), analysis_irs(incremental)
     saved = {name: getattr(lower, name) for name in LOWER_MEMOS}
     saved_depth = depth._SHALLOW, depth._LAST_PARTS
     for name, memo in saved.items():
@@ -157,7 +145,7 @@ def _agrees_without_irs(session: CheckSession, module: ast.Module, filename: str
     depth._SHALLOW, depth._LAST_PARTS = {}, {}
     try:
         full = fresh(module, filename, errors_only=True)
-        cold = said(full), _analysis_irs(full)
+        cold = said(full), analysis_irs(full)
     finally:
         for name, memo in saved.items():
             setattr(lower, name, memo)

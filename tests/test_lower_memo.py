@@ -35,8 +35,9 @@ def _forget() -> None:
         getattr(lower, name).clear()
 
 
-def _irs(session: CheckSession, module: ast.Module) -> dict[str, str] | None:
-    checked = session.check(module, explore=False)
+def analysis_irs(checked) -> dict[str, str] | None:
+    """The analyses' IRs of a check's agents (those it imports too), as data; None when
+    it has errors."""
     if checked.errors:
         return None
     result = CheckResult(checked.program, checked.agents, [], checked.signatures)
@@ -44,6 +45,10 @@ def _irs(session: CheckSession, module: ast.Module) -> dict[str, str] | None:
         name: repr(build_ir(result, agent, runtime=False).model_dump())
         for name, agent in checked.agents.items()
     }
+
+
+def _irs(session: CheckSession, module: ast.Module) -> dict[str, str] | None:
+    return analysis_irs(session.check(module, explore=False))
 
 
 def _compare(module: ast.Module, filename: str, rng: random.Random, count: int) -> int:
@@ -157,14 +162,6 @@ agent Outer(topic: str) -> Note {
 """
 
 
-def _analysis_irs(checked) -> dict[str, str]:
-    result = CheckResult(checked.program, checked.agents, [], checked.signatures)
-    return {
-        name: repr(build_ir(result, agent, runtime=False).model_dump())
-        for name, agent in checked.agents.items()
-    }
-
-
 def test_a_node_calling_an_agent_is_built_again_though_its_node_info_is_kept():
     """A node that calls an agent holds its callee's IR, which changes where an agent the
     callee calls changed (its declaration and signature as they were). The type checker
@@ -177,14 +174,14 @@ def test_a_node_calling_an_agent_is_built_again_though_its_node_info_is_kept():
     session = CheckSession("nested.agent")
     first = session.check(module, errors_only=True)
     assert not first.errors
-    _analysis_irs(first)
+    analysis_irs(first)
     edited = ChangeRole(agent="Inner", node="w", role="Asker").apply(module)
     second = session.check(edited, errors_only=True)
     assert not second.errors
     second.agents["Outer"].nodes["m"] = first.agents["Outer"].nodes["m"]  # (kept)
-    warm = _analysis_irs(second)
+    warm = analysis_irs(second)
     _forget()
-    cold = _analysis_irs(session.check(edited, errors_only=True))
+    cold = analysis_irs(session.check(edited, errors_only=True))
     assert "Asker" in cold["Outer"]
     assert warm == cold
 
