@@ -61,6 +61,28 @@ def _returning(statement: ast.Node) -> bool:
     )
 
 
+def _returning_site() -> tuple[ast.Module, int, ast.AgentDecl, int]:
+    """self_refine.agent, parsed; the place of its first agent with a returning statement,
+    that agent, and the place of that statement in its body."""
+    base = rolegraph.parse_file(ROOT / "examples" / "self_refine.agent")
+    agent_at, agent = next(
+        (i, d)
+        for i, d in enumerate(base.decls)
+        if isinstance(d, ast.AgentDecl) and any(_returning(s) for s in d.body)
+    )
+    at = next(i for i, s in enumerate(agent.body) if _returning(s))
+    return base, agent_at, agent, at
+
+
+def _with_statement(base: ast.Module, agent_at: int, at: int, statement: ast.Node) -> ast.Module:
+    """`base` with statement `at` of its declaration `agent_at` replaced by `statement`."""
+    agent = base.decls[agent_at]
+    body = (*agent.body[:at], statement, *agent.body[at + 1 :])
+    decls = list(base.decls)
+    decls[agent_at] = agent.with_changes(body=body)
+    return base.with_changes(decls=tuple(decls))
+
+
 def _wrapped(statement: ast.Node, wraps: int) -> ast.Node:
     """A returning statement with its value under `wraps` levels of `not`."""
     value = statement.value if isinstance(statement, ast.ReturnStmt) else statement.target.value
@@ -152,18 +174,10 @@ def test_an_entry_left_at_the_address_of_a_deeper_node_is_not_taken_for_it() -> 
     deep node shallow; nor does one whose node is gone. The allocator's reuse made
     certain, where the test below waits for it."""
     depth.clear_measured()
-    base = rolegraph.parse_file(ROOT / "examples" / "self_refine.agent")
-    agent_at, agent = next(
-        (i, d)
-        for i, d in enumerate(base.decls)
-        if isinstance(d, ast.AgentDecl) and any(_returning(s) for s in d.body)
-    )
-    at = next(i for i, s in enumerate(agent.body) if _returning(s))
+    base, agent_at, agent, at = _returning_site()
     deep_statement = _wrapped(agent.body[at], MAX_AST_NESTING)
-    body = (*agent.body[:at], deep_statement, *agent.body[at + 1 :])
-    decls = list(base.decls)
-    decls[agent_at] = deep_agent = agent.with_changes(body=body)
-    deep = base.with_changes(decls=tuple(decls))
+    deep = _with_statement(base, agent_at, at, deep_statement)
+    deep_agent = deep.decls[agent_at]
     other = _wrapped(agent.body[at], 2)
     assert measured_shallow(other)
     gone = _wrapped(agent.body[at], 2)
@@ -180,13 +194,7 @@ def test_an_id_reused_by_a_deeper_node_is_measured_again() -> None:
     """A shallow statement measured and dropped, then a deep one made (often at the same
     address): the deep one is reported every time."""
     depth.clear_measured()
-    base = rolegraph.parse_file(ROOT / "examples" / "self_refine.agent")
-    agent_at, agent = next(
-        (i, d)
-        for i, d in enumerate(base.decls)
-        if isinstance(d, ast.AgentDecl) and any(_returning(s) for s in d.body)
-    )
-    at = next(i for i, s in enumerate(agent.body) if _returning(s))
+    base, agent_at, agent, at = _returning_site()
 
     # the values made once, so that each program allocates the same few new nodes (its
     # statement, its agent), in the same order, and the deep ones land where the shallow
@@ -200,10 +208,7 @@ def test_an_id_reused_by_a_deeper_node_is_measured_again() -> None:
             if isinstance(template, ast.ReturnStmt)
             else template.with_changes(target=template.target)
         )
-        body = (*agent.body[:at], statement, *agent.body[at + 1 :])
-        decls = list(base.decls)
-        decls[agent_at] = agent.with_changes(body=body)
-        return base.with_changes(decls=tuple(decls))
+        return _with_statement(base, agent_at, at, statement)
 
     reused = 0
     # (until an address was reused a few times: the allocator decides; 40 programs at
