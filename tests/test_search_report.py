@@ -66,3 +66,31 @@ def test_the_command_judges_the_front_on_held_out_examples(tmp_path):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "held-out" in result.output and "nodes vs start" in result.output
+
+
+def test_the_front_table_prints_an_edit_as_written_even_when_it_reads_as_markup(capsys):
+    """The front's table shows each cell as it is: an edit's text (a prompt an LLM
+    rewrote) that reads as rich's markup (`[/b]`, `[i]`) or an emoji code (`:smile:`) is
+    printed as written, not styled, replaced, or refused with a `MarkupError` at the end
+    of a search."""
+    from rolegraph.cli.render import print_front
+    from rolegraph.compiler.edits import RewritePrompt, apply_script
+
+    module = rolegraph.parse(CHAIN, "chain.agent")
+    ev = Evaluator(Objective([Example({"question": "q"}, "x")], contains), filename="chain.agent")
+    text = "Say x[i] [/b] :smile: {{ question }}"
+    # (the polishing bypassed too: a cheaper candidate, on the front with the start)
+    script = (BypassNode(agent="Main", node="polish"), RewritePrompt(role="Draft", text=text))
+
+    async def go():
+        trail = Trail(ev, 2, None)
+        start = await trail.start(module)
+        await trail.visit(apply_script(module, script), start, script)
+        return await front_rows(trail.result(), ev)
+
+    rows = asyncio.run(go())
+    [made] = [row.scored.made_by for row in rows if row.scored.parent is not None]
+    assert "[/b] :smile:" in made
+    print_front("calls", rows)
+    shown = capsys.readouterr().err
+    assert "x[i] [/b] :smile: {{ question }}" in shown  # (its line, as the cell wraps)

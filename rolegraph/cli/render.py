@@ -142,7 +142,9 @@ def print_front(cost: str, rows: Any) -> None:
             row.scored.made_by,
             evaluation.fingerprint[:12],
         )
-    Console(stderr=True, width=180).print(table)
+    # (each cell as written: an edit's text, a prompt an LLM wrote, is not rich's markup
+    # or an emoji code, and one that reads as a closing tag would fail the search here)
+    Console(stderr=True, width=180, markup=False, emoji=False).print(table)
 
 
 def print_shapley(found: Any, samples: int, out: TextIO) -> None:
