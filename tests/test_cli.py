@@ -131,6 +131,18 @@ def test_check_cost_prints_the_worst_case_table():
     assert "3,200" in result.stdout  # 8 calls of at most 400 output tokens
 
 
+def test_check_cost_prints_a_model_name_as_written(tmp_path):
+    """A model's name is the file's text: one that reads as rich's markup (`[/b]`, a
+    closing tag that opens nothing) or an emoji code is printed as it is, not refused
+    with a traceback or replaced."""
+    path = tmp_path / "marked.agent"
+    text = Path(SELF_REFINE).read_text()
+    path.write_text(text.replace('"openai/gpt-4o-mini"', '"o/[/b]:smile:"'))
+    result = run("check", "--cost", str(path))
+    assert result.exit_code == 0, result.output
+    assert "o/[/b]:smile:" in result.stdout
+
+
 def test_check_reports_proven_constraints():
     result = run("check", SELF_REFINE)
     assert "`ensure always(return -> once critic)` proven on every run" in result.output

@@ -80,14 +80,23 @@ def summary(errors: int, warnings: int) -> str:
     return ", ".join(parts)
 
 
+def plain_console(**options: Any) -> Any:
+    """A rich console that prints each cell as written: the tables' cells hold text from
+    the user's file or from the search (a model's name, an edit, a prompt an LLM wrote),
+    which is neither rich's markup nor an emoji code (one that reads as a closing tag,
+    `[/b]`, would fail the command with rich's MarkupError)."""
+    from rich.console import Console
+
+    return Console(markup=False, emoji=False, **options)
+
+
 def print_cost(checked: Any) -> None:
     """`check --cost`: each agent's worst case per run, node by node, as a table."""
-    from rich.console import Console
     from rich.table import Table
 
     from rolegraph.compiler.analyses import cost_table
 
-    console = Console()
+    console = plain_console()
     for name, ir in checked.irs.items():
         table = Table(title=f"{name}: worst case per run", title_justify="left")
         for column in ("node", "callee", "model", "firings", "model calls", "output tokens"):
@@ -120,7 +129,6 @@ def print_cost(checked: Any) -> None:
 
 def print_front(cost: str, rows: Any) -> None:
     """`search`: the Pareto front as a table on stderr."""
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="Pareto front (score against cost)", title_justify="left")
@@ -142,14 +150,11 @@ def print_front(cost: str, rows: Any) -> None:
             row.scored.made_by,
             evaluation.fingerprint[:12],
         )
-    # (each cell as written: an edit's text, a prompt an LLM wrote, is not rich's markup
-    # or an emoji code, and one that reads as a closing tag would fail the search here)
-    Console(stderr=True, width=180, markup=False, emoji=False).print(table)
+    plain_console(stderr=True, width=180).print(table)
 
 
 def print_shapley(found: Any, samples: int, out: TextIO) -> None:
     """`attribute`: each node's Shapley value, as a table on `out`."""
-    from rich.console import Console
     from rich.table import Table
 
     how = "exact" if found.exact else f"estimated from {samples} random orders"
@@ -159,7 +164,7 @@ def print_shapley(found: Any, samples: int, out: TextIO) -> None:
     table.add_column("value", justify="right")
     for player in sorted(found.players, key=lambda p: -found.values[p]):
         table.add_row(player, f"{found.values[player]:+.3f}")
-    Console(width=100, file=out).print(table)
+    plain_console(width=100, file=out).print(table)
     echo(
         f"score {found.full:.3f} with every node, {found.empty:.3f} with all blanked; "
         f"{found.coalitions} coalitions evaluated",
