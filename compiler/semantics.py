@@ -89,8 +89,9 @@ def after(time: int) -> int:
 
 
 def join_time(head_times: Iterable[int]) -> int:
-    """The logical time of a firing that joins outputs made at `head_times`."""
-    return 1 + max(head_times)
+    """The logical time of a firing that joins outputs made at `head_times`: one step
+    after the latest of them (`after`; a join of one head, `after` its time)."""
+    return after(max(head_times))
 
 
 # -- joins (§3 rule 2b) ------------------------------------------------------------------

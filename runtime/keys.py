@@ -60,7 +60,9 @@ def join_key(consumer: str, heads: Collection[Keyed]) -> tuple:
     writing each key out again, as `edge_key` does."""
     if len(heads) == 1:
         (head,) = heads
-        return (semantics.join_time((head.time,)), consumer, head.key[2])
+        # (`join_time` of one head is `after` its time: no tuple made for `max` to read,
+        # ~1,000 machine instructions a firing of a chain or of a fan-out's branch)
+        return (semantics.after(head.time), consumer, head.key[2])
     time = semantics.join_time(head.time for head in heads)
     cause = f"('join', {', '.join([head.label for head in heads])})"
     digest = hashlib.blake2b(cause.encode(), digest_size=8).hexdigest()

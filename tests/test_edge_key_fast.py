@@ -49,3 +49,11 @@ def test_join_key_is_firing_key(heads: list[tuple], consumer: str) -> None:
 def test_join_key_of_one_head_is_its_digest() -> None:
     key = (3, "a", "0123456789abcdef")
     assert join_key("b", [_Head(3, key, repr(key))]) == (4, "b", key[2])
+
+
+@settings(derandomize=True, max_examples=100)
+@given(keys, names)
+def test_join_key_of_one_head_is_at_the_join_time_of_its_head(head: tuple, consumer: str) -> None:
+    # (`join_key` asks `semantics.after` for one head, not `join_time`: the same time)
+    key = join_key(consumer, [_Head(head[0], head, repr(head))])
+    assert key == (semantics.join_time([head[0]]), consumer, head[2])
