@@ -7,6 +7,9 @@ ports read other nodes; and the checker's random role agents)."""
 import asyncio
 import zlib
 from ast import literal_eval
+from contextlib import suppress
+from dataclasses import replace
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -16,6 +19,7 @@ from rolegraph.compiler.diagnostics import DiagnosticError
 from rolegraph.runtime import MockModel, RunError, run_agent
 from rolegraph.runtime.keys import edge_key, firing_key, join_key, label
 from rolegraph.runtime.plan import plan_of
+from rolegraph.runtime.scheduler import AgentRun, Inflight
 
 from .checking import PRELUDE
 from .test_check_property import well_typed_agents
@@ -170,6 +174,35 @@ def test_every_record_is_labelled_with_repr_of_its_key(body: str) -> None:
         key = literal_eval(record.key)
         assert key[:2] == (record.time, record.node)
         assert repr(key) == record.key
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(reading_agents(), st.sampled_from(["marked", "plain"]))
+def test_every_flight_is_made_as_its_dataclass_makes_it(body: str, kind: str) -> None:
+    """`AgentRun.start` makes a firing's flight without `Inflight.__init__` (each slot set
+    by hand): every flight it starts, `@nonblocking` ones run with no task and plain ones
+    in a task, is what `Inflight(node, time, key, label)` makes: no slot left unset, no
+    value other than the dataclass's default (its task aside: `start` may give it one)."""
+    text = PRELUDE + tools(kind) + body
+    try:
+        ir = rolegraph.load_agent("test.agent", "A", text=text)
+    except DiagnosticError:
+        assume(False)
+    started: list[Inflight] = []
+    start = AgentRun.start
+
+    def watched(run: AgentRun, *args) -> None:
+        before = set(map(id, run.inflight.values()))
+        start(run, *args)
+        started.extend(f for f in run.inflight.values() if id(f) not in before)
+
+    with patch.object(AgentRun, "start", watched), suppress(RunError):
+        asyncio.run(run_agent(ir, {"task": "t"}, model=MockModel()))
+    assert started
+    for flight in started:
+        made = Inflight(flight.node, flight.time, flight.key, label(flight.key, repr(flight.node)))
+        assert flight.task is None or isinstance(flight.task, asyncio.Task)
+        assert flight == replace(made, task=flight.task)
 
 
 _calls = {"flaky": 0}
