@@ -149,8 +149,9 @@ async def call_once(
 
 #: A Python tool node's call, found once per run (`AgentRun.python_call`): the function,
 #: its folder (the import scope `beside`), how it is called (runtime/tools.py), its
-#: arguments' and result's coercions to their types (`plan.tool_types`), and its
-#: arguments when each names nodes it joins (`joined_names`).
+#: arguments' and result's coercions to their types (`plan.tool_types`), its
+#: arguments when each names nodes it joins (`joined_names`), and what calls it inline
+#: (`call_beside`, or `tools.call_through` for an `async def` that cannot suspend).
 PythonCall = tuple[
     Callable[..., Any],
     str,
@@ -158,6 +159,7 @@ PythonCall = tuple[
     list[tuple[str, Callable[[Any], Any]]],
     Callable[[Any], Any],
     "JoinedNames | None",
+    Callable[[str, Callable[..., Any], dict[str, Any]], Any],
 ]
 
 #: (parameter, what it is given) per parameter: the name of a node joined, or a tuple of
@@ -211,7 +213,7 @@ async def call_python(run: AgentRun, node: IRNode, args: dict[str, Any], call: P
     """The one call of a tool node's Python function (`plan.python_tools`), made as
     `call_tool` makes it, with one coroutine fewer for an `async def`: typed arguments,
     typed result."""
-    function, folder, how, params, result, _ = call
+    function, folder, how, params, result, _, _ = call
     typed = typed_arguments(params, args)
     if how != LOOP:
         return result(await call_tool(run.context, node.target or "", folder, typed))

@@ -416,12 +416,12 @@ class AgentRun:
             target, folder = self.plan.python_tools[node]
             function = self.context.tool(target, folder)
             how = self.context.how_called(target, folder)
-            through = tools.run_through(function) if how == LOOP else None
-            if through is not None:  # (an `async def` that cannot suspend: run inline)
-                function, how = through, INLINE
+            entry = call_beside  # (what `fire_inline` calls, in a copy of the context)
+            if how == LOOP and tools.never_suspends(function):  # (run inline, to its end)
+                how, entry = INLINE, tools.call_through
             params, result = self.plan.tool_types[node]
             names = firing.joined_names(self.ir.nodes[node])
-            found = self.python_calls[node] = (function, folder, how, params, result, names)
+            found = self.python_calls[node] = (function, folder, how, params, result, names, entry)
         return found
 
     async def fire(
@@ -552,18 +552,20 @@ class AgentRun:
                 self.events.firing_started(record)
             replayed, output = self._replayed(record) if self.replay else (False, None)
             if not replayed:
-                # (`call_beside` itself: the arguments typed, the function called in its
-                # import scope, here and now; two frames fewer)
+                # (`call_beside` itself, or `tools.call_through` for an `async def`: the
+                # arguments typed, the function called in its import scope, here and
+                # now; two frames fewer)
                 typed = {}
                 for param, coerced in call[3]:
                     typed[param] = coerced(args.get(param))
                 # (in a copy of the context, as a task or a worker thread would call it:
                 # what it sets is not seen by the firings this task runs after it)
-                output = copy_context().run(call_beside, call[1], call[0], typed)
+                entry = call[6]
+                output = copy_context().run(entry, call[1], call[0], typed)
                 if (
                     type(output) not in _PLAIN
+                    and entry is call_beside
                     and inspect.isawaitable(output)
-                    and not getattr(call[0], tools.THROUGH, False)
                 ):
                     # (it returned an awaitable after all: a task awaits it; cancelled
                     # before its first step, it never does, and the awaitable is closed)

@@ -3,7 +3,7 @@ its author says it never blocks.
 
 An `async def` tool runs on the event loop, as asyncio code does (it must not block);
 one whose code has no `await` cannot suspend, and is run to its end inline, as a
-`@nonblocking` function is (`run_through`).
+`@nonblocking` function is (`call_through`).
 A plain function runs in a worker thread of a bounded pool, so that a slow synchronous
 tool never holds the loop: two of them overlap with each other and with model calls
 (DESIGN §3.6: a slow branch never holds back a fast one). A plain function marked
@@ -28,6 +28,8 @@ import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Literal, TypeVar
+
+from rolegraph.compiler.pyimport import enter_folder
 
 from .errors import RunError
 
@@ -214,32 +216,23 @@ def is_synchronous(function: Callable[..., Any]) -> bool:
     return how_called(function) == THREAD
 
 
-def run_through(function: Callable[..., Any]) -> Callable[..., Any] | None:
-    """A plain function that runs a call of the coroutine function `function` to its end,
-    here and now, when `function` cannot suspend (`never_suspends`); else None. The
+def call_through(folder: str, function: Callable[..., Any], args: dict[str, Any]) -> Any:
+    """A call of the coroutine function `function`, which cannot suspend
+    (`never_suspends`), run to its end here and now in its import scope: the same value
+    or error as awaiting it in a task of its own, with no task, no turn of the loop. The
     runtime calls it inline, as a `@nonblocking` function (runtime/scheduler.py
-    `python_call`): the same value or error as awaiting it in a task of its own, with no
-    task, no turn of the loop."""
-    if not never_suspends(function):
-        return None
-
-    def through(**kwargs: Any) -> Any:
-        coroutine = function(**kwargs)
-        try:
-            coroutine.send(None)  # (it has no `await`: it ends in its first step)
-        except StopIteration as end:
-            return end.value
-        coroutine.close()
-        raise RuntimeError(f"{_name(function)} suspended, though its code has no `await`")
-
-    # (what it returns is its value, as `await function()` gives it: an awaitable it
-    # returns is not awaited again, runtime/scheduler.py `fire_inline`)
-    setattr(through, THROUGH, True)
-    return through
-
-
-# the attribute `run_through` sets on the functions it makes
-THROUGH = "__rolegraph_through__"
+    `python_call`, `fire_inline`), and only in a copy of the context made for this call
+    and dropped after it: the scope is entered (`enter_folder`) and never left, as the
+    copy goes with it (what `call_beside` does, and an `async def` wrapped to be called
+    by it: one frame, a token and a dict of arguments fewer)."""
+    enter_folder(folder)
+    coroutine = function(**args)
+    try:
+        coroutine.send(None)  # (it has no `await`: it ends in its first step)
+    except StopIteration as end:
+        return end.value
+    coroutine.close()
+    raise RuntimeError(f"{_name(function)} suspended, though its code has no `await`")
 
 
 def never_suspends(function: Callable[..., Any]) -> bool:

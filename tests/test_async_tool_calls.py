@@ -93,7 +93,7 @@ async def async_scope(value: int) -> str:
 
 
 # the same tools, each suspending once before it begins (awaited in a task of its own,
-# where those above, which never await, run inline: tools.run_through)
+# where those above, which never await, run inline: tools.call_through)
 async def suspending_step(value: int) -> int:
     await asyncio.sleep(0)
     return await async_step(value)
@@ -299,11 +299,11 @@ def test_an_async_def_runs_inline_exactly_when_its_code_has_no_await():
         assert not tools.never_suspends(awaits), awaits
     assert not tools.never_suspends(plain_step)  # (not a coroutine function)
     assert not tools.never_suspends(_Stepper())  # (a callable object: awaited in a task)
-    assert tools.run_through(async_total) is None
-    through = tools.run_through(async_picky)
-    assert through is not None and through(value=3) == 4
+    # (called as `fire_inline` calls it: in a copy of the context, which keeps the scope)
+    assert contextvars.copy_context().run(tools.call_through, "f", async_picky, {"value": 3}) == 4
     with pytest.raises(ValueError, match="no 2"):
-        through(value=2)
+        contextvars.copy_context().run(tools.call_through, "f", async_picky, {"value": 2})
+    assert pyimport._FOLDER.get() is None
 
 
 async def _nothing() -> Any:
@@ -343,7 +343,7 @@ def _firing_events(events: list[Any]) -> list[tuple]:
 
 
 def test_async_defs_that_never_await_run_as_the_same_tools_suspending_in_tasks():
-    """Those of `SAME` that never await run inline (`tools.run_through`); the suspending
+    """Those of `SAME` that never await run inline (`tools.call_through`); the suspending
     ones each in a task, as every `async def` did before: the same results, firings and
     errors, by key; the same events, each firing's started before its ended, and the
     stream's ended firings the trace, record for record (`trace_of`)."""

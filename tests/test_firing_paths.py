@@ -109,7 +109,7 @@ BODIES = {
         "import asyncio\n\nasync def bump(value: int) -> int:\n    await asyncio.sleep(0)\n",
         LOOP,
     ),
-    # (one that cannot suspend runs inline: tools.run_through)
+    # (one that cannot suspend runs inline: tools.call_through)
     "async def, no await": ("async def bump(value: int) -> int:\n", INLINE),
     "plain": ("def bump(value: int) -> int:\n", THREAD),
 }
@@ -161,7 +161,7 @@ def test_a_tool_not_found_from_one_working_directory_is_found_from_another(tmp_p
 
 
 # (each suspends once: awaited in a task, on `fire`'s paths; one with no `await` would
-# run inline, as the `@nonblocking` ones do: tools.run_through)
+# run inline, as the `@nonblocking` ones do: tools.call_through)
 async def async_step(value: int) -> int:
     await asyncio.sleep(0)
     return value + 1
