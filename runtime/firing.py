@@ -15,7 +15,7 @@ from rolegraph.compiler.ir import IRNode
 from rolegraph.compiler.pyimport import beside, enter_folder, leave_folder
 
 from . import human
-from .plan import Plan
+from .plan import Coercion, Plan
 from .role_calls import Caller, call_role, call_tool
 from .tools import LOOP, awaited_alone
 from .trace import FiringRecord
@@ -130,8 +130,8 @@ async def call_once(
     run: AgentRun, node: IRNode, args: dict[str, Any], replica: int, record: FiringRecord
 ) -> Any:
     if node.kind == "tool":
-        params, result = run.plan.tool_types[node.name]
-        typed = {name: coerced(args.get(name)) for name, coerced in params}
+        params, result, _ = run.plan.tool_types[node.name]
+        typed = {name: coerced(args.get(name)) for name, _, coerced in params}
         target, folder = node.target or "", node.target_folder
         return result(await call_tool(run.context, target, folder, typed, node.server, node.result))
     if node.kind == "agent":
@@ -150,16 +150,18 @@ async def call_once(
 #: A Python tool node's call, found once per run (`AgentRun.python_call`): the function,
 #: its folder (the import scope `beside`), how it is called (runtime/tools.py), its
 #: arguments' and result's coercions to their types (`plan.tool_types`), its
-#: arguments when each names nodes it joins (`joined_names`), and what calls it inline
-#: (`call_beside`, or `tools.call_through` for an `async def` that cannot suspend).
+#: arguments when each names nodes it joins (`joined_names`), what calls it inline
+#: (`call_beside`, or `tools.call_through` for an `async def` that cannot suspend), and
+#: the type of the results its result's coercion takes as they are (`values.as_is`).
 PythonCall = tuple[
     Callable[..., Any],
     str,
     str,
-    list[tuple[str, Callable[[Any], Any]]],
+    list[Coercion],
     Callable[[Any], Any],
     "JoinedNames | None",
     Callable[[str, Callable[..., Any], dict[str, Any]], Any],
+    type,
 ]
 
 #: (parameter, what it is given) per parameter: the name of a node joined, or a tuple of
@@ -213,7 +215,7 @@ async def call_python(run: AgentRun, node: IRNode, args: dict[str, Any], call: P
     """The one call of a tool node's Python function (`plan.python_tools`), made as
     `call_tool` makes it, with one coroutine fewer for an `async def`: typed arguments,
     typed result."""
-    function, folder, how, params, result, _, _ = call
+    function, folder, how, params, result, *_ = call
     typed = typed_arguments(params, args)
     if how != LOOP:
         return result(await call_tool(run.context, node.target or "", folder, typed))
@@ -225,12 +227,10 @@ async def call_python(run: AgentRun, node: IRNode, args: dict[str, Any], call: P
     return result(value)
 
 
-def typed_arguments(
-    params: list[tuple[str, Callable[[Any], Any]]], args: dict[str, Any]
-) -> dict[str, Any]:
+def typed_arguments(params: list[Coercion], args: dict[str, Any]) -> dict[str, Any]:
     """A Python tool's arguments, each coerced to its parameter's type (`plan.tool_types`)."""
     typed = {}
-    for name, coerced in params:  # (a loop: a comprehension is one more frame to make)
+    for name, _, coerced in params:  # (a loop: a comprehension is one more frame to make)
         typed[name] = coerced(args.get(name))
     return typed
 

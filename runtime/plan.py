@@ -24,7 +24,11 @@ from rolegraph.compiler.reach import Reachability, predecessor_table
 
 from .expressions import Evaluator, compile_expression, holds, references
 from .keys import firing_key
-from .values import coercer, result_coercer
+from .values import as_is, coercer, result_coercer
+
+# a Python tool's parameter: its name, the type of the values it takes as they are
+# (`values.as_is`), and the coercer of the others
+Coercion = tuple[str, type, Callable[[Any], Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +96,10 @@ class Plan:
     arguments: dict[str, list[Argument]]
     entries: list[tuple[str, tuple]]  # the nodes that fire at start and their keys
     joins: list[tuple[str, tuple[str, ...]]]  # each consumer and the nodes it joins
-    # per tool node: how its arguments and its result are coerced to their types
-    tool_types: dict[str, tuple[list[tuple[str, Callable[[Any], Any]]], Callable[[Any], Any]]]
+    # per tool node: how its arguments (each: its name, the type of the values it takes
+    # as they are, `values.as_is`, and its coercer) and its result are coerced to their
+    # types, and the type of the results taken as they are
+    tool_types: dict[str, tuple[list[Coercion], Callable[[Any], Any], type]]
     edges: dict[int, CompiledEdge]  # each explicit edge's expressions, by its index
     returns: list[Evaluator]  # each return statement's value
     map_sources: dict[str, Evaluator]  # the list each mapped node maps over
@@ -280,8 +286,9 @@ def derive(ir: AgentIR) -> Plan:
         ]
     tool_types = {
         name: (
-            [(param, coercer(t)) for param, t, *_ in node.params],
+            [(param, as_is(t), coercer(t)) for param, t, *_ in node.params],
             result_coercer(node.result),
+            as_is(node.result),
         )
         for name, node in ir.nodes.items()
         if node.kind == "tool"

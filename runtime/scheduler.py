@@ -419,9 +419,18 @@ class AgentRun:
             entry = call_beside  # (what `fire_inline` calls, in a copy of the context)
             if how == LOOP and tools.never_suspends(function):  # (run inline, to its end)
                 how, entry = INLINE, tools.call_through
-            params, result = self.plan.tool_types[node]
+            params, result, result_as_is = self.plan.tool_types[node]
             names = firing.joined_names(self.ir.nodes[node])
-            found = self.python_calls[node] = (function, folder, how, params, result, names, entry)
+            found = self.python_calls[node] = (
+                function,
+                folder,
+                how,
+                params,
+                result,
+                names,
+                entry,
+                result_as_is,
+            )
         return found
 
     async def fire(
@@ -556,8 +565,11 @@ class AgentRun:
                 # arguments typed, the function called in its import scope, here and
                 # now; two frames fewer)
                 typed = {}
-                for param, coerced in call[3]:
-                    typed[param] = coerced(args.get(param))
+                for param, as_is, coerced in call[3]:
+                    # (a value its coercer would return as it is, not given to it: a
+                    # frame fewer, `values.as_is`)
+                    value = args.get(param)
+                    typed[param] = value if type(value) is as_is else coerced(value)
                 # (in a copy of the context, as a task or a worker thread would call it:
                 # what it sets is not seen by the firings this task runs after it)
                 entry = call[6]
@@ -574,7 +586,8 @@ class AgentRun:
                     )
                     task.add_done_callback(partial(_abandon, output))
                     return
-                output = call[4](output)
+                if type(output) is not call[7]:  # (else its coercer returns it as it is)
+                    output = call[4](output)
             self._succeeded(flight, record, output)
         except asyncio.CancelledError:  # (a plain call: nothing can cancel it from outside)
             self._inline_failed(flight, self.ir.nodes[name], record, CancelledItself())

@@ -1,11 +1,11 @@
 """The specialised coercers of a run say what `coerce` says, on any plain data."""
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from rolegraph.compiler.types import ANY, BOOL, FLOAT, INT, STR, DictT, ListT, OptionalT
-from rolegraph.runtime.values import coerce, coercer, plain, result_coercer
+from rolegraph.runtime.values import as_is, coerce, coercer, plain, result_coercer
 
 TYPES = [
     ANY,
@@ -42,6 +42,21 @@ def test_coercer_agrees_with_coerce(t, value):
     expected = outcome(lambda v: coerce(t, v), value)
     assert outcome(coercer(t), value) == expected
     assert outcome(result_coercer(t), value) == outcome(lambda v: coerce(t, plain(v)), value)
+
+
+@settings(derandomize=True, max_examples=400)
+@given(st.sampled_from(TYPES), st.booleans() | st.integers() | st.floats() | plain_data)
+def test_a_value_of_the_type_taken_as_it_is_is_what_the_coercers_return(t, value):
+    """`as_is(t)`: a value of exactly that type is returned as it is by `coercer(t)` and
+    `result_coercer(t)` (the runtime then does not call them, runtime/scheduler.py
+    `fire_inline`); the test first, the coercer after, says what `coerce` says."""
+    kind = as_is(t)
+    if type(value) is kind:
+        assert coercer(t)(value) is value and result_coercer(t)(value) is value
+    tested = outcome(lambda v: v if type(v) is kind else coercer(t)(v), value)
+    assert tested == outcome(lambda v: coerce(t, v), value)
+    tested = outcome(lambda v: v if type(v) is kind else result_coercer(t)(v), value)
+    assert tested == outcome(lambda v: coerce(t, plain(v)), value)
 
 
 def test_coercer_converts_what_must_be_converted():
