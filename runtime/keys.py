@@ -63,7 +63,11 @@ def join_key(consumer: str, heads: Collection[Keyed]) -> tuple:
         # (`join_time` of one head is `after` its time: no tuple made for `max` to read,
         # ~1,000 machine instructions a firing of a chain or of a fan-out's branch)
         return (semantics.after(head.time), consumer, head.key[2])
-    time = semantics.join_time(head.time for head in heads)
-    cause = f"('join', {', '.join([head.label for head in heads])})"
+    times, labels = [], []  # (one pass over the heads: no generator, no comprehension)
+    for head in heads:
+        times.append(head.time)
+        labels.append(head.label)
+    time = semantics.join_time(times)
+    cause = f"('join', {', '.join(labels)})"
     digest = hashlib.blake2b(cause.encode(), digest_size=8).hexdigest()
     return (time, consumer, digest)
