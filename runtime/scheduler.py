@@ -191,7 +191,7 @@ class AgentRun:
 
             self.events = RunEvents(context.on_event, ir.name, depth, ())
         self.params = agent_inputs(ir, inputs)
-        self.trace = Trace(agent=ir.name, inputs=dict(self.params))
+        self.trace = Trace(ir.name, dict(self.params))  # (by position: ~1,800 a run fewer)
         self.plan = plan = plan_of(ir)
         # per node, its outputs (those a run may read back: `Plan.kept`) and its failures,
         # in key order (a node's list is made when it is first read or written: a run of
