@@ -7,6 +7,7 @@ source line and a caret; `rolegraph explain CODE` prints the long explanation.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from enum import StrEnum
 
@@ -186,12 +187,20 @@ _UNSHOWN = frozenset(
 )
 
 
+# (one class of them: a text is searched in C, not a character at a time in Python)
+_UNSHOWN_FOUND = re.compile("[" + "".join(f"\\u{code:04x}" for code in sorted(_UNSHOWN)) + "]")
+
+
 def printable(text: str) -> str:
     """`text` with the characters a terminal would act on written as escapes (`\\x1b`,
     `\\u202e`), as Python's `repr` writes them; tabs and newlines are kept."""
-    if not any(ord(ch) in _UNSHOWN for ch in text):
+    if _UNSHOWN_FOUND.search(text) is None:
         return text
-    return "".join(repr(ch)[1:-1] if ord(ch) in _UNSHOWN else ch for ch in text)
+    return _UNSHOWN_FOUND.sub(_escaped, text)
+
+
+def _escaped(found: re.Match[str]) -> str:
+    return repr(found.group())[1:-1]
 
 
 _STYLE = {

@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import rolegraph
 from rolegraph.cli import app
-from rolegraph.compiler.diagnostics import Diagnostic, render
+from rolegraph.compiler.diagnostics import _UNSHOWN, Diagnostic, printable, render
 from rolegraph.compiler.source import Source
 from rolegraph.runtime import FiringFailed, RunError, run_agent
 
@@ -100,6 +102,23 @@ def test_a_diagnostic_s_own_words_are_escaped_too():
     for shown in (str(diagnostic), render(diagnostic, None)):
         assert "\x1b" not in shown and "\u202e" not in shown
         assert "\\x1b[2J" in shown
+
+
+def _printable_a_character_at_a_time(text: str) -> str:
+    # the rule `printable` follows, character by character: the oracle of its search in C
+    return "".join(repr(ch)[1:-1] if ord(ch) in _UNSHOWN else ch for ch in text)
+
+
+def test_printable_escapes_exactly_the_characters_a_terminal_acts_on():
+    for code in range(0x3000):  # (every character of `_UNSHOWN` and those around them)
+        text = f"a{chr(code)}\t{chr(code)}b"
+        assert printable(text) == _printable_a_character_at_a_time(text), hex(code)
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.text(st.one_of(st.sampled_from(sorted(map(chr, _UNSHOWN))), st.characters())))
+def test_printable_escapes_each_of_them_in_any_text(text):
+    assert printable(text) == _printable_a_character_at_a_time(text)
 
 
 # -- a mock latency that would hang ---------------------------------------------------------------
