@@ -234,33 +234,11 @@ def _derived_from(
 ) -> _Derived:
     """`last` with the edges `removed` taken from its graph and `added` added to it (the
     readers of `latest` left to the caller)."""
-    successors = dict(last.successors)
-    pairs = last.pairs.copy()
-    names = ir.nodes
-    unlinked: list[tuple[str, str]] = []  # the pairs no edge makes now
-    for edge in removed:
-        if edge.kind in _ACYCLIC and not edge.loop and edge.target in names:
-            key = (edge.source, edge.target)
-            count = pairs[key] - 1
-            if count:
-                pairs[key] = count
-            else:
-                del pairs[key]
-                successors[edge.source] = successors[edge.source] - {edge.target}
-                unlinked.append(key)
-    new: list[tuple[str, str]] = []  # the pairs no edge made before
-    for edge in added:
-        if edge.kind in _ACYCLIC and not edge.loop and edge.target in names:
-            key = (edge.source, edge.target)
-            count = pairs.get(key, 0)
-            pairs[key] = count + 1
-            if not count:
-                successors[edge.source] = successors[edge.source] | {edge.target}
-                new.append(key)
+    successors, pairs, unlinked, new = _relinked(last, ir.nodes, removed, added)
     reach: Reachability | None
     if last.acyclic:
         rank = last.reach.rank
-        down = [(a, b) for a, b in new if not rank[a] < rank[b]]
+        down = _going_down(new, rank)
         if not down:  # (an edge rewired or added mostly keeps them, or reorders them)
             reach, acyclic = Reachability(successors, rank, shared=True), True
         elif len(down) == 1:
@@ -289,6 +267,58 @@ def _derived_from(
     if last.known_reach is not None:
         derived.prior = (last.answers, last.known_reach.rank, unlinked, new)
     return derived
+
+
+_Pair = tuple[str, str]
+
+
+def _relinked(
+    last: _Derived, names: dict[str, Any], removed: list[IREdge], added: list[IREdge]
+) -> tuple[dict[str, set[str]], dict[_Pair, int], list[_Pair], list[_Pair]]:
+    """`last`'s graph (`successors`, `pairs`) with the edges `removed` taken out and `added`
+    put in (`names`: the node names), and the pairs of nodes no edge links any more, and
+    those no edge linked before."""
+    successors = dict(last.successors)
+    pairs = last.pairs.copy()
+    unlinked: list[_Pair] = []  # the pairs no edge makes now
+    for edge in removed:
+        if edge.kind in _ACYCLIC and not edge.loop and edge.target in names:
+            key = (edge.source, edge.target)
+            count = pairs[key] - 1
+            if count:
+                pairs[key] = count
+            else:
+                del pairs[key]
+                successors[edge.source] = successors[edge.source] - {edge.target}
+                unlinked.append(key)
+    new: list[_Pair] = []  # the pairs no edge made before
+    for edge in added:
+        if edge.kind in _ACYCLIC and not edge.loop and edge.target in names:
+            key = (edge.source, edge.target)
+            count = pairs.get(key, 0)
+            pairs[key] = count + 1
+            if not count:
+                successors[edge.source] = successors[edge.source] | {edge.target}
+                new.append(key)
+    return successors, pairs, unlinked, new
+
+
+def _going_down(pairs: list[_Pair], rank: dict[str, int]) -> list[_Pair]:
+    return [(a, b) for a, b in pairs if not rank[a] < rank[b]]
+
+
+def closes_a_cycle(ir: AgentIR, removed: list[IREdge], added: list[IREdge]) -> bool:
+    """Whether the graph of `ir`, the IR analysed last, acyclic, has a cycle of edges
+    without a bound (E0401) once the edges `removed` are taken from it and `added` put in,
+    where its ranks tell it as the next analysis (`_derived_from`) would find it: exactly
+    one edge added goes down in them, and no reordering puts it up. False otherwise
+    (acyclic, or not told so: the analyses decide)."""
+    last = _LAST_DERIVED[0]
+    if last is None or last.ir() is not ir or not last.acyclic:
+        return False
+    successors, _, _, new = _relinked(last, ir.nodes, removed, added)
+    down = _going_down(new, last.reach.rank)
+    return len(down) == 1 and reordered(successors, last.reach.rank, down[0]) is None
 
 
 def _reach_of(graph: dict[str, set[str]]) -> tuple[Reachability | None, bool]:

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from . import ast, codes
-from .analyses import analyse
-from .depth import MAX_AGENT_NESTING, MAX_AST_NESTING, too_deep_declarations
+from .analyses import analyse, closes_a_cycle
+from .depth import MAX_AGENT_NESTING, MAX_AST_NESTING, measured_shallow, too_deep_declarations
 from .diagnostics import Diagnostic, diagnostic
 from .identity import IdentityTable
 from .ir import AgentIR
-from .lower import build_ir, none_params, unbound_parameters
+from .lower import build_ir, edges_since_last_build, none_params, unbound_parameters
 from .memo import AgentSnapshot
 from .paths import ConstraintResult, explore_agent
 from .reach import topological_ranks
@@ -138,6 +138,23 @@ def _check_module(
         if shape is not None and snapshot is not None and memo is not None:
             memo.store_graph(shape, graph_diagnostics, snapshot)
     return checked
+
+
+def refused_before_checking(module: ast.Module) -> bool:
+    """Whether `module` has errors, told before it is checked, from the graph the last
+    build of one of its agents made (an editor's candidates are edits of one program): the
+    agent's nodes are that build's, and its edge statements, changed, close a cycle with
+    no bound (`lower.edges_since_last_build`, `analyses.closes_a_cycle`). If the program
+    type-checks, the analyses report that cycle (E0401); if not, it has errors anyway.
+    False when not told so (`check_module` decides). Nothing is reported here: an editor
+    that refuses an edit so says why only when asked (the checker's words, then)."""
+    for agent in module.agents:
+        if agent.ct_params or not measured_shallow(agent):  # (a deep one: `_too_deep`'s)
+            continue
+        found = edges_since_last_build(agent, agent.name)
+        if found is not None and found[2] and closes_a_cycle(*found):
+            return True
+    return False
 
 
 def _checked_tests(result: CheckResult, memo: CheckMemo | None) -> list[Diagnostic]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import compress
-from operator import is_not
+from operator import is_, is_not
 from typing import Any, Literal
 
 from . import ast
@@ -190,6 +190,9 @@ class _Lowered:
     # the type checker's node infos it was made from, by name (None for a node that calls
     # an agent: made again each time, its IR holding its callee's)
     infos: dict[str, NodeInfo | None]
+    decl: ast.AgentDecl  # the agent's declaration it was made of
+    # the node statements it was made of, in order (None for a node that calls an agent)
+    statements: list[ast.NodeDecl | None]
 
 
 # the last analyses' IR of each agent, by its qualified name (`_analysis_ir`)
@@ -270,25 +273,7 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
     else:
         edges = [edge for entry in made.values() for edge in entry[6]]
     data_edges = list(edges)
-    control: list[IREdge] = []
-    old_decls = last.edge_decls if last is not None else ()
-    for index, edge_decl in enumerate(edge_decls):
-        if index < len(old_decls) and old_decls[index] is edge_decl:
-            assert last is not None
-            control.append(last.edges[index])
-            continue
-        edge = _EDGES.get((id(edge_decl), index))  # type: ignore[assignment]
-        if edge is None:
-            edge = _EDGES.keep(
-                (id(edge_decl), index), _control_edge(edge_decl, index, Instance()), edge_decl
-            )
-        control.append(edge)
-        added.append(edge)
-        if index < len(old_decls):
-            assert last is not None
-            removed.append(last.edges[index])
-    if last is not None and len(old_decls) > len(edge_decls):
-        removed += last.edges[len(edge_decls) :]
+    control = _control_edges(edge_decls, last, removed, added)
     edges += control
     old_returns = dict(map(_by_identity, last.returns)) if last is not None and same_names else {}
     returns = [(r, old_returns.get(id(r)) or _return(r, node_names)) for r in return_list]
@@ -318,8 +303,67 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
         ir,
         data_edges,
         kept_infos,
+        decl,
+        last.statements
+        if last is not None and same_names and not changed
+        else [made[name][0] for name in order],
     )
     return ir
+
+
+def _control_edges(
+    edge_decls: tuple[ast.EdgeDecl, ...],
+    last: _Lowered | None,
+    removed: list[IREdge],
+    added: list[IREdge],
+) -> list[IREdge]:
+    """The control and return edges `edge_decls` make (an edge statement at the same index
+    as in the last build makes the same edge); those of the last build they do not make
+    put in `removed`, the new ones in `added`."""
+    control: list[IREdge] = []
+    old_decls = last.edge_decls if last is not None else ()
+    for index, edge_decl in enumerate(edge_decls):
+        if index < len(old_decls) and old_decls[index] is edge_decl:
+            assert last is not None
+            control.append(last.edges[index])
+            continue
+        edge = _EDGES.get((id(edge_decl), index))  # type: ignore[assignment]
+        if edge is None:
+            edge = _EDGES.keep(
+                (id(edge_decl), index), _control_edge(edge_decl, index, Instance()), edge_decl
+            )
+        control.append(edge)
+        added.append(edge)
+        if index < len(old_decls):
+            assert last is not None
+            removed.append(last.edges[index])
+    if last is not None and len(old_decls) > len(edge_decls):
+        removed += last.edges[len(edge_decls) :]
+    return control
+
+
+def edges_since_last_build(
+    decl: ast.AgentDecl, qualified: str
+) -> tuple[AgentIR, list[IREdge], list[IREdge]] | None:
+    """The analyses' IR last built for the agent `qualified` (`_analysis_ir`), and the
+    edges the IR of `decl` would have that it has not, and those it has that `decl`'s
+    would not: (the IR, removed, added), when `decl`'s nodes are the statements that IR
+    was made of, in the same order, none calling an agent. Then, if `decl` type-checks,
+    the graph its IR's analyses see is that IR's with those edges changed, whatever else
+    changed (a node's data edges are made of its statement and the node names alone;
+    an edge's, of its statement and index). None otherwise, and for the very statements
+    of that build (nothing to tell)."""
+    last = _LOWERED.get(qualified)
+    if last is None or last.decl is decl:
+        return None
+    nodes = [s for s in decl.body if type(s) is _NODE_DECL]
+    made = last.statements
+    if len(nodes) != len(made) or not all(map(is_, nodes, made)):
+        return None
+    removed: list[IREdge] = []
+    added: list[IREdge] = []
+    _control_edges(tuple(_statements(decl.body)[0]), last, removed, added)
+    return last.ir, removed, added
 
 
 def _other_infos(

@@ -453,7 +453,9 @@ def editor(
     No edit may bring in a tool target, an import or a model endpoint that the edited
     program does not have, unless `trust` allows it:
     `rolegraph.editor("x.agent", trust=rolegraph.TrustPolicy(tools={"mypkg.tools:*"}))`."""
+    from rolegraph.compiler.check import refused_before_checking
     from rolegraph.compiler.edits import Editor
+    from rolegraph.compiler.edits.trust import NOTHING_NEW
     from rolegraph.compiler.incremental import CheckSession
 
     # one session: each candidate is checked incrementally against those checked before
@@ -463,7 +465,7 @@ def editor(
     def check(module: ast.Module) -> list:
         return session.check(module, errors_only=True).diagnostics
 
-    return Editor(check, trust) if trust is not None else Editor(check)
+    return Editor(check, NOTHING_NEW if trust is None else trust, refuses=refused_before_checking)
 
 
 def program(*members: Any, filename: str = "<python>"):

@@ -18,13 +18,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rolegraph
 from rolegraph.compiler import ast, depth, lower
-from rolegraph.compiler.edits import ChangeModel, EditError
-from rolegraph.compiler.edits.diff import MoveStatement, RemoveStatement
+from rolegraph.compiler.check import refused_before_checking
+from rolegraph.compiler.edits import (
+    AddEdge,
+    ChangeModel,
+    EditError,
+    Editor,
+    RemoveEdge,
+    RewireEdge,
+)
+from rolegraph.compiler.edits.diff import MoveStatement, RemoveStatement, ReplaceStatement
 from rolegraph.compiler.incremental import CheckSession
 from rolegraph.compiler.queries import body_keys
 
@@ -158,6 +167,117 @@ def _agrees_without_irs(session: CheckSession, module: ast.Module, filename: str
 @given(start=st.sampled_from(sorted(STARTS)), data=st.data())
 def test_the_editors_check_without_irs_says_what_the_full_checker_says(start: str, data):
     _walk(start, data, _agrees_without_irs)
+
+
+def _agrees_and_refuses_soundly(session: CheckSession, module: ast.Module, filename: str) -> bool:
+    """`_agrees_without_irs`, and where the editor's shortcut refuses `module` before
+    checking it (`refused_before_checking`, asked first, as the editor asks), the full
+    checker finds errors in it."""
+    early = refused_before_checking(module)
+    clean = _agrees_without_irs(session, module, filename)
+    assert not (early and clean), "refused before checking, but it checks"
+    return clean
+
+
+@settings(max_examples=30, derandomize=True, deadline=None)
+@given(start=st.sampled_from(sorted(STARTS)), data=st.data())
+def test_what_the_editor_refuses_before_checking_the_full_checker_refuses(start: str, data):
+    _walk(start, data, _agrees_and_refuses_soundly)
+
+
+def _refusals(editor: Editor, module: ast.Module, edits: list) -> list[tuple[str, list[str]]]:
+    """Each edit applied by `editor`: what it was refused with (its diagnostics, each
+    with its notes, read once every edit was applied), or that it was taken."""
+    found: list[tuple[str, EditError | None]] = []
+    for edit in edits:
+        try:
+            editor.apply(module, edit)
+            found.append((edit.op, None))
+        except EditError as refused:
+            found.append((edit.op, refused))
+    # (asked after the round, as a search that reads why asks: the editor has checked
+    # other programs since)
+    return [(op, [repr(d) for d in why.diagnostics] if why else ["taken"]) for op, why in found]
+
+
+# two chains side by side: an edge rewired from one onto the other mostly closes no cycle,
+# though it may go down in the last graph's ranks
+PARALLEL = """
+model fast = "openai/gpt-4o-mini"
+role Step(task: str) -> str {
+  model fast
+  prompt "{{ task }}"
+}
+agent Flow(task: str) -> str {
+  a = Step(task)
+  b = Step(task)
+  c = Step(task)
+  d = Step(task)
+  e = Step(task)
+  f = Step(task)
+  a -> b
+  b -> c
+  d -> e
+  e -> f
+  f -> return(f)
+  c -> return(c)
+}
+"""
+
+
+@pytest.mark.parametrize("start", ["parallel", "generated-30"])
+def test_an_edit_refused_before_checking_is_refused_in_the_checkers_words(start):
+    """Every rewiring, edge added and edge removed on an agent, applied by the editor, with
+    its shortcut and without: the same edits taken, the same words for those refused (read
+    after the round: a refusal told before checking says why when asked), and some were
+    told before checking, some not."""
+    if start == "parallel":
+        module, filename = rolegraph.parse(PARALLEL, "parallel.agent"), "parallel.agent"
+    else:
+        module, filename = _start(start)
+    edits = [*RewireEdge.sites(module), *AddEdge.sites(module), *RemoveEdge.sites(module)]
+    told = []
+
+    def refuses(edited: ast.Module) -> bool:
+        told.append(refused_before_checking(edited))
+        return told[-1]
+
+    def checker():
+        session = CheckSession(filename)
+        return lambda edited: session.check(edited, errors_only=True).diagnostics
+
+    sooner = _refusals(Editor(checker(), refuses=refuses), module, edits)
+    assert sooner == _refusals(Editor(checker()), module, edits)
+    assert any(told) and not all(told)
+
+
+CHAIN = """
+model fast = "openai/gpt-4o-mini"
+role Step(task: str) -> str {
+  model fast
+  prompt "{{ task }}"
+}
+agent Flow(task: str) -> str {
+  a = Step(task)
+  c = Step(a)
+  c -> return(c)
+}
+"""
+
+
+def test_a_graph_is_told_from_the_last_build_only_where_its_nodes_are_that_builds():
+    """After a check of `a = Step(task)`, `c = Step(a)` (a data edge a -> c), an edge
+    c -> a closes a cycle, told before checking; but not once `c` no longer reads `a`:
+    the node statements are no longer the last build's, and it checks."""
+    module = rolegraph.parse(CHAIN, "chain.agent")
+    session = CheckSession("chain.agent")
+    assert not session.check(module, errors_only=True).errors
+    looped = AddEdge(agent="Flow", edge="c -> a").apply(module)
+    assert refused_before_checking(looped)
+    unread = ReplaceStatement(agent="Flow", key="node c", source="c = Step(task)").apply(looped)
+    assert not refused_before_checking(unread)
+    assert not fresh(unread, "chain.agent", errors_only=True).errors
+    assert fresh(looped, "chain.agent", errors_only=True).errors
 
 
 def test_nodes_kept_when_the_node_names_change_share_the_last_checks_node_infos():

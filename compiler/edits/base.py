@@ -12,7 +12,7 @@ raises `EditError` only when the edit does not fit the program at all (no such n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
 
@@ -37,7 +37,25 @@ class EditError(Exception):
 
 
 class InvalidEdit(EditError):
-    """An edit whose result would not check."""
+    """An edit whose result would not check. `diagnostics` may be given as the function
+    that makes them: called when they are first asked for (an editor that knows an edit
+    is refused before checking it says why only if asked)."""
+
+    def __init__(self, diagnostics: list[Diagnostic] | Callable[[], list[Diagnostic]]):
+        if callable(diagnostics):
+            Exception.__init__(self)
+            self._why = diagnostics
+        else:
+            super().__init__(diagnostics)
+
+    def __getattr__(self, name: str) -> Any:  # (`diagnostics`, not made yet)
+        if name != "diagnostics" or "_why" not in self.__dict__:
+            raise AttributeError(name)
+        self.diagnostics = self._why()
+        return self.diagnostics
+
+    def __str__(self) -> str:
+        return "\n".join(str(d) for d in self.diagnostics)
 
 
 def error(

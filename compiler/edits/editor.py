@@ -25,6 +25,7 @@ import random
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from functools import partial
 from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -181,9 +182,14 @@ class Editor:
         self,
         check: Callable[[ast.Module], list[Diagnostic]],
         trust: TrustPolicy = NOTHING_NEW,
+        *,
+        refuses: Callable[[ast.Module], bool] | None = None,
     ):
         self.check = check
         self.trust = trust
+        # whether a program certainly has errors `check` would find, told sooner than it
+        # finds them (`check.refused_before_checking`); never True of one `check` passes
+        self.refuses = refuses
         # the sites of the programs sampled last (a search samples one parent many times)
         self._sites: OrderedDict[int, tuple[ast.Module, dict[type[Edit], list[Edit]]]] = (
             OrderedDict()
@@ -208,12 +214,23 @@ class Editor:
         return {operator: known[operator] for operator in operators}
 
     def validate(self, edited: ast.Module, what: str) -> ast.Module:
-        errors = [d for d in self.check(edited) if d.is_error]
-        if errors:
-            notes = tuple(str(e) for e in errors[:5])
-            problem = error(codes.EDIT_BREAKS_PROGRAM, f"{what} would not check here", notes=notes)
-            raise InvalidEdit(problem.diagnostics)
+        if self.refuses is not None and self.refuses(edited):
+            raise InvalidEdit(partial(self.refusal, edited, what))  # (why: when asked)
+        refusal = self.refusal(edited, what)
+        if refusal:
+            raise InvalidEdit(refusal)
         return edited
+
+    def refusal(self, edited: ast.Module, what: str) -> list[Diagnostic]:
+        """Why `what`, which makes `edited`, is refused: the check's errors (the first five,
+        as notes); nothing when it checks."""
+        errors = [d for d in self.check(edited) if d.is_error]
+        if not errors:
+            return []
+        notes = tuple(str(e) for e in errors[:5])
+        return error(
+            codes.EDIT_BREAKS_PROGRAM, f"{what} would not check here", notes=notes
+        ).diagnostics
 
     def apply(self, module: ast.Module, edit: Edit) -> ast.Module:
         return self._apply(module, edit, None)
