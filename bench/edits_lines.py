@@ -29,6 +29,8 @@ PHASES = {
     ("trust.py", "untrusted"): "trust",
     ("resolve.py", "load_program"): "resolve",
     ("check.py", "_too_deep"): "depth",
+    # (the editor's refusal before checking: it measures the agent's depth first)
+    ("check.py", "refused_before_checking"): "early",
     ("typecheck.py", "check_program"): "types",
     ("check.py", "_agent_calls"): "calls",
     ("check.py", "_recursion"): "calls",
@@ -46,6 +48,7 @@ ORDER = [
     "IR",
     "apply",
     "depth",
+    "early",
     "shape",
     "resolve",
     "calls",

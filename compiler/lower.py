@@ -8,7 +8,7 @@ roles passed, and compile-time constants replaced by their values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import compress
+from itertools import compress, repeat
 from operator import is_, is_not
 from typing import Any, Literal
 
@@ -356,13 +356,14 @@ def edges_since_last_build(
     last = _LOWERED.get(qualified)
     if last is None or last.decl is decl:
         return None
-    nodes = [s for s in decl.body if type(s) is _NODE_DECL]
+    body = decl.body  # (its nodes picked in C: most edits an editor checks change no edge)
+    nodes = list(compress(body, map(is_, map(type, body), repeat(_NODE_DECL))))
     made = last.statements
     if len(nodes) != len(made) or not all(map(is_, nodes, made)):
         return None
     removed: list[IREdge] = []
     added: list[IREdge] = []
-    _control_edges(tuple(_statements(decl.body)[0]), last, removed, added)
+    _control_edges(tuple(_statements(body)[0]), last, removed, added)
     return last.ir, removed, added
 
 
