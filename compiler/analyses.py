@@ -321,6 +321,22 @@ def closes_a_cycle(ir: AgentIR, removed: list[IREdge], added: list[IREdge]) -> b
     return len(down) == 1 and reordered(successors, last.reach.rank, down[0]) is None
 
 
+def races_after(
+    ir: AgentIR, removed: list[IREdge], added: list[IREdge], control: list[IREdge]
+) -> bool:
+    """Whether the IR analysed last, `ir`, acyclic, with the edges `removed` taken out and
+    `added` put in (its control and return edges then `control`), has a race (E0403), as
+    `check_races` finds them on the IR the next analysis would see: its nodes standing for
+    that IR's (the caller knows they do). False otherwise (a cycle: `closes_a_cycle`)."""
+    last = _LAST_DERIVED[0]
+    if last is None or last.ir() is not ir or not last.acyclic:
+        return False
+    derived = _derived_from(last, ir, removed, added)
+    if not derived.acyclic:
+        return False
+    return bool(check_races(ir, derived.successors, derived.reach, derived, control))
+
+
 def _reach_of(graph: dict[str, set[str]]) -> tuple[Reachability | None, bool]:
     """The `Reachability` of `graph` and whether it is acyclic; None for the first when
     the graph is known to have a cycle (an edge that goes down in the last acyclic graph's
@@ -562,17 +578,19 @@ def check_races(
     graph: dict[str, set[str]] | None = None,
     reach: Reachability | None = None,
     known: _Derived | None = None,
+    control: list[IREdge] | None = None,
 ) -> list[Diagnostic]:
     """(`graph`: `acyclic_graph(ir)`, and `reach` its `Reachability`, when known; `known`:
     their `_Derived`, whose answers are kept, and reused from the graph it was made from
-    where no edge changed between could change them: `_answer_kept`.)"""
+    where no edge changed between could change them: `_answer_kept`. `control`: the
+    control and return edges, when not `ir`'s own: `races_after`'s.)"""
     forward = acyclic_graph(ir) if graph is None else graph
     reach = Reachability(forward) if reach is None else reach
     sink = DiagnosticSink(ir.filename)
     names = known.names if known is not None else _node_set(ir)
     answers = known.answers if known is not None else {}
     prior = known.prior if known is not None else None
-    for edge in ir.control_edges:
+    for edge in ir.control_edges if control is None else control:
         if edge.source not in ir.nodes:
             continue
         source = edge.source

@@ -9,13 +9,14 @@ Diagnostics are collected from all of them.
 from __future__ import annotations
 
 import gc
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import ast, codes
-from .analyses import analyse, closes_a_cycle
+from .analyses import analyse, closes_a_cycle, races_after
 from .depth import MAX_AGENT_NESTING, MAX_AST_NESTING, measured_shallow, too_deep_declarations
 from .diagnostics import Diagnostic, diagnostic
 from .identity import IdentityTable
@@ -152,9 +153,25 @@ def refused_before_checking(module: ast.Module) -> bool:
         if agent.ct_params or not measured_shallow(agent):  # (a deep one: `_too_deep`'s)
             continue
         found = edges_since_last_build(agent, agent.name)
-        if found is not None and found[2] and closes_a_cycle(*found):
+        if found is None or not (found.added or found.removed):
+            continue
+        if closes_a_cycle(found.ir, found.removed, found.added):
+            return True
+        if _only_agent_changed(module, agent, found.decls) and races_after(*found[:4]):
             return True
     return False
+
+
+def _only_agent_changed(
+    module: ast.Module, agent: ast.AgentDecl, decls: tuple[weakref.ref[ast.Node], ...] | None
+) -> bool:
+    """Whether `module`'s declarations are those `decls` refer to (a program that imports
+    nothing) but `agent`: then its nodes call the callees they called there (what binds
+    their arguments, which a race reads)."""
+    if decls is None or len(decls) != len(module.decls):
+        return False
+    changed = [decl for decl, was in zip(module.decls, decls, strict=True) if was() is not decl]
+    return len(changed) == 1 and changed[0] is agent
 
 
 def _checked_tests(result: CheckResult, memo: CheckMemo | None) -> list[Diagnostic]:

@@ -7,10 +7,11 @@ roles passed, and compile-time constants replaced by their values.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import is_, is_not
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from . import ast
 from .dataflow import DEFINED, WHOLE, error_reads, joined_heads
@@ -190,7 +191,12 @@ class _Lowered:
     # the type checker's node infos it was made from, by name (None for a node that calls
     # an agent: made again each time, its IR holding its callee's)
     infos: dict[str, NodeInfo | None]
-    decl: ast.AgentDecl  # the agent's declaration it was made of
+    # the agent's declaration it was made of, and those of the program it was made in
+    # when the agent is its main module's and it imports nothing (else None): a later
+    # program of the same ones but the agent calls the same callees from the same nodes
+    # (`EdgesSince.decls`). Held weakly: the last build keeps no program alive.
+    decl: weakref.ref[ast.AgentDecl]
+    decls: tuple[weakref.ref[ast.Node], ...] | None
     # the node statements it was made of, in order (None for a node that calls an agent)
     statements: list[ast.NodeDecl | None]
 
@@ -303,7 +309,8 @@ def _analysis_ir(result: CheckResult, agent: AgentInfo) -> AgentIR:
         ir,
         data_edges,
         kept_infos,
-        decl,
+        weakref.ref(decl),
+        _only_module(result, agent),
         last.statements
         if last is not None and same_names and not changed
         else [made[name][0] for name in order],
@@ -342,19 +349,35 @@ def _control_edges(
     return control
 
 
-def edges_since_last_build(
-    decl: ast.AgentDecl, qualified: str
-) -> tuple[AgentIR, list[IREdge], list[IREdge]] | None:
+def _only_module(result: CheckResult, agent: AgentInfo) -> tuple[weakref.ref[ast.Node], ...] | None:
+    main = result.program.main
+    if agent.symbol.module is not main or len(result.program.modules) > 1:
+        return None
+    return tuple(map(weakref.ref, main.module.decls))
+
+
+class EdgesSince(NamedTuple):
+    """An agent's edges against the analyses' IR last built for it (`edges_since_last_build`)."""
+
+    ir: AgentIR  # that IR
+    removed: list[IREdge]  # its edges the agent's IR would not have
+    added: list[IREdge]  # the edges the agent's IR would have that it has not
+    control: list[IREdge]  # the agent's IR's control and return edges, in order
+    # the declarations of the program it was made in, weakly (`_Lowered.decls`)
+    decls: tuple[weakref.ref[ast.Node], ...] | None
+
+
+def edges_since_last_build(decl: ast.AgentDecl, qualified: str) -> EdgesSince | None:
     """The analyses' IR last built for the agent `qualified` (`_analysis_ir`), and the
     edges the IR of `decl` would have that it has not, and those it has that `decl`'s
-    would not: (the IR, removed, added), when `decl`'s nodes are the statements that IR
-    was made of, in the same order, none calling an agent. Then, if `decl` type-checks,
+    would not (`EdgesSince`), when `decl`'s nodes are the statements that IR was made
+    of, in the same order, none calling an agent. Then, if `decl` type-checks,
     the graph its IR's analyses see is that IR's with those edges changed, whatever else
     changed (a node's data edges are made of its statement and the node names alone;
     an edge's, of its statement and index). None otherwise, and for the very statements
     of that build (nothing to tell)."""
     last = _LOWERED.get(qualified)
-    if last is None or last.decl is decl:
+    if last is None or last.decl() is decl:
         return None
     body = decl.body  # (its nodes picked in C: most edits an editor checks change no edge)
     nodes = list(compress(body, map(is_, map(type, body), repeat(_NODE_DECL))))
@@ -363,8 +386,8 @@ def edges_since_last_build(
         return None
     removed: list[IREdge] = []
     added: list[IREdge] = []
-    _control_edges(tuple(_statements(body)[0]), last, removed, added)
-    return last.ir, removed, added
+    control = _control_edges(tuple(_statements(body)[0]), last, removed, added)
+    return EdgesSince(last.ir, removed, added, control, last.decls)
 
 
 def _other_infos(

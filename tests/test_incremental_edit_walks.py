@@ -33,7 +33,12 @@ from rolegraph.compiler.edits import (
     RemoveEdge,
     RewireEdge,
 )
-from rolegraph.compiler.edits.diff import MoveStatement, RemoveStatement, ReplaceStatement
+from rolegraph.compiler.edits.diff import (
+    MoveStatement,
+    RemoveStatement,
+    ReplaceDecl,
+    ReplaceStatement,
+)
 from rolegraph.compiler.incremental import CheckSession
 from rolegraph.compiler.queries import body_keys
 
@@ -278,6 +283,43 @@ def test_a_graph_is_told_from_the_last_build_only_where_its_nodes_are_that_build
     assert not refused_before_checking(unread)
     assert not fresh(unread, "chain.agent", errors_only=True).errors
     assert fresh(looped, "chain.agent", errors_only=True).errors
+
+
+PAIR = """
+model fast = "openai/gpt-4o-mini"
+role Step(task: str) -> str {
+  model fast
+  prompt "{{ task }}"
+}
+role Pair(x: str, y: str) -> str {
+  model fast
+  prompt "{{ x }} {{ y }}"
+}
+agent Flow(task: str) -> str {
+  a = Step(task)
+  b = Step(task)
+  s = Step(b)
+  c = Pair(a, b)
+  c -> return(c)
+}
+"""
+SWAPPED = 'role Pair(y: str, x: str) -> str {\n  model fast\n  prompt "{{ x }}"\n}'
+
+
+def test_a_race_is_told_from_the_last_build_only_where_the_callees_are_that_builds():
+    """An edge s -> c binding port `y` leaves c's other argument to it: `x`, which reads
+    `a`, not ordered before s: a race, told before checking. With `Pair`'s parameters
+    swapped in the same program, `x` reads `b` (before s): no race, and it checks; the
+    declarations are no longer the last build's, so nothing is told."""
+    module = rolegraph.parse(PAIR, "pair.agent")
+    assert not CheckSession("pair.agent").check(module, errors_only=True).errors
+    racing = AddEdge(agent="Flow", edge="s -> c(y: s)").apply(module)
+    swapped = ReplaceDecl(key="Pair", source=SWAPPED).apply(racing)
+    # (both asked before any other check: a check builds the agent's IR anew)
+    assert refused_before_checking(racing)
+    assert not refused_before_checking(swapped)
+    assert fresh(racing, "pair.agent", errors_only=True).errors
+    assert not fresh(swapped, "pair.agent", errors_only=True).errors
 
 
 def test_nodes_kept_when_the_node_names_change_share_the_last_checks_node_infos():
