@@ -61,6 +61,13 @@ With `--detail --calls`, the split of `--detail` counted in function calls (Pyth
 C's, as `sys.setprofile` sees them) instead of CPU time: each part's own calls, exclusive
 of the parts inside it; the load does not move them.
 
+With `--detail --fine`, the parts of `FINE` split out too (an edit applied, admitted, the
+check session around the check, printing, a run's bookkeeping and scoring, runs' keys, the
+store's transactions, the front's table, search.json, the kept parse's load, a candidate
+archived): each wrapper costs a clock reading on entry and exit (~1 µs), so the parts
+called ~400 times a search (a run's) read ~0.5-1 ms high; counted (`--calls`), the
+wrappers' own calls are counted too (~17,000 more outside runs in all).
+
 With `--top N`, the same command again under cProfile: the top N functions by own time.
 
     python bench/profile_search.py [--top 25]
@@ -71,6 +78,7 @@ With `--top N`, the same command again under cProfile: the top N functions by ow
     python bench/profile_search.py --process --baseline /tmp/before/pkg --rounds 4 --repeat 2
     python bench/profile_search.py --calls --main --baseline /tmp/before/pkg --rounds 1
     python bench/profile_search.py --detail --calls --main --rounds 1
+    python bench/profile_search.py --detail --fine --main --rounds 1 --repeat 5
 """
 
 from __future__ import annotations
@@ -118,6 +126,8 @@ WAY = {"main": False}
 BY_CALLER = {"on": False}
 # `--calls`: counts of function calls, not times
 COUNTS = {"on": False}
+# `--fine`: `--detail` with the parts of `FINE` too
+FINER = {"on": False}
 CHECKING = "checking (`check_module`)"
 
 
@@ -323,6 +333,27 @@ DETAIL = (
 )
 CLI = "the CLI around the search: typer, options, report, front"
 
+# (`--fine`: parts inside those of `DETAIL`, none of them one of its functions)
+FINE = (
+    ("drawing: an edit applied (`Trail._made`)", "rolegraph.search.candidates", "Trail._made"),
+    ("drawing: an edit admitted, but its check", "rolegraph.compiler.edits.editor", "Editor.admit"),
+    ("the check session around the check", "rolegraph.compiler.incremental", "CheckSession.check"),
+    ("printing (`to_source`, for every caller)", "rolegraph.compiler.printer", "to_source"),
+    ("the evaluator: a run's bookkeeping", "rolegraph.search.evaluate", "Evaluator._record"),
+    ("the evaluator: a run scored (`_outcome`)", "rolegraph.search.evaluate", "Evaluator._outcome"),
+    ("runs' keys (`runs_fingerprint`)", "rolegraph.search.sharing", "runs_fingerprint"),
+    ("a candidate archived (`score_candidate`)", "rolegraph.search.candidates", "score_candidate"),
+    ("the store's transactions", "rolegraph.search.store", "SearchStore._insert_all"),
+    ("the CLI: the front's table (`print_front`)", "rolegraph.cli.render", "print_front"),
+    ("the CLI: search.json (`write_report`)", "rolegraph.search.report", "write_report"),
+    ("the CLI: the kept parse's load", "rolegraph.cli.kept_parse", "load"),
+)  # fmt: skip
+
+
+def detail_parts() -> tuple[tuple[str, str, str], ...]:
+    """The parts `--detail` splits the time into: `DETAIL`, and `FINE` with `--fine`."""
+    return DETAIL + FINE if FINER["on"] else DETAIL
+
 
 def detail(candidates: int) -> dict[str, float]:
     """One search, its CPU time split into the parts of `DETAIL` (the rest: `CLI`)."""
@@ -381,7 +412,7 @@ def detail(candidates: int) -> dict[str, float]:
         return plain
 
     undo = []
-    for label, module_name, path in DETAIL:
+    for label, module_name, path in detail_parts():
         owner: Any = importlib.import_module(module_name)
         *outer, name = path.split(".")
         for attribute in outer:
@@ -450,7 +481,7 @@ def _calls_counted(on: bool) -> Iterator[None]:
 
 def detail_table(trees: list[tuple[str, list[dict[str, float]]]]) -> str:
     """The median (and range) of each part outside runs, per tree, largest first."""
-    labels = list(dict.fromkeys([label for label, _, _ in DETAIL[2:]] + [CLI]))
+    labels = list(dict.fromkeys([label for label, _, _ in detail_parts()[2:]] + [CLI]))
     asked = {k for _, found in trees for m in found for k in m if k.startswith(CHECKING + ",")}
     if asked:  # (`--checks`: the checks' rows by the part that asked)
         labels = [label for label in labels if label != CHECKING] + sorted(asked)
@@ -520,6 +551,8 @@ def child(
         command.append("--checks")
     if COUNTS["on"]:
         command.append("--calls")
+    if FINER["on"]:
+        command.append("--fine")
     answer = subprocess.run(
         [*command, "--repeat", str(repeat)],
         env=environment,
@@ -645,11 +678,15 @@ def main() -> None:
         action="store_true",
         help="count the function calls outside runs (cProfile's), not the time",
     )
+    parser.add_argument(
+        "--fine", action="store_true", help="with --detail: the parts of FINE split out too"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     WAY["main"] = args.main
     BY_CALLER["on"] = args.checks
     COUNTS["on"] = args.calls
+    FINER["on"] = args.fine
     if args.child:
         print(json.dumps(measure(args.candidates, args.repeat, args.detail)))
         return
