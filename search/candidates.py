@@ -4,7 +4,7 @@ the bookkeeping every optimizer shares (`Trail`: evaluate, remember, report)."""
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,32 +121,6 @@ OVER_BUDGET = 8  # candidates in a row too dear for the budget left: the search 
 Progress = Callable[[int, int, Scored], None]  # (done, total, the candidate just scored)
 
 
-class SitesDrawn(dict[type[Edit], list[Edit]]):
-    """Every site of each operator on `module` (`operator.sites`), in order, listed as far
-    as drawing needs: an operator is drawn from when it has a site (`choices`), so its
-    first site is found at once; the rest when one of its sites is drawn (`sites[op]`).
-    A search draws once from most of its parents, from one operator of fourteen
-    (bench/RESULTS.md `search-s20`)."""
-
-    def __init__(self, module: ast.Module, operators: Sequence[type[Edit]]) -> None:
-        super().__init__()
-        self.choices: list[type[Edit]] = []  # the operators with a site, in their order
-        self._rest: dict[type[Edit], tuple[Edit, Iterator[Edit]]] = {}
-        for operator in operators:
-            rest = iter(operator.sites(module))
-            first = next(rest, None)
-            if first is not None:
-                self.choices.append(operator)
-                self._rest[operator] = (first, rest)
-
-    def __missing__(self, operator: type[Edit]) -> list[Edit]:
-        if operator not in self._rest:
-            return []  # (no site)
-        first, rest = self._rest.pop(operator)
-        found = self[operator] = [first, *rest]
-        return found
-
-
 class Trail:
     """The candidates a search has evaluated, in order, what they cost, and how to find
     a program not evaluated yet."""
@@ -168,8 +142,17 @@ class Trail:
         self.calls = 0  # model calls made (runs the store held cost none)
         # what each edit drawn made of a program: (the program, the edit, the result)
         self._edits_made: dict[tuple[int, int], tuple[ast.Module, Edit, ast.Module | None]] = {}
-        # the sites of the programs drawn from: (the program, the operators, its sites)
-        self._sites_drawn: dict[int, tuple[ast.Module, tuple[type[Edit], ...], SitesDrawn]] = {}
+        # the sites of the programs drawn from: (the program, the operators, the sites,
+        # the operators with a site)
+        self._sites_drawn: dict[
+            int,
+            tuple[
+                ast.Module,
+                tuple[type[Edit], ...],
+                dict[type[Edit], list[Edit]],
+                list[type[Edit]],
+            ],
+        ] = {}
         self.stopped: str | None = None  # the budget refused evaluations: why
         self.over_budget = 0  # candidates skipped: their runs did not fit the budget
         self.inherited = 0  # runs taken over from a parent (edits that change no run)
@@ -326,7 +309,7 @@ class Trail:
         made: a search draws the same edit of a parent many times, and an edit drawn
         again is neither applied nor checked again. A program evaluated before is not
         checked (it did check); it is given back, and the caller sees it is not new."""
-        sites, choices = self._sites(module, operators)
+        sites, choices = self._sites(editor, module, operators)
         if not choices:
             return None
         remembered, key = self._edits_made, id(module)
@@ -343,20 +326,20 @@ class Trail:
         return None
 
     def _sites(
-        self, module: ast.Module, operators: Sequence[type[Edit]]
+        self, editor: Editor, module: ast.Module, operators: Sequence[type[Edit]]
     ) -> tuple[dict[type[Edit], list[Edit]], list[type[Edit]]]:
-        """The sites of `module` by operator, and the operators with a site (`SitesDrawn`),
-        remembered for the programs drawn from lately (a search draws from one parent
-        many times)."""
+        """`editor.sites` of `module`, and the operators with a site, remembered for the
+        programs drawn from lately (a search draws from one parent many times)."""
         wanted = tuple(operators)
         known = self._sites_drawn.get(id(module))
         if known is not None and known[0] is module and known[1] == wanted:
-            return known[2], known[2].choices
-        sites = SitesDrawn(module, wanted)
+            return known[2], known[3]
+        sites = editor.sites(module, operators)
+        choices = [operator for operator in operators if sites[operator]]
         if len(self._sites_drawn) >= 256:
             self._sites_drawn.clear()
-        self._sites_drawn[id(module)] = (module, wanted, sites)
-        return sites, sites.choices
+        self._sites_drawn[id(module)] = (module, wanted, sites, choices)
+        return sites, choices
 
     def _made(self, editor: Editor, module: ast.Module, edit: Edit) -> ast.Module | None:
         """What `edit` makes of `module` (None: it changes nothing, or does not check)."""

@@ -194,7 +194,7 @@ def test_the_trails_memos_change_no_candidate(monkeypatch):
 
     remembered = search(SearchStore(), 12)
 
-    def sites(self, module, operators):
+    def sites(self, editor, module, operators):
         fresh = {operator: list(operator.sites(module)) for operator in operators}
         return fresh, [operator for operator in operators if fresh[operator]]
 
