@@ -35,7 +35,7 @@ table gives their sum and the part outside runs without them, so that a collecti
 happened to land there is seen apart from the work.
 
 With `--detail`, the time outside runs is split further, each part's own time exclusive
-of the parts inside it (`DETAIL`: checking, parsing, the store, a new parent's sites,
+of the parts inside it (`DETAIL`: checking, parsing, the store, the editor's sites,
 drawing edits, the evaluator, the test pass, the trail; the rest is the CLI's).
 
 With `--detail --checks`, the checks are split by the part that asked for them (the part
@@ -312,9 +312,6 @@ def calls_table(trees: list[tuple[str, list[dict[str, float]]]]) -> str:
 # (label, module, attribute path): each part's CPU time is its own, exclusive of the parts
 # called inside it (an innermost-first split, on one stack: the search runs one chain of
 # calls at a time outside runs, the evaluator being held to one run at a time as above)
-# (the trail's sites of a program: the editor's, in trees before `SitesDrawn`; then each
-# operator's first site, the rest listed when one of its sites is drawn)
-SITES = "the sites of a new parent (`Trail._sites`)"
 DETAIL = (
     ("runs", "rolegraph.search.run", "LocalBackend.run"),
     ("test-block runs", "rolegraph.search.tests_kept", "run_test"),
@@ -326,9 +323,7 @@ DETAIL = (
     ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.put_candidate"),
     ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.test_verdicts"),
     ("the store (SQLite, JSON)", "rolegraph.search.store", "SearchStore.put_test_verdicts"),
-    (SITES, "rolegraph.compiler.edits.editor", "Editor.sites"),
-    (SITES, "rolegraph.search.candidates", "Trail._sites"),
-    (SITES, "rolegraph.search.candidates", "SitesDrawn.__missing__"),
+    ("the editor's sites of a new parent", "rolegraph.compiler.edits.editor", "Editor.sites"),
     ("drawing edits: applying, fingerprints", "rolegraph.search.random_search", "_new_child"),
     ("the evaluator around runs", "rolegraph.search.evaluate", "Evaluator.evaluate"),
     ("the test pass around its runs", "rolegraph.search.tests_kept", "keep_tests"),
@@ -421,7 +416,7 @@ def detail(candidates: int) -> dict[str, float]:
         owner: Any = importlib.import_module(module_name)
         *outer, name = path.split(".")
         for attribute in outer:
-            owner = getattr(owner, attribute, None)
+            owner = getattr(owner, attribute)
         original = getattr(owner, name, None)
         if original is None:
             continue  # (a tree without it: its time stays with the part around it)
