@@ -57,6 +57,9 @@ class InvalidEdit(EditError):
     def __str__(self) -> str:
         return "\n".join(str(d) for d in self.diagnostics)
 
+    def __reduce__(self) -> tuple[Any, ...]:  # (copied or pickled with its words made)
+        return (type(self), (self.diagnostics,))
+
 
 def error(
     code: str, message: str, hints: tuple[str, ...] = (), notes: Iterable[str] = ()

@@ -215,7 +215,7 @@ class Editor:
 
     def validate(self, edited: ast.Module, what: str) -> ast.Module:
         if self.refuses is not None and self.refuses(edited):
-            raise InvalidEdit(partial(self.refusal, edited, what))  # (why: when asked)
+            raise InvalidEdit(partial(self._refused, edited, what))  # (why: when asked)
         refusal = self.refusal(edited, what)
         if refusal:
             raise InvalidEdit(refusal)
@@ -231,6 +231,14 @@ class Editor:
         return error(
             codes.EDIT_BREAKS_PROGRAM, f"{what} would not check here", notes=notes
         ).diagnostics
+
+    def _refused(self, edited: ast.Module, what: str) -> list[Diagnostic]:
+        """`refusal`, of a program `refuses` refused: never nothing (that would be an
+        edit lost that checks, a fault of `refuses`, said so rather than left wordless)."""
+        refusal = self.refusal(edited, what)
+        if not refusal:
+            raise AssertionError(f"{what} was refused before checking, but it checks")
+        return refusal
 
     def apply(self, module: ast.Module, edit: Edit) -> ast.Module:
         return self._apply(module, edit, None)
