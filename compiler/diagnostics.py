@@ -188,7 +188,7 @@ _UNSHOWN = frozenset(
 
 
 # (one class of them: a text is searched in C, not a character at a time in Python)
-_UNSHOWN_FOUND = re.compile("[" + "".join(f"\\u{code:04x}" for code in sorted(_UNSHOWN)) + "]")
+_UNSHOWN_FOUND = re.compile("[" + "".join(re.escape(chr(code)) for code in sorted(_UNSHOWN)) + "]")
 
 
 def printable(text: str) -> str:
