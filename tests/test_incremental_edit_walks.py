@@ -205,15 +205,20 @@ def _refusals(editor: Editor, module: ast.Module, edits: list) -> list[tuple[str
     return [(op, [repr(d) for d in why.diagnostics] if why else ["taken"]) for op, why in found]
 
 
-# two chains side by side: an edge rewired from one onto the other mostly closes no cycle,
-# though it may go down in the last graph's ranks
-PARALLEL = """
+# the one role every small program below calls
+STEP = """
 model fast = "openai/gpt-4o-mini"
 role Step(task: str) -> str {
   model fast
   prompt "{{ task }}"
 }
-agent Flow(task: str) -> str {
+"""
+
+# two chains side by side: an edge rewired from one onto the other mostly closes no cycle,
+# though it may go down in the last graph's ranks
+PARALLEL = (
+    STEP
+    + """agent Flow(task: str) -> str {
   a = Step(task)
   b = Step(task)
   c = Step(task)
@@ -228,6 +233,7 @@ agent Flow(task: str) -> str {
   c -> return(c)
 }
 """
+)
 
 
 @pytest.mark.parametrize("start", ["parallel", "generated-30"])
@@ -256,18 +262,15 @@ def test_an_edit_refused_before_checking_is_refused_in_the_checkers_words(start)
     assert any(told) and not all(told)
 
 
-CHAIN = """
-model fast = "openai/gpt-4o-mini"
-role Step(task: str) -> str {
-  model fast
-  prompt "{{ task }}"
-}
-agent Flow(task: str) -> str {
+CHAIN = (
+    STEP
+    + """agent Flow(task: str) -> str {
   a = Step(task)
   c = Step(a)
   c -> return(c)
 }
 """
+)
 
 
 def test_a_graph_is_told_from_the_last_build_only_where_its_nodes_are_that_builds():
@@ -285,13 +288,9 @@ def test_a_graph_is_told_from_the_last_build_only_where_its_nodes_are_that_build
     assert fresh(looped, "chain.agent", errors_only=True).errors
 
 
-PAIR = """
-model fast = "openai/gpt-4o-mini"
-role Step(task: str) -> str {
-  model fast
-  prompt "{{ task }}"
-}
-role Pair(x: str, y: str) -> str {
+PAIR = (
+    STEP
+    + """role Pair(x: str, y: str) -> str {
   model fast
   prompt "{{ x }} {{ y }}"
 }
@@ -303,6 +302,7 @@ agent Flow(task: str) -> str {
   c -> return(c)
 }
 """
+)
 SWAPPED = 'role Pair(y: str, x: str) -> str {\n  model fast\n  prompt "{{ x }}"\n}'
 
 

@@ -14,20 +14,17 @@ from rolegraph.compiler.edits.diff import ReplaceStatement
 from rolegraph.compiler.incremental import CheckSession
 
 from .test_incremental_check import fresh
-from .test_incremental_edit_walks import PAIR
+from .test_incremental_edit_walks import PAIR, STEP
 
-APART = """
-model fast = "openai/gpt-4o-mini"
-role Step(task: str) -> str {
-  model fast
-  prompt "{{ task }}"
-}
-agent Flow(task: str) -> str {
+APART = (
+    STEP
+    + """agent Flow(task: str) -> str {
   a = Step(task)
   c = Step(task)
   c -> return(c)
 }
 """
+)
 
 
 def _clean(module, filename) -> bool:
@@ -48,13 +45,9 @@ def test_a_sibling_whose_node_changed_among_the_same_names_is_not_the_last_build
     assert not told
 
 
-CHAIN3 = """
-model fast = "openai/gpt-4o-mini"
-role Step(task: str) -> str {
-  model fast
-  prompt "{{ task }}"
-}
-agent Other(task: str) -> str {
+CHAIN3 = (
+    STEP
+    + """agent Other(task: str) -> str {
   a = Step(task)
   b = Step(task)
   c = Step(task)
@@ -63,6 +56,7 @@ agent Other(task: str) -> str {
   c -> return(c)
 }
 """
+)
 
 
 def test_another_program_analysed_since_is_not_the_last_build():
@@ -89,17 +83,14 @@ def test_an_edge_taken_out_is_taken_out_of_the_graph_told():
     assert _clean(turned, "other.agent")
 
 
-LIB = """
-model fast = "openai/gpt-4o-mini"
-role Step(task: str) -> str {
-  model fast
-  prompt "{{ task }}"
-}
-role Pair(x: str, y: str) -> str {
+LIB = (
+    STEP
+    + """role Pair(x: str, y: str) -> str {
   model fast
   prompt "{{ x }} {{ y }}"
 }
 """
+)
 MAIN = """
 from "./lib.agent" import Step, Pair
 agent Flow(task: str) -> str {
